@@ -1,0 +1,44 @@
+import type { Command } from 'commander';
+import type { DeleteNetworkResponse__Output, ListNetworksResponse__Output, Network__Output } from '@strata/proto';
+import { positiveInt } from '../args.js';
+import type { CliContext } from '../context.js';
+import { printOne, type Column } from '../output.js';
+import { deleteCommand, listCommand, showCommand } from './common.js';
+
+export const networkColumns: Column<Network__Output>[] = [
+  { header: 'ID', value: (n) => n.id },
+  { header: 'NAME', value: (n) => n.name },
+  { header: 'TENANT', value: (n) => n.tenant },
+  { header: 'VNI', value: (n) => n.vni },
+  { header: 'MTU', value: (n) => n.mtu },
+  { header: 'ROUTED', value: (n) => (n.routed ? 'yes' : 'no') },
+  { header: 'CREATED', value: (n) => n.createdAt },
+];
+
+export function registerNetworkCommands(program: Command, cli: CliContext): void {
+  const network = program.command('network').description('tenant L2 segments (one VXLAN VNI each)');
+
+  network
+    .command('create')
+    .description('create a network')
+    .option('--name <name>', 'display name', '')
+    .option('--mtu <bytes>', 'MTU (default: underlay MTU minus VXLAN overhead)', positiveInt)
+    .option('--routed', 'advertise its subnets to the fabric instead of NAT', false)
+    .option('--tenant <tenant>', 'admin only: create it for this tenant')
+    .action(async (o: { name: string; mtu?: number; routed: boolean; tenant?: string }, cmd: Command) => {
+      const api = cli.connect(cmd);
+      const req = { name: o.name, mtu: o.mtu, routed: o.routed, tenant: o.tenant };
+      const res = await api.call<Network__Output>((md, opts, cb) => api.networks.CreateNetwork(req, md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, networkColumns);
+    });
+
+  listCommand(network, cli, 'list networks', networkColumns, (api, o) =>
+    api.call<ListNetworksResponse__Output>((md, opts, cb) => api.networks.ListNetworks(o, md, opts, cb)),
+  );
+  showCommand(network, cli, 'network', networkColumns, (api, id) =>
+    api.call<Network__Output>((md, opts, cb) => api.networks.GetNetwork({ id }, md, opts, cb)),
+  );
+  deleteCommand(network, cli, 'network', (api, id) =>
+    api.call<DeleteNetworkResponse__Output>((md, opts, cb) => api.networks.DeleteNetwork({ id }, md, opts, cb)),
+  );
+}

@@ -1,0 +1,85 @@
+import type { Command } from 'commander';
+import type { DeletePortResponse__Output, ListPortsResponse__Output, Port__Output } from '@strata/proto';
+import { fixedIp } from '../args.js';
+import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
+import { printOne, type Column } from '../output.js';
+import { deleteCommand, listCommand, showCommand, type Paging } from './common.js';
+
+export const portColumns: Column<Port__Output>[] = [
+  { header: 'ID', value: (p) => p.id },
+  { header: 'NAME', value: (p) => p.name },
+  { header: 'NETWORK', value: (p) => p.networkId },
+  { header: 'MAC', value: (p) => p.mac },
+  { header: 'FIXED IPS', value: (p) => p.fixedIps.map((f) => f.ip).join('\n') },
+  { header: 'HOST', value: (p) => p.hostId ?? 'unbound' },
+  { header: 'DEVICE', value: (p) => p.deviceId },
+];
+
+interface CreateOptions {
+  network: string;
+  name: string;
+  mac?: string;
+  fixedIp?: Array<{ subnetId?: string; ip?: string }>;
+  /** false: --no-fixed-ips. */
+  fixedIps: boolean;
+  host?: string;
+  device: string;
+}
+
+export function registerPortCommands(program: Command, cli: CliContext): void {
+  const port = program.command('port').description('VM attachments to a network');
+
+  port
+    .command('create')
+    .description('create a port')
+    .requiredOption('--network <id>', 'network to attach to')
+    .option('--name <name>', 'display name', '')
+    .option('--mac <mac>', 'MAC address (default: generated)')
+    .option('--fixed-ip <spec>', 'subnet=ID, ip=ADDR or subnet=ID,ip=ADDR; repeatable (default: one per subnet)', fixedIp)
+    .option('--no-fixed-ips', 'no address at all')
+    .option('--host <host>', 'bind it to this hypervisor')
+    .option('--device <id>', 'owning device (e.g. the VM id)', '')
+    .action(async (o: CreateOptions, cmd: Command) => {
+      if (!o.fixedIps && o.fixedIp) throw new UsageError('--fixed-ip cannot be combined with --no-fixed-ips');
+      const api = cli.connect(cmd);
+      const req = {
+        networkId: o.network,
+        name: o.name,
+        mac: o.mac,
+        fixedIps: o.fixedIp ?? [],
+        noFixedIps: !o.fixedIps,
+        hostId: o.host,
+        deviceId: o.device,
+      };
+      const res = await api.call<Port__Output>((md, opts, cb) => api.ports.CreatePort(req, md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, portColumns);
+    });
+
+  port
+    .command('bind')
+    .description('bind a port to a hypervisor, move it (migration) or unbind it')
+    .argument('<id>')
+    .option('--host <host>', 'hypervisor to bind to')
+    .option('--unbind', 'unbind it from its hypervisor')
+    .action(async (id: string, o: { host?: string; unbind?: boolean }, cmd: Command) => {
+      if ((o.host === undefined) === (o.unbind === undefined)) throw new UsageError('give exactly one of --host <host> or --unbind');
+      const api = cli.connect(cmd);
+      const res = await api.call<Port__Output>((md, opts, cb) => api.ports.BindPort({ id, hostId: o.host }, md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, portColumns);
+    });
+
+  listCommand(port, cli, 'list ports', portColumns, (api, o: Paging & { network?: string; host?: string }) =>
+    api.call<ListPortsResponse__Output>((md, opts, cb) =>
+      api.ports.ListPorts({ limit: o.limit, after: o.after, networkId: o.network, hostId: o.host }, md, opts, cb),
+    ),
+  )
+    .option('--network <id>', 'only the ports of this network')
+    .option('--host <host>', 'only the ports bound to this hypervisor');
+  showCommand(port, cli, 'port', portColumns, (api, id) =>
+    api.call<Port__Output>((md, opts, cb) => api.ports.GetPort({ id }, md, opts, cb)),
+  );
+  deleteCommand(port, cli, 'port', (api, id) =>
+    api.call<DeletePortResponse__Output>((md, opts, cb) => api.ports.DeletePort({ id }, md, opts, cb)),
+  );
+}

@@ -1,0 +1,48 @@
+/** What every command needs: output, format and an API connection from the global options. */
+import type { Command } from 'commander';
+import { Api } from './client.js';
+import type { Format, Io } from './output.js';
+
+export const DEFAULT_SERVER = '127.0.0.1:7443';
+
+export interface CliEnv {
+  STRATA_SERVER?: string | undefined;
+  STRATA_TOKEN?: string | undefined;
+}
+
+interface GlobalOptions {
+  server?: string;
+  token?: string;
+  output: Format;
+  requestId?: string;
+}
+
+export class CliContext {
+  private api: Api | undefined;
+
+  constructor(
+    readonly io: Io,
+    private readonly env: CliEnv,
+  ) {}
+
+  format(cmd: Command): Format {
+    return cmd.optsWithGlobals<GlobalOptions>().output;
+  }
+
+  /** The connection, opened on first use (so `--help` and usage errors need no token). */
+  connect(cmd: Command): Api {
+    if (this.api) return this.api;
+    const g = cmd.optsWithGlobals<GlobalOptions>();
+    this.api = new Api({
+      server: g.server ?? this.env.STRATA_SERVER ?? DEFAULT_SERVER,
+      token: g.token ?? this.env.STRATA_TOKEN,
+      requestId: g.requestId,
+    });
+    return this.api;
+  }
+
+  close(): void {
+    this.api?.close();
+    this.api = undefined;
+  }
+}

@@ -1,0 +1,39 @@
+import { Command, Option } from 'commander';
+import { registerApplicationPrefixCommands } from './commands/application-prefixes.js';
+import { registerEventCommands } from './commands/events.js';
+import { registerFloatingIpCommands } from './commands/floating-ips.js';
+import { registerHypervisorCommands } from './commands/hypervisors.js';
+import { registerNetworkCommands } from './commands/networks.js';
+import { registerPoolCommands } from './commands/pools.js';
+import { registerPortCommands } from './commands/ports.js';
+import { registerSubnetCommands } from './commands/subnets.js';
+import { DEFAULT_SERVER, type CliContext } from './context.js';
+import { EXIT_CODES_HELP } from './errors.js';
+import { FORMATS } from './output.js';
+
+/**
+ * The whole `strata` command tree. Commander's own output goes through
+ * `cli.io` so tests can capture it; subcommands inherit these settings
+ * because they are made before any subcommand is added.
+ */
+export function buildProgram(cli: CliContext): Command {
+  const program = new Command('strata')
+    .description('Command-line client of the Strata virtual-network API')
+    .addOption(new Option('--server <host:port>', `API address (env STRATA_SERVER, default ${DEFAULT_SERVER})`))
+    .addOption(new Option('--token <token>', 'API bearer token (env STRATA_TOKEN)'))
+    .addOption(new Option('-o, --output <format>', 'output format').choices(FORMATS).default('table'))
+    .addOption(new Option('--request-id <uuid>', 'x-request-id to send (reuse it to retry a command safely)'))
+    .addHelpText('after', EXIT_CODES_HELP)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => cli.io.out(s.trimEnd()), writeErr: (s) => cli.io.err(s.trimEnd()) })
+    .exitOverride();
+  registerNetworkCommands(program, cli);
+  registerSubnetCommands(program, cli);
+  registerPortCommands(program, cli);
+  registerHypervisorCommands(program, cli);
+  registerPoolCommands(program, cli);
+  registerFloatingIpCommands(program, cli);
+  registerApplicationPrefixCommands(program, cli);
+  registerEventCommands(program, cli);
+  return program;
+}

@@ -1,0 +1,5 @@
+export * from './common.js';
+export * from './subjects.js';
+export * from './ipam/views.js';
+export * from './ipam/commands.js';
+export * from './ipam/events.js';

@@ -1,0 +1,175 @@
+/**
+ * IPAM's request contract over NATS: one schema per operation. Commands go
+ * to `strata.cmd.ipam.<op>`, queries to `strata.qry.ipam.<op>` (see
+ * subjects.ts); the API and the CLI build on exactly these shapes.
+ */
+import { z } from 'zod';
+import { Cidr, DisplayName, HostId, Id, IpAddress, ListOptions, MacAddress, TenantId } from '../common.js';
+import { PoolPurpose } from './views.js';
+
+/** Admins may act for another tenant; a tenant caller may only name itself. */
+const OnBehalfOf = { tenant: TenantId.optional() };
+
+export const CreateNetwork = z.object({
+  ...OnBehalfOf,
+  name: DisplayName,
+  /** Defaults to the underlay MTU minus VXLAN overhead (50 bytes for IPv4 underlay). */
+  mtu: z.number().int().min(576, { message: 'must be at least 576 (the IPv4 minimum)' }).max(9000).optional(),
+  routed: z.boolean().default(false),
+});
+
+export const AllocationPoolInput = z.object({ start: IpAddress, end: IpAddress });
+
+export const CreateSubnet = z.object({
+  networkId: Id,
+  name: DisplayName,
+  cidr: Cidr,
+  /** Omitted: the first usable address. null: no gateway (isolated subnet). */
+  gatewayIp: IpAddress.nullable().optional(),
+  /** Omitted: the whole subnet minus network, broadcast (IPv4) and gateway. */
+  allocationPools: z.array(AllocationPoolInput).max(64).optional(),
+  enableDhcp: z.boolean().default(true),
+});
+
+export const FixedIpRequest = z
+  .object({ subnetId: Id.optional(), ip: IpAddress.optional() })
+  .refine((f) => f.subnetId !== undefined || f.ip !== undefined, { message: 'needs subnetId, ip or both' });
+
+export const CreatePort = z.object({
+  networkId: Id,
+  name: DisplayName,
+  /** Omitted: generated, unique on the network. */
+  mac: MacAddress.optional(),
+  /** Omitted: one address from every subnet of the network. Empty list: no address. */
+  fixedIps: z.array(FixedIpRequest).max(16).optional(),
+  hostId: HostId.nullable().default(null),
+  deviceId: z.string().max(255).default(''),
+});
+
+/** Bind a port to a hypervisor, move it (VM migration) or unbind it (null). */
+export const BindPort = z.object({ id: Id, hostId: HostId.nullable() });
+
+export const RegisterHypervisor = z.object({
+  id: HostId,
+  vtepIp: IpAddress,
+  /** Pool (purpose host-ip) the host's public H-IP comes from. */
+  hostPoolId: Id,
+  /** Omitted: the next free address of the pool. */
+  publicIp: IpAddress.optional(),
+});
+
+export const CreatePool = z.object({
+  name: DisplayName,
+  cidr: Cidr,
+  purpose: z.enum(PoolPurpose),
+});
+
+export const AllocateFloatingIp = z.object({ ...OnBehalfOf, poolId: Id, address: IpAddress.optional() });
+
+export const AllocateApplicationPrefix = z.object({
+  ...OnBehalfOf,
+  poolId: Id,
+  /** A specific prefix; omitted: the next free one of `length`. */
+  prefix: Cidr.optional(),
+  /** /32-/29 for IPv4, /64 for IPv6. Default: /32 or /64. */
+  length: z.number().int().optional(),
+});
+
+export const ById = z.object({ id: Id });
+export const HostById = z.object({ id: HostId });
+
+export const ListNetworks = ListOptions.extend({});
+export const ListSubnets = ListOptions.extend({ networkId: Id.optional() });
+export const ListPorts = ListOptions.extend({ networkId: Id.optional(), hostId: HostId.optional() });
+export const ListAll = ListOptions.extend({});
+export const Empty = z.object({});
+
+/** Operation name → request schema. The op name is the NATS subject suffix. */
+export const ipamCommands = {
+  'network.create': CreateNetwork,
+  'network.delete': ById,
+  'subnet.create': CreateSubnet,
+  'subnet.delete': ById,
+  'port.create': CreatePort,
+  'port.bind': BindPort,
+  'port.delete': ById,
+  'hypervisor.register': RegisterHypervisor,
+  'hypervisor.deregister': HostById,
+  'pool.create': CreatePool,
+  'pool.delete': ById,
+  'floatingip.create': AllocateFloatingIp,
+  'floatingip.delete': ById,
+  'appprefix.create': AllocateApplicationPrefix,
+  'appprefix.delete': ById,
+} as const;
+
+export const ipamQueries = {
+  'network.get': ById,
+  'network.list': ListNetworks,
+  'subnet.get': ById,
+  'subnet.list': ListSubnets,
+  'port.get': ById,
+  'port.list': ListPorts,
+  'hypervisor.get': HostById,
+  'hypervisor.list': ListAll,
+  'pool.get': ById,
+  'pool.list': ListAll,
+  'floatingip.get': ById,
+  'floatingip.list': ListAll,
+  'appprefix.get': ById,
+  'appprefix.list': ListAll,
+  'state.digest': Empty,
+} as const;
+
+export type IpamCommandName = keyof typeof ipamCommands;
+export type IpamQueryName = keyof typeof ipamQueries;
+export type IpamCommandInput<K extends IpamCommandName> = z.input<(typeof ipamCommands)[K]>;
+export type IpamCommand<K extends IpamCommandName> = z.output<(typeof ipamCommands)[K]>;
+export type IpamQueryInput<K extends IpamQueryName> = z.input<(typeof ipamQueries)[K]>;
+export type IpamQuery<K extends IpamQueryName> = z.output<(typeof ipamQueries)[K]>;
+
+import type {
+  ApplicationPrefixView,
+  FloatingIpView,
+  HypervisorView,
+  NetworkView,
+  Page,
+  PoolView,
+  PortView,
+  StateDigest,
+  SubnetView,
+} from './views.js';
+
+/** What each operation answers with. Deletes answer with the deleted resource's id. */
+export interface IpamResults {
+  'network.create': NetworkView;
+  'network.delete': { id: string };
+  'subnet.create': SubnetView;
+  'subnet.delete': { id: string };
+  'port.create': PortView;
+  'port.bind': PortView;
+  'port.delete': { id: string };
+  'hypervisor.register': HypervisorView;
+  'hypervisor.deregister': { id: string };
+  'pool.create': PoolView;
+  'pool.delete': { id: string };
+  'floatingip.create': FloatingIpView;
+  'floatingip.delete': { id: string };
+  'appprefix.create': ApplicationPrefixView;
+  'appprefix.delete': { id: string };
+  'network.get': NetworkView;
+  'network.list': Page<NetworkView>;
+  'subnet.get': SubnetView;
+  'subnet.list': Page<SubnetView>;
+  'port.get': PortView;
+  'port.list': Page<PortView>;
+  'hypervisor.get': HypervisorView;
+  'hypervisor.list': Page<HypervisorView>;
+  'pool.get': PoolView;
+  'pool.list': Page<PoolView>;
+  'floatingip.get': FloatingIpView;
+  'floatingip.list': Page<FloatingIpView>;
+  'appprefix.get': ApplicationPrefixView;
+  'appprefix.list': Page<ApplicationPrefixView>;
+  'state.digest': StateDigest;
+}

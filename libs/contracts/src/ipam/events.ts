@@ -1,0 +1,164 @@
+/**
+ * IPAM's events: the published language other services (and the per-host
+ * derivation for agents) consume. Two aggregate kinds:
+ *
+ *   ipam.cloud.default   the cloud-wide allocation domain: networks and their
+ *                        VNIs, public pools, hypervisors and their H-IPs,
+ *                        floating IPs, application prefixes. A singleton so
+ *                        that every VNI/address it hands out is checked
+ *                        against one version (optimistic concurrency).
+ *   ipam.network.<id>    one network's subnets and ports: the busy part, so
+ *                        each network is its own consistency boundary and
+ *                        port creation in different networks never contends.
+ *
+ * Changing a schema: bump `version`, add an upcaster from the old one.
+ */
+import { z } from 'zod';
+import { defineEvent, EventRegistry } from '@strata/eventlog';
+import { PoolPurpose } from './views.js';
+
+const Ip = z.string();
+const AllocationPool = z.object({ start: Ip, end: Ip });
+const FixedIp = z.object({ subnetId: z.string(), ip: Ip });
+
+export const NetworkCreated = defineEvent({
+  type: 'ipam.NetworkCreated',
+  version: 1,
+  schema: z.object({
+    networkId: z.string(),
+    name: z.string(),
+    vni: z.number().int(),
+    mtu: z.number().int(),
+    routed: z.boolean(),
+  }),
+});
+
+export const NetworkDeleted = defineEvent({
+  type: 'ipam.NetworkDeleted',
+  version: 1,
+  schema: z.object({ networkId: z.string(), vni: z.number().int() }),
+});
+
+export const PoolCreated = defineEvent({
+  type: 'ipam.PoolCreated',
+  version: 1,
+  schema: z.object({ poolId: z.string(), name: z.string(), cidr: z.string(), purpose: z.enum(PoolPurpose) }),
+});
+
+export const PoolDeleted = defineEvent({
+  type: 'ipam.PoolDeleted',
+  version: 1,
+  schema: z.object({ poolId: z.string() }),
+});
+
+export const HypervisorRegistered = defineEvent({
+  type: 'ipam.HypervisorRegistered',
+  version: 1,
+  schema: z.object({ hostId: z.string(), vtepIp: Ip, publicIp: Ip, hostPoolId: z.string() }),
+});
+
+export const HypervisorDeregistered = defineEvent({
+  type: 'ipam.HypervisorDeregistered',
+  version: 1,
+  schema: z.object({ hostId: z.string(), publicIp: Ip }),
+});
+
+export const FloatingIpAllocated = defineEvent({
+  type: 'ipam.FloatingIpAllocated',
+  version: 1,
+  schema: z.object({ floatingIpId: z.string(), poolId: z.string(), address: Ip }),
+});
+
+export const FloatingIpReleased = defineEvent({
+  type: 'ipam.FloatingIpReleased',
+  version: 1,
+  schema: z.object({ floatingIpId: z.string(), address: Ip }),
+});
+
+export const ApplicationPrefixAllocated = defineEvent({
+  type: 'ipam.ApplicationPrefixAllocated',
+  version: 1,
+  schema: z.object({ prefixId: z.string(), poolId: z.string(), prefix: z.string() }),
+});
+
+export const ApplicationPrefixReleased = defineEvent({
+  type: 'ipam.ApplicationPrefixReleased',
+  version: 1,
+  schema: z.object({ prefixId: z.string(), prefix: z.string() }),
+});
+
+export const SubnetCreated = defineEvent({
+  type: 'ipam.SubnetCreated',
+  version: 1,
+  schema: z.object({
+    subnetId: z.string(),
+    name: z.string(),
+    ipVersion: z.union([z.literal(4), z.literal(6)]),
+    cidr: z.string(),
+    gatewayIp: Ip.nullable(),
+    allocationPools: z.array(AllocationPool),
+    enableDhcp: z.boolean(),
+  }),
+});
+
+export const SubnetDeleted = defineEvent({
+  type: 'ipam.SubnetDeleted',
+  version: 1,
+  schema: z.object({ subnetId: z.string() }),
+});
+
+export const PortCreated = defineEvent({
+  type: 'ipam.PortCreated',
+  version: 1,
+  schema: z.object({
+    portId: z.string(),
+    name: z.string(),
+    mac: z.string(),
+    fixedIps: z.array(FixedIp),
+    hostId: z.string().nullable(),
+    deviceId: z.string(),
+  }),
+});
+
+export const PortBound = defineEvent({
+  type: 'ipam.PortBound',
+  version: 1,
+  schema: z.object({ portId: z.string(), hostId: z.string().nullable(), previousHostId: z.string().nullable() }),
+});
+
+export const PortDeleted = defineEvent({
+  type: 'ipam.PortDeleted',
+  version: 1,
+  schema: z.object({ portId: z.string(), releasedIps: z.array(FixedIp) }),
+});
+
+/** First step of deleting a network: closes it to new subnets/ports under the network's own version. */
+export const NetworkClosed = defineEvent({
+  type: 'ipam.NetworkClosed',
+  version: 1,
+  schema: z.object({ networkId: z.string() }),
+});
+
+export const ipamEvents = new EventRegistry([
+  NetworkCreated,
+  NetworkDeleted,
+  PoolCreated,
+  PoolDeleted,
+  HypervisorRegistered,
+  HypervisorDeregistered,
+  FloatingIpAllocated,
+  FloatingIpReleased,
+  ApplicationPrefixAllocated,
+  ApplicationPrefixReleased,
+  SubnetCreated,
+  SubnetDeleted,
+  PortCreated,
+  PortBound,
+  PortDeleted,
+  NetworkClosed,
+] as const);
+
+export type IpamEvent = ReturnType<typeof ipamEvents.decode>;
+export const IPAM_CONTEXT = 'ipam';
+export const CLOUD_AGGREGATE = { context: IPAM_CONTEXT, type: 'cloud', id: 'default' } as const;
+export const networkAggregate = (id: string) => ({ context: IPAM_CONTEXT, type: 'network', id }) as const;

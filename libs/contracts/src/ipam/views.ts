@@ -1,0 +1,101 @@
+/** What IPAM queries return: plain values, the same shape the gRPC API exposes. */
+
+export interface NetworkView {
+  id: string;
+  tenant: string;
+  name: string;
+  vni: number;
+  mtu: number;
+  /** Routed networks have their subnets advertised to the fabric (no NAT). */
+  routed: boolean;
+  createdAt: string;
+}
+
+export interface AllocationPool {
+  start: string;
+  end: string;
+}
+
+export interface SubnetView {
+  id: string;
+  tenant: string;
+  networkId: string;
+  name: string;
+  ipVersion: 4 | 6;
+  cidr: string;
+  gatewayIp: string | null;
+  allocationPools: AllocationPool[];
+  enableDhcp: boolean;
+  createdAt: string;
+}
+
+export interface FixedIp {
+  subnetId: string;
+  ip: string;
+}
+
+export interface PortView {
+  id: string;
+  tenant: string;
+  networkId: string;
+  name: string;
+  mac: string;
+  fixedIps: FixedIp[];
+  /** Hypervisor the port is bound to; null while unbound. */
+  hostId: string | null;
+  deviceId: string;
+  createdAt: string;
+}
+
+export interface HypervisorView {
+  id: string;
+  /** Underlay address: the VTEP and BGP next hop of this host. */
+  vtepIp: string;
+  /** H-IP: this host's public address for distributed outbound PNAT. */
+  publicIp: string;
+  hostPoolId: string;
+  registeredAt: string;
+}
+
+export const PoolPurpose = ['floating-ip', 'host-ip', 'application-prefix'] as const;
+export type PoolPurpose = (typeof PoolPurpose)[number];
+
+export interface PoolView {
+  id: string;
+  name: string;
+  cidr: string;
+  purpose: PoolPurpose;
+  ipVersion: 4 | 6;
+  /** Addresses (or prefixes) handed out from this pool. */
+  allocated: number;
+  createdAt: string;
+}
+
+export interface FloatingIpView {
+  id: string;
+  tenant: string;
+  poolId: string;
+  address: string;
+  createdAt: string;
+}
+
+export interface ApplicationPrefixView {
+  id: string;
+  tenant: string;
+  poolId: string;
+  prefix: string;
+  createdAt: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `after` to get the next page; empty when this is the last. */
+  next: string;
+}
+
+export interface StateDigest {
+  /** Last stream sequence the answering instance has applied. */
+  seq: number;
+  /** sha256 of the canonical JSON of its whole state. */
+  sha256: string;
+}

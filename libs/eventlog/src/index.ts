@@ -1,0 +1,19 @@
+export * from './types.js';
+export * from './schema.js';
+export { newEventId } from './ids.js';
+export { aggregateSubject, subjectMatches, DEFAULT_SUBJECT_PREFIX } from './subjects.js';
+export {
+  DEFAULT_EVENT_LOG_OPTIONS,
+  ensureEventStream,
+  eventStreamConfig,
+  protectedApiSubjects,
+  type EventLogOptions,
+} from './stream-config.js';
+export { JetStreamEventStore } from './jetstream-store.js';
+export { InMemoryEventStore, type InMemoryEventStoreOptions } from './memory-store.js';
+export {
+  SnapshotStore,
+  InMemorySnapshotStore,
+  DEFAULT_SNAPSHOT_OPTIONS,
+  type SnapshotStoreOptions,
+} from './snapshots.js';

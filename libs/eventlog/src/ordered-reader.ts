@@ -1,0 +1,165 @@
+import { DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from 'nats';
+
+/**
+ * Reads a stream in order through a nats.js ordered consumer, by bounded
+ * `fetch`es drained into our own queue.
+ *
+ * Why not `consume()`: it refills its pull as soon as messages *arrive*, not
+ * when the caller has processed them, so a slow fold over a million-event
+ * replay would buffer the whole stream in memory. Here at most ~2 batches
+ * are in memory and the next fetch is issued when half of the queue is used.
+ *
+ * Why drain each fetch eagerly instead of yielding from it: a fetch closes
+ * its iterator on a client timer (expires × 1.05) and drops what the caller
+ * has not taken yet, while the ordered consumer's cursor has already moved
+ * past those messages. Draining within microtasks leaves the timer nothing
+ * to drop.
+ *
+ * Why history fetches never wait for their expiry: every message carries
+ * the consumer's remaining `pending` count, so a fetch asks for at most what
+ * exists and completes as soon as it is delivered.
+ */
+export interface OrderedReadOptions {
+  stream: string;
+  /** One subject filter (nats-server 2.9 consumers take a single filter). */
+  filter?: string;
+  /** First stream sequence (inclusive); default 1. */
+  fromSeq?: number;
+  /** Stop after this stream sequence; undefined = live, never stop on its own. */
+  endSeq?: number;
+  /** Messages per fetch. */
+  batch?: number;
+  /** How long a live fetch waits for new messages before it is re-issued. */
+  liveExpiresMs?: number;
+}
+
+const DEFAULT_BATCH = 2_000;
+const HISTORY_EXPIRES_MS = 30_000;
+
+export class OrderedReader {
+  private consumer: Consumer | undefined;
+  private current: ConsumerMessages | undefined;
+  private stopped = false;
+  private starting: Promise<void> | undefined;
+  /** Matching messages after the last one received, per the server; -1 before start(). */
+  pending = -1;
+
+  // Hand-off between the fetch pump and the consumer of messages().
+  private queue: JsMsg[] = [];
+  private head = 0;
+  private wakeReader: (() => void) | undefined;
+  private wakePump: (() => void) | undefined;
+
+  constructor(
+    private readonly js: JetStreamClient,
+    private readonly opts: OrderedReadOptions,
+  ) {}
+
+  /** Create the server-side consumer; afterwards `pending` holds the number of matching messages. Idempotent. */
+  start(): Promise<void> {
+    this.starting ??= this.create();
+    return this.starting;
+  }
+
+  private async create(): Promise<void> {
+    if (this.stopped) return;
+    const consumer = await this.js.consumers.get(this.opts.stream, {
+      ...(this.opts.filter ? { filterSubjects: this.opts.filter } : {}),
+      deliver_policy: DeliverPolicy.StartSequence,
+      opt_start_seq: Math.max(1, this.opts.fromSeq ?? 1),
+    });
+    // info() creates the consumer now, so its num_pending counts from fromSeq.
+    const info = await consumer.info();
+    this.pending = info.num_pending;
+    if (this.stopped) {
+      // close() ran while we were creating it: don't leak the consumer.
+      await consumer.delete().catch(() => undefined);
+      return;
+    }
+    this.consumer = consumer;
+  }
+
+  /** The messages in stream order; single use. Ends at endSeq (bounded) or on close() (live). */
+  async *messages(): AsyncGenerator<JsMsg> {
+    const { endSeq } = this.opts;
+    const batch = this.opts.batch ?? DEFAULT_BATCH;
+    let pumpDone = false;
+    let pumpError: unknown;
+    let pump: Promise<void> | undefined;
+    try {
+      await this.start();
+      const consumer = this.consumer;
+      if (!consumer) return;
+      pump = this.pump(consumer, batch).then(
+        () => void (pumpDone = true),
+        (err: unknown) => {
+          pumpError = err;
+          pumpDone = true;
+        },
+      ).finally(() => this.signal('reader'));
+      for (;;) {
+        if (this.stopped) return;
+        if (this.head < this.queue.length) {
+          const m = this.queue[this.head++]!;
+          if (this.head > 1024 && this.head * 2 > this.queue.length) {
+            this.queue = this.queue.slice(this.head);
+            this.head = 0;
+          }
+          if (this.queue.length - this.head <= batch / 2) this.signal('pump');
+          yield m;
+          if (endSeq !== undefined && m.seq >= endSeq) return;
+          continue;
+        }
+        if (pumpError !== undefined) throw pumpError;
+        if (pumpDone) return;
+        await new Promise<void>((resolve) => (this.wakeReader = resolve));
+      }
+    } finally {
+      await this.close();
+      await pump;
+    }
+  }
+
+  private async pump(consumer: Consumer, batch: number): Promise<void> {
+    const { endSeq } = this.opts;
+    while (!this.stopped) {
+      // Bounded reads end when nothing matching is left; live reads wait for more.
+      if (endSeq !== undefined && this.pending === 0) return;
+      if (this.queue.length - this.head > batch / 2) {
+        await new Promise<void>((resolve) => (this.wakePump = resolve));
+        continue;
+      }
+      const history = this.pending > 0;
+      this.current = await consumer.fetch({
+        max_messages: history ? Math.min(batch, this.pending) : batch,
+        expires: history ? HISTORY_EXPIRES_MS : (this.opts.liveExpiresMs ?? 30_000),
+      });
+      if (this.stopped) return;
+      for await (const m of this.current) {
+        this.queue.push(m);
+        this.pending = m.info.pending;
+        this.signal('reader');
+        if (endSeq !== undefined && m.seq >= endSeq) return;
+      }
+    }
+  }
+
+  private signal(who: 'reader' | 'pump'): void {
+    const wake = who === 'reader' ? this.wakeReader : this.wakePump;
+    if (who === 'reader') this.wakeReader = undefined;
+    else this.wakePump = undefined;
+    wake?.();
+  }
+
+  /** Stop fetching and delete the server-side consumer. Idempotent. */
+  async close(): Promise<void> {
+    this.stopped = true;
+    this.current?.stop();
+    this.signal('pump');
+    this.signal('reader');
+    const consumer = this.consumer;
+    this.consumer = undefined;
+    // Ordered consumers are ephemeral (they expire when idle anyway); deleting now frees them early.
+    await consumer?.delete().catch(() => undefined);
+  }
+}

@@ -1,0 +1,120 @@
+import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type StreamConfig } from 'nats';
+import { ErrorCode, StrataError } from '@strata/errors';
+import { DEFAULT_SUBJECT_PREFIX } from './subjects.js';
+
+export interface EventLogOptions {
+  /** JetStream stream holding the domain events. */
+  streamName: string;
+  /** Aggregates live at `<subjectPrefix>.<context>.<type>.<id>`; the stream captures `<subjectPrefix>.>`. */
+  subjectPrefix: string;
+  storage: 'file' | 'memory';
+  replicas: number;
+  /** How long JetStream remembers event ids for idempotent appends. */
+  duplicateWindowMs: number;
+}
+
+export const DEFAULT_EVENT_LOG_OPTIONS: EventLogOptions = {
+  streamName: 'STRATA_EVENTS',
+  subjectPrefix: DEFAULT_SUBJECT_PREFIX,
+  storage: 'file',
+  replicas: 1,
+  duplicateWindowMs: 2 * 60_000,
+};
+
+export const JS_ERR_STREAM_NOT_FOUND = 10059;
+export const JS_ERR_STREAM_NAME_IN_USE = 10058;
+export const JS_ERR_NO_MESSAGE_FOUND = 10037;
+export const JS_ERR_WRONG_LAST_SEQUENCE = 10071;
+
+/** The JetStream API error code of a failed request, if it is one. */
+export function jsErrCode(err: unknown): number | undefined {
+  return (err as { api_error?: { err_code?: number } } | null)?.api_error?.err_code;
+}
+
+/**
+ * The domain stream is the source of truth: no limits (nothing ages out),
+ * and the server refuses message deletes and purges. Rollup headers would
+ * let a publisher wipe a subject, so they are off too.
+ */
+export function eventStreamConfig(o: EventLogOptions): Partial<StreamConfig> & { name: string } {
+  return {
+    name: o.streamName,
+    subjects: [`${o.subjectPrefix}.>`],
+    retention: RetentionPolicy.Limits,
+    storage: o.storage === 'memory' ? StorageType.Memory : StorageType.File,
+    num_replicas: o.replicas,
+    duplicate_window: nanos(o.duplicateWindowMs),
+    discard: DiscardPolicy.Old,
+    max_msgs: -1,
+    max_bytes: -1,
+    max_age: 0,
+    max_msgs_per_subject: -1,
+    max_msg_size: -1,
+    deny_delete: true,
+    deny_purge: true,
+    allow_rollup_hdrs: false,
+  };
+}
+
+/**
+ * JetStream API subjects a service's NATS user must be denied. `deny_delete`
+ * only stops *message* deletes: deleting the whole stream (and updating it
+ * to lift the deny flags) is refused only by account permissions. Grant
+ * these to an operator user that provisions the stream, nobody else.
+ */
+export function protectedApiSubjects(streamName: string = DEFAULT_EVENT_LOG_OPTIONS.streamName): string[] {
+  return [
+    `$JS.API.STREAM.DELETE.${streamName}`,
+    `$JS.API.STREAM.PURGE.${streamName}`,
+    `$JS.API.STREAM.MSG.DELETE.${streamName}`,
+    `$JS.API.STREAM.UPDATE.${streamName}`,
+  ];
+}
+
+type Field = keyof ReturnType<typeof eventStreamConfig>;
+// Fields JetStream cannot change on an existing stream.
+const IMMUTABLE: Field[] = ['storage', 'retention'];
+const UPDATABLE: Field[] = [
+  'subjects', 'num_replicas', 'duplicate_window', 'discard', 'max_msgs', 'max_bytes', 'max_age',
+  'max_msgs_per_subject', 'max_msg_size', 'deny_delete', 'deny_purge', 'allow_rollup_hdrs',
+];
+
+/**
+ * Create the stream, or bring an existing one in line. Only issues an
+ * update when something differs, so services whose user is denied
+ * STREAM.UPDATE (see protectedApiSubjects) start fine on a provisioned stream.
+ */
+export async function ensureEventStream(jsm: JetStreamManager, o: EventLogOptions): Promise<void> {
+  const want = eventStreamConfig(o);
+  for (let attempt = 0; ; attempt++) {
+    let existing: StreamConfig;
+    try {
+      existing = (await jsm.streams.info(o.streamName)).config;
+    } catch (err) {
+      if (jsErrCode(err) !== JS_ERR_STREAM_NOT_FOUND) throw err;
+      try {
+        await jsm.streams.add(want);
+        return;
+      } catch (addErr) {
+        // Another instance created it between our info and add: reconcile with theirs.
+        if (jsErrCode(addErr) === JS_ERR_STREAM_NAME_IN_USE && attempt === 0) continue;
+        throw addErr;
+      }
+    }
+    for (const f of IMMUTABLE) {
+      if (existing[f] !== want[f]) {
+        throw new StrataError(
+          ErrorCode.FailedPrecondition,
+          `stream ${o.streamName} has ${f}=${String(existing[f])}, expected ${String(want[f])}; it cannot be changed in place`,
+          { stream: o.streamName, field: f },
+        );
+      }
+    }
+    // The server omits false booleans, hence the Boolean() for flags.
+    const same = (a: unknown, b: unknown): boolean =>
+      typeof b === 'boolean' ? Boolean(a) === b : JSON.stringify(a) === JSON.stringify(b);
+    const differs = UPDATABLE.some((f) => !same(existing[f], want[f]));
+    if (differs) await jsm.streams.update(o.streamName, { ...existing, ...want });
+    return;
+  }
+}

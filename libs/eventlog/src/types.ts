@@ -1,0 +1,131 @@
+/**
+ * Public types of the event log. Implementations: JetStreamEventStore
+ * (production) and InMemoryEventStore (unit tests); one contract suite runs
+ * against both.
+ */
+
+/** Which aggregate an event belongs to. Its subject is `strata.evt.<context>.<type>.<id>`. */
+export interface AggregateRef {
+  /** Bounded context = owning service, e.g. `ipam`. */
+  context: string;
+  /** Aggregate type inside that context, e.g. `network`. */
+  type: string;
+  /** Aggregate id; a NATS subject token (no dots, spaces or wildcards). */
+  id: string;
+}
+
+/** W3C trace context carried with every event and every NATS request. */
+export interface TraceContext {
+  traceparent: string;
+  tracestate?: string;
+}
+
+/** Who, when and why: the metadata a command hands to the events it produces. */
+export interface EventMetadata {
+  /** Tenant that owns the aggregate; `_system` for cloud-wide resources. */
+  tenant: string;
+  /** Authenticated principal that caused the change (token subject, service name). */
+  actor: string;
+  /** Groups all events caused by one external request. */
+  correlationId: string;
+  /** The event or command that directly caused this one; null for a root command. */
+  causationId: string | null;
+  /** ISO-8601 instant; comes from the command metadata, never `new Date()` in domain code. */
+  occurredAt: string;
+  trace?: TraceContext;
+}
+
+/** An event as written: envelope plus typed data. */
+export interface EventEnvelope<TType extends string = string, TData = unknown> extends EventMetadata {
+  /** Globally unique event id; also the JetStream Nats-Msg-Id, so a re-sent append is stored once. */
+  id: string;
+  type: TType;
+  /** Schema version of `data`. Readers upcast older versions to the latest. */
+  version: number;
+  aggregate: AggregateRef;
+  data: TData;
+}
+
+/** An event as read back: envelope plus its position in the log. */
+export interface StoredEvent<TType extends string = string, TData = unknown> extends EventEnvelope<TType, TData> {
+  /** Stream sequence: the event's global position. */
+  seq: number;
+  subject: string;
+  /** When the log stored it (JetStream timestamp), ISO-8601. */
+  storedAt: string;
+}
+
+/** `'none'`: the aggregate must not exist yet. A number: the aggregate's last sequence we decided against. `'any'`: no check. */
+export type ExpectedVersion = number | 'none' | 'any';
+
+export interface AppendOptions {
+  expectedVersion: ExpectedVersion;
+}
+
+export interface AppendResult {
+  /** Stream sequence of the event (of the original, if this append was a duplicate). */
+  seq: number;
+  /** True when the store already had an event with this id and stored nothing. */
+  duplicate: boolean;
+}
+
+export interface ReadAggregateResult {
+  events: StoredEvent[];
+  /** Last sequence of the aggregate (0 when it has no events): the expectedVersion for the next append. */
+  version: number;
+}
+
+export interface ReadOptions {
+  /** First stream sequence to read (inclusive, default 1). */
+  fromSeq?: number;
+  /** Last stream sequence to read (inclusive). Replays "up to a sequence". */
+  toSeq?: number;
+  /** Read only events stored at or before this instant. Replays "up to a time". */
+  toTime?: Date;
+  /** Subject filter (NATS wildcards), e.g. `strata.evt.ipam.>`. Default: every event. */
+  subject?: string;
+}
+
+export interface SubscribeOptions {
+  /** Subject filter, e.g. `strata.evt.ipam.>`. */
+  subject?: string;
+  /** Deliver from this stream sequence (inclusive). Default: from the start. */
+  fromSeq?: number;
+}
+
+/** A live, ordered feed of events: history from a position, then new events as they are stored. */
+export interface EventSubscription extends AsyncIterable<StoredEvent> {
+  /** Resolves once every event stored before the subscription started has been delivered. */
+  readonly caughtUp: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The event-store port. */
+export interface EventStore {
+  readAggregate(ref: AggregateRef): Promise<ReadAggregateResult>;
+  append(ref: AggregateRef, event: EventEnvelope, options: AppendOptions): Promise<AppendResult>;
+  read(options?: ReadOptions): AsyncIterable<StoredEvent>;
+  subscribe(options?: SubscribeOptions): EventSubscription;
+  /** Last sequence of the whole log (or of the subject filter); 0 when empty. */
+  lastSeq(subject?: string): Promise<number>;
+}
+
+/** A service's folded state at a log position, so a restart replays only what came after `seq`. */
+export interface Snapshot<TState = unknown> {
+  /** Last stream sequence folded into `state`; replay resumes at `seq + 1`. */
+  seq: number;
+  state: TState;
+  /** Version of the state's shape; a reader that does not know it rebuilds from the log instead. */
+  schemaVersion: number;
+}
+
+export interface LoadedSnapshot<TState = unknown> extends Snapshot<TState> {
+  /** When the snapshot was saved, ISO-8601. */
+  savedAt: string;
+}
+
+/** The snapshot port. Snapshots are derived data: losing one only costs a longer replay. */
+export interface SnapshotStorePort {
+  save(name: string, snapshot: Snapshot): Promise<void>;
+  load<TState = unknown>(name: string): Promise<LoadedSnapshot<TState> | null>;
+}

@@ -1,0 +1,153 @@
+import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
+import { z } from 'zod';
+import { baseConfigSchema, loadConfig, type BaseConfig } from './config.js';
+import { installContextManager } from './context-manager.js';
+import { startHttpServer, type HttpServerHandle } from './http.js';
+import { createLogger, type Logger } from './logger.js';
+import { createMetrics, type ServiceMetrics } from './metrics.js';
+import { Readiness } from './readiness.js';
+
+/** Everything a service's start function gets. */
+export interface ServiceContext<C = BaseConfig> {
+  /** STRATA_SERVICE_NAME if set, else the definition's name. */
+  name: string;
+  config: C;
+  nc: NatsConnection;
+  logger: Logger;
+  metrics: ServiceMetrics;
+  /** Register what must hold before the service takes traffic, e.g. `readiness.flag('projection')`. */
+  readiness: Readiness;
+  http: HttpServerHandle;
+}
+
+/** Stops the service's own work (serve handles, subscriptions); the runtime then drains NATS. */
+export type StopFn = () => void | Promise<void>;
+
+export interface ServiceDefinition<S extends z.ZodObject = z.ZodObject<{}>> {
+  name: string;
+  /** The service's own settings; merged with baseConfigSchema and validated together. */
+  config?: S;
+  start(ctx: ServiceContext<BaseConfig & z.output<S>>): Promise<StopFn>;
+}
+
+export interface RunningService<C = BaseConfig> {
+  ctx: ServiceContext<C>;
+  /** Graceful shutdown: not ready, service stop, NATS drain, HTTP close. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** Start a service without touching process signals or exit codes: the testable half of runService. */
+export async function startService<S extends z.ZodObject = z.ZodObject<{}>>(
+  def: ServiceDefinition<S>,
+  env: Record<string, string | undefined> = process.env,
+): Promise<RunningService<BaseConfig & z.output<S>>> {
+  const schema = z.object({ ...baseConfigSchema.shape, ...def.config?.shape });
+  const config = loadConfig(schema, env) as BaseConfig & z.output<S>;
+  const name = config.STRATA_SERVICE_NAME ?? def.name;
+  const logger = createLogger(name, config.STRATA_LOG_LEVEL);
+  const metrics = createMetrics(name);
+  const readiness = new Readiness();
+  const accepting = readiness.flag('started');
+  const cleanup: Array<() => Promise<void>> = [];
+  try {
+    const http = await startHttpServer({
+      port: config.STRATA_HTTP_PORT,
+      host: config.STRATA_HTTP_HOST,
+      registry: metrics.registry,
+      readiness,
+    });
+    cleanup.push(() => http.close());
+    const nc = await connect(natsOptions(name, config));
+    cleanup.push(() => (nc.isClosed() ? Promise.resolve() : nc.close()));
+    readiness.register('nats', trackConnection(nc));
+    logger.info({ nats: nc.getServer(), http: `${http.host}:${http.port}` }, 'connected');
+
+    const ctx: ServiceContext<BaseConfig & z.output<S>> = { name, config, nc, logger, metrics, readiness, http };
+    const stopService = await def.start(ctx);
+    accepting.set(true);
+    logger.info('started');
+
+    let stopping: Promise<void> | undefined;
+    const stop = async (): Promise<void> => {
+      accepting.set(false);
+      try {
+        await stopService();
+      } finally {
+        if (!nc.isClosed()) await nc.drain();
+        await http.close();
+        logger.info('stopped');
+      }
+    };
+    return { ctx, stop: () => (stopping ??= stop()) };
+  } catch (err) {
+    for (const undo of cleanup.reverse()) await undo().catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * The whole life of a service process: start, serve until SIGTERM/SIGINT,
+ * shut down gracefully and exit 0; any failure at the top level is logged
+ * and exits 1. A second signal during shutdown exits at once.
+ */
+export async function runService<S extends z.ZodObject = z.ZodObject<{}>>(def: ServiceDefinition<S>): Promise<void> {
+  // Without it the trace of an incoming request would not follow awaits; no-op if an OTel SDK registered one first.
+  installContextManager();
+  let logger: Logger = createLogger(def.name);
+  const fail = (err: unknown, msg: string): never => {
+    logger.fatal({ err }, msg);
+    process.exit(1);
+  };
+  process.on('uncaughtException', (err) => fail(err, 'uncaught exception'));
+  process.on('unhandledRejection', (err) => fail(err, 'unhandled rejection'));
+
+  let running: RunningService<BaseConfig & z.output<S>>;
+  try {
+    running = await startService(def);
+  } catch (err) {
+    return fail(err, 'failed to start');
+  }
+  logger = running.ctx.logger;
+
+  let shuttingDown = false;
+  const shutdown = (signal: string): void => {
+    if (shuttingDown) fail(new Error(`${signal} during shutdown`), 'forced exit');
+    shuttingDown = true;
+    logger.info({ signal }, 'shutting down');
+    running.stop().then(
+      () => process.exit(0),
+      (err: unknown) => fail(err, 'shutdown failed'),
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  // Reconnects are unlimited, so a close we did not ask for (e.g. auth revoked) is fatal.
+  void running.ctx.nc.closed().then((err) => {
+    if (!shuttingDown) fail(err ?? new Error('NATS connection closed'), 'lost NATS connection');
+  });
+}
+
+function natsOptions(name: string, config: BaseConfig): ConnectionOptions {
+  return {
+    servers: config.NATS_URL.split(',').map((s) => s.trim()),
+    name,
+    maxReconnectAttempts: -1,
+    // Replies come back on a per-service inbox prefix, so NATS permissions can allow each user only its own.
+    inboxPrefix: `_INBOX_${name}`,
+    ...(config.NATS_USER === undefined ? {} : { user: config.NATS_USER }),
+    ...(config.NATS_PASSWORD === undefined ? {} : { pass: config.NATS_PASSWORD }),
+  };
+}
+
+/** Not ready while NATS is reconnecting: requests would only time out. */
+function trackConnection(nc: NatsConnection): () => boolean {
+  let connected = true;
+  void (async () => {
+    for await (const s of nc.status()) {
+      if (s.type === 'disconnect') connected = false;
+      else if (s.type === 'reconnect') connected = true;
+    }
+  })();
+  return () => connected && !nc.isClosed() && !nc.isDraining();
+}

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian (bookworm) machine: system packages,
+# npm dependencies, build. Sourced by scripts/test.sh and scripts/demo.sh.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Real components the services and tests run against (see docs/architecture.md).
+APT_PACKAGES=(
+  nats-server            # NATS + JetStream: the event log and the message bus
+  iproute2 nftables      # the agent's data plane tools
+  gobgpd golang-github-osrg-gobgp-dev   # BGP engine + its .proto files
+  frr                    # ToR/border routers in tests and the lab
+  iperf3 tcpdump iputils-ping dnsmasq-base
+  postgresql             # audit read model
+  ca-certificates curl git
+)
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  say "installing system packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "system packages present"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  say "installing Node.js 20+ (found ${node_major})"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+else
+  say "npm dependencies up to date"
+fi
+
+say "building (protobuf types, TypeScript)"
+npm run build --silent

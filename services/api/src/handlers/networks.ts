@@ -1,0 +1,22 @@
+import type { NetworkView } from '@strata/contracts';
+import type { Network, NetworkServiceHandlers } from '@strata/proto';
+import { paging, unary, type RpcDeps } from '../rpc.js';
+
+export function toNetwork(v: NetworkView): Network {
+  return { id: v.id, tenant: v.tenant, name: v.name, vni: v.vni, mtu: v.mtu, routed: v.routed, createdAt: v.createdAt };
+}
+
+export function networkHandlers(deps: RpcDeps): NetworkServiceHandlers {
+  const { ipam } = deps;
+  return {
+    CreateNetwork: unary(deps, 'CreateNetwork', async (req, { meta }) =>
+      toNetwork(await ipam.command('network.create', { tenant: req.tenant, name: req.name, mtu: req.mtu, routed: req.routed }, meta)),
+    ),
+    GetNetwork: unary(deps, 'GetNetwork', async (req, { meta }) => toNetwork(await ipam.query('network.get', { id: req.id }, meta))),
+    ListNetworks: unary(deps, 'ListNetworks', async (req, { meta }) => {
+      const page = await ipam.query('network.list', paging(req), meta);
+      return { items: page.items.map(toNetwork), next: page.next };
+    }),
+    DeleteNetwork: unary(deps, 'DeleteNetwork', (req, { meta }) => ipam.command('network.delete', { id: req.id }, meta)),
+  };
+}

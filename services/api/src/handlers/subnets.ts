@@ -1,0 +1,52 @@
+import type { SubnetView } from '@strata/contracts';
+import { ValidationError } from '@strata/errors';
+import type { CreateSubnetRequest__Output, Subnet, SubnetServiceHandlers } from '@strata/proto';
+import { paging, unary, type RpcDeps } from '../rpc.js';
+
+export function toSubnet(v: SubnetView): Subnet {
+  return {
+    id: v.id,
+    tenant: v.tenant,
+    networkId: v.networkId,
+    name: v.name,
+    ipVersion: v.ipVersion,
+    cidr: v.cidr,
+    // null (no gateway) is expressed by leaving the optional field unset.
+    gatewayIp: v.gatewayIp ?? undefined,
+    allocationPools: v.allocationPools,
+    enableDhcp: v.enableDhcp,
+    createdAt: v.createdAt,
+  };
+}
+
+/** proto3 cannot say "null" or "omitted list": no_gateway and an empty list stand for them. */
+function gatewayOf(req: CreateSubnetRequest__Output): string | null | undefined {
+  if (!req.noGateway) return req.gatewayIp;
+  if (req.gatewayIp !== undefined) {
+    throw new ValidationError('gatewayIp: cannot be combined with noGateway', { field: 'gatewayIp' });
+  }
+  return null;
+}
+
+export function subnetHandlers(deps: RpcDeps): SubnetServiceHandlers {
+  const { ipam } = deps;
+  return {
+    CreateSubnet: unary(deps, 'CreateSubnet', async (req, { meta }) => {
+      const body = {
+        networkId: req.networkId,
+        name: req.name,
+        cidr: req.cidr,
+        gatewayIp: gatewayOf(req),
+        allocationPools: req.allocationPools.length > 0 ? req.allocationPools : undefined,
+        enableDhcp: req.enableDhcp,
+      };
+      return toSubnet(await ipam.command('subnet.create', body, meta));
+    }),
+    GetSubnet: unary(deps, 'GetSubnet', async (req, { meta }) => toSubnet(await ipam.query('subnet.get', { id: req.id }, meta))),
+    ListSubnets: unary(deps, 'ListSubnets', async (req, { meta }) => {
+      const page = await ipam.query('subnet.list', { ...paging(req), networkId: req.networkId }, meta);
+      return { items: page.items.map(toSubnet), next: page.next };
+    }),
+    DeleteSubnet: unary(deps, 'DeleteSubnet', (req, { meta }) => ipam.command('subnet.delete', { id: req.id }, meta)),
+  };
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env node
+/** The API process: gRPC in front, NATS behind. */
+import { runService } from '@strata/runtime';
+import { loadTokens } from './auth.js';
+import { apiConfigSchema } from './config.js';
+import { startApiServer } from './server.js';
+
+await runService({
+  name: 'api',
+  config: apiConfigSchema,
+  async start({ config, nc, logger }) {
+    const tokens = loadTokens(config);
+    logger.info({ tokens: tokens.map((t) => ({ name: t.name, tenant: t.tenant, admin: t.admin })) }, 'API tokens loaded');
+    const api = await startApiServer({ nc, tokens, grpcAddr: config.STRATA_GRPC_ADDR, logger });
+    return () => api.stop();
+  },
+});

@@ -1,0 +1,67 @@
+/** What every RPC does before and after its own work: authenticate, stamp metadata, trace, map errors. */
+import type { Metadata, handleUnaryCall } from '@grpc/grpc-js';
+import { ErrorCode, toStrataError } from '@strata/errors';
+import { extractTrace, injectTrace, withCorrelation, withSpan, type Logger, type RequestMeta } from '@strata/runtime';
+import type { Authenticator, Principal } from './auth.js';
+import { buildRequestMeta, incomingTrace } from './context.js';
+import { toServiceError } from './errors.js';
+import type { IpamClient } from './ipam.js';
+
+export interface RpcDeps {
+  auth: Authenticator;
+  ipam: IpamClient;
+  logger: Logger;
+}
+
+export interface CallContext {
+  principal: Principal;
+  meta: RequestMeta;
+  logger: Logger;
+}
+
+/**
+ * Run `work` for the call named `rpc` with an authenticated context, inside
+ * a span continuing the client's trace (its context goes out in meta.trace).
+ */
+export async function withCall<T>(
+  deps: RpcDeps,
+  rpc: string,
+  metadata: Metadata,
+  work: (ctx: CallContext) => Promise<T>,
+): Promise<T> {
+  try {
+    const principal = deps.auth.authenticate(metadata);
+    const incoming = incomingTrace(metadata);
+    return await withSpan(`grpc ${rpc}`, { 'rpc.method': rpc, 'strata.tenant': principal.tenant }, extractTrace(incoming), (_, otel) => {
+      const meta = buildRequestMeta(metadata, principal, { trace: injectTrace(otel) ?? incoming });
+      const logger = withCorrelation(deps.logger, { rpc, requestId: meta.requestId, correlationId: meta.correlationId });
+      return work({ principal, meta, logger });
+    });
+  } catch (err) {
+    logFailure(deps.logger, rpc, err);
+    throw err;
+  }
+}
+
+/** A unary handler from a plain async function of the request. */
+export function unary<Req, Res>(deps: RpcDeps, rpc: string, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
+  return (call, callback) => {
+    withCall(deps, rpc, call.metadata, (ctx) => fn(call.request, ctx)).then(
+      (res) => callback(null, res),
+      (err: unknown) => callback(toServiceError(err)),
+    );
+  };
+}
+
+/** Server-side faults are errors; a caller's mistakes are routine and only logged at debug. */
+export function logFailure(logger: Logger, rpc: string, err: unknown): void {
+  const e = toStrataError(err);
+  if (e.code === ErrorCode.Internal) logger.error({ rpc, err: e.cause ?? e }, 'rpc failed');
+  else if (e.code === ErrorCode.Unavailable || e.code === ErrorCode.DeadlineExceeded) logger.warn({ rpc, err: e }, 'rpc failed');
+  else logger.debug({ rpc, code: e.code, msg: e.message }, 'rpc rejected');
+}
+
+/** Paging fields every List request has; an absent limit lets the service apply its default. */
+export function paging(req: { limit?: number; after: string }): { limit?: number; after: string } {
+  return req.limit === undefined ? { after: req.after } : { limit: req.limit, after: req.after };
+}

@@ -1,0 +1,40 @@
+/** Command name → decider. Each is pure: (state, command, context) → one decision or a typed error. */
+import type { IpamCommand, IpamCommandName } from '@strata/contracts';
+import type { IpamState } from '../state.js';
+import { closeNetwork, createNetwork } from './network.js';
+import { bindPort, createPort, deletePort } from './port.js';
+import {
+  allocateApplicationPrefix,
+  allocateFloatingIp,
+  createPool,
+  deletePool,
+  deregisterHypervisor,
+  registerHypervisor,
+  releaseApplicationPrefix,
+  releaseFloatingIp,
+} from './public.js';
+import { createSubnet, deleteSubnet } from './subnet.js';
+import type { CommandContext, Decision } from './types.js';
+
+type Decider<K extends IpamCommandName> = (state: IpamState, cmd: IpamCommand<K>, ctx: CommandContext) => Decision;
+
+export const deciders: { [K in IpamCommandName]: Decider<K> } = {
+  'network.create': createNetwork,
+  'network.delete': closeNetwork,
+  'subnet.create': createSubnet,
+  'subnet.delete': deleteSubnet,
+  'port.create': createPort,
+  'port.bind': bindPort,
+  'port.delete': deletePort,
+  'hypervisor.register': registerHypervisor,
+  'hypervisor.deregister': deregisterHypervisor,
+  'pool.create': createPool,
+  'pool.delete': deletePool,
+  'floatingip.create': allocateFloatingIp,
+  'floatingip.delete': releaseFloatingIp,
+  'appprefix.create': allocateApplicationPrefix,
+  'appprefix.delete': releaseApplicationPrefix,
+};
+
+export { finishNetworkDeletion, halfDeletedNetworks } from './network.js';
+export * from './types.js';

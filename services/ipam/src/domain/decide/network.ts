@@ -1,0 +1,74 @@
+import { AlreadyExistsError, ExhaustedError, IllegalStateError, NotFoundError } from '@strata/errors';
+import { CLOUD_AGGREGATE, networkAggregate, type IpamCommand } from '@strata/contracts';
+import { nextFreeVni } from '../allocate.js';
+import { owningTenant, visible } from '../access.js';
+import type { IpamState } from '../state.js';
+import type { CommandContext, Decision } from './types.js';
+
+export function createNetwork(state: IpamState, cmd: IpamCommand<'network.create'>, ctx: CommandContext): Decision {
+  const { caller, policy } = ctx;
+  const tenant = owningTenant(caller, cmd.tenant);
+  const id = caller.requestId;
+  const existing = state.cloud.networks[id];
+  if (existing) {
+    if (existing.tenant === tenant) return { kind: 'done', resourceId: id };
+    throw new AlreadyExistsError(`network ${id} already exists`);
+  }
+  const vni = nextFreeVni(state.cloud.vnis, policy.vniMin, policy.vniMax, policy.vniMin);
+  if (vni === null) {
+    throw new ExhaustedError(`no free VNI: all ${policy.vniMax - policy.vniMin + 1} VNIs of ${policy.vniMin}-${policy.vniMax} are in use`);
+  }
+  return {
+    kind: 'append',
+    aggregate: CLOUD_AGGREGATE,
+    expectedVersion: state.cloud.version,
+    tenant,
+    resourceId: id,
+    event: {
+      type: 'ipam.NetworkCreated',
+      data: { networkId: id, name: cmd.name, vni, mtu: cmd.mtu ?? policy.defaultMtu, routed: cmd.routed },
+    },
+  };
+}
+
+/**
+ * Deleting a network takes two events: NetworkClosed on the network's own
+ * aggregate (so it races correctly with a concurrent port creation), then
+ * NetworkDeleted on the cloud aggregate (which frees the VNI). A crash in
+ * between leaves a closed network that `finishNetworkDeletion` completes.
+ */
+export function closeNetwork(state: IpamState, cmd: IpamCommand<'network.delete'>, ctx: CommandContext): Decision {
+  const entry = visible(ctx.caller, 'network', cmd.id, state.cloud.networks[cmd.id]);
+  const n = state.networks[cmd.id];
+  if (n?.closed) return { kind: 'done', resourceId: cmd.id };
+  const ports = Object.keys(n?.ports ?? {}).length;
+  if (ports > 0) {
+    throw new IllegalStateError(`network ${cmd.id} still has ${ports} port(s); delete them first`, { ports });
+  }
+  return {
+    kind: 'append',
+    aggregate: networkAggregate(cmd.id),
+    expectedVersion: n?.version ?? 0,
+    tenant: entry.tenant,
+    resourceId: cmd.id,
+    event: { type: 'ipam.NetworkClosed', data: { networkId: cmd.id } },
+  };
+}
+
+export function finishNetworkDeletion(state: IpamState, networkId: string): Decision {
+  const entry = state.cloud.networks[networkId];
+  if (!entry) return { kind: 'done', resourceId: networkId };
+  if (!state.networks[networkId]?.closed) throw new NotFoundError('closed network', networkId);
+  return {
+    kind: 'append',
+    aggregate: CLOUD_AGGREGATE,
+    expectedVersion: state.cloud.version,
+    tenant: entry.tenant,
+    resourceId: networkId,
+    event: { type: 'ipam.NetworkDeleted', data: { networkId, vni: entry.vni } },
+  };
+}
+
+/** Networks whose deletion stopped half-way (closed, VNI still held). */
+export const halfDeletedNetworks = (state: IpamState): string[] =>
+  Object.keys(state.cloud.networks).filter((id) => state.networks[id]?.closed === true);

@@ -1,0 +1,107 @@
+import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
+import { networkAggregate, type IpamCommand } from '@strata/contracts';
+import { contains, formatAddress, lastAddress, overlaps, parseAddress, parsePrefix, rangesOverlap, type Prefix, type Range } from '@strata/netaddr';
+import { defaultPools, poolRanges, toPools } from '../allocate.js';
+import { visible } from '../access.js';
+import type { IpamState } from '../state.js';
+import { openNetwork } from './shared.js';
+import type { CommandContext, Decision } from './types.js';
+
+export function createSubnet(state: IpamState, cmd: IpamCommand<'subnet.create'>, ctx: CommandContext): Decision {
+  const { network, aggregate } = openNetwork(state, ctx.caller, cmd.networkId);
+  const id = ctx.caller.requestId;
+  if (state.subnetNetwork[id] !== undefined) {
+    if (state.subnetNetwork[id] === cmd.networkId) return { kind: 'done', resourceId: id };
+    throw new AlreadyExistsError(`subnet ${id} already exists`);
+  }
+  const prefix = parsePrefix(cmd.cidr);
+  for (const s of Object.values(aggregate.subnets)) {
+    if (overlaps(prefix, parsePrefix(s.cidr))) {
+      throw new ValidationError(`${cmd.cidr} overlaps subnet ${s.id} (${s.cidr}) on network ${cmd.networkId}`, { field: 'cidr', subnetId: s.id });
+    }
+  }
+  const gatewayIp = gateway(prefix, cmd.gatewayIp);
+  const gw = gatewayIp === null ? null : parseAddress(gatewayIp).value;
+  const pools = cmd.allocationPools === undefined ? defaultPools(prefix, gw) : checkedPools(prefix, cmd.allocationPools, gw);
+  return {
+    kind: 'append',
+    aggregate: networkAggregate(cmd.networkId),
+    expectedVersion: aggregate.version,
+    tenant: network.tenant,
+    resourceId: id,
+    event: {
+      type: 'ipam.SubnetCreated',
+      data: {
+        subnetId: id,
+        name: cmd.name,
+        ipVersion: prefix.version,
+        cidr: cmd.cidr,
+        gatewayIp,
+        allocationPools: toPools(pools),
+        enableDhcp: cmd.enableDhcp,
+      },
+    },
+  };
+}
+
+export function deleteSubnet(state: IpamState, cmd: IpamCommand<'subnet.delete'>, ctx: CommandContext): Decision {
+  const networkId = state.subnetNetwork[cmd.id];
+  const n = networkId === undefined ? undefined : state.networks[networkId];
+  const subnet = visible(ctx.caller, 'subnet', cmd.id, n?.subnets[cmd.id]);
+  const inUse = Object.values(subnet.allocated).filter((owner) => owner !== 'gateway').length;
+  if (inUse > 0) {
+    throw new IllegalStateError(`subnet ${cmd.id} still has ${inUse} address(es) assigned to ports; delete those ports first`, { inUse });
+  }
+  return {
+    kind: 'append',
+    aggregate: networkAggregate(subnet.networkId),
+    expectedVersion: n?.version ?? 0,
+    tenant: subnet.tenant,
+    resourceId: cmd.id,
+    event: { type: 'ipam.SubnetDeleted', data: { subnetId: cmd.id } },
+  };
+}
+
+/** Hosts addresses that can never be assigned: the network address and, for IPv4, the broadcast. */
+function reserved(prefix: Prefix, value: bigint): boolean {
+  const hostBits = (prefix.version === 4 ? 32 : 128) - prefix.length;
+  if (hostBits <= 1) return false;
+  return value === prefix.network || (prefix.version === 4 && value === lastAddress(prefix));
+}
+
+function gateway(prefix: Prefix, requested: string | null | undefined): string | null {
+  if (requested === null) return null;
+  if (requested === undefined) {
+    const hostBits = (prefix.version === 4 ? 32 : 128) - prefix.length;
+    return hostBits <= 1 ? null : formatAddress({ version: prefix.version, value: prefix.network + 1n });
+  }
+  const value = parseAddress(requested);
+  if (!contains(prefix, value)) {
+    throw new ValidationError(`gateway ${requested} is outside ${formatAddress({ version: prefix.version, value: prefix.network })}/${prefix.length}`, { field: 'gatewayIp' });
+  }
+  if (reserved(prefix, value.value)) {
+    throw new ValidationError(`gateway ${requested} is the network or broadcast address of the subnet`, { field: 'gatewayIp' });
+  }
+  return requested;
+}
+
+function checkedPools(prefix: Prefix, pools: { start: string; end: string }[], gw: bigint | null): Range[] {
+  const ranges = poolRanges(prefix.version, pools);
+  ranges.forEach((r, i) => {
+    const field = `allocationPools.${i}`;
+    const p = pools[i]!;
+    for (const [end, text] of [[r.start, p.start], [r.end, p.end]] as const) {
+      const a = parseAddress(text);
+      if (!contains(prefix, a)) throw new ValidationError(`allocation pool ${p.start}-${p.end}: ${text} is outside the subnet`, { field });
+      if (reserved(prefix, end)) throw new ValidationError(`allocation pool ${p.start}-${p.end} includes the network or broadcast address`, { field });
+    }
+    if (r.start > r.end) throw new ValidationError(`allocation pool ${p.start}-${p.end} ends before it starts`, { field });
+    if (gw !== null && r.start <= gw && gw <= r.end) {
+      throw new ValidationError(`allocation pool ${p.start}-${p.end} includes the gateway address`, { field });
+    }
+    ranges.slice(0, i).forEach((other, j) => {
+      if (rangesOverlap(r, other)) throw new ValidationError(`allocation pools ${j} and ${i} overlap`, { field });
+    });
+  });
+  return ranges;
+}

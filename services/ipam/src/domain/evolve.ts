@@ -1,0 +1,208 @@
+/**
+ * state + event → state. Applied in stream order by every IPAM instance and
+ * by replay. It mutates the state it is given: IPAM state holds millions of
+ * entries at scale and copying it per event would dominate replay time. The
+ * state object belongs to one projection; nothing else holds a reference.
+ */
+import { parseAddress, parsePrefix } from '@strata/netaddr';
+import type { IpamEvent } from '@strata/contracts';
+import { inRanges, poolRanges, rangesSize } from './allocate.js';
+import type { IpamState, NetworkState } from './state.js';
+
+export function evolve(state: IpamState, event: IpamEvent): IpamState {
+  state.seq = event.seq;
+  if (event.aggregate.type === 'cloud') {
+    state.cloud.version = event.seq;
+  } else {
+    network(state, event.aggregate.id).version = event.seq;
+  }
+  const at = event.occurredAt;
+  const tenant = event.tenant;
+  const c = state.cloud;
+  switch (event.type) {
+    case 'ipam.NetworkCreated': {
+      const d = event.data;
+      c.networks[d.networkId] = { id: d.networkId, tenant, name: d.name, vni: d.vni, mtu: d.mtu, routed: d.routed, createdAt: at };
+      c.vnis[String(d.vni)] = d.networkId;
+      network(state, d.networkId);
+      break;
+    }
+    case 'ipam.NetworkClosed':
+      network(state, event.data.networkId).closed = true;
+      break;
+    case 'ipam.NetworkDeleted': {
+      const { networkId, vni } = event.data;
+      delete c.networks[networkId];
+      delete c.vnis[String(vni)];
+      const n = state.networks[networkId];
+      if (n) for (const id of Object.keys(n.subnets)) delete state.subnetNetwork[id];
+      delete state.networks[networkId];
+      break;
+    }
+    case 'ipam.PoolCreated': {
+      const d = event.data;
+      c.pools[d.poolId] = {
+        id: d.poolId,
+        name: d.name,
+        cidr: d.cidr,
+        purpose: d.purpose,
+        ipVersion: parsePrefix(d.cidr).version,
+        allocated: 0,
+        createdAt: at,
+      };
+      break;
+    }
+    case 'ipam.PoolDeleted':
+      delete c.pools[event.data.poolId];
+      break;
+    case 'ipam.HypervisorRegistered': {
+      const d = event.data;
+      c.hypervisors[d.hostId] = { id: d.hostId, vtepIp: d.vtepIp, publicIp: d.publicIp, hostPoolId: d.hostPoolId, registeredAt: at };
+      c.vteps[d.vtepIp] = d.hostId;
+      c.publicAllocations[d.publicIp] = `hv:${d.hostId}`;
+      bumpPool(state, d.hostPoolId, 1);
+      break;
+    }
+    case 'ipam.HypervisorDeregistered': {
+      const h = c.hypervisors[event.data.hostId];
+      if (!h) break;
+      delete c.vteps[h.vtepIp];
+      delete c.publicAllocations[h.publicIp];
+      bumpPool(state, h.hostPoolId, -1);
+      delete c.hypervisors[h.id];
+      break;
+    }
+    case 'ipam.FloatingIpAllocated': {
+      const d = event.data;
+      c.floatingIps[d.floatingIpId] = { id: d.floatingIpId, tenant, poolId: d.poolId, address: d.address, createdAt: at };
+      c.publicAllocations[d.address] = `fip:${d.floatingIpId}`;
+      bumpPool(state, d.poolId, 1);
+      break;
+    }
+    case 'ipam.FloatingIpReleased': {
+      const f = c.floatingIps[event.data.floatingIpId];
+      if (!f) break;
+      delete c.publicAllocations[f.address];
+      bumpPool(state, f.poolId, -1);
+      delete c.floatingIps[f.id];
+      break;
+    }
+    case 'ipam.ApplicationPrefixAllocated': {
+      const d = event.data;
+      c.appPrefixes[d.prefixId] = { id: d.prefixId, tenant, poolId: d.poolId, prefix: d.prefix, createdAt: at };
+      c.publicAllocations[d.prefix] = `app:${d.prefixId}`;
+      bumpPool(state, d.poolId, 1);
+      break;
+    }
+    case 'ipam.ApplicationPrefixReleased': {
+      const a = c.appPrefixes[event.data.prefixId];
+      if (!a) break;
+      delete c.publicAllocations[a.prefix];
+      bumpPool(state, a.poolId, -1);
+      delete c.appPrefixes[a.id];
+      break;
+    }
+    case 'ipam.SubnetCreated': {
+      const d = event.data;
+      const networkId = event.aggregate.id;
+      const ranges = poolRanges(d.ipVersion, d.allocationPools);
+      const allocated: Record<string, string> = {};
+      if (d.gatewayIp !== null) allocated[d.gatewayIp] = 'gateway';
+      network(state, networkId).subnets[d.subnetId] = {
+        id: d.subnetId,
+        tenant,
+        networkId,
+        name: d.name,
+        ipVersion: d.ipVersion,
+        cidr: d.cidr,
+        gatewayIp: d.gatewayIp,
+        allocationPools: d.allocationPools,
+        enableDhcp: d.enableDhcp,
+        allocated,
+        poolAllocated: d.gatewayIp !== null && inRanges(ranges, parseAddress(d.gatewayIp).value) ? 1 : 0,
+        poolSize: rangesSize(ranges).toString(),
+        cursor: (ranges[0]?.start ?? 0n).toString(),
+        createdAt: at,
+      };
+      state.subnetNetwork[d.subnetId] = networkId;
+      break;
+    }
+    case 'ipam.SubnetDeleted': {
+      delete network(state, event.aggregate.id).subnets[event.data.subnetId];
+      delete state.subnetNetwork[event.data.subnetId];
+      break;
+    }
+    case 'ipam.PortCreated': {
+      const d = event.data;
+      const n = network(state, event.aggregate.id);
+      n.ports[d.portId] = {
+        id: d.portId,
+        tenant,
+        networkId: event.aggregate.id,
+        name: d.name,
+        mac: d.mac,
+        fixedIps: d.fixedIps,
+        hostId: d.hostId,
+        deviceId: d.deviceId,
+        createdAt: at,
+      };
+      n.macs[d.mac] = d.portId;
+      for (const f of d.fixedIps) takeAddress(n, f.subnetId, f.ip, d.portId);
+      state.portNetwork[d.portId] = event.aggregate.id;
+      break;
+    }
+    case 'ipam.PortBound': {
+      const p = network(state, event.aggregate.id).ports[event.data.portId];
+      if (p) p.hostId = event.data.hostId;
+      break;
+    }
+    case 'ipam.PortDeleted': {
+      const n = network(state, event.aggregate.id);
+      const p = n.ports[event.data.portId];
+      if (!p) break;
+      for (const f of p.fixedIps) releaseAddress(n, f.subnetId, f.ip);
+      delete n.macs[p.mac];
+      delete n.ports[p.id];
+      delete state.portNetwork[p.id];
+      break;
+    }
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unhandled IPAM event ${(unreachable as { type: string }).type}`);
+    }
+  }
+  return state;
+}
+
+function network(state: IpamState, id: string): NetworkState {
+  let n = state.networks[id];
+  if (!n) {
+    n = { version: 0, closed: false, subnets: {}, ports: {}, macs: {} };
+    state.networks[id] = n;
+  }
+  return n;
+}
+
+function bumpPool(state: IpamState, poolId: string, by: number): void {
+  const p = state.cloud.pools[poolId];
+  if (p) p.allocated += by;
+}
+
+function takeAddress(n: NetworkState, subnetId: string, ip: string, portId: string): void {
+  const s = n.subnets[subnetId];
+  if (!s) return;
+  s.allocated[ip] = portId;
+  const value = parseAddress(ip).value;
+  if (inRanges(poolRanges(s.ipVersion, s.allocationPools), value)) {
+    s.poolAllocated += 1;
+    s.cursor = (value + 1n).toString();
+  }
+}
+
+function releaseAddress(n: NetworkState, subnetId: string, ip: string): void {
+  const s = n.subnets[subnetId];
+  if (!s || s.allocated[ip] === undefined) return;
+  delete s.allocated[ip];
+  if (inRanges(poolRanges(s.ipVersion, s.allocationPools), parseAddress(ip).value)) s.poolAllocated -= 1;
+}
+

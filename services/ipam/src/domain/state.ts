@@ -1,0 +1,132 @@
+/**
+ * IPAM state: what the event log says exists, indexed for allocation.
+ * Plain JSON-serialisable records (no Maps, no bigints) so a snapshot is a
+ * JSON document and equality with a full replay is a string comparison.
+ */
+import type { AllocationPool, PoolPurpose } from '@strata/contracts';
+
+export interface IpamState {
+  /** Last stream sequence applied. */
+  seq: number;
+  cloud: CloudState;
+  networks: Record<string, NetworkState>;
+  /** subnetId → networkId and portId → networkId, to find the aggregate of a subnet/port. */
+  subnetNetwork: Record<string, string>;
+  portNetwork: Record<string, string>;
+}
+
+export interface CloudState {
+  /** Last sequence of the cloud aggregate: the expected version of its next event. */
+  version: number;
+  networks: Record<string, NetworkEntry>;
+  vnis: Record<string, string>; // vni → networkId
+  pools: Record<string, PoolEntry>;
+  /** Public address (or prefix) → who holds it: `hv:<id>`, `fip:<id>` or `app:<id>`. */
+  publicAllocations: Record<string, string>;
+  hypervisors: Record<string, HypervisorEntry>;
+  vteps: Record<string, string>; // vtep ip → hostId
+  floatingIps: Record<string, FloatingIpEntry>;
+  appPrefixes: Record<string, AppPrefixEntry>;
+}
+
+interface Owned {
+  tenant: string;
+  createdAt: string;
+}
+
+export interface NetworkEntry extends Owned {
+  id: string;
+  name: string;
+  vni: number;
+  mtu: number;
+  routed: boolean;
+}
+
+export interface PoolEntry {
+  id: string;
+  name: string;
+  cidr: string;
+  purpose: PoolPurpose;
+  ipVersion: 4 | 6;
+  allocated: number;
+  createdAt: string;
+}
+
+export interface HypervisorEntry {
+  id: string;
+  vtepIp: string;
+  publicIp: string;
+  hostPoolId: string;
+  registeredAt: string;
+}
+
+export interface FloatingIpEntry extends Owned {
+  id: string;
+  poolId: string;
+  address: string;
+}
+
+export interface AppPrefixEntry extends Owned {
+  id: string;
+  poolId: string;
+  prefix: string;
+}
+
+export interface NetworkState {
+  /** Last sequence of this network's aggregate (0: no events yet). */
+  version: number;
+  /** Closed by the first step of deletion: no new subnets or ports. */
+  closed: boolean;
+  subnets: Record<string, SubnetEntry>;
+  ports: Record<string, PortEntry>;
+  macs: Record<string, string>; // mac → portId
+}
+
+export interface SubnetEntry extends Owned {
+  id: string;
+  networkId: string;
+  name: string;
+  ipVersion: 4 | 6;
+  cidr: string;
+  gatewayIp: string | null;
+  allocationPools: AllocationPool[];
+  enableDhcp: boolean;
+  /** Address → portId for every address in use on this subnet. */
+  allocated: Record<string, string>;
+  /** How many of `allocated` lie inside the allocation pools: exhaustion without a scan. */
+  poolAllocated: number;
+  /** Pool capacity as a decimal string (IPv6 pools exceed 2^53). */
+  poolSize: string;
+  /** Where the next automatic allocation starts looking (decimal string), so it does not rescan from the start. */
+  cursor: string;
+}
+
+export interface PortEntry extends Owned {
+  id: string;
+  networkId: string;
+  name: string;
+  mac: string;
+  fixedIps: { subnetId: string; ip: string }[];
+  hostId: string | null;
+  deviceId: string;
+}
+
+export function initialState(): IpamState {
+  return {
+    seq: 0,
+    cloud: {
+      version: 0,
+      networks: {},
+      vnis: {},
+      pools: {},
+      publicAllocations: {},
+      hypervisors: {},
+      vteps: {},
+      floatingIps: {},
+      appPrefixes: {},
+    },
+    networks: {},
+    subnetNetwork: {},
+    portNetwork: {},
+  };
+}
