@@ -75,6 +75,10 @@ export const AllocateApplicationPrefix = z.object({
   length: z.number().int().optional(),
 });
 
+export const CreateRouter = z.object({ ...OnBehalfOf, name: DisplayName });
+/** Join a subnet to a router (the subnet's gateway becomes the router's interface on every host). */
+export const RouterInterface = z.object({ id: Id, subnetId: Id });
+
 export const ById = z.object({ id: Id });
 export const HostById = z.object({ id: HostId });
 
@@ -101,6 +105,10 @@ export const ipamCommands = {
   'floatingip.delete': ById,
   'appprefix.create': AllocateApplicationPrefix,
   'appprefix.delete': ById,
+  'router.create': CreateRouter,
+  'router.delete': ById,
+  'router.addInterface': RouterInterface,
+  'router.removeInterface': RouterInterface,
 } as const;
 
 export const ipamQueries = {
@@ -118,6 +126,8 @@ export const ipamQueries = {
   'floatingip.list': ListAll,
   'appprefix.get': ById,
   'appprefix.list': ListAll,
+  'router.get': ById,
+  'router.list': ListAll,
   'state.digest': Empty,
 } as const;
 
@@ -136,6 +146,7 @@ import type {
   Page,
   PoolView,
   PortView,
+  RouterView,
   StateDigest,
   SubnetView,
 } from './views.js';
@@ -157,6 +168,10 @@ export interface IpamResults {
   'floatingip.delete': { id: string };
   'appprefix.create': ApplicationPrefixView;
   'appprefix.delete': { id: string };
+  'router.create': RouterView;
+  'router.delete': { id: string };
+  'router.addInterface': RouterView;
+  'router.removeInterface': RouterView;
   'network.get': NetworkView;
   'network.list': Page<NetworkView>;
   'subnet.get': SubnetView;
@@ -171,5 +186,7 @@ export interface IpamResults {
   'floatingip.list': Page<FloatingIpView>;
   'appprefix.get': ApplicationPrefixView;
   'appprefix.list': Page<ApplicationPrefixView>;
+  'router.get': RouterView;
+  'router.list': Page<RouterView>;
   'state.digest': StateDigest;
 }

@@ -10,6 +10,8 @@
  *   ipam.network.<id>    one network's subnets and ports: the busy part, so
  *                        each network is its own consistency boundary and
  *                        port creation in different networks never contends.
+ *   ipam.router.<id>     a tenant router and the subnets it joins (its
+ *                        routing domain: their CIDRs must not overlap).
  *
  * Changing a schema: bump `version`, add an upcaster from the old one.
  */
@@ -139,6 +141,30 @@ export const NetworkClosed = defineEvent({
   schema: z.object({ networkId: z.string() }),
 });
 
+export const RouterCreated = defineEvent({
+  type: 'ipam.RouterCreated',
+  version: 1,
+  schema: z.object({ routerId: z.string(), name: z.string() }),
+});
+
+export const RouterInterfaceAdded = defineEvent({
+  type: 'ipam.RouterInterfaceAdded',
+  version: 1,
+  schema: z.object({ routerId: z.string(), subnetId: z.string(), networkId: z.string() }),
+});
+
+export const RouterInterfaceRemoved = defineEvent({
+  type: 'ipam.RouterInterfaceRemoved',
+  version: 1,
+  schema: z.object({ routerId: z.string(), subnetId: z.string(), networkId: z.string() }),
+});
+
+export const RouterDeleted = defineEvent({
+  type: 'ipam.RouterDeleted',
+  version: 1,
+  schema: z.object({ routerId: z.string() }),
+});
+
 export const ipamEvents = new EventRegistry([
   NetworkCreated,
   NetworkDeleted,
@@ -156,9 +182,14 @@ export const ipamEvents = new EventRegistry([
   PortBound,
   PortDeleted,
   NetworkClosed,
+  RouterCreated,
+  RouterInterfaceAdded,
+  RouterInterfaceRemoved,
+  RouterDeleted,
 ] as const);
 
 export type IpamEvent = ReturnType<typeof ipamEvents.decode>;
 export const IPAM_CONTEXT = 'ipam';
 export const CLOUD_AGGREGATE = { context: IPAM_CONTEXT, type: 'cloud', id: 'default' } as const;
 export const networkAggregate = (id: string) => ({ context: IPAM_CONTEXT, type: 'network', id }) as const;
+export const routerAggregate = (id: string) => ({ context: IPAM_CONTEXT, type: 'router', id }) as const;

@@ -87,6 +87,20 @@ export interface ApplicationPrefixView {
   createdAt: string;
 }
 
+export interface RouterInterfaceView {
+  subnetId: string;
+  networkId: string;
+}
+
+/** A tenant router: routing between its subnets is distributed to every host with a port in them. */
+export interface RouterView {
+  id: string;
+  tenant: string;
+  name: string;
+  interfaces: RouterInterfaceView[];
+  createdAt: string;
+}
+
 export interface Page<T> {
   items: T[];
   /** Pass as `after` to get the next page; empty when this is the last. */

@@ -34,6 +34,10 @@ const answers: { [K in IpamCommandName]: (s: IpamState, c: Caller, id: string) =
   'floatingip.delete': (_s, _c, id) => ({ id }),
   'appprefix.create': (s, c, id) => q.getApplicationPrefix(s, c, { id }),
   'appprefix.delete': (_s, _c, id) => ({ id }),
+  'router.create': (s, c, id) => q.getRouter(s, c, { id }),
+  'router.delete': (_s, _c, id) => ({ id }),
+  'router.addInterface': (s, c, id) => q.getRouter(s, c, { id }),
+  'router.removeInterface': (s, c, id) => q.getRouter(s, c, { id }),
 };
 
 export function commandHandlers(deps: HandlerDeps): Record<string, Handler> {
@@ -70,6 +74,8 @@ const queries: { [K in IpamQueryName]: QueryFn } = {
   'floatingip.list': q.listFloatingIps,
   'appprefix.get': q.getApplicationPrefix,
   'appprefix.list': q.listApplicationPrefixes,
+  'router.get': q.getRouter,
+  'router.list': q.listRouters,
   'state.digest': (s) => stateDigest(s),
 };
 

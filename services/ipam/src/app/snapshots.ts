@@ -8,7 +8,7 @@ import type { Logger } from '@strata/runtime';
 import type { IpamState } from '../domain/state.js';
 
 /** Bump when IpamState's shape changes: older snapshots are then ignored and the log replayed. */
-export const STATE_SCHEMA_VERSION = 1;
+export const STATE_SCHEMA_VERSION = 2;
 export const SNAPSHOT_NAME = 'ipam';
 
 export async function loadSnapshot(store: SnapshotStorePort, logger: Logger): Promise<IpamState | undefined> {

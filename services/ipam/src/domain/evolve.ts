@@ -11,11 +11,8 @@ import type { IpamState, NetworkState } from './state.js';
 
 export function evolve(state: IpamState, event: IpamEvent): IpamState {
   state.seq = event.seq;
-  if (event.aggregate.type === 'cloud') {
-    state.cloud.version = event.seq;
-  } else {
-    network(state, event.aggregate.id).version = event.seq;
-  }
+  if (event.aggregate.type === 'cloud') state.cloud.version = event.seq;
+  else if (event.aggregate.type === 'network') network(state, event.aggregate.id).version = event.seq;
   const at = event.occurredAt;
   const tenant = event.tenant;
   const c = state.cloud;
@@ -166,6 +163,30 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       delete state.portNetwork[p.id];
       break;
     }
+    case 'ipam.RouterCreated': {
+      const d = event.data;
+      state.routers[d.routerId] = { id: d.routerId, tenant, name: d.name, version: event.seq, interfaces: {}, createdAt: at };
+      break;
+    }
+    case 'ipam.RouterInterfaceAdded': {
+      const r = state.routers[event.data.routerId];
+      if (!r) break;
+      r.version = event.seq;
+      r.interfaces[event.data.subnetId] = event.data.networkId;
+      state.subnetRouter[event.data.subnetId] = r.id;
+      break;
+    }
+    case 'ipam.RouterInterfaceRemoved': {
+      const r = state.routers[event.data.routerId];
+      if (!r) break;
+      r.version = event.seq;
+      delete r.interfaces[event.data.subnetId];
+      delete state.subnetRouter[event.data.subnetId];
+      break;
+    }
+    case 'ipam.RouterDeleted':
+      delete state.routers[event.data.routerId];
+      break;
     default: {
       const unreachable: never = event;
       throw new Error(`unhandled IPAM event ${(unreachable as { type: string }).type}`);

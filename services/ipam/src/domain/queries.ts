@@ -9,11 +9,12 @@ import type {
   Page,
   PoolView,
   PortView,
+  RouterView,
   SubnetView,
 } from '@strata/contracts';
 import { canSee, requireAdmin, visible } from './access.js';
 import type { Caller } from './decide/types.js';
-import type { IpamState, NetworkEntry, PortEntry, SubnetEntry } from './state.js';
+import type { IpamState, NetworkEntry, PortEntry, RouterEntry, SubnetEntry } from './state.js';
 
 export const networkView = (n: NetworkEntry): NetworkView => ({ ...n });
 
@@ -110,4 +111,22 @@ export function getApplicationPrefix(s: IpamState, c: Caller, q: IpamQuery<'appp
 
 export function listApplicationPrefixes(s: IpamState, c: Caller, q: IpamQuery<'appprefix.list'>): Page<ApplicationPrefixView> {
   return page(Object.values(s.cloud.appPrefixes).filter((a) => canSee(c, a.tenant)).map((a) => ({ ...a })), q);
+}
+
+export const routerView = (r: RouterEntry): RouterView => ({
+  id: r.id,
+  tenant: r.tenant,
+  name: r.name,
+  interfaces: Object.entries(r.interfaces)
+    .map(([subnetId, networkId]) => ({ subnetId, networkId }))
+    .sort((a, b) => (a.subnetId < b.subnetId ? -1 : 1)),
+  createdAt: r.createdAt,
+});
+
+export function getRouter(s: IpamState, c: Caller, q: IpamQuery<'router.get'>): RouterView {
+  return routerView(visible(c, 'router', q.id, s.routers[q.id]));
+}
+
+export function listRouters(s: IpamState, c: Caller, q: IpamQuery<'router.list'>): Page<RouterView> {
+  return page(Object.values(s.routers).filter((r) => canSee(c, r.tenant)).map(routerView), q);
 }

@@ -13,6 +13,18 @@ export interface IpamState {
   /** subnetId → networkId and portId → networkId, to find the aggregate of a subnet/port. */
   subnetNetwork: Record<string, string>;
   portNetwork: Record<string, string>;
+  routers: Record<string, RouterEntry>;
+  /** subnetId → routerId for attached subnets; a subnet joins at most one router. */
+  subnetRouter: Record<string, string>;
+}
+
+export interface RouterEntry extends Owned {
+  id: string;
+  name: string;
+  /** Last sequence of the router's aggregate. */
+  version: number;
+  /** subnetId → networkId of every joined subnet. */
+  interfaces: Record<string, string>;
 }
 
 export interface CloudState {
@@ -128,5 +140,7 @@ export function initialState(): IpamState {
     networks: {},
     subnetNetwork: {},
     portNetwork: {},
+    routers: {},
+    subnetRouter: {},
   };
 }

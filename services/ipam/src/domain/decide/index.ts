@@ -13,6 +13,7 @@ import {
   releaseApplicationPrefix,
   releaseFloatingIp,
 } from './public.js';
+import { addRouterInterface, createRouter, deleteRouter, removeRouterInterface } from './router.js';
 import { createSubnet, deleteSubnet } from './subnet.js';
 import type { CommandContext, Decision } from './types.js';
 
@@ -34,6 +35,10 @@ export const deciders: { [K in IpamCommandName]: Decider<K> } = {
   'floatingip.delete': releaseFloatingIp,
   'appprefix.create': allocateApplicationPrefix,
   'appprefix.delete': releaseApplicationPrefix,
+  'router.create': createRouter,
+  'router.delete': deleteRouter,
+  'router.addInterface': addRouterInterface,
+  'router.removeInterface': removeRouterInterface,
 };
 
 export { finishNetworkDeletion, halfDeletedNetworks } from './network.js';

@@ -41,6 +41,10 @@ export function closeNetwork(state: IpamState, cmd: IpamCommand<'network.delete'
   const entry = visible(ctx.caller, 'network', cmd.id, state.cloud.networks[cmd.id]);
   const n = state.networks[cmd.id];
   if (n?.closed) return { kind: 'done', resourceId: cmd.id };
+  const joined = Object.keys(n?.subnets ?? {}).find((id) => state.subnetRouter[id] !== undefined);
+  if (joined !== undefined) {
+    throw new IllegalStateError(`subnet ${joined} of network ${cmd.id} is joined to router ${state.subnetRouter[joined]}; remove the router interface first`);
+  }
   const ports = Object.keys(n?.ports ?? {}).length;
   if (ports > 0) {
     throw new IllegalStateError(`network ${cmd.id} still has ${ports} port(s); delete them first`, { ports });

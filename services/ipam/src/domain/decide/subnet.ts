@@ -48,6 +48,8 @@ export function deleteSubnet(state: IpamState, cmd: IpamCommand<'subnet.delete'>
   const networkId = state.subnetNetwork[cmd.id];
   const n = networkId === undefined ? undefined : state.networks[networkId];
   const subnet = visible(ctx.caller, 'subnet', cmd.id, n?.subnets[cmd.id]);
+  const router = state.subnetRouter[cmd.id];
+  if (router !== undefined) throw new IllegalStateError(`subnet ${cmd.id} is joined to router ${router}; remove the router interface first`);
   const inUse = Object.values(subnet.allocated).filter((owner) => owner !== 'gateway').length;
   if (inUse > 0) {
     throw new IllegalStateError(`subnet ${cmd.id} still has ${inUse} address(es) assigned to ports; delete those ports first`, { inUse });

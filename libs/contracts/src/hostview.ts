@@ -1,0 +1,123 @@
+/**
+ * The per-host desired state the control plane derives for each agent
+ * (the role of OVN's southbound DB or Calico's Typha/Felix calculation graph).
+ *
+ * It lives in the JetStream KV bucket `strata-hostview`, one key per object,
+ * every key under the host's own prefix:
+ *
+ *   <hostId>.host                   HostInfo          this hypervisor (VTEP, H-IP)
+ *   <hostId>.port.<portId>          LocalPort         a port bound to this host
+ *   <hostId>.net.<networkId>        HostNetwork       a network this host needs
+ *   <hostId>.ep.<portId>            RemoteEndpoint    a port on another host, in a network this host needs
+ *   <hostId>.domain.<domainId>      RoutingDomain     a tenant router (or a lone network) realised here
+ *
+ * An agent watches `<hostId>.>`: the watch first delivers every current key
+ * (the snapshot), then each put/delete (the deltas). It never sees another
+ * host's keys, so what it receives grows with what is on its host, not with
+ * the size of the cloud. NATS permissions enforce that (infra/nats).
+ */
+import { z } from 'zod';
+
+export const HOSTVIEW_BUCKET = 'strata-hostview';
+
+export const SubnetInfo = z.object({
+  id: z.string(),
+  ipVersion: z.union([z.literal(4), z.literal(6)]),
+  cidr: z.string(),
+  /** Anycast gateway address, the same on every host; null: no gateway (and no routing). */
+  gatewayIp: z.string().nullable(),
+  enableDhcp: z.boolean(),
+});
+export type SubnetInfo = z.infer<typeof SubnetInfo>;
+
+export const HostInfo = z.object({
+  id: z.string(),
+  vtepIp: z.string(),
+  publicIp: z.string(),
+});
+export type HostInfo = z.infer<typeof HostInfo>;
+
+export const HostNetwork = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  vni: z.number().int(),
+  mtu: z.number().int(),
+  subnets: z.array(SubnetInfo),
+  /** Routing domain the network belongs to (its router, or the network itself when it has none). */
+  domainId: z.string(),
+  /** MAC of the network's anycast gateway interface: identical on every host. */
+  gatewayMac: z.string(),
+  /** VTEPs of the other hosts with ports on this network: head-end replication list for BUM traffic. */
+  floodVteps: z.array(z.string()),
+});
+export type HostNetwork = z.infer<typeof HostNetwork>;
+
+export const FixedIpInfo = z.object({ subnetId: z.string(), ip: z.string() });
+
+export const LocalPort = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  networkId: z.string(),
+  mac: z.string(),
+  fixedIps: z.array(FixedIpInfo),
+  /** Host-side interface name of the VM's NIC (the hypervisor creates it; the agent plugs it). */
+  device: z.string(),
+});
+export type LocalPort = z.infer<typeof LocalPort>;
+
+export const RemoteEndpoint = z.object({
+  id: z.string(),
+  networkId: z.string(),
+  mac: z.string(),
+  ips: z.array(z.string()),
+  /** Underlay address of the host the port is on. */
+  vtep: z.string(),
+});
+export type RemoteEndpoint = z.infer<typeof RemoteEndpoint>;
+
+export const RoutingDomain = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  kind: z.enum(['router', 'network']),
+  /** Networks joined by this domain that this host needs. */
+  networkIds: z.array(z.string()),
+});
+export type RoutingDomain = z.infer<typeof RoutingDomain>;
+
+/** KV key helpers: one place that knows the layout. */
+export const hostviewKey = {
+  host: (h: string) => `${h}.host`,
+  port: (h: string, id: string) => `${h}.port.${id}`,
+  net: (h: string, id: string) => `${h}.net.${id}`,
+  ep: (h: string, id: string) => `${h}.ep.${id}`,
+  domain: (h: string, id: string) => `${h}.domain.${id}`,
+  all: (h: string) => `${h}.>`,
+};
+
+/** Host-side device name for a port: `tap` + the first 11 hex digits of its id (IFNAMSIZ is 16 with the NUL). */
+export const portDevice = (portId: string): string => `tap${portId.replaceAll('-', '').slice(0, 11)}`;
+
+/**
+ * The anycast gateway MAC of a network: derived from its VNI so every host
+ * computes the same one; locally administered (02:...), prefix 02:53:47 ("SG").
+ */
+export const gatewayMac = (vni: number): string =>
+  `02:53:47:${[(vni >> 16) & 0xff, (vni >> 8) & 0xff, vni & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
+
+/** Agent status, published on `strata.status.<hostId>` (not domain events: observations, not decisions). */
+export const AgentStatus = z.object({
+  hostId: z.string(),
+  /** Monotonic per agent process: increments each time the kernel was brought to a new desired state. */
+  generation: z.number().int(),
+  /** KV revision of the host view the applied state was computed from. */
+  viewRevision: z.number().int(),
+  appliedAt: z.string(),
+  /** Ports whose device is plugged and configured. */
+  portsUp: z.array(z.string()),
+  /** Ports whose device does not exist (yet). */
+  portsDown: z.array(z.string()),
+  /** Last apply error, if the latest apply failed (the agent retries and resyncs). */
+  error: z.string().nullable(),
+});
+export type AgentStatus = z.infer<typeof AgentStatus>;
+export const statusSubject = (hostId: string): string => `strata.status.${hostId}`;
