@@ -10,6 +10,7 @@ import {
   type NetworkServiceClient,
   type PoolServiceClient,
   type PortServiceClient,
+  type RouterServiceClient,
   type SubnetServiceClient,
 } from '@strata/proto';
 import { UsageError } from './errors.js';
@@ -33,6 +34,7 @@ export class Api {
   readonly pools: PoolServiceClient;
   readonly floatingIps: FloatingIpServiceClient;
   readonly appPrefixes: ApplicationPrefixServiceClient;
+  readonly routers: RouterServiceClient;
   readonly events: EventServiceClient;
   private readonly token: string;
   private readonly requestId: string;
@@ -53,6 +55,7 @@ export class Api {
     this.pools = new v1.PoolService(opts.server, creds);
     this.floatingIps = new v1.FloatingIpService(opts.server, creds);
     this.appPrefixes = new v1.ApplicationPrefixService(opts.server, creds);
+    this.routers = new v1.RouterService(opts.server, creds);
     this.events = new v1.EventService(opts.server, creds);
   }
 
@@ -75,7 +78,7 @@ export class Api {
   }
 
   close(): void {
-    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.events]) {
+    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.events]) {
       c.close();
     }
   }

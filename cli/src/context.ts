@@ -23,6 +23,8 @@ export class CliContext {
   constructor(
     readonly io: Io,
     private readonly env: CliEnv,
+    /** Aborted on Ctrl-C: long-running commands (events tail) end cleanly. */
+    readonly interrupt?: AbortSignal,
   ) {}
 
   format(cmd: Command): Format {

@@ -39,7 +39,7 @@ export function describeError(err: unknown): { message: string; exitCode: number
   if (err instanceof UsageError) return { message: `error: INVALID_ARGUMENT: ${err.message}`, exitCode: EXIT_USAGE };
   if (isServiceError(err)) {
     const usage = err.code === status.INVALID_ARGUMENT || err.code === status.OUT_OF_RANGE;
-    return { message: `error: ${statusName(err.code)}: ${err.details}`, exitCode: usage ? EXIT_USAGE : EXIT_FAILURE };
+    return { message: `error: ${statusName(err.code)}: ${err.details.trimEnd()}`, exitCode: usage ? EXIT_USAGE : EXIT_FAILURE };
   }
   const text = err instanceof Error ? err.message : String(err);
   return { message: `error: INTERNAL: ${text}`, exitCode: EXIT_FAILURE };

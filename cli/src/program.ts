@@ -6,6 +6,7 @@ import { registerHypervisorCommands } from './commands/hypervisors.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerPoolCommands } from './commands/pools.js';
 import { registerPortCommands } from './commands/ports.js';
+import { registerRouterCommands } from './commands/routers.js';
 import { registerSubnetCommands } from './commands/subnets.js';
 import { DEFAULT_SERVER, type CliContext } from './context.js';
 import { EXIT_CODES_HELP } from './errors.js';
@@ -34,6 +35,7 @@ export function buildProgram(cli: CliContext): Command {
   registerPoolCommands(program, cli);
   registerFloatingIpCommands(program, cli);
   registerApplicationPrefixCommands(program, cli);
+  registerRouterCommands(program, cli);
   registerEventCommands(program, cli);
   return program;
 }

@@ -76,7 +76,8 @@ export class JetStreamEventStore implements EventStore {
     const version = await this.lastSeq(subject);
     const events: StoredEvent[] = [];
     if (version > 0) {
-      for await (const e of this.readRange(subject, 1, version)) events.push(e);
+      const reader = new OrderedReader(this.js, { stream: this.options.streamName, filter: subject, endSeq: version });
+      for await (const chunk of reader.batches()) for (const m of chunk) events.push(decodeStored(m));
     }
     return { events, version };
   }
@@ -87,7 +88,19 @@ export class JetStreamEventStore implements EventStore {
     const endSeq = options.toSeq === undefined ? last : Math.min(options.toSeq, last);
     const fromSeq = Math.max(1, options.fromSeq ?? 1);
     if (endSeq < fromSeq) return;
-    yield* this.readRange(options.subject, fromSeq, endSeq, options.toTime);
+    const reader = new OrderedReader(this.js, {
+      stream: this.options.streamName,
+      ...(options.subject ? { filter: options.subject } : {}),
+      fromSeq,
+      endSeq,
+    });
+    const limit = options.toTime?.getTime();
+    for await (const chunk of reader.batches()) {
+      for (const m of chunk) {
+        if (limit !== undefined && storedMillis(m) > limit) return;
+        yield decodeStored(m);
+      }
+    }
   }
 
   subscribe(options: SubscribeOptions = {}): EventSubscription {
@@ -107,20 +120,6 @@ export class JetStreamEventStore implements EventStore {
     } catch (err) {
       if (jsErrCode(err) === JS_ERR_NO_MESSAGE_FOUND) return 0;
       throw unavailable(err);
-    }
-  }
-
-  private async *readRange(filter: string | undefined, fromSeq: number, endSeq: number, toTime?: Date): AsyncGenerator<StoredEvent> {
-    const reader = new OrderedReader(this.js, {
-      stream: this.options.streamName,
-      ...(filter ? { filter } : {}),
-      fromSeq,
-      endSeq,
-    });
-    const limit = toTime?.getTime();
-    for await (const m of reader.messages()) {
-      if (limit !== undefined && storedMillis(m) > limit) return;
-      yield decodeStored(m);
     }
   }
 
@@ -185,13 +184,15 @@ class JetStreamSubscription implements EventSubscription {
 
   private async *run(): AsyncGenerator<StoredEvent> {
     await this.started;
-    for await (const m of this.reader.messages()) {
-      const last = m.info.pending === 0;
-      try {
-        yield decodeStored(m);
-      } finally {
-        // Settles once the consumer has taken the event, also if it breaks out right after.
-        if (last) this.settleCaughtUp();
+    for await (const chunk of this.reader.batches()) {
+      for (const m of chunk) {
+        const last = m.info.pending === 0;
+        try {
+          yield decodeStored(m);
+        } finally {
+          // Settles once the consumer has taken the event, also if it breaks out right after.
+          if (last) this.settleCaughtUp();
+        }
       }
     }
   }

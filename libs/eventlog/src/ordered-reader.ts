@@ -7,7 +7,8 @@ import { DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClie
  * Why not `consume()`: it refills its pull as soon as messages *arrive*, not
  * when the caller has processed them, so a slow fold over a million-event
  * replay would buffer the whole stream in memory. Here at most ~2 batches
- * are in memory and the next fetch is issued when half of the queue is used.
+ * are in memory, and the next fetch is issued while the caller still works
+ * on the previous one.
  *
  * Why drain each fetch eagerly instead of yielding from it: a fetch closes
  * its iterator on a client timer (expires × 1.05) and drops what the caller
@@ -29,7 +30,7 @@ export interface OrderedReadOptions {
   endSeq?: number;
   /** Messages per fetch. */
   batch?: number;
-  /** How long a live fetch waits for new messages before it is re-issued. */
+  /** How long a live fetch waits for new messages before it is re-issued (nats.js minimum: 1 s). */
   liveExpiresMs?: number;
 }
 
@@ -44,9 +45,8 @@ export class OrderedReader {
   /** Matching messages after the last one received, per the server; -1 before start(). */
   pending = -1;
 
-  // Hand-off between the fetch pump and the consumer of messages().
+  // Hand-off between the fetch pump and the consumer of batches().
   private queue: JsMsg[] = [];
-  private head = 0;
   private wakeReader: (() => void) | undefined;
   private wakePump: (() => void) | undefined;
 
@@ -79,8 +79,12 @@ export class OrderedReader {
     this.consumer = consumer;
   }
 
-  /** The messages in stream order; single use. Ends at endSeq (bounded) or on close() (live). */
-  async *messages(): AsyncGenerator<JsMsg> {
+  /**
+   * The messages in stream order, in chunks of whatever has arrived (one
+   * await per chunk rather than per message keeps replay cheap); single use.
+   * Ends after endSeq (bounded) or on close() (live).
+   */
+  async *batches(): AsyncGenerator<JsMsg[]> {
     const { endSeq } = this.opts;
     const batch = this.opts.batch ?? DEFAULT_BATCH;
     let pumpDone = false;
@@ -90,24 +94,28 @@ export class OrderedReader {
       await this.start();
       const consumer = this.consumer;
       if (!consumer) return;
-      pump = this.pump(consumer, batch).then(
-        () => void (pumpDone = true),
-        (err: unknown) => {
-          pumpError = err;
-          pumpDone = true;
-        },
-      ).finally(() => this.signal('reader'));
+      pump = this.pump(consumer, batch)
+        .then(
+          () => void (pumpDone = true),
+          (err: unknown) => {
+            pumpError = err;
+            pumpDone = true;
+          },
+        )
+        .finally(() => this.signal('reader'));
       for (;;) {
         if (this.stopped) return;
-        if (this.head < this.queue.length) {
-          const m = this.queue[this.head++]!;
-          if (this.head > 1024 && this.head * 2 > this.queue.length) {
-            this.queue = this.queue.slice(this.head);
-            this.head = 0;
+        if (this.queue.length > 0) {
+          const chunk = this.queue;
+          this.queue = [];
+          this.signal('pump');
+          const last = chunk[chunk.length - 1]!;
+          if (endSeq !== undefined && last.seq > endSeq) {
+            yield chunk.filter((m) => m.seq <= endSeq);
+            return;
           }
-          if (this.queue.length - this.head <= batch / 2) this.signal('pump');
-          yield m;
-          if (endSeq !== undefined && m.seq >= endSeq) return;
+          yield chunk;
+          if (endSeq !== undefined && last.seq === endSeq) return;
           continue;
         }
         if (pumpError !== undefined) throw pumpError;
@@ -125,14 +133,14 @@ export class OrderedReader {
     while (!this.stopped) {
       // Bounded reads end when nothing matching is left; live reads wait for more.
       if (endSeq !== undefined && this.pending === 0) return;
-      if (this.queue.length - this.head > batch / 2) {
+      if (this.queue.length > batch / 2) {
         await new Promise<void>((resolve) => (this.wakePump = resolve));
         continue;
       }
       const history = this.pending > 0;
       this.current = await consumer.fetch({
         max_messages: history ? Math.min(batch, this.pending) : batch,
-        expires: history ? HISTORY_EXPIRES_MS : (this.opts.liveExpiresMs ?? 30_000),
+        expires: history ? HISTORY_EXPIRES_MS : Math.max(1_000, this.opts.liveExpiresMs ?? 30_000),
       });
       if (this.stopped) return;
       for await (const m of this.current) {

@@ -58,9 +58,11 @@ export function eventStreamConfig(o: EventLogOptions): Partial<StreamConfig> & {
 
 /**
  * JetStream API subjects a service's NATS user must be denied. `deny_delete`
- * only stops *message* deletes: deleting the whole stream (and updating it
- * to lift the deny flags) is refused only by account permissions. Grant
- * these to an operator user that provisions the stream, nobody else.
+ * only stops *message* deletes, and the server refuses to lift either deny
+ * flag, but it still lets anyone with API access delete the whole stream or
+ * update it with limits (e.g. max_msgs: 1) that discard old events
+ * (verified on nats-server 2.9.10). Grant these to the operator user that
+ * provisions the stream, nobody else.
  */
 export function protectedApiSubjects(streamName: string = DEFAULT_EVENT_LOG_OPTIONS.streamName): string[] {
   return [

@@ -8,10 +8,10 @@ import { startApiServer } from './server.js';
 await runService({
   name: 'api',
   config: apiConfigSchema,
-  async start({ config, nc, logger }) {
+  async start({ config, nc, logger, metrics }) {
     const tokens = loadTokens(config);
     logger.info({ tokens: tokens.map((t) => ({ name: t.name, tenant: t.tenant, admin: t.admin })) }, 'API tokens loaded');
-    const api = await startApiServer({ nc, tokens, grpcAddr: config.STRATA_GRPC_ADDR, logger });
+    const api = await startApiServer({ nc, tokens, grpcAddr: config.STRATA_GRPC_ADDR, logger, metrics });
     return () => api.stop();
   },
 });

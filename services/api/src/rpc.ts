@@ -1,7 +1,15 @@
 /** What every RPC does before and after its own work: authenticate, stamp metadata, trace, map errors. */
 import type { Metadata, handleUnaryCall } from '@grpc/grpc-js';
 import { ErrorCode, toStrataError } from '@strata/errors';
-import { extractTrace, injectTrace, withCorrelation, withSpan, type Logger, type RequestMeta } from '@strata/runtime';
+import {
+  extractTrace,
+  injectTrace,
+  withCorrelation,
+  withSpan,
+  type Logger,
+  type RequestMeta,
+  type ServiceMetrics,
+} from '@strata/runtime';
 import type { Authenticator, Principal } from './auth.js';
 import { buildRequestMeta, incomingTrace } from './context.js';
 import { toServiceError } from './errors.js';
@@ -11,6 +19,23 @@ export interface RpcDeps {
   auth: Authenticator;
   ipam: IpamClient;
   logger: Logger;
+  metrics?: RpcMetrics;
+}
+
+export interface RpcMetrics {
+  observe(rpc: string, code: string, seconds: number): void;
+}
+
+/** Per-RPC call counts by outcome and durations (a Watch's duration is the stream's lifetime). */
+export function rpcMetrics(metrics: ServiceMetrics): RpcMetrics {
+  const calls = metrics.counter('strata_grpc_requests_total', 'gRPC calls served', ['method', 'code']);
+  const duration = metrics.histogram('strata_grpc_duration_seconds', 'gRPC call duration', ['method']);
+  return {
+    observe(rpc, code, seconds) {
+      calls.inc({ method: rpc, code });
+      duration.observe({ method: rpc }, seconds);
+    },
+  };
 }
 
 export interface CallContext {
@@ -29,15 +54,21 @@ export async function withCall<T>(
   metadata: Metadata,
   work: (ctx: CallContext) => Promise<T>,
 ): Promise<T> {
+  const started = performance.now();
+  const done = (code: string): void => deps.metrics?.observe(rpc, code, (performance.now() - started) / 1000);
   try {
     const principal = deps.auth.authenticate(metadata);
     const incoming = incomingTrace(metadata);
-    return await withSpan(`grpc ${rpc}`, { 'rpc.method': rpc, 'strata.tenant': principal.tenant }, extractTrace(incoming), (_, otel) => {
-      const meta = buildRequestMeta(metadata, principal, { trace: injectTrace(otel) ?? incoming });
+    const result = await withSpan(`grpc ${rpc}`, { 'rpc.method': rpc, 'strata.tenant': principal.tenant }, extractTrace(incoming), (_, otel) => {
+      // The span's own context (a child of the client's, or the client's itself without an OTel SDK); a malformed header yields none.
+      const meta = buildRequestMeta(metadata, principal, { trace: injectTrace(otel) });
       const logger = withCorrelation(deps.logger, { rpc, requestId: meta.requestId, correlationId: meta.correlationId });
       return work({ principal, meta, logger });
     });
+    done('OK');
+    return result;
   } catch (err) {
+    done(toStrataError(err).code);
     logFailure(deps.logger, rpc, err);
     throw err;
   }

@@ -2,7 +2,7 @@ import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { loadStrataProto } from '@strata/proto';
-import { NatsRequester, type Logger } from '@strata/runtime';
+import { NatsRequester, type Logger, type ServiceMetrics } from '@strata/runtime';
 import { Authenticator, type ApiToken } from './auth.js';
 import { ReadYourWrites } from './context.js';
 import { EventsRpc } from './events.js';
@@ -12,9 +12,10 @@ import { hypervisorHandlers } from './handlers/hypervisors.js';
 import { networkHandlers } from './handlers/networks.js';
 import { poolHandlers } from './handlers/pools.js';
 import { portHandlers } from './handlers/ports.js';
+import { routerHandlers } from './handlers/routers.js';
 import { subnetHandlers } from './handlers/subnets.js';
 import { IpamClient } from './ipam.js';
-import type { RpcDeps } from './rpc.js';
+import { rpcMetrics, type RpcDeps } from './rpc.js';
 
 export interface ApiServerOptions {
   nc: NatsConnection;
@@ -24,6 +25,8 @@ export interface ApiServerOptions {
   logger: Logger;
   /** How long a NATS request to a service may take (default: the requester's). */
   requestTimeoutMs?: number;
+  /** Where to count calls; none in tests that do not look. */
+  metrics?: ServiceMetrics;
 }
 
 export interface ApiServer {
@@ -44,6 +47,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     auth: new Authenticator(opts.tokens),
     ipam: new IpamClient(requester, new ReadYourWrites()),
     logger: opts.logger,
+    ...(opts.metrics ? { metrics: rpcMetrics(opts.metrics) } : {}),
   };
   const events = new EventsRpc(store, deps);
 
@@ -55,6 +59,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   server.addService(v1.PoolService.service, poolHandlers(deps));
   server.addService(v1.FloatingIpService.service, floatingIpHandlers(deps));
   server.addService(v1.ApplicationPrefixService.service, applicationPrefixHandlers(deps));
+  server.addService(v1.RouterService.service, routerHandlers(deps));
   server.addService(v1.EventService.service, events.handlers());
 
   // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.

@@ -1,0 +1,192 @@
+/**
+ * A Strata cloud in network namespaces, for end-to-end tests, benchmarks and
+ * the demo:
+ *
+ *   <p>fab           underlay switch (bridge ul0), 198.18.0.0/24
+ *   <p>hv1..N        hypervisors: eth0 = 198.18.0.(10+i) on the underlay
+ *   <p>vm-<name>     VMs: eth0 whose peer (named after the port) sits in a hypervisor
+ *
+ * The control plane (nats-server on loopback, IPAM, hostview) and one agent
+ * per hypervisor run as processes in the caller's namespace; each agent
+ * manages its hypervisor's namespace with `ip -n`, as it would manage the
+ * host it runs on in production. Nothing outside the lab's namespaces is
+ * changed. `destroy()` kills the lab's processes by PID and deletes every
+ * namespace with the prefix, also after a failure.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { portDevice, type PortView } from '@strata/contracts';
+import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { ADMIN, IpamClient } from './control-client.js';
+import { deleteAll, Netns } from './netns.js';
+import { startProcess, type ManagedProcess } from './process.js';
+import { sh } from './sh.js';
+import { Vm } from './vm.js';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const main = (service: string): string => join(ROOT, 'services', service, 'dist', 'main.js');
+
+export interface LabOptions {
+  hypervisors: number;
+  /** Namespace name prefix; default `st<random>-`, unique per run. */
+  prefix?: string;
+  /** Start an agent per hypervisor (default true). */
+  agents?: boolean;
+  /** Extra environment for every service. */
+  env?: Record<string, string>;
+  /** Seconds between an agent's periodic full reconciles. */
+  resyncSeconds?: number;
+}
+
+export interface Hypervisor {
+  id: string;
+  ns: Netns;
+  vtepIp: string;
+  agent?: ManagedProcess;
+}
+
+const cleanups = new Set<string>();
+process.on('exit', () => {
+  // Last resort when a test runner dies without teardown: namespaces must not outlive the run.
+  for (const prefix of cleanups) {
+    try {
+      for (const n of readdirSync('/run/netns')) if (n.startsWith(prefix)) spawnSync('ip', ['netns', 'del', n]);
+    } catch {
+      /* nothing to clean */
+    }
+  }
+});
+
+export class Lab {
+  readonly hosts: Hypervisor[] = [];
+  readonly vms = new Map<string, Vm>();
+  private readonly processes: ManagedProcess[] = [];
+  ipam!: IpamClient;
+  nats!: NatsServerHandle;
+  fabric!: Netns;
+  hostPoolId = '';
+
+  private constructor(
+    readonly prefix: string,
+    readonly stateDir: string,
+    private readonly options: LabOptions,
+  ) {}
+
+  static async start(options: LabOptions): Promise<Lab> {
+    const prefix = options.prefix ?? `st${randomBytes(3).toString('hex')}-`;
+    const lab = new Lab(prefix, mkdtempSync(join(tmpdir(), `${prefix}lab-`)), options);
+    cleanups.add(prefix);
+    try {
+      await lab.buildUnderlay();
+      await lab.startControlPlane();
+      await lab.registerHypervisors();
+      if (options.agents ?? true) await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
+      return lab;
+    } catch (e) {
+      await lab.destroy();
+      throw e;
+    }
+  }
+
+  host(id: string): Hypervisor {
+    const h = this.hosts.find((x) => x.id === id);
+    if (!h) throw new Error(`no hypervisor ${id} in this lab`);
+    return h;
+  }
+
+  private async buildUnderlay(): Promise<void> {
+    this.fabric = await Netns.create(`${this.prefix}fab`);
+    await this.fabric.ip(['link', 'add', 'ul0', 'type', 'bridge']);
+    await this.fabric.ip(['link', 'set', 'ul0', 'up']);
+    for (let i = 1; i <= this.options.hypervisors; i++) {
+      const ns = await Netns.create(`${this.prefix}hv${i}`);
+      const vtepIp = `198.18.0.${10 + i}`;
+      await sh(['ip', '-n', this.fabric.name, 'link', 'add', `hv${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name]);
+      await this.fabric.ip(['link', 'set', `hv${i}`, 'master', 'ul0', 'up']);
+      await ns.ip(['addr', 'add', `${vtepIp}/24`, 'dev', 'eth0']);
+      await ns.ip(['link', 'set', 'eth0', 'up']);
+      this.hosts.push({ id: `hv${i}`, ns, vtepIp });
+    }
+  }
+
+  private async startControlPlane(): Promise<void> {
+    this.nats = await startNatsServer();
+    const env = { NATS_URL: this.nats.url, STRATA_HTTP_PORT: '0', ...this.options.env };
+    const ipam = this.spawn('ipam', main('ipam'), env);
+    await ipam.ready;
+    const hostview = this.spawn('hostview', main('hostview'), env);
+    await hostview.ready;
+    this.ipam = await IpamClient.connect(this.nats.url);
+  }
+
+  private async registerHypervisors(): Promise<void> {
+    const pool = await this.ipam.command('pool.create', { name: 'host-ips', cidr: '198.51.100.0/24', purpose: 'host-ip' }, ADMIN);
+    this.hostPoolId = pool.id;
+    for (const h of this.hosts) {
+      await this.ipam.command('hypervisor.register', { id: h.id, vtepIp: h.vtepIp, hostPoolId: pool.id }, ADMIN);
+    }
+  }
+
+  /** Start (or restart) the agent of a hypervisor. */
+  async startAgent(h: Hypervisor, env: Record<string, string> = {}): Promise<ManagedProcess> {
+    const agent = this.spawn(`agent-${h.id}`, main('agent'), {
+      NATS_URL: this.nats.url,
+      STRATA_HTTP_PORT: '0',
+      AGENT_HOST_ID: h.id,
+      AGENT_NETNS: h.ns.name,
+      AGENT_NETNS_PREFIX: `${this.prefix}${h.id}-`,
+      AGENT_STATE_DIR: join(this.stateDir, h.id),
+      AGENT_RESYNC_SECONDS: String(this.options.resyncSeconds ?? 2),
+      ...this.options.env,
+      ...env,
+    });
+    h.agent = agent;
+    await agent.ready;
+    return agent;
+  }
+
+  private spawn(name: string, entry: string, env: Record<string, string>): ManagedProcess {
+    const p = startProcess(name, [process.execPath, entry], { env });
+    this.processes.push(p);
+    return p;
+  }
+
+  /**
+   * Boot a VM for `port` on hypervisor `hostId`: a namespace whose eth0 has
+   * the port's MAC, its peer named after the port in the hypervisor (what
+   * Nova/libvirt would create; the agent plugs it).
+   */
+  async addVm(name: string, port: PortView, hostId: string): Promise<Vm> {
+    const h = this.host(hostId);
+    const ns = await Netns.create(`${this.prefix}vm-${name}`);
+    const vm = new Vm(name, ns, port, h);
+    await vm.attach(h);
+    this.vms.set(name, vm);
+    return vm;
+  }
+
+  /** Live-migrate: the VM's NIC moves to another hypervisor (the port must be rebound by the caller). */
+  async moveVm(vm: Vm, toHost: string): Promise<void> {
+    await vm.detach();
+    await vm.attach(this.host(toHost));
+  }
+
+  /** Kill every process the lab started (by PID) and delete every namespace with its prefix. */
+  async destroy(): Promise<void> {
+    await this.ipam?.close().catch(() => undefined);
+    await Promise.all(this.processes.map((p) => p.stop(5_000).catch(() => undefined)));
+    await this.nats?.stop().catch(() => undefined);
+    await deleteAll(this.prefix);
+    rmSync(this.stateDir, { recursive: true, force: true });
+    cleanups.delete(this.prefix);
+  }
+
+  /** Device name the hypervisor gives a port's NIC. */
+  static deviceOf(port: PortView): string {
+    return portDevice(port.id);
+  }
+}

@@ -1,0 +1,68 @@
+/** A VM: a namespace with one NIC bound to a Strata port. */
+import { portDevice, type PortView } from '@strata/contracts';
+import type { Hypervisor } from './lab.js';
+import type { Netns } from './netns.js';
+import { eventually, sh } from './sh.js';
+
+export class Vm {
+  host: Hypervisor;
+
+  constructor(
+    readonly name: string,
+    readonly ns: Netns,
+    readonly port: PortView,
+    host: Hypervisor,
+  ) {
+    this.host = host;
+  }
+
+  get ip(): string {
+    return this.port.fixedIps[0]!.ip;
+  }
+
+  /** Create the NIC: eth0 in the VM, its peer (named after the port) in the hypervisor. */
+  async attach(h: Hypervisor): Promise<void> {
+    const dev = portDevice(this.port.id);
+    await sh(['ip', '-n', h.ns.name, 'link', 'add', dev, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.ns.name]);
+    await this.ns.ip(['link', 'set', 'eth0', 'address', this.port.mac]);
+    await this.ns.ip(['link', 'set', 'eth0', 'up']);
+    this.host = h;
+  }
+
+  /** Remove the NIC (the VM left this hypervisor). */
+  async detach(): Promise<void> {
+    await this.ns.ip(['link', 'del', 'eth0']).catch(() => undefined);
+  }
+
+  /**
+   * Configure addresses as a cloud image would from DHCP, but statically:
+   * for tests that are not about DHCP. `prefixes` maps subnet id → prefix length,
+   * `gateways` subnet id → gateway.
+   */
+  async configureStatic(subnets: Record<string, { prefixLength: number; gatewayIp: string | null; mtu: number }>): Promise<void> {
+    for (const f of this.port.fixedIps) {
+      const s = subnets[f.subnetId];
+      if (!s) continue;
+      await this.ns.ip(['addr', 'replace', `${f.ip}/${s.prefixLength}`, 'dev', 'eth0', ...(f.ip.includes(':') ? ['nodad'] : [])]);
+      await this.ns.ip(['link', 'set', 'eth0', 'mtu', String(s.mtu)]);
+      if (s.gatewayIp) await this.ns.ip([f.ip.includes(':') ? '-6' : '-4', 'route', 'replace', 'default', 'via', s.gatewayIp]);
+    }
+  }
+
+  /** One ping with a 1 s deadline. */
+  async pingOnce(ip: string): Promise<boolean> {
+    return this.ns.ok(['ping', '-c', '1', '-W', '1', ip], 5_000);
+  }
+
+  /** Ping until it answers (the data plane converges asynchronously), bounded. */
+  async pingEventually(ip: string, attempts = 40): Promise<void> {
+    await eventually(() => this.pingOnce(ip), `${this.name} to reach ${ip}`, attempts, 250);
+  }
+
+  /** TTL of the echo reply (to count routed hops). */
+  async replyTtl(ip: string): Promise<number | null> {
+    const out = await this.ns.exec(['ping', '-c', '1', '-W', '1', ip]).catch(() => '');
+    const m = /ttl=(\d+)/.exec(out);
+    return m ? Number(m[1]) : null;
+  }
+}

@@ -1,0 +1,15 @@
+import { startNatsServer } from '@strata/testing';
+import { connect } from 'nats';
+import { SnapshotStore } from './dist/index.js';
+const srv = await startNatsServer();
+const nc = await connect({ servers: srv.url });
+const snaps = await SnapshotStore.open(nc);
+const state = { items: Array.from({ length: 800_000 }, (_, i) => ({ id: 'port-' + i, mac: 'fa:16:3e:00:00:01', ips: ['10.0.0.' + (i % 255)], tags: ['a', 'b', 'c'], desc: 'x'.repeat(40) })) };
+let t = Date.now(); const s = JSON.stringify(state); console.log('stringify', Date.now() - t, 'ms', s.length);
+t = Date.now(); JSON.parse(s); console.log('parse', Date.now() - t, 'ms');
+t = Date.now(); await snaps.save('big', { seq: 1, schemaVersion: 1, state }); console.log('save', Date.now() - t);
+const os = await nc.jetstream().views.os('strata-snapshots');
+t = Date.now(); const b = await os.getBlob('big'); console.log('getBlob', Date.now() - t, b.length);
+t = Date.now(); const r = await os.get('big'); const rd = r.data.getReader(); let n = 0; for (;;) { const { done, value } = await rd.read(); if (done) break; n += value.length; } console.log('get stream', Date.now() - t, n);
+t = Date.now(); await snaps.load('big'); console.log('load', Date.now() - t);
+await nc.close(); await srv.stop();

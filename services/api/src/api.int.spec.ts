@@ -1,0 +1,360 @@
+/**
+ * The API against a real nats-server and event log, with a canned IPAM
+ * responder: checks translation, auth, error mapping and event scoping —
+ * not IPAM's behaviour (the end-to-end suites run the real IPAM).
+ */
+import { randomUUID } from 'node:crypto';
+import { Metadata, credentials, status, type ClientReadableStream, type requestCallback } from '@grpc/grpc-js';
+import { connect, type Msg, type NatsConnection, type Subscription } from 'nats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JetStreamEventStore, type EventStore } from '@strata/eventlog';
+import {
+  loadStrataProto,
+  type ListEventsResponse__Output,
+  type Network__Output,
+  type Port__Output,
+  type Router__Output,
+  type WatchResponse__Output,
+} from '@strata/proto';
+import { createLogger, type ReplyEnvelope, type RequestMeta } from '@strata/runtime';
+import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { sha256Hex, type ApiToken } from './auth.js';
+import { startApiServer, type ApiServer } from './server.js';
+
+const tokens: ApiToken[] = [
+  { name: 'alice', sha256: sha256Hex('alice-secret'), tenant: 't1', admin: false },
+  { name: 'bob', sha256: sha256Hex('bob-secret'), tenant: 't2', admin: false },
+  { name: 'ops', sha256: sha256Hex('ops-secret'), tenant: 'ops', admin: true },
+];
+const NET_ID = '3f2a9c1e-5b7d-4e2f-8a10-0c9d8e7f6a5b';
+const logger = createLogger('api-test', 'silent');
+
+// ---- a canned IPAM: a few fixed replies, recording what the API sent ----
+
+interface Seen {
+  subject: string;
+  meta: RequestMeta;
+  body: Record<string, unknown>;
+}
+
+const network = (tenant: string, name = 'web') => ({
+  id: NET_ID, tenant, name, vni: 5001, mtu: 1450, routed: false, createdAt: '2024-05-01T14:03:00.000Z',
+});
+
+function canned(subject: string, meta: RequestMeta, body: Record<string, unknown>): ReplyEnvelope {
+  const fail = (code: string, message: string, details = {}): ReplyEnvelope => ({ ok: false, error: { code: code as never, message, details } });
+  switch (subject.replace(/^strata\.(cmd|qry)\.ipam\./, '$1:')) {
+    case 'cmd:network.create':
+      return { ok: true, result: network((body['tenant'] as string | undefined) ?? meta.tenant, body['name'] as string), seq: 42 };
+    case 'qry:network.get':
+      return body['id'] === NET_ID ? { ok: true, result: network('t1') } : fail('NOT_FOUND', `network ${String(body['id'])} not found`);
+    case 'qry:port.get':
+      return {
+        ok: true,
+        result: { id: 'p1', tenant: 't1', networkId: NET_ID, name: '', mac: '02:00:00:00:00:01', fixedIps: [], hostId: null, deviceId: '', createdAt: '2024-05-01T14:03:00.000Z' },
+      };
+    case 'cmd:router.addInterface':
+      return {
+        ok: true,
+        result: { id: body['id'], tenant: meta.tenant, name: 'r', interfaces: [{ subnetId: body['subnetId'], networkId: NET_ID }], createdAt: '2024-05-01T14:03:00.000Z' },
+        seq: 43,
+      };
+    case 'cmd:subnet.create':
+      return fail('INVALID_ARGUMENT', 'invalid request: cidr: 10.0.0.1/24 has host bits set', { field: 'cidr' });
+    case 'cmd:floatingip.create':
+      return fail('RESOURCE_EXHAUSTED', 'pool 7 has no free address');
+    default:
+      return fail('INTERNAL', `the fake IPAM has no reply for ${subject}`);
+  }
+}
+
+function startFakeIpam(nc: NatsConnection): { seen: Seen[]; subs: Subscription[] } {
+  const seen: Seen[] = [];
+  const callback = (_err: unknown, msg: Msg): void => {
+    const { meta, body } = msg.json<{ meta: RequestMeta; body: Record<string, unknown> }>();
+    seen.push({ subject: msg.subject, meta, body });
+    msg.respond(JSON.stringify(canned(msg.subject, meta, body)));
+  };
+  // Commands and queries only: strata.*.ipam.> would also catch the event log's own subjects.
+  return { seen, subs: [nc.subscribe('strata.cmd.ipam.>', { callback }), nc.subscribe('strata.qry.ipam.>', { callback })] };
+}
+
+// ---- gRPC client helpers ----
+
+function bearer(token: string | undefined, extra: Record<string, string> = {}): Metadata {
+  const md = new Metadata();
+  if (token !== undefined) md.set('authorization', `Bearer ${token}`);
+  for (const [k, v] of Object.entries(extra)) md.set(k, v);
+  return md;
+}
+
+function rpc<T>(invoke: (cb: requestCallback<T>) => unknown): Promise<T> {
+  return new Promise((resolve, reject) => invoke((err, res) => (err ? reject(err) : resolve(res as T))));
+}
+
+function clients(port: number) {
+  const v1 = loadStrataProto().strata.v1;
+  const addr = `127.0.0.1:${port}`;
+  const creds = credentials.createInsecure();
+  return {
+    networks: new v1.NetworkService(addr, creds),
+    subnets: new v1.SubnetService(addr, creds),
+    ports: new v1.PortService(addr, creds),
+    pools: new v1.PoolService(addr, creds),
+    floatingIps: new v1.FloatingIpService(addr, creds),
+    routers: new v1.RouterService(addr, creds),
+    events: new v1.EventService(addr, creds),
+  };
+}
+
+/** Reads a Watch stream message by message. */
+function reader(call: ClientReadableStream<WatchResponse__Output>) {
+  const it = call[Symbol.asyncIterator]() as AsyncIterator<WatchResponse__Output>;
+  return async (): Promise<WatchResponse__Output> => {
+    const r = await it.next();
+    if (r.done) throw new Error('watch ended');
+    return r.value;
+  };
+}
+
+let nats: NatsServerHandle;
+let nc: NatsConnection;
+let fake: ReturnType<typeof startFakeIpam>;
+let api: ApiServer;
+let c: ReturnType<typeof clients>;
+
+beforeAll(async () => {
+  nats = await startNatsServer();
+  nc = await connect({ servers: nats.url });
+  fake = startFakeIpam(nc);
+  await nc.flush();
+  api = await startApiServer({ nc, tokens, grpcAddr: '127.0.0.1:0', logger });
+  c = clients(api.port);
+});
+
+afterAll(async () => {
+  for (const client of Object.values(c ?? {})) client.close();
+  await api?.stop();
+  await nc?.close();
+  await nats?.stop();
+});
+
+describe('authentication', () => {
+  it('binds the port it was given (0 = any free one)', () => {
+    expect(api.port).toBeGreaterThan(0);
+  });
+
+  it('rejects a call without a token as UNAUTHENTICATED, saying it is missing, before asking IPAM', async () => {
+    const before = fake.seen.length;
+    await expect(rpc((cb) => c.networks.GetNetwork({ id: NET_ID }, bearer(undefined), cb))).rejects.toMatchObject({
+      code: status.UNAUTHENTICATED,
+      details: expect.stringMatching(/^missing credentials/),
+    });
+    expect(fake.seen.length).toBe(before);
+  });
+
+  it('rejects an unknown token as UNAUTHENTICATED', async () => {
+    await expect(rpc((cb) => c.networks.GetNetwork({ id: NET_ID }, bearer('mallory'), cb))).rejects.toMatchObject({
+      code: status.UNAUTHENTICATED,
+      details: 'unknown bearer token',
+    });
+  });
+});
+
+describe('translation to IPAM requests', () => {
+  it('sends the command with the token’s tenant, actor and fresh ids, and maps the reply', async () => {
+    const res = await rpc<Network__Output>((cb) => c.networks.CreateNetwork({ name: 'web', routed: true }, bearer('alice-secret'), cb));
+    expect(res).toMatchObject({ id: NET_ID, tenant: 't1', name: 'web', vni: 5001, mtu: 1450 });
+    const sent = fake.seen.at(-1)!;
+    expect(sent.subject).toBe('strata.cmd.ipam.network.create');
+    expect(sent.body).toEqual({ name: 'web', routed: true });
+    expect(sent.meta).toMatchObject({ actor: 'alice', tenant: 't1', admin: false });
+    expect(sent.meta.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(sent.meta.correlationId).toBe(sent.meta.requestId);
+    expect(Number.isNaN(Date.parse(sent.meta.at))).toBe(false);
+  });
+
+  it('passes the client’s request id, correlation id and trace context through', async () => {
+    const requestId = randomUUID();
+    const traceparent = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    const md = bearer('ops-secret', { 'x-request-id': requestId, 'x-correlation-id': 'deploy-7', traceparent });
+    await rpc((cb) => c.networks.CreateNetwork({ tenant: 't2' }, md, cb));
+    const sent = fake.seen.at(-1)!;
+    expect(sent.meta).toMatchObject({ requestId, correlationId: 'deploy-7', actor: 'ops', tenant: 'ops', admin: true });
+    expect(sent.body).toMatchObject({ tenant: 't2' });
+    expect(sent.meta.trace?.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-/);
+  });
+
+  it('rejects a request id that is not a UUID as INVALID_ARGUMENT', async () => {
+    const md = bearer('alice-secret', { 'x-request-id': 'again' });
+    await expect(rpc((cb) => c.networks.GetNetwork({ id: NET_ID }, md, cb))).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/x-request-id must be a UUID/),
+    });
+  });
+
+  it('expresses null as an unset optional field and an unset one as null where the contract wants it', async () => {
+    const port = await rpc<Port__Output>((cb) => c.ports.GetPort({ id: 'p1' }, bearer('alice-secret'), cb));
+    expect(port.hostId).toBeUndefined();
+    await rpc((cb) => c.subnets.CreateSubnet({ networkId: NET_ID, cidr: '10.0.0.0/24', noGateway: true }, bearer('alice-secret'), cb)).catch(
+      () => undefined,
+    );
+    expect(fake.seen.at(-1)!.body).toMatchObject({ gatewayIp: null, networkId: NET_ID });
+    expect(fake.seen.at(-1)!.body).not.toHaveProperty('allocationPools');
+  });
+
+  it('sends router interface changes to their own operation', async () => {
+    const router = await rpc<Router__Output>((cb) => c.routers.AddRouterInterface({ id: 'r1', subnetId: 's1' }, bearer('alice-secret'), cb));
+    expect(fake.seen.at(-1)).toMatchObject({ subject: 'strata.cmd.ipam.router.addInterface', body: { id: 'r1', subnetId: 's1' } });
+    expect(router.interfaces).toEqual([{ subnetId: 's1', networkId: NET_ID }]);
+  });
+
+  it('refuses a pool without a purpose itself, in the proto’s terms', async () => {
+    const before = fake.seen.length;
+    await expect(rpc((cb) => c.pools.CreatePool({ cidr: '203.0.113.0/24' }, bearer('ops-secret'), cb))).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: expect.stringMatching(/^purpose: required, one of POOL_PURPOSE_FLOATING_IP/),
+    });
+    expect(fake.seen.length).toBe(before);
+  });
+});
+
+describe('error mapping', () => {
+  it('NOT_FOUND keeps its message', async () => {
+    const id = randomUUID();
+    await expect(rpc((cb) => c.networks.GetNetwork({ id }, bearer('alice-secret'), cb))).rejects.toMatchObject({
+      code: status.NOT_FOUND,
+      details: `network ${id} not found`,
+    });
+  });
+
+  it('INVALID_ARGUMENT keeps its message and names the field', async () => {
+    const err = await rpc((cb) => c.subnets.CreateSubnet({ networkId: NET_ID, cidr: '10.0.0.1/24' }, bearer('alice-secret'), cb)).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'invalid request: cidr: 10.0.0.1/24 has host bits set' });
+    expect((err as { metadata: Metadata }).metadata.get('strata-field')).toEqual(['cidr']);
+  });
+
+  it('RESOURCE_EXHAUSTED keeps its message', async () => {
+    await expect(rpc((cb) => c.floatingIps.CreateFloatingIp({ poolId: NET_ID }, bearer('alice-secret'), cb))).rejects.toMatchObject({
+      code: status.RESOURCE_EXHAUSTED,
+      details: 'pool 7 has no free address',
+    });
+  });
+});
+
+describe('read-your-writes', () => {
+  it('sends the highest sequence a command reported as minSeq on later queries', async () => {
+    // A server of its own, so no earlier test's command has set a sequence yet.
+    const own = await startApiServer({ nc, tokens, grpcAddr: '127.0.0.1:0', logger });
+    const oc = clients(own.port);
+    try {
+      await rpc((cb) => oc.networks.GetNetwork({ id: NET_ID }, bearer('alice-secret'), cb));
+      expect(fake.seen.at(-1)!.meta.minSeq).toBeUndefined();
+      await rpc((cb) => oc.networks.CreateNetwork({ name: 'db' }, bearer('alice-secret'), cb));
+      await rpc((cb) => oc.networks.GetNetwork({ id: NET_ID }, bearer('bob-secret'), cb));
+      expect(fake.seen.at(-1)!.meta.minSeq).toBe(42);
+    } finally {
+      for (const client of Object.values(oc)) client.close();
+      await own.stop();
+    }
+  });
+});
+
+describe('ListEvents and Watch', () => {
+  let store: EventStore;
+  const seqs: Record<string, number> = {};
+
+  async function append(name: string, tenant: string, aggregateId: string): Promise<number> {
+    const aggregate = { context: 'test', type: 'thing', id: aggregateId };
+    const { seq } = await store.append(
+      aggregate,
+      {
+        id: randomUUID(), type: `test.${name}`, version: 1, aggregate, tenant, actor: 'tester',
+        correlationId: 'c-1', causationId: null, occurredAt: new Date().toISOString(), data: { name },
+      },
+      { expectedVersion: 'any' },
+    );
+    seqs[name] = seq;
+    return seq;
+  }
+
+  const list = (token: string, req: object) =>
+    rpc<ListEventsResponse__Output>((cb) => c.events.ListEvents(req, bearer(token), cb));
+  const names = (res: ListEventsResponse__Output) => res.events.map((e) => (JSON.parse(e.dataJson) as { name: string }).name);
+
+  beforeAll(async () => {
+    store = await JetStreamEventStore.open(nc);
+    await append('A1', 't1', 'a');
+    await append('B1', 't2', 'b');
+    await append('A2', 't1', 'a2');
+  });
+
+  it('gives a tenant only its own events', async () => {
+    const res = await list('alice-secret', {});
+    expect(names(res)).toEqual(['A1', 'A2']);
+    expect(res.events[0]).toMatchObject({ type: 'test.A1', tenant: 't1', actor: 'tester', seq: String(seqs['A1']) });
+    expect(res.events[0]!.aggregate).toEqual({ context: 'test', type: 'thing', id: 'a' });
+    expect(res.events[0]!.causationId).toBeUndefined();
+  });
+
+  it('refuses a tenant asking for another tenant’s events', async () => {
+    await expect(list('bob-secret', { tenant: 't1' })).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+  });
+
+  it('gives an admin every tenant’s events, or one tenant’s', async () => {
+    expect(names(await list('ops-secret', {}))).toEqual(['A1', 'B1', 'A2']);
+    expect(names(await list('ops-secret', { tenant: 't2' }))).toEqual(['B1']);
+  });
+
+  it('filters by aggregate and type, and pages with limit / nextFromSeq', async () => {
+    expect(names(await list('ops-secret', { aggregateId: 'a2' }))).toEqual(['A2']);
+    expect(names(await list('ops-secret', { types: ['test.B1'] }))).toEqual(['B1']);
+    const first = await list('alice-secret', { limit: 1 });
+    expect(names(first)).toEqual(['A1']);
+    expect(first.nextFromSeq).toBe(String(seqs['A2']));
+    const second = await list('alice-secret', { limit: 1, fromSeq: first.nextFromSeq });
+    expect(names(second)).toEqual(['A2']);
+    expect(second.nextFromSeq).toBe('0');
+  });
+
+  it('streams a tenant its history, a caught-up marker, then only its own live events', async () => {
+    const call = c.events.Watch({}, bearer('alice-secret'));
+    const next = reader(call);
+    try {
+      expect((await next()).event?.type).toBe('test.A1');
+      expect((await next()).event?.type).toBe('test.A2');
+      const marker = await next();
+      expect(marker.kind).toBe('caughtUp');
+      // Another tenant's event first: if it leaked, it would arrive before ours.
+      await append('B2', 't2', 'b');
+      await append('A3', 't1', 'a');
+      const live = await next();
+      expect(live.event).toMatchObject({ type: 'test.A3', tenant: 't1', seq: String(seqs['A3']) });
+    } finally {
+      call.cancel();
+    }
+  });
+
+  it('refuses a Watch on another tenant with PERMISSION_DENIED', async () => {
+    const call = c.events.Watch({ tenant: 't1' }, bearer('bob-secret'));
+    await expect(reader(call)()).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
+  });
+
+  it('ends open watches with UNAVAILABLE when the server stops', async () => {
+    const own = await startApiServer({ nc, tokens, grpcAddr: '127.0.0.1:0', logger });
+    const oc = clients(own.port);
+    try {
+      const call = oc.events.Watch({ fromSeq: seqs['A3'] }, bearer('ops-secret'));
+      const next = reader(call);
+      expect((await next()).event?.type).toBe('test.A3');
+      expect((await next()).kind).toBe('caughtUp');
+      await own.stop();
+      await expect(next()).rejects.toMatchObject({ code: status.UNAVAILABLE });
+    } finally {
+      for (const client of Object.values(oc)) client.close();
+      await own.stop();
+    }
+  });
+});

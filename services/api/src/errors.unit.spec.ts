@@ -1,0 +1,45 @@
+import { status } from '@grpc/grpc-js';
+import { describe, expect, it } from 'vitest';
+import { ErrorCode, NotFoundError, StrataError, ValidationError } from '@strata/errors';
+import { FIELD_METADATA_KEY, grpcStatusOf, toServiceError } from './errors.js';
+
+describe('StrataError code → gRPC status', () => {
+  it.each([
+    [ErrorCode.InvalidArgument, status.INVALID_ARGUMENT],
+    [ErrorCode.NotFound, status.NOT_FOUND],
+    [ErrorCode.AlreadyExists, status.ALREADY_EXISTS],
+    [ErrorCode.FailedPrecondition, status.FAILED_PRECONDITION],
+    [ErrorCode.ResourceExhausted, status.RESOURCE_EXHAUSTED],
+    [ErrorCode.PermissionDenied, status.PERMISSION_DENIED],
+    [ErrorCode.Unauthenticated, status.UNAUTHENTICATED],
+    [ErrorCode.Aborted, status.ABORTED],
+    [ErrorCode.Unavailable, status.UNAVAILABLE],
+    [ErrorCode.DeadlineExceeded, status.DEADLINE_EXCEEDED],
+    [ErrorCode.Internal, status.INTERNAL],
+  ])('%s → %i', (code, expected) => {
+    expect(grpcStatusOf(code)).toBe(expected);
+    expect(toServiceError(new StrataError(code, 'why')).code).toBe(expected);
+  });
+
+  it('maps a code it does not know to INTERNAL', () => {
+    expect(grpcStatusOf('TEAPOT')).toBe(status.INTERNAL);
+    expect(grpcStatusOf('toString')).toBe(status.INTERNAL);
+  });
+});
+
+describe('toServiceError', () => {
+  it('keeps the message, which tells the client what is wrong', () => {
+    const e = toServiceError(new NotFoundError('network', 'n1'));
+    expect(e).toMatchObject({ code: status.NOT_FOUND, details: 'network n1 not found' });
+  });
+
+  it('names the offending field in trailing metadata', () => {
+    const e = toServiceError(new ValidationError('cidr: not a prefix', { field: 'cidr' }));
+    expect(e.metadata?.get(FIELD_METADATA_KEY)).toEqual(['cidr']);
+  });
+
+  it('hides the text of errors that are not StrataErrors', () => {
+    const e = toServiceError(new Error('connection string postgres://secret@db'));
+    expect(e).toMatchObject({ code: status.INTERNAL, details: 'internal error' });
+  });
+});
