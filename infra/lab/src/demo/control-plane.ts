@@ -1,0 +1,102 @@
+/**
+ * The control plane as an operator runs it: nats-server with the users and
+ * permissions of infra/nats, two IPAM instances and the gRPC API, each
+ * connecting as its own NATS user. Ports are fixed (4222 NATS, 7443 API) so
+ * the README's CLI instructions work; a port in use is a clear error.
+ */
+import { randomBytes, createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startProcess, type ManagedProcess } from '../process.js';
+
+export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
+
+export interface ControlPlane {
+  natsUrl: string;
+  apiAddr: string;
+  tokens: Record<string, string>;
+  processes: ManagedProcess[];
+  stop(): Promise<void>;
+}
+
+const secret = (): string => randomBytes(16).toString('hex');
+const sha256 = (t: string): string => createHash('sha256').update(t).digest('hex');
+
+export async function startControlPlane(dir: string, tenants: string[], log: (line: string) => void): Promise<ControlPlane> {
+  mkdirSync(dir, { recursive: true });
+  const passwords = { admin: secret(), ipam: secret(), api: secret() };
+  const natsPort = Number(process.env['STRATA_DEMO_NATS_PORT'] ?? 4222);
+  const apiAddr = process.env['STRATA_DEMO_API_ADDR'] ?? '127.0.0.1:7443';
+  const conf = join(dir, 'nats.conf');
+  writeFileSync(
+    conf,
+    `listen: "127.0.0.1:${natsPort}"\njetstream { store_dir: ${JSON.stringify(join(dir, 'jetstream'))} }\n` +
+      readFileSync(join(ROOT, 'infra/nats/accounts.conf'), 'utf8'),
+  );
+  const processes: ManagedProcess[] = [];
+  const stop = async (): Promise<void> => {
+    for (const p of [...processes].reverse()) await p.stop(5_000).catch(() => undefined);
+  };
+  try {
+    log(`starting nats-server on 127.0.0.1:${natsPort} (JetStream, per-service users from infra/nats/accounts.conf)`);
+    const nats = startProcess('nats-server', [natsServerBinary(), '-c', conf], {
+      env: {
+        STRATA_NATS_ADMIN_PASSWORD: passwords.admin,
+        STRATA_NATS_IPAM_PASSWORD: passwords.ipam,
+        STRATA_NATS_API_PASSWORD: passwords.api,
+      },
+      readyWhen: /Server is ready/,
+    });
+    processes.push(nats);
+    await nats.ready;
+    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+
+    const tokens: Record<string, string> = { admin: secret() };
+    const tokenConfig = [{ name: 'admin', sha256: sha256(tokens.admin!), tenant: 'ops', admin: true }];
+    for (const t of tenants) {
+      tokens[t] = secret();
+      tokenConfig.push({ name: `${t}-user`, sha256: sha256(tokens[t]!), tenant: t, admin: false });
+    }
+    const tokensFile = join(dir, 'api-tokens.json');
+    writeFileSync(tokensFile, JSON.stringify(tokenConfig, null, 2), { mode: 0o600 });
+
+    const service = (name: string, entry: string, env: Record<string, string>): ManagedProcess => {
+      const p = startProcess(name, [process.execPath, join(ROOT, entry)], {
+        env: { NATS_URL: natsUrl, STRATA_HTTP_PORT: '0', STRATA_LOG_LEVEL: 'warn', STRATA_SERVICE_NAME: name.replace(/-\d+$/, ''), ...env },
+        readyWhen: /"msg":"started"|started/,
+      });
+      processes.push(p);
+      return p;
+    };
+    log('starting 2 IPAM instances (queue group "ipam", NATS user ipam)');
+    const ipam1 = service('ipam-1', 'services/ipam/dist/main.js', { NATS_USER: 'ipam', NATS_PASSWORD: passwords.ipam, STRATA_LOG_LEVEL: 'info' });
+    await ipam1.ready;
+    const ipam2 = service('ipam-2', 'services/ipam/dist/main.js', { NATS_USER: 'ipam', NATS_PASSWORD: passwords.ipam, STRATA_LOG_LEVEL: 'info' });
+    log(`starting the gRPC API on ${apiAddr} (NATS user api)`);
+    const api = service('api', 'services/api/dist/main.js', {
+      NATS_USER: 'api',
+      NATS_PASSWORD: passwords.api,
+      STRATA_GRPC_ADDR: apiAddr,
+      STRATA_API_TOKENS_FILE: tokensFile,
+      STRATA_LOG_LEVEL: 'info',
+    });
+    await Promise.all([ipam2.ready, api.ready]);
+    return { natsUrl, apiAddr, tokens, processes, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+}
+
+function natsServerBinary(): string {
+  for (const dir of (process.env['PATH'] ?? '').split(':')) {
+    try {
+      readFileSync(join(dir, 'nats-server'));
+      return join(dir, 'nats-server');
+    } catch {
+      /* not here */
+    }
+  }
+  return '/usr/sbin/nats-server';
+}
