@@ -58,7 +58,7 @@ export class JetStreamEventStore implements EventStore {
     if (event.trace?.tracestate) h.set('tracestate', event.trace.tracestate);
     try {
       const ack = await this.js.publish(subject, encodeEnvelope(event), { headers: h });
-      return { seq: ack.seq, duplicate: ack.duplicate };
+      return { seq: ack.seq, duplicate: ack.duplicate === true };
     } catch (err) {
       if (expected === undefined || jsErrCode(err) !== JS_ERR_WRONG_LAST_SEQUENCE) throw unavailable(err);
       // Within the duplicate window the server answers a re-sent id with
