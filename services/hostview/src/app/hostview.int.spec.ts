@@ -1,0 +1,295 @@
+/**
+ * The host-view service against a real nats-server: IPAM events are
+ * appended straight to the log (valid envelopes, as IPAM's executor writes
+ * them), agents are KV watchers on `<hostId>.>`.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
+import {
+  CLOUD_AGGREGATE,
+  eventFilter,
+  HOSTVIEW_BUCKET,
+  hostviewKey,
+  IPAM_CONTEXT,
+  ipamEvents,
+  networkAggregate,
+  routerAggregate,
+  type IpamEvent,
+} from '@strata/contracts';
+import { JetStreamEventStore, type AggregateRef } from '@strata/eventlog';
+import { startService, type RunningService } from '@strata/runtime';
+import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { deriveHost } from '../core/derive.js';
+import { applyEvent, emptyModel, type Model } from '../core/model.js';
+import { hostviewService } from '../service.js';
+
+type EventType = IpamEvent['type'];
+type DataOf<K extends EventType> = Extract<IpamEvent, { type: K }>['data'];
+
+/** Appends IPAM events the way IPAM's executor does: validated data, full envelope, optimistic concurrency. */
+class IpamLog {
+  private readonly versions = new Map<string, number>();
+  constructor(readonly store: JetStreamEventStore) {}
+
+  async emit<K extends EventType>(aggregate: AggregateRef, tenant: string, type: K, data: DataOf<K>): Promise<number> {
+    const encoded = ipamEvents.encode(type, data);
+    const requestId = randomUUID();
+    const subject = this.store.subjectOf(aggregate);
+    const version = this.versions.get(subject) ?? 0;
+    const { seq } = await this.store.append(
+      aggregate,
+      {
+        id: requestId,
+        type,
+        version: encoded.version,
+        aggregate,
+        data: encoded.data,
+        tenant,
+        actor: 'hostview-test',
+        occurredAt: new Date().toISOString(),
+        correlationId: requestId,
+        causationId: requestId,
+      },
+      { expectedVersion: version === 0 ? 'none' : version },
+    );
+    this.versions.set(subject, seq);
+    return seq;
+  }
+
+  host(hostId: string, vtepIp: string, publicIp: string) {
+    return this.emit(CLOUD_AGGREGATE, '_system', 'ipam.HypervisorRegistered', { hostId, vtepIp, publicIp, hostPoolId: POOL });
+  }
+  network(id: string, tenant: string, vni: number) {
+    return this.emit(CLOUD_AGGREGATE, tenant, 'ipam.NetworkCreated', { networkId: id, name: 'net', vni, mtu: 1450, routed: true });
+  }
+  subnet(networkId: string, id: string, tenant: string, cidr: string, gatewayIp: string) {
+    return this.emit(networkAggregate(networkId), tenant, 'ipam.SubnetCreated', {
+      subnetId: id,
+      name: 'sub',
+      ipVersion: 4,
+      cidr,
+      gatewayIp,
+      allocationPools: [],
+      enableDhcp: true,
+    });
+  }
+  port(networkId: string, id: string, tenant: string, hostId: string | null, subnetId: string, ip: string, mac: string) {
+    return this.emit(networkAggregate(networkId), tenant, 'ipam.PortCreated', {
+      portId: id,
+      name: 'vm',
+      mac,
+      fixedIps: [{ subnetId, ip }],
+      hostId,
+      deviceId: 'vm',
+    });
+  }
+  bind(networkId: string, id: string, tenant: string, hostId: string | null, previousHostId: string | null) {
+    return this.emit(networkAggregate(networkId), tenant, 'ipam.PortBound', { portId: id, hostId, previousHostId });
+  }
+  deletePort(networkId: string, id: string, tenant: string, ip: string, subnetId: string) {
+    return this.emit(networkAggregate(networkId), tenant, 'ipam.PortDeleted', { portId: id, releasedIps: [{ subnetId, ip }] });
+  }
+}
+
+const POOL = randomUUID();
+const A = 'tenant-a';
+const B = 'tenant-b';
+const [netA, netA2, netB, subA, subA2, subB, router] = Array.from({ length: 7 }, () => randomUUID());
+const [pa1, pa2, pb1] = Array.from({ length: 3 }, () => randomUUID());
+
+/** What an agent sees: the snapshot, then every delta as `PUT key` / `DEL key`. */
+interface AgentWatch {
+  snapshot: Map<string, string>;
+  deltas: string[];
+  initialized: () => boolean;
+  stop(): void;
+}
+
+async function watchHost(kv: KV, hostId: string): Promise<AgentWatch> {
+  const snapshot = new Map<string, string>();
+  const deltas: string[] = [];
+  let initialized = false;
+  const iter: QueuedIterator<KvEntry> = await kv.watch({ key: hostviewKey.all(hostId), initializedFn: () => void (initialized = true) });
+  void (async () => {
+    for await (const e of iter) {
+      if (!initialized) {
+        if (e.operation === 'PUT') snapshot.set(e.key, e.string());
+        else snapshot.delete(e.key);
+      } else {
+        deltas.push(`${e.operation} ${e.key}`);
+      }
+    }
+  })();
+  await waitFor(() => initialized, { message: `initial snapshot of ${hostId}` });
+  return { snapshot, deltas, initialized: () => initialized, stop: () => iter.stop() };
+}
+
+/** The bucket's live content. */
+async function bucket(kv: KV): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const keys: string[] = [];
+  for await (const k of await kv.keys()) keys.push(k);
+  for (const k of keys) {
+    const e = await kv.get(k);
+    if (e && e.operation === 'PUT') out.set(k, e.string());
+  }
+  return out;
+}
+
+/** The oracle: a fresh model replayed from the log, every host derived in full. */
+async function derivedFromLog(store: JetStreamEventStore): Promise<{ model: Model; all: Map<string, string> }> {
+  const model = emptyModel();
+  for await (const e of store.read({ subject: eventFilter(IPAM_CONTEXT) })) applyEvent(model, ipamEvents.decode(e));
+  const all = new Map<string, string>();
+  for (const h of new Set([...model.hypervisors.keys(), ...model.hostPorts.keys()])) for (const [k, v] of deriveHost(model, h)) all.set(k, v);
+  return { model, all };
+}
+
+const present = (kv: KV, key: string) => async () => (await kv.get(key))?.operation === 'PUT';
+const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+
+describe('hostview service (nats-server, JetStream KV)', () => {
+  let nats: NatsServerHandle;
+  let nc: NatsConnection;
+  let log: IpamLog;
+  let kv: KV;
+  let service: RunningService | undefined;
+  const env = () => ({ NATS_URL: nats.url, STRATA_LOG_LEVEL: 'silent' as const });
+  const start = async (extra: Record<string, string> = {}) => startService(hostviewService, { ...env(), ...extra });
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+    const store = await JetStreamEventStore.open(nc);
+    log = new IpamLog(store);
+    await log.emit(CLOUD_AGGREGATE, '_system', 'ipam.PoolCreated', { poolId: POOL, name: 'hosts', cidr: '203.0.113.0/24', purpose: 'host-ip' });
+    await log.host('hv-1', '198.18.0.1', '203.0.113.11');
+    await log.host('hv-2', '198.18.0.2', '203.0.113.12');
+    await log.host('hv-3', '198.18.0.3', '203.0.113.13');
+    await log.network(netA!, A, 100);
+    await log.subnet(netA!, subA!, A, '10.0.0.0/24', '10.0.0.1');
+    await log.network(netB!, B, 200);
+    await log.subnet(netB!, subB!, B, '10.0.0.0/24', '10.0.0.1');
+    await log.port(netA!, pa1!, A, 'hv-1', subA!, '10.0.0.10', '02:00:00:00:0a:01');
+    await log.port(netA!, pa2!, A, 'hv-2', subA!, '10.0.0.11', '02:00:00:00:0a:02');
+    await log.port(netB!, pb1!, B, 'hv-3', subB!, '10.0.0.10', '02:00:00:00:0b:01');
+    // Started after the events: its first views come from the start-up replay and reconcile.
+    service = await start();
+    kv = await nc.jetstream().views.kv(HOSTVIEW_BUCKET, { bindOnly: true });
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('after start-up the bucket equals a full derivation of the log', async () => {
+    expect((await service!.ctx.readiness.report()).ready).toBe(true);
+    expect(sorted(await bucket(kv))).toEqual(sorted((await derivedFromLog(log.store)).all));
+  });
+
+  it("an agent's watch delivers its host's snapshot, then only the deltas that concern it", async () => {
+    const { all } = await derivedFromLog(log.store);
+    const agent = await watchHost(kv, 'hv-1');
+    const expected = new Map([...all].filter(([k]) => k.startsWith('hv-1.')));
+    expect(sorted(agent.snapshot)).toEqual(sorted(expected));
+    expect([...agent.snapshot.keys()].sort()).toEqual(
+      [`hv-1.host`, `hv-1.port.${pa1}`, `hv-1.net.${netA}`, `hv-1.ep.${pa2}`, `hv-1.domain.${netA}`].sort(),
+    );
+
+    // A second port of hv-2 on net-a: hv-1 gets its endpoint and nothing else (its flood list is unchanged).
+    const pa3 = randomUUID();
+    await log.port(netA!, pa3, A, 'hv-2', subA!, '10.0.0.12', '02:00:00:00:0a:03');
+    await waitFor(() => agent.deltas.includes(`PUT hv-1.ep.${pa3}`), { message: 'endpoint delta' });
+    // The move of pa3 to hv-3 repoints the endpoint and adds hv-3 to hv-1's flood list.
+    await log.bind(netA!, pa3, A, 'hv-3', 'hv-2');
+    await waitFor(async () => JSON.parse((await kv.get(`hv-1.ep.${pa3}`))!.string()).vtep === '198.18.0.3', { message: 'endpoint moved' });
+    await log.deletePort(netA!, pa3, A, '10.0.0.12', subA!);
+    await waitFor(() => agent.deltas.includes(`DEL hv-1.ep.${pa3}`), { message: 'endpoint removed' });
+    expect(agent.deltas).toEqual([
+      `PUT hv-1.ep.${pa3}`,
+      `PUT hv-1.net.${netA}`, // floodVteps += hv-3
+      `PUT hv-1.ep.${pa3}`, // vtep → hv-3
+      `PUT hv-1.net.${netA}`, // floodVteps -= hv-3
+      `DEL hv-1.ep.${pa3}`,
+    ]);
+    agent.stop();
+  });
+
+  it('messages an agent receives when a port is created on some other host it has nothing to do with: zero', async () => {
+    const unrelated = await watchHost(kv, 'hv-3'); // tenant-b only
+    const affected = await watchHost(kv, 'hv-1');
+    const px = randomUUID();
+    await log.port(netA!, px, A, 'hv-2', subA!, '10.0.0.20', '02:00:00:00:0a:20');
+    // The operation's own keys are written...
+    await waitFor(present(kv, `hv-2.port.${px}`), { message: 'local port key' });
+    await waitFor(present(kv, `hv-1.ep.${px}`), { message: 'remote endpoint key' });
+    // ...and a later change that does concern hv-3 is a barrier: writes are acknowledged batch by batch in log order,
+    // and a watch delivers in stream order, so anything the first operation sent hv-3 would arrive before it.
+    const pb2 = randomUUID();
+    await log.port(netB!, pb2, B, 'hv-3', subB!, '10.0.0.30', '02:00:00:00:0b:30');
+    await waitFor(() => unrelated.deltas.length > 0, { message: 'barrier delta' });
+    expect(unrelated.deltas).toEqual([`PUT hv-3.port.${pb2}`]);
+    await waitFor(() => affected.deltas.includes(`PUT hv-1.ep.${px}`), { message: 'affected delta' });
+    expect(affected.deltas).toEqual([`PUT hv-1.ep.${px}`]);
+    unrelated.stop();
+    affected.stop();
+  });
+
+  it('a restarted service converges to a fresh full derivation, whatever happened while it was down', async () => {
+    await service!.stop();
+    service = undefined;
+    // While down: a router joins net-a and a new net-a2, a port moves, a host arrives, a port goes.
+    await log.network(netA2!, A, 101);
+    await log.subnet(netA2!, subA2!, A, '10.0.1.0/24', '10.0.1.1');
+    await log.emit(routerAggregate(router!), A, 'ipam.RouterCreated', { routerId: router!, name: 'r' });
+    await log.emit(routerAggregate(router!), A, 'ipam.RouterInterfaceAdded', { routerId: router!, subnetId: subA!, networkId: netA! });
+    await log.emit(routerAggregate(router!), A, 'ipam.RouterInterfaceAdded', { routerId: router!, subnetId: subA2!, networkId: netA2! });
+    await log.host('hv-4', '198.18.0.4', '203.0.113.14');
+    const pa4 = randomUUID();
+    await log.port(netA2!, pa4, A, 'hv-4', subA2!, '10.0.1.10', '02:00:00:00:0a:04');
+    await log.bind(netA!, pa2!, A, 'hv-3', 'hv-2');
+    await log.deletePort(netB!, pb1!, B, '10.0.0.10', subB!);
+
+    service = await start();
+    const { all } = await derivedFromLog(log.store);
+    expect(sorted(await bucket(kv))).toEqual(sorted(all));
+    // hv-4 routes into net-a through the router; pa2 now lives on hv-3; pb1 is gone.
+    expect(JSON.parse(all.get(`hv-4.domain.${router}`)!)).toEqual({ id: router, tenant: A, kind: 'router', networkIds: [netA, netA2].sort() });
+    expect(all.has(`hv-4.net.${netA}`)).toBe(true);
+    expect(all.has(`hv-2.port.${pa2}`)).toBe(false);
+    expect(all.has(`hv-3.port.${pa2}`)).toBe(true);
+    expect(all.has(`hv-3.ep.${pb1}`) || all.has(`hv-3.port.${pb1}`)).toBe(false);
+  });
+
+  it('keys deleted, altered or added by hand are repaired at the next start-up reconcile', async () => {
+    await service!.stop();
+    service = undefined;
+    await kv.delete('hv-1.host');
+    await kv.put(`hv-1.port.${pa1}`, 'garbage');
+    await kv.put('hv-1.ep.not-a-port', '{}');
+    service = await start();
+    expect(sorted(await bucket(kv))).toEqual(sorted((await derivedFromLog(log.store)).all));
+  });
+
+  it('several instances, one per partition, together write exactly the full derivation', async () => {
+    await service!.stop();
+    service = undefined;
+    await kv.destroy();
+    const parts = await Promise.all(['0/3', '1/3', '2/3'].map((p) => start({ HOSTVIEW_PARTITION: p })));
+    try {
+      kv = await nc.jetstream().views.kv(HOSTVIEW_BUCKET, { bindOnly: true });
+      const pz = randomUUID();
+      await log.port(netA!, pz, A, 'hv-1', subA!, '10.0.0.40', '02:00:00:00:0a:40');
+      const { all } = await derivedFromLog(log.store);
+      expect(all.has(`hv-4.ep.${pz}`)).toBe(true);
+      const expected = JSON.stringify(sorted(all));
+      await waitFor(async () => JSON.stringify(sorted(await bucket(kv))) === expected, { message: 'every partition wrote its hosts' });
+      expect(sorted(await bucket(kv))).toEqual(sorted(all));
+    } finally {
+      for (const p of parts) await p.stop();
+    }
+  });
+});

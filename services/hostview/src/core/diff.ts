@@ -1,0 +1,53 @@
+/**
+ * Old vs new key maps → the KV writes that turn one into the other. Used
+ * for a host's incremental update, a host's full recompute, and the start-up
+ * reconcile of the whole bucket against the derivation.
+ */
+import { kindOfKey, type KeyKind } from './derive.js';
+
+export type KvOp = { op: 'put'; key: string; value: string } | { op: 'delete'; key: string };
+
+/** Puts for keys that are new or differ, deletes for keys that are gone. */
+export function diffMaps(before: ReadonlyMap<string, string>, after: ReadonlyMap<string, string>): KvOp[] {
+  const ops: KvOp[] = [];
+  for (const [key, value] of after) if (before.get(key) !== value) ops.push({ op: 'put', key, value });
+  for (const key of before.keys()) if (!after.has(key)) ops.push({ op: 'delete', key });
+  return ops;
+}
+
+/** The same, looking only at `keys` (the keys a change can have touched). */
+export function diffKeys(before: ReadonlyMap<string, string>, after: (key: string) => string | undefined, keys: Iterable<string>): KvOp[] {
+  const ops: KvOp[] = [];
+  for (const key of keys) {
+    const value = after(key);
+    if (value === undefined) {
+      if (before.has(key)) ops.push({ op: 'delete', key });
+    } else if (before.get(key) !== value) {
+      ops.push({ op: 'put', key, value });
+    }
+  }
+  return ops;
+}
+
+/** Apply ops to a key map (the model of what the KV holds). */
+export function applyOps(target: Map<string, string>, ops: Iterable<KvOp>): void {
+  for (const o of ops) {
+    if (o.op === 'put') target.set(o.key, o.value);
+    else target.delete(o.key);
+  }
+}
+
+// Containers first when adding (host, domain, net before the ports and endpoints in them), last when removing.
+const PUT_ORDER: Record<KeyKind | 'unknown', number> = { host: 0, domain: 1, net: 2, port: 3, ep: 4, unknown: 5 };
+const putOrder = (key: string): number => PUT_ORDER[kindOfKey(key)];
+
+/**
+ * Order a batch so an agent that applies deltas as they come sees a network
+ * before the endpoints in it, and loses endpoints before their network:
+ * puts of host, domain, net, port, ep; then deletes in the reverse order.
+ */
+export function orderForAgents(ops: KvOp[]): KvOp[] {
+  const puts = ops.filter((o) => o.op === 'put').sort((a, b) => putOrder(a.key) - putOrder(b.key));
+  const deletes = ops.filter((o) => o.op === 'delete').sort((a, b) => putOrder(b.key) - putOrder(a.key));
+  return [...puts, ...deletes];
+}

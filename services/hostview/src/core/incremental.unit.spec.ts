@@ -1,0 +1,256 @@
+/**
+ * The test that keeps the incremental path honest (OVN's rule): after any
+ * sequence of IPAM events, the per-host KV content maintained event by event
+ * equals a full recompute of every host from the model, and equals a full
+ * recompute from a fresh model built by replaying all the events. Checked
+ * after every event, for one instance and for three partitions together.
+ *
+ * Ids come from small pools so that sequences collide often: ports move
+ * between hosts, are re-created on other networks, routers join and leave
+ * subnets, networks and hypervisors disappear under their ports. The model
+ * must also survive what IPAM would refuse (it is total), so the generator
+ * does not respect IPAM's preconditions.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CLOUD_AGGREGATE, networkAggregate, routerAggregate } from '@strata/contracts';
+import { affectedHosts } from './derive.js';
+import { applyOps } from './diff.js';
+import { applyEvent, domainNetworks, domainOf, emptyModel, type ModelEvent } from './model.js';
+import { owner } from './partition.js';
+import { HostViews } from './views.js';
+import { deriveAll, Given, plain, replay } from './test/given.js';
+
+const HOSTS = ['h0', 'h1', 'h2', 'h3'];
+const NETS = ['n0', 'n1', 'n2'];
+const SUBNETS = ['s0', 's1', 's2', 's3', 's4'];
+const PORTS = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
+const ROUTERS = ['r0', 'r1'];
+const TENANTS = ['ta', 'tb'];
+
+type Spec = Omit<ModelEvent, 'seq'>;
+const pick = <T,>(xs: readonly T[]) => fc.constantFrom(...xs);
+const spec = <S extends Spec>(s: S): Spec => s;
+
+const fixedIps = fc.array(
+  fc.record({ subnetId: pick(SUBNETS), ip: pick(['10.0.0.10', '10.0.0.11', '10.0.1.10', '2001:db8::10']) }),
+  { maxLength: 2 },
+);
+const hostOrNull = fc.option(pick(HOSTS), { nil: null });
+
+const arbRegister = fc.record({ h: pick(HOSTS), v: fc.integer({ min: 1, max: 5 }) }).map(({ h, v }) =>
+  spec({ type: 'ipam.HypervisorRegistered', data: { hostId: h, vtepIp: `198.18.0.${v}`, publicIp: `203.0.113.${v}`, hostPoolId: 'pool' }, aggregate: CLOUD_AGGREGATE, tenant: '_system' }),
+);
+const arbNetwork = fc.record({ n: pick(NETS), t: pick(TENANTS), vni: fc.integer({ min: 100, max: 103 }), mtu: pick([1450, 9000]) }).map(({ n, t, vni, mtu }) =>
+  spec({ type: 'ipam.NetworkCreated', data: { networkId: n, name: n, vni, mtu, routed: true }, aggregate: CLOUD_AGGREGATE, tenant: t }),
+);
+
+const arbEvent: fc.Arbitrary<Spec> = fc.oneof(
+  { weight: 4, arbitrary: arbRegister },
+  {
+    weight: 2,
+    arbitrary: pick(HOSTS).map((h) =>
+      spec({ type: 'ipam.HypervisorDeregistered', data: { hostId: h, publicIp: '203.0.113.1' }, aggregate: CLOUD_AGGREGATE, tenant: '_system' }),
+    ),
+  },
+  { weight: 4, arbitrary: arbNetwork },
+  {
+    weight: 1,
+    arbitrary: fc.record({ n: pick(NETS), t: pick(TENANTS) }).map(({ n, t }) =>
+      spec({ type: 'ipam.NetworkDeleted', data: { networkId: n, vni: 100 }, aggregate: CLOUD_AGGREGATE, tenant: t }),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: pick(NETS).map((n) => spec({ type: 'ipam.NetworkClosed', data: { networkId: n }, aggregate: networkAggregate(n), tenant: 'ta' })),
+  },
+  {
+    weight: 6,
+    arbitrary: fc
+      .record({ n: pick(NETS), s: pick(SUBNETS), t: pick(TENANTS), x: fc.integer({ min: 0, max: 2 }), v6: fc.boolean(), gw: fc.boolean(), dhcp: fc.boolean() })
+      .map(({ n, s, t, x, v6, gw, dhcp }) =>
+        spec({
+          type: 'ipam.SubnetCreated',
+          data: {
+            subnetId: s,
+            name: s,
+            ipVersion: v6 ? 6 : 4,
+            cidr: v6 ? `2001:db8:${x}::/64` : `10.0.${x}.0/24`,
+            gatewayIp: gw ? (v6 ? `2001:db8:${x}::1` : `10.0.${x}.1`) : null,
+            allocationPools: [],
+            enableDhcp: dhcp,
+          },
+          aggregate: networkAggregate(n),
+          tenant: t,
+        }),
+      ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ n: pick(NETS), s: pick(SUBNETS) }).map(({ n, s }) =>
+      spec({ type: 'ipam.SubnetDeleted', data: { subnetId: s }, aggregate: networkAggregate(n), tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 20,
+    arbitrary: fc
+      .record({ n: pick(NETS), p: pick(PORTS), h: hostOrNull, m: fc.integer({ min: 1, max: 3 }), ips: fixedIps, t: pick(TENANTS) })
+      .map(({ n, p, h, m, ips, t }) =>
+        spec({
+          type: 'ipam.PortCreated',
+          data: { portId: p, name: p, mac: `02:00:00:00:00:0${m}`, fixedIps: ips, hostId: h, deviceId: 'vm' },
+          aggregate: networkAggregate(n),
+          tenant: t,
+        }),
+      ),
+  },
+  {
+    weight: 16,
+    arbitrary: fc.record({ n: pick(NETS), p: pick(PORTS), h: hostOrNull }).map(({ n, p, h }) =>
+      spec({ type: 'ipam.PortBound', data: { portId: p, hostId: h, previousHostId: null }, aggregate: networkAggregate(n), tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 5,
+    arbitrary: fc.record({ n: pick(NETS), p: pick(PORTS) }).map(({ n, p }) =>
+      spec({ type: 'ipam.PortDeleted', data: { portId: p, releasedIps: [] }, aggregate: networkAggregate(n), tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ r: pick(ROUTERS), t: pick(TENANTS) }).map(({ r, t }) =>
+      spec({ type: 'ipam.RouterCreated', data: { routerId: r, name: r }, aggregate: routerAggregate(r), tenant: t }),
+    ),
+  },
+  {
+    weight: 8,
+    arbitrary: fc.record({ r: pick(ROUTERS), s: pick(SUBNETS), n: pick(NETS) }).map(({ r, s, n }) =>
+      spec({ type: 'ipam.RouterInterfaceAdded', data: { routerId: r, subnetId: s, networkId: n }, aggregate: routerAggregate(r), tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({ r: pick(ROUTERS), s: pick(SUBNETS), n: pick(NETS) }).map(({ r, s, n }) =>
+      spec({ type: 'ipam.RouterInterfaceRemoved', data: { routerId: r, subnetId: s, networkId: n }, aggregate: routerAggregate(r), tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: pick(ROUTERS).map((r) => spec({ type: 'ipam.RouterDeleted', data: { routerId: r }, aggregate: routerAggregate(r), tenant: 'ta' })),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constant(
+      spec({ type: 'ipam.PoolCreated', data: { poolId: 'pool', name: 'p', cidr: '203.0.113.0/24', purpose: 'host-ip' }, aggregate: CLOUD_AGGREGATE, tenant: '_system' }),
+    ),
+  },
+);
+
+/**
+ * A log: a few hypervisors and networks first (so that most later events
+ * land on something), then anything, deletions included.
+ */
+const arbLog = (maxLength: number): fc.Arbitrary<Spec[]> =>
+  fc
+    .tuple(
+      fc.tuple(...HOSTS.map((h) => arbRegister.map((e) => ({ ...e, data: { ...(e.data as object), hostId: h } }) as Spec))),
+      fc.tuple(...NETS.map((n) => arbNetwork.map((e) => ({ ...e, data: { ...(e.data as object), networkId: n, name: n } }) as Spec))),
+      fc.array(arbEvent, { minLength: Math.min(20, maxLength), maxLength, size: 'max' }),
+    )
+    .map(([hosts, networks, rest]) => [...hosts, ...networks, ...rest]);
+
+/** Map equality; the slow deep-equality assertion runs only to report a difference. */
+function expectSameKv(actual: ReadonlyMap<string, string>, expected: ReadonlyMap<string, string>): void {
+  const same = actual.size === expected.size && [...expected].every(([k, v]) => actual.get(k) === v);
+  if (!same) expect(plain(actual)).toEqual(plain(expected));
+}
+
+const emit = (g: Given, s: Spec): ModelEvent => g.emit(s.type, s.data as never, s.aggregate, s.tenant);
+
+describe('incremental host views equal a full recompute (property)', () => {
+  it('after every event of any sequence, for one instance and for three partitions', () => {
+    fc.assert(
+      fc.property(arbLog(80), (specs) => {
+        const g = new Given();
+        const model = emptyModel();
+        const single = { views: new HostViews(), kv: new Map<string, string>() };
+        const parts = [0, 1, 2].map((index) => ({ views: new HostViews(owner({ index, count: 3 })), kv: new Map<string, string>() }));
+
+        for (const s of specs) {
+          const change = applyEvent(model, emit(g, s));
+          for (const inst of [single, ...parts]) applyOps(inst.kv, inst.views.apply(model, change).ops);
+          expectSameKv(single.kv, deriveAll(model));
+        }
+        for (const inst of [single, ...parts]) expectSameKv(inst.views.snapshot(), inst.kv);
+
+        // A fresh model from the whole log derives the same bucket content.
+        expectSameKv(single.kv, deriveAll(replay(g.events)));
+        const union = new Map<string, string>();
+        for (const p of parts) for (const [k, v] of p.kv) union.set(k, v);
+        expectSameKv(union, single.kv);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a fresh rebuild (the start-up path) equals the incrementally kept views', () => {
+    fc.assert(
+      fc.property(arbLog(60), fc.integer({ min: 0, max: 70 }), (specs, cut) => {
+        const g = new Given();
+        const model = emptyModel();
+        const live = new HostViews();
+        specs.forEach((s, i) => {
+          if (i === cut) live.rebuild(model); // start-up halfway through: rebuild, then go incremental
+          const change = applyEvent(model, emit(g, s));
+          if (i >= cut) live.apply(model, change);
+        });
+        const fresh = new HostViews();
+        fresh.rebuild(replay(g.events));
+        if (cut >= specs.length) live.rebuild(model);
+        expectSameKv(live.snapshot(), fresh.snapshot());
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('affectedHosts is minimal (property)', () => {
+  it('a port created on host G never lists a host with no local port in the routing domain of its network', () => {
+    fc.assert(
+      fc.property(
+        arbLog(60),
+        pick(NETS),
+        pick(HOSTS),
+        (specs, networkId, hostId) => {
+          const g = new Given();
+          for (const s of specs) emit(g, s);
+          const model = replay(g.events);
+          const created = g.emit('ipam.PortCreated', { portId: 'fresh', name: 'fresh', mac: '02:00:00:00:00:ff', fixedIps: [], hostId, deviceId: 'vm' }, networkAggregate(networkId), 'ta');
+          const affected = affectedHosts(model, applyEvent(model, created));
+          const domainHosts = new Set<string>();
+          for (const n of model.networks.has(networkId) ? domainNetworks(model, domainOf(model, networkId)) : []) {
+            for (const h of model.networks.get(n)!.hostPorts.keys()) domainHosts.add(h);
+          }
+          for (const h of affected) expect(h === hostId || domainHosts.has(h)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('the incremental path is used: a port joining a network its host already realises recomputes two hosts key by key', () => {
+    const g = new Given();
+    g.host('h0', '198.18.0.1');
+    g.host('h1', '198.18.0.2');
+    g.host('h2', '198.18.0.3');
+    g.network('n0', 'ta', 100);
+    g.port('n0', 'p0', 'h0', '02:00:00:00:00:01', [], 'ta');
+    g.port('n0', 'p1', 'h1', '02:00:00:00:00:02', [], 'ta');
+    const model = replay(g.events);
+    const views = new HostViews();
+    views.rebuild(model);
+    const update = views.apply(model, applyEvent(model, g.port('n0', 'p2', 'h1', '02:00:00:00:00:03', [], 'ta')));
+    expect(update).toMatchObject({ hostsRecomputed: 2, fullRecomputes: 0 });
+    expect(update.ops.map((o) => `${o.op} ${o.key}`).sort()).toEqual(['put h0.ep.p2', 'put h1.port.p2']);
+  });
+});

@@ -1,0 +1,110 @@
+/**
+ * Test support: IPAM events as the model reads them, built one call per
+ * event, and the full-recompute oracle over every host.
+ */
+import { CLOUD_AGGREGATE, networkAggregate, routerAggregate, type IpamEvent } from '@strata/contracts';
+import { deriveHost, type HostKeys } from '../derive.js';
+import { applyEvent, emptyModel, type Model, type ModelEvent } from '../model.js';
+
+type EventType = IpamEvent['type'];
+type DataOf<K extends EventType> = Extract<IpamEvent, { type: K }>['data'];
+type Aggregate = ModelEvent['aggregate'];
+
+export const SYSTEM = '_system';
+
+/** An event log under construction. */
+export class Given {
+  readonly events: ModelEvent[] = [];
+  private seq = 0;
+
+  emit<K extends EventType>(type: K, data: DataOf<K>, aggregate: Aggregate, tenant: string): ModelEvent {
+    const event = { type, data, aggregate, tenant, seq: ++this.seq } as ModelEvent;
+    this.events.push(event);
+    return event;
+  }
+
+  host(hostId: string, vtepIp: string, publicIp = '203.0.113.1'): ModelEvent {
+    return this.emit('ipam.HypervisorRegistered', { hostId, vtepIp, publicIp, hostPoolId: 'pool' }, CLOUD_AGGREGATE, SYSTEM);
+  }
+
+  deregister(hostId: string): ModelEvent {
+    return this.emit('ipam.HypervisorDeregistered', { hostId, publicIp: '203.0.113.1' }, CLOUD_AGGREGATE, SYSTEM);
+  }
+
+  network(networkId: string, tenant: string, vni: number, mtu = 1450): ModelEvent {
+    return this.emit('ipam.NetworkCreated', { networkId, name: networkId, vni, mtu, routed: true }, CLOUD_AGGREGATE, tenant);
+  }
+
+  deleteNetwork(networkId: string, tenant: string, vni: number): ModelEvent[] {
+    return [
+      this.emit('ipam.NetworkClosed', { networkId }, networkAggregate(networkId), tenant),
+      this.emit('ipam.NetworkDeleted', { networkId, vni }, CLOUD_AGGREGATE, tenant),
+    ];
+  }
+
+  subnet(networkId: string, subnetId: string, cidr: string, gatewayIp: string | null, tenant: string, enableDhcp = true): ModelEvent {
+    const ipVersion = cidr.includes(':') ? 6 : 4;
+    return this.emit(
+      'ipam.SubnetCreated',
+      { subnetId, name: subnetId, ipVersion, cidr, gatewayIp, allocationPools: [], enableDhcp },
+      networkAggregate(networkId),
+      tenant,
+    );
+  }
+
+  deleteSubnet(networkId: string, subnetId: string, tenant: string): ModelEvent {
+    return this.emit('ipam.SubnetDeleted', { subnetId }, networkAggregate(networkId), tenant);
+  }
+
+  port(networkId: string, portId: string, hostId: string | null, mac: string, fixedIps: { subnetId: string; ip: string }[], tenant: string): ModelEvent {
+    return this.emit('ipam.PortCreated', { portId, name: portId, mac, fixedIps, hostId, deviceId: `vm-${portId}` }, networkAggregate(networkId), tenant);
+  }
+
+  bind(networkId: string, portId: string, hostId: string | null, previousHostId: string | null, tenant: string): ModelEvent {
+    return this.emit('ipam.PortBound', { portId, hostId, previousHostId }, networkAggregate(networkId), tenant);
+  }
+
+  deletePort(networkId: string, portId: string, tenant: string): ModelEvent {
+    return this.emit('ipam.PortDeleted', { portId, releasedIps: [] }, networkAggregate(networkId), tenant);
+  }
+
+  router(routerId: string, tenant: string): ModelEvent {
+    return this.emit('ipam.RouterCreated', { routerId, name: routerId }, routerAggregate(routerId), tenant);
+  }
+
+  addInterface(routerId: string, subnetId: string, networkId: string, tenant: string): ModelEvent {
+    return this.emit('ipam.RouterInterfaceAdded', { routerId, subnetId, networkId }, routerAggregate(routerId), tenant);
+  }
+
+  removeInterface(routerId: string, subnetId: string, networkId: string, tenant: string): ModelEvent {
+    return this.emit('ipam.RouterInterfaceRemoved', { routerId, subnetId, networkId }, routerAggregate(routerId), tenant);
+  }
+
+  deleteRouter(routerId: string, tenant: string): ModelEvent {
+    return this.emit('ipam.RouterDeleted', { routerId }, routerAggregate(routerId), tenant);
+  }
+}
+
+/** A fresh model built by replaying events. */
+export function replay(events: Iterable<ModelEvent>): Model {
+  const model = emptyModel();
+  for (const e of events) applyEvent(model, e);
+  return model;
+}
+
+/** Every host the model mentions: registered ones and any a port is bound to. */
+export function mentionedHosts(model: Model): Set<string> {
+  return new Set([...model.hypervisors.keys(), ...model.hostPorts.keys()]);
+}
+
+/** The oracle: every host's view recomputed from scratch, as one key map. */
+export function deriveAll(model: Model, hosts: Iterable<string> = mentionedHosts(model)): HostKeys {
+  const all: HostKeys = new Map();
+  for (const h of hosts) for (const [k, v] of deriveHost(model, h)) all.set(k, v);
+  return all;
+}
+
+/** Key map → sorted plain object with parsed values, for readable assertions. */
+export function plain(keys: ReadonlyMap<string, string>): Record<string, unknown> {
+  return Object.fromEntries([...keys].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => [k, JSON.parse(v) as unknown]));
+}

@@ -1,0 +1,21 @@
+export { hostviewService, hostviewConfig } from './service.js';
+export {
+  applyEvent,
+  emptyModel,
+  emptyChange,
+  domainOf,
+  domainNetworks,
+  hostNeeds,
+  hostsNeeding,
+  type ChangeSet,
+  type Model,
+  type ModelEvent,
+  type HostNeeds,
+} from './core/model.js';
+export { affectedHosts, computeHost, deriveHost, parseKey, hostOfKey, type HostKeys, type HostState, type KeyKind } from './core/derive.js';
+export { diffMaps, diffKeys, applyOps, orderForAgents, type KvOp } from './core/diff.js';
+export { HostViews, type ViewUpdate } from './core/views.js';
+export { canonicalJson } from './core/json.js';
+export { parsePartition, owner, partitionOf, fnv1a32, type Partition } from './core/partition.js';
+export { KvPublisher, DEFAULT_PUBLISHER_OPTIONS, type KvPublisherOptions } from './app/publisher.js';
+export { HostviewProjection, type ProjectionOptions, type StartResult } from './app/projection.js';

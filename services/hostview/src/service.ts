@@ -1,0 +1,80 @@
+/**
+ * Wires the host-view service: event log → model → per-host views → KV.
+ *
+ * Scale-out: run several instances with HOSTVIEW_PARTITION="0/3", "1/3",
+ * "2/3". Each reads the whole IPAM log but owns, computes and writes only
+ * the hosts whose FNV-1a hash of the host id mod 3 is its index. Exactly
+ * one running instance per partition: two writers of one partition would
+ * race each other's writes (each still converges at its next start-up).
+ * Changing n re-assigns hosts; restart every instance with the new value
+ * (each start-up reconcile then writes the hosts it newly owns).
+ */
+import { z } from 'zod';
+import { JetStreamEventStore } from '@strata/eventlog';
+import type { ServiceDefinition } from '@strata/runtime';
+import { kindOfKey } from './core/derive.js';
+import { owner, parsePartition, type Partition } from './core/partition.js';
+import { HostviewProjection } from './app/projection.js';
+import { KvPublisher } from './app/publisher.js';
+
+const partition = z.string().transform((text, ctx): Partition => {
+  try {
+    return parsePartition(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+    return z.NEVER;
+  }
+});
+
+export const hostviewConfig = z.object({
+  /** "i/n": this instance owns the hosts whose stable hash mod n is i. */
+  HOSTVIEW_PARTITION: partition.default({ index: 0, count: 1 }),
+  /** KV writes in flight at once (each awaits its ack). */
+  HOSTVIEW_WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(64),
+});
+
+export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
+  name: 'hostview',
+  config: hostviewConfig,
+  async start({ nc, config, logger, metrics, readiness }) {
+    const events = metrics.counter('strata_hostview_events_applied_total', 'IPAM events applied to the host-view model', ['phase']);
+    const written = metrics.counter('strata_hostview_keys_written_total', 'host-view KV writes acknowledged', ['op', 'kind']);
+    const recomputed = metrics.histogram(
+      'strata_hostview_hosts_recomputed',
+      'hosts whose view was recomputed per live event',
+      [],
+      [0, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 10000],
+    );
+    const full = metrics.counter('strata_hostview_full_recomputes_total', 'hosts recomputed in full (needs changed, registration changed)');
+
+    const { index, count } = config.HOSTVIEW_PARTITION;
+    const store = await JetStreamEventStore.open(nc);
+    const publisher = await KvPublisher.open(nc, {
+      concurrency: config.HOSTVIEW_WRITE_CONCURRENCY,
+      logger,
+      onWritten: (op) => written.inc({ op: op.op, kind: kindOfKey(op.key) }),
+    });
+    const projection = new HostviewProjection({
+      store,
+      publisher,
+      owns: owner(config.HOSTVIEW_PARTITION),
+      logger,
+      onApplied: (_event, update) => {
+        events.inc({ phase: update ? 'live' : 'replay' });
+        if (update) {
+          recomputed.observe(update.hostsRecomputed);
+          if (update.fullRecomputes > 0) full.inc(update.fullRecomputes);
+        }
+      },
+    });
+    readiness.register('hostview', () => projection.ready);
+
+    const started = Date.now();
+    const result = await projection.start();
+    logger.info(
+      { partition: `${index}/${count}`, seq: projection.seq, hosts: projection.views.hosts().length, ...result, ms: Date.now() - started },
+      'host views reconciled',
+    );
+    return () => projection.stop();
+  },
+};
