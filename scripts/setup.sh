@@ -12,7 +12,8 @@ APT_PACKAGES=(
   iproute2 nftables      # the agent's data plane tools
   gobgpd golang-github-osrg-gobgp-dev   # BGP engine + its .proto files
   frr                    # ToR/border routers in tests and the lab
-  iperf3 tcpdump iputils-ping dnsmasq-base
+  iperf3 tcpdump iputils-ping dnsmasq-base procps
+  busybox                # udhcpc: the DHCP client of the test VMs
   postgresql             # audit read model
   ca-certificates curl git
 )

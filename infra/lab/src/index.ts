@@ -2,5 +2,5 @@ export { Lab, type Hypervisor, type LabOptions } from './lab.js';
 export { Vm } from './vm.js';
 export { Netns, deleteAll, namespacesWithPrefix } from './netns.js';
 export { startProcess, type ManagedProcess } from './process.js';
-export { sh, succeeds, eventually, CommandError } from './sh.js';
+export { sh, succeeds, eventually, capture, CommandError } from './sh.js';
 export { ADMIN, IpamClient, type Principal } from './control-client.js';

@@ -10,6 +10,7 @@ export class CommandError extends Error {
     readonly argv: string[],
     readonly code: number | null,
     readonly stderr: string,
+    readonly stdout: string = '',
   ) {
     super(`${argv.join(' ')} failed (exit ${code}): ${stderr.trim()}`);
   }
@@ -22,8 +23,8 @@ export async function sh(argv: string[], options: { input?: string; timeoutMs?: 
     const { stdout } = await execFileAsync(cmd!, args, { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024 });
     return stdout;
   } catch (e) {
-    const err = e as { code?: number; stderr?: string };
-    throw new CommandError(argv, typeof err.code === 'number' ? err.code : null, err.stderr ?? String(e));
+    const err = e as { code?: number; stderr?: string; stdout?: string };
+    throw new CommandError(argv, typeof err.code === 'number' ? err.code : null, err.stderr ?? String(e), err.stdout ?? '');
   }
 }
 
@@ -35,7 +36,7 @@ function withInput(argv: string[], input: string, timeoutMs: number): Promise<st
     child.stdout.on('data', (c: Buffer) => (out += c.toString()));
     child.stderr.on('data', (c: Buffer) => (err += c.toString()));
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new CommandError(argv, code, err))));
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new CommandError(argv, code, err, out))));
     child.stdin.end(input);
   });
 }
@@ -57,4 +58,33 @@ export async function eventually(probe: () => Promise<boolean>, what: string, at
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`timed out waiting for ${what}`);
+}
+
+/**
+ * Capture packets for `seconds` with tcpdump inside a namespace and return
+ * the decoded lines. Resolves once tcpdump is listening (it says so on
+ * stderr), so callers can start traffic right after awaiting `started`.
+ */
+export function capture(ns: string, iface: string, filter: string, seconds: number): { started: Promise<void>; lines: Promise<string[]> } {
+  const child = spawn('ip', ['netns', 'exec', ns, 'timeout', String(seconds), 'tcpdump', '-l', '-nn', '-e', '-i', iface, filter], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  let resolveStarted!: () => void;
+  const started = new Promise<void>((r) => (resolveStarted = r));
+  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+    if (err.includes('listening on')) resolveStarted();
+  });
+  const lines = new Promise<string[]>((resolve, reject) => {
+    child.on('close', (code) => {
+      resolveStarted();
+      // timeout(1) ends tcpdump with 124: that is the normal end of a capture.
+      if (code === 0 || code === 124) resolve(out.split('\n').filter((l) => l.trim() !== ''));
+      else reject(new CommandError(['tcpdump', iface, filter], code, err, out));
+    });
+  });
+  return { started, lines };
 }

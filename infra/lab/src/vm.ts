@@ -2,6 +2,9 @@
 import { portDevice, type PortView } from '@strata/contracts';
 import type { Hypervisor } from './lab.js';
 import type { Netns } from './netns.js';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { eventually, sh } from './sh.js';
 
 export class Vm {
@@ -47,6 +50,34 @@ export class Vm {
       await this.ns.ip(['link', 'set', 'eth0', 'mtu', String(s.mtu)]);
       if (s.gatewayIp) await this.ns.ip([f.ip.includes(':') ? '-6' : '-4', 'route', 'replace', 'default', 'via', s.gatewayIp]);
     }
+  }
+
+  /**
+   * Ask for an address by DHCP (busybox udhcpc, as a minimal cloud image
+   * would) and configure what the lease says: address, default route, MTU.
+   * Returns the lease as udhcpc reported it.
+   */
+  async dhcp(): Promise<{ ip: string; mask: number; router: string; mtu: number }> {
+    const script = join(tmpdir(), `strata-udhcpc-${process.pid}.sh`);
+    writeFileSync(
+      script,
+      [
+        '#!/bin/sh',
+        '[ "$1" = bound ] || exit 0',
+        'ip addr replace "$ip/$mask" dev "$interface"',
+        '[ -n "$mtu" ] && ip link set "$interface" mtu "$mtu"',
+        '[ -n "$router" ] && ip route replace default via "$router"',
+        'echo "lease ip=$ip mask=$mask router=$router mtu=$mtu"',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(script, 0o755);
+    const out = await this.ns.exec(['busybox', 'udhcpc', '-f', '-q', '-n', '-i', 'eth0', '-O', 'mtu', '-t', '10', '-T', '1', '-s', script], {
+      timeoutMs: 30_000,
+    });
+    const m = /lease ip=(\S+) mask=(\d+) router=(\S*) mtu=(\d*)/.exec(out);
+    if (!m) throw new Error(`${this.name}: no DHCP lease:\n${out}`);
+    return { ip: m[1]!, mask: Number(m[2]), router: m[3]!, mtu: Number(m[4]) };
   }
 
   /** One ping with a 1 s deadline. */

@@ -1,0 +1,193 @@
+/**
+ * The agent's loop. Triggers (a host-view change, a port device appearing,
+ * the periodic resync, a retry after a failure) are coalesced: at most one
+ * reconcile runs at a time, and everything that arrived meanwhile causes one
+ * more. Nothing is written to the kernel before the host view is in sync
+ * with the control plane (`setView` is only called with a complete snapshot).
+ * A failed reconcile is logged, reported in the status and retried with
+ * backoff as a full resync; it never stops the process.
+ */
+import type { AgentStatus } from '@strata/contracts';
+import type { HostViewSnapshot } from './core/snapshot.js';
+import type { ReconcileResult } from './reconcile.js';
+
+export interface AgentLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+  debug(obj: object, msg?: string): void;
+}
+
+export interface ApplyReport {
+  ok: boolean;
+  seconds: number;
+  result?: ReconcileResult;
+  error?: unknown;
+}
+
+/** A complete host view and the KV revision it includes; null until the initial snapshot is complete. */
+export type ViewSource = () => { view: HostViewSnapshot; revision: number } | null;
+
+export interface AgentOptions {
+  hostId: string;
+  view: ViewSource;
+  reconciler: { reconcile(view: HostViewSnapshot): Promise<ReconcileResult> };
+  /** Period of the full resync that repairs drift. */
+  resyncMs: number;
+  /** Coalescing delay after a trigger (default 20 ms). */
+  debounceMs?: number;
+  /** First retry delay after a failure (default 250 ms, doubling up to resyncMs). */
+  retryMs?: number;
+  logger: AgentLogger;
+  onStatus?: (status: AgentStatus) => void;
+  onApplied?: (report: ApplyReport) => void;
+  now?: () => Date;
+}
+
+export class Agent {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  private timer: NodeJS.Timeout | undefined;
+  private timerDue = Infinity;
+  private interval: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private lastDesired = '';
+  private portDevices = new Map<string, boolean>();
+  private _generation = 0;
+  private _status: AgentStatus | null = null;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly o: AgentOptions) {}
+
+  get generation(): number {
+    return this._generation;
+  }
+
+  get status(): AgentStatus | null {
+    return this._status;
+  }
+
+  /** Whether a complete host view is available (before that, the kernel is left alone). */
+  get synced(): boolean {
+    return this.o.view() !== null;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.interval = setInterval(() => this.trigger('resync'), this.o.resyncMs);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.interval);
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** The host view changed (the source has a complete snapshot). */
+  viewChanged(): void {
+    this.trigger('view');
+  }
+
+  /** A link appeared or disappeared: reconcile if it is a port device whose state changes. */
+  onLink(name: string, deleted: boolean): void {
+    const up = this.portDevices.get(name);
+    if (up === undefined) return;
+    if (up === deleted) this.trigger(deleted ? 'port-device-gone' : 'port-device-appeared');
+  }
+
+  trigger(reason: string, delayMs = this.o.debounceMs ?? 20): void {
+    if (this.stopped) return;
+    this.o.logger.debug({ reason }, 'reconcile requested');
+    const due = Date.now() + delayMs;
+    if (this.timer && this.timerDue <= due) return;
+    clearTimeout(this.timer);
+    this.timerDue = due;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerDue = Infinity;
+      void this.run().then(() => this.settle());
+    }, delayMs);
+  }
+
+  /** Run one reconcile now (or wait for the running one and run again); resolves when it is done. */
+  async reconcileNow(): Promise<void> {
+    while (this.running) await this.running;
+    await this.run();
+  }
+
+  /** Resolves once no reconcile is running or scheduled. */
+  whenIdle(): Promise<void> {
+    if (!this.running && !this.timer) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    const current = this.stopped ? null : this.o.view();
+    if (current === null) return Promise.resolve();
+    this.running = this.pass(current.view, current.revision).finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        this.trigger('coalesced');
+      }
+      this.settle();
+    });
+    return this.running;
+  }
+
+  private settle(): void {
+    if (!this.running && !this.timer) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  private async pass(view: HostViewSnapshot, revision: number): Promise<void> {
+    const started = performance.now();
+    const now = (): string => (this.o.now ? this.o.now() : new Date()).toISOString();
+    try {
+      const result = await this.o.reconciler.reconcile(view);
+      const seconds = (performance.now() - started) / 1000;
+      this.failures = 0;
+      const desired = JSON.stringify([result.desired.kernel, result.desired.dhcp]);
+      if (desired !== this.lastDesired) {
+        this.lastDesired = desired;
+        this._generation++;
+      }
+      this.portDevices = new Map(result.desired.ports.map((p) => [p.device, result.portsUp.includes(p.id)]));
+      const ops = result.plan.batches.reduce((n, b) => n + b.ops.length, 0);
+      if (ops > 0) this.o.logger.info({ ops, seconds, generation: this._generation, revision }, 'applied');
+      this.publish({ generation: this._generation, viewRevision: revision, appliedAt: now(), portsUp: result.portsUp, portsDown: result.portsDown, error: null });
+      this.o.onApplied?.({ ok: true, seconds, result });
+    } catch (error) {
+      const seconds = (performance.now() - started) / 1000;
+      this.failures++;
+      const message = error instanceof Error ? error.message : String(error);
+      this.o.logger.error({ err: error, failures: this.failures }, 'reconcile failed; will resync');
+      const prev = this._status;
+      this.publish({
+        generation: this._generation,
+        viewRevision: prev?.viewRevision ?? 0,
+        appliedAt: prev?.appliedAt ?? now(),
+        portsUp: prev?.portsUp ?? [],
+        portsDown: prev?.portsDown ?? [],
+        error: message,
+      });
+      this.o.onApplied?.({ ok: false, seconds, error });
+      const retry = Math.min((this.o.retryMs ?? 250) * 2 ** (this.failures - 1), this.o.resyncMs);
+      this.trigger('retry', retry);
+    }
+  }
+
+  private publish(s: Omit<AgentStatus, 'hostId'>): void {
+    this._status = { hostId: this.o.hostId, ...s };
+    try {
+      this.o.onStatus?.(this._status);
+    } catch (err) {
+      this.o.logger.warn({ err }, 'status publish failed');
+    }
+  }
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest';
+import type { AgentStatus } from '@strata/contracts';
+import { Agent, type AgentLogger } from './agent.js';
+import { emptySnapshot, type HostViewSnapshot } from './core/snapshot.js';
+import type { ReconcileResult } from './reconcile.js';
+
+const quiet: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+
+function result(view: HostViewSnapshot, devices: string[] = []): ReconcileResult {
+  const ports = Object.values(view.ports).map((p) => ({ id: p.id, device: p.device }));
+  return {
+    desired: {
+      kernel: { namespaces: {}, links: {}, plugs: Object.fromEntries(ports.map((p) => [p.device, { device: p.device, master: 'sbr1', mtu: 1450, up: true }])), addrs: {}, fdb: {}, neighs: {} },
+      dhcp: {},
+      ports,
+    },
+    actual: { namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, devices },
+    plan: { batches: [] },
+    portsUp: ports.filter((p) => devices.includes(p.device)).map((p) => p.id),
+    portsDown: ports.filter((p) => !devices.includes(p.device)).map((p) => p.id),
+  };
+}
+
+function setup(opts: { fail?: () => boolean; devices?: string[] } = {}) {
+  let current: { view: HostViewSnapshot; revision: number } | null = null;
+  const seen: HostViewSnapshot[] = [];
+  const statuses: AgentStatus[] = [];
+  const agent = new Agent({
+    hostId: 'hv1',
+    view: () => current,
+    resyncMs: 60_000,
+    debounceMs: 1,
+    retryMs: 1,
+    logger: quiet,
+    onStatus: (s) => statuses.push(s),
+    reconciler: {
+      reconcile: async (view) => {
+        seen.push(view);
+        if (opts.fail?.()) throw new Error('RTNETLINK answers: Operation not permitted');
+        return result(view, opts.devices);
+      },
+    },
+  });
+  return { agent, seen, statuses, setView: (view: HostViewSnapshot, revision: number) => ((current = { view, revision }), agent.viewChanged()) };
+}
+
+const withPort = (): HostViewSnapshot => ({
+  ...emptySnapshot(),
+  ports: { p1: { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tap1', fixedIps: [] } },
+});
+
+describe('Agent', () => {
+  it('writes nothing before the host view is complete', async () => {
+    const { agent, seen } = setup();
+    agent.trigger('resync');
+    await agent.whenIdle();
+    await agent.reconcileNow();
+    expect(seen).toEqual([]);
+  });
+
+  it('coalesces a burst of changes into few reconciles of the latest view, and reports status', async () => {
+    const { agent, seen, statuses, setView } = setup({ devices: [] });
+    for (let i = 1; i <= 50; i++) setView(i === 50 ? withPort() : emptySnapshot(), i);
+    await agent.whenIdle();
+    expect(seen.length).toBeLessThanOrEqual(2);
+    expect(seen.at(-1)).toEqual(withPort());
+    expect(statuses.at(-1)).toMatchObject({ hostId: 'hv1', viewRevision: 50, portsUp: [], portsDown: ['p1'], error: null });
+  });
+
+  it('increments the generation only when the desired state changes', async () => {
+    const { agent, setView } = setup();
+    setView(emptySnapshot(), 1);
+    await agent.whenIdle();
+    expect(agent.generation).toBe(1);
+    await agent.reconcileNow();
+    expect(agent.generation).toBe(1);
+    setView(withPort(), 2);
+    await agent.whenIdle();
+    expect(agent.generation).toBe(2);
+  });
+
+  it('on failure: reports the error, keeps running, retries until it succeeds', async () => {
+    let failures = 2;
+    const { agent, seen, statuses, setView } = setup({ fail: () => failures-- > 0 });
+    setView(emptySnapshot(), 7);
+    for (let i = 0; i < 50 && statuses.at(-1)?.error !== null; i++) await agent.whenIdle();
+    expect(seen).toHaveLength(3);
+    expect(statuses.map((s) => s.error)).toEqual(['RTNETLINK answers: Operation not permitted', 'RTNETLINK answers: Operation not permitted', null]);
+    await agent.stop();
+  });
+
+  it('reconciles when a missing port device appears, not for unrelated links', async () => {
+    const { agent, seen, setView } = setup({ devices: [] });
+    setView(withPort(), 1);
+    await agent.whenIdle();
+    const n = seen.length;
+    agent.onLink('eth7', false);
+    await agent.whenIdle();
+    expect(seen).toHaveLength(n);
+    agent.onLink('tap1', false);
+    await agent.whenIdle();
+    expect(seen).toHaveLength(n + 1);
+  });
+});

@@ -1,0 +1,238 @@
+/**
+ * Host view → the kernel state this hypervisor must have. Pure.
+ *
+ * Per network (VNI V): bridge sbrV and vxlan svxV (no learning, neighbour
+ * suppression), head-end replication to the flood VTEPs, and for every remote
+ * endpoint a tunnel entry (MAC → VTEP), a bridge entry (MAC → svxV: the
+ * bridge answers ARP/ND only for MACs it knows behind a suppressing port) and
+ * neighbour entries on sbrV (the data the bridge answers from). Local ports
+ * are plugged into sbrV. Per routing domain: a namespace; per network of the
+ * domain a veth sgwV ↔ qrV whose qr end is the anycast gateway (same MAC and
+ * addresses on every host) with permanent neighbours for every port of the
+ * network, so routed packets go straight to the destination MAC: one routed
+ * hop, on the source host.
+ */
+import { portDevice, type HostNetwork, type SubnetInfo } from '@strata/contracts';
+import { contains, formatAddress, mask, parseAddress, parsePrefix, type Prefix } from '@strata/netaddr';
+import {
+  bridgeMac,
+  bridgeName,
+  domainNamespace,
+  gatewayDomainEnd,
+  gatewayHostEnd,
+  linkAlias,
+  vxlanName,
+  VXLAN_PORT,
+} from './names.js';
+import type { HostViewSnapshot } from './snapshot.js';
+import {
+  HOST_NS,
+  addrKey,
+  emptyKernelState,
+  fdbKey,
+  linkKey,
+  neighKey,
+  type FdbEntry,
+  type KernelState,
+  type LinkState,
+} from './types.js';
+
+export interface DesiredOptions {
+  /** Prefix of this agent's domain namespaces (named namespaces are global to the machine). */
+  nsPrefix: string;
+  /** DHCP lease time in seconds (default 86400). */
+  leaseSeconds?: number;
+}
+
+export interface DhcpSubnet {
+  /** dnsmasq tag set by the range and selecting its options. */
+  tag: string;
+  iface: string;
+  /** Network address and netmask of the subnet. */
+  network: string;
+  netmask: string;
+  router: string | null;
+  mtu: number;
+  leaseSeconds: number;
+}
+
+/** One dnsmasq per domain namespace, static leases only. */
+export interface DhcpSpec {
+  ns: string;
+  domainId: string;
+  interfaces: string[];
+  subnets: DhcpSubnet[];
+  /** Static leases: this host's ports only (see docs: the other hosts' servers must not answer). */
+  hosts: { mac: string; ips: string[] }[];
+}
+
+export interface PortDevice {
+  id: string;
+  device: string;
+}
+
+export interface DesiredState {
+  kernel: KernelState;
+  dhcp: Record<string, DhcpSpec>;
+  /** This host's ports and their devices: a port is up when its device exists and is plugged. */
+  ports: PortDevice[];
+}
+
+const FORWARDING = { router: '1', network: '0' } as const;
+
+export function desiredState(view: HostViewSnapshot, opts: DesiredOptions): DesiredState {
+  const kernel = emptyKernelState();
+  const dhcp: Record<string, DhcpSpec> = {};
+  const ports = byId(view.ports).map((p) => ({ id: p.id, device: p.device || portDevice(p.id) }));
+  const localVtep = view.host ? canonical(view.host.vtepIp) : null;
+  if (localVtep === null) return { kernel, dhcp, ports };
+
+  const link = (l: LinkState): void => void (kernel.links[linkKey(l.ns, l.name)] = l);
+  const fdb = (f: FdbEntry): void => void (kernel.fdb[fdbKey(f)] = f);
+  const neigh = (ns: string, dev: string, ipText: string, mac: string): void => {
+    const ip = canonical(ipText);
+    if (ip !== null) kernel.neighs[neighKey({ ns, dev, ip })] = { ns, dev, ip, mac: mac.toLowerCase() };
+  };
+
+  for (const net of byId(view.networks)) {
+    const v = net.vni;
+    const br = bridgeName(v);
+    const vx = vxlanName(v);
+    const base = { mtu: net.mtu, up: true, mac: null, vxlan: null, peer: null, brport: null } as const;
+    link({ ...base, ns: HOST_NS, name: br, kind: 'bridge', master: null, alias: linkAlias('bridge', net.id), mac: bridgeMac(v) });
+    link({
+      ...base,
+      ns: HOST_NS,
+      name: vx,
+      kind: 'vxlan',
+      master: br,
+      alias: linkAlias('vxlan', net.id),
+      vxlan: { vni: v, local: localVtep, port: VXLAN_PORT, learning: false },
+      brport: { learning: false, neighSuppress: true },
+    });
+    for (const vtep of new Set(net.floodVteps.map(canonical))) {
+      if (vtep !== null && vtep !== localVtep) fdb({ kind: 'flood', dev: vx, dst: vtep });
+    }
+
+    // The gateway, when the network's routing domain is in the view.
+    const domain = view.domains[net.domainId];
+    const ns = domain ? domainNamespace(opts.nsPrefix, domain.id) : null;
+    const qr = gatewayDomainEnd(v);
+    const routed = gatewaySubnets(net);
+    const gwMac = net.gatewayMac.toLowerCase();
+    if (domain && ns !== null) {
+      kernel.namespaces[ns] ??= {
+        name: ns,
+        sysctls: { 'net.ipv4.ip_forward': FORWARDING[domain.kind], 'net.ipv6.conf.all.forwarding': FORWARDING[domain.kind] },
+      };
+      const sgw = gatewayHostEnd(v);
+      const alias = linkAlias('gateway', net.id);
+      link({ ...base, ns: HOST_NS, name: sgw, kind: 'veth', master: br, alias, peer: { ns, name: qr } });
+      link({ ...base, ns, name: qr, kind: 'veth', master: null, alias, mac: gwMac, peer: { ns: HOST_NS, name: sgw } });
+      for (const { gateway, prefix } of routed) {
+        const addr = { ns, dev: qr, cidr: `${gateway}/${prefix.length}` };
+        kernel.addrs[addrKey(addr)] = addr;
+        // ARP/ND for the gateway is answered on this host and never crosses VXLAN.
+        neigh(HOST_NS, br, gateway, gwMac);
+      }
+      fdb({ kind: 'bridge', master: br, mac: gwMac, dev: sgw });
+    }
+    const routedIp = (ip: string): boolean => ns !== null && routed.some((s) => inPrefix(s.prefix, ip));
+
+    // Remote endpoints first: a local port with the same MAC or IP (a port moving here) wins.
+    const localPorts = byId(view.ports).filter((p) => p.networkId === net.id);
+    const localMacs = new Set(localPorts.map((p) => p.mac.toLowerCase()));
+    for (const ep of byId(view.endpoints)) {
+      const mac = ep.mac.toLowerCase();
+      const vtep = canonical(ep.vtep);
+      if (ep.networkId !== net.id || localMacs.has(mac) || vtep === null || vtep === localVtep) continue;
+      fdb({ kind: 'tunnel', dev: vx, mac, dst: vtep });
+      fdb({ kind: 'bridge', master: br, mac, dev: vx });
+      for (const ip of ep.ips) {
+        neigh(HOST_NS, br, ip, mac);
+        if (ns !== null && routedIp(ip)) neigh(ns, qr, ip, mac);
+      }
+    }
+    for (const p of localPorts) {
+      const device = p.device || portDevice(p.id);
+      kernel.plugs[device] = { device, master: br, mtu: net.mtu, up: true };
+      for (const { ip } of p.fixedIps) {
+        neigh(HOST_NS, br, ip, p.mac);
+        if (ns !== null && routedIp(ip)) neigh(ns, qr, ip, p.mac);
+      }
+    }
+  }
+
+  for (const domain of byId(view.domains)) {
+    const spec = dhcpSpec(view, domain.id, domainNamespace(opts.nsPrefix, domain.id), opts.leaseSeconds ?? 86_400);
+    if (spec && kernel.namespaces[spec.ns]) dhcp[spec.ns] = spec;
+  }
+  return { kernel, dhcp, ports };
+}
+
+function dhcpSpec(view: HostViewSnapshot, domainId: string, ns: string, leaseSeconds: number): DhcpSpec | null {
+  const subnets: DhcpSubnet[] = [];
+  const dhcpPrefixes: Prefix[] = [];
+  const nets = byId(view.networks).filter((n) => n.domainId === domainId);
+  for (const net of nets) {
+    for (const { subnet, gateway, prefix } of gatewaySubnets(net)) {
+      // dnsmasq serves a subnet only on an interface with an address in it: the gateway.
+      if (subnet.ipVersion !== 4 || !subnet.enableDhcp) continue;
+      dhcpPrefixes.push(prefix);
+      subnets.push({
+        tag: `n${net.vni}s${subnets.length}`,
+        iface: gatewayDomainEnd(net.vni),
+        network: formatAddress({ version: 4, value: prefix.network }),
+        netmask: formatAddress({ version: 4, value: mask(4, prefix.length) }),
+        router: gateway,
+        mtu: net.mtu,
+        leaseSeconds,
+      });
+    }
+  }
+  if (subnets.length === 0) return null;
+  const netIds = new Set(nets.map((n) => n.id));
+  const hosts = byId(view.ports)
+    .filter((p) => netIds.has(p.networkId))
+    .map((p) => ({
+      mac: p.mac.toLowerCase(),
+      ips: p.fixedIps.map((f) => f.ip).filter((ip) => dhcpPrefixes.some((pre) => inPrefix(pre, ip))),
+    }))
+    .filter((h) => h.ips.length > 0);
+  return { ns, domainId, interfaces: [...new Set(subnets.map((s) => s.iface))], subnets, hosts };
+}
+
+interface RoutedSubnet {
+  subnet: SubnetInfo;
+  gateway: string;
+  prefix: Prefix;
+}
+
+function gatewaySubnets(net: HostNetwork): RoutedSubnet[] {
+  const out: RoutedSubnet[] = [];
+  for (const subnet of net.subnets) {
+    if (subnet.gatewayIp === null) continue;
+    const gateway = canonical(subnet.gatewayIp);
+    const prefix = safe(() => parsePrefix(subnet.cidr, false));
+    if (gateway !== null && prefix !== null) out.push({ subnet, gateway, prefix });
+  }
+  return out;
+}
+
+const inPrefix = (p: Prefix, ip: string): boolean => safe(() => contains(p, parseAddress(ip))) ?? false;
+
+/** Canonical address text (as `ip` prints it), or null for garbage (skipped, never fatal). */
+function canonical(ip: string): string | null {
+  return safe(() => formatAddress(parseAddress(ip)));
+}
+
+function safe<T>(f: () => T): T | null {
+  try {
+    return f();
+  } catch {
+    return null;
+  }
+}
+
+const byId = <T extends { id: string }>(r: Record<string, T>): T[] =>
+  Object.values(r).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));

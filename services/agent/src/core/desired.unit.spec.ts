@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { gatewayMac } from '@strata/contracts';
+import { desiredState } from './desired.js';
+import type { HostViewSnapshot } from './snapshot.js';
+
+const NET = 'aaaaaaaa-0000-4000-8000-000000000001';
+const ROUTER = 'bbbbbbbb-1111-4000-8000-000000000002';
+const PORT = 'cccccccc-2222-4000-8000-000000000003';
+const EP = 'dddddddd-3333-4000-8000-000000000004';
+const NS = 'p-dbbbbbbbb1111';
+
+const view = (): HostViewSnapshot => ({
+  host: { id: 'hv1', vtepIp: '198.18.0.11', publicIp: '203.0.113.11' },
+  networks: {
+    [NET]: {
+      id: NET,
+      tenant: 't',
+      vni: 100,
+      mtu: 1450,
+      domainId: ROUTER,
+      gatewayMac: gatewayMac(100),
+      floodVteps: ['198.18.0.12', '198.18.0.11', '198.18.0.12'],
+      subnets: [
+        { id: 's4', ipVersion: 4, cidr: '10.0.0.0/24', gatewayIp: '10.0.0.1', enableDhcp: true },
+        { id: 's6', ipVersion: 6, cidr: 'fd00:0:0:0::/64', gatewayIp: 'fd00:0::1', enableDhcp: false },
+      ],
+    },
+  },
+  ports: {
+    [PORT]: { id: PORT, tenant: 't', networkId: NET, mac: '02:53:54:00:00:03', device: 'tapcccccccc222', fixedIps: [{ subnetId: 's4', ip: '10.0.0.3' }, { subnetId: 's6', ip: 'fd00::3' }] },
+  },
+  endpoints: {
+    [EP]: { id: EP, networkId: NET, mac: '02:53:54:00:00:04', ips: ['10.0.0.4', 'fd00::4'], vtep: '198.18.0.12' },
+  },
+  domains: { [ROUTER]: { id: ROUTER, tenant: 't', kind: 'router', networkIds: [NET] } },
+});
+
+describe('desiredState', () => {
+  it('given a host with one routed network, one local port and one remote endpoint, then this kernel state', () => {
+    const d = desiredState(view(), { nsPrefix: 'p-' });
+    const k = d.kernel;
+    const base = { mtu: 1450, up: true, vxlan: null, brport: null };
+    expect(k.links).toEqual({
+      sbr100: { ...base, ns: '', name: 'sbr100', kind: 'bridge', master: null, alias: `strata:bridge:${NET}`, mac: '02:53:42:00:00:64', peer: null },
+      svx100: {
+        ...base,
+        ns: '',
+        name: 'svx100',
+        kind: 'vxlan',
+        master: 'sbr100',
+        alias: `strata:vxlan:${NET}`,
+        mac: null,
+        peer: null,
+        vxlan: { vni: 100, local: '198.18.0.11', port: 4789, learning: false },
+        brport: { learning: false, neighSuppress: true },
+      },
+      sgw100: { ...base, ns: '', name: 'sgw100', kind: 'veth', master: 'sbr100', alias: `strata:gateway:${NET}`, mac: null, peer: { ns: NS, name: 'qr100' } },
+      [`${NS}/qr100`]: { ...base, ns: NS, name: 'qr100', kind: 'veth', master: null, alias: `strata:gateway:${NET}`, mac: '02:53:47:00:00:64', peer: { ns: '', name: 'sgw100' } },
+    });
+    expect(k.namespaces).toEqual({ [NS]: { name: NS, sysctls: { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1' } } });
+    expect(Object.values(k.addrs).map((a) => a.cidr).sort()).toEqual(['10.0.0.1/24', 'fd00::1/64']);
+    expect(k.plugs).toEqual({ tapcccccccc222: { device: 'tapcccccccc222', master: 'sbr100', mtu: 1450, up: true } });
+    // Own VTEP and duplicates are not flood targets.
+    expect(Object.values(k.fdb)).toEqual(
+      expect.arrayContaining([
+        { kind: 'flood', dev: 'svx100', dst: '198.18.0.12' },
+        { kind: 'tunnel', dev: 'svx100', mac: '02:53:54:00:00:04', dst: '198.18.0.12' },
+        { kind: 'bridge', master: 'sbr100', mac: '02:53:54:00:00:04', dev: 'svx100' },
+        { kind: 'bridge', master: 'sbr100', mac: '02:53:47:00:00:64', dev: 'sgw100' },
+      ]),
+    );
+    expect(Object.keys(k.fdb)).toHaveLength(4);
+    const neigh = Object.values(k.neighs).map((n) => `${n.ns || 'host'} ${n.dev} ${n.ip} ${n.mac}`).sort();
+    expect(neigh).toEqual([
+      'host sbr100 10.0.0.1 02:53:47:00:00:64',
+      'host sbr100 10.0.0.3 02:53:54:00:00:03',
+      'host sbr100 10.0.0.4 02:53:54:00:00:04',
+      'host sbr100 fd00::1 02:53:47:00:00:64',
+      'host sbr100 fd00::3 02:53:54:00:00:03',
+      'host sbr100 fd00::4 02:53:54:00:00:04',
+      `${NS} qr100 10.0.0.3 02:53:54:00:00:03`,
+      `${NS} qr100 10.0.0.4 02:53:54:00:00:04`,
+      `${NS} qr100 fd00::3 02:53:54:00:00:03`,
+      `${NS} qr100 fd00::4 02:53:54:00:00:04`,
+    ]);
+    expect(d.dhcp).toEqual({
+      [NS]: {
+        ns: NS,
+        domainId: ROUTER,
+        interfaces: ['qr100'],
+        subnets: [{ tag: 'n100s0', iface: 'qr100', network: '10.0.0.0', netmask: '255.255.255.0', router: '10.0.0.1', mtu: 1450, leaseSeconds: 86400 }],
+        hosts: [{ mac: '02:53:54:00:00:03', ips: ['10.0.0.3'] }],
+      },
+    });
+    expect(d.ports).toEqual([{ id: PORT, device: 'tapcccccccc222' }]);
+  });
+
+  it('given no host info, then nothing is wanted (but ports are still reported)', () => {
+    const v = view();
+    delete v.host;
+    const d = desiredState(v, { nsPrefix: 'p-' });
+    expect(d.kernel).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {} });
+    expect(d.ports).toHaveLength(1);
+  });
+
+  it('given a lone network, then its namespace does not forward', () => {
+    const v = view();
+    v.domains[ROUTER]!.kind = 'network';
+    const d = desiredState(v, { nsPrefix: 'p-' });
+    expect(d.kernel.namespaces[NS]!.sysctls).toEqual({ 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.all.forwarding': '0' });
+  });
+
+  it('given a remote endpoint with the MAC of a local port (a port moving here), then the local port wins', () => {
+    const v = view();
+    v.endpoints[EP]!.mac = '02:53:54:00:00:03';
+    v.endpoints[EP]!.ips = ['10.0.0.3'];
+    const k = desiredState(v, { nsPrefix: 'p-' }).kernel;
+    expect(Object.values(k.fdb).filter((f) => f.kind === 'tunnel')).toEqual([]);
+    expect(k.neighs['|sbr100|10.0.0.3']!.mac).toBe('02:53:54:00:00:03');
+  });
+
+  it('given a network whose domain is not in the view, then L2 only: no gateway, no namespace', () => {
+    const v = view();
+    v.domains = {};
+    const d = desiredState(v, { nsPrefix: 'p-' });
+    expect(Object.keys(d.kernel.links).sort()).toEqual(['sbr100', 'svx100']);
+    expect(d.kernel.namespaces).toEqual({});
+    expect(d.dhcp).toEqual({});
+  });
+
+  it('skips garbage addresses instead of failing', () => {
+    const v = view();
+    v.endpoints[EP]!.ips = ['not-an-ip', '10.0.0.4'];
+    const k = desiredState(v, { nsPrefix: 'p-' }).kernel;
+    expect(Object.values(k.neighs).some((n) => n.ip === 'not-an-ip')).toBe(false);
+    expect(k.neighs['|sbr100|10.0.0.4']).toBeDefined();
+  });
+});

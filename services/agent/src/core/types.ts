@@ -1,0 +1,191 @@
+/**
+ * The agent's model of the kernel: plain values, compared key by key.
+ *
+ * Desired and actual state share one shape (`KernelState`), so the diff is a
+ * comparison of two values and a plan can be checked by applying it to a value
+ * (`core/model.ts`) as well as to a kernel (`kernel/apply.ts`).
+ *
+ * Namespaces: `''` (HOST_NS) is the namespace the agent manages (the
+ * hypervisor's); any other string is a routing-domain namespace the agent
+ * created. Every object here is Strata's own, except `plugs`, which record
+ * foreign devices (the hypervisor's taps) attached to a Strata bridge.
+ */
+
+export const HOST_NS = '';
+
+export type LinkKind = 'bridge' | 'vxlan' | 'veth';
+
+export interface VxlanInfo {
+  vni: number;
+  local: string;
+  port: number;
+  learning: boolean;
+}
+
+export interface PeerRef {
+  ns: string;
+  name: string;
+}
+
+/** Bridge-port flags of a link enslaved to a bridge. */
+export interface BridgePortFlags {
+  learning: boolean;
+  neighSuppress: boolean;
+}
+
+/** The kernel's defaults for a freshly enslaved port. */
+export const DEFAULT_BRPORT: BridgePortFlags = { learning: true, neighSuppress: false };
+
+export interface LinkState {
+  ns: string;
+  name: string;
+  /** `other`: a link with a Strata name but a kind the agent never creates (only ever seen in actual state). */
+  kind: LinkKind | 'other';
+  mtu: number;
+  up: boolean;
+  master: string | null;
+  alias: string;
+  /** Desired: null = the kernel chooses. */
+  mac: string | null;
+  vxlan: VxlanInfo | null;
+  /** veth: the other end. Actual: null when it cannot be identified (orphan). */
+  peer: PeerRef | null;
+  /** Desired: null = don't care. Actual: the flags, or null when not enslaved. */
+  brport: BridgePortFlags | null;
+}
+
+/** A foreign device (a VM's tap) attached to a Strata bridge. */
+export interface PlugState {
+  device: string;
+  master: string;
+  mtu: number;
+  up: boolean;
+}
+
+export interface AddrEntry {
+  ns: string;
+  dev: string;
+  /** `address/prefixlen`, canonical address text. */
+  cidr: string;
+}
+
+/**
+ * FDB entries, all in the host namespace:
+ * - flood: head-end replication, `00:00:00:00:00:00 dst <vtep>` on a vxlan (self; several per device);
+ * - tunnel: unicast MAC → VTEP on a vxlan (self; one per MAC);
+ * - bridge: MAC → port in a bridge's own table (master static; one per MAC per bridge).
+ */
+export type FdbEntry =
+  | { kind: 'flood'; dev: string; dst: string }
+  | { kind: 'tunnel'; dev: string; mac: string; dst: string }
+  | { kind: 'bridge'; master: string; mac: string; dev: string };
+
+export interface NeighEntry {
+  ns: string;
+  dev: string;
+  ip: string;
+  mac: string;
+}
+
+export interface NamespaceState {
+  name: string;
+  /** The sysctls the agent manages in this namespace (key → value as text). */
+  sysctls: Record<string, string>;
+}
+
+export interface KernelState {
+  namespaces: Record<string, NamespaceState>;
+  links: Record<string, LinkState>;
+  plugs: Record<string, PlugState>;
+  addrs: Record<string, AddrEntry>;
+  fdb: Record<string, FdbEntry>;
+  neighs: Record<string, NeighEntry>;
+}
+
+/** What the kernel has: Strata's objects, plus the names of the other links in the host namespace. */
+export interface ActualState extends KernelState {
+  /** Names of non-Strata links in the host namespace (port devices may be among them). */
+  devices: string[];
+}
+
+export const MANAGED_SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'] as const;
+
+export const emptyKernelState = (): KernelState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {} });
+
+// ---- keys: one place that decides identity ----
+
+export const linkKey = (ns: string, name: string): string => (ns === HOST_NS ? name : `${ns}/${name}`);
+export const addrKey = (a: AddrEntry): string => `${a.ns}|${a.dev}|${a.cidr}`;
+export const neighKey = (n: Pick<NeighEntry, 'ns' | 'dev' | 'ip'>): string => `${n.ns}|${n.dev}|${n.ip}`;
+export function fdbKey(f: FdbEntry): string {
+  switch (f.kind) {
+    case 'flood':
+      return `flood|${f.dev}|${f.dst}`;
+    case 'tunnel':
+      return `tunnel|${f.dev}|${f.mac}`;
+    case 'bridge':
+      return `bridge|${f.master}|${f.mac}`;
+  }
+}
+
+// ---- the plan ----
+
+export type Op =
+  | { op: 'ns-add'; ns: string }
+  | { op: 'ns-del'; ns: string }
+  | { op: 'sysctl'; ns: string; key: string; value: string }
+  /** Creates the link with every attribute; a veth is created with its peer (`peer` holds that end's state). */
+  | { op: 'link-add'; link: LinkState; peer?: LinkState }
+  | { op: 'link-set'; ns: string; name: string; set: LinkChanges }
+  /** Deleting one end of a veth deletes both. */
+  | { op: 'link-del'; ns: string; name: string }
+  | { op: 'plug'; plug: PlugState }
+  | { op: 'unplug'; device: string }
+  | { op: 'addr-add'; addr: AddrEntry }
+  | { op: 'addr-del'; addr: AddrEntry }
+  | { op: 'fdb-add'; entry: FdbEntry }
+  /** Same key, new value: a tunnel's VTEP or a bridge entry's port changed. */
+  | { op: 'fdb-replace'; entry: FdbEntry }
+  | { op: 'fdb-del'; entry: FdbEntry }
+  | { op: 'neigh-replace'; entry: NeighEntry }
+  | { op: 'neigh-del'; entry: NeighEntry };
+
+export interface LinkChanges {
+  mtu?: number;
+  up?: boolean;
+  master?: string | null;
+  alias?: string;
+  mac?: string;
+  brport?: BridgePortFlags;
+}
+
+export const PHASES = [
+  'namespaces',
+  'sysctls',
+  'replace',
+  'links',
+  'link-attrs',
+  'plugs',
+  'addrs',
+  'fdb',
+  'neighs',
+  'neigh-removals',
+  'fdb-removals',
+  'addr-removals',
+  'unplugs',
+  'link-removals',
+  'namespace-removals',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface Batch {
+  phase: Phase;
+  ops: Op[];
+}
+
+/** Ordered batches; empty batches are left out, so an empty plan has no batches. */
+export interface Plan {
+  batches: Batch[];
+}
+
+export const planSize = (p: Plan): number => p.batches.reduce((n, b) => n + b.ops.length, 0);

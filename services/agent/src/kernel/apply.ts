@@ -1,0 +1,69 @@
+/**
+ * Execute a plan: batch by batch, in order; within a batch, consecutive lines
+ * for the same tool and namespace go to one `ip -batch -` / `bridge -batch -`.
+ * The first failure stops the apply with an ApplyError: the agent then
+ * re-reads the kernel and plans again from what is really there.
+ */
+import { HOST_NS, type Batch, type Plan } from '../core/types.js';
+import { ExecError, runOk, type Exec } from './exec.js';
+import { renderOp, type Command } from './render.js';
+
+export class ApplyError extends Error {
+  override readonly name = 'ApplyError';
+  constructor(
+    readonly phase: string,
+    override readonly cause: unknown,
+  ) {
+    super(`apply failed in phase ${phase}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** One program invocation. */
+export interface Invocation {
+  argv: string[];
+  input?: string;
+  /** Run with Exec.runHost (namespace management). */
+  host?: boolean;
+}
+
+/** The invocations that carry out one batch (pure: what `applyPlan` runs). */
+export function batchInvocations(batch: Batch): Invocation[] {
+  const out: Invocation[] = [];
+  let group: { tool: 'ip' | 'bridge'; ns: string; lines: string[] } | undefined;
+  const flush = (): void => {
+    if (!group) return;
+    const nsArgs = group.ns === HOST_NS ? [] : ['-n', group.ns];
+    out.push({ argv: [group.tool, ...nsArgs, '-batch', '-'], input: `${group.lines.join('\n')}\n` });
+    group = undefined;
+  };
+  const commands: Command[] = batch.ops.flatMap(renderOp);
+  for (const c of commands) {
+    if (c.tool === 'exec' || c.tool === 'netns') {
+      flush();
+      out.push({ argv: c.argv, ...(c.tool === 'netns' ? { host: true } : {}) });
+    } else if (group && group.tool === c.tool && group.ns === c.ns) {
+      group.lines.push(c.line);
+    } else {
+      flush();
+      group = { tool: c.tool, ns: c.ns, lines: [c.line] };
+    }
+  }
+  flush();
+  return out;
+}
+
+export async function applyPlan(exec: Exec, plan: Plan): Promise<void> {
+  for (const batch of plan.batches) {
+    for (const inv of batchInvocations(batch)) {
+      try {
+        await runOk(exec, inv.argv, inv.input, inv.host);
+      } catch (err) {
+        throw new ApplyError(batch.phase, err instanceof ExecError && inv.input ? withInput(err) : err);
+      }
+    }
+  }
+}
+
+function withInput(err: ExecError): Error {
+  return new Error(`${err.message}\n--- batch ---\n${err.input ?? ''}`);
+}

@@ -1,0 +1,100 @@
+import { describe, expect, it } from 'vitest';
+import type { LinkState, Plan } from '../core/types.js';
+import { ApplyError, applyPlan, batchInvocations } from './apply.js';
+import type { Exec, ExecResult } from './exec.js';
+import { renderOp } from './render.js';
+
+const link = (over: Partial<LinkState>): LinkState => ({
+  ns: '', name: 'x', kind: 'bridge', mtu: 1450, up: true, master: null, alias: 'strata:bridge:n1', mac: null, vxlan: null, peer: null, brport: null, ...over,
+});
+
+/** Records every invocation; fails the ones `fail` matches. */
+function fakeExec(fail: (argv: readonly string[]) => boolean = () => false): Exec & { calls: { argv: string[]; input?: string; host?: boolean }[] } {
+  const calls: { argv: string[]; input?: string; host?: boolean }[] = [];
+  const result = (argv: readonly string[]): ExecResult => (fail(argv) ? { stdout: '', stderr: 'RTNETLINK answers: File exists', code: 2 } : { stdout: '', stderr: '', code: 0 });
+  return {
+    calls,
+    run: async (argv, input) => (calls.push({ argv: [...argv], ...(input ? { input } : {}) }), result(argv)),
+    runHost: async (argv, input) => (calls.push({ argv: [...argv], ...(input ? { input } : {}), host: true }), result(argv)),
+    spawnDetached: () => 1,
+    watch: () => ({ stop: () => undefined }),
+  };
+}
+
+describe('render', () => {
+  it('creates a vxlan down, sets its bridge-port flags, then brings it up', () => {
+    const cmds = renderOp({
+      op: 'link-add',
+      link: link({ name: 'svx100', kind: 'vxlan', master: 'sbr100', alias: 'strata:vxlan:n1', vxlan: { vni: 100, local: '198.18.0.11', port: 4789, learning: false }, brport: { learning: false, neighSuppress: true } }),
+    });
+    expect(cmds).toEqual([
+      { tool: 'ip', ns: '', line: 'link add name svx100 mtu 1450 type vxlan id 100 local 198.18.0.11 dstport 4789 nolearning' },
+      { tool: 'ip', ns: '', line: 'link set dev svx100 addrgenmode none' },
+      { tool: 'ip', ns: '', line: 'link set dev svx100 down master sbr100 alias strata:vxlan:n1' },
+      { tool: 'bridge', ns: '', line: 'link set dev svx100 learning off neigh_suppress on' },
+      { tool: 'ip', ns: '', line: 'link set dev svx100 up' },
+    ]);
+  });
+
+  it('creates a veth pair with its peer in the domain namespace', () => {
+    const cmds = renderOp({
+      op: 'link-add',
+      link: link({ name: 'sgw100', kind: 'veth', master: 'sbr100', alias: 'strata:gateway:n1', peer: { ns: 'p-d1', name: 'qr100' } }),
+      peer: link({ ns: 'p-d1', name: 'qr100', kind: 'veth', alias: 'strata:gateway:n1', mac: '02:53:47:00:00:64', peer: { ns: '', name: 'sgw100' } }),
+    });
+    expect(cmds.map((c) => (c.tool === 'ip' || c.tool === 'bridge' ? `${c.ns || '-'}: ${c.line}` : c.argv.join(' ')))).toEqual([
+      '-: link add name sgw100 mtu 1450 type veth peer name qr100 mtu 1450 address 02:53:47:00:00:64 netns p-d1',
+      '-: link set dev sgw100 addrgenmode none',
+      '-: link set dev sgw100 master sbr100 alias strata:gateway:n1 up',
+      'p-d1: link set dev qr100 alias strata:gateway:n1 up',
+    ]);
+  });
+
+  it('writes unicast FDB entries with replace (a learned entry must not make them fail) and sticky bridge entries', () => {
+    expect(renderOp({ op: 'fdb-add', entry: { kind: 'bridge', master: 'sbr1', mac: '02:00:00:00:00:01', dev: 'sgw1' } })).toEqual([
+      { tool: 'bridge', ns: '', line: 'fdb replace 02:00:00:00:00:01 dev sgw1 master static sticky' },
+    ]);
+    expect(renderOp({ op: 'fdb-add', entry: { kind: 'flood', dev: 'svx1', dst: '198.18.0.12' } })).toEqual([
+      { tool: 'bridge', ns: '', line: 'fdb append 00:00:00:00:00:00 dev svx1 dst 198.18.0.12 self static' },
+    ]);
+    expect(renderOp({ op: 'addr-add', addr: { ns: 'n', dev: 'qr1', cidr: 'fd00::1/64' } })).toEqual([{ tool: 'ip', ns: 'n', line: 'addr add fd00::1/64 dev qr1 nodad' }]);
+  });
+});
+
+describe('applyPlan', () => {
+  const plan: Plan = {
+    batches: [
+      { phase: 'namespaces', ops: [{ op: 'ns-add', ns: 'p-d1' }] },
+      { phase: 'sysctls', ops: [{ op: 'sysctl', ns: 'p-d1', key: 'net.ipv4.ip_forward', value: '1' }] },
+      {
+        phase: 'neighs',
+        ops: [
+          { op: 'neigh-replace', entry: { ns: '', dev: 'sbr1', ip: '10.0.0.2', mac: '02:00:00:00:00:02' } },
+          { op: 'neigh-replace', entry: { ns: '', dev: 'sbr1', ip: '10.0.0.3', mac: '02:00:00:00:00:03' } },
+          { op: 'neigh-replace', entry: { ns: 'p-d1', dev: 'qr1', ip: '10.0.0.2', mac: '02:00:00:00:00:02' } },
+        ],
+      },
+    ],
+  };
+
+  it('batches consecutive lines per tool and namespace; namespaces are managed outside any netns wrapper', async () => {
+    const exec = fakeExec();
+    await applyPlan(exec, plan);
+    expect(exec.calls).toEqual([
+      { argv: ['ip', 'netns', 'add', 'p-d1'], host: true },
+      { argv: ['ip', '-n', 'p-d1', '-batch', '-'], input: 'link set dev lo up\n' },
+      { argv: ['ip', 'netns', 'exec', 'p-d1', 'sysctl', '-q', '-w', 'net.ipv4.ip_forward=1'] },
+      { argv: ['ip', '-batch', '-'], input: 'neigh replace 10.0.0.2 lladdr 02:00:00:00:00:02 dev sbr1 nud permanent\nneigh replace 10.0.0.3 lladdr 02:00:00:00:00:03 dev sbr1 nud permanent\n' },
+      { argv: ['ip', '-n', 'p-d1', '-batch', '-'], input: 'neigh replace 10.0.0.2 lladdr 02:00:00:00:00:02 dev qr1 nud permanent\n' },
+    ]);
+    expect(batchInvocations(plan.batches[2]!)).toHaveLength(2);
+  });
+
+  it('stops at the first failure with an ApplyError naming the phase', async () => {
+    const exec = fakeExec((argv) => argv.includes('sysctl'));
+    const err = await applyPlan(exec, plan).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApplyError);
+    expect((err as ApplyError).phase).toBe('sysctls');
+    expect(exec.calls).toHaveLength(3);
+  });
+});

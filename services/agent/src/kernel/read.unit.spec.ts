@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import type { Exec } from './exec.js';
+import { parseMonitorLine } from './monitor.js';
+import { readActual } from './read.js';
+
+/** Canned iproute2 JSON, as printed on this kernel (trimmed to the fields the reader uses). */
+const OUT: Record<string, unknown> = {
+  'ip -j -d link show': [
+    { ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP'], mtu: 65536 },
+    { ifindex: 2, ifname: 'eth0', flags: ['UP'], mtu: 1500, linkinfo: { info_kind: 'veth' } },
+    { ifindex: 3, ifname: 'sbr100', flags: ['UP'], mtu: 1450, address: 'c6:f2:9f:74:cc:a2', ifalias: 'strata:bridge:n1', linkinfo: { info_kind: 'bridge' } },
+    {
+      ifindex: 4, ifname: 'svx100', flags: ['UP'], mtu: 1450, master: 'sbr100', address: 'aa:00:00:00:00:04',
+      linkinfo: { info_kind: 'vxlan', info_data: { id: 100, local: '198.18.0.11', port: 4789, learning: false }, info_slave_kind: 'bridge', info_slave_data: { learning: false, neigh_suppress: true } },
+    },
+    // The "link" field of a cross-namespace veth names the wrong device (resolved in our namespace): link_index + link_netnsid are what count.
+    { ifindex: 5, ifname: 'sgw100', link: 'sbr100', link_index: 2, link_netnsid: 0, flags: ['UP'], mtu: 1450, master: 'sbr100', address: 'aa:00:00:00:00:05', linkinfo: { info_kind: 'veth', info_slave_kind: 'bridge', info_slave_data: { learning: true, neigh_suppress: false } } },
+    { ifindex: 6, ifname: 'tap1', flags: ['UP'], mtu: 1450, master: 'sbr100', linkinfo: { info_kind: 'veth' } },
+    { ifindex: 7, ifname: 'sbr7', flags: [], mtu: 1500, linkinfo: { info_kind: 'dummy' } },
+  ],
+  'bridge -j fdb show': [
+    { mac: '33:33:00:00:00:01', ifname: 'sbr100', flags: ['self'], state: 'permanent' },
+    { mac: '02:00:00:00:00:02', ifname: 'svx100', flags: [], master: 'sbr100', state: 'static' },
+    { mac: 'aa:00:00:00:00:04', ifname: 'svx100', flags: [], master: 'sbr100', state: 'permanent' },
+    { mac: '02:00:00:00:00:02', ifname: 'svx100', dst: '198.18.0.12', flags: ['self'], state: 'static' },
+    { mac: '00:00:00:00:00:00', ifname: 'svx100', dst: '198.18.0.12', flags: ['self'], state: 'permanent' },
+    { mac: '02:53:47:00:00:64', ifname: 'sgw100', flags: ['sticky'], master: 'sbr100', state: 'static' },
+    { mac: '02:00:00:00:00:09', ifname: 'tap1', flags: [], master: 'sbr100' },
+  ],
+  'ip -j neigh show nud permanent': [
+    { dst: '10.0.0.2', dev: 'sbr100', lladdr: '02:00:00:00:00:02', state: ['PERMANENT'] },
+    { dst: '198.18.0.12', dev: 'eth0', lladdr: '02:00:00:00:00:99', state: ['PERMANENT'] },
+  ],
+  'ip -j netns list-id': [{ nsid: 0, name: 'p-d0123456789ab' }],
+  'ip -j netns list': [{ name: 'p-d0123456789ab', id: 0 }, { name: 'other' }],
+  'ip -n p-d0123456789ab -j -d addr show': [
+    { ifindex: 1, ifname: 'lo', flags: ['LOOPBACK'], mtu: 65536, addr_info: [] },
+    {
+      ifindex: 2, ifname: 'qr100', link_index: 5, link_netnsid: 0, flags: ['UP'], mtu: 1450, address: '02:53:47:00:00:64', ifalias: 'strata:gateway:n1', linkinfo: { info_kind: 'veth' },
+      addr_info: [
+        { family: 'inet', local: '10.0.0.1', prefixlen: 24, scope: 'global' },
+        { family: 'inet6', local: 'fe80::53:47ff:fe00:64', prefixlen: 64, scope: 'link' },
+      ],
+    },
+  ],
+  'ip -n p-d0123456789ab -j neigh show nud permanent': [{ dst: '10.0.0.2', dev: 'qr100', lladdr: '02:00:00:00:00:02', state: ['PERMANENT'] }],
+};
+
+const exec: Exec = {
+  run: async (argv) => {
+    const key = argv.join(' ');
+    if (key.startsWith('ip netns exec p-d0123456789ab sysctl')) return { stdout: '1\n0\n', stderr: '', code: 0 };
+    if (!(key in OUT)) return { stdout: '', stderr: `unexpected ${key}`, code: 1 };
+    return { stdout: JSON.stringify(OUT[key]), stderr: '', code: 0 };
+  },
+  spawnDetached: () => 1,
+  watch: () => ({ stop: () => undefined }),
+};
+
+describe('readActual', () => {
+  it('reports Strata objects only, foreign devices by name, and resolves the veth peer across namespaces', async () => {
+    const a = await readActual(exec, 'p-');
+    expect(Object.keys(a.links).sort()).toEqual(['p-d0123456789ab/qr100', 'sbr100', 'sbr7', 'sgw100', 'svx100']);
+    expect(a.links.sbr7!.kind).toBe('other');
+    expect(a.links.svx100).toMatchObject({ master: 'sbr100', vxlan: { vni: 100, local: '198.18.0.11', port: 4789, learning: false }, brport: { learning: false, neighSuppress: true } });
+    expect(a.links.sgw100!.peer).toEqual({ ns: 'p-d0123456789ab', name: 'qr100' });
+    expect(a.links['p-d0123456789ab/qr100']).toMatchObject({ peer: { ns: '', name: 'sgw100' }, mac: '02:53:47:00:00:64', up: true });
+    expect(a.devices).toEqual(['eth0', 'lo', 'tap1']);
+    expect(a.plugs).toEqual({ tap1: { device: 'tap1', master: 'sbr100', mtu: 1450, up: true } });
+    expect(Object.values(a.fdb)).toEqual([
+      { kind: 'bridge', master: 'sbr100', mac: '02:00:00:00:00:02', dev: 'svx100' },
+      { kind: 'tunnel', dev: 'svx100', mac: '02:00:00:00:00:02', dst: '198.18.0.12' },
+      { kind: 'flood', dev: 'svx100', dst: '198.18.0.12' },
+      { kind: 'bridge', master: 'sbr100', mac: '02:53:47:00:00:64', dev: 'sgw100' },
+    ]);
+    expect(Object.keys(a.neighs).sort()).toEqual(['p-d0123456789ab|qr100|10.0.0.2', '|sbr100|10.0.0.2']);
+    expect(Object.values(a.addrs)).toEqual([{ ns: 'p-d0123456789ab', dev: 'qr100', cidr: '10.0.0.1/24' }]);
+    expect(a.namespaces).toEqual({ 'p-d0123456789ab': { name: 'p-d0123456789ab', sysctls: { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '0' } } });
+  });
+});
+
+describe('parseMonitorLine', () => {
+  it('reads link names from ip -o monitor link', () => {
+    expect(parseMonitorLine('12: tap1234@if2: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN')).toEqual({ name: 'tap1234', deleted: false });
+    expect(parseMonitorLine('Deleted 12: tap1234@if2: <BROADCAST,MULTICAST> mtu 1500')).toEqual({ name: 'tap1234', deleted: true });
+    expect(parseMonitorLine('garbage')).toBeNull();
+  });
+});

@@ -1,0 +1,129 @@
+/**
+ * Plan operations → iproute2 command lines. Pure.
+ *
+ * Lines of `ip`/`bridge` for one namespace are run together with `-batch -`;
+ * namespace creation/deletion and sysctls are separate programs.
+ */
+import { HOST_NS, type FdbEntry, type LinkChanges, type LinkState, type Op } from '../core/types.js';
+
+export type Command =
+  | { tool: 'ip' | 'bridge'; ns: string; line: string }
+  | { tool: 'exec'; argv: string[] }
+  /** Named-namespace management: runs in the machine's mount namespace (Exec.runHost). */
+  | { tool: 'netns'; argv: string[] };
+
+const ZERO_MAC = '00:00:00:00:00:00';
+
+export function renderOp(op: Op): Command[] {
+  const ip = (ns: string, line: string): Command => ({ tool: 'ip', ns, line });
+  const br = (line: string): Command => ({ tool: 'bridge', ns: HOST_NS, line });
+  switch (op.op) {
+    case 'ns-add':
+      return [{ tool: 'netns', argv: ['ip', 'netns', 'add', op.ns] }, ip(op.ns, 'link set dev lo up')];
+    case 'ns-del':
+      return [{ tool: 'netns', argv: ['ip', 'netns', 'del', op.ns] }];
+    case 'sysctl':
+      return [{ tool: 'exec', argv: ['ip', 'netns', 'exec', op.ns, 'sysctl', '-q', '-w', `${op.key}=${op.value}`] }];
+    case 'link-add':
+      return renderLinkAdd(op.link, op.peer);
+    case 'link-set':
+      return renderLinkSet(op.ns, op.name, op.set);
+    case 'link-del':
+      return [ip(op.ns, `link del dev ${op.name}`)];
+    case 'plug':
+      return [ip(HOST_NS, `link set dev ${op.plug.device} master ${op.plug.master} mtu ${op.plug.mtu} ${op.plug.up ? 'up' : 'down'}`)];
+    case 'unplug':
+      return [ip(HOST_NS, `link set dev ${op.device} nomaster`)];
+    case 'addr-add':
+      return [ip(op.addr.ns, `addr add ${op.addr.cidr} dev ${op.addr.dev}${op.addr.cidr.includes(':') ? ' nodad' : ''}`)];
+    case 'addr-del':
+      return [ip(op.addr.ns, `addr del ${op.addr.cidr} dev ${op.addr.dev}`)];
+    case 'fdb-add':
+    case 'fdb-replace':
+      return [br(renderFdbAdd(op.entry))];
+    case 'fdb-del':
+      return [br(renderFdbDel(op.entry))];
+    case 'neigh-replace':
+      return [ip(op.entry.ns, `neigh replace ${op.entry.ip} lladdr ${op.entry.mac} dev ${op.entry.dev} nud permanent`)];
+    case 'neigh-del':
+      return [ip(op.entry.ns, `neigh del ${op.entry.ip} dev ${op.entry.dev}`)];
+  }
+}
+
+function renderLinkAdd(l: LinkState, peer?: LinkState): Command[] {
+  const out: Command[] = [];
+  const common = (x: LinkState): string => `mtu ${x.mtu}${x.mac ? ` address ${x.mac}` : ''}`;
+  let type: string;
+  if (l.kind === 'bridge') type = 'type bridge';
+  else if (l.kind === 'vxlan' && l.vxlan) {
+    const v = l.vxlan;
+    type = `type vxlan id ${v.vni} local ${v.local} dstport ${v.port}${v.learning ? '' : ' nolearning'}`;
+  } else if (l.kind === 'veth' && peer) type = `type veth peer name ${peer.name} ${common(peer)} netns ${nsArg(peer.ns)}`;
+  else throw new Error(`cannot create link ${l.name} of kind ${l.kind}`);
+  out.push({ tool: 'ip', ns: l.ns, line: `link add name ${l.name} ${common(l)} ${type}` });
+  // Host-side plumbing gets no IPv6 link-local address: it would send RS/MLD/DAD into the overlay.
+  if (l.ns === HOST_NS) out.push({ tool: 'ip', ns: l.ns, line: `link set dev ${l.name} addrgenmode none` });
+  out.push(...renderLinkSet(l.ns, l.name, { master: l.master, alias: l.alias, up: l.up, ...(l.brport ? { brport: l.brport } : {}) }));
+  if (peer) out.push(...renderLinkSet(peer.ns, peer.name, { alias: peer.alias, up: peer.up }));
+  return out;
+}
+
+/**
+ * A port whose bridge-port flags matter (the vxlan: learning off) is enslaved
+ * down, gets its flags, and only then comes up: up with the kernel's default
+ * flags, even for a moment, it would learn the anycast gateway MAC from a
+ * remote host's routed frames and steal it from the local gateway port.
+ */
+function renderLinkSet(ns: string, name: string, c: LinkChanges): Command[] {
+  const guarded = c.brport !== undefined && c.master !== undefined && c.master !== null;
+  const parts: string[] = [];
+  if (c.master !== undefined) parts.push(c.master === null ? 'nomaster' : `master ${c.master}`);
+  if (c.mtu !== undefined) parts.push(`mtu ${c.mtu}`);
+  if (c.mac !== undefined) parts.push(`address ${c.mac}`);
+  if (c.alias !== undefined) parts.push(`alias ${c.alias}`);
+  if (guarded) parts.unshift('down');
+  else if (c.up !== undefined && !c.brport) parts.push(c.up ? 'up' : 'down');
+  const out: Command[] = [];
+  if (parts.length > 0) out.push({ tool: 'ip', ns, line: `link set dev ${name} ${parts.join(' ')}` });
+  if (c.brport) {
+    const onOff = (b: boolean): string => (b ? 'on' : 'off');
+    out.push({ tool: 'bridge', ns, line: `link set dev ${name} learning ${onOff(c.brport.learning)} neigh_suppress ${onOff(c.brport.neighSuppress)}` });
+    if (c.up !== undefined) out.push({ tool: 'ip', ns, line: `link set dev ${name} ${c.up ? 'up' : 'down'}` });
+  }
+  return out;
+}
+
+/**
+ * Unicast entries always go in with `replace`: a MAC the bridge has already
+ * learned dynamically (the gateway's, from the veth) makes `add` fail with
+ * EEXIST, and `replace` turns it into our static entry.
+ */
+function renderFdbAdd(f: FdbEntry): string {
+  const verb = 'replace';
+  switch (f.kind) {
+    case 'flood':
+      return `fdb append ${ZERO_MAC} dev ${f.dev} dst ${f.dst} self static`;
+    case 'tunnel':
+      return `fdb ${verb} ${f.mac} dev ${f.dev} dst ${f.dst} self static`;
+    case 'bridge':
+      // sticky: learning never moves it (a frame with this source MAC arriving on another port).
+      return `fdb ${verb} ${f.mac} dev ${f.dev} master static sticky`;
+  }
+}
+
+function renderFdbDel(f: FdbEntry): string {
+  switch (f.kind) {
+    case 'flood':
+      return `fdb del ${ZERO_MAC} dev ${f.dev} dst ${f.dst} self`;
+    case 'tunnel':
+      return `fdb del ${f.mac} dev ${f.dev} self`;
+    case 'bridge':
+      return `fdb del ${f.mac} dev ${f.dev} master`;
+  }
+}
+
+/** The host namespace has no name when the agent runs in it; a veth peer is then created "here". */
+const nsArg = (ns: string): string => {
+  if (ns === HOST_NS) throw new Error('a veth peer in the host namespace is created from the other side');
+  return ns;
+};

@@ -1,0 +1,95 @@
+/**
+ * One full reconcile: desired (from the view) vs actual (read from the
+ * kernel) → plan → apply, then DHCP servers. Stateless between calls: every
+ * call starts from what the kernel really has, which is what makes it repair
+ * drift and finish an interrupted apply.
+ */
+import { desiredState, type DesiredState } from './core/desired.js';
+import { diff } from './core/diff.js';
+import type { HostViewSnapshot } from './core/snapshot.js';
+import type { ActualState, Plan } from './core/types.js';
+import { ApplyError, applyPlan } from './kernel/apply.js';
+import { DnsmasqManager } from './kernel/dnsmasq.js';
+import type { Exec } from './kernel/exec.js';
+import { readActual } from './kernel/read.js';
+
+export interface ReconcilerOptions {
+  exec: Exec;
+  /** Prefix of this agent's routing-domain namespaces. */
+  nsPrefix: string;
+  /** Where dnsmasq configs, PID and lease files live. */
+  stateDir: string;
+  leaseSeconds?: number;
+  dnsmasqBinary?: string;
+  /**
+   * Read-plan-apply rounds before a failed apply is reported (default 3). The
+   * kernel can change under a plan (a VM's tap vanishes while its namespace
+   * is being destroyed): a fresh read and plan usually succeeds at once.
+   */
+  attempts?: number;
+}
+
+export interface ReconcileResult {
+  desired: DesiredState;
+  /** The kernel before this apply. */
+  actual: ActualState;
+  plan: Plan;
+  portsUp: string[];
+  portsDown: string[];
+}
+
+export class Reconciler {
+  readonly dnsmasq: DnsmasqManager;
+
+  constructor(private readonly o: ReconcilerOptions) {
+    this.dnsmasq = new DnsmasqManager({
+      exec: o.exec,
+      stateDir: o.stateDir,
+      nsPrefix: o.nsPrefix,
+      ...(o.dnsmasqBinary ? { binary: o.dnsmasqBinary } : {}),
+    });
+  }
+
+  desired(view: HostViewSnapshot): DesiredState {
+    return desiredState(view, { nsPrefix: this.o.nsPrefix, ...(this.o.leaseSeconds ? { leaseSeconds: this.o.leaseSeconds } : {}) });
+  }
+
+  read(): Promise<ActualState> {
+    return readActual(this.o.exec, this.o.nsPrefix);
+  }
+
+  /** Read and plan without applying. */
+  async plan(view: HostViewSnapshot): Promise<{ desired: DesiredState; actual: ActualState; plan: Plan }> {
+    const desired = this.desired(view);
+    const actual = await this.read();
+    return { desired, actual, plan: diff(desired.kernel, actual) };
+  }
+
+  async reconcile(view: HostViewSnapshot): Promise<ReconcileResult> {
+    const desired = this.desired(view);
+    // A server keeps its namespace alive: stop the stale ones before the namespaces go.
+    await this.dnsmasq.stopStale(desired.dhcp);
+    const attempts = Math.max(1, this.o.attempts ?? 3);
+    let actual: ActualState;
+    let plan: Plan;
+    for (let attempt = 1; ; attempt++) {
+      actual = await this.read();
+      plan = diff(desired.kernel, actual);
+      try {
+        await applyPlan(this.o.exec, plan);
+        break;
+      } catch (err) {
+        if (!(err instanceof ApplyError) || attempt >= attempts) throw err;
+      }
+    }
+    await this.dnsmasq.sync(desired.dhcp);
+    const present = new Set(actual.devices);
+    return {
+      desired,
+      actual,
+      plan,
+      portsUp: desired.ports.filter((p) => present.has(p.device)).map((p) => p.id),
+      portsDown: desired.ports.filter((p) => !present.has(p.device)).map((p) => p.id),
+    };
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The agent service end to end: real nats-server with the host-view KV
+ * bucket, two agents (in-process, each managing one hypervisor namespace of a
+ * NetLab through AGENT_NETNS), VMs pinging each other. Status comes back on
+ * strata.status.<host>.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type KV, type NatsConnection } from 'nats';
+import { AgentStatus, HOSTVIEW_BUCKET, hostviewKey, portDevice, statusSubject } from '@strata/contracts';
+import { startService, type RunningService } from '@strata/runtime';
+import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import type { HostViewSnapshot } from './core/snapshot.js';
+import { agentService } from './service.js';
+import { hostView, subnet, type Cloud } from './testkit/cloud.js';
+import { NetLab, sh, shOk, type LabVm } from './testkit/netlab.js';
+
+const canRun = process.getuid?.() === 0 && (await shOk(['ip', 'netns', 'list']));
+const d = canRun ? describe : describe.skip;
+
+const router = randomUUID();
+const netX = randomUUID();
+const netY = randomUUID();
+const x1 = { id: randomUUID(), networkId: netX, mac: '02:cc:00:00:00:11', host: 'hv1', fixedIps: [{ subnetId: 'sX', ip: '10.3.0.11' }] };
+const y2 = { id: randomUUID(), networkId: netY, mac: '02:cc:00:00:01:12', host: 'hv2', fixedIps: [{ subnetId: 'sY', ip: '10.3.1.12' }] };
+const z2 = { id: randomUUID(), networkId: netX, mac: '02:cc:00:00:00:12', host: 'hv2', fixedIps: [{ subnetId: 'sX', ip: '10.3.0.12' }] };
+
+const cloud: Cloud = {
+  hosts: { hv1: '198.18.0.11', hv2: '198.18.0.12' },
+  networks: [
+    { id: netX, tenant: 'T', vni: 300, domainId: router, subnets: [subnet('sX', '10.3.0.0/24', '10.3.0.1')] },
+    { id: netY, tenant: 'T', vni: 301, domainId: router, subnets: [subnet('sY', '10.3.1.0/24', '10.3.1.1')] },
+  ],
+  domains: [{ id: router, tenant: 'T', kind: 'router' }],
+  ports: [x1, y2],
+};
+
+let lab: NetLab;
+let server: NatsServerHandle;
+let nc: NatsConnection;
+let kv: KV;
+const agents: RunningService[] = [];
+const statuses = new Map<string, AgentStatus>();
+const written = new Map<string, Set<string>>();
+
+/** Make the bucket hold exactly `view` under the host's prefix (as the control plane would). */
+async function publishView(hostId: string, view: HostViewSnapshot): Promise<void> {
+  const entries = new Map<string, unknown>();
+  if (view.host) entries.set(hostviewKey.host(hostId), view.host);
+  for (const n of Object.values(view.networks)) entries.set(hostviewKey.net(hostId, n.id), n);
+  for (const p of Object.values(view.ports)) entries.set(hostviewKey.port(hostId, p.id), p);
+  for (const e of Object.values(view.endpoints)) entries.set(hostviewKey.ep(hostId, e.id), e);
+  for (const r of Object.values(view.domains)) entries.set(hostviewKey.domain(hostId, r.id), r);
+  const before = written.get(hostId) ?? new Set();
+  for (const [k, v] of entries) await kv.put(k, JSON.stringify(v));
+  for (const k of before) if (!entries.has(k)) await kv.delete(k);
+  written.set(hostId, new Set(entries.keys()));
+}
+
+const publishAll = async (c: Cloud): Promise<void> => {
+  for (const h of Object.keys(c.hosts)) await publishView(h, hostView(c, h));
+};
+
+d('agent service (NATS KV → kernel)', () => {
+  const vms: Record<string, LabVm> = {};
+
+  beforeAll(async () => {
+    lab = await NetLab.create(2);
+    server = await startNatsServer();
+    nc = await connect({ servers: server.url });
+    kv = await nc.jetstream().views.kv(HOSTVIEW_BUCKET, { history: 1 });
+    const sub = nc.subscribe('strata.status.>');
+    void (async () => {
+      for await (const m of sub) {
+        const s = AgentStatus.parse(m.json());
+        statuses.set(s.hostId, s);
+      }
+    })();
+    vms.x1 = await lab.addVm('x1', lab.host(1), x1.mac, portDevice(x1.id));
+    vms.y2 = await lab.addVm('y2', lab.host(2), y2.mac, portDevice(y2.id));
+    await lab.configure(vms.x1, '10.3.0.11/24', '10.3.0.1');
+    await lab.configure(vms.y2, '10.3.1.12/24', '10.3.1.1');
+    await publishAll(cloud);
+    for (const h of lab.hosts) {
+      agents.push(
+        await startService(agentService, {
+          NATS_URL: server.url,
+          STRATA_HTTP_PORT: '0',
+          STRATA_LOG_LEVEL: 'silent',
+          AGENT_HOST_ID: h.name,
+          AGENT_NETNS: h.ns,
+          AGENT_NETNS_PREFIX: h.nsPrefix,
+          AGENT_STATE_DIR: h.stateDir,
+          // Long: device appearance must be handled by the link monitor, not the timer.
+          AGENT_RESYNC_SECONDS: '3600',
+        }),
+      );
+    }
+  });
+
+  afterAll(async () => {
+    for (const a of agents) await a.stop().catch(() => undefined);
+    await nc?.close().catch(() => undefined);
+    await server?.stop();
+    await lab?.destroy();
+  });
+
+  it('programs both hosts from the KV view: routed ping across hosts, status reports ports up', async () => {
+    await waitFor(() => statuses.get('hv1')?.portsUp.includes(x1.id) && statuses.get('hv2')?.portsUp.includes(y2.id), { timeoutMs: 20_000, message: 'status' });
+    expect(await lab.pingEventually(vms.x1!, '10.3.1.12')).toBe(63);
+    expect(statuses.get('hv1')).toMatchObject({ error: null, portsDown: [] });
+    expect(statuses.get('hv1')!.generation).toBeGreaterThan(0);
+  });
+
+  it('a port bound before its VM exists is down, then plugged as soon as its device appears', async () => {
+    await publishAll({ ...cloud, ports: [x1, y2, z2] });
+    await waitFor(() => statuses.get('hv2')?.portsDown.includes(z2.id), { timeoutMs: 20_000, message: 'z2 down' });
+    vms.z2 = await lab.addVm('z2', lab.host(2), z2.mac, portDevice(z2.id));
+    await lab.configure(vms.z2, '10.3.0.12/24', '10.3.0.1');
+    await waitFor(() => statuses.get('hv2')?.portsUp.includes(z2.id), { timeoutMs: 20_000, message: 'z2 up' });
+    expect(await lab.pingEventually(vms.x1!, '10.3.0.12')).toBe(64);
+  });
+
+  it('a host whose view empties is left with no Strata object', async () => {
+    await publishView('hv1', { host: hostView(cloud, 'hv1').host!, networks: {}, ports: {}, endpoints: {}, domains: {} });
+    await waitFor(
+      async () => {
+        const links = JSON.parse(await sh(['ip', '-n', lab.host(1).ns, '-j', 'link', 'show'])) as { ifname: string }[];
+        const namespaces = (await sh(['ip', 'netns', 'list'])).split('\n').filter((l) => l.startsWith(lab.host(1).nsPrefix));
+        return !links.some((l) => /^(sbr|svx|sgw)\d/.test(l.ifname)) && namespaces.length === 0;
+      },
+      { timeoutMs: 20_000, message: 'hv1 clean' },
+    );
+  });
+});

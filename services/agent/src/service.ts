@@ -1,0 +1,101 @@
+/** Wires the agent: host-view watch → agent loop → kernel; status and metrics out. */
+import { mkdirSync } from 'node:fs';
+import { Gauge } from 'prom-client';
+import { z } from 'zod';
+import { statusSubject } from '@strata/contracts';
+import type { ServiceDefinition } from '@strata/runtime';
+import { Agent, type ApplyReport } from './agent.js';
+import { inNetns, nodeExec } from './kernel/exec.js';
+import { startLinkMonitor } from './kernel/monitor.js';
+import { Reconciler } from './reconcile.js';
+import { HostViewWatcher } from './view/kv-watch.js';
+
+const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+
+export const agentConfig = z.object({
+  /** This hypervisor's id: the agent watches `<id>.>` in the host-view bucket. */
+  AGENT_HOST_ID: z.string().min(1),
+  /**
+   * Manage this named network namespace instead of the agent's own (every
+   * command runs under `ip netns exec`): the lab's hypervisors are namespaces.
+   */
+  AGENT_NETNS: z.string().min(1).optional(),
+  /** Prefix of routing-domain namespaces; must differ between agents sharing one kernel. */
+  AGENT_NETNS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{0,40}$/).default('strata-'),
+  /** dnsmasq configs, PID files and leases. */
+  AGENT_STATE_DIR: z.string().min(1).default('/var/lib/strata-agent'),
+  /** Period of the full resync that repairs drift (and of the status heartbeat). */
+  AGENT_RESYNC_SECONDS: z.coerce.number().positive().default(30),
+  AGENT_DHCP_LEASE_SECONDS: z.coerce.number().int().min(120).default(86_400),
+  /** Plug a VM's tap as soon as it appears (`ip monitor link`) rather than at the next resync. */
+  AGENT_LINK_MONITOR: bool.default(true),
+});
+
+export const agentService: ServiceDefinition<typeof agentConfig> = {
+  name: 'agent',
+  config: agentConfig,
+  async start({ nc, config, logger, metrics, readiness }) {
+    const hostId = config.AGENT_HOST_ID;
+    mkdirSync(config.AGENT_STATE_DIR, { recursive: true });
+    const exec = config.AGENT_NETNS ? inNetns(nodeExec, config.AGENT_NETNS) : nodeExec;
+    const reconciler = new Reconciler({
+      exec,
+      nsPrefix: config.AGENT_NETNS_PREFIX,
+      stateDir: config.AGENT_STATE_DIR,
+      leaseSeconds: config.AGENT_DHCP_LEASE_SECONDS,
+    });
+
+    const applies = metrics.counter('strata_agent_applies_total', 'reconciles by result', ['result']);
+    const duration = metrics.histogram('strata_agent_apply_duration_seconds', 'read + diff + apply of one reconcile', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+    const opsApplied = metrics.counter('strata_agent_ops_total', 'kernel operations applied');
+    const objects = new Gauge({ name: 'strata_agent_objects', help: 'desired kernel objects by kind', labelNames: ['kind'], registers: [metrics.registry] });
+    const generation = new Gauge({ name: 'strata_agent_generation', help: 'data plane generation', registers: [metrics.registry] });
+    const applied = readiness.flag('dataplane');
+
+    const onApplied = (r: ApplyReport): void => {
+      applies.inc({ result: r.ok ? 'ok' : 'failed' });
+      duration.observe(r.seconds);
+      if (!r.result) return;
+      applied.set(true);
+      opsApplied.inc(r.result.plan.batches.reduce((n, b) => n + b.ops.length, 0));
+      const k = r.result.desired.kernel;
+      for (const kind of ['bridge', 'vxlan', 'veth'] as const) {
+        objects.set({ kind }, Object.values(k.links).filter((l) => l.kind === kind).length);
+      }
+      objects.set({ kind: 'namespace' }, Object.keys(k.namespaces).length);
+      objects.set({ kind: 'plug' }, Object.keys(k.plugs).length);
+      objects.set({ kind: 'fdb' }, Object.keys(k.fdb).length);
+      objects.set({ kind: 'neighbour' }, Object.keys(k.neighs).length);
+      objects.set({ kind: 'address' }, Object.keys(k.addrs).length);
+      objects.set({ kind: 'dhcp' }, Object.keys(r.result.desired.dhcp).length);
+    };
+
+    let watcher: HostViewWatcher | undefined;
+    const agent = new Agent({
+      hostId,
+      view: () => watcher?.current() ?? null,
+      reconciler,
+      resyncMs: config.AGENT_RESYNC_SECONDS * 1000,
+      logger,
+      onApplied,
+      onStatus: (s) => {
+        generation.set(s.generation);
+        if (!nc.isClosed()) nc.publish(statusSubject(hostId), JSON.stringify(s));
+      },
+    });
+    watcher = new HostViewWatcher({ nc, hostId, logger, onChange: () => agent.viewChanged() });
+    readiness.register('hostview', () => watcher?.current() !== null);
+
+    const monitor = config.AGENT_LINK_MONITOR ? startLinkMonitor(exec, (name, deleted) => agent.onLink(name, deleted)) : undefined;
+    agent.start();
+    watcher.start();
+    logger.info({ hostId, netns: config.AGENT_NETNS ?? '(own)', nsPrefix: config.AGENT_NETNS_PREFIX, stateDir: config.AGENT_STATE_DIR }, 'agent running');
+
+    // Stopping leaves the data plane (and DHCP servers) as they are: VMs keep their network.
+    return async () => {
+      monitor?.stop();
+      await watcher?.stop();
+      await agent.stop();
+    };
+  },
+};

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type KV, type NatsConnection } from 'nats';
+import { HOSTVIEW_BUCKET, hostviewKey } from '@strata/contracts';
+import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import type { AgentLogger } from '../agent.js';
+import { HostViewWatcher } from './kv-watch.js';
+
+const quiet: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+const domain = (id: string) => ({ id, tenant: 't', kind: 'router', networkIds: [] });
+
+let server: NatsServerHandle;
+let nc: NatsConnection;
+let kv: KV;
+
+beforeAll(async () => {
+  server = await startNatsServer();
+  nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  kv = await nc.jetstream().views.kv(HOSTVIEW_BUCKET, { history: 1 });
+});
+
+afterAll(async () => {
+  await nc?.close();
+  await server?.stop();
+});
+
+function watcher(hostId: string, onChange = (): void => undefined, conn = nc): HostViewWatcher {
+  return new HostViewWatcher({ nc: conn, hostId, logger: quiet, onChange, retryMs: 50 });
+}
+
+describe('HostViewWatcher (real nats-server)', () => {
+  it('is not in sync until the initial snapshot is complete, then holds exactly this host’s keys', async () => {
+    for (let i = 0; i < 200; i++) await kv.put(hostviewKey.domain('hA', `d${i}`), JSON.stringify(domain(`d${i}`)));
+    await kv.put(hostviewKey.domain('hB', 'other'), JSON.stringify(domain('other')));
+    let changes = 0;
+    const w = watcher('hA', () => changes++);
+    expect(w.current()).toBeNull();
+    w.start();
+    try {
+      const cur = await waitFor(() => w.current(), { message: 'sync' });
+      // The first view the agent can see is already complete: never a prefix of the snapshot.
+      expect(Object.keys(cur.view.domains)).toHaveLength(200);
+      expect(cur.view.domains.other).toBeUndefined();
+      expect(changes).toBe(1);
+
+      await kv.put(hostviewKey.domain('hA', 'new'), JSON.stringify(domain('new')));
+      await kv.delete(hostviewKey.domain('hA', 'd0'));
+      await waitFor(() => w.current()!.view.domains.new && !w.current()!.view.domains.d0, { message: 'updates' });
+      expect(w.current()!.revision).toBeGreaterThan(cur.revision);
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('a host with no keys is in sync with an empty view', async () => {
+    const w = watcher('hEmpty');
+    w.start();
+    try {
+      const cur = await waitFor(() => w.current(), { message: 'sync' });
+      expect(cur.view).toEqual({ networks: {}, ports: {}, endpoints: {}, domains: {} });
+    } finally {
+      await w.stop();
+    }
+  });
+
+  it('after a server restart it watches again from scratch and sees what changed meanwhile', async () => {
+    await kv.put(hostviewKey.domain('hR', 'a'), JSON.stringify(domain('a')));
+    const conn = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+    const w = watcher('hR', () => undefined, conn);
+    w.start();
+    try {
+      await waitFor(() => w.current()?.view.domains.a, { message: 'sync' });
+      await server.restart();
+      const writer = await connect({ servers: server.url });
+      const kv2 = await writer.jetstream().views.kv(HOSTVIEW_BUCKET);
+      await kv2.put(hostviewKey.domain('hR', 'b'), JSON.stringify(domain('b')));
+      await writer.close();
+      await waitFor(() => w.current()?.view.domains.b && w.syncs >= 2, { timeoutMs: 20_000, message: 're-watch after restart' });
+      expect(Object.keys(w.current()!.view.domains).sort()).toEqual(['a', 'b']);
+    } finally {
+      await w.stop();
+      await conn.close();
+    }
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { hostviewKey } from '@strata/contracts';
+import { HostViewStore, InvalidEntryError } from './store.js';
+
+const put = (key: string, value: unknown, revision: number) => ({ key, operation: 'PUT' as const, revision, value: JSON.stringify(value) });
+const del = (key: string, revision: number) => ({ key, operation: 'DEL' as const, revision, value: '' });
+const domain = { id: 'r1', tenant: 't', kind: 'router', networkIds: ['n1'] };
+
+describe('HostViewStore', () => {
+  it('given entries of the host view, then a snapshot by kind and the highest revision', () => {
+    const s = new HostViewStore('hv1');
+    s.apply(put(hostviewKey.host('hv1'), { id: 'hv1', vtepIp: '198.18.0.11', publicIp: '203.0.113.1' }, 1));
+    s.apply(put(hostviewKey.domain('hv1', 'r1'), domain, 2));
+    s.apply(put(hostviewKey.ep('hv1', 'e1'), { id: 'e1', networkId: 'n1', mac: '02:00:00:00:00:01', ips: ['10.0.0.2'], vtep: '198.18.0.12' }, 3));
+    const snap = s.snapshot();
+    expect(snap.host?.vtepIp).toBe('198.18.0.11');
+    expect(Object.keys(snap.domains)).toEqual(['r1']);
+    expect(Object.keys(snap.endpoints)).toEqual(['e1']);
+    expect(s.revision).toBe(3);
+
+    s.apply(del(hostviewKey.ep('hv1', 'e1'), 4));
+    expect(s.snapshot().endpoints).toEqual({});
+    // An earlier snapshot is not changed by later entries.
+    expect(Object.keys(snap.endpoints)).toEqual(['e1']);
+  });
+
+  it('given an invalid value, then it throws and keeps the previous value', () => {
+    const s = new HostViewStore('hv1');
+    s.apply(put(hostviewKey.domain('hv1', 'r1'), domain, 1));
+    expect(() => s.apply(put(hostviewKey.domain('hv1', 'r1'), { id: 'r1' }, 2))).toThrow(InvalidEntryError);
+    expect(() => s.apply({ key: 'hv1.domain.r1', operation: 'PUT', revision: 3, value: '{not json' })).toThrow(InvalidEntryError);
+    expect(() => s.apply(put('hv1.widget.x', {}, 4))).toThrow(InvalidEntryError);
+    expect(() => s.apply(put('hv2.domain.r1', domain, 5))).toThrow(InvalidEntryError);
+    expect(s.snapshot().domains.r1).toEqual(domain);
+  });
+});
