@@ -1,0 +1,108 @@
+/**
+ * The security-group service's request contract over NATS: one schema per
+ * operation. Commands go to `strata.cmd.secgroup.<op>`, queries to
+ * `strata.qry.secgroup.<op>` (see subjects.ts).
+ *
+ * The schemas check each field on its own (types, ranges, canonical CIDR);
+ * rules that tie fields together (ports only for tcp/udp, the CIDR's family
+ * matches the ethertype, ...) are checked by the service's domain, which
+ * answers INVALID_ARGUMENT naming the field either way.
+ */
+import { z } from 'zod';
+import { Cidr, DisplayName, Id, ListOptions, TenantId } from '../common.js';
+import type { Page, StateDigest } from '../ipam/views.js';
+import { EtherType, RuleDirection, RuleProtocol, type PortSecurityView, type RuleView, type SecurityGroupView } from './views.js';
+
+/** Most groups one port may be in (each costs a set lookup per packet on the host). */
+export const MAX_GROUPS_PER_PORT = 16;
+
+const L4Port = z
+  .number()
+  .int({ message: 'must be a whole number' })
+  .min(1, { message: 'must be a port number from 1 to 65535' })
+  .max(65535, { message: 'must be a port number from 1 to 65535' });
+const IcmpField = z
+  .number()
+  .int({ message: 'must be a whole number' })
+  .min(0, { message: 'must be 0-255' })
+  .max(255, { message: 'must be 0-255' });
+
+export const CreateSecurityGroup = z.object({
+  /** Admins may create for another tenant; a tenant caller may only name itself. */
+  tenant: TenantId.optional(),
+  name: DisplayName,
+  description: DisplayName,
+});
+
+export const SecurityGroupRef = z.object({ id: Id });
+
+export const CreateSecurityGroupRule = z.object({
+  groupId: Id,
+  direction: z.enum(RuleDirection),
+  ethertype: z.enum(EtherType),
+  protocol: z.enum(RuleProtocol).default('any'),
+  /** tcp/udp only. One of the two alone means that single port. */
+  portMin: L4Port.optional(),
+  portMax: L4Port.optional(),
+  /** icmp (IPv4) / icmpv6 (IPv6) only; a code needs a type. */
+  icmpType: IcmpField.optional(),
+  icmpCode: IcmpField.optional(),
+  /** Exclusive with remoteCidr; neither = any peer. */
+  remoteGroupId: Id.optional(),
+  /** Canonical prefix (host bits zero) of the ethertype's family. */
+  remoteCidr: Cidr.optional(),
+});
+
+export const DeleteSecurityGroupRule = z.object({ groupId: Id, ruleId: Id });
+
+export const SetPortGroups = z.object({
+  portId: Id,
+  /** Replaces the port's groups. Empty: the port is in no group and is not filtered. */
+  groupIds: z.array(Id).max(MAX_GROUPS_PER_PORT, { message: `a port may be in at most ${MAX_GROUPS_PER_PORT} security groups` }),
+});
+
+/** Port security = anti-spoofing (MAC and fixed IPs of the port only). */
+export const SetPortSecurity = z.object({ portId: Id, enabled: z.boolean() });
+
+export const PortSecurityRef = z.object({ portId: Id });
+
+export const ListSecurityGroups = ListOptions.extend({});
+export const SecgroupDigestRequest = z.object({});
+
+/** Operation name → request schema. The op name is the NATS subject suffix. */
+export const secgroupCommands = {
+  'group.create': CreateSecurityGroup,
+  'group.delete': SecurityGroupRef,
+  'rule.create': CreateSecurityGroupRule,
+  'rule.delete': DeleteSecurityGroupRule,
+  'port.setGroups': SetPortGroups,
+  'port.setSecurity': SetPortSecurity,
+} as const;
+
+export const secgroupQueries = {
+  'group.get': SecurityGroupRef,
+  'group.list': ListSecurityGroups,
+  'port.get': PortSecurityRef,
+  'state.digest': SecgroupDigestRequest,
+} as const;
+
+export type SecgroupCommandName = keyof typeof secgroupCommands;
+export type SecgroupQueryName = keyof typeof secgroupQueries;
+export type SecgroupCommandInput<K extends SecgroupCommandName> = z.input<(typeof secgroupCommands)[K]>;
+export type SecgroupCommand<K extends SecgroupCommandName> = z.output<(typeof secgroupCommands)[K]>;
+export type SecgroupQueryInput<K extends SecgroupQueryName> = z.input<(typeof secgroupQueries)[K]>;
+export type SecgroupQuery<K extends SecgroupQueryName> = z.output<(typeof secgroupQueries)[K]>;
+
+/** What each operation answers with. Deletes answer with the deleted resource's id. */
+export interface SecgroupResults {
+  'group.create': SecurityGroupView;
+  'group.delete': { id: string };
+  'rule.create': RuleView;
+  'rule.delete': { id: string };
+  'port.setGroups': PortSecurityView;
+  'port.setSecurity': PortSecurityView;
+  'group.get': SecurityGroupView;
+  'group.list': Page<SecurityGroupView>;
+  'port.get': PortSecurityView;
+  'state.digest': StateDigest;
+}

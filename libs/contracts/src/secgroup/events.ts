@@ -1,0 +1,92 @@
+/**
+ * The security-group service's events. Two aggregate kinds:
+ *
+ *   secgroup.group.<groupId>   a security group and its rules. The envelope
+ *                              tenant is the owner.
+ *   secgroup.port.<portId>     one port's filtering: its groups (membership
+ *                              is a tag on the port, never a rule change)
+ *                              and port security. The port itself belongs
+ *                              to IPAM; this aggregate only exists beside it.
+ *
+ * Changing a schema: bump `version`, add an upcaster from the old one.
+ */
+import { z } from 'zod';
+import { defineEvent, EventRegistry } from '@strata/eventlog';
+import { EtherType, RuleDirection, RuleProtocol } from './views.js';
+
+export const SECGROUP_CONTEXT = 'secgroup';
+
+export const SecurityGroupRule = z.object({
+  id: z.string(),
+  direction: z.enum(RuleDirection),
+  ethertype: z.enum(EtherType),
+  protocol: z.enum(RuleProtocol),
+  portMin: z.number().int().nullable(),
+  portMax: z.number().int().nullable(),
+  icmpType: z.number().int().nullable(),
+  icmpCode: z.number().int().nullable(),
+  remoteGroupId: z.string().nullable(),
+  remoteCidr: z.string().nullable(),
+});
+export type SecurityGroupRule = z.infer<typeof SecurityGroupRule>;
+
+/** `rules`: the group's initial rules (the default group is created with four; others with none), in one event so a group never exists half-made. */
+export const GroupCreated = defineEvent({
+  type: 'secgroup.GroupCreated',
+  version: 1,
+  schema: z.object({
+    groupId: z.string(),
+    name: z.string(),
+    description: z.string(),
+    isDefault: z.boolean(),
+    rules: z.array(SecurityGroupRule),
+  }),
+});
+
+export const RuleAdded = defineEvent({
+  type: 'secgroup.RuleAdded',
+  version: 1,
+  schema: z.object({ groupId: z.string(), rule: SecurityGroupRule }),
+});
+
+export const RuleRemoved = defineEvent({
+  type: 'secgroup.RuleRemoved',
+  version: 1,
+  schema: z.object({ groupId: z.string(), ruleId: z.string() }),
+});
+
+export const GroupDeleted = defineEvent({
+  type: 'secgroup.GroupDeleted',
+  version: 1,
+  schema: z.object({ groupId: z.string() }),
+});
+
+/** The port's complete list of groups (sorted); empty = in no group, unfiltered. */
+export const PortGroupsSet = defineEvent({
+  type: 'secgroup.PortGroupsSet',
+  version: 1,
+  schema: z.object({ portId: z.string(), groupIds: z.array(z.string()) }),
+});
+
+export const PortSecuritySet = defineEvent({
+  type: 'secgroup.PortSecuritySet',
+  version: 1,
+  schema: z.object({ portId: z.string(), enabled: z.boolean() }),
+});
+
+/**
+ * IPAM deleted the port: its groups and port-security setting are dropped.
+ * Always written after a PortDeleted (also when the port had no settings),
+ * so a stale decision about the deleted port conflicts instead of landing.
+ */
+export const PortForgotten = defineEvent({
+  type: 'secgroup.PortForgotten',
+  version: 1,
+  schema: z.object({ portId: z.string() }),
+});
+
+export const secgroupEvents = new EventRegistry([GroupCreated, RuleAdded, RuleRemoved, GroupDeleted, PortGroupsSet, PortSecuritySet, PortForgotten] as const);
+
+export type SecgroupEvent = ReturnType<typeof secgroupEvents.decode>;
+export const securityGroupAggregate = (id: string) => ({ context: SECGROUP_CONTEXT, type: 'group', id }) as const;
+export const portSecurityAggregate = (id: string) => ({ context: SECGROUP_CONTEXT, type: 'port', id }) as const;

@@ -1,0 +1,59 @@
+/** What secgroup queries return: plain values, the same shape the gRPC API will expose. */
+
+export const RuleDirection = ['ingress', 'egress'] as const;
+export type RuleDirection = (typeof RuleDirection)[number];
+
+export const EtherType = ['IPv4', 'IPv6'] as const;
+export type EtherType = (typeof EtherType)[number];
+
+export const RuleProtocol = ['tcp', 'udp', 'icmp', 'icmpv6', 'any'] as const;
+export type RuleProtocol = (typeof RuleProtocol)[number];
+
+/**
+ * One allow rule. Ingress rules are checked at the destination port, egress
+ * at the source port; both are stateful (replies are allowed).
+ * `remoteGroupId` and `remoteCidr` are exclusive; both null = any peer.
+ * Fields that do not apply to the protocol are null.
+ */
+export interface RuleView {
+  id: string;
+  direction: RuleDirection;
+  ethertype: EtherType;
+  protocol: RuleProtocol;
+  /** tcp/udp only: inclusive port range; null = every port. */
+  portMin: number | null;
+  portMax: number | null;
+  /** icmp/icmpv6 only: null = every type (code null = every code). */
+  icmpType: number | null;
+  icmpCode: number | null;
+  /** The peer is any port that is a member of this group (group-to-group rule). */
+  remoteGroupId: string | null;
+  /** The peer is any address in this canonical prefix, of the rule's ethertype. */
+  remoteCidr: string | null;
+}
+
+export interface SecurityGroupView {
+  id: string;
+  tenant: string;
+  name: string;
+  description: string;
+  /** The tenant's default group: new ports join it automatically. */
+  isDefault: boolean;
+  /** In the order they were added. */
+  rules: RuleView[];
+  createdAt: string;
+}
+
+/**
+ * A port's filtering: `groupIds` empty = the port is in no group and is not
+ * filtered by security groups; otherwise traffic is allowed when a rule of
+ * any of its groups allows it. `portSecurity` is anti-spoofing (the port may
+ * only send from its own MAC and fixed IPs); on by default.
+ */
+export interface PortSecurityView {
+  portId: string;
+  tenant: string;
+  /** Sorted. */
+  groupIds: string[];
+  portSecurity: boolean;
+}

@@ -1,0 +1,95 @@
+import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
+import { defaultSecurityGroupId, securityGroupAggregate, type SecgroupCommand } from '@strata/contracts';
+import { owningTenant, visible } from '../access.js';
+import { DEFAULT_GROUP_DESCRIPTION, DEFAULT_GROUP_NAME, defaultRules } from '../rules.js';
+import type { GroupEntry, SecgroupState } from '../state.js';
+import type { CommandContext, Decision } from './types.js';
+
+/** How many blocking ports/groups an error message names before "and N more". */
+const NAMED = 5;
+
+export function createGroup(state: SecgroupState, cmd: SecgroupCommand<'group.create'>, ctx: CommandContext): Decision {
+  const tenant = owningTenant(ctx.caller, cmd.tenant);
+  const id = ctx.caller.requestId;
+  const existing = state.groups[id];
+  if (existing) {
+    if (existing.tenant === tenant && !existing.isDefault) return { kind: 'done', resourceId: id };
+    throw new AlreadyExistsError(`security group ${id} already exists`);
+  }
+  if (state.deletedGroups[id] !== undefined) throw new AlreadyExistsError(`security group ${id} existed and was deleted; send a new request id`);
+  if (cmd.name === DEFAULT_GROUP_NAME) {
+    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name' });
+  }
+  return {
+    kind: 'append',
+    aggregate: securityGroupAggregate(id),
+    expectedVersion: 0,
+    tenant,
+    resourceId: id,
+    event: { type: 'secgroup.GroupCreated', data: { groupId: id, name: cmd.name, description: cmd.description, isDefault: false, rules: [] } },
+  };
+}
+
+/**
+ * A group can be deleted when no port is in it and no other group's rule
+ * names it as remote group; a tenant's default group also needs the tenant
+ * to have no ports (a new port would join it at once).
+ */
+export function deleteGroup(state: SecgroupState, cmd: SecgroupCommand<'group.delete'>, ctx: CommandContext): Decision {
+  const group = visible(ctx.caller, 'security group', cmd.id, state.groups[cmd.id]);
+  const ports = state.tenantPorts[group.tenant] ?? 0;
+  if (group.isDefault && ports > 0) {
+    throw new IllegalStateError(`security group ${group.id} is the default group of tenant ${group.tenant}, which still has ${ports} port(s)`, { ports });
+  }
+  const members = Object.keys(state.members[group.id] ?? {}).sort();
+  if (members.length > 0) {
+    throw new IllegalStateError(`security group ${group.id} still has ${members.length} member port(s): ${named(members)}; set those ports' groups first`, {
+      members: members.length,
+    });
+  }
+  const referencing = [...new Set(Object.values(state.remoteRefs[group.id] ?? {}))].filter((g) => g !== group.id).sort();
+  if (referencing.length > 0) {
+    const names = referencing.map((g) => describe(state.groups[g], g));
+    throw new IllegalStateError(`security group ${group.id} is the remote group of rules in security group(s) ${named(names)}; delete those rules first`, {
+      groups: referencing,
+    });
+  }
+  return {
+    kind: 'append',
+    aggregate: securityGroupAggregate(group.id),
+    expectedVersion: group.version,
+    tenant: group.tenant,
+    resourceId: group.id,
+    event: { type: 'secgroup.GroupDeleted', data: { groupId: group.id } },
+  };
+}
+
+/**
+ * Create the tenant's default group unless it exists. Its id is derived from
+ * the tenant and a recreation continues from the deleted aggregate's version,
+ * so however many instances try at once, one creation gets through.
+ */
+export function ensureDefaultGroup(state: SecgroupState, tenant: string): Decision {
+  const id = defaultSecurityGroupId(tenant);
+  if (state.groups[id]) return { kind: 'done', resourceId: id };
+  return {
+    kind: 'append',
+    aggregate: securityGroupAggregate(id),
+    expectedVersion: state.deletedGroups[id] ?? 0,
+    tenant,
+    resourceId: id,
+    event: {
+      type: 'secgroup.GroupCreated',
+      data: { groupId: id, name: DEFAULT_GROUP_NAME, description: DEFAULT_GROUP_DESCRIPTION, isDefault: true, rules: defaultRules(tenant, id) },
+    },
+  };
+}
+
+function describe(group: GroupEntry | undefined, id: string): string {
+  return group?.name ? `${id} (${group.name})` : id;
+}
+
+function named(items: string[]): string {
+  const shown = items.slice(0, NAMED).join(', ');
+  return items.length > NAMED ? `${shown} and ${items.length - NAMED} more` : shown;
+}

@@ -1,0 +1,49 @@
+/** Read side: state → the views queries answer with, scoped to what the caller may see. */
+import type { Page, PortSecurityView, RuleView, SecgroupQuery, SecurityGroupRule, SecurityGroupView } from '@strata/contracts';
+import { NotFoundError } from '@strata/errors';
+import { canSee, visible } from './access.js';
+import type { Caller } from './decide/types.js';
+import type { GroupEntry, SecgroupState } from './state.js';
+
+export const ruleView = (r: SecurityGroupRule): RuleView => ({ ...r });
+
+export const groupView = (g: GroupEntry): SecurityGroupView => ({
+  id: g.id,
+  tenant: g.tenant,
+  name: g.name,
+  description: g.description,
+  isDefault: g.isDefault,
+  rules: g.rules.map(ruleView),
+  createdAt: g.createdAt,
+});
+
+/** Stable order (by id) so `after` paging is exact even while resources come and go. */
+function page<T extends { id: string }>(items: Iterable<T>, q: { limit: number; after: string }): Page<T> {
+  const sorted = [...items].filter((i) => i.id > q.after).sort((a, b) => (a.id < b.id ? -1 : 1));
+  const out = sorted.slice(0, q.limit);
+  return { items: out, next: sorted.length > q.limit ? out[out.length - 1]!.id : '' };
+}
+
+export function getGroup(s: SecgroupState, c: Caller, q: SecgroupQuery<'group.get'>): SecurityGroupView {
+  return groupView(visible(c, 'security group', q.id, s.groups[q.id]));
+}
+
+export function listGroups(s: SecgroupState, c: Caller, q: SecgroupQuery<'group.list'>): Page<SecurityGroupView> {
+  return page(Object.values(s.groups).filter((g) => canSee(c, g.tenant)).map(groupView), q);
+}
+
+export function getRule(s: SecgroupState, c: Caller, ruleId: string): RuleView {
+  const groupId = s.ruleGroup[ruleId];
+  const group = groupId === undefined ? undefined : s.groups[groupId];
+  const rule = group && canSee(c, group.tenant) ? group.rules.find((r) => r.id === ruleId) : undefined;
+  if (!rule) throw new NotFoundError('security group rule', ruleId);
+  return ruleView(rule);
+}
+
+/** A port's groups and port security; the port must exist in IPAM and be the caller's. */
+export function getPortSecurity(s: SecgroupState, c: Caller, q: SecgroupQuery<'port.get'>): PortSecurityView {
+  const port = visible(c, 'port', q.portId, s.ports[q.portId]);
+  const settings = s.portSettings[port.id];
+  const live = settings && !settings.forgotten ? settings : undefined;
+  return { portId: port.id, tenant: port.tenant, groupIds: [...(live?.groupIds ?? [])], portSecurity: live?.portSecurity ?? true };
+}

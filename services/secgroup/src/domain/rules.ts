@@ -1,0 +1,106 @@
+/**
+ * Rule validation and the default group's shape: the cross-field rules the
+ * request schema cannot express on one field. Errors name the field.
+ */
+import { ValidationError } from '@strata/errors';
+import { defaultSecurityGroupRuleId, type SecgroupCommand, type SecurityGroupRule } from '@strata/contracts';
+import { parsePrefix } from '@strata/netaddr';
+
+type RuleInput = Omit<SecgroupCommand<'rule.create'>, 'groupId'>;
+
+const L4 = new Set(['tcp', 'udp']);
+const ICMP = new Set(['icmp', 'icmpv6']);
+
+/** The rule a `rule.create` asks for, normalised (absent fields null, a lone port bound = one port), or INVALID_ARGUMENT. */
+export function ruleFromInput(id: string, input: RuleInput): SecurityGroupRule {
+  const { protocol, ethertype } = input;
+  if (!L4.has(protocol)) {
+    for (const field of ['portMin', 'portMax'] as const) {
+      if (input[field] !== undefined) throw new ValidationError(`${field} applies only to tcp and udp rules, not ${protocol}`, { field });
+    }
+  }
+  if (!ICMP.has(protocol)) {
+    for (const field of ['icmpType', 'icmpCode'] as const) {
+      if (input[field] !== undefined) throw new ValidationError(`${field} applies only to icmp and icmpv6 rules, not ${protocol}`, { field });
+    }
+  }
+  if (protocol === 'icmp' && ethertype !== 'IPv4') {
+    throw new ValidationError('protocol icmp is ICMP for IPv4; use icmpv6 for an IPv6 rule', { field: 'protocol' });
+  }
+  if (protocol === 'icmpv6' && ethertype !== 'IPv6') {
+    throw new ValidationError('protocol icmpv6 is ICMP for IPv6; use icmp for an IPv4 rule', { field: 'protocol' });
+  }
+  if (input.icmpCode !== undefined && input.icmpType === undefined) {
+    throw new ValidationError('icmpCode needs icmpType', { field: 'icmpCode' });
+  }
+  const portMin = input.portMin ?? input.portMax ?? null;
+  const portMax = input.portMax ?? input.portMin ?? null;
+  if (portMin !== null && portMax !== null && portMin > portMax) {
+    throw new ValidationError(`portMin ${portMin} is above portMax ${portMax}`, { field: 'portMin' });
+  }
+  if (input.remoteGroupId !== undefined && input.remoteCidr !== undefined) {
+    throw new ValidationError('remoteGroupId and remoteCidr are exclusive: a rule names a peer group or a peer prefix, not both', { field: 'remoteCidr' });
+  }
+  if (input.remoteCidr !== undefined) {
+    const family = parsePrefix(input.remoteCidr).version === 4 ? 'IPv4' : 'IPv6';
+    if (family !== ethertype) {
+      throw new ValidationError(`remoteCidr ${input.remoteCidr} is an ${family} prefix but the rule's ethertype is ${ethertype}`, { field: 'remoteCidr' });
+    }
+  }
+  return {
+    id,
+    direction: input.direction,
+    ethertype,
+    protocol,
+    portMin,
+    portMax,
+    icmpType: input.icmpType ?? null,
+    icmpCode: input.icmpCode ?? null,
+    remoteGroupId: input.remoteGroupId ?? null,
+    remoteCidr: input.remoteCidr ?? null,
+  };
+}
+
+/** Same rule except for its id: adding it again would change nothing. */
+export function sameRule(a: SecurityGroupRule, b: SecurityGroupRule): boolean {
+  return (
+    a.direction === b.direction &&
+    a.ethertype === b.ethertype &&
+    a.protocol === b.protocol &&
+    a.portMin === b.portMin &&
+    a.portMax === b.portMax &&
+    a.icmpType === b.icmpType &&
+    a.icmpCode === b.icmpCode &&
+    a.remoteGroupId === b.remoteGroupId &&
+    a.remoteCidr === b.remoteCidr
+  );
+}
+
+export const DEFAULT_GROUP_NAME = 'default';
+export const DEFAULT_GROUP_DESCRIPTION = 'Default security group';
+
+/**
+ * The default group's initial rules: all egress, and ingress only from
+ * members of the group itself (ports of the tenant talk to each other; nothing
+ * else gets in). Rule ids are derived from the tenant, like the group's id.
+ */
+export function defaultRules(tenant: string, groupId: string): SecurityGroupRule[] {
+  const rule = (name: string, direction: 'ingress' | 'egress', ethertype: 'IPv4' | 'IPv6', remoteGroupId: string | null): SecurityGroupRule => ({
+    id: defaultSecurityGroupRuleId(tenant, name),
+    direction,
+    ethertype,
+    protocol: 'any',
+    portMin: null,
+    portMax: null,
+    icmpType: null,
+    icmpCode: null,
+    remoteGroupId,
+    remoteCidr: null,
+  });
+  return [
+    rule('egress-ipv4', 'egress', 'IPv4', null),
+    rule('egress-ipv6', 'egress', 'IPv6', null),
+    rule('ingress-ipv4', 'ingress', 'IPv4', groupId),
+    rule('ingress-ipv6', 'ingress', 'IPv6', groupId),
+  ];
+}

@@ -1,0 +1,75 @@
+/**
+ * Security-group state: the groups and port settings the secgroup log says
+ * exist, plus a read model of IPAM's ports (from IPAM's events) so commands
+ * can check that a port exists and whose it is. Plain JSON-serialisable
+ * records (no Maps), so a snapshot is a JSON document and equality with a
+ * full replay is a digest comparison.
+ */
+import type { SecurityGroupRule } from '@strata/contracts';
+
+export interface SecgroupState {
+  /** Last stream sequence seen (the projection reads the whole domain stream; see evolve.ts). */
+  seq: number;
+  groups: Record<string, GroupEntry>;
+  /** groupId → last version of a deleted group's aggregate; a recreated default group continues from it. */
+  deletedGroups: Record<string, number>;
+  /** ruleId → groupId, for every rule of a live group. */
+  ruleGroup: Record<string, string>;
+  /** Remote group id → ruleId → id of the (live) group whose rule names it as remote group. */
+  remoteRefs: Record<string, Record<string, string>>;
+  /** groupId → portIds whose membership lists it (live groups only). */
+  members: Record<string, Record<string, true>>;
+  /** The `secgroup.port.<portId>` aggregates. */
+  portSettings: Record<string, PortSettings>;
+  /** IPAM's ports, as IPAM's events describe them. */
+  ports: Record<string, PortEntry>;
+  /** tenant → how many IPAM ports it has (its default group cannot be deleted while > 0). */
+  tenantPorts: Record<string, number>;
+}
+
+export interface GroupEntry {
+  id: string;
+  tenant: string;
+  name: string;
+  description: string;
+  isDefault: boolean;
+  /** In the order they were added. */
+  rules: SecurityGroupRule[];
+  /** Last sequence of the group's aggregate. */
+  version: number;
+  createdAt: string;
+}
+
+export interface PortSettings {
+  /** Last sequence of the port's aggregate. */
+  version: number;
+  /** null: never set (the reactor puts the port in its tenant's default group). [] = in no group, unfiltered. */
+  groupIds: string[] | null;
+  /** Anti-spoofing; on unless turned off. */
+  portSecurity: boolean;
+  /** The last event was PortForgotten (IPAM deleted the port). */
+  forgotten: boolean;
+}
+
+export interface PortEntry {
+  id: string;
+  tenant: string;
+  networkId: string;
+  mac: string;
+  fixedIps: { subnetId: string; ip: string }[];
+  hostId: string | null;
+}
+
+export function initialState(): SecgroupState {
+  return {
+    seq: 0,
+    groups: {},
+    deletedGroups: {},
+    ruleGroup: {},
+    remoteRefs: {},
+    members: {},
+    portSettings: {},
+    ports: {},
+    tenantPorts: {},
+  };
+}

@@ -1,0 +1,34 @@
+/** What a pure decider answers: one event for one aggregate, or "already done". */
+import type { AggregateRef } from '@strata/eventlog';
+
+/** Who asks and when: the part of the request metadata a decision may depend on. */
+export interface Caller {
+  actor: string;
+  tenant: string;
+  admin: boolean;
+  /** Unique per client request; creates use it as the new resource's id so a retried request finds its own result. */
+  requestId: string;
+  /** The request's instant (stamped by the API): domain code never reads a clock. */
+  at: string;
+}
+
+/** One event to append to one aggregate, decided against `expectedVersion` of it. */
+export interface Append<E> {
+  kind: 'append';
+  aggregate: AggregateRef;
+  /** The aggregate's last sequence the decision was made against; 0: must not exist yet. */
+  expectedVersion: number;
+  /** Tenant that owns the resource the event is about. */
+  tenant: string;
+  event: E;
+  /** Id of the resource the command answers with. */
+  resourceId: string;
+}
+
+/** The command was already carried out (a retried request, or a no-op change): answer without writing. */
+export interface AlreadyDone {
+  kind: 'done';
+  resourceId: string;
+}
+
+export type Decision<E> = Append<E> | AlreadyDone;

@@ -1,0 +1,109 @@
+/**
+ * Runs a decider against the projection and appends its event with
+ * optimistic concurrency. On a conflict (another instance wrote first) it
+ * waits until the projection has that write, then decides again against the
+ * fresh state: a conflict is retried, never overwritten.
+ */
+import { ConcurrencyError, ErrorCode, StrataError } from '@strata/errors';
+import type { EventStore, TraceContext } from '@strata/eventlog';
+import type { Append, Caller, Decision } from './decision.js';
+import { KeyedLock } from './keyed-lock.js';
+import type { ProjectedState } from './projection.js';
+
+export interface NewEvent {
+  type: string;
+  data: unknown;
+}
+
+export interface ExecuteMeta<E extends NewEvent> {
+  caller: Caller;
+  correlationId: string;
+  trace?: TraceContext | undefined;
+  /** Distinguishes the events of a multi-step command (e.g. `close`, `delete`). */
+  step?: string;
+  /** Default: the caller's request id. */
+  causationId?: string | null;
+  /**
+   * Event id of the decided event. Default: the request id (plus `.step`).
+   * Work that has no request of its own (a reactor) derives it from the
+   * decision, so every instance deciding the same thing writes the same id.
+   */
+  eventId?: (d: Append<E>) => string;
+}
+
+export interface ExecutorOptions<S extends ProjectedState> {
+  store: EventStore;
+  projection: { readonly state: S; waitFor(seq: number): Promise<void> };
+  /** Validate event data against its schema and stamp its version (an EventRegistry's `encode`). */
+  encode: (type: string, data: unknown) => { version: number; data: unknown };
+  /** Attempts before a conflict reaches the client as ABORTED. */
+  maxAttempts?: number;
+  onConflict?: () => void;
+}
+
+export interface Executed {
+  resourceId: string;
+  /** Sequence of the written event, or of the state the no-op was decided on. */
+  seq: number;
+  /** False when the decider answered "already done". */
+  written: boolean;
+}
+
+const lockKey = (d: Append<unknown>): string => `${d.aggregate.context}.${d.aggregate.type}.${d.aggregate.id}`;
+
+export class Executor<S extends ProjectedState, E extends NewEvent> {
+  private readonly lock = new KeyedLock();
+
+  constructor(private readonly options: ExecutorOptions<S>) {}
+
+  async execute(decide: (state: S) => Decision<E>, meta: ExecuteMeta<E>): Promise<Executed> {
+    const { projection } = this.options;
+    const maxAttempts = this.options.maxAttempts ?? 100;
+    for (let attempt = 1; ; attempt++) {
+      const first = decide(projection.state);
+      if (first.kind === 'done') return { resourceId: first.resourceId, seq: projection.state.seq, written: false };
+      try {
+        // Decide again inside the aggregate's lane: a local command ahead of us may have changed the state.
+        return await this.lock.run(lockKey(first), () => this.appendDecision(decide, meta));
+      } catch (err) {
+        if (!(err instanceof ConcurrencyError)) throw err;
+        this.options.onConflict?.();
+        if (attempt >= maxAttempts) {
+          throw new StrataError(ErrorCode.Aborted, `gave up after ${attempt} conflicting writes on ${err.subject}; retry the request`);
+        }
+        // The other writer's event is in the log: wait until we have applied it, then decide again.
+        await projection.waitFor(err.actualVersion ?? projection.state.seq + 1);
+      }
+    }
+  }
+
+  private async appendDecision(decide: (state: S) => Decision<E>, meta: ExecuteMeta<E>): Promise<Executed> {
+    const { store, projection } = this.options;
+    const d = decide(projection.state);
+    if (d.kind === 'done') return { resourceId: d.resourceId, seq: projection.state.seq, written: false };
+    const { caller } = meta;
+    const encoded = this.options.encode(d.event.type, d.event.data);
+    const id = meta.eventId ? meta.eventId(d) : meta.step ? `${caller.requestId}.${meta.step}` : caller.requestId;
+    const result = await store.append(
+      d.aggregate,
+      {
+        // Same request (or same reactor decision) re-sent: JetStream stores the event once.
+        id,
+        type: d.event.type,
+        version: encoded.version,
+        aggregate: d.aggregate,
+        data: encoded.data,
+        tenant: d.tenant,
+        actor: caller.actor,
+        occurredAt: caller.at,
+        correlationId: meta.correlationId,
+        causationId: meta.causationId === undefined ? caller.requestId : meta.causationId,
+        ...(meta.trace ? { trace: meta.trace } : {}),
+      },
+      { expectedVersion: d.expectedVersion === 0 ? 'none' : d.expectedVersion },
+    );
+    // Answer only from a state that includes our write (read-your-writes for the caller).
+    await projection.waitFor(result.seq);
+    return { resourceId: d.resourceId, seq: result.seq, written: true };
+  }
+}
