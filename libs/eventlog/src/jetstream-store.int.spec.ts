@@ -33,6 +33,23 @@ eventStoreContract('JetStreamEventStore', async () => {
 });
 
 describe('JetStreamEventStore on a real nats-server', () => {
+  it('reports caught up from any start position, also with a whole-stream filter', async () => {
+    const { store, prefix } = await freshStore();
+    const ref: AggregateRef = { context: 'c', type: 'a', id: 'x' };
+    for (let v = 0; v < 5; v++) await store.append(ref, event(ref, `e${v}`), { expectedVersion: v === 0 ? 'none' : v });
+    for (const fromSeq of [1, 3, 5, 6]) {
+      const sub = store.subscribe({ subject: `${prefix}.>`, fromSeq });
+      const seen: number[] = [];
+      const drain = (async () => {
+        for await (const e of sub) seen.push(e.seq);
+      })();
+      await sub.caughtUp;
+      expect(seen).toEqual([1, 2, 3, 4, 5].filter((q) => q >= fromSeq));
+      await sub.stop();
+      await drain;
+    }
+  });
+
   it('creates the stream as the source of truth: no limits, deny delete and purge, no rollups', async () => {
     const { streamName } = await freshStore();
     const { config } = await (await nc.jetstreamManager()).streams.info(streamName);

@@ -109,7 +109,11 @@ export class JetStreamEventStore implements EventStore {
       ...(options.subject ? { filter: options.subject } : {}),
       fromSeq: options.fromSeq ?? 1,
     });
-    return new JetStreamSubscription(reader);
+    // The log's end when the subscription starts: reaching it is "caught up". The consumer's `pending`
+    // alone is not trusted: nats-server 2.9.10 over-counts it by one for a filter covering the whole
+    // stream (`strata.evt.>`) when the consumer starts past sequence 1.
+    const target = this.lastSeq(options.subject);
+    return new JetStreamSubscription(reader, target, options.fromSeq ?? 1);
   }
 
   async lastSeq(subject?: string): Promise<number> {
@@ -159,7 +163,13 @@ class JetStreamSubscription implements EventSubscription {
   private readonly events: AsyncGenerator<StoredEvent>;
   private iterated = false;
 
-  constructor(private readonly reader: OrderedReader) {
+  private target = Number.POSITIVE_INFINITY;
+
+  constructor(
+    private readonly reader: OrderedReader,
+    target: Promise<number>,
+    fromSeq: number,
+  ) {
     let done = false;
     this.caughtUp = new Promise<void>((resolve, reject) => {
       this.settleCaughtUp = (err) => {
@@ -172,10 +182,13 @@ class JetStreamSubscription implements EventSubscription {
     // Nobody may await caughtUp; a rejection must not become an unhandled one.
     this.caughtUp.catch(() => undefined);
     // Create the consumer eagerly so caughtUp settles even before iteration starts.
-    this.started = reader.start();
+    this.started = target.then((t) => {
+      this.target = t;
+      return reader.start();
+    });
     this.started.then(
       () => {
-        if (reader.pending === 0) this.settleCaughtUp();
+        if (reader.pending === 0 || this.target < fromSeq) this.settleCaughtUp();
       },
       (err: Error) => this.settleCaughtUp(err),
     );
@@ -186,7 +199,7 @@ class JetStreamSubscription implements EventSubscription {
     await this.started;
     for await (const chunk of this.reader.batches()) {
       for (const m of chunk) {
-        const last = m.info.pending === 0;
+        const last = m.info.pending === 0 || m.seq >= this.target;
         try {
           yield decodeStored(m);
         } finally {
