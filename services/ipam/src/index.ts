@@ -1,4 +1,4 @@
 export { ipamService, ipamConfig } from './service.js';
 export { evolve } from './domain/evolve.js';
 export { initialState, type IpamState } from './domain/state.js';
-export { stateDigest } from './app/handlers.js';
+export { stateDigest } from '@strata/service-kit';

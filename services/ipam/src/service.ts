@@ -1,15 +1,19 @@
 /** Wires IPAM: snapshot → projection → executor → NATS handlers. */
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import { commandSubject, querySubject } from '@strata/contracts';
+import { commandSubject, eventFilter, IPAM_CONTEXT, ipamEvents, querySubject, type IpamEvent } from '@strata/contracts';
 import { JetStreamEventStore, SnapshotStore } from '@strata/eventlog';
 import { serve, type ServiceDefinition } from '@strata/runtime';
-import { finishNetworkDeletion, halfDeletedNetworks } from './domain/decide/index.js';
+import { Executor, loadSnapshot, Projection, SnapshotPolicy, type SnapshotKind } from '@strata/service-kit';
+import { finishNetworkDeletion, halfDeletedNetworks, type NewIpamEvent } from './domain/decide/index.js';
+import { evolve } from './domain/evolve.js';
 import { defaultPolicy, type IpamPolicy } from './domain/policy.js';
-import { Executor } from './app/executor.js';
+import { initialState, type IpamState } from './domain/state.js';
 import { commandHandlers, queryHandlers } from './app/handlers.js';
-import { Projection } from './app/projection.js';
-import { loadSnapshot, SnapshotPolicy } from './app/snapshots.js';
+
+/** Bump when IpamState's shape changes: older snapshots are then ignored and the log replayed. */
+export const STATE_SCHEMA_VERSION = 2;
+export const IPAM_SNAPSHOT: SnapshotKind = { name: 'ipam', schemaVersion: STATE_SCHEMA_VERSION };
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
@@ -38,17 +42,21 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
 
     const store = await JetStreamEventStore.open(nc);
     const snapshots = await SnapshotStore.open(nc);
-    const snapshotPolicy = new SnapshotPolicy(snapshots, config.IPAM_SNAPSHOT_EVERY, logger);
+    const snapshotPolicy = new SnapshotPolicy<IpamState>(snapshots, IPAM_SNAPSHOT, config.IPAM_SNAPSHOT_EVERY, logger);
     const applied = metrics.counter('strata_ipam_events_applied_total', 'IPAM events applied to the projection');
     const conflicts = metrics.counter('strata_ipam_conflicts_total', 'optimistic-concurrency conflicts retried');
     const lastSeq = new Gauge({ name: 'strata_ipam_projection_seq', help: 'last stream sequence applied', registers: [metrics.registry] });
 
     const started = Date.now();
-    const initial = config.IPAM_USE_SNAPSHOT ? await loadSnapshot(snapshots, logger) : undefined;
-    const projection = new Projection({
+    const initial = config.IPAM_USE_SNAPSHOT ? await loadSnapshot<IpamState>(snapshots, IPAM_SNAPSHOT, logger) : undefined;
+    // The IPAM state of this instance: from the snapshot, then kept current by an ordered feed of `strata.evt.ipam.>`.
+    const projection = new Projection<IpamState, IpamEvent>({
       store,
       logger,
-      ...(initial ? { initial } : {}),
+      subject: eventFilter(IPAM_CONTEXT),
+      initial: initial ?? initialState(),
+      decode: (event) => ipamEvents.decode(event),
+      evolve,
       onApplied: (state) => {
         applied.inc();
         lastSeq.set(state.seq);
@@ -59,7 +67,12 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     logger.info({ seq: projection.state.seq, ms: Date.now() - started, fromSnapshot: initial !== undefined }, 'state rebuilt');
     readiness.register('projection', () => projection.healthy);
 
-    const executor = new Executor({ store, projection, onConflict: () => conflicts.inc() });
+    const executor = new Executor<IpamState, NewIpamEvent>({
+      store,
+      projection,
+      encode: (type, data) => ipamEvents.encode(type, data),
+      onConflict: () => conflicts.inc(),
+    });
     // Finish deletions a crash interrupted between their two events.
     for (const networkId of halfDeletedNetworks(projection.state)) {
       const caller = { actor: 'ipam', tenant: '_system', admin: true, requestId: networkId, at: new Date().toISOString() };

@@ -4,13 +4,13 @@ import { z } from 'zod';
 import { commandSubject, querySubject } from '@strata/contracts';
 import { JetStreamEventStore, SnapshotStore } from '@strata/eventlog';
 import { serve, type ServiceDefinition } from '@strata/runtime';
+import { loadSnapshot, SnapshotPolicy } from '@strata/service-kit';
 import { isRelevant } from './domain/evolve.js';
 import type { SecgroupState } from './domain/state.js';
 import { commandHandlers, queryHandlers } from './app/handlers.js';
 import { PortReactor } from './app/port-reactor.js';
 import { secgroupExecutor, secgroupProjection } from './app/projection.js';
 import { SECGROUP_SNAPSHOT } from './app/snapshots.js';
-import { loadSnapshot, SnapshotPolicy } from './lib/snapshots.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 

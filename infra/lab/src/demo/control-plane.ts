@@ -20,7 +20,8 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-const secret = (): string => randomBytes(16).toString('hex');
+// Letters first: nats-server's config parser reads a value starting with a digit as a number.
+const secret = (): string => `s${randomBytes(16).toString('hex')}`;
 const sha256 = (t: string): string => createHash('sha256').update(t).digest('hex');
 
 export async function startControlPlane(dir: string, tenants: string[], log: (line: string) => void): Promise<ControlPlane> {

@@ -1,21 +1,20 @@
 /** IPAM's NATS operations: commands through the executor, queries straight from the projection. */
-import { createHash } from 'node:crypto';
-import { ipamCommands, ipamQueries, type IpamCommandName, type IpamQueryName } from '@strata/contracts';
-import { handler, type Handler, type RequestMeta } from '@strata/runtime';
-import { deciders, finishNetworkDeletion, type Caller } from '../domain/decide/index.js';
+import { ipamCommands, ipamQueries, type IpamCommandName, type IpamEvent, type IpamQueryName } from '@strata/contracts';
+import { handler, type Handler } from '@strata/runtime';
+import { callerOf, projectionQueryHandlers, stateDigest, type Executor, type Projection, type QueryFn } from '@strata/service-kit';
+import { deciders, finishNetworkDeletion, type Caller, type NewIpamEvent } from '../domain/decide/index.js';
 import type { IpamPolicy } from '../domain/policy.js';
 import * as q from '../domain/queries.js';
 import type { IpamState } from '../domain/state.js';
-import type { Executor } from './executor.js';
-import type { Projection } from './projection.js';
+
+export type IpamProjection = Projection<IpamState, IpamEvent>;
+export type IpamExecutor = Executor<IpamState, NewIpamEvent>;
 
 export interface HandlerDeps {
-  executor: Executor;
-  projection: Projection;
+  executor: IpamExecutor;
+  projection: IpamProjection;
   policy: IpamPolicy;
 }
-
-const callerOf = (m: RequestMeta): Caller => ({ actor: m.actor, tenant: m.tenant, admin: m.admin, requestId: m.requestId, at: m.at });
 
 /** The view each command answers with, read from the state that includes its write. */
 const answers: { [K in IpamCommandName]: (s: IpamState, c: Caller, id: string) => unknown } = {
@@ -58,8 +57,7 @@ export function commandHandlers(deps: HandlerDeps): Record<string, Handler> {
   return out;
 }
 
-type QueryFn = (s: IpamState, c: Caller, query: never) => unknown;
-const queries: { [K in IpamQueryName]: QueryFn } = {
+const queries: { [K in IpamQueryName]: QueryFn<IpamState> } = {
   'network.get': q.getNetwork,
   'network.list': q.listNetworks,
   'subnet.get': q.getSubnet,
@@ -79,47 +77,4 @@ const queries: { [K in IpamQueryName]: QueryFn } = {
   'state.digest': (s) => stateDigest(s),
 };
 
-export function queryHandlers(deps: HandlerDeps): Record<string, Handler> {
-  const out: Record<string, Handler> = {};
-  for (const name of Object.keys(ipamQueries) as IpamQueryName[]) {
-    out[name] = handler(ipamQueries[name], async (body, meta) => {
-      // Read-your-writes: a caller that saw sequence N never reads a state older than N.
-      if (meta.minSeq !== undefined) await deps.projection.waitFor(meta.minSeq);
-      const state = deps.projection.state;
-      return { result: queries[name](state, callerOf(meta), body as never), seq: state.seq };
-    });
-  }
-  return out;
-}
-
-/** sha256 over the state with sorted keys: equal digests ⇔ equal states, however they were built. */
-export function stateDigest(s: IpamState): { seq: number; sha256: string } {
-  const hash = createHash('sha256');
-  writeCanonical(s, (chunk) => hash.update(chunk));
-  return { seq: s.seq, sha256: hash.digest('hex') };
-}
-
-function writeCanonical(value: unknown, out: (chunk: string) => void): void {
-  if (value === null || typeof value !== 'object') {
-    out(JSON.stringify(value));
-    return;
-  }
-  if (Array.isArray(value)) {
-    out('[');
-    value.forEach((v, i) => {
-      if (i) out(',');
-      writeCanonical(v, out);
-    });
-    out(']');
-    return;
-  }
-  out('{');
-  Object.keys(value)
-    .sort()
-    .forEach((k, i) => {
-      if (i) out(',');
-      out(JSON.stringify(k) + ':');
-      writeCanonical((value as Record<string, unknown>)[k], out);
-    });
-  out('}');
-}
+export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => projectionQueryHandlers(ipamQueries, queries, deps.projection);

@@ -12,7 +12,7 @@ import type {
   RouterView,
   SubnetView,
 } from '@strata/contracts';
-import { canSee, requireAdmin, visible } from './access.js';
+import { canSee, page, requireAdmin, visible } from '@strata/service-kit';
 import type { Caller } from './decide/types.js';
 import type { IpamState, NetworkEntry, PortEntry, RouterEntry, SubnetEntry } from './state.js';
 
@@ -32,13 +32,6 @@ export const subnetView = (s: SubnetEntry): SubnetView => ({
 });
 
 export const portView = (p: PortEntry): PortView => ({ ...p, fixedIps: p.fixedIps.map((f) => ({ ...f })) });
-
-/** Stable order (by id) so `after` paging is exact even while resources come and go. */
-function page<T extends { id: string }>(items: Iterable<T>, q: { limit: number; after: string }): Page<T> {
-  const sorted = [...items].filter((i) => i.id > q.after).sort((a, b) => (a.id < b.id ? -1 : 1));
-  const out = sorted.slice(0, q.limit);
-  return { items: out, next: sorted.length > q.limit ? out[out.length - 1]!.id : '' };
-}
 
 export function getNetwork(s: IpamState, c: Caller, q: IpamQuery<'network.get'>): NetworkView {
   return networkView(visible(c, 'network', q.id, s.cloud.networks[q.id]));

@@ -1,18 +1,16 @@
 /** Secgroup's NATS operations: commands through the executor, queries straight from the projection. */
 import { secgroupCommands, secgroupQueries, type SecgroupCommandName, type SecgroupQueryName } from '@strata/contracts';
-import { handler, type Handler, type RequestMeta } from '@strata/runtime';
+import { handler, type Handler } from '@strata/runtime';
+import { callerOf, projectionQueryHandlers, stateDigest, type QueryFn } from '@strata/service-kit';
 import { deciders, type Caller, type Decision } from '../domain/decide/index.js';
 import * as q from '../domain/queries.js';
 import type { SecgroupState } from '../domain/state.js';
-import { stateDigest } from '../lib/digest.js';
 import type { SecgroupExecutor, SecgroupProjection } from './projection.js';
 
 export interface HandlerDeps {
   executor: SecgroupExecutor;
   projection: SecgroupProjection;
 }
-
-const callerOf = (m: RequestMeta): Caller => ({ actor: m.actor, tenant: m.tenant, admin: m.admin, requestId: m.requestId, at: m.at });
 
 /** The view each command answers with, read from the state that includes its write. */
 const answers: { [K in SecgroupCommandName]: (s: SecgroupState, c: Caller, id: string) => unknown } = {
@@ -37,23 +35,11 @@ export function commandHandlers(deps: HandlerDeps): Record<string, Handler> {
   return out;
 }
 
-type QueryFn = (s: SecgroupState, c: Caller, query: never) => unknown;
-const queries: { [K in SecgroupQueryName]: QueryFn } = {
+const queries: { [K in SecgroupQueryName]: QueryFn<SecgroupState> } = {
   'group.get': q.getGroup,
   'group.list': q.listGroups,
   'port.get': q.getPortSecurity,
   'state.digest': (s) => stateDigest(s),
 };
 
-export function queryHandlers(deps: HandlerDeps): Record<string, Handler> {
-  const out: Record<string, Handler> = {};
-  for (const name of Object.keys(secgroupQueries) as SecgroupQueryName[]) {
-    out[name] = handler(secgroupQueries[name], async (body, meta) => {
-      // Read-your-writes: a caller that saw sequence N never reads a state older than N.
-      if (meta.minSeq !== undefined) await deps.projection.waitFor(meta.minSeq);
-      const state = deps.projection.state;
-      return { result: queries[name](state, callerOf(meta), body as never), seq: state.seq };
-    });
-  }
-  return out;
-}
+export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => projectionQueryHandlers(secgroupQueries, queries, deps.projection);

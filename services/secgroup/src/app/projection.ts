@@ -6,11 +6,10 @@
 import { secgroupEvents } from '@strata/contracts';
 import type { EventStore, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
+import { Executor, Projection } from '@strata/service-kit';
 import { applyStored } from '../domain/evolve.js';
 import { initialState, type SecgroupState } from '../domain/state.js';
 import type { NewSecgroupEvent } from '../domain/decide/types.js';
-import { Executor } from '../lib/executor.js';
-import { Projection } from '../lib/projection.js';
 
 export type SecgroupProjection = Projection<SecgroupState>;
 export type SecgroupExecutor = Executor<SecgroupState, NewSecgroupEvent>;
@@ -36,7 +35,9 @@ export function secgroupProjection(options: {
     logger: options.logger,
     subject: PROJECTION_SUBJECT,
     initial: options.initial ?? initialState(),
-    apply: applyStored,
+    // `applyStored` decodes what it reads itself (and skips other contexts' events undecoded).
+    decode: (stored) => stored,
+    evolve: applyStored,
     ...(options.onApplied ? { onApplied: options.onApplied } : {}),
   });
 }

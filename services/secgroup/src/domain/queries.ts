@@ -1,7 +1,7 @@
 /** Read side: state → the views queries answer with, scoped to what the caller may see. */
 import type { Page, PortSecurityView, RuleView, SecgroupQuery, SecurityGroupRule, SecurityGroupView } from '@strata/contracts';
 import { NotFoundError } from '@strata/errors';
-import { canSee, visible } from './access.js';
+import { canSee, page, visible } from '@strata/service-kit';
 import type { Caller } from './decide/types.js';
 import type { GroupEntry, SecgroupState } from './state.js';
 
@@ -16,13 +16,6 @@ export const groupView = (g: GroupEntry): SecurityGroupView => ({
   rules: g.rules.map(ruleView),
   createdAt: g.createdAt,
 });
-
-/** Stable order (by id) so `after` paging is exact even while resources come and go. */
-function page<T extends { id: string }>(items: Iterable<T>, q: { limit: number; after: string }): Page<T> {
-  const sorted = [...items].filter((i) => i.id > q.after).sort((a, b) => (a.id < b.id ? -1 : 1));
-  const out = sorted.slice(0, q.limit);
-  return { items: out, next: sorted.length > q.limit ? out[out.length - 1]!.id : '' };
-}
 
 export function getGroup(s: SecgroupState, c: Caller, q: SecgroupQuery<'group.get'>): SecurityGroupView {
   return groupView(visible(c, 'security group', q.id, s.groups[q.id]));

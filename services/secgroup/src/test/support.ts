@@ -20,9 +20,9 @@ import {
 import type { EventStore, StoredEvent } from '@strata/eventlog';
 import { startProcess, type ManagedProcess, type Principal } from '@strata/lab';
 import { NatsRequester, type RequestMeta } from '@strata/runtime';
+import { stateDigest } from '@strata/service-kit';
 import { applyStored } from '../domain/evolve.js';
 import { initialState } from '../domain/state.js';
-import { stateDigest } from '../lib/digest.js';
 import { PROJECTION_SUBJECT } from '../app/projection.js';
 
 export { ADMIN, IpamClient, type Principal } from '@strata/lab';

@@ -1,7 +1,7 @@
 import { AlreadyExistsError, ExhaustedError, IllegalStateError, NotFoundError } from '@strata/errors';
 import { CLOUD_AGGREGATE, networkAggregate, type IpamCommand } from '@strata/contracts';
+import { owningTenant, visible } from '@strata/service-kit';
 import { nextFreeVni } from '../allocate.js';
-import { owningTenant, visible } from '../access.js';
 import type { IpamState } from '../state.js';
 import type { CommandContext, Decision } from './types.js';
 

@@ -1,8 +1,8 @@
 import { AlreadyExistsError, ExhaustedError, ValidationError } from '@strata/errors';
 import { networkAggregate, type FixedIp, type IpamCommand } from '@strata/contracts';
 import { contains, lastAddress, parseAddress, parsePrefix } from '@strata/netaddr';
+import { visible } from '@strata/service-kit';
 import { generatedMac, nextFreeAddress } from '../allocate.js';
-import { visible } from '../access.js';
 import type { IpamState, NetworkState, PortEntry, SubnetEntry } from '../state.js';
 import { openNetwork, requireHypervisor } from './shared.js';
 import type { CommandContext, Decision } from './types.js';

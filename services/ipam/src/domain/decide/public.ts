@@ -2,8 +2,8 @@
 import { AlreadyExistsError, ExhaustedError, IllegalStateError, NotFoundError, ValidationError } from '@strata/errors';
 import { CLOUD_AGGREGATE, type IpamCommand, type PoolPurpose } from '@strata/contracts';
 import { contains, covers, formatAddress, formatPrefix, lastAddress, overlaps, parseAddress, parsePrefix, type Prefix } from '@strata/netaddr';
+import { owningTenant, requireAdmin, visible } from '@strata/service-kit';
 import { nextFreePrefix } from '../allocate.js';
-import { owningTenant, requireAdmin, visible } from '../access.js';
 import type { IpamState, PoolEntry } from '../state.js';
 import { SYSTEM_TENANT, type CommandContext, type Decision } from './types.js';
 

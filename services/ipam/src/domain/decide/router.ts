@@ -7,7 +7,7 @@
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '@strata/errors';
 import { routerAggregate, type IpamCommand } from '@strata/contracts';
 import { overlaps, parsePrefix } from '@strata/netaddr';
-import { owningTenant, visible } from '../access.js';
+import { owningTenant, visible } from '@strata/service-kit';
 import type { IpamState, RouterEntry, SubnetEntry } from '../state.js';
 import type { CommandContext, Decision } from './types.js';
 

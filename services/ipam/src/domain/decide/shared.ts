@@ -1,5 +1,5 @@
 import { IllegalStateError, NotFoundError } from '@strata/errors';
-import { visible } from '../access.js';
+import { visible } from '@strata/service-kit';
 import type { IpamState, NetworkEntry, NetworkState } from '../state.js';
 import type { Caller } from './types.js';
 

@@ -1,8 +1,8 @@
 import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
 import { networkAggregate, type IpamCommand } from '@strata/contracts';
 import { contains, formatAddress, lastAddress, overlaps, parseAddress, parsePrefix, rangesOverlap, type Prefix, type Range } from '@strata/netaddr';
+import { visible } from '@strata/service-kit';
 import { defaultPools, poolRanges, toPools } from '../allocate.js';
-import { visible } from '../access.js';
 import type { IpamState } from '../state.js';
 import { openNetwork } from './shared.js';
 import type { CommandContext, Decision } from './types.js';

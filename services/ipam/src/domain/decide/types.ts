@@ -1,44 +1,20 @@
-import type { AggregateRef } from '@strata/eventlog';
 import type { IpamEvent } from '@strata/contracts';
+import type { Append as GenericAppend, Caller, Decision as GenericDecision } from '@strata/service-kit';
 import type { IpamPolicy } from '../policy.js';
 
-/** Who asks and when: the part of the request metadata a decision may depend on. */
-export interface Caller {
-  actor: string;
-  tenant: string;
-  admin: boolean;
-  /** Unique per client request; creates use it as the new resource's id so a retried request finds its own result. */
-  requestId: string;
-  /** The request's instant (stamped by the API): domain code never reads a clock. */
-  at: string;
-}
+export type { AlreadyDone, Caller } from '@strata/service-kit';
 
 export interface CommandContext {
   caller: Caller;
   policy: IpamPolicy;
 }
 
-type NewIpamEvent = { [E in IpamEvent as E['type']]: { type: E['type']; data: E['data'] } }[IpamEvent['type']];
+/** An event an IPAM decider may produce: type and data of one of IPAM's events. */
+export type NewIpamEvent = { [E in IpamEvent as E['type']]: { type: E['type']; data: E['data'] } }[IpamEvent['type']];
 
-/** One event to append to one aggregate, decided against `expectedVersion` of it. */
-export interface Append {
-  kind: 'append';
-  aggregate: AggregateRef;
-  /** The aggregate's last sequence the decision was made against; 0: must not exist yet. */
-  expectedVersion: number;
-  /** Tenant that owns the resource the event is about (`_system` for cloud-wide ones). */
-  tenant: string;
-  event: NewIpamEvent;
-  /** Id of the resource the command answers with. */
-  resourceId: string;
-}
+/** One IPAM event to append to one aggregate (see `Append` in @strata/service-kit). */
+export type Append = GenericAppend<NewIpamEvent>;
+export type Decision = GenericDecision<NewIpamEvent>;
 
-/** The command was already carried out (a retried request, or a no-op change): answer without writing. */
-export interface AlreadyDone {
-  kind: 'done';
-  resourceId: string;
-}
-
-export type Decision = Append | AlreadyDone;
-
+/** Tenant of cloud-wide resources (pools, hypervisors). */
 export const SYSTEM_TENANT = '_system';

@@ -1,6 +1,6 @@
 import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
 import { defaultSecurityGroupId, securityGroupAggregate, type SecgroupCommand } from '@strata/contracts';
-import { owningTenant, visible } from '../access.js';
+import { owningTenant, visible } from '@strata/service-kit';
 import { DEFAULT_GROUP_DESCRIPTION, DEFAULT_GROUP_NAME, defaultRules } from '../rules.js';
 import type { GroupEntry, SecgroupState } from '../state.js';
 import type { CommandContext, Decision } from './types.js';

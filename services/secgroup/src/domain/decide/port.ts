@@ -1,6 +1,6 @@
 import { NotFoundError } from '@strata/errors';
 import { portSecurityAggregate, type SecgroupCommand } from '@strata/contracts';
-import { visible } from '../access.js';
+import { visible } from '@strata/service-kit';
 import type { PortEntry, SecgroupState } from '../state.js';
 import type { CommandContext, Decision, NewSecgroupEvent } from './types.js';
 

@@ -1,6 +1,6 @@
 import { AlreadyExistsError, NotFoundError } from '@strata/errors';
 import { securityGroupAggregate, type SecgroupCommand } from '@strata/contracts';
-import { visible } from '../access.js';
+import { visible } from '@strata/service-kit';
 import { ruleFromInput, sameRule } from '../rules.js';
 import type { GroupEntry, SecgroupState } from '../state.js';
 import type { CommandContext, Decision, NewSecgroupEvent } from './types.js';

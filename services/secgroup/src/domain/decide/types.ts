@@ -1,7 +1,7 @@
 import type { SecgroupEvent } from '@strata/contracts';
-import type { Append as GenericAppend, Caller, Decision as GenericDecision } from '../../lib/decision.js';
+import type { Append as GenericAppend, Caller, Decision as GenericDecision } from '@strata/service-kit';
 
-export type { Caller } from '../../lib/decision.js';
+export type { AlreadyDone, Caller } from '@strata/service-kit';
 
 export interface CommandContext {
   caller: Caller;

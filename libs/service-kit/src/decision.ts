@@ -1,5 +1,10 @@
-/** What a pure decider answers: one event for one aggregate, or "already done". */
+/**
+ * What a pure decider answers: one event for one aggregate, or "already
+ * done". Generic over the service's event union `E` (type and data of one
+ * of its events).
+ */
 import type { AggregateRef } from '@strata/eventlog';
+import type { RequestMeta } from '@strata/runtime';
 
 /** Who asks and when: the part of the request metadata a decision may depend on. */
 export interface Caller {
@@ -12,13 +17,16 @@ export interface Caller {
   at: string;
 }
 
+/** The caller of a request, from the metadata the API stamped on it. */
+export const callerOf = (m: RequestMeta): Caller => ({ actor: m.actor, tenant: m.tenant, admin: m.admin, requestId: m.requestId, at: m.at });
+
 /** One event to append to one aggregate, decided against `expectedVersion` of it. */
 export interface Append<E> {
   kind: 'append';
   aggregate: AggregateRef;
   /** The aggregate's last sequence the decision was made against; 0: must not exist yet. */
   expectedVersion: number;
-  /** Tenant that owns the resource the event is about. */
+  /** Tenant that owns the resource the event is about (`_system` for cloud-wide ones). */
   tenant: string;
   event: E;
   /** Id of the resource the command answers with. */

@@ -7,6 +7,7 @@ import type { SnapshotStorePort } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
 import type { ProjectedState } from './projection.js';
 
+/** Which snapshots a service writes and reads. */
 export interface SnapshotKind {
   /** Object name in the snapshot store (one per service). */
   name: string;

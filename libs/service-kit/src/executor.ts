@@ -3,6 +3,9 @@
  * optimistic concurrency. On a conflict (another instance wrote first) it
  * waits until the projection has that write, then decides again against the
  * fresh state: a conflict is retried, never overwritten.
+ *
+ * Generic over the state `S` and the service's new-event union `E`; the
+ * service supplies `encode` (its event registry's).
  */
 import { ConcurrencyError, ErrorCode, StrataError } from '@strata/errors';
 import type { EventStore, TraceContext } from '@strata/eventlog';
@@ -10,6 +13,7 @@ import type { Append, Caller, Decision } from './decision.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { ProjectedState } from './projection.js';
 
+/** Type and data of an event a decider may produce. */
 export interface NewEvent {
   type: string;
   data: unknown;
@@ -83,11 +87,12 @@ export class Executor<S extends ProjectedState, E extends NewEvent> {
     if (d.kind === 'done') return { resourceId: d.resourceId, seq: projection.state.seq, written: false };
     const { caller } = meta;
     const encoded = this.options.encode(d.event.type, d.event.data);
+    // Derived from the request id (or, for a reactor, from the decision): the same request re-sent
+    // stores its event once (JetStream de-duplication).
     const id = meta.eventId ? meta.eventId(d) : meta.step ? `${caller.requestId}.${meta.step}` : caller.requestId;
     const result = await store.append(
       d.aggregate,
       {
-        // Same request (or same reactor decision) re-sent: JetStream stores the event once.
         id,
         type: d.event.type,
         version: encoded.version,

@@ -1,13 +1,21 @@
 import { createHash } from 'node:crypto';
 
-/** sha256 over the state with sorted keys: equal digests ⇔ equal states, however they were built. */
+/**
+ * sha256 over the state with sorted keys: equal digests ⇔ equal states,
+ * however they were built. Instances (and a replay) compare their states
+ * by it.
+ */
 export function stateDigest(s: { seq: number }): { seq: number; sha256: string } {
   const hash = createHash('sha256');
   writeCanonical(s, (chunk) => hash.update(chunk));
   return { seq: s.seq, sha256: hash.digest('hex') };
 }
 
-function writeCanonical(value: unknown, out: (chunk: string) => void): void {
+/**
+ * Write a JSON value canonically: object keys sorted, no white space, array
+ * order kept. Streamed in chunks, so a large state is never one string.
+ */
+export function writeCanonical(value: unknown, out: (chunk: string) => void): void {
   if (value === null || typeof value !== 'object') {
     out(JSON.stringify(value));
     return;

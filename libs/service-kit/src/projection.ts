@@ -1,8 +1,11 @@
 /**
- * A service's state in one instance: loaded from a snapshot (or empty), then
- * kept current by an ordered feed of the log from the state's sequence on.
- * Commands decide against it; queries read it. Generic over the state: the
- * service supplies the subject filter and the fold of one stored event.
+ * A service's state in one instance: loaded from the latest snapshot (or
+ * empty), then kept current by an ordered feed of the log from the state's
+ * sequence on. Commands decide against it; queries read it.
+ *
+ * Generic over the state `S` and the decoded event `E`: the service supplies
+ * the subject filter of the feed, how a stored event is decoded (validated
+ * and upcast by its event registry) and the fold of one event.
  */
 import type { EventStore, EventSubscription, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
@@ -13,27 +16,34 @@ export interface ProjectedState {
   seq: number;
 }
 
-export interface ProjectionOptions<S extends ProjectedState> {
+export interface ProjectionOptions<S extends ProjectedState, E> {
   store: EventStore;
   logger: Logger;
-  /** Subject filter of the feed (one: nats-server 2.9 consumers take a single filter); undefined = the whole stream. */
+  /**
+   * Subject filter of the feed, e.g. the service's own `strata.evt.<context>.>`
+   * (one: nats-server 2.9 consumers take a single filter subject).
+   * `undefined` reads the whole stream unfiltered, for a state that folds
+   * several contexts' events (the fold then skips what it does not need).
+   */
   subject: string | undefined;
-  /** Starting point, e.g. from a snapshot. */
+  /** Starting point, e.g. from a snapshot, else the service's empty state (at sequence 0). */
   initial: S;
-  /** Fold one stored event into the state (mutating it); must set `state.seq` to the event's sequence. */
-  apply: (state: S, event: StoredEvent) => void;
+  /** A stored event as the fold takes it; throwing stops the projection (see `start`). */
+  decode: (stored: StoredEvent) => E;
+  /** Fold one event into the state (mutating it); must set `state.seq` to the event's sequence. */
+  evolve: (state: S, event: E) => void;
   /** Called after each applied event (metrics, snapshot policy). */
   onApplied?: (state: S, event: StoredEvent) => void;
 }
 
-export class Projection<S extends ProjectedState> {
+export class Projection<S extends ProjectedState, E = StoredEvent> {
   private readonly current: S;
   private subscription: EventSubscription | undefined;
   private loop: Promise<void> | undefined;
   private readonly waiters = new SeqWaiters();
   private failure: Error | undefined;
 
-  constructor(private readonly options: ProjectionOptions<S>) {
+  constructor(private readonly options: ProjectionOptions<S, E>) {
     this.current = options.initial;
     this.waiters.advance(this.current.seq);
   }
@@ -74,7 +84,7 @@ export class Projection<S extends ProjectedState> {
 
   private apply(event: StoredEvent): void {
     if (event.seq <= this.current.seq) return;
-    this.options.apply(this.current, event);
+    this.options.evolve(this.current, this.options.decode(event));
     this.options.onApplied?.(this.current, event);
     this.waiters.advance(event.seq);
   }

@@ -1,6 +1,6 @@
-/** Tenant scoping rules, shared by commands and queries (the same rules as IPAM's). */
+/** Tenant scoping rules, shared by commands and queries (the same in every service). */
 import { NotFoundError, PermissionDeniedError } from '@strata/errors';
-import type { Caller } from './decide/types.js';
+import type { Caller } from './decision.js';
 
 /** The tenant a new resource belongs to: the caller's own, or (admins only) the one named. */
 export function owningTenant(caller: Caller, requested: string | undefined): string {
@@ -20,4 +20,8 @@ export const canSee = (caller: Caller, owner: string): boolean => caller.admin |
 export function visible<T extends { tenant: string }>(caller: Caller, kind: string, id: string, entry: T | undefined): T {
   if (!entry || !canSee(caller, entry.tenant)) throw new NotFoundError(kind, id);
   return entry;
+}
+
+export function requireAdmin(caller: Caller, action: string): void {
+  if (!caller.admin) throw new PermissionDeniedError(`${action} needs an admin token; ${caller.actor} is a tenant token for ${caller.tenant}`);
 }

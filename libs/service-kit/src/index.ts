@@ -1,0 +1,23 @@
+/**
+ * The generic machinery of an event-sourced Strata service (see
+ * docs/architecture.md, "Commands, concurrency and idempotency"): pure
+ * deciders answer a `Decision`, the `Executor` appends it with optimistic
+ * concurrency, the `Projection` folds the log into the instance's state,
+ * `SnapshotPolicy`/`loadSnapshot` shorten replays. Nothing here knows a
+ * service's state or events; they are type parameters.
+ */
+export { KeyedLock } from './keyed-lock.js';
+export { SeqWaiters } from './seq-waiters.js';
+export { Projection } from './projection.js';
+export type { ProjectedState, ProjectionOptions } from './projection.js';
+export { Executor } from './executor.js';
+export type { Executed, ExecuteMeta, ExecutorOptions, NewEvent } from './executor.js';
+export { loadSnapshot, SnapshotPolicy } from './snapshots.js';
+export type { SnapshotKind } from './snapshots.js';
+export { callerOf } from './decision.js';
+export type { AlreadyDone, Append, Caller, Decision } from './decision.js';
+export { canSee, owningTenant, requireAdmin, visible } from './access.js';
+export { stateDigest, writeCanonical } from './digest.js';
+export { page } from './page.js';
+export { projectionQueryHandlers } from './queries.js';
+export type { QueryFn } from './queries.js';
