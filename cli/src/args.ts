@@ -31,3 +31,30 @@ export function fixedIp(value: string, previous: Array<{ subnetId?: string; ip?:
   }
   return [...(previous ?? []), spec];
 }
+
+/** What the API's uint32 fields carry: more cannot be sent, less is the server's to judge (its message names the field). */
+const UINT32_MAX = 0xffff_ffff;
+
+function wholeNumber(value: string, message: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > UINT32_MAX) throw new InvalidArgumentError(message);
+  return n;
+}
+
+/** A port number. Digits only; the 1-65535 range is checked by the server. */
+export function portNumber(value: string): number {
+  return wholeNumber(value, 'must be a port number from 1 to 65535');
+}
+
+/** `MIN-MAX` → an inclusive port range, e.g. 1000-2000. */
+export function portRange(value: string): { min: number; max: number } {
+  const m = /^(\d+)-(\d+)$/.exec(value);
+  const message = 'must be MIN-MAX, e.g. 1000-2000';
+  if (!m) throw new InvalidArgumentError(message);
+  return { min: wholeNumber(m[1]!, message), max: wholeNumber(m[2]!, message) };
+}
+
+/** An ICMP type or code. Digits only; the 0-255 range is checked by the server. */
+export function icmpNumber(value: string): number {
+  return wholeNumber(value, 'must be a number from 0 to 255');
+}

@@ -11,6 +11,7 @@ import {
   type PoolServiceClient,
   type PortServiceClient,
   type RouterServiceClient,
+  type SecurityGroupServiceClient,
   type SubnetServiceClient,
 } from '@strata/proto';
 import { UsageError } from './errors.js';
@@ -35,6 +36,7 @@ export class Api {
   readonly floatingIps: FloatingIpServiceClient;
   readonly appPrefixes: ApplicationPrefixServiceClient;
   readonly routers: RouterServiceClient;
+  readonly securityGroups: SecurityGroupServiceClient;
   readonly events: EventServiceClient;
   private readonly token: string;
   private readonly requestId: string;
@@ -56,6 +58,7 @@ export class Api {
     this.floatingIps = new v1.FloatingIpService(opts.server, creds);
     this.appPrefixes = new v1.ApplicationPrefixService(opts.server, creds);
     this.routers = new v1.RouterService(opts.server, creds);
+    this.securityGroups = new v1.SecurityGroupService(opts.server, creds);
     this.events = new v1.EventService(opts.server, creds);
   }
 
@@ -78,7 +81,7 @@ export class Api {
   }
 
   close(): void {
-    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.events]) {
+    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.securityGroups, this.events]) {
       c.close();
     }
   }

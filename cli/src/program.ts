@@ -7,6 +7,7 @@ import { registerNetworkCommands } from './commands/networks.js';
 import { registerPoolCommands } from './commands/pools.js';
 import { registerPortCommands } from './commands/ports.js';
 import { registerRouterCommands } from './commands/routers.js';
+import { registerSecurityGroupCommands } from './commands/security-groups.js';
 import { registerSubnetCommands } from './commands/subnets.js';
 import { DEFAULT_SERVER, type CliContext } from './context.js';
 import { EXIT_CODES_HELP } from './errors.js';
@@ -30,12 +31,13 @@ export function buildProgram(cli: CliContext): Command {
     .exitOverride();
   registerNetworkCommands(program, cli);
   registerSubnetCommands(program, cli);
-  registerPortCommands(program, cli);
+  const port = registerPortCommands(program, cli);
   registerHypervisorCommands(program, cli);
   registerPoolCommands(program, cli);
   registerFloatingIpCommands(program, cli);
   registerApplicationPrefixCommands(program, cli);
   registerRouterCommands(program, cli);
+  registerSecurityGroupCommands(program, port, cli);
   registerEventCommands(program, cli);
   return program;
 }

@@ -27,7 +27,8 @@ interface CreateOptions {
   device: string;
 }
 
-export function registerPortCommands(program: Command, cli: CliContext): void {
+/** Returns the `port` group, so other files can add the port operations of other services (security groups). */
+export function registerPortCommands(program: Command, cli: CliContext): Command {
   const port = program.command('port').description('VM attachments to a network');
 
   port
@@ -82,4 +83,5 @@ export function registerPortCommands(program: Command, cli: CliContext): void {
   deleteCommand(port, cli, 'port', (api, id) =>
     api.call<DeletePortResponse__Output>((md, opts, cb) => api.ports.DeletePort({ id }, md, opts, cb)),
   );
+  return port;
 }

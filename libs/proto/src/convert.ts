@@ -1,4 +1,7 @@
+import type { EtherType__Output } from './generated/strata/v1/EtherType.js';
 import { PoolPurpose, type PoolPurpose__Output } from './generated/strata/v1/PoolPurpose.js';
+import type { RuleDirection__Output } from './generated/strata/v1/RuleDirection.js';
+import type { RuleProtocol__Output } from './generated/strata/v1/RuleProtocol.js';
 
 /**
  * A uint64 from the wire (a decimal string with `longs: String`) as a
@@ -27,3 +30,37 @@ export function poolPurposeFromProto(purpose: PoolPurpose__Output | number): str
 function isPoolPurpose(name: string): name is PoolPurpose__Output {
   return name !== PoolPurpose.POOL_PURPOSE_UNSPECIFIED && Object.hasOwn(PoolPurpose, name);
 }
+
+/**
+ * A proto enum whose values stand for a closed set of contract spellings
+ * that do not follow from the enum names (`IPv4` ↔ `ETHER_TYPE_IPV4`).
+ */
+function enumMapping<C extends string, P extends string>(table: Readonly<Record<C, P>>, unspecified: P) {
+  const back = new Map<string, C>(Object.entries(table).map(([c, p]) => [p as string, c as C]));
+  return {
+    /** Contract spelling to the enum name; unknown → UNSPECIFIED. */
+    toProto: (value: string): P => (Object.hasOwn(table, value) ? table[value as C] : unspecified),
+    /** Enum name to the contract spelling; UNSPECIFIED or an unknown number → '' (not given). */
+    fromProto: (value: P | number): C | '' => (typeof value === 'string' ? (back.get(value) ?? '') : ''),
+  };
+}
+
+const ruleDirection = enumMapping<'ingress' | 'egress', RuleDirection__Output>(
+  { ingress: 'RULE_DIRECTION_INGRESS', egress: 'RULE_DIRECTION_EGRESS' },
+  'RULE_DIRECTION_UNSPECIFIED',
+);
+const etherType = enumMapping<'IPv4' | 'IPv6', EtherType__Output>({ IPv4: 'ETHER_TYPE_IPV4', IPv6: 'ETHER_TYPE_IPV6' }, 'ETHER_TYPE_UNSPECIFIED');
+const ruleProtocol = enumMapping<'tcp' | 'udp' | 'icmp' | 'icmpv6' | 'any', RuleProtocol__Output>(
+  { tcp: 'RULE_PROTOCOL_TCP', udp: 'RULE_PROTOCOL_UDP', icmp: 'RULE_PROTOCOL_ICMP', icmpv6: 'RULE_PROTOCOL_ICMPV6', any: 'RULE_PROTOCOL_ANY' },
+  'RULE_PROTOCOL_UNSPECIFIED',
+);
+
+/** Security-group rule direction: `ingress` ↔ `RULE_DIRECTION_INGRESS`. */
+export const ruleDirectionToProto = ruleDirection.toProto;
+export const ruleDirectionFromProto = ruleDirection.fromProto;
+/** Security-group rule ethertype: `IPv4` ↔ `ETHER_TYPE_IPV4`. */
+export const etherTypeToProto = etherType.toProto;
+export const etherTypeFromProto = etherType.fromProto;
+/** Security-group rule protocol: `icmpv6` ↔ `RULE_PROTOCOL_ICMPV6`. */
+export const ruleProtocolToProto = ruleProtocol.toProto;
+export const ruleProtocolFromProto = ruleProtocol.fromProto;

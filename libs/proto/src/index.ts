@@ -6,4 +6,14 @@
 export * from './generated/index.js';
 export { PROTO_DIR, STRATA_PROTO_FILE, loadStrataProto, protoLoaderOptions } from './loader.js';
 export type { StrataV1 } from './loader.js';
-export { poolPurposeFromProto, poolPurposeToProto, toSafeInteger } from './convert.js';
+export {
+  etherTypeFromProto,
+  etherTypeToProto,
+  poolPurposeFromProto,
+  poolPurposeToProto,
+  ruleDirectionFromProto,
+  ruleDirectionToProto,
+  ruleProtocolFromProto,
+  ruleProtocolToProto,
+  toSafeInteger,
+} from './convert.js';

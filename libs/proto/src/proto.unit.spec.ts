@@ -1,7 +1,20 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PROTO_DIR, STRATA_PROTO_FILE, loadStrataProto, poolPurposeFromProto, poolPurposeToProto, toSafeInteger } from './index.js';
+import {
+  PROTO_DIR,
+  STRATA_PROTO_FILE,
+  etherTypeFromProto,
+  etherTypeToProto,
+  loadStrataProto,
+  poolPurposeFromProto,
+  poolPurposeToProto,
+  ruleDirectionFromProto,
+  ruleDirectionToProto,
+  ruleProtocolFromProto,
+  ruleProtocolToProto,
+  toSafeInteger,
+} from './index.js';
 
 describe('loadStrataProto', () => {
   it('finds the .proto files next to the package, whatever the working directory', () => {
@@ -10,7 +23,7 @@ describe('loadStrataProto', () => {
 
   it('loads every service of strata.v1', () => {
     const v1 = loadStrataProto().strata.v1;
-    for (const s of [v1.NetworkService, v1.SubnetService, v1.PortService, v1.HypervisorService, v1.PoolService, v1.FloatingIpService, v1.ApplicationPrefixService, v1.RouterService, v1.EventService]) {
+    for (const s of [v1.NetworkService, v1.SubnetService, v1.PortService, v1.HypervisorService, v1.PoolService, v1.FloatingIpService, v1.ApplicationPrefixService, v1.RouterService, v1.SecurityGroupService, v1.EventService]) {
       expect(typeof s.service).toBe('object');
     }
     expect(Object.keys(v1.EventService.service)).toEqual(['ListEvents', 'Watch']);
@@ -25,6 +38,17 @@ describe('loadStrataProto', () => {
     expect(req).not.toHaveProperty('enableDhcp');
     const w = v1.EventService.service.Watch;
     expect(w.responseDeserialize(w.responseSerialize({ event: { seq: '9007199254740993' } })).event?.seq).toBe('9007199254740993');
+  });
+
+  it('keeps an explicit 0 in an optional field apart from an unset one (a rule for port 0 reaches the server)', () => {
+    const m = loadStrataProto().strata.v1.SecurityGroupService.service.CreateSecurityGroupRule;
+    const req = m.requestDeserialize(m.requestSerialize({ groupId: 'g', portMin: 0, direction: 'RULE_DIRECTION_INGRESS' }));
+    expect(req).toMatchObject({ groupId: 'g', portMin: 0, direction: 'RULE_DIRECTION_INGRESS', ethertype: 'ETHER_TYPE_UNSPECIFIED' });
+    expect(req).not.toHaveProperty('portMax');
+    expect(req).not.toHaveProperty('remoteCidr');
+    const s = loadStrataProto().strata.v1.SecurityGroupService.service.SetPortSecurity;
+    expect(s.requestDeserialize(s.requestSerialize({ portId: 'p', enabled: false }))).toMatchObject({ enabled: false });
+    expect(s.requestDeserialize(s.requestSerialize({ portId: 'p' }))).not.toHaveProperty('enabled');
   });
 });
 
@@ -41,5 +65,19 @@ describe('conversions', () => {
     expect(poolPurposeToProto('bogus')).toBe('POOL_PURPOSE_UNSPECIFIED');
     expect(poolPurposeFromProto('POOL_PURPOSE_HOST_IP')).toBe('host-ip');
     expect(poolPurposeFromProto('POOL_PURPOSE_UNSPECIFIED')).toBe('');
+  });
+
+  it('maps security-group rule enums both ways', () => {
+    expect(ruleDirectionToProto('ingress')).toBe('RULE_DIRECTION_INGRESS');
+    expect(ruleDirectionFromProto('RULE_DIRECTION_EGRESS')).toBe('egress');
+    expect(etherTypeToProto('IPv6')).toBe('ETHER_TYPE_IPV6');
+    expect(etherTypeToProto('ipv6')).toBe('ETHER_TYPE_UNSPECIFIED');
+    expect(etherTypeFromProto('ETHER_TYPE_IPV4')).toBe('IPv4');
+    expect(ruleProtocolToProto('icmpv6')).toBe('RULE_PROTOCOL_ICMPV6');
+    expect(ruleProtocolFromProto('RULE_PROTOCOL_ANY')).toBe('any');
+    expect(ruleProtocolToProto('toString')).toBe('RULE_PROTOCOL_UNSPECIFIED');
+    for (const unspecified of [ruleDirectionFromProto('RULE_DIRECTION_UNSPECIFIED'), etherTypeFromProto(7), ruleProtocolFromProto('RULE_PROTOCOL_UNSPECIFIED')]) {
+      expect(unspecified).toBe('');
+    }
   });
 });

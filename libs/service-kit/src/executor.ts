@@ -33,6 +33,8 @@ export interface ExecuteMeta<E extends NewEvent> {
    * decision, so every instance deciding the same thing writes the same id.
    */
   eventId?: (d: Append<E>) => string;
+  /** Decide only once the projection has applied this stream sequence (the caller's read-your-writes position). */
+  minSeq?: number | undefined;
 }
 
 export interface ExecutorOptions<S extends ProjectedState> {
@@ -63,6 +65,8 @@ export class Executor<S extends ProjectedState, E extends NewEvent> {
   async execute(decide: (state: S) => Decision<E>, meta: ExecuteMeta<E>): Promise<Executed> {
     const { projection } = this.options;
     const maxAttempts = this.options.maxAttempts ?? 100;
+    // A caller that has seen sequence N (its own earlier write, in any service) must not be judged against older state.
+    if (meta.minSeq !== undefined) await projection.waitFor(meta.minSeq);
     for (let attempt = 1; ; attempt++) {
       const first = decide(projection.state);
       if (first.kind === 'done') return { resourceId: first.resourceId, seq: projection.state.seq, written: false };

@@ -12,8 +12,10 @@ import {
   loadStrataProto,
   type ListEventsResponse__Output,
   type Network__Output,
+  type PortSecurity__Output,
   type Port__Output,
   type Router__Output,
+  type SecurityGroupRule__Output,
   type WatchResponse__Output,
 } from '@strata/proto';
 import { createLogger, type ReplyEnvelope, type RequestMeta } from '@strata/runtime';
@@ -27,6 +29,8 @@ const tokens: ApiToken[] = [
   { name: 'ops', sha256: sha256Hex('ops-secret'), tenant: 'ops', admin: true },
 ];
 const NET_ID = '3f2a9c1e-5b7d-4e2f-8a10-0c9d8e7f6a5b';
+const SG_ID = '7c1d2e3f-4a5b-4c6d-8e7f-9a0b1c2d3e4f';
+const PORT_ID = '0d9c8b7a-6f5e-4d3c-9b2a-1f0e9d8c7b6a';
 const logger = createLogger('api-test', 'silent');
 
 // ---- a canned IPAM: a few fixed replies, recording what the API sent ----
@@ -63,6 +67,21 @@ function canned(subject: string, meta: RequestMeta, body: Record<string, unknown
       return fail('INVALID_ARGUMENT', 'invalid request: cidr: 10.0.0.1/24 has host bits set', { field: 'cidr' });
     case 'cmd:floatingip.create':
       return fail('RESOURCE_EXHAUSTED', 'pool 7 has no free address');
+    // The canned secgroup: its subjects are not shortened.
+    case 'strata.cmd.secgroup.rule.create': {
+      const or = (k: string): unknown => body[k] ?? null;
+      const rule = { id: 'r1', direction: body['direction'], ethertype: body['ethertype'], protocol: body['protocol'] ?? 'any' };
+      const optional = Object.fromEntries(['portMin', 'portMax', 'icmpType', 'icmpCode', 'remoteGroupId', 'remoteCidr'].map((k) => [k, or(k)]));
+      return { ok: true, result: { ...rule, ...optional }, seq: 99 };
+    }
+    case 'strata.cmd.secgroup.port.setGroups':
+      return { ok: true, result: { portId: body['portId'], tenant: meta.tenant, groupIds: body['groupIds'], portSecurity: true }, seq: 100 };
+    case 'strata.cmd.secgroup.port.setSecurity':
+      return { ok: true, result: { portId: body['portId'], tenant: meta.tenant, groupIds: [], portSecurity: body['enabled'] }, seq: 101 };
+    case 'strata.qry.secgroup.port.get':
+      return { ok: true, result: { portId: body['portId'], tenant: meta.tenant, groupIds: [SG_ID], portSecurity: true } };
+    case 'strata.qry.secgroup.group.get':
+      return fail('NOT_FOUND', `security group ${String(body['id'])} not found`);
     default:
       return fail('INTERNAL', `the fake IPAM has no reply for ${subject}`);
   }
@@ -76,7 +95,8 @@ function startFakeIpam(nc: NatsConnection): { seen: Seen[]; subs: Subscription[]
     msg.respond(JSON.stringify(canned(msg.subject, meta, body)));
   };
   // Commands and queries only: strata.*.ipam.> would also catch the event log's own subjects.
-  return { seen, subs: [nc.subscribe('strata.cmd.ipam.>', { callback }), nc.subscribe('strata.qry.ipam.>', { callback })] };
+  const subjects = ['strata.cmd.ipam.>', 'strata.qry.ipam.>', 'strata.cmd.secgroup.>', 'strata.qry.secgroup.>'];
+  return { seen, subs: subjects.map((subject) => nc.subscribe(subject, { callback })) };
 }
 
 // ---- gRPC client helpers ----
@@ -103,6 +123,7 @@ function clients(port: number) {
     pools: new v1.PoolService(addr, creds),
     floatingIps: new v1.FloatingIpService(addr, creds),
     routers: new v1.RouterService(addr, creds),
+    securityGroups: new v1.SecurityGroupService(addr, creds),
     events: new v1.EventService(addr, creds),
   };
 }
@@ -219,6 +240,74 @@ describe('translation to IPAM requests', () => {
   });
 });
 
+describe('translation to secgroup requests', () => {
+  it('sends rule enums in the contract’s spelling, omits unset optional fields, keeps an explicit 0, and maps null back to unset', async () => {
+    const req = {
+      groupId: SG_ID,
+      direction: 'RULE_DIRECTION_INGRESS' as const,
+      ethertype: 'ETHER_TYPE_IPV4' as const,
+      protocol: 'RULE_PROTOCOL_TCP' as const,
+      portMin: 0,
+      portMax: 443,
+      remoteGroupId: SG_ID,
+    };
+    const rule = await rpc<SecurityGroupRule__Output>((cb) => c.securityGroups.CreateSecurityGroupRule(req, bearer('alice-secret'), cb));
+    const sent = fake.seen.at(-1)!;
+    expect(sent.subject).toBe('strata.cmd.secgroup.rule.create');
+    expect(sent.body).toEqual({ groupId: SG_ID, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portMin: 0, portMax: 443, remoteGroupId: SG_ID });
+    expect(sent.meta).toMatchObject({ actor: 'alice', tenant: 't1', admin: false });
+    expect(rule).toMatchObject({ id: 'r1', direction: 'RULE_DIRECTION_INGRESS', ethertype: 'ETHER_TYPE_IPV4', protocol: 'RULE_PROTOCOL_TCP', portMin: 0, portMax: 443 });
+    expect(rule.remoteGroupId).toBe(SG_ID);
+    for (const unset of ['icmpType', 'icmpCode', 'remoteCidr'] as const) expect(rule[unset]).toBeUndefined();
+  });
+
+  it('leaves an unspecified protocol to the service’s default (any)', async () => {
+    const req = { groupId: SG_ID, direction: 'RULE_DIRECTION_EGRESS' as const, ethertype: 'ETHER_TYPE_IPV6' as const };
+    const rule = await rpc<SecurityGroupRule__Output>((cb) => c.securityGroups.CreateSecurityGroupRule(req, bearer('alice-secret'), cb));
+    expect(fake.seen.at(-1)!.body).toEqual({ groupId: SG_ID, direction: 'egress', ethertype: 'IPv6' });
+    expect(rule).toMatchObject({ protocol: 'RULE_PROTOCOL_ANY', ethertype: 'ETHER_TYPE_IPV6' });
+    expect(rule.portMin).toBeUndefined();
+  });
+
+  it('refuses a rule without direction or ethertype itself, in the proto’s terms', async () => {
+    const before = fake.seen.length;
+    const create = (req: object) => rpc((cb) => c.securityGroups.CreateSecurityGroupRule(req, bearer('alice-secret'), cb)).catch((e: unknown) => e);
+    const noDirection = await create({ groupId: SG_ID, ethertype: 'ETHER_TYPE_IPV4' });
+    expect(noDirection).toMatchObject({ code: status.INVALID_ARGUMENT, details: 'direction: required, one of RULE_DIRECTION_INGRESS, RULE_DIRECTION_EGRESS' });
+    expect((noDirection as { metadata: Metadata }).metadata.get('strata-field')).toEqual(['direction']);
+    expect(await create({ groupId: SG_ID, direction: 'RULE_DIRECTION_INGRESS' })).toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: 'ethertype: required, one of ETHER_TYPE_IPV4, ETHER_TYPE_IPV6',
+    });
+    expect(fake.seen.length).toBe(before);
+  });
+
+  it('sets a port’s groups (an empty list = none) and its port security, which must be given explicitly', async () => {
+    const none = await rpc<PortSecurity__Output>((cb) => c.securityGroups.SetPortSecurityGroups({ portId: PORT_ID }, bearer('alice-secret'), cb));
+    expect(fake.seen.at(-1)).toMatchObject({ subject: 'strata.cmd.secgroup.port.setGroups', body: { portId: PORT_ID, groupIds: [] } });
+    expect(none).toEqual({ portId: PORT_ID, tenant: 't1', groupIds: [], portSecurity: true });
+
+    const off = await rpc<PortSecurity__Output>((cb) => c.securityGroups.SetPortSecurity({ portId: PORT_ID, enabled: false }, bearer('alice-secret'), cb));
+    expect(fake.seen.at(-1)).toMatchObject({ subject: 'strata.cmd.secgroup.port.setSecurity', body: { portId: PORT_ID, enabled: false } });
+    expect(off.portSecurity).toBe(false);
+
+    const before = fake.seen.length;
+    await expect(rpc((cb) => c.securityGroups.SetPortSecurity({ portId: PORT_ID }, bearer('alice-secret'), cb))).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: 'enabled: required, true or false',
+    });
+    expect(fake.seen.length).toBe(before);
+  });
+
+  it('maps secgroup’s NOT_FOUND like IPAM’s, keeping the message', async () => {
+    await expect(rpc((cb) => c.securityGroups.GetSecurityGroup({ id: SG_ID }, bearer('bob-secret'), cb))).rejects.toMatchObject({
+      code: status.NOT_FOUND,
+      details: `security group ${SG_ID} not found`,
+    });
+    expect(fake.seen.at(-1)).toMatchObject({ subject: 'strata.qry.secgroup.group.get', body: { id: SG_ID }, meta: { tenant: 't2' } });
+  });
+});
+
 describe('error mapping', () => {
   it('NOT_FOUND keeps its message', async () => {
     const id = randomUUID();
@@ -255,6 +344,30 @@ describe('read-your-writes', () => {
       await rpc((cb) => oc.networks.CreateNetwork({ name: 'db' }, bearer('alice-secret'), cb));
       await rpc((cb) => oc.networks.GetNetwork({ id: NET_ID }, bearer('bob-secret'), cb));
       expect(fake.seen.at(-1)!.meta.minSeq).toBe(42);
+    } finally {
+      for (const client of Object.values(oc)) client.close();
+      await own.stop();
+    }
+  });
+
+  it('tracks one sequence across services: an IPAM write raises secgroup queries’ minSeq and a secgroup write IPAM’s', async () => {
+    const own = await startApiServer({ nc, tokens, grpcAddr: '127.0.0.1:0', logger });
+    const oc = clients(own.port);
+    try {
+      await rpc((cb) => oc.securityGroups.GetPortSecurity({ portId: PORT_ID }, bearer('alice-secret'), cb));
+      expect(fake.seen.at(-1)!.meta.minSeq).toBeUndefined();
+      // IPAM creates (seq 42): secgroup must have seen it before it answers about the new port.
+      await rpc((cb) => oc.networks.CreateNetwork({ name: 'db' }, bearer('alice-secret'), cb));
+      await rpc((cb) => oc.securityGroups.GetPortSecurity({ portId: PORT_ID }, bearer('alice-secret'), cb));
+      expect(fake.seen.at(-1)).toMatchObject({ subject: 'strata.qry.secgroup.port.get', meta: { minSeq: 42 } });
+      // A secgroup command reply (seq 100) counts for IPAM queries too.
+      await rpc((cb) => oc.securityGroups.SetPortSecurityGroups({ portId: PORT_ID, groupIds: [SG_ID] }, bearer('alice-secret'), cb));
+      await rpc((cb) => oc.networks.GetNetwork({ id: NET_ID }, bearer('alice-secret'), cb));
+      expect(fake.seen.at(-1)).toMatchObject({ subject: 'strata.qry.ipam.network.get', meta: { minSeq: 100 } });
+      // Lower sequences never lower it.
+      await rpc((cb) => oc.networks.CreateNetwork({ name: 'db2' }, bearer('alice-secret'), cb));
+      await rpc((cb) => oc.securityGroups.GetPortSecurity({ portId: PORT_ID }, bearer('alice-secret'), cb));
+      expect(fake.seen.at(-1)!.meta.minSeq).toBe(100);
     } finally {
       for (const client of Object.values(oc)) client.close();
       await own.stop();

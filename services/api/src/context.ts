@@ -61,8 +61,11 @@ export function buildRequestMeta(
 
 /**
  * Read-your-writes for this API instance: the highest stream sequence any
- * command reply reported. Queries carry it as minSeq, so a client that just
- * created something finds it even if the answering projection lags.
+ * command reply reported, whichever service answered (one log, one sequence,
+ * so one tracker is shared by every service client). Queries carry it as
+ * minSeq, so a client that just created something finds it even if the
+ * answering projection lags, also through another service (a port IPAM just
+ * created, asked of secgroup).
  */
 export class ReadYourWrites {
   private highest = 0;

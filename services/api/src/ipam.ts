@@ -20,14 +20,19 @@ export class IpamClient {
   ) {}
 
   async command<K extends IpamCommandName>(op: K, body: IpamCommandInput<K>, meta: RequestMeta): Promise<IpamResults[K]> {
-    const reply = await this.requester.request<IpamResults[K]>(commandSubject(SERVICE, op), body, meta);
+    // Commands decide against what the caller has already seen, too (e.g. set-groups right after port create).
+    const reply = await this.requester.request<IpamResults[K]>(commandSubject(SERVICE, op), body, this.withMinSeq(meta));
     this.ryw.observe(reply.seq);
     return reply.result;
   }
 
   async query<K extends IpamQueryName>(op: K, body: IpamQueryInput<K>, meta: RequestMeta): Promise<IpamResults[K]> {
-    const minSeq = this.ryw.minSeq();
-    const withSeq = minSeq === undefined ? meta : { ...meta, minSeq };
+    const withSeq = this.withMinSeq(meta);
     return (await this.requester.request<IpamResults[K]>(querySubject(SERVICE, op), body, withSeq)).result;
+  }
+
+  private withMinSeq(meta: RequestMeta): RequestMeta {
+    const minSeq = this.ryw.minSeq();
+    return minSeq === undefined ? meta : { ...meta, minSeq };
   }
 }

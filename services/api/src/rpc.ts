@@ -14,10 +14,12 @@ import type { Authenticator, Principal } from './auth.js';
 import { buildRequestMeta, incomingTrace } from './context.js';
 import { toServiceError } from './errors.js';
 import type { IpamClient } from './ipam.js';
+import type { SecgroupClient } from './secgroup.js';
 
 export interface RpcDeps {
   auth: Authenticator;
   ipam: IpamClient;
+  secgroup: SecgroupClient;
   logger: Logger;
   metrics?: RpcMetrics;
 }

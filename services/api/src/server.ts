@@ -13,9 +13,11 @@ import { networkHandlers } from './handlers/networks.js';
 import { poolHandlers } from './handlers/pools.js';
 import { portHandlers } from './handlers/ports.js';
 import { routerHandlers } from './handlers/routers.js';
+import { securityGroupHandlers } from './handlers/security-groups.js';
 import { subnetHandlers } from './handlers/subnets.js';
 import { IpamClient } from './ipam.js';
 import { rpcMetrics, type RpcDeps } from './rpc.js';
+import { SecgroupClient } from './secgroup.js';
 
 export interface ApiServerOptions {
   nc: NatsConnection;
@@ -43,9 +45,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const v1 = loadStrataProto().strata.v1;
   const store = await JetStreamEventStore.open(opts.nc);
   const requester = new NatsRequester(opts.nc, opts.requestTimeoutMs === undefined ? {} : { timeoutMs: opts.requestTimeoutMs });
+  // One tracker for every service: stream sequences are global, and a query of one service may depend on another's write.
+  const ryw = new ReadYourWrites();
   const deps: RpcDeps = {
     auth: new Authenticator(opts.tokens),
-    ipam: new IpamClient(requester, new ReadYourWrites()),
+    ipam: new IpamClient(requester, ryw),
+    secgroup: new SecgroupClient(requester, ryw),
     logger: opts.logger,
     ...(opts.metrics ? { metrics: rpcMetrics(opts.metrics) } : {}),
   };
@@ -60,6 +65,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   server.addService(v1.FloatingIpService.service, floatingIpHandlers(deps));
   server.addService(v1.ApplicationPrefixService.service, applicationPrefixHandlers(deps));
   server.addService(v1.RouterService.service, routerHandlers(deps));
+  server.addService(v1.SecurityGroupService.service, securityGroupHandlers(deps));
   server.addService(v1.EventService.service, events.handlers());
 
   // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.
