@@ -1,44 +1,155 @@
 /**
- * The NATS security baseline of infra/nats/accounts.conf: each service
- * connects as its own user and can use only its own subjects. IPAM and the
- * api run with their real users here and serve a command end to end.
+ * The NATS security baseline: the accounts config rendered by
+ * infra/nats/render-accounts.mjs (with agents hv1 and hv2), each service
+ * connecting as its own user and able to use only its own subjects. IPAM,
+ * the api and hostview run with their real users here: IPAM serves a
+ * command end to end, hostview writes the per-host buckets, and an agent
+ * can read its own host's view and nothing else.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, headers, type NatsConnection } from 'nats';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
-import { IpamClient, startIpam, type IpamProcess } from '../support/ipam.js';
+import { connect, headers, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
+import { AgentStatus, hostviewBucket, hostviewKey, hostviewStream, statusSubject } from '@strata/contracts';
+import { Netns, startProcess, type ManagedProcess } from '@strata/lab';
+import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { ADMIN, IpamClient, startIpam, type IpamProcess } from '../support/ipam.js';
 
-const ACCOUNTS = fileURLToPath(new URL('../../infra/nats/accounts.conf', import.meta.url));
-const password = (): string => randomBytes(12).toString('hex');
-const secrets = { admin: password(), ipam: password(), api: password() };
+const RENDER = fileURLToPath(new URL('../../infra/nats/render-accounts.mjs', import.meta.url));
+const HOSTVIEW_MAIN = fileURLToPath(new URL('../../services/hostview/dist/main.js', import.meta.url));
+const AGENT_MAIN = fileURLToPath(new URL('../../services/agent/dist/main.js', import.meta.url));
+// Not all digits: nats-server parses a variable's value, and a number is not a password.
+const password = (): string => `p${randomBytes(12).toString('hex')}`;
+const secrets = {
+  admin: password(),
+  ipam: password(),
+  api: password(),
+  hostview: password(),
+  secgroup: password(),
+  hv1: password(),
+  hv2: password(),
+};
+const passwordVars: Record<string, string> = {
+  STRATA_NATS_ADMIN_PASSWORD: secrets.admin,
+  STRATA_NATS_IPAM_PASSWORD: secrets.ipam,
+  STRATA_NATS_API_PASSWORD: secrets.api,
+  STRATA_NATS_HOSTVIEW_PASSWORD: secrets.hostview,
+  STRATA_NATS_SECGROUP_PASSWORD: secrets.secgroup,
+  STRATA_NATS_AGENT_HV1_PASSWORD: secrets.hv1,
+  STRATA_NATS_AGENT_HV2_PASSWORD: secrets.hv2,
+};
+
+/** A connection that records the permission errors the server reports to it. */
+interface Conn {
+  nc: NatsConnection;
+  errors: string[];
+}
+
+async function conn(user: string, pass: string, inboxPrefix: string, url: string): Promise<Conn> {
+  const nc = await connect({ servers: url, user, pass, inboxPrefix });
+  const errors: string[] = [];
+  void (async () => {
+    for await (const s of nc.status()) {
+      // nats.js reports a permission error's operation and subject beside its code.
+      const ctx = (s as { permissionContext?: { operation: string; subject: string } }).permissionContext;
+      if (s.type === 'error' && ctx) errors.push(`${ctx.operation} ${ctx.subject}`);
+    }
+  })();
+  return { nc, errors };
+}
+
+/** Publish and wait for the server's verdict: the violation it reports for exactly this subject. */
+async function publishRefused(c: Conn, subject: string): Promise<void> {
+  c.nc.publish(subject, new Uint8Array());
+  await c.nc.flush();
+  await waitFor(() => c.errors.includes(`publish ${subject}`), {
+    message: `violation for ${subject}`,
+  });
+}
+
+/** Subscribe and wait for the server's verdict (the subscription ends with the violation). */
+async function subscribeRefused(c: Conn, subject: string): Promise<string> {
+  const sub = c.nc.subscribe(subject);
+  const outcome = (async () => {
+    for await (const _ of sub) return 'received a message';
+    return 'closed without error';
+  })().catch((e: Error) => e.message);
+  await c.nc.flush();
+  return outcome;
+}
+
+/** Watch a bucket until its snapshot is complete; the keys it delivered. */
+async function snapshotKeys(kv: KV, key: string): Promise<string[]> {
+  const keys: string[] = [];
+  let w: QueuedIterator<KvEntry> | undefined;
+  let done = false;
+  w = await kv.watch({
+    key,
+    initializedFn: () => {
+      done = true;
+      w?.stop();
+    },
+  });
+  if (done) w.stop();
+  for await (const e of w) if (e.operation === 'PUT') keys.push(e.key);
+  return keys.sort();
+}
 
 describe('NATS users and subject permissions', () => {
   let nats: NatsServerHandle;
   let ipam: IpamProcess;
+  let hostview: ManagedProcess;
   let api: NatsConnection;
+  let admin: NatsConnection;
+  let client: IpamClient;
+  let hostPoolId: string;
+
+  /** A host's bucket as the admin sees it, once hostview has written its host key. */
+  const hostKeyWritten = async (hostId: string): Promise<boolean> => {
+    try {
+      const kv = await admin.jetstream().views.kv(hostviewBucket(hostId), { bindOnly: true });
+      return (await kv.get(hostviewKey.host(hostId)))?.operation === 'PUT';
+    } catch {
+      return false;
+    }
+  };
+  const register = (id: string, n: number) => client.command('hypervisor.register', { id, vtepIp: `198.18.0.${n}`, hostPoolId }, ADMIN);
 
   beforeAll(async () => {
-    process.env['STRATA_NATS_ADMIN_PASSWORD'] = secrets.admin;
-    process.env['STRATA_NATS_IPAM_PASSWORD'] = secrets.ipam;
-    process.env['STRATA_NATS_API_PASSWORD'] = secrets.api;
-    // nats-server resolves `include` relative to the config file, so the accounts text is inlined.
-    nats = await startNatsServer({ config: readFileSync(ACCOUNTS, 'utf8') });
+    // nats-server reads the password variables from its environment, which is ours.
+    Object.assign(process.env, passwordVars);
+    const config = execFileSync(process.execPath, [RENDER, '--agents', 'hv1,hv2'], { encoding: 'utf8' });
+    nats = await startNatsServer({ config });
     ipam = startIpam(nats.url, { NATS_USER: 'ipam', NATS_PASSWORD: secrets.ipam, STRATA_SERVICE_NAME: 'ipam' });
     await ipam.ready;
     api = await connect({ servers: nats.url, user: 'api', pass: secrets.api, inboxPrefix: '_INBOX_api' });
+    admin = await connect({ servers: nats.url, user: 'admin', pass: secrets.admin });
+    client = new IpamClient(api);
+    hostPoolId = (await client.command('pool.create', { name: 'host-ips', cidr: '198.51.100.0/24', purpose: 'host-ip' }, ADMIN)).id;
+    // hv1 before hostview starts (its start-up reconcile creates the bucket), hv2 after (the live path does).
+    await register('hv1', 11);
+    hostview = startProcess('hostview', [process.execPath, HOSTVIEW_MAIN], {
+      env: { NATS_URL: nats.url, NATS_USER: 'hostview', NATS_PASSWORD: secrets.hostview, STRATA_HTTP_PORT: '0', STRATA_LOG_LEVEL: 'info' },
+    });
+    await hostview.ready;
+    await register('hv2', 12);
+    await waitFor(() => hostKeyWritten('hv1'), { message: "hv1's bucket" });
+    await waitFor(() => hostKeyWritten('hv2'), { message: "hv2's bucket" });
   });
 
   afterAll(async () => {
     await api?.close();
+    await admin?.close();
+    await hostview?.stop();
     await ipam?.stop();
     await nats?.stop();
   });
 
   it('lets the api send IPAM commands and IPAM write its events', async () => {
-    const client = new IpamClient(api);
     const network = await client.command('network.create', { name: 'n' }, { tenant: 't1', admin: false });
     expect(network.vni).toBeGreaterThan(0);
   });
@@ -70,5 +181,144 @@ describe('NATS users and subject permissions', () => {
     await nc.flush();
     expect(await failure).toMatch(/Permissions Violation for Subscription to "strata\.cmd\.secgroup\.>"/);
     await nc.close();
+  });
+
+  describe('hostview (user hostview)', () => {
+    it('keeps one bucket per registered host, each with only that host’s keys', async () => {
+      const jsm = await admin.jetstreamManager();
+      const names: string[] = [];
+      for await (const n of jsm.streams.names()) names.push(n);
+      expect(names.filter((n) => n.startsWith(hostviewStream('')))).toEqual(expect.arrayContaining([hostviewStream('hv1'), hostviewStream('hv2')]));
+      const hv1 = await admin.jetstream().views.kv(hostviewBucket('hv1'), { bindOnly: true });
+      expect(await snapshotKeys(hv1, '>')).toEqual([hostviewKey.host('hv1')]);
+    });
+
+    it('cannot write events, nor delete, purge or update the event stream, nor delete a bucket', async () => {
+      const { nc } = await conn('hostview', secrets.hostview, '_INBOX_hostview', nats.url);
+      try {
+        const h = headers();
+        h.set('Nats-Msg-Id', 'hv-x');
+        await expect(nc.jetstream().publish('strata.evt.ipam.network.x', new Uint8Array(), { timeout: 2000, headers: h })).rejects.toThrow(/Permissions Violation/);
+        const jsm = await nc.jetstreamManager();
+        await expect(jsm.streams.delete('STRATA_EVENTS')).rejects.toThrow(/Permissions Violation/);
+        await expect(jsm.streams.purge('STRATA_EVENTS')).rejects.toThrow(/Permissions Violation/);
+        await expect(jsm.streams.update('STRATA_EVENTS', { max_msgs: 1 })).rejects.toThrow(/Permissions Violation/);
+        await expect(jsm.streams.delete(hostviewStream('hv1'))).rejects.toThrow(/Permissions Violation/);
+      } finally {
+        await nc.close();
+      }
+    });
+  });
+
+  describe('agent-hv1', () => {
+    let agent: Conn;
+    let statuses: string[];
+    let statusSub: ReturnType<NatsConnection['subscribe']>;
+
+    beforeAll(async () => {
+      // The runtime's inbox prefix for service name agent-hv1 (the agent's default name on host hv1).
+      agent = await conn('agent-hv1', secrets.hv1, '_INBOX_agent-hv1', nats.url);
+      statuses = [];
+      statusSub = admin.subscribe('strata.status.>');
+      void (async () => {
+        for await (const m of statusSub) statuses.push(`${m.subject} ${m.string()}`);
+      })();
+      await admin.flush();
+    });
+
+    afterAll(async () => {
+      statusSub?.unsubscribe();
+      await agent?.nc.close();
+    });
+
+    it('watches its own bucket: snapshot, then deltas', async () => {
+      const kv = await agent.nc.jetstream().views.kv(hostviewBucket('hv1'), { bindOnly: true });
+      expect(await snapshotKeys(kv, hostviewKey.all('hv1'))).toEqual([hostviewKey.host('hv1')]);
+    });
+
+    it('publishes its status on strata.status.hv1, and not on strata.status.hv2', async () => {
+      await publishRefused(agent, statusSubject('hv2'));
+      // A barrier: one publisher's messages arrive in order, so a leaked hv2 status would come before it.
+      agent.nc.publish(statusSubject('hv1'), 'barrier');
+      await waitFor(() => statuses.includes(`${statusSubject('hv1')} barrier`), { message: 'own status delivered' });
+      expect(statuses.filter((s) => s.startsWith(statusSubject('hv2')))).toEqual([]);
+    });
+
+    it("cannot create a consumer on hv2's bucket, in any form", async () => {
+      const kv2 = await agent.nc.jetstream().views.kv(hostviewBucket('hv2'), { bindOnly: true });
+      await expect(kv2.watch({ key: hostviewKey.all('hv2') })).rejects.toThrow(/Permissions Violation/);
+      const stream = hostviewStream('hv2');
+      const config = { ack_policy: 'none', deliver_policy: 'all', deliver_subject: '_INBOX_agent-hv1.steal', filter_subject: `$KV.${hostviewBucket('hv2')}.>` };
+      for (const subject of [`$JS.API.CONSUMER.CREATE.${stream}`, `$JS.API.CONSUMER.CREATE.${stream}.c`, `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.c`]) {
+        await expect(agent.nc.request(subject, JSON.stringify({ stream_name: stream, config }), { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+      }
+      const jsm = await agent.nc.jetstreamManager();
+      await expect(jsm.streams.info(stream)).rejects.toThrow(/Permissions Violation/);
+      await expect(agent.nc.request(`$JS.API.STREAM.MSG.GET.${stream}`, JSON.stringify({ last_by_subj: `$KV.${hostviewBucket('hv2')}.hv2.host` }), { timeout: 2000 })).rejects.toThrow(
+        /Permissions Violation/,
+      );
+      // Nor listen to the writes to it.
+      expect(await subscribeRefused(agent, `$KV.${hostviewBucket('hv2')}.>`)).toMatch(/Permissions Violation for Subscription/);
+    });
+
+    it('cannot read the event stream', async () => {
+      const jsm = await agent.nc.jetstreamManager();
+      await expect(jsm.streams.info('STRATA_EVENTS')).rejects.toThrow(/Permissions Violation/);
+      await expect(agent.nc.jetstream().consumers.get('STRATA_EVENTS').then((c) => c.next({ expires: 1000 }))).rejects.toThrow(/Permissions Violation/);
+      await expect(
+        agent.nc.request('$JS.API.CONSUMER.CREATE.STRATA_EVENTS', JSON.stringify({ stream_name: 'STRATA_EVENTS', config: { ack_policy: 'none', deliver_subject: '_INBOX_agent-hv1.e' } }), { timeout: 2000 }),
+      ).rejects.toThrow(/Permissions Violation/);
+      expect(await subscribeRefused(agent, 'strata.evt.>')).toMatch(/Permissions Violation for Subscription/);
+    });
+
+    it('cannot send commands, write events or list streams', async () => {
+      await expect(agent.nc.request('strata.cmd.ipam.x', '{}', { timeout: 2000 })).rejects.toThrow(/Permissions Violation/);
+      await publishRefused(agent, 'strata.cmd.ipam.x');
+      await publishRefused(agent, 'strata.evt.ipam.network.x');
+      const jsm = await agent.nc.jetstreamManager();
+      await expect(jsm.streams.names().next()).rejects.toThrow(/Permissions Violation/);
+    });
+  });
+
+  // The real agent process: default service name agent-hv1 (so its inbox is the one its user may use), its own
+  // bucket, status out. It manages a scratch network namespace, so it needs root.
+  const asRoot = process.getuid?.() === 0;
+  (asRoot ? it : it.skip)('the agent process, as user agent-hv1, syncs its view and reports its status', async () => {
+    const prefix = `stp${randomBytes(3).toString('hex')}-`;
+    const stateDir = mkdtempSync(join(tmpdir(), `${prefix}agent-`));
+    const ns = await Netns.create(`${prefix}hv1`);
+    const statuses: AgentStatus[] = [];
+    const sub = admin.subscribe(statusSubject('hv1'));
+    void (async () => {
+      for await (const m of sub) {
+        const s = AgentStatus.safeParse(m.json());
+        if (s.success) statuses.push(s.data);
+      }
+    })();
+    await admin.flush();
+    const agentProcess = startProcess('agent-hv1', [process.execPath, AGENT_MAIN], {
+      env: {
+        NATS_URL: nats.url,
+        NATS_USER: 'agent-hv1',
+        NATS_PASSWORD: secrets.hv1,
+        STRATA_HTTP_PORT: '0',
+        STRATA_LOG_LEVEL: 'info',
+        AGENT_HOST_ID: 'hv1',
+        AGENT_NETNS: ns.name,
+        AGENT_NETNS_PREFIX: prefix,
+        AGENT_STATE_DIR: stateDir,
+        AGENT_LINK_MONITOR: 'false',
+      },
+    });
+    try {
+      await agentProcess.ready;
+      await waitFor(() => statuses.find((s) => s.hostId === 'hv1' && s.generation > 0 && s.error === null), { timeoutMs: 20_000, message: 'agent status' });
+      expect(agentProcess.output()).not.toMatch(/Permissions Violation/);
+    } finally {
+      sub.unsubscribe();
+      await agentProcess.stop(5_000);
+      await ns.delete();
+      rmSync(stateDir, { recursive: true, force: true });
+    }
   });
 });

@@ -2,8 +2,9 @@
  * The per-host desired state the control plane derives for each agent
  * (the role of OVN's southbound DB or Calico's Typha/Felix calculation graph).
  *
- * It lives in the JetStream KV bucket `strata-hostview`, one key per object,
- * every key under the host's own prefix:
+ * Each host has its own JetStream KV bucket, `strata-hostview-<hostId>`
+ * (`hostviewBucket`), one key per object; the keys keep the host prefix, so
+ * a key names its host wherever it is seen:
  *
  *   <hostId>.host                   HostInfo          this hypervisor (VTEP, H-IP)
  *   <hostId>.port.<portId>          LocalPort         a port bound to this host
@@ -11,14 +12,34 @@
  *   <hostId>.ep.<portId>            RemoteEndpoint    a port on another host, in a network this host needs
  *   <hostId>.domain.<domainId>      RoutingDomain     a tenant router (or a lone network) realised here
  *
- * An agent watches `<hostId>.>`: the watch first delivers every current key
- * (the snapshot), then each put/delete (the deltas). It never sees another
- * host's keys, so what it receives grows with what is on its host, not with
- * the size of the cloud. NATS permissions enforce that (infra/nats).
+ * An agent watches `<hostId>.>` in its own bucket: the watch first delivers
+ * every current key (the snapshot), then each put/delete (the deltas). What
+ * it receives grows with what is on its host, not with the size of the
+ * cloud. One bucket per host is what lets NATS permissions confine an agent
+ * to its own host: the agent's user may create consumers on its own
+ * bucket's stream (`KV_strata-hostview-<hostId>`) and on no other
+ * (infra/nats/render-accounts.mjs, docs/architecture.md "NATS security").
+ *
+ * A bucket is created (history 1) when its host first gets a key. A host
+ * that loses every key (deregistered) keeps an empty bucket, so its agent
+ * sees the deletes and tears down.
  */
 import { z } from 'zod';
 
-export const HOSTVIEW_BUCKET = 'strata-hostview';
+/** Every host-view bucket's name starts with this; host ids (HostId: a-z 0-9 _ -) are valid bucket name suffixes. */
+export const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
+
+/** The KV bucket holding one host's view. */
+export const hostviewBucket = (hostId: string): string => `${HOSTVIEW_BUCKET_PREFIX}${hostId}`;
+
+/** The JetStream stream behind a host's bucket (`KV_<bucket>`): the name NATS permissions and stream listings use. */
+export const hostviewStream = (hostId: string): string => `KV_${hostviewBucket(hostId)}`;
+
+/** The host whose bucket a stream is, or undefined for any other stream. */
+export const hostOfHostviewStream = (stream: string): string | undefined => {
+  const prefix = hostviewStream('');
+  return stream.startsWith(prefix) && stream.length > prefix.length ? stream.slice(prefix.length) : undefined;
+};
 
 export const SubnetInfo = z.object({
   id: z.string(),
@@ -84,7 +105,7 @@ export const RoutingDomain = z.object({
 });
 export type RoutingDomain = z.infer<typeof RoutingDomain>;
 
-/** KV key helpers: one place that knows the layout. */
+/** KV key helpers (keys inside the host's bucket): one place that knows the layout. */
 export const hostviewKey = {
   host: (h: string) => `${h}.host`,
   port: (h: string, id: string) => `${h}.port.${id}`,

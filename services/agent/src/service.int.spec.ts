@@ -1,17 +1,17 @@
 /**
- * The agent service end to end: real nats-server with the host-view KV
- * bucket, two agents (in-process, each managing one hypervisor namespace of a
+ * The agent service end to end: real nats-server with a host-view KV
+ * bucket per host, two agents (in-process, each managing one hypervisor namespace of a
  * NetLab through AGENT_NETNS), VMs pinging each other. Status comes back on
  * strata.status.<host>.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type KV, type NatsConnection } from 'nats';
-import { AgentStatus, HOSTVIEW_BUCKET, hostviewKey, portDevice, statusSubject } from '@strata/contracts';
+import { AgentStatus, hostviewBucket, hostviewKey, portDevice, statusSubject } from '@strata/contracts';
 import { startService, type RunningService } from '@strata/runtime';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
 import type { HostViewSnapshot } from './core/snapshot.js';
-import { agentService } from './service.js';
+import { agentService, agentServiceName } from './service.js';
 import { hostView, subnet, type Cloud } from './testkit/cloud.js';
 import { NetLab, sh, shOk, type LabVm } from './testkit/netlab.js';
 
@@ -38,13 +38,18 @@ const cloud: Cloud = {
 let lab: NetLab;
 let server: NatsServerHandle;
 let nc: NatsConnection;
-let kv: KV;
+const buckets = new Map<string, KV>();
 const agents: RunningService[] = [];
 const statuses = new Map<string, AgentStatus>();
 const written = new Map<string, Set<string>>();
 
-/** Make the bucket hold exactly `view` under the host's prefix (as the control plane would). */
+/** Make the host's bucket hold exactly `view` (as the control plane would). */
 async function publishView(hostId: string, view: HostViewSnapshot): Promise<void> {
+  let kv = buckets.get(hostId);
+  if (!kv) {
+    kv = await nc.jetstream().views.kv(hostviewBucket(hostId), { history: 1 });
+    buckets.set(hostId, kv);
+  }
   const entries = new Map<string, unknown>();
   if (view.host) entries.set(hostviewKey.host(hostId), view.host);
   for (const n of Object.values(view.networks)) entries.set(hostviewKey.net(hostId, n.id), n);
@@ -61,6 +66,13 @@ const publishAll = async (c: Cloud): Promise<void> => {
   for (const h of Object.keys(c.hosts)) await publishView(h, hostView(c, h));
 };
 
+describe('agent service name', () => {
+  it('is agent-<AGENT_HOST_ID>, so the runtime replies on the inbox the NATS user agent-<host> is allowed', () => {
+    expect(agentServiceName({ AGENT_HOST_ID: 'hv1' })).toBe('agent-hv1');
+    expect(agentServiceName({})).toBe('agent');
+  });
+});
+
 d('agent service (NATS KV → kernel)', () => {
   const vms: Record<string, LabVm> = {};
 
@@ -68,7 +80,6 @@ d('agent service (NATS KV → kernel)', () => {
     lab = await NetLab.create(2);
     server = await startNatsServer();
     nc = await connect({ servers: server.url });
-    kv = await nc.jetstream().views.kv(HOSTVIEW_BUCKET, { history: 1 });
     const sub = nc.subscribe('strata.status.>');
     void (async () => {
       for await (const m of sub) {

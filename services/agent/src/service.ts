@@ -13,7 +13,7 @@ import { HostViewWatcher } from './view/kv-watch.js';
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
 
 export const agentConfig = z.object({
-  /** This hypervisor's id: the agent watches `<id>.>` in the host-view bucket. */
+  /** This hypervisor's id: the agent watches `<id>.>` in its bucket `strata-hostview-<id>`. */
   AGENT_HOST_ID: z.string().min(1),
   /**
    * Manage this named network namespace instead of the agent's own (every
@@ -31,8 +31,24 @@ export const agentConfig = z.object({
   AGENT_LINK_MONITOR: bool.default(true),
 });
 
+/**
+ * The agent's service name: `agent-<AGENT_HOST_ID>`, or `agent` without a
+ * host id (the config check then fails). STRATA_SERVICE_NAME overrides it.
+ * The runtime names the NATS connection and the reply inbox after it
+ * (`_INBOX_<name>`), and the NATS user `agent-<host>` may subscribe only to
+ * `_INBOX_agent-<host>.>` (infra/nats/render-accounts.mjs).
+ */
+export const agentServiceName = (env: Record<string, string | undefined> = process.env): string => {
+  const hostId = env['AGENT_HOST_ID'];
+  return hostId ? `agent-${hostId}` : 'agent';
+};
+
 export const agentService: ServiceDefinition<typeof agentConfig> = {
-  name: 'agent',
+  // Read when the service starts, from the process environment (runService's); startService(def, env)
+  // callers with another environment pass STRATA_SERVICE_NAME when the name matters (NATS permissions).
+  get name(): string {
+    return agentServiceName();
+  },
   config: agentConfig,
   async start({ nc, config, logger, metrics, readiness }) {
     const hostId = config.AGENT_HOST_ID;

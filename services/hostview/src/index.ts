@@ -17,5 +17,13 @@ export { diffMaps, diffKeys, applyOps, orderForAgents, type KvOp } from './core/
 export { HostViews, type ViewUpdate } from './core/views.js';
 export { canonicalJson } from './core/json.js';
 export { parsePartition, owner, partitionOf, fnv1a32, type Partition } from './core/partition.js';
-export { KvPublisher, DEFAULT_PUBLISHER_OPTIONS, type KvPublisherOptions } from './app/publisher.js';
+export {
+  KvPublisher,
+  JetStreamHostBuckets,
+  DEFAULT_PUBLISHER_OPTIONS,
+  type KvPublisherOptions,
+  type HostBuckets,
+  type HostBucket,
+  type BucketOp,
+} from './app/publisher.js';
 export { HostviewProjection, type ProjectionOptions, type StartResult } from './app/projection.js';

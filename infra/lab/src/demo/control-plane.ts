@@ -26,7 +26,7 @@ const sha256 = (t: string): string => createHash('sha256').update(t).digest('hex
 
 export async function startControlPlane(dir: string, tenants: string[], log: (line: string) => void): Promise<ControlPlane> {
   mkdirSync(dir, { recursive: true });
-  const passwords = { admin: secret(), ipam: secret(), api: secret() };
+  const passwords = { admin: secret(), ipam: secret(), api: secret(), hostview: secret(), secgroup: secret() };
   const natsPort = Number(process.env['STRATA_DEMO_NATS_PORT'] ?? 4222);
   const apiAddr = process.env['STRATA_DEMO_API_ADDR'] ?? '127.0.0.1:7443';
   const conf = join(dir, 'nats.conf');
@@ -46,6 +46,8 @@ export async function startControlPlane(dir: string, tenants: string[], log: (li
         STRATA_NATS_ADMIN_PASSWORD: passwords.admin,
         STRATA_NATS_IPAM_PASSWORD: passwords.ipam,
         STRATA_NATS_API_PASSWORD: passwords.api,
+        STRATA_NATS_HOSTVIEW_PASSWORD: passwords.hostview,
+        STRATA_NATS_SECGROUP_PASSWORD: passwords.secgroup,
       },
       readyWhen: /Server is ready/,
     });

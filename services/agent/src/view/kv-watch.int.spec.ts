@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type KV, type NatsConnection } from 'nats';
-import { HOSTVIEW_BUCKET, hostviewKey } from '@strata/contracts';
+import { hostviewBucket, hostviewKey } from '@strata/contracts';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
 import type { AgentLogger } from '../agent.js';
 import { HostViewWatcher } from './kv-watch.js';
@@ -10,12 +10,13 @@ const domain = (id: string) => ({ id, tenant: 't', kind: 'router', networkIds: [
 
 let server: NatsServerHandle;
 let nc: NatsConnection;
-let kv: KV;
+
+/** A host's bucket, created as hostview creates it. */
+const bucketOf = (hostId: string, conn = nc): Promise<KV> => conn.jetstream().views.kv(hostviewBucket(hostId), { history: 1 });
 
 beforeAll(async () => {
   server = await startNatsServer();
   nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-  kv = await nc.jetstream().views.kv(HOSTVIEW_BUCKET, { history: 1 });
 });
 
 afterAll(async () => {
@@ -29,8 +30,9 @@ function watcher(hostId: string, onChange = (): void => undefined, conn = nc): H
 
 describe('HostViewWatcher (real nats-server)', () => {
   it('is not in sync until the initial snapshot is complete, then holds exactly this host’s keys', async () => {
+    const kv = await bucketOf('hA');
     for (let i = 0; i < 200; i++) await kv.put(hostviewKey.domain('hA', `d${i}`), JSON.stringify(domain(`d${i}`)));
-    await kv.put(hostviewKey.domain('hB', 'other'), JSON.stringify(domain('other')));
+    await (await bucketOf('hB')).put(hostviewKey.domain('hB', 'other'), JSON.stringify(domain('other')));
     let changes = 0;
     const w = watcher('hA', () => changes++);
     expect(w.current()).toBeNull();
@@ -51,7 +53,8 @@ describe('HostViewWatcher (real nats-server)', () => {
     }
   });
 
-  it('a host with no keys is in sync with an empty view', async () => {
+  it('a host whose bucket is empty is in sync with an empty view', async () => {
+    await bucketOf('hEmpty');
     const w = watcher('hEmpty');
     w.start();
     try {
@@ -62,8 +65,27 @@ describe('HostViewWatcher (real nats-server)', () => {
     }
   });
 
+  it('has no view while its bucket does not exist, and keeps trying until it does', async () => {
+    let failures = 0;
+    const logger: AgentLogger = { ...quiet, warn: () => void failures++, debug: () => void failures++ };
+    const w = new HostViewWatcher({ nc, hostId: 'hLate', logger, onChange: () => undefined, retryMs: 20 });
+    w.start();
+    try {
+      await waitFor(() => failures >= 2, { message: 'retries while the bucket is missing' });
+      expect(w.current()).toBeNull();
+      // Another host's bucket is no substitute.
+      await (await bucketOf('hOther')).put(hostviewKey.domain('hOther', 'x'), JSON.stringify(domain('x')));
+      await (await bucketOf('hLate')).put(hostviewKey.domain('hLate', 'a'), JSON.stringify(domain('a')));
+      // (It may first sync the bucket while it is still empty: created, then written.)
+      await waitFor(() => w.current()?.view.domains.a, { message: 'sync once the bucket exists' });
+      expect(Object.keys(w.current()!.view.domains)).toEqual(['a']);
+    } finally {
+      await w.stop();
+    }
+  });
+
   it('after a server restart it watches again from scratch and sees what changed meanwhile', async () => {
-    await kv.put(hostviewKey.domain('hR', 'a'), JSON.stringify(domain('a')));
+    await (await bucketOf('hR')).put(hostviewKey.domain('hR', 'a'), JSON.stringify(domain('a')));
     const conn = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
     const w = watcher('hR', () => undefined, conn);
     w.start();
@@ -71,7 +93,7 @@ describe('HostViewWatcher (real nats-server)', () => {
       await waitFor(() => w.current()?.view.domains.a, { message: 'sync' });
       await server.restart();
       const writer = await connect({ servers: server.url });
-      const kv2 = await writer.jetstream().views.kv(HOSTVIEW_BUCKET);
+      const kv2 = await bucketOf('hR', writer);
       await kv2.put(hostviewKey.domain('hR', 'b'), JSON.stringify(domain('b')));
       await writer.close();
       await waitFor(() => w.current()?.view.domains.b && w.syncs >= 2, { timeoutMs: 20_000, message: 're-watch after restart' });

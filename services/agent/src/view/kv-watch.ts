@@ -1,6 +1,13 @@
 /**
- * The host view from the JetStream KV bucket `strata-hostview`: watch
- * `<hostId>.>`, which delivers every current key, then each change.
+ * The host view from the host's own JetStream KV bucket,
+ * `strata-hostview-<hostId>` (hostviewBucket): watch `<hostId>.>`, which
+ * delivers every current key, then each change. The agent's NATS user may
+ * read this bucket and no other.
+ *
+ * The bucket is created by hostview when the host first gets a key (its
+ * registration); until then the watch fails ("stream not found") and is
+ * retried, and the agent has no view. The agent only binds: it never
+ * creates a bucket.
  *
  * `current()` is null until the initial snapshot is complete, so the agent
  * writes nothing from a half-loaded view (it would delete what is not loaded
@@ -8,7 +15,7 @@
  * scratch into a fresh store; the previous complete view stays current until
  * the new one is complete, then replaces it.
  */
-import { HOSTVIEW_BUCKET } from '@strata/contracts';
+import { hostviewBucket } from '@strata/contracts';
 import type { KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import type { AgentLogger } from '../agent.js';
 import type { HostViewSnapshot } from '../core/snapshot.js';
@@ -20,6 +27,7 @@ export interface HostViewWatcherOptions {
   logger: AgentLogger;
   /** Called after every change once the view is complete (and once when it first becomes complete). */
   onChange: () => void;
+  /** Default: the host's bucket, hostviewBucket(hostId). */
   bucket?: string;
   /** Delay before watching again after a failure (default 1 s). */
   retryMs?: number;
@@ -87,7 +95,7 @@ export class HostViewWatcher {
 
   private async watchOnce(): Promise<void> {
     const js = this.o.nc.jetstream();
-    const kv = await js.views.kv(this.o.bucket ?? HOSTVIEW_BUCKET, { bindOnly: true });
+    const kv = await js.views.kv(this.o.bucket ?? hostviewBucket(this.o.hostId), { bindOnly: true });
     const store = new HostViewStore(this.o.hostId);
     let iter: QueuedIterator<KvEntry> | undefined;
     let applied = 0;

@@ -1,7 +1,7 @@
 /**
  * The host-view service against a real nats-server: IPAM events are
  * appended straight to the log (valid envelopes, as IPAM's executor writes
- * them), agents are KV watchers on `<hostId>.>`.
+ * them), agents are KV watchers on `<hostId>.>` in their host's bucket.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -9,7 +9,8 @@ import { connect, type KV, type KvEntry, type NatsConnection, type QueuedIterato
 import {
   CLOUD_AGGREGATE,
   eventFilter,
-  HOSTVIEW_BUCKET,
+  hostOfHostviewStream,
+  hostviewBucket,
   hostviewKey,
   IPAM_CONTEXT,
   ipamEvents,
@@ -20,8 +21,9 @@ import {
 import { JetStreamEventStore, type AggregateRef } from '@strata/eventlog';
 import { startService, type RunningService } from '@strata/runtime';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
-import { deriveHost } from '../core/derive.js';
+import { deriveHost, hostOfKey } from '../core/derive.js';
 import { applyEvent, emptyModel, type Model } from '../core/model.js';
+import { partitionOf } from '../core/partition.js';
 import { hostviewService } from '../service.js';
 
 type EventType = IpamEvent['type'];
@@ -87,6 +89,9 @@ class IpamLog {
   bind(networkId: string, id: string, tenant: string, hostId: string | null, previousHostId: string | null) {
     return this.emit(networkAggregate(networkId), tenant, 'ipam.PortBound', { portId: id, hostId, previousHostId });
   }
+  deregister(hostId: string, publicIp: string) {
+    return this.emit(CLOUD_AGGREGATE, '_system', 'ipam.HypervisorDeregistered', { hostId, publicIp });
+  }
   deletePort(networkId: string, id: string, tenant: string, ip: string, subnetId: string) {
     return this.emit(networkAggregate(networkId), tenant, 'ipam.PortDeleted', { portId: id, releasedIps: [{ subnetId, ip }] });
   }
@@ -106,7 +111,31 @@ interface AgentWatch {
   stop(): void;
 }
 
-async function watchHost(kv: KV, hostId: string): Promise<AgentWatch> {
+let nc: NatsConnection;
+const handles = new Map<string, KV>();
+/** A host's bucket (bound, as an agent does; it must exist to be read). */
+async function kvOf(hostId: string): Promise<KV> {
+  let kv = handles.get(hostId);
+  if (!kv) {
+    kv = await nc.jetstream().views.kv(hostviewBucket(hostId), { bindOnly: true });
+    handles.set(hostId, kv);
+  }
+  return kv;
+}
+
+/** Hosts that have a bucket. */
+async function bucketHosts(): Promise<string[]> {
+  const jsm = await nc.jetstreamManager();
+  const hosts: string[] = [];
+  for await (const name of jsm.streams.names()) {
+    const h = hostOfHostviewStream(name);
+    if (h !== undefined) hosts.push(h);
+  }
+  return hosts.sort();
+}
+
+async function watchHost(hostId: string): Promise<AgentWatch> {
+  const kv = await kvOf(hostId);
   const snapshot = new Map<string, string>();
   const deltas: string[] = [];
   let initialized = false;
@@ -125,8 +154,9 @@ async function watchHost(kv: KV, hostId: string): Promise<AgentWatch> {
   return { snapshot, deltas, initialized: () => initialized, stop: () => iter.stop() };
 }
 
-/** The bucket's live content. */
-async function bucket(kv: KV): Promise<Map<string, string>> {
+/** One bucket's live content. */
+async function bucket(hostId: string): Promise<Map<string, string>> {
+  const kv = await kvOf(hostId);
   const out = new Map<string, string>();
   const keys: string[] = [];
   for await (const k of await kv.keys()) keys.push(k);
@@ -134,6 +164,13 @@ async function bucket(kv: KV): Promise<Map<string, string>> {
     const e = await kv.get(k);
     if (e && e.operation === 'PUT') out.set(k, e.string());
   }
+  return out;
+}
+
+/** Every bucket's live content; a key in the bucket of a host it does not name shows up as `<bucket host>!<key>`. */
+async function buckets(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const h of await bucketHosts()) for (const [k, v] of await bucket(h)) out.set(hostOfKey(k) === h ? k : `${h}!${k}`, v);
   return out;
 }
 
@@ -146,14 +183,12 @@ async function derivedFromLog(store: JetStreamEventStore): Promise<{ model: Mode
   return { model, all };
 }
 
-const present = (kv: KV, key: string) => async () => (await kv.get(key))?.operation === 'PUT';
+const present = (key: string) => async () => (await (await kvOf(hostOfKey(key))).get(key))?.operation === 'PUT';
 const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 
 describe('hostview service (nats-server, JetStream KV)', () => {
   let nats: NatsServerHandle;
-  let nc: NatsConnection;
   let log: IpamLog;
-  let kv: KV;
   let service: RunningService | undefined;
   const env = () => ({ NATS_URL: nats.url, STRATA_LOG_LEVEL: 'silent' as const });
   const start = async (extra: Record<string, string> = {}) => startService(hostviewService, { ...env(), ...extra });
@@ -176,7 +211,6 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     await log.port(netB!, pb1!, B, 'hv-3', subB!, '10.0.0.10', '02:00:00:00:0b:01');
     // Started after the events: its first views come from the start-up replay and reconcile.
     service = await start();
-    kv = await nc.jetstream().views.kv(HOSTVIEW_BUCKET, { bindOnly: true });
   });
 
   afterAll(async () => {
@@ -187,12 +221,14 @@ describe('hostview service (nats-server, JetStream KV)', () => {
 
   it('after start-up the bucket equals a full derivation of the log', async () => {
     expect((await service!.ctx.readiness.report()).ready).toBe(true);
-    expect(sorted(await bucket(kv))).toEqual(sorted((await derivedFromLog(log.store)).all));
+    expect(sorted(await buckets())).toEqual(sorted((await derivedFromLog(log.store)).all));
+    // One bucket per registered host, each holding only that host's keys.
+    expect(await bucketHosts()).toEqual(['hv-1', 'hv-2', 'hv-3']);
   });
 
   it("an agent's watch delivers its host's snapshot, then only the deltas that concern it", async () => {
     const { all } = await derivedFromLog(log.store);
-    const agent = await watchHost(kv, 'hv-1');
+    const agent = await watchHost('hv-1');
     const expected = new Map([...all].filter(([k]) => k.startsWith('hv-1.')));
     expect(sorted(agent.snapshot)).toEqual(sorted(expected));
     expect([...agent.snapshot.keys()].sort()).toEqual(
@@ -205,7 +241,9 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     await waitFor(() => agent.deltas.includes(`PUT hv-1.ep.${pa3}`), { message: 'endpoint delta' });
     // The move of pa3 to hv-3 repoints the endpoint and adds hv-3 to hv-1's flood list.
     await log.bind(netA!, pa3, A, 'hv-3', 'hv-2');
-    await waitFor(async () => JSON.parse((await kv.get(`hv-1.ep.${pa3}`))!.string()).vtep === '198.18.0.3', { message: 'endpoint moved' });
+    await waitFor(async () => JSON.parse((await (await kvOf('hv-1')).get(`hv-1.ep.${pa3}`))!.string()).vtep === '198.18.0.3', {
+      message: 'endpoint moved',
+    });
     await log.deletePort(netA!, pa3, A, '10.0.0.12', subA!);
     await waitFor(() => agent.deltas.includes(`DEL hv-1.ep.${pa3}`), { message: 'endpoint removed' });
     expect(agent.deltas).toEqual([
@@ -219,15 +257,15 @@ describe('hostview service (nats-server, JetStream KV)', () => {
   });
 
   it('messages an agent receives when a port is created on some other host it has nothing to do with: zero', async () => {
-    const unrelated = await watchHost(kv, 'hv-3'); // tenant-b only
-    const affected = await watchHost(kv, 'hv-1');
+    const unrelated = await watchHost('hv-3'); // tenant-b only
+    const affected = await watchHost('hv-1');
     const px = randomUUID();
     await log.port(netA!, px, A, 'hv-2', subA!, '10.0.0.20', '02:00:00:00:0a:20');
     // The operation's own keys are written...
-    await waitFor(present(kv, `hv-2.port.${px}`), { message: 'local port key' });
-    await waitFor(present(kv, `hv-1.ep.${px}`), { message: 'remote endpoint key' });
+    await waitFor(present(`hv-2.port.${px}`), { message: 'local port key' });
+    await waitFor(present(`hv-1.ep.${px}`), { message: 'remote endpoint key' });
     // ...and a later change that does concern hv-3 is a barrier: writes are acknowledged batch by batch in log order,
-    // and a watch delivers in stream order, so anything the first operation sent hv-3 would arrive before it.
+    // and a watch delivers in stream order, so anything the first operation sent hv-3's bucket would arrive before it.
     const pb2 = randomUUID();
     await log.port(netB!, pb2, B, 'hv-3', subB!, '10.0.0.30', '02:00:00:00:0b:30');
     await waitFor(() => unrelated.deltas.length > 0, { message: 'barrier delta' });
@@ -255,7 +293,7 @@ describe('hostview service (nats-server, JetStream KV)', () => {
 
     service = await start();
     const { all } = await derivedFromLog(log.store);
-    expect(sorted(await bucket(kv))).toEqual(sorted(all));
+    expect(sorted(await buckets())).toEqual(sorted(all));
     // hv-4 routes into net-a through the router; pa2 now lives on hv-3; pb1 is gone.
     expect(JSON.parse(all.get(`hv-4.domain.${router}`)!)).toEqual({ id: router, tenant: A, kind: 'router', networkIds: [netA, netA2].sort() });
     expect(all.has(`hv-4.net.${netA}`)).toBe(true);
@@ -264,30 +302,72 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     expect(all.has(`hv-3.ep.${pb1}`) || all.has(`hv-3.port.${pb1}`)).toBe(false);
   });
 
-  it('keys deleted, altered or added by hand are repaired at the next start-up reconcile', async () => {
+  it('keys or buckets deleted, altered or added by hand are repaired at the next start-up reconcile', async () => {
     await service!.stop();
     service = undefined;
-    await kv.delete('hv-1.host');
-    await kv.put(`hv-1.port.${pa1}`, 'garbage');
-    await kv.put('hv-1.ep.not-a-port', '{}');
+    const hv1 = await kvOf('hv-1');
+    await hv1.delete('hv-1.host');
+    await hv1.put(`hv-1.port.${pa1}`, 'garbage');
+    await hv1.put('hv-1.ep.not-a-port', '{}');
+    await hv1.put(`hv-4.ep.${pa1}`, '{}'); // another host's key in hv-1's bucket
+    await (await kvOf('hv-2')).destroy(); // a whole bucket gone
+    handles.delete('hv-2');
+    // A bucket of a host that does not exist (say, a typo by hand).
+    await (await nc.jetstream().views.kv(hostviewBucket('hv-9'), { history: 1 })).put('hv-9.host', '{}');
+    expect((await buckets()).has(`hv-1!hv-4.ep.${pa1}`)).toBe(true);
     service = await start();
-    expect(sorted(await bucket(kv))).toEqual(sorted((await derivedFromLog(log.store)).all));
+    expect(sorted(await buckets())).toEqual(sorted((await derivedFromLog(log.store)).all));
+    // hv-9's bucket is emptied, not deleted.
+    expect(await bucketHosts()).toContain('hv-9');
+    expect((await bucket('hv-9')).size).toBe(0);
+  });
+
+  it("a deregistered host's bucket is emptied, and its agent sees every key go", async () => {
+    await log.host('hv-5', '198.18.0.5', '203.0.113.15');
+    await waitFor(present('hv-5.host'), { message: 'hv-5 registered' });
+    const agent = await watchHost('hv-5');
+    expect([...agent.snapshot.keys()]).toEqual(['hv-5.host']);
+    await log.deregister('hv-5', '203.0.113.15');
+    await waitFor(() => agent.deltas.length > 0, { message: 'hv-5 deregistered' });
+    expect(agent.deltas).toEqual(['DEL hv-5.host']);
+    expect((await bucket('hv-5')).size).toBe(0);
+    agent.stop();
+  });
+
+  it('an instance reads and writes only the buckets of the hosts its partition owns', async () => {
+    await service!.stop();
+    service = undefined;
+    const hosts = await bucketHosts();
+    const owned = hosts.find((h) => partitionOf(h, 2) === 0)!;
+    const other = hosts.find((h) => partitionOf(h, 2) === 1)!;
+    expect(owned && other).toBeTruthy();
+    await (await kvOf(owned)).put(`${owned}.ep.stray`, '{}');
+    await (await kvOf(other)).put(`${other}.ep.stray`, '{}');
+    const p0 = await start({ HOSTVIEW_PARTITION: '0/2' });
+    try {
+      expect((await bucket(owned)).has(`${owned}.ep.stray`)).toBe(false);
+      expect((await bucket(other)).has(`${other}.ep.stray`)).toBe(true);
+    } finally {
+      await p0.stop();
+    }
+    await (await kvOf(other)).delete(`${other}.ep.stray`);
+    service = await start();
   });
 
   it('several instances, one per partition, together write exactly the full derivation', async () => {
     await service!.stop();
     service = undefined;
-    await kv.destroy();
+    for (const h of await bucketHosts()) await (await kvOf(h)).destroy();
+    handles.clear();
     const parts = await Promise.all(['0/3', '1/3', '2/3'].map((p) => start({ HOSTVIEW_PARTITION: p })));
     try {
-      kv = await nc.jetstream().views.kv(HOSTVIEW_BUCKET, { bindOnly: true });
       const pz = randomUUID();
       await log.port(netA!, pz, A, 'hv-1', subA!, '10.0.0.40', '02:00:00:00:0a:40');
       const { all } = await derivedFromLog(log.store);
       expect(all.has(`hv-4.ep.${pz}`)).toBe(true);
       const expected = JSON.stringify(sorted(all));
-      await waitFor(async () => JSON.stringify(sorted(await bucket(kv))) === expected, { message: 'every partition wrote its hosts' });
-      expect(sorted(await bucket(kv))).toEqual(sorted(all));
+      await waitFor(async () => JSON.stringify(sorted(await buckets())) === expected, { message: 'every partition wrote its hosts' });
+      expect(sorted(await buckets())).toEqual(sorted(all));
     } finally {
       for (const p of parts) await p.stop();
     }

@@ -1,28 +1,31 @@
 /**
- * Follows IPAM's events and keeps the KV bucket equal to the derivation.
+ * Follows IPAM's events and keeps the host-view buckets equal to the derivation.
  *
  * Start-up (also after a crash at any point):
  *   1. replay `strata.evt.ipam.>` from the start into the model (no views,
  *      no writes) up to the log's last sequence at start;
  *   2. compute every owned host's view;
- *   3. reconcile: read the bucket's owned keys, put what differs, delete
- *      what should not exist, and wait for the acks;
+ *   3. reconcile: list the existing host-view buckets, read those of owned
+ *      hosts, then put what differs, delete what should not exist (also
+ *      every key of a host that should have none: a deregistered host's
+ *      bucket is emptied, not deleted, so its agent sees the deletes), and
+ *      wait for the acks;
  * then apply each further event incrementally (HostViews) and queue its
  * writes. The same subscription carries replay and live events, so no event
  * falls between them.
  *
- * Nothing is trusted from the bucket except as "what is there now": a crash
- * between an event and its writes, a key deleted by hand, or writes by an
- * older version are all repaired by step 3.
+ * Nothing is trusted from the buckets except as "what is there now": a crash
+ * between an event and its writes, a key or bucket deleted by hand, or writes
+ * by an older version are all repaired by step 3. Buckets of hosts other
+ * instances own (partitions) are not read or written.
  */
 import { eventFilter, ipamEvents, IPAM_CONTEXT } from '@strata/contracts';
 import type { EventStore, EventSubscription, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
-import { hostOfKey } from '../core/derive.js';
 import { diffMaps } from '../core/diff.js';
 import { applyEvent, emptyModel, type Model } from '../core/model.js';
 import { HostViews, type ViewUpdate } from '../core/views.js';
-import type { KvPublisher } from './publisher.js';
+import type { BucketOp, KvPublisher } from './publisher.js';
 
 export interface ProjectionOptions {
   store: EventStore;
@@ -34,6 +37,8 @@ export interface ProjectionOptions {
   onApplied?: (event: StoredEvent, update: ViewUpdate | undefined) => void;
   /** How long stop() waits for queued writes to be acknowledged. */
   stopFlushTimeoutMs?: number;
+  /** Buckets read at once by the start-up reconcile (default 16). */
+  readConcurrency?: number;
 }
 
 export interface StartResult {
@@ -42,6 +47,8 @@ export interface StartResult {
   /** Writes the reconcile made. */
   puts: number;
   deletes: number;
+  /** Owned hosts' buckets that existed and were read. */
+  buckets: number;
 }
 
 export class HostviewProjection {
@@ -86,14 +93,23 @@ export class HostviewProjection {
     await this.caughtUp;
 
     // Events keep arriving meanwhile: they update the views and queue writes, which the reconcile supersedes.
-    const actual = await publisher.readAll((key) => owns(hostOfKey(key)));
-    const ops = diffMaps(actual, this.views.snapshot());
+    const existing = (await publisher.bucketHosts()).filter(owns);
+    const actual = new Map<string, Map<string, string>>();
+    await forEachLimited(existing, this.options.readConcurrency ?? 16, async (host) => {
+      actual.set(host, await publisher.readAll(host));
+    });
+    // From here to replacePending nothing awaits, so no event falls between the views diffed and the queue replaced.
+    const ops: BucketOp[] = [];
+    const none: ReadonlyMap<string, string> = new Map();
+    for (const host of new Set([...existing, ...this.views.hosts()])) {
+      for (const op of diffMaps(actual.get(host) ?? none, this.views.keysOf(host))) ops.push({ ...op, host });
+    }
     publisher.replacePending(ops);
     publisher.resume();
     await publisher.idle();
     this.reconciled = true;
     const puts = ops.filter((o) => o.op === 'put').length;
-    return { replayed: this.replayedCount, puts, deletes: ops.length - puts };
+    return { replayed: this.replayedCount, puts, deletes: ops.length - puts, buckets: existing.length };
   }
 
   /** Reconciled, applying events, and writes going through. */
@@ -146,4 +162,13 @@ export class HostviewProjection {
     this.live = true;
     this.settleCaughtUp();
   }
+}
+
+/** Run `fn` over `items`, at most `limit` at a time. */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

@@ -1,5 +1,12 @@
 /**
- * Writes the host views to the KV bucket `strata-hostview`.
+ * Writes the host views to the KV buckets, one per host
+ * (`strata-hostview-<hostId>`, see libs/contracts/src/hostview.ts).
+ *
+ * A write goes to the bucket of the host its key names (or of the host the
+ * caller gives: the start-up reconcile deletes stray keys where it found
+ * them). A host's bucket is opened on its first write, created with history 1
+ * if missing, and the handle kept; a failed write drops the handle, so a
+ * bucket deleted behind our back is created again by the retry.
  *
  * Writes are queued per key (a newer write of a key replaces a queued older
  * one: add-then-remove costs one delete, not two writes) and flushed in
@@ -12,9 +19,52 @@
  * them when removing; see orderForAgents).
  */
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import { HOSTVIEW_BUCKET } from '@strata/contracts';
+import { hostOfHostviewStream, hostviewBucket } from '@strata/contracts';
 import type { Logger } from '@strata/runtime';
+import { hostOfKey } from '../core/derive.js';
 import { orderForAgents, type KvOp } from '../core/diff.js';
+
+/** What the publisher needs of one bucket. */
+export type HostBucket = Pick<KV, 'put' | 'delete' | 'watch'>;
+
+/** The per-host buckets. */
+export interface HostBuckets {
+  /** The host's bucket, created (history 1) if it does not exist. */
+  open(hostId: string): Promise<HostBucket>;
+  /** Hosts that have a bucket now. */
+  hosts(): Promise<string[]>;
+}
+
+/** Host-view buckets in JetStream. */
+export class JetStreamHostBuckets implements HostBuckets {
+  private constructor(private readonly nc: NatsConnection) {}
+
+  static async connect(nc: NatsConnection): Promise<JetStreamHostBuckets> {
+    await nc.jetstreamManager(); // fails early if JetStream is unavailable
+    return new JetStreamHostBuckets(nc);
+  }
+
+  open(hostId: string): Promise<HostBucket> {
+    // Agents need the current value only; the event log keeps the past.
+    return this.nc.jetstream().views.kv(hostviewBucket(hostId), { history: 1 });
+  }
+
+  async hosts(): Promise<string[]> {
+    const jsm = await this.nc.jetstreamManager();
+    const hosts: string[] = [];
+    for await (const name of jsm.streams.names()) {
+      const host = hostOfHostviewStream(name);
+      if (host !== undefined) hosts.push(host);
+    }
+    return hosts;
+  }
+}
+
+/** A write; `host` names the bucket when it is not the host of the key. */
+export type BucketOp = KvOp & { host?: string };
+
+/** A queued write with its bucket resolved. */
+type Write = KvOp & { host: string };
 
 export interface KvPublisherOptions {
   /** Writes in flight at once, each awaiting its ack. */
@@ -32,8 +82,13 @@ export const DEFAULT_PUBLISHER_OPTIONS: KvPublisherOptions = { concurrency: 64, 
 const utf8 = new TextEncoder();
 const utf8Decoder = new TextDecoder();
 
+const slot = (w: Write): string => `${w.host} ${w.key}`;
+
 export class KvPublisher {
-  private pending = new Map<string, KvOp>();
+  /** Queued writes by bucket and key. */
+  private pending = new Map<string, Write>();
+  private readonly opened = new Map<string, HostBucket>();
+  private readonly opening = new Map<string, Promise<HostBucket>>();
   private flushing: Promise<void> | undefined;
   private paused = false;
   private closed = false;
@@ -43,26 +98,28 @@ export class KvPublisher {
   private readonly options: KvPublisherOptions;
 
   constructor(
-    readonly kv: KV,
+    readonly buckets: HostBuckets,
     options: Partial<KvPublisherOptions> = {},
   ) {
     this.options = { ...DEFAULT_PUBLISHER_OPTIONS, ...options };
   }
 
-  /** Bind to the bucket, creating it (history 1: agents need the current value, the log keeps the past) if missing. */
+  /** A publisher writing to the host-view buckets of this connection's JetStream. */
   static async open(nc: NatsConnection, options: Partial<KvPublisherOptions> = {}): Promise<KvPublisher> {
-    const kv = await nc.jetstream().views.kv(HOSTVIEW_BUCKET, { history: 1 });
-    return new KvPublisher(kv, options);
+    return new KvPublisher(await JetStreamHostBuckets.connect(nc), options);
   }
 
-  /** Queue writes; a queued write of the same key is replaced. */
-  enqueue(ops: Iterable<KvOp>): void {
-    for (const o of ops) this.pending.set(o.key, o);
+  /** Queue writes; a queued write of the same key to the same bucket is replaced. */
+  enqueue(ops: Iterable<BucketOp>): void {
+    for (const o of ops) {
+      const w: Write = { ...o, host: o.host ?? hostOfKey(o.key) };
+      this.pending.set(slot(w), w);
+    }
     this.schedule();
   }
 
   /** Drop whatever is queued and queue `ops` instead (the start-up reconcile, which supersedes it). */
-  replacePending(ops: Iterable<KvOp>): void {
+  replacePending(ops: Iterable<BucketOp>): void {
     this.pending = new Map();
     this.enqueue(ops);
   }
@@ -102,16 +159,22 @@ export class KvPublisher {
     this.settleIdle();
   }
 
+  /** Hosts that have a bucket now. */
+  bucketHosts(): Promise<string[]> {
+    return this.buckets.hosts();
+  }
+
   /**
-   * The bucket's current content: key → value of every live key that
-   * `keep` accepts (deleted keys are absent). Reads the last value of every
-   * key with one ordered watch.
+   * A host's bucket's current content: key → value of every live key
+   * (deleted keys are absent), whatever host the key names. Reads the last
+   * value of every key with one ordered watch.
    */
-  async readAll(keep: (key: string) => boolean = () => true): Promise<Map<string, string>> {
+  async readAll(hostId: string): Promise<Map<string, string>> {
+    const kv = await this.bucket(hostId);
     const out = new Map<string, string>();
     let initialized = false;
     let watch: QueuedIterator<KvEntry> | undefined;
-    watch = await this.kv.watch({
+    watch = await kv.watch({
       key: '>',
       // Called in stream order once the last value of every key was delivered: the end of the snapshot.
       initializedFn: () => {
@@ -125,26 +188,51 @@ export class KvPublisher {
       return out;
     }
     for await (const e of watch) {
-      if (!keep(e.key)) continue;
       if (e.operation === 'PUT') out.set(e.key, utf8Decoder.decode(e.value));
       else out.delete(e.key);
     }
     return out;
   }
 
-  /** Write ops now with bounded concurrency; returns those that failed. */
-  async write(ops: readonly KvOp[]): Promise<KvOp[]> {
-    const failed: KvOp[] = [];
+  /** The host's bucket: the kept handle (no await, so publishes keep their order), else opened once for all callers. */
+  private bucket(hostId: string): HostBucket | Promise<HostBucket> {
+    const kv = this.opened.get(hostId);
+    if (kv !== undefined) return kv;
+    let opening = this.opening.get(hostId);
+    if (opening === undefined) {
+      opening = this.buckets.open(hostId).then(
+        (b) => {
+          this.opening.delete(hostId);
+          this.opened.set(hostId, b);
+          return b;
+        },
+        (err: unknown) => {
+          this.opening.delete(hostId);
+          throw err;
+        },
+      );
+      this.opening.set(hostId, opening);
+    }
+    return opening;
+  }
+
+  /** Write now with bounded concurrency; returns the writes that failed. */
+  private async write(ops: readonly Write[]): Promise<Write[]> {
+    const failed: Write[] = [];
     let firstError: unknown;
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < ops.length) {
         const o = ops[next++]!;
         try {
-          if (o.op === 'put') await this.kv.put(o.key, utf8.encode(o.value));
-          else await this.kv.delete(o.key);
+          const b = this.bucket(o.host);
+          const kv = b instanceof Promise ? await b : b;
+          if (o.op === 'put') await kv.put(o.key, utf8.encode(o.value));
+          else await kv.delete(o.key);
           this.options.onWritten?.(o);
         } catch (err) {
+          // Open the bucket again for the retry: it may have been deleted (the retry then creates it).
+          this.opened.delete(o.host);
           failed.push(o);
           firstError ??= err;
         }
@@ -190,7 +278,7 @@ export class KvPublisher {
       }
       this.failing = true;
       // A newer write of the same key queued meanwhile wins over the failed one.
-      for (const o of failed) if (!this.pending.has(o.key)) this.pending.set(o.key, o);
+      for (const o of failed) if (!this.pending.has(slot(o))) this.pending.set(slot(o), o);
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.wakeRetry = () => {

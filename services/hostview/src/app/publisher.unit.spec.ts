@@ -1,24 +1,38 @@
-/** The write queue against a fake bucket: coalescing, batch order, retries. */
+/** The write queue against fake buckets: routing to each host's bucket, coalescing, batch order, retries. */
 import { describe, expect, it } from 'vitest';
-import type { KV } from 'nats';
-import { KvPublisher } from './publisher.js';
+import { KvPublisher, type HostBucket, type HostBuckets } from './publisher.js';
 
-/** A bucket whose writes complete when the test says so, and may fail. */
-class FakeKv {
+/** Per-host buckets whose writes complete when the test says so, and may fail; one log of every write. */
+class FakeKv implements HostBuckets {
   readonly calls: string[] = [];
+  /** Writes as `<bucket host>: <call>`. */
+  readonly routed: string[] = [];
   readonly inFlight: Array<{ call: string; settle: (ok: boolean) => void }> = [];
+  readonly opens: string[] = [];
   manual = false;
   failNext = 0;
+  failOpens = 0;
   maxConcurrent = 0;
 
-  put(key: string, value: Uint8Array): Promise<number> {
-    return this.write(`put ${key}=${new TextDecoder().decode(value)}`);
+  open(hostId: string): Promise<HostBucket> {
+    this.opens.push(hostId);
+    if (this.failOpens > 0) {
+      this.failOpens -= 1;
+      return Promise.reject(new Error('stream create timed out'));
+    }
+    const bucket = {
+      put: (key: string, value: Uint8Array) => this.write(hostId, `put ${key}=${new TextDecoder().decode(value)}`),
+      delete: (key: string) => this.write(hostId, `del ${key}`).then(() => undefined),
+      watch: () => Promise.reject(new Error('not in this fake')),
+    };
+    return Promise.resolve(bucket as unknown as HostBucket);
   }
-  delete(key: string): Promise<void> {
-    return this.write(`del ${key}`).then(() => undefined);
+  hosts(): Promise<string[]> {
+    return Promise.resolve([...new Set(this.opens)]);
   }
-  private write(call: string): Promise<number> {
+  private write(hostId: string, call: string): Promise<number> {
     this.calls.push(call);
+    this.routed.push(`${hostId}: ${call}`);
     if (this.failNext > 0) {
       this.failNext -= 1;
       return Promise.reject(new Error('no responders'));
@@ -34,7 +48,16 @@ class FakeKv {
   }
 }
 
-const publisher = (fake: FakeKv, concurrency = 8) => new KvPublisher(fake as unknown as KV, { concurrency, retryDelayMs: 1, maxRetryDelayMs: 2 });
+const publisher = (fake: FakeKv, concurrency = 8) => new KvPublisher(fake, { concurrency, retryDelayMs: 1, maxRetryDelayMs: 2 });
+
+/** Let the writes the fake acknowledged so far complete, until nothing is in flight or queued. */
+async function drain(fake: FakeKv, p: KvPublisher): Promise<void> {
+  while (fake.inFlight.length > 0 || p.backlog > 0) {
+    fake.ackAll();
+    await new Promise((r) => setImmediate(r));
+  }
+  await p.idle();
+}
 
 describe('KvPublisher', () => {
   it('coalesces queued writes per key and orders a batch for agents', async () => {
@@ -58,16 +81,12 @@ describe('KvPublisher', () => {
     fake.manual = true;
     const p = publisher(fake, 2);
     p.enqueue([{ op: 'put', key: 'k', value: '1' }, { op: 'put', key: 'x', value: '1' }, { op: 'put', key: 'y', value: '1' }]);
+    await new Promise((r) => setImmediate(r)); // the buckets open
     expect(fake.inFlight.map((w) => w.call)).toEqual(['put k=1', 'put x=1']); // bounded concurrency
     p.enqueue([{ op: 'put', key: 'k', value: '2' }]);
     p.enqueue([{ op: 'put', key: 'k', value: '3' }]);
     fake.ackAll();
-    await Promise.resolve();
-    while (fake.inFlight.length > 0 || p.backlog > 0) {
-      fake.ackAll();
-      await new Promise((r) => setImmediate(r));
-    }
-    await p.idle();
+    await drain(fake, p);
     expect(fake.calls).toEqual(['put k=1', 'put x=1', 'put y=1', 'put k=3']);
     expect(fake.maxConcurrent).toBe(2);
   });
@@ -92,5 +111,56 @@ describe('KvPublisher', () => {
     await p.idle();
     p.resume();
     expect(fake.calls).toEqual([]);
+  });
+
+  it("writes each key to its host's bucket, or to the bucket the write names; opens each bucket once", async () => {
+    const fake = new FakeKv();
+    const p = publisher(fake);
+    p.pause();
+    p.enqueue([
+      { op: 'put', key: 'hv1.host', value: '1' },
+      { op: 'put', key: 'hv2.host', value: '2' },
+      { op: 'put', key: 'hv1.port.p', value: 'p' },
+      // A stray key found in hv1's bucket: deleted there, not in hv2's (where hv2.host lives).
+      { op: 'delete', key: 'hv2.host', host: 'hv1' },
+    ]);
+    p.resume();
+    await p.idle();
+    // Order matters within a bucket (an agent watches one); buckets are independent streams.
+    expect(fake.routed.filter((c) => c.startsWith('hv1:'))).toEqual(['hv1: put hv1.host=1', 'hv1: put hv1.port.p=p', 'hv1: del hv2.host']);
+    expect(fake.routed.filter((c) => c.startsWith('hv2:'))).toEqual(['hv2: put hv2.host=2']);
+    p.enqueue([{ op: 'put', key: 'hv1.host', value: '3' }]);
+    await p.idle();
+    expect(fake.opens).toEqual(['hv1', 'hv2']);
+  });
+
+  it('the same key in two buckets is two writes, coalesced separately', async () => {
+    const fake = new FakeKv();
+    const p = publisher(fake);
+    p.pause();
+    p.enqueue([
+      { op: 'put', key: 'hv2.ep.e', value: 'a' },
+      { op: 'delete', key: 'hv2.ep.e', host: 'hv1' },
+      { op: 'put', key: 'hv2.ep.e', value: 'b' },
+    ]);
+    p.resume();
+    await p.idle();
+    expect(fake.routed).toEqual(['hv2: put hv2.ep.e=b', 'hv1: del hv2.ep.e']);
+  });
+
+  it('a bucket that cannot be opened is retried like a failed write, and opened again after a failed write', async () => {
+    const fake = new FakeKv();
+    const p = publisher(fake);
+    fake.failOpens = 1;
+    p.enqueue([{ op: 'put', key: 'hv1.host', value: '1' }]);
+    await p.idle();
+    expect(fake.routed).toEqual(['hv1: put hv1.host=1']);
+    fake.failNext = 1;
+    p.enqueue([{ op: 'put', key: 'hv1.host', value: '2' }]);
+    await p.idle();
+    expect(fake.routed).toEqual(['hv1: put hv1.host=1', 'hv1: put hv1.host=2', 'hv1: put hv1.host=2']);
+    // Opened: the failed first open, the success, and again after the failed write (the bucket may have been deleted).
+    expect(fake.opens).toEqual(['hv1', 'hv1', 'hv1']);
+    expect(p.healthy).toBe(true);
   });
 });

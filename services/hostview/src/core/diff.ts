@@ -1,7 +1,7 @@
 /**
  * Old vs new key maps → the KV writes that turn one into the other. Used
  * for a host's incremental update, a host's full recompute, and the start-up
- * reconcile of the whole bucket against the derivation.
+ * reconcile of each host's bucket against the derivation.
  */
 import { kindOfKey, type KeyKind } from './derive.js';
 
@@ -46,7 +46,7 @@ const putOrder = (key: string): number => PUT_ORDER[kindOfKey(key)];
  * before the endpoints in it, and loses endpoints before their network:
  * puts of host, domain, net, port, ep; then deletes in the reverse order.
  */
-export function orderForAgents(ops: KvOp[]): KvOp[] {
+export function orderForAgents<T extends KvOp>(ops: T[]): T[] {
   const puts = ops.filter((o) => o.op === 'put').sort((a, b) => putOrder(a.key) - putOrder(b.key));
   const deletes = ops.filter((o) => o.op === 'delete').sort((a, b) => putOrder(b.key) - putOrder(a.key));
   return [...puts, ...deletes];

@@ -1,0 +1,272 @@
+#!/usr/bin/env node
+/**
+ * Renders Strata's NATS accounts config (users and their permissions) to
+ * stdout. Plain Node, no build step, no dependencies.
+ *
+ *   node infra/nats/render-accounts.mjs > infra/nats/accounts.conf        (checked in: no agents)
+ *   node infra/nats/render-accounts.mjs --agents hv1,hv2 > accounts.conf   (a deployment's hypervisors)
+ *
+ * Why a script: NATS config has no list concatenation or templates, so every
+ * user's list is written out in full, and there is one user per hypervisor.
+ * Passwords are never in the output: each user's password is a variable that
+ * nats-server reads from its environment (STRATA_NATS_<USER>_PASSWORD;
+ * agents: STRATA_NATS_AGENT_<HOST>_PASSWORD, host upper-cased, '-' -> '_').
+ * Adding a hypervisor means rendering again and reloading nats-server.
+ *
+ * NATS wildcards match whole subject tokens only ("KV_strata-hostview-*" is
+ * a literal, not a pattern), and a stream name is one token. So a user is
+ * given either one named stream or every stream (`*`) for an API verb.
+ *
+ * Names below must match the code: the event stream and snapshot bucket
+ * (libs/eventlog), the host-view buckets (libs/contracts/src/hostview.ts).
+ * test/nats/accounts.unit.spec.ts checks they do, and that the checked-in
+ * accounts.conf is this script's output.
+ */
+
+import { realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+
+const EVENTS = 'STRATA_EVENTS';
+const SNAPSHOTS = 'strata-snapshots';
+const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
+const SECGROUP_REACTOR = 'secgroup-port-reactor';
+/** HostId in libs/contracts/src/common.ts. */
+const HOST_ID = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
+
+/** What must stay impossible for every service user (libs/eventlog protectedApiSubjects). */
+const protectedEventSubjects = [
+  `$JS.API.STREAM.DELETE.${EVENTS}`,
+  `$JS.API.STREAM.PURGE.${EVENTS}`,
+  `$JS.API.STREAM.MSG.DELETE.${EVENTS}`,
+  `$JS.API.STREAM.UPDATE.${EVENTS}`,
+];
+
+/** Reading the event log: stream info, ordered consumers, direct gets, flow control. */
+const eventReader = [
+  '$JS.API.INFO',
+  `$JS.API.STREAM.INFO.${EVENTS}`,
+  `$JS.API.STREAM.MSG.GET.${EVENTS}`,
+  `$JS.API.DIRECT.GET.${EVENTS}`,
+  `$JS.API.DIRECT.GET.${EVENTS}.>`,
+  `$JS.API.CONSUMER.CREATE.${EVENTS}`,
+  `$JS.API.CONSUMER.CREATE.${EVENTS}.>`,
+  `$JS.API.CONSUMER.DELETE.${EVENTS}.>`,
+  `$JS.API.CONSUMER.INFO.${EVENTS}.>`,
+  `$JS.API.CONSUMER.MSG.NEXT.${EVENTS}.>`,
+  `$JS.FC.${EVENTS}.>`,
+  `$JS.ACK.${EVENTS}.>`,
+];
+
+/** Keeping snapshots in the object store bucket. */
+const snapshotStore = [
+  `$JS.API.STREAM.INFO.OBJ_${SNAPSHOTS}`,
+  `$JS.API.STREAM.CREATE.OBJ_${SNAPSHOTS}`,
+  `$JS.API.STREAM.MSG.GET.OBJ_${SNAPSHOTS}`,
+  `$JS.API.DIRECT.GET.OBJ_${SNAPSHOTS}.>`,
+  `$JS.API.STREAM.PURGE.OBJ_${SNAPSHOTS}`,
+  `$JS.API.CONSUMER.CREATE.OBJ_${SNAPSHOTS}`,
+  `$JS.API.CONSUMER.CREATE.OBJ_${SNAPSHOTS}.>`,
+  `$JS.API.CONSUMER.DELETE.OBJ_${SNAPSHOTS}.>`,
+  `$JS.API.CONSUMER.INFO.OBJ_${SNAPSHOTS}.>`,
+  `$JS.FC.OBJ_${SNAPSHOTS}.>`,
+  `$O.${SNAPSHOTS}.>`,
+];
+
+/**
+ * A command-serving service that owns an event context: reads the log,
+ * keeps snapshots, appends its own events (and may create the stream),
+ * answers its own commands and queries.
+ */
+function owningService(name, extraPublish = []) {
+  return {
+    publish: [
+      ...eventReader,
+      ...snapshotStore,
+      `strata.evt.${name}.>`,
+      `$JS.API.STREAM.CREATE.${EVENTS}`,
+      ...extraPublish,
+      `_INBOX_${name}.>`,
+    ],
+    subscribe: [`strata.cmd.${name}.>`, `strata.qry.${name}.>`, `_INBOX_${name}.>`],
+    allowResponses: true,
+  };
+}
+
+const hostviewStream = (host) => `KV_${HOSTVIEW_BUCKET_PREFIX}${host}`;
+const agentUser = (host) => `agent-${host}`;
+const agentPasswordVar = (host) => `STRATA_NATS_AGENT_${host.toUpperCase().replaceAll('-', '_')}_PASSWORD`;
+
+function users(agents) {
+  const list = [
+    { comment: ['Operators: stream administration.'], user: 'admin', passwordVar: 'STRATA_NATS_ADMIN_PASSWORD' },
+    {
+      comment: [
+        'IPAM: writes only its own events (strata.evt.ipam.>), answers only its',
+        'own commands and queries, keeps snapshots in the object store.',
+      ],
+      user: 'ipam',
+      passwordVar: 'STRATA_NATS_IPAM_PASSWORD',
+      ...owningService('ipam'),
+    },
+    {
+      comment: ['The api forwards commands and queries and reads the log (Watch); it writes no event.'],
+      user: 'api',
+      passwordVar: 'STRATA_NATS_API_PASSWORD',
+      publish: [...eventReader, 'strata.cmd.>', 'strata.qry.>', '_INBOX_api.>'],
+      subscribe: ['_INBOX_api.>'],
+    },
+    {
+      comment: [
+        'Security groups: like IPAM for its own context (strata.evt.secgroup.>), plus',
+        `the durable pull consumer ${SECGROUP_REACTOR} on ${EVENTS} (create, info, next, ack).`,
+      ],
+      user: 'secgroup',
+      passwordVar: 'STRATA_NATS_SECGROUP_PASSWORD',
+      ...owningService('secgroup', [
+        `$JS.API.CONSUMER.DURABLE.CREATE.${EVENTS}.${SECGROUP_REACTOR}`,
+        `$JS.API.CONSUMER.CREATE.${EVENTS}.${SECGROUP_REACTOR}`,
+        `$JS.API.CONSUMER.CREATE.${EVENTS}.${SECGROUP_REACTOR}.>`,
+        `$JS.API.CONSUMER.INFO.${EVENTS}.${SECGROUP_REACTOR}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${EVENTS}.${SECGROUP_REACTOR}`,
+        `$JS.ACK.${EVENTS}.${SECGROUP_REACTOR}.>`,
+      ]),
+    },
+    {
+      comment: [
+        'hostview reads the log like the api and writes no event. It keeps one KV',
+        `bucket per hypervisor (${HOSTVIEW_BUCKET_PREFIX}<host>): lists streams, creates the`,
+        'buckets and writes their keys. A stream name is one subject token, so these',
+        'grants name every stream (`*`); the denies keep the event log out of reach.',
+        'It deletes no stream: a deregistered host\'s bucket is emptied key by key.',
+      ],
+      user: 'hostview',
+      passwordVar: 'STRATA_NATS_HOSTVIEW_PASSWORD',
+      publish: [
+        ...eventReader,
+        '$JS.API.STREAM.NAMES',
+        '$JS.API.STREAM.INFO.*',
+        '$JS.API.STREAM.CREATE.*',
+        '$JS.API.CONSUMER.CREATE.*',
+        '$JS.API.CONSUMER.CREATE.*.>',
+        '$JS.API.CONSUMER.DELETE.*.>',
+        '$JS.API.CONSUMER.INFO.*.>',
+        '$JS.FC.*.>',
+        '$KV.*.>',
+        '_INBOX_hostview.>',
+      ],
+      publishDeny: [`$JS.API.STREAM.CREATE.${EVENTS}`, ...protectedEventSubjects, 'strata.evt.>'],
+      subscribe: ['_INBOX_hostview.>'],
+    },
+  ];
+  for (const host of agents) {
+    const stream = hostviewStream(host);
+    list.push({
+      comment: [`Agent of hypervisor ${host}: reads its own host view (${stream}), publishes its status.`],
+      user: agentUser(host),
+      passwordVar: agentPasswordVar(host),
+      publish: [
+        '$JS.API.INFO',
+        `$JS.API.STREAM.INFO.${stream}`,
+        `$JS.API.CONSUMER.CREATE.${stream}`,
+        `$JS.API.CONSUMER.CREATE.${stream}.>`,
+        `$JS.API.CONSUMER.DELETE.${stream}.>`,
+        `$JS.API.CONSUMER.INFO.${stream}.>`,
+        `$JS.FC.${stream}.>`,
+        `strata.status.${host}`,
+      ],
+      subscribe: [`_INBOX_${agentUser(host)}.>`],
+    });
+  }
+  return list;
+}
+
+const q = (s) => JSON.stringify(s);
+const I = (n) => ' '.repeat(n);
+
+/** A subject list: inline when short, else one per line. */
+function list(subjects, indent) {
+  const inline = `[${subjects.map(q).join(', ')}]`;
+  if (subjects.length <= 3 && inline.length <= 80) return inline;
+  return `[\n${subjects.map((s) => `${I(indent + 4)}${q(s)}`).join(',\n')}\n${I(indent + 2)}]`;
+}
+
+function renderUser(u) {
+  const out = u.comment.map((c) => `${I(6)}# ${c}`);
+  if (!u.publish) {
+    out.push(`${I(6)}{ user: ${q(u.user)}, password: $${u.passwordVar} }`);
+    return out.join('\n');
+  }
+  out.push(`${I(6)}{ user: ${q(u.user)}, password: $${u.passwordVar},`);
+  out.push(`${I(8)}permissions: {`);
+  if (u.publishDeny) {
+    out.push(`${I(10)}publish: {`);
+    out.push(`${I(12)}allow: ${list(u.publish, 10)}`);
+    out.push(`${I(12)}deny: ${list(u.publishDeny, 10)}`);
+    out.push(`${I(10)}}`);
+  } else {
+    out.push(`${I(10)}publish: { allow: ${list(u.publish, 10)} }`);
+  }
+  out.push(`${I(10)}subscribe: { allow: ${list(u.subscribe, 10)} }`);
+  if (u.allowResponses) out.push(`${I(10)}allow_responses: true`);
+  out.push(`${I(8)}}`);
+  out.push(`${I(6)}}`);
+  return out.join('\n');
+}
+
+export function renderAccounts(agents = []) {
+  const header = [
+    '# GENERATED by infra/nats/render-accounts.mjs: do not edit. Regenerate with',
+    '#   node infra/nats/render-accounts.mjs > infra/nats/accounts.conf',
+    '# and for a deployment with its hypervisors: --agents hv1,hv2,...',
+    '#',
+    '# Users and their permissions (included by nats.conf; the permission tests',
+    '# load this text too). Each user\'s publish list is written out in full: the',
+    '# JetStream API subjects it needs plus its own subjects. Each service replies',
+    '# on its own inbox prefix (_INBOX_<service name>), so a user can be allowed',
+    '# only its own replies. Passwords come from the environment.',
+    '',
+  ];
+  const body = users(agents).map(renderUser).join('\n\n');
+  return `${header.join('\n')}\naccounts {\n  STRATA {\n    jetstream: enabled\n    users = [\n${body}\n    ]\n  }\n}\n`;
+}
+
+/** Parse `--agents a,b` / `--agents=a,b`; throws on anything else. */
+export function parseArgs(argv) {
+  let agents = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    let value;
+    if (arg === '--agents') {
+      value = argv[++i];
+      if (value === undefined) throw new Error('--agents needs a value: --agents hv1,hv2');
+    } else if (arg.startsWith('--agents=')) {
+      value = arg.slice('--agents='.length);
+    } else {
+      throw new Error(`unknown argument ${JSON.stringify(arg)}`);
+    }
+    agents = value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  }
+  const seen = new Map();
+  for (const host of agents) {
+    if (!HOST_ID.test(host)) throw new Error(`not a host id: ${JSON.stringify(host)} (1-63 of a-z 0-9 _ -, starting and ending alphanumeric)`);
+    const v = agentPasswordVar(host);
+    if (seen.has(v) && seen.get(v) !== host) throw new Error(`hosts ${seen.get(v)} and ${host} would share the password variable ${v}`);
+    seen.set(v, host);
+  }
+  return { agents: [...new Set(agents)] };
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href;
+if (invokedDirectly) {
+  if (process.argv.includes('--help') || process.argv.includes('-h')) {
+    process.stdout.write('usage: node infra/nats/render-accounts.mjs [--agents hv1,hv2]  (the accounts config on stdout)\n');
+    process.exit(0);
+  }
+  try {
+    const { agents } = parseArgs(process.argv.slice(2));
+    process.stdout.write(renderAccounts(agents));
+  } catch (err) {
+    process.stderr.write(`render-accounts: ${err instanceof Error ? err.message : String(err)}\nusage: node infra/nats/render-accounts.mjs [--agents hv1,hv2]\n`);
+    process.exit(2);
+  }
+}
