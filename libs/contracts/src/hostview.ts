@@ -11,6 +11,14 @@
  *   <hostId>.net.<networkId>        HostNetwork       a network this host needs
  *   <hostId>.ep.<portId>            RemoteEndpoint    a port on another host, in a network this host needs
  *   <hostId>.domain.<domainId>      RoutingDomain     a tenant router (or a lone network) realised here
+ *   <hostId>.sg.<groupId>           HostSecurityGroup the rules of a group a local port is a member of
+ *   <hostId>.member.<groupId>.<portId>  GroupMember   a member of a group that those rules name as remote group
+ *
+ * Security groups follow the "membership is a tag" rule: a group's rules
+ * are one key, written when the rules change; each member is its own key, so
+ * a membership change is one small put/delete on the hosts that reference
+ * the group (an nftables set element there), never a rule rewrite. A host
+ * gets member keys only for groups its local groups' rules reference.
  *
  * An agent watches `<hostId>.>` in its own bucket: the watch first delivers
  * every current key (the snapshot), then each put/delete (the deltas). What
@@ -83,8 +91,43 @@ export const LocalPort = z.object({
   fixedIps: z.array(FixedIpInfo),
   /** Host-side interface name of the VM's NIC (the hypervisor creates it; the agent plugs it). */
   device: z.string(),
+  /** Security groups of the port, sorted; empty: the port is not filtered by security groups. */
+  securityGroups: z.array(z.string()).default([]),
+  /** Anti-spoofing: the port may send only from its own MAC and fixed IPs. */
+  portSecurity: z.boolean().default(true),
 });
 export type LocalPort = z.infer<typeof LocalPort>;
+
+/** One security-group rule as the agent needs it (the secgroup service's RuleView). */
+export const HostRule = z.object({
+  id: z.string(),
+  direction: z.enum(['ingress', 'egress']),
+  ethertype: z.enum(['IPv4', 'IPv6']),
+  protocol: z.enum(['tcp', 'udp', 'icmp', 'icmpv6', 'any']),
+  portMin: z.number().int().nullable(),
+  portMax: z.number().int().nullable(),
+  icmpType: z.number().int().nullable(),
+  icmpCode: z.number().int().nullable(),
+  remoteGroupId: z.string().nullable(),
+  remoteCidr: z.string().nullable(),
+});
+export type HostRule = z.infer<typeof HostRule>;
+
+export const HostSecurityGroup = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  /** Sorted by rule id, so an unchanged group is never re-put. */
+  rules: z.array(HostRule),
+});
+export type HostSecurityGroup = z.infer<typeof HostSecurityGroup>;
+
+export const GroupMember = z.object({
+  groupId: z.string(),
+  portId: z.string(),
+  /** The member's fixed IPs (v4 and v6): the elements it contributes to the group's sets. */
+  ips: z.array(z.string()),
+});
+export type GroupMember = z.infer<typeof GroupMember>;
 
 export const RemoteEndpoint = z.object({
   id: z.string(),
@@ -112,6 +155,8 @@ export const hostviewKey = {
   net: (h: string, id: string) => `${h}.net.${id}`,
   ep: (h: string, id: string) => `${h}.ep.${id}`,
   domain: (h: string, id: string) => `${h}.domain.${id}`,
+  sg: (h: string, groupId: string) => `${h}.sg.${groupId}`,
+  member: (h: string, groupId: string, portId: string) => `${h}.member.${groupId}.${portId}`,
   all: (h: string) => `${h}.>`,
 };
 
