@@ -3,4 +3,4 @@ export { Vm } from './vm.js';
 export { Netns, deleteAll, namespacesWithPrefix } from './netns.js';
 export { startProcess, type ManagedProcess } from './process.js';
 export { sh, succeeds, eventually, capture, CommandError } from './sh.js';
-export { ADMIN, IpamClient, type Principal } from './control-client.js';
+export { ADMIN, IpamClient, SecgroupClient, SeqTracker, ServiceClient, type Principal } from './control-client.js';

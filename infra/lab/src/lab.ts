@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
-import { ADMIN, IpamClient } from './control-client.js';
+import { ADMIN, IpamClient, SecgroupClient } from './control-client.js';
 import { deleteAll, Netns } from './netns.js';
 import { startProcess, type ManagedProcess } from './process.js';
 import { sh } from './sh.js';
@@ -66,6 +66,7 @@ export class Lab {
   readonly vms = new Map<string, Vm>();
   private readonly processes: ManagedProcess[] = [];
   ipam!: IpamClient;
+  secgroup!: SecgroupClient;
   nats!: NatsServerHandle;
   fabric!: Netns;
   hostPoolId = '';
@@ -118,9 +119,12 @@ export class Lab {
     const env = { NATS_URL: this.nats.url, STRATA_HTTP_PORT: '0', ...this.options.env };
     const ipam = this.spawn('ipam', main('ipam'), env);
     await ipam.ready;
+    const secgroup = this.spawn('secgroup', main('secgroup'), env);
     const hostview = this.spawn('hostview', main('hostview'), env);
-    await hostview.ready;
+    await Promise.all([secgroup.ready, hostview.ready]);
     this.ipam = await IpamClient.connect(this.nats.url);
+    // One read-your-writes position for both clients, as in the api.
+    this.secgroup = new SecgroupClient(this.ipam.nc, 15_000, this.ipam.seq);
   }
 
   private async registerHypervisors(): Promise<void> {
