@@ -1,16 +1,24 @@
 export { hostviewService, hostviewConfig } from './service.js';
 export {
   applyEvent,
+  toModelEvent,
   emptyModel,
   emptyChange,
   domainOf,
   domainNetworks,
   hostNeeds,
   hostsNeeding,
+  hostNetworkNeeds,
+  hostSecurityNeeds,
+  hostsReferencing,
+  hostsWithMembers,
+  isMember,
   type ChangeSet,
   type Model,
   type ModelEvent,
   type HostNeeds,
+  type NetworkNeeds,
+  type SecurityNeeds,
 } from './core/model.js';
 export { affectedHosts, computeHost, deriveHost, parseKey, hostOfKey, type HostKeys, type HostState, type KeyKind } from './core/derive.js';
 export { diffMaps, diffKeys, applyOps, orderForAgents, type KvOp } from './core/diff.js';

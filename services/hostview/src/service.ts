@@ -2,8 +2,9 @@
  * Wires the host-view service: event log → model → per-host views → KV.
  *
  * Scale-out: run several instances with HOSTVIEW_PARTITION="0/3", "1/3",
- * "2/3". Each reads the whole IPAM log but owns, computes and writes only
- * the hosts whose FNV-1a hash of the host id mod 3 is its index. Exactly
+ * "2/3". Each reads the whole log (IPAM's and secgroup's events) but owns,
+ * computes and writes only the hosts whose FNV-1a hash of the host id mod 3
+ * is its index. Exactly
  * one running instance per partition: two writers of one partition would
  * race each other's writes (each still converges at its next start-up).
  * Changing n re-assigns hosts; restart every instance with the new value
@@ -37,7 +38,7 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
   name: 'hostview',
   config: hostviewConfig,
   async start({ nc, config, logger, metrics, readiness }) {
-    const events = metrics.counter('strata_hostview_events_applied_total', 'IPAM events applied to the host-view model', ['phase']);
+    const events = metrics.counter('strata_hostview_events_applied_total', 'IPAM and secgroup events applied to the host-view model', ['phase']);
     const written = metrics.counter('strata_hostview_keys_written_total', 'host-view KV writes acknowledged', ['op', 'kind']);
     const recomputed = metrics.histogram(
       'strata_hostview_hosts_recomputed',

@@ -8,11 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
 import {
   CLOUD_AGGREGATE,
-  eventFilter,
   hostOfHostviewStream,
   hostviewBucket,
   hostviewKey,
-  IPAM_CONTEXT,
   ipamEvents,
   networkAggregate,
   routerAggregate,
@@ -22,7 +20,7 @@ import { JetStreamEventStore, type AggregateRef } from '@strata/eventlog';
 import { startService, type RunningService } from '@strata/runtime';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
 import { deriveHost, hostOfKey } from '../core/derive.js';
-import { applyEvent, emptyModel, type Model } from '../core/model.js';
+import { applyEvent, emptyModel, toModelEvent, type Model } from '../core/model.js';
 import { partitionOf } from '../core/partition.js';
 import { hostviewService } from '../service.js';
 
@@ -177,7 +175,10 @@ async function buckets(): Promise<Map<string, string>> {
 /** The oracle: a fresh model replayed from the log, every host derived in full. */
 async function derivedFromLog(store: JetStreamEventStore): Promise<{ model: Model; all: Map<string, string> }> {
   const model = emptyModel();
-  for await (const e of store.read({ subject: eventFilter(IPAM_CONTEXT) })) applyEvent(model, ipamEvents.decode(e));
+  for await (const stored of store.read()) {
+    const event = toModelEvent(stored);
+    if (event) applyEvent(model, event);
+  }
   const all = new Map<string, string>();
   for (const h of new Set([...model.hypervisors.keys(), ...model.hostPorts.keys()])) for (const [k, v] of deriveHost(model, h)) all.set(k, v);
   return { model, all };

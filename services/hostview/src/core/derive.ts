@@ -10,6 +10,14 @@
  *   <H>.net.<N>          HostNetwork     H needs N; floodVteps = other hosts with ports on N
  *   <H>.ep.<p>           RemoteEndpoint  p on a network H needs, bound to a registered host G ≠ H
  *   <H>.domain.<D>       RoutingDomain   D is the domain of a network H needs
+ *   <H>.sg.<g>           HostSecurityGroup  a port bound to H is a member of g (g exists)
+ *   <H>.member.<r>.<p>   GroupMember     r is the remote group of a rule of some <H>.sg.<g>, and p is a
+ *                                        member of r (p exists in IPAM; bound to any host, or unbound)
+ *
+ * A port is a member of a group when both exist and the port's latest
+ * PortGroupsSet lists the group. LocalPort carries the port's groups as
+ * listed (also ids of groups deleted concurrently: such a port stays
+ * filtered, fail closed) and its port security (default on).
  *
  * An unregistered host has an empty view. Values are canonical JSON.
  *
@@ -21,8 +29,10 @@ import {
   gatewayMac,
   hostviewKey,
   portDevice,
+  type GroupMember,
   type HostInfo,
   type HostNetwork,
+  type HostSecurityGroup,
   type LocalPort,
   type RemoteEndpoint,
   type RoutingDomain,
@@ -31,10 +41,14 @@ import {
 import {
   domainNetworks,
   domainOf,
+  groupIdsOf,
   hostNeeds,
   hostsNeeding,
   hostsOfDomain,
   hostsOnNetwork,
+  hostsReferencing,
+  hostsWithMembers,
+  isMember,
   type ChangeSet,
   type HostNeeds,
   type Model,
@@ -43,24 +57,28 @@ import {
 /** One host's view: KV key → canonical JSON value. */
 export type HostKeys = Map<string, string>;
 
-export const KEY_KINDS = ['host', 'port', 'net', 'ep', 'domain'] as const;
+export const KEY_KINDS = ['host', 'port', 'net', 'ep', 'domain', 'sg', 'member'] as const;
 export type KeyKind = (typeof KEY_KINDS)[number];
 
 export interface ParsedKey {
   hostId: string;
   kind: KeyKind;
-  /** Port, network or domain id; '' for the host key. */
+  /** Port, network, domain or group id; '' for the host key. */
   id: string;
+  /** The member's port id (member keys only; '' otherwise). */
+  portId: string;
 }
 
-/** Split `<hostId>.<kind>[.<id>]`; undefined for a key this layout does not produce. Ids contain no dots. */
+/** Split `<hostId>.<kind>[.<id>[.<portId>]]`; undefined for a key this layout does not produce. Ids contain no dots. */
 export function parseKey(key: string): ParsedKey | undefined {
   const parts = key.split('.');
-  const [hostId, kind, id] = parts;
+  const [hostId, kind, id, portId] = parts;
   if (hostId === undefined || hostId === '' || kind === undefined) return undefined;
-  if (kind === 'host') return parts.length === 2 ? { hostId, kind, id: '' } : undefined;
-  if (parts.length !== 3 || id === undefined || id === '' || !(KEY_KINDS as readonly string[]).includes(kind)) return undefined;
-  return { hostId, kind: kind as KeyKind, id };
+  if (kind === 'host') return parts.length === 2 ? { hostId, kind, id: '', portId: '' } : undefined;
+  if (id === undefined || id === '' || !(KEY_KINDS as readonly string[]).includes(kind)) return undefined;
+  if (kind === 'member') return parts.length === 4 && portId !== undefined && portId !== '' ? { hostId, kind, id, portId } : undefined;
+  if (parts.length !== 3) return undefined;
+  return { hostId, kind: kind as KeyKind, id, portId: '' };
 }
 
 /** The host a key belongs to (its first token). */
@@ -86,6 +104,7 @@ export function hostValue(model: Model, hostId: string): HostInfo | undefined {
 export function localPortValue(model: Model, hostId: string, portId: string): LocalPort | undefined {
   const p = model.ports.get(portId);
   if (!p || p.hostId !== hostId || !model.hypervisors.has(hostId)) return undefined;
+  const sec = model.portSecurity.get(portId);
   return {
     device: portDevice(p.id),
     // The port's own ordered list (IPAM's order, deterministic given the log).
@@ -93,6 +112,8 @@ export function localPortValue(model: Model, hostId: string, portId: string): Lo
     id: p.id,
     mac: p.mac,
     networkId: p.networkId,
+    portSecurity: sec?.portSecurity ?? true,
+    securityGroups: [...groupIdsOf(model, portId)],
     tenant: p.tenant,
   };
 }
@@ -136,6 +157,19 @@ export function domainValue(model: Model, domainId: string, needs: HostNeeds): R
   return { id: domainId, kind: 'network', networkIds, tenant: model.networks.get(domainId)!.tenant };
 }
 
+const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export function securityGroupValue(model: Model, groupId: string, needs: HostNeeds): HostSecurityGroup | undefined {
+  const g = model.groups.get(groupId);
+  if (!g || !needs.groups.has(groupId)) return undefined;
+  return { id: g.id, rules: [...g.rules.values()].sort(byId), tenant: g.tenant };
+}
+
+export function memberValue(model: Model, groupId: string, portId: string, needs: HostNeeds): GroupMember | undefined {
+  if (!needs.remotes.has(groupId) || !isMember(model, groupId, portId)) return undefined;
+  return { groupId, ips: model.ports.get(portId)!.fixedIps.map((f) => f.ip), portId };
+}
+
 /** The value of one key of one host's view, or undefined when the key should not exist. */
 export function keyValue(model: Model, key: string, needs: HostNeeds): string | undefined {
   const k = parseKey(key);
@@ -156,6 +190,12 @@ export function keyValue(model: Model, key: string, needs: HostNeeds): string | 
       break;
     case 'domain':
       value = domainValue(model, k.id, needs);
+      break;
+    case 'sg':
+      value = securityGroupValue(model, k.id, needs);
+      break;
+    case 'member':
+      value = memberValue(model, k.id, k.portId, needs);
       break;
   }
   return value === undefined ? undefined : encode(value);
@@ -187,6 +227,10 @@ export function computeHost(model: Model, hostId: string): HostState {
     }
   }
   for (const domainId of needs.domains) put(hostviewKey.domain(hostId, domainId), domainValue(model, domainId, needs));
+  for (const groupId of needs.groups) put(hostviewKey.sg(hostId, groupId), securityGroupValue(model, groupId, needs));
+  for (const groupId of needs.remotes) {
+    for (const portId of model.groupPorts.get(groupId) ?? []) put(hostviewKey.member(hostId, groupId, portId), memberValue(model, groupId, portId, needs));
+  }
   return { needs, keys };
 }
 
@@ -203,6 +247,11 @@ export function deriveHost(model: Model, hostId: string): HostKeys {
  * registered host that needs a changed network, realises a changed domain, or
  * sees endpoints on a (de)registered hypervisor. A host with no port in the
  * routing domains involved is never listed.
+ *
+ * Security groups: a changed group (rules, existence) touches the hosts with
+ * local members of it; a changed membership of group r touches the hosts
+ * whose local groups' rules name r (their one member key), and the port's
+ * own host through its port or settings change.
  */
 export function affectedHosts(model: Model, change: ChangeSet): Set<string> {
   const out = new Set<string>();
@@ -226,6 +275,12 @@ export function affectedHosts(model: Model, change: ChangeSet): Set<string> {
   }
   for (const n of networks) addAll(hostsNeeding(model, n));
   for (const d of change.domains) addAll(hostsOfDomain(model, d));
+  for (const g of change.groups) addAll(hostsWithMembers(model, g));
+  for (const r of change.members.keys()) addAll(hostsReferencing(model, r));
+  for (const portId of change.portSettings) {
+    const h = model.ports.get(portId)?.hostId;
+    if (h !== undefined && h !== null) out.add(h);
+  }
   // An unregistered host's view is empty and stays so, unless it just lost its registration.
   for (const h of out) if (!model.hypervisors.has(h) && !change.hosts.has(h)) out.delete(h);
   return out;

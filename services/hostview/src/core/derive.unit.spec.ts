@@ -4,7 +4,7 @@
  * tenant-a's. Given these events, then exactly these keys and values.
  */
 import { describe, expect, it } from 'vitest';
-import { HostInfo, HostNetwork, LocalPort, RemoteEndpoint, RoutingDomain, gatewayMac } from '@strata/contracts';
+import { GroupMember, HostInfo, HostNetwork, HostSecurityGroup, LocalPort, RemoteEndpoint, RoutingDomain, gatewayMac } from '@strata/contracts';
 import { affectedHosts, deriveHost, parseKey } from './derive.js';
 import { applyOps, orderForAgents, type KvOp } from './diff.js';
 import { canonicalJson } from './json.js';
@@ -78,6 +78,8 @@ const localPort = (id: string, tenant: string, networkId: string, mac: string, s
   mac,
   fixedIps: [{ subnetId, ip }],
   device: `tap${id}`,
+  securityGroups: [],
+  portSecurity: true,
 });
 
 const pa1 = localPort('pa1', A, 'net-a1', '02:00:00:00:0a:01', 'sub-a1', '10.0.0.10');
@@ -127,7 +129,7 @@ describe('deriveHost: golden views', () => {
 
   it('every value satisfies the published schema and is canonical JSON', () => {
     const all = deriveAll(replay(world().events));
-    const schemas = { host: HostInfo, port: LocalPort, net: HostNetwork, ep: RemoteEndpoint, domain: RoutingDomain };
+    const schemas = { host: HostInfo, port: LocalPort, net: HostNetwork, ep: RemoteEndpoint, domain: RoutingDomain, sg: HostSecurityGroup, member: GroupMember };
     for (const [key, value] of all) {
       const kind = parseKey(key)!.kind;
       expect(() => schemas[kind].parse(JSON.parse(value))).not.toThrow();

@@ -38,13 +38,16 @@ export function applyOps(target: Map<string, string>, ops: Iterable<KvOp>): void
 }
 
 // Containers first when adding (host, domain, net before the ports and endpoints in them), last when removing.
-const PUT_ORDER: Record<KeyKind | 'unknown', number> = { host: 0, domain: 1, net: 2, port: 3, ep: 4, unknown: 5 };
+// A group's members before its rules name them, and a group's rules before a port lists the group.
+const PUT_ORDER: Record<KeyKind | 'unknown', number> = { host: 0, domain: 1, net: 2, member: 3, sg: 4, port: 5, ep: 6, unknown: 7 };
 const putOrder = (key: string): number => PUT_ORDER[kindOfKey(key)];
 
 /**
  * Order a batch so an agent that applies deltas as they come sees a network
- * before the endpoints in it, and loses endpoints before their network:
- * puts of host, domain, net, port, ep; then deletes in the reverse order.
+ * before the endpoints in it, and loses endpoints before their network; sees
+ * the members of a remote group before the rules naming it, and the rules
+ * before the port listing their group: puts of host, domain, net, member,
+ * sg, port, ep; then deletes in the reverse order.
  */
 export function orderForAgents<T extends KvOp>(ops: T[]): T[] {
   const puts = ops.filter((o) => o.op === 'put').sort((a, b) => putOrder(a.key) - putOrder(b.key));

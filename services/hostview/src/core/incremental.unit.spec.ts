@@ -1,25 +1,28 @@
 /**
  * The test that keeps the incremental path honest (OVN's rule): after any
- * sequence of IPAM events, the per-host KV content maintained event by event
+ * sequence of IPAM and secgroup events, the per-host KV content maintained event by event
  * equals a full recompute of every host from the model, and equals a full
  * recompute from a fresh model built by replaying all the events. Checked
  * after every event, for one instance and for three partitions together.
  *
  * Ids come from small pools so that sequences collide often: ports move
  * between hosts, are re-created on other networks, routers join and leave
- * subnets, networks and hypervisors disappear under their ports. The model
- * must also survive what IPAM would refuse (it is total), so the generator
- * does not respect IPAM's preconditions.
+ * subnets, networks and hypervisors disappear under their ports; security
+ * groups name each other (and themselves) as remote groups, gain and lose
+ * rules, are deleted under their members and re-created, ports join and
+ * leave groups before, while and after they exist. The model must also
+ * survive what IPAM and secgroup would refuse (it is total), so the
+ * generator does not respect their preconditions.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CLOUD_AGGREGATE, networkAggregate, routerAggregate } from '@strata/contracts';
-import { affectedHosts } from './derive.js';
+import { CLOUD_AGGREGATE, networkAggregate, portSecurityAggregate, routerAggregate, securityGroupAggregate } from '@strata/contracts';
+import { affectedHosts, parseKey } from './derive.js';
 import { applyOps } from './diff.js';
-import { applyEvent, domainNetworks, domainOf, emptyModel, type ModelEvent } from './model.js';
+import { applyEvent, domainNetworks, domainOf, emptyModel, groupIdsOf, hostsReferencing, hostsWithMembers, type ModelEvent } from './model.js';
 import { owner } from './partition.js';
 import { HostViews } from './views.js';
-import { deriveAll, Given, plain, replay } from './test/given.js';
+import { deriveAll, Given, plain, replay, rule } from './test/given.js';
 
 const HOSTS = ['h0', 'h1', 'h2', 'h3'];
 const NETS = ['n0', 'n1', 'n2'];
@@ -27,6 +30,8 @@ const SUBNETS = ['s0', 's1', 's2', 's3', 's4'];
 const PORTS = ['p0', 'p1', 'p2', 'p3', 'p4', 'p5', 'p6'];
 const ROUTERS = ['r0', 'r1'];
 const TENANTS = ['ta', 'tb'];
+const GROUPS = ['g0', 'g1', 'g2', 'g3'];
+const RULES = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'];
 
 type Spec = Omit<ModelEvent, 'seq'>;
 const pick = <T,>(xs: readonly T[]) => fc.constantFrom(...xs);
@@ -45,7 +50,59 @@ const arbNetwork = fc.record({ n: pick(NETS), t: pick(TENANTS), vni: fc.integer(
   spec({ type: 'ipam.NetworkCreated', data: { networkId: n, name: n, vni, mtu, routed: true }, aggregate: CLOUD_AGGREGATE, tenant: t }),
 );
 
-const arbEvent: fc.Arbitrary<Spec> = fc.oneof(
+const arbRule = fc
+  .record({
+    id: pick(RULES),
+    direction: pick(['ingress', 'egress'] as const),
+    protocol: pick(['tcp', 'udp', 'any'] as const),
+    port: fc.option(pick([22, 443, 5432]), { nil: null }),
+    peer: fc.oneof(
+      { weight: 3, arbitrary: pick(GROUPS).map((remoteGroupId) => ({ remoteGroupId })) },
+      { weight: 1, arbitrary: fc.constant({ remoteCidr: '192.0.2.0/24' }) },
+      { weight: 1, arbitrary: fc.constant({}) },
+    ),
+  })
+  .map(({ id, direction, protocol, port, peer }) => rule(id, direction, protocol, protocol === 'any' ? null : port, undefined, peer));
+const arbGroup = fc.record({ g: pick(GROUPS), t: pick(TENANTS), rules: fc.array(arbRule, { maxLength: 3 }) }).map(({ g, t, rules }) =>
+  spec({ type: 'secgroup.GroupCreated', data: { groupId: g, name: g, description: '', isDefault: false, rules }, aggregate: securityGroupAggregate(g), tenant: t }),
+);
+const arbSetGroups = fc.record({ p: pick(PORTS), gs: fc.subarray(GROUPS, { maxLength: 3 }) }).map(({ p, gs }) =>
+  spec({ type: 'secgroup.PortGroupsSet', data: { portId: p, groupIds: gs }, aggregate: portSecurityAggregate(p), tenant: 'ta' }),
+);
+
+/** secgroup's events, over the same ports as IPAM's. */
+const arbSecgroupEvent: fc.Arbitrary<Spec> = fc.oneof(
+  { weight: 4, arbitrary: arbGroup },
+  {
+    weight: 6,
+    arbitrary: fc.record({ g: pick(GROUPS), r: arbRule }).map(({ g, r }) =>
+      spec({ type: 'secgroup.RuleAdded', data: { groupId: g, rule: r }, aggregate: securityGroupAggregate(g), tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ g: pick(GROUPS), r: pick(RULES) }).map(({ g, r }) =>
+      spec({ type: 'secgroup.RuleRemoved', data: { groupId: g, ruleId: r }, aggregate: securityGroupAggregate(g), tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: pick(GROUPS).map((g) => spec({ type: 'secgroup.GroupDeleted', data: { groupId: g }, aggregate: securityGroupAggregate(g), tenant: 'ta' })),
+  },
+  { weight: 14, arbitrary: arbSetGroups },
+  {
+    weight: 3,
+    arbitrary: fc.record({ p: pick(PORTS), on: fc.boolean() }).map(({ p, on }) =>
+      spec({ type: 'secgroup.PortSecuritySet', data: { portId: p, enabled: on }, aggregate: portSecurityAggregate(p), tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 3,
+    arbitrary: pick(PORTS).map((p) => spec({ type: 'secgroup.PortForgotten', data: { portId: p }, aggregate: portSecurityAggregate(p), tenant: 'ta' })),
+  },
+);
+
+const arbIpamEvent: fc.Arbitrary<Spec> = fc.oneof(
   { weight: 4, arbitrary: arbRegister },
   {
     weight: 2,
@@ -146,18 +203,21 @@ const arbEvent: fc.Arbitrary<Spec> = fc.oneof(
   },
 );
 
+const arbEvent: fc.Arbitrary<Spec> = fc.oneof({ weight: 3, arbitrary: arbIpamEvent }, { weight: 2, arbitrary: arbSecgroupEvent });
+
 /**
- * A log: a few hypervisors and networks first (so that most later events
- * land on something), then anything, deletions included.
+ * A log: a few hypervisors, networks and groups first (so that most later
+ * events land on something), then anything, deletions included.
  */
 const arbLog = (maxLength: number): fc.Arbitrary<Spec[]> =>
   fc
     .tuple(
       fc.tuple(...HOSTS.map((h) => arbRegister.map((e) => ({ ...e, data: { ...(e.data as object), hostId: h } }) as Spec))),
       fc.tuple(...NETS.map((n) => arbNetwork.map((e) => ({ ...e, data: { ...(e.data as object), networkId: n, name: n } }) as Spec))),
+      fc.tuple(...GROUPS.slice(0, 3).map((g) => arbGroup.map((e) => ({ ...e, data: { ...(e.data as object), groupId: g, name: g }, aggregate: securityGroupAggregate(g) }) as Spec))),
       fc.array(arbEvent, { minLength: Math.min(20, maxLength), maxLength, size: 'max' }),
     )
-    .map(([hosts, networks, rest]) => [...hosts, ...networks, ...rest]);
+    .map(([hosts, networks, groups, rest]) => [...hosts, ...networks, ...groups, ...rest]);
 
 /** Map equality; the slow deep-equality assertion runs only to report a difference. */
 function expectSameKv(actual: ReadonlyMap<string, string>, expected: ReadonlyMap<string, string>): void {
@@ -252,5 +312,107 @@ describe('affectedHosts is minimal (property)', () => {
     const update = views.apply(model, applyEvent(model, g.port('n0', 'p2', 'h1', '02:00:00:00:00:03', [], 'ta')));
     expect(update).toMatchObject({ hostsRecomputed: 2, fullRecomputes: 0 });
     expect(update.ops.map((o) => `${o.op} ${o.key}`).sort()).toEqual(['put h0.ep.p2', 'put h1.port.p2']);
+  });
+});
+
+describe('security-group changes touch only what they must (property)', () => {
+  /** A model and views after a generated log, ready for one more event. */
+  const setup = (specs: Spec[]) => {
+    const g = new Given();
+    for (const s of specs) emit(g, s);
+    const model = replay(g.events);
+    const views = new HostViews();
+    views.rebuild(model);
+    return { g, model, views };
+  };
+
+  it("a port's membership change: its own host (port, sg, member keys), and on each host naming a changed group only that one member key", () => {
+    fc.assert(
+      fc.property(arbLog(60), arbSetGroups, (specs, set) => {
+        const { g, model, views } = setup(specs);
+        const portId = (set.data as { portId: string }).portId;
+        const before = new Set(groupIdsOf(model, portId));
+        const home = model.ports.get(portId)?.hostId ?? null;
+        const change = applyEvent(model, emit(g, set));
+        const after = new Set(groupIdsOf(model, portId));
+        const changed = [...new Set([...before, ...after])].filter((r) => before.has(r) !== after.has(r));
+        const referencing = new Set(changed.flatMap((r) => [...hostsReferencing(model, r)]));
+        for (const h of affectedHosts(model, change)) expect(h === home || referencing.has(h)).toBe(true);
+
+        const ops = views.apply(model, change).ops;
+        for (const op of ops) {
+          const k = parseKey(op.key)!;
+          if (k.hostId === home) {
+            expect(['port', 'sg', 'member']).toContain(k.kind);
+          } else {
+            expect(k.kind).toBe('member');
+            expect(k.portId).toBe(portId);
+            expect(changed).toContain(k.id);
+          }
+        }
+        // Exactly one write per (remote host, changed group of an existing port and group).
+        const expected = new Set<string>();
+        if (model.ports.has(portId)) {
+          for (const r of changed) {
+            if (!model.groups.has(r)) continue;
+            for (const h of hostsReferencing(model, r)) if (h !== home && model.hypervisors.has(h)) expected.add(`${after.has(r) ? 'put' : 'delete'} ${h}.member.${r}.${portId}`);
+          }
+        }
+        const remote = ops.filter((o) => parseKey(o.key)!.hostId !== home).map((o) => `${o.op} ${o.key}`);
+        expect(remote.sort()).toEqual([...expected].sort());
+        expect(new Set(remote).size).toBe(remote.length);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a rule added or removed in group g: only hosts with local members of g, only g's sg key and the member keys of the rule's remote group", () => {
+    const arbRuleChange = fc.oneof(
+      fc.record({ g: pick(GROUPS), r: arbRule }).map(({ g, r }) =>
+        spec({ type: 'secgroup.RuleAdded', data: { groupId: g, rule: r }, aggregate: securityGroupAggregate(g), tenant: 'ta' }),
+      ),
+      fc.record({ g: pick(GROUPS), r: pick(RULES) }).map(({ g, r }) =>
+        spec({ type: 'secgroup.RuleRemoved', data: { groupId: g, ruleId: r }, aggregate: securityGroupAggregate(g), tenant: 'ta' }),
+      ),
+    );
+    fc.assert(
+      fc.property(arbLog(60), arbRuleChange, (specs, ruleChange) => {
+        const { g, model, views } = setup(specs);
+        const { groupId } = ruleChange.data as { groupId: string };
+        const ruleId = ruleChange.type === 'secgroup.RuleAdded' ? (ruleChange.data as { rule: { id: string } }).rule.id : (ruleChange.data as { ruleId: string }).ruleId;
+        const remotes = new Set<string | null>([model.groups.get(groupId)?.rules.get(ruleId)?.remoteGroupId ?? null]);
+        const change = applyEvent(model, emit(g, ruleChange));
+        remotes.add(model.groups.get(groupId)?.rules.get(ruleId)?.remoteGroupId ?? null);
+        const members = new Set(hostsWithMembers(model, groupId));
+        for (const h of affectedHosts(model, change)) expect(members.has(h)).toBe(true);
+        for (const op of views.apply(model, change).ops) {
+          const k = parseKey(op.key)!;
+          expect(members.has(k.hostId)).toBe(true);
+          if (k.kind === 'sg') expect(k.id).toBe(groupId);
+          else {
+            expect(k.kind).toBe('member');
+            expect(remotes.has(k.id)).toBe(true);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it("a port deleted: elsewhere than its own host, only that port's member keys change", () => {
+    fc.assert(
+      fc.property(arbLog(60), pick(NETS), pick(PORTS), (specs, networkId, portId) => {
+        const { g, model, views } = setup(specs);
+        const home = model.ports.get(portId)?.hostId ?? null;
+        const change = applyEvent(model, g.deletePort(networkId, portId, 'ta'));
+        for (const op of views.apply(model, change).ops) {
+          const k = parseKey(op.key)!;
+          if (k.hostId === home) continue; // it may lose groups, and with them remote groups' members
+          if (k.kind === 'member') expect(k.portId).toBe(portId);
+          expect(k.kind).not.toBe('sg');
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });

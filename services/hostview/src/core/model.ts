@@ -1,7 +1,9 @@
 /**
  * The inputs of the per-host derivation, as an in-memory model folded from
- * IPAM's events: hypervisors, networks, subnets, ports and routers, with the
- * indexes the derivation needs (ports per host, ports per host per network).
+ * IPAM's and secgroup's events: hypervisors, networks, subnets, ports and
+ * routers; security groups, their rules and each port's groups and port
+ * security; with the indexes the derivation needs (ports per host, ports per
+ * host per network, ports and hosts per group, groups naming a remote group).
  *
  * `applyEvent` mutates the model (it holds every port of the cloud; copying
  * it per event would dominate) and returns a ChangeSet naming what changed,
@@ -13,7 +15,17 @@
  * replaces it. Every rule here is deterministic, so an incrementally
  * maintained model equals one built by replaying the same events.
  */
-import type { IpamEvent } from '@strata/contracts';
+import {
+  IPAM_CONTEXT,
+  ipamEvents,
+  SECGROUP_CONTEXT,
+  secgroupEvents,
+  type HostRule,
+  type IpamEvent,
+  type SecgroupEvent,
+  type SecurityGroupRule,
+} from '@strata/contracts';
+import type { StoredEvent } from '@strata/eventlog';
 
 export interface HypervisorRec {
   id: string;
@@ -66,6 +78,20 @@ export interface RouterRec {
   interfaces: Map<string, string>;
 }
 
+export interface GroupRec {
+  id: string;
+  tenant: string;
+  /** ruleId → rule (fields in canonical key order). */
+  rules: Map<string, HostRule>;
+}
+
+/** A port's filtering as secgroup set it (beside IPAM's port: it may exist before or after the port). */
+export interface PortSecurityRec {
+  /** Sorted, without duplicates; may name groups that do not exist (deleted concurrently: they contribute nothing). */
+  groupIds: string[];
+  portSecurity: boolean;
+}
+
 export interface Model {
   /** Last stream sequence applied. */
   seq: number;
@@ -76,6 +102,16 @@ export interface Model {
   routers: Map<string, RouterRec>;
   /** hostId → every port bound to that host (whether or not the host is registered). */
   hostPorts: Map<string, Set<string>>;
+  /** Security groups that exist. */
+  groups: Map<string, GroupRec>;
+  /** portId → its groups and port security; absent = no groups, port security on. */
+  portSecurity: Map<string, PortSecurityRec>;
+  /** groupId → ports whose groups list it (whether the port or the group exists). */
+  groupPorts: Map<string, Set<string>>;
+  /** groupId → hostId → how many existing ports bound to that host list the group. */
+  groupHosts: Map<string, Map<string, number>>;
+  /** remote group id → existing group → how many of its rules name it as remote group. */
+  remoteRefs: Map<string, Map<string, number>>;
 }
 
 export function emptyModel(): Model {
@@ -87,6 +123,11 @@ export function emptyModel(): Model {
     ports: new Map(),
     routers: new Map(),
     hostPorts: new Map(),
+    groups: new Map(),
+    portSecurity: new Map(),
+    groupPorts: new Map(),
+    groupHosts: new Map(),
+    remoteRefs: new Map(),
   };
 }
 
@@ -110,19 +151,54 @@ export interface ChangeSet {
    * domain a network left and the one it joined.
    */
   domains: Set<string>;
+  /** Security groups whose HostSecurityGroup value can have changed: created, deleted, a rule added or removed. */
+  groups: Set<string>;
+  /**
+   * groupId → ports whose membership of the group, or whose GroupMember value (IPs), can have changed:
+   * the port joined or left the group, the port was created, re-created or deleted, the group was created or deleted.
+   */
+  members: Map<string, Set<string>>;
+  /** Ports whose security settings (groups, port security: their LocalPort) changed. */
+  portSettings: Set<string>;
 }
 
 export function emptyChange(): ChangeSet {
-  return { hosts: new Set(), ports: new Map(), networks: new Set(), domains: new Set() };
+  return { hosts: new Set(), ports: new Map(), networks: new Set(), domains: new Set(), groups: new Set(), members: new Map(), portSettings: new Set() };
 }
 
 export const isEmptyChange = (c: ChangeSet): boolean =>
-  c.hosts.size === 0 && c.ports.size === 0 && c.networks.size === 0 && c.domains.size === 0;
+  c.hosts.size === 0 &&
+  c.ports.size === 0 &&
+  c.networks.size === 0 &&
+  c.domains.size === 0 &&
+  c.groups.size === 0 &&
+  c.members.size === 0 &&
+  c.portSettings.size === 0;
 
-/** The slice of a decoded IPAM event the model reads: type and data, aggregate, tenant and position. */
-export type ModelEvent = {
-  [K in IpamEvent['type']]: { type: K; data: Extract<IpamEvent, { type: K }>['data'] } & Pick<IpamEvent, 'aggregate' | 'tenant' | 'seq'>;
-}[IpamEvent['type']];
+/** The slice of a decoded event the model reads: type and data, aggregate, tenant and position. */
+type Slice<E extends { type: string; data: unknown; aggregate: unknown; tenant: string; seq: number }> = {
+  [K in E['type']]: { type: K; data: Extract<E, { type: K }>['data'] } & Pick<E, 'aggregate' | 'tenant' | 'seq'>;
+}[E['type']];
+
+/** An IPAM or secgroup event as the model reads it. */
+export type ModelEvent = Slice<IpamEvent> | Slice<SecgroupEvent>;
+
+/**
+ * Decode a stored event of the domain stream for the model: IPAM's and
+ * secgroup's events (an event of those contexts this build cannot decode
+ * throws: the reader stops rather than skip it); undefined for any other
+ * context's event, which nothing here depends on.
+ */
+export function toModelEvent(stored: StoredEvent): ModelEvent | undefined {
+  switch (stored.aggregate.context) {
+    case IPAM_CONTEXT:
+      return ipamEvents.decode(stored);
+    case SECGROUP_CONTEXT:
+      return secgroupEvents.decode(stored);
+    default:
+      return undefined;
+  }
+}
 
 /** Fold one event into the model; returns what changed. */
 export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
@@ -189,12 +265,13 @@ export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
       const networkId = event.aggregate.id;
       const network = model.networks.get(networkId);
       if (!network) break;
-      const before = removePort(model, d.portId);
+      const before = removePort(model, d.portId, change);
       const port: PortRec = { id: d.portId, networkId, tenant: event.tenant, mac: d.mac, fixedIps: d.fixedIps, hostId: d.hostId };
       model.ports.set(port.id, port);
       network.ports.add(port.id);
       if (port.hostId !== null) indexPort(model, port, port.hostId);
       change.ports.set(port.id, { before, after: { networkId, hostId: port.hostId } });
+      markMemberships(model, port.id, change);
       break;
     }
     case 'ipam.PortBound': {
@@ -208,7 +285,7 @@ export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
       break;
     }
     case 'ipam.PortDeleted': {
-      const before = removePort(model, event.data.portId);
+      const before = removePort(model, event.data.portId, change);
       if (before) change.ports.set(event.data.portId, { before, after: null });
       break;
     }
@@ -263,9 +340,76 @@ export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
     case 'ipam.ApplicationPrefixAllocated':
     case 'ipam.ApplicationPrefixReleased':
       break;
+
+    // ---- secgroup ----
+    case 'secgroup.GroupCreated': {
+      const d = event.data;
+      const existing = model.groups.get(d.groupId);
+      // Re-created (the default group can be): the event's rules replace the old ones.
+      if (existing) unindexRules(model, existing);
+      const group: GroupRec = { id: d.groupId, tenant: event.tenant, rules: new Map() };
+      for (const r of d.rules) group.rules.set(r.id, hostRule(r));
+      model.groups.set(group.id, group);
+      indexRules(model, group);
+      change.groups.add(group.id);
+      // The group comes into existence: every port listing it (and existing) becomes a member.
+      if (!existing) markGroupMembers(model, group.id, change);
+      break;
+    }
+    case 'secgroup.RuleAdded': {
+      const group = model.groups.get(event.data.groupId);
+      if (!group) break;
+      const rule = hostRule(event.data.rule);
+      const old = group.rules.get(rule.id);
+      if (old) unindexRule(model, group.id, old);
+      group.rules.set(rule.id, rule);
+      indexRule(model, group.id, rule);
+      change.groups.add(group.id);
+      break;
+    }
+    case 'secgroup.RuleRemoved': {
+      const group = model.groups.get(event.data.groupId);
+      const rule = group?.rules.get(event.data.ruleId);
+      if (!group || !rule) break;
+      group.rules.delete(rule.id);
+      unindexRule(model, group.id, rule);
+      change.groups.add(group.id);
+      break;
+    }
+    case 'secgroup.GroupDeleted': {
+      const group = model.groups.get(event.data.groupId);
+      if (!group) break;
+      unindexRules(model, group);
+      model.groups.delete(group.id);
+      change.groups.add(group.id);
+      // Ports still listing it (a concurrent race, see secgroup's README) stop being members.
+      markGroupMembers(model, group.id, change);
+      break;
+    }
+    case 'secgroup.PortGroupsSet':
+      setPortGroups(model, event.data.portId, [...new Set(event.data.groupIds)].sort(), change);
+      break;
+    case 'secgroup.PortSecuritySet': {
+      const { portId, enabled } = event.data;
+      if ((model.portSecurity.get(portId)?.portSecurity ?? true) === enabled) break;
+      const rec = model.portSecurity.get(portId);
+      if (rec) rec.portSecurity = enabled;
+      else model.portSecurity.set(portId, { groupIds: [], portSecurity: enabled });
+      change.portSettings.add(portId);
+      break;
+    }
+    case 'secgroup.PortForgotten': {
+      const portId = event.data.portId;
+      const rec = model.portSecurity.get(portId);
+      if (!rec) break;
+      setPortGroups(model, portId, [], change);
+      if (!rec.portSecurity) change.portSettings.add(portId);
+      model.portSecurity.delete(portId);
+      break;
+    }
     default: {
       const unreachable: never = event;
-      throw new Error(`hostview does not know IPAM event ${(unreachable as { type: string }).type}`);
+      throw new Error(`hostview does not know event ${(unreachable as { type: string }).type}`);
     }
   }
   return change;
@@ -276,7 +420,7 @@ function deleteNetwork(model: Model, networkId: string, change: ChangeSet): void
   if (!network) return;
   change.domains.add(domainOf(model, networkId));
   for (const portId of [...network.ports]) {
-    const before = removePort(model, portId);
+    const before = removePort(model, portId, change);
     if (before) change.ports.set(portId, { before, after: null });
   }
   for (const subnetId of [...network.subnets]) deleteSubnet(model, subnetId, change);
@@ -305,9 +449,11 @@ function detach(model: Model, subnet: SubnetRec, change: ChangeSet): void {
   change.networks.add(subnet.networkId);
 }
 
-function removePort(model: Model, portId: string): PortPlace | null {
+/** Remove a port from the model; its memberships end (they are recorded in `change`). */
+function removePort(model: Model, portId: string, change: ChangeSet): PortPlace | null {
   const port = model.ports.get(portId);
   if (!port) return null;
+  markMemberships(model, portId, change);
   if (port.hostId !== null) unindexPort(model, port, port.hostId);
   model.networks.get(port.networkId)?.ports.delete(portId);
   model.ports.delete(portId);
@@ -318,12 +464,26 @@ function indexPort(model: Model, port: PortRec, hostId: string): void {
   addTo(model.hostPorts, hostId, port.id);
   const network = model.networks.get(port.networkId);
   if (network) addTo(network.hostPorts, hostId, port.id);
+  for (const g of groupIdsOf(model, port.id)) count(model.groupHosts, g, hostId, 1);
 }
 
 function unindexPort(model: Model, port: PortRec, hostId: string): void {
   removeFrom(model.hostPorts, hostId, port.id);
   const network = model.networks.get(port.networkId);
   if (network) removeFrom(network.hostPorts, hostId, port.id);
+  for (const g of groupIdsOf(model, port.id)) count(model.groupHosts, g, hostId, -1);
+}
+
+/** Add `delta` to a counter in a two-level index, dropping entries that reach 0. */
+function count(index: Map<string, Map<string, number>>, outer: string, inner: string, delta: number): void {
+  let m = index.get(outer);
+  if (!m) index.set(outer, (m = new Map()));
+  const n = (m.get(inner) ?? 0) + delta;
+  if (n > 0) m.set(inner, n);
+  else {
+    m.delete(inner);
+    if (m.size === 0) index.delete(outer);
+  }
 }
 
 function addTo(index: Map<string, Set<string>>, key: string, value: string): void {
@@ -386,13 +546,20 @@ export function hostsNeeding(model: Model, networkId: string): Set<string> {
   return model.networks.has(networkId) ? hostsOfDomain(model, domainOf(model, networkId)) : new Set();
 }
 
-/** What a host needs: the domains of its local ports' networks, and every network of those domains. */
-export interface HostNeeds {
+/** What a host needs of the network: the domains of its local ports' networks, and every network of those domains. */
+export interface NetworkNeeds {
   networks: Set<string>;
   domains: Set<string>;
 }
 
+/** Everything a host's view is made of besides its own ports. */
+export type HostNeeds = NetworkNeeds & SecurityNeeds;
+
 export function hostNeeds(model: Model, hostId: string): HostNeeds {
+  return { ...hostNetworkNeeds(model, hostId), ...hostSecurityNeeds(model, hostId) };
+}
+
+export function hostNetworkNeeds(model: Model, hostId: string): NetworkNeeds {
   const domains = new Set<string>();
   for (const portId of model.hostPorts.get(hostId) ?? []) {
     const port = model.ports.get(portId);
@@ -401,4 +568,126 @@ export function hostNeeds(model: Model, hostId: string): HostNeeds {
   const networks = new Set<string>();
   for (const d of domains) for (const n of domainNetworks(model, d)) networks.add(n);
   return { networks, domains };
+}
+
+// ---- Security groups --------------------------------------------------------
+
+/** A rule as the host view carries it, keys in code-point order (so JSON.stringify is canonical). */
+function hostRule(r: SecurityGroupRule): HostRule {
+  return {
+    direction: r.direction,
+    ethertype: r.ethertype,
+    icmpCode: r.icmpCode,
+    icmpType: r.icmpType,
+    id: r.id,
+    portMax: r.portMax,
+    portMin: r.portMin,
+    protocol: r.protocol,
+    remoteCidr: r.remoteCidr,
+    remoteGroupId: r.remoteGroupId,
+  };
+}
+
+function indexRule(model: Model, groupId: string, rule: HostRule): void {
+  if (rule.remoteGroupId !== null) count(model.remoteRefs, rule.remoteGroupId, groupId, 1);
+}
+
+function unindexRule(model: Model, groupId: string, rule: HostRule): void {
+  if (rule.remoteGroupId !== null) count(model.remoteRefs, rule.remoteGroupId, groupId, -1);
+}
+
+function indexRules(model: Model, group: GroupRec): void {
+  for (const rule of group.rules.values()) indexRule(model, group.id, rule);
+}
+
+function unindexRules(model: Model, group: GroupRec): void {
+  for (const rule of group.rules.values()) unindexRule(model, group.id, rule);
+}
+
+const EMPTY_IDS: readonly string[] = [];
+
+/** The groups a port lists (sorted), whether or not they exist. */
+export function groupIdsOf(model: Model, portId: string): readonly string[] {
+  return model.portSecurity.get(portId)?.groupIds ?? EMPTY_IDS;
+}
+
+/** A port is a member of a group when both exist and the port lists the group. */
+export function isMember(model: Model, groupId: string, portId: string): boolean {
+  return model.groups.has(groupId) && model.ports.has(portId) && groupIdsOf(model, portId).includes(groupId);
+}
+
+/** Record (group, port) as a membership that can have changed, if it can exist at all. */
+function markMember(model: Model, groupId: string, portId: string, change: ChangeSet): void {
+  if (model.groups.has(groupId) && model.ports.has(portId)) addTo(change.members, groupId, portId);
+}
+
+/** Every membership of one port (it is created, re-created or deleted). */
+function markMemberships(model: Model, portId: string, change: ChangeSet): void {
+  for (const g of groupIdsOf(model, portId)) markMember(model, g, portId, change);
+}
+
+/** Every membership of one group (it comes into existence or goes). */
+function markGroupMembers(model: Model, groupId: string, change: ChangeSet): void {
+  for (const p of model.groupPorts.get(groupId) ?? []) if (model.ports.has(p)) addTo(change.members, groupId, p);
+}
+
+/** Replace a port's groups (sorted, unique): memberships left and joined, and the port's settings, are recorded. */
+function setPortGroups(model: Model, portId: string, groupIds: string[], change: ChangeSet): void {
+  const before = groupIdsOf(model, portId);
+  if (before.length === groupIds.length && before.every((g, i) => g === groupIds[i])) return;
+  const hostId = model.ports.get(portId)?.hostId ?? null;
+  const after = new Set(groupIds);
+  for (const g of before) {
+    if (after.has(g)) continue;
+    markMember(model, g, portId, change);
+    removeFrom(model.groupPorts, g, portId);
+    if (hostId !== null) count(model.groupHosts, g, hostId, -1);
+  }
+  const had = new Set(before);
+  for (const g of groupIds) {
+    if (had.has(g)) continue;
+    addTo(model.groupPorts, g, portId);
+    if (hostId !== null) count(model.groupHosts, g, hostId, 1);
+    markMember(model, g, portId, change);
+  }
+  const rec = model.portSecurity.get(portId);
+  if (rec) rec.groupIds = groupIds;
+  else model.portSecurity.set(portId, { groupIds, portSecurity: true });
+  change.portSettings.add(portId);
+}
+
+/** Hosts with an existing port bound to them that lists the group (registered or not). */
+export function hostsWithMembers(model: Model, groupId: string): Iterable<string> {
+  return model.groupHosts.get(groupId)?.keys() ?? EMPTY_IDS;
+}
+
+/** Hosts whose local groups' rules name `groupId` as remote group: the hosts that hold its member keys. */
+export function hostsReferencing(model: Model, groupId: string): Set<string> {
+  const hosts = new Set<string>();
+  for (const g of model.remoteRefs.get(groupId)?.keys() ?? []) for (const h of hostsWithMembers(model, g)) hosts.add(h);
+  return hosts;
+}
+
+/**
+ * What a host needs of security groups: the groups its ports list, and the
+ * remote groups named by the rules of those of them that exist. Neither set
+ * asks whether a listed or named group exists (the values do: no sg key for
+ * a missing group, no member of a missing group). So a group coming or going
+ * changes `remotes` only on the hosts with ports listing it (`change.groups`
+ * reaches them), never on the hosts that merely name it: those see a
+ * membership change (`change.members`) instead, one member key each.
+ */
+export interface SecurityNeeds {
+  groups: Set<string>;
+  remotes: Set<string>;
+}
+
+export function hostSecurityNeeds(model: Model, hostId: string): SecurityNeeds {
+  const groups = new Set<string>();
+  for (const portId of model.hostPorts.get(hostId) ?? []) for (const g of groupIdsOf(model, portId)) groups.add(g);
+  const remotes = new Set<string>();
+  for (const g of groups) {
+    for (const rule of model.groups.get(g)?.rules.values() ?? []) if (rule.remoteGroupId !== null) remotes.add(rule.remoteGroupId);
+  }
+  return { groups, remotes };
 }

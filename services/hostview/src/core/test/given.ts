@@ -1,14 +1,45 @@
 /**
- * Test support: IPAM events as the model reads them, built one call per
- * event, and the full-recompute oracle over every host.
+ * Test support: IPAM and secgroup events as the model reads them, built one
+ * call per event, and the full-recompute oracle over every host.
  */
-import { CLOUD_AGGREGATE, networkAggregate, routerAggregate, type IpamEvent } from '@strata/contracts';
+import {
+  CLOUD_AGGREGATE,
+  networkAggregate,
+  portSecurityAggregate,
+  routerAggregate,
+  securityGroupAggregate,
+  type HostRule,
+} from '@strata/contracts';
 import { deriveHost, type HostKeys } from '../derive.js';
 import { applyEvent, emptyModel, type Model, type ModelEvent } from '../model.js';
 
-type EventType = IpamEvent['type'];
-type DataOf<K extends EventType> = Extract<IpamEvent, { type: K }>['data'];
+type EventType = ModelEvent['type'];
+type DataOf<K extends EventType> = Extract<ModelEvent, { type: K }>['data'];
 type Aggregate = ModelEvent['aggregate'];
+
+/** A rule with every field but the protocol, ports and peer defaulted: `rule('r1', 'ingress', 'tcp', 443, 443, {remoteGroupId: 'web'})`. */
+export function rule(
+  id: string,
+  direction: HostRule['direction'],
+  protocol: HostRule['protocol'],
+  portMin: number | null = null,
+  portMax: number | null = portMin,
+  peer: { remoteGroupId?: string; remoteCidr?: string } = {},
+  ethertype: HostRule['ethertype'] = 'IPv4',
+): HostRule {
+  return {
+    id,
+    direction,
+    ethertype,
+    protocol,
+    portMin,
+    portMax,
+    icmpType: null,
+    icmpCode: null,
+    remoteGroupId: peer.remoteGroupId ?? null,
+    remoteCidr: peer.remoteCidr ?? null,
+  };
+}
 
 export const SYSTEM = '_system';
 
@@ -82,6 +113,41 @@ export class Given {
 
   deleteRouter(routerId: string, tenant: string): ModelEvent {
     return this.emit('ipam.RouterDeleted', { routerId }, routerAggregate(routerId), tenant);
+  }
+
+  // ---- secgroup ----
+
+  group(groupId: string, tenant: string, rules: HostRule[] = [], isDefault = false): ModelEvent {
+    return this.emit(
+      'secgroup.GroupCreated',
+      { groupId, name: groupId, description: '', isDefault, rules },
+      securityGroupAggregate(groupId),
+      tenant,
+    );
+  }
+
+  addRule(groupId: string, r: HostRule, tenant: string): ModelEvent {
+    return this.emit('secgroup.RuleAdded', { groupId, rule: r }, securityGroupAggregate(groupId), tenant);
+  }
+
+  removeRule(groupId: string, ruleId: string, tenant: string): ModelEvent {
+    return this.emit('secgroup.RuleRemoved', { groupId, ruleId }, securityGroupAggregate(groupId), tenant);
+  }
+
+  deleteGroup(groupId: string, tenant: string): ModelEvent {
+    return this.emit('secgroup.GroupDeleted', { groupId }, securityGroupAggregate(groupId), tenant);
+  }
+
+  setGroups(portId: string, groupIds: string[], tenant: string): ModelEvent {
+    return this.emit('secgroup.PortGroupsSet', { portId, groupIds: [...groupIds].sort() }, portSecurityAggregate(portId), tenant);
+  }
+
+  portSecurity(portId: string, enabled: boolean, tenant: string): ModelEvent {
+    return this.emit('secgroup.PortSecuritySet', { portId, enabled }, portSecurityAggregate(portId), tenant);
+  }
+
+  forget(portId: string, tenant: string): ModelEvent {
+    return this.emit('secgroup.PortForgotten', { portId }, portSecurityAggregate(portId), tenant);
   }
 }
 

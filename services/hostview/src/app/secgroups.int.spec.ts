@@ -1,0 +1,278 @@
+/**
+ * Security groups in the host view against a real nats-server: IPAM and
+ * secgroup events appended straight to the log (valid envelopes, as the
+ * services' executors write them), agents watching `<hostId>.>` in their
+ * host's bucket. The three-tier example of secgroups.unit.spec.ts:
+ *
+ *   web W1 W2 W3 (any → tcp/443), app A1 A2 (web → tcp/9000), db D1 (app → tcp/5432)
+ *   hv-1: W1 W2   hv-2: W3 A1   hv-3: A2 D1 X (X: in no group yet)
+ *
+ * hv-2 and hv-3 hold web's members (app's rule names web); hv-1 holds none.
+ */
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
+import {
+  CLOUD_AGGREGATE,
+  hostOfHostviewStream,
+  hostviewBucket,
+  hostviewKey,
+  ipamEvents,
+  networkAggregate,
+  portSecurityAggregate,
+  secgroupEvents,
+  securityGroupAggregate,
+  type IpamEvent,
+  type SecgroupEvent,
+} from '@strata/contracts';
+import { JetStreamEventStore, type AggregateRef } from '@strata/eventlog';
+import { startService, type RunningService } from '@strata/runtime';
+import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { deriveHost, hostOfKey } from '../core/derive.js';
+import { applyEvent, emptyModel, toModelEvent } from '../core/model.js';
+import { rule } from '../core/test/given.js';
+import { hostviewService } from '../service.js';
+
+type Ev = IpamEvent | SecgroupEvent;
+type DataOf<K extends Ev['type']> = Extract<Ev, { type: K }>['data'];
+
+/** Appends events the way the services' executors do: validated data, full envelope, optimistic concurrency. */
+class Log {
+  private readonly versions = new Map<string, number>();
+  constructor(readonly store: JetStreamEventStore) {}
+
+  async emit<K extends Ev['type']>(aggregate: AggregateRef, tenant: string, type: K, data: DataOf<K>): Promise<number> {
+    const encoded = type.startsWith('ipam.')
+      ? ipamEvents.encode(type as IpamEvent['type'], data as never)
+      : secgroupEvents.encode(type as SecgroupEvent['type'], data as never);
+    return this.append(aggregate, tenant, type, encoded.version, encoded.data);
+  }
+
+  /** Any context's event, undecoded (the host view must skip what it does not read). */
+  async append(aggregate: AggregateRef, tenant: string, type: string, version: number, data: unknown): Promise<number> {
+    const id = randomUUID();
+    const subject = this.store.subjectOf(aggregate);
+    const last = this.versions.get(subject) ?? 0;
+    const { seq } = await this.store.append(
+      aggregate,
+      { id, type, version, aggregate, data, tenant, actor: 'hostview-test', occurredAt: new Date().toISOString(), correlationId: id, causationId: id },
+      { expectedVersion: last === 0 ? 'none' : last },
+    );
+    this.versions.set(subject, seq);
+    return seq;
+  }
+}
+
+const T = 'tenant-a';
+const NET = randomUUID();
+const SUB = randomUUID();
+const ids = { web: randomUUID(), app: randomUUID(), db: randomUUID() };
+const ports = Object.fromEntries(['W1', 'W2', 'W3', 'A1', 'A2', 'D1', 'X'].map((n) => [n, randomUUID()])) as Record<
+  'W1' | 'W2' | 'W3' | 'A1' | 'A2' | 'D1' | 'X',
+  string
+>;
+const IP: Record<keyof typeof ports, string> = { W1: '10.0.0.11', W2: '10.0.0.12', W3: '10.0.0.13', A1: '10.0.0.21', A2: '10.0.0.22', D1: '10.0.0.31', X: '10.0.0.40' };
+
+let nc: NatsConnection;
+let log: Log;
+const handles = new Map<string, KV>();
+
+async function kvOf(hostId: string): Promise<KV> {
+  let kv = handles.get(hostId);
+  if (!kv) {
+    kv = await nc.jetstream().views.kv(hostviewBucket(hostId), { bindOnly: true });
+    handles.set(hostId, kv);
+  }
+  return kv;
+}
+
+async function buckets(): Promise<Map<string, string>> {
+  const jsm = await nc.jetstreamManager();
+  const out = new Map<string, string>();
+  for await (const name of jsm.streams.names()) {
+    const h = hostOfHostviewStream(name);
+    if (h === undefined) continue;
+    const kv = await kvOf(h);
+    const keys: string[] = [];
+    for await (const k of await kv.keys()) keys.push(k);
+    for (const k of keys) {
+      const e = await kv.get(k);
+      if (e?.operation === 'PUT') out.set(hostOfKey(k) === h ? k : `${h}!${k}`, e.string());
+    }
+  }
+  return out;
+}
+
+/** The oracle: a fresh model from the whole log (both contexts, others skipped), every host derived in full. */
+async function derivedFromLog(): Promise<Map<string, string>> {
+  const model = emptyModel();
+  for await (const stored of log.store.read()) {
+    const event = toModelEvent(stored);
+    if (event) applyEvent(model, event);
+  }
+  const all = new Map<string, string>();
+  for (const h of new Set([...model.hypervisors.keys(), ...model.hostPorts.keys()])) for (const [k, v] of deriveHost(model, h)) all.set(k, v);
+  return all;
+}
+
+interface AgentWatch {
+  snapshot: Map<string, string>;
+  deltas: string[];
+  stop(): void;
+}
+
+async function watchHost(hostId: string): Promise<AgentWatch> {
+  const kv = await kvOf(hostId);
+  const snapshot = new Map<string, string>();
+  const deltas: string[] = [];
+  let initialized = false;
+  const iter: QueuedIterator<KvEntry> = await kv.watch({ key: hostviewKey.all(hostId), initializedFn: () => void (initialized = true) });
+  void (async () => {
+    for await (const e of iter) {
+      if (!initialized) {
+        if (e.operation === 'PUT') snapshot.set(e.key, e.string());
+        else snapshot.delete(e.key);
+      } else deltas.push(`${e.operation} ${e.key}`);
+    }
+  })();
+  await waitFor(() => initialized, { message: `initial snapshot of ${hostId}` });
+  return { snapshot, deltas, stop: () => iter.stop() };
+}
+
+const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
+const securityKeys = (m: Map<string, string>) => [...m.keys()].filter((k) => /\.(sg|member)\./.test(k)).sort();
+
+describe('hostview: security groups (nats-server, JetStream KV)', () => {
+  let nats: NatsServerHandle;
+  let service: RunningService | undefined;
+  const start = () => startService(hostviewService, { NATS_URL: nats.url, STRATA_LOG_LEVEL: 'silent' });
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    nc = await connect({ servers: nats.url });
+    log = new Log(await JetStreamEventStore.open(nc));
+    const pool = randomUUID();
+    await log.emit(CLOUD_AGGREGATE, '_system', 'ipam.PoolCreated', { poolId: pool, name: 'hosts', cidr: '203.0.113.0/24', purpose: 'host-ip' });
+    for (const [i, h] of ['hv-1', 'hv-2', 'hv-3'].entries()) {
+      await log.emit(CLOUD_AGGREGATE, '_system', 'ipam.HypervisorRegistered', { hostId: h, vtepIp: `198.18.0.${i + 1}`, publicIp: `203.0.113.${i + 11}`, hostPoolId: pool });
+    }
+    await log.emit(CLOUD_AGGREGATE, T, 'ipam.NetworkCreated', { networkId: NET, name: 'net', vni: 100, mtu: 1450, routed: true });
+    await log.emit(networkAggregate(NET), T, 'ipam.SubnetCreated', {
+      subnetId: SUB,
+      name: 'sub',
+      ipVersion: 4,
+      cidr: '10.0.0.0/24',
+      gatewayIp: '10.0.0.1',
+      allocationPools: [],
+      enableDhcp: true,
+    });
+    const group = (id: string, rules: ReturnType<typeof rule>[]) =>
+      log.emit(securityGroupAggregate(id), T, 'secgroup.GroupCreated', { groupId: id, name: id, description: '', isDefault: false, rules });
+    await group(ids.web, [rule(randomUUID(), 'ingress', 'tcp', 443)]);
+    await group(ids.app, [rule(randomUUID(), 'ingress', 'tcp', 9000, 9000, { remoteGroupId: ids.web })]);
+    await group(ids.db, [rule(randomUUID(), 'ingress', 'tcp', 5432, 5432, { remoteGroupId: ids.app })]);
+    const placement: [keyof typeof ports, string, string | null][] = [
+      ['W1', 'hv-1', ids.web],
+      ['W2', 'hv-1', ids.web],
+      ['W3', 'hv-2', ids.web],
+      ['A1', 'hv-2', ids.app],
+      ['A2', 'hv-3', ids.app],
+      ['D1', 'hv-3', ids.db],
+      ['X', 'hv-3', null],
+    ];
+    for (const [name, host, groupId] of placement) {
+      await log.emit(networkAggregate(NET), T, 'ipam.PortCreated', {
+        portId: ports[name],
+        name,
+        mac: `02:00:00:00:00:${IP[name].slice(-2)}`,
+        fixedIps: [{ subnetId: SUB, ip: IP[name] }],
+        hostId: host,
+        deviceId: 'vm',
+      });
+      if (groupId) await log.emit(portSecurityAggregate(ports[name]), T, 'secgroup.PortGroupsSet', { portId: ports[name], groupIds: [groupId] });
+    }
+    // The log's last event at start-up belongs to a context the host view does not read: it must still go live.
+    await log.append({ context: 'elsewhere', type: 'thing', id: 'one' }, T, 'elsewhere.ThingHappened', 1, { any: 'thing' });
+    service = await start();
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await nc?.close();
+    await nats?.stop();
+  });
+
+  it('after start-up every bucket equals a full derivation of the log, security groups included', async () => {
+    expect((await service!.ctx.readiness.report()).ready).toBe(true);
+    const all = await derivedFromLog();
+    expect(sorted(await buckets())).toEqual(sorted(all));
+    const member = (h: string, g: string, p: string) => hostviewKey.member(h, g, p);
+    expect(securityKeys(all)).toEqual(
+      [
+        hostviewKey.sg('hv-1', ids.web),
+        hostviewKey.sg('hv-2', ids.web),
+        hostviewKey.sg('hv-2', ids.app),
+        member('hv-2', ids.web, ports.W1),
+        member('hv-2', ids.web, ports.W2),
+        member('hv-2', ids.web, ports.W3),
+        hostviewKey.sg('hv-3', ids.app),
+        hostviewKey.sg('hv-3', ids.db),
+        member('hv-3', ids.web, ports.W1),
+        member('hv-3', ids.web, ports.W2),
+        member('hv-3', ids.web, ports.W3),
+        member('hv-3', ids.app, ports.A1),
+        member('hv-3', ids.app, ports.A2),
+      ].sort(),
+    );
+  });
+
+  it("an agent's snapshot holds its groups and members; a membership change sends one member key to a host naming the group, nothing to an unrelated host", async () => {
+    const referencing = await watchHost('hv-2'); // app names web
+    const unrelated = await watchHost('hv-1'); // web names no group
+    expect(securityKeys(referencing.snapshot)).toEqual(
+      [hostviewKey.sg('hv-2', ids.web), hostviewKey.sg('hv-2', ids.app), ...['W1', 'W2', 'W3'].map((n) => hostviewKey.member('hv-2', ids.web, ports[n as 'W1']))].sort(),
+    );
+    expect(JSON.parse(referencing.snapshot.get(hostviewKey.member('hv-2', ids.web, ports.W3))!)).toEqual({ groupId: ids.web, portId: ports.W3, ips: [IP.W3] });
+    expect(JSON.parse(unrelated.snapshot.get(hostviewKey.port('hv-1', ports.W1))!)).toMatchObject({ securityGroups: [ids.web], portSecurity: true });
+
+    // X (on hv-3) joins web.
+    const joinKey = hostviewKey.member('hv-2', ids.web, ports.X);
+    await log.emit(portSecurityAggregate(ports.X), T, 'secgroup.PortGroupsSet', { portId: ports.X, groupIds: [ids.web] });
+    await waitFor(() => referencing.deltas.length > 0, { message: 'member delta on hv-2' });
+    // A later change that does concern hv-1 is a barrier: writes are acknowledged batch by batch in log order and a
+    // watch delivers in stream order, so anything the membership change sent hv-1's bucket would arrive before it.
+    await log.emit(portSecurityAggregate(ports.W1), T, 'secgroup.PortSecuritySet', { portId: ports.W1, enabled: false });
+    await waitFor(() => unrelated.deltas.length > 0, { message: 'barrier delta on hv-1' });
+    expect(unrelated.deltas).toEqual([`PUT ${hostviewKey.port('hv-1', ports.W1)}`]);
+    expect(referencing.deltas).toEqual([`PUT ${joinKey}`]);
+
+    // X leaves web again: one delete on hv-2, still nothing on hv-1.
+    await log.emit(portSecurityAggregate(ports.X), T, 'secgroup.PortGroupsSet', { portId: ports.X, groupIds: [] });
+    await waitFor(() => referencing.deltas.length > 1, { message: 'member removed on hv-2' });
+    await log.emit(portSecurityAggregate(ports.W1), T, 'secgroup.PortSecuritySet', { portId: ports.W1, enabled: true });
+    await waitFor(() => unrelated.deltas.length > 1, { message: 'second barrier on hv-1' });
+    expect(referencing.deltas).toEqual([`PUT ${joinKey}`, `DEL ${joinKey}`]);
+    expect(unrelated.deltas).toEqual([`PUT ${hostviewKey.port('hv-1', ports.W1)}`, `PUT ${hostviewKey.port('hv-1', ports.W1)}`]);
+    referencing.stop();
+    unrelated.stop();
+    expect(sorted(await buckets())).toEqual(sorted(await derivedFromLog()));
+  });
+
+  it('a restarted service converges on rule and membership changes made while it was down', async () => {
+    await service!.stop();
+    service = undefined;
+    // db now also admits web; W2 leaves web; D1 moves to hv-1.
+    await log.emit(securityGroupAggregate(ids.db), T, 'secgroup.RuleAdded', {
+      groupId: ids.db,
+      rule: rule(randomUUID(), 'ingress', 'tcp', 5432, 5432, { remoteGroupId: ids.web }),
+    });
+    await log.emit(portSecurityAggregate(ports.W2), T, 'secgroup.PortGroupsSet', { portId: ports.W2, groupIds: [] });
+    await log.emit(networkAggregate(NET), T, 'ipam.PortBound', { portId: ports.D1, hostId: 'hv-1', previousHostId: 'hv-3' });
+    service = await start();
+    const all = await derivedFromLog();
+    expect(sorted(await buckets())).toEqual(sorted(all));
+    expect(all.has(hostviewKey.member('hv-1', ids.web, ports.W1))).toBe(true); // hv-1 now holds db, which names web
+    expect(all.has(hostviewKey.member('hv-1', ids.web, ports.W2))).toBe(false);
+    expect(all.has(hostviewKey.sg('hv-3', ids.db))).toBe(false);
+  });
+});
