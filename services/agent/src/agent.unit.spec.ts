@@ -10,14 +10,16 @@ function result(view: HostViewSnapshot, devices: string[] = []): ReconcileResult
   const ports = Object.values(view.ports).map((p) => ({ id: p.id, device: p.device }));
   return {
     desired: {
-      kernel: { namespaces: {}, links: {}, plugs: Object.fromEntries(ports.map((p) => [p.device, { device: p.device, master: 'sbr1', mtu: 1450, up: true }])), addrs: {}, fdb: {}, neighs: {} },
+      kernel: { namespaces: {}, links: {}, plugs: Object.fromEntries(ports.map((p) => [p.device, { device: p.device, master: 'sbr1', mtu: 1450, up: true }])), addrs: {}, fdb: {}, neighs: {}, nft: { tables: {} }, hostSysctls: {} },
       dhcp: {},
       ports,
+      ruleCounters: {},
     },
-    actual: { namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, devices },
+    actual: { namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, nft: { tables: {} }, hostSysctls: {}, devices },
     plan: { batches: [] },
     portsUp: ports.filter((p) => devices.includes(p.device)).map((p) => p.id),
     portsDown: ports.filter((p) => !devices.includes(p.device)).map((p) => p.id),
+    ruleCounters: [],
   };
 }
 
@@ -46,7 +48,7 @@ function setup(opts: { fail?: () => boolean; devices?: string[] } = {}) {
 
 const withPort = (): HostViewSnapshot => ({
   ...emptySnapshot(),
-  ports: { p1: { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tap1', fixedIps: [] } },
+  ports: { p1: { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tap1', fixedIps: [], securityGroups: [], portSecurity: true } },
 });
 
 describe('Agent', () => {

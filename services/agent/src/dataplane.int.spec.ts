@@ -314,7 +314,9 @@ d('agent data plane (real kernel, namespaces)', () => {
       await h.reconciler.reconcile(emptySnapshot());
       const { plan, actual } = await h.reconciler.plan(emptySnapshot());
       expect(plan.batches).toEqual([]);
-      expect({ ...actual, devices: [] }).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, devices: [] });
+      // (The br_netfilter sysctls are left as they are: they were on by default.)
+      expect({ ...actual, devices: [], hostSysctls: {} }).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, nft: { tables: {} }, hostSysctls: {}, devices: [] });
+      expect(await sh(['ip', 'netns', 'exec', h.ns, 'nft', 'list', 'tables'])).not.toMatch(/strata/);
       // Independently of the agent's own reader:
       const links = JSON.parse(await sh(['ip', '-n', h.ns, '-j', 'link', 'show'])) as { ifname: string; master?: string }[];
       expect(links.filter((l) => /^(sbr|svx|sgw)/.test(l.ifname) || l.master !== undefined)).toEqual([]);

@@ -1,6 +1,10 @@
 export { desiredState } from './core/desired.js';
 export type { DesiredOptions, DesiredState, DhcpSpec, DhcpSubnet, PortDevice } from './core/desired.js';
 export { diff } from './core/diff.js';
+export { applyNftCmd, diffNft, emptyNftState, NFT_TABLE } from './core/nft.js';
+export type { NftBaseChain, NftChain, NftCmd, NftFamily, NftMap, NftRule, NftSet, NftState, NftTable } from './core/nft.js';
+export { allocate, desiredSecurityGroups, eui64LinkLocal, FROM_PORT_MASK, ruleFor, spoofRules, TO_PORT_MASK } from './core/secgroups.js';
+export type { RuleCounterLabel, SecurityGroupState } from './core/secgroups.js';
 export { applyPlanToState, InexactPlanError } from './core/model.js';
 export * from './core/names.js';
 export { emptySnapshot } from './core/snapshot.js';
@@ -11,9 +15,11 @@ export { DnsmasqManager, dnsmasqPaths, renderConfig, renderHosts } from './kerne
 export { ExecError, inNetns, nodeExec, runOk } from './kernel/exec.js';
 export type { Exec, ExecResult } from './kernel/exec.js';
 export { readActual } from './kernel/read.js';
+export { parseNftTable, readNft, readRuleCounters, renderNftScript } from './kernel/nft.js';
+export type { NftCounterValue } from './kernel/nft.js';
 export { startLinkMonitor } from './kernel/monitor.js';
 export { Reconciler } from './reconcile.js';
-export type { ReconcileResult, ReconcilerOptions } from './reconcile.js';
+export type { ReconcileResult, ReconcilerOptions, RuleCounter } from './reconcile.js';
 export { Agent } from './agent.js';
 export type { AgentOptions, AgentLogger, ApplyReport, ViewSource } from './agent.js';
 export { HostViewStore, InvalidEntryError } from './view/store.js';

@@ -2,7 +2,8 @@
  * One full reconcile: desired (from the view) vs actual (read from the
  * kernel) → plan → apply, then DHCP servers. Stateless between calls: every
  * call starts from what the kernel really has, which is what makes it repair
- * drift and finish an interrupted apply.
+ * drift and finish an interrupted apply. The security-group rule counters are
+ * read after every pass (also the periodic one), for metrics.
  */
 import { desiredState, type DesiredState } from './core/desired.js';
 import { diff } from './core/diff.js';
@@ -11,6 +12,7 @@ import type { ActualState, Plan } from './core/types.js';
 import { ApplyError, applyPlan } from './kernel/apply.js';
 import { DnsmasqManager } from './kernel/dnsmasq.js';
 import type { Exec } from './kernel/exec.js';
+import { readRuleCounters } from './kernel/nft.js';
 import { readActual } from './kernel/read.js';
 
 export interface ReconcilerOptions {
@@ -36,6 +38,15 @@ export interface ReconcileResult {
   plan: Plan;
   portsUp: string[];
   portsDown: string[];
+  /** Security-group rule counters after the apply (named nft counters), with the group and rule they count. */
+  ruleCounters: RuleCounter[];
+}
+
+export interface RuleCounter {
+  group: string;
+  rule: string;
+  packets: number;
+  bytes: number;
 }
 
 export class Reconciler {
@@ -65,6 +76,17 @@ export class Reconciler {
     return { desired, actual, plan: diff(desired.kernel, actual) };
   }
 
+  /** The security-group rule counters the kernel has now, labelled from `desired`. */
+  async ruleCounters(desired: DesiredState): Promise<RuleCounter[]> {
+    if (Object.keys(desired.ruleCounters).length === 0) return [];
+    // Metrics only: a failed read never fails the reconcile.
+    const values = await readRuleCounters(this.o.exec).catch(() => []);
+    return values.flatMap((c) => {
+      const label = desired.ruleCounters[c.name];
+      return label ? [{ ...label, packets: c.packets, bytes: c.bytes }] : [];
+    });
+  }
+
   async reconcile(view: HostViewSnapshot): Promise<ReconcileResult> {
     const desired = this.desired(view);
     // A server keeps its namespace alive: stop the stale ones before the namespaces go.
@@ -88,6 +110,7 @@ export class Reconciler {
       desired,
       actual,
       plan,
+      ruleCounters: await this.ruleCounters(desired),
       portsUp: desired.ports.filter((p) => present.has(p.device)).map((p) => p.id),
       portsDown: desired.ports.filter((p) => !present.has(p.device)).map((p) => p.id),
     };

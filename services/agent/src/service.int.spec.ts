@@ -12,7 +12,7 @@ import { startService, type RunningService } from '@strata/runtime';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
 import type { HostViewSnapshot } from './core/snapshot.js';
 import { agentService, agentServiceName } from './service.js';
-import { hostView, subnet, type Cloud } from './testkit/cloud.js';
+import { hostView, sgRule, subnet, type Cloud } from './testkit/cloud.js';
 import { NetLab, sh, shOk, type LabVm } from './testkit/netlab.js';
 
 const canRun = process.getuid?.() === 0 && (await shOk(['ip', 'netns', 'list']));
@@ -56,6 +56,8 @@ async function publishView(hostId: string, view: HostViewSnapshot): Promise<void
   for (const p of Object.values(view.ports)) entries.set(hostviewKey.port(hostId, p.id), p);
   for (const e of Object.values(view.endpoints)) entries.set(hostviewKey.ep(hostId, e.id), e);
   for (const r of Object.values(view.domains)) entries.set(hostviewKey.domain(hostId, r.id), r);
+  for (const g of Object.values(view.groups)) entries.set(hostviewKey.sg(hostId, g.id), g);
+  for (const m of Object.values(view.members)) entries.set(hostviewKey.member(hostId, m.groupId, m.portId), m);
   const before = written.get(hostId) ?? new Set();
   for (const [k, v] of entries) await kv.put(k, JSON.stringify(v));
   for (const k of before) if (!entries.has(k)) await kv.delete(k);
@@ -132,8 +134,37 @@ d('agent service (NATS KV → kernel)', () => {
     expect(await lab.pingEventually(vms.x1!, '10.3.0.12')).toBe(64);
   });
 
+  it('security groups from the KV view; rule counters become metrics after the next reconcile', async () => {
+    const group = randomUUID();
+    const echo = sgRule(randomUUID(), 'ingress', { protocol: 'icmp', icmpType: 8, remoteCidr: '10.3.0.0/24' });
+    const withGroup = (rules: ReturnType<typeof sgRule>[]): Cloud => ({
+      ...cloud,
+      ports: [x1, { ...y2, securityGroups: [group] }, z2],
+      groups: [{ id: group, tenant: 'T', rules }],
+    });
+    const metric = async (host: number, rule: string): Promise<number | undefined> => {
+      const text = await agents[host - 1]!.ctx.metrics.registry.metrics();
+      const line = text.split('\n').find((l) => l.startsWith('strata_sg_rule_packets_total{') && l.includes(`group="${group}"`) && l.includes(`rule="${rule}"`));
+      return line === undefined ? undefined : Number(line.split(' ').at(-1));
+    };
+    await publishAll(withGroup([]));
+    // y2 is in a group without rules: default deny (wait for hv2 to have the port's chains).
+    await waitFor(async () => (await sh(['ip', 'netns', 'exec', lab.host(2).ns, 'nft', 'list', 'table', 'inet', 'strata']).catch(() => '')).includes('port_'), { timeoutMs: 20_000, message: 'hv2 filters y2' });
+    expect(await lab.ping(vms.x1!, '10.3.1.12')).toBeNull();
+    await publishAll(withGroup([echo]));
+    await waitFor(async () => (await metric(2, echo.id)) !== undefined, { timeoutMs: 20_000, message: 'rule counter exported' });
+    expect(await lab.pingEventually(vms.x1!, '10.3.1.12')).toBe(63);
+    // Another rule: a reconcile, after which the first rule's counter shows the ping.
+    const other = sgRule(randomUUID(), 'ingress', { protocol: 'tcp', portMin: 22, portMax: 22 });
+    await publishAll(withGroup([echo, other]));
+    await waitFor(async () => (await metric(2, other.id)) !== undefined, { timeoutMs: 20_000, message: 'second rule exported' });
+    expect(await metric(2, echo.id)).toBeGreaterThan(0);
+    await publishAll({ ...cloud, ports: [x1, y2, z2] });
+    await waitFor(async () => !(await sh(['ip', 'netns', 'exec', lab.host(2).ns, 'nft', 'list', 'tables'])).includes('inet strata'), { timeoutMs: 20_000, message: 'hv2 unfiltered' });
+  });
+
   it('a host whose view empties is left with no Strata object', async () => {
-    await publishView('hv1', { host: hostView(cloud, 'hv1').host!, networks: {}, ports: {}, endpoints: {}, domains: {} });
+    await publishView('hv1', { host: hostView(cloud, 'hv1').host!, networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} });
     await waitFor(
       async () => {
         const links = JSON.parse(await sh(['ip', '-n', lab.host(1).ns, '-j', 'link', 'show'])) as { ifname: string }[];

@@ -66,6 +66,9 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     const opsApplied = metrics.counter('strata_agent_ops_total', 'kernel operations applied');
     const objects = new Gauge({ name: 'strata_agent_objects', help: 'desired kernel objects by kind', labelNames: ['kind'], registers: [metrics.registry] });
     const generation = new Gauge({ name: 'strata_agent_generation', help: 'data plane generation', registers: [metrics.registry] });
+    // Read from the kernel's named counters after every reconcile: a rule's counter starts again at 0 when the rule is re-created.
+    const rulePackets = metrics.counter('strata_sg_rule_packets_total', 'packets accepted by a security-group rule (nft named counter)', ['group', 'rule']);
+    const ruleBytes = metrics.counter('strata_sg_rule_bytes_total', 'bytes accepted by a security-group rule (nft named counter)', ['group', 'rule']);
     const applied = readiness.flag('dataplane');
 
     const onApplied = (r: ApplyReport): void => {
@@ -84,6 +87,15 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       objects.set({ kind: 'neighbour' }, Object.keys(k.neighs).length);
       objects.set({ kind: 'address' }, Object.keys(k.addrs).length);
       objects.set({ kind: 'dhcp' }, Object.keys(r.result.desired.dhcp).length);
+      const tables = Object.values(k.nft.tables);
+      objects.set({ kind: 'nft_rule' }, tables.reduce((n, t) => n + Object.values(t.chains).reduce((m, c) => m + c.rules.length, 0), 0));
+      objects.set({ kind: 'nft_set_element' }, tables.reduce((n, t) => n + Object.values(t.sets).reduce((m, s) => m + s.elements.length, 0), 0));
+      rulePackets.reset();
+      ruleBytes.reset();
+      for (const c of r.result.ruleCounters) {
+        rulePackets.inc({ group: c.group, rule: c.rule }, c.packets);
+        ruleBytes.inc({ group: c.group, rule: c.rule }, c.bytes);
+      }
     };
 
     let watcher: HostViewWatcher | undefined;

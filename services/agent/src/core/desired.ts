@@ -10,7 +10,7 @@
  * domain a veth sgwV ↔ qrV whose qr end is the anycast gateway (same MAC and
  * addresses on every host) with permanent neighbours for every port of the
  * network, so routed packets go straight to the destination MAC: one routed
- * hop, on the source host.
+ * hop, on the source host. Security groups and anti-spoofing: `secgroups.ts`.
  */
 import { portDevice, type HostNetwork, type SubnetInfo } from '@strata/contracts';
 import { contains, formatAddress, mask, parseAddress, parsePrefix, type Prefix } from '@strata/netaddr';
@@ -24,6 +24,7 @@ import {
   vxlanName,
   VXLAN_PORT,
 } from './names.js';
+import { desiredSecurityGroups, type RuleCounterLabel } from './secgroups.js';
 import type { HostViewSnapshot } from './snapshot.js';
 import {
   HOST_NS,
@@ -76,6 +77,8 @@ export interface DesiredState {
   dhcp: Record<string, DhcpSpec>;
   /** This host's ports and their devices: a port is up when its device exists and is plugged. */
   ports: PortDevice[];
+  /** Named nft counters of security-group rules → the group and rule they count. */
+  ruleCounters: Record<string, RuleCounterLabel>;
 }
 
 const FORWARDING = { router: '1', network: '0' } as const;
@@ -85,7 +88,7 @@ export function desiredState(view: HostViewSnapshot, opts: DesiredOptions): Desi
   const dhcp: Record<string, DhcpSpec> = {};
   const ports = byId(view.ports).map((p) => ({ id: p.id, device: p.device || portDevice(p.id) }));
   const localVtep = view.host ? canonical(view.host.vtepIp) : null;
-  if (localVtep === null) return { kernel, dhcp, ports };
+  if (localVtep === null) return { kernel, dhcp, ports, ruleCounters: {} };
 
   const link = (l: LinkState): void => void (kernel.links[linkKey(l.ns, l.name)] = l);
   const fdb = (f: FdbEntry): void => void (kernel.fdb[fdbKey(f)] = f);
@@ -167,7 +170,12 @@ export function desiredState(view: HostViewSnapshot, opts: DesiredOptions): Desi
     const spec = dhcpSpec(view, domain.id, domainNamespace(opts.nsPrefix, domain.id), opts.leaseSeconds ?? 86_400);
     if (spec && kernel.namespaces[spec.ns]) dhcp[spec.ns] = spec;
   }
-  return { kernel, dhcp, ports };
+
+  // Security groups and anti-spoofing (nftables), see secgroups.ts.
+  const sg = desiredSecurityGroups(view);
+  kernel.nft = sg.nft;
+  kernel.hostSysctls = sg.hostSysctls;
+  return { kernel, dhcp, ports, ruleCounters: sg.counters };
 }
 
 function dhcpSpec(view: HostViewSnapshot, domainId: string, ns: string, leaseSeconds: number): DhcpSpec | null {

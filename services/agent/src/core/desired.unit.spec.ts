@@ -27,12 +27,14 @@ const view = (): HostViewSnapshot => ({
     },
   },
   ports: {
-    [PORT]: { id: PORT, tenant: 't', networkId: NET, mac: '02:53:54:00:00:03', device: 'tapcccccccc222', fixedIps: [{ subnetId: 's4', ip: '10.0.0.3' }, { subnetId: 's6', ip: 'fd00::3' }] },
+    [PORT]: { id: PORT, tenant: 't', networkId: NET, mac: '02:53:54:00:00:03', device: 'tapcccccccc222', fixedIps: [{ subnetId: 's4', ip: '10.0.0.3' }, { subnetId: 's6', ip: 'fd00::3' }], securityGroups: [], portSecurity: false },
   },
   endpoints: {
     [EP]: { id: EP, networkId: NET, mac: '02:53:54:00:00:04', ips: ['10.0.0.4', 'fd00::4'], vtep: '198.18.0.12' },
   },
   domains: { [ROUTER]: { id: ROUTER, tenant: 't', kind: 'router', networkIds: [NET] } },
+  groups: {},
+  members: {},
 });
 
 describe('desiredState', () => {
@@ -99,7 +101,7 @@ describe('desiredState', () => {
     const v = view();
     delete v.host;
     const d = desiredState(v, { nsPrefix: 'p-' });
-    expect(d.kernel).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {} });
+    expect(d.kernel).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, nft: { tables: {} }, hostSysctls: {} });
     expect(d.ports).toHaveLength(1);
   });
 

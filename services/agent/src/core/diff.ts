@@ -10,6 +10,7 @@
  * that lived on it.
  */
 import { applyOp, sameFdb } from './model.js';
+import { diffNft } from './nft.js';
 import {
   HOST_NS,
   PHASES,
@@ -36,7 +37,14 @@ export function diff(desired: KernelState, actual: ActualState): Plan {
   };
   const desiredLinks = sortLinks(Object.values(desired.links));
 
-  // Namespaces and their sysctls.
+  // nftables: one transaction, first (a new port's filters exist before it is plugged).
+  const nft = diffNft(desired.nft, sim.nft);
+  if (nft.length > 0) emit('nft', { op: 'nft', commands: nft });
+
+  // Namespaces and their sysctls; the host's own sysctls.
+  for (const [key, value] of sorted(desired.hostSysctls)) {
+    if (sim.hostSysctls[key] !== value) emit('sysctls', { op: 'sysctl', ns: HOST_NS, key, value });
+  }
   for (const name of Object.keys(desired.namespaces).sort()) {
     if (!sim.namespaces[name]) emit('namespaces', { op: 'ns-add', ns: name });
   }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gatewayMac, type HostNetwork, type LocalPort, type RemoteEndpoint } from '@strata/contracts';
+import { gatewayMac, type HostNetwork, type HostRule, type LocalPort, type RemoteEndpoint } from '@strata/contracts';
+import { sgRule } from '../testkit/cloud.js';
 import { desiredState } from './desired.js';
 import { diff } from './diff.js';
 import { applyPlanToState } from './model.js';
@@ -8,7 +9,7 @@ import type { HostViewSnapshot } from './snapshot.js';
 import { PHASES, planSize, type ActualState, type KernelState, type Plan } from './types.js';
 
 const OPTS = { nsPrefix: 'p-' };
-const empty = (devices: string[] = []): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, devices });
+const empty = (devices: string[] = []): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, nft: { tables: {} }, hostSysctls: {}, devices });
 
 /** The kernel after converging to `view` from nothing, with these foreign devices present. */
 function converged(view: HostViewSnapshot, devices: string[]): ActualState {
@@ -35,9 +36,12 @@ function net(id: string, vni: number, domainId: string, over: Partial<HostNetwor
 const baseView = (): HostViewSnapshot => ({
   host: { id: 'hv1', vtepIp: '198.18.0.11', publicIp: '203.0.113.1' },
   networks: { n1: net('n1', 100, 'r1') },
-  ports: { p1: { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tap1', fixedIps: [{ subnetId: 'n1-s', ip: '10.100.0.5' }] } },
+  // No security groups, no anti-spoofing: these tests are about links, FDB and neighbours (nft: secgroups.unit.spec.ts).
+  ports: { p1: { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tap1', fixedIps: [{ subnetId: 'n1-s', ip: '10.100.0.5' }], securityGroups: [], portSecurity: false } },
   endpoints: { e1: { id: 'e1', networkId: 'n1', mac: '02:00:00:00:00:02', ips: ['10.100.0.6'], vtep: '198.18.0.12' } },
   domains: { r1: { id: 'r1', tenant: 't', kind: 'router', networkIds: ['n1'] } },
+  groups: {},
+  members: {},
 });
 
 describe('diff', () => {
@@ -61,7 +65,7 @@ describe('diff', () => {
   });
 
   it('given an empty view, then removals come in reverse order and cascades are not removed twice', () => {
-    const plan = diff(desiredState({ networks: {}, ports: {}, endpoints: {}, domains: {} }, OPTS).kernel, converged(baseView(), ['tap1']));
+    const plan = diff(desiredState({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} }, OPTS).kernel, converged(baseView(), ['tap1']));
     // Everything lives on links that are deleted: only links and the namespace are removed explicitly.
     expect(plan.batches.map((b) => b.phase)).toEqual(['link-removals', 'namespace-removals']);
     expect(plan.batches[0]!.ops).toEqual([
@@ -137,6 +141,16 @@ describe('diff', () => {
 // ---- property: for random views A and B, the plan from A to B turns A into B, exactly ----
 
 const MACS = ['02:00:00:00:00:01', '02:00:00:00:00:02', '02:00:00:00:00:03', '02:00:00:00:00:04'];
+const GROUPS = ['g1', 'g2', 'g3'];
+const RULES: (HostRule & { group: string })[] = [
+  { ...sgRule('r1', 'ingress', { protocol: 'tcp', portMin: 443, portMax: 443 }), group: 'g1' },
+  { ...sgRule('r2', 'ingress', { protocol: 'tcp', portMin: 9000, portMax: 9000, remoteGroupId: 'g2' }), group: 'g1' },
+  { ...sgRule('r3', 'egress', { remoteGroupId: 'g3' }), group: 'g1' },
+  { ...sgRule('r4', 'ingress', { protocol: 'icmp', icmpType: 8, remoteCidr: '10.0.0.0/24' }), group: 'g2' },
+  { ...sgRule('r5', 'egress', { ethertype: 'IPv6', remoteGroupId: 'g1' }), group: 'g2' },
+  { ...sgRule('r6', 'ingress', { protocol: 'udp', portMin: 1000, portMax: 2000, remoteGroupId: 'g3' }), group: 'g3' },
+  { ...sgRule('r7', 'egress', {}), group: 'g3' },
+];
 const VTEPS = ['198.18.0.11', '198.18.0.12', '198.18.0.13'];
 
 const arbView: fc.Arbitrary<HostViewSnapshot> = fc
@@ -154,11 +168,25 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
       }),
       { selector: (n) => n.vni, maxLength: 3 },
     ),
-    ports: fc.array(fc.record({ net: fc.nat(2), mac: fc.constantFrom(...MACS), host: fc.integer({ min: 11, max: 13 }), ip: fc.integer({ min: 2, max: 6 }) }), { maxLength: 6 }),
+    ports: fc.array(
+      fc.record({
+        net: fc.nat(2),
+        mac: fc.constantFrom(...MACS),
+        host: fc.integer({ min: 11, max: 13 }),
+        ip: fc.integer({ min: 2, max: 6 }),
+        groups: fc.subarray(GROUPS),
+        portSecurity: fc.boolean(),
+      }),
+      { maxLength: 6 },
+    ),
     kinds: fc.record({ r1: fc.constantFrom('router' as const, 'network' as const), r2: fc.constantFrom('router' as const, 'network' as const) }),
+    // Which groups the view has rules for, and which rules (from a small pool, so A and B share some).
+    groups: fc.subarray(GROUPS),
+    rules: fc.subarray(RULES),
   })
-  .map(({ hasHost, local, nets, ports, kinds }) => {
-    const view: HostViewSnapshot = { networks: {}, ports: {}, endpoints: {}, domains: {} };
+  .map(({ hasHost, local, nets, ports, kinds, groups, rules }) => {
+    const view: HostViewSnapshot = { networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} };
+    for (const g of groups) view.groups[g] = { id: g, tenant: 't', rules: rules.filter((r) => r.group === g).map(({ group: _g, ...r }) => r) };
     if (hasHost) view.host = { id: 'hv', vtepIp: local, publicIp: '203.0.113.1' };
     for (const n of nets) {
       const id = `n${n.vni}`;
@@ -181,8 +209,19 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
       if (networkId === undefined) return;
       const id = `port${i}`;
       const ip = `10.0.0.${p.ip}`;
+      // Every port (local or not) is a member of its groups: member keys for the referenced ones.
+      for (const g of p.groups) view.members[`${g}.${id}`] = { groupId: g, portId: id, ips: [ip, `fd00::${p.ip}`] };
       if (p.host === 11) {
-        const lp: LocalPort = { id, tenant: 't', networkId, mac: p.mac, device: `tap${i}`, fixedIps: [{ subnetId: `${networkId}-4`, ip }] };
+        const lp: LocalPort = {
+          id,
+          tenant: 't',
+          networkId,
+          mac: p.mac,
+          device: `tap${i}`,
+          fixedIps: [{ subnetId: `${networkId}-4`, ip }],
+          securityGroups: p.groups,
+          portSecurity: p.portSecurity,
+        };
         view.ports[id] = lp;
       } else {
         const ep: RemoteEndpoint = { id, networkId, mac: p.mac, ips: [ip, `fd00:${networkId.slice(1)}::${p.ip}`], vtep: `198.18.0.${p.host}` };
@@ -211,13 +250,28 @@ describe('diff (property)', () => {
         const after = applyPlanToState(actualA, plan);
         expect(diff(want, after)).toEqual({ batches: [] });
         const exp = expected(want, devices);
-        for (const field of ['namespaces', 'plugs', 'addrs', 'fdb', 'neighs'] as const) expect(after[field]).toEqual(exp[field]);
+        for (const field of ['namespaces', 'plugs', 'addrs', 'fdb', 'neighs', 'nft'] as const) expect(after[field]).toEqual(exp[field]);
+        for (const [k, v] of Object.entries(want.hostSysctls)) expect(after.hostSysctls[k]).toBe(v);
+        // nftables: at most one operation (one atomic transaction), in the first batch.
+        const nftOps = plan.batches.flatMap((x, i) => x.ops.filter((o) => o.op === 'nft').map(() => i));
+        expect(nftOps.length <= 1 && nftOps.every((i) => i === 0)).toBe(true);
         expect(Object.keys(after.links).sort()).toEqual(Object.keys(exp.links).sort());
         // Phases appear in the declared order.
         const order = plan.batches.map((x) => PHASES.indexOf(x.phase));
         expect(order).toEqual([...order].sort((x, y) => x - y));
       }),
       { numRuns: 400 },
+    );
+  });
+
+  it('(the generators reach every kind of nft command except map deletion: Strata\'s maps live as long as their table)', () => {
+    const nftSeen = new Set<string>();
+    for (const [a, b, devices] of fc.sample(fc.tuple(arbView, arbView, arbDevices), { numRuns: 1000, seed: 7 })) {
+      const plan = diff(desiredState(b, OPTS).kernel, converged(a, devices));
+      for (const o of plan.batches.flatMap((x) => x.ops)) if (o.op === 'nft') for (const c of o.commands) nftSeen.add(c.cmd);
+    }
+    expect([...nftSeen].sort()).toEqual(
+      ['add-chain', 'add-counter', 'add-element', 'add-map', 'add-map-element', 'add-rule', 'add-set', 'add-table', 'delete-chain', 'delete-counter', 'delete-element', 'delete-map-element', 'delete-set', 'delete-table', 'flush-chain'].sort(),
     );
   });
 

@@ -9,6 +9,7 @@
  * one throws `InexactPlanError`. The diff simulates its own plan with this
  * model, and the property tests use it to prove that a plan turns A into B.
  */
+import { applyNftCmd, NftModelError } from './nft.js';
 import {
   DEFAULT_BRPORT,
   HOST_NS,
@@ -54,6 +55,17 @@ export function applyOp(s: ActualState, op: Op): void {
     throw new InexactPlanError(why, op);
   };
   switch (op.op) {
+    case 'nft':
+      if (op.commands.length === 0) fail('empty transaction');
+      for (const c of op.commands) {
+        try {
+          applyNftCmd(s.nft, c);
+        } catch (err) {
+          if (err instanceof NftModelError) fail(`nft ${c.cmd}: ${err.message}`);
+          throw err;
+        }
+      }
+      return;
     case 'ns-add':
       if (s.namespaces[op.ns]) fail('namespace exists');
       s.namespaces[op.ns] = { name: op.ns, sysctls: { ...FRESH_NAMESPACE_SYSCTLS } };
@@ -63,6 +75,11 @@ export function applyOp(s: ActualState, op: Op): void {
       deleteNamespace(s, op.ns);
       return;
     case 'sysctl': {
+      if (op.ns === HOST_NS) {
+        if (s.hostSysctls[op.key] === op.value) fail('sysctl already has this value');
+        s.hostSysctls[op.key] = op.value;
+        return;
+      }
       const ns = s.namespaces[op.ns] ?? fail('no such namespace');
       if (ns.sysctls[op.key] === op.value) fail('sysctl already has this value');
       ns.sysctls[op.key] = op.value;

@@ -36,10 +36,40 @@ export const linkAlias = (kind: 'bridge' | 'vxlan' | 'gateway', networkId: strin
  * where several hypervisors share one kernel.
  */
 export function domainNamespace(prefix: string, domainId: string): string {
-  const hex = domainId.replaceAll('-', '').toLowerCase();
-  const id = /^[0-9a-f]{12,}$/.test(hex) ? hex.slice(0, 12) : createHash('sha256').update(domainId).digest('hex').slice(0, 12);
-  return `${prefix}d${id}`;
+  return `${prefix}d${shortId(domainId)}`;
 }
+
+/** 12 hex digits naming an object: the first 12 of a UUID-like id, else of its SHA-256. */
+export function shortId(id: string): string {
+  const hex = id.replaceAll('-', '').toLowerCase();
+  return /^[0-9a-f]{12,}$/.test(hex) ? hex.slice(0, 12) : createHash('sha256').update(id).digest('hex').slice(0, 12);
+}
+
+// ---- nftables objects (tables `inet strata` and `bridge strata`) ----
+
+/**
+ * An id as part of an nft object name: the whole id, hex without dashes (a
+ * UUID: 32 digits; nft names may have 255 characters), else 32 hex digits of
+ * its SHA-256. Never a prefix: time-ordered ids (UUIDv7) share their first 12
+ * digits when created in the same millisecond.
+ */
+export function nftId(id: string): string {
+  const hex = id.replaceAll('-', '').toLowerCase();
+  return /^[0-9a-f]{1,32}$/.test(hex) ? hex : createHash('sha256').update(id).digest('hex').slice(0, 32);
+}
+
+/** Member addresses of a security group that some local group's rules name as remote group. */
+export const sgSetName = (groupId: string, v: 4 | 6): string => `sg_${nftId(groupId)}_v${v}`;
+/** A security group's rules of one direction (ingress: the peer is the source; egress: the destination). */
+export const sgChainName = (groupId: string, dir: 'in' | 'out'): string => `sg_${nftId(groupId)}_${dir}`;
+/** A port's filter of one direction: jumps to its groups' chains, implicit allowances, drop. */
+export const portChainName = (portId: string, dir: 'in' | 'out'): string => `port_${nftId(portId)}_${dir}`;
+/** Bridge family: a port's anti-spoofing rules. */
+export const spoofChainName = (portId: string): string => `spoof_${nftId(portId)}`;
+/** Bridge family: stamps a port's id into the mark of packets leaving through it. */
+export const outMarkChainName = (portId: string): string => `out_${nftId(portId)}`;
+/** Named counter of a security-group rule. */
+export const ruleCounterName = (ruleId: string): string => `r_${nftId(ruleId)}`;
 
 /** Whether a namespace name is one of this agent's domain namespaces. */
 export const isDomainNamespace = (prefix: string, name: string): boolean =>

@@ -1,5 +1,5 @@
 /** The host view as the agent holds it: every object of `<hostId>.>` in the KV bucket, by id. */
-import type { HostInfo, HostNetwork, LocalPort, RemoteEndpoint, RoutingDomain } from '@strata/contracts';
+import type { GroupMember, HostInfo, HostNetwork, HostSecurityGroup, LocalPort, RemoteEndpoint, RoutingDomain } from '@strata/contracts';
 
 export interface HostViewSnapshot {
   host?: HostInfo;
@@ -7,6 +7,10 @@ export interface HostViewSnapshot {
   ports: Record<string, LocalPort>;
   endpoints: Record<string, RemoteEndpoint>;
   domains: Record<string, RoutingDomain>;
+  /** Security groups of local ports (`<h>.sg.<groupId>`), by group id. */
+  groups: Record<string, HostSecurityGroup>;
+  /** Members of groups that local groups' rules name as remote group (`<h>.member.<groupId>.<portId>`), by `<groupId>.<portId>`. */
+  members: Record<string, GroupMember>;
 }
 
-export const emptySnapshot = (): HostViewSnapshot => ({ networks: {}, ports: {}, endpoints: {}, domains: {} });
+export const emptySnapshot = (): HostViewSnapshot => ({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} });

@@ -11,6 +11,8 @@
  * foreign devices (the hypervisor's taps) attached to a Strata bridge.
  */
 
+import { emptyNftState, type NftCmd, type NftState } from './nft.js';
+
 export const HOST_NS = '';
 
 export type LinkKind = 'bridge' | 'vxlan' | 'veth';
@@ -100,6 +102,14 @@ export interface KernelState {
   addrs: Record<string, AddrEntry>;
   fdb: Record<string, FdbEntry>;
   neighs: Record<string, NeighEntry>;
+  /** Strata's nftables tables (`inet strata`, `bridge strata`). */
+  nft: NftState;
+  /**
+   * Sysctls of the managed (host) namespace. Desired: only the keys that must
+   * have a value (br_netfilter on while ports are filtered); a key that is not
+   * desired is left as it is. Actual: the values of HOST_SYSCTLS.
+   */
+  hostSysctls: Record<string, string>;
 }
 
 /** What the kernel has: Strata's objects, plus the names of the other links in the host namespace. */
@@ -110,7 +120,10 @@ export interface ActualState extends KernelState {
 
 export const MANAGED_SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'] as const;
 
-export const emptyKernelState = (): KernelState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {} });
+/** Host-namespace sysctls the agent reads (and sets when needed). */
+export const HOST_SYSCTLS = ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables'] as const;
+
+export const emptyKernelState = (): KernelState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, nft: emptyNftState(), hostSysctls: {} });
 
 // ---- keys: one place that decides identity ----
 
@@ -131,8 +144,11 @@ export function fdbKey(f: FdbEntry): string {
 // ---- the plan ----
 
 export type Op =
+  /** One nftables transaction (`nft -f -`): atomic, all or nothing. */
+  | { op: 'nft'; commands: NftCmd[] }
   | { op: 'ns-add'; ns: string }
   | { op: 'ns-del'; ns: string }
+  /** `ns` HOST_NS: a sysctl of the managed namespace itself. */
   | { op: 'sysctl'; ns: string; key: string; value: string }
   /** Creates the link with every attribute; a veth is created with its peer (`peer` holds that end's state). */
   | { op: 'link-add'; link: LinkState; peer?: LinkState }
@@ -160,6 +176,8 @@ export interface LinkChanges {
 }
 
 export const PHASES = [
+  // First: a port's filters are in place before it is plugged.
+  'nft',
   'namespaces',
   'sysctls',
   'replace',

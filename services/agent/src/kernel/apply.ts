@@ -1,6 +1,7 @@
 /**
  * Execute a plan: batch by batch, in order; within a batch, consecutive lines
- * for the same tool and namespace go to one `ip -batch -` / `bridge -batch -`.
+ * for the same tool and namespace go to one `ip -batch -` / `bridge -batch -`;
+ * the nftables operation is one `nft -f -` (a transaction: all or nothing).
  * The first failure stops the apply with an ApplyError: the agent then
  * re-reads the kernel and plans again from what is really there.
  */
@@ -38,7 +39,10 @@ export function batchInvocations(batch: Batch): Invocation[] {
   };
   const commands: Command[] = batch.ops.flatMap(renderOp);
   for (const c of commands) {
-    if (c.tool === 'exec' || c.tool === 'netns') {
+    if (c.tool === 'nft') {
+      flush();
+      out.push({ argv: ['nft', '-f', '-'], input: c.script });
+    } else if (c.tool === 'exec' || c.tool === 'netns') {
       flush();
       out.push({ argv: c.argv, ...(c.tool === 'netns' ? { host: true } : {}) });
     } else if (group && group.tool === c.tool && group.ns === c.ns) {
@@ -64,6 +68,10 @@ export async function applyPlan(exec: Exec, plan: Plan): Promise<void> {
   }
 }
 
+const MAX_INPUT_IN_ERROR = 8000;
+
 function withInput(err: ExecError): Error {
-  return new Error(`${err.message}\n--- batch ---\n${err.input ?? ''}`);
+  const input = err.input ?? '';
+  const shown = input.length > MAX_INPUT_IN_ERROR ? `${input.slice(0, MAX_INPUT_IN_ERROR)}\n… (${input.length} characters)` : input;
+  return new Error(`${err.message}\n--- batch ---\n${shown}`);
 }

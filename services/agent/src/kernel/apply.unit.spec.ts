@@ -42,7 +42,7 @@ describe('render', () => {
       link: link({ name: 'sgw100', kind: 'veth', master: 'sbr100', alias: 'strata:gateway:n1', peer: { ns: 'p-d1', name: 'qr100' } }),
       peer: link({ ns: 'p-d1', name: 'qr100', kind: 'veth', alias: 'strata:gateway:n1', mac: '02:53:47:00:00:64', peer: { ns: '', name: 'sgw100' } }),
     });
-    expect(cmds.map((c) => (c.tool === 'ip' || c.tool === 'bridge' ? `${c.ns || '-'}: ${c.line}` : c.argv.join(' ')))).toEqual([
+    expect(cmds.map((c) => ('line' in c ? `${c.ns || '-'}: ${c.line}` : 'script' in c ? c.script : c.argv.join(' ')))).toEqual([
       '-: link add name sgw100 mtu 1450 type veth peer name qr100 mtu 1450 address 02:53:47:00:00:64 netns p-d1',
       '-: link set dev sgw100 addrgenmode none',
       '-: link set dev sgw100 master sbr100 alias strata:gateway:n1 up',
@@ -96,5 +96,30 @@ describe('applyPlan', () => {
     expect(err).toBeInstanceOf(ApplyError);
     expect((err as ApplyError).phase).toBe('sysctls');
     expect(exec.calls).toHaveLength(3);
+  });
+
+  it('runs the nftables operation as one `nft -f -` transaction, and host sysctls without a netns wrapper', async () => {
+    const exec = fakeExec();
+    await applyPlan(exec, {
+      batches: [
+        {
+          phase: 'nft',
+          ops: [
+            {
+              op: 'nft',
+              commands: [
+                { cmd: 'add-element', family: 'inet', set: 'sg_a_v4', elements: ['10.0.0.9'] },
+                { cmd: 'delete-element', family: 'inet', set: 'sg_a_v4', elements: ['10.0.0.8'] },
+              ],
+            },
+          ],
+        },
+        { phase: 'sysctls', ops: [{ op: 'sysctl', ns: '', key: 'net.bridge.bridge-nf-call-iptables', value: '1' }] },
+      ],
+    });
+    expect(exec.calls).toEqual([
+      { argv: ['nft', '-f', '-'], input: 'add element inet strata sg_a_v4 { 10.0.0.9 }\ndelete element inet strata sg_a_v4 { 10.0.0.8 }\n' },
+      { argv: ['sysctl', '-q', '-w', 'net.bridge.bridge-nf-call-iptables=1'] },
+    ]);
   });
 });

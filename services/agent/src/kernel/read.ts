@@ -3,11 +3,13 @@
  * objects are reported (links named sbr/svx/sgw, this agent's domain
  * namespaces and what is in them, permanent neighbours and static FDB entries
  * on those links), plus foreign devices plugged into a Strata bridge and the
- * names of all other links (so the diff knows which port devices exist).
+ * names of all other links (so the diff knows which port devices exist);
+ * Strata's nftables tables (`kernel/nft.ts`) and the br_netfilter sysctls.
  */
 import { isDomainNamespace, STRATA_HOST_LINK } from '../core/names.js';
 import {
   HOST_NS,
+  HOST_SYSCTLS,
   MANAGED_SYSCTLS,
   addrKey,
   emptyKernelState,
@@ -19,6 +21,7 @@ import {
   type LinkState,
 } from '../core/types.js';
 import { runOk, type Exec } from './exec.js';
+import { readNft } from './nft.js';
 
 interface IpLink {
   ifindex: number;
@@ -65,17 +68,19 @@ async function json<T>(exec: Exec, argv: string[]): Promise<T[]> {
 }
 
 export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualState> {
-  const [hostLinks, fdb, hostNeighs, nsIds, nsList] = await Promise.all([
+  const [hostLinks, fdb, hostNeighs, nsIds, nsList, nft, hostSysctls] = await Promise.all([
     json<IpLink>(exec, ['ip', '-j', '-d', 'link', 'show']),
     json<BridgeFdb>(exec, ['bridge', '-j', 'fdb', 'show']),
     json<IpNeigh>(exec, ['ip', '-j', 'neigh', 'show', 'nud', 'permanent']),
     json<{ nsid: number; name?: string }>(exec, ['ip', '-j', 'netns', 'list-id']),
     json<{ name: string }>(exec, ['ip', '-j', 'netns', 'list']),
+    readNft(exec),
+    readHostSysctls(exec),
   ]);
   const domainNs = nsList.map((n) => n.name).filter((n) => isDomainNamespace(nsPrefix, n)).sort();
   const perNs = await Promise.all(domainNs.map((ns) => readNamespace(exec, ns)));
 
-  const state: ActualState = { ...emptyKernelState(), devices: [] };
+  const state: ActualState = { ...emptyKernelState(), nft: nft.state, hostSysctls, devices: [] };
   const nsById = new Map(nsIds.filter((n) => n.name !== undefined).map((n) => [n.nsid, n.name!]));
   const byIndex = new Map<string, Map<number, IpLink>>(perNs.map((p) => [p.ns, new Map(p.links.map((l) => [l.ifindex, l]))]));
   const hostByIndex = new Map(hostLinks.map((l) => [l.ifindex, l]));
@@ -140,6 +145,14 @@ export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualSt
     }
   }
   return state;
+}
+
+/** The host namespace's HOST_SYSCTLS; none when they do not exist (no bridge support). */
+async function readHostSysctls(exec: Exec): Promise<Record<string, string>> {
+  const r = await exec.run(['sysctl', '-n', ...HOST_SYSCTLS]);
+  if (r.code !== 0) return {};
+  const values = r.stdout.trim().split('\n');
+  return Object.fromEntries(HOST_SYSCTLS.map((k, i) => [k, (values[i] ?? '').trim()]));
 }
 
 async function readNamespace(

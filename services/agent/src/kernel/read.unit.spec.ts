@@ -43,6 +43,7 @@ const OUT: Record<string, unknown> = {
       ],
     },
   ],
+  'nft -j list tables': { nftables: [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }, { table: { family: 'ip', name: 'other', handle: 1 } }] },
   'ip -n p-d0123456789ab -j neigh show nud permanent': [{ dst: '10.0.0.2', dev: 'qr100', lladdr: '02:00:00:00:00:02', state: ['PERMANENT'] }],
 };
 
@@ -75,6 +76,9 @@ describe('readActual', () => {
     ]);
     expect(Object.keys(a.neighs).sort()).toEqual(['p-d0123456789ab|qr100|10.0.0.2', '|sbr100|10.0.0.2']);
     expect(Object.values(a.addrs)).toEqual([{ ns: 'p-d0123456789ab', dev: 'qr100', cidr: '10.0.0.1/24' }]);
+    // No Strata nft table (a foreign one is ignored); no bridge sysctls readable here.
+    expect(a.nft).toEqual({ tables: {} });
+    expect(a.hostSysctls).toEqual({});
     expect(a.namespaces).toEqual({ 'p-d0123456789ab': { name: 'p-d0123456789ab', sysctls: { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '0' } } });
   });
 });

@@ -2,13 +2,17 @@
  * Plan operations → iproute2 command lines. Pure.
  *
  * Lines of `ip`/`bridge` for one namespace are run together with `-batch -`;
- * namespace creation/deletion and sysctls are separate programs.
+ * namespace creation/deletion and sysctls are separate programs; nftables
+ * changes are one `nft -f -` script.
  */
 import { HOST_NS, type FdbEntry, type LinkChanges, type LinkState, type Op } from '../core/types.js';
+import { renderNftScript } from './nft.js';
 
 export type Command =
   | { tool: 'ip' | 'bridge'; ns: string; line: string }
   | { tool: 'exec'; argv: string[] }
+  /** One nftables transaction (`nft -f -`, atomic). */
+  | { tool: 'nft'; script: string }
   /** Named-namespace management: runs in the machine's mount namespace (Exec.runHost). */
   | { tool: 'netns'; argv: string[] };
 
@@ -18,11 +22,14 @@ export function renderOp(op: Op): Command[] {
   const ip = (ns: string, line: string): Command => ({ tool: 'ip', ns, line });
   const br = (line: string): Command => ({ tool: 'bridge', ns: HOST_NS, line });
   switch (op.op) {
+    case 'nft':
+      return [{ tool: 'nft', script: renderNftScript(op.commands) }];
     case 'ns-add':
       return [{ tool: 'netns', argv: ['ip', 'netns', 'add', op.ns] }, ip(op.ns, 'link set dev lo up')];
     case 'ns-del':
       return [{ tool: 'netns', argv: ['ip', 'netns', 'del', op.ns] }];
     case 'sysctl':
+      if (op.ns === HOST_NS) return [{ tool: 'exec', argv: ['sysctl', '-q', '-w', `${op.key}=${op.value}`] }];
       return [{ tool: 'exec', argv: ['ip', 'netns', 'exec', op.ns, 'sysctl', '-q', '-w', `${op.key}=${op.value}`] }];
     case 'link-add':
       return renderLinkAdd(op.link, op.peer);

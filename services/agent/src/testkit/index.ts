@@ -1,5 +1,7 @@
 /** Test support: a namespace lab for the agent and a miniature host-view derivation. Not used by the agent itself. */
 export { NetLab, sh, shOk } from './netlab.js';
 export type { LabHost, LabVm } from './netlab.js';
-export { hostView, subnet } from './cloud.js';
-export type { Cloud, CloudNetwork, CloudPort } from './cloud.js';
+export { hostView, sgRule, subnet } from './cloud.js';
+export type { Cloud, CloudGroup, CloudNetwork, CloudPort } from './cloud.js';
+export { PYTHON, startServer, stopAllServers, tcpExchange, tcpExchangeEventually, udpSend } from './traffic.js';
+export type { Server, TcpOptions } from './traffic.js';

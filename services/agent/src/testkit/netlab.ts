@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { inNetns, nodeExec, runOk, type Exec } from '../kernel/exec.js';
 import { procfs } from '../kernel/dnsmasq.js';
 import { Reconciler } from '../reconcile.js';
+import { stopAllServers } from './traffic.js';
 
 const prefixes = new Set<string>();
 process.on('exit', () => {
@@ -151,8 +152,9 @@ export class NetLab {
     throw new Error(`${vm.name} cannot reach ${ip}`);
   }
 
-  /** Stop DHCP servers (by the PIDs in the hosts' state), delete every lab namespace and the state. */
+  /** Stop traffic servers and DHCP servers (by PID), delete every lab namespace and the state. */
   async destroy(): Promise<void> {
+    await stopAllServers();
     for (const h of this.hosts) {
       const dir = join(h.stateDir, 'dnsmasq');
       let files: string[] = [];

@@ -59,7 +59,7 @@ describe('HostViewWatcher (real nats-server)', () => {
     w.start();
     try {
       const cur = await waitFor(() => w.current(), { message: 'sync' });
-      expect(cur.view).toEqual({ networks: {}, ports: {}, endpoints: {}, domains: {} });
+      expect(cur.view).toEqual({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} });
     } finally {
       await w.stop();
     }

@@ -2,7 +2,7 @@
  * KV entries of `<hostId>.>` → a HostViewSnapshot. Pure (no NATS): the
  * watcher feeds it entries, tests feed it by hand.
  */
-import { HostInfo, HostNetwork, LocalPort, RemoteEndpoint, RoutingDomain } from '@strata/contracts';
+import { GroupMember, HostInfo, HostNetwork, HostSecurityGroup, LocalPort, RemoteEndpoint, RoutingDomain } from '@strata/contracts';
 import type { z } from 'zod';
 import { emptySnapshot, type HostViewSnapshot } from '../core/snapshot.js';
 
@@ -14,12 +14,15 @@ export interface ViewEntry {
   value: Uint8Array | string;
 }
 
-type Collection = 'networks' | 'ports' | 'endpoints' | 'domains';
+type Collection = 'networks' | 'ports' | 'endpoints' | 'domains' | 'groups' | 'members';
+/** Key token after the host → where the object goes; the rest of the key is its id (`member`: `<groupId>.<portId>`). */
 const COLLECTIONS: Record<string, { field: Collection; schema: z.ZodType }> = {
   net: { field: 'networks', schema: HostNetwork },
   port: { field: 'ports', schema: LocalPort },
   ep: { field: 'endpoints', schema: RemoteEndpoint },
   domain: { field: 'domains', schema: RoutingDomain },
+  sg: { field: 'groups', schema: HostSecurityGroup },
+  member: { field: 'members', schema: GroupMember },
 };
 
 export class InvalidEntryError extends Error {
@@ -77,6 +80,8 @@ export class HostViewStore {
       ports: { ...v.ports },
       endpoints: { ...v.endpoints },
       domains: { ...v.domains },
+      groups: { ...v.groups },
+      members: { ...v.members },
     };
   }
 }

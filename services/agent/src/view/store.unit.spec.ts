@@ -33,4 +33,19 @@ describe('HostViewStore', () => {
     expect(() => s.apply(put('hv2.domain.r1', domain, 5))).toThrow(InvalidEntryError);
     expect(s.snapshot().domains.r1).toEqual(domain);
   });
+
+  it('given security-group keys, then groups by id and members by <groupId>.<portId>', () => {
+    const s = new HostViewStore('hv1');
+    const rule = { id: 'r1', direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portMin: 443, portMax: 443, icmpType: null, icmpCode: null, remoteGroupId: 'g2', remoteCidr: null };
+    s.apply(put(hostviewKey.sg('hv1', 'g1'), { id: 'g1', tenant: 't', rules: [rule] }, 1));
+    s.apply(put(hostviewKey.member('hv1', 'g2', 'p9'), { groupId: 'g2', portId: 'p9', ips: ['10.0.0.9'] }, 2));
+    s.apply(put(hostviewKey.port('hv1', 'p1'), { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', fixedIps: [], device: 'tap1' }, 3));
+    const snap = s.snapshot();
+    expect(snap.groups.g1!.rules).toEqual([rule]);
+    expect(snap.members).toEqual({ 'g2.p9': { groupId: 'g2', portId: 'p9', ips: ['10.0.0.9'] } });
+    // A port written before the security-group fields existed: no groups, port security on.
+    expect(snap.ports.p1).toMatchObject({ securityGroups: [], portSecurity: true });
+    s.apply(del(hostviewKey.member('hv1', 'g2', 'p9'), 4));
+    expect(s.snapshot().members).toEqual({});
+  });
 });
