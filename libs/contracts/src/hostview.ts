@@ -91,8 +91,14 @@ export const LocalPort = z.object({
   fixedIps: z.array(FixedIpInfo),
   /** Host-side interface name of the VM's NIC (the hypervisor creates it; the agent plugs it). */
   device: z.string(),
-  /** Security groups of the port, sorted; empty: the port is not filtered by security groups. */
-  securityGroups: z.array(z.string()).default([]),
+  /**
+   * Security groups of the port, sorted; empty: the port is not filtered by
+   * security groups. null: the security-group service has not decided the
+   * port's groups yet (a port is created in IPAM first; secgroup puts it in
+   * its tenant's default group right after). The agent does not plug a port
+   * whose groups are not known, so a new VM is never briefly unfiltered.
+   */
+  securityGroups: z.array(z.string()).nullable().default(null),
   /** Anti-spoofing: the port may send only from its own MAC and fixed IPs. */
   portSecurity: z.boolean().default(true),
 });

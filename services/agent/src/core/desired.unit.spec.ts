@@ -97,6 +97,14 @@ describe('desiredState', () => {
     expect(d.ports).toEqual([{ id: PORT, device: 'tapcccccccc222' }]);
   });
 
+  it('given a port whose security groups are not decided yet (null), then its NIC stays unplugged (never briefly unfiltered)', () => {
+    const v = view();
+    v.ports[PORT]!.securityGroups = null;
+    expect(desiredState(v, { nsPrefix: 'p-' }).kernel.plugs).toEqual({});
+    v.ports[PORT]!.securityGroups = [];
+    expect(Object.keys(desiredState(v, { nsPrefix: 'p-' }).kernel.plugs)).toEqual(['tapcccccccc222']);
+  });
+
   it('given no host info, then nothing is wanted (but ports are still reported)', () => {
     const v = view();
     delete v.host;

@@ -109,7 +109,7 @@ export function hostView(cloud: Cloud, host: string): HostViewSnapshot {
   // Security groups: the rules of the local ports' groups, and the members of the groups they name.
   const groupById = new Map((cloud.groups ?? []).map((g) => [g.id, g]));
   for (const p of Object.values(view.ports)) {
-    for (const gid of p.securityGroups) {
+    for (const gid of p.securityGroups ?? []) {
       const g = groupById.get(gid);
       if (!g) continue;
       const hg: HostSecurityGroup = { id: g.id, tenant: g.tenant, rules: [...g.rules].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)) };

@@ -113,7 +113,8 @@ export function localPortValue(model: Model, hostId: string, portId: string): Lo
     mac: p.mac,
     networkId: p.networkId,
     portSecurity: sec?.portSecurity ?? true,
-    securityGroups: [...groupIdsOf(model, portId)],
+    // null until secgroup decided the port's groups: the agent keeps such a port unplugged.
+    securityGroups: sec?.groupIds == null ? null : [...groupIdsOf(model, portId)],
     tenant: p.tenant,
   };
 }

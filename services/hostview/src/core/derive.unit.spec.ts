@@ -78,7 +78,7 @@ const localPort = (id: string, tenant: string, networkId: string, mac: string, s
   mac,
   fixedIps: [{ subnetId, ip }],
   device: `tap${id}`,
-  securityGroups: [],
+  securityGroups: null, // no secgroup events in these views: groups not decided yet
   portSecurity: true,
 });
 

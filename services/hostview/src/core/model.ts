@@ -87,8 +87,11 @@ export interface GroupRec {
 
 /** A port's filtering as secgroup set it (beside IPAM's port: it may exist before or after the port). */
 export interface PortSecurityRec {
-  /** Sorted, without duplicates; may name groups that do not exist (deleted concurrently: they contribute nothing). */
-  groupIds: string[];
+  /**
+   * Sorted, without duplicates; may name groups that do not exist (deleted concurrently: they contribute nothing).
+   * null until secgroup has decided the port's groups: such a port is not plugged (fail closed, see LocalPort).
+   */
+  groupIds: string[] | null;
   portSecurity: boolean;
 }
 
@@ -394,7 +397,7 @@ export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
       if ((model.portSecurity.get(portId)?.portSecurity ?? true) === enabled) break;
       const rec = model.portSecurity.get(portId);
       if (rec) rec.portSecurity = enabled;
-      else model.portSecurity.set(portId, { groupIds: [], portSecurity: enabled });
+      else model.portSecurity.set(portId, { groupIds: null, portSecurity: enabled });
       change.portSettings.add(portId);
       break;
     }
@@ -403,7 +406,8 @@ export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
       const rec = model.portSecurity.get(portId);
       if (!rec) break;
       setPortGroups(model, portId, [], change);
-      if (!rec.portSecurity) change.portSettings.add(portId);
+      // Forgetting turns "known" back into "not known" (null groups), whatever the groups were.
+      change.portSettings.add(portId);
       model.portSecurity.delete(portId);
       break;
     }
@@ -634,7 +638,9 @@ function markGroupMembers(model: Model, groupId: string, change: ChangeSet): voi
 /** Replace a port's groups (sorted, unique): memberships left and joined, and the port's settings, are recorded. */
 function setPortGroups(model: Model, portId: string, groupIds: string[], change: ChangeSet): void {
   const before = groupIdsOf(model, portId);
-  if (before.length === groupIds.length && before.every((g, i) => g === groupIds[i])) return;
+  const known = model.portSecurity.get(portId)?.groupIds != null;
+  // The first decision always counts, even an empty list: it turns "not known yet" into "known".
+  if (known && before.length === groupIds.length && before.every((g, i) => g === groupIds[i])) return;
   const hostId = model.ports.get(portId)?.hostId ?? null;
   const after = new Set(groupIds);
   for (const g of before) {

@@ -139,6 +139,17 @@ describe('security groups in the host view: golden views', () => {
     expect(view['hv-1.port.W2']).toMatchObject({ securityGroups: ['web'], portSecurity: false });
   });
 
+  it('a new port has no decided groups (null, kept unplugged) until secgroup sets them, even to none', () => {
+    const g = world();
+    g.vm('W4', 'hv-1');
+    const pending = plain(deriveHost(replay(g.events), 'hv-1'));
+    expect(pending['hv-1.port.W4']).toMatchObject({ securityGroups: null });
+    g.portSecurity('W4', false, T); // port security alone decides nothing about groups
+    expect(plain(deriveHost(replay(g.events), 'hv-1'))['hv-1.port.W4']).toMatchObject({ securityGroups: null, portSecurity: false });
+    g.setGroups('W4', [], T);
+    expect(plain(deriveHost(replay(g.events), 'hv-1'))['hv-1.port.W4']).toMatchObject({ securityGroups: [] });
+  });
+
   it('every value satisfies the published schema and is canonical JSON; rules are sorted by id', () => {
     const g = world();
     g.addRule('app', rule('app-22', 'ingress', 'tcp', 22, 22, { remoteCidr: '192.0.2.0/24' }), T);
