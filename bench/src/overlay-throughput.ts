@@ -1,0 +1,193 @@
+/**
+ * VM-to-VM TCP throughput over the Strata overlay vs plain veth pairs, in one run.
+ *
+ *   npm run -w @strata/bench overlay-throughput      (SECONDS=10 ROUNDS=3 by default)
+ *
+ * A namespace lab (infra/lab) with two hypervisors and their agents; one
+ * tenant network (10.20.0.0/24, MTU 1450) with VM a and VM c on hv1 and VM b
+ * on hv2. iperf3 (1 TCP stream, SECONDS s) measures, interleaved, ROUNDS
+ * times each (the order rotates every round):
+ *
+ *   overlay, across hosts   a (hv1) → b (hv2): veth → bridge → VXLAN → underlay (veth, switch, veth) → VXLAN → bridge → veth
+ *   overlay, same host      a (hv1) → c (hv1): veth → bridge → veth, no VXLAN
+ *   baseline veth 1450      two fresh namespaces joined by one veth pair, MTU 1450 (the VMs' MTU)
+ *   baseline veth 1500      the same with MTU 1500
+ *   underlay                hv1 eth0 → hv2 eth0 (198.18.0.11 → .12, MTU 1500): the lab's "physical"
+ *                           network that VXLAN runs over, for what encapsulation itself costs
+ *
+ * The machine is shared, so only ratios against the baselines of the same
+ * run mean anything: ratios are taken per round (paths measured minutes
+ * apart see different load) and their median is reported. `uptime` and the
+ * whole-machine CPU busy share are printed for each measurement.
+ */
+import type { Lab, Vm } from '@strata/lab';
+import { fmt, intEnv, log, table, withTimeout } from './support/common.js';
+import { CpuBusy, httpAddress, labNetns, scrape, median, reachable, runHeader, sleep, startInNs, tenantNet, uptime, vmOn, withLab, type NsProcess } from './support/overlay.js';
+
+const SECONDS = intEnv('SECONDS', 10, 1, 120);
+const ROUNDS = intEnv('ROUNDS', 3, 1, 20);
+const PORT = 5201;
+
+interface Path {
+  key: string;
+  label: string;
+  clientNs: string;
+  serverNs: string;
+  serverIp: string;
+  mtu: number;
+}
+
+interface Sample {
+  path: string;
+  round: number;
+  gbps: number;
+  retransmits: number;
+  senderCpu: number;
+  receiverCpu: number;
+  busy: number;
+}
+
+/** Two fresh namespaces of the lab joined by one veth pair with `mtu`. */
+async function vethPair(lab: Lab, tag: string, mtu: number, net: string): Promise<{ a: string; b: string; ipB: string }> {
+  const a = await labNetns(lab, `${tag}a`);
+  const b = await labNetns(lab, `${tag}b`);
+  await a.ip(['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', b.name]);
+  for (const [ns, host] of [[a, 1], [b, 2]] as const) {
+    await ns.ip(['link', 'set', 'eth0', 'mtu', String(mtu)]);
+    await ns.ip(['addr', 'add', `${net}.${host}/24`, 'dev', 'eth0']);
+    await ns.ip(['link', 'set', 'eth0', 'up']);
+  }
+  return { a: a.name, b: b.name, ipB: `${net}.2` };
+}
+
+async function iperf(path: Path, round: number): Promise<Sample> {
+  const busy = new CpuBusy();
+  const client = startInNs(path.clientNs, ['iperf3', '-c', path.serverIp, '-p', String(PORT), '-t', String(SECONDS), '-P', '1', '-J', '--connect-timeout', '5000']);
+  let code: number | null;
+  try {
+    code = await withTimeout(client.exited, (SECONDS + 30) * 1000, `${path.label}: iperf3 client`);
+  } catch (err) {
+    await client.stop();
+    throw err;
+  }
+  const share = busy.share();
+  let j: {
+    error?: string;
+    end?: {
+      sum_received?: { bits_per_second: number };
+      sum_sent?: { retransmits?: number };
+      cpu_utilization_percent?: { host_total: number; remote_total: number };
+    };
+  };
+  try {
+    j = JSON.parse(client.output()) as typeof j;
+  } catch {
+    throw new Error(`${path.label}: iperf3 output is not JSON:\n${client.output().slice(-2000)}`);
+  }
+  if (code !== 0 || j.error || !j.end?.sum_received) throw new Error(`${path.label}: iperf3 failed (exit ${code}): ${j.error ?? client.output().slice(-1000)}`);
+  return {
+    path: path.key,
+    round,
+    gbps: j.end.sum_received.bits_per_second / 1e9,
+    retransmits: j.end.sum_sent?.retransmits ?? 0,
+    senderCpu: j.end.cpu_utilization_percent?.host_total ?? NaN,
+    receiverCpu: j.end.cpu_utilization_percent?.remote_total ?? NaN,
+    busy: share,
+  };
+}
+
+async function main(): Promise<void> {
+  runHeader('overlay-throughput', { SECONDS, ROUNDS, streams: 1 });
+  await withLab({ hypervisors: 2, resyncSeconds: 30 }, async (lab) => {
+    const t = await tenantNet(lab, 'bench', 'bench-tput', '10.20.0.0/24');
+    const a: Vm = await vmOn(lab, t, 'a', 'hv1');
+    const b: Vm = await vmOn(lab, t, 'b', 'hv2');
+    const c: Vm = await vmOn(lab, t, 'c', 'hv1');
+    await reachable(a, b.ip);
+    await reachable(a, c.ip);
+    log(`overlay up: a ${a.ip} (hv1), b ${b.ip} (hv2), c ${c.ip} (hv1), MTU ${t.net.mtu}, VNI ${t.net.vni}`);
+    // What the packets cross besides bridges and VXLAN: the security-group filter the agents installed.
+    for (const h of ['hv1', 'hv2']) {
+      const m = await scrape(httpAddress(lab.host(h).agent!));
+      const obj = (kind: string): number => [...m].find(([k]) => k.startsWith('strata_agent_objects{') && k.includes(`kind="${kind}"`))?.[1] ?? NaN;
+      log(`${h} agent: ${obj('nft_rule')} nft rules, ${obj('nft_set_element')} nft set elements, ${obj('plug')} plugged ports`);
+    }
+    const v1450 = await vethPair(lab, 'v1450', 1450, '192.168.145');
+    const v1500 = await vethPair(lab, 'v1500', 1500, '192.168.150');
+    const hv1 = lab.host('hv1');
+    const hv2 = lab.host('hv2');
+
+    const paths: Path[] = [
+      { key: 'vxlan', label: 'overlay VM→VM across hosts (VXLAN)', clientNs: a.ns.name, serverNs: b.ns.name, serverIp: b.ip, mtu: t.net.mtu },
+      { key: 'bridge', label: 'overlay VM→VM same host (bridge)', clientNs: a.ns.name, serverNs: c.ns.name, serverIp: c.ip, mtu: t.net.mtu },
+      { key: 'veth1450', label: 'baseline: veth pair, MTU 1450', clientNs: v1450.a, serverNs: v1450.b, serverIp: v1450.ipB, mtu: 1450 },
+      { key: 'veth1500', label: 'baseline: veth pair, MTU 1500', clientNs: v1500.a, serverNs: v1500.b, serverIp: v1500.ipB, mtu: 1500 },
+      { key: 'underlay', label: 'underlay hv1→hv2 (veth, switch, veth)', clientNs: hv1.ns.name, serverNs: hv2.ns.name, serverIp: hv2.vtepIp, mtu: 1500 },
+    ];
+
+    const servers: NsProcess[] = [];
+    try {
+      for (const p of paths) {
+        const s = startInNs(p.serverNs, ['iperf3', '-s', '-p', String(PORT), '-B', p.serverIp, '--forceflush']);
+        servers.push(s);
+        await s.waitFor(/Server listening/, 10_000);
+      }
+      const samples: Sample[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        log(`round ${r + 1}/${ROUNDS}: ${uptime()}`);
+        for (let k = 0; k < paths.length; k++) {
+          const p = paths[(k + r) % paths.length]!;
+          const s = await iperf(p, r);
+          samples.push(s);
+          log(`  ${p.label}: ${s.gbps.toFixed(2)} Gbit/s, ${s.retransmits} retransmits, machine busy ${(s.busy * 100).toFixed(0)}%`);
+          await sleep(1000);
+        }
+      }
+      report(paths, samples);
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  });
+}
+
+function report(paths: Path[], samples: Sample[]): void {
+  const of = (key: string): Sample[] => samples.filter((s) => s.path === key);
+  const perRoundRatio = (key: string, base: string): number[] => {
+    const out: number[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const x = samples.find((s) => s.path === key && s.round === r);
+      const y = samples.find((s) => s.path === base && s.round === r);
+      if (x && y && y.gbps > 0) out.push(x.gbps / y.gbps);
+    }
+    return out;
+  };
+  const ratio = (key: string, base: string): string => {
+    const rs = perRoundRatio(key, base);
+    return rs.length ? `${median(rs).toFixed(2)} (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)})` : 'n/a';
+  };
+  console.log(`\nuptime at the end: ${uptime()}\n`);
+  console.log(`TCP throughput, 1 stream, ${SECONDS} s per run, ${ROUNDS} round(s); Gbit/s median (min–max); ratio = median of per-round ratios (min–max)\n`);
+  table(
+    ['path', 'MTU', 'Gbit/s', 'vs veth 1450', 'vs veth 1500', 'vs underlay', 'retransmits (median)', 'iperf3 CPU snd/rcv % (median)', 'machine busy % (median)'],
+    paths.map((p) => {
+      const s = of(p.key);
+      const g = s.map((x) => x.gbps);
+      return [
+        p.label,
+        String(p.mtu),
+        `${fmt(median(g), 2)} (${fmt(Math.min(...g), 2)}–${fmt(Math.max(...g), 2)})`,
+        p.key === 'veth1450' ? '1' : ratio(p.key, 'veth1450'),
+        p.key === 'veth1500' ? '1' : ratio(p.key, 'veth1500'),
+        p.key === 'underlay' ? '1' : ratio(p.key, 'underlay'),
+        fmt(median(s.map((x) => x.retransmits))),
+        `${fmt(median(s.map((x) => x.senderCpu)))} / ${fmt(median(s.map((x) => x.receiverCpu)))}`,
+        fmt(median(s.map((x) => x.busy * 100))),
+      ];
+    }),
+  );
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
