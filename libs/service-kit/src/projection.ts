@@ -72,9 +72,17 @@ export class Projection<S extends ProjectedState, E = StoredEvent> {
     return this.failure === undefined;
   }
 
-  /** Resolves once the projection has applied every event up to `seq` (a stream sequence). */
-  waitFor(seq: number, timeoutMs = 10_000): Promise<void> {
-    return this.waiters.waitFor(seq, timeoutMs);
+  /**
+   * Resolves once the projection has applied every event up to `seq` (a
+   * stream sequence). The sequence is global to the log, so with a subject
+   * filter the projection may never see `seq` itself (another service's
+   * event): it is then enough to have applied the last event of the filter,
+   * which is looked up when `seq` is not reached yet.
+   */
+  async waitFor(seq: number, timeoutMs = 10_000): Promise<void> {
+    if (seq <= this.current.seq || this.options.subject === undefined) return this.waiters.waitFor(seq, timeoutMs);
+    const lastOfFilter = await this.options.store.lastSeq(this.options.subject);
+    return this.waiters.waitFor(Math.min(seq, lastOfFilter), timeoutMs);
   }
 
   async stop(): Promise<void> {
