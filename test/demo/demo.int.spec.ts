@@ -19,5 +19,7 @@ describe('scripts/demo.sh', () => {
     expect(stdout).toContain('error: NOT_FOUND: network');
     expect(stdout).toMatch(/error: INVALID_ARGUMENT: 10\.0\.0\.128\/25 overlaps subnet/);
     expect(stdout).toContain('ipam.PortCreated');
+    expect(stdout).toMatch(/error: INVALID_ARGUMENT: .*portMin/);
+    expect(stdout).toContain('secgroup.GroupCreated');
   });
 });

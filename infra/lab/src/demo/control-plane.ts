@@ -1,6 +1,6 @@
 /**
  * The control plane as an operator runs it: nats-server with the users and
- * permissions of infra/nats, two IPAM instances and the gRPC API, each
+ * permissions of infra/nats, two IPAM instances, the security-group service and the gRPC API, each
  * connecting as its own NATS user. Ports are fixed (4222 NATS, 7443 API) so
  * the README's CLI instructions work; a port in use is a clear error.
  */
@@ -84,7 +84,9 @@ export async function startControlPlane(dir: string, tenants: string[], log: (li
       STRATA_API_TOKENS_FILE: tokensFile,
       STRATA_LOG_LEVEL: 'info',
     });
-    await Promise.all([ipam2.ready, api.ready]);
+    log('starting the security-group service (NATS user secgroup)');
+    const secgroup = service('secgroup', 'services/secgroup/dist/main.js', { NATS_USER: 'secgroup', NATS_PASSWORD: passwords.secgroup, STRATA_LOG_LEVEL: 'info' });
+    await Promise.all([ipam2.ready, api.ready, secgroup.ready]);
     return { natsUrl, apiAddr, tokens, processes, stop };
   } catch (e) {
     await stop();

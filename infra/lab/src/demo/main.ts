@@ -61,6 +61,12 @@ try {
   await strata('tenant-a', ['subnet', 'create', '--network', ids['tenant-a']!.net, '--cidr', '10.0.0.128/25'], { expectFailure: true });
   await strata('tenant-a', ['subnet', 'create', '--network', ids['tenant-a']!.net, '--cidr', '10.1.0.7/24'], { expectFailure: true });
 
+  say('security groups: every new port landed in its tenant\'s default group; a web tier opens tcp/443');
+  const web = (await strata('tenant-a', ['secgroup', 'create', '--name', 'web'], { json: true })) as { id: string };
+  await strata('tenant-a', ['secgroup', 'rule', 'create', web.id, '--direction', 'ingress', '--ethertype', 'IPv4', '--protocol', 'tcp', '--port', '443', '--remote-cidr', '0.0.0.0/0']);
+  await strata('tenant-a', ['secgroup', 'list']);
+  await strata('tenant-a', ['secgroup', 'rule', 'create', web.id, '--direction', 'ingress', '--ethertype', 'IPv4', '--protocol', 'tcp', '--port', '0'], { expectFailure: true });
+
   say('the event log: who did what, when (tenant-a sees only its own events)');
   await strata('tenant-a', ['events', 'list', '--limit', '8']);
 } catch (e) {
