@@ -114,6 +114,7 @@ export interface EventStore {
 export interface Snapshot<TState = unknown> {
   /** Last stream sequence folded into `state`; replay resumes at `seq + 1`. */
   seq: number;
+  /** Plain JSON data (what `JSON.stringify` keeps is what comes back). */
   state: TState;
   /** Version of the state's shape; a reader that does not know it rebuilds from the log instead. */
   schemaVersion: number;
@@ -124,8 +125,53 @@ export interface LoadedSnapshot<TState = unknown> extends Snapshot<TState> {
   savedAt: string;
 }
 
+/** What a save wrote (for logs and metrics). */
+export interface SavedSnapshot {
+  seq: number;
+  /** Lines of the snapshot, header and trailer included. */
+  lines: number;
+  /** UTF-8 bytes written. */
+  bytes: number;
+  /** Synchronous serialisation of the state into lines (the event loop is held for this long). */
+  encodeMs: number;
+  /** Asynchronous upload after that. */
+  writeMs: number;
+}
+
+/**
+ * How a snapshot is cut into lines (snapshot format 2, see libs/eventlog
+ * snapshots.ts): no line, and so no string, ever holds the whole state.
+ */
+export interface SnapshotFormatOptions {
+  /**
+   * Soft size of a line, in UTF-16 code units: a plain object whose JSON
+   * would be longer is split, its keys batched into lines of about this size.
+   */
+  lineChars: number;
+  /**
+   * Hard limit of one line, in UTF-16 code units (far below V8's string cap
+   * of ~536.9M). A value that cannot be split (an array, a string, an object
+   * deeper than `splitDepth`) and is longer fails the save; a longer line
+   * fails the load.
+   */
+  maxLineChars: number;
+  /** Longest key path of an object that may still be split into lines. */
+  splitDepth: number;
+}
+
 /** The snapshot port. Snapshots are derived data: losing one only costs a longer replay. */
 export interface SnapshotStorePort {
-  save(name: string, snapshot: Snapshot): Promise<void>;
+  /**
+   * Serialises `snapshot.state` synchronously, before returning: the caller
+   * may change the state as soon as `save` returns (the write itself is
+   * asynchronous and works on the serialised lines). Rejects (never throws)
+   * when the state cannot be serialised or written.
+   */
+  save(name: string, snapshot: Snapshot): Promise<SavedSnapshot>;
+  /**
+   * The latest snapshot saved under `name`, or null if there is none.
+   * Rejects when it cannot be read: corrupt, or in another format (a format-1
+   * snapshot, one JSON document, is refused with a `SnapshotFormatError`).
+   */
   load<TState = unknown>(name: string): Promise<LoadedSnapshot<TState> | null>;
 }

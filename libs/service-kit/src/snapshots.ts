@@ -100,11 +100,12 @@ export class SnapshotPolicy<S extends ProjectedState> {
   /**
    * The projection has applied everything stored before it started: from now
    * on, a snapshot every `every` events. If the replay itself was that long,
-   * one is written now, so the next start does not replay it all again.
+   * one is written right after (in a later event-loop turn, so the caller
+   * finishes starting first), and the next start does not replay it all again.
    */
   caughtUp(state: S): void {
     this.live = true;
-    this.maybeSave(state);
+    if (this.every > 0 && this.sinceAttempt >= this.every) setImmediate(() => this.maybeSave(state)).unref();
   }
 
   /** Write now (e.g. at shutdown, the projection stopped) and wait for it. Never rejects. */

@@ -42,13 +42,13 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
 
     const store = await JetStreamEventStore.open(nc);
     const snapshots = await SnapshotStore.open(nc);
-    const snapshotPolicy = new SnapshotPolicy<IpamState>(snapshots, IPAM_SNAPSHOT, config.IPAM_SNAPSHOT_EVERY, logger);
+    const snapshotPolicy = new SnapshotPolicy<IpamState>(snapshots, IPAM_SNAPSHOT, config.IPAM_SNAPSHOT_EVERY, logger, { metrics });
     const applied = metrics.counter('strata_ipam_events_applied_total', 'IPAM events applied to the projection');
     const conflicts = metrics.counter('strata_ipam_conflicts_total', 'optimistic-concurrency conflicts retried');
     const lastSeq = new Gauge({ name: 'strata_ipam_projection_seq', help: 'last stream sequence applied', registers: [metrics.registry] });
 
     const started = Date.now();
-    const initial = config.IPAM_USE_SNAPSHOT ? await loadSnapshot<IpamState>(snapshots, IPAM_SNAPSHOT, logger) : undefined;
+    const initial = config.IPAM_USE_SNAPSHOT ? await loadSnapshot<IpamState>(snapshots, IPAM_SNAPSHOT, logger, { metrics }) : undefined;
     // The IPAM state of this instance: from the snapshot, then kept current by an ordered feed of `strata.evt.ipam.>`.
     const projection = new Projection<IpamState, IpamEvent>({
       store,
@@ -83,6 +83,10 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     const deps = { executor, projection, policy };
     const commands = await serve(nc, { subjectPrefix: commandSubject('ipam', '').slice(0, -1), queue: 'ipam', logger, metrics, handlers: commandHandlers(deps) });
     const queries = await serve(nc, { subjectPrefix: querySubject('ipam', '').slice(0, -1), queue: 'ipam', logger, metrics, handlers: queryHandlers(deps) });
+
+    // Caught up and serving: periodic snapshots from here on (none during the replay above; a
+    // snapshot due after a long replay is cut in a later event-loop turn, after the start).
+    snapshotPolicy.caughtUp(projection.state);
 
     return async () => {
       await commands.drain();

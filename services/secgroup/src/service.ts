@@ -33,14 +33,14 @@ export const secgroupService: ServiceDefinition<typeof secgroupConfig> = {
   async start({ nc, config, logger, metrics, readiness }) {
     const store = await JetStreamEventStore.open(nc);
     const snapshots = await SnapshotStore.open(nc);
-    const snapshotPolicy = new SnapshotPolicy<SecgroupState>(snapshots, SECGROUP_SNAPSHOT, config.SECGROUP_SNAPSHOT_EVERY, logger);
+    const snapshotPolicy = new SnapshotPolicy<SecgroupState>(snapshots, SECGROUP_SNAPSHOT, config.SECGROUP_SNAPSHOT_EVERY, logger, { metrics });
     const applied = metrics.counter('strata_secgroup_events_applied_total', 'events applied to the secgroup projection');
     const conflicts = metrics.counter('strata_secgroup_conflicts_total', 'optimistic-concurrency conflicts retried');
     const reacted = metrics.counter('strata_secgroup_reactor_events_total', 'IPAM port events handled by the port reactor', ['type', 'outcome']);
     const lastSeq = new Gauge({ name: 'strata_secgroup_projection_seq', help: 'last stream sequence applied', registers: [metrics.registry] });
 
     const started = Date.now();
-    const initial = config.SECGROUP_USE_SNAPSHOT ? await loadSnapshot<SecgroupState>(snapshots, SECGROUP_SNAPSHOT, logger) : undefined;
+    const initial = config.SECGROUP_USE_SNAPSHOT ? await loadSnapshot<SecgroupState>(snapshots, SECGROUP_SNAPSHOT, logger, { metrics }) : undefined;
     const projection = secgroupProjection({
       store,
       logger,
@@ -75,6 +75,10 @@ export const secgroupService: ServiceDefinition<typeof secgroupConfig> = {
         })
       : undefined;
     await reactor?.start();
+
+    // Caught up and serving: periodic snapshots from here on (none during the replay above; a
+    // snapshot due after a long replay is cut in a later event-loop turn, after the start).
+    snapshotPolicy.caughtUp(projection.state);
 
     return async () => {
       await reactor?.stop();
