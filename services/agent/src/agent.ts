@@ -54,6 +54,9 @@ export class Agent {
   private failures = 0;
   private lastDesired = '';
   private portDevices = new Map<string, boolean>();
+  /** Links that appeared while a pass was running, before its result could say whether they are port devices. */
+  private appearedDuringPass = new Set<string>();
+  private inPass = false;
   private _generation = 0;
   private _status: AgentStatus | null = null;
   private idleWaiters: Array<() => void> = [];
@@ -93,7 +96,11 @@ export class Agent {
   /** A link appeared or disappeared: reconcile if it is a port device whose state changes. */
   onLink(name: string, deleted: boolean): void {
     const up = this.portDevices.get(name);
-    if (up === undefined) return;
+    if (up === undefined) {
+      // A NIC can appear after the running pass read the kernel but before its result names it: look at it then.
+      if (!deleted && this.inPass) this.appearedDuringPass.add(name);
+      return;
+    }
     if (up === deleted) this.trigger(deleted ? 'port-device-gone' : 'port-device-appeared');
   }
 
@@ -148,6 +155,7 @@ export class Agent {
   private async pass(view: HostViewSnapshot, revision: number): Promise<void> {
     const started = performance.now();
     const now = (): string => (this.o.now ? this.o.now() : new Date()).toISOString();
+    this.inPass = true;
     try {
       const result = await this.o.reconciler.reconcile(view);
       const seconds = (performance.now() - started) / 1000;
@@ -158,6 +166,9 @@ export class Agent {
         this._generation++;
       }
       this.portDevices = new Map(result.desired.ports.map((p) => [p.device, result.portsUp.includes(p.id)]));
+      const missed = [...this.appearedDuringPass].some((d) => this.portDevices.get(d) === false);
+      this.appearedDuringPass.clear();
+      if (missed) this.again = true;
       const ops = result.plan.batches.reduce((n, b) => n + b.ops.length, 0);
       if (ops > 0) this.o.logger.info({ ops, seconds, generation: this._generation, revision }, 'applied');
       this.publish({ generation: this._generation, viewRevision: revision, appliedAt: now(), portsUp: result.portsUp, portsDown: result.portsDown, error: null });
@@ -179,6 +190,8 @@ export class Agent {
       this.o.onApplied?.({ ok: false, seconds, error });
       const retry = Math.min((this.o.retryMs ?? 250) * 2 ** (this.failures - 1), this.o.resyncMs);
       this.trigger('retry', retry);
+    } finally {
+      this.inPass = false;
     }
   }
 

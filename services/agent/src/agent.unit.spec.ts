@@ -23,7 +23,7 @@ function result(view: HostViewSnapshot, devices: string[] = []): ReconcileResult
   };
 }
 
-function setup(opts: { fail?: () => boolean; devices?: string[] } = {}) {
+function setup(opts: { fail?: () => boolean; devices?: string[]; during?: (agent: Agent) => void } = {}) {
   let current: { view: HostViewSnapshot; revision: number } | null = null;
   const seen: HostViewSnapshot[] = [];
   const statuses: AgentStatus[] = [];
@@ -38,6 +38,7 @@ function setup(opts: { fail?: () => boolean; devices?: string[] } = {}) {
     reconciler: {
       reconcile: async (view) => {
         seen.push(view);
+        opts.during?.(agent);
         if (opts.fail?.()) throw new Error('RTNETLINK answers: Operation not permitted');
         return result(view, opts.devices);
       },
@@ -102,5 +103,23 @@ describe('Agent', () => {
     agent.onLink('tap1', false);
     await agent.whenIdle();
     expect(seen).toHaveLength(n + 1);
+  });
+
+  it('looks again when a port device appears while a reconcile is running (the event would otherwise be lost until the resync)', async () => {
+    let fired = false;
+    const { agent, seen, setView } = setup({
+      devices: [],
+      // The NIC appears after this pass read the kernel: its result still reports the port down.
+      during: (a) => {
+        if (!fired && seen.length >= 1) {
+          fired = true;
+          a.onLink('tap1', false);
+        }
+      },
+    });
+    setView(withPort(), 1);
+    await agent.whenIdle();
+    expect(fired).toBe(true);
+    expect(seen.length).toBeGreaterThanOrEqual(2);
   });
 });
