@@ -61,7 +61,7 @@ import {
 const PORTS = intEnv('PORTS', 100, 1, 900);
 const DEFAULT_ARP_PORTS = intEnv('DEFAULT_ARP_PORTS', 20, 0, 200);
 const PING_INTERVAL_MS = intEnv('PING_INTERVAL_MS', 25, 20, 50);
-const PING_TIMEOUT_S = intEnv('PING_TIMEOUT_S', 30, 2, 120);
+const PING_TIMEOUT_S = intEnv('PING_TIMEOUT_S', 65, 2, 300);
 const FAST_ARP_MS = PING_INTERVAL_MS;
 
 /** performance.now() minus epoch ms: converts ping's -D (gettimeofday) timestamps to the benchmark's clock. */
