@@ -260,6 +260,9 @@ async function main(): Promise<void> {
   console.log(`\nuptime at the end: ${uptime()}\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** A histogram percentile as the bucket bound it falls under (> the largest finite bound when it is past it). */
+const bucket = (le: number): string => (Number.isFinite(le) ? `≤${le}` : '>10');
+
 function report(samples: Sample[], baselines: Baseline[]): void {
   const p = (xs: number[], q: number, digits = 1): string => fmt(pct(xs, q), digits);
   console.log(`\n## Membership change: API ack → all ${HOSTS} agents applied (nft monitor), ${SAMPLES} joins + ${SAMPLES} leaves per size, members ${MEMBERS}\n`);
@@ -299,7 +302,7 @@ function report(samples: Sample[], baselines: Baseline[]): void {
       p(b.scratch.listMs, 50, 1),
       p(b.readHvMs, 50, 1),
       `${b.counts.rules} / ${b.counts.chains} / ${b.counts.setElements}`,
-      `≤${b.histo.p50} / ≤${b.histo.p99}, ${fmt(b.histo.meanMs, 1)}, ${b.histo.count}`,
+      `${bucket(b.histo.p50)} / ${bucket(b.histo.p99)}, ${fmt(b.histo.meanMs, 1)}, ${b.histo.count}`,
       fmt(b.idleShare * 100, 1),
       b.uptime.replace(/^.*load average: /, ''),
     ]),
