@@ -21,31 +21,13 @@
  * whole-machine CPU busy share are printed for each measurement.
  */
 import type { Lab, Vm } from '@strata/lab';
-import { fmt, intEnv, log, table, withTimeout } from './support/common.js';
-import { CpuBusy, httpAddress, labNetns, scrape, median, reachable, runHeader, sleep, startInNs, tenantNet, uptime, vmOn, withLab, type NsProcess } from './support/overlay.js';
+import { fmt, intEnv, log, table } from './support/common.js';
+import { iperf, type Path, type Sample } from './support/iperf.js';
+import { httpAddress, labNetns, scrape, median, reachable, runHeader, sleep, startInNs, tenantNet, uptime, vmOn, withLab, type NsProcess } from './support/overlay.js';
 
 const SECONDS = intEnv('SECONDS', 10, 1, 120);
 const ROUNDS = intEnv('ROUNDS', 3, 1, 20);
 const PORT = 5201;
-
-interface Path {
-  key: string;
-  label: string;
-  clientNs: string;
-  serverNs: string;
-  serverIp: string;
-  mtu: number;
-}
-
-interface Sample {
-  path: string;
-  round: number;
-  gbps: number;
-  retransmits: number;
-  senderCpu: number;
-  receiverCpu: number;
-  busy: number;
-}
 
 /** Two fresh namespaces of the lab joined by one veth pair with `mtu`. */
 async function vethPair(lab: Lab, tag: string, mtu: number, net: string): Promise<{ a: string; b: string; ipB: string }> {
@@ -58,42 +40,6 @@ async function vethPair(lab: Lab, tag: string, mtu: number, net: string): Promis
     await ns.ip(['link', 'set', 'eth0', 'up']);
   }
   return { a: a.name, b: b.name, ipB: `${net}.2` };
-}
-
-async function iperf(path: Path, round: number): Promise<Sample> {
-  const busy = new CpuBusy();
-  const client = startInNs(path.clientNs, ['iperf3', '-c', path.serverIp, '-p', String(PORT), '-t', String(SECONDS), '-P', '1', '-J', '--connect-timeout', '5000']);
-  let code: number | null;
-  try {
-    code = await withTimeout(client.exited, (SECONDS + 30) * 1000, `${path.label}: iperf3 client`);
-  } catch (err) {
-    await client.stop();
-    throw err;
-  }
-  const share = busy.share();
-  let j: {
-    error?: string;
-    end?: {
-      sum_received?: { bits_per_second: number };
-      sum_sent?: { retransmits?: number };
-      cpu_utilization_percent?: { host_total: number; remote_total: number };
-    };
-  };
-  try {
-    j = JSON.parse(client.output()) as typeof j;
-  } catch {
-    throw new Error(`${path.label}: iperf3 output is not JSON:\n${client.output().slice(-2000)}`);
-  }
-  if (code !== 0 || j.error || !j.end?.sum_received) throw new Error(`${path.label}: iperf3 failed (exit ${code}): ${j.error ?? client.output().slice(-1000)}`);
-  return {
-    path: path.key,
-    round,
-    gbps: j.end.sum_received.bits_per_second / 1e9,
-    retransmits: j.end.sum_sent?.retransmits ?? 0,
-    senderCpu: j.end.cpu_utilization_percent?.host_total ?? NaN,
-    receiverCpu: j.end.cpu_utilization_percent?.remote_total ?? NaN,
-    busy: share,
-  };
 }
 
 async function main(): Promise<void> {
@@ -137,7 +83,7 @@ async function main(): Promise<void> {
         log(`round ${r + 1}/${ROUNDS}: ${uptime()}`);
         for (let k = 0; k < paths.length; k++) {
           const p = paths[(k + r) % paths.length]!;
-          const s = await iperf(p, r);
+          const s = await iperf(p, r, SECONDS, PORT);
           samples.push(s);
           log(`  ${p.label}: ${s.gbps.toFixed(2)} Gbit/s, ${s.retransmits} retransmits, machine busy ${(s.busy * 100).toFixed(0)}%`);
           await sleep(1000);

@@ -4,9 +4,11 @@ import { Metadata, credentials, type CallOptions, type ClientUnaryCall, type req
 import {
   loadStrataProto,
   type ApplicationPrefixServiceClient,
+  type BgpServiceClient,
   type EventServiceClient,
   type FloatingIpServiceClient,
   type HypervisorServiceClient,
+  type NatServiceClient,
   type NetworkServiceClient,
   type PoolServiceClient,
   type PortServiceClient,
@@ -37,6 +39,8 @@ export class Api {
   readonly appPrefixes: ApplicationPrefixServiceClient;
   readonly routers: RouterServiceClient;
   readonly securityGroups: SecurityGroupServiceClient;
+  readonly nat: NatServiceClient;
+  readonly bgp: BgpServiceClient;
   readonly events: EventServiceClient;
   private readonly token: string;
   private readonly requestId: string;
@@ -59,6 +63,8 @@ export class Api {
     this.appPrefixes = new v1.ApplicationPrefixService(opts.server, creds);
     this.routers = new v1.RouterService(opts.server, creds);
     this.securityGroups = new v1.SecurityGroupService(opts.server, creds);
+    this.nat = new v1.NatService(opts.server, creds);
+    this.bgp = new v1.BgpService(opts.server, creds);
     this.events = new v1.EventService(opts.server, creds);
   }
 
@@ -81,7 +87,7 @@ export class Api {
   }
 
   close(): void {
-    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.securityGroups, this.events]) {
+    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.securityGroups, this.nat, this.bgp, this.events]) {
       c.close();
     }
   }

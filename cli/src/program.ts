@@ -3,6 +3,8 @@ import { registerApplicationPrefixCommands } from './commands/application-prefix
 import { registerEventCommands } from './commands/events.js';
 import { registerFloatingIpCommands } from './commands/floating-ips.js';
 import { registerHypervisorCommands } from './commands/hypervisors.js';
+import { registerNatCommands } from './commands/nat.js';
+import { registerBgpCommands } from './commands/bgp.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerPoolCommands } from './commands/pools.js';
 import { registerPortCommands } from './commands/ports.js';
@@ -34,9 +36,11 @@ export function buildProgram(cli: CliContext): Command {
   const port = registerPortCommands(program, cli);
   registerHypervisorCommands(program, cli);
   registerPoolCommands(program, cli);
-  registerFloatingIpCommands(program, cli);
+  const floatingIp = registerFloatingIpCommands(program, cli);
   registerApplicationPrefixCommands(program, cli);
-  registerRouterCommands(program, cli);
+  const router = registerRouterCommands(program, cli);
+  registerNatCommands(floatingIp, router, cli);
+  registerBgpCommands(program, cli);
   registerSecurityGroupCommands(program, port, cli);
   registerEventCommands(program, cli);
   return program;

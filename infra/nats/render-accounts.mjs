@@ -30,6 +30,7 @@ const EVENTS = 'STRATA_EVENTS';
 const SNAPSHOTS = 'strata-snapshots';
 const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
 const SECGROUP_REACTOR = 'secgroup-port-reactor';
+const NAT_REACTOR = 'nat-reactor';
 /** HostId in libs/contracts/src/common.ts. */
 const HOST_ID = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
 
@@ -92,6 +93,16 @@ function owningService(name, extraPublish = []) {
   };
 }
 
+/** A service's durable pull consumer on the event stream (a reactor shared by its instances): create, info, next, ack. */
+const durableConsumer = (durable) => [
+  `$JS.API.CONSUMER.DURABLE.CREATE.${EVENTS}.${durable}`,
+  `$JS.API.CONSUMER.CREATE.${EVENTS}.${durable}`,
+  `$JS.API.CONSUMER.CREATE.${EVENTS}.${durable}.>`,
+  `$JS.API.CONSUMER.INFO.${EVENTS}.${durable}`,
+  `$JS.API.CONSUMER.MSG.NEXT.${EVENTS}.${durable}`,
+  `$JS.ACK.${EVENTS}.${durable}.>`,
+];
+
 const hostviewStream = (host) => `KV_${HOSTVIEW_BUCKET_PREFIX}${host}`;
 const agentUser = (host) => `agent-${host}`;
 const agentPasswordVar = (host) => `STRATA_NATS_AGENT_${host.toUpperCase().replaceAll('-', '_')}_PASSWORD`;
@@ -122,14 +133,25 @@ function users(agents) {
       ],
       user: 'secgroup',
       passwordVar: 'STRATA_NATS_SECGROUP_PASSWORD',
-      ...owningService('secgroup', [
-        `$JS.API.CONSUMER.DURABLE.CREATE.${EVENTS}.${SECGROUP_REACTOR}`,
-        `$JS.API.CONSUMER.CREATE.${EVENTS}.${SECGROUP_REACTOR}`,
-        `$JS.API.CONSUMER.CREATE.${EVENTS}.${SECGROUP_REACTOR}.>`,
-        `$JS.API.CONSUMER.INFO.${EVENTS}.${SECGROUP_REACTOR}`,
-        `$JS.API.CONSUMER.MSG.NEXT.${EVENTS}.${SECGROUP_REACTOR}`,
-        `$JS.ACK.${EVENTS}.${SECGROUP_REACTOR}.>`,
-      ]),
+      ...owningService('secgroup', durableConsumer(SECGROUP_REACTOR)),
+    },
+    {
+      comment: [
+        'NAT (floating IP associations, router gateways): like secgroup for its own',
+        `context (strata.evt.nat.>), with its reactor's durable consumer ${NAT_REACTOR}.`,
+      ],
+      user: 'nat',
+      passwordVar: 'STRATA_NATS_NAT_PASSWORD',
+      ...owningService('nat', durableConsumer(NAT_REACTOR)),
+    },
+    {
+      comment: [
+        'BGP gateway: like IPAM for its own context (strata.evt.bgp.>): configuration',
+        'events and the routes peers announce. It follows IPAM and NAT through the log.',
+      ],
+      user: 'bgp',
+      passwordVar: 'STRATA_NATS_BGP_PASSWORD',
+      ...owningService('bgp'),
     },
     {
       comment: [

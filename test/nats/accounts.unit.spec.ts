@@ -77,7 +77,7 @@ describe('render-accounts.mjs', () => {
   const users = parse(render('--agents', 'hv1,hv-2').stdout);
 
   it('has the service users and one user per agent, each with its password variable', () => {
-    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'hostview', 'agent-hv1', 'agent-hv-2']);
+    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'bgp', 'hostview', 'agent-hv1', 'agent-hv-2']);
     expect(users.get('agent-hv1')!.passwordVar).toBe('STRATA_NATS_AGENT_HV1_PASSWORD');
     expect(users.get('agent-hv-2')!.passwordVar).toBe('STRATA_NATS_AGENT_HV_2_PASSWORD');
     expect(users.get('hostview')!.passwordVar).toBe('STRATA_NATS_HOSTVIEW_PASSWORD');
@@ -96,6 +96,8 @@ describe('render-accounts.mjs', () => {
     const writers = (subject: string) => [...users].filter(([n, u]) => n !== 'admin' && mayPublish(u, subject)).map(([n]) => n);
     expect(writers('strata.evt.ipam.network.x')).toEqual(['ipam']);
     expect(writers('strata.evt.secgroup.group.x')).toEqual(['secgroup']);
+    expect(writers('strata.evt.nat.floatingip.x')).toEqual(['nat']);
+    expect(writers('strata.evt.bgp.route.x')).toEqual(['bgp']);
   });
 
   it('lets hostview manage every host bucket, read the log, and delete no stream', () => {

@@ -18,9 +18,11 @@ import { AgentStatus, hostviewBucket, hostviewKey, hostviewStream, statusSubject
 import { Netns, startProcess, type ManagedProcess } from '@strata/lab';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
 import { ADMIN, IpamClient, startIpam, type IpamProcess } from '../support/ipam.js';
+import { NatClient } from '@strata/lab';
 
 const RENDER = fileURLToPath(new URL('../../infra/nats/render-accounts.mjs', import.meta.url));
 const HOSTVIEW_MAIN = fileURLToPath(new URL('../../services/hostview/dist/main.js', import.meta.url));
+const NAT_MAIN = fileURLToPath(new URL('../../services/nat/dist/main.js', import.meta.url));
 const AGENT_MAIN = fileURLToPath(new URL('../../services/agent/dist/main.js', import.meta.url));
 // Not all digits: nats-server parses a variable's value, and a number is not a password.
 const password = (): string => `p${randomBytes(12).toString('hex')}`;
@@ -30,6 +32,8 @@ const secrets = {
   api: password(),
   hostview: password(),
   secgroup: password(),
+  nat: password(),
+  bgp: password(),
   hv1: password(),
   hv2: password(),
 };
@@ -39,6 +43,8 @@ const passwordVars: Record<string, string> = {
   STRATA_NATS_API_PASSWORD: secrets.api,
   STRATA_NATS_HOSTVIEW_PASSWORD: secrets.hostview,
   STRATA_NATS_SECGROUP_PASSWORD: secrets.secgroup,
+  STRATA_NATS_NAT_PASSWORD: secrets.nat,
+  STRATA_NATS_BGP_PASSWORD: secrets.bgp,
   STRATA_NATS_AGENT_HV1_PASSWORD: secrets.hv1,
   STRATA_NATS_AGENT_HV2_PASSWORD: secrets.hv2,
 };
@@ -181,6 +187,33 @@ describe('NATS users and subject permissions', () => {
     await nc.flush();
     expect(await failure).toMatch(/Permissions Violation for Subscription to "strata\.cmd\.secgroup\.>"/);
     await nc.close();
+  });
+
+  it('runs nat as user nat: its reactor consumer, its events, its commands; no one else\'s', async () => {
+    const nat = startProcess('nat', [process.execPath, NAT_MAIN], {
+      env: { NATS_URL: nats.url, NATS_USER: 'nat', NATS_PASSWORD: secrets.nat, STRATA_SERVICE_NAME: 'nat', STRATA_HTTP_PORT: '0', STRATA_LOG_LEVEL: 'info' },
+    });
+    try {
+      // Ready means its durable consumer `nat-reactor` exists (created or bound at start).
+      await nat.ready;
+      const tenant = { tenant: 't-nat', admin: false };
+      const router = await client.command('router.create', { name: 'r' }, tenant);
+      const natClient = new NatClient(api, 15_000, client.seq);
+      expect(await natClient.command('router.setGateway', { routerId: router.id, enabled: true }, tenant)).toMatchObject({ externalGateway: true });
+
+      const c = await conn('nat', secrets.nat, '_INBOX_nat', nats.url);
+      try {
+        const h = headers();
+        h.set('Nats-Msg-Id', 'nat-x');
+        await expect(c.nc.jetstream().publish('strata.evt.ipam.network.x', new Uint8Array(), { timeout: 2000, headers: h })).rejects.toThrow();
+        expect(await subscribeRefused(c, 'strata.cmd.ipam.>')).toMatch(/Permissions Violation for Subscription to "strata\.cmd\.ipam\.>"/);
+        await publishRefused(c, '$JS.API.STREAM.DELETE.STRATA_EVENTS');
+      } finally {
+        await c.nc.close();
+      }
+    } finally {
+      await nat.stop();
+    }
   });
 
   describe('hostview (user hostview)', () => {

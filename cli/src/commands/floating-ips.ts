@@ -3,6 +3,7 @@ import type { DeleteFloatingIpResponse__Output, FloatingIp__Output, ListFloating
 import type { CliContext } from '../context.js';
 import { printOne, type Column } from '../output.js';
 import { deleteCommand, listCommand, showCommand } from './common.js';
+import { associatedColumns, pageWithAssociations, withAssociation, type FloatingIpWithAssociation } from './nat.js';
 
 export const floatingIpColumns: Column<FloatingIp__Output>[] = [
   { header: 'ID', value: (f) => f.id },
@@ -12,7 +13,11 @@ export const floatingIpColumns: Column<FloatingIp__Output>[] = [
   { header: 'CREATED', value: (f) => f.createdAt },
 ];
 
-export function registerFloatingIpCommands(program: Command, cli: CliContext): void {
+/** With the association (from the nat service) for list and show; -o json adds it as `association`. */
+const withAssociationColumns: Column<FloatingIpWithAssociation>[] = [...floatingIpColumns, ...associatedColumns];
+
+/** Returns the `floatingip` group, so the NAT commands (associate, disassociate) join it. */
+export function registerFloatingIpCommands(program: Command, cli: CliContext): Command {
   const fip = program.command('floatingip').description('public addresses for 1:1 NAT');
 
   fip
@@ -28,13 +33,14 @@ export function registerFloatingIpCommands(program: Command, cli: CliContext): v
       printOne(cli.io, cli.format(cmd), res, floatingIpColumns);
     });
 
-  listCommand(fip, cli, 'list floating IPs', floatingIpColumns, (api, o) =>
-    api.call<ListFloatingIpsResponse__Output>((md, opts, cb) => api.floatingIps.ListFloatingIps(o, md, opts, cb)),
+  listCommand(fip, cli, 'list floating IPs and their associations', withAssociationColumns, async (api, o) =>
+    pageWithAssociations(api, cli, await api.call<ListFloatingIpsResponse__Output>((md, opts, cb) => api.floatingIps.ListFloatingIps(o, md, opts, cb)), o),
   );
-  showCommand(fip, cli, 'floating IP', floatingIpColumns, (api, id) =>
-    api.call<FloatingIp__Output>((md, opts, cb) => api.floatingIps.GetFloatingIp({ id }, md, opts, cb)),
+  showCommand(fip, cli, 'floating IP and its association', withAssociationColumns, async (api, id) =>
+    withAssociation(api, cli, await api.call<FloatingIp__Output>((md, opts, cb) => api.floatingIps.GetFloatingIp({ id }, md, opts, cb))),
   );
   deleteCommand(fip, cli, 'floating IP', (api, id) =>
     api.call<DeleteFloatingIpResponse__Output>((md, opts, cb) => api.floatingIps.DeleteFloatingIp({ id }, md, opts, cb)),
   );
+  return fip;
 }

@@ -3,6 +3,7 @@ import type { DeleteRouterResponse__Output, ListRoutersResponse__Output, Router_
 import type { CliContext } from '../context.js';
 import { printOne, type Column } from '../output.js';
 import { deleteCommand, listCommand, showCommand } from './common.js';
+import { gatewayColumn, withGateway } from './nat.js';
 
 export const routerColumns: Column<Router__Output>[] = [
   { header: 'ID', value: (r) => r.id },
@@ -12,7 +13,8 @@ export const routerColumns: Column<Router__Output>[] = [
   { header: 'CREATED', value: (r) => r.createdAt },
 ];
 
-export function registerRouterCommands(program: Command, cli: CliContext): void {
+/** Returns the `router` group, so the NAT command set-gateway joins it. */
+export function registerRouterCommands(program: Command, cli: CliContext): Command {
   const router = program.command('router').description('tenant routers (routing between subnets, on every host)');
 
   router
@@ -48,10 +50,12 @@ export function registerRouterCommands(program: Command, cli: CliContext): void 
   listCommand(router, cli, 'list routers', routerColumns, (api, o) =>
     api.call<ListRoutersResponse__Output>((md, opts, cb) => api.routers.ListRouters(o, md, opts, cb)),
   );
-  showCommand(router, cli, 'router', routerColumns, (api, id) =>
-    api.call<Router__Output>((md, opts, cb) => api.routers.GetRouter({ id }, md, opts, cb)),
+  // With its external gateway (from the nat service); -o json adds it as `externalGateway`.
+  showCommand(router, cli, 'router and its external gateway', [...routerColumns, gatewayColumn], async (api, id) =>
+    withGateway(api, cli, await api.call<Router__Output>((md, opts, cb) => api.routers.GetRouter({ id }, md, opts, cb))),
   );
   deleteCommand(router, cli, 'router', (api, id) =>
     api.call<DeleteRouterResponse__Output>((md, opts, cb) => api.routers.DeleteRouter({ id }, md, opts, cb)),
   );
+  return router;
 }

@@ -8,6 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import {
   commandSubject,
+  type BgpCommandInput,
+  type BgpCommandName,
+  type BgpQueryInput,
+  type BgpQueryName,
+  type BgpResults,
   querySubject,
   type IpamCommandInput,
   type IpamCommandName,
@@ -21,6 +26,7 @@ import {
   type SecgroupResults,
 } from '@strata/contracts';
 import { NatsRequester, type RequestMeta } from '@strata/runtime';
+import type { NatCommandInput, NatCommandName, NatQueryInput, NatQueryName, NatResults } from '@strata/contracts';
 
 export interface Principal {
   tenant: string;
@@ -109,5 +115,54 @@ export class SecgroupClient extends ServiceClient {
 
   query<K extends SecgroupQueryName>(op: K, body: SecgroupQueryInput<K>, who: Principal = ADMIN): Promise<SecgroupResults[K]> {
     return this.send('qry', op, body, who);
+  }
+}
+
+export class BgpClient extends ServiceClient {
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
+    super(nc, 'bgp', seq, timeoutMs);
+  }
+
+  command<K extends BgpCommandName>(op: K, body: BgpCommandInput<K>, who: Principal = ADMIN, requestId?: string): Promise<BgpResults[K]> {
+    return this.send('cmd', op, body, who, requestId);
+  }
+
+  query<K extends BgpQueryName>(op: K, body: BgpQueryInput<K>, who: Principal = ADMIN): Promise<BgpResults[K]> {
+    return this.send('qry', op, body, who);
+  }
+}
+
+/** A service contract as types: each operation's request (as callers write it) and result. */
+export interface ContractTypes {
+  commands: object;
+  queries: object;
+  results: object;
+}
+
+/** A typed client of any service's contract, so a new service needs only its type map, not another copy of command/query. */
+export class ContractClient<T extends ContractTypes> extends ServiceClient {
+  command<K extends keyof T['commands'] & keyof T['results'] & string>(op: K, body: T['commands'][K], who: Principal = ADMIN, requestId?: string): Promise<T['results'][K]> {
+    return this.send('cmd', op, body, who, requestId);
+  }
+
+  query<K extends keyof T['queries'] & keyof T['results'] & string>(op: K, body: T['queries'][K], who: Principal = ADMIN): Promise<T['results'][K]> {
+    return this.send('qry', op, body, who);
+  }
+}
+
+export interface NatContract {
+  commands: { [K in NatCommandName]: NatCommandInput<K> };
+  queries: { [K in NatQueryName]: NatQueryInput<K> };
+  results: NatResults;
+}
+
+/** The NAT service: floating IP associations and router gateways. */
+export class NatClient extends ContractClient<NatContract> {
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
+    super(nc, 'nat', seq, timeoutMs);
+  }
+
+  static async connect(url: string, timeoutMs = 15_000): Promise<NatClient> {
+    return new NatClient(await connect({ servers: url, name: 'strata-lab-nat-client' }), timeoutMs);
   }
 }

@@ -21,7 +21,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
-import { ADMIN, IpamClient, SecgroupClient } from './control-client.js';
+import { ADMIN, IpamClient, NatClient, SecgroupClient } from './control-client.js';
+import { buildExternal, routeAtBorder, unrouteAtBorder, type ExternalSide } from './external.js';
 import { deleteAll, Netns } from './netns.js';
 import { startProcess, type ManagedProcess } from './process.js';
 import { sh } from './sh.js';
@@ -40,6 +41,10 @@ export interface LabOptions {
   env?: Record<string, string>;
   /** Seconds between an agent's periodic full reconciles. */
   resyncSeconds?: number;
+  /** Also run the NAT service (floating IP associations, router gateways); `lab.nat` is then its client. Default false. */
+  nat?: boolean;
+  /** Build the outside world (external.ts): a border router and an internet client; hypervisors route through the border. */
+  external?: boolean;
 }
 
 export interface Hypervisor {
@@ -67,9 +72,15 @@ export class Lab {
   private readonly processes: ManagedProcess[] = [];
   ipam!: IpamClient;
   secgroup!: SecgroupClient;
+  /** Set when the lab was started with `nat: true`. */
+  nat?: NatClient;
   nats!: NatsServerHandle;
   fabric!: Netns;
   hostPoolId = '';
+  /** Set when the lab was started with `external: true`. */
+  external?: ExternalSide;
+  /** Each hypervisor's H-IP (its public address for PNAT), as IPAM assigned it. */
+  readonly publicIps = new Map<string, string>();
 
   private constructor(
     readonly prefix: string,
@@ -85,6 +96,10 @@ export class Lab {
       await lab.buildUnderlay();
       await lab.startControlPlane();
       await lab.registerHypervisors();
+      if (options.external) {
+        lab.external = await buildExternal(prefix, lab.fabric, lab.hosts);
+        for (const h of lab.hosts) await routeAtBorder(lab.external, lab.publicIps.get(h.id)!, h.vtepIp);
+      }
       if (options.agents ?? true) await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
       return lab;
     } catch (e) {
@@ -125,13 +140,18 @@ export class Lab {
     this.ipam = await IpamClient.connect(this.nats.url);
     // One read-your-writes position for both clients, as in the api.
     this.secgroup = new SecgroupClient(this.ipam.nc, 15_000, this.ipam.seq);
+    if (this.options.nat) {
+      await this.spawn('nat', main('nat'), env).ready;
+      this.nat = new NatClient(this.ipam.nc, 15_000, this.ipam.seq);
+    }
   }
 
   private async registerHypervisors(): Promise<void> {
     const pool = await this.ipam.command('pool.create', { name: 'host-ips', cidr: '198.51.100.0/24', purpose: 'host-ip' }, ADMIN);
     this.hostPoolId = pool.id;
     for (const h of this.hosts) {
-      await this.ipam.command('hypervisor.register', { id: h.id, vtepIp: h.vtepIp, hostPoolId: pool.id }, ADMIN);
+      const registered = await this.ipam.command('hypervisor.register', { id: h.id, vtepIp: h.vtepIp, hostPoolId: pool.id }, ADMIN);
+      this.publicIps.set(h.id, registered.publicIp);
     }
   }
 
@@ -177,6 +197,16 @@ export class Lab {
   async moveVm(vm: Vm, toHost: string): Promise<void> {
     await vm.detach();
     await vm.attach(this.host(toHost));
+  }
+
+  /**
+   * The border's static route for a floating IP to the hypervisor hosting it
+   * (null: withdraw it). The fabric's job, done by hand until the BGP gateway.
+   */
+  async routeFloatingIp(address: string, hostId: string | null): Promise<void> {
+    if (!this.external) throw new Error('the lab was started without external: true');
+    if (hostId === null) await unrouteAtBorder(this.external, address);
+    else await routeAtBorder(this.external, address, this.host(hostId).vtepIp);
   }
 
   /** Kill every process the lab started (by PID) and delete every namespace with its prefix. */

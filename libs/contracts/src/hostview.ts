@@ -101,6 +101,11 @@ export const LocalPort = z.object({
   securityGroups: z.array(z.string()).nullable().default(null),
   /** Anti-spoofing: the port may send only from its own MAC and fixed IPs. */
   portSecurity: z.boolean().default(true),
+  /**
+   * Floating IPs associated with the port (static 1:1 NAT on this host, in
+   * the port's routing-domain namespace). Left out when there are none.
+   */
+  floatingIps: z.array(z.object({ address: z.string(), fixedIp: z.string() })).optional(),
 });
 export type LocalPort = z.infer<typeof LocalPort>;
 
@@ -151,6 +156,11 @@ export const RoutingDomain = z.object({
   kind: z.enum(['router', 'network']),
   /** Networks joined by this domain that this host needs. */
   networkIds: z.array(z.string()),
+  /**
+   * The router has an external gateway: ports without a floating IP reach
+   * outside through PNAT to this host's H-IP. Left out when false.
+   */
+  externalGateway: z.boolean().optional(),
 });
 export type RoutingDomain = z.infer<typeof RoutingDomain>;
 

@@ -5,3 +5,5 @@ export * from './ipam/commands.js';
 export * from './ipam/events.js';
 export * from './hostview.js';
 export * from './secgroup/index.js';
+export * from './nat/index.js';
+export * from './bgp/index.js';

@@ -23,7 +23,7 @@ describe('loadStrataProto', () => {
 
   it('loads every service of strata.v1', () => {
     const v1 = loadStrataProto().strata.v1;
-    for (const s of [v1.NetworkService, v1.SubnetService, v1.PortService, v1.HypervisorService, v1.PoolService, v1.FloatingIpService, v1.ApplicationPrefixService, v1.RouterService, v1.SecurityGroupService, v1.EventService]) {
+    for (const s of [v1.NetworkService, v1.SubnetService, v1.PortService, v1.HypervisorService, v1.PoolService, v1.FloatingIpService, v1.ApplicationPrefixService, v1.RouterService, v1.SecurityGroupService, v1.NatService, v1.EventService]) {
       expect(typeof s.service).toBe('object');
     }
     expect(Object.keys(v1.EventService.service)).toEqual(['ListEvents', 'Watch']);

@@ -21,3 +21,7 @@ export { stateDigest, writeCanonical } from './digest.js';
 export { page } from './page.js';
 export { projectionQueryHandlers } from './queries.js';
 export type { QueryFn } from './queries.js';
+export { Reactor, reactorEventId } from './reactor.js';
+export type { ReactorOptions } from './reactor.js';
+export { startHostedService } from './host.js';
+export type { HostedDeps, HostedServiceOptions } from './host.js';

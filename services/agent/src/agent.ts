@@ -9,7 +9,9 @@
  */
 import type { AgentStatus } from '@strata/contracts';
 import type { HostViewSnapshot } from './core/snapshot.js';
-import type { ReconcileResult } from './reconcile.js';
+import type { MemberChange } from './core/members.js';
+import type { MemberApplyResult, ReconcileResult } from './reconcile.js';
+import type { ViewChange } from './view/store.js';
 
 export interface AgentLogger {
   info(obj: object, msg?: string): void;
@@ -22,16 +24,43 @@ export interface ApplyReport {
   ok: boolean;
   seconds: number;
   result?: ReconcileResult;
+  /** Set when the pass was the membership fast path (set elements only, no read or plan). */
+  members?: MemberApplyResult;
   error?: unknown;
 }
 
-/** A complete host view and the KV revision it includes; null until the initial snapshot is complete. */
-export type ViewSource = () => { view: HostViewSnapshot; revision: number } | null;
+/**
+ * The change journal of a host view (view/store.ts): what changed after a
+ * position, so a pass can see that only member keys changed without
+ * comparing whole views. `epoch` names the store: a re-watch starts a new one.
+ */
+export interface ViewJournal {
+  epoch: number;
+  /** The position after the last change (live: read it together with `view`). */
+  readonly position: number;
+  changesSince(from: number): ViewChange[] | null;
+  trim(upTo: number): void;
+}
+
+/** The current host view; null until the initial snapshot is complete. */
+export interface CurrentView {
+  /** A complete snapshot (may be computed on access: read it only when needed). */
+  readonly view: HostViewSnapshot;
+  /** The KV revision the view includes. */
+  revision: number;
+  journal?: ViewJournal;
+}
+
+export type ViewSource = () => CurrentView | null;
 
 export interface AgentOptions {
   hostId: string;
   view: ViewSource;
-  reconciler: { reconcile(view: HostViewSnapshot): Promise<ReconcileResult> };
+  reconciler: {
+    reconcile(view: HostViewSnapshot): Promise<ReconcileResult>;
+    /** Optional fast path for member-only changes since the last full reconcile (null: not applicable, do a full reconcile). */
+    applyMemberChanges?(changes: MemberChange[]): Promise<MemberApplyResult | null>;
+  };
   /** Period of the full resync that repairs drift. */
   resyncMs: number;
   /** Coalescing delay after a trigger (default 20 ms). */
@@ -52,7 +81,14 @@ export class Agent {
   private timerDue = Infinity;
   private interval: NodeJS.Timeout | undefined;
   private failures = 0;
-  private lastDesired = '';
+  /** JSON of the last applied desired state, for the generation; null after a fast path patched it (computed again when needed). */
+  private lastDesired: string | null = '';
+  /** The journal position the kernel reflects after the last successful pass (the fast path's starting point); null after a failure. */
+  private applied: { epoch: number; position: number } | null = null;
+  /** The desired state of the last successful pass (patched by the fast path). */
+  private lastDesiredState: ReconcileResult['desired'] | null = null;
+  /** A trigger other than a host-view change is pending (resync, retry, a NIC): the next pass must be a full one. */
+  private fullPending = true;
   private portDevices = new Map<string, boolean>();
   /** Links that appeared while a pass was running, before its result could say whether they are port devices. */
   private appearedDuringPass = new Set<string>();
@@ -106,6 +142,7 @@ export class Agent {
 
   trigger(reason: string, delayMs = this.o.debounceMs ?? 20): void {
     if (this.stopped) return;
+    if (reason !== 'view' && reason !== 'coalesced') this.fullPending = true;
     this.o.logger.debug({ reason }, 'reconcile requested');
     const due = Date.now() + delayMs;
     if (this.timer && this.timerDue <= due) return;
@@ -137,7 +174,7 @@ export class Agent {
     }
     const current = this.stopped ? null : this.o.view();
     if (current === null) return Promise.resolve();
-    this.running = this.pass(current.view, current.revision).finally(() => {
+    this.running = this.pass(current).finally(() => {
       this.running = null;
       if (this.again) {
         this.again = false;
@@ -152,14 +189,30 @@ export class Agent {
     if (!this.running && !this.timer) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private async pass(view: HostViewSnapshot, revision: number): Promise<void> {
+  private async pass(current: CurrentView): Promise<void> {
     const started = performance.now();
     const now = (): string => (this.o.now ? this.o.now() : new Date()).toISOString();
+    const revision = current.revision;
     this.inPass = true;
     try {
+      // Decided synchronously, so the changes and the position belong together.
+      const changes = this.memberOnlyChanges(current);
+      if (changes && (await this.memberPass(changes.list, changes.position, current.journal!.epoch, revision, started, now))) {
+        current.journal!.trim(changes.position);
+        return;
+      }
+      this.fullPending = false;
+      // The snapshot and its journal position, read together (no await in between).
+      const view = current.view;
+      const position = current.journal ? { epoch: current.journal.epoch, position: current.journal.position } : null;
+      const previousDesired = this.lastDesiredState;
       const result = await this.o.reconciler.reconcile(view);
       const seconds = (performance.now() - started) / 1000;
       this.failures = 0;
+      if (this.lastDesired === null) this.lastDesired = previousDesired ? JSON.stringify([previousDesired.kernel, previousDesired.dhcp]) : '';
+      this.applied = position;
+      this.lastDesiredState = result.desired;
+      if (position) current.journal!.trim(position.position);
       const desired = JSON.stringify([result.desired.kernel, result.desired.dhcp]);
       if (desired !== this.lastDesired) {
         this.lastDesired = desired;
@@ -175,6 +228,8 @@ export class Agent {
       this.o.onApplied?.({ ok: true, seconds, result });
     } catch (error) {
       const seconds = (performance.now() - started) / 1000;
+      this.applied = null;
+      this.fullPending = true;
       this.failures++;
       const message = error instanceof Error ? error.message : String(error);
       this.o.logger.error({ err: error, failures: this.failures }, 'reconcile failed; will resync');
@@ -193,6 +248,46 @@ export class Agent {
     } finally {
       this.inPass = false;
     }
+  }
+
+  /** The member changes since the last pass, when they are all there is to do (else null: a full reconcile). */
+  private memberOnlyChanges(current: CurrentView): { list: MemberChange[]; position: number } | null {
+    const j = current.journal;
+    if (this.fullPending || !this.applied || !j || j.epoch !== this.applied.epoch || !this.o.reconciler.applyMemberChanges) return null;
+    const changes = j.changesSince(this.applied.position);
+    if (changes === null || changes.some((c) => c.field !== 'members')) return null;
+    return { list: changes.map((c) => ({ ...(c.before ? { before: c.before } : {}), ...(c.after ? { after: c.after } : {}) }) as MemberChange), position: j.position };
+  }
+
+  /**
+   * The membership fast path: the member changes as one set-element
+   * transaction. True when it handled them; a failure falls back to the full
+   * reconcile in the same pass.
+   */
+  private async memberPass(changes: MemberChange[], position: number, epoch: number, revision: number, started: number, now: () => string): Promise<boolean> {
+    let r: MemberApplyResult | null;
+    try {
+      r = await this.o.reconciler.applyMemberChanges!(changes);
+    } catch (err) {
+      this.o.logger.warn({ err }, 'membership fast path failed; running a full reconcile');
+      this.applied = null;
+      return false;
+    }
+    if (r === null) return false;
+    const seconds = (performance.now() - started) / 1000;
+    this.failures = 0;
+    this.applied = { epoch, position };
+    this.lastDesiredState = r.desired;
+    const ops = r.added + r.deleted;
+    if (ops > 0) {
+      this.lastDesired = null;
+      this._generation++;
+      this.o.logger.info({ ops, seconds, generation: this._generation, revision, fastPath: true }, 'applied');
+    }
+    const prev = this._status;
+    this.publish({ generation: this._generation, viewRevision: revision, appliedAt: now(), portsUp: prev?.portsUp ?? [], portsDown: prev?.portsDown ?? [], error: null });
+    this.o.onApplied?.({ ok: true, seconds, members: r });
+    return true;
   }
 
   private publish(s: Omit<AgentStatus, 'hostId'>): void {

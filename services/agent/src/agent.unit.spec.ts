@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentStatus } from '@strata/contracts';
-import { Agent, type AgentLogger } from './agent.js';
+import { Agent, type AgentLogger, type CurrentView } from './agent.js';
 import { emptySnapshot, type HostViewSnapshot } from './core/snapshot.js';
 import type { ReconcileResult } from './reconcile.js';
+import type { ViewChange } from './view/store.js';
 
 const quiet: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 
@@ -10,12 +11,12 @@ function result(view: HostViewSnapshot, devices: string[] = []): ReconcileResult
   const ports = Object.values(view.ports).map((p) => ({ id: p.id, device: p.device }));
   return {
     desired: {
-      kernel: { namespaces: {}, links: {}, plugs: Object.fromEntries(ports.map((p) => [p.device, { device: p.device, master: 'sbr1', mtu: 1450, up: true }])), addrs: {}, fdb: {}, neighs: {}, nft: { tables: {} }, hostSysctls: {} },
+      kernel: { namespaces: {}, links: {}, plugs: Object.fromEntries(ports.map((p) => [p.device, { device: p.device, master: 'sbr1', mtu: 1450, up: true }])), addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {} },
       dhcp: {},
       ports,
       ruleCounters: {},
     },
-    actual: { namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, nft: { tables: {} }, hostSysctls: {}, devices },
+    actual: { namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices },
     plan: { batches: [] },
     portsUp: ports.filter((p) => devices.includes(p.device)).map((p) => p.id),
     portsDown: ports.filter((p) => !devices.includes(p.device)).map((p) => p.id),
@@ -121,5 +122,72 @@ describe('Agent', () => {
     await agent.whenIdle();
     expect(fired).toBe(true);
     expect(seen.length).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('Agent membership fast path', () => {
+  function fastSetup(answer: () => 'handled' | 'not-applicable' | 'fail') {
+    let current: CurrentView | null = null;
+    const journal: ViewChange[] = [];
+    const calls: string[] = [];
+    const statuses: AgentStatus[] = [];
+    const agent = new Agent({
+      hostId: 'hv1',
+      view: () => current,
+      resyncMs: 60_000,
+      debounceMs: 1,
+      retryMs: 1,
+      logger: quiet,
+      onStatus: (s) => statuses.push(s),
+      reconciler: {
+        reconcile: async (view) => {
+          calls.push('full');
+          return result(view);
+        },
+        applyMemberChanges: async (changes) => {
+          const a = answer();
+          calls.push(`fast:${a}:${changes.length}`);
+          if (a === 'fail') throw new Error('Error: Could not process rule: No such file or directory');
+          return a === 'handled' ? { desired: result(withPort()).desired, added: changes.length, deleted: 0 } : null;
+        },
+      },
+    });
+    const member = (p: string): ViewChange => ({ field: 'members', id: `g.${p}`, before: undefined, after: { groupId: 'g', portId: p, ips: ['10.0.0.9'] } });
+    const change = async (revision: number, ...changes: ViewChange[]): Promise<void> => {
+      journal.push(...changes);
+      current = {
+        view: withPort(),
+        revision,
+        journal: { epoch: 1, position: journal.length, changesSince: (from) => journal.slice(from), trim: () => undefined },
+      };
+      agent.viewChanged();
+      await agent.whenIdle();
+    };
+    return { agent, calls, statuses, change, member };
+  }
+
+  it('applies member-only changes after a full pass through the fast path, and the resync fully', async () => {
+    const { agent, calls, statuses, change, member } = fastSetup(() => 'handled');
+    await change(1);
+    await change(2, member('p1'), member('p2'));
+    expect(calls).toEqual(['full', 'fast:handled:2']);
+    expect(statuses.at(-1)).toMatchObject({ generation: 2, viewRevision: 2, error: null });
+    await change(3, member('p3'));
+    expect(calls.at(-1)).toBe('fast:handled:1');
+    agent.trigger('resync');
+    await agent.whenIdle();
+    expect(calls.at(-1)).toBe('full');
+  });
+
+  it('runs the full reconcile for any other change, when the fast path does not apply, and after it failed', async () => {
+    let next: 'not-applicable' | 'fail' = 'not-applicable';
+    const { calls, statuses, change, member } = fastSetup(() => next);
+    await change(1);
+    await change(2, { field: 'ports', id: 'p1', before: undefined, after: withPort().ports['p1'] });
+    await change(3, member('p1'));
+    next = 'fail';
+    await change(4, member('p2'));
+    expect(calls).toEqual(['full', 'full', 'fast:not-applicable:1', 'full', 'fast:fail:1', 'full']);
+    expect(statuses.at(-1)).toMatchObject({ viewRevision: 4, error: null });
   });
 });

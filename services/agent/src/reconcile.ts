@@ -9,9 +9,10 @@ import { desiredState, type DesiredState } from './core/desired.js';
 import { diff } from './core/diff.js';
 import type { HostViewSnapshot } from './core/snapshot.js';
 import type { ActualState, Plan } from './core/types.js';
+import { MemberIndex, patchSorted, renderSetDeltas, type MemberChange } from './core/members.js';
 import { ApplyError, applyPlan } from './kernel/apply.js';
 import { DnsmasqManager } from './kernel/dnsmasq.js';
-import type { Exec } from './kernel/exec.js';
+import { runOk, type Exec } from './kernel/exec.js';
 import { readRuleCounters } from './kernel/nft.js';
 import { readActual } from './kernel/read.js';
 
@@ -42,6 +43,14 @@ export interface ReconcileResult {
   ruleCounters: RuleCounter[];
 }
 
+/** What the membership fast path did: set elements added and deleted in one nft transaction. */
+export interface MemberApplyResult {
+  desired: DesiredState;
+  added: number;
+  deleted: number;
+}
+
+
 export interface RuleCounter {
   group: string;
   rule: string;
@@ -51,6 +60,12 @@ export interface RuleCounter {
 
 export class Reconciler {
   readonly dnsmasq: DnsmasqManager;
+  /**
+   * What the last full reconcile applied (view and desired state) and the
+   * fast path's element reference counts since (built on first use); null
+   * before a successful reconcile and while a transaction is in flight.
+   */
+  private applied: { view: HostViewSnapshot; desired: DesiredState; index: MemberIndex | null } | null = null;
 
   constructor(private readonly o: ReconcilerOptions) {
     this.dnsmasq = new DnsmasqManager({
@@ -87,7 +102,36 @@ export class Reconciler {
     });
   }
 
+  /**
+   * The membership fast path (core/members.ts): member changes made since the
+   * last reconcile (and fast paths) become set-element additions and
+   * deletions in one nft transaction; returns the last desired state patched
+   * to match, or null before any successful reconcile. No read, no plan: the
+   * periodic full reconcile still repairs any drift. A failed transaction
+   * changes nothing (nft is atomic) and throws; the next pass must then be a
+   * full reconcile.
+   */
+  async applyMemberChanges(changes: MemberChange[]): Promise<MemberApplyResult | null> {
+    const applied = this.applied;
+    if (!applied) return null;
+    const sets = applied.desired.kernel.nft.tables.inet?.sets ?? {};
+    applied.index ??= new MemberIndex(applied.view, new Set(Object.keys(sets)));
+    const deltas = applied.index.apply(changes);
+    // The counts now describe the new view; they are valid only once the transaction commits.
+    this.applied = null;
+    const script = renderSetDeltas(deltas);
+    if (script) await runOk(this.o.exec, ['nft', '-f', '-'], script);
+    for (const d of deltas) patchSorted(sets[d.set]!.elements, d);
+    this.applied = applied;
+    return {
+      desired: applied.desired,
+      added: deltas.reduce((n, d) => n + d.add.length, 0),
+      deleted: deltas.reduce((n, d) => n + d.del.length, 0),
+    };
+  }
+
   async reconcile(view: HostViewSnapshot): Promise<ReconcileResult> {
+    this.applied = null;
     const desired = this.desired(view);
     // A server keeps its namespace alive: stop the stale ones before the namespaces go.
     await this.dnsmasq.stopStale(desired.dhcp);
@@ -105,6 +149,7 @@ export class Reconciler {
       }
     }
     await this.dnsmasq.sync(desired.dhcp);
+    this.applied = { view, desired, index: null };
     const present = new Set(actual.devices);
     return {
       desired,

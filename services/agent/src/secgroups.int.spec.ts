@@ -17,6 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { memberOnlyChanges } from './core/members.js';
 import { portDevice } from '@strata/contracts';
 import { outMarkChainName, portChainName, ruleCounterName, sgChainName, spoofChainName } from './core/names.js';
 import { readRuleCounters } from './kernel/nft.js';
@@ -324,6 +325,34 @@ d('security groups (real kernel, namespaces)', () => {
     });
     // app2 is out of APP (and unfiltered again): web's egress no longer reaches it.
     expect(await can('web', 'app2', 9000)).toBe(false);
+  });
+
+  it('membership fast path: a member-only change is applied as one element transaction and leaves nothing for the full reconcile', async () => {
+    // hv2 runs db, whose rule names APP: app2 joining APP changes only member keys in hv2's view.
+    const joined = structuredClone(cloud);
+    setGroups(joined, 'app2', [APP]);
+    const prev = hostView(cloud, 'hv2');
+    const fresh = hostView(joined, 'hv2');
+    expect({ ...fresh, members: {} }).toEqual({ ...prev, members: {} });
+    // As the agent's view store does: unchanged entries are the same objects.
+    const shared = (v: typeof prev, from: typeof prev): typeof prev => ({
+      ...from,
+      members: Object.fromEntries(Object.entries(v.members).map(([k, m]) => [k, JSON.stringify(from.members[k]) === JSON.stringify(m) ? from.members[k]! : m])),
+    });
+    const next = shared(fresh, prev);
+    const h = hv(2);
+    await h.reconciler.reconcile(prev);
+    const listing0 = await chainListings(h);
+    const joinResult = await h.reconciler.applyMemberChanges(memberOnlyChanges(prev, next)!);
+    expect(joinResult).toMatchObject({ added: 1, deleted: 0 });
+    expect(joinResult!.desired.kernel.nft).toEqual(h.reconciler.desired(next).kernel.nft);
+    expect((await h.reconciler.plan(next)).plan).toEqual({ batches: [] });
+    expect(await chainListings(h)).toEqual(listing0);
+
+    const back = shared(prev, next);
+    const leaveResult = await h.reconciler.applyMemberChanges(memberOnlyChanges(next, back)!);
+    expect(leaveResult).toMatchObject({ added: 0, deleted: 1 });
+    expect((await h.reconciler.plan(back)).plan).toEqual({ batches: [] });
   });
 
   it('two tenants with identical 5-tuples do not share conntrack state (zones)', async () => {

@@ -63,6 +63,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
 
     const applies = metrics.counter('strata_agent_applies_total', 'reconciles by result', ['result']);
     const duration = metrics.histogram('strata_agent_apply_duration_seconds', 'read + diff + apply of one reconcile', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
+    const fastPath = metrics.counter('strata_agent_member_fast_path_total', 'membership changes applied as set elements only, without a full reconcile');
     const opsApplied = metrics.counter('strata_agent_ops_total', 'kernel operations applied');
     const objects = new Gauge({ name: 'strata_agent_objects', help: 'desired kernel objects by kind', labelNames: ['kind'], registers: [metrics.registry] });
     const generation = new Gauge({ name: 'strata_agent_generation', help: 'data plane generation', registers: [metrics.registry] });
@@ -74,6 +75,12 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     const onApplied = (r: ApplyReport): void => {
       applies.inc({ result: r.ok ? 'ok' : 'failed' });
       duration.observe(r.seconds);
+      if (r.members) {
+        fastPath.inc();
+        opsApplied.inc(r.members.added + r.members.deleted);
+        objects.inc({ kind: 'nft_set_element' }, r.members.added - r.members.deleted);
+        return;
+      }
       if (!r.result) return;
       applied.set(true);
       opsApplied.inc(r.result.plan.batches.reduce((n, b) => n + b.ops.length, 0));

@@ -15,11 +15,13 @@ import { buildRequestMeta, incomingTrace } from './context.js';
 import { toServiceError } from './errors.js';
 import type { IpamClient } from './ipam.js';
 import type { SecgroupClient } from './secgroup.js';
+import type { NatClient } from './nat.js';
 
 export interface RpcDeps {
   auth: Authenticator;
   ipam: IpamClient;
   secgroup: SecgroupClient;
+  nat: NatClient;
   logger: Logger;
   metrics?: RpcMetrics;
 }

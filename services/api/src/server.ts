@@ -7,17 +7,21 @@ import { Authenticator, type ApiToken } from './auth.js';
 import { ReadYourWrites } from './context.js';
 import { EventsRpc } from './events.js';
 import { applicationPrefixHandlers } from './handlers/application-prefixes.js';
+import { bgpHandlers } from './handlers/bgp.js';
+import { BgpClient } from './bgp.js';
 import { floatingIpHandlers } from './handlers/floating-ips.js';
 import { hypervisorHandlers } from './handlers/hypervisors.js';
 import { networkHandlers } from './handlers/networks.js';
 import { poolHandlers } from './handlers/pools.js';
 import { portHandlers } from './handlers/ports.js';
 import { routerHandlers } from './handlers/routers.js';
+import { natHandlers } from './handlers/nat.js';
 import { securityGroupHandlers } from './handlers/security-groups.js';
 import { subnetHandlers } from './handlers/subnets.js';
 import { IpamClient } from './ipam.js';
 import { rpcMetrics, type RpcDeps } from './rpc.js';
 import { SecgroupClient } from './secgroup.js';
+import { NatClient } from './nat.js';
 
 export interface ApiServerOptions {
   nc: NatsConnection;
@@ -51,6 +55,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     auth: new Authenticator(opts.tokens),
     ipam: new IpamClient(requester, ryw),
     secgroup: new SecgroupClient(requester, ryw),
+    nat: new NatClient(requester, ryw),
     logger: opts.logger,
     ...(opts.metrics ? { metrics: rpcMetrics(opts.metrics) } : {}),
   };
@@ -66,6 +71,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   server.addService(v1.ApplicationPrefixService.service, applicationPrefixHandlers(deps));
   server.addService(v1.RouterService.service, routerHandlers(deps));
   server.addService(v1.SecurityGroupService.service, securityGroupHandlers(deps));
+  server.addService(v1.NatService.service, natHandlers(deps));
+  server.addService(v1.BgpService.service, bgpHandlers(deps, new BgpClient(requester, ryw)));
   server.addService(v1.EventService.service, events.handlers());
 
   // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.

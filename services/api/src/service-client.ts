@@ -31,3 +31,21 @@ export abstract class ServiceClient {
     return minSeq === undefined ? meta : { ...meta, minSeq };
   }
 }
+
+/** A service contract as types: each operation's request (as callers write it) and result. */
+export interface ContractTypes {
+  commands: object;
+  queries: object;
+  results: object;
+}
+
+/** A typed client of one service's contract; a new service needs only its type map and name. */
+export class ContractClient<T extends ContractTypes> extends ServiceClient {
+  command<K extends keyof T['commands'] & keyof T['results'] & string>(op: K, body: T['commands'][K], meta: RequestMeta): Promise<T['results'][K]> {
+    return this.sendCommand(op, body, meta);
+  }
+
+  query<K extends keyof T['queries'] & keyof T['results'] & string>(op: K, body: T['queries'][K], meta: RequestMeta): Promise<T['results'][K]> {
+    return this.sendQuery(op, body, meta);
+  }
+}

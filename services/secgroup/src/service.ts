@@ -1,10 +1,8 @@
-/** Wires secgroup: snapshot → projection → executor → NATS handlers, and the port reactor. */
-import { Gauge } from 'prom-client';
+/** Wires secgroup on the shared service host: snapshot → projection → executor → NATS handlers, and the port reactor. */
 import { z } from 'zod';
-import { commandSubject, querySubject } from '@strata/contracts';
-import { JetStreamEventStore, SnapshotStore } from '@strata/eventlog';
-import { serve, type ServiceDefinition } from '@strata/runtime';
-import { loadSnapshot, SnapshotPolicy } from '@strata/service-kit';
+import type { ServiceDefinition } from '@strata/runtime';
+import { startHostedService } from '@strata/service-kit';
+import type { NewSecgroupEvent } from './domain/decide/types.js';
 import { isRelevant } from './domain/evolve.js';
 import type { SecgroupState } from './domain/state.js';
 import { commandHandlers, queryHandlers } from './app/handlers.js';
@@ -30,62 +28,19 @@ export const secgroupConfig = z.object({
 export const secgroupService: ServiceDefinition<typeof secgroupConfig> = {
   name: 'secgroup',
   config: secgroupConfig,
-  async start({ nc, config, logger, metrics, readiness }) {
-    const store = await JetStreamEventStore.open(nc);
-    const snapshots = await SnapshotStore.open(nc);
-    const snapshotPolicy = new SnapshotPolicy<SecgroupState>(snapshots, SECGROUP_SNAPSHOT, config.SECGROUP_SNAPSHOT_EVERY, logger, { metrics });
-    const applied = metrics.counter('strata_secgroup_events_applied_total', 'events applied to the secgroup projection');
-    const conflicts = metrics.counter('strata_secgroup_conflicts_total', 'optimistic-concurrency conflicts retried');
-    const reacted = metrics.counter('strata_secgroup_reactor_events_total', 'IPAM port events handled by the port reactor', ['type', 'outcome']);
-    const lastSeq = new Gauge({ name: 'strata_secgroup_projection_seq', help: 'last stream sequence applied', registers: [metrics.registry] });
-
-    const started = Date.now();
-    const initial = config.SECGROUP_USE_SNAPSHOT ? await loadSnapshot<SecgroupState>(snapshots, SECGROUP_SNAPSHOT, logger, { metrics }) : undefined;
-    const projection = secgroupProjection({
-      store,
-      logger,
-      initial,
-      onApplied: (state, event) => {
-        lastSeq.set(state.seq);
-        // Other contexts' events only move the sequence; they do not count towards snapshots.
-        if (!isRelevant(event)) return;
-        applied.inc();
-        snapshotPolicy.onApplied(state);
-      },
-    });
-    await projection.start();
-    logger.info({ seq: projection.state.seq, ms: Date.now() - started, fromSnapshot: initial !== undefined }, 'state rebuilt');
-    readiness.register('projection', () => projection.healthy);
-
-    const executor = secgroupExecutor({ store, projection, onConflict: () => conflicts.inc() });
-    const deps = { executor, projection };
-    const commands = await serve(nc, { subjectPrefix: commandSubject('secgroup', '').slice(0, -1), queue: 'secgroup', logger, metrics, handlers: commandHandlers(deps) });
-    const queries = await serve(nc, { subjectPrefix: querySubject('secgroup', '').slice(0, -1), queue: 'secgroup', logger, metrics, handlers: queryHandlers(deps) });
-
-    const reactor = config.SECGROUP_PORT_REACTOR
-      ? new PortReactor({
-          nc,
-          stream: store.options.streamName,
-          executor,
-          projection,
-          logger,
-          ackWaitMs: config.SECGROUP_REACTOR_ACK_WAIT_MS,
-          retryDelayMs: config.SECGROUP_REACTOR_RETRY_MS,
-          onHandled: (type, outcome) => reacted.inc({ type, outcome }),
-        })
-      : undefined;
-    await reactor?.start();
-
-    // Caught up and serving: periodic snapshots from here on (none during the replay above; a
-    // snapshot due after a long replay is cut in a later event-loop turn, after the start).
-    snapshotPolicy.caughtUp(projection.state);
-
-    return async () => {
-      await reactor?.stop();
-      await commands.drain();
-      await queries.drain();
-      await projection.stop();
-      if (config.SECGROUP_SNAPSHOT_EVERY > 0) await snapshotPolicy.flush(projection.state);
-    };
-  },
+  start: (ctx) =>
+    startHostedService<SecgroupState, NewSecgroupEvent>(ctx, {
+      service: 'secgroup',
+      snapshot: { kind: SECGROUP_SNAPSHOT, every: ctx.config.SECGROUP_SNAPSHOT_EVERY, use: ctx.config.SECGROUP_USE_SNAPSHOT },
+      appliedHelp: 'events applied to the secgroup projection',
+      isRelevant,
+      projection: (store, initial, onApplied) => secgroupProjection({ store, logger: ctx.logger, initial, onApplied }),
+      executor: (store, projection, onConflict) => secgroupExecutor({ store, projection, onConflict }),
+      handlers: (deps) => ({ commands: commandHandlers(deps), queries: queryHandlers(deps) }),
+      reactorHelp: 'IPAM port events handled by the port reactor',
+      reactor: (deps) =>
+        ctx.config.SECGROUP_PORT_REACTOR
+          ? new PortReactor({ ...deps, logger: ctx.logger, ackWaitMs: ctx.config.SECGROUP_REACTOR_ACK_WAIT_MS, retryDelayMs: ctx.config.SECGROUP_REACTOR_RETRY_MS })
+          : undefined,
+    }),
 };

@@ -26,7 +26,7 @@ const sha256 = (t: string): string => createHash('sha256').update(t).digest('hex
 
 export async function startControlPlane(dir: string, tenants: string[], log: (line: string) => void): Promise<ControlPlane> {
   mkdirSync(dir, { recursive: true });
-  const passwords = { admin: secret(), ipam: secret(), api: secret(), hostview: secret(), secgroup: secret() };
+  const passwords = { admin: secret(), ipam: secret(), api: secret(), hostview: secret(), secgroup: secret(), nat: secret(), bgp: secret() };
   const natsPort = Number(process.env['STRATA_DEMO_NATS_PORT'] ?? 4222);
   const apiAddr = process.env['STRATA_DEMO_API_ADDR'] ?? '127.0.0.1:7443';
   const conf = join(dir, 'nats.conf');
@@ -48,6 +48,9 @@ export async function startControlPlane(dir: string, tenants: string[], log: (li
         STRATA_NATS_API_PASSWORD: passwords.api,
         STRATA_NATS_HOSTVIEW_PASSWORD: passwords.hostview,
         STRATA_NATS_SECGROUP_PASSWORD: passwords.secgroup,
+        STRATA_NATS_NAT_PASSWORD: passwords.nat,
+        // The BGP gateway needs gobgpd and a fabric: it runs in the BGP lab, not in this control-plane demo.
+        STRATA_NATS_BGP_PASSWORD: passwords.bgp,
       },
       readyWhen: /Server is ready/,
     });
@@ -86,7 +89,9 @@ export async function startControlPlane(dir: string, tenants: string[], log: (li
     });
     log('starting the security-group service (NATS user secgroup)');
     const secgroup = service('secgroup', 'services/secgroup/dist/main.js', { NATS_USER: 'secgroup', NATS_PASSWORD: passwords.secgroup, STRATA_LOG_LEVEL: 'info' });
-    await Promise.all([ipam2.ready, api.ready, secgroup.ready]);
+    log('starting the NAT service (NATS user nat)');
+    const nat = service('nat', 'services/nat/dist/main.js', { NATS_USER: 'nat', NATS_PASSWORD: passwords.nat, STRATA_LOG_LEVEL: 'info' });
+    await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready]);
     return { natsUrl, apiAddr, tokens, processes, stop };
   } catch (e) {
     await stop();

@@ -24,6 +24,7 @@ import {
   vxlanName,
   VXLAN_PORT,
 } from './names.js';
+import { desiredNat } from './nat.js';
 import { desiredSecurityGroups, type RuleCounterLabel } from './secgroups.js';
 import type { HostViewSnapshot } from './snapshot.js';
 import {
@@ -177,6 +178,8 @@ export function desiredState(view: HostViewSnapshot, opts: DesiredOptions): Desi
   const sg = desiredSecurityGroups(view);
   kernel.nft = sg.nft;
   kernel.hostSysctls = sg.hostSysctls;
+  // Floating IPs and PNAT (nat.ts): external links, routes and `ip strata` tables.
+  desiredNat(view, opts.nsPrefix, kernel);
   return { kernel, dhcp, ports, ruleCounters: sg.counters };
 }
 

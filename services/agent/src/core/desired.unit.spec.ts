@@ -109,7 +109,7 @@ describe('desiredState', () => {
     const v = view();
     delete v.host;
     const d = desiredState(v, { nsPrefix: 'p-' });
-    expect(d.kernel).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, nft: { tables: {} }, hostSysctls: {} });
+    expect(d.kernel).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {} });
     expect(d.ports).toHaveLength(1);
   });
 

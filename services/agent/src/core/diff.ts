@@ -105,6 +105,16 @@ export function diff(desired: KernelState, actual: ActualState): Plan {
   for (const [key, entry] of sorted(desired.neighs)) {
     if (sim.neighs[key]?.mac !== entry.mac) emit('neighs', { op: 'neigh-replace', entry });
   }
+  for (const [key, entry] of sorted(desired.routes)) {
+    const a = sim.routes[key];
+    if (!a || a.dev !== entry.dev || a.via !== entry.via) emit('routes', { op: 'route-replace', entry });
+  }
+  // Domain namespaces' nftables: one transaction each, for the namespaces that stay.
+  for (const ns of [...new Set([...Object.keys(desired.nsNft), ...Object.keys(sim.nsNft)])].sort()) {
+    if (!desired.namespaces[ns]) continue;
+    const commands = diffNft(desired.nsNft[ns] ?? { tables: {} }, sim.nsNft[ns] ?? { tables: {} });
+    if (commands.length > 0) emit('ns-nft', { op: 'nft', ns, commands });
+  }
 
   // Removals, in reverse dependency order. What a later removal takes with it
   // (everything on a stale link or in a stale namespace) is not removed one by one.
@@ -112,6 +122,9 @@ export function diff(desired: KernelState, actual: ActualState): Plan {
   const staleLink = (ns: string, name: string): boolean =>
     staleNs.has(ns) || (sim.links[linkKey(ns, name)] !== undefined && !desired.links[linkKey(ns, name)]);
 
+  for (const [key, r] of sorted(sim.routes)) {
+    if (!desired.routes[key] && !staleLink(r.ns, r.dev)) emit('route-removals', { op: 'route-del', entry: r });
+  }
   for (const [key, n] of sorted(sim.neighs)) {
     if (!desired.neighs[key] && !staleLink(n.ns, n.dev)) emit('neigh-removals', { op: 'neigh-del', entry: n });
   }

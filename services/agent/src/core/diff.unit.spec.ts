@@ -9,7 +9,7 @@ import type { HostViewSnapshot } from './snapshot.js';
 import { PHASES, planSize, type ActualState, type KernelState, type Plan } from './types.js';
 
 const OPTS = { nsPrefix: 'p-' };
-const empty = (devices: string[] = []): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, nft: { tables: {} }, hostSysctls: {}, devices });
+const empty = (devices: string[] = []): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices });
 
 /** The kernel after converging to `view` from nothing, with these foreign devices present. */
 function converged(view: HostViewSnapshot, devices: string[]): ActualState {
@@ -176,18 +176,22 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
         ip: fc.integer({ min: 2, max: 6 }),
         groups: fc.subarray(GROUPS),
         portSecurity: fc.boolean(),
+        // NAT: a floating IP from a small pool (shared between A and B), or none.
+        fip: fc.option(fc.constantFrom('203.0.113.10', '203.0.113.11', '203.0.113.12'), { nil: undefined }),
       }),
       { maxLength: 6 },
     ),
+    gateways: fc.subarray(['r1', 'r2', 'lone']),
+    publicIp: fc.constantFrom('203.0.113.1', '203.0.113.2'),
     kinds: fc.record({ r1: fc.constantFrom('router' as const, 'network' as const), r2: fc.constantFrom('router' as const, 'network' as const) }),
     // Which groups the view has rules for, and which rules (from a small pool, so A and B share some).
     groups: fc.subarray(GROUPS),
     rules: fc.subarray(RULES),
   })
-  .map(({ hasHost, local, nets, ports, kinds, groups, rules }) => {
+  .map(({ hasHost, local, nets, ports, kinds, groups, rules, gateways, publicIp }) => {
     const view: HostViewSnapshot = { networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} };
     for (const g of groups) view.groups[g] = { id: g, tenant: 't', rules: rules.filter((r) => r.group === g).map(({ group: _g, ...r }) => r) };
-    if (hasHost) view.host = { id: 'hv', vtepIp: local, publicIp: '203.0.113.1' };
+    if (hasHost) view.host = { id: 'hv', vtepIp: local, publicIp };
     for (const n of nets) {
       const id = `n${n.vni}`;
       const domainId = n.domain === 'lone' ? id : n.domain;
@@ -200,7 +204,7 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
         ],
       });
       const kind = n.domain === 'lone' ? 'network' : kinds[n.domain as 'r1' | 'r2'];
-      view.domains[domainId] ??= { id: domainId, tenant: 't', kind, networkIds: [] };
+      view.domains[domainId] ??= { id: domainId, tenant: 't', kind, networkIds: [], ...(gateways.includes(n.domain) ? { externalGateway: true } : {}) };
       view.domains[domainId].networkIds.push(id);
     }
     const netIds = Object.keys(view.networks);
@@ -221,6 +225,7 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
           fixedIps: [{ subnetId: `${networkId}-4`, ip }],
           securityGroups: p.groups,
           portSecurity: p.portSecurity,
+          ...(p.fip ? { floatingIps: [{ address: p.fip, fixedIp: ip }] } : {}),
         };
         view.ports[id] = lp;
       } else {
@@ -250,10 +255,10 @@ describe('diff (property)', () => {
         const after = applyPlanToState(actualA, plan);
         expect(diff(want, after)).toEqual({ batches: [] });
         const exp = expected(want, devices);
-        for (const field of ['namespaces', 'plugs', 'addrs', 'fdb', 'neighs', 'nft'] as const) expect(after[field]).toEqual(exp[field]);
+        for (const field of ['namespaces', 'plugs', 'addrs', 'fdb', 'neighs', 'routes', 'nft', 'nsNft'] as const) expect(after[field]).toEqual(exp[field]);
         for (const [k, v] of Object.entries(want.hostSysctls)) expect(after.hostSysctls[k]).toBe(v);
-        // nftables: at most one operation (one atomic transaction), in the first batch.
-        const nftOps = plan.batches.flatMap((x, i) => x.ops.filter((o) => o.op === 'nft').map(() => i));
+        // nftables of the managed namespace: at most one operation (one atomic transaction), in the first batch.
+        const nftOps = plan.batches.flatMap((x, i) => x.ops.filter((o) => o.op === 'nft' && o.ns === undefined).map(() => i));
         expect(nftOps.length <= 1 && nftOps.every((i) => i === 0)).toBe(true);
         expect(Object.keys(after.links).sort()).toEqual(Object.keys(exp.links).sort());
         // Phases appear in the declared order.

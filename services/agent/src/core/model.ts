@@ -17,6 +17,7 @@ import {
   fdbKey,
   linkKey,
   neighKey,
+  routeKey,
   type ActualState,
   type FdbEntry,
   type LinkState,
@@ -55,17 +56,21 @@ export function applyOp(s: ActualState, op: Op): void {
     throw new InexactPlanError(why, op);
   };
   switch (op.op) {
-    case 'nft':
+    case 'nft': {
       if (op.commands.length === 0) fail('empty transaction');
+      if (op.ns !== undefined && op.ns !== HOST_NS && !s.namespaces[op.ns]) fail('no such namespace');
+      const nft = op.ns === undefined || op.ns === HOST_NS ? s.nft : (s.nsNft[op.ns] ??= { tables: {} });
       for (const c of op.commands) {
         try {
-          applyNftCmd(s.nft, c);
+          applyNftCmd(nft, c);
         } catch (err) {
           if (err instanceof NftModelError) fail(`nft ${c.cmd}: ${err.message}`);
           throw err;
         }
       }
+      if (op.ns !== undefined && op.ns !== HOST_NS && Object.keys(nft.tables).length === 0) delete s.nsNft[op.ns];
       return;
+    }
     case 'ns-add':
       if (s.namespaces[op.ns]) fail('namespace exists');
       s.namespaces[op.ns] = { name: op.ns, sysctls: { ...FRESH_NAMESPACE_SYSCTLS } };
@@ -177,6 +182,22 @@ export function applyOp(s: ActualState, op: Op): void {
       delete s.neighs[k];
       return;
     }
+    case 'route-replace': {
+      const k = routeKey(op.entry);
+      const before = s.routes[k];
+      if (before && before.dev === op.entry.dev && before.via === op.entry.via) fail('route exists');
+      // A route needs its device, up: the kernel refuses a route through a link that is down.
+      const l = s.links[linkKey(op.entry.ns, op.entry.dev)] ?? fail('no such link');
+      if (!l.up) fail('link is down');
+      s.routes[k] = { ...op.entry };
+      return;
+    }
+    case 'route-del': {
+      const k = routeKey(op.entry);
+      if (!s.routes[k]) fail('no such route');
+      delete s.routes[k];
+      return;
+    }
   }
 }
 
@@ -204,6 +225,7 @@ function deleteLink(s: ActualState, ns: string, name: string): void {
   delete s.links[key];
   for (const [k, a] of Object.entries(s.addrs)) if (a.ns === ns && a.dev === name) delete s.addrs[k];
   for (const [k, n] of Object.entries(s.neighs)) if (n.ns === ns && n.dev === name) delete s.neighs[k];
+  for (const [k, r] of Object.entries(s.routes)) if (r.ns === ns && r.dev === name) delete s.routes[k];
   if (ns === HOST_NS) {
     for (const [k, f] of Object.entries(s.fdb)) {
       const on = f.kind === 'bridge' ? f.dev === name || f.master === name : f.dev === name;
@@ -226,5 +248,7 @@ function deleteNamespace(s: ActualState, ns: string): void {
   for (const l of Object.values(s.links)) if (l.ns === ns) deleteLink(s, ns, l.name);
   for (const [k, a] of Object.entries(s.addrs)) if (a.ns === ns) delete s.addrs[k];
   for (const [k, n] of Object.entries(s.neighs)) if (n.ns === ns) delete s.neighs[k];
+  for (const [k, r] of Object.entries(s.routes)) if (r.ns === ns) delete s.routes[k];
+  delete s.nsNft[ns];
   delete s.namespaces[ns];
 }

@@ -11,8 +11,13 @@ export const gatewayHostEnd = (vni: number): string => `sgw${vni}`;
 /** Routing-domain end of the gateway veth: carries the anycast gateway MAC and addresses. */
 export const gatewayDomainEnd = (vni: number): string => `qr${vni}`;
 
+/** Host end of a routing domain's external link (floating IPs, PNAT): `sx` + the domain's short id (14 characters). */
+export const extHostEnd = (domainId: string): string => `sx${shortId(domainId)}`;
+/** Domain end of the external link, inside the domain's namespace (one per namespace, so a fixed name). */
+export const EXT_DOMAIN_END = 'ext';
+
 /** Links in the host namespace that are Strata's (VNI ≤ 16777215: at most 8 digits, so ≤ 11 characters). */
-export const STRATA_HOST_LINK = /^(sbr|svx|sgw)\d{1,8}$/;
+export const STRATA_HOST_LINK = /^((sbr|svx|sgw)\d{1,8}|sx[0-9a-f]{12})$/;
 
 export const VXLAN_PORT = 4789;
 
@@ -27,7 +32,7 @@ export const bridgeMac = (vni: number): string =>
   `02:53:42:${[(vni >> 16) & 0xff, (vni >> 8) & 0xff, vni & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 
 /** `ip link set … alias`: marks a link as Strata's and says what it is for. */
-export const linkAlias = (kind: 'bridge' | 'vxlan' | 'gateway', networkId: string): string =>
+export const linkAlias = (kind: 'bridge' | 'vxlan' | 'gateway' | 'external', networkId: string): string =>
   `strata:${kind}:${networkId.replace(/[^A-Za-z0-9._:-]/g, '_')}`.slice(0, 120);
 
 /**

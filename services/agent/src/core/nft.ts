@@ -18,12 +18,12 @@
 import { createHash } from 'node:crypto';
 
 export const NFT_TABLE = 'strata';
-export const NFT_FAMILIES = ['inet', 'bridge'] as const;
+export const NFT_FAMILIES = ['inet', 'bridge', 'ip'] as const;
 export type NftFamily = (typeof NFT_FAMILIES)[number];
 
 export interface NftBaseChain {
-  type: 'filter';
-  hook: 'prerouting' | 'forward';
+  type: 'filter' | 'nat';
+  hook: 'prerouting' | 'forward' | 'postrouting';
   /** Numeric priority, as `nft -j` reports it. */
   prio: number;
   policy: 'accept' | 'drop';
@@ -51,7 +51,7 @@ export interface NftSet {
   elements: string[];
 }
 
-export type NftMapType = 'ifname:verdict' | 'mark:verdict' | 'ifname:mark' | 'ifname:integer';
+export type NftMapType = 'ifname:verdict' | 'mark:verdict' | 'ifname:mark' | 'ifname:integer' | 'ipv4_addr:ipv4_addr';
 
 export interface NftMap {
   name: string;

@@ -34,7 +34,7 @@ import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/
 import { bridgeName, outMarkChainName, portChainName, ruleCounterName, sgChainName, sgSetName, spoofChainName } from './names.js';
 import { emptyNftTable, nftRule, type NftBaseChain, type NftChain, type NftRule, type NftState, type NftTable } from './nft.js';
 import type { HostViewSnapshot } from './snapshot.js';
-import { HOST_SYSCTLS } from './types.js';
+import { BR_NETFILTER_SYSCTLS } from './types.js';
 
 /** Bits of the packet mark carrying the port a packet came from (its egress rules apply). */
 export const FROM_PORT_MASK = 0x0000ffff;
@@ -210,7 +210,7 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
     inet.maps.egress_chains!.elements[hex8(id)] = `jump ${outName}`;
     inet.maps.ingress_chains!.elements[hex8(id << 16)] = `jump ${inName}`;
   }
-  return { nft, counters, hostSysctls: Object.fromEntries(HOST_SYSCTLS.map((k) => [k, '1'])) };
+  return { nft, counters, hostSysctls: Object.fromEntries(BR_NETFILTER_SYSCTLS.map((k) => [k, '1'])) };
 }
 
 function bridgeSkeleton(t: NftTable): void {
@@ -330,7 +330,7 @@ export function spoofRules(p: LocalPort): NftRule[] {
  * them with BigInt arithmetic each time dominated the pure computation.
  */
 const canonicalCache = new Map<string, { version: 4 | 6; text: string } | null>();
-function canonicalIp(ip: string): { version: 4 | 6; text: string } | null {
+export function canonicalIp(ip: string): { version: 4 | 6; text: string } | null {
   let c = canonicalCache.get(ip);
   if (c !== undefined) return c;
   const a = safe(() => parseAddress(ip));

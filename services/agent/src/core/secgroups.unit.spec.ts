@@ -17,7 +17,7 @@ const DB = 'aaa3';
 const PORT = 'b1';
 const OPTS = { nsPrefix: 'p-' };
 
-const empty = (): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, nft: { tables: {} }, hostSysctls: {}, devices: ['tapb1', 'tapb2'] });
+const empty = (): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices: ['tapb1', 'tapb2'] });
 
 function view(): HostViewSnapshot {
   return {

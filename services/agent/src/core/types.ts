@@ -89,6 +89,19 @@ export interface NeighEntry {
   mac: string;
 }
 
+/**
+ * An IPv4 route Strata installed (`proto 83`, so reading back finds only
+ * Strata's). `via` null: a device route. Gateways are `onlink`: they are
+ * link-local transit addresses that no connected prefix covers.
+ */
+export interface RouteEntry {
+  ns: string;
+  /** `address/prefixlen`, canonical (`0.0.0.0/0` for the default route). */
+  dst: string;
+  dev: string;
+  via: string | null;
+}
+
 export interface NamespaceState {
   name: string;
   /** The sysctls the agent manages in this namespace (key → value as text). */
@@ -102,8 +115,11 @@ export interface KernelState {
   addrs: Record<string, AddrEntry>;
   fdb: Record<string, FdbEntry>;
   neighs: Record<string, NeighEntry>;
-  /** Strata's nftables tables (`inet strata`, `bridge strata`). */
+  routes: Record<string, RouteEntry>;
+  /** Strata's nftables tables in the managed namespace (`inet strata`, `bridge strata`, `ip strata`). */
   nft: NftState;
+  /** Strata's nftables tables in routing-domain namespaces (`ip strata`: floating IPs and PNAT), by namespace. */
+  nsNft: Record<string, NftState>;
   /**
    * Sysctls of the managed (host) namespace. Desired: only the keys that must
    * have a value (br_netfilter on while ports are filtered); a key that is not
@@ -121,15 +137,29 @@ export interface ActualState extends KernelState {
 export const MANAGED_SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'] as const;
 
 /** Host-namespace sysctls the agent reads (and sets when needed). */
-export const HOST_SYSCTLS = ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables'] as const;
+export const BR_NETFILTER_SYSCTLS = ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables'] as const;
+/** br_netfilter (security groups) and IPv4 forwarding (floating IPs and PNAT route through the hypervisor). */
+export const HOST_SYSCTLS = [...BR_NETFILTER_SYSCTLS, 'net.ipv4.ip_forward'] as const;
 
-export const emptyKernelState = (): KernelState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, nft: emptyNftState(), hostSysctls: {} });
+export const emptyKernelState = (): KernelState => ({
+  namespaces: {},
+  links: {},
+  plugs: {},
+  addrs: {},
+  fdb: {},
+  neighs: {},
+  routes: {},
+  nft: emptyNftState(),
+  nsNft: {},
+  hostSysctls: {},
+});
 
 // ---- keys: one place that decides identity ----
 
 export const linkKey = (ns: string, name: string): string => (ns === HOST_NS ? name : `${ns}/${name}`);
 export const addrKey = (a: AddrEntry): string => `${a.ns}|${a.dev}|${a.cidr}`;
 export const neighKey = (n: Pick<NeighEntry, 'ns' | 'dev' | 'ip'>): string => `${n.ns}|${n.dev}|${n.ip}`;
+export const routeKey = (r: Pick<RouteEntry, 'ns' | 'dst'>): string => `${r.ns}|${r.dst}`;
 export function fdbKey(f: FdbEntry): string {
   switch (f.kind) {
     case 'flood':
@@ -144,8 +174,8 @@ export function fdbKey(f: FdbEntry): string {
 // ---- the plan ----
 
 export type Op =
-  /** One nftables transaction (`nft -f -`): atomic, all or nothing. */
-  | { op: 'nft'; commands: NftCmd[] }
+  /** One nftables transaction (`nft -f -`): atomic, all or nothing. `ns`: a routing-domain namespace (default: the managed one). */
+  | { op: 'nft'; commands: NftCmd[]; ns?: string }
   | { op: 'ns-add'; ns: string }
   | { op: 'ns-del'; ns: string }
   /** `ns` HOST_NS: a sysctl of the managed namespace itself. */
@@ -164,7 +194,9 @@ export type Op =
   | { op: 'fdb-replace'; entry: FdbEntry }
   | { op: 'fdb-del'; entry: FdbEntry }
   | { op: 'neigh-replace'; entry: NeighEntry }
-  | { op: 'neigh-del'; entry: NeighEntry };
+  | { op: 'neigh-del'; entry: NeighEntry }
+  | { op: 'route-replace'; entry: RouteEntry }
+  | { op: 'route-del'; entry: RouteEntry };
 
 export interface LinkChanges {
   mtu?: number;
@@ -187,6 +219,10 @@ export const PHASES = [
   'addrs',
   'fdb',
   'neighs',
+  'routes',
+  // Domain namespaces' tables (NAT), once their namespaces and links exist.
+  'ns-nft',
+  'route-removals',
   'neigh-removals',
   'fdb-removals',
   'addr-removals',

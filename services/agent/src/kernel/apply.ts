@@ -41,7 +41,7 @@ export function batchInvocations(batch: Batch): Invocation[] {
   for (const c of commands) {
     if (c.tool === 'nft') {
       flush();
-      out.push({ argv: ['nft', '-f', '-'], input: c.script });
+      out.push({ argv: [...(c.ns === HOST_NS ? [] : ['ip', 'netns', 'exec', c.ns]), 'nft', '-f', '-'], input: c.script });
     } else if (c.tool === 'exec' || c.tool === 'netns') {
       flush();
       out.push({ argv: c.argv, ...(c.tool === 'netns' ? { host: true } : {}) });

@@ -25,10 +25,11 @@ const MAP_DECL: Record<NftMapType, string> = {
   'mark:verdict': 'type mark : verdict',
   'ifname:mark': 'type ifname : mark',
   'ifname:integer': 'typeof iifname : ct zone',
+  'ipv4_addr:ipv4_addr': 'type ipv4_addr : ipv4_addr',
 };
 
-/** A map key as nft syntax: marks (0x%08x) as they are, interface names quoted. */
-const key = (k: string): string => (/^0x[0-9a-f]{8}$/.test(k) ? k : `"${k}"`);
+/** A map key as nft syntax: marks (0x%08x) and IPv4 addresses as they are, interface names quoted. */
+const key = (k: string): string => (/^0x[0-9a-f]{8}$/.test(k) || /^\d{1,3}(\.\d{1,3}){3}$/.test(k) ? k : `"${k}"`);
 
 function chunks<T>(xs: T[]): T[][] {
   const out: T[][] = [];
@@ -176,7 +177,7 @@ export function parseNftTable(family: NftFamily, text: string): { table: NftTabl
       const c = item.chain;
       const base: NftBaseChain | null =
         typeof c.hook === 'string'
-          ? { type: String(c.type) as 'filter', hook: c.hook as NftBaseChain['hook'], prio: Number(c.prio), policy: String(c.policy ?? 'accept') as 'accept' | 'drop' }
+          ? { type: String(c.type) as NftBaseChain['type'], hook: c.hook as NftBaseChain['hook'], prio: Number(c.prio), policy: String(c.policy ?? 'accept') as 'accept' | 'drop' }
           : null;
       table.chains[String(c.name)] = { name: String(c.name), base, rules: [] };
     } else if (isObj(item.rule)) {

@@ -6,7 +6,8 @@
  * names of all other links (so the diff knows which port devices exist);
  * Strata's nftables tables (`kernel/nft.ts`) and the br_netfilter sysctls.
  */
-import { isDomainNamespace, STRATA_HOST_LINK } from '../core/names.js';
+import { EXT_DOMAIN_END, isDomainNamespace, STRATA_HOST_LINK } from '../core/names.js';
+import type { NftState } from '../core/nft.js';
 import {
   HOST_NS,
   HOST_SYSCTLS,
@@ -16,12 +17,14 @@ import {
   fdbKey,
   linkKey,
   neighKey,
+  routeKey,
   type ActualState,
   type FdbEntry,
   type LinkState,
 } from '../core/types.js';
-import { runOk, type Exec } from './exec.js';
+import { inNetns, runOk, type Exec } from './exec.js';
 import { readNft } from './nft.js';
+import { ROUTE_PROTO } from './render.js';
 
 interface IpLink {
   ifindex: number;
@@ -50,6 +53,12 @@ interface IpNeigh {
   state?: string[];
 }
 
+interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev: string;
+}
+
 interface BridgeFdb {
   mac: string;
   ifname: string;
@@ -68,14 +77,15 @@ async function json<T>(exec: Exec, argv: string[]): Promise<T[]> {
 }
 
 export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualState> {
-  const [hostLinks, fdb, hostNeighs, nsIds, nsList, nft, hostSysctls] = await Promise.all([
-    json<IpLink>(exec, ['ip', '-j', '-d', 'link', 'show']),
+  const [hostLinks, fdb, hostNeighs, nsIds, nsList, nft, hostSysctls, hostRoutes] = await Promise.all([
+    json<IpLink>(exec, ['ip', '-j', '-d', 'addr', 'show']),
     json<BridgeFdb>(exec, ['bridge', '-j', 'fdb', 'show']),
     json<IpNeigh>(exec, ['ip', '-j', 'neigh', 'show', 'nud', 'permanent']),
     json<{ nsid: number; name?: string }>(exec, ['ip', '-j', 'netns', 'list-id']),
     json<{ name: string }>(exec, ['ip', '-j', 'netns', 'list']),
     readNft(exec),
     readHostSysctls(exec),
+    json<IpRoute>(exec, ['ip', '-j', 'route', 'show', 'proto', String(ROUTE_PROTO)]),
   ]);
   const domainNs = nsList.map((n) => n.name).filter((n) => isDomainNamespace(nsPrefix, n)).sort();
   const perNs = await Promise.all(domainNs.map((ns) => readNamespace(exec, ns)));
@@ -105,8 +115,10 @@ export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualSt
       }
     }
     state.links[linkKey(HOST_NS, l.ifname)] = link;
+    addAddrs(state, HOST_NS, l);
   }
   state.devices.sort();
+  addRoutes(state, HOST_NS, hostRoutes);
 
   for (const n of hostNeighs) {
     if (!STRATA_HOST_LINK.test(n.dev) || !n.lladdr || !n.state?.includes('PERMANENT')) continue;
@@ -132,12 +144,10 @@ export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualSt
         link.peer = hostEnd ? { ns: HOST_NS, name: hostEnd.name } : null;
       }
       state.links[linkKey(p.ns, l.ifname)] = link;
-      for (const a of l.addr_info ?? []) {
-        if (a.scope !== undefined && a.scope !== 'global') continue;
-        const addr = { ns: p.ns, dev: l.ifname, cidr: `${a.local}/${a.prefixlen}` };
-        state.addrs[addrKey(addr)] = addr;
-      }
+      addAddrs(state, p.ns, l);
     }
+    addRoutes(state, p.ns, p.routes);
+    if (p.nft) state.nsNft[p.ns] = p.nft;
     for (const n of p.neighs) {
       if (n.dev === 'lo' || !n.lladdr || !n.state?.includes('PERMANENT')) continue;
       const e = { ns: p.ns, dev: n.dev, ip: n.dst, mac: n.lladdr.toLowerCase() };
@@ -158,15 +168,36 @@ async function readHostSysctls(exec: Exec): Promise<Record<string, string>> {
 async function readNamespace(
   exec: Exec,
   ns: string,
-): Promise<{ ns: string; links: IpLink[]; neighs: IpNeigh[]; sysctls: Record<string, string> }> {
-  const [links, neighs, sysctlOut] = await Promise.all([
+): Promise<{ ns: string; links: IpLink[]; neighs: IpNeigh[]; routes: IpRoute[]; sysctls: Record<string, string>; nft: NftState | null }> {
+  const [links, neighs, routes, sysctlOut] = await Promise.all([
     json<IpLink>(exec, ['ip', '-n', ns, '-j', '-d', 'addr', 'show']),
     json<IpNeigh>(exec, ['ip', '-n', ns, '-j', 'neigh', 'show', 'nud', 'permanent']),
+    json<IpRoute>(exec, ['ip', '-n', ns, '-j', 'route', 'show', 'proto', String(ROUTE_PROTO)]),
     runOk(exec, ['ip', 'netns', 'exec', ns, 'sysctl', '-n', ...MANAGED_SYSCTLS]),
   ]);
   const values = sysctlOut.trim().split('\n');
   const sysctls = Object.fromEntries(MANAGED_SYSCTLS.map((k, i) => [k, (values[i] ?? '').trim()]));
-  return { ns, links, neighs, sysctls };
+  // NAT tables live beside the external link (created with it): only a namespace with one is read (one process less per domain).
+  const nft = links.some((l) => l.ifname === EXT_DOMAIN_END) ? (await readNft(inNetns(exec, ns))).state : null;
+  return { ns, links, neighs, routes, sysctls, nft: nft && Object.keys(nft.tables).length > 0 ? nft : null };
+}
+
+/** Global-scope addresses of a link: the ones Strata sets (kernel-made link-local ones are not Strata's). */
+function addAddrs(state: ActualState, ns: string, l: IpLink): void {
+  for (const a of l.addr_info ?? []) {
+    if (a.scope !== undefined && a.scope !== 'global') continue;
+    const addr = { ns, dev: l.ifname, cidr: `${a.local}/${a.prefixlen}` };
+    state.addrs[addrKey(addr)] = addr;
+  }
+}
+
+/** Strata's routes (proto 83) as `ip -j route` lists them: `default` and host routes without a length. */
+function addRoutes(state: ActualState, ns: string, routes: IpRoute[]): void {
+  for (const r of routes) {
+    const dst = r.dst === 'default' ? '0.0.0.0/0' : r.dst.includes('/') ? r.dst : `${r.dst}/32`;
+    const e = { ns, dst, dev: r.dev, via: r.gateway ?? null };
+    state.routes[routeKey(e)] = e;
+  }
 }
 
 function toLink(ns: string, l: IpLink): LinkState {

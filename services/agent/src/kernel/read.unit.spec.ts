@@ -5,7 +5,7 @@ import { readActual } from './read.js';
 
 /** Canned iproute2 JSON, as printed on this kernel (trimmed to the fields the reader uses). */
 const OUT: Record<string, unknown> = {
-  'ip -j -d link show': [
+  'ip -j -d addr show': [
     { ifindex: 1, ifname: 'lo', flags: ['LOOPBACK', 'UP'], mtu: 65536 },
     { ifindex: 2, ifname: 'eth0', flags: ['UP'], mtu: 1500, linkinfo: { info_kind: 'veth' } },
     { ifindex: 3, ifname: 'sbr100', flags: ['UP'], mtu: 1450, address: 'c6:f2:9f:74:cc:a2', ifalias: 'strata:bridge:n1', linkinfo: { info_kind: 'bridge' } },
@@ -17,7 +17,24 @@ const OUT: Record<string, unknown> = {
     { ifindex: 5, ifname: 'sgw100', link: 'sbr100', link_index: 2, link_netnsid: 0, flags: ['UP'], mtu: 1450, master: 'sbr100', address: 'aa:00:00:00:00:05', linkinfo: { info_kind: 'veth', info_slave_kind: 'bridge', info_slave_data: { learning: true, neigh_suppress: false } } },
     { ifindex: 6, ifname: 'tap1', flags: ['UP'], mtu: 1450, master: 'sbr100', linkinfo: { info_kind: 'veth' } },
     { ifindex: 7, ifname: 'sbr7', flags: [], mtu: 1500, linkinfo: { info_kind: 'dummy' } },
+    {
+      ifindex: 8, ifname: 'sx0123456789ab', link_index: 3, link_netnsid: 0, flags: ['UP'], mtu: 1500, linkinfo: { info_kind: 'veth' },
+      addr_info: [{ family: 'inet', local: '169.254.0.1', prefixlen: 32, scope: 'global' }],
+    },
   ],
+  // Strata's routes only (proto 83): host routes are listed without a length.
+  'ip -j route show proto 83': [
+    { dst: '169.254.46.254', dev: 'sx0123456789ab', flags: [] },
+    { dst: '203.0.113.10', gateway: '169.254.46.254', dev: 'sx0123456789ab', flags: ['onlink'] },
+  ],
+  'ip -n p-d0123456789ab -j route show proto 83': [{ dst: 'default', gateway: '169.254.0.1', dev: 'ext', flags: ['onlink'] }],
+  'ip netns exec p-d0123456789ab nft -j list tables': { nftables: [{ table: { family: 'ip', name: 'strata', handle: 1 } }] },
+  'ip netns exec p-d0123456789ab nft -j list table ip strata': {
+    nftables: [
+      { table: { family: 'ip', name: 'strata', handle: 1 } },
+      { map: { family: 'ip', name: 'fip_dnat', table: 'strata', type: 'ipv4_addr', map: 'ipv4_addr', elem: [['203.0.113.10', '10.0.0.5']] } },
+    ],
+  },
   'bridge -j fdb show': [
     { mac: '33:33:00:00:00:01', ifname: 'sbr100', flags: ['self'], state: 'permanent' },
     { mac: '02:00:00:00:00:02', ifname: 'svx100', flags: [], master: 'sbr100', state: 'static' },
@@ -42,6 +59,7 @@ const OUT: Record<string, unknown> = {
         { family: 'inet6', local: 'fe80::53:47ff:fe00:64', prefixlen: 64, scope: 'link' },
       ],
     },
+    { ifindex: 3, ifname: 'ext', link_index: 8, link_netnsid: 0, flags: ['UP'], mtu: 1500, linkinfo: { info_kind: 'veth' }, addr_info: [{ family: 'inet', local: '169.254.46.254', prefixlen: 32, scope: 'global' }] },
   ],
   'nft -j list tables': { nftables: [{ metainfo: { version: '1.0.6', json_schema_version: 1 } }, { table: { family: 'ip', name: 'other', handle: 1 } }] },
   'ip -n p-d0123456789ab -j neigh show nud permanent': [{ dst: '10.0.0.2', dev: 'qr100', lladdr: '02:00:00:00:00:02', state: ['PERMANENT'] }],
@@ -61,7 +79,8 @@ const exec: Exec = {
 describe('readActual', () => {
   it('reports Strata objects only, foreign devices by name, and resolves the veth peer across namespaces', async () => {
     const a = await readActual(exec, 'p-');
-    expect(Object.keys(a.links).sort()).toEqual(['p-d0123456789ab/qr100', 'sbr100', 'sbr7', 'sgw100', 'svx100']);
+    expect(Object.keys(a.links).sort()).toEqual(['p-d0123456789ab/ext', 'p-d0123456789ab/qr100', 'sbr100', 'sbr7', 'sgw100', 'svx100', 'sx0123456789ab']);
+    expect(a.links['p-d0123456789ab/ext']!.peer).toEqual({ ns: '', name: 'sx0123456789ab' });
     expect(a.links.sbr7!.kind).toBe('other');
     expect(a.links.svx100).toMatchObject({ master: 'sbr100', vxlan: { vni: 100, local: '198.18.0.11', port: 4789, learning: false }, brport: { learning: false, neighSuppress: true } });
     expect(a.links.sgw100!.peer).toEqual({ ns: 'p-d0123456789ab', name: 'qr100' });
@@ -75,7 +94,17 @@ describe('readActual', () => {
       { kind: 'bridge', master: 'sbr100', mac: '02:53:47:00:00:64', dev: 'sgw100' },
     ]);
     expect(Object.keys(a.neighs).sort()).toEqual(['p-d0123456789ab|qr100|10.0.0.2', '|sbr100|10.0.0.2']);
-    expect(Object.values(a.addrs)).toEqual([{ ns: 'p-d0123456789ab', dev: 'qr100', cidr: '10.0.0.1/24' }]);
+    expect(Object.values(a.addrs)).toEqual([
+      { ns: '', dev: 'sx0123456789ab', cidr: '169.254.0.1/32' },
+      { ns: 'p-d0123456789ab', dev: 'qr100', cidr: '10.0.0.1/24' },
+      { ns: 'p-d0123456789ab', dev: 'ext', cidr: '169.254.46.254/32' },
+    ]);
+    expect(Object.values(a.routes)).toEqual([
+      { ns: '', dst: '169.254.46.254/32', dev: 'sx0123456789ab', via: null },
+      { ns: '', dst: '203.0.113.10/32', dev: 'sx0123456789ab', via: '169.254.46.254' },
+      { ns: 'p-d0123456789ab', dst: '0.0.0.0/0', dev: 'ext', via: '169.254.0.1' },
+    ]);
+    expect(a.nsNft['p-d0123456789ab']!.tables.ip!.maps.fip_dnat!.elements).toEqual({ '203.0.113.10': '10.0.0.5' });
     // No Strata nft table (a foreign one is ignored); no bridge sysctls readable here.
     expect(a.nft).toEqual({ tables: {} });
     expect(a.hostSysctls).toEqual({});

@@ -11,19 +11,22 @@ import { renderNftScript } from './nft.js';
 export type Command =
   | { tool: 'ip' | 'bridge'; ns: string; line: string }
   | { tool: 'exec'; argv: string[] }
-  /** One nftables transaction (`nft -f -`, atomic). */
-  | { tool: 'nft'; script: string }
+  /** One nftables transaction (`nft -f -`, atomic), in the managed namespace or a domain namespace. */
+  | { tool: 'nft'; script: string; ns: string }
   /** Named-namespace management: runs in the machine's mount namespace (Exec.runHost). */
   | { tool: 'netns'; argv: string[] };
 
 const ZERO_MAC = '00:00:00:00:00:00';
+
+/** Routing protocol number of Strata's routes (`proto 83`, "S"): reading back lists only these. */
+export const ROUTE_PROTO = 83;
 
 export function renderOp(op: Op): Command[] {
   const ip = (ns: string, line: string): Command => ({ tool: 'ip', ns, line });
   const br = (line: string): Command => ({ tool: 'bridge', ns: HOST_NS, line });
   switch (op.op) {
     case 'nft':
-      return [{ tool: 'nft', script: renderNftScript(op.commands) }];
+      return [{ tool: 'nft', script: renderNftScript(op.commands), ns: op.ns ?? HOST_NS }];
     case 'ns-add':
       return [{ tool: 'netns', argv: ['ip', 'netns', 'add', op.ns] }, ip(op.ns, 'link set dev lo up')];
     case 'ns-del':
@@ -54,6 +57,12 @@ export function renderOp(op: Op): Command[] {
       return [ip(op.entry.ns, `neigh replace ${op.entry.ip} lladdr ${op.entry.mac} dev ${op.entry.dev} nud permanent`)];
     case 'neigh-del':
       return [ip(op.entry.ns, `neigh del ${op.entry.ip} dev ${op.entry.dev}`)];
+    case 'route-replace': {
+      const r = op.entry;
+      return [ip(r.ns, `route replace ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev} proto ${ROUTE_PROTO}${r.via ? ' onlink' : ''}`)];
+    }
+    case 'route-del':
+      return [ip(op.entry.ns, `route del ${op.entry.dst} dev ${op.entry.dev} proto ${ROUTE_PROTO}`)];
   }
 }
 

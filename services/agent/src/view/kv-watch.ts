@@ -17,7 +17,7 @@
  */
 import { hostviewBucket } from '@strata/contracts';
 import type { KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import type { AgentLogger } from '../agent.js';
+import type { AgentLogger, CurrentView } from '../agent.js';
 import type { HostViewSnapshot } from '../core/snapshot.js';
 import { HostViewStore } from './store.js';
 
@@ -44,8 +44,25 @@ export class HostViewWatcher {
 
   constructor(private readonly o: HostViewWatcherOptions) {}
 
-  current(): { view: HostViewSnapshot; revision: number } | null {
-    return this.store ? { view: this.store.snapshot(), revision: this.store.revision } : null;
+  /** The view (a snapshot made when `view` is read), its revision and its change journal; null until in sync. */
+  current(): CurrentView | null {
+    const store = this.store;
+    if (!store) return null;
+    const epoch = this.syncs;
+    return {
+      get view(): HostViewSnapshot {
+        return store.snapshot();
+      },
+      revision: store.revision,
+      journal: {
+        epoch,
+        get position(): number {
+          return store.position;
+        },
+        changesSince: (from) => store.changesSince(from),
+        trim: (upTo) => store.trim(upTo),
+      },
+    };
   }
 
   start(): void {

@@ -35,11 +35,57 @@ export class InvalidEntryError extends Error {
   }
 }
 
+/** One object of the view that changed: the collection, its id, and the values before and after (undefined: absent). */
+export interface ViewChange {
+  field: Collection | 'host';
+  id: string;
+  before: unknown;
+  after: unknown;
+}
+
+/** Journal entries kept at most (older ones are dropped: a reader that far behind reads a whole snapshot). */
+const JOURNAL_MAX = 100_000;
+
 export class HostViewStore {
   private readonly view: HostViewSnapshot = emptySnapshot();
   private _revision = 0;
+  /**
+   * Copy-on-write: the last snapshot, and the collections changed since.
+   * A snapshot copies only those (the members of a 10k group are 10k keys:
+   * copying them for every change cost ~10 ms).
+   */
+  private cached: HostViewSnapshot | null = null;
+  private readonly dirty = new Set<Collection | 'host'>();
+  /** Every change, in order, from position `journalBase` (the agent's membership fast path reads it). */
+  private journal: ViewChange[] = [];
+  private journalBase = 0;
 
   constructor(private readonly hostId: string) {}
+
+  /** Position after the last change applied (a journal position). */
+  get position(): number {
+    return this.journalBase + this.journal.length;
+  }
+
+  /** The changes after position `from`, or null when they are no longer kept. */
+  changesSince(from: number): ViewChange[] | null {
+    if (from < this.journalBase || from > this.position) return null;
+    return this.journal.slice(from - this.journalBase);
+  }
+
+  /** Forget the journal before position `upTo` (its reader has applied it). */
+  trim(upTo: number): void {
+    const n = Math.min(Math.max(0, upTo - this.journalBase), this.journal.length);
+    if (n === 0) return;
+    this.journal = this.journal.slice(n);
+    this.journalBase += n;
+  }
+
+  private record(change: ViewChange): void {
+    this.dirty.add(change.field);
+    this.journal.push(change);
+    if (this.journal.length > JOURNAL_MAX) this.trim(this.position - JOURNAL_MAX / 2);
+  }
 
   /** Highest KV revision applied. */
   get revision(): number {
@@ -58,8 +104,10 @@ export class HostViewStore {
     const rest = e.key.slice(prefix.length);
     const removed = e.operation !== 'PUT';
     if (rest === 'host') {
+      const before = this.view.host;
       if (removed) delete this.view.host;
       else this.view.host = parse(e, HostInfo) as HostInfo;
+      this.record({ field: 'host', id: '', before, after: this.view.host });
       return;
     }
     const dot = rest.indexOf('.');
@@ -67,22 +115,32 @@ export class HostViewStore {
     const id = rest.slice(dot + 1);
     if (!c || id === '') throw new InvalidEntryError(e.key, 'unknown key');
     const records = this.view[c.field] as Record<string, unknown>;
+    const before = records[id];
     if (removed) delete records[id];
     else records[id] = parse(e, c.schema);
+    this.record({ field: c.field, id, before, after: records[id] });
   }
 
-  /** A copy that later entries do not change (objects themselves are never mutated). */
+  /**
+   * A copy that later entries do not change (objects themselves are never
+   * mutated). Unchanged collections are shared with the previous snapshot.
+   */
   snapshot(): HostViewSnapshot {
     const v = this.view;
-    return {
+    const prev = this.cached;
+    const fresh = <K extends Collection>(k: K): HostViewSnapshot[K] => (prev && !this.dirty.has(k) ? prev[k] : { ...v[k] });
+    const snap: HostViewSnapshot = {
       ...(v.host ? { host: v.host } : {}),
-      networks: { ...v.networks },
-      ports: { ...v.ports },
-      endpoints: { ...v.endpoints },
-      domains: { ...v.domains },
-      groups: { ...v.groups },
-      members: { ...v.members },
+      networks: fresh('networks'),
+      ports: fresh('ports'),
+      endpoints: fresh('endpoints'),
+      domains: fresh('domains'),
+      groups: fresh('groups'),
+      members: fresh('members'),
     };
+    this.cached = snap;
+    this.dirty.clear();
+    return snap;
   }
 }
 

@@ -49,3 +49,37 @@ describe('HostViewStore', () => {
     expect(s.snapshot().members).toEqual({});
   });
 });
+
+describe('HostViewStore journal and snapshots', () => {
+  const member = (p: string, ip: string) => ({ key: `hv1.member.g1.${p}`, operation: 'PUT' as const, revision: 1, value: JSON.stringify({ groupId: 'g1', portId: p, ips: [ip] }) });
+
+  it('journals every change in order and forgets what was trimmed', () => {
+    const s = new HostViewStore('hv1');
+    s.apply(member('p1', '10.0.0.1'));
+    const mark = s.position;
+    s.apply(member('p1', '10.0.0.2'));
+    s.apply({ key: 'hv1.member.g1.p1', operation: 'DEL', revision: 3, value: '' });
+    const changes = s.changesSince(mark)!;
+    expect(changes.map((c) => [c.field, c.id, (c.before as { ips: string[] } | undefined)?.ips, (c.after as { ips: string[] } | undefined)?.ips])).toEqual([
+      ['members', 'g1.p1', ['10.0.0.1'], ['10.0.0.2']],
+      ['members', 'g1.p1', ['10.0.0.2'], undefined],
+    ]);
+    s.trim(mark + 1);
+    expect(s.changesSince(mark)).toBeNull();
+    expect(s.changesSince(mark + 1)).toHaveLength(1);
+  });
+
+  it('shares unchanged collections between snapshots; earlier snapshots never change', () => {
+    const s = new HostViewStore('hv1');
+    s.apply(member('p1', '10.0.0.1'));
+    const a = s.snapshot();
+    const b = s.snapshot();
+    expect(b.members).toBe(a.members);
+    s.apply(member('p2', '10.0.0.2'));
+    const c = s.snapshot();
+    expect(c.members).not.toBe(a.members);
+    expect(Object.keys(a.members)).toEqual(['g1.p1']);
+    expect(Object.keys(c.members).sort()).toEqual(['g1.p1', 'g1.p2']);
+    expect(c.ports).toBe(a.ports);
+  });
+});

@@ -109,6 +109,7 @@ export function localPortValue(model: Model, hostId: string, portId: string): Lo
     device: portDevice(p.id),
     // The port's own ordered list (IPAM's order, deterministic given the log).
     fixedIps: p.fixedIps.map((f) => ({ ip: f.ip, subnetId: f.subnetId })),
+    ...floatingIpsOf(model, portId),
     id: p.id,
     mac: p.mac,
     networkId: p.networkId,
@@ -117,6 +118,14 @@ export function localPortValue(model: Model, hostId: string, portId: string): Lo
     securityGroups: sec?.groupIds == null ? null : [...groupIdsOf(model, portId)],
     tenant: p.tenant,
   };
+}
+
+/** `{floatingIps}` sorted by address, or nothing when the port has none (the key is left out). */
+function floatingIpsOf(model: Model, portId: string): { floatingIps?: Array<{ address: string; fixedIp: string }> } {
+  const ids = model.portFloatingIps.get(portId);
+  if (!ids || ids.size === 0) return {};
+  const fips = [...ids].map((id) => model.floatingIps.get(id)!).map((f) => ({ address: f.address, fixedIp: f.fixedIp }));
+  return { floatingIps: fips.sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0)) };
 }
 
 export function networkValue(model: Model, hostId: string, networkId: string, needs: HostNeeds): HostNetwork | undefined {
@@ -154,7 +163,7 @@ export function domainValue(model: Model, domainId: string, needs: HostNeeds): R
   const networkIds = domainNetworks(model, domainId).filter((n) => needs.networks.has(n));
   if (networkIds.length === 0) return undefined;
   const router = model.routers.get(domainId);
-  if (router) return { id: domainId, kind: 'router', networkIds, tenant: router.tenant };
+  if (router) return { ...(model.gateways.has(domainId) ? { externalGateway: true } : {}), id: domainId, kind: 'router', networkIds, tenant: router.tenant };
   return { id: domainId, kind: 'network', networkIds, tenant: model.networks.get(domainId)!.tenant };
 }
 

@@ -16,7 +16,15 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CLOUD_AGGREGATE, networkAggregate, portSecurityAggregate, routerAggregate, securityGroupAggregate } from '@strata/contracts';
+import {
+  CLOUD_AGGREGATE,
+  floatingIpAssociationAggregate,
+  networkAggregate,
+  portSecurityAggregate,
+  routerAggregate,
+  routerGatewayAggregate,
+  securityGroupAggregate,
+} from '@strata/contracts';
 import { affectedHosts, parseKey } from './derive.js';
 import { applyOps } from './diff.js';
 import { applyEvent, domainNetworks, domainOf, emptyModel, groupIdsOf, hostsReferencing, hostsWithMembers, type ModelEvent } from './model.js';
@@ -203,7 +211,41 @@ const arbIpamEvent: fc.Arbitrary<Spec> = fc.oneof(
   },
 );
 
-const arbEvent: fc.Arbitrary<Spec> = fc.oneof({ weight: 3, arbitrary: arbIpamEvent }, { weight: 2, arbitrary: arbSecgroupEvent });
+const FIPS = ['f0', 'f1', 'f2'];
+
+/** NAT: associations move between ports (and outlive deleted ones), gateways go on and off. */
+const arbNatEvent: fc.Arbitrary<Spec> = fc.oneof(
+  {
+    weight: 4,
+    arbitrary: fc.record({ f: pick(FIPS), p: pick(PORTS), n: pick(NETS), ip: pick(['10.0.0.10', '10.0.1.10']) }).map(({ f, p, n, ip }) =>
+      spec({
+        type: 'nat.FloatingIpAssociated',
+        data: { floatingIpId: f, address: `203.0.113.${FIPS.indexOf(f) + 10}`, portId: p, networkId: n, fixedIp: ip },
+        aggregate: floatingIpAssociationAggregate(f),
+        tenant: 'ta',
+      }),
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ f: pick(FIPS), p: pick(PORTS) }).map(({ f, p }) =>
+      spec({
+        type: 'nat.FloatingIpDisassociated',
+        data: { floatingIpId: f, address: `203.0.113.${FIPS.indexOf(f) + 10}`, portId: p, reason: 'requested' },
+        aggregate: floatingIpAssociationAggregate(f),
+        tenant: 'ta',
+      }),
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ r: pick(ROUTERS), on: fc.boolean() }).map(({ r, on }) =>
+      spec({ type: on ? 'nat.ExternalGatewayEnabled' : 'nat.ExternalGatewayDisabled', data: { routerId: r }, aggregate: routerGatewayAggregate(r), tenant: 'ta' }),
+    ),
+  },
+);
+
+const arbEvent: fc.Arbitrary<Spec> = fc.oneof({ weight: 3, arbitrary: arbIpamEvent }, { weight: 2, arbitrary: arbSecgroupEvent }, { weight: 1, arbitrary: arbNatEvent });
 
 /**
  * A log: a few hypervisors, networks and groups first (so that most later

@@ -18,6 +18,9 @@
 import {
   IPAM_CONTEXT,
   ipamEvents,
+  NAT_CONTEXT,
+  natEvents,
+  type NatEvent,
   SECGROUP_CONTEXT,
   secgroupEvents,
   type HostRule,
@@ -115,6 +118,19 @@ export interface Model {
   groupHosts: Map<string, Map<string, number>>;
   /** remote group id → existing group → how many of its rules name it as remote group. */
   remoteRefs: Map<string, Map<string, number>>;
+  /** NAT: floatingIpId → its association (realised on the host of the port). */
+  floatingIps: Map<string, FloatingIpRec>;
+  /** NAT: portId → the floating IPs associated with it (whether or not the port exists). */
+  portFloatingIps: Map<string, Set<string>>;
+  /** NAT: routers with an external gateway (outbound PNAT for their networks' ports). */
+  gateways: Set<string>;
+}
+
+export interface FloatingIpRec {
+  id: string;
+  address: string;
+  portId: string;
+  fixedIp: string;
 }
 
 export function emptyModel(): Model {
@@ -131,6 +147,9 @@ export function emptyModel(): Model {
     groupPorts: new Map(),
     groupHosts: new Map(),
     remoteRefs: new Map(),
+    floatingIps: new Map(),
+    portFloatingIps: new Map(),
+    gateways: new Set(),
   };
 }
 
@@ -183,8 +202,8 @@ type Slice<E extends { type: string; data: unknown; aggregate: unknown; tenant: 
   [K in E['type']]: { type: K; data: Extract<E, { type: K }>['data'] } & Pick<E, 'aggregate' | 'tenant' | 'seq'>;
 }[E['type']];
 
-/** An IPAM or secgroup event as the model reads it. */
-export type ModelEvent = Slice<IpamEvent> | Slice<SecgroupEvent>;
+/** An IPAM, secgroup or NAT event as the model reads it. */
+export type ModelEvent = Slice<IpamEvent> | Slice<SecgroupEvent> | Slice<NatEvent>;
 
 /**
  * Decode a stored event of the domain stream for the model: IPAM's and
@@ -198,6 +217,8 @@ export function toModelEvent(stored: StoredEvent): ModelEvent | undefined {
       return ipamEvents.decode(stored);
     case SECGROUP_CONTEXT:
       return secgroupEvents.decode(stored);
+    case NAT_CONTEXT:
+      return natEvents.decode(stored);
     default:
       return undefined;
   }
@@ -409,6 +430,37 @@ export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
       // Forgetting turns "known" back into "not known" (null groups), whatever the groups were.
       change.portSettings.add(portId);
       model.portSecurity.delete(portId);
+      break;
+    }
+    // ---- nat ----
+    case 'nat.FloatingIpAssociated': {
+      const d = event.data;
+      const old = model.floatingIps.get(d.floatingIpId);
+      if (old) {
+        removeFrom(model.portFloatingIps, old.portId, old.id);
+        change.portSettings.add(old.portId);
+      }
+      model.floatingIps.set(d.floatingIpId, { id: d.floatingIpId, address: d.address, portId: d.portId, fixedIp: d.fixedIp });
+      addTo(model.portFloatingIps, d.portId, d.floatingIpId);
+      change.portSettings.add(d.portId);
+      break;
+    }
+    case 'nat.FloatingIpDisassociated': {
+      const old = model.floatingIps.get(event.data.floatingIpId);
+      if (!old) break;
+      model.floatingIps.delete(old.id);
+      removeFrom(model.portFloatingIps, old.portId, old.id);
+      change.portSettings.add(old.portId);
+      break;
+    }
+    case 'nat.ExternalGatewayEnabled':
+    case 'nat.ExternalGatewayDisabled': {
+      const routerId = event.data.routerId;
+      const enabled = event.type === 'nat.ExternalGatewayEnabled';
+      if (model.gateways.has(routerId) === enabled) break;
+      if (enabled) model.gateways.add(routerId);
+      else model.gateways.delete(routerId);
+      change.domains.add(routerId);
       break;
     }
     default: {

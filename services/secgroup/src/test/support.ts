@@ -17,15 +17,16 @@ import {
   type SecgroupQueryName,
   type SecgroupResults,
 } from '@strata/contracts';
-import type { EventStore, StoredEvent } from '@strata/eventlog';
+import type { EventStore } from '@strata/eventlog';
 import { startProcess, type ManagedProcess, type Principal } from '@strata/lab';
 import { NatsRequester, type RequestMeta } from '@strata/runtime';
-import { stateDigest } from '@strata/service-kit';
+import { replayDigest as replayStateDigest } from '@strata/service-kit/testing';
 import { applyStored } from '../domain/evolve.js';
 import { initialState } from '../domain/state.js';
 import { PROJECTION_SUBJECT } from '../app/projection.js';
 
 export { ADMIN, IpamClient, type Principal } from '@strata/lab';
+export { eventsOf } from '@strata/service-kit/testing';
 
 const SECGROUP_MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
 const IPAM_MAIN = join(dirname(createRequire(import.meta.url).resolve('@strata/ipam')), 'main.js');
@@ -91,14 +92,5 @@ export class SecgroupClient {
 }
 
 /** The secgroup state a full replay of the log gives, up to `toSeq`. */
-export async function replayDigest(store: EventStore, toSeq: number): Promise<{ seq: number; sha256: string }> {
-  const state = initialState();
-  for await (const event of store.read({ ...(PROJECTION_SUBJECT === undefined ? {} : { subject: PROJECTION_SUBJECT }), toSeq })) applyStored(state, event);
-  return stateDigest(state);
-}
-
-export async function eventsOf(store: EventStore, subject: string): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
-  for await (const e of store.read({ subject })) out.push(e);
-  return out;
-}
+export const replayDigest = (store: EventStore, toSeq: number): Promise<{ seq: number; sha256: string }> =>
+  replayStateDigest(store, applyStored, initialState(), toSeq, PROJECTION_SUBJECT);

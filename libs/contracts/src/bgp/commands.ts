@@ -1,0 +1,120 @@
+/**
+ * The BGP gateway's request contract over NATS: one schema per operation.
+ * Commands go to `strata.cmd.bgp.<op>`, queries to `strata.qry.bgp.<op>`.
+ * Every operation is for admins: the gateway's configuration is the
+ * fabric's, not a tenant's (assigning a tenant's application prefix is too).
+ */
+import { z } from 'zod';
+import { Cidr, Id, IpAddress, ListOptions } from '../common.js';
+import type { Page, StateDigest } from '../ipam/views.js';
+import type { AdvertisementView, ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, BgpRouteView, BgpSettingsView } from './views.js';
+
+/** Most prefixes a peer group may let one appliance announce. */
+export const MAX_APPLIANCE_PREFIXES = 1000;
+
+const Asn = z
+  .number()
+  .int({ message: 'must be a whole number' })
+  .min(1, { message: 'must be an AS number from 1 to 4294967295' })
+  .max(4294967295, { message: 'must be an AS number from 1 to 4294967295' });
+
+const Ipv4 = IpAddress.refine((a) => !a.includes(':'), { message: 'must be an IPv4 address' });
+
+/** A name of a TCP-MD5 secret in the gateway's configuration (BGP_PASSWORD_<REF> / BGP_SECRETS_DIR/<ref>): never the secret. */
+export const PasswordRef = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/, { message: 'must be 1-63 of a-z 0-9 _ - naming a secret of the gateway, not the password itself' });
+
+const ShortName = z.string().min(1, { message: 'must not be empty' }).max(63, { message: 'must be at most 63 characters' });
+
+export const SetBgpSettings = z.object({
+  localAs: Asn,
+  /** IPv4 router id (BGP identifier). */
+  routerId: Ipv4,
+  listenPort: z.number().int().min(1, { message: 'must be a port from 1 to 65535' }).max(65535, { message: 'must be a port from 1 to 65535' }).default(179),
+});
+
+export const CreateBgpPeer = z.object({
+  name: ShortName,
+  address: IpAddress,
+  remoteAs: Asn,
+  passwordRef: PasswordRef.optional(),
+});
+
+export const CreateBgpPeerGroup = z.object({
+  name: ShortName,
+  /** Appliance addresses: ports of routed networks with an address inside are neighbours. */
+  listenRange: Cidr,
+  remoteAs: Asn,
+  passwordRef: PasswordRef.optional(),
+  maxPrefixes: z
+    .number()
+    .int({ message: 'must be a whole number' })
+    .min(1, { message: `must be 1-${MAX_APPLIANCE_PREFIXES}` })
+    .max(MAX_APPLIANCE_PREFIXES, { message: `must be 1-${MAX_APPLIANCE_PREFIXES}` })
+    .default(16),
+  sendDefault: z.boolean().default(false),
+});
+
+export const BgpRef = z.object({ id: Id });
+
+export const AssignAppliancePrefix = z.object({
+  /** An IPAM application prefix. */
+  prefixId: Id,
+  /** The appliance: the IPAM device id of its ports (kept when it moves to another port, host or subnet). */
+  deviceId: z.string().min(1, { message: 'must not be empty' }).max(255, { message: 'must be at most 255 characters' }),
+});
+
+export const UnassignAppliancePrefix = z.object({ prefixId: Id });
+
+export const ListBgp = ListOptions.extend({});
+export const BgpEmpty = z.object({});
+
+export const bgpCommands = {
+  'settings.set': SetBgpSettings,
+  'peer.create': CreateBgpPeer,
+  'peer.delete': BgpRef,
+  'peergroup.create': CreateBgpPeerGroup,
+  'peergroup.delete': BgpRef,
+  'appliance.assign': AssignAppliancePrefix,
+  'appliance.unassign': UnassignAppliancePrefix,
+} as const;
+
+export const bgpQueries = {
+  'settings.get': BgpEmpty,
+  'peer.get': BgpRef,
+  'peer.list': ListBgp,
+  'peergroup.get': BgpRef,
+  'peergroup.list': ListBgp,
+  'appliance.list': ListBgp,
+  'route.list': ListBgp,
+  'advertisement.list': ListBgp,
+  'state.digest': BgpEmpty,
+} as const;
+
+export type BgpCommandName = keyof typeof bgpCommands;
+export type BgpQueryName = keyof typeof bgpQueries;
+export type BgpCommandInput<K extends BgpCommandName> = z.input<(typeof bgpCommands)[K]>;
+export type BgpCommand<K extends BgpCommandName> = z.output<(typeof bgpCommands)[K]>;
+export type BgpQueryInput<K extends BgpQueryName> = z.input<(typeof bgpQueries)[K]>;
+export type BgpQuery<K extends BgpQueryName> = z.output<(typeof bgpQueries)[K]>;
+
+/** Paged lists page by `id`; assignments by prefix id, advertisements by prefix. */
+export interface BgpResults {
+  'settings.set': BgpSettingsView;
+  'peer.create': BgpPeerView;
+  'peer.delete': { id: string };
+  'peergroup.create': BgpPeerGroupView;
+  'peergroup.delete': { id: string };
+  'appliance.assign': ApplianceAssignmentView;
+  'appliance.unassign': { id: string };
+  'settings.get': BgpSettingsView;
+  'peer.get': BgpPeerView;
+  'peer.list': Page<BgpPeerView>;
+  'peergroup.get': BgpPeerGroupView;
+  'peergroup.list': Page<BgpPeerGroupView>;
+  'appliance.list': Page<ApplianceAssignmentView>;
+  'route.list': Page<BgpRouteView>;
+  'advertisement.list': Page<AdvertisementView>;
+  'state.digest': StateDigest;
+}

@@ -1,0 +1,118 @@
+/**
+ * The BGP gateway's events. Two aggregate kinds:
+ *
+ *   bgp.config.default   the gateway's configuration: local AS and router id,
+ *                        fabric peers, appliance peer groups and which
+ *                        appliance may announce which application prefix.
+ *                        A singleton: rare admin changes, and uniqueness
+ *                        (peer addresses, overlapping listen ranges, one
+ *                        appliance per prefix) is checked against one version.
+ *   bgp.route.<id>       what one peer announced for one prefix (id derived
+ *                        from peer address and prefix, routeAggregateId): learned,
+ *                        rejected or withdrawn. Written by every gateway
+ *                        instance that observes it, with ids derived from the
+ *                        decision, so a pair of gateways records it once.
+ *
+ * MD5 secrets are never in events: peers carry a `passwordRef`, a name the
+ * gateway resolves from its own configuration.
+ *
+ * Changing a schema: bump `version`, add an upcaster from the old one.
+ */
+import { z } from 'zod';
+import { defineEvent, EventRegistry } from '@strata/eventlog';
+import { RejectReason } from './views.js';
+
+export const BGP_CONTEXT = 'bgp';
+
+export const BgpSettingsSet = defineEvent({
+  type: 'bgp.SettingsSet',
+  version: 1,
+  schema: z.object({ localAs: z.number().int(), routerId: z.string(), listenPort: z.number().int() }),
+});
+
+export const BgpPeerAdded = defineEvent({
+  type: 'bgp.PeerAdded',
+  version: 1,
+  schema: z.object({ peerId: z.string(), name: z.string(), address: z.string(), remoteAs: z.number().int(), passwordRef: z.string().nullable() }),
+});
+
+export const BgpPeerRemoved = defineEvent({
+  type: 'bgp.PeerRemoved',
+  version: 1,
+  schema: z.object({ peerId: z.string(), address: z.string() }),
+});
+
+export const BgpPeerGroupAdded = defineEvent({
+  type: 'bgp.PeerGroupAdded',
+  version: 1,
+  schema: z.object({
+    groupId: z.string(),
+    name: z.string(),
+    listenRange: z.string(),
+    remoteAs: z.number().int(),
+    passwordRef: z.string().nullable(),
+    maxPrefixes: z.number().int(),
+    sendDefault: z.boolean(),
+  }),
+});
+
+export const BgpPeerGroupRemoved = defineEvent({
+  type: 'bgp.PeerGroupRemoved',
+  version: 1,
+  schema: z.object({ groupId: z.string() }),
+});
+
+export const AppliancePrefixAssigned = defineEvent({
+  type: 'bgp.AppliancePrefixAssigned',
+  version: 1,
+  schema: z.object({ prefixId: z.string(), prefix: z.string(), deviceId: z.string() }),
+});
+
+export const AppliancePrefixUnassigned = defineEvent({
+  type: 'bgp.AppliancePrefixUnassigned',
+  version: 1,
+  schema: z.object({ prefixId: z.string(), prefix: z.string(), deviceId: z.string() }),
+});
+
+const RouteFields = {
+  peer: z.string(),
+  prefix: z.string(),
+  nextHop: z.string(),
+  asPath: z.array(z.number().int()),
+  /** Set for routes from appliances. */
+  deviceId: z.string().nullable(),
+};
+
+/** A peer announces `prefix` and the gateway took it: a border route, or an appliance route that passed the import policy. */
+export const RouteLearned = defineEvent({ type: 'bgp.RouteLearned', version: 1, schema: z.object(RouteFields) });
+
+/** An appliance announced `prefix` and the import policy refused it. */
+export const RouteRejected = defineEvent({
+  type: 'bgp.RouteRejected',
+  version: 1,
+  schema: z.object({ ...RouteFields, reason: z.enum(RejectReason) }),
+});
+
+/** The peer no longer announces `prefix` (or is no longer a neighbour). */
+export const RouteWithdrawn = defineEvent({
+  type: 'bgp.RouteWithdrawn',
+  version: 1,
+  schema: z.object({ peer: z.string(), prefix: z.string() }),
+});
+
+export const bgpEvents = new EventRegistry([
+  BgpSettingsSet,
+  BgpPeerAdded,
+  BgpPeerRemoved,
+  BgpPeerGroupAdded,
+  BgpPeerGroupRemoved,
+  AppliancePrefixAssigned,
+  AppliancePrefixUnassigned,
+  RouteLearned,
+  RouteRejected,
+  RouteWithdrawn,
+] as const);
+
+export type BgpEvent = ReturnType<typeof bgpEvents.decode>;
+export const BGP_CONFIG_AGGREGATE = { context: BGP_CONTEXT, type: 'config', id: 'default' } as const;
+export const bgpRouteAggregate = (id: string) => ({ context: BGP_CONTEXT, type: 'route', id }) as const;

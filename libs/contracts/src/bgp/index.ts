@@ -1,0 +1,4 @@
+export * from './views.js';
+export * from './commands.js';
+export * from './events.js';
+export * from './ids.js';

@@ -1,0 +1,24 @@
+/** What the NAT service's queries return: plain values, the same shape the gRPC API exposes. */
+
+/**
+ * A floating IP's association: the public address (allocated by IPAM) and
+ * the port and IPv4 fixed IP it is translated to (static 1:1 NAT on the
+ * port's hypervisor). All association fields are null when not associated.
+ */
+export interface FloatingIpAssociationView {
+  floatingIpId: string;
+  tenant: string;
+  address: string;
+  portId: string | null;
+  fixedIp: string | null;
+  networkId: string | null;
+  /** Where the translation is realised now: the associated port's hypervisor (null: unbound or not associated). */
+  hostId: string | null;
+}
+
+/** A tenant router's external gateway: outbound access (PNAT to each hypervisor's H-IP) for the ports of its networks. */
+export interface RouterGatewayView {
+  routerId: string;
+  tenant: string;
+  externalGateway: boolean;
+}

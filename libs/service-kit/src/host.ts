@@ -1,0 +1,88 @@
+/**
+ * The start-up every projection-based service shares (secgroup, nat, ...):
+ * snapshot → projection (caught up) → executor → NATS command and query
+ * handlers → optional reactor, then periodic snapshots; and the reverse on
+ * stop. A service supplies only what is its own: state, fold, handlers.
+ */
+import { Gauge } from 'prom-client';
+import type { NatsConnection } from 'nats';
+import { commandSubject, querySubject } from '@strata/contracts';
+import { JetStreamEventStore, SnapshotStore, type EventStore, type StoredEvent } from '@strata/eventlog';
+import { serve, type Handler, type ServiceContext, type StopFn } from '@strata/runtime';
+import type { Executor, NewEvent } from './executor.js';
+import type { ProjectedState, Projection } from './projection.js';
+import { loadSnapshot, SnapshotPolicy, type SnapshotKind } from './snapshots.js';
+
+export interface HostedDeps<S extends ProjectedState, E extends NewEvent> {
+  store: EventStore;
+  projection: Projection<S>;
+  executor: Executor<S, E>;
+}
+
+export interface HostedServiceOptions<S extends ProjectedState, E extends NewEvent> {
+  /** Subject token, queue group and metric prefix (`strata_<service>_…`). */
+  service: string;
+  snapshot: { kind: SnapshotKind; every: number; use: boolean };
+  /** Help text of the applied-events counter. */
+  appliedHelp: string;
+  /** Events that count towards snapshots (others only move the sequence). */
+  isRelevant: (event: StoredEvent) => boolean;
+  projection: (store: EventStore, initial: S | undefined, onApplied: (state: S, event: StoredEvent) => void) => Projection<S>;
+  executor: (store: EventStore, projection: Projection<S>, onConflict: () => void) => Executor<S, E>;
+  handlers: (deps: HostedDeps<S, E>) => { commands: Record<string, Handler>; queries: Record<string, Handler> };
+  /** The service's reactor, if this instance runs one; `onHandled` counts its events. */
+  reactor?: (
+    deps: HostedDeps<S, E> & { nc: NatsConnection; stream: string; onHandled: (type: string, outcome: string) => void },
+  ) => { start(): Promise<void>; stop(): Promise<void> } | undefined;
+  reactorHelp?: string;
+}
+
+export async function startHostedService<S extends ProjectedState, E extends NewEvent>(
+  ctx: Pick<ServiceContext, 'nc' | 'logger' | 'metrics' | 'readiness'>,
+  o: HostedServiceOptions<S, E>,
+): Promise<StopFn> {
+  const { nc, logger, metrics, readiness } = ctx;
+  const name = o.service;
+  const store = await JetStreamEventStore.open(nc);
+  const snapshots = await SnapshotStore.open(nc);
+  const snapshotPolicy = new SnapshotPolicy<S>(snapshots, o.snapshot.kind, o.snapshot.every, logger, { metrics });
+  const applied = metrics.counter(`strata_${name}_events_applied_total`, o.appliedHelp);
+  const conflicts = metrics.counter(`strata_${name}_conflicts_total`, 'optimistic-concurrency conflicts retried');
+  const lastSeq = new Gauge({ name: `strata_${name}_projection_seq`, help: 'last stream sequence applied', registers: [metrics.registry] });
+
+  const started = Date.now();
+  const initial = o.snapshot.use ? await loadSnapshot<S>(snapshots, o.snapshot.kind, logger, { metrics }) : undefined;
+  const projection = o.projection(store, initial, (state, event) => {
+    lastSeq.set(state.seq);
+    // Other contexts' events only move the sequence; they do not count towards snapshots.
+    if (!o.isRelevant(event)) return;
+    applied.inc();
+    snapshotPolicy.onApplied(state);
+  });
+  await projection.start();
+  logger.info({ seq: projection.state.seq, ms: Date.now() - started, fromSnapshot: initial !== undefined }, 'state rebuilt');
+  readiness.register('projection', () => projection.healthy);
+
+  const executor = o.executor(store, projection, () => conflicts.inc());
+  const deps = { store, projection, executor };
+  const { commands, queries } = o.handlers(deps);
+  const serving = [
+    await serve(nc, { subjectPrefix: commandSubject(name, '').slice(0, -1), queue: name, logger, metrics, handlers: commands }),
+    await serve(nc, { subjectPrefix: querySubject(name, '').slice(0, -1), queue: name, logger, metrics, handlers: queries }),
+  ];
+
+  const reacted = o.reactor ? metrics.counter(`strata_${name}_reactor_events_total`, o.reactorHelp ?? 'events handled by the reactor', ['type', 'outcome']) : undefined;
+  const reactor = o.reactor?.({ ...deps, nc, stream: store.options.streamName, onHandled: (type, outcome) => reacted?.inc({ type, outcome }) });
+  await reactor?.start();
+
+  // Caught up and serving: periodic snapshots from here on (none during the replay above; a
+  // snapshot due after a long replay is cut in a later event-loop turn, after the start).
+  snapshotPolicy.caughtUp(projection.state);
+
+  return async () => {
+    await reactor?.stop();
+    for (const s of serving) await s.drain();
+    await projection.stop();
+    if (o.snapshot.every > 0) await snapshotPolicy.flush(projection.state);
+  };
+}

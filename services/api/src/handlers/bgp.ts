@@ -1,0 +1,47 @@
+/** BgpService: forwarded to the BGP gateway, which requires an admin caller for all of it. */
+import type { AdvertisementView, ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, BgpRouteView, BgpSettingsView } from '@strata/contracts';
+import type { ApplianceAssignment, BgpAdvertisement, BgpPeer, BgpPeerGroup, BgpRoute, BgpServiceHandlers, BgpSettings } from '@strata/proto';
+import type { BgpClient } from '../bgp.js';
+import { paging, unary, type RpcDeps } from '../rpc.js';
+
+export const toBgpSettings = (v: BgpSettingsView): BgpSettings => ({ localAs: v.localAs ?? undefined, routerId: v.routerId ?? undefined, listenPort: v.listenPort });
+export const toBgpPeer = (v: BgpPeerView): BgpPeer => ({ ...v, passwordRef: v.passwordRef ?? undefined });
+export const toBgpPeerGroup = (v: BgpPeerGroupView): BgpPeerGroup => ({ ...v, passwordRef: v.passwordRef ?? undefined });
+export const toApplianceAssignment = (v: ApplianceAssignmentView): ApplianceAssignment => ({ ...v });
+export const toBgpRoute = (v: BgpRouteView): BgpRoute => ({ ...v, reason: v.reason ?? undefined, deviceId: v.deviceId ?? undefined });
+export const toBgpAdvertisement = (v: AdvertisementView): BgpAdvertisement => ({ ...v });
+
+const pageOf = <V, P>(p: { items: V[]; next: string }, f: (v: V) => P) => ({ items: p.items.map(f), next: p.next });
+
+export function bgpHandlers(deps: RpcDeps, bgp: BgpClient): BgpServiceHandlers {
+  return {
+    GetBgpSettings: unary(deps, 'GetBgpSettings', async (_req, { meta }) => toBgpSettings(await bgp.query('settings.get', {}, meta))),
+    SetBgpSettings: unary(deps, 'SetBgpSettings', async (req, { meta }) =>
+      toBgpSettings(await bgp.command('settings.set', { localAs: req.localAs, routerId: req.routerId, listenPort: req.listenPort }, meta)),
+    ),
+    CreateBgpPeer: unary(deps, 'CreateBgpPeer', async (req, { meta }) =>
+      toBgpPeer(await bgp.command('peer.create', { name: req.name, address: req.address, remoteAs: req.remoteAs, passwordRef: req.passwordRef }, meta)),
+    ),
+    GetBgpPeer: unary(deps, 'GetBgpPeer', async (req, { meta }) => toBgpPeer(await bgp.query('peer.get', { id: req.id }, meta))),
+    ListBgpPeers: unary(deps, 'ListBgpPeers', async (req, { meta }) => pageOf(await bgp.query('peer.list', paging(req), meta), toBgpPeer)),
+    DeleteBgpPeer: unary(deps, 'DeleteBgpPeer', (req, { meta }) => bgp.command('peer.delete', { id: req.id }, meta)),
+    CreateBgpPeerGroup: unary(deps, 'CreateBgpPeerGroup', async (req, { meta }) => {
+      const body = { name: req.name, listenRange: req.listenRange, remoteAs: req.remoteAs, passwordRef: req.passwordRef, maxPrefixes: req.maxPrefixes, sendDefault: req.sendDefault };
+      return toBgpPeerGroup(await bgp.command('peergroup.create', body, meta));
+    }),
+    GetBgpPeerGroup: unary(deps, 'GetBgpPeerGroup', async (req, { meta }) => toBgpPeerGroup(await bgp.query('peergroup.get', { id: req.id }, meta))),
+    ListBgpPeerGroups: unary(deps, 'ListBgpPeerGroups', async (req, { meta }) => pageOf(await bgp.query('peergroup.list', paging(req), meta), toBgpPeerGroup)),
+    DeleteBgpPeerGroup: unary(deps, 'DeleteBgpPeerGroup', (req, { meta }) => bgp.command('peergroup.delete', { id: req.id }, meta)),
+    AssignAppliancePrefix: unary(deps, 'AssignAppliancePrefix', async (req, { meta }) =>
+      toApplianceAssignment(await bgp.command('appliance.assign', { prefixId: req.prefixId, deviceId: req.deviceId }, meta)),
+    ),
+    UnassignAppliancePrefix: unary(deps, 'UnassignAppliancePrefix', (req, { meta }) => bgp.command('appliance.unassign', { prefixId: req.prefixId }, meta)),
+    ListApplianceAssignments: unary(deps, 'ListApplianceAssignments', async (req, { meta }) =>
+      pageOf(await bgp.query('appliance.list', paging(req), meta), toApplianceAssignment),
+    ),
+    ListBgpRoutes: unary(deps, 'ListBgpRoutes', async (req, { meta }) => pageOf(await bgp.query('route.list', paging(req), meta), toBgpRoute)),
+    ListBgpAdvertisements: unary(deps, 'ListBgpAdvertisements', async (req, { meta }) =>
+      pageOf(await bgp.query('advertisement.list', paging(req), meta), toBgpAdvertisement),
+    ),
+  };
+}

@@ -1,0 +1,93 @@
+/**
+ * Brings gobgpd's configuration to what the state says: global settings,
+ * routing policy, neighbours. Idempotent and cheap when nothing changed
+ * (the policy is re-sent only when it differs from the last one sent to
+ * this gobgpd process; peers are compared by the signature in their
+ * description), so the gateway calls it on every pass.
+ */
+import type { Logger } from '@strata/runtime';
+import type { Neighbour } from '../domain/neighbours.js';
+import type { BgpState } from '../domain/state.js';
+import type { GobgpClient } from '../gobgp/client.js';
+import { peerConfig, peerSignature, policiesFor } from '../gobgp/engine-config.js';
+import { SecretNotFoundError, type Secrets } from './secrets.js';
+
+export interface EngineSyncResult {
+  /** gobgpd had not been started: a new process (first start, or it restarted). */
+  started: boolean;
+  peersAdded: number;
+  peersRemoved: number;
+  /** Neighbours left out because their secret is missing. */
+  unresolved: string[];
+}
+
+export class EngineSync {
+  private lastPolicy = '';
+
+  constructor(
+    private readonly client: GobgpClient,
+    private readonly secrets: Secrets,
+    private readonly logger: Logger,
+    /** This instance's router id when it differs from the shared settings' (the second of an anycast pair). */
+    private readonly routerIdOverride?: string,
+  ) {}
+
+  /** Forget what was sent: the next sync sends everything (after gobgpd restarted). */
+  forget(): void {
+    this.lastPolicy = '';
+  }
+
+  async sync(state: BgpState, neighbours: ReadonlyMap<string, Neighbour>): Promise<EngineSyncResult> {
+    const result: EngineSyncResult = { started: false, peersAdded: 0, peersRemoved: 0, unresolved: [] };
+    const shared = state.config.settings;
+    if (!shared) return result;
+    const settings = { ...shared, routerId: this.routerIdOverride ?? shared.routerId };
+    const global = await this.client.getGlobal();
+    if (global.asn !== 0 && (global.asn !== settings.localAs || global.router_id !== settings.routerId || global.listen_port !== settings.listenPort)) {
+      // An AS or router-id change needs a new BGP instance: every session restarts (an admin's deliberate change).
+      this.logger.warn({ from: { asn: global.asn, routerId: global.router_id }, to: settings }, 'BGP settings changed: restarting the BGP instance');
+      await this.client.stopBgp();
+      global.asn = 0;
+    }
+    if (global.asn === 0) {
+      await this.client.startBgp({ asn: settings.localAs, router_id: settings.routerId, listen_port: settings.listenPort });
+      this.forget();
+      result.started = true;
+    }
+    // Policy before peers: a new appliance must never have its routes imported, even for a moment.
+    const policy = JSON.stringify(policiesFor(neighbours.values()));
+    if (policy !== this.lastPolicy) {
+      await this.client.setPolicies(JSON.parse(policy) as ReturnType<typeof policiesFor>);
+      this.lastPolicy = policy;
+    }
+    await this.syncPeers(neighbours, result);
+    return result;
+  }
+
+  private async syncPeers(neighbours: ReadonlyMap<string, Neighbour>, result: EngineSyncResult): Promise<void> {
+    const wanted = new Map<string, { n: Neighbour; password: string }>();
+    for (const n of neighbours.values()) {
+      try {
+        wanted.set(n.address, { n, password: this.secrets.password(n.passwordRef) });
+      } catch (err) {
+        if (!(err instanceof SecretNotFoundError)) throw err;
+        result.unresolved.push(n.address);
+        this.logger.error({ peer: n.address, passwordRef: n.passwordRef }, err.message);
+      }
+    }
+    const present = new Map((await this.client.listPeers()).filter((p) => p.conf).map((p) => [p.conf!.neighbor_address, p.conf!.description ?? '']));
+    for (const [address, description] of present) {
+      const w = wanted.get(address);
+      if (w && description === peerSignature(w.n, w.password)) continue;
+      // Not ours to keep, or changed (AS, password, limits): re-created, since a password change resets the session anyway.
+      await this.client.deletePeer(address);
+      present.delete(address);
+      result.peersRemoved++;
+    }
+    for (const [address, { n, password }] of wanted) {
+      if (present.has(address)) continue;
+      await this.client.addPeer(peerConfig(n, password));
+      result.peersAdded++;
+    }
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * What this gateway's gobgpd hears: session states and every peer's
+ * pre-policy Adj-RIB-In, followed through one WatchEvent stream (the current
+ * tables first, then updates). Pure bookkeeping; the gateway turns it into
+ * events (domain/decide/routes.ts).
+ *
+ * A session that goes down takes its Adj-RIB-In with it without update
+ * messages, so its announcements are dropped here, and nothing is recorded
+ * as withdrawn: losing a session is not the peer withdrawing a route (with
+ * two gateways, the other one still hears it).
+ */
+import type { Announcement } from '../domain/import-policy.js';
+import { readPath } from '../gobgp/paths.js';
+import type { ApiPeer, WatchEvent } from '../gobgp/proto.js';
+
+export interface Session {
+  established: boolean;
+  /** ms since epoch when it became established (or was first seen established). */
+  since: number;
+}
+
+export class Observer {
+  private readonly sessions = new Map<string, Session>();
+  private readonly adjIn = new Map<string, Map<string, Announcement>>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  reset(): void {
+    this.sessions.clear();
+    this.adjIn.clear();
+  }
+
+  session(address: string): Session | undefined {
+    return this.sessions.get(address);
+  }
+
+  announced(address: string): Announcement[] {
+    return [...(this.adjIn.get(address)?.values() ?? [])];
+  }
+
+  established(): number {
+    return [...this.sessions.values()].filter((s) => s.established).length;
+  }
+
+  /** Apply one watch message; true if anything changed. */
+  handle(ev: WatchEvent): boolean {
+    if (ev.event === 'peer') return ev.peer.peer ? this.onPeer(ev.peer.peer) : false;
+    let changed = false;
+    for (const p of ev.table.paths) {
+      const r = readPath(p);
+      if (!r || r.peer === '') continue;
+      let table = this.adjIn.get(r.peer);
+      if (!table) this.adjIn.set(r.peer, (table = new Map()));
+      if (r.withdraw) changed = table.delete(r.prefix) || changed;
+      else {
+        table.set(r.prefix, { prefix: r.prefix, nextHop: r.nextHop, asPath: r.asPath });
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  private onPeer(peer: ApiPeer): boolean {
+    const address = peer.state?.neighbor_address || peer.conf?.neighbor_address;
+    if (!address) return false;
+    const established = peer.state?.session_state === 'ESTABLISHED';
+    const before = this.sessions.get(address);
+    if (before?.established === established) return false;
+    const uptime = Number(peer.timers?.state?.uptime?.seconds ?? 0) * 1000;
+    this.sessions.set(address, { established, since: established && uptime > 0 ? Math.min(uptime, this.now()) : this.now() });
+    if (!established) this.adjIn.delete(address);
+    return true;
+  }
+}

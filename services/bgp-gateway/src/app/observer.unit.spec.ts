@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { originatedPath } from '../gobgp/paths.js';
+import type { ApiPath, WatchEvent } from '../gobgp/proto.js';
+import { Observer } from './observer.js';
+
+const peer = (address: string, state: string, uptime = 0): WatchEvent => ({
+  event: 'peer',
+  peer: { type: 'STATE', peer: { conf: { neighbor_address: address, peer_asn: 1 }, state: { session_state: state, neighbor_address: address }, timers: { state: { uptime: { seconds: uptime } } } } },
+});
+const from = (address: string, prefix: string, withdraw = false): WatchEvent => {
+  const p: ApiPath = { ...originatedPath(prefix, address, withdraw), neighbor_ip: address };
+  return { event: 'table', table: { paths: [p] } };
+};
+
+describe('Observer', () => {
+  it('follows announcements and withdrawals per peer, and forgets a peer whose session drops (without withdrawing)', () => {
+    const o = new Observer(() => 5_000_000);
+    expect(o.handle(peer('198.18.0.1', 'ESTABLISHED', 4000))).toBe(true);
+    expect(o.session('198.18.0.1')).toEqual({ established: true, since: 4_000_000 });
+    o.handle(from('198.18.0.1', '0.0.0.0/0'));
+    o.handle(from('198.18.0.1', '203.0.113.0/24'));
+    o.handle(from('198.18.0.1', '203.0.113.0/24', true));
+    expect(o.announced('198.18.0.1').map((a) => a.prefix)).toEqual(['0.0.0.0/0']);
+    expect(o.handle(peer('198.18.0.1', 'ESTABLISHED'))).toBe(false);
+    o.handle(peer('198.18.0.1', 'ACTIVE'));
+    expect(o.session('198.18.0.1')?.established).toBe(false);
+    expect(o.announced('198.18.0.1')).toEqual([]);
+  });
+
+  it('ignores paths without a peer (the gateway\'s own)', () => {
+    const o = new Observer();
+    expect(o.handle({ event: 'table', table: { paths: [originatedPath('203.0.113.1/32', '198.18.0.11')] } })).toBe(false);
+  });
+});

@@ -1,0 +1,94 @@
+/**
+ * Desired advertisements: what the fabric should learn from the gateway, as
+ * a pure function of the state. One route per prefix (a BGP speaker sends
+ * one best path per prefix without ADD-PATH), IPv4 only (the underlay and
+ * the fabric sessions are IPv4; IPv6 needs IPv6 next hops on the underlay).
+ *
+ *   floating-ip         a NAT association: address/32 → VTEP of the hypervisor
+ *                       hosting the associated port
+ *   host-route          every IPv4 address of a bound port on a routed network:
+ *                       /32 → its hypervisor's VTEP (traffic enters at the right host)
+ *   routed-subnet       every IPv4 subnet of a routed network → the VTEP of one
+ *                       hosting hypervisor (the lowest host id with ports on the
+ *                       network): a covering route for addresses without a host
+ *                       route; any host of the network routes on over the overlay
+ *   application-prefix  a route an appliance announced and the import policy
+ *                       accepted (recorded as RouteLearned) → the appliance's address
+ *
+ * A prefix claimed twice goes to the kind listed first above, then to the
+ * lowest source id: the same answer on every instance.
+ */
+import type { AdvertisementKind } from '@strata/contracts';
+import { parsePrefix } from '@strata/netaddr';
+import { stillAssigned } from './import-policy.js';
+import { desiredNeighbours } from './neighbours.js';
+import type { BgpState } from './state.js';
+
+export interface Advertisement {
+  prefix: string;
+  nextHop: string;
+  kind: AdvertisementKind;
+  sourceId: string;
+}
+
+const RANK: Record<AdvertisementKind, number> = { 'floating-ip': 0, 'application-prefix': 1, 'host-route': 2, 'routed-subnet': 3 };
+
+export function desiredAdvertisements(state: BgpState): Map<string, Advertisement> {
+  const out = new Map<string, Advertisement>();
+  const offer = (a: Advertisement): void => {
+    const held = out.get(a.prefix);
+    if (!held || RANK[a.kind] < RANK[held.kind] || (RANK[a.kind] === RANK[held.kind] && a.sourceId < held.sourceId)) out.set(a.prefix, a);
+  };
+  const { hypervisors, networks, subnets, ports, floatingIps } = state.fabric;
+  const vtepOf = (portId: string): string | undefined => {
+    const host = ports[portId]?.hostId;
+    return host == null ? undefined : hypervisors[host];
+  };
+
+  for (const [id, fip] of Object.entries(floatingIps)) {
+    const nextHop = vtepOf(fip.portId);
+    if (nextHop && !fip.address.includes(':')) offer({ prefix: `${fip.address}/32`, nextHop, kind: 'floating-ip', sourceId: id });
+  }
+
+  // Routed networks: host routes, and the lowest hosting hypervisor per network for its subnets.
+  const subnetHost = new Map<string, string>();
+  for (const port of Object.values(ports)) {
+    if (!networks[port.networkId]?.routed) continue;
+    const nextHop = vtepOf(port.id);
+    if (!nextHop || port.hostId === null) continue;
+    for (const ip of port.ips) if (!ip.includes(':')) offer({ prefix: `${ip}/32`, nextHop, kind: 'host-route', sourceId: port.id });
+    const current = subnetHost.get(port.networkId);
+    if (current === undefined || port.hostId < current) subnetHost.set(port.networkId, port.hostId);
+  }
+  for (const [id, s] of Object.entries(subnets)) {
+    const host = subnetHost.get(s.networkId);
+    const nextHop = host === undefined ? undefined : hypervisors[host];
+    if (nextHop && parsePrefix(s.cidr).version === 4) offer({ prefix: s.cidr, nextHop, kind: 'routed-subnet', sourceId: id });
+  }
+
+  // Accepted appliance routes, while the appliance is still a neighbour and the prefix still assigned to it.
+  const neighbours = desiredNeighbours(state);
+  for (const r of Object.values(state.routes)) {
+    if (r.status !== 'learned' || r.deviceId === null || r.prefix.includes(':')) continue;
+    const n = neighbours.get(r.peer);
+    if (n?.kind !== 'appliance' || n.deviceId !== r.deviceId || !stillAssigned(state, n, r.prefix)) continue;
+    offer({ prefix: r.prefix, nextHop: n.address, kind: 'application-prefix', sourceId: r.id });
+  }
+  return out;
+}
+
+/** What the reconciler must do to turn `actual` (prefix → next hop in the engine) into `desired`. */
+export interface RibDiff {
+  /** New prefixes and changed next hops (an add replaces the engine's path for the prefix). */
+  add: Advertisement[];
+  /** Prefixes to withdraw. */
+  withdraw: string[];
+}
+
+export function diffRib(desired: ReadonlyMap<string, Advertisement>, actual: ReadonlyMap<string, string>): RibDiff {
+  const add: Advertisement[] = [];
+  const withdraw: string[] = [];
+  for (const [prefix, a] of desired) if (actual.get(prefix) !== a.nextHop) add.push(a);
+  for (const prefix of actual.keys()) if (!desired.has(prefix)) withdraw.push(prefix);
+  return { add, withdraw };
+}

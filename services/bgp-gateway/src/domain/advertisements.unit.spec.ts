@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { desiredAdvertisements, diffRib, type Advertisement } from './advertisements.js';
+import { given } from './test/given.js';
+
+const adverts = (g: ReturnType<typeof given>) => Object.fromEntries([...desiredAdvertisements(g.state)].map(([p, a]) => [p, `${a.kind} via ${a.nextHop}`]));
+
+describe('desired advertisements', () => {
+  it('a floating IP goes to the VTEP of the hypervisor hosting its port; unbound or unknown hosts advertise nothing', () => {
+    const g = given().host('hv1', '198.18.0.11').network('n', false, ['s', '10.0.0.0/24']).port('p1', 'n', 'hv1', ['10.0.0.5']).port('p2', 'n', null, ['10.0.0.6']).port('p3', 'n', 'gone', ['10.0.0.7']);
+    g.fip('f1', '203.0.113.10', 'p1').fip('f2', '203.0.113.11', 'p2').fip('f3', '203.0.113.12', 'p3').fip('f4', '203.0.113.13', 'deleted-port');
+    expect(adverts(g)).toEqual({ '203.0.113.10/32': 'floating-ip via 198.18.0.11' });
+  });
+
+  it('a move re-advertises with the new next hop', () => {
+    const g = given().host('hv1', '198.18.0.11').host('hv2', '198.18.0.12').network('n', false).port('p1', 'n', 'hv1', ['10.0.0.5']).fip('f1', '203.0.113.10', 'p1');
+    const before = desiredAdvertisements(g.state);
+    g.state.fabric.ports['p1']!.hostId = 'hv2';
+    const after = desiredAdvertisements(g.state);
+    expect(diffRib(after, new Map([...before].map(([p, a]) => [p, a.nextHop])))).toEqual({ add: [after.get('203.0.113.10/32')], withdraw: [] });
+    expect(after.get('203.0.113.10/32')?.nextHop).toBe('198.18.0.12');
+  });
+
+  it('a routed network: host routes per port address, its IPv4 subnets via the lowest hosting hypervisor; non-routed networks: nothing', () => {
+    const g = given()
+      .host('hv1', '198.18.0.11')
+      .host('hv2', '198.18.0.12')
+      .network('r', true, ['s4', '198.51.100.0/25'], ['s6', '2001:db8::/64'])
+      .network('n', false, ['t', '10.0.0.0/24'])
+      .port('a', 'r', 'hv2', ['198.51.100.20', '2001:db8::20'])
+      .port('b', 'r', 'hv1', ['198.51.100.21'])
+      .port('c', 'n', 'hv1', ['10.0.0.5']);
+    expect(adverts(g)).toEqual({
+      '198.51.100.0/25': 'routed-subnet via 198.18.0.11',
+      '198.51.100.20/32': 'host-route via 198.18.0.12',
+      '198.51.100.21/32': 'host-route via 198.18.0.11',
+    });
+  });
+
+  it('an accepted appliance route is advertised with the appliance as next hop while the appliance is a neighbour and the prefix assigned', () => {
+    const g = given()
+      .host('hv1', '198.18.0.11')
+      .network('apps', true, ['s', '198.19.1.0/24'])
+      .group('g', '198.19.0.0/16')
+      .port('fw', 'apps', 'hv1', ['198.19.1.10'], 'fw-1')
+      .assign('ap', '198.51.100.128/30', 'fw-1')
+      .route('198.19.1.10', '198.51.100.129/32', { deviceId: 'fw-1' })
+      .route('198.19.1.10', '198.51.100.0/24', { deviceId: 'fw-1', status: 'rejected', reason: 'prefix-length' });
+    expect(adverts(g)['198.51.100.129/32']).toBe('application-prefix via 198.19.1.10');
+    expect(adverts(g)['198.51.100.0/24']).toBeUndefined();
+    delete g.state.config.assignments['ap'];
+    expect(adverts(g)['198.51.100.129/32']).toBeUndefined();
+  });
+
+  it('one route per prefix: a floating IP wins over a host route of the same address', () => {
+    const g = given().host('hv1', '198.18.0.11').host('hv2', '198.18.0.12').network('r', true).port('a', 'r', 'hv1', ['198.51.100.5']).port('b', 'r', 'hv2', ['10.1.1.1']).fip('f', '198.51.100.5', 'b');
+    expect(adverts(g)['198.51.100.5/32']).toBe('floating-ip via 198.18.0.12');
+  });
+});
+
+describe('diffRib', () => {
+  const advert = (prefix: string, nextHop: string): Advertisement => ({ prefix, nextHop, kind: 'floating-ip', sourceId: prefix });
+  const table = fc.dictionary(
+    fc.ipV4().map((a) => `${a}/32`),
+    fc.constantFrom('198.18.0.11', '198.18.0.12', '198.18.0.13'),
+    { maxKeys: 40 },
+  );
+
+  it('applying the diff to the actual table gives the desired one, and a second diff is empty', () => {
+    fc.assert(
+      fc.property(table, table, (want, have) => {
+        const desired = new Map(Object.entries(want).map(([p, nh]) => [p, advert(p, nh)]));
+        const actual = new Map<string, string>(Object.entries(have));
+        const d = diffRib(desired, actual);
+        for (const w of d.withdraw) actual.delete(w);
+        for (const a of d.add) actual.set(a.prefix, a.nextHop);
+        expect(Object.fromEntries(actual)).toEqual(want);
+        expect(diffRib(desired, actual)).toEqual({ add: [], withdraw: [] });
+        // Nothing unchanged is touched: every add is new or changed.
+        for (const a of d.add) expect(have[a.prefix]).not.toBe(a.nextHop);
+      }),
+    );
+  });
+});

@@ -1,0 +1,20 @@
+/** Command name → decider. Each is pure: (state, command, context) → one decision or a typed error. */
+import type { BgpCommand, BgpCommandName } from '@strata/contracts';
+import type { BgpState } from '../state.js';
+import { assignPrefix, createPeer, createPeerGroup, deletePeer, deletePeerGroup, setSettings, unassignPrefix } from './config.js';
+import type { CommandContext, Decision } from './types.js';
+
+type Decider<K extends BgpCommandName> = (state: BgpState, cmd: BgpCommand<K>, ctx: CommandContext) => Decision;
+
+export const deciders: { [K in BgpCommandName]: Decider<K> } = {
+  'settings.set': setSettings,
+  'peer.create': createPeer,
+  'peer.delete': deletePeer,
+  'peergroup.create': createPeerGroup,
+  'peergroup.delete': deletePeerGroup,
+  'appliance.assign': assignPrefix,
+  'appliance.unassign': unassignPrefix,
+};
+
+export * from './routes.js';
+export * from './types.js';

@@ -1,0 +1,78 @@
+/**
+ * The BGP gateway's state: its own configuration and recorded routes (from
+ * its events), plus the read model of IPAM and NAT it derives
+ * advertisements and appliance neighbours from. Plain JSON-serialisable
+ * records, so equality with a full replay is a digest comparison.
+ */
+import type { ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, RejectReason, RouteStatus } from '@strata/contracts';
+
+export interface BgpState {
+  /** Last stream sequence seen (the projection reads the whole domain stream). */
+  seq: number;
+  config: BgpConfig;
+  /** routeAggregateId(peer, prefix) → what the peer announces, as recorded. */
+  routes: Record<string, RouteEntry>;
+  fabric: FabricModel;
+}
+
+export interface BgpConfig {
+  /** Last sequence of the `bgp.config.default` aggregate; 0: never written. */
+  version: number;
+  settings: { localAs: number; routerId: string; listenPort: number } | null;
+  peers: Record<string, PeerEntry>;
+  groups: Record<string, PeerGroupEntry>;
+  /** Application prefix id → the appliance (device id) that may announce it. */
+  assignments: Record<string, AssignmentEntry>;
+}
+
+/** Configuration entries are stored as the views show them. */
+export type PeerEntry = BgpPeerView;
+
+export type PeerGroupEntry = BgpPeerGroupView;
+
+export type AssignmentEntry = ApplianceAssignmentView;
+
+export interface RouteEntry {
+  id: string;
+  /** Last sequence of the route's aggregate. */
+  version: number;
+  peer: string;
+  prefix: string;
+  /** null: withdrawn (the aggregate exists, the route does not). */
+  status: RouteStatus | null;
+  nextHop: string;
+  asPath: number[];
+  reason: RejectReason | null;
+  deviceId: string | null;
+  since: string;
+}
+
+/** What IPAM and NAT say about the virtual world, as far as advertisements need it. */
+export interface FabricModel {
+  /** hostId → VTEP (underlay) address: the next hop of everything on that host. */
+  hypervisors: Record<string, string>;
+  networks: Record<string, { routed: boolean; tenant: string }>;
+  subnets: Record<string, { networkId: string; cidr: string }>;
+  ports: Record<string, PortEntry>;
+  /** IPAM application prefixes: id → prefix and owner. */
+  appPrefixes: Record<string, { prefix: string; tenant: string }>;
+  /** NAT associations: floating IP id → public address and port. */
+  floatingIps: Record<string, { address: string; portId: string }>;
+}
+
+export interface PortEntry {
+  id: string;
+  networkId: string;
+  hostId: string | null;
+  deviceId: string;
+  ips: string[];
+}
+
+export function initialState(): BgpState {
+  return {
+    seq: 0,
+    config: { version: 0, settings: null, peers: {}, groups: {}, assignments: {} },
+    routes: {},
+    fabric: { hypervisors: {}, networks: {}, subnets: {}, ports: {}, appPrefixes: {}, floatingIps: {} },
+  };
+}

@@ -1,0 +1,58 @@
+/** A BgpState built directly (it is plain JSON), for the pure functions' unit tests. */
+import { routeAggregateId } from '@strata/contracts';
+import { initialState, type BgpState, type RouteEntry } from '../state.js';
+
+export const T0 = '2026-01-01T00:00:00.000Z';
+
+export class Given {
+  readonly state: BgpState = initialState();
+
+  constructor() {
+    this.state.config.settings = { localAs: 65000, routerId: '198.18.0.2', listenPort: 179 };
+  }
+
+  host(id: string, vtep: string): this {
+    this.state.fabric.hypervisors[id] = vtep;
+    return this;
+  }
+
+  network(id: string, routed: boolean, ...subnets: [string, string][]): this {
+    this.state.fabric.networks[id] = { routed, tenant: 't' };
+    for (const [sid, cidr] of subnets) this.state.fabric.subnets[sid] = { networkId: id, cidr };
+    return this;
+  }
+
+  port(id: string, networkId: string, hostId: string | null, ips: string[], deviceId = ''): this {
+    this.state.fabric.ports[id] = { id, networkId, hostId, deviceId, ips };
+    return this;
+  }
+
+  fip(id: string, address: string, portId: string): this {
+    this.state.fabric.floatingIps[id] = { address, portId };
+    return this;
+  }
+
+  group(id: string, listenRange: string, maxPrefixes = 2, sendDefault = false): this {
+    this.state.config.groups[id] = { id, name: id, listenRange, remoteAs: 65100, passwordRef: null, maxPrefixes, sendDefault, createdAt: T0 };
+    return this;
+  }
+
+  peer(id: string, address: string): this {
+    this.state.config.peers[id] = { id, name: id, address, remoteAs: 65001, passwordRef: null, createdAt: T0 };
+    return this;
+  }
+
+  assign(prefixId: string, prefix: string, deviceId: string): this {
+    this.state.fabric.appPrefixes[prefixId] = { prefix, tenant: 't' };
+    this.state.config.assignments[prefixId] = { prefixId, prefix, deviceId, tenant: 't', assignedAt: T0 };
+    return this;
+  }
+
+  route(peer: string, prefix: string, fields: Partial<RouteEntry> = {}): this {
+    const id = routeAggregateId(peer, prefix);
+    this.state.routes[id] = { id, version: 10, peer, prefix, status: 'learned', nextHop: peer, asPath: [65100], reason: null, deviceId: null, since: T0, ...fields };
+    return this;
+  }
+}
+
+export const given = (): Given => new Given();

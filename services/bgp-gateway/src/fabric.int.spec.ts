@@ -1,0 +1,249 @@
+/**
+ * The BGP gateway against real gobgpd and real FRR in network namespaces
+ * (@strata/lab's BgpFabric): two gateway instances (an anycast route-server pair),
+ * each driving its own gobgpd, peer with an FRR ToR; FRR appliances peer
+ * with both over TCP-MD5. IPAM runs for real; NAT's association events are
+ * appended to the log as the NAT service writes them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from 'nats';
+import { bgpRouteAggregate, routeAggregateId, type PortView } from '@strata/contracts';
+import { JetStreamEventStore } from '@strata/eventlog';
+import { APPLIANCE_AS, BgpClient, BgpFabric, GATEWAY_AS, GW, IpamClient, kernelRoute, sh, TOR, TOR_AS, type Frr, type ManagedProcess } from '@strata/lab';
+import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { appendNat, eventsOf, metricValue, scrapeMetrics, startGateway, startIpam } from './test/support.js';
+
+const PASSWORD = 'appliance-md5-secret';
+const WAIT = { timeoutMs: 60_000, intervalMs: 200 };
+const subjectOf = (id: string): string => `strata.evt.bgp.${bgpRouteAggregate(id).type}.${id}`;
+
+interface FrrRoute {
+  nexthops: { ip: string }[];
+  lastUpdate?: { epoch: number };
+}
+
+describe('BGP gateway with gobgpd and FRR', () => {
+  let nats: NatsServerHandle;
+  let ipamProc: ManagedProcess;
+  const gateways: ManagedProcess[] = [];
+  const fabric = new BgpFabric();
+  let nc: NatsConnection;
+  let store: JetStreamEventStore;
+  let ipam: IpamClient;
+  let bgp: BgpClient;
+  let vm: PortView;
+  let fipId: string;
+  let appliance: Frr;
+  let appPort: PortView;
+  let appNetworkId: string;
+  let appSubnet2: string;
+
+  const gatewayEnv = (i: number): Record<string, string> => ({
+    GOBGP_TARGET: `unix://${fabric.socket(i)}`,
+    BGP_PASSWORD_APPLIANCES: PASSWORD,
+    BGP_ROUTER_ID: GW[i - 1]!,
+  });
+  const startGw = async (i: number): Promise<ManagedProcess> => {
+    const p = startGateway(nats.url, `bgp-gw${i}`, gatewayEnv(i));
+    await p.ready;
+    gateways[i - 1] = p;
+    return p;
+  };
+  /** Routes FRR received from one gateway: prefix → its paths. */
+  const fromGateway = async (gw: string): Promise<Record<string, FrrRoute[]>> =>
+    (await fabric.tor.json<{ routes?: Record<string, FrrRoute[]> }>(`show bgp ipv4 unicast neighbors ${gw} routes json`)).routes ?? {};
+  const torNextHop = async (prefix: string): Promise<string | undefined> => {
+    const r = await fabric.tor.json<{ paths?: { nexthops: { ip: string }[]; bestpath?: unknown }[] }>(`show bgp ipv4 unicast ${prefix} json`);
+    return r.paths?.[0]?.nexthops[0]?.ip;
+  };
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    ipamProc = startIpam(nats.url);
+    await fabric.start();
+    await Promise.all([ipamProc.ready, startGw(1), startGw(2)]);
+    nc = await connect({ servers: nats.url });
+    store = await JetStreamEventStore.open(nc);
+    ipam = await IpamClient.connect(nats.url);
+    bgp = new BgpClient(ipam.nc, 15_000, ipam.seq);
+
+    // The cloud: two hypervisors, public pools, a tenant network with a VM.
+    const hostPool = await ipam.command('pool.create', { name: 'h-ip', cidr: '203.0.113.128/26', purpose: 'host-ip' });
+    await ipam.command('hypervisor.register', { id: 'hv1', vtepIp: '198.18.0.11', hostPoolId: hostPool.id });
+    await ipam.command('hypervisor.register', { id: 'hv2', vtepIp: '198.18.0.12', hostPoolId: hostPool.id });
+    const tenantNet = await ipam.command('network.create', { name: 'web' });
+    await ipam.command('subnet.create', { networkId: tenantNet.id, cidr: '10.0.0.0/24' });
+    vm = await ipam.command('port.create', { networkId: tenantNet.id, name: 'vm1', hostId: 'hv1', deviceId: 'vm-1' });
+
+    await bgp.command('settings.set', { localAs: GATEWAY_AS, routerId: GW[0] });
+    await bgp.command('peer.create', { name: 'tor', address: TOR, remoteAs: TOR_AS });
+  });
+
+  afterAll(async () => {
+    await ipam?.close();
+    await nc?.close();
+    for (const g of gateways) await g?.stop();
+    await ipamProc?.stop();
+    await fabric.stop();
+    await nats?.stop();
+  });
+
+  it('records the default route the border sends once, though both gateways learn it', async () => {
+    await waitFor(async () => (await fabric.tor.sessionState(GW[0])) === 'Established' && (await fabric.tor.sessionState(GW[1])) === 'Established', {
+      ...WAIT,
+      message: 'ToR sessions with both gateways',
+    });
+    const id = routeAggregateId(TOR, '0.0.0.0/0');
+    await waitFor(async () => (await bgp.query('route.list', {})).items.some((r) => r.id === id && r.status === 'learned'), { ...WAIT, message: 'default route recorded' });
+    expect((await bgp.query('route.list', {})).items.find((r) => r.id === id)).toMatchObject({ peer: TOR, prefix: '0.0.0.0/0', nextHop: TOR, asPath: [TOR_AS] });
+    const events = await eventsOf(store, subjectOf(id));
+    expect(events.map((e) => e.type)).toEqual(['bgp.RouteLearned']);
+  });
+
+  it('advertises a floating IP with its hypervisor as next hop, the ToR installs it, and it follows a move and goes on disassociation', async () => {
+    const pool = await ipam.command('pool.create', { name: 'fip', cidr: '203.0.113.0/25', purpose: 'floating-ip' });
+    const fip = await ipam.command('floatingip.create', { poolId: pool.id, address: '203.0.113.10' });
+    fipId = fip.id;
+    const seq = await appendNat(store, fip.id, {
+      type: 'nat.FloatingIpAssociated',
+      data: { floatingIpId: fip.id, address: '203.0.113.10', portId: vm.id, networkId: vm.networkId, fixedIp: vm.fixedIps[0]!.ip },
+    });
+    ipam.seq.observe(seq);
+    await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '203.0.113.10')).includes('via 198.18.0.11'), { ...WAIT, message: 'FIP route in the ToR kernel via hv1' });
+    expect(Object.keys(await fromGateway(GW[0]))).toContain('203.0.113.10/32');
+    expect(Object.keys(await fromGateway(GW[1]))).toContain('203.0.113.10/32');
+
+    await ipam.command('port.bind', { id: vm.id, hostId: 'hv2' });
+    await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '203.0.113.10')).includes('via 198.18.0.12'), { ...WAIT, message: 'FIP route moved to hv2' });
+
+    await appendNat(store, fip.id, { type: 'nat.FloatingIpDisassociated', data: { floatingIpId: fip.id, address: '203.0.113.10', portId: vm.id, reason: 'requested' } });
+    await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '203.0.113.10')) === '', { ...WAIT, message: 'FIP route withdrawn' });
+
+    // Associated again for the restart tests below.
+    await appendNat(store, fip.id, {
+      type: 'nat.FloatingIpAssociated',
+      data: { floatingIpId: fip.id, address: '203.0.113.10', portId: vm.id, networkId: vm.networkId, fixedIp: vm.fixedIps[0]!.ip },
+    });
+    await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '203.0.113.10')).includes('via 198.18.0.12'), { ...WAIT, message: 'FIP route back' });
+  });
+
+  it('advertises a routed network: its subnet and a host route per port, each via the hosting hypervisor', async () => {
+    const net = await ipam.command('network.create', { name: 'public-web', routed: true });
+    await ipam.command('subnet.create', { networkId: net.id, cidr: '198.51.100.0/25' });
+    const p = await ipam.command('port.create', { networkId: net.id, name: 'web1', hostId: 'hv2', fixedIps: [{ ip: '198.51.100.20' }] });
+    await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.0/25')).includes('via 198.18.0.12'), { ...WAIT, message: 'routed subnet' });
+    expect(await kernelRoute(fabric.ns('tor'), '198.51.100.20')).toContain('via 198.18.0.12');
+    await ipam.command('port.delete', { id: p.id });
+    await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.20')) === '', { ...WAIT, message: 'host route withdrawn with the port' });
+  });
+
+  it('route server: an appliance peers over MD5, its /32 is accepted and reaches the ToR with the appliance as next hop', async () => {
+    const net = await ipam.command('network.create', { name: 'appliances', routed: true });
+    appNetworkId = net.id;
+    await ipam.command('subnet.create', { networkId: net.id, cidr: '198.19.1.0/24' });
+    appSubnet2 = (await ipam.command('subnet.create', { networkId: net.id, cidr: '198.19.2.0/24' })).id;
+    const apPool = await ipam.command('pool.create', { name: 'app-prefixes', cidr: '198.51.100.128/26', purpose: 'application-prefix' });
+    const ap = await ipam.command('appprefix.create', { poolId: apPool.id, prefix: '198.51.100.128/30', length: 30 });
+    await bgp.command('peergroup.create', { name: 'appliances', listenRange: '198.19.0.0/16', remoteAs: APPLIANCE_AS, passwordRef: 'appliances', maxPrefixes: 2 });
+    await bgp.command('appliance.assign', { prefixId: ap.id, deviceId: 'fw-1' });
+    appPort = await ipam.command('port.create', { networkId: net.id, name: 'fw-1', hostId: 'hv1', deviceId: 'fw-1', fixedIps: [{ ip: '198.19.1.10' }] });
+    appliance = await fabric.appliance('app1', '198.19.1.10', 1, PASSWORD, ['198.51.100.129/32']);
+
+    await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.19.1.10', { ...WAIT, message: 'appliance route at the ToR' });
+    // Forwarding resolves the appliance's address through its host route: the hypervisor hosting it (hv1).
+    await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.129')).includes('via 198.18.0.11'), { ...WAIT, message: 'installed via hv1' });
+    const id = routeAggregateId('198.19.1.10', '198.51.100.129/32');
+    // Both gateways heard it; the log has it once.
+    await waitFor(async () => (await eventsOf(store, subjectOf(id))).length > 0, WAIT);
+    expect((await eventsOf(store, subjectOf(id))).map((e) => [e.type, (e.data as { deviceId: string }).deviceId])).toEqual([['bgp.RouteLearned', 'fw-1']]);
+    // Export policy: the appliance's group does not ask for the default route, and appliances get nothing else.
+    const table = await appliance.json<{ routes?: Record<string, unknown> }>('show bgp ipv4 unicast json');
+    expect(Object.keys(table.routes ?? {})).toEqual(['198.51.100.129/32']);
+  });
+
+  it('rejects a /24, an address outside the assigned prefix and more than the prefix limit, visibly (event, metric, log)', async () => {
+    for (const p of ['198.51.100.0/24', '203.0.113.77/32', '198.51.100.130/32', '198.51.100.131/32']) {
+      await appliance.vtysh('configure terminal', `router bgp ${APPLIANCE_AS}`, 'address-family ipv4 unicast', `network ${p}`);
+    }
+    const expected = { '198.51.100.0/24': 'prefix-length', '203.0.113.77/32': 'outside-assigned-range', '198.51.100.131/32': 'max-prefix' };
+    await waitFor(
+      async () => {
+        const rejected = (await bgp.query('route.list', {})).items.filter((r) => r.peer === '198.19.1.10' && r.status === 'rejected');
+        return rejected.length === 3;
+      },
+      { ...WAIT, message: 'three rejections recorded' },
+    );
+    const routes = (await bgp.query('route.list', {})).items.filter((r) => r.peer === '198.19.1.10');
+    for (const [prefix, reason] of Object.entries(expected)) expect(routes.find((r) => r.prefix === prefix), prefix).toMatchObject({ status: 'rejected', reason });
+    expect(routes.filter((r) => r.status === 'learned').map((r) => r.prefix).sort()).toEqual(['198.51.100.129/32', '198.51.100.130/32']);
+    for (const prefix of Object.keys(expected)) {
+      const events = await eventsOf(store, subjectOf(routeAggregateId('198.19.1.10', prefix)));
+      expect(events.map((e) => e.type), prefix).toEqual(['bgp.RouteRejected']);
+      expect(await torNextHop(prefix), `${prefix} must not reach the ToR`).toBeUndefined();
+    }
+    await waitFor(async () => (await torNextHop('198.51.100.130/32')) === '198.19.1.10', { ...WAIT, message: 'second accepted prefix' });
+    // Visible on both instances: the gauge of rejected routes (from the log) and the warning in the log output.
+    for (const g of gateways) {
+      const metrics = await scrapeMetrics(g);
+      for (const reason of Object.values(expected)) expect(metricValue(metrics, 'strata_bgp_rejected_routes', { reason }), `${g.name} ${reason}`).toBe(1);
+    }
+    const warned = gateways.map((g) => g.output()).join('\n');
+    for (const [prefix, reason] of Object.entries(expected)) {
+      expect(warned).toMatch(new RegExp(`"prefix":"${prefix.replaceAll('.', '\\.')}","reason":"${reason}".*appliance route rejected`));
+    }
+  });
+
+  it('refuses a session with the wrong MD5 password', async () => {
+    await ipam.command('port.create', { networkId: appNetworkId, name: 'fw-2', hostId: 'hv1', deviceId: 'fw-2', fixedIps: [{ ip: '198.19.1.11' }] });
+    const intruder = await fabric.appliance('app2', '198.19.1.11', 1, 'not-the-password', ['198.51.100.140/32']);
+    const md5Failures = async (): Promise<number> => {
+      const out = await sh(['ip', 'netns', 'exec', fabric.ns('gw1'), 'nstat', '-az', 'TcpExtTCPMD5Failure']);
+      return Number(/TcpExtTCPMD5Failure\s+(\d+)/.exec(out)?.[1] ?? 0);
+    };
+    // The kernel drops its segments (counted), so no session can exist.
+    await waitFor(async () => (await md5Failures()) > 0, { ...WAIT, message: 'MD5 failures counted at gateway 1' });
+    expect(await intruder.sessionState('198.19.1.2')).not.toBe('Established');
+    expect((await bgp.query('route.list', {})).items.some((r) => r.peer === '198.19.1.11')).toBe(false);
+  });
+
+  it('the appliance moves to another host and subnet, re-peers, and its prefix follows', async () => {
+    const moved = await ipam.command('port.create', { networkId: appNetworkId, name: 'fw-1b', hostId: 'hv2', deviceId: 'fw-1', fixedIps: [{ subnetId: appSubnet2, ip: '198.19.2.10' }] });
+    await ipam.command('port.delete', { id: appPort.id });
+    await fabric.removeAppliance('app1', appliance);
+    appliance = await fabric.appliance('app1', '198.19.2.10', 2, PASSWORD, ['198.51.100.129/32']);
+    await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.19.2.10', { ...WAIT, message: 'prefix via the moved appliance' });
+    await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.129')).includes('via 198.18.0.12'), { ...WAIT, message: 'installed via hv2' });
+    const old = await eventsOf(store, subjectOf(routeAggregateId('198.19.1.10', '198.51.100.129/32')));
+    expect(old.map((e) => e.type)).toEqual(['bgp.RouteLearned', 'bgp.RouteWithdrawn']);
+    appPort = moved;
+  });
+
+  it('gobgpd killed and restarted: every advertisement comes back', async () => {
+    const before = Object.keys(await fromGateway(GW[0])).sort();
+    expect(before).toEqual(expect.arrayContaining(['203.0.113.10/32', '198.51.100.129/32', '198.19.2.10/32']));
+    await fabric.gobgpd(1).kill9();
+    await waitFor(async () => (await fabric.tor.sessionState(GW[0])) !== 'Established', { ...WAIT, message: 'ToR notices gobgpd 1 gone' });
+    await fabric.startGobgpd(1);
+    await waitFor(async () => Object.keys(await fromGateway(GW[0])).sort().join() === before.join(), { ...WAIT, message: 'all routes back from gateway 1' });
+    expect(metricValue(await scrapeMetrics(gateways[0]!), 'strata_bgp_engine_starts_total')).toBe(2);
+  });
+
+  it('gateway restarted: unchanged routes are not withdrawn or re-sent', async () => {
+    const updates = async (): Promise<number> => {
+      const n = await fabric.tor.json<Record<string, { messageStats: { updatesRecv: number } }>>(`show bgp neighbors ${GW[0]} json`);
+      return n[GW[0]]!.messageStats.updatesRecv;
+    };
+    const routes = await fromGateway(GW[0]);
+    const before = await updates();
+    await gateways[0]!.stop();
+    const restarted = await startGw(1);
+    await waitFor(async () => metricValue(await scrapeMetrics(restarted), 'strata_bgp_passes_total', { outcome: 'ok' }) >= 1, { ...WAIT, message: 'first pass after restart' });
+    expect(restarted.output()).not.toMatch(/"withdrawn":[1-9]/);
+    expect(await updates()).toBe(before);
+    expect(Object.keys(await fromGateway(GW[0])).sort()).toEqual(Object.keys(routes).sort());
+    expect(metricValue(await scrapeMetrics(restarted), 'strata_bgp_engine_starts_total')).toBe(0);
+    // Still live: a change after the restart is advertised.
+    await appendNat(store, fipId, { type: 'nat.FloatingIpDisassociated', data: { floatingIpId: fipId, address: '203.0.113.10', portId: vm.id, reason: 'requested' } });
+    await waitFor(async () => !('203.0.113.10/32' in (await fromGateway(GW[0]))), { ...WAIT, message: 'withdrawn after the restart' });
+  });
+});

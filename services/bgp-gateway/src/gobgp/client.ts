@@ -1,0 +1,123 @@
+/**
+ * The one place that talks to gobgpd: promise-shaped calls over its gRPC API
+ * (Cilium's lesson: the engine is confined to one adapter). gobgpd serves
+ * its API on a Unix socket in deployments and tests alike (`--api-hosts
+ * unix:///run/strata/gobgp.sock`): the BGP sessions live in gobgpd's network
+ * namespace, and the socket reaches the gateway through the file system
+ * without opening any TCP port.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { loadGobgpApi, V4_UNICAST, type ApiGlobal, type ApiPath, type ApiPeer, type GobgpStub, type WatchEvent } from './proto.js';
+import { isOriginated, originatedPath, readPath, type ReadPath } from './paths.js';
+
+export interface GobgpClientOptions {
+  /** grpc-js target, e.g. `unix:///run/strata/gobgp.sock` or `127.0.0.1:50051`. */
+  target: string;
+  protoDir?: string;
+  /** Deadline of unary calls. */
+  timeoutMs?: number;
+}
+
+/** Paths per AddPathStream message: ~1,000 was measured fastest here (docs/performance.md). */
+export const PATHS_PER_MESSAGE = 1000;
+
+export class GobgpClient {
+  private readonly stub: GobgpStub;
+  private readonly timeoutMs: number;
+
+  constructor(options: GobgpClientOptions) {
+    const Stub = loadGobgpApi(options.protoDir);
+    this.stub = new Stub(options.target, grpc.credentials.createInsecure());
+    this.timeoutMs = options.timeoutMs ?? 10_000;
+  }
+
+  private opts(): grpc.CallOptions {
+    return { deadline: new Date(Date.now() + this.timeoutMs) };
+  }
+
+  private unary<Req, Res>(method: (req: Req, opts: grpc.CallOptions, cb: grpc.requestCallback<Res>) => void, req: Req): Promise<Res> {
+    return new Promise((resolve, reject) => method.call(this.stub, req, this.opts(), (err, res) => (err ? reject(err) : resolve(res as Res))));
+  }
+
+  private async collect<T>(stream: grpc.ClientReadableStream<T>): Promise<T[]> {
+    const out: T[] = [];
+    for await (const item of stream) out.push(item as T);
+    return out;
+  }
+
+  /** The running global config; asn 0 means gobgpd has not been started (a fresh or restarted process). */
+  async getGlobal(): Promise<ApiGlobal> {
+    const r = await this.unary(this.stub.GetBgp, {});
+    return r.global ?? { asn: 0, router_id: '', listen_port: 0 };
+  }
+
+  startBgp(global: ApiGlobal): Promise<object> {
+    return this.unary(this.stub.StartBgp, { global });
+  }
+
+  stopBgp(): Promise<object> {
+    return this.unary(this.stub.StopBgp, {});
+  }
+
+  addPeer(peer: object): Promise<object> {
+    return this.unary(this.stub.AddPeer, { peer });
+  }
+
+  deletePeer(address: string): Promise<object> {
+    return this.unary(this.stub.DeletePeer, { address });
+  }
+
+  async listPeers(): Promise<ApiPeer[]> {
+    return (await this.collect(this.stub.ListPeer({}, this.opts()))).map((r) => r.peer);
+  }
+
+  /**
+   * Replace defined sets and policies, then the global import/export
+   * assignments. Two steps because SetPolicies keeps the current assignments
+   * (it ignores the request's), verified on gobgpd 3.10.
+   */
+  async setPolicies(p: { defined_sets: object[]; policies: object[]; assignments: object[] }): Promise<void> {
+    await this.unary(this.stub.SetPolicies, { defined_sets: p.defined_sets, policies: p.policies });
+    for (const assignment of p.assignments) await this.unary(this.stub.SetPolicyAssignment, { assignment });
+  }
+
+  /** Paths of a table: GLOBAL (the best and other paths) or one peer's ADJ_IN (with policy-filtered ones). */
+  async listPaths(table: 'GLOBAL' | 'ADJ_IN', name = ''): Promise<ReadPath[]> {
+    const req = { table_type: table, name, family: V4_UNICAST, enable_filtered: table === 'ADJ_IN' };
+    const out: ReadPath[] = [];
+    for (const r of await this.collect(this.stub.ListPath(req, { deadline: new Date(Date.now() + 6 * this.timeoutMs) }))) {
+      for (const p of r.destination.paths) {
+        const read = readPath(p);
+        if (read) out.push(read);
+      }
+    }
+    return out;
+  }
+
+  /** prefix → next hop of every path Strata originated. */
+  async originated(): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    for (const p of await this.listPaths('GLOBAL')) if (isOriginated(p)) out.set(p.prefix, p.nextHop);
+    return out;
+  }
+
+  /** Add and withdraw originated paths over one AddPathStream, PATHS_PER_MESSAGE per message. */
+  async applyPaths(add: readonly { prefix: string; nextHop: string }[], withdraw: readonly { prefix: string; nextHop: string }[]): Promise<void> {
+    const paths: ApiPath[] = [...withdraw.map((w) => originatedPath(w.prefix, w.nextHop, true)), ...add.map((a) => originatedPath(a.prefix, a.nextHop))];
+    if (paths.length === 0) return;
+    await new Promise<void>((resolve, reject) => {
+      const call = this.stub.AddPathStream({ deadline: new Date(Date.now() + 6 * this.timeoutMs) }, (err) => (err ? reject(err) : resolve()));
+      for (let i = 0; i < paths.length; i += PATHS_PER_MESSAGE) call.write({ table_type: 'GLOBAL', paths: paths.slice(i, i + PATHS_PER_MESSAGE) });
+      call.end();
+    });
+  }
+
+  /** Peer state changes and pre-policy Adj-RIB-In updates (with the current tables first). The stream ends when gobgpd goes away. */
+  watch(): grpc.ClientReadableStream<WatchEvent> {
+    return this.stub.WatchEvent({ peer: {}, table: { filters: [{ type: 'ADJIN', init: true }] } });
+  }
+
+  close(): void {
+    this.stub.close();
+  }
+}

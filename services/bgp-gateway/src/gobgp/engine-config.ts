@@ -1,0 +1,85 @@
+/**
+ * gobgpd's configuration as a pure function of the desired neighbours:
+ * peer objects and the global routing policy. Kept apart from the client so
+ * it is unit-tested without gobgpd.
+ *
+ * gobgpd's import and export policies are global (per-peer policies exist
+ * only for route-server clients), so the policy matches appliances by a
+ * neighbour set of their addresses:
+ *
+ *   import: routes from appliances are rejected into the global RIB. They
+ *           stay in the peer's Adj-RIB-In (pre-policy), where the gateway
+ *           reads them, applies Strata's import policy, and re-originates
+ *           the accepted ones over the API with the appliance as next hop
+ *           (gobgpd would send a learned route to an EBGP ToR with itself as
+ *           next hop; API paths keep theirs).
+ *   export: appliances get nothing but the default route, and only if their
+ *           peer group says so; the fabric peers get everything.
+ *
+ * gobgpd treats an EMPTY neighbour set as "matches every neighbour"
+ * (NeighborCondition.Evaluate), so an empty set is given an address that
+ * can never be a peer.
+ */
+import { createHash } from 'node:crypto';
+import type { Neighbour } from '../domain/neighbours.js';
+import { V4_UNICAST } from './proto.js';
+
+export const APPLIANCES_SET = 'strata-appliances';
+export const DEFAULT_TO_SET = 'strata-appliances-default';
+const DEFAULT_ROUTE_SET = 'strata-default-route';
+const NEVER_A_PEER = '255.255.255.255/32';
+/** Seconds between connection attempts: short, so sessions return quickly after either side restarts. */
+export const CONNECT_RETRY_S = 5;
+
+/** Hard cap in gobgpd per appliance (the session is torn down beyond it), well above Strata's own limit, to bound memory. */
+export const hardPrefixCap = (maxPrefixes: number): number => maxPrefixes * 4 + 16;
+
+/** Marker in the peer's description: a peer whose marker differs is re-created. Contains a hash of the password, never the password. */
+export function peerSignature(n: Neighbour, password: string): string {
+  const shape = { kind: n.kind, remoteAs: n.remoteAs, cap: n.kind === 'appliance' ? hardPrefixCap(n.maxPrefixes) : 0, connectRetry: CONNECT_RETRY_S };
+  const h = createHash('sha256').update(JSON.stringify(shape)).update('\0').update(password).digest('hex');
+  return `strata:${n.kind}:${h.slice(0, 24)}`;
+}
+
+export function peerConfig(n: Neighbour, password: string): object {
+  const afiSafi: Record<string, unknown> = { config: { family: V4_UNICAST, enabled: true } };
+  if (n.kind === 'appliance') afiSafi['prefix_limits'] = { family: V4_UNICAST, max_prefixes: hardPrefixCap(n.maxPrefixes), shutdown_threshold_pct: 0 };
+  return {
+    conf: { neighbor_address: n.address, peer_asn: n.remoteAs, auth_password: password, description: peerSignature(n, password) },
+    afi_safis: [afiSafi],
+    timers: { config: { connect_retry: CONNECT_RETRY_S, hold_time: 90, keepalive_interval: 30 } },
+  };
+}
+
+const neighbourSet = (name: string, addresses: string[]) => ({
+  defined_type: 'NEIGHBOR',
+  name,
+  list: addresses.length > 0 ? addresses.sort().map((a) => `${a}/32`) : [NEVER_A_PEER],
+});
+
+/** The whole routing policy: defined sets, policies and the global assignments (GobgpClient.setPolicies). */
+export function policiesFor(neighbours: Iterable<Neighbour>): { defined_sets: object[]; policies: object[]; assignments: object[] } {
+  const appliances = [...neighbours].filter((n) => n.kind === 'appliance');
+  const match = (set: string) => ({ type: 'ANY', name: set });
+  return {
+    defined_sets: [
+      neighbourSet(APPLIANCES_SET, appliances.map((n) => n.address)),
+      neighbourSet(DEFAULT_TO_SET, appliances.filter((n) => n.sendDefault).map((n) => n.address)),
+      { defined_type: 'PREFIX', name: DEFAULT_ROUTE_SET, prefixes: [{ ip_prefix: '0.0.0.0/0', mask_length_min: 0, mask_length_max: 0 }] },
+    ],
+    policies: [
+      { name: 'strata-import', statements: [{ name: 'strata-import-appliances', conditions: { neighbor_set: match(APPLIANCES_SET) }, actions: { route_action: 'REJECT' } }] },
+      {
+        name: 'strata-export',
+        statements: [
+          { name: 'strata-export-default', conditions: { neighbor_set: match(DEFAULT_TO_SET), prefix_set: match(DEFAULT_ROUTE_SET) }, actions: { route_action: 'ACCEPT' } },
+          { name: 'strata-export-appliances', conditions: { neighbor_set: match(APPLIANCES_SET) }, actions: { route_action: 'REJECT' } },
+        ],
+      },
+    ],
+    assignments: [
+      { name: 'global', direction: 'IMPORT', policies: [{ name: 'strata-import' }], default_action: 'ACCEPT' },
+      { name: 'global', direction: 'EXPORT', policies: [{ name: 'strata-export' }], default_action: 'ACCEPT' },
+    ],
+  };
+}

@@ -1,0 +1,79 @@
+/** Wires the BGP gateway: projection → executor → NATS handlers, and the control loop driving gobgpd. */
+import { Gauge } from 'prom-client';
+import { z } from 'zod';
+import { commandSubject, querySubject } from '@strata/contracts';
+import { JetStreamEventStore } from '@strata/eventlog';
+import { serve, type ServiceDefinition } from '@strata/runtime';
+import { isRelevant } from './domain/evolve.js';
+import { GobgpClient } from './gobgp/client.js';
+import { DEFAULT_GOBGP_PROTO_DIR } from './gobgp/proto.js';
+import { BgpGateway } from './app/gateway.js';
+import { commandHandlers, queryHandlers } from './app/handlers.js';
+import { bgpExecutor, bgpProjection } from './app/projection.js';
+import { Secrets } from './app/secrets.js';
+
+export const bgpConfig = z.object({
+  /** gRPC target of this instance's gobgpd: a Unix socket (`unix:///run/strata/gobgp.sock`) or host:port. */
+  GOBGP_TARGET: z.string().min(1).default('unix:///run/strata/gobgp.sock'),
+  /** Where gobgp.proto and friends are (Debian golang-github-osrg-gobgp-dev). */
+  GOBGP_PROTO_DIR: z.string().min(1).default(DEFAULT_GOBGP_PROTO_DIR),
+  /** Directory of TCP-MD5 secrets, one file per passwordRef (alternative to BGP_PASSWORD_<REF> variables). */
+  BGP_SECRETS_DIR: z.string().min(1).optional(),
+  /** Full RIB read and engine check at least this often. */
+  BGP_RESYNC_MS: z.coerce.number().int().min(1000).default(30_000),
+  /** A new session's table counts as complete after this long (missing routes are then withdrawals). */
+  BGP_SETTLE_MS: z.coerce.number().int().min(0).default(5_000),
+  /** This instance's BGP identifier, when several instances share the settings (an anycast route-server pair). */
+  BGP_ROUTER_ID: z.ipv4({ message: 'must be an IPv4 address' }).optional(),
+});
+
+export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
+  name: 'bgp',
+  config: bgpConfig,
+  async start({ nc, config, logger, metrics, readiness }) {
+    const store = await JetStreamEventStore.open(nc);
+    const lastSeq = new Gauge({ name: 'strata_bgp_projection_seq', help: 'last stream sequence applied', registers: [metrics.registry] });
+    const conflicts = metrics.counter('strata_bgp_conflicts_total', 'optimistic-concurrency conflicts retried');
+    let gateway: BgpGateway | undefined;
+    const projection = bgpProjection({
+      store,
+      logger,
+      onApplied: (state, event) => {
+        lastSeq.set(state.seq);
+        if (isRelevant(event)) gateway?.notify();
+      },
+    });
+    const started = Date.now();
+    await projection.start();
+    logger.info({ seq: projection.state.seq, ms: Date.now() - started }, 'state rebuilt');
+    readiness.register('projection', () => projection.healthy);
+
+    const executor = bgpExecutor({ store, projection, onConflict: () => conflicts.inc() });
+    const deps = { executor, projection };
+    const commands = await serve(nc, { subjectPrefix: commandSubject('bgp', '').slice(0, -1), queue: 'bgp', logger, metrics, handlers: commandHandlers(deps) });
+    const queries = await serve(nc, { subjectPrefix: querySubject('bgp', '').slice(0, -1), queue: 'bgp', logger, metrics, handlers: queryHandlers(deps) });
+
+    const client = new GobgpClient({ target: config.GOBGP_TARGET, protoDir: config.GOBGP_PROTO_DIR });
+    gateway = new BgpGateway({
+      client,
+      projection,
+      executor,
+      secrets: new Secrets(process.env, config.BGP_SECRETS_DIR),
+      logger,
+      metrics,
+      resyncMs: config.BGP_RESYNC_MS,
+      settleMs: config.BGP_SETTLE_MS,
+      routerId: config.BGP_ROUTER_ID,
+    });
+    gateway.start();
+    readiness.register('gobgpd', () => gateway?.converged === true);
+
+    // gobgpd keeps running with its routes when the gateway stops (a restart changes only the difference).
+    return async () => {
+      await gateway?.stop();
+      await commands.drain();
+      await queries.drain();
+      await projection.stop();
+    };
+  },
+};

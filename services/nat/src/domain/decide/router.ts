@@ -1,0 +1,27 @@
+/** A tenant router's external gateway: outbound access (PNAT to each hypervisor's H-IP) for its networks' ports. */
+import { routerGatewayAggregate, type NatCommand } from '@strata/contracts';
+import { visible } from '@strata/service-kit';
+import type { NatState, RouterEntry } from '../state.js';
+import type { CommandContext, Decision } from './types.js';
+
+export function findRouter(state: NatState, ctx: CommandContext, id: string): RouterEntry {
+  const r = state.routers[id];
+  return visible(ctx.caller, 'router', id, r?.live ? r : undefined);
+}
+
+export function setRouterGateway(state: NatState, cmd: NatCommand<'router.setGateway'>, ctx: CommandContext): Decision {
+  return gatewayDecision(findRouter(state, ctx, cmd.routerId), cmd.enabled);
+}
+
+/** The event that brings the router's gateway to `enabled`, or "done" when it is already so. */
+export function gatewayDecision(router: RouterEntry, enabled: boolean): Decision {
+  if (router.externalGateway === enabled) return { kind: 'done', resourceId: router.id };
+  return {
+    kind: 'append',
+    aggregate: routerGatewayAggregate(router.id),
+    expectedVersion: router.version,
+    tenant: router.tenant,
+    resourceId: router.id,
+    event: enabled ? { type: 'nat.ExternalGatewayEnabled', data: { routerId: router.id } } : { type: 'nat.ExternalGatewayDisabled', data: { routerId: router.id } },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * NAT state: the associations and gateways the nat log says exist, plus a
+ * read model of what IPAM owns (ports, floating IPs, routers: who owns them,
+ * addresses, hosts) so commands can be checked without asking IPAM. Plain
+ * JSON records (no Maps): a snapshot is a JSON document and "state equals a
+ * full replay" is a digest comparison.
+ */
+
+export interface NatState {
+  /** Last stream sequence seen (the projection reads the whole domain stream; see evolve.ts). */
+  seq: number;
+  /** IPAM's ports, as IPAM's events describe them. */
+  ports: Record<string, PortEntry>;
+  /** IPAM's floating IPs with their association (the `nat.floatingip.<id>` aggregates). */
+  floatingIps: Record<string, FloatingIpEntry>;
+  /** IPAM's routers with their external gateway (the `nat.router.<id>` aggregates). */
+  routers: Record<string, RouterEntry>;
+  /** portId → floatingIpId → the port's fixed IP it is translated to (live associations only). */
+  portFloatingIps: Record<string, Record<string, string>>;
+}
+
+export interface PortEntry {
+  id: string;
+  tenant: string;
+  networkId: string;
+  /** The port's fixed IPs in IPAM's order (the first IPv4 one is the default translation target). */
+  fixedIps: string[];
+  hostId: string | null;
+}
+
+export interface Association {
+  portId: string;
+  networkId: string;
+  fixedIp: string;
+}
+
+/**
+ * Entries outlive IPAM's resource while nat still has something to undo (an
+ * association, an enabled gateway) and, once their nat aggregate has events,
+ * as a tombstone: `version` must keep counting if the id ever comes back.
+ */
+export interface FloatingIpEntry {
+  id: string;
+  tenant: string;
+  address: string;
+  /** False once IPAM released it: invisible to queries and commands; the reactor ends its association. */
+  live: boolean;
+  association: Association | null;
+  /** Last sequence of `nat.floatingip.<id>`; 0: no nat event yet. */
+  version: number;
+}
+
+export interface RouterEntry {
+  id: string;
+  tenant: string;
+  live: boolean;
+  externalGateway: boolean;
+  /** Last sequence of `nat.router.<id>`. */
+  version: number;
+}
+
+export function initialState(): NatState {
+  return { seq: 0, ports: {}, floatingIps: {}, routers: {}, portFloatingIps: {} };
+}

@@ -1,0 +1,89 @@
+/**
+ * The BGP gateway's configuration through the gRPC API and the `strata bgp`
+ * CLI, against real NATS, IPAM and gateway processes (no gobgpd: the
+ * configuration is Strata state first; the fabric tests in
+ * services/bgp-gateway drive gobgpd and FRR).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connect, type NatsConnection } from 'nats';
+import type { AdvertisementView, ApplianceAssignmentView, BgpPeerView, BgpSettingsView, Page } from '@strata/contracts';
+import { JetStreamEventStore } from '@strata/eventlog';
+import { IpamClient, type ManagedProcess } from '@strata/lab';
+import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { appendNat, startGateway, startIpam } from '../../services/bgp-gateway/src/test/support.js';
+import { startApi, type ApiHarness } from '../support/api.js';
+
+describe('strata bgp (API and CLI)', () => {
+  let nats: NatsServerHandle;
+  let ipamProc: ManagedProcess;
+  let gw: ManagedProcess;
+  let api: ApiHarness;
+  let nc: NatsConnection;
+  let ipam: IpamClient;
+
+  beforeAll(async () => {
+    nats = await startNatsServer();
+    ipamProc = startIpam(nats.url);
+    gw = startGateway(nats.url, 'bgp', { GOBGP_TARGET: 'unix:///nonexistent/gobgp.sock' });
+    await Promise.all([ipamProc.ready, gw.ready]);
+    api = await startApi(nats.url, ['tenant-a']);
+    nc = await connect({ servers: nats.url });
+    ipam = await IpamClient.connect(nats.url);
+  });
+
+  afterAll(async () => {
+    await ipam?.close();
+    await nc?.close();
+    await api?.stop();
+    await gw?.stop();
+    await ipamProc?.stop();
+    await nats?.stop();
+  });
+
+  it('configures the gateway and shows what it advertises', async () => {
+    const { admin } = api.tokens;
+    expect(await api.json<BgpSettingsView>(admin, ['bgp', 'settings', 'set', '--local-as', '65000', '--router-id', '198.18.0.2'])).toEqual({
+      localAs: 65000,
+      routerId: '198.18.0.2',
+      listenPort: 179,
+    });
+    const peer = await api.json<BgpPeerView>(admin, ['bgp', 'peer', 'create', '--name', 'tor', '--address', '198.18.0.1', '--remote-as', '65001', '--password-ref', 'tor-md5']);
+    expect(peer).toMatchObject({ address: '198.18.0.1', remoteAs: 65001, passwordRef: 'tor-md5' });
+    expect((await api.json<Page<BgpPeerView>>(admin, ['bgp', 'peer', 'list'])).items.map((p) => p.id)).toEqual([peer.id]);
+    await api.json(admin, ['bgp', 'peergroup', 'create', '--name', 'fw', '--listen-range', '198.19.0.0/16', '--remote-as', '65100', '--max-prefixes', '4', '--send-default']);
+
+    const pool = await ipam.command('pool.create', { name: 'ap', cidr: '198.51.100.128/26', purpose: 'application-prefix' });
+    const ap = await ipam.command('appprefix.create', { poolId: pool.id, length: 30 });
+    await api.json<ApplianceAssignmentView>(admin, ['bgp', 'appliance', 'assign', '--prefix', ap.id, '--device', 'fw-1']);
+    expect((await api.json<Page<ApplianceAssignmentView>>(admin, ['bgp', 'appliance', 'list'])).items).toMatchObject([{ prefixId: ap.id, prefix: ap.prefix, deviceId: 'fw-1' }]);
+
+    // A floating IP associated by NAT shows up as an advertisement via its hypervisor.
+    const hostPool = await ipam.command('pool.create', { name: 'h', cidr: '203.0.113.128/26', purpose: 'host-ip' });
+    await ipam.command('hypervisor.register', { id: 'hv1', vtepIp: '198.18.0.11', hostPoolId: hostPool.id });
+    const net = await ipam.command('network.create', { name: 'n' });
+    await ipam.command('subnet.create', { networkId: net.id, cidr: '10.0.0.0/24' });
+    const port = await ipam.command('port.create', { networkId: net.id, name: 'vm', hostId: 'hv1' });
+    const fipPool = await ipam.command('pool.create', { name: 'fip', cidr: '203.0.113.0/25', purpose: 'floating-ip' });
+    const fip = await ipam.command('floatingip.create', { poolId: fipPool.id });
+    await appendNat(await JetStreamEventStore.open(nc), fip.id, {
+      type: 'nat.FloatingIpAssociated',
+      data: { floatingIpId: fip.id, address: fip.address, portId: port.id, networkId: net.id, fixedIp: port.fixedIps[0]!.ip },
+    });
+    const advertised = await waitFor(
+      async () => (await api.json<Page<AdvertisementView>>(admin, ['bgp', 'advertisement', 'list'])).items.find((a) => a.kind === 'floating-ip'),
+      { timeoutMs: 15_000, intervalMs: 100, message: 'the floating IP advertised' },
+    );
+    expect(advertised).toEqual({ prefix: `${fip.address}/32`, nextHop: '198.18.0.11', kind: 'floating-ip', sourceId: fip.id });
+    const table = await api.cli(admin, ['bgp', 'advertisement', 'list']);
+    expect(table.out).toMatch(/PREFIX.*NEXT HOP.*KIND[\s\S]*198\.18\.0\.11.*floating-ip/);
+  });
+
+  it('refuses tenants and bad input with the right status', async () => {
+    const denied = await api.cli(api.tokens['tenant-a']!, ['bgp', 'peer', 'list']);
+    expect(denied.code).not.toBe(0);
+    expect(denied.err).toMatch(/PERMISSION_DENIED|admin token/);
+    const bad = await api.cli(api.tokens.admin, ['bgp', 'peer', 'create', '--name', 'x', '--address', '198.18.0.400', '--remote-as', '65001']);
+    expect(bad.code).not.toBe(0);
+    expect(bad.err).toMatch(/address/);
+  });
+});

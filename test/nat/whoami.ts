@@ -1,0 +1,40 @@
+/** A TCP "who am I" service and its client: the server answers every connection with the peer address it sees. */
+import { eventually, sh, startProcess, type ManagedProcess } from '@strata/lab';
+
+const SERVER = `
+import socket, sys, threading
+def serve(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", port)); s.listen(128)
+    while True:
+        c, peer = s.accept(); c.sendall(peer[0].encode()); c.close()
+for p in sys.argv[1:]:
+    threading.Thread(target=serve, args=(int(p),), daemon=True).start()
+print("listening", flush=True)
+threading.Event().wait()
+`;
+
+/** Serve "who am I" on `ports` inside namespace `ns` (stopped by PID with the handle). */
+export async function whoamiServer(ns: string, ports: number[]): Promise<ManagedProcess> {
+  const p = startProcess(`whoami-${ns}`, ['ip', 'netns', 'exec', ns, 'python3', '-c', SERVER, ...ports.map(String)], { readyWhen: /listening/ });
+  await p.ready;
+  return p;
+}
+
+/** Connect from namespace `ns` and return the address the server saw, or null when no connection was made within 1.5 s. */
+export async function whoami(ns: string, ip: string, port: number): Promise<string | null> {
+  const probe = `import socket; s = socket.create_connection(("${ip}", ${port}), timeout=1.5); print(s.recv(64).decode())`;
+  try {
+    return (await sh(['ip', 'netns', 'exec', ns, 'python3', '-c', probe], { timeoutMs: 10_000 })).trim();
+  } catch {
+    return null;
+  }
+}
+
+/** Retry `whoami` until it answers (the data plane converges asynchronously), bounded; then what it saw. */
+export async function whoamiEventually(ns: string, ip: string, port: number, attempts = 40): Promise<string | null> {
+  let seen: string | null = null;
+  await eventually(async () => (seen = await whoami(ns, ip, port)) !== null, `${ns} -> ${ip}:${port}`, attempts).catch(() => undefined);
+  return seen;
+}
