@@ -164,7 +164,7 @@ export class BgpFabric {
   }
 }
 
-function torConfig(gateways: readonly string[]): string {
+export function torConfig(gateways: readonly string[]): string {
   // disable-connected-check: appliance routes carry the appliance's address as next hop, which the ToR
   // resolves recursively through the appliance's host route (next hop: its hypervisor).
   const neighbours = gateways.map((gw) => ` neighbor ${gw} remote-as ${GATEWAY_AS}\n neighbor ${gw} timers connect 5\n neighbor ${gw} disable-connected-check\n`).join('');

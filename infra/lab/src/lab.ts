@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
 import { ADMIN, IpamClient, NatClient, SecgroupClient } from './control-client.js';
+import { startBgpBorder, type BgpBorder } from './bgp-border.js';
 import { buildExternal, routeAtBorder, unrouteAtBorder, type ExternalSide } from './external.js';
 import { deleteAll, Netns } from './netns.js';
 import { startProcess, type ManagedProcess } from './process.js';
@@ -45,6 +46,11 @@ export interface LabOptions {
   nat?: boolean;
   /** Build the outside world (external.ts): a border router and an internet client; hypervisors route through the border. */
   external?: boolean;
+  /**
+   * With `external`: the border runs FRR and learns floating IPs by BGP from a
+   * Strata BGP gateway (bgp-border.ts) instead of static routes.
+   */
+  bgp?: boolean;
 }
 
 export interface Hypervisor {
@@ -79,6 +85,8 @@ export class Lab {
   hostPoolId = '';
   /** Set when the lab was started with `external: true`. */
   external?: ExternalSide;
+  /** Set when the lab was started with `bgp: true`. */
+  bgp?: BgpBorder;
   /** Each hypervisor's H-IP (its public address for PNAT), as IPAM assigned it. */
   readonly publicIps = new Map<string, string>();
 
@@ -99,6 +107,17 @@ export class Lab {
       if (options.external) {
         lab.external = await buildExternal(prefix, lab.fabric, lab.hosts);
         for (const h of lab.hosts) await routeAtBorder(lab.external, lab.publicIps.get(h.id)!, h.vtepIp);
+        if (options.bgp) {
+          lab.bgp = await startBgpBorder({
+            prefix,
+            fabric: lab.fabric,
+            external: lab.external,
+            natsUrl: lab.nats.url,
+            nc: lab.ipam.nc,
+            seq: lab.ipam.seq,
+            spawn: (name, service, env) => lab.spawn(name, main(service), { NATS_URL: lab.nats.url, STRATA_HTTP_PORT: '0', ...lab.options.env, ...env }),
+          });
+        }
       }
       if (options.agents ?? true) await Promise.all(lab.hosts.map((h) => lab.startAgent(h)));
       return lab;
@@ -211,6 +230,7 @@ export class Lab {
 
   /** Kill every process the lab started (by PID) and delete every namespace with its prefix. */
   async destroy(): Promise<void> {
+    await this.bgp?.stop();
     await this.ipam?.close().catch(() => undefined);
     await Promise.all(this.processes.map((p) => p.stop(5_000).catch(() => undefined)));
     await this.nats?.stop().catch(() => undefined);
