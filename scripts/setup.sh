@@ -52,3 +52,8 @@ fi
 
 say "building (protobuf types, TypeScript)"
 npm run build --silent
+
+# The compose lab (scripts/lab.sh, test/lab): Debian's docker.io, docker-compose
+# and debootstrap, and a running engine (started with the lab's safe flags
+# when none answers; see infra/docker/engine.sh).
+bash infra/docker/engine.sh start

@@ -54,18 +54,21 @@ export class Api {
     const v1 = loadStrataProto().strata.v1;
     // Clients of one target share a channel (grpc-js pools subchannels), so this is one connection.
     const creds = credentials.createInsecure();
-    this.networks = new v1.NetworkService(opts.server, creds);
-    this.subnets = new v1.SubnetService(opts.server, creds);
-    this.ports = new v1.PortService(opts.server, creds);
-    this.hypervisors = new v1.HypervisorService(opts.server, creds);
-    this.pools = new v1.PoolService(opts.server, creds);
-    this.floatingIps = new v1.FloatingIpService(opts.server, creds);
-    this.appPrefixes = new v1.ApplicationPrefixService(opts.server, creds);
-    this.routers = new v1.RouterService(opts.server, creds);
-    this.securityGroups = new v1.SecurityGroupService(opts.server, creds);
-    this.nat = new v1.NatService(opts.server, creds);
-    this.bgp = new v1.BgpService(opts.server, creds);
-    this.events = new v1.EventService(opts.server, creds);
+    // No service-config lookup: for a host name grpc-js asks DNS for a TXT record, which can hang for
+    // seconds where no DNS server answers (a container, a lab). The API publishes no service config.
+    const options = { 'grpc.service_config_disable_resolution': 1 };
+    this.networks = new v1.NetworkService(opts.server, creds, options);
+    this.subnets = new v1.SubnetService(opts.server, creds, options);
+    this.ports = new v1.PortService(opts.server, creds, options);
+    this.hypervisors = new v1.HypervisorService(opts.server, creds, options);
+    this.pools = new v1.PoolService(opts.server, creds, options);
+    this.floatingIps = new v1.FloatingIpService(opts.server, creds, options);
+    this.appPrefixes = new v1.ApplicationPrefixService(opts.server, creds, options);
+    this.routers = new v1.RouterService(opts.server, creds, options);
+    this.securityGroups = new v1.SecurityGroupService(opts.server, creds, options);
+    this.nat = new v1.NatService(opts.server, creds, options);
+    this.bgp = new v1.BgpService(opts.server, creds, options);
+    this.events = new v1.EventService(opts.server, creds, options);
   }
 
   metadata(): Metadata {

@@ -62,6 +62,15 @@ describe('floating IP through BGP-learned routes at the border', () => {
     expect(await whoamiEventually(client(), fip.address, VM_PORT)).toBe(INTERNET_CLIENT_IP);
   });
 
+  it('outbound PNAT returns through the H-IP route the gateway advertises', async () => {
+    await lab.nat!.command('router.setGateway', { routerId: t.routerId, enabled: true }, t.who);
+    const other = await vmOn(lab, t, 'o', 1, 'hv1');
+    const hip = lab.publicIps.get('hv1')!;
+    await eventually(async () => (await kernelRoute(border(), hip)).includes(`via ${lab.host('hv1').vtepIp}`), 'H-IP route at the border via hv1', 120);
+    servers.push(await whoamiServer(client(), [8081]));
+    expect(await whoamiEventually(other.ns.name, INTERNET_CLIENT_IP, 8081)).toBe(hip);
+  });
+
   it('disassociation withdraws the route: the border forgets the address and the client gets nowhere', async () => {
     await lab.nat!.command('floatingip.disassociate', { floatingIpId: fip.id }, t.who);
     await eventually(async () => (await kernelRoute(border(), fip.address)) === '', 'route withdrawn at the border', 120);

@@ -5,8 +5,8 @@
  * beside the control plane and reaches gobgpd through a Unix socket. The
  * border then learns each floating IP from the gateway, with the hosting
  * hypervisor as next hop, instead of the lab's static routes; it sends the
- * gateway a default route. The H-IPs stay static routes at the border (the
- * hypervisors' own addresses, not the virtual world's).
+ * gateway a default route. The hypervisors' H-IPs are advertised by the
+ * gateway too (next hop: the hypervisor), for the replies to PNAT traffic.
  */
 import { join } from 'node:path';
 import { mkdirSync, rmSync } from 'node:fs';

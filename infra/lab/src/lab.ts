@@ -106,7 +106,8 @@ export class Lab {
       await lab.registerHypervisors();
       if (options.external) {
         lab.external = await buildExternal(prefix, lab.fabric, lab.hosts);
-        for (const h of lab.hosts) await routeAtBorder(lab.external, lab.publicIps.get(h.id)!, h.vtepIp);
+        // H-IPs: static routes at the border, or advertised by the BGP gateway (bgp).
+        if (!options.bgp) for (const h of lab.hosts) await routeAtBorder(lab.external, lab.publicIps.get(h.id)!, h.vtepIp);
         if (options.bgp) {
           lab.bgp = await startBgpBorder({
             prefix,

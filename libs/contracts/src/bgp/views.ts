@@ -67,7 +67,7 @@ export interface BgpRouteView {
   since: string;
 }
 
-export const AdvertisementKind = ['floating-ip', 'host-route', 'routed-subnet', 'application-prefix'] as const;
+export const AdvertisementKind = ['floating-ip', 'host-route', 'routed-subnet', 'application-prefix', 'host-ip'] as const;
 export type AdvertisementKind = (typeof AdvertisementKind)[number];
 
 /** One route the gateway wants the fabric to have: what its reconciler keeps in the BGP engine. */

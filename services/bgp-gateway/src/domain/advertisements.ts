@@ -14,6 +14,8 @@
  *                       route; any host of the network routes on over the overlay
  *   application-prefix  a route an appliance announced and the import policy
  *                       accepted (recorded as RouteLearned) → the appliance's address
+ *   host-ip             each hypervisor's H-IP/32 → its VTEP: the replies to its
+ *                       ports' outbound PNAT traffic come back to it
  *
  * A prefix claimed twice goes to the kind listed first above, then to the
  * lowest source id: the same answer on every instance.
@@ -31,7 +33,7 @@ export interface Advertisement {
   sourceId: string;
 }
 
-const RANK: Record<AdvertisementKind, number> = { 'floating-ip': 0, 'application-prefix': 1, 'host-route': 2, 'routed-subnet': 3 };
+const RANK: Record<AdvertisementKind, number> = { 'floating-ip': 0, 'application-prefix': 1, 'host-route': 2, 'routed-subnet': 3, 'host-ip': 4 };
 
 export function desiredAdvertisements(state: BgpState): Map<string, Advertisement> {
   const out = new Map<string, Advertisement>();
@@ -39,7 +41,7 @@ export function desiredAdvertisements(state: BgpState): Map<string, Advertisemen
     const held = out.get(a.prefix);
     if (!held || RANK[a.kind] < RANK[held.kind] || (RANK[a.kind] === RANK[held.kind] && a.sourceId < held.sourceId)) out.set(a.prefix, a);
   };
-  const { hypervisors, networks, subnets, ports, floatingIps } = state.fabric;
+  const { hypervisors, hostIps, networks, subnets, ports, floatingIps } = state.fabric;
   const vtepOf = (portId: string): string | undefined => {
     const host = ports[portId]?.hostId;
     return host == null ? undefined : hypervisors[host];
@@ -73,6 +75,11 @@ export function desiredAdvertisements(state: BgpState): Map<string, Advertisemen
     const n = neighbours.get(r.peer);
     if (n?.kind !== 'appliance' || n.deviceId !== r.deviceId || !stillAssigned(state, n, r.prefix)) continue;
     offer({ prefix: r.prefix, nextHop: n.address, kind: 'application-prefix', sourceId: r.id });
+  }
+
+  for (const [hostId, hip] of Object.entries(hostIps)) {
+    const nextHop = hypervisors[hostId];
+    if (nextHop && !hip.includes(':')) offer({ prefix: `${hip}/32`, nextHop, kind: 'host-ip', sourceId: hostId });
   }
   return out;
 }

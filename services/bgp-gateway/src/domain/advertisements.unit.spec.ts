@@ -12,6 +12,14 @@ describe('desired advertisements', () => {
     expect(adverts(g)).toEqual({ '203.0.113.10/32': 'floating-ip via 198.18.0.11' });
   });
 
+  it('each hypervisor\'s H-IP goes to its VTEP (replies to PNAT traffic), and goes with the hypervisor', () => {
+    const g = given().host('hv1', '198.18.0.11').host('hv2', '198.18.0.12');
+    g.state.fabric.hostIps = { hv1: '198.51.100.1', hv2: '198.51.100.2' };
+    expect(adverts(g)).toEqual({ '198.51.100.1/32': 'host-ip via 198.18.0.11', '198.51.100.2/32': 'host-ip via 198.18.0.12' });
+    delete g.state.fabric.hypervisors['hv2'];
+    expect(adverts(g)).toEqual({ '198.51.100.1/32': 'host-ip via 198.18.0.11' });
+  });
+
   it('a move re-advertises with the new next hop', () => {
     const g = given().host('hv1', '198.18.0.11').host('hv2', '198.18.0.12').network('n', false).port('p1', 'n', 'hv1', ['10.0.0.5']).fip('f1', '203.0.113.10', 'p1');
     const before = desiredAdvertisements(g.state);

@@ -134,9 +134,11 @@ function evolveIpam(state: BgpState, event: IpamEvent, aggregateId: string): Bgp
       break;
     case 'ipam.HypervisorRegistered':
       f.hypervisors[event.data.hostId] = event.data.vtepIp;
+      f.hostIps[event.data.hostId] = event.data.publicIp;
       break;
     case 'ipam.HypervisorDeregistered':
       delete f.hypervisors[event.data.hostId];
+      delete f.hostIps[event.data.hostId];
       break;
     case 'ipam.ApplicationPrefixAllocated':
       f.appPrefixes[event.data.prefixId] = { prefix: event.data.prefix, tenant: event.tenant };

@@ -51,6 +51,8 @@ export interface RouteEntry {
 export interface FabricModel {
   /** hostId → VTEP (underlay) address: the next hop of everything on that host. */
   hypervisors: Record<string, string>;
+  /** hostId → H-IP: the hypervisor's public address, the source of its ports' PNAT traffic. */
+  hostIps: Record<string, string>;
   networks: Record<string, { routed: boolean; tenant: string }>;
   subnets: Record<string, { networkId: string; cidr: string }>;
   ports: Record<string, PortEntry>;
@@ -73,6 +75,6 @@ export function initialState(): BgpState {
     seq: 0,
     config: { version: 0, settings: null, peers: {}, groups: {}, assignments: {} },
     routes: {},
-    fabric: { hypervisors: {}, networks: {}, subnets: {}, ports: {}, appPrefixes: {}, floatingIps: {} },
+    fabric: { hypervisors: {}, hostIps: {}, networks: {}, subnets: {}, ports: {}, appPrefixes: {}, floatingIps: {} },
   };
 }

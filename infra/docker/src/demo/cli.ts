@@ -1,0 +1,96 @@
+/**
+ * The demo drives Strata the way a user does: the real `strata` CLI against
+ * the gRPC API, with one token per tenant. Creates send a request id derived
+ * from a stable name: Strata answers a repeated request id with the resource
+ * it created the first time, so re-running the demo creates nothing twice.
+ */
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { lookup } from 'node:dns/promises';
+import { isIP } from 'node:net';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const CLI = process.env['STRATA_CLI'] ?? '/opt/strata/cli/dist/main.js';
+
+export type Who = 'admin' | 'tenant-a' | 'tenant-b';
+
+const TOKEN_VARS: Record<Who, string> = {
+  admin: 'STRATA_LAB_ADMIN_TOKEN',
+  'tenant-a': 'STRATA_LAB_TENANT_A_TOKEN',
+  'tenant-b': 'STRATA_LAB_TENANT_B_TOKEN',
+};
+
+/** A UUID (version 5 layout) from a name: the same name gives the same request id on every run. */
+export function stableRequestId(name: string): string {
+  const h = createHash('sha1').update(`strata-compose-lab:${name}`).digest();
+  h[6] = (h[6]! & 0x0f) | 0x50;
+  h[8] = (h[8]! & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
+export class CliError extends Error {
+  constructor(
+    readonly args: string[],
+    readonly stderr: string,
+  ) {
+    super(`strata ${args.join(' ')}: ${stderr.trim()}`);
+  }
+}
+
+export interface CliOptions {
+  /** Print the command and its table output (the parts of the demo people read). */
+  show?: boolean;
+  /** Derive the request id from this name (creates). */
+  once?: string;
+}
+
+export class Strata {
+  private address: string | undefined;
+
+  constructor(readonly server = process.env['STRATA_SERVER'] ?? 'api:7443') {}
+
+  /**
+   * The server as an IP address. Given a name, the CLI's gRPC library also
+   * asks DNS for a TXT service config; inside the lab the engine's DNS
+   * forwards that to the host's resolver, which the lab's internal networks
+   * cannot reach, and each invocation waited ~20 s for the timeout.
+   */
+  private async target(): Promise<string> {
+    if (this.address) return this.address;
+    const i = this.server.lastIndexOf(':');
+    const host = this.server.slice(0, i);
+    this.address = isIP(host) ? this.server : `${(await lookup(host, { family: 4 })).address}:${this.server.slice(i + 1)}`;
+    return this.address;
+  }
+
+  private async env(who: Who): Promise<NodeJS.ProcessEnv> {
+    const token = process.env[TOKEN_VARS[who]];
+    if (!token) throw new Error(`${TOKEN_VARS[who]} is not set (the lab's tokens come from docker-compose.yml)`);
+    return { ...process.env, STRATA_SERVER: await this.target(), STRATA_TOKEN: token };
+  }
+
+  /** `strata ARGS -o json` as `who`; the parsed output. */
+  async json<T>(who: Who, args: string[], opts: CliOptions = {}): Promise<T> {
+    const out = await this.exec(who, [...args, ...(opts.once ? ['--request-id', stableRequestId(opts.once)] : []), '-o', 'json']);
+    if (opts.show) console.log(`$ strata ${args.join(' ')}   # as ${who}`);
+    return JSON.parse(out) as T;
+  }
+
+  /** `strata ARGS` as `who`, printed as people see it. */
+  async show(who: Who, args: string[]): Promise<void> {
+    console.log(`\n$ strata ${args.join(' ')}   # as ${who}`);
+    process.stdout.write(await this.exec(who, args));
+  }
+
+  async exec(who: Who, args: string[]): Promise<string> {
+    const env = await this.env(who);
+    try {
+      const { stdout } = await run(process.execPath, [CLI, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
+      return stdout;
+    } catch (e) {
+      throw new CliError(args, (e as { stderr?: string }).stderr ?? String(e));
+    }
+  }
+}

@@ -1,0 +1,239 @@
+#!/usr/bin/env node
+/**
+ * The compose lab's demo job (docker-compose.yml service `demo`): builds the
+ * scenario of ./scenario.ts with the `strata` CLI, boots the VMs in the
+ * hypervisor containers through the lab's compute stand-in (`strata-vm`,
+ * reached over the Docker Engine API), then checks real packets: reachability,
+ * overlapping addresses, tenant isolation, the three-tier security groups.
+ * Idempotent: a second run finds everything in place and checks again.
+ *
+ * The last line of output is `DEMO-RESULT {json}` (what the smoke test reads);
+ * the exit code is 0 only when every check gave the expected answer.
+ */
+import { Strata } from './cli.js';
+import { DockerApi } from './docker.js';
+import { CHECKS, CIDRS, GROUPS, HYPERVISORS, SERVICE_PORTS, TENANTS, VMS, type Check, type GroupSpec } from './scenario.js';
+
+const bold = (s: string): string => `\x1b[1m${s}\x1b[0m`;
+const step = (s: string): void => console.log(`\n${bold(`==> ${s}`)}`);
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+interface Net { id: string; mtu: number }
+interface Subnet { id: string; cidr: string; gatewayIp?: string }
+interface Port { id: string; mac: string }
+interface Page<T> { items: T[] }
+
+const strata = new Strata();
+const docker = new DockerApi();
+const underlayPrefix = process.env['STRATA_LAB_UNDERLAY_PREFIX'] ?? '198.18.0';
+
+async function waitForApi(): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      await strata.exec('admin', ['hypervisor', 'list']);
+      return;
+    } catch (e) {
+      if (i >= 120) throw new Error(`the API at ${strata.server} did not answer within 60 s: ${(e as Error).message}`);
+      await sleep(500);
+    }
+  }
+}
+
+/** Pools and hypervisors: the operator's part (admin token). */
+async function registerHypervisors(): Promise<{ floatingIpPool: string }> {
+  const pool = await strata.json<{ id: string }>('admin', ['pool', 'create', '--cidr', '198.51.100.0/24', '--purpose', 'host-ip', '--name', 'host-ips'], { once: 'pool:host-ip', show: true });
+  const fipPool = await strata.json<{ id: string }>('admin', ['pool', 'create', '--cidr', '203.0.113.128/25', '--purpose', 'floating-ip', '--name', 'floating-ips'], { once: 'pool:floating-ip', show: true });
+  const known = new Set((await strata.json<Page<{ id: string }>>('admin', ['hypervisor', 'list'])).items.map((h) => h.id));
+  for (const [i, hv] of HYPERVISORS.entries()) {
+    if (known.has(hv)) continue;
+    await strata.json('admin', ['hypervisor', 'register', hv, '--vtep-ip', `${underlayPrefix}.${11 + i}`, '--host-pool', pool.id], { show: true });
+  }
+  await strata.show('admin', ['hypervisor', 'list']);
+  return { floatingIpPool: fipPool.id };
+}
+
+/** Two networks per tenant with the same ranges, joined by the tenant's router. */
+async function tenantNetworks(tenant: (typeof TENANTS)[number]): Promise<{ nets: Net[]; subnets: Subnet[]; routerId: string }> {
+  const nets: Net[] = [];
+  const subnets: Subnet[] = [];
+  for (const [i, cidr] of CIDRS.entries()) {
+    const net = await strata.json<Net>(tenant, ['network', 'create', '--name', `net${i}`], { once: `${tenant}:net${i}` });
+    nets.push(net);
+    subnets.push(await strata.json<Subnet>(tenant, ['subnet', 'create', '--network', net.id, '--cidr', cidr, '--name', `subnet${i}`], { once: `${tenant}:subnet${i}` }));
+  }
+  const router = await strata.json<{ id: string }>(tenant, ['router', 'create', '--name', 'router'], { once: `${tenant}:router` });
+  const joined = new Set((await strata.json<{ interfaces: { subnetId: string }[] }>(tenant, ['router', 'show', router.id])).interfaces.map((i) => i.subnetId));
+  for (const s of subnets) if (!joined.has(s.id)) await strata.json(tenant, ['router', 'add-interface', router.id, '--subnet', s.id]);
+  return { nets, subnets, routerId: router.id };
+}
+
+/** tenant-a's web, app and db groups: egress anything, one ingress rule each. */
+async function securityGroups(): Promise<Record<GroupSpec['name'], string>> {
+  const ids: Partial<Record<GroupSpec['name'], string>> = {};
+  for (const g of GROUPS) {
+    const group = await strata.json<{ id: string }>('tenant-a', ['secgroup', 'create', '--name', g.name], { once: `sg:${g.name}` });
+    ids[g.name] = group.id;
+    for (const ethertype of ['IPv4', 'IPv6']) {
+      await strata.json('tenant-a', ['secgroup', 'rule', 'create', group.id, '--direction', 'egress', '--ethertype', ethertype], { once: `sg:${g.name}:egress:${ethertype}` });
+    }
+    const from = 'cidr' in g.from ? ['--remote-cidr', g.from.cidr] : ['--remote-group', ids[g.from.group]!];
+    const rule = ['secgroup', 'rule', 'create', group.id, '--direction', 'ingress', '--ethertype', 'IPv4', '--protocol', 'tcp', '--port', String(g.port), ...from];
+    await strata.json('tenant-a', rule, { once: `sg:${g.name}:ingress`, show: true });
+  }
+  await strata.show('tenant-a', ['secgroup', 'list']);
+  return ids as Record<GroupSpec['name'], string>;
+}
+
+async function inHypervisor(project: string, host: string, argv: string[]): Promise<string> {
+  const r = await docker.exec(await docker.container(project, host), argv);
+  if (r.code !== 0) throw new Error(`${host}: ${argv.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
+  return r.stdout;
+}
+
+/** Create each VM's port (bound to its host) and boot the VM there. */
+async function bootVms(project: string, tenants: Record<string, { nets: Net[]; subnets: Subnet[] }>, groups: Record<string, string>): Promise<void> {
+  for (const vm of VMS) {
+    const { nets, subnets } = tenants[vm.tenant]!;
+    const net = nets[vm.net]!;
+    const subnet = subnets[vm.net]!;
+    const port = await strata.json<Port>(
+      vm.tenant,
+      ['port', 'create', '--network', net.id, '--name', vm.name, '--fixed-ip', `subnet=${subnet.id},ip=${vm.ip}`, '--host', vm.host, '--device', vm.name],
+      { once: `port:${vm.name}` },
+    );
+    if (vm.group) await strata.json(vm.tenant, ['port', 'set-groups', port.id, groups[vm.group]!]);
+    const prefix = subnet.cidr.split('/')[1]!;
+    const gw = subnet.gatewayIp ? ['--gateway', subnet.gatewayIp] : [];
+    process.stdout.write(await inHypervisor(project, vm.host, ['strata-vm', 'create', vm.name, '--port', port.id, '--mac', port.mac, '--ip', `${vm.ip}/${prefix}`, '--mtu', String(net.mtu), ...gw]));
+    await inHypervisor(project, vm.host, ['strata-vm', 'serve', vm.name, ...SERVICE_PORTS.map(String)]);
+  }
+  await strata.show('tenant-a', ['port', 'list']);
+  await strata.show('tenant-b', ['port', 'list']);
+}
+
+/** One attempt: the name of the VM that answered, true for a ping reply, or null. */
+async function probe(project: string, c: Check): Promise<string | true | null> {
+  const host = VMS.find((v) => v.name === c.from)!.host;
+  const argv = c.port === 'ping' ? ['strata-vm', 'ping', c.from, c.to] : ['strata-vm', 'connect', c.from, c.to, String(c.port)];
+  const r = await docker.exec(await docker.container(project, host), argv);
+  if (r.code !== 0) return null;
+  return c.port === 'ping' ? true : r.stdout.trim() || null;
+}
+
+interface Outcome extends Check { got: string | true | null; ok: boolean }
+
+/** Expected answers are awaited (the data plane converges asynchronously); refusals are checked once, after. */
+async function runChecks(project: string): Promise<Outcome[]> {
+  const outcomes: Outcome[] = [];
+  const ordered = [...CHECKS.filter((c) => c.expect !== null), ...CHECKS.filter((c) => c.expect === null)];
+  for (const c of ordered) {
+    let got = await probe(project, c);
+    for (let i = 0; c.expect !== null && got !== c.expect && i < 60; i++) {
+      await sleep(500);
+      got = await probe(project, c);
+    }
+    const ok = got === c.expect;
+    outcomes.push({ ...c, got, ok });
+    const target = `${c.to}${c.port === 'ping' ? ' (ping)' : `:${c.port}`}`;
+    const seen = got === null ? 'no answer' : got === true ? 'reply' : `answered by ${got}`;
+    console.log(`  ${ok ? '✔' : '✘'} [${c.section}] ${c.what}: ${c.from} -> ${target}: ${seen}`);
+  }
+  return outcomes;
+}
+
+const publicPrefix = process.env['STRATA_LAB_PUBLIC_PREFIX'] ?? '203.0.113';
+
+/** The operator configures the BGP gateway; tenant-a gets a floating IP on a-w1 and an external gateway on its router. */
+async function natAndBgp(project: string, floatingIpPool: string, routerId: string): Promise<Outcome[]> {
+  const gateway = `${underlayPrefix}.2`;
+  await strata.json('admin', ['bgp', 'settings', 'set', '--local-as', '65010', '--router-id', gateway], { show: true });
+  await strata.json('admin', ['bgp', 'peer', 'create', '--name', 'border', '--address', `${underlayPrefix}.1`, '--remote-as', '65000'], { once: 'bgp:peer:border', show: true });
+  await strata.json('tenant-a', ['router', 'set-gateway', routerId, '--enable'], { show: true });
+  const fip = await strata.json<{ id: string; address: string }>('tenant-a', ['floatingip', 'create', '--pool', floatingIpPool], { once: 'fip:web', show: true });
+  const web = (await strata.json<Page<{ id: string; name: string }>>('tenant-a', ['port', 'list'])).items.find((p) => p.name === 'a-w1')!;
+  await strata.json('tenant-a', ['floatingip', 'associate', fip.id, web.id], { once: 'fip:web:associate', show: true });
+  const hv3 = (await strata.json<Page<{ id: string; publicIp: string }>>('admin', ['hypervisor', 'list'])).items.find((h) => h.id === 'hv3')!;
+  const clientIp = `${publicPrefix}.10`;
+
+  const exec = async (container: string, argv: string[]): Promise<string | null> => {
+    const r = await docker.exec(await docker.container(project, container), argv);
+    return r.code === 0 ? r.stdout.trim() : null;
+  };
+  const checks: Array<{ what: string; from: string; to: string; expect: string; probe: () => Promise<string | null> }> = [
+    {
+      what: 'the border learned the floating IP by BGP, next hop hv1',
+      from: 'border',
+      to: `${fip.address}/32`,
+      expect: `via ${underlayPrefix}.11`,
+      probe: async () => {
+        const route = await exec('border', ['ip', 'route', 'show', `${fip.address}/32`]);
+        return route && route.includes('proto bgp') ? `via ${/via (\S+)/.exec(route)?.[1] ?? '?'}` : null;
+      },
+    },
+    { what: 'the internet client reaches web through its floating IP', from: 'client', to: `${fip.address}:443`, expect: 'a-w1', probe: () => exec('client', ['busybox', 'nc', '-w', '2', fip.address, '443']) },
+    {
+      what: "a VM without a floating IP goes out with its hypervisor's H-IP (PNAT)",
+      from: 'a-c',
+      to: `${clientIp}:8081`,
+      expect: hv3.publicIp,
+      probe: async () => {
+        // A plain HTTP/1.0 request over nc (busybox wget crashes in the hypervisor image's VM namespaces).
+        const request = `printf 'GET /cgi-bin/whoami HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 2 ${clientIp} 8081`;
+        const seen = await exec('hv3', ['strata-vm', 'exec', 'a-c', 'sh', '-c', request]);
+        return seen ? (/\[?(?:::ffff:)?(\d+\.\d+\.\d+\.\d+)\]?\s*$/.exec(seen)?.[1] ?? seen) : null;
+      },
+    },
+  ];
+  const out: Outcome[] = [];
+  for (const c of checks) {
+    let got = await c.probe();
+    for (let i = 0; got !== c.expect && i < 90; i++) {
+      await sleep(500);
+      got = await c.probe();
+    }
+    const ok = got === c.expect;
+    out.push({ section: 'nat', what: c.what, from: c.from, to: c.to, port: 0, expect: c.expect, got, ok });
+    console.log(`  ${ok ? '✔' : '✘'} [nat] ${c.what}: ${c.from} -> ${c.to}: ${got ?? 'no answer'}`);
+  }
+  await strata.show('admin', ['bgp', 'advertisement', 'list']);
+  return out;
+}
+
+async function main(): Promise<number> {
+  const project = process.env['STRATA_LAB_PROJECT'] ?? (await docker.ownProject());
+  step(`waiting for the API (${strata.server})`);
+  await waitForApi();
+  step('the operator registers public pools and the three hypervisors');
+  const pools = await registerHypervisors();
+  step('two tenants create networks with the same address ranges, joined by a router each');
+  const tenants: Record<string, { nets: Net[]; subnets: Subnet[]; routerId: string }> = {};
+  for (const t of TENANTS) tenants[t] = await tenantNetworks(t);
+  await strata.show('tenant-a', ['network', 'list']);
+  await strata.show('tenant-b', ['subnet', 'list']);
+  step('tenant-a: the three-tier security groups (web, app, db)');
+  const groups = await securityGroups();
+  step('ports bound to hypervisors; VMs boot there (strata-vm, the lab\'s compute stand-in)');
+  await bootVms(project, tenants, groups);
+  step('real packets between the VMs');
+  const outcomes = await runChecks(project);
+
+  step('NAT and BGP: a floating IP for web (a-w1), advertised to the border over BGP; outbound access for the rest');
+  outcomes.push(...(await natAndBgp(project, pools.floatingIpPool, tenants['tenant-a']!.routerId)));
+
+  step('the event log: what happened, who did it (tenant-a sees only its own events)');
+  await strata.show('tenant-a', ['events', 'list', '--limit', '12']);
+  await strata.show('admin', ['events', 'list', '--type', 'ipam.HypervisorRegistered']);
+
+  const failed = outcomes.filter((o) => !o.ok);
+  step(failed.length === 0 ? `all ${outcomes.length} checks passed` : `${failed.length} of ${outcomes.length} checks FAILED`);
+  console.log(`DEMO-RESULT ${JSON.stringify({ passed: outcomes.length - failed.length, failed: failed.length, checks: outcomes })}`);
+  return failed.length === 0 ? 0 : 1;
+}
+
+try {
+  process.exitCode = await main();
+} catch (e) {
+  console.error(`demo failed: ${(e as Error).message}`);
+  console.log(`DEMO-RESULT ${JSON.stringify({ passed: 0, failed: -1, error: (e as Error).message })}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The compose lab (docker-compose.yml; decisions in docs/architecture.md).
+#
+#   bash scripts/lab.sh up [--no-demo]   set up, build the images, start the lab, run the demo
+#   bash scripts/lab.sh demo             run the demo job again (idempotent)
+#   bash scripts/lab.sh status           containers and their health
+#   bash scripts/lab.sh dataplane        each hypervisor's data plane as text (to compare runs)
+#   bash scripts/lab.sh down [--volumes] remove containers and networks (--volumes: the event log too)
+#
+# COMPOSE_PROJECT_NAME names the lab (default: strata); STRATA_LAB_SKIP_SETUP=1
+# skips scripts/setup.sh (packages, npm ci, build) when it has just run.
+# Other settings (addresses, port, passwords, tokens) are the variables in
+# docker-compose.yml.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-strata}
+compose() { docker-compose -f docker-compose.yml "$@"; }
+HYPERVISORS=(hv1 hv2 hv3)
+
+run_demo() {
+  say "running the demo job"
+  compose run --rm demo
+}
+
+# The demo runs once as part of `up`: wait for it and show what it printed.
+wait_for_demo() {
+  local id code
+  id=$(compose ps -q demo)
+  [ -n "$id" ] || { echo "error: the demo container was not created" >&2; return 1; }
+  say "demo running (docker-compose logs -f demo to follow)"
+  code=$(timeout "${STRATA_LAB_DEMO_TIMEOUT:-900}" docker wait "$id") || { echo "error: the demo did not finish in time" >&2; return 1; }
+  compose logs --no-color --no-log-prefix demo 2>/dev/null || compose logs --no-color demo
+  [ "$code" = 0 ] || { echo "error: the demo failed (exit $code)" >&2; return 1; }
+}
+
+next_steps() {
+  local port=${STRATA_LAB_API_PORT:-7443}
+  cat <<EOF
+
+$(say "the lab is up (project $COMPOSE_PROJECT_NAME); try:")
+  # the strata CLI from the host, against the lab's API (127.0.0.1:$port)
+  export STRATA_SERVER=127.0.0.1:$port STRATA_TOKEN=${STRATA_LAB_TENANT_A_TOKEN:-lab-tenant-a-token}   # tenant-a
+  node cli/dist/main.js port list
+  node cli/dist/main.js events tail
+  # admin token: ${STRATA_LAB_ADMIN_TOKEN:-lab-admin-token}; tenant-b: ${STRATA_LAB_TENANT_B_TOKEN:-lab-tenant-b-token}
+
+  # or inside the lab
+  docker-compose -p $COMPOSE_PROJECT_NAME exec -e STRATA_TOKEN=${STRATA_LAB_ADMIN_TOKEN:-lab-admin-token} api strata hypervisor list
+  # VMs are namespaces in the hypervisor containers (strata-vm: the lab's compute stand-in)
+  docker-compose -p $COMPOSE_PROJECT_NAME exec hv1 strata-vm list
+  docker-compose -p $COMPOSE_PROJECT_NAME exec hv1 strata-vm exec a-w1 ping -c 3 10.0.1.22
+  docker-compose -p $COMPOSE_PROJECT_NAME exec hv1 strata-vm connect a-w1 10.0.1.31 5432     # web -> db: refused by the security groups
+  docker-compose -p $COMPOSE_PROJECT_NAME exec hv1 nft list table inet strata
+
+  bash scripts/lab.sh demo            # run the demo again
+  bash scripts/lab.sh down            # stop (the event log stays in a volume; add --volumes to drop it)
+EOF
+}
+
+case "${1:-}" in
+  up)
+    [ "${STRATA_LAB_SKIP_SETUP:-0}" = 1 ] || bash scripts/setup.sh
+    bash infra/docker/engine.sh start
+    say "building the images"
+    bash infra/docker/build.sh
+    compose rm -fsv demo >/dev/null 2>&1 || true # a fresh one-shot demo each time
+    say "starting the lab (project $COMPOSE_PROJECT_NAME)"
+    if [ "${2:-}" = --no-demo ]; then
+      compose up -d --scale demo=0
+    else
+      compose up -d
+      wait_for_demo
+    fi
+    next_steps
+    ;;
+  demo) run_demo ;;
+  status) compose ps ;;
+  dataplane)
+    for hv in "${HYPERVISORS[@]}"; do
+      echo "### $hv"
+      compose exec -T "$hv" lab-dataplane
+    done
+    ;;
+  down)
+    flags=(--remove-orphans)
+    [ "${2:-}" = --volumes ] && flags+=(--volumes)
+    say "removing the lab's containers and networks${flags[1]:+ and volumes} (project $COMPOSE_PROJECT_NAME)"
+    # VMs and routing domains are namespaces inside the hypervisor containers: they go with them.
+    compose down "${flags[@]}"
+    ;;
+  *)
+    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+    exit 2
+    ;;
+esac
