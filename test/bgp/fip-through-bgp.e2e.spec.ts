@@ -20,6 +20,7 @@ describe('floating IP through BGP-learned routes at the border', () => {
   let t: TenantSetup;
   let v: Vm;
   let fip: FloatingIpView;
+  let openGroup: string;
   const servers: ManagedProcess[] = [];
   const border = (): string => lab.external!.border.name;
   const client = (): string => lab.external!.client.name;
@@ -32,6 +33,7 @@ describe('floating IP through BGP-learned routes at the border', () => {
     const open = await lab.secgroup.command('group.create', { name: 'public', description: '' }, t.who);
     await lab.secgroup.command('rule.create', { groupId: open.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portMin: VM_PORT, portMax: VM_PORT, remoteCidr: '0.0.0.0/0' }, t.who);
     await lab.secgroup.command('rule.create', { groupId: open.id, direction: 'egress', ethertype: 'IPv4', protocol: 'any' }, t.who);
+    openGroup = open.id;
     v = await vmOn(lab, t, 'v', 0, 'hv1');
     await lab.secgroup.command('port.setGroups', { portId: v.port.id, groupIds: [open.id] }, t.who);
     servers.push(await whoamiServer(v.ns.name, [VM_PORT]));
@@ -69,6 +71,21 @@ describe('floating IP through BGP-learned routes at the border', () => {
     await eventually(async () => (await kernelRoute(border(), hip)).includes(`via ${lab.host('hv1').vtepIp}`), 'H-IP route at the border via hv1', 120);
     servers.push(await whoamiServer(client(), [8081]));
     expect(await whoamiEventually(other.ns.name, INTERNET_CLIENT_IP, 8081)).toBe(hip);
+  });
+
+  it('a routed network (no NAT): the border routes its VM\'s address to the hosting hypervisor; the client reaches the VM at its own address, and the VM goes out with it', async () => {
+    const net = await lab.ipam.command('network.create', { name: 'public-web', routed: true }, t.who);
+    const subnet = await lab.ipam.command('subnet.create', { networkId: net.id, cidr: '203.0.113.128/27' }, t.who);
+    await lab.ipam.command('router.addInterface', { id: t.routerId, subnetId: subnet.id }, t.who);
+    const port = await lab.ipam.command('port.create', { networkId: net.id, name: 'pub', hostId: 'hv2' }, t.who);
+    await lab.secgroup.command('port.setGroups', { portId: port.id, groupIds: [openGroup] }, t.who);
+    const pub = await lab.addVm('pub', port, 'hv2');
+    await pub.configureStatic({ [subnet.id]: { prefixLength: 27, gatewayIp: subnet.gatewayIp, mtu: net.mtu } });
+    servers.push(await whoamiServer(pub.ns.name, [VM_PORT]));
+    servers.push(await whoamiServer(client(), [8082]));
+    await eventually(async () => (await kernelRoute(border(), pub.ip)).includes(`via ${lab.host('hv2').vtepIp}`), 'host route at the border via hv2', 120);
+    expect(await whoamiEventually(client(), pub.ip, VM_PORT)).toBe(INTERNET_CLIENT_IP);
+    expect(await whoamiEventually(pub.ns.name, INTERNET_CLIENT_IP, 8082)).toBe(pub.ip);
   });
 
   it('disassociation withdraws the route: the border forgets the address and the client gets nowhere', async () => {

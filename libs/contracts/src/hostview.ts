@@ -78,6 +78,12 @@ export const HostNetwork = z.object({
   gatewayMac: z.string(),
   /** VTEPs of the other hosts with ports on this network: head-end replication list for BUM traffic. */
   floodVteps: z.array(z.string()),
+  /**
+   * Routed (no NAT): the fabric routes the network's addresses to the
+   * hypervisors (the BGP gateway advertises them), and its ports reach
+   * outside with their own addresses. Left out when false.
+   */
+  routed: z.boolean().optional(),
 });
 export type HostNetwork = z.infer<typeof HostNetwork>;
 

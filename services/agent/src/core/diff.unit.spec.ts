@@ -164,6 +164,7 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
         domain: fc.constantFrom('r1', 'r2', 'lone'),
         gateway: fc.boolean(),
         v6: fc.boolean(),
+        routed: fc.boolean(),
         flood: fc.subarray(VTEPS),
       }),
       { selector: (n) => n.vni, maxLength: 3 },
@@ -196,6 +197,7 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
       const id = `n${n.vni}`;
       const domainId = n.domain === 'lone' ? id : n.domain;
       view.networks[id] = net(id, n.vni, domainId, {
+        ...(n.routed ? { routed: true } : {}),
         mtu: n.mtu,
         floodVteps: n.flood,
         subnets: [

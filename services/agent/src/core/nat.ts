@@ -31,9 +31,13 @@
  * the caller sees replies from the floating IP. A floating IP of another domain is reached the way
  * the outside reaches it (through the hypervisor, the fabric if it is on
  * another host), and its owner sees the caller's floating IP or H-IP.
- * IPv4 only: floating IPs and H-IPs are IPv4.
+ * Routed networks (no NAT) use the same link: the fabric routes their
+ * addresses to the hypervisors (the BGP gateway advertises them), the
+ * hypervisor routes each routed subnet to its domain's transit address, and
+ * their traffic crosses `ext` untranslated in both directions.
+ * IPv4 only: floating IPs, H-IPs and routed advertisements are IPv4.
  */
-import { formatAddress, parseAddress } from '@strata/netaddr';
+import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
 import { domainNamespace, EXT_DOMAIN_END, extHostEnd, linkAlias } from './names.js';
 import { emptyNftTable, nftRule, type NftTable } from './nft.js';
 import { allocate } from './secgroups.js';
@@ -55,6 +59,8 @@ interface ExtDomain {
   gateway: boolean;
   /** Floating IP → fixed IP, this host's ports in the domain. */
   fips: Map<string, string>;
+  /** IPv4 subnets of the domain's routed networks (no NAT: their addresses are routed by the fabric). */
+  routed: Set<string>;
 }
 
 export function desiredNat(view: HostViewSnapshot, nsPrefix: string, kernel: KernelState): void {
@@ -64,10 +70,18 @@ export function desiredNat(view: HostViewSnapshot, nsPrefix: string, kernel: Ker
     const ns = domainNamespace(nsPrefix, id);
     if (!d || !kernel.namespaces[ns]) return undefined;
     let e = domains.get(id);
-    if (!e) domains.set(id, (e = { id, ns, gateway: d.externalGateway === true, fips: new Map() }));
+    if (!e) domains.set(id, (e = { id, ns, gateway: d.externalGateway === true, fips: new Map(), routed: new Set() }));
     return e;
   };
   for (const d of Object.values(view.domains)) if (d.externalGateway) domainFor(d.id);
+  for (const net of Object.values(view.networks)) {
+    if (!net.routed) continue;
+    const d = domainFor(net.domainId);
+    for (const s of net.subnets) {
+      const p = s.ipVersion === 4 ? v4Prefix(s.cidr) : null;
+      if (d && p) d.routed.add(p);
+    }
+  }
   for (const p of Object.values(view.ports)) {
     const net = view.networks[p.networkId];
     if (!net || !p.floatingIps?.length) continue;
@@ -98,6 +112,8 @@ export function desiredNat(view: HostViewSnapshot, nsPrefix: string, kernel: Ker
     route({ ns: HOST_NS, dst: `${transit}/32`, dev: sx, via: null });
     route({ ns: d.ns, dst: '0.0.0.0/0', dev: EXT_DOMAIN_END, via: TRANSIT_GATEWAY });
     for (const fip of [...d.fips.keys()].sort()) route({ ns: HOST_NS, dst: `${fip}/32`, dev: sx, via: transit });
+    // Routed networks: what the fabric sends this host for them enters their domain untranslated.
+    for (const p of [...d.routed].sort()) route({ ns: HOST_NS, dst: p, dev: sx, via: transit });
     kernel.nsNft[d.ns] = { tables: { ip: domainTable(d, hip !== null) } };
   }
   if (hip !== null) kernel.nft.tables.ip = hostTable(hip);
@@ -111,12 +127,15 @@ function domainTable(d: ExtDomain, canMasquerade: boolean): NftTable {
   t.sets.fip_fixed = { name: 'fip_fixed', type: 'ipv4_addr', elements: [...new Set(fips.map(([, fixed]) => fixed))].sort() };
   const ext = `"${EXT_DOMAIN_END}"`;
   const masquerade = d.gateway && canMasquerade;
+  const routed = [...d.routed].sort();
   t.chains.pre = { name: 'pre', base: { type: 'nat', hook: 'prerouting', prio: -100, policy: 'accept' }, rules: [nftRule('dnat ip to ip daddr map @fip_dnat', ['set:fip_dnat'])] };
   t.chains.post = {
     name: 'post',
     base: { type: 'nat', hook: 'postrouting', prio: 100, policy: 'accept' },
     rules: [
       nftRule(`oifname ${ext} snat ip to ip saddr map @fip_snat`, ['set:fip_snat']),
+      // Routed networks leave with their own addresses.
+      ...routed.map((p) => nftRule(`oifname ${ext} ip saddr ${p} accept`)),
       ...(masquerade ? [nftRule(`oifname ${ext} masquerade`)] : []),
       // Hairpin: a flow to a floating IP of this domain, translated back inside it. The target sees the
       // router's address on its subnet, so its replies return through the router to be translated back
@@ -131,9 +150,11 @@ function domainTable(d: ExtDomain, canMasquerade: boolean): NftTable {
       // In from outside: replies, and flows to a floating IP (translated in prerouting). Nothing else reaches tenant addresses.
       nftRule(`iifname ${ext} ct state established,related accept`),
       nftRule(`iifname ${ext} ct status dnat accept`),
+      // Routed networks are reachable from outside (their security groups decide what reaches a VM).
+      ...routed.map((p) => nftRule(`iifname ${ext} ip daddr ${p} accept`)),
       nftRule(`iifname ${ext} drop`),
-      // Out: without a gateway only ports with a floating IP may leave (anything else would leave untranslated).
-      ...(masquerade ? [] : [nftRule(`oifname ${ext} ip saddr != @fip_fixed drop`, ['set:fip_fixed'])]),
+      // Out: without a gateway only ports with a floating IP, and routed networks, may leave (anything else would leave untranslated).
+      ...(masquerade ? [] : [...routed.map((p) => nftRule(`oifname ${ext} ip saddr ${p} accept`)), nftRule(`oifname ${ext} ip saddr != @fip_fixed drop`, ['set:fip_fixed'])]),
     ],
   };
   return t;
@@ -147,6 +168,15 @@ function hostTable(hip: string): NftTable {
     rules: [nftRule(`ip saddr ${TRANSIT_PREFIX} snat ip to ${hip}`)],
   };
   return t;
+}
+
+function v4Prefix(cidr: string): string | null {
+  try {
+    const p = parsePrefix(cidr, false);
+    return p.version === 4 ? formatPrefix(p) : null;
+  } catch {
+    return null;
+  }
 }
 
 function v4(ip: string): string | null {

@@ -61,7 +61,7 @@ class IpamLog {
     return this.emit(CLOUD_AGGREGATE, '_system', 'ipam.HypervisorRegistered', { hostId, vtepIp, publicIp, hostPoolId: POOL });
   }
   network(id: string, tenant: string, vni: number) {
-    return this.emit(CLOUD_AGGREGATE, tenant, 'ipam.NetworkCreated', { networkId: id, name: 'net', vni, mtu: 1450, routed: true });
+    return this.emit(CLOUD_AGGREGATE, tenant, 'ipam.NetworkCreated', { networkId: id, name: 'net', vni, mtu: 1450, routed: false });
   }
   subnet(networkId: string, id: string, tenant: string, cidr: string, gatewayIp: string) {
     return this.emit(networkAggregate(networkId), tenant, 'ipam.SubnetCreated', {

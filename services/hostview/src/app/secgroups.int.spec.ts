@@ -156,7 +156,7 @@ describe('hostview: security groups (nats-server, JetStream KV)', () => {
     for (const [i, h] of ['hv-1', 'hv-2', 'hv-3'].entries()) {
       await log.emit(CLOUD_AGGREGATE, '_system', 'ipam.HypervisorRegistered', { hostId: h, vtepIp: `198.18.0.${i + 1}`, publicIp: `203.0.113.${i + 11}`, hostPoolId: pool });
     }
-    await log.emit(CLOUD_AGGREGATE, T, 'ipam.NetworkCreated', { networkId: NET, name: 'net', vni: 100, mtu: 1450, routed: true });
+    await log.emit(CLOUD_AGGREGATE, T, 'ipam.NetworkCreated', { networkId: NET, name: 'net', vni: 100, mtu: 1450, routed: false });
     await log.emit(networkAggregate(NET), T, 'ipam.SubnetCreated', {
       subnetId: SUB,
       name: 'sub',

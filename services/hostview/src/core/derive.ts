@@ -144,6 +144,7 @@ export function networkValue(model: Model, hostId: string, networkId: string, ne
     gatewayMac: gatewayMac(n.vni),
     id: n.id,
     mtu: n.mtu,
+    ...(n.routed ? { routed: true } : {}),
     subnets,
     tenant: n.tenant,
     vni: n.vni,

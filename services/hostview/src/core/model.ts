@@ -67,6 +67,8 @@ export interface NetworkRec {
   tenant: string;
   vni: number;
   mtu: number;
+  /** Routed (no NAT): its addresses are advertised to the fabric and enter through the hypervisors. */
+  routed: boolean;
   subnets: Set<string>;
   ports: Set<string>;
   /** hostId → this network's ports bound there: who floods to whom, whose endpoints to publish. */
@@ -245,12 +247,14 @@ export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
         existing.tenant = event.tenant;
         existing.vni = d.vni;
         existing.mtu = d.mtu;
+        existing.routed = d.routed;
       } else {
         model.networks.set(d.networkId, {
           id: d.networkId,
           tenant: event.tenant,
           vni: d.vni,
           mtu: d.mtu,
+          routed: d.routed,
           subnets: new Set(),
           ports: new Set(),
           hostPorts: new Map(),

@@ -63,7 +63,7 @@ export class Given {
   }
 
   network(networkId: string, tenant: string, vni: number, mtu = 1450): ModelEvent {
-    return this.emit('ipam.NetworkCreated', { networkId, name: networkId, vni, mtu, routed: true }, CLOUD_AGGREGATE, tenant);
+    return this.emit('ipam.NetworkCreated', { networkId, name: networkId, vni, mtu, routed: false }, CLOUD_AGGREGATE, tenant);
   }
 
   deleteNetwork(networkId: string, tenant: string, vni: number): ModelEvent[] {
