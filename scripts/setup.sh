@@ -10,6 +10,7 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 APT_PACKAGES=(
   nats-server            # NATS + JetStream: the event log and the message bus
   iproute2 nftables      # the agent's data plane tools
+  python3-nftables       # libnftables binding: the agent's long-lived nft worker (kernel/nft-worker.ts)
   gobgpd golang-github-osrg-gobgp-dev   # BGP engine + its .proto files
   frr                    # ToR/border routers in tests and the lab
   iperf3 tcpdump iputils-ping dnsmasq-base procps

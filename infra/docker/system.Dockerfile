@@ -17,7 +17,7 @@ RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin
 # libstdc++ for the Node.js binary of runtime.Dockerfile.
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-      iproute2 nftables dnsmasq-base busybox procps iputils-ping tcpdump iperf3 conntrack \
+      iproute2 nftables python3-nftables dnsmasq-base busybox procps iputils-ping tcpdump iperf3 conntrack \
       nats-server frr postgresql gobgpd golang-github-osrg-gobgp-dev \
       libstdc++6 ca-certificates >/dev/null \
  && rm -rf /var/lib/apt/lists/*

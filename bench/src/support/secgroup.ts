@@ -249,21 +249,59 @@ export async function readTablesMs(h: Hypervisor, samples: number): Promise<numb
 
 /** utime+stime of a process and of the children it has reaped (the agents' ip/bridge/nft runs), seconds. */
 export function cpuSeconds(pid: number): number {
-  try {
-    const c = procCpu(pid);
-    return c.self + c.children;
-  } catch {
-    return NaN;
-  }
+  const c = cpuSplit(pid);
+  return c.self + c.children;
 }
 
-/** The same, split: the process itself and its reaped children, seconds. */
+/**
+ * The same, split: the process itself, and its children: reaped ones (short
+ * commands such as `nft`, `ip`) and live descendants (long-lived workers such
+ * as the agent's nft worker and `ip monitor`), seconds.
+ */
 export function cpuSplit(pid: number): { self: number; children: number } {
   try {
-    return procCpu(pid);
+    const c = procCpu(pid);
+    return { self: c.self, children: c.children + liveDescendantsCpu(pid) };
   } catch {
     return { self: NaN, children: NaN };
   }
+}
+
+/** CPU seconds of a process's live descendants (their own and their reaped children's). */
+function liveDescendantsCpu(pid: number): number {
+  const children = childrenByParent();
+  let total = 0;
+  const walk = (p: number): void => {
+    for (const child of children.get(p) ?? []) {
+      try {
+        const c = procCpu(child);
+        total += c.self + c.children;
+      } catch {
+        // exited meanwhile: its CPU is in its parent's reaped-children figure
+      }
+      walk(child);
+    }
+  };
+  walk(pid);
+  return total;
+}
+
+/** Parent PID → child PIDs of every process (this kernel has no /proc/<pid>/task/<tid>/children). */
+function childrenByParent(): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = out.get(ppid);
+      if (list) list.push(Number(d));
+      else out.set(ppid, [Number(d)]);
+    } catch {
+      // gone
+    }
+  }
+  return out;
 }
 
 /** PIDs of this process's children running `services/<name>/dist/main.js` (the lab's control plane). */

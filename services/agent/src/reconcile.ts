@@ -13,6 +13,7 @@ import { MemberIndex, patchSorted, renderSetDeltas, type MemberChange } from './
 import { ApplyError, applyPlan } from './kernel/apply.js';
 import { DnsmasqManager } from './kernel/dnsmasq.js';
 import { runOk, type Exec } from './kernel/exec.js';
+import { NftWorker, NftWorkerError } from './kernel/nft-worker.js';
 import { readRuleCounters } from './kernel/nft.js';
 import { readActual } from './kernel/read.js';
 
@@ -30,6 +31,8 @@ export interface ReconcilerOptions {
    * is being destroyed): a fresh read and plan usually succeeds at once.
    */
   attempts?: number;
+  /** Apply the membership fast path's transactions through a long-lived libnftables worker (default true; falls back to `nft -f -`). */
+  nftWorker?: boolean;
 }
 
 export interface ReconcileResult {
@@ -67,7 +70,10 @@ export class Reconciler {
    */
   private applied: { view: HostViewSnapshot; desired: DesiredState; index: MemberIndex | null } | null = null;
 
+  private readonly worker: NftWorker | null;
+
   constructor(private readonly o: ReconcilerOptions) {
+    this.worker = o.nftWorker === false ? null : new NftWorker(o.exec);
     this.dnsmasq = new DnsmasqManager({
       exec: o.exec,
       stateDir: o.stateDir,
@@ -120,7 +126,7 @@ export class Reconciler {
     // The counts now describe the new view; they are valid only once the transaction commits.
     this.applied = null;
     const script = renderSetDeltas(deltas);
-    if (script) await runOk(this.o.exec, ['nft', '-f', '-'], script);
+    if (script) await this.runNft(script);
     for (const d of deltas) patchSorted(sets[d.set]!.elements, d);
     this.applied = applied;
     return {
@@ -128,6 +134,25 @@ export class Reconciler {
       added: deltas.reduce((n, d) => n + d.add.length, 0),
       deleted: deltas.reduce((n, d) => n + d.del.length, 0),
     };
+  }
+
+  /** One nft transaction: through the worker when it runs, else a `nft -f -` process. */
+  private async runNft(script: string): Promise<void> {
+    if (this.worker?.usable) {
+      try {
+        await this.worker.apply(script);
+        return;
+      } catch (err) {
+        // nft refused the script: that is the answer. The worker failing is not: fall back to a process.
+        if (!(err instanceof NftWorkerError)) throw err;
+      }
+    }
+    await runOk(this.o.exec, ['nft', '-f', '-'], script);
+  }
+
+  /** Stop the nft worker (the agent is stopping). */
+  close(): void {
+    this.worker?.stop();
   }
 
   async reconcile(view: HostViewSnapshot): Promise<ReconcileResult> {

@@ -27,6 +27,8 @@ export const agentConfig = z.object({
   /** Period of the full resync that repairs drift (and of the status heartbeat). */
   AGENT_RESYNC_SECONDS: z.coerce.number().positive().default(30),
   AGENT_DHCP_LEASE_SECONDS: z.coerce.number().int().min(120).default(86_400),
+  /** Apply membership changes through a long-lived libnftables worker (python3-nftables) instead of an nft process each. */
+  AGENT_NFT_WORKER: bool.default(true),
   /** Plug a VM's tap as soon as it appears (`ip monitor link`) rather than at the next resync. */
   AGENT_LINK_MONITOR: bool.default(true),
 });
@@ -59,6 +61,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       nsPrefix: config.AGENT_NETNS_PREFIX,
       stateDir: config.AGENT_STATE_DIR,
       leaseSeconds: config.AGENT_DHCP_LEASE_SECONDS,
+      nftWorker: config.AGENT_NFT_WORKER,
     });
 
     const applies = metrics.counter('strata_agent_applies_total', 'reconciles by result', ['result']);
@@ -131,6 +134,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       monitor?.stop();
       await watcher?.stop();
       await agent.stop();
+      reconciler.close();
     };
   },
 };

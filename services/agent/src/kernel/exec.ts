@@ -32,6 +32,8 @@ export interface Exec {
   spawnDetached(argv: readonly string[], opts?: SpawnOptions): number;
   /** Start a process whose stdout the caller reads line by line (e.g. `ip monitor`); `stop` kills it by PID. */
   watch(argv: readonly string[], onLine: (line: string) => void, onExit: (code: number | null) => void): { stop(): void };
+  /** Like `watch`, and the caller writes to its stdin (a long-lived worker, e.g. kernel/nft-worker.ts). Optional. */
+  interact?(argv: readonly string[], onLine: (line: string) => void, onExit: (code: number | null) => void): { write(text: string): void; stop(): void };
 }
 
 export class ExecError extends Error {
@@ -79,25 +81,38 @@ export const nodeExec: Exec = {
     }
   },
   watch(argv, onLine, onExit) {
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'ignore'] });
-    let buf = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      buf += d;
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        onLine(buf.slice(0, i));
-        buf = buf.slice(i + 1);
-      }
-    });
-    child.on('error', () => undefined);
-    child.on('close', (code) => onExit(code));
-    return {
-      stop: () => {
-        if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
-      },
-    };
+    return lineProcess(argv, false, onLine, onExit);
+  },
+  interact(argv, onLine, onExit) {
+    return lineProcess(argv, true, onLine, onExit);
   },
 };
+
+/** A child whose stdout is read line by line; with `stdin`, the caller may write to it. Stopped by PID. */
+function lineProcess(argv: readonly string[], stdin: boolean, onLine: (line: string) => void, onExit: (code: number | null) => void): { write(text: string): void; stop(): void } {
+  const child = spawn(argv[0]!, argv.slice(1), { stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'ignore'] });
+  let buf = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    buf += d;
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      onLine(buf.slice(0, i));
+      buf = buf.slice(i + 1);
+    }
+  });
+  child.stdin?.on('error', () => undefined);
+  child.on('error', () => undefined);
+  child.on('close', (code) => onExit(code));
+  return {
+    write: (text) => {
+      if (!child.stdin || child.stdin.destroyed) throw new Error(`${argv[0]} is not running`);
+      child.stdin.write(text);
+    },
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) process.kill(child.pid, 'SIGTERM');
+    },
+  };
+}
 
 /** Every command runs inside network namespace `ns` (`ip netns exec ns …`). */
 export function inNetns(base: Exec, ns: string): Exec {
@@ -107,5 +122,6 @@ export function inNetns(base: Exec, ns: string): Exec {
     runHost: (argv, input) => (base.runHost ?? base.run).call(base, argv, input),
     spawnDetached: (argv, opts) => base.spawnDetached(wrap(argv), opts),
     watch: (argv, onLine, onExit) => base.watch(wrap(argv), onLine, onExit),
+    ...(base.interact ? { interact: (argv: readonly string[], onLine: (line: string) => void, onExit: (code: number | null) => void) => base.interact!(wrap(argv), onLine, onExit) } : {}),
   };
 }
