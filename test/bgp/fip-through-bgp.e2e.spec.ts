@@ -9,7 +9,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FloatingIpView } from '@strata/contracts';
-import { eventually, INTERNET_CLIENT_IP, kernelRoute, Lab, type ManagedProcess, type Vm } from '@strata/lab';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { APPLIANCE_AS, applianceConfig, eventually, Frr, GATEWAY_UNDERLAY_IP, INTERNET_CLIENT_IP, kernelRoute, LAB_APPLIANCE_PASSWORD, Lab, type ManagedProcess, type Vm } from '@strata/lab';
 import { tenantWithRouter, vmOn, type TenantSetup } from '../overlay/scenario.js';
 import { whoami, whoamiEventually, whoamiServer } from '../nat/whoami.js';
 
@@ -86,6 +89,43 @@ describe('floating IP through BGP-learned routes at the border', () => {
     await eventually(async () => (await kernelRoute(border(), pub.ip)).includes(`via ${lab.host('hv2').vtepIp}`), 'host route at the border via hv2', 120);
     expect(await whoamiEventually(client(), pub.ip, VM_PORT)).toBe(INTERNET_CLIENT_IP);
     expect(await whoamiEventually(pub.ns.name, INTERNET_CLIENT_IP, 8082)).toBe(pub.ip);
+  });
+
+  // The route server end to end: an appliance VM on a routed network peers (MD5, EBGP multihop) with the
+  // gateway, its assigned /32 is accepted, reaches the border with the appliance as next hop, and the
+  // fabric delivers traffic for it into the overlay: the hypervisor and the tenant router route it to the
+  // appliance, whose anti-spoofing admits the accepted prefix as a source.
+  it('an appliance VM announces its prefix over BGP: accepted, at the border via the appliance, and the client reaches the appliance through it', async () => {
+    const APP_PREFIX = '203.0.113.160/32';
+    const net = await lab.ipam.command('network.create', { name: 'appliances', routed: true }, t.who);
+    const subnet = await lab.ipam.command('subnet.create', { networkId: net.id, cidr: '203.0.113.176/28' }, t.who);
+    await lab.ipam.command('router.addInterface', { id: t.routerId, subnetId: subnet.id }, t.who);
+    const pool = await lab.ipam.command('pool.create', { name: 'app-prefixes', cidr: '203.0.113.160/28', purpose: 'application-prefix' });
+    const prefix = await lab.ipam.command('appprefix.create', { poolId: pool.id, prefix: APP_PREFIX }, t.who);
+    await lab.bgp!.client.command('peergroup.create', { name: 'appliances', listenRange: '203.0.113.176/28', remoteAs: APPLIANCE_AS, passwordRef: 'appliances', maxPrefixes: 4 });
+    await lab.bgp!.client.command('appliance.assign', { prefixId: prefix.id, deviceId: 'fw-1' });
+    const port = await lab.ipam.command('port.create', { networkId: net.id, name: 'fw', hostId: 'hv2', deviceId: 'fw-1' }, t.who);
+    // The appliance's group must admit the route server's sessions (tcp/179 from the gateway).
+    const bgpGroup = await lab.secgroup.command('group.create', { name: 'route-server', description: '' }, t.who);
+    await lab.secgroup.command('rule.create', { groupId: bgpGroup.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portMin: 179, portMax: 179, remoteCidr: `${GATEWAY_UNDERLAY_IP}/32` }, t.who);
+    await lab.secgroup.command('port.setGroups', { portId: port.id, groupIds: [openGroup, bgpGroup.id] }, t.who);
+    const fw = await lab.addVm('fw', port, 'hv2');
+    await fw.configureStatic({ [subnet.id]: { prefixLength: 28, gatewayIp: subnet.gatewayIp, mtu: net.mtu } });
+    await fw.ns.ip(['addr', 'add', APP_PREFIX, 'dev', 'lo']);
+    servers.push(await whoamiServer(fw.ns.name, [VM_PORT]));
+    const dir = join(tmpdir(), `${lab.prefix}fw-frr`);
+    mkdirSync(dir, { recursive: true, mode: 0o755 });
+    const frr = await Frr.start(fw.ns.name, dir, applianceConfig(fw.ip, [GATEWAY_UNDERLAY_IP], LAB_APPLIANCE_PASSWORD, [APP_PREFIX]));
+    try {
+      await eventually(async () => (await lab.bgp!.client.query('route.list', {})).items.some((r) => r.prefix === APP_PREFIX && r.status === 'learned'), 'appliance route accepted', 240);
+      await eventually(async () => (await kernelRoute(border(), '203.0.113.160')).includes('proto bgp'), 'appliance prefix at the border', 120);
+      const atBorder = await lab.external!.border.exec(['vtysh', '--vty_socket', lab.bgp!.frr.dir, '-c', `show bgp ipv4 unicast ${APP_PREFIX} json`]);
+      expect(atBorder).toContain(`"ip":"${fw.ip}"`);
+      expect(await whoamiEventually(client(), '203.0.113.160', VM_PORT)).toBe(INTERNET_CLIENT_IP);
+    } finally {
+      await frr.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('disassociation withdraws the route: the border forgets the address and the client gets nowhere', async () => {

@@ -20,6 +20,8 @@ import { sh } from './sh.js';
 import type { NatsConnection } from 'nats';
 
 export const GATEWAY_UNDERLAY_IP = '198.18.0.2';
+/** TCP-MD5 secret of the lab's appliance peer groups (`passwordRef: 'appliances'`); lab only. */
+export const LAB_APPLIANCE_PASSWORD = 'lab-appliance-md5';
 
 export interface BgpBorder {
   frr: Frr;
@@ -57,7 +59,12 @@ export async function startBgpBorder(o: BgpBorderOptions): Promise<BgpBorder> {
   const frr = await Frr.start(o.external.border.name, join(dir, 'border'), torConfig([GATEWAY_UNDERLAY_IP]));
   try {
     await gobgpd.ready;
-    const gateway = o.spawn('bgp-gateway', 'bgp-gateway', { GOBGP_TARGET: `unix://${socket}`, BGP_ROUTER_ID: GATEWAY_UNDERLAY_IP, BGP_SETTLE_MS: '1000' });
+    const gateway = o.spawn('bgp-gateway', 'bgp-gateway', {
+      GOBGP_TARGET: `unix://${socket}`,
+      BGP_ROUTER_ID: GATEWAY_UNDERLAY_IP,
+      BGP_SETTLE_MS: '1000',
+      BGP_PASSWORD_APPLIANCES: LAB_APPLIANCE_PASSWORD,
+    });
     await gateway.ready;
     const client = new BgpClient(o.nc, 15_000, o.seq);
     await client.command('settings.set', { localAs: GATEWAY_AS, routerId: GATEWAY_UNDERLAY_IP }, ADMIN);

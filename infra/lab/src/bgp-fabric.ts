@@ -184,10 +184,15 @@ ${af} exit-address-family
 }
 
 export function applianceConfig(address: string, gateways: string[], password: string, prefixes: string[]): string {
-  const neighbours = gateways.map((gw) => ` neighbor ${gw} remote-as ${GATEWAY_AS}\n neighbor ${gw} password ${password}\n neighbor ${gw} timers connect 5\n`).join('');
+  // Multihop: the gateway sits on the underlay, routed hops away from an appliance VM (one hop in BgpFabric).
+  const neighbours = gateways
+    .map((gw) => ` neighbor ${gw} remote-as ${GATEWAY_AS}\n neighbor ${gw} password ${password}\n neighbor ${gw} timers connect 5\n neighbor ${gw} ebgp-multihop 8\n`)
+    .join('');
   return `frr defaults traditional
 hostname appliance
 log stdout informational
+! The gateway is reached through the default route (a VM's only route out).
+ip nht resolve-via-default
 !
 router bgp ${APPLIANCE_AS}
  bgp router-id ${address}

@@ -7,4 +7,4 @@ export { ADMIN, BgpClient, IpamClient, SecgroupClient, SeqTracker, ServiceClient
 export { ContractClient, NatClient, type ContractTypes, type NatContract } from './control-client.js';
 export { APPLIANCE_AS, BgpFabric, Frr, GATEWAY_AS, GW, TOR, TOR_AS, applianceConfig, gwInSubnet, kernelRoute } from './bgp-fabric.js';
 export { BORDER_PUBLIC_IP, BORDER_UNDERLAY_IP, INTERNET_CLIENT_IP, type ExternalSide } from './external.js';
-export { GATEWAY_UNDERLAY_IP, type BgpBorder } from './bgp-border.js';
+export { GATEWAY_UNDERLAY_IP, LAB_APPLIANCE_PASSWORD, type BgpBorder } from './bgp-border.js';

@@ -112,6 +112,13 @@ export const LocalPort = z.object({
    * the port's routing-domain namespace). Left out when there are none.
    */
   floatingIps: z.array(z.object({ address: z.string(), fixedIp: z.string() })).optional(),
+  /**
+   * Prefixes this port (an appliance on a routed network) announced over BGP
+   * and the gateway accepted, each with the port's address it announced
+   * them from: the fabric sends their traffic to this host, which routes it
+   * to the port. Left out when none.
+   */
+  announcedRoutes: z.array(z.object({ prefix: z.string(), nextHop: z.string() })).optional(),
 });
 export type LocalPort = z.infer<typeof LocalPort>;
 

@@ -179,6 +179,8 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
         portSecurity: fc.boolean(),
         // NAT: a floating IP from a small pool (shared between A and B), or none.
         fip: fc.option(fc.constantFrom('203.0.113.10', '203.0.113.11', '203.0.113.12'), { nil: undefined }),
+        // BGP: an appliance's accepted prefix, from a small pool.
+        announce: fc.option(fc.constantFrom('198.51.100.8/32', '198.51.100.16/30'), { nil: undefined }),
       }),
       { maxLength: 6 },
     ),
@@ -228,6 +230,7 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
           securityGroups: p.groups,
           portSecurity: p.portSecurity,
           ...(p.fip ? { floatingIps: [{ address: p.fip, fixedIp: ip }] } : {}),
+          ...(p.announce ? { announcedRoutes: [{ prefix: p.announce, nextHop: ip }] } : {}),
         };
         view.ports[id] = lp;
       } else {

@@ -35,10 +35,13 @@
  * addresses to the hypervisors (the BGP gateway advertises them), the
  * hypervisor routes each routed subnet to its domain's transit address, and
  * their traffic crosses `ext` untranslated in both directions.
+ * Prefixes an appliance announced over BGP (accepted by the gateway, on the
+ * appliance's port in the host view) are routed the same way, then in the
+ * domain namespace to the appliance's address.
  * IPv4 only: floating IPs, H-IPs and routed advertisements are IPv4.
  */
 import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
-import { domainNamespace, EXT_DOMAIN_END, extHostEnd, linkAlias } from './names.js';
+import { domainNamespace, EXT_DOMAIN_END, extHostEnd, gatewayDomainEnd, linkAlias } from './names.js';
 import { emptyNftTable, nftRule, type NftTable } from './nft.js';
 import { allocate } from './secgroups.js';
 import type { HostViewSnapshot } from './snapshot.js';
@@ -61,6 +64,8 @@ interface ExtDomain {
   fips: Map<string, string>;
   /** IPv4 subnets of the domain's routed networks (no NAT: their addresses are routed by the fabric). */
   routed: Set<string>;
+  /** Prefixes local appliances announced (accepted by the BGP gateway): prefix → appliance address and its gateway device. */
+  announced: Map<string, { via: string; dev: string }>;
 }
 
 export function desiredNat(view: HostViewSnapshot, nsPrefix: string, kernel: KernelState): void {
@@ -70,7 +75,7 @@ export function desiredNat(view: HostViewSnapshot, nsPrefix: string, kernel: Ker
     const ns = domainNamespace(nsPrefix, id);
     if (!d || !kernel.namespaces[ns]) return undefined;
     let e = domains.get(id);
-    if (!e) domains.set(id, (e = { id, ns, gateway: d.externalGateway === true, fips: new Map(), routed: new Set() }));
+    if (!e) domains.set(id, (e = { id, ns, gateway: d.externalGateway === true, fips: new Map(), routed: new Set(), announced: new Map() }));
     return e;
   };
   for (const d of Object.values(view.domains)) if (d.externalGateway) domainFor(d.id);
@@ -90,6 +95,17 @@ export function desiredNat(view: HostViewSnapshot, nsPrefix: string, kernel: Ker
       const address = v4(f.address);
       const fixed = v4(f.fixedIp);
       if (d && address && fixed) d.fips.set(address, fixed);
+    }
+  }
+  // Appliances: the fabric sends an announced prefix to this host (its next hop, the appliance, is routed here).
+  for (const p of Object.values(view.ports)) {
+    const net = view.networks[p.networkId];
+    if (!net || !p.announcedRoutes?.length) continue;
+    const d = domainFor(net.domainId);
+    for (const r of p.announcedRoutes) {
+      const prefix = v4Prefix(r.prefix);
+      const via = v4(r.nextHop);
+      if (d && prefix && via) d.announced.set(prefix, { via, dev: gatewayDomainEnd(net.vni) });
     }
   }
   if (domains.size === 0) return;
@@ -114,6 +130,11 @@ export function desiredNat(view: HostViewSnapshot, nsPrefix: string, kernel: Ker
     for (const fip of [...d.fips.keys()].sort()) route({ ns: HOST_NS, dst: `${fip}/32`, dev: sx, via: transit });
     // Routed networks: what the fabric sends this host for them enters their domain untranslated.
     for (const p of [...d.routed].sort()) route({ ns: HOST_NS, dst: p, dev: sx, via: transit });
+    // Announced prefixes: into the domain, then to the appliance.
+    for (const [p, a] of [...d.announced].sort(([x], [y]) => (x < y ? -1 : 1))) {
+      route({ ns: HOST_NS, dst: p, dev: sx, via: transit });
+      route({ ns: d.ns, dst: p, dev: a.dev, via: a.via });
+    }
     kernel.nsNft[d.ns] = { tables: { ip: domainTable(d, hip !== null) } };
   }
   if (hip !== null) kernel.nft.tables.ip = hostTable(hip);
@@ -127,7 +148,8 @@ function domainTable(d: ExtDomain, canMasquerade: boolean): NftTable {
   t.sets.fip_fixed = { name: 'fip_fixed', type: 'ipv4_addr', elements: [...new Set(fips.map(([, fixed]) => fixed))].sort() };
   const ext = `"${EXT_DOMAIN_END}"`;
   const masquerade = d.gateway && canMasquerade;
-  const routed = [...d.routed].sort();
+  // Routed subnets and announced prefixes: both cross `ext` untranslated.
+  const routed = [...new Set([...d.routed, ...d.announced.keys()])].sort();
   t.chains.pre = { name: 'pre', base: { type: 'nat', hook: 'prerouting', prio: -100, policy: 'accept' }, rules: [nftRule('dnat ip to ip daddr map @fip_dnat', ['set:fip_dnat'])] };
   t.chains.post = {
     name: 'post',

@@ -312,12 +312,20 @@ export function spoofRules(p: LocalPort): NftRule[] {
     const a = safe(() => parseAddress(f.ip));
     if (a !== null) (a.version === 4 ? v4 : v6).push(formatAddress(a));
   }
+  const arp = [...v4];
+  // An appliance may also send from the prefixes it announced and the BGP gateway accepted (IP only, not ARP).
+  for (const r of p.announcedRoutes ?? []) {
+    const pre = safe(() => parsePrefix(r.prefix));
+    if (pre === null) continue;
+    const full = pre.length === (pre.version === 4 ? 32 : 128);
+    (pre.version === 4 ? v4 : v6).push(full ? formatAddress({ version: pre.version, value: pre.network }) : formatPrefix(pre));
+  }
   const set = (xs: string[]): string => `{ ${[...new Set(xs)].sort().join(', ')} }`;
   return [
     nftRule(`ether saddr != ${mac} drop`),
     nftRule('ether type { 8021q, 8021ad } drop'),
     nftRule(`arp saddr ether != ${mac} drop`),
-    nftRule(`arp saddr ip != ${set(['0.0.0.0', ...v4])} drop`),
+    nftRule(`arp saddr ip != ${set(['0.0.0.0', ...arp])} drop`),
     nftRule('ip saddr 0.0.0.0 udp sport 68 udp dport 67 return'),
     nftRule(v4.length > 0 ? `ip saddr != ${set(v4)} drop` : 'ether type ip drop'),
     nftRule(`ip6 saddr != ${set(v6)} drop`),

@@ -30,13 +30,25 @@ const DEFAULT_ROUTE_SET = 'strata-default-route';
 const NEVER_A_PEER = '255.255.255.255/32';
 /** Seconds between connection attempts: short, so sessions return quickly after either side restarts. */
 export const CONNECT_RETRY_S = 5;
+/**
+ * TTL of appliance sessions: an appliance is a VM behind its hypervisor and
+ * tenant router, several routed hops from the gateway on the underlay, so
+ * the sessions are EBGP multihop (appliances configure the same).
+ */
+export const APPLIANCE_MULTIHOP_TTL = 8;
 
 /** Hard cap in gobgpd per appliance (the session is torn down beyond it), well above Strata's own limit, to bound memory. */
 export const hardPrefixCap = (maxPrefixes: number): number => maxPrefixes * 4 + 16;
 
 /** Marker in the peer's description: a peer whose marker differs is re-created. Contains a hash of the password, never the password. */
 export function peerSignature(n: Neighbour, password: string): string {
-  const shape = { kind: n.kind, remoteAs: n.remoteAs, cap: n.kind === 'appliance' ? hardPrefixCap(n.maxPrefixes) : 0, connectRetry: CONNECT_RETRY_S };
+  const shape = {
+    kind: n.kind,
+    remoteAs: n.remoteAs,
+    cap: n.kind === 'appliance' ? hardPrefixCap(n.maxPrefixes) : 0,
+    connectRetry: CONNECT_RETRY_S,
+    multihop: n.kind === 'appliance' ? APPLIANCE_MULTIHOP_TTL : 0,
+  };
   const h = createHash('sha256').update(JSON.stringify(shape)).update('\0').update(password).digest('hex');
   return `strata:${n.kind}:${h.slice(0, 24)}`;
 }
@@ -48,6 +60,7 @@ export function peerConfig(n: Neighbour, password: string): object {
     conf: { neighbor_address: n.address, peer_asn: n.remoteAs, auth_password: password, description: peerSignature(n, password) },
     afi_safis: [afiSafi],
     timers: { config: { connect_retry: CONNECT_RETRY_S, hold_time: 90, keepalive_interval: 30 } },
+    ...(n.kind === 'appliance' ? { ebgp_multihop: { enabled: true, multihop_ttl: APPLIANCE_MULTIHOP_TTL } } : {}),
   };
 }
 

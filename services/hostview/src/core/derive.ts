@@ -52,6 +52,7 @@ import {
   type ChangeSet,
   type HostNeeds,
   type Model,
+  type PortRec,
 } from './model.js';
 
 /** One host's view: KV key → canonical JSON value. */
@@ -106,6 +107,7 @@ export function localPortValue(model: Model, hostId: string, portId: string): Lo
   if (!p || p.hostId !== hostId || !model.hypervisors.has(hostId)) return undefined;
   const sec = model.portSecurity.get(portId);
   return {
+    ...announcedRoutesOf(model, p),
     device: portDevice(p.id),
     // The port's own ordered list (IPAM's order, deterministic given the log).
     fixedIps: p.fixedIps.map((f) => ({ ip: f.ip, subnetId: f.subnetId })),
@@ -118,6 +120,19 @@ export function localPortValue(model: Model, hostId: string, portId: string): Lo
     securityGroups: sec?.groupIds == null ? null : [...groupIdsOf(model, portId)],
     tenant: p.tenant,
   };
+}
+
+/** `{announcedRoutes}`: the device's accepted routes announced from this port's addresses, sorted; nothing when none. */
+function announcedRoutesOf(model: Model, p: PortRec): { announcedRoutes?: Array<{ nextHop: string; prefix: string }> } {
+  const ids = model.deviceRoutes.get(p.deviceId);
+  if (!ids || ids.size === 0) return {};
+  const mine = new Set(p.fixedIps.map((f) => f.ip));
+  const routes = [...ids]
+    .map((id) => model.appRoutes.get(id)!)
+    .filter((r) => mine.has(r.nextHop))
+    .map((r) => ({ nextHop: r.nextHop, prefix: r.prefix }))
+    .sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : a.nextHop < b.nextHop ? -1 : a.nextHop > b.nextHop ? 1 : 0));
+  return routes.length ? { announcedRoutes: routes } : {};
 }
 
 /** `{floatingIps}` sorted by address, or nothing when the port has none (the key is left out). */

@@ -24,6 +24,7 @@ import {
   routerAggregate,
   routerGatewayAggregate,
   securityGroupAggregate,
+  bgpRouteAggregate,
 } from '@strata/contracts';
 import { affectedHosts, parseKey } from './derive.js';
 import { applyOps } from './diff.js';
@@ -163,7 +164,7 @@ const arbIpamEvent: fc.Arbitrary<Spec> = fc.oneof(
       .map(({ n, p, h, m, ips, t }) =>
         spec({
           type: 'ipam.PortCreated',
-          data: { portId: p, name: p, mac: `02:00:00:00:00:0${m}`, fixedIps: ips, hostId: h, deviceId: 'vm' },
+          data: { portId: p, name: p, mac: `02:00:00:00:00:0${m}`, fixedIps: ips, hostId: h, deviceId: `vm${m}` },
           aggregate: networkAggregate(n),
           tenant: t,
         }),
@@ -245,7 +246,28 @@ const arbNatEvent: fc.Arbitrary<Spec> = fc.oneof(
   },
 );
 
-const arbEvent: fc.Arbitrary<Spec> = fc.oneof({ weight: 3, arbitrary: arbIpamEvent }, { weight: 2, arbitrary: arbSecgroupEvent }, { weight: 1, arbitrary: arbNatEvent });
+/** BGP: appliance routes (device vm1..vm3, announced from an address ports may have) learned, re-learned and withdrawn; border routes too. */
+const arbBgpEvent: fc.Arbitrary<Spec> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ r: pick(['q0', 'q1', 'q2']), dev: fc.option(pick(['vm1', 'vm2', 'vm3']), { nil: null }), hop: pick(['10.0.0.10', '10.0.1.10', '10.0.0.11']), pre: pick(['198.51.100.8/32', '198.51.100.16/30']) })
+      .map(({ r, dev, hop, pre }) =>
+        spec({ type: 'bgp.RouteLearned', data: { peer: hop, prefix: pre, nextHop: hop, asPath: [65100], deviceId: dev }, aggregate: bgpRouteAggregate(r), tenant: '_system' }),
+      ),
+  },
+  {
+    weight: 1,
+    arbitrary: pick(['q0', 'q1', 'q2']).map((r) => spec({ type: 'bgp.RouteWithdrawn', data: { peer: '10.0.0.10', prefix: '198.51.100.8/32' }, aggregate: bgpRouteAggregate(r), tenant: '_system' })),
+  },
+);
+
+const arbEvent: fc.Arbitrary<Spec> = fc.oneof(
+  { weight: 3, arbitrary: arbIpamEvent },
+  { weight: 2, arbitrary: arbSecgroupEvent },
+  { weight: 1, arbitrary: arbNatEvent },
+  { weight: 1, arbitrary: arbBgpEvent },
+);
 
 /**
  * A log: a few hypervisors, networks and groups first (so that most later

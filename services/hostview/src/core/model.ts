@@ -16,6 +16,9 @@
  * maintained model equals one built by replaying the same events.
  */
 import {
+  BGP_CONTEXT,
+  bgpEvents,
+  type BgpEvent,
   IPAM_CONTEXT,
   ipamEvents,
   NAT_CONTEXT,
@@ -60,6 +63,8 @@ export interface PortRec {
   fixedIps: FixedIpRec[];
   /** Host the port is bound to, or null (unbound). */
   hostId: string | null;
+  /** The VM (device) the port belongs to: what BGP appliance routes name. */
+  deviceId: string;
 }
 
 export interface NetworkRec {
@@ -126,6 +131,20 @@ export interface Model {
   portFloatingIps: Map<string, Set<string>>;
   /** NAT: routers with an external gateway (outbound PNAT for their networks' ports). */
   gateways: Set<string>;
+  /** BGP: routes appliances announced and the gateway accepted, by route id (`bgp.route.<id>`). */
+  appRoutes: Map<string, AppRouteRec>;
+  /** BGP: device id → ids of its accepted routes. */
+  deviceRoutes: Map<string, Set<string>>;
+  /** device id → its ports (an appliance's routes are realised on the port they were announced from). */
+  devicePorts: Map<string, Set<string>>;
+}
+
+export interface AppRouteRec {
+  id: string;
+  prefix: string;
+  /** The appliance's address it was announced from (a fixed IP of one of the device's ports). */
+  nextHop: string;
+  deviceId: string;
 }
 
 export interface FloatingIpRec {
@@ -152,6 +171,9 @@ export function emptyModel(): Model {
     floatingIps: new Map(),
     portFloatingIps: new Map(),
     gateways: new Set(),
+    appRoutes: new Map(),
+    deviceRoutes: new Map(),
+    devicePorts: new Map(),
   };
 }
 
@@ -204,8 +226,8 @@ type Slice<E extends { type: string; data: unknown; aggregate: unknown; tenant: 
   [K in E['type']]: { type: K; data: Extract<E, { type: K }>['data'] } & Pick<E, 'aggregate' | 'tenant' | 'seq'>;
 }[E['type']];
 
-/** An IPAM, secgroup or NAT event as the model reads it. */
-export type ModelEvent = Slice<IpamEvent> | Slice<SecgroupEvent> | Slice<NatEvent>;
+/** An IPAM, secgroup, NAT or BGP event as the model reads it. */
+export type ModelEvent = Slice<IpamEvent> | Slice<SecgroupEvent> | Slice<NatEvent> | Slice<BgpEvent>;
 
 /**
  * Decode a stored event of the domain stream for the model: IPAM's and
@@ -221,6 +243,9 @@ export function toModelEvent(stored: StoredEvent): ModelEvent | undefined {
       return secgroupEvents.decode(stored);
     case NAT_CONTEXT:
       return natEvents.decode(stored);
+    // Only the route observations matter here; the gateway's configuration is not the hypervisors' business.
+    case BGP_CONTEXT:
+      return stored.type === 'bgp.RouteLearned' || stored.type === 'bgp.RouteWithdrawn' ? bgpEvents.decode(stored) : undefined;
     default:
       return undefined;
   }
@@ -294,8 +319,9 @@ export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
       const network = model.networks.get(networkId);
       if (!network) break;
       const before = removePort(model, d.portId, change);
-      const port: PortRec = { id: d.portId, networkId, tenant: event.tenant, mac: d.mac, fixedIps: d.fixedIps, hostId: d.hostId };
+      const port: PortRec = { id: d.portId, networkId, tenant: event.tenant, mac: d.mac, fixedIps: d.fixedIps, hostId: d.hostId, deviceId: d.deviceId };
       model.ports.set(port.id, port);
+      addTo(model.devicePorts, port.deviceId, port.id);
       network.ports.add(port.id);
       if (port.hostId !== null) indexPort(model, port, port.hostId);
       change.ports.set(port.id, { before, after: { networkId, hostId: port.hostId } });
@@ -467,12 +493,44 @@ export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
       change.domains.add(routerId);
       break;
     }
+    // ---- bgp ----
+    case 'bgp.RouteLearned': {
+      const d = event.data;
+      const id = event.aggregate.id;
+      dropAppRoute(model, id, change);
+      if (d.deviceId === null) break; // a border route: nothing for hypervisors
+      model.appRoutes.set(id, { id, prefix: d.prefix, nextHop: d.nextHop, deviceId: d.deviceId });
+      addTo(model.deviceRoutes, d.deviceId, id);
+      for (const p of model.devicePorts.get(d.deviceId) ?? []) change.portSettings.add(p);
+      break;
+    }
+    case 'bgp.RouteWithdrawn':
+      dropAppRoute(model, event.aggregate.id, change);
+      break;
+    case 'bgp.SettingsSet':
+    case 'bgp.PeerAdded':
+    case 'bgp.PeerRemoved':
+    case 'bgp.PeerGroupAdded':
+    case 'bgp.PeerGroupRemoved':
+    case 'bgp.AppliancePrefixAssigned':
+    case 'bgp.AppliancePrefixUnassigned':
+    case 'bgp.RouteRejected':
+      break;
     default: {
       const unreachable: never = event;
       throw new Error(`hostview does not know event ${(unreachable as { type: string }).type}`);
     }
   }
   return change;
+}
+
+/** Forget an accepted appliance route; the ports of its device are recomputed. */
+function dropAppRoute(model: Model, id: string, change: ChangeSet): void {
+  const old = model.appRoutes.get(id);
+  if (!old) return;
+  model.appRoutes.delete(id);
+  removeFrom(model.deviceRoutes, old.deviceId, id);
+  for (const p of model.devicePorts.get(old.deviceId) ?? []) change.portSettings.add(p);
 }
 
 function deleteNetwork(model: Model, networkId: string, change: ChangeSet): void {
@@ -516,6 +574,7 @@ function removePort(model: Model, portId: string, change: ChangeSet): PortPlace 
   markMemberships(model, portId, change);
   if (port.hostId !== null) unindexPort(model, port, port.hostId);
   model.networks.get(port.networkId)?.ports.delete(portId);
+  removeFrom(model.devicePorts, port.deviceId, portId);
   model.ports.delete(portId);
   return { networkId: port.networkId, hostId: port.hostId };
 }
