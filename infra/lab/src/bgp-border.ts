@@ -56,8 +56,9 @@ export async function startBgpBorder(o: BgpBorderOptions): Promise<BgpBorder> {
   const socket = join(dir, 'gobgp.sock');
   rmSync(socket, { force: true });
   const gobgpd = startProcess('gobgpd', ['ip', 'netns', 'exec', gw.name, 'gobgpd', '-p', `--api-hosts=unix://${socket}`, '--pprof-disable'], { readyWhen: /gobgpd started/ });
-  const frr = await Frr.start(o.external.border.name, join(dir, 'border'), torConfig([GATEWAY_UNDERLAY_IP]));
+  let frr: Frr | undefined;
   try {
+    frr = await Frr.start(o.external.border.name, join(dir, 'border'), torConfig([GATEWAY_UNDERLAY_IP]));
     await gobgpd.ready;
     const gateway = o.spawn('bgp-gateway', 'bgp-gateway', {
       GOBGP_TARGET: `unix://${socket}`,
@@ -69,19 +70,21 @@ export async function startBgpBorder(o: BgpBorderOptions): Promise<BgpBorder> {
     const client = new BgpClient(o.nc, 15_000, o.seq);
     await client.command('settings.set', { localAs: GATEWAY_AS, routerId: GATEWAY_UNDERLAY_IP }, ADMIN);
     await client.command('peer.create', { name: 'border', address: BORDER_UNDERLAY_IP, remoteAs: TOR_AS }, ADMIN);
+    const started = frr;
     return {
-      frr,
+      frr: started,
       gobgpd,
       gateway,
       client,
       stop: async () => {
-        await frr.stop().catch(() => undefined);
+        await started.stop().catch(() => undefined);
         await gobgpd.stop(5_000).catch(() => undefined);
         rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (e) {
-    await frr.stop().catch(() => undefined);
+    // Whatever started before the failure is stopped here: the lab's destroy() does not know about it yet.
+    await frr?.stop().catch(() => undefined);
     await gobgpd.stop(5_000).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
     throw e;

@@ -4,7 +4,7 @@
  * `strata` CLI, show the results, and leave it running for people to try.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -74,8 +74,14 @@ try {
   console.error(`demo failed: ${(e as Error).message}`);
 }
 
-if (failed || process.env['STRATA_DEMO_EXIT'] === '1') {
+/** Stop the control plane and remove its state (the demo's log lives only as long as the demo). */
+const stopAll = async (): Promise<void> => {
   await cp.stop();
+  rmSync(dir, { recursive: true, force: true });
+};
+
+if (failed || process.env['STRATA_DEMO_EXIT'] === '1') {
+  await stopAll();
   process.exit(failed ? 1 : 0);
 }
 
@@ -87,10 +93,10 @@ console.log(`
   node ${join(ROOT, 'cli/dist/main.js')} port create --network <id>
   node ${join(ROOT, 'cli/dist/main.js')} events tail
 
-Ctrl-C stops everything (state lives in ${dir}).`);
+Ctrl-C stops everything and removes its state (in ${dir} until then).`);
 const shutdown = async (): Promise<void> => {
   say('stopping');
-  await cp.stop();
+  await stopAll();
   process.exit(0);
 };
 process.on('SIGINT', () => void shutdown());
