@@ -86,52 +86,6 @@ export class ServiceClient {
   }
 }
 
-export class IpamClient extends ServiceClient {
-  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
-    super(nc, 'ipam', seq, timeoutMs);
-  }
-
-  static async connect(url: string, timeoutMs = 15_000): Promise<IpamClient> {
-    return new IpamClient(await connect({ servers: url, name: 'strata-lab-client' }), timeoutMs);
-  }
-
-  command<K extends IpamCommandName>(op: K, body: IpamCommandInput<K>, who: Principal = ADMIN, requestId?: string): Promise<IpamResults[K]> {
-    return this.send('cmd', op, body, who, requestId);
-  }
-
-  query<K extends IpamQueryName>(op: K, body: IpamQueryInput<K>, who: Principal = ADMIN): Promise<IpamResults[K]> {
-    return this.send('qry', op, body, who);
-  }
-}
-
-export class SecgroupClient extends ServiceClient {
-  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
-    super(nc, 'secgroup', seq, timeoutMs);
-  }
-
-  command<K extends SecgroupCommandName>(op: K, body: SecgroupCommandInput<K>, who: Principal = ADMIN, requestId?: string): Promise<SecgroupResults[K]> {
-    return this.send('cmd', op, body, who, requestId);
-  }
-
-  query<K extends SecgroupQueryName>(op: K, body: SecgroupQueryInput<K>, who: Principal = ADMIN): Promise<SecgroupResults[K]> {
-    return this.send('qry', op, body, who);
-  }
-}
-
-export class BgpClient extends ServiceClient {
-  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
-    super(nc, 'bgp', seq, timeoutMs);
-  }
-
-  command<K extends BgpCommandName>(op: K, body: BgpCommandInput<K>, who: Principal = ADMIN, requestId?: string): Promise<BgpResults[K]> {
-    return this.send('cmd', op, body, who, requestId);
-  }
-
-  query<K extends BgpQueryName>(op: K, body: BgpQueryInput<K>, who: Principal = ADMIN): Promise<BgpResults[K]> {
-    return this.send('qry', op, body, who);
-  }
-}
-
 /** A service contract as types: each operation's request (as callers write it) and result. */
 export interface ContractTypes {
   commands: object;
@@ -147,6 +101,46 @@ export class ContractClient<T extends ContractTypes> extends ServiceClient {
 
   query<K extends keyof T['queries'] & keyof T['results'] & string>(op: K, body: T['queries'][K], who: Principal = ADMIN): Promise<T['results'][K]> {
     return this.send('qry', op, body, who);
+  }
+}
+
+export interface IpamContract {
+  commands: { [K in IpamCommandName]: IpamCommandInput<K> };
+  queries: { [K in IpamQueryName]: IpamQueryInput<K> };
+  results: IpamResults;
+}
+
+export interface SecgroupContract {
+  commands: { [K in SecgroupCommandName]: SecgroupCommandInput<K> };
+  queries: { [K in SecgroupQueryName]: SecgroupQueryInput<K> };
+  results: SecgroupResults;
+}
+
+export interface BgpContract {
+  commands: { [K in BgpCommandName]: BgpCommandInput<K> };
+  queries: { [K in BgpQueryName]: BgpQueryInput<K> };
+  results: BgpResults;
+}
+
+export class IpamClient extends ContractClient<IpamContract> {
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
+    super(nc, 'ipam', seq, timeoutMs);
+  }
+
+  static async connect(url: string, timeoutMs = 15_000): Promise<IpamClient> {
+    return new IpamClient(await connect({ servers: url, name: 'strata-lab-client' }), timeoutMs);
+  }
+}
+
+export class SecgroupClient extends ContractClient<SecgroupContract> {
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
+    super(nc, 'secgroup', seq, timeoutMs);
+  }
+}
+
+export class BgpClient extends ContractClient<BgpContract> {
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
+    super(nc, 'bgp', seq, timeoutMs);
   }
 }
 
