@@ -87,8 +87,9 @@ export type NftCmd =
   | { cmd: 'delete-element'; family: NftFamily; set: string; elements: string[] }
   | { cmd: 'add-map'; family: NftFamily; name: string; type: NftMapType }
   | { cmd: 'delete-map'; family: NftFamily; name: string }
-  | { cmd: 'add-map-element'; family: NftFamily; map: string; entries: [string, string][] }
-  | { cmd: 'delete-map-element'; family: NftFamily; map: string; keys: string[] }
+  /** `type`: the map's key and value types, which decide how keys are written (interface names are quoted). */
+  | { cmd: 'add-map-element'; family: NftFamily; map: string; type: NftMapType; entries: [string, string][] }
+  | { cmd: 'delete-map-element'; family: NftFamily; map: string; type: NftMapType; keys: string[] }
   | { cmd: 'add-counter'; family: NftFamily; name: string }
   | { cmd: 'delete-counter'; family: NftFamily; name: string }
   | { cmd: 'add-chain'; family: NftFamily; name: string; base: NftBaseChain | null }
@@ -189,11 +190,11 @@ function diffTable(d: NftTable, a: NftTable, adds: NftCmd[], allRemovals: NftCmd
     const have = am?.elements ?? {};
     // A changed value is a delete and an add of the key (`add element` refuses an existing key).
     const changed = sortedKeys(dm.elements).filter((k) => have[k] !== undefined && have[k] !== dm.elements[k]);
-    if (changed.length > 0) stage.mapElems.push({ cmd: 'delete-map-element', family, map: name, keys: changed });
+    if (changed.length > 0) stage.mapElems.push({ cmd: 'delete-map-element', family, map: name, type: dm.type, keys: changed });
     const add = sortedKeys(dm.elements).filter((k) => have[k] !== dm.elements[k]);
-    if (add.length > 0) stage.mapElems.push({ cmd: 'add-map-element', family, map: name, entries: add.map((k) => [k, dm.elements[k]!]) });
+    if (add.length > 0) stage.mapElems.push({ cmd: 'add-map-element', family, map: name, type: dm.type, entries: add.map((k) => [k, dm.elements[k]!]) });
     const del = sortedKeys(have).filter((k) => dm.elements[k] === undefined);
-    if (del.length > 0) mapDeletes.push({ cmd: 'delete-map-element', family, map: name, keys: del });
+    if (del.length > 0) mapDeletes.push({ cmd: 'delete-map-element', family, map: name, type: am!.type, keys: del });
   }
 
   for (const name of sortedKeys(d.counters)) {

@@ -28,8 +28,8 @@ const MAP_DECL: Record<NftMapType, string> = {
   'ipv4_addr:ipv4_addr': 'type ipv4_addr : ipv4_addr',
 };
 
-/** A map key as nft syntax: marks (0x%08x) and IPv4 addresses as they are, interface names quoted. */
-const key = (k: string): string => (/^0x[0-9a-f]{8}$/.test(k) || /^\d{1,3}(\.\d{1,3}){3}$/.test(k) ? k : `"${k}"`);
+/** A map key as nft syntax, by the map's key type: interface names quoted, marks (0x%08x) and addresses as they are. */
+const keyOf = (type: NftMapType) => (k: string): string => (type.startsWith('ifname:') ? `"${k}"` : k);
 
 function chunks<T>(xs: T[]): T[][] {
   const out: T[][] = [];
@@ -56,9 +56,9 @@ export function renderNftCmd(c: NftCmd): string[] {
     case 'delete-map':
       return [`delete map ${t} ${c.name}`];
     case 'add-map-element':
-      return chunks(c.entries).map((es) => `add element ${t} ${c.map} { ${es.map(([k, v]) => `${key(k)} : ${v}`).join(', ')} }`);
+      return chunks(c.entries).map((es) => `add element ${t} ${c.map} { ${es.map(([k, v]) => `${keyOf(c.type)(k)} : ${v}`).join(', ')} }`);
     case 'delete-map-element':
-      return chunks(c.keys).map((ks) => `delete element ${t} ${c.map} { ${ks.map(key).join(', ')} }`);
+      return chunks(c.keys).map((ks) => `delete element ${t} ${c.map} { ${ks.map(keyOf(c.type)).join(', ')} }`);
     case 'add-counter':
       return [`add counter ${t} ${c.name}`];
     case 'delete-counter':

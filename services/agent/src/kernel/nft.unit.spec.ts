@@ -83,12 +83,13 @@ describe('parseNftTable', () => {
 });
 
 describe('renderNftScript', () => {
-  it('quotes interface names, not marks; splits long element lists; carries the digest in the comment', () => {
+  it('quotes interface names, not marks or addresses (by the map\'s key type); splits long element lists; carries the digest in the comment', () => {
     const many = Array.from({ length: 1001 }, (_, i) => `10.0.${i >> 8}.${i & 255}`);
     const cmds: NftCmd[] = [
-      { cmd: 'add-map-element', family: 'bridge', map: 'port_ids', entries: [['tap1', '0x00000001']] },
-      { cmd: 'add-map-element', family: 'inet', map: 'egress_chains', entries: [['0x00000001', 'jump port_p_out']] },
-      { cmd: 'delete-map-element', family: 'bridge', map: 'port_ids', keys: ['tap1'] },
+      { cmd: 'add-map-element', family: 'bridge', map: 'port_ids', type: 'ifname:mark', entries: [['tap1', '0x00000001']] },
+      { cmd: 'add-map-element', family: 'inet', map: 'egress_chains', type: 'mark:verdict', entries: [['0x00000001', 'jump port_p_out']] },
+      { cmd: 'delete-map-element', family: 'bridge', map: 'port_ids', type: 'ifname:mark', keys: ['tap1'] },
+      { cmd: 'add-map-element', family: 'ip', map: 'fip_dnat', type: 'ipv4_addr:ipv4_addr', entries: [['203.0.113.10', '10.0.0.5']] },
       { cmd: 'add-element', family: 'inet', set: 's', elements: many },
       { cmd: 'add-rule', family: 'inet', chain: 'c', rule: { id: '0123456789abcdef', text: 'drop', refs: [] } },
       { cmd: 'add-chain', family: 'inet', name: 'pre', base: { type: 'filter', hook: 'prerouting', prio: -300, policy: 'accept' } },
@@ -97,9 +98,10 @@ describe('renderNftScript', () => {
     expect(lines[0]).toBe('add element bridge strata port_ids { "tap1" : 0x00000001 }');
     expect(lines[1]).toBe('add element inet strata egress_chains { 0x00000001 : jump port_p_out }');
     expect(lines[2]).toBe('delete element bridge strata port_ids { "tap1" }');
-    expect(lines[3]).toMatch(/^add element inet strata s \{ 10\.0\.0\.0, .* 10\.0\.3\.231 \}$/);
-    expect(lines[4]).toBe('add element inet strata s { 10.0.3.232 }');
-    expect(lines[5]).toBe('add rule inet strata c drop comment "0123456789abcdef"');
-    expect(lines[6]).toBe('add chain inet strata pre { type filter hook prerouting priority -300; policy accept; }');
+    expect(lines[3]).toBe('add element ip strata fip_dnat { 203.0.113.10 : 10.0.0.5 }');
+    expect(lines[4]).toMatch(/^add element inet strata s \{ 10\.0\.0\.0, .* 10\.0\.3\.231 \}$/);
+    expect(lines[5]).toBe('add element inet strata s { 10.0.3.232 }');
+    expect(lines[6]).toBe('add rule inet strata c drop comment "0123456789abcdef"');
+    expect(lines[7]).toBe('add chain inet strata pre { type filter hook prerouting priority -300; policy accept; }');
   });
 });
