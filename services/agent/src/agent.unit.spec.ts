@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { AgentStatus } from '@strata/contracts';
 import { Agent, type AgentLogger, type CurrentView } from './agent.js';
 import { emptySnapshot, type HostViewSnapshot } from './core/snapshot.js';
+import type { MemberChange } from './core/members.js';
 import type { ReconcileResult } from './reconcile.js';
 import type { ViewChange } from './view/store.js';
 
@@ -24,10 +25,21 @@ function result(view: HostViewSnapshot, devices: string[] = []): ReconcileResult
   };
 }
 
-function setup(opts: { fail?: () => boolean; devices?: string[]; during?: (agent: Agent) => void } = {}) {
-  let current: { view: HostViewSnapshot; revision: number } | null = null;
+function setup(
+  opts: {
+    fail?: () => boolean;
+    devices?: string[];
+    during?: (agent: Agent) => void;
+    /** Give the reconciler a membership fast path answering this way (the view then has a change journal). */
+    fastPath?: () => 'handled' | 'not-applicable' | 'fail';
+  } = {},
+) {
+  let current: CurrentView | null = null;
+  const journal: ViewChange[] = [];
   const seen: HostViewSnapshot[] = [];
+  const calls: string[] = [];
   const statuses: AgentStatus[] = [];
+  const fastPath = opts.fastPath;
   const agent = new Agent({
     hostId: 'hv1',
     view: () => current,
@@ -39,13 +51,31 @@ function setup(opts: { fail?: () => boolean; devices?: string[]; during?: (agent
     reconciler: {
       reconcile: async (view) => {
         seen.push(view);
+        calls.push('full');
         opts.during?.(agent);
         if (opts.fail?.()) throw new Error('RTNETLINK answers: Operation not permitted');
         return result(view, opts.devices);
       },
+      ...(fastPath
+        ? {
+            applyMemberChanges: async (changes: MemberChange[]) => {
+              const a = fastPath();
+              calls.push(`fast:${a}:${changes.length}`);
+              if (a === 'fail') throw new Error('Error: Could not process rule: No such file or directory');
+              return a === 'handled' ? { desired: result(withPort()).desired, added: changes.length, deleted: 0 } : null;
+            },
+          }
+        : {}),
     },
   });
-  return { agent, seen, statuses, setView: (view: HostViewSnapshot, revision: number) => ((current = { view, revision }), agent.viewChanged()) };
+  const setView = (view: HostViewSnapshot, revision: number, ...changes: ViewChange[]): void => {
+    journal.push(...changes);
+    current = fastPath
+      ? { view, revision, journal: { epoch: 1, position: journal.length, changesSince: (from) => journal.slice(from), trim: () => undefined } }
+      : { view, revision };
+    agent.viewChanged();
+  };
+  return { agent, seen, calls, statuses, setView };
 }
 
 const withPort = (): HostViewSnapshot => ({
@@ -126,48 +156,14 @@ describe('Agent', () => {
 });
 
 describe('Agent membership fast path', () => {
-  function fastSetup(answer: () => 'handled' | 'not-applicable' | 'fail') {
-    let current: CurrentView | null = null;
-    const journal: ViewChange[] = [];
-    const calls: string[] = [];
-    const statuses: AgentStatus[] = [];
-    const agent = new Agent({
-      hostId: 'hv1',
-      view: () => current,
-      resyncMs: 60_000,
-      debounceMs: 1,
-      retryMs: 1,
-      logger: quiet,
-      onStatus: (s) => statuses.push(s),
-      reconciler: {
-        reconcile: async (view) => {
-          calls.push('full');
-          return result(view);
-        },
-        applyMemberChanges: async (changes) => {
-          const a = answer();
-          calls.push(`fast:${a}:${changes.length}`);
-          if (a === 'fail') throw new Error('Error: Could not process rule: No such file or directory');
-          return a === 'handled' ? { desired: result(withPort()).desired, added: changes.length, deleted: 0 } : null;
-        },
-      },
-    });
-    const member = (p: string): ViewChange => ({ field: 'members', id: `g.${p}`, before: undefined, after: { groupId: 'g', portId: p, ips: ['10.0.0.9'] } });
-    const change = async (revision: number, ...changes: ViewChange[]): Promise<void> => {
-      journal.push(...changes);
-      current = {
-        view: withPort(),
-        revision,
-        journal: { epoch: 1, position: journal.length, changesSince: (from) => journal.slice(from), trim: () => undefined },
-      };
-      agent.viewChanged();
-      await agent.whenIdle();
-    };
-    return { agent, calls, statuses, change, member };
-  }
+  const member = (p: string): ViewChange => ({ field: 'members', id: `g.${p}`, before: undefined, after: { groupId: 'g', portId: p, ips: ['10.0.0.9'] } });
 
   it('applies member-only changes after a full pass through the fast path, and the resync fully', async () => {
-    const { agent, calls, statuses, change, member } = fastSetup(() => 'handled');
+    const { agent, calls, statuses, setView } = setup({ fastPath: () => 'handled' });
+    const change = async (revision: number, ...changes: ViewChange[]): Promise<void> => {
+      setView(withPort(), revision, ...changes);
+      await agent.whenIdle();
+    };
     await change(1);
     await change(2, member('p1'), member('p2'));
     expect(calls).toEqual(['full', 'fast:handled:2']);
@@ -181,7 +177,11 @@ describe('Agent membership fast path', () => {
 
   it('runs the full reconcile for any other change, when the fast path does not apply, and after it failed', async () => {
     let next: 'not-applicable' | 'fail' = 'not-applicable';
-    const { calls, statuses, change, member } = fastSetup(() => next);
+    const { agent, calls, statuses, setView } = setup({ fastPath: () => next });
+    const change = async (revision: number, ...changes: ViewChange[]): Promise<void> => {
+      setView(withPort(), revision, ...changes);
+      await agent.whenIdle();
+    };
     await change(1);
     await change(2, { field: 'ports', id: 'p1', before: undefined, after: withPort().ports['p1'] });
     await change(3, member('p1'));

@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memberOnlyChanges } from './core/members.js';
+import { memberOnlyChanges } from './testkit/members.js';
 import { portDevice } from '@strata/contracts';
 import { outMarkChainName, portChainName, ruleCounterName, sgChainName, spoofChainName } from './core/names.js';
 import { readRuleCounters } from './kernel/nft.js';

@@ -29,35 +29,6 @@ export interface SetDelta {
   del: string[];
 }
 
-/**
- * The member entries that differ between two views, or null when anything
- * else differs (host, ports, networks, endpoints, domains, groups): then only
- * a full reconcile is right. Objects in a view are immutable and shared
- * between snapshots, so an unchanged entry is the same object.
- */
-export function memberOnlyChanges(prev: HostViewSnapshot, next: HostViewSnapshot): MemberChange[] | null {
-  if (prev.host !== next.host) return null;
-  for (const k of ['networks', 'ports', 'endpoints', 'domains', 'groups'] as const) {
-    if (!sameEntries(prev[k], next[k])) return null;
-  }
-  const changes: MemberChange[] = [];
-  for (const [key, before] of Object.entries(prev.members)) {
-    const after = next.members[key];
-    if (after !== before) changes.push(after === undefined ? { before } : { before, after });
-  }
-  for (const [key, after] of Object.entries(next.members)) {
-    if (prev.members[key] === undefined) changes.push({ after });
-  }
-  return changes;
-}
-
-function sameEntries(a: Record<string, unknown>, b: Record<string, unknown>): boolean {
-  if (a === b) return true;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => a[k] === b[k]);
-}
-
 /** Reference counts of the elements of Strata's member sets, kept in step with the kernel by the fast path. */
 export class MemberIndex {
   private readonly counts = new Map<string, Map<string, number>>();
