@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPLIANCE_AS, applianceConfig, eventually, Frr, GATEWAY_UNDERLAY_IP, INTERNET_CLIENT_IP, kernelRoute, LAB_APPLIANCE_PASSWORD, Lab, type ManagedProcess, type Vm } from '@strata/lab';
 import { tenantWithRouter, vmOn, type TenantSetup } from '../overlay/scenario.js';
-import { whoami, whoamiEventually, whoamiServer } from '../nat/whoami.js';
+import { whoami, whoamiEventually, whoamiServer } from '../support/whoami.js';
 
 const VM_PORT = 8080;
 

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FloatingIpView, SecurityGroupView } from '@strata/contracts';
 import { capture, eventually, INTERNET_CLIENT_IP, Lab, type ManagedProcess, type Vm } from '@strata/lab';
 import { tenantWithRouter, vmOn, type TenantSetup } from '../overlay/scenario.js';
-import { whoami, whoamiEventually, whoamiServer } from './whoami.js';
+import { whoami, whoamiEventually, whoamiServer } from '../support/whoami.js';
 
 const VM_PORT = 8080;
 const INTERNET_PORT = 8081;

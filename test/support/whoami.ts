@@ -17,7 +17,7 @@ threading.Event().wait()
 
 /** Serve "who am I" on `ports` inside namespace `ns` (stopped by PID with the handle). */
 export async function whoamiServer(ns: string, ports: number[]): Promise<ManagedProcess> {
-  const p = startProcess(`whoami-${ns}`, ['ip', 'netns', 'exec', ns, 'python3', '-c', SERVER, ...ports.map(String)], { readyWhen: /listening/ });
+  const p = startProcess(`whoami-${ns}-${ports.join('-')}`, ['ip', 'netns', 'exec', ns, 'python3', '-c', SERVER, ...ports.map(String)], { readyWhen: /listening/ });
   await p.ready;
   return p;
 }
