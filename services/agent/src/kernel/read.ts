@@ -7,7 +7,7 @@
  * Strata's nftables tables (`kernel/nft.ts`) and the br_netfilter sysctls.
  */
 import { EXT_DOMAIN_END, isDomainNamespace, STRATA_HOST_LINK } from '../core/names.js';
-import type { NftState } from '../core/nft.js';
+import { NFT_TABLE, type NftState } from '../core/nft.js';
 import {
   HOST_NS,
   HOST_SYSCTLS,
@@ -22,8 +22,8 @@ import {
   type FdbEntry,
   type LinkState,
 } from '../core/types.js';
-import { inNetns, runOk, type Exec } from './exec.js';
-import { readNft } from './nft.js';
+import { runOk, type Exec } from './exec.js';
+import { parseNftTable, readNft } from './nft.js';
 import { ROUTE_PROTO } from './render.js';
 
 interface IpLink {
@@ -178,8 +178,13 @@ async function readNamespace(
   const values = sysctlOut.trim().split('\n');
   const sysctls = Object.fromEntries(MANAGED_SYSCTLS.map((k, i) => [k, (values[i] ?? '').trim()]));
   // NAT tables live beside the external link (created with it): only a namespace with one is read (one process less per domain).
-  const nft = links.some((l) => l.ifname === EXT_DOMAIN_END) ? (await readNft(inNetns(exec, ns))).state : null;
-  return { ns, links, neighs, routes, sysctls, nft: nft && Object.keys(nft.tables).length > 0 ? nft : null };
+  // One process: a domain has only the `ip` table (no listing of tables first); absent when nft says it does not exist.
+  let nft: NftState | null = null;
+  if (links.some((l) => l.ifname === EXT_DOMAIN_END)) {
+    const r = await exec.run(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'table', 'ip', NFT_TABLE]);
+    if (r.code === 0) nft = { tables: { ip: parseNftTable('ip', r.stdout).table } };
+  }
+  return { ns, links, neighs, routes, sysctls, nft };
 }
 
 /** Global-scope addresses of a link: the ones Strata sets (kernel-made link-local ones are not Strata's). */

@@ -28,7 +28,6 @@ const OUT: Record<string, unknown> = {
     { dst: '203.0.113.10', gateway: '169.254.46.254', dev: 'sx0123456789ab', flags: ['onlink'] },
   ],
   'ip -n p-d0123456789ab -j route show proto 83': [{ dst: 'default', gateway: '169.254.0.1', dev: 'ext', flags: ['onlink'] }],
-  'ip netns exec p-d0123456789ab nft -j list tables': { nftables: [{ table: { family: 'ip', name: 'strata', handle: 1 } }] },
   'ip netns exec p-d0123456789ab nft -j list table ip strata': {
     nftables: [
       { table: { family: 'ip', name: 'strata', handle: 1 } },
