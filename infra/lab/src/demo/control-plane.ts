@@ -16,6 +16,8 @@ export interface ControlPlane {
   natsUrl: string;
   apiAddr: string;
   tokens: Record<string, string>;
+  /** Each NATS user's password (admin, ipam, api, hostview, secgroup, nat, bgp): hostile tests connect as a service. */
+  passwords: Record<string, string>;
   processes: ManagedProcess[];
   stop(): Promise<void>;
 }
@@ -24,11 +26,23 @@ export interface ControlPlane {
 const secret = (): string => `s${randomBytes(16).toString('hex')}`;
 const sha256 = (t: string): string => createHash('sha256').update(t).digest('hex');
 
-export async function startControlPlane(dir: string, tenants: string[], log: (line: string) => void): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  /** nats-server's port; default $STRATA_DEMO_NATS_PORT, then 4222 (the README's). Tests pass a free port. */
+  natsPort?: number;
+  /** The gRPC API's address; default $STRATA_DEMO_API_ADDR, then 127.0.0.1:7443. */
+  apiAddr?: string;
+}
+
+export async function startControlPlane(
+  dir: string,
+  tenants: string[],
+  log: (line: string) => void,
+  options: ControlPlaneOptions = {},
+): Promise<ControlPlane> {
   mkdirSync(dir, { recursive: true });
   const passwords = { admin: secret(), ipam: secret(), api: secret(), hostview: secret(), secgroup: secret(), nat: secret(), bgp: secret() };
-  const natsPort = Number(process.env['STRATA_DEMO_NATS_PORT'] ?? 4222);
-  const apiAddr = process.env['STRATA_DEMO_API_ADDR'] ?? '127.0.0.1:7443';
+  const natsPort = options.natsPort ?? Number(process.env['STRATA_DEMO_NATS_PORT'] ?? 4222);
+  const apiAddr = options.apiAddr ?? process.env['STRATA_DEMO_API_ADDR'] ?? '127.0.0.1:7443';
   const conf = join(dir, 'nats.conf');
   writeFileSync(
     conf,
@@ -92,7 +106,7 @@ export async function startControlPlane(dir: string, tenants: string[], log: (li
     log('starting the NAT service (NATS user nat)');
     const nat = service('nat', 'services/nat/dist/main.js', { NATS_USER: 'nat', NATS_PASSWORD: passwords.nat, STRATA_LOG_LEVEL: 'info' });
     await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready]);
-    return { natsUrl, apiAddr, tokens, processes, stop };
+    return { natsUrl, apiAddr, tokens, passwords, processes, stop };
   } catch (e) {
     await stop();
     throw e;
