@@ -10,21 +10,22 @@
  * per hypervisor run as processes in the caller's namespace; each agent
  * manages its hypervisor's namespace with `ip -n`, as it would manage the
  * host it runs on in production. Nothing outside the lab's namespaces is
- * changed. `destroy()` kills the lab's processes by PID and deletes every
- * namespace with the prefix, also after a failure.
+ * changed. `destroy()` stops the lab's processes by PID, then every process
+ * still inside one of its namespaces or started by its processes (the agents'
+ * DHCP servers, detached on purpose), then deletes every namespace with the
+ * prefix, also after a failure (netns.ts).
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { LAB_MARKER_ENV, startNatsServer, type NatsServerHandle } from '@strata/testing';
 import { ADMIN, IpamClient, NatClient, SecgroupClient } from './control-client.js';
 import { startBgpBorder, type BgpBorder } from './bgp-border.js';
 import { buildExternal, routeAtBorder, unrouteAtBorder, type ExternalSide } from './external.js';
-import { deleteAll, Netns } from './netns.js';
+import { deleteAll, deleteAllSync, Netns } from './netns.js';
 import { startProcess, type ManagedProcess } from './process.js';
 import { sh } from './sh.js';
 import { Vm } from './vm.js';
@@ -60,22 +61,19 @@ export interface Hypervisor {
   agent?: ManagedProcess;
 }
 
-const cleanups = new Set<string>();
+/** Prefix → marker of every lab not destroyed yet. */
+const cleanups = new Map<string, string>();
 process.on('exit', () => {
-  // Last resort when a test runner dies without teardown: namespaces must not outlive the run.
-  for (const prefix of cleanups) {
-    try {
-      for (const n of readdirSync('/run/netns')) if (n.startsWith(prefix)) spawnSync('ip', ['netns', 'del', n]);
-    } catch {
-      /* nothing to clean */
-    }
-  }
+  // Last resort when a test runner dies without teardown: neither namespaces nor what runs in them may outlive the run.
+  for (const [prefix, marker] of cleanups) deleteAllSync(prefix, marker);
 });
 
 export class Lab {
   readonly hosts: Hypervisor[] = [];
   readonly vms = new Map<string, Vm>();
   private readonly processes: ManagedProcess[] = [];
+  /** STRATA_LAB_RUN of every process this lab starts, inherited by what they start: teardown finds those wherever they run. */
+  private readonly marker = randomBytes(8).toString('hex');
   ipam!: IpamClient;
   secgroup!: SecgroupClient;
   /** Set when the lab was started with `nat: true`. */
@@ -99,7 +97,7 @@ export class Lab {
   static async start(options: LabOptions): Promise<Lab> {
     const prefix = options.prefix ?? `st${randomBytes(3).toString('hex')}-`;
     const lab = new Lab(prefix, mkdtempSync(join(tmpdir(), `${prefix}lab-`)), options);
-    cleanups.add(prefix);
+    cleanups.set(prefix, lab.marker);
     try {
       await lab.buildUnderlay();
       await lab.startControlPlane();
@@ -194,7 +192,7 @@ export class Lab {
   }
 
   private spawn(name: string, entry: string, env: Record<string, string>): ManagedProcess {
-    const p = startProcess(name, [process.execPath, entry], { env });
+    const p = startProcess(name, [process.execPath, entry], { env: { ...env, [LAB_MARKER_ENV]: this.marker } });
     this.processes.push(p);
     return p;
   }
@@ -229,13 +227,18 @@ export class Lab {
     else await routeAtBorder(this.external, address, this.host(hostId).vtepIp);
   }
 
-  /** Kill every process the lab started (by PID) and delete every namespace with its prefix. */
+  /**
+   * Stop every process the lab started (by PID), then everything else started
+   * for it: each process inside one of its namespaces or carrying its marker
+   * (the agents' dnsmasqs, which outlive an agent on purpose); then delete
+   * every namespace with its prefix and the state directory.
+   */
   async destroy(): Promise<void> {
     await this.bgp?.stop();
     await this.ipam?.close().catch(() => undefined);
     await Promise.all(this.processes.map((p) => p.stop(5_000).catch(() => undefined)));
     await this.nats?.stop().catch(() => undefined);
-    await deleteAll(this.prefix);
+    await deleteAll(this.prefix, this.marker);
     rmSync(this.stateDir, { recursive: true, force: true });
     cleanups.delete(this.prefix);
   }

@@ -1,3 +1,13 @@
 export { freePort } from './free-port.js';
 export { startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
 export { waitFor } from './wait-for.js';
+export {
+  LAB_MARKER_ENV,
+  namespaceInode,
+  namespacesWithPrefix,
+  netnsOfProcess,
+  processesIn,
+  teardownNamespaces,
+  teardownNamespacesSync,
+  type OwnedNamespaces,
+} from './namespaces.js';

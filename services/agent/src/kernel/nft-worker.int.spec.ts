@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { teardownNamespaces } from '@strata/testing';
 import { inNetns, nodeExec, runOk } from './exec.js';
 import { NftWorker, NftWorkerError } from './nft-worker.js';
 
@@ -20,7 +21,7 @@ d('NftWorker (libnftables in a long-lived process, in a namespace)', () => {
 
   afterAll(async () => {
     worker?.stop();
-    await nodeExec.run(['ip', 'netns', 'del', ns]);
+    await teardownNamespaces({ names: [ns] });
   });
 
   it('applies scripts as transactions in the managed namespace', async () => {

@@ -6,34 +6,24 @@
  *   <prefix>vm-<name>   VMs: eth0 whose peer (the port device) sits in a hypervisor
  *
  * The agent core runs in-process against a hypervisor through `inNetns`.
- * Nothing outside the lab's namespaces is touched; `destroy()` stops the DHCP
- * servers it finds in the hosts' state directories (by PID) and deletes every
- * namespace with the prefix, also when the test failed.
+ * Nothing outside the lab's namespaces is touched; `destroy()` stops every
+ * process inside them (the DHCP servers the reconcilers started, traffic
+ * servers) and deletes every namespace with the prefix, also when the test
+ * failed (@strata/testing's teardownNamespaces, as every harness).
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { namespaceInode, namespacesWithPrefix, teardownNamespaces, teardownNamespacesSync, type OwnedNamespaces } from '@strata/testing';
 import { inNetns, nodeExec, runOk, type Exec } from '../kernel/exec.js';
-import { procfs } from '../kernel/dnsmasq.js';
 import { Reconciler } from '../reconcile.js';
 import { stopAllServers } from './traffic.js';
 
-const prefixes = new Set<string>();
+const labs = new Set<NetLab>();
 process.on('exit', () => {
-  for (const p of prefixes) deleteNamespacesSync(p);
+  for (const lab of labs) teardownNamespacesSync(lab.owned());
 });
-
-function deleteNamespacesSync(prefix: string): void {
-  let names: string[] = [];
-  try {
-    names = readdirSync('/run/netns').filter((n) => n.startsWith(prefix));
-  } catch {
-    return;
-  }
-  for (const n of names) spawnSync('ip', ['netns', 'del', n]);
-}
 
 export const sh = (argv: string[], input?: string): Promise<string> => runOk(nodeExec, argv, input);
 export const shOk = async (argv: string[]): Promise<boolean> => (await nodeExec.run(argv)).code === 0;
@@ -61,6 +51,8 @@ export class NetLab {
   readonly vms = new Map<string, LabVm>();
   readonly fabric: string;
   private readonly dir: string;
+  /** Inodes of the namespaces this lab made: their processes are found even after a name is gone. */
+  private readonly inodes = new Set<number>();
 
   private constructor(readonly prefix: string) {
     this.fabric = `${prefix}fab`;
@@ -69,10 +61,10 @@ export class NetLab {
 
   static async create(hosts: number): Promise<NetLab> {
     const prefix = `sa${process.pid}${randomBytes(2).toString('hex')}-`;
-    prefixes.add(prefix);
     const lab = new NetLab(prefix);
+    labs.add(lab);
     try {
-      await sh(['ip', 'netns', 'add', lab.fabric]);
+      await lab.addNamespace(lab.fabric);
       await sh(['ip', '-n', lab.fabric, 'link', 'add', 'ul0', 'type', 'bridge']);
       await sh(['ip', '-n', lab.fabric, 'link', 'set', 'ul0', 'up']);
       for (let i = 1; i <= hosts; i++) await lab.addHost(i);
@@ -93,7 +85,7 @@ export class NetLab {
     const name = `hv${i}`;
     const ns = `${this.prefix}${name}`;
     const vtepIp = `198.18.0.${10 + i}`;
-    await sh(['ip', 'netns', 'add', ns]);
+    await this.addNamespace(ns);
     await sh(['ip', '-n', this.fabric, 'link', 'add', name, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
     await sh(['ip', '-n', this.fabric, 'link', 'set', name, 'master', 'ul0', 'up']);
     await sh(['ip', '-n', ns, 'addr', 'add', `${vtepIp}/24`, 'dev', 'eth0']);
@@ -108,7 +100,7 @@ export class NetLab {
   /** A VM with one NIC: eth0 (mac, mtu) in its own namespace, its peer `device` in the hypervisor. */
   async addVm(name: string, host: LabHost, mac: string, device: string, mtu = 1450): Promise<LabVm> {
     const ns = `${this.prefix}vm-${name}`;
-    await sh(['ip', 'netns', 'add', ns]);
+    await this.addNamespace(ns);
     await sh(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     const vm: LabVm = { name, ns, mac, device, host };
     await this.attach(vm, host, mtu);
@@ -152,24 +144,22 @@ export class NetLab {
     throw new Error(`${vm.name} cannot reach ${ip}`);
   }
 
-  /** Stop traffic servers and DHCP servers (by PID), delete every lab namespace and the state. */
+  private async addNamespace(name: string): Promise<void> {
+    await sh(['ip', 'netns', 'add', name]);
+    const inode = namespaceInode(name);
+    if (inode !== null) this.inodes.add(inode);
+  }
+
+  /** The namespaces with this lab's prefix (the reconcilers' routing domains among them) and those it made. */
+  owned(): OwnedNamespaces {
+    return { names: namespacesWithPrefix(this.prefix), inodes: this.inodes };
+  }
+
+  /** Stop traffic servers, then every process in the lab's namespaces (the DHCP servers); delete the namespaces and the state. */
   async destroy(): Promise<void> {
     await stopAllServers();
-    for (const h of this.hosts) {
-      const dir = join(h.stateDir, 'dnsmasq');
-      let files: string[] = [];
-      try {
-        files = readdirSync(dir).filter((f) => f.endsWith('.pid'));
-      } catch {
-        /* none */
-      }
-      for (const f of files) {
-        const pid = Number(readFileSync(join(dir, f), 'utf8').trim());
-        if (pid > 0 && procfs.alive(pid, join(dir, f.replace(/\.pid$/, '.conf')))) procfs.signal(pid, 'SIGKILL');
-      }
-    }
-    deleteNamespacesSync(this.prefix);
+    await teardownNamespaces(this.owned());
     rmSync(this.dir, { recursive: true, force: true });
-    prefixes.delete(this.prefix);
+    labs.delete(this);
   }
 }
