@@ -62,6 +62,18 @@ describe('no process outlives what it was started for (DHCP servers)', () => {
     expect(processesMentioning(join(l.stateDir, 'hv1', 'dnsmasq'), 'arguments')).toEqual([]);
   });
 
+  it('a domain namespace deleted under its DHCP server: the agent makes a new one with a new server and stops the old one', async () => {
+    const l = lab!;
+    const net = await network(l, 'leak-d', '10.3.0.0/24');
+    await l.ipam.command('port.create', { networkId: net.id, name: 'd1', hostId: 'hv2' }, tenant);
+    const before = await serverOf(l, 'hv2', net.id);
+    // Drift (or a crash half-way through a teardown): the name goes, the server still holds the namespace.
+    await sh(['ip', 'netns', 'del', before.ns]);
+    const after = await serverOf(l, 'hv2', net.id);
+    expect(after.inode).not.toBe(before.inode);
+    await expectGone(before);
+  });
+
   it('destroy() stops every process of the lab and leaves no namespace, not even a hidden one', async () => {
     const l = lab!;
     const net = await network(l, 'leak-b', '10.1.0.0/24');
@@ -122,9 +134,9 @@ async function serverOf(lab: Lab, hostId: string, domainId: string): Promise<Ser
   return server!;
 }
 
-/** The server has exited, its namespace has no name, and no process holds the namespace. */
+/** The server has exited, its namespace has no name (its name may be a new namespace's), and no process holds it. */
 async function expectGone(s: Server): Promise<void> {
-  await waitFor(() => !commandLine(s.pid).includes(s.conf) && namespaceInode(s.ns) === null && processesInside(new Set([s.inode])).length === 0, {
+  await waitFor(() => !commandLine(s.pid).includes(s.conf) && namespaceInode(s.ns) !== s.inode && processesInside(new Set([s.inode])).length === 0, {
     timeoutMs: 30_000,
     intervalMs: 100,
     message: `dnsmasq ${s.pid} in ${s.ns} to stop and its namespace to go`,

@@ -5,10 +5,13 @@
  * State lives in `<stateDir>/dnsmasq/<ns>.{conf,hosts,pid,leases,log}`; the
  * PID file is the record of what runs, so an agent restart adopts running
  * servers instead of starting duplicates. A PID counts as ours only while
- * /proc/<pid>/cmdline names our config file (PIDs are reused). Processes are
- * only ever signalled by PID.
+ * /proc/<pid>/cmdline names our config file (PIDs are reused). A server
+ * serves its domain only while it is inside the namespace that now has the
+ * domain's name: one left in a namespace whose name was deleted (drift, a
+ * crash half-way) is stopped and replaced, or it would hold that namespace
+ * alive, hidden. Processes are only ever signalled by PID.
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DhcpSpec } from '../core/desired.js';
 import type { Exec } from './exec.js';
@@ -61,6 +64,8 @@ export const renderHosts = (spec: DhcpSpec): string => spec.hosts.map((h) => `${
 export interface ProcessControl {
   /** The process exists, is not a zombie, and its command line contains `marker`. */
   alive(pid: number, marker: string): boolean;
+  /** The process is in the network namespace named `ns` (/run/netns/<ns>), not in another or a deleted one. */
+  inNamespace(pid: number, ns: string): boolean;
   signal(pid: number, sig: NodeJS.Signals): void;
   sleep(ms: number): Promise<void>;
 }
@@ -71,6 +76,13 @@ export const procfs: ProcessControl = {
       const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
       if (/\) [ZX] /.test(stat)) return false;
       return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((a) => a.includes(marker));
+    } catch {
+      return false;
+    }
+  },
+  inNamespace(pid, ns) {
+    try {
+      return readlinkSync(`/proc/${pid}/ns/net`) === `net:[${statSync(`/run/netns/${ns}`).ino}]`;
     } catch {
       return false;
     }
@@ -150,7 +162,12 @@ export class DnsmasqManager {
     const hostsChanged = readOr(p.hosts) !== hosts;
     if (hostsChanged) writeAtomic(p.hosts, hosts);
     if (confChanged) writeAtomic(p.conf, conf);
-    const pid = this.livePid(spec.ns);
+    let pid = this.livePid(spec.ns);
+    if (pid !== null && !this.proc.inNamespace(pid, spec.ns)) {
+      // Its namespace lost its name (the apply just made a new one): it serves nobody and keeps the old one alive.
+      await this.stop(spec.ns);
+      pid = null;
+    }
     if (pid !== null && !confChanged) {
       if (hostsChanged) this.proc.signal(pid, 'SIGHUP');
       return;

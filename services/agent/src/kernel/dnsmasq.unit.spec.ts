@@ -43,12 +43,15 @@ describe('dnsmasq config', () => {
 describe('DnsmasqManager', () => {
   let dir: string;
   let live: Map<number, string>;
+  /** PIDs whose namespace is no longer the one with the domain's name. */
+  let elsewhere: Set<number>;
   let signals: [number, string][];
   let spawned: string[][];
   let nextPid: number;
 
   const proc: ProcessControl = {
     alive: (pid, marker) => live.has(pid) && (live.get(pid) ?? '').includes(marker),
+    inNamespace: (pid) => !elsewhere.has(pid),
     signal: (pid, sig) => {
       signals.push([pid, sig]);
       if (sig === 'SIGTERM' || sig === 'SIGKILL') live.delete(pid);
@@ -72,6 +75,7 @@ describe('DnsmasqManager', () => {
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'agent-dnsmasq-'));
     live = new Map();
+    elsewhere = new Set();
     signals = [];
     spawned = [];
     nextPid = 1000;
@@ -110,6 +114,16 @@ describe('DnsmasqManager', () => {
     live.clear();
     await manager().sync({ [spec().ns]: spec() });
     expect(spawned).toHaveLength(2);
+  });
+
+  it("replaces a server left in a namespace that lost its name (a new namespace of that name was made)", async () => {
+    const m = manager();
+    await m.sync({ [spec().ns]: spec() });
+    elsewhere.add(1000);
+    await m.sync({ [spec().ns]: spec() });
+    expect(signals).toEqual([[1000, 'SIGTERM']]);
+    expect(spawned).toHaveLength(2);
+    expect(m.running()).toEqual({ [spec().ns]: 1001 });
   });
 
   it('stops servers of domains that are gone, by PID, and removes their files', async () => {
