@@ -10,6 +10,7 @@ import {
   jsErrCode,
   type EventLogOptions,
 } from './stream-config.js';
+import type { EventCatalog } from './schema.js';
 import { aggregateSubject, expectedSeq, validateAppend } from './subjects.js';
 import type {
   AggregateRef,
@@ -33,14 +34,20 @@ export class JetStreamEventStore implements EventStore {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     readonly options: EventLogOptions,
+    private readonly catalog: EventCatalog | undefined,
   ) {}
 
-  /** Connect the store to its stream, creating or reconciling the stream first. */
-  static async open(nc: NatsConnection, options: Partial<EventLogOptions> = {}): Promise<JetStreamEventStore> {
-    const o = { ...DEFAULT_EVENT_LOG_OPTIONS, ...options };
+  /**
+   * Connect the store to its stream, creating or reconciling the stream first.
+   * `catalog`: every append is checked against its context's registry (every
+   * service passes the contracts' catalog; see docs/architecture.md, "The event log").
+   */
+  static async open(nc: NatsConnection, options: Partial<EventLogOptions> & { catalog?: EventCatalog } = {}): Promise<JetStreamEventStore> {
+    const { catalog, ...rest } = options;
+    const o = { ...DEFAULT_EVENT_LOG_OPTIONS, ...rest };
     const jsm = await nc.jetstreamManager();
     await ensureEventStream(jsm, o);
-    return new JetStreamEventStore(nc.jetstream(), jsm, o);
+    return new JetStreamEventStore(nc.jetstream(), jsm, o, catalog);
   }
 
   subjectOf(ref: AggregateRef): string {
@@ -48,7 +55,7 @@ export class JetStreamEventStore implements EventStore {
   }
 
   async append(ref: AggregateRef, event: EventEnvelope, options: AppendOptions): Promise<AppendResult> {
-    validateAppend(ref, event, options);
+    validateAppend(ref, event, options, this.catalog);
     const subject = this.subjectOf(ref);
     const expected = expectedSeq(options.expectedVersion);
     const h = headers();
