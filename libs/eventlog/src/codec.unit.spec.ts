@@ -17,8 +17,8 @@ const envelope = {
 };
 
 describe('decodeEvent (every message of the stream becomes an event, never an exception)', () => {
-  it('reads a valid envelope at its position, without fields the envelope does not have', () => {
-    const e = decodeEvent(bytes({ ...envelope, extra: 'dropped' }), at);
+  it('reads a valid envelope at its position', () => {
+    const e = decodeEvent(bytes(envelope), at);
     expect(e).toEqual({ ...envelope, seq: 7, subject: at.subject, storedAt: at.storedAt });
     expect(e.unreadable).toBeUndefined();
   });
@@ -41,5 +41,18 @@ describe('decodeEvent (every message of the stream becomes an event, never an ex
     const e = decodeEvent(bytes(forged), at);
     expect(e).toMatchObject({ type: 'ipam.PortCreated', tenant: '', aggregate: { context: 'secgroup', type: 'group', id: 'g1' } });
     expect(e.unreadable).toMatchObject({ reason: 'subject-mismatch' });
+  });
+
+  it('does not let a deeper subject under the writer\'s own context pass for another context', () => {
+    const deep = { ...at, subject: 'strata.evt.secgroup.ipam.network.n1' };
+    const claimsIpam = { ...envelope, type: 'ipam.PortCreated', aggregate: { context: 'ipam', type: 'network', id: 'n1' } };
+    expect(decodeEvent(bytes(claimsIpam), deep)).toMatchObject({
+      aggregate: { context: 'secgroup', type: 'ipam', id: 'network.n1' },
+      unreadable: { reason: 'subject-mismatch' },
+    });
+    const dotted = { ...envelope, aggregate: { context: 'secgroup.ipam', type: 'network', id: 'n1' } };
+    expect(decodeEvent(bytes(dotted), deep).unreadable?.reason).toBe('subject-mismatch');
+    const custom = { ...at, subject: 'test.x.evt.secgroup.group.g1', prefix: 'test.x.evt' };
+    expect(decodeEvent(bytes(envelope), custom).unreadable).toBeUndefined();
   });
 });

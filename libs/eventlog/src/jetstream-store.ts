@@ -84,7 +84,7 @@ export class JetStreamEventStore implements EventStore {
     const events: StoredEvent[] = [];
     if (version > 0) {
       const reader = new OrderedReader(this.js, { stream: this.options.streamName, filter: subject, endSeq: version });
-      for await (const chunk of reader.batches()) for (const m of chunk) events.push(decodeStored(m));
+      for await (const chunk of reader.batches()) for (const m of chunk) events.push(decodeStored(m, this.options.subjectPrefix));
     }
     return { events, version };
   }
@@ -105,7 +105,7 @@ export class JetStreamEventStore implements EventStore {
     for await (const chunk of reader.batches()) {
       for (const m of chunk) {
         if (limit !== undefined && storedMillis(m) > limit) return;
-        yield decodeStored(m);
+        yield decodeStored(m, this.options.subjectPrefix);
       }
     }
   }
@@ -120,7 +120,7 @@ export class JetStreamEventStore implements EventStore {
     // alone is not trusted: nats-server 2.9.10 over-counts it by one for a filter covering the whole
     // stream (`strata.evt.>`) when the consumer starts past sequence 1.
     const target = this.lastSeq(options.subject);
-    return new JetStreamSubscription(reader, target, options.fromSeq ?? 1);
+    return new JetStreamSubscription(reader, target, options.fromSeq ?? 1, this.options.subjectPrefix);
   }
 
   async lastSeq(subject?: string): Promise<number> {
@@ -176,6 +176,7 @@ class JetStreamSubscription implements EventSubscription {
     private readonly reader: OrderedReader,
     target: Promise<number>,
     fromSeq: number,
+    private readonly prefix: string,
   ) {
     let done = false;
     this.caughtUp = new Promise<void>((resolve, reject) => {
@@ -208,7 +209,7 @@ class JetStreamSubscription implements EventSubscription {
       for (const m of chunk) {
         const last = m.info.pending === 0 || m.seq >= this.target;
         try {
-          yield decodeStored(m);
+          yield decodeStored(m, this.prefix);
         } finally {
           // Settles once the consumer has taken the event, also if it breaks out right after.
           if (last) this.settleCaughtUp();

@@ -1,5 +1,5 @@
 import { ConcurrencyError } from '@strata/errors';
-import { envelopeOf } from './codec.js';
+import { envelopeOf } from './envelope.js';
 import type { EventCatalog } from './schema.js';
 import { DEFAULT_SUBJECT_PREFIX, aggregateSubject, expectedSeq, subjectMatches, validateAppend } from './subjects.js';
 import type {

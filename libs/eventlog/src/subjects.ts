@@ -1,5 +1,5 @@
 import { ValidationError } from '@strata/errors';
-import { envelopeOf, envelopeSchema } from './codec.js';
+import { envelopeOf, envelopeProblem } from './envelope.js';
 import type { EventCatalog } from './schema.js';
 import type { AggregateRef, AppendOptions, EventEnvelope } from './types.js';
 
@@ -53,11 +53,8 @@ export function validateAppend(ref: AggregateRef, event: EventEnvelope, options:
   if (ev !== 'none' && ev !== 'any' && !(Number.isInteger(ev) && ev >= 0)) {
     throw new ValidationError(`expectedVersion must be 'none', 'any' or a sequence >= 0`, { field: 'expectedVersion' });
   }
-  const envelope = envelopeSchema.safeParse(envelopeOf(event));
-  if (!envelope.success) {
-    const issue = envelope.error.issues[0];
-    throw new ValidationError(`event envelope is invalid: ${issue?.path.join('.')}: ${issue?.message}`, { field: issue?.path.join('.') ?? '' });
-  }
+  const problem = envelopeProblem(envelopeOf(event));
+  if (problem !== undefined) throw new ValidationError(`event envelope is invalid: ${problem}`, { field: problem.split(':')[0] ?? '' });
   catalog?.check(event);
 }
 
