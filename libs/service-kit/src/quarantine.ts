@@ -83,6 +83,9 @@ export function refuseSuspect(record: QuarantineRecord | undefined, ref: Aggrega
   );
 }
 
+/** Is this the refusal `refuseSuspect` throws? */
+export const isQuarantineRefusal = (err: unknown): boolean => err instanceof IllegalStateError && err.details['reason'] === 'quarantined';
+
 /** A readiness check's view of the record: still ready (see docs/architecture.md), but degraded with the detail. */
 export function quarantineStatus(record: QuarantineRecord | undefined): { ok: true; degraded: boolean; detail?: unknown } {
   const total = quarantinedCount(record);

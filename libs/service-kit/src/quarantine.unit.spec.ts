@@ -5,7 +5,7 @@ import { defineEvent, EventRegistry, InMemoryEventStore, type AggregateRef, type
 import { createLogger } from '@strata/runtime';
 import { Executor } from './executor.js';
 import { Projection, type ProjectedState } from './projection.js';
-import { quarantineStatus, RECENT_LIMIT, usableSnapshot } from './quarantine.js';
+import { isQuarantineRefusal, quarantineStatus, RECENT_LIMIT, usableSnapshot } from './quarantine.js';
 
 const Named = defineEvent({ type: 'x.Named', version: 1, schema: z.object({ name: z.string() }) });
 const registry = new EventRegistry([Named] as const);
@@ -70,6 +70,7 @@ describe('quarantine in a projection', () => {
     const err = await rename(a, 'again', 'r1').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StrataError);
     expect((err as StrataError).code).toBe(ErrorCode.FailedPrecondition);
+    expect(isQuarantineRefusal(err)).toBe(true);
     expect((err as Error).message).toMatch(/thing a cannot be changed: its event at log sequence 2 .*unknown-type/);
     expect(await store.lastSeq()).toBe(before);
 

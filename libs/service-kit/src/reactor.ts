@@ -25,6 +25,7 @@ import type { Append, Caller, Decision } from './decision.js';
 import type { Executor, NewEvent } from './executor.js';
 import type { ProjectedState } from './projection.js';
 import type { Projection } from './projection.js';
+import { isQuarantineRefusal } from './quarantine.js';
 
 export interface ReactorOptions<S extends ProjectedState, E extends NewEvent> {
   nc: NatsConnection;
@@ -58,6 +59,9 @@ export interface ReactorOptions<S extends ProjectedState, E extends NewEvent> {
 
 /** Event id of a reactor-written event: the same decision gets the same id on every instance. */
 export const reactorEventId = (d: Append<NewEvent>): string => `${d.event.type}:${d.aggregate.type}.${d.aggregate.id}@${d.expectedVersion}`;
+
+/** Redelivery delay of an event whose effect lands on a quarantined aggregate. */
+const QUARANTINED_RETRY_MS = 60_000;
 
 /** Steps one event may take; more means a bug, not contention. */
 const MAX_STEPS = 5;
@@ -153,7 +157,8 @@ export class Reactor<S extends ProjectedState, E extends NewEvent> {
   private retryLater(m: JsMsg, stored: StoredEvent, err: unknown): void {
     this.options.logger.warn({ err, seq: m.seq, type: stored.type, durable: this.options.durable }, 'reactor: event not handled; will be redelivered');
     this.options.onHandled?.(stored.type, 'failed');
-    m.nak(this.options.retryDelayMs ?? 2_000);
+    // Its target aggregate is quarantined: only a version that reads the event clears that, so retry slowly (never drop the reaction).
+    m.nak(isQuarantineRefusal(err) ? Math.max(QUARANTINED_RETRY_MS, this.options.retryDelayMs ?? 0) : (this.options.retryDelayMs ?? 2_000));
   }
 
   /** Run the decider until it answers "done"; true if anything was written. */

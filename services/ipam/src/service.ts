@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { commandSubject, domainEvents, eventFilter, IPAM_CONTEXT, ipamEvents, querySubject, type IpamEvent } from '@strata/contracts';
 import { JetStreamEventStore, SnapshotStore } from '@strata/eventlog';
 import { serve, type ServiceDefinition } from '@strata/runtime';
-import { Executor, loadSnapshot, Projection, reportQuarantine, SnapshotPolicy, usableSnapshot, type SnapshotKind } from '@strata/service-kit';
+import { Executor, isQuarantineRefusal, loadSnapshot, Projection, reportQuarantine, SnapshotPolicy, usableSnapshot, type SnapshotKind } from '@strata/service-kit';
 import { finishNetworkDeletion, halfDeletedNetworks, type NewIpamEvent } from './domain/decide/index.js';
 import { evolve } from './domain/evolve.js';
 import { defaultPolicy, type IpamPolicy } from './domain/policy.js';
@@ -77,8 +77,14 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     // Finish deletions a crash interrupted between their two events.
     for (const networkId of halfDeletedNetworks(projection.state)) {
       const caller = { actor: 'ipam', tenant: '_system', admin: true, requestId: networkId, at: new Date().toISOString() };
-      await executor.execute((s) => finishNetworkDeletion(s, networkId), { caller, correlationId: networkId, step: 'recovered-delete' });
-      logger.info({ networkId }, 'completed an interrupted network deletion');
+      try {
+        await executor.execute((s) => finishNetworkDeletion(s, networkId), { caller, correlationId: networkId, step: 'recovered-delete' });
+        logger.info({ networkId }, 'completed an interrupted network deletion');
+      } catch (err) {
+        // A quarantined network stays half-deleted (and refuses commands) rather than keep IPAM from starting.
+        if (!isQuarantineRefusal(err)) throw err;
+        logger.warn({ networkId, err }, 'interrupted network deletion not completed: the network is quarantined');
+      }
     }
 
     const deps = { executor, projection, policy };
