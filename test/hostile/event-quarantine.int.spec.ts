@@ -5,7 +5,8 @@
  * cannot decode: an unknown type on a live group, a GroupCreated whose data
  * fails its schema, a RuleAdded of a version newer than any reader, bytes
  * that are no JSON, and an envelope that claims to be an IPAM port event
- * while stored on a secgroup subject. Before the fix secgroup's and
+ * while stored on a secgroup subject (also on a deeper secgroup subject
+ * ending in the IPAM aggregate's tokens). Before the fix secgroup's and
  * hostview's projections stopped, and after a restart secgroup answered
  * INTERNAL "unknown event type" forever.
  *
@@ -29,6 +30,9 @@ import { hostviewBucket } from '@strata/contracts';
 import { run } from '@strata/cli';
 import { startControlPlane, startProcess, type ControlPlane, type ManagedProcess } from '@strata/lab';
 import { freePort, waitFor } from '@strata/testing';
+
+/** Ids of the IPAM ports the attacker forges (well-formed, so only the subject check keeps them out). */
+const FORGED = ['00000000-0000-4000-8000-00000000f001', '00000000-0000-4000-8000-00000000f002'] as const;
 
 const main = (service: string): string => fileURLToPath(new URL(`../../services/${service}/dist/main.js`, import.meta.url));
 
@@ -98,11 +102,11 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
   }
 
   /** Publish raw bytes into secgroup's context exactly as the secgroup user can; returns the stream sequence. */
-  async function inject(aggregateId: string, body: string | object): Promise<number> {
+  async function inject(aggregateId: string, body: string | object, subject = `strata.evt.secgroup.group.${aggregateId}`): Promise<number> {
     const h = headers();
     h.set('Nats-Msg-Id', `poison-${bad.length}-${aggregateId}`);
     const bytes = new TextEncoder().encode(typeof body === 'string' ? body : JSON.stringify(body));
-    return (await attacker.jetstream().publish(`strata.evt.secgroup.group.${aggregateId}`, bytes, { headers: h })).seq;
+    return (await attacker.jetstream().publish(subject, bytes, { headers: h })).seq;
   }
   const envelope = (id: string, type: string, version: number, data: unknown, aggregate = { context: 'secgroup', type: 'group', id }) => ({
     id: `poison-${type}-${id}`,
@@ -148,14 +152,19 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
     const before = await ok<{ id: string }>(tenant, ['port', 'create', '--network', networkId, '--host', 'hv1']);
     await waitFor(() => portView(before.id), { timeoutMs: 30_000, message: 'hostview writes the first port' });
 
-    // The attack: five events no reader can decode, each in secgroup's own context.
+    // The attack: six events no reader can decode, each in secgroup's own context.
     bad.push({ seq: await inject(victimGroup, envelope(victimGroup, 'secgroup.GroupRenamed', 1, { name: 'pwned' })), reason: 'unknown-type' });
     bad.push({ seq: await inject('sg-bad-data', envelope('sg-bad-data', 'secgroup.GroupCreated', 1, { groupId: 5, rules: 'all' })), reason: 'invalid-data' });
     const rule = { id: 'r-future', direction: 'ingress', ethertype: 'IPv4', protocol: 'any' };
     bad.push({ seq: await inject('sg-future', envelope('sg-future', 'secgroup.RuleAdded', 99, { groupId: 'sg-future', rule })), reason: 'newer-version' });
     bad.push({ seq: await inject('sg-garbage', '\u0000not json{'), reason: 'envelope' });
-    const forged = envelope('net-x', 'ipam.PortCreated', 1, { portId: 'forged' }, { context: 'ipam', type: 'network', id: 'net-x' });
+    // Valid IPAM port data: only the subject check stands between it and secgroup's (and hostview's) read model of ports.
+    const portData = { portId: FORGED[0], name: '', mac: 'fa:16:3e:00:00:01', fixedIps: [], hostId: 'hv1', deviceId: '' };
+    const forged = envelope('net-x', 'ipam.PortCreated', 1, portData, { context: 'ipam', type: 'network', id: 'net-x' });
     bad.push({ seq: await inject('sg-forged', forged), reason: 'subject-mismatch' });
+    // The same forgery on a deeper subject that ends like the IPAM aggregate's (the secgroup user may publish under strata.evt.secgroup.>).
+    const forgedPort = envelope(networkId, 'ipam.PortCreated', 1, { ...portData, portId: FORGED[1] }, { context: 'ipam', type: 'network', id: networkId });
+    bad.push({ seq: await inject('sg-deep', forgedPort, `strata.evt.secgroup.ipam.network.${networkId}`), reason: 'subject-mismatch' });
   });
 
   afterAll(async () => {
@@ -165,7 +174,7 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Each of the five is quarantined by this reader, and shown in its status and metrics; the service is still ready. */
+  /** Each of them is quarantined by this reader, and shown in its status and metrics; the service is still ready. */
   async function expectQuarantined(p: ManagedProcess): Promise<void> {
     const base = await httpOf(p);
     let last: { code: number; body: Readyz } | undefined;
@@ -223,6 +232,12 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
 
   it('a group whose history has an event secgroup cannot read refuses commands (FAILED_PRECONDITION) and writes nothing', async () => {
     await expectVictimRefused();
+    // The forged IPAM ports never reached secgroup's read model of ports.
+    for (const port of FORGED) {
+      const r = await strata(tenant, ['port', 'security', port]);
+      expect(r.code).not.toBe(0);
+      expect(r.err).toContain('NOT_FOUND');
+    }
     // Reading it still works: the state before the unreadable event.
     expect(await ok<{ rules: unknown[] }>(tenant, ['secgroup', 'show', victimGroup])).toMatchObject({ name: 'victim', rules: [{ portMin: 22 }] });
   });
@@ -232,7 +247,7 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
     const seqs = new Set(all.events.map((e) => Number(e.seq)));
     for (const b of bad) expect(seqs.has(b.seq)).toBe(true);
     const mine = await ok<{ events: { seq: string }[] }>(tenant, ['events', 'list', '--limit', '10000']);
-    const unreadable = new Set([bad[3]!.seq, bad[4]!.seq]);
+    const unreadable = new Set([bad[3]!.seq, bad[4]!.seq, bad[5]!.seq]);
     expect(mine.events.filter((e) => unreadable.has(Number(e.seq)))).toEqual([]);
   });
 
