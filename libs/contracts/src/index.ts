@@ -7,3 +7,4 @@ export * from './hostview.js';
 export * from './secgroup/index.js';
 export * from './nat/index.js';
 export * from './bgp/index.js';
+export * from './events.js';

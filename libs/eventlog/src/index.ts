@@ -1,6 +1,8 @@
 export * from './types.js';
 export * from './schema.js';
 export { newEventId } from './ids.js';
+export { decodeEvent, type StoredPosition } from './codec.js';
+export { envelopeProblem } from './envelope.js';
 export { aggregateSubject, subjectMatches, DEFAULT_SUBJECT_PREFIX } from './subjects.js';
 export {
   DEFAULT_EVENT_LOG_OPTIONS,

@@ -10,6 +10,7 @@ import {
   jsErrCode,
   type EventLogOptions,
 } from './stream-config.js';
+import type { EventCatalog } from './schema.js';
 import { aggregateSubject, expectedSeq, validateAppend } from './subjects.js';
 import type {
   AggregateRef,
@@ -33,14 +34,20 @@ export class JetStreamEventStore implements EventStore {
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     readonly options: EventLogOptions,
+    private readonly catalog: EventCatalog | undefined,
   ) {}
 
-  /** Connect the store to its stream, creating or reconciling the stream first. */
-  static async open(nc: NatsConnection, options: Partial<EventLogOptions> = {}): Promise<JetStreamEventStore> {
-    const o = { ...DEFAULT_EVENT_LOG_OPTIONS, ...options };
+  /**
+   * Connect the store to its stream, creating or reconciling the stream first.
+   * `catalog`: every append is checked against its context's registry (every
+   * service passes the contracts' catalog; see docs/architecture.md, "The event log").
+   */
+  static async open(nc: NatsConnection, options: Partial<EventLogOptions> & { catalog?: EventCatalog } = {}): Promise<JetStreamEventStore> {
+    const { catalog, ...rest } = options;
+    const o = { ...DEFAULT_EVENT_LOG_OPTIONS, ...rest };
     const jsm = await nc.jetstreamManager();
     await ensureEventStream(jsm, o);
-    return new JetStreamEventStore(nc.jetstream(), jsm, o);
+    return new JetStreamEventStore(nc.jetstream(), jsm, o, catalog);
   }
 
   subjectOf(ref: AggregateRef): string {
@@ -48,7 +55,7 @@ export class JetStreamEventStore implements EventStore {
   }
 
   async append(ref: AggregateRef, event: EventEnvelope, options: AppendOptions): Promise<AppendResult> {
-    validateAppend(ref, event, options);
+    validateAppend(ref, event, options, this.catalog);
     const subject = this.subjectOf(ref);
     const expected = expectedSeq(options.expectedVersion);
     const h = headers();
@@ -77,7 +84,7 @@ export class JetStreamEventStore implements EventStore {
     const events: StoredEvent[] = [];
     if (version > 0) {
       const reader = new OrderedReader(this.js, { stream: this.options.streamName, filter: subject, endSeq: version });
-      for await (const chunk of reader.batches()) for (const m of chunk) events.push(decodeStored(m));
+      for await (const chunk of reader.batches()) for (const m of chunk) events.push(decodeStored(m, this.options.subjectPrefix));
     }
     return { events, version };
   }
@@ -98,7 +105,7 @@ export class JetStreamEventStore implements EventStore {
     for await (const chunk of reader.batches()) {
       for (const m of chunk) {
         if (limit !== undefined && storedMillis(m) > limit) return;
-        yield decodeStored(m);
+        yield decodeStored(m, this.options.subjectPrefix);
       }
     }
   }
@@ -113,7 +120,7 @@ export class JetStreamEventStore implements EventStore {
     // alone is not trusted: nats-server 2.9.10 over-counts it by one for a filter covering the whole
     // stream (`strata.evt.>`) when the consumer starts past sequence 1.
     const target = this.lastSeq(options.subject);
-    return new JetStreamSubscription(reader, target, options.fromSeq ?? 1);
+    return new JetStreamSubscription(reader, target, options.fromSeq ?? 1, this.options.subjectPrefix);
   }
 
   async lastSeq(subject?: string): Promise<number> {
@@ -169,6 +176,7 @@ class JetStreamSubscription implements EventSubscription {
     private readonly reader: OrderedReader,
     target: Promise<number>,
     fromSeq: number,
+    private readonly prefix: string,
   ) {
     let done = false;
     this.caughtUp = new Promise<void>((resolve, reject) => {
@@ -201,7 +209,7 @@ class JetStreamSubscription implements EventSubscription {
       for (const m of chunk) {
         const last = m.info.pending === 0 || m.seq >= this.target;
         try {
-          yield decodeStored(m);
+          yield decodeStored(m, this.prefix);
         } finally {
           // Settles once the consumer has taken the event, also if it breaks out right after.
           if (last) this.settleCaughtUp();

@@ -1,5 +1,6 @@
 import { ConcurrencyError } from '@strata/errors';
-import { envelopeOf } from './codec.js';
+import { envelopeOf } from './envelope.js';
+import type { EventCatalog } from './schema.js';
 import { DEFAULT_SUBJECT_PREFIX, aggregateSubject, expectedSeq, subjectMatches, validateAppend } from './subjects.js';
 import type {
   AggregateRef,
@@ -18,6 +19,8 @@ export interface InMemoryEventStoreOptions {
   subjectPrefix?: string;
   /** Clock for storedAt; tests of time-based replay can drive it. */
   now?: () => Date;
+  /** Check every append against its context's registry, as the production store does. */
+  catalog?: EventCatalog;
 }
 
 /**
@@ -33,10 +36,12 @@ export class InMemoryEventStore implements EventStore {
   private readonly waiters = new Set<() => void>();
   private readonly prefix: string;
   private readonly now: () => Date;
+  private readonly catalog: EventCatalog | undefined;
 
   constructor(options: InMemoryEventStoreOptions = {}) {
     this.prefix = options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX;
     this.now = options.now ?? (() => new Date());
+    this.catalog = options.catalog;
   }
 
   subjectOf(ref: AggregateRef): string {
@@ -44,7 +49,7 @@ export class InMemoryEventStore implements EventStore {
   }
 
   async append(ref: AggregateRef, event: EventEnvelope, options: AppendOptions): Promise<AppendResult> {
-    validateAppend(ref, event, options);
+    validateAppend(ref, event, options, this.catalog);
     const subject = this.subjectOf(ref);
     // Like JetStream: a known id is a duplicate before any version check.
     const known = this.seqById.get(event.id);

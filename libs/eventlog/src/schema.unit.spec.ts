@@ -94,3 +94,28 @@ describe('EventRegistry', () => {
     expect(() => new EventRegistry([NetworkDeleted, NetworkDeleted] as const)).toThrow(/defined twice/);
   });
 });
+
+describe('EventRegistry decode failures carry a reason (what a reader quarantines by)', () => {
+  const reason = (f: () => unknown): string | undefined => {
+    try {
+      f();
+    } catch (err) {
+      return err instanceof EventSchemaError ? err.reason : 'not an EventSchemaError';
+    }
+    return undefined;
+  };
+
+  it('names each way an event cannot be read', () => {
+    expect(reason(() => registry.decode(stored('NetworkExploded', 1, {})))).toBe('unknown-type');
+    expect(reason(() => registry.decode(stored('NetworkCreated', 4, {})))).toBe('newer-version');
+    expect(reason(() => registry.decode(stored('Orphan', 1, { x: 1 })))).toBe('no-upcaster');
+    expect(reason(() => registry.decode(stored('NetworkCreated', 3, { name: 'n' })))).toBe('invalid-data');
+    const unreadable = { ...stored('NetworkCreated', 3, null), unreadable: { reason: 'subject-mismatch' as const, message: 'forged' } };
+    expect(reason(() => registry.decode(unreadable))).toBe('subject-mismatch');
+  });
+
+  it('turns an upcaster that throws on bad old data into invalid-data, not a crash', () => {
+    // v2 upcaster splits `cidr`: a v2 event without one makes it throw.
+    expect(reason(() => registry.decode(stored('NetworkCreated', 2, { name: 'n' })))).toBe('invalid-data');
+  });
+});

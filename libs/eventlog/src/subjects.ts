@@ -1,4 +1,6 @@
 import { ValidationError } from '@strata/errors';
+import { envelopeOf, envelopeProblem } from './envelope.js';
+import type { EventCatalog } from './schema.js';
 import type { AggregateRef, AppendOptions, EventEnvelope } from './types.js';
 
 /** Default subject prefix of the domain stream; the stream captures `<prefix>.>`. */
@@ -23,8 +25,13 @@ export function aggregateSubject(ref: AggregateRef, prefix: string = DEFAULT_SUB
   return `${prefix}.${checkToken(ref.context, 'aggregate.context')}.${checkToken(ref.type, 'aggregate.type')}.${checkToken(ref.id, 'aggregate.id')}`;
 }
 
-/** Boundary checks shared by every store, so both behave identically on bad input. */
-export function validateAppend(ref: AggregateRef, event: EventEnvelope, options: AppendOptions): void {
+/**
+ * Boundary checks shared by every store, so both behave identically on bad
+ * input: the envelope readers will parse (the same schema), the aggregate,
+ * and, given a catalog, the type, version and data against the context's
+ * registry. A writer cannot append what readers would have to quarantine.
+ */
+export function validateAppend(ref: AggregateRef, event: EventEnvelope, options: AppendOptions, catalog?: EventCatalog): void {
   if (
     event.aggregate === undefined ||
     event.aggregate.context !== ref.context ||
@@ -46,6 +53,9 @@ export function validateAppend(ref: AggregateRef, event: EventEnvelope, options:
   if (ev !== 'none' && ev !== 'any' && !(Number.isInteger(ev) && ev >= 0)) {
     throw new ValidationError(`expectedVersion must be 'none', 'any' or a sequence >= 0`, { field: 'expectedVersion' });
   }
+  const problem = envelopeProblem(envelopeOf(event));
+  if (problem !== undefined) throw new ValidationError(`event envelope is invalid: ${problem}`, { field: problem.split(':')[0] ?? '' });
+  catalog?.check(event);
 }
 
 /** The numeric form of an expected version ('none' is "no event yet" = 0); undefined for 'any'. */

@@ -53,6 +53,17 @@ export interface StoredEvent<TType extends string = string, TData = unknown> ext
   subject: string;
   /** When the log stored it (JetStream timestamp), ISO-8601. */
   storedAt: string;
+  /**
+   * Set by the store for a message in the stream that is not a valid event
+   * envelope, or whose envelope names another aggregate than its subject.
+   * Such an event is still delivered (in order, with its sequence) so every
+   * reader can quarantine it instead of stopping: its `aggregate` then comes
+   * from the subject (which NATS permissions vouch for), `type` and `version`
+   * are the envelope's claims when they have the right shape ('' and 0 when
+   * not), `tenant` is '' (it belongs to no tenant) and `data` is null. Every
+   * `EventRegistry.decode` refuses it.
+   */
+  unreadable?: { reason: 'envelope' | 'subject-mismatch'; message: string };
 }
 
 /** `'none'`: the aggregate must not exist yet. A number: the aggregate's last sequence we decided against. `'any'`: no check. */

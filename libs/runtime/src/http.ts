@@ -55,7 +55,10 @@ async function route(req: IncomingMessage, res: ServerResponse, options: HttpSer
     case '/readyz': {
       const report = await options.readiness.report();
       const failed = Object.keys(report.checks).filter((name) => !report.checks[name]?.ok);
-      const body = { status: report.ready ? 'ready' : 'not ready', failed, checks: report.checks };
+      const degraded = Object.keys(report.checks).filter((name) => report.checks[name]?.degraded === true);
+      // Degraded is still ready (200): the service serves; the detail tells an operator what needs attention.
+      const status = !report.ready ? 'not ready' : report.degraded ? 'degraded' : 'ready';
+      const body = { status, failed, degraded, checks: report.checks };
       return send(res, report.ready ? 200 : 503, 'application/json', JSON.stringify(body));
     }
     default:

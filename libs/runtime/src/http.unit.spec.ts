@@ -51,6 +51,7 @@ describe('metrics and health server', () => {
     expect(await before.json()).toEqual({
       status: 'not ready',
       failed: ['projection'],
+      degraded: [],
       checks: { projection: { ok: false }, nats: { ok: true } },
     });
 
@@ -58,6 +59,21 @@ describe('metrics and health server', () => {
     const after = await fetch(url('/readyz'));
     expect(after.status).toBe(200);
     expect(await after.json()).toMatchObject({ status: 'ready', failed: [] });
+  });
+
+  it('stays ready (200) but says degraded, with the detail, when a check reports itself degraded', async () => {
+    const readiness = new Readiness();
+    readiness.register('quarantine', () => ({ ok: true, degraded: true, detail: { quarantined: 1 } }));
+    readiness.register('nats', () => true);
+    const { url } = await start(readiness);
+    const res = await fetch(url('/readyz'));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({
+      status: 'degraded',
+      failed: [],
+      degraded: ['quarantine'],
+      checks: { quarantine: { ok: true, degraded: true, detail: { quarantined: 1 } }, nats: { ok: true } },
+    });
   });
 
   it('reports a throwing check as failed with its reason', async () => {

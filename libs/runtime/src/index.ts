@@ -5,7 +5,7 @@ export type { CorrelationFields, Logger } from './logger.js';
 export { createMetrics } from './metrics.js';
 export type { MetricsOptions, ServiceMetrics } from './metrics.js';
 export { Readiness } from './readiness.js';
-export type { CheckResult, ReadinessCheck, ReadinessFlag, ReadinessReport } from './readiness.js';
+export type { CheckResult, CheckStatus, ReadinessCheck, ReadinessFlag, ReadinessReport } from './readiness.js';
 export { startHttpServer } from './http.js';
 export type { HttpServerHandle, HttpServerOptions } from './http.js';
 export { extractTrace, formatTraceparent, injectTrace, parseTraceparent, traceIdOf, withSpan } from './tracing.js';

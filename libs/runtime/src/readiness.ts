@@ -1,14 +1,28 @@
-/** A readiness check: resolves true when ready; false or a throw means not ready. */
-export type ReadinessCheck = () => boolean | Promise<boolean>;
+/**
+ * What a check may answer besides a plain boolean: ready, yet degraded (the
+ * service serves, but something needs an operator), with detail for /readyz.
+ */
+export interface CheckStatus {
+  ok: boolean;
+  degraded?: boolean;
+  detail?: unknown;
+}
+
+/** A readiness check: resolves true (or `{ok: true}`) when ready; false or a throw means not ready. */
+export type ReadinessCheck = () => boolean | CheckStatus | Promise<boolean | CheckStatus>;
 
 export interface CheckResult {
   ok: boolean;
   /** Why a throwing check failed. */
   error?: string;
+  degraded?: boolean;
+  detail?: unknown;
 }
 
 export interface ReadinessReport {
   ready: boolean;
+  /** Some check reported itself degraded (readiness is unaffected). */
+  degraded: boolean;
   checks: Record<string, CheckResult>;
 }
 
@@ -40,12 +54,17 @@ export class Readiness {
     const entries = await Promise.all(
       [...this.checks].map(async ([name, check]): Promise<[string, CheckResult]> => {
         try {
-          return [name, { ok: (await check()) === true }];
+          const answer = await check();
+          if (typeof answer === 'boolean') return [name, { ok: answer }];
+          const result: CheckResult = { ok: answer.ok === true };
+          if (answer.degraded) result.degraded = true;
+          if (answer.detail !== undefined) result.detail = answer.detail;
+          return [name, result];
         } catch (err) {
           return [name, { ok: false, error: err instanceof Error ? err.message : String(err) }];
         }
       }),
     );
-    return { ready: entries.every(([, r]) => r.ok), checks: Object.fromEntries(entries) };
+    return { ready: entries.every(([, r]) => r.ok), degraded: entries.some(([, r]) => r.degraded === true), checks: Object.fromEntries(entries) };
   }
 }

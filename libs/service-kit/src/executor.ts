@@ -12,6 +12,7 @@ import type { EventStore, TraceContext } from '@strata/eventlog';
 import type { Append, Caller, Decision } from './decision.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { ProjectedState } from './projection.js';
+import { refuseSuspect } from './quarantine.js';
 
 /** Type and data of an event a decider may produce. */
 export interface NewEvent {
@@ -89,6 +90,8 @@ export class Executor<S extends ProjectedState, E extends NewEvent> {
     const { store, projection } = this.options;
     const d = decide(projection.state);
     if (d.kind === 'done') return { resourceId: d.resourceId, seq: projection.state.seq, written: false };
+    // Its history has an event we could not decode: our view of it may be wrong, so no decision on it is trusted.
+    refuseSuspect(projection.state.quarantine, d.aggregate);
     const { caller } = meta;
     const encoded = this.options.encode(d.event.type, d.event.data);
     // Derived from the request id (or, for a reactor, from the decision): the same request re-sent

@@ -6,12 +6,13 @@
  */
 import { Gauge } from 'prom-client';
 import type { NatsConnection } from 'nats';
-import { commandSubject, querySubject } from '@strata/contracts';
+import { commandSubject, domainEvents, querySubject } from '@strata/contracts';
 import { JetStreamEventStore, SnapshotStore, type EventStore, type StoredEvent } from '@strata/eventlog';
 import { serve, type Handler, type ServiceContext, type StopFn } from '@strata/runtime';
 import type { Executor, NewEvent } from './executor.js';
 import type { ProjectedState, Projection } from './projection.js';
 import { loadSnapshot, SnapshotPolicy, type SnapshotKind } from './snapshots.js';
+import { reportQuarantine, usableSnapshot } from './quarantine.js';
 
 export interface HostedDeps<S extends ProjectedState, E extends NewEvent> {
   store: EventStore;
@@ -43,7 +44,7 @@ export async function startHostedService<S extends ProjectedState, E extends New
 ): Promise<StopFn> {
   const { nc, logger, metrics, readiness } = ctx;
   const name = o.service;
-  const store = await JetStreamEventStore.open(nc);
+  const store = await JetStreamEventStore.open(nc, { catalog: domainEvents });
   const snapshots = await SnapshotStore.open(nc);
   const snapshotPolicy = new SnapshotPolicy<S>(snapshots, o.snapshot.kind, o.snapshot.every, logger, { metrics });
   const applied = metrics.counter(`strata_${name}_events_applied_total`, o.appliedHelp);
@@ -51,7 +52,7 @@ export async function startHostedService<S extends ProjectedState, E extends New
   const lastSeq = new Gauge({ name: `strata_${name}_projection_seq`, help: 'last stream sequence applied', registers: [metrics.registry] });
 
   const started = Date.now();
-  const initial = o.snapshot.use ? await loadSnapshot<S>(snapshots, o.snapshot.kind, logger, { metrics }) : undefined;
+  const initial = o.snapshot.use ? usableSnapshot(await loadSnapshot<S>(snapshots, o.snapshot.kind, logger, { metrics }), logger) : undefined;
   const projection = o.projection(store, initial, (state, event) => {
     lastSeq.set(state.seq);
     // Other contexts' events only move the sequence; they do not count towards snapshots.
@@ -62,6 +63,7 @@ export async function startHostedService<S extends ProjectedState, E extends New
   await projection.start();
   logger.info({ seq: projection.state.seq, ms: Date.now() - started, fromSnapshot: initial !== undefined }, 'state rebuilt');
   readiness.register('projection', () => projection.healthy);
+  reportQuarantine({ metrics, readiness }, 'projection', () => projection.quarantine);
 
   const executor = o.executor(store, projection, () => conflicts.inc());
   const deps = { store, projection, executor };

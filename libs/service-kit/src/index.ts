@@ -24,4 +24,6 @@ export type { QueryFn } from './queries.js';
 export { Reactor, reactorEventId } from './reactor.js';
 export type { ReactorOptions } from './reactor.js';
 export { startHostedService } from './host.js';
+export { emptyQuarantine, isQuarantineRefusal, quarantine, quarantineStatus, quarantinedCount, refuseSuspect, reportQuarantine, usableSnapshot } from './quarantine.js';
+export type { QuarantinedEvent, QuarantineRecord } from './quarantine.js';
 export type { HostedDeps, HostedServiceOptions } from './host.js';

@@ -7,13 +7,16 @@
  * the subject filter of the feed, how a stored event is decoded (validated
  * and upcast by its event registry) and the fold of one event.
  */
-import type { EventStore, EventSubscription, StoredEvent } from '@strata/eventlog';
+import { isEventSchemaError, type EventSchemaError, type EventStore, type EventSubscription, type StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
+import { emptyQuarantine, quarantine, type QuarantineRecord } from './quarantine.js';
 import { SeqWaiters } from './seq-waiters.js';
 
 export interface ProjectedState {
   /** Last stream sequence applied. */
   seq: number;
+  /** Events this state's reader could not decode (absent until the first); see quarantine.ts. */
+  quarantine?: QuarantineRecord;
 }
 
 export interface ProjectionOptions<S extends ProjectedState, E> {
@@ -28,7 +31,11 @@ export interface ProjectionOptions<S extends ProjectedState, E> {
   subject: string | undefined;
   /** Starting point, e.g. from a snapshot, else the service's empty state (at sequence 0). */
   initial: S;
-  /** A stored event as the fold takes it; throwing stops the projection (see `start`). */
+  /**
+   * A stored event as the fold takes it. An `EventSchemaError` (from here or
+   * from `evolve`, which may decode itself) quarantines the event; any other
+   * throw is a bug and stops the projection (see `start`).
+   */
   decode: (stored: StoredEvent) => E;
   /** Fold one event into the state (mutating it); must set `state.seq` to the event's sequence. */
   evolve: (state: S, event: E) => void;
@@ -60,12 +67,17 @@ export class Projection<S extends ProjectedState, E = StoredEvent> {
     this.loop = (async () => {
       for await (const event of sub) this.apply(event);
     })().catch((err: unknown) => {
-      // A stored event the service cannot read is a broken invariant: stop applying (never skip it) and fail readiness.
+      // A fold that throws on an event it decoded is a bug here: stop applying (never skip it) and fail readiness.
       this.failure = err instanceof Error ? err : new Error(String(err));
       this.options.logger.error({ err }, 'projection stopped');
       this.waiters.fail(this.failure);
     });
     await sub.caughtUp;
+  }
+
+  /** Events this projection could not decode (see quarantine.ts); part of the state, so snapshots carry it. */
+  get quarantine(): QuarantineRecord | undefined {
+    return this.current.quarantine;
   }
 
   get healthy(): boolean {
@@ -92,8 +104,24 @@ export class Projection<S extends ProjectedState, E = StoredEvent> {
 
   private apply(event: StoredEvent): void {
     if (event.seq <= this.current.seq) return;
-    this.options.evolve(this.current, this.options.decode(event));
+    try {
+      this.options.evolve(this.current, this.options.decode(event));
+    } catch (err) {
+      // Decoding happens before the fold changes anything, so the state is as it was before this event.
+      if (!isEventSchemaError(err)) throw err;
+      this.quarantineEvent(event, err);
+    }
     this.options.onApplied?.(this.current, event);
     this.waiters.advance(event.seq);
+  }
+
+  /** An event this version cannot decode: record it, log it once, and go on with the next one. */
+  private quarantineEvent(event: StoredEvent, err: EventSchemaError): void {
+    const q = quarantine((this.current.quarantine ??= emptyQuarantine()), event, err);
+    this.current.seq = event.seq;
+    this.options.logger.error(
+      { seq: q.seq, subject: q.subject, type: q.type, version: q.version, reason: q.reason, error: q.error },
+      'event quarantined: this version cannot decode it; its aggregate refuses commands until a version that reads it runs',
+    );
   }
 }

@@ -19,12 +19,13 @@
  * concurrent write makes the second fail its version check and decide again.
  */
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
-import type { StoredEvent } from '@strata/eventlog';
+import { decodeEvent, isEventSchemaError, type StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
 import type { Append, Caller, Decision } from './decision.js';
 import type { Executor, NewEvent } from './executor.js';
 import type { ProjectedState } from './projection.js';
 import type { Projection } from './projection.js';
+import { isQuarantineRefusal } from './quarantine.js';
 
 export interface ReactorOptions<S extends ProjectedState, E extends NewEvent> {
   nc: NatsConnection;
@@ -41,8 +42,10 @@ export interface ReactorOptions<S extends ProjectedState, E extends NewEvent> {
   actor: string;
   /**
    * What to do about an event: a decider run until it answers "done", or
-   * null to skip the event (acknowledged at once). May throw for an event it
-   * cannot decode: the event is then redelivered later.
+   * null to skip the event (acknowledged at once). Throws an
+   * `EventSchemaError` for an event it cannot decode: the event is then
+   * quarantined (terminated, logged, counted as outcome `quarantined`; the
+   * service's projection records it), since no redelivery will make it readable.
    */
   deciderFor(event: StoredEvent): ((state: S) => Decision<E>) | null;
   /** Unacknowledged events are redelivered after this long (set when the consumer is created). */
@@ -51,16 +54,17 @@ export interface ReactorOptions<S extends ProjectedState, E extends NewEvent> {
   retryDelayMs?: number;
   /** Messages pulled ahead per instance; small, so work spreads over instances. */
   batch?: number;
-  onHandled?: (type: string, outcome: 'acted' | 'skipped' | 'failed') => void;
+  onHandled?: (type: string, outcome: 'acted' | 'skipped' | 'failed' | 'quarantined') => void;
 }
 
 /** Event id of a reactor-written event: the same decision gets the same id on every instance. */
 export const reactorEventId = (d: Append<NewEvent>): string => `${d.event.type}:${d.aggregate.type}.${d.aggregate.id}@${d.expectedVersion}`;
 
+/** Redelivery delay of an event whose effect lands on a quarantined aggregate. */
+const QUARANTINED_RETRY_MS = 60_000;
+
 /** Steps one event may take; more means a bug, not contention. */
 const MAX_STEPS = 5;
-
-const decoder = new TextDecoder();
 
 export class Reactor<S extends ProjectedState, E extends NewEvent> {
   private messages: ConsumerMessages | undefined;
@@ -117,19 +121,22 @@ export class Reactor<S extends ProjectedState, E extends NewEvent> {
 
   private async handle(m: JsMsg): Promise<void> {
     const { logger, onHandled, durable } = this.options;
-    let stored: StoredEvent;
+    // Never throws: a message that is no event envelope comes back marked unreadable, and deciderFor refuses it.
+    const stored = decodeEvent(m.data, { seq: m.seq, subject: m.subject, storedAt: new Date(Math.floor(m.info.timestampNanos / 1e6)).toISOString() });
+    let decide: ReturnType<ReactorOptions<S, E>['deciderFor']>;
     try {
-      stored = decodeMessage(m);
+      decide = this.options.deciderFor(stored);
     } catch (err) {
-      // Not an event envelope at all: nothing will ever make it one.
-      logger.error({ err, seq: m.seq, subject: m.subject, durable }, 'reactor: undecodable message; terminated');
+      if (!isEventSchemaError(err)) return this.retryLater(m, stored, err);
+      // Nothing will ever make it readable: redelivering it forever would only hold the consumer.
+      logger.error({ seq: m.seq, subject: m.subject, type: stored.type, reason: err.reason, error: err.message, durable }, 'reactor: event quarantined (cannot be decoded); terminated');
       m.term();
+      onHandled?.(stored.type, 'quarantined');
       return;
     }
     // Keep the event ours while we work on it, even past the ack wait.
     const keepAlive = setInterval(() => m.working(), Math.max(500, (this.options.ackWaitMs ?? 30_000) / 3));
     try {
-      const decide = this.options.deciderFor(stored);
       if (decide === null) {
         m.ack();
         return;
@@ -141,12 +148,17 @@ export class Reactor<S extends ProjectedState, E extends NewEvent> {
       onHandled?.(stored.type, acted ? 'acted' : 'skipped');
       if (acted) logger.debug({ type: stored.type, seq: stored.seq, durable }, 'reactor acted');
     } catch (err) {
-      logger.warn({ err, seq: m.seq, type: stored.type, durable }, 'reactor: event not handled; will be redelivered');
-      onHandled?.(stored.type, 'failed');
-      m.nak(this.options.retryDelayMs ?? 2_000);
+      this.retryLater(m, stored, err);
     } finally {
       clearInterval(keepAlive);
     }
+  }
+
+  private retryLater(m: JsMsg, stored: StoredEvent, err: unknown): void {
+    this.options.logger.warn({ err, seq: m.seq, type: stored.type, durable: this.options.durable }, 'reactor: event not handled; will be redelivered');
+    this.options.onHandled?.(stored.type, 'failed');
+    // Its target aggregate is quarantined: only a version that reads the event clears that, so retry slowly (never drop the reaction).
+    m.nak(isQuarantineRefusal(err) ? Math.max(QUARANTINED_RETRY_MS, this.options.retryDelayMs ?? 0) : (this.options.retryDelayMs ?? 2_000));
   }
 
   /** Run the decider until it answers "done"; true if anything was written. */
@@ -162,16 +174,4 @@ export class Reactor<S extends ProjectedState, E extends NewEvent> {
     }
     throw new Error(`reactor ${this.options.durable}: event ${event.id} still had work after ${MAX_STEPS} steps`);
   }
-}
-
-/** A JetStream message of the domain stream as a stored event (the event store's own decoding is internal to @strata/eventlog). */
-function decodeMessage(m: JsMsg): StoredEvent {
-  const ev = JSON.parse(decoder.decode(m.data)) as StoredEvent;
-  if (typeof ev !== 'object' || ev === null || typeof ev.type !== 'string' || typeof ev.aggregate !== 'object') {
-    throw new Error('not an event envelope');
-  }
-  ev.seq = m.seq;
-  ev.subject = m.subject;
-  ev.storedAt = new Date(Math.floor(m.info.timestampNanos / 1e6)).toISOString();
-  return ev;
 }

@@ -1,9 +1,10 @@
 /** Wires the BGP gateway: projection → executor → NATS handlers, and the control loop driving gobgpd. */
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import { commandSubject, querySubject } from '@strata/contracts';
+import { commandSubject, domainEvents, querySubject } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { serve, type ServiceDefinition } from '@strata/runtime';
+import { reportQuarantine } from '@strata/service-kit';
 import { isRelevant } from './domain/evolve.js';
 import { GobgpClient } from './gobgp/client.js';
 import { DEFAULT_GOBGP_PROTO_DIR } from './gobgp/proto.js';
@@ -31,7 +32,7 @@ export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
   name: 'bgp',
   config: bgpConfig,
   async start({ nc, config, logger, metrics, readiness }) {
-    const store = await JetStreamEventStore.open(nc);
+    const store = await JetStreamEventStore.open(nc, { catalog: domainEvents });
     const lastSeq = new Gauge({ name: 'strata_bgp_projection_seq', help: 'last stream sequence applied', registers: [metrics.registry] });
     const conflicts = metrics.counter('strata_bgp_conflicts_total', 'optimistic-concurrency conflicts retried');
     let gateway: BgpGateway | undefined;
@@ -47,6 +48,7 @@ export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
     await projection.start();
     logger.info({ seq: projection.state.seq, ms: Date.now() - started }, 'state rebuilt');
     readiness.register('projection', () => projection.healthy);
+    reportQuarantine({ metrics, readiness }, 'projection', () => projection.quarantine);
 
     const executor = bgpExecutor({ store, projection, onConflict: () => conflicts.inc() });
     const deps = { executor, projection };

@@ -13,6 +13,7 @@
 import { z } from 'zod';
 import { JetStreamEventStore } from '@strata/eventlog';
 import type { ServiceDefinition } from '@strata/runtime';
+import { reportQuarantine } from '@strata/service-kit';
 import { kindOfKey } from './core/derive.js';
 import { owner, parsePartition, type Partition } from './core/partition.js';
 import { HostviewProjection } from './app/projection.js';
@@ -69,6 +70,7 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
       },
     });
     readiness.register('hostview', () => projection.ready);
+    reportQuarantine({ metrics, readiness }, 'hostview', () => projection.quarantine);
 
     const started = Date.now();
     const result = await projection.start();

@@ -1,10 +1,10 @@
 /** Wires IPAM: snapshot → projection → executor → NATS handlers. */
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import { commandSubject, eventFilter, IPAM_CONTEXT, ipamEvents, querySubject, type IpamEvent } from '@strata/contracts';
+import { commandSubject, domainEvents, eventFilter, IPAM_CONTEXT, ipamEvents, querySubject, type IpamEvent } from '@strata/contracts';
 import { JetStreamEventStore, SnapshotStore } from '@strata/eventlog';
 import { serve, type ServiceDefinition } from '@strata/runtime';
-import { Executor, loadSnapshot, Projection, SnapshotPolicy, type SnapshotKind } from '@strata/service-kit';
+import { Executor, isQuarantineRefusal, loadSnapshot, Projection, reportQuarantine, SnapshotPolicy, usableSnapshot, type SnapshotKind } from '@strata/service-kit';
 import { finishNetworkDeletion, halfDeletedNetworks, type NewIpamEvent } from './domain/decide/index.js';
 import { evolve } from './domain/evolve.js';
 import { defaultPolicy, type IpamPolicy } from './domain/policy.js';
@@ -40,7 +40,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     };
     if (policy.vniMin > policy.vniMax) throw new Error(`IPAM_VNI_MIN ${policy.vniMin} is above IPAM_VNI_MAX ${policy.vniMax}`);
 
-    const store = await JetStreamEventStore.open(nc);
+    const store = await JetStreamEventStore.open(nc, { catalog: domainEvents });
     const snapshots = await SnapshotStore.open(nc);
     const snapshotPolicy = new SnapshotPolicy<IpamState>(snapshots, IPAM_SNAPSHOT, config.IPAM_SNAPSHOT_EVERY, logger, { metrics });
     const applied = metrics.counter('strata_ipam_events_applied_total', 'IPAM events applied to the projection');
@@ -48,7 +48,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     const lastSeq = new Gauge({ name: 'strata_ipam_projection_seq', help: 'last stream sequence applied', registers: [metrics.registry] });
 
     const started = Date.now();
-    const initial = config.IPAM_USE_SNAPSHOT ? await loadSnapshot<IpamState>(snapshots, IPAM_SNAPSHOT, logger, { metrics }) : undefined;
+    const initial = config.IPAM_USE_SNAPSHOT ? usableSnapshot(await loadSnapshot<IpamState>(snapshots, IPAM_SNAPSHOT, logger, { metrics }), logger) : undefined;
     // The IPAM state of this instance: from the snapshot, then kept current by an ordered feed of `strata.evt.ipam.>`.
     const projection = new Projection<IpamState, IpamEvent>({
       store,
@@ -66,6 +66,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     await projection.start();
     logger.info({ seq: projection.state.seq, ms: Date.now() - started, fromSnapshot: initial !== undefined }, 'state rebuilt');
     readiness.register('projection', () => projection.healthy);
+    reportQuarantine({ metrics, readiness }, 'projection', () => projection.quarantine);
 
     const executor = new Executor<IpamState, NewIpamEvent>({
       store,
@@ -76,8 +77,14 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     // Finish deletions a crash interrupted between their two events.
     for (const networkId of halfDeletedNetworks(projection.state)) {
       const caller = { actor: 'ipam', tenant: '_system', admin: true, requestId: networkId, at: new Date().toISOString() };
-      await executor.execute((s) => finishNetworkDeletion(s, networkId), { caller, correlationId: networkId, step: 'recovered-delete' });
-      logger.info({ networkId }, 'completed an interrupted network deletion');
+      try {
+        await executor.execute((s) => finishNetworkDeletion(s, networkId), { caller, correlationId: networkId, step: 'recovered-delete' });
+        logger.info({ networkId }, 'completed an interrupted network deletion');
+      } catch (err) {
+        // A quarantined network stays half-deleted (and refuses commands) rather than keep IPAM from starting.
+        if (!isQuarantineRefusal(err)) throw err;
+        logger.warn({ networkId, err }, 'interrupted network deletion not completed: the network is quarantined');
+      }
     }
 
     const deps = { executor, projection, policy };

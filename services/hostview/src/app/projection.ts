@@ -27,8 +27,9 @@
  * by an older version are all repaired by step 3. Buckets of hosts other
  * instances own (partitions) are not read or written.
  */
-import type { EventStore, EventSubscription, StoredEvent } from '@strata/eventlog';
+import { isEventSchemaError, type EventStore, type EventSubscription, type StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
+import { emptyQuarantine, quarantine, type QuarantineRecord } from '@strata/service-kit';
 import { diffMaps } from '../core/diff.js';
 import { applyEvent, emptyModel, toModelEvent, type Model } from '../core/model.js';
 import { HostViews, type ViewUpdate } from '../core/views.js';
@@ -60,6 +61,12 @@ export interface StartResult {
 
 export class HostviewProjection {
   readonly model: Model = emptyModel();
+  /**
+   * Events this reader could not decode: skipped by the model (views stay as
+   * the rest of the log makes them), recorded, counted and reported degraded.
+   * Rebuilt by the start-up replay (the service keeps no snapshot).
+   */
+  readonly quarantine: QuarantineRecord = emptyQuarantine();
   readonly views: HostViews;
   private live = false;
   private reconciled = false;
@@ -150,9 +157,17 @@ export class HostviewProjection {
 
   private apply(stored: StoredEvent, target: number): void {
     if (stored.seq <= this.model.seq) return;
-    const event = toModelEvent(stored);
+    let event: ReturnType<typeof toModelEvent>;
+    try {
+      event = toModelEvent(stored);
+    } catch (err) {
+      if (!isEventSchemaError(err)) throw err;
+      const q = quarantine(this.quarantine, stored, err);
+      this.options.logger.error({ seq: q.seq, subject: q.subject, type: q.type, version: q.version, reason: q.reason, error: q.error }, 'event quarantined: this version cannot decode it');
+      event = undefined;
+    }
     if (event === undefined) {
-      // Another context's event: nothing here depends on it, but it may be the last one of the start-up replay.
+      // Another context's event (or a quarantined one): nothing here can use it, but it may be the last one of the start-up replay.
       this.model.seq = stored.seq;
       if (!this.live && stored.seq >= target) this.goLive();
       return;
