@@ -1,4 +1,4 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
 import type { NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { loadStrataProto } from '@strata/proto';
@@ -21,6 +21,7 @@ import { subnetHandlers } from './handlers/subnets.js';
 import { IpamClient } from './ipam.js';
 import { rpcMetrics, type RpcDeps } from './rpc.js';
 import { SecgroupClient } from './secgroup.js';
+import { addStrictService } from './strict-requests.js';
 import { NatClient } from './nat.js';
 
 export interface ApiServerOptions {
@@ -62,18 +63,19 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const events = new EventsRpc(store, deps);
 
   const server = new Server();
-  server.addService(v1.NetworkService.service, networkHandlers(deps));
-  server.addService(v1.SubnetService.service, subnetHandlers(deps));
-  server.addService(v1.PortService.service, portHandlers(deps));
-  server.addService(v1.HypervisorService.service, hypervisorHandlers(deps));
-  server.addService(v1.PoolService.service, poolHandlers(deps));
-  server.addService(v1.FloatingIpService.service, floatingIpHandlers(deps));
-  server.addService(v1.ApplicationPrefixService.service, applicationPrefixHandlers(deps));
-  server.addService(v1.RouterService.service, routerHandlers(deps));
-  server.addService(v1.SecurityGroupService.service, securityGroupHandlers(deps));
-  server.addService(v1.NatService.service, natHandlers(deps));
-  server.addService(v1.BgpService.service, bgpHandlers(deps, new BgpClient(requester, ryw)));
-  server.addService(v1.EventService.service, events.handlers());
+  const add = (definition: ServiceDefinition, handlers: object): void => addStrictService(server, deps, definition, handlers);
+  add(v1.NetworkService.service, networkHandlers(deps));
+  add(v1.SubnetService.service, subnetHandlers(deps));
+  add(v1.PortService.service, portHandlers(deps));
+  add(v1.HypervisorService.service, hypervisorHandlers(deps));
+  add(v1.PoolService.service, poolHandlers(deps));
+  add(v1.FloatingIpService.service, floatingIpHandlers(deps));
+  add(v1.ApplicationPrefixService.service, applicationPrefixHandlers(deps));
+  add(v1.RouterService.service, routerHandlers(deps));
+  add(v1.SecurityGroupService.service, securityGroupHandlers(deps));
+  add(v1.NatService.service, natHandlers(deps));
+  add(v1.BgpService.service, bgpHandlers(deps, new BgpClient(requester, ryw)));
+  add(v1.EventService.service, events.handlers());
 
   // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.
   const port = await new Promise<number>((resolve, reject) =>
