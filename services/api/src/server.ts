@@ -22,6 +22,8 @@ import { IpamClient } from './ipam.js';
 import { rpcMetrics, type RpcDeps } from './rpc.js';
 import { SecgroupClient } from './secgroup.js';
 import { addStrictService } from './strict-requests.js';
+import { ConnectionGuard, parseListenAddress } from './connection-guard.js';
+import { defaultTransportLimits, grpcServerOptions, type TransportLimits } from './transport.js';
 import { NatClient } from './nat.js';
 
 export interface ApiServerOptions {
@@ -34,6 +36,8 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
   /** Where to count calls; none in tests that do not look. */
   metrics?: ServiceMetrics;
+  /** Connection, stream and size limits; unset ones keep their production default. */
+  transport?: Partial<TransportLimits>;
 }
 
 export interface ApiServer {
@@ -62,7 +66,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
   const events = new EventsRpc(store, deps);
 
-  const server = new Server();
+  const limits: TransportLimits = { ...defaultTransportLimits, ...opts.transport };
+  const server = new Server(grpcServerOptions(limits));
   const add = (definition: ServiceDefinition, handlers: object): void => addStrictService(server, deps, definition, handlers);
   add(v1.NetworkService.service, networkHandlers(deps));
   add(v1.SubnetService.service, subnetHandlers(deps));
@@ -78,14 +83,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   add(v1.EventService.service, events.handlers());
 
   // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(opts.grpcAddr, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  opts.logger.info({ grpcAddr: opts.grpcAddr, port }, 'gRPC API listening');
+  // The guard owns the listening socket (connection limits, handshake timeout) and hands admitted sockets to grpc-js.
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const guard = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), opts.logger);
+  const { host, port: wanted } = parseListenAddress(opts.grpcAddr);
+  const port = await guard.listen(host, wanted);
+  opts.logger.info({ grpcAddr: opts.grpcAddr, port, limits }, 'gRPC API listening');
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     await events.closeAll();
+    const listenerClosed = guard.stopAccepting();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => server.forceShutdown(), GRACE_MS);
       server.tryShutdown(() => {
@@ -93,6 +101,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         resolve();
       });
     });
+    injector.destroy();
+    guard.destroyAll();
+    await listenerClosed;
     opts.logger.info('gRPC API stopped');
   };
   return { port, stop: () => (stopping ??= stop()) };
