@@ -103,20 +103,21 @@ class Cursor {
     return this.pos >= this.end;
   }
 
-  varint(what: string): bigint {
+  /** Reads a varint; errors name `path` (the field being read, by default the message). */
+  varint(what: string, path = this.path): bigint {
     let value = 0n;
     for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) throw new MalformedRequestError(this.path, `truncated ${what}`);
+      if (this.pos >= this.end) throw new MalformedRequestError(path, `truncated ${what}`);
       const b = this.bytes[this.pos++]!;
-      if (i === 9 && b > 1) throw new MalformedRequestError(this.path, `${what} longer than 64 bits`);
+      if (i === 9 && b > 1) throw new MalformedRequestError(path, `${what} longer than 64 bits`);
       value |= BigInt(b & 0x7f) << BigInt(7 * i);
       if ((b & 0x80) === 0) return value;
     }
-    throw new MalformedRequestError(this.path, `${what} longer than 10 bytes`);
+    throw new MalformedRequestError(path, `${what} longer than 10 bytes`);
   }
 
-  skip(n: number, what: string): number {
-    if (n > this.end - this.pos) throw new MalformedRequestError(this.path, `truncated ${what}`);
+  skip(n: number, what: string, path = this.path): number {
+    if (n > this.end - this.pos) throw new MalformedRequestError(path, `truncated ${what}`);
     const start = this.pos;
     this.pos += n;
     return start;
@@ -161,8 +162,8 @@ function checkField(c: Cursor, wire: number, field: protobuf.Field, bounds: Fiel
   }
   if (wire === WIRE.len && field.repeated && expected !== WIRE.len) {
     // Packed repeated scalars: one length-delimited run of values of the field's own wire type.
-    const len = Number(c.varint('length'));
-    const run = new Cursor(c.bytes, c.skip(len, 'packed field'), c.pos, path);
+    const len = Number(c.varint('length', path));
+    const run = new Cursor(c.bytes, c.skip(len, 'packed field', path), c.pos, path);
     let n = 0;
     for (; !run.done; n++) checkValue(run, expected, field, bounds, `${path}+${n}`, depth);
     return n;
@@ -173,17 +174,17 @@ function checkField(c: Cursor, wire: number, field: protobuf.Field, bounds: Fiel
 function checkValue(c: Cursor, wire: number, field: protobuf.Field, bounds: FieldBounds, path: string, depth: number): void {
   switch (wire) {
     case WIRE.varint:
-      checkVarint(c.varint(`value of ${path}`), field, path);
+      checkVarint(c.varint('value', path), field, path);
       return;
     case WIRE.i64:
-      c.skip(8, 'fixed64 value');
+      c.skip(8, 'fixed64 value', path);
       return;
     case WIRE.i32:
-      c.skip(4, 'fixed32 value');
+      c.skip(4, 'fixed32 value', path);
       return;
     default: {
-      const len = Number(c.varint('length'));
-      const start = c.skip(len, 'length-delimited value');
+      const len = Number(c.varint('length', path));
+      const start = c.skip(len, 'value', path);
       const target = field.resolvedType;
       if (target instanceof protobuf.Type) {
         checkMessage(c.bytes, start, start + len, target, bounds, path, depth + 1);
