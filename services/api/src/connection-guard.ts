@@ -44,6 +44,8 @@ export class ConnectionGuard {
     /** Where an admitted socket goes (grpc-js's connection injector). */
     private readonly admit: (socket: Socket) => void,
     private readonly logger: Logger,
+    /** Told of every connection closed by a limit (for metrics). */
+    private readonly onClosed: (reason: 'over-limit' | 'handshake-timeout') => void = () => undefined,
   ) {
     this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
     // One bad socket must not take the listener down.
@@ -80,6 +82,7 @@ export class ConnectionGuard {
     const fromAddress = this.perAddress.get(address) ?? 0;
     if (this.sockets.size >= this.limits.maxConnections || fromAddress >= this.limits.maxConnectionsPerAddress) {
       this.refused++;
+      this.onClosed('over-limit');
       if (this.refused % 1000 === 1) {
         this.logger.warn({ address, open: this.sockets.size, fromAddress, refused: this.refused, limits: this.limits }, 'connection refused: over the limit');
       }
@@ -91,6 +94,7 @@ export class ConnectionGuard {
     const handshake = setTimeout(() => {
       if (socket.bytesRead >= PREFACE_BYTES) return;
       this.handshakeTimeouts++;
+      this.onClosed('handshake-timeout');
       socket.destroy();
     }, this.limits.handshakeTimeoutMs);
     handshake.unref();

@@ -85,7 +85,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.
   // The guard owns the listening socket (connection limits, handshake timeout) and hands admitted sockets to grpc-js.
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
-  const guard = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), opts.logger);
+  const closedByGuard = opts.metrics?.counter('strata_grpc_connections_closed_total', 'connections the API closed by a limit', ['reason']);
+  const guard = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), opts.logger, (reason) => closedByGuard?.inc({ reason }));
   const { host, port: wanted } = parseListenAddress(opts.grpcAddr);
   const port = await guard.listen(host, wanted);
   opts.logger.info({ grpcAddr: opts.grpcAddr, port, limits }, 'gRPC API listening');
