@@ -88,7 +88,7 @@ describe('hostile: idle and half-open connections', () => {
     let api: ApiUnderAttack;
     beforeAll(async () => {
       api = await startApiUnderAttack('idle', {
-        STRATA_GRPC_HANDSHAKE_TIMEOUT_MS: '2000',
+        STRATA_GRPC_HANDSHAKE_TIMEOUT_MS: '5000',
         STRATA_GRPC_IDLE_TIMEOUT_MS: '2000',
         STRATA_GRPC_MAX_CONNECTIONS_PER_ADDRESS: '2000',
         STRATA_GRPC_MAX_CONNECTIONS: '4000',
@@ -101,7 +101,7 @@ describe('hostile: idle and half-open connections', () => {
       opened.push(...f.sockets);
       expect(f.closed()).toBeLessThan(1000);
       expect((await api.call(listNetworks, new Uint8Array())).code).toBe(status.OK);
-      // The server closes them (the client side never does): 2 s handshake deadline, waited for, not slept.
+      // The server closes them (the client side never does): the 5 s handshake deadline, waited for, not slept.
       await waitFor(() => f.closed() === 1000, { timeoutMs: 60_000, intervalMs: 100, message: 'the server to close all 1,000 silent connections' });
       expect((await api.call(listNetworks, new Uint8Array())).code).toBe(status.OK);
     });
