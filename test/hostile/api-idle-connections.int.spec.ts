@@ -8,12 +8,17 @@
  *    flood, and the server closes every one of them (handshake deadline);
  *    an HTTP/2 session that opens no stream, and one that sends the preface
  *    and then goes silent, are closed too (idle bound).
+ *    A peer that stops answering (a Watch client frozen with SIGSTOP: its
+ *    kernel still ACKs, nothing answers HTTP/2 PINGs) is dropped by
+ *    keepalive although its stream is open; a live watcher is kept.
  * 2. One address floods past its per-address limit: the excess is closed
  *    at once, the admitted ones hold exactly the limit, and a client from
  *    another address (127.0.0.2, still loopback) is served meanwhile.
  *
  * Only loopback; every socket the test opens is destroyed in teardown.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { connect as http2Connect, constants as h2, type ClientHttp2Session } from 'node:http2';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { status } from '@grpc/grpc-js';
@@ -76,12 +81,48 @@ async function callFrom(localAddress: string, target: string, path: string, toke
   }
 }
 
+/** A separate process holding a Watch open; prints its local port once the stream delivers. */
+const WATCHER = `
+const http2 = require('node:http2');
+const [addr, token] = process.argv.slice(1);
+const s = http2.connect('http://' + addr);
+s.on('error', () => {});
+const req = s.request({ ':method': 'POST', ':path': '/strata.v1.EventService/Watch', 'content-type': 'application/grpc', te: 'trailers', authorization: 'Bearer ' + token });
+req.on('error', () => {});
+req.once('data', () => console.log('streaming ' + s.socket.localPort));
+req.resume();
+req.end(Buffer.from([0, 0, 0, 0, 0]));
+`;
+
+function startWatcher(apiAddr: string, token: string): { child: ChildProcess; port: Promise<number> } {
+  const child = spawn(process.execPath, ['-e', WATCHER, apiAddr, token], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = new Promise<number>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /streaming (\d+)/.exec(d.toString());
+      if (m) resolve(Number(m[1]));
+    });
+    child.once('exit', () => reject(new Error('watcher exited')));
+  });
+  return { child, port };
+}
+
+/** Whether the TCP connection from local port `port` to `remotePort` is still ESTABLISHED (from /proc/net/tcp). */
+function established(port: number, remotePort: number): boolean {
+  return readFileSync('/proc/net/tcp', 'utf8')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .some((f) => f.length > 3 && parseInt(f[1]!.split(':')[1]!, 16) === port && parseInt(f[2]!.split(':')[1]!, 16) === remotePort && f[3] === '01');
+}
+
 describe('hostile: idle and half-open connections', () => {
   const opened: Socket[] = [];
   const sessions: ClientHttp2Session[] = [];
+  const children: ChildProcess[] = [];
   afterEach(() => {
     for (const s of opened.splice(0)) s.destroy();
     for (const s of sessions.splice(0)) s.destroy();
+    for (const c of children.splice(0)) c.kill('SIGKILL');
   });
 
   describe('a flood of silent connections', () => {
@@ -92,6 +133,8 @@ describe('hostile: idle and half-open connections', () => {
         STRATA_GRPC_IDLE_TIMEOUT_MS: '2000',
         STRATA_GRPC_MAX_CONNECTIONS_PER_ADDRESS: '2000',
         STRATA_GRPC_MAX_CONNECTIONS: '4000',
+        STRATA_GRPC_KEEPALIVE_TIME_MS: '1000',
+        STRATA_GRPC_KEEPALIVE_TIMEOUT_MS: '1000',
       });
     });
     afterAll(async () => api?.stop());
@@ -120,6 +163,18 @@ describe('hostile: idle and half-open connections', () => {
       opened.push(...f.sockets);
       f.sockets[0]!.write(Buffer.concat([PREFACE, EMPTY_SETTINGS]));
       await waitFor(() => f.closed() === 1, { timeoutMs: 60_000, intervalMs: 100, message: 'the server to close the silent HTTP/2 connection' });
+    });
+
+    it('drops a peer that stops answering although its Watch is open (keepalive), and keeps a live one', async () => {
+      const apiPort = Number(api.cp.apiAddr.split(':')[1]);
+      const token = api.cp.tokens['admin']!;
+      const frozen = startWatcher(api.cp.apiAddr, token);
+      const live = startWatcher(api.cp.apiAddr, token);
+      children.push(frozen.child, live.child);
+      const [frozenPort, livePort] = await Promise.all([frozen.port, live.port]);
+      frozen.child.kill('SIGSTOP');
+      await waitFor(() => !established(frozenPort, apiPort), { timeoutMs: 60_000, intervalMs: 100, message: 'the server to drop the frozen watcher' });
+      expect(established(livePort, apiPort)).toBe(true);
     });
   });
 
