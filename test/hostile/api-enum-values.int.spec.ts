@@ -42,11 +42,22 @@ describe('hostile: enum values outside their enum', () => {
     expect(await api.lastSeq()).toBeGreaterThan(before);
   });
 
-  it('a required enum left UNSPECIFIED (0) is refused by the command (direction); protocol 0 means any, as documented', async () => {
+  it.each([
+    [rulePath, { ethertype: 1 }, 'direction'],
+    [rulePath, { direction: 1 }, 'ethertype'],
+    ['/strata.v1.PoolService/CreatePool', { name: 'p', cidr: '203.0.113.0/28' }, 'purpose'],
+  ])('a required enum left UNSPECIFIED (0) is refused by the command: %s %s → %s', async (path, request, field) => {
     const before = await api.lastSeq();
-    const r = await api.call(rulePath, api.requestType(rulePath).encode({ groupId, ethertype: 1 }).finish());
-    expect(r).toMatchObject({ code: status.INVALID_ARGUMENT, field: 'direction' });
+    const r = await api.call(path, api.requestType(path).encode(path === rulePath ? { groupId, ...request } : request).finish());
+    expect(r).toMatchObject({ code: status.INVALID_ARGUMENT, field });
     expect(await api.lastSeq()).toBe(before);
+  });
+
+  it('protocol left UNSPECIFIED (0) means any protocol, as security_group.proto documents', async () => {
+    const r = await api.call(rulePath, api.requestType(rulePath).encode({ groupId, direction: 2, ethertype: 2 }).finish());
+    expect(r.code).toBe(status.OK);
+    const rule = loadStrataRoot().lookupType('strata.v1.SecurityGroupRule').decode(r.response!);
+    expect(loadStrataRoot().lookupType('strata.v1.SecurityGroupRule').toObject(rule, { enums: String })).toMatchObject({ protocol: 'RULE_PROTOCOL_ANY' });
   });
 
   // Every enum field of every request type, found from the service definitions.
