@@ -1,5 +1,6 @@
 /** Field schemas shared by every Strata contract, with error messages that say what is wrong. */
 import { z } from 'zod';
+import { MAX_NAME_LENGTH, MAX_PAGE_TOKEN_LENGTH } from './bounds.js';
 import { AddressError, canonicalAddress, formatPrefix, parsePrefix } from '@strata/netaddr';
 
 /** Resource ids are lowercase UUIDs: unique without coordination and safe as NATS subject tokens. */
@@ -16,7 +17,7 @@ export const TenantId = Name63;
 export const HostId = Name63;
 
 /** Free-text display names. */
-export const DisplayName = z.string().max(255, { message: 'must be at most 255 characters' }).default('');
+export const DisplayName = z.string().max(MAX_NAME_LENGTH, { message: `must be at most ${MAX_NAME_LENGTH} characters` }).default('');
 
 function canonical(kind: 'address' | 'prefix') {
   return (text: string, ctx: z.RefinementCtx): string => {
@@ -45,5 +46,5 @@ export const MacAddress = z
 export const ListOptions = z.object({
   limit: z.number().int().min(1).max(10_000).default(1000),
   /** Opaque: the id of the last item of the previous page. */
-  after: z.string().default(''),
+  after: z.string().max(MAX_PAGE_TOKEN_LENGTH, { message: `must be at most ${MAX_PAGE_TOKEN_LENGTH} characters` }).default(''),
 });

@@ -1,3 +1,4 @@
+export * from './bounds.js';
 export * from './common.js';
 export * from './subjects.js';
 export * from './ipam/views.js';

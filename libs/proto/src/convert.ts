@@ -34,6 +34,10 @@ function isPoolPurpose(name: string): name is PoolPurpose__Output {
 /**
  * A proto enum whose values stand for a closed set of contract spellings
  * that do not follow from the enum names (`IPv4` ↔ `ETHER_TYPE_IPV4`).
+ * A request never brings an enum number its enum does not define: the
+ * API's strict decoder (strict-decode.ts) refuses those for every enum, so
+ * `fromProto` only meets defined names (and UNSPECIFIED, which the
+ * command's own schema accepts or refuses).
  */
 function enumMapping<C extends string, P extends string>(table: Readonly<Record<C, P>>, unspecified: P) {
   const back = new Map<string, C>(Object.entries(table).map(([c, p]) => [p as string, c as C]));

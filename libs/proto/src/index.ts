@@ -6,6 +6,8 @@
 export * from './generated/index.js';
 export { PROTO_DIR, STRATA_PROTO_FILE, loadStrataProto, protoLoaderOptions } from './loader.js';
 export type { StrataV1 } from './loader.js';
+export { MalformedRequestError, strictChecker, type FieldBounds } from './strict-decode.js';
+export { RejectedRequest, loadStrataRoot, requestTypeOf, strictService } from './strict-service.js';
 export {
   etherTypeFromProto,
   etherTypeToProto,

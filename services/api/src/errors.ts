@@ -28,13 +28,29 @@ export function grpcStatusOf(code: string): status {
 export const FIELD_METADATA_KEY = 'strata-field';
 
 /**
- * Anything thrown by a handler as a gRPC error. The message goes to the
- * client verbatim (it says what is wrong); non-Strata errors are reported as
- * a bare "internal error" so internals never leak.
+ * The codes whose message is written inside the system rather than for the
+ * caller (a crash, a NATS transport error such as MAX_PAYLOAD_EXCEEDED, a
+ * timeout naming internal subjects): the client gets this fixed text and
+ * the detail goes to the log (rpc.ts logFailure). Every other code is a
+ * verdict on the request and keeps its message, which says what is wrong.
+ */
+const genericMessage: Partial<Record<string, string>> = {
+  [ErrorCode.Internal]: 'internal error',
+  [ErrorCode.Unavailable]: 'temporarily unavailable: retry later (a Watch from its next seq)',
+  [ErrorCode.DeadlineExceeded]: 'timed out; the request may or may not have been applied: retry it with the same x-request-id',
+};
+
+/**
+ * Anything thrown by a handler as a gRPC error: the one place where errors
+ * become what a client sees. Non-Strata errors are INTERNAL; internal
+ * codes get a generic text (above), so no internal detail ever leaks.
  */
 export function toServiceError(err: unknown): Partial<ServiceError> & { code: status; details: string } {
   const e: StrataError = toStrataError(err);
+  const code = grpcStatusOf(e.code);
+  const generic = Object.hasOwn(genericMessage, e.code) || code === status.INTERNAL ? (genericMessage[e.code] ?? 'internal error') : undefined;
   const metadata = new Metadata();
-  if (typeof e.details.field === 'string') metadata.set(FIELD_METADATA_KEY, e.details.field);
-  return { code: grpcStatusOf(e.code), details: e.message, message: e.message, metadata };
+  if (generic === undefined && typeof e.details.field === 'string') metadata.set(FIELD_METADATA_KEY, e.details.field);
+  const message = generic ?? e.message;
+  return { code, details: message, message, metadata };
 }

@@ -38,6 +38,18 @@ describe('toServiceError', () => {
     expect(e.metadata?.get(FIELD_METADATA_KEY)).toEqual(['cidr']);
   });
 
+  it.each([
+    [new StrataError(ErrorCode.Unavailable, 'request to strata.cmd.ipam.network.create failed: NatsError: MAX_PAYLOAD_EXCEEDED'), status.UNAVAILABLE],
+    [new StrataError(ErrorCode.Internal, 'unknown event type secgroup.Bogus', { field: 'x' }), status.INTERNAL],
+    [new StrataError(ErrorCode.DeadlineExceeded, 'request to strata.cmd.ipam.port.create timed out after 5000ms'), status.DEADLINE_EXCEEDED],
+    [new StrataError('TEAPOT' as ErrorCode, 'at Object.<anonymous> (/srv/x.js:1:1)'), status.INTERNAL],
+  ])('replaces internal text with a generic message: %s', (err, code) => {
+    const e = toServiceError(err);
+    expect(e.code).toBe(code);
+    expect(e.details).not.toMatch(/Nats|strata\.cmd|event type|anonymous|MAX_PAYLOAD/);
+    expect(e.metadata?.get(FIELD_METADATA_KEY)).toEqual([]);
+  });
+
   it('hides the text of errors that are not StrataErrors', () => {
     const e = toServiceError(new Error('connection string postgres://secret@db'));
     expect(e).toMatchObject({ code: status.INTERNAL, details: 'internal error' });

@@ -2,7 +2,7 @@
 /** The API process: gRPC in front, NATS behind. */
 import { runService } from '@strata/runtime';
 import { loadTokens } from './auth.js';
-import { apiConfigSchema } from './config.js';
+import { apiConfigSchema, transportLimits } from './config.js';
 import { startApiServer } from './server.js';
 
 await runService({
@@ -11,7 +11,7 @@ await runService({
   async start({ config, nc, logger, metrics }) {
     const tokens = loadTokens(config);
     logger.info({ tokens: tokens.map((t) => ({ name: t.name, tenant: t.tenant, admin: t.admin })) }, 'API tokens loaded');
-    const api = await startApiServer({ nc, tokens, grpcAddr: config.STRATA_GRPC_ADDR, logger, metrics });
+    const api = await startApiServer({ nc, tokens, grpcAddr: config.STRATA_GRPC_ADDR, logger, metrics, transport: transportLimits(config) });
     return () => api.stop();
   },
 });

@@ -1,4 +1,4 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
 import type { NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { loadStrataProto } from '@strata/proto';
@@ -21,6 +21,9 @@ import { subnetHandlers } from './handlers/subnets.js';
 import { IpamClient } from './ipam.js';
 import { rpcMetrics, type RpcDeps } from './rpc.js';
 import { SecgroupClient } from './secgroup.js';
+import { addStrictService } from './strict-requests.js';
+import { ConnectionGuard, parseListenAddress } from './connection-guard.js';
+import { defaultTransportLimits, grpcServerOptions, type TransportLimits } from './transport.js';
 import { NatClient } from './nat.js';
 
 export interface ApiServerOptions {
@@ -33,6 +36,8 @@ export interface ApiServerOptions {
   requestTimeoutMs?: number;
   /** Where to count calls; none in tests that do not look. */
   metrics?: ServiceMetrics;
+  /** Connection, stream and size limits; unset ones keep their production default. */
+  transport?: Partial<TransportLimits>;
 }
 
 export interface ApiServer {
@@ -61,29 +66,35 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
   const events = new EventsRpc(store, deps);
 
-  const server = new Server();
-  server.addService(v1.NetworkService.service, networkHandlers(deps));
-  server.addService(v1.SubnetService.service, subnetHandlers(deps));
-  server.addService(v1.PortService.service, portHandlers(deps));
-  server.addService(v1.HypervisorService.service, hypervisorHandlers(deps));
-  server.addService(v1.PoolService.service, poolHandlers(deps));
-  server.addService(v1.FloatingIpService.service, floatingIpHandlers(deps));
-  server.addService(v1.ApplicationPrefixService.service, applicationPrefixHandlers(deps));
-  server.addService(v1.RouterService.service, routerHandlers(deps));
-  server.addService(v1.SecurityGroupService.service, securityGroupHandlers(deps));
-  server.addService(v1.NatService.service, natHandlers(deps));
-  server.addService(v1.BgpService.service, bgpHandlers(deps, new BgpClient(requester, ryw)));
-  server.addService(v1.EventService.service, events.handlers());
+  const limits: TransportLimits = { ...defaultTransportLimits, ...opts.transport };
+  const server = new Server(grpcServerOptions(limits));
+  const add = (definition: ServiceDefinition, handlers: object): void => addStrictService(server, deps, definition, handlers);
+  add(v1.NetworkService.service, networkHandlers(deps));
+  add(v1.SubnetService.service, subnetHandlers(deps));
+  add(v1.PortService.service, portHandlers(deps));
+  add(v1.HypervisorService.service, hypervisorHandlers(deps));
+  add(v1.PoolService.service, poolHandlers(deps));
+  add(v1.FloatingIpService.service, floatingIpHandlers(deps));
+  add(v1.ApplicationPrefixService.service, applicationPrefixHandlers(deps));
+  add(v1.RouterService.service, routerHandlers(deps));
+  add(v1.SecurityGroupService.service, securityGroupHandlers(deps));
+  add(v1.NatService.service, natHandlers(deps));
+  add(v1.BgpService.service, bgpHandlers(deps, new BgpClient(requester, ryw)));
+  add(v1.EventService.service, events.handlers());
 
   // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.
-  const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(opts.grpcAddr, ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
-  );
-  opts.logger.info({ grpcAddr: opts.grpcAddr, port }, 'gRPC API listening');
+  // The guard owns the listening socket (connection limits, handshake timeout) and hands admitted sockets to grpc-js.
+  const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
+  const closedByGuard = opts.metrics?.counter('strata_grpc_connections_closed_total', 'connections the API closed by a limit', ['reason']);
+  const guard = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), opts.logger, (reason) => closedByGuard?.inc({ reason }));
+  const { host, port: wanted } = parseListenAddress(opts.grpcAddr);
+  const port = await guard.listen(host, wanted);
+  opts.logger.info({ grpcAddr: opts.grpcAddr, port, limits }, 'gRPC API listening');
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
     await events.closeAll();
+    const listenerClosed = guard.stopAccepting();
     await new Promise<void>((resolve) => {
       const force = setTimeout(() => server.forceShutdown(), GRACE_MS);
       server.tryShutdown(() => {
@@ -91,6 +102,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
         resolve();
       });
     });
+    injector.destroy();
+    guard.destroyAll();
+    await listenerClosed;
     opts.logger.info('gRPC API stopped');
   };
   return { port, stop: () => (stopping ??= stop()) };

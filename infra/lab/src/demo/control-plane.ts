@@ -31,6 +31,8 @@ export interface ControlPlaneOptions {
   natsPort?: number;
   /** The gRPC API's address; default $STRATA_DEMO_API_ADDR, then 127.0.0.1:7443. */
   apiAddr?: string;
+  /** Extra environment for the API process (e.g. shortened STRATA_GRPC_* transport limits in hostile tests). */
+  apiEnv?: Record<string, string>;
 }
 
 export async function startControlPlane(
@@ -100,6 +102,7 @@ export async function startControlPlane(
       STRATA_GRPC_ADDR: apiAddr,
       STRATA_API_TOKENS_FILE: tokensFile,
       STRATA_LOG_LEVEL: 'info',
+      ...options.apiEnv,
     });
     log('starting the security-group service (NATS user secgroup)');
     const secgroup = service('secgroup', 'services/secgroup/dist/main.js', { NATS_USER: 'secgroup', NATS_PASSWORD: passwords.secgroup, STRATA_LOG_LEVEL: 'info' });

@@ -5,6 +5,7 @@
  * fabric's, not a tenant's (assigning a tenant's application prefix is too).
  */
 import { z } from 'zod';
+import { MAX_DEVICE_ID_LENGTH, MAX_LABEL_LENGTH } from '../bounds.js';
 import { Cidr, Id, IpAddress, ListOptions } from '../common.js';
 import type { Page, StateDigest } from '../ipam/views.js';
 import type { AdvertisementView, ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, BgpRouteView, BgpSettingsView } from './views.js';
@@ -25,7 +26,7 @@ export const PasswordRef = z
   .string()
   .regex(/^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/, { message: 'must be 1-63 of a-z 0-9 _ - naming a secret of the gateway, not the password itself' });
 
-const ShortName = z.string().min(1, { message: 'must not be empty' }).max(63, { message: 'must be at most 63 characters' });
+const ShortName = z.string().min(1, { message: 'must not be empty' }).max(MAX_LABEL_LENGTH, { message: `must be at most ${MAX_LABEL_LENGTH} characters` });
 
 export const SetBgpSettings = z.object({
   localAs: Asn,
@@ -62,7 +63,7 @@ export const AssignAppliancePrefix = z.object({
   /** An IPAM application prefix. */
   prefixId: Id,
   /** The appliance: the IPAM device id of its ports (kept when it moves to another port, host or subnet). */
-  deviceId: z.string().min(1, { message: 'must not be empty' }).max(255, { message: 'must be at most 255 characters' }),
+  deviceId: z.string().min(1, { message: 'must not be empty' }).max(MAX_DEVICE_ID_LENGTH, { message: `must be at most ${MAX_DEVICE_ID_LENGTH} characters` }),
 });
 
 export const UnassignAppliancePrefix = z.object({ prefixId: Id });

@@ -4,6 +4,7 @@
  * subjects.ts); the API and the CLI build on exactly these shapes.
  */
 import { z } from 'zod';
+import { MAX_ALLOCATION_POOLS, MAX_DEVICE_ID_LENGTH, MAX_FIXED_IPS_PER_PORT } from '../bounds.js';
 import { Cidr, DisplayName, HostId, Id, IpAddress, ListOptions, MacAddress, TenantId } from '../common.js';
 import { PoolPurpose } from './views.js';
 
@@ -27,7 +28,7 @@ export const CreateSubnet = z.object({
   /** Omitted: the first usable address. null: no gateway (isolated subnet). */
   gatewayIp: IpAddress.nullable().optional(),
   /** Omitted: the whole subnet minus network, broadcast (IPv4) and gateway. */
-  allocationPools: z.array(AllocationPoolInput).max(64).optional(),
+  allocationPools: z.array(AllocationPoolInput).max(MAX_ALLOCATION_POOLS, { message: `at most ${MAX_ALLOCATION_POOLS} allocation pools` }).optional(),
   enableDhcp: z.boolean().default(true),
 });
 
@@ -41,9 +42,9 @@ export const CreatePort = z.object({
   /** Omitted: generated, unique on the network. */
   mac: MacAddress.optional(),
   /** Omitted: one address from every subnet of the network. Empty list: no address. */
-  fixedIps: z.array(FixedIpRequest).max(16).optional(),
+  fixedIps: z.array(FixedIpRequest).max(MAX_FIXED_IPS_PER_PORT, { message: `at most ${MAX_FIXED_IPS_PER_PORT} fixed IPs` }).optional(),
   hostId: HostId.nullable().default(null),
-  deviceId: z.string().max(255).default(''),
+  deviceId: z.string().max(MAX_DEVICE_ID_LENGTH, { message: `must be at most ${MAX_DEVICE_ID_LENGTH} characters` }).default(''),
 });
 
 /** Bind a port to a hypervisor, move it (VM migration) or unbind it (null). */

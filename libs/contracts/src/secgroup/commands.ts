@@ -9,12 +9,11 @@
  * answers INVALID_ARGUMENT naming the field either way.
  */
 import { z } from 'zod';
+import { MAX_GROUPS_PER_PORT } from '../bounds.js';
 import { Cidr, DisplayName, Id, ListOptions, TenantId } from '../common.js';
 import type { Page, StateDigest } from '../ipam/views.js';
 import { EtherType, RuleDirection, RuleProtocol, type PortSecurityView, type RuleView, type SecurityGroupView } from './views.js';
 
-/** Most groups one port may be in (each costs a set lookup per packet on the host). */
-export const MAX_GROUPS_PER_PORT = 16;
 
 const L4Port = z
   .number()

@@ -1,0 +1,96 @@
+/**
+ * The size bounds of every text and list a client may send, defined once.
+ * The gRPC API enforces them on every request field before anything else
+ * runs (services/api: the strict request decoder), and the services' own
+ * schemas use the same constants where they check the same fields. A
+ * request over a bound is refused with INVALID_ARGUMENT naming the field
+ * and the bound; it never reaches NATS.
+ *
+ * Lengths are in characters (UTF-16 code units, as `string.length` and
+ * zod's `.max` count them).
+ */
+
+/** Resource ids: UUIDs (36) and operator-chosen names of hosts (63). */
+export const MAX_ID_LENGTH = 64;
+/** Tenant names, hypervisor ids, BGP peer names, secret references: DNS-label-like. */
+export const MAX_LABEL_LENGTH = 63;
+/** Free-text display names and descriptions. */
+export const MAX_NAME_LENGTH = 255;
+/** A compute service's device id (opaque to Strata). */
+export const MAX_DEVICE_ID_LENGTH = 255;
+/** IP addresses (the longest IPv6 text is 45), CIDR prefixes, MAC addresses. */
+export const MAX_ADDRESS_LENGTH = 64;
+/** An RFC 3339 timestamp. */
+export const MAX_TIMESTAMP_LENGTH = 64;
+/** A page token (`after`): the last item's key of the previous page. */
+export const MAX_PAGE_TOKEN_LENGTH = 256;
+/** An event type name, e.g. `ipam.PortCreated`. */
+export const MAX_EVENT_TYPE_LENGTH = 128;
+
+/** Most security groups one port may be in (each costs a set lookup per packet on the host). */
+export const MAX_GROUPS_PER_PORT = 16;
+/** Most allocation pools in one subnet request. */
+export const MAX_ALLOCATION_POOLS = 64;
+/** Most fixed IPs asked for one port. */
+export const MAX_FIXED_IPS_PER_PORT = 16;
+/** Most event types in one ListEvents/Watch filter. */
+export const MAX_EVENT_TYPE_FILTERS = 64;
+
+/**
+ * The bound of every text field of every gRPC request message, by the
+ * field's (camelCase) name. A request field that is not listed here is
+ * refused by the API's decoder setup (fail closed), so a new field cannot
+ * ship without a bound.
+ */
+export const requestTextBounds: Readonly<Record<string, number>> = {
+  // resource ids
+  id: MAX_ID_LENGTH,
+  networkId: MAX_ID_LENGTH,
+  subnetId: MAX_ID_LENGTH,
+  portId: MAX_ID_LENGTH,
+  poolId: MAX_ID_LENGTH,
+  hostPoolId: MAX_ID_LENGTH,
+  groupId: MAX_ID_LENGTH,
+  ruleId: MAX_ID_LENGTH,
+  remoteGroupId: MAX_ID_LENGTH,
+  groupIds: MAX_ID_LENGTH,
+  floatingIpId: MAX_ID_LENGTH,
+  prefixId: MAX_ID_LENGTH,
+  aggregateId: MAX_ID_LENGTH,
+  // routerId is a router's id (NatService) or a BGP identifier (an IPv4 address): both fit
+  routerId: MAX_ID_LENGTH,
+  hostId: MAX_LABEL_LENGTH,
+  tenant: MAX_LABEL_LENGTH,
+  passwordRef: MAX_LABEL_LENGTH,
+  deviceId: MAX_DEVICE_ID_LENGTH,
+  // free text
+  name: MAX_NAME_LENGTH,
+  description: MAX_NAME_LENGTH,
+  // addresses and prefixes
+  cidr: MAX_ADDRESS_LENGTH,
+  remoteCidr: MAX_ADDRESS_LENGTH,
+  listenRange: MAX_ADDRESS_LENGTH,
+  prefix: MAX_ADDRESS_LENGTH,
+  gatewayIp: MAX_ADDRESS_LENGTH,
+  start: MAX_ADDRESS_LENGTH,
+  end: MAX_ADDRESS_LENGTH,
+  ip: MAX_ADDRESS_LENGTH,
+  fixedIp: MAX_ADDRESS_LENGTH,
+  vtepIp: MAX_ADDRESS_LENGTH,
+  publicIp: MAX_ADDRESS_LENGTH,
+  address: MAX_ADDRESS_LENGTH,
+  mac: MAX_ADDRESS_LENGTH,
+  // paging and event filters
+  after: MAX_PAGE_TOKEN_LENGTH,
+  since: MAX_TIMESTAMP_LENGTH,
+  until: MAX_TIMESTAMP_LENGTH,
+  types: MAX_EVENT_TYPE_LENGTH,
+};
+
+/** The most entries of every repeated field of every gRPC request message, by name (fail closed like the texts). */
+export const requestListBounds: Readonly<Record<string, number>> = {
+  groupIds: MAX_GROUPS_PER_PORT,
+  allocationPools: MAX_ALLOCATION_POOLS,
+  fixedIps: MAX_FIXED_IPS_PER_PORT,
+  types: MAX_EVENT_TYPE_FILTERS,
+};

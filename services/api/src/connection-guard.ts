@@ -1,0 +1,120 @@
+/**
+ * The API's listening socket. grpc-js closes idle HTTP/2 sessions and dead
+ * peers (grpc.max_connection_idle_ms, keepalive) but has no limit on how
+ * many TCP connections it accepts, and a connection that never sends the
+ * HTTP/2 preface stays open forever: 20,000 silent connections exhausted
+ * the API's file descriptors (issue 11, defect 12). So the API listens
+ * itself and hands each admitted socket to grpc-js (a connection injector):
+ *
+ * - at most `maxConnections` open at once, and `maxConnectionsPerAddress`
+ *   from one source address: one flooding peer cannot take every slot;
+ * - a connection must send the HTTP/2 client preface within
+ *   `handshakeTimeoutMs`, or it is closed.
+ *
+ * A connection over a limit is closed at once (its file descriptor is back
+ * before the next accept).
+ */
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import type { Logger } from '@strata/runtime';
+
+export interface ConnectionLimits {
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  handshakeTimeoutMs: number;
+}
+
+/** Bytes of the HTTP/2 client connection preface ("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"). */
+const PREFACE_BYTES = 24;
+
+export interface ConnectionGuardStats {
+  open: number;
+  refused: number;
+  handshakeTimeouts: number;
+}
+
+export class ConnectionGuard {
+  private readonly server: NetServer;
+  private readonly sockets = new Set<Socket>();
+  private readonly perAddress = new Map<string, number>();
+  private refused = 0;
+  private handshakeTimeouts = 0;
+
+  constructor(
+    private readonly limits: ConnectionLimits,
+    /** Where an admitted socket goes (grpc-js's connection injector). */
+    private readonly admit: (socket: Socket) => void,
+    private readonly logger: Logger,
+    /** Told of every connection closed by a limit (for metrics). */
+    private readonly onClosed: (reason: 'over-limit' | 'handshake-timeout') => void = () => undefined,
+  ) {
+    this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    // One bad socket must not take the listener down.
+    this.server.on('error', (err) => this.logger.error({ err }, 'gRPC listener error'));
+  }
+
+  /** Listen on host:port (port 0: any free one); resolves with the port bound. */
+  listen(host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', reject);
+        resolve((this.server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  stats(): ConnectionGuardStats {
+    return { open: this.sockets.size, refused: this.refused, handshakeTimeouts: this.handshakeTimeouts };
+  }
+
+  /** Stop accepting; resolves once every admitted connection has closed (see destroyAll). */
+  stopAccepting(): Promise<void> {
+    return new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Close every connection still open (after the graceful shutdown had its chance). */
+  destroyAll(): void {
+    for (const s of this.sockets) s.destroy();
+  }
+
+  private onConnection(socket: Socket): void {
+    const address = socket.remoteAddress ?? 'unknown';
+    const fromAddress = this.perAddress.get(address) ?? 0;
+    if (this.sockets.size >= this.limits.maxConnections || fromAddress >= this.limits.maxConnectionsPerAddress) {
+      this.refused++;
+      this.onClosed('over-limit');
+      if (this.refused % 1000 === 1) {
+        this.logger.warn({ address, open: this.sockets.size, fromAddress, refused: this.refused, limits: this.limits }, 'connection refused: over the limit');
+      }
+      socket.destroy();
+      return;
+    }
+    this.sockets.add(socket);
+    this.perAddress.set(address, fromAddress + 1);
+    const handshake = setTimeout(() => {
+      if (socket.bytesRead >= PREFACE_BYTES) return;
+      this.handshakeTimeouts++;
+      this.onClosed('handshake-timeout');
+      socket.destroy();
+    }, this.limits.handshakeTimeoutMs);
+    handshake.unref();
+    socket.once('close', () => {
+      clearTimeout(handshake);
+      this.sockets.delete(socket);
+      const left = (this.perAddress.get(address) ?? 1) - 1;
+      if (left === 0) this.perAddress.delete(address);
+      else this.perAddress.set(address, left);
+    });
+    // Errors (resets by the peer) end in 'close'; without a listener they would be thrown.
+    socket.on('error', () => undefined);
+    this.admit(socket);
+  }
+}
+
+/** `host:port` or `[v6]:port` → its parts. */
+export function parseListenAddress(addr: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(addr);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new Error(`listen address ${JSON.stringify(addr)} is not host:port`);
+  return { host: (m[1] ?? m[2])!, port };
+}
