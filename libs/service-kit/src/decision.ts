@@ -3,7 +3,7 @@
  * done". Generic over the service's event union `E` (type and data of one
  * of its events).
  */
-import type { AggregateRef } from '@strata/eventlog';
+import { requestResourceId, type AggregateRef } from '@strata/eventlog';
 import type { RequestMeta } from '@strata/runtime';
 
 /** Who asks and when: the part of the request metadata a decision may depend on. */
@@ -11,7 +11,7 @@ export interface Caller {
   actor: string;
   tenant: string;
   admin: boolean;
-  /** Unique per client request; creates use it as the new resource's id so a retried request finds its own result. */
+  /** Unique per client request (the client's `x-request-id`): names the request, never a resource (see `createdId`). */
   requestId: string;
   /** The request's instant (stamped by the API): domain code never reads a clock. */
   at: string;
@@ -19,6 +19,14 @@ export interface Caller {
 
 /** The caller of a request, from the metadata the API stamped on it. */
 export const callerOf = (m: RequestMeta): Caller => ({ actor: m.actor, tenant: m.tenant, admin: m.admin, requestId: m.requestId, at: m.at });
+
+/**
+ * The id of the `kind` resource a `service` command creates for this caller's
+ * request: a domain-separated hash of (service, kind, the caller's tenant,
+ * its request id), so a retry gets the same id and no other tenant can
+ * choose or collide with it (libs/eventlog/src/ids.ts).
+ */
+export const createdId = (caller: Caller, service: string, kind: string): string => requestResourceId(service, kind, caller);
 
 /** One event to append to one aggregate, decided against `expectedVersion` of it. */
 export interface Append<E> {

@@ -12,7 +12,7 @@ import { initialState, type IpamState } from './domain/state.js';
 import { commandHandlers, queryHandlers } from './app/handlers.js';
 
 /** Bump when IpamState's shape changes: older snapshots are then ignored and the log replayed. */
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
 export const IPAM_SNAPSHOT: SnapshotKind = { name: 'ipam', schemaVersion: STATE_SCHEMA_VERSION };
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -57,6 +57,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
       initial: initial ?? initialState(),
       decode: (event) => ipamEvents.decode(event),
       evolve,
+      requests: { context: IPAM_CONTEXT },
       onApplied: (state) => {
         applied.inc();
         lastSeq.set(state.seq);
@@ -70,6 +71,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     const executor = new Executor<IpamState, NewIpamEvent>({
       store,
       projection,
+      context: IPAM_CONTEXT,
       encode: (type, data) => ipamEvents.encode(type, data),
       onConflict: () => conflicts.inc(),
     });

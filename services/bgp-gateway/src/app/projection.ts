@@ -1,5 +1,5 @@
 /** The gateway's state in one instance: the generic projection over the whole domain stream (see domain/evolve.ts). */
-import { bgpEvents } from '@strata/contracts';
+import { BGP_CONTEXT, bgpEvents } from '@strata/contracts';
 import type { EventStore, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
 import { Executor, Projection } from '@strata/service-kit';
@@ -19,6 +19,7 @@ export function bgpProjection(options: { store: EventStore; logger: Logger; onAp
     initial: initialState(),
     decode: (stored) => stored,
     evolve: applyStored,
+    requests: { context: BGP_CONTEXT },
     ...(options.onApplied ? { onApplied: options.onApplied } : {}),
   });
 }
@@ -27,6 +28,7 @@ export function bgpExecutor(options: { store: EventStore; projection: BgpProject
   return new Executor<BgpState, NewBgpEvent>({
     store: options.store,
     projection: options.projection,
+    context: BGP_CONTEXT,
     encode: (type, data) => bgpEvents.encode(type, data),
     ...(options.onConflict ? { onConflict: options.onConflict } : {}),
   });

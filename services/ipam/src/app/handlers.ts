@@ -45,7 +45,7 @@ export function commandHandlers(deps: HandlerDeps): Record<string, Handler> {
     const decide = deciders[name] as (s: IpamState, cmd: unknown, ctx: { caller: Caller; policy: IpamPolicy }) => ReturnType<(typeof deciders)[typeof name]>;
     out[name] = handler(ipamCommands[name], async (body, meta, ctx) => {
       const caller = callerOf(meta);
-      const base = { caller, correlationId: meta.correlationId, trace: ctx.trace, minSeq: meta.minSeq };
+      const base = { caller, correlationId: meta.correlationId, trace: ctx.trace, minSeq: meta.minSeq, request: { op: name, body } };
       const step = name === 'network.delete' ? 'close' : undefined;
       let done = await deps.executor.execute((s) => decide(s, body, { caller, policy: deps.policy }), { ...base, ...(step ? { step } : {}) });
       if (name === 'network.delete') {

@@ -25,7 +25,13 @@ export function commandHandlers(deps: HandlerDeps): Record<string, Handler> {
     const decide = deciders[name] as (s: NatState, cmd: unknown, ctx: { caller: Caller }) => Decision;
     out[name] = handler(natCommands[name], async (body, meta, ctx) => {
       const caller = callerOf(meta);
-      const done = await deps.executor.execute((s) => decide(s, body, { caller }), { caller, correlationId: meta.correlationId, trace: ctx.trace, minSeq: meta.minSeq });
+      const done = await deps.executor.execute((s) => decide(s, body, { caller }), {
+        caller,
+        correlationId: meta.correlationId,
+        trace: ctx.trace,
+        minSeq: meta.minSeq,
+        request: { op: name, body },
+      });
       return { result: answers[name](deps.projection.state, caller, done.resourceId), seq: done.seq };
     });
   }

@@ -3,7 +3,7 @@
  * domain stream, folded with `applyStored` (nat's events and IPAM's; see
  * domain/evolve.ts), and the executor that appends nat's decisions.
  */
-import { natEvents } from '@strata/contracts';
+import { NAT_CONTEXT, natEvents } from '@strata/contracts';
 import type { EventStore, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
 import { Executor, Projection } from '@strata/service-kit';
@@ -30,9 +30,10 @@ export function natProjection(store: EventStore, logger: Logger, initial: NatSta
     // `applyStored` decodes what it reads itself (and skips other contexts' events undecoded).
     decode: (stored) => stored,
     evolve: applyStored,
+    requests: { context: NAT_CONTEXT },
     onApplied,
   });
 }
 
 export const natExecutor = (store: EventStore, projection: NatProjection, onConflict: () => void): NatExecutor =>
-  new Executor<NatState, NewNatEvent>({ store, projection, encode: (type, data) => natEvents.encode(type, data), onConflict });
+  new Executor<NatState, NewNatEvent>({ store, projection, context: NAT_CONTEXT, encode: (type, data) => natEvents.encode(type, data), onConflict });

@@ -3,7 +3,7 @@
  * domain stream, folding with `applyStored` (secgroup's events and IPAM's
  * port events; see domain/evolve.ts for why one feed).
  */
-import { secgroupEvents } from '@strata/contracts';
+import { SECGROUP_CONTEXT, secgroupEvents } from '@strata/contracts';
 import type { EventStore, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
 import { Executor, Projection } from '@strata/service-kit';
@@ -38,6 +38,7 @@ export function secgroupProjection(options: {
     // `applyStored` decodes what it reads itself (and skips other contexts' events undecoded).
     decode: (stored) => stored,
     evolve: applyStored,
+    requests: { context: SECGROUP_CONTEXT },
     ...(options.onApplied ? { onApplied: options.onApplied } : {}),
   });
 }
@@ -46,6 +47,7 @@ export function secgroupExecutor(options: { store: EventStore; projection: Secgr
   return new Executor<SecgroupState, NewSecgroupEvent>({
     store: options.store,
     projection: options.projection,
+    context: SECGROUP_CONTEXT,
     encode: (type, data) => secgroupEvents.encode(type, data),
     ...(options.onConflict ? { onConflict: options.onConflict } : {}),
   });
