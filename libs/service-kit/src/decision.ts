@@ -4,7 +4,7 @@
  * of its events).
  */
 import { requestResourceId, type AggregateRef } from '@strata/eventlog';
-import type { RequestMeta } from '@strata/runtime';
+import type { RequestMeta, TraceContext } from '@strata/runtime';
 
 /** Who asks and when: the part of the request metadata a decision may depend on. */
 export interface Caller {
@@ -19,6 +19,15 @@ export interface Caller {
 
 /** The caller of a request, from the metadata the API stamped on it. */
 export const callerOf = (m: RequestMeta): Caller => ({ actor: m.actor, tenant: m.tenant, admin: m.admin, requestId: m.requestId, at: m.at });
+
+/**
+ * How a service executes one client command (`op` with its parsed `body`): as
+ * its caller, in its correlation and trace, no earlier than the caller's
+ * read-your-writes position, and as an idempotent request (see requests.ts).
+ */
+export function clientCommand(op: string, body: unknown, m: RequestMeta, trace: TraceContext | undefined) {
+  return { caller: callerOf(m), correlationId: m.correlationId, trace, minSeq: m.minSeq, request: { op, body } };
+}
 
 /**
  * The id of the `kind` resource a `service` command creates for this caller's

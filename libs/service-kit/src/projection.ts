@@ -9,13 +9,13 @@
  */
 import type { EventStore, EventSubscription, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
-import { recordRequest, type RequestIndex } from './requests.js';
+import type { RequestIndex } from './requests.js';
 import { SeqWaiters } from './seq-waiters.js';
 
 export interface ProjectedState {
   /** Last stream sequence applied. */
   seq: number;
-  /** Client requests this service applied recently (requests.ts); kept when the projection is given `requests`. */
+  /** Client requests this service applied recently, kept by a fold wrapped in `withRequestIndex` (requests.ts). */
   requests?: RequestIndex;
 }
 
@@ -37,8 +37,6 @@ export interface ProjectionOptions<S extends ProjectedState, E> {
   evolve: (state: S, event: E) => void;
   /** Called after each applied event (metrics, snapshot policy). */
   onApplied?: (state: S, event: StoredEvent) => void;
-  /** Keep `state.requests`, the index of the client requests whose events `context` holds (the service's own context). */
-  requests?: { context: string; retentionMs?: number };
 }
 
 export class Projection<S extends ProjectedState, E = StoredEvent> {
@@ -98,8 +96,6 @@ export class Projection<S extends ProjectedState, E = StoredEvent> {
   private apply(event: StoredEvent): void {
     if (event.seq <= this.current.seq) return;
     this.options.evolve(this.current, this.options.decode(event));
-    const { requests } = this.options;
-    if (requests) recordRequest((this.current.requests ??= {}), requests.context, event, requests.retentionMs);
     this.options.onApplied?.(this.current, event);
     this.waiters.advance(event.seq);
   }

@@ -14,6 +14,7 @@
 import { ValidationError } from '@strata/errors';
 import { commandFingerprint, parseRequestEventId, requestKey, type RequestScope, type StoredEvent } from '@strata/eventlog';
 import { writeCanonical } from './digest.js';
+import type { ProjectedState } from './projection.js';
 
 /** One applied request step: what the executor answers a retry with. */
 export interface RequestRecord {
@@ -51,7 +52,7 @@ const indexKey = (key: string, step: string): string => `${key}/${step}`;
  * Fold one stored event into the index: record it if it is a command's event
  * of `context`, then drop entries older than the retention (stream time).
  */
-export function recordRequest(index: RequestIndex, context: string, event: Pick<StoredEvent, 'id' | 'seq' | 'storedAt' | 'aggregate'>, retentionMs = REQUEST_RETENTION_MS): void {
+export function recordRequest(index: RequestIndex, context: string, event: IndexedEvent, retentionMs = REQUEST_RETENTION_MS): void {
   if (event.aggregate.context !== context) return;
   const parts = parseRequestEventId(event.id);
   if (parts) {
@@ -65,6 +66,22 @@ export function recordRequest(index: RequestIndex, context: string, event: Pick<
     if (Date.parse(index[k]!.storedAt) >= cutoff) break;
     delete index[k];
   }
+}
+
+/** What the index reads of an event (a stored event, or one decoded by an event registry: it keeps the envelope). */
+type IndexedEvent = Pick<StoredEvent, 'id' | 'seq' | 'storedAt' | 'aggregate'>;
+
+/**
+ * A service's fold with its request index: `evolve`, then `recordRequest` for
+ * `context` (the service's own). The projection and every replay that must
+ * equal it (digest checks) fold with this one function.
+ */
+export function withRequestIndex<S extends ProjectedState, E extends IndexedEvent>(context: string, evolve: (state: S, event: E) => unknown): (state: S, event: E) => S {
+  return (state, event) => {
+    evolve(state, event);
+    recordRequest((state.requests ??= {}), context, event);
+    return state;
+  };
 }
 
 /**

@@ -6,9 +6,9 @@ import { JetStreamEventStore, SnapshotStore } from '@strata/eventlog';
 import { serve, type ServiceDefinition } from '@strata/runtime';
 import { Executor, loadSnapshot, Projection, SnapshotPolicy, type SnapshotKind } from '@strata/service-kit';
 import { finishNetworkDeletion, halfDeletedNetworks, type NewIpamEvent } from './domain/decide/index.js';
-import { evolve } from './domain/evolve.js';
 import { defaultPolicy, type IpamPolicy } from './domain/policy.js';
 import { initialState, type IpamState } from './domain/state.js';
+import { foldIpam } from './app/fold.js';
 import { commandHandlers, queryHandlers } from './app/handlers.js';
 
 /** Bump when IpamState's shape changes: older snapshots are then ignored and the log replayed. */
@@ -56,8 +56,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
       subject: eventFilter(IPAM_CONTEXT),
       initial: initial ?? initialState(),
       decode: (event) => ipamEvents.decode(event),
-      evolve,
-      requests: { context: IPAM_CONTEXT },
+      evolve: foldIpam,
       onApplied: (state) => {
         applied.inc();
         lastSeq.set(state.seq);

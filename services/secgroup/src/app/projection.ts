@@ -6,12 +6,15 @@
 import { SECGROUP_CONTEXT, secgroupEvents } from '@strata/contracts';
 import type { EventStore, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
-import { Executor, Projection } from '@strata/service-kit';
+import { Executor, Projection, withRequestIndex } from '@strata/service-kit';
 import { applyStored } from '../domain/evolve.js';
 import { initialState, type SecgroupState } from '../domain/state.js';
 import type { NewSecgroupEvent } from '../domain/decide/types.js';
 
 export type SecgroupProjection = Projection<SecgroupState>;
+
+/** The projection's fold: secgroup's state and its request index (replays that must equal the projection use it too). */
+export const foldSecgroup = withRequestIndex(SECGROUP_CONTEXT, applyStored);
 export type SecgroupExecutor = Executor<SecgroupState, NewSecgroupEvent>;
 
 /**
@@ -37,8 +40,7 @@ export function secgroupProjection(options: {
     initial: options.initial ?? initialState(),
     // `applyStored` decodes what it reads itself (and skips other contexts' events undecoded).
     decode: (stored) => stored,
-    evolve: applyStored,
-    requests: { context: SECGROUP_CONTEXT },
+    evolve: foldSecgroup,
     ...(options.onApplied ? { onApplied: options.onApplied } : {}),
   });
 }
