@@ -40,16 +40,15 @@ describe('tenant ids: no client-chosen id reaches another tenant', () => {
   });
 
   /** A new port's groups once secgroup's reactor has decided them (it joins its tenant's default group). */
-  const settledGroups = async (who: string, portId: string): Promise<string[]> =>
-    (
-      await waitFor(
-        async () => {
-          const s = await t.json<{ groupIds: string[] }>(who, ['port', 'security', portId]);
-          return s.groupIds.length > 0 ? s : undefined;
-        },
-        { timeoutMs: 30_000, message: `the reactor deciding port ${portId}'s groups` },
-      )
-    ).groupIds;
+  async function settledGroups(who: string, portId: string): Promise<string[]> {
+    return waitFor(
+      async () => {
+        const { groupIds } = await t.json<{ groupIds: string[] }>(who, ['port', 'security', portId]);
+        return groupIds.length > 0 && groupIds;
+      },
+      { timeoutMs: 30_000, message: `the reactor deciding port ${portId}'s groups` },
+    ) as Promise<string[]>;
+  }
 
   it("tenant A cannot squat tenant C's default security group: C's first port joins C's own default group", async () => {
     const squatId = defaultSecurityGroupId('tenant-c');

@@ -36,29 +36,33 @@ export interface TenantPlane {
 
 export async function startTenantPlane(tenants: string[]): Promise<TenantPlane> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-hostile-'));
+  // The control plane's progress lines; kept out of the test output.
   const lines: string[] = [];
-  let cp: ControlPlane;
+  let cp: ControlPlane | undefined;
+  let admin: NatsConnection;
   try {
     cp = await startControlPlane(dir, tenants, (l) => lines.push(l), { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}` });
+    admin = await connect({ servers: cp.natsUrl, user: 'admin', pass: cp.passwords['admin']!, name: 'hostile-test-admin' });
   } catch (e) {
+    await cp?.stop();
     rmSync(dir, { recursive: true, force: true });
     throw e;
   }
-  const admin = await connect({ servers: cp.natsUrl, user: 'admin', pass: cp.passwords['admin']!, name: 'hostile-test-admin' });
+  const plane = cp;
   const cli = async (who: string, argv: string[], requestId?: string): Promise<CliResult> => {
     let out = '';
     let err = '';
-    const token = cp.tokens[who];
+    const token = plane.tokens[who];
     if (token === undefined) throw new Error(`no token for ${who}`);
     const global = requestId === undefined ? [] : ['--request-id', requestId];
     const code = await run([...global, ...argv], {
       io: { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) },
-      env: { STRATA_SERVER: cp.apiAddr, STRATA_TOKEN: token },
+      env: { STRATA_SERVER: plane.apiAddr, STRATA_TOKEN: token },
     });
     return { code, out, err };
   };
   return {
-    cp,
+    cp: plane,
     admin,
     cli,
     async json<T>(who: string, argv: string[], requestId?: string): Promise<T> {
@@ -72,7 +76,7 @@ export async function startTenantPlane(tenants: string[]): Promise<TenantPlane> 
     },
     async stop(): Promise<void> {
       await admin.close().catch(() => undefined);
-      await cp.stop();
+      await plane.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
