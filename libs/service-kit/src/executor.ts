@@ -70,6 +70,18 @@ export interface Executed {
   written: boolean;
 }
 
+/**
+ * The id of a decided event. Derived from the request (or, for a reactor,
+ * from the decision): a twin of the request in flight at the same time
+ * stores its event once (JetStream de-duplication); later ones find the
+ * request index. Work with neither (a recovery step) uses its request id.
+ */
+function eventIdOf<E extends NewEvent>(d: Append<E>, meta: ExecuteMeta<E>, request: PendingRequest | undefined): string {
+  if (request) return requestEventId({ key: request.key, fingerprint: request.fingerprint, step: request.step, resourceId: d.resourceId });
+  if (meta.eventId) return meta.eventId(d);
+  return meta.step ? `${meta.caller.requestId}.${meta.step}` : meta.caller.requestId;
+}
+
 const lockKey = (d: Append<unknown>): string => `${d.aggregate.context}.${d.aggregate.type}.${d.aggregate.id}`;
 
 export class Executor<S extends ProjectedState, E extends NewEvent> {
@@ -118,15 +130,7 @@ export class Executor<S extends ProjectedState, E extends NewEvent> {
     if (d.kind === 'done') return { resourceId: d.resourceId, seq: projection.state.seq, written: false };
     const { caller } = meta;
     const encoded = this.options.encode(d.event.type, d.event.data);
-    // Derived from the request (or, for a reactor, from the decision): a twin of the request in flight
-    // at the same time stores its event once (JetStream de-duplication); later ones find the request index.
-    const id = request
-      ? requestEventId({ key: request.key, fingerprint: request.fingerprint, step: request.step, resourceId: d.resourceId })
-      : meta.eventId
-        ? meta.eventId(d)
-        : meta.step
-          ? `${caller.requestId}.${meta.step}`
-          : caller.requestId;
+    const id = eventIdOf(d, meta, request);
     const result = await store.append(
       d.aggregate,
       {
