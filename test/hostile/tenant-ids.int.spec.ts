@@ -12,10 +12,12 @@
  *   get answered NOT_FOUND; allocating a floating IP at another tenant's
  *   address named that tenant's floating-IP id.
  */
+import { connect } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultSecurityGroupId } from '@strata/contracts';
+import { defaultSecurityGroupId, secgroupEvents, securityGroupAggregate } from '@strata/contracts';
+import { JetStreamEventStore } from '@strata/eventlog';
 import { waitFor } from '@strata/testing';
-import { startTenantPlane, type TenantPlane } from './support/tenant-plane.js';
+import { EVENT_STREAM, startTenantPlane, type TenantPlane } from './support/tenant-plane.js';
 
 interface Group {
   id: string;
@@ -30,7 +32,7 @@ describe('tenant ids: no client-chosen id reaches another tenant', () => {
   let appPool: string;
 
   beforeAll(async () => {
-    t = await startTenantPlane(['tenant-a', 'tenant-c']);
+    t = await startTenantPlane(['tenant-a', 'tenant-c', 'tenant-d']);
     fipPool = (await t.json<{ id: string }>('admin', ['pool', 'create', '--cidr', '203.0.113.0/24', '--purpose', 'floating-ip'])).id;
     appPool = (await t.json<{ id: string }>('admin', ['pool', 'create', '--cidr', '198.51.100.0/24', '--purpose', 'application-prefix'])).id;
   });
@@ -63,6 +65,35 @@ describe('tenant ids: no client-chosen id reaches another tenant', () => {
     // The group C's port is in is C's default group, visible to C (it was A's, invisible to C, before the fix).
     expect(await t.json<Group>('tenant-c', ['secgroup', 'show', squatId])).toMatchObject({ id: squatId, tenant: 'tenant-c', isDefault: true });
     expect((await t.cli('tenant-a', ['secgroup', 'show', squatId])).err).toContain(`NOT_FOUND: security group ${squatId} not found`);
+  });
+
+  it("the port reactor never puts a port into a foreign group found under its tenant's default-group id (a squat left in the log by older code)", async () => {
+    // What code before the fix wrote for tenant A's squat, appended as the secgroup service (its production NATS user).
+    const squatId = defaultSecurityGroupId('tenant-d');
+    const nc = await connect({ servers: t.cp.natsUrl, user: 'secgroup', pass: t.cp.passwords['secgroup']!, inboxPrefix: '_INBOX_secgroup', name: 'hostile-old-log' });
+    try {
+      const store = await JetStreamEventStore.open(nc);
+      const data = secgroupEvents.encode('secgroup.GroupCreated', { groupId: squatId, name: 'evil', description: '', isDefault: false, rules: [] });
+      const aggregate = securityGroupAggregate(squatId);
+      const envelope = { id: squatId, type: 'secgroup.GroupCreated', ...data, aggregate, tenant: 'tenant-a', actor: 'tenant-a-user' };
+      const when = { occurredAt: new Date().toISOString(), correlationId: squatId, causationId: squatId };
+      await store.append(aggregate, { ...envelope, ...when }, { expectedVersion: 'none' });
+
+      const net = await t.json<{ id: string }>('tenant-d', ['network', 'create']);
+      const port = await t.json<{ id: string }>('tenant-d', ['port', 'create', '--network', net.id, '--no-fixed-ips']);
+      // Wait until the reactor has handled the port's creation (its consumer acknowledged it), then look.
+      const portCreated = await store.lastSeq(`strata.evt.ipam.network.${net.id}`);
+      const jsm = await t.admin.jetstreamManager();
+      await waitFor(async () => (await jsm.consumers.info(EVENT_STREAM, 'secgroup-port-reactor')).ack_floor.stream_seq >= portCreated, {
+        timeoutMs: 30_000,
+        message: "the port reactor acknowledging D's port",
+      });
+      // Not in the squatted group: without groups (the host view says "not known", the agent keeps it unplugged).
+      expect(await t.json<{ groupIds: string[] }>('tenant-d', ['port', 'security', port.id])).toMatchObject({ groupIds: [] });
+      expect(await store.lastSeq(`strata.evt.secgroup.port.${port.id}`)).toBe(0);
+    } finally {
+      await nc.close();
+    }
   });
 
   it("a port never joins another tenant's group, even when an admin asks", async () => {
