@@ -31,7 +31,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { eventFilter, IPAM_CONTEXT, ipamEvents } from '@strata/contracts';
 import { DEFAULT_EVENT_LOG_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, JetStreamEventStore } from '@strata/eventlog';
-import { evolve, initialState, stateDigest, type IpamState } from '@strata/ipam';
+import { foldIpam, initialState, stateDigest, type IpamState } from '@strata/ipam';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
 import { fmt, intEnv, log, machine, table, withTimeout } from './support/common.js';
 import { generateIpamLog, PER_NETWORK } from './support/ipam-log.js';
@@ -92,7 +92,7 @@ async function storeRead(store: JetStreamEventStore, stage: 'read' | 'decode' | 
     n++;
     if (stage === 'read') continue;
     const decoded = ipamEvents.decode(e);
-    if (stage === 'evolve') evolve(state, decoded);
+    if (stage === 'evolve') foldIpam(state, decoded);
   }
   return stage === 'evolve' ? { events: n, state } : { events: n };
 }

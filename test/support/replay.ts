@@ -1,12 +1,12 @@
 import { ipamEvents, eventFilter, IPAM_CONTEXT } from '@strata/contracts';
 import type { EventStore, ReadOptions } from '@strata/eventlog';
-import { evolve, initialState, stateDigest, type IpamState } from '@strata/ipam';
+import { foldIpam, initialState, stateDigest, type IpamState } from '@strata/ipam';
 
-/** IPAM state rebuilt from the log alone (optionally only up to a sequence or time). */
+/** IPAM state (with its request index, as the service folds it) rebuilt from the log alone (optionally only up to a sequence or time). */
 export async function replayIpam(store: EventStore, options: Omit<ReadOptions, 'subject'> = {}): Promise<IpamState> {
   const state = initialState();
   for await (const event of store.read({ ...options, subject: eventFilter(IPAM_CONTEXT) })) {
-    evolve(state, ipamEvents.decode(event));
+    foldIpam(state, ipamEvents.decode(event));
   }
   return state;
 }

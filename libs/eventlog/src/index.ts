@@ -1,6 +1,16 @@
 export * from './types.js';
 export * from './schema.js';
-export { newEventId } from './ids.js';
+export {
+  commandFingerprint,
+  newEventId,
+  parseRequestEventId,
+  requestEventId,
+  requestKey,
+  requestResourceId,
+  uuidFromHash,
+  type RequestEventIdParts,
+  type RequestScope,
+} from './ids.js';
 export { decodeEvent, type StoredPosition } from './codec.js';
 export { envelopeProblem } from './envelope.js';
 export { aggregateSubject, subjectMatches, DEFAULT_SUBJECT_PREFIX } from './subjects.js';

@@ -3,15 +3,15 @@
  * done". Generic over the service's event union `E` (type and data of one
  * of its events).
  */
-import type { AggregateRef } from '@strata/eventlog';
-import type { RequestMeta } from '@strata/runtime';
+import { requestResourceId, type AggregateRef } from '@strata/eventlog';
+import type { RequestMeta, TraceContext } from '@strata/runtime';
 
 /** Who asks and when: the part of the request metadata a decision may depend on. */
 export interface Caller {
   actor: string;
   tenant: string;
   admin: boolean;
-  /** Unique per client request; creates use it as the new resource's id so a retried request finds its own result. */
+  /** Unique per client request (the client's `x-request-id`): names the request, never a resource (see `createdId`). */
   requestId: string;
   /** The request's instant (stamped by the API): domain code never reads a clock. */
   at: string;
@@ -19,6 +19,23 @@ export interface Caller {
 
 /** The caller of a request, from the metadata the API stamped on it. */
 export const callerOf = (m: RequestMeta): Caller => ({ actor: m.actor, tenant: m.tenant, admin: m.admin, requestId: m.requestId, at: m.at });
+
+/**
+ * How a service executes one client command (`op` with its parsed `body`): as
+ * its caller, in its correlation and trace, no earlier than the caller's
+ * read-your-writes position, and as an idempotent request (see requests.ts).
+ */
+export function clientCommand(op: string, body: unknown, m: RequestMeta, trace: TraceContext | undefined) {
+  return { caller: callerOf(m), correlationId: m.correlationId, trace, minSeq: m.minSeq, request: { op, body } };
+}
+
+/**
+ * The id of the `kind` resource a `service` command creates for this caller's
+ * request: a domain-separated hash of (service, kind, the caller's tenant,
+ * its request id), so a retry gets the same id and no other tenant can
+ * choose or collide with it (libs/eventlog/src/ids.ts).
+ */
+export const createdId = (caller: Caller, service: string, kind: string): string => requestResourceId(service, kind, caller);
 
 /** One event to append to one aggregate, decided against `expectedVersion` of it. */
 export interface Append<E> {

@@ -10,6 +10,7 @@
 import { isEventSchemaError, type EventSchemaError, type EventStore, type EventSubscription, type StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
 import { emptyQuarantine, quarantine, type QuarantineRecord } from './quarantine.js';
+import type { RequestIndex } from './requests.js';
 import { SeqWaiters } from './seq-waiters.js';
 
 export interface ProjectedState {
@@ -17,6 +18,8 @@ export interface ProjectedState {
   seq: number;
   /** Events this state's reader could not decode (absent until the first); see quarantine.ts. */
   quarantine?: QuarantineRecord;
+  /** Client requests this service applied recently, kept by a fold wrapped in `withRequestIndex` (requests.ts). */
+  requests?: RequestIndex;
 }
 
 export interface ProjectionOptions<S extends ProjectedState, E> {

@@ -6,13 +6,13 @@ import { JetStreamEventStore, SnapshotStore } from '@strata/eventlog';
 import { serve, type ServiceDefinition } from '@strata/runtime';
 import { Executor, isQuarantineRefusal, loadSnapshot, Projection, reportQuarantine, SnapshotPolicy, usableSnapshot, type SnapshotKind } from '@strata/service-kit';
 import { finishNetworkDeletion, halfDeletedNetworks, type NewIpamEvent } from './domain/decide/index.js';
-import { evolve } from './domain/evolve.js';
 import { defaultPolicy, type IpamPolicy } from './domain/policy.js';
 import { initialState, type IpamState } from './domain/state.js';
+import { foldIpam } from './app/fold.js';
 import { commandHandlers, queryHandlers } from './app/handlers.js';
 
 /** Bump when IpamState's shape changes: older snapshots are then ignored and the log replayed. */
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
 export const IPAM_SNAPSHOT: SnapshotKind = { name: 'ipam', schemaVersion: STATE_SCHEMA_VERSION };
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -56,7 +56,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
       subject: eventFilter(IPAM_CONTEXT),
       initial: initial ?? initialState(),
       decode: (event) => ipamEvents.decode(event),
-      evolve,
+      evolve: foldIpam,
       onApplied: (state) => {
         applied.inc();
         lastSeq.set(state.seq);
@@ -71,6 +71,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     const executor = new Executor<IpamState, NewIpamEvent>({
       store,
       projection,
+      context: IPAM_CONTEXT,
       encode: (type, data) => ipamEvents.encode(type, data),
       onConflict: () => conflicts.inc(),
     });

@@ -56,9 +56,10 @@ describe('secgroup killed with SIGKILL mid-way', () => {
     const portIds: string[] = [];
 
     const sendGroup = async (r: (typeof requests)[number]): Promise<void> => {
-      await sg.command('group.create', { name: r.name }, tenantA, r.group);
+      // The group's id is derived from the request (never the request id itself): the retry learns it from the answer.
+      const group = await sg.command('group.create', { name: r.name }, tenantA, r.group);
       acked.add(r.group);
-      await sg.command('rule.create', { groupId: r.group, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portMin: r.port }, tenantA, r.rule);
+      await sg.command('rule.create', { groupId: group.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portMin: r.port }, tenantA, r.rule);
       acked.add(r.rule);
     };
     let next = 0;

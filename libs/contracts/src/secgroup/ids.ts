@@ -4,14 +4,9 @@
  * derives the same id, so creating them twice writes to the same aggregate
  * and optimistic concurrency lets only one creation through.
  */
-import { createHash } from 'node:crypto';
+import { uuidFromHash } from '@strata/eventlog';
 
-/** A UUID-shaped sha256 of `text` (version nibble 4, variant 8), so it passes the `Id` schema. */
-export function uuidFromHash(text: string): string {
-  const h = createHash('sha256').update(text).digest('hex');
-  const hex = `${h.slice(0, 12)}4${h.slice(13, 16)}8${h.slice(17, 32)}`;
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
-}
+// The formulas below are system-derived ids (libs/eventlog/src/ids.ts): kept exactly as first written, ids in the log depend on them.
 
 /** The id of a tenant's default security group. */
 export const defaultSecurityGroupId = (tenant: string): string => uuidFromHash(`default-security-group:${tenant}`);

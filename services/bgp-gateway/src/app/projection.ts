@@ -1,13 +1,16 @@
 /** The gateway's state in one instance: the generic projection over the whole domain stream (see domain/evolve.ts). */
-import { bgpEvents } from '@strata/contracts';
+import { BGP_CONTEXT, bgpEvents } from '@strata/contracts';
 import type { EventStore, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
-import { Executor, Projection } from '@strata/service-kit';
+import { Executor, Projection, withRequestIndex } from '@strata/service-kit';
 import type { NewBgpEvent } from '../domain/decide/types.js';
 import { applyStored } from '../domain/evolve.js';
 import { initialState, type BgpState } from '../domain/state.js';
 
 export type BgpProjection = Projection<BgpState>;
+
+/** The projection's fold: the gateway's state and its request index. */
+export const foldBgp = withRequestIndex(BGP_CONTEXT, applyStored);
 export type BgpExecutor = Executor<BgpState, NewBgpEvent>;
 
 export function bgpProjection(options: { store: EventStore; logger: Logger; onApplied?: (state: BgpState, event: StoredEvent) => void }): BgpProjection {
@@ -18,7 +21,7 @@ export function bgpProjection(options: { store: EventStore; logger: Logger; onAp
     subject: undefined,
     initial: initialState(),
     decode: (stored) => stored,
-    evolve: applyStored,
+    evolve: foldBgp,
     ...(options.onApplied ? { onApplied: options.onApplied } : {}),
   });
 }
@@ -27,6 +30,7 @@ export function bgpExecutor(options: { store: EventStore; projection: BgpProject
   return new Executor<BgpState, NewBgpEvent>({
     store: options.store,
     projection: options.projection,
+    context: BGP_CONTEXT,
     encode: (type, data) => bgpEvents.encode(type, data),
     ...(options.onConflict ? { onConflict: options.onConflict } : {}),
   });

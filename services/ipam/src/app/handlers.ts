@@ -1,7 +1,7 @@
 /** IPAM's NATS operations: commands through the executor, queries straight from the projection. */
 import { ipamCommands, ipamQueries, type IpamCommandName, type IpamEvent, type IpamQueryName } from '@strata/contracts';
 import { handler, type Handler } from '@strata/runtime';
-import { callerOf, projectionQueryHandlers, stateDigest, type Executor, type Projection, type QueryFn } from '@strata/service-kit';
+import { clientCommand, projectionQueryHandlers, stateDigest, type Executor, type Projection, type QueryFn } from '@strata/service-kit';
 import { deciders, finishNetworkDeletion, type Caller, type NewIpamEvent } from '../domain/decide/index.js';
 import type { IpamPolicy } from '../domain/policy.js';
 import * as q from '../domain/queries.js';
@@ -44,8 +44,8 @@ export function commandHandlers(deps: HandlerDeps): Record<string, Handler> {
   for (const name of Object.keys(ipamCommands) as IpamCommandName[]) {
     const decide = deciders[name] as (s: IpamState, cmd: unknown, ctx: { caller: Caller; policy: IpamPolicy }) => ReturnType<(typeof deciders)[typeof name]>;
     out[name] = handler(ipamCommands[name], async (body, meta, ctx) => {
-      const caller = callerOf(meta);
-      const base = { caller, correlationId: meta.correlationId, trace: ctx.trace, minSeq: meta.minSeq };
+      const base = clientCommand(name, body, meta, ctx.trace);
+      const { caller } = base;
       const step = name === 'network.delete' ? 'close' : undefined;
       let done = await deps.executor.execute((s) => decide(s, body, { caller, policy: deps.policy }), { ...base, ...(step ? { step } : {}) });
       if (name === 'network.delete') {

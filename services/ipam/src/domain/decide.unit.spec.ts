@@ -49,6 +49,19 @@ describe('networks', () => {
     const again = w.decide('network.create', { name: 'x' }, tenantA, '00000000-0000-4000-8000-000000000001');
     expect(again).toEqual({ kind: 'done', resourceId: first.resourceId });
   });
+
+  it('never uses a request id as a resource id: ids are derived from the tenant and its request id', () => {
+    const w = new World();
+    const rid = '00000000-0000-4000-8000-000000000001';
+    const mine = w.run('network.create', { name: 'x' }, tenantA, rid);
+    expect(mine.resourceId).not.toBe(rid);
+    // Another tenant sending the same request id (or one equal to tenant A's network id) gets a network of its own.
+    const theirs = w.run('network.create', { name: 'x' }, tenantB, rid);
+    const squat = w.run('network.create', { name: 'x' }, tenantB, mine.resourceId);
+    expect(new Set([mine.resourceId, theirs.resourceId, squat.resourceId]).size).toBe(3);
+    // The same request id names different resources in different kinds.
+    expect(w.run('router.create', { name: 'r' }, tenantA, rid).resourceId).not.toBe(mine.resourceId);
+  });
 });
 
 describe('subnets', () => {
@@ -184,7 +197,7 @@ describe('public resources', () => {
 
     const fip = w.run('floatingip.create', { poolId: fipPool }, tenantA);
     expect(fip.event.data).toMatchObject({ address: '203.0.113.1' });
-    expectError(() => w.decide('floatingip.create', { poolId: fipPool, address: '203.0.113.1' }, tenantB), ErrorCode.AlreadyExists, /already allocated/);
+    expectError(() => w.decide('floatingip.create', { poolId: fipPool, address: '203.0.113.1' }, tenantB), ErrorCode.AlreadyExists, /^203\.0\.113\.1 is not available$/);
     expectError(() => w.decide('floatingip.delete', { id: fip.resourceId }, tenantB), ErrorCode.NotFound, /floating IP .* not found/);
 
     expectError(() => w.decide('appprefix.create', { poolId: appPool, length: 24 }, tenantA), ErrorCode.InvalidArgument, /\/29 to \/32 for IPv4, not \/24/);
@@ -192,7 +205,10 @@ describe('public resources', () => {
     expect(app.event.data).toMatchObject({ prefix: '203.0.112.0/29' });
     const next = w.run('appprefix.create', { poolId: appPool }, tenantA);
     expect(next.event.data).toMatchObject({ prefix: '203.0.112.8/32' });
-    expectError(() => w.decide('appprefix.create', { poolId: appPool, prefix: '203.0.112.4/30' }, tenantA), ErrorCode.AlreadyExists, /overlaps allocated application prefix 203.0.112.0\/29/);
+    expectError(() => w.decide('appprefix.create', { poolId: appPool, prefix: '203.0.112.4/30' }, tenantA), ErrorCode.AlreadyExists, new RegExp(`overlaps allocated application prefix ${app.resourceId} \\(203.0.112.0/29\\)`));
+    // Another tenant learns that the range is taken, not whose it is nor where it lies.
+    expectError(() => w.decide('appprefix.create', { poolId: appPool, prefix: '203.0.112.4/30' }, tenantB), ErrorCode.AlreadyExists, /^203\.0\.112\.4\/30 is not available$/);
+    expectError(() => w.decide('floatingip.create', { poolId: fipPool, address: '203.0.113.1' }, admin), ErrorCode.AlreadyExists, new RegExp(`allocated to fip:${fip.resourceId}`));
     expectError(() => w.decide('pool.delete', { id: appPool }), ErrorCode.FailedPrecondition, /still has 2 allocation/);
   });
 });

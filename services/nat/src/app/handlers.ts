@@ -1,7 +1,7 @@
 /** Nat's NATS operations: commands through the executor, queries straight from the projection. */
 import { natCommands, natQueries, type NatCommandName, type NatQueryName } from '@strata/contracts';
 import { handler, type Handler } from '@strata/runtime';
-import { callerOf, projectionQueryHandlers, stateDigest, type QueryFn } from '@strata/service-kit';
+import { clientCommand, projectionQueryHandlers, stateDigest, type QueryFn } from '@strata/service-kit';
 import { deciders, type Caller, type Decision } from '../domain/decide/index.js';
 import * as q from '../domain/queries.js';
 import type { NatState } from '../domain/state.js';
@@ -24,9 +24,9 @@ export function commandHandlers(deps: HandlerDeps): Record<string, Handler> {
   for (const name of Object.keys(natCommands) as NatCommandName[]) {
     const decide = deciders[name] as (s: NatState, cmd: unknown, ctx: { caller: Caller }) => Decision;
     out[name] = handler(natCommands[name], async (body, meta, ctx) => {
-      const caller = callerOf(meta);
-      const done = await deps.executor.execute((s) => decide(s, body, { caller }), { caller, correlationId: meta.correlationId, trace: ctx.trace, minSeq: meta.minSeq });
-      return { result: answers[name](deps.projection.state, caller, done.resourceId), seq: done.seq };
+      const command = clientCommand(name, body, meta, ctx.trace);
+      const done = await deps.executor.execute((s) => decide(s, body, { caller: command.caller }), command);
+      return { result: answers[name](deps.projection.state, command.caller, done.resourceId), seq: done.seq };
     });
   }
   return out;

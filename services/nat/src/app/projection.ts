@@ -3,15 +3,18 @@
  * domain stream, folded with `applyStored` (nat's events and IPAM's; see
  * domain/evolve.ts), and the executor that appends nat's decisions.
  */
-import { natEvents } from '@strata/contracts';
+import { NAT_CONTEXT, natEvents } from '@strata/contracts';
 import type { EventStore, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
-import { Executor, Projection } from '@strata/service-kit';
+import { Executor, Projection, withRequestIndex } from '@strata/service-kit';
 import { applyStored } from '../domain/evolve.js';
 import { initialState, type NatState } from '../domain/state.js';
 import type { NewNatEvent } from '../domain/decide/types.js';
 
 export type NatProjection = Projection<NatState>;
+
+/** The projection's fold: nat's state and its request index (replays that must equal the projection use it too). */
+export const foldNat = withRequestIndex(NAT_CONTEXT, applyStored);
 export type NatExecutor = Executor<NatState, NewNatEvent>;
 
 /**
@@ -29,10 +32,10 @@ export function natProjection(store: EventStore, logger: Logger, initial: NatSta
     initial: initial ?? initialState(),
     // `applyStored` decodes what it reads itself (and skips other contexts' events undecoded).
     decode: (stored) => stored,
-    evolve: applyStored,
+    evolve: foldNat,
     onApplied,
   });
 }
 
 export const natExecutor = (store: EventStore, projection: NatProjection, onConflict: () => void): NatExecutor =>
-  new Executor<NatState, NewNatEvent>({ store, projection, encode: (type, data) => natEvents.encode(type, data), onConflict });
+  new Executor<NatState, NewNatEvent>({ store, projection, context: NAT_CONTEXT, encode: (type, data) => natEvents.encode(type, data), onConflict });

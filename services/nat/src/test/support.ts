@@ -9,9 +9,8 @@ import { dirname, join } from 'node:path';
 import type { EventStore } from '@strata/eventlog';
 import { startProcess, type ManagedProcess } from '@strata/lab';
 import { replayDigest as replayStateDigest } from '@strata/service-kit/testing';
-import { applyStored } from '../domain/evolve.js';
 import { initialState } from '../domain/state.js';
-import { PROJECTION_SUBJECT } from '../app/projection.js';
+import { foldNat, PROJECTION_SUBJECT } from '../app/projection.js';
 
 export { ADMIN, IpamClient, NatClient, type Principal } from '@strata/lab';
 export { eventsOf } from '@strata/service-kit/testing';
@@ -29,4 +28,4 @@ export const startNat = (natsUrl: string, extra: Record<string, string> = {}, na
 
 /** The nat state a full replay of the log gives, up to `toSeq`. */
 export const replayDigest = (store: EventStore, toSeq: number): Promise<{ seq: number; sha256: string }> =>
-  replayStateDigest(store, applyStored, initialState(), toSeq, PROJECTION_SUBJECT);
+  replayStateDigest(store, foldNat, initialState(), toSeq, PROJECTION_SUBJECT);

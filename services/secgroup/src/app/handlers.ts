@@ -1,7 +1,7 @@
 /** Secgroup's NATS operations: commands through the executor, queries straight from the projection. */
 import { secgroupCommands, secgroupQueries, type SecgroupCommandName, type SecgroupQueryName } from '@strata/contracts';
 import { handler, type Handler } from '@strata/runtime';
-import { callerOf, projectionQueryHandlers, stateDigest, type QueryFn } from '@strata/service-kit';
+import { clientCommand, projectionQueryHandlers, stateDigest, type QueryFn } from '@strata/service-kit';
 import { deciders, type Caller, type Decision } from '../domain/decide/index.js';
 import * as q from '../domain/queries.js';
 import type { SecgroupState } from '../domain/state.js';
@@ -27,9 +27,9 @@ export function commandHandlers(deps: HandlerDeps): Record<string, Handler> {
   for (const name of Object.keys(secgroupCommands) as SecgroupCommandName[]) {
     const decide = deciders[name] as (s: SecgroupState, cmd: unknown, ctx: { caller: Caller }) => Decision;
     out[name] = handler(secgroupCommands[name], async (body, meta, ctx) => {
-      const caller = callerOf(meta);
-      const done = await deps.executor.execute((s) => decide(s, body, { caller }), { caller, correlationId: meta.correlationId, trace: ctx.trace, minSeq: meta.minSeq });
-      return { result: answers[name](deps.projection.state, caller, done.resourceId), seq: done.seq };
+      const command = clientCommand(name, body, meta, ctx.trace);
+      const done = await deps.executor.execute((s) => decide(s, body, { caller: command.caller }), command);
+      return { result: answers[name](deps.projection.state, command.caller, done.resourceId), seq: done.seq };
     });
   }
   return out;

@@ -3,15 +3,18 @@
  * domain stream, folding with `applyStored` (secgroup's events and IPAM's
  * port events; see domain/evolve.ts for why one feed).
  */
-import { secgroupEvents } from '@strata/contracts';
+import { SECGROUP_CONTEXT, secgroupEvents } from '@strata/contracts';
 import type { EventStore, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
-import { Executor, Projection } from '@strata/service-kit';
+import { Executor, Projection, withRequestIndex } from '@strata/service-kit';
 import { applyStored } from '../domain/evolve.js';
 import { initialState, type SecgroupState } from '../domain/state.js';
 import type { NewSecgroupEvent } from '../domain/decide/types.js';
 
 export type SecgroupProjection = Projection<SecgroupState>;
+
+/** The projection's fold: secgroup's state and its request index (replays that must equal the projection use it too). */
+export const foldSecgroup = withRequestIndex(SECGROUP_CONTEXT, applyStored);
 export type SecgroupExecutor = Executor<SecgroupState, NewSecgroupEvent>;
 
 /**
@@ -37,7 +40,7 @@ export function secgroupProjection(options: {
     initial: options.initial ?? initialState(),
     // `applyStored` decodes what it reads itself (and skips other contexts' events undecoded).
     decode: (stored) => stored,
-    evolve: applyStored,
+    evolve: foldSecgroup,
     ...(options.onApplied ? { onApplied: options.onApplied } : {}),
   });
 }
@@ -46,6 +49,7 @@ export function secgroupExecutor(options: { store: EventStore; projection: Secgr
   return new Executor<SecgroupState, NewSecgroupEvent>({
     store: options.store,
     projection: options.projection,
+    context: SECGROUP_CONTEXT,
     encode: (type, data) => secgroupEvents.encode(type, data),
     ...(options.onConflict ? { onConflict: options.onConflict } : {}),
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { defaultSecurityGroupId, defaultSecurityGroupRuleId, Id } from '@strata/contracts';
+import { defaultSecurityGroupId, defaultSecurityGroupRuleId, Id, secgroupEvents } from '@strata/contracts';
 import { ErrorCode, StrataError } from '@strata/errors';
 import type { Decision } from './decide/index.js';
 import type { SecgroupState } from './state.js';
@@ -53,6 +53,18 @@ describe('the default group', () => {
     });
     expect(joined).toMatchObject({ aggregate: { type: 'port', id: port }, expectedVersion: 0, event: { type: 'secgroup.PortGroupsSet', data: { portId: port, groupIds: [id] } } });
     for (const r of (created!.event.data as { rules: { id: string }[] }).rules) expect(Id.safeParse(r.id).success).toBe(true);
+  });
+
+  it("never puts a port into another tenant's group found under its default group's id (a squat from an old log): the port stays unset", () => {
+    const w = new World();
+    const squatted = defaultSecurityGroupId('tenant-c');
+    // Written by code before issue 11 (a create used the request id as the group id); impossible to decide today.
+    w.storeOf(secgroupEvents, 'secgroup.GroupCreated', { context: 'secgroup', type: 'group', id: squatted }, { groupId: squatted, name: 'evil', description: '', isDefault: false, rules: [] }, 'tenant-a');
+    const port = w.ipamPortCreated('tenant-c');
+    expect(w.reactCreated(port)).toEqual([]);
+    expect(w.state.portSettings[port]).toBeUndefined();
+    // Nor can a command put it there: the group is not the port's tenant's.
+    expectError(() => w.decide('port.setGroups', { portId: port, groupIds: [squatted] }, admin), ErrorCode.NotFound, new RegExp(`security group ${squatted} not found`));
   });
 
   it('is created once per tenant; every further port only joins it; a second reaction writes nothing', () => {

@@ -33,8 +33,8 @@ describe('security groups', () => {
   it('answers a retried request with its first result and reserves the name default', () => {
     const w = new World();
     const rid = '00000000-0000-4000-8000-000000000001';
-    w.run('group.create', { name: 'web' }, tenantA, rid);
-    expect(w.decide('group.create', { name: 'web' }, tenantA, rid)).toEqual({ kind: 'done', resourceId: rid });
+    const first = w.run('group.create', { name: 'web' }, tenantA, rid);
+    expect(w.decide('group.create', { name: 'web' }, tenantA, rid)).toEqual({ kind: 'done', resourceId: first.resourceId });
     expectError(() => w.decide('group.create', { name: 'default' }, tenantA), ErrorCode.InvalidArgument, /name default is reserved/);
   });
 
@@ -129,7 +129,7 @@ describe('rule validation', () => {
     const rid = '00000000-0000-4000-8000-000000000002';
     const first = w.run('rule.create', { groupId, ...ingress, protocol: 'tcp', portMin: 22, portMax: 22 }, tenantA, rid);
     expect(w.decide('rule.create', { groupId, ...ingress, protocol: 'tcp', portMin: 22 }, tenantA, rid)).toEqual({ kind: 'done', resourceId: first.resourceId });
-    expectError(() => w.decide('rule.create', { groupId, ...ingress, protocol: 'tcp', portMax: 22 }, tenantA), ErrorCode.AlreadyExists, new RegExp(`already has this rule: ${rid}`));
+    expectError(() => w.decide('rule.create', { groupId, ...ingress, protocol: 'tcp', portMax: 22 }, tenantA), ErrorCode.AlreadyExists, new RegExp(`already has this rule: ${first.resourceId}`));
     // Any field differing makes another rule.
     expect(w.decide('rule.create', { groupId, direction: 'egress', ethertype: 'IPv4', protocol: 'tcp', portMin: 22 }, tenantA).kind).toBe('append');
   });

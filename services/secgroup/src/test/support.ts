@@ -21,9 +21,8 @@ import type { EventStore } from '@strata/eventlog';
 import { startProcess, type ManagedProcess, type Principal } from '@strata/lab';
 import { NatsRequester, type RequestMeta } from '@strata/runtime';
 import { replayDigest as replayStateDigest } from '@strata/service-kit/testing';
-import { applyStored } from '../domain/evolve.js';
 import { initialState } from '../domain/state.js';
-import { PROJECTION_SUBJECT } from '../app/projection.js';
+import { foldSecgroup, PROJECTION_SUBJECT } from '../app/projection.js';
 
 export { ADMIN, IpamClient, type Principal } from '@strata/lab';
 export { eventsOf } from '@strata/service-kit/testing';
@@ -93,4 +92,4 @@ export class SecgroupClient {
 
 /** The secgroup state a full replay of the log gives, up to `toSeq`. */
 export const replayDigest = (store: EventStore, toSeq: number): Promise<{ seq: number; sha256: string }> =>
-  replayStateDigest(store, applyStored, initialState(), toSeq, PROJECTION_SUBJECT);
+  replayStateDigest(store, foldSecgroup, initialState(), toSeq, PROJECTION_SUBJECT);

@@ -2,7 +2,7 @@
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '@strata/errors';
 import { BGP_CONFIG_AGGREGATE, type BgpCommand } from '@strata/contracts';
 import { contains, overlaps, parseAddress, parsePrefix } from '@strata/netaddr';
-import { requireAdmin } from '@strata/service-kit';
+import { createdId, requireAdmin } from '@strata/service-kit';
 import type { BgpState } from '../state.js';
 import { SYSTEM_TENANT, type CommandContext, type Decision, type NewBgpEvent } from './types.js';
 
@@ -21,7 +21,7 @@ export function setSettings(state: BgpState, cmd: BgpCommand<'settings.set'>, ct
 
 export function createPeer(state: BgpState, cmd: BgpCommand<'peer.create'>, ctx: CommandContext): Decision {
   requireAdmin(ctx.caller, ACTION);
-  const id = ctx.caller.requestId;
+  const id = createdId(ctx.caller, 'bgp', 'peer');
   const existing = state.config.peers[id];
   if (existing) {
     if (existing.address === cmd.address) return { kind: 'done', resourceId: id };
@@ -50,7 +50,7 @@ export function deletePeer(state: BgpState, cmd: BgpCommand<'peer.delete'>, ctx:
 
 export function createPeerGroup(state: BgpState, cmd: BgpCommand<'peergroup.create'>, ctx: CommandContext): Decision {
   requireAdmin(ctx.caller, ACTION);
-  const id = ctx.caller.requestId;
+  const id = createdId(ctx.caller, 'bgp', 'peer-group');
   const existing = state.config.groups[id];
   if (existing) {
     if (existing.listenRange === cmd.listenRange) return { kind: 'done', resourceId: id };

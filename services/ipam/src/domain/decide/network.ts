@@ -1,6 +1,6 @@
 import { AlreadyExistsError, ExhaustedError, IllegalStateError, NotFoundError } from '@strata/errors';
 import { CLOUD_AGGREGATE, networkAggregate, type IpamCommand } from '@strata/contracts';
-import { owningTenant, visible } from '@strata/service-kit';
+import { createdId, owningTenant, visible } from '@strata/service-kit';
 import { nextFreeVni } from '../allocate.js';
 import type { IpamState } from '../state.js';
 import type { CommandContext, Decision } from './types.js';
@@ -8,7 +8,7 @@ import type { CommandContext, Decision } from './types.js';
 export function createNetwork(state: IpamState, cmd: IpamCommand<'network.create'>, ctx: CommandContext): Decision {
   const { caller, policy } = ctx;
   const tenant = owningTenant(caller, cmd.tenant);
-  const id = caller.requestId;
+  const id = createdId(caller, 'ipam', 'network');
   const existing = state.cloud.networks[id];
   if (existing) {
     if (existing.tenant === tenant) return { kind: 'done', resourceId: id };

@@ -1,7 +1,7 @@
 import { AlreadyExistsError, ExhaustedError, ValidationError } from '@strata/errors';
 import { networkAggregate, type FixedIp, type IpamCommand } from '@strata/contracts';
 import { contains, lastAddress, parseAddress, parsePrefix } from '@strata/netaddr';
-import { visible } from '@strata/service-kit';
+import { createdId, visible } from '@strata/service-kit';
 import { generatedMac, nextFreeAddress } from '../allocate.js';
 import type { IpamState, NetworkState, PortEntry, SubnetEntry } from '../state.js';
 import { openNetwork, requireHypervisor } from './shared.js';
@@ -9,7 +9,7 @@ import type { CommandContext, Decision } from './types.js';
 
 export function createPort(state: IpamState, cmd: IpamCommand<'port.create'>, ctx: CommandContext): Decision {
   const { network, aggregate } = openNetwork(state, ctx.caller, cmd.networkId);
-  const id = ctx.caller.requestId;
+  const id = createdId(ctx.caller, 'ipam', 'port');
   if (state.portNetwork[id] !== undefined) {
     if (state.portNetwork[id] === cmd.networkId) return { kind: 'done', resourceId: id };
     throw new AlreadyExistsError(`port ${id} already exists`);

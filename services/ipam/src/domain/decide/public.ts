@@ -2,10 +2,10 @@
 import { AlreadyExistsError, ExhaustedError, IllegalStateError, NotFoundError, ValidationError } from '@strata/errors';
 import { CLOUD_AGGREGATE, type IpamCommand, type PoolPurpose } from '@strata/contracts';
 import { contains, covers, formatAddress, formatPrefix, lastAddress, overlaps, parseAddress, parsePrefix, type Prefix } from '@strata/netaddr';
-import { owningTenant, requireAdmin, visible } from '@strata/service-kit';
+import { canSee, createdId, owningTenant, requireAdmin, visible } from '@strata/service-kit';
 import { nextFreePrefix } from '../allocate.js';
 import type { IpamState, PoolEntry } from '../state.js';
-import { SYSTEM_TENANT, type CommandContext, type Decision } from './types.js';
+import { SYSTEM_TENANT, type Caller, type CommandContext, type Decision } from './types.js';
 
 const cloudAppend = (state: IpamState, tenant: string, resourceId: string, event: Extract<Decision, { kind: 'append' }>['event']): Decision => ({
   kind: 'append',
@@ -18,7 +18,7 @@ const cloudAppend = (state: IpamState, tenant: string, resourceId: string, event
 
 export function createPool(state: IpamState, cmd: IpamCommand<'pool.create'>, ctx: CommandContext): Decision {
   requireAdmin(ctx.caller, 'creating a pool');
-  const id = ctx.caller.requestId;
+  const id = createdId(ctx.caller, 'ipam', 'pool');
   if (state.cloud.pools[id]) return { kind: 'done', resourceId: id };
   const prefix = parsePrefix(cmd.cidr);
   for (const p of Object.values(state.cloud.pools)) {
@@ -47,7 +47,7 @@ export function registerHypervisor(state: IpamState, cmd: IpamCommand<'hyperviso
   const vtepOwner = state.cloud.vteps[cmd.vtepIp];
   if (vtepOwner !== undefined) throw new AlreadyExistsError(`VTEP address ${cmd.vtepIp} is already used by hypervisor ${vtepOwner}`, { field: 'vtepIp' });
   const pool = poolFor(state, cmd.hostPoolId, 'host-ip', 'hostPoolId');
-  const publicIp = cmd.publicIp === undefined ? nextFreeHost(state, pool) : explicitHost(state, pool, cmd.publicIp, 'publicIp');
+  const publicIp = cmd.publicIp === undefined ? nextFreeHost(state, pool) : explicitHost(state, ctx.caller, pool, cmd.publicIp, 'publicIp');
   return cloudAppend(state, SYSTEM_TENANT, cmd.id, {
     type: 'ipam.HypervisorRegistered',
     data: { hostId: cmd.id, vtepIp: cmd.vtepIp, publicIp, hostPoolId: pool.id },
@@ -68,14 +68,14 @@ export function deregisterHypervisor(state: IpamState, cmd: IpamCommand<'hypervi
 
 export function allocateFloatingIp(state: IpamState, cmd: IpamCommand<'floatingip.create'>, ctx: CommandContext): Decision {
   const tenant = owningTenant(ctx.caller, cmd.tenant);
-  const id = ctx.caller.requestId;
+  const id = createdId(ctx.caller, 'ipam', 'floating-ip');
   const existing = state.cloud.floatingIps[id];
   if (existing) {
     if (existing.tenant === tenant) return { kind: 'done', resourceId: id };
     throw new AlreadyExistsError(`floating IP ${id} already exists`);
   }
   const pool = poolFor(state, cmd.poolId, 'floating-ip', 'poolId');
-  const address = cmd.address === undefined ? nextFreeHost(state, pool) : explicitHost(state, pool, cmd.address, 'address');
+  const address = cmd.address === undefined ? nextFreeHost(state, pool) : explicitHost(state, ctx.caller, pool, cmd.address, 'address');
   return cloudAppend(state, tenant, id, { type: 'ipam.FloatingIpAllocated', data: { floatingIpId: id, poolId: pool.id, address } });
 }
 
@@ -86,7 +86,7 @@ export function releaseFloatingIp(state: IpamState, cmd: IpamCommand<'floatingip
 
 export function allocateApplicationPrefix(state: IpamState, cmd: IpamCommand<'appprefix.create'>, ctx: CommandContext): Decision {
   const tenant = owningTenant(ctx.caller, cmd.tenant);
-  const id = ctx.caller.requestId;
+  const id = createdId(ctx.caller, 'ipam', 'application-prefix');
   const existing = state.cloud.appPrefixes[id];
   if (existing) {
     if (existing.tenant === tenant) return { kind: 'done', resourceId: id };
@@ -96,15 +96,18 @@ export function allocateApplicationPrefix(state: IpamState, cmd: IpamCommand<'ap
   const poolPrefix = parsePrefix(pool.cidr);
   const length = cmd.prefix === undefined ? (cmd.length ?? (pool.ipVersion === 4 ? 32 : 64)) : parsePrefix(cmd.prefix).length;
   checkApplicationLength(pool.ipVersion, length);
-  const taken = Object.values(state.cloud.appPrefixes)
-    .filter((a) => a.poolId === pool.id)
-    .map((a) => parsePrefix(a.prefix));
+  const allocated = Object.values(state.cloud.appPrefixes).filter((a) => a.poolId === pool.id);
+  const taken = allocated.map((a) => parsePrefix(a.prefix));
   let prefix: Prefix;
   if (cmd.prefix !== undefined) {
     prefix = parsePrefix(cmd.prefix);
     if (!covers(poolPrefix, prefix)) throw new ValidationError(`${cmd.prefix} is outside pool ${pool.id} (${pool.cidr})`, { field: 'prefix' });
-    const clash = taken.find((t) => overlaps(t, prefix));
-    if (clash) throw new AlreadyExistsError(`${cmd.prefix} overlaps allocated application prefix ${formatPrefix(clash)}`, { field: 'prefix' });
+    const clash = allocated.find((a) => overlaps(parsePrefix(a.prefix), prefix));
+    if (clash) {
+      // Another tenant's prefix is not named: the caller learns only that the range is taken.
+      const which = canSee(ctx.caller, clash.tenant) ? `: it overlaps allocated application prefix ${clash.id} (${clash.prefix})` : '';
+      throw new AlreadyExistsError(`${cmd.prefix} is not available${which}`, { field: 'prefix' });
+    }
   } else {
     const free = nextFreePrefix(poolPrefix, length, taken);
     if (!free) throw new ExhaustedError(`pool ${pool.id} (${pool.cidr}) has no free /${length} left`, { poolId: pool.id });
@@ -161,7 +164,7 @@ function nextFreeHost(state: IpamState, pool: PoolEntry): string {
   throw new ExhaustedError(`pool ${pool.id} (${pool.cidr}) has no free address left`, { poolId: pool.id });
 }
 
-function explicitHost(state: IpamState, pool: PoolEntry, ip: string, field: string): string {
+function explicitHost(state: IpamState, caller: Caller, pool: PoolEntry, ip: string, field: string): string {
   const prefix = parsePrefix(pool.cidr);
   const value = parseAddress(ip);
   const { first, last } = usable(prefix);
@@ -169,6 +172,7 @@ function explicitHost(state: IpamState, pool: PoolEntry, ip: string, field: stri
     throw new ValidationError(`${ip} is not a usable address of pool ${pool.id} (${pool.cidr})`, { field });
   }
   const holder = state.cloud.publicAllocations[ip];
-  if (holder !== undefined) throw new AlreadyExistsError(`${ip} is already allocated (${holder})`, { field });
+  // Only an admin learns what holds it: for a tenant it may be another tenant's floating IP, whose id is not theirs to know.
+  if (holder !== undefined) throw new AlreadyExistsError(`${ip} is not available${caller.admin ? ` (allocated to ${holder})` : ''}`, { field });
   return ip;
 }

@@ -7,13 +7,13 @@
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '@strata/errors';
 import { routerAggregate, type IpamCommand } from '@strata/contracts';
 import { overlaps, parsePrefix } from '@strata/netaddr';
-import { owningTenant, visible } from '@strata/service-kit';
+import { createdId, owningTenant, visible } from '@strata/service-kit';
 import type { IpamState, RouterEntry, SubnetEntry } from '../state.js';
 import type { CommandContext, Decision } from './types.js';
 
 export function createRouter(state: IpamState, cmd: IpamCommand<'router.create'>, ctx: CommandContext): Decision {
   const tenant = owningTenant(ctx.caller, cmd.tenant);
-  const id = ctx.caller.requestId;
+  const id = createdId(ctx.caller, 'ipam', 'router');
   const existing = state.routers[id];
   if (existing) {
     if (existing.tenant === tenant) return { kind: 'done', resourceId: id };

@@ -1,7 +1,7 @@
 import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
 import { networkAggregate, type IpamCommand } from '@strata/contracts';
 import { contains, formatAddress, lastAddress, overlaps, parseAddress, parsePrefix, rangesOverlap, type Prefix, type Range } from '@strata/netaddr';
-import { visible } from '@strata/service-kit';
+import { createdId, visible } from '@strata/service-kit';
 import { defaultPools, poolRanges, toPools } from '../allocate.js';
 import type { IpamState } from '../state.js';
 import { openNetwork } from './shared.js';
@@ -9,7 +9,7 @@ import type { CommandContext, Decision } from './types.js';
 
 export function createSubnet(state: IpamState, cmd: IpamCommand<'subnet.create'>, ctx: CommandContext): Decision {
   const { network, aggregate } = openNetwork(state, ctx.caller, cmd.networkId);
-  const id = ctx.caller.requestId;
+  const id = createdId(ctx.caller, 'ipam', 'subnet');
   if (state.subnetNetwork[id] !== undefined) {
     if (state.subnetNetwork[id] === cmd.networkId) return { kind: 'done', resourceId: id };
     throw new AlreadyExistsError(`subnet ${id} already exists`);

@@ -1,6 +1,6 @@
 import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
 import { defaultSecurityGroupId, securityGroupAggregate, type SecgroupCommand } from '@strata/contracts';
-import { owningTenant, visible } from '@strata/service-kit';
+import { createdId, owningTenant, visible } from '@strata/service-kit';
 import { DEFAULT_GROUP_DESCRIPTION, DEFAULT_GROUP_NAME, defaultRules } from '../rules.js';
 import type { GroupEntry, SecgroupState } from '../state.js';
 import type { CommandContext, Decision } from './types.js';
@@ -10,7 +10,7 @@ const NAMED = 5;
 
 export function createGroup(state: SecgroupState, cmd: SecgroupCommand<'group.create'>, ctx: CommandContext): Decision {
   const tenant = owningTenant(ctx.caller, cmd.tenant);
-  const id = ctx.caller.requestId;
+  const id = createdId(ctx.caller, 'secgroup', 'security-group');
   const existing = state.groups[id];
   if (existing) {
     if (existing.tenant === tenant && !existing.isDefault) return { kind: 'done', resourceId: id };
@@ -43,7 +43,11 @@ export function deleteGroup(state: SecgroupState, cmd: SecgroupCommand<'group.de
   }
   const members = Object.keys(state.members[group.id] ?? {}).sort();
   if (members.length > 0) {
-    throw new IllegalStateError(`security group ${group.id} still has ${members.length} member port(s): ${named(members)}; set those ports' groups first`, {
+    // Only the group's own tenant's ports are named (members of another tenant can only come from an old log).
+    const own = members.filter((p) => state.ports[p]?.tenant === group.tenant);
+    const others = members.length - own.length;
+    const list = own.length > 0 ? `: ${named(own)}${others > 0 ? ` and ${others} other(s)` : ''}` : '';
+    throw new IllegalStateError(`security group ${group.id} still has ${members.length} member port(s)${list}; set those ports' groups first`, {
       members: members.length,
     });
   }

@@ -6,7 +6,7 @@
  * derived from the decision (see app/port-reactor.ts).
  */
 import { defaultSecurityGroupId, portSecurityAggregate } from '@strata/contracts';
-import type { SecgroupState } from '../state.js';
+import type { GroupEntry, SecgroupState } from '../state.js';
 import { ensureDefaultGroup } from './group.js';
 import type { Decision } from './types.js';
 
@@ -21,12 +21,17 @@ export function reactToPortCreated(state: SecgroupState, portId: string): Decisi
   const port = state.ports[portId];
   if (!port) return { kind: 'done', resourceId: portId };
   const defaultId = defaultSecurityGroupId(port.tenant);
+  const group = state.groups[defaultId];
+  // A port joins only its own tenant's default group. A group of another tenant under that id can only come
+  // from a log written before request ids stopped being resource ids (issue 11, defect 7): the port then
+  // stays without groups, which the host view reports as "not known", so the agent keeps it unplugged (fail closed).
+  if (group && !isDefaultGroupOf(group, port.tenant)) return { kind: 'done', resourceId: portId };
   const current = state.portSettings[portId];
   const unset = !current || current.forgotten || current.groupIds === null;
   if (!unset) {
     return current.groupIds?.includes(defaultId) ? ensureDefaultGroup(state, port.tenant) : { kind: 'done', resourceId: portId };
   }
-  if (!state.groups[defaultId]) return ensureDefaultGroup(state, port.tenant);
+  if (!group) return ensureDefaultGroup(state, port.tenant);
   return {
     kind: 'append',
     aggregate: portSecurityAggregate(portId),
@@ -36,6 +41,8 @@ export function reactToPortCreated(state: SecgroupState, portId: string): Decisi
     event: { type: 'secgroup.PortGroupsSet', data: { portId, groupIds: [defaultId] } },
   };
 }
+
+const isDefaultGroupOf = (group: GroupEntry, tenant: string): boolean => group.isDefault && group.tenant === tenant;
 
 /**
  * IPAM deleted a port: forget its settings. Written even when the port had

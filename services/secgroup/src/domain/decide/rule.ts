@@ -1,13 +1,13 @@
 import { AlreadyExistsError, NotFoundError } from '@strata/errors';
 import { securityGroupAggregate, type SecgroupCommand } from '@strata/contracts';
-import { visible } from '@strata/service-kit';
+import { createdId, visible } from '@strata/service-kit';
 import { ruleFromInput, sameRule } from '../rules.js';
 import type { GroupEntry, SecgroupState } from '../state.js';
 import type { CommandContext, Decision, NewSecgroupEvent } from './types.js';
 
 export function createRule(state: SecgroupState, cmd: SecgroupCommand<'rule.create'>, ctx: CommandContext): Decision {
   const group = visible(ctx.caller, 'security group', cmd.groupId, state.groups[cmd.groupId]);
-  const id = ctx.caller.requestId;
+  const id = createdId(ctx.caller, 'secgroup', 'security-group-rule');
   const holder = state.ruleGroup[id];
   if (holder !== undefined) {
     if (holder === group.id) return { kind: 'done', resourceId: id };
