@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
+import { ensureHarnessCommandKeys } from '@strata/runtime';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
 import { ADMIN, IpamClient, NatClient, SecgroupClient } from './control-client.js';
 import { startBgpBorder, type BgpBorder } from './bgp-border.js';
@@ -150,6 +151,8 @@ export class Lab {
   }
 
   private async startControlPlane(): Promise<void> {
+    // The lab's clients sign their commands; the services it spawns inherit the verify key.
+    ensureHarnessCommandKeys();
     this.nats = await startNatsServer();
     const env = { NATS_URL: this.nats.url, STRATA_HTTP_PORT: '0', ...this.options.env };
     const ipam = this.spawn('ipam', main('ipam'), env);

@@ -8,7 +8,7 @@ import { Gauge } from 'prom-client';
 import type { NatsConnection } from 'nats';
 import { commandSubject, querySubject } from '@strata/contracts';
 import { JetStreamEventStore, SnapshotStore, type EventStore, type StoredEvent } from '@strata/eventlog';
-import { serve, type Handler, type ServiceContext, type StopFn } from '@strata/runtime';
+import { commandVerifierFrom, serve, type Handler, type ServiceContext, type StopFn } from '@strata/runtime';
 import type { Executor, NewEvent } from './executor.js';
 import type { ProjectedState, Projection } from './projection.js';
 import { loadSnapshot, SnapshotPolicy, type SnapshotKind } from './snapshots.js';
@@ -38,11 +38,12 @@ export interface HostedServiceOptions<S extends ProjectedState, E extends NewEve
 }
 
 export async function startHostedService<S extends ProjectedState, E extends NewEvent>(
-  ctx: Pick<ServiceContext, 'nc' | 'logger' | 'metrics' | 'readiness'>,
+  ctx: Pick<ServiceContext, 'nc' | 'logger' | 'metrics' | 'readiness' | 'config'>,
   o: HostedServiceOptions<S, E>,
 ): Promise<StopFn> {
   const { nc, logger, metrics, readiness } = ctx;
   const name = o.service;
+  const verifier = commandVerifierFrom(ctx.config);
   const store = await JetStreamEventStore.open(nc);
   const snapshots = await SnapshotStore.open(nc);
   const snapshotPolicy = new SnapshotPolicy<S>(snapshots, o.snapshot.kind, o.snapshot.every, logger, { metrics });
@@ -67,8 +68,8 @@ export async function startHostedService<S extends ProjectedState, E extends New
   const deps = { store, projection, executor };
   const { commands, queries } = o.handlers(deps);
   const serving = [
-    await serve(nc, { subjectPrefix: commandSubject(name, '').slice(0, -1), queue: name, logger, metrics, handlers: commands }),
-    await serve(nc, { subjectPrefix: querySubject(name, '').slice(0, -1), queue: name, logger, metrics, handlers: queries }),
+    await serve(nc, { subjectPrefix: commandSubject(name, '').slice(0, -1), queue: name, logger, metrics, verifier, handlers: commands }),
+    await serve(nc, { subjectPrefix: querySubject(name, '').slice(0, -1), queue: name, logger, metrics, verifier, handlers: queries }),
   ];
 
   const reacted = o.reactor ? metrics.counter(`strata_${name}_reactor_events_total`, o.reactorHelp ?? 'events handled by the reactor', ['type', 'outcome']) : undefined;

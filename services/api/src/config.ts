@@ -8,5 +8,7 @@ export const apiConfigSchema = z.object({
   STRATA_API_TOKENS_FILE: z.string().min(1).optional(),
   /** The same JSON inline, for tests and throwaway setups. */
   STRATA_API_TOKENS: z.string().min(1).optional(),
+  /** Base64 PKCS#8 Ed25519 private key every command and query is signed with; services verify it (docs/architecture.md, "NATS security"). */
+  STRATA_COMMAND_SIGNING_KEY: z.string().min(1),
 });
 export type ApiConfig = z.output<typeof apiConfigSchema>;

@@ -3,7 +3,7 @@ import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import { commandSubject, eventFilter, IPAM_CONTEXT, ipamEvents, querySubject, type IpamEvent } from '@strata/contracts';
 import { JetStreamEventStore, SnapshotStore } from '@strata/eventlog';
-import { serve, type ServiceDefinition } from '@strata/runtime';
+import { commandVerifierFrom, serve, type ServiceDefinition } from '@strata/runtime';
 import { Executor, loadSnapshot, Projection, SnapshotPolicy, type SnapshotKind } from '@strata/service-kit';
 import { finishNetworkDeletion, halfDeletedNetworks, type NewIpamEvent } from './domain/decide/index.js';
 import { evolve } from './domain/evolve.js';
@@ -32,6 +32,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
   name: 'ipam',
   config: ipamConfig,
   async start({ nc, config, logger, metrics, readiness }) {
+    const verifier = commandVerifierFrom(config);
     const policy: IpamPolicy = {
       vniMin: config.IPAM_VNI_MIN,
       vniMax: config.IPAM_VNI_MAX,
@@ -81,8 +82,8 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     }
 
     const deps = { executor, projection, policy };
-    const commands = await serve(nc, { subjectPrefix: commandSubject('ipam', '').slice(0, -1), queue: 'ipam', logger, metrics, handlers: commandHandlers(deps) });
-    const queries = await serve(nc, { subjectPrefix: querySubject('ipam', '').slice(0, -1), queue: 'ipam', logger, metrics, handlers: queryHandlers(deps) });
+    const commands = await serve(nc, { subjectPrefix: commandSubject('ipam', '').slice(0, -1), queue: 'ipam', logger, metrics, verifier, handlers: commandHandlers(deps) });
+    const queries = await serve(nc, { subjectPrefix: querySubject('ipam', '').slice(0, -1), queue: 'ipam', logger, metrics, verifier, handlers: queryHandlers(deps) });
 
     // Caught up and serving: periodic snapshots from here on (none during the replay above; a
     // snapshot due after a long replay is cut in a later event-loop turn, after the start).

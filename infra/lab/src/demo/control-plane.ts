@@ -8,6 +8,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateCommandKeys } from '@strata/runtime';
 import { startProcess, type ManagedProcess } from '../process.js';
 
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -81,9 +82,18 @@ export async function startControlPlane(
     const tokensFile = join(dir, 'api-tokens.json');
     writeFileSync(tokensFile, JSON.stringify(tokenConfig, null, 2), { mode: 0o600 });
 
+    // The api signs every command and query with its private key; the services accept only that key's signatures.
+    const commandKeys = generateCommandKeys();
     const service = (name: string, entry: string, env: Record<string, string>): ManagedProcess => {
       const p = startProcess(name, [process.execPath, join(ROOT, entry)], {
-        env: { NATS_URL: natsUrl, STRATA_HTTP_PORT: '0', STRATA_LOG_LEVEL: 'warn', STRATA_SERVICE_NAME: name.replace(/-\d+$/, ''), ...env },
+        env: {
+          NATS_URL: natsUrl,
+          STRATA_HTTP_PORT: '0',
+          STRATA_LOG_LEVEL: 'warn',
+          STRATA_SERVICE_NAME: name.replace(/-\d+$/, ''),
+          STRATA_COMMAND_VERIFY_KEYS: commandKeys.verifyKey,
+          ...env,
+        },
         readyWhen: /"msg":"started"|started/,
       });
       processes.push(p);
@@ -99,6 +109,7 @@ export async function startControlPlane(
       NATS_PASSWORD: passwords.api,
       STRATA_GRPC_ADDR: apiAddr,
       STRATA_API_TOKENS_FILE: tokensFile,
+      STRATA_COMMAND_SIGNING_KEY: commandKeys.signingKey,
       STRATA_LOG_LEVEL: 'info',
     });
     log('starting the security-group service (NATS user secgroup)');
