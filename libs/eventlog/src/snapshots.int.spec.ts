@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
-import { SnapshotFormatError, SnapshotStore } from './snapshots.js';
+import { SnapshotFormatError, SnapshotStore, snapshotBucket } from './snapshots.js';
 
 describe('SnapshotStore on JetStream object store', () => {
   let server: NatsServerHandle;
@@ -11,7 +11,7 @@ describe('SnapshotStore on JetStream object store', () => {
   beforeAll(async () => {
     server = await startNatsServer();
     nc = await connect({ servers: server.url });
-    store = await SnapshotStore.open(nc);
+    store = await SnapshotStore.open(nc, { bucket: snapshotBucket('test') });
   });
   afterAll(async () => {
     await nc?.close();
@@ -71,7 +71,7 @@ describe('SnapshotStore on JetStream object store', () => {
 
   it(`saves and loads a ~${BIG_MB} MB state of many small entries, far beyond the line limit, through the real object store`, async () => {
     // A 1 MiB line limit stands in for V8's string cap: the state is many times larger, no line is.
-    const limited = await SnapshotStore.open(nc, { maxLineChars: 1024 * 1024 });
+    const limited = await SnapshotStore.open(nc, { bucket: snapshotBucket('test'), maxLineChars: 1024 * 1024 });
     const state = bigState(BIG_MB * 1024 * 1024);
     const heapBefore = process.memoryUsage().heapUsed;
     let peakRss = process.memoryUsage().rss;

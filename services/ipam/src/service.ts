@@ -2,7 +2,7 @@
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import { commandSubject, eventFilter, IPAM_CONTEXT, ipamEvents, querySubject, type IpamEvent } from '@strata/contracts';
-import { JetStreamEventStore, SnapshotStore } from '@strata/eventlog';
+import { JetStreamEventStore, SnapshotStore, snapshotBucket } from '@strata/eventlog';
 import { commandVerifierFrom, serve, type ServiceDefinition } from '@strata/runtime';
 import { Executor, loadSnapshot, Projection, SnapshotPolicy, type SnapshotKind } from '@strata/service-kit';
 import { finishNetworkDeletion, halfDeletedNetworks, type NewIpamEvent } from './domain/decide/index.js';
@@ -42,7 +42,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     if (policy.vniMin > policy.vniMax) throw new Error(`IPAM_VNI_MIN ${policy.vniMin} is above IPAM_VNI_MAX ${policy.vniMax}`);
 
     const store = await JetStreamEventStore.open(nc);
-    const snapshots = await SnapshotStore.open(nc);
+    const snapshots = await SnapshotStore.open(nc, { bucket: snapshotBucket('ipam') });
     const snapshotPolicy = new SnapshotPolicy<IpamState>(snapshots, IPAM_SNAPSHOT, config.IPAM_SNAPSHOT_EVERY, logger, { metrics });
     const applied = metrics.counter('strata_ipam_events_applied_total', 'IPAM events applied to the projection');
     const conflicts = metrics.counter('strata_ipam_conflicts_total', 'optimistic-concurrency conflicts retried');

@@ -8,7 +8,9 @@ import { randomBytes, createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { connect } from 'nats';
 import { generateCommandKeys } from '@strata/runtime';
+import { provisionStreams } from '../provision.js';
 import { startProcess, type ManagedProcess } from '../process.js';
 
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -72,6 +74,13 @@ export async function startControlPlane(
     processes.push(nats);
     await nats.ready;
     const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    // The operator creates every stream: no service user may (docs/architecture.md, "NATS security").
+    const admin = await connect({ servers: natsUrl, user: 'admin', pass: passwords.admin, name: 'strata-provision' });
+    try {
+      await provisionStreams(admin, { hosts: [] });
+    } finally {
+      await admin.close();
+    }
 
     const tokens: Record<string, string> = { admin: secret() };
     const tokenConfig = [{ name: 'admin', sha256: sha256(tokens.admin!), tenant: 'ops', admin: true }];

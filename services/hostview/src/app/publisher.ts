@@ -19,7 +19,7 @@
  * them when removing; see orderForAgents).
  */
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import { hostOfHostviewStream, hostviewBucket } from '@strata/contracts';
+import { HOSTVIEW_BUCKET_OPTIONS, hostOfHostviewStream, hostviewBucket } from '@strata/contracts';
 import type { Logger } from '@strata/runtime';
 import { hostOfKey } from '../core/derive.js';
 import { orderForAgents, type KvOp } from '../core/diff.js';
@@ -45,8 +45,9 @@ export class JetStreamHostBuckets implements HostBuckets {
   }
 
   open(hostId: string): Promise<HostBucket> {
-    // Agents need the current value only; the event log keeps the past.
-    return this.nc.jetstream().views.kv(hostviewBucket(hostId), { history: 1 });
+    // Agents need the current value only; the event log keeps the past. In production the operator
+    // has created the bucket (hostview's user may not create streams): this only binds to it.
+    return this.nc.jetstream().views.kv(hostviewBucket(hostId), HOSTVIEW_BUCKET_OPTIONS);
   }
 
   async hosts(): Promise<string[]> {
