@@ -6,7 +6,8 @@
  * it reads it. And no service user may create a stream that captures the
  * command subjects.
  */
-import { AckPolicy, DeliverPolicy, type NatsConnection } from 'nats';
+import { AckPolicy, DeliverPolicy } from 'nats';
+import { snapshotBucket, snapshotStream } from '@strata/eventlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { commandSubject } from '@strata/contracts';
 import { attempt, startHostileControlPlane, type HostileControlPlane } from './support/control-plane.js';
@@ -50,7 +51,7 @@ describe('hostile: commands that did not come from the api', () => {
   it('an envelope a service user stores and has JetStream deliver into a command subject is refused, and nothing is written', async () => {
     const nat = await cp.connectAs('nat');
     const before = await cp.eventCount();
-    const stream = await natWritableStream(nat);
+    const stream = natWritableStream();
     // The forged admin request as stored bytes in a stream nat may write, then a push consumer delivering it to ipam.
     await nat.jetstream().publish(stream.subject, new TextEncoder().encode(forged('beta', 'injected')));
     const jsm = await nat.jetstreamManager();
@@ -60,8 +61,10 @@ describe('hostile: commands that did not come from the api', () => {
       { deliver_subject: commandSubject('ipam', 'network.create') },
       { deliver_subject: 'strata.evt.ipam.network.forged' },
     ];
-    for (const target of targets) {
+    for (const [i, target] of targets.entries()) {
+      // Named: the create subjects nat may use on its own bucket carry the consumer's name.
       await jsm.consumers.add(stream.name, {
+        name: `inject${i}`,
         ...target,
         filter_subject: stream.subject,
         ack_policy: AckPolicy.None,
@@ -72,6 +75,22 @@ describe('hostile: commands that did not come from the api', () => {
     await new Promise((r) => setTimeout(r, 2_000));
     expect(await networksOf('beta')).not.toContain('injected');
     expect(await cp.eventCount()).toBe(before);
+  });
+
+  it('hostview cannot create a stream that captures the command bus (under any name), and API commands still work', async () => {
+    const hostview = await cp.connectAs('hostview');
+    const before = await cp.eventCount();
+    for (const name of ['CAPTURE', 'KV_strata-hostview-hv1', 'KV_anything']) {
+      const config = { name, subjects: ['strata.cmd.>'], retention: 'limits', storage: 'memory', num_replicas: 1 };
+      expect(await attempt(hostview, `$JS.API.STREAM.CREATE.${name}`, JSON.stringify(config))).toMatch(/Permissions Violation/);
+    }
+    const admin = await cp.connectAs('admin');
+    const jsm = await admin.jetstreamManager();
+    await expect(jsm.streams.find('strata.cmd.ipam.network.create')).rejects.toThrow(/no stream matches subject/);
+    // Commands are answered (not "malformed reply") and applied once.
+    const net = await cp.cli.json<{ id: string; tenant: string }>(alpha, ['network', 'create', '--name', 'after-capture-attempt']);
+    expect(net.tenant).toBe('alpha');
+    expect(await cp.eventCount()).toBe(before + 1);
   });
 
   it('a request signed by the api still works (the same path, authenticated)', async () => {
@@ -86,9 +105,8 @@ describe('hostile: commands that did not come from the api', () => {
   }
 });
 
-/** A stream the nat user may publish to: its snapshot bucket's stream (created first if missing, as nat itself would). */
-async function natWritableStream(nc: NatsConnection): Promise<{ name: string; subject: string }> {
-  const os = await nc.jetstream().views.os('strata-snapshots');
-  await os.status();
-  return { name: 'OBJ_strata-snapshots', subject: '$O.strata-snapshots.C.forged' };
+/** A stream the nat user may publish to: its own snapshot bucket's stream (the operator created it). */
+function natWritableStream(): { name: string; subject: string } {
+  const bucket = snapshotBucket('nat');
+  return { name: snapshotStream(bucket), subject: `$O.${bucket}.C.forged` };
 }
