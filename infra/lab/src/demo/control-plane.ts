@@ -9,7 +9,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from 'nats';
-import { generateCommandKeys } from '@strata/runtime';
+import { generateCommandKeys, type CommandKeyPair } from '@strata/runtime';
 import { provisionStreams } from '../provision.js';
 import { startProcess, type ManagedProcess } from '../process.js';
 
@@ -21,7 +21,11 @@ export interface ControlPlane {
   tokens: Record<string, string>;
   /** Each NATS user's password (admin, ipam, api, hostview, secgroup, nat, bgp): hostile tests connect as a service. */
   passwords: Record<string, string>;
+  /** The api's command signing key pair (services verify the public key): tests sign their own requests with it. */
+  commandKeys: CommandKeyPair;
   processes: ManagedProcess[];
+  /** Stop a service process (gracefully) and start it again with the same environment plus `env`. */
+  restart(name: string, env?: Record<string, string>): Promise<ManagedProcess>;
   stop(): Promise<void>;
 }
 
@@ -93,7 +97,9 @@ export async function startControlPlane(
 
     // The api signs every command and query with its private key; the services accept only that key's signatures.
     const commandKeys = generateCommandKeys();
+    const started = new Map<string, { entry: string; env: Record<string, string> }>();
     const service = (name: string, entry: string, env: Record<string, string>): ManagedProcess => {
+      started.set(name, { entry, env });
       const p = startProcess(name, [process.execPath, join(ROOT, entry)], {
         env: {
           NATS_URL: natsUrl,
@@ -126,7 +132,18 @@ export async function startControlPlane(
     log('starting the NAT service (NATS user nat)');
     const nat = service('nat', 'services/nat/dist/main.js', { NATS_USER: 'nat', NATS_PASSWORD: passwords.nat, STRATA_LOG_LEVEL: 'info' });
     await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready]);
-    return { natsUrl, apiAddr, tokens, passwords, processes, stop };
+    const restart = async (name: string, env: Record<string, string> = {}): Promise<ManagedProcess> => {
+      const how = started.get(name);
+      const at = processes.findIndex((p) => p.name === name);
+      if (how === undefined || at < 0) throw new Error(`no service process ${name} in this control plane`);
+      await processes[at]!.stop(10_000);
+      processes.splice(at, 1);
+      const p = service(name, how.entry, { ...how.env, ...env });
+      started.set(name, how);
+      await p.ready;
+      return p;
+    };
+    return { natsUrl, apiAddr, tokens, passwords, commandKeys, processes, restart, stop };
   } catch (e) {
     await stop();
     throw e;
