@@ -124,8 +124,8 @@ function owningService(name, { snapshots = true } = {}) {
   };
 }
 
-/** A host's view bucket as hostview writes it: info, put/delete, and read back with an ordered watch. */
-const hostviewBucketWriter = (host) => {
+/** Watching a host's view bucket (nats.js KV watch: an ordered push consumer): stream info, consumers, flow control. */
+const hostviewBucketWatcher = (host) => {
   const stream = hostviewStream(host);
   return [
     `$JS.API.STREAM.INFO.${stream}`,
@@ -134,9 +134,11 @@ const hostviewBucketWriter = (host) => {
     `$JS.API.CONSUMER.DELETE.${stream}.>`,
     `$JS.API.CONSUMER.INFO.${stream}.>`,
     `$JS.FC.${stream}.>`,
-    `$KV.${HOSTVIEW_BUCKET_PREFIX}${host}.>`,
   ];
 };
+
+/** A host's view bucket as hostview writes it: put/delete, and read back with a watch. */
+const hostviewBucketWriter = (host) => [...hostviewBucketWatcher(host), `$KV.${HOSTVIEW_BUCKET_PREFIX}${host}.>`];
 
 const hostviewStream = (host) => `KV_${HOSTVIEW_BUCKET_PREFIX}${host}`;
 const agentUser = (host) => `agent-${host}`;
@@ -218,16 +220,7 @@ function users(agents) {
       comment: [`Agent of hypervisor ${host}: reads its own host view (${stream}), publishes its status.`],
       user: agentUser(host),
       passwordVar: agentPasswordVar(host),
-      publish: [
-        '$JS.API.INFO',
-        `$JS.API.STREAM.INFO.${stream}`,
-        `$JS.API.CONSUMER.CREATE.${stream}`,
-        `$JS.API.CONSUMER.CREATE.${stream}.>`,
-        `$JS.API.CONSUMER.DELETE.${stream}.>`,
-        `$JS.API.CONSUMER.INFO.${stream}.>`,
-        `$JS.FC.${stream}.>`,
-        `strata.status.${host}`,
-      ],
+      publish: ['$JS.API.INFO', ...hostviewBucketWatcher(host), `strata.status.${host}`],
       subscribe: [`_INBOX_${agentUser(host)}.>`],
     });
   }

@@ -23,9 +23,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
 import { ensureHarnessCommandKeys } from '@strata/runtime';
-import { startStrataNats, type NatsServerHandle, type StrataNats } from '@strata/testing';
+import type { NatsServerHandle, StrataNats } from '@strata/testing';
 import { ADMIN, IpamClient, NatClient, SecgroupClient } from './control-client.js';
-import { provisionStreams } from './provision.js';
+import { startProvisionedNats } from './provision.js';
 import { startBgpBorder, type BgpBorder } from './bgp-border.js';
 import { buildExternal, routeAtBorder, unrouteAtBorder, type ExternalSide } from './external.js';
 import { deleteAll, Netns } from './netns.js';
@@ -158,12 +158,9 @@ export class Lab {
   private async startControlPlane(): Promise<void> {
     // The lab's clients sign their commands; the services it spawns inherit the verify key.
     ensureHarnessCommandKeys();
-    this.natsUsers = await startStrataNats({ agents: this.hosts.map((h) => h.id) });
+    // Production users; the operator has created every stream (no service user may): the log, the snapshot buckets, each host's bucket.
+    this.natsUsers = await startProvisionedNats({ agents: this.hosts.map((h) => h.id) });
     this.nats = this.natsUsers.server;
-    // The operator creates every stream (no service user may): the log, the snapshot buckets, each host's bucket.
-    const admin = await this.natsUsers.connect('admin');
-    await provisionStreams(admin, { hosts: this.hosts.map((h) => h.id) });
-    await admin.close();
     const env = (user: string): Record<string, string> => ({ ...this.natsUsers.env(user), STRATA_HTTP_PORT: '0', ...this.options.env });
     const ipam = this.spawn('ipam', main('ipam'), env('ipam'));
     await ipam.ready;

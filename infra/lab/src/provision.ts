@@ -13,6 +13,7 @@
  * configuration is the one the code expects. Idempotent.
  */
 import type { NatsConnection } from 'nats';
+import { startStrataNats, type StrataNats, type StrataNatsOptions } from '@strata/testing';
 import { HOSTVIEW_BUCKET_OPTIONS, hostviewBucket } from '@strata/contracts';
 import { DEFAULT_EVENT_LOG_OPTIONS, ensureEventStream, snapshotBucket, SnapshotStore } from '@strata/eventlog';
 
@@ -29,4 +30,22 @@ export async function provisionStreams(nc: NatsConnection, { hosts }: ProvisionO
   await ensureEventStream(await nc.jetstreamManager(), DEFAULT_EVENT_LOG_OPTIONS);
   for (const service of SNAPSHOT_SERVICES) await SnapshotStore.open(nc, { bucket: snapshotBucket(service) });
   for (const host of hosts) await nc.jetstream().views.kv(hostviewBucket(host), HOSTVIEW_BUCKET_OPTIONS);
+}
+
+/**
+ * nats-server with the production users (startStrataNats) and the operator's
+ * streams created: what tests, labs and the demo run against, so they run
+ * with the permissions of production.
+ */
+export async function startProvisionedNats(options: StrataNatsOptions = {}): Promise<StrataNats> {
+  const nats = await startStrataNats(options);
+  try {
+    const admin = await nats.connect('admin');
+    await provisionStreams(admin, { hosts: options.agents ?? [] });
+    await admin.close();
+    return nats;
+  } catch (err) {
+    await nats.stop();
+    throw err;
+  }
 }

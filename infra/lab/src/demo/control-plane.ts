@@ -9,8 +9,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateCommandKeys, type CommandKeyPair } from '@strata/runtime';
-import { startStrataNats, type StrataNats } from '@strata/testing';
-import { provisionStreams } from '../provision.js';
+import type { StrataNats } from '@strata/testing';
+import { startProvisionedNats } from '../provision.js';
 import { startProcess, type ManagedProcess } from '../process.js';
 
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -57,16 +57,10 @@ export async function startControlPlane(
   };
   try {
     log(`starting nats-server on 127.0.0.1:${natsPort} (JetStream, the production users of infra/nats/render-accounts.mjs)`);
-    nats = await startStrataNats({ port: natsPort });
+    // The operator creates every stream: no service user may (docs/architecture.md, "NATS security").
+    nats = await startProvisionedNats({ port: natsPort });
     const { passwords } = nats;
     const natsUrl = nats.url;
-    // The operator creates every stream: no service user may (docs/architecture.md, "NATS security").
-    const admin = await nats.connect('admin');
-    try {
-      await provisionStreams(admin, { hosts: [] });
-    } finally {
-      await admin.close();
-    }
 
     const tokens: Record<string, string> = { admin: secret() };
     const tokenConfig = [{ name: 'admin', sha256: sha256(tokens.admin!), tenant: 'ops', admin: true }];
