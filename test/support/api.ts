@@ -1,6 +1,6 @@
 /** The gRPC API in-process over a real NATS, and the real `strata` CLI run in-process against it. */
 import { randomBytes } from 'node:crypto';
-import { connect, type NatsConnection } from 'nats';
+import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
 import { sha256Hex, startApiServer, type ApiServer } from '@strata/api';
 import { run } from '@strata/cli';
 import { commandSignerFrom, createLogger } from '@strata/runtime';
@@ -20,8 +20,9 @@ export interface ApiHarness {
   stop(): Promise<void>;
 }
 
-export async function startApi(natsUrl: string, tenants: string[]): Promise<ApiHarness> {
-  const nc: NatsConnection = await connect({ servers: natsUrl, name: 'api' });
+/** `nats`: the api user's connection options (StrataNats.options('api')), or a URL of a server without users. */
+export async function startApi(nats: string | ConnectionOptions, tenants: string[]): Promise<ApiHarness> {
+  const nc: NatsConnection = await connect({ ...(typeof nats === 'string' ? { servers: nats } : nats), name: 'api' });
   const tokens: Tokens = { admin: randomBytes(16).toString('hex') };
   const configured = [{ name: 'admin', sha256: sha256Hex(tokens.admin), tenant: 'ops', admin: true }];
   for (const t of tenants) {
