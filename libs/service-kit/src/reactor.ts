@@ -136,7 +136,9 @@ export class Reactor<S extends ProjectedState, E extends NewEvent> {
       try {
         if (await this.ensureConsumer()) this.options.onRecreated?.();
         await this.consume();
-        logger.info({ durable }, 'reactor: consuming again');
+        // stop() may have run while consume() was starting: it found nothing to stop.
+        if (this.stopping) this.messages?.stop();
+        else logger.info({ durable }, 'reactor: consuming again');
       } catch (err) {
         logger.warn({ err, durable }, 'reactor: could not consume again; retrying');
       }
