@@ -16,6 +16,7 @@ const shared = {
   pool: 'forks' as const,
   testTimeout: 120_000,
   hookTimeout: 120_000,
+  setupFiles: ['./vitest.setup.ts'],
 };
 
 export default defineConfig({

@@ -30,7 +30,7 @@ import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { eventFilter, IPAM_CONTEXT, ipamEvents } from '@strata/contracts';
-import { DEFAULT_EVENT_LOG_OPTIONS, DEFAULT_SNAPSHOT_OPTIONS, JetStreamEventStore } from '@strata/eventlog';
+import { DEFAULT_EVENT_LOG_OPTIONS, JetStreamEventStore, snapshotBucket } from '@strata/eventlog';
 import { foldIpam, initialState, stateDigest, type IpamState } from '@strata/ipam';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
 import { fmt, intEnv, log, machine, table, withTimeout } from './support/common.js';
@@ -224,7 +224,7 @@ async function main(): Promise<void> {
       const saved = full.proc.lines().find((l) => l.msg === 'snapshot saved');
       if (saved) {
         snapshotOk = true;
-        const objInfo = await (await js.views.os(DEFAULT_SNAPSHOT_OPTIONS.bucket)).info('ipam');
+        const objInfo = await (await js.views.os(snapshotBucket('ipam'))).info('ipam');
         const size = `${fmt((objInfo?.size ?? NaN) / 2 ** 20)} MiB`;
         log(`graceful stop with snapshot: ${seconds.toFixed(2)} s, snapshot ${size}`);
         ipamRows.push(['IPAM graceful stop, writing the snapshot', '', seconds.toFixed(2), '', '', `snapshot ${size} at seq ${String(saved.fields['seq'])}`]);

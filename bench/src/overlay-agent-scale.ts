@@ -170,7 +170,7 @@ function sum(counts: Array<Record<string, Count>>, host: string): Count {
 async function main(): Promise<void> {
   runHeader('overlay-agent-scale', { PORTS, NETWORKS, NICS, WINDOW_S, SETTLE_S, RESYNC_S, TRIALS, WINDOW_MS });
   await withLab({ hypervisors: 3, resyncSeconds: RESYNC_S }, async (lab) => {
-    const status = await StatusWatch.start(lab.nats.url, ['hv1', 'hv2', 'hv3']);
+    const status = await StatusWatch.start(lab.natsUsers.options('admin'), ['hv1', 'hv2', 'hv3']);
     const watches: HostWatch[] = [];
     try {
       const agents = { hv1: lab.host('hv1').agent!, hv3: lab.host('hv3').agent! };
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
       // ---------------------------------------------------------------- part 1
       log(`0 ports: ${WINDOW_S} s window`);
       const idle0 = await window('0 ports', pids, http, WINDOW_S);
-      const hv1Watch = await HostWatch.start(lab.nats.url, 'hv1');
+      const hv1Watch = await HostWatch.start(lab.natsUsers.options('admin'), 'hv1');
       watches.push(hv1Watch);
 
       const nets: TenantNet[] = [];
@@ -234,11 +234,11 @@ async function main(): Promise<void> {
 
       // ---------------------------------------------------------------- part 2
       log('part 2: messages per host around operations');
-      const hv2Watch = await HostWatch.start(lab.nats.url, 'hv2');
-      const hv3Watch = await HostWatch.start(lab.nats.url, 'hv3');
+      const hv2Watch = await HostWatch.start(lab.natsUsers.options('admin'), 'hv2');
+      const hv3Watch = await HostWatch.start(lab.natsUsers.options('admin'), 'hv3');
       watches.push(hv2Watch, hv3Watch);
       // A fresh watch of hv1 gives the size of hv1's whole view: what its agent reads at start-up or after a reconnect.
-      const fresh = await HostWatch.start(lab.nats.url, 'hv1');
+      const fresh = await HostWatch.start(lab.natsUsers.options('admin'), 'hv1');
       const hv1View = { entries: fresh.initial, bytes: fresh.initialBytes, wire: fresh.wire() };
       await fresh.stop();
       const initial = { hv1: fresh.initial, hv2: hv2Watch.initial, hv3: hv3Watch.initial };

@@ -148,9 +148,9 @@ async function main(): Promise<void> {
     await reachable(ref, anchor.ip);
     log(`anchor ${anchor.ip} (hv2) ↔ ref ${ref.ip} (hv1) working`);
 
-    const hv1 = await HostWatch.start(lab.nats.url, 'hv1');
-    const hv2 = await HostWatch.start(lab.nats.url, 'hv2');
-    const status = await StatusWatch.start(lab.nats.url, ['hv1', 'hv2']);
+    const hv1 = await HostWatch.start(lab.natsUsers.options('admin'), 'hv1');
+    const hv2 = await HostWatch.start(lab.natsUsers.options('admin'), 'hv2');
+    const status = await StatusWatch.start(lab.natsUsers.options('admin'), ['hv1', 'hv2']);
     const agents = { hv1: lab.host('hv1').agent!, hv2: lab.host('hv2').agent! };
     const http = { hv1: httpAddress(agents.hv1), hv2: httpAddress(agents.hv2) };
     try {

@@ -8,7 +8,7 @@ import { connect, type Msg, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex, startApiServer, type ApiServer } from '@strata/api';
 import { JetStreamEventStore } from '@strata/eventlog';
-import { createLogger } from '@strata/runtime';
+import { commandSignerFrom, createLogger } from '@strata/runtime';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { run } from './run.js';
@@ -50,7 +50,7 @@ beforeAll(async () => {
   nc.subscribe('strata.qry.ipam.>', { callback: answer });
   await nc.flush();
   const tokens = [{ name: 'alice', sha256: sha256Hex('alice-secret'), tenant: 't1', admin: false }];
-  api = await startApiServer({ nc, tokens, grpcAddr: '127.0.0.1:0', logger: createLogger('cli-test', 'silent') });
+  api = await startApiServer({ nc, tokens, signer: commandSignerFrom(), grpcAddr: '127.0.0.1:0', logger: createLogger('cli-test', 'silent') });
   env = { STRATA_SERVER: `127.0.0.1:${api.port}`, STRATA_TOKEN: 'alice-secret' };
   const store = await JetStreamEventStore.open(nc);
   const aggregate = { context: 'ipam', type: 'network', id: NET.id };

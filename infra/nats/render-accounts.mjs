@@ -14,10 +14,18 @@
  * Adding a hypervisor means rendering again and reloading nats-server.
  *
  * NATS wildcards match whole subject tokens only ("KV_strata-hostview-*" is
- * a literal, not a pattern), and a stream name is one token. So a user is
- * given either one named stream or every stream (`*`) for an API verb.
+ * a literal, not a pattern), and a stream name is one token. So every grant
+ * below names its stream: no user but admin may create, update or delete any
+ * stream (a user that can create a stream can capture any subject, e.g. the
+ * command bus). The operator creates them all (infra/lab/src/provision.ts:
+ * the event log, each service's snapshot bucket, each host's view bucket).
  *
- * Names below must match the code: the event stream and snapshot bucket
+ * Consumers of the event log: readers use ordered consumers with random
+ * names, so they may create, pull from and delete consumers of the stream
+ * by any name, except the durables of the reactors (secgroup-port-reactor,
+ * nat-reactor), which are denied to every user but their owner.
+ *
+ * Names below must match the code: the event stream and snapshot buckets
  * (libs/eventlog), the host-view buckets (libs/contracts/src/hostview.ts).
  * test/nats/accounts.unit.spec.ts checks they do, and that the checked-in
  * accounts.conf is this script's output.
@@ -27,10 +35,16 @@ import { realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
 const EVENTS = 'STRATA_EVENTS';
-const SNAPSHOTS = 'strata-snapshots';
+/** snapshotBucket() in libs/eventlog/src/snapshots.ts: one object store bucket per service. */
+const snapshotBucket = (service) => `strata-snapshots-${service}`;
 const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
 const SECGROUP_REACTOR = 'secgroup-port-reactor';
 const NAT_REACTOR = 'nat-reactor';
+/** Each reactor's durable consumer and the one user that may use it. */
+const DURABLES = [
+  { durable: SECGROUP_REACTOR, owner: 'secgroup' },
+  { durable: NAT_REACTOR, owner: 'nat' },
+];
 /** HostId in libs/contracts/src/common.ts. */
 const HOST_ID = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
 
@@ -42,66 +56,89 @@ const protectedEventSubjects = [
   `$JS.API.STREAM.UPDATE.${EVENTS}`,
 ];
 
-/** Reading the event log: stream info, ordered consumers, direct gets, flow control. */
+/**
+ * Reading the event log: stream info, direct gets, and ordered consumers
+ * (nats.js 2.29: pull consumers named <random>_<n>, acknowledgement none,
+ * created with a name and a filter, deleted when the reader stops). No
+ * $JS.ACK and no flow control: nothing a reader runs needs them.
+ */
 const eventReader = [
   '$JS.API.INFO',
   `$JS.API.STREAM.INFO.${EVENTS}`,
   `$JS.API.STREAM.MSG.GET.${EVENTS}`,
   `$JS.API.DIRECT.GET.${EVENTS}`,
   `$JS.API.DIRECT.GET.${EVENTS}.>`,
-  `$JS.API.CONSUMER.CREATE.${EVENTS}`,
   `$JS.API.CONSUMER.CREATE.${EVENTS}.>`,
-  `$JS.API.CONSUMER.DELETE.${EVENTS}.>`,
-  `$JS.API.CONSUMER.INFO.${EVENTS}.>`,
-  `$JS.API.CONSUMER.MSG.NEXT.${EVENTS}.>`,
-  `$JS.FC.${EVENTS}.>`,
-  `$JS.ACK.${EVENTS}.>`,
+  `$JS.API.CONSUMER.DELETE.${EVENTS}.*`,
+  `$JS.API.CONSUMER.INFO.${EVENTS}.*`,
+  `$JS.API.CONSUMER.MSG.NEXT.${EVENTS}.*`,
 ];
 
-/** Keeping snapshots in the object store bucket. */
-const snapshotStore = [
-  `$JS.API.STREAM.INFO.OBJ_${SNAPSHOTS}`,
-  `$JS.API.STREAM.CREATE.OBJ_${SNAPSHOTS}`,
-  `$JS.API.STREAM.MSG.GET.OBJ_${SNAPSHOTS}`,
-  `$JS.API.DIRECT.GET.OBJ_${SNAPSHOTS}.>`,
-  `$JS.API.STREAM.PURGE.OBJ_${SNAPSHOTS}`,
-  `$JS.API.CONSUMER.CREATE.OBJ_${SNAPSHOTS}`,
-  `$JS.API.CONSUMER.CREATE.OBJ_${SNAPSHOTS}.>`,
-  `$JS.API.CONSUMER.DELETE.OBJ_${SNAPSHOTS}.>`,
-  `$JS.API.CONSUMER.INFO.OBJ_${SNAPSHOTS}.>`,
-  `$JS.FC.OBJ_${SNAPSHOTS}.>`,
-  `$O.${SNAPSHOTS}.>`,
-];
-
-/**
- * A command-serving service that owns an event context: reads the log,
- * keeps snapshots, appends its own events (and may create the stream),
- * answers its own commands and queries.
- */
-function owningService(name, extraPublish = []) {
-  return {
-    publish: [
-      ...eventReader,
-      ...snapshotStore,
-      `strata.evt.${name}.>`,
-      `$JS.API.STREAM.CREATE.${EVENTS}`,
-      ...extraPublish,
-      `_INBOX_${name}.>`,
-    ],
-    subscribe: [`strata.cmd.${name}.>`, `strata.qry.${name}.>`, `_INBOX_${name}.>`],
-    allowResponses: true,
-  };
-}
-
-/** A service's durable pull consumer on the event stream (a reactor shared by its instances): create, info, next, ack. */
-const durableConsumer = (durable) => [
+/** Everything that touches a reactor's durable consumer: only its owner may. */
+const durableSubjects = (durable) => [
   `$JS.API.CONSUMER.DURABLE.CREATE.${EVENTS}.${durable}`,
   `$JS.API.CONSUMER.CREATE.${EVENTS}.${durable}`,
   `$JS.API.CONSUMER.CREATE.${EVENTS}.${durable}.>`,
   `$JS.API.CONSUMER.INFO.${EVENTS}.${durable}`,
   `$JS.API.CONSUMER.MSG.NEXT.${EVENTS}.${durable}`,
+  `$JS.API.CONSUMER.DELETE.${EVENTS}.${durable}`,
   `$JS.ACK.${EVENTS}.${durable}.>`,
 ];
+
+/** Denied to `user`: the durables of every other service. */
+const othersDurables = (user) => DURABLES.filter((d) => d.owner !== user).flatMap((d) => durableSubjects(d.durable));
+
+/**
+ * A service's own snapshot bucket (created by the operator): read an object's
+ * info, put (chunks, then the purge of the old ones), and read it back with
+ * an ordered consumer bound to the stream by name.
+ */
+const snapshotStore = (service) => {
+  const bucket = snapshotBucket(service);
+  const stream = `OBJ_${bucket}`;
+  return [
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.STREAM.MSG.GET.${stream}`,
+    `$JS.API.DIRECT.GET.${stream}.>`,
+    `$JS.API.STREAM.PURGE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.*`,
+    `$JS.API.CONSUMER.INFO.${stream}.*`,
+    `$JS.API.CONSUMER.MSG.NEXT.${stream}.*`,
+    `$O.${bucket}.>`,
+  ];
+};
+
+/**
+ * A command-serving service that owns an event context: reads the log,
+ * keeps its own snapshots, appends its own events, answers its own commands
+ * and queries; its reactor's durable consumer if it has one.
+ */
+function owningService(name, { snapshots = true } = {}) {
+  const own = DURABLES.filter((d) => d.owner === name).flatMap((d) => durableSubjects(d.durable));
+  return {
+    publish: [...eventReader, ...(snapshots ? snapshotStore(name) : []), `strata.evt.${name}.>`, ...own, `_INBOX_${name}.>`],
+    publishDeny: [...protectedEventSubjects, ...othersDurables(name)],
+    subscribe: [`strata.cmd.${name}.>`, `strata.qry.${name}.>`, `_INBOX_${name}.>`],
+    allowResponses: true,
+  };
+}
+
+/** Watching a host's view bucket (nats.js KV watch: an ordered push consumer): stream info, consumers, flow control. */
+const hostviewBucketWatcher = (host) => {
+  const stream = hostviewStream(host);
+  return [
+    `$JS.API.STREAM.INFO.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}`,
+    `$JS.API.CONSUMER.CREATE.${stream}.>`,
+    `$JS.API.CONSUMER.DELETE.${stream}.>`,
+    `$JS.API.CONSUMER.INFO.${stream}.>`,
+    `$JS.FC.${stream}.>`,
+  ];
+};
+
+/** A host's view bucket as hostview writes it: put/delete, and read back with a watch. */
+const hostviewBucketWriter = (host) => [...hostviewBucketWatcher(host), `$KV.${HOSTVIEW_BUCKET_PREFIX}${host}.>`];
 
 const hostviewStream = (host) => `KV_${HOSTVIEW_BUCKET_PREFIX}${host}`;
 const agentUser = (host) => `agent-${host}`;
@@ -109,31 +146,40 @@ const agentPasswordVar = (host) => `STRATA_NATS_AGENT_${host.toUpperCase().repla
 
 function users(agents) {
   const list = [
-    { comment: ['Operators: stream administration.'], user: 'admin', passwordVar: 'STRATA_NATS_ADMIN_PASSWORD' },
+    {
+      comment: ['Operators: stream administration, and the only user that creates streams (infra/lab/src/provision.ts).'],
+      user: 'admin',
+      passwordVar: 'STRATA_NATS_ADMIN_PASSWORD',
+    },
     {
       comment: [
         'IPAM: writes only its own events (strata.evt.ipam.>), answers only its',
-        'own commands and queries, keeps snapshots in the object store.',
+        `own commands and queries, keeps snapshots in its own bucket (${snapshotBucket('ipam')}).`,
       ],
       user: 'ipam',
       passwordVar: 'STRATA_NATS_IPAM_PASSWORD',
       ...owningService('ipam'),
     },
     {
-      comment: ['The api forwards commands and queries and reads the log (Watch); it writes no event.'],
+      comment: [
+        'The api forwards commands and queries (signed with its key: services refuse',
+        'unsigned ones) and reads the log (Watch); it writes no event.',
+      ],
       user: 'api',
       passwordVar: 'STRATA_NATS_API_PASSWORD',
       publish: [...eventReader, 'strata.cmd.>', 'strata.qry.>', '_INBOX_api.>'],
+      publishDeny: [...protectedEventSubjects, ...othersDurables('api')],
       subscribe: ['_INBOX_api.>'],
     },
     {
       comment: [
         'Security groups: like IPAM for its own context (strata.evt.secgroup.>), plus',
-        `the durable pull consumer ${SECGROUP_REACTOR} on ${EVENTS} (create, info, next, ack).`,
+        `the durable pull consumer ${SECGROUP_REACTOR} on ${EVENTS} (create, info, next, ack, delete),`,
+        'which every other user is denied.',
       ],
       user: 'secgroup',
       passwordVar: 'STRATA_NATS_SECGROUP_PASSWORD',
-      ...owningService('secgroup', durableConsumer(SECGROUP_REACTOR)),
+      ...owningService('secgroup'),
     },
     {
       comment: [
@@ -142,41 +188,29 @@ function users(agents) {
       ],
       user: 'nat',
       passwordVar: 'STRATA_NATS_NAT_PASSWORD',
-      ...owningService('nat', durableConsumer(NAT_REACTOR)),
+      ...owningService('nat'),
     },
     {
       comment: [
         'BGP gateway: like IPAM for its own context (strata.evt.bgp.>): configuration',
         'events and the routes peers announce. It follows IPAM and NAT through the log.',
+        'It keeps no snapshots.',
       ],
       user: 'bgp',
       passwordVar: 'STRATA_NATS_BGP_PASSWORD',
-      ...owningService('bgp'),
+      ...owningService('bgp', { snapshots: false }),
     },
     {
       comment: [
-        'hostview reads the log like the api and writes no event. It keeps one KV',
-        `bucket per hypervisor (${HOSTVIEW_BUCKET_PREFIX}<host>): lists streams, creates the`,
-        'buckets and writes their keys. A stream name is one subject token, so these',
-        'grants name every stream (`*`); the denies keep the event log out of reach.',
-        'It deletes no stream: a deregistered host\'s bucket is emptied key by key.',
+        'hostview reads the log like the api and writes no event. It writes one KV',
+        `bucket per hypervisor (${HOSTVIEW_BUCKET_PREFIX}<host>), each named here (--agents):`,
+        'the operator creates the buckets, hostview creates no stream. It lists stream',
+        'names to find the buckets. A deregistered host\'s bucket is emptied key by key.',
       ],
       user: 'hostview',
       passwordVar: 'STRATA_NATS_HOSTVIEW_PASSWORD',
-      publish: [
-        ...eventReader,
-        '$JS.API.STREAM.NAMES',
-        '$JS.API.STREAM.INFO.*',
-        '$JS.API.STREAM.CREATE.*',
-        '$JS.API.CONSUMER.CREATE.*',
-        '$JS.API.CONSUMER.CREATE.*.>',
-        '$JS.API.CONSUMER.DELETE.*.>',
-        '$JS.API.CONSUMER.INFO.*.>',
-        '$JS.FC.*.>',
-        '$KV.*.>',
-        '_INBOX_hostview.>',
-      ],
-      publishDeny: [`$JS.API.STREAM.CREATE.${EVENTS}`, ...protectedEventSubjects, 'strata.evt.>'],
+      publish: [...eventReader, '$JS.API.STREAM.NAMES', ...agents.flatMap(hostviewBucketWriter), '_INBOX_hostview.>'],
+      publishDeny: [...protectedEventSubjects, ...othersDurables('hostview'), 'strata.evt.>'],
       subscribe: ['_INBOX_hostview.>'],
     },
   ];
@@ -186,16 +220,7 @@ function users(agents) {
       comment: [`Agent of hypervisor ${host}: reads its own host view (${stream}), publishes its status.`],
       user: agentUser(host),
       passwordVar: agentPasswordVar(host),
-      publish: [
-        '$JS.API.INFO',
-        `$JS.API.STREAM.INFO.${stream}`,
-        `$JS.API.CONSUMER.CREATE.${stream}`,
-        `$JS.API.CONSUMER.CREATE.${stream}.>`,
-        `$JS.API.CONSUMER.DELETE.${stream}.>`,
-        `$JS.API.CONSUMER.INFO.${stream}.>`,
-        `$JS.FC.${stream}.>`,
-        `strata.status.${host}`,
-      ],
+      publish: ['$JS.API.INFO', ...hostviewBucketWatcher(host), `strata.status.${host}`],
       subscribe: [`_INBOX_${agentUser(host)}.>`],
     });
   }

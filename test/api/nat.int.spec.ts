@@ -7,8 +7,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProcess, type ManagedProcess } from '@strata/lab';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { startProcess, startProvisionedNats, type ManagedProcess } from '@strata/lab';
+import { waitFor, type StrataNats } from '@strata/testing';
 import { startApi, type ApiHarness } from '../support/api.js';
 import { startIpam, type IpamProcess } from '../support/ipam.js';
 
@@ -32,7 +32,7 @@ interface FloatingIp {
 }
 
 describe('NAT through the API and CLI', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipam: IpamProcess;
   let nat: ManagedProcess;
   let api: ApiHarness;
@@ -49,13 +49,13 @@ describe('NAT through the API and CLI', () => {
   const fip = async (token: string) => api.json<FloatingIp>(token, ['floatingip', 'create', '--pool', poolId]);
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipam = startIpam(nats.url);
+    nats = await startProvisionedNats();
+    ipam = startIpam(nats.url, nats.env('ipam'));
     nat = startProcess('nat', [process.execPath, NAT_MAIN], {
-      env: { NATS_URL: nats.url, STRATA_LOG_LEVEL: 'info', STRATA_HTTP_PORT: '0', NAT_REACTOR_ACK_WAIT_MS: '2000', NAT_REACTOR_RETRY_MS: '200' },
+      env: { ...nats.env('nat'), STRATA_LOG_LEVEL: 'info', STRATA_HTTP_PORT: '0', NAT_REACTOR_ACK_WAIT_MS: '2000', NAT_REACTOR_RETRY_MS: '200' },
     });
     await Promise.all([ipam.ready, nat.ready]);
-    api = await startApi(nats.url, ['tenant-a', 'tenant-b']);
+    api = await startApi(nats.options('api'), ['tenant-a', 'tenant-b']);
     a = api.tokens['tenant-a']!;
     b = api.tokens['tenant-b']!;
     poolId = (await api.json<{ id: string }>(api.tokens.admin, ['pool', 'create', '--name', 'public', '--cidr', '203.0.113.0/24', '--purpose', 'floating-ip'])).id;

@@ -7,8 +7,8 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultSecurityGroupId } from '@strata/contracts';
-import { startProcess, type ManagedProcess } from '@strata/lab';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { startProcess, startProvisionedNats, type ManagedProcess } from '@strata/lab';
+import { waitFor, type StrataNats } from '@strata/testing';
 import { startApi, type ApiHarness } from '../support/api.js';
 import { startIpam, type IpamProcess } from '../support/ipam.js';
 
@@ -42,10 +42,10 @@ interface PortSecurity {
 }
 
 /** A secgroup instance; short reactor timings as in the service's own suites. */
-function startSecgroup(natsUrl: string): ManagedProcess {
+function startSecgroup(natsEnv: Record<string, string>): ManagedProcess {
   return startProcess('secgroup', [process.execPath, SECGROUP_MAIN], {
     env: {
-      NATS_URL: natsUrl,
+      ...natsEnv,
       STRATA_LOG_LEVEL: 'info',
       STRATA_HTTP_PORT: '0',
       SECGROUP_REACTOR_ACK_WAIT_MS: '2000',
@@ -55,7 +55,7 @@ function startSecgroup(natsUrl: string): ManagedProcess {
 }
 
 describe('security groups through the API and CLI', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipam: IpamProcess;
   let secgroup: ManagedProcess;
   let api: ApiHarness;
@@ -70,11 +70,11 @@ describe('security groups through the API and CLI', () => {
   }
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipam = startIpam(nats.url);
-    secgroup = startSecgroup(nats.url);
+    nats = await startProvisionedNats();
+    ipam = startIpam(nats.url, nats.env('ipam'));
+    secgroup = startSecgroup(nats.env('secgroup'));
     await Promise.all([ipam.ready, secgroup.ready]);
-    api = await startApi(nats.url, ['tenant-a', 'tenant-b']);
+    api = await startApi(nats.options('api'), ['tenant-a', 'tenant-b']);
     a = api.tokens['tenant-a']!;
     b = api.tokens['tenant-b']!;
 

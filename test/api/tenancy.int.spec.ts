@@ -3,22 +3,23 @@
  * A tenant token sees and changes only its own tenant's resources and events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import type { StrataNats } from '@strata/testing';
 import { startApi, type ApiHarness } from '../support/api.js';
 import { startIpam, type IpamProcess } from '../support/ipam.js';
 
 describe('tenant tokens', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipam: IpamProcess;
   let api: ApiHarness;
   let networkA: { id: string };
   let portA: { id: string };
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipam = startIpam(nats.url);
+    nats = await startProvisionedNats();
+    ipam = startIpam(nats.url, nats.env('ipam'));
     await ipam.ready;
-    api = await startApi(nats.url, ['tenant-a', 'tenant-b']);
+    api = await startApi(nats.options('api'), ['tenant-a', 'tenant-b']);
     const a = api.tokens['tenant-a']!;
     networkA = await api.json(a, ['network', 'create', '--name', 'a-net']);
     await api.json(a, ['subnet', 'create', '--network', networkA.id, '--cidr', '10.0.0.0/24']);

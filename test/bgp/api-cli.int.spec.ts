@@ -5,16 +5,16 @@
  * services/bgp-gateway drive gobgpd and FRR).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { AdvertisementView, ApplianceAssignmentView, BgpPeerView, BgpSettingsView, Page } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
-import { IpamClient, type ManagedProcess } from '@strata/lab';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { IpamClient, startProvisionedNats, type ManagedProcess } from '@strata/lab';
+import { waitFor, type StrataNats } from '@strata/testing';
 import { appendNat, startGateway, startIpam } from '../../services/bgp-gateway/src/test/support.js';
 import { startApi, type ApiHarness } from '../support/api.js';
 
 describe('strata bgp (API and CLI)', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipamProc: ManagedProcess;
   let gw: ManagedProcess;
   let api: ApiHarness;
@@ -22,13 +22,14 @@ describe('strata bgp (API and CLI)', () => {
   let ipam: IpamClient;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipamProc = startIpam(nats.url);
-    gw = startGateway(nats.url, 'bgp', { GOBGP_TARGET: 'unix:///nonexistent/gobgp.sock' });
+    nats = await startProvisionedNats();
+    ipamProc = startIpam(nats.url, nats.env('ipam'));
+    gw = startGateway(nats.url, 'bgp', { ...nats.env('bgp'), GOBGP_TARGET: 'unix:///nonexistent/gobgp.sock' });
     await Promise.all([ipamProc.ready, gw.ready]);
-    api = await startApi(nats.url, ['tenant-a']);
-    nc = await connect({ servers: nats.url });
-    ipam = await IpamClient.connect(nats.url);
+    api = await startApi(nats.options('api'), ['tenant-a']);
+    // The test writes NAT's events as the NAT service does: as user nat.
+    nc = await nats.connect('nat');
+    ipam = new IpamClient(await nats.connect('api'));
   });
 
   afterAll(async () => {

@@ -4,24 +4,25 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StrataError } from '@strata/errors';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import type { StrataNats } from '@strata/testing';
 import { IpamClient, startIpam, type IpamProcess } from '../support/ipam.js';
 
 const tenant = { tenant: 'tenant-a', admin: false };
 
 describe('three IPAM instances, 1,500 concurrent port creations in one /22', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   const instances: IpamProcess[] = [];
   const clients: IpamClient[] = [];
 
   beforeAll(async () => {
-    nats = await startNatsServer();
+    nats = await startProvisionedNats();
     // The first instance creates the stream; the others join a running log.
-    instances.push(startIpam(nats.url));
+    instances.push(startIpam(nats.url, nats.env('ipam')));
     await instances[0]!.ready;
-    instances.push(startIpam(nats.url), startIpam(nats.url));
+    instances.push(startIpam(nats.url, nats.env('ipam')), startIpam(nats.url, nats.env('ipam')));
     await Promise.all(instances.map((i) => i.ready));
-    for (let i = 0; i < 3; i++) clients.push(await IpamClient.connect(nats.url, 60_000));
+    for (let i = 0; i < 3; i++) clients.push(new IpamClient(await nats.connect('api'), 60_000));
   });
 
   afterAll(async () => {

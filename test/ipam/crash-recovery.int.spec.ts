@@ -5,28 +5,29 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { PortView } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import type { StrataNats } from '@strata/testing';
 import { IpamClient, startIpam, type IpamProcess } from '../support/ipam.js';
 import { replayDigest } from '../support/replay.js';
 
 const tenant = { tenant: 'tenant-a', admin: false };
 
 describe('IPAM killed with SIGKILL in the middle of 1,000 commands', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipam: IpamProcess;
   let client: IpamClient;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
+    nats = await startProvisionedNats();
     // Snapshot often, so the restart exercises snapshot + tail replay, not only a full replay.
-    ipam = startIpam(nats.url, { IPAM_SNAPSHOT_EVERY: '150' });
+    ipam = startIpam(nats.url, { ...nats.env('ipam'), IPAM_SNAPSHOT_EVERY: '150' });
     await ipam.ready;
-    client = await IpamClient.connect(nats.url, 3_000);
-    nc = await connect({ servers: nats.url });
+    client = new IpamClient(await nats.connect('api'), 3_000);
+    nc = await nats.connect('api');
   });
 
   afterAll(async () => {
@@ -66,7 +67,7 @@ describe('IPAM killed with SIGKILL in the middle of 1,000 commands', () => {
     expect(killed).toBe(true);
     const ackedBeforeRestart = new Map(acked);
 
-    ipam = startIpam(nats.url, { IPAM_SNAPSHOT_EVERY: '150' });
+    ipam = startIpam(nats.url, { ...nats.env('ipam'), IPAM_SNAPSHOT_EVERY: '150' });
     await ipam.ready;
 
     // Every acknowledged port survived, with the address it was acknowledged with.

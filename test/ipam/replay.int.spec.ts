@@ -1,25 +1,26 @@
 /** Replaying the log up to a past sequence or time rebuilds exactly the state IPAM had then. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import type { StrataNats } from '@strata/testing';
 import { IpamClient, startIpam, type IpamProcess } from '../support/ipam.js';
 import { replayDigest, replayIpam } from '../support/replay.js';
 
 const tenant = { tenant: 'tenant-a', admin: false };
 
 describe('replay to a point in the past', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipam: IpamProcess;
   let client: IpamClient;
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipam = startIpam(nats.url);
+    nats = await startProvisionedNats();
+    ipam = startIpam(nats.url, nats.env('ipam'));
     await ipam.ready;
-    client = await IpamClient.connect(nats.url);
-    nc = await connect({ servers: nats.url });
+    client = new IpamClient(await nats.connect('api'));
+    nc = await nats.connect('api');
   });
 
   afterAll(async () => {

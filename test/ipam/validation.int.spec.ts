@@ -3,10 +3,11 @@
  * sequence is unchanged after each rejected command.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { StrataError } from '@strata/errors';
 import { JetStreamEventStore, type EventStore } from '@strata/eventlog';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import type { StrataNats } from '@strata/testing';
 import type { IpamCommandName } from '@strata/contracts';
 import type { IpamContract } from '@strata/lab';
 import { IpamClient, startIpam, type IpamProcess, type Principal } from '../support/ipam.js';
@@ -15,7 +16,7 @@ const a: Principal = { tenant: 'tenant-a', admin: false };
 const b: Principal = { tenant: 'tenant-b', admin: false };
 
 describe('invalid IPAM input', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipam: IpamProcess;
   let client: IpamClient;
   let nc: NatsConnection;
@@ -26,11 +27,11 @@ describe('invalid IPAM input', () => {
   let portId: string;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipam = startIpam(nats.url, { IPAM_VNI_MIN: '5000', IPAM_VNI_MAX: '5002' });
+    nats = await startProvisionedNats();
+    ipam = startIpam(nats.url, { ...nats.env('ipam'), IPAM_VNI_MIN: '5000', IPAM_VNI_MAX: '5002' });
     await ipam.ready;
-    client = await IpamClient.connect(nats.url);
-    nc = await connect({ servers: nats.url });
+    client = new IpamClient(await nats.connect('api'));
+    nc = await nats.connect('api');
     store = await JetStreamEventStore.open(nc);
     networkId = (await client.command('network.create', { name: 'n' }, a)).id;
     subnetId = (await client.command('subnet.create', { networkId, cidr: '10.0.0.0/29' }, a)).id;

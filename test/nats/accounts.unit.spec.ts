@@ -9,7 +9,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { hostviewBucket, hostviewStream, statusSubject } from '@strata/contracts';
-import { DEFAULT_EVENT_LOG_OPTIONS, protectedApiSubjects } from '@strata/eventlog';
+import { DEFAULT_EVENT_LOG_OPTIONS, protectedApiSubjects, snapshotBucket, snapshotStream } from '@strata/eventlog';
+import { SNAPSHOT_SERVICES } from '@strata/lab';
 
 const RENDER = fileURLToPath(new URL('../../infra/nats/render-accounts.mjs', import.meta.url));
 const ACCOUNTS = fileURLToPath(new URL('../../infra/nats/accounts.conf', import.meta.url));
@@ -100,12 +101,11 @@ describe('render-accounts.mjs', () => {
     expect(writers('strata.evt.bgp.route.x')).toEqual(['bgp']);
   });
 
-  it('lets hostview manage every host bucket, read the log, and delete no stream', () => {
+  it('lets hostview write the named hosts\' buckets only, read the log, and create, change or delete no stream', () => {
     const hv = users.get('hostview');
-    for (const host of ['hv1', 'hv-2', 'a-host-not-in-the-list']) {
+    for (const host of ['hv1', 'hv-2']) {
       const stream = hostviewStream(host);
       for (const subject of [
-        `$JS.API.STREAM.CREATE.${stream}`,
         `$JS.API.STREAM.INFO.${stream}`,
         `$JS.API.CONSUMER.CREATE.${stream}.n.$KV.${hostviewBucket(host)}.>`,
         `$JS.FC.${stream}.x`,
@@ -113,13 +113,67 @@ describe('render-accounts.mjs', () => {
       ]) {
         expect(mayPublish(hv, subject), subject).toBe(true);
       }
-      expect(mayPublish(hv, `$JS.API.STREAM.DELETE.${stream}`)).toBe(false);
-      expect(mayPublish(hv, `$JS.API.STREAM.PURGE.${stream}`)).toBe(false);
+    }
+    const unknown = hostviewStream('a-host-not-in-the-list');
+    expect(mayPublish(hv, `$JS.API.STREAM.INFO.${unknown}`)).toBe(false);
+    expect(mayPublish(hv, `$KV.${hostviewBucket('a-host-not-in-the-list')}.x.port.p`)).toBe(false);
+    // Whatever its name: a user that creates a stream can capture the command bus (issue 11, defect 2).
+    for (const stream of [hostviewStream('hv1'), unknown, 'CAPTURE', 'STRATA_EVENTS']) {
+      for (const verb of ['CREATE', 'UPDATE', 'DELETE', 'PURGE']) expect(mayPublish(hv, `$JS.API.STREAM.${verb}.${stream}`), `${verb} ${stream}`).toBe(false);
     }
     expect(mayPublish(hv, '$JS.API.STREAM.NAMES')).toBe(true);
     expect(mayPublish(hv, '$JS.API.CONSUMER.CREATE.STRATA_EVENTS.n.strata.evt.ipam.>')).toBe(true);
-    expect(mayPublish(hv, '$JS.API.STREAM.CREATE.STRATA_EVENTS')).toBe(false);
     expect(maySubscribe(hv, '_INBOX_hostview.x.y')).toBe(true);
+  });
+
+  it('lets no user but admin create, change or delete any stream', () => {
+    for (const [name, u] of users) {
+      if (name === 'admin') continue;
+      for (const stream of ['STRATA_EVENTS', 'OBJ_strata-snapshots-ipam', hostviewStream('hv1'), 'ANY']) {
+        for (const verb of ['CREATE', 'UPDATE', 'DELETE']) expect(mayPublish(u, `$JS.API.STREAM.${verb}.${stream}`), `${name} ${verb} ${stream}`).toBe(false);
+      }
+    }
+  });
+
+  it('lets only a reactor\'s owner create, read, pull, acknowledge or delete its durable consumer', () => {
+    const stream = DEFAULT_EVENT_LOG_OPTIONS.streamName;
+    for (const [durable, owner] of [['secgroup-port-reactor', 'secgroup'], ['nat-reactor', 'nat']] as const) {
+      const subjects = [
+        `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
+        `$JS.API.CONSUMER.CREATE.${stream}.${durable}`,
+        `$JS.API.CONSUMER.CREATE.${stream}.${durable}.strata.evt.ipam.>`,
+        `$JS.API.CONSUMER.INFO.${stream}.${durable}`,
+        `$JS.API.CONSUMER.MSG.NEXT.${stream}.${durable}`,
+        `$JS.API.CONSUMER.DELETE.${stream}.${durable}`,
+        `$JS.ACK.${stream}.${durable}.1.2.3.4.5`,
+      ];
+      for (const [name, u] of users) {
+        if (name === 'admin') continue;
+        for (const subject of subjects) expect(mayPublish(u, subject), `${name} ${subject}`).toBe(name === owner);
+      }
+    }
+    // Readers keep their ordered consumers: any other name.
+    for (const name of ['api', 'hostview', 'ipam', 'secgroup', 'nat', 'bgp']) {
+      const u = users.get(name);
+      expect(mayPublish(u, `$JS.API.CONSUMER.CREATE.${stream}.abc_1.strata.evt.>`), name).toBe(true);
+      expect(mayPublish(u, `$JS.API.CONSUMER.MSG.NEXT.${stream}.abc_1`), name).toBe(true);
+      expect(mayPublish(u, `$JS.API.CONSUMER.DELETE.${stream}.abc_1`), name).toBe(true);
+      // The bare legacy create (a durable name in the body) is nobody's.
+      expect(mayPublish(u, `$JS.API.CONSUMER.CREATE.${stream}`), name).toBe(false);
+    }
+  });
+
+  it('gives each snapshotting service its own snapshot bucket and no other', () => {
+    const services = [...SNAPSHOT_SERVICES];
+    for (const [name, u] of users) {
+      if (name === 'admin') continue;
+      for (const owner of services) {
+        const bucket = snapshotBucket(owner);
+        for (const subject of [`$O.${bucket}.C.x`, `$JS.API.STREAM.PURGE.${snapshotStream(bucket)}`, `$JS.API.CONSUMER.CREATE.${snapshotStream(bucket)}.c.$O.${bucket}.C.x`]) {
+          expect(mayPublish(u, subject), `${name} ${subject}`).toBe(name === owner);
+        }
+      }
+    }
   });
 
   it('confines an agent to its own bucket, its own status subject and its own inbox', () => {

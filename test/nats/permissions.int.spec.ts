@@ -18,7 +18,7 @@ import { AgentStatus, hostviewBucket, hostviewKey, hostviewStream, statusSubject
 import { Netns, startProcess, type ManagedProcess } from '@strata/lab';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
 import { ADMIN, IpamClient, startIpam, type IpamProcess } from '../support/ipam.js';
-import { NatClient } from '@strata/lab';
+import { NatClient, provisionStreams } from '@strata/lab';
 
 const RENDER = fileURLToPath(new URL('../../infra/nats/render-accounts.mjs', import.meta.url));
 const HOSTVIEW_MAIN = fileURLToPath(new URL('../../services/hostview/dist/main.js', import.meta.url));
@@ -130,13 +130,15 @@ describe('NATS users and subject permissions', () => {
     Object.assign(process.env, passwordVars);
     const config = execFileSync(process.execPath, [RENDER, '--agents', 'hv1,hv2'], { encoding: 'utf8' });
     nats = await startNatsServer({ config });
+    // The operator creates every stream (no service user may): the log, the snapshot buckets, hv1's and hv2's buckets.
+    admin = await connect({ servers: nats.url, user: 'admin', pass: secrets.admin });
+    await provisionStreams(admin, { hosts: ['hv1', 'hv2'] });
     ipam = startIpam(nats.url, { NATS_USER: 'ipam', NATS_PASSWORD: secrets.ipam, STRATA_SERVICE_NAME: 'ipam' });
     await ipam.ready;
     api = await connect({ servers: nats.url, user: 'api', pass: secrets.api, inboxPrefix: '_INBOX_api' });
-    admin = await connect({ servers: nats.url, user: 'admin', pass: secrets.admin });
     client = new IpamClient(api);
     hostPoolId = (await client.command('pool.create', { name: 'host-ips', cidr: '198.51.100.0/24', purpose: 'host-ip' }, ADMIN)).id;
-    // hv1 before hostview starts (its start-up reconcile creates the bucket), hv2 after (the live path does).
+    // hv1 before hostview starts (its start-up reconcile writes the bucket), hv2 after (the live path does).
     await register('hv1', 11);
     hostview = startProcess('hostview', [process.execPath, HOSTVIEW_MAIN], {
       env: { NATS_URL: nats.url, NATS_USER: 'hostview', NATS_PASSWORD: secrets.hostview, STRATA_HTTP_PORT: '0', STRATA_LOG_LEVEL: 'info' },

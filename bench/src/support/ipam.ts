@@ -19,7 +19,7 @@ import {
   type IpamQueryName,
   type IpamResults,
 } from '@strata/contracts';
-import { NatsRequester, type RequestMeta } from '@strata/runtime';
+import { commandSignerFrom, ensureHarnessCommandKeys, NatsRequester, type RequestMeta } from '@strata/runtime';
 
 // @strata/ipam's entry is dist/index.js; the service binary is its sibling dist/main.js.
 const IPAM_MAIN = fileURLToPath(new URL('./main.js', import.meta.resolve('@strata/ipam')));
@@ -52,6 +52,9 @@ process.on('exit', () => {
 });
 
 /** `unset`: variables of this process's environment the child must not inherit (so IPAM uses its default). */
+// The IPAM processes this bench spawns inherit the verify key; its client signs with the private key.
+ensureHarnessCommandKeys();
+
 export function startIpam(natsUrl: string, env: Record<string, string> = {}, nodeArgs: string[] = [], unset: string[] = []): IpamProcess {
   const spawnedAt = performance.now();
   const childEnv: Record<string, string | undefined> = { ...process.env, NATS_URL: natsUrl, STRATA_LOG_LEVEL: 'info', STRATA_HTTP_PORT: '0', STRATA_HTTP_HOST: '127.0.0.1', ...env };
@@ -152,7 +155,7 @@ export class IpamClient {
     readonly nc: NatsConnection,
     timeoutMs: number,
   ) {
-    this.requester = new NatsRequester(nc, { timeoutMs });
+    this.requester = new NatsRequester(nc, { timeoutMs, signer: commandSignerFrom() });
   }
 
   static async connect(url: string, timeoutMs = 15_000): Promise<IpamClient> {

@@ -12,7 +12,7 @@
  * after every reconcile an agent says which view revision it applied and
  * which of its ports are up.
  */
-import { connect, type KvEntry, type NatsConnection, type QueuedIterator, type Subscription } from 'nats';
+import { connect, type ConnectionOptions, type KvEntry, type NatsConnection, type QueuedIterator, type Subscription } from 'nats';
 import { AgentStatus, hostviewBucket, statusSubject } from '@strata/contracts';
 
 export interface SeenEntry {
@@ -41,8 +41,9 @@ export class HostWatch {
   ) {}
 
   /** Resolves once the initial snapshot has been delivered (the bucket must exist). */
-  static async start(natsUrl: string, hostId: string, timeoutMs = 30_000): Promise<HostWatch> {
-    const nc = await connect({ servers: natsUrl, name: `bench-watch-${hostId}` });
+  /** `nats`: how to connect (the lab's production users: the operator's, `lab.natsUsers.options('admin')`). */
+  static async start(nats: ConnectionOptions, hostId: string, timeoutMs = 30_000): Promise<HostWatch> {
+    const nc = await connect({ ...nats, name: `bench-watch-${hostId}` });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
@@ -176,8 +177,8 @@ export class StatusWatch {
     })();
   }
 
-  static async start(natsUrl: string, hostIds: string[]): Promise<StatusWatch> {
-    return new StatusWatch(await connect({ servers: natsUrl, name: 'bench-status' }), hostIds);
+  static async start(nats: ConnectionOptions, hostIds: string[]): Promise<StatusWatch> {
+    return new StatusWatch(await connect({ ...nats, name: 'bench-status' }), hostIds);
   }
 
   /** Number of statuses of `hostId` received so far (a position for waitFor). */

@@ -25,7 +25,7 @@ import {
   type SecgroupQueryName,
   type SecgroupResults,
 } from '@strata/contracts';
-import { NatsRequester, type RequestMeta } from '@strata/runtime';
+import { commandSignerFrom, NatsRequester, type CommandSigner, type RequestMeta } from '@strata/runtime';
 import type { NatCommandInput, NatCommandName, NatQueryInput, NatQueryName, NatResults } from '@strata/contracts';
 
 export interface Principal {
@@ -53,8 +53,10 @@ export class ServiceClient {
     readonly service: string,
     readonly seq: SeqTracker = new SeqTracker(),
     timeoutMs = 15_000,
+    /** Services refuse unsigned requests; default: STRATA_COMMAND_SIGNING_KEY of this process. */
+    signer: CommandSigner = commandSignerFrom(),
   ) {
-    this.requester = new NatsRequester(nc, { timeoutMs });
+    this.requester = new NatsRequester(nc, { timeoutMs, signer });
   }
 
   meta(who: Principal, requestId: string = randomUUID()): RequestMeta {
@@ -123,8 +125,8 @@ export interface BgpContract {
 }
 
 export class IpamClient extends ContractClient<IpamContract> {
-  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
-    super(nc, 'ipam', seq, timeoutMs);
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
+    super(nc, 'ipam', seq, timeoutMs, signer);
   }
 
   static async connect(url: string, timeoutMs = 15_000): Promise<IpamClient> {
@@ -133,14 +135,14 @@ export class IpamClient extends ContractClient<IpamContract> {
 }
 
 export class SecgroupClient extends ContractClient<SecgroupContract> {
-  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
-    super(nc, 'secgroup', seq, timeoutMs);
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
+    super(nc, 'secgroup', seq, timeoutMs, signer);
   }
 }
 
 export class BgpClient extends ContractClient<BgpContract> {
-  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
-    super(nc, 'bgp', seq, timeoutMs);
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
+    super(nc, 'bgp', seq, timeoutMs, signer);
   }
 }
 
@@ -152,8 +154,8 @@ export interface NatContract {
 
 /** The NAT service: floating IP associations and router gateways. */
 export class NatClient extends ContractClient<NatContract> {
-  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker) {
-    super(nc, 'nat', seq, timeoutMs);
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
+    super(nc, 'nat', seq, timeoutMs, signer);
   }
 
   static async connect(url: string, timeoutMs = 15_000): Promise<NatClient> {

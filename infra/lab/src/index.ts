@@ -9,3 +9,4 @@ export { APPLIANCE_AS, BgpFabric, Frr, GATEWAY_AS, GW, TOR, TOR_AS, applianceCon
 export { BORDER_PUBLIC_IP, BORDER_UNDERLAY_IP, INTERNET_CLIENT_IP, type ExternalSide } from './external.js';
 export { GATEWAY_UNDERLAY_IP, LAB_APPLIANCE_PASSWORD, type BgpBorder } from './bgp-border.js';
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './demo/control-plane.js';
+export { provisionStreams, SNAPSHOT_SERVICES, startProvisionedNats, type ProvisionOptions } from './provision.js';

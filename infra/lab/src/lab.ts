@@ -6,8 +6,10 @@
  *   <p>hv1..N        hypervisors: eth0 = 198.18.0.(10+i) on the underlay
  *   <p>vm-<name>     VMs: eth0 whose peer (named after the port) sits in a hypervisor
  *
- * The control plane (nats-server on loopback, IPAM, hostview) and one agent
- * per hypervisor run as processes in the caller's namespace; each agent
+ * The control plane (nats-server on loopback with the production users and
+ * permissions, IPAM, hostview) and one agent per hypervisor run as processes
+ * in the caller's namespace, each connecting as its own NATS user; the
+ * lab's clients connect as the api does (user api, signed requests). Each agent
  * manages its hypervisor's namespace with `ip -n`, as it would manage the
  * host it runs on in production. Nothing outside the lab's namespaces is
  * changed. `destroy()` stops the lab's processes by PID, then every process
@@ -21,8 +23,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
-import { LAB_MARKER_ENV, startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { ensureHarnessCommandKeys } from '@strata/runtime';
+import { LAB_MARKER_ENV, type NatsServerHandle, type StrataNats } from '@strata/testing';
 import { ADMIN, IpamClient, NatClient, SecgroupClient } from './control-client.js';
+import { startProvisionedNats } from './provision.js';
 import { startBgpBorder, type BgpBorder } from './bgp-border.js';
 import { buildExternal, routeAtBorder, unrouteAtBorder, type ExternalSide } from './external.js';
 import { deleteAll, deleteAllSync, Netns } from './netns.js';
@@ -79,6 +83,8 @@ export class Lab {
   /** Set when the lab was started with `nat: true`. */
   nat?: NatClient;
   nats!: NatsServerHandle;
+  /** The server's production users: connection options and environment per user (`admin` for the operator's look). */
+  natsUsers!: StrataNats;
   fabric!: Netns;
   hostPoolId = '';
   /** Set when the lab was started with `external: true`. */
@@ -114,7 +120,7 @@ export class Lab {
             natsUrl: lab.nats.url,
             nc: lab.ipam.nc,
             seq: lab.ipam.seq,
-            spawn: (name, service, env) => lab.spawn(name, main(service), { NATS_URL: lab.nats.url, STRATA_HTTP_PORT: '0', ...lab.options.env, ...env }),
+            spawn: (name, service, env) => lab.spawn(name, main(service), { ...lab.natsUsers.env('bgp'), STRATA_HTTP_PORT: '0', ...lab.options.env, ...env }),
           });
         }
       }
@@ -148,18 +154,22 @@ export class Lab {
   }
 
   private async startControlPlane(): Promise<void> {
-    this.nats = await startNatsServer();
-    const env = { NATS_URL: this.nats.url, STRATA_HTTP_PORT: '0', ...this.options.env };
-    const ipam = this.spawn('ipam', main('ipam'), env);
+    // The lab's clients sign their commands; the services it spawns inherit the verify key.
+    ensureHarnessCommandKeys();
+    // Production users; the operator has created every stream (no service user may): the log, the snapshot buckets, each host's bucket.
+    this.natsUsers = await startProvisionedNats({ agents: this.hosts.map((h) => h.id) });
+    this.nats = this.natsUsers.server;
+    const env = (user: string): Record<string, string> => ({ ...this.natsUsers.env(user), STRATA_HTTP_PORT: '0', ...this.options.env });
+    const ipam = this.spawn('ipam', main('ipam'), env('ipam'));
     await ipam.ready;
-    const secgroup = this.spawn('secgroup', main('secgroup'), env);
-    const hostview = this.spawn('hostview', main('hostview'), env);
+    const secgroup = this.spawn('secgroup', main('secgroup'), env('secgroup'));
+    const hostview = this.spawn('hostview', main('hostview'), env('hostview'));
     await Promise.all([secgroup.ready, hostview.ready]);
-    this.ipam = await IpamClient.connect(this.nats.url);
+    this.ipam = new IpamClient(await this.natsUsers.connect('api'));
     // One read-your-writes position for both clients, as in the api.
     this.secgroup = new SecgroupClient(this.ipam.nc, 15_000, this.ipam.seq);
     if (this.options.nat) {
-      await this.spawn('nat', main('nat'), env).ready;
+      await this.spawn('nat', main('nat'), env('nat')).ready;
       this.nat = new NatClient(this.ipam.nc, 15_000, this.ipam.seq);
     }
   }
@@ -176,7 +186,7 @@ export class Lab {
   /** Start (or restart) the agent of a hypervisor. */
   async startAgent(h: Hypervisor, env: Record<string, string> = {}): Promise<ManagedProcess> {
     const agent = this.spawn(`agent-${h.id}`, main('agent'), {
-      NATS_URL: this.nats.url,
+      ...this.natsUsers.env(`agent-${h.id}`),
       STRATA_HTTP_PORT: '0',
       AGENT_HOST_ID: h.id,
       AGENT_NETNS: h.ns.name,
@@ -237,7 +247,7 @@ export class Lab {
     await this.bgp?.stop();
     await this.ipam?.close().catch(() => undefined);
     await Promise.all(this.processes.map((p) => p.stop(5_000).catch(() => undefined)));
-    await this.nats?.stop().catch(() => undefined);
+    await this.natsUsers?.stop().catch(() => undefined);
     await deleteAll(this.prefix, this.marker);
     rmSync(this.stateDir, { recursive: true, force: true });
     cleanups.delete(this.prefix);

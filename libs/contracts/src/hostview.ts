@@ -40,6 +40,9 @@ export const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
 /** The KV bucket holding one host's view. */
 export const hostviewBucket = (hostId: string): string => `${HOSTVIEW_BUCKET_PREFIX}${hostId}`;
 
+/** How a host's bucket is made (by the operator, infra/lab/src/provision.ts, or by hostview where it may): agents need the current value only. */
+export const HOSTVIEW_BUCKET_OPTIONS = { history: 1 } as const;
+
 /** The JetStream stream behind a host's bucket (`KV_<bucket>`): the name NATS permissions and stream listings use. */
 export const hostviewStream = (hostId: string): string => `KV_${hostviewBucket(hostId)}`;
 

@@ -27,5 +27,8 @@ export {
   SnapshotStore,
   InMemorySnapshotStore,
   DEFAULT_SNAPSHOT_OPTIONS,
+  snapshotBucket,
+  snapshotStream,
+  SnapshotFormatError,
   type SnapshotStoreOptions,
 } from './snapshots.js';

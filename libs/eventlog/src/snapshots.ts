@@ -1,16 +1,23 @@
+import { createHash, type Hash } from 'node:crypto';
 import { StorageType, type NatsConnection, type ObjectStore } from 'nats';
 import { ValidationError } from '@strata/errors';
 import type { LoadedSnapshot, SavedSnapshot, Snapshot, SnapshotFormatOptions, SnapshotStorePort } from './types.js';
 
 /**
- * Snapshot format 2: JSON lines, no line ever holding the whole state.
+ * Snapshot format 3: JSON lines, no line ever holding the whole state.
  *
- *     {"format":2,"seq":1234,"schemaVersion":2,"savedAt":"2026-…Z"}      header
+ *     {"format":3,"name":"ipam","seq":1234,"schemaVersion":2,"savedAt":"2026-…Z"}   header
  *     {"path":[],"entries":{"seq":1234,"cloud":{…}}}                      keys of the state
  *     {"path":["networks","n1"],"entries":{"version":7,"closed":false}}  keys of state.networks.n1
  *     {"path":["networks","n1","ports"],"entries":{"p1":{…},"p2":{…}}}  a batch of its ports
  *     …
- *     {"end":true,"lines":57}                                             trailer: body lines written
+ *     {"end":true,"lines":57,"sha256":"9f86…"}                            trailer
+ *
+ * The trailer counts the body lines and carries the SHA-256 (hex) of every
+ * byte before it (header and body lines, each with its '\n'); the header
+ * names the snapshot. A reader refuses a snapshot whose checksum, line count
+ * or name does not match (SnapshotFormatError): it is then ignored and the
+ * log replayed. Format 2 was the same without name and checksum.
  *
  * A body line puts the keys of `entries` into the plain object at `path`
  * (the key path from the state's root), creating it and its parents as
@@ -21,7 +28,13 @@ import type { LoadedSnapshot, SavedSnapshot, Snapshot, SnapshotFormatOptions, Sn
  * order, so the rebuilt objects have their keys in the original order. A
  * state that is not a plain object is one line `{"path":[],"value":…}`.
  */
-export const SNAPSHOT_FORMAT = 2;
+export const SNAPSHOT_FORMAT = 3;
+
+/** Each service keeps its snapshots in a bucket of its own, writable by its NATS user only. */
+export const snapshotBucket = (service: string): string => `strata-snapshots-${service}`;
+
+/** The object store's stream behind a bucket. */
+export const snapshotStream = (bucket: string): string => `OBJ_${bucket}`;
 
 export interface SnapshotStoreOptions extends SnapshotFormatOptions {
   bucket: string;
@@ -46,8 +59,7 @@ export const DEFAULT_FORMAT_OPTIONS: SnapshotFormatOptions = {
   splitDepth: 8,
 };
 
-export const DEFAULT_SNAPSHOT_OPTIONS: SnapshotStoreOptions = {
-  bucket: 'strata-snapshots',
+export const DEFAULT_SNAPSHOT_OPTIONS: Omit<SnapshotStoreOptions, 'bucket'> = {
   storage: 'file',
   replicas: 1,
   chunkBytes: 512 * 1024,
@@ -59,6 +71,7 @@ export const DEFAULT_SNAPSHOT_OPTIONS: SnapshotStoreOptions = {
 // Bytes of lines encoded to UTF-8 at once: bounds the transient buffers.
 const ENCODE_SLICE = 1 << 20;
 const HEADER_PREFIX = Buffer.from(`{"format":`);
+const NEWLINE = Buffer.from('\n');
 
 /** A snapshot this version cannot read: another format (e.g. format 1, one JSON document) or a damaged one. */
 export class SnapshotFormatError extends Error {
@@ -89,7 +102,8 @@ export class SnapshotStore implements SnapshotStorePort {
     readonly options: SnapshotStoreOptions,
   ) {}
 
-  static async open(nc: NatsConnection, options: Partial<SnapshotStoreOptions> = {}): Promise<SnapshotStore> {
+  /** The bucket (snapshotBucket(service)) is created if missing; in production the operator has created it (the services' users may not). */
+  static async open(nc: NatsConnection, options: Partial<SnapshotStoreOptions> & { bucket: string }): Promise<SnapshotStore> {
     const o = { ...DEFAULT_SNAPSHOT_OPTIONS, ...options };
     checkFormatOptions(o);
     const os = await nc.jetstream().views.os(o.bucket, {
@@ -143,27 +157,38 @@ export class SnapshotStore implements SnapshotStorePort {
     return { seq, lines: count, bytes, encodeMs, writeMs: performance.now() - started };
   }
 
+  /**
+   * Reads the object's chunks with an ordered consumer bound to the bucket's
+   * stream by name. Not ObjectStore.get(): that subscribes by subject, and
+   * nats.js then looks the stream up with $JS.API.STREAM.NAMES, which a
+   * service's NATS user may not use (issue 11, defect 5). The object store's
+   * own digest is checked too, besides the format's checksum.
+   */
   async load<TState = unknown>(name: string): Promise<LoadedSnapshot<TState> | null> {
     checkName(name);
-    const result = await this.os.get(name);
-    if (result === null) return null;
-    // Settles after the data; handled here so an abandoned read never becomes an unhandled rejection.
-    result.error.catch(() => undefined);
+    const info = await this.os.info(name);
+    if (info === null || info.deleted) return null;
     const decoder = new SnapshotDecoder(name, this.options);
-    const reader = result.data.getReader();
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        decoder.push(value);
+    const digest = createHash('sha256');
+    if (info.size > 0) {
+      const bucket = this.options.bucket;
+      const consumer = await this.nc.jetstream().consumers.get(snapshotStream(bucket), { filterSubjects: `$O.${bucket}.C.${info.nuid}` });
+      const messages = await consumer.consume();
+      try {
+        for await (const m of messages) {
+          digest.update(m.data);
+          decoder.push(m.data);
+          if (m.info.pending === 0) break;
+        }
+      } finally {
+        messages.stop();
+        await consumer.delete().catch(() => undefined);
       }
-    } catch (err) {
-      await reader.cancel().catch(() => undefined);
-      throw err;
     }
-    // Rejects on a digest mismatch: a corrupt snapshot must not be folded into state.
-    const err = await result.error;
-    if (err) throw err;
+    const want = info.digest.slice(info.digest.indexOf('=') + 1);
+    if (!digest.digest().equals(Buffer.from(want, 'base64url'))) {
+      throw new SnapshotFormatError(`snapshot '${name}' cannot be read: its object digest does not match its content`);
+    }
     return decoder.end() as LoadedSnapshot<TState>;
   }
 }
@@ -244,10 +269,13 @@ export function encode(name: string, s: Snapshot, options: SnapshotFormatOptions
     throw new ValidationError('snapshot schemaVersion must be an integer', { field: 'schemaVersion' });
   }
   const started = performance.now();
-  const header = { format: SNAPSHOT_FORMAT, seq: s.seq, schemaVersion: s.schemaVersion, savedAt: new Date().toISOString() };
+  const header = { format: SNAPSHOT_FORMAT, name, seq: s.seq, schemaVersion: s.schemaVersion, savedAt: new Date().toISOString() };
   const lines = [JSON.stringify(header)];
   new LineWriter(lines, options).root(s.state);
-  lines.push(`{"end":true,"lines":${lines.length - 1}}`);
+  // Node hashes the strings as UTF-8, the bytes utf8Slices writes.
+  const sha = createHash('sha256');
+  for (const line of lines) sha.update(line, 'utf8').update(NEWLINE);
+  lines.push(`{"end":true,"lines":${lines.length - 1},"sha256":"${sha.digest('hex')}"}`);
   return { lines, encodeMs: performance.now() - started };
 }
 
@@ -405,6 +433,8 @@ export class SnapshotDecoder {
   private hasRoot = false;
   private body = 0;
   private ended = false;
+  /** Over every line before the trailer, each with its '\n'. */
+  private readonly sha: Hash = createHash('sha256');
   private readonly maxLineBytes: number;
 
   constructor(
@@ -483,14 +513,17 @@ export class SnapshotDecoder {
     if (!isRecord(parsed)) throw this.damaged('a line is not a JSON object');
     if (this.header === undefined) {
       this.header = this.readHeader(parsed);
+      this.sha.update(bytes).update(NEWLINE);
       return;
     }
     if (this.ended) throw this.damaged('it has lines after its trailer');
     if (parsed['end'] === true) {
       if (parsed['lines'] !== this.body) throw this.damaged(`the trailer counts ${String(parsed['lines'])} lines, ${this.body} were read`);
+      if (parsed['sha256'] !== this.sha.digest('hex')) throw this.damaged('its checksum does not match its content');
       this.ended = true;
       return;
     }
+    this.sha.update(bytes).update(NEWLINE);
     this.body++;
     this.apply(parsed);
   }
@@ -499,8 +532,9 @@ export class SnapshotDecoder {
     if (h['format'] !== SNAPSHOT_FORMAT) {
       throw new SnapshotFormatError(`snapshot '${this.name}' is in format ${String(h['format'])}; this version reads format ${SNAPSHOT_FORMAT}`);
     }
-    const { seq, schemaVersion, savedAt } = h;
+    const { seq, schemaVersion, savedAt, name } = h;
     if (!Number.isInteger(seq) || !Number.isInteger(schemaVersion) || typeof savedAt !== 'string') throw this.damaged('its header is incomplete');
+    if (name !== this.name) throw this.damaged(`it is the snapshot of ${JSON.stringify(name)}`);
     return { format: SNAPSHOT_FORMAT, seq: seq as number, schemaVersion: schemaVersion as number, savedAt };
   }
 

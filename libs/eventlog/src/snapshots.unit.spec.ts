@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ValidationError } from '@strata/errors';
@@ -34,7 +35,7 @@ function nestedState(networks: number, ports: number) {
 
 const small: Partial<SnapshotFormatOptions> = { lineChars: 200, maxLineChars: 2_000 };
 
-describe('snapshot format 2 (JSON lines)', () => {
+describe('snapshot format 3 (JSON lines, named, with a checksum)', () => {
   it('round-trips a nested state exactly, key order included, through lines that straddle byte chunks', async () => {
     // 7-byte chunks: lines, and multi-byte UTF-8 characters, are cut across chunks.
     const store = new InMemorySnapshotStore({ ...small, chunkBytes: 7 });
@@ -48,8 +49,9 @@ describe('snapshot format 2 (JSON lines)', () => {
   it('splits large plain objects by key path and batches small entries; header first, trailer last', () => {
     const state = nestedState(3, 10);
     const { lines } = encode('x', { seq: 9, schemaVersion: 1, state }, { lineChars: 300, maxLineChars: 3_000, splitDepth: 8 });
-    expect(JSON.parse(lines[0]!)).toMatchObject({ format: 2, seq: 9, schemaVersion: 1 });
-    expect(JSON.parse(lines.at(-1)!)).toEqual({ end: true, lines: lines.length - 2 });
+    expect(JSON.parse(lines[0]!)).toMatchObject({ format: 3, name: 'x', seq: 9, schemaVersion: 1 });
+    const sha256 = createHash('sha256').update(lines.slice(0, -1).map((l) => `${l}\n`).join(''), 'utf8').digest('hex');
+    expect(JSON.parse(lines.at(-1)!)).toEqual({ end: true, lines: lines.length - 2, sha256 });
     const body = lines.slice(1, -1).map((l) => JSON.parse(l) as { path: string[]; entries: Record<string, unknown> });
     const paths = body.map((l) => l.path.join('.'));
     expect(paths).toContain('networks.net-1.ports');
@@ -146,7 +148,7 @@ describe('snapshot format 2 (JSON lines)', () => {
     );
   });
 
-  it('refuses damaged snapshots: truncated, miscounted, oversized lines, other formats', async () => {
+  it('refuses damaged snapshots: truncated, miscounted, changed, oversized lines, other formats, another snapshot\'s', async () => {
     const store = new InMemorySnapshotStore({ ...small, chunkBytes: 1_000_000 });
     await store.save('ok', { seq: 1, schemaVersion: 1, state: nestedState(2, 5) });
     const text = (await bytesOf(store, 'ok')).toString('utf8');
@@ -155,16 +157,26 @@ describe('snapshot format 2 (JSON lines)', () => {
       truncated: lines.slice(0, -2).join('\n') + '\n',
       'cut mid-line': text.slice(0, text.length - 10),
       miscounted: [...lines.slice(0, 2), ...lines.slice(3)].join('\n'),
-      'future format': text.replace('"format":2', '"format":3'),
+      'future format': text.replace('"format":3', '"format":4'),
+      'format 2 (no name, no checksum)': text.replace('"format":3', '"format":2'),
+      'one character changed': text.replace('"seq":1,', '"seq":2,').replace(/("path":\[\][^\n]*?)1/, '$19'),
+      'checksum removed': text.replace(/,"sha256":"[0-9a-f]+"/, ''),
+      "another snapshot's": text.replace('"name":"ok"', '"name":"other"'),
       'old format': '{"seq":1,"schemaVersion":1,"savedAt":"x","state":{}}',
       empty: '',
       'not json': lines[0] + '\n{"path":[],"entries":{\n',
       'line too long': `${lines[0]}\n{"path":[],"entries":{"a":"${'z'.repeat(3_000)}"}}\n{"end":true,"lines":1}\n`,
     };
     for (const [name, body] of Object.entries(cases)) {
-      store.putRaw(name, Buffer.from(body, 'utf8'));
-      await expect(store.load(name), name).rejects.toBeInstanceOf(SnapshotFormatError);
+      expect(body, name).not.toBe(text);
+      store.putRaw('ok', Buffer.from(body, 'utf8'));
+      await expect(store.load('ok'), name).rejects.toBeInstanceOf(SnapshotFormatError);
     }
+    // The intact bytes, under another name: the header names its snapshot.
+    store.putRaw('other', Buffer.from(text, 'utf8'));
+    await expect(store.load('other')).rejects.toThrow(/it is the snapshot of "ok"/);
+    store.putRaw('ok', Buffer.from(text, 'utf8'));
+    await expect(store.load('ok')).resolves.toMatchObject({ seq: 1 });
   });
 
   it('validates name, seq and schemaVersion (rejecting, never throwing)', async () => {

@@ -30,6 +30,12 @@ export const baseConfigSchema = z.object({
   /** Loopback by default: metrics and health are scraped locally unless the operator opens them up. */
   STRATA_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   STRATA_LOG_LEVEL: z.enum(logLevels).default('info'),
+  /**
+   * Comma-separated base64 Ed25519 public keys whose signatures this service
+   * accepts on commands and queries (the api's). Required by every service
+   * that answers requests; see command-auth.ts.
+   */
+  STRATA_COMMAND_VERIFY_KEYS: z.string().min(1).optional(),
 });
 export type BaseConfig = z.output<typeof baseConfigSchema>;
 

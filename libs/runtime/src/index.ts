@@ -16,6 +16,20 @@ export type { ReplyEnvelope, RequestEnvelope, RequestMeta } from './messaging.js
 export { handler, serve } from './serve.js';
 export type { Handler, HandlerContext, HandlerResult, ServeHandle, ServeOptions } from './serve.js';
 export { NatsRequester } from './requester.js';
-export type { RequesterOptions, RequestResult } from './requester.js';
+export type { RequesterOptions, RequesterSetup, RequestResult } from './requester.js';
 export { runService, startService } from './lifecycle.js';
 export type { RunningService, ServiceContext, ServiceDefinition, StopFn } from './lifecycle.js';
+export {
+  CLOCK_SKEW_MS,
+  CommandSigner,
+  CommandVerifier,
+  MAX_LIFETIME_MS,
+  RequestRefused,
+  SIGNATURE_LIFETIME_MS,
+  commandSignerFrom,
+  commandVerifierFrom,
+  ensureHarnessCommandKeys,
+  generateCommandKeys,
+  parseVerifyKeys,
+} from './command-auth.js';
+export type { CommandKeyPair, RefusalReason } from './command-auth.js';

@@ -10,6 +10,7 @@ import { ConfigError } from './config.js';
 import { startService, type ServiceContext } from './lifecycle.js';
 import type { RequestMeta } from './messaging.js';
 import { NatsRequester } from './requester.js';
+import { commandSignerFrom, commandVerifierFrom } from './command-auth.js';
 import { handler, serve } from './serve.js';
 
 const meta: RequestMeta = {
@@ -30,7 +31,7 @@ describe('service lifecycle', () => {
   beforeAll(async () => {
     server = await startNatsServer();
     clientNc = await connect({ servers: server.url });
-    requester = new NatsRequester(clientNc);
+    requester = new NatsRequester(clientNc, { signer: commandSignerFrom() });
   }, 30_000);
 
   afterAll(async () => {
@@ -52,6 +53,7 @@ describe('service lifecycle', () => {
               queue: 'ipam',
               logger: ctx.logger,
               metrics: ctx.metrics,
+              verifier: commandVerifierFrom(process.env),
               handlers: {
                 pool: handler(z.object({}), async () => ({ result: ctx.config.IPAM_POOL })),
                 'projection.ready': handler(z.object({}), async () => (projection.set(true), { result: null })),

@@ -10,10 +10,14 @@ import { createLogger } from './logger.js';
 import { encodeJson, decodeJson, type RequestMeta } from './messaging.js';
 import { createMetrics } from './metrics.js';
 import { NatsRequester } from './requester.js';
+import { CommandSigner, CommandVerifier, generateCommandKeys, SIGNATURE_LIFETIME_MS } from './command-auth.js';
 import { handler, serve, type Handler, type ServeHandle } from './serve.js';
 import { extractTrace, injectTrace, traceIdOf } from './tracing.js';
 
 const PREFIX = 'strata.cmd.ipam';
+const keys = generateCommandKeys();
+const signer = new CommandSigner(keys.signingKey);
+const refusals = createMetrics('ipam', { defaultMetrics: false });
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 
@@ -74,7 +78,7 @@ describe('NATS request/reply', () => {
   );
 
   async function start(handlers: Record<string, Handler>, nc = serverNc): Promise<ServeHandle> {
-    const h = await serve(nc, { subjectPrefix: PREFIX, queue: 'ipam', logger, handlers });
+    const h = await serve(nc, { subjectPrefix: PREFIX, queue: 'ipam', logger, metrics: refusals, verifier: new CommandVerifier([keys.verifyKey]), handlers });
     handles.push(h);
     return h;
   }
@@ -83,7 +87,7 @@ describe('NATS request/reply', () => {
     server = await startNatsServer();
     serverNc = await connect({ servers: server.url });
     clientNc = await connect({ servers: server.url });
-    requester = new NatsRequester(clientNc);
+    requester = new NatsRequester(clientNc, { signer });
   }, 30_000);
 
   afterEach(async () => {
@@ -140,7 +144,8 @@ describe('NATS request/reply', () => {
 
   it('rejects a payload that is not JSON', async () => {
     await start({ 'network.create': networkCreate });
-    const msg = await clientNc.request(`${PREFIX}.network.create`, new TextEncoder().encode('{nope'));
+    const data = new TextEncoder().encode('{nope');
+    const msg = await clientNc.request(`${PREFIX}.network.create`, data, { headers: signer.headers(`${PREFIX}.network.create`, data) });
     expect(decodeJson(msg.data)).toEqual({
       ok: false,
       error: { code: 'INVALID_ARGUMENT', message: 'invalid request: payload is not JSON', details: {} },
@@ -238,6 +243,7 @@ describe('NATS request/reply', () => {
       subjectPrefix: PREFIX,
       queue: 'ipam',
       logger,
+      verifier: new CommandVerifier([keys.verifyKey]),
       handlers: { slow: handler(z.object({}), async () => (entered.resolve(), await release.promise, { result: 'done' })) },
     });
     const inFlight = requester.request(`${PREFIX}.slow`, {}, meta());
@@ -252,7 +258,7 @@ describe('NATS request/reply', () => {
   it('counts requests by op and code and times them by op', async () => {
     const metrics = createMetrics('ipam', { defaultMetrics: false });
     handles.push(
-      await serve(serverNc, { subjectPrefix: PREFIX, queue: 'ipam', logger, metrics, handlers: { 'network.create': networkCreate } }),
+      await serve(serverNc, { subjectPrefix: PREFIX, queue: 'ipam', logger, metrics, verifier: new CommandVerifier([keys.verifyKey]), handlers: { 'network.create': networkCreate } }),
     );
     await requester.request(`${PREFIX}.network.create`, { name: 'a', cidr: '10.0.0.0/8' }, meta());
     await rejection(requester.request(`${PREFIX}.network.create`, { name: 'a', cidr: 'x' }, meta()));
@@ -308,10 +314,42 @@ describe('NATS request/reply', () => {
 
   it('uses the raw wire format documented in ReplyEnvelope', async () => {
     await start({ 'network.create': networkCreate });
-    const msg = await clientNc.request(
-      `${PREFIX}.network.create`,
-      encodeJson({ meta: meta(), body: { name: 'x', cidr: '10.1.0.0/16' } }),
-    );
+    const data = encodeJson({ meta: meta(), body: { name: 'x', cidr: '10.1.0.0/16' } });
+    const msg = await clientNc.request(`${PREFIX}.network.create`, data, { headers: signer.headers(`${PREFIX}.network.create`, data) });
     expect(decodeJson(msg.data)).toEqual({ ok: true, result: { id: 'net-x', tenant: 't1', fixedIps: [] }, seq: 7 });
+  });
+
+  describe('authenticated requests', () => {
+    const subject = `${PREFIX}.network.create`;
+    const body = { name: 'x', cidr: '10.1.0.0/16' };
+    let calls = 0;
+    const counting = handler(z.object({}).passthrough(), async () => (calls++, { result: 'ran' }));
+
+    async function send(data: Uint8Array, hdrs?: ReturnType<CommandSigner['headers']>): Promise<unknown> {
+      const msg = await clientNc.request(subject, data, hdrs ? { headers: hdrs } : {});
+      return decodeJson(msg.data);
+    }
+    const refused = (message: string) => ({ ok: false, error: { code: 'UNAUTHENTICATED', message, details: {} } });
+
+    it('refuses, unread, a request that is unsigned, signed by an unknown key, tampered with, for another subject, or expired', async () => {
+      await start({ 'network.create': counting });
+      calls = 0;
+      const data = encodeJson({ meta: meta({ admin: true }), body });
+      expect(await send(data)).toEqual(refused('request is not signed'));
+      const stranger = new CommandSigner(generateCommandKeys().signingKey);
+      expect(await send(data, stranger.headers(subject, data))).toEqual(refused(`request is signed with unknown key ${stranger.keyId}`));
+      // Signed as tenant t1, admin false; the same signature on an admin envelope:
+      const honest = encodeJson({ meta: meta(), body });
+      expect(await send(data, signer.headers(subject, honest))).toEqual(refused('request signature does not verify'));
+      expect(await send(honest, signer.headers(`${PREFIX}.network.delete`, honest))).toEqual(refused('request signature does not verify'));
+      const old = new CommandSigner(keys.signingKey, () => Date.now() - SIGNATURE_LIFETIME_MS - 10_000);
+      expect(await send(honest, old.headers(subject, honest))).toEqual(refused('request signature has expired'));
+      expect(calls).toBe(0);
+      const text = await refusals.registry.getSingleMetricAsString('strata_rpc_refused_total');
+      for (const reason of ['unsigned', 'unknown_key', 'bad_signature', 'expired']) expect(text).toMatch(new RegExp(`reason="${reason}"`));
+      // And the honest one runs.
+      expect(await send(honest, signer.headers(subject, honest))).toEqual({ ok: true, result: 'ran' });
+      expect(calls).toBe(1);
+    });
   });
 });

@@ -2,6 +2,7 @@ import { ErrorCode as NatsErrorCode, NatsError, type NatsConnection } from 'nats
 import { ErrorCode, StrataError, fromSerialized } from '@strata/errors';
 import { decodeJson, encodeJson, parseReply, type RequestEnvelope, type RequestMeta } from './messaging.js';
 import { injectTrace } from './tracing.js';
+import type { CommandSigner } from './command-auth.js';
 
 export interface RequesterOptions {
   /** How long to wait for a reply before DEADLINE_EXCEEDED. */
@@ -9,6 +10,11 @@ export interface RequesterOptions {
 }
 
 const defaults: RequesterOptions = { timeoutMs: 5000 };
+
+export interface RequesterSetup extends Partial<RequesterOptions> {
+  /** Signs every request (services refuse unsigned ones): the sender's STRATA_COMMAND_SIGNING_KEY. */
+  signer: CommandSigner;
+}
 
 export interface RequestResult<T> {
   result: T;
@@ -18,12 +24,14 @@ export interface RequestResult<T> {
 /** Client side of the request/reply convention: one call, one typed result or one StrataError. */
 export class NatsRequester {
   private readonly options: RequesterOptions;
+  private readonly signer: CommandSigner;
 
   constructor(
     private readonly nc: NatsConnection,
-    options: Partial<RequesterOptions> = {},
+    { signer, ...options }: RequesterSetup,
   ) {
     this.options = { ...defaults, ...options };
+    this.signer = signer;
   }
 
   async request<T>(
@@ -35,9 +43,10 @@ export class NatsRequester {
     const timeout = options.timeoutMs ?? this.options.timeoutMs;
     const trace = meta.trace ?? injectTrace();
     const envelope: RequestEnvelope = { meta: trace ? { ...meta, trace } : meta, body };
+    const payload = encodeJson(envelope);
     let data: Uint8Array;
     try {
-      data = (await this.nc.request(subject, encodeJson(envelope), { timeout })).data;
+      data = (await this.nc.request(subject, payload, { timeout, headers: this.signer.headers(subject, payload) })).data;
     } catch (err) {
       throw fromNatsError(err, subject, timeout);
     }

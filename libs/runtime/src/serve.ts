@@ -13,6 +13,7 @@ import {
   type ReplyEnvelope,
   type RequestMeta,
 } from './messaging.js';
+import { RequestRefused, type CommandVerifier } from './command-auth.js';
 import { extractTrace, injectTrace, traceIdOf, withSpan, type TraceContext } from './tracing.js';
 
 export interface HandlerContext {
@@ -50,6 +51,8 @@ export interface ServeOptions {
   queue: string;
   logger: Logger;
   metrics?: ServiceMetrics;
+  /** Every request must carry a valid signature of one of its keys (command-auth.ts); others are refused unread. */
+  verifier: CommandVerifier;
   handlers: Record<string, Handler>;
 }
 
@@ -71,6 +74,7 @@ export async function serve(nc: NatsConnection, options: ServeOptions): Promise<
   const handlers = new Map(Object.entries(options.handlers));
   const requests = options.metrics?.counter('strata_rpc_requests_total', 'NATS requests served', ['op', 'code']);
   const duration = options.metrics?.histogram('strata_rpc_duration_seconds', 'NATS request handling time', ['op']);
+  const refused = options.metrics?.counter('strata_rpc_refused_total', 'NATS requests refused unread: not signed by a known key, or expired', ['reason']);
   const inFlight = new Set<Promise<void>>();
 
   const sub: Subscription = nc.subscribe(`${options.subjectPrefix}.>`, {
@@ -107,6 +111,8 @@ export async function serve(nc: NatsConnection, options: ServeOptions): Promise<
   async function answer(msg: Msg, op: string, h: Handler | undefined): Promise<ReplyEnvelope> {
     let meta: RequestMeta | undefined;
     try {
+      // Before anything else: an unauthenticated request is not even parsed.
+      options.verifier.verify(msg.subject, msg.headers, msg.data);
       if (!h) throw new ValidationError(`unknown operation ${op}`, { op });
       const envelope = parseEnvelope(msg.data);
       const m = (meta = envelope.meta);
@@ -120,6 +126,10 @@ export async function serve(nc: NatsConnection, options: ServeOptions): Promise<
       const result = out.result ?? null;
       return out.seq === undefined ? { ok: true, result } : { ok: true, result, seq: out.seq };
     } catch (err) {
+      if (err instanceof RequestRefused) {
+        refused?.inc({ reason: err.reason });
+        options.logger.warn({ subject: msg.subject, reason: err.reason }, 'request refused: not authenticated');
+      }
       const error = toStrataError(err);
       logFailure(err, error, op, meta);
       return { ok: false, error: error.toJSON() };

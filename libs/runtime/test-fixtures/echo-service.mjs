@@ -1,6 +1,6 @@
 // A minimal service for lifecycle.int.spec.ts: runs the built runtime the way a real service's main does.
 import { z } from 'zod';
-import { handler, runService, serve } from '@strata/runtime';
+import { commandVerifierFrom, handler, runService, serve } from '@strata/runtime';
 
 await runService({
   name: 'echo',
@@ -12,6 +12,7 @@ await runService({
       queue: 'echo',
       logger,
       metrics,
+      verifier: commandVerifierFrom(config),
       handlers: { say: handler(z.object({ text: z.string() }), async ({ text }) => ({ result: text })) },
     });
     return async () => {

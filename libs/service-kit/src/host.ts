@@ -7,8 +7,8 @@
 import { Gauge } from 'prom-client';
 import type { NatsConnection } from 'nats';
 import { commandSubject, domainEvents, querySubject } from '@strata/contracts';
-import { JetStreamEventStore, SnapshotStore, type EventStore, type StoredEvent } from '@strata/eventlog';
-import { serve, type Handler, type ServiceContext, type StopFn } from '@strata/runtime';
+import { JetStreamEventStore, SnapshotStore, snapshotBucket, type EventStore, type StoredEvent } from '@strata/eventlog';
+import { commandVerifierFrom, serve, type Handler, type ServiceContext, type StopFn } from '@strata/runtime';
 import type { Executor, NewEvent } from './executor.js';
 import type { ProjectedState, Projection } from './projection.js';
 import { loadSnapshot, SnapshotPolicy, type SnapshotKind } from './snapshots.js';
@@ -33,19 +33,20 @@ export interface HostedServiceOptions<S extends ProjectedState, E extends NewEve
   handlers: (deps: HostedDeps<S, E>) => { commands: Record<string, Handler>; queries: Record<string, Handler> };
   /** The service's reactor, if this instance runs one; `onHandled` counts its events. */
   reactor?: (
-    deps: HostedDeps<S, E> & { nc: NatsConnection; stream: string; onHandled: (type: string, outcome: string) => void },
-  ) => { start(): Promise<void>; stop(): Promise<void> } | undefined;
+    deps: HostedDeps<S, E> & { nc: NatsConnection; stream: string; onHandled: (type: string, outcome: string) => void; onRecreated: () => void },
+  ) => { start(): Promise<void>; stop(): Promise<void>; readonly healthy: boolean } | undefined;
   reactorHelp?: string;
 }
 
 export async function startHostedService<S extends ProjectedState, E extends NewEvent>(
-  ctx: Pick<ServiceContext, 'nc' | 'logger' | 'metrics' | 'readiness'>,
+  ctx: Pick<ServiceContext, 'nc' | 'logger' | 'metrics' | 'readiness' | 'config'>,
   o: HostedServiceOptions<S, E>,
 ): Promise<StopFn> {
   const { nc, logger, metrics, readiness } = ctx;
   const name = o.service;
+  const verifier = commandVerifierFrom(ctx.config);
   const store = await JetStreamEventStore.open(nc, { catalog: domainEvents });
-  const snapshots = await SnapshotStore.open(nc);
+  const snapshots = await SnapshotStore.open(nc, { bucket: snapshotBucket(name) });
   const snapshotPolicy = new SnapshotPolicy<S>(snapshots, o.snapshot.kind, o.snapshot.every, logger, { metrics });
   const applied = metrics.counter(`strata_${name}_events_applied_total`, o.appliedHelp);
   const conflicts = metrics.counter(`strata_${name}_conflicts_total`, 'optimistic-concurrency conflicts retried');
@@ -69,13 +70,24 @@ export async function startHostedService<S extends ProjectedState, E extends New
   const deps = { store, projection, executor };
   const { commands, queries } = o.handlers(deps);
   const serving = [
-    await serve(nc, { subjectPrefix: commandSubject(name, '').slice(0, -1), queue: name, logger, metrics, handlers: commands }),
-    await serve(nc, { subjectPrefix: querySubject(name, '').slice(0, -1), queue: name, logger, metrics, handlers: queries }),
+    await serve(nc, { subjectPrefix: commandSubject(name, '').slice(0, -1), queue: name, logger, metrics, verifier, handlers: commands }),
+    await serve(nc, { subjectPrefix: querySubject(name, '').slice(0, -1), queue: name, logger, metrics, verifier, handlers: queries }),
   ];
 
   const reacted = o.reactor ? metrics.counter(`strata_${name}_reactor_events_total`, o.reactorHelp ?? 'events handled by the reactor', ['type', 'outcome']) : undefined;
-  const reactor = o.reactor?.({ ...deps, nc, stream: store.options.streamName, onHandled: (type, outcome) => reacted?.inc({ type, outcome }) });
+  const recreated = o.reactor
+    ? metrics.counter(`strata_${name}_reactor_consumer_recreated_total`, 'times the reactor found its durable consumer gone and created it again')
+    : undefined;
+  const reactor = o.reactor?.({
+    ...deps,
+    nc,
+    stream: store.options.streamName,
+    onHandled: (type, outcome) => reacted?.inc({ type, outcome }),
+    onRecreated: () => recreated?.inc(),
+  });
   await reactor?.start();
+  // Not ready while the reactor has lost its consumer (until it has created it again).
+  if (reactor) readiness.register('reactor', () => reactor.healthy);
 
   // Caught up and serving: periodic snapshots from here on (none during the replay above; a
   // snapshot due after a long replay is cut in a later event-loop turn, after the start).

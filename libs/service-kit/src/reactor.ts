@@ -17,6 +17,17 @@
  * decision (type, aggregate, that version). Two instances deciding the same
  * step write the same id at the same version: JetStream keeps one; any other
  * concurrent write makes the second fail its version check and decide again.
+ *
+ * A lost consumer (deleted by an operator, or by anyone the NATS permissions
+ * failed to stop) is noticed by the pull that is always pending (the server
+ * answers "consumer deleted"), or by the missed heartbeats after which
+ * nats.js finds it missing. The reactor then counts it (`onRecreated`), is
+ * not `healthy` until it consumes again, and creates the consumer again with
+ * the same configuration, which starts at the beginning of the log: every
+ * event of the filter is decided again. That is safe because deciders are
+ * idempotent, and it is what repairs events someone else pulled and
+ * acknowledged while the consumer was not ours; it costs one pass over the
+ * filtered log.
  */
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { decodeEvent, isEventSchemaError, type StoredEvent } from '@strata/eventlog';
@@ -55,6 +66,10 @@ export interface ReactorOptions<S extends ProjectedState, E extends NewEvent> {
   /** Messages pulled ahead per instance; small, so work spreads over instances. */
   batch?: number;
   onHandled?: (type: string, outcome: 'acted' | 'skipped' | 'failed' | 'quarantined') => void;
+  /** The durable consumer was gone and has been created again (see the header). */
+  onRecreated?: () => void;
+  /** Wait before consuming again after the consumer was lost. */
+  recoverDelayMs?: number;
 }
 
 /** Event id of a reactor-written event: the same decision gets the same id on every instance. */
@@ -69,27 +84,83 @@ const MAX_STEPS = 5;
 export class Reactor<S extends ProjectedState, E extends NewEvent> {
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
+  private stopping = false;
+  private consuming = false;
+  private wake: (() => void) | undefined;
 
   constructor(private readonly options: ReactorOptions<S, E>) {}
 
+  /** True while the reactor consumes from its durable consumer; false while it is lost and being recreated. */
+  get healthy(): boolean {
+    return this.consuming || this.stopping;
+  }
+
+  /** Resolves once the reactor consumes (its consumer created if missing); it then runs until stop(). */
   async start(): Promise<void> {
-    const { nc, stream, durable } = this.options;
     await this.ensureConsumer();
-    const consumer = await nc.jetstream().consumers.get(stream, durable);
-    const messages = await consumer.consume({ max_messages: this.options.batch ?? 8 });
-    this.messages = messages;
-    this.loop = (async () => {
-      for await (const m of messages) await this.handle(m);
-    })().catch((err: unknown) => this.options.logger.error({ err, durable }, 'reactor stopped'));
+    await this.consume();
+    this.loop = this.run();
   }
 
   /** Stop pulling; the event in hand is finished (and acknowledged) first. Unacked pulled events are redelivered elsewhere. */
   async stop(): Promise<void> {
+    this.stopping = true;
     this.messages?.stop();
+    this.wake?.();
     await this.loop;
   }
 
-  private async ensureConsumer(): Promise<void> {
+  private async consume(): Promise<void> {
+    const { nc, stream, durable } = this.options;
+    const consumer = await nc.jetstream().consumers.get(stream, durable);
+    // Stop (rather than retry for ever) when the consumer is gone: run() then creates it again.
+    this.messages = await consumer.consume({ max_messages: this.options.batch ?? 8, abort_on_missing_resource: true });
+    this.consuming = true;
+  }
+
+  /** Handle messages until stop(); whenever the consumer is lost, create it again and go on. */
+  private async run(): Promise<void> {
+    const { logger, durable } = this.options;
+    while (!this.stopping) {
+      const messages = this.messages;
+      if (messages !== undefined) {
+        try {
+          for await (const m of messages) await this.handle(m);
+        } catch (err) {
+          logger.warn({ err, durable }, 'reactor: consuming failed');
+        }
+        this.consuming = false;
+        this.messages = undefined;
+        if (this.stopping) return;
+        const reason = await messages.closed().catch((err: unknown) => err);
+        logger.warn({ durable, reason: reason instanceof Error ? reason.message : String(reason ?? 'closed') }, 'reactor: lost its consumer; creating it again');
+      }
+      await this.pause(this.options.recoverDelayMs ?? 1_000);
+      if (this.stopping) return;
+      try {
+        if (await this.ensureConsumer()) this.options.onRecreated?.();
+        await this.consume();
+        // stop() may have run while consume() was starting: it found nothing to stop.
+        if (this.stopping) this.messages?.stop();
+        else logger.info({ durable }, 'reactor: consuming again');
+      } catch (err) {
+        logger.warn({ err, durable }, 'reactor: could not consume again; retrying');
+      }
+    }
+  }
+
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  /** Create the durable consumer if it is missing; true if it had to be created. */
+  private async ensureConsumer(): Promise<boolean> {
     const { nc, stream, logger, durable } = this.options;
     const jsm = await nc.jetstreamManager();
     const config = {
@@ -104,18 +175,20 @@ export class Reactor<S extends ProjectedState, E extends NewEvent> {
     };
     try {
       await jsm.consumers.info(stream, durable);
-      return;
+      return false;
     } catch {
       // not there yet: create it below
     }
     try {
       await jsm.consumers.add(stream, config);
       logger.info({ durable }, 'created the reactor consumer');
+      return true;
     } catch (err) {
       // Another instance created it between our info and add (with another config, e.g. an older version's): use theirs.
       await jsm.consumers.info(stream, durable).catch(() => {
         throw err;
       });
+      return false;
     }
   }
 

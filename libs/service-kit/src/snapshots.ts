@@ -48,7 +48,7 @@ export async function loadSnapshot<S>(
   } catch (err) {
     const format = err instanceof Error && err.name === 'SnapshotFormatError';
     count(format ? 'ignored' : 'failed');
-    if (format) logger.warn({ reason: err.message }, 'ignoring snapshot in a format this version does not read; replaying the log');
+    if (format) logger.warn({ reason: err.message }, 'ignoring a snapshot that does not verify (damaged, another format or another snapshot); replaying the log');
     else logger.warn({ err }, 'snapshot could not be loaded; replaying the log');
     return undefined;
   }

@@ -204,7 +204,7 @@ describe('loadSnapshot', () => {
 
     store.putRaw('svc', Buffer.from(JSON.stringify({ seq: 4, schemaVersion: 1, savedAt: 'x', state: {} })));
     expect(await loadSnapshot(store, KIND, logger, { metrics })).toBeUndefined();
-    expect(lines().at(-1)).toMatchObject({ level: 40, msg: expect.stringMatching(/format this version does not read/), reason: expect.stringMatching(/format 1/) });
+    expect(lines().at(-1)).toMatchObject({ level: 40, msg: expect.stringMatching(/does not verify/), reason: expect.stringMatching(/format 1/) });
 
     const failing: SnapshotStorePort = { save: () => Promise.reject(new Error('x')), load: () => Promise.reject(new Error('connection closed')) };
     expect(await loadSnapshot(failing, KIND, logger, { metrics })).toBeUndefined();

@@ -11,3 +11,4 @@ export {
   teardownNamespacesSync,
   type OwnedNamespaces,
 } from './namespaces.js';
+export { SERVICE_USERS, startStrataNats, type StrataNats, type StrataNatsOptions } from './strata-nats.js';

@@ -18,6 +18,10 @@ export interface NatsServerOptions {
   binary?: string;
   /** How long to wait for the server to accept connections (default 15 s). */
   startTimeoutMs?: number;
+  /** Extra environment of the server process (e.g. the password variables a config refers to). */
+  env?: Record<string, string>;
+  /** Listen on this port instead of a free one (a port in use is then an error). */
+  port?: number;
 }
 
 export interface NatsServerHandle {
@@ -92,7 +96,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   };
 
   const launch = async (p: number): Promise<void> => {
-    const proc = spawn(binary, argsFor(p), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(binary, argsFor(p), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     child = proc;
     live.set(proc, baseDir);
     const onData = (chunk: Buffer): void => {
@@ -118,12 +122,12 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const start = async (reusePort: boolean): Promise<void> => {
     // A free port can be taken between freePort() and the bind: retry a few times.
     for (let attempt = 0; ; attempt++) {
-      if (!reusePort) port = await freePort();
+      if (!reusePort) port = opts.port ?? (await freePort());
       try {
         await launch(port);
         return;
       } catch (err) {
-        if (err instanceof ServerExited && /address already in use/i.test(err.logs) && !reusePort && attempt < 5) continue;
+        if (err instanceof ServerExited && /address already in use/i.test(err.logs) && !reusePort && opts.port === undefined && attempt < 5) continue;
         await terminate('SIGKILL');
         throw err;
       }

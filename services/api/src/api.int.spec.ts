@@ -18,7 +18,7 @@ import {
   type SecurityGroupRule__Output,
   type WatchResponse__Output,
 } from '@strata/proto';
-import { createLogger, type ReplyEnvelope, type RequestMeta } from '@strata/runtime';
+import { commandSignerFrom, createLogger, type ReplyEnvelope, type RequestMeta } from '@strata/runtime';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
 import { sha256Hex, type ApiToken } from './auth.js';
 import { startApiServer, type ApiServer } from './server.js';
@@ -149,7 +149,7 @@ beforeAll(async () => {
   nc = await connect({ servers: nats.url });
   fake = startFakeIpam(nc);
   await nc.flush();
-  api = await startApiServer({ nc, tokens, grpcAddr: '127.0.0.1:0', logger });
+  api = await startApiServer({ nc, tokens, signer: commandSignerFrom(), grpcAddr: '127.0.0.1:0', logger });
   c = clients(api.port);
 });
 
@@ -336,7 +336,7 @@ describe('error mapping', () => {
 describe('read-your-writes', () => {
   it('sends the highest sequence a command reported as minSeq on later queries', async () => {
     // A server of its own, so no earlier test's command has set a sequence yet.
-    const own = await startApiServer({ nc, tokens, grpcAddr: '127.0.0.1:0', logger });
+    const own = await startApiServer({ nc, tokens, signer: commandSignerFrom(), grpcAddr: '127.0.0.1:0', logger });
     const oc = clients(own.port);
     try {
       await rpc((cb) => oc.networks.GetNetwork({ id: NET_ID }, bearer('alice-secret'), cb));
@@ -351,7 +351,7 @@ describe('read-your-writes', () => {
   });
 
   it('tracks one sequence across services: an IPAM write raises secgroup queries’ minSeq and a secgroup write IPAM’s', async () => {
-    const own = await startApiServer({ nc, tokens, grpcAddr: '127.0.0.1:0', logger });
+    const own = await startApiServer({ nc, tokens, signer: commandSignerFrom(), grpcAddr: '127.0.0.1:0', logger });
     const oc = clients(own.port);
     try {
       await rpc((cb) => oc.securityGroups.GetPortSecurity({ portId: PORT_ID }, bearer('alice-secret'), cb));
@@ -456,7 +456,7 @@ describe('ListEvents and Watch', () => {
   });
 
   it('ends open watches with UNAVAILABLE when the server stops', async () => {
-    const own = await startApiServer({ nc, tokens, grpcAddr: '127.0.0.1:0', logger });
+    const own = await startApiServer({ nc, tokens, signer: commandSignerFrom(), grpcAddr: '127.0.0.1:0', logger });
     const oc = clients(own.port);
     try {
       const call = oc.events.Watch({ fromSeq: seqs['A3'] }, bearer('ops-secret'));

@@ -2,7 +2,7 @@ import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js
 import type { NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { loadStrataProto } from '@strata/proto';
-import { NatsRequester, type Logger, type ServiceMetrics } from '@strata/runtime';
+import { NatsRequester, type CommandSigner, type Logger, type ServiceMetrics } from '@strata/runtime';
 import { Authenticator, type ApiToken } from './auth.js';
 import { ReadYourWrites } from './context.js';
 import { EventsRpc } from './events.js';
@@ -29,6 +29,8 @@ import { NatClient } from './nat.js';
 export interface ApiServerOptions {
   nc: NatsConnection;
   tokens: readonly ApiToken[];
+  /** Signs every request to the services (they refuse unsigned ones). */
+  signer: CommandSigner;
   /** host:port; port 0 picks a free one, reported as `port`. */
   grpcAddr: string;
   logger: Logger;
@@ -53,7 +55,7 @@ const GRACE_MS = 5_000;
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const v1 = loadStrataProto().strata.v1;
   const store = await JetStreamEventStore.open(opts.nc);
-  const requester = new NatsRequester(opts.nc, opts.requestTimeoutMs === undefined ? {} : { timeoutMs: opts.requestTimeoutMs });
+  const requester = new NatsRequester(opts.nc, { signer: opts.signer, ...(opts.requestTimeoutMs === undefined ? {} : { timeoutMs: opts.requestTimeoutMs }) });
   // One tracker for every service: stream sequences are global, and a query of one service may depend on another's write.
   const ryw = new ReadYourWrites();
   const deps: RpcDeps = {

@@ -3,7 +3,7 @@ import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import { commandSubject, domainEvents, querySubject } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
-import { serve, type ServiceDefinition } from '@strata/runtime';
+import { commandVerifierFrom, serve, type ServiceDefinition } from '@strata/runtime';
 import { reportQuarantine } from '@strata/service-kit';
 import { isRelevant } from './domain/evolve.js';
 import { GobgpClient } from './gobgp/client.js';
@@ -32,6 +32,7 @@ export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
   name: 'bgp',
   config: bgpConfig,
   async start({ nc, config, logger, metrics, readiness }) {
+    const verifier = commandVerifierFrom(config);
     const store = await JetStreamEventStore.open(nc, { catalog: domainEvents });
     const lastSeq = new Gauge({ name: 'strata_bgp_projection_seq', help: 'last stream sequence applied', registers: [metrics.registry] });
     const conflicts = metrics.counter('strata_bgp_conflicts_total', 'optimistic-concurrency conflicts retried');
@@ -52,8 +53,8 @@ export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
 
     const executor = bgpExecutor({ store, projection, onConflict: () => conflicts.inc() });
     const deps = { executor, projection };
-    const commands = await serve(nc, { subjectPrefix: commandSubject('bgp', '').slice(0, -1), queue: 'bgp', logger, metrics, handlers: commandHandlers(deps) });
-    const queries = await serve(nc, { subjectPrefix: querySubject('bgp', '').slice(0, -1), queue: 'bgp', logger, metrics, handlers: queryHandlers(deps) });
+    const commands = await serve(nc, { subjectPrefix: commandSubject('bgp', '').slice(0, -1), queue: 'bgp', logger, metrics, verifier, handlers: commandHandlers(deps) });
+    const queries = await serve(nc, { subjectPrefix: querySubject('bgp', '').slice(0, -1), queue: 'bgp', logger, metrics, verifier, handlers: queryHandlers(deps) });
 
     const client = new GobgpClient({ target: config.GOBGP_TARGET, protoDir: config.GOBGP_PROTO_DIR });
     gateway = new BgpGateway({

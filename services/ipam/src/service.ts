@@ -2,8 +2,8 @@
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import { commandSubject, domainEvents, eventFilter, IPAM_CONTEXT, ipamEvents, querySubject, type IpamEvent } from '@strata/contracts';
-import { JetStreamEventStore, SnapshotStore } from '@strata/eventlog';
-import { serve, type ServiceDefinition } from '@strata/runtime';
+import { JetStreamEventStore, SnapshotStore, snapshotBucket } from '@strata/eventlog';
+import { commandVerifierFrom, serve, type ServiceDefinition } from '@strata/runtime';
 import { Executor, isQuarantineRefusal, loadSnapshot, Projection, reportQuarantine, SnapshotPolicy, usableSnapshot, type SnapshotKind } from '@strata/service-kit';
 import { finishNetworkDeletion, halfDeletedNetworks, type NewIpamEvent } from './domain/decide/index.js';
 import { defaultPolicy, type IpamPolicy } from './domain/policy.js';
@@ -32,6 +32,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
   name: 'ipam',
   config: ipamConfig,
   async start({ nc, config, logger, metrics, readiness }) {
+    const verifier = commandVerifierFrom(config);
     const policy: IpamPolicy = {
       vniMin: config.IPAM_VNI_MIN,
       vniMax: config.IPAM_VNI_MAX,
@@ -41,7 +42,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     if (policy.vniMin > policy.vniMax) throw new Error(`IPAM_VNI_MIN ${policy.vniMin} is above IPAM_VNI_MAX ${policy.vniMax}`);
 
     const store = await JetStreamEventStore.open(nc, { catalog: domainEvents });
-    const snapshots = await SnapshotStore.open(nc);
+    const snapshots = await SnapshotStore.open(nc, { bucket: snapshotBucket('ipam') });
     const snapshotPolicy = new SnapshotPolicy<IpamState>(snapshots, IPAM_SNAPSHOT, config.IPAM_SNAPSHOT_EVERY, logger, { metrics });
     const applied = metrics.counter('strata_ipam_events_applied_total', 'IPAM events applied to the projection');
     const conflicts = metrics.counter('strata_ipam_conflicts_total', 'optimistic-concurrency conflicts retried');
@@ -89,8 +90,8 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
     }
 
     const deps = { executor, projection, policy };
-    const commands = await serve(nc, { subjectPrefix: commandSubject('ipam', '').slice(0, -1), queue: 'ipam', logger, metrics, handlers: commandHandlers(deps) });
-    const queries = await serve(nc, { subjectPrefix: querySubject('ipam', '').slice(0, -1), queue: 'ipam', logger, metrics, handlers: queryHandlers(deps) });
+    const commands = await serve(nc, { subjectPrefix: commandSubject('ipam', '').slice(0, -1), queue: 'ipam', logger, metrics, verifier, handlers: commandHandlers(deps) });
+    const queries = await serve(nc, { subjectPrefix: querySubject('ipam', '').slice(0, -1), queue: 'ipam', logger, metrics, verifier, handlers: queryHandlers(deps) });
 
     // Caught up and serving: periodic snapshots from here on (none during the replay above; a
     // snapshot due after a long replay is cut in a later event-loop turn, after the start).

@@ -4,11 +4,12 @@
  * survives a restart (state = full replay).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { NatCommandInput, NatCommandName } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
 import type { ManagedProcess } from '@strata/lab';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import type { StrataNats } from '@strata/testing';
 import { ADMIN, IpamClient, NatClient, replayDigest, startIpam, startNat, type Principal } from './test/support.js';
 
 const tenantA: Principal = { tenant: 'tenant-a', admin: false };
@@ -16,7 +17,7 @@ const tenantB: Principal = { tenant: 'tenant-b', admin: false };
 const MISSING = '00000000-0000-4000-8000-00000000dead';
 
 describe('nat commands', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipam: ManagedProcess;
   let nat: ManagedProcess;
   let ipamClient: IpamClient;
@@ -27,14 +28,14 @@ describe('nat commands', () => {
   let networkId: string;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipam = startIpam(nats.url);
-    nat = startNat(nats.url);
+    nats = await startProvisionedNats();
+    ipam = startIpam(nats.url, nats.env('ipam'));
+    nat = startNat(nats.url, nats.env('nat'));
     await Promise.all([ipam.ready, nat.ready]);
-    ipamClient = await IpamClient.connect(nats.url);
+    ipamClient = new IpamClient(await nats.connect('api'));
     // One read-your-writes position for both clients, as in the api: nat answers after it has seen IPAM's writes.
     client = new NatClient(ipamClient.nc, 15_000, ipamClient.seq);
-    nc = await connect({ servers: nats.url });
+    nc = await nats.connect('api');
     store = await JetStreamEventStore.open(nc);
     poolId = (await ipamClient.command('pool.create', { name: 'fip', cidr: '203.0.113.0/24', purpose: 'floating-ip' }, ADMIN)).id;
     networkId = (await ipamClient.command('network.create', { name: 'n' }, tenantA)).id;
@@ -122,7 +123,7 @@ describe('nat commands', () => {
     // Graceful stop writes a snapshot; the new instance starts from it (and from a full replay with snapshots off).
     for (const extra of [{}, { NAT_USE_SNAPSHOT: 'false' }] as Record<string, string>[]) {
       await nat.stop();
-      nat = startNat(nats.url, extra);
+      nat = startNat(nats.url, { ...nats.env('nat'), ...extra });
       await nat.ready;
       expect(await client.query('state.digest', {}, ADMIN)).toEqual(before);
       expect(await client.query('floatingip.get', { id: f.id }, tenantA)).toEqual(view);

@@ -4,16 +4,17 @@
  * exactly once (one event in the log however many instances pulled it).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { JetStreamEventStore, type StoredEvent } from '@strata/eventlog';
 import type { ManagedProcess } from '@strata/lab';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import { waitFor, type StrataNats } from '@strata/testing';
 import { ADMIN, eventsOf, IpamClient, NatClient, startIpam, startNat } from './test/support.js';
 
 const tenantA = { tenant: 'tenant-a', admin: false };
 
 describe('the nat reactor with two instances', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipam: ManagedProcess;
   const instances: ManagedProcess[] = [];
   let ipamClient: IpamClient;
@@ -22,14 +23,14 @@ describe('the nat reactor with two instances', () => {
   let store: JetStreamEventStore;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipam = startIpam(nats.url);
+    nats = await startProvisionedNats();
+    ipam = startIpam(nats.url, nats.env('ipam'));
     await ipam.ready;
-    instances.push(startNat(nats.url, {}, 'nat-1'), startNat(nats.url, {}, 'nat-2'));
+    instances.push(startNat(nats.url, nats.env('nat'), 'nat-1'), startNat(nats.url, nats.env('nat'), 'nat-2'));
     await Promise.all(instances.map((p) => p.ready));
-    ipamClient = await IpamClient.connect(nats.url);
+    ipamClient = new IpamClient(await nats.connect('api'));
     client = new NatClient(ipamClient.nc, 15_000, ipamClient.seq);
-    nc = await connect({ servers: nats.url });
+    nc = await nats.connect('api');
     store = await JetStreamEventStore.open(nc);
   });
 

@@ -4,11 +4,12 @@
  * (web/app/db) can be built and its membership set.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { defaultSecurityGroupId, type PortView, type SecgroupCommandInput, type SecgroupCommandName } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
 import type { ManagedProcess } from '@strata/lab';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import { waitFor, type StrataNats } from '@strata/testing';
 import { IpamClient, SecgroupClient, startIpam, startSecgroup, type Principal } from './test/support.js';
 
 const tenantA: Principal = { tenant: 'tenant-a', admin: false };
@@ -16,7 +17,7 @@ const tenantB: Principal = { tenant: 'tenant-b', admin: false };
 const MISSING = '00000000-0000-4000-8000-00000000dead';
 
 describe('secgroup commands', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipam: ManagedProcess;
   let secgroup: ManagedProcess;
   let ipamClient: IpamClient;
@@ -26,13 +27,13 @@ describe('secgroup commands', () => {
   let networkId: string;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipam = startIpam(nats.url);
-    secgroup = startSecgroup(nats.url);
+    nats = await startProvisionedNats();
+    ipam = startIpam(nats.url, nats.env('ipam'));
+    secgroup = startSecgroup(nats.url, nats.env('secgroup'));
     await Promise.all([ipam.ready, secgroup.ready]);
-    ipamClient = await IpamClient.connect(nats.url);
-    sg = await SecgroupClient.connect(nats.url);
-    nc = await connect({ servers: nats.url });
+    ipamClient = new IpamClient(await nats.connect('api'));
+    sg = new SecgroupClient(await nats.connect('api'));
+    nc = await nats.connect('api');
     store = await JetStreamEventStore.open(nc);
     networkId = (await ipamClient.command('network.create', { name: 'n' }, tenantA)).id;
     await ipamClient.command('subnet.create', { networkId, cidr: '10.0.0.0/24' }, tenantA);

@@ -6,11 +6,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { defaultSecurityGroupId } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
 import type { ManagedProcess } from '@strata/lab';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import { waitFor, type StrataNats } from '@strata/testing';
 import { eventsOf, IpamClient, replayDigest, SecgroupClient, startIpam, startSecgroup, type Principal } from './test/support.js';
 
 const tenantA: Principal = { tenant: 'tenant-a', admin: false };
@@ -18,7 +19,7 @@ const tenantA: Principal = { tenant: 'tenant-a', admin: false };
 const ENV = { SECGROUP_SNAPSHOT_EVERY: '25' };
 
 describe('secgroup killed with SIGKILL mid-way', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipam: ManagedProcess;
   let secgroup: ManagedProcess;
   let ipamClient: IpamClient;
@@ -26,13 +27,13 @@ describe('secgroup killed with SIGKILL mid-way', () => {
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipam = startIpam(nats.url);
-    secgroup = startSecgroup(nats.url, ENV);
+    nats = await startProvisionedNats();
+    ipam = startIpam(nats.url, nats.env('ipam'));
+    secgroup = startSecgroup(nats.url, { ...nats.env('secgroup'), ...ENV });
     await Promise.all([ipam.ready, secgroup.ready]);
-    ipamClient = await IpamClient.connect(nats.url);
-    sg = await SecgroupClient.connect(nats.url, 3_000);
-    nc = await connect({ servers: nats.url });
+    ipamClient = new IpamClient(await nats.connect('api'));
+    sg = new SecgroupClient(await nats.connect('api'), 3_000);
+    nc = await nats.connect('api');
   });
 
   afterAll(async () => {
@@ -84,7 +85,7 @@ describe('secgroup killed with SIGKILL mid-way', () => {
     await Promise.all([...Array.from({ length: 6 }, commandWorker), portWorker(), portWorker()]);
     expect(killed).toBe(true);
 
-    secgroup = startSecgroup(nats.url, ENV);
+    secgroup = startSecgroup(nats.url, { ...nats.env('secgroup'), ...ENV });
     await secgroup.ready;
     expect(secgroup.output()).toMatch(/"msg":"loaded snapshot"/);
 

@@ -4,18 +4,19 @@
  * log, one default group per tenant), and a deleted port is forgotten once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { defaultSecurityGroupId } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
 import type { ManagedProcess } from '@strata/lab';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import { waitFor, type StrataNats } from '@strata/testing';
 import { eventsOf, IpamClient, SecgroupClient, startIpam, startSecgroup } from './test/support.js';
 
 const tenantA = { tenant: 'tenant-a', admin: false };
 const tenantB = { tenant: 'tenant-b', admin: false };
 
 describe('the port reactor with two secgroup instances', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipam: ManagedProcess;
   const secgroups: ManagedProcess[] = [];
   let ipamClient: IpamClient;
@@ -24,14 +25,14 @@ describe('the port reactor with two secgroup instances', () => {
   let store: JetStreamEventStore;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipam = startIpam(nats.url);
+    nats = await startProvisionedNats();
+    ipam = startIpam(nats.url, nats.env('ipam'));
     await ipam.ready;
-    secgroups.push(startSecgroup(nats.url, {}, 'secgroup-1'), startSecgroup(nats.url, {}, 'secgroup-2'));
+    secgroups.push(startSecgroup(nats.url, nats.env('secgroup'), 'secgroup-1'), startSecgroup(nats.url, nats.env('secgroup'), 'secgroup-2'));
     await Promise.all(secgroups.map((s) => s.ready));
-    ipamClient = await IpamClient.connect(nats.url);
-    sg = await SecgroupClient.connect(nats.url);
-    nc = await connect({ servers: nats.url });
+    ipamClient = new IpamClient(await nats.connect('api'));
+    sg = new SecgroupClient(await nats.connect('api'));
+    nc = await nats.connect('api');
     store = await JetStreamEventStore.open(nc);
   });
 

@@ -5,9 +5,12 @@
  * the README's CLI instructions work; a port in use is a clear error.
  */
 import { randomBytes, createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generateCommandKeys, type CommandKeyPair } from '@strata/runtime';
+import type { StrataNats } from '@strata/testing';
+import { startProvisionedNats } from '../provision.js';
 import { startProcess, type ManagedProcess } from '../process.js';
 
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
@@ -18,7 +21,11 @@ export interface ControlPlane {
   tokens: Record<string, string>;
   /** Each NATS user's password (admin, ipam, api, hostview, secgroup, nat, bgp): hostile tests connect as a service. */
   passwords: Record<string, string>;
+  /** The api's command signing key pair (services verify the public key): tests sign their own requests with it. */
+  commandKeys: CommandKeyPair;
   processes: ManagedProcess[];
+  /** Stop a service process (gracefully) and start it again with the same environment plus `env`. */
+  restart(name: string, env?: Record<string, string>): Promise<ManagedProcess>;
   stop(): Promise<void>;
 }
 
@@ -42,37 +49,20 @@ export async function startControlPlane(
   options: ControlPlaneOptions = {},
 ): Promise<ControlPlane> {
   mkdirSync(dir, { recursive: true });
-  const passwords = { admin: secret(), ipam: secret(), api: secret(), hostview: secret(), secgroup: secret(), nat: secret(), bgp: secret() };
   const natsPort = options.natsPort ?? Number(process.env['STRATA_DEMO_NATS_PORT'] ?? 4222);
   const apiAddr = options.apiAddr ?? process.env['STRATA_DEMO_API_ADDR'] ?? '127.0.0.1:7443';
-  const conf = join(dir, 'nats.conf');
-  writeFileSync(
-    conf,
-    `listen: "127.0.0.1:${natsPort}"\njetstream { store_dir: ${JSON.stringify(join(dir, 'jetstream'))} }\n` +
-      readFileSync(join(ROOT, 'infra/nats/accounts.conf'), 'utf8'),
-  );
   const processes: ManagedProcess[] = [];
+  let nats: StrataNats | undefined;
   const stop = async (): Promise<void> => {
     for (const p of [...processes].reverse()) await p.stop(5_000).catch(() => undefined);
+    await nats?.stop().catch(() => undefined);
   };
   try {
-    log(`starting nats-server on 127.0.0.1:${natsPort} (JetStream, per-service users from infra/nats/accounts.conf)`);
-    const nats = startProcess('nats-server', [natsServerBinary(), '-c', conf], {
-      env: {
-        STRATA_NATS_ADMIN_PASSWORD: passwords.admin,
-        STRATA_NATS_IPAM_PASSWORD: passwords.ipam,
-        STRATA_NATS_API_PASSWORD: passwords.api,
-        STRATA_NATS_HOSTVIEW_PASSWORD: passwords.hostview,
-        STRATA_NATS_SECGROUP_PASSWORD: passwords.secgroup,
-        STRATA_NATS_NAT_PASSWORD: passwords.nat,
-        // The BGP gateway needs gobgpd and a fabric: it runs in the BGP lab, not in this control-plane demo.
-        STRATA_NATS_BGP_PASSWORD: passwords.bgp,
-      },
-      readyWhen: /Server is ready/,
-    });
-    processes.push(nats);
-    await nats.ready;
-    const natsUrl = `nats://127.0.0.1:${natsPort}`;
+    log(`starting nats-server on 127.0.0.1:${natsPort} (JetStream, the production users of infra/nats/render-accounts.mjs)`);
+    // The operator creates every stream: no service user may (docs/architecture.md, "NATS security").
+    nats = await startProvisionedNats({ port: natsPort });
+    const { passwords } = nats;
+    const natsUrl = nats.url;
 
     const tokens: Record<string, string> = { admin: secret() };
     const tokenConfig = [{ name: 'admin', sha256: sha256(tokens.admin!), tenant: 'ops', admin: true }];
@@ -83,47 +73,56 @@ export async function startControlPlane(
     const tokensFile = join(dir, 'api-tokens.json');
     writeFileSync(tokensFile, JSON.stringify(tokenConfig, null, 2), { mode: 0o600 });
 
+    // The api signs every command and query with its private key; the services accept only that key's signatures.
+    const commandKeys = generateCommandKeys();
+    const started = new Map<string, { entry: string; env: Record<string, string> }>();
     const service = (name: string, entry: string, env: Record<string, string>): ManagedProcess => {
+      started.set(name, { entry, env });
       const p = startProcess(name, [process.execPath, join(ROOT, entry)], {
-        env: { NATS_URL: natsUrl, STRATA_HTTP_PORT: '0', STRATA_LOG_LEVEL: 'warn', STRATA_SERVICE_NAME: name.replace(/-\d+$/, ''), ...env },
+        env: {
+          STRATA_HTTP_PORT: '0',
+          STRATA_LOG_LEVEL: 'warn',
+          STRATA_SERVICE_NAME: name.replace(/-\d+$/, ''),
+          STRATA_COMMAND_VERIFY_KEYS: commandKeys.verifyKey,
+          ...env,
+        },
         readyWhen: /"msg":"started"|started/,
       });
       processes.push(p);
       return p;
     };
     log('starting 2 IPAM instances (queue group "ipam", NATS user ipam)');
-    const ipam1 = service('ipam-1', 'services/ipam/dist/main.js', { NATS_USER: 'ipam', NATS_PASSWORD: passwords.ipam, STRATA_LOG_LEVEL: 'info' });
+    const ipam1 = service('ipam-1', 'services/ipam/dist/main.js', { ...nats.env('ipam'), STRATA_LOG_LEVEL: 'info' });
     await ipam1.ready;
-    const ipam2 = service('ipam-2', 'services/ipam/dist/main.js', { NATS_USER: 'ipam', NATS_PASSWORD: passwords.ipam, STRATA_LOG_LEVEL: 'info' });
+    const ipam2 = service('ipam-2', 'services/ipam/dist/main.js', { ...nats.env('ipam'), STRATA_LOG_LEVEL: 'info' });
     log(`starting the gRPC API on ${apiAddr} (NATS user api)`);
     const api = service('api', 'services/api/dist/main.js', {
-      NATS_USER: 'api',
-      NATS_PASSWORD: passwords.api,
+      ...nats.env('api'),
       STRATA_GRPC_ADDR: apiAddr,
       STRATA_API_TOKENS_FILE: tokensFile,
+      STRATA_COMMAND_SIGNING_KEY: commandKeys.signingKey,
       STRATA_LOG_LEVEL: 'info',
       ...options.apiEnv,
     });
     log('starting the security-group service (NATS user secgroup)');
-    const secgroup = service('secgroup', 'services/secgroup/dist/main.js', { NATS_USER: 'secgroup', NATS_PASSWORD: passwords.secgroup, STRATA_LOG_LEVEL: 'info' });
+    const secgroup = service('secgroup', 'services/secgroup/dist/main.js', { ...nats.env('secgroup'), STRATA_LOG_LEVEL: 'info' });
     log('starting the NAT service (NATS user nat)');
-    const nat = service('nat', 'services/nat/dist/main.js', { NATS_USER: 'nat', NATS_PASSWORD: passwords.nat, STRATA_LOG_LEVEL: 'info' });
+    const nat = service('nat', 'services/nat/dist/main.js', { ...nats.env('nat'), STRATA_LOG_LEVEL: 'info' });
     await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready]);
-    return { natsUrl, apiAddr, tokens, passwords, processes, stop };
+    const restart = async (name: string, env: Record<string, string> = {}): Promise<ManagedProcess> => {
+      const how = started.get(name);
+      const at = processes.findIndex((p) => p.name === name);
+      if (how === undefined || at < 0) throw new Error(`no service process ${name} in this control plane`);
+      await processes[at]!.stop(10_000);
+      processes.splice(at, 1);
+      const p = service(name, how.entry, { ...how.env, ...env });
+      started.set(name, how);
+      await p.ready;
+      return p;
+    };
+    return { natsUrl, apiAddr, tokens, passwords: { ...passwords }, commandKeys, processes, restart, stop };
   } catch (e) {
     await stop();
     throw e;
   }
-}
-
-function natsServerBinary(): string {
-  for (const dir of (process.env['PATH'] ?? '').split(':')) {
-    try {
-      readFileSync(join(dir, 'nats-server'));
-      return join(dir, 'nats-server');
-    } catch {
-      /* not here */
-    }
-  }
-  return '/usr/sbin/nats-server';
 }

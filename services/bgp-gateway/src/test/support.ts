@@ -12,8 +12,9 @@ const IPAM_MAIN = join(dirname(createRequire(import.meta.url).resolve('@strata/i
 
 const baseEnv = (natsUrl: string): Record<string, string> => ({ NATS_URL: natsUrl, STRATA_LOG_LEVEL: 'info', STRATA_HTTP_PORT: '0' });
 
-export function startIpam(natsUrl: string): ManagedProcess {
-  return startProcess('ipam', [process.execPath, IPAM_MAIN], { env: baseEnv(natsUrl) });
+/** `env`: e.g. the ipam NATS user's credentials (StrataNats.env('ipam')). */
+export function startIpam(natsUrl: string, env: Record<string, string> = {}): ManagedProcess {
+  return startProcess('ipam', [process.execPath, IPAM_MAIN], { env: { ...baseEnv(natsUrl), ...env } });
 }
 
 export function startGateway(natsUrl: string, name: string, env: Record<string, string>): ManagedProcess {

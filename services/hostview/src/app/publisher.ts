@@ -6,7 +6,10 @@
  * caller gives: the start-up reconcile deletes stray keys where it found
  * them). A host's bucket is opened on its first write, created with history 1
  * if missing, and the handle kept; a failed write drops the handle, so a
- * bucket deleted behind our back is created again by the retry.
+ * bucket deleted behind our back is created again by the retry. That is where
+ * hostview's user may create streams (tests without users); in production
+ * only the operator may (docs/architecture.md, "NATS security"): writes to a
+ * missing bucket then fail, are logged and retried until it is provisioned.
  *
  * Writes are queued per key (a newer write of a key replaces a queued older
  * one: add-then-remove costs one delete, not two writes) and flushed in
@@ -19,7 +22,7 @@
  * them when removing; see orderForAgents).
  */
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import { hostOfHostviewStream, hostviewBucket } from '@strata/contracts';
+import { HOSTVIEW_BUCKET_OPTIONS, hostOfHostviewStream, hostviewBucket } from '@strata/contracts';
 import type { Logger } from '@strata/runtime';
 import { hostOfKey } from '../core/derive.js';
 import { orderForAgents, type KvOp } from '../core/diff.js';
@@ -45,8 +48,9 @@ export class JetStreamHostBuckets implements HostBuckets {
   }
 
   open(hostId: string): Promise<HostBucket> {
-    // Agents need the current value only; the event log keeps the past.
-    return this.nc.jetstream().views.kv(hostviewBucket(hostId), { history: 1 });
+    // Agents need the current value only; the event log keeps the past. In production the operator
+    // has created the bucket (hostview's user may not create streams): this only binds to it.
+    return this.nc.jetstream().views.kv(hostviewBucket(hostId), HOSTVIEW_BUCKET_OPTIONS);
   }
 
   async hosts(): Promise<string[]> {

@@ -20,7 +20,9 @@ const IPAM_MAIN = join(dirname(createRequire(import.meta.url).resolve('@strata/i
 
 const env = (natsUrl: string, extra: Record<string, string>) => ({ NATS_URL: natsUrl, STRATA_LOG_LEVEL: 'info', STRATA_HTTP_PORT: '0', ...extra });
 
-export const startIpam = (natsUrl: string): ManagedProcess => startProcess('ipam', [process.execPath, IPAM_MAIN], { env: env(natsUrl, {}) });
+/** `extra`: e.g. the ipam NATS user's credentials (StrataNats.env('ipam')). */
+export const startIpam = (natsUrl: string, extra: Record<string, string> = {}): ManagedProcess =>
+  startProcess('ipam', [process.execPath, IPAM_MAIN], { env: env(natsUrl, extra) });
 
 /** A nat instance; the reactor's ack wait is short so a stopped instance's pulled events come back quickly. */
 export const startNat = (natsUrl: string, extra: Record<string, string> = {}, name = 'nat'): ManagedProcess =>

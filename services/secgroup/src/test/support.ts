@@ -19,7 +19,7 @@ import {
 } from '@strata/contracts';
 import type { EventStore } from '@strata/eventlog';
 import { startProcess, type ManagedProcess, type Principal } from '@strata/lab';
-import { NatsRequester, type RequestMeta } from '@strata/runtime';
+import { commandSignerFrom, NatsRequester, type RequestMeta } from '@strata/runtime';
 import { replayDigest as replayStateDigest } from '@strata/service-kit/testing';
 import { initialState } from '../domain/state.js';
 import { foldSecgroup, PROJECTION_SUBJECT } from '../app/projection.js';
@@ -51,7 +51,7 @@ export class SecgroupClient {
     readonly nc: NatsConnection,
     timeoutMs = 15_000,
   ) {
-    this.requester = new NatsRequester(nc, { timeoutMs });
+    this.requester = new NatsRequester(nc, { timeoutMs, signer: commandSignerFrom() });
   }
 
   static async connect(url: string, timeoutMs = 15_000): Promise<SecgroupClient> {

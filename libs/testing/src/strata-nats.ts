@@ -1,0 +1,81 @@
+/**
+ * nats-server with Strata's production users and permissions: the accounts
+ * rendered by infra/nats/render-accounts.mjs (for the given hypervisors),
+ * each user with a fresh random password. Integration tests and labs use
+ * it so they run with the same permissions as production, no admin
+ * shortcut: each process connects as its own user (`env(user)`), the test
+ * as whichever user it plays (`connect(user)`, `admin` for the operator's
+ * checks). The operator's streams are not created here: see provisionStreams
+ * in @strata/lab.
+ */
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
+import { startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
+
+const RENDER = fileURLToPath(new URL('../../../infra/nats/render-accounts.mjs', import.meta.url));
+
+/** The service users render-accounts.mjs always has. */
+export const SERVICE_USERS = ['admin', 'ipam', 'api', 'secgroup', 'nat', 'bgp', 'hostview'] as const;
+
+export interface StrataNatsOptions extends Pick<NatsServerOptions, 'binary' | 'startTimeoutMs' | 'port'> {
+  /** Hypervisor ids: one agent user each (`agent-<host>`), and hostview's grants on their buckets. */
+  agents?: readonly string[];
+}
+
+export interface StrataNats {
+  server: NatsServerHandle;
+  url: string;
+  /** Every user's password (service users by name, agents as `agent-<host>`). */
+  passwords: Readonly<Record<string, string>>;
+  /** Connection options of a user: its password and the inbox prefix its permissions allow. */
+  options(user: string): ConnectionOptions;
+  /** A process's environment to connect as `user` (NATS_URL, NATS_USER, NATS_PASSWORD). */
+  env(user: string): Record<string, string>;
+  /** Connect as `user`; closed by stop(). */
+  connect(user: string): Promise<NatsConnection>;
+  /** Close the connections made by connect() and stop the server. */
+  stop(): Promise<void>;
+}
+
+/** The password variable render-accounts.mjs reads for a user. */
+function passwordVar(user: string): string {
+  const name = user.startsWith('agent-') ? `AGENT_${user.slice('agent-'.length)}` : user;
+  return `STRATA_NATS_${name.toUpperCase().replaceAll('-', '_')}_PASSWORD`;
+}
+
+export async function startStrataNats(opts: StrataNatsOptions = {}): Promise<StrataNats> {
+  const agents = opts.agents ?? [];
+  const config = execFileSync(process.execPath, [RENDER, ...(agents.length > 0 ? ['--agents', agents.join(',')] : [])], { encoding: 'utf8' });
+  const users = [...SERVICE_USERS, ...agents.map((h) => `agent-${h}`)];
+  // Not all digits: nats-server parses a variable's value, and a number is not a password.
+  const passwords = Object.fromEntries(users.map((u) => [u, `p${randomBytes(16).toString('hex')}`]));
+  const server = await startNatsServer({
+    ...opts,
+    config,
+    env: Object.fromEntries(users.map((u) => [passwordVar(u), passwords[u]!])),
+  });
+  const options = (user: string): ConnectionOptions => {
+    const pass = passwords[user];
+    if (pass === undefined) throw new Error(`no NATS user ${user} (users: ${users.join(', ')})`);
+    return { servers: server.url, user, pass, ...(user === 'admin' ? {} : { inboxPrefix: `_INBOX_${user}` }) };
+  };
+  const connections: NatsConnection[] = [];
+  return {
+    server,
+    url: server.url,
+    passwords,
+    options,
+    env: (user) => ({ NATS_URL: server.url, NATS_USER: user, NATS_PASSWORD: options(user).pass! }),
+    async connect(user) {
+      const nc = await connect({ ...options(user), name: `test-${user}` });
+      connections.push(nc);
+      return nc;
+    },
+    async stop() {
+      for (const nc of connections) if (!nc.isClosed()) await nc.close().catch(() => undefined);
+      await server.stop();
+    },
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The control plane as production runs it (startControlPlane: nats-server
+ * with the users of infra/nats, real ipam, secgroup, nat and api processes)
+ * on free ports, plus what an attacker and the test's own checks need:
+ * a NATS connection as any production user, the real CLI against the API,
+ * and the event log's length as the operator sees it.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, type NatsConnection } from 'nats';
+import { DEFAULT_EVENT_LOG_OPTIONS } from '@strata/eventlog';
+import { startControlPlane, type ControlPlane } from '@strata/lab';
+import { freePort } from '@strata/testing';
+import { strataCli, type StrataCli } from '../../support/api.js';
+
+export const EVENTS = DEFAULT_EVENT_LOG_OPTIONS.streamName;
+
+export interface HostileControlPlane extends ControlPlane {
+  dir: string;
+  cli: StrataCli;
+  /** Connect as a production NATS user (its password, its inbox prefix, as the service does). */
+  connectAs(user: string): Promise<NatsConnection>;
+  /** Messages in the event log now (read as the operator). */
+  eventCount(): Promise<number>;
+  /** stop() and remove the state directory. */
+  destroy(): Promise<void>;
+}
+
+export async function startHostileControlPlane(tenants: string[]): Promise<HostileControlPlane> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-hostile-'));
+  let cp: ControlPlane;
+  try {
+    cp = await startControlPlane(dir, tenants, () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}` });
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const connections: NatsConnection[] = [];
+  const connectAs = async (user: string): Promise<NatsConnection> => {
+    const pass = cp.passwords[user];
+    if (pass === undefined) throw new Error(`no NATS user ${user} in this control plane`);
+    const nc = await connect({ servers: cp.natsUrl, user, pass, inboxPrefix: `_INBOX_${user}`, name: `hostile-${user}` });
+    connections.push(nc);
+    return nc;
+  };
+  return {
+    ...cp,
+    dir,
+    cli: strataCli(cp.apiAddr),
+    connectAs,
+    async eventCount() {
+      const admin = await connectAs('admin');
+      const info = await (await admin.jetstreamManager()).streams.info(EVENTS);
+      return info.state.messages;
+    },
+    async destroy() {
+      for (const nc of connections) if (!nc.isClosed()) await nc.close().catch(() => undefined);
+      await cp.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What a NATS request as `nc` answers: the reply, or the error's message (a permissions violation, a timeout). */
+export async function attempt(nc: NatsConnection, subject: string, data: string | Uint8Array): Promise<string> {
+  try {
+    const reply = await nc.request(subject, typeof data === 'string' ? new TextEncoder().encode(data) : data, { timeout: 3_000 });
+    return new TextDecoder().decode(reply.data);
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
