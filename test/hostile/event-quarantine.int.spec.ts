@@ -123,7 +123,14 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
 
   function startSecgroup(): ManagedProcess {
     const p = startProcess('secgroup', [process.execPath, main('secgroup')], {
-      env: { NATS_URL: cp.natsUrl, NATS_USER: 'secgroup', NATS_PASSWORD: cp.passwords['secgroup']!, STRATA_HTTP_PORT: '0', STRATA_LOG_LEVEL: 'info' },
+      env: {
+        NATS_URL: cp.natsUrl,
+        NATS_USER: 'secgroup',
+        NATS_PASSWORD: cp.passwords['secgroup']!,
+        STRATA_COMMAND_VERIFY_KEYS: cp.commandKeys.verifyKey,
+        STRATA_HTTP_PORT: '0',
+        STRATA_LOG_LEVEL: 'info',
+      },
     });
     cp.processes.push(p);
     return p;
@@ -131,10 +138,17 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'strata-quarantine-'));
-    cp = await startControlPlane(dir, ['tenant-a'], () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}` });
+    cp = await startControlPlane(dir, ['tenant-a'], () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}`, agents: ['hv1'] });
     secgroup = cp.processes.find((p) => p.name === 'secgroup')!;
     hostview = startProcess('hostview', [process.execPath, main('hostview')], {
-      env: { NATS_URL: cp.natsUrl, NATS_USER: 'hostview', NATS_PASSWORD: cp.passwords['hostview']!, STRATA_HTTP_PORT: '0', STRATA_LOG_LEVEL: 'info' },
+      env: {
+        NATS_URL: cp.natsUrl,
+        NATS_USER: 'hostview',
+        NATS_PASSWORD: cp.passwords['hostview']!,
+        STRATA_COMMAND_VERIFY_KEYS: cp.commandKeys.verifyKey,
+        STRATA_HTTP_PORT: '0',
+        STRATA_LOG_LEVEL: 'info',
+      },
     });
     cp.processes.push(hostview);
     await hostview.ready;

@@ -144,6 +144,7 @@ describe('idempotent requests outlive the duplicate window, restarts and instanc
           NATS_URL: t.cp.natsUrl,
           NATS_USER: user,
           NATS_PASSWORD: t.cp.passwords[user]!,
+          STRATA_COMMAND_VERIFY_KEYS: t.cp.commandKeys.verifyKey,
           STRATA_HTTP_PORT: '0',
           STRATA_LOG_LEVEL: 'info',
           STRATA_SERVICE_NAME: user,

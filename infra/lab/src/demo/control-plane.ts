@@ -40,6 +40,8 @@ export interface ControlPlaneOptions {
   apiAddr?: string;
   /** Extra environment for the API process (e.g. shortened STRATA_GRPC_* transport limits in hostile tests). */
   apiEnv?: Record<string, string>;
+  /** Hypervisors to provision: an agent user and a host-view bucket each (hostview writes only provisioned buckets). */
+  agents?: readonly string[];
 }
 
 export async function startControlPlane(
@@ -60,7 +62,7 @@ export async function startControlPlane(
   try {
     log(`starting nats-server on 127.0.0.1:${natsPort} (JetStream, the production users of infra/nats/render-accounts.mjs)`);
     // The operator creates every stream: no service user may (docs/architecture.md, "NATS security").
-    nats = await startProvisionedNats({ port: natsPort });
+    nats = await startProvisionedNats({ port: natsPort, agents: options.agents ?? [] });
     const { passwords } = nats;
     const natsUrl = nats.url;
 
