@@ -11,9 +11,12 @@ import { bgpRouteAggregate, routeAggregateId, type PortView } from '@strata/cont
 import { JetStreamEventStore } from '@strata/eventlog';
 import { APPLIANCE_AS, BgpClient, BgpFabric, GATEWAY_AS, GW, IpamClient, kernelRoute, sh, TOR, TOR_AS, type Frr, type ManagedProcess } from '@strata/lab';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { applianceKey } from './app/secrets.js';
 import { appendNat, eventsOf, metricValue, scrapeMetrics, startGateway, startIpam } from './test/support.js';
 
 const PASSWORD = 'appliance-md5-secret';
+/** fw-1's own key, derived from the group's secret for its tenant (the IPAM client acts as admin, tenant ops). */
+const FW1_KEY = applianceKey(PASSWORD, 'ops', 'fw-1');
 const WAIT = { timeoutMs: 60_000, intervalMs: 200 };
 const subjectOf = (id: string): string => `strata.evt.bgp.${bgpRouteAggregate(id).type}.${id}`;
 
@@ -147,7 +150,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
     await bgp.command('peergroup.create', { name: 'appliances', listenRange: '198.19.0.0/16', remoteAs: APPLIANCE_AS, passwordRef: 'appliances', maxPrefixes: 2 });
     await bgp.command('appliance.assign', { prefixId: ap.id, deviceId: 'fw-1' });
     appPort = await ipam.command('port.create', { networkId: net.id, name: 'fw-1', hostId: 'hv1', deviceId: 'fw-1', fixedIps: [{ ip: '198.19.1.10' }] });
-    appliance = await fabric.appliance('app1', '198.19.1.10', 1, PASSWORD, ['198.51.100.129/32']);
+    appliance = await fabric.appliance('app1', '198.19.1.10', 1, FW1_KEY, ['198.51.100.129/32']);
 
     await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.19.1.10', { ...WAIT, message: 'appliance route at the ToR' });
     // Forwarding resolves the appliance's address through its host route: the hypervisor hosting it (hv1).
@@ -210,7 +213,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
     const moved = await ipam.command('port.create', { networkId: appNetworkId, name: 'fw-1b', hostId: 'hv2', deviceId: 'fw-1', fixedIps: [{ subnetId: appSubnet2, ip: '198.19.2.10' }] });
     await ipam.command('port.delete', { id: appPort.id });
     await fabric.removeAppliance('app1', appliance);
-    appliance = await fabric.appliance('app1', '198.19.2.10', 2, PASSWORD, ['198.51.100.129/32']);
+    appliance = await fabric.appliance('app1', '198.19.2.10', 2, FW1_KEY, ['198.51.100.129/32']);
     await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.19.2.10', { ...WAIT, message: 'prefix via the moved appliance' });
     await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.129')).includes('via 198.18.0.12'), { ...WAIT, message: 'installed via hv2' });
     const old = await eventsOf(store, subjectOf(routeAggregateId('198.19.1.10', '198.51.100.129/32')));

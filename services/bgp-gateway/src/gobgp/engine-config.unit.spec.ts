@@ -3,15 +3,22 @@ import type { Neighbour } from '../domain/neighbours.js';
 import { peerConfig, peerSignature, policiesFor } from './engine-config.js';
 import { isOriginated, originatedPath, readPath } from './paths.js';
 
-const fw: Neighbour = { kind: 'appliance', address: '198.19.1.10', remoteAs: 65100, passwordRef: 'a', groupId: 'g', portId: 'p', deviceId: 'fw-1', maxPrefixes: 2, sendDefault: true };
+const fw: Neighbour = { kind: 'appliance', address: '198.19.1.10', remoteAs: 65100, passwordRef: 'a', groupId: 'g', portId: 'p', tenant: 't', deviceId: 'fw-1', maxPrefixes: 2, sendDefault: true };
 const tor: Neighbour = { kind: 'fabric', address: '198.18.0.1', remoteAs: 65001, passwordRef: null, peerId: 'x' };
 
 describe('gobgpd configuration', () => {
-  it('an empty appliance set never matches (gobgpd treats an empty neighbour set as "every neighbour")', () => {
-    const p = policiesFor([tor]) as { defined_sets: { name: string; list?: string[] }[] };
-    for (const set of p.defined_sets.filter((s) => s.list)) expect(set.list).toEqual(['255.255.255.255/32']);
-    const q = policiesFor([tor, fw]) as { defined_sets: { name: string; list?: string[] }[] };
-    expect(q.defined_sets.find((s) => s.name === 'strata-appliances')?.list).toEqual(['198.19.1.10/32']);
+  it('imports only from fabric peers, whatever appliances exist; an empty set never matches (gobgpd: empty = every neighbour)', () => {
+    type Policies = { defined_sets: { name: string; list?: string[] }[]; policies: { name: string; statements: { conditions: { neighbor_set: { name: string } }; actions: { route_action: string } }[] }[] };
+    const alone = policiesFor([tor]) as Policies;
+    expect(alone.defined_sets.find((s) => s.name === 'strata-appliances-default')?.list).toEqual(['255.255.255.255/32']);
+    const p = policiesFor([tor, fw]) as Policies;
+    expect(p.defined_sets.find((s) => s.name === 'strata-fabric')?.list).toEqual(['198.18.0.1/32']);
+    expect(p.defined_sets.find((s) => s.name === 'strata-any-peer')?.list).toEqual(['0.0.0.0/0', '::/0']);
+    const rules = (name: string) => p.policies.find((x) => x.name === name)!.statements.map((s) => [s.conditions.neighbor_set.name, s.actions.route_action]);
+    expect(rules('strata-import')).toEqual([['strata-fabric', 'ACCEPT'], ['strata-any-peer', 'REJECT']]);
+    // The import policy is the same with or without the appliance: removing one cannot open it.
+    expect(alone.policies.find((x) => x.name === 'strata-import')).toEqual(p.policies.find((x) => x.name === 'strata-import'));
+    expect(rules('strata-export').at(-1)).toEqual(['strata-any-peer', 'REJECT']);
   });
 
   it('the peer signature changes with the password and never contains it', () => {
