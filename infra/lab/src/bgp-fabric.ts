@@ -165,8 +165,8 @@ export class BgpFabric {
 }
 
 export function torConfig(gateways: readonly string[]): string {
-  // disable-connected-check: appliance routes carry the appliance's address as next hop, which the ToR
-  // resolves recursively through the appliance's host route (next hop: its hypervisor).
+  // disable-connected-check: the gateways' routes carry hypervisors' VTEPs as next hops (third-party next
+  // hops; on a real routed underlay not on the session's subnet).
   const neighbours = gateways.map((gw) => ` neighbor ${gw} remote-as ${GATEWAY_AS}\n neighbor ${gw} timers connect 5\n neighbor ${gw} disable-connected-check\n`).join('');
   const af = gateways.map((gw) => `  neighbor ${gw} default-originate\n`).join('');
   return `frr defaults traditional

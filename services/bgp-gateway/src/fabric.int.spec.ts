@@ -140,7 +140,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
     await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.20')) === '', { ...WAIT, message: 'host route withdrawn with the port' });
   });
 
-  it('route server: an appliance peers over MD5, its /32 is accepted and reaches the ToR with the appliance as next hop', async () => {
+  it('route server: an appliance peers over MD5, its /32 is accepted and reaches the ToR with its hypervisor as next hop', async () => {
     const net = await ipam.command('network.create', { name: 'appliances', routed: true });
     appNetworkId = net.id;
     await ipam.command('subnet.create', { networkId: net.id, cidr: '198.19.1.0/24' });
@@ -152,7 +152,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
     appPort = await ipam.command('port.create', { networkId: net.id, name: 'fw-1', hostId: 'hv1', deviceId: 'fw-1', fixedIps: [{ ip: '198.19.1.10' }] });
     appliance = await fabric.appliance('app1', '198.19.1.10', 1, FW1_KEY, ['198.51.100.129/32']);
 
-    await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.19.1.10', { ...WAIT, message: 'appliance route at the ToR' });
+    await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.18.0.11', { ...WAIT, message: 'appliance route at the ToR' });
     // Forwarding resolves the appliance's address through its host route: the hypervisor hosting it (hv1).
     await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.129')).includes('via 198.18.0.11'), { ...WAIT, message: 'installed via hv1' });
     const id = routeAggregateId('198.19.1.10', '198.51.100.129/32');
@@ -184,7 +184,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
       expect(events.map((e) => e.type), prefix).toEqual(['bgp.RouteRejected']);
       expect(await torNextHop(prefix), `${prefix} must not reach the ToR`).toBeUndefined();
     }
-    await waitFor(async () => (await torNextHop('198.51.100.130/32')) === '198.19.1.10', { ...WAIT, message: 'second accepted prefix' });
+    await waitFor(async () => (await torNextHop('198.51.100.130/32')) === '198.18.0.11', { ...WAIT, message: 'second accepted prefix' });
     // Visible on both instances: the gauge of rejected routes (from the log) and the warning in the log output.
     for (const g of gateways) {
       const metrics = await scrapeMetrics(g);
@@ -214,7 +214,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
     await ipam.command('port.delete', { id: appPort.id });
     await fabric.removeAppliance('app1', appliance);
     appliance = await fabric.appliance('app1', '198.19.2.10', 2, FW1_KEY, ['198.51.100.129/32']);
-    await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.19.2.10', { ...WAIT, message: 'prefix via the moved appliance' });
+    await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.18.0.12', { ...WAIT, message: 'prefix via the moved appliance' });
     await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.129')).includes('via 198.18.0.12'), { ...WAIT, message: 'installed via hv2' });
     const old = await eventsOf(store, subjectOf(routeAggregateId('198.19.1.10', '198.51.100.129/32')));
     expect(old.map((e) => e.type)).toEqual(['bgp.RouteLearned', 'bgp.RouteWithdrawn']);

@@ -13,7 +13,10 @@
  *                       network): a covering route for addresses without a host
  *                       route; any host of the network routes on over the overlay
  *   application-prefix  a route an appliance announced and the import policy
- *                       accepted (recorded as RouteLearned) → the appliance's address
+ *                       accepted (recorded as RouteLearned) → the VTEP of the
+ *                       hypervisor hosting the appliance's port (Strata's own
+ *                       knowledge: never a next hop the appliance chose, and no
+ *                       recursive resolution at the ToR: issue 12, defect 6)
  *   host-ip             each hypervisor's H-IP/32 → its VTEP: the replies to its
  *                       ports' outbound PNAT traffic come back to it
  *
@@ -68,13 +71,15 @@ export function desiredAdvertisements(state: BgpState): Map<string, Advertisemen
     if (nextHop && parsePrefix(s.cidr).version === 4) offer({ prefix: s.cidr, nextHop, kind: 'routed-subnet', sourceId: id });
   }
 
-  // Accepted appliance routes, while the appliance is still a neighbour and the prefix still assigned to it.
+  // Accepted appliance routes, while the appliance is still a neighbour and the prefix still assigned to it,
+  // via the hypervisor hosting the appliance's port (as a host route to the appliance would be).
   const neighbours = desiredNeighbours(state);
   for (const r of Object.values(state.routes)) {
     if (r.status !== 'learned' || r.deviceId === null || r.prefix.includes(':')) continue;
     const n = neighbours.get(r.peer);
     if (n?.kind !== 'appliance' || n.deviceId !== r.deviceId || !stillAssigned(state, n, r.prefix)) continue;
-    offer({ prefix: r.prefix, nextHop: n.address, kind: 'application-prefix', sourceId: r.id });
+    const nextHop = vtepOf(n.portId);
+    if (nextHop) offer({ prefix: r.prefix, nextHop, kind: 'application-prefix', sourceId: r.id });
   }
 
   for (const [hostId, hip] of Object.entries(hostIps)) {
