@@ -39,11 +39,13 @@ export interface Advertisement {
 const RANK: Record<AdvertisementKind, number> = { 'floating-ip': 0, 'application-prefix': 1, 'host-route': 2, 'routed-subnet': 3, 'host-ip': 4 };
 
 export function desiredAdvertisements(state: BgpState): Map<string, Advertisement> {
-  const out = new Map<string, Advertisement>();
-  const offer = (a: Advertisement): void => {
-    const held = out.get(a.prefix);
-    if (!held || RANK[a.kind] < RANK[held.kind] || (RANK[a.kind] === RANK[held.kind] && a.sourceId < held.sourceId)) out.set(a.prefix, a);
+  const held = new Map<string, { a: Advertisement; order: string }>();
+  /** `order` breaks ties within a kind (default: the source id). */
+  const offer = (a: Advertisement, order = a.sourceId): void => {
+    const h = held.get(a.prefix);
+    if (!h || RANK[a.kind] < RANK[h.a.kind] || (RANK[a.kind] === RANK[h.a.kind] && order < h.order)) held.set(a.prefix, { a, order });
   };
+  const neighbours = desiredNeighbours(state);
   const { hypervisors, hostIps, networks, subnets, ports, floatingIps } = state.fabric;
   const vtepOf = (portId: string): string | undefined => {
     const host = ports[portId]?.hostId;
@@ -61,7 +63,14 @@ export function desiredAdvertisements(state: BgpState): Map<string, Advertisemen
     if (!networks[port.networkId]?.routed) continue;
     const nextHop = vtepOf(port.id);
     if (!nextHop || port.hostId === null) continue;
-    for (const ip of port.ips) if (!ip.includes(':')) offer({ prefix: `${ip}/32`, nextHop, kind: 'host-route', sourceId: port.id });
+    // Tenants' routed subnets may overlap: an address two ports claim goes to the appliance neighbour
+    // there, else to the earliest claim, never to whichever port id sorts first (issue 12, defect 2).
+    for (const ip of port.ips) {
+      if (ip.includes(':')) continue;
+      const n = neighbours.get(ip);
+      const order = n?.kind === 'appliance' && n.portId === port.id ? '' : `${String(port.claimedAt).padStart(16, '0')}:${port.id}`;
+      offer({ prefix: `${ip}/32`, nextHop, kind: 'host-route', sourceId: port.id }, order);
+    }
     const current = subnetHost.get(port.networkId);
     if (current === undefined || port.hostId < current) subnetHost.set(port.networkId, port.hostId);
   }
@@ -73,7 +82,6 @@ export function desiredAdvertisements(state: BgpState): Map<string, Advertisemen
 
   // Accepted appliance routes, while the appliance is still a neighbour and the prefix still assigned to it,
   // via the hypervisor hosting the appliance's port (as a host route to the appliance would be).
-  const neighbours = desiredNeighbours(state);
   for (const r of Object.values(state.routes)) {
     if (r.status !== 'learned' || r.deviceId === null || r.prefix.includes(':')) continue;
     const n = neighbours.get(r.peer);
@@ -86,7 +94,7 @@ export function desiredAdvertisements(state: BgpState): Map<string, Advertisemen
     const nextHop = hypervisors[hostId];
     if (nextHop && !hip.includes(':')) offer({ prefix: `${hip}/32`, nextHop, kind: 'host-ip', sourceId: hostId });
   }
-  return out;
+  return new Map([...held].map(([prefix, h]) => [prefix, h.a]));
 }
 
 /** What the reconciler must do to turn `actual` (prefix → next hop in the engine) into `desired`. */

@@ -26,9 +26,11 @@ describe('appliance neighbours are ports bound to their tenant (issue 12, defect
 
   it('a later port of another tenant at the appliance\'s exact address neither takes nor moves the neighbour', () => {
     const conflicts: NeighbourConflicts = new Map();
-    const g = fabric().port('impostor', 'evil', 'hv2', ['198.19.1.11'], 'fw-2');
+    const g = fabric().port('0-impostor', 'evil', 'hv2', ['198.19.1.11'], 'fw-2');
     expect(desiredNeighbours(g.state, conflicts).get('198.19.1.11')).toMatchObject({ portId: 'fw2', tenant: 'tenant-a' });
-    expect(conflicts.get('198.19.1.11')).toEqual(['impostor']);
+    expect(conflicts.get('198.19.1.11')).toEqual(['0-impostor']);
+    // Nor the fabric's host route to that address, whatever the port ids.
+    expect(desiredAdvertisements(g.state).get('198.19.1.11/32')).toMatchObject({ kind: 'host-route', sourceId: 'fw2', nextHop: '198.18.0.11' });
   });
 
   it('whatever the port ids and order, an entitled appliance wins its address over an unentitled port', () => {
