@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '@strata/cli';
-import { APPLIANCE_AS, BgpFabric, GATEWAY_AS, GW, kernelRoute, startControlPlane, TOR, TOR_AS, type ControlPlane, type Frr, type ManagedProcess } from '@strata/lab';
+import { APPLIANCE_AS, BgpFabric, GATEWAY_AS, GW, kernelRoute, startControlPlane, TOR, TOR_AS, UNDERLAY6, type ControlPlane, type Frr, type ManagedProcess } from '@strata/lab';
 import { freePort, waitFor } from '@strata/testing';
 import { applianceKey } from '../../../services/bgp-gateway/src/app/secrets.js';
 import { startGateway } from '../../../services/bgp-gateway/src/test/support.js';
@@ -66,6 +66,7 @@ export class BgpHostileLab {
       GOBGP_TARGET: `unix://${this.fabric.socket(i)}`,
       BGP_PASSWORD_APPLIANCES: GROUP_SECRET,
       BGP_ROUTER_ID: GW[i - 1]!,
+      BGP_IPV6_NEXTHOP_PREFIX: UNDERLAY6,
     });
     await p.ready;
     this.gateways[i - 1] = p;

@@ -1,8 +1,9 @@
 /**
  * Desired advertisements: what the fabric should learn from the gateway, as
  * a pure function of the state. One route per prefix (a BGP speaker sends
- * one best path per prefix without ADD-PATH), IPv4 only (the underlay and
- * the fabric sessions are IPv4; IPv6 needs IPv6 next hops on the underlay).
+ * one best path per prefix without ADD-PATH), IPv4 only except accepted
+ * appliance /64s (the underlay and the fabric sessions are IPv4: an IPv6
+ * prefix goes via the IPv4-mapped VTEP, gobgp/paths.ts).
  *
  *   floating-ip         a NAT association: address/32 → VTEP of the hypervisor
  *                       hosting the associated port
@@ -83,7 +84,8 @@ export function desiredAdvertisements(state: BgpState): Map<string, Advertisemen
   // Accepted appliance routes, while the appliance is still a neighbour and the prefix still assigned to it,
   // via the hypervisor hosting the appliance's port (as a host route to the appliance would be).
   for (const r of Object.values(state.routes)) {
-    if (r.status !== 'learned' || r.deviceId === null || r.prefix.includes(':')) continue;
+    // IPv6 too (an appliance's /64): its next hop is still the IPv4 VTEP (gobgp/paths.ts).
+    if (r.status !== 'learned' || r.deviceId === null) continue;
     const n = neighbours.get(r.peer);
     if (n?.kind !== 'appliance' || n.deviceId !== r.deviceId || !stillAssigned(state, n, r.prefix)) continue;
     const nextHop = vtepOf(n.portId);

@@ -45,7 +45,7 @@ describe('desired advertisements', () => {
     });
   });
 
-  it('an accepted appliance route is advertised via the appliance's hypervisor while the appliance is a neighbour and the prefix assigned', () => {
+  it('an accepted appliance route is advertised via the appliance hypervisor while the appliance is a neighbour and the prefix assigned', () => {
     const g = given()
       .host('hv1', '198.18.0.11')
       .network('apps', true, ['s', '198.19.1.0/24'])

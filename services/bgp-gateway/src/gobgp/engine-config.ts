@@ -29,7 +29,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { Neighbour } from '../domain/neighbours.js';
-import { V4_UNICAST } from './proto.js';
+import { V4_UNICAST, V6_UNICAST } from './proto.js';
+
+/** Every session carries IPv4 and IPv6 unicast (over IPv4 transport): appliances may announce a /64, the fabric learns it. */
+const FAMILIES = [V4_UNICAST, V6_UNICAST];
 
 export const FABRIC_SET = 'strata-fabric';
 /** Every possible peer address: whatever is not a fabric peer. */
@@ -57,17 +60,20 @@ export function peerSignature(n: Neighbour, password: string): string {
     cap: n.kind === 'appliance' ? hardPrefixCap(n.maxPrefixes) : 0,
     connectRetry: CONNECT_RETRY_S,
     multihop: n.kind === 'appliance' ? APPLIANCE_MULTIHOP_TTL : 0,
+    families: FAMILIES.map((f) => f.afi),
   };
   const h = createHash('sha256').update(JSON.stringify(shape)).update('\0').update(password).digest('hex');
   return `strata:${n.kind}:${h.slice(0, 24)}`;
 }
 
 export function peerConfig(n: Neighbour, password: string): object {
-  const afiSafi: Record<string, unknown> = { config: { family: V4_UNICAST, enabled: true } };
-  if (n.kind === 'appliance') afiSafi['prefix_limits'] = { family: V4_UNICAST, max_prefixes: hardPrefixCap(n.maxPrefixes), shutdown_threshold_pct: 0 };
+  const afiSafis = FAMILIES.map((family) => ({
+    config: { family, enabled: true },
+    ...(n.kind === 'appliance' ? { prefix_limits: { family, max_prefixes: hardPrefixCap(n.maxPrefixes), shutdown_threshold_pct: 0 } } : {}),
+  }));
   return {
     conf: { neighbor_address: n.address, peer_asn: n.remoteAs, auth_password: password, description: peerSignature(n, password) },
-    afi_safis: [afiSafi],
+    afi_safis: afiSafis,
     timers: { config: { connect_retry: CONNECT_RETRY_S, hold_time: 90, keepalive_interval: 30 } },
     ...(n.kind === 'appliance' ? { ebgp_multihop: { enabled: true, multihop_ttl: APPLIANCE_MULTIHOP_TTL } } : {}),
   };
