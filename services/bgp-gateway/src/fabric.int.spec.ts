@@ -226,8 +226,12 @@ describe('BGP gateway with gobgpd and FRR', () => {
     expect(before).toEqual(expect.arrayContaining(['203.0.113.10/32', '198.51.100.129/32', '198.19.2.10/32']));
     await fabric.gobgpd(1).kill9();
     await waitFor(async () => (await fabric.tor.sessionState(GW[0])) !== 'Established', { ...WAIT, message: 'ToR notices gobgpd 1 gone' });
+    // The ToR forwards on gateway 2's paths meanwhile: checked in its kernel, not only its BGP table (issue 12, defect 6;
+    // test/hostile/bgp-gobgpd-loss.int.spec.ts samples it through a whole outage).
+    expect(await kernelRoute(fabric.ns('tor'), '198.51.100.129')).toContain('via 198.18.0.12');
     await fabric.startGobgpd(1);
     await waitFor(async () => Object.keys(await fromGateway(GW[0])).sort().join() === before.join(), { ...WAIT, message: 'all routes back from gateway 1' });
+    expect(await kernelRoute(fabric.ns('tor'), '198.51.100.129')).toContain('via 198.18.0.12');
     expect(metricValue(await scrapeMetrics(gateways[0]!), 'strata_bgp_engine_starts_total')).toBe(2);
   });
 
