@@ -29,6 +29,8 @@ export const TOR_AS = 65001;
 export const GATEWAY_AS = 65000;
 export const APPLIANCE_AS = 65100;
 export const TOR = '198.18.0.1';
+/** The underlay's IPv6 /96 (BGP_IPV6_NEXTHOP_PREFIX): an IPv6 route's next hop is the VTEP embedded in it; the ToR has 198.18.0.1's. */
+export const UNDERLAY6 = '2001:db8:ffff::/96';
 export const GW = ['198.18.0.2', '198.18.0.3'] as const;
 /** The gateways' addresses in appliance subnet n (1 or 2). */
 export const gwInSubnet = (subnet: number): string[] => [`198.19.${subnet}.2`, `198.19.${subnet}.3`];
@@ -104,6 +106,7 @@ export class BgpFabric {
     const tor = await Netns.create(this.ns('tor'));
     await tor.ip(['link', 'add', 'br0', 'type', 'bridge']);
     for (const a of [`${TOR}/24`, '198.19.1.1/24', '198.19.2.1/24']) await tor.ip(['addr', 'add', a, 'dev', 'br0']);
+    await tor.ip(['-6', 'addr', 'add', '2001:db8:ffff::c612:1/96', 'dev', 'br0', 'nodad']);
     await tor.ip(['link', 'set', 'br0', 'up']);
     await tor.exec(['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     for (const [i, gw] of GW.slice(0, gateways).entries()) {
@@ -165,8 +168,8 @@ export class BgpFabric {
 }
 
 export function torConfig(gateways: readonly string[]): string {
-  // disable-connected-check: appliance routes carry the appliance's address as next hop, which the ToR
-  // resolves recursively through the appliance's host route (next hop: its hypervisor).
+  // disable-connected-check: the gateways' routes carry hypervisors' VTEPs as next hops (third-party next
+  // hops; on a real routed underlay not on the session's subnet).
   const neighbours = gateways.map((gw) => ` neighbor ${gw} remote-as ${GATEWAY_AS}\n neighbor ${gw} timers connect 5\n neighbor ${gw} disable-connected-check\n`).join('');
   const af = gateways.map((gw) => `  neighbor ${gw} default-originate\n`).join('');
   return `frr defaults traditional
@@ -179,11 +182,17 @@ router bgp ${TOR_AS}
  no bgp network import-check
 ${neighbours} address-family ipv4 unicast
 ${af} exit-address-family
+ ! Appliances' IPv6 /64s, learned over the IPv4 sessions (next hop: the IPv4-mapped VTEP).
+ address-family ipv6 unicast
+${gateways.map((gw) => `  neighbor ${gw} activate\n`).join('')} exit-address-family
 !
 `;
 }
 
+/** An appliance's FRR: IPv4 sessions with the gateways carrying IPv4 and IPv6 unicast; `prefixes` of either family. */
 export function applianceConfig(address: string, gateways: string[], password: string, prefixes: string[]): string {
+  const v4 = prefixes.filter((p) => !p.includes(':'));
+  const v6 = prefixes.filter((p) => p.includes(':'));
   // Multihop: the gateway sits on the underlay, routed hops away from an appliance VM (one hop in BgpFabric).
   const neighbours = gateways
     .map((gw) => ` neighbor ${gw} remote-as ${GATEWAY_AS}\n neighbor ${gw} password ${password}\n neighbor ${gw} timers connect 5\n neighbor ${gw} ebgp-multihop 8\n`)
@@ -199,7 +208,9 @@ router bgp ${APPLIANCE_AS}
  no bgp ebgp-requires-policy
  no bgp network import-check
 ${neighbours} address-family ipv4 unicast
-${prefixes.map((p) => `  network ${p}\n`).join('')} exit-address-family
+${v4.map((p) => `  network ${p}\n`).join('')} exit-address-family
+ address-family ipv6 unicast
+${gateways.map((gw) => `  neighbor ${gw} activate\n`).join('')}${v6.map((p) => `  network ${p}\n`).join('')} exit-address-family
 !
 `;
 }

@@ -5,7 +5,7 @@ export { startProcess, type ManagedProcess } from './process.js';
 export { sh, succeeds, eventually, capture, CommandError } from './sh.js';
 export { ADMIN, BgpClient, IpamClient, SecgroupClient, SeqTracker, ServiceClient, type Principal } from './control-client.js';
 export { ContractClient, NatClient, type BgpContract, type ContractTypes, type IpamContract, type NatContract, type SecgroupContract } from './control-client.js';
-export { APPLIANCE_AS, BgpFabric, Frr, GATEWAY_AS, GW, TOR, TOR_AS, applianceConfig, gwInSubnet, kernelRoute } from './bgp-fabric.js';
+export { APPLIANCE_AS, BgpFabric, Frr, GATEWAY_AS, GW, TOR, TOR_AS, UNDERLAY6, applianceConfig, gwInSubnet, kernelRoute } from './bgp-fabric.js';
 export { BORDER_PUBLIC_IP, BORDER_UNDERLAY_IP, INTERNET_CLIENT_IP, type ExternalSide } from './external.js';
 export { GATEWAY_UNDERLAY_IP, LAB_APPLIANCE_PASSWORD, type BgpBorder } from './bgp-border.js';
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './demo/control-plane.js';

@@ -11,9 +11,12 @@ import { bgpRouteAggregate, routeAggregateId, type PortView } from '@strata/cont
 import { JetStreamEventStore } from '@strata/eventlog';
 import { APPLIANCE_AS, BgpClient, BgpFabric, GATEWAY_AS, GW, IpamClient, kernelRoute, sh, TOR, TOR_AS, type Frr, type ManagedProcess } from '@strata/lab';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { applianceKey } from './app/secrets.js';
 import { appendNat, eventsOf, metricValue, scrapeMetrics, startGateway, startIpam } from './test/support.js';
 
 const PASSWORD = 'appliance-md5-secret';
+/** fw-1's own key, derived from the group's secret for its tenant (the IPAM client acts as admin, tenant ops). */
+const FW1_KEY = applianceKey(PASSWORD, 'ops', 'fw-1');
 const WAIT = { timeoutMs: 60_000, intervalMs: 200 };
 const subjectOf = (id: string): string => `strata.evt.bgp.${bgpRouteAggregate(id).type}.${id}`;
 
@@ -137,7 +140,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
     await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.20')) === '', { ...WAIT, message: 'host route withdrawn with the port' });
   });
 
-  it('route server: an appliance peers over MD5, its /32 is accepted and reaches the ToR with the appliance as next hop', async () => {
+  it('route server: an appliance peers over MD5, its /32 is accepted and reaches the ToR with its hypervisor as next hop', async () => {
     const net = await ipam.command('network.create', { name: 'appliances', routed: true });
     appNetworkId = net.id;
     await ipam.command('subnet.create', { networkId: net.id, cidr: '198.19.1.0/24' });
@@ -147,9 +150,9 @@ describe('BGP gateway with gobgpd and FRR', () => {
     await bgp.command('peergroup.create', { name: 'appliances', listenRange: '198.19.0.0/16', remoteAs: APPLIANCE_AS, passwordRef: 'appliances', maxPrefixes: 2 });
     await bgp.command('appliance.assign', { prefixId: ap.id, deviceId: 'fw-1' });
     appPort = await ipam.command('port.create', { networkId: net.id, name: 'fw-1', hostId: 'hv1', deviceId: 'fw-1', fixedIps: [{ ip: '198.19.1.10' }] });
-    appliance = await fabric.appliance('app1', '198.19.1.10', 1, PASSWORD, ['198.51.100.129/32']);
+    appliance = await fabric.appliance('app1', '198.19.1.10', 1, FW1_KEY, ['198.51.100.129/32']);
 
-    await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.19.1.10', { ...WAIT, message: 'appliance route at the ToR' });
+    await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.18.0.11', { ...WAIT, message: 'appliance route at the ToR' });
     // Forwarding resolves the appliance's address through its host route: the hypervisor hosting it (hv1).
     await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.129')).includes('via 198.18.0.11'), { ...WAIT, message: 'installed via hv1' });
     const id = routeAggregateId('198.19.1.10', '198.51.100.129/32');
@@ -181,7 +184,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
       expect(events.map((e) => e.type), prefix).toEqual(['bgp.RouteRejected']);
       expect(await torNextHop(prefix), `${prefix} must not reach the ToR`).toBeUndefined();
     }
-    await waitFor(async () => (await torNextHop('198.51.100.130/32')) === '198.19.1.10', { ...WAIT, message: 'second accepted prefix' });
+    await waitFor(async () => (await torNextHop('198.51.100.130/32')) === '198.18.0.11', { ...WAIT, message: 'second accepted prefix' });
     // Visible on both instances: the gauge of rejected routes (from the log) and the warning in the log output.
     for (const g of gateways) {
       const metrics = await scrapeMetrics(g);
@@ -210,8 +213,8 @@ describe('BGP gateway with gobgpd and FRR', () => {
     const moved = await ipam.command('port.create', { networkId: appNetworkId, name: 'fw-1b', hostId: 'hv2', deviceId: 'fw-1', fixedIps: [{ subnetId: appSubnet2, ip: '198.19.2.10' }] });
     await ipam.command('port.delete', { id: appPort.id });
     await fabric.removeAppliance('app1', appliance);
-    appliance = await fabric.appliance('app1', '198.19.2.10', 2, PASSWORD, ['198.51.100.129/32']);
-    await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.19.2.10', { ...WAIT, message: 'prefix via the moved appliance' });
+    appliance = await fabric.appliance('app1', '198.19.2.10', 2, FW1_KEY, ['198.51.100.129/32']);
+    await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.18.0.12', { ...WAIT, message: 'prefix via the moved appliance' });
     await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.129')).includes('via 198.18.0.12'), { ...WAIT, message: 'installed via hv2' });
     const old = await eventsOf(store, subjectOf(routeAggregateId('198.19.1.10', '198.51.100.129/32')));
     expect(old.map((e) => e.type)).toEqual(['bgp.RouteLearned', 'bgp.RouteWithdrawn']);
@@ -223,8 +226,12 @@ describe('BGP gateway with gobgpd and FRR', () => {
     expect(before).toEqual(expect.arrayContaining(['203.0.113.10/32', '198.51.100.129/32', '198.19.2.10/32']));
     await fabric.gobgpd(1).kill9();
     await waitFor(async () => (await fabric.tor.sessionState(GW[0])) !== 'Established', { ...WAIT, message: 'ToR notices gobgpd 1 gone' });
+    // The ToR forwards on gateway 2's paths meanwhile: checked in its kernel, not only its BGP table (issue 12, defect 6;
+    // test/hostile/bgp-gobgpd-loss.int.spec.ts samples it through a whole outage).
+    expect(await kernelRoute(fabric.ns('tor'), '198.51.100.129')).toContain('via 198.18.0.12');
     await fabric.startGobgpd(1);
     await waitFor(async () => Object.keys(await fromGateway(GW[0])).sort().join() === before.join(), { ...WAIT, message: 'all routes back from gateway 1' });
+    expect(await kernelRoute(fabric.ns('tor'), '198.51.100.129')).toContain('via 198.18.0.12');
     expect(metricValue(await scrapeMetrics(gateways[0]!), 'strata_bgp_engine_starts_total')).toBe(2);
   });
 

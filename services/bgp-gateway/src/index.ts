@@ -4,3 +4,4 @@ export { initialState, type BgpState } from './domain/state.js';
 export { desiredAdvertisements, diffRib, type Advertisement } from './domain/advertisements.js';
 export { GobgpClient } from './gobgp/client.js';
 export { STRATA_COMMUNITY_TEXT } from './gobgp/paths.js';
+export { applianceKey } from './app/secrets.js';

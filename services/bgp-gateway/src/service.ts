@@ -7,6 +7,7 @@ import { commandVerifierFrom, serve, type ServiceDefinition } from '@strata/runt
 import { reportQuarantine } from '@strata/service-kit';
 import { isRelevant } from './domain/evolve.js';
 import { GobgpClient } from './gobgp/client.js';
+import { Ipv6NextHops } from './gobgp/next-hop6.js';
 import { DEFAULT_GOBGP_PROTO_DIR } from './gobgp/proto.js';
 import { BgpGateway } from './app/gateway.js';
 import { commandHandlers, queryHandlers } from './app/handlers.js';
@@ -26,7 +27,21 @@ export const bgpConfig = z.object({
   BGP_SETTLE_MS: z.coerce.number().int().min(0).default(5_000),
   /** This instance's BGP identifier, when several instances share the settings (an anycast route-server pair). */
   BGP_ROUTER_ID: z.ipv4({ message: 'must be an IPv4 address' }).optional(),
+  /** An IPv6 /96 of the underlay: IPv6 routes (appliances' /64s) go via the VTEP embedded in it; unset: IPv4-mapped (gobgp/next-hop6.ts). */
+  BGP_IPV6_NEXTHOP_PREFIX: z
+    .string()
+    .optional()
+    .refine((v) => v === undefined || ipv6NextHopsOrError(v) === null, { message: 'must be an IPv6 /96, e.g. 2001:db8:ffff::/96' }),
 });
+
+const ipv6NextHopsOrError = (v: string): string | null => {
+  try {
+    Ipv6NextHops.parse(v);
+    return null;
+  } catch (e) {
+    return (e as Error).message;
+  }
+};
 
 export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
   name: 'bgp',
@@ -56,7 +71,7 @@ export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
     const commands = await serve(nc, { subjectPrefix: commandSubject('bgp', '').slice(0, -1), queue: 'bgp', logger, metrics, verifier, handlers: commandHandlers(deps) });
     const queries = await serve(nc, { subjectPrefix: querySubject('bgp', '').slice(0, -1), queue: 'bgp', logger, metrics, verifier, handlers: queryHandlers(deps) });
 
-    const client = new GobgpClient({ target: config.GOBGP_TARGET, protoDir: config.GOBGP_PROTO_DIR });
+    const client = new GobgpClient({ target: config.GOBGP_TARGET, protoDir: config.GOBGP_PROTO_DIR, ipv6NextHops: Ipv6NextHops.parse(config.BGP_IPV6_NEXTHOP_PREFIX) });
     gateway = new BgpGateway({
       client,
       projection,

@@ -23,6 +23,8 @@ export interface EngineSyncResult {
 
 export class EngineSync {
   private lastPolicy = '';
+  /** gobgpd's peers (address → description) as read by the last deleteStalePeers. */
+  private present = new Map<string, string>();
 
   constructor(
     private readonly client: GobgpClient,
@@ -54,40 +56,56 @@ export class EngineSync {
       this.forget();
       result.started = true;
     }
-    // Policy before peers: a new appliance must never have its routes imported, even for a moment.
+    // Peers that go are deleted first, the policy follows, new peers come last: a new fabric peer's routes
+    // are never judged by an old policy, and an appliance's routes are rejected by the import policy whether
+    // or not it is still configured (the policy is an allow-list of fabric peers: engine-config.ts).
+    const wanted = this.resolvePasswords(neighbours, result);
+    await this.deleteStalePeers(wanted, result);
     const policy = JSON.stringify(policiesFor(neighbours.values()));
     if (policy !== this.lastPolicy) {
       await this.client.setPolicies(JSON.parse(policy) as ReturnType<typeof policiesFor>);
       this.lastPolicy = policy;
     }
-    await this.syncPeers(neighbours, result);
+    await this.addMissingPeers(wanted, result);
     return result;
   }
 
-  private async syncPeers(neighbours: ReadonlyMap<string, Neighbour>, result: EngineSyncResult): Promise<void> {
-    const wanted = new Map<string, { n: Neighbour; password: string }>();
+  private resolvePasswords(neighbours: ReadonlyMap<string, Neighbour>, result: EngineSyncResult): Map<string, Wanted> {
+    const wanted = new Map<string, Wanted>();
     for (const n of neighbours.values()) {
       try {
-        wanted.set(n.address, { n, password: this.secrets.password(n.passwordRef) });
+        wanted.set(n.address, { n, password: this.secrets.passwordOf(n) });
       } catch (err) {
         if (!(err instanceof SecretNotFoundError)) throw err;
         result.unresolved.push(n.address);
         this.logger.error({ peer: n.address, passwordRef: n.passwordRef }, err.message);
       }
     }
-    const present = new Map((await this.client.listPeers()).filter((p) => p.conf).map((p) => [p.conf!.neighbor_address, p.conf!.description ?? '']));
-    for (const [address, description] of present) {
+    return wanted;
+  }
+
+  private async deleteStalePeers(wanted: ReadonlyMap<string, Wanted>, result: EngineSyncResult): Promise<void> {
+    this.present = new Map((await this.client.listPeers()).filter((p) => p.conf).map((p) => [p.conf!.neighbor_address, p.conf!.description ?? '']));
+    for (const [address, description] of this.present) {
       const w = wanted.get(address);
       if (w && description === peerSignature(w.n, w.password)) continue;
       // Not ours to keep, or changed (AS, password, limits): re-created, since a password change resets the session anyway.
       await this.client.deletePeer(address);
-      present.delete(address);
+      this.present.delete(address);
       result.peersRemoved++;
     }
+  }
+
+  private async addMissingPeers(wanted: ReadonlyMap<string, Wanted>, result: EngineSyncResult): Promise<void> {
     for (const [address, { n, password }] of wanted) {
-      if (present.has(address)) continue;
+      if (this.present.has(address)) continue;
       await this.client.addPeer(peerConfig(n, password));
       result.peersAdded++;
     }
   }
+}
+
+interface Wanted {
+  n: Neighbour;
+  password: string;
 }

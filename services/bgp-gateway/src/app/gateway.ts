@@ -19,7 +19,7 @@ import type { Logger, ServiceMetrics } from '@strata/runtime';
 import type { Executor } from '@strata/service-kit';
 import { desiredAdvertisements } from '../domain/advertisements.js';
 import { differs, observationTargets, orphanTargets, recordRoute, routeEventId, SYSTEM_TENANT, type NewBgpEvent, type Targets } from '../domain/decide/index.js';
-import { desiredNeighbours, type Neighbour } from '../domain/neighbours.js';
+import { desiredNeighbours, type Neighbour, type NeighbourConflicts } from '../domain/neighbours.js';
 import type { BgpState } from '../domain/state.js';
 import type { GobgpClient } from '../gobgp/client.js';
 import type { WatchEvent } from '../gobgp/proto.js';
@@ -57,6 +57,7 @@ export class BgpGateway {
   private pending = true;
   private loop: Promise<void> | undefined;
   private settleTimer: NodeJS.Timeout | undefined;
+  private lastConflicts = '[]';
   private readonly m;
   /** True once a pass completed: readiness. */
   converged = false;
@@ -149,7 +150,9 @@ export class BgpGateway {
   private async pass(): Promise<void> {
     const state = this.o.projection.state;
     if (!state.config.settings) return;
-    const neighbours = desiredNeighbours(state);
+    const conflicts: NeighbourConflicts = new Map();
+    const neighbours = desiredNeighbours(state, conflicts);
+    this.reportConflicts(conflicts, neighbours);
     if (this.engineLost) {
       this.rib.invalidate();
       this.engine.forget();
@@ -170,6 +173,17 @@ export class BgpGateway {
     this.m.advertised.set(this.rib.size);
     if (r.added || r.withdrawn) this.o.logger.info({ added: r.added, withdrawn: r.withdrawn, ribRead: r.read, total: this.rib.size }, 'advertisements reconciled');
     await this.recordObservations(neighbours);
+  }
+
+  /** A port refused an appliance address another port holds (domain/neighbours.ts): logged once per change. */
+  private reportConflicts(conflicts: NeighbourConflicts, neighbours: ReadonlyMap<string, Neighbour>): void {
+    const key = JSON.stringify([...conflicts].sort());
+    if (key === this.lastConflicts) return;
+    this.lastConflicts = key;
+    for (const [address, losers] of conflicts) {
+      const holder = neighbours.get(address);
+      this.o.logger.warn({ address, holder: holder?.kind === 'appliance' ? { portId: holder.portId, tenant: holder.tenant } : holder?.kind, refusedPorts: losers }, 'appliance address claimed by several ports: the holder keeps the session');
+    }
   }
 
   private restartWatch(): void {

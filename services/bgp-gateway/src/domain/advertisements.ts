@@ -1,8 +1,9 @@
 /**
  * Desired advertisements: what the fabric should learn from the gateway, as
  * a pure function of the state. One route per prefix (a BGP speaker sends
- * one best path per prefix without ADD-PATH), IPv4 only (the underlay and
- * the fabric sessions are IPv4; IPv6 needs IPv6 next hops on the underlay).
+ * one best path per prefix without ADD-PATH), IPv4 only except accepted
+ * appliance /64s (the underlay and the fabric sessions are IPv4: an IPv6
+ * prefix goes via the IPv4-mapped VTEP, gobgp/paths.ts).
  *
  *   floating-ip         a NAT association: address/32 → VTEP of the hypervisor
  *                       hosting the associated port
@@ -13,7 +14,10 @@
  *                       network): a covering route for addresses without a host
  *                       route; any host of the network routes on over the overlay
  *   application-prefix  a route an appliance announced and the import policy
- *                       accepted (recorded as RouteLearned) → the appliance's address
+ *                       accepted (recorded as RouteLearned) → the VTEP of the
+ *                       hypervisor hosting the appliance's port (Strata's own
+ *                       knowledge: never a next hop the appliance chose, and no
+ *                       recursive resolution at the ToR: issue 12, defect 6)
  *   host-ip             each hypervisor's H-IP/32 → its VTEP: the replies to its
  *                       ports' outbound PNAT traffic come back to it
  *
@@ -36,11 +40,13 @@ export interface Advertisement {
 const RANK: Record<AdvertisementKind, number> = { 'floating-ip': 0, 'application-prefix': 1, 'host-route': 2, 'routed-subnet': 3, 'host-ip': 4 };
 
 export function desiredAdvertisements(state: BgpState): Map<string, Advertisement> {
-  const out = new Map<string, Advertisement>();
-  const offer = (a: Advertisement): void => {
-    const held = out.get(a.prefix);
-    if (!held || RANK[a.kind] < RANK[held.kind] || (RANK[a.kind] === RANK[held.kind] && a.sourceId < held.sourceId)) out.set(a.prefix, a);
+  const held = new Map<string, { a: Advertisement; order: string }>();
+  /** `order` breaks ties within a kind (default: the source id). */
+  const offer = (a: Advertisement, order = a.sourceId): void => {
+    const h = held.get(a.prefix);
+    if (!h || RANK[a.kind] < RANK[h.a.kind] || (RANK[a.kind] === RANK[h.a.kind] && order < h.order)) held.set(a.prefix, { a, order });
   };
+  const neighbours = desiredNeighbours(state);
   const { hypervisors, hostIps, networks, subnets, ports, floatingIps } = state.fabric;
   const vtepOf = (portId: string): string | undefined => {
     const host = ports[portId]?.hostId;
@@ -58,7 +64,14 @@ export function desiredAdvertisements(state: BgpState): Map<string, Advertisemen
     if (!networks[port.networkId]?.routed) continue;
     const nextHop = vtepOf(port.id);
     if (!nextHop || port.hostId === null) continue;
-    for (const ip of port.ips) if (!ip.includes(':')) offer({ prefix: `${ip}/32`, nextHop, kind: 'host-route', sourceId: port.id });
+    // Tenants' routed subnets may overlap: an address two ports claim goes to the appliance neighbour
+    // there, else to the earliest claim, never to whichever port id sorts first (issue 12, defect 2).
+    for (const ip of port.ips) {
+      if (ip.includes(':')) continue;
+      const n = neighbours.get(ip);
+      const order = n?.kind === 'appliance' && n.portId === port.id ? '' : `${String(port.claimedAt).padStart(16, '0')}:${port.id}`;
+      offer({ prefix: `${ip}/32`, nextHop, kind: 'host-route', sourceId: port.id }, order);
+    }
     const current = subnetHost.get(port.networkId);
     if (current === undefined || port.hostId < current) subnetHost.set(port.networkId, port.hostId);
   }
@@ -68,20 +81,22 @@ export function desiredAdvertisements(state: BgpState): Map<string, Advertisemen
     if (nextHop && parsePrefix(s.cidr).version === 4) offer({ prefix: s.cidr, nextHop, kind: 'routed-subnet', sourceId: id });
   }
 
-  // Accepted appliance routes, while the appliance is still a neighbour and the prefix still assigned to it.
-  const neighbours = desiredNeighbours(state);
+  // Accepted appliance routes, while the appliance is still a neighbour and the prefix still assigned to it,
+  // via the hypervisor hosting the appliance's port (as a host route to the appliance would be).
   for (const r of Object.values(state.routes)) {
-    if (r.status !== 'learned' || r.deviceId === null || r.prefix.includes(':')) continue;
+    // IPv6 too (an appliance's /64): its next hop is still the IPv4 VTEP (gobgp/paths.ts).
+    if (r.status !== 'learned' || r.deviceId === null) continue;
     const n = neighbours.get(r.peer);
     if (n?.kind !== 'appliance' || n.deviceId !== r.deviceId || !stillAssigned(state, n, r.prefix)) continue;
-    offer({ prefix: r.prefix, nextHop: n.address, kind: 'application-prefix', sourceId: r.id });
+    const nextHop = vtepOf(n.portId);
+    if (nextHop) offer({ prefix: r.prefix, nextHop, kind: 'application-prefix', sourceId: r.id });
   }
 
   for (const [hostId, hip] of Object.entries(hostIps)) {
     const nextHop = hypervisors[hostId];
     if (nextHop && !hip.includes(':')) offer({ prefix: `${hip}/32`, nextHop, kind: 'host-ip', sourceId: hostId });
   }
-  return out;
+  return new Map([...held].map(([prefix, h]) => [prefix, h.a]));
 }
 
 /** What the reconciler must do to turn `actual` (prefix → next hop in the engine) into `desired`. */

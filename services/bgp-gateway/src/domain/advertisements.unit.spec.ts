@@ -45,7 +45,7 @@ describe('desired advertisements', () => {
     });
   });
 
-  it('an accepted appliance route is advertised with the appliance as next hop while the appliance is a neighbour and the prefix assigned', () => {
+  it('an accepted appliance route is advertised via the appliance hypervisor while the appliance is a neighbour and the prefix assigned', () => {
     const g = given()
       .host('hv1', '198.18.0.11')
       .network('apps', true, ['s', '198.19.1.0/24'])
@@ -54,7 +54,7 @@ describe('desired advertisements', () => {
       .assign('ap', '198.51.100.128/30', 'fw-1')
       .route('198.19.1.10', '198.51.100.129/32', { deviceId: 'fw-1' })
       .route('198.19.1.10', '198.51.100.0/24', { deviceId: 'fw-1', status: 'rejected', reason: 'prefix-length' });
-    expect(adverts(g)['198.51.100.129/32']).toBe('application-prefix via 198.19.1.10');
+    expect(adverts(g)['198.51.100.129/32']).toBe('application-prefix via 198.18.0.11');
     expect(adverts(g)['198.51.100.0/24']).toBeUndefined();
     delete g.state.config.assignments['ap'];
     expect(adverts(g)['198.51.100.129/32']).toBeUndefined();

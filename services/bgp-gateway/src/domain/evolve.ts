@@ -155,7 +155,7 @@ function evolveIpam(state: BgpState, event: IpamEvent, aggregateId: string): Bgp
       break;
     case 'ipam.PortCreated': {
       const d = event.data;
-      f.ports[d.portId] = { id: d.portId, networkId: aggregateId, hostId: d.hostId, deviceId: d.deviceId, ips: d.fixedIps.map((x) => x.ip) };
+      f.ports[d.portId] = { id: d.portId, networkId: aggregateId, hostId: d.hostId, deviceId: d.deviceId, ips: d.fixedIps.map((x) => x.ip), claimedAt: event.seq };
       break;
     }
     case 'ipam.PortBound': {

@@ -3,7 +3,8 @@
  * announced prefixes an appliance may have passed on to the fabric.
  *
  *   1. length: IPv4 /29-/32, IPv6 /64 (what IPAM hands out as application prefixes);
- *   2. the appliance (its device id) must have application prefixes assigned;
+ *   2. the appliance (its device id, in its port's tenant) must have application
+ *      prefixes assigned by that tenant (entitlement.ts);
  *   3. the prefix must lie inside one of them;
  *   4. at most the group's maxPrefixes: the valid prefixes in address order,
  *      the first N accepted, the rest refused (the session stays up).
@@ -14,6 +15,7 @@
  */
 import type { RejectReason } from '@strata/contracts';
 import { covers, parsePrefix, type Prefix } from '@strata/netaddr';
+import { assignedTo } from './entitlement.js';
 import type { ApplianceNeighbour } from './neighbours.js';
 import type { BgpState } from './state.js';
 
@@ -32,16 +34,8 @@ export function allowedLength(p: Prefix): boolean {
   return p.version === 4 ? p.length >= 29 && p.length <= 32 : p.length === 64;
 }
 
-/** The application prefixes assigned to a device, parsed. */
-export function assignedTo(state: BgpState, deviceId: string): Prefix[] {
-  if (deviceId === '') return [];
-  return Object.values(state.config.assignments)
-    .filter((a) => a.deviceId === deviceId)
-    .map((a) => parsePrefix(a.prefix));
-}
-
 export function classify(state: BgpState, appliance: ApplianceNeighbour, announced: readonly Announcement[]): Verdict[] {
-  const assigned = assignedTo(state, appliance.deviceId);
+  const assigned = assignedTo(state, appliance.tenant, appliance.deviceId);
   const candidates: { a: Announcement; p: Prefix }[] = [];
   const out: Verdict[] = [];
   const reject = (a: Announcement, reason: RejectReason): void => void out.push({ prefix: a.prefix, accepted: false, reason, nextHop: a.nextHop, asPath: a.asPath });
@@ -63,5 +57,5 @@ export function classify(state: BgpState, appliance: ApplianceNeighbour, announc
 /** Is a recorded route of `appliance` still acceptable under the current assignments (used for advertisements between observations)? */
 export function stillAssigned(state: BgpState, appliance: ApplianceNeighbour, prefix: string): boolean {
   const p = parsePrefix(prefix, false);
-  return allowedLength(p) && assignedTo(state, appliance.deviceId).some((x) => covers(x, p));
+  return allowedLength(p) && assignedTo(state, appliance.tenant, appliance.deviceId).some((x) => covers(x, p));
 }

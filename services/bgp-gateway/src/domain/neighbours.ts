@@ -1,13 +1,33 @@
 /**
  * Who the gateway's BGP engine should have a session with: the configured
- * fabric peers, and one explicit neighbour per appliance. An appliance is a
- * bound port of a routed network (only those addresses are unique in, and
- * reachable from, the fabric) with an IPv4 address inside a peer group's
- * listen range. gobgpd does no TCP-MD5 on dynamic neighbours (listen
- * ranges), so Strata expands the range itself from what IPAM knows.
+ * fabric peers, and one explicit neighbour per appliance address. gobgpd
+ * does no TCP-MD5 on dynamic neighbours (listen ranges), so Strata expands
+ * the range itself from what IPAM knows.
+ *
+ * An appliance neighbour is a PORT, never a device-id string or an address
+ * alone: a bound port (it has a host) of a routed network (only those
+ * addresses are unique in, and reachable from, the fabric) with an IPv4
+ * address inside a peer group's listen range. It carries the tenant that
+ * owns the port's network; the import policy gives it only prefixes assigned
+ * to its device id BY THAT TENANT (entitlement.ts), and its TCP-MD5 key is
+ * derived for that tenant and device (app/secrets.ts). So another tenant's
+ * port with the same device id is a neighbour with nothing to announce and a
+ * key it does not know.
+ *
+ * Tenants' routed subnets may overlap, so two ports may claim one address.
+ * The address is then the neighbour of ONE port, decided so that an
+ * appliance is never displaced (issue 12, defect 2):
+ *   1. a port entitled to prefixes (its tenant assigned some to its device)
+ *      wins over one that is not;
+ *   2. then the earliest claim (the stream position of the port's creation)
+ *      holds: a newcomer never moves an existing appliance's session;
+ *   3. then the lower port id (same position: same event, cannot happen).
+ * The losing port is not a neighbour at all; the conflict is visible in the
+ * gateway's log (`conflicts`).
  */
 import { contains, parseAddress, parsePrefix } from '@strata/netaddr';
-import type { BgpState, PeerGroupEntry } from './state.js';
+import { isEntitled } from './entitlement.js';
+import type { BgpState, PeerGroupEntry, PortEntry } from './state.js';
 
 export interface FabricNeighbour {
   kind: 'fabric';
@@ -24,6 +44,8 @@ export interface ApplianceNeighbour {
   passwordRef: string | null;
   groupId: string;
   portId: string;
+  /** The tenant owning the port's network: only its assignments count for this neighbour. */
+  tenant: string;
   deviceId: string;
   maxPrefixes: number;
   sendDefault: boolean;
@@ -31,8 +53,11 @@ export interface ApplianceNeighbour {
 
 export type Neighbour = FabricNeighbour | ApplianceNeighbour;
 
-/** Address → neighbour. Deterministic: a fabric peer wins over an appliance, a lower port id over a higher one. */
-export function desiredNeighbours(state: BgpState): Map<string, Neighbour> {
+/** Ports that claimed an address another port holds as a neighbour: address → the losing port ids. */
+export type NeighbourConflicts = Map<string, string[]>;
+
+/** Address → neighbour. Deterministic: the same answer on every instance and after any replay. */
+export function desiredNeighbours(state: BgpState, conflicts?: NeighbourConflicts): Map<string, Neighbour> {
   const out = new Map<string, Neighbour>();
   for (const p of Object.values(state.config.peers)) {
     out.set(p.address, { kind: 'fabric', address: p.address, remoteAs: p.remoteAs, passwordRef: p.passwordRef, peerId: p.id });
@@ -42,32 +67,46 @@ export function desiredNeighbours(state: BgpState): Map<string, Neighbour> {
     .map((g) => ({ g, range: parsePrefix(g.listenRange) }));
   if (groups.length === 0) return out;
   const { networks, ports } = state.fabric;
-  const sortedPorts = Object.values(ports).sort((a, b) => (a.id < b.id ? -1 : 1));
-  for (const port of sortedPorts) {
-    if (port.hostId === null || !networks[port.networkId]?.routed) continue;
+  const claims = new Map<string, ApplianceNeighbour[]>();
+  for (const port of Object.values(ports)) {
+    const network = networks[port.networkId];
+    if (port.hostId === null || !network?.routed) continue;
     for (const ip of port.ips) {
       if (out.has(ip) || ip.includes(':')) continue;
       const group = groupFor(groups, ip);
-      if (group) out.set(ip, applianceOf(group, ip, port.id, port.deviceId));
+      if (!group) continue;
+      const list = claims.get(ip) ?? [];
+      list.push(applianceOf(group, ip, port, network.tenant));
+      claims.set(ip, list);
     }
+  }
+  for (const [ip, list] of claims) {
+    const ranked = list
+      .map((n) => ({ n, entitled: isEntitled(state, n.tenant, n.deviceId), claim: claimOf(ports[n.portId]!) }))
+      .sort((a, b) => Number(b.entitled) - Number(a.entitled) || a.claim - b.claim || (a.n.portId < b.n.portId ? -1 : 1));
+    out.set(ip, ranked[0]!.n);
+    if (ranked.length > 1) conflicts?.set(ip, ranked.slice(1).map((r) => r.n.portId));
   }
   return out;
 }
+
+const claimOf = (p: PortEntry): number => p.claimedAt;
 
 function groupFor(groups: { g: PeerGroupEntry; range: ReturnType<typeof parsePrefix> }[], ip: string): PeerGroupEntry | undefined {
   const a = parseAddress(ip);
   return groups.find(({ range }) => range.version === a.version && contains(range, a))?.g;
 }
 
-function applianceOf(g: PeerGroupEntry, address: string, portId: string, deviceId: string): ApplianceNeighbour {
+function applianceOf(g: PeerGroupEntry, address: string, port: PortEntry, tenant: string): ApplianceNeighbour {
   return {
     kind: 'appliance',
     address,
     remoteAs: g.remoteAs,
     passwordRef: g.passwordRef,
     groupId: g.id,
-    portId,
-    deviceId,
+    portId: port.id,
+    tenant,
+    deviceId: port.deviceId,
     maxPrefixes: g.maxPrefixes,
     sendDefault: g.sendDefault,
   };

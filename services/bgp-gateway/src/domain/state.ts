@@ -68,6 +68,8 @@ export interface PortEntry {
   hostId: string | null;
   deviceId: string;
   ips: string[];
+  /** Stream sequence of the port's creation: the earliest claim of an address keeps its neighbour (neighbours.ts). */
+  claimedAt: number;
 }
 
 export function initialState(): BgpState {

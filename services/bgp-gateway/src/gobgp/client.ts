@@ -7,7 +7,8 @@
  * without opening any TCP port.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadGobgpApi, V4_UNICAST, type ApiGlobal, type ApiPath, type ApiPeer, type GobgpStub, type WatchEvent } from './proto.js';
+import { loadGobgpApi, V4_UNICAST, V6_UNICAST, type ApiGlobal, type Family, type ApiPath, type ApiPeer, type GobgpStub, type WatchEvent } from './proto.js';
+import { Ipv6NextHops } from './next-hop6.js';
 import { isOriginated, originatedPath, readPath, type ReadPath } from './paths.js';
 
 export interface GobgpClientOptions {
@@ -16,6 +17,8 @@ export interface GobgpClientOptions {
   protoDir?: string;
   /** Deadline of unary calls. */
   timeoutMs?: number;
+  /** How IPv6 routes' next hops encode the IPv4 VTEP (next-hop6.ts); default IPv4-mapped. */
+  ipv6NextHops?: Ipv6NextHops;
 }
 
 /** Paths per AddPathStream message: ~1,000 was measured fastest here (docs/performance.md). */
@@ -24,11 +27,13 @@ export const PATHS_PER_MESSAGE = 1000;
 export class GobgpClient {
   private readonly stub: GobgpStub;
   private readonly timeoutMs: number;
+  private readonly nh6: Ipv6NextHops;
 
   constructor(options: GobgpClientOptions) {
     const Stub = loadGobgpApi(options.protoDir);
     this.stub = new Stub(options.target, grpc.credentials.createInsecure());
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.nh6 = options.ipv6NextHops ?? Ipv6NextHops.parse(undefined);
   }
 
   private opts(): grpc.CallOptions {
@@ -82,8 +87,8 @@ export class GobgpClient {
   }
 
   /** Paths of a table: GLOBAL (the best and other paths) or one peer's ADJ_IN (with policy-filtered ones). */
-  async listPaths(table: 'GLOBAL' | 'ADJ_IN', name = ''): Promise<ReadPath[]> {
-    const req = { table_type: table, name, family: V4_UNICAST, enable_filtered: table === 'ADJ_IN' };
+  async listPaths(table: 'GLOBAL' | 'ADJ_IN', name = '', family: Family = V4_UNICAST): Promise<ReadPath[]> {
+    const req = { table_type: table, name, family, enable_filtered: table === 'ADJ_IN' };
     const out: ReadPath[] = [];
     for (const r of await this.collect(this.stub.ListPath(req, { deadline: new Date(Date.now() + 6 * this.timeoutMs) }))) {
       for (const p of r.destination.paths) {
@@ -97,13 +102,16 @@ export class GobgpClient {
   /** prefix → next hop of every path Strata originated. */
   async originated(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    for (const p of await this.listPaths('GLOBAL')) if (isOriginated(p)) out.set(p.prefix, p.nextHop);
+    for (const family of [V4_UNICAST, V6_UNICAST]) {
+      for (const p of await this.listPaths('GLOBAL', '', family)) if (isOriginated(p)) out.set(p.prefix, family === V6_UNICAST ? this.nh6.decode(p.nextHop) : p.nextHop);
+    }
     return out;
   }
 
   /** Add and withdraw originated paths over one AddPathStream, PATHS_PER_MESSAGE per message. */
   async applyPaths(add: readonly { prefix: string; nextHop: string }[], withdraw: readonly { prefix: string; nextHop: string }[]): Promise<void> {
-    const paths: ApiPath[] = [...withdraw.map((w) => originatedPath(w.prefix, w.nextHop, true)), ...add.map((a) => originatedPath(a.prefix, a.nextHop))];
+    const nh = (prefix: string, vtep: string): string => (prefix.includes(':') ? this.nh6.encode(vtep) : vtep);
+    const paths: ApiPath[] = [...withdraw.map((w) => originatedPath(w.prefix, nh(w.prefix, w.nextHop), true)), ...add.map((a) => originatedPath(a.prefix, nh(a.prefix, a.nextHop)))];
     if (paths.length === 0) return;
     await new Promise<void>((resolve, reject) => {
       const call = this.stub.AddPathStream({ deadline: new Date(Date.now() + 6 * this.timeoutMs) }, (err) => (err ? reject(err) : resolve()));

@@ -4,17 +4,24 @@
  * it is unit-tested without gobgpd.
  *
  * gobgpd's import and export policies are global (per-peer policies exist
- * only for route-server clients), so the policy matches appliances by a
- * neighbour set of their addresses:
+ * only for route-server clients), so the policy matches peers by neighbour
+ * sets. It is written as an allow-list of the configured FABRIC peers, never
+ * as a deny-list of appliances:
  *
- *   import: routes from appliances are rejected into the global RIB. They
- *           stay in the peer's Adj-RIB-In (pre-policy), where the gateway
- *           reads them, applies Strata's import policy, and re-originates
- *           the accepted ones over the API with the appliance as next hop
+ *   import: only routes from fabric peers enter the global RIB; a route from
+ *           any other peer (an appliance, one being removed, one not yet in a
+ *           set) is rejected. Appliance routes stay in the peer's Adj-RIB-In
+ *           (pre-policy), where the gateway reads them, applies Strata's
+ *           import policy, and re-originates the accepted ones over the API
  *           (gobgpd would send a learned route to an EBGP ToR with itself as
- *           next hop; API paths keep theirs).
- *   export: appliances get nothing but the default route, and only if their
- *           peer group says so; the fabric peers get everything.
+ *           next hop; API paths keep theirs). Paths added over the API have
+ *           no source address, so no neighbour set matches them: accepted.
+ *   export: fabric peers get everything; appliances get nothing but the
+ *           default route, and only if their peer group says so.
+ *
+ * Because the filter never depends on which appliances exist, no ordering of
+ * policy and peer changes can open it (issue 12, defect 4: deleting an
+ * appliance from a deny-set before deleting its peer let its routes in).
  *
  * gobgpd treats an EMPTY neighbour set as "matches every neighbour"
  * (NeighborCondition.Evaluate), so an empty set is given an address that
@@ -22,9 +29,14 @@
  */
 import { createHash } from 'node:crypto';
 import type { Neighbour } from '../domain/neighbours.js';
-import { V4_UNICAST } from './proto.js';
+import { V4_UNICAST, V6_UNICAST } from './proto.js';
 
-export const APPLIANCES_SET = 'strata-appliances';
+/** Every session carries IPv4 and IPv6 unicast (over IPv4 transport): appliances may announce a /64, the fabric learns it. */
+const FAMILIES = [V4_UNICAST, V6_UNICAST];
+
+export const FABRIC_SET = 'strata-fabric';
+/** Every possible peer address: whatever is not a fabric peer. */
+export const ANY_PEER_SET = 'strata-any-peer';
 export const DEFAULT_TO_SET = 'strata-appliances-default';
 const DEFAULT_ROUTE_SET = 'strata-default-route';
 const NEVER_A_PEER = '255.255.255.255/32';
@@ -48,17 +60,20 @@ export function peerSignature(n: Neighbour, password: string): string {
     cap: n.kind === 'appliance' ? hardPrefixCap(n.maxPrefixes) : 0,
     connectRetry: CONNECT_RETRY_S,
     multihop: n.kind === 'appliance' ? APPLIANCE_MULTIHOP_TTL : 0,
+    families: FAMILIES.map((f) => f.afi),
   };
   const h = createHash('sha256').update(JSON.stringify(shape)).update('\0').update(password).digest('hex');
   return `strata:${n.kind}:${h.slice(0, 24)}`;
 }
 
 export function peerConfig(n: Neighbour, password: string): object {
-  const afiSafi: Record<string, unknown> = { config: { family: V4_UNICAST, enabled: true } };
-  if (n.kind === 'appliance') afiSafi['prefix_limits'] = { family: V4_UNICAST, max_prefixes: hardPrefixCap(n.maxPrefixes), shutdown_threshold_pct: 0 };
+  const afiSafis = FAMILIES.map((family) => ({
+    config: { family, enabled: true },
+    ...(n.kind === 'appliance' ? { prefix_limits: { family, max_prefixes: hardPrefixCap(n.maxPrefixes), shutdown_threshold_pct: 0 } } : {}),
+  }));
   return {
     conf: { neighbor_address: n.address, peer_asn: n.remoteAs, auth_password: password, description: peerSignature(n, password) },
-    afi_safis: [afiSafi],
+    afi_safis: afiSafis,
     timers: { config: { connect_retry: CONNECT_RETRY_S, hold_time: 90, keepalive_interval: 30 } },
     ...(n.kind === 'appliance' ? { ebgp_multihop: { enabled: true, multihop_ttl: APPLIANCE_MULTIHOP_TTL } } : {}),
   };
@@ -67,30 +82,41 @@ export function peerConfig(n: Neighbour, password: string): object {
 const neighbourSet = (name: string, addresses: string[]) => ({
   defined_type: 'NEIGHBOR',
   name,
-  list: addresses.length > 0 ? addresses.sort().map((a) => `${a}/32`) : [NEVER_A_PEER],
+  list: addresses.length > 0 ? addresses.sort().map((a) => (a.includes(':') ? `${a}/128` : `${a}/32`)) : [NEVER_A_PEER],
 });
 
 /** The whole routing policy: defined sets, policies and the global assignments (GobgpClient.setPolicies). */
 export function policiesFor(neighbours: Iterable<Neighbour>): { defined_sets: object[]; policies: object[]; assignments: object[] } {
-  const appliances = [...neighbours].filter((n) => n.kind === 'appliance');
+  const all = [...neighbours];
+  const fabric = all.filter((n) => n.kind === 'fabric').map((n) => n.address);
+  const sendDefault = all.filter((n) => n.kind === 'appliance' && n.sendDefault).map((n) => n.address);
   const match = (set: string) => ({ type: 'ANY', name: set });
   return {
     defined_sets: [
-      neighbourSet(APPLIANCES_SET, appliances.map((n) => n.address)),
-      neighbourSet(DEFAULT_TO_SET, appliances.filter((n) => n.sendDefault).map((n) => n.address)),
+      neighbourSet(FABRIC_SET, fabric),
+      neighbourSet(DEFAULT_TO_SET, sendDefault),
+      { defined_type: 'NEIGHBOR', name: ANY_PEER_SET, list: ['0.0.0.0/0', '::/0'] },
       { defined_type: 'PREFIX', name: DEFAULT_ROUTE_SET, prefixes: [{ ip_prefix: '0.0.0.0/0', mask_length_min: 0, mask_length_max: 0 }] },
     ],
     policies: [
-      { name: 'strata-import', statements: [{ name: 'strata-import-appliances', conditions: { neighbor_set: match(APPLIANCES_SET) }, actions: { route_action: 'REJECT' } }] },
+      {
+        name: 'strata-import',
+        statements: [
+          { name: 'strata-import-fabric', conditions: { neighbor_set: match(FABRIC_SET) }, actions: { route_action: 'ACCEPT' } },
+          { name: 'strata-import-others', conditions: { neighbor_set: match(ANY_PEER_SET) }, actions: { route_action: 'REJECT' } },
+        ],
+      },
       {
         name: 'strata-export',
         statements: [
+          { name: 'strata-export-fabric', conditions: { neighbor_set: match(FABRIC_SET) }, actions: { route_action: 'ACCEPT' } },
           { name: 'strata-export-default', conditions: { neighbor_set: match(DEFAULT_TO_SET), prefix_set: match(DEFAULT_ROUTE_SET) }, actions: { route_action: 'ACCEPT' } },
-          { name: 'strata-export-appliances', conditions: { neighbor_set: match(APPLIANCES_SET) }, actions: { route_action: 'REJECT' } },
+          { name: 'strata-export-others', conditions: { neighbor_set: match(ANY_PEER_SET) }, actions: { route_action: 'REJECT' } },
         ],
       },
     ],
     assignments: [
+      // Default ACCEPT only reaches paths with no source address: the ones Strata adds over the API.
       { name: 'global', direction: 'IMPORT', policies: [{ name: 'strata-import' }], default_action: 'ACCEPT' },
       { name: 'global', direction: 'EXPORT', policies: [{ name: 'strata-export' }], default_action: 'ACCEPT' },
     ],

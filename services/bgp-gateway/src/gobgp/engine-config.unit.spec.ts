@@ -1,17 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import type { Neighbour } from '../domain/neighbours.js';
 import { peerConfig, peerSignature, policiesFor } from './engine-config.js';
+import { Ipv6NextHops } from './next-hop6.js';
 import { isOriginated, originatedPath, readPath } from './paths.js';
 
-const fw: Neighbour = { kind: 'appliance', address: '198.19.1.10', remoteAs: 65100, passwordRef: 'a', groupId: 'g', portId: 'p', deviceId: 'fw-1', maxPrefixes: 2, sendDefault: true };
+const fw: Neighbour = { kind: 'appliance', address: '198.19.1.10', remoteAs: 65100, passwordRef: 'a', groupId: 'g', portId: 'p', tenant: 't', deviceId: 'fw-1', maxPrefixes: 2, sendDefault: true };
 const tor: Neighbour = { kind: 'fabric', address: '198.18.0.1', remoteAs: 65001, passwordRef: null, peerId: 'x' };
 
 describe('gobgpd configuration', () => {
-  it('an empty appliance set never matches (gobgpd treats an empty neighbour set as "every neighbour")', () => {
-    const p = policiesFor([tor]) as { defined_sets: { name: string; list?: string[] }[] };
-    for (const set of p.defined_sets.filter((s) => s.list)) expect(set.list).toEqual(['255.255.255.255/32']);
-    const q = policiesFor([tor, fw]) as { defined_sets: { name: string; list?: string[] }[] };
-    expect(q.defined_sets.find((s) => s.name === 'strata-appliances')?.list).toEqual(['198.19.1.10/32']);
+  it('imports only from fabric peers, whatever appliances exist; an empty set never matches (gobgpd: empty = every neighbour)', () => {
+    type Policies = { defined_sets: { name: string; list?: string[] }[]; policies: { name: string; statements: { conditions: { neighbor_set: { name: string } }; actions: { route_action: string } }[] }[] };
+    const alone = policiesFor([tor]) as Policies;
+    expect(alone.defined_sets.find((s) => s.name === 'strata-appliances-default')?.list).toEqual(['255.255.255.255/32']);
+    const p = policiesFor([tor, fw]) as Policies;
+    expect(p.defined_sets.find((s) => s.name === 'strata-fabric')?.list).toEqual(['198.18.0.1/32']);
+    expect(p.defined_sets.find((s) => s.name === 'strata-any-peer')?.list).toEqual(['0.0.0.0/0', '::/0']);
+    const rules = (name: string) => p.policies.find((x) => x.name === name)!.statements.map((s) => [s.conditions.neighbor_set.name, s.actions.route_action]);
+    expect(rules('strata-import')).toEqual([['strata-fabric', 'ACCEPT'], ['strata-any-peer', 'REJECT']]);
+    // The import policy is the same with or without the appliance: removing one cannot open it.
+    expect(alone.policies.find((x) => x.name === 'strata-import')).toEqual(p.policies.find((x) => x.name === 'strata-import'));
+    expect(rules('strata-export').at(-1)).toEqual(['strata-any-peer', 'REJECT']);
   });
 
   it('the peer signature changes with the password and never contains it', () => {
@@ -26,5 +34,27 @@ describe('gobgpd configuration', () => {
     expect(isOriginated(read!)).toBe(true);
     expect(isOriginated({ ...read!, communities: [] })).toBe(false);
     expect(isOriginated({ ...read!, peer: '198.19.1.10' })).toBe(false);
+  });
+});
+
+describe('IPv6 routes over the IPv4 fabric', () => {
+  it('an originated /64 is an IPv6-unicast path; its next hop is the VTEP, IPv4-mapped or embedded in the underlay /96, and reads back as the VTEP', () => {
+    const p = originatedPath('2001:db8:100:1::/64', '::ffff:198.18.0.11');
+    expect(p.family).toEqual({ afi: 'AFI_IP6', safi: 'SAFI_UNICAST' });
+    expect(readPath(p)).toMatchObject({ prefix: '2001:db8:100:1::/64', nextHop: '::ffff:198.18.0.11' });
+    const mapped = Ipv6NextHops.parse(undefined);
+    expect(mapped.encode('198.18.0.11')).toBe('::ffff:198.18.0.11');
+    expect(mapped.decode('198.18.0.11')).toBe('198.18.0.11');
+    const embedded = Ipv6NextHops.parse('2001:db8:ffff::/96');
+    expect(embedded.encode('198.18.0.11')).toBe('2001:db8:ffff::c612:b');
+    expect(embedded.decode('2001:db8:ffff::c612:b')).toBe('198.18.0.11');
+    expect(() => Ipv6NextHops.parse('2001:db8::/64')).toThrow(/must be an IPv6 \/96/);
+  });
+
+  it('every session offers IPv4 and IPv6 unicast; appliances get a prefix limit per family', () => {
+    const c = peerConfig(fw, 'pw') as { afi_safis: { config: { family: { afi: string } }; prefix_limits?: object }[] };
+    expect(c.afi_safis.map((a) => a.config.family.afi)).toEqual(['AFI_IP', 'AFI_IP6']);
+    expect(c.afi_safis.every((a) => a.prefix_limits)).toBe(true);
+    expect((peerConfig(tor, '') as typeof c).afi_safis.every((a) => !a.prefix_limits)).toBe(true);
   });
 });

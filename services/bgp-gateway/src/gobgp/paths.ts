@@ -1,5 +1,5 @@
-/** IPv4-unicast paths in gobgpd's API shape, built and read; pure, so unit-tested without gobgpd. */
-import { anyType, V4_UNICAST, type AnyMessage, type ApiPath } from './proto.js';
+/** Unicast paths in gobgpd's API shape, built and read; pure, so unit-tested without gobgpd. */
+import { anyType, unicastFamily, type AnyMessage, type ApiPath } from './proto.js';
 
 /**
  * Every path Strata originates carries this community (64512:7007, from the
@@ -10,10 +10,17 @@ import { anyType, V4_UNICAST, type AnyMessage, type ApiPath } from './proto.js';
 export const STRATA_COMMUNITY = 64512 * 65536 + 7007;
 export const STRATA_COMMUNITY_TEXT = '64512:7007';
 
+/**
+ * An originated path. An IPv6 prefix (an appliance's /64) gets the IPv4 VTEP
+ * as next hop too: gobgpd carries it in MP_REACH_NLRI as the IPv4-mapped
+ * IPv6 address (::ffff:a.b.c.d) over the IPv4 fabric session, and reads it
+ * back in dotted form, so the reconciler compares like with like.
+ */
 export function originatedPath(prefix: string, nextHop: string, withdraw = false): ApiPath {
-  const [addr, len] = prefix.split('/');
+  const slash = prefix.lastIndexOf('/');
+  const [addr, len] = [prefix.slice(0, slash), prefix.slice(slash + 1)];
   return {
-    family: V4_UNICAST,
+    family: unicastFamily(prefix),
     nlri: { '@type': anyType('IPAddressPrefix'), prefix: addr, prefix_len: Number(len) },
     pattrs: [
       { '@type': anyType('OriginAttribute'), origin: 0 },

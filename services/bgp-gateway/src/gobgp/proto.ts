@@ -17,6 +17,9 @@ export const DEFAULT_GOBGP_PROTO_DIR = '/usr/share/gocode/src/github.com/osrg/go
 const FILES = ['gobgp.proto', 'attribute.proto', 'capability.proto'];
 
 export const V4_UNICAST = { afi: 'AFI_IP', safi: 'SAFI_UNICAST' } as const;
+export const V6_UNICAST = { afi: 'AFI_IP6', safi: 'SAFI_UNICAST' } as const;
+/** The unicast family of a prefix or address. */
+export const unicastFamily = (prefixOrAddress: string): Family => (prefixOrAddress.includes(':') ? V6_UNICAST : V4_UNICAST);
 export type Family = { afi: string; safi: string };
 
 /** An Any as proto-loader hands it over with `json: true`. */

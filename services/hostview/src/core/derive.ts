@@ -122,14 +122,21 @@ export function localPortValue(model: Model, hostId: string, portId: string): Lo
   };
 }
 
-/** `{announcedRoutes}`: the device's accepted routes announced from this port's addresses, sorted; nothing when none. */
+/**
+ * `{announcedRoutes}`: the device's accepted routes announced from this port's addresses, sorted; nothing
+ * when none. Only the routes of the port's own tenant: a device id and an address (tenants' routed subnets
+ * may overlap) are no proof of identity (issue 12, defect 2).
+ */
+/** Routes recorded before the gateway named the appliance's tenant. */
+const LEGACY_ROUTE_TENANT = '_system';
+
 function announcedRoutesOf(model: Model, p: PortRec): { announcedRoutes?: Array<{ nextHop: string; prefix: string }> } {
   const ids = model.deviceRoutes.get(p.deviceId);
   if (!ids || ids.size === 0) return {};
   const mine = new Set(p.fixedIps.map((f) => f.ip));
   const routes = [...ids]
     .map((id) => model.appRoutes.get(id)!)
-    .filter((r) => mine.has(r.nextHop))
+    .filter((r) => mine.has(r.nextHop) && (r.tenant === p.tenant || r.tenant === LEGACY_ROUTE_TENANT))
     .map((r) => ({ nextHop: r.nextHop, prefix: r.prefix }))
     .sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : a.nextHop < b.nextHop ? -1 : a.nextHop > b.nextHop ? 1 : 0));
   return routes.length ? { announcedRoutes: routes } : {};

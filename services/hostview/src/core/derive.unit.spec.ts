@@ -4,7 +4,7 @@
  * tenant-a's. Given these events, then exactly these keys and values.
  */
 import { describe, expect, it } from 'vitest';
-import { GroupMember, HostInfo, HostNetwork, HostSecurityGroup, LocalPort, RemoteEndpoint, RoutingDomain, gatewayMac } from '@strata/contracts';
+import { bgpRouteAggregate, GroupMember, HostInfo, HostNetwork, HostSecurityGroup, LocalPort, networkAggregate, RemoteEndpoint, RoutingDomain, gatewayMac } from '@strata/contracts';
 import { affectedHosts, deriveHost, parseKey } from './derive.js';
 import { applyOps, orderForAgents, type KvOp } from './diff.js';
 import { canonicalJson } from './json.js';
@@ -267,5 +267,19 @@ describe('affectedHosts', () => {
     expect([...affectedHosts(model, applyEvent(model, newHost))]).toEqual(['hv-5']);
     expect([...affectedHosts(model, applyEvent(model, router))]).toEqual([]);
     expect([...affectedHosts(model, applyEvent(model, join))].sort()).toEqual(['hv-1', 'hv-3']);
+  });
+});
+
+describe('appliance routes go to the port of the tenant the gateway learned them from (issue 12, defect 2)', () => {
+  it("a tenant-b port with the appliance's device id and exact address gets none of tenant-a's announced routes", () => {
+    const g = world();
+    // Same device id and same address in both tenants' overlapping subnets, both on hv-1.
+    g.emit('ipam.PortCreated', { portId: 'fw-a', name: 'fw', mac: '02:00:00:00:0a:09', fixedIps: [{ subnetId: 'sub-a1', ip: '10.0.0.20' }], hostId: 'hv-1', deviceId: 'fw-2' }, networkAggregate('net-a1'), A);
+    g.emit('ipam.PortCreated', { portId: 'fw-b', name: 'fw', mac: '02:00:00:00:0b:09', fixedIps: [{ subnetId: 'sub-b', ip: '10.0.0.20' }], hostId: 'hv-1', deviceId: 'fw-2' }, networkAggregate('net-b'), B);
+    const learned = { peer: '10.0.0.20', prefix: '198.51.100.137/32', nextHop: '10.0.0.20', asPath: [65100], deviceId: 'fw-2' };
+    g.emit('bgp.RouteLearned', learned, bgpRouteAggregate('r1'), A);
+    const view = plain(deriveHost(replay(g.events), 'hv-1')) as Record<string, { announcedRoutes?: unknown }>;
+    expect(view['hv-1.port.fw-a']?.announcedRoutes).toEqual([{ nextHop: '10.0.0.20', prefix: '198.51.100.137/32' }]);
+    expect(view['hv-1.port.fw-b']?.announcedRoutes).toBeUndefined();
   });
 });

@@ -251,9 +251,9 @@ const arbBgpEvent: fc.Arbitrary<Spec> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .record({ r: pick(['q0', 'q1', 'q2']), dev: fc.option(pick(['vm1', 'vm2', 'vm3']), { nil: null }), hop: pick(['10.0.0.10', '10.0.1.10', '10.0.0.11']), pre: pick(['198.51.100.8/32', '198.51.100.16/30']) })
-      .map(({ r, dev, hop, pre }) =>
-        spec({ type: 'bgp.RouteLearned', data: { peer: hop, prefix: pre, nextHop: hop, asPath: [65100], deviceId: dev }, aggregate: bgpRouteAggregate(r), tenant: '_system' }),
+      .record({ r: pick(['q0', 'q1', 'q2']), dev: fc.option(pick(['vm1', 'vm2', 'vm3']), { nil: null }), hop: pick(['10.0.0.10', '10.0.1.10', '10.0.0.11']), pre: pick(['198.51.100.8/32', '198.51.100.16/30']), tenant: pick(['_system', 'ta', 'tb']) })
+      .map(({ r, dev, hop, pre, tenant }) =>
+        spec({ type: 'bgp.RouteLearned', data: { peer: hop, prefix: pre, nextHop: hop, asPath: [65100], deviceId: dev }, aggregate: bgpRouteAggregate(r), tenant }),
       ),
   },
   {

@@ -145,6 +145,11 @@ export interface AppRouteRec {
   /** The appliance's address it was announced from (a fixed IP of one of the device's ports). */
   nextHop: string;
   deviceId: string;
+  /**
+   * The tenant owning the appliance port the gateway learned it from (the event's tenant): only that
+   * tenant's ports with the device id get the route. `_system`: recorded before the gateway said (any tenant).
+   */
+  tenant: string;
 }
 
 export interface FloatingIpRec {
@@ -499,7 +504,7 @@ export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
       const id = event.aggregate.id;
       dropAppRoute(model, id, change);
       if (d.deviceId === null) break; // a border route: nothing for hypervisors
-      model.appRoutes.set(id, { id, prefix: d.prefix, nextHop: d.nextHop, deviceId: d.deviceId });
+      model.appRoutes.set(id, { id, prefix: d.prefix, nextHop: d.nextHop, deviceId: d.deviceId, tenant: event.tenant });
       addTo(model.deviceRoutes, d.deviceId, id);
       for (const p of model.devicePorts.get(d.deviceId) ?? []) change.portSettings.add(p);
       break;

@@ -22,6 +22,8 @@ export interface RouteTarget {
   asPath: number[];
   reason: RejectReason | null;
   deviceId: string | null;
+  /** The tenant owning the appliance's port: the event's tenant, so hostview gives the route to that tenant's port only. */
+  tenant?: string;
 }
 
 /** routeAggregateId → the record it should have; null: withdrawn. */
@@ -42,7 +44,7 @@ export function observationTargets(state: BgpState, neighbour: Neighbour, announ
     for (const a of canonical) set(a.prefix, { peer, prefix: a.prefix, status: 'learned', nextHop: a.nextHop, asPath: a.asPath, reason: null, deviceId: null });
   } else {
     for (const v of classify(state, neighbour, canonical)) {
-      const base = { peer, prefix: v.prefix, nextHop: v.nextHop, asPath: v.asPath, deviceId: neighbour.deviceId };
+      const base = { peer, prefix: v.prefix, nextHop: v.nextHop, asPath: v.asPath, deviceId: neighbour.deviceId, tenant: neighbour.tenant };
       set(v.prefix, v.accepted ? { ...base, status: 'learned', reason: null } : { ...base, status: 'rejected', reason: v.reason });
     }
   }
@@ -85,7 +87,7 @@ export function recordRoute(state: BgpState, peer: string, prefix: string, targe
     const data = { peer, prefix, nextHop: target.nextHop, asPath: target.asPath, deviceId: target.deviceId };
     event = target.status === 'learned' ? { type: 'bgp.RouteLearned', data } : { type: 'bgp.RouteRejected', data: { ...data, reason: target.reason ?? 'not-assigned' } };
   }
-  return { kind: 'append', aggregate: bgpRouteAggregate(id), expectedVersion: entry?.version ?? 0, tenant: SYSTEM_TENANT, resourceId: id, event };
+  return { kind: 'append', aggregate: bgpRouteAggregate(id), expectedVersion: entry?.version ?? 0, tenant: target?.tenant ?? SYSTEM_TENANT, resourceId: id, event };
 }
 
 /** Event id of an observation: the same decision on any instance gets the same id (JetStream keeps one). */

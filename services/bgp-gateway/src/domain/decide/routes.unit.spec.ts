@@ -48,3 +48,20 @@ describe('recording observations', () => {
     expect(routeEventId(a)).toBe(`bgp.RouteLearned:route.${routeAggregateId('198.18.0.1', '0.0.0.0/0')}@0`);
   });
 });
+
+describe('appliance route events carry the tenant owning the appliance port', () => {
+  it("an appliance's route is recorded for its port's tenant (hostview gives it to that tenant's port only); a border route for the system", () => {
+    const g = given()
+      .host('hv1', '198.18.0.11')
+      .tenantNetwork('tenant-a', 'apps', true, ['s', '198.19.1.0/24'])
+      .group('g', '198.19.0.0/16')
+      .port('fw', 'apps', 'hv1', ['198.19.1.10'], 'fw-1')
+      .assign('ap', '198.51.100.128/29', 'fw-1', 'tenant-a')
+      .peer('tor', '198.18.0.1');
+    const n = desiredNeighbours(g.state);
+    const [t] = [...observationTargets(g.state, n.get('198.19.1.10')!, [{ prefix: '198.51.100.129/32', nextHop: '198.19.1.10', asPath: [65100] }], true).values()];
+    expect(recordRoute(g.state, t!.peer, t!.prefix, t!.target)).toMatchObject({ tenant: 'tenant-a', event: { type: 'bgp.RouteLearned', data: { deviceId: 'fw-1' } } });
+    const [b] = [...observationTargets(g.state, n.get('198.18.0.1')!, [{ prefix: '0.0.0.0/0', nextHop: '198.18.0.1', asPath: [65001] }], true).values()];
+    expect(recordRoute(g.state, b!.peer, b!.prefix, b!.target)).toMatchObject({ tenant: '_system' });
+  });
+});

@@ -16,14 +16,20 @@ export class Given {
     return this;
   }
 
+  private claims = 0;
+
   network(id: string, routed: boolean, ...subnets: [string, string][]): this {
-    this.state.fabric.networks[id] = { routed, tenant: 't' };
+    return this.tenantNetwork('t', id, routed, ...subnets);
+  }
+
+  tenantNetwork(tenant: string, id: string, routed: boolean, ...subnets: [string, string][]): this {
+    this.state.fabric.networks[id] = { routed, tenant };
     for (const [sid, cidr] of subnets) this.state.fabric.subnets[sid] = { networkId: id, cidr };
     return this;
   }
 
   port(id: string, networkId: string, hostId: string | null, ips: string[], deviceId = ''): this {
-    this.state.fabric.ports[id] = { id, networkId, hostId, deviceId, ips };
+    this.state.fabric.ports[id] = { id, networkId, hostId, deviceId, ips, claimedAt: ++this.claims };
     return this;
   }
 
@@ -42,9 +48,9 @@ export class Given {
     return this;
   }
 
-  assign(prefixId: string, prefix: string, deviceId: string): this {
-    this.state.fabric.appPrefixes[prefixId] = { prefix, tenant: 't' };
-    this.state.config.assignments[prefixId] = { prefixId, prefix, deviceId, tenant: 't', assignedAt: T0 };
+  assign(prefixId: string, prefix: string, deviceId: string, tenant = 't'): this {
+    this.state.fabric.appPrefixes[prefixId] = { prefix, tenant };
+    this.state.config.assignments[prefixId] = { prefixId, prefix, deviceId, tenant, assignedAt: T0 };
     return this;
   }
 
