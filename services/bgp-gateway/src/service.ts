@@ -23,6 +23,8 @@ export const bgpConfig = z.object({
   BGP_RESYNC_MS: z.coerce.number().int().min(1000).default(30_000),
   /** A new session's table counts as complete after this long (missing routes are then withdrawals). */
   BGP_SETTLE_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Wait before re-enabling an appliance session the engine stopped at its hard prefix limit (doubles per trip within an hour). */
+  BGP_LIMIT_RETRY_MS: z.coerce.number().int().min(1000).default(30_000),
   /** This instance's BGP identifier, when several instances share the settings (an anycast route-server pair). */
   BGP_ROUTER_ID: z.ipv4({ message: 'must be an IPv4 address' }).optional(),
 });
@@ -64,6 +66,7 @@ export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
       resyncMs: config.BGP_RESYNC_MS,
       settleMs: config.BGP_SETTLE_MS,
       routerId: config.BGP_ROUTER_ID,
+      limitRetryMs: config.BGP_LIMIT_RETRY_MS,
     });
     gateway.start();
     readiness.register('gobgpd', () => gateway?.converged === true);

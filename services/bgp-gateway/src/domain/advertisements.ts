@@ -13,7 +13,11 @@
  *                       network): a covering route for addresses without a host
  *                       route; any host of the network routes on over the overlay
  *   application-prefix  a route an appliance announced and the import policy
- *                       accepted (recorded as RouteLearned) → the appliance's address
+ *                       accepted (recorded as RouteLearned) → the appliance's address,
+ *                       unless damping suppresses it; and, on a gateway instance,
+ *                       only while that instance's own session with the appliance
+ *                       is up (`live`): a session that goes down takes the
+ *                       appliance's routes off the fabric
  *   host-ip             each hypervisor's H-IP/32 → its VTEP: the replies to its
  *                       ports' outbound PNAT traffic come back to it
  *
@@ -22,6 +26,7 @@
  */
 import type { AdvertisementKind } from '@strata/contracts';
 import { parsePrefix } from '@strata/netaddr';
+import { isSuppressed } from './damping.js';
 import { stillAssigned } from './import-policy.js';
 import { desiredNeighbours } from './neighbours.js';
 import type { BgpState } from './state.js';
@@ -35,7 +40,16 @@ export interface Advertisement {
 
 const RANK: Record<AdvertisementKind, number> = { 'floating-ip': 0, 'application-prefix': 1, 'host-route': 2, 'routed-subnet': 3, 'host-ip': 4 };
 
-export function desiredAdvertisements(state: BgpState): Map<string, Advertisement> {
+/** What one gateway instance knows beyond the state: the time and its own sessions. */
+export interface Liveness {
+  /** ms since epoch (damping). */
+  now: number;
+  /** Is this instance's session with the appliance at `address` established? */
+  sessionUp(address: string): boolean;
+}
+
+/** Without `live` (the advertisement query): what the log allows, damping and sessions aside. */
+export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<string, Advertisement> {
   const out = new Map<string, Advertisement>();
   const offer = (a: Advertisement): void => {
     const held = out.get(a.prefix);
@@ -74,6 +88,7 @@ export function desiredAdvertisements(state: BgpState): Map<string, Advertisemen
     if (r.status !== 'learned' || r.deviceId === null || r.prefix.includes(':')) continue;
     const n = neighbours.get(r.peer);
     if (n?.kind !== 'appliance' || n.deviceId !== r.deviceId || !stillAssigned(state, n, r.prefix)) continue;
+    if (live && (isSuppressed(r.damping, live.now) || !live.sessionUp(r.peer))) continue;
     offer({ prefix: r.prefix, nextHop: n.address, kind: 'application-prefix', sourceId: r.id });
   }
 
