@@ -54,6 +54,12 @@ export interface GatewayOptions {
 }
 
 const INITIAL_BACKOFF_MS = 200;
+/**
+ * Passes start at most this often: a flapping appliance sends hundreds of
+ * updates a second, and each would otherwise wake a pass of its own. What
+ * arrives meanwhile coalesces into the next pass.
+ */
+const MIN_PASS_INTERVAL_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 
 export class BgpGateway {
@@ -73,6 +79,9 @@ export class BgpGateway {
   /** Ends the current sleep: `byEvent` false only for stop (a backoff is not interrupted by events). */
   private wakeUp: ((byEvent: boolean) => void) | undefined;
   private pending = true;
+  /** State sequence of the last successful engine sync; the engine is synced again when the state moved, gobgpd was lost, or on the periodic resync. */
+  private syncedAtSeq = -1;
+  private lastPassAt = 0;
   private loop: Promise<void> | undefined;
   private wakeTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private readonly m;
@@ -147,8 +156,17 @@ export class BgpGateway {
       if (!this.pending) {
         const timedOut = await this.sleep(this.o.resyncMs, true);
         if (this.stopped) break;
-        if (timedOut) this.rib.invalidate(); // periodic: trust the RIB, not our memory
+        if (timedOut) {
+          this.rib.invalidate(); // periodic: trust the RIB, not our memory
+          this.syncedAtSeq = -1; // and check gobgpd's configuration
+        }
       }
+      const since = this.now() - this.lastPassAt;
+      if (since < MIN_PASS_INTERVAL_MS) {
+        await this.sleep(MIN_PASS_INTERVAL_MS - since, false);
+        if (this.stopped) break;
+      }
+      this.lastPassAt = this.now();
       this.pending = false;
       try {
         await this.pass();
@@ -169,6 +187,7 @@ export class BgpGateway {
           this.o.logger.warn({ err }, 'BGP gateway pass failed (gobgpd or NATS unreachable?); retrying with backoff, quietly until a pass succeeds');
         } else this.o.logger.debug({ err, failures: f.failures, delayMs: f.delayMs }, 'BGP gateway pass failed again');
         this.engineLost = true;
+        this.syncedAtSeq = -1;
         this.pending = true;
         // Events that arrive meanwhile are picked up by the next pass; they do not cut the backoff short.
         await this.sleep(f.delayMs, false);
@@ -213,7 +232,11 @@ export class BgpGateway {
       this.rib.invalidate();
       this.engine.forget();
     }
-    const sync = await this.engine.sync(state, neighbours);
+    // Configuration follows the state: with nothing new since the last sync (a pass woken by an
+    // appliance's updates), gobgpd needs no check; a lost gobgpd shows as a broken watch.
+    const seq = state.seq;
+    const sync = this.engineLost || seq !== this.syncedAtSeq ? await this.engine.sync(state, neighbours) : { started: false };
+    this.syncedAtSeq = seq;
     if (sync.started) {
       this.m.engineStarts.inc();
       this.o.logger.info({ localAs: state.config.settings.localAs }, 'gobgpd configured from Strata state');
@@ -227,13 +250,13 @@ export class BgpGateway {
     // reported every session, leave the RIB alone (a restarted gateway must not withdraw and re-send them).
     if (!this.observer.complete) return;
     const now = this.now();
-    const live = { now, sessionUp: (address: string) => this.observer.session(address)?.established === true };
+    const live = { now, sessionUp: (address: string) => this.observer.usable(address) };
     const r = await this.rib.reconcile(desiredAdvertisements(state, live));
     if (r.added) this.m.paths.inc({ op: 'add' }, r.added);
     if (r.withdrawn) this.m.paths.inc({ op: 'withdraw' }, r.withdrawn);
     this.m.advertised.set(this.rib.size);
     if (r.added || r.withdrawn) this.o.logger.info({ added: r.added, withdrawn: r.withdrawn, ribRead: r.read, total: this.rib.size }, 'advertisements reconciled');
-    this.wakeAt(await this.recorder.record(neighbours));
+    this.wakeAt(Math.min(await this.recorder.record(neighbours), this.observer.nextReuse()));
     await this.limits.check(neighbours, this.o.routerId ?? state.config.settings.routerId);
   }
 

@@ -15,6 +15,7 @@
  * gateway records. An appliance's table is bounded by the engine's hard
  * prefix limit (beyond it the engine stops the session).
  */
+import { charge, DEFAULT_DAMPING, isSuppressed, UNDAMPED, type Damping } from '../domain/damping.js';
 import type { Announcement } from '../domain/import-policy.js';
 import { readPath } from '../gobgp/paths.js';
 import type { ApiPeer, WatchEvent } from '../gobgp/proto.js';
@@ -25,6 +26,13 @@ export interface Session {
   limited: boolean;
   /** ms since epoch when it became established (or was first seen established). */
   since: number;
+  /**
+   * Flap damping of the session itself (this instance's view): every drop of
+   * an established session is charged like a route withdrawal, so an
+   * appliance that keeps resetting its session is kept off the fabric.
+   * Drops at the prefix limit are not charged (they have their own backoff).
+   */
+  damping: Damping;
 }
 
 export class Observer {
@@ -73,6 +81,20 @@ export class Observer {
     return n;
   }
 
+  /** May this instance advertise what the appliance at `address` announced: session up and not damped? */
+  usable(address: string): boolean {
+    const s = this.sessions.get(address);
+    return s !== undefined && s.established && !isSuppressed(s.damping, this.now());
+  }
+
+  /** When the next damped session becomes usable again (ms since epoch), or Infinity. */
+  nextReuse(): number {
+    let next = Infinity;
+    const now = this.now();
+    for (const s of this.sessions.values()) if (s.damping.suppressedUntil > now) next = Math.min(next, s.damping.suppressedUntil);
+    return next;
+  }
+
   established(): number {
     return [...this.sessions.values()].filter((s) => s.established).length;
   }
@@ -110,7 +132,10 @@ export class Observer {
       return true;
     }
     const uptime = Number(peer.timers?.state?.uptime?.seconds ?? 0) * 1000;
-    this.sessions.set(address, { established, limited, since: established && uptime > 0 ? Math.min(uptime, this.now()) : this.now() });
+    // A drop at the prefix limit is not charged: the limit's own backoff (app/session-limits.ts) deals with it.
+    const flapped = before?.established === true && !established && !limited;
+    const damping = flapped ? charge(before.damping, DEFAULT_DAMPING.withdrawal, this.now()) : (before?.damping ?? UNDAMPED);
+    this.sessions.set(address, { established, limited, damping, since: established && uptime > 0 ? Math.min(uptime, this.now()) : this.now() });
     if (!established) this.adjIn.delete(address);
     return true;
   }

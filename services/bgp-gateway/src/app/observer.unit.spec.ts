@@ -19,7 +19,7 @@ describe('Observer', () => {
   it('follows announcements and withdrawals per peer, and forgets a peer whose session drops (without withdrawing)', () => {
     const o = new Observer(() => 5_000_000);
     expect(o.handle(peer('198.18.0.1', 'ESTABLISHED', 4000))).toBe(true);
-    expect(o.session('198.18.0.1')).toEqual({ established: true, limited: false, since: 4_000_000 });
+    expect(o.session('198.18.0.1')).toMatchObject({ established: true, limited: false, since: 4_000_000 });
     o.handle(from('198.18.0.1', '0.0.0.0/0'));
     o.handle(from('198.18.0.1', '203.0.113.0/24'));
     o.handle(from('198.18.0.1', '203.0.113.0/24', true));
@@ -49,6 +49,21 @@ describe('Observer', () => {
     expect(o.session('198.19.1.10')).toMatchObject({ established: false, limited: true });
     expect(o.handle(peer('198.19.1.10', 'IDLE', 0, 'UP'))).toBe(true);
     expect(o.session('198.19.1.10')?.limited).toBe(false);
+  });
+
+  it('damps a session that keeps dropping: after the third drop it is not usable until its penalty decays', () => {
+    let now = 1_000_000;
+    const o = new Observer(() => now);
+    for (let i = 0; i < 3; i++) {
+      o.handle(peer('198.19.1.10', 'ESTABLISHED'));
+      expect(o.usable('198.19.1.10')).toBe(true);
+      o.handle(peer('198.19.1.10', 'ACTIVE'));
+      now += 1000;
+    }
+    o.handle(peer('198.19.1.10', 'ESTABLISHED'));
+    expect(o.usable('198.19.1.10')).toBe(false);
+    now = o.nextReuse();
+    expect(o.usable('198.19.1.10')).toBe(true);
   });
 
   it('ignores paths without a peer (the gateway\'s own)', () => {
