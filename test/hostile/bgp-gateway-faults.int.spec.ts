@@ -276,6 +276,7 @@ describe('BGP gateway under faults (issue 12: defects 1, 3, 5, 7)', () => {
       gatewayCpuS: use1.map((u, i) => Math.round((u.cpuS - use0[i]!.cpuS) * 10) / 10),
       rssMb: use0.map((u, i) => `${u.rssMb} -> ${use1[i]!.rssMb}`),
       observed,
+      routeRecords: await Promise.all(gateways.map((g) => metric(g, 'strata_bgp_route_records'))),
       rejectionWarnings,
     };
     // A record per state change after damping: suppressed after 3 changes (plus, at most, what the two instances raced on).
@@ -284,6 +285,8 @@ describe('BGP gateway under faults (issue 12: defects 1, 3, 5, 7)', () => {
     expect(torUpdatesAdded).toBeLessThanOrEqual(20);
     // Bookkeeping: only what the appliances announce now (fw-1's and fw-2's accepted prefix), no rejected leftovers.
     for (const o of observed) expect(o).toEqual({ announced: 2, rejected: 0 });
+    // The state holds records of accepted routes only: fw-1's and fw-2's prefix, none of the 2,000 refused /32s.
+    for (const g of gateways) expect(await metric(g, 'strata_bgp_route_records')).toBeLessThanOrEqual(2);
     for (const n of rejectionWarnings) expect(n).toBeLessThanOrEqual(20);
     // The route is damped: off the fabric although announced, and no refused /32 left a record.
     expect(await torRoute(FW2.prefix)).toBe('');

@@ -1,8 +1,8 @@
 /** Wires the BGP gateway: projection → executor → NATS handlers, and the control loop driving gobgpd. */
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import { commandSubject, querySubject } from '@strata/contracts';
-import { JetStreamEventStore } from '@strata/eventlog';
+import { bgpRouteAggregate, commandSubject, querySubject } from '@strata/contracts';
+import { aggregateSubject, JetStreamEventStore } from '@strata/eventlog';
 import { serve, type ServiceDefinition } from '@strata/runtime';
 import { isRelevant } from './domain/evolve.js';
 import { GobgpClient } from './gobgp/client.js';
@@ -67,6 +67,7 @@ export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
       settleMs: config.BGP_SETTLE_MS,
       routerId: config.BGP_ROUTER_ID,
       limitRetryMs: config.BGP_LIMIT_RETRY_MS,
+      routeVersion: (id) => store.lastSeq(aggregateSubject(bgpRouteAggregate(id))),
     });
     gateway.start();
     readiness.register('gobgpd', () => gateway?.converged === true);

@@ -49,6 +49,8 @@ export interface GatewayOptions {
   routerId?: string | undefined;
   /** Wait before re-enabling an appliance session the engine stopped at its prefix limit (doubles per recent trip). */
   limitRetryMs: number;
+  /** The version of a route aggregate in the store (a route the state has forgotten). */
+  routeVersion: (id: string) => Promise<number>;
   /** Injected for tests; default Date.now. */
   now?: () => number;
 }
@@ -116,6 +118,16 @@ export class BgpGateway {
       collect() {
         this.reset();
         for (const [reason, n] of rejections.byReason()) this.set({ reason }, n);
+      },
+    });
+    new Gauge({
+      name: 'strata_bgp_route_records',
+      help: 'route records in the state (learned, and withdrawn ones whose damping history is not yet erased)',
+      labelNames: ['status'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const r of Object.values(o.projection.state.routes)) this.inc({ status: r.status ?? 'withdrawn' });
       },
     });
     new Gauge({

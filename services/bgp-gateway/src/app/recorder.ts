@@ -23,6 +23,8 @@ export interface RecorderOptions {
   /** A session's table counts as complete this long after it came up. */
   settleMs: number;
   now: () => number;
+  /** The route aggregate's version in the store (for routes the state has forgotten). */
+  routeVersion: (id: string) => Promise<number>;
 }
 
 /** Rejection warnings: at most this many per appliance per minute. */
@@ -61,7 +63,9 @@ export class RouteRecorder {
     for (const r of this.rejections.update(rejected, appliances)) this.m.rejected.inc({ reason: r.reason });
 
     for (const [id, t] of targets) {
-      const done = await this.o.executor.execute((s) => recordRoute(s, t.peer, t.prefix, t.target, now), {
+      if (recordRoute(state, t.peer, t.prefix, t.target, now).kind === 'done') continue;
+      const stored = state.routes[id] ? 0 : await this.o.routeVersion(id);
+      const done = await this.o.executor.execute((s) => recordRoute(s, t.peer, t.prefix, t.target, now, stored), {
         caller: { actor: 'bgp-gateway', tenant: SYSTEM_TENANT, admin: true, requestId: randomUUID(), at: new Date(now).toISOString() },
         correlationId: `bgp-observation:${id}`,
         causationId: null,

@@ -85,5 +85,5 @@ export function flapCost(before: 'learned' | null, after: 'learned' | null, attr
   return 0; // first learn, or learned again after a withdrawal (charged at the withdrawal)
 }
 
-/** Has the damping fully decayed by `now` (nothing left worth remembering)? */
-export const forgotten = (d: Damping, now: number, p: DampingParams = DEFAULT_DAMPING): boolean => !isSuppressed(d, now) && penaltyAt(d, now, p) < 1;
+/** Has the damping decayed enough by `now` that its history may be erased (below half the reuse threshold, as routers do)? */
+export const forgotten = (d: Damping, now: number, p: DampingParams = DEFAULT_DAMPING): boolean => !isSuppressed(d, now) && penaltyAt(d, now, p) < p.reuse / 2;

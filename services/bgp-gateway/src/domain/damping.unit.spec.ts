@@ -75,6 +75,26 @@ describe('route flap damping (RFC 2439)', () => {
     );
   });
 
+  it('a withdrawn route leaves the state once its damping history may be erased; recorded again, it is decided against the store\'s version', () => {
+    const peer = '198.19.1.10';
+    const g = given();
+    const record = (prefix: string, target: { nextHop: string; asPath: number[]; deviceId: string } | null, now: number, seq: number, stored = 0) => {
+      const d = recordRoute(g.state, peer, prefix, target, now, stored);
+      if (d.kind !== 'append') throw new Error('expected an append');
+      evolve(g.state, { ...d.event, seq, occurredAt: new Date(now).toISOString(), aggregate: d.aggregate, tenant: '_system' } as unknown as BgpEvent);
+      return d;
+    };
+    const learned = { nextHop: peer, asPath: [65100], deviceId: 'fw-1' };
+    record('198.51.100.129/32', learned, T, 1);
+    record('198.51.100.129/32', null, T + 1000, 2);
+    expect(Object.keys(g.state.routes)).toHaveLength(1);
+    // Another route's change an hour later sweeps the forgotten one (penalty 1000 is below reuse/2 after ~21 min).
+    record('198.51.100.130/32', learned, T + 60 * 60_000, 3);
+    expect(Object.values(g.state.routes).map((r) => r.prefix)).toEqual(['198.51.100.130/32']);
+    expect(record('198.51.100.129/32', learned, T + 61 * 60_000, 4, 2)).toMatchObject({ expectedVersion: 2 });
+    expect(Object.values(g.state.routes).find((r) => r.prefix === '198.51.100.129/32')?.damping.penalty).toBe(0);
+  });
+
   it('decide + evolve: 2,000 announce/withdraw cycles in 60 s leave a handful of events in the log', () => {
     const peer = '198.19.1.10';
     const prefix = '198.51.100.129/32';

@@ -19,7 +19,7 @@ import {
   type IpamEvent,
 } from '@strata/contracts';
 import type { StoredEvent } from '@strata/eventlog';
-import { charge, flapCost, UNDAMPED } from './damping.js';
+import { charge, flapCost, forgotten, UNDAMPED } from './damping.js';
 import type { BgpState } from './state.js';
 
 /** A gateway's limit trips further apart than this start its re-enable backoff afresh. */
@@ -124,6 +124,7 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
         since: event.occurredAt,
         damping: cost > 0 ? charge(damping, cost, Date.parse(event.occurredAt)) : damping,
       };
+      forgetWithdrawn(state, Date.parse(event.occurredAt));
       break;
     }
     case 'bgp.ApplianceSessionLimited': {
@@ -139,6 +140,16 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
     }
   }
   return state;
+}
+
+/**
+ * Withdrawn routes whose damping history may be erased leave the state (at
+ * the next recorded route change, so replay does the same). The next record
+ * of such a route is decided against the version the store reports
+ * (app/recorder.ts) and starts undamped.
+ */
+function forgetWithdrawn(state: BgpState, now: number): void {
+  for (const r of Object.values(state.routes)) if (r.status === null && forgotten(r.damping, now)) delete state.routes[r.id];
 }
 
 function evolveIpam(state: BgpState, event: IpamEvent, aggregateId: string): BgpState {

@@ -102,9 +102,11 @@ export function differs(entry: RouteEntry | undefined, target: RouteTarget | nul
 /**
  * The event that brings one route's record to its target, or done. A record
  * suppressed by damping at `now` stays as it is (and is not advertised):
- * the next change is recorded once it is reusable. `now` is ms since epoch.
+ * the next change is recorded once it is reusable. `now` is ms since epoch;
+ * `storedVersion`: the aggregate's version in the store, for a route the
+ * state no longer holds (see evolve's forgetWithdrawn).
  */
-export function recordRoute(state: BgpState, peer: string, prefix: string, target: RouteTarget | null, now: number): Decision {
+export function recordRoute(state: BgpState, peer: string, prefix: string, target: RouteTarget | null, now: number, storedVersion = 0): Decision {
   const id = routeAggregateId(peer, prefix);
   const entry = state.routes[id];
   if (!differs(entry, target)) return { kind: 'done', resourceId: id };
@@ -113,7 +115,8 @@ export function recordRoute(state: BgpState, peer: string, prefix: string, targe
     target === null
       ? { type: 'bgp.RouteWithdrawn', data: { peer, prefix } }
       : { type: 'bgp.RouteLearned', data: { peer, prefix, nextHop: target.nextHop, asPath: target.asPath, deviceId: target.deviceId } };
-  return { kind: 'append', aggregate: bgpRouteAggregate(id), expectedVersion: entry?.version ?? 0, tenant: SYSTEM_TENANT, resourceId: id, event };
+  // A route the state has forgotten (withdrawn long ago) still has events: decide against the store's version of it.
+  return { kind: 'append', aggregate: bgpRouteAggregate(id), expectedVersion: entry?.version ?? storedVersion, tenant: SYSTEM_TENANT, resourceId: id, event };
 }
 
 /** Event id of an observation: the same decision on any instance gets the same id (JetStream keeps one). */
