@@ -6,23 +6,14 @@
  * neighbours are withdrawn.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger, ServiceMetrics } from '@strata/runtime';
-import type { Executor } from '@strata/service-kit';
-import { observeAppliance, orphanTargets, recordRoute, routeEventId, SYSTEM_TENANT, type NewBgpEvent, type RejectedRoute, type Targets } from '../domain/decide/index.js';
+import { observeAppliance, orphanTargets, recordRoute, routeEventId, type RejectedRoute, type Targets } from '../domain/decide/index.js';
 import type { Neighbour } from '../domain/neighbours.js';
-import type { BgpState } from '../domain/state.js';
-import type { Observer } from './observer.js';
 import { Rejections } from './rejections.js';
+import { gatewayCaller, type ObservationWriter } from './writer.js';
 
-export interface RecorderOptions {
-  projection: { readonly state: BgpState };
-  executor: Executor<BgpState, NewBgpEvent>;
-  observer: Observer;
-  logger: Logger;
-  metrics: ServiceMetrics;
+export interface RecorderOptions extends ObservationWriter {
   /** A session's table counts as complete this long after it came up. */
   settleMs: number;
-  now: () => number;
   /** The route aggregate's version in the store (for routes the state has forgotten). */
   routeVersion: (id: string) => Promise<number>;
 }
@@ -52,7 +43,10 @@ export class RouteRecorder {
     for (const n of neighbours.values()) {
       if (n.kind !== 'appliance') continue;
       const s = this.o.observer.session(n.address);
-      if (!s?.established) continue;
+      if (!s?.established) {
+        rejected.set(n.address, []); // its table went with the session
+        continue;
+      }
       const complete = now - s.since >= this.o.settleMs;
       if (!complete) next = Math.min(next, s.since + this.o.settleMs);
       const seen = observeAppliance(state, n, this.o.observer.announced(n.address), complete);
@@ -66,7 +60,7 @@ export class RouteRecorder {
       if (recordRoute(state, t.peer, t.prefix, t.target, now).kind === 'done') continue;
       const stored = state.routes[id] ? 0 : await this.o.routeVersion(id);
       const done = await this.o.executor.execute((s) => recordRoute(s, t.peer, t.prefix, t.target, now, stored), {
-        caller: { actor: 'bgp-gateway', tenant: SYSTEM_TENANT, admin: true, requestId: randomUUID(), at: new Date(now).toISOString() },
+        caller: gatewayCaller(randomUUID(), now),
         correlationId: `bgp-observation:${id}`,
         causationId: null,
         eventId: routeEventId,

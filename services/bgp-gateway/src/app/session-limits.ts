@@ -8,30 +8,24 @@
  * A session that trips again soon waits twice as long.
  */
 import { randomUUID } from 'node:crypto';
-import type { Logger, ServiceMetrics } from '@strata/runtime';
-import type { Executor } from '@strata/service-kit';
-import { recordSessionLimit, routeEventId, SYSTEM_TENANT, type NewBgpEvent } from '../domain/decide/index.js';
+import { recordSessionLimit, routeEventId } from '../domain/decide/index.js';
 import type { Neighbour } from '../domain/neighbours.js';
-import type { BgpState } from '../domain/state.js';
 import type { GobgpClient } from '../gobgp/client.js';
 import { hardPrefixCap } from '../gobgp/engine-config.js';
-import type { Observer } from './observer.js';
+import { gatewayCaller, type ObservationWriter } from './writer.js';
 
-export interface SessionLimitOptions {
+export interface SessionLimitOptions extends ObservationWriter {
   client: Pick<GobgpClient, 'enablePeer'>;
-  projection: { readonly state: BgpState };
-  executor: Executor<BgpState, NewBgpEvent>;
-  observer: Observer;
-  logger: Logger;
-  metrics: ServiceMetrics;
   /** Wait before the first re-enable; doubled per recent trip. */
   retryBaseMs: number;
-  now: () => number;
   /** Called when a re-enable is due (the gateway runs a pass). */
   wake: () => void;
 }
 
-type Pending = { stage: 'waiting'; timer: NodeJS.Timeout } | { stage: 'due' } | { stage: 'enabled' };
+type Pending = { stage: 'waiting'; timer: NodeJS.Timeout } | { stage: 'due' } | { stage: 'enabled'; at: number };
+
+/** A session still reported limited this long after it was re-enabled has tripped again (its UP state went by between passes). */
+const ENABLE_SETTLE_MS = 10_000;
 
 export class SessionLimits {
   private readonly pending = new Map<string, Pending>();
@@ -42,9 +36,13 @@ export class SessionLimits {
   }
 
   async check(neighbours: ReadonlyMap<string, Neighbour>, gateway: string): Promise<void> {
+    const now = this.o.now();
     for (const [address, p] of this.pending) {
+      // Forget a session that is no longer limited (re-enabled, or gobgpd restarted) or no longer an appliance,
+      // and one re-enabled a while ago that is limited again: that is a new trip.
       const limited = this.o.observer.session(address)?.limited === true;
-      if (neighbours.get(address)?.kind === 'appliance' && (limited || p.stage !== 'enabled')) continue;
+      const trippedAgain = p.stage === 'enabled' && now - p.at > ENABLE_SETTLE_MS;
+      if (neighbours.get(address)?.kind === 'appliance' && limited && !trippedAgain) continue;
       if (p.stage === 'waiting') clearTimeout(p.timer);
       this.pending.delete(address);
     }
@@ -54,7 +52,7 @@ export class SessionLimits {
       if (!p) await this.tripped(n, gateway);
       else if (p.stage === 'due') {
         await this.o.client.enablePeer(n.address);
-        this.pending.set(n.address, { stage: 'enabled' });
+        this.pending.set(n.address, { stage: 'enabled', at: this.o.now() });
         this.o.logger.info({ peer: n.address, deviceId: n.deviceId }, 'appliance session re-enabled after its prefix limit');
       }
     }
@@ -76,7 +74,7 @@ export class SessionLimits {
         return d;
       },
       {
-        caller: { actor: 'bgp-gateway', tenant: SYSTEM_TENANT, admin: true, requestId: randomUUID(), at: new Date(now).toISOString() },
+        caller: gatewayCaller(randomUUID(), now),
         correlationId: `bgp-session-limit:${gateway}:${n.address}`,
         causationId: null,
         eventId: routeEventId,
