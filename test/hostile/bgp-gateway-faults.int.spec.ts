@@ -32,6 +32,7 @@ import {
   gwInSubnet,
   IpamClient,
   kernelRoute,
+  sh,
   startControlPlane,
   startExaBgp,
   TOR,
@@ -330,4 +331,16 @@ describe('BGP gateway under faults (issue 12: defects 1, 3, 5, 7)', () => {
     // Backoff 200 ms doubling to 5 s: a handful of passes, not one per event.
     expect(failedPasses).toBeLessThanOrEqual(10);
   });
+
+  it('defect 3: an appliance that goes silent (no NOTIFICATION, no FIN) leaves the ToR when the hold timer expires', async () => {
+    const before = await eventCount();
+    await waitFor(async () => (await torRoute(FW1.prefix)).includes(`via ${FW1.host}`), { ...WAIT, message: 'fw-1 prefix at the ToR' });
+    // Blackhole everything fw-1 sends, inside its own namespace: its sessions just stop hearing from it.
+    const ns = fabric.ns('fw1');
+    await sh(['ip', 'netns', 'exec', ns, 'nft', 'add table inet silence; add chain inet silence out { type filter hook output priority 0; policy drop; }']);
+    const silentSince = Date.now();
+    await waitFor(async () => (await torRoute(FW1.prefix)) === '', { timeoutMs: HOLD_MS + 30_000, intervalMs: 500, message: 'fw-1 prefix gone from the ToR kernel after the hold time' });
+    figures['silentAppliance'] = { secondsUntilWithdrawn: (Date.now() - silentSince) / 1000, holdSeconds: HOLD_MS / 1000 };
+    expect(await eventTypesSince(before)).toEqual({});
+  }, HOLD_MS + 120_000);
 });

@@ -28,6 +28,7 @@ import type { GobgpClient } from '../gobgp/client.js';
 import type { WatchEvent } from '../gobgp/proto.js';
 import { Backoff } from './backoff.js';
 import { EngineSync } from './engine.js';
+import { registerStateGauges } from './gauges.js';
 import { Observer } from './observer.js';
 import { RouteRecorder } from './recorder.js';
 import { RibReconciler } from './rib.js';
@@ -108,38 +109,7 @@ export class BgpGateway {
       advertised: new Gauge({ name: 'strata_bgp_advertised_routes', help: 'paths Strata originates in gobgpd', registers: reg }),
       sessions: new Gauge({ name: 'strata_bgp_established_sessions', help: 'BGP sessions in state Established', registers: reg }),
     };
-    const rejections = this.recorder.rejections;
-    const observer = this.observer;
-    new Gauge({
-      name: 'strata_bgp_rejected_routes',
-      help: 'appliance routes announced now and refused by the import policy (this instance\'s sessions)',
-      labelNames: ['reason'],
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const [reason, n] of rejections.byReason()) this.set({ reason }, n);
-      },
-    });
-    new Gauge({
-      name: 'strata_bgp_route_records',
-      help: 'route records in the state (learned, and withdrawn ones whose damping history is not yet erased)',
-      labelNames: ['status'],
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const r of Object.values(o.projection.state.routes)) this.inc({ status: r.status ?? 'withdrawn' });
-      },
-    });
-    new Gauge({
-      name: 'strata_bgp_observed_routes',
-      help: 'routes held in memory: announced by appliance sessions (bounded by the engine\'s prefix limit) and currently rejected',
-      labelNames: ['kind'],
-      registers: reg,
-      collect() {
-        this.set({ kind: 'announced' }, observer.size());
-        this.set({ kind: 'rejected' }, rejections.size);
-      },
-    });
+    registerStateGauges(o.metrics.registry, { routes: () => o.projection.state.routes, observer: this.observer, rejections: this.recorder.rejections });
   }
 
   /** Something the passes depend on changed (the projection applied a relevant event). */

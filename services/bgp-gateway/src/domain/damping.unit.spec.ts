@@ -75,6 +75,24 @@ describe('route flap damping (RFC 2439)', () => {
     );
   });
 
+  it('two instances that hear different things (one: announced, the other: withdrawn) cannot overwrite each other forever', () => {
+    const peer = '198.19.1.10';
+    const prefix = '198.51.100.129/32';
+    const g = given();
+    let seq = 0;
+    let events = 0;
+    // For an hour each instance decides against the shared log once a second, taking turns.
+    for (let i = 0; i < 3600; i++) {
+      const now = T + i * 1000;
+      const d = recordRoute(g.state, peer, prefix, i % 2 === 0 ? { nextHop: peer, asPath: [65100], deviceId: 'fw-1' } : null, now);
+      if (d.kind !== 'append') continue;
+      events++;
+      evolve(g.state, { ...d.event, seq: ++seq, occurredAt: new Date(now).toISOString(), aggregate: d.aggregate, tenant: '_system' } as unknown as BgpEvent);
+    }
+    // Learned and withdrawn in turn until suppressed (3 withdrawals), then 2 of each per reuse: 7 withdrawals and 7 learns an hour.
+    expect(events).toBe(14);
+  });
+
   it('a withdrawn route leaves the state once its damping history may be erased; recorded again, it is decided against the store\'s version', () => {
     const peer = '198.19.1.10';
     const g = given();
