@@ -22,6 +22,24 @@ function recordWithdrawals(at: number[]): { charged: number[]; d: Damping } {
   return { charged, d };
 }
 
+const PEER = '198.19.1.10';
+const LEARNED = { nextHop: PEER, asPath: [65100], deviceId: 'fw-1' };
+
+/** A log of one state: decide a route's record (as the recorder does) and, if an event is due, apply it (as the projection does). */
+class Log {
+  readonly g = given();
+  private seq = 0;
+  events = 0;
+
+  record(prefix: string, target: typeof LEARNED | null, now: number, storedVersion = 0): ReturnType<typeof recordRoute> {
+    const d = recordRoute(this.g.state, PEER, prefix, target, now, storedVersion);
+    if (d.kind !== 'append') return d;
+    this.events++;
+    evolve(this.g.state, { ...d.event, seq: ++this.seq, occurredAt: new Date(now).toISOString(), aggregate: d.aggregate, tenant: '_system' } as unknown as BgpEvent);
+    return d;
+  }
+}
+
 describe('route flap damping (RFC 2439)', () => {
   it('the penalty decays: it halves every half-life and never grows without a charge', () => {
     fc.assert(
@@ -76,59 +94,30 @@ describe('route flap damping (RFC 2439)', () => {
   });
 
   it('two instances that hear different things (one: announced, the other: withdrawn) cannot overwrite each other forever', () => {
-    const peer = '198.19.1.10';
-    const prefix = '198.51.100.129/32';
-    const g = given();
-    let seq = 0;
-    let events = 0;
+    const log = new Log();
     // For an hour each instance decides against the shared log once a second, taking turns.
-    for (let i = 0; i < 3600; i++) {
-      const now = T + i * 1000;
-      const d = recordRoute(g.state, peer, prefix, i % 2 === 0 ? { nextHop: peer, asPath: [65100], deviceId: 'fw-1' } : null, now);
-      if (d.kind !== 'append') continue;
-      events++;
-      evolve(g.state, { ...d.event, seq: ++seq, occurredAt: new Date(now).toISOString(), aggregate: d.aggregate, tenant: '_system' } as unknown as BgpEvent);
-    }
+    for (let i = 0; i < 3600; i++) log.record('198.51.100.129/32', i % 2 === 0 ? LEARNED : null, T + i * 1000);
     // Learned and withdrawn in turn until suppressed (3 withdrawals), then 2 of each per reuse: 7 withdrawals and 7 learns an hour.
-    expect(events).toBe(14);
+    expect(log.events).toBe(14);
   });
 
   it('a withdrawn route leaves the state once its damping history may be erased; recorded again, it is decided against the store\'s version', () => {
-    const peer = '198.19.1.10';
-    const g = given();
-    const record = (prefix: string, target: { nextHop: string; asPath: number[]; deviceId: string } | null, now: number, seq: number, stored = 0) => {
-      const d = recordRoute(g.state, peer, prefix, target, now, stored);
-      if (d.kind !== 'append') throw new Error('expected an append');
-      evolve(g.state, { ...d.event, seq, occurredAt: new Date(now).toISOString(), aggregate: d.aggregate, tenant: '_system' } as unknown as BgpEvent);
-      return d;
-    };
-    const learned = { nextHop: peer, asPath: [65100], deviceId: 'fw-1' };
-    record('198.51.100.129/32', learned, T, 1);
-    record('198.51.100.129/32', null, T + 1000, 2);
-    expect(Object.keys(g.state.routes)).toHaveLength(1);
+    const log = new Log();
+    log.record('198.51.100.129/32', LEARNED, T);
+    log.record('198.51.100.129/32', null, T + 1000);
+    expect(Object.keys(log.g.state.routes)).toHaveLength(1);
     // Another route's change an hour later sweeps the forgotten one (penalty 1000 is below reuse/2 after ~21 min).
-    record('198.51.100.130/32', learned, T + 60 * 60_000, 3);
-    expect(Object.values(g.state.routes).map((r) => r.prefix)).toEqual(['198.51.100.130/32']);
-    expect(record('198.51.100.129/32', learned, T + 61 * 60_000, 4, 2)).toMatchObject({ expectedVersion: 2 });
-    expect(Object.values(g.state.routes).find((r) => r.prefix === '198.51.100.129/32')?.damping.penalty).toBe(0);
+    log.record('198.51.100.130/32', LEARNED, T + 60 * 60_000);
+    expect(Object.values(log.g.state.routes).map((r) => r.prefix)).toEqual(['198.51.100.130/32']);
+    expect(log.record('198.51.100.129/32', LEARNED, T + 61 * 60_000, 2)).toMatchObject({ expectedVersion: 2 });
+    expect(Object.values(log.g.state.routes).find((r) => r.prefix === '198.51.100.129/32')?.damping.penalty).toBe(0);
   });
 
   it('decide + evolve: 2,000 announce/withdraw cycles in 60 s leave a handful of events in the log', () => {
-    const peer = '198.19.1.10';
-    const prefix = '198.51.100.129/32';
-    const g = given();
-    let seq = 100;
-    let events = 0;
-    for (let i = 0; i < 4000; i++) {
-      const now = T + i * 15; // an observation every 15 ms: announced on even steps, withdrawn on odd ones
-      const target = i % 2 === 0 ? { nextHop: peer, asPath: [65100], deviceId: 'fw-1' } : null;
-      const d = recordRoute(g.state, peer, prefix, target, now);
-      if (d.kind !== 'append') continue;
-      events++;
-      evolve(g.state, { ...d.event, seq: ++seq, occurredAt: new Date(now).toISOString(), aggregate: d.aggregate, tenant: '_system' } as unknown as BgpEvent);
-    }
-    expect(events).toBeLessThanOrEqual(6);
-    const entry = Object.values(g.state.routes)[0]!;
-    expect(isSuppressed(entry.damping, T + 60_000)).toBe(true);
+    const log = new Log();
+    // An observation every 15 ms: announced on even steps, withdrawn on odd ones.
+    for (let i = 0; i < 4000; i++) log.record('198.51.100.129/32', i % 2 === 0 ? LEARNED : null, T + i * 15);
+    expect(log.events).toBeLessThanOrEqual(6);
+    expect(isSuppressed(Object.values(log.g.state.routes)[0]!.damping, T + 60_000)).toBe(true);
   });
 });
