@@ -13,6 +13,7 @@ APT_PACKAGES=(
   python3-nftables       # libnftables binding: the agent's long-lived nft worker (kernel/nft-worker.ts)
   gobgpd golang-github-osrg-gobgp-dev   # BGP engine + its .proto files
   frr                    # ToR/border routers in tests and the lab
+  exabgp                 # a scripted (flapping, hostile) BGP appliance in test/hostile
   iperf3 tcpdump iputils-ping dnsmasq-base procps
   busybox                # udhcpc: the DHCP client of the test VMs
   postgresql             # audit read model

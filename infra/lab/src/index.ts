@@ -8,5 +8,6 @@ export { ContractClient, NatClient, type BgpContract, type ContractTypes, type I
 export { APPLIANCE_AS, BgpFabric, Frr, GATEWAY_AS, GW, TOR, TOR_AS, UNDERLAY6, applianceConfig, gwInSubnet, kernelRoute } from './bgp-fabric.js';
 export { BORDER_PUBLIC_IP, BORDER_UNDERLAY_IP, INTERNET_CLIENT_IP, type ExternalSide } from './external.js';
 export { GATEWAY_UNDERLAY_IP, LAB_APPLIANCE_PASSWORD, type BgpBorder } from './bgp-border.js';
+export { startExaBgp, type ExaBgpOptions } from './exabgp.js';
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './demo/control-plane.js';
 export { provisionStreams, SNAPSHOT_SERVICES, startProvisionedNats, type ProvisionOptions } from './provision.js';

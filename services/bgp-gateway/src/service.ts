@@ -1,8 +1,8 @@
 /** Wires the BGP gateway: projection → executor → NATS handlers, and the control loop driving gobgpd. */
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import { commandSubject, domainEvents, querySubject } from '@strata/contracts';
-import { JetStreamEventStore } from '@strata/eventlog';
+import { bgpRouteAggregate, commandSubject, domainEvents, querySubject } from '@strata/contracts';
+import { aggregateSubject, JetStreamEventStore } from '@strata/eventlog';
 import { commandVerifierFrom, serve, type ServiceDefinition } from '@strata/runtime';
 import { reportQuarantine } from '@strata/service-kit';
 import { isRelevant } from './domain/evolve.js';
@@ -25,6 +25,8 @@ export const bgpConfig = z.object({
   BGP_RESYNC_MS: z.coerce.number().int().min(1000).default(30_000),
   /** A new session's table counts as complete after this long (missing routes are then withdrawals). */
   BGP_SETTLE_MS: z.coerce.number().int().min(0).default(5_000),
+  /** Wait before re-enabling an appliance session the engine stopped at its hard prefix limit (doubles per trip within an hour). */
+  BGP_LIMIT_RETRY_MS: z.coerce.number().int().min(1000).default(30_000),
   /** This instance's BGP identifier, when several instances share the settings (an anycast route-server pair). */
   BGP_ROUTER_ID: z.ipv4({ message: 'must be an IPv4 address' }).optional(),
   /** An IPv6 /96 of the underlay: IPv6 routes (appliances' /64s) go via the VTEP embedded in it; unset: IPv4-mapped (gobgp/next-hop6.ts). */
@@ -82,6 +84,8 @@ export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
       resyncMs: config.BGP_RESYNC_MS,
       settleMs: config.BGP_SETTLE_MS,
       routerId: config.BGP_ROUTER_ID,
+      limitRetryMs: config.BGP_LIMIT_RETRY_MS,
+      routeVersion: (id) => store.lastSeq(aggregateSubject(bgpRouteAggregate(id))),
     });
     gateway.start();
     readiness.register('gobgpd', () => gateway?.converged === true);

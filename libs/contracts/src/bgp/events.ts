@@ -7,11 +7,17 @@
  *                        A singleton: rare admin changes, and uniqueness
  *                        (peer addresses, overlapping listen ranges, one
  *                        appliance per prefix) is checked against one version.
- *   bgp.route.<id>       what one peer announced for one prefix (id derived
- *                        from peer address and prefix, routeAggregateId): learned,
- *                        rejected or withdrawn. Written by every gateway
- *                        instance that observes it, with ids derived from the
- *                        decision, so a pair of gateways records it once.
+ *   bgp.route.<id>       what one appliance announced for one prefix that the
+ *                        import policy accepts (id derived from peer address
+ *                        and prefix, routeAggregateId): learned or withdrawn,
+ *                        after flap damping. Written by every gateway instance
+ *                        that observes it, with ids derived from the decision,
+ *                        so a pair of gateways records it once. (RouteRejected
+ *                        and border routes are no longer written; old events
+ *                        stay readable.)
+ *   bgp.session.<id>     one gateway instance's session with one appliance
+ *                        (sessionLimitId): ApplianceSessionLimited, written only
+ *                        by that instance.
  *
  * MD5 secrets are never in events: peers carry a `passwordRef`, a name the
  * gateway resolves from its own configuration.
@@ -100,6 +106,24 @@ export const RouteWithdrawn = defineEvent({
   schema: z.object({ peer: z.string(), prefix: z.string() }),
 });
 
+/**
+ * A gateway's BGP engine stopped an appliance's session because it sent more
+ * prefixes than the engine's hard limit; the gateway re-enables it after
+ * `retryInSeconds` (docs/architecture.md, "Session-down policy").
+ */
+export const ApplianceSessionLimited = defineEvent({
+  type: 'bgp.ApplianceSessionLimited',
+  version: 1,
+  schema: z.object({
+    /** The router id of the gateway instance whose engine stopped the session. */
+    gateway: z.string(),
+    peer: z.string(),
+    deviceId: z.string(),
+    limit: z.number().int(),
+    retryInSeconds: z.number().int(),
+  }),
+});
+
 export const bgpEvents = new EventRegistry([
   BgpSettingsSet,
   BgpPeerAdded,
@@ -111,8 +135,10 @@ export const bgpEvents = new EventRegistry([
   RouteLearned,
   RouteRejected,
   RouteWithdrawn,
+  ApplianceSessionLimited,
 ] as const);
 
 export type BgpEvent = ReturnType<typeof bgpEvents.decode>;
 export const BGP_CONFIG_AGGREGATE = { context: BGP_CONTEXT, type: 'config', id: 'default' } as const;
 export const bgpRouteAggregate = (id: string) => ({ context: BGP_CONTEXT, type: 'route', id }) as const;
+export const bgpSessionAggregate = (id: string) => ({ context: BGP_CONTEXT, type: 'session', id }) as const;

@@ -5,28 +5,35 @@
  *   1. engine: gobgpd started with the settings, policy, neighbours
  *      (a gobgpd that lost its config, i.e. restarted, is configured again);
  *   2. RIB: desired advertisements vs what Strata originated in gobgpd;
- *   3. observations: what established peers announce, recorded as events.
+ *   3. observations: what established appliance sessions announce, recorded
+ *      as events (app/recorder.ts); sessions the engine stopped at their
+ *      prefix limit, recorded and re-enabled (app/session-limits.ts).
  *
  * Any failure (gobgpd down, a NATS hiccup) ends the pass; the next one, after
- * a backoff, starts by checking gobgpd again. Nothing here crashes the process.
+ * a backoff that nothing but stopping interrupts (app/backoff.ts), starts by
+ * checking gobgpd again: one warning per outage, one line when it is over.
+ * Nothing here crashes the process.
  * Stopping the gateway leaves gobgpd running with its routes: a restarted
  * gateway reads the RIB and changes only the difference.
  */
-import { randomUUID } from 'node:crypto';
 import type { ClientReadableStream } from '@grpc/grpc-js';
 import { Gauge } from 'prom-client';
 import type { Logger, ServiceMetrics } from '@strata/runtime';
 import type { Executor } from '@strata/service-kit';
 import { desiredAdvertisements } from '../domain/advertisements.js';
-import { differs, observationTargets, orphanTargets, recordRoute, routeEventId, SYSTEM_TENANT, type NewBgpEvent, type Targets } from '../domain/decide/index.js';
+import type { NewBgpEvent } from '../domain/decide/index.js';
 import { desiredNeighbours, type Neighbour, type NeighbourConflicts } from '../domain/neighbours.js';
 import type { BgpState } from '../domain/state.js';
 import type { GobgpClient } from '../gobgp/client.js';
 import type { WatchEvent } from '../gobgp/proto.js';
+import { Backoff } from './backoff.js';
 import { EngineSync } from './engine.js';
+import { registerStateGauges } from './gauges.js';
 import { Observer } from './observer.js';
+import { RouteRecorder } from './recorder.js';
 import { RibReconciler } from './rib.js';
 import type { Secrets } from './secrets.js';
+import { SessionLimits } from './session-limits.js';
 
 export interface GatewayOptions {
   client: GobgpClient;
@@ -41,56 +48,75 @@ export interface GatewayOptions {
   settleMs: number;
   /** This instance's own BGP identifier, overriding the shared setting. */
   routerId?: string | undefined;
+  /** Wait before re-enabling an appliance session the engine stopped at its prefix limit (doubles per recent trip). */
+  limitRetryMs: number;
+  /** The version of a route aggregate in the store (a route the state has forgotten). */
+  routeVersion: (id: string) => Promise<number>;
+  /** Injected for tests; default Date.now. */
+  now?: () => number;
 }
 
+const INITIAL_BACKOFF_MS = 200;
+/**
+ * Passes start at most this often: a flapping appliance sends hundreds of
+ * updates a second, and each would otherwise wake a pass of its own. What
+ * arrives meanwhile coalesces into the next pass.
+ */
+const MIN_PASS_INTERVAL_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
 
 export class BgpGateway {
   private readonly engine: EngineSync;
   private readonly rib: RibReconciler;
-  private readonly observer = new Observer();
+  private readonly observer: Observer;
+  private readonly recorder: RouteRecorder;
+  private readonly limits: SessionLimits;
+  private readonly backoff: Backoff;
+  private readonly now: () => number;
+  /** Addresses of the current appliance neighbours (whose tables the observer keeps). */
+  private appliances = new Set<string>();
   private watchStream: ClientReadableStream<WatchEvent> | undefined;
   /** gobgpd must be checked and configured from scratch (first pass, or its watch stream ended). */
   private engineLost = true;
   private stopped = false;
-  private wakeUp: (() => void) | undefined;
+  /** Ends the current sleep: `byEvent` false only for stop (a backoff is not interrupted by events). */
+  private wakeUp: ((byEvent: boolean) => void) | undefined;
   private pending = true;
+  /** State sequence of the last successful engine sync; the engine is synced again when the state moved, gobgpd was lost, or on the periodic resync. */
+  private syncedAtSeq = -1;
+  private lastPassAt = 0;
   private loop: Promise<void> | undefined;
-  private settleTimer: NodeJS.Timeout | undefined;
+  private wakeTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private lastConflicts = '[]';
   private readonly m;
   /** True once a pass completed: readiness. */
   converged = false;
 
   constructor(private readonly o: GatewayOptions) {
+    this.now = o.now ?? Date.now;
     this.engine = new EngineSync(o.client, o.secrets, o.logger, o.routerId);
     this.rib = new RibReconciler(o.client);
+    this.observer = new Observer(this.now, (peer) => this.appliances.has(peer));
+    this.recorder = new RouteRecorder({ ...o, observer: this.observer, now: this.now });
+    this.limits = new SessionLimits({ ...o, observer: this.observer, retryBaseMs: o.limitRetryMs, now: this.now, wake: () => this.notify() });
+    this.backoff = new Backoff({ initialMs: INITIAL_BACKOFF_MS, maxMs: MAX_BACKOFF_MS, now: this.now });
     const reg = [o.metrics.registry];
     this.m = {
       passes: o.metrics.counter('strata_bgp_passes_total', 'reconcile passes of the BGP gateway', ['outcome']),
       paths: o.metrics.counter('strata_bgp_rib_changes_total', 'paths added to / withdrawn from gobgpd', ['op']),
       engineStarts: o.metrics.counter('strata_bgp_engine_starts_total', 'times gobgpd was found unconfigured (first start or restart) and configured'),
-      rejected: o.metrics.counter('strata_bgp_routes_rejected_total', 'appliance routes this instance found refused by the import policy and recorded', ['reason']),
-      recorded: o.metrics.counter('strata_bgp_route_events_total', 'route observations written to the log', ['type']),
+      engineFailures: o.metrics.counter('strata_bgp_engine_failures_total', 'outages: runs of failed passes (gobgpd or NATS unreachable), counted once each'),
+      engineUp: new Gauge({ name: 'strata_bgp_engine_up', help: '1 while passes succeed, 0 during an outage', registers: reg }),
       advertised: new Gauge({ name: 'strata_bgp_advertised_routes', help: 'paths Strata originates in gobgpd', registers: reg }),
       sessions: new Gauge({ name: 'strata_bgp_established_sessions', help: 'BGP sessions in state Established', registers: reg }),
     };
-    new Gauge({
-      name: 'strata_bgp_rejected_routes',
-      help: 'appliance routes currently refused by the import policy (from the log: the same on every instance)',
-      labelNames: ['reason'],
-      registers: reg,
-      collect() {
-        this.reset();
-        for (const r of Object.values(o.projection.state.routes)) if (r.status === 'rejected') this.inc({ reason: r.reason ?? 'unknown' });
-      },
-    });
+    registerStateGauges(o.metrics.registry, { routes: () => o.projection.state.routes, observer: this.observer, rejections: this.recorder.rejections });
   }
 
   /** Something the passes depend on changed (the projection applied a relevant event). */
   notify(): void {
     this.pending = true;
-    this.wakeUp?.();
+    this.wakeUp?.(true);
   }
 
   start(): void {
@@ -99,52 +125,84 @@ export class BgpGateway {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearTimeout(this.settleTimer);
+    clearTimeout(this.wakeTimer?.timer);
+    this.limits.stop();
     this.watchStream?.cancel();
-    this.wakeUp?.();
+    this.wakeUp?.(false);
     await this.loop;
     this.o.client.close();
   }
 
   private async run(): Promise<void> {
-    let backoff = 200;
+    this.m.engineUp.set(1);
     while (!this.stopped) {
       if (!this.pending) {
-        const timedOut = await this.sleep(this.o.resyncMs);
+        const timedOut = await this.sleep(this.o.resyncMs, true);
         if (this.stopped) break;
-        if (timedOut) this.rib.invalidate(); // periodic: trust the RIB, not our memory
+        if (timedOut) {
+          this.rib.invalidate(); // periodic: trust the RIB, not our memory
+          this.syncedAtSeq = -1; // and check gobgpd's configuration
+        }
       }
+      const since = this.now() - this.lastPassAt;
+      if (since < MIN_PASS_INTERVAL_MS) {
+        await this.sleep(MIN_PASS_INTERVAL_MS - since, false);
+        if (this.stopped) break;
+      }
+      this.lastPassAt = this.now();
       this.pending = false;
       try {
         await this.pass();
         this.m.passes.inc({ outcome: 'ok' });
         this.converged = true;
-        backoff = 200;
+        const recovered = this.backoff.succeeded();
+        if (recovered) {
+          this.m.engineUp.set(1);
+          this.o.logger.info(recovered, 'BGP gateway passes succeed again');
+        }
       } catch (err) {
         if (this.stopped) break;
         this.m.passes.inc({ outcome: 'failed' });
-        this.o.logger.warn({ err }, 'BGP gateway pass failed; retrying');
+        const f = this.backoff.failed();
+        if (f.outageStarted) {
+          this.m.engineFailures.inc();
+          this.m.engineUp.set(0);
+          this.o.logger.warn({ err }, 'BGP gateway pass failed (gobgpd or NATS unreachable?); retrying with backoff, quietly until a pass succeeds');
+        } else this.o.logger.debug({ err, failures: f.failures, delayMs: f.delayMs }, 'BGP gateway pass failed again');
         this.engineLost = true;
+        this.syncedAtSeq = -1;
         this.pending = true;
-        await this.sleep(backoff);
-        backoff = Math.min(backoff * 2, MAX_BACKOFF_MS);
+        // Events that arrive meanwhile are picked up by the next pass; they do not cut the backoff short.
+        await this.sleep(f.delayMs, false);
       }
     }
   }
 
-  /** Resolves true after `ms`, false when woken first. */
-  private sleep(ms: number): Promise<boolean> {
+  /** Resolves true after `ms`, false when woken first (by an event only if `wakeable`, always by stop). */
+  private sleep(ms: number, wakeable: boolean): Promise<boolean> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wakeUp = undefined;
         resolve(true);
       }, ms);
-      this.wakeUp = () => {
+      this.wakeUp = (byEvent) => {
+        if (byEvent && !wakeable) return;
         clearTimeout(timer);
         this.wakeUp = undefined;
         resolve(false);
       };
     });
+  }
+
+  /** Run a pass at `at` (ms since epoch) at the latest: a session settles, a damped route becomes reusable. */
+  private wakeAt(at: number): void {
+    if (at === Infinity || (this.wakeTimer && this.wakeTimer.at <= at && this.wakeTimer.at > this.now())) return;
+    clearTimeout(this.wakeTimer?.timer);
+    const timer = setTimeout(() => {
+      this.wakeTimer = undefined;
+      this.notify();
+    }, Math.max(0, at - this.now()) + 10);
+    this.wakeTimer = { at, timer };
   }
 
   private async pass(): Promise<void> {
@@ -153,11 +211,17 @@ export class BgpGateway {
     const conflicts: NeighbourConflicts = new Map();
     const neighbours = desiredNeighbours(state, conflicts);
     this.reportConflicts(conflicts, neighbours);
+    this.appliances = new Set([...neighbours.values()].filter((n) => n.kind === 'appliance').map((n) => n.address));
+    this.observer.retain(new Set(neighbours.keys()));
     if (this.engineLost) {
       this.rib.invalidate();
       this.engine.forget();
     }
-    const sync = await this.engine.sync(state, neighbours);
+    // Configuration follows the state: with nothing new since the last sync (a pass woken by an
+    // appliance's updates), gobgpd needs no check; a lost gobgpd shows as a broken watch.
+    const seq = state.seq;
+    const sync = this.engineLost || seq !== this.syncedAtSeq ? await this.engine.sync(state, neighbours) : { started: false };
+    this.syncedAtSeq = seq;
     if (sync.started) {
       this.m.engineStarts.inc();
       this.o.logger.info({ localAs: state.config.settings.localAs }, 'gobgpd configured from Strata state');
@@ -167,12 +231,18 @@ export class BgpGateway {
       this.restartWatch();
       this.engineLost = false;
     }
-    const r = await this.rib.reconcile(desiredAdvertisements(state));
+    // Appliance routes are advertised only while this instance's session is up: until the engine has
+    // reported every session, leave the RIB alone (a restarted gateway must not withdraw and re-send them).
+    if (!this.observer.complete) return;
+    const now = this.now();
+    const live = { now, sessionUp: (address: string) => this.observer.usable(address) };
+    const r = await this.rib.reconcile(desiredAdvertisements(state, live));
     if (r.added) this.m.paths.inc({ op: 'add' }, r.added);
     if (r.withdrawn) this.m.paths.inc({ op: 'withdraw' }, r.withdrawn);
     this.m.advertised.set(this.rib.size);
     if (r.added || r.withdrawn) this.o.logger.info({ added: r.added, withdrawn: r.withdrawn, ribRead: r.read, total: this.rib.size }, 'advertisements reconciled');
-    await this.recordObservations(neighbours);
+    this.wakeAt(Math.min(await this.recorder.record(neighbours), this.observer.nextReuse()));
+    await this.limits.check(neighbours, this.o.routerId ?? state.config.settings.routerId);
   }
 
   /** A port refused an appliance address another port holds (domain/neighbours.ts): logged once per change. */
@@ -197,48 +267,12 @@ export class BgpGateway {
     });
     const lost = (why: string) => (err?: Error) => {
       if (this.watchStream !== stream || this.stopped) return;
-      this.o.logger.warn({ err, why }, 'gobgpd watch ended: gobgpd restarted or unreachable');
+      // Info, not a warning: if gobgpd is really gone, the failing pass warns (once per outage).
+      this.o.logger.info({ err: err?.message, why }, 'gobgpd watch ended: gobgpd restarted or unreachable');
       this.engineLost = true;
       this.notify();
     };
     stream.on('error', lost('error'));
     stream.on('end', lost('end'));
-  }
-
-  /** Record what established peers announce (and withdraw what vanished or lost its neighbour). */
-  private async recordObservations(neighbours: ReadonlyMap<string, Neighbour>): Promise<void> {
-    const state = this.o.projection.state;
-    const now = Date.now();
-    const targets: Targets = orphanTargets(state, neighbours);
-    let nextSettle = Infinity;
-    for (const n of neighbours.values()) {
-      const s = this.observer.session(n.address);
-      if (!s?.established) continue;
-      const complete = now - s.since >= this.o.settleMs;
-      if (!complete) nextSettle = Math.min(nextSettle, s.since + this.o.settleMs);
-      for (const [id, t] of observationTargets(state, n, this.observer.announced(n.address), complete)) targets.set(id, t);
-    }
-    if (nextSettle !== Infinity) {
-      clearTimeout(this.settleTimer);
-      this.settleTimer = setTimeout(() => this.notify(), Math.max(0, nextSettle - now) + 10);
-    }
-    for (const [id, t] of targets) {
-      if (!differs(this.o.projection.state.routes[id], t.target)) continue;
-      if (t.target?.status === 'rejected') {
-        this.o.logger.warn({ peer: t.peer, prefix: t.prefix, reason: t.target.reason, deviceId: t.target.deviceId }, 'appliance route rejected by the import policy');
-      }
-      const meta = {
-        caller: { actor: 'bgp-gateway', tenant: SYSTEM_TENANT, admin: true, requestId: randomUUID(), at: new Date().toISOString() },
-        correlationId: `bgp-observation:${id}`,
-        causationId: null,
-        eventId: routeEventId,
-      };
-      const done = await this.o.executor.execute((s) => recordRoute(s, t.peer, t.prefix, t.target), meta);
-      if (done.written) {
-        const type = t.target === null ? 'withdrawn' : t.target.status;
-        this.m.recorded.inc({ type });
-        if (t.target?.status === 'rejected') this.m.rejected.inc({ reason: t.target.reason ?? 'unknown' });
-      }
-    }
   }
 }

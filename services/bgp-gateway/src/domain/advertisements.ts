@@ -17,7 +17,11 @@
  *                       accepted (recorded as RouteLearned) → the VTEP of the
  *                       hypervisor hosting the appliance's port (Strata's own
  *                       knowledge: never a next hop the appliance chose, and no
- *                       recursive resolution at the ToR: issue 12, defect 6)
+ *                       recursive resolution at the ToR: issue 12, defect 6),
+ *                       unless damping suppresses it; and, on a gateway instance,
+ *                       only while that instance's own session with the appliance
+ *                       is up (`live`): a session that goes down takes the
+ *                       appliance's routes off the fabric
  *   host-ip             each hypervisor's H-IP/32 → its VTEP: the replies to its
  *                       ports' outbound PNAT traffic come back to it
  *
@@ -26,6 +30,7 @@
  */
 import type { AdvertisementKind } from '@strata/contracts';
 import { parsePrefix } from '@strata/netaddr';
+import { isSuppressed } from './damping.js';
 import { stillAssigned } from './import-policy.js';
 import { desiredNeighbours } from './neighbours.js';
 import type { BgpState } from './state.js';
@@ -39,7 +44,16 @@ export interface Advertisement {
 
 const RANK: Record<AdvertisementKind, number> = { 'floating-ip': 0, 'application-prefix': 1, 'host-route': 2, 'routed-subnet': 3, 'host-ip': 4 };
 
-export function desiredAdvertisements(state: BgpState): Map<string, Advertisement> {
+/** What one gateway instance knows beyond the state: the time and its own sessions. */
+export interface Liveness {
+  /** ms since epoch (damping). */
+  now: number;
+  /** Is this instance's session with the appliance at `address` established? */
+  sessionUp(address: string): boolean;
+}
+
+/** Without `live` (the advertisement query): what the log allows, damping and sessions aside. */
+export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<string, Advertisement> {
   const held = new Map<string, { a: Advertisement; order: string }>();
   /** `order` breaks ties within a kind (default: the source id). */
   const offer = (a: Advertisement, order = a.sourceId): void => {
@@ -88,6 +102,7 @@ export function desiredAdvertisements(state: BgpState): Map<string, Advertisemen
     if (r.status !== 'learned' || r.deviceId === null) continue;
     const n = neighbours.get(r.peer);
     if (n?.kind !== 'appliance' || n.deviceId !== r.deviceId || !stillAssigned(state, n, r.prefix)) continue;
+    if (live && (isSuppressed(r.damping, live.now) || !live.sessionUp(r.peer))) continue;
     const nextHop = vtepOf(n.portId);
     if (nextHop) offer({ prefix: r.prefix, nextHop, kind: 'application-prefix', sourceId: r.id });
   }

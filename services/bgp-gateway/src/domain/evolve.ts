@@ -19,7 +19,11 @@ import {
   type IpamEvent,
 } from '@strata/contracts';
 import type { StoredEvent } from '@strata/eventlog';
+import { charge, flapCost, forgotten, UNDAMPED } from './damping.js';
 import type { BgpState } from './state.js';
+
+/** A gateway's limit trips further apart than this start its re-enable backoff afresh. */
+export const SESSION_LIMIT_MEMORY_MS = 60 * 60_000;
 
 const IPAM_FOLLOWED = new Set([
   'ipam.NetworkCreated',
@@ -100,19 +104,34 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
     case 'bgp.RouteWithdrawn': {
       const d = event.data;
       const id = routeAggregateId(d.peer, d.prefix);
-      const learned = event.type === 'bgp.RouteWithdrawn' ? null : event.data;
+      const before = state.routes[id];
+      // A rejection (old logs only) is not a route the fabric had: for damping it counts as withdrawn.
+      const learned = event.type === 'bgp.RouteLearned' ? event.data : null;
+      const was = before?.status === 'learned' ? 'learned' : null;
+      const changed = learned !== null && before !== undefined && (before.nextHop !== learned.nextHop || before.asPath.join() !== learned.asPath.join());
+      const cost = flapCost(was, learned ? 'learned' : null, changed);
+      const damping = before?.damping ?? UNDAMPED;
       state.routes[id] = {
         id,
         version: event.seq,
         peer: d.peer,
         prefix: d.prefix,
         status: event.type === 'bgp.RouteLearned' ? 'learned' : event.type === 'bgp.RouteRejected' ? 'rejected' : null,
-        nextHop: learned?.nextHop ?? '',
-        asPath: learned ? [...learned.asPath] : [],
+        nextHop: event.type === 'bgp.RouteWithdrawn' ? '' : event.data.nextHop,
+        asPath: event.type === 'bgp.RouteWithdrawn' ? [] : [...event.data.asPath],
         reason: event.type === 'bgp.RouteRejected' ? event.data.reason : null,
-        deviceId: learned?.deviceId ?? null,
+        deviceId: event.type === 'bgp.RouteWithdrawn' ? null : event.data.deviceId,
         since: event.occurredAt,
+        damping: cost > 0 ? charge(damping, cost, Date.parse(event.occurredAt)) : damping,
       };
+      forgetWithdrawn(state, Date.parse(event.occurredAt));
+      break;
+    }
+    case 'bgp.ApplianceSessionLimited': {
+      const d = event.data;
+      const before = state.sessionLimits[event.aggregate.id];
+      const recent = before !== undefined && Date.parse(event.occurredAt) - Date.parse(before.at) < SESSION_LIMIT_MEMORY_MS;
+      state.sessionLimits[event.aggregate.id] = { version: event.seq, gateway: d.gateway, peer: d.peer, trips: recent ? before.trips + 1 : 1, at: event.occurredAt };
       break;
     }
     default: {
@@ -121,6 +140,16 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
     }
   }
   return state;
+}
+
+/**
+ * Withdrawn routes whose damping history may be erased leave the state (at
+ * the next recorded route change, so replay does the same). The next record
+ * of such a route is decided against the version the store reports
+ * (app/recorder.ts) and starts undamped.
+ */
+function forgetWithdrawn(state: BgpState, now: number): void {
+  for (const r of Object.values(state.routes)) if (r.status === null && forgotten(r.damping, now)) delete state.routes[r.id];
 }
 
 function evolveIpam(state: BgpState, event: IpamEvent, aggregateId: string): BgpState {

@@ -4,14 +4,24 @@
  * advertisements and appliance neighbours from. Plain JSON-serialisable
  * records, so equality with a full replay is a digest comparison.
  */
+import type { Damping } from './damping.js';
 import type { ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, RejectReason, RouteStatus } from '@strata/contracts';
 
 export interface BgpState {
   /** Last stream sequence seen (the projection reads the whole domain stream). */
   seq: number;
   config: BgpConfig;
-  /** routeAggregateId(peer, prefix) → what the peer announces, as recorded. */
+  /**
+   * routeAggregateId(peer, prefix) → what an appliance announces and the
+   * import policy accepts, as recorded (with its flap damping). A withdrawn
+   * route keeps its entry (version and damping: the next change is decided
+   * against them); entries exist only inside the prefixes assigned to
+   * appliances, so they are bounded by the configuration, not by what
+   * appliances send.
+   */
   routes: Record<string, RouteEntry>;
+  /** sessionLimitId(gateway, peer) → the last time that gateway's engine stopped the appliance's session at its prefix limit. */
+  sessionLimits: Record<string, SessionLimitEntry>;
   fabric: FabricModel;
 }
 
@@ -45,6 +55,17 @@ export interface RouteEntry {
   reason: RejectReason | null;
   deviceId: string | null;
   since: string;
+  /** RFC 2439 damping, advanced by every recorded change (domain/damping.ts). */
+  damping: Damping;
+}
+
+export interface SessionLimitEntry {
+  version: number;
+  gateway: string;
+  peer: string;
+  /** Times this gateway's engine stopped the session at its limit (the backoff before re-enabling grows with it). */
+  trips: number;
+  at: string;
 }
 
 /** What IPAM and NAT say about the virtual world, as far as advertisements need it. */
@@ -77,6 +98,7 @@ export function initialState(): BgpState {
     seq: 0,
     config: { version: 0, settings: null, peers: {}, groups: {}, assignments: {} },
     routes: {},
+    sessionLimits: {},
     fabric: { hypervisors: {}, hostIps: {}, networks: {}, subnets: {}, ports: {}, appPrefixes: {}, floatingIps: {} },
   };
 }

@@ -72,6 +72,11 @@ export class GobgpClient {
     return this.unary(this.stub.DeletePeer, { address });
   }
 
+  /** Let a peer the engine stopped (admin down, or Idle(PfxCt) at its prefix limit) connect again. */
+  enablePeer(address: string): Promise<object> {
+    return this.unary(this.stub.EnablePeer, { address });
+  }
+
   async listPeers(): Promise<ApiPeer[]> {
     return (await this.collect(this.stub.ListPeer({}, this.opts()))).map((r) => r.peer);
   }

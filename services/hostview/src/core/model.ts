@@ -520,6 +520,7 @@ export function applyEvent(model: Model, event: ModelEvent): ChangeSet {
     case 'bgp.AppliancePrefixAssigned':
     case 'bgp.AppliancePrefixUnassigned':
     case 'bgp.RouteRejected':
+    case 'bgp.ApplianceSessionLimited':
       break;
     default: {
       const unreachable: never = event;

@@ -17,4 +17,5 @@ export const deciders: { [K in BgpCommandName]: Decider<K> } = {
 };
 
 export * from './routes.js';
+export * from './sessions.js';
 export * from './types.js';

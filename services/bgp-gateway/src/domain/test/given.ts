@@ -1,5 +1,6 @@
 /** A BgpState built directly (it is plain JSON), for the pure functions' unit tests. */
 import { routeAggregateId } from '@strata/contracts';
+import { UNDAMPED } from '../damping.js';
 import { initialState, type BgpState, type RouteEntry } from '../state.js';
 
 export const T0 = '2026-01-01T00:00:00.000Z';
@@ -56,7 +57,7 @@ export class Given {
 
   route(peer: string, prefix: string, fields: Partial<RouteEntry> = {}): this {
     const id = routeAggregateId(peer, prefix);
-    this.state.routes[id] = { id, version: 10, peer, prefix, status: 'learned', nextHop: peer, asPath: [65100], reason: null, deviceId: null, since: T0, ...fields };
+    this.state.routes[id] = { id, version: 10, peer, prefix, status: 'learned', nextHop: peer, asPath: [65100], reason: null, deviceId: null, since: T0, damping: UNDAMPED, ...fields };
     return this;
   }
 }

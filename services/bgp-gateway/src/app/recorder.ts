@@ -1,0 +1,74 @@
+/**
+ * Writes what established appliance sessions announce to the log: accepted
+ * routes as RouteLearned / RouteWithdrawn (domain/decide/routes.ts decides,
+ * damping included), refused ones only to this instance's bookkeeping and
+ * log (app/rejections.ts). Routes of peers that are no longer appliance
+ * neighbours are withdrawn.
+ */
+import { randomUUID } from 'node:crypto';
+import { observeAppliance, orphanTargets, recordRoute, routeEventId, type RejectedRoute, type Targets } from '../domain/decide/index.js';
+import type { Neighbour } from '../domain/neighbours.js';
+import { Rejections } from './rejections.js';
+import { gatewayCaller, type ObservationWriter } from './writer.js';
+
+export interface RecorderOptions extends ObservationWriter {
+  /** A session's table counts as complete this long after it came up. */
+  settleMs: number;
+  /** The route aggregate's version in the store (for routes the state has forgotten). */
+  routeVersion: (id: string) => Promise<number>;
+}
+
+/** Rejection warnings: at most this many per appliance per minute. */
+const REJECTION_WARNINGS_PER_MINUTE = 5;
+
+export class RouteRecorder {
+  readonly rejections: Rejections;
+  private readonly m;
+
+  constructor(private readonly o: RecorderOptions) {
+    this.rejections = new Rejections({ burst: REJECTION_WARNINGS_PER_MINUTE, windowMs: 60_000, now: o.now, warn: (f, msg) => o.logger.warn(f, msg) });
+    this.m = {
+      rejected: o.metrics.counter('strata_bgp_routes_rejected_total', 'appliance routes this instance found newly refused by the import policy', ['reason']),
+      recorded: o.metrics.counter('strata_bgp_route_events_total', 'route observations written to the log', ['type']),
+    };
+  }
+
+  /** Record the current observations; returns when the next pass is due for them (a session settles, a damped route is reusable), or Infinity. */
+  async record(neighbours: ReadonlyMap<string, Neighbour>): Promise<number> {
+    const state = this.o.projection.state;
+    const now = this.o.now();
+    const targets: Targets = orphanTargets(state, neighbours);
+    const rejected = new Map<string, RejectedRoute[]>();
+    let next = Infinity;
+    for (const n of neighbours.values()) {
+      if (n.kind !== 'appliance') continue;
+      const s = this.o.observer.session(n.address);
+      if (!s?.established) {
+        rejected.set(n.address, []); // its table went with the session
+        continue;
+      }
+      const complete = now - s.since >= this.o.settleMs;
+      if (!complete) next = Math.min(next, s.since + this.o.settleMs);
+      const seen = observeAppliance(state, n, this.o.observer.announced(n.address), complete);
+      for (const [id, t] of seen.targets) targets.set(id, t);
+      rejected.set(n.address, seen.rejected);
+    }
+    const appliances = new Set([...neighbours.values()].filter((n) => n.kind === 'appliance').map((n) => n.address));
+    for (const r of this.rejections.update(rejected, appliances)) this.m.rejected.inc({ reason: r.reason });
+
+    for (const [id, t] of targets) {
+      if (recordRoute(state, t.peer, t.prefix, t.target, now).kind === 'done') continue;
+      const stored = state.routes[id] ? 0 : await this.o.routeVersion(id);
+      const done = await this.o.executor.execute((s) => recordRoute(s, t.peer, t.prefix, t.target, now, stored), {
+        caller: gatewayCaller(randomUUID(), now),
+        correlationId: `bgp-observation:${id}`,
+        causationId: null,
+        eventId: routeEventId,
+      });
+      if (done.written) this.m.recorded.inc({ type: t.target === null ? 'withdrawn' : 'learned' });
+    }
+    // Damped routes become reusable later: look again then.
+    for (const r of Object.values(this.o.projection.state.routes)) if (r.damping.suppressedUntil > now) next = Math.min(next, r.damping.suppressedUntil);
+    return next;
+  }
+}
