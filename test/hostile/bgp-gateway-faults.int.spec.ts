@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
+import { commandSignerFrom } from '@strata/runtime';
 import {
   APPLIANCE_AS,
   applianceConfig,
@@ -92,6 +93,7 @@ describe('BGP gateway under faults (issue 12: defects 1, 3, 5, 7)', () => {
     const p = startGatewayProcess(cp.natsUrl, `bgp-gw${i}`, {
       NATS_USER: 'bgp',
       NATS_PASSWORD: cp.passwords['bgp']!,
+      STRATA_COMMAND_VERIFY_KEYS: cp.commandKeys.verifyKey,
       GOBGP_TARGET: `unix://${fabric.socket(i)}`,
       BGP_PASSWORD_APPLIANCES: PASSWORD,
       BGP_ROUTER_ID: GW[i - 1]!,
@@ -134,8 +136,10 @@ describe('BGP gateway under faults (issue 12: defects 1, 3, 5, 7)', () => {
     await fabric.start();
     nc = await connect({ servers: cp.natsUrl, user: 'admin', pass: cp.passwords['admin']! });
     store = await JetStreamEventStore.open(nc);
-    ipam = new IpamClient(nc);
-    bgp = new BgpClient(nc, 15_000, ipam.seq);
+    // The control plane's services accept only its own command key.
+    const signer = commandSignerFrom({ STRATA_COMMAND_SIGNING_KEY: cp.commandKeys.signingKey });
+    ipam = new IpamClient(nc, 15_000, undefined, signer);
+    bgp = new BgpClient(nc, 15_000, ipam.seq, signer);
     await Promise.all([startGateway(1), startGateway(2)]);
 
     const hostPool = await ipam.command('pool.create', { name: 'h-ip', cidr: '203.0.113.128/26', purpose: 'host-ip' });

@@ -19,9 +19,11 @@ describe('parseListenAddress', () => {
 
 describe('transport limits from the environment', () => {
   it('defaults to the production limits and reads each STRATA_GRPC_* override', () => {
-    expect(transportLimits(apiConfigSchema.parse({}))).toEqual(defaultTransportLimits);
-    const c = apiConfigSchema.parse({ STRATA_GRPC_HANDSHAKE_TIMEOUT_MS: '2000', STRATA_GRPC_MAX_CONNECTIONS_PER_ADDRESS: '7' });
+    // The signing key is required (NATS security); its value does not matter here.
+    const required = { STRATA_COMMAND_SIGNING_KEY: 'k' };
+    expect(transportLimits(apiConfigSchema.parse(required))).toEqual(defaultTransportLimits);
+    const c = apiConfigSchema.parse({ ...required, STRATA_GRPC_HANDSHAKE_TIMEOUT_MS: '2000', STRATA_GRPC_MAX_CONNECTIONS_PER_ADDRESS: '7' });
     expect(transportLimits(c)).toMatchObject({ handshakeTimeoutMs: 2000, maxConnectionsPerAddress: 7, maxConnections: 1024 });
-    expect(() => apiConfigSchema.parse({ STRATA_GRPC_MAX_CONNECTIONS: '0' })).toThrow();
+    expect(() => apiConfigSchema.parse({ ...required, STRATA_GRPC_MAX_CONNECTIONS: '0' })).toThrow();
   });
 });

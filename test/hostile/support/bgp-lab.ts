@@ -63,6 +63,7 @@ export class BgpHostileLab {
     const p = startGateway(this.cp.natsUrl, `bgp-gw${i}`, {
       NATS_USER: 'bgp',
       NATS_PASSWORD: this.cp.passwords['bgp']!,
+      STRATA_COMMAND_VERIFY_KEYS: this.cp.commandKeys.verifyKey,
       GOBGP_TARGET: `unix://${this.fabric.socket(i)}`,
       BGP_PASSWORD_APPLIANCES: GROUP_SECRET,
       BGP_ROUTER_ID: GW[i - 1]!,
