@@ -13,7 +13,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { APPLIANCE_AS, applianceConfig, eventually, Frr, GATEWAY_UNDERLAY_IP, INTERNET_CLIENT_IP, kernelRoute, LAB_APPLIANCE_PASSWORD, Lab, type ManagedProcess, type Vm } from '@strata/lab';
-import { applianceKey } from '../../services/bgp-gateway/src/app/secrets.js';
+import { applianceKey } from '@strata/bgp-gateway';
 import { tenantWithRouter, vmOn, type TenantSetup } from '../overlay/scenario.js';
 import { whoami, whoamiEventually, whoamiServer } from '../support/whoami.js';
 

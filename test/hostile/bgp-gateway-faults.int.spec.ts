@@ -22,6 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { commandSignerFrom } from '@strata/runtime';
+import { applianceKey } from '@strata/bgp-gateway';
 import {
   APPLIANCE_AS,
   applianceConfig,
@@ -46,6 +47,9 @@ import { metricValue, scrapeMetrics, startGateway as startGatewayProcess } from 
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PASSWORD = 'appliance-md5-secret';
+/** Each appliance's own TCP-MD5 key (the group's secret is never an appliance's): the admin's tenant owns both. */
+const FW1_KEY = applianceKey(PASSWORD, 'ops', 'fw-1');
+const FW2_KEY = applianceKey(PASSWORD, 'ops', 'fw-2');
 const WAIT = { timeoutMs: 90_000, intervalMs: 250 };
 /** The appliance sessions' hold time (gobgpd peer config): the bound for a dead appliance's routes to leave the fabric. */
 const HOLD_MS = 90_000;
@@ -127,7 +131,7 @@ describe('BGP gateway under faults (issue 12: defects 1, 3, 5, 7)', () => {
     return n;
   };
   const startFw1 = async (): Promise<Frr> => {
-    fw1 = await Frr.start(fabric.ns('fw1'), join(fabric.dir, 'fw1'), applianceConfig(FW1.address, gwInSubnet(1), PASSWORD, [FW1.prefix]));
+    fw1 = await Frr.start(fabric.ns('fw1'), join(fabric.dir, 'fw1'), applianceConfig(FW1.address, gwInSubnet(1), FW1_KEY, [FW1.prefix]));
     return fw1;
   };
 
@@ -252,7 +256,7 @@ describe('BGP gateway under faults (issue 12: defects 1, 3, 5, 7)', () => {
       role: 'fw2',
       address: FW2.address,
       subnet: 1,
-      password: PASSWORD,
+      password: FW2_KEY,
       program: ['/usr/bin/python3', join(ROOT, 'test/hostile/support/bgp-flapper.py'), FW2.prefix, go, done, String(FLAP_CYCLES), '0.015'],
     });
     await waitFor(async () => (await torRoute(FW2.prefix)).includes(`via ${FW2.host}`), { ...WAIT, message: 'fw-2 prefix at the ToR before the flapping' });

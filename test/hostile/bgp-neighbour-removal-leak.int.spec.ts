@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APPLIANCE_AS, gwInSubnet, sh } from '@strata/lab';
 import { waitFor } from '@strata/testing';
-import { applianceKey } from '../../services/bgp-gateway/src/app/secrets.js';
+import { applianceKey } from '@strata/bgp-gateway';
 import { BgpHostileLab, GROUP_SECRET, WAIT } from './support/bgp-lab.js';
 import { gobgpStub, GobgpSpeaker, watchTable } from './support/gobgp-speaker.js';
 

@@ -110,6 +110,16 @@ export class BgpHostileLab {
     return kernelRoute(this.fabric.ns('tor'), prefix);
   }
 
+  /**
+   * Has every gateway logged the import policy's refusal of `prefix` from `peer` with `reason`?
+   * Refusals are not written to the log (an appliance's noise would grow it for ever): each
+   * instance counts and logs what its own sessions refuse.
+   */
+  refusalLogged(peer: string, prefix: string, reason: string): boolean {
+    const line = new RegExp(`"peer":"${peer.replaceAll('.', '\\.')}","prefix":"${prefix.replaceAll('.', '\\.')}","reason":"${reason}".*appliance route rejected`);
+    return this.gateways.every((g) => line.test(g.output()));
+  }
+
   async routes(): Promise<{ peer: string; prefix: string; status: string; reason: string | null; deviceId: string | null }[]> {
     return (await this.admin<{ items: { peer: string; prefix: string; status: string; reason: string | null; deviceId: string | null }[] }>(['bgp', 'route', 'list'])).items;
   }

@@ -87,18 +87,16 @@ describe('recording appliance observations', () => {
 });
 
 describe('appliance route events carry the tenant owning the appliance port', () => {
-  it("an appliance's route is recorded for its port's tenant (hostview gives it to that tenant's port only); a border route for the system", () => {
+  it("an appliance's route is recorded for its port's tenant (hostview gives it to that tenant's port only)", () => {
     const g = given()
       .host('hv1', '198.18.0.11')
       .tenantNetwork('tenant-a', 'apps', true, ['s', '198.19.1.0/24'])
       .group('g', '198.19.0.0/16')
       .port('fw', 'apps', 'hv1', ['198.19.1.10'], 'fw-1')
-      .assign('ap', '198.51.100.128/29', 'fw-1', 'tenant-a')
-      .peer('tor', '198.18.0.1');
-    const n = desiredNeighbours(g.state);
-    const [t] = [...observationTargets(g.state, n.get('198.19.1.10')!, [{ prefix: '198.51.100.129/32', nextHop: '198.19.1.10', asPath: [65100] }], true).values()];
-    expect(recordRoute(g.state, t!.peer, t!.prefix, t!.target)).toMatchObject({ tenant: 'tenant-a', event: { type: 'bgp.RouteLearned', data: { deviceId: 'fw-1' } } });
-    const [b] = [...observationTargets(g.state, n.get('198.18.0.1')!, [{ prefix: '0.0.0.0/0', nextHop: '198.18.0.1', asPath: [65001] }], true).values()];
-    expect(recordRoute(g.state, b!.peer, b!.prefix, b!.target)).toMatchObject({ tenant: '_system' });
+      .assign('ap', '198.51.100.128/29', 'fw-1', 'tenant-a');
+    const n = desiredNeighbours(g.state).get('198.19.1.10') as ApplianceNeighbour;
+    const { targets } = observeAppliance(g.state, n, [{ prefix: '198.51.100.129/32', nextHop: '198.19.1.10', asPath: [65100] }], true);
+    const [t] = [...targets.values()];
+    expect(recordRoute(g.state, t!.peer, t!.prefix, t!.target, T0)).toMatchObject({ tenant: 'tenant-a', event: { type: 'bgp.RouteLearned', data: { deviceId: 'fw-1' } } });
   });
 });
