@@ -88,7 +88,14 @@ case "${1:-}" in
     [ "${2:-}" = --volumes ] && flags+=(--volumes)
     say "removing the lab's containers and networks${flags[1]:+ and volumes} (project $COMPOSE_PROJECT_NAME)"
     # VMs and routing domains are namespaces inside the hypervisor containers: they go with them.
-    compose down "${flags[@]}"
+    # Docker 20.10 may refuse to remove a network whose last endpoint it is still releasing
+    # ("has active endpoints") on a loaded machine: down is idempotent, so try again.
+    for attempt in 1 2 3; do
+      compose down "${flags[@]}" && break
+      [ "$attempt" -lt 3 ] || exit 1
+      say "compose down failed (attempt $attempt); trying again in 5 s"
+      sleep 5
+    done
     ;;
   *)
     sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2

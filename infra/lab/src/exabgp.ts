@@ -25,6 +25,8 @@ export async function startExaBgp(fabric: BgpFabric, o: ExaBgpOptions): Promise<
   await fabric.attach(o.role, [`${o.address}/24`], `198.19.${o.subnet}.1`);
   const dir = join(fabric.dir, o.role);
   mkdirSync(dir, { recursive: true });
+  // md5-base64 false: ExaBGP's default ('auto') base64-decodes a key made only of [a-f0-9],
+  // which every per-appliance key is (40 hex digits), and the session then never comes up.
   const neighbours = gwInSubnet(o.subnet)
     .map(
       (gw) => `neighbor ${gw} {
@@ -33,6 +35,7 @@ export async function startExaBgp(fabric: BgpFabric, o: ExaBgpOptions): Promise<
   local-as ${APPLIANCE_AS};
   peer-as ${GATEWAY_AS};
   md5-password "${o.password}";
+  md5-base64 false;
   family { ipv4 unicast; }
   api { processes [ driver ]; }
 }
