@@ -121,12 +121,13 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
     data,
   });
 
-  function startSecgroup(): ManagedProcess {
-    const p = startProcess('secgroup', [process.execPath, main('secgroup')], {
+  /** A service process as the control plane runs it: its own NATS user, the control plane's command key. */
+  function startService(name: 'secgroup' | 'hostview'): ManagedProcess {
+    const p = startProcess(name, [process.execPath, main(name)], {
       env: {
         NATS_URL: cp.natsUrl,
-        NATS_USER: 'secgroup',
-        NATS_PASSWORD: cp.passwords['secgroup']!,
+        NATS_USER: name,
+        NATS_PASSWORD: cp.passwords[name]!,
         STRATA_COMMAND_VERIFY_KEYS: cp.commandKeys.verifyKey,
         STRATA_HTTP_PORT: '0',
         STRATA_LOG_LEVEL: 'info',
@@ -140,17 +141,7 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
     dir = mkdtempSync(join(tmpdir(), 'strata-quarantine-'));
     cp = await startControlPlane(dir, ['tenant-a'], () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}`, agents: ['hv1'] });
     secgroup = cp.processes.find((p) => p.name === 'secgroup')!;
-    hostview = startProcess('hostview', [process.execPath, main('hostview')], {
-      env: {
-        NATS_URL: cp.natsUrl,
-        NATS_USER: 'hostview',
-        NATS_PASSWORD: cp.passwords['hostview']!,
-        STRATA_COMMAND_VERIFY_KEYS: cp.commandKeys.verifyKey,
-        STRATA_HTTP_PORT: '0',
-        STRATA_LOG_LEVEL: 'info',
-      },
-    });
-    cp.processes.push(hostview);
+    hostview = startService('hostview');
     await hostview.ready;
     attacker = await connect({ servers: cp.natsUrl, user: 'secgroup', pass: cp.passwords['secgroup']!, inboxPrefix: '_INBOX_secgroup', name: 'attacker' });
     observer = await connect({ servers: cp.natsUrl, user: 'admin', pass: cp.passwords['admin']!, name: 'observer' });
@@ -293,7 +284,7 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
   it('after a restart secgroup still serves, still quarantines, and does not trust its snapshot', async () => {
     await secgroup.stop(10_000);
     expect(secgroup.output()).toMatch(/"msg":"snapshot saved"/);
-    secgroup = startSecgroup();
+    secgroup = startService('secgroup');
     await secgroup.ready;
     // Its snapshot (saved at the stop, quarantine included) is not what it starts from: it replays the log.
     expect(secgroup.output()).toMatch(/"fromSnapshot":false,"msg":"state rebuilt"/);
