@@ -6,39 +6,35 @@
  * state first.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
 import type { BgpCommandInput, BgpCommandName } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
-import { ADMIN, BgpClient, IpamClient, type ManagedProcess, type Principal } from '@strata/lab';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { ADMIN, BgpClient, IpamClient, startProvisionedNats, type ManagedProcess, type Principal } from '@strata/lab';
+import type { StrataNats } from '@strata/testing';
 import { startGateway, startIpam } from './test/support.js';
 
 const tenant: Principal = { tenant: 'tenant-a', admin: false };
 const MISSING = '00000000-0000-4000-8000-00000000dead';
 
 describe('bgp commands', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipamProc: ManagedProcess;
   let gw: ManagedProcess;
-  let nc: NatsConnection;
   let store: JetStreamEventStore;
   let ipam: IpamClient;
   let bgp: BgpClient;
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipamProc = startIpam(nats.url);
-    gw = startGateway(nats.url, 'bgp', { GOBGP_TARGET: 'unix:///nonexistent/gobgp.sock' });
+    // Production users: each service as its own NATS user, the test as the api (commands, queries, reading the log).
+    nats = await startProvisionedNats();
+    ipamProc = startIpam(nats.url, nats.env('ipam'));
+    gw = startGateway(nats.url, 'bgp', { ...nats.env('bgp'), GOBGP_TARGET: 'unix:///nonexistent/gobgp.sock' });
     await Promise.all([ipamProc.ready, gw.ready]);
-    nc = await connect({ servers: nats.url });
-    store = await JetStreamEventStore.open(nc);
-    ipam = await IpamClient.connect(nats.url);
+    store = await JetStreamEventStore.open(await nats.connect('api'));
+    ipam = new IpamClient(await nats.connect('api'));
     bgp = new BgpClient(ipam.nc, 15_000, ipam.seq);
   });
 
   afterAll(async () => {
-    await ipam?.close();
-    await nc?.close();
     await gw?.stop();
     await ipamProc?.stop();
     await nats?.stop();

@@ -6,11 +6,10 @@
  * appended to the log as the NAT service writes them.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
 import { bgpRouteAggregate, routeAggregateId, type PortView } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
-import { APPLIANCE_AS, BgpClient, BgpFabric, GATEWAY_AS, GW, IpamClient, kernelRoute, sh, TOR, TOR_AS, type Frr, type ManagedProcess } from '@strata/lab';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { APPLIANCE_AS, BgpClient, BgpFabric, GATEWAY_AS, GW, IpamClient, kernelRoute, sh, startProvisionedNats, TOR, TOR_AS, type Frr, type ManagedProcess } from '@strata/lab';
+import { waitFor, type StrataNats } from '@strata/testing';
 import { applianceKey } from './app/secrets.js';
 import { appendNat, eventsOf, metricValue, scrapeMetrics, startGateway, startIpam } from './test/support.js';
 
@@ -26,12 +25,14 @@ interface FrrRoute {
 }
 
 describe('BGP gateway with gobgpd and FRR', () => {
-  let nats: NatsServerHandle;
+  let nats: StrataNats;
   let ipamProc: ManagedProcess;
   const gateways: ManagedProcess[] = [];
   const fabric = new BgpFabric();
-  let nc: NatsConnection;
+  /** The log as the api reads it (the test observing). */
   let store: JetStreamEventStore;
+  /** The log as the NAT service writes it (the test playing NAT). */
+  let natStore: JetStreamEventStore;
   let ipam: IpamClient;
   let bgp: BgpClient;
   let vm: PortView;
@@ -42,6 +43,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
   let appSubnet2: string;
 
   const gatewayEnv = (i: number): Record<string, string> => ({
+    ...nats.env('bgp'),
     GOBGP_TARGET: `unix://${fabric.socket(i)}`,
     BGP_PASSWORD_APPLIANCES: PASSWORD,
     BGP_ROUTER_ID: GW[i - 1]!,
@@ -61,13 +63,14 @@ describe('BGP gateway with gobgpd and FRR', () => {
   };
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    ipamProc = startIpam(nats.url);
+    // Production users: IPAM as ipam, the gateways as bgp, the test as the api (and as nat for NAT's events).
+    nats = await startProvisionedNats();
+    ipamProc = startIpam(nats.url, nats.env('ipam'));
     await fabric.start();
     await Promise.all([ipamProc.ready, startGw(1), startGw(2)]);
-    nc = await connect({ servers: nats.url });
-    store = await JetStreamEventStore.open(nc);
-    ipam = await IpamClient.connect(nats.url);
+    store = await JetStreamEventStore.open(await nats.connect('api'));
+    natStore = await JetStreamEventStore.open(await nats.connect('nat'));
+    ipam = new IpamClient(await nats.connect('api'));
     bgp = new BgpClient(ipam.nc, 15_000, ipam.seq);
 
     // The cloud: two hypervisors, public pools, a tenant network with a VM.
@@ -83,8 +86,6 @@ describe('BGP gateway with gobgpd and FRR', () => {
   });
 
   afterAll(async () => {
-    await ipam?.close();
-    await nc?.close();
     for (const g of gateways) await g?.stop();
     await ipamProc?.stop();
     await fabric.stop();
@@ -105,7 +106,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
     const pool = await ipam.command('pool.create', { name: 'fip', cidr: '203.0.113.0/25', purpose: 'floating-ip' });
     const fip = await ipam.command('floatingip.create', { poolId: pool.id, address: '203.0.113.10' });
     fipId = fip.id;
-    const seq = await appendNat(store, fip.id, {
+    const seq = await appendNat(natStore, fip.id, {
       type: 'nat.FloatingIpAssociated',
       data: { floatingIpId: fip.id, address: '203.0.113.10', portId: vm.id, networkId: vm.networkId, fixedIp: vm.fixedIps[0]!.ip },
     });
@@ -117,11 +118,11 @@ describe('BGP gateway with gobgpd and FRR', () => {
     await ipam.command('port.bind', { id: vm.id, hostId: 'hv2' });
     await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '203.0.113.10')).includes('via 198.18.0.12'), { ...WAIT, message: 'FIP route moved to hv2' });
 
-    await appendNat(store, fip.id, { type: 'nat.FloatingIpDisassociated', data: { floatingIpId: fip.id, address: '203.0.113.10', portId: vm.id, reason: 'requested' } });
+    await appendNat(natStore, fip.id, { type: 'nat.FloatingIpDisassociated', data: { floatingIpId: fip.id, address: '203.0.113.10', portId: vm.id, reason: 'requested' } });
     await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '203.0.113.10')) === '', { ...WAIT, message: 'FIP route withdrawn' });
 
     // Associated again for the restart tests below.
-    await appendNat(store, fip.id, {
+    await appendNat(natStore, fip.id, {
       type: 'nat.FloatingIpAssociated',
       data: { floatingIpId: fip.id, address: '203.0.113.10', portId: vm.id, networkId: vm.networkId, fixedIp: vm.fixedIps[0]!.ip },
     });
@@ -247,7 +248,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
     expect(Object.keys(await fromGateway(GW[0])).sort()).toEqual(Object.keys(routes).sort());
     expect(metricValue(await scrapeMetrics(restarted), 'strata_bgp_engine_starts_total')).toBe(0);
     // Still live: a change after the restart is advertised.
-    await appendNat(store, fipId, { type: 'nat.FloatingIpDisassociated', data: { floatingIpId: fipId, address: '203.0.113.10', portId: vm.id, reason: 'requested' } });
+    await appendNat(natStore, fipId, { type: 'nat.FloatingIpDisassociated', data: { floatingIpId: fipId, address: '203.0.113.10', portId: vm.id, reason: 'requested' } });
     await waitFor(async () => !('203.0.113.10/32' in (await fromGateway(GW[0]))), { ...WAIT, message: 'withdrawn after the restart' });
   });
 });

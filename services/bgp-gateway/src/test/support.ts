@@ -1,4 +1,4 @@
-/** Integration-test support: real IPAM and gateway processes against a real nats-server, NAT's events appended as the NAT service writes them. */
+/** Integration-test support: real IPAM and gateway processes against a real nats-server (each as its production NATS user), NAT's events appended as the NAT service writes them. */
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -17,6 +17,7 @@ export function startIpam(natsUrl: string, env: Record<string, string> = {}): Ma
   return startProcess('ipam', [process.execPath, IPAM_MAIN], { env: { ...baseEnv(natsUrl), ...env } });
 }
 
+/** `env`: the bgp NATS user's credentials (StrataNats.env('bgp')) and the gateway's own settings. */
 export function startGateway(natsUrl: string, name: string, env: Record<string, string>): ManagedProcess {
   return startProcess(name, [process.execPath, GATEWAY_MAIN], {
     env: { ...baseEnv(natsUrl), STRATA_SERVICE_NAME: 'bgp', BGP_SETTLE_MS: '2000', BGP_RESYNC_MS: '10000', ...env },
