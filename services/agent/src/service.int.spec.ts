@@ -1,15 +1,18 @@
 /**
- * The agent service end to end: real nats-server with a host-view KV
- * bucket per host, two agents (in-process, each managing one hypervisor namespace of a
- * NetLab through AGENT_NETNS), VMs pinging each other. Status comes back on
- * strata.status.<host>.
+ * The agent service end to end: real nats-server with the production users
+ * and a host-view KV bucket per host (created by the operator), two agents
+ * (in-process, each as its own NATS user agent-<host>, managing one
+ * hypervisor namespace of a NetLab through AGENT_NETNS), VMs pinging each
+ * other. The test writes the views as hostview does; status comes back on
+ * strata.status.<host>, observed as the operator (admin).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type KV, type NatsConnection } from 'nats';
-import { AgentStatus, hostviewBucket, hostviewKey, portDevice, statusSubject } from '@strata/contracts';
+import type { KV, NatsConnection } from 'nats';
+import { AgentStatus, HOSTVIEW_BUCKET_OPTIONS, hostviewBucket, hostviewKey, portDevice, statusSubject } from '@strata/contracts';
+import { startProvisionedNats } from '@strata/lab';
 import { startService, type RunningService } from '@strata/runtime';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { waitFor, type StrataNats } from '@strata/testing';
 import type { HostViewSnapshot } from './core/snapshot.js';
 import { agentService, agentServiceName } from './service.js';
 import { hostView, sgRule, subnet, type Cloud } from './testkit/cloud.js';
@@ -36,18 +39,19 @@ const cloud: Cloud = {
 };
 
 let lab: NetLab;
-let server: NatsServerHandle;
+let server: StrataNats;
+/** hostview's connection: the test writes the host views as hostview does. */
 let nc: NatsConnection;
 const buckets = new Map<string, KV>();
 const agents: RunningService[] = [];
 const statuses = new Map<string, AgentStatus>();
 const written = new Map<string, Set<string>>();
 
-/** Make the host's bucket hold exactly `view` (as the control plane would). */
+/** Make the host's bucket hold exactly `view` (as hostview would). */
 async function publishView(hostId: string, view: HostViewSnapshot): Promise<void> {
   let kv = buckets.get(hostId);
   if (!kv) {
-    kv = await nc.jetstream().views.kv(hostviewBucket(hostId), { history: 1 });
+    kv = await nc.jetstream().views.kv(hostviewBucket(hostId), HOSTVIEW_BUCKET_OPTIONS);
     buckets.set(hostId, kv);
   }
   const entries = new Map<string, unknown>();
@@ -80,9 +84,9 @@ d('agent service (NATS KV → kernel)', () => {
 
   beforeAll(async () => {
     lab = await NetLab.create(2);
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-    const sub = nc.subscribe('strata.status.>');
+    server = await startProvisionedNats({ agents: lab.hosts.map((h) => h.name) });
+    nc = await server.connect('hostview');
+    const sub = (await server.connect('admin')).subscribe('strata.status.>');
     void (async () => {
       for await (const m of sub) {
         const s = AgentStatus.parse(m.json());
@@ -97,7 +101,9 @@ d('agent service (NATS KV → kernel)', () => {
     for (const h of lab.hosts) {
       agents.push(
         await startService(agentService, {
-          NATS_URL: server.url,
+          ...server.env(`agent-${h.name}`),
+          // In one process the definition's name cannot come from process.env: each agent is named for its host, as a real agent process is.
+          STRATA_SERVICE_NAME: agentServiceName({ AGENT_HOST_ID: h.name }),
           STRATA_HTTP_PORT: '0',
           STRATA_LOG_LEVEL: 'silent',
           AGENT_HOST_ID: h.name,
@@ -113,7 +119,6 @@ d('agent service (NATS KV → kernel)', () => {
 
   afterAll(async () => {
     for (const a of agents) await a.stop().catch(() => undefined);
-    await nc?.close().catch(() => undefined);
     await server?.stop();
     await lab?.destroy();
   });

@@ -1,40 +1,62 @@
+/**
+ * The agent's host-view watch against a real nats-server with the production
+ * users: each watcher connects as its host's agent user, the test writes as
+ * hostview, and the operator (admin) creates the buckets, as in production.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connect, type KV, type NatsConnection } from 'nats';
-import { hostviewBucket, hostviewKey } from '@strata/contracts';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { HOSTVIEW_BUCKET_OPTIONS, hostviewBucket, hostviewKey } from '@strata/contracts';
+import { provisionStreams } from '@strata/lab';
+import { startStrataNats, waitFor, type StrataNats } from '@strata/testing';
 import type { AgentLogger } from '../agent.js';
 import { HostViewWatcher } from './kv-watch.js';
 
 const quiet: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
 const domain = (id: string) => ({ id, tenant: 't', kind: 'router', networkIds: [] });
 
-let server: NatsServerHandle;
-let nc: NatsConnection;
+/** Every host of these tests; hlate's bucket is provisioned only during its test. */
+const HOSTS = ['ha', 'hb', 'hempty', 'hlate', 'hother', 'hr'];
 
-/** A host's bucket, created as hostview creates it. */
-const bucketOf = (hostId: string, conn = nc): Promise<KV> => conn.jetstream().views.kv(hostviewBucket(hostId), { history: 1 });
+let server: StrataNats;
+/** hostview's connection (the writer). */
+let nc: NatsConnection;
+/** The operator's connection: creates buckets. */
+let admin: NatsConnection;
+
+/** A host's bucket as hostview writes it (bound: the operator has created it). */
+const bucketOf = (hostId: string, conn = nc): Promise<KV> => conn.jetstream().views.kv(hostviewBucket(hostId), HOSTVIEW_BUCKET_OPTIONS);
+
+/** A connection as the host's agent user, reconnecting quickly. */
+const agentConnection = (hostId: string): Promise<NatsConnection> =>
+  connect({ ...server.options(`agent-${hostId}`), maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+
+const agents: NatsConnection[] = [];
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
+  server = await startStrataNats({ agents: HOSTS });
+  admin = await server.connect('admin');
+  await provisionStreams(admin, { hosts: HOSTS.filter((h) => h !== 'hlate') });
+  nc = await server.connect('hostview');
 });
 
 afterAll(async () => {
-  await nc?.close();
+  for (const a of agents) await a.close().catch(() => undefined);
   await server?.stop();
 });
 
-function watcher(hostId: string, onChange = (): void => undefined, conn = nc): HostViewWatcher {
+async function watcher(hostId: string, onChange = (): void => undefined): Promise<HostViewWatcher> {
+  const conn = await agentConnection(hostId);
+  agents.push(conn);
   return new HostViewWatcher({ nc: conn, hostId, logger: quiet, onChange, retryMs: 50 });
 }
 
 describe('HostViewWatcher (real nats-server)', () => {
   it('is not in sync until the initial snapshot is complete, then holds exactly this host’s keys', async () => {
-    const kv = await bucketOf('hA');
-    for (let i = 0; i < 200; i++) await kv.put(hostviewKey.domain('hA', `d${i}`), JSON.stringify(domain(`d${i}`)));
-    await (await bucketOf('hB')).put(hostviewKey.domain('hB', 'other'), JSON.stringify(domain('other')));
+    const kv = await bucketOf('ha');
+    for (let i = 0; i < 200; i++) await kv.put(hostviewKey.domain('ha', `d${i}`), JSON.stringify(domain(`d${i}`)));
+    await (await bucketOf('hb')).put(hostviewKey.domain('hb', 'other'), JSON.stringify(domain('other')));
     let changes = 0;
-    const w = watcher('hA', () => changes++);
+    const w = await watcher('ha', () => changes++);
     expect(w.current()).toBeNull();
     w.start();
     try {
@@ -44,8 +66,8 @@ describe('HostViewWatcher (real nats-server)', () => {
       expect(cur.view.domains.other).toBeUndefined();
       expect(changes).toBe(1);
 
-      await kv.put(hostviewKey.domain('hA', 'new'), JSON.stringify(domain('new')));
-      await kv.delete(hostviewKey.domain('hA', 'd0'));
+      await kv.put(hostviewKey.domain('ha', 'new'), JSON.stringify(domain('new')));
+      await kv.delete(hostviewKey.domain('ha', 'd0'));
       await waitFor(() => w.current()!.view.domains.new && !w.current()!.view.domains.d0, { message: 'updates' });
       expect(w.current()!.revision).toBeGreaterThan(cur.revision);
     } finally {
@@ -54,8 +76,7 @@ describe('HostViewWatcher (real nats-server)', () => {
   });
 
   it('a host whose bucket is empty is in sync with an empty view', async () => {
-    await bucketOf('hEmpty');
-    const w = watcher('hEmpty');
+    const w = await watcher('hempty');
     w.start();
     try {
       const cur = await waitFor(() => w.current(), { message: 'sync' });
@@ -68,14 +89,17 @@ describe('HostViewWatcher (real nats-server)', () => {
   it('has no view while its bucket does not exist, and keeps trying until it does', async () => {
     let failures = 0;
     const logger: AgentLogger = { ...quiet, warn: () => void failures++, debug: () => void failures++ };
-    const w = new HostViewWatcher({ nc, hostId: 'hLate', logger, onChange: () => undefined, retryMs: 20 });
+    const conn = await agentConnection('hlate');
+    agents.push(conn);
+    const w = new HostViewWatcher({ nc: conn, hostId: 'hlate', logger, onChange: () => undefined, retryMs: 20 });
     w.start();
     try {
       await waitFor(() => failures >= 2, { message: 'retries while the bucket is missing' });
       expect(w.current()).toBeNull();
       // Another host's bucket is no substitute.
-      await (await bucketOf('hOther')).put(hostviewKey.domain('hOther', 'x'), JSON.stringify(domain('x')));
-      await (await bucketOf('hLate')).put(hostviewKey.domain('hLate', 'a'), JSON.stringify(domain('a')));
+      await (await bucketOf('hother')).put(hostviewKey.domain('hother', 'x'), JSON.stringify(domain('x')));
+      await provisionStreams(admin, { hosts: ['hlate'] });
+      await (await bucketOf('hlate')).put(hostviewKey.domain('hlate', 'a'), JSON.stringify(domain('a')));
       // (It may first sync the bucket while it is still empty: created, then written.)
       await waitFor(() => w.current()?.view.domains.a, { message: 'sync once the bucket exists' });
       expect(Object.keys(w.current()!.view.domains)).toEqual(['a']);
@@ -85,22 +109,20 @@ describe('HostViewWatcher (real nats-server)', () => {
   });
 
   it('after a server restart it watches again from scratch and sees what changed meanwhile', async () => {
-    await (await bucketOf('hR')).put(hostviewKey.domain('hR', 'a'), JSON.stringify(domain('a')));
-    const conn = await connect({ servers: server.url, maxReconnectAttempts: -1, reconnectTimeWait: 100 });
-    const w = watcher('hR', () => undefined, conn);
+    await (await bucketOf('hr')).put(hostviewKey.domain('hr', 'a'), JSON.stringify(domain('a')));
+    const w = await watcher('hr');
     w.start();
     try {
       await waitFor(() => w.current()?.view.domains.a, { message: 'sync' });
-      await server.restart();
-      const writer = await connect({ servers: server.url });
-      const kv2 = await bucketOf('hR', writer);
-      await kv2.put(hostviewKey.domain('hR', 'b'), JSON.stringify(domain('b')));
+      await server.server.restart();
+      const writer = await connect(server.options('hostview'));
+      const kv2 = await bucketOf('hr', writer);
+      await kv2.put(hostviewKey.domain('hr', 'b'), JSON.stringify(domain('b')));
       await writer.close();
       await waitFor(() => w.current()?.view.domains.b && w.syncs >= 2, { timeoutMs: 20_000, message: 're-watch after restart' });
       expect(Object.keys(w.current()!.view.domains).sort()).toEqual(['a', 'b']);
     } finally {
       await w.stop();
-      await conn.close();
     }
   });
 });
