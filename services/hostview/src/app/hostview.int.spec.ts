@@ -1,11 +1,14 @@
 /**
- * The host-view service against a real nats-server: IPAM events are
- * appended straight to the log (valid envelopes, as IPAM's executor writes
- * them), agents are KV watchers on `<hostId>.>` in their host's bucket.
+ * The host-view service against a real nats-server with the production
+ * users: hostview as its own user; IPAM events appended straight to the log
+ * as the ipam user (valid envelopes, as IPAM's executor writes them); agents
+ * are KV watchers on `<hostId>.>` in their host's bucket, each as its
+ * agent-<host> user; the operator (admin) provisions each host's bucket when
+ * the host is added, and inspects and vandalises buckets by hand.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
+import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import {
   CLOUD_AGGREGATE,
   hostOfHostviewStream,
@@ -18,7 +21,8 @@ import {
 } from '@strata/contracts';
 import { JetStreamEventStore, type AggregateRef } from '@strata/eventlog';
 import { startService, type RunningService } from '@strata/runtime';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { provisionStreams } from '@strata/lab';
+import { startStrataNats, waitFor, type StrataNats } from '@strata/testing';
 import { deriveHost, hostOfKey } from '../core/derive.js';
 import { applyEvent, emptyModel, toModelEvent, type Model } from '../core/model.js';
 import { partitionOf } from '../core/partition.js';
@@ -109,9 +113,14 @@ interface AgentWatch {
   stop(): void;
 }
 
+/** Every hypervisor these tests use (hv-9 is a bucket made by hand for a host that does not exist). */
+const HOSTS = ['hv-1', 'hv-2', 'hv-3', 'hv-4', 'hv-5', 'hv-9'];
+
+let nats: StrataNats;
+/** The operator's connection: provisions buckets, inspects them, alters them by hand. */
 let nc: NatsConnection;
 const handles = new Map<string, KV>();
-/** A host's bucket (bound, as an agent does; it must exist to be read). */
+/** A host's bucket as the operator sees it (bound: it must exist to be read). */
 async function kvOf(hostId: string): Promise<KV> {
   let kv = handles.get(hostId);
   if (!kv) {
@@ -120,6 +129,9 @@ async function kvOf(hostId: string): Promise<KV> {
   }
   return kv;
 }
+
+/** The operator adds hypervisors: their buckets exist before hostview writes them. */
+const provision = (...hosts: string[]): Promise<void> => provisionStreams(nc, { hosts });
 
 /** Hosts that have a bucket. */
 async function bucketHosts(): Promise<string[]> {
@@ -132,8 +144,10 @@ async function bucketHosts(): Promise<string[]> {
   return hosts.sort();
 }
 
+/** An agent's watch, as the host's own NATS user. */
 async function watchHost(hostId: string): Promise<AgentWatch> {
-  const kv = await kvOf(hostId);
+  const agent = await nats.connect(`agent-${hostId}`);
+  const kv = await agent.jetstream().views.kv(hostviewBucket(hostId), { bindOnly: true });
   const snapshot = new Map<string, string>();
   const deltas: string[] = [];
   let initialized = false;
@@ -149,7 +163,7 @@ async function watchHost(hostId: string): Promise<AgentWatch> {
     }
   })();
   await waitFor(() => initialized, { message: `initial snapshot of ${hostId}` });
-  return { snapshot, deltas, initialized: () => initialized, stop: () => iter.stop() };
+  return { snapshot, deltas, initialized: () => initialized, stop: () => void agent.close() };
 }
 
 /** One bucket's live content. */
@@ -188,17 +202,17 @@ const present = (key: string) => async () => (await (await kvOf(hostOfKey(key)))
 const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 
 describe('hostview service (nats-server, JetStream KV)', () => {
-  let nats: NatsServerHandle;
   let log: IpamLog;
   let service: RunningService | undefined;
-  const env = () => ({ NATS_URL: nats.url, STRATA_LOG_LEVEL: 'silent' as const });
+  const env = () => ({ ...nats.env('hostview'), STRATA_LOG_LEVEL: 'silent' as const });
   const start = async (extra: Record<string, string> = {}) => startService(hostviewService, { ...env(), ...extra });
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    nc = await connect({ servers: nats.url });
-    const store = await JetStreamEventStore.open(nc);
-    log = new IpamLog(store);
+    nats = await startStrataNats({ agents: HOSTS });
+    nc = await nats.connect('admin');
+    await provisionStreams(nc, { hosts: [] }); // the event log
+    await provision('hv-1', 'hv-2', 'hv-3');
+    log = new IpamLog(await JetStreamEventStore.open(await nats.connect('ipam')));
     await log.emit(CLOUD_AGGREGATE, '_system', 'ipam.PoolCreated', { poolId: POOL, name: 'hosts', cidr: '203.0.113.0/24', purpose: 'host-ip' });
     await log.host('hv-1', '198.18.0.1', '203.0.113.11');
     await log.host('hv-2', '198.18.0.2', '203.0.113.12');
@@ -216,7 +230,6 @@ describe('hostview service (nats-server, JetStream KV)', () => {
 
   afterAll(async () => {
     await service?.stop();
-    await nc?.close();
     await nats?.stop();
   });
 
@@ -286,6 +299,7 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     await log.emit(routerAggregate(router!), A, 'ipam.RouterCreated', { routerId: router!, name: 'r' });
     await log.emit(routerAggregate(router!), A, 'ipam.RouterInterfaceAdded', { routerId: router!, subnetId: subA!, networkId: netA! });
     await log.emit(routerAggregate(router!), A, 'ipam.RouterInterfaceAdded', { routerId: router!, subnetId: subA2!, networkId: netA2! });
+    await provision('hv-4');
     await log.host('hv-4', '198.18.0.4', '203.0.113.14');
     const pa4 = randomUUID();
     await log.port(netA2!, pa4, A, 'hv-4', subA2!, '10.0.1.10', '02:00:00:00:0a:04');
@@ -303,7 +317,7 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     expect(all.has(`hv-3.ep.${pb1}`) || all.has(`hv-3.port.${pb1}`)).toBe(false);
   });
 
-  it('keys or buckets deleted, altered or added by hand are repaired at the next start-up reconcile', async () => {
+  it('keys or buckets deleted, altered or added by hand are repaired at the next start-up reconcile (a deleted bucket once the operator provisions it again)', async () => {
     await service!.stop();
     service = undefined;
     const hv1 = await kvOf('hv-1');
@@ -314,9 +328,20 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     await (await kvOf('hv-2')).destroy(); // a whole bucket gone
     handles.delete('hv-2');
     // A bucket of a host that does not exist (say, a typo by hand).
-    await (await nc.jetstream().views.kv(hostviewBucket('hv-9'), { history: 1 })).put('hv-9.host', '{}');
+    await provision('hv-9');
+    await (await kvOf('hv-9')).put('hv-9.host', '{}');
     expect((await buckets()).has(`hv-1!hv-4.ep.${pa1}`)).toBe(true);
-    service = await start();
+    const starting = start();
+    let started = false;
+    void starting.then(() => (started = true), () => undefined);
+    // hostview may not create a stream: hv-1 is repaired, hv-2's writes fail and are retried, and the
+    // start-up reconcile does not finish while a bucket it must write is missing.
+    await waitFor(present('hv-1.host'), { message: 'hv-1 repaired' });
+    expect(await bucketHosts()).not.toContain('hv-2');
+    expect(started).toBe(false);
+    // The operator provisions it again: the retries write it and the start completes.
+    await provision('hv-2');
+    service = await starting;
     expect(sorted(await buckets())).toEqual(sorted((await derivedFromLog(log.store)).all));
     // hv-9's bucket is emptied, not deleted.
     expect(await bucketHosts()).toContain('hv-9');
@@ -324,6 +349,7 @@ describe('hostview service (nats-server, JetStream KV)', () => {
   });
 
   it("a deregistered host's bucket is emptied, and its agent sees every key go", async () => {
+    await provision('hv-5');
     await log.host('hv-5', '198.18.0.5', '203.0.113.15');
     await waitFor(present('hv-5.host'), { message: 'hv-5 registered' });
     const agent = await watchHost('hv-5');
@@ -358,8 +384,11 @@ describe('hostview service (nats-server, JetStream KV)', () => {
   it('several instances, one per partition, together write exactly the full derivation', async () => {
     await service!.stop();
     service = undefined;
-    for (const h of await bucketHosts()) await (await kvOf(h)).destroy();
+    // The operator wipes every bucket and provisions them again, empty.
+    const hosts = await bucketHosts();
+    for (const h of hosts) await (await kvOf(h)).destroy();
     handles.clear();
+    await provision(...hosts);
     const parts = await Promise.all(['0/3', '1/3', '2/3'].map((p) => start({ HOSTVIEW_PARTITION: p })));
     try {
       const pz = randomUUID();
