@@ -1,8 +1,10 @@
 /**
- * Security groups in the host view against a real nats-server: IPAM and
- * secgroup events appended straight to the log (valid envelopes, as the
- * services' executors write them), agents watching `<hostId>.>` in their
- * host's bucket. The three-tier example of secgroups.unit.spec.ts:
+ * Security groups in the host view against a real nats-server with the
+ * production users: hostview as its own user; IPAM and secgroup events
+ * appended straight to the log, each as its service's user (valid envelopes,
+ * as the services' executors write them); agents watching `<hostId>.>` in
+ * their host's bucket as agent-<host>; the operator (admin) provisions the
+ * buckets and reads them for the checks. The three-tier example of secgroups.unit.spec.ts:
  *
  *   web W1 W2 W3 (any → tcp/443), app A1 A2 (web → tcp/9000), db D1 (app → tcp/5432)
  *   hv-1: W1 W2   hv-2: W3 A1   hv-3: A2 D1 X (X: in no group yet)
@@ -11,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
+import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import {
   CLOUD_AGGREGATE,
   hostOfHostviewStream,
@@ -27,7 +29,8 @@ import {
 } from '@strata/contracts';
 import { JetStreamEventStore, type AggregateRef } from '@strata/eventlog';
 import { startService, type RunningService } from '@strata/runtime';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { provisionStreams } from '@strata/lab';
+import { startStrataNats, waitFor, type StrataNats } from '@strata/testing';
 import { deriveHost, hostOfKey } from '../core/derive.js';
 import { applyEvent, emptyModel, toModelEvent } from '../core/model.js';
 import { rule } from '../core/test/given.js';
@@ -36,10 +39,15 @@ import { hostviewService } from '../service.js';
 type Ev = IpamEvent | SecgroupEvent;
 type DataOf<K extends Ev['type']> = Extract<Ev, { type: K }>['data'];
 
-/** Appends events the way the services' executors do: validated data, full envelope, optimistic concurrency. */
+/** Appends events the way the services' executors do: validated data, full envelope, optimistic concurrency, each context as its service's user. */
 class Log {
   private readonly versions = new Map<string, number>();
-  constructor(readonly store: JetStreamEventStore) {}
+  constructor(
+    /** For reading the whole log. */
+    readonly store: JetStreamEventStore,
+    /** The writer of each context: the store of its service's NATS user. */
+    private readonly writers: Readonly<Record<string, JetStreamEventStore>>,
+  ) {}
 
   async emit<K extends Ev['type']>(aggregate: AggregateRef, tenant: string, type: K, data: DataOf<K>): Promise<number> {
     const encoded = type.startsWith('ipam.')
@@ -53,7 +61,9 @@ class Log {
     const id = randomUUID();
     const subject = this.store.subjectOf(aggregate);
     const last = this.versions.get(subject) ?? 0;
-    const { seq } = await this.store.append(
+    const writer = this.writers[aggregate.context];
+    if (writer === undefined) throw new Error(`no writer for context ${aggregate.context}`);
+    const { seq } = await writer.append(
       aggregate,
       { id, type, version, aggregate, data, tenant, actor: 'hostview-test', occurredAt: new Date().toISOString(), correlationId: id, causationId: id },
       { expectedVersion: last === 0 ? 'none' : last },
@@ -73,6 +83,9 @@ const ports = Object.fromEntries(['W1', 'W2', 'W3', 'A1', 'A2', 'D1', 'X'].map((
 >;
 const IP: Record<keyof typeof ports, string> = { W1: '10.0.0.11', W2: '10.0.0.12', W3: '10.0.0.13', A1: '10.0.0.21', A2: '10.0.0.22', D1: '10.0.0.31', X: '10.0.0.40' };
 
+const HOSTS = ['hv-1', 'hv-2', 'hv-3'];
+let nats: StrataNats;
+/** The operator's connection: provisions the buckets and reads them for the checks. */
 let nc: NatsConnection;
 let log: Log;
 const handles = new Map<string, KV>();
@@ -121,8 +134,10 @@ interface AgentWatch {
   stop(): void;
 }
 
+/** An agent's watch, as the host's own NATS user. */
 async function watchHost(hostId: string): Promise<AgentWatch> {
-  const kv = await kvOf(hostId);
+  const agent = await nats.connect(`agent-${hostId}`);
+  const kv = await agent.jetstream().views.kv(hostviewBucket(hostId), { bindOnly: true });
   const snapshot = new Map<string, string>();
   const deltas: string[] = [];
   let initialized = false;
@@ -136,24 +151,25 @@ async function watchHost(hostId: string): Promise<AgentWatch> {
     }
   })();
   await waitFor(() => initialized, { message: `initial snapshot of ${hostId}` });
-  return { snapshot, deltas, stop: () => iter.stop() };
+  return { snapshot, deltas, stop: () => void agent.close() };
 }
 
 const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 const securityKeys = (m: Map<string, string>) => [...m.keys()].filter((k) => /\.(sg|member)\./.test(k)).sort();
 
 describe('hostview: security groups (nats-server, JetStream KV)', () => {
-  let nats: NatsServerHandle;
   let service: RunningService | undefined;
-  const start = () => startService(hostviewService, { NATS_URL: nats.url, STRATA_LOG_LEVEL: 'silent' });
+  const start = () => startService(hostviewService, { ...nats.env('hostview'), STRATA_LOG_LEVEL: 'silent' });
 
   beforeAll(async () => {
-    nats = await startNatsServer();
-    nc = await connect({ servers: nats.url });
-    log = new Log(await JetStreamEventStore.open(nc));
+    nats = await startStrataNats({ agents: HOSTS });
+    nc = await nats.connect('admin');
+    await provisionStreams(nc, { hosts: HOSTS });
+    const storeOf = async (user: string) => JetStreamEventStore.open(await nats.connect(user));
+    log = new Log(await storeOf('api'), { ipam: await storeOf('ipam'), secgroup: await storeOf('secgroup'), bgp: await storeOf('bgp') });
     const pool = randomUUID();
     await log.emit(CLOUD_AGGREGATE, '_system', 'ipam.PoolCreated', { poolId: pool, name: 'hosts', cidr: '203.0.113.0/24', purpose: 'host-ip' });
-    for (const [i, h] of ['hv-1', 'hv-2', 'hv-3'].entries()) {
+    for (const [i, h] of HOSTS.entries()) {
       await log.emit(CLOUD_AGGREGATE, '_system', 'ipam.HypervisorRegistered', { hostId: h, vtepIp: `198.18.0.${i + 1}`, publicIp: `203.0.113.${i + 11}`, hostPoolId: pool });
     }
     await log.emit(CLOUD_AGGREGATE, T, 'ipam.NetworkCreated', { networkId: NET, name: 'net', vni: 100, mtu: 1450, routed: false });
@@ -191,14 +207,13 @@ describe('hostview: security groups (nats-server, JetStream KV)', () => {
       });
       if (groupId) await log.emit(portSecurityAggregate(ports[name]), T, 'secgroup.PortGroupsSet', { portId: ports[name], groupIds: [groupId] });
     }
-    // The log's last event at start-up belongs to a context the host view does not read: it must still go live.
-    await log.append({ context: 'elsewhere', type: 'thing', id: 'one' }, T, 'elsewhere.ThingHappened', 1, { any: 'thing' });
+    // The log's last event at start-up is one the host view does not read (the BGP gateway's configuration): it must still go live.
+    await log.append({ context: 'bgp', type: 'thing', id: 'one' }, T, 'bgp.ThingHappened', 1, { any: 'thing' });
     service = await start();
   });
 
   afterAll(async () => {
     await service?.stop();
-    await nc?.close();
     await nats?.stop();
   });
 
