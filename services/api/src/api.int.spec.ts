@@ -1,11 +1,14 @@
 /**
  * The API against a real nats-server and event log, with a canned IPAM
  * responder: checks translation, auth, error mapping and event scoping —
- * not IPAM's behaviour (the end-to-end suites run the real IPAM).
+ * not IPAM's behaviour (the end-to-end suites run the real IPAM). Production
+ * NATS users: the API as `api`, the canned responder as `ipam` and
+ * `secgroup` (each answers its own service's subjects), the events it lists
+ * appended as `ipam`.
  */
 import { randomUUID } from 'node:crypto';
 import { Metadata, credentials, status, type ClientReadableStream, type requestCallback } from '@grpc/grpc-js';
-import { connect, type Msg, type NatsConnection, type Subscription } from 'nats';
+import type { Msg, NatsConnection, Subscription } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { JetStreamEventStore, type EventStore } from '@strata/eventlog';
 import {
@@ -19,7 +22,8 @@ import {
   type WatchResponse__Output,
 } from '@strata/proto';
 import { commandSignerFrom, createLogger, type ReplyEnvelope, type RequestMeta } from '@strata/runtime';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import type { StrataNats } from '@strata/testing';
 import { sha256Hex, type ApiToken } from './auth.js';
 import { startApiServer, type ApiServer } from './server.js';
 
@@ -87,7 +91,8 @@ function canned(subject: string, meta: RequestMeta, body: Record<string, unknown
   }
 }
 
-function startFakeIpam(nc: NatsConnection): { seen: Seen[]; subs: Subscription[] } {
+/** `ipam` and `secgroup`: connections as those services' users, each allowed to answer only its own subjects. */
+function startFakeIpam(ipam: NatsConnection, secgroup: NatsConnection): { seen: Seen[]; subs: Subscription[] } {
   const seen: Seen[] = [];
   const callback = (_err: unknown, msg: Msg): void => {
     const { meta, body } = msg.json<{ meta: RequestMeta; body: Record<string, unknown> }>();
@@ -95,8 +100,13 @@ function startFakeIpam(nc: NatsConnection): { seen: Seen[]; subs: Subscription[]
     msg.respond(JSON.stringify(canned(msg.subject, meta, body)));
   };
   // Commands and queries only: strata.*.ipam.> would also catch the event log's own subjects.
-  const subjects = ['strata.cmd.ipam.>', 'strata.qry.ipam.>', 'strata.cmd.secgroup.>', 'strata.qry.secgroup.>'];
-  return { seen, subs: subjects.map((subject) => nc.subscribe(subject, { callback })) };
+  const subjects: [NatsConnection, string][] = [
+    [ipam, 'strata.cmd.ipam.>'],
+    [ipam, 'strata.qry.ipam.>'],
+    [secgroup, 'strata.cmd.secgroup.>'],
+    [secgroup, 'strata.qry.secgroup.>'],
+  ];
+  return { seen, subs: subjects.map(([nc, subject]) => nc.subscribe(subject, { callback })) };
 }
 
 // ---- gRPC client helpers ----
@@ -138,17 +148,22 @@ function reader(call: ClientReadableStream<WatchResponse__Output>) {
   };
 }
 
-let nats: NatsServerHandle;
+let nats: StrataNats;
+/** The api user's connection. */
 let nc: NatsConnection;
+/** The ipam user's connection (the canned responder, the events' writer). */
+let ipamNc: NatsConnection;
 let fake: ReturnType<typeof startFakeIpam>;
 let api: ApiServer;
 let c: ReturnType<typeof clients>;
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  nc = await connect({ servers: nats.url });
-  fake = startFakeIpam(nc);
-  await nc.flush();
+  nats = await startProvisionedNats();
+  nc = await nats.connect('api');
+  ipamNc = await nats.connect('ipam');
+  const secgroupNc = await nats.connect('secgroup');
+  fake = startFakeIpam(ipamNc, secgroupNc);
+  await Promise.all([ipamNc.flush(), secgroupNc.flush()]);
   api = await startApiServer({ nc, tokens, signer: commandSignerFrom(), grpcAddr: '127.0.0.1:0', logger });
   c = clients(api.port);
 });
@@ -156,7 +171,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const client of Object.values(c ?? {})) client.close();
   await api?.stop();
-  await nc?.close();
   await nats?.stop();
 });
 
@@ -380,11 +394,11 @@ describe('ListEvents and Watch', () => {
   const seqs: Record<string, number> = {};
 
   async function append(name: string, tenant: string, aggregateId: string): Promise<number> {
-    const aggregate = { context: 'test', type: 'thing', id: aggregateId };
+    const aggregate = { context: 'ipam', type: 'thing', id: aggregateId };
     const { seq } = await store.append(
       aggregate,
       {
-        id: randomUUID(), type: `test.${name}`, version: 1, aggregate, tenant, actor: 'tester',
+        id: randomUUID(), type: `ipam.${name}`, version: 1, aggregate, tenant, actor: 'tester',
         correlationId: 'c-1', causationId: null, occurredAt: new Date().toISOString(), data: { name },
       },
       { expectedVersion: 'any' },
@@ -398,7 +412,7 @@ describe('ListEvents and Watch', () => {
   const names = (res: ListEventsResponse__Output) => res.events.map((e) => (JSON.parse(e.dataJson) as { name: string }).name);
 
   beforeAll(async () => {
-    store = await JetStreamEventStore.open(nc);
+    store = await JetStreamEventStore.open(ipamNc);
     await append('A1', 't1', 'a');
     await append('B1', 't2', 'b');
     await append('A2', 't1', 'a2');
@@ -407,8 +421,8 @@ describe('ListEvents and Watch', () => {
   it('gives a tenant only its own events', async () => {
     const res = await list('alice-secret', {});
     expect(names(res)).toEqual(['A1', 'A2']);
-    expect(res.events[0]).toMatchObject({ type: 'test.A1', tenant: 't1', actor: 'tester', seq: String(seqs['A1']) });
-    expect(res.events[0]!.aggregate).toEqual({ context: 'test', type: 'thing', id: 'a' });
+    expect(res.events[0]).toMatchObject({ type: 'ipam.A1', tenant: 't1', actor: 'tester', seq: String(seqs['A1']) });
+    expect(res.events[0]!.aggregate).toEqual({ context: 'ipam', type: 'thing', id: 'a' });
     expect(res.events[0]!.causationId).toBeUndefined();
   });
 
@@ -423,7 +437,7 @@ describe('ListEvents and Watch', () => {
 
   it('filters by aggregate and type, and pages with limit / nextFromSeq', async () => {
     expect(names(await list('ops-secret', { aggregateId: 'a2' }))).toEqual(['A2']);
-    expect(names(await list('ops-secret', { types: ['test.B1'] }))).toEqual(['B1']);
+    expect(names(await list('ops-secret', { types: ['ipam.B1'] }))).toEqual(['B1']);
     const first = await list('alice-secret', { limit: 1 });
     expect(names(first)).toEqual(['A1']);
     expect(first.nextFromSeq).toBe(String(seqs['A2']));
@@ -436,15 +450,15 @@ describe('ListEvents and Watch', () => {
     const call = c.events.Watch({}, bearer('alice-secret'));
     const next = reader(call);
     try {
-      expect((await next()).event?.type).toBe('test.A1');
-      expect((await next()).event?.type).toBe('test.A2');
+      expect((await next()).event?.type).toBe('ipam.A1');
+      expect((await next()).event?.type).toBe('ipam.A2');
       const marker = await next();
       expect(marker.kind).toBe('caughtUp');
       // Another tenant's event first: if it leaked, it would arrive before ours.
       await append('B2', 't2', 'b');
       await append('A3', 't1', 'a');
       const live = await next();
-      expect(live.event).toMatchObject({ type: 'test.A3', tenant: 't1', seq: String(seqs['A3']) });
+      expect(live.event).toMatchObject({ type: 'ipam.A3', tenant: 't1', seq: String(seqs['A3']) });
     } finally {
       call.cancel();
     }
@@ -461,7 +475,7 @@ describe('ListEvents and Watch', () => {
     try {
       const call = oc.events.Watch({ fromSeq: seqs['A3'] }, bearer('ops-secret'));
       const next = reader(call);
-      expect((await next()).event?.type).toBe('test.A3');
+      expect((await next()).event?.type).toBe('ipam.A3');
       expect((await next()).kind).toBe('caughtUp');
       await own.stop();
       await expect(next()).rejects.toMatchObject({ code: status.UNAVAILABLE });
