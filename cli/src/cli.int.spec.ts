@@ -1,22 +1,23 @@
 /**
  * `strata` in-process against the real API server (real nats-server and
  * event log) with a canned IPAM reply or two: output formats, error lines
- * and exit codes as a user sees them.
+ * and exit codes as a user sees them. Production NATS users: the API as
+ * `api`, the canned IPAM (and the event it wrote) as `ipam`.
  */
 import { randomUUID } from 'node:crypto';
-import { connect, type Msg, type NatsConnection } from 'nats';
+import type { Msg } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex, startApiServer, type ApiServer } from '@strata/api';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { commandSignerFrom, createLogger } from '@strata/runtime';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { startProvisionedNats } from '@strata/lab';
+import type { StrataNats } from '@strata/testing';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { run } from './run.js';
 
 const NET = { id: randomUUID(), tenant: 't1', name: 'web', vni: 5001, mtu: 1450, routed: false, createdAt: '2024-05-01T14:03:00.000Z' };
 
-let nats: NatsServerHandle;
-let nc: NatsConnection;
+let nats: StrataNats;
 let api: ApiServer;
 let env: Record<string, string>;
 
@@ -33,8 +34,8 @@ async function strata(argv: string[], interrupt?: AbortController) {
 }
 
 beforeAll(async () => {
-  nats = await startNatsServer();
-  nc = await connect({ servers: nats.url });
+  nats = await startProvisionedNats();
+  const ipam = await nats.connect('ipam');
   // Commands and queries only: strata.*.ipam.> would also catch the event log's own subjects.
   const answer = (_e: unknown, msg: Msg): void => {
     const { body } = msg.json<{ body: { id?: string; cidr?: string } }>();
@@ -46,13 +47,13 @@ beforeAll(async () => {
           : { ok: false, error: { code: 'NOT_FOUND', message: `network ${body.id} not found` } };
     msg.respond(JSON.stringify(reply));
   };
-  nc.subscribe('strata.cmd.ipam.>', { callback: answer });
-  nc.subscribe('strata.qry.ipam.>', { callback: answer });
-  await nc.flush();
+  ipam.subscribe('strata.cmd.ipam.>', { callback: answer });
+  ipam.subscribe('strata.qry.ipam.>', { callback: answer });
+  await ipam.flush();
   const tokens = [{ name: 'alice', sha256: sha256Hex('alice-secret'), tenant: 't1', admin: false }];
-  api = await startApiServer({ nc, tokens, signer: commandSignerFrom(), grpcAddr: '127.0.0.1:0', logger: createLogger('cli-test', 'silent') });
+  api = await startApiServer({ nc: await nats.connect('api'), tokens, signer: commandSignerFrom(), grpcAddr: '127.0.0.1:0', logger: createLogger('cli-test', 'silent') });
   env = { STRATA_SERVER: `127.0.0.1:${api.port}`, STRATA_TOKEN: 'alice-secret' };
-  const store = await JetStreamEventStore.open(nc);
+  const store = await JetStreamEventStore.open(ipam);
   const aggregate = { context: 'ipam', type: 'network', id: NET.id };
   await store.append(
     aggregate,
@@ -66,7 +67,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await api?.stop();
-  await nc?.close();
   await nats?.stop();
 });
 
