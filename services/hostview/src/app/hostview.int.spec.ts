@@ -339,6 +339,11 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     await waitFor(present('hv-1.host'), { message: 'hv-1 repaired' });
     expect(await bucketHosts()).not.toContain('hv-2');
     expect(started).toBe(false);
+    // Meanwhile live events still reach the other hosts' buckets.
+    const live = randomUUID();
+    await log.port(netA!, live, A, 'hv-1', subA!, '10.0.0.50', '02:00:00:00:0a:50');
+    await waitFor(present(`hv-1.port.${live}`), { message: 'a live event written while hv-2 is missing' });
+    expect(started).toBe(false);
     // The operator provisions it again: the retries write it and the start completes.
     await provision('hv-2');
     service = await starting;

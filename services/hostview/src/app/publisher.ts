@@ -6,9 +6,9 @@
  * caller gives: the start-up reconcile deletes stray keys where it found
  * them). A host's bucket is opened on its first write, created with history 1
  * if missing, and the handle kept; a failed write drops the handle, so a
- * bucket deleted behind our back is created again by the retry. That is where
- * hostview's user may create streams (tests without users); in production
- * only the operator may (docs/architecture.md, "NATS security"): writes to a
+ * bucket deleted behind our back is created again by the retry where
+ * hostview's user may create streams (a server without users); in production
+ * and in every test only the operator may (docs/architecture.md, "NATS security"): writes to a
  * missing bucket then fail, are logged and retried until it is provisioned.
  *
  * Writes are queued per key (a newer write of a key replaces a queued older
