@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import {
   querySubject,
   commandSubject,
@@ -52,10 +52,6 @@ export class SecgroupClient {
     timeoutMs = 15_000,
   ) {
     this.requester = new NatsRequester(nc, { timeoutMs, signer: commandSignerFrom() });
-  }
-
-  static async connect(url: string, timeoutMs = 15_000): Promise<SecgroupClient> {
-    return new SecgroupClient(await connect({ servers: url, name: 'secgroup-test-client' }), timeoutMs);
   }
 
   /** Read-your-writes across services: later queries wait until secgroup has applied `seq` (e.g. an IPAM write). */
