@@ -1,7 +1,8 @@
 /**
- * Every test process signs its requests with one Ed25519 key pair, put into
- * its environment before any test runs: services spawned by tests inherit
- * the verify key, test clients sign with the private key
+ * Every test process authenticates its requests with one master secret, put
+ * into its environment with every service's derived key before any test
+ * runs: services spawned by tests inherit the keys (each uses its own),
+ * test clients authenticate with the secret
  * (libs/runtime/src/command-auth.ts; services refuse unsigned requests).
  */
 import { ensureHarnessCommandKeys } from '@strata/runtime';

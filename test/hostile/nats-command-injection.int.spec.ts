@@ -4,18 +4,20 @@
  * of the subject it arrived on: every command and query is signed by the
  * api (libs/runtime/src/command-auth.ts) and verified by the service before
  * it reads it. And no service user may create a stream that captures the
- * command subjects.
+ * command subjects. Each service holds only its own key, so a compromised
+ * service cannot authenticate a request to another one.
  */
 import { AckPolicy, DeliverPolicy } from 'nats';
 import { snapshotBucket, snapshotStream } from '@strata/eventlog';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandSubject } from '@strata/contracts';
+import { commandSubject, querySubject } from '@strata/contracts';
+import { authenticationHeaders, commandVerifyEntry, serviceKeyOfEntry } from '@strata/runtime';
 import { attempt, startHostileControlPlane, type HostileControlPlane } from './support/control-plane.js';
 
-const forged = (tenant: string, name: string): string =>
+const forged = (tenant: string, name: string, body: object = { name, tenant }): string =>
   JSON.stringify({
     meta: { actor: 'admin', tenant, admin: true, requestId: `forged-${name}`, correlationId: `forged-${name}`, at: new Date().toISOString() },
-    body: { name, tenant },
+    body,
   });
 
 describe('hostile: commands that did not come from the api', () => {
@@ -93,6 +95,27 @@ describe('hostile: commands that did not come from the api', () => {
     expect(await cp.eventCount()).toBe(before + 1);
   });
 
+  it("a compromised ipam (its key and a NATS user that may publish commands) cannot command or query secgroup: refused unread, nothing written", async () => {
+    // What the ipam process holds: its own STRATA_COMMAND_VERIFY_KEYS entry (startControlPlane gives it only that).
+    const ipamKey = serviceKeyOfEntry(commandVerifyEntry(cp.commandKeys.signingKey, 'ipam'));
+    const api = await cp.connectAs('api');
+    const send = (subject: string, data: string) =>
+      api.request(subject, new TextEncoder().encode(data), { timeout: 5_000, headers: authenticationHeaders(ipamKey, subject, new TextEncoder().encode(data), Date.now()) });
+    // The key is real: ipam itself accepts a request made with it (a query: it writes nothing).
+    const list = querySubject('ipam', 'network.list');
+    expect(JSON.parse(new TextDecoder().decode((await send(list, forged('beta', 'own-key', {}))).data))).toMatchObject({ ok: true });
+    const before = await cp.eventCount();
+    const create = commandSubject('secgroup', 'group.create');
+    const reply = JSON.parse(new TextDecoder().decode((await send(create, forged('beta', 'from-ipam'))).data));
+    expect(reply).toEqual({ ok: false, error: { code: 'UNAUTHENTICATED', message: `request is signed with unknown key ${ipamKey.keyId}`, details: {} } });
+    const peek = querySubject('secgroup', 'group.list');
+    expect(JSON.parse(new TextDecoder().decode((await send(peek, forged('beta', 'peek', {}))).data))).toMatchObject({ ok: false, error: { code: 'UNAUTHENTICATED' } });
+    expect(await cp.eventCount()).toBe(before);
+    const groups = await cp.cli.json<{ items: { name: string }[] }>(cp.tokens['admin']!, ['secgroup', 'list']);
+    expect(groups.items.map((g) => g.name)).not.toContain('from-ipam');
+    expect(secgroupLog()).toMatch(/request refused: not authenticated/);
+  });
+
   it('a request signed by the api still works (the same path, authenticated)', async () => {
     const before = await cp.eventCount();
     const net = await cp.cli.json<{ id: string; tenant: string }>(alpha, ['network', 'create', '--name', 'web']);
@@ -102,6 +125,9 @@ describe('hostile: commands that did not come from the api', () => {
 
   function ipamLog(): string {
     return cp.processes.filter((p) => p.name.startsWith('ipam')).map((p) => p.output()).join('\n');
+  }
+  function secgroupLog(): string {
+    return cp.processes.filter((p) => p.name === 'secgroup').map((p) => p.output()).join('\n');
   }
 });
 

@@ -31,9 +31,10 @@ export const baseConfigSchema = z.object({
   STRATA_HTTP_HOST: z.string().min(1).default('127.0.0.1'),
   STRATA_LOG_LEVEL: z.enum(logLevels).default('info'),
   /**
-   * Comma-separated base64 Ed25519 public keys whose signatures this service
-   * accepts on commands and queries (the api's). Required by every service
-   * that answers requests; see command-auth.ts.
+   * Comma-separated `service=base64key` entries: the keys this service checks
+   * the api's MACs on commands and queries with (only its own service's
+   * entries are used). Required by every service that answers requests; see
+   * command-auth.ts.
    */
   STRATA_COMMAND_VERIFY_KEYS: z.string().min(1).optional(),
 });

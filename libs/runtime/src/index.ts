@@ -21,15 +21,20 @@ export { runService, startService } from './lifecycle.js';
 export type { RunningService, ServiceContext, ServiceDefinition, StopFn } from './lifecycle.js';
 export {
   CLOCK_SKEW_MS,
+  COMMAND_SERVICES,
   CommandSigner,
   CommandVerifier,
   MAX_LIFETIME_MS,
   RequestRefused,
   SIGNATURE_LIFETIME_MS,
+  authenticationHeaders,
   commandSignerFrom,
   commandVerifierFrom,
+  commandVerifyEntry,
   ensureHarnessCommandKeys,
   generateCommandKeys,
   parseVerifyKeys,
+  serviceKeyOfEntry,
+  serviceOfSubject,
 } from './command-auth.js';
-export type { CommandKeyPair, RefusalReason } from './command-auth.js';
+export type { CommandKeyPair, RefusalReason, ServiceKey } from './command-auth.js';

@@ -10,7 +10,7 @@ import { ConfigError } from './config.js';
 import { startService, type ServiceContext } from './lifecycle.js';
 import type { RequestMeta } from './messaging.js';
 import { NatsRequester } from './requester.js';
-import { commandSignerFrom, commandVerifierFrom } from './command-auth.js';
+import { commandSignerFrom, commandVerifierFrom, commandVerifyEntry } from './command-auth.js';
 import { handler, serve } from './serve.js';
 
 const meta: RequestMeta = {
@@ -53,7 +53,7 @@ describe('service lifecycle', () => {
               queue: 'ipam',
               logger: ctx.logger,
               metrics: ctx.metrics,
-              verifier: commandVerifierFrom(process.env),
+              verifier: commandVerifierFrom(process.env, 'ipam'),
               handlers: {
                 pool: handler(z.object({}), async () => ({ result: ctx.config.IPAM_POOL })),
                 'projection.ready': handler(z.object({}), async () => (projection.set(true), { result: null })),
@@ -126,7 +126,14 @@ describe('service lifecycle', () => {
     /** Runs the fixture; `onLine` sees each JSON log line and may signal the child. */
     function run(extraEnv: Record<string, string>, onLine: (line: Record<string, unknown>, kill: (s: NodeJS.Signals) => void) => void) {
       const child = spawn(process.execPath, [fixture], {
-        env: { ...process.env, NATS_URL: server.url, STRATA_LOG_LEVEL: 'info', ...extraEnv },
+        env: {
+          ...process.env,
+          NATS_URL: server.url,
+          STRATA_LOG_LEVEL: 'info',
+          // The fixture answers strata.qry.echo: its own key, from this run's master secret (vitest.setup.ts).
+          STRATA_COMMAND_VERIFY_KEYS: commandVerifyEntry(process.env['STRATA_COMMAND_SIGNING_KEY']!, 'echo'),
+          ...extraEnv,
+        },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       const lines: Record<string, unknown>[] = [];

@@ -10,7 +10,7 @@ import { createLogger } from './logger.js';
 import { encodeJson, decodeJson, type RequestMeta } from './messaging.js';
 import { createMetrics } from './metrics.js';
 import { NatsRequester } from './requester.js';
-import { CommandSigner, CommandVerifier, generateCommandKeys, SIGNATURE_LIFETIME_MS } from './command-auth.js';
+import { CommandSigner, CommandVerifier, generateCommandKeys, parseVerifyKeys, SIGNATURE_LIFETIME_MS } from './command-auth.js';
 import { handler, serve, type Handler, type ServeHandle } from './serve.js';
 import { extractTrace, injectTrace, traceIdOf } from './tracing.js';
 
@@ -78,7 +78,7 @@ describe('NATS request/reply', () => {
   );
 
   async function start(handlers: Record<string, Handler>, nc = serverNc): Promise<ServeHandle> {
-    const h = await serve(nc, { subjectPrefix: PREFIX, queue: 'ipam', logger, metrics: refusals, verifier: new CommandVerifier([keys.verifyKey]), handlers });
+    const h = await serve(nc, { subjectPrefix: PREFIX, queue: 'ipam', logger, metrics: refusals, verifier: new CommandVerifier('ipam', parseVerifyKeys(keys.verifyKey)), handlers });
     handles.push(h);
     return h;
   }
@@ -243,7 +243,7 @@ describe('NATS request/reply', () => {
       subjectPrefix: PREFIX,
       queue: 'ipam',
       logger,
-      verifier: new CommandVerifier([keys.verifyKey]),
+      verifier: new CommandVerifier('ipam', parseVerifyKeys(keys.verifyKey)),
       handlers: { slow: handler(z.object({}), async () => (entered.resolve(), await release.promise, { result: 'done' })) },
     });
     const inFlight = requester.request(`${PREFIX}.slow`, {}, meta());
@@ -258,7 +258,7 @@ describe('NATS request/reply', () => {
   it('counts requests by op and code and times them by op', async () => {
     const metrics = createMetrics('ipam', { defaultMetrics: false });
     handles.push(
-      await serve(serverNc, { subjectPrefix: PREFIX, queue: 'ipam', logger, metrics, verifier: new CommandVerifier([keys.verifyKey]), handlers: { 'network.create': networkCreate } }),
+      await serve(serverNc, { subjectPrefix: PREFIX, queue: 'ipam', logger, metrics, verifier: new CommandVerifier('ipam', parseVerifyKeys(keys.verifyKey)), handlers: { 'network.create': networkCreate } }),
     );
     await requester.request(`${PREFIX}.network.create`, { name: 'a', cidr: '10.0.0.0/8' }, meta());
     await rejection(requester.request(`${PREFIX}.network.create`, { name: 'a', cidr: 'x' }, meta()));
@@ -337,7 +337,7 @@ describe('NATS request/reply', () => {
       const data = encodeJson({ meta: meta({ admin: true }), body });
       expect(await send(data)).toEqual(refused('request is not signed'));
       const stranger = new CommandSigner(generateCommandKeys().signingKey);
-      expect(await send(data, stranger.headers(subject, data))).toEqual(refused(`request is signed with unknown key ${stranger.keyId}`));
+      expect(await send(data, stranger.headers(subject, data))).toEqual(refused(`request is signed with unknown key ${stranger.keyIdFor('ipam')}`));
       // Signed as tenant t1, admin false; the same signature on an admin envelope:
       const honest = encodeJson({ meta: meta(), body });
       expect(await send(data, signer.headers(subject, honest))).toEqual(refused('request signature does not verify'));

@@ -12,7 +12,7 @@ await runService({
       queue: 'echo',
       logger,
       metrics,
-      verifier: commandVerifierFrom(config),
+      verifier: commandVerifierFrom(config, 'echo'),
       handlers: { say: handler(z.object({ text: z.string() }), async ({ text }) => ({ result: text })) },
     });
     return async () => {

@@ -44,7 +44,7 @@ export async function startHostedService<S extends ProjectedState, E extends New
 ): Promise<StopFn> {
   const { nc, logger, metrics, readiness } = ctx;
   const name = o.service;
-  const verifier = commandVerifierFrom(ctx.config);
+  const verifier = commandVerifierFrom(ctx.config, name);
   const store = await JetStreamEventStore.open(nc, { catalog: domainEvents });
   const snapshots = await SnapshotStore.open(nc, { bucket: snapshotBucket(name) });
   const snapshotPolicy = new SnapshotPolicy<S>(snapshots, o.snapshot.kind, o.snapshot.every, logger, { metrics });

@@ -21,7 +21,7 @@ export const apiConfigSchema = z.object({
   STRATA_GRPC_KEEPALIVE_TIMEOUT_MS: ms(d.keepaliveTimeoutMs),
   STRATA_GRPC_MAX_CONCURRENT_STREAMS: count(d.maxConcurrentStreams),
   STRATA_GRPC_MAX_RECEIVE_BYTES: count(d.maxReceiveBytes),
-  /** Base64 PKCS#8 Ed25519 private key every command and query is signed with; services verify it (docs/architecture.md, "NATS security"). */
+  /** Base64 master secret (≥ 32 bytes): every command and query is authenticated under the addressed service's key derived from it (docs/architecture.md, "Authenticated requests"). */
   STRATA_COMMAND_SIGNING_KEY: z.string().min(1),
 });
 export type ApiConfig = z.output<typeof apiConfigSchema>;

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The API process: gRPC in front, NATS behind. */
-import { commandSignerFrom, runService } from '@strata/runtime';
+import { COMMAND_SERVICES, commandSignerFrom, runService } from '@strata/runtime';
 import { loadTokens } from './auth.js';
 import { apiConfigSchema, transportLimits } from './config.js';
 import { startApiServer } from './server.js';
@@ -12,7 +12,8 @@ await runService({
     const tokens = loadTokens(config);
     logger.info({ tokens: tokens.map((t) => ({ name: t.name, tenant: t.tenant, admin: t.admin })) }, 'API tokens loaded');
     const signer = commandSignerFrom(config);
-    logger.info({ keyId: signer.keyId }, 'signing commands');
+    // The key id each service should see (its own key's id), so a mismatched deployment shows in the logs.
+    logger.info({ keyIds: Object.fromEntries(COMMAND_SERVICES.map((s) => [s, signer.keyIdFor(s)])) }, 'signing commands');
     const api = await startApiServer({ nc, tokens, signer, grpcAddr: config.STRATA_GRPC_ADDR, logger, metrics, transport: transportLimits(config) });
     return () => api.stop();
   },

@@ -49,7 +49,7 @@ export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
   name: 'bgp',
   config: bgpConfig,
   async start({ nc, config, logger, metrics, readiness }) {
-    const verifier = commandVerifierFrom(config);
+    const verifier = commandVerifierFrom(config, 'bgp');
     const store = await JetStreamEventStore.open(nc, { catalog: domainEvents });
     const lastSeq = new Gauge({ name: 'strata_bgp_projection_seq', help: 'last stream sequence applied', registers: [metrics.registry] });
     const conflicts = metrics.counter('strata_bgp_conflicts_total', 'optimistic-concurrency conflicts retried');

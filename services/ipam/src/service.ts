@@ -32,7 +32,7 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
   name: 'ipam',
   config: ipamConfig,
   async start({ nc, config, logger, metrics, readiness }) {
-    const verifier = commandVerifierFrom(config);
+    const verifier = commandVerifierFrom(config, 'ipam');
     const policy: IpamPolicy = {
       vniMin: config.IPAM_VNI_MIN,
       vniMax: config.IPAM_VNI_MAX,

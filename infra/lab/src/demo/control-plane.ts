@@ -8,7 +8,7 @@ import { randomBytes, createHash } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generateCommandKeys, type CommandKeyPair } from '@strata/runtime';
+import { COMMAND_SERVICES, commandVerifyEntry, generateCommandKeys, type CommandKeyPair } from '@strata/runtime';
 import type { StrataNats } from '@strata/testing';
 import { startProvisionedNats } from '../provision.js';
 import { startProcess, type ManagedProcess } from '../process.js';
@@ -21,7 +21,10 @@ export interface ControlPlane {
   tokens: Record<string, string>;
   /** Each NATS user's password (admin, ipam, api, hostview, secgroup, nat, bgp): hostile tests connect as a service. */
   passwords: Record<string, string>;
-  /** The api's command signing key pair (services verify the public key): tests sign their own requests with it. */
+  /**
+   * The api's master secret (tests authenticate their own requests with it) and every service's
+   * verify entry in one STRATA_COMMAND_VERIFY_KEYS value (a service uses only its own entry).
+   */
   commandKeys: CommandKeyPair;
   processes: ManagedProcess[];
   /** Stop a service process (gracefully) and start it again with the same environment plus `env`. */
@@ -75,8 +78,11 @@ export async function startControlPlane(
     const tokensFile = join(dir, 'api-tokens.json');
     writeFileSync(tokensFile, JSON.stringify(tokenConfig, null, 2), { mode: 0o600 });
 
-    // The api signs every command and query with its private key; the services accept only that key's signatures.
+    // The api authenticates every command and query with the master secret; each service is given
+    // only its own derived key, as in production, so no service can make requests another accepts.
     const commandKeys = generateCommandKeys();
+    const ownKey = (service: string): Record<string, string> =>
+      (COMMAND_SERVICES as readonly string[]).includes(service) ? { STRATA_COMMAND_VERIFY_KEYS: commandVerifyEntry(commandKeys.signingKey, service) } : {};
     const started = new Map<string, { entry: string; env: Record<string, string> }>();
     const service = (name: string, entry: string, env: Record<string, string>): ManagedProcess => {
       started.set(name, { entry, env });
@@ -85,7 +91,7 @@ export async function startControlPlane(
           STRATA_HTTP_PORT: '0',
           STRATA_LOG_LEVEL: 'warn',
           STRATA_SERVICE_NAME: name.replace(/-\d+$/, ''),
-          STRATA_COMMAND_VERIFY_KEYS: commandKeys.verifyKey,
+          ...ownKey(name.replace(/-\d+$/, '')),
           ...env,
         },
         readyWhen: /"msg":"started"|started/,
