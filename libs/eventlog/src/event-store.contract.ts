@@ -13,6 +13,11 @@ export interface StoreUnderTest {
   store: EventStore;
   /** Subject prefix of this store's aggregates (stores under test may each use their own). */
   prefix: string;
+  /**
+   * A store appending as the owner of `context` (under the production NATS
+   * users each service writes only its own context); `store` if omitted.
+   */
+  writer?: (context: string) => EventStore;
   close?: () => Promise<void>;
 }
 
@@ -53,6 +58,7 @@ export function eventStoreContract(name: string, factory: () => Promise<StoreUnd
     const net1: AggregateRef = { context: 'ipam', type: 'network', id: 'net-1' };
     const net2: AggregateRef = { context: 'ipam', type: 'network', id: 'net-2' };
     const sg1: AggregateRef = { context: 'secgroup', type: 'group', id: 'sg-1' };
+    const writer = (r: AggregateRef): EventStore => sut.writer?.(r.context) ?? store;
     const subj = (r: AggregateRef): string => `${sut.prefix}.${r.context}.${r.type}.${r.id}`;
 
     beforeEach(async () => {
@@ -149,10 +155,10 @@ export function eventStoreContract(name: string, factory: () => Promise<StoreUnd
     describe('read', () => {
       beforeEach(async () => {
         await store.append(net1, event(net1, 'A'), { expectedVersion: 'none' }); // 1
-        await store.append(sg1, event(sg1, 'A'), { expectedVersion: 'none' }); // 2
+        await writer(sg1).append(sg1, event(sg1, 'A'), { expectedVersion: 'none' }); // 2
         await store.append(net2, event(net2, 'A'), { expectedVersion: 'none' }); // 3
         await store.append(net1, event(net1, 'B'), { expectedVersion: 1 }); // 4
-        await store.append(sg1, event(sg1, 'B'), { expectedVersion: 2 }); // 5
+        await writer(sg1).append(sg1, event(sg1, 'B'), { expectedVersion: 2 }); // 5
       });
 
       it('reads everything in order', async () => {
@@ -210,7 +216,7 @@ export function eventStoreContract(name: string, factory: () => Promise<StoreUnd
     describe('subscribe', () => {
       it('delivers history, resolves caughtUp, then delivers live events', async () => {
         await store.append(net1, event(net1, 'A'), { expectedVersion: 'none' });
-        await store.append(sg1, event(sg1, 'A'), { expectedVersion: 'none' });
+        await writer(sg1).append(sg1, event(sg1, 'A'), { expectedVersion: 'none' });
         await store.append(net1, event(net1, 'B'), { expectedVersion: 1 });
 
         const sub = store.subscribe({ subject: `${sut.prefix}.ipam.>` });
@@ -221,7 +227,7 @@ export function eventStoreContract(name: string, factory: () => Promise<StoreUnd
         await sub.caughtUp;
         expect(seqs(seen)).toEqual([1, 3]);
 
-        await store.append(sg1, event(sg1, 'B'), { expectedVersion: 2 }); // 4, filtered out
+        await writer(sg1).append(sg1, event(sg1, 'B'), { expectedVersion: 2 }); // 4, filtered out
         await store.append(net2, event(net2, 'A'), { expectedVersion: 'none' }); // 5
         await waitFor(() => seen.length === 3, { message: 'live event' });
         expect(seqs(seen)).toEqual([1, 3, 5]);

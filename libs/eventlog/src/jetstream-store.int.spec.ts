@@ -1,41 +1,59 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { StorageType, connect, type NatsConnection } from 'nats';
+import { StorageType, type NatsConnection } from 'nats';
 import { ConcurrencyError } from '@strata/errors';
-import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
+import { startStrataNats, waitFor, type StrataNats } from '@strata/testing';
 import { JetStreamEventStore } from './jetstream-store.js';
 import { collect, event, eventStoreContract } from './event-store.contract.js';
+import { DEFAULT_EVENT_LOG_OPTIONS, ensureEventStream, eventStreamConfig as eventStreamConfigOf, jsErrCode, JS_ERR_STREAM_NOT_FOUND, type EventLogOptions } from './stream-config.js';
 import type { AggregateRef, EventStore, StoredEvent } from './types.js';
 
-let server: NatsServerHandle;
-let nc: NatsConnection;
-let n = 0;
+/**
+ * Production users (infra/nats/render-accounts.mjs): the operator (`admin`)
+ * provisions STRATA_EVENTS, and the store runs as the service owning the
+ * events it writes (`ipam`, `secgroup` for its own context). Each test gets
+ * an empty log: the operator drops and re-creates the stream.
+ */
+const STREAM = DEFAULT_EVENT_LOG_OPTIONS.streamName;
+const PREFIX = DEFAULT_EVENT_LOG_OPTIONS.subjectPrefix;
+let nats: StrataNats;
+let admin: NatsConnection;
+let ipam: NatsConnection;
 
-/** A store on its own stream and subject space, so tests share one server without seeing each other. */
-async function freshStore(conn: NatsConnection = nc, extra: { duplicateWindowMs?: number } = {}) {
-  const i = ++n;
-  const store = await JetStreamEventStore.open(conn, { streamName: `T${i}`, subjectPrefix: `t${i}.evt`, ...extra });
-  return { store, prefix: `t${i}.evt`, streamName: `T${i}` };
+/** The operator's part: drop whatever log there was (deny_delete stops message deletes, not this). */
+async function dropStream(): Promise<void> {
+  await (await admin.jetstreamManager()).streams.delete(STREAM).catch((err: unknown) => {
+    if (jsErrCode(err) !== JS_ERR_STREAM_NOT_FOUND) throw err;
+  });
+}
+
+/** An empty log provisioned by the operator, and IPAM's store on it. */
+async function freshStore(conn: NatsConnection = ipam, extra: Partial<EventLogOptions> = {}) {
+  const options = { ...DEFAULT_EVENT_LOG_OPTIONS, ...extra };
+  await dropStream();
+  await ensureEventStream(await admin.jetstreamManager(), options);
+  const store = await JetStreamEventStore.open(conn, options);
+  return { store, prefix: PREFIX, streamName: STREAM, options };
 }
 
 beforeAll(async () => {
-  server = await startNatsServer();
-  nc = await connect({ servers: server.url });
+  nats = await startStrataNats();
+  admin = await nats.connect('admin');
+  ipam = await nats.connect('ipam');
 });
 afterAll(async () => {
-  await nc?.close();
-  await server?.stop();
+  await nats?.stop();
 });
 
 eventStoreContract('JetStreamEventStore', async () => {
   const s = await freshStore();
-  // deny_delete refuses message deletes, not dropping the whole stream: tidy up.
-  return { ...s, close: async () => void (await (await nc.jetstreamManager()).streams.delete(s.streamName)) };
+  const secgroup = await JetStreamEventStore.open(await nats.connect('secgroup'));
+  return { ...s, writer: (context) => (context === 'secgroup' ? secgroup : s.store), close: dropStream };
 });
 
 describe('JetStreamEventStore on a real nats-server', () => {
   it('reports caught up from any start position, also with a whole-stream filter', async () => {
     const { store, prefix } = await freshStore();
-    const ref: AggregateRef = { context: 'c', type: 'a', id: 'x' };
+    const ref: AggregateRef = { context: 'ipam', type: 'network', id: 'x' };
     for (let v = 0; v < 5; v++) await store.append(ref, event(ref, `e${v}`), { expectedVersion: v === 0 ? 'none' : v });
     for (const fromSeq of [1, 3, 5, 6]) {
       const sub = store.subscribe({ subject: `${prefix}.>`, fromSeq });
@@ -50,11 +68,11 @@ describe('JetStreamEventStore on a real nats-server', () => {
     }
   });
 
-  it('creates the stream as the source of truth: no limits, deny delete and purge, no rollups', async () => {
-    const { streamName } = await freshStore();
-    const { config } = await (await nc.jetstreamManager()).streams.info(streamName);
+  it('the operator creates the stream as the source of truth: no limits, deny delete and purge, no rollups', async () => {
+    await freshStore();
+    const { config } = await (await admin.jetstreamManager()).streams.info(STREAM);
     expect(config).toMatchObject({
-      subjects: [`t${n}.evt.>`],
+      subjects: [`${PREFIX}.>`],
       storage: 'file',
       num_replicas: 1,
       duplicate_window: 120_000_000_000,
@@ -68,23 +86,36 @@ describe('JetStreamEventStore on a real nats-server', () => {
     expect(config.allow_rollup_hdrs ?? false).toBe(false);
   });
 
-  it('opening adopts a stream created without protections and with limits, and brings it in line', async () => {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.add({ name: 'LEGACY', subjects: ['legacy.evt.>'], max_age: 3_600_000_000_000, max_msgs: 1000 });
-    await JetStreamEventStore.open(nc, { streamName: 'LEGACY', subjectPrefix: 'legacy.evt' });
-    const { config } = await jsm.streams.info('LEGACY');
-    expect(config).toMatchObject({ deny_delete: true, deny_purge: true, max_age: 0, max_msgs: -1 });
-    // Once set, the server itself refuses to lift the protections.
-    await expect(jsm.streams.update('LEGACY', { ...config, deny_purge: false })).rejects.toThrow(/can not cancel deny purge/);
-    await expect(jsm.streams.update('LEGACY', { ...config, deny_delete: false })).rejects.toThrow(/can not cancel deny message deletes/);
+  it('a service cannot create the stream: opening fails until the operator has provisioned it', async () => {
+    await dropStream();
+    await expect(JetStreamEventStore.open(ipam)).rejects.toMatchObject({ code: 'PERMISSIONS_VIOLATION' });
+    await expect((await admin.jetstreamManager()).streams.info(STREAM)).rejects.toSatisfy((e) => jsErrCode(e) === JS_ERR_STREAM_NOT_FOUND);
+    await ensureEventStream(await admin.jetstreamManager(), DEFAULT_EVENT_LOG_OPTIONS);
+    await expect(JetStreamEventStore.open(ipam)).resolves.toBeInstanceOf(JetStreamEventStore);
   });
 
-  it('refuses to adopt a stream whose storage type differs (it cannot be changed in place)', async () => {
-    const jsm = await nc.jetstreamManager();
-    await jsm.streams.add({ name: 'MEM', subjects: ['mem.evt.>'], storage: StorageType.Memory });
-    await expect(JetStreamEventStore.open(nc, { streamName: 'MEM', subjectPrefix: 'mem.evt' })).rejects.toMatchObject({
-      code: 'FAILED_PRECONDITION',
-    });
+  it('the operator adopts a stream created without protections and with limits and brings it in line; a service cannot', async () => {
+    await dropStream();
+    const jsm = await admin.jetstreamManager();
+    await jsm.streams.add({ name: STREAM, subjects: [`${PREFIX}.>`], max_age: 3_600_000_000_000, max_msgs: 1000 });
+    // Bringing it in line is a stream update, which only the operator may do.
+    await expect(JetStreamEventStore.open(ipam)).rejects.toMatchObject({ code: 'PERMISSIONS_VIOLATION' });
+    expect((await jsm.streams.info(STREAM)).config).toMatchObject({ max_msgs: 1000 });
+    await ensureEventStream(jsm, DEFAULT_EVENT_LOG_OPTIONS);
+    const { config } = await jsm.streams.info(STREAM);
+    expect(config).toMatchObject({ deny_delete: true, deny_purge: true, max_age: 0, max_msgs: -1 });
+    // Once set, the server itself refuses to lift the protections.
+    await expect(jsm.streams.update(STREAM, { ...config, deny_purge: false })).rejects.toThrow(/can not cancel deny purge/);
+    await expect(jsm.streams.update(STREAM, { ...config, deny_delete: false })).rejects.toThrow(/can not cancel deny message deletes/);
+    await expect(JetStreamEventStore.open(ipam)).resolves.toBeInstanceOf(JetStreamEventStore);
+  });
+
+  it('refuses to open a stream whose storage type differs (it cannot be changed in place)', async () => {
+    await dropStream();
+    const jsm = await admin.jetstreamManager();
+    await jsm.streams.add({ ...eventStreamConfigOf(DEFAULT_EVENT_LOG_OPTIONS), storage: StorageType.Memory });
+    await expect(JetStreamEventStore.open(ipam)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+    await expect(ensureEventStream(jsm, DEFAULT_EVENT_LOG_OPTIONS)).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
   });
 
   it('reads an aggregate with thousands of events, interleaved with others, completely and in order', async () => {
@@ -120,7 +151,7 @@ describe('JetStreamEventStore on a real nats-server', () => {
     await sub.caughtUp;
     await sub.stop();
     expect(await loop).toHaveLength(1);
-    const jsm = await nc.jetstreamManager();
+    const jsm = await admin.jetstreamManager();
     await waitFor(async () => (await jsm.streams.info(streamName)).state.consumer_count === 0, { message: 'no consumers left' });
   });
 });
@@ -151,11 +182,11 @@ describe('two concurrent writers on one aggregate at the same version', () => {
   }
 
   it('exactly one wins, the other gets a ConcurrencyError, and its retry succeeds against fresh state', async () => {
-    const { store: s1, streamName, prefix } = await freshStore();
-    // Two service instances: separate connections, separate store objects.
-    const nc2 = await connect({ servers: server.url });
+    const { store: s1 } = await freshStore();
+    // Two IPAM instances: separate connections (both as ipam), separate store objects.
+    const nc2 = await nats.connect('ipam');
     try {
-      const s2 = await JetStreamEventStore.open(nc2, { streamName, subjectPrefix: prefix });
+      const s2 = await JetStreamEventStore.open(nc2);
       const ref: AggregateRef = { context: 'ipam', type: 'subnet', id: 's1' };
       await s1.append(ref, event(ref, 'SubnetCreated'), { expectedVersion: 'none' });
       const { version } = await s1.readAggregate(ref);
@@ -185,10 +216,10 @@ describe('two concurrent writers on one aggregate at the same version', () => {
   });
 
   it('many writers racing with retries never hand out the same address twice', async () => {
-    const { store, streamName, prefix } = await freshStore();
-    const conns = await Promise.all([1, 2, 3].map(() => connect({ servers: server.url })));
+    const { store } = await freshStore();
+    const conns = await Promise.all([1, 2, 3].map(() => nats.connect('ipam')));
     try {
-      const stores = [store, ...(await Promise.all(conns.map((c) => JetStreamEventStore.open(c, { streamName, subjectPrefix: prefix }))))];
+      const stores = [store, ...(await Promise.all(conns.map((c) => JetStreamEventStore.open(c))))];
       const ref: AggregateRef = { context: 'ipam', type: 'subnet', id: 's2' };
       await store.append(ref, event(ref, 'SubnetCreated'), { expectedVersion: 'none' });
       const attempts = { n: 0 };
@@ -232,14 +263,14 @@ describe('the same event appended twice (same id) is stored once', () => {
   });
 
   it('a re-send with a now-stale expected version, after the duplicate window: detected by looking the id up', async () => {
-    const { store, prefix } = await freshStore(nc, { duplicateWindowMs: 100 });
+    const { store, prefix } = await freshStore(ipam, { duplicateWindowMs: 100 });
     const e1 = event(ref, 'PortCreated');
     const e2 = event(ref, 'PortUpdated');
     await store.append(ref, e1, { expectedVersion: 'none' });
     await store.append(ref, e2, { expectedVersion: 1 });
     // Wait (by polling) until the server itself no longer recognises the id: a raw re-send now
     // fails the sequence check instead of being reported duplicate. It is never stored either way.
-    const js = nc.jetstream();
+    const js = ipam.jetstream();
     const subject = `${prefix}.ipam.port.p1`;
     await waitFor(
       () =>

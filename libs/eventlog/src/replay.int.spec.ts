@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import { startStrataNats, type StrataNats } from '@strata/testing';
 import { JetStreamEventStore } from './jetstream-store.js';
+import { DEFAULT_EVENT_LOG_OPTIONS, ensureEventStream } from './stream-config.js';
 import { clockPast, collect, event } from './event-store.contract.js';
 import type { AggregateRef, StoredEvent } from './types.js';
 
@@ -23,17 +23,17 @@ function evolve(state: State, e: StoredEvent): State {
 }
 const fold = (events: StoredEvent[]): State => events.reduce(evolve, {});
 
+// Production users: the operator (admin) provisions the stream, IPAM appends and reads as ipam.
 describe('replay to a past sequence or time reproduces the state at that point', () => {
-  let server: NatsServerHandle;
-  let nc: NatsConnection;
+  let nats: StrataNats;
   let store: JetStreamEventStore;
   // State after each event, recorded while writing: the ground truth a replay must reproduce.
   const history: Array<{ seq: number; storedAt: string; state: State }> = [];
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-    store = await JetStreamEventStore.open(nc);
+    nats = await startStrataNats();
+    await ensureEventStream(await (await nats.connect('admin')).jetstreamManager(), DEFAULT_EVENT_LOG_OPTIONS);
+    store = await JetStreamEventStore.open(await nats.connect('ipam'));
     const a: AggregateRef = { context: 'ipam', type: 'network', id: 'a' };
     const b: AggregateRef = { context: 'ipam', type: 'network', id: 'b' };
     const phases = [
@@ -54,8 +54,7 @@ describe('replay to a past sequence or time reproduces the state at that point',
     }
   });
   afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   it('to every sequence', async () => {

@@ -1,21 +1,33 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import type { NatsConnection } from 'nats';
+import { startStrataNats, type StrataNats } from '@strata/testing';
 import { SnapshotFormatError, SnapshotStore, snapshotBucket } from './snapshots.js';
 
+/** Production users: the operator (admin) creates IPAM's bucket, IPAM saves and loads as ipam. */
+const BUCKET = snapshotBucket('ipam');
+
 describe('SnapshotStore on JetStream object store', () => {
-  let server: NatsServerHandle;
+  let nats: StrataNats;
   let nc: NatsConnection;
   let store: SnapshotStore;
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    nc = await connect({ servers: server.url });
-    store = await SnapshotStore.open(nc, { bucket: snapshotBucket('test') });
+    nats = await startStrataNats();
+    await SnapshotStore.open(await nats.connect('admin'), { bucket: BUCKET });
+    nc = await nats.connect('ipam');
+    store = await SnapshotStore.open(nc, { bucket: BUCKET });
   });
   afterAll(async () => {
-    await nc?.close();
-    await server?.stop();
+    await nats?.stop();
+  });
+
+  it("another service's user can neither open nor write IPAM's bucket", async () => {
+    const other = await nats.connect('secgroup');
+    await store.save('ipam', { seq: 1, schemaVersion: 1, state: { mine: true } });
+    const theirs = await SnapshotStore.open(other, { bucket: BUCKET });
+    await expect(theirs.load('ipam')).rejects.toThrow();
+    await expect(theirs.save('ipam', { seq: 2, schemaVersion: 1, state: { forged: true } })).rejects.toThrow();
+    expect((await store.load('ipam'))!.state).toEqual({ mine: true });
   });
 
   it('loads null for a snapshot never saved', async () => {
@@ -44,13 +56,13 @@ describe('SnapshotStore on JetStream object store', () => {
     const loaded = await store.load<typeof state>('big');
     expect(loaded!.seq).toBe(40_000);
     expect(loaded!.state).toEqual(state);
-    const info = await (await nc.jetstream().views.os(snapshotBucket('test'))).info('big');
+    const info = await (await nc.jetstream().views.os(BUCKET)).info('big');
     expect(info!.size).toBeGreaterThan(2 * 1024 * 1024);
     expect(info!.chunks).toBeGreaterThan(4);
   });
 
   it('refuses a format-1 snapshot (one JSON document) without reading it all', async () => {
-    const os = await nc.jetstream().views.os(snapshotBucket('test'));
+    const os = await nc.jetstream().views.os(BUCKET);
     const doc = JSON.stringify({ seq: 3, schemaVersion: 1, savedAt: '2026-01-01T00:00:00.000Z', state: { x: 'y'.repeat(3_000_000) } });
     await os.putBlob({ name: 'v1', options: { max_chunk_size: 128 * 1024 } }, new TextEncoder().encode(doc));
     await expect(store.load('v1')).rejects.toBeInstanceOf(SnapshotFormatError);
@@ -71,7 +83,7 @@ describe('SnapshotStore on JetStream object store', () => {
 
   it(`saves and loads a ~${BIG_MB} MB state of many small entries, far beyond the line limit, through the real object store`, async () => {
     // A 1 MiB line limit stands in for V8's string cap: the state is many times larger, no line is.
-    const limited = await SnapshotStore.open(nc, { bucket: snapshotBucket('test'), maxLineChars: 1024 * 1024 });
+    const limited = await SnapshotStore.open(nc, { bucket: BUCKET, maxLineChars: 1024 * 1024 });
     const state = bigState(BIG_MB * 1024 * 1024);
     const heapBefore = process.memoryUsage().heapUsed;
     let peakRss = process.memoryUsage().rss;
@@ -97,11 +109,11 @@ describe('SnapshotStore on JetStream object store', () => {
         expect(JSON.stringify(loaded!.state.networks[id])).toBe(JSON.stringify(state.networks[id]));
       }
       expect(JSON.stringify(loaded!.state.portNetwork)).toBe(JSON.stringify(state.portNetwork));
-      const info = await (await nc.jetstream().views.os(snapshotBucket('test'))).info('huge');
+      const info = await (await nc.jetstream().views.os(BUCKET)).info('huge');
       expect(info!.size).toBe(saved.bytes);
     } finally {
       clearInterval(sampler);
-      await (await nc.jetstream().views.os(snapshotBucket('test'))).delete('huge');
+      await (await nc.jetstream().views.os(BUCKET)).delete('huge');
     }
   });
 });

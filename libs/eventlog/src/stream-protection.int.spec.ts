@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { connect, type NatsConnection } from 'nats';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
+import type { NatsConnection } from 'nats';
+import { SERVICE_USERS, startStrataNats, type StrataNats } from '@strata/testing';
 import { JetStreamEventStore } from './jetstream-store.js';
-import { protectedApiSubjects } from './stream-config.js';
+import { DEFAULT_EVENT_LOG_OPTIONS, ensureEventStream } from './stream-config.js';
 import { event } from './event-store.contract.js';
 import type { AggregateRef } from './types.js';
 
@@ -12,37 +12,29 @@ import type { AggregateRef } from './types.js';
  * update cannot lift those flags. Deleting the whole stream, or updating it
  * with limits (max_msgs, max_age) that discard old events, is refused only
  * by account permissions: services run as a user denied protectedApiSubjects().
+ * Production users (infra/nats/render-accounts.mjs): the operator (`admin`)
+ * provisions the stream, IPAM writes as `ipam`, and every service user is
+ * checked to be refused.
  */
 describe('the stream refuses delete and purge', () => {
   const STREAM = 'STRATA_EVENTS';
-  let server: NatsServerHandle;
+  const SERVICES = SERVICE_USERS.filter((u) => u !== 'admin');
+  let nats: StrataNats;
   let operator: NatsConnection;
   let service: NatsConnection;
   const ref: AggregateRef = { context: 'ipam', type: 'network', id: 'n1' };
 
   beforeAll(async () => {
-    server = await startNatsServer({
-      config: `
-        accounts {
-          STRATA {
-            jetstream: enabled
-            users: [
-              { user: operator, password: operator }
-              { user: service, password: service, permissions: { publish: { allow: [">"], deny: ${JSON.stringify(protectedApiSubjects(STREAM))} } } }
-            ]
-          }
-        }`,
-    });
-    operator = await connect({ servers: server.url, user: 'operator', pass: 'operator' });
-    service = await connect({ servers: server.url, user: 'service', pass: 'service' });
-    const store = await JetStreamEventStore.open(operator);
+    nats = await startStrataNats();
+    operator = await nats.connect('admin');
+    await ensureEventStream(await operator.jetstreamManager(), DEFAULT_EVENT_LOG_OPTIONS);
+    service = await nats.connect('ipam');
+    const store = await JetStreamEventStore.open(service);
     await store.append(ref, event(ref, 'NetworkCreated'), { expectedVersion: 'none' });
     await store.append(ref, event(ref, 'NetworkRenamed'), { expectedVersion: 1 });
   });
   afterAll(async () => {
-    await service?.close();
-    await operator?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   async function expectEventsIntact(): Promise<void> {
@@ -52,12 +44,14 @@ describe('the stream refuses delete and purge', () => {
     expect(await store.lastSeq()).toBe(2);
   }
 
-  it('a service opens the provisioned stream without needing to update it', async () => {
-    await expect(JetStreamEventStore.open(service)).resolves.toBeInstanceOf(JetStreamEventStore);
+  it('every service user opens the provisioned stream without needing to update it', async () => {
+    for (const user of SERVICES) {
+      await expect(JetStreamEventStore.open(await nats.connect(user)), user).resolves.toBeInstanceOf(JetStreamEventStore);
+    }
   });
 
-  it('refuses purge, stream delete, message delete and unprotecting updates from a service', async () => {
-    const jsm = await service.jetstreamManager();
+  it.each(SERVICES)('refuses purge, stream delete, message delete and unprotecting updates from %s', async (user) => {
+    const jsm = await (await nats.connect(user)).jetstreamManager();
     const { config } = await (await operator.jetstreamManager()).streams.info(STREAM);
     const attempts: Array<[string, () => Promise<unknown>]> = [
       ['purge', () => jsm.streams.purge(STREAM)],
@@ -73,7 +67,7 @@ describe('the stream refuses delete and purge', () => {
     await expectEventsIntact();
   });
 
-  it('refuses purge, message delete and lifting the protections even from a user allowed the whole JetStream API', async () => {
+  it('refuses purge, message delete and lifting the protections even from the operator (admin, allowed the whole JetStream API)', async () => {
     const jsm = await operator.jetstreamManager();
     await expect(jsm.streams.purge(STREAM)).rejects.toThrow(/purge not permitted/);
     await expect(jsm.streams.purge(STREAM, { filter: 'strata.evt.ipam.>' })).rejects.toThrow(/purge not permitted/);
@@ -85,12 +79,12 @@ describe('the stream refuses delete and purge', () => {
     await expectEventsIntact();
   });
 
-  it('refuses rollup headers that would replace a subject', async () => {
+  it('refuses rollup headers that would replace a subject, from the owning service and the operator', async () => {
     const h = (await import('nats')).headers();
     h.set('Nats-Rollup', 'sub');
-    await expect(operator.jetstream().publish('strata.evt.ipam.network.n1', new Uint8Array(), { headers: h })).rejects.toThrow(
-      /rollup/i,
-    );
+    for (const nc of [service, operator]) {
+      await expect(nc.jetstream().publish('strata.evt.ipam.network.n1', new Uint8Array(), { headers: h })).rejects.toThrow(/rollup/i);
+    }
     await expectEventsIntact();
   });
 });

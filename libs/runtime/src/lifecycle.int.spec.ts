@@ -2,15 +2,14 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, StrataError } from '@strata/errors';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
-import { connect, type NatsConnection } from 'nats';
+import { startStrataNats, type StrataNats } from '@strata/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from './config.js';
 import { startService, type ServiceContext } from './lifecycle.js';
 import type { RequestMeta } from './messaging.js';
 import { NatsRequester } from './requester.js';
-import { commandSignerFrom, commandVerifierFrom, commandVerifyEntry } from './command-auth.js';
+import { commandSignerFrom, commandVerifierFrom } from './command-auth.js';
 import { handler, serve } from './serve.js';
 
 const meta: RequestMeta = {
@@ -22,21 +21,19 @@ const meta: RequestMeta = {
   at: '2025-01-01T00:00:00.000Z',
 };
 
+// Production users (infra/nats/render-accounts.mjs): the service runs as ipam, the test requests as the api.
 describe('service lifecycle', () => {
-  let server: NatsServerHandle;
-  let clientNc: NatsConnection;
+  let nats: StrataNats;
   let requester: NatsRequester;
-  const env = (extra: Record<string, string> = {}) => ({ NATS_URL: server.url, STRATA_LOG_LEVEL: 'silent', ...extra });
+  const env = (extra: Record<string, string> = {}) => ({ ...nats.env('ipam'), STRATA_LOG_LEVEL: 'silent', ...extra });
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    clientNc = await connect({ servers: server.url });
-    requester = new NatsRequester(clientNc, { signer: commandSignerFrom() });
+    nats = await startStrataNats();
+    requester = new NatsRequester(await nats.connect('api'), { signer: commandSignerFrom() });
   }, 30_000);
 
   afterAll(async () => {
-    await clientNc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   describe('startService', () => {
@@ -71,7 +68,7 @@ describe('service lifecycle', () => {
       const url = (path: string) => `http://${ctx.http.host}:${ctx.http.port}${path}`;
 
       expect(ctx.name).toBe('ipam-2');
-      expect(ctx.config).toMatchObject({ IPAM_POOL: '10.0.0.0/8', NATS_URL: server.url, STRATA_HTTP_PORT: 0 });
+      expect(ctx.config).toMatchObject({ IPAM_POOL: '10.0.0.0/8', NATS_URL: nats.url, NATS_USER: 'ipam', STRATA_HTTP_PORT: 0 });
       expect(await requester.request('strata.qry.ipam.pool', {}, meta)).toEqual({ result: '10.0.0.0/8' });
 
       const notReady = await fetch(url('/readyz'));
@@ -126,14 +123,8 @@ describe('service lifecycle', () => {
     /** Runs the fixture; `onLine` sees each JSON log line and may signal the child. */
     function run(extraEnv: Record<string, string>, onLine: (line: Record<string, unknown>, kill: (s: NodeJS.Signals) => void) => void) {
       const child = spawn(process.execPath, [fixture], {
-        env: {
-          ...process.env,
-          NATS_URL: server.url,
-          STRATA_LOG_LEVEL: 'info',
-          // The fixture answers strata.qry.echo: its own key, from this run's master secret (vitest.setup.ts).
-          STRATA_COMMAND_VERIFY_KEYS: commandVerifyEntry(process.env['STRATA_COMMAND_SIGNING_KEY']!, 'echo'),
-          ...extraEnv,
-        },
+        // The fixture plays IPAM: its user, and its command key from this run's harness keys (vitest.setup.ts).
+        env: { ...process.env, ...nats.env('ipam'), STRATA_LOG_LEVEL: 'info', ...extraEnv },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
       const lines: Record<string, unknown>[] = [];
@@ -151,7 +142,7 @@ describe('service lifecycle', () => {
       let reply: unknown;
       const { code, lines } = await run({}, (line, kill) => {
         if (line['msg'] !== 'started') return;
-        requester.request('strata.qry.echo.say', { text: 'hi' }, meta).then(
+        requester.request('strata.qry.ipam.echo', { text: 'hi' }, meta).then(
           (r) => ((reply = r), kill('SIGTERM')),
           (e: unknown) => ((reply = e), kill('SIGKILL')),
         );
@@ -159,7 +150,7 @@ describe('service lifecycle', () => {
       expect(reply).toEqual({ result: 'hi' });
       expect(code).toBe(0);
       expect(lines.map((l) => l['msg'])).toEqual(['connected', 'started', 'shutting down', 'echo drained', 'stopped']);
-      expect(lines.every((l) => l['service'] === 'echo')).toBe(true);
+      expect(lines.every((l) => l['service'] === 'ipam')).toBe(true);
     }, 20_000);
 
     it('logs and exits 1 when start fails', async () => {

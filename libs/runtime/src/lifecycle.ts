@@ -133,8 +133,10 @@ function natsOptions(name: string, config: BaseConfig): ConnectionOptions {
     servers: config.NATS_URL.split(',').map((s) => s.trim()),
     name,
     maxReconnectAttempts: -1,
-    // Replies come back on a per-service inbox prefix, so NATS permissions can allow each user only its own.
-    inboxPrefix: `_INBOX_${name}`,
+    // Replies come back on a per-user inbox prefix, so NATS permissions can allow each user only its own
+    // (render-accounts.mjs grants `_INBOX_<user>.>`): named after the NATS user, so an instance named
+    // `ipam-2` connecting as `ipam` still gets `_INBOX_ipam`; without a user, after the service.
+    inboxPrefix: `_INBOX_${config.NATS_USER ?? name}`,
     ...(config.NATS_USER === undefined ? {} : { user: config.NATS_USER }),
     ...(config.NATS_PASSWORD === undefined ? {} : { pass: config.NATS_PASSWORD }),
   };

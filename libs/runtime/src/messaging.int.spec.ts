@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { context, trace } from '@opentelemetry/api';
 import { ErrorCode, NotFoundError, StrataError } from '@strata/errors';
-import { startNatsServer, type NatsServerHandle } from '@strata/testing';
-import { connect, type NatsConnection } from 'nats';
+import { startStrataNats, type StrataNats } from '@strata/testing';
+import type { NatsConnection } from 'nats';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { installContextManager } from './context-manager.js';
@@ -59,8 +59,9 @@ async function rejection(p: Promise<unknown>): Promise<StrataError> {
   return err as StrataError;
 }
 
+// Production users (infra/nats/render-accounts.mjs): IPAM serves its commands as ipam, the api requests as api.
 describe('NATS request/reply', () => {
-  let server: NatsServerHandle;
+  let nats: StrataNats;
   let serverNc: NatsConnection;
   let clientNc: NatsConnection;
   let requester: NatsRequester;
@@ -84,9 +85,9 @@ describe('NATS request/reply', () => {
   }
 
   beforeAll(async () => {
-    server = await startNatsServer();
-    serverNc = await connect({ servers: server.url });
-    clientNc = await connect({ servers: server.url });
+    nats = await startStrataNats();
+    serverNc = await nats.connect('ipam');
+    clientNc = await nats.connect('api');
     requester = new NatsRequester(clientNc, { signer });
   }, 30_000);
 
@@ -95,9 +96,7 @@ describe('NATS request/reply', () => {
   });
 
   afterAll(async () => {
-    await clientNc?.close();
-    await serverNc?.close();
-    await server?.stop();
+    await nats?.stop();
   });
 
   it('round-trips a request: parsed body in, result and seq out', async () => {
@@ -219,7 +218,7 @@ describe('NATS request/reply', () => {
   });
 
   it('spreads requests across the instances of a queue group', async () => {
-    const otherNc = await connect({ servers: server.url });
+    const otherNc = await nats.connect('ipam');
     try {
       const whoami = (id: string) => ({ whoami: handler(z.object({}), async () => ({ result: id })) });
       await start(whoami('a'));
