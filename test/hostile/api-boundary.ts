@@ -1,20 +1,16 @@
 /**
- * What the API-boundary attacks share: the real control plane
- * (startControlPlane: nats-server with the production users, ipam x2,
+ * What the API-boundary attacks share: the hostile control plane
+ * (support/control-plane.ts: nats-server with the production users, ipam x2,
  * secgroup, nat and the API as processes), a gRPC client that sends raw
  * bytes to any method (identity serialisers, so nothing is re-encoded on
  * the way), and the event log's last sequence (read as the NATS admin) to
  * prove a refused request wrote nothing.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Client, Metadata, credentials, status, type ServiceError } from '@grpc/grpc-js';
-import { connect, type NatsConnection } from 'nats';
 import protobuf from 'protobufjs';
-import { startControlPlane, type ControlPlane } from '@strata/lab';
+import type { ControlPlane } from '@strata/lab';
 import { loadStrataRoot } from '@strata/proto';
-import { freePort } from '@strata/testing';
+import { startHostileControlPlane, type HostileControlPlane } from './support/control-plane.js';
 
 export interface ApiUnderAttack {
   cp: ControlPlane;
@@ -47,23 +43,17 @@ export function allMethods(): { path: string; serverStreaming: boolean; type: pr
 
 const identity = (b: Buffer): Buffer => b;
 
-export async function startApiUnderAttack(tag: string, apiEnv: Record<string, string> = {}): Promise<ApiUnderAttack> {
-  const dir = mkdtempSync(join(tmpdir(), `strata-hostile-${tag}-`));
-  let cp: ControlPlane | undefined;
-  let nc: NatsConnection | undefined;
+export async function startApiUnderAttack(apiEnv: Record<string, string> = {}): Promise<ApiUnderAttack> {
+  let cp: HostileControlPlane | undefined;
   let client: Client | undefined;
   const stop = async (): Promise<void> => {
     client?.close();
-    await nc?.close().catch(() => undefined);
-    await cp?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await cp?.destroy();
   };
   try {
-    const [natsPort, apiPort] = [await freePort(), await freePort()];
-    cp = await startControlPlane(dir, ['tenant-a'], () => undefined, { natsPort, apiAddr: `127.0.0.1:${apiPort}`, apiEnv });
-    nc = await connect({ servers: cp.natsUrl, user: 'admin', pass: cp.passwords['admin']! });
-    const jsm = await nc.jetstreamManager();
-    client = new Client(cp.apiAddr, credentials.createInsecure());
+    cp = await startHostileControlPlane(['tenant-a'], { apiEnv });
+    const plane = cp;
+    client = new Client(plane.apiAddr, credentials.createInsecure());
     const c = client;
     const admin = cp.tokens['admin']!;
     const metadataFor = (token: string): Metadata => {
@@ -105,7 +95,7 @@ export async function startApiUnderAttack(tag: string, apiEnv: Record<string, st
       cp,
       call,
       requestType: (path) => allMethods().find((m) => m.path === path)!.type,
-      lastSeq: async () => (await jsm.streams.info('STRATA_EVENTS')).state.last_seq,
+      lastSeq: () => plane.lastSeq(),
       stop,
     };
   } catch (e) {

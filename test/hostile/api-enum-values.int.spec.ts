@@ -16,7 +16,7 @@ describe('hostile: enum values outside their enum', () => {
   let groupId: string;
 
   beforeAll(async () => {
-    api = await startApiUnderAttack('enums');
+    api = await startApiUnderAttack();
     const path = '/strata.v1.SecurityGroupService/CreateSecurityGroup';
     const created = await api.call(path, api.requestType(path).encode({ tenant: 'tenant-a', name: 'web' }).finish());
     expect(created.code).toBe(status.OK);

@@ -28,7 +28,7 @@ const methods = allMethods();
 describe('hostile: fuzzing every gRPC method', () => {
   let api: ApiUnderAttack;
   beforeAll(async () => {
-    api = await startApiUnderAttack('fuzz');
+    api = await startApiUnderAttack();
   });
   afterAll(async () => api?.stop());
 

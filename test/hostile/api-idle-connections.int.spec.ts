@@ -128,7 +128,7 @@ describe('hostile: idle and half-open connections', () => {
   describe('a flood of silent connections', () => {
     let api: ApiUnderAttack;
     beforeAll(async () => {
-      api = await startApiUnderAttack('idle', {
+      api = await startApiUnderAttack({
         STRATA_GRPC_HANDSHAKE_TIMEOUT_MS: '5000',
         STRATA_GRPC_IDLE_TIMEOUT_MS: '2000',
         STRATA_GRPC_MAX_CONNECTIONS_PER_ADDRESS: '2000',
@@ -183,7 +183,7 @@ describe('hostile: idle and half-open connections', () => {
     let api: ApiUnderAttack;
     beforeAll(async () => {
       // A long handshake deadline: the admitted connections stay for the whole test, so the counts below are exact.
-      api = await startApiUnderAttack('conn-limit', {
+      api = await startApiUnderAttack({
         STRATA_GRPC_HANDSHAKE_TIMEOUT_MS: '600000',
         STRATA_GRPC_MAX_CONNECTIONS_PER_ADDRESS: String(perAddress),
         STRATA_GRPC_MAX_CONNECTIONS: '1000',

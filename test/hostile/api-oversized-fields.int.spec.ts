@@ -19,7 +19,7 @@ const uuid = '3f2a9c1e-5b7d-4e2f-8a10-0c9d8e7f6a5b';
 describe('hostile: oversized fields', () => {
   let api: ApiUnderAttack;
   beforeAll(async () => {
-    api = await startApiUnderAttack('oversized');
+    api = await startApiUnderAttack();
   });
   afterAll(async () => api?.stop());
 

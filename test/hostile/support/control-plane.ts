@@ -23,15 +23,23 @@ export interface HostileControlPlane extends ControlPlane {
   connectAs(user: string): Promise<NatsConnection>;
   /** Messages in the event log now (read as the operator). */
   eventCount(): Promise<number>;
+  /** The event log's last sequence (read as the operator): a refused command must not move it. */
+  lastSeq(): Promise<number>;
   /** stop() and remove the state directory. */
   destroy(): Promise<void>;
 }
 
-export async function startHostileControlPlane(tenants: string[]): Promise<HostileControlPlane> {
+export interface HostileOptions {
+  /** Extra environment for the API process (e.g. shortened STRATA_GRPC_* limits). */
+  apiEnv?: Record<string, string>;
+}
+
+export async function startHostileControlPlane(tenants: string[], options: HostileOptions = {}): Promise<HostileControlPlane> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-hostile-'));
   let cp: ControlPlane;
   try {
-    cp = await startControlPlane(dir, tenants, () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}` });
+    const apiEnv = options.apiEnv ?? {};
+    cp = await startControlPlane(dir, tenants, () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}`, apiEnv });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
@@ -44,15 +52,21 @@ export async function startHostileControlPlane(tenants: string[]): Promise<Hosti
     connections.push(nc);
     return nc;
   };
+  let operator: NatsConnection | undefined;
+  const streamState = async (): Promise<{ messages: number; last_seq: number }> => {
+    operator ??= await connectAs('admin');
+    return (await (await operator.jetstreamManager()).streams.info(EVENTS)).state;
+  };
   return {
     ...cp,
     dir,
     cli: strataCli(cp.apiAddr),
     connectAs,
     async eventCount() {
-      const admin = await connectAs('admin');
-      const info = await (await admin.jetstreamManager()).streams.info(EVENTS);
-      return info.state.messages;
+      return (await streamState()).messages;
+    },
+    async lastSeq() {
+      return (await streamState()).last_seq;
     },
     async destroy() {
       for (const nc of connections) if (!nc.isClosed()) await nc.close().catch(() => undefined);

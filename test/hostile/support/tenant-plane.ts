@@ -1,19 +1,14 @@
 /**
- * The control plane as production runs it (startControlPlane: nats-server with
- * the users of infra/nats, ipam ×2, secgroup, nat and the gRPC api as real
- * processes, on free ports), driven by the real `strata` CLI over the real
- * API — with the request id the test chooses, as a client (or an attacker)
- * can — plus an admin NATS connection to count what reached the log.
+ * The hostile control plane (control-plane.ts) seen by a tenant: the real
+ * `strata` CLI over the real API with a principal's token and the request id
+ * the test chooses, as a client (or an attacker) can, plus the operator's
+ * NATS connection to read and administer the event log.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
-import { run } from '@strata/cli';
-import { startControlPlane, type ControlPlane } from '@strata/lab';
-import { freePort } from '@strata/testing';
+import type { NatsConnection } from 'nats';
+import type { ControlPlane } from '@strata/lab';
+import { startHostileControlPlane } from './control-plane.js';
 
-export const EVENT_STREAM = 'STRATA_EVENTS';
+export { EVENTS as EVENT_STREAM } from './control-plane.js';
 
 export interface CliResult {
   code: number;
@@ -35,31 +30,18 @@ export interface TenantPlane {
 }
 
 export async function startTenantPlane(tenants: string[]): Promise<TenantPlane> {
-  const dir = mkdtempSync(join(tmpdir(), 'strata-hostile-'));
-  // The control plane's progress lines; kept out of the test output.
-  const lines: string[] = [];
-  let cp: ControlPlane | undefined;
+  const plane = await startHostileControlPlane(tenants);
   let admin: NatsConnection;
   try {
-    cp = await startControlPlane(dir, tenants, (l) => lines.push(l), { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}` });
-    admin = await connect({ servers: cp.natsUrl, user: 'admin', pass: cp.passwords['admin']!, name: 'hostile-test-admin' });
+    admin = await plane.connectAs('admin');
   } catch (e) {
-    await cp?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await plane.destroy();
     throw e;
   }
-  const plane = cp;
   const cli = async (who: string, argv: string[], requestId?: string): Promise<CliResult> => {
-    let out = '';
-    let err = '';
     const token = plane.tokens[who];
     if (token === undefined) throw new Error(`no token for ${who}`);
-    const global = requestId === undefined ? [] : ['--request-id', requestId];
-    const code = await run([...global, ...argv], {
-      io: { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) },
-      env: { STRATA_SERVER: plane.apiAddr, STRATA_TOKEN: token },
-    });
-    return { code, out, err };
+    return plane.cli.cli(token, requestId === undefined ? argv : ['--request-id', requestId, ...argv]);
   };
   return {
     cp: plane,
@@ -70,14 +52,7 @@ export async function startTenantPlane(tenants: string[]): Promise<TenantPlane> 
       if (r.code !== 0) throw new Error(`strata ${argv.join(' ')} exited ${r.code}: ${r.err.trim()}`);
       return JSON.parse(r.out) as T;
     },
-    async lastSeq(): Promise<number> {
-      const jsm = await admin.jetstreamManager();
-      return (await jsm.streams.info(EVENT_STREAM)).state.last_seq;
-    },
-    async stop(): Promise<void> {
-      await admin.close().catch(() => undefined);
-      await plane.stop();
-      rmSync(dir, { recursive: true, force: true });
-    },
+    lastSeq: () => plane.lastSeq(),
+    stop: () => plane.destroy(),
   };
 }
