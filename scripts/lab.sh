@@ -35,6 +35,17 @@ wait_for_demo() {
   [ "$code" = 0 ] || { echo "error: the demo failed (exit $code)" >&2; return 1; }
 }
 
+# Endpoints still attached to the project's networks once its containers are gone.
+release_stale_endpoints() {
+  local net endpoint
+  for net in $(docker network ls -q --filter "label=com.docker.compose.project=$COMPOSE_PROJECT_NAME"); do
+    for endpoint in $(docker network inspect -f '{{range $id, $c := .Containers}}{{$c.Name}} {{end}}' "$net"); do
+      say "disconnecting stale endpoint $endpoint from network $net"
+      docker network disconnect -f "$net" "$endpoint" || true
+    done
+  done
+}
+
 next_steps() {
   local port=${STRATA_LAB_API_PORT:-7443}
   cat <<EOF
@@ -88,12 +99,14 @@ case "${1:-}" in
     [ "${2:-}" = --volumes ] && flags+=(--volumes)
     say "removing the lab's containers and networks${flags[1]:+ and volumes} (project $COMPOSE_PROJECT_NAME)"
     # VMs and routing domains are namespaces inside the hypervisor containers: they go with them.
-    # Docker 20.10 may refuse to remove a network whose last endpoint it is still releasing
-    # ("has active endpoints") on a loaded machine: down is idempotent, so try again.
+    # Docker 20.10 may keep an endpoint of a removed container on a network ("has active
+    # endpoints"), and then never releases it by itself: down is idempotent, so after a failure
+    # force the project's leftover endpoints off its networks and try again.
     for attempt in 1 2 3; do
       compose down "${flags[@]}" && break
       [ "$attempt" -lt 3 ] || exit 1
-      say "compose down failed (attempt $attempt); trying again in 5 s"
+      say "compose down failed (attempt $attempt); releasing stale endpoints, trying again in 5 s"
+      release_stale_endpoints
       sleep 5
     done
     ;;
