@@ -4,6 +4,7 @@ export * from './subjects.js';
 export * from './ipam/views.js';
 export * from './ipam/commands.js';
 export * from './ipam/events.js';
+export * from './ipam/port-lifecycle.js';
 export * from './hostview.js';
 export * from './secgroup/index.js';
 export * from './nat/index.js';

@@ -14,6 +14,7 @@ export {
 export { decodeEvent, type StoredPosition } from './codec.js';
 export { envelopeProblem } from './envelope.js';
 export { aggregateSubject, subjectMatches, DEFAULT_SUBJECT_PREFIX } from './subjects.js';
+export { feedFilter } from './feed-filter.js';
 export {
   DEFAULT_EVENT_LOG_OPTIONS,
   ensureEventStream,

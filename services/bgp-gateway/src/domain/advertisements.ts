@@ -80,10 +80,10 @@ export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<str
     if (!nextHop || port.hostId === null) continue;
     // Tenants' routed subnets may overlap: an address two ports claim goes to the appliance neighbour
     // there, else to the earliest claim, never to whichever port id sorts first (issue 12, defect 2).
-    for (const ip of port.ips) {
+    for (const { ip } of port.fixedIps) {
       if (ip.includes(':')) continue;
       const n = neighbours.get(ip);
-      const order = n?.kind === 'appliance' && n.portId === port.id ? '' : `${String(port.claimedAt).padStart(16, '0')}:${port.id}`;
+      const order = n?.kind === 'appliance' && n.portId === port.id ? '' : `${String(port.createdSeq).padStart(16, '0')}:${port.id}`;
       offer({ prefix: `${ip}/32`, nextHop, kind: 'host-route', sourceId: port.id }, order);
     }
     const current = subnetHost.get(port.networkId);

@@ -23,7 +23,7 @@ describe('desired advertisements', () => {
   it('a move re-advertises with the new next hop', () => {
     const g = given().host('hv1', '198.18.0.11').host('hv2', '198.18.0.12').network('n', false).port('p1', 'n', 'hv1', ['10.0.0.5']).fip('f1', '203.0.113.10', 'p1');
     const before = desiredAdvertisements(g.state);
-    g.state.fabric.ports['p1']!.hostId = 'hv2';
+    g.state.fabric.ports['p1'] = { ...g.state.fabric.ports['p1']!, hostId: 'hv2' };
     const after = desiredAdvertisements(g.state);
     expect(diffRib(after, new Map([...before].map(([p, a]) => [p, a.nextHop])))).toEqual({ add: [after.get('203.0.113.10/32')], withdraw: [] });
     expect(after.get('203.0.113.10/32')?.nextHop).toBe('198.18.0.12');

@@ -3,29 +3,30 @@
  * replay; mutates the state it is given (owned by one projection).
  *
  * Three inputs: the gateway's own events, IPAM's (hypervisors, networks,
- * subnets, ports, application prefixes) and NAT's floating-IP associations.
- * nats-server 2.9 consumers take one filter subject, so the projection reads
- * the whole stream in order and skips the rest undecoded (as secgroup does).
+ * subnets, the port lifecycle folded by the shared `applyPortEvent`,
+ * application prefixes) and NAT's floating-IP associations, read in one
+ * total order (see `follow` in @strata/service-kit).
  */
 import {
+  applyPortEvent,
   BGP_CONTEXT,
   bgpEvents,
   IPAM_CONTEXT,
+  IPAM_PORT_EVENT_TYPES,
   ipamEvents,
   NAT_CONTEXT,
   natEvents,
   routeAggregateId,
   type BgpEvent,
-  type IpamEvent,
 } from '@strata/contracts';
-import type { StoredEvent } from '@strata/eventlog';
+import { eventTypes, follow, ownEvents, type FollowedEvent } from '@strata/service-kit';
 import { charge, flapCost, forgotten, UNDAMPED } from './damping.js';
 import type { BgpState } from './state.js';
 
 /** A gateway's limit trips further apart than this start its re-enable backoff afresh. */
 export const SESSION_LIMIT_MEMORY_MS = 60 * 60_000;
 
-const IPAM_FOLLOWED = new Set([
+const ipamFollowed = eventTypes(IPAM_CONTEXT, ipamEvents, [
   'ipam.NetworkCreated',
   'ipam.NetworkDeleted',
   'ipam.HypervisorRegistered',
@@ -34,40 +35,30 @@ const IPAM_FOLLOWED = new Set([
   'ipam.ApplicationPrefixReleased',
   'ipam.SubnetCreated',
   'ipam.SubnetDeleted',
-  'ipam.PortCreated',
-  'ipam.PortBound',
-  'ipam.PortDeleted',
+  ...IPAM_PORT_EVENT_TYPES,
 ]);
-const NAT_FOLLOWED = new Set(['nat.FloatingIpAssociated', 'nat.FloatingIpDisassociated']);
+const natFollowed = eventTypes(NAT_CONTEXT, natEvents, ['nat.FloatingIpAssociated', 'nat.FloatingIpDisassociated']);
 
-type NatFipEvent = Extract<ReturnType<typeof natEvents.decode>, { type: 'nat.FloatingIpAssociated' | 'nat.FloatingIpDisassociated' }>;
+/** What the gateway's state is folded from: its own events, IPAM's fabric and NAT's associations. */
+export const bgpFollows = follow(ownEvents(BGP_CONTEXT, bgpEvents), ipamFollowed, natFollowed);
+
+type IpamFollowed = FollowedEvent<typeof ipamFollowed>;
+type NatFipEvent = FollowedEvent<typeof natFollowed>;
 
 /** Is this stored event one the gateway's state depends on? */
-export function isRelevant(event: Pick<StoredEvent, 'type' | 'aggregate'>): boolean {
+export const isRelevant = bgpFollows.isRelevant;
+
+/** Fold one stored event of the domain stream: decode what the gateway reads, skip the rest (only its sequence counts). */
+export const applyStored = bgpFollows.fold((state: BgpState, event: BgpEvent | IpamFollowed | NatFipEvent): BgpState => {
   switch (event.aggregate.context) {
     case BGP_CONTEXT:
-      return true;
+      return evolve(state, event as BgpEvent);
     case IPAM_CONTEXT:
-      return IPAM_FOLLOWED.has(event.type);
-    case NAT_CONTEXT:
-      return NAT_FOLLOWED.has(event.type);
+      return evolveIpam(state, event as IpamFollowed);
     default:
-      return false;
+      return evolveNat(state, event as NatFipEvent);
   }
-}
-
-export function applyStored(state: BgpState, stored: StoredEvent): BgpState {
-  state.seq = stored.seq;
-  if (!isRelevant(stored)) return state;
-  switch (stored.aggregate.context) {
-    case BGP_CONTEXT:
-      return evolve(state, bgpEvents.decode(stored));
-    case IPAM_CONTEXT:
-      return evolveIpam(state, ipamEvents.decode(stored), stored.aggregate.id);
-    default:
-      return evolveNat(state, natEvents.decode(stored) as NatFipEvent);
-  }
-}
+});
 
 export function evolve(state: BgpState, event: BgpEvent): BgpState {
   state.seq = event.seq;
@@ -152,7 +143,7 @@ function forgetWithdrawn(state: BgpState, now: number): void {
   for (const r of Object.values(state.routes)) if (r.status === null && forgotten(r.damping, now)) delete state.routes[r.id];
 }
 
-function evolveIpam(state: BgpState, event: IpamEvent, aggregateId: string): BgpState {
+function evolveIpam(state: BgpState, event: IpamFollowed): BgpState {
   const f = state.fabric;
   switch (event.type) {
     case 'ipam.NetworkCreated':
@@ -175,28 +166,22 @@ function evolveIpam(state: BgpState, event: IpamEvent, aggregateId: string): Bgp
     case 'ipam.ApplicationPrefixReleased':
       delete f.appPrefixes[event.data.prefixId];
       break;
-    // Subnet and port events live on the network's aggregate: its id is the network id.
     case 'ipam.SubnetCreated':
-      f.subnets[event.data.subnetId] = { networkId: aggregateId, cidr: event.data.cidr };
+      // Subnets live on their network's aggregate: its id is the network id.
+      f.subnets[event.data.subnetId] = { networkId: event.aggregate.id, cidr: event.data.cidr };
       break;
     case 'ipam.SubnetDeleted':
       delete f.subnets[event.data.subnetId];
       break;
-    case 'ipam.PortCreated': {
-      const d = event.data;
-      f.ports[d.portId] = { id: d.portId, networkId: aggregateId, hostId: d.hostId, deviceId: d.deviceId, ips: d.fixedIps.map((x) => x.ip), claimedAt: event.seq };
-      break;
-    }
-    case 'ipam.PortBound': {
-      const p = f.ports[event.data.portId];
-      if (p) p.hostId = event.data.hostId;
-      break;
-    }
+    case 'ipam.PortCreated':
+    case 'ipam.PortBound':
     case 'ipam.PortDeleted':
-      delete f.ports[event.data.portId];
+      applyPortEvent(f.ports, event);
       break;
-    default:
-      break;
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unhandled ipam event ${(unreachable as IpamFollowed).type}`);
+    }
   }
   return state;
 }

@@ -71,7 +71,7 @@ export function desiredNeighbours(state: BgpState, conflicts?: NeighbourConflict
   for (const port of Object.values(ports)) {
     const network = networks[port.networkId];
     if (port.hostId === null || !network?.routed) continue;
-    for (const ip of port.ips) {
+    for (const { ip } of port.fixedIps) {
       if (out.has(ip) || ip.includes(':')) continue;
       const group = groupFor(groups, ip);
       if (!group) continue;
@@ -90,7 +90,7 @@ export function desiredNeighbours(state: BgpState, conflicts?: NeighbourConflict
   return out;
 }
 
-const claimOf = (p: PortEntry): number => p.claimedAt;
+const claimOf = (p: PortEntry): number => p.createdSeq;
 
 function groupFor(groups: { g: PeerGroupEntry; range: ReturnType<typeof parsePrefix> }[], ip: string): PeerGroupEntry | undefined {
   const a = parseAddress(ip);

@@ -5,7 +5,7 @@
  * records, so equality with a full replay is a digest comparison.
  */
 import type { Damping } from './damping.js';
-import type { ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, RejectReason, RouteStatus } from '@strata/contracts';
+import type { ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, FollowedPort, FollowedPorts, RejectReason, RouteStatus } from '@strata/contracts';
 
 export interface BgpState {
   /** Last stream sequence seen (the projection reads the whole domain stream). */
@@ -76,22 +76,16 @@ export interface FabricModel {
   hostIps: Record<string, string>;
   networks: Record<string, { routed: boolean; tenant: string }>;
   subnets: Record<string, { networkId: string; cidr: string }>;
-  ports: Record<string, PortEntry>;
+  /** IPAM's ports, folded by the shared port lifecycle (@strata/contracts, ipam/port-lifecycle.ts). */
+  ports: FollowedPorts;
   /** IPAM application prefixes: id → prefix and owner. */
   appPrefixes: Record<string, { prefix: string; tenant: string }>;
   /** NAT associations: floating IP id → public address and port. */
   floatingIps: Record<string, { address: string; portId: string }>;
 }
 
-export interface PortEntry {
-  id: string;
-  networkId: string;
-  hostId: string | null;
-  deviceId: string;
-  ips: string[];
-  /** Stream sequence of the port's creation: the earliest claim of an address keeps its neighbour (neighbours.ts). */
-  claimedAt: number;
-}
+/** A port as the gateway knows it: IPAM's, as its events describe it (`createdSeq`: the earliest claim of an address keeps its neighbour, neighbours.ts). */
+export type PortEntry = FollowedPort;
 
 export function initialState(): BgpState {
   return {

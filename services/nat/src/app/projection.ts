@@ -1,13 +1,13 @@
 /**
- * The nat state of one instance: the generic projection over the whole
- * domain stream, folded with `applyStored` (nat's events and IPAM's; see
- * domain/evolve.ts), and the executor that appends nat's decisions.
+ * The nat state of one instance: the generic projection over the feed
+ * `natFollows` names (nat's events and IPAM's; see domain/evolve.ts), folded
+ * with `applyStored`, and the executor that appends nat's decisions.
  */
 import { NAT_CONTEXT, natEvents } from '@strata/contracts';
 import type { EventStore, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
 import { Executor, Projection, withRequestIndex } from '@strata/service-kit';
-import { applyStored } from '../domain/evolve.js';
+import { applyStored, natFollows } from '../domain/evolve.js';
 import { initialState, type NatState } from '../domain/state.js';
 import type { NewNatEvent } from '../domain/decide/types.js';
 
@@ -17,12 +17,8 @@ export type NatProjection = Projection<NatState>;
 export const foldNat = withRequestIndex(NAT_CONTEXT, applyStored);
 export type NatExecutor = Executor<NatState, NewNatEvent>;
 
-/**
- * Unfiltered, like secgroup's and for the same reason: nats-server 2.9.10
- * miscounts `num_pending` for a filter equal to the stream's whole subject
- * space when starting past sequence 1 (a restart from a snapshot hung).
- */
-export const PROJECTION_SUBJECT: string | undefined = undefined;
+/** The feed's subject filter: none, as for every reader of several contexts (eventlog's `feedFilter` says why). */
+export const PROJECTION_SUBJECT: string | undefined = natFollows.subject;
 
 export function natProjection(store: EventStore, logger: Logger, initial: NatState | undefined, onApplied: (s: NatState, e: StoredEvent) => void): NatProjection {
   return new Projection<NatState>({

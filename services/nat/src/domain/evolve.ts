@@ -2,56 +2,43 @@
  * state + event → state, applied in stream order by every instance and by
  * replay; it mutates the state it is given (owned by one projection).
  *
- * Two inputs: nat's own events and IPAM's port, floating-IP and router
- * events. nats-server 2.9 consumers take one filter subject, so (as in
- * secgroup) the projection reads the whole domain stream and `applyStored`
- * picks what it needs: one total order across both inputs and one sequence
- * for read-your-writes.
+ * Two inputs: nat's own events and IPAM's port lifecycle (folded by the
+ * shared `applyPortEvent`), floating-IP and router events, read in one total
+ * order (see `follow` in @strata/service-kit).
  */
-import { ipamEvents, IPAM_CONTEXT, NAT_CONTEXT, natEvents, type IpamEvent, type NatEvent } from '@strata/contracts';
-import type { StoredEvent } from '@strata/eventlog';
+import {
+  applyPortEvent,
+  ipamEvents,
+  IPAM_CONTEXT,
+  IPAM_PORT_EVENT_TYPES,
+  NAT_CONTEXT,
+  natEvents,
+  type IpamEvent,
+  type IpamPortEvent,
+  type NatEvent,
+} from '@strata/contracts';
+import { eventTypes, follow, ownEvents } from '@strata/service-kit';
 import type { FloatingIpEntry, NatState, RouterEntry } from './state.js';
 
-/** The IPAM events nat follows. Others (and IPAM event types newer than this build) are skipped undecoded. */
-const IPAM_FOLLOWED = new Set([
-  'ipam.PortCreated',
-  'ipam.PortBound',
-  'ipam.PortDeleted',
-  'ipam.FloatingIpAllocated',
-  'ipam.FloatingIpReleased',
-  'ipam.RouterCreated',
-  'ipam.RouterDeleted',
-]);
+/** What nat's state is folded from: its own events and IPAM's ports, floating IPs and routers. */
+export const natFollows = follow(
+  ownEvents(NAT_CONTEXT, natEvents),
+  eventTypes(IPAM_CONTEXT, ipamEvents, [
+    ...IPAM_PORT_EVENT_TYPES,
+    'ipam.FloatingIpAllocated',
+    'ipam.FloatingIpReleased',
+    'ipam.RouterCreated',
+    'ipam.RouterDeleted',
+  ]),
+);
 
-type IpamFollowed = Extract<
-  IpamEvent,
-  {
-    type:
-      | 'ipam.PortCreated'
-      | 'ipam.PortBound'
-      | 'ipam.PortDeleted'
-      | 'ipam.FloatingIpAllocated'
-      | 'ipam.FloatingIpReleased'
-      | 'ipam.RouterCreated'
-      | 'ipam.RouterDeleted';
-  }
->;
+type IpamFollowed = IpamPortEvent | Extract<IpamEvent, { type: 'ipam.FloatingIpAllocated' | 'ipam.FloatingIpReleased' | 'ipam.RouterCreated' | 'ipam.RouterDeleted' }>;
 
 /** Is this stored event one nat's state depends on? */
-export function isRelevant(event: Pick<StoredEvent, 'type' | 'aggregate'>): boolean {
-  if (event.aggregate.context === NAT_CONTEXT) return true;
-  return event.aggregate.context === IPAM_CONTEXT && IPAM_FOLLOWED.has(event.type);
-}
+export const isRelevant = natFollows.isRelevant;
 
 /** Fold one stored event of the domain stream: decode what nat reads, skip the rest (only its sequence counts). */
-export function applyStored(state: NatState, stored: StoredEvent): NatState {
-  if (!isRelevant(stored)) {
-    state.seq = stored.seq;
-    return state;
-  }
-  if (stored.aggregate.context === NAT_CONTEXT) return evolve(state, natEvents.decode(stored));
-  return evolve(state, ipamEvents.decode(stored) as IpamFollowed);
-}
+export const applyStored = natFollows.fold(evolve);
 
 export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatState {
   state.seq = event.seq;
@@ -82,26 +69,11 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       r.version = event.seq;
       break;
     }
-    case 'ipam.PortCreated': {
-      const d = event.data;
-      state.ports[d.portId] = {
-        id: d.portId,
-        tenant: event.tenant,
-        // Ports live on their network's aggregate, `ipam.network.<networkId>`.
-        networkId: event.aggregate.id,
-        fixedIps: d.fixedIps.map((f) => f.ip),
-        hostId: d.hostId,
-      };
-      break;
-    }
-    case 'ipam.PortBound': {
-      const p = state.ports[event.data.portId];
-      if (p) p.hostId = event.data.hostId;
-      break;
-    }
+    case 'ipam.PortCreated':
+    case 'ipam.PortBound':
     case 'ipam.PortDeleted':
-      // Its associations stay until the reactor ends them (portFloatingIps still names them).
-      delete state.ports[event.data.portId];
+      // A deleted port's associations stay until the reactor ends them (portFloatingIps still names them).
+      applyPortEvent(state.ports, event);
       break;
     case 'ipam.FloatingIpAllocated': {
       const d = event.data;

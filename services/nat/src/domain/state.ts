@@ -5,12 +5,13 @@
  * JSON records (no Maps): a snapshot is a JSON document and "state equals a
  * full replay" is a digest comparison.
  */
+import type { FollowedPort, FollowedPorts } from '@strata/contracts';
 
 export interface NatState {
   /** Last stream sequence seen (the projection reads the whole domain stream; see evolve.ts). */
   seq: number;
-  /** IPAM's ports, as IPAM's events describe them. */
-  ports: Record<string, PortEntry>;
+  /** IPAM's ports, folded by the shared port lifecycle (@strata/contracts, ipam/port-lifecycle.ts). */
+  ports: FollowedPorts;
   /** IPAM's floating IPs with their association (the `nat.floatingip.<id>` aggregates). */
   floatingIps: Record<string, FloatingIpEntry>;
   /** IPAM's routers with their external gateway (the `nat.router.<id>` aggregates). */
@@ -19,14 +20,8 @@ export interface NatState {
   portFloatingIps: Record<string, Record<string, string>>;
 }
 
-export interface PortEntry {
-  id: string;
-  tenant: string;
-  networkId: string;
-  /** The port's fixed IPs in IPAM's order (the first IPv4 one is the default translation target). */
-  fixedIps: string[];
-  hostId: string | null;
-}
+/** A port as nat knows it: IPAM's, as its events describe them. */
+export type PortEntry = FollowedPort;
 
 export interface Association {
   portId: string;

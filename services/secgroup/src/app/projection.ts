@@ -1,13 +1,13 @@
 /**
- * The secgroup state of one instance: the generic projection over the whole
- * domain stream, folding with `applyStored` (secgroup's events and IPAM's
- * port events; see domain/evolve.ts for why one feed).
+ * The secgroup state of one instance: the generic projection over the feed
+ * `secgroupFollows` names (secgroup's events and IPAM's port lifecycle; see
+ * domain/evolve.ts), folding with `applyStored`.
  */
 import { SECGROUP_CONTEXT, secgroupEvents } from '@strata/contracts';
 import type { EventStore, StoredEvent } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
 import { Executor, Projection, withRequestIndex } from '@strata/service-kit';
-import { applyStored } from '../domain/evolve.js';
+import { applyStored, secgroupFollows } from '../domain/evolve.js';
 import { initialState, type SecgroupState } from '../domain/state.js';
 import type { NewSecgroupEvent } from '../domain/decide/types.js';
 
@@ -17,15 +17,8 @@ export type SecgroupProjection = Projection<SecgroupState>;
 export const foldSecgroup = withRequestIndex(SECGROUP_CONTEXT, applyStored);
 export type SecgroupExecutor = Executor<SecgroupState, NewSecgroupEvent>;
 
-/**
- * Everything in the domain stream (which captures exactly `strata.evt.>`),
- * read WITHOUT a filter subject: nats-server 2.9.10 miscounts `num_pending`
- * for a consumer whose filter equals the stream's whole subject space and
- * that starts past sequence 1 (seen: the last message reports 1 pending),
- * and the event store's "caught up" waits for a message reporting 0 — a
- * restart from a snapshot then never became ready. Unfiltered counts right.
- */
-export const PROJECTION_SUBJECT: string | undefined = undefined;
+/** The feed's subject filter: none, as for every reader of several contexts (eventlog's `feedFilter` says why). */
+export const PROJECTION_SUBJECT: string | undefined = secgroupFollows.subject;
 
 export function secgroupProjection(options: {
   store: EventStore;

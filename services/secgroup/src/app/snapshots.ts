@@ -1,4 +1,4 @@
 import type { SnapshotKind } from '@strata/service-kit';
 
 /** Bump `schemaVersion` when SecgroupState's shape changes: older snapshots are then ignored and the log replayed. */
-export const SECGROUP_SNAPSHOT: SnapshotKind = { name: 'secgroup', schemaVersion: 2 };
+export const SECGROUP_SNAPSHOT: SnapshotKind = { name: 'secgroup', schemaVersion: 3 };

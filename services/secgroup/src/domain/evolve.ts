@@ -3,44 +3,31 @@
  * replay. It mutates the state it is given (the state belongs to one
  * projection; nothing else holds a reference).
  *
- * Two inputs: secgroup's own events and IPAM's port events (the port read
- * model). nats-server 2.9 consumers take one filter subject, so the
- * projection reads the whole domain stream (`strata.evt.>`) in stream order
- * and `applyStored` picks what it needs: a total order across both inputs,
- * one sequence for read-your-writes, at the cost of skipping other
- * contexts' events client-side (with 2.10, two filter subjects).
+ * Two inputs: secgroup's own events and IPAM's port lifecycle (the port
+ * read model, folded by the shared `applyPortEvent`), read in one total
+ * order (see `follow` in @strata/service-kit).
  */
 import {
-  ipamEvents,
+  applyPortEvent,
   IPAM_CONTEXT,
+  IPAM_PORT_EVENT_TYPES,
+  ipamEvents,
   SECGROUP_CONTEXT,
   secgroupEvents,
-  type IpamEvent,
+  type IpamPortEvent,
   type SecgroupEvent,
 } from '@strata/contracts';
-import type { StoredEvent } from '@strata/eventlog';
+import { eventTypes, follow, ownEvents } from '@strata/service-kit';
 import type { GroupEntry, SecgroupState } from './state.js';
 
-/** The IPAM events secgroup follows. Others (and IPAM event types newer than this build) are skipped undecoded. */
-const IPAM_PORT_EVENTS = new Set(['ipam.PortCreated', 'ipam.PortBound', 'ipam.PortDeleted']);
-
-type IpamPortEvent = Extract<IpamEvent, { type: 'ipam.PortCreated' | 'ipam.PortBound' | 'ipam.PortDeleted' }>;
+/** What secgroup's state is folded from: its own events and IPAM's port lifecycle. */
+export const secgroupFollows = follow(ownEvents(SECGROUP_CONTEXT, secgroupEvents), eventTypes(IPAM_CONTEXT, ipamEvents, IPAM_PORT_EVENT_TYPES));
 
 /** Is this stored event one secgroup's state depends on? */
-export function isRelevant(event: Pick<StoredEvent, 'type' | 'aggregate'>): boolean {
-  if (event.aggregate.context === SECGROUP_CONTEXT) return true;
-  return event.aggregate.context === IPAM_CONTEXT && IPAM_PORT_EVENTS.has(event.type);
-}
+export const isRelevant = secgroupFollows.isRelevant;
 
 /** Fold one stored event of the domain stream: decode what secgroup reads, skip the rest (only its sequence counts). */
-export function applyStored(state: SecgroupState, stored: StoredEvent): SecgroupState {
-  if (!isRelevant(stored)) {
-    state.seq = stored.seq;
-    return state;
-  }
-  if (stored.aggregate.context === SECGROUP_CONTEXT) return evolve(state, secgroupEvents.decode(stored));
-  return evolve(state, ipamEvents.decode(stored) as IpamPortEvent);
-}
+export const applyStored = secgroupFollows.fold(evolve);
 
 export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEvent): SecgroupState {
   state.seq = event.seq;
@@ -125,32 +112,13 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
       state.portSettings[event.data.portId] = { version: event.seq, groupIds: null, portSecurity: true, forgotten: true };
       break;
     }
-    case 'ipam.PortCreated': {
-      const d = event.data;
-      if (state.ports[d.portId]) break;
-      state.ports[d.portId] = {
-        id: d.portId,
-        tenant: event.tenant,
-        networkId: event.aggregate.id,
-        mac: d.mac,
-        fixedIps: d.fixedIps.map((f) => ({ subnetId: f.subnetId, ip: f.ip })),
-        hostId: d.hostId,
-      };
-      state.tenantPorts[event.tenant] = (state.tenantPorts[event.tenant] ?? 0) + 1;
-      break;
-    }
-    case 'ipam.PortBound': {
-      const p = state.ports[event.data.portId];
-      if (p) p.hostId = event.data.hostId;
-      break;
-    }
+    case 'ipam.PortCreated':
+    case 'ipam.PortBound':
     case 'ipam.PortDeleted': {
-      const p = state.ports[event.data.portId];
-      if (!p) break;
-      delete state.ports[p.id];
-      const left = (state.tenantPorts[p.tenant] ?? 1) - 1;
-      if (left > 0) state.tenantPorts[p.tenant] = left;
-      else delete state.tenantPorts[p.tenant];
+      const t = applyPortEvent(state.ports, event);
+      // Ports per tenant: its default group cannot be deleted while it has any.
+      if (t?.before && t.before.tenant !== t.after?.tenant) countPort(state, t.before.tenant, -1);
+      if (t?.after && t.after.tenant !== t.before?.tenant) countPort(state, t.after.tenant, 1);
       break;
     }
     default: {
@@ -159,6 +127,12 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
     }
   }
   return state;
+}
+
+function countPort(state: SecgroupState, tenant: string, delta: number): void {
+  const n = (state.tenantPorts[tenant] ?? 0) + delta;
+  if (n > 0) state.tenantPorts[tenant] = n;
+  else delete state.tenantPorts[tenant];
 }
 
 function addRule(state: SecgroupState, group: GroupEntry, rule: GroupEntry['rules'][number]): void {

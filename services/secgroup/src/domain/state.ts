@@ -5,7 +5,7 @@
  * records (no Maps), so a snapshot is a JSON document and equality with a
  * full replay is a digest comparison.
  */
-import type { SecurityGroupRule } from '@strata/contracts';
+import type { FollowedPort, FollowedPorts, SecurityGroupRule } from '@strata/contracts';
 
 export interface SecgroupState {
   /** Last stream sequence seen (the projection reads the whole domain stream; see evolve.ts). */
@@ -21,8 +21,8 @@ export interface SecgroupState {
   members: Record<string, Record<string, true>>;
   /** The `secgroup.port.<portId>` aggregates. */
   portSettings: Record<string, PortSettings>;
-  /** IPAM's ports, as IPAM's events describe them. */
-  ports: Record<string, PortEntry>;
+  /** IPAM's ports, folded by the shared port lifecycle (@strata/contracts, ipam/port-lifecycle.ts). */
+  ports: FollowedPorts;
   /** tenant → how many IPAM ports it has (its default group cannot be deleted while > 0). */
   tenantPorts: Record<string, number>;
 }
@@ -51,14 +51,8 @@ export interface PortSettings {
   forgotten: boolean;
 }
 
-export interface PortEntry {
-  id: string;
-  tenant: string;
-  networkId: string;
-  mac: string;
-  fixedIps: { subnetId: string; ip: string }[];
-  hostId: string | null;
-}
+/** A port as secgroup knows it: IPAM's, as its events describe it. */
+export type PortEntry = FollowedPort;
 
 export function initialState(): SecgroupState {
   return {

@@ -30,7 +30,8 @@ export class Given {
   }
 
   port(id: string, networkId: string, hostId: string | null, ips: string[], deviceId = ''): this {
-    this.state.fabric.ports[id] = { id, networkId, hostId, deviceId, ips, claimedAt: ++this.claims };
+    const tenant = this.state.fabric.networks[networkId]?.tenant ?? 't';
+    this.state.fabric.ports[id] = { id, tenant, networkId, mac: '', deviceId, fixedIps: ips.map((ip) => ({ subnetId: '', ip })), hostId, createdSeq: ++this.claims };
     return this;
   }
 

@@ -5,7 +5,7 @@
  * "disassociate first", so an address is never translated to two VMs.
  */
 import { IllegalStateError, ValidationError } from '@strata/errors';
-import { floatingIpAssociationAggregate, type NatCommand } from '@strata/contracts';
+import { floatingIpAssociationAggregate, portAddresses, type NatCommand } from '@strata/contracts';
 import { visible } from '@strata/service-kit';
 import type { FloatingIpEntry, NatState, PortEntry } from '../state.js';
 import type { CommandContext, Decision, NewNatEvent } from './types.js';
@@ -52,7 +52,7 @@ export function associateFloatingIp(state: NatState, cmd: NatCommand<'floatingip
 
 /** The IPv4 fixed IP to translate to: the one asked for, which must be the port's, or the port's first. */
 function targetFixedIp(port: PortEntry, fip: FloatingIpEntry, requested: string | undefined): string {
-  const v4 = port.fixedIps.filter(isIpv4);
+  const v4 = portAddresses(port).filter(isIpv4);
   if (v4.length === 0) throw new IllegalStateError(`port ${port.id} has no IPv4 address to translate floating IP ${fip.address} to`);
   if (requested === undefined) return v4[0]!;
   if (v4.includes(requested)) return requested;

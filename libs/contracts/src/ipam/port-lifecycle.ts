@@ -1,0 +1,109 @@
+/**
+ * IPAM's port lifecycle as another context reads it: the one fold of
+ * `ipam.PortCreated` / `ipam.PortBound` / `ipam.PortDeleted` that every
+ * follower of IPAM's ports shares (secgroup, nat, bgp-gateway; hostview's
+ * ipam input), instead of each keeping its own copy.
+ *
+ * It lives beside the events because it is part of their published meaning
+ * (what a port is after each of them), depends on nothing but them, and so
+ * can be imported by any service, library or test without a cycle or an I/O
+ * dependency.
+ *
+ * The lifecycle (IPAM's deciders guarantee it; the fold tolerates any log):
+ *   created  → the port exists on its network (the event's aggregate id),
+ *              owned by the event's tenant, with its MAC, device and fixed IPs
+ *              (addresses are assigned only here and released only by the
+ *              delete: IPAM has no event that changes them in between);
+ *   bound    → its host changes (null: unbound); binding to another host
+ *              is a move;
+ *   deleted  → it is gone (its addresses are released).
+ * A creation of a port that exists (IPAM never writes one) replaces it; a
+ * bind or delete of a port that does not exist changes nothing.
+ */
+import type { IpamEvent } from './events.js';
+import type { FixedIp } from './views.js';
+
+/** The IPAM event types of the port lifecycle: what a follower of ports reads. */
+export const IPAM_PORT_EVENT_TYPES = ['ipam.PortCreated', 'ipam.PortBound', 'ipam.PortDeleted'] as const;
+export type IpamPortEventType = (typeof IPAM_PORT_EVENT_TYPES)[number];
+export type IpamPortEvent = Extract<IpamEvent, { type: IpamPortEventType }>;
+
+/**
+ * A port as IPAM's events describe it. Never mutated: each change makes a
+ * new value, so the ports a transition names stay as they were. Plain JSON,
+ * so a follower's snapshot can hold it.
+ */
+export interface FollowedPort {
+  readonly id: string;
+  readonly tenant: string;
+  /** Ports live on their network's aggregate, `ipam.network.<networkId>`. */
+  readonly networkId: string;
+  readonly mac: string;
+  /** The VM (or appliance) the port belongs to. */
+  readonly deviceId: string;
+  /** In IPAM's order (the first IPv4 one is NAT's default translation target). */
+  readonly fixedIps: readonly Readonly<FixedIp>[];
+  /** The hypervisor it is bound to; null: unbound. */
+  readonly hostId: string | null;
+  /** Stream sequence of its creation (the earliest claim of an address wins where two ports claim one). */
+  readonly createdSeq: number;
+}
+
+/** portId → port: the table a follower keeps. */
+export type FollowedPorts = Record<string, FollowedPort>;
+
+/** What one event did to one port: the port before and after (null: absent). */
+export interface PortTransition {
+  readonly portId: string;
+  readonly before: FollowedPort | null;
+  readonly after: FollowedPort | null;
+}
+
+/**
+ * The pure step: the port after `event`, given the port as the follower knew
+ * it (undefined: not known). null: the event changed nothing (a bind to the
+ * host it is on, a bind or delete of a port not known).
+ */
+export function portTransition(current: FollowedPort | undefined, event: IpamPortEvent): PortTransition | null {
+  const before = current ?? null;
+  switch (event.type) {
+    case 'ipam.PortCreated': {
+      const d = event.data;
+      const after: FollowedPort = {
+        id: d.portId,
+        tenant: event.tenant,
+        networkId: event.aggregate.id,
+        mac: d.mac,
+        deviceId: d.deviceId,
+        fixedIps: d.fixedIps.map((f) => ({ subnetId: f.subnetId, ip: f.ip })),
+        hostId: d.hostId,
+        createdSeq: event.seq,
+      };
+      return { portId: d.portId, before, after };
+    }
+    case 'ipam.PortBound':
+      if (before === null || before.hostId === event.data.hostId) return null;
+      return { portId: before.id, before, after: { ...before, hostId: event.data.hostId } };
+    case 'ipam.PortDeleted':
+      return before === null ? null : { portId: before.id, before, after: null };
+    default: {
+      const unreachable: never = event;
+      throw new Error(`not a port lifecycle event: ${(unreachable as { type: string }).type}`);
+    }
+  }
+}
+
+/** Fold one port event into a follower's table (mutating the table, never a port); returns what changed. */
+export function applyPortEvent(ports: FollowedPorts, event: IpamPortEvent): PortTransition | null {
+  const transition = portTransition(ports[event.data.portId], event);
+  if (transition === null) return null;
+  if (transition.after === null) delete ports[transition.portId];
+  else ports[transition.portId] = transition.after;
+  return transition;
+}
+
+/** Is this IPAM event one of the port lifecycle? */
+export const isPortEvent = (event: IpamEvent): event is IpamPortEvent => (IPAM_PORT_EVENT_TYPES as readonly string[]).includes(event.type);
+
+/** The port's addresses, in IPAM's order. */
+export const portAddresses = (port: FollowedPort): string[] => port.fixedIps.map((f) => f.ip);
