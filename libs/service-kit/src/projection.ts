@@ -26,10 +26,10 @@ export interface ProjectionOptions<S extends ProjectedState, E> {
   store: EventStore;
   logger: Logger;
   /**
-   * Subject filter of the feed, e.g. the service's own `strata.evt.<context>.>`
-   * (one: nats-server 2.9 consumers take a single filter subject).
+   * Subject filter of the feed, e.g. the service's own `strata.evt.<context>.>`.
    * `undefined` reads the whole stream unfiltered, for a state that folds
-   * several contexts' events (the fold then skips what it does not need).
+   * several contexts' events (the fold then skips what it does not need):
+   * see `follow` (follow.ts) and eventlog's `feedFilter` for why.
    */
   subject: string | undefined;
   /** Starting point, e.g. from a snapshot, else the service's empty state (at sequence 0). */

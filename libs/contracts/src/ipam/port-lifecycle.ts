@@ -49,11 +49,22 @@ export interface FollowedPort {
   readonly createdSeq: number;
 }
 
-/** portId → port: the table a follower keeps. */
+/** portId → port: the table a follower keeps in a snapshotted (JSON) state. */
 export type FollowedPorts = Record<string, FollowedPort>;
+
+/** Either table a follower may keep: a JSON record (snapshotted states) or a Map (in-memory models such as hostview's). */
+export type PortTable = FollowedPorts | Map<string, FollowedPort>;
+
+/**
+ * Which step of the lifecycle: `created` (a new port, or one that replaced a
+ * port of the same id: `before` set, its addresses may differ), `bound` (the
+ * same port moved to another host or none), `deleted`.
+ */
+export type PortLifecycle = 'created' | 'bound' | 'deleted';
 
 /** What one event did to one port: the port before and after (null: absent). */
 export interface PortTransition {
+  readonly lifecycle: PortLifecycle;
   readonly portId: string;
   readonly before: FollowedPort | null;
   readonly after: FollowedPort | null;
@@ -79,13 +90,13 @@ export function portTransition(current: FollowedPort | undefined, event: IpamPor
         hostId: d.hostId,
         createdSeq: event.seq,
       };
-      return { portId: d.portId, before, after };
+      return { lifecycle: 'created', portId: d.portId, before, after };
     }
     case 'ipam.PortBound':
       if (before === null || before.hostId === event.data.hostId) return null;
-      return { portId: before.id, before, after: { ...before, hostId: event.data.hostId } };
+      return { lifecycle: 'bound', portId: before.id, before, after: { ...before, hostId: event.data.hostId } };
     case 'ipam.PortDeleted':
-      return before === null ? null : { portId: before.id, before, after: null };
+      return before === null ? null : deletion(before);
     default: {
       const unreachable: never = event;
       throw new Error(`not a port lifecycle event: ${(unreachable as { type: string }).type}`);
@@ -93,13 +104,43 @@ export function portTransition(current: FollowedPort | undefined, event: IpamPor
   }
 }
 
-/** Fold one port event into a follower's table (mutating the table, never a port); returns what changed. */
-export function applyPortEvent(ports: FollowedPorts, event: IpamPortEvent): PortTransition | null {
-  const transition = portTransition(ports[event.data.portId], event);
-  if (transition === null) return null;
-  if (transition.after === null) delete ports[transition.portId];
-  else ports[transition.portId] = transition.after;
-  return transition;
+const deletion = (before: FollowedPort): PortTransition => ({ lifecycle: 'deleted', portId: before.id, before, after: null });
+
+/**
+ * Fold one port event into a follower's table (mutating the table, never a
+ * port); returns what changed. A created port is (re-)inserted last, so a
+ * Map (or a record of non-numeric ids) iterates in the order a fresh replay
+ * would give it.
+ */
+export function applyPortEvent(ports: PortTable, event: IpamPortEvent): PortTransition | null {
+  return record(ports, portTransition(lookup(ports, event.data.portId), event));
+}
+
+/**
+ * Drop a port on the follower's own grounds (e.g. hostview when the port's
+ * network is gone): the same step as its deletion. null: not known.
+ */
+export function removePort(ports: PortTable, portId: string): PortTransition | null {
+  const before = lookup(ports, portId);
+  return record(ports, before === undefined ? null : deletion(before));
+}
+
+function lookup(ports: PortTable, portId: string): FollowedPort | undefined {
+  return ports instanceof Map ? ports.get(portId) : Object.hasOwn(ports, portId) ? ports[portId] : undefined;
+}
+
+function record(ports: PortTable, t: PortTransition | null): PortTransition | null {
+  if (t === null) return null;
+  const isMap = ports instanceof Map;
+  if (t.lifecycle !== 'bound') {
+    if (isMap) ports.delete(t.portId);
+    else delete ports[t.portId];
+  }
+  if (t.after !== null) {
+    if (isMap) ports.set(t.portId, t.after);
+    else ports[t.portId] = t.after;
+  }
+  return t;
 }
 
 /** Is this IPAM event one of the port lifecycle? */

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { networkAggregate, type IpamEvent } from './events.js';
-import { applyPortEvent, isPortEvent, portAddresses, portTransition, type FollowedPorts, type IpamPortEvent, type PortTransition } from './port-lifecycle.js';
+import {
+  applyPortEvent,
+  isPortEvent,
+  portAddresses,
+  portTransition,
+  removePort,
+  type FollowedPort,
+  type FollowedPorts,
+  type IpamPortEvent,
+  type PortTransition,
+} from './port-lifecycle.js';
 
 const META = { id: 'e', version: 1, actor: 'ipam', correlationId: 'c', causationId: null, occurredAt: '2026-01-01T00:00:00.000Z', subject: 's', storedAt: '2026-01-01T00:00:00.000Z' };
 
@@ -35,7 +45,7 @@ describe('the IPAM port lifecycle fold', () => {
     const ports: FollowedPorts = {};
     const t = applyPortEvent(ports, created(7, 'p1', { tenant: 'ta', networkId: 'net-9', hostId: 'hv1', ips: ['10.0.0.5', '2001:db8::5'] }));
     const port = { id: 'p1', tenant: 'ta', networkId: 'net-9', mac: '02:00:00:00:00:01', deviceId: 'dev', fixedIps: [{ subnetId: 's1', ip: '10.0.0.5' }, { subnetId: 's1', ip: '2001:db8::5' }], hostId: 'hv1', createdSeq: 7 };
-    expect(t).toEqual({ portId: 'p1', before: null, after: port });
+    expect(t).toEqual({ lifecycle: 'created', portId: 'p1', before: null, after: port });
     expect(ports).toEqual({ p1: port });
     expect(portAddresses(ports['p1']!)).toEqual(['10.0.0.5', '2001:db8::5']);
   });
@@ -65,7 +75,7 @@ describe('the IPAM port lifecycle fold', () => {
     const ports: FollowedPorts = {};
     applyPortEvent(ports, created(1, 'p1'));
     const old = ports['p1']!;
-    expect(applyPortEvent(ports, deleted(2, 'p1'))).toEqual({ portId: 'p1', before: old, after: null });
+    expect(applyPortEvent(ports, deleted(2, 'p1'))).toEqual({ lifecycle: 'deleted', portId: 'p1', before: old, after: null });
     expect(ports).toEqual({});
   });
 
@@ -73,8 +83,18 @@ describe('the IPAM port lifecycle fold', () => {
     const ports: FollowedPorts = {};
     applyPortEvent(ports, created(1, 'p1', { tenant: 'ta' }));
     const t = applyPortEvent(ports, created(2, 'p1', { tenant: 'tb', networkId: 'n2' }));
+    expect(t?.lifecycle).toBe('created');
     expect(t?.before?.tenant).toBe('ta');
     expect(ports['p1']).toMatchObject({ tenant: 'tb', networkId: 'n2', createdSeq: 2 });
+  });
+
+  it('given a port the follower drops on its own grounds, then the same step as its deletion; one it does not know changes nothing', () => {
+    const ports = new Map<string, FollowedPort>();
+    applyPortEvent(ports, created(1, 'p1'));
+    const old = ports.get('p1')!;
+    expect(removePort(ports, 'p1')).toEqual({ lifecycle: 'deleted', portId: 'p1', before: old, after: null });
+    expect(removePort(ports, 'p1')).toBeNull();
+    expect(ports.size).toBe(0);
   });
 
   it('tells the port lifecycle from the rest of IPAM’s events', () => {
@@ -157,6 +177,19 @@ describe('the IPAM port lifecycle fold', () => {
         const resumed = JSON.parse(JSON.stringify(head)) as FollowedPorts;
         for (const e of log.slice(cut)) applyPortEvent(resumed, e);
         expect(resumed).toEqual(straight);
+      }),
+    );
+  });
+
+  it('property: a Map and a JSON record fold alike, and both iterate in the order a fresh replay of the surviving creations gives', () => {
+    fc.assert(
+      fc.property(logs, (log) => {
+        const record: FollowedPorts = {};
+        const map = new Map<string, FollowedPort>();
+        for (const e of log) expect(applyPortEvent(map, e)).toEqual(applyPortEvent(record, e));
+        expect([...map.entries()]).toEqual(Object.entries(record));
+        const byCreation = [...map.values()].sort((a, b) => a.createdSeq - b.createdSeq).map((p) => p.id);
+        expect([...map.keys()]).toEqual(byCreation);
       }),
     );
   });
