@@ -29,6 +29,13 @@ export type IpamPortEventType = (typeof IPAM_PORT_EVENT_TYPES)[number];
 export type IpamPortEvent = Extract<IpamEvent, { type: IpamPortEventType }>;
 
 /**
+ * What the fold reads of a port event: a decoded stored event, or any slimmer
+ * event a model keeps (type, data, tenant, sequence, aggregate).
+ */
+export type PortEvent = SlimPortEvent<IpamPortEvent>;
+type SlimPortEvent<E> = E extends IpamPortEvent ? Pick<E, 'type' | 'data' | 'tenant' | 'seq' | 'aggregate'> : never;
+
+/**
  * A port as IPAM's events describe it. Never mutated: each change makes a
  * new value, so the ports a transition names stay as they were. Plain JSON,
  * so a follower's snapshot can hold it.
@@ -75,7 +82,7 @@ export interface PortTransition {
  * it (undefined: not known). null: the event changed nothing (a bind to the
  * host it is on, a bind or delete of a port not known).
  */
-export function portTransition(current: FollowedPort | undefined, event: IpamPortEvent): PortTransition | null {
+export function portTransition(current: FollowedPort | undefined, event: PortEvent): PortTransition | null {
   const before = current ?? null;
   switch (event.type) {
     case 'ipam.PortCreated': {
@@ -112,7 +119,7 @@ const deletion = (before: FollowedPort): PortTransition => ({ lifecycle: 'delete
  * Map (or a record of non-numeric ids) iterates in the order a fresh replay
  * would give it.
  */
-export function applyPortEvent(ports: PortTable, event: IpamPortEvent): PortTransition | null {
+export function applyPortEvent(ports: PortTable, event: PortEvent): PortTransition | null {
   return record(ports, portTransition(lookup(ports, event.data.portId), event));
 }
 

@@ -10,6 +10,7 @@ import {
   type FollowedPort,
   type FollowedPorts,
   type IpamPortEvent,
+  type PortEvent,
   type PortTransition,
 } from './port-lifecycle.js';
 
@@ -95,6 +96,12 @@ describe('the IPAM port lifecycle fold', () => {
     expect(removePort(ports, 'p1')).toEqual({ lifecycle: 'deleted', portId: 'p1', before: old, after: null });
     expect(removePort(ports, 'p1')).toBeNull();
     expect(ports.size).toBe(0);
+  });
+
+  it('given a slim event (only type, data, tenant, sequence and aggregate, as a model keeps it), then the same fold', () => {
+    const full = created(5, 'p1', { hostId: 'hv1' });
+    const slim: PortEvent = { type: 'ipam.PortCreated', data: full.data, tenant: full.tenant, seq: full.seq, aggregate: full.aggregate };
+    expect(portTransition(undefined, slim)).toEqual(portTransition(undefined, full));
   });
 
   it('tells the port lifecycle from the rest of IPAM’s events', () => {
