@@ -9,6 +9,9 @@
  *   );
  *   const applyStored = follows.fold(evolve); // evolve: (state, SecgroupEvent | IpamPortEvent) => state
  *
+ * A reader with its own loop (hostview) uses `decode` alone: the followed
+ * event decoded, undefined for anything else.
+ *
  * The feed is the one filter eventlog's `feedFilter` gives for the contexts
  * read (with two or more: the whole stream, unfiltered, for the nats-server
  * 2.9 reasons written there). The fold decodes an event it follows with its
@@ -30,10 +33,13 @@ export interface EventDecoder<E extends StoredEvent> {
   decode(stored: StoredEvent): E;
 }
 
-/** Every event of the service's own context. */
-export function ownEvents<E extends StoredEvent>(context: string, registry: EventDecoder<E>): FollowedEvents<E> {
+/** Every event of a context (an unknown type of it is quarantined, not skipped). */
+export function allEvents<E extends StoredEvent>(context: string, registry: EventDecoder<E>): FollowedEvents<E> {
   return { context, types: undefined, decode: (stored) => registry.decode(stored) };
 }
+
+/** Every event of the service's own context. */
+export const ownEvents = allEvents;
 
 /** These event types of another context (the fold sees exactly them). */
 export function eventTypes<E extends StoredEvent, T extends E['type']>(
@@ -52,6 +58,8 @@ export interface Follower<E extends StoredEvent> {
   readonly subject: string | undefined;
   /** Is this stored event one the state depends on? (Others only move its sequence; they do not count towards snapshots.) */
   isRelevant(event: Pick<StoredEvent, 'type' | 'aggregate'>): boolean;
+  /** A followed event decoded by its context's registry (throws its `EventSchemaError`); undefined for any other. */
+  decode(stored: StoredEvent): E | undefined;
   /**
    * The fold of the feed for `Projection` (with `decode: (stored) => stored`):
    * a followed event is decoded (an `EventSchemaError` leaves the state as it
@@ -75,6 +83,7 @@ export function follow<I extends readonly FollowedEvents<StoredEvent>[]>(...inpu
   return {
     subject: feedFilter([...byContext.keys()]),
     isRelevant: (event) => inputOf(event) !== undefined,
+    decode: (stored) => inputOf(stored)?.decode(stored) as E | undefined,
     fold:
       <S extends { seq: number }>(evolve: (state: S, event: E) => S) =>
       (state: S, stored: StoredEvent): S => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IPAM_CONTEXT, IPAM_PORT_EVENT_TYPES, ipamEvents, SECGROUP_CONTEXT, secgroupEvents } from '@strata/contracts';
 import { isEventSchemaError, type StoredEvent } from '@strata/eventlog';
-import { eventTypes, follow, ownEvents } from './follow.js';
+import { allEvents, eventTypes, follow, ownEvents } from './follow.js';
 
 let seq = 0;
 const stored = (context: string, aggregateType: string, type: string, data: unknown): StoredEvent => ({
@@ -59,6 +59,16 @@ describe('follow: my events plus these types of other contexts', () => {
     }
     expect(isEventSchemaError(thrown)).toBe(true);
     expect(state.seq).toBe(3);
+  });
+
+  it('decodes for a reader with its own loop (hostview): a followed event decoded, anything else undefined', () => {
+    const port = stored(IPAM_CONTEXT, 'network', 'ipam.PortDeleted', { portId: 'p1', releasedIps: [] });
+    const router = stored(IPAM_CONTEXT, 'router', 'ipam.RouterDeleted', { routerId: 'r1' });
+    expect(follows.decode(port)).toMatchObject({ type: 'ipam.PortDeleted', data: { portId: 'p1' } });
+    expect(follows.decode(router)).toBeUndefined();
+    const everything = follow(allEvents(IPAM_CONTEXT, ipamEvents));
+    expect(everything.decode(router)).toMatchObject({ type: 'ipam.RouterDeleted' });
+    expect(() => everything.decode(stored(IPAM_CONTEXT, 'network', 'ipam.PortRenamed', {}))).toThrow(/unknown event type/);
   });
 
   it('reads one context through its own filter, several unfiltered (eventlog feedFilter)', () => {

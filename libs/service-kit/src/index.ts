@@ -10,7 +10,7 @@ export { KeyedLock } from './keyed-lock.js';
 export { SeqWaiters } from './seq-waiters.js';
 export { Projection } from './projection.js';
 export type { ProjectedState, ProjectionOptions } from './projection.js';
-export { eventTypes, follow, ownEvents } from './follow.js';
+export { allEvents, eventTypes, follow, ownEvents } from './follow.js';
 export type { EventDecoder, FollowedEvent, FollowedEvents, Follower } from './follow.js';
 export { Executor } from './executor.js';
 export type { Executed, ExecuteMeta, ExecutorOptions, NewEvent } from './executor.js';
