@@ -121,13 +121,17 @@ export class BgpFabric {
   /** A namespace with one veth into the ToR's bridge carrying `addresses` (the first subnet's .1 as default route for appliances). */
   async attach(role: string, addresses: string[], gateway?: string): Promise<Netns> {
     const ns = await Netns.create(this.ns(role));
-    const torSide = `v${role}`.slice(0, 15);
+    const torSide = this.torSide(role);
     await sh(['ip', '-n', this.ns('tor'), 'link', 'add', torSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name]);
     await sh(['ip', '-n', this.ns('tor'), 'link', 'set', torSide, 'master', 'br0', 'up']);
     for (const a of addresses) await ns.ip(['addr', 'add', a, 'dev', 'eth0']);
     await ns.ip(['link', 'set', 'eth0', 'up']);
     if (gateway) await ns.ip(['route', 'add', 'default', 'via', gateway]);
     return ns;
+  }
+
+  private torSide(role: string): string {
+    return `v${role}`.slice(0, 15);
   }
 
   async startGobgpd(gw: number, ns = this.ns(`gw${gw}`)): Promise<ManagedProcess> {
@@ -156,6 +160,10 @@ export class BgpFabric {
   async removeAppliance(role: string, frr: Frr): Promise<void> {
     await frr.stop();
     this.frrs.splice(this.frrs.indexOf(frr), 1);
+    // Delete the veth from the ToR's side first: deleting the namespace frees its peer
+    // asynchronously, and an appliance attached again under the same role right after
+    // would find the ToR-side name still taken ("RTNETLINK: File exists").
+    await sh(['ip', '-n', this.ns('tor'), 'link', 'del', this.torSide(role)]).catch(() => undefined);
     await new Netns(this.ns(role)).delete();
   }
 
