@@ -158,12 +158,7 @@ export class Dataplane {
    */
   async applyChanges(changes: ViewDelta[]): Promise<MemberApplyResult | null> {
     const byManager = this.route(changes);
-    if (!byManager || this.record.state !== 'applied') return null;
-    const record = this.record;
-    this.record = { state: 'unsure', parts: record.parts };
-    const r = await this.applyFast(record, byManager);
-    if (r) this.record = record;
-    return r;
+    return byManager ? this.applyRouted(byManager) : null;
   }
 
   desired(view: HostViewSnapshot): DesiredState {
@@ -253,18 +248,22 @@ export class Dataplane {
 
   /** The fast pass of the agent's loop: a fast path that fails is logged, and the full pass follows. */
   private async fastPass(byManager: Map<number, ViewDelta[]>): Promise<MemberApplyResult | null> {
-    const record = this.record;
-    if (record.state !== 'applied') return null;
-    // Until every fast path is through, the kernel is between two states.
-    this.record = { state: 'unsure', parts: record.parts };
     try {
-      const r = await this.applyFast(record, byManager);
-      if (r) this.record = record;
-      return r;
+      return await this.applyRouted(byManager);
     } catch (err) {
       this.o.logger?.warn({ err }, 'fast path failed; running a full reconcile');
       return null;
     }
+  }
+
+  private async applyRouted(byManager: Map<number, ViewDelta[]>): Promise<MemberApplyResult | null> {
+    const record = this.record;
+    if (record.state !== 'applied') return null;
+    // Until every fast path is through, the kernel is between two states.
+    this.record = { state: 'unsure', parts: record.parts };
+    const r = await this.applyFast(record, byManager);
+    if (r) this.record = record;
+    return r;
   }
 
   private async applyFast(record: Extract<Applied, { state: 'applied' }>, byManager: Map<number, ViewDelta[]>): Promise<MemberApplyResult | null> {

@@ -7,6 +7,13 @@
  * one ordered apply of every manager's objects), a manager only says what
  * its feature wants. Adding a feature is one file in managers/ and one line
  * in managers.ts.
+ *
+ * Kernel reads: the shared model (netlink objects, Strata's nft tables, the
+ * managed sysctls) is read once per full pass, in one batch of processes
+ * (kernel/read.ts), because the plan must see every feature's objects
+ * together (deleting a namespace removes NAT's links in it, a bridge takes
+ * its FDB with it). A manager's reads of its own (rule counters, dnsmasq PID
+ * files) are in its hooks.
  */
 import type { DhcpSpec } from '../core/desired.js';
 import type { RuleCounterLabel } from '../core/secgroups.js';
