@@ -1,36 +1,31 @@
 import { describe, expect, it } from 'vitest';
 import type { AgentStatus } from '@strata/contracts';
-import { Agent, type AgentLogger, type CurrentView } from './agent.js';
+import { Agent, type AgentLogger } from './agent.js';
+import { emptyKernelState } from './core/types.js';
 import { emptySnapshot, type HostViewSnapshot } from './core/snapshot.js';
-import type { MemberChange } from './core/members.js';
-import type { ReconcileResult } from './reconcile.js';
+import { Dataplane, type KernelPort } from './dataplane/dataplane.js';
+import type { Manager } from './dataplane/manager.js';
+import type { Exec } from './kernel/exec.js';
+import type { CurrentView } from './view/current.js';
 import type { ViewChange } from './view/store.js';
 
 const quiet: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };
+/** The dataplane's own kernel access is never used here: the managers below have none, and the kernel port is `kernel` in setup. */
+const noKernel = (): never => {
+  throw new Error('no kernel in unit tests');
+};
+const noExec: Exec = { run: noKernel, spawnDetached: noKernel, watch: noKernel };
 
-function result(view: HostViewSnapshot, devices: string[] = []): ReconcileResult {
-  const ports = Object.values(view.ports).map((p) => ({ id: p.id, device: p.device }));
-  return {
-    desired: {
-      kernel: { namespaces: {}, links: {}, plugs: Object.fromEntries(ports.map((p) => [p.device, { device: p.device, master: 'sbr1', mtu: 1450, up: true }])), addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {} },
-      dhcp: {},
-      ports,
-      ruleCounters: {},
-    },
-    actual: { namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices },
-    plan: { batches: [] },
-    portsUp: ports.filter((p) => devices.includes(p.device)).map((p) => p.id),
-    portsDown: ports.filter((p) => !devices.includes(p.device)).map((p) => p.id),
-    ruleCounters: [],
-  };
-}
+/** A view's ports, plugged (so the desired state changes with them): the test manager's part. */
+const plugs = (view: HostViewSnapshot) =>
+  Object.fromEntries(Object.values(view.ports).map((p) => [p.device, { device: p.device, master: 'sbr1', mtu: 1450, up: true }]));
 
 function setup(
   opts: {
     fail?: () => boolean;
     devices?: string[];
     during?: (agent: Agent) => void;
-    /** Give the reconciler a membership fast path answering this way (the view then has a change journal). */
+    /** Give the test manager a membership fast path answering this way (the view then has a change journal). */
     fastPath?: () => 'handled' | 'not-applicable' | 'fail';
   } = {},
 ) {
@@ -40,6 +35,40 @@ function setup(
   const calls: string[] = [];
   const statuses: AgentStatus[] = [];
   const fastPath = opts.fastPath;
+  const manager: Manager = {
+    name: 'test',
+    desired: (view) => {
+      seen.push(view);
+      calls.push('full');
+      return { kernel: { plugs: plugs(view) } };
+    },
+    ...(fastPath
+      ? {
+          attach: () => ({
+            fastPath: {
+              handles: (c) => c.field === 'members',
+              from: () => ({
+                apply: async (changes) => {
+                  const a = fastPath();
+                  calls.push(`fast:${a}:${changes.length}`);
+                  if (a === 'fail') throw new Error('Error: Could not process rule: No such file or directory');
+                  return a === 'handled' ? { added: changes.length, deleted: 0 } : null;
+                },
+              }),
+            },
+          }),
+        }
+      : {}),
+  };
+  const kernel: KernelPort = {
+    read: async () => {
+      opts.during?.(agent);
+      if (opts.fail?.()) throw new Error('RTNETLINK answers: Operation not permitted');
+      return { ...emptyKernelState(), devices: opts.devices ?? [] };
+    },
+    apply: async () => undefined,
+  };
+  const dataplane = new Dataplane({ managers: [manager], io: { exec: noExec, nsPrefix: 'p-', stateDir: '/nonexistent' }, kernel, logger: quiet });
   const agent = new Agent({
     hostId: 'hv1',
     view: () => current,
@@ -48,25 +77,7 @@ function setup(
     retryMs: 1,
     logger: quiet,
     onStatus: (s) => statuses.push(s),
-    reconciler: {
-      reconcile: async (view) => {
-        seen.push(view);
-        calls.push('full');
-        opts.during?.(agent);
-        if (opts.fail?.()) throw new Error('RTNETLINK answers: Operation not permitted');
-        return result(view, opts.devices);
-      },
-      ...(fastPath
-        ? {
-            applyMemberChanges: async (changes: MemberChange[]) => {
-              const a = fastPath();
-              calls.push(`fast:${a}:${changes.length}`);
-              if (a === 'fail') throw new Error('Error: Could not process rule: No such file or directory');
-              return a === 'handled' ? { desired: result(withPort()).desired, added: changes.length, deleted: 0 } : null;
-            },
-          }
-        : {}),
-    },
+    dataplane,
   });
   const setView = (view: HostViewSnapshot, revision: number, ...changes: ViewChange[]): void => {
     journal.push(...changes);

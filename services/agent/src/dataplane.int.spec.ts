@@ -71,13 +71,13 @@ const vm: Record<string, LabVm> = {};
 const hv = (n: number): LabHost => lab.host(n);
 
 async function reconcileAll(c: Cloud = cloud): Promise<void> {
-  for (const h of lab.hosts) await h.reconciler.reconcile(hostView(c, h.name));
+  for (const h of lab.hosts) await h.dataplane.reconcile(hostView(c, h.name));
 }
 
 /** A second reconcile plans nothing: the first was exact and complete. */
 async function expectConverged(c: Cloud = cloud): Promise<void> {
   for (const h of lab.hosts) {
-    const { plan } = await h.reconciler.plan(hostView(c, h.name));
+    const { plan } = await h.dataplane.plan(hostView(c, h.name));
     expect(plan, `${h.name} has left-over work`).toEqual({ batches: [] });
   }
 }
@@ -257,7 +257,7 @@ d('agent data plane (real kernel, namespaces)', () => {
     await sh(['ip', '-n', h.ns, 'link', 'del', 'svx200']);
     await sh(['ip', '-n', domainNs(h, rA), 'neigh', 'flush', 'dev', 'qr101', 'nud', 'permanent']);
     await sh(['ip', '-n', h.ns, 'link', 'set', portDevice(PORTS[0]!.id), 'nomaster']);
-    const { plan } = await h.reconciler.plan(hostView(cloud, 'hv1'));
+    const { plan } = await h.dataplane.plan(hostView(cloud, 'hv1'));
     const ops = plan.batches.flatMap((b) => b.ops.map((o) => o.op));
     expect(ops).toContain('link-add');
     expect(ops).toContain('fdb-add');
@@ -273,17 +273,17 @@ d('agent data plane (real kernel, namespaces)', () => {
   it('(7) an apply interrupted half-way is finished exactly by the next reconcile', async () => {
     const h = hv(2);
     // Take hv2 down to nothing, then build it again but stop after half of the batches.
-    await h.reconciler.reconcile(emptySnapshot());
-    const { plan } = await h.reconciler.plan(hostView(cloud, 'hv2'));
+    await h.dataplane.reconcile(emptySnapshot());
+    const { plan } = await h.dataplane.plan(hostView(cloud, 'hv2'));
     expect(plan.batches.length).toBeGreaterThan(3);
     const half: Plan = { batches: plan.batches.slice(0, Math.ceil(plan.batches.length / 2)) };
     await applyPlan(h.exec, half);
-    const rest = await h.reconciler.plan(hostView(cloud, 'hv2'));
+    const rest = await h.dataplane.plan(hostView(cloud, 'hv2'));
     expect(planSize(rest.plan)).toBe(planSize(plan) - planSize(half));
     // Half of one batch too: the kernel model agrees with the kernel at any cut.
     const cut = rest.plan.batches[0]!;
     await applyPlan(h.exec, { batches: [{ phase: cut.phase, ops: cut.ops.slice(0, Math.ceil(cut.ops.length / 2)) }] });
-    await h.reconciler.reconcile(hostView(cloud, 'hv2'));
+    await h.dataplane.reconcile(hostView(cloud, 'hv2'));
     await expectConverged();
     expect(await lab.pingEventually(vm.a2!, '10.0.0.11')).toBe(64);
     expect(await lab.pingEventually(vm.a4!, '10.0.0.11')).toBe(63);
@@ -311,8 +311,8 @@ d('agent data plane (real kernel, namespaces)', () => {
 
   it('(8) an empty view leaves no Strata object behind', async () => {
     for (const h of lab.hosts) {
-      await h.reconciler.reconcile(emptySnapshot());
-      const { plan, actual } = await h.reconciler.plan(emptySnapshot());
+      await h.dataplane.reconcile(emptySnapshot());
+      const { plan, actual } = await h.dataplane.plan(emptySnapshot());
       expect(plan.batches).toEqual([]);
       // (The br_netfilter sysctls are left as they are: they were on by default.)
       expect({ ...actual, devices: [], hostSysctls: {} }).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices: [] });
@@ -324,7 +324,7 @@ d('agent data plane (real kernel, namespaces)', () => {
       expect(neigh).toEqual([]);
       const namespaces = (await sh(['ip', 'netns', 'list'])).split('\n').filter((l) => l.startsWith(h.nsPrefix));
       expect(namespaces).toEqual([]);
-      const servers = h.reconciler.dnsmasq.running();
+      const servers = h.dnsmasq.running();
       expect(Object.values(servers).filter((pid) => pid !== null)).toEqual([]);
     }
     // The VMs' devices are the hypervisor's: still there, just unplugged.

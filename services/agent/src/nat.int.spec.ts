@@ -57,8 +57,8 @@ d('NAT kernel state (a hypervisor namespace, real nftables and routes)', () => {
   });
 
   it('is read back exactly: the second reconcile plans nothing', async () => {
-    await h.reconciler.reconcile(natView());
-    expect((await h.reconciler.plan(natView())).plan).toEqual({ batches: [] });
+    await h.dataplane.reconcile(natView());
+    expect((await h.dataplane.plan(natView())).plan).toEqual({ batches: [] });
     const routes = await sh(['ip', '-n', h.ns, 'route', 'show', 'proto', '83']);
     expect(routes).toMatch(/203\.0\.113\.10 via 169\.254\.\d+\.\d+ dev sx/);
     expect(routes).toMatch(/203\.0\.113\.176\/28 via 169\.254\.\d+\.\d+ dev sx/);
@@ -73,16 +73,16 @@ d('NAT kernel state (a hypervisor namespace, real nftables and routes)', () => {
     const ns = await domainNs();
     await sh(['ip', 'netns', 'exec', ns, 'nft', 'delete', 'table', 'ip', 'strata']);
     await sh(['ip', '-n', h.ns, 'route', 'del', '203.0.113.10/32']);
-    const { plan } = await h.reconciler.plan(natView());
+    const { plan } = await h.dataplane.plan(natView());
     expect(plan.batches.map((b) => b.phase)).toEqual(['routes', 'ns-nft']);
-    await h.reconciler.reconcile(natView());
-    expect((await h.reconciler.plan(natView())).plan).toEqual({ batches: [] });
+    await h.dataplane.reconcile(natView());
+    expect((await h.dataplane.plan(natView())).plan).toEqual({ batches: [] });
   });
 
   it('without NAT, routed networks or announced prefixes, leaves nothing of them behind', async () => {
     const plain = hostView(cloud, 'hv1');
-    await h.reconciler.reconcile(plain);
-    expect((await h.reconciler.plan(plain)).plan).toEqual({ batches: [] });
+    await h.dataplane.reconcile(plain);
+    expect((await h.dataplane.plan(plain)).plan).toEqual({ batches: [] });
     expect(await sh(['ip', '-n', h.ns, 'route', 'show', 'proto', '83'])).toBe('');
     expect(await sh(['ip', '-n', h.ns, 'link', 'show', 'type', 'veth'])).not.toMatch(/sx[0-9a-f]{12}/);
     expect((await shOk(['ip', 'netns', 'exec', h.ns, 'nft', 'list', 'table', 'ip', 'strata']))).toBe(false);

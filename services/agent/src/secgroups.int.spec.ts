@@ -17,7 +17,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memberOnlyChanges } from './testkit/members.js';
+import { memberDeltas, memberOnlyChanges } from './testkit/members.js';
 import { portDevice } from '@strata/contracts';
 import { outMarkChainName, portChainName, ruleCounterName, sgChainName, spoofChainName } from './core/names.js';
 import { readRuleCounters } from './kernel/nft.js';
@@ -120,12 +120,12 @@ const hv = (n: number): LabHost => lab.host(n);
 const hostOf = (name: string): LabHost => hv(Number(P[name]!.host.slice(2)));
 
 async function reconcileAll(c: Cloud = cloud): Promise<void> {
-  for (const h of lab.hosts) await h.reconciler.reconcile(hostView(c, h.name));
+  for (const h of lab.hosts) await h.dataplane.reconcile(hostView(c, h.name));
 }
 
 async function expectConverged(c: Cloud = cloud): Promise<void> {
   for (const h of lab.hosts) {
-    const { plan } = await h.reconciler.plan(hostView(c, h.name));
+    const { plan } = await h.dataplane.plan(hostView(c, h.name));
     expect(plan, `${h.name} has left-over work`).toEqual({ batches: [] });
   }
 }
@@ -192,9 +192,9 @@ d('security groups (real kernel, namespaces)', () => {
     for (let i = 0; i < 200; i++) {
       big.ports.push({ id: randomUUID(), networkId: back, mac: `02:cc:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, host: 'hv3', fixedIps: [{ subnetId: 'b4', ip: `10.0.1.${(i % 200) + 50}` }], securityGroups: [i % 2 ? WEB : APP] });
     }
-    await hv(1).reconciler.reconcile(hostView(big, 'hv1'));
+    await hv(1).dataplane.reconcile(hostView(big, 'hv1'));
     expect(await ruleCount()).toBe(rulesBefore);
-    await hv(1).reconciler.reconcile(hostView(cloud, 'hv1'));
+    await hv(1).dataplane.reconcile(hostView(cloud, 'hv1'));
     await expectConverged();
   });
 
@@ -301,7 +301,7 @@ d('security groups (real kernel, namespaces)', () => {
     const joined = structuredClone(cloud);
     setGroups(joined, 'app2', [APP]);
     // The other hosts' plans: set elements only (hv2 has DB, whose rule names APP).
-    const hv2Plan = (await hv(2).reconciler.plan(hostView(joined, 'hv2'))).plan;
+    const hv2Plan = (await hv(2).dataplane.plan(hostView(joined, 'hv2'))).plan;
     expect(hv2Plan.batches.flatMap((b) => b.ops.flatMap((o) => (o.op === 'nft' ? o.commands.map((c) => c.cmd) : [o.op])))).toEqual(['add-element']);
     await reconcileAll(joined);
     await expectConverged(joined);
@@ -341,18 +341,18 @@ d('security groups (real kernel, namespaces)', () => {
     });
     const next = shared(fresh, prev);
     const h = hv(2);
-    await h.reconciler.reconcile(prev);
+    await h.dataplane.reconcile(prev);
     const listing0 = await chainListings(h);
-    const joinResult = await h.reconciler.applyMemberChanges(memberOnlyChanges(prev, next)!);
+    const joinResult = await h.dataplane.applyChanges(memberDeltas(memberOnlyChanges(prev, next)!));
     expect(joinResult).toMatchObject({ added: 1, deleted: 0 });
-    expect(joinResult!.desired.kernel.nft).toEqual(h.reconciler.desired(next).kernel.nft);
-    expect((await h.reconciler.plan(next)).plan).toEqual({ batches: [] });
+    expect(joinResult!.desired.kernel.nft).toEqual(h.dataplane.desired(next).kernel.nft);
+    expect((await h.dataplane.plan(next)).plan).toEqual({ batches: [] });
     expect(await chainListings(h)).toEqual(listing0);
 
     const back = shared(prev, next);
-    const leaveResult = await h.reconciler.applyMemberChanges(memberOnlyChanges(next, back)!);
+    const leaveResult = await h.dataplane.applyChanges(memberDeltas(memberOnlyChanges(next, back)!));
     expect(leaveResult).toMatchObject({ added: 0, deleted: 1 });
-    expect((await h.reconciler.plan(back)).plan).toEqual({ batches: [] });
+    expect((await h.dataplane.plan(back)).plan).toEqual({ batches: [] });
   });
 
   it('two tenants with identical 5-tuples do not share conntrack state (zones)', async () => {
@@ -374,7 +374,7 @@ d('security groups (real kernel, namespaces)', () => {
     expect(await trial(2)).toBe(true);
 
     // The next reconcile restores the zones (map elements only).
-    const { plan } = await hv(1).reconciler.plan(hostView(cloud, 'hv1'));
+    const { plan } = await hv(1).dataplane.plan(hostView(cloud, 'hv1'));
     expect(plan.batches.flatMap((b) => b.ops.flatMap((o) => (o.op === 'nft' ? o.commands.map((c) => `${c.cmd} ${'map' in c ? c.map : ''}`) : [o.op])))).toEqual(['add-map-element zones']);
     await reconcileAll();
     expect(await trial(3)).toBe(false);
@@ -394,7 +394,7 @@ d('security groups (real kernel, namespaces)', () => {
     const h = hv(3);
     const c = structuredClone(cloud);
     setGroups(c, 'probe', [DB]);
-    const { plan } = await h.reconciler.plan(hostView(c, 'hv3'));
+    const { plan } = await h.dataplane.plan(hostView(c, 'hv3'));
     const nftOp = plan.batches[0]!.ops[0]!;
     expect(nftOp.op).toBe('nft');
     const before = await sh(['ip', 'netns', 'exec', h.ns, 'nft', 'list', 'ruleset']);
@@ -402,8 +402,8 @@ d('security groups (real kernel, namespaces)', () => {
     const broken = { batches: [{ phase: 'nft' as const, ops: [{ op: 'nft' as const, commands: [...(nftOp.op === 'nft' ? nftOp.commands : []), { cmd: 'add-rule' as const, family: 'inet' as const, chain: 'no_such_chain', rule: { id: '0', text: 'drop', refs: [] } }] }] }] };
     await expect(applyPlan(h.exec, broken)).rejects.toThrow(/apply failed in phase nft/);
     expect(await sh(['ip', 'netns', 'exec', h.ns, 'nft', 'list', 'ruleset'])).toBe(before);
-    await h.reconciler.reconcile(hostView(c, 'hv3'));
-    expect((await h.reconciler.plan(hostView(c, 'hv3'))).plan).toEqual({ batches: [] });
+    await h.dataplane.reconcile(hostView(c, 'hv3'));
+    expect((await h.dataplane.plan(hostView(c, 'hv3'))).plan).toEqual({ batches: [] });
     await reconcileAll();
   });
 });

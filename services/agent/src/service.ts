@@ -1,13 +1,13 @@
-/** Wires the agent: host-view watch → agent loop → kernel; status and metrics out. */
+/** Wires the agent: host-view watch → agent loop → dataplane → kernel; status and metrics out. */
 import { mkdirSync } from 'node:fs';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
 import { statusSubject } from '@strata/contracts';
 import type { ServiceDefinition } from '@strata/runtime';
 import { Agent, type ApplyReport } from './agent.js';
+import { hostDataplane } from './dataplane/managers.js';
 import { inNetns, nodeExec } from './kernel/exec.js';
 import { startLinkMonitor } from './kernel/monitor.js';
-import { Reconciler } from './reconcile.js';
 import { HostViewWatcher } from './view/kv-watch.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -56,12 +56,13 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     const hostId = config.AGENT_HOST_ID;
     mkdirSync(config.AGENT_STATE_DIR, { recursive: true });
     const exec = config.AGENT_NETNS ? inNetns(nodeExec, config.AGENT_NETNS) : nodeExec;
-    const reconciler = new Reconciler({
+    const dataplane = hostDataplane({
       exec,
       nsPrefix: config.AGENT_NETNS_PREFIX,
       stateDir: config.AGENT_STATE_DIR,
       leaseSeconds: config.AGENT_DHCP_LEASE_SECONDS,
       nftWorker: config.AGENT_NFT_WORKER,
+      logger,
     });
 
     const applies = metrics.counter('strata_agent_applies_total', 'reconciles by result', ['result']);
@@ -112,7 +113,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     const agent = new Agent({
       hostId,
       view: () => watcher?.current() ?? null,
-      reconciler,
+      dataplane,
       resyncMs: config.AGENT_RESYNC_SECONDS * 1000,
       logger,
       onApplied,
@@ -134,7 +135,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       monitor?.stop();
       await watcher?.stop();
       await agent.stop();
-      reconciler.close();
+      dataplane.close();
     };
   },
 };

@@ -11,6 +11,10 @@
  * addresses on every host) with permanent neighbours for every port of the
  * network, so routed packets go straight to the destination MAC: one routed
  * hop, on the source host. Security groups and anti-spoofing: `secgroups.ts`.
+ *
+ * This file holds the overlay's and DHCP's parts and the desired state's
+ * shape; the dataplane's managers (../dataplane/managers/) compose every
+ * feature's part into one DesiredState (../dataplane/compose.ts).
  */
 import { portDevice, type HostNetwork, type SubnetInfo } from '@strata/contracts';
 import { contains, formatAddress, mask, parseAddress, parsePrefix, type Prefix } from '@strata/netaddr';
@@ -24,8 +28,7 @@ import {
   vxlanName,
   VXLAN_PORT,
 } from './names.js';
-import { desiredNat } from './nat.js';
-import { desiredSecurityGroups, type RuleCounterLabel } from './secgroups.js';
+import type { RuleCounterLabel } from './secgroups.js';
 import type { HostViewSnapshot } from './snapshot.js';
 import {
   HOST_NS,
@@ -84,13 +87,15 @@ export interface DesiredState {
 
 const FORWARDING = { router: '1', network: '0' } as const;
 
-export function desiredState(view: HostViewSnapshot, opts: DesiredOptions): DesiredState {
-  const kernel = emptyKernelState();
-  const dhcp: Record<string, DhcpSpec> = {};
-  const ports = byId(view.ports).map((p) => ({ id: p.id, device: p.device || portDevice(p.id) }));
-  const localVtep = view.host ? canonical(view.host.vtepIp) : null;
-  if (localVtep === null) return { kernel, dhcp, ports, ruleCounters: {} };
+/** This host's ports and their devices (known before the host is registered: their status is down). */
+export const portDevices = (view: HostViewSnapshot): PortDevice[] => byId(view.ports).map((p) => ({ id: p.id, device: p.device || portDevice(p.id) }));
 
+/** This host's VTEP, canonical; null until the host is registered with a valid one (then nothing is programmed). */
+export const hostVtep = (view: HostViewSnapshot): string | null => (view.host ? canonical(view.host.vtepIp) : null);
+
+/** The overlay (bridges, VXLAN, tunnel and neighbour entries, gateways, plugs) on this host: the overlay manager's part. */
+export function desiredOverlay(view: HostViewSnapshot, opts: DesiredOptions, localVtep: string): KernelState {
+  const kernel = emptyKernelState();
   const link = (l: LinkState): void => void (kernel.links[linkKey(l.ns, l.name)] = l);
   const fdb = (f: FdbEntry): void => void (kernel.fdb[fdbKey(f)] = f);
   const neigh = (ns: string, dev: string, ipText: string, mac: string): void => {
@@ -169,18 +174,17 @@ export function desiredState(view: HostViewSnapshot, opts: DesiredOptions): Desi
     }
   }
 
+  return kernel;
+}
+
+/** One dnsmasq per routing domain with a namespace here (`namespaces`: the overlay's) and a DHCP-enabled IPv4 subnet. */
+export function desiredDhcp(view: HostViewSnapshot, opts: DesiredOptions, namespaces: KernelState['namespaces']): Record<string, DhcpSpec> {
+  const dhcp: Record<string, DhcpSpec> = {};
   for (const domain of byId(view.domains)) {
     const spec = dhcpSpec(view, domain.id, domainNamespace(opts.nsPrefix, domain.id), opts.leaseSeconds ?? 86_400);
-    if (spec && kernel.namespaces[spec.ns]) dhcp[spec.ns] = spec;
+    if (spec && namespaces[spec.ns]) dhcp[spec.ns] = spec;
   }
-
-  // Security groups and anti-spoofing (nftables), see secgroups.ts.
-  const sg = desiredSecurityGroups(view);
-  kernel.nft = sg.nft;
-  kernel.hostSysctls = sg.hostSysctls;
-  // Floating IPs and PNAT (nat.ts): external links, routes and `ip strata` tables.
-  desiredNat(view, opts.nsPrefix, kernel);
-  return { kernel, dhcp, ports, ruleCounters: sg.counters };
+  return dhcp;
 }
 
 function dhcpSpec(view: HostViewSnapshot, domainId: string, ns: string, leaseSeconds: number): DhcpSpec | null {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { gatewayMac } from '@strata/contracts';
-import { desiredState } from './desired.js';
+import { desiredState } from '../dataplane/managers.js';
 import type { HostViewSnapshot } from './snapshot.js';
 
 const NET = 'aaaaaaaa-0000-4000-8000-000000000001';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { gatewayMac, type HostNetwork, type HostRule, type LocalPort, type RemoteEndpoint } from '@strata/contracts';
 import { sgRule } from '../testkit/cloud.js';
-import { desiredState } from './desired.js';
+import { desiredState } from '../dataplane/managers.js';
 import { diff } from './diff.js';
 import { applyPlanToState } from './model.js';
 import type { HostViewSnapshot } from './snapshot.js';

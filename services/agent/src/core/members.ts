@@ -4,7 +4,7 @@
  * is a tag"). When the only keys that changed since the last applied view are
  * member keys, the agent does not re-read and re-plan the whole host: it
  * turns the member deltas into set-element additions and deletions and
- * applies them as one nft transaction (see ../reconcile.ts). Everything else,
+ * applies them as one nft transaction (see ../dataplane/managers/security-groups.ts). Everything else,
  * and any doubt, goes through the full reconcile, which stays the reference.
  *
  * Two members of a group may share an address (a tenant's networks without a

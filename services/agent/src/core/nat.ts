@@ -45,7 +45,7 @@ import { domainNamespace, EXT_DOMAIN_END, extHostEnd, gatewayDomainEnd, linkAlia
 import { emptyNftTable, nftRule, type NftTable } from './nft.js';
 import { allocate } from './secgroups.js';
 import type { HostViewSnapshot } from './snapshot.js';
-import { addrKey, HOST_NS, linkKey, routeKey, type KernelState, type LinkState, type RouteEntry } from './types.js';
+import { addrKey, emptyKernelState, HOST_NS, linkKey, routeKey, type KernelState, type LinkState, type RouteEntry } from './types.js';
 
 /** The hypervisor end of every external link: the domains' default gateway. */
 export const TRANSIT_GATEWAY = '169.254.0.1';
@@ -68,12 +68,14 @@ interface ExtDomain {
   announced: Map<string, { via: string; dev: string }>;
 }
 
-export function desiredNat(view: HostViewSnapshot, nsPrefix: string, kernel: KernelState): void {
+/** The NAT objects of this host; `namespaces`: the domain namespaces the overlay has here (a domain without one gets nothing). */
+export function desiredNat(view: HostViewSnapshot, nsPrefix: string, namespaces: KernelState['namespaces']): KernelState {
+  const kernel = emptyKernelState();
   const domains = new Map<string, ExtDomain>();
   const domainFor = (id: string): ExtDomain | undefined => {
     const d = view.domains[id];
     const ns = domainNamespace(nsPrefix, id);
-    if (!d || !kernel.namespaces[ns]) return undefined;
+    if (!d || !namespaces[ns]) return undefined;
     let e = domains.get(id);
     if (!e) domains.set(id, (e = { id, ns, gateway: d.externalGateway === true, fips: new Map(), routed: new Set(), announced: new Map() }));
     return e;
@@ -108,7 +110,7 @@ export function desiredNat(view: HostViewSnapshot, nsPrefix: string, kernel: Ker
       if (d && prefix && via) d.announced.set(prefix, { via, dev: gatewayDomainEnd(net.vni) });
     }
   }
-  if (domains.size === 0) return;
+  if (domains.size === 0) return kernel;
 
   const hip = view.host ? v4(view.host.publicIp) : null;
   const slots = allocate(domains.keys(), 65532);
@@ -138,6 +140,7 @@ export function desiredNat(view: HostViewSnapshot, nsPrefix: string, kernel: Ker
     kernel.nsNft[d.ns] = { tables: { ip: domainTable(d, hip !== null) } };
   }
   if (hip !== null) kernel.nft.tables.ip = hostTable(hip);
+  return kernel;
 }
 
 function domainTable(d: ExtDomain, canMasquerade: boolean): NftTable {

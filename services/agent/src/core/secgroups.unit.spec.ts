@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { gatewayMac } from '@strata/contracts';
 import { renderNftScript } from '../kernel/nft.js';
 import { sgRule } from '../testkit/cloud.js';
-import { desiredState } from './desired.js';
+import { desiredState } from '../dataplane/managers.js';
 import { diff } from './diff.js';
 import { applyPlanToState } from './model.js';
 import type { NftCmd } from './nft.js';

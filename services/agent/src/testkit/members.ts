@@ -5,6 +5,7 @@
  */
 import type { MemberChange } from '../core/members.js';
 import type { HostViewSnapshot } from '../core/snapshot.js';
+import type { ViewDelta } from '../view/current.js';
 
 /**
  * The member entries that differ between two views, or null when anything
@@ -35,3 +36,10 @@ function sameEntries(a: Record<string, unknown>, b: Record<string, unknown>): bo
   return ka.every((k) => a[k] === b[k]);
 }
 
+
+/** Member changes as the typed deltas the dataplane's fast paths take (the view store journals them so). */
+export const memberDeltas = (changes: MemberChange[]): ViewDelta[] =>
+  changes.map((c) => {
+    const m = (c.after ?? c.before)!;
+    return { field: 'members', id: `${m.groupId}.${m.portId}`, ...c };
+  });

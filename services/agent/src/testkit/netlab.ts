@@ -7,7 +7,7 @@
  *
  * The agent core runs in-process against a hypervisor through `inNetns`.
  * Nothing outside the lab's namespaces is touched; `destroy()` stops every
- * process inside them (the DHCP servers the reconcilers started, traffic
+ * process inside them (the DHCP servers the dataplanes started, traffic
  * servers) and deletes every namespace with the prefix, also when the test
  * failed (@strata/testing's teardownNamespaces, as every harness).
  */
@@ -17,7 +17,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { namespaceInode, namespacesWithPrefix, teardownNamespaces, teardownNamespacesSync, type OwnedNamespaces } from '@strata/testing';
 import { inNetns, nodeExec, runOk, type Exec } from '../kernel/exec.js';
-import { Reconciler } from '../reconcile.js';
+import type { Dataplane } from '../dataplane/dataplane.js';
+import { hostDataplane } from '../dataplane/managers.js';
+import { DnsmasqManager } from '../kernel/dnsmasq.js';
 import { stopAllServers } from './traffic.js';
 
 const labs = new Set<NetLab>();
@@ -35,7 +37,9 @@ export interface LabHost {
   exec: Exec;
   nsPrefix: string;
   stateDir: string;
-  reconciler: Reconciler;
+  dataplane: Dataplane;
+  /** The host's DHCP servers, as their PID files record them. */
+  dnsmasq: DnsmasqManager;
 }
 
 export interface LabVm {
@@ -94,7 +98,7 @@ export class NetLab {
     const exec = inNetns(nodeExec, ns);
     const nsPrefix = `${this.prefix}${name}-`;
     const stateDir = join(this.dir, name);
-    this.hosts.push({ name, ns, vtepIp, exec, nsPrefix, stateDir, reconciler: new Reconciler({ exec, nsPrefix, stateDir }) });
+    this.hosts.push({ name, ns, vtepIp, exec, nsPrefix, stateDir, dataplane: hostDataplane({ exec, nsPrefix, stateDir }), dnsmasq: new DnsmasqManager({ exec, nsPrefix, stateDir }) });
   }
 
   /** A VM with one NIC: eth0 (mac, mtu) in its own namespace, its peer `device` in the hypervisor. */
@@ -150,7 +154,7 @@ export class NetLab {
     if (inode !== null) this.inodes.add(inode);
   }
 
-  /** The namespaces with this lab's prefix (the reconcilers' routing domains among them) and those it made. */
+  /** The namespaces with this lab's prefix (the dataplanes' routing domains among them) and those it made. */
   owned(): OwnedNamespaces {
     return { names: namespacesWithPrefix(this.prefix), inodes: this.inodes };
   }

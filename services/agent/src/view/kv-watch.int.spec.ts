@@ -8,7 +8,7 @@ import { connect, type KV, type NatsConnection } from 'nats';
 import { HOSTVIEW_BUCKET_OPTIONS, hostviewBucket, hostviewKey } from '@strata/contracts';
 import { provisionStreams } from '@strata/lab';
 import { startStrataNats, waitFor, type StrataNats } from '@strata/testing';
-import type { AgentLogger } from '../agent.js';
+import type { AgentLogger } from '../logger.js';
 import { HostViewWatcher } from './kv-watch.js';
 
 const quiet: AgentLogger = { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined };

@@ -17,8 +17,9 @@
  */
 import { hostviewBucket } from '@strata/contracts';
 import type { KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import type { AgentLogger, CurrentView } from '../agent.js';
 import type { HostViewSnapshot } from '../core/snapshot.js';
+import type { AgentLogger } from '../logger.js';
+import type { CurrentView } from './current.js';
 import { HostViewStore } from './store.js';
 
 export interface HostViewWatcherOptions {

@@ -1,0 +1,286 @@
+/**
+ * The dataplane: brings this host's kernel to the host view, and owns the
+ * record of what it applied (the view and its journal position and
+ * revision, each manager's part of the desired state, the fast paths'
+ * indexes) and the generation.
+ *
+ * A pass is either
+ * - full: every manager's part (compose.ts) → read the kernel → plan
+ *   (core/diff.ts) → apply, with the managers' own kernel work around it.
+ *   Stateless with respect to the kernel: it starts from what the kernel
+ *   really has, which is what makes it repair drift and finish an
+ *   interrupted apply. The kernel can change under a plan (a VM's tap
+ *   vanishes while its namespace is destroyed): a failed apply is read,
+ *   planned and applied again, up to `attempts` rounds.
+ * - fast: the typed changes since the last pass, when every one of them is
+ *   handled by some manager's fast path (and the caller asked for no full
+ *   pass). A fast path that declines or fails falls back to a full pass in
+ *   the same call.
+ *
+ * The generation counts changes of the desired state: a full pass compares
+ * each manager's part with the one it applied before, structurally; a fast
+ * path changed it when it added or deleted something.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { DesiredOptions, DesiredState } from '../core/desired.js';
+import { diff } from '../core/diff.js';
+import type { HostViewSnapshot } from '../core/snapshot.js';
+import type { ActualState, Plan } from '../core/types.js';
+import { ApplyError, applyPlan } from '../kernel/apply.js';
+import { readActual } from '../kernel/read.js';
+import type { AgentLogger } from '../logger.js';
+import { viewDelta, type CurrentView, type ViewDelta } from '../view/current.js';
+import { composeDesired } from './compose.js';
+import type { DesiredPart, FastApplier, FastPathResult, HostIo, Manager, ManagerRuntime, RuleCounter } from './manager.js';
+
+/** The kernel as the full pass uses it (the host's, through iproute2 and nft; a fake in the agent's unit tests). */
+export interface KernelPort {
+  read(): Promise<ActualState>;
+  /** Throws ApplyError when a batch fails (the pass then reads and plans again). */
+  apply(plan: Plan): Promise<void>;
+}
+
+export const hostKernel = (io: Pick<HostIo, 'exec' | 'nsPrefix'>): KernelPort => ({
+  read: () => readActual(io.exec, io.nsPrefix),
+  apply: (plan) => applyPlan(io.exec, plan),
+});
+
+export interface DataplaneOptions {
+  /** In registration order (managers.ts). */
+  managers: readonly Manager[];
+  io: HostIo;
+  /** Default: the host's kernel through `io.exec`. */
+  kernel?: KernelPort;
+  leaseSeconds?: number;
+  /** Read-plan-apply rounds before a failed apply is reported (default 3). */
+  attempts?: number;
+  logger?: AgentLogger;
+}
+
+export interface ReconcileResult {
+  desired: DesiredState;
+  /** The kernel before this apply. */
+  actual: ActualState;
+  plan: Plan;
+  portsUp: string[];
+  portsDown: string[];
+  /** Security-group rule counters after the apply (named nft counters), with the group and rule they count. */
+  ruleCounters: RuleCounter[];
+}
+
+/** What a fast pass did: objects (set elements) added and deleted, and the applied desired state patched to match. */
+export interface MemberApplyResult extends FastPathResult {
+  desired: DesiredState;
+}
+
+export type PassResult =
+  | { kind: 'full'; result: ReconcileResult; revision: number; changed: boolean }
+  | { kind: 'fast'; fast: MemberApplyResult; revision: number; changed: boolean };
+
+/** What the kernel has, as far as this dataplane knows. */
+type Applied =
+  /** Nothing applied yet (the agent just started): whatever the first pass applies is a new generation. */
+  | { state: 'nothing' }
+  /**
+   * A pass failed (or is under way): the kernel is somewhere between `parts`
+   * (the last applied, kept for the generation) and what that pass wanted.
+   * Only a full pass may follow.
+   */
+  | { state: 'unsure'; parts: DesiredPart[] }
+  /** The kernel has `desired` for `view`, including the journal up to `at` (null: a view without a journal, no fast path). */
+  | {
+      state: 'applied';
+      view: HostViewSnapshot;
+      desired: DesiredState;
+      parts: DesiredPart[];
+      revision: number;
+      at: { epoch: number; position: number } | null;
+      /** The fast paths' appliers (with their indexes) since the full pass, by manager; made on first use. */
+      appliers: Map<number, FastApplier>;
+    };
+
+export class Dataplane {
+  private readonly managers: readonly Manager[];
+  private readonly runtimes: ManagerRuntime[];
+  private readonly kernel: KernelPort;
+  private record: Applied = { state: 'nothing' };
+  private _generation = 0;
+
+  constructor(private readonly o: DataplaneOptions) {
+    this.managers = o.managers;
+    this.runtimes = o.managers.map((m) => m.attach?.(o.io) ?? {});
+    this.kernel = o.kernel ?? hostKernel(o.io);
+  }
+
+  /** Changes of the applied desired state so far. */
+  get generation(): number {
+    return this._generation;
+  }
+
+  /**
+   * Bring the kernel to the current view: a fast pass when every change
+   * since the last pass has a fast path and `full` is not asked for, else a
+   * full pass. Throws when the full pass fails (the next pass is full).
+   */
+  async sync(current: CurrentView, opts: { full?: boolean } = {}): Promise<PassResult> {
+    // Decided synchronously, so the changes and the position belong together.
+    const pending = opts.full ? null : this.fastChanges(current);
+    if (pending) {
+      const fast = await this.fastPass(pending.byManager);
+      if (fast && this.record.state === 'applied') {
+        this.record.at = { epoch: pending.epoch, position: pending.position };
+        this.record.revision = current.revision;
+        current.journal!.trim(pending.position);
+        const changed = fast.added + fast.deleted > 0;
+        if (changed) this._generation++;
+        return { kind: 'fast', fast, revision: current.revision, changed };
+      }
+    }
+    // The snapshot and its journal position, read together (no await in between).
+    const view = current.view;
+    const j = current.journal;
+    const at = j ? { epoch: j.epoch, position: j.position } : null;
+    const generation = this._generation;
+    const result = await this.fullPass(view, current.revision, at);
+    if (j && at) j.trim(at.position);
+    return { kind: 'full', result, revision: current.revision, changed: this._generation !== generation };
+  }
+
+  /** One full pass for `view` (without a journal: the next pass is full too). */
+  reconcile(view: HostViewSnapshot): Promise<ReconcileResult> {
+    return this.fullPass(view, 0, null);
+  }
+
+  /**
+   * Typed changes since the last pass through the managers' fast paths
+   * (null: some change has none, or nothing was applied; then run a full
+   * pass). Throws when a fast path failed; the next pass must be full.
+   */
+  async applyChanges(changes: ViewDelta[]): Promise<MemberApplyResult | null> {
+    const byManager = this.route(changes);
+    return byManager ? this.applyRouted(byManager) : null;
+  }
+
+  desired(view: HostViewSnapshot): DesiredState {
+    return this.compose(view).desired;
+  }
+
+  read(): Promise<ActualState> {
+    return this.kernel.read();
+  }
+
+  /** Read and plan without applying. */
+  async plan(view: HostViewSnapshot): Promise<{ desired: DesiredState; actual: ActualState; plan: Plan }> {
+    const desired = this.desired(view);
+    const actual = await this.read();
+    return { desired, actual, plan: diff(desired.kernel, actual) };
+  }
+
+  /** The agent is stopping: stop the managers' helper processes (the data plane stays as it is). */
+  close(): void {
+    for (const r of this.runtimes) r.close?.();
+  }
+
+  private compose(view: HostViewSnapshot): ReturnType<typeof composeDesired> {
+    const opts: DesiredOptions = { nsPrefix: this.o.io.nsPrefix, ...(this.o.leaseSeconds ? { leaseSeconds: this.o.leaseSeconds } : {}) };
+    return composeDesired(this.managers, view, opts);
+  }
+
+  private async fullPass(view: HostViewSnapshot, revision: number, at: { epoch: number; position: number } | null): Promise<ReconcileResult> {
+    const before = this.record;
+    const previous = before.state === 'nothing' ? null : before.parts;
+    this.record = previous ? { state: 'unsure', parts: previous } : { state: 'nothing' };
+    const { desired, parts } = this.compose(view);
+    for (const [i, r] of this.runtimes.entries()) await r.beforeApply?.(parts[i]!);
+    const attempts = Math.max(1, this.o.attempts ?? 3);
+    let actual: ActualState;
+    let plan: Plan;
+    for (let attempt = 1; ; attempt++) {
+      actual = await this.kernel.read();
+      plan = diff(desired.kernel, actual);
+      try {
+        await this.kernel.apply(plan);
+        break;
+      } catch (err) {
+        if (!(err instanceof ApplyError) || attempt >= attempts) throw err;
+      }
+    }
+    const ruleCounters: RuleCounter[] = [];
+    for (const [i, r] of this.runtimes.entries()) {
+      const readings = await r.afterApply?.(parts[i]!);
+      if (readings?.ruleCounters) ruleCounters.push(...readings.ruleCounters);
+    }
+    if (previous === null || parts.some((p, i) => !samePart(p, previous[i]))) this._generation++;
+    this.record = { state: 'applied', view, desired, parts, revision, at, appliers: new Map() };
+    const present = new Set(actual.devices);
+    return {
+      desired,
+      actual,
+      plan,
+      ruleCounters,
+      portsUp: desired.ports.filter((p) => present.has(p.device)).map((p) => p.id),
+      portsDown: desired.ports.filter((p) => !present.has(p.device)).map((p) => p.id),
+    };
+  }
+
+  /** The journal's changes since the applied position, by the manager whose fast path takes each; null when a full pass is needed. */
+  private fastChanges(current: CurrentView): { byManager: Map<number, ViewDelta[]>; epoch: number; position: number } | null {
+    const r = this.record;
+    const j = current.journal;
+    if (r.state !== 'applied' || !r.at || !j || j.epoch !== r.at.epoch) return null;
+    const changes = j.changesSince(r.at.position);
+    const byManager = changes && this.route(changes.map(viewDelta));
+    return byManager ? { byManager, epoch: j.epoch, position: j.position } : null;
+  }
+
+  /** Each change to the first manager whose fast path handles it; null when one has none. */
+  private route(changes: ViewDelta[]): Map<number, ViewDelta[]> | null {
+    const byManager = new Map<number, ViewDelta[]>();
+    for (const c of changes) {
+      const i = this.runtimes.findIndex((r) => r.fastPath?.handles(c));
+      if (i < 0) return null;
+      let list = byManager.get(i);
+      if (!list) byManager.set(i, (list = []));
+      list.push(c);
+    }
+    return byManager;
+  }
+
+  /** The fast pass of the agent's loop: a fast path that fails is logged, and the full pass follows. */
+  private async fastPass(byManager: Map<number, ViewDelta[]>): Promise<MemberApplyResult | null> {
+    try {
+      return await this.applyRouted(byManager);
+    } catch (err) {
+      this.o.logger?.warn({ err }, 'fast path failed; running a full reconcile');
+      return null;
+    }
+  }
+
+  private async applyRouted(byManager: Map<number, ViewDelta[]>): Promise<MemberApplyResult | null> {
+    const record = this.record;
+    if (record.state !== 'applied') return null;
+    // Until every fast path is through, the kernel is between two states.
+    this.record = { state: 'unsure', parts: record.parts };
+    const r = await this.applyFast(record, byManager);
+    if (r) this.record = record;
+    return r;
+  }
+
+  private async applyFast(record: Extract<Applied, { state: 'applied' }>, byManager: Map<number, ViewDelta[]>): Promise<MemberApplyResult | null> {
+    let added = 0;
+    let deleted = 0;
+    for (const [i, changes] of byManager) {
+      let applier = record.appliers.get(i);
+      if (!applier) record.appliers.set(i, (applier = this.runtimes[i]!.fastPath!.from(record.view, record.parts[i]!)));
+      const r = await applier.apply(changes);
+      if (r === null) return null;
+      added += r.added;
+      deleted += r.deleted;
+    }
+    return { desired: record.desired, added, deleted };
+  }
+}
+
+/** Whether a manager's part is the one it applied before (what the kernel gets from it: its objects and DHCP servers). */
+const samePart = (a: DesiredPart, b: DesiredPart | undefined): boolean =>
+  b !== undefined && isDeepStrictEqual(a.kernel ?? {}, b.kernel ?? {}) && isDeepStrictEqual(a.dhcp ?? {}, b.dhcp ?? {});

@@ -1,0 +1,154 @@
+import { describe, expect, it } from 'vitest';
+import { emptySnapshot, type HostViewSnapshot } from '../core/snapshot.js';
+import { emptyKernelState } from '../core/types.js';
+import type { Exec } from '../kernel/exec.js';
+import type { CurrentView } from '../view/current.js';
+import type { ViewChange } from '../view/store.js';
+import { Dataplane, type KernelPort } from './dataplane.js';
+import type { Manager } from './manager.js';
+
+const noKernel = (): never => {
+  throw new Error('no kernel in unit tests');
+};
+const io = { exec: { run: noKernel, spawnDetached: noKernel, watch: noKernel } satisfies Exec, nsPrefix: 'p-', stateDir: '/nonexistent' };
+
+/** A kernel that has nothing and accepts every plan; counts the full passes (reads). */
+function fakeKernel(): KernelPort & { reads: number } {
+  const k = {
+    reads: 0,
+    read: async () => {
+      k.reads++;
+      return { ...emptyKernelState(), devices: [] };
+    },
+    apply: async () => undefined,
+  };
+  return k;
+}
+
+/** A manager owning one kind of view object: a namespace per object (a kernel object the plan can add alone), and a fast path for changes of that field that records what it got. */
+function manager(name: string, field: 'endpoints' | 'members', log: string[], answer: () => 'ok' | 'decline' | 'fail' = () => 'ok'): Manager {
+  return {
+    name,
+    desired: (view, ctx) => ({
+      kernel: {
+        namespaces: {
+          ...Object.fromEntries(Object.keys(view[field]).map((id) => [`${name}|${id}`, { name: `${name}|${id}`, sysctls: {} }])),
+          // What the managers before this one have: the order of registration is the order of composition.
+          [`${name}|seen`]: { name: `${name}|seen`, sysctls: { before: String(Object.keys(ctx.kernel.namespaces).length) } },
+        },
+      },
+    }),
+    attach: () => ({
+      fastPath: {
+        handles: (c) => c.field === field,
+        from: () => ({
+          apply: async (changes) => {
+            const a = answer();
+            log.push(`${name}:${a}:${changes.map((c) => c.id).join(',')}`);
+            if (a === 'fail') throw new Error('refused');
+            return a === 'ok' ? { added: changes.length, deleted: 0 } : null;
+          },
+        }),
+      },
+    }),
+  };
+}
+
+/** A view source with a journal, as the host-view watcher gives it. */
+function source() {
+  const journal: ViewChange[] = [];
+  let view: HostViewSnapshot = emptySnapshot();
+  let revision = 0;
+  return {
+    change(next: HostViewSnapshot, ...changes: ViewChange[]): void {
+      view = next;
+      revision++;
+      journal.push(...changes);
+    },
+    current(): CurrentView {
+      return { view, revision, journal: { epoch: 1, position: journal.length, changesSince: (from) => journal.slice(from), trim: () => undefined } };
+    },
+  };
+}
+
+const ep = (id: string): ViewChange => ({ field: 'endpoints', id, before: undefined, after: { id, networkId: 'n', mac: '02:00:00:00:00:01', ips: [], vtep: '198.18.0.12' } });
+const member = (id: string): ViewChange => ({ field: 'members', id, before: undefined, after: { groupId: 'g', portId: id, ips: [] } });
+const withEndpoints = (...ids: string[]): HostViewSnapshot => ({
+  ...emptySnapshot(),
+  endpoints: Object.fromEntries(ids.map((id) => [id, ep(id).after as HostViewSnapshot['endpoints'][string]])),
+});
+
+describe('Dataplane', () => {
+  it('composes the managers in registration order: each sees the objects of those before it', () => {
+    const dp = new Dataplane({ managers: [manager('a', 'endpoints', []), manager('b', 'endpoints', [])], io, kernel: fakeKernel() });
+    const desired = dp.desired(withEndpoints('e1', 'e2'));
+    expect(Object.keys(desired.kernel.namespaces).sort()).toEqual(['a|e1', 'a|e2', 'a|seen', 'b|e1', 'b|e2', 'b|seen']);
+    expect(desired.kernel.namespaces['a|seen']!.sysctls).toEqual({ before: '0' });
+    expect(desired.kernel.namespaces['b|seen']!.sysctls).toEqual({ before: '3' });
+  });
+
+  it('routes each change to the fast path that handles it; one change without a fast path makes the pass full', async () => {
+    const log: string[] = [];
+    const kernel = fakeKernel();
+    const dp = new Dataplane({ managers: [manager('a', 'endpoints', log), manager('b', 'members', log)], io, kernel });
+    const s = source();
+    expect((await dp.sync(s.current())).kind).toBe('full');
+    s.change(withEndpoints('e1'), ep('e1'), member('m1'), member('m2'));
+    const fast = await dp.sync(s.current());
+    expect(fast).toMatchObject({ kind: 'fast', fast: { added: 3, deleted: 0 }, changed: true });
+    expect(log).toEqual(['a:ok:e1', 'b:ok:m1,m2']);
+    s.change(withEndpoints('e1'), { field: 'ports', id: 'p1', before: undefined, after: undefined });
+    expect((await dp.sync(s.current())).kind).toBe('full');
+    expect(kernel.reads).toBe(2);
+    // Asked for a full pass (a resync): full, whatever changed.
+    s.change(withEndpoints('e1'), member('m3'));
+    expect((await dp.sync(s.current(), { full: true })).kind).toBe('full');
+  });
+
+  it('a fast path that declines or fails is followed by a full pass in the same call, and nothing is fast until a full pass succeeded', async () => {
+    const log: string[] = [];
+    let answer: 'ok' | 'decline' | 'fail' = 'decline';
+    const dp = new Dataplane({ managers: [manager('b', 'members', log, () => answer)], io, kernel: fakeKernel() });
+    const s = source();
+    s.change(emptySnapshot(), member('m0'));
+    expect((await dp.sync(s.current())).kind).toBe('full');
+    expect(log).toEqual([]);
+    s.change(emptySnapshot(), member('m1'));
+    expect((await dp.sync(s.current())).kind).toBe('full');
+    answer = 'fail';
+    s.change(emptySnapshot(), member('m2'));
+    expect((await dp.sync(s.current())).kind).toBe('full');
+    answer = 'ok';
+    s.change(emptySnapshot(), member('m3'));
+    expect((await dp.sync(s.current())).kind).toBe('fast');
+    expect(log).toEqual(['b:decline:m1', 'b:fail:m2', 'b:ok:m3']);
+  });
+
+  it('counts a generation when a part changes, not when the same state is applied again (compared structurally, not by key order)', async () => {
+    let order: string[] = ['e1', 'e2'];
+    const m: Manager = {
+      name: 'ordered',
+      desired: () => ({ kernel: { namespaces: Object.fromEntries(order.map((id) => [id, { name: id, sysctls: {} }])) } }),
+    };
+    const kernel = fakeKernel();
+    const dp = new Dataplane({ managers: [m], io, kernel });
+    let failing = false;
+    const failingKernel: KernelPort = { read: () => (failing ? Promise.reject(new Error('RTNETLINK answers: Operation not permitted')) : kernel.read()), apply: kernel.apply };
+    const dp2 = new Dataplane({ managers: [m], io, kernel: failingKernel });
+    await dp.reconcile(emptySnapshot());
+    expect(dp.generation).toBe(1);
+    order = ['e2', 'e1'];
+    await dp.reconcile(emptySnapshot());
+    expect(dp.generation).toBe(1);
+    order = ['e2'];
+    await dp.reconcile(emptySnapshot());
+    expect(dp.generation).toBe(2);
+    // A failed pass keeps the last applied parts: the same state after it is no new generation.
+    await dp2.reconcile(emptySnapshot());
+    failing = true;
+    await expect(dp2.reconcile(emptySnapshot())).rejects.toThrow(/RTNETLINK/);
+    failing = false;
+    await dp2.reconcile(emptySnapshot());
+    expect(dp2.generation).toBe(1);
+  });
+});

@@ -1,0 +1,48 @@
+/**
+ * The agent's data-plane features, in the order their parts are composed
+ * (a manager sees the kernel objects of those before it). A new feature is
+ * one file in managers/ and one line here.
+ */
+import type { DesiredOptions, DesiredState } from '../core/desired.js';
+import type { HostViewSnapshot } from '../core/snapshot.js';
+import type { AgentLogger } from '../logger.js';
+import { composeDesired } from './compose.js';
+import { Dataplane } from './dataplane.js';
+import type { HostIo, Manager } from './manager.js';
+import { dhcp } from './managers/dhcp.js';
+import { nat } from './managers/nat.js';
+import { overlay } from './managers/overlay.js';
+import { securityGroups } from './managers/security-groups.js';
+
+export const MANAGERS: readonly Manager[] = [
+  overlay,
+  dhcp,
+  securityGroups,
+  nat,
+];
+
+/** Host view → the kernel state (and DHCP servers) this hypervisor must have, from every manager. Pure. */
+export const desiredState = (view: HostViewSnapshot, opts: DesiredOptions): DesiredState => composeDesired(MANAGERS, view, opts).desired;
+
+export interface HostDataplaneOptions extends HostIo {
+  leaseSeconds?: number;
+  /**
+   * Read-plan-apply rounds before a failed apply is reported (default 3). The
+   * kernel can change under a plan (a VM's tap vanishes while its namespace
+   * is being destroyed): a fresh read and plan usually succeeds at once.
+   */
+  attempts?: number;
+  logger?: AgentLogger;
+}
+
+/** This host's dataplane with every manager. */
+export function hostDataplane(o: HostDataplaneOptions): Dataplane {
+  const { leaseSeconds, attempts, logger, ...io } = o;
+  return new Dataplane({
+    managers: MANAGERS,
+    io,
+    ...(leaseSeconds !== undefined ? { leaseSeconds } : {}),
+    ...(attempts !== undefined ? { attempts } : {}),
+    ...(logger ? { logger } : {}),
+  });
+}

@@ -1,0 +1,89 @@
+/**
+ * Security groups and anti-spoofing (core/secgroups.ts): Strata's `inet` and
+ * `bridge` nftables tables and the br_netfilter sysctls, in the shared kernel
+ * model. Its own kernel work: the rule counters, read after every full pass
+ * (metrics), and the membership fast path.
+ *
+ * The fast path (core/members.ts): a membership change is the busiest
+ * security-group event and touches set elements only ("membership is a
+ * tag"). When member keys are all that changed since the last pass, their
+ * deltas become set-element additions and deletions in one nft transaction,
+ * through a long-lived libnftables worker when it runs. No read, no plan:
+ * the periodic full pass still repairs any drift. A failed transaction
+ * changes nothing (nft is atomic) and throws.
+ */
+import type { GroupMember } from '@strata/contracts';
+import { MemberIndex, patchSorted, renderSetDeltas, type MemberChange } from '../../core/members.js';
+import { desiredSecurityGroups, type RuleCounterLabel } from '../../core/secgroups.js';
+import { runOk, type Exec } from '../../kernel/exec.js';
+import { NftWorker, NftWorkerError } from '../../kernel/nft-worker.js';
+import { readRuleCounters } from '../../kernel/nft.js';
+import type { ViewDelta } from '../../view/current.js';
+import type { FastPath, Manager, RuleCounter } from '../manager.js';
+
+export const securityGroups: Manager = {
+  name: 'security-groups',
+  desired: (view, ctx) => {
+    // Before the host has a VTEP no port is plugged: no filters either.
+    if (ctx.localVtep === null) return {};
+    const sg = desiredSecurityGroups(view);
+    return { kernel: { nft: sg.nft, hostSysctls: sg.hostSysctls }, ruleCounters: sg.counters };
+  },
+  attach(io) {
+    const worker = io.nftWorker === false ? null : new NftWorker(io.exec);
+    /** One nft transaction: through the worker when it runs, else a `nft -f -` process. */
+    const runNft = async (script: string): Promise<void> => {
+      if (worker?.usable) {
+        try {
+          await worker.apply(script);
+          return;
+        } catch (err) {
+          // nft refused the script: that is the answer. The worker failing is not: fall back to a process.
+          if (!(err instanceof NftWorkerError)) throw err;
+        }
+      }
+      await runOk(io.exec, ['nft', '-f', '-'], script);
+    };
+    const fastPath: FastPath = {
+      handles: (c) => c.field === 'members',
+      from(view, part) {
+        const sets = part.kernel?.nft?.tables.inet?.sets ?? {};
+        // The element reference counts of the applied view, built on first use.
+        let index: MemberIndex | null = null;
+        return {
+          async apply(changes) {
+            index ??= new MemberIndex(view, new Set(Object.keys(sets)));
+            // The counts now describe the new view: if the transaction fails, the dataplane drops this applier.
+            const deltas = index.apply(changes.map(memberChange));
+            const script = renderSetDeltas(deltas);
+            if (script) await runNft(script);
+            for (const d of deltas) patchSorted(sets[d.set]!.elements, d);
+            return { added: deltas.reduce((n, d) => n + d.add.length, 0), deleted: deltas.reduce((n, d) => n + d.del.length, 0) };
+          },
+        };
+      },
+    };
+    return {
+      afterApply: async (part) => ({ ruleCounters: await ruleCounters(io.exec, part.ruleCounters ?? {}) }),
+      fastPath,
+      close: () => worker?.stop(),
+    };
+  },
+};
+
+function memberChange(c: ViewDelta): MemberChange {
+  if (c.field !== 'members') throw new Error(`the membership fast path was given a ${c.field} change`);
+  const m = c as { before?: GroupMember; after?: GroupMember };
+  return { ...(m.before ? { before: m.before } : {}), ...(m.after ? { after: m.after } : {}) };
+}
+
+/** The security-group rule counters the kernel has now, labelled from the desired state's counter names. */
+async function ruleCounters(exec: Exec, labels: Record<string, RuleCounterLabel>): Promise<RuleCounter[]> {
+  if (Object.keys(labels).length === 0) return [];
+  // Metrics only: a failed read never fails the pass.
+  const values = await readRuleCounters(exec).catch(() => []);
+  return values.flatMap((c) => {
+    const label = labels[c.name];
+    return label ? [{ ...label, packets: c.packets, bytes: c.bytes }] : [];
+  });
+}
