@@ -22,10 +22,10 @@ const shared = {
 };
 
 /** Where specs live. */
-const SOURCES = ['libs/*/src', 'services/*/src', 'cli/src', 'test'];
+const SOURCES = ['libs/*/src', 'services/*/src', 'infra/*/src', 'cli/src', 'test'];
 const TIERS = ['unit', 'int', 'e2e'] as const;
 
-const untiered = ['libs', 'services', 'cli', 'test']
+const untiered = ['libs', 'services', 'infra', 'cli', 'test']
   .flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => `${dir}/${f}`))
   .filter((f) => f.endsWith('.spec.ts') && !/(^|\/)(node_modules|dist)\//.test(f))
   .filter((f) => !TIERS.some((tier) => f.endsWith(`.${tier}.spec.ts`)));
