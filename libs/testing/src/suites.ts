@@ -19,10 +19,16 @@ export interface Requirement {
   readonly missing: string | null;
 }
 
+/** Root: what scripts/lab.sh needs to install and start the container engine (the compose lab's suite). */
+export function root(): Requirement {
+  const uid = process.getuid?.();
+  return { missing: uid === 0 ? null : `root (running as uid ${uid ?? 'unknown'})` };
+}
+
 /** Root and a working `ip netns`, plus each extra command (argv) exiting 0, e.g. `['nft', '--version']`. */
 export function kernel(...tools: readonly (readonly string[])[]): Requirement {
-  const uid = process.getuid?.();
-  if (uid !== 0) return { missing: `root (running as uid ${uid ?? 'unknown'})` };
+  const asRoot = root();
+  if (asRoot.missing !== null) return asRoot;
   for (const argv of [['ip', 'netns', 'list'], ...tools]) {
     const r = spawnSync(argv[0]!, argv.slice(1), { stdio: 'ignore' });
     if (r.status !== 0) return { missing: `a working \`${argv.join(' ')}\` (${r.error?.message ?? `exit ${r.status ?? r.signal}`})` };
