@@ -1,15 +1,17 @@
+import { readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
 /**
- * Test tiers are in the file names: *.unit.spec.ts (pure, no I/O),
- * *.int.spec.ts (real nats-server and friends), *.e2e.spec.ts (real packets
- * in network namespaces). Integration tests start their own servers on free
- * ports, so files may run in parallel; the machine has two cores.
- *
- * Two projects: `suite` (everything above) and `hostile` (test/hostile: each
- * file performs an attack or a fault against the real components with
- * production users and permissions, and fails if the attack succeeds).
- * `vitest run` runs both; `vitest run --project hostile` only the attacks.
+ * Test tiers are in the file names, and each tier is a project:
+ *   unit  *.unit.spec.ts  pure, no I/O
+ *   int   *.int.spec.ts   real nats-server and friends (servers on free ports)
+ *   e2e   *.e2e.spec.ts   real packets in network namespaces, the compose lab
+ * and `hostile` (test/hostile, whatever its files' tier: each performs an
+ * attack or a fault against the real components with production users and
+ * permissions, and fails if the attack succeeds). A spec file named for no
+ * tier would run in none, so the configuration refuses it. `vitest run` runs every project; `--project unit` (npm
+ * run test:unit), `int`, `e2e` or `hostile` one. Files may run in parallel;
+ * the machine has two cores.
  */
 const shared = {
   exclude: ['**/node_modules/**', '**/dist/**'],
@@ -19,19 +21,29 @@ const shared = {
   setupFiles: ['./vitest.setup.ts'],
 };
 
+/** Where specs live. */
+const SOURCES = ['libs/*/src', 'services/*/src', 'infra/*/src', 'cli/src', 'test'];
+const TIERS = ['unit', 'int', 'e2e'] as const;
+
+const untiered = ['libs', 'services', 'infra', 'cli', 'test']
+  .flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => `${dir}/${f}`))
+  .filter((f) => f.endsWith('.spec.ts') && !/(^|\/)(node_modules|dist)\//.test(f))
+  .filter((f) => !TIERS.some((tier) => f.endsWith(`.${tier}.spec.ts`)));
+if (untiered.length > 0) throw new Error(`spec files named for no test tier (*.unit|int|e2e.spec.ts): ${untiered.join(', ')}`);
+
 export default defineConfig({
   test: {
     maxWorkers: 2,
     reporters: ['default'],
     projects: [
-      {
+      ...TIERS.map((tier) => ({
         test: {
-          name: 'suite',
-          include: ['libs/*/src/**/*.spec.ts', 'services/*/src/**/*.spec.ts', 'cli/src/**/*.spec.ts', 'test/**/*.spec.ts'],
+          name: tier,
+          include: SOURCES.map((dir) => `${dir}/**/*.${tier}.spec.ts`),
           ...shared,
           exclude: [...shared.exclude, 'test/hostile/**'],
         },
-      },
+      })),
       {
         test: {
           name: 'hostile',

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Prints the name of the Debian bookworm image the lab's images build FROM,
-# making it first if needed:
-#   1. debian:bookworm-slim when it is present or can be pulled (the usual way);
-#   2. otherwise strata/debian-base:bookworm, made offline from the Debian
-#      mirror with debootstrap (--variant=minbase) + `docker import`, and
-#      cached: it is made once and reused while it exists.
+# Makes sure strata/debian-base:bookworm, the Debian bookworm image the lab's
+# images build FROM (docker-compose.yml's default STRATA_LAB_BASE), exists,
+# and prints its name:
+#   1. present: reused (it is made once);
+#   2. otherwise debian:bookworm-slim, when it is present or can be pulled,
+#      tagged with that name (the usual way);
+#   3. otherwise made offline from the Debian mirror with debootstrap
+#      (--variant=minbase) + `docker import`.
+# So a plain `docker-compose up` finds it, however it was made.
 # Progress goes to stderr, the image name alone to stdout.
 #
 # The mirror: STRATA_DEBIAN_MIRROR, else the host's own apt mirror (the first
@@ -29,9 +32,13 @@ host_mirror() {
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
-if has_image "$UPSTREAM"; then echo "$UPSTREAM"; exit 0; fi
 if has_image "$LOCAL"; then say "base image $LOCAL present (cached)"; echo "$LOCAL"; exit 0; fi
-if timeout 60 docker pull -q "$UPSTREAM" >/dev/null 2>&1; then say "pulled $UPSTREAM"; echo "$UPSTREAM"; exit 0; fi
+if has_image "$UPSTREAM" || timeout 60 docker pull -q "$UPSTREAM" >/dev/null 2>&1; then
+  docker tag "$UPSTREAM" "$LOCAL"
+  say "base image $LOCAL is $UPSTREAM"
+  echo "$LOCAL"
+  exit 0
+fi
 
 mirror=${STRATA_DEBIAN_MIRROR:-$(host_mirror)}
 say "no image registry reachable: building $LOCAL with debootstrap from $mirror"

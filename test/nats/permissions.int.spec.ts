@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itIf, kernel } from '@strata/testing/suites';
 import { connect, headers, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
 import { AgentStatus, hostviewBucket, hostviewKey, hostviewStream, statusSubject } from '@strata/contracts';
 import { Netns, startProcess, type ManagedProcess } from '@strata/lab';
@@ -317,8 +318,7 @@ describe('NATS users and subject permissions', () => {
 
   // The real agent process: default service name agent-hv1 (so its inbox is the one its user may use), its own
   // bucket, status out. It manages a scratch network namespace, so it needs root.
-  const asRoot = process.getuid?.() === 0;
-  (asRoot ? it : it.skip)('the agent process, as user agent-hv1, syncs its view and reports its status', async () => {
+  itIf(kernel())('the agent process, as user agent-hv1, syncs its view and reports its status', async () => {
     const prefix = `stp${randomBytes(3).toString('hex')}-`;
     const stateDir = mkdtempSync(join(tmpdir(), `${prefix}agent-`));
     const ns = await Netns.create(`${prefix}hv1`);

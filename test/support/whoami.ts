@@ -1,5 +1,5 @@
 /** A TCP "who am I" service and its client: the server answers every connection with the peer address it sees. */
-import { eventually, sh, startProcess, type ManagedProcess } from '@strata/lab';
+import { CommandError, eventually, sh, startProcess, type ManagedProcess } from '@strata/lab';
 
 const SERVER = `
 import socket, sys, threading
@@ -22,13 +22,31 @@ export async function whoamiServer(ns: string, ports: number[]): Promise<Managed
   return p;
 }
 
-/** Connect from namespace `ns` and return the address the server saw, or null when no connection was made within 1.5 s. */
+/** The probe's exit code when it ran and the network made no connection (refused, timed out, unreachable). */
+const NO_CONNECTION = 3;
+
+/**
+ * Connect from namespace `ns` and return the address the server saw, or null when the network made no connection
+ * within 1.5 s. A probe that could not run (no namespace, no python3, a bad address) throws: it saw nothing, so it
+ * must not pass for a refusal.
+ */
 export async function whoami(ns: string, ip: string, port: number): Promise<string | null> {
-  const probe = `import socket; s = socket.create_connection(("${ip}", ${port}), timeout=1.5); print(s.recv(64).decode())`;
+  const probe = [
+    'import errno, socket, sys',
+    'try:',
+    `    s = socket.create_connection(("${ip}", ${port}), timeout=1.5)`,
+    'except socket.timeout:',
+    `    sys.exit(${NO_CONNECTION})`,
+    'except OSError as e:',
+    `    if e.errno in (errno.ECONNREFUSED, errno.ETIMEDOUT, errno.EHOSTUNREACH, errno.ENETUNREACH): sys.exit(${NO_CONNECTION})`,
+    '    raise',
+    'print(s.recv(64).decode())',
+  ].join('\n');
   try {
     return (await sh(['ip', 'netns', 'exec', ns, 'python3', '-c', probe], { timeoutMs: 10_000 })).trim();
-  } catch {
-    return null;
+  } catch (e) {
+    if (e instanceof CommandError && e.code === NO_CONNECTION) return null;
+    throw e;
   }
 }
 

@@ -1,11 +1,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, expect, it } from 'vitest';
+import { describeIf, kernel } from './suites.js';
 import { LAB_MARKER_ENV, namespaceInode, netnsOfProcess, processesIn, teardownNamespaces } from './namespaces.js';
 import { waitFor } from './wait-for.js';
 
-const canRun = process.getuid?.() === 0 && spawnSync('ip', ['netns', 'list']).status === 0;
-const d = canRun ? describe : describe.skip;
+const d = describeIf(kernel());
 
 d('teardownNamespaces', () => {
   const prefix = `stt${randomBytes(3).toString('hex')}-`;

@@ -15,7 +15,8 @@ import { spawn } from 'node:child_process';
 import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIf, kernel } from '@strata/testing/suites';
 import { portDevice } from '@strata/contracts';
 import { diff } from './core/diff.js';
 import { emptySnapshot } from './core/snapshot.js';
@@ -23,10 +24,9 @@ import { planSize, type Plan } from './core/types.js';
 import { applyPlan } from './kernel/apply.js';
 import { dnsmasqPaths } from './kernel/dnsmasq.js';
 import { hostView, subnet, type Cloud, type CloudPort } from './testkit/cloud.js';
-import { NetLab, sh, shOk, type LabHost, type LabVm } from './testkit/netlab.js';
+import { NetLab, sh, type LabHost, type LabVm } from './testkit/netlab.js';
 
-const canRun = process.getuid?.() === 0 && (await shOk(['ip', 'netns', 'list']));
-const d = canRun ? describe : describe.skip;
+const d = describeIf(kernel());
 
 const rA = randomUUID();
 const netA1 = randomUUID();

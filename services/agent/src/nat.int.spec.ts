@@ -7,13 +7,13 @@
  * (test/nat, test/bgp).
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIf, kernel } from '@strata/testing/suites';
 import type { HostViewSnapshot } from './core/snapshot.js';
 import { hostView, subnet, type Cloud } from './testkit/cloud.js';
 import { NetLab, sh, shOk, type LabHost } from './testkit/netlab.js';
 
-const canRun = process.getuid?.() === 0 && (await shOk(['ip', 'netns', 'list']));
-const d = canRun ? describe : describe.skip;
+const d = describeIf(kernel());
 
 const router = randomUUID();
 const net = randomUUID();

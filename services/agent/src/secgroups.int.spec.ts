@@ -16,7 +16,8 @@
  *   BDENY: in udp/5001 from 10.0.0.14/32 only (the canary of the conntrack-zone test)
  */
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIf, kernel } from '@strata/testing/suites';
 import { memberDeltas, memberOnlyChanges } from './testkit/members.js';
 import { portDevice } from '@strata/contracts';
 import { outMarkChainName, portChainName, ruleCounterName, sgChainName, spoofChainName } from './core/names.js';
@@ -25,8 +26,7 @@ import { hostView, sgRule, subnet, type Cloud, type CloudPort } from './testkit/
 import { NetLab, sh, shOk, type LabHost, type LabVm } from './testkit/netlab.js';
 import { startServer, tcpExchange, tcpExchangeEventually, udpSend, type Server } from './testkit/traffic.js';
 
-const canRun = process.getuid?.() === 0 && (await shOk(['ip', 'netns', 'list'])) && (await shOk(['nft', '--version']));
-const d = canRun ? describe : describe.skip;
+const d = describeIf(kernel(['nft', '--version']));
 
 const rA = randomUUID();
 const front = randomUUID();

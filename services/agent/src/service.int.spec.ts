@@ -8,6 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeIf, kernel } from '@strata/testing/suites';
 import type { KV, NatsConnection } from 'nats';
 import { AgentStatus, HOSTVIEW_BUCKET_OPTIONS, hostviewBucket, hostviewKey, portDevice, statusSubject } from '@strata/contracts';
 import { startProvisionedNats } from '@strata/lab';
@@ -16,10 +17,9 @@ import { waitFor, type StrataNats } from '@strata/testing';
 import type { HostViewSnapshot } from './core/snapshot.js';
 import { agentService, agentServiceName } from './service.js';
 import { hostView, sgRule, subnet, type Cloud } from './testkit/cloud.js';
-import { NetLab, sh, shOk, type LabVm } from './testkit/netlab.js';
+import { NetLab, sh, type LabVm } from './testkit/netlab.js';
 
-const canRun = process.getuid?.() === 0 && (await shOk(['ip', 'netns', 'list']));
-const d = canRun ? describe : describe.skip;
+const d = describeIf(kernel());
 
 const router = randomUUID();
 const netX = randomUUID();

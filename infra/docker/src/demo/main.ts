@@ -12,6 +12,7 @@
  */
 import { Strata } from './cli.js';
 import { DockerApi } from './docker.js';
+import { readProbe } from '../vm/probe.js';
 import { CHECKS, CIDRS, GROUPS, HYPERVISORS, SERVICE_PORTS, TENANTS, VMS, type Check, type GroupSpec } from './scenario.js';
 
 const bold = (s: string): string => `\x1b[1m${s}\x1b[0m`;
@@ -111,32 +112,41 @@ async function bootVms(project: string, tenants: Record<string, { nets: Net[]; s
   await strata.show('tenant-b', ['port', 'list']);
 }
 
-/** One attempt: the name of the VM that answered, true for a ping reply, or null. */
+/** One attempt: the name of the VM that answered, true for a ping reply, null for no answer; throws when the probe did not run. */
 async function probe(project: string, c: Check): Promise<string | true | null> {
   const host = VMS.find((v) => v.name === c.from)!.host;
   const argv = c.port === 'ping' ? ['strata-vm', 'ping', c.from, c.to] : ['strata-vm', 'connect', c.from, c.to, String(c.port)];
-  const r = await docker.exec(await docker.container(project, host), argv);
-  if (r.code !== 0) return null;
-  return c.port === 'ping' ? true : r.stdout.trim() || null;
+  const seen = readProbe(await docker.exec(await docker.container(project, host), argv));
+  if (seen.kind === 'failed') throw new Error(seen.why);
+  if (seen.kind === 'no-answer') return null;
+  return c.port === 'ping' ? true : seen.stdout.trim();
 }
 
-interface Outcome extends Check { got: string | true | null; ok: boolean }
+interface Outcome extends Check { got: string | true | null; ok: boolean; error?: string }
 
-/** Expected answers are awaited (the data plane converges asynchronously); refusals are checked once, after. */
+/**
+ * Expected answers are awaited (the data plane converges asynchronously); refusals are checked once, after. A probe
+ * that did not run fails its check at once, whatever the check expected: it saw nothing.
+ */
 async function runChecks(project: string): Promise<Outcome[]> {
   const outcomes: Outcome[] = [];
   const ordered = [...CHECKS.filter((c) => c.expect !== null), ...CHECKS.filter((c) => c.expect === null)];
   for (const c of ordered) {
-    let got = await probe(project, c);
-    for (let i = 0; c.expect !== null && got !== c.expect && i < 60; i++) {
-      await sleep(500);
-      got = await probe(project, c);
-    }
-    const ok = got === c.expect;
-    outcomes.push({ ...c, got, ok });
     const target = `${c.to}${c.port === 'ping' ? ' (ping)' : `:${c.port}`}`;
-    const seen = got === null ? 'no answer' : got === true ? 'reply' : `answered by ${got}`;
-    console.log(`  ${ok ? '✔' : '✘'} [${c.section}] ${c.what}: ${c.from} -> ${target}: ${seen}`);
+    try {
+      let got = await probe(project, c);
+      for (let i = 0; c.expect !== null && got !== c.expect && i < 60; i++) {
+        await sleep(500);
+        got = await probe(project, c);
+      }
+      const ok = got === c.expect;
+      outcomes.push({ ...c, got, ok });
+      const seen = got === null ? 'no answer' : got === true ? 'reply' : `answered by ${got || '(nothing)'}`;
+      console.log(`  ${ok ? '✔' : '✘'} [${c.section}] ${c.what}: ${c.from} -> ${target}: ${seen}`);
+    } catch (e) {
+      outcomes.push({ ...c, got: null, ok: false, error: (e as Error).message });
+      console.log(`  ✘ [${c.section}] ${c.what}: ${c.from} -> ${target}: ${(e as Error).message}`);
+    }
   }
   return outcomes;
 }

@@ -12,8 +12,10 @@
  *   strata-vm list
  *   strata-vm exec NAME CMD [ARG...]
  *   strata-vm serve NAME PORT...       TCP listeners that answer with the VM's name
- *   strata-vm connect NAME IP PORT     prints who answered; exit 0 if a connection completed
- *   strata-vm ping NAME IP             one echo request, 1 s deadline
+ *   strata-vm connect NAME IP PORT     prints who answered; exit 0 if a connection completed,
+ *                                      3 if none did (refused, timed out, dropped, unreachable)
+ *   strata-vm ping NAME IP             one echo request, 1 s deadline; exit 0 on a reply, 3 on none
+ * Any other exit code of connect or ping: the probe could not run (probe.ts).
  *
  * Every command is idempotent: `create` on an existing VM fixes it up,
  * `serve` skips listeners that run, `delete` of a missing VM succeeds.
@@ -22,6 +24,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { portDevice } from '@strata/contracts';
+import { probeExitCode, type Probe } from './probe.js';
 
 const RUN_DIR = '/run/strata-vm';
 const NAME = /^[a-z0-9][a-z0-9-]{0,19}$/;
@@ -125,10 +128,19 @@ function stopListeners(name: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Run argv in the VM; probes read no stdin (nc would otherwise wait on it). */
-function inVm(name: string, argv: string[], stdin: 'inherit' | 'ignore' = 'inherit'): number {
+/** Run argv in the VM, on this process's stdio. */
+function inVm(name: string, argv: string[]): number {
   if (!exists(name)) throw new Error(`no VM ${name} on this hypervisor`);
-  return spawnSync('ip', ['netns', 'exec', nsOf(name), ...argv], { stdio: [stdin, 'inherit', 'inherit'] }).status ?? 1;
+  return spawnSync('ip', ['netns', 'exec', nsOf(name), ...argv], { stdio: 'inherit' }).status ?? 1;
+}
+
+/** A reachability probe in the VM (reading no stdin, which nc would wait on): its exit code says answered, no answer, or could not run (probe.ts). */
+function probeFrom(name: string, probe: Probe, argv: string[]): number {
+  if (!exists(name)) throw new Error(`no VM ${name} on this hypervisor`);
+  const r = spawnSync('ip', ['netns', 'exec', nsOf(name), ...argv], { stdio: ['ignore', 'inherit', 'pipe'], encoding: 'utf8' });
+  const stderr = r.stderr ?? r.error?.message ?? '';
+  process.stderr.write(stderr);
+  return probeExitCode(probe, r.status, stderr);
 }
 
 function main(argv: string[]): number {
@@ -155,12 +167,12 @@ function main(argv: string[]): number {
     case 'connect': {
       const [name, ip, port] = rest;
       if (!ip || !port) throw new UsageError('connect needs NAME IP PORT');
-      return inVm(vmName(name), ['busybox', 'nc', '-w', '2', ip, port], 'ignore');
+      return probeFrom(vmName(name), 'connect', ['busybox', 'nc', '-w', '2', ip, port]);
     }
     case 'ping': {
       const [name, ip] = rest;
       if (!ip) throw new UsageError('ping needs NAME IP');
-      return inVm(vmName(name), ['ping', '-c', '1', '-W', '1', '-q', ip], 'ignore');
+      return probeFrom(vmName(name), 'ping', ['ping', '-c', '1', '-W', '1', '-q', ip]);
     }
     default:
       throw new UsageError(`unknown command ${JSON.stringify(cmd ?? '')}`);

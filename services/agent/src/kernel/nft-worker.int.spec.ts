@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIf, kernel } from '@strata/testing/suites';
 import { teardownNamespaces } from '@strata/testing';
 import { inNetns, nodeExec, runOk } from './exec.js';
 import { NftWorker, NftWorkerError } from './nft-worker.js';
 
-const canRun = process.getuid?.() === 0 && (await nodeExec.run(['ip', 'netns', 'list'])).code === 0;
-const d = canRun ? describe : describe.skip;
+const d = describeIf(kernel());
 
 d('NftWorker (libnftables in a long-lived process, in a namespace)', () => {
   const ns = `stw${randomBytes(3).toString('hex')}-nft`;

@@ -14,8 +14,9 @@ import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { freePort } from '@strata/testing';
+import { describeIf, root } from '@strata/testing/suites';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -80,7 +81,7 @@ const removeLab = (): void => {
 };
 process.on('exit', removeLab);
 
-describe('the compose lab', () => {
+describeIf(root())('the compose lab', () => {
   let firstDataplane = '';
   let firstEvents = 0;
 
