@@ -28,4 +28,4 @@ export type { ReactorOptions } from './reactor.js';
 export { startHostedService } from './host.js';
 export { emptyQuarantine, isQuarantineRefusal, quarantine, quarantineStatus, quarantinedCount, refuseSuspect, reportQuarantine, usableSnapshot } from './quarantine.js';
 export type { QuarantinedEvent, QuarantineRecord } from './quarantine.js';
-export type { HostedDeps, HostedServiceOptions } from './host.js';
+export type { HostedDeps, HostedProjection, HostedServiceOptions } from './host.js';
