@@ -6,7 +6,7 @@
  * by prefix.
  */
 import { z } from 'zod';
-import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryInput, type QueryName, type QueryRequest } from '../contract.js';
+import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
 import { Deleted, pageOf, StateDigest } from '../replies.js';
 import { AssignAppliancePrefix, BgpEmpty, BgpRef, CreateBgpPeer, CreateBgpPeerGroup, ListBgp, SetBgpSettings, UnassignAppliancePrefix } from './commands.js';
 import * as v from './views.js';
@@ -71,8 +71,6 @@ export const bgpContract = defineContract('bgp', {
 
 export type BgpContract = typeof bgpContract;
 export type BgpCommandName = CommandName<BgpContract>;
-export type BgpQueryName = QueryName<BgpContract>;
 export type BgpCommandInput<K extends BgpCommandName> = CommandInput<BgpContract, K>;
 export type BgpCommand<K extends BgpCommandName> = CommandRequest<BgpContract, K>;
-export type BgpQueryInput<K extends BgpQueryName> = QueryInput<BgpContract, K>;
-export type BgpQuery<K extends BgpQueryName> = QueryRequest<BgpContract, K>;
+export type BgpQuery<K extends QueryName<BgpContract>> = QueryRequest<BgpContract, K>;

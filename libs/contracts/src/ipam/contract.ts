@@ -4,7 +4,7 @@
  * (commands.ts) and its reply schema (below, checked against views.ts).
  */
 import { z } from 'zod';
-import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryInput, type QueryName, type QueryRequest } from '../contract.js';
+import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
 import { Deleted, pageOf, StateDigest } from '../replies.js';
 import {
   AllocateApplicationPrefix,
@@ -121,8 +121,6 @@ export const ipamContract = defineContract('ipam', {
 
 export type IpamContract = typeof ipamContract;
 export type IpamCommandName = CommandName<IpamContract>;
-export type IpamQueryName = QueryName<IpamContract>;
 export type IpamCommandInput<K extends IpamCommandName> = CommandInput<IpamContract, K>;
 export type IpamCommand<K extends IpamCommandName> = CommandRequest<IpamContract, K>;
-export type IpamQueryInput<K extends IpamQueryName> = QueryInput<IpamContract, K>;
-export type IpamQuery<K extends IpamQueryName> = QueryRequest<IpamContract, K>;
+export type IpamQuery<K extends QueryName<IpamContract>> = QueryRequest<IpamContract, K>;

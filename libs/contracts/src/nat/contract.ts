@@ -5,7 +5,7 @@
  * views.ts). Commands answer with the resulting view.
  */
 import { z } from 'zod';
-import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryInput, type QueryName, type QueryRequest } from '../contract.js';
+import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
 import { pageOf, StateDigest } from '../replies.js';
 import {
   AssociateFloatingIp,
@@ -49,8 +49,6 @@ export const natContract = defineContract('nat', {
 
 export type NatContract = typeof natContract;
 export type NatCommandName = CommandName<NatContract>;
-export type NatQueryName = QueryName<NatContract>;
 export type NatCommandInput<K extends NatCommandName> = CommandInput<NatContract, K>;
 export type NatCommand<K extends NatCommandName> = CommandRequest<NatContract, K>;
-export type NatQueryInput<K extends NatQueryName> = QueryInput<NatContract, K>;
-export type NatQuery<K extends NatQueryName> = QueryRequest<NatContract, K>;
+export type NatQuery<K extends QueryName<NatContract>> = QueryRequest<NatContract, K>;

@@ -5,7 +5,7 @@
  * views.ts).
  */
 import { z } from 'zod';
-import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryInput, type QueryName, type QueryRequest } from '../contract.js';
+import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
 import { Deleted, pageOf, StateDigest } from '../replies.js';
 import {
   CreateSecurityGroup,
@@ -67,8 +67,6 @@ export const secgroupContract = defineContract('secgroup', {
 
 export type SecgroupContract = typeof secgroupContract;
 export type SecgroupCommandName = CommandName<SecgroupContract>;
-export type SecgroupQueryName = QueryName<SecgroupContract>;
 export type SecgroupCommandInput<K extends SecgroupCommandName> = CommandInput<SecgroupContract, K>;
 export type SecgroupCommand<K extends SecgroupCommandName> = CommandRequest<SecgroupContract, K>;
-export type SecgroupQueryInput<K extends SecgroupQueryName> = QueryInput<SecgroupContract, K>;
-export type SecgroupQuery<K extends SecgroupQueryName> = QueryRequest<SecgroupContract, K>;
+export type SecgroupQuery<K extends QueryName<SecgroupContract>> = QueryRequest<SecgroupContract, K>;
