@@ -19,6 +19,9 @@ export interface TwoStepCommand<S, E> {
   decide(state: S, resourceId: string): Decision<E>;
 }
 
+/** The view each command answers with, read from the state that includes its write; typed as the contract's reply. */
+export type CommandAnswers<C extends Contract, S> = { readonly [K in CommandName<C>]: (state: S, caller: Caller, resourceId: string) => CommandReply<C, K> };
+
 export interface CommandHandling<C extends Contract, S extends ProjectedState, E extends NewEvent, Ctx> {
   executor: { execute(decide: (state: S) => Decision<E>, meta: ExecuteMeta<E>): Promise<Executed> };
   projection: { readonly state: S };
@@ -26,8 +29,7 @@ export interface CommandHandling<C extends Contract, S extends ProjectedState, E
   deciders: { readonly [K in CommandName<C>]: (state: S, command: CommandRequest<C, K>, ctx: Ctx) => Decision<E> };
   /** What the deciders read besides state and command: the caller, and what else is the service's (IPAM's policy). */
   context: (caller: Caller) => Ctx;
-  /** The view each command answers with, read from the state that includes its write. */
-  answers: { readonly [K in CommandName<C>]: (state: S, caller: Caller, resourceId: string) => CommandReply<C, K> };
+  answers: CommandAnswers<C, S>;
   twoStep?: { readonly [K in CommandName<C>]?: TwoStepCommand<S, E> };
 }
 

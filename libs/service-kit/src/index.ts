@@ -22,7 +22,7 @@ export { canSee, owningTenant, requireAdmin, visible } from './access.js';
 export { stateDigest, writeCanonical } from './digest.js';
 export { page } from './page.js';
 export { commandHandlers, queryHandlers } from './handlers.js';
-export type { CommandHandling, QueryAnswers, TwoStepCommand } from './handlers.js';
+export type { CommandAnswers, CommandHandling, QueryAnswers, TwoStepCommand } from './handlers.js';
 export { Reactor, reactorEventId } from './reactor.js';
 export type { ReactorOptions } from './reactor.js';
 export { startHostedService } from './host.js';

@@ -1,7 +1,7 @@
 /** The gateway's NATS operations: commands through the executor, queries straight from the projection. */
 import { bgpContract, type BgpContract } from '@strata/contracts';
 import type { Handler } from '@strata/runtime';
-import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, stateDigest, type CommandHandling, type QueryAnswers } from '@strata/service-kit';
+import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, stateDigest, type CommandAnswers, type CommandHandling, type QueryAnswers } from '@strata/service-kit';
 import { deciders, type CommandContext, type NewBgpEvent } from '../domain/decide/index.js';
 import * as q from '../domain/queries.js';
 import type { BgpState } from '../domain/state.js';
@@ -13,7 +13,7 @@ export interface HandlerDeps {
 }
 
 /** The view each command answers with, read from the state that includes its write. */
-const answers: CommandHandling<BgpContract, BgpState, NewBgpEvent, CommandContext>['answers'] = {
+const answers: CommandAnswers<BgpContract, BgpState> = {
   'settings.set': (s, c) => q.getSettings(s, c),
   'peer.create': (s, c, id) => q.getPeer(s, c, { id }),
   'peer.delete': (_s, _c, id) => ({ id }),

@@ -5,6 +5,7 @@ import {
   commandHandlers as commandHandlersOf,
   queryHandlers as queryHandlersOf,
   stateDigest,
+  type CommandAnswers,
   type CommandHandling,
   type Executor,
   type Projection,
@@ -25,7 +26,7 @@ export interface HandlerDeps {
 }
 
 /** The view each command answers with, read from the state that includes its write. */
-const answers: CommandHandling<IpamContract, IpamState, NewIpamEvent, CommandContext>['answers'] = {
+const answers: CommandAnswers<IpamContract, IpamState> = {
   'network.create': (s, c, id) => q.getNetwork(s, c, { id }),
   'network.delete': (_s, _c, id) => ({ id }),
   'subnet.create': (s, c, id) => q.getSubnet(s, c, { id }),

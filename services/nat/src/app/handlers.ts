@@ -1,7 +1,7 @@
 /** Nat's NATS operations: commands through the executor, queries straight from the projection. */
 import { natContract, type NatContract } from '@strata/contracts';
 import type { Handler } from '@strata/runtime';
-import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, stateDigest, type CommandHandling, type QueryAnswers } from '@strata/service-kit';
+import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, stateDigest, type CommandAnswers, type CommandHandling, type QueryAnswers } from '@strata/service-kit';
 import { deciders, type CommandContext, type NewNatEvent } from '../domain/decide/index.js';
 import * as q from '../domain/queries.js';
 import type { NatState } from '../domain/state.js';
@@ -13,7 +13,7 @@ export interface HandlerDeps {
 }
 
 /** The view each command answers with, read from the state that includes its write. */
-const answers: CommandHandling<NatContract, NatState, NewNatEvent, CommandContext>['answers'] = {
+const answers: CommandAnswers<NatContract, NatState> = {
   'floatingip.associate': (s, c, id) => q.getFloatingIp(s, c, { id }),
   'floatingip.disassociate': (s, c, id) => q.getFloatingIp(s, c, { id }),
   'router.setGateway': (s, c, id) => q.getRouterGateway(s, c, { id }),

@@ -1,7 +1,7 @@
 /** Secgroup's NATS operations: commands through the executor, queries straight from the projection. */
 import { secgroupContract, type SecgroupContract } from '@strata/contracts';
 import type { Handler } from '@strata/runtime';
-import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, stateDigest, type CommandHandling, type QueryAnswers } from '@strata/service-kit';
+import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, stateDigest, type CommandAnswers, type CommandHandling, type QueryAnswers } from '@strata/service-kit';
 import { deciders, type CommandContext, type NewSecgroupEvent } from '../domain/decide/index.js';
 import * as q from '../domain/queries.js';
 import type { SecgroupState } from '../domain/state.js';
@@ -13,7 +13,7 @@ export interface HandlerDeps {
 }
 
 /** The view each command answers with, read from the state that includes its write. */
-const answers: CommandHandling<SecgroupContract, SecgroupState, NewSecgroupEvent, CommandContext>['answers'] = {
+const answers: CommandAnswers<SecgroupContract, SecgroupState> = {
   'group.create': (s, c, id) => q.getGroup(s, c, { id }),
   'group.delete': (_s, _c, id) => ({ id }),
   'rule.create': (s, c, id) => q.getRule(s, c, id),
