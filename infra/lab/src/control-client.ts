@@ -49,7 +49,8 @@ export class LabClient<C extends Contract> {
     /** Services refuse unsigned requests; default: STRATA_COMMAND_SIGNING_KEY of this process. */
     signer: CommandSigner = commandSignerFrom(),
   ) {
-    this.client = new ContractClient(contract, new NatsRequester(nc, { timeoutMs, signer }), seq);
+    // Every reply is checked against the contract: a service answering off-contract fails the test that saw it.
+    this.client = new ContractClient(contract, new NatsRequester(nc, { timeoutMs, signer }), seq, { checkReplies: true });
   }
 
   meta(who: Principal, requestId: string = randomUUID()): RequestMeta {

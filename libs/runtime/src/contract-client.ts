@@ -7,7 +7,8 @@
  * talk to services through this class; none keeps its own list of
  * operations or types.
  */
-import type { CommandInput, CommandName, CommandReply, Contract, QueryInput, QueryName, QueryReply } from '@strata/contracts';
+import type { CommandInput, CommandName, CommandReply, Contract, Operation, QueryInput, QueryName, QueryReply } from '@strata/contracts';
+import { ErrorCode, StrataError } from '@strata/errors';
 import type { RequestMeta } from './messaging.js';
 import type { NatsRequester, RequesterOptions } from './requester.js';
 
@@ -32,23 +33,49 @@ export class ReadYourWrites {
   }
 }
 
+export interface ContractClientOptions {
+  /**
+   * Check every reply against the contract's reply schema and answer
+   * INTERNAL naming the fields when it does not match (the lab and the tests
+   * do; the api trusts its services and does not spend the time).
+   */
+  checkReplies: boolean;
+}
+
 export class ContractClient<C extends Contract> {
+  private readonly options: ContractClientOptions;
+
   constructor(
     readonly contract: C,
     private readonly requester: Pick<NatsRequester, 'request'>,
     /** Shared with the clients of the other services (see ReadYourWrites). */
     readonly position: ReadYourWrites = new ReadYourWrites(),
-  ) {}
+    options: Partial<ContractClientOptions> = {},
+  ) {
+    this.options = { checkReplies: false, ...options };
+  }
 
   /** Commands, too, decide against what the caller has already seen (e.g. set-groups right after port create). */
   async command<K extends CommandName<C>>(op: K, body: CommandInput<C, K>, meta: RequestMeta, options?: Partial<RequesterOptions>): Promise<CommandReply<C, K>> {
-    const reply = await this.requester.request<CommandReply<C, K>>(this.contract.commands[op]!.subject, body, this.withMinSeq(meta), options);
+    const operation = this.contract.commands[op]!;
+    const reply = await this.requester.request<CommandReply<C, K>>(operation.subject, body, this.withMinSeq(meta), options);
     this.position.observe(reply.seq);
-    return reply.result;
+    return this.checked(operation, reply.result);
   }
 
   async query<K extends QueryName<C>>(op: K, body: QueryInput<C, K>, meta: RequestMeta, options?: Partial<RequesterOptions>): Promise<QueryReply<C, K>> {
-    return (await this.requester.request<QueryReply<C, K>>(this.contract.queries[op]!.subject, body, this.withMinSeq(meta), options)).result;
+    const operation = this.contract.queries[op]!;
+    const reply = await this.requester.request<QueryReply<C, K>>(operation.subject, body, this.withMinSeq(meta), options);
+    return this.checked(operation, reply.result);
+  }
+
+  /** The reply as the service sent it (parsing would also drop fields the schema does not name), once it matches the schema. */
+  private checked<T>(operation: Operation, result: T): T {
+    if (!this.options.checkReplies) return result;
+    const parsed = operation.reply.safeParse(result);
+    if (parsed.success) return result;
+    const problems = parsed.error.issues.map((i) => (i.path.length ? `${i.path.map(String).join('.')}: ${i.message}` : i.message)).join('; ');
+    throw new StrataError(ErrorCode.Internal, `reply from ${operation.subject} does not match the ${this.contract.name} contract: ${problems}`, { subject: operation.subject });
   }
 
   /** The caller's meta is never changed: the position is added to a copy. */

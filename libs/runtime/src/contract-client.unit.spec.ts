@@ -58,3 +58,28 @@ describe('one ReadYourWrites shared by the service clients', () => {
     expect(meta).not.toHaveProperty('minSeq');
   });
 });
+
+describe('ContractClient reply checks', () => {
+  const answering = (result: unknown) => ({ request: () => Promise.resolve({ result }) }) as unknown as NatsRequester;
+  const meta: RequestMeta = { actor: 'alice', tenant: 't1', admin: false, requestId: 'r', correlationId: 'r', at: now.toISOString() };
+  const view = { portId: 'p', tenant: 't1', groupIds: [], portSecurity: true };
+
+  it('answers a reply that matches the contract as the service sent it', async () => {
+    const sent = { ...view, extra: 1 };
+    const client = new ContractClient(secgroupContract, answering(sent), undefined, { checkReplies: true });
+    await expect(client.query('port.get', { portId: 'p' }, meta)).resolves.toBe(sent);
+  });
+
+  it('refuses a reply off the contract with INTERNAL naming the field', async () => {
+    const client = new ContractClient(secgroupContract, answering({ ...view, groupIds: 'g' }), undefined, { checkReplies: true });
+    await expect(client.query('port.get', { portId: 'p' }, meta)).rejects.toMatchObject({
+      code: 'INTERNAL',
+      message: expect.stringMatching(/^reply from strata\.qry\.secgroup\.port\.get does not match the secgroup contract: groupIds: /),
+    });
+  });
+
+  it('does not check unless asked (the api trusts its services)', async () => {
+    const off = { nonsense: true };
+    await expect(new ContractClient(secgroupContract, answering(off)).query('port.get', { portId: 'p' }, meta)).resolves.toBe(off);
+  });
+});

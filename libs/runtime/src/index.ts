@@ -18,6 +18,7 @@ export type { Handler, HandlerContext, HandlerResult, ServeHandle, ServeOptions 
 export { NatsRequester } from './requester.js';
 export type { RequesterOptions, RequesterSetup, RequestResult } from './requester.js';
 export { ContractClient, ReadYourWrites } from './contract-client.js';
+export type { ContractClientOptions } from './contract-client.js';
 export { runService, startService } from './lifecycle.js';
 export type { RunningService, ServiceContext, ServiceDefinition, StopFn } from './lifecycle.js';
 export {
