@@ -7,9 +7,9 @@
  */
 import { connect, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { querySubject } from '@strata/contracts';
+import { ipamContract } from '@strata/contracts';
 import { snapshotBucket, snapshotStream } from '@strata/eventlog';
-import { CommandSigner, NatsRequester } from '@strata/runtime';
+import { CommandSigner, ContractClient, NatsRequester } from '@strata/runtime';
 import { attempt, startHostileControlPlane, type HostileControlPlane } from './support/control-plane.js';
 
 const IPAM_BUCKET = snapshotBucket('ipam');
@@ -18,12 +18,12 @@ describe('hostile: snapshots under the production users', () => {
   let cp: HostileControlPlane;
   let token: string;
   let api: NatsConnection;
-  let requester: NatsRequester;
+  let ipam: ContractClient<typeof ipamContract>;
 
   /** IPAM's state digest, asked the way the api asks (signed), of whichever instance runs. */
   const ipamDigest = async (): Promise<unknown> => {
     const meta = { actor: 'admin', tenant: 'ops', admin: true, requestId: `d${Date.now()}`, correlationId: 'digest', at: new Date().toISOString() };
-    return (await requester.request<unknown>(querySubject('ipam', 'state.digest'), {}, meta)).result;
+    return ipam.query('state.digest', {}, meta);
   };
   const ipamLog = (): string => cp.processes.find((p) => p.name === 'ipam-1')!.output();
   /** Both IPAM instances stopped gracefully (each saves a snapshot), then ipam-1 alone started again. */
@@ -36,7 +36,7 @@ describe('hostile: snapshots under the production users', () => {
     cp = await startHostileControlPlane(['delta']);
     token = cp.tokens['delta']!;
     api = await connect({ servers: cp.natsUrl, user: 'api', pass: cp.passwords['api']!, inboxPrefix: '_INBOX_api' });
-    requester = new NatsRequester(api, { signer: new CommandSigner(cp.commandKeys.signingKey), timeoutMs: 15_000 });
+    ipam = new ContractClient(ipamContract, new NatsRequester(api, { signer: new CommandSigner(cp.commandKeys.signingKey), timeoutMs: 15_000 }));
     const net = await cp.cli.json<{ id: string }>(token, ['network', 'create', '--name', 'n']);
     await cp.cli.json(token, ['subnet', 'create', '--network', net.id, '--cidr', '10.7.0.0/24']);
     for (let i = 0; i < 5; i++) await cp.cli.json(token, ['port', 'create', '--network', net.id, '--name', `p${i}`]);

@@ -8,8 +8,7 @@ import { StrataError } from '@strata/errors';
 import { JetStreamEventStore, type EventStore } from '@strata/eventlog';
 import { startProvisionedNats } from '@strata/lab';
 import type { StrataNats } from '@strata/testing';
-import type { IpamCommandName } from '@strata/contracts';
-import type { IpamContract } from '@strata/lab';
+import type { IpamCommandInput, IpamCommandName } from '@strata/contracts';
 import { IpamClient, startIpam, type IpamProcess, type Principal } from '../support/ipam.js';
 
 const a: Principal = { tenant: 'tenant-a', admin: false };
@@ -46,7 +45,7 @@ describe('invalid IPAM input', () => {
     await nats?.stop();
   });
 
-  async function rejected<K extends IpamCommandName>(op: K, body: IpamContract['commands'][K], who: Principal, code: string, message: RegExp): Promise<void> {
+  async function rejected<K extends IpamCommandName>(op: K, body: IpamCommandInput<K>, who: Principal, code: string, message: RegExp): Promise<void> {
     const before = await store.lastSeq();
     const err = await client.command(op, body, who).then(
       () => undefined,

@@ -1,25 +1,16 @@
 /**
- * IPAM as a child process for benchmarks, and a typed client of its NATS
- * contract. Adapted from test/support/ipam.ts (which lives in the test
- * workspace, is not compiled, and locates IPAM relative to its own source
+ * IPAM as a child process for benchmarks (its typed client is the lab's
+ * IpamClient, re-exported here). Adapted from test/support/ipam.ts (which
+ * lives in the test workspace, is not compiled, and locates IPAM relative to its own source
  * file). Differences: IPAM's main.js is found through the @strata/ipam
  * package, every JSON log line is kept with the time it arrived (cold-start
  * timing), and stop() escalates to SIGKILL after a bound.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { connect, type NatsConnection } from 'nats';
-import {
-  commandSubject,
-  querySubject,
-  type IpamCommandInput,
-  type IpamCommandName,
-  type IpamQueryInput,
-  type IpamQueryName,
-  type IpamResults,
-} from '@strata/contracts';
-import { commandSignerFrom, ensureHarnessCommandKeys, NatsRequester, type RequestMeta } from '@strata/runtime';
+import { ensureHarnessCommandKeys } from '@strata/runtime';
+
+export { ADMIN, IpamClient, type Principal } from '@strata/lab';
 
 // @strata/ipam's entry is dist/index.js; the service binary is its sibling dist/main.js.
 const IPAM_MAIN = fileURLToPath(new URL('./main.js', import.meta.resolve('@strata/ipam')));
@@ -136,55 +127,4 @@ export function startIpam(natsUrl: string, env: Record<string, string> = {}, nod
       await exited;
     },
   };
-}
-
-export interface Principal {
-  tenant: string;
-  admin: boolean;
-  actor?: string;
-}
-
-export const ADMIN: Principal = { tenant: 'ops', admin: true, actor: 'admin' };
-
-/** A typed client of IPAM's NATS contract, as the api uses it (same as test/support/ipam.ts). */
-export class IpamClient {
-  private readonly requester: NatsRequester;
-  private minSeq = 0;
-
-  private constructor(
-    readonly nc: NatsConnection,
-    timeoutMs: number,
-  ) {
-    this.requester = new NatsRequester(nc, { timeoutMs, signer: commandSignerFrom() });
-  }
-
-  static async connect(url: string, timeoutMs = 15_000): Promise<IpamClient> {
-    return new IpamClient(await connect({ servers: url, name: 'bench-client' }), timeoutMs);
-  }
-
-  meta(who: Principal, requestId: string = randomUUID()): RequestMeta {
-    return {
-      actor: who.actor ?? `${who.tenant}-user`,
-      tenant: who.tenant,
-      admin: who.admin,
-      requestId,
-      correlationId: requestId,
-      at: new Date().toISOString(),
-      ...(this.minSeq > 0 ? { minSeq: this.minSeq } : {}),
-    };
-  }
-
-  async command<K extends IpamCommandName>(op: K, body: IpamCommandInput<K>, who: Principal = ADMIN, requestId?: string): Promise<IpamResults[K]> {
-    const r = await this.requester.request<IpamResults[K]>(commandSubject('ipam', op), body, this.meta(who, requestId));
-    if (r.seq !== undefined && r.seq > this.minSeq) this.minSeq = r.seq;
-    return r.result;
-  }
-
-  async query<K extends IpamQueryName>(op: K, body: IpamQueryInput<K>, who: Principal = ADMIN): Promise<IpamResults[K]> {
-    return (await this.requester.request<IpamResults[K]>(querySubject('ipam', op), body, this.meta(who))).result;
-  }
-
-  async close(): Promise<void> {
-    await this.nc.close();
-  }
 }

@@ -1,32 +1,26 @@
 /**
- * Typed clients of the services' NATS contracts, as the api uses them: tests,
- * benchmarks and the lab drive the cloud with these. One generic client per
- * service; the read-your-writes position is shared, as in the api (the
+ * The services' NATS contracts as tests, benchmarks and the lab drive them:
+ * the runtime's ContractClient, with the caller named as a Principal (a
+ * tenant user or ADMIN) instead of a full RequestMeta. One read-your-writes
+ * position is shared by the clients of all services, as in the api (the
  * stream sequence is global across services).
  */
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
 import {
-  commandSubject,
-  type BgpCommandInput,
-  type BgpCommandName,
-  type BgpQueryInput,
-  type BgpQueryName,
-  type BgpResults,
-  querySubject,
-  type IpamCommandInput,
-  type IpamCommandName,
-  type IpamQueryInput,
-  type IpamQueryName,
-  type IpamResults,
-  type SecgroupCommandInput,
-  type SecgroupCommandName,
-  type SecgroupQueryInput,
-  type SecgroupQueryName,
-  type SecgroupResults,
+  bgpContract,
+  ipamContract,
+  natContract,
+  secgroupContract,
+  type CommandInput,
+  type CommandName,
+  type CommandReply,
+  type Contract,
+  type QueryInput,
+  type QueryName,
+  type QueryReply,
 } from '@strata/contracts';
-import { commandSignerFrom, NatsRequester, type CommandSigner, type RequestMeta } from '@strata/runtime';
-import type { NatCommandInput, NatCommandName, NatQueryInput, NatQueryName, NatResults } from '@strata/contracts';
+import { commandSignerFrom, ContractClient, NatsRequester, ReadYourWrites, type CommandSigner, type RequestMeta } from '@strata/runtime';
 
 export interface Principal {
   tenant: string;
@@ -37,26 +31,26 @@ export interface Principal {
 export const ADMIN: Principal = { tenant: 'ops', admin: true, actor: 'admin' };
 
 /** The highest sequence any command wrote: later requests ask for at least that state. */
-export class SeqTracker {
-  value = 0;
-  observe(seq: number | undefined): void {
-    if (seq !== undefined && seq > this.value) this.value = seq;
+export class SeqTracker extends ReadYourWrites {
+  get value(): number {
+    return this.minSeq() ?? 0;
   }
 }
 
-/** The request/reply plumbing shared by the typed clients below. */
-export class ServiceClient {
-  private readonly requester: NatsRequester;
+/** A client of one service's contract for callers named by Principal; `seq` may be shared with other services' clients. */
+export class LabClient<C extends Contract> {
+  private readonly client: ContractClient<C>;
 
   constructor(
+    contract: C,
     readonly nc: NatsConnection,
-    readonly service: string,
     readonly seq: SeqTracker = new SeqTracker(),
     timeoutMs = 15_000,
     /** Services refuse unsigned requests; default: STRATA_COMMAND_SIGNING_KEY of this process. */
     signer: CommandSigner = commandSignerFrom(),
   ) {
-    this.requester = new NatsRequester(nc, { timeoutMs, signer });
+    // Every reply is checked against the contract: a service answering off-contract fails the test that saw it.
+    this.client = new ContractClient(contract, new NatsRequester(nc, { timeoutMs, signer }), seq, { checkReplies: true });
   }
 
   meta(who: Principal, requestId: string = randomUUID()): RequestMeta {
@@ -76,11 +70,17 @@ export class ServiceClient {
     return this.seq.value;
   }
 
-  protected async send<T>(kind: 'cmd' | 'qry', op: string, body: unknown, who: Principal, requestId?: string): Promise<T> {
-    const subject = kind === 'cmd' ? commandSubject(this.service, op) : querySubject(this.service, op);
-    const r = await this.requester.request<T>(subject, body, this.meta(who, requestId));
-    if (kind === 'cmd') this.seq.observe(r.seq);
-    return r.result;
+  /** Read-your-writes across services: later requests wait until the service has applied `seq` (e.g. another service's write). */
+  observe(seq: number | undefined): void {
+    this.seq.observe(seq);
+  }
+
+  command<K extends CommandName<C>>(op: K, body: CommandInput<C, K>, who: Principal = ADMIN, requestId?: string): Promise<CommandReply<C, K>> {
+    return this.client.command(op, body, this.meta(who, requestId));
+  }
+
+  query<K extends QueryName<C>>(op: K, body: QueryInput<C, K>, who: Principal = ADMIN): Promise<QueryReply<C, K>> {
+    return this.client.query(op, body, this.meta(who));
   }
 
   async close(): Promise<void> {
@@ -88,45 +88,10 @@ export class ServiceClient {
   }
 }
 
-/** A service contract as types: each operation's request (as callers write it) and result. */
-export interface ContractTypes {
-  commands: object;
-  queries: object;
-  results: object;
-}
-
-/** A typed client of any service's contract, so a new service needs only its type map, not another copy of command/query. */
-export class ContractClient<T extends ContractTypes> extends ServiceClient {
-  command<K extends keyof T['commands'] & keyof T['results'] & string>(op: K, body: T['commands'][K], who: Principal = ADMIN, requestId?: string): Promise<T['results'][K]> {
-    return this.send('cmd', op, body, who, requestId);
-  }
-
-  query<K extends keyof T['queries'] & keyof T['results'] & string>(op: K, body: T['queries'][K], who: Principal = ADMIN): Promise<T['results'][K]> {
-    return this.send('qry', op, body, who);
-  }
-}
-
-export interface IpamContract {
-  commands: { [K in IpamCommandName]: IpamCommandInput<K> };
-  queries: { [K in IpamQueryName]: IpamQueryInput<K> };
-  results: IpamResults;
-}
-
-export interface SecgroupContract {
-  commands: { [K in SecgroupCommandName]: SecgroupCommandInput<K> };
-  queries: { [K in SecgroupQueryName]: SecgroupQueryInput<K> };
-  results: SecgroupResults;
-}
-
-export interface BgpContract {
-  commands: { [K in BgpCommandName]: BgpCommandInput<K> };
-  queries: { [K in BgpQueryName]: BgpQueryInput<K> };
-  results: BgpResults;
-}
-
-export class IpamClient extends ContractClient<IpamContract> {
+/** IPAM; `connect` opens its own connection (benchmarks, the compose lab). */
+export class IpamClient extends LabClient<typeof ipamContract> {
   constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
-    super(nc, 'ipam', seq, timeoutMs, signer);
+    super(ipamContract, nc, seq, timeoutMs, signer);
   }
 
   static async connect(url: string, timeoutMs = 15_000): Promise<IpamClient> {
@@ -134,28 +99,22 @@ export class IpamClient extends ContractClient<IpamContract> {
   }
 }
 
-export class SecgroupClient extends ContractClient<SecgroupContract> {
+export class SecgroupClient extends LabClient<typeof secgroupContract> {
   constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
-    super(nc, 'secgroup', seq, timeoutMs, signer);
+    super(secgroupContract, nc, seq, timeoutMs, signer);
   }
 }
 
-export class BgpClient extends ContractClient<BgpContract> {
+export class BgpClient extends LabClient<typeof bgpContract> {
   constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
-    super(nc, 'bgp', seq, timeoutMs, signer);
+    super(bgpContract, nc, seq, timeoutMs, signer);
   }
-}
-
-export interface NatContract {
-  commands: { [K in NatCommandName]: NatCommandInput<K> };
-  queries: { [K in NatQueryName]: NatQueryInput<K> };
-  results: NatResults;
 }
 
 /** The NAT service: floating IP associations and router gateways. */
-export class NatClient extends ContractClient<NatContract> {
+export class NatClient extends LabClient<typeof natContract> {
   constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
-    super(nc, 'nat', seq, timeoutMs, signer);
+    super(natContract, nc, seq, timeoutMs, signer);
   }
 
   static async connect(url: string, timeoutMs = 15_000): Promise<NatClient> {

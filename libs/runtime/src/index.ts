@@ -17,6 +17,8 @@ export { handler, serve } from './serve.js';
 export type { Handler, HandlerContext, HandlerResult, ServeHandle, ServeOptions } from './serve.js';
 export { NatsRequester } from './requester.js';
 export type { RequesterOptions, RequesterSetup, RequestResult } from './requester.js';
+export { ContractClient, ReadYourWrites } from './contract-client.js';
+export type { ContractClientOptions } from './contract-client.js';
 export { runService, startService } from './lifecycle.js';
 export type { RunningService, ServiceContext, ServiceDefinition, StopFn } from './lifecycle.js';
 export {

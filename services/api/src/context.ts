@@ -58,24 +58,3 @@ export function buildRequestMeta(
   if (extras.trace !== undefined) meta.trace = extras.trace;
   return meta;
 }
-
-/**
- * Read-your-writes for this API instance: the highest stream sequence any
- * command reply reported, whichever service answered (one log, one sequence,
- * so one tracker is shared by every service client). Queries carry it as
- * minSeq, so a client that just created something finds it even if the
- * answering projection lags, also through another service (a port IPAM just
- * created, asked of secgroup).
- */
-export class ReadYourWrites {
-  private highest = 0;
-
-  observe(seq: number | undefined): void {
-    if (seq !== undefined && seq > this.highest) this.highest = seq;
-  }
-
-  /** undefined until a command has reported a sequence. */
-  minSeq(): number | undefined {
-    return this.highest > 0 ? this.highest : undefined;
-  }
-}

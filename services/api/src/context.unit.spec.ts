@@ -1,10 +1,7 @@
 import { Metadata } from '@grpc/grpc-js';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, StrataError } from '@strata/errors';
-import type { NatsRequester, RequestMeta } from '@strata/runtime';
-import { ReadYourWrites, buildRequestMeta, incomingTrace } from './context.js';
-import { IpamClient } from './ipam.js';
-import { SecgroupClient } from './secgroup.js';
+import { buildRequestMeta, incomingTrace } from './context.js';
 
 const alice = { name: 'alice', tenant: 't1', admin: false };
 const now = new Date('2024-05-01T14:03:00.000Z');
@@ -55,58 +52,5 @@ describe('incomingTrace', () => {
   it('reads traceparent and tracestate', () => {
     expect(incomingTrace(md({ traceparent: 'tp', tracestate: 'ts' }))).toEqual({ traceparent: 'tp', tracestate: 'ts' });
     expect(incomingTrace(md({ tracestate: 'ts' }))).toBeUndefined();
-  });
-});
-
-describe('ReadYourWrites', () => {
-  it('remembers the highest sequence a command reported', () => {
-    const ryw = new ReadYourWrites();
-    expect(ryw.minSeq()).toBeUndefined();
-    ryw.observe(undefined);
-    expect(ryw.minSeq()).toBeUndefined();
-    ryw.observe(7);
-    ryw.observe(5);
-    expect(ryw.minSeq()).toBe(7);
-  });
-});
-
-describe('one ReadYourWrites shared by the service clients', () => {
-  /** A requester that answers every request with `seq` and remembers what it was sent. */
-  function fakeRequester() {
-    const sent: Array<{ subject: string; meta: RequestMeta }> = [];
-    let seq: number | undefined;
-    const requester = {
-      request: (subject: string, _body: unknown, meta: RequestMeta) => {
-        sent.push({ subject, meta });
-        return Promise.resolve(seq === undefined ? { result: {} } : { result: {}, seq });
-      },
-    } as unknown as NatsRequester;
-    return { requester, sent, answerWith: (s: number | undefined) => (seq = s) };
-  }
-  const meta: RequestMeta = { actor: 'alice', tenant: 't1', admin: false, requestId: 'r', correlationId: 'r', at: now.toISOString() };
-
-  it('gives secgroup queries the sequence of an IPAM write, and IPAM queries that of a secgroup write', async () => {
-    const fake = fakeRequester();
-    const ryw = new ReadYourWrites();
-    const ipam = new IpamClient(fake.requester, ryw);
-    const secgroup = new SecgroupClient(fake.requester, ryw);
-
-    await secgroup.query('port.get', { portId: 'p' }, meta);
-    expect(fake.sent.at(-1)).toEqual({ subject: 'strata.qry.secgroup.port.get', meta });
-
-    fake.answerWith(12);
-    await ipam.command('port.create', { networkId: 'n' }, meta);
-    fake.answerWith(undefined);
-    await secgroup.query('port.get', { portId: 'p' }, meta);
-    expect(fake.sent.at(-1)!.meta.minSeq).toBe(12);
-
-    fake.answerWith(20);
-    await secgroup.command('port.setGroups', { portId: 'p', groupIds: [] }, meta);
-    fake.answerWith(undefined);
-    await ipam.query('port.get', { id: 'p' }, meta);
-    expect(fake.sent.at(-1)).toMatchObject({ subject: 'strata.qry.ipam.port.get', meta: { minSeq: 20 } });
-    // Commands carry it too (set-groups right after port create must see the port); the caller's meta is never changed.
-    expect(fake.sent.find((r) => r.subject === 'strata.cmd.secgroup.port.setGroups')!.meta.minSeq).toBe(12);
-    expect(meta).not.toHaveProperty('minSeq');
   });
 });

@@ -13,9 +13,7 @@ import {
 import type { Authenticator, Principal } from './auth.js';
 import { buildRequestMeta, incomingTrace } from './context.js';
 import { toServiceError } from './errors.js';
-import type { IpamClient } from './ipam.js';
-import type { SecgroupClient } from './secgroup.js';
-import type { NatClient } from './nat.js';
+import type { IpamClient, NatClient, SecgroupClient } from './clients.js';
 
 export interface RpcDeps {
   auth: Authenticator;

@@ -2,13 +2,12 @@ import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js
 import type { NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { loadStrataProto } from '@strata/proto';
-import { NatsRequester, type CommandSigner, type Logger, type ServiceMetrics } from '@strata/runtime';
+import { bgpContract, ipamContract, natContract, secgroupContract } from '@strata/contracts';
+import { ContractClient, NatsRequester, ReadYourWrites, type CommandSigner, type Logger, type ServiceMetrics } from '@strata/runtime';
 import { Authenticator, type ApiToken } from './auth.js';
-import { ReadYourWrites } from './context.js';
 import { EventsRpc } from './events.js';
 import { applicationPrefixHandlers } from './handlers/application-prefixes.js';
 import { bgpHandlers } from './handlers/bgp.js';
-import { BgpClient } from './bgp.js';
 import { floatingIpHandlers } from './handlers/floating-ips.js';
 import { hypervisorHandlers } from './handlers/hypervisors.js';
 import { networkHandlers } from './handlers/networks.js';
@@ -18,13 +17,10 @@ import { routerHandlers } from './handlers/routers.js';
 import { natHandlers } from './handlers/nat.js';
 import { securityGroupHandlers } from './handlers/security-groups.js';
 import { subnetHandlers } from './handlers/subnets.js';
-import { IpamClient } from './ipam.js';
 import { rpcMetrics, type RpcDeps } from './rpc.js';
-import { SecgroupClient } from './secgroup.js';
 import { addStrictService } from './strict-requests.js';
 import { ConnectionGuard, parseListenAddress } from './connection-guard.js';
 import { defaultTransportLimits, grpcServerOptions, type TransportLimits } from './transport.js';
-import { NatClient } from './nat.js';
 
 export interface ApiServerOptions {
   nc: NatsConnection;
@@ -60,9 +56,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const ryw = new ReadYourWrites();
   const deps: RpcDeps = {
     auth: new Authenticator(opts.tokens),
-    ipam: new IpamClient(requester, ryw),
-    secgroup: new SecgroupClient(requester, ryw),
-    nat: new NatClient(requester, ryw),
+    ipam: new ContractClient(ipamContract, requester, ryw),
+    secgroup: new ContractClient(secgroupContract, requester, ryw),
+    nat: new ContractClient(natContract, requester, ryw),
     logger: opts.logger,
     ...(opts.metrics ? { metrics: rpcMetrics(opts.metrics) } : {}),
   };
@@ -81,7 +77,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   add(v1.RouterService.service, routerHandlers(deps));
   add(v1.SecurityGroupService.service, securityGroupHandlers(deps));
   add(v1.NatService.service, natHandlers(deps));
-  add(v1.BgpService.service, bgpHandlers(deps, new BgpClient(requester, ryw)));
+  add(v1.BgpService.service, bgpHandlers(deps, new ContractClient(bgpContract, requester, ryw)));
   add(v1.EventService.service, events.handlers());
 
   // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.

@@ -1,11 +1,12 @@
-/** Wires the BGP gateway: projection → executor → NATS handlers, and the control loop driving gobgpd. */
-import { Gauge } from 'prom-client';
+/** Wires the BGP gateway on the shared service host: projection → executor → NATS handlers, then the control loop driving gobgpd. */
 import { z } from 'zod';
-import { bgpRouteAggregate, commandSubject, domainEvents, querySubject } from '@strata/contracts';
-import { aggregateSubject, JetStreamEventStore } from '@strata/eventlog';
-import { commandVerifierFrom, serve, type ServiceDefinition } from '@strata/runtime';
-import { reportQuarantine } from '@strata/service-kit';
+import { bgpRouteAggregate } from '@strata/contracts';
+import { aggregateSubject } from '@strata/eventlog';
+import type { ServiceDefinition } from '@strata/runtime';
+import { startHostedService } from '@strata/service-kit';
+import type { NewBgpEvent } from './domain/decide/index.js';
 import { isRelevant } from './domain/evolve.js';
+import type { BgpState } from './domain/state.js';
 import { GobgpClient } from './gobgp/client.js';
 import { Ipv6NextHops } from './gobgp/next-hop6.js';
 import { DEFAULT_GOBGP_PROTO_DIR } from './gobgp/proto.js';
@@ -48,54 +49,38 @@ const ipv6NextHopsOrError = (v: string): string | null => {
 export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
   name: 'bgp',
   config: bgpConfig,
-  async start({ nc, config, logger, metrics, readiness }) {
-    const verifier = commandVerifierFrom(config, 'bgp');
-    const store = await JetStreamEventStore.open(nc, { catalog: domainEvents });
-    const lastSeq = new Gauge({ name: 'strata_bgp_projection_seq', help: 'last stream sequence applied', registers: [metrics.registry] });
-    const conflicts = metrics.counter('strata_bgp_conflicts_total', 'optimistic-concurrency conflicts retried');
+  async start(ctx) {
+    const { config, logger, metrics, readiness } = ctx;
     let gateway: BgpGateway | undefined;
-    const projection = bgpProjection({
-      store,
-      logger,
-      onApplied: (state, event) => {
-        lastSeq.set(state.seq);
-        if (isRelevant(event)) gateway?.notify();
+    // No snapshots: the gateway's state is small, and is rebuilt from the log at every start.
+    return startHostedService<BgpState, NewBgpEvent>(ctx, {
+      service: 'bgp',
+      isRelevant,
+      projection: (store, _initial, onApplied) => bgpProjection({ store, logger, onApplied }),
+      onApplied: () => gateway?.notify(),
+      executor: (store, projection, onConflict) => bgpExecutor({ store, projection, onConflict }),
+      handlers: (deps) => ({ commands: commandHandlers(deps), queries: queryHandlers(deps) }),
+      afterStart: ({ store, projection, executor }) => {
+        const client = new GobgpClient({ target: config.GOBGP_TARGET, protoDir: config.GOBGP_PROTO_DIR, ipv6NextHops: Ipv6NextHops.parse(config.BGP_IPV6_NEXTHOP_PREFIX) });
+        const started = new BgpGateway({
+          client,
+          projection,
+          executor,
+          secrets: new Secrets(process.env, config.BGP_SECRETS_DIR),
+          logger,
+          metrics,
+          resyncMs: config.BGP_RESYNC_MS,
+          settleMs: config.BGP_SETTLE_MS,
+          routerId: config.BGP_ROUTER_ID,
+          limitRetryMs: config.BGP_LIMIT_RETRY_MS,
+          routeVersion: (id) => store.lastSeq(aggregateSubject(bgpRouteAggregate(id))),
+        });
+        gateway = started;
+        started.start();
+        readiness.register('gobgpd', () => started.converged);
+        // gobgpd keeps running with its routes when the gateway stops (a restart changes only the difference).
+        return started;
       },
     });
-    const started = Date.now();
-    await projection.start();
-    logger.info({ seq: projection.state.seq, ms: Date.now() - started }, 'state rebuilt');
-    readiness.register('projection', () => projection.healthy);
-    reportQuarantine({ metrics, readiness }, 'projection', () => projection.quarantine);
-
-    const executor = bgpExecutor({ store, projection, onConflict: () => conflicts.inc() });
-    const deps = { executor, projection };
-    const commands = await serve(nc, { subjectPrefix: commandSubject('bgp', '').slice(0, -1), queue: 'bgp', logger, metrics, verifier, handlers: commandHandlers(deps) });
-    const queries = await serve(nc, { subjectPrefix: querySubject('bgp', '').slice(0, -1), queue: 'bgp', logger, metrics, verifier, handlers: queryHandlers(deps) });
-
-    const client = new GobgpClient({ target: config.GOBGP_TARGET, protoDir: config.GOBGP_PROTO_DIR, ipv6NextHops: Ipv6NextHops.parse(config.BGP_IPV6_NEXTHOP_PREFIX) });
-    gateway = new BgpGateway({
-      client,
-      projection,
-      executor,
-      secrets: new Secrets(process.env, config.BGP_SECRETS_DIR),
-      logger,
-      metrics,
-      resyncMs: config.BGP_RESYNC_MS,
-      settleMs: config.BGP_SETTLE_MS,
-      routerId: config.BGP_ROUTER_ID,
-      limitRetryMs: config.BGP_LIMIT_RETRY_MS,
-      routeVersion: (id) => store.lastSeq(aggregateSubject(bgpRouteAggregate(id))),
-    });
-    gateway.start();
-    readiness.register('gobgpd', () => gateway?.converged === true);
-
-    // gobgpd keeps running with its routes when the gateway stops (a restart changes only the difference).
-    return async () => {
-      await gateway?.stop();
-      await commands.drain();
-      await queries.drain();
-      await projection.stop();
-    };
   },
 };

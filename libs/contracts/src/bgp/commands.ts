@@ -1,14 +1,12 @@
 /**
- * The BGP gateway's request contract over NATS: one schema per operation.
- * Commands go to `strata.cmd.bgp.<op>`, queries to `strata.qry.bgp.<op>`.
+ * The BGP gateway's request schemas, one per operation; contract.ts ties
+ * each to its operation, subject (`strata.cmd|qry.bgp.<op>`) and reply.
  * Every operation is for admins: the gateway's configuration is the
  * fabric's, not a tenant's (assigning a tenant's application prefix is too).
  */
 import { z } from 'zod';
 import { MAX_DEVICE_ID_LENGTH, MAX_LABEL_LENGTH } from '../bounds.js';
 import { Cidr, Id, IpAddress, ListOptions } from '../common.js';
-import type { Page, StateDigest } from '../ipam/views.js';
-import type { AdvertisementView, ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, BgpRouteView, BgpSettingsView } from './views.js';
 
 /** Most prefixes a peer group may let one appliance announce. */
 export const MAX_APPLIANCE_PREFIXES = 1000;
@@ -70,52 +68,3 @@ export const UnassignAppliancePrefix = z.object({ prefixId: Id });
 
 export const ListBgp = ListOptions.extend({});
 export const BgpEmpty = z.object({});
-
-export const bgpCommands = {
-  'settings.set': SetBgpSettings,
-  'peer.create': CreateBgpPeer,
-  'peer.delete': BgpRef,
-  'peergroup.create': CreateBgpPeerGroup,
-  'peergroup.delete': BgpRef,
-  'appliance.assign': AssignAppliancePrefix,
-  'appliance.unassign': UnassignAppliancePrefix,
-} as const;
-
-export const bgpQueries = {
-  'settings.get': BgpEmpty,
-  'peer.get': BgpRef,
-  'peer.list': ListBgp,
-  'peergroup.get': BgpRef,
-  'peergroup.list': ListBgp,
-  'appliance.list': ListBgp,
-  'route.list': ListBgp,
-  'advertisement.list': ListBgp,
-  'state.digest': BgpEmpty,
-} as const;
-
-export type BgpCommandName = keyof typeof bgpCommands;
-export type BgpQueryName = keyof typeof bgpQueries;
-export type BgpCommandInput<K extends BgpCommandName> = z.input<(typeof bgpCommands)[K]>;
-export type BgpCommand<K extends BgpCommandName> = z.output<(typeof bgpCommands)[K]>;
-export type BgpQueryInput<K extends BgpQueryName> = z.input<(typeof bgpQueries)[K]>;
-export type BgpQuery<K extends BgpQueryName> = z.output<(typeof bgpQueries)[K]>;
-
-/** Paged lists page by `id`; assignments by prefix id, advertisements by prefix. */
-export interface BgpResults {
-  'settings.set': BgpSettingsView;
-  'peer.create': BgpPeerView;
-  'peer.delete': { id: string };
-  'peergroup.create': BgpPeerGroupView;
-  'peergroup.delete': { id: string };
-  'appliance.assign': ApplianceAssignmentView;
-  'appliance.unassign': { id: string };
-  'settings.get': BgpSettingsView;
-  'peer.get': BgpPeerView;
-  'peer.list': Page<BgpPeerView>;
-  'peergroup.get': BgpPeerGroupView;
-  'peergroup.list': Page<BgpPeerGroupView>;
-  'appliance.list': Page<ApplianceAssignmentView>;
-  'route.list': Page<BgpRouteView>;
-  'advertisement.list': Page<AdvertisementView>;
-  'state.digest': StateDigest;
-}

@@ -1,7 +1,7 @@
 /**
- * IPAM's request contract over NATS: one schema per operation. Commands go
- * to `strata.cmd.ipam.<op>`, queries to `strata.qry.ipam.<op>` (see
- * subjects.ts); the API and the CLI build on exactly these shapes.
+ * IPAM's request schemas, one per operation; contract.ts ties each to its
+ * operation, subject and reply. The API and the CLI build on exactly these
+ * shapes.
  */
 import { z } from 'zod';
 import { MAX_ALLOCATION_POOLS, MAX_DEVICE_ID_LENGTH, MAX_FIXED_IPS_PER_PORT } from '../bounds.js';
@@ -88,106 +88,3 @@ export const ListSubnets = ListOptions.extend({ networkId: Id.optional() });
 export const ListPorts = ListOptions.extend({ networkId: Id.optional(), hostId: HostId.optional() });
 export const ListAll = ListOptions.extend({});
 export const Empty = z.object({});
-
-/** Operation name → request schema. The op name is the NATS subject suffix. */
-export const ipamCommands = {
-  'network.create': CreateNetwork,
-  'network.delete': ById,
-  'subnet.create': CreateSubnet,
-  'subnet.delete': ById,
-  'port.create': CreatePort,
-  'port.bind': BindPort,
-  'port.delete': ById,
-  'hypervisor.register': RegisterHypervisor,
-  'hypervisor.deregister': HostById,
-  'pool.create': CreatePool,
-  'pool.delete': ById,
-  'floatingip.create': AllocateFloatingIp,
-  'floatingip.delete': ById,
-  'appprefix.create': AllocateApplicationPrefix,
-  'appprefix.delete': ById,
-  'router.create': CreateRouter,
-  'router.delete': ById,
-  'router.addInterface': RouterInterface,
-  'router.removeInterface': RouterInterface,
-} as const;
-
-export const ipamQueries = {
-  'network.get': ById,
-  'network.list': ListNetworks,
-  'subnet.get': ById,
-  'subnet.list': ListSubnets,
-  'port.get': ById,
-  'port.list': ListPorts,
-  'hypervisor.get': HostById,
-  'hypervisor.list': ListAll,
-  'pool.get': ById,
-  'pool.list': ListAll,
-  'floatingip.get': ById,
-  'floatingip.list': ListAll,
-  'appprefix.get': ById,
-  'appprefix.list': ListAll,
-  'router.get': ById,
-  'router.list': ListAll,
-  'state.digest': Empty,
-} as const;
-
-export type IpamCommandName = keyof typeof ipamCommands;
-export type IpamQueryName = keyof typeof ipamQueries;
-export type IpamCommandInput<K extends IpamCommandName> = z.input<(typeof ipamCommands)[K]>;
-export type IpamCommand<K extends IpamCommandName> = z.output<(typeof ipamCommands)[K]>;
-export type IpamQueryInput<K extends IpamQueryName> = z.input<(typeof ipamQueries)[K]>;
-export type IpamQuery<K extends IpamQueryName> = z.output<(typeof ipamQueries)[K]>;
-
-import type {
-  ApplicationPrefixView,
-  FloatingIpView,
-  HypervisorView,
-  NetworkView,
-  Page,
-  PoolView,
-  PortView,
-  RouterView,
-  StateDigest,
-  SubnetView,
-} from './views.js';
-
-/** What each operation answers with. Deletes answer with the deleted resource's id. */
-export interface IpamResults {
-  'network.create': NetworkView;
-  'network.delete': { id: string };
-  'subnet.create': SubnetView;
-  'subnet.delete': { id: string };
-  'port.create': PortView;
-  'port.bind': PortView;
-  'port.delete': { id: string };
-  'hypervisor.register': HypervisorView;
-  'hypervisor.deregister': { id: string };
-  'pool.create': PoolView;
-  'pool.delete': { id: string };
-  'floatingip.create': FloatingIpView;
-  'floatingip.delete': { id: string };
-  'appprefix.create': ApplicationPrefixView;
-  'appprefix.delete': { id: string };
-  'router.create': RouterView;
-  'router.delete': { id: string };
-  'router.addInterface': RouterView;
-  'router.removeInterface': RouterView;
-  'network.get': NetworkView;
-  'network.list': Page<NetworkView>;
-  'subnet.get': SubnetView;
-  'subnet.list': Page<SubnetView>;
-  'port.get': PortView;
-  'port.list': Page<PortView>;
-  'hypervisor.get': HypervisorView;
-  'hypervisor.list': Page<HypervisorView>;
-  'pool.get': PoolView;
-  'pool.list': Page<PoolView>;
-  'floatingip.get': FloatingIpView;
-  'floatingip.list': Page<FloatingIpView>;
-  'appprefix.get': ApplicationPrefixView;
-  'appprefix.list': Page<ApplicationPrefixView>;
-  'router.get': RouterView;
-  'router.list': Page<RouterView>;
-  'state.digest': StateDigest;
-}

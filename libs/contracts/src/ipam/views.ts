@@ -100,16 +100,3 @@ export interface RouterView {
   interfaces: RouterInterfaceView[];
   createdAt: string;
 }
-
-export interface Page<T> {
-  items: T[];
-  /** Pass as `after` to get the next page; empty when this is the last. */
-  next: string;
-}
-
-export interface StateDigest {
-  /** Last stream sequence the answering instance has applied. */
-  seq: number;
-  /** sha256 of the canonical JSON of its whole state. */
-  sha256: string;
-}

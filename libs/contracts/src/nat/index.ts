@@ -1,3 +1,4 @@
 export * from './events.js';
 export * from './commands.js';
+export * from './contract.js';
 export * from './views.js';

@@ -1,7 +1,6 @@
 /**
- * The security-group service's request contract over NATS: one schema per
- * operation. Commands go to `strata.cmd.secgroup.<op>`, queries to
- * `strata.qry.secgroup.<op>` (see subjects.ts).
+ * The security-group service's request schemas, one per operation;
+ * contract.ts ties each to its operation, subject and reply.
  *
  * The schemas check each field on its own (types, ranges, canonical CIDR);
  * rules that tie fields together (ports only for tcp/udp, the CIDR's family
@@ -11,9 +10,7 @@
 import { z } from 'zod';
 import { MAX_GROUPS_PER_PORT } from '../bounds.js';
 import { Cidr, DisplayName, Id, ListOptions, TenantId } from '../common.js';
-import type { Page, StateDigest } from '../ipam/views.js';
-import { EtherType, RuleDirection, RuleProtocol, type PortSecurityView, type RuleView, type SecurityGroupView } from './views.js';
-
+import { EtherType, RuleDirection, RuleProtocol } from './views.js';
 
 const L4Port = z
   .number()
@@ -67,41 +64,3 @@ export const PortSecurityRef = z.object({ portId: Id });
 
 export const ListSecurityGroups = ListOptions.extend({});
 export const SecgroupDigestRequest = z.object({});
-
-/** Operation name → request schema. The op name is the NATS subject suffix. */
-export const secgroupCommands = {
-  'group.create': CreateSecurityGroup,
-  'group.delete': SecurityGroupRef,
-  'rule.create': CreateSecurityGroupRule,
-  'rule.delete': DeleteSecurityGroupRule,
-  'port.setGroups': SetPortGroups,
-  'port.setSecurity': SetPortSecurity,
-} as const;
-
-export const secgroupQueries = {
-  'group.get': SecurityGroupRef,
-  'group.list': ListSecurityGroups,
-  'port.get': PortSecurityRef,
-  'state.digest': SecgroupDigestRequest,
-} as const;
-
-export type SecgroupCommandName = keyof typeof secgroupCommands;
-export type SecgroupQueryName = keyof typeof secgroupQueries;
-export type SecgroupCommandInput<K extends SecgroupCommandName> = z.input<(typeof secgroupCommands)[K]>;
-export type SecgroupCommand<K extends SecgroupCommandName> = z.output<(typeof secgroupCommands)[K]>;
-export type SecgroupQueryInput<K extends SecgroupQueryName> = z.input<(typeof secgroupQueries)[K]>;
-export type SecgroupQuery<K extends SecgroupQueryName> = z.output<(typeof secgroupQueries)[K]>;
-
-/** What each operation answers with. Deletes answer with the deleted resource's id. */
-export interface SecgroupResults {
-  'group.create': SecurityGroupView;
-  'group.delete': { id: string };
-  'rule.create': RuleView;
-  'rule.delete': { id: string };
-  'port.setGroups': PortSecurityView;
-  'port.setSecurity': PortSecurityView;
-  'group.get': SecurityGroupView;
-  'group.list': Page<SecurityGroupView>;
-  'port.get': PortSecurityView;
-  'state.digest': StateDigest;
-}

@@ -1,7 +1,7 @@
 /** BgpService: forwarded to the BGP gateway, which requires an admin caller for all of it. */
 import type { AdvertisementView, ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, BgpRouteView, BgpSettingsView } from '@strata/contracts';
 import type { ApplianceAssignment, BgpAdvertisement, BgpPeer, BgpPeerGroup, BgpRoute, BgpServiceHandlers, BgpSettings } from '@strata/proto';
-import type { BgpClient } from '../bgp.js';
+import type { BgpClient } from '../clients.js';
 import { paging, unary, type RpcDeps } from '../rpc.js';
 
 export const toBgpSettings = (v: BgpSettingsView): BgpSettings => ({ localAs: v.localAs ?? undefined, routerId: v.routerId ?? undefined, listenPort: v.listenPort });

@@ -1,8 +1,17 @@
 /** IPAM's NATS operations: commands through the executor, queries straight from the projection. */
-import { ipamCommands, ipamQueries, type IpamCommandName, type IpamEvent, type IpamQueryName } from '@strata/contracts';
-import { handler, type Handler } from '@strata/runtime';
-import { clientCommand, projectionQueryHandlers, stateDigest, type Executor, type Projection, type QueryFn } from '@strata/service-kit';
-import { deciders, finishNetworkDeletion, type Caller, type NewIpamEvent } from '../domain/decide/index.js';
+import { ipamContract, type IpamContract, type IpamEvent } from '@strata/contracts';
+import type { Handler } from '@strata/runtime';
+import {
+  commandHandlers as commandHandlersOf,
+  queryHandlers as queryHandlersOf,
+  stateDigest,
+  type CommandAnswers,
+  type CommandHandling,
+  type Executor,
+  type Projection,
+  type QueryAnswers,
+} from '@strata/service-kit';
+import { deciders, finishNetworkDeletion, type CommandContext, type NewIpamEvent } from '../domain/decide/index.js';
 import type { IpamPolicy } from '../domain/policy.js';
 import * as q from '../domain/queries.js';
 import type { IpamState } from '../domain/state.js';
@@ -17,7 +26,7 @@ export interface HandlerDeps {
 }
 
 /** The view each command answers with, read from the state that includes its write. */
-const answers: { [K in IpamCommandName]: (s: IpamState, c: Caller, id: string) => unknown } = {
+const answers: CommandAnswers<IpamContract, IpamState> = {
   'network.create': (s, c, id) => q.getNetwork(s, c, { id }),
   'network.delete': (_s, _c, id) => ({ id }),
   'subnet.create': (s, c, id) => q.getSubnet(s, c, { id }),
@@ -39,25 +48,18 @@ const answers: { [K in IpamCommandName]: (s: IpamState, c: Caller, id: string) =
   'router.removeInterface': (s, c, id) => q.getRouter(s, c, { id }),
 };
 
-export function commandHandlers(deps: HandlerDeps): Record<string, Handler> {
-  const out: Record<string, Handler> = {};
-  for (const name of Object.keys(ipamCommands) as IpamCommandName[]) {
-    const decide = deciders[name] as (s: IpamState, cmd: unknown, ctx: { caller: Caller; policy: IpamPolicy }) => ReturnType<(typeof deciders)[typeof name]>;
-    out[name] = handler(ipamCommands[name], async (body, meta, ctx) => {
-      const base = clientCommand(name, body, meta, ctx.trace);
-      const { caller } = base;
-      const step = name === 'network.delete' ? 'close' : undefined;
-      let done = await deps.executor.execute((s) => decide(s, body, { caller, policy: deps.policy }), { ...base, ...(step ? { step } : {}) });
-      if (name === 'network.delete') {
-        done = await deps.executor.execute((s) => finishNetworkDeletion(s, done.resourceId), { ...base, step: 'delete' });
-      }
-      return { result: answers[name](deps.projection.state, caller, done.resourceId), seq: done.seq };
-    });
-  }
-  return out;
-}
+const commands = (deps: HandlerDeps): CommandHandling<IpamContract, IpamState, NewIpamEvent, CommandContext> => ({
+  ...deps,
+  deciders,
+  context: (caller) => ({ caller, policy: deps.policy }),
+  answers,
+  // A network is closed first (no new ports or subnets), then deleted; a crash between the two is finished at start (service.ts).
+  twoStep: { 'network.delete': { first: 'close', second: 'delete', decide: finishNetworkDeletion } },
+});
 
-const queries: { [K in IpamQueryName]: QueryFn<IpamState> } = {
+export const commandHandlers = (deps: HandlerDeps): Record<string, Handler> => commandHandlersOf(ipamContract, commands(deps));
+
+const queries: QueryAnswers<IpamContract, IpamState> = {
   'network.get': q.getNetwork,
   'network.list': q.listNetworks,
   'subnet.get': q.getSubnet,
@@ -77,4 +79,4 @@ const queries: { [K in IpamQueryName]: QueryFn<IpamState> } = {
   'state.digest': (s) => stateDigest(s),
 };
 
-export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => projectionQueryHandlers(ipamQueries, queries, deps.projection);
+export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => queryHandlersOf(ipamContract, queries, deps.projection);

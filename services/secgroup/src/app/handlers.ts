@@ -1,8 +1,8 @@
 /** Secgroup's NATS operations: commands through the executor, queries straight from the projection. */
-import { secgroupCommands, secgroupQueries, type SecgroupCommandName, type SecgroupQueryName } from '@strata/contracts';
-import { handler, type Handler } from '@strata/runtime';
-import { clientCommand, projectionQueryHandlers, stateDigest, type QueryFn } from '@strata/service-kit';
-import { deciders, type Caller, type Decision } from '../domain/decide/index.js';
+import { secgroupContract, type SecgroupContract } from '@strata/contracts';
+import type { Handler } from '@strata/runtime';
+import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, stateDigest, type CommandAnswers, type CommandHandling, type QueryAnswers } from '@strata/service-kit';
+import { deciders, type CommandContext, type NewSecgroupEvent } from '../domain/decide/index.js';
 import * as q from '../domain/queries.js';
 import type { SecgroupState } from '../domain/state.js';
 import type { SecgroupExecutor, SecgroupProjection } from './projection.js';
@@ -13,7 +13,7 @@ export interface HandlerDeps {
 }
 
 /** The view each command answers with, read from the state that includes its write. */
-const answers: { [K in SecgroupCommandName]: (s: SecgroupState, c: Caller, id: string) => unknown } = {
+const answers: CommandAnswers<SecgroupContract, SecgroupState> = {
   'group.create': (s, c, id) => q.getGroup(s, c, { id }),
   'group.delete': (_s, _c, id) => ({ id }),
   'rule.create': (s, c, id) => q.getRule(s, c, id),
@@ -22,24 +22,14 @@ const answers: { [K in SecgroupCommandName]: (s: SecgroupState, c: Caller, id: s
   'port.setSecurity': (s, c, id) => q.getPortSecurity(s, c, { portId: id }),
 };
 
-export function commandHandlers(deps: HandlerDeps): Record<string, Handler> {
-  const out: Record<string, Handler> = {};
-  for (const name of Object.keys(secgroupCommands) as SecgroupCommandName[]) {
-    const decide = deciders[name] as (s: SecgroupState, cmd: unknown, ctx: { caller: Caller }) => Decision;
-    out[name] = handler(secgroupCommands[name], async (body, meta, ctx) => {
-      const command = clientCommand(name, body, meta, ctx.trace);
-      const done = await deps.executor.execute((s) => decide(s, body, { caller: command.caller }), command);
-      return { result: answers[name](deps.projection.state, command.caller, done.resourceId), seq: done.seq };
-    });
-  }
-  return out;
-}
+export const commandHandlers = (deps: HandlerDeps): Record<string, Handler> =>
+  commandHandlersOf<SecgroupContract, SecgroupState, NewSecgroupEvent, CommandContext>(secgroupContract, { ...deps, deciders, context: (caller) => ({ caller }), answers });
 
-const queries: { [K in SecgroupQueryName]: QueryFn<SecgroupState> } = {
+const queries: QueryAnswers<SecgroupContract, SecgroupState> = {
   'group.get': q.getGroup,
   'group.list': q.listGroups,
   'port.get': q.getPortSecurity,
   'state.digest': (s) => stateDigest(s),
 };
 
-export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => projectionQueryHandlers(secgroupQueries, queries, deps.projection);
+export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => queryHandlersOf(secgroupContract, queries, deps.projection);

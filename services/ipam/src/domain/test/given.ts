@@ -3,7 +3,7 @@
  * real evolve), when this command, then this event or this error.
  */
 import { randomUUID } from 'node:crypto';
-import { ipamEvents, type IpamCommandName, type IpamCommandInput, ipamCommands } from '@strata/contracts';
+import { ipamContract, ipamEvents, type IpamCommandName, type IpamCommandInput } from '@strata/contracts';
 import type { StoredEvent } from '@strata/eventlog';
 import { deciders, type Append, type Caller, type Decision } from '../decide/index.js';
 import { evolve } from '../evolve.js';
@@ -23,7 +23,7 @@ export class World {
   constructor(readonly policy: IpamPolicy = defaultPolicy) {}
 
   decide<K extends IpamCommandName>(name: K, input: IpamCommandInput<K>, caller: Caller = admin, requestId: string = randomUUID()): Decision {
-    const cmd = ipamCommands[name].parse(input);
+    const cmd = ipamContract.commands[name].request.parse(input);
     const decide = deciders[name] as (s: IpamState, c: unknown, ctx: { caller: Caller; policy: IpamPolicy }) => Decision;
     return decide(this.state, cmd, { caller: { ...caller, requestId }, policy: this.policy });
   }

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import {
   CLOUD_AGGREGATE,
   ipamEvents,
-  natCommands,
+  natContract,
   natEvents,
   networkAggregate,
   routerAggregate,
@@ -33,11 +33,11 @@ export class World extends EventFixture<NatState, NewNatEvent> {
   }
 
   decide<K extends NatCommandName>(name: K, input: NatCommandInput<K>, caller: Caller = admin): Decision {
-    return this.decideWith(natCommands[name], deciders[name] as DeciderFor<NatState, NewNatEvent>, input, caller);
+    return this.decideWith(natContract.commands[name].request, deciders[name] as DeciderFor<NatState, NewNatEvent>, input, caller);
   }
 
   run<K extends NatCommandName>(name: K, input: NatCommandInput<K>, caller: Caller = admin): Append {
-    return this.runWith(natCommands[name], deciders[name] as DeciderFor<NatState, NewNatEvent>, input, caller);
+    return this.runWith(natContract.commands[name].request, deciders[name] as DeciderFor<NatState, NewNatEvent>, input, caller);
   }
 
   /** Given: IPAM created a port of `tenant` with these fixed IPs. */

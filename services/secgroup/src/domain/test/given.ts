@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import {
   ipamEvents,
   networkAggregate,
-  secgroupCommands,
+  secgroupContract,
   secgroupEvents,
   type SecgroupCommandInput,
   type SecgroupCommandName,
@@ -30,11 +30,11 @@ export class World extends EventFixture<SecgroupState, NewSecgroupEvent> {
   }
 
   decide<K extends SecgroupCommandName>(name: K, input: SecgroupCommandInput<K>, caller: Caller = admin, requestId?: string): Decision {
-    return this.decideWith(secgroupCommands[name], deciders[name] as DeciderFor<SecgroupState, NewSecgroupEvent>, input, caller, requestId);
+    return this.decideWith(secgroupContract.commands[name].request, deciders[name] as DeciderFor<SecgroupState, NewSecgroupEvent>, input, caller, requestId);
   }
 
   run<K extends SecgroupCommandName>(name: K, input: SecgroupCommandInput<K>, caller: Caller = admin, requestId?: string): Append {
-    return this.runWith(secgroupCommands[name], deciders[name] as DeciderFor<SecgroupState, NewSecgroupEvent>, input, caller, requestId);
+    return this.runWith(secgroupContract.commands[name].request, deciders[name] as DeciderFor<SecgroupState, NewSecgroupEvent>, input, caller, requestId);
   }
 
   /** Given: IPAM created a port of `tenant`. */

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { Handler, HandlerContext, RequestMeta } from '@strata/runtime';
+import { z } from 'zod';
+import { defineContract } from '@strata/contracts';
+import type { HandlerContext, RequestMeta } from '@strata/runtime';
 import type { Caller } from './decision.js';
-import { projectionQueryHandlers } from './queries.js';
+import { queryHandlers } from './handlers.js';
 
 interface State {
   seq: number;
@@ -19,8 +21,13 @@ const meta = (extra: Partial<RequestMeta> = {}): RequestMeta => ({
 });
 const ctx = {} as HandlerContext;
 // The schemas are only handed through to the handlers (serve validates with them).
-const schemaA = { tag: 'a' } as unknown as Handler['schema'];
-const schemaB = { tag: 'b' } as unknown as Handler['schema'];
+const schemaA = z.object({ id: z.string().optional() });
+const schemaB = z.object({});
+const contract = defineContract('test', {
+  commands: {},
+  queries: { 'a.get': { request: schemaA, reply: z.unknown() }, 'b.list': { request: schemaB, reply: z.unknown() } },
+});
+const onlyA = defineContract('test', { commands: {}, queries: { 'a.get': { request: schemaA, reply: z.unknown() } } });
 
 function fakeProjection(state: State) {
   const waited: number[] = [];
@@ -35,10 +42,10 @@ function fakeProjection(state: State) {
   };
 }
 
-describe('projectionQueryHandlers', () => {
+describe('queryHandlers', () => {
   it('makes one handler per schema, with that schema', () => {
     const p = fakeProjection({ seq: 1, names: [] });
-    const handlers = projectionQueryHandlers({ 'a.get': schemaA, 'b.list': schemaB }, { 'a.get': () => 1, 'b.list': () => 2 }, p);
+    const handlers = queryHandlers(contract, { 'a.get': () => 1, 'b.list': () => 2 }, p);
     expect(Object.keys(handlers).sort()).toEqual(['a.get', 'b.list']);
     expect(handlers['a.get']!.schema).toBe(schemaA);
     expect(handlers['b.list']!.schema).toBe(schemaB);
@@ -47,8 +54,8 @@ describe('projectionQueryHandlers', () => {
   it('answers from the current state, with the caller and body, and the state’s sequence', async () => {
     const p = fakeProjection({ seq: 7, names: ['x'] });
     const seen: Array<{ caller: Caller; body: unknown }> = [];
-    const handlers = projectionQueryHandlers({ 'a.get': schemaA }, {
-      'a.get': (s: State, caller: Caller, body: never) => {
+    const handlers = queryHandlers(onlyA, {
+      'a.get': (s: State, caller: Caller, body: unknown) => {
         seen.push({ caller, body });
         return s.names.length;
       },
@@ -60,14 +67,14 @@ describe('projectionQueryHandlers', () => {
 
   it('waits for `minSeq` before reading (read-your-writes)', async () => {
     const p = fakeProjection({ seq: 3, names: [] });
-    const handlers = projectionQueryHandlers({ 'a.get': schemaA }, { 'a.get': (s: State) => [...s.names] }, p);
+    const handlers = queryHandlers(onlyA, { 'a.get': (s: State) => [...s.names] }, p);
     await expect(handlers['a.get']!.handle({}, meta({ minSeq: 9 }), ctx)).resolves.toEqual({ result: ['caught up to 9'], seq: 9 });
     expect(p.waited).toEqual([9]);
   });
 
   it('passes a projection failure to the caller', async () => {
     const err = new Error('projection stopped');
-    const handlers = projectionQueryHandlers({ 'a.get': schemaA }, { 'a.get': () => 1 }, { state: { seq: 0 }, waitFor: () => Promise.reject(err) });
+    const handlers = queryHandlers(onlyA, { 'a.get': () => 1 }, { state: { seq: 0 }, waitFor: () => Promise.reject(err) });
     await expect(handlers['a.get']!.handle({}, meta({ minSeq: 1 }), ctx)).rejects.toBe(err);
   });
 });

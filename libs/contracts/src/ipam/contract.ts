@@ -1,0 +1,126 @@
+/**
+ * IPAM's contract over NATS (contract.ts): commands at `strata.cmd.ipam.<op>`,
+ * queries at `strata.qry.ipam.<op>`, each with its request schema
+ * (commands.ts) and its reply schema (below, checked against views.ts).
+ */
+import { z } from 'zod';
+import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
+import { Deleted, pageOf, StateDigest } from '../replies.js';
+import {
+  AllocateApplicationPrefix,
+  AllocateFloatingIp,
+  BindPort,
+  ById,
+  CreateNetwork,
+  CreatePool,
+  CreatePort,
+  CreateRouter,
+  CreateSubnet,
+  Empty,
+  HostById,
+  ListAll,
+  ListNetworks,
+  ListPorts,
+  ListSubnets,
+  RegisterHypervisor,
+  RouterInterface,
+} from './commands.js';
+import * as v from './views.js';
+
+const ipVersion = z.union([z.literal(4), z.literal(6)]);
+
+const NetworkView = z.object({ id: z.string(), tenant: z.string(), name: z.string(), vni: z.number(), mtu: z.number(), routed: z.boolean(), createdAt: z.string() });
+const AllocationPool = z.object({ start: z.string(), end: z.string() });
+const SubnetView = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  networkId: z.string(),
+  name: z.string(),
+  ipVersion,
+  cidr: z.string(),
+  gatewayIp: z.string().nullable(),
+  allocationPools: z.array(AllocationPool),
+  enableDhcp: z.boolean(),
+  createdAt: z.string(),
+});
+const PortView = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  networkId: z.string(),
+  name: z.string(),
+  mac: z.string(),
+  fixedIps: z.array(z.object({ subnetId: z.string(), ip: z.string() })),
+  hostId: z.string().nullable(),
+  deviceId: z.string(),
+  createdAt: z.string(),
+});
+const HypervisorView = z.object({ id: z.string(), vtepIp: z.string(), publicIp: z.string(), hostPoolId: z.string(), registeredAt: z.string() });
+const PoolView = z.object({ id: z.string(), name: z.string(), cidr: z.string(), purpose: z.enum(v.PoolPurpose), ipVersion, allocated: z.number(), createdAt: z.string() });
+const FloatingIpView = z.object({ id: z.string(), tenant: z.string(), poolId: z.string(), address: z.string(), createdAt: z.string() });
+const ApplicationPrefixView = z.object({ id: z.string(), tenant: z.string(), poolId: z.string(), prefix: z.string(), createdAt: z.string() });
+const RouterView = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  name: z.string(),
+  interfaces: z.array(z.object({ subnetId: z.string(), networkId: z.string() })),
+  createdAt: z.string(),
+});
+
+// The reply schemas parse to exactly the view types of views.ts: neither can change without the other.
+true satisfies Exactly<z.output<typeof NetworkView>, v.NetworkView>;
+true satisfies Exactly<z.output<typeof SubnetView>, v.SubnetView>;
+true satisfies Exactly<z.output<typeof PortView>, v.PortView>;
+true satisfies Exactly<z.output<typeof HypervisorView>, v.HypervisorView>;
+true satisfies Exactly<z.output<typeof PoolView>, v.PoolView>;
+true satisfies Exactly<z.output<typeof FloatingIpView>, v.FloatingIpView>;
+true satisfies Exactly<z.output<typeof ApplicationPrefixView>, v.ApplicationPrefixView>;
+true satisfies Exactly<z.output<typeof RouterView>, v.RouterView>;
+
+export const ipamContract = defineContract('ipam', {
+  commands: {
+    'network.create': { request: CreateNetwork, reply: NetworkView },
+    'network.delete': { request: ById, reply: Deleted },
+    'subnet.create': { request: CreateSubnet, reply: SubnetView },
+    'subnet.delete': { request: ById, reply: Deleted },
+    'port.create': { request: CreatePort, reply: PortView },
+    'port.bind': { request: BindPort, reply: PortView },
+    'port.delete': { request: ById, reply: Deleted },
+    'hypervisor.register': { request: RegisterHypervisor, reply: HypervisorView },
+    'hypervisor.deregister': { request: HostById, reply: Deleted },
+    'pool.create': { request: CreatePool, reply: PoolView },
+    'pool.delete': { request: ById, reply: Deleted },
+    'floatingip.create': { request: AllocateFloatingIp, reply: FloatingIpView },
+    'floatingip.delete': { request: ById, reply: Deleted },
+    'appprefix.create': { request: AllocateApplicationPrefix, reply: ApplicationPrefixView },
+    'appprefix.delete': { request: ById, reply: Deleted },
+    'router.create': { request: CreateRouter, reply: RouterView },
+    'router.delete': { request: ById, reply: Deleted },
+    'router.addInterface': { request: RouterInterface, reply: RouterView },
+    'router.removeInterface': { request: RouterInterface, reply: RouterView },
+  },
+  queries: {
+    'network.get': { request: ById, reply: NetworkView },
+    'network.list': { request: ListNetworks, reply: pageOf(NetworkView) },
+    'subnet.get': { request: ById, reply: SubnetView },
+    'subnet.list': { request: ListSubnets, reply: pageOf(SubnetView) },
+    'port.get': { request: ById, reply: PortView },
+    'port.list': { request: ListPorts, reply: pageOf(PortView) },
+    'hypervisor.get': { request: HostById, reply: HypervisorView },
+    'hypervisor.list': { request: ListAll, reply: pageOf(HypervisorView) },
+    'pool.get': { request: ById, reply: PoolView },
+    'pool.list': { request: ListAll, reply: pageOf(PoolView) },
+    'floatingip.get': { request: ById, reply: FloatingIpView },
+    'floatingip.list': { request: ListAll, reply: pageOf(FloatingIpView) },
+    'appprefix.get': { request: ById, reply: ApplicationPrefixView },
+    'appprefix.list': { request: ListAll, reply: pageOf(ApplicationPrefixView) },
+    'router.get': { request: ById, reply: RouterView },
+    'router.list': { request: ListAll, reply: pageOf(RouterView) },
+    'state.digest': { request: Empty, reply: StateDigest },
+  },
+});
+
+export type IpamContract = typeof ipamContract;
+export type IpamCommandName = CommandName<IpamContract>;
+export type IpamCommandInput<K extends IpamCommandName> = CommandInput<IpamContract, K>;
+export type IpamCommand<K extends IpamCommandName> = CommandRequest<IpamContract, K>;
+export type IpamQuery<K extends QueryName<IpamContract>> = QueryRequest<IpamContract, K>;
