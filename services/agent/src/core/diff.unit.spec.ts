@@ -37,7 +37,7 @@ const baseView = (): HostViewSnapshot => ({
   host: { id: 'hv1', vtepIp: '198.18.0.11', publicIp: '203.0.113.1' },
   networks: { n1: net('n1', 100, 'r1') },
   // No security groups, no anti-spoofing: these tests are about links, FDB and neighbours (nft: secgroups.unit.spec.ts).
-  ports: { p1: { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tap1', fixedIps: [{ subnetId: 'n1-s', ip: '10.100.0.5' }], securityGroups: [], portSecurity: false } },
+  ports: { p1: { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tap1', fixedIps: [{ subnetId: 'n1-s', ip: '10.100.0.5' }], groupIds: [], portSecurity: false } },
   endpoints: { e1: { id: 'e1', networkId: 'n1', mac: '02:00:00:00:00:02', ips: ['10.100.0.6'], vtep: '198.18.0.12' } },
   domains: { r1: { id: 'r1', tenant: 't', kind: 'router', networkIds: ['n1'] } },
   groups: {},
@@ -227,7 +227,7 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
           mac: p.mac,
           device: `tap${i}`,
           fixedIps: [{ subnetId: `${networkId}-4`, ip }],
-          securityGroups: p.groups,
+          groupIds: p.groups,
           portSecurity: p.portSecurity,
           ...(p.fip ? { floatingIps: [{ address: p.fip, fixedIp: ip }] } : {}),
           ...(p.announce ? { announcedRoutes: [{ prefix: p.announce, nextHop: ip }] } : {}),

@@ -1,25 +1,24 @@
 /**
- * A miniature control plane for tests: a cloud (networks, routing domains,
- * ports bound to hosts) → each host's view, derived the way the host-view
- * contract describes it (a host needs every network of a routing domain in
- * which it has a port; remote endpoints are the other hosts' ports on those
- * networks; flood VTEPs are the other hosts with ports on the network; a
- * host gets the rules of its ports' security groups and the members of the
- * groups those rules name as remote group).
+ * A miniature cloud for tests (networks, routing domains, ports bound to
+ * hosts, security groups) → each host's view, derived by hostview's own
+ * derivation: the cloud is written as the IPAM and secgroup events that
+ * would make it, folded into hostview's model, derived into the host's keys,
+ * and read back through the agent's own HostViewStore. So an agent test sees
+ * exactly what a real agent would, and there is no second derivation to
+ * drift from the first.
  */
 import {
-  gatewayMac,
-  portDevice,
-  type GroupMember,
-  type HostNetwork,
-  type HostRule,
-  type HostSecurityGroup,
-  type LocalPort,
-  type RemoteEndpoint,
-  type RoutingDomain,
+  CLOUD_AGGREGATE,
+  networkAggregate,
+  portSecurityAggregate,
+  routerAggregate,
+  securityGroupAggregate,
+  type SecurityGroupRule,
   type SubnetInfo,
 } from '@strata/contracts';
+import { applyEvent, deriveHost, emptyModel, type ModelEvent } from '@strata/hostview';
 import type { HostViewSnapshot } from '../core/snapshot.js';
+import { HostViewStore } from '../view/store.js';
 
 export interface CloudNetwork {
   id: string;
@@ -27,6 +26,7 @@ export interface CloudNetwork {
   vni: number;
   mtu?: number;
   subnets: SubnetInfo[];
+  /** The network's router (a domain of kind 'router'), or the network's own id. */
   domainId: string;
 }
 
@@ -38,7 +38,7 @@ export interface CloudPort {
   /** Host name the port is bound to. */
   host: string;
   /** Security groups (default none: not filtered). */
-  securityGroups?: string[];
+  groupIds?: string[];
   /** Anti-spoofing (default true). */
   portSecurity?: boolean;
 }
@@ -46,7 +46,7 @@ export interface CloudPort {
 export interface CloudGroup {
   id: string;
   tenant: string;
-  rules: HostRule[];
+  rules: SecurityGroupRule[];
 }
 
 export interface Cloud {
@@ -58,77 +58,60 @@ export interface Cloud {
   groups?: CloudGroup[];
 }
 
-export function hostView(cloud: Cloud, host: string): HostViewSnapshot {
-  const vtep = cloud.hosts[host];
-  if (vtep === undefined) throw new Error(`no host ${host}`);
-  const netById = new Map(cloud.networks.map((n) => [n.id, n]));
-  const localPorts = cloud.ports.filter((p) => p.host === host);
-  const domainIds = new Set(localPorts.map((p) => netById.get(p.networkId)?.domainId).filter((d): d is string => d !== undefined));
-  const nets = cloud.networks.filter((n) => domainIds.has(n.domainId));
-  const netIds = new Set(nets.map((n) => n.id));
+/** The public address every test hypervisor gets. */
+const PUBLIC_IP = '203.0.113.1';
 
-  const view: HostViewSnapshot = { host: { id: host, vtepIp: vtep, publicIp: '203.0.113.1' }, networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} };
-  for (const n of nets) {
-    const flood = [...new Set(cloud.ports.filter((p) => p.networkId === n.id && p.host !== host).map((p) => cloud.hosts[p.host]!))].sort();
-    const hn: HostNetwork = {
-      id: n.id,
-      tenant: n.tenant,
-      vni: n.vni,
-      mtu: n.mtu ?? 1450,
-      subnets: n.subnets,
-      domainId: n.domainId,
-      gatewayMac: gatewayMac(n.vni),
-      floodVteps: flood,
-    };
-    view.networks[n.id] = hn;
+/** The events that make the cloud, in an order IPAM and secgroup could have written them. */
+export function cloudEvents(cloud: Cloud): ModelEvent[] {
+  const events: ModelEvent[] = [];
+  const emit = (e: Omit<ModelEvent, 'seq'>): void => {
+    events.push({ ...e, seq: events.length + 1 } as ModelEvent);
+  };
+  for (const [hostId, vtepIp] of Object.entries(cloud.hosts)) {
+    emit({ type: 'ipam.HypervisorRegistered', data: { hostId, vtepIp, publicIp: PUBLIC_IP, hostPoolId: 'pool' }, aggregate: CLOUD_AGGREGATE, tenant: '_system' });
   }
   for (const d of cloud.domains) {
-    if (!domainIds.has(d.id)) continue;
-    const rd: RoutingDomain = { id: d.id, tenant: d.tenant, kind: d.kind, networkIds: nets.filter((n) => n.domainId === d.id).map((n) => n.id) };
-    view.domains[d.id] = rd;
+    if (d.kind === 'router') emit({ type: 'ipam.RouterCreated', data: { routerId: d.id, name: d.id }, aggregate: routerAggregate(d.id), tenant: d.tenant });
   }
+  const routers = new Set(cloud.domains.filter((d) => d.kind === 'router').map((d) => d.id));
+  for (const n of cloud.networks) {
+    emit({ type: 'ipam.NetworkCreated', data: { networkId: n.id, name: n.id, vni: n.vni, mtu: n.mtu ?? 1450, routed: false }, aggregate: CLOUD_AGGREGATE, tenant: n.tenant });
+    for (const s of n.subnets) {
+      const data = { subnetId: s.id, name: s.id, ipVersion: s.ipVersion, cidr: s.cidr, gatewayIp: s.gatewayIp, allocationPools: [], enableDhcp: s.enableDhcp };
+      emit({ type: 'ipam.SubnetCreated', data, aggregate: networkAggregate(n.id), tenant: n.tenant });
+      if (routers.has(n.domainId)) {
+        emit({ type: 'ipam.RouterInterfaceAdded', data: { routerId: n.domainId, subnetId: s.id, networkId: n.id }, aggregate: routerAggregate(n.domainId), tenant: n.tenant });
+      }
+    }
+  }
+  for (const g of cloud.groups ?? []) {
+    emit({ type: 'secgroup.GroupCreated', data: { groupId: g.id, name: g.id, description: '', isDefault: false, rules: g.rules }, aggregate: securityGroupAggregate(g.id), tenant: g.tenant });
+  }
+  const tenantOf = new Map(cloud.networks.map((n) => [n.id, n.tenant]));
   for (const p of cloud.ports) {
-    if (!netIds.has(p.networkId)) continue;
-    if (p.host === host) {
-      const lp: LocalPort = {
-        id: p.id,
-        tenant: netById.get(p.networkId)!.tenant,
-        networkId: p.networkId,
-        mac: p.mac,
-        fixedIps: p.fixedIps,
-        device: portDevice(p.id),
-        securityGroups: [...new Set(p.securityGroups ?? [])].sort(),
-        portSecurity: p.portSecurity ?? true,
-      };
-      view.ports[p.id] = lp;
-    } else {
-      const ep: RemoteEndpoint = { id: p.id, networkId: p.networkId, mac: p.mac, ips: p.fixedIps.map((f) => f.ip), vtep: cloud.hosts[p.host]! };
-      view.endpoints[p.id] = ep;
-    }
+    const tenant = tenantOf.get(p.networkId);
+    if (tenant === undefined) continue;
+    const data = { portId: p.id, name: p.id, mac: p.mac, fixedIps: p.fixedIps, hostId: p.host, deviceId: `vm-${p.id}` };
+    emit({ type: 'ipam.PortCreated', data, aggregate: networkAggregate(p.networkId), tenant });
+    emit({ type: 'secgroup.PortGroupsSet', data: { portId: p.id, groupIds: [...new Set(p.groupIds ?? [])].sort() }, aggregate: portSecurityAggregate(p.id), tenant });
+    if (p.portSecurity === false) emit({ type: 'secgroup.PortSecuritySet', data: { portId: p.id, enabled: false }, aggregate: portSecurityAggregate(p.id), tenant });
   }
-  // Security groups: the rules of the local ports' groups, and the members of the groups they name.
-  const groupById = new Map((cloud.groups ?? []).map((g) => [g.id, g]));
-  for (const p of Object.values(view.ports)) {
-    for (const gid of p.securityGroups ?? []) {
-      const g = groupById.get(gid);
-      if (!g) continue;
-      const hg: HostSecurityGroup = { id: g.id, tenant: g.tenant, rules: [...g.rules].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)) };
-      view.groups[gid] = hg;
-    }
-  }
-  const remote = new Set(Object.values(view.groups).flatMap((g) => g.rules.map((r) => r.remoteGroupId).filter((r): r is string => r !== null)));
-  for (const p of cloud.ports) {
-    for (const gid of p.securityGroups ?? []) {
-      if (!remote.has(gid)) continue;
-      const m: GroupMember = { groupId: gid, portId: p.id, ips: p.fixedIps.map((f) => f.ip) };
-      view.members[`${gid}.${p.id}`] = m;
-    }
-  }
-  return view;
+  return events;
+}
+
+/** One host's view of the cloud, as its agent would hold it. */
+export function hostView(cloud: Cloud, host: string): HostViewSnapshot {
+  if (cloud.hosts[host] === undefined) throw new Error(`no host ${host}`);
+  const model = emptyModel();
+  for (const e of cloudEvents(cloud)) applyEvent(model, e);
+  const store = new HostViewStore(host);
+  let revision = 0;
+  for (const [key, value] of deriveHost(model, host)) store.apply({ key, operation: 'PUT', revision: ++revision, value });
+  return store.snapshot();
 }
 
 /** A security-group rule: any protocol, any peer, unless `over` says otherwise. */
-export function sgRule(id: string, direction: HostRule['direction'], over: Partial<HostRule> = {}): HostRule {
+export function sgRule(id: string, direction: SecurityGroupRule['direction'], over: Partial<SecurityGroupRule> = {}): SecurityGroupRule {
   return { id, direction, ethertype: 'IPv4', protocol: 'any', portMin: null, portMax: null, icmpType: null, icmpCode: null, remoteGroupId: null, remoteCidr: null, ...over };
 }
 

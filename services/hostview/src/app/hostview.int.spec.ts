@@ -194,7 +194,7 @@ async function derivedFromLog(store: JetStreamEventStore): Promise<{ model: Mode
     if (event) applyEvent(model, event);
   }
   const all = new Map<string, string>();
-  for (const h of new Set([...model.hypervisors.keys(), ...model.hostPorts.keys()])) for (const [k, v] of deriveHost(model, h)) all.set(k, v);
+  for (const h of new Set([...model.ipam.hypervisors.keys(), ...model.ipam.hostPorts.keys()])) for (const [k, v] of deriveHost(model, h)) all.set(k, v);
   return { model, all };
 }
 

@@ -124,7 +124,7 @@ async function derivedFromLog(): Promise<Map<string, string>> {
     if (event) applyEvent(model, event);
   }
   const all = new Map<string, string>();
-  for (const h of new Set([...model.hypervisors.keys(), ...model.hostPorts.keys()])) for (const [k, v] of deriveHost(model, h)) all.set(k, v);
+  for (const h of new Set([...model.ipam.hypervisors.keys(), ...model.ipam.hostPorts.keys()])) for (const [k, v] of deriveHost(model, h)) all.set(k, v);
   return all;
 }
 
@@ -248,7 +248,7 @@ describe('hostview: security groups (nats-server, JetStream KV)', () => {
       [hostviewKey.sg('hv-2', ids.web), hostviewKey.sg('hv-2', ids.app), ...['W1', 'W2', 'W3'].map((n) => hostviewKey.member('hv-2', ids.web, ports[n as 'W1']))].sort(),
     );
     expect(JSON.parse(referencing.snapshot.get(hostviewKey.member('hv-2', ids.web, ports.W3))!)).toEqual({ groupId: ids.web, portId: ports.W3, ips: [IP.W3] });
-    expect(JSON.parse(unrelated.snapshot.get(hostviewKey.port('hv-1', ports.W1))!)).toMatchObject({ securityGroups: [ids.web], portSecurity: true });
+    expect(JSON.parse(unrelated.snapshot.get(hostviewKey.port('hv-1', ports.W1))!)).toMatchObject({ groupIds: [ids.web], portSecurity: true });
 
     // X (on hv-3) joins web.
     const joinKey = hostviewKey.member('hv-2', ids.web, ports.X);

@@ -1,0 +1,46 @@
+/** `<H>.ep.<p>` (RemoteEndpoint): a port on a network H needs, bound to another registered host. */
+import { hostviewKey, type RemoteEndpoint } from '@strata/contracts';
+import type { Change, Model } from '../model.js';
+import { hostsNeeding } from '../topology.js';
+import { stringify, type KeyFamily } from './family.js';
+
+export const epFamily: KeyFamily<'ep'> = {
+  kind: 'ep',
+  putOrder: 6,
+  value(model, k, needs): RemoteEndpoint | undefined {
+    const p = model.ipam.ports.get(k.id);
+    if (!p || p.hostId === null || p.hostId === k.hostId || !needs.networks.has(p.networkId)) return undefined;
+    const g = model.ipam.hypervisors.get(p.hostId);
+    if (!g) return undefined;
+    return { id: p.id, ips: p.fixedIps.map((f) => f.ip), mac: p.mac, networkId: p.networkId, vtep: g.vtepIp };
+  },
+  encode: stringify,
+  *entries(model, hostId, needs) {
+    for (const networkId of needs.networks) {
+      for (const [g, ports] of model.ipam.networks.get(networkId)!.hostPorts) {
+        if (g === hostId || !model.ipam.hypervisors.has(g)) continue;
+        for (const id of ports) yield [hostviewKey.ep(hostId, id), this.value(model, { hostId, kind: 'ep', id, portId: '', name: id }, needs)];
+      }
+    }
+  },
+  *hosts(model, change) {
+    const networks = new Set<string>();
+    for (const portId of portsTouched(model, change)) {
+      const move = change.ipam.ports.get(portId);
+      if (move?.before) networks.add(move.before.networkId);
+      if (move?.after) networks.add(move.after.networkId);
+      const p = model.ipam.ports.get(portId);
+      if (p) networks.add(p.networkId);
+    }
+    for (const n of networks) yield* hostsNeeding(model.ipam, n);
+  },
+  *touched(model, hostId, change) {
+    for (const portId of portsTouched(model, change)) yield hostviewKey.ep(hostId, portId);
+  },
+};
+
+/** Ports whose endpoint can have changed: ports that came, went or moved, and the ports of a hypervisor that came or went. */
+function* portsTouched(model: Model, change: Change): Iterable<string> {
+  yield* change.ipam.ports.keys();
+  for (const g of change.ipam.hosts) yield* model.ipam.hostPorts.get(g) ?? [];
+}
