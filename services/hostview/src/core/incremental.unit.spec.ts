@@ -1,9 +1,12 @@
 /**
  * The test that keeps the incremental path honest (OVN's rule): after any
- * sequence of IPAM and secgroup events, the per-host KV content maintained event by event
- * equals a full recompute of every host from the model, and equals a full
- * recompute from a fresh model built by replaying all the events. Checked
- * after every event, for one instance and for three partitions together.
+ * sequence of IPAM, secgroup, NAT and BGP events, the per-host KV content
+ * maintained event by event (each key family's `hosts` and `touched`)
+ * equals a full recompute of every host from the model (each family's
+ * `entries`), and equals a full recompute from a fresh model built by
+ * replaying all the events. Checked after every event, for one instance and
+ * for three partitions together; the generated logs must produce keys of
+ * every family (a new family without events that make its keys fails here).
  *
  * Ids come from small pools so that sequences collide often: ports move
  * between hosts, are re-created on other networks, routers join and leave
@@ -27,8 +30,9 @@ import {
   bgpRouteAggregate,
 } from '@strata/contracts';
 import { parseHostviewKey as parseKey } from '@strata/contracts';
-import { affectedHosts } from './derive.js';
+import { affectedHosts, kindOfKey } from './derive.js';
 import { applyOps } from './diff.js';
+import { FAMILIES } from './families/index.js';
 import { groupIdsOf, hostsReferencing, hostsWithMembers } from './inputs/secgroup.js';
 import { applyEvent, emptyModel, type ModelEvent } from './model.js';
 import { domainNetworks, domainOf } from './topology.js';
@@ -296,6 +300,7 @@ const emit = (g: Given, s: Spec): ModelEvent => g.emit(s.type, s.data as never, 
 
 describe('incremental host views equal a full recompute (property)', () => {
   it('after every event of any sequence, for one instance and for three partitions', () => {
+    const kinds = new Set<string>();
     fc.assert(
       fc.property(arbLog(80), (specs) => {
         const g = new Given();
@@ -307,6 +312,11 @@ describe('incremental host views equal a full recompute (property)', () => {
           const change = applyEvent(model, emit(g, s));
           for (const inst of [single, ...parts]) applyOps(inst.kv, inst.views.apply(model, change).ops);
           expectSameKv(single.kv, deriveAll(model));
+          for (const [k, v] of single.kv) {
+            kinds.add(kindOfKey(k));
+            // What the NAT and BGP input nodes add to port and domain values.
+            for (const field of ['floatingIps', 'externalGateway', 'announcedRoutes']) if (v.includes(`"${field}"`)) kinds.add(field);
+          }
         }
         for (const inst of [single, ...parts]) expectSameKv(inst.views.snapshot(), inst.kv);
 
@@ -318,6 +328,8 @@ describe('incremental host views equal a full recompute (property)', () => {
       }),
       { numRuns: 300 },
     );
+    // Every family was exercised (and every key was one a family makes), and every input node's contribution.
+    expect([...kinds].sort()).toEqual([...Object.keys(FAMILIES), 'floatingIps', 'externalGateway', 'announcedRoutes'].sort());
   });
 
   it('a fresh rebuild (the start-up path) equals the incrementally kept views', () => {
