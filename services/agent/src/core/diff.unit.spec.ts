@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gatewayMac, type HostNetwork, type HostRule, type LocalPort, type RemoteEndpoint } from '@strata/contracts';
+import { gatewayMac, type HostNetwork, type SecurityGroupRule, type LocalPort, type RemoteEndpoint } from '@strata/contracts';
 import { sgRule } from '../testkit/cloud.js';
 import { desiredState } from './desired.js';
 import { diff } from './diff.js';
@@ -142,7 +142,7 @@ describe('diff', () => {
 
 const MACS = ['02:00:00:00:00:01', '02:00:00:00:00:02', '02:00:00:00:00:03', '02:00:00:00:00:04'];
 const GROUPS = ['g1', 'g2', 'g3'];
-const RULES: (HostRule & { group: string })[] = [
+const RULES: (SecurityGroupRule & { group: string })[] = [
   { ...sgRule('r1', 'ingress', { protocol: 'tcp', portMin: 443, portMax: 443 }), group: 'g1' },
   { ...sgRule('r2', 'ingress', { protocol: 'tcp', portMin: 9000, portMax: 9000, remoteGroupId: 'g2' }), group: 'g1' },
   { ...sgRule('r3', 'egress', { remoteGroupId: 'g3' }), group: 'g1' },
