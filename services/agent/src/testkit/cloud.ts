@@ -7,16 +7,9 @@
  * exactly what a real agent would, and there is no second derivation to
  * drift from the first.
  */
-import {
-  CLOUD_AGGREGATE,
-  networkAggregate,
-  portSecurityAggregate,
-  routerAggregate,
-  securityGroupAggregate,
-  type SecurityGroupRule,
-  type SubnetInfo,
-} from '@strata/contracts';
-import { applyEvent, deriveHost, emptyModel, type ModelEvent } from '@strata/hostview';
+import type { SecurityGroupRule, SubnetInfo } from '@strata/contracts';
+import { deriveHost } from '@strata/hostview';
+import { Given, replay } from '@strata/hostview/testing';
 import type { HostViewSnapshot } from '../core/snapshot.js';
 import { HostViewStore } from '../view/store.js';
 
@@ -58,52 +51,39 @@ export interface Cloud {
   groups?: CloudGroup[];
 }
 
-/** The public address every test hypervisor gets. */
-const PUBLIC_IP = '203.0.113.1';
-
-/** The events that make the cloud, in an order IPAM and secgroup could have written them. */
-export function cloudEvents(cloud: Cloud): ModelEvent[] {
-  const events: ModelEvent[] = [];
-  const emit = (e: Omit<ModelEvent, 'seq'>): void => {
-    events.push({ ...e, seq: events.length + 1 } as ModelEvent);
-  };
-  for (const [hostId, vtepIp] of Object.entries(cloud.hosts)) {
-    emit({ type: 'ipam.HypervisorRegistered', data: { hostId, vtepIp, publicIp: PUBLIC_IP, hostPoolId: 'pool' }, aggregate: CLOUD_AGGREGATE, tenant: '_system' });
-  }
+/** The cloud as the IPAM and secgroup events that would make it, folded into hostview's model. */
+export function cloudLog(cloud: Cloud): Given {
+  const g = new Given();
+  for (const [hostId, vtepIp] of Object.entries(cloud.hosts)) g.host(hostId, vtepIp);
+  const routers = new Set<string>();
   for (const d of cloud.domains) {
-    if (d.kind === 'router') emit({ type: 'ipam.RouterCreated', data: { routerId: d.id, name: d.id }, aggregate: routerAggregate(d.id), tenant: d.tenant });
+    if (d.kind !== 'router') continue;
+    g.router(d.id, d.tenant);
+    routers.add(d.id);
   }
-  const routers = new Set(cloud.domains.filter((d) => d.kind === 'router').map((d) => d.id));
   for (const n of cloud.networks) {
-    emit({ type: 'ipam.NetworkCreated', data: { networkId: n.id, name: n.id, vni: n.vni, mtu: n.mtu ?? 1450, routed: false }, aggregate: CLOUD_AGGREGATE, tenant: n.tenant });
+    g.network(n.id, n.tenant, n.vni, n.mtu);
     for (const s of n.subnets) {
-      const data = { subnetId: s.id, name: s.id, ipVersion: s.ipVersion, cidr: s.cidr, gatewayIp: s.gatewayIp, allocationPools: [], enableDhcp: s.enableDhcp };
-      emit({ type: 'ipam.SubnetCreated', data, aggregate: networkAggregate(n.id), tenant: n.tenant });
-      if (routers.has(n.domainId)) {
-        emit({ type: 'ipam.RouterInterfaceAdded', data: { routerId: n.domainId, subnetId: s.id, networkId: n.id }, aggregate: routerAggregate(n.domainId), tenant: n.tenant });
-      }
+      g.subnet(n.id, s.id, s.cidr, s.gatewayIp, n.tenant, s.enableDhcp);
+      if (routers.has(n.domainId)) g.addInterface(n.domainId, s.id, n.id, n.tenant);
     }
   }
-  for (const g of cloud.groups ?? []) {
-    emit({ type: 'secgroup.GroupCreated', data: { groupId: g.id, name: g.id, description: '', isDefault: false, rules: g.rules }, aggregate: securityGroupAggregate(g.id), tenant: g.tenant });
-  }
+  for (const group of cloud.groups ?? []) g.group(group.id, group.tenant, group.rules);
   const tenantOf = new Map(cloud.networks.map((n) => [n.id, n.tenant]));
   for (const p of cloud.ports) {
     const tenant = tenantOf.get(p.networkId);
     if (tenant === undefined) continue;
-    const data = { portId: p.id, name: p.id, mac: p.mac, fixedIps: p.fixedIps, hostId: p.host, deviceId: `vm-${p.id}` };
-    emit({ type: 'ipam.PortCreated', data, aggregate: networkAggregate(p.networkId), tenant });
-    emit({ type: 'secgroup.PortGroupsSet', data: { portId: p.id, groupIds: [...new Set(p.groupIds ?? [])].sort() }, aggregate: portSecurityAggregate(p.id), tenant });
-    if (p.portSecurity === false) emit({ type: 'secgroup.PortSecuritySet', data: { portId: p.id, enabled: false }, aggregate: portSecurityAggregate(p.id), tenant });
+    g.port(p.networkId, p.id, p.host, p.mac, p.fixedIps, tenant);
+    g.setGroups(p.id, [...new Set(p.groupIds ?? [])], tenant);
+    if (p.portSecurity === false) g.portSecurity(p.id, false, tenant);
   }
-  return events;
+  return g;
 }
 
 /** One host's view of the cloud, as its agent would hold it. */
 export function hostView(cloud: Cloud, host: string): HostViewSnapshot {
   if (cloud.hosts[host] === undefined) throw new Error(`no host ${host}`);
-  const model = emptyModel();
-  for (const e of cloudEvents(cloud)) applyEvent(model, e);
+  const model = replay(cloudLog(cloud).events);
   const store = new HostViewStore(host);
   let revision = 0;
   for (const [key, value] of deriveHost(model, host)) store.apply({ key, operation: 'PUT', revision: ++revision, value });
