@@ -219,7 +219,7 @@ export function parseHostviewKey(key: string): HostviewKeyParts | undefined {
   if (kind === 'host') return parts.length === 2 ? { hostId, kind, id: '', portId: '', name: '' } : undefined;
   if (id === undefined || id === '') return undefined;
   if (kind === 'member') {
-    return parts.length === 4 && portId !== undefined && portId !== '' ? { hostId, kind, id, portId, name: `${id}.${portId}` } : undefined;
+    return parts.length === 4 && portId !== undefined && portId !== '' ? { hostId, kind, id, portId, name: key.slice(hostId.length + kind.length + 2) } : undefined;
   }
   return parts.length === 3 ? { hostId, kind, id, portId: '', name: id } : undefined;
 }

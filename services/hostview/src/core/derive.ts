@@ -48,7 +48,9 @@ export function computeHost(model: Model, hostId: string): HostState {
   const needs = hostNeeds(model, hostId);
   if (!model.ipam.hypervisors.has(hostId)) return { needs, keys };
   for (const family of FAMILY_LIST) {
-    for (const [key, value] of family.entries(model, hostId, needs)) if (value !== undefined) keys.set(key, family.encode(value));
+    family.entries(model, hostId, needs, (key, value) => {
+      if (value !== undefined) keys.set(key, family.encode(value));
+    });
   }
   return { needs, keys };
 }
@@ -67,8 +69,9 @@ export function deriveHost(model: Model, hostId: string): HostKeys {
  */
 export function affectedHosts(model: Model, change: Change): Set<string> {
   const out = new Set<string>();
-  for (const family of FAMILY_LIST) {
-    for (const h of family.hosts(model, change)) if (model.ipam.hypervisors.has(h) || change.ipam.hosts.has(h)) out.add(h);
-  }
+  const add = (h: string): void => {
+    if (model.ipam.hypervisors.has(h) || change.ipam.hosts.has(h)) out.add(h);
+  };
+  for (const family of FAMILY_LIST) family.hosts(model, change, add);
   return out;
 }

@@ -100,7 +100,9 @@ function incremental(model: Model, hostId: string, prev: HostState, change: Chan
   const sec = securityNeedsMayChange(model, hostId, change) ? hostSecurityNeeds(model, hostId) : prev.needs;
   const needs: HostNeeds = { networks: prev.needs.networks, domains: prev.needs.domains, groups: sec.groups, remotes: sec.remotes };
   const keys = new Set<string>();
-  for (const family of FAMILY_LIST) for (const key of family.touched(model, hostId, change, { before: prev.needs, after: needs })) keys.add(key);
+  const step = { before: prev.needs, after: needs };
+  const add = (key: string): void => void keys.add(key);
+  for (const family of FAMILY_LIST) family.touched(model, hostId, change, step, add);
   const ops = diffKeys(prev.keys, (key) => keyValue(model, key, needs), keys);
   prev.needs = needs;
   return ops;

@@ -21,19 +21,16 @@ export const domainFamily: KeyFamily<'domain'> = {
     return { id: domainId, kind: 'network', networkIds, tenant: model.ipam.networks.get(domainId)!.tenant };
   },
   encode: stringify,
-  *entries(model, hostId, needs) {
-    for (const id of needs.domains) yield [hostviewKey.domain(hostId, id), this.value(model, { hostId, kind: 'domain', id, portId: '', name: id }, needs)];
+  entries(model, hostId, needs, put) {
+    for (const id of needs.domains) put(hostviewKey.domain(hostId, id), this.value(model, { hostId, id, portId: '' }, needs));
   },
-  *hosts(model, change) {
-    for (const d of domainsTouched(change)) yield* hostsOfDomain(model.ipam, d);
+  hosts(model, change, add) {
+    for (const ds of domainsTouched(change)) for (const d of ds) for (const h of hostsOfDomain(model.ipam, d)) add(h);
   },
-  *touched(_model, hostId, change) {
-    for (const d of domainsTouched(change)) yield hostviewKey.domain(hostId, d);
+  touched(_model, hostId, change, _needs, add) {
+    for (const ds of domainsTouched(change)) for (const d of ds) add(hostviewKey.domain(hostId, d));
   },
 };
 
 /** IPAM names every domain whose record or member networks can have changed; NAT, the routers whose gateway did. */
-function* domainsTouched(change: Change): Iterable<string> {
-  yield* change.ipam.domains;
-  yield* change.nat.routers;
-}
+const domainsTouched = (change: Change): Iterable<string>[] => [change.ipam.domains, change.nat.routers];

@@ -15,15 +15,15 @@ export const epFamily: KeyFamily<'ep'> = {
     return { id: p.id, ips: p.fixedIps.map((f) => f.ip), mac: p.mac, networkId: p.networkId, vtep: g.vtepIp };
   },
   encode: stringify,
-  *entries(model, hostId, needs) {
+  entries(model, hostId, needs, put) {
     for (const networkId of needs.networks) {
       for (const [g, ports] of model.ipam.networks.get(networkId)!.hostPorts) {
         if (g === hostId || !model.ipam.hypervisors.has(g)) continue;
-        for (const id of ports) yield [hostviewKey.ep(hostId, id), this.value(model, { hostId, kind: 'ep', id, portId: '', name: id }, needs)];
+        for (const id of ports) put(hostviewKey.ep(hostId, id), this.value(model, { hostId, id, portId: '' }, needs));
       }
     }
   },
-  *hosts(model, change) {
+  hosts(model, change, add) {
     const networks = new Set<string>();
     for (const portId of portsTouched(model, change)) {
       const move = change.ipam.ports.get(portId);
@@ -32,15 +32,16 @@ export const epFamily: KeyFamily<'ep'> = {
       const p = model.ipam.ports.get(portId);
       if (p) networks.add(p.networkId);
     }
-    for (const n of networks) yield* hostsNeeding(model.ipam, n);
+    for (const n of networks) for (const h of hostsNeeding(model.ipam, n)) add(h);
   },
-  *touched(model, hostId, change) {
-    for (const portId of portsTouched(model, change)) yield hostviewKey.ep(hostId, portId);
+  touched(model, hostId, change, _needs, add) {
+    for (const portId of portsTouched(model, change)) add(hostviewKey.ep(hostId, portId));
   },
 };
 
 /** Ports whose endpoint can have changed: ports that came, went or moved, and the ports of a hypervisor that came or went. */
-function* portsTouched(model: Model, change: Change): Iterable<string> {
-  yield* change.ipam.ports.keys();
-  for (const g of change.ipam.hosts) yield* model.ipam.hostPorts.get(g) ?? [];
+function portsTouched(model: Model, change: Change): string[] {
+  const ports = [...change.ipam.ports.keys()];
+  for (const g of change.ipam.hosts) for (const p of model.ipam.hostPorts.get(g) ?? []) ports.push(p);
+  return ports;
 }

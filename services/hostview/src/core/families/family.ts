@@ -13,7 +13,7 @@
  * property test compares against `entries`); listing one too many only costs
  * a recompute of that key.
  */
-import type { HostviewKeyParts, HostviewKind, HostviewValue } from '@strata/contracts';
+import type { HostviewKind, HostviewValue } from '@strata/contracts';
 import type { Change, Model } from '../model.js';
 import type { HostNeeds } from '../needs.js';
 
@@ -22,6 +22,18 @@ export interface NeedsStep {
   before: HostNeeds;
   after: HostNeeds;
 }
+
+/** What a family needs of a key to compute its value (a parsed key has it). */
+export interface KeyRef {
+  hostId: string;
+  /** Port, network, domain or group id. */
+  id: string;
+  /** The member's port id (member keys only). */
+  portId: string;
+}
+
+/** Collects keys or hosts (callbacks rather than iterables: this is the per-event hot path). */
+export type Add = (item: string) => void;
 
 export interface KeyFamily<K extends HostviewKind = HostviewKind> {
   readonly kind: K;
@@ -32,15 +44,15 @@ export interface KeyFamily<K extends HostviewKind = HostviewKind> {
    */
   readonly putOrder: number;
   /** The value of key `k` of a registered host, or undefined when the key should not exist. */
-  value(model: Model, k: HostviewKeyParts, needs: HostNeeds): HostviewValue<K> | undefined;
+  value(model: Model, k: KeyRef, needs: HostNeeds): HostviewValue<K> | undefined;
   /** A value as the bucket stores it: canonical JSON (sorted keys). */
   encode(value: HostviewValue<K>): string;
   /** Every key of this kind a registered host has, with its value (undefined: not after all). */
-  entries(model: Model, hostId: string, needs: HostNeeds): Iterable<[string, HostviewValue<K> | undefined]>;
+  entries(model: Model, hostId: string, needs: HostNeeds, put: (key: string, value: HostviewValue<K> | undefined) => void): void;
   /** Hosts whose keys of this kind the change can touch, registered or not (the model after the change). */
-  hosts(model: Model, change: Change): Iterable<string>;
+  hosts(model: Model, change: Change, add: Add): void;
   /** The keys of this kind on a host whose network needs did not change that the change can have touched. */
-  touched(model: Model, hostId: string, change: Change, needs: NeedsStep): Iterable<string>;
+  touched(model: Model, hostId: string, change: Change, needs: NeedsStep, add: Add): void;
 }
 
 /**
@@ -50,23 +62,23 @@ export interface KeyFamily<K extends HostviewKind = HostviewKind> {
  */
 export const stringify = (value: object): string => JSON.stringify(value);
 
-/** Elements in exactly one of two sets. */
-export function* symmetricDifference(a: ReadonlySet<string>, b: ReadonlySet<string>): Iterable<string> {
+/** Elements in exactly one of two sets (none when they are the same set). */
+export function symmetricDifference(a: ReadonlySet<string>, b: ReadonlySet<string>, add: Add): void {
   if (a === b) return;
-  for (const x of a) if (!b.has(x)) yield x;
-  for (const x of b) if (!a.has(x)) yield x;
+  for (const x of a) if (!b.has(x)) add(x);
+  for (const x of b) if (!a.has(x)) add(x);
 }
 
 /** The hosts a change moves ports on or off (before or after), and the hosts of ports whose settings changed. */
-export function* portHosts(model: Model, change: Change, settings: Iterable<ReadonlySet<string>>): Iterable<string> {
+export function portHosts(model: Model, change: Change, settings: readonly ReadonlySet<string>[], add: Add): void {
   for (const { before, after } of change.ipam.ports.values()) {
-    if (before?.hostId != null) yield before.hostId;
-    if (after?.hostId != null) yield after.hostId;
+    if (before?.hostId != null) add(before.hostId);
+    if (after?.hostId != null) add(after.hostId);
   }
   for (const ports of settings) {
     for (const portId of ports) {
       const h = model.ipam.ports.get(portId)?.hostId;
-      if (h != null) yield h;
+      if (h != null) add(h);
     }
   }
 }

@@ -10,9 +10,13 @@ export const hostFamily: KeyFamily<'host'> = {
     return h && { id: h.id, publicIp: h.publicIp, vtepIp: h.vtepIp };
   },
   encode: stringify,
-  *entries(model, hostId, needs) {
-    yield [hostviewKey.host(hostId), this.value(model, { hostId, kind: 'host', id: '', portId: '', name: '' }, needs)];
+  entries(model, hostId, needs, put) {
+    put(hostviewKey.host(hostId), this.value(model, { hostId, id: '', portId: '' }, needs));
   },
-  hosts: (_model, change) => change.ipam.hosts,
-  touched: (_model, hostId, change) => (change.ipam.hosts.has(hostId) ? [hostviewKey.host(hostId)] : []),
+  hosts(_model, change, add) {
+    for (const h of change.ipam.hosts) add(h);
+  },
+  touched(_model, hostId, change, _needs, add) {
+    if (change.ipam.hosts.has(hostId)) add(hostviewKey.host(hostId));
+  },
 };

@@ -18,27 +18,26 @@ export const memberFamily: KeyFamily<'member'> = {
     return { groupId: k.id, ips: model.ipam.ports.get(k.portId)!.fixedIps.map((f) => f.ip), portId: k.portId };
   },
   encode: stringify,
-  *entries(model, hostId, needs) {
+  entries(model, hostId, needs, put) {
     for (const id of needs.remotes) {
-      for (const portId of model.secgroup.groupPorts.get(id) ?? []) {
-        yield [hostviewKey.member(hostId, id, portId), this.value(model, { hostId, kind: 'member', id, portId, name: `${id}.${portId}` }, needs)];
-      }
+      for (const portId of model.secgroup.groupPorts.get(id) ?? []) put(hostviewKey.member(hostId, id, portId), this.value(model, { hostId, id, portId }, needs));
     }
   },
-  *hosts(model, change) {
-    for (const r of change.secgroup.members.keys()) yield* hostsReferencing(model.secgroup, r);
+  hosts(model, change, add) {
+    for (const r of change.secgroup.members.keys()) for (const h of hostsReferencing(model.secgroup, r)) add(h);
     // Hosts whose remote groups can have come or gone.
-    yield* securityNeedsHosts(model, change);
+    securityNeedsHosts(model, change, add);
   },
-  *touched(model, hostId, change, { before, after }) {
-    for (const r of symmetricDifference(before.remotes, after.remotes)) {
-      // Every member the host had or now has: the ports listing the group now; those that just stopped are in the change's members (below).
-      for (const portId of model.secgroup.groupPorts.get(r) ?? []) yield hostviewKey.member(hostId, r, portId);
-    }
+  touched(model, hostId, change, { before, after }, add) {
+    // Every member the host had or now has of a remote group that came or went: the ports listing the group
+    // now; those that just stopped are in the change's members (below).
+    symmetricDifference(before.remotes, after.remotes, (r) => {
+      for (const portId of model.secgroup.groupPorts.get(r) ?? []) add(hostviewKey.member(hostId, r, portId));
+    });
     // A membership changed: the one member key, on a host whose rules name the group (before or after).
     for (const [r, ports] of change.secgroup.members) {
       if (!after.remotes.has(r) && !before.remotes.has(r)) continue;
-      for (const portId of ports) yield hostviewKey.member(hostId, r, portId);
+      for (const portId of ports) add(hostviewKey.member(hostId, r, portId));
     }
   },
 };

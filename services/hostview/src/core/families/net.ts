@@ -35,14 +35,14 @@ export const netFamily: KeyFamily<'net'> = {
     };
   },
   encode: stringify,
-  *entries(model, hostId, needs) {
-    for (const id of needs.networks) yield [hostviewKey.net(hostId, id), this.value(model, { hostId, kind: 'net', id, portId: '', name: id }, needs)];
+  entries(model, hostId, needs, put) {
+    for (const id of needs.networks) put(hostviewKey.net(hostId, id), this.value(model, { hostId, id, portId: '' }, needs));
   },
-  *hosts(model, change) {
-    for (const n of networksTouched(model, change)) yield* hostsNeeding(model.ipam, n);
+  hosts(model, change, add) {
+    for (const n of networksTouched(model, change)) for (const h of hostsNeeding(model.ipam, n)) add(h);
   },
-  *touched(model, hostId, change) {
-    for (const n of networksTouched(model, change)) yield hostviewKey.net(hostId, n);
+  touched(model, hostId, change, _needs, add) {
+    for (const n of networksTouched(model, change)) add(hostviewKey.net(hostId, n));
   },
 };
 

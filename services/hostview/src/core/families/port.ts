@@ -31,15 +31,13 @@ export const portFamily: KeyFamily<'port'> = {
     };
   },
   encode: stringify,
-  *entries(model, hostId, needs) {
-    for (const id of model.ipam.hostPorts.get(hostId) ?? []) {
-      yield [hostviewKey.port(hostId, id), this.value(model, { hostId, kind: 'port', id, portId: '', name: id }, needs)];
-    }
+  entries(model, hostId, needs, put) {
+    for (const id of model.ipam.hostPorts.get(hostId) ?? []) put(hostviewKey.port(hostId, id), this.value(model, { hostId, id, portId: '' }, needs));
   },
-  hosts: (model, change) => portHosts(model, change, settingsChanged(change)),
-  *touched(model, hostId, change) {
-    for (const portId of change.ipam.ports.keys()) yield hostviewKey.port(hostId, portId);
-    for (const ports of settingsChanged(change)) for (const portId of ports) yield hostviewKey.port(hostId, portId);
+  hosts: (model, change, add) => portHosts(model, change, settingsChanged(change), add),
+  touched(_model, hostId, change, _needs, add) {
+    for (const portId of change.ipam.ports.keys()) add(hostviewKey.port(hostId, portId));
+    for (const ports of settingsChanged(change)) for (const portId of ports) add(hostviewKey.port(hostId, portId));
   },
 };
 

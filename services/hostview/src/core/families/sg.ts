@@ -6,7 +6,7 @@ import { hostviewKey, type HostSecurityGroup } from '@strata/contracts';
 import { hostsWithMembers } from '../inputs/secgroup.js';
 import { canonicalJson } from '../json.js';
 import type { Change, Model } from '../model.js';
-import { portHosts, symmetricDifference, type KeyFamily } from './family.js';
+import { portHosts, symmetricDifference, type Add, type KeyFamily } from './family.js';
 
 const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
@@ -20,13 +20,13 @@ export const sgFamily: KeyFamily<'sg'> = {
   },
   // The rules keep the field order of the event's schema: sort the keys (a group's rules change rarely).
   encode: canonicalJson,
-  *entries(model, hostId, needs) {
-    for (const id of needs.groups) yield [hostviewKey.sg(hostId, id), this.value(model, { hostId, kind: 'sg', id, portId: '', name: id }, needs)];
+  entries(model, hostId, needs, put) {
+    for (const id of needs.groups) put(hostviewKey.sg(hostId, id), this.value(model, { hostId, id, portId: '' }, needs));
   },
   hosts: securityNeedsHosts,
-  *touched(_model, hostId, change, needs) {
-    for (const g of change.secgroup.groups) yield hostviewKey.sg(hostId, g);
-    for (const g of symmetricDifference(needs.before.groups, needs.after.groups)) yield hostviewKey.sg(hostId, g);
+  touched(_model, hostId, change, needs, add) {
+    for (const g of change.secgroup.groups) add(hostviewKey.sg(hostId, g));
+    symmetricDifference(needs.before.groups, needs.after.groups, (g) => add(hostviewKey.sg(hostId, g)));
   },
 };
 
@@ -35,7 +35,7 @@ export const sgFamily: KeyFamily<'sg'> = {
  * hosts with local members of a changed group, and the hosts of the ports
  * that came, went, moved or changed groups.
  */
-export function* securityNeedsHosts(model: Model, change: Change): Iterable<string> {
-  for (const g of change.secgroup.groups) yield* hostsWithMembers(model.secgroup, g);
-  yield* portHosts(model, change, [change.secgroup.ports]);
+export function securityNeedsHosts(model: Model, change: Change, add: Add): void {
+  for (const g of change.secgroup.groups) for (const h of hostsWithMembers(model.secgroup, g)) add(h);
+  portHosts(model, change, [change.secgroup.ports], add);
 }
