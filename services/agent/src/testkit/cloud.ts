@@ -9,7 +9,7 @@
  */
 import type { SecurityGroupRule, SubnetInfo } from '@strata/contracts';
 import { deriveHost } from '@strata/hostview';
-import { Given, replay } from '@strata/hostview/testing';
+import { Given, replay, rule } from '@strata/hostview/testing';
 import type { HostViewSnapshot } from '../core/snapshot.js';
 import { HostViewStore } from '../view/store.js';
 
@@ -92,7 +92,7 @@ export function hostView(cloud: Cloud, host: string): HostViewSnapshot {
 
 /** A security-group rule: any protocol, any peer, unless `over` says otherwise. */
 export function sgRule(id: string, direction: SecurityGroupRule['direction'], over: Partial<SecurityGroupRule> = {}): SecurityGroupRule {
-  return { id, direction, ethertype: 'IPv4', protocol: 'any', portMin: null, portMax: null, icmpType: null, icmpCode: null, remoteGroupId: null, remoteCidr: null, ...over };
+  return { ...rule(id, direction, 'any'), ...over };
 }
 
 /** A subnet with its first host address as gateway. */
