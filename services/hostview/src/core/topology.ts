@@ -32,8 +32,3 @@ export function hostsOfDomain(ipam: IpamModel, domainId: string): Set<string> {
 export function hostsNeeding(ipam: IpamModel, networkId: string): Set<string> {
   return ipam.networks.has(networkId) ? hostsOfDomain(ipam, domainOf(ipam, networkId)) : new Set();
 }
-
-/** The port's host, if the port exists and is bound. */
-export function hostOfPort(ipam: IpamModel, portId: string): string | undefined {
-  return ipam.ports.get(portId)?.hostId ?? undefined;
-}
