@@ -7,20 +7,19 @@
  */
 import { hostviewKey, type GroupMember } from '@strata/contracts';
 import { hostsReferencing, isMember } from '../inputs/secgroup.js';
+import type { Model } from '../model.js';
+import type { HostNeeds } from '../needs.js';
 import { stringify, symmetricDifference, type KeyFamily } from './family.js';
 import { securityNeedsHosts } from './sg.js';
 
 export const memberFamily: KeyFamily<'member'> = {
   kind: 'member',
   putOrder: 3,
-  value(model, k, needs): GroupMember | undefined {
-    if (!needs.remotes.has(k.id) || !isMember(model, k.id, k.portId)) return undefined;
-    return { groupId: k.id, ips: model.ipam.ports.get(k.portId)!.fixedIps.map((f) => f.ip), portId: k.portId };
-  },
+  value: (model, k, needs) => memberValue(model, k.id, k.portId, needs),
   encode: stringify,
   entries(model, hostId, needs, put) {
     for (const id of needs.remotes) {
-      for (const portId of model.secgroup.groupPorts.get(id) ?? []) put(hostviewKey.member(hostId, id, portId), this.value(model, { hostId, id, portId }, needs));
+      for (const portId of model.secgroup.groupPorts.get(id) ?? []) put(hostviewKey.member(hostId, id, portId), memberValue(model, id, portId, needs));
     }
   },
   hosts(model, change, add) {
@@ -41,3 +40,9 @@ export const memberFamily: KeyFamily<'member'> = {
     }
   },
 };
+
+/** Positional, so the full recompute (every member of every remote group) allocates no key object per member. */
+function memberValue(model: Model, groupId: string, portId: string, needs: HostNeeds): GroupMember | undefined {
+  if (!needs.remotes.has(groupId) || !isMember(model, groupId, portId)) return undefined;
+  return { groupId, ips: model.ipam.ports.get(portId)!.fixedIps.map((f) => f.ip), portId };
+}
