@@ -33,6 +33,7 @@
  * sees the deletes and tears down.
  */
 import { z } from 'zod';
+import { SecurityGroupRule } from './secgroup/views.js';
 
 /** Every host-view bucket's name starts with this; host ids (HostId: a-z 0-9 _ -) are valid bucket name suffixes. */
 export const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
@@ -107,7 +108,7 @@ export const LocalPort = z.object({
    * its tenant's default group right after). The agent does not plug a port
    * whose groups are not known, so a new VM is never briefly unfiltered.
    */
-  securityGroups: z.array(z.string()).nullable().default(null),
+  groupIds: z.array(z.string()).nullable().default(null),
   /** Anti-spoofing: the port may send only from its own MAC and fixed IPs. */
   portSecurity: z.boolean().default(true),
   /**
@@ -125,26 +126,11 @@ export const LocalPort = z.object({
 });
 export type LocalPort = z.infer<typeof LocalPort>;
 
-/** One security-group rule as the agent needs it (the secgroup service's RuleView). */
-export const HostRule = z.object({
-  id: z.string(),
-  direction: z.enum(['ingress', 'egress']),
-  ethertype: z.enum(['IPv4', 'IPv6']),
-  protocol: z.enum(['tcp', 'udp', 'icmp', 'icmpv6', 'any']),
-  portMin: z.number().int().nullable(),
-  portMax: z.number().int().nullable(),
-  icmpType: z.number().int().nullable(),
-  icmpCode: z.number().int().nullable(),
-  remoteGroupId: z.string().nullable(),
-  remoteCidr: z.string().nullable(),
-});
-export type HostRule = z.infer<typeof HostRule>;
-
 export const HostSecurityGroup = z.object({
   id: z.string(),
   tenant: z.string(),
-  /** Sorted by rule id, so an unchanged group is never re-put. */
-  rules: z.array(HostRule),
+  /** Sorted by rule id, so an unchanged group is never re-put; each rule exactly as secgroup's events record it. */
+  rules: z.array(SecurityGroupRule),
 });
 export type HostSecurityGroup = z.infer<typeof HostSecurityGroup>;
 
@@ -180,7 +166,26 @@ export const RoutingDomain = z.object({
 });
 export type RoutingDomain = z.infer<typeof RoutingDomain>;
 
-/** KV key helpers (keys inside the host's bucket): one place that knows the layout. */
+// ---- The codec: key layout and the schema of each kind's value -------------
+// The one place that knows how a host view's keys are made; hostview writes
+// with it, the agent reads with it, tests use it.
+
+/** Every kind of key in a host view, and the schema of its value. */
+export const HOSTVIEW_SCHEMAS = {
+  host: HostInfo,
+  port: LocalPort,
+  net: HostNetwork,
+  ep: RemoteEndpoint,
+  domain: RoutingDomain,
+  sg: HostSecurityGroup,
+  member: GroupMember,
+} as const;
+export type HostviewKind = keyof typeof HOSTVIEW_SCHEMAS;
+export const HOSTVIEW_KINDS = Object.keys(HOSTVIEW_SCHEMAS) as HostviewKind[];
+/** The value type of each kind. */
+export type HostviewValue<K extends HostviewKind> = z.infer<(typeof HOSTVIEW_SCHEMAS)[K]>;
+
+/** KV key helpers (keys inside the host's bucket). Ids contain no dots. */
 export const hostviewKey = {
   host: (h: string) => `${h}.host`,
   port: (h: string, id: string) => `${h}.port.${id}`,
@@ -191,6 +196,52 @@ export const hostviewKey = {
   member: (h: string, groupId: string, portId: string) => `${h}.member.${groupId}.${portId}`,
   all: (h: string) => `${h}.>`,
 };
+
+/** A key taken apart. */
+export interface HostviewKeyParts {
+  hostId: string;
+  kind: HostviewKind;
+  /** Port, network, domain or group id; '' for the host key. */
+  id: string;
+  /** The member's port id (member keys only; '' otherwise). */
+  portId: string;
+  /** The object's name among its kind's: `id`, or `<groupId>.<portId>` for a member; '' for the host key. */
+  name: string;
+}
+
+const isKind = (token: string): token is HostviewKind => Object.hasOwn(HOSTVIEW_SCHEMAS, token);
+
+/** Split `<hostId>.<kind>[.<id>[.<portId>]]`; undefined for a key this layout does not produce. */
+export function parseHostviewKey(key: string): HostviewKeyParts | undefined {
+  const parts = key.split('.');
+  const [hostId, kind, id, portId] = parts;
+  if (hostId === undefined || hostId === '' || kind === undefined || !isKind(kind)) return undefined;
+  if (kind === 'host') return parts.length === 2 ? { hostId, kind, id: '', portId: '', name: '' } : undefined;
+  if (id === undefined || id === '') return undefined;
+  if (kind === 'member') {
+    return parts.length === 4 && portId !== undefined && portId !== '' ? { hostId, kind, id, portId, name: key.slice(hostId.length + kind.length + 2) } : undefined;
+  }
+  return parts.length === 3 ? { hostId, kind, id, portId: '', name: id } : undefined;
+}
+
+/** The host a key belongs to (its first token). */
+export const hostOfHostviewKey = (key: string): string => {
+  const dot = key.indexOf('.');
+  return dot < 0 ? key : key.slice(0, dot);
+};
+
+/** Parse and check a key's value (JSON text) against its kind's schema; throws a message saying what is wrong. */
+export function decodeHostviewValue<K extends HostviewKind>(kind: K, json: string): HostviewValue<K> {
+  let data: unknown;
+  try {
+    data = JSON.parse(json);
+  } catch {
+    throw new Error('value is not JSON');
+  }
+  const r = HOSTVIEW_SCHEMAS[kind].safeParse(data);
+  if (!r.success) throw new Error(r.error.message);
+  return r.data as HostviewValue<K>;
+}
 
 /** Host-side device name for a port: `tap` + the first 11 hex digits of its id (IFNAMSIZ is 16 with the NUL). */
 export const portDevice = (portId: string): string => `tap${portId.replaceAll('-', '').slice(0, 11)}`;

@@ -91,7 +91,7 @@ function setup(
 
 const withPort = (): HostViewSnapshot => ({
   ...emptySnapshot(),
-  ports: { p1: { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tap1', fixedIps: [], securityGroups: [], portSecurity: true } },
+  ports: { p1: { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tap1', fixedIps: [], groupIds: [], portSecurity: true } },
 });
 
 describe('Agent', () => {

@@ -49,14 +49,14 @@ const R = {
 };
 
 type Port = CloudPort & { name: string };
-const port = (name: string, networkId: string, host: string, ips: [string, string][], mac: string, securityGroups: string[] = []): Port => ({
+const port = (name: string, networkId: string, host: string, ips: [string, string][], mac: string, groupIds: string[] = []): Port => ({
   name,
   id: randomUUID(),
   networkId,
   mac,
   host,
   fixedIps: ips.map(([subnetId, ip]) => ({ subnetId, ip })),
-  securityGroups,
+  groupIds,
 });
 
 const PORTS: Port[] = [
@@ -156,7 +156,7 @@ async function counters(h: LabHost): Promise<Record<string, number>> {
 }
 
 function setGroups(c: Cloud, name: string, groups: string[]): void {
-  c.ports.find((p) => p.id === P[name]!.id)!.securityGroups = groups;
+  c.ports.find((p) => p.id === P[name]!.id)!.groupIds = groups;
 }
 
 d('security groups (real kernel, namespaces)', () => {
@@ -190,7 +190,7 @@ d('security groups (real kernel, namespaces)', () => {
     // 200 more members of WEB and APP elsewhere in the cloud: more set elements on hv1, not one more rule.
     const big = structuredClone(cloud);
     for (let i = 0; i < 200; i++) {
-      big.ports.push({ id: randomUUID(), networkId: back, mac: `02:cc:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, host: 'hv3', fixedIps: [{ subnetId: 'b4', ip: `10.0.1.${(i % 200) + 50}` }], securityGroups: [i % 2 ? WEB : APP] });
+      big.ports.push({ id: randomUUID(), networkId: back, mac: `02:cc:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, host: 'hv3', fixedIps: [{ subnetId: 'b4', ip: `10.0.1.${(i % 200) + 50}` }], groupIds: [i % 2 ? WEB : APP] });
     }
     await hv(1).dataplane.reconcile(hostView(big, 'hv1'));
     expect(await ruleCount()).toBe(rulesBefore);

@@ -144,7 +144,7 @@ d('agent service (NATS KV → kernel)', () => {
     const echo = sgRule(randomUUID(), 'ingress', { protocol: 'icmp', icmpType: 8, remoteCidr: '10.3.0.0/24' });
     const withGroup = (rules: ReturnType<typeof sgRule>[]): Cloud => ({
       ...cloud,
-      ports: [x1, { ...y2, securityGroups: [group] }, z2],
+      ports: [x1, { ...y2, groupIds: [group] }, z2],
       groups: [{ id: group, tenant: 'T', rules }],
     });
     const metric = async (host: number, rule: string): Promise<number | undefined> => {

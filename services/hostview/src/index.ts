@@ -1,26 +1,10 @@
 export { hostviewService, hostviewConfig } from './service.js';
-export {
-  applyEvent,
-  toModelEvent,
-  emptyModel,
-  emptyChange,
-  domainOf,
-  domainNetworks,
-  hostNeeds,
-  hostsNeeding,
-  hostNetworkNeeds,
-  hostSecurityNeeds,
-  hostsReferencing,
-  hostsWithMembers,
-  isMember,
-  type ChangeSet,
-  type Model,
-  type ModelEvent,
-  type HostNeeds,
-  type NetworkNeeds,
-  type SecurityNeeds,
-} from './core/model.js';
-export { affectedHosts, computeHost, deriveHost, parseKey, hostOfKey, type HostKeys, type HostState, type KeyKind } from './core/derive.js';
+export { applyEvent, toModelEvent, emptyModel, emptyChange, isEmptyChange, type Change, type Model, type ModelEvent } from './core/model.js';
+export { domainOf, domainNetworks, hostsNeeding, hostsOfDomain, hostsOnNetwork } from './core/topology.js';
+export { hostNeeds, hostNetworkNeeds, hostSecurityNeeds, type HostNeeds, type NetworkNeeds, type SecurityNeeds } from './core/needs.js';
+export { groupIdsOf, hostsReferencing, hostsWithMembers, isMember } from './core/inputs/secgroup.js';
+export { FAMILIES, type KeyFamily } from './core/families/index.js';
+export { affectedHosts, computeHost, deriveHost, keyValue, hostOfKey, kindOfKey, type HostKeys, type HostState } from './core/derive.js';
 export { diffMaps, diffKeys, applyOps, orderForAgents, type KvOp } from './core/diff.js';
 export { HostViews, type ViewUpdate } from './core/views.js';
 export { canonicalJson } from './core/json.js';

@@ -12,23 +12,9 @@
  */
 import { z } from 'zod';
 import { defineEvent, EventRegistry } from '@strata/eventlog';
-import { EtherType, RuleDirection, RuleProtocol } from './views.js';
+import { SecurityGroupRule } from './views.js';
 
 export const SECGROUP_CONTEXT = 'secgroup';
-
-export const SecurityGroupRule = z.object({
-  id: z.string(),
-  direction: z.enum(RuleDirection),
-  ethertype: z.enum(EtherType),
-  protocol: z.enum(RuleProtocol),
-  portMin: z.number().int().nullable(),
-  portMax: z.number().int().nullable(),
-  icmpType: z.number().int().nullable(),
-  icmpCode: z.number().int().nullable(),
-  remoteGroupId: z.string().nullable(),
-  remoteCidr: z.string().nullable(),
-});
-export type SecurityGroupRule = z.infer<typeof SecurityGroupRule>;
 
 /** `rules`: the group's initial rules (the default group is created with four; others with none), in one event so a group never exists half-made. */
 export const GroupCreated = defineEvent({

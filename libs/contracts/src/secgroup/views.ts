@@ -1,4 +1,5 @@
 /** What secgroup queries return: plain values, the same shape the gRPC API will expose. */
+import { z } from 'zod';
 
 export const RuleDirection = ['ingress', 'egress'] as const;
 export type RuleDirection = (typeof RuleDirection)[number];
@@ -10,27 +11,34 @@ export const RuleProtocol = ['tcp', 'udp', 'icmp', 'icmpv6', 'any'] as const;
 export type RuleProtocol = (typeof RuleProtocol)[number];
 
 /**
- * One allow rule. Ingress rules are checked at the destination port, egress
- * at the source port; both are stateful (replies are allowed).
- * `remoteGroupId` and `remoteCidr` are exclusive; both null = any peer.
- * Fields that do not apply to the protocol are null.
+ * One allow rule: the one shape a rule has from the command that makes it
+ * to the agent that enforces it (the events record it, queries answer it,
+ * the host view carries it; the gRPC message is mapped from it in the api's
+ * security-groups handler only). Ingress rules are checked at the
+ * destination port, egress at the source port; both are stateful (replies
+ * are allowed). `remoteGroupId` and `remoteCidr` are exclusive; both null =
+ * any peer. Fields that do not apply to the protocol are null.
  */
-export interface RuleView {
-  id: string;
-  direction: RuleDirection;
-  ethertype: EtherType;
-  protocol: RuleProtocol;
+export const SecurityGroupRule = z.object({
+  id: z.string(),
+  direction: z.enum(RuleDirection),
+  ethertype: z.enum(EtherType),
+  protocol: z.enum(RuleProtocol),
   /** tcp/udp only: inclusive port range; null = every port. */
-  portMin: number | null;
-  portMax: number | null;
+  portMin: z.number().int().nullable(),
+  portMax: z.number().int().nullable(),
   /** icmp/icmpv6 only: null = every type (code null = every code). */
-  icmpType: number | null;
-  icmpCode: number | null;
+  icmpType: z.number().int().nullable(),
+  icmpCode: z.number().int().nullable(),
   /** The peer is any port that is a member of this group (group-to-group rule). */
-  remoteGroupId: string | null;
+  remoteGroupId: z.string().nullable(),
   /** The peer is any address in this canonical prefix, of the rule's ethertype. */
-  remoteCidr: string | null;
-}
+  remoteCidr: z.string().nullable(),
+});
+export type SecurityGroupRule = z.infer<typeof SecurityGroupRule>;
+
+/** What a query answers for a rule: the rule itself. */
+export type RuleView = SecurityGroupRule;
 
 export interface SecurityGroupView {
   id: string;

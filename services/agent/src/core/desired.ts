@@ -164,7 +164,7 @@ export function desiredOverlay(view: HostViewSnapshot, opts: DesiredOptions, loc
     }
     for (const p of localPorts) {
       // Groups not decided yet (null): leave the NIC unplugged rather than let the VM run unfiltered.
-      if (p.securityGroups === null) continue;
+      if (p.groupIds === null) continue;
       const device = p.device || portDevice(p.id);
       kernel.plugs[device] = { device, master: br, mtu: net.mtu, up: true };
       for (const { ip } of p.fixedIps) {

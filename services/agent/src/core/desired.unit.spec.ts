@@ -27,7 +27,7 @@ const view = (): HostViewSnapshot => ({
     },
   },
   ports: {
-    [PORT]: { id: PORT, tenant: 't', networkId: NET, mac: '02:53:54:00:00:03', device: 'tapcccccccc222', fixedIps: [{ subnetId: 's4', ip: '10.0.0.3' }, { subnetId: 's6', ip: 'fd00::3' }], securityGroups: [], portSecurity: false },
+    [PORT]: { id: PORT, tenant: 't', networkId: NET, mac: '02:53:54:00:00:03', device: 'tapcccccccc222', fixedIps: [{ subnetId: 's4', ip: '10.0.0.3' }, { subnetId: 's6', ip: 'fd00::3' }], groupIds: [], portSecurity: false },
   },
   endpoints: {
     [EP]: { id: EP, networkId: NET, mac: '02:53:54:00:00:04', ips: ['10.0.0.4', 'fd00::4'], vtep: '198.18.0.12' },
@@ -99,9 +99,9 @@ describe('desiredState', () => {
 
   it('given a port whose security groups are not decided yet (null), then its NIC stays unplugged (never briefly unfiltered)', () => {
     const v = view();
-    v.ports[PORT]!.securityGroups = null;
+    v.ports[PORT]!.groupIds = null;
     expect(desiredState(v, { nsPrefix: 'p-' }).kernel.plugs).toEqual({});
-    v.ports[PORT]!.securityGroups = [];
+    v.ports[PORT]!.groupIds = [];
     expect(Object.keys(desiredState(v, { nsPrefix: 'p-' }).kernel.plugs)).toEqual(['tapcccccccc222']);
   });
 

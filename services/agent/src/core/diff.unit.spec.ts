@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { gatewayMac, type HostNetwork, type HostRule, type LocalPort, type RemoteEndpoint } from '@strata/contracts';
+import { gatewayMac, type HostNetwork, type SecurityGroupRule, type LocalPort, type RemoteEndpoint } from '@strata/contracts';
 import { sgRule } from '../testkit/cloud.js';
 import { desiredState } from '../dataplane/managers.js';
 import { diff } from './diff.js';
@@ -37,7 +37,7 @@ const baseView = (): HostViewSnapshot => ({
   host: { id: 'hv1', vtepIp: '198.18.0.11', publicIp: '203.0.113.1' },
   networks: { n1: net('n1', 100, 'r1') },
   // No security groups, no anti-spoofing: these tests are about links, FDB and neighbours (nft: secgroups.unit.spec.ts).
-  ports: { p1: { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tap1', fixedIps: [{ subnetId: 'n1-s', ip: '10.100.0.5' }], securityGroups: [], portSecurity: false } },
+  ports: { p1: { id: 'p1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tap1', fixedIps: [{ subnetId: 'n1-s', ip: '10.100.0.5' }], groupIds: [], portSecurity: false } },
   endpoints: { e1: { id: 'e1', networkId: 'n1', mac: '02:00:00:00:00:02', ips: ['10.100.0.6'], vtep: '198.18.0.12' } },
   domains: { r1: { id: 'r1', tenant: 't', kind: 'router', networkIds: ['n1'] } },
   groups: {},
@@ -142,7 +142,7 @@ describe('diff', () => {
 
 const MACS = ['02:00:00:00:00:01', '02:00:00:00:00:02', '02:00:00:00:00:03', '02:00:00:00:00:04'];
 const GROUPS = ['g1', 'g2', 'g3'];
-const RULES: (HostRule & { group: string })[] = [
+const RULES: (SecurityGroupRule & { group: string })[] = [
   { ...sgRule('r1', 'ingress', { protocol: 'tcp', portMin: 443, portMax: 443 }), group: 'g1' },
   { ...sgRule('r2', 'ingress', { protocol: 'tcp', portMin: 9000, portMax: 9000, remoteGroupId: 'g2' }), group: 'g1' },
   { ...sgRule('r3', 'egress', { remoteGroupId: 'g3' }), group: 'g1' },
@@ -227,7 +227,7 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
           mac: p.mac,
           device: `tap${i}`,
           fixedIps: [{ subnetId: `${networkId}-4`, ip }],
-          securityGroups: p.groups,
+          groupIds: p.groups,
           portSecurity: p.portSecurity,
           ...(p.fip ? { floatingIps: [{ address: p.fip, fixedIp: ip }] } : {}),
           ...(p.announce ? { announcedRoutes: [{ prefix: p.announce, nextHop: ip }] } : {}),

@@ -20,7 +20,7 @@ function base(): HostViewSnapshot {
       n1: { id: 'n1', tenant: 't', vni: 100, mtu: 1450, domainId: 'n1', gatewayMac: '02:53:47:00:00:64', floodVteps: [], subnets: [] },
     },
     ports: {
-      b1: { id: 'b1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tapb1', fixedIps: [], securityGroups: [WEB], portSecurity: true },
+      b1: { id: 'b1', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: 'tapb1', fixedIps: [], groupIds: [WEB], portSecurity: true },
     },
     endpoints: {},
     domains: {},
@@ -47,7 +47,7 @@ describe('memberOnlyChanges', () => {
 
   it('refuses (null) when anything but members changed', () => {
     const prev = base();
-    const port = { ...prev.ports['b1']!, securityGroups: [] };
+    const port = { ...prev.ports['b1']!, groupIds: [] };
     expect(memberOnlyChanges(prev, { ...prev, ports: { b1: port } })).toBeNull();
     expect(memberOnlyChanges(prev, { ...prev, groups: {} })).toBeNull();
     expect(memberOnlyChanges(prev, { ...prev, host: { ...prev.host! } })).toBeNull();

@@ -29,7 +29,7 @@
  * (invalid drop, the groups' chains, implicit DHCP and ICMPv6 ND, drop). The
  * number of rules on a host does not depend on group sizes.
  */
-import { portDevice, type HostRule, type HostSecurityGroup, type LocalPort } from '@strata/contracts';
+import { portDevice, type SecurityGroupRule, type HostSecurityGroup, type LocalPort } from '@strata/contracts';
 import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
 import { bridgeName, outMarkChainName, portChainName, ruleCounterName, sgChainName, sgSetName, spoofChainName } from './names.js';
 import { emptyNftTable, nftRule, type NftBaseChain, type NftChain, type NftRule, type NftState, type NftTable } from './nft.js';
@@ -114,7 +114,7 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
     .map((port) => ({
       port,
       device: port.device || portDevice(port.id),
-      groups: [...new Set(port.securityGroups ?? [])].sort(),
+      groups: [...new Set(port.groupIds ?? [])].sort(),
       portSecurity: port.portSecurity ?? true,
     }));
   const filtered = ports.filter((p) => p.groups.length > 0);
@@ -249,7 +249,7 @@ function inetSkeleton(t: NftTable): void {
  * A security-group rule in nft syntax; null for a rule that cannot match
  * anything (a CIDR of the other family, ICMPv6 with IPv4, a bad port range).
  */
-export function ruleFor(r: HostRule, counter: string): NftRule | null {
+export function ruleFor(r: SecurityGroupRule, counter: string): NftRule | null {
   const v = r.ethertype === 'IPv4' ? 4 : 6;
   const fam = v === 4 ? 'ip' : 'ip6';
   const peer = r.direction === 'ingress' ? 'saddr' : 'daddr';

@@ -45,7 +45,7 @@ function view(): HostViewSnapshot {
         mac: '02:00:00:00:00:01',
         device: 'tapb1',
         fixedIps: [{ subnetId: 's4', ip: '10.0.0.5' }, { subnetId: 's6', ip: 'fd00::5' }],
-        securityGroups: [WEB],
+        groupIds: [WEB],
         portSecurity: true,
       },
     },
@@ -185,7 +185,7 @@ describe('security groups → nftables (desired state and script)', () => {
 
   it('given a port in no group, then no dispatch entry (unfiltered) but anti-spoofing; with portSecurity off too, no nft table at all', () => {
     const v = view();
-    v.ports[PORT]!.securityGroups = [];
+    v.ports[PORT]!.groupIds = [];
     let k = desiredState(v, OPTS).kernel;
     expect(k.nft.tables.inet).toBeUndefined();
     expect(k.nft.tables.bridge!.maps.spoof_chains!.elements).toEqual({ tapb1: 'jump spoof_b1' });
@@ -207,7 +207,7 @@ describe('security groups → nftables (desired state and script)', () => {
 
   it('given a port in a group whose rules are not in the view (yet), then the port is default-deny', () => {
     const v = view();
-    v.ports[PORT]!.securityGroups = ['ffff'];
+    v.ports[PORT]!.groupIds = ['ffff'];
     const inet = desiredState(v, OPTS).kernel.nft.tables.inet!;
     expect(inet.chains.port_b1_in!.rules.map((r) => r.text)).toEqual([
       'ct state invalid drop',
@@ -243,13 +243,13 @@ describe('security groups: the plan is minimal', () => {
 
   it('(c) given a port added to a group, then only that port\'s chains and the dispatch map elements change, no group chain', () => {
     const v = view();
-    v.ports.b2 = { id: 'b2', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:02', device: 'tapb2', fixedIps: [{ subnetId: 's4', ip: '10.0.0.6' }], securityGroups: [], portSecurity: true };
+    v.ports.b2 = { id: 'b2', tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:02', device: 'tapb2', fixedIps: [{ subnetId: 's4', ip: '10.0.0.6' }], groupIds: [], portSecurity: true };
     const touched = (cmds: NftCmd[]): string[] =>
       [...new Set(cmds.flatMap((c) => ('chain' in c ? [c.chain] : c.cmd.endsWith('-chain') && 'name' in c ? [c.name] : [])))].sort();
 
     // b2 (anti-spoofing only so far) joins WEB.
     let before = converged(v);
-    v.ports.b2!.securityGroups = [WEB];
+    v.ports.b2!.groupIds = [WEB];
     let cmds = nftOnly(diff(desiredState(v, OPTS).kernel, before));
     expect(touched(cmds)).toEqual(['out_b2', 'port_b2_in', 'port_b2_out']);
     expect([...new Set(cmds.map((c) => c.cmd))].sort()).toEqual(['add-chain', 'add-map-element', 'add-rule']);
@@ -258,7 +258,7 @@ describe('security groups: the plan is minimal', () => {
 
     // b1 joins APP, a group no local port was in: APP's chains, counter and the DB sets are new; b1's chains are rewritten.
     before = converged(v);
-    v.ports.b1!.securityGroups = [WEB, APP];
+    v.ports.b1!.groupIds = [WEB, APP];
     cmds = nftOnly(diff(desiredState(v, OPTS).kernel, before));
     expect(touched(cmds)).toEqual(['port_b1_in', 'port_b1_out', 'sg_aaa2_in', 'sg_aaa2_out']);
     expect(cmds.filter((c) => c.cmd === 'flush-chain').map((c) => ('name' in c ? c.name : ''))).toEqual(['port_b1_in', 'port_b1_out']);
@@ -266,7 +266,7 @@ describe('security groups: the plan is minimal', () => {
 
     // b2 joins APP too: APP's chains exist, only b2's own chains change.
     before = converged(v);
-    v.ports.b2!.securityGroups = [WEB, APP];
+    v.ports.b2!.groupIds = [WEB, APP];
     cmds = nftOnly(diff(desiredState(v, OPTS).kernel, before));
     expect(cmds.map((c) => `${c.cmd} ${'chain' in c ? c.chain : 'name' in c ? c.name : ''}`)).toEqual([
       'flush-chain port_b2_in',
@@ -289,7 +289,7 @@ describe('security groups: the plan is minimal', () => {
   it('given the last filtered port leaving its groups, then the inet table goes in one command; anti-spoofing stays', () => {
     const v = view();
     const before = converged(v);
-    v.ports[PORT]!.securityGroups = [];
+    v.ports[PORT]!.groupIds = [];
     const cmds = nftOnly(diff(desiredState(v, OPTS).kernel, before));
     expect(cmds.filter((c) => c.family === 'inet')).toEqual([{ cmd: 'delete-table', family: 'inet' }]);
     expect(cmds.filter((c) => c.family === 'bridge').map((c) => c.cmd)).toEqual(['delete-map-element', 'delete-map-element', 'flush-chain', 'delete-chain']);

@@ -1,25 +1,17 @@
 /**
- * A miniature control plane for tests: a cloud (networks, routing domains,
- * ports bound to hosts) → each host's view, derived the way the host-view
- * contract describes it (a host needs every network of a routing domain in
- * which it has a port; remote endpoints are the other hosts' ports on those
- * networks; flood VTEPs are the other hosts with ports on the network; a
- * host gets the rules of its ports' security groups and the members of the
- * groups those rules name as remote group).
+ * A miniature cloud for tests (networks, routing domains, ports bound to
+ * hosts, security groups) → each host's view, derived by hostview's own
+ * derivation: the cloud is written as the IPAM and secgroup events that
+ * would make it, folded into hostview's model, derived into the host's keys,
+ * and read back through the agent's own HostViewStore. So an agent test sees
+ * exactly what a real agent would, and there is no second derivation to
+ * drift from the first.
  */
-import {
-  gatewayMac,
-  portDevice,
-  type GroupMember,
-  type HostNetwork,
-  type HostRule,
-  type HostSecurityGroup,
-  type LocalPort,
-  type RemoteEndpoint,
-  type RoutingDomain,
-  type SubnetInfo,
-} from '@strata/contracts';
+import type { SecurityGroupRule, SubnetInfo } from '@strata/contracts';
+import { deriveHost } from '@strata/hostview';
+import { Given, replay, rule } from '@strata/hostview/testing';
 import type { HostViewSnapshot } from '../core/snapshot.js';
+import { HostViewStore } from '../view/store.js';
 
 export interface CloudNetwork {
   id: string;
@@ -27,6 +19,7 @@ export interface CloudNetwork {
   vni: number;
   mtu?: number;
   subnets: SubnetInfo[];
+  /** The network's router (a domain of kind 'router'), or the network's own id. */
   domainId: string;
 }
 
@@ -38,7 +31,7 @@ export interface CloudPort {
   /** Host name the port is bound to. */
   host: string;
   /** Security groups (default none: not filtered). */
-  securityGroups?: string[];
+  groupIds?: string[];
   /** Anti-spoofing (default true). */
   portSecurity?: boolean;
 }
@@ -46,7 +39,7 @@ export interface CloudPort {
 export interface CloudGroup {
   id: string;
   tenant: string;
-  rules: HostRule[];
+  rules: SecurityGroupRule[];
 }
 
 export interface Cloud {
@@ -58,78 +51,48 @@ export interface Cloud {
   groups?: CloudGroup[];
 }
 
-export function hostView(cloud: Cloud, host: string): HostViewSnapshot {
-  const vtep = cloud.hosts[host];
-  if (vtep === undefined) throw new Error(`no host ${host}`);
-  const netById = new Map(cloud.networks.map((n) => [n.id, n]));
-  const localPorts = cloud.ports.filter((p) => p.host === host);
-  const domainIds = new Set(localPorts.map((p) => netById.get(p.networkId)?.domainId).filter((d): d is string => d !== undefined));
-  const nets = cloud.networks.filter((n) => domainIds.has(n.domainId));
-  const netIds = new Set(nets.map((n) => n.id));
-
-  const view: HostViewSnapshot = { host: { id: host, vtepIp: vtep, publicIp: '203.0.113.1' }, networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} };
-  for (const n of nets) {
-    const flood = [...new Set(cloud.ports.filter((p) => p.networkId === n.id && p.host !== host).map((p) => cloud.hosts[p.host]!))].sort();
-    const hn: HostNetwork = {
-      id: n.id,
-      tenant: n.tenant,
-      vni: n.vni,
-      mtu: n.mtu ?? 1450,
-      subnets: n.subnets,
-      domainId: n.domainId,
-      gatewayMac: gatewayMac(n.vni),
-      floodVteps: flood,
-    };
-    view.networks[n.id] = hn;
-  }
+/** The cloud as the IPAM and secgroup events that would make it, folded into hostview's model. */
+export function cloudLog(cloud: Cloud): Given {
+  const g = new Given();
+  for (const [hostId, vtepIp] of Object.entries(cloud.hosts)) g.host(hostId, vtepIp);
+  const routers = new Set<string>();
   for (const d of cloud.domains) {
-    if (!domainIds.has(d.id)) continue;
-    const rd: RoutingDomain = { id: d.id, tenant: d.tenant, kind: d.kind, networkIds: nets.filter((n) => n.domainId === d.id).map((n) => n.id) };
-    view.domains[d.id] = rd;
+    if (d.kind !== 'router') continue;
+    g.router(d.id, d.tenant);
+    routers.add(d.id);
   }
+  for (const n of cloud.networks) {
+    g.network(n.id, n.tenant, n.vni, n.mtu);
+    for (const s of n.subnets) {
+      g.subnet(n.id, s.id, s.cidr, s.gatewayIp, n.tenant, s.enableDhcp);
+      if (routers.has(n.domainId)) g.addInterface(n.domainId, s.id, n.id, n.tenant);
+    }
+  }
+  for (const group of cloud.groups ?? []) g.group(group.id, group.tenant, group.rules);
+  const tenantOf = new Map(cloud.networks.map((n) => [n.id, n.tenant]));
   for (const p of cloud.ports) {
-    if (!netIds.has(p.networkId)) continue;
-    if (p.host === host) {
-      const lp: LocalPort = {
-        id: p.id,
-        tenant: netById.get(p.networkId)!.tenant,
-        networkId: p.networkId,
-        mac: p.mac,
-        fixedIps: p.fixedIps,
-        device: portDevice(p.id),
-        securityGroups: [...new Set(p.securityGroups ?? [])].sort(),
-        portSecurity: p.portSecurity ?? true,
-      };
-      view.ports[p.id] = lp;
-    } else {
-      const ep: RemoteEndpoint = { id: p.id, networkId: p.networkId, mac: p.mac, ips: p.fixedIps.map((f) => f.ip), vtep: cloud.hosts[p.host]! };
-      view.endpoints[p.id] = ep;
-    }
+    const tenant = tenantOf.get(p.networkId);
+    if (tenant === undefined) continue;
+    g.port(p.networkId, p.id, p.host, p.mac, p.fixedIps, tenant);
+    g.setGroups(p.id, [...new Set(p.groupIds ?? [])], tenant);
+    if (p.portSecurity === false) g.portSecurity(p.id, false, tenant);
   }
-  // Security groups: the rules of the local ports' groups, and the members of the groups they name.
-  const groupById = new Map((cloud.groups ?? []).map((g) => [g.id, g]));
-  for (const p of Object.values(view.ports)) {
-    for (const gid of p.securityGroups ?? []) {
-      const g = groupById.get(gid);
-      if (!g) continue;
-      const hg: HostSecurityGroup = { id: g.id, tenant: g.tenant, rules: [...g.rules].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)) };
-      view.groups[gid] = hg;
-    }
-  }
-  const remote = new Set(Object.values(view.groups).flatMap((g) => g.rules.map((r) => r.remoteGroupId).filter((r): r is string => r !== null)));
-  for (const p of cloud.ports) {
-    for (const gid of p.securityGroups ?? []) {
-      if (!remote.has(gid)) continue;
-      const m: GroupMember = { groupId: gid, portId: p.id, ips: p.fixedIps.map((f) => f.ip) };
-      view.members[`${gid}.${p.id}`] = m;
-    }
-  }
-  return view;
+  return g;
+}
+
+/** One host's view of the cloud, as its agent would hold it. */
+export function hostView(cloud: Cloud, host: string): HostViewSnapshot {
+  if (cloud.hosts[host] === undefined) throw new Error(`no host ${host}`);
+  const model = replay(cloudLog(cloud).events);
+  const store = new HostViewStore(host);
+  let revision = 0;
+  for (const [key, value] of deriveHost(model, host)) store.apply({ key, operation: 'PUT', revision: ++revision, value });
+  return store.snapshot();
 }
 
 /** A security-group rule: any protocol, any peer, unless `over` says otherwise. */
-export function sgRule(id: string, direction: HostRule['direction'], over: Partial<HostRule> = {}): HostRule {
-  return { id, direction, ethertype: 'IPv4', protocol: 'any', portMin: null, portMax: null, icmpType: null, icmpCode: null, remoteGroupId: null, remoteCidr: null, ...over };
+export function sgRule(id: string, direction: SecurityGroupRule['direction'], over: Partial<SecurityGroupRule> = {}): SecurityGroupRule {
+  return { ...rule(id, direction, 'any'), ...over };
 }
 
 /** A subnet with its first host address as gateway. */

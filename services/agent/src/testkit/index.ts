@@ -1,4 +1,4 @@
-/** Test support: a namespace lab for the agent and a miniature host-view derivation. Not used by the agent itself. */
+/** Test support: a namespace lab for the agent, and host views of a test cloud derived by hostview itself. Not used by the agent itself. */
 export { NetLab, sh, shOk } from './netlab.js';
 export type { LabHost, LabVm } from './netlab.js';
 export { hostView, sgRule, subnet } from './cloud.js';

@@ -2,8 +2,7 @@
  * KV entries of `<hostId>.>` → a HostViewSnapshot. Pure (no NATS): the
  * watcher feeds it entries, tests feed it by hand.
  */
-import { GroupMember, HostInfo, HostNetwork, HostSecurityGroup, LocalPort, RemoteEndpoint, RoutingDomain } from '@strata/contracts';
-import type { z } from 'zod';
+import { decodeHostviewValue, parseHostviewKey, type HostviewKind } from '@strata/contracts';
 import { emptySnapshot, type HostViewSnapshot } from '../core/snapshot.js';
 
 export interface ViewEntry {
@@ -15,14 +14,14 @@ export interface ViewEntry {
 }
 
 type Collection = 'networks' | 'ports' | 'endpoints' | 'domains' | 'groups' | 'members';
-/** Key token after the host → where the object goes; the rest of the key is its id (`member`: `<groupId>.<portId>`). */
-const COLLECTIONS: Record<string, { field: Collection; schema: z.ZodType }> = {
-  net: { field: 'networks', schema: HostNetwork },
-  port: { field: 'ports', schema: LocalPort },
-  ep: { field: 'endpoints', schema: RemoteEndpoint },
-  domain: { field: 'domains', schema: RoutingDomain },
-  sg: { field: 'groups', schema: HostSecurityGroup },
-  member: { field: 'members', schema: GroupMember },
+/** Where each kind of key (the layout and schemas: the contracts' host-view codec) goes in the snapshot, by the object's name. */
+const COLLECTIONS: Record<Exclude<HostviewKind, 'host'>, Collection> = {
+  net: 'networks',
+  port: 'ports',
+  ep: 'endpoints',
+  domain: 'domains',
+  sg: 'groups',
+  member: 'members',
 };
 
 export class InvalidEntryError extends Error {
@@ -101,24 +100,22 @@ export class HostViewStore {
     this._revision = Math.max(this._revision, e.revision);
     const prefix = `${this.hostId}.`;
     if (!e.key.startsWith(prefix)) throw new InvalidEntryError(e.key, `not under ${prefix}`);
-    const rest = e.key.slice(prefix.length);
+    const k = parseHostviewKey(e.key);
+    if (!k) throw new InvalidEntryError(e.key, 'unknown key');
     const removed = e.operation !== 'PUT';
-    if (rest === 'host') {
+    if (k.kind === 'host') {
       const before = this.view.host;
       if (removed) delete this.view.host;
-      else this.view.host = parse(e, HostInfo) as HostInfo;
+      else this.view.host = parse(e, 'host');
       this.record({ field: 'host', id: '', before, after: this.view.host });
       return;
     }
-    const dot = rest.indexOf('.');
-    const c = dot > 0 ? COLLECTIONS[rest.slice(0, dot)] : undefined;
-    const id = rest.slice(dot + 1);
-    if (!c || id === '') throw new InvalidEntryError(e.key, 'unknown key');
-    const records = this.view[c.field] as Record<string, unknown>;
-    const before = records[id];
-    if (removed) delete records[id];
-    else records[id] = parse(e, c.schema);
-    this.record({ field: c.field, id, before, after: records[id] });
+    const field = COLLECTIONS[k.kind];
+    const records = this.view[field] as Record<string, unknown>;
+    const before = records[k.name];
+    if (removed) delete records[k.name];
+    else records[k.name] = parse(e, k.kind);
+    this.record({ field, id: k.name, before, after: records[k.name] });
   }
 
   /**
@@ -144,14 +141,10 @@ export class HostViewStore {
   }
 }
 
-function parse(e: ViewEntry, schema: z.ZodType): unknown {
-  let data: unknown;
+function parse<K extends HostviewKind>(e: ViewEntry, kind: K) {
   try {
-    data = JSON.parse(typeof e.value === 'string' ? e.value : new TextDecoder().decode(e.value));
-  } catch {
-    throw new InvalidEntryError(e.key, 'value is not JSON');
+    return decodeHostviewValue(kind, typeof e.value === 'string' ? e.value : new TextDecoder().decode(e.value));
+  } catch (err) {
+    throw new InvalidEntryError(e.key, (err as Error).message);
   }
-  const r = schema.safeParse(data);
-  if (!r.success) throw new InvalidEntryError(e.key, r.error.message);
-  return r.data;
 }

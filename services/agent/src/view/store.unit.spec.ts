@@ -44,7 +44,7 @@ describe('HostViewStore', () => {
     expect(snap.groups.g1!.rules).toEqual([rule]);
     expect(snap.members).toEqual({ 'g2.p9': { groupId: 'g2', portId: 'p9', ips: ['10.0.0.9'] } });
     // A port written without the security-group fields: groups not known (kept unplugged), port security on.
-    expect(snap.ports.p1).toMatchObject({ securityGroups: null, portSecurity: true });
+    expect(snap.ports.p1).toMatchObject({ groupIds: null, portSecurity: true });
     s.apply(del(hostviewKey.member('hv1', 'g2', 'p9'), 4));
     expect(s.snapshot().members).toEqual({});
   });

@@ -8,59 +8,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import {
-  CLOUD_AGGREGATE,
-  hostOfHostviewStream,
-  hostviewBucket,
-  hostviewKey,
-  ipamEvents,
-  networkAggregate,
-  routerAggregate,
-  type IpamEvent,
-} from '@strata/contracts';
-import { JetStreamEventStore, type AggregateRef } from '@strata/eventlog';
+import type { NatsConnection } from 'nats';
+import { CLOUD_AGGREGATE, networkAggregate, routerAggregate } from '@strata/contracts';
+import { JetStreamEventStore } from '@strata/eventlog';
 import { startService, type RunningService } from '@strata/runtime';
 import { provisionStreams } from '@strata/lab';
 import { startStrataNats, waitFor, type StrataNats } from '@strata/testing';
-import { deriveHost, hostOfKey } from '../core/derive.js';
-import { applyEvent, emptyModel, toModelEvent, type Model } from '../core/model.js';
+import { hostOfKey } from '../core/derive.js';
 import { partitionOf } from '../core/partition.js';
 import { hostviewService } from '../service.js';
+import { derivedFromLog, OperatorBuckets, sorted, TestLog, watchHost as watchHostAs } from './test/support.js';
 
-type EventType = IpamEvent['type'];
-type DataOf<K extends EventType> = Extract<IpamEvent, { type: K }>['data'];
-
-/** Appends IPAM events the way IPAM's executor does: validated data, full envelope, optimistic concurrency. */
-class IpamLog {
-  private readonly versions = new Map<string, number>();
-  constructor(readonly store: JetStreamEventStore) {}
-
-  async emit<K extends EventType>(aggregate: AggregateRef, tenant: string, type: K, data: DataOf<K>): Promise<number> {
-    const encoded = ipamEvents.encode(type, data);
-    const requestId = randomUUID();
-    const subject = this.store.subjectOf(aggregate);
-    const version = this.versions.get(subject) ?? 0;
-    const { seq } = await this.store.append(
-      aggregate,
-      {
-        id: requestId,
-        type,
-        version: encoded.version,
-        aggregate,
-        data: encoded.data,
-        tenant,
-        actor: 'hostview-test',
-        occurredAt: new Date().toISOString(),
-        correlationId: requestId,
-        causationId: requestId,
-      },
-      { expectedVersion: version === 0 ? 'none' : version },
-    );
-    this.versions.set(subject, seq);
-    return seq;
-  }
-
+/** IPAM's events, as IPAM's executor writes them, one call per event. */
+class IpamLog extends TestLog {
   host(hostId: string, vtepIp: string, publicIp: string) {
     return this.emit(CLOUD_AGGREGATE, '_system', 'ipam.HypervisorRegistered', { hostId, vtepIp, publicIp, hostPoolId: POOL });
   }
@@ -105,101 +65,23 @@ const B = 'tenant-b';
 const [netA, netA2, netB, subA, subA2, subB, router] = Array.from({ length: 7 }, () => randomUUID());
 const [pa1, pa2, pb1] = Array.from({ length: 3 }, () => randomUUID());
 
-/** What an agent sees: the snapshot, then every delta as `PUT key` / `DEL key`. */
-interface AgentWatch {
-  snapshot: Map<string, string>;
-  deltas: string[];
-  initialized: () => boolean;
-  stop(): void;
-}
-
 /** Every hypervisor these tests use (hv-9 is a bucket made by hand for a host that does not exist). */
 const HOSTS = ['hv-1', 'hv-2', 'hv-3', 'hv-4', 'hv-5', 'hv-9'];
 
 let nats: StrataNats;
 /** The operator's connection: provisions buckets, inspects them, alters them by hand. */
 let nc: NatsConnection;
-const handles = new Map<string, KV>();
-/** A host's bucket as the operator sees it (bound: it must exist to be read). */
-async function kvOf(hostId: string): Promise<KV> {
-  let kv = handles.get(hostId);
-  if (!kv) {
-    kv = await nc.jetstream().views.kv(hostviewBucket(hostId), { bindOnly: true });
-    handles.set(hostId, kv);
-  }
-  return kv;
-}
+let operator: OperatorBuckets;
+const kvOf = (hostId: string) => operator.kvOf(hostId);
+const bucketHosts = () => operator.hosts();
+const bucket = (hostId: string) => operator.bucket(hostId);
+const buckets = () => operator.all();
+const watchHost = (hostId: string) => watchHostAs(nats, hostId);
 
 /** The operator adds hypervisors: their buckets exist before hostview writes them. */
 const provision = (...hosts: string[]): Promise<void> => provisionStreams(nc, { hosts });
 
-/** Hosts that have a bucket. */
-async function bucketHosts(): Promise<string[]> {
-  const jsm = await nc.jetstreamManager();
-  const hosts: string[] = [];
-  for await (const name of jsm.streams.names()) {
-    const h = hostOfHostviewStream(name);
-    if (h !== undefined) hosts.push(h);
-  }
-  return hosts.sort();
-}
-
-/** An agent's watch, as the host's own NATS user. */
-async function watchHost(hostId: string): Promise<AgentWatch> {
-  const agent = await nats.connect(`agent-${hostId}`);
-  const kv = await agent.jetstream().views.kv(hostviewBucket(hostId), { bindOnly: true });
-  const snapshot = new Map<string, string>();
-  const deltas: string[] = [];
-  let initialized = false;
-  const iter: QueuedIterator<KvEntry> = await kv.watch({ key: hostviewKey.all(hostId), initializedFn: () => void (initialized = true) });
-  void (async () => {
-    for await (const e of iter) {
-      if (!initialized) {
-        if (e.operation === 'PUT') snapshot.set(e.key, e.string());
-        else snapshot.delete(e.key);
-      } else {
-        deltas.push(`${e.operation} ${e.key}`);
-      }
-    }
-  })();
-  await waitFor(() => initialized, { message: `initial snapshot of ${hostId}` });
-  return { snapshot, deltas, initialized: () => initialized, stop: () => void agent.close() };
-}
-
-/** One bucket's live content. */
-async function bucket(hostId: string): Promise<Map<string, string>> {
-  const kv = await kvOf(hostId);
-  const out = new Map<string, string>();
-  const keys: string[] = [];
-  for await (const k of await kv.keys()) keys.push(k);
-  for (const k of keys) {
-    const e = await kv.get(k);
-    if (e && e.operation === 'PUT') out.set(k, e.string());
-  }
-  return out;
-}
-
-/** Every bucket's live content; a key in the bucket of a host it does not name shows up as `<bucket host>!<key>`. */
-async function buckets(): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const h of await bucketHosts()) for (const [k, v] of await bucket(h)) out.set(hostOfKey(k) === h ? k : `${h}!${k}`, v);
-  return out;
-}
-
-/** The oracle: a fresh model replayed from the log, every host derived in full. */
-async function derivedFromLog(store: JetStreamEventStore): Promise<{ model: Model; all: Map<string, string> }> {
-  const model = emptyModel();
-  for await (const stored of store.read()) {
-    const event = toModelEvent(stored);
-    if (event) applyEvent(model, event);
-  }
-  const all = new Map<string, string>();
-  for (const h of new Set([...model.hypervisors.keys(), ...model.hostPorts.keys()])) for (const [k, v] of deriveHost(model, h)) all.set(k, v);
-  return { model, all };
-}
-
 const present = (key: string) => async () => (await (await kvOf(hostOfKey(key))).get(key))?.operation === 'PUT';
-const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 
 describe('hostview service (nats-server, JetStream KV)', () => {
   let log: IpamLog;
@@ -210,6 +92,7 @@ describe('hostview service (nats-server, JetStream KV)', () => {
   beforeAll(async () => {
     nats = await startStrataNats({ agents: HOSTS });
     nc = await nats.connect('admin');
+    operator = new OperatorBuckets(nc);
     await provisionStreams(nc, { hosts: [] }); // the event log
     await provision('hv-1', 'hv-2', 'hv-3');
     log = new IpamLog(await JetStreamEventStore.open(await nats.connect('ipam')));
@@ -326,7 +209,7 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     await hv1.put('hv-1.ep.not-a-port', '{}');
     await hv1.put(`hv-4.ep.${pa1}`, '{}'); // another host's key in hv-1's bucket
     await (await kvOf('hv-2')).destroy(); // a whole bucket gone
-    handles.delete('hv-2');
+    operator.forget('hv-2');
     // A bucket of a host that does not exist (say, a typo by hand).
     await provision('hv-9');
     await (await kvOf('hv-9')).put('hv-9.host', '{}');
@@ -392,7 +275,7 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     // The operator wipes every bucket and provisions them again, empty.
     const hosts = await bucketHosts();
     for (const h of hosts) await (await kvOf(h)).destroy();
-    handles.clear();
+    operator.forget();
     await provision(...hosts);
     const parts = await Promise.all(['0/3', '1/3', '2/3'].map((p) => start({ HOSTVIEW_PARTITION: p })));
     try {

@@ -1,8 +1,9 @@
 /**
- * Follows IPAM's and secgroup's events and keeps the host-view buckets equal
+ * Follows the events of the model's input nodes (IPAM, secgroup, NAT, the
+ * BGP gateway's route observations) and keeps the host-view buckets equal
  * to the derivation.
  *
- * One subscription, unfiltered: the model depends on both contexts in one
+ * One subscription, unfiltered: the model depends on those contexts in one
  * total order (a port's groups arrive after IPAM created it; a member's IPs
  * come from IPAM), a nats-server 2.9 consumer takes one filter subject, and
  * a filter equal to the whole stream's subjects (`strata.evt.>`) makes
@@ -41,7 +42,7 @@ export interface ProjectionOptions {
   /** Which hosts this instance owns (its partition). */
   owns: (hostId: string) => boolean;
   logger: Logger;
-  /** After each applied event (IPAM's and secgroup's; others are skipped); `update` is undefined during the start-up replay. */
+  /** After each applied event (of the model's inputs; others are skipped); `update` is undefined during the start-up replay. */
   onApplied?: (event: StoredEvent, update: ViewUpdate | undefined) => void;
   /** How long stop() waits for queued writes to be acknowledged. */
   stopFlushTimeoutMs?: number;

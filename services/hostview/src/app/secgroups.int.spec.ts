@@ -13,65 +13,15 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import {
-  CLOUD_AGGREGATE,
-  hostOfHostviewStream,
-  hostviewBucket,
-  hostviewKey,
-  ipamEvents,
-  networkAggregate,
-  portSecurityAggregate,
-  secgroupEvents,
-  securityGroupAggregate,
-  type IpamEvent,
-  type SecgroupEvent,
-} from '@strata/contracts';
-import { JetStreamEventStore, type AggregateRef } from '@strata/eventlog';
+import type { NatsConnection } from 'nats';
+import { CLOUD_AGGREGATE, hostviewKey, networkAggregate, portSecurityAggregate, securityGroupAggregate } from '@strata/contracts';
+import { JetStreamEventStore } from '@strata/eventlog';
 import { startService, type RunningService } from '@strata/runtime';
 import { provisionStreams } from '@strata/lab';
 import { startStrataNats, waitFor, type StrataNats } from '@strata/testing';
-import { deriveHost, hostOfKey } from '../core/derive.js';
-import { applyEvent, emptyModel, toModelEvent } from '../core/model.js';
 import { rule } from '../core/test/given.js';
 import { hostviewService } from '../service.js';
-
-type Ev = IpamEvent | SecgroupEvent;
-type DataOf<K extends Ev['type']> = Extract<Ev, { type: K }>['data'];
-
-/** Appends events the way the services' executors do: validated data, full envelope, optimistic concurrency, each context as its service's user. */
-class Log {
-  private readonly versions = new Map<string, number>();
-  constructor(
-    /** For reading the whole log. */
-    readonly store: JetStreamEventStore,
-    /** The writer of each context: the store of its service's NATS user. */
-    private readonly writers: Readonly<Record<string, JetStreamEventStore>>,
-  ) {}
-
-  async emit<K extends Ev['type']>(aggregate: AggregateRef, tenant: string, type: K, data: DataOf<K>): Promise<number> {
-    const encoded = type.startsWith('ipam.')
-      ? ipamEvents.encode(type as IpamEvent['type'], data as never)
-      : secgroupEvents.encode(type as SecgroupEvent['type'], data as never);
-    return this.append(aggregate, tenant, type, encoded.version, encoded.data);
-  }
-
-  /** Any context's event, undecoded (the host view must skip what it does not read). */
-  async append(aggregate: AggregateRef, tenant: string, type: string, version: number, data: unknown): Promise<number> {
-    const id = randomUUID();
-    const subject = this.store.subjectOf(aggregate);
-    const last = this.versions.get(subject) ?? 0;
-    const writer = this.writers[aggregate.context];
-    if (writer === undefined) throw new Error(`no writer for context ${aggregate.context}`);
-    const { seq } = await writer.append(
-      aggregate,
-      { id, type, version, aggregate, data, tenant, actor: 'hostview-test', occurredAt: new Date().toISOString(), correlationId: id, causationId: id },
-      { expectedVersion: last === 0 ? 'none' : last },
-    );
-    this.versions.set(subject, seq);
-    return seq;
-  }
-}
+import { derivedFromLog as derivedFromLogOf, OperatorBuckets, sorted, TestLog, watchHost as watchHostAs } from './test/support.js';
 
 const T = 'tenant-a';
 const NET = randomUUID();
@@ -87,74 +37,12 @@ const HOSTS = ['hv-1', 'hv-2', 'hv-3'];
 let nats: StrataNats;
 /** The operator's connection: provisions the buckets and reads them for the checks. */
 let nc: NatsConnection;
-let log: Log;
-const handles = new Map<string, KV>();
+let log: TestLog;
+let operator: OperatorBuckets;
+const buckets = () => operator.all();
+const derivedFromLog = async () => (await derivedFromLogOf(log.store)).all;
+const watchHost = (hostId: string) => watchHostAs(nats, hostId);
 
-async function kvOf(hostId: string): Promise<KV> {
-  let kv = handles.get(hostId);
-  if (!kv) {
-    kv = await nc.jetstream().views.kv(hostviewBucket(hostId), { bindOnly: true });
-    handles.set(hostId, kv);
-  }
-  return kv;
-}
-
-async function buckets(): Promise<Map<string, string>> {
-  const jsm = await nc.jetstreamManager();
-  const out = new Map<string, string>();
-  for await (const name of jsm.streams.names()) {
-    const h = hostOfHostviewStream(name);
-    if (h === undefined) continue;
-    const kv = await kvOf(h);
-    const keys: string[] = [];
-    for await (const k of await kv.keys()) keys.push(k);
-    for (const k of keys) {
-      const e = await kv.get(k);
-      if (e?.operation === 'PUT') out.set(hostOfKey(k) === h ? k : `${h}!${k}`, e.string());
-    }
-  }
-  return out;
-}
-
-/** The oracle: a fresh model from the whole log (both contexts, others skipped), every host derived in full. */
-async function derivedFromLog(): Promise<Map<string, string>> {
-  const model = emptyModel();
-  for await (const stored of log.store.read()) {
-    const event = toModelEvent(stored);
-    if (event) applyEvent(model, event);
-  }
-  const all = new Map<string, string>();
-  for (const h of new Set([...model.hypervisors.keys(), ...model.hostPorts.keys()])) for (const [k, v] of deriveHost(model, h)) all.set(k, v);
-  return all;
-}
-
-interface AgentWatch {
-  snapshot: Map<string, string>;
-  deltas: string[];
-  stop(): void;
-}
-
-/** An agent's watch, as the host's own NATS user. */
-async function watchHost(hostId: string): Promise<AgentWatch> {
-  const agent = await nats.connect(`agent-${hostId}`);
-  const kv = await agent.jetstream().views.kv(hostviewBucket(hostId), { bindOnly: true });
-  const snapshot = new Map<string, string>();
-  const deltas: string[] = [];
-  let initialized = false;
-  const iter: QueuedIterator<KvEntry> = await kv.watch({ key: hostviewKey.all(hostId), initializedFn: () => void (initialized = true) });
-  void (async () => {
-    for await (const e of iter) {
-      if (!initialized) {
-        if (e.operation === 'PUT') snapshot.set(e.key, e.string());
-        else snapshot.delete(e.key);
-      } else deltas.push(`${e.operation} ${e.key}`);
-    }
-  })();
-  await waitFor(() => initialized, { message: `initial snapshot of ${hostId}` });
-  return { snapshot, deltas, stop: () => void agent.close() };
-}
-
-const sorted = (m: Map<string, string>) => [...m].sort(([a], [b]) => (a < b ? -1 : 1));
 const securityKeys = (m: Map<string, string>) => [...m.keys()].filter((k) => /\.(sg|member)\./.test(k)).sort();
 
 describe('hostview: security groups (nats-server, JetStream KV)', () => {
@@ -164,9 +52,10 @@ describe('hostview: security groups (nats-server, JetStream KV)', () => {
   beforeAll(async () => {
     nats = await startStrataNats({ agents: HOSTS });
     nc = await nats.connect('admin');
+    operator = new OperatorBuckets(nc);
     await provisionStreams(nc, { hosts: HOSTS });
     const storeOf = async (user: string) => JetStreamEventStore.open(await nats.connect(user));
-    log = new Log(await storeOf('api'), { ipam: await storeOf('ipam'), secgroup: await storeOf('secgroup'), bgp: await storeOf('bgp') });
+    log = new TestLog(await storeOf('api'), { ipam: await storeOf('ipam'), secgroup: await storeOf('secgroup'), bgp: await storeOf('bgp') });
     const pool = randomUUID();
     await log.emit(CLOUD_AGGREGATE, '_system', 'ipam.PoolCreated', { poolId: pool, name: 'hosts', cidr: '203.0.113.0/24', purpose: 'host-ip' });
     for (const [i, h] of HOSTS.entries()) {
@@ -248,7 +137,7 @@ describe('hostview: security groups (nats-server, JetStream KV)', () => {
       [hostviewKey.sg('hv-2', ids.web), hostviewKey.sg('hv-2', ids.app), ...['W1', 'W2', 'W3'].map((n) => hostviewKey.member('hv-2', ids.web, ports[n as 'W1']))].sort(),
     );
     expect(JSON.parse(referencing.snapshot.get(hostviewKey.member('hv-2', ids.web, ports.W3))!)).toEqual({ groupId: ids.web, portId: ports.W3, ips: [IP.W3] });
-    expect(JSON.parse(unrelated.snapshot.get(hostviewKey.port('hv-1', ports.W1))!)).toMatchObject({ securityGroups: [ids.web], portSecurity: true });
+    expect(JSON.parse(unrelated.snapshot.get(hostviewKey.port('hv-1', ports.W1))!)).toMatchObject({ groupIds: [ids.web], portSecurity: true });
 
     // X (on hv-3) joins web.
     const joinKey = hostviewKey.member('hv-2', ids.web, ports.X);

@@ -5,7 +5,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { bgpRouteAggregate, GroupMember, HostInfo, HostNetwork, HostSecurityGroup, LocalPort, networkAggregate, RemoteEndpoint, RoutingDomain, gatewayMac } from '@strata/contracts';
-import { affectedHosts, deriveHost, parseKey } from './derive.js';
+import { parseHostviewKey as parseKey } from '@strata/contracts';
+import { affectedHosts, deriveHost } from './derive.js';
 import { applyOps, orderForAgents, type KvOp } from './diff.js';
 import { canonicalJson } from './json.js';
 import { applyEvent } from './model.js';
@@ -78,7 +79,7 @@ const localPort = (id: string, tenant: string, networkId: string, mac: string, s
   mac,
   fixedIps: [{ subnetId, ip }],
   device: `tap${id}`,
-  securityGroups: null, // no secgroup events in these views: groups not decided yet
+  groupIds: null, // no secgroup events in these views: groups not decided yet
   portSecurity: true,
 });
 

@@ -3,7 +3,8 @@
  * for a host's incremental update, a host's full recompute, and the start-up
  * reconcile of each host's bucket against the derivation.
  */
-import { kindOfKey, type KeyKind } from './derive.js';
+import { kindOfKey } from './derive.js';
+import { FAMILIES } from './families/index.js';
 
 export type KvOp = { op: 'put'; key: string; value: string } | { op: 'delete'; key: string };
 
@@ -37,10 +38,11 @@ export function applyOps(target: Map<string, string>, ops: Iterable<KvOp>): void
   }
 }
 
-// Containers first when adding (host, domain, net before the ports and endpoints in them), last when removing.
-// A group's members before its rules name them, and a group's rules before a port lists the group.
-const PUT_ORDER: Record<KeyKind | 'unknown', number> = { host: 0, domain: 1, net: 2, member: 3, sg: 4, port: 5, ep: 6, unknown: 7 };
-const putOrder = (key: string): number => PUT_ORDER[kindOfKey(key)];
+// Each family says where its keys go (containers first when adding, last when removing; what a rule names before the rule).
+const putOrder = (key: string): number => {
+  const kind = kindOfKey(key);
+  return kind === 'unknown' ? 99 : FAMILIES[kind].putOrder;
+};
 
 /**
  * Order a batch so an agent that applies deltas as they come sees a network

@@ -1,9 +1,12 @@
 /**
  * The test that keeps the incremental path honest (OVN's rule): after any
- * sequence of IPAM and secgroup events, the per-host KV content maintained event by event
- * equals a full recompute of every host from the model, and equals a full
- * recompute from a fresh model built by replaying all the events. Checked
- * after every event, for one instance and for three partitions together.
+ * sequence of IPAM, secgroup, NAT and BGP events, the per-host KV content
+ * maintained event by event (each key family's `hosts` and `touched`)
+ * equals a full recompute of every host from the model (each family's
+ * `entries`), and equals a full recompute from a fresh model built by
+ * replaying all the events. Checked after every event, for one instance and
+ * for three partitions together; the generated logs must produce keys of
+ * every family (a new family without events that make its keys fails here).
  *
  * Ids come from small pools so that sequences collide often: ports move
  * between hosts, are re-created on other networks, routers join and leave
@@ -26,9 +29,13 @@ import {
   securityGroupAggregate,
   bgpRouteAggregate,
 } from '@strata/contracts';
-import { affectedHosts, parseKey } from './derive.js';
+import { parseHostviewKey as parseKey } from '@strata/contracts';
+import { affectedHosts, kindOfKey } from './derive.js';
 import { applyOps } from './diff.js';
-import { applyEvent, domainNetworks, domainOf, emptyModel, groupIdsOf, hostsReferencing, hostsWithMembers, type ModelEvent } from './model.js';
+import { FAMILIES } from './families/index.js';
+import { groupIdsOf, hostsReferencing, hostsWithMembers } from './inputs/secgroup.js';
+import { applyEvent, emptyModel, type ModelEvent } from './model.js';
+import { domainNetworks, domainOf } from './topology.js';
 import { owner } from './partition.js';
 import { HostViews } from './views.js';
 import { deriveAll, Given, plain, replay, rule } from './test/given.js';
@@ -293,6 +300,7 @@ const emit = (g: Given, s: Spec): ModelEvent => g.emit(s.type, s.data as never, 
 
 describe('incremental host views equal a full recompute (property)', () => {
   it('after every event of any sequence, for one instance and for three partitions', () => {
+    const kinds = new Set<string>();
     fc.assert(
       fc.property(arbLog(80), (specs) => {
         const g = new Given();
@@ -304,6 +312,11 @@ describe('incremental host views equal a full recompute (property)', () => {
           const change = applyEvent(model, emit(g, s));
           for (const inst of [single, ...parts]) applyOps(inst.kv, inst.views.apply(model, change).ops);
           expectSameKv(single.kv, deriveAll(model));
+          for (const [k, v] of single.kv) {
+            kinds.add(kindOfKey(k));
+            // What the NAT and BGP input nodes add to port and domain values.
+            for (const field of ['floatingIps', 'externalGateway', 'announcedRoutes']) if (v.includes(`"${field}"`)) kinds.add(field);
+          }
         }
         for (const inst of [single, ...parts]) expectSameKv(inst.views.snapshot(), inst.kv);
 
@@ -315,6 +328,8 @@ describe('incremental host views equal a full recompute (property)', () => {
       }),
       { numRuns: 300 },
     );
+    // Every family was exercised (and every key was one a family makes), and every input node's contribution.
+    expect([...kinds].sort()).toEqual([...Object.keys(FAMILIES), 'floatingIps', 'externalGateway', 'announcedRoutes'].sort());
   });
 
   it('a fresh rebuild (the start-up path) equals the incrementally kept views', () => {
@@ -352,8 +367,8 @@ describe('affectedHosts is minimal (property)', () => {
           const created = g.emit('ipam.PortCreated', { portId: 'fresh', name: 'fresh', mac: '02:00:00:00:00:ff', fixedIps: [], hostId, deviceId: 'vm' }, networkAggregate(networkId), 'ta');
           const affected = affectedHosts(model, applyEvent(model, created));
           const domainHosts = new Set<string>();
-          for (const n of model.networks.has(networkId) ? domainNetworks(model, domainOf(model, networkId)) : []) {
-            for (const h of model.networks.get(n)!.hostPorts.keys()) domainHosts.add(h);
+          for (const n of model.ipam.networks.has(networkId) ? domainNetworks(model.ipam, domainOf(model.ipam, networkId)) : []) {
+            for (const h of model.ipam.networks.get(n)!.hostPorts.keys()) domainHosts.add(h);
           }
           for (const h of affected) expect(h === hostId || domainHosts.has(h)).toBe(true);
         },
@@ -395,12 +410,12 @@ describe('security-group changes touch only what they must (property)', () => {
       fc.property(arbLog(60), arbSetGroups, (specs, set) => {
         const { g, model, views } = setup(specs);
         const portId = (set.data as { portId: string }).portId;
-        const before = new Set(groupIdsOf(model, portId));
-        const home = model.ports.get(portId)?.hostId ?? null;
+        const before = new Set(groupIdsOf(model.secgroup, portId));
+        const home = model.ipam.ports.get(portId)?.hostId ?? null;
         const change = applyEvent(model, emit(g, set));
-        const after = new Set(groupIdsOf(model, portId));
+        const after = new Set(groupIdsOf(model.secgroup, portId));
         const changed = [...new Set([...before, ...after])].filter((r) => before.has(r) !== after.has(r));
-        const referencing = new Set(changed.flatMap((r) => [...hostsReferencing(model, r)]));
+        const referencing = new Set(changed.flatMap((r) => [...hostsReferencing(model.secgroup, r)]));
         for (const h of affectedHosts(model, change)) expect(h === home || referencing.has(h)).toBe(true);
 
         const ops = views.apply(model, change).ops;
@@ -416,10 +431,10 @@ describe('security-group changes touch only what they must (property)', () => {
         }
         // Exactly one write per (remote host, changed group of an existing port and group).
         const expected = new Set<string>();
-        if (model.ports.has(portId)) {
+        if (model.ipam.ports.has(portId)) {
           for (const r of changed) {
-            if (!model.groups.has(r)) continue;
-            for (const h of hostsReferencing(model, r)) if (h !== home && model.hypervisors.has(h)) expected.add(`${after.has(r) ? 'put' : 'delete'} ${h}.member.${r}.${portId}`);
+            if (!model.secgroup.groups.has(r)) continue;
+            for (const h of hostsReferencing(model.secgroup, r)) if (h !== home && model.ipam.hypervisors.has(h)) expected.add(`${after.has(r) ? 'put' : 'delete'} ${h}.member.${r}.${portId}`);
           }
         }
         const remote = ops.filter((o) => parseKey(o.key)!.hostId !== home).map((o) => `${o.op} ${o.key}`);
@@ -444,10 +459,10 @@ describe('security-group changes touch only what they must (property)', () => {
         const { g, model, views } = setup(specs);
         const { groupId } = ruleChange.data as { groupId: string };
         const ruleId = ruleChange.type === 'secgroup.RuleAdded' ? (ruleChange.data as { rule: { id: string } }).rule.id : (ruleChange.data as { ruleId: string }).ruleId;
-        const remotes = new Set<string | null>([model.groups.get(groupId)?.rules.get(ruleId)?.remoteGroupId ?? null]);
+        const remotes = new Set<string | null>([model.secgroup.groups.get(groupId)?.rules.get(ruleId)?.remoteGroupId ?? null]);
         const change = applyEvent(model, emit(g, ruleChange));
-        remotes.add(model.groups.get(groupId)?.rules.get(ruleId)?.remoteGroupId ?? null);
-        const members = new Set(hostsWithMembers(model, groupId));
+        remotes.add(model.secgroup.groups.get(groupId)?.rules.get(ruleId)?.remoteGroupId ?? null);
+        const members = new Set(hostsWithMembers(model.secgroup, groupId));
         for (const h of affectedHosts(model, change)) expect(members.has(h)).toBe(true);
         for (const op of views.apply(model, change).ops) {
           const k = parseKey(op.key)!;
@@ -467,7 +482,7 @@ describe('security-group changes touch only what they must (property)', () => {
     fc.assert(
       fc.property(arbLog(60), pick(NETS), pick(PORTS), (specs, networkId, portId) => {
         const { g, model, views } = setup(specs);
-        const home = model.ports.get(portId)?.hostId ?? null;
+        const home = model.ipam.ports.get(portId)?.hostId ?? null;
         const change = applyEvent(model, g.deletePort(networkId, portId, 'ta'));
         for (const op of views.apply(model, change).ops) {
           const k = parseKey(op.key)!;

@@ -13,8 +13,9 @@
  * look at the security keys and at exact op lists of secgroup events).
  */
 import { describe, expect, it } from 'vitest';
-import { GroupMember, HostSecurityGroup, LocalPort, type HostRule } from '@strata/contracts';
-import { affectedHosts, deriveHost, parseKey } from './derive.js';
+import { GroupMember, HostSecurityGroup, LocalPort, type SecurityGroupRule } from '@strata/contracts';
+import { parseHostviewKey as parseKey } from '@strata/contracts';
+import { affectedHosts, deriveHost } from './derive.js';
 import { applyOps, orderForAgents, type KvOp } from './diff.js';
 import { canonicalJson } from './json.js';
 import { applyEvent, type ModelEvent } from './model.js';
@@ -76,7 +77,7 @@ function world(): World {
   return g;
 }
 
-const sg = (id: string, rules: HostRule[]) => ({ id, tenant: T, rules });
+const sg = (id: string, rules: SecurityGroupRule[]) => ({ id, tenant: T, rules });
 const member = (groupId: string, portId: PortName, ips: string[] = [IP[portId]]) => ({ groupId, portId, ips });
 const webMembers = (h: string) => ({
   [`${h}.member.web.W1`]: member('web', 'W1'),
@@ -135,19 +136,19 @@ describe('security groups in the host view: golden views', () => {
     const g = world();
     g.portSecurity('W2', false, T);
     const view = plain(deriveHost(replay(g.events), 'hv-1'));
-    expect(view['hv-1.port.W1']).toMatchObject({ securityGroups: ['web'], portSecurity: true });
-    expect(view['hv-1.port.W2']).toMatchObject({ securityGroups: ['web'], portSecurity: false });
+    expect(view['hv-1.port.W1']).toMatchObject({ groupIds: ['web'], portSecurity: true });
+    expect(view['hv-1.port.W2']).toMatchObject({ groupIds: ['web'], portSecurity: false });
   });
 
   it('a new port has no decided groups (null, kept unplugged) until secgroup sets them, even to none', () => {
     const g = world();
     g.vm('W4', 'hv-1');
     const pending = plain(deriveHost(replay(g.events), 'hv-1'));
-    expect(pending['hv-1.port.W4']).toMatchObject({ securityGroups: null });
+    expect(pending['hv-1.port.W4']).toMatchObject({ groupIds: null });
     g.portSecurity('W4', false, T); // port security alone decides nothing about groups
-    expect(plain(deriveHost(replay(g.events), 'hv-1'))['hv-1.port.W4']).toMatchObject({ securityGroups: null, portSecurity: false });
+    expect(plain(deriveHost(replay(g.events), 'hv-1'))['hv-1.port.W4']).toMatchObject({ groupIds: null, portSecurity: false });
     g.setGroups('W4', [], T);
-    expect(plain(deriveHost(replay(g.events), 'hv-1'))['hv-1.port.W4']).toMatchObject({ securityGroups: [] });
+    expect(plain(deriveHost(replay(g.events), 'hv-1'))['hv-1.port.W4']).toMatchObject({ groupIds: [] });
   });
 
   it('every value satisfies the published schema and is canonical JSON; rules are sorted by id', () => {
@@ -189,7 +190,7 @@ describe('security groups in the host view: golden views', () => {
     g.setGroups('W4', ['tmp'], T);
     g.deleteGroup('tmp', T); // secgroup refuses this while W4 is a member; a concurrent race can still produce it
     const view = plain(deriveHost(replay(g.events), 'hv-1'));
-    expect(view['hv-1.port.W4']).toMatchObject({ securityGroups: ['tmp'] });
+    expect(view['hv-1.port.W4']).toMatchObject({ groupIds: ['tmp'] });
     expect(Object.keys(view).filter((k) => k.includes('tmp') || k.includes('member'))).toEqual([]);
   });
 
@@ -213,7 +214,7 @@ describe('security groups in the host view: golden views', () => {
     expect(Object.keys(all).filter((k) => k.includes('dflt')).sort()).toEqual(
       ['hv-1.sg.dflt', 'hv-1.member.dflt.W1', 'hv-1.member.dflt.D1', 'hv-3.sg.dflt', 'hv-3.member.dflt.W1', 'hv-3.member.dflt.D1'].sort(),
     );
-    expect(all['hv-1.port.W1']).toMatchObject({ securityGroups: ['dflt', 'web'] });
+    expect(all['hv-1.port.W1']).toMatchObject({ groupIds: ['dflt', 'web'] });
   });
 });
 
@@ -228,7 +229,7 @@ describe('security groups: golden deltas (exact op lists)', () => {
     expect([...ops].sort()).toEqual(['put hv-2.member.web.W4', 'put hv-3.member.web.W4', 'put hv-3.port.W4', 'put hv-3.sg.web']);
     // In agent order: the member before the rules that name its group, the rules before the port listing the group.
     expect(ops.map((o) => parseKey(o.split(' ')[1]!)!.kind)).toEqual(['member', 'member', 'sg', 'port']);
-    expect(JSON.parse(ctx.kv.get('hv-3.port.W4')!)).toMatchObject({ securityGroups: ['web'] });
+    expect(JSON.parse(ctx.kv.get('hv-3.port.W4')!)).toMatchObject({ groupIds: ['web'] });
     expect(JSON.parse(ctx.kv.get('hv-2.member.web.W4')!)).toEqual(member('web', 'W4'));
     expect(ctx.kv).toEqual(deriveAll(replay(g.events)));
   });
@@ -256,7 +257,7 @@ describe('security groups: golden deltas (exact op lists)', () => {
     const leave = g.setGroups('W1', [], T);
     const ctx = live(g, 1);
     expect(summary(step(ctx, leave)).sort()).toEqual(['delete hv-2.member.web.W1', 'delete hv-3.member.web.W1', 'put hv-1.port.W1']);
-    expect(JSON.parse(ctx.kv.get('hv-1.port.W1')!)).toMatchObject({ securityGroups: [] });
+    expect(JSON.parse(ctx.kv.get('hv-1.port.W1')!)).toMatchObject({ groupIds: [] });
     expect(ctx.kv.has('hv-1.sg.web')).toBe(true);
   });
 

@@ -8,7 +8,7 @@ import {
   portSecurityAggregate,
   routerAggregate,
   securityGroupAggregate,
-  type HostRule,
+  type SecurityGroupRule,
 } from '@strata/contracts';
 import { deriveHost, type HostKeys } from '../derive.js';
 import { applyEvent, emptyModel, type Model, type ModelEvent } from '../model.js';
@@ -20,13 +20,13 @@ type Aggregate = ModelEvent['aggregate'];
 /** A rule with every field but the protocol, ports and peer defaulted: `rule('r1', 'ingress', 'tcp', 443, 443, {remoteGroupId: 'web'})`. */
 export function rule(
   id: string,
-  direction: HostRule['direction'],
-  protocol: HostRule['protocol'],
+  direction: SecurityGroupRule['direction'],
+  protocol: SecurityGroupRule['protocol'],
   portMin: number | null = null,
   portMax: number | null = portMin,
   peer: { remoteGroupId?: string; remoteCidr?: string } = {},
-  ethertype: HostRule['ethertype'] = 'IPv4',
-): HostRule {
+  ethertype: SecurityGroupRule['ethertype'] = 'IPv4',
+): SecurityGroupRule {
   return {
     id,
     direction,
@@ -117,7 +117,7 @@ export class Given {
 
   // ---- secgroup ----
 
-  group(groupId: string, tenant: string, rules: HostRule[] = [], isDefault = false): ModelEvent {
+  group(groupId: string, tenant: string, rules: SecurityGroupRule[] = [], isDefault = false): ModelEvent {
     return this.emit(
       'secgroup.GroupCreated',
       { groupId, name: groupId, description: '', isDefault, rules },
@@ -126,7 +126,7 @@ export class Given {
     );
   }
 
-  addRule(groupId: string, r: HostRule, tenant: string): ModelEvent {
+  addRule(groupId: string, r: SecurityGroupRule, tenant: string): ModelEvent {
     return this.emit('secgroup.RuleAdded', { groupId, rule: r }, securityGroupAggregate(groupId), tenant);
   }
 
@@ -160,7 +160,7 @@ export function replay(events: Iterable<ModelEvent>): Model {
 
 /** Every host the model mentions: registered ones and any a port is bound to. */
 export function mentionedHosts(model: Model): Set<string> {
-  return new Set([...model.hypervisors.keys(), ...model.hostPorts.keys()]);
+  return new Set([...model.ipam.hypervisors.keys(), ...model.ipam.hostPorts.keys()]);
 }
 
 /** The oracle: every host's view recomputed from scratch, as one key map. */

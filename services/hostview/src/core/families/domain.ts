@@ -1,0 +1,36 @@
+/**
+ * `<H>.domain.<D>` (RoutingDomain): the routing domain of a network H needs
+ * (a router with its external gateway from NAT, or a lone network), with
+ * the networks of it H needs.
+ */
+import { hostviewKey, type RoutingDomain } from '@strata/contracts';
+import type { Change } from '../model.js';
+import { domainNetworks, hostsOfDomain } from '../topology.js';
+import { stringify, type KeyFamily } from './family.js';
+
+export const domainFamily: KeyFamily<'domain'> = {
+  kind: 'domain',
+  putOrder: 1,
+  value(model, k, needs): RoutingDomain | undefined {
+    const domainId = k.id;
+    if (!needs.domains.has(domainId)) return undefined;
+    const networkIds = domainNetworks(model.ipam, domainId).filter((n) => needs.networks.has(n));
+    if (networkIds.length === 0) return undefined;
+    const router = model.ipam.routers.get(domainId);
+    if (router) return { ...(model.nat.gateways.has(domainId) ? { externalGateway: true } : {}), id: domainId, kind: 'router', networkIds, tenant: router.tenant };
+    return { id: domainId, kind: 'network', networkIds, tenant: model.ipam.networks.get(domainId)!.tenant };
+  },
+  encode: stringify,
+  entries(model, hostId, needs, put) {
+    for (const id of needs.domains) put(hostviewKey.domain(hostId, id), this.value(model, { hostId, id, portId: '' }, needs));
+  },
+  hosts(model, change, add) {
+    for (const ds of domainsTouched(change)) for (const d of ds) for (const h of hostsOfDomain(model.ipam, d)) add(h);
+  },
+  touched(_model, hostId, change, _needs, add) {
+    for (const ds of domainsTouched(change)) for (const d of ds) add(hostviewKey.domain(hostId, d));
+  },
+};
+
+/** IPAM names every domain whose record or member networks can have changed; NAT, the routers whose gateway did. */
+const domainsTouched = (change: Change): Iterable<string>[] => [change.ipam.domains, change.nat.routers];

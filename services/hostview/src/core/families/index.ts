@@ -1,0 +1,28 @@
+/**
+ * Every key family, by kind. The record's type makes the compiler ask for a
+ * family for every kind the contracts' host-view codec declares.
+ */
+import type { HostviewKind } from '@strata/contracts';
+import { domainFamily } from './domain.js';
+import { epFamily } from './ep.js';
+import type { KeyFamily } from './family.js';
+import { hostFamily } from './host.js';
+import { memberFamily } from './member.js';
+import { netFamily } from './net.js';
+import { portFamily } from './port.js';
+import { sgFamily } from './sg.js';
+
+export const FAMILIES: { readonly [K in HostviewKind]: KeyFamily<K> } = {
+  host: hostFamily,
+  port: portFamily,
+  net: netFamily,
+  ep: epFamily,
+  domain: domainFamily,
+  sg: sgFamily,
+  member: memberFamily,
+};
+
+/** The families as a list (for the generic loops). */
+export const FAMILY_LIST: readonly KeyFamily[] = Object.values(FAMILIES) as KeyFamily[];
+
+export type { KeyFamily, NeedsStep } from './family.js';
