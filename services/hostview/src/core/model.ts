@@ -4,7 +4,7 @@
  * model and recording what changed in its own part of the Change (the
  * pattern of OVN's lib/inc-proc-eng):
  *
- *   inputs/ipam.ts      hypervisors, networks, subnets, routers; ports (inputs/ports.ts, the port lifecycle)
+ *   inputs/ipam.ts      hypervisors, networks, subnets, routers; ports (the shared port-lifecycle fold)
  *   inputs/secgroup.ts  groups and rules, each port's groups and port security; also follows the IPAM
  *                       node's port moves (group → host counts, memberships a port starts or ends)
  *   inputs/nat.ts       floating-IP associations, routers with an external gateway
@@ -31,6 +31,7 @@ import {
   secgroupEvents,
 } from '@strata/contracts';
 import type { StoredEvent } from '@strata/eventlog';
+import { allEvents, eventTypes, follow } from '@strata/service-kit';
 import { applyBgpEvent, emptyBgpChange, emptyBgpModel, isBgpInput, type BgpChange, type BgpInputEvent, type BgpModel } from './inputs/bgp.js';
 import { applyIpamEvent, emptyIpamChange, emptyIpamModel, type IpamChange, type IpamInputEvent, type IpamModel } from './inputs/ipam.js';
 import { applyNatEvent, emptyNatChange, emptyNatModel, type NatChange, type NatInputEvent, type NatModel } from './inputs/nat.js';
@@ -76,25 +77,21 @@ export type Slice<E extends { type: string; data: unknown; aggregate: unknown; t
 /** An event of one of the input nodes' contexts, as the model reads it. */
 export type ModelEvent = IpamInputEvent | SecgroupInputEvent | NatInputEvent | BgpInputEvent;
 
+/** What the model is folded from: all of IPAM's, secgroup's and NAT's events, and BGP's route observations. */
+export const hostviewFollows = follow(
+  allEvents(IPAM_CONTEXT, ipamEvents),
+  allEvents(SECGROUP_CONTEXT, secgroupEvents),
+  allEvents(NAT_CONTEXT, natEvents),
+  eventTypes(BGP_CONTEXT, bgpEvents, ['bgp.RouteLearned', 'bgp.RouteWithdrawn']),
+);
+
 /**
- * Decode a stored event of the domain stream for the model: the events of
- * IPAM, secgroup, NAT and the BGP gateway's route observations (an event of
- * those contexts this build cannot decode throws: the reader stops rather
- * than skip it); undefined for any other event, which nothing here depends on.
+ * Decode a stored event of the domain stream for the model: an event of the
+ * followed contexts this build cannot decode throws (the projection
+ * quarantines it); undefined for any other event, which nothing here depends on.
  */
 export function toModelEvent(stored: StoredEvent): ModelEvent | undefined {
-  switch (stored.aggregate.context) {
-    case IPAM_CONTEXT:
-      return ipamEvents.decode(stored);
-    case SECGROUP_CONTEXT:
-      return secgroupEvents.decode(stored);
-    case NAT_CONTEXT:
-      return natEvents.decode(stored);
-    case BGP_CONTEXT:
-      return isBgpInput(stored.type) ? (bgpEvents.decode(stored) as BgpInputEvent) : undefined;
-    default:
-      return undefined;
-  }
+  return hostviewFollows.decode(stored);
 }
 
 const inContext =

@@ -3,7 +3,7 @@
  * security (secgroup), floating IPs (NAT) and accepted announced routes (BGP).
  */
 import { hostviewKey, portDevice, type LocalPort } from '@strata/contracts';
-import type { PortRec } from '../inputs/ports.js';
+import type { FollowedPort } from '@strata/contracts';
 import { groupIdsOf } from '../inputs/secgroup.js';
 import type { Change, Model } from '../model.js';
 import { portHosts, stringify, type KeyFamily } from './family.js';
@@ -56,7 +56,7 @@ const LEGACY_ROUTE_TENANT = '_system';
  * when none. Only the routes of the port's own tenant: a device id and an address (tenants' routed subnets
  * may overlap) are no proof of identity (issue 12, defect 2).
  */
-function announcedRoutesOf(model: Model, p: PortRec): { announcedRoutes?: Array<{ nextHop: string; prefix: string }> } {
+function announcedRoutesOf(model: Model, p: FollowedPort): { announcedRoutes?: Array<{ nextHop: string; prefix: string }> } {
   const ids = model.bgp.deviceRoutes.get(p.deviceId);
   if (!ids || ids.size === 0) return {};
   const mine = new Set(p.fixedIps.map((f) => f.ip));

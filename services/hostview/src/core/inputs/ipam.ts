@@ -1,16 +1,16 @@
 /**
  * The IPAM input node: hypervisors, networks, subnets, routers and ports
- * (the port lifecycle itself is `ports.ts`), with the indexes the key
+ * (the port lifecycle is the shared fold of @strata/contracts' `port-lifecycle`,
+ * the one secgroup, nat and bgp-gateway follow too), with the indexes the key
  * families read (ports per host, per host per network, per device), folded
  * from IPAM's events. Returns what changed in the derivation's terms.
  *
  * Total: an event about something the model does not hold changes nothing;
  * one that re-creates an existing id replaces it.
  */
-import type { IpamEvent } from '@strata/contracts';
+import { applyPortEvent, removePort, type FollowedPort, type IpamEvent, type PortTransition } from '@strata/contracts';
 import { addTo, removeFrom } from '../indexes.js';
 import type { Change, Slice } from '../model.js';
-import { bindPort, createPort, deletePort, type PortRec, type PortStep, type Ports } from './ports.js';
 
 export interface HypervisorRec {
   id: string;
@@ -54,7 +54,7 @@ export interface IpamModel {
   hypervisors: Map<string, HypervisorRec>;
   networks: Map<string, NetworkRec>;
   subnets: Map<string, SubnetRec>;
-  ports: Ports;
+  ports: Map<string, FollowedPort>;
   routers: Map<string, RouterRec>;
   /** hostId → every port bound to that host (whether or not the host is registered). */
   hostPorts: Map<string, Set<string>>;
@@ -79,7 +79,7 @@ export interface PortPlace {
 }
 
 export interface PortMove {
-  lifecycle: PortStep['lifecycle'];
+  lifecycle: PortTransition['lifecycle'];
   before: PortPlace | null;
   after: PortPlace | null;
 }
@@ -165,19 +165,14 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
     case 'ipam.SubnetDeleted':
       deleteSubnet(ipam, event.data.subnetId, out);
       break;
-    case 'ipam.PortCreated': {
-      const d = event.data;
-      const networkId = event.aggregate.id;
-      if (!ipam.networks.has(networkId)) break;
-      const port: PortRec = { id: d.portId, networkId, tenant: event.tenant, mac: d.mac, fixedIps: d.fixedIps, hostId: d.hostId, deviceId: d.deviceId };
-      indexStep(ipam, createPort(ipam.ports, port), out);
+    case 'ipam.PortCreated':
+      // A port of a network the model does not hold (deleted, or never seen) has nowhere to go.
+      if (!ipam.networks.has(event.aggregate.id)) break;
+      indexStep(ipam, applyPortEvent(ipam.ports, event), out);
       break;
-    }
     case 'ipam.PortBound':
-      indexStep(ipam, bindPort(ipam.ports, event.data.portId, event.data.hostId), out);
-      break;
     case 'ipam.PortDeleted':
-      indexStep(ipam, deletePort(ipam.ports, event.data.portId), out);
+      indexStep(ipam, applyPortEvent(ipam.ports, event), out);
       break;
     case 'ipam.RouterCreated': {
       const d = event.data;
@@ -238,7 +233,7 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
 }
 
 /** Keep the port indexes in step with one step of the port lifecycle, and record the move. */
-function indexStep(ipam: IpamModel, step: PortStep | undefined, out: IpamChange): void {
+function indexStep(ipam: IpamModel, step: PortTransition | null, out: IpamChange): void {
   if (!step) return;
   const { before, after } = step;
   if (before) {
@@ -251,17 +246,17 @@ function indexStep(ipam: IpamModel, step: PortStep | undefined, out: IpamChange)
     addTo(ipam.devicePorts, after.deviceId, after.id);
     if (after.hostId !== null) indexHost(ipam, after, after.hostId);
   }
-  const place = (p: PortRec | null): PortPlace | null => p && { networkId: p.networkId, hostId: p.hostId };
+  const place = (p: FollowedPort | null): PortPlace | null => p && { networkId: p.networkId, hostId: p.hostId };
   out.ports.set((after ?? before)!.id, { lifecycle: step.lifecycle, before: place(before), after: place(after) });
 }
 
-function indexHost(ipam: IpamModel, port: PortRec, hostId: string): void {
+function indexHost(ipam: IpamModel, port: FollowedPort, hostId: string): void {
   addTo(ipam.hostPorts, hostId, port.id);
   const network = ipam.networks.get(port.networkId);
   if (network) addTo(network.hostPorts, hostId, port.id);
 }
 
-function unindexHost(ipam: IpamModel, port: PortRec, hostId: string): void {
+function unindexHost(ipam: IpamModel, port: FollowedPort, hostId: string): void {
   removeFrom(ipam.hostPorts, hostId, port.id);
   const network = ipam.networks.get(port.networkId);
   if (network) removeFrom(network.hostPorts, hostId, port.id);
@@ -271,7 +266,7 @@ function deleteNetwork(ipam: IpamModel, networkId: string, out: IpamChange): voi
   const network = ipam.networks.get(networkId);
   if (!network) return;
   out.domains.add(domainOf(ipam, networkId));
-  for (const portId of [...network.ports]) indexStep(ipam, deletePort(ipam.ports, portId), out);
+  for (const portId of [...network.ports]) indexStep(ipam, removePort(ipam.ports, portId), out);
   for (const subnetId of [...network.subnets]) deleteSubnet(ipam, subnetId, out);
   ipam.networks.delete(networkId);
   out.networks.add(networkId);
