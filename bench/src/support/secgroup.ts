@@ -326,13 +326,19 @@ export function serviceChildPids(names: string[]): Map<string, number> {
 
 /** Wait until the secgroup port reactor's durable consumer has nothing pending (all PortCreated handled). */
 export async function reactorDrained(lab: Lab, timeoutMs = 600_000): Promise<void> {
-  const jsm = await lab.ipam.nc.jetstreamManager();
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const info = await jsm.consumers.info('STRATA_EVENTS', 'secgroup-port-reactor').catch(() => undefined);
-    if (info && info.num_pending === 0 && info.num_ack_pending === 0) return;
-    if (Date.now() > deadline) throw new Error(`port reactor not drained: ${info ? `${info.num_pending} pending, ${info.num_ack_pending} unacked` : 'no consumer'}`);
-    await sleep(500);
+  // The reactor's durable consumer is visible to its owner and the operator only (infra/nats/render-accounts.mjs).
+  const admin = await lab.natsUsers.connect('admin');
+  try {
+    const jsm = await admin.jetstreamManager();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const info = await jsm.consumers.info('STRATA_EVENTS', 'secgroup-port-reactor').catch(() => undefined);
+      if (info && info.num_pending === 0 && info.num_ack_pending === 0) return;
+      if (Date.now() > deadline) throw new Error(`port reactor not drained: ${info ? `${info.num_pending} pending, ${info.num_ack_pending} unacked` : 'no consumer'}`);
+      await sleep(500);
+    }
+  } finally {
+    await admin.close();
   }
 }
 

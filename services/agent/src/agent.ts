@@ -179,7 +179,11 @@ export class Agent {
       this.portDevices = new Map(result.desired.ports.map((p) => [p.device, result.portsUp.includes(p.id)]));
       const missed = [...this.appearedDuringPass].some((d) => this.portDevices.get(d) === false);
       this.appearedDuringPass.clear();
-      if (missed) this.again = true;
+      // Look again with a full pass: the kernel must be read, and the journal may hold nothing new.
+      if (missed) {
+        this.again = true;
+        this.fullPending = true;
+      }
       const ops = result.plan.batches.reduce((n, b) => n + b.ops.length, 0);
       if (ops > 0) this.o.logger.info({ ops, seconds, generation, revision }, 'applied');
       this.publish({ generation, viewRevision: revision, appliedAt: now(), portsUp: result.portsUp, portsDown: result.portsDown, error: null });

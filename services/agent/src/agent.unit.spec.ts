@@ -164,6 +164,24 @@ describe('Agent', () => {
     expect(fired).toBe(true);
     expect(seen.length).toBeGreaterThanOrEqual(2);
   });
+
+  it('looks again with a full pass even when the view has a journal with nothing new (a fast pass would not see the NIC)', async () => {
+    let fired = false;
+    const { agent, calls, seen, setView } = setup({
+      devices: [],
+      fastPath: () => 'handled',
+      during: (a) => {
+        if (!fired && seen.length >= 1) {
+          fired = true;
+          a.onLink('tap1', false);
+        }
+      },
+    });
+    setView(withPort(), 1);
+    await agent.whenIdle();
+    expect(fired).toBe(true);
+    expect(calls).toEqual(['full', 'full']);
+  });
 });
 
 describe('Agent membership fast path', () => {
