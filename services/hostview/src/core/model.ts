@@ -32,7 +32,7 @@ import {
 } from '@strata/contracts';
 import type { StoredEvent } from '@strata/eventlog';
 import { allEvents, eventTypes, follow } from '@strata/service-kit';
-import { applyBgpEvent, emptyBgpChange, emptyBgpModel, isBgpInput, type BgpChange, type BgpInputEvent, type BgpModel } from './inputs/bgp.js';
+import { applyBgpEvent, BGP_INPUT_TYPES, emptyBgpChange, emptyBgpModel, isBgpInput, type BgpChange, type BgpInputEvent, type BgpModel } from './inputs/bgp.js';
 import { applyIpamEvent, emptyIpamChange, emptyIpamModel, type IpamChange, type IpamInputEvent, type IpamModel } from './inputs/ipam.js';
 import { applyNatEvent, emptyNatChange, emptyNatModel, type NatChange, type NatInputEvent, type NatModel } from './inputs/nat.js';
 import {
@@ -82,7 +82,7 @@ export const hostviewFollows = follow(
   allEvents(IPAM_CONTEXT, ipamEvents),
   allEvents(SECGROUP_CONTEXT, secgroupEvents),
   allEvents(NAT_CONTEXT, natEvents),
-  eventTypes(BGP_CONTEXT, bgpEvents, ['bgp.RouteLearned', 'bgp.RouteWithdrawn']),
+  eventTypes(BGP_CONTEXT, bgpEvents, BGP_INPUT_TYPES),
 );
 
 /**

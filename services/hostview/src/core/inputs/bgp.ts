@@ -37,10 +37,12 @@ export interface BgpChange {
 
 export const emptyBgpChange = (): BgpChange => ({ ports: new Set() });
 
-/** The route observations; undefined for the gateway's other events. */
-export type BgpInputEvent = Slice<Extract<BgpEvent, { type: 'bgp.RouteLearned' | 'bgp.RouteWithdrawn' }>>;
+/** The gateway's events hostview reads: its route observations (model.ts follows exactly these). */
+export const BGP_INPUT_TYPES = ['bgp.RouteLearned', 'bgp.RouteWithdrawn'] as const;
 
-export const isBgpInput = (type: string): type is BgpInputEvent['type'] => type === 'bgp.RouteLearned' || type === 'bgp.RouteWithdrawn';
+export type BgpInputEvent = Slice<Extract<BgpEvent, { type: (typeof BGP_INPUT_TYPES)[number] }>>;
+
+export const isBgpInput = (type: string): type is BgpInputEvent['type'] => (BGP_INPUT_TYPES as readonly string[]).includes(type);
 
 export function applyBgpEvent(model: Model, event: BgpInputEvent, change: Change): void {
   const bgp = model.bgp;
