@@ -5,6 +5,7 @@
  */
 import { EventCatalog } from '@strata/eventlog';
 import { BGP_CONTEXT, bgpEvents } from './bgp/index.js';
+import { CHAINING_CONTEXT, chainingEvents } from './chaining/events.js';
 import { IPAM_CONTEXT, ipamEvents } from './ipam/events.js';
 import { NAT_CONTEXT, natEvents } from './nat/index.js';
 import { SECGROUP_CONTEXT, secgroupEvents } from './secgroup/index.js';
@@ -14,4 +15,5 @@ export const domainEvents = new EventCatalog({
   [SECGROUP_CONTEXT]: secgroupEvents,
   [NAT_CONTEXT]: natEvents,
   [BGP_CONTEXT]: bgpEvents,
+  [CHAINING_CONTEXT]: chainingEvents,
 });

@@ -12,7 +12,9 @@
  *   <hostId>.ep.<portId>            RemoteEndpoint    a port on another host, in a network this host needs
  *   <hostId>.domain.<domainId>      RoutingDomain     a tenant router (or a lone network) realised here
  *   <hostId>.sg.<groupId>           HostSecurityGroup the rules of a group a local port is a member of
- *   <hostId>.member.<groupId>.<portId>  GroupMember   a member of a group that those rules name as remote group
+ *   <hostId>.member.<groupId>.<portId>  GroupMember   a member of a group that those rules name as remote group,
+ *                                                     or that a classifier of a chain realised here names
+ *   <hostId>.chain.<chainId>        HostChain         a service chain on a routing domain realised here
  *
  * Security groups follow the "membership is a tag" rule: a group's rules
  * are one key, written when the rules change; each member is its own key, so
@@ -34,6 +36,7 @@
  */
 import { z } from 'zod';
 import { SecurityGroupRule } from './secgroup/views.js';
+import { FlowClassifier, FunctionMode, GroupFallback, GroupSelection, HealthCheck } from './chaining/views.js';
 
 /** Every host-view bucket's name starts with this; host ids (HostId: a-z 0-9 _ -) are valid bucket name suffixes. */
 export const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
@@ -166,6 +169,61 @@ export const RoutingDomain = z.object({
 });
 export type RoutingDomain = z.infer<typeof RoutingDomain>;
 
+/** One leg of an appliance: a port of a network of the chain's router, with what routing to it needs. */
+export const ChainLeg = z.object({
+  portId: z.string(),
+  networkId: z.string(),
+  mac: z.string(),
+  /** The port's fixed IPs (v4 and v6). */
+  ips: z.array(z.string()),
+});
+export type ChainLeg = z.infer<typeof ChainLeg>;
+
+export const ChainMember = z.object({
+  functionId: z.string(),
+  /** Forward traffic enters the appliance here (and reverse traffic of a symmetric chain leaves here). */
+  ingress: ChainLeg,
+  /** Forward traffic leaves the appliance here; the same port as ingress for a one-arm appliance. */
+  egress: ChainLeg,
+  /** As decided by the chaining service; flow-hash spreads flows over healthy members only. */
+  healthy: z.boolean(),
+  /** The agent on the appliance's host (the host of `ingress.portId`) runs this check; null: none. */
+  healthCheck: HealthCheck.nullable(),
+  /** The redundant pair's shared address: its gratuitous ARPs are watched on the legs. */
+  virtualIp: z.string().nullable(),
+});
+export type ChainMember = z.infer<typeof ChainMember>;
+
+export const ChainHop = z.object({
+  groupId: z.string(),
+  mode: z.enum(FunctionMode),
+  selection: z.enum(GroupSelection),
+  fallback: z.enum(GroupFallback),
+  /** In the group's order. */
+  members: z.array(ChainMember),
+  /** active-standby: the member traffic goes to (null: none usable); flow-hash: null. */
+  activeFunctionId: z.string().nullable(),
+});
+export type ChainHop = z.infer<typeof ChainHop>;
+
+/**
+ * A service chain on a routing domain this host realises: everything the
+ * agent needs to steer the chain's flows on this host as source, and to
+ * check and watch the members whose legs are local, without a join.
+ * Classifier groups are named by id; their members come as member keys
+ * (`<h>.member.<groupId>.<portId>`), so a membership change changes set
+ * elements only, never this key.
+ */
+export const HostChain = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  domainId: z.string(),
+  symmetric: z.boolean(),
+  classifiers: z.array(FlowClassifier),
+  hops: z.array(ChainHop),
+});
+export type HostChain = z.infer<typeof HostChain>;
+
 // ---- The codec: key layout and the schema of each kind's value -------------
 // The one place that knows how a host view's keys are made; hostview writes
 // with it, the agent reads with it, tests use it.
@@ -179,6 +237,7 @@ export const HOSTVIEW_SCHEMAS = {
   domain: RoutingDomain,
   sg: HostSecurityGroup,
   member: GroupMember,
+  chain: HostChain,
 } as const;
 export type HostviewKind = keyof typeof HOSTVIEW_SCHEMAS;
 export const HOSTVIEW_KINDS = Object.keys(HOSTVIEW_SCHEMAS) as HostviewKind[];
@@ -194,6 +253,7 @@ export const hostviewKey = {
   domain: (h: string, id: string) => `${h}.domain.${id}`,
   sg: (h: string, groupId: string) => `${h}.sg.${groupId}`,
   member: (h: string, groupId: string, portId: string) => `${h}.member.${groupId}.${portId}`,
+  chain: (h: string, chainId: string) => `${h}.chain.${chainId}`,
   all: (h: string) => `${h}.>`,
 };
 

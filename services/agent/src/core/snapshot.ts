@@ -1,5 +1,5 @@
 /** The host view as the agent holds it: every object of `<hostId>.>` in the KV bucket, by id. */
-import type { GroupMember, HostInfo, HostNetwork, HostSecurityGroup, LocalPort, RemoteEndpoint, RoutingDomain } from '@strata/contracts';
+import type { GroupMember, HostChain, HostInfo, HostNetwork, HostSecurityGroup, LocalPort, RemoteEndpoint, RoutingDomain } from '@strata/contracts';
 
 export interface HostViewSnapshot {
   host?: HostInfo;
@@ -11,6 +11,8 @@ export interface HostViewSnapshot {
   groups: Record<string, HostSecurityGroup>;
   /** Members of groups that local groups' rules name as remote group (`<h>.member.<groupId>.<portId>`), by `<groupId>.<portId>`. */
   members: Record<string, GroupMember>;
+  /** Service chains on routing domains realised here (`<h>.chain.<chainId>`), by chain id. */
+  chains: Record<string, HostChain>;
 }
 
-export const emptySnapshot = (): HostViewSnapshot => ({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} });
+export const emptySnapshot = (): HostViewSnapshot => ({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {} });

@@ -13,7 +13,7 @@ export interface ViewEntry {
   value: Uint8Array | string;
 }
 
-type Collection = 'networks' | 'ports' | 'endpoints' | 'domains' | 'groups' | 'members';
+type Collection = 'networks' | 'ports' | 'endpoints' | 'domains' | 'groups' | 'members' | 'chains';
 /** Where each kind of key (the layout and schemas: the contracts' host-view codec) goes in the snapshot, by the object's name. */
 const COLLECTIONS: Record<Exclude<HostviewKind, 'host'>, Collection> = {
   net: 'networks',
@@ -22,6 +22,7 @@ const COLLECTIONS: Record<Exclude<HostviewKind, 'host'>, Collection> = {
   domain: 'domains',
   sg: 'groups',
   member: 'members',
+  chain: 'chains',
 };
 
 export class InvalidEntryError extends Error {
@@ -134,6 +135,7 @@ export class HostViewStore {
       domains: fresh('domains'),
       groups: fresh('groups'),
       members: fresh('members'),
+      chains: fresh('chains'),
     };
     this.cached = snap;
     this.dirty.clear();

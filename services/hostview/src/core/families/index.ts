@@ -3,6 +3,7 @@
  * family for every kind the contracts' host-view codec declares.
  */
 import type { HostviewKind } from '@strata/contracts';
+import { chainFamily } from './chain.js';
 import { domainFamily } from './domain.js';
 import { epFamily } from './ep.js';
 import type { KeyFamily } from './family.js';
@@ -20,6 +21,7 @@ export const FAMILIES: { readonly [K in HostviewKind]: KeyFamily<K> } = {
   domain: domainFamily,
   sg: sgFamily,
   member: memberFamily,
+  chain: chainFamily,
 };
 
 /** The families as a list (for the generic loops). */
