@@ -1,6 +1,6 @@
 /**
  * The test that keeps the incremental path honest (OVN's rule): after any
- * sequence of IPAM, secgroup, NAT and BGP events, the per-host KV content
+ * sequence of IPAM, secgroup, NAT, BGP and chaining events, the per-host KV content
  * maintained event by event (each key family's `hosts` and `touched`)
  * equals a full recompute of every host from the model (each family's
  * `entries`), and equals a full recompute from a fresh model built by
@@ -28,14 +28,19 @@ import {
   routerGatewayAggregate,
   securityGroupAggregate,
   bgpRouteAggregate,
+  chainAggregate,
+  flowClassifierAggregate,
+  functionGroupAggregate,
+  serviceFunctionAggregate,
 } from '@strata/contracts';
 import { parseHostviewKey as parseKey } from '@strata/contracts';
 import { affectedHosts, kindOfKey } from './derive.js';
 import { applyOps } from './diff.js';
 import { FAMILIES } from './families/index.js';
+import { chainsNamingGroup } from './inputs/chaining.js';
 import { groupIdsOf, hostsReferencing, hostsWithMembers } from './inputs/secgroup.js';
-import { applyEvent, emptyModel, type ModelEvent } from './model.js';
-import { domainNetworks, domainOf } from './topology.js';
+import { applyEvent, emptyModel, type Model, type ModelEvent } from './model.js';
+import { domainNetworks, domainOf, hostsOfDomain } from './topology.js';
 import { owner } from './partition.js';
 import { HostViews } from './views.js';
 import { deriveAll, Given, plain, replay, rule } from './test/given.js';
@@ -269,8 +274,101 @@ const arbBgpEvent: fc.Arbitrary<Spec> = fc.oneof(
   },
 );
 
+const FUNCS = ['sf0', 'sf1', 'sf2'];
+const FGROUPS = ['fg0', 'fg1'];
+const CLASSIFIERS = ['fc0', 'fc1'];
+const CHAINS = ['c0', 'c1'];
+
+/**
+ * Chaining: functions whose legs are any ports (existing or not), groups of
+ * them, classifiers naming security groups (whose membership then reaches
+ * the hosts of the chain's router as member keys), chains on either router;
+ * health and active-member decisions; everything deleted and re-created.
+ */
+const arbEndpoint = fc.oneof(
+  pick(GROUPS).map((groupId) => ({ groupId, cidr: null })),
+  fc.constant({ groupId: null, cidr: '10.0.1.0/24' }),
+  fc.constant({ groupId: null, cidr: null }),
+);
+const arbChainingEvent: fc.Arbitrary<Spec> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.record({ f: pick(FUNCS), i: pick(PORTS), e: pick(PORTS), vip: fc.option(fc.constant('10.0.0.100'), { nil: null }) }).map(({ f, i, e, vip }) =>
+      spec({
+        type: 'chaining.ServiceFunctionCreated',
+        data: { functionId: f, name: f, ingressPortId: i, egressPortId: e, mode: 'l3', virtualIp: vip, healthCheck: vip ? { protocol: 'icmp', port: null, intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3 } : null },
+        aggregate: serviceFunctionAggregate(f),
+        tenant: 'ta',
+      }),
+    ),
+  },
+  { weight: 1, arbitrary: pick(FUNCS).map((f) => spec({ type: 'chaining.ServiceFunctionDeleted', data: { functionId: f }, aggregate: serviceFunctionAggregate(f), tenant: 'ta' })) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ f: pick(FUNCS), up: fc.boolean() }).map(({ f, up }) =>
+      spec({
+        type: 'chaining.FunctionHealthChanged',
+        data: { functionId: f, healthy: up, reason: up ? 'check-recovered' : 'check-failed', observedBy: 'h0', detail: '' },
+        aggregate: serviceFunctionAggregate(f),
+        tenant: 'ta',
+      }),
+    ),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ g: pick(FGROUPS), fs: fc.subarray(FUNCS, { minLength: 1 }), hash: fc.boolean(), open: fc.boolean() }).map(({ g, fs, hash, open }) =>
+      spec({
+        type: 'chaining.FunctionGroupCreated',
+        data: { groupId: g, name: g, functionIds: fs, selection: hash ? 'flow-hash' : 'active-standby', fallback: open ? 'fail-open' : 'fail-closed' },
+        aggregate: functionGroupAggregate(g),
+        tenant: 'ta',
+      }),
+    ),
+  },
+  { weight: 1, arbitrary: pick(FGROUPS).map((g) => spec({ type: 'chaining.FunctionGroupDeleted', data: { groupId: g }, aggregate: functionGroupAggregate(g), tenant: 'ta' })) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ g: pick(FGROUPS), f: fc.option(pick(FUNCS), { nil: null }) }).map(({ g, f }) =>
+      spec({
+        type: 'chaining.ActiveFunctionChanged',
+        data: { groupId: g, functionId: f, previousFunctionId: null, reason: 'garp', observedBy: 'h1', detail: '' },
+        aggregate: functionGroupAggregate(g),
+        tenant: 'ta',
+      }),
+    ),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({ c: pick(CLASSIFIERS), src: arbEndpoint, dst: arbEndpoint, tcp: fc.boolean() }).map(({ c, src, dst, tcp }) =>
+      spec({
+        type: 'chaining.FlowClassifierCreated',
+        data: {
+          name: c,
+          classifier: { id: c, ethertype: 'IPv4', protocol: tcp ? 'tcp' : 'any', source: src, destination: dst, sourcePorts: null, destinationPorts: tcp ? { min: 9000, max: 9000 } : null },
+        },
+        aggregate: flowClassifierAggregate(c),
+        tenant: 'ta',
+      }),
+    ),
+  },
+  { weight: 1, arbitrary: pick(CLASSIFIERS).map((c) => spec({ type: 'chaining.FlowClassifierDeleted', data: { classifierId: c }, aggregate: flowClassifierAggregate(c), tenant: 'ta' })) },
+  {
+    weight: 3,
+    arbitrary: fc.record({ c: pick(CHAINS), r: pick(ROUTERS), gs: fc.subarray(FGROUPS, { minLength: 1 }), cs: fc.subarray(CLASSIFIERS, { minLength: 1 }), sym: fc.boolean() }).map(({ c, r, gs, cs, sym }) =>
+      spec({
+        type: 'chaining.ChainCreated',
+        data: { chainId: c, name: c, routerId: r, groupIds: gs, classifierIds: cs, symmetric: sym },
+        aggregate: chainAggregate(c),
+        tenant: 'ta',
+      }),
+    ),
+  },
+  { weight: 1, arbitrary: pick(CHAINS).map((c) => spec({ type: 'chaining.ChainDeleted', data: { chainId: c }, aggregate: chainAggregate(c), tenant: 'ta' })) },
+);
+
 const arbEvent: fc.Arbitrary<Spec> = fc.oneof(
   { weight: 3, arbitrary: arbIpamEvent },
+  { weight: 1, arbitrary: arbChainingEvent },
   { weight: 2, arbitrary: arbSecgroupEvent },
   { weight: 1, arbitrary: arbNatEvent },
   { weight: 1, arbitrary: arbBgpEvent },
@@ -286,9 +384,16 @@ const arbLog = (maxLength: number): fc.Arbitrary<Spec[]> =>
       fc.tuple(...HOSTS.map((h) => arbRegister.map((e) => ({ ...e, data: { ...(e.data as object), hostId: h } }) as Spec))),
       fc.tuple(...NETS.map((n) => arbNetwork.map((e) => ({ ...e, data: { ...(e.data as object), networkId: n, name: n } }) as Spec))),
       fc.tuple(...GROUPS.slice(0, 3).map((g) => arbGroup.map((e) => ({ ...e, data: { ...(e.data as object), groupId: g, name: g }, aggregate: securityGroupAggregate(g) }) as Spec))),
+      // A router joined to a network and a chain on it, so that chain keys (and classifier members) are common.
+      fc.tuple(
+        arbIpamEvent.filter((e) => e.type === 'ipam.RouterInterfaceAdded'),
+        arbChainingEvent.filter((e) => e.type === 'chaining.FlowClassifierCreated'),
+        arbChainingEvent.filter((e) => e.type === 'chaining.FunctionGroupCreated'),
+        arbChainingEvent.filter((e) => e.type === 'chaining.ChainCreated'),
+      ),
       fc.array(arbEvent, { minLength: Math.min(20, maxLength), maxLength, size: 'max' }),
     )
-    .map(([hosts, networks, groups, rest]) => [...hosts, ...networks, ...groups, ...rest]);
+    .map(([hosts, networks, groups, chaining, rest]) => [...hosts, ...networks, ...groups, ...chaining, ...rest]);
 
 /** Map equality; the slow deep-equality assertion runs only to report a difference. */
 function expectSameKv(actual: ReadonlyMap<string, string>, expected: ReadonlyMap<string, string>): void {
@@ -394,6 +499,10 @@ describe('affectedHosts is minimal (property)', () => {
   });
 });
 
+/** The hosts realising a chain whose classifiers name the group. */
+const hostsClassifyingBy = (model: Model, groupId: string): string[] =>
+  [...chainsNamingGroup(model.chaining, groupId)].flatMap((c) => [...hostsOfDomain(model.ipam, model.chaining.chains.get(c)!.routerId)]);
+
 describe('security-group changes touch only what they must (property)', () => {
   /** A model and views after a generated log, ready for one more event. */
   const setup = (specs: Spec[]) => {
@@ -415,7 +524,8 @@ describe('security-group changes touch only what they must (property)', () => {
         const change = applyEvent(model, emit(g, set));
         const after = new Set(groupIdsOf(model.secgroup, portId));
         const changed = [...new Set([...before, ...after])].filter((r) => before.has(r) !== after.has(r));
-        const referencing = new Set(changed.flatMap((r) => [...hostsReferencing(model.secgroup, r)]));
+        // Hosts whose rules name a changed group, or that realise a chain classifying by it.
+        const referencing = new Set(changed.flatMap((r) => [...hostsReferencing(model.secgroup, r), ...hostsClassifyingBy(model, r)]));
         for (const h of affectedHosts(model, change)) expect(h === home || referencing.has(h)).toBe(true);
 
         const ops = views.apply(model, change).ops;
@@ -434,7 +544,7 @@ describe('security-group changes touch only what they must (property)', () => {
         if (model.ipam.ports.has(portId)) {
           for (const r of changed) {
             if (!model.secgroup.groups.has(r)) continue;
-            for (const h of hostsReferencing(model.secgroup, r)) if (h !== home && model.ipam.hypervisors.has(h)) expected.add(`${after.has(r) ? 'put' : 'delete'} ${h}.member.${r}.${portId}`);
+            for (const h of new Set([...hostsReferencing(model.secgroup, r), ...hostsClassifyingBy(model, r)])) if (h !== home && model.ipam.hypervisors.has(h)) expected.add(`${after.has(r) ? 'put' : 'delete'} ${h}.member.${r}.${portId}`);
           }
         }
         const remote = ops.filter((o) => parseKey(o.key)!.hostId !== home).map((o) => `${o.op} ${o.key}`);

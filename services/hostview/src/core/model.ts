@@ -9,6 +9,8 @@
  *                       node's port moves (group → host counts, memberships a port starts or ends)
  *   inputs/nat.ts       floating-IP associations, routers with an external gateway
  *   inputs/bgp.ts       accepted appliance routes
+ *   inputs/chaining.ts  service functions, function groups, classifiers and chains; also follows the
+ *                       IPAM node's port changes (an appliance's leg ports)
  *
  * The key families (families/) read the model and the Change to say which
  * keys a change can touch and what each key's value is.
@@ -23,6 +25,8 @@
 import {
   BGP_CONTEXT,
   bgpEvents,
+  CHAINING_CONTEXT,
+  chainingEvents,
   IPAM_CONTEXT,
   ipamEvents,
   NAT_CONTEXT,
@@ -33,6 +37,15 @@ import {
 import type { StoredEvent } from '@strata/eventlog';
 import { allEvents, eventTypes, follow } from '@strata/service-kit';
 import { applyBgpEvent, BGP_INPUT_TYPES, emptyBgpChange, emptyBgpModel, isBgpInput, type BgpChange, type BgpInputEvent, type BgpModel } from './inputs/bgp.js';
+import {
+  applyChainingEvent,
+  emptyChainingChange,
+  emptyChainingModel,
+  onLegPorts,
+  type ChainingChange,
+  type ChainingInputEvent,
+  type ChainingModel,
+} from './inputs/chaining.js';
 import { applyIpamEvent, emptyIpamChange, emptyIpamModel, type IpamChange, type IpamInputEvent, type IpamModel } from './inputs/ipam.js';
 import { applyNatEvent, emptyNatChange, emptyNatModel, type NatChange, type NatInputEvent, type NatModel } from './inputs/nat.js';
 import {
@@ -52,9 +65,17 @@ export interface Model {
   secgroup: SecgroupModel;
   nat: NatModel;
   bgp: BgpModel;
+  chaining: ChainingModel;
 }
 
-export const emptyModel = (): Model => ({ seq: 0, ipam: emptyIpamModel(), secgroup: emptySecgroupModel(), nat: emptyNatModel(), bgp: emptyBgpModel() });
+export const emptyModel = (): Model => ({
+  seq: 0,
+  ipam: emptyIpamModel(),
+  secgroup: emptySecgroupModel(),
+  nat: emptyNatModel(),
+  bgp: emptyBgpModel(),
+  chaining: emptyChainingModel(),
+});
 
 /** What one event changed, by input node. */
 export interface Change {
@@ -62,12 +83,19 @@ export interface Change {
   secgroup: SecgroupChange;
   nat: NatChange;
   bgp: BgpChange;
+  chaining: ChainingChange;
 }
 
-export const emptyChange = (): Change => ({ ipam: emptyIpamChange(), secgroup: emptySecgroupChange(), nat: emptyNatChange(), bgp: emptyBgpChange() });
+export const emptyChange = (): Change => ({
+  ipam: emptyIpamChange(),
+  secgroup: emptySecgroupChange(),
+  nat: emptyNatChange(),
+  bgp: emptyBgpChange(),
+  chaining: emptyChainingChange(),
+});
 
 const isEmptyPart = (part: object): boolean => Object.values(part).every((v: Set<unknown> | Map<unknown, unknown>) => v.size === 0);
-export const isEmptyChange = (c: Change): boolean => isEmptyPart(c.ipam) && isEmptyPart(c.secgroup) && isEmptyPart(c.nat) && isEmptyPart(c.bgp);
+export const isEmptyChange = (c: Change): boolean => isEmptyPart(c.ipam) && isEmptyPart(c.secgroup) && isEmptyPart(c.nat) && isEmptyPart(c.bgp) && isEmptyPart(c.chaining);
 
 /** The slice of a decoded event the model reads: type and data, aggregate, tenant and position. */
 export type Slice<E extends { type: string; data: unknown; aggregate: unknown; tenant: string; seq: number }> = {
@@ -75,14 +103,15 @@ export type Slice<E extends { type: string; data: unknown; aggregate: unknown; t
 }[E['type']];
 
 /** An event of one of the input nodes' contexts, as the model reads it. */
-export type ModelEvent = IpamInputEvent | SecgroupInputEvent | NatInputEvent | BgpInputEvent;
+export type ModelEvent = IpamInputEvent | SecgroupInputEvent | NatInputEvent | BgpInputEvent | ChainingInputEvent;
 
-/** What the model is folded from: all of IPAM's, secgroup's and NAT's events, and BGP's route observations. */
+/** What the model is folded from: all of IPAM's, secgroup's, NAT's and chaining's events, and BGP's route observations. */
 export const hostviewFollows = follow(
   allEvents(IPAM_CONTEXT, ipamEvents),
   allEvents(SECGROUP_CONTEXT, secgroupEvents),
   allEvents(NAT_CONTEXT, natEvents),
   eventTypes(BGP_CONTEXT, bgpEvents, BGP_INPUT_TYPES),
+  allEvents(CHAINING_CONTEXT, chainingEvents),
 );
 
 /**
@@ -101,6 +130,7 @@ const inContext =
 const isIpam = inContext<IpamInputEvent>('ipam.');
 const isSecgroup = inContext<SecgroupInputEvent>('secgroup.');
 const isNat = inContext<NatInputEvent>('nat.');
+const isChaining = inContext<ChainingInputEvent>('chaining.');
 
 /** Fold one event into the model through its context's input node; returns what changed. */
 export function applyEvent(model: Model, event: ModelEvent): Change {
@@ -109,10 +139,13 @@ export function applyEvent(model: Model, event: ModelEvent): Change {
   if (isIpam(event)) {
     applyIpamEvent(model.ipam, event, change);
     onPortMoves(model, change.ipam.ports, change);
+    onLegPorts(model, change.ipam.ports.keys(), change);
   } else if (isSecgroup(event)) {
     applySecgroupEvent(model, event, change);
   } else if (isNat(event)) {
     applyNatEvent(model.nat, event, change);
+  } else if (isChaining(event)) {
+    applyChainingEvent(model, event, change);
   } else if (isBgpInput(event.type)) {
     applyBgpEvent(model, event as BgpInputEvent, change);
   } else {

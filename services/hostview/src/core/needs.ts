@@ -5,6 +5,7 @@
  * read them, and a change of the network needs sends the host to a full
  * recompute.
  */
+import { classifierGroups } from './inputs/chaining.js';
 import { groupIdsOf } from './inputs/secgroup.js';
 import type { Change, Model } from './model.js';
 import { domainNetworks, domainOf } from './topology.js';
@@ -17,7 +18,9 @@ export interface NetworkNeeds {
 
 /**
  * What a host needs of security groups: the groups its ports list, and the
- * remote groups named by the rules of those of them that exist. Neither set
+ * remote groups named by the rules of those of them that exist or by the
+ * classifiers of the chains on the routing domains it realises (their
+ * members are set elements of the chain's steering rules). Neither set
  * asks whether a listed or named group exists (the values do: no sg key for
  * a missing group, no member of a missing group). So a group coming or going
  * changes `remotes` only on the hosts with ports listing it (`groups` of the
@@ -33,7 +36,8 @@ export interface SecurityNeeds {
 export type HostNeeds = NetworkNeeds & SecurityNeeds;
 
 export function hostNeeds(model: Model, hostId: string): HostNeeds {
-  return { ...hostNetworkNeeds(model, hostId), ...hostSecurityNeeds(model, hostId) };
+  const net = hostNetworkNeeds(model, hostId);
+  return { ...net, ...hostSecurityNeeds(model, hostId, net.domains) };
 }
 
 export function hostNetworkNeeds(model: Model, hostId: string): NetworkNeeds {
@@ -48,12 +52,21 @@ export function hostNetworkNeeds(model: Model, hostId: string): NetworkNeeds {
   return { networks, domains };
 }
 
-export function hostSecurityNeeds(model: Model, hostId: string): SecurityNeeds {
+export function hostSecurityNeeds(model: Model, hostId: string, domains: ReadonlySet<string>): SecurityNeeds {
   const groups = new Set<string>();
   for (const portId of model.ipam.hostPorts.get(hostId) ?? []) for (const g of groupIdsOf(model.secgroup, portId)) groups.add(g);
   const remotes = new Set<string>();
   for (const g of groups) {
     for (const rule of model.secgroup.groups.get(g)?.rules.values() ?? []) if (rule.remoteGroupId !== null) remotes.add(rule.remoteGroupId);
+  }
+  const { chaining } = model;
+  for (const d of domains) {
+    for (const chainId of chaining.routerChains.get(d) ?? []) {
+      for (const c of chaining.chains.get(chainId)?.classifierIds ?? []) {
+        const classifier = chaining.classifiers.get(c);
+        if (classifier) for (const g of classifierGroups(classifier)) remotes.add(g);
+      }
+    }
   }
   return { groups, remotes };
 }
@@ -75,7 +88,7 @@ export function networkNeedsMayChange(hostId: string, change: Change): boolean {
  * elsewhere (the busy path) cannot.
  */
 export function securityNeedsMayChange(model: Model, hostId: string, change: Change): boolean {
-  if (change.secgroup.groups.size > 0) return true;
+  if (change.secgroup.groups.size > 0 || change.chaining.chains.size > 0) return true;
   for (const portId of change.secgroup.ports) if (model.ipam.ports.get(portId)?.hostId === hostId) return true;
   return movesPortOf(hostId, change);
 }

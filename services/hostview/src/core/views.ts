@@ -97,7 +97,7 @@ export class HostViews {
 function incremental(model: Model, hostId: string, prev: HostState, change: Change): KvOp[] | undefined {
   const net = networkNeedsMayChange(hostId, change) ? hostNetworkNeeds(model, hostId) : prev.needs;
   if (!sameSet(net.networks, prev.needs.networks) || !sameSet(net.domains, prev.needs.domains)) return undefined;
-  const sec = securityNeedsMayChange(model, hostId, change) ? hostSecurityNeeds(model, hostId) : prev.needs;
+  const sec = securityNeedsMayChange(model, hostId, change) ? hostSecurityNeeds(model, hostId, prev.needs.domains) : prev.needs;
   const needs: HostNeeds = { networks: prev.needs.networks, domains: prev.needs.domains, groups: sec.groups, remotes: sec.remotes };
   const keys = new Set<string>();
   const step = { before: prev.needs, after: needs };

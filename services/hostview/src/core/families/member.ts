@@ -1,14 +1,17 @@
 /**
  * `<H>.member.<r>.<p>` (GroupMember): for every group r a rule of one of H's
- * sg groups names as remote group, every member p of r, wherever p is bound
+ * sg groups names as remote group, or a classifier of a chain on a routing
+ * domain H realises names, every member p of r, wherever p is bound
  * (any host, registered or not, or unbound): a member is a member wherever
  * it runs. A membership change of p in r touches exactly one key on each
  * host naming r.
  */
 import { hostviewKey, type GroupMember } from '@strata/contracts';
+import { chainsNamingGroup } from '../inputs/chaining.js';
 import { hostsReferencing, isMember } from '../inputs/secgroup.js';
 import type { Model } from '../model.js';
 import type { HostNeeds } from '../needs.js';
+import { hostsOfDomain } from '../topology.js';
 import { stringify, symmetricDifference, type KeyFamily } from './family.js';
 import { securityNeedsHosts } from './sg.js';
 
@@ -23,7 +26,10 @@ export const memberFamily: KeyFamily<'member'> = {
     }
   },
   hosts(model, change, add) {
-    for (const r of change.secgroup.members.keys()) for (const h of hostsReferencing(model.secgroup, r)) add(h);
+    for (const r of change.secgroup.members.keys()) {
+      for (const h of hostsReferencing(model.secgroup, r)) add(h);
+      for (const chainId of chainsNamingGroup(model.chaining, r)) for (const h of hostsOfDomain(model.ipam, model.chaining.chains.get(chainId)!.routerId)) add(h);
+    }
     // Hosts whose remote groups can have come or gone.
     securityNeedsHosts(model, change, add);
   },

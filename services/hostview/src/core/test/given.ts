@@ -1,5 +1,5 @@
 /**
- * Test support: IPAM and secgroup events as the model reads them, built one
+ * Test support: IPAM, secgroup and chaining events as the model reads them, built one
  * call per event, and the full-recompute oracle over every host.
  */
 import {
@@ -8,6 +8,14 @@ import {
   portSecurityAggregate,
   routerAggregate,
   securityGroupAggregate,
+  chainAggregate,
+  flowClassifierAggregate,
+  functionGroupAggregate,
+  serviceFunctionAggregate,
+  type FlowClassifier,
+  type GroupFallback,
+  type GroupSelection,
+  type HealthCheck,
   type SecurityGroupRule,
 } from '@strata/contracts';
 import { deriveHost, type HostKeys } from '../derive.js';
@@ -148,6 +156,75 @@ export class Given {
 
   forget(portId: string, tenant: string): ModelEvent {
     return this.emit('secgroup.PortForgotten', { portId }, portSecurityAggregate(portId), tenant);
+  }
+
+  // ---- chaining ----
+
+  serviceFunction(
+    functionId: string,
+    tenant: string,
+    legs: { ingress: string; egress?: string },
+    opts: { mode?: 'l3' | 'wire'; virtualIp?: string | null; healthCheck?: HealthCheck | null } = {},
+  ): ModelEvent {
+    return this.emit(
+      'chaining.ServiceFunctionCreated',
+      {
+        functionId,
+        name: functionId,
+        ingressPortId: legs.ingress,
+        egressPortId: legs.egress ?? legs.ingress,
+        mode: opts.mode ?? 'l3',
+        virtualIp: opts.virtualIp ?? null,
+        healthCheck: opts.healthCheck ?? null,
+      },
+      serviceFunctionAggregate(functionId),
+      tenant,
+    );
+  }
+
+  functionHealth(functionId: string, healthy: boolean, observedBy: string, tenant: string): ModelEvent {
+    return this.emit(
+      'chaining.FunctionHealthChanged',
+      { functionId, healthy, reason: healthy ? 'check-recovered' : 'check-failed', observedBy, detail: '' },
+      serviceFunctionAggregate(functionId),
+      tenant,
+    );
+  }
+
+  functionGroup(groupId: string, tenant: string, functionIds: string[], selection: GroupSelection = 'active-standby', fallback: GroupFallback = 'fail-closed'): ModelEvent {
+    return this.emit('chaining.FunctionGroupCreated', { groupId, name: groupId, functionIds, selection, fallback }, functionGroupAggregate(groupId), tenant);
+  }
+
+  activeFunction(groupId: string, functionId: string | null, tenant: string, reason: 'initial' | 'garp' | 'health' = 'initial'): ModelEvent {
+    return this.emit(
+      'chaining.ActiveFunctionChanged',
+      { groupId, functionId, previousFunctionId: null, reason, observedBy: '', detail: '' },
+      functionGroupAggregate(groupId),
+      tenant,
+    );
+  }
+
+  /** A classifier: IPv4, any protocol, any source and destination unless given. */
+  classifier(classifierId: string, tenant: string, match: Partial<Omit<FlowClassifier, 'id'>> = {}): ModelEvent {
+    const classifier: FlowClassifier = {
+      id: classifierId,
+      ethertype: 'IPv4',
+      protocol: 'any',
+      source: { groupId: null, cidr: null },
+      destination: { groupId: null, cidr: null },
+      sourcePorts: null,
+      destinationPorts: null,
+      ...match,
+    };
+    return this.emit('chaining.FlowClassifierCreated', { classifier, name: classifierId }, flowClassifierAggregate(classifierId), tenant);
+  }
+
+  chain(chainId: string, routerId: string, groupIds: string[], classifierIds: string[], tenant: string, symmetric = true): ModelEvent {
+    return this.emit('chaining.ChainCreated', { chainId, name: chainId, routerId, groupIds, classifierIds, symmetric }, chainAggregate(chainId), tenant);
+  }
+
+  deleteChain(chainId: string, tenant: string): ModelEvent {
+    return this.emit('chaining.ChainDeleted', { chainId }, chainAggregate(chainId), tenant);
   }
 }
 
