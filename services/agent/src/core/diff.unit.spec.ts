@@ -9,7 +9,7 @@ import type { HostViewSnapshot } from './snapshot.js';
 import { PHASES, planSize, type ActualState, type KernelState, type Plan } from './types.js';
 
 const OPTS = { nsPrefix: 'p-' };
-const empty = (devices: string[] = []): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices });
+const empty = (devices: string[] = []): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, rules: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices });
 
 /** The kernel after converging to `view` from nothing, with these foreign devices present. */
 function converged(view: HostViewSnapshot, devices: string[]): ActualState {
@@ -42,6 +42,7 @@ const baseView = (): HostViewSnapshot => ({
   domains: { r1: { id: 'r1', tenant: 't', kind: 'router', networkIds: ['n1'] } },
   groups: {},
   members: {},
+  chains: {},
 });
 
 describe('diff', () => {
@@ -65,7 +66,7 @@ describe('diff', () => {
   });
 
   it('given an empty view, then removals come in reverse order and cascades are not removed twice', () => {
-    const plan = diff(desiredState({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} }, OPTS).kernel, converged(baseView(), ['tap1']));
+    const plan = diff(desiredState({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {} }, OPTS).kernel, converged(baseView(), ['tap1']));
     // Everything lives on links that are deleted: only links and the namespace are removed explicitly.
     expect(plan.batches.map((b) => b.phase)).toEqual(['link-removals', 'namespace-removals']);
     expect(plan.batches[0]!.ops).toEqual([
@@ -192,7 +193,7 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
     rules: fc.subarray(RULES),
   })
   .map(({ hasHost, local, nets, ports, kinds, groups, rules, gateways, publicIp }) => {
-    const view: HostViewSnapshot = { networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} };
+    const view: HostViewSnapshot = { networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {} };
     for (const g of groups) view.groups[g] = { id: g, tenant: 't', rules: rules.filter((r) => r.group === g).map(({ group: _g, ...r }) => r) };
     if (hasHost) view.host = { id: 'hv', vtepIp: local, publicIp };
     for (const n of nets) {
