@@ -1,0 +1,191 @@
+/**
+ * Service chaining (L3) on a real kernel, with real packets, without the
+ * control plane: three hypervisors (web's, the appliances', app's), the
+ * chain written into each host's view by hand as hostview would (the
+ * `HostChain` key and the classifier groups' member keys). The appliances
+ * are VM namespaces that forward (ip_forward, default route via their
+ * gateway) and count and track what passes (their own nftables counters
+ * and conntrack).
+ */
+import { randomUUID } from 'node:crypto';
+import type { ChainHop, ChainMember, FlowClassifier, HostChain, LocalPort } from '@strata/contracts';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIf, kernel } from '@strata/testing/suites';
+import type { HostViewSnapshot } from './core/snapshot.js';
+import { hostView, subnet, type Cloud, type CloudPort } from './testkit/cloud.js';
+import { memberDeltas } from './testkit/members.js';
+import { NetLab, sh, type LabHost, type LabVm } from './testkit/netlab.js';
+import { startServer, tcpExchange, tcpExchangeEventually } from './testkit/traffic.js';
+
+const d = describeIf(kernel());
+
+const router = randomUUID();
+const [web, app, svc] = [randomUUID(), randomUUID(), randomUUID()];
+const [WEB, APP] = [randomUUID(), randomUUID()];
+const port = (name: string, networkId: string, ip: string, host: string, appliance = false): CloudPort & { name: string } => ({
+  name,
+  id: randomUUID(),
+  networkId,
+  mac: `02:00:00:00:${ip.split('.').slice(2).map((x) => Number(x).toString(16).padStart(2, '0')).join(':')}`,
+  host,
+  fixedIps: [{ subnetId: networkId === web ? 's1' : networkId === app ? 's2' : 's3', ip }],
+  // Transit traffic leaves an appliance with other VMs' addresses: no anti-spoofing, no groups on its legs.
+  ...(appliance ? { portSecurity: false, groupIds: [] } : {}),
+});
+const ports = {
+  web1: port('web1', web, '10.0.1.10', 'hv1'),
+  web2: port('web2', web, '10.0.1.11', 'hv1'),
+  app1: port('app1', app, '10.0.2.10', 'hv3'),
+  fw1: port('fw1', svc, '10.0.3.11', 'hv2', true),
+  fw2: port('fw2', svc, '10.0.3.12', 'hv2', true),
+};
+const cloud: Cloud = {
+  hosts: { hv1: '198.18.0.11', hv2: '198.18.0.12', hv3: '198.18.0.13' },
+  networks: [
+    { id: web, tenant: 'A', vni: 100, domainId: router, subnets: [subnet('s1', '10.0.1.0/24', '10.0.1.1')] },
+    { id: app, tenant: 'A', vni: 101, domainId: router, subnets: [subnet('s2', '10.0.2.0/24', '10.0.2.1')] },
+    { id: svc, tenant: 'A', vni: 102, domainId: router, subnets: [subnet('s3', '10.0.3.0/24', '10.0.3.1')] },
+  ],
+  domains: [{ id: router, tenant: 'A', kind: 'router' }],
+  ports: Object.values(ports),
+};
+
+/** web → app tcp/9000 */
+const classifier: FlowClassifier = {
+  id: randomUUID(),
+  ethertype: 'IPv4',
+  protocol: 'tcp',
+  source: { groupId: WEB, cidr: null },
+  destination: { groupId: APP, cidr: null },
+  sourcePorts: null,
+  destinationPorts: { min: 9000, max: 9000 },
+};
+
+const member = (p: CloudPort, healthy = true): ChainMember => {
+  const leg = { portId: p.id, networkId: p.networkId, mac: p.mac, ips: p.fixedIps.map((f) => f.ip) };
+  return { functionId: `f-${p.id}`, ingress: leg, egress: leg, healthy, healthCheck: null, virtualIp: null };
+};
+const activeStandby = (members: ChainMember[], active: ChainMember | null, fallback: ChainHop['fallback'] = 'fail-closed'): ChainHop => ({
+  groupId: randomUUID(),
+  mode: 'l3',
+  selection: 'active-standby',
+  fallback,
+  members,
+  activeFunctionId: active?.functionId ?? null,
+});
+const flowHash = (members: ChainMember[]): ChainHop => ({ groupId: randomUUID(), mode: 'l3', selection: 'flow-hash', fallback: 'fail-closed', members, activeFunctionId: null });
+const chainOf = (hops: ChainHop[]): HostChain => ({ id: randomUUID(), tenant: 'A', domainId: router, symmetric: true, classifiers: [classifier], hops });
+
+const memberKey = (groupId: string, p: CloudPort): [string, HostViewSnapshot['members'][string]] => [
+  `${groupId}.${p.id}`,
+  { groupId, portId: p.id, ips: p.fixedIps.map((f) => f.ip) },
+];
+const baseMembers = Object.fromEntries([memberKey(WEB, ports.web1), memberKey(APP, ports.app1)]);
+
+/** A host's view with the chain (or none) and the classifier groups' members, as hostview would write them. */
+function viewOf(host: string, chain: HostChain | null, members = baseMembers): HostViewSnapshot {
+  const v = hostView(cloud, host);
+  return { ...v, members: chain ? { ...members } : {}, chains: chain ? { [chain.id]: chain } : {} };
+}
+
+/** The appliance's own firewall: counters per direction (re)made from zero, and `drop` first when asked. */
+async function applianceTable(vm: LabVm, drop = false): Promise<void> {
+  await sh(['ip', 'netns', 'exec', vm.ns, 'nft', 'delete', 'table', 'inet', 'appliance']).catch(() => '');
+  await sh(
+    ['ip', 'netns', 'exec', vm.ns, 'nft', '-f', '-'],
+    `table inet appliance {
+  chain forward { type filter hook forward priority 0; policy accept;
+    ${drop ? 'tcp dport 9000 drop' : ''}
+    ip saddr 10.0.1.0/24 ip daddr 10.0.2.10 tcp dport 9000 counter comment "fwd"
+    ip saddr 10.0.2.10 ip daddr 10.0.1.0/24 tcp sport 9000 counter comment "rev"
+    ip saddr { 10.0.1.0/24, 10.0.2.0/24 } counter comment "other"
+  }
+}
+`,
+  );
+}
+
+d('service chaining, L3 (three hypervisors, real packets through appliance VMs)', () => {
+  let lab: NetLab;
+  const vms: Record<string, LabVm> = {};
+  const hosts = (): LabHost[] => lab.hosts;
+
+  const apply = async (chain: HostChain | null): Promise<void> => {
+    for (const h of hosts()) {
+      const v = viewOf(h.name, chain);
+      await h.dataplane.reconcile(v);
+      expect((await h.dataplane.plan(v)).plan).toEqual({ batches: [] });
+    }
+  };
+  const domainNs = async (h: LabHost): Promise<string> =>
+    (await sh(['ip', 'netns', 'list'])).split('\n').map((x) => x.split(' ')[0]!).find((n) => n.startsWith(h.nsPrefix))!;
+  /** Packets an appliance forwarded: web → app tcp/9000, its replies, and anything else between web and app. */
+  const counters = async (vm: LabVm): Promise<{ fwd: number; rev: number; other: number }> => {
+    const out = await sh(['ip', 'netns', 'exec', vm.ns, 'nft', 'list', 'table', 'inet', 'appliance']);
+    const n = (c: string): number => Number(new RegExp(`comment "${c}"`).test(out) ? /packets (\d+)/.exec(out.split('\n').find((l) => l.includes(`"${c}"`))!)![1] : -1);
+    return { fwd: n('fwd'), rev: n('rev'), other: n('other') };
+  };
+  /** The appliance's tracked web → app:9000 flows: source port → whether it saw both directions (ASSURED). */
+  const tracked = async (vm: LabVm): Promise<Map<number, boolean>> => {
+    const text = await sh(['ip', 'netns', 'exec', vm.ns, 'cat', '/proc/net/nf_conntrack']);
+    const flows = new Map<number, boolean>();
+    for (const l of text.split('\n')) {
+      const m = /src=10\.0\.1\.10 dst=10\.0\.2\.10 sport=(\d+) dport=9000 /.exec(l);
+      if (m) flows.set(Number(m[1]), l.includes('[ASSURED]'));
+    }
+    return flows;
+  };
+
+  beforeAll(async () => {
+    lab = await NetLab.create(3);
+    for (const p of Object.values(ports)) {
+      const h = lab.hosts.find((x) => x.name === p.host)!;
+      const vm = await lab.addVm(p.name, h, p.mac, `tap${p.id.replaceAll('-', '').slice(0, 11)}`);
+      const gw = p.fixedIps[0]!.ip.replace(/\.\d+$/, '.1');
+      await lab.configure(vm, `${p.fixedIps[0]!.ip}/24`, gw);
+      vms[p.name] = vm;
+    }
+    for (const name of ['fw1', 'fw2']) {
+      await sh(['ip', 'netns', 'exec', vms[name]!.ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0']);
+      await applianceTable(vms[name]!);
+    }
+    await startServer(vms.app1!.ns, [9000, 9001]);
+    await apply(null);
+    // The direct path works before any chain.
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+  });
+
+  afterAll(async () => {
+    await lab?.destroy();
+  });
+
+  it('one hop: tcp/9000 passes the appliance both ways, other flows do not; the appliance dropping it blocks it', async () => {
+    const fw1 = member(ports.fw1);
+    await apply(chainOf([activeStandby([fw1, member(ports.fw2)], fw1)]));
+    const before = await counters(vms.fw1!);
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    const after = await counters(vms.fw1!);
+    expect(after.fwd).toBeGreaterThan(before.fwd);
+    expect(after.rev).toBeGreaterThan(before.rev);
+    // Another port: direct (the appliance counts nothing more than the 9000 flow brought).
+    const mid = await counters(vms.fw1!);
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9001)).toBe(true);
+    expect((await counters(vms.fw1!)).other).toBe(mid.other);
+    expect(await counters(vms.fw2!)).toEqual({ fwd: 0, rev: 0, other: 0 });
+
+    await applianceTable(vms.fw1!, true);
+    expect(await tcpExchange(vms.web1!.ns, '10.0.2.10', 9000)).toBe(false);
+    await applianceTable(vms.fw1!);
+  });
+
+  it('removing the chain restores the direct path and leaves no steering object', async () => {
+    await apply(null);
+    for (const h of hosts()) {
+      const ns = await domainNs(h);
+      expect(await sh(['ip', 'netns', 'exec', ns, 'nft', 'list', 'tables'])).not.toContain('inet strata');
+      expect(await sh(['ip', '-n', ns, 'rule', 'show'])).not.toContain('fwmark');
+      expect(await sh(['ip', '-n', ns, 'route', 'show', 'table', 'all', 'proto', '83'])).not.toContain('table');
+    }
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+  });
+});
