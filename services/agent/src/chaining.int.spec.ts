@@ -95,6 +95,7 @@ async function applianceTable(vm: LabVm, drop = false): Promise<void> {
     ['ip', 'netns', 'exec', vm.ns, 'nft', '-f', '-'],
     `table inet appliance {
   chain forward { type filter hook forward priority 0; policy accept;
+    ct state invalid counter comment "invalid"
     ${drop ? 'tcp dport 9000 drop' : ''}
     ip saddr 10.0.1.0/24 ip daddr 10.0.2.10 tcp dport 9000 counter comment "fwd"
     ip saddr 10.0.2.10 ip daddr 10.0.1.0/24 tcp sport 9000 counter comment "rev"
@@ -176,6 +177,90 @@ d('service chaining, L3 (three hypervisors, real packets through appliance VMs)'
     await applianceTable(vms.fw1!, true);
     expect(await tcpExchange(vms.web1!.ns, '10.0.2.10', 9000)).toBe(false);
     await applianceTable(vms.fw1!);
+  });
+
+  it('two hops: the flow passes both appliances in both directions', async () => {
+    const [fw1, fw2] = [member(ports.fw1), member(ports.fw2)];
+    await applianceTable(vms.fw1!);
+    await applianceTable(vms.fw2!);
+    await apply(chainOf([activeStandby([fw1], fw1), activeStandby([fw2], fw2)]));
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    for (const vm of [vms.fw1!, vms.fw2!]) {
+      const c = await counters(vm);
+      expect(c.fwd).toBeGreaterThan(0);
+      expect(c.rev).toBeGreaterThan(0);
+    }
+  });
+
+  it('flow-hash over two members: each flow is seen by exactly one member in both directions, and flows spread over both', async () => {
+    await apply(chainOf([flowHash([member(ports.fw1), member(ports.fw2)])]));
+    const before = await Promise.all([tracked(vms.fw1!), tracked(vms.fw2!)]);
+    const FLOWS = 40;
+    for (let i = 0; i < FLOWS; i++) expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    const [a, b] = (await Promise.all([tracked(vms.fw1!), tracked(vms.fw2!)])).map((m, i) => new Map([...m].filter(([sport]) => !before[i]!.has(sport))));
+    expect(a!.size).toBeGreaterThan(0);
+    expect(b!.size).toBeGreaterThan(0);
+    expect(a!.size + b!.size).toBe(FLOWS);
+    for (const sport of a!.keys()) expect(b!.has(sport)).toBe(false);
+    // ASSURED: the member saw the replies of every flow it carried.
+    expect([...a!.values(), ...b!.values()].every(Boolean)).toBe(true);
+  });
+
+  it('no usable member: fail-closed drops the classified flows, fail-open lets them bypass the hop', async () => {
+    const fw1 = member(ports.fw1);
+    await apply(chainOf([activeStandby([fw1], null, 'fail-closed')]));
+    expect(await tcpExchange(vms.web1!.ns, '10.0.2.10', 9000)).toBe(false);
+    // Other flows are not the chain's.
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9001)).toBe(true);
+    await apply(chainOf([activeStandby([fw1], null, 'fail-open')]));
+    await applianceTable(vms.fw1!);
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    expect(await counters(vms.fw1!)).toEqual({ fwd: 0, rev: 0, other: 0 });
+  });
+
+  it('a membership change of a classifier group changes set elements only: rules byte-identical, the fast path matches the full pass', async () => {
+    const fw1 = member(ports.fw1);
+    const chain = chainOf([activeStandby([fw1], fw1)]);
+    await apply(chain);
+    const h1 = lab.host(1);
+    const ns = await domainNs(h1);
+    const rulesOf = async (): Promise<string> => sh(['ip', 'netns', 'exec', ns, 'nft', '-a', 'list', 'chain', 'inet', 'strata', 'pre']);
+    const rulesBefore = await rulesOf();
+    // web2 joins WEB: a full plan would add one element; the fast path does it.
+    const prev = viewOf('hv1', chain);
+    const next = viewOf('hv1', chain, { ...baseMembers, ...Object.fromEntries([memberKey(WEB, ports.web2)]) });
+    const { plan } = await h1.dataplane.plan(next);
+    expect(plan.batches.map((b) => b.phase)).toEqual(['ns-nft']);
+    expect(plan.batches[0]!.ops).toEqual([{ op: 'nft', ns, commands: [{ cmd: 'add-element', family: 'inet', set: expect.stringMatching(/^g_/), elements: ['10.0.1.11'] }] }]);
+    await h1.dataplane.reconcile(prev);
+    const fast = await h1.dataplane.applyChanges(memberDeltas([{ after: next.members[`${WEB}.${ports.web2.id}`]! }]));
+    expect(fast).toMatchObject({ added: 1, deleted: 0 });
+    expect((await h1.dataplane.plan(next)).plan).toEqual({ batches: [] });
+    expect(await rulesOf()).toBe(rulesBefore);
+    // web2's flows are steered now.
+    await applianceTable(vms.fw1!);
+    expect(await tcpExchangeEventually(vms.web2!.ns, '10.0.2.10', 9000)).toBe(true);
+    expect((await counters(vms.fw1!)).fwd).toBeGreaterThan(0);
+  });
+
+  it('repairs drift: a deleted steering rule, route and table come back, and the flow is steered again', async () => {
+    const fw1 = member(ports.fw1);
+    const chain = chainOf([activeStandby([fw1], fw1)]);
+    await apply(chain);
+    const h1 = lab.host(1);
+    const ns = await domainNs(h1);
+    const rule = (await sh(['ip', '-n', ns, 'rule', 'show'])).split('\n').find((l) => l.includes('fwmark'))!;
+    const [, pref, mark, table] = /^(\d+):.*fwmark (\S+) lookup (\S+)/.exec(rule)!;
+    await sh(['ip', '-n', ns, 'rule', 'del', 'pref', pref!, 'fwmark', mark!, 'lookup', table!]);
+    await sh(['ip', '-n', ns, 'route', 'flush', 'table', table!]);
+    await sh(['ip', 'netns', 'exec', ns, 'nft', 'delete', 'table', 'inet', 'strata']);
+    const v = viewOf('hv1', chain);
+    expect((await h1.dataplane.plan(v)).plan.batches.map((b) => b.phase)).toEqual(['routes', 'rules', 'ns-nft']);
+    await h1.dataplane.reconcile(v);
+    expect((await h1.dataplane.plan(v)).plan).toEqual({ batches: [] });
+    await applianceTable(vms.fw1!);
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    expect((await counters(vms.fw1!)).fwd).toBeGreaterThan(0);
   });
 
   it('removing the chain restores the direct path and leaves no steering object', async () => {
