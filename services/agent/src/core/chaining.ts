@@ -40,8 +40,9 @@
 import { createHash } from 'node:crypto';
 import type { ChainHop, ChainLeg, ChainMember, FlowClassifier, HostChain } from '@strata/contracts';
 import { contains, parseAddress, parsePrefix } from '@strata/netaddr';
+import { MemberIndex } from './members.js';
 import { domainNamespace, gatewayDomainEnd, nftId } from './names.js';
-import { emptyNftTable, nftRule, type NftRule, type NftTable } from './nft.js';
+import { emptyNftTable, nftRule, type NftRule, type NftState, type NftTable } from './nft.js';
 import { allocate, canonicalIp } from './secgroups.js';
 import type { HostViewSnapshot } from './snapshot.js';
 import { routeKey, ruleKey, type KernelState, type RouteEntry, type RuleEntry } from './types.js';
@@ -61,6 +62,23 @@ export type Direction = 'fwd' | 'rev';
 
 /** A classifier group's member addresses in a domain namespace. */
 export const chainSetName = (groupId: string, v: 4 | 6): string => `g_${nftId(groupId)}_v${v}`;
+
+/**
+ * The membership index of the chaining sets applied in `tables` (domain
+ * namespace → its Strata nft tables): a set is keyed `<ns> <set>`, and a
+ * group's addresses go to its set in every namespace that has one.
+ */
+export function chainingMemberIndex(view: HostViewSnapshot, tables: Record<string, NftState>): MemberIndex {
+  const keys = new Set(Object.entries(tables).flatMap(([ns, s]) => Object.keys(s.tables.inet?.sets ?? {}).map((set) => `${ns} ${set}`)));
+  const namespaces = Object.keys(tables).sort();
+  return new MemberIndex(view, keys, (g, v) => namespaces.map((ns) => `${ns} ${chainSetName(g, v)}`));
+}
+
+/** `<ns> <set>` → its parts. */
+export const splitSetKey = (key: string): { ns: string; set: string } => {
+  const i = key.indexOf(' ');
+  return { ns: key.slice(0, i), set: key.slice(i + 1) };
+};
 
 const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 

@@ -10,8 +10,8 @@
  * change to every fast path that handles it). One `nft -f -` per touched
  * namespace (the libnftables worker runs in the managed namespace only).
  */
-import { chainSetName, desiredChaining } from '../../core/chaining.js';
-import { MemberIndex, patchSorted, renderSetDeltas } from '../../core/members.js';
+import { chainingMemberIndex, desiredChaining, splitSetKey } from '../../core/chaining.js';
+import { patchSorted, renderSetDeltas, type MemberIndex, type SetDelta } from '../../core/members.js';
 import type { NftState } from '../../core/nft.js';
 import { runOk } from '../../kernel/exec.js';
 import { memberChange } from './security-groups.js';
@@ -30,17 +30,14 @@ export const chaining: Manager = {
       handles: (c) => c.field === 'members',
       from(view, part) {
         const tables = part.kernel?.nsNft ?? {};
-        // `<ns> <set>` for every set of every domain namespace's steering table.
-        const keys = new Set(Object.entries(tables).flatMap(([ns, s]) => Object.keys(s.tables.inet?.sets ?? {}).map((set) => `${ns} ${set}`)));
-        const namespaces = Object.keys(tables).sort();
         let index: MemberIndex | null = null;
         return {
           async apply(changes) {
-            index ??= new MemberIndex(view, keys, (g, v) => namespaces.map((ns) => `${ns} ${chainSetName(g, v)}`));
+            index ??= chainingMemberIndex(view, tables);
             const deltas = index.apply(changes.map(memberChange));
-            const byNs = new Map<string, typeof deltas>();
+            const byNs = new Map<string, SetDelta[]>();
             for (const d of deltas) {
-              const [ns, set] = d.set.split(' ') as [string, string];
+              const { ns, set } = splitSetKey(d.set);
               let list = byNs.get(ns);
               if (!list) byNs.set(ns, (list = []));
               list.push({ ...d, set });
