@@ -8,13 +8,14 @@
  * and conntrack).
  */
 import { randomUUID } from 'node:crypto';
-import type { ChainHop, ChainMember, FlowClassifier, HostChain, LocalPort } from '@strata/contracts';
+import type { ChainHop, ChainMember, FlowClassifier, HealthCheck, HealthObservation, HostChain } from '@strata/contracts';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIf, kernel } from '@strata/testing/suites';
 import type { HostViewSnapshot } from './core/snapshot.js';
 import { hostView, subnet, type Cloud, type CloudPort } from './testkit/cloud.js';
 import { memberDeltas } from './testkit/members.js';
 import { NetLab, sh, type LabHost, type LabVm } from './testkit/netlab.js';
+import { HealthChecker } from './observe/health.js';
 import { startServer, tcpExchange, tcpExchangeEventually } from './testkit/traffic.js';
 
 const d = describeIf(kernel());
@@ -261,6 +262,48 @@ d('service chaining, L3 (three hypervisors, real packets through appliance VMs)'
     await applianceTable(vms.fw1!);
     expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
     expect((await counters(vms.fw1!)).fwd).toBeGreaterThan(0);
+  });
+
+  it('health checks: the appliance\'s host probes it from the router namespace and reports transitions (ICMP and TCP)', async () => {
+    const icmp: HealthCheck = { protocol: 'icmp', port: null, intervalMs: 100, timeoutMs: 300, rise: 2, fall: 2 };
+    const fw1 = { ...member(ports.fw1), healthCheck: icmp };
+    const fw2 = { ...member(ports.fw2), healthCheck: { ...icmp, protocol: 'tcp' as const, port: 8080 } };
+    const chain = chainOf([activeStandby([fw1, fw2], fw1)]);
+    await apply(chain);
+    const seen: HealthObservation[] = [];
+    const hv2 = lab.host(2);
+    const checker = new HealthChecker({ hostId: 'hv2', exec: hv2.exec, nsPrefix: hv2.nsPrefix, publish: (subject, o) => (expect(subject).toBe('strata.status.hv2.health'), seen.push(o)) });
+    const until = async (what: (o: HealthObservation) => boolean): Promise<HealthObservation> => {
+      for (let i = 0; i < 100; i++) {
+        const o = seen.find(what);
+        if (o) return o;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error(`no such health report; seen ${JSON.stringify(seen)}`);
+    };
+    try {
+      // Only the appliances' host checks them.
+      const other = new HealthChecker({ hostId: 'hv1', exec: lab.host(1).exec, nsPrefix: lab.host(1).nsPrefix, publish: () => undefined });
+      other.update(viewOf('hv1', chain));
+      expect(other.checking()).toEqual([]);
+      checker.update(viewOf('hv2', chain));
+      expect(checker.checking()).toEqual([fw1.functionId, fw2.functionId].sort());
+      // The first probe reports the state (healthy, as the view says); nothing listens on 8080 yet: fw2 falls.
+      await until((o) => o.functionId === fw1.functionId && o.healthy);
+      expect((await until((o) => o.functionId === fw2.functionId && !o.healthy)).detail).toMatch(/^TCP connect to 10\.0\.3\.12:8080 failed 2 times/);
+      const server = await startServer(vms.fw2!.ns, [8080]);
+      await until((o) => o.functionId === fw2.functionId && o.healthy);
+      await server.stop();
+      await sh(['ip', 'netns', 'exec', vms.fw1!.ns, 'nft', 'add', 'table', 'inet', 'mute']);
+      await sh(['ip', 'netns', 'exec', vms.fw1!.ns, 'nft', 'add', 'chain', 'inet', 'mute', 'in', '{ type filter hook input priority 0; policy accept; icmp type echo-request drop; }']);
+      const down = await until((o) => o.functionId === fw1.functionId && !o.healthy);
+      expect(down.detail).toMatch(/^ICMP echo to 10\.0\.3\.11 failed 2 times in a row/);
+      await sh(['ip', 'netns', 'exec', vms.fw1!.ns, 'nft', 'delete', 'table', 'inet', 'mute']);
+      seen.length = 0;
+      await until((o) => o.functionId === fw1.functionId && o.healthy);
+    } finally {
+      checker.stop();
+    }
   });
 
   it('removing the chain restores the direct path and leaves no steering object', async () => {
