@@ -21,7 +21,7 @@ import { startServer, tcpExchange, tcpExchangeEventually } from './testkit/traff
 const d = describeIf(kernel());
 
 const router = randomUUID();
-const [web, app, svc] = [randomUUID(), randomUUID(), randomUUID()];
+const [web, app, svc, svcOut] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
 const [WEB, APP] = [randomUUID(), randomUUID()];
 const port = (name: string, networkId: string, ip: string, host: string, appliance = false): CloudPort & { name: string } => ({
   name,
@@ -29,7 +29,7 @@ const port = (name: string, networkId: string, ip: string, host: string, applian
   networkId,
   mac: `02:00:00:00:${ip.split('.').slice(2).map((x) => Number(x).toString(16).padStart(2, '0')).join(':')}`,
   host,
-  fixedIps: [{ subnetId: networkId === web ? 's1' : networkId === app ? 's2' : 's3', ip }],
+  fixedIps: [{ subnetId: { [web]: 's1', [app]: 's2', [svc]: 's3', [svcOut]: 's4' }[networkId]!, ip }],
   // Transit traffic leaves an appliance with other VMs' addresses: no anti-spoofing, no groups on its legs.
   ...(appliance ? { portSecurity: false, groupIds: [] } : {}),
 });
@@ -39,6 +39,9 @@ const ports = {
   app1: port('app1', app, '10.0.2.10', 'hv3'),
   fw1: port('fw1', svc, '10.0.3.11', 'hv2', true),
   fw2: port('fw2', svc, '10.0.3.12', 'hv2', true),
+  // A two-armed appliance: in on svc, out on svc-out (one VM, two NICs).
+  fw3: port('fw3', svc, '10.0.3.13', 'hv2', true),
+  fw3out: port('fw3out', svcOut, '10.0.4.13', 'hv2', true),
 };
 const cloud: Cloud = {
   hosts: { hv1: '198.18.0.11', hv2: '198.18.0.12', hv3: '198.18.0.13' },
@@ -46,6 +49,7 @@ const cloud: Cloud = {
     { id: web, tenant: 'A', vni: 100, domainId: router, subnets: [subnet('s1', '10.0.1.0/24', '10.0.1.1')] },
     { id: app, tenant: 'A', vni: 101, domainId: router, subnets: [subnet('s2', '10.0.2.0/24', '10.0.2.1')] },
     { id: svc, tenant: 'A', vni: 102, domainId: router, subnets: [subnet('s3', '10.0.3.0/24', '10.0.3.1')] },
+    { id: svcOut, tenant: 'A', vni: 103, domainId: router, subnets: [subnet('s4', '10.0.4.0/24', '10.0.4.1')] },
   ],
   domains: [{ id: router, tenant: 'A', kind: 'router' }],
   ports: Object.values(ports),
@@ -97,6 +101,10 @@ async function applianceTable(vm: LabVm, drop = false): Promise<void> {
     `table inet appliance {
   chain forward { type filter hook forward priority 0; policy accept;
     ct state invalid counter comment "invalid"
+    iifname "eth0" oifname "eth1" counter
+    iifname "eth1" oifname "eth0" counter
+    icmp type echo-request counter
+    icmp type echo-reply counter
     ${drop ? 'tcp dport 9000 drop' : ''}
     ip saddr 10.0.1.0/24 ip daddr 10.0.2.10 tcp dport 9000 counter comment "fwd"
     ip saddr 10.0.2.10 ip daddr 10.0.1.0/24 tcp sport 9000 counter comment "rev"
@@ -141,13 +149,22 @@ d('service chaining, L3 (three hypervisors, real packets through appliance VMs)'
   beforeAll(async () => {
     lab = await NetLab.create(3);
     for (const p of Object.values(ports)) {
+      if (p === ports.fw3out) continue;
       const h = lab.hosts.find((x) => x.name === p.host)!;
       const vm = await lab.addVm(p.name, h, p.mac, `tap${p.id.replaceAll('-', '').slice(0, 11)}`);
       const gw = p.fixedIps[0]!.ip.replace(/\.\d+$/, '.1');
       await lab.configure(vm, `${p.fixedIps[0]!.ip}/24`, gw);
       vms[p.name] = vm;
     }
-    for (const name of ['fw1', 'fw2']) {
+    // fw3's second NIC (eth1, on svc-out); forward traffic leaves by it, the return by eth0.
+    const fw3 = vms.fw3!;
+    await sh(['ip', '-n', fw3.host.ns, 'link', 'add', `tap${ports.fw3out.id.replaceAll('-', '').slice(0, 11)}`, 'type', 'veth', 'peer', 'name', 'eth1', 'netns', fw3.ns]);
+    await sh(['ip', '-n', fw3.ns, 'link', 'set', 'eth1', 'address', ports.fw3out.mac, 'mtu', '1450', 'up']);
+    await sh(['ip', '-n', fw3.ns, 'addr', 'add', '10.0.4.13/24', 'dev', 'eth1']);
+    await sh(['ip', '-n', fw3.ns, 'route', 'replace', 'default', 'via', '10.0.4.1', 'dev', 'eth1']);
+    await sh(['ip', '-n', fw3.ns, 'route', 'add', '10.0.1.0/24', 'via', '10.0.3.1', 'dev', 'eth0']);
+    await sh(['ip', 'netns', 'exec', fw3.ns, 'sysctl', '-qw', 'net.ipv4.conf.eth1.send_redirects=0']);
+    for (const name of ['fw1', 'fw2', 'fw3']) {
       await sh(['ip', 'netns', 'exec', vms[name]!.ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0']);
       await applianceTable(vms[name]!);
     }
@@ -178,6 +195,30 @@ d('service chaining, L3 (three hypervisors, real packets through appliance VMs)'
     await applianceTable(vms.fw1!, true);
     expect(await tcpExchange(vms.web1!.ns, '10.0.2.10', 9000)).toBe(false);
     await applianceTable(vms.fw1!);
+  });
+
+  it('a two-armed appliance: forward traffic enters by its ingress leg and leaves by its egress leg, the return the other way', async () => {
+    const m: ChainMember = { ...member(ports.fw3), egress: member(ports.fw3out).egress };
+    await applianceTable(vms.fw3!);
+    await apply(chainOf([activeStandby([m], m)]));
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    const out = await sh(['ip', 'netns', 'exec', vms.fw3!.ns, 'nft', 'list', 'table', 'inet', 'appliance']);
+    expect(Number(/iifname "eth0" oifname "eth1" .*packets (\d+)/.exec(out)![1])).toBeGreaterThan(0);
+    expect(Number(/iifname "eth1" oifname "eth0" .*packets (\d+)/.exec(out)![1])).toBeGreaterThan(0);
+    expect((await counters(vms.fw3!)).fwd).toBeGreaterThan(0);
+  });
+
+  it('an ICMP classifier (addresses only): ping passes the appliance both ways', async () => {
+    const fw1 = member(ports.fw1);
+    await applianceTable(vms.fw1!);
+    await apply({ ...chainOf([activeStandby([fw1], fw1)]), classifiers: [{ ...classifier, protocol: 'icmp', destinationPorts: null }] });
+    await lab.pingEventually(vms.web1!, '10.0.2.10');
+    const out = await sh(['ip', 'netns', 'exec', vms.fw1!.ns, 'nft', 'list', 'table', 'inet', 'appliance']);
+    expect(Number(/icmp type echo-request .*packets (\d+)/.exec(out)![1])).toBeGreaterThan(0);
+    expect(Number(/icmp type echo-reply .*packets (\d+)/.exec(out)![1])).toBeGreaterThan(0);
+    // tcp/9000 is not this classifier's: direct.
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    expect((await counters(vms.fw1!)).fwd).toBe(0);
   });
 
   it('two hops: the flow passes both appliances in both directions', async () => {
