@@ -315,7 +315,7 @@ d('agent data plane (real kernel, namespaces)', () => {
       const { plan, actual } = await h.dataplane.plan(emptySnapshot());
       expect(plan.batches).toEqual([]);
       // (The br_netfilter sysctls are left as they are: they were on by default.)
-      expect({ ...actual, devices: [], hostSysctls: {} }).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices: [] });
+      expect({ ...actual, devices: [], hostSysctls: {} }).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, rules: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices: [] });
       expect(await sh(['ip', 'netns', 'exec', h.ns, 'nft', 'list', 'tables'])).not.toMatch(/strata/);
       // Independently of the agent's own reader:
       const links = JSON.parse(await sh(['ip', '-n', h.ns, '-j', 'link', 'show'])) as { ifname: string; master?: string }[];

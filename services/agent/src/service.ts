@@ -8,6 +8,7 @@ import { Agent, type ApplyReport } from './agent.js';
 import { hostDataplane } from './dataplane/managers.js';
 import { inNetns, nodeExec } from './kernel/exec.js';
 import { startLinkMonitor } from './kernel/monitor.js';
+import { HealthChecker } from './observe/health.js';
 import { HostViewWatcher } from './view/kv-watch.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -122,7 +123,9 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
         if (!nc.isClosed()) nc.publish(statusSubject(hostId), JSON.stringify(s));
       },
     });
-    watcher = new HostViewWatcher({ nc, hostId, logger, onChange: () => agent.viewChanged() });
+    // Health checks of the service functions whose appliances are on this host (observe/health.ts).
+    const health = new HealthChecker({ hostId, exec, nsPrefix: config.AGENT_NETNS_PREFIX, logger, view: () => watcher?.current()?.view ?? null, publish: (subject, o) => void (nc.isClosed() || nc.publish(subject, JSON.stringify(o))) });
+    watcher = new HostViewWatcher({ nc, hostId, logger, onChange: () => (agent.viewChanged(), health.viewChanged()) });
     readiness.register('hostview', () => watcher?.current() !== null);
 
     const monitor = config.AGENT_LINK_MONITOR ? startLinkMonitor(exec, (name, deleted) => agent.onLink(name, deleted)) : undefined;
@@ -133,6 +136,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     // Stopping leaves the data plane (and DHCP servers) as they are: VMs keep their network.
     return async () => {
       monitor?.stop();
+      health.stop();
       await watcher?.stop();
       await agent.stop();
       dataplane.close();

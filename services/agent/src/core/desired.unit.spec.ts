@@ -35,6 +35,7 @@ const view = (): HostViewSnapshot => ({
   domains: { [ROUTER]: { id: ROUTER, tenant: 't', kind: 'router', networkIds: [NET] } },
   groups: {},
   members: {},
+  chains: {},
 });
 
 describe('desiredState', () => {
@@ -109,7 +110,7 @@ describe('desiredState', () => {
     const v = view();
     delete v.host;
     const d = desiredState(v, { nsPrefix: 'p-' });
-    expect(d.kernel).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {} });
+    expect(d.kernel).toEqual({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, rules: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {} });
     expect(d.ports).toHaveLength(1);
   });
 

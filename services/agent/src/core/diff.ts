@@ -109,6 +109,9 @@ export function diff(desired: KernelState, actual: ActualState): Plan {
     const a = sim.routes[key];
     if (!a || a.dev !== entry.dev || a.via !== entry.via) emit('routes', { op: 'route-replace', entry });
   }
+  for (const [key, entry] of sorted(desired.rules)) {
+    if (!sim.rules[key]) emit('rules', { op: 'rule-add', entry });
+  }
   // Domain namespaces' nftables: one transaction each, for the namespaces that stay.
   for (const ns of [...new Set([...Object.keys(desired.nsNft), ...Object.keys(sim.nsNft)])].sort()) {
     if (!desired.namespaces[ns]) continue;
@@ -122,6 +125,9 @@ export function diff(desired: KernelState, actual: ActualState): Plan {
   const staleLink = (ns: string, name: string): boolean =>
     staleNs.has(ns) || (sim.links[linkKey(ns, name)] !== undefined && !desired.links[linkKey(ns, name)]);
 
+  for (const [key, r] of sorted(sim.rules)) {
+    if (!desired.rules[key] && !staleNs.has(r.ns)) emit('rule-removals', { op: 'rule-del', entry: r });
+  }
   for (const [key, r] of sorted(sim.routes)) {
     if (!desired.routes[key] && !staleLink(r.ns, r.dev)) emit('route-removals', { op: 'route-del', entry: r });
   }

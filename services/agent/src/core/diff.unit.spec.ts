@@ -9,7 +9,7 @@ import type { HostViewSnapshot } from './snapshot.js';
 import { PHASES, planSize, type ActualState, type KernelState, type Plan } from './types.js';
 
 const OPTS = { nsPrefix: 'p-' };
-const empty = (devices: string[] = []): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices });
+const empty = (devices: string[] = []): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, rules: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices });
 
 /** The kernel after converging to `view` from nothing, with these foreign devices present. */
 function converged(view: HostViewSnapshot, devices: string[]): ActualState {
@@ -42,6 +42,7 @@ const baseView = (): HostViewSnapshot => ({
   domains: { r1: { id: 'r1', tenant: 't', kind: 'router', networkIds: ['n1'] } },
   groups: {},
   members: {},
+  chains: {},
 });
 
 describe('diff', () => {
@@ -65,7 +66,7 @@ describe('diff', () => {
   });
 
   it('given an empty view, then removals come in reverse order and cascades are not removed twice', () => {
-    const plan = diff(desiredState({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} }, OPTS).kernel, converged(baseView(), ['tap1']));
+    const plan = diff(desiredState({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {} }, OPTS).kernel, converged(baseView(), ['tap1']));
     // Everything lives on links that are deleted: only links and the namespace are removed explicitly.
     expect(plan.batches.map((b) => b.phase)).toEqual(['link-removals', 'namespace-removals']);
     expect(plan.batches[0]!.ops).toEqual([
@@ -190,9 +191,22 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
     // Which groups the view has rules for, and which rules (from a small pool, so A and B share some).
     groups: fc.subarray(GROUPS),
     rules: fc.subarray(RULES),
+    // Service chains on the routers, their members among the ports (steering tables, policy rules and routing tables).
+    chains: fc.array(
+      fc.record({
+        domain: fc.constantFrom('r1', 'r2'),
+        selection: fc.constantFrom('flow-hash' as const, 'active-standby' as const),
+        fallback: fc.constantFrom('fail-closed' as const, 'fail-open' as const),
+        members: fc.subarray([0, 1, 2, 3, 4, 5], { minLength: 1, maxLength: 3 }),
+        unhealthy: fc.subarray([0, 1, 2, 3, 4, 5]),
+        source: fc.constantFrom('g1', 'g2', null),
+        symmetric: fc.boolean(),
+      }),
+      { maxLength: 2 },
+    ),
   })
-  .map(({ hasHost, local, nets, ports, kinds, groups, rules, gateways, publicIp }) => {
-    const view: HostViewSnapshot = { networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} };
+  .map(({ hasHost, local, nets, ports, kinds, groups, rules, gateways, publicIp, chains }) => {
+    const view: HostViewSnapshot = { networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {} };
     for (const g of groups) view.groups[g] = { id: g, tenant: 't', rules: rules.filter((r) => r.group === g).map(({ group: _g, ...r }) => r) };
     if (hasHost) view.host = { id: 'hv', vtepIp: local, publicIp };
     for (const n of nets) {
@@ -238,6 +252,20 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
         view.endpoints[id] = ep;
       }
     });
+    chains.forEach((c, i) => {
+      const members = c.members.flatMap((k) => {
+        const p = ports[k];
+        const networkId = netIds[(p?.net ?? 0) % Math.max(1, netIds.length)];
+        if (!p || networkId === undefined) return [];
+        const leg = { portId: `port${k}`, networkId, mac: p.mac, ips: [`10.0.0.${p.ip}`] };
+        return [{ functionId: `f${k}`, ingress: leg, egress: leg, healthy: !c.unhealthy.includes(k), healthCheck: null, virtualIp: null }];
+      });
+      const classifier = { id: `cl${i}`, ethertype: 'IPv4' as const, protocol: 'tcp' as const, source: { groupId: c.source, cidr: null }, destination: { groupId: null, cidr: '10.0.0.0/24' }, sourcePorts: null, destinationPorts: { min: 9000, max: 9000 } };
+      const hop = { groupId: `fg${i}`, mode: 'l3' as const, selection: c.selection, fallback: c.fallback, members, activeFunctionId: c.selection === 'active-standby' ? (members[0]?.functionId ?? null) : null };
+      // On the router of the first member's network when there is one (else the members are never usable).
+      const domainId = members[0] ? view.networks[members[0].ingress.networkId]!.domainId : c.domain;
+      view.chains[`c${i}`] = { id: `c${i}`, tenant: 't', domainId, symmetric: c.symmetric, classifiers: [classifier], hops: [hop] };
+    });
     return view;
   });
 
@@ -260,7 +288,7 @@ describe('diff (property)', () => {
         const after = applyPlanToState(actualA, plan);
         expect(diff(want, after)).toEqual({ batches: [] });
         const exp = expected(want, devices);
-        for (const field of ['namespaces', 'plugs', 'addrs', 'fdb', 'neighs', 'routes', 'nft', 'nsNft'] as const) expect(after[field]).toEqual(exp[field]);
+        for (const field of ['namespaces', 'plugs', 'addrs', 'fdb', 'neighs', 'routes', 'rules', 'nft', 'nsNft'] as const) expect(after[field]).toEqual(exp[field]);
         for (const [k, v] of Object.entries(want.hostSysctls)) expect(after.hostSysctls[k]).toBe(v);
         // nftables of the managed namespace: at most one operation (one atomic transaction), in the first batch.
         const nftOps = plan.batches.flatMap((x, i) => x.ops.filter((o) => o.op === 'nft' && o.ns === undefined).map(() => i));
@@ -274,14 +302,20 @@ describe('diff (property)', () => {
     );
   });
 
-  it('(the generators reach every kind of nft command except map deletion: Strata\'s maps live as long as their table)', () => {
+  it('(the generators reach every kind of nft command except map deletion: Strata\'s maps live as long as their table; and the steering objects)', () => {
     const nftSeen = new Set<string>();
     for (const [a, b, devices] of fc.sample(fc.tuple(arbView, arbView, arbDevices), { numRuns: 1000, seed: 7 })) {
       const plan = diff(desiredState(b, OPTS).kernel, converged(a, devices));
-      for (const o of plan.batches.flatMap((x) => x.ops)) if (o.op === 'nft') for (const c of o.commands) nftSeen.add(c.cmd);
+      for (const o of plan.batches.flatMap((x) => x.ops)) {
+        if (o.op === 'nft') for (const c of o.commands) nftSeen.add(c.cmd);
+        // Service chaining's objects are reached too: policy rules and routes in their tables, both ways.
+        if (o.op === 'rule-add' || o.op === 'rule-del') nftSeen.add(o.op);
+        if ((o.op === 'route-replace' || o.op === 'route-del') && o.entry.table !== undefined) nftSeen.add(`${o.op}-table`);
+        if (o.op === 'nft' && o.ns !== undefined && o.commands.some((c) => c.family === 'inet')) nftSeen.add('domain-inet');
+      }
     }
     expect([...nftSeen].sort()).toEqual(
-      ['add-chain', 'add-counter', 'add-element', 'add-map', 'add-map-element', 'add-rule', 'add-set', 'add-table', 'delete-chain', 'delete-counter', 'delete-element', 'delete-map-element', 'delete-set', 'delete-table', 'flush-chain'].sort(),
+      ['add-chain', 'add-counter', 'add-element', 'add-map', 'add-map-element', 'add-rule', 'add-set', 'add-table', 'delete-chain', 'delete-counter', 'delete-element', 'delete-map-element', 'delete-set', 'delete-table', 'flush-chain', 'rule-add', 'rule-del', 'route-replace-table', 'route-del-table', 'domain-inet'].sort(),
     );
   });
 

@@ -41,6 +41,8 @@ export class MemberIndex {
   constructor(
     view: HostViewSnapshot,
     private readonly sets: ReadonlySet<string>,
+    /** The sets a group's addresses of one version go to (security groups: `sg_<g>_v4/6`; chaining: one per domain namespace). */
+    private readonly setsOf: (groupId: string, version: 4 | 6) => readonly string[] = (g, v) => [sgSetName(g, v)],
   ) {
     for (const m of Object.values(view.members)) this.count(m, 1, null);
   }
@@ -64,23 +66,26 @@ export class MemberIndex {
     for (const ip of m.ips) {
       const a = canonicalIp(ip);
       if (a === null) continue;
-      const set = sgSetName(m.groupId, a.version);
-      if (!this.sets.has(set) || seen.has(set + a.text)) continue;
-      seen.add(set + a.text);
-      let elements = this.counts.get(set);
-      if (!elements) this.counts.set(set, (elements = new Map()));
-      const n = (elements.get(a.text) ?? 0) + by;
-      if (n > 0) elements.set(a.text, n);
-      else elements.delete(a.text);
-      if (!touched) continue;
-      let d = touched.get(set);
-      if (!d) touched.set(set, (d = { add: new Set(), del: new Set() }));
-      // 0 → 1: the element appears; 1 → 0: it goes. A delete and an add of one element in one batch cancel out.
-      if (by === 1 && n === 1) {
-        if (!d.del.delete(a.text)) d.add.add(a.text);
-      } else if (by === -1 && n === 0) {
-        if (!d.add.delete(a.text)) d.del.add(a.text);
-      }
+      for (const set of this.setsOf(m.groupId, a.version)) this.countIn(set, a.text, by, seen, touched);
+    }
+  }
+
+  private countIn(set: string, ip: string, by: 1 | -1, seen: Set<string>, touched: Map<string, { add: Set<string>; del: Set<string> }> | null): void {
+    if (!this.sets.has(set) || seen.has(`${set} ${ip}`)) return;
+    seen.add(`${set} ${ip}`);
+    let elements = this.counts.get(set);
+    if (!elements) this.counts.set(set, (elements = new Map()));
+    const n = (elements.get(ip) ?? 0) + by;
+    if (n > 0) elements.set(ip, n);
+    else elements.delete(ip);
+    if (!touched) return;
+    let d = touched.get(set);
+    if (!d) touched.set(set, (d = { add: new Set(), del: new Set() }));
+    // 0 → 1: the element appears; 1 → 0: it goes. A delete and an add of one element in one batch cancel out.
+    if (by === 1 && n === 1) {
+      if (!d.del.delete(ip)) d.add.add(ip);
+    } else if (by === -1 && n === 0) {
+      if (!d.add.delete(ip)) d.del.add(ip);
     }
   }
 }

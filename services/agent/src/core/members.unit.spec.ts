@@ -26,6 +26,7 @@ function base(): HostViewSnapshot {
     domains: {},
     groups: { [WEB]: { id: WEB, tenant: 't', rules: [sgRule('e1', 'ingress', { protocol: 'tcp', portMin: 9000, portMax: 9000, remoteGroupId: APP })] } },
     members: {},
+    chains: {},
   };
 }
 

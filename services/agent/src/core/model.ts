@@ -18,6 +18,7 @@ import {
   linkKey,
   neighKey,
   routeKey,
+  ruleKey,
   type ActualState,
   type FdbEntry,
   type LinkState,
@@ -186,6 +187,7 @@ export function applyOp(s: ActualState, op: Op): void {
       const k = routeKey(op.entry);
       const before = s.routes[k];
       if (before && before.dev === op.entry.dev && before.via === op.entry.via) fail('route exists');
+      if (op.entry.table !== undefined && op.entry.ns === HOST_NS) fail('policy routing tables are only in domain namespaces');
       // A route needs its device, up: the kernel refuses a route through a link that is down.
       const l = s.links[linkKey(op.entry.ns, op.entry.dev)] ?? fail('no such link');
       if (!l.up) fail('link is down');
@@ -196,6 +198,19 @@ export function applyOp(s: ActualState, op: Op): void {
       const k = routeKey(op.entry);
       if (!s.routes[k]) fail('no such route');
       delete s.routes[k];
+      return;
+    }
+    case 'rule-add': {
+      const k = ruleKey(op.entry);
+      if (op.entry.ns === HOST_NS || !s.namespaces[op.entry.ns]) fail('no such namespace');
+      if (s.rules[k]) fail('rule exists');
+      s.rules[k] = { ...op.entry };
+      return;
+    }
+    case 'rule-del': {
+      const k = ruleKey(op.entry);
+      if (!s.rules[k]) fail('no such rule');
+      delete s.rules[k];
       return;
     }
   }
@@ -249,6 +264,7 @@ function deleteNamespace(s: ActualState, ns: string): void {
   for (const [k, a] of Object.entries(s.addrs)) if (a.ns === ns) delete s.addrs[k];
   for (const [k, n] of Object.entries(s.neighs)) if (n.ns === ns) delete s.neighs[k];
   for (const [k, r] of Object.entries(s.routes)) if (r.ns === ns) delete s.routes[k];
+  for (const [k, r] of Object.entries(s.rules)) if (r.ns === ns) delete s.rules[k];
   delete s.nsNft[ns];
   delete s.namespaces[ns];
 }

@@ -23,7 +23,7 @@ export type NftFamily = (typeof NFT_FAMILIES)[number];
 
 export interface NftBaseChain {
   type: 'filter' | 'nat';
-  hook: 'prerouting' | 'forward' | 'postrouting';
+  hook: 'prerouting' | 'forward' | 'postrouting' | 'output';
   /** Numeric priority, as `nft -j` reports it. */
   prio: number;
   policy: 'accept' | 'drop';

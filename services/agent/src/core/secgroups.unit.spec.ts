@@ -17,7 +17,7 @@ const DB = 'aaa3';
 const PORT = 'b1';
 const OPTS = { nsPrefix: 'p-' };
 
-const empty = (): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices: ['tapb1', 'tapb2'] });
+const empty = (): ActualState => ({ namespaces: {}, links: {}, plugs: {}, addrs: {}, fdb: {}, neighs: {}, routes: {}, rules: {}, nft: { tables: {} }, nsNft: {}, hostSysctls: {}, devices: ['tapb1', 'tapb2'] });
 
 function view(): HostViewSnapshot {
   return {
@@ -72,6 +72,7 @@ function view(): HostViewSnapshot {
       // DB is named by APP's rules, but no local port is in APP: not needed here.
       [`${DB}.d1`]: { groupId: DB, portId: 'd1', ips: ['10.0.2.1'] },
     },
+    chains: {},
   };
 }
 

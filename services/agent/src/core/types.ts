@@ -100,6 +100,22 @@ export interface RouteEntry {
   dst: string;
   dev: string;
   via: string | null;
+  /** A routing table of a policy rule (service chaining's steering); absent: the main table. */
+  table?: number;
+}
+
+/**
+ * A policy routing rule Strata installed in a routing-domain namespace
+ * (`proto 83`): packets carrying `fwmark` look up `table` (service
+ * chaining's steering to an appliance). Identity is the whole rule: a
+ * changed rule is a new one added and the old one deleted.
+ */
+export interface RuleEntry {
+  ns: string;
+  pref: number;
+  /** 0x%08x */
+  fwmark: string;
+  table: number;
 }
 
 export interface NamespaceState {
@@ -116,9 +132,10 @@ export interface KernelState {
   fdb: Record<string, FdbEntry>;
   neighs: Record<string, NeighEntry>;
   routes: Record<string, RouteEntry>;
+  rules: Record<string, RuleEntry>;
   /** Strata's nftables tables in the managed namespace (`inet strata`, `bridge strata`, `ip strata`). */
   nft: NftState;
-  /** Strata's nftables tables in routing-domain namespaces (`ip strata`: floating IPs and PNAT), by namespace. */
+  /** Strata's nftables tables in routing-domain namespaces (`ip strata`: floating IPs and PNAT; `inet strata`: service chaining), by namespace. */
   nsNft: Record<string, NftState>;
   /**
    * Sysctls of the managed (host) namespace. Desired: only the keys that must
@@ -149,6 +166,7 @@ export const emptyKernelState = (): KernelState => ({
   fdb: {},
   neighs: {},
   routes: {},
+  rules: {},
   nft: emptyNftState(),
   nsNft: {},
   hostSysctls: {},
@@ -159,7 +177,8 @@ export const emptyKernelState = (): KernelState => ({
 export const linkKey = (ns: string, name: string): string => (ns === HOST_NS ? name : `${ns}/${name}`);
 export const addrKey = (a: AddrEntry): string => `${a.ns}|${a.dev}|${a.cidr}`;
 export const neighKey = (n: Pick<NeighEntry, 'ns' | 'dev' | 'ip'>): string => `${n.ns}|${n.dev}|${n.ip}`;
-export const routeKey = (r: Pick<RouteEntry, 'ns' | 'dst'>): string => `${r.ns}|${r.dst}`;
+export const routeKey = (r: Pick<RouteEntry, 'ns' | 'dst' | 'table'>): string => (r.table === undefined ? `${r.ns}|${r.dst}` : `${r.ns}|${r.dst}|t${r.table}`);
+export const ruleKey = (r: RuleEntry): string => `${r.ns}|${r.pref}|${r.fwmark}|${r.table}`;
 export function fdbKey(f: FdbEntry): string {
   switch (f.kind) {
     case 'flood':
@@ -196,7 +215,9 @@ export type Op =
   | { op: 'neigh-replace'; entry: NeighEntry }
   | { op: 'neigh-del'; entry: NeighEntry }
   | { op: 'route-replace'; entry: RouteEntry }
-  | { op: 'route-del'; entry: RouteEntry };
+  | { op: 'route-del'; entry: RouteEntry }
+  | { op: 'rule-add'; entry: RuleEntry }
+  | { op: 'rule-del'; entry: RuleEntry };
 
 export interface LinkChanges {
   mtu?: number;
@@ -220,8 +241,12 @@ export const PHASES = [
   'fdb',
   'neighs',
   'routes',
-  // Domain namespaces' tables (NAT), once their namespaces and links exist.
+  // Policy rules after the tables they look up, before the nft rules that mark packets for them.
+  'rules',
+  // Domain namespaces' tables (NAT, service chaining), once their namespaces, links, routes and rules exist.
   'ns-nft',
+  // After the marks are gone (ns-nft), before the tables the rules look up.
+  'rule-removals',
   'route-removals',
   'neigh-removals',
   'fdb-removals',

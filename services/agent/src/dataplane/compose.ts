@@ -34,6 +34,9 @@ export function composeDesired(managers: readonly Manager[], view: HostViewSnaps
 function mergeKernel(into: KernelState, part: Partial<KernelState>): void {
   for (const key of Object.keys(part) as (keyof KernelState)[]) {
     if (key === 'nft') Object.assign(into.nft.tables, part.nft!.tables);
-    else Object.assign(into[key], part[key]);
+    else if (key === 'nsNft') {
+      // Several features have tables in one domain namespace (NAT `ip`, chaining `inet`): merged per namespace, in a new record.
+      for (const [ns, state] of Object.entries(part.nsNft!)) into.nsNft[ns] = { tables: { ...into.nsNft[ns]?.tables, ...state.tables } };
+    } else Object.assign(into[key], part[key]);
   }
 }

@@ -233,15 +233,21 @@ export class Dataplane {
     return byManager ? { byManager, epoch: j.epoch, position: j.position } : null;
   }
 
-  /** Each change to the first manager whose fast path handles it; null when one has none. */
+  /**
+   * Each change to every manager whose fast path handles it (a member key is
+   * a security group's set element and a chain classifier's); null when one
+   * has none.
+   */
   private route(changes: ViewDelta[]): Map<number, ViewDelta[]> | null {
     const byManager = new Map<number, ViewDelta[]>();
     for (const c of changes) {
-      const i = this.runtimes.findIndex((r) => r.fastPath?.handles(c));
-      if (i < 0) return null;
-      let list = byManager.get(i);
-      if (!list) byManager.set(i, (list = []));
-      list.push(c);
+      const takers = this.runtimes.flatMap((r, i) => (r.fastPath?.handles(c) ? [i] : []));
+      if (takers.length === 0) return null;
+      for (const i of takers) {
+        let list = byManager.get(i);
+        if (!list) byManager.set(i, (list = []));
+        list.push(c);
+      }
     }
     return byManager;
   }

@@ -9,6 +9,7 @@ import type { AgentLogger } from '../logger.js';
 import { composeDesired } from './compose.js';
 import { Dataplane } from './dataplane.js';
 import type { HostIo, Manager } from './manager.js';
+import { chaining } from './managers/chaining.js';
 import { dhcp } from './managers/dhcp.js';
 import { nat } from './managers/nat.js';
 import { overlay } from './managers/overlay.js';
@@ -19,6 +20,7 @@ export const MANAGERS: readonly Manager[] = [
   dhcp,
   securityGroups,
   nat,
+  chaining,
 ];
 
 /** Host view → the kernel state (and DHCP servers) this hypervisor must have, from every manager. Pure. */

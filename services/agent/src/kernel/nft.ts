@@ -196,6 +196,26 @@ export function parseNftTable(family: NftFamily, text: string): { table: NftTabl
   return { table, counters };
 }
 
+/** `nft -j list ruleset` → Strata's tables in it (every family), e.g. of a domain namespace: one process for all of them. */
+export function parseNftRuleset(text: string): NftState {
+  const doc = JSON.parse(text || '{}') as { nftables?: Obj[] };
+  const byFamily = new Map<NftFamily, Obj[]>();
+  for (const item of doc.nftables ?? []) {
+    const inner = Object.values(item)[0];
+    if (!isObj(inner)) continue;
+    // A table object names itself; every other object names its table.
+    const table = isObj(item.table) ? inner.name : inner.table;
+    const family = inner.family as NftFamily;
+    if (table !== NFT_TABLE || !NFT_FAMILIES.includes(family)) continue;
+    let items = byFamily.get(family);
+    if (!items) byFamily.set(family, (items = []));
+    items.push(item);
+  }
+  const state: NftState = { tables: {} };
+  for (const [family, items] of byFamily) state.tables[family] = parseNftTable(family, JSON.stringify({ nftables: items })).table;
+  return state;
+}
+
 /** Strata's tables as they are in the kernel, and the named counters of `inet strata`. */
 export async function readNft(exec: Exec): Promise<{ state: NftState; counters: NftCounterValue[] }> {
   const listed = JSON.parse((await runOk(exec, ['nft', '-j', 'list', 'tables'])) || '{}') as { nftables?: Obj[] };

@@ -6,8 +6,8 @@
  * names of all other links (so the diff knows which port devices exist);
  * Strata's nftables tables (`kernel/nft.ts`) and the br_netfilter sysctls.
  */
-import { EXT_DOMAIN_END, isDomainNamespace, STRATA_HOST_LINK } from '../core/names.js';
-import { NFT_TABLE, type NftState } from '../core/nft.js';
+import { isDomainNamespace, STRATA_HOST_LINK } from '../core/names.js';
+import type { NftState } from '../core/nft.js';
 import {
   HOST_NS,
   HOST_SYSCTLS,
@@ -18,12 +18,13 @@ import {
   linkKey,
   neighKey,
   routeKey,
+  ruleKey,
   type ActualState,
   type FdbEntry,
   type LinkState,
 } from '../core/types.js';
 import { runOk, type Exec } from './exec.js';
-import { parseNftTable, readNft } from './nft.js';
+import { parseNftRuleset, readNft } from './nft.js';
 import { ROUTE_PROTO } from './render.js';
 
 interface IpLink {
@@ -57,6 +58,15 @@ interface IpRoute {
   dst: string;
   gateway?: string;
   dev: string;
+  /** Absent for the main table (`ip -j route show table all`). */
+  table?: string;
+}
+
+interface IpRule {
+  priority: number;
+  fwmark?: string;
+  table?: string;
+  protocol?: string;
 }
 
 interface BridgeFdb {
@@ -147,6 +157,12 @@ export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualSt
       addAddrs(state, p.ns, l);
     }
     addRoutes(state, p.ns, p.routes);
+    for (const r of p.rules) {
+      const table = Number(r.table);
+      if (r.protocol !== String(ROUTE_PROTO) || r.fwmark === undefined || !Number.isInteger(table)) continue;
+      const e = { ns: p.ns, pref: r.priority, fwmark: hex8(Number(r.fwmark)), table };
+      state.rules[ruleKey(e)] = e;
+    }
     if (p.nft) state.nsNft[p.ns] = p.nft;
     for (const n of p.neighs) {
       if (n.dev === 'lo' || !n.lladdr || !n.state?.includes('PERMANENT')) continue;
@@ -168,24 +184,25 @@ async function readHostSysctls(exec: Exec): Promise<Record<string, string>> {
 async function readNamespace(
   exec: Exec,
   ns: string,
-): Promise<{ ns: string; links: IpLink[]; neighs: IpNeigh[]; routes: IpRoute[]; sysctls: Record<string, string>; nft: NftState | null }> {
-  const [links, neighs, routes, sysctlOut] = await Promise.all([
+): Promise<{ ns: string; links: IpLink[]; neighs: IpNeigh[]; routes: IpRoute[]; rules: IpRule[]; sysctls: Record<string, string>; nft: NftState | null }> {
+  const [links, neighs, routes, rules, sysctlOut, ruleset] = await Promise.all([
     json<IpLink>(exec, ['ip', '-n', ns, '-j', '-d', 'addr', 'show']),
     json<IpNeigh>(exec, ['ip', '-n', ns, '-j', 'neigh', 'show', 'nud', 'permanent']),
-    json<IpRoute>(exec, ['ip', '-n', ns, '-j', 'route', 'show', 'proto', String(ROUTE_PROTO)]),
+    // Every table: service chaining's steering tables beside the main one (NAT's default route).
+    json<IpRoute>(exec, ['ip', '-n', ns, '-j', 'route', 'show', 'table', 'all', 'proto', String(ROUTE_PROTO)]),
+    json<IpRule>(exec, ['ip', '-n', ns, '-j', 'rule', 'show']),
     runOk(exec, ['ip', 'netns', 'exec', ns, 'sysctl', '-n', ...MANAGED_SYSCTLS]),
+    // One process for every Strata table of the domain (`ip strata`: NAT, `inet strata`: service chaining).
+    runOk(exec, ['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset']),
   ]);
   const values = sysctlOut.trim().split('\n');
   const sysctls = Object.fromEntries(MANAGED_SYSCTLS.map((k, i) => [k, (values[i] ?? '').trim()]));
-  // NAT tables live beside the external link (created with it): only a namespace with one is read (one process less per domain).
-  // One process: a domain has only the `ip` table (no listing of tables first); absent when nft says it does not exist.
-  let nft: NftState | null = null;
-  if (links.some((l) => l.ifname === EXT_DOMAIN_END)) {
-    const r = await exec.run(['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'table', 'ip', NFT_TABLE]);
-    if (r.code === 0) nft = { tables: { ip: parseNftTable('ip', r.stdout).table } };
-  }
-  return { ns, links, neighs, routes, sysctls, nft };
+  const parsed = parseNftRuleset(ruleset);
+  const nft = Object.keys(parsed.tables).length > 0 ? parsed : null;
+  return { ns, links, neighs, routes, rules, sysctls, nft };
 }
+
+const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
 /** Global-scope addresses of a link: the ones Strata sets (kernel-made link-local ones are not Strata's). */
 function addAddrs(state: ActualState, ns: string, l: IpLink): void {
@@ -200,7 +217,9 @@ function addAddrs(state: ActualState, ns: string, l: IpLink): void {
 function addRoutes(state: ActualState, ns: string, routes: IpRoute[]): void {
   for (const r of routes) {
     const dst = r.dst === 'default' ? '0.0.0.0/0' : r.dst.includes('/') ? r.dst : `${r.dst}/32`;
-    const e = { ns, dst, dev: r.dev, via: r.gateway ?? null };
+    const table = r.table === undefined || r.table === 'main' ? undefined : Number(r.table);
+    if (table !== undefined && !Number.isInteger(table)) continue;
+    const e = { ns, dst, dev: r.dev, via: r.gateway ?? null, ...(table !== undefined ? { table } : {}) };
     state.routes[routeKey(e)] = e;
   }
 }

@@ -27,11 +27,30 @@ const OUT: Record<string, unknown> = {
     { dst: '169.254.46.254', dev: 'sx0123456789ab', flags: [] },
     { dst: '203.0.113.10', gateway: '169.254.46.254', dev: 'sx0123456789ab', flags: ['onlink'] },
   ],
-  'ip -n p-d0123456789ab -j route show proto 83': [{ dst: 'default', gateway: '169.254.0.1', dev: 'ext', flags: ['onlink'] }],
-  'ip netns exec p-d0123456789ab nft -j list table ip strata': {
+  // Every table: a service chain's steering table beside the main one.
+  'ip -n p-d0123456789ab -j route show table all proto 83': [
+    { dst: 'default', gateway: '169.254.0.1', dev: 'ext', flags: ['onlink'] },
+    { dst: 'default', gateway: '10.0.0.7', dev: 'qr100', table: '1396899841', flags: ['onlink'] },
+  ],
+  // Strata's rules are the ones with protocol 83.
+  'ip -n p-d0123456789ab -j rule show': [
+    { priority: 0, src: 'all', table: 'local' },
+    { priority: 1000, src: 'all', fwmark: '0x53430001', table: '1396899841', protocol: '83' },
+    { priority: 1000, src: 'all', fwmark: '0x7', table: '7' },
+    { priority: 32766, src: 'all', table: 'main' },
+  ],
+  // One listing for every table of the domain: NAT's `ip strata`, chaining's `inet strata`, and a foreign one.
+  'ip netns exec p-d0123456789ab nft -j list ruleset': {
     nftables: [
+      { metainfo: { version: '1.0.6', json_schema_version: 1 } },
       { table: { family: 'ip', name: 'strata', handle: 1 } },
       { map: { family: 'ip', name: 'fip_dnat', table: 'strata', type: 'ipv4_addr', map: 'ipv4_addr', elem: [['203.0.113.10', '10.0.0.5']] } },
+      { table: { family: 'inet', name: 'strata', handle: 2 } },
+      { set: { family: 'inet', name: 'g_1_v4', table: 'strata', type: 'ipv4_addr', elem: ['10.0.0.2'] } },
+      { chain: { family: 'inet', table: 'strata', name: 'pre', type: 'filter', hook: 'prerouting', prio: -150, policy: 'accept' } },
+      { rule: { family: 'inet', table: 'strata', chain: 'pre', handle: 3, comment: 'abc', expr: [{ match: { op: '==', left: { payload: { protocol: 'ip', field: 'saddr' } }, right: '@g_1_v4' } }] } },
+      { table: { family: 'inet', name: 'other', handle: 3 } },
+      { set: { family: 'inet', name: 'x', table: 'other', type: 'ipv4_addr' } },
     ],
   },
   'bridge -j fdb show': [
@@ -102,8 +121,17 @@ describe('readActual', () => {
       { ns: '', dst: '169.254.46.254/32', dev: 'sx0123456789ab', via: null },
       { ns: '', dst: '203.0.113.10/32', dev: 'sx0123456789ab', via: '169.254.46.254' },
       { ns: 'p-d0123456789ab', dst: '0.0.0.0/0', dev: 'ext', via: '169.254.0.1' },
+      { ns: 'p-d0123456789ab', dst: '0.0.0.0/0', dev: 'qr100', via: '10.0.0.7', table: 1396899841 },
     ]);
+    expect(Object.values(a.rules)).toEqual([{ ns: 'p-d0123456789ab', pref: 1000, fwmark: '0x53430001', table: 1396899841 }]);
     expect(a.nsNft['p-d0123456789ab']!.tables.ip!.maps.fip_dnat!.elements).toEqual({ '203.0.113.10': '10.0.0.5' });
+    expect(Object.keys(a.nsNft['p-d0123456789ab']!.tables).sort()).toEqual(['inet', 'ip']);
+    expect(a.nsNft['p-d0123456789ab']!.tables.inet!.sets.g_1_v4!.elements).toEqual(['10.0.0.2']);
+    expect(a.nsNft['p-d0123456789ab']!.tables.inet!.chains.pre).toEqual({
+      name: 'pre',
+      base: { type: 'filter', hook: 'prerouting', prio: -150, policy: 'accept' },
+      rules: [{ id: 'abc', text: '', refs: ['set:g_1_v4'] }],
+    });
     // No Strata nft table (a foreign one is ignored); no bridge sysctls readable here.
     expect(a.nft).toEqual({ tables: {} });
     expect(a.hostSysctls).toEqual({});

@@ -59,12 +59,18 @@ export function renderOp(op: Op): Command[] {
       return [ip(op.entry.ns, `neigh del ${op.entry.ip} dev ${op.entry.dev}`)];
     case 'route-replace': {
       const r = op.entry;
-      return [ip(r.ns, `route replace ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev} proto ${ROUTE_PROTO}${r.via ? ' onlink' : ''}`)];
+      return [ip(r.ns, `route replace ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev} proto ${ROUTE_PROTO}${r.via ? ' onlink' : ''}${tableArg(r.table)}`)];
     }
     case 'route-del':
-      return [ip(op.entry.ns, `route del ${op.entry.dst} dev ${op.entry.dev} proto ${ROUTE_PROTO}`)];
+      return [ip(op.entry.ns, `route del ${op.entry.dst} dev ${op.entry.dev} proto ${ROUTE_PROTO}${tableArg(op.entry.table)}`)];
+    case 'rule-add':
+      return [ip(op.entry.ns, `rule add pref ${op.entry.pref} fwmark ${op.entry.fwmark} lookup ${op.entry.table} proto ${ROUTE_PROTO}`)];
+    case 'rule-del':
+      return [ip(op.entry.ns, `rule del pref ${op.entry.pref} fwmark ${op.entry.fwmark} lookup ${op.entry.table}`)];
   }
 }
+
+const tableArg = (table: number | undefined): string => (table === undefined ? '' : ` table ${table}`);
 
 function renderLinkAdd(l: LinkState, peer?: LinkState): Command[] {
   const out: Command[] = [];

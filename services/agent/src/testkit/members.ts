@@ -9,13 +9,13 @@ import type { ViewDelta } from '../view/current.js';
 
 /**
  * The member entries that differ between two views, or null when anything
- * else differs (host, ports, networks, endpoints, domains, groups): then only
+ * else differs (host, ports, networks, endpoints, domains, groups, chains): then only
  * a full reconcile is right. Objects in a view are immutable and shared
  * between snapshots, so an unchanged entry is the same object.
  */
 export function memberOnlyChanges(prev: HostViewSnapshot, next: HostViewSnapshot): MemberChange[] | null {
   if (prev.host !== next.host) return null;
-  for (const k of ['networks', 'ports', 'endpoints', 'domains', 'groups'] as const) {
+  for (const k of ['networks', 'ports', 'endpoints', 'domains', 'groups', 'chains'] as const) {
     if (!sameEntries(prev[k], next[k])) return null;
   }
   const changes: MemberChange[] = [];

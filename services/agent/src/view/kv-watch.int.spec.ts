@@ -80,7 +80,7 @@ describe('HostViewWatcher (real nats-server)', () => {
     w.start();
     try {
       const cur = await waitFor(() => w.current(), { message: 'sync' });
-      expect(cur.view).toEqual({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {} });
+      expect(cur.view).toEqual({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {} });
     } finally {
       await w.stop();
     }

@@ -71,7 +71,8 @@ export const securityGroups: Manager = {
   },
 };
 
-function memberChange(c: ViewDelta): MemberChange {
+/** A member key's delta as the membership index takes it (also the chaining fast path's). */
+export function memberChange(c: ViewDelta): MemberChange {
   if (c.field !== 'members') throw new Error(`the membership fast path was given a ${c.field} change`);
   const m = c as { before?: GroupMember; after?: GroupMember };
   return { ...(m.before ? { before: m.before } : {}), ...(m.after ? { after: m.after } : {}) };

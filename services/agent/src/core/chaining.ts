@@ -1,0 +1,338 @@
+/**
+ * Service chaining (L3 steering) → kernel state. Pure.
+ *
+ * In each routing-domain namespace with a chain (`HostChain`), on every host
+ * that realises the router, so that this host steers the flows its own VMs
+ * start (and, on an appliance's host, the packets that come back from it):
+ *
+ *   table `inet strata` (the domain namespace's `ip strata` is NAT's)
+ *     sets   g_<group>_v4 / g_<group>_v6   addresses of a classifier group's members (member keys)
+ *     chain  pre (filter, prerouting, priority mangle −150), in order:
+ *       1. from an appliance leg (its gateway interface and its MAC) with a chain's classifier
+ *          for the leg's direction: the next hop's mark, or drop / accept (last hop: route normally);
+ *          any other packet from a leg: accept (an appliance's packets are never classified);
+ *       2. `ct direction original` with a live steering mark in its conntrack mark: restore it;
+ *       3. classification: `meta mark 0` + a chain's classifier (forward; with source and
+ *          destination swapped for the return direction of a symmetric chain) → the first
+ *          usable hop's mark (or drop: fail-closed without member; skip: fail-open);
+ *       4. a marked packet of the original direction remembers its mark in its conntrack mark.
+ *     chain  out (filter, output): no ICMP redirects (a steered packet often leaves by the
+ *          interface it came in; a redirect would teach the VM to bypass the router).
+ *   per mark: `ip rule pref 1000 fwmark M lookup M` and table M: `default via <leg address>
+ *   dev qr<vni> onlink` (forward: the member's ingress address; return: its egress address).
+ *
+ * Marks: 0x5343xxxx, one per (chain, direction, hop, member), xxxx a hash of
+ * that tuple with probing (stable while the chain's members stay); the
+ * routing table has the mark's number. Choosing a member: active-standby →
+ * the active one; flow-hash → `jhash` of the flow (tcp/udp: addresses and
+ * ports, else addresses; the return direction hashes the same fields in
+ * swapped order) mod 64, each bucket owned by a healthy member by
+ * rendezvous hashing (only a leaving member's buckets move; every host
+ * computes the same owners). The number of rules depends on chains,
+ * classifiers and appliance members, never on classifier group sizes.
+ *
+ * A member is usable when both its legs are on networks of the chain's
+ * router here with an IPv4 gateway subnet holding the leg's address (the
+ * packet goes out by one and comes back by the other), it is L3 and (for
+ * flow-hash) healthy. IPv4 only: an IPv6 classifier steers nothing yet
+ * (its sets are kept; the routes and rules are IPv4).
+ */
+import { createHash } from 'node:crypto';
+import type { ChainHop, ChainLeg, ChainMember, FlowClassifier, HostChain } from '@strata/contracts';
+import { contains, parseAddress, parsePrefix } from '@strata/netaddr';
+import { MemberIndex } from './members.js';
+import { domainNamespace, gatewayDomainEnd, nftId } from './names.js';
+import { emptyNftTable, nftRule, type NftRule, type NftState, type NftTable } from './nft.js';
+import { allocate, canonicalIp } from './secgroups.js';
+import type { HostViewSnapshot } from './snapshot.js';
+import { routeKey, ruleKey, type KernelState, type RouteEntry, type RuleEntry } from './types.js';
+
+/** Flow-hash buckets per hop. */
+export const BUCKETS = 64;
+/** Fixed seed: every host must compute the same bucket for a flow (`symhash` is seeded per boot). */
+export const HASH_SEED = 0x53434831;
+/** Marks and routing tables of steering decisions: 0x5343 ("SC") in the high half. */
+export const MARK_BASE = 0x53430000;
+/** Preference of the steering rules (before the main table's 32766). */
+export const RULE_PREF = 1000;
+/** Priority of the steering chain: mangle, before NAT's DNAT (−100). */
+export const STEER_PRIO = -150;
+
+export type Direction = 'fwd' | 'rev';
+
+/** A classifier group's member addresses in a domain namespace. */
+export const chainSetName = (groupId: string, v: 4 | 6): string => `g_${nftId(groupId)}_v${v}`;
+
+/**
+ * The membership index of the chaining sets applied in `tables` (domain
+ * namespace → its Strata nft tables): a set is keyed `<ns> <set>`, and a
+ * group's addresses go to its set in every namespace that has one.
+ */
+export function chainingMemberIndex(view: HostViewSnapshot, tables: Record<string, NftState>): MemberIndex {
+  const keys = new Set(Object.entries(tables).flatMap(([ns, s]) => Object.keys(s.tables.inet?.sets ?? {}).map((set) => `${ns} ${set}`)));
+  const namespaces = Object.keys(tables).sort();
+  return new MemberIndex(view, keys, (g, v) => namespaces.map((ns) => `${ns} ${chainSetName(g, v)}`));
+}
+
+/** `<ns> <set>` → its parts. */
+export const splitSetKey = (key: string): { ns: string; set: string } => {
+  const i = key.indexOf(' ');
+  return { ns: key.slice(0, i), set: key.slice(i + 1) };
+};
+
+const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
+
+/** What entering a hop (or the rest of the chain from it) does with a flow. */
+export type Entry = { kind: 'mark'; text: string; marks: number[] } | { kind: 'drop' } | { kind: 'pass' };
+
+/** Where a mark sends a packet. */
+interface Target {
+  mark: number;
+  via: string;
+  dev: string;
+}
+
+interface UsableLeg {
+  dev: string;
+  ip: string;
+}
+
+export interface ChainingState {
+  /** Domain namespace → its `inet strata` table. */
+  tables: Record<string, NftTable>;
+  routes: Record<string, RouteEntry>;
+  rules: Record<string, RuleEntry>;
+}
+
+/** The chaining objects of this host; `namespaces`: the domain namespaces the overlay has here. */
+export function desiredChaining(view: HostViewSnapshot, nsPrefix: string, namespaces: KernelState['namespaces']): ChainingState {
+  const out: ChainingState = { tables: {}, routes: {}, rules: {} };
+  const byNs = new Map<string, HostChain[]>();
+  for (const c of Object.values(view.chains).sort((a, b) => cmp(a.id, b.id))) {
+    const ns = domainNamespace(nsPrefix, c.domainId);
+    if (view.domains[c.domainId]?.kind !== 'router' || !namespaces[ns]) continue;
+    let list = byNs.get(ns);
+    if (!list) byNs.set(ns, (list = []));
+    list.push(c);
+  }
+  for (const [ns, chains] of byNs) {
+    const t = domainTable(view, ns, chains);
+    out.tables[ns] = t.table;
+    for (const target of t.targets.values()) {
+      const route: RouteEntry = { ns, dst: '0.0.0.0/0', dev: target.dev, via: target.via, table: target.mark };
+      out.routes[routeKey(route)] = route;
+      const rule: RuleEntry = { ns, pref: RULE_PREF, fwmark: hex8(target.mark), table: target.mark };
+      out.rules[ruleKey(rule)] = rule;
+    }
+  }
+  return out;
+}
+
+function domainTable(view: HostViewSnapshot, ns: string, chains: HostChain[]): { table: NftTable; targets: Map<number, Target> } {
+  const table = emptyNftTable('inet');
+  const groups = new Set<string>();
+  for (const c of chains) for (const cl of c.classifiers) for (const g of [cl.source.groupId, cl.destination.groupId]) if (g !== null) groups.add(g);
+  for (const g of [...groups].sort()) {
+    for (const v of [4, 6] as const) table.sets[chainSetName(g, v)] = { name: chainSetName(g, v), type: v === 4 ? 'ipv4_addr' : 'ipv6_addr', elements: [] };
+  }
+  for (const m of Object.values(view.members)) {
+    if (!groups.has(m.groupId)) continue;
+    for (const ip of m.ips) {
+      const a = canonicalIp(ip);
+      if (a) table.sets[chainSetName(m.groupId, a.version)]!.elements.push(a.text);
+    }
+  }
+  for (const s of Object.values(table.sets)) s.elements = [...new Set(s.elements)].sort();
+
+  const marks = allocate(chains.flatMap((c) => c.hops.flatMap((h, i) => h.members.flatMap((m) => (['fwd', 'rev'] as const).map((d) => markId(c.id, d, i, m.functionId))))));
+  const markOf = (c: HostChain, d: Direction, hop: number, m: ChainMember): number => MARK_BASE | marks.get(markId(c.id, d, hop, m.functionId))!;
+  const targets = new Map<number, Target>();
+  const legOf = (c: HostChain, l: ChainLeg): UsableLeg | null => usableLeg(view, c.domainId, l);
+
+  const back: NftRule[] = [];
+  const fromLegs: NftRule[] = [];
+  const classify: NftRule[] = [];
+  const live = new Set<number>();
+  for (const c of chains) {
+    const dirs: Direction[] = c.symmetric ? ['fwd', 'rev'] : ['fwd'];
+    const matches = new Map<Direction, string[]>(dirs.map((d) => [d, c.classifiers.flatMap((cl) => classifierMatch(cl, d) ?? [])]));
+    const hashOf = new Map<Direction, string[]>(dirs.map((d) => [d, c.classifiers.flatMap((cl) => (classifierMatch(cl, d) === null ? [] : [hashFields(cl, d)]))]));
+    /** Entering the chain at position p of direction d (p = hops: past the last). */
+    const entry = (d: Direction, p: number, hash: string): Entry => {
+      const order = d === 'fwd' ? c.hops.map((_, i) => i) : c.hops.map((_, i) => c.hops.length - 1 - i);
+      for (const i of order.slice(p)) {
+        const hop = c.hops[i]!;
+        const usable = usableMembers(hop, (m) => legOf(c, m.ingress) !== null && legOf(c, m.egress) !== null);
+        if (usable.length === 0) {
+          if (hop.fallback === 'fail-closed') return { kind: 'drop' };
+          continue;
+        }
+        for (const m of usable) {
+          const leg = legOf(c, d === 'fwd' ? m.ingress : m.egress)!;
+          const mark = markOf(c, d, i, m);
+          targets.set(mark, { mark, via: leg.ip, dev: leg.dev });
+        }
+        const owners = bucketOwners(usable.map((m) => m.functionId));
+        const markFor = new Map(usable.map((m) => [m.functionId, markOf(c, d, i, m)]));
+        if (usable.length === 1) {
+          const mark = markOf(c, d, i, usable[0]!);
+          return { kind: 'mark', text: `meta mark set ${hex8(mark)}`, marks: [mark] };
+        }
+        const map = bucketRanges(owners.map((f) => markFor.get(f)!));
+        return { kind: 'mark', text: `meta mark set jhash ${hash} mod ${BUCKETS} seed ${hex8(HASH_SEED)} map { ${map} }`, marks: [...markFor.values()] };
+      }
+      return { kind: 'pass' };
+    };
+    for (const d of dirs) {
+      const ms = matches.get(d)!;
+      const hs = hashOf.get(d)!;
+      const order = d === 'fwd' ? c.hops.map((_, i) => i) : c.hops.map((_, i) => c.hops.length - 1 - i);
+      // 1. Back from a member's leg at position p: on to position p + 1.
+      order.forEach((i, p) => {
+        for (const m of c.hops[i]!.members) {
+          const leg = legOf(c, d === 'fwd' ? m.egress : m.ingress);
+          if (!leg || !legOf(c, d === 'fwd' ? m.ingress : m.egress)) continue;
+          const from = `iifname "${leg.dev}" ether saddr ${m[d === 'fwd' ? 'egress' : 'ingress'].mac.toLowerCase()}`;
+          ms.forEach((match, k) => {
+            const e = entry(d, p + 1, hs[k]!);
+            back.push(nftRule(`${from} ${match} ${verdict(e, true)}`, refsOf(match)));
+          });
+          const rule = nftRule(`${from} accept`);
+          if (!fromLegs.some((r) => r.id === rule.id)) fromLegs.push(rule);
+        }
+      });
+      // 3. Classification.
+      ms.forEach((match, k) => {
+        const e = entry(d, 0, hs[k]!);
+        if (e.kind === 'mark') for (const mk of e.marks) live.add(mk);
+        classify.push(nftRule(`meta mark 0 ${match} ${verdict(e, false)}`, refsOf(match)));
+      });
+    }
+  }
+  const restore = live.size === 0 ? [] : [nftRule(`ct direction original ct mark { ${[...live].sort((a, b) => a - b).map(hex8).join(', ')} } meta mark set ct mark accept`)];
+  const remember = nftRule('meta mark != 0 ct direction original ct mark set meta mark');
+  table.chains.pre = {
+    name: 'pre',
+    base: { type: 'filter', hook: 'prerouting', prio: STEER_PRIO, policy: 'accept' },
+    rules: [...back, ...fromLegs, ...restore, ...classify, remember],
+  };
+  table.chains.out = {
+    name: 'out',
+    base: { type: 'filter', hook: 'output', prio: 0, policy: 'accept' },
+    rules: [nftRule('icmp type redirect drop'), nftRule('icmpv6 type nd-redirect drop')],
+  };
+  return { table, targets };
+}
+
+/** The verdict of an entry: from an appliance leg every outcome ends the chain; a classification's mark is remembered by the last rule. */
+function verdict(e: Entry, fromLeg: boolean): string {
+  if (e.kind === 'drop') return 'drop';
+  if (e.kind === 'pass') return 'accept';
+  return fromLeg ? `${e.text} accept` : e.text;
+}
+
+const refsOf = (match: string): string[] => [...match.matchAll(/@(\S+)/g)].map((m) => `set:${m[1]}`);
+
+const markId = (chainId: string, d: Direction, hop: number, functionId: string): string => `${chainId}/${d}/${hop}/${functionId}`;
+
+/** The members a hop may send flows to now (in the group's order). */
+export function usableMembers(hop: ChainHop, legsOk: (m: ChainMember) => boolean): ChainMember[] {
+  const ok = legsOk;
+  if (hop.mode !== 'l3') return [];
+  if (hop.selection === 'active-standby') {
+    const active = hop.members.find((m) => m.functionId === hop.activeFunctionId);
+    return active && ok(active) ? [active] : [];
+  }
+  return hop.members.filter((m) => m.healthy && ok(m));
+}
+
+/** A leg this domain can route to: its network is the domain's here, with an IPv4 gateway subnet holding one of the leg's addresses. */
+export function usableLeg(view: HostViewSnapshot, domainId: string, leg: ChainLeg): UsableLeg | null {
+  const net = view.networks[leg.networkId];
+  if (!net || net.domainId !== domainId) return null;
+  for (const s of net.subnets) {
+    if (s.ipVersion !== 4 || s.gatewayIp === null) continue;
+    const prefix = safe(() => parsePrefix(s.cidr, false));
+    if (!prefix) continue;
+    for (const ip of leg.ips) {
+      const a = canonicalIp(ip);
+      if (a?.version === 4 && safe(() => contains(prefix, parseAddress(a.text)))) return { dev: gatewayDomainEnd(net.vni), ip: a.text };
+    }
+  }
+  return null;
+}
+
+/** Owner (function id) of each of the 64 buckets: rendezvous hashing, the member with the highest score for the bucket. */
+export function bucketOwners(functionIds: string[]): string[] {
+  const ids = [...new Set(functionIds)].sort();
+  if (ids.length === 0) return [];
+  const owners: string[] = [];
+  for (let b = 0; b < BUCKETS; b++) {
+    let best = ids[0]!;
+    let bestScore = -1n;
+    for (const id of ids) {
+      const score = rendezvousScore(id, b);
+      if (score > bestScore) [best, bestScore] = [id, score];
+    }
+    owners.push(best);
+  }
+  return owners;
+}
+
+const rendezvousScore = (id: string, bucket: number): bigint => BigInt(`0x${createHash('sha256').update(`${id}|${bucket}`).digest('hex').slice(0, 13)}`);
+
+/** Bucket → mark as nft map text, consecutive buckets with one mark as a range. */
+function bucketRanges(marks: number[]): string {
+  const parts: string[] = [];
+  for (let b = 0; b < marks.length; ) {
+    let e = b;
+    while (e + 1 < marks.length && marks[e + 1] === marks[b]) e++;
+    parts.push(`${b === e ? b : `${b}-${e}`} : ${hex8(marks[b]!)}`);
+    b = e + 1;
+  }
+  return parts.join(', ');
+}
+
+/**
+ * The match of a classifier for one direction (`rev`: source and
+ * destination swapped), or null when it can match nothing steerable here
+ * (IPv6, or an ICMPv6 protocol on IPv4).
+ */
+export function classifierMatch(cl: FlowClassifier, d: Direction): string | null {
+  if (cl.ethertype !== 'IPv4' || cl.protocol === 'icmpv6') return null;
+  const [src, dst] = d === 'fwd' ? [cl.source, cl.destination] : [cl.destination, cl.source];
+  const [sp, dp] = d === 'fwd' ? [cl.sourcePorts, cl.destinationPorts] : [cl.destinationPorts, cl.sourcePorts];
+  const parts = ['meta nfproto ipv4'];
+  if (cl.protocol !== 'any') parts.push(`meta l4proto ${cl.protocol}`);
+  for (const [field, end] of [['saddr', src], ['daddr', dst]] as const) {
+    if (end.groupId !== null) parts.push(`ip ${field} @${chainSetName(end.groupId, 4)}`);
+    else if (end.cidr !== null) {
+      const p = safe(() => parsePrefix(end.cidr!, false));
+      if (!p || p.version !== 4) return null;
+      parts.push(`ip ${field} ${end.cidr}`);
+    }
+  }
+  const ported = cl.protocol === 'tcp' || cl.protocol === 'udp';
+  for (const [field, r] of [['sport', sp], ['dport', dp]] as const) {
+    if (r && ported) parts.push(`th ${field} ${r.min === r.max ? r.min : `${r.min}-${r.max}`}`);
+  }
+  return parts.join(' ');
+}
+
+/** The jhash input of a flow in one direction: the return direction lists the same fields swapped, so both hash alike. */
+export function hashFields(cl: FlowClassifier, d: Direction): string {
+  const ported = cl.protocol === 'tcp' || cl.protocol === 'udp';
+  const fwd = ported ? ['ip saddr', 'ip daddr', 'th sport', 'th dport'] : ['ip saddr', 'ip daddr'];
+  const rev = ported ? ['ip daddr', 'ip saddr', 'th dport', 'th sport'] : ['ip daddr', 'ip saddr'];
+  return (d === 'fwd' ? fwd : rev).join(' . ');
+}
+
+function safe<T>(f: () => T): T | null {
+  try {
+    return f();
+  } catch {
+    return null;
+  }
+}
+
+const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

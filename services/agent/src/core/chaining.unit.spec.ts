@@ -1,0 +1,228 @@
+import fc from 'fast-check';
+import type { ChainHop, ChainMember, FlowClassifier, HostChain, HostNetwork } from '@strata/contracts';
+import { describe, expect, it } from 'vitest';
+import { BUCKETS, bucketOwners, chainingMemberIndex, chainSetName, classifierMatch, desiredChaining, hashFields, splitSetKey } from './chaining.js';
+import { patchSorted, type MemberChange } from './members.js';
+import { domainNamespace } from './names.js';
+import type { NftState } from './nft.js';
+import { emptySnapshot, type HostViewSnapshot } from './snapshot.js';
+
+const R = 'router-1';
+const PREFIX = 'p-';
+const NS = domainNamespace(PREFIX, R);
+const net = (id: string, vni: number, cidr: string, gw: string, domainId = R): HostNetwork => ({
+  id,
+  tenant: 't',
+  vni,
+  mtu: 1450,
+  subnets: [{ id: `s-${id}`, ipVersion: 4, cidr, gatewayIp: gw, enableDhcp: true }],
+  domainId,
+  gatewayMac: '02:53:47:00:00:01',
+  floodVteps: [],
+});
+const leg = (portId: string, networkId: string, ip: string, mac: string): ChainMember['ingress'] => ({ portId, networkId, mac, ips: [ip] });
+/** A two-armed appliance: in on svc-in (10.0.3.x), out on svc-out (10.0.4.x). */
+const fn = (n: number, healthy = true): ChainMember => ({
+  functionId: `f${n}`,
+  ingress: leg(`in${n}`, 'svc-in', `10.0.3.${n}`, `02:00:00:00:03:0${n}`),
+  egress: leg(`out${n}`, 'svc-out', `10.0.4.${n}`, `02:00:00:00:04:0${n}`),
+  healthy,
+  healthCheck: null,
+  virtualIp: null,
+});
+const hop = (over: Partial<ChainHop>): ChainHop => ({ groupId: 'g', mode: 'l3', selection: 'flow-hash', fallback: 'fail-closed', members: [], activeFunctionId: null, ...over });
+const classifier: FlowClassifier = {
+  id: 'c1',
+  ethertype: 'IPv4',
+  protocol: 'tcp',
+  source: { groupId: 'WEB', cidr: null },
+  destination: { groupId: null, cidr: '10.0.2.0/24' },
+  sourcePorts: null,
+  destinationPorts: { min: 9000, max: 9001 },
+};
+const chain = (hops: ChainHop[], over: Partial<HostChain> = {}): HostChain => ({ id: 'chain-1', tenant: 't', domainId: R, symmetric: true, classifiers: [classifier], hops, ...over });
+
+function view(chains: HostChain[], members = 2): HostViewSnapshot {
+  const v = emptySnapshot();
+  v.domains[R] = { id: R, tenant: 't', kind: 'router', networkIds: [] };
+  for (const n of [net('web', 100, '10.0.1.0/24', '10.0.1.1'), net('app', 101, '10.0.2.0/24', '10.0.2.1'), net('svc-in', 102, '10.0.3.0/24', '10.0.3.1'), net('svc-out', 103, '10.0.4.0/24', '10.0.4.1')]) v.networks[n.id] = n;
+  for (let i = 0; i < members; i++) v.members[`WEB.p${i}`] = { groupId: 'WEB', portId: `p${i}`, ips: [`10.0.${100 + (i >> 8)}.${i & 0xff}`, `fd00::${i.toString(16)}`] };
+  for (const c of chains) v.chains[c.id] = c;
+  return v;
+}
+const namespaces = { [NS]: { name: NS, sysctls: {} } };
+const desired = (v: HostViewSnapshot) => desiredChaining(v, PREFIX, namespaces);
+const rulesOf = (v: HostViewSnapshot): string[] => desired(v).tables[NS]!.chains.pre!.rules.map((r) => r.text);
+/** Bucket → the member (function id) a classification rule's map sends it to, read back through the routes. */
+function bucketMembers(v: HostViewSnapshot, ruleText: string, legOf: (m: ChainMember) => string): string[] {
+  const d = desired(v);
+  const viaByMark = new Map(Object.values(d.routes).map((r) => [r.table!, r.via!]));
+  const members = Object.values(v.chains).flatMap((c) => c.hops.flatMap((h) => h.members));
+  const memberByIp = new Map(members.map((m) => [legOf(m), m.functionId]));
+  const map = /map \{ (.*) \}$/.exec(ruleText)![1]!;
+  const out: string[] = [];
+  for (const part of map.split(', ')) {
+    const [range, mark] = part.split(' : ') as [string, string];
+    const [lo, hi = lo] = range.split('-').map(Number) as [number, number?];
+    for (let b = lo; b <= hi!; b++) out[b] = memberByIp.get(viaByMark.get(Number(mark))!)!;
+  }
+  return out;
+}
+
+describe('flow-hash buckets (rendezvous hashing)', () => {
+  it('is deterministic and independent of the order members are listed in', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 6 }), (ids) => {
+        expect(bucketOwners(ids)).toEqual(bucketOwners([...ids].reverse()));
+        expect(bucketOwners(ids)).toHaveLength(BUCKETS);
+      }),
+    );
+  });
+
+  it('moves only the buckets of a member that leaves, and a member that joins takes buckets only for itself', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }), { minLength: 2, maxLength: 6 }), fc.nat(), (ids, k) => {
+        const gone = ids[k % ids.length]!;
+        const before = bucketOwners(ids);
+        const after = bucketOwners(ids.filter((i) => i !== gone));
+        before.forEach((owner, b) => {
+          if (owner !== gone) expect(after[b]).toBe(owner);
+        });
+        // Joining is the same relation read backwards.
+        after.forEach((owner, b) => {
+          if (before[b] !== owner) expect(before[b]).toBe(gone);
+        });
+      }),
+    );
+  });
+
+  it('spreads two members over the buckets', () => {
+    const owners = bucketOwners(['f1', 'f2']);
+    expect(new Set(owners)).toEqual(new Set(['f1', 'f2']));
+  });
+});
+
+describe('chaining → kernel state', () => {
+  it('sends both directions of a flow to the same member: forward to its ingress, the return to its egress', () => {
+    const v = view([chain([hop({ members: [fn(1), fn(2), fn(3)] })])]);
+    const rules = rulesOf(v);
+    const fwd = rules.find((r) => r.startsWith('meta mark 0') && r.includes('ip saddr @'))!;
+    const rev = rules.find((r) => r.startsWith('meta mark 0') && r.includes('ip daddr @'))!;
+    expect(fwd).toContain(`jhash ${hashFields(classifier, 'fwd')} mod 64`);
+    expect(rev).toContain(`jhash ${hashFields(classifier, 'rev')} mod 64`);
+    const f = bucketMembers(v, fwd, (m) => m.ingress.ips[0]!);
+    const r = bucketMembers(v, rev, (m) => m.egress.ips[0]!);
+    expect(f).toEqual(r);
+    expect(f).toEqual(bucketOwners(['f1', 'f2', 'f3']));
+  });
+
+  it('the rules do not depend on the classifier groups\' sizes (10 vs 10,000 members): only the sets do', () => {
+    const c = chain([hop({ members: [fn(1), fn(2)] })]);
+    const small = desired(view([c], 10));
+    const large = desired(view([c], 10_000));
+    expect(large.tables[NS]!.chains).toEqual(small.tables[NS]!.chains);
+    expect(large.rules).toEqual(small.rules);
+    expect(large.routes).toEqual(small.routes);
+    expect(large.tables[NS]!.sets[chainSetName('WEB', 4)]!.elements).toHaveLength(10_000);
+    expect(small.tables[NS]!.sets[chainSetName('WEB', 6)]!.elements).toHaveLength(10);
+  });
+
+  it('orders the steering chain: back from a leg, restore, classify, remember; and drops ICMP redirects', () => {
+    const t = desired(view([chain([hop({ selection: 'active-standby', members: [fn(1)], activeFunctionId: 'f1' })])])).tables[NS]!;
+    const texts = t.chains.pre!.rules.map((r) => r.text);
+    expect(texts[0]).toMatch(/^iifname "qr103" ether saddr 02:00:00:00:04:01 meta nfproto ipv4 meta l4proto tcp ip saddr @g_\S+_v4 ip daddr 10\.0\.2\.0\/24 th dport 9000-9001 accept$/);
+    expect(texts[1]).toMatch(/^iifname "qr102" ether saddr 02:00:00:00:03:01 meta nfproto ipv4 meta l4proto tcp ip saddr 10\.0\.2\.0\/24 ip daddr @g_\S+_v4 th sport 9000-9001 accept$/);
+    expect(texts.slice(2, 4)).toEqual(['iifname "qr103" ether saddr 02:00:00:00:04:01 accept', 'iifname "qr102" ether saddr 02:00:00:00:03:01 accept']);
+    expect(texts[4]).toMatch(/^ct direction original ct mark \{ 0x5343[0-9a-f]{4}, 0x5343[0-9a-f]{4} \} meta mark set ct mark accept$/);
+    expect(texts[5]).toMatch(/^meta mark 0 .* meta mark set 0x5343[0-9a-f]{4}$/);
+    expect(texts.at(-1)).toBe('meta mark != 0 ct direction original ct mark set meta mark');
+    expect(t.chains.pre!.base).toEqual({ type: 'filter', hook: 'prerouting', prio: -150, policy: 'accept' });
+    expect(t.chains.out!.rules.map((r) => r.text)).toEqual(['icmp type redirect drop', 'icmpv6 type nd-redirect drop']);
+  });
+
+  it('routes each mark to the member\'s leg on its network\'s gateway interface, one rule and one table per mark', () => {
+    const d = desired(view([chain([hop({ selection: 'active-standby', members: [fn(1), fn(2)], activeFunctionId: 'f2' })])]));
+    const routes = Object.values(d.routes).map(({ dev, via }) => `${via} dev ${dev}`).sort();
+    expect(routes).toEqual(['10.0.3.2 dev qr102', '10.0.4.2 dev qr103']);
+    expect(Object.values(d.rules).map((r) => [r.pref, Number(r.fwmark), r.table])).toEqual(Object.values(d.routes).map((r) => [1000, r.table, r.table]));
+  });
+
+  it('no usable member: fail-closed drops, fail-open skips the hop (to the next one, or straight to the destination)', () => {
+    const second = hop({ groupId: 'g2', selection: 'active-standby', members: [fn(2)], activeFunctionId: 'f2' });
+    const closed = rulesOf(view([chain([hop({ members: [fn(1, false)] }), second])]));
+    expect(closed.filter((r) => r.startsWith('meta mark 0'))).toEqual([expect.stringMatching(/ drop$/), expect.stringMatching(/ meta mark set 0x5343/)]);
+    const open = rulesOf(view([chain([hop({ members: [fn(1, false)], fallback: 'fail-open' }), second])]));
+    const d = desired(view([chain([hop({ members: [fn(1, false)], fallback: 'fail-open' }), second])]));
+    expect(open.filter((r) => r.startsWith('meta mark 0')).every((r) => / meta mark set 0x5343/.test(r))).toBe(true);
+    expect(Object.values(d.routes).map((r) => r.via).sort()).toEqual(['10.0.3.2', '10.0.4.2']);
+    const alone = rulesOf(view([chain([hop({ members: [fn(1, false)], fallback: 'fail-open' })])]));
+    expect(alone.filter((r) => r.startsWith('meta mark 0')).every((r) => r.endsWith(' accept'))).toBe(true);
+  });
+
+  it('a member whose legs are not on a network of the router here is unusable; so is a WIRE member (not built yet)', () => {
+    const v = view([chain([hop({ members: [fn(1)] })])]);
+    v.networks['svc-out'] = { ...v.networks['svc-out']!, domainId: 'other-router' };
+    expect(rulesOf(v).filter((r) => r.startsWith('meta mark 0')).every((r) => r.endsWith(' drop'))).toBe(true);
+    expect(desired(v).routes).toEqual({});
+    const wire = rulesOf(view([chain([hop({ mode: 'wire', members: [fn(1)] })])]));
+    expect(wire.filter((r) => r.startsWith('meta mark 0')).every((r) => r.endsWith(' drop'))).toBe(true);
+  });
+
+  it('two hops: back from the first hop\'s leg goes on to the second; back from the last is routed normally', () => {
+    const v = view([chain([hop({ selection: 'active-standby', members: [fn(1)], activeFunctionId: 'f1' }), hop({ groupId: 'g2', selection: 'active-standby', members: [fn(2)], activeFunctionId: 'f2' })], { symmetric: false })]);
+    const rules = rulesOf(v);
+    expect(rules.find((r) => r.startsWith('iifname "qr103" ether saddr 02:00:00:00:04:01 meta'))).toMatch(/ meta mark set 0x5343[0-9a-f]{4} accept$/);
+    expect(rules.find((r) => r.startsWith('iifname "qr103" ether saddr 02:00:00:00:04:02 meta'))).toMatch(/ accept$/);
+    expect(rules.find((r) => r.startsWith('iifname "qr103" ether saddr 02:00:00:00:04:02 meta'))).not.toContain('mark set');
+    // Not symmetric: no return classification.
+    expect(rules.filter((r) => r.startsWith('meta mark 0'))).toHaveLength(1);
+  });
+
+  it('classifiers: IPv6 and ICMPv6-on-IPv4 steer nothing; ports only for tcp/udp; the return direction swaps ends and ports', () => {
+    expect(classifierMatch({ ...classifier, ethertype: 'IPv6' }, 'fwd')).toBeNull();
+    expect(classifierMatch({ ...classifier, protocol: 'icmpv6' }, 'fwd')).toBeNull();
+    expect(classifierMatch({ ...classifier, protocol: 'icmp' }, 'fwd')).toBe(`meta nfproto ipv4 meta l4proto icmp ip saddr @${chainSetName('WEB', 4)} ip daddr 10.0.2.0/24`);
+    expect(classifierMatch({ ...classifier, protocol: 'any', source: { groupId: null, cidr: null } }, 'rev')).toBe('meta nfproto ipv4 ip saddr 10.0.2.0/24');
+    expect(classifierMatch({ ...classifier, sourcePorts: { min: 1, max: 1 } }, 'rev')).toBe(`meta nfproto ipv4 meta l4proto tcp ip saddr 10.0.2.0/24 ip daddr @${chainSetName('WEB', 4)} th sport 9000-9001 th dport 1`);
+  });
+
+  it('a domain without a namespace here, or a lone network, gets nothing', () => {
+    const v = view([chain([hop({ members: [fn(1)] })])]);
+    expect(desiredChaining(v, PREFIX, {})).toEqual({ tables: {}, routes: {}, rules: {} });
+    v.domains[R] = { ...v.domains[R]!, kind: 'network' };
+    expect(desired(v)).toEqual({ tables: {}, routes: {}, rules: {} });
+  });
+});
+
+describe('the chaining membership fast path', () => {
+  it('element deltas, applied in any sequence, equal the full computation', () => {
+    const c = chain([hop({ members: [fn(1)] })], { classifiers: [classifier, { ...classifier, id: 'c2', source: { groupId: 'DB', cidr: null } }] });
+    const ip = fc.constantFrom('10.0.0.1', '10.0.0.2', '10.00.0.3', 'fd00::1', 'FD00:0::1', 'garbage');
+    const op = fc.record({ group: fc.constantFrom('WEB', 'DB', 'NOT-CLASSIFIED'), port: fc.constantFrom('p1', 'p2', 'p3'), ips: fc.option(fc.array(ip, { maxLength: 3 })) });
+    fc.assert(
+      fc.property(fc.array(fc.array(op, { maxLength: 4 }), { maxLength: 6 }), (batches) => {
+        let v = view([c], 0);
+        const applied: Record<string, NftState> = structuredClone(Object.fromEntries(Object.entries(desired(v).tables).map(([ns, t]) => [ns, { tables: { inet: t } }])));
+        const index = chainingMemberIndex(v, applied);
+        for (const batch of batches) {
+          const changes: MemberChange[] = [];
+          const members = { ...v.members };
+          for (const o of batch) {
+            const key = `${o.group}.${o.port}`;
+            const before = members[key];
+            const after = o.ips === null ? undefined : { groupId: o.group, portId: o.port, ips: o.ips };
+            if (after) members[key] = after;
+            else delete members[key];
+            if (before || after) changes.push({ ...(before ? { before } : {}), ...(after ? { after } : {}) });
+          }
+          v = { ...v, members };
+          for (const d of index.apply(changes)) {
+            const { ns, set } = splitSetKey(d.set);
+            patchSorted(applied[ns]!.tables.inet!.sets[set]!.elements, d);
+          }
+          expect(applied[NS]!.tables.inet!.sets).toEqual(desired(v).tables[NS]!.sets);
+        }
+      }),
+    );
+  });
+});
