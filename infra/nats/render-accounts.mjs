@@ -40,10 +40,12 @@ const snapshotBucket = (service) => `strata-snapshots-${service}`;
 const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
 const SECGROUP_REACTOR = 'secgroup-port-reactor';
 const NAT_REACTOR = 'nat-reactor';
+const CHAINING_REACTOR = 'chaining-reactor';
 /** Each reactor's durable consumer and the one user that may use it. */
 const DURABLES = [
   { durable: SECGROUP_REACTOR, owner: 'secgroup' },
   { durable: NAT_REACTOR, owner: 'nat' },
+  { durable: CHAINING_REACTOR, owner: 'chaining' },
 ];
 /** HostId in libs/contracts/src/common.ts. */
 const HOST_ID = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
@@ -124,6 +126,9 @@ function owningService(name, { snapshots = true } = {}) {
   };
 }
 
+/** A user's permissions with more subjects it may subscribe to. */
+const withSubscribe = (perms, subjects) => ({ ...perms, subscribe: [...perms.subscribe, ...subjects] });
+
 /** Watching a host's view bucket (nats.js KV watch: an ordered push consumer): stream info, consumers, flow control. */
 const hostviewBucketWatcher = (host) => {
   const stream = hostviewStream(host);
@@ -189,6 +194,16 @@ function users(agents) {
       user: 'nat',
       passwordVar: 'STRATA_NATS_NAT_PASSWORD',
       ...owningService('nat'),
+    },
+    {
+      comment: [
+        'Service chaining: like nat for its own context (strata.evt.chaining.>), with its',
+        `reactor's durable consumer ${CHAINING_REACTOR}; it also hears every agent's health`,
+        'reports (strata.status.*.health: the subject names the reporting host).',
+      ],
+      user: 'chaining',
+      passwordVar: 'STRATA_NATS_CHAINING_PASSWORD',
+      ...withSubscribe(owningService('chaining'), ['strata.status.*.health']),
     },
     {
       comment: [
