@@ -127,7 +127,7 @@ function owningService(name, { snapshots = true } = {}) {
 }
 
 /** A user's permissions with more subjects it may subscribe to. */
-const withSubscribe = (perms, subjects) => ({ ...perms, subscribe: [...perms.subscribe, ...subjects] });
+const withSubscribe = (user, subjects) => ({ ...user, subscribe: [...user.subscribe, ...subjects] });
 
 /** Watching a host's view bucket (nats.js KV watch: an ordered push consumer): stream info, consumers, flow control. */
 const hostviewBucketWatcher = (host) => {

@@ -1,47 +1,52 @@
 /**
  * The ports' allowed address pairs, as chaining reads them: the one place
- * where IPAM's pairs plug in (a function's virtual IP must be a pair of its
- * ingress port).
+ * where IPAM's pairs plug in (a function's virtual IP must be admitted by a
+ * pair of its ingress port).
  *
- * IPAM's pairs are being added in parallel (`ipam.PortAllowedAddressPairsSet`,
- * helper aap); until that event is in IPAM's registry this file reads it by
- * the shape expected — `{ portId, pairs: [{ ip, mac? }] }`, the port's whole
- * list — leniently and by hand, so a log without it (or with another shape)
- * changes nothing here. Once it lands, replace `parseAddressPairsSet` by the
- * registry's decode and add the type to `chainingFollows` (evolve.ts).
+ * IPAM's pairs are being added in parallel (helper aap: `allowedAddressPairs:
+ * [{ ipAddress, macAddress }]` on `ipam.PortCreated`, and
+ * `ipam.PortAllowedAddressPairsSet { portId, allowedAddressPairs }`, the
+ * port's whole list; a pair's `ipAddress` is an address or a prefix). Until
+ * those are in IPAM's registry on main, this file reads them from the stored
+ * event by that shape, leniently, so a log without them changes nothing
+ * here. Once they land: decode with the registry, follow the type in
+ * evolve.ts, and use the contracts' `pairContains`.
  */
 import { z } from 'zod';
 import type { StoredEvent } from '@strata/eventlog';
-import { canonicalAddress } from '@strata/netaddr';
+import { contains, parseAddress, parsePrefix } from '@strata/netaddr';
 import type { ChainingState } from './state.js';
 
 export const ADDRESS_PAIRS_SET = 'ipam.PortAllowedAddressPairsSet';
 
-const PairsSet = z.object({
-  portId: z.string(),
-  pairs: z.array(z.object({ ip: z.string() })),
-});
+const Pairs = z.object({ portId: z.string(), allowedAddressPairs: z.array(z.object({ ipAddress: z.string() })) });
 
-/** The port and the addresses of its pairs (a pair's `ip` may be a prefix: its address part is taken), or undefined if the event is not one. */
-export function parseAddressPairsSet(stored: Pick<StoredEvent, 'type' | 'aggregate' | 'data'>): { portId: string; ips: string[] } | undefined {
-  if (stored.aggregate.context !== 'ipam' || stored.type !== ADDRESS_PAIRS_SET) return undefined;
-  const parsed = PairsSet.safeParse(stored.data);
+/** The port and its pairs' addresses/prefixes an event sets, or undefined if it sets none. */
+export function parseAddressPairs(stored: Pick<StoredEvent, 'type' | 'aggregate' | 'data'>): { portId: string; pairs: string[] } | undefined {
+  if (stored.aggregate.context !== 'ipam' || (stored.type !== ADDRESS_PAIRS_SET && stored.type !== 'ipam.PortCreated')) return undefined;
+  const parsed = Pairs.safeParse(stored.data);
   if (!parsed.success) return undefined;
-  const ips: string[] = [];
-  for (const p of parsed.data.pairs) {
+  return { portId: parsed.data.portId, pairs: parsed.data.allowedAddressPairs.map((p) => p.ipAddress) };
+}
+
+export function applyAddressPairs(state: ChainingState, set: { portId: string; pairs: string[] }): void {
+  if (set.pairs.length === 0) delete state.addressPairs[set.portId];
+  else state.addressPairs[set.portId] = set.pairs;
+}
+
+/** The port's pairs (addresses or prefixes). */
+export const addressPairsOf = (state: ChainingState, portId: string): readonly string[] => state.addressPairs[portId] ?? [];
+
+/** Is `ip` (canonical) one the port may use by its pairs: equal to a pair's address or inside a pair's prefix? */
+export function pairsAdmit(state: ChainingState, portId: string, ip: string): boolean {
+  return addressPairsOf(state, portId).some((pair) => {
     try {
-      ips.push(canonicalAddress(p.ip.split('/')[0]!));
+      const a = parseAddress(ip);
+      if (pair.includes('/')) return contains(parsePrefix(pair, false), a);
+      const p = parseAddress(pair);
+      return p.version === a.version && p.value === a.value;
     } catch {
-      // not an address: nothing a virtual IP could match
+      return false;
     }
-  }
-  return { portId: parsed.data.portId, ips };
+  });
 }
-
-export function applyAddressPairs(state: ChainingState, set: { portId: string; ips: string[] }): void {
-  if (set.ips.length === 0) delete state.addressPairs[set.portId];
-  else state.addressPairs[set.portId] = set.ips;
-}
-
-/** The addresses a port may use besides its fixed IPs (its allowed address pairs). */
-export const allowedAddresses = (state: ChainingState, portId: string): readonly string[] => state.addressPairs[portId] ?? [];

@@ -63,6 +63,17 @@ describe('function.create', () => {
     expect(w.run('function.create', { ingressPortId: fw1, virtualIp: '10.0.0.100' }, tenantA).event.data).toMatchObject({ virtualIp: '10.0.0.100' });
   });
 
+  it('takes pairs given at the port\'s creation, prefixes included, and the latest list set', () => {
+    const { w } = world();
+    const p = w.portWithPairs('tenant-a', '10.0.0.40', ['10.0.0.128/25', '10.0.0.99']);
+    expect(w.run('function.create', { ingressPortId: p, virtualIp: '10.0.0.200' }, tenantA).event.data).toMatchObject({ virtualIp: '10.0.0.200' });
+    expect(w.decide('function.create', { ingressPortId: p, virtualIp: '10.0.0.99' }, tenantA).kind).toBe('append');
+    w.addressPairs(p, ['10.0.0.99']);
+    expect(refused(w, () => w.decide('function.create', { ingressPortId: p, virtualIp: '10.0.0.200' }, tenantA)).message).toContain('its pairs: 10.0.0.99');
+    w.addressPairs(p, []);
+    expect(refused(w, () => w.decide('function.create', { ingressPortId: p, virtualIp: '10.0.0.99' }, tenantA)).message).toContain('its pairs: none');
+  });
+
   it('refuses, writing nothing, with the code and a message that says what is wrong', () => {
     const { w, fw1, fw2, theirPort } = world();
     // Another tenant's port is "not found", like a missing one, also for an admin acting for tenant-a.

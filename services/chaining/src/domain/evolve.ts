@@ -23,7 +23,7 @@ import {
 } from '@strata/contracts';
 import type { StoredEvent } from '@strata/eventlog';
 import { eventTypes, follow, ownEvents } from '@strata/service-kit';
-import { applyAddressPairs, parseAddressPairsSet } from './address-pairs.js';
+import { ADDRESS_PAIRS_SET, applyAddressPairs, parseAddressPairs } from './address-pairs.js';
 import type { ChainingState, ResourceKind } from './state.js';
 
 const IPAM_ROUTER_TYPES = ['ipam.RouterCreated', 'ipam.RouterDeleted', 'ipam.RouterInterfaceAdded', 'ipam.RouterInterfaceRemoved'] as const;
@@ -46,14 +46,15 @@ const followed = chainingFollows.fold(evolve);
 
 /** Is this stored event one chaining's state depends on? (The address-pair event is read by hand until IPAM's registry has it.) */
 export const isRelevant = (event: Pick<StoredEvent, 'type' | 'aggregate'>): boolean =>
-  chainingFollows.isRelevant(event) || (event.aggregate.context === IPAM_CONTEXT && event.type === 'ipam.PortAllowedAddressPairsSet');
+  chainingFollows.isRelevant(event) || (event.aggregate.context === IPAM_CONTEXT && event.type === ADDRESS_PAIRS_SET);
 
 /** Fold one stored event of the domain stream: decode what chaining reads, skip the rest (only its sequence counts). */
 export function applyStored(state: ChainingState, stored: StoredEvent): ChainingState {
-  const pairs = parseAddressPairsSet(stored);
-  if (pairs === undefined) return followed(state, stored);
+  // A port created with pairs: the port as IPAM's registry decodes it, then its pairs (which that registry does not know yet).
+  if (stored.type !== ADDRESS_PAIRS_SET) followed(state, stored);
+  const pairs = parseAddressPairs(stored);
+  if (pairs !== undefined && (stored.type === ADDRESS_PAIRS_SET || state.ports[pairs.portId])) applyAddressPairs(state, pairs);
   state.seq = stored.seq;
-  applyAddressPairs(state, pairs);
   return state;
 }
 

@@ -2,7 +2,7 @@
 import { IllegalStateError, ValidationError } from '@strata/errors';
 import { serviceFunctionAggregate, type ChainingCommand, type HealthCheck } from '@strata/contracts';
 import { createdId, owningTenant } from '@strata/service-kit';
-import { allowedAddresses } from '../address-pairs.js';
+import { addressPairsOf, pairsAdmit } from '../address-pairs.js';
 import type { ChainingState } from '../state.js';
 import { findFunction, newVersion, portOf } from './lookup.js';
 import type { CommandContext, Decision } from './types.js';
@@ -16,8 +16,8 @@ export function createFunction(s: ChainingState, cmd: ChainingCommand<'function.
   if (cmd.mode === 'wire' && egress.id === ingress.id) {
     throw new ValidationError('a wire (bump-in-the-wire) function needs two legs: give an egressPortId other than the ingress port', { field: 'egressPortId' });
   }
-  if (cmd.virtualIp !== undefined && !allowedAddresses(s, ingress.id).includes(cmd.virtualIp)) {
-    const pairs = allowedAddresses(s, ingress.id);
+  if (cmd.virtualIp !== undefined && !pairsAdmit(s, ingress.id, cmd.virtualIp)) {
+    const pairs = addressPairsOf(s, ingress.id);
     throw new ValidationError(
       `virtualIp ${cmd.virtualIp} is not an allowed address pair of ingress port ${ingress.id} (its pairs: ${pairs.length ? pairs.join(', ') : 'none'}); add the pair to the port first`,
       { field: 'virtualIp' },

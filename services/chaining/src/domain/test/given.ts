@@ -59,6 +59,22 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
     return portId;
   }
 
+  /** Given: a port created with allowed address pairs (the field helper aap adds to ipam.PortCreated; stored as IPAM would write it). */
+  portWithPairs(tenant: string, ip: string, pairs: string[]): string {
+    const portId = randomUUID();
+    const data = {
+      portId,
+      name: '',
+      mac: `02:53:54:00:01:${(this.nextMac++).toString(16).padStart(2, '0')}`,
+      fixedIps: [{ subnetId: SUBNET4, ip }],
+      hostId: 'hv1',
+      deviceId: '',
+      allowedAddressPairs: pairs.map((ipAddress) => ({ ipAddress, macAddress: '02:53:54:00:aa:aa' })),
+    };
+    this.store({ type: 'ipam.PortCreated', version: 1, aggregate: networkAggregate(NETWORK), data, tenant });
+    return portId;
+  }
+
   portBound(portId: string, hostId: string | null): void {
     const data = { portId, hostId, previousHostId: this.state.ports[portId]?.hostId ?? null };
     this.storeOf(ipamEvents, 'ipam.PortBound', networkAggregate(NETWORK), data, this.state.ports[portId]!.tenant);
@@ -66,7 +82,7 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
 
   /** Given: IPAM set the port's allowed address pairs (the event helper aap adds, in the shape address-pairs.ts reads). */
   addressPairs(portId: string, ips: string[]): void {
-    const data = { portId, pairs: ips.map((ip) => ({ ip, mac: null })) };
+    const data = { portId, allowedAddressPairs: ips.map((ipAddress) => ({ ipAddress, macAddress: '02:53:54:00:aa:aa' })) };
     this.store({ type: 'ipam.PortAllowedAddressPairsSet', version: 1, aggregate: networkAggregate(NETWORK), data, tenant: this.state.ports[portId]!.tenant });
   }
 
