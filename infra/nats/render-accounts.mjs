@@ -235,7 +235,8 @@ function users(agents) {
       comment: [`Agent of hypervisor ${host}: reads its own host view (${stream}), publishes its status.`],
       user: agentUser(host),
       passwordVar: agentPasswordVar(host),
-      publish: ['$JS.API.INFO', ...hostviewBucketWatcher(host), `strata.status.${host}`],
+      // Its status, and its observations under it (strata.status.<host>.garp, .health): a report names its reporter.
+      publish: ['$JS.API.INFO', ...hostviewBucketWatcher(host), `strata.status.${host}`, `strata.status.${host}.>`],
       subscribe: [`_INBOX_${agentUser(host)}.>`],
     });
   }

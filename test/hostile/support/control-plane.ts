@@ -32,6 +32,8 @@ export interface HostileControlPlane extends ControlPlane {
 export interface HostileOptions {
   /** Extra environment for the API process (e.g. shortened STRATA_GRPC_* limits). */
   apiEnv?: Record<string, string>;
+  /** Hypervisors with an agent NATS user each (`agent-<host>`), e.g. to send agents' reports. */
+  agents?: string[];
 }
 
 export async function startHostileControlPlane(tenants: string[], options: HostileOptions = {}): Promise<HostileControlPlane> {
@@ -39,7 +41,8 @@ export async function startHostileControlPlane(tenants: string[], options: Hosti
   let cp: ControlPlane;
   try {
     const apiEnv = options.apiEnv ?? {};
-    cp = await startControlPlane(dir, tenants, () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}`, apiEnv });
+    const agents = options.agents ?? [];
+    cp = await startControlPlane(dir, tenants, () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}`, apiEnv, agents });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;
