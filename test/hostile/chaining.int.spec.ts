@@ -13,8 +13,7 @@
  *   its own subject about a function bound elsewhere is ignored; the same
  *   report from the function's own host is decided (the control).
  */
-import type { NatsConnection } from 'nats';
-import { JSONCodec } from 'nats';
+import { connect, JSONCodec, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { healthObservationSubject } from '@strata/contracts';
 import { waitFor } from '@strata/testing';
@@ -38,6 +37,14 @@ const json = JSONCodec();
 describe('service chaining: tenants, hosts and the API', () => {
   let t: TenantPlane;
   const ids: Record<string, string> = {};
+  const agents: NatsConnection[] = [];
+  /** Connected as hypervisor `host`'s agent, with its production NATS user. */
+  const agent = async (host: string): Promise<NatsConnection> => {
+    const user = `agent-${host}`;
+    const nc = await connect({ servers: t.cp.natsUrl, user, pass: t.cp.passwords[user]!, inboxPrefix: `_INBOX_${user}`, name: `hostile-${user}` });
+    agents.push(nc);
+    return nc;
+  };
 
   beforeAll(async () => {
     t = await startTenantPlane(['tenant-a', 'tenant-b'], { agents: ['hv1', 'hv2'] });
@@ -58,6 +65,7 @@ describe('service chaining: tenants, hosts and the API', () => {
   });
 
   afterAll(async () => {
+    for (const nc of agents) await nc.close().catch(() => undefined);
     await t?.stop();
   });
 
@@ -130,7 +138,7 @@ describe('service chaining: tenants, hosts and the API', () => {
     const chaining = t.cp.processes.find((p) => p.name === 'chaining')!;
     const f1 = ids['f1']!; // its ingress port is on hv1
     const fn = () => t.json<Fn>('tenant-a', ['sfc', 'function', 'show', f1]);
-    const hv2: NatsConnection = await t.cp.connectAs('agent-hv2');
+    const hv2 = await agent('hv2');
     const denied: string[] = [];
     void (async () => {
       for await (const s of hv2.status()) if (s.type === 'error') denied.push(String(s.data));
@@ -152,7 +160,7 @@ describe('service chaining: tenants, hosts and the API', () => {
     expect(await t.json<Group>('tenant-a', ['sfc', 'group', 'show', ids['group']!])).toMatchObject({ activeFunctionId: f1 });
 
     // The control: the same report from hv1's own agent is decided, and fails the pair over.
-    const hv1 = await t.cp.connectAs('agent-hv1');
+    const hv1 = await agent('hv1');
     hv1.publish(healthObservationSubject('hv1'), json.encode({ hostId: 'hv1', functionId: f1, healthy: false, detail: '3 of 3 probes failed' }));
     await waitFor(async () => !(await fn()).healthy, { timeoutMs: 20_000, message: "hv1's report to be decided" });
     expect(await t.json<Group>('tenant-a', ['sfc', 'group', 'show', ids['group']!])).toMatchObject({ activeFunctionId: ids['f2'] });
