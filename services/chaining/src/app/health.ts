@@ -30,8 +30,15 @@ export function followHealthReports(d: HealthReportsDeps): { stop(): Promise<voi
   const sub: Subscription = d.nc.subscribe(HEALTH_OBSERVATIONS, { queue: 'chaining' });
   const loop = (async () => {
     for await (const m of sub) {
+      let body: unknown;
       try {
-        await handle(d, reporterOfSubject(m.subject), m.json<unknown>(), (outcome) => reports.inc({ outcome }));
+        body = m.json<unknown>();
+      } catch {
+        reports.inc({ outcome: 'malformed' });
+        continue;
+      }
+      try {
+        await handle(d, reporterOfSubject(m.subject), body, (outcome) => reports.inc({ outcome }));
       } catch (err) {
         reports.inc({ outcome: 'failed' });
         d.logger.warn({ err, subject: m.subject }, 'health report not handled (the agent re-sends it)');
