@@ -85,11 +85,11 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   end: MAX_ADDRESS_LENGTH,
   ip: MAX_ADDRESS_LENGTH,
   fixedIp: MAX_ADDRESS_LENGTH,
+  virtualIp: MAX_ADDRESS_LENGTH,
   vtepIp: MAX_ADDRESS_LENGTH,
   publicIp: MAX_ADDRESS_LENGTH,
   address: MAX_ADDRESS_LENGTH,
   mac: MAX_ADDRESS_LENGTH,
-  virtualIp: MAX_ADDRESS_LENGTH,
   // paging and event filters
   after: MAX_PAGE_TOKEN_LENGTH,
   since: MAX_TIMESTAMP_LENGTH,
@@ -100,9 +100,9 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
 /** The most entries of every repeated field of every gRPC request message, by name (fail closed like the texts). */
 export const requestListBounds: Readonly<Record<string, number>> = {
   groupIds: MAX_GROUPS_PER_PORT,
+  functionIds: MAX_GROUP_FUNCTIONS,
+  classifierIds: MAX_CHAIN_CLASSIFIERS,
   allocationPools: MAX_ALLOCATION_POOLS,
   fixedIps: MAX_FIXED_IPS_PER_PORT,
   types: MAX_EVENT_TYPE_FILTERS,
-  functionIds: MAX_GROUP_FUNCTIONS,
-  classifierIds: MAX_CHAIN_CLASSIFIERS,
 };
