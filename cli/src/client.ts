@@ -5,6 +5,7 @@ import {
   loadStrataProto,
   type ApplicationPrefixServiceClient,
   type BgpServiceClient,
+  type ChainingServiceClient,
   type EventServiceClient,
   type FloatingIpServiceClient,
   type HypervisorServiceClient,
@@ -40,6 +41,7 @@ export class Api {
   readonly routers: RouterServiceClient;
   readonly securityGroups: SecurityGroupServiceClient;
   readonly nat: NatServiceClient;
+  readonly chaining: ChainingServiceClient;
   readonly bgp: BgpServiceClient;
   readonly events: EventServiceClient;
   private readonly token: string;
@@ -67,6 +69,7 @@ export class Api {
     this.routers = new v1.RouterService(opts.server, creds, options);
     this.securityGroups = new v1.SecurityGroupService(opts.server, creds, options);
     this.nat = new v1.NatService(opts.server, creds, options);
+    this.chaining = new v1.ChainingService(opts.server, creds, options);
     this.bgp = new v1.BgpService(opts.server, creds, options);
     this.events = new v1.EventService(opts.server, creds, options);
   }
@@ -90,7 +93,7 @@ export class Api {
   }
 
   close(): void {
-    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.securityGroups, this.nat, this.bgp, this.events]) {
+    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.securityGroups, this.nat, this.chaining, this.bgp, this.events]) {
       c.close();
     }
   }

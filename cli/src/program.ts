@@ -5,6 +5,7 @@ import { registerFloatingIpCommands } from './commands/floating-ips.js';
 import { registerHypervisorCommands } from './commands/hypervisors.js';
 import { registerNatCommands } from './commands/nat.js';
 import { registerBgpCommands } from './commands/bgp.js';
+import { registerChainingCommands } from './commands/chaining.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerPoolCommands } from './commands/pools.js';
 import { registerPortCommands } from './commands/ports.js';
@@ -42,6 +43,7 @@ export function buildProgram(cli: CliContext): Command {
   registerNatCommands(floatingIp, router, cli);
   registerBgpCommands(program, cli);
   registerSecurityGroupCommands(program, port, cli);
+  registerChainingCommands(program, cli);
   registerEventCommands(program, cli);
   return program;
 }

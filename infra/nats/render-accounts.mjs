@@ -40,10 +40,12 @@ const snapshotBucket = (service) => `strata-snapshots-${service}`;
 const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
 const SECGROUP_REACTOR = 'secgroup-port-reactor';
 const NAT_REACTOR = 'nat-reactor';
+const CHAINING_REACTOR = 'chaining-reactor';
 /** Each reactor's durable consumer and the one user that may use it. */
 const DURABLES = [
   { durable: SECGROUP_REACTOR, owner: 'secgroup' },
   { durable: NAT_REACTOR, owner: 'nat' },
+  { durable: CHAINING_REACTOR, owner: 'chaining' },
 ];
 /** HostId in libs/contracts/src/common.ts. */
 const HOST_ID = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
@@ -124,6 +126,9 @@ function owningService(name, { snapshots = true } = {}) {
   };
 }
 
+/** A user's permissions with more subjects it may subscribe to. */
+const withSubscribe = (user, subjects) => ({ ...user, subscribe: [...user.subscribe, ...subjects] });
+
 /** Watching a host's view bucket (nats.js KV watch: an ordered push consumer): stream info, consumers, flow control. */
 const hostviewBucketWatcher = (host) => {
   const stream = hostviewStream(host);
@@ -192,6 +197,16 @@ function users(agents) {
     },
     {
       comment: [
+        'Service chaining: like nat for its own context (strata.evt.chaining.>), with its',
+        `reactor's durable consumer ${CHAINING_REACTOR}; it also hears every agent's health`,
+        'reports (strata.status.*.health: the subject names the reporting host).',
+      ],
+      user: 'chaining',
+      passwordVar: 'STRATA_NATS_CHAINING_PASSWORD',
+      ...withSubscribe(owningService('chaining'), ['strata.status.*.health']),
+    },
+    {
+      comment: [
         'BGP gateway: like IPAM for its own context (strata.evt.bgp.>): configuration',
         'events and the routes peers announce. It follows IPAM and NAT through the log.',
         'It keeps no snapshots.',
@@ -220,7 +235,8 @@ function users(agents) {
       comment: [`Agent of hypervisor ${host}: reads its own host view (${stream}), publishes its status.`],
       user: agentUser(host),
       passwordVar: agentPasswordVar(host),
-      publish: ['$JS.API.INFO', ...hostviewBucketWatcher(host), `strata.status.${host}`],
+      // Its status, and its observations under it (strata.status.<host>.garp, .health): a report names its reporter.
+      publish: ['$JS.API.INFO', ...hostviewBucketWatcher(host), `strata.status.${host}`, `strata.status.${host}.>`],
       subscribe: [`_INBOX_${agentUser(host)}.>`],
     });
   }

@@ -67,10 +67,15 @@ describe('hostile: enum values outside their enum', () => {
 
   it('finds the enum fields to attack', () => {
     expect(enumFields.map((f) => `${f.path.split('/')[2]}.${f.field}`).sort()).toEqual([
+      'CreateFlowClassifier.ethertype',
+      'CreateFlowClassifier.protocol',
+      'CreateFunctionGroup.fallback',
+      'CreateFunctionGroup.selection',
       'CreatePool.purpose',
       'CreateSecurityGroupRule.direction',
       'CreateSecurityGroupRule.ethertype',
       'CreateSecurityGroupRule.protocol',
+      'CreateServiceFunction.mode',
     ]);
   });
 

@@ -78,7 +78,7 @@ describe('render-accounts.mjs', () => {
   const users = parse(render('--agents', 'hv1,hv-2').stdout);
 
   it('has the service users and one user per agent, each with its password variable', () => {
-    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'bgp', 'hostview', 'agent-hv1', 'agent-hv-2']);
+    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'chaining', 'bgp', 'hostview', 'agent-hv1', 'agent-hv-2']);
     expect(users.get('agent-hv1')!.passwordVar).toBe('STRATA_NATS_AGENT_HV1_PASSWORD');
     expect(users.get('agent-hv-2')!.passwordVar).toBe('STRATA_NATS_AGENT_HV_2_PASSWORD');
     expect(users.get('hostview')!.passwordVar).toBe('STRATA_NATS_HOSTVIEW_PASSWORD');
@@ -98,7 +98,14 @@ describe('render-accounts.mjs', () => {
     expect(writers('strata.evt.ipam.network.x')).toEqual(['ipam']);
     expect(writers('strata.evt.secgroup.group.x')).toEqual(['secgroup']);
     expect(writers('strata.evt.nat.floatingip.x')).toEqual(['nat']);
+    expect(writers('strata.evt.chaining.chain.x')).toEqual(['chaining']);
     expect(writers('strata.evt.bgp.route.x')).toEqual(['bgp']);
+  });
+
+  it('lets only chaining hear the agents\' health reports', () => {
+    const hearers = [...users].filter(([n, u]) => n !== 'admin' && maySubscribe(u, 'strata.status.hv1.health')).map(([n]) => n);
+    expect(hearers).toEqual(['chaining']);
+    expect(maySubscribe(users.get('chaining'), 'strata.status.hv1.garp')).toBe(false);
   });
 
   it('lets hostview write the named hosts\' buckets only, read the log, and create, change or delete no stream', () => {
@@ -137,7 +144,7 @@ describe('render-accounts.mjs', () => {
 
   it('lets only a reactor\'s owner create, read, pull, acknowledge or delete its durable consumer', () => {
     const stream = DEFAULT_EVENT_LOG_OPTIONS.streamName;
-    for (const [durable, owner] of [['secgroup-port-reactor', 'secgroup'], ['nat-reactor', 'nat']] as const) {
+    for (const [durable, owner] of [['secgroup-port-reactor', 'secgroup'], ['nat-reactor', 'nat'], ['chaining-reactor', 'chaining']] as const) {
       const subjects = [
         `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
         `$JS.API.CONSUMER.CREATE.${stream}.${durable}`,
@@ -153,7 +160,7 @@ describe('render-accounts.mjs', () => {
       }
     }
     // Readers keep their ordered consumers: any other name.
-    for (const name of ['api', 'hostview', 'ipam', 'secgroup', 'nat', 'bgp']) {
+    for (const name of ['api', 'hostview', 'ipam', 'secgroup', 'nat', 'chaining', 'bgp']) {
       const u = users.get(name);
       expect(mayPublish(u, `$JS.API.CONSUMER.CREATE.${stream}.abc_1.strata.evt.>`), name).toBe(true);
       expect(mayPublish(u, `$JS.API.CONSUMER.MSG.NEXT.${stream}.abc_1`), name).toBe(true);

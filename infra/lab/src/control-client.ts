@@ -11,6 +11,7 @@ import {
   bgpContract,
   ipamContract,
   natContract,
+  chainingContract,
   secgroupContract,
   type CommandInput,
   type CommandName,
@@ -108,6 +109,13 @@ export class SecgroupClient extends LabClient<typeof secgroupContract> {
 export class BgpClient extends LabClient<typeof bgpContract> {
   constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
     super(bgpContract, nc, seq, timeoutMs, signer);
+  }
+}
+
+/** The service-chaining service: functions, groups, classifiers, chains. */
+export class ChainingClient extends LabClient<typeof chainingContract> {
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
+    super(chainingContract, nc, seq, timeoutMs, signer);
   }
 }
 

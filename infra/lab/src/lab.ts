@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
 import { ensureHarnessCommandKeys } from '@strata/runtime';
 import { LAB_MARKER_ENV, type NatsServerHandle, type StrataNats } from '@strata/testing';
-import { ADMIN, IpamClient, NatClient, SecgroupClient } from './control-client.js';
+import { ADMIN, ChainingClient, IpamClient, NatClient, SecgroupClient } from './control-client.js';
 import { startProvisionedNats } from './provision.js';
 import { startBgpBorder, type BgpBorder } from './bgp-border.js';
 import { buildExternal, routeAtBorder, unrouteAtBorder, type ExternalSide } from './external.js';
@@ -49,6 +49,8 @@ export interface LabOptions {
   resyncSeconds?: number;
   /** Also run the NAT service (floating IP associations, router gateways); `lab.nat` is then its client. Default false. */
   nat?: boolean;
+  /** Also run the service-chaining service; `lab.chaining` is then its client. Default false. */
+  chaining?: boolean;
   /** Build the outside world (external.ts): a border router and an internet client; hypervisors route through the border. */
   external?: boolean;
   /**
@@ -82,6 +84,8 @@ export class Lab {
   secgroup!: SecgroupClient;
   /** Set when the lab was started with `nat: true`. */
   nat?: NatClient;
+  /** Set when the lab was started with `chaining: true`. */
+  chaining?: ChainingClient;
   nats!: NatsServerHandle;
   /** The server's production users: connection options and environment per user (`admin` for the operator's look). */
   natsUsers!: StrataNats;
@@ -171,6 +175,10 @@ export class Lab {
     if (this.options.nat) {
       await this.spawn('nat', main('nat'), env('nat')).ready;
       this.nat = new NatClient(this.ipam.nc, 15_000, this.ipam.seq);
+    }
+    if (this.options.chaining) {
+      await this.spawn('chaining', main('chaining'), env('chaining')).ready;
+      this.chaining = new ChainingClient(this.ipam.nc, 15_000, this.ipam.seq);
     }
   }
 

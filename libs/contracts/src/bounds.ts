@@ -35,6 +35,10 @@ export const MAX_ALLOCATION_POOLS = 64;
 export const MAX_FIXED_IPS_PER_PORT = 16;
 /** Most event types in one ListEvents/Watch filter. */
 export const MAX_EVENT_TYPE_FILTERS = 64;
+/** Service chaining: most functions in one group, hops and classifiers in one chain (each is a rule or mark per host). */
+export const MAX_GROUP_FUNCTIONS = 16;
+export const MAX_CHAIN_HOPS = 8;
+export const MAX_CHAIN_CLASSIFIERS = 16;
 
 /**
  * The bound of every text field of every gRPC request message, by the
@@ -57,6 +61,11 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   floatingIpId: MAX_ID_LENGTH,
   prefixId: MAX_ID_LENGTH,
   aggregateId: MAX_ID_LENGTH,
+  // service chaining (groupIds above: a chain's hops)
+  ingressPortId: MAX_ID_LENGTH,
+  egressPortId: MAX_ID_LENGTH,
+  functionIds: MAX_ID_LENGTH,
+  classifierIds: MAX_ID_LENGTH,
   // routerId is a router's id (NatService) or a BGP identifier (an IPv4 address): both fit
   routerId: MAX_ID_LENGTH,
   hostId: MAX_LABEL_LENGTH,
@@ -76,6 +85,7 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   end: MAX_ADDRESS_LENGTH,
   ip: MAX_ADDRESS_LENGTH,
   fixedIp: MAX_ADDRESS_LENGTH,
+  virtualIp: MAX_ADDRESS_LENGTH,
   vtepIp: MAX_ADDRESS_LENGTH,
   publicIp: MAX_ADDRESS_LENGTH,
   address: MAX_ADDRESS_LENGTH,
@@ -90,6 +100,8 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
 /** The most entries of every repeated field of every gRPC request message, by name (fail closed like the texts). */
 export const requestListBounds: Readonly<Record<string, number>> = {
   groupIds: MAX_GROUPS_PER_PORT,
+  functionIds: MAX_GROUP_FUNCTIONS,
+  classifierIds: MAX_CHAIN_CLASSIFIERS,
   allocationPools: MAX_ALLOCATION_POOLS,
   fixedIps: MAX_FIXED_IPS_PER_PORT,
   types: MAX_EVENT_TYPE_FILTERS,

@@ -1,4 +1,8 @@
 import type { EtherType__Output } from './generated/strata/v1/EtherType.js';
+import type { FunctionMode__Output } from './generated/strata/v1/FunctionMode.js';
+import type { GroupFallback__Output } from './generated/strata/v1/GroupFallback.js';
+import type { GroupSelection__Output } from './generated/strata/v1/GroupSelection.js';
+import type { HealthCheckProtocol__Output } from './generated/strata/v1/HealthCheckProtocol.js';
 import { PoolPurpose, type PoolPurpose__Output } from './generated/strata/v1/PoolPurpose.js';
 import type { RuleDirection__Output } from './generated/strata/v1/RuleDirection.js';
 import type { RuleProtocol__Output } from './generated/strata/v1/RuleProtocol.js';
@@ -68,3 +72,27 @@ export const etherTypeFromProto = etherType.fromProto;
 /** Security-group rule protocol: `icmpv6` ↔ `RULE_PROTOCOL_ICMPV6`. */
 export const ruleProtocolToProto = ruleProtocol.toProto;
 export const ruleProtocolFromProto = ruleProtocol.fromProto;
+
+const functionMode = enumMapping<'l3' | 'wire', FunctionMode__Output>({ l3: 'FUNCTION_MODE_L3', wire: 'FUNCTION_MODE_WIRE' }, 'FUNCTION_MODE_UNSPECIFIED');
+const groupSelection = enumMapping<'active-standby' | 'flow-hash', GroupSelection__Output>(
+  { 'active-standby': 'GROUP_SELECTION_ACTIVE_STANDBY', 'flow-hash': 'GROUP_SELECTION_FLOW_HASH' },
+  'GROUP_SELECTION_UNSPECIFIED',
+);
+const groupFallback = enumMapping<'fail-closed' | 'fail-open', GroupFallback__Output>(
+  { 'fail-closed': 'GROUP_FALLBACK_FAIL_CLOSED', 'fail-open': 'GROUP_FALLBACK_FAIL_OPEN' },
+  'GROUP_FALLBACK_UNSPECIFIED',
+);
+const healthCheckProtocol = enumMapping<'icmp' | 'tcp', HealthCheckProtocol__Output>(
+  { icmp: 'HEALTH_CHECK_PROTOCOL_ICMP', tcp: 'HEALTH_CHECK_PROTOCOL_TCP' },
+  'HEALTH_CHECK_PROTOCOL_UNSPECIFIED',
+);
+
+/** Service chaining: function mode `l3` ↔ `FUNCTION_MODE_L3`, group selection and fallback, health-check protocol. */
+export const functionModeToProto = functionMode.toProto;
+export const functionModeFromProto = functionMode.fromProto;
+export const groupSelectionToProto = groupSelection.toProto;
+export const groupSelectionFromProto = groupSelection.fromProto;
+export const groupFallbackToProto = groupFallback.toProto;
+export const groupFallbackFromProto = groupFallback.fromProto;
+export const healthCheckProtocolToProto = healthCheckProtocol.toProto;
+export const healthCheckProtocolFromProto = healthCheckProtocol.fromProto;

@@ -6,6 +6,14 @@ import {
   STRATA_PROTO_FILE,
   etherTypeFromProto,
   etherTypeToProto,
+  functionModeFromProto,
+  functionModeToProto,
+  groupFallbackFromProto,
+  groupFallbackToProto,
+  groupSelectionFromProto,
+  groupSelectionToProto,
+  healthCheckProtocolFromProto,
+  healthCheckProtocolToProto,
   loadStrataProto,
   poolPurposeFromProto,
   poolPurposeToProto,
@@ -23,7 +31,7 @@ describe('loadStrataProto', () => {
 
   it('loads every service of strata.v1', () => {
     const v1 = loadStrataProto().strata.v1;
-    for (const s of [v1.NetworkService, v1.SubnetService, v1.PortService, v1.HypervisorService, v1.PoolService, v1.FloatingIpService, v1.ApplicationPrefixService, v1.RouterService, v1.SecurityGroupService, v1.NatService, v1.EventService]) {
+    for (const s of [v1.NetworkService, v1.SubnetService, v1.PortService, v1.HypervisorService, v1.PoolService, v1.FloatingIpService, v1.ApplicationPrefixService, v1.RouterService, v1.SecurityGroupService, v1.NatService, v1.ChainingService, v1.EventService]) {
       expect(typeof s.service).toBe('object');
     }
     expect(Object.keys(v1.EventService.service)).toEqual(['ListEvents', 'Watch']);
@@ -79,5 +87,18 @@ describe('conversions', () => {
     for (const unspecified of [ruleDirectionFromProto('RULE_DIRECTION_UNSPECIFIED'), etherTypeFromProto(7), ruleProtocolFromProto('RULE_PROTOCOL_UNSPECIFIED')]) {
       expect(unspecified).toBe('');
     }
+  });
+
+  it('maps service-chaining enums both ways', () => {
+    expect(functionModeToProto('wire')).toBe('FUNCTION_MODE_WIRE');
+    expect(functionModeFromProto('FUNCTION_MODE_L3')).toBe('l3');
+    expect(groupSelectionToProto('flow-hash')).toBe('GROUP_SELECTION_FLOW_HASH');
+    expect(groupSelectionFromProto('GROUP_SELECTION_ACTIVE_STANDBY')).toBe('active-standby');
+    expect(groupFallbackToProto('fail-open')).toBe('GROUP_FALLBACK_FAIL_OPEN');
+    expect(groupFallbackFromProto('GROUP_FALLBACK_FAIL_CLOSED')).toBe('fail-closed');
+    expect(healthCheckProtocolToProto('tcp')).toBe('HEALTH_CHECK_PROTOCOL_TCP');
+    expect(healthCheckProtocolFromProto('HEALTH_CHECK_PROTOCOL_ICMP')).toBe('icmp');
+    expect(functionModeToProto('L3')).toBe('FUNCTION_MODE_UNSPECIFIED');
+    expect(groupSelectionFromProto('GROUP_SELECTION_UNSPECIFIED')).toBe('');
   });
 });

@@ -13,13 +13,14 @@ import {
 import type { Authenticator, Principal } from './auth.js';
 import { buildRequestMeta, incomingTrace } from './context.js';
 import { toServiceError } from './errors.js';
-import type { IpamClient, NatClient, SecgroupClient } from './clients.js';
+import type { ChainingClient, IpamClient, NatClient, SecgroupClient } from './clients.js';
 
 export interface RpcDeps {
   auth: Authenticator;
   ipam: IpamClient;
   secgroup: SecgroupClient;
   nat: NatClient;
+  chaining: ChainingClient;
   logger: Logger;
   metrics?: RpcMetrics;
 }

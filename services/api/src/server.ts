@@ -2,7 +2,7 @@ import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js
 import type { NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { loadStrataProto } from '@strata/proto';
-import { bgpContract, ipamContract, natContract, secgroupContract } from '@strata/contracts';
+import { bgpContract, chainingContract, ipamContract, natContract, secgroupContract } from '@strata/contracts';
 import { ContractClient, NatsRequester, ReadYourWrites, type CommandSigner, type Logger, type ServiceMetrics } from '@strata/runtime';
 import { Authenticator, type ApiToken } from './auth.js';
 import { EventsRpc } from './events.js';
@@ -15,6 +15,7 @@ import { poolHandlers } from './handlers/pools.js';
 import { portHandlers } from './handlers/ports.js';
 import { routerHandlers } from './handlers/routers.js';
 import { natHandlers } from './handlers/nat.js';
+import { chainingHandlers } from './handlers/chaining.js';
 import { securityGroupHandlers } from './handlers/security-groups.js';
 import { subnetHandlers } from './handlers/subnets.js';
 import { rpcMetrics, type RpcDeps } from './rpc.js';
@@ -59,6 +60,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     ipam: new ContractClient(ipamContract, requester, ryw),
     secgroup: new ContractClient(secgroupContract, requester, ryw),
     nat: new ContractClient(natContract, requester, ryw),
+    chaining: new ContractClient(chainingContract, requester, ryw),
     logger: opts.logger,
     ...(opts.metrics ? { metrics: rpcMetrics(opts.metrics) } : {}),
   };
@@ -77,6 +79,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   add(v1.RouterService.service, routerHandlers(deps));
   add(v1.SecurityGroupService.service, securityGroupHandlers(deps));
   add(v1.NatService.service, natHandlers(deps));
+  add(v1.ChainingService.service, chainingHandlers(deps));
   add(v1.BgpService.service, bgpHandlers(deps, new ContractClient(bgpContract, requester, ryw)));
   add(v1.EventService.service, events.handlers());
 

@@ -6,7 +6,7 @@
  */
 import type { NatsConnection } from 'nats';
 import type { ControlPlane } from '@strata/lab';
-import { startHostileControlPlane } from './control-plane.js';
+import { startHostileControlPlane, type HostileOptions } from './control-plane.js';
 
 export { EVENTS as EVENT_STREAM } from './control-plane.js';
 
@@ -29,8 +29,8 @@ export interface TenantPlane {
   stop(): Promise<void>;
 }
 
-export async function startTenantPlane(tenants: string[]): Promise<TenantPlane> {
-  const plane = await startHostileControlPlane(tenants);
+export async function startTenantPlane(tenants: string[], options: HostileOptions = {}): Promise<TenantPlane> {
+  const plane = await startHostileControlPlane(tenants, options);
   let admin: NatsConnection;
   try {
     admin = await plane.connectAs('admin');

@@ -1,0 +1,49 @@
+/** Chaining's NATS operations: commands through the executor, queries straight from the projection. */
+import { chainingContract, type ChainingContract } from '@strata/contracts';
+import type { Handler } from '@strata/runtime';
+import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, stateDigest, type CommandAnswers, type QueryAnswers } from '@strata/service-kit';
+import { activateNewGroup, deciders, type CommandContext, type NewChainingEvent } from '../domain/decide/index.js';
+import * as q from '../domain/queries.js';
+import type { ChainingState } from '../domain/state.js';
+import type { ChainingExecutor, ChainingProjection } from './projection.js';
+
+export interface HandlerDeps {
+  executor: ChainingExecutor;
+  projection: ChainingProjection;
+}
+
+/** The view each command answers with, read from the state that includes its write. */
+const answers: CommandAnswers<ChainingContract, ChainingState> = {
+  'function.create': (s, c, id) => q.getFunction(s, c, { id }),
+  'function.delete': (_s, _c, id) => ({ id }),
+  'group.create': (s, c, id) => q.getGroup(s, c, { id }),
+  'group.delete': (_s, _c, id) => ({ id }),
+  'classifier.create': (s, c, id) => q.getClassifier(s, c, { id }),
+  'classifier.delete': (_s, _c, id) => ({ id }),
+  'chain.create': (s, c, id) => q.getChain(s, c, { id }),
+  'chain.delete': (_s, _c, id) => ({ id }),
+};
+
+export const commandHandlers = (deps: HandlerDeps): Record<string, Handler> =>
+  commandHandlersOf<ChainingContract, ChainingState, NewChainingEvent, CommandContext>(chainingContract, {
+    ...deps,
+    deciders,
+    context: (caller) => ({ caller }),
+    answers,
+    // An active-standby group gets its first active member (`initial`) right after its creation, as a step of the same request.
+    twoStep: { 'group.create': { first: 'create', second: 'activate', decide: activateNewGroup } },
+  });
+
+const queries: QueryAnswers<ChainingContract, ChainingState> = {
+  'function.get': q.getFunction,
+  'function.list': q.listFunctions,
+  'group.get': q.getGroup,
+  'group.list': q.listGroups,
+  'classifier.get': q.getClassifier,
+  'classifier.list': q.listClassifiers,
+  'chain.get': q.getChain,
+  'chain.list': q.listChains,
+  'state.digest': (s) => stateDigest(s),
+};
+
+export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => queryHandlersOf(chainingContract, queries, deps.projection);

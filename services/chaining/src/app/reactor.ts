@@ -1,0 +1,33 @@
+/**
+ * chaining's reactor on the generic Reactor of @strata/service-kit (one
+ * durable consumer shared by all instances; effects appended with ids
+ * derived from the decision, so N instances write each once):
+ *
+ *   ipam.AddressPairOwnerChanged → ActiveFunctionChanged (garp) when the
+ *     address is an active-standby member's virtual IP and the new owner
+ *     one of its legs (domain/address-owner.ts reads the event)
+ */
+import { Reactor, type ReactorOptions } from '@strata/service-kit';
+import { parseAddressOwner } from '../domain/address-owner.js';
+import { decideAddressOwner, type NewChainingEvent } from '../domain/decide/index.js';
+import type { ChainingState } from '../domain/state.js';
+
+export const CHAINING_REACTOR_DURABLE = 'chaining-reactor';
+export const CHAINING_REACTOR_FILTER = 'strata.evt.ipam.>';
+
+type Options = Omit<ReactorOptions<ChainingState, NewChainingEvent>, 'durable' | 'filter' | 'actor' | 'deciderFor'>;
+
+export class ChainingReactor extends Reactor<ChainingState, NewChainingEvent> {
+  constructor(options: Options) {
+    super({
+      ...options,
+      durable: CHAINING_REACTOR_DURABLE,
+      filter: CHAINING_REACTOR_FILTER,
+      actor: 'chaining',
+      deciderFor: (stored) => {
+        const owner = parseAddressOwner(stored);
+        return owner === undefined ? null : (s) => decideAddressOwner(s, owner);
+      },
+    });
+  }
+}

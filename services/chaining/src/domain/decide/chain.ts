@@ -1,0 +1,98 @@
+/**
+ * Chains: ordered hops (function groups) and classifiers on one tenant
+ * router. A chain is refused when a hop could not be realised (an L3
+ * member without a leg on the router for a classifier's family) or when
+ * another chain on the router already takes the same flows.
+ */
+import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
+import { chainAggregate, type ChainingCommand, type FlowClassifier } from '@strata/contracts';
+import { createdId, owningTenant } from '@strata/service-kit';
+import type { ChainingState, ClassifierEntry, FunctionEntry, RouterEntry } from '../state.js';
+import { findChain, firstRepeated, newVersion, ownedBy, routerOf } from './lookup.js';
+import type { CommandContext, Decision } from './types.js';
+
+export function createChain(s: ChainingState, cmd: ChainingCommand<'chain.create'>, ctx: CommandContext): Decision {
+  const tenant = owningTenant(ctx.caller, cmd.tenant);
+  const id = createdId(ctx.caller, 'chaining', 'chain');
+  if (s.chains[id]) return { kind: 'done', resourceId: id };
+  for (const field of ['groupIds', 'classifierIds'] as const) {
+    const repeated = firstRepeated(cmd[field]);
+    if (repeated !== undefined) throw new ValidationError(`${repeated} is named twice in ${field}`, { field });
+  }
+  const router = routerOf(s, ctx.caller, tenant, cmd.routerId);
+  const groups = cmd.groupIds.map((g) => ownedBy(ctx.caller, tenant, 'function group', g, s.groups[g]));
+  const classifiers = cmd.classifierIds.map((c) => ownedBy(ctx.caller, tenant, 'flow classifier', c, s.classifiers[c]));
+  const families = new Set(classifiers.map((c) => c.ethertype));
+  for (const g of groups) {
+    for (const fid of g.functionIds) {
+      const f = s.functions[fid];
+      if (f?.mode === 'l3') for (const family of families) requireLegs(s, router, g.id, f, family);
+    }
+  }
+  const clash = sameFlows(s, router.id, classifiers);
+  if (clash) {
+    throw new AlreadyExistsError(`chain ${clash.chainId} on router ${router.id} already takes the flows of classifier ${clash.classifierId}; a flow is steered by one chain`, {
+      chainId: clash.chainId,
+    });
+  }
+  return {
+    kind: 'append',
+    aggregate: chainAggregate(id),
+    expectedVersion: newVersion(s, 'chain', id),
+    tenant,
+    resourceId: id,
+    event: {
+      type: 'chaining.ChainCreated',
+      data: { chainId: id, name: cmd.name, routerId: router.id, groupIds: cmd.groupIds, classifierIds: cmd.classifierIds, symmetric: cmd.symmetric },
+    },
+  };
+}
+
+/** An L3 hop's member is a routed next hop: each of its legs needs an address of the family on a subnet joined to the router. */
+function requireLegs(s: ChainingState, router: RouterEntry, groupId: string, f: FunctionEntry, family: 'IPv4' | 'IPv6'): void {
+  for (const [leg, portId] of [
+    ['ingress', f.ingressPortId],
+    ['egress', f.egressPortId],
+  ] as const) {
+    const port = s.ports[portId];
+    const ok = port?.fixedIps.some((ip) => ip.ip.includes(':') === (family === 'IPv6') && ip.subnetId in router.subnets) ?? false;
+    if (!ok) {
+      throw new IllegalStateError(
+        `function ${f.id} (group ${groupId}) has no ${family} leg on router ${router.id}: its ${leg} port ${portId} has no ${family} fixed IP on a subnet joined to the router`,
+        { functionId: f.id, portId },
+      );
+    }
+  }
+}
+
+/** What a classifier matches, without its id: two classifiers with equal keys take the same flows. */
+const matchKey = (c: FlowClassifier): string =>
+  JSON.stringify([c.ethertype, c.protocol, c.source.groupId, c.source.cidr, c.destination.groupId, c.destination.cidr, c.sourcePorts, c.destinationPorts]);
+
+/** Another chain on the router with one of these classifiers, or one matching exactly the same flows. */
+function sameFlows(s: ChainingState, routerId: string, classifiers: readonly ClassifierEntry[]): { chainId: string; classifierId: string } | undefined {
+  const wanted = new Map(classifiers.map((c) => [matchKey(c), c.id]));
+  const ids = new Set(classifiers.map((c) => c.id));
+  for (const other of Object.values(s.chains).sort((a, b) => (a.id < b.id ? -1 : 1))) {
+    if (other.routerId !== routerId) continue;
+    for (const cid of other.classifierIds) {
+      if (ids.has(cid)) return { chainId: other.id, classifierId: cid };
+      const c = s.classifiers[cid];
+      const mine = c && wanted.get(matchKey(c));
+      if (mine !== undefined) return { chainId: other.id, classifierId: mine };
+    }
+  }
+  return undefined;
+}
+
+export function deleteChain(s: ChainingState, cmd: ChainingCommand<'chain.delete'>, ctx: CommandContext): Decision {
+  const c = findChain(s, ctx.caller, cmd.id);
+  return {
+    kind: 'append',
+    aggregate: chainAggregate(c.id),
+    expectedVersion: c.version,
+    tenant: c.tenant,
+    resourceId: c.id,
+    event: { type: 'chaining.ChainDeleted', data: { chainId: c.id } },
+  };
+}

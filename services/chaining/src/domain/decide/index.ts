@@ -1,0 +1,25 @@
+/** Command name → decider. Each is pure: (state, command, context) → one decision or a typed error. */
+import type { ChainingCommand, ChainingCommandName } from '@strata/contracts';
+import type { ChainingState } from '../state.js';
+import { createChain, deleteChain } from './chain.js';
+import { createClassifier, deleteClassifier } from './classifier.js';
+import { createFunction, deleteFunction } from './function.js';
+import { createGroup, deleteGroup } from './group.js';
+import type { CommandContext, Decision } from './types.js';
+
+type Decider<K extends ChainingCommandName> = (state: ChainingState, cmd: ChainingCommand<K>, ctx: CommandContext) => Decision;
+
+export const deciders: { [K in ChainingCommandName]: Decider<K> } = {
+  'function.create': createFunction,
+  'function.delete': deleteFunction,
+  'group.create': createGroup,
+  'group.delete': deleteGroup,
+  'classifier.create': createClassifier,
+  'classifier.delete': deleteClassifier,
+  'chain.create': createChain,
+  'chain.delete': deleteChain,
+};
+
+export { activateNewGroup } from './group.js';
+export { decideAddressOwner, decideHealth, reportStanding, type AddressOwner, type HealthReport, type ReportStanding } from './observations.js';
+export * from './types.js';

@@ -1,0 +1,14 @@
+import type { ChainingEvent } from '@strata/contracts';
+import type { Append as GenericAppend, Caller, Decision as GenericDecision } from '@strata/service-kit';
+
+export type { AlreadyDone, Caller } from '@strata/service-kit';
+
+export interface CommandContext {
+  caller: Caller;
+}
+
+/** An event a chaining decider may produce: type and data of one of chaining's events. */
+export type NewChainingEvent = { [E in ChainingEvent as E['type']]: { type: E['type']; data: E['data'] } }[ChainingEvent['type']];
+
+export type Append = GenericAppend<NewChainingEvent>;
+export type Decision = GenericDecision<NewChainingEvent>;

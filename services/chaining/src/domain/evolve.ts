@@ -1,0 +1,182 @@
+/**
+ * state + event → state, applied in stream order by every instance and by
+ * replay; it mutates the state it is given (owned by one projection).
+ *
+ * Inputs, read in one total order (see `follow` in @strata/service-kit):
+ * chaining's own events; IPAM's port lifecycle (the shared `applyPortEvent`),
+ * routers and their interfaces, and the ports' allowed address pairs
+ * (address-pairs.ts); secgroup's groups (what a classifier may name).
+ */
+import {
+  applyPortEvent,
+  CHAINING_CONTEXT,
+  chainingEvents,
+  ipamEvents,
+  IPAM_CONTEXT,
+  IPAM_PORT_EVENT_TYPES,
+  SECGROUP_CONTEXT,
+  secgroupEvents,
+  type ChainingEvent,
+  type IpamEvent,
+  type IpamPortEvent,
+  type SecgroupEvent,
+} from '@strata/contracts';
+import type { StoredEvent } from '@strata/eventlog';
+import { eventTypes, follow, ownEvents } from '@strata/service-kit';
+import { ADDRESS_PAIRS_SET, applyAddressPairs, parseAddressPairs } from './address-pairs.js';
+import type { ChainingState, ResourceKind } from './state.js';
+
+const IPAM_ROUTER_TYPES = ['ipam.RouterCreated', 'ipam.RouterDeleted', 'ipam.RouterInterfaceAdded', 'ipam.RouterInterfaceRemoved'] as const;
+const SECGROUP_GROUP_TYPES = ['secgroup.GroupCreated', 'secgroup.GroupDeleted'] as const;
+
+/** What chaining's state is folded from. */
+export const chainingFollows = follow(
+  ownEvents(CHAINING_CONTEXT, chainingEvents),
+  eventTypes(IPAM_CONTEXT, ipamEvents, [...IPAM_PORT_EVENT_TYPES, ...IPAM_ROUTER_TYPES]),
+  eventTypes(SECGROUP_CONTEXT, secgroupEvents, SECGROUP_GROUP_TYPES),
+);
+
+type Followed =
+  | ChainingEvent
+  | IpamPortEvent
+  | Extract<IpamEvent, { type: (typeof IPAM_ROUTER_TYPES)[number] }>
+  | Extract<SecgroupEvent, { type: (typeof SECGROUP_GROUP_TYPES)[number] }>;
+
+const followed = chainingFollows.fold(evolve);
+
+/** Is this stored event one chaining's state depends on? (The address-pair event is read by hand until IPAM's registry has it.) */
+export const isRelevant = (event: Pick<StoredEvent, 'type' | 'aggregate'>): boolean =>
+  chainingFollows.isRelevant(event) || (event.aggregate.context === IPAM_CONTEXT && event.type === ADDRESS_PAIRS_SET);
+
+/** Fold one stored event of the domain stream: decode what chaining reads, skip the rest (only its sequence counts). */
+export function applyStored(state: ChainingState, stored: StoredEvent): ChainingState {
+  // A port created with pairs: the port as IPAM's registry decodes it, then its pairs (which that registry does not know yet).
+  if (stored.type !== ADDRESS_PAIRS_SET) followed(state, stored);
+  const pairs = parseAddressPairs(stored);
+  if (pairs !== undefined && (stored.type === ADDRESS_PAIRS_SET || state.ports[pairs.portId])) applyAddressPairs(state, pairs);
+  state.seq = stored.seq;
+  return state;
+}
+
+export function evolve(state: ChainingState, event: Followed): ChainingState {
+  state.seq = event.seq;
+  const createdAt = event.occurredAt;
+  switch (event.type) {
+    case 'chaining.ServiceFunctionCreated': {
+      const d = event.data;
+      state.functions[d.functionId] = {
+        id: d.functionId,
+        tenant: event.tenant,
+        name: d.name,
+        ingressPortId: d.ingressPortId,
+        egressPortId: d.egressPortId,
+        mode: d.mode,
+        virtualIp: d.virtualIp,
+        healthCheck: d.healthCheck,
+        healthy: true,
+        createdAt,
+        version: event.seq,
+      };
+      break;
+    }
+    case 'chaining.ServiceFunctionDeleted':
+      forget(state, 'function', state.functions, event.data.functionId, event.seq);
+      break;
+    case 'chaining.FunctionHealthChanged': {
+      const f = state.functions[event.data.functionId];
+      if (!f) break;
+      f.healthy = event.data.healthy;
+      f.version = event.seq;
+      break;
+    }
+    case 'chaining.FunctionGroupCreated': {
+      const d = event.data;
+      state.groups[d.groupId] = {
+        id: d.groupId,
+        tenant: event.tenant,
+        name: d.name,
+        functionIds: d.functionIds,
+        selection: d.selection,
+        fallback: d.fallback,
+        activeFunctionId: null,
+        createdAt,
+        version: event.seq,
+      };
+      break;
+    }
+    case 'chaining.FunctionGroupDeleted':
+      forget(state, 'group', state.groups, event.data.groupId, event.seq);
+      break;
+    case 'chaining.ActiveFunctionChanged': {
+      const g = state.groups[event.data.groupId];
+      if (!g) break;
+      g.activeFunctionId = event.data.functionId;
+      g.version = event.seq;
+      break;
+    }
+    case 'chaining.FlowClassifierCreated': {
+      const c = event.data.classifier;
+      state.classifiers[c.id] = { ...c, tenant: event.tenant, name: event.data.name, createdAt, version: event.seq };
+      break;
+    }
+    case 'chaining.FlowClassifierDeleted':
+      forget(state, 'classifier', state.classifiers, event.data.classifierId, event.seq);
+      break;
+    case 'chaining.ChainCreated': {
+      const d = event.data;
+      state.chains[d.chainId] = {
+        id: d.chainId,
+        tenant: event.tenant,
+        name: d.name,
+        routerId: d.routerId,
+        groupIds: d.groupIds,
+        classifierIds: d.classifierIds,
+        symmetric: d.symmetric,
+        createdAt,
+        version: event.seq,
+      };
+      break;
+    }
+    case 'chaining.ChainDeleted':
+      forget(state, 'chain', state.chains, event.data.chainId, event.seq);
+      break;
+    case 'ipam.PortCreated':
+    case 'ipam.PortBound':
+    case 'ipam.PortDeleted':
+      applyPortEvent(state.ports, event);
+      if (event.type === 'ipam.PortDeleted') delete state.addressPairs[event.data.portId];
+      break;
+    case 'ipam.RouterCreated':
+      state.routers[event.data.routerId] = { id: event.data.routerId, tenant: event.tenant, subnets: {} };
+      break;
+    case 'ipam.RouterDeleted':
+      delete state.routers[event.data.routerId];
+      break;
+    case 'ipam.RouterInterfaceAdded': {
+      const r = state.routers[event.data.routerId];
+      if (r) r.subnets[event.data.subnetId] = event.data.networkId;
+      break;
+    }
+    case 'ipam.RouterInterfaceRemoved':
+      delete state.routers[event.data.routerId]?.subnets[event.data.subnetId];
+      break;
+    case 'secgroup.GroupCreated':
+      state.securityGroups[event.data.groupId] = { id: event.data.groupId, tenant: event.tenant };
+      break;
+    case 'secgroup.GroupDeleted':
+      delete state.securityGroups[event.data.groupId];
+      break;
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unhandled event ${(unreachable as { type: string }).type}`);
+    }
+  }
+  return state;
+}
+
+/** A deleted resource leaves a tombstone with its aggregate's last sequence. */
+function forget<T>(state: ChainingState, kind: ResourceKind, map: Record<string, T>, id: string, seq: number): void {
+  if (!(id in map)) return;
+  delete map[id];
+  state.tombstones[`${kind}/${id}`] = seq;
+}

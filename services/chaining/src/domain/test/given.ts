@@ -1,0 +1,107 @@
+/**
+ * Given/when/then for chaining deciders on the shared fixture of
+ * @strata/service-kit/testing: IPAM's and secgroup's events as given,
+ * chaining's commands, health reports and address-owner changes as when.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  chainingContract,
+  chainingEvents,
+  ipamEvents,
+  networkAggregate,
+  routerAggregate,
+  secgroupEvents,
+  securityGroupAggregate,
+  type ChainingCommandInput,
+  type ChainingCommandName,
+} from '@strata/contracts';
+import { admin, EventFixture, type DeciderFor } from '@strata/service-kit/testing';
+import { activateNewGroup, decideAddressOwner, decideHealth, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
+import { applyStored } from '../evolve.js';
+import { initialState, type ChainingState } from '../state.js';
+
+export { admin, errorOf, tenantA, tenantB } from '@strata/service-kit/testing';
+
+export const NETWORK = '00000000-0000-4000-8000-0000000000aa';
+export const SUBNET4 = '00000000-0000-4000-8000-0000000000b4';
+export const SUBNET6 = '00000000-0000-4000-8000-0000000000b6';
+/** A subnet joined to no router. */
+export const LONE_SUBNET = '00000000-0000-4000-8000-0000000000bf';
+
+export class World extends EventFixture<ChainingState, NewChainingEvent> {
+  private nextMac = 1;
+
+  constructor() {
+    super(initialState(), applyStored, chainingEvents);
+  }
+
+  decide<K extends ChainingCommandName>(name: K, input: ChainingCommandInput<K>, caller: Caller = admin): Decision {
+    return this.decideWith(chainingContract.commands[name].request, deciders[name] as DeciderFor<ChainingState, NewChainingEvent>, input, caller);
+  }
+
+  run<K extends ChainingCommandName>(name: K, input: ChainingCommandInput<K>, caller: Caller = admin): Append {
+    return this.runWith(chainingContract.commands[name].request, deciders[name] as DeciderFor<ChainingState, NewChainingEvent>, input, caller);
+  }
+
+  /** group.create as the handler runs it: the creation, then its `initial` activation step. */
+  createGroup(input: ChainingCommandInput<'group.create'>, caller: Caller = admin): string {
+    const id = this.run('group.create', input, caller).resourceId;
+    this.settle(() => activateNewGroup(this.state, id));
+    return id;
+  }
+
+  /** Given: IPAM created a port of `tenant`; addresses with a colon are on SUBNET6, others on SUBNET4 (or `subnet`). */
+  port(tenant: string, ips: string[] = ['10.0.0.5'], hostId: string | null = 'hv1', subnet?: string): string {
+    const portId = randomUUID();
+    const mac = `02:53:54:00:00:${(this.nextMac++).toString(16).padStart(2, '0')}`;
+    const fixedIps = ips.map((ip) => ({ subnetId: subnet ?? (ip.includes(':') ? SUBNET6 : SUBNET4), ip }));
+    this.storeOf(ipamEvents, 'ipam.PortCreated', networkAggregate(NETWORK), { portId, name: '', mac, fixedIps, hostId, deviceId: '' }, tenant);
+    return portId;
+  }
+
+  /** Given: a port created with allowed address pairs (the field helper aap adds to ipam.PortCreated; stored as IPAM would write it). */
+  portWithPairs(tenant: string, ip: string, pairs: string[]): string {
+    const portId = randomUUID();
+    const data = {
+      portId,
+      name: '',
+      mac: `02:53:54:00:01:${(this.nextMac++).toString(16).padStart(2, '0')}`,
+      fixedIps: [{ subnetId: SUBNET4, ip }],
+      hostId: 'hv1',
+      deviceId: '',
+      allowedAddressPairs: pairs.map((ipAddress) => ({ ipAddress, macAddress: '02:53:54:00:aa:aa' })),
+    };
+    this.store({ type: 'ipam.PortCreated', version: 1, aggregate: networkAggregate(NETWORK), data, tenant });
+    return portId;
+  }
+
+  portBound(portId: string, hostId: string | null): void {
+    const data = { portId, hostId, previousHostId: this.state.ports[portId]?.hostId ?? null };
+    this.storeOf(ipamEvents, 'ipam.PortBound', networkAggregate(NETWORK), data, this.state.ports[portId]!.tenant);
+  }
+
+  /** Given: IPAM set the port's allowed address pairs (the event helper aap adds, in the shape address-pairs.ts reads). */
+  addressPairs(portId: string, ips: string[]): void {
+    const data = { portId, allowedAddressPairs: ips.map((ipAddress) => ({ ipAddress, macAddress: '02:53:54:00:aa:aa' })) };
+    this.store({ type: 'ipam.PortAllowedAddressPairsSet', version: 1, aggregate: networkAggregate(NETWORK), data, tenant: this.state.ports[portId]!.tenant });
+  }
+
+  /** Given: a router of `tenant` joined to `subnets` (default: the v4 and v6 subnets). */
+  router(tenant: string, subnets: string[] = [SUBNET4, SUBNET6]): string {
+    const id = randomUUID();
+    this.storeOf(ipamEvents, 'ipam.RouterCreated', routerAggregate(id), { routerId: id, name: 'r' }, tenant);
+    for (const subnetId of subnets) this.storeOf(ipamEvents, 'ipam.RouterInterfaceAdded', routerAggregate(id), { routerId: id, subnetId, networkId: NETWORK }, tenant);
+    return id;
+  }
+
+  securityGroup(tenant: string): string {
+    const id = randomUUID();
+    this.storeOf(secgroupEvents, 'secgroup.GroupCreated', securityGroupAggregate(id), { groupId: id, name: 'g', description: '', isDefault: false, rules: [] }, tenant);
+    return id;
+  }
+
+  /** When: a health report arrives; what it wrote. */
+  health = (r: HealthReport): Append[] => this.settle(() => decideHealth(this.state, r));
+  /** When: IPAM records a new owner of an address; what the reactor wrote. */
+  addressOwner = (o: AddressOwner): Append[] => this.settle(() => decideAddressOwner(this.state, o));
+}
