@@ -92,15 +92,15 @@ describeIf(root())('the compose lab', () => {
     expect(leftovers()).toEqual([]);
   }, 5 * MINUTES);
 
-  it('comes up from nothing and the demo passes: reachability, overlapping tenants, isolation, security groups, floating IP via BGP, PNAT', async () => {
+  it('comes up from nothing and the demo passes: reachability, overlapping tenants, isolation, security groups, floating IP via BGP, PNAT, a firewall chained between two tiers', async () => {
     env['STRATA_LAB_API_PORT'] = String(await freePort());
     const result = demoResult(await lab('up'));
     expect(result.error).toBeUndefined();
     const failed = (result.checks ?? []).filter((c) => !c.ok);
     expect(failed).toEqual([]);
     const sections = new Set(result.checks!.map((c) => c.section));
-    for (const s of ['reachability', 'overlap', 'isolation', 'security groups', 'nat']) expect(sections).toContain(s);
-    expect(result.passed).toBeGreaterThanOrEqual(17);
+    for (const s of ['reachability', 'overlap', 'isolation', 'security groups', 'nat', 'service chaining']) expect(sections).toContain(s);
+    expect(result.passed).toBeGreaterThanOrEqual(19);
     firstDataplane = await lab('dataplane');
     expect(firstDataplane).toContain('vxlan id');
     firstEvents = await eventCount();

@@ -4,7 +4,8 @@
  * scenario of ./scenario.ts with the `strata` CLI, boots the VMs in the
  * hypervisor containers through the lab's compute stand-in (`strata-vm`,
  * reached over the Docker Engine API), then checks real packets: reachability,
- * overlapping addresses, tenant isolation, the three-tier security groups.
+ * overlapping addresses, tenant isolation, the three-tier security groups,
+ * NAT and BGP, and a firewall inserted between two tiers by a service chain.
  * Idempotent: a second run finds everything in place and checks again.
  *
  * The last line of output is `DEMO-RESULT {json}` (what the smoke test reads);
@@ -13,7 +14,7 @@
 import { Strata } from './cli.js';
 import { DockerApi } from './docker.js';
 import { readProbe } from '../vm/probe.js';
-import { CHECKS, CIDRS, GROUPS, HYPERVISORS, SERVICE_PORTS, TENANTS, VMS, type Check, type GroupSpec } from './scenario.js';
+import { CHECKS, CIDRS, FIREWALL, GROUPS, HYPERVISORS, SERVICE_PORTS, TENANTS, VMS, type Check, type GroupSpec } from './scenario.js';
 
 const bold = (s: string): string => `\x1b[1m${s}\x1b[0m`;
 const step = (s: string): void => console.log(`\n${bold(`==> ${s}`)}`);
@@ -209,6 +210,80 @@ async function natAndBgp(project: string, floatingIpPool: string, routerId: stri
   return out;
 }
 
+/** The firewall's own table: what it forwarded to the app tier's tcp/9000, and everything it forwarded. */
+const FIREWALL_TABLE = `table inet appliance {
+  counter to_app {}
+  counter forwarded {}
+  chain forward { type filter hook forward priority 0; policy accept; counter name forwarded; tcp dport ${FIREWALL.port} counter name to_app; }
+}`;
+
+/**
+ * tenant-a inserts a firewall VM between web and app: a service function on its port (port security off and no
+ * security group: it forwards traffic of other addresses), a function group, a classifier (tcp/9000 from group web to
+ * the app subnet) and a chain on the router. Then web → app is answered by app and counted by the firewall, and a flow
+ * the classifier does not take (app → db) is answered without touching it.
+ */
+async function serviceChain(project: string, t: { nets: Net[]; subnets: Subnet[]; routerId: string }, groups: Record<GroupSpec['name'], string>): Promise<Outcome[]> {
+  const net = t.nets[FIREWALL.net]!;
+  const subnet = t.subnets[FIREWALL.net]!;
+  const who = FIREWALL.tenant;
+  const port = await strata.json<Port>(
+    who,
+    ['port', 'create', '--network', net.id, '--name', FIREWALL.name, '--fixed-ip', `subnet=${subnet.id},ip=${FIREWALL.ip}`, '--host', FIREWALL.host, '--device', FIREWALL.name],
+    { once: `port:${FIREWALL.name}` },
+  );
+  await strata.json(who, ['port', 'set-groups', port.id, '--none']);
+  await strata.json(who, ['port', 'set-security', port.id, 'off']);
+  const prefix = subnet.cidr.split('/')[1]!;
+  const gw = subnet.gatewayIp ? ['--gateway', subnet.gatewayIp] : [];
+  process.stdout.write(await inHypervisor(project, FIREWALL.host, ['strata-vm', 'create', FIREWALL.name, '--port', port.id, '--mac', port.mac, '--ip', `${FIREWALL.ip}/${prefix}`, '--mtu', String(net.mtu), ...gw]));
+  // The appliance routes (and sends no redirects back out of the interface a packet came in by); its table counts.
+  const setup = `sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0 && (nft list table inet appliance >/dev/null 2>&1 || echo '${FIREWALL_TABLE}' | nft -f -)`;
+  await inHypervisor(project, FIREWALL.host, ['strata-vm', 'exec', FIREWALL.name, 'sh', '-c', setup]);
+
+  const fn = await strata.json<{ id: string }>(who, ['sfc', 'function', 'create', '--ingress-port', port.id, '--name', 'firewall'], { once: 'sfc:function', show: true });
+  const group = await strata.json<{ id: string }>(who, ['sfc', 'group', 'create', '--function', fn.id, '--name', 'firewall'], { once: 'sfc:group', show: true });
+  const classifier = await strata.json<{ id: string }>(
+    who,
+    ['sfc', 'classifier', 'create', '--name', 'web-to-app', '--protocol', 'tcp', '--source-group', groups.web, '--destination-cidr', CIDRS[1], '--destination-ports', String(FIREWALL.port)],
+    { once: 'sfc:classifier', show: true },
+  );
+  await strata.json(who, ['sfc', 'chain', 'create', '--name', 'web-app-firewall', '--router', t.routerId, '--group', group.id, '--classifier', classifier.id], { once: 'sfc:chain', show: true });
+  await strata.show(who, ['sfc', 'chain', 'list']);
+
+  const counters = async (): Promise<{ toApp: number; forwarded: number }> => {
+    const out = await inHypervisor(project, FIREWALL.host, ['strata-vm', 'exec', FIREWALL.name, 'nft', '-j', 'list', 'counters', 'table', 'inet', 'appliance']);
+    const c = (JSON.parse(out) as { nftables: { counter?: { name: string; packets: number } }[] }).nftables.flatMap((o) => (o.counter ? [o.counter] : []));
+    return { toApp: c.find((x) => x.name === 'to_app')?.packets ?? 0, forwarded: c.find((x) => x.name === 'forwarded')?.packets ?? 0 };
+  };
+  const ip = (vm: string): string => VMS.find((v) => v.name === vm)!.ip;
+  const checks: Array<{ what: string; from: string; to: string; port: number; answer: string; firewall: boolean }> = [
+    { what: 'web -> app:9000 passes the firewall (steered on web\'s hypervisor)', from: 'a-w1', to: ip('a-a2'), port: FIREWALL.port, answer: 'a-a2', firewall: true },
+    { what: 'app -> db:5432 takes the direct path (not classified)', from: 'a-a1', to: ip('a-d1'), port: 5432, answer: 'a-d1', firewall: false },
+  ];
+  const out: Outcome[] = [];
+  for (const c of checks) {
+    let got: string | null = null;
+    let seen = false;
+    for (let i = 0; i < 60; i++) {
+      const before = await counters();
+      got = (await probe(project, { section: 'service chaining', what: c.what, from: c.from, to: c.to, port: c.port, expect: c.answer })) as string | null;
+      const after = await counters();
+      seen = after.forwarded > before.forwarded;
+      if (got === c.answer && seen === c.firewall) break;
+      await sleep(500);
+    }
+    const ok = got === c.answer && seen === c.firewall;
+    const expect = `answered by ${c.answer}, ${c.firewall ? 'through' : 'not through'} the firewall`;
+    const result = `${got === null ? 'no answer' : `answered by ${got}`}, ${seen ? 'through' : 'not through'} the firewall`;
+    out.push({ section: 'service chaining', what: c.what, from: c.from, to: `${c.to}:${c.port}`, port: c.port, expect, got: result, ok });
+    console.log(`  ${ok ? '✔' : '✘'} [service chaining] ${c.what}: ${c.from} -> ${c.to}:${c.port}: ${result}`);
+  }
+  const { toApp, forwarded } = await counters();
+  console.log(`  the firewall's own counters: ${toApp} packets to app:${FIREWALL.port}, ${forwarded} forwarded in all (both directions)`);
+  return out;
+}
+
 async function main(): Promise<number> {
   const project = process.env['STRATA_LAB_PROJECT'] ?? (await docker.ownProject());
   step(`waiting for the API (${strata.server})`);
@@ -229,6 +304,9 @@ async function main(): Promise<number> {
 
   step('NAT and BGP: a floating IP for web (a-w1), advertised to the border over BGP; outbound access for the rest');
   outcomes.push(...(await natAndBgp(project, pools.floatingIpPool, tenants['tenant-a']!.routerId)));
+
+  step('service chaining: a firewall VM inserted between web and app by policy (tcp/9000 from group web)');
+  outcomes.push(...(await serviceChain(project, tenants['tenant-a']!, groups)));
 
   step('the event log: what happened, who did it (tenant-a sees only its own events)');
   await strata.show('tenant-a', ['events', 'list', '--limit', '12']);

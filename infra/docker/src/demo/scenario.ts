@@ -58,8 +58,16 @@ export const GROUPS: GroupSpec[] = [
   { name: 'db', port: 5432, from: { group: 'app' } },
 ];
 
+/**
+ * Service chaining: a firewall VM (one-arm, L3) on hv3 inserted between
+ * tenant-a's web and app tiers: tcp/9000 from group web to 10.0.1.0/24 is
+ * steered through it by policy on the source hypervisor; everything else
+ * takes the direct path.
+ */
+export const FIREWALL = { name: 'a-fw', tenant: 'tenant-a', net: 1, ip: '10.0.1.50', host: 'hv3', port: 9000 } as const;
+
 export interface Check {
-  section: 'reachability' | 'overlap' | 'isolation' | 'security groups' | 'nat';
+  section: 'reachability' | 'overlap' | 'isolation' | 'security groups' | 'nat' | 'service chaining';
   what: string;
   from: string;
   to: string;
