@@ -124,6 +124,9 @@ function owningService(name, { snapshots = true } = {}) {
   };
 }
 
+/** A user's permissions with more subjects it may subscribe to. */
+const withSubscribe = (user, subjects) => ({ ...user, subscribe: [...user.subscribe, ...subjects] });
+
 /** Watching a host's view bucket (nats.js KV watch: an ordered push consumer): stream info, consumers, flow control. */
 const hostviewBucketWatcher = (host) => {
   const stream = hostviewStream(host);
@@ -155,10 +158,11 @@ function users(agents) {
       comment: [
         'IPAM: writes only its own events (strata.evt.ipam.>), answers only its',
         `own commands and queries, keeps snapshots in its own bucket (${snapshotBucket('ipam')}).`,
+        'Hears agents\' GARP reports (strata.status.*.garp): the owners of allowed address pairs.',
       ],
       user: 'ipam',
       passwordVar: 'STRATA_NATS_IPAM_PASSWORD',
-      ...owningService('ipam'),
+      ...withSubscribe(owningService('ipam'), ['strata.status.*.garp']),
     },
     {
       comment: [
@@ -220,7 +224,8 @@ function users(agents) {
       comment: [`Agent of hypervisor ${host}: reads its own host view (${stream}), publishes its status.`],
       user: agentUser(host),
       passwordVar: agentPasswordVar(host),
-      publish: ['$JS.API.INFO', ...hostviewBucketWatcher(host), `strata.status.${host}`],
+      // Its status, and its observations under it (strata.status.<host>.garp, .health): a report names its reporter.
+      publish: ['$JS.API.INFO', ...hostviewBucketWatcher(host), `strata.status.${host}`, `strata.status.${host}.>`],
       subscribe: [`_INBOX_${agentUser(host)}.>`],
     });
   }
