@@ -2,12 +2,13 @@
 import { mkdirSync } from 'node:fs';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import { statusSubject } from '@strata/contracts';
+import { garpObservationSubject, statusSubject } from '@strata/contracts';
 import type { ServiceDefinition } from '@strata/runtime';
 import { Agent, type ApplyReport } from './agent.js';
 import { hostDataplane } from './dataplane/managers.js';
 import { inNetns, nodeExec } from './kernel/exec.js';
 import { startLinkMonitor } from './kernel/monitor.js';
+import { GarpWatcher } from './observe/garp-watcher.js';
 import { HostViewWatcher } from './view/kv-watch.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -122,7 +123,26 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
         if (!nc.isClosed()) nc.publish(statusSubject(hostId), JSON.stringify(s));
       },
     });
-    watcher = new HostViewWatcher({ nc, hostId, logger, onChange: () => agent.viewChanged() });
+    // Gratuitous ARPs of local ports' allowed address pairs → IPAM (observe/garp-watcher.ts).
+    const garpReports = metrics.counter('strata_agent_garp_reports_total', 'gratuitous ARPs of allowed address pairs reported');
+    const garp = new GarpWatcher({
+      hostId,
+      exec,
+      logger,
+      publish: (o) => {
+        garpReports.inc();
+        if (!nc.isClosed()) nc.publish(garpObservationSubject(hostId), JSON.stringify(o));
+      },
+    });
+    watcher = new HostViewWatcher({
+      nc,
+      hostId,
+      logger,
+      onChange: () => {
+        agent.viewChanged();
+        garp.update(Object.values(watcher?.current()?.view.ports ?? {}));
+      },
+    });
     readiness.register('hostview', () => watcher?.current() !== null);
 
     const monitor = config.AGENT_LINK_MONITOR ? startLinkMonitor(exec, (name, deleted) => agent.onLink(name, deleted)) : undefined;
@@ -132,6 +152,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
 
     // Stopping leaves the data plane (and DHCP servers) as they are: VMs keep their network.
     return async () => {
+      garp.stop();
       monitor?.stop();
       await watcher?.stop();
       await agent.stop();

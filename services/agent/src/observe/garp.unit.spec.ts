@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import type { LocalPort } from '@strata/contracts';
+import { GarpDecider, isGratuitous, parseArp, TcpdumpHexReader, type NflogRecord } from './garp.js';
+
+/**
+ * What `tcpdump -i nflog:7 -n -l -xx` printed here for `arping -U -I eth0 10.0.0.100` from a port
+ * whose rule logged with prefix "port-abc" (bridge family, kernel 6.x, tcpdump 4.99).
+ */
+const CAPTURE = [
+  '07:29:49.652776 version 0, resource ID 7, family Unknown (7), length 32: ',
+  '\t0x0000:  0700 0007 0800 0100 0806 0000 0d00 0a00',
+  '\t0x0010:  706f 7274 2d61 6263 0000 0000 0800 0600',
+  '\t0x0020:  0000 0003 0800 0400 0000 0002 1000 0800',
+  '\t0x0030:  0006 0000 0200 0000 000a 0000 0600 0f00',
+  '\t0x0040:  0001 0000 0600 1100 000e 0000 1200 1000',
+  '\t0x0050:  ffff ffff ffff 0200 0000 000a 0806 0000',
+  '\t0x0060:  1400 0300 0000 0000 6b15 0eec 0000 0000',
+  '\t0x0070:  0009 8eb7 0800 0b00 0000 0000 0800 0e00',
+  '\t0x0080:  0000 0000 1200 1500 ffff ffff ffff 0200',
+  '\t0x0090:  0000 000a 0806 0000 2000 0900 0001 0800',
+  '\t0x00a0:  0604 0001 0200 0000 000a 0a00 0064 ffff',
+  '\t0x00b0:  ffff ffff 0a00 0064',
+];
+
+const port = (pairs: LocalPort['allowedAddressPairs']): LocalPort => ({
+  id: 'port-abc',
+  tenant: 't',
+  networkId: 'n',
+  mac: '02:00:00:00:00:0a',
+  fixedIps: [{ subnetId: 's', ip: '10.0.0.10' }],
+  device: 'tapx',
+  groupIds: [],
+  portSecurity: true,
+  ...(pairs ? { allowedAddressPairs: pairs } : {}),
+});
+
+function records(lines: string[]): NflogRecord[] {
+  const r = new TcpdumpHexReader();
+  return lines.map((l) => r.push(l)).filter((x): x is NflogRecord => x !== null);
+}
+
+describe('GARP watcher: parsing tcpdump -xx of NFLOG records', () => {
+  it('reads the prefix and the ARP payload as soon as the payload is complete, without waiting for the next packet', () => {
+    const reader = new TcpdumpHexReader();
+    const out = CAPTURE.map((l) => reader.push(l));
+    expect(out.slice(0, -1).every((x) => x === null)).toBe(true);
+    const rec = out.at(-1)!;
+    expect(rec.prefix).toBe('port-abc');
+    const arp = parseArp(rec.payload)!;
+    expect(arp).toEqual({ op: 1, senderMac: '02:00:00:00:00:0a', senderIp: '10.0.0.100', targetIp: '10.0.0.100' });
+    expect(isGratuitous(arp)).toBe(true);
+  });
+
+  it('a truncated record yields nothing; the next header starts afresh', () => {
+    expect(records(CAPTURE.slice(0, 8))).toEqual([]);
+    expect(records([...CAPTURE.slice(0, 8), ...CAPTURE])).toHaveLength(1);
+  });
+
+  it('an ordinary ARP request (target other than sender) is not gratuitous', () => {
+    const arp = parseArp(records(CAPTURE)[0]!.payload)!;
+    expect(isGratuitous({ ...arp, targetIp: '10.0.0.1' })).toBe(false);
+    expect(isGratuitous({ ...arp, op: 3 })).toBe(false);
+  });
+});
+
+describe('GARP watcher: what is reported', () => {
+  const rec = () => records(CAPTURE)[0]!;
+
+  it('a GARP of a local port for a pair address with the pair MAC, once per window', () => {
+    const d = new GarpDecider('hv1');
+    d.setPorts([port([{ ipAddress: '10.0.0.100', macAddress: '02:00:00:00:00:0a' }])]);
+    expect(d.decide(rec(), 10_000)).toEqual({ hostId: 'hv1', portId: 'port-abc', ip: '10.0.0.100', mac: '02:00:00:00:00:0a' });
+    expect(d.decide(rec(), 10_500)).toBeNull();
+    expect(d.decide(rec(), 11_001)).not.toBeNull();
+  });
+
+  it('nothing for a port without that pair, with another MAC, or not local', () => {
+    const d = new GarpDecider('hv1');
+    d.setPorts([port([{ ipAddress: '10.0.0.101', macAddress: '02:00:00:00:00:0a' }])]);
+    expect(d.decide(rec(), 0)).toBeNull();
+    d.setPorts([port([{ ipAddress: '10.0.0.0/24', macAddress: '00:00:5e:00:01:01' }])]);
+    expect(d.decide(rec(), 0)).toBeNull();
+    d.setPorts([port([{ ipAddress: '10.0.0.96/28', macAddress: '02:00:00:00:00:0a' }])]);
+    expect(d.decide(rec(), 0)).not.toBeNull();
+    d.setPorts([]);
+    expect(d.decide(rec(), 5000)).toBeNull();
+    expect(d.watching).toBe(0);
+  });
+});
