@@ -32,6 +32,8 @@ export interface HostileControlPlane extends ControlPlane {
 export interface HostileOptions {
   /** Extra environment for the API process (e.g. shortened STRATA_GRPC_* limits). */
   apiEnv?: Record<string, string>;
+  /** Hypervisors to provision (their agent users, e.g. `agent-hv1`, and host-view buckets). */
+  agents?: readonly string[];
 }
 
 export async function startHostileControlPlane(tenants: string[], options: HostileOptions = {}): Promise<HostileControlPlane> {
@@ -39,7 +41,12 @@ export async function startHostileControlPlane(tenants: string[], options: Hosti
   let cp: ControlPlane;
   try {
     const apiEnv = options.apiEnv ?? {};
-    cp = await startControlPlane(dir, tenants, () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}`, apiEnv });
+    cp = await startControlPlane(dir, tenants, () => undefined, {
+      natsPort: await freePort(),
+      apiAddr: `127.0.0.1:${await freePort()}`,
+      apiEnv,
+      ...(options.agents ? { agents: options.agents } : {}),
+    });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });
     throw err;

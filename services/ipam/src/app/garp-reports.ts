@@ -44,7 +44,8 @@ export function startGarpReports(deps: GarpReportsDeps): { stop(): Promise<void>
       const verdict = judgeGarp(projection.state, reporter, report);
       if (verdict.kind === 'ignore') {
         outcomes.inc({ outcome: verdict.reason });
-        logger.debug({ reporter, report, reason: verdict.reason }, 'GARP report ignored');
+        // At info: a report about another host's port is what a compromised agent would send.
+        logger.info({ reporter, report, reason: verdict.reason }, 'GARP report ignored');
         continue;
       }
       if (verdict.kind === 'unchanged') {
