@@ -8,12 +8,17 @@
  * a VM on a third hypervisor reaches the VIP at the owner, its ARP answered
  * on its own host. Then the VIP moves to the other VM and everything follows.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NetworkView, PortView, SubnetView } from '@strata/contracts';
 import { capture, eventually, Lab, type Vm } from '@strata/lab';
-import { describeIf, kernel } from '@strata/testing/suites';
+import { describeIf, itIf, kernel } from '@strata/testing/suites';
 
 const d = describeIf(kernel(['arping', '-V']));
+const withKeepalived = kernel(['keepalived', '--version']);
 const VIP = '10.0.0.100';
 
 d('allowed address pairs: a virtual IP moved by gratuitous ARP', () => {
@@ -115,5 +120,43 @@ d('allowed address pairs: a virtual IP moved by gratuitous ARP', () => {
     expect(await owned(vm.c!)).toEqual([]);
     expect(await owned(vm.a!)).toEqual([VIP]);
     expect(await reachVip()).toContain(vm.a!.port.mac);
+  });
+
+  /**
+   * keepalived (VRRP) in the VM namespaces, as in appliance VMs: the VRRP adverts cross the overlay
+   * (multicast, flooded to the network's hosts; the default group admits them), the master's GARPs
+   * make it the owner, and when the master dies the backup's GARPs move the owner.
+   */
+  itIf(withKeepalived)('keepalived in the two VMs: the master owns the VIP; killing it moves the VIP to the backup', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-vrrp-'));
+    const daemons = new Map<string, ChildProcess>();
+    const start = (v: Vm, priority: number): void => {
+      const conf = join(dir, `${v.name}.conf`);
+      writeFileSync(
+        conf,
+        `global_defs { router_id ${v.name} }\nvrrp_instance V { state BACKUP\n interface eth0\n virtual_router_id 51\n priority ${priority}\n advert_int 1\n virtual_ipaddress { ${VIP}/24 }\n}\n`,
+      );
+      const argv = ['netns', 'exec', v.ns.name, 'keepalived', '-n', '-l', '-G', '-P', '-f', conf, '-p', join(dir, `${v.name}.pid`), '-r', join(dir, `${v.name}.vrrp.pid`)];
+      daemons.set(v.name, spawn('ip', argv, { stdio: 'ignore' }));
+    };
+    const stop = (name: string): void => {
+      const p = daemons.get(name);
+      if (p?.pid !== undefined && p.exitCode === null) process.kill(p.pid, 'SIGTERM');
+    };
+    try {
+      await vm.a!.ns.ip(['addr', 'del', `${VIP}/24`, 'dev', 'eth0']).catch(() => '');
+      start(vm.b!, 150);
+      start(vm.a!, 100);
+      await eventually(async () => (await owned(vm.b!)).includes(VIP), 'b (the VRRP master) to own the VIP', 120);
+      await eventually(async () => (await bridgeNeighbour('hv3')).includes(vm.b!.port.mac), "hv3 to answer the VIP with b's MAC");
+      expect(await reachVip()).toContain(vm.b!.port.mac);
+      stop('b');
+      await eventually(async () => (await owned(vm.a!)).includes(VIP), 'a (the backup) to own the VIP after the master died', 120);
+      await eventually(async () => (await bridgeNeighbour('hv3')).includes(vm.a!.port.mac), "hv3 to answer the VIP with a's MAC");
+      expect(await reachVip()).toContain(vm.a!.port.mac);
+    } finally {
+      for (const name of daemons.keys()) stop(name);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
