@@ -9,6 +9,7 @@ import { hostDataplane } from './dataplane/managers.js';
 import { inNetns, nodeExec } from './kernel/exec.js';
 import { startLinkMonitor } from './kernel/monitor.js';
 import { GarpWatcher } from './observe/garp-watcher.js';
+import { OwnerAnnouncer } from './observe/owner-announce.js';
 import { HostViewWatcher } from './view/kv-watch.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -134,13 +135,16 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
         if (!nc.isClosed()) nc.publish(garpObservationSubject(hostId), JSON.stringify(o));
       },
     });
+    const announcer = new OwnerAnnouncer({ exec, logger });
     watcher = new HostViewWatcher({
       nc,
       hostId,
       logger,
       onChange: () => {
         agent.viewChanged();
-        garp.update(Object.values(watcher?.current()?.view.ports ?? {}));
+        const view = watcher?.current()?.view;
+        garp.update(Object.values(view?.ports ?? {}));
+        if (view) announcer.update(view);
       },
     });
     readiness.register('hostview', () => watcher?.current() !== null);
