@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { LocalPort } from '@strata/contracts';
 import { GARP_LOG_GROUP } from './address-pairs.js';
-import { spoofRules } from './secgroups.js';
+import { spoofChainName } from './names.js';
+import { desiredSecurityGroups, spoofRules } from './secgroups.js';
+import { emptySnapshot } from './snapshot.js';
 
 const base: LocalPort = {
   id: '3f2a9c1e-5b7d-4e2f-8a10-0c9d8e7f6a5b',
@@ -47,5 +49,17 @@ describe('anti-spoofing with allowed address pairs', () => {
       'ether saddr . ip6 saddr != { 02:00:00:00:00:0a . ::, 02:00:00:00:00:0a . fd00::/64, 02:00:00:00:00:0a . fe80::ff:fe00:a } drop',
       `arp saddr ip . arp daddr ip { 10.0.0.100 . 10.0.0.100, 10.0.0.128/25 . 10.0.0.128/25 } log prefix "${base.id}" group ${GARP_LOG_GROUP}`,
     ]);
+  });
+
+  it('a port without port security but with pairs gets a chain with only the GARP log rule (the watcher still hears it)', () => {
+    const view = emptySnapshot();
+    view.networks['n'] = { id: 'n', tenant: 't', vni: 100, mtu: 1450, subnets: [], domainId: 'n', gatewayMac: '02:53:47:00:00:64', floodVteps: [] };
+    view.ports[base.id] = { ...base, portSecurity: false, allowedAddressPairs: [{ ipAddress: '10.0.0.100', macAddress: base.mac }] };
+    const bridge = desiredSecurityGroups(view).nft.tables.bridge!;
+    expect(bridge.chains[spoofChainName(base.id)]!.rules.map((r) => r.text)).toEqual([
+      `arp saddr ip . arp daddr ip { 10.0.0.100 . 10.0.0.100 } log prefix "${base.id}" group ${GARP_LOG_GROUP}`,
+    ]);
+    view.ports[base.id] = { ...base, portSecurity: false };
+    expect(desiredSecurityGroups(view).nft.tables.bridge).toBeUndefined();
   });
 });
