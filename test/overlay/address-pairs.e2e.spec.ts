@@ -101,6 +101,18 @@ d('allowed address pairs: a virtual IP moved by gratuitous ARP', () => {
     expect(await reachVip()).toContain(vm.b!.port.mac);
   });
 
+  it('flapping: each quick takeover (well within the watcher\'s one-second de-duplication) moves the owner, hv3 and c', async () => {
+    for (let i = 0; i < 4; i++) {
+      const [from, to] = i % 2 === 0 ? [vm.b!, vm.a!] : [vm.a!, vm.b!];
+      await from.ns.ip(['addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
+      await to.ns.ip(['addr', 'add', `${VIP}/24`, 'dev', 'eth0']);
+      // Not awaited: arping lingers a second after its one GARP, and the point is to flap faster than that.
+      void to.ns.exec(['arping', '-U', '-c', '1', '-I', 'eth0', VIP]).catch(() => '');
+      await eventually(async () => (await owned(to)).includes(VIP), `${to.name} to own the VIP (takeover ${i + 1})`, 120, 20);
+      await eventually(async () => (await bridgeNeighbour('hv3')).includes(to.port.mac) && (await cacheOfC()).includes(to.port.mac), `hv3 and c to follow (takeover ${i + 1})`, 120, 20);
+    }
+  });
+
   it('and back to a', async () => {
     await vm.b!.ns.ip(['addr', 'del', `${VIP}/24`, 'dev', 'eth0']);
     await takeVip(vm.a!);

@@ -47,7 +47,7 @@ describe('anti-spoofing with allowed address pairs', () => {
       'ip saddr 0.0.0.0 udp sport 68 udp dport 67 return',
       'ether saddr . ip saddr != { 00:00:5e:00:01:07 . 10.0.0.128/25, 02:00:00:00:00:0a . 10.0.0.10, 02:00:00:00:00:0a . 10.0.0.100 } drop',
       'ether saddr . ip6 saddr != { 02:00:00:00:00:0a . ::, 02:00:00:00:00:0a . fd00::/64, 02:00:00:00:00:0a . fe80::ff:fe00:a } drop',
-      `arp saddr ip . arp daddr ip { 10.0.0.100 . 10.0.0.100, 10.0.0.128/25 . 10.0.0.128/25 } log prefix "${base.id}" group ${GARP_LOG_GROUP}`,
+      `arp saddr ip . arp daddr ip { 10.0.0.100 . 10.0.0.100, 10.0.0.128/25 . 10.0.0.128/25 } log prefix "${base.id}" group ${GARP_LOG_GROUP} queue-threshold 1`,
     ]);
   });
 
@@ -57,7 +57,7 @@ describe('anti-spoofing with allowed address pairs', () => {
     view.ports[base.id] = { ...base, portSecurity: false, allowedAddressPairs: [{ ipAddress: '10.0.0.100', macAddress: base.mac }] };
     const bridge = desiredSecurityGroups(view).nft.tables.bridge!;
     expect(bridge.chains[spoofChainName(base.id)]!.rules.map((r) => r.text)).toEqual([
-      `arp saddr ip . arp daddr ip { 10.0.0.100 . 10.0.0.100 } log prefix "${base.id}" group ${GARP_LOG_GROUP}`,
+      `arp saddr ip . arp daddr ip { 10.0.0.100 . 10.0.0.100 } log prefix "${base.id}" group ${GARP_LOG_GROUP} queue-threshold 1`,
     ]);
     view.ports[base.id] = { ...base, portSecurity: false };
     expect(desiredSecurityGroups(view).nft.tables.bridge).toBeUndefined();

@@ -94,7 +94,11 @@ export function parseArp(p: Uint8Array): ArpPacket | null {
 /** A gratuitous ARP: a request or reply whose sender and target address are the same. */
 export const isGratuitous = (a: ArpPacket): boolean => (a.op === 1 || a.op === 2) && a.senderIp === a.targetIp && a.senderIp !== '0.0.0.0';
 
-/** How long the same (port, address, MAC) is reported once: keepalived sends its GARPs in bursts. */
+/**
+ * How long the same (port, address, MAC) is reported once: keepalived sends
+ * its GARPs in bursts. A port that loses the address meanwhile is heard
+ * again at once (`setPorts`).
+ */
 export const GARP_DEDUP_MS = 1000;
 
 /**
@@ -108,10 +112,22 @@ export class GarpDecider {
 
   constructor(private readonly hostId: string) {}
 
-  /** The local ports with pairs, from the current view. */
+  /**
+   * The local ports with pairs, from the current view. A port that has just
+   * lost an address to another owner may take it back at once (VRRP
+   * flapping): its next GARP for it is reported even within the window.
+   */
   setPorts(ports: Iterable<LocalPort>): void {
+    const before = this.ports;
     this.ports = new Map([...ports].filter((p) => (p.allowedAddressPairs?.length ?? 0) > 0).map((p) => [p.id, p]));
-    for (const key of this.last.keys()) if (!this.ports.has(key.slice(0, key.indexOf(' ')))) this.last.delete(key);
+    const lost = new Set<string>();
+    for (const [id, old] of before) {
+      const now = new Set((this.ports.get(id)?.ownedAddresses ?? []).map((o) => o.ip));
+      for (const o of old.ownedAddresses ?? []) if (!now.has(o.ip)) lost.add(`${id} ${o.ip} `);
+    }
+    for (const key of this.last.keys()) {
+      if (!this.ports.has(key.slice(0, key.indexOf(' '))) || [...lost].some((l) => key.startsWith(l))) this.last.delete(key);
+    }
   }
 
   get watching(): number {

@@ -68,4 +68,16 @@ describe('GARP watcher: what is reported', () => {
     expect(d.decide(rec(), 5000)).toBeNull();
     expect(d.watching).toBe(0);
   });
+
+  it('a port that lost the address to another owner is heard again within the window (VRRP flapping back)', () => {
+    const d = new GarpDecider('hv1');
+    const pairs = [{ ipAddress: '10.0.0.100', macAddress: '02:00:00:00:00:0a' }];
+    d.setPorts([port(pairs)]);
+    expect(d.decide(rec(), 0)).not.toBeNull();
+    // The view: it owns the address, then another port took it.
+    d.setPorts([{ ...port(pairs), ownedAddresses: [{ ip: '10.0.0.100', mac: '02:00:00:00:00:0a' }] }]);
+    expect(d.decide(rec(), 200)).toBeNull();
+    d.setPorts([port(pairs)]);
+    expect(d.decide(rec(), 400)).not.toBeNull();
+  });
 });
