@@ -14,9 +14,9 @@ APT_PACKAGES=(
   gobgpd golang-github-osrg-gobgp-dev   # BGP engine + its .proto files
   frr                    # ToR/border routers in tests and the lab
   exabgp                 # a scripted (flapping, hostile) BGP appliance in test/hostile
-  keepalived iputils-arping   # VRRP pairs inside appliance VMs and gratuitous ARPs in the chaining tests
   iperf3 tcpdump iputils-ping dnsmasq-base procps
   busybox                # udhcpc: the DHCP client of the test VMs
+  iputils-arping keepalived   # gratuitous ARPs and VRRP inside test VMs (allowed address pairs, appliance failover)
   postgresql             # audit read model
   ca-certificates curl git
 )

@@ -32,6 +32,20 @@ export function fixedIp(value: string, previous: Array<{ subnetId?: string; ip?:
   return [...(previous ?? []), spec];
 }
 
+/** `ip=ADDR|CIDR` or `ip=ADDR|CIDR,mac=MAC` → an allowed address pair (no mac: the port's own). */
+export function addressPair(value: string, previous: Array<{ ipAddress: string; macAddress?: string }> | undefined) {
+  const spec: { ipAddress?: string; macAddress?: string } = {};
+  for (const part of value.split(',')) {
+    const [key, v, ...rest] = part.split('=');
+    if (!v || rest.length > 0) throw new InvalidArgumentError('must be ip=ADDR[/LEN] or ip=ADDR[/LEN],mac=MAC');
+    if (key === 'ip') spec.ipAddress = v;
+    else if (key === 'mac') spec.macAddress = v;
+    else throw new InvalidArgumentError(`unknown key ${key}: use ip= and mac=`);
+  }
+  if (spec.ipAddress === undefined) throw new InvalidArgumentError('needs ip=ADDR[/LEN]');
+  return [...(previous ?? []), { ipAddress: spec.ipAddress, ...(spec.macAddress === undefined ? {} : { macAddress: spec.macAddress }) }];
+}
+
 /** What the API's uint32 fields carry: more cannot be sent, less is the server's to judge (its message names the field). */
 const UINT32_MAX = 0xffff_ffff;
 

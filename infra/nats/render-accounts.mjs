@@ -160,10 +160,11 @@ function users(agents) {
       comment: [
         'IPAM: writes only its own events (strata.evt.ipam.>), answers only its',
         `own commands and queries, keeps snapshots in its own bucket (${snapshotBucket('ipam')}).`,
+        'Hears agents\' GARP reports (strata.status.*.garp): the owners of allowed address pairs.',
       ],
       user: 'ipam',
       passwordVar: 'STRATA_NATS_IPAM_PASSWORD',
-      ...owningService('ipam'),
+      ...withSubscribe(owningService('ipam'), ['strata.status.*.garp']),
     },
     {
       comment: [

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { hostviewBucket, hostviewStream, statusSubject } from '@strata/contracts';
+import { garpObservationSubject, hostviewBucket, hostviewStream, statusSubject } from '@strata/contracts';
 import { DEFAULT_EVENT_LOG_OPTIONS, protectedApiSubjects, snapshotBucket, snapshotStream } from '@strata/eventlog';
 import { SNAPSHOT_SERVICES } from '@strata/lab';
 
@@ -191,7 +191,10 @@ describe('render-accounts.mjs', () => {
     expect(mayPublish(a, `$JS.API.CONSUMER.CREATE.${own}`)).toBe(true);
     expect(mayPublish(a, `$JS.FC.${own}.x.y`)).toBe(true);
     expect(mayPublish(a, statusSubject('hv1'))).toBe(true);
+    expect(mayPublish(a, garpObservationSubject('hv1'))).toBe(true);
     for (const subject of [
+      garpObservationSubject('hv-2'),
+      'strata.status.hv10',
       `$JS.API.CONSUMER.CREATE.${other}`,
       `$JS.API.CONSUMER.CREATE.${other}.n.$KV.${hostviewBucket('hv-2')}.hv-2.>`,
       `$JS.API.STREAM.INFO.${other}`,

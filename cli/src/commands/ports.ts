@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { DeletePortResponse__Output, ListPortsResponse__Output, Port__Output } from '@strata/proto';
-import { fixedIp } from '../args.js';
+import { addressPair, fixedIp } from '../args.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printOne, type Column } from '../output.js';
@@ -14,7 +14,12 @@ export const portColumns: Column<Port__Output>[] = [
   { header: 'FIXED IPS', value: (p) => p.fixedIps.map((f) => f.ip).join('\n') },
   { header: 'HOST', value: (p) => p.hostId ?? 'unbound' },
   { header: 'DEVICE', value: (p) => p.deviceId },
+  { header: 'ALLOWED ADDRESS PAIRS', value: (p) => p.allowedAddressPairs.map((a) => `${a.ipAddress} ${a.macAddress ?? ''}`.trim()).join('\n') },
+  { header: 'OWNS', value: (p) => p.ownedAddresses.join('\n') },
 ];
+
+type PairSpec = Array<{ ipAddress: string; macAddress?: string }>;
+const PAIR_HELP = 'ip=ADDR[/LEN][,mac=MAC]: an address the port may also use (default MAC: the port\'s); repeatable';
 
 interface CreateOptions {
   network: string;
@@ -25,6 +30,7 @@ interface CreateOptions {
   fixedIps: boolean;
   host?: string;
   device: string;
+  allowedAddressPair?: PairSpec;
 }
 
 /** Returns the `port` group, so other files can add the port operations of other services (security groups). */
@@ -41,6 +47,7 @@ export function registerPortCommands(program: Command, cli: CliContext): Command
     .option('--no-fixed-ips', 'no address at all')
     .option('--host <host>', 'bind it to this hypervisor')
     .option('--device <id>', 'owning device (e.g. the VM id)', '')
+    .option('--allowed-address-pair <spec>', PAIR_HELP, addressPair)
     .action(async (o: CreateOptions, cmd: Command) => {
       if (!o.fixedIps && o.fixedIp) throw new UsageError('--fixed-ip cannot be combined with --no-fixed-ips');
       const api = cli.connect(cmd);
@@ -52,6 +59,7 @@ export function registerPortCommands(program: Command, cli: CliContext): Command
         noFixedIps: !o.fixedIps,
         hostId: o.host,
         deviceId: o.device,
+        allowedAddressPairs: o.allowedAddressPair ?? [],
       };
       const res = await api.call<Port__Output>((md, opts, cb) => api.ports.CreatePort(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, portColumns);
@@ -67,6 +75,22 @@ export function registerPortCommands(program: Command, cli: CliContext): Command
       if ((o.host === undefined) === (o.unbind === undefined)) throw new UsageError('give exactly one of --host <host> or --unbind');
       const api = cli.connect(cmd);
       const res = await api.call<Port__Output>((md, opts, cb) => api.ports.BindPort({ id, hostId: o.host }, md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, portColumns);
+    });
+
+  port
+    .command('set')
+    .description("replace a port's allowed address pairs")
+    .argument('<id>')
+    .option('--allowed-address-pair <spec>', PAIR_HELP, addressPair)
+    .option('--no-allowed-address-pairs', 'remove them all')
+    .action(async (id: string, o: { allowedAddressPair?: PairSpec; allowedAddressPairs: boolean }, cmd: Command) => {
+      if ((o.allowedAddressPair === undefined) === o.allowedAddressPairs) {
+        throw new UsageError('give --allowed-address-pair (repeatable) or --no-allowed-address-pairs');
+      }
+      const api = cli.connect(cmd);
+      const req = { id, allowedAddressPairs: o.allowedAddressPair ?? [] };
+      const res = await api.call<Port__Output>((md, opts, cb) => api.ports.SetAllowedAddressPairs(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, portColumns);
     });
 

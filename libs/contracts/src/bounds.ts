@@ -33,6 +33,8 @@ export const MAX_GROUPS_PER_PORT = 16;
 export const MAX_ALLOCATION_POOLS = 64;
 /** Most fixed IPs asked for one port. */
 export const MAX_FIXED_IPS_PER_PORT = 16;
+/** Most allowed address pairs on one port (Neutron's default `max_allowed_address_pair`). */
+export const MAX_ALLOWED_ADDRESS_PAIRS = 10;
 /** Most event types in one ListEvents/Watch filter. */
 export const MAX_EVENT_TYPE_FILTERS = 64;
 /** Service chaining: most functions in one group, hops and classifiers in one chain (each is a rule or mark per host). */
@@ -90,6 +92,8 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   publicIp: MAX_ADDRESS_LENGTH,
   address: MAX_ADDRESS_LENGTH,
   mac: MAX_ADDRESS_LENGTH,
+  ipAddress: MAX_ADDRESS_LENGTH,
+  macAddress: MAX_ADDRESS_LENGTH,
   // paging and event filters
   after: MAX_PAGE_TOKEN_LENGTH,
   since: MAX_TIMESTAMP_LENGTH,
@@ -104,5 +108,6 @@ export const requestListBounds: Readonly<Record<string, number>> = {
   classifierIds: MAX_CHAIN_CLASSIFIERS,
   allocationPools: MAX_ALLOCATION_POOLS,
   fixedIps: MAX_FIXED_IPS_PER_PORT,
+  allowedAddressPairs: MAX_ALLOWED_ADDRESS_PAIRS,
   types: MAX_EVENT_TYPE_FILTERS,
 };

@@ -96,6 +96,16 @@ export type HostNetwork = z.infer<typeof HostNetwork>;
 
 export const FixedIpInfo = z.object({ subnetId: z.string(), ip: z.string() });
 
+/**
+ * A pair address a port currently owns (IPAM's AddressPairOwnerChanged: its
+ * gratuitous ARP was the last accepted), with the MAC it announced: local
+ * ARP answers for the address (bridge and routing-domain neighbours) give
+ * this MAC. An address no port owns yet has no entry anywhere: ARP for it
+ * floods and its holder answers itself.
+ */
+export const OwnedAddress = z.object({ ip: z.string(), mac: z.string() });
+export type OwnedAddress = z.infer<typeof OwnedAddress>;
+
 export const LocalPort = z.object({
   id: z.string(),
   tenant: z.string(),
@@ -112,8 +122,16 @@ export const LocalPort = z.object({
    * whose groups are not known, so a new VM is never briefly unfiltered.
    */
   groupIds: z.array(z.string()).nullable().default(null),
-  /** Anti-spoofing: the port may send only from its own MAC and fixed IPs. */
+  /** Anti-spoofing: the port may send only from its own MAC and fixed IPs (and its allowed address pairs). */
   portSecurity: z.boolean().default(true),
+  /**
+   * Allowed address pairs (IPAM): an address or CIDR the port may also send
+   * from with the pair's MAC; anti-spoofing admits them and the agent
+   * watches the port's gratuitous ARPs for them. Left out when none.
+   */
+  allowedAddressPairs: z.array(z.object({ ipAddress: z.string(), macAddress: z.string() })).optional(),
+  /** Pair addresses the port owns, sorted by address. Left out when none. */
+  ownedAddresses: z.array(OwnedAddress).optional(),
   /**
    * Floating IPs associated with the port (static 1:1 NAT on this host, in
    * the port's routing-domain namespace). Left out when there are none.
@@ -152,6 +170,8 @@ export const RemoteEndpoint = z.object({
   ips: z.array(z.string()),
   /** Underlay address of the host the port is on. */
   vtep: z.string(),
+  /** Pair addresses the port owns, sorted by address (LocalPort's `ownedAddresses`). Left out when none. */
+  ownedAddresses: z.array(OwnedAddress).optional(),
 });
 export type RemoteEndpoint = z.infer<typeof RemoteEndpoint>;
 

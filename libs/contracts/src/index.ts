@@ -8,6 +8,7 @@ export * from './ipam/commands.js';
 export * from './ipam/contract.js';
 export * from './ipam/events.js';
 export * from './ipam/port-lifecycle.js';
+export * from './ipam/address-pairs.js';
 export * from './hostview.js';
 export * from './observations.js';
 export * from './secgroup/index.js';

@@ -2,13 +2,15 @@
 import { mkdirSync } from 'node:fs';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import { statusSubject } from '@strata/contracts';
+import { garpObservationSubject, statusSubject } from '@strata/contracts';
 import type { ServiceDefinition } from '@strata/runtime';
 import { Agent, type ApplyReport } from './agent.js';
 import { hostDataplane } from './dataplane/managers.js';
 import { inNetns, nodeExec } from './kernel/exec.js';
 import { startLinkMonitor } from './kernel/monitor.js';
+import { GarpWatcher } from './observe/garp-watcher.js';
 import { HealthChecker } from './observe/health.js';
+import { OwnerAnnouncer } from './observe/owner-announce.js';
 import { HostViewWatcher } from './view/kv-watch.js';
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -125,7 +127,30 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     });
     // Health checks of the service functions whose appliances are on this host (observe/health.ts).
     const health = new HealthChecker({ hostId, exec, nsPrefix: config.AGENT_NETNS_PREFIX, logger, view: () => watcher?.current()?.view ?? null, publish: (subject, o) => void (nc.isClosed() || nc.publish(subject, JSON.stringify(o))) });
-    watcher = new HostViewWatcher({ nc, hostId, logger, onChange: () => (agent.viewChanged(), health.viewChanged()) });
+    // Gratuitous ARPs of local ports' allowed address pairs → IPAM (observe/garp-watcher.ts).
+    const garpReports = metrics.counter('strata_agent_garp_reports_total', 'gratuitous ARPs of allowed address pairs reported');
+    const garp = new GarpWatcher({
+      hostId,
+      exec,
+      logger,
+      publish: (o) => {
+        garpReports.inc();
+        if (!nc.isClosed()) nc.publish(garpObservationSubject(hostId), JSON.stringify(o));
+      },
+    });
+    const announcer = new OwnerAnnouncer({ exec, logger });
+    watcher = new HostViewWatcher({
+      nc,
+      hostId,
+      logger,
+      onChange: () => {
+        agent.viewChanged();
+        health.viewChanged();
+        const view = watcher?.current()?.view;
+        garp.update(Object.values(view?.ports ?? {}));
+        if (view) announcer.update(view);
+      },
+    });
     readiness.register('hostview', () => watcher?.current() !== null);
 
     const monitor = config.AGENT_LINK_MONITOR ? startLinkMonitor(exec, (name, deleted) => agent.onLink(name, deleted)) : undefined;
@@ -135,6 +160,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
 
     // Stopping leaves the data plane (and DHCP servers) as they are: VMs keep their network.
     return async () => {
+      garp.stop();
       monitor?.stop();
       health.stop();
       await watcher?.stop();

@@ -49,6 +49,21 @@ const network = (tenant: string, name = 'web') => ({
   id: NET_ID, tenant, name, vni: 5001, mtu: 1450, routed: false, createdAt: '2024-05-01T14:03:00.000Z',
 });
 
+const port = (over: Record<string, unknown> = {}) => ({
+  id: 'p1',
+  tenant: 't1',
+  networkId: NET_ID,
+  name: '',
+  mac: '02:00:00:00:00:01',
+  fixedIps: [],
+  hostId: null,
+  deviceId: '',
+  allowedAddressPairs: [],
+  ownedAddresses: [],
+  createdAt: '2024-05-01T14:03:00.000Z',
+  ...over,
+});
+
 function canned(subject: string, meta: RequestMeta, body: Record<string, unknown>): ReplyEnvelope {
   const fail = (code: string, message: string, details = {}): ReplyEnvelope => ({ ok: false, error: { code: code as never, message, details } });
   switch (subject.replace(/^strata\.(cmd|qry)\.ipam\./, '$1:')) {
@@ -59,7 +74,13 @@ function canned(subject: string, meta: RequestMeta, body: Record<string, unknown
     case 'qry:port.get':
       return {
         ok: true,
-        result: { id: 'p1', tenant: 't1', networkId: NET_ID, name: '', mac: '02:00:00:00:00:01', fixedIps: [], hostId: null, deviceId: '', createdAt: '2024-05-01T14:03:00.000Z' },
+        result: port(),
+      };
+    case 'cmd:port.setAllowedAddressPairs':
+      return {
+        ok: true,
+        result: port({ allowedAddressPairs: (body['allowedAddressPairs'] as Array<{ ipAddress: string; macAddress?: string }>).map((a) => ({ ipAddress: a.ipAddress, macAddress: a.macAddress ?? '02:00:00:00:00:01' })) }),
+        seq: 44,
       };
     case 'cmd:router.addInterface':
       return {
@@ -236,6 +257,18 @@ describe('translation to IPAM requests', () => {
     );
     expect(fake.seen.at(-1)!.body).toMatchObject({ gatewayIp: null, networkId: NET_ID });
     expect(fake.seen.at(-1)!.body).not.toHaveProperty('allocationPools');
+  });
+
+  it('sends allowed address pairs as the contract has them (an unset MAC left out) and maps them back', async () => {
+    const req = { id: 'p1', allowedAddressPairs: [{ ipAddress: '10.0.0.100' }, { ipAddress: '10.0.0.128/25', macAddress: '00:00:5e:00:01:07' }] };
+    const res = await rpc<Port__Output>((cb) => c.ports.SetAllowedAddressPairs(req, bearer('alice-secret'), cb));
+    expect(fake.seen.at(-1)).toMatchObject({ subject: 'strata.cmd.ipam.port.setAllowedAddressPairs', body: req });
+    expect((fake.seen.at(-1)!.body['allowedAddressPairs'] as object[])[0]).not.toHaveProperty('macAddress');
+    expect(res.allowedAddressPairs.map(({ ipAddress, macAddress }) => ({ ipAddress, macAddress }))).toEqual([
+      { ipAddress: '10.0.0.100', macAddress: '02:00:00:00:00:01' },
+      { ipAddress: '10.0.0.128/25', macAddress: '00:00:5e:00:01:07' },
+    ]);
+    expect(res.ownedAddresses).toEqual([]);
   });
 
   it('sends router interface changes to their own operation', async () => {

@@ -7,10 +7,11 @@ import { finishNetworkDeletion, halfDeletedNetworks, type NewIpamEvent } from '.
 import { defaultPolicy, type IpamPolicy } from './domain/policy.js';
 import { initialState, type IpamState } from './domain/state.js';
 import { foldIpam } from './app/fold.js';
+import { startGarpReports } from './app/garp-reports.js';
 import { commandHandlers, queryHandlers, type IpamExecutor, type IpamProjection } from './app/handlers.js';
 
 /** Bump when IpamState's shape changes: older snapshots are then ignored and the log replayed. */
-export const STATE_SCHEMA_VERSION = 3;
+export const STATE_SCHEMA_VERSION = 4;
 export const IPAM_SNAPSHOT: SnapshotKind = { name: 'ipam', schemaVersion: STATE_SCHEMA_VERSION };
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
@@ -75,6 +76,8 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
         new Executor<IpamState, NewIpamEvent>({ store, projection, context: IPAM_CONTEXT, encode: (type, data) => ipamEvents.encode(type, data), onConflict }),
       recover: ({ executor, projection }) => finishInterruptedDeletions(executor, projection, logger),
       handlers: (deps) => ({ commands: commandHandlers({ ...deps, policy }), queries: queryHandlers({ ...deps, policy }) }),
+      // Agents' GARP reports: the owner of an allowed address pair's address (app/garp-reports.ts).
+      afterStart: ({ executor, projection }) => startGarpReports({ nc: ctx.nc, executor, projection, logger, metrics: ctx.metrics }),
     });
   },
 };

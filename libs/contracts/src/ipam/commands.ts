@@ -4,8 +4,9 @@
  * shapes.
  */
 import { z } from 'zod';
-import { MAX_ALLOCATION_POOLS, MAX_DEVICE_ID_LENGTH, MAX_FIXED_IPS_PER_PORT } from '../bounds.js';
+import { MAX_ALLOCATION_POOLS, MAX_ALLOWED_ADDRESS_PAIRS, MAX_DEVICE_ID_LENGTH, MAX_FIXED_IPS_PER_PORT } from '../bounds.js';
 import { Cidr, DisplayName, HostId, Id, IpAddress, ListOptions, MacAddress, TenantId } from '../common.js';
+import { PairAddress } from './address-pairs.js';
 import { PoolPurpose } from './views.js';
 
 /** Admins may act for another tenant; a tenant caller may only name itself. */
@@ -36,6 +37,17 @@ export const FixedIpRequest = z
   .object({ subnetId: Id.optional(), ip: IpAddress.optional() })
   .refine((f) => f.subnetId !== undefined || f.ip !== undefined, { message: 'needs subnetId, ip or both' });
 
+/**
+ * An allowed address pair (Neutron's semantics): an address or a CIDR the
+ * port may also send from, with the MAC it may use for it (omitted: the
+ * port's own MAC). A VRRP/keepalived pair's virtual IP is one.
+ */
+export const AllowedAddressPairInput = z.object({ ipAddress: PairAddress, macAddress: MacAddress.optional() });
+
+export const AllowedAddressPairsInput = z
+  .array(AllowedAddressPairInput)
+  .max(MAX_ALLOWED_ADDRESS_PAIRS, { message: `at most ${MAX_ALLOWED_ADDRESS_PAIRS} allowed address pairs` });
+
 export const CreatePort = z.object({
   networkId: Id,
   name: DisplayName,
@@ -45,7 +57,12 @@ export const CreatePort = z.object({
   fixedIps: z.array(FixedIpRequest).max(MAX_FIXED_IPS_PER_PORT, { message: `at most ${MAX_FIXED_IPS_PER_PORT} fixed IPs` }).optional(),
   hostId: HostId.nullable().default(null),
   deviceId: z.string().max(MAX_DEVICE_ID_LENGTH, { message: `must be at most ${MAX_DEVICE_ID_LENGTH} characters` }).default(''),
+  /** Omitted or empty: none. */
+  allowedAddressPairs: AllowedAddressPairsInput.optional(),
 });
+
+/** Replace a port's allowed address pairs (empty: none). */
+export const SetAllowedAddressPairs = z.object({ id: Id, allowedAddressPairs: AllowedAddressPairsInput });
 
 /** Bind a port to a hypervisor, move it (VM migration) or unbind it (null). */
 export const BindPort = z.object({ id: Id, hostId: HostId.nullable() });

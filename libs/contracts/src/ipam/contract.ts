@@ -24,6 +24,7 @@ import {
   ListSubnets,
   RegisterHypervisor,
   RouterInterface,
+  SetAllowedAddressPairs,
 } from './commands.js';
 import * as v from './views.js';
 
@@ -52,6 +53,8 @@ const PortView = z.object({
   fixedIps: z.array(z.object({ subnetId: z.string(), ip: z.string() })),
   hostId: z.string().nullable(),
   deviceId: z.string(),
+  allowedAddressPairs: z.array(z.object({ ipAddress: z.string(), macAddress: z.string() })),
+  ownedAddresses: z.array(z.string()),
   createdAt: z.string(),
 });
 const HypervisorView = z.object({ id: z.string(), vtepIp: z.string(), publicIp: z.string(), hostPoolId: z.string(), registeredAt: z.string() });
@@ -84,6 +87,7 @@ export const ipamContract = defineContract('ipam', {
     'subnet.delete': { request: ById, reply: Deleted },
     'port.create': { request: CreatePort, reply: PortView },
     'port.bind': { request: BindPort, reply: PortView },
+    'port.setAllowedAddressPairs': { request: SetAllowedAddressPairs, reply: PortView },
     'port.delete': { request: ById, reply: Deleted },
     'hypervisor.register': { request: RegisterHypervisor, reply: HypervisorView },
     'hypervisor.deregister': { request: HostById, reply: Deleted },

@@ -22,6 +22,8 @@ import { PoolPurpose } from './views.js';
 const Ip = z.string();
 const AllocationPool = z.object({ start: Ip, end: Ip });
 const FixedIp = z.object({ subnetId: z.string(), ip: Ip });
+/** An allowed address pair as recorded: an address or CIDR and the MAC it may be used with (always explicit). */
+const AllowedAddressPair = z.object({ ipAddress: z.string(), macAddress: z.string() });
 
 export const NetworkCreated = defineEvent({
   type: 'ipam.NetworkCreated',
@@ -119,6 +121,35 @@ export const PortCreated = defineEvent({
     fixedIps: z.array(FixedIp),
     hostId: z.string().nullable(),
     deviceId: z.string(),
+    /** Left out when the port was created without any (so older events and newer ones without pairs read alike). */
+    allowedAddressPairs: z.array(AllowedAddressPair).optional(),
+  }),
+});
+
+/** The port's allowed address pairs are now exactly these (empty: none). */
+export const PortAllowedAddressPairsSet = defineEvent({
+  type: 'ipam.PortAllowedAddressPairsSet',
+  version: 1,
+  schema: z.object({ portId: z.string(), allowedAddressPairs: z.array(AllowedAddressPair) }),
+});
+
+/**
+ * The owner of one pair address of a network changed: the port's host saw its
+ * gratuitous ARP for the address (`observedBy`, the reporting agent's host).
+ * On the network's aggregate, so it is decided against the same version as
+ * the port's pairs, binding and existence (docs/architecture.md, "IPAM").
+ */
+export const AddressPairOwnerChanged = defineEvent({
+  type: 'ipam.AddressPairOwnerChanged',
+  version: 1,
+  schema: z.object({
+    networkId: z.string(),
+    ip: Ip,
+    portId: z.string(),
+    mac: z.string(),
+    /** The owner it replaces; null: the address had none. */
+    previousPortId: z.string().nullable(),
+    observedBy: z.string(),
   }),
 });
 
@@ -181,6 +212,8 @@ export const ipamEvents = new EventRegistry([
   PortCreated,
   PortBound,
   PortDeleted,
+  PortAllowedAddressPairsSet,
+  AddressPairOwnerChanged,
   NetworkClosed,
   RouterCreated,
   RouterInterfaceAdded,

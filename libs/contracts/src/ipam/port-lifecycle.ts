@@ -20,6 +20,7 @@
  * A creation of a port that exists (IPAM never writes one) replaces it; a
  * bind or delete of a port that does not exist changes nothing.
  */
+import type { AllowedAddressPair } from './address-pairs.js';
 import type { IpamEvent } from './events.js';
 import type { FixedIp } from './views.js';
 
@@ -54,6 +55,13 @@ export interface FollowedPort {
   readonly hostId: string | null;
   /** Stream sequence of its creation (the earliest claim of an address wins where two ports claim one). */
   readonly createdSeq: number;
+  /**
+   * Its allowed address pairs; left out when none. Current only for a
+   * follower that also folds `ipam.PortAllowedAddressPairsSet` with
+   * `applyAddressPairsEvent` (hostview); a follower of the lifecycle alone
+   * sees the pairs the port was created with.
+   */
+  readonly allowedAddressPairs?: readonly Readonly<AllowedAddressPair>[];
 }
 
 /** portId → port: the table a follower keeps in a snapshotted (JSON) state. */
@@ -96,6 +104,7 @@ export function portTransition(current: FollowedPort | undefined, event: PortEve
         fixedIps: d.fixedIps.map((f) => ({ subnetId: f.subnetId, ip: f.ip })),
         hostId: d.hostId,
         createdSeq: event.seq,
+        ...(d.allowedAddressPairs?.length ? { allowedAddressPairs: d.allowedAddressPairs.map((p) => ({ ipAddress: p.ipAddress, macAddress: p.macAddress })) } : {}),
       };
       return { lifecycle: 'created', portId: d.portId, before, after };
     }
@@ -155,3 +164,23 @@ export const isPortEvent = (event: IpamEvent): event is IpamPortEvent => (IPAM_P
 
 /** The port's addresses, in IPAM's order. */
 export const portAddresses = (port: FollowedPort): string[] => port.fixedIps.map((f) => f.ip);
+
+/** The event that changes a port's pairs after its creation (not part of the lifecycle above: only pair readers follow it). */
+export type PortPairsEvent = SlimPairsEvent<Extract<IpamEvent, { type: 'ipam.PortAllowedAddressPairsSet' }>>;
+type SlimPairsEvent<E> = E extends IpamEvent ? Pick<E, 'type' | 'data' | 'tenant' | 'seq' | 'aggregate'> : never;
+
+/**
+ * Fold `ipam.PortAllowedAddressPairsSet` into a follower's table: the port
+ * (a new value) with its new pairs, or null when the port is not known.
+ * Returns the port before and after.
+ */
+export function applyAddressPairsEvent(ports: PortTable, event: PortPairsEvent): { before: FollowedPort; after: FollowedPort } | null {
+  const before = lookup(ports, event.data.portId);
+  if (before === undefined) return null;
+  const { allowedAddressPairs: _old, ...rest } = before;
+  const pairs = event.data.allowedAddressPairs.map((p) => ({ ipAddress: p.ipAddress, macAddress: p.macAddress }));
+  const after: FollowedPort = pairs.length ? { ...rest, allowedAddressPairs: pairs } : rest;
+  if (ports instanceof Map) ports.set(after.id, after);
+  else ports[after.id] = after;
+  return { before, after };
+}

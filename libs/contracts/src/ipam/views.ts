@@ -1,4 +1,5 @@
 /** What IPAM queries return: plain values, the same shape the gRPC API exposes. */
+import type { AllowedAddressPair } from './address-pairs.js';
 
 export interface NetworkView {
   id: string;
@@ -44,6 +45,10 @@ export interface PortView {
   /** Hypervisor the port is bound to; null while unbound. */
   hostId: string | null;
   deviceId: string;
+  /** Addresses or CIDRs the port may also use, each with its MAC (IPAM fills in the port's own). */
+  allowedAddressPairs: AllowedAddressPair[];
+  /** Pair addresses this port currently owns (its gratuitous ARP for them was the last accepted), sorted. */
+  ownedAddresses: string[];
   createdAt: string;
 }
 

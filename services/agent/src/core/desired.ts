@@ -10,7 +10,10 @@
  * domain a veth sgwV ↔ qrV whose qr end is the anycast gateway (same MAC and
  * addresses on every host) with permanent neighbours for every port of the
  * network, so routed packets go straight to the destination MAC: one routed
- * hop, on the source host. Security groups and anti-spoofing: `secgroups.ts`.
+ * hop, on the source host. The pair addresses a port owns (allowed address
+ * pairs, the owner learned from its GARP) get the same neighbour entries
+ * with the owner's MAC; one no port owns yet has none (its ARP floods and
+ * the holder answers). Security groups and anti-spoofing: `secgroups.ts`.
  *
  * This file holds the overlay's and DHCP's parts and the desired state's
  * shape; the dataplane's managers (../dataplane/managers/) compose every
@@ -161,6 +164,17 @@ export function desiredOverlay(view: HostViewSnapshot, opts: DesiredOptions, loc
         neigh(HOST_NS, br, ip, mac);
         if (ns !== null && routedIp(ip)) neigh(ns, qr, ip, mac);
       }
+      // Pair addresses it owns (its GARP was the last accepted) are answered here with the owner's MAC;
+      // a pair MAC other than the port's (a VRRP virtual MAC) is tunnelled to the owner's host too.
+      for (const o of ep.ownedAddresses ?? []) {
+        const omac = o.mac.toLowerCase();
+        if (omac !== mac && !localMacs.has(omac)) {
+          fdb({ kind: 'tunnel', dev: vx, mac: omac, dst: vtep });
+          fdb({ kind: 'bridge', master: br, mac: omac, dev: vx });
+        }
+        neigh(HOST_NS, br, o.ip, omac);
+        if (ns !== null && routedIp(o.ip)) neigh(ns, qr, o.ip, omac);
+      }
     }
     for (const p of localPorts) {
       // Groups not decided yet (null): leave the NIC unplugged rather than let the VM run unfiltered.
@@ -170,6 +184,10 @@ export function desiredOverlay(view: HostViewSnapshot, opts: DesiredOptions, loc
       for (const { ip } of p.fixedIps) {
         neigh(HOST_NS, br, ip, p.mac);
         if (ns !== null && routedIp(ip)) neigh(ns, qr, ip, p.mac);
+      }
+      for (const o of p.ownedAddresses ?? []) {
+        neigh(HOST_NS, br, o.ip, o.mac);
+        if (ns !== null && routedIp(o.ip)) neigh(ns, qr, o.ip, o.mac);
       }
     }
   }

@@ -31,6 +31,7 @@
  */
 import { portDevice, type SecurityGroupRule, type HostSecurityGroup, type LocalPort } from '@strata/contracts';
 import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
+import { garpLogRule, hasPairs, pairSpoofRules } from './address-pairs.js';
 import { bridgeName, outMarkChainName, portChainName, ruleCounterName, sgChainName, sgSetName, spoofChainName } from './names.js';
 import { emptyNftTable, nftRule, type NftBaseChain, type NftChain, type NftRule, type NftState, type NftTable } from './nft.js';
 import type { HostViewSnapshot } from './snapshot.js';
@@ -119,7 +120,9 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
     }));
   const filtered = ports.filter((p) => p.groups.length > 0);
   const guarded = ports.filter((p) => p.portSecurity);
-  if (filtered.length === 0 && guarded.length === 0) return { nft, counters, hostSysctls: {} };
+  // A port without port security but with pairs: its chain only feeds the GARP watcher (address-pairs.ts).
+  const watchedOnly = ports.filter((p) => !p.portSecurity && garpLogRule(p.port) !== null);
+  if (filtered.length === 0 && guarded.length === 0 && watchedOnly.length === 0) return { nft, counters, hostSysctls: {} };
 
   const ids = allocate(filtered.map((p) => p.port.id));
   const bridge = emptyNftTable('bridge');
@@ -128,6 +131,11 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
   for (const p of guarded) {
     const name = spoofChainName(p.port.id);
     bridge.chains[name] = chain(name, spoofRules(p.port));
+    bridge.maps.spoof_chains!.elements[p.device] = `jump ${name}`;
+  }
+  for (const p of watchedOnly) {
+    const name = spoofChainName(p.port.id);
+    bridge.chains[name] = chain(name, [garpLogRule(p.port)!]);
     bridge.maps.spoof_chains!.elements[p.device] = `jump ${name}`;
   }
   for (const p of filtered) {
@@ -300,7 +308,9 @@ export function ruleFor(r: SecurityGroupRule, counter: string): NftRule | null {
  * be filtered): its MAC only; ARP only for its IPv4 addresses (and 0.0.0.0,
  * probes); IPv4 only from its addresses, except a DHCP client's 0.0.0.0;
  * IPv6 only from its addresses, its EUI-64 link-local address and :: (DAD);
- * no VLAN-tagged frames (their inner headers are not matched here).
+ * no VLAN-tagged frames (their inner headers are not matched here). A port
+ * with allowed address pairs: the same on (MAC, address) pairs, and its
+ * GARPs for them logged for the watcher (address-pairs.ts).
  */
 export function spoofRules(p: LocalPort): NftRule[] {
   const mac = p.mac.toLowerCase();
@@ -321,6 +331,7 @@ export function spoofRules(p: LocalPort): NftRule[] {
     (pre.version === 4 ? v4 : v6).push(full ? formatAddress({ version: pre.version, value: pre.network }) : formatPrefix(pre));
   }
   const set = (xs: string[]): string => `{ ${[...new Set(xs)].sort().join(', ')} }`;
+  if (hasPairs(p)) return withGarpLog(p, pairSpoofRules(p, { arp4: arp, ip4: v4, ip6: v6 }));
   return [
     nftRule(`ether saddr != ${mac} drop`),
     nftRule('ether type { 8021q, 8021ad } drop'),
@@ -346,6 +357,12 @@ export function canonicalIp(ip: string): { version: 4 | 6; text: string } | null
   if (canonicalCache.size >= 200_000) canonicalCache.clear();
   canonicalCache.set(ip, c);
   return c;
+}
+
+/** A port's anti-spoofing rules, then the rule that feeds the GARP watcher (if it has IPv4 pairs). */
+function withGarpLog(p: LocalPort, rules: NftRule[]): NftRule[] {
+  const log = garpLogRule(p);
+  return log === null ? rules : [...rules, log];
 }
 
 function safe<T>(f: () => T): T | null {

@@ -15,8 +15,14 @@ export function toPort(v: PortView): Port {
     hostId: v.hostId ?? undefined,
     deviceId: v.deviceId,
     createdAt: v.createdAt,
+    allowedAddressPairs: v.allowedAddressPairs.map((a) => ({ ipAddress: a.ipAddress, macAddress: a.macAddress })),
+    ownedAddresses: v.ownedAddresses,
   };
 }
+
+/** Request pairs → the contract's (an absent MAC stays absent: IPAM fills in the port's own). */
+const pairsOf = (pairs: Array<{ ipAddress: string; macAddress?: string | undefined }>) =>
+  pairs.map((a) => ({ ipAddress: a.ipAddress, ...(a.macAddress === undefined ? {} : { macAddress: a.macAddress }) }));
 
 /** Empty list = "one address per subnet" (the contract's omitted); no_fixed_ips = the contract's empty list. */
 function fixedIpsOf(req: CreatePortRequest__Output): Array<{ subnetId?: string; ip?: string }> | undefined {
@@ -39,6 +45,7 @@ export function portHandlers(deps: RpcDeps): PortServiceHandlers {
         fixedIps: fixedIpsOf(req),
         hostId: req.hostId ?? null,
         deviceId: req.deviceId,
+        allowedAddressPairs: req.allowedAddressPairs.length ? pairsOf(req.allowedAddressPairs) : undefined,
       };
       return toPort(await ipam.command('port.create', body, meta));
     }),
@@ -50,6 +57,9 @@ export function portHandlers(deps: RpcDeps): PortServiceHandlers {
     DeletePort: unary(deps, 'DeletePort', (req, { meta }) => ipam.command('port.delete', { id: req.id }, meta)),
     BindPort: unary(deps, 'BindPort', async (req, { meta }) =>
       toPort(await ipam.command('port.bind', { id: req.id, hostId: req.hostId ?? null }, meta)),
+    ),
+    SetAllowedAddressPairs: unary(deps, 'SetAllowedAddressPairs', async (req, { meta }) =>
+      toPort(await ipam.command('port.setAllowedAddressPairs', { id: req.id, allowedAddressPairs: pairsOf(req.allowedAddressPairs) }, meta)),
     ),
   };
 }

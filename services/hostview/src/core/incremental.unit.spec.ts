@@ -63,6 +63,12 @@ const fixedIps = fc.array(
   { maxLength: 2 },
 );
 const hostOrNull = fc.option(pick(HOSTS), { nil: null });
+/** Allowed address pairs: addresses and a CIDR that the owner events below name, with the ports' MACs. */
+const PAIR_IPS = ['10.0.0.100', '10.0.0.101', '2001:db8::100'];
+const arbPairs = fc.array(
+  fc.record({ ipAddress: pick([...PAIR_IPS, '10.0.0.96/28']), macAddress: fc.integer({ min: 1, max: 3 }).map((m) => `02:00:00:00:00:0${m}`) }),
+  { maxLength: 2 },
+);
 
 const arbRegister = fc.record({ h: pick(HOSTS), v: fc.integer({ min: 1, max: 5 }) }).map(({ h, v }) =>
   spec({ type: 'ipam.HypervisorRegistered', data: { hostId: h, vtepIp: `198.18.0.${v}`, publicIp: `203.0.113.${v}`, hostPoolId: 'pool' }, aggregate: CLOUD_AGGREGATE, tenant: '_system' }),
@@ -172,11 +178,11 @@ const arbIpamEvent: fc.Arbitrary<Spec> = fc.oneof(
   {
     weight: 20,
     arbitrary: fc
-      .record({ n: pick(NETS), p: pick(PORTS), h: hostOrNull, m: fc.integer({ min: 1, max: 3 }), ips: fixedIps, t: pick(TENANTS) })
-      .map(({ n, p, h, m, ips, t }) =>
+      .record({ n: pick(NETS), p: pick(PORTS), h: hostOrNull, m: fc.integer({ min: 1, max: 3 }), ips: fixedIps, t: pick(TENANTS), pairs: arbPairs })
+      .map(({ n, p, h, m, ips, t, pairs }) =>
         spec({
           type: 'ipam.PortCreated',
-          data: { portId: p, name: p, mac: `02:00:00:00:00:0${m}`, fixedIps: ips, hostId: h, deviceId: `vm${m}` },
+          data: { portId: p, name: p, mac: `02:00:00:00:00:0${m}`, fixedIps: ips, hostId: h, deviceId: `vm${m}`, ...(pairs.length ? { allowedAddressPairs: pairs } : {}) },
           aggregate: networkAggregate(n),
           tenant: t,
         }),
@@ -192,6 +198,23 @@ const arbIpamEvent: fc.Arbitrary<Spec> = fc.oneof(
     weight: 5,
     arbitrary: fc.record({ n: pick(NETS), p: pick(PORTS) }).map(({ n, p }) =>
       spec({ type: 'ipam.PortDeleted', data: { portId: p, releasedIps: [] }, aggregate: networkAggregate(n), tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({ n: pick(NETS), p: pick(PORTS), pairs: arbPairs }).map(({ n, p, pairs }) =>
+      spec({ type: 'ipam.PortAllowedAddressPairsSet', data: { portId: p, allowedAddressPairs: pairs }, aggregate: networkAggregate(n), tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 8,
+    arbitrary: fc.record({ n: pick(NETS), p: pick(PORTS), q: fc.option(pick(PORTS), { nil: null }), ip: pick(PAIR_IPS), m: fc.integer({ min: 1, max: 3 }), h: pick(HOSTS) }).map(({ n, p, q, ip, m, h }) =>
+      spec({
+        type: 'ipam.AddressPairOwnerChanged',
+        data: { networkId: n, ip, portId: p, mac: `02:00:00:00:00:0${m}`, previousPortId: q, observedBy: h },
+        aggregate: networkAggregate(n),
+        tenant: 'ta',
+      }),
     ),
   },
   {
@@ -420,7 +443,7 @@ describe('incremental host views equal a full recompute (property)', () => {
           for (const [k, v] of single.kv) {
             kinds.add(kindOfKey(k));
             // What the NAT and BGP input nodes add to port and domain values.
-            for (const field of ['floatingIps', 'externalGateway', 'announcedRoutes']) if (v.includes(`"${field}"`)) kinds.add(field);
+            for (const field of ['floatingIps', 'externalGateway', 'announcedRoutes', 'allowedAddressPairs', 'ownedAddresses']) if (v.includes(`"${field}"`)) kinds.add(field);
           }
         }
         for (const inst of [single, ...parts]) expectSameKv(inst.views.snapshot(), inst.kv);
@@ -434,7 +457,7 @@ describe('incremental host views equal a full recompute (property)', () => {
       { numRuns: 300 },
     );
     // Every family was exercised (and every key was one a family makes), and every input node's contribution.
-    expect([...kinds].sort()).toEqual([...Object.keys(FAMILIES), 'floatingIps', 'externalGateway', 'announcedRoutes'].sort());
+    expect([...kinds].sort()).toEqual([...Object.keys(FAMILIES), 'floatingIps', 'externalGateway', 'announcedRoutes', 'allowedAddressPairs', 'ownedAddresses'].sort());
   });
 
   it('a fresh rebuild (the start-up path) equals the incrementally kept views', () => {

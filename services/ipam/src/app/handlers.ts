@@ -33,6 +33,7 @@ const answers: CommandAnswers<IpamContract, IpamState> = {
   'subnet.delete': (_s, _c, id) => ({ id }),
   'port.create': (s, c, id) => q.getPort(s, c, { id }),
   'port.bind': (s, c, id) => q.getPort(s, c, { id }),
+  'port.setAllowedAddressPairs': (s, c, id) => q.getPort(s, c, { id }),
   'port.delete': (_s, _c, id) => ({ id }),
   'hypervisor.register': (s, c, id) => q.getHypervisor(s, c, { id }),
   'hypervisor.deregister': (_s, _c, id) => ({ id }),

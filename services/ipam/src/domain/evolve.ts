@@ -5,7 +5,7 @@
  * state object belongs to one projection; nothing else holds a reference.
  */
 import { parseAddress, parsePrefix } from '@strata/netaddr';
-import type { IpamEvent } from '@strata/contracts';
+import { ownershipsEnded, type AllowedAddressPair, type IpamEvent } from '@strata/contracts';
 import { inRanges, poolRanges, rangesSize } from './allocate.js';
 import type { IpamState, NetworkState } from './state.js';
 
@@ -141,6 +141,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         fixedIps: d.fixedIps,
         hostId: d.hostId,
         deviceId: d.deviceId,
+        ...(d.allowedAddressPairs?.length ? { allowedAddressPairs: d.allowedAddressPairs } : {}),
         createdAt: at,
       };
       n.macs[d.mac] = d.portId;
@@ -158,9 +159,25 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       const p = n.ports[event.data.portId];
       if (!p) break;
       for (const f of p.fixedIps) releaseAddress(n, f.subnetId, f.ip);
+      endOwnerships(n, p.id, undefined);
       delete n.macs[p.mac];
       delete n.ports[p.id];
       delete state.portNetwork[p.id];
+      break;
+    }
+    case 'ipam.PortAllowedAddressPairsSet': {
+      const n = network(state, event.aggregate.id);
+      const p = n.ports[event.data.portId];
+      if (!p) break;
+      const pairs = event.data.allowedAddressPairs;
+      if (pairs.length) p.allowedAddressPairs = pairs;
+      else delete p.allowedAddressPairs;
+      endOwnerships(n, p.id, pairs);
+      break;
+    }
+    case 'ipam.AddressPairOwnerChanged': {
+      const d = event.data;
+      network(state, event.aggregate.id).pairOwners[d.ip] = { portId: d.portId, mac: d.mac };
       break;
     }
     case 'ipam.RouterCreated': {
@@ -198,10 +215,15 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
 function network(state: IpamState, id: string): NetworkState {
   let n = state.networks[id];
   if (!n) {
-    n = { version: 0, closed: false, subnets: {}, ports: {}, macs: {} };
+    n = { version: 0, closed: false, subnets: {}, ports: {}, macs: {}, pairOwners: {} };
     state.networks[id] = n;
   }
   return n;
+}
+
+/** A port's ownerships its pairs no longer admit end with the change (address-pairs.ts, `ownershipsEnded`). */
+function endOwnerships(n: NetworkState, portId: string, pairs: AllowedAddressPair[] | undefined): void {
+  for (const ip of ownershipsEnded(n.pairOwners, portId, pairs)) delete n.pairOwners[ip];
 }
 
 function bumpPool(state: IpamState, poolId: string, by: number): void {

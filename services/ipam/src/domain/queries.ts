@@ -14,7 +14,7 @@ import type {
 } from '@strata/contracts';
 import { canSee, page, requireAdmin, visible } from '@strata/service-kit';
 import type { Caller } from './decide/types.js';
-import type { IpamState, NetworkEntry, PortEntry, RouterEntry, SubnetEntry } from './state.js';
+import type { IpamState, NetworkEntry, NetworkState, PortEntry, RouterEntry, SubnetEntry } from './state.js';
 
 export const networkView = (n: NetworkEntry): NetworkView => ({ ...n });
 
@@ -31,7 +31,15 @@ export const subnetView = (s: SubnetEntry): SubnetView => ({
   createdAt: s.createdAt,
 });
 
-export const portView = (p: PortEntry): PortView => ({ ...p, fixedIps: p.fixedIps.map((f) => ({ ...f })) });
+export const portView = (p: PortEntry, n: NetworkState | undefined): PortView => ({
+  ...p,
+  fixedIps: p.fixedIps.map((f) => ({ ...f })),
+  allowedAddressPairs: (p.allowedAddressPairs ?? []).map((a) => ({ ...a })),
+  ownedAddresses: Object.entries(n?.pairOwners ?? {})
+    .filter(([, o]) => o.portId === p.id)
+    .map(([ip]) => ip)
+    .sort(),
+});
 
 export function getNetwork(s: IpamState, c: Caller, q: IpamQuery<'network.get'>): NetworkView {
   return networkView(visible(c, 'network', q.id, s.cloud.networks[q.id]));
@@ -56,7 +64,7 @@ export function listSubnets(s: IpamState, c: Caller, q: IpamQuery<'subnet.list'>
 export function getPort(s: IpamState, c: Caller, q: IpamQuery<'port.get'>): PortView {
   const networkId = s.portNetwork[q.id];
   const port = networkId === undefined ? undefined : s.networks[networkId]?.ports[q.id];
-  return portView(visible(c, 'port', q.id, port));
+  return portView(visible(c, 'port', q.id, port), networkId === undefined ? undefined : s.networks[networkId]);
 }
 
 export function listPorts(s: IpamState, c: Caller, q: IpamQuery<'port.list'>): Page<PortView> {
@@ -64,7 +72,7 @@ export function listPorts(s: IpamState, c: Caller, q: IpamQuery<'port.list'>): P
   const ports = nets
     .flatMap((n) => Object.values(n.ports))
     .filter((p) => canSee(c, p.tenant) && (q.hostId === undefined || p.hostId === q.hostId));
-  return page(ports.map(portView), q);
+  return page(ports.map((p) => portView(p, s.networks[p.networkId])), q);
 }
 
 export function getHypervisor(s: IpamState, c: Caller, q: IpamQuery<'hypervisor.get'>): HypervisorView {

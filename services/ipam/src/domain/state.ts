@@ -3,7 +3,7 @@
  * Plain JSON-serialisable records (no Maps, no bigints) so a snapshot is a
  * JSON document and equality with a full replay is a string comparison.
  */
-import type { AllocationPool, PoolPurpose } from '@strata/contracts';
+import type { AllocationPool, AllowedAddressPair, PairOwner, PoolPurpose } from '@strata/contracts';
 
 export interface IpamState {
   /** Last stream sequence applied. */
@@ -92,6 +92,8 @@ export interface NetworkState {
   subnets: Record<string, SubnetEntry>;
   ports: Record<string, PortEntry>;
   macs: Record<string, string>; // mac → portId
+  /** Pair address → its current owner (the port whose gratuitous ARP for it was last accepted). */
+  pairOwners: Record<string, PairOwner>;
 }
 
 export interface SubnetEntry extends Owned {
@@ -121,6 +123,8 @@ export interface PortEntry extends Owned {
   fixedIps: { subnetId: string; ip: string }[];
   hostId: string | null;
   deviceId: string;
+  /** Left out when none. */
+  allowedAddressPairs?: AllowedAddressPair[];
 }
 
 export function initialState(): IpamState {

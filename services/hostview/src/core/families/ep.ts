@@ -3,7 +3,7 @@ import { hostviewKey, type RemoteEndpoint } from '@strata/contracts';
 import type { Change, Model } from '../model.js';
 import { hostsNeeding } from '../topology.js';
 import type { HostNeeds } from '../needs.js';
-import { stringify, type KeyFamily } from './family.js';
+import { ownedAddressesOf, stringify, type KeyFamily } from './family.js';
 
 export const epFamily: KeyFamily<'ep'> = {
   kind: 'ep',
@@ -34,9 +34,9 @@ export const epFamily: KeyFamily<'ep'> = {
   },
 };
 
-/** Ports whose endpoint can have changed: ports that came, went or moved, and the ports of a hypervisor that came or went. */
+/** Ports whose endpoint can have changed: ports that came, went or moved, whose owned addresses changed, and the ports of a hypervisor that came or went. */
 function portsTouched(model: Model, change: Change): string[] {
-  const ports = [...change.ipam.ports.keys()];
+  const ports = [...change.ipam.ports.keys(), ...change.ipam.pairs];
   for (const g of change.ipam.hosts) for (const p of model.ipam.hostPorts.get(g) ?? []) ports.push(p);
   return ports;
 }
@@ -47,5 +47,5 @@ function endpointValue(model: Model, hostId: string, portId: string, needs: Host
   if (!p || p.hostId === null || p.hostId === hostId || !needs.networks.has(p.networkId)) return undefined;
   const g = model.ipam.hypervisors.get(p.hostId);
   if (!g) return undefined;
-  return { id: p.id, ips: p.fixedIps.map((f) => f.ip), mac: p.mac, networkId: p.networkId, vtep: g.vtepIp };
+  return { id: p.id, ips: p.fixedIps.map((f) => f.ip), mac: p.mac, networkId: p.networkId, ...ownedAddressesOf(model, p), vtep: g.vtepIp };
 }

@@ -13,7 +13,7 @@
  * property test compares against `entries`); listing one too many only costs
  * a recompute of that key.
  */
-import type { HostviewKind, HostviewValue } from '@strata/contracts';
+import type { FollowedPort, HostviewKind, HostviewValue, OwnedAddress } from '@strata/contracts';
 import type { Change, Model } from '../model.js';
 import type { HostNeeds } from '../needs.js';
 
@@ -81,4 +81,13 @@ export function portHosts(model: Model, change: Change, settings: readonly Reado
       if (h != null) add(h);
     }
   }
+}
+
+/** `{ownedAddresses}`: the pair addresses the port owns, sorted by address; nothing when none (the key is left out). */
+export function ownedAddressesOf(model: Model, p: FollowedPort): { ownedAddresses?: OwnedAddress[] } {
+  const owners = model.ipam.pairOwners.get(p.networkId);
+  if (!owners) return {};
+  const owned: OwnedAddress[] = [];
+  for (const [ip, o] of owners) if (o.portId === p.id) owned.push({ ip, mac: o.mac });
+  return owned.length ? { ownedAddresses: owned.sort((a, b) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0)) } : {};
 }

@@ -6,7 +6,7 @@ import { hostviewKey, portDevice, type LocalPort } from '@strata/contracts';
 import type { FollowedPort } from '@strata/contracts';
 import { groupIdsOf } from '../inputs/secgroup.js';
 import type { Change, Model } from '../model.js';
-import { portHosts, stringify, type KeyFamily } from './family.js';
+import { ownedAddressesOf, portHosts, stringify, type KeyFamily } from './family.js';
 
 export const portFamily: KeyFamily<'port'> = {
   kind: 'port',
@@ -16,6 +16,7 @@ export const portFamily: KeyFamily<'port'> = {
     if (!p || p.hostId !== k.hostId || !model.ipam.hypervisors.has(k.hostId)) return undefined;
     const sec = model.secgroup.portSecurity.get(p.id);
     return {
+      ...allowedAddressPairsOf(p),
       ...announcedRoutesOf(model, p),
       device: portDevice(p.id),
       // The port's own ordered list (IPAM's order, deterministic given the log).
@@ -26,6 +27,7 @@ export const portFamily: KeyFamily<'port'> = {
       id: p.id,
       mac: p.mac,
       networkId: p.networkId,
+      ...ownedAddressesOf(model, p),
       portSecurity: sec?.portSecurity ?? true,
       tenant: p.tenant,
     };
@@ -41,12 +43,19 @@ export const portFamily: KeyFamily<'port'> = {
   },
 };
 
-/** Ports whose settings another input node changed: groups and port security, floating IPs, announced routes. */
+/** Ports whose settings changed: pairs and owned addresses, groups and port security, floating IPs, announced routes. */
 const settingsChanged = (change: Change): ReadonlySet<string>[] => [
+  change.ipam.pairs,
   change.secgroup.ports,
   change.nat.ports,
   change.bgp.ports,
 ];
+
+/** `{allowedAddressPairs}` in IPAM's order, or nothing when the port has none. */
+function allowedAddressPairsOf(p: FollowedPort): { allowedAddressPairs?: Array<{ ipAddress: string; macAddress: string }> } {
+  const pairs = p.allowedAddressPairs;
+  return pairs?.length ? { allowedAddressPairs: pairs.map((a) => ({ ipAddress: a.ipAddress, macAddress: a.macAddress })) } : {};
+}
 
 /** Routes recorded before the gateway named the appliance's tenant. */
 const LEGACY_ROUTE_TENANT = '_system';

@@ -8,7 +8,16 @@
  * Total: an event about something the model does not hold changes nothing;
  * one that re-creates an existing id replaces it.
  */
-import { applyPortEvent, removePort, type FollowedPort, type IpamEvent, type PortTransition } from '@strata/contracts';
+import {
+  applyAddressPairsEvent,
+  applyPortEvent,
+  ownershipsEnded,
+  removePort,
+  type FollowedPort,
+  type IpamEvent,
+  type PairOwner,
+  type PortTransition,
+} from '@strata/contracts';
 import { addTo, removeFrom } from '../indexes.js';
 import type { Change, Slice } from '../model.js';
 
@@ -60,6 +69,11 @@ export interface IpamModel {
   hostPorts: Map<string, Set<string>>;
   /** device id → its ports (an appliance's routes are realised on the port they were announced from). */
   devicePorts: Map<string, Set<string>>;
+  /**
+   * networkId → pair address → its current owner (IPAM's AddressPairOwnerChanged), ended like IPAM ends
+   * it (address-pairs.ts, `ownershipsEnded`): by the port's deletion or a change of its pairs.
+   */
+  pairOwners: Map<string, Map<string, PairOwner>>;
 }
 
 export const emptyIpamModel = (): IpamModel => ({
@@ -70,6 +84,7 @@ export const emptyIpamModel = (): IpamModel => ({
   routers: new Map(),
   hostPorts: new Map(),
   devicePorts: new Map(),
+  pairOwners: new Map(),
 });
 
 /** Where a port was or is: its network and host (null host: unbound). */
@@ -98,9 +113,11 @@ export interface IpamChange {
    * domain a network left and the one it joined.
    */
   domains: Set<string>;
+  /** Ports whose allowed address pairs or owned pair addresses changed (their port and endpoint keys). */
+  pairs: Set<string>;
 }
 
-export const emptyIpamChange = (): IpamChange => ({ hosts: new Set(), ports: new Map(), networks: new Set(), domains: new Set() });
+export const emptyIpamChange = (): IpamChange => ({ hosts: new Set(), ports: new Map(), networks: new Set(), domains: new Set(), pairs: new Set() });
 
 export type IpamInputEvent = Slice<IpamEvent>;
 
@@ -174,6 +191,26 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
     case 'ipam.PortDeleted':
       indexStep(ipam, applyPortEvent(ipam.ports, event), out);
       break;
+    case 'ipam.PortAllowedAddressPairsSet': {
+      const step = applyAddressPairsEvent(ipam.ports, event);
+      if (!step) break;
+      out.pairs.add(step.after.id);
+      endOwnerships(ipam, step.after.networkId, step.after.id, step.after.allowedAddressPairs);
+      break;
+    }
+    case 'ipam.AddressPairOwnerChanged': {
+      const d = event.data;
+      const port = ipam.ports.get(d.portId);
+      // IPAM decides an owner only for an existing port of the network; a log saying otherwise changes nothing.
+      if (!port || port.networkId !== event.aggregate.id) break;
+      let owners = ipam.pairOwners.get(port.networkId);
+      if (!owners) ipam.pairOwners.set(port.networkId, (owners = new Map()));
+      const previous = owners.get(d.ip);
+      if (previous) out.pairs.add(previous.portId);
+      owners.set(d.ip, { portId: d.portId, mac: d.mac });
+      out.pairs.add(d.portId);
+      break;
+    }
     case 'ipam.RouterCreated': {
       const d = event.data;
       const existing = ipam.routers.get(d.routerId);
@@ -236,6 +273,8 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
 function indexStep(ipam: IpamModel, step: PortTransition | null, out: IpamChange): void {
   if (!step) return;
   const { before, after } = step;
+  // A deleted (or re-created) port's ownerships its pairs no longer admit end with it.
+  if (before && step.lifecycle !== 'bound') endOwnerships(ipam, before.networkId, before.id, after?.allowedAddressPairs);
   if (before) {
     if (before.hostId !== null) unindexHost(ipam, before, before.hostId);
     ipam.networks.get(before.networkId)?.ports.delete(before.id);
@@ -248,6 +287,12 @@ function indexStep(ipam: IpamModel, step: PortTransition | null, out: IpamChange
   }
   const place = (p: FollowedPort | null): PortPlace | null => p && { networkId: p.networkId, hostId: p.hostId };
   out.ports.set((after ?? before)!.id, { lifecycle: step.lifecycle, before: place(before), after: place(after) });
+}
+
+function endOwnerships(ipam: IpamModel, networkId: string, portId: string, pairs: FollowedPort['allowedAddressPairs']): void {
+  const owners = ipam.pairOwners.get(networkId);
+  for (const ip of ownershipsEnded(owners, portId, pairs)) owners!.delete(ip);
+  if (owners?.size === 0) ipam.pairOwners.delete(networkId);
 }
 
 function indexHost(ipam: IpamModel, port: FollowedPort, hostId: string): void {
@@ -268,6 +313,7 @@ function deleteNetwork(ipam: IpamModel, networkId: string, out: IpamChange): voi
   out.domains.add(domainOf(ipam, networkId));
   for (const portId of [...network.ports]) indexStep(ipam, removePort(ipam.ports, portId), out);
   for (const subnetId of [...network.subnets]) deleteSubnet(ipam, subnetId, out);
+  ipam.pairOwners.delete(networkId);
   ipam.networks.delete(networkId);
   out.networks.add(networkId);
 }

@@ -2,6 +2,7 @@
 import type { IpamCommand, IpamCommandName } from '@strata/contracts';
 import type { IpamState } from '../state.js';
 import { closeNetwork, createNetwork } from './network.js';
+import { setAllowedAddressPairs } from './pairs.js';
 import { bindPort, createPort, deletePort } from './port.js';
 import {
   allocateApplicationPrefix,
@@ -26,6 +27,7 @@ export const deciders: { [K in IpamCommandName]: Decider<K> } = {
   'subnet.delete': deleteSubnet,
   'port.create': createPort,
   'port.bind': bindPort,
+  'port.setAllowedAddressPairs': setAllowedAddressPairs,
   'port.delete': deletePort,
   'hypervisor.register': registerHypervisor,
   'hypervisor.deregister': deregisterHypervisor,
@@ -42,4 +44,5 @@ export const deciders: { [K in IpamCommandName]: Decider<K> } = {
 };
 
 export { finishNetworkDeletion, halfDeletedNetworks } from './network.js';
+export { decideGarp, garpEventId, judgeGarp, type GarpIgnored, type GarpVerdict } from './pairs.js';
 export * from './types.js';

@@ -4,6 +4,7 @@ import { contains, lastAddress, parseAddress, parsePrefix } from '@strata/netadd
 import { createdId, visible } from '@strata/service-kit';
 import { generatedMac, nextFreeAddress } from '../allocate.js';
 import type { IpamState, NetworkState, PortEntry, SubnetEntry } from '../state.js';
+import { resolvePairs } from './pairs.js';
 import { openNetwork, requireHypervisor } from './shared.js';
 import type { CommandContext, Decision } from './types.js';
 
@@ -20,6 +21,8 @@ export function createPort(state: IpamState, cmd: IpamCommand<'port.create'>, ct
   if (owner !== undefined) {
     throw new AlreadyExistsError(`MAC ${mac} is already used by port ${owner} on network ${cmd.networkId}`, { field: 'mac' });
   }
+  const addresses = fixedIps(aggregate, cmd);
+  const pairs = resolvePairs(aggregate, cmd.networkId, { mac, fixedIps: addresses }, cmd.allowedAddressPairs ?? [], 'allowedAddressPairs');
   return {
     kind: 'append',
     aggregate: networkAggregate(cmd.networkId),
@@ -28,7 +31,15 @@ export function createPort(state: IpamState, cmd: IpamCommand<'port.create'>, ct
     resourceId: id,
     event: {
       type: 'ipam.PortCreated',
-      data: { portId: id, name: cmd.name, mac, fixedIps: fixedIps(aggregate, cmd), hostId: cmd.hostId, deviceId: cmd.deviceId },
+      data: {
+        portId: id,
+        name: cmd.name,
+        mac,
+        fixedIps: addresses,
+        hostId: cmd.hostId,
+        deviceId: cmd.deviceId,
+        ...(pairs.length ? { allowedAddressPairs: pairs } : {}),
+      },
     },
   };
 }
@@ -59,7 +70,7 @@ export function deletePort(state: IpamState, cmd: IpamCommand<'port.delete'>, ct
   };
 }
 
-function findPort(state: IpamState, ctx: CommandContext, id: string): { port: PortEntry; aggregate: NetworkState } {
+export function findPort(state: IpamState, ctx: CommandContext, id: string): { port: PortEntry; aggregate: NetworkState } {
   const networkId = state.portNetwork[id];
   const aggregate = networkId === undefined ? undefined : state.networks[networkId];
   const port = visible(ctx.caller, 'port', id, aggregate?.ports[id]);

@@ -6,7 +6,7 @@ import type { Caller } from './types.js';
 /** A network the caller can see and that still accepts subnets and ports. */
 export function openNetwork(state: IpamState, caller: Caller, networkId: string): { network: NetworkEntry; aggregate: NetworkState } {
   const network = visible(caller, 'network', networkId, state.cloud.networks[networkId]);
-  const aggregate = state.networks[networkId] ?? { version: 0, closed: false, subnets: {}, ports: {}, macs: {} };
+  const aggregate = state.networks[networkId] ?? { version: 0, closed: false, subnets: {}, ports: {}, macs: {}, pairOwners: {} };
   if (aggregate.closed) throw new IllegalStateError(`network ${networkId} is being deleted`);
   return { network, aggregate };
 }
