@@ -5,7 +5,8 @@
  * `HostChain` key and the classifier groups' member keys). The appliances
  * are VM namespaces that forward (ip_forward, default route via their
  * gateway) and count and track what passes (their own nftables counters
- * and conntrack).
+ * and conntrack). The networks are dual-stack and web1, app1, fw1 and fw2
+ * have IPv6 addresses too (fd00:<n>::<last octet>), for the IPv6 classifiers.
  */
 import { randomUUID } from 'node:crypto';
 import type { ChainHop, ChainMember, FlowClassifier, HealthCheck, HealthObservation, HostChain } from '@strata/contracts';
@@ -23,22 +24,27 @@ const d = describeIf(kernel());
 const router = randomUUID();
 const [web, app, svc, svcOut] = [randomUUID(), randomUUID(), randomUUID(), randomUUID()];
 const [WEB, APP] = [randomUUID(), randomUUID()];
-const port = (name: string, networkId: string, ip: string, host: string, appliance = false): CloudPort & { name: string } => ({
+/** 10.0.<n>.<x> → fd00:<n>::<x> */
+const v6Of = (ip: string): string => ip.replace(/^10\.0\.(\d+)\.(\d+)$/, 'fd00:$1::$2');
+const port = (name: string, networkId: string, ip: string, host: string, appliance = false, v6 = false): CloudPort & { name: string } => ({
   name,
   id: randomUUID(),
   networkId,
   mac: `02:00:00:00:${ip.split('.').slice(2).map((x) => Number(x).toString(16).padStart(2, '0')).join(':')}`,
   host,
-  fixedIps: [{ subnetId: { [web]: 's1', [app]: 's2', [svc]: 's3', [svcOut]: 's4' }[networkId]!, ip }],
+  fixedIps: [
+    { subnetId: { [web]: 's1', [app]: 's2', [svc]: 's3', [svcOut]: 's4' }[networkId]!, ip },
+    ...(v6 ? [{ subnetId: { [web]: 's1v6', [app]: 's2v6', [svc]: 's3v6', [svcOut]: 's4v6' }[networkId]!, ip: v6Of(ip) }] : []),
+  ],
   // Transit traffic leaves an appliance with other VMs' addresses: no anti-spoofing, no groups on its legs.
   ...(appliance ? { portSecurity: false, groupIds: [] } : {}),
 });
 const ports = {
-  web1: port('web1', web, '10.0.1.10', 'hv1'),
+  web1: port('web1', web, '10.0.1.10', 'hv1', false, true),
   web2: port('web2', web, '10.0.1.11', 'hv1'),
-  app1: port('app1', app, '10.0.2.10', 'hv3'),
-  fw1: port('fw1', svc, '10.0.3.11', 'hv2', true),
-  fw2: port('fw2', svc, '10.0.3.12', 'hv2', true),
+  app1: port('app1', app, '10.0.2.10', 'hv3', false, true),
+  fw1: port('fw1', svc, '10.0.3.11', 'hv2', true, true),
+  fw2: port('fw2', svc, '10.0.3.12', 'hv2', true, true),
   // A two-armed appliance: in on svc, out on svc-out (one VM, two NICs).
   fw3: port('fw3', svc, '10.0.3.13', 'hv2', true),
   fw3out: port('fw3out', svcOut, '10.0.4.13', 'hv2', true),
@@ -46,14 +52,17 @@ const ports = {
 const cloud: Cloud = {
   hosts: { hv1: '198.18.0.11', hv2: '198.18.0.12', hv3: '198.18.0.13' },
   networks: [
-    { id: web, tenant: 'A', vni: 100, domainId: router, subnets: [subnet('s1', '10.0.1.0/24', '10.0.1.1')] },
-    { id: app, tenant: 'A', vni: 101, domainId: router, subnets: [subnet('s2', '10.0.2.0/24', '10.0.2.1')] },
-    { id: svc, tenant: 'A', vni: 102, domainId: router, subnets: [subnet('s3', '10.0.3.0/24', '10.0.3.1')] },
-    { id: svcOut, tenant: 'A', vni: 103, domainId: router, subnets: [subnet('s4', '10.0.4.0/24', '10.0.4.1')] },
+    { id: web, tenant: 'A', vni: 100, domainId: router, subnets: [subnet('s1', '10.0.1.0/24', '10.0.1.1'), subnet('s1v6', 'fd00:1::/64', 'fd00:1::1', false)] },
+    { id: app, tenant: 'A', vni: 101, domainId: router, subnets: [subnet('s2', '10.0.2.0/24', '10.0.2.1'), subnet('s2v6', 'fd00:2::/64', 'fd00:2::1', false)] },
+    { id: svc, tenant: 'A', vni: 102, domainId: router, subnets: [subnet('s3', '10.0.3.0/24', '10.0.3.1'), subnet('s3v6', 'fd00:3::/64', 'fd00:3::1', false)] },
+    { id: svcOut, tenant: 'A', vni: 103, domainId: router, subnets: [subnet('s4', '10.0.4.0/24', '10.0.4.1'), subnet('s4v6', 'fd00:4::/64', 'fd00:4::1', false)] },
   ],
   domains: [{ id: router, tenant: 'A', kind: 'router' }],
   ports: Object.values(ports),
 };
+
+/** web → app tcp/9000 over IPv6 */
+const classifier6 = (): FlowClassifier => ({ ...classifier, id: randomUUID(), ethertype: 'IPv6' });
 
 /** web → app tcp/9000 */
 const classifier: FlowClassifier = {
@@ -109,6 +118,9 @@ async function applianceTable(vm: LabVm, drop = false): Promise<void> {
     ip saddr 10.0.1.0/24 ip daddr 10.0.2.10 tcp dport 9000 counter comment "fwd"
     ip saddr 10.0.2.10 ip daddr 10.0.1.0/24 tcp sport 9000 counter comment "rev"
     ip saddr { 10.0.1.0/24, 10.0.2.0/24 } counter comment "other"
+    ip6 saddr fd00:1::/64 ip6 daddr fd00:2::10 tcp dport 9000 counter comment "fwd6"
+    ip6 saddr fd00:2::10 ip6 daddr fd00:1::/64 tcp sport 9000 counter comment "rev6"
+    ip6 saddr { fd00:1::/64, fd00:2::/64 } counter comment "other6"
   }
 }
 `,
@@ -129,21 +141,35 @@ d('service chaining, L3 (three hypervisors, real packets through appliance VMs)'
   };
   const domainNs = async (h: LabHost): Promise<string> =>
     (await sh(['ip', 'netns', 'list'])).split('\n').map((x) => x.split(' ')[0]!).find((n) => n.startsWith(h.nsPrefix))!;
-  /** Packets an appliance forwarded: web → app tcp/9000, its replies, and anything else between web and app. */
-  const counters = async (vm: LabVm): Promise<{ fwd: number; rev: number; other: number }> => {
+  /** Packets an appliance forwarded: web → app tcp/9000, its replies, and anything else between web and app (`v` '6': over IPv6). */
+  const counters = async (vm: LabVm, v: '' | '6' = ''): Promise<{ fwd: number; rev: number; other: number }> => {
     const out = await sh(['ip', 'netns', 'exec', vm.ns, 'nft', 'list', 'table', 'inet', 'appliance']);
     const n = (c: string): number => Number(new RegExp(`comment "${c}"`).test(out) ? /packets (\d+)/.exec(out.split('\n').find((l) => l.includes(`"${c}"`))!)![1] : -1);
-    return { fwd: n('fwd'), rev: n('rev'), other: n('other') };
+    return { fwd: n(`fwd${v}`), rev: n(`rev${v}`), other: n(`other${v}`) };
   };
-  /** The appliance's tracked web → app:9000 flows: source port → whether it saw both directions (ASSURED). */
-  const tracked = async (vm: LabVm): Promise<Map<number, boolean>> => {
+  /** The appliance's tracked web → app:9000 flows: source port → whether it saw both directions (ASSURED). IPv6 as conntrack prints it: full form. */
+  const tracked = async (vm: LabVm, v: '' | '6' = ''): Promise<Map<number, boolean>> => {
     const text = await sh(['ip', 'netns', 'exec', vm.ns, 'cat', '/proc/net/nf_conntrack']);
     const flows = new Map<number, boolean>();
+    const tuple = v === '' ? /src=10\.0\.1\.10 dst=10\.0\.2\.10 sport=(\d+) dport=9000 / : /src=fd00:0*1:0000:0000:0000:0000:0000:0*10 dst=fd00:0*2:0000:0000:0000:0000:0000:0*10 sport=(\d+) dport=9000 /;
     for (const l of text.split('\n')) {
-      const m = /src=10\.0\.1\.10 dst=10\.0\.2\.10 sport=(\d+) dport=9000 /.exec(l);
+      const m = tuple.exec(l);
       if (m) flows.set(Number(m[1]), l.includes('[ASSURED]'));
     }
     return flows;
+  };
+
+  /** `flows` new web1 → app1:9000 connections through a flow-hash hop of fw1 and fw2: each seen by exactly one member, both ways (ASSURED), some on each. */
+  const flowsSpread = async (dst: string, v: '' | '6', flows: number): Promise<void> => {
+    const before = await Promise.all([tracked(vms.fw1!, v), tracked(vms.fw2!, v)]);
+    for (let i = 0; i < flows; i++) expect(await tcpExchangeEventually(vms.web1!.ns, dst, 9000)).toBe(true);
+    const [a, b] = (await Promise.all([tracked(vms.fw1!, v), tracked(vms.fw2!, v)])).map((m, i) => new Map([...m].filter(([sport]) => !before[i]!.has(sport))));
+    expect(a!.size).toBeGreaterThan(0);
+    expect(b!.size).toBeGreaterThan(0);
+    expect(a!.size + b!.size).toBe(flows);
+    for (const sport of a!.keys()) expect(b!.has(sport)).toBe(false);
+    // ASSURED: the member saw the replies of every flow it carried.
+    expect([...a!.values(), ...b!.values()].every(Boolean)).toBe(true);
   };
 
   beforeAll(async () => {
@@ -154,6 +180,7 @@ d('service chaining, L3 (three hypervisors, real packets through appliance VMs)'
       const vm = await lab.addVm(p.name, h, p.mac, `tap${p.id.replaceAll('-', '').slice(0, 11)}`);
       const gw = p.fixedIps[0]!.ip.replace(/\.\d+$/, '.1');
       await lab.configure(vm, `${p.fixedIps[0]!.ip}/24`, gw);
+      if (p.fixedIps[1]) await lab.configure(vm, `${p.fixedIps[1].ip}/64`, v6Of(gw));
       vms[p.name] = vm;
     }
     // fw3's second NIC (eth1, on svc-out); forward traffic leaves by it, the return by eth0.
@@ -165,13 +192,14 @@ d('service chaining, L3 (three hypervisors, real packets through appliance VMs)'
     await sh(['ip', '-n', fw3.ns, 'route', 'add', '10.0.1.0/24', 'via', '10.0.3.1', 'dev', 'eth0']);
     await sh(['ip', 'netns', 'exec', fw3.ns, 'sysctl', '-qw', 'net.ipv4.conf.eth1.send_redirects=0']);
     for (const name of ['fw1', 'fw2', 'fw3']) {
-      await sh(['ip', 'netns', 'exec', vms[name]!.ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0']);
+      await sh(['ip', 'netns', 'exec', vms[name]!.ns, 'sysctl', '-qw', 'net.ipv4.ip_forward=1', 'net.ipv4.conf.all.send_redirects=0', 'net.ipv4.conf.eth0.send_redirects=0', 'net.ipv6.conf.all.forwarding=1']);
       await applianceTable(vms[name]!);
     }
     await startServer(vms.app1!.ns, [9000, 9001]);
     await apply(null);
     // The direct path works before any chain.
     expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    expect(await tcpExchangeEventually(vms.web1!.ns, 'fd00:2::10', 9000)).toBe(true);
   });
 
   afterAll(async () => {
@@ -236,16 +264,7 @@ d('service chaining, L3 (three hypervisors, real packets through appliance VMs)'
 
   it('flow-hash over two members: each flow is seen by exactly one member in both directions, and flows spread over both', async () => {
     await apply(chainOf([flowHash([member(ports.fw1), member(ports.fw2)])]));
-    const before = await Promise.all([tracked(vms.fw1!), tracked(vms.fw2!)]);
-    const FLOWS = 40;
-    for (let i = 0; i < FLOWS; i++) expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
-    const [a, b] = (await Promise.all([tracked(vms.fw1!), tracked(vms.fw2!)])).map((m, i) => new Map([...m].filter(([sport]) => !before[i]!.has(sport))));
-    expect(a!.size).toBeGreaterThan(0);
-    expect(b!.size).toBeGreaterThan(0);
-    expect(a!.size + b!.size).toBe(FLOWS);
-    for (const sport of a!.keys()) expect(b!.has(sport)).toBe(false);
-    // ASSURED: the member saw the replies of every flow it carried.
-    expect([...a!.values(), ...b!.values()].every(Boolean)).toBe(true);
+    await flowsSpread('10.0.2.10', '', 40);
   });
 
   it('no usable member: fail-closed drops the classified flows, fail-open lets them bypass the hop', async () => {
@@ -347,13 +366,63 @@ d('service chaining, L3 (three hypervisors, real packets through appliance VMs)'
     }
   });
 
+  it('IPv6: tcp/9000 over IPv6 passes the appliance both ways by `ip -6` rules to its IPv6 leg; IPv4 and other IPv6 flows do not', async () => {
+    const fw1 = member(ports.fw1);
+    await applianceTable(vms.fw1!);
+    await apply({ ...chainOf([activeStandby([fw1], fw1)]), classifiers: [classifier6()] });
+    const ns = await domainNs(lab.host(1));
+    expect(await sh(['ip', '-6', '-n', ns, 'rule', 'show'])).toMatch(/fwmark 0x5343[0-9a-f]{4} lookup \d+ proto 83/);
+    expect(await sh(['ip', '-n', ns, 'rule', 'show'])).not.toContain('fwmark');
+    expect(await sh(['ip', '-6', '-n', ns, 'route', 'show', 'table', 'all', 'proto', '83'])).toMatch(/default via fd00:3::11 dev qr102 table \d+ .*onlink/);
+    expect(await tcpExchangeEventually(vms.web1!.ns, 'fd00:2::10', 9000)).toBe(true);
+    const c = await counters(vms.fw1!, '6');
+    expect(c.fwd).toBeGreaterThan(0);
+    expect(c.rev).toBeGreaterThan(0);
+    // tcp/9000 over IPv4 and tcp/9001 over IPv6 are not this classifier's.
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    expect(await tcpExchangeEventually(vms.web1!.ns, 'fd00:2::10', 9001)).toBe(true);
+    expect((await counters(vms.fw1!)).fwd).toBe(0);
+    expect((await counters(vms.fw1!, '6')).other).toBe(c.other);
+    // The appliance dropping the flow blocks it.
+    await applianceTable(vms.fw1!, true);
+    expect(await tcpExchange(vms.web1!.ns, 'fd00:2::10', 9000)).toBe(false);
+    await applianceTable(vms.fw1!);
+  });
+
+  it('IPv6 flow-hash over two members: each flow is seen by exactly one member in both directions, and flows spread over both', async () => {
+    await apply({ ...chainOf([flowHash([member(ports.fw1), member(ports.fw2)])]), classifiers: [classifier6()] });
+    await flowsSpread('fd00:2::10', '6', 24);
+  });
+
+  it('IPv6 fail-closed drops the classified flows but never neighbour discovery; a member without an IPv6 leg address is unusable for it', async () => {
+    // Every IPv6 packet from web: its neighbour solicitations (from its global address) match too.
+    const anyFromWeb: FlowClassifier = { ...classifier6(), protocol: 'any', destination: { groupId: null, cidr: null }, destinationPorts: null };
+    const fw1v4only: ChainMember = { ...member(ports.fw1), ingress: { ...member(ports.fw1).ingress, ips: [ports.fw1.fixedIps[0]!.ip] } };
+    await apply({ ...chainOf([activeStandby([fw1v4only], fw1v4only, 'fail-closed')]), classifiers: [anyFromWeb] });
+    const h1ns = await domainNs(lab.host(1));
+    const solicits = async (): Promise<number> => Number(/Icmp6InNeighborSolicits\s+(\d+)/.exec(await sh(['ip', 'netns', 'exec', h1ns, 'cat', '/proc/net/snmp6']))![1]);
+    const before = await solicits();
+    await sh(['ip', '-n', vms.web1!.ns, '-6', 'neigh', 'flush', 'dev', 'eth0']);
+    // The echo request is dropped (fail-closed), the solicitation for the gateway before it reaches the router.
+    expect(await lab.ping(vms.web1!, 'fd00:2::10')).toBeNull();
+    expect(await solicits()).toBeGreaterThan(before);
+    expect(await tcpExchange(vms.web1!.ns, 'fd00:2::10', 9000)).toBe(false);
+    // IPv4 is not this classifier's.
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    // Without the chain, IPv6 passes again.
+    await apply(null);
+    expect(await tcpExchangeEventually(vms.web1!.ns, 'fd00:2::10', 9000)).toBe(true);
+  });
+
   it('removing the chain restores the direct path and leaves no steering object', async () => {
     await apply(null);
     for (const h of hosts()) {
       const ns = await domainNs(h);
       expect(await sh(['ip', 'netns', 'exec', ns, 'nft', 'list', 'tables'])).not.toContain('inet strata');
       expect(await sh(['ip', '-n', ns, 'rule', 'show'])).not.toContain('fwmark');
+      expect(await sh(['ip', '-6', '-n', ns, 'rule', 'show'])).not.toContain('fwmark');
       expect(await sh(['ip', '-n', ns, 'route', 'show', 'table', 'all', 'proto', '83'])).not.toContain('table');
+      expect(await sh(['ip', '-6', '-n', ns, 'route', 'show', 'table', 'all', 'proto', '83'])).not.toContain('table');
     }
     expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
   });

@@ -18,8 +18,9 @@
  *       4. a marked packet of the original direction remembers its mark in its conntrack mark.
  *     chain  out (filter, output): no ICMP redirects (a steered packet often leaves by the
  *          interface it came in; a redirect would teach the VM to bypass the router).
- *   per mark: `ip rule pref 1000 fwmark M lookup M` and table M: `default via <leg address>
- *   dev qr<vni> onlink` (forward: the member's ingress address; return: its egress address).
+ *   per mark and family it routes: `ip [-6] rule pref 1000 fwmark M lookup M` and table M:
+ *   `default via <leg address> dev qr<vni> onlink` (forward: the member's ingress address;
+ *   return: its egress address; an IPv6 classifier's marks: the legs' IPv6 addresses).
  *
  * Marks: 0x5343xxxx, one per (chain, direction, hop, member), xxxx a hash of
  * that tuple with probing (stable while the chain's members stay); the
@@ -31,11 +32,12 @@
  * computes the same owners). The number of rules depends on chains,
  * classifiers and appliance members, never on classifier group sizes.
  *
- * A member is usable when both its legs are on networks of the chain's
- * router here with an IPv4 gateway subnet holding the leg's address (the
- * packet goes out by one and comes back by the other), it is L3 and (for
- * flow-hash) healthy. IPv4 only: an IPv6 classifier steers nothing yet
- * (its sets are kept; the routes and rules are IPv4).
+ * A member is usable for a classifier when both its legs are on networks of
+ * the chain's router here with a gateway subnet of the classifier's family
+ * holding one of the leg's addresses (the packet goes out by one and comes
+ * back by the other), it is L3 and (for flow-hash) healthy. ICMPv6
+ * neighbour discovery is accepted before anything else: never steered, never
+ * dropped by a fail-closed hop.
  */
 import { createHash } from 'node:crypto';
 import type { ChainHop, ChainLeg, ChainMember, FlowClassifier, HostChain } from '@strata/contracts';
@@ -85,12 +87,15 @@ const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')
 /** What entering a hop (or the rest of the chain from it) does with a flow. */
 export type Entry = { kind: 'mark'; text: string; marks: number[] } | { kind: 'drop' } | { kind: 'pass' };
 
-/** Where a mark sends a packet. */
+/** Where a mark sends a packet of one family. */
 interface Target {
   mark: number;
+  family: Family;
   via: string;
   dev: string;
 }
+
+export type Family = 4 | 6;
 
 interface UsableLeg {
   dev: string;
@@ -119,16 +124,16 @@ export function desiredChaining(view: HostViewSnapshot, nsPrefix: string, namesp
     const t = domainTable(view, ns, chains);
     out.tables[ns] = t.table;
     for (const target of t.targets.values()) {
-      const route: RouteEntry = { ns, dst: '0.0.0.0/0', dev: target.dev, via: target.via, table: target.mark };
+      const route: RouteEntry = { ns, dst: target.family === 4 ? '0.0.0.0/0' : '::/0', dev: target.dev, via: target.via, table: target.mark };
       out.routes[routeKey(route)] = route;
-      const rule: RuleEntry = { ns, pref: RULE_PREF, fwmark: hex8(target.mark), table: target.mark };
+      const rule: RuleEntry = { ns, family: target.family, pref: RULE_PREF, fwmark: hex8(target.mark), table: target.mark };
       out.rules[ruleKey(rule)] = rule;
     }
   }
   return out;
 }
 
-function domainTable(view: HostViewSnapshot, ns: string, chains: HostChain[]): { table: NftTable; targets: Map<number, Target> } {
+function domainTable(view: HostViewSnapshot, ns: string, chains: HostChain[]): { table: NftTable; targets: Map<string, Target> } {
   const table = emptyNftTable('inet');
   const groups = new Set<string>();
   for (const c of chains) for (const cl of c.classifiers) for (const g of [cl.source.groupId, cl.destination.groupId]) if (g !== null) groups.add(g);
@@ -146,8 +151,8 @@ function domainTable(view: HostViewSnapshot, ns: string, chains: HostChain[]): {
 
   const marks = allocate(chains.flatMap((c) => c.hops.flatMap((h, i) => h.members.flatMap((m) => (['fwd', 'rev'] as const).map((d) => markId(c.id, d, i, m.functionId))))));
   const markOf = (c: HostChain, d: Direction, hop: number, m: ChainMember): number => MARK_BASE | marks.get(markId(c.id, d, hop, m.functionId))!;
-  const targets = new Map<number, Target>();
-  const legOf = (c: HostChain, l: ChainLeg): UsableLeg | null => usableLeg(view, c.domainId, l);
+  const targets = new Map<string, Target>();
+  const legOf = (c: HostChain, l: ChainLeg, f: Family): UsableLeg | null => usableLeg(view, c.domainId, l, f);
 
   const back: NftRule[] = [];
   const fromLegs: NftRule[] = [];
@@ -155,22 +160,25 @@ function domainTable(view: HostViewSnapshot, ns: string, chains: HostChain[]): {
   const live = new Set<number>();
   for (const c of chains) {
     const dirs: Direction[] = c.symmetric ? ['fwd', 'rev'] : ['fwd'];
-    const matches = new Map<Direction, string[]>(dirs.map((d) => [d, c.classifiers.flatMap((cl) => classifierMatch(cl, d) ?? [])]));
-    const hashOf = new Map<Direction, string[]>(dirs.map((d) => [d, c.classifiers.flatMap((cl) => (classifierMatch(cl, d) === null ? [] : [hashFields(cl, d)]))]));
-    /** Entering the chain at position p of direction d (p = hops: past the last). */
-    const entry = (d: Direction, p: number, hash: string): Entry => {
+    /** Per direction, the classifiers that can match here: their match, jhash input and family. */
+    const matchers = new Map<Direction, { match: string; hash: string; family: Family }[]>(
+      dirs.map((d) => [d, c.classifiers.flatMap((cl) => { const match = classifierMatch(cl, d); return match === null ? [] : [{ match, hash: hashFields(cl, d), family: familyOf(cl) }]; })]),
+    );
+    const legsOk = (m: ChainMember, f: Family): boolean => legOf(c, m.ingress, f) !== null && legOf(c, m.egress, f) !== null;
+    /** Entering the chain at position p of direction d (p = hops: past the last) with a packet of family f. */
+    const entry = (d: Direction, p: number, hash: string, f: Family): Entry => {
       const order = d === 'fwd' ? c.hops.map((_, i) => i) : c.hops.map((_, i) => c.hops.length - 1 - i);
       for (const i of order.slice(p)) {
         const hop = c.hops[i]!;
-        const usable = usableMembers(hop, (m) => legOf(c, m.ingress) !== null && legOf(c, m.egress) !== null);
+        const usable = usableMembers(hop, (m) => legsOk(m, f));
         if (usable.length === 0) {
           if (hop.fallback === 'fail-closed') return { kind: 'drop' };
           continue;
         }
         for (const m of usable) {
-          const leg = legOf(c, d === 'fwd' ? m.ingress : m.egress)!;
+          const leg = legOf(c, d === 'fwd' ? m.ingress : m.egress, f)!;
           const mark = markOf(c, d, i, m);
-          targets.set(mark, { mark, via: leg.ip, dev: leg.dev });
+          targets.set(`${f}/${mark}`, { mark, family: f, via: leg.ip, dev: leg.dev });
         }
         const owners = bucketOwners(usable.map((m) => m.functionId));
         const markFor = new Map(usable.map((m) => [m.functionId, markOf(c, d, i, m)]));
@@ -184,26 +192,27 @@ function domainTable(view: HostViewSnapshot, ns: string, chains: HostChain[]): {
       return { kind: 'pass' };
     };
     for (const d of dirs) {
-      const ms = matches.get(d)!;
-      const hs = hashOf.get(d)!;
+      const ms = matchers.get(d)!;
       const order = d === 'fwd' ? c.hops.map((_, i) => i) : c.hops.map((_, i) => c.hops.length - 1 - i);
-      // 1. Back from a member's leg at position p: on to position p + 1.
+      // 1. Back from a member's leg at position p: on to position p + 1 (the classifiers of the families the member is usable in).
       order.forEach((i, p) => {
         for (const m of c.hops[i]!.members) {
-          const leg = legOf(c, d === 'fwd' ? m.egress : m.ingress);
-          if (!leg || !legOf(c, d === 'fwd' ? m.ingress : m.egress)) continue;
+          const families = ([4, 6] as const).filter((f) => legsOk(m, f));
+          if (families.length === 0) continue;
+          const leg = legOf(c, d === 'fwd' ? m.egress : m.ingress, families[0]!)!;
           const from = `iifname "${leg.dev}" ether saddr ${m[d === 'fwd' ? 'egress' : 'ingress'].mac.toLowerCase()}`;
-          ms.forEach((match, k) => {
-            const e = entry(d, p + 1, hs[k]!);
+          for (const { match, hash, family } of ms) {
+            if (!families.includes(family)) continue;
+            const e = entry(d, p + 1, hash, family);
             back.push(nftRule(`${from} ${match} ${verdict(e, true)}`, refsOf(match)));
-          });
+          }
           const rule = nftRule(`${from} accept`);
           if (!fromLegs.some((r) => r.id === rule.id)) fromLegs.push(rule);
         }
       });
       // 3. Classification.
-      ms.forEach((match, k) => {
-        const e = entry(d, 0, hs[k]!);
+      ms.forEach(({ match, hash, family }) => {
+        const e = entry(d, 0, hash, family);
         if (e.kind === 'mark') for (const mk of e.marks) live.add(mk);
         classify.push(nftRule(`meta mark 0 ${match} ${verdict(e, false)}`, refsOf(match)));
       });
@@ -214,7 +223,7 @@ function domainTable(view: HostViewSnapshot, ns: string, chains: HostChain[]): {
   table.chains.pre = {
     name: 'pre',
     base: { type: 'filter', hook: 'prerouting', prio: STEER_PRIO, policy: 'accept' },
-    rules: [...back, ...fromLegs, ...restore, ...classify, remember],
+    rules: [nftRule(`icmpv6 type { ${ND_TYPES.join(', ')} } accept`), ...back, ...fromLegs, ...restore, ...classify, remember],
   };
   table.chains.out = {
     name: 'out',
@@ -223,6 +232,9 @@ function domainTable(view: HostViewSnapshot, ns: string, chains: HostChain[]): {
   };
   return { table, targets };
 }
+
+/** ICMPv6 neighbour discovery: the router's own business on every link, never steered or dropped by a chain. */
+const ND_TYPES = ['nd-router-solicit', 'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert', 'nd-redirect'];
 
 /** The verdict of an entry: from an appliance leg every outcome ends the chain; a classification's mark is remembered by the last rule. */
 function verdict(e: Entry, fromLeg: boolean): string {
@@ -246,17 +258,17 @@ export function usableMembers(hop: ChainHop, legsOk: (m: ChainMember) => boolean
   return hop.members.filter((m) => m.healthy && ok(m));
 }
 
-/** A leg this domain can route to: its network is the domain's here, with an IPv4 gateway subnet holding one of the leg's addresses. */
-export function usableLeg(view: HostViewSnapshot, domainId: string, leg: ChainLeg): UsableLeg | null {
+/** A leg this domain can route packets of family f to: its network is the domain's here, with a gateway subnet of f holding one of the leg's addresses. */
+export function usableLeg(view: HostViewSnapshot, domainId: string, leg: ChainLeg, f: Family): UsableLeg | null {
   const net = view.networks[leg.networkId];
   if (!net || net.domainId !== domainId) return null;
   for (const s of net.subnets) {
-    if (s.ipVersion !== 4 || s.gatewayIp === null) continue;
+    if (s.ipVersion !== f || s.gatewayIp === null) continue;
     const prefix = safe(() => parsePrefix(s.cidr, false));
     if (!prefix) continue;
     for (const ip of leg.ips) {
       const a = canonicalIp(ip);
-      if (a?.version === 4 && safe(() => contains(prefix, parseAddress(a.text)))) return { dev: gatewayDomainEnd(net.vni), ip: a.text };
+      if (a?.version === f && safe(() => contains(prefix, parseAddress(a.text)))) return { dev: gatewayDomainEnd(net.vni), ip: a.text };
     }
   }
   return null;
@@ -293,23 +305,28 @@ function bucketRanges(marks: number[]): string {
   return parts.join(', ');
 }
 
+const familyOf = (cl: FlowClassifier): Family => (cl.ethertype === 'IPv6' ? 6 : 4);
+/** nft's address payload of a family. */
+const ipOf = (f: Family): string => (f === 4 ? 'ip' : 'ip6');
+
 /**
  * The match of a classifier for one direction (`rev`: source and
- * destination swapped), or null when it can match nothing steerable here
- * (IPv6, or an ICMPv6 protocol on IPv4).
+ * destination swapped), or null when it can match nothing (ICMP on IPv6,
+ * ICMPv6 on IPv4, a CIDR of the other family).
  */
 export function classifierMatch(cl: FlowClassifier, d: Direction): string | null {
-  if (cl.ethertype !== 'IPv4' || cl.protocol === 'icmpv6') return null;
+  const f = familyOf(cl);
+  if ((f === 4 && cl.protocol === 'icmpv6') || (f === 6 && cl.protocol === 'icmp')) return null;
   const [src, dst] = d === 'fwd' ? [cl.source, cl.destination] : [cl.destination, cl.source];
   const [sp, dp] = d === 'fwd' ? [cl.sourcePorts, cl.destinationPorts] : [cl.destinationPorts, cl.sourcePorts];
-  const parts = ['meta nfproto ipv4'];
-  if (cl.protocol !== 'any') parts.push(`meta l4proto ${cl.protocol}`);
+  const parts = [`meta nfproto ipv${f}`];
+  if (cl.protocol !== 'any') parts.push(`meta l4proto ${cl.protocol === 'icmpv6' ? 'ipv6-icmp' : cl.protocol}`);
   for (const [field, end] of [['saddr', src], ['daddr', dst]] as const) {
-    if (end.groupId !== null) parts.push(`ip ${field} @${chainSetName(end.groupId, 4)}`);
+    if (end.groupId !== null) parts.push(`${ipOf(f)} ${field} @${chainSetName(end.groupId, f)}`);
     else if (end.cidr !== null) {
       const p = safe(() => parsePrefix(end.cidr!, false));
-      if (!p || p.version !== 4) return null;
-      parts.push(`ip ${field} ${end.cidr}`);
+      if (!p || p.version !== f) return null;
+      parts.push(`${ipOf(f)} ${field} ${end.cidr}`);
     }
   }
   const ported = cl.protocol === 'tcp' || cl.protocol === 'udp';
@@ -322,8 +339,9 @@ export function classifierMatch(cl: FlowClassifier, d: Direction): string | null
 /** The jhash input of a flow in one direction: the return direction lists the same fields swapped, so both hash alike. */
 export function hashFields(cl: FlowClassifier, d: Direction): string {
   const ported = cl.protocol === 'tcp' || cl.protocol === 'udp';
-  const fwd = ported ? ['ip saddr', 'ip daddr', 'th sport', 'th dport'] : ['ip saddr', 'ip daddr'];
-  const rev = ported ? ['ip daddr', 'ip saddr', 'th dport', 'th sport'] : ['ip daddr', 'ip saddr'];
+  const ip = ipOf(familyOf(cl));
+  const fwd = ported ? [`${ip} saddr`, `${ip} daddr`, 'th sport', 'th dport'] : [`${ip} saddr`, `${ip} daddr`];
+  const rev = ported ? [`${ip} daddr`, `${ip} saddr`, 'th dport', 'th sport'] : [`${ip} daddr`, `${ip} saddr`];
   return (d === 'fwd' ? fwd : rev).join(' . ');
 }
 

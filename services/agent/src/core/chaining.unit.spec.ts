@@ -40,6 +40,7 @@ const classifier: FlowClassifier = {
   sourcePorts: null,
   destinationPorts: { min: 9000, max: 9001 },
 };
+const classifier6: FlowClassifier = { ...classifier, id: 'c6', ethertype: 'IPv6', destination: { groupId: null, cidr: 'fd00:2::/64' } };
 const chain = (hops: ChainHop[], over: Partial<HostChain> = {}): HostChain => ({ id: 'chain-1', tenant: 't', domainId: R, symmetric: true, classifiers: [classifier], hops, ...over });
 
 function view(chains: HostChain[], members = 2): HostViewSnapshot {
@@ -127,9 +128,10 @@ describe('chaining → kernel state', () => {
     expect(small.tables[NS]!.sets[chainSetName('WEB', 6)]!.elements).toHaveLength(10);
   });
 
-  it('orders the steering chain: back from a leg, restore, classify, remember; and drops ICMP redirects', () => {
+  it('orders the steering chain: neighbour discovery, back from a leg, restore, classify, remember; and drops ICMP redirects', () => {
     const t = desired(view([chain([hop({ selection: 'active-standby', members: [fn(1)], activeFunctionId: 'f1' })])])).tables[NS]!;
-    const texts = t.chains.pre!.rules.map((r) => r.text);
+    const [nd, ...texts] = t.chains.pre!.rules.map((r) => r.text);
+    expect(nd).toBe('icmpv6 type { nd-router-solicit, nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert, nd-redirect } accept');
     expect(texts[0]).toMatch(/^iifname "qr103" ether saddr 02:00:00:00:04:01 meta nfproto ipv4 meta l4proto tcp ip saddr @g_\S+_v4 ip daddr 10\.0\.2\.0\/24 th dport 9000-9001 accept$/);
     expect(texts[1]).toMatch(/^iifname "qr102" ether saddr 02:00:00:00:03:01 meta nfproto ipv4 meta l4proto tcp ip saddr 10\.0\.2\.0\/24 ip daddr @g_\S+_v4 th sport 9000-9001 accept$/);
     expect(texts.slice(2, 4)).toEqual(['iifname "qr103" ether saddr 02:00:00:00:04:01 accept', 'iifname "qr102" ether saddr 02:00:00:00:03:01 accept']);
@@ -178,9 +180,13 @@ describe('chaining → kernel state', () => {
     expect(rules.filter((r) => r.startsWith('meta mark 0'))).toHaveLength(1);
   });
 
-  it('classifiers: IPv6 and ICMPv6-on-IPv4 steer nothing; ports only for tcp/udp; the return direction swaps ends and ports', () => {
+  it('classifiers: ICMPv6 on IPv4, ICMP on IPv6 and a CIDR of the other family match nothing; ports only for tcp/udp; the return direction swaps ends and ports', () => {
     expect(classifierMatch({ ...classifier, ethertype: 'IPv6' }, 'fwd')).toBeNull();
     expect(classifierMatch({ ...classifier, protocol: 'icmpv6' }, 'fwd')).toBeNull();
+    expect(classifierMatch({ ...classifier6, protocol: 'icmp' }, 'fwd')).toBeNull();
+    expect(classifierMatch({ ...classifier6, protocol: 'icmpv6' }, 'rev')).toBe(`meta nfproto ipv6 meta l4proto ipv6-icmp ip6 saddr fd00:2::/64 ip6 daddr @${chainSetName('WEB', 6)}`);
+    expect(classifierMatch(classifier6, 'fwd')).toBe(`meta nfproto ipv6 meta l4proto tcp ip6 saddr @${chainSetName('WEB', 6)} ip6 daddr fd00:2::/64 th dport 9000-9001`);
+    expect(hashFields(classifier6, 'rev')).toBe('ip6 daddr . ip6 saddr . th dport . th sport');
     expect(classifierMatch({ ...classifier, protocol: 'icmp' }, 'fwd')).toBe(`meta nfproto ipv4 meta l4proto icmp ip saddr @${chainSetName('WEB', 4)} ip daddr 10.0.2.0/24`);
     expect(classifierMatch({ ...classifier, protocol: 'any', source: { groupId: null, cidr: null } }, 'rev')).toBe('meta nfproto ipv4 ip saddr 10.0.2.0/24');
     expect(classifierMatch({ ...classifier, sourcePorts: { min: 1, max: 1 } }, 'rev')).toBe(`meta nfproto ipv4 meta l4proto tcp ip saddr 10.0.2.0/24 ip daddr @${chainSetName('WEB', 4)} th sport 9000-9001 th dport 1`);
@@ -191,6 +197,66 @@ describe('chaining → kernel state', () => {
     expect(desiredChaining(v, PREFIX, {})).toEqual({ tables: {}, routes: {}, rules: {} });
     v.domains[R] = { ...v.domains[R]!, kind: 'network' };
     expect(desired(v)).toEqual({ tables: {}, routes: {}, rules: {} });
+  });
+});
+
+describe('IPv6 classifiers', () => {
+  /** The view with IPv6 subnets on every network and IPv6 addresses on the legs (`v6Legs`: which members have them). */
+  function dualStack(chains: HostChain[], v6Legs = (_n: number) => true): HostViewSnapshot {
+    const v = view(chains.map((c) => ({ ...c, hops: c.hops.map((h) => ({ ...h, members: h.members.map((m) => withV6(m, v6Legs)) })) })));
+    for (const [id, n] of [['web', 1], ['app', 2], ['svc-in', 3], ['svc-out', 4]] as const) {
+      const nw = v.networks[id]!;
+      v.networks[id] = { ...nw, subnets: [...nw.subnets, { id: `s6-${id}`, ipVersion: 6, cidr: `fd00:${n}::/64`, gatewayIp: `fd00:${n}::1`, enableDhcp: false }] };
+    }
+    return v;
+  }
+  const withV6 = (m: ChainMember, v6Legs: (n: number) => boolean): ChainMember => {
+    const n = Number(m.functionId.slice(1));
+    if (!v6Legs(n)) return m;
+    return { ...m, ingress: { ...m.ingress, ips: [...m.ingress.ips, `fd00:3::${n}`] }, egress: { ...m.egress, ips: [...m.egress.ips, `fd00:4::${n}`] } };
+  };
+
+  it('routes an IPv6 classifier\'s marks by `ip -6` rules to the legs\' IPv6 addresses; both directions of a flow pick the same member', () => {
+    const v = dualStack([chain([hop({ members: [fn(1), fn(2), fn(3)] })], { classifiers: [classifier6] })]);
+    const d = desired(v);
+    expect(Object.values(d.routes).map((r) => `${r.dst} via ${r.via} dev ${r.dev}`).sort()).toEqual(
+      ['fd00:3::1 dev qr102', 'fd00:3::2 dev qr102', 'fd00:3::3 dev qr102', 'fd00:4::1 dev qr103', 'fd00:4::2 dev qr103', 'fd00:4::3 dev qr103'].map((x) => `::/0 via ${x}`),
+    );
+    expect(Object.values(d.rules).every((r) => r.family === 6)).toBe(true);
+    expect(Object.values(d.rules).map((r) => [r.pref, Number(r.fwmark), r.table]).sort()).toEqual(Object.values(d.routes).map((r) => [1000, r.table, r.table]).sort());
+    const rules = rulesOf(v);
+    const fwd = rules.find((r) => r.startsWith('meta mark 0') && r.includes('ip6 saddr @'))!;
+    const rev = rules.find((r) => r.startsWith('meta mark 0') && r.includes('ip6 daddr @'))!;
+    expect(fwd).toContain(`jhash ${hashFields(classifier6, 'fwd')} mod 64`);
+    const f = bucketMembers(v, fwd, (m) => m.ingress.ips[1]!);
+    expect(f).toEqual(bucketMembers(v, rev, (m) => m.egress.ips[1]!));
+    expect(f).toEqual(bucketOwners(['f1', 'f2', 'f3']));
+  });
+
+  it('an IPv4 and an IPv6 classifier share a member\'s marks: one rule and one table per mark and family', () => {
+    const v = dualStack([chain([hop({ selection: 'active-standby', members: [fn(1)], activeFunctionId: 'f1' })], { classifiers: [classifier, classifier6] })]);
+    const d = desired(v);
+    const byMark = new Map<number, string[]>();
+    for (const r of Object.values(d.routes)) byMark.set(r.table!, [...(byMark.get(r.table!) ?? []), r.via!].sort());
+    expect([...byMark.values()].sort()).toEqual([['10.0.3.1', 'fd00:3::1'], ['10.0.4.1', 'fd00:4::1']]);
+    expect(Object.values(d.rules).map((r) => `${r.family} ${r.fwmark}`).sort()).toEqual([...byMark.keys()].flatMap((m) => [4, 6].map((f) => `${f} 0x${m.toString(16)}`)).sort());
+  });
+
+  it('a member without an IPv6 address on a leg is unusable for IPv6 classifiers only', () => {
+    const v = dualStack([chain([hop({ selection: 'active-standby', members: [fn(1)], activeFunctionId: 'f1' })], { classifiers: [classifier, classifier6] })], () => false);
+    const rules = rulesOf(v).filter((r) => r.startsWith('meta mark 0'));
+    expect(rules.filter((r) => r.includes('ipv6'))).toEqual([expect.stringMatching(/ drop$/), expect.stringMatching(/ drop$/)]);
+    expect(rules.filter((r) => r.includes('ipv4')).every((r) => / meta mark set 0x5343[0-9a-f]{4}$/.test(r))).toBe(true);
+    expect(Object.values(desired(v).rules).every((r) => r.family === 4)).toBe(true);
+    // Back from its legs: only the IPv4 classifier goes on.
+    expect(rulesOf(v).filter((r) => r.startsWith('iifname') && r.includes('meta nfproto ipv6'))).toEqual([]);
+  });
+
+  it('neighbour discovery is accepted before anything can steer or drop it (a fail-closed "any" classifier)', () => {
+    const any6: FlowClassifier = { ...classifier6, protocol: 'any', destination: { groupId: null, cidr: null }, destinationPorts: null };
+    const rules = rulesOf(dualStack([chain([hop({ members: [fn(1, false)] })], { classifiers: [any6] })]));
+    expect(rules[0]).toMatch(/^icmpv6 type \{ .*nd-neighbor-solicit, nd-neighbor-advert.* \} accept$/);
+    expect(rules.filter((r) => r.startsWith('meta mark 0'))).toEqual([`meta mark 0 meta nfproto ipv6 ip6 saddr @${chainSetName('WEB', 6)} drop`, `meta mark 0 meta nfproto ipv6 ip6 daddr @${chainSetName('WEB', 6)} drop`]);
   });
 });
 

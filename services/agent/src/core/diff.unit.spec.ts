@@ -201,6 +201,8 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
         unhealthy: fc.subarray([0, 1, 2, 3, 4, 5]),
         source: fc.constantFrom('g1', 'g2', null),
         symmetric: fc.boolean(),
+        // IPv4, IPv6 or both: an IPv6 classifier's rules and tables (`ip -6`), sharing marks with the IPv4 ones.
+        families: fc.constantFrom(['IPv4' as const], ['IPv6' as const], ['IPv4' as const, 'IPv6' as const]),
       }),
       { maxLength: 2 },
     ),
@@ -257,14 +259,22 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
         const p = ports[k];
         const networkId = netIds[(p?.net ?? 0) % Math.max(1, netIds.length)];
         if (!p || networkId === undefined) return [];
-        const leg = { portId: `port${k}`, networkId, mac: p.mac, ips: [`10.0.0.${p.ip}`] };
+        const leg = { portId: `port${k}`, networkId, mac: p.mac, ips: [`10.0.0.${p.ip}`, `fd00:${networkId.slice(1)}::${p.ip}`] };
         return [{ functionId: `f${k}`, ingress: leg, egress: leg, healthy: !c.unhealthy.includes(k), healthCheck: null, virtualIp: null }];
       });
-      const classifier = { id: `cl${i}`, ethertype: 'IPv4' as const, protocol: 'tcp' as const, source: { groupId: c.source, cidr: null }, destination: { groupId: null, cidr: '10.0.0.0/24' }, sourcePorts: null, destinationPorts: { min: 9000, max: 9000 } };
+      const classifiers = c.families.map((ethertype) => ({
+        id: `cl${i}${ethertype}`,
+        ethertype,
+        protocol: 'tcp' as const,
+        source: { groupId: c.source, cidr: null },
+        destination: { groupId: null, cidr: ethertype === 'IPv4' ? '10.0.0.0/24' : 'fd00::/16' },
+        sourcePorts: null,
+        destinationPorts: { min: 9000, max: 9000 },
+      }));
       const hop = { groupId: `fg${i}`, mode: 'l3' as const, selection: c.selection, fallback: c.fallback, members, activeFunctionId: c.selection === 'active-standby' ? (members[0]?.functionId ?? null) : null };
       // On the router of the first member's network when there is one (else the members are never usable).
       const domainId = members[0] ? view.networks[members[0].ingress.networkId]!.domainId : c.domain;
-      view.chains[`c${i}`] = { id: `c${i}`, tenant: 't', domainId, symmetric: c.symmetric, classifiers: [classifier], hops: [hop] };
+      view.chains[`c${i}`] = { id: `c${i}`, tenant: 't', domainId, symmetric: c.symmetric, classifiers, hops: [hop] };
     });
     return view;
   });

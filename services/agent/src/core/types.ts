@@ -112,6 +112,8 @@ export interface RouteEntry {
  */
 export interface RuleEntry {
   ns: string;
+  /** The rule's address family (`ip -4 rule` / `ip -6 rule`): a steering mark has a rule per family it routes. */
+  family: 4 | 6;
   pref: number;
   /** 0x%08x */
   fwmark: string;
@@ -178,7 +180,7 @@ export const linkKey = (ns: string, name: string): string => (ns === HOST_NS ? n
 export const addrKey = (a: AddrEntry): string => `${a.ns}|${a.dev}|${a.cidr}`;
 export const neighKey = (n: Pick<NeighEntry, 'ns' | 'dev' | 'ip'>): string => `${n.ns}|${n.dev}|${n.ip}`;
 export const routeKey = (r: Pick<RouteEntry, 'ns' | 'dst' | 'table'>): string => (r.table === undefined ? `${r.ns}|${r.dst}` : `${r.ns}|${r.dst}|t${r.table}`);
-export const ruleKey = (r: RuleEntry): string => `${r.ns}|${r.pref}|${r.fwmark}|${r.table}`;
+export const ruleKey = (r: RuleEntry): string => `${r.ns}|v${r.family}|${r.pref}|${r.fwmark}|${r.table}`;
 export function fdbKey(f: FdbEntry): string {
   switch (f.kind) {
     case 'flood':

@@ -30,11 +30,12 @@ export interface Invocation {
 /** The invocations that carry out one batch (pure: what `applyPlan` runs). */
 export function batchInvocations(batch: Batch): Invocation[] {
   const out: Invocation[] = [];
-  let group: { tool: 'ip' | 'bridge'; ns: string; lines: string[] } | undefined;
+  let group: { tool: 'ip' | 'bridge'; ns: string; family: 4 | 6; lines: string[] } | undefined;
   const flush = (): void => {
     if (!group) return;
     const nsArgs = group.ns === HOST_NS ? [] : ['-n', group.ns];
-    out.push({ argv: [group.tool, ...nsArgs, '-batch', '-'], input: `${group.lines.join('\n')}\n` });
+    // `-6` is a program option: a batch line cannot carry it.
+    out.push({ argv: [group.tool, ...(group.family === 6 ? ['-6'] : []), ...nsArgs, '-batch', '-'], input: `${group.lines.join('\n')}\n` });
     group = undefined;
   };
   const commands: Command[] = batch.ops.flatMap(renderOp);
@@ -45,11 +46,11 @@ export function batchInvocations(batch: Batch): Invocation[] {
     } else if (c.tool === 'exec' || c.tool === 'netns') {
       flush();
       out.push({ argv: c.argv, ...(c.tool === 'netns' ? { host: true } : {}) });
-    } else if (group && group.tool === c.tool && group.ns === c.ns) {
+    } else if (group && group.tool === c.tool && group.ns === c.ns && group.family === (c.family ?? 4)) {
       group.lines.push(c.line);
     } else {
       flush();
-      group = { tool: c.tool, ns: c.ns, lines: [c.line] };
+      group = { tool: c.tool, ns: c.ns, family: c.family ?? 4, lines: [c.line] };
     }
   }
   flush();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LinkState, Plan } from '../core/types.js';
+import type { Batch, LinkState, Plan } from '../core/types.js';
 import { ApplyError, applyPlan, batchInvocations } from './apply.js';
 import type { Exec, ExecResult } from './exec.js';
 import { renderOp } from './render.js';
@@ -58,6 +58,29 @@ describe('render', () => {
       { tool: 'bridge', ns: '', line: 'fdb append 00:00:00:00:00:00 dev svx1 dst 198.18.0.12 self static' },
     ]);
     expect(renderOp({ op: 'addr-add', addr: { ns: 'n', dev: 'qr1', cidr: 'fd00::1/64' } })).toEqual([{ tool: 'ip', ns: 'n', line: 'addr add fd00::1/64 dev qr1 nodad' }]);
+  });
+});
+
+describe('IPv6 policy routing', () => {
+  it('runs IPv6 rules and routes through `ip -6` (a batch line cannot carry the option; `::/0` alone would be IPv4)', () => {
+    const rule = { ns: 'p-d1', pref: 1000, fwmark: '0x53430001', table: 1396899841 };
+    const batch: Batch = {
+      phase: 'rules',
+      ops: [
+        { op: 'route-replace', entry: { ns: 'p-d1', dst: '0.0.0.0/0', dev: 'qr1', via: '10.0.0.7', table: 1396899841 } },
+        { op: 'route-replace', entry: { ns: 'p-d1', dst: '::/0', dev: 'qr1', via: 'fd00::7', table: 1396899841 } },
+        { op: 'rule-add', entry: { ...rule, family: 6 } },
+        { op: 'rule-add', entry: { ...rule, family: 4 } },
+      ],
+    };
+    expect(batchInvocations(batch)).toEqual([
+      { argv: ['ip', '-n', 'p-d1', '-batch', '-'], input: 'route replace 0.0.0.0/0 via 10.0.0.7 dev qr1 proto 83 onlink table 1396899841\n' },
+      {
+        argv: ['ip', '-6', '-n', 'p-d1', '-batch', '-'],
+        input: 'route replace ::/0 via fd00::7 dev qr1 proto 83 onlink table 1396899841\nrule add pref 1000 fwmark 0x53430001 lookup 1396899841 proto 83\n',
+      },
+      { argv: ['ip', '-n', 'p-d1', '-batch', '-'], input: 'rule add pref 1000 fwmark 0x53430001 lookup 1396899841 proto 83\n' },
+    ]);
   });
 });
 

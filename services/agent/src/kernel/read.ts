@@ -95,7 +95,7 @@ export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualSt
     json<{ name: string }>(exec, ['ip', '-j', 'netns', 'list']),
     readNft(exec),
     readHostSysctls(exec),
-    json<IpRoute>(exec, ['ip', '-j', 'route', 'show', 'proto', String(ROUTE_PROTO)]),
+    json<IpRoute>(exec, ['ip', '-4', '-j', 'route', 'show', 'proto', String(ROUTE_PROTO)]),
   ]);
   const domainNs = nsList.map((n) => n.name).filter((n) => isDomainNamespace(nsPrefix, n)).sort();
   const perNs = await Promise.all(domainNs.map((ns) => readNamespace(exec, ns)));
@@ -128,7 +128,7 @@ export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualSt
     addAddrs(state, HOST_NS, l);
   }
   state.devices.sort();
-  addRoutes(state, HOST_NS, hostRoutes);
+  addRoutes(state, HOST_NS, hostRoutes, 4);
 
   for (const n of hostNeighs) {
     if (!STRATA_HOST_LINK.test(n.dev) || !n.lladdr || !n.state?.includes('PERMANENT')) continue;
@@ -156,12 +156,15 @@ export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualSt
       state.links[linkKey(p.ns, l.ifname)] = link;
       addAddrs(state, p.ns, l);
     }
-    addRoutes(state, p.ns, p.routes);
-    for (const r of p.rules) {
-      const table = Number(r.table);
-      if (r.protocol !== String(ROUTE_PROTO) || r.fwmark === undefined || !Number.isInteger(table)) continue;
-      const e = { ns: p.ns, pref: r.priority, fwmark: hex8(Number(r.fwmark)), table };
-      state.rules[ruleKey(e)] = e;
+    addRoutes(state, p.ns, p.routes, 4);
+    addRoutes(state, p.ns, p.routes6, 6);
+    for (const [family, rules] of [[4, p.rules], [6, p.rules6]] as const) {
+      for (const r of rules) {
+        const table = Number(r.table);
+        if (r.protocol !== String(ROUTE_PROTO) || r.fwmark === undefined || !Number.isInteger(table)) continue;
+        const e = { ns: p.ns, family, pref: r.priority, fwmark: hex8(Number(r.fwmark)), table };
+        state.rules[ruleKey(e)] = e;
+      }
     }
     if (p.nft) state.nsNft[p.ns] = p.nft;
     for (const n of p.neighs) {
@@ -184,13 +187,26 @@ async function readHostSysctls(exec: Exec): Promise<Record<string, string>> {
 async function readNamespace(
   exec: Exec,
   ns: string,
-): Promise<{ ns: string; links: IpLink[]; neighs: IpNeigh[]; routes: IpRoute[]; rules: IpRule[]; sysctls: Record<string, string>; nft: NftState | null }> {
-  const [links, neighs, routes, rules, sysctlOut, ruleset] = await Promise.all([
+): Promise<{
+  ns: string;
+  links: IpLink[];
+  neighs: IpNeigh[];
+  routes: IpRoute[];
+  routes6: IpRoute[];
+  rules: IpRule[];
+  rules6: IpRule[];
+  sysctls: Record<string, string>;
+  nft: NftState | null;
+}> {
+  const [links, neighs, routes, routes6, rules, rules6, sysctlOut, ruleset] = await Promise.all([
     json<IpLink>(exec, ['ip', '-n', ns, '-j', '-d', 'addr', 'show']),
     json<IpNeigh>(exec, ['ip', '-n', ns, '-j', 'neigh', 'show', 'nud', 'permanent']),
-    // Every table: service chaining's steering tables beside the main one (NAT's default route).
-    json<IpRoute>(exec, ['ip', '-n', ns, '-j', 'route', 'show', 'table', 'all', 'proto', String(ROUTE_PROTO)]),
-    json<IpRule>(exec, ['ip', '-n', ns, '-j', 'rule', 'show']),
+    // Every table: service chaining's steering tables beside the main one (NAT's default route). Each family
+    // apart (`ip route` without one lists both; `ip rule`, IPv4 only): IPv6 classifiers' rules and tables.
+    json<IpRoute>(exec, ['ip', '-4', '-n', ns, '-j', 'route', 'show', 'table', 'all', 'proto', String(ROUTE_PROTO)]),
+    json<IpRoute>(exec, ['ip', '-6', '-n', ns, '-j', 'route', 'show', 'table', 'all', 'proto', String(ROUTE_PROTO)]),
+    json<IpRule>(exec, ['ip', '-4', '-n', ns, '-j', 'rule', 'show']),
+    json<IpRule>(exec, ['ip', '-6', '-n', ns, '-j', 'rule', 'show']),
     runOk(exec, ['ip', 'netns', 'exec', ns, 'sysctl', '-n', ...MANAGED_SYSCTLS]),
     // One process for every Strata table of the domain (`ip strata`: NAT, `inet strata`: service chaining).
     runOk(exec, ['ip', 'netns', 'exec', ns, 'nft', '-j', 'list', 'ruleset']),
@@ -199,7 +215,7 @@ async function readNamespace(
   const sysctls = Object.fromEntries(MANAGED_SYSCTLS.map((k, i) => [k, (values[i] ?? '').trim()]));
   const parsed = parseNftRuleset(ruleset);
   const nft = Object.keys(parsed.tables).length > 0 ? parsed : null;
-  return { ns, links, neighs, routes, rules, sysctls, nft };
+  return { ns, links, neighs, routes, routes6, rules, rules6, sysctls, nft };
 }
 
 const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
@@ -214,9 +230,9 @@ function addAddrs(state: ActualState, ns: string, l: IpLink): void {
 }
 
 /** Strata's routes (proto 83) as `ip -j route` lists them: `default` and host routes without a length. */
-function addRoutes(state: ActualState, ns: string, routes: IpRoute[]): void {
+function addRoutes(state: ActualState, ns: string, routes: IpRoute[], family: 4 | 6): void {
   for (const r of routes) {
-    const dst = r.dst === 'default' ? '0.0.0.0/0' : r.dst.includes('/') ? r.dst : `${r.dst}/32`;
+    const dst = r.dst === 'default' ? (family === 4 ? '0.0.0.0/0' : '::/0') : r.dst.includes('/') ? r.dst : `${r.dst}/${family === 4 ? 32 : 128}`;
     const table = r.table === undefined || r.table === 'main' ? undefined : Number(r.table);
     if (table !== undefined && !Number.isInteger(table)) continue;
     const e = { ns, dst, dev: r.dev, via: r.gateway ?? null, ...(table !== undefined ? { table } : {}) };

@@ -23,20 +23,30 @@ const OUT: Record<string, unknown> = {
     },
   ],
   // Strata's routes only (proto 83): host routes are listed without a length.
-  'ip -j route show proto 83': [
+  'ip -4 -j route show proto 83': [
     { dst: '169.254.46.254', dev: 'sx0123456789ab', flags: [] },
     { dst: '203.0.113.10', gateway: '169.254.46.254', dev: 'sx0123456789ab', flags: ['onlink'] },
   ],
   // Every table: a service chain's steering table beside the main one.
-  'ip -n p-d0123456789ab -j route show table all proto 83': [
+  'ip -4 -n p-d0123456789ab -j route show table all proto 83': [
     { dst: 'default', gateway: '169.254.0.1', dev: 'ext', flags: ['onlink'] },
     { dst: 'default', gateway: '10.0.0.7', dev: 'qr100', table: '1396899841', flags: ['onlink'] },
   ],
+  // IPv6 apart: an IPv6 classifier's steering table (same mark and table number), and a host route.
+  'ip -6 -n p-d0123456789ab -j route show table all proto 83': [
+    { dst: 'default', gateway: 'fd00::7', dev: 'qr100', table: '1396899841', flags: ['onlink'] },
+    { dst: 'fd00::9', gateway: 'fd00::7', dev: 'qr100', table: '1396899841', flags: ['onlink'] },
+  ],
   // Strata's rules are the ones with protocol 83.
-  'ip -n p-d0123456789ab -j rule show': [
+  'ip -4 -n p-d0123456789ab -j rule show': [
     { priority: 0, src: 'all', table: 'local' },
     { priority: 1000, src: 'all', fwmark: '0x53430001', table: '1396899841', protocol: '83' },
     { priority: 1000, src: 'all', fwmark: '0x7', table: '7' },
+    { priority: 32766, src: 'all', table: 'main' },
+  ],
+  'ip -6 -n p-d0123456789ab -j rule show': [
+    { priority: 0, src: 'all', table: 'local' },
+    { priority: 1000, src: 'all', fwmark: '0x53430001', table: '1396899841', protocol: '83' },
     { priority: 32766, src: 'all', table: 'main' },
   ],
   // One listing for every table of the domain: NAT's `ip strata`, chaining's `inet strata`, and a foreign one.
@@ -122,8 +132,13 @@ describe('readActual', () => {
       { ns: '', dst: '203.0.113.10/32', dev: 'sx0123456789ab', via: '169.254.46.254' },
       { ns: 'p-d0123456789ab', dst: '0.0.0.0/0', dev: 'ext', via: '169.254.0.1' },
       { ns: 'p-d0123456789ab', dst: '0.0.0.0/0', dev: 'qr100', via: '10.0.0.7', table: 1396899841 },
+      { ns: 'p-d0123456789ab', dst: '::/0', dev: 'qr100', via: 'fd00::7', table: 1396899841 },
+      { ns: 'p-d0123456789ab', dst: 'fd00::9/128', dev: 'qr100', via: 'fd00::7', table: 1396899841 },
     ]);
-    expect(Object.values(a.rules)).toEqual([{ ns: 'p-d0123456789ab', pref: 1000, fwmark: '0x53430001', table: 1396899841 }]);
+    expect(Object.values(a.rules)).toEqual([
+      { ns: 'p-d0123456789ab', family: 4, pref: 1000, fwmark: '0x53430001', table: 1396899841 },
+      { ns: 'p-d0123456789ab', family: 6, pref: 1000, fwmark: '0x53430001', table: 1396899841 },
+    ]);
     expect(a.nsNft['p-d0123456789ab']!.tables.ip!.maps.fip_dnat!.elements).toEqual({ '203.0.113.10': '10.0.0.5' });
     expect(Object.keys(a.nsNft['p-d0123456789ab']!.tables).sort()).toEqual(['inet', 'ip']);
     expect(a.nsNft['p-d0123456789ab']!.tables.inet!.sets.g_1_v4!.elements).toEqual(['10.0.0.2']);

@@ -9,7 +9,8 @@ import { HOST_NS, type FdbEntry, type LinkChanges, type LinkState, type Op } fro
 import { renderNftScript } from './nft.js';
 
 export type Command =
-  | { tool: 'ip' | 'bridge'; ns: string; line: string }
+  /** `family` 6: the line needs `ip -6` (iproute2 6.1 takes `::/0` as family-less, i.e. IPv4, in rules and route deletions). */
+  | { tool: 'ip' | 'bridge'; ns: string; line: string; family?: 6 }
   | { tool: 'exec'; argv: string[] }
   /** One nftables transaction (`nft -f -`, atomic), in the managed namespace or a domain namespace. */
   | { tool: 'nft'; script: string; ns: string }
@@ -22,7 +23,7 @@ const ZERO_MAC = '00:00:00:00:00:00';
 export const ROUTE_PROTO = 83;
 
 export function renderOp(op: Op): Command[] {
-  const ip = (ns: string, line: string): Command => ({ tool: 'ip', ns, line });
+  const ip = (ns: string, line: string, family: 4 | 6 = 4): Command => ({ tool: 'ip', ns, line, ...(family === 6 ? { family } : {}) });
   const br = (line: string): Command => ({ tool: 'bridge', ns: HOST_NS, line });
   switch (op.op) {
     case 'nft':
@@ -59,16 +60,18 @@ export function renderOp(op: Op): Command[] {
       return [ip(op.entry.ns, `neigh del ${op.entry.ip} dev ${op.entry.dev}`)];
     case 'route-replace': {
       const r = op.entry;
-      return [ip(r.ns, `route replace ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev} proto ${ROUTE_PROTO}${r.via ? ' onlink' : ''}${tableArg(r.table)}`)];
+      return [ip(r.ns, `route replace ${r.dst}${r.via ? ` via ${r.via}` : ''} dev ${r.dev} proto ${ROUTE_PROTO}${r.via ? ' onlink' : ''}${tableArg(r.table)}`, routeFamily(r.dst))];
     }
     case 'route-del':
-      return [ip(op.entry.ns, `route del ${op.entry.dst} dev ${op.entry.dev} proto ${ROUTE_PROTO}${tableArg(op.entry.table)}`)];
+      return [ip(op.entry.ns, `route del ${op.entry.dst} dev ${op.entry.dev} proto ${ROUTE_PROTO}${tableArg(op.entry.table)}`, routeFamily(op.entry.dst))];
     case 'rule-add':
-      return [ip(op.entry.ns, `rule add pref ${op.entry.pref} fwmark ${op.entry.fwmark} lookup ${op.entry.table} proto ${ROUTE_PROTO}`)];
+      return [ip(op.entry.ns, `rule add pref ${op.entry.pref} fwmark ${op.entry.fwmark} lookup ${op.entry.table} proto ${ROUTE_PROTO}`, op.entry.family)];
     case 'rule-del':
-      return [ip(op.entry.ns, `rule del pref ${op.entry.pref} fwmark ${op.entry.fwmark} lookup ${op.entry.table}`)];
+      return [ip(op.entry.ns, `rule del pref ${op.entry.pref} fwmark ${op.entry.fwmark} lookup ${op.entry.table}`, op.entry.family)];
   }
 }
+
+const routeFamily = (dst: string): 4 | 6 => (dst.includes(':') ? 6 : 4);
 
 const tableArg = (table: number | undefined): string => (table === undefined ? '' : ` table ${table}`);
 

@@ -30,7 +30,7 @@ export interface HealthTarget {
   functionId: string;
   /** The router's domain namespace on this host. */
   ns: string;
-  /** The function's ingress IPv4 address. */
+  /** The function's ingress address: IPv4, or IPv6 for an appliance without a routable IPv4 address. */
   ip: string;
   check: HealthCheck;
   /** What the chaining service last decided (the starting state). */
@@ -44,7 +44,7 @@ export function healthTargets(view: HostViewSnapshot, nsPrefix: string): HealthT
     for (const hop of c.hops) {
       for (const m of hop.members) {
         if (m.healthCheck === null || !view.ports[m.ingress.portId] || out.has(m.functionId)) continue;
-        const leg = usableLeg(view, c.domainId, m.ingress);
+        const leg = usableLeg(view, c.domainId, m.ingress, 4) ?? usableLeg(view, c.domainId, m.ingress, 6);
         if (!leg) continue;
         out.set(m.functionId, { functionId: m.functionId, ns: domainNamespace(nsPrefix, c.domainId), ip: leg.ip, check: m.healthCheck, healthy: m.healthy });
       }
