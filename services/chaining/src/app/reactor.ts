@@ -5,10 +5,10 @@
  *
  *   ipam.AddressPairOwnerChanged → ActiveFunctionChanged (garp) when the
  *     address is an active-standby member's virtual IP and the new owner
- *     one of its legs (domain/address-owner.ts reads the event)
+ *     one of its legs
  */
+import { ipamEvents } from '@strata/contracts';
 import { Reactor, type ReactorOptions } from '@strata/service-kit';
-import { parseAddressOwner } from '../domain/address-owner.js';
 import { decideAddressOwner, type NewChainingEvent } from '../domain/decide/index.js';
 import type { ChainingState } from '../domain/state.js';
 
@@ -25,8 +25,11 @@ export class ChainingReactor extends Reactor<ChainingState, NewChainingEvent> {
       filter: CHAINING_REACTOR_FILTER,
       actor: 'chaining',
       deciderFor: (stored) => {
-        const owner = parseAddressOwner(stored);
-        return owner === undefined ? null : (s) => decideAddressOwner(s, owner);
+        // Skip undecoded: most of IPAM's events (and types newer than this build) are not ours.
+        if (stored.type !== 'ipam.AddressPairOwnerChanged') return null;
+        const event = ipamEvents.decode(stored);
+        if (event.type === 'ipam.AddressPairOwnerChanged') return (s) => decideAddressOwner(s, event.data);
+        return null;
       },
     });
   }

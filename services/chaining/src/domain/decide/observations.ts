@@ -5,7 +5,7 @@
  * re-sent report or a second instance deciding the same thing writes nothing
  * more (and the executor's version check settles races).
  */
-import { serviceFunctionAggregate, type HealthObservation } from '@strata/contracts';
+import { serviceFunctionAggregate, type HealthObservation, type IpamEvent } from '@strata/contracts';
 import type { ChainingState, FunctionEntry, GroupEntry } from '../state.js';
 import { activation } from './active.js';
 import type { Decision } from './types.js';
@@ -62,13 +62,8 @@ export function decideHealth(s: ChainingState, r: HealthReport): Decision {
   return done;
 }
 
-/** IPAM's record that `ip`'s owner is now `portId` (its gratuitous ARP, seen by `observedBy`); see domain/address-owner.ts. */
-export interface AddressOwner {
-  portId: string;
-  ip: string;
-  mac: string;
-  observedBy: string;
-}
+/** IPAM's record that `ip` (canonical)'s owner is now `portId` (its gratuitous ARP, seen by `observedBy`): `ipam.AddressPairOwnerChanged`. */
+export type AddressOwner = Pick<Extract<IpamEvent, { type: 'ipam.AddressPairOwnerChanged' }>['data'], 'portId' | 'ip' | 'mac' | 'observedBy'>;
 
 /** The member whose virtual IP moved to one of its legs becomes its group's active member (`garp`), unless it is unhealthy. */
 export function decideAddressOwner(s: ChainingState, o: AddressOwner): Decision {

@@ -59,7 +59,7 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
     return portId;
   }
 
-  /** Given: a port created with allowed address pairs (the field helper aap adds to ipam.PortCreated; stored as IPAM would write it). */
+  /** Given: a port created with allowed address pairs (`ipam.PortCreated`'s `allowedAddressPairs`). */
   portWithPairs(tenant: string, ip: string, pairs: string[]): string {
     const portId = randomUUID();
     const data = {
@@ -71,7 +71,7 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
       deviceId: '',
       allowedAddressPairs: pairs.map((ipAddress) => ({ ipAddress, macAddress: '02:53:54:00:aa:aa' })),
     };
-    this.store({ type: 'ipam.PortCreated', version: 1, aggregate: networkAggregate(NETWORK), data, tenant });
+    this.storeOf(ipamEvents, 'ipam.PortCreated', networkAggregate(NETWORK), data, tenant);
     return portId;
   }
 
@@ -80,10 +80,10 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
     this.storeOf(ipamEvents, 'ipam.PortBound', networkAggregate(NETWORK), data, this.state.ports[portId]!.tenant);
   }
 
-  /** Given: IPAM set the port's allowed address pairs (the event helper aap adds, in the shape address-pairs.ts reads). */
+  /** Given: IPAM set the port's allowed address pairs (`ipam.PortAllowedAddressPairsSet`). */
   addressPairs(portId: string, ips: string[]): void {
     const data = { portId, allowedAddressPairs: ips.map((ipAddress) => ({ ipAddress, macAddress: '02:53:54:00:aa:aa' })) };
-    this.store({ type: 'ipam.PortAllowedAddressPairsSet', version: 1, aggregate: networkAggregate(NETWORK), data, tenant: this.state.ports[portId]!.tenant });
+    this.storeOf(ipamEvents, 'ipam.PortAllowedAddressPairsSet', networkAggregate(NETWORK), data, this.state.ports[portId]!.tenant);
   }
 
   /** Given: a router of `tenant` joined to `subnets` (default: the v4 and v6 subnets). */
