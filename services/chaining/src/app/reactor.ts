@@ -6,14 +6,19 @@
  *   ipam.AddressPairOwnerChanged → ActiveFunctionChanged (garp) when the
  *     address is an active-standby member's virtual IP and the new owner
  *     one of its legs
+ *   ipam.PortDeleted → FunctionHealthChanged (port-unbound) for each function
+ *     with the port as a leg, then ActiveFunctionChanged (health) where it was
+ *     an active-standby group's active member
  */
 import { ipamEvents } from '@strata/contracts';
 import { Reactor, type ReactorOptions } from '@strata/service-kit';
-import { decideAddressOwner, type NewChainingEvent } from '../domain/decide/index.js';
+import { decideAddressOwner, decidePortDeleted, type NewChainingEvent } from '../domain/decide/index.js';
 import type { ChainingState } from '../domain/state.js';
 
 export const CHAINING_REACTOR_DURABLE = 'chaining-reactor';
 export const CHAINING_REACTOR_FILTER = 'strata.evt.ipam.>';
+
+const REACTED = new Set(['ipam.AddressPairOwnerChanged', 'ipam.PortDeleted']);
 
 type Options = Omit<ReactorOptions<ChainingState, NewChainingEvent>, 'durable' | 'filter' | 'actor' | 'deciderFor'>;
 
@@ -26,9 +31,10 @@ export class ChainingReactor extends Reactor<ChainingState, NewChainingEvent> {
       actor: 'chaining',
       deciderFor: (stored) => {
         // Skip undecoded: most of IPAM's events (and types newer than this build) are not ours.
-        if (stored.type !== 'ipam.AddressPairOwnerChanged') return null;
+        if (!REACTED.has(stored.type)) return null;
         const event = ipamEvents.decode(stored);
         if (event.type === 'ipam.AddressPairOwnerChanged') return (s) => decideAddressOwner(s, event.data);
+        if (event.type === 'ipam.PortDeleted') return (s) => decidePortDeleted(s, event.data.portId);
         return null;
       },
     });

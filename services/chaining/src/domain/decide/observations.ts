@@ -5,7 +5,7 @@
  * re-sent report or a second instance deciding the same thing writes nothing
  * more (and the executor's version check settles races).
  */
-import { serviceFunctionAggregate, type HealthObservation, type IpamEvent } from '@strata/contracts';
+import { serviceFunctionAggregate, type HealthObservation, type HealthReason, type IpamEvent } from '@strata/contracts';
 import type { ChainingState, FunctionEntry, GroupEntry } from '../state.js';
 import { activation } from './active.js';
 import type { Decision } from './types.js';
@@ -30,36 +30,71 @@ const groupsOf = (s: ChainingState, f: FunctionEntry): GroupEntry[] =>
     .filter((g) => g.selection === 'active-standby' && g.functionIds.includes(f.id))
     .sort((a, b) => (a.id < b.id ? -1 : 1));
 
-/** A health report: record a change of health, then move the active member of each active-standby group it concerns. */
+/** Are both of the function's legs still IPAM's ports? A function with a deleted leg cannot carry traffic, whatever its check says. */
+const legsExist = (s: ChainingState, f: FunctionEntry): boolean => s.ports[f.ingressPortId] !== undefined && s.ports[f.egressPortId] !== undefined;
+
+/**
+ * A health report: record a change of health, then move the active member of
+ * each active-standby group it concerns. A report that a function with a
+ * deleted leg is healthy is no recovery (its probe may still reach the other leg).
+ */
 export function decideHealth(s: ChainingState, r: HealthReport): Decision {
   const done: Decision = { kind: 'done', resourceId: r.functionId };
   if (reportStanding(s, r) !== 'accepted') return done;
   const f = s.functions[r.functionId]!;
-  if (f.healthy !== r.healthy) {
-    return {
-      kind: 'append',
-      aggregate: serviceFunctionAggregate(f.id),
-      expectedVersion: f.version,
-      tenant: f.tenant,
-      resourceId: f.id,
-      event: {
-        type: 'chaining.FunctionHealthChanged',
-        data: { functionId: f.id, healthy: r.healthy, reason: r.healthy ? 'check-recovered' : 'check-failed', observedBy: r.reporter, detail: r.detail },
-      },
-    };
+  const healthy = r.healthy && legsExist(s, f);
+  if (f.healthy !== healthy) {
+    return healthChange(f, healthy, healthy ? 'check-recovered' : 'check-failed', r.reporter, r.detail);
   }
+  return failover(s, f, r.reporter, r.detail) ?? done;
+}
+
+/**
+ * IPAM deleted a port (the reactor decides against the state after it): each
+ * function with it as a leg becomes unhealthy (`port-unbound`), then its
+ * groups fail over exactly as for a failed health check. A port moved to
+ * another host is not deleted and changes nothing here (its new host's agent
+ * runs the check from then on).
+ */
+export function decidePortDeleted(s: ChainingState, portId: string): Decision {
+  if (s.ports[portId] !== undefined) return { kind: 'done', resourceId: portId };
+  const functions = Object.values(s.functions)
+    .filter((f) => f.ingressPortId === portId || f.egressPortId === portId)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
+  for (const f of functions) {
+    const detail = `its ${f.ingressPortId === portId ? 'ingress' : 'egress'} port ${portId} was deleted`;
+    if (f.healthy) return healthChange(f, false, 'port-unbound', '', detail);
+    const step = failover(s, f, '', detail);
+    if (step) return step;
+  }
+  return { kind: 'done', resourceId: portId };
+}
+
+function healthChange(f: FunctionEntry, healthy: boolean, reason: (typeof HealthReason)[number], observedBy: string, detail: string): Decision {
+  return {
+    kind: 'append',
+    aggregate: serviceFunctionAggregate(f.id),
+    expectedVersion: f.version,
+    tenant: f.tenant,
+    resourceId: f.id,
+    event: { type: 'chaining.FunctionHealthChanged', data: { functionId: f.id, healthy, reason, observedBy, detail } },
+  };
+}
+
+/** The next activation the function's health calls for in one of its active-standby groups, or undefined when none. */
+function failover(s: ChainingState, f: FunctionEntry, observedBy: string, detail: string): Decision | undefined {
   for (const g of groupsOf(s, f)) {
     if (!f.healthy && g.activeFunctionId === f.id) {
       const next = g.functionIds.find((m) => m !== f.id && s.functions[m]?.healthy === true) ?? null;
-      const step = activation(g, next, 'health', r.reporter, `active member ${f.id} failed its health check: ${r.detail}`);
+      const step = activation(g, next, 'health', observedBy, `active member ${f.id} is unhealthy: ${detail}`);
       if (step) return step;
     }
     if (f.healthy && g.activeFunctionId === null) {
-      const step = activation(g, f.id, 'recovered', r.reporter, `member ${f.id} recovered while the group had no active member: ${r.detail}`);
+      const step = activation(g, f.id, 'recovered', observedBy, `member ${f.id} recovered while the group had no active member: ${detail}`);
       if (step) return step;
     }
   }
-  return done;
+  return undefined;
 }
 
 /** IPAM's record that `ip` (canonical)'s owner is now `portId` (its gratuitous ARP, seen by `observedBy`): `ipam.AddressPairOwnerChanged`. */

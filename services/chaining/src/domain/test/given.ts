@@ -16,7 +16,7 @@ import {
   type ChainingCommandName,
 } from '@strata/contracts';
 import { admin, EventFixture, type DeciderFor } from '@strata/service-kit/testing';
-import { activateNewGroup, decideAddressOwner, decideHealth, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
+import { activateNewGroup, decideAddressOwner, decideHealth, decidePortDeleted, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
 import { applyStored } from '../evolve.js';
 import { initialState, type ChainingState } from '../state.js';
 
@@ -80,6 +80,12 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
     this.storeOf(ipamEvents, 'ipam.PortBound', networkAggregate(NETWORK), data, this.state.ports[portId]!.tenant);
   }
 
+  /** Given: IPAM deleted the port. */
+  portDeleted(portId: string): void {
+    const port = this.state.ports[portId]!;
+    this.storeOf(ipamEvents, 'ipam.PortDeleted', networkAggregate(NETWORK), { portId, releasedIps: port.fixedIps }, port.tenant);
+  }
+
   /** Given: IPAM set the port's allowed address pairs (`ipam.PortAllowedAddressPairsSet`). */
   addressPairs(portId: string, ips: string[]): void {
     const data = { portId, allowedAddressPairs: ips.map((ipAddress) => ({ ipAddress, macAddress: '02:53:54:00:aa:aa' })) };
@@ -104,4 +110,6 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
   health = (r: HealthReport): Append[] => this.settle(() => decideHealth(this.state, r));
   /** When: IPAM records a new owner of an address; what the reactor wrote. */
   addressOwner = (o: AddressOwner): Append[] => this.settle(() => decideAddressOwner(this.state, o));
+  /** When: the reactor handles IPAM's deletion of the port (already given); what it wrote. */
+  reactToPortDeleted = (portId: string): Append[] => this.settle(() => decidePortDeleted(this.state, portId));
 }
