@@ -6,7 +6,7 @@
  * `port.setAllowedAddressPairs`, the owner from a gratuitous-ARP report the
  * port's own agent publishes (as the agent's NATS user).
  *
- * And a leg port deleted in IPAM makes its function unhealthy
+ * And a leg port deleted or unbound in IPAM makes its function unhealthy
  * (`port-unbound`) and fails its active-standby group over, once.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -92,7 +92,7 @@ describe('chaining reactor (GARP, deleted legs)', () => {
     expect((await owners()).map((e) => (e.data as { portId: string }).portId)).toEqual([p1.id, p2.id, p1.id]);
   });
 
-  it('a deleted leg makes its function unhealthy (port-unbound) and fails the group over, once', async () => {
+  it('a deleted or unbound leg makes its function unhealthy (port-unbound) and fails the group over, once', async () => {
     const net = await ipamClient.command('network.create', { name: 'legs' }, tenantA);
     await ipamClient.command('subnet.create', { networkId: net.id, cidr: '10.1.0.0/24' }, tenantA);
     const p1 = await ipamClient.command('port.create', { networkId: net.id, hostId: 'hv1' }, tenantA);
@@ -111,5 +111,11 @@ describe('chaining reactor (GARP, deleted legs)', () => {
     expect(await client.query('function.get', { id: f1.id }, tenantA)).toMatchObject({ healthy: false });
     const moves = (await eventsOf(store, `strata.evt.chaining.group.${group.id}`)).filter((e) => e.type === 'chaining.ActiveFunctionChanged');
     expect(moves.map((e) => e.data)).toMatchObject([{ reason: 'initial' }, { functionId: f2.id, previousFunctionId: f1.id, reason: 'health' }]);
+
+    // The other member's leg unbound from its host (its VM stopped): no usable member is left.
+    await ipamClient.command('port.bind', { id: p2.id, hostId: null }, tenantA);
+    await waitFor(async () => (await client.query('group.get', { id: group.id }, tenantA)).activeFunctionId === null, { message: 'the reactor to leave no active member' });
+    const health2 = (await eventsOf(store, `strata.evt.chaining.function.${f2.id}`)).filter((e) => e.type === 'chaining.FunctionHealthChanged');
+    expect(health2.map((e) => e.data)).toEqual([{ functionId: f2.id, healthy: false, reason: 'port-unbound', observedBy: '', detail: `its ingress port ${p2.id} was unbound from its host` }]);
   });
 });

@@ -30,19 +30,20 @@ const groupsOf = (s: ChainingState, f: FunctionEntry): GroupEntry[] =>
     .filter((g) => g.selection === 'active-standby' && g.functionIds.includes(f.id))
     .sort((a, b) => (a.id < b.id ? -1 : 1));
 
-/** Are both of the function's legs still IPAM's ports? A function with a deleted leg cannot carry traffic, whatever its check says. */
-const legsExist = (s: ChainingState, f: FunctionEntry): boolean => s.ports[f.ingressPortId] !== undefined && s.ports[f.egressPortId] !== undefined;
+/** Is the port a leg that can carry traffic: IPAM's, and bound to a host? */
+const usableLeg = (s: ChainingState, portId: string): boolean => (s.ports[portId]?.hostId ?? null) !== null;
 
 /**
  * A health report: record a change of health, then move the active member of
- * each active-standby group it concerns. A report that a function with a
- * deleted leg is healthy is no recovery (its probe may still reach the other leg).
+ * each active-standby group it concerns. A report that a function with a leg
+ * deleted or unbound is healthy is no recovery (its probe may still reach the
+ * other leg); once the leg is bound again, the next report is.
  */
 export function decideHealth(s: ChainingState, r: HealthReport): Decision {
   const done: Decision = { kind: 'done', resourceId: r.functionId };
   if (reportStanding(s, r) !== 'accepted') return done;
   const f = s.functions[r.functionId]!;
-  const healthy = r.healthy && legsExist(s, f);
+  const healthy = r.healthy && usableLeg(s, f.ingressPortId) && usableLeg(s, f.egressPortId);
   if (f.healthy !== healthy) {
     return healthChange(f, healthy, healthy ? 'check-recovered' : 'check-failed', r.reporter, r.detail);
   }
@@ -50,19 +51,21 @@ export function decideHealth(s: ChainingState, r: HealthReport): Decision {
 }
 
 /**
- * IPAM deleted a port (the reactor decides against the state after it): each
- * function with it as a leg becomes unhealthy (`port-unbound`), then its
- * groups fail over exactly as for a failed health check. A port moved to
- * another host is not deleted and changes nothing here (its new host's agent
- * runs the check from then on).
+ * IPAM deleted a port or unbound it from its host (the reactor decides
+ * against the state after the event, so a port bound again since counts as
+ * bound): each function with it as a leg becomes unhealthy (`port-unbound`),
+ * then its groups fail over exactly as for a failed health check. A port
+ * moved to another host is neither and changes nothing here (its new host's
+ * agent runs the check from then on).
  */
-export function decidePortDeleted(s: ChainingState, portId: string): Decision {
-  if (s.ports[portId] !== undefined) return { kind: 'done', resourceId: portId };
+export function decideLegLost(s: ChainingState, portId: string): Decision {
+  if (usableLeg(s, portId)) return { kind: 'done', resourceId: portId };
+  const what = s.ports[portId] === undefined ? 'deleted' : 'unbound from its host';
   const functions = Object.values(s.functions)
     .filter((f) => f.ingressPortId === portId || f.egressPortId === portId)
     .sort((a, b) => (a.id < b.id ? -1 : 1));
   for (const f of functions) {
-    const detail = `its ${f.ingressPortId === portId ? 'ingress' : 'egress'} port ${portId} was deleted`;
+    const detail = `its ${f.ingressPortId === portId ? 'ingress' : 'egress'} port ${portId} was ${what}`;
     if (f.healthy) return healthChange(f, false, 'port-unbound', '', detail);
     const step = failover(s, f, '', detail);
     if (step) return step;

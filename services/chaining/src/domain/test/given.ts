@@ -16,7 +16,7 @@ import {
   type ChainingCommandName,
 } from '@strata/contracts';
 import { admin, EventFixture, type DeciderFor } from '@strata/service-kit/testing';
-import { activateNewGroup, decideAddressOwner, decideHealth, decidePortDeleted, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
+import { activateNewGroup, decideAddressOwner, decideHealth, decideLegLost, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
 import { applyStored } from '../evolve.js';
 import { initialState, type ChainingState } from '../state.js';
 
@@ -110,6 +110,6 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
   health = (r: HealthReport): Append[] => this.settle(() => decideHealth(this.state, r));
   /** When: IPAM records a new owner of an address; what the reactor wrote. */
   addressOwner = (o: AddressOwner): Append[] => this.settle(() => decideAddressOwner(this.state, o));
-  /** When: the reactor handles IPAM's deletion of the port (already given); what it wrote. */
-  reactToPortDeleted = (portId: string): Append[] => this.settle(() => decidePortDeleted(this.state, portId));
+  /** When: the reactor handles IPAM's deletion or unbinding of the port (already given); what it wrote. */
+  reactToLegLost = (portId: string): Append[] => this.settle(() => decideLegLost(this.state, portId));
 }
