@@ -158,7 +158,7 @@ export type HostSecurityGroup = z.infer<typeof HostSecurityGroup>;
 export const GroupMember = z.object({
   groupId: z.string(),
   portId: z.string(),
-  /** The member's fixed IPs (v4 and v6): the elements it contributes to the group's sets. */
+  /** The member's fixed IPs (v4 and v6), then its allowed-address-pair addresses (not CIDRs): the elements it contributes to the group's sets. */
   ips: z.array(z.string()),
 });
 export type GroupMember = z.infer<typeof GroupMember>;

@@ -16,7 +16,7 @@ export const chainingConfig = z.object({
   CHAINING_SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(50_000),
   /** Start from the latest snapshot (true) or replay the whole log (false). */
   CHAINING_USE_SNAPSHOT: bool.default(true),
-  /** Run the reactor (GARP: a virtual IP's new owner makes its member active) in this instance. */
+  /** Run the reactor (GARP: a virtual IP's new owner makes its member active; a deleted leg port makes its function unhealthy) in this instance. */
   CHAINING_REACTOR: bool.default(true),
   CHAINING_REACTOR_ACK_WAIT_MS: z.coerce.number().int().min(1000).default(30_000),
   CHAINING_REACTOR_RETRY_MS: z.coerce.number().int().min(0).default(2_000),

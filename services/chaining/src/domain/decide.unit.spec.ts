@@ -300,6 +300,72 @@ describe('health reports', () => {
   });
 });
 
+describe('leg ports deleted or unbound (IPAM)', () => {
+  it('make the function unhealthy (port-unbound) and fail its group over like a failed check; once', () => {
+    const { w, fw1, f1, f2, group } = pair();
+    w.portDeleted(fw1);
+    expect(w.reactToLegLost(fw1).map((d) => d.event)).toEqual([
+      { type: 'chaining.FunctionHealthChanged', data: { functionId: f1, healthy: false, reason: 'port-unbound', observedBy: '', detail: `its ingress port ${fw1} was deleted` } },
+      { type: 'chaining.ActiveFunctionChanged', data: { groupId: group, functionId: f2, previousFunctionId: f1, reason: 'health', observedBy: '', detail: expect.stringContaining(fw1) } },
+    ]);
+    expect(w.reactToLegLost(fw1)).toEqual([]);
+    // Its host can no longer speak for it.
+    expect(w.health({ reporter: 'hv1', functionId: f1, healthy: true, detail: 'late report' })).toEqual([]);
+    expect(getGroup(w.state, tenantA, { id: group }).activeFunctionId).toBe(f2);
+  });
+
+  it('an egress leg deleted: unhealthy, and a healthy report of the ingress host is no recovery', () => {
+    const { w, fw1 } = world();
+    const out = w.port('tenant-a', ['10.0.0.13'], 'hv1');
+    const f = w.run('function.create', { ingressPortId: fw1, egressPortId: out }, tenantA).resourceId;
+    const group = w.createGroup({ functionIds: [f] }, tenantA);
+    w.portDeleted(out);
+    expect(w.reactToLegLost(out).map((d) => d.event.data)).toMatchObject([
+      { functionId: f, healthy: false, reason: 'port-unbound', detail: `its egress port ${out} was deleted` },
+      { groupId: group, functionId: null, previousFunctionId: f, reason: 'health' },
+    ]);
+    expect(w.health({ reporter: 'hv1', functionId: f, healthy: true, detail: 'ingress answers' })).toEqual([]);
+    expect(w.state.functions[f]!.healthy).toBe(false);
+  });
+
+  it('an unbound leg: unhealthy and failed over; bound again, the new host\'s healthy report recovers it', () => {
+    const { w, fw1, f1, f2, group } = pair();
+    w.portBound(fw1, null);
+    expect(w.reactToLegLost(fw1).map((d) => d.event.data)).toMatchObject([
+      { functionId: f1, healthy: false, reason: 'port-unbound', detail: `its ingress port ${fw1} was unbound from its host` },
+      { groupId: group, functionId: f2, previousFunctionId: f1, reason: 'health' },
+    ]);
+    expect(w.health({ reporter: 'hv1', functionId: f1, healthy: true, detail: 'stale host' })).toEqual([]);
+    w.portBound(fw1, 'hv3');
+    expect(w.reactToLegLost(fw1)).toEqual([]);
+    expect(w.health({ reporter: 'hv3', functionId: f1, healthy: true, detail: 'answers' }).map((d) => d.event.data)).toMatchObject([{ healthy: true, reason: 'check-recovered' }]);
+  });
+
+  it('an unbound egress leg: the ingress host\'s healthy report is no recovery until the leg is bound again', () => {
+    const { w, fw1 } = world();
+    const out = w.port('tenant-a', ['10.0.0.13'], 'hv2');
+    const f = w.run('function.create', { ingressPortId: fw1, egressPortId: out }, tenantA).resourceId;
+    w.portBound(out, null);
+    expect(w.reactToLegLost(out).map((d) => d.event.data)).toMatchObject([{ functionId: f, healthy: false, reason: 'port-unbound' }]);
+    expect(w.health({ reporter: 'hv1', functionId: f, healthy: true, detail: '' })).toEqual([]);
+    w.portBound(out, 'hv2');
+    expect(w.health({ reporter: 'hv1', functionId: f, healthy: true, detail: '' }).map((d) => d.event.data)).toMatchObject([{ healthy: true, reason: 'check-recovered' }]);
+  });
+
+  it('change nothing for a moved port, a port no function uses, or a member already unhealthy', () => {
+    const { w, fw1, fw2, f2, group, theirPort } = pair();
+    w.portBound(fw1, 'hv3');
+    expect(w.reactToLegLost(fw1)).toEqual([]);
+    w.portDeleted(theirPort);
+    expect(w.reactToLegLost(theirPort)).toEqual([]);
+    w.health({ reporter: 'hv2', functionId: f2, healthy: false, detail: 'down' });
+    const before = w.state.groups[group]!.version;
+    w.portDeleted(fw2);
+    expect(w.reactToLegLost(fw2)).toEqual([]);
+    expect(w.state.groups[group]!.version).toBe(before);
+  });
+});
+
 describe('address owner changes (GARP)', () => {
   function vipPair() {
     const x = world();

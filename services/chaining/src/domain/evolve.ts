@@ -3,11 +3,12 @@
  * replay; it mutates the state it is given (owned by one projection).
  *
  * Inputs, read in one total order (see `follow` in @strata/service-kit):
- * chaining's own events; IPAM's port lifecycle (the shared `applyPortEvent`),
- * routers and their interfaces, and the ports' allowed address pairs
- * (address-pairs.ts); secgroup's groups (what a classifier may name).
+ * chaining's own events; IPAM's port lifecycle (the shared `applyPortEvent`)
+ * with the ports' allowed address pairs (`applyAddressPairsEvent`), routers
+ * and their interfaces; secgroup's groups (what a classifier may name).
  */
 import {
+  applyAddressPairsEvent,
   applyPortEvent,
   CHAINING_CONTEXT,
   chainingEvents,
@@ -21,42 +22,31 @@ import {
   type IpamPortEvent,
   type SecgroupEvent,
 } from '@strata/contracts';
-import type { StoredEvent } from '@strata/eventlog';
 import { eventTypes, follow, ownEvents } from '@strata/service-kit';
-import { ADDRESS_PAIRS_SET, applyAddressPairs, parseAddressPairs } from './address-pairs.js';
 import type { ChainingState, ResourceKind } from './state.js';
 
+const IPAM_PAIR_TYPES = ['ipam.PortAllowedAddressPairsSet'] as const;
 const IPAM_ROUTER_TYPES = ['ipam.RouterCreated', 'ipam.RouterDeleted', 'ipam.RouterInterfaceAdded', 'ipam.RouterInterfaceRemoved'] as const;
 const SECGROUP_GROUP_TYPES = ['secgroup.GroupCreated', 'secgroup.GroupDeleted'] as const;
 
 /** What chaining's state is folded from. */
 export const chainingFollows = follow(
   ownEvents(CHAINING_CONTEXT, chainingEvents),
-  eventTypes(IPAM_CONTEXT, ipamEvents, [...IPAM_PORT_EVENT_TYPES, ...IPAM_ROUTER_TYPES]),
+  eventTypes(IPAM_CONTEXT, ipamEvents, [...IPAM_PORT_EVENT_TYPES, ...IPAM_PAIR_TYPES, ...IPAM_ROUTER_TYPES]),
   eventTypes(SECGROUP_CONTEXT, secgroupEvents, SECGROUP_GROUP_TYPES),
 );
 
 type Followed =
   | ChainingEvent
   | IpamPortEvent
-  | Extract<IpamEvent, { type: (typeof IPAM_ROUTER_TYPES)[number] }>
+  | Extract<IpamEvent, { type: (typeof IPAM_PAIR_TYPES)[number] | (typeof IPAM_ROUTER_TYPES)[number] }>
   | Extract<SecgroupEvent, { type: (typeof SECGROUP_GROUP_TYPES)[number] }>;
 
-const followed = chainingFollows.fold(evolve);
-
-/** Is this stored event one chaining's state depends on? (The address-pair event is read by hand until IPAM's registry has it.) */
-export const isRelevant = (event: Pick<StoredEvent, 'type' | 'aggregate'>): boolean =>
-  chainingFollows.isRelevant(event) || (event.aggregate.context === IPAM_CONTEXT && event.type === ADDRESS_PAIRS_SET);
+/** Is this stored event one chaining's state depends on? */
+export const isRelevant = chainingFollows.isRelevant;
 
 /** Fold one stored event of the domain stream: decode what chaining reads, skip the rest (only its sequence counts). */
-export function applyStored(state: ChainingState, stored: StoredEvent): ChainingState {
-  // A port created with pairs: the port as IPAM's registry decodes it, then its pairs (which that registry does not know yet).
-  if (stored.type !== ADDRESS_PAIRS_SET) followed(state, stored);
-  const pairs = parseAddressPairs(stored);
-  if (pairs !== undefined && (stored.type === ADDRESS_PAIRS_SET || state.ports[pairs.portId])) applyAddressPairs(state, pairs);
-  state.seq = stored.seq;
-  return state;
-}
+export const applyStored = chainingFollows.fold(evolve);
 
 export function evolve(state: ChainingState, event: Followed): ChainingState {
   state.seq = event.seq;
@@ -144,7 +134,9 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
     case 'ipam.PortBound':
     case 'ipam.PortDeleted':
       applyPortEvent(state.ports, event);
-      if (event.type === 'ipam.PortDeleted') delete state.addressPairs[event.data.portId];
+      break;
+    case 'ipam.PortAllowedAddressPairsSet':
+      applyAddressPairsEvent(state.ports, event);
       break;
     case 'ipam.RouterCreated':
       state.routers[event.data.routerId] = { id: event.data.routerId, tenant: event.tenant, subnets: {} };

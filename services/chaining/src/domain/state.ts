@@ -1,8 +1,8 @@
 /**
  * Chaining state: the functions, groups, classifiers and chains the
  * chaining log says exist, plus a read model of what other contexts own
- * (IPAM's ports, routers with their subnets, the ports' allowed address
- * pairs; secgroup's groups) so every command is checked locally. Plain JSON
+ * (IPAM's ports with their allowed address pairs, routers with their
+ * subnets; secgroup's groups) so every command is checked locally. Plain JSON
  * records (no Maps): a snapshot is a JSON document and "state equals a full
  * replay" is a digest comparison.
  */
@@ -11,12 +11,10 @@ import type { FlowClassifier, FollowedPorts, FunctionGroupView, ServiceFunctionV
 export interface ChainingState {
   /** Last stream sequence seen (the projection reads the whole domain stream). */
   seq: number;
-  /** IPAM's ports, folded by the shared port lifecycle (@strata/contracts, ipam/port-lifecycle.ts). */
+  /** IPAM's ports with their allowed address pairs, folded by the shared port lifecycle (@strata/contracts, ipam/port-lifecycle.ts). */
   ports: FollowedPorts;
   /** IPAM's live routers and the subnets joined to them. */
   routers: Record<string, RouterEntry>;
-  /** portId → the addresses of its allowed address pairs (IPAM's; see domain/address-pairs.ts). */
-  addressPairs: Record<string, string[]>;
   /** secgroup's live security groups: what a classifier may name. */
   securityGroups: Record<string, { id: string; tenant: string }>;
   functions: Record<string, FunctionEntry>;
@@ -47,7 +45,6 @@ export function initialState(): ChainingState {
     seq: 0,
     ports: {},
     routers: {},
-    addressPairs: {},
     securityGroups: {},
     functions: {},
     groups: {},

@@ -14,7 +14,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { GroupMember, HostSecurityGroup, LocalPort, type SecurityGroupRule } from '@strata/contracts';
-import { parseHostviewKey as parseKey } from '@strata/contracts';
+import { networkAggregate, parseHostviewKey as parseKey } from '@strata/contracts';
 import { affectedHosts, deriveHost } from './derive.js';
 import { applyOps, orderForAgents, type KvOp } from './diff.js';
 import { canonicalJson } from './json.js';
@@ -311,6 +311,24 @@ describe('security groups: golden deltas (exact op lists)', () => {
     const ops = summary(step(ctx, move)).filter((o) => !/\.(ep|net)\./.test(o));
     expect(ops.sort()).toEqual(['delete hv-1.port.W2', 'put hv-3.port.W2', 'put hv-3.sg.web'].sort());
     expect(ctx.kv).toEqual(deriveAll(replay(g.events)));
+  });
+
+  it("W1's allowed address pairs: its member key on each host naming web carries the pair addresses (a CIDR pair left out)", () => {
+    const g = world();
+    const pairs = [
+      { ipAddress: '10.0.0.100', macAddress: '02:00:00:00:00:11' },
+      { ipAddress: '10.0.0.96/28', macAddress: '02:00:00:00:00:11' },
+      { ipAddress: '10.0.0.100', macAddress: '02:00:00:00:00:99' },
+    ];
+    const set = g.emit('ipam.PortAllowedAddressPairsSet', { portId: 'W1', allowedAddressPairs: pairs }, networkAggregate(NET), T);
+    const ctx = live(g, 1);
+    expect(summary(step(ctx, set)).sort()).toEqual(['put hv-1.port.W1', 'put hv-2.member.web.W1', 'put hv-3.member.web.W1']);
+    expect(JSON.parse(ctx.kv.get('hv-2.member.web.W1')!)).toEqual(member('web', 'W1', [IP.W1, '10.0.0.100']));
+    expect(ctx.kv).toEqual(deriveAll(replay(g.events)));
+    // Pairs removed: the member is its fixed IPs again.
+    const none = g.emit('ipam.PortAllowedAddressPairsSet', { portId: 'W1', allowedAddressPairs: [] }, networkAggregate(NET), T);
+    expect(summary(step(ctx, none)).sort()).toEqual(['put hv-1.port.W1', 'put hv-2.member.web.W1', 'put hv-3.member.web.W1']);
+    expect(JSON.parse(ctx.kv.get('hv-3.member.web.W1')!)).toEqual(member('web', 'W1'));
   });
 
   it('port security turned off: the LocalPort only', () => {

@@ -1,8 +1,7 @@
 /** Service functions: an appliance's legs (ports of the function's tenant), mode, virtual IP and health check. */
 import { IllegalStateError, ValidationError } from '@strata/errors';
-import { serviceFunctionAggregate, type ChainingCommand, type HealthCheck } from '@strata/contracts';
+import { pairContains, serviceFunctionAggregate, type ChainingCommand, type HealthCheck } from '@strata/contracts';
 import { createdId, owningTenant } from '@strata/service-kit';
-import { addressPairsOf, pairsAdmit } from '../address-pairs.js';
 import type { ChainingState } from '../state.js';
 import { findFunction, newVersion, portOf } from './lookup.js';
 import type { CommandContext, Decision } from './types.js';
@@ -16,10 +15,11 @@ export function createFunction(s: ChainingState, cmd: ChainingCommand<'function.
   if (cmd.mode === 'wire' && egress.id === ingress.id) {
     throw new ValidationError('a wire (bump-in-the-wire) function needs two legs: give an egressPortId other than the ingress port', { field: 'egressPortId' });
   }
-  if (cmd.virtualIp !== undefined && !pairsAdmit(s, ingress.id, cmd.virtualIp)) {
-    const pairs = addressPairsOf(s, ingress.id);
+  const pairs = ingress.allowedAddressPairs ?? [];
+  // Any pair's MAC will do: which leg's MAC the VIP is answered with is the owner's business (IPAM), not the function's.
+  if (cmd.virtualIp !== undefined && !pairs.some((p) => pairContains(p, cmd.virtualIp!))) {
     throw new ValidationError(
-      `virtualIp ${cmd.virtualIp} is not an allowed address pair of ingress port ${ingress.id} (its pairs: ${pairs.length ? pairs.join(', ') : 'none'}); add the pair to the port first`,
+      `virtualIp ${cmd.virtualIp} is not an allowed address pair of ingress port ${ingress.id} (its pairs: ${pairs.length ? pairs.map((p) => p.ipAddress).join(', ') : 'none'}); add the pair to the port first`,
       { field: 'virtualIp' },
     );
   }

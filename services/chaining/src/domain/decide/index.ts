@@ -21,5 +21,5 @@ export const deciders: { [K in ChainingCommandName]: Decider<K> } = {
 };
 
 export { activateNewGroup } from './group.js';
-export { decideAddressOwner, decideHealth, reportStanding, type AddressOwner, type HealthReport, type ReportStanding } from './observations.js';
+export { decideAddressOwner, decideHealth, decideLegLost, reportStanding, type AddressOwner, type HealthReport, type ReportStanding } from './observations.js';
 export * from './types.js';

@@ -16,7 +16,7 @@ import {
   type ChainingCommandName,
 } from '@strata/contracts';
 import { admin, EventFixture, type DeciderFor } from '@strata/service-kit/testing';
-import { activateNewGroup, decideAddressOwner, decideHealth, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
+import { activateNewGroup, decideAddressOwner, decideHealth, decideLegLost, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
 import { applyStored } from '../evolve.js';
 import { initialState, type ChainingState } from '../state.js';
 
@@ -59,7 +59,7 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
     return portId;
   }
 
-  /** Given: a port created with allowed address pairs (the field helper aap adds to ipam.PortCreated; stored as IPAM would write it). */
+  /** Given: a port created with allowed address pairs (`ipam.PortCreated`'s `allowedAddressPairs`). */
   portWithPairs(tenant: string, ip: string, pairs: string[]): string {
     const portId = randomUUID();
     const data = {
@@ -71,7 +71,7 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
       deviceId: '',
       allowedAddressPairs: pairs.map((ipAddress) => ({ ipAddress, macAddress: '02:53:54:00:aa:aa' })),
     };
-    this.store({ type: 'ipam.PortCreated', version: 1, aggregate: networkAggregate(NETWORK), data, tenant });
+    this.storeOf(ipamEvents, 'ipam.PortCreated', networkAggregate(NETWORK), data, tenant);
     return portId;
   }
 
@@ -80,10 +80,16 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
     this.storeOf(ipamEvents, 'ipam.PortBound', networkAggregate(NETWORK), data, this.state.ports[portId]!.tenant);
   }
 
-  /** Given: IPAM set the port's allowed address pairs (the event helper aap adds, in the shape address-pairs.ts reads). */
+  /** Given: IPAM deleted the port. */
+  portDeleted(portId: string): void {
+    const port = this.state.ports[portId]!;
+    this.storeOf(ipamEvents, 'ipam.PortDeleted', networkAggregate(NETWORK), { portId, releasedIps: port.fixedIps }, port.tenant);
+  }
+
+  /** Given: IPAM set the port's allowed address pairs (`ipam.PortAllowedAddressPairsSet`). */
   addressPairs(portId: string, ips: string[]): void {
     const data = { portId, allowedAddressPairs: ips.map((ipAddress) => ({ ipAddress, macAddress: '02:53:54:00:aa:aa' })) };
-    this.store({ type: 'ipam.PortAllowedAddressPairsSet', version: 1, aggregate: networkAggregate(NETWORK), data, tenant: this.state.ports[portId]!.tenant });
+    this.storeOf(ipamEvents, 'ipam.PortAllowedAddressPairsSet', networkAggregate(NETWORK), data, this.state.ports[portId]!.tenant);
   }
 
   /** Given: a router of `tenant` joined to `subnets` (default: the v4 and v6 subnets). */
@@ -104,4 +110,6 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
   health = (r: HealthReport): Append[] => this.settle(() => decideHealth(this.state, r));
   /** When: IPAM records a new owner of an address; what the reactor wrote. */
   addressOwner = (o: AddressOwner): Append[] => this.settle(() => decideAddressOwner(this.state, o));
+  /** When: the reactor handles IPAM's deletion or unbinding of the port (already given); what it wrote. */
+  reactToLegLost = (portId: string): Append[] => this.settle(() => decideLegLost(this.state, portId));
 }

@@ -3,13 +3,14 @@
  * sg groups names as remote group, or a classifier of a chain on a routing
  * domain H realises names, every member p of r, wherever p is bound
  * (any host, registered or not, or unbound): a member is a member wherever
- * it runs. A membership change of p in r touches exactly one key on each
- * host naming r.
+ * it runs. Its addresses are p's fixed IPs and its allowed-address-pair
+ * addresses (Neutron's semantics). A membership change of p in r, or a
+ * change of p's pairs, touches exactly one key on each host naming r.
  */
-import { hostviewKey, type GroupMember } from '@strata/contracts';
+import { hostviewKey, type FollowedPort, type GroupMember } from '@strata/contracts';
 import { chainsNamingGroup } from '../inputs/chaining.js';
-import { hostsReferencing, isMember } from '../inputs/secgroup.js';
-import type { Model } from '../model.js';
+import { groupIdsOf, hostsReferencing, isMember } from '../inputs/secgroup.js';
+import type { Change, Model } from '../model.js';
 import type { HostNeeds } from '../needs.js';
 import { hostsOfDomain } from '../topology.js';
 import { stringify, symmetricDifference, type KeyFamily } from './family.js';
@@ -26,7 +27,9 @@ export const memberFamily: KeyFamily<'member'> = {
     }
   },
   hosts(model, change, add) {
-    for (const r of change.secgroup.members.keys()) {
+    const groups = new Set<string>();
+    changedMembers(model, change, (r) => groups.add(r));
+    for (const r of groups) {
       for (const h of hostsReferencing(model.secgroup, r)) add(h);
       for (const chainId of chainsNamingGroup(model.chaining, r)) for (const h of hostsOfDomain(model.ipam, model.chaining.chains.get(chainId)!.routerId)) add(h);
     }
@@ -39,16 +42,40 @@ export const memberFamily: KeyFamily<'member'> = {
     symmetricDifference(before.remotes, after.remotes, (r) => {
       for (const portId of model.secgroup.groupPorts.get(r) ?? []) add(hostviewKey.member(hostId, r, portId));
     });
-    // A membership changed: the one member key, on a host whose rules name the group (before or after).
-    for (const [r, ports] of change.secgroup.members) {
-      if (!after.remotes.has(r) && !before.remotes.has(r)) continue;
-      for (const portId of ports) add(hostviewKey.member(hostId, r, portId));
-    }
+    // A membership (or a member's pair addresses) changed: the one member key, on a host whose rules name the group (before or after).
+    changedMembers(model, change, (r, portId) => {
+      if (after.remotes.has(r) || before.remotes.has(r)) add(hostviewKey.member(hostId, r, portId));
+    });
   },
 };
+
+/**
+ * Every (group, port) whose member value can have changed: the memberships
+ * that changed, and each group of a port whose allowed address pairs changed
+ * (its pair addresses are part of the value). A pair change never changes a
+ * port's groups, so its current groups are the ones to touch.
+ */
+function changedMembers(model: Model, change: Change, visit: (groupId: string, portId: string) => void): void {
+  for (const [r, ports] of change.secgroup.members) for (const portId of ports) visit(r, portId);
+  for (const portId of change.ipam.pairs) for (const r of groupIdsOf(model.secgroup, portId)) visit(r, portId);
+}
 
 /** Positional, so the full recompute (every member of every remote group) allocates no key object per member. */
 function memberValue(model: Model, groupId: string, portId: string, needs: HostNeeds): GroupMember | undefined {
   if (!needs.remotes.has(groupId) || !isMember(model, groupId, portId)) return undefined;
-  return { groupId, ips: model.ipam.ports.get(portId)!.fixedIps.map((f) => f.ip), portId };
+  return { groupId, ips: memberAddresses(model.ipam.ports.get(portId)!), portId };
+}
+
+/**
+ * A member's addresses (Neutron's semantics): its fixed IPs, then the
+ * addresses of its allowed address pairs, each once. A pair that is a CIDR
+ * is left out: the agent's member sets hold addresses, not intervals
+ * (docs/architecture.md, "Allowed address pairs in security-group member sets").
+ */
+export function memberAddresses(port: FollowedPort): string[] {
+  const ips = port.fixedIps.map((f) => f.ip);
+  for (const pair of port.allowedAddressPairs ?? []) {
+    if (!pair.ipAddress.includes('/') && !ips.includes(pair.ipAddress)) ips.push(pair.ipAddress);
+  }
+  return ips;
 }
