@@ -407,12 +407,30 @@ const arbLog = (maxLength: number): fc.Arbitrary<Spec[]> =>
       fc.tuple(...HOSTS.map((h) => arbRegister.map((e) => ({ ...e, data: { ...(e.data as object), hostId: h } }) as Spec))),
       fc.tuple(...NETS.map((n) => arbNetwork.map((e) => ({ ...e, data: { ...(e.data as object), networkId: n, name: n } }) as Spec))),
       fc.tuple(...GROUPS.slice(0, 3).map((g) => arbGroup.map((e) => ({ ...e, data: { ...(e.data as object), groupId: g, name: g }, aggregate: securityGroupAggregate(g) }) as Spec))),
-      // A router joined to a network and a chain on it, so that chain keys (and classifier members) are common.
+      // A router r0 joined to n0, a port of n0 on h0 and a chain on r0: chain keys (and classifier members) exist in
+      // every run from the start, whatever comes after (later events may delete or move any of it).
       fc.tuple(
-        arbIpamEvent.filter((e) => e.type === 'ipam.RouterInterfaceAdded'),
+        fc.constant(spec({ type: 'ipam.RouterCreated', data: { routerId: 'r0', name: 'r0' }, aggregate: routerAggregate('r0'), tenant: 'ta' })),
+        fc.constant(
+          spec({
+            type: 'ipam.SubnetCreated',
+            data: { subnetId: 's0', name: 's0', ipVersion: 4, cidr: '10.0.0.0/24', gatewayIp: '10.0.0.1', allocationPools: [], enableDhcp: false },
+            aggregate: networkAggregate('n0'),
+            tenant: 'ta',
+          }),
+        ),
+        fc.constant(spec({ type: 'ipam.RouterInterfaceAdded', data: { routerId: 'r0', subnetId: 's0', networkId: 'n0' }, aggregate: routerAggregate('r0'), tenant: 'ta' })),
+        fc.constant(
+          spec({
+            type: 'ipam.PortCreated',
+            data: { portId: 'p0', name: 'p0', mac: '02:00:00:00:00:01', fixedIps: [{ subnetId: 's0', ip: '10.0.0.10' }], hostId: 'h0', deviceId: 'vm1' },
+            aggregate: networkAggregate('n0'),
+            tenant: 'ta',
+          }),
+        ),
         arbChainingEvent.filter((e) => e.type === 'chaining.FlowClassifierCreated'),
         arbChainingEvent.filter((e) => e.type === 'chaining.FunctionGroupCreated'),
-        arbChainingEvent.filter((e) => e.type === 'chaining.ChainCreated'),
+        arbChainingEvent.filter((e) => e.type === 'chaining.ChainCreated').map((e) => ({ ...e, data: { ...(e.data as object), routerId: 'r0' } }) as Spec),
       ),
       fc.array(arbEvent, { minLength: Math.min(20, maxLength), maxLength, size: 'max' }),
     )
