@@ -25,6 +25,7 @@
 import type { ChainView } from '@strata/contracts';
 import { sh, type Lab, type Vm } from '@strata/lab';
 import { fmt, intEnv, log, runPool } from './support/common.js';
+import { crr, CRR_PORT, startCrrServer, tcpConnects } from './support/crr.js';
 import { iperf } from './support/iperf.js';
 import { median, runHeader, sleep, startInNs, tenantNet, uptime, vmOn, withLab, type NsProcess, type TenantNet } from './support/overlay.js';
 
@@ -34,36 +35,9 @@ const CRR_SECONDS = intEnv('CRR_SECONDS', 3, 0, 60);
 const MEMBERS = intEnv('MEMBERS', 10_000, 11, 60_000);
 const C = intEnv('C', 32, 1, 256);
 const IPERF_PORT = 5201;
-const CRR_PORT = 5202;
 
 type Config = 'chain' | 'direct';
 const CONFIGS: Config[] = ['chain', 'direct'];
-
-const CRR_SERVER = `
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", ${CRR_PORT})); s.listen(1024)
-print("listening", flush=True)
-while True:
-    c, _ = s.accept(); c.close()
-`;
-
-const crrClient = (ip: string, seconds: number): string => `
-import socket, struct, time
-end = time.monotonic() + ${seconds}
-n = 0; failed = 0
-while time.monotonic() < end:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.settimeout(1.0)
-    try:
-        s.connect(("${ip}", ${CRR_PORT})); n += 1
-    except OSError:
-        failed += 1
-    s.close()
-print("connections", n, "failed", failed, "rate", n / ${seconds})
-`;
 
 const FIREWALL = `
 table inet appliance {
@@ -81,25 +55,10 @@ interface Sample {
   crr: number;
 }
 
-async function crr(a: Vm, ip: string): Promise<number> {
-  if (CRR_SECONDS === 0) return NaN;
-  const out = await sh(['ip', 'netns', 'exec', a.ns.name, 'python3', '-c', crrClient(ip, CRR_SECONDS)], { timeoutMs: (CRR_SECONDS + 30) * 1000 });
-  const m = /connections (\d+) failed (\d+) rate ([\d.]+)/.exec(out);
-  if (!m) throw new Error(`CRR client: ${out}`);
-  if (Number(m[2]) > 0) log(`  CRR: ${m[2]} connection attempts failed`);
-  return Number(m[3]);
-}
-
 const forwarded = async (fw: Vm): Promise<number> => {
   const out = await sh(['ip', 'netns', 'exec', fw.ns.name, 'nft', '-j', 'list', 'counter', 'inet', 'appliance', 'forwarded']);
   return (JSON.parse(out) as { nftables: { counter?: { packets: number } }[] }).nftables.find((o) => o.counter)!.counter!.packets;
 };
-
-const connects = (a: Vm, ip: string): Promise<boolean> =>
-  sh(['ip', 'netns', 'exec', a.ns.name, 'python3', '-c', `import socket; socket.create_connection(("${ip}", ${CRR_PORT}), timeout=1).close()`], { timeoutMs: 10_000 }).then(
-    () => true,
-    () => false,
-  );
 
 /** Rules and set elements of `inet strata` (the steering table) in a routing domain's namespace. */
 async function chainTable(ns: string): Promise<{ rules: number; elements: number }> {
@@ -165,7 +124,7 @@ async function main(): Promise<void> {
       // The kernel, not the API, decides when the configuration is in force: a connection passes the firewall or not.
       for (let i = 0; ; i++) {
         const before = await forwarded(fw);
-        const ok = (await connects(a, b.ip)) && ((await forwarded(fw)) > before) === (cfg === 'chain');
+        const ok = (await tcpConnects(a, b.ip)) && ((await forwarded(fw)) > before) === (cfg === 'chain');
         if (ok) break;
         if (i > 120) throw new Error(`configuration ${cfg} not in force after 60 s`);
         await sleep(500);
@@ -177,9 +136,7 @@ async function main(): Promise<void> {
       const iperfServer = startInNs(b.ns.name, ['iperf3', '-s', '-p', String(IPERF_PORT), '-B', b.ip, '--forceflush']);
       servers.push(iperfServer);
       await iperfServer.waitFor(/Server listening/, 10_000);
-      const crrServer = startInNs(b.ns.name, ['python3', '-c', CRR_SERVER]);
-      servers.push(crrServer);
-      await crrServer.waitFor(/listening/, 10_000);
+      servers.push(await startCrrServer(b.ns.name));
       const path = { key: 'a-b', label: 'a → b', clientNs: a.ns.name, serverNs: b.ns.name, serverIp: b.ip, mtu: web.net.mtu };
       for (let r = 0; r < ROUNDS; r++) {
         log(`round ${r + 1}/${ROUNDS}: ${uptime()}`);
@@ -188,7 +145,7 @@ async function main(): Promise<void> {
           await want(cfg);
           await sleep(500);
           const x = await iperf(path, r, SECONDS, IPERF_PORT);
-          const rate = await crr(a, b.ip);
+          const rate = await crr(a, b.ip, CRR_SECONDS);
           samples.push({ config: cfg, round: r, gbps: x.gbps, retransmits: x.retransmits, busy: x.busy, crr: rate });
           log(`  ${cfg}: ${x.gbps.toFixed(2)} Gbit/s, ${x.retransmits} retransmits, machine busy ${(x.busy * 100).toFixed(0)}%; ${fmt(rate)} new connections/s`);
         }

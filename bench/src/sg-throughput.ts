@@ -40,6 +40,7 @@ import type { PortView, SecurityGroupView } from '@strata/contracts';
 import { sh, type Lab, type Vm } from '@strata/lab';
 import { fmt, intEnv, log, runPool, table, withTimeout } from './support/common.js';
 import { CpuBusy, median, runHeader, sleep, startInNs, tenantNet, uptime, vmOn, withLab, type NsProcess } from './support/overlay.js';
+import { crr, CRR_PORT, startCrrServer, tcpConnects } from './support/crr.js';
 import { portChain, reactorDrained, setName, setSize, sgChain } from './support/secgroup.js';
 
 const MEMBERS = intEnv('MEMBERS', 10_000, 2, 60_000);
@@ -48,7 +49,6 @@ const ROUNDS = intEnv('ROUNDS', 3, 1, 20);
 const CRR_SECONDS = intEnv('CRR_SECONDS', 3, 0, 60);
 const C = intEnv('C', 32, 1, 256);
 const IPERF_PORT = 5201;
-const CRR_PORT = 5202;
 
 type Config = 'big' | 'small' | 'none';
 const CONFIGS: Config[] = ['big', 'small', 'none'];
@@ -63,32 +63,6 @@ interface Sample {
   /** Elements of the set b's ingress rule looks up, on hv2, right before the measurement (0 for none). */
   setElements: number;
 }
-
-const CRR_SERVER = `
-import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", ${CRR_PORT})); s.listen(1024)
-print("listening", flush=True)
-while True:
-    c, _ = s.accept(); c.close()
-`;
-
-const crrClient = (ip: string, seconds: number): string => `
-import socket, struct, time
-end = time.monotonic() + ${seconds}
-n = 0; failed = 0
-while time.monotonic() < end:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-    s.settimeout(1.0)
-    try:
-        s.connect(("${ip}", ${CRR_PORT})); n += 1
-    except OSError:
-        failed += 1
-    s.close()
-print("connections", n, "failed", failed, "rate", n / ${seconds})
-`;
 
 async function iperf(a: Vm, b: Vm): Promise<{ gbps: number; retransmits: number; busy: number }> {
   const busy = new CpuBusy();
@@ -105,22 +79,6 @@ async function iperf(a: Vm, b: Vm): Promise<{ gbps: number; retransmits: number;
   if (code !== 0 || j.error || !j.end?.sum_received) throw new Error(`iperf3 failed (exit ${code}): ${j.error ?? client.output().slice(-1000)}`);
   return { gbps: j.end.sum_received.bits_per_second / 1e9, retransmits: j.end.sum_sent?.retransmits ?? 0, busy: share };
 }
-
-async function crr(a: Vm, b: Vm): Promise<number> {
-  if (CRR_SECONDS === 0) return NaN;
-  const out = await sh(['ip', 'netns', 'exec', a.ns.name, 'python3', '-c', crrClient(b.ip, CRR_SECONDS)], { timeoutMs: (CRR_SECONDS + 30) * 1000 });
-  const m = /connections (\d+) failed (\d+) rate ([\d.]+)/.exec(out);
-  if (!m) throw new Error(`CRR client: ${out}`);
-  if (Number(m[2]) > 0) log(`  CRR: ${m[2]} connection attempts failed`);
-  return Number(m[3]);
-}
-
-/** One TCP connection from a to the CRR listener on b within 1 s. */
-const tcpConnects = (a: Vm, ip: string): Promise<boolean> =>
-  sh(['ip', 'netns', 'exec', a.ns.name, 'python3', '-c', `import socket; socket.create_connection(("${ip}", ${CRR_PORT}), timeout=1).close()`], { timeoutMs: 10_000 }).then(
-    () => true,
-    () => false,
-  );
 
 /** Chain text in hv, or '' when the chain does not exist. */
 const chainText = (lab: Lab, host: string, chain: string): Promise<string> =>
@@ -211,9 +169,7 @@ async function main(): Promise<void> {
       const iperfServer = startInNs(b.ns.name, ['iperf3', '-s', '-p', String(IPERF_PORT), '-B', b.ip, '--forceflush']);
       servers.push(iperfServer);
       await iperfServer.waitFor(/Server listening/, 10_000);
-      const crrServer = startInNs(b.ns.name, ['python3', '-c', CRR_SERVER]);
-      servers.push(crrServer);
-      await crrServer.waitFor(/listening/, 10_000);
+      servers.push(await startCrrServer(b.ns.name));
       // The dst groups allow TCP only (no ICMP): check the path with TCP connects, bounded.
       for (let i = 0; !(await tcpConnects(a, b.ip)); i++) {
         if (i > 60) throw new Error(`a cannot open a TCP connection to b (${b.ip}:${CRR_PORT})`);
@@ -227,7 +183,7 @@ async function main(): Promise<void> {
           const setElements = cfg === 'none' ? 0 : await setSize(hv2, 'inet', 'strata', cfg === 'big' ? bigSet : smallSet);
           await sleep(500);
           const x = await iperf(a, b);
-          const rate = await crr(a, b);
+          const rate = await crr(a, b.ip, CRR_SECONDS);
           samples.push({ config: cfg, round: r, ...x, crr: rate, setElements });
           log(`  ${cfg}: ${x.gbps.toFixed(2)} Gbit/s, ${x.retransmits} retransmits, machine busy ${(x.busy * 100).toFixed(0)}%; ${fmt(rate)} new connections/s`);
           await sleep(1000);
