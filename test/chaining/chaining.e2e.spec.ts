@@ -14,9 +14,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainView, SecurityGroupView } from '@strata/contracts';
 import { capture, eventually, Lab, sh, type ManagedProcess, type Vm } from '@strata/lab';
-import { tenantWithRouter, vmOn, type TenantSetup } from '../overlay/scenario.js';
+import { vmOn, type TenantSetup } from '../overlay/scenario.js';
 import { connects, listen } from '../secgroup/tcp.js';
 import { applianceOn, delta, type Appliance } from './appliance.js';
+import { chainingTenant, joinGroup } from './scenario.js';
 import { tcpFlows, udpEcho, udpEchoes } from './traffic.js';
 
 const APP_PORT = 9000;
@@ -50,18 +51,9 @@ describe('service chaining: appliances inserted by policy on the source hypervis
 
   beforeAll(async () => {
     lab = await Lab.start({ hypervisors: 4, chaining: true });
-    t = await tenantWithRouter(lab, 'tenant-a');
-    // A third network for the appliances, on the same router.
-    const net2 = await lab.ipam.command('network.create', { name: 'appliances' }, t.who);
-    const sub2 = await lab.ipam.command('subnet.create', { networkId: net2.id, cidr: '10.0.2.0/24' }, t.who);
-    await lab.ipam.command('router.addInterface', { id: t.routerId, subnetId: sub2.id }, t.who);
-    t.nets.push(net2);
-    t.subnets.push(sub2);
-
-    web = await lab.secgroup.command('group.create', { name: 'web', description: 'the web tier' }, t.who);
+    ({ t, web } = await chainingTenant(lab));
     for (const [name, net, host] of [['web', 0, 'hv1'], ['web2', 0, 'hv1'], ['app', 1, 'hv4'], ['db', 1, 'hv4']] as const) vm[name] = await vmOn(lab, t, name, net, host);
-    const current = await lab.secgroup.query('port.get', { portId: vm.web!.port.id }, t.who);
-    await lab.secgroup.command('port.setGroups', { portId: vm.web!.port.id, groupIds: [...current.groupIds, web.id] }, t.who);
+    await joinGroup(lab, t, vm.web!, web.id);
     servers.push(await listen(vm.app!, [APP_PORT]), await listen(vm.db!, [DB_PORT]), await udpEcho(vm.app!.ns.name, APP_PORT));
     for (const [name, host] of [['fw1', 'hv2'], ['ids', 'hv3'], ['fw2', 'hv3']] as const) fw[name] = await applianceOn(lab, t, name, 2, host, APP_PORT);
 
@@ -177,8 +169,7 @@ describe('service chaining: appliances inserted by policy on the source hypervis
       expect(await members()).not.toContain(vm.web2!.ip);
       expect(await connects(vm.web2!, vm.app!.ip, APP_PORT)).toBe(true);
       const b = await fw.fw1!.counters();
-      const cur = await lab.secgroup.query('port.get', { portId: vm.web2!.port.id }, t.who);
-      await lab.secgroup.command('port.setGroups', { portId: vm.web2!.port.id, groupIds: [...cur.groupIds, web.id] }, t.who);
+      await joinGroup(lab, t, vm.web2!, web.id);
       await passesEventually(fw.fw1!, vm.web2!);
       expect(delta(b, await fw.fw1!.counters()).to_server).toBeGreaterThan(0);
       expect(await members()).toContain(vm.web2!.ip);

@@ -19,9 +19,10 @@ import { chainingEvents, functionGroupAggregate, type ChainView, type SecurityGr
 import { aggregateSubject, JetStreamEventStore } from '@strata/eventlog';
 import { eventually, Lab, type ManagedProcess, type Vm } from '@strata/lab';
 import { describeIf, kernel } from '@strata/testing/suites';
-import { tenantWithRouter, vmOn, type TenantSetup } from '../overlay/scenario.js';
+import { vmOn, type TenantSetup } from '../overlay/scenario.js';
 import { connects, listen } from '../secgroup/tcp.js';
 import { applianceOn, delta, type Appliance } from './appliance.js';
+import { chainingTenant, joinGroup } from './scenario.js';
 
 const d = describeIf(kernel(['keepalived', '--version']));
 const APP_PORT = 9000;
@@ -77,19 +78,9 @@ d('appliance failover: VRRP pairs, health checks, fail-closed and fail-open', ()
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'strata-sfc-vrrp-'));
     lab = await Lab.start({ hypervisors: 3, chaining: true });
-    t = await tenantWithRouter(lab, 'tenant-a');
-    const net2 = await lab.ipam.command('network.create', { name: 'appliances' }, t.who);
-    const sub2 = await lab.ipam.command('subnet.create', { networkId: net2.id, cidr: '10.0.2.0/24' }, t.who);
-    await lab.ipam.command('router.addInterface', { id: t.routerId, subnetId: sub2.id }, t.who);
-    t.nets.push(net2);
-    t.subnets.push(sub2);
-
-    web = await lab.secgroup.command('group.create', { name: 'web', description: 'the web tier' }, t.who);
+    ({ t, web } = await chainingTenant(lab));
     for (const [name, net, host] of [['web', 0, 'hv1'], ['web3', 0, 'hv3'], ['app', 1, 'hv3']] as const) vm[name] = await vmOn(lab, t, name, net, host);
-    for (const name of ['web', 'web3']) {
-      const current = await lab.secgroup.query('port.get', { portId: vm[name]!.port.id }, t.who);
-      await lab.secgroup.command('port.setGroups', { portId: vm[name]!.port.id, groupIds: [...current.groupIds, web.id] }, t.who);
-    }
+    for (const name of ['web', 'web3']) await joinGroup(lab, t, vm[name]!, web.id);
     servers.push(await listen(vm.app!, [APP_PORT]));
     for (const [name, host] of [['fwA', 'hv2'], ['fwB', 'hv3']] as const) {
       fw[name] = await applianceOn(lab, t, name, 2, host, APP_PORT);
