@@ -218,12 +218,11 @@ const FIREWALL_TABLE = `table inet appliance {
 }`;
 
 /**
- * tenant-a inserts a firewall VM between web and app: a service function on its port (port security off and no
- * security group: it forwards traffic of other addresses), a function group, a classifier (tcp/9000 from group web to
- * the app subnet) and a chain on the router. Then web → app is answered by app and counted by the firewall, and a flow
- * the classifier does not take (app → db) is answered without touching it.
+ * The firewall VM of the service-chaining step, booted with the other VMs (in a lab brought up again, the chain is
+ * already in the log and steers web → app to it from the start): its port has port security off and no security
+ * group (it forwards traffic of other addresses); it routes, and counts what it forwards.
  */
-async function serviceChain(project: string, t: { nets: Net[]; subnets: Subnet[]; routerId: string }, groups: Record<GroupSpec['name'], string>): Promise<Outcome[]> {
+async function bootFirewall(project: string, t: { nets: Net[]; subnets: Subnet[] }): Promise<Port> {
   const net = t.nets[FIREWALL.net]!;
   const subnet = t.subnets[FIREWALL.net]!;
   const who = FIREWALL.tenant;
@@ -240,7 +239,16 @@ async function serviceChain(project: string, t: { nets: Net[]; subnets: Subnet[]
   // The appliance routes (and sends no redirects back out of the interface a packet came in by); its table counts.
   const setup = `sysctl -qw net.ipv4.ip_forward=1 net.ipv4.conf.all.send_redirects=0 net.ipv4.conf.eth0.send_redirects=0 && (nft list table inet appliance >/dev/null 2>&1 || echo '${FIREWALL_TABLE}' | nft -f -)`;
   await inHypervisor(project, FIREWALL.host, ['strata-vm', 'exec', FIREWALL.name, 'sh', '-c', setup]);
+  return port;
+}
 
+/**
+ * tenant-a inserts the firewall VM between web and app: a service function on its port, a function group, a
+ * classifier (tcp/9000 from group web to the app subnet) and a chain on the router. Then web → app is answered by app
+ * and counted by the firewall, and a flow the classifier does not take (app → db) is answered without touching it.
+ */
+async function serviceChain(project: string, routerId: string, port: Port, groups: Record<GroupSpec['name'], string>): Promise<Outcome[]> {
+  const who = FIREWALL.tenant;
   const fn = await strata.json<{ id: string }>(who, ['sfc', 'function', 'create', '--ingress-port', port.id, '--name', 'firewall'], { once: 'sfc:function', show: true });
   const group = await strata.json<{ id: string }>(who, ['sfc', 'group', 'create', '--function', fn.id, '--name', 'firewall'], { once: 'sfc:group', show: true });
   const classifier = await strata.json<{ id: string }>(
@@ -248,7 +256,7 @@ async function serviceChain(project: string, t: { nets: Net[]; subnets: Subnet[]
     ['sfc', 'classifier', 'create', '--name', 'web-to-app', '--protocol', 'tcp', '--source-group', groups.web, '--destination-cidr', CIDRS[1], '--destination-ports', String(FIREWALL.port)],
     { once: 'sfc:classifier', show: true },
   );
-  await strata.json(who, ['sfc', 'chain', 'create', '--name', 'web-app-firewall', '--router', t.routerId, '--group', group.id, '--classifier', classifier.id], { once: 'sfc:chain', show: true });
+  await strata.json(who, ['sfc', 'chain', 'create', '--name', 'web-app-firewall', '--router', routerId, '--group', group.id, '--classifier', classifier.id], { once: 'sfc:chain', show: true });
   await strata.show(who, ['sfc', 'chain', 'list']);
 
   const counters = async (): Promise<{ toApp: number; forwarded: number }> => {
@@ -299,6 +307,7 @@ async function main(): Promise<number> {
   const groups = await securityGroups();
   step('ports bound to hypervisors; VMs boot there (strata-vm, the lab\'s compute stand-in)');
   await bootVms(project, tenants, groups);
+  const firewall = await bootFirewall(project, tenants['tenant-a']!);
   step('real packets between the VMs');
   const outcomes = await runChecks(project);
 
@@ -306,7 +315,7 @@ async function main(): Promise<number> {
   outcomes.push(...(await natAndBgp(project, pools.floatingIpPool, tenants['tenant-a']!.routerId)));
 
   step('service chaining: a firewall VM inserted between web and app by policy (tcp/9000 from group web)');
-  outcomes.push(...(await serviceChain(project, tenants['tenant-a']!, groups)));
+  outcomes.push(...(await serviceChain(project, tenants['tenant-a']!.routerId, firewall, groups)));
 
   step('the event log: what happened, who did it (tenant-a sees only its own events)');
   await strata.show('tenant-a', ['events', 'list', '--limit', '12']);
