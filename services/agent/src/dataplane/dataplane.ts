@@ -15,7 +15,8 @@
  * - fast: the typed changes since the last pass, when every one of them is
  *   handled by some manager's fast path (and the caller asked for no full
  *   pass). A fast path that declines or fails falls back to a full pass in
- *   the same call.
+ *   the same call. When only some changes have a fast path, those go first
+ *   and the full pass follows (it recomputes everything: the reference).
  *
  * The generation counts changes of the desired state: a full pass compares
  * each manager's part with the one it applied before, structurally; a fast
