@@ -304,6 +304,55 @@ d('service chaining, L3 (three hypervisors, real packets through appliance VMs)'
     expect((await counters(vms.fw1!)).fwd).toBeGreaterThan(0);
   });
 
+  it('an active-member swap (a chain key change) is the fast path: one transaction per host rewrites the steering chain, the kernel is what a full pass makes, and the flows move to the new member', async () => {
+    const [fw1, fw2] = [member(ports.fw1), member(ports.fw2)];
+    const hop1 = activeStandby([fw1, fw2], fw1);
+    const before = chainOf([hop1]);
+    const after: HostChain = { ...before, hops: [{ ...hop1, activeFunctionId: fw2.functionId }] };
+    await apply(before);
+    await applianceTable(vms.fw1!);
+    await applianceTable(vms.fw2!);
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    expect((await counters(vms.fw1!)).fwd).toBeGreaterThan(0);
+    expect(await counters(vms.fw2!)).toEqual({ fwd: 0, rev: 0, other: 0 });
+
+    for (const h of hosts()) {
+      const ns = await domainNs(h);
+      const routing = async (): Promise<string> => `${await sh(['ip', '-n', ns, 'rule', 'show'])}${await sh(['ip', '-n', ns, 'route', 'show', 'table', 'all'])}`;
+      const next = viewOf(h.name, after);
+      // Both members' marks are routed already: a full pass would change the steering chain's rules only.
+      const { plan } = await h.dataplane.plan(next);
+      const ops = plan.batches.flatMap((b) => b.ops);
+      expect(ops.map((o) => o.op)).toEqual(['nft']);
+      const commands = ops[0]!.op === 'nft' ? ops[0]!.commands : [];
+      expect(commands[0]).toEqual({ cmd: 'flush-chain', family: 'inet', name: 'pre' });
+      expect(commands.slice(1).every((c) => c.cmd === 'add-rule' && c.chain === 'pre')).toBe(true);
+      const routingBefore = await routing();
+      await h.dataplane.reconcile(viewOf(h.name, before));
+      const fast = await h.dataplane.applyChanges([{ field: 'chains', id: before.id, before, after }]);
+      expect(fast).not.toBeNull();
+      expect(fast!.added).toBeGreaterThan(0);
+      // The record is what the full computation has, and so is the kernel.
+      expect(fast!.desired).toEqual(h.dataplane.desired(next));
+      expect((await h.dataplane.plan(next)).plan).toEqual({ batches: [] });
+      expect(await routing()).toBe(routingBefore);
+    }
+    await applianceTable(vms.fw1!);
+    await applianceTable(vms.fw2!);
+    expect(await tcpExchangeEventually(vms.web1!.ns, '10.0.2.10', 9000)).toBe(true);
+    const c2 = await counters(vms.fw2!);
+    expect(c2.fwd).toBeGreaterThan(0);
+    expect(c2.rev).toBeGreaterThan(0);
+    expect(await counters(vms.fw1!)).toEqual({ fwd: 0, rev: 0, other: 0 });
+
+    // A new member brings new marks and routing tables: the fast path declines (and the full pass does it).
+    const h1 = lab.host(1);
+    const grown: HostChain = { ...after, hops: [{ ...after.hops[0]!, members: [fw1, fw2, member(ports.fw3)] }] };
+    expect(await h1.dataplane.applyChanges([{ field: 'chains', id: before.id, before: after, after: grown }])).toBeNull();
+    await h1.dataplane.reconcile(viewOf('hv1', grown));
+    expect((await h1.dataplane.plan(viewOf('hv1', grown))).plan).toEqual({ batches: [] });
+  });
+
   it('repairs drift: a deleted steering rule, route and table come back, and the flow is steered again', async () => {
     const fw1 = member(ports.fw1);
     const chain = chainOf([activeStandby([fw1], fw1)]);

@@ -18,7 +18,9 @@
  *       4. a marked packet of the original direction remembers its mark in its conntrack mark.
  *     chain  out (filter, output): no ICMP redirects (a steered packet often leaves by the
  *          interface it came in; a redirect would teach the VM to bypass the router).
- *   per mark and family it routes: `ip [-6] rule pref 1000 fwmark M lookup M` and table M:
+ *   per mark and family it routes (for every L3 member whose legs are usable here, chosen now
+ *   or not, so that a failover changes only the `pre` chain's rules):
+ *   `ip [-6] rule pref 1000 fwmark M lookup M` and table M:
  *   `default via <leg address> dev qr<vni> onlink` (forward: the member's ingress address;
  *   return: its egress address; an IPv6 classifier's marks: the legs' IPv6 addresses).
  *
@@ -40,11 +42,12 @@
  * dropped by a fail-closed hop.
  */
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import type { ChainHop, ChainLeg, ChainMember, FlowClassifier, HostChain } from '@strata/contracts';
 import { contains, parseAddress, parsePrefix } from '@strata/netaddr';
 import { MemberIndex } from './members.js';
 import { domainNamespace, gatewayDomainEnd, nftId } from './names.js';
-import { emptyNftTable, nftRule, type NftRule, type NftState, type NftTable } from './nft.js';
+import { diffNft, emptyNftTable, nftRule, type NftCmd, type NftRule, type NftState, type NftTable } from './nft.js';
 import { allocate, canonicalIp } from './secgroups.js';
 import type { HostViewSnapshot } from './snapshot.js';
 import { routeKey, ruleKey, type KernelState, type RouteEntry, type RuleEntry } from './types.js';
@@ -175,11 +178,6 @@ function domainTable(view: HostViewSnapshot, ns: string, chains: HostChain[]): {
           if (hop.fallback === 'fail-closed') return { kind: 'drop' };
           continue;
         }
-        for (const m of usable) {
-          const leg = legOf(c, d === 'fwd' ? m.ingress : m.egress, f)!;
-          const mark = markOf(c, d, i, m);
-          targets.set(`${f}/${mark}`, { mark, family: f, via: leg.ip, dev: leg.dev });
-        }
         const owners = bucketOwners(usable.map((m) => m.functionId));
         const markFor = new Map(usable.map((m) => [m.functionId, markOf(c, d, i, m)]));
         if (usable.length === 1) {
@@ -191,6 +189,22 @@ function domainTable(view: HostViewSnapshot, ns: string, chains: HostChain[]): {
       }
       return { kind: 'pass' };
     };
+    // Every member that could be chosen has its mark's route and rule, whichever is chosen now (active, healthy):
+    // a failover or a health change then changes the steering chain's rules only (the chain-key fast path).
+    for (const d of dirs) {
+      const families = new Set(matchers.get(d)!.map((m) => m.family));
+      c.hops.forEach((hop, i) => {
+        if (hop.mode !== 'l3') return;
+        for (const m of hop.members) {
+          for (const f of families) {
+            if (!legsOk(m, f)) continue;
+            const leg = legOf(c, d === 'fwd' ? m.ingress : m.egress, f)!;
+            const mark = markOf(c, d, i, m);
+            targets.set(`${f}/${mark}`, { mark, family: f, via: leg.ip, dev: leg.dev });
+          }
+        }
+      });
+    }
     for (const d of dirs) {
       const ms = matchers.get(d)!;
       const order = d === 'fwd' ? c.hops.map((_, i) => i) : c.hops.map((_, i) => c.hops.length - 1 - i);
@@ -354,3 +368,46 @@ function safe<T>(f: () => T): T | null {
 }
 
 const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** A domain namespace's steering table brought to the view by the chain-key fast path: its nft commands and the table they leave. */
+export interface SteeringUpdate {
+  ns: string;
+  /** flush + add of the `pre` chain's rules only; empty: nothing to do. */
+  commands: NftCmd[];
+  /** The applied table as the full computation has it now. */
+  table: NftTable;
+}
+
+/**
+ * The chain-key fast path, pure part: the steering tables of `namespaces`
+ * (the domain namespaces whose chains changed) for `view`, against what
+ * was applied (`applied`: this manager's part). Null when the change is
+ * more than the `pre` chain's rules (a namespace gains or loses its table,
+ * a mark, route, rule, set, chain or counter comes or goes): then only a
+ * full pass will do.
+ *
+ * Set elements follow members, never chain keys, and the membership fast
+ * path keeps the applied ones exact; so the members are left out of the
+ * computation (its cost does not grow with group sizes) and the applied
+ * elements kept.
+ */
+export function steeringUpdate(view: HostViewSnapshot, nsPrefix: string, applied: Pick<ChainingState, 'routes' | 'rules'> & { tables: Record<string, NftState> }, namespaces: readonly string[]): SteeringUpdate[] | null {
+  const present = Object.fromEntries(namespaces.map((ns) => [ns, { name: ns, sysctls: {} }]));
+  const want = desiredChaining({ ...view, members: {} }, nsPrefix, present);
+  const inNs = new Set(namespaces);
+  for (const kind of ['routes', 'rules'] as const) {
+    const had = Object.fromEntries(Object.entries(applied[kind]).filter(([, e]) => inNs.has(e.ns)));
+    if (!isDeepStrictEqual(had, want[kind])) return null;
+  }
+  const updates: SteeringUpdate[] = [];
+  for (const ns of namespaces) {
+    const have = applied.tables[ns]?.tables.inet;
+    const table = want.tables[ns];
+    if (!have || !table) return null;
+    for (const [name, s] of Object.entries(table.sets)) s.elements = have.sets[name]?.elements ?? s.elements;
+    const commands = diffNft({ tables: { inet: table } }, { tables: { inet: have } });
+    if (!commands.every((c) => (c.cmd === 'flush-chain' && c.name === 'pre') || (c.cmd === 'add-rule' && c.chain === 'pre'))) return null;
+    updates.push({ ns, commands, table });
+  }
+  return updates;
+}

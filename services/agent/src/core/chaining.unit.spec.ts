@@ -1,7 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
 import type { ChainHop, ChainMember, FlowClassifier, HostChain, HostNetwork } from '@strata/contracts';
 import { describe, expect, it } from 'vitest';
-import { BUCKETS, bucketOwners, chainingMemberIndex, chainSetName, classifierMatch, desiredChaining, hashFields, splitSetKey } from './chaining.js';
+import { BUCKETS, bucketOwners, chainingMemberIndex, chainSetName, classifierMatch, desiredChaining, hashFields, splitSetKey, steeringUpdate, type ChainingState } from './chaining.js';
 import { patchSorted, type MemberChange } from './members.js';
 import { domainNamespace } from './names.js';
 import type { NftState } from './nft.js';
@@ -142,10 +143,13 @@ describe('chaining → kernel state', () => {
     expect(t.chains.out!.rules.map((r) => r.text)).toEqual(['icmp type redirect drop', 'icmpv6 type nd-redirect drop']);
   });
 
-  it('routes each mark to the member\'s leg on its network\'s gateway interface, one rule and one table per mark', () => {
+  it('routes each mark to the member\'s leg on its network\'s gateway interface, one rule and one table per mark, the standby\'s too (a failover changes rules only)', () => {
     const d = desired(view([chain([hop({ selection: 'active-standby', members: [fn(1), fn(2)], activeFunctionId: 'f2' })])]));
     const routes = Object.values(d.routes).map(({ dev, via }) => `${via} dev ${dev}`).sort();
-    expect(routes).toEqual(['10.0.3.2 dev qr102', '10.0.4.2 dev qr103']);
+    expect(routes).toEqual(['10.0.3.1 dev qr102', '10.0.3.2 dev qr102', '10.0.4.1 dev qr103', '10.0.4.2 dev qr103']);
+    const classifying = rulesOf(view([chain([hop({ selection: 'active-standby', members: [fn(1), fn(2)], activeFunctionId: 'f2' })])])).filter((r) => r.startsWith('meta mark 0'));
+    const markOfVia = new Map(Object.values(d.routes).map((r) => [r.via!, `0x${r.table!.toString(16)}`]));
+    expect(classifying.map((r) => r.split(' meta mark set ')[1])).toEqual([markOfVia.get('10.0.3.2'), markOfVia.get('10.0.4.2')]);
     expect(Object.values(d.rules).map((r) => [r.pref, Number(r.fwmark), r.table])).toEqual(Object.values(d.routes).map((r) => [1000, r.table, r.table]));
   });
 
@@ -156,7 +160,8 @@ describe('chaining → kernel state', () => {
     const open = rulesOf(view([chain([hop({ members: [fn(1, false)], fallback: 'fail-open' }), second])]));
     const d = desired(view([chain([hop({ members: [fn(1, false)], fallback: 'fail-open' }), second])]));
     expect(open.filter((r) => r.startsWith('meta mark 0')).every((r) => / meta mark set 0x5343/.test(r))).toBe(true);
-    expect(Object.values(d.routes).map((r) => r.via).sort()).toEqual(['10.0.3.2', '10.0.4.2']);
+    // The unhealthy flow-hash member keeps its routes (it may come back with a rule change only).
+    expect(Object.values(d.routes).map((r) => r.via).sort()).toEqual(['10.0.3.1', '10.0.3.2', '10.0.4.1', '10.0.4.2']);
     const alone = rulesOf(view([chain([hop({ members: [fn(1, false)], fallback: 'fail-open' })])]));
     expect(alone.filter((r) => r.startsWith('meta mark 0')).every((r) => r.endsWith(' accept'))).toBe(true);
   });
@@ -290,5 +295,104 @@ describe('the chaining membership fast path', () => {
         }
       }),
     );
+  });
+});
+
+describe('the chain-key fast path (steeringUpdate)', () => {
+  /** What a full pass leaves applied: the manager's part (its tables per namespace, routes, rules), deep-copied. */
+  const appliedOf = (v: HostViewSnapshot) => {
+    const d: ChainingState = structuredClone(desired(v));
+    return { tables: Object.fromEntries(Object.entries(d.tables).map(([ns, t]) => [ns, { tables: { inet: t } } as NftState])), routes: d.routes, rules: d.rules };
+  };
+  /** The fast path on `applied` (patched in place as the manager does); false when it declined. */
+  const fast = (applied: ReturnType<typeof appliedOf>, v: HostViewSnapshot): boolean => {
+    const updates = steeringUpdate(v, PREFIX, applied, [NS]);
+    if (updates === null) return false;
+    for (const u of updates) applied.tables[u.ns]!.tables.inet!.chains.pre!.rules = u.table.chains.pre!.rules;
+    return true;
+  };
+  const pair = (active: string | null, over: Partial<ChainHop> = {}) => chain([hop({ selection: 'active-standby', members: [fn(1), fn(2)], activeFunctionId: active, ...over })]);
+
+  it('an active-member swap rewrites only the steering chain: flush and add in one script, and the patched record equals the full computation', () => {
+    const before = view([pair('f1')]);
+    const after = view([pair('f2')]);
+    const applied = appliedOf(before);
+    const [u] = steeringUpdate(after, PREFIX, applied, [NS])!;
+    expect(u!.commands[0]).toEqual({ cmd: 'flush-chain', family: 'inet', name: 'pre' });
+    expect(u!.commands.slice(1).every((c) => c.cmd === 'add-rule' && c.chain === 'pre')).toBe(true);
+    expect(u!.commands).toHaveLength(1 + desired(after).tables[NS]!.chains.pre!.rules.length);
+    expect(fast(applied, after)).toBe(true);
+    expect(applied).toEqual(appliedOf(after));
+    // The classification now sets the other member's mark.
+    expect(desired(after).tables[NS]!.chains.pre!.rules).not.toEqual(desired(before).tables[NS]!.chains.pre!.rules);
+  });
+
+  it('a chain key change that leaves the rules alone needs no command', () => {
+    const applied = appliedOf(view([pair('f1')]));
+    const updates = steeringUpdate(view([pair('f1', { members: [fn(1), fn(2, false)] })]), PREFIX, applied, [NS])!;
+    expect(updates.map((u) => u.commands)).toEqual([[]]);
+  });
+
+  it('declines when marks, routing tables, sets or the namespace\'s table would change', () => {
+    const applied = appliedOf(view([pair('f1')]));
+    // A third member: new marks, routes and rules.
+    expect(steeringUpdate(view([pair('f1', { members: [fn(1), fn(2), fn(3)] })]), PREFIX, applied, [NS])).toBeNull();
+    // A classifier naming another group: a new set.
+    expect(steeringUpdate(view([{ ...pair('f1'), classifiers: [classifier, { ...classifier, id: 'c2', source: { groupId: 'DB', cidr: null } }] }]), PREFIX, applied, [NS])).toBeNull();
+    // The last chain goes: the table goes.
+    expect(steeringUpdate(view([]), PREFIX, applied, [NS])).toBeNull();
+    // A first chain in a namespace without a table.
+    expect(steeringUpdate(view([pair('f1')]), PREFIX, appliedOf(view([])), [NS])).toBeNull();
+  });
+
+  it('any sequence of chain changes: the fast path, where it applies, leaves exactly what the full computation has; it declines only when more than the steering chain differs', () => {
+    const member = fc.record({ n: fc.integer({ min: 1, max: 3 }), healthy: fc.boolean() });
+    const hopArb = fc.record({
+      selection: fc.constantFrom('active-standby' as const, 'flow-hash' as const),
+      fallback: fc.constantFrom('fail-closed' as const, 'fail-open' as const),
+      members: fc.uniqueArray(member, { selector: (m) => m.n, maxLength: 3 }),
+      active: fc.option(fc.integer({ min: 1, max: 3 })),
+    });
+    const chainArb = fc.record({ hops: fc.array(hopArb, { minLength: 1, maxLength: 2 }), symmetric: fc.boolean(), v6: fc.boolean() });
+    type Spec = { hops: { selection: 'active-standby' | 'flow-hash'; fallback: 'fail-closed' | 'fail-open'; members: { n: number; healthy: boolean }[]; active: number | null }[]; symmetric: boolean; v6: boolean };
+    /** Mostly what a failover or a health report does to the previous chain: another active member, other health, another fallback. */
+    const tweakArb = fc.record({ hop: fc.nat(1), active: fc.option(fc.integer({ min: 1, max: 3 })), healthy: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }), fallback: fc.constantFrom('fail-closed' as const, 'fail-open' as const) });
+    const stepArb = fc.oneof({ weight: 1, arbitrary: fc.option(chainArb, { freq: 8 }).map((c) => ({ replace: c as Spec | null })) }, { weight: 4, arbitrary: tweakArb.map((t) => ({ tweak: t })) });
+    const toView = (c: Spec | null): HostViewSnapshot =>
+      view(
+        c === null
+          ? []
+          : [
+              chain(
+                c.hops.map((h, i) => hop({ groupId: `g${i}`, selection: h.selection, fallback: h.fallback, members: h.members.map((m) => fn(m.n, m.healthy)), activeFunctionId: h.active === null ? null : `f${h.active}` })),
+                { symmetric: c.symmetric, classifiers: c.v6 ? [classifier, classifier6] : [classifier] },
+              ),
+            ],
+      );
+    let fastOnes = 0;
+    fc.assert(
+      fc.property(chainArb, fc.array(stepArb, { minLength: 1, maxLength: 8 }), (first, steps) => {
+        let spec: Spec | null = first;
+        let applied = appliedOf(toView(spec));
+        for (const step of steps) {
+          if ('replace' in step) spec = step.replace;
+          else if (spec) {
+            const t = step.tweak;
+            spec = { ...spec, hops: spec.hops.map((h, i) => (i !== t.hop % spec!.hops.length ? h : { ...h, active: t.active, fallback: t.fallback, members: h.members.map((m) => ({ ...m, healthy: t.healthy[m.n - 1]! })) })) };
+          }
+          const v = toView(spec);
+          const full = appliedOf(v);
+          const onlyPre = (t: typeof full) => ({ ...t, tables: Object.fromEntries(Object.entries(t.tables).map(([ns, s]) => [ns, { ...s.tables.inet, chains: { ...s.tables.inet!.chains, pre: null } }])) });
+          const samePlumbing = isDeepStrictEqual(onlyPre(full), onlyPre(applied)) && full.tables[NS] !== undefined;
+          expect(fast(applied, v)).toBe(samePlumbing);
+          if (samePlumbing) fastOnes++;
+          else applied = full; // the full pass
+          expect(applied).toEqual(full);
+        }
+      }),
+      { numRuns: 200 },
+    );
+    // The fast path must have been taken, and often (a failover or health change is its case).
+    expect(fastOnes).toBeGreaterThan(100);
   });
 });

@@ -15,7 +15,8 @@
  * - fast: the typed changes since the last pass, when every one of them is
  *   handled by some manager's fast path (and the caller asked for no full
  *   pass). A fast path that declines or fails falls back to a full pass in
- *   the same call.
+ *   the same call. When only some changes have a fast path, those go first
+ *   and the full pass follows (it recomputes everything: the reference).
  *
  * The generation counts changes of the desired state: a full pass compares
  * each manager's part with the one it applied before, structurally; a fast
@@ -123,9 +124,17 @@ export class Dataplane {
    * full pass. Throws when the full pass fails (the next pass is full).
    */
   async sync(current: CurrentView, opts: { full?: boolean } = {}): Promise<PassResult> {
+    const generation = this._generation;
     // Decided synchronously, so the changes and the position belong together.
     const pending = opts.full ? null : this.fastChanges(current);
-    if (pending) {
+    if (pending && !pending.complete) {
+      // Some changes have no fast path, so a full pass follows and does them all. The ones that have one go
+      // first: a failover's steering rules (~0.1 s) need not wait behind a full pass for the owner change
+      // that came with them. Meanwhile the kernel has the applied view with just those changes, which the
+      // full pass then completes; a fast path that declines or fails leaves it to the full pass.
+      const first = pending.byManager.size > 0 ? await this.fastPass(pending.byManager) : null;
+      if (first && first.added + first.deleted > 0) this._generation++;
+    } else if (pending) {
       const fast = await this.fastPass(pending.byManager);
       if (fast && this.record.state === 'applied') {
         this.record.at = { epoch: pending.epoch, position: pending.position };
@@ -140,7 +149,6 @@ export class Dataplane {
     const view = current.view;
     const j = current.journal;
     const at = j ? { epoch: j.epoch, position: j.position } : null;
-    const generation = this._generation;
     const result = await this.fullPass(view, current.revision, at);
     if (j && at) j.trim(at.position);
     return { kind: 'full', result, revision: current.revision, changed: this._generation !== generation };
@@ -223,14 +231,21 @@ export class Dataplane {
     };
   }
 
-  /** The journal's changes since the applied position, by the manager whose fast path takes each; null when a full pass is needed. */
-  private fastChanges(current: CurrentView): { byManager: Map<number, ViewDelta[]>; epoch: number; position: number } | null {
+  /**
+   * The journal's changes since the applied position, by the manager whose fast path takes each (`complete`:
+   * every change has one; else a full pass is needed, and these go first); null when the journal cannot say.
+   */
+  private fastChanges(current: CurrentView): { byManager: Map<number, ViewDelta[]>; complete: boolean; epoch: number; position: number } | null {
     const r = this.record;
     const j = current.journal;
     if (r.state !== 'applied' || !r.at || !j || j.epoch !== r.at.epoch) return null;
     const changes = j.changesSince(r.at.position);
-    const byManager = changes && this.route(changes.map(viewDelta));
-    return byManager ? { byManager, epoch: j.epoch, position: j.position } : null;
+    if (!changes) return null;
+    const deltas = changes.map(viewDelta);
+    const byManager = this.route(deltas);
+    if (byManager) return { byManager, complete: true, epoch: j.epoch, position: j.position };
+    const taken = this.route(deltas.filter((c) => this.runtimes.some((rt) => rt.fastPath?.handles(c))))!;
+    return { byManager: taken, complete: false, epoch: j.epoch, position: j.position };
   }
 
   /**

@@ -105,6 +105,33 @@ describe('Dataplane', () => {
     expect((await dp.sync(s.current(), { full: true })).kind).toBe('full');
   });
 
+  it('changes with a fast path go first when others make the pass full (a failover does not wait behind the full pass); the full pass still does them all', async () => {
+    const log: string[] = [];
+    const kernel = fakeKernel();
+    const applied: string[] = [];
+    kernel.apply = async () => {
+      applied.push(`full after ${log.length} fast`);
+    };
+    const dp = new Dataplane({ managers: [manager('a', 'endpoints', log), manager('b', 'members', log)], io, kernel });
+    const s = source();
+    await dp.sync(s.current());
+    const g = dp.generation;
+    s.change(withEndpoints('e1'), ep('e1'), { field: 'ports', id: 'p1', before: undefined, after: undefined }, member('m1'));
+    const r = await dp.sync(s.current());
+    expect(r).toMatchObject({ kind: 'full', changed: true });
+    expect(log).toEqual(['a:ok:e1', 'b:ok:m1']);
+    expect(applied.at(-1)).toBe('full after 2 fast');
+    expect(dp.generation).toBeGreaterThan(g);
+    // The full pass took the journal: the next change alone is fast again, from the new position.
+    s.change(withEndpoints('e1'), member('m2'));
+    expect(await dp.sync(s.current())).toMatchObject({ kind: 'fast' });
+    expect(log.at(-1)).toBe('b:ok:m2');
+    // Asked for a full pass (a resync): no fast path first.
+    s.change(withEndpoints('e1'), member('m3'), { field: 'ports', id: 'p2', before: undefined, after: undefined });
+    expect((await dp.sync(s.current(), { full: true })).kind).toBe('full');
+    expect(log.at(-1)).toBe('b:ok:m2');
+  });
+
   it('a fast path that declines or fails is followed by a full pass in the same call, and nothing is fast until a full pass succeeded', async () => {
     const log: string[] = [];
     let answer: 'ok' | 'decline' | 'fail' = 'decline';
