@@ -4,7 +4,9 @@
  * appliance on hv2, all three on one network. The appliance is a VM
  * namespace with two NICs bridged together (no addresses) and bridge-family
  * counters of what it carries, by MACs and addresses. The chain is written
- * into each host's view by hand, as hostview would.
+ * into each host's view by hand, as hostview would. The VMs are in a
+ * security group (any in and out), so the steered frames also pass the
+ * stateful filter and the bridge's port marks.
  */
 import { randomUUID } from 'node:crypto';
 import type { ChainMember, FlowClassifier, HostChain } from '@strata/contracts';
@@ -16,7 +18,8 @@ import { planWire, WIRE_TABLE, type WireState } from './core/chaining-wire.js';
 import { composeDesired } from './dataplane/compose.js';
 import { MANAGERS } from './dataplane/managers.js';
 import { chainingWire, readWire } from './dataplane/managers/chaining-wire.js';
-import { hostView, subnet, type Cloud, type CloudPort } from './testkit/cloud.js';
+import { hostView, sgRule, subnet, type Cloud, type CloudPort } from './testkit/cloud.js';
+import { memberDeltas } from './testkit/members.js';
 import { NetLab, sh, type LabHost, type LabVm } from './testkit/netlab.js';
 import { startServer, tcpExchange, tcpExchangeEventually } from './testkit/traffic.js';
 
@@ -25,6 +28,7 @@ const d = describeIf(kernel());
 const router = randomUUID();
 const net = randomUUID();
 const [SRC, DST] = [randomUUID(), randomUUID()];
+const GROUP = randomUUID();
 const port = (name: string, ip: string, host: string, mac: string, leg = false): CloudPort & { name: string } => ({
   name,
   id: randomUUID(),
@@ -33,10 +37,11 @@ const port = (name: string, ip: string, host: string, mac: string, leg = false):
   host,
   fixedIps: [{ subnetId: 's1', ip }],
   // A leg carries other VMs' frames: no anti-spoofing, no groups.
-  ...(leg ? { portSecurity: false, groupIds: [] } : {}),
+  ...(leg ? { portSecurity: false, groupIds: [] } : { groupIds: [GROUP] }),
 });
 const ports = {
   src: port('src', '10.0.1.10', 'hv1', '02:00:00:00:01:10'),
+  src2: port('src2', '10.0.1.11', 'hv1', '02:00:00:00:01:11'),
   dst: port('dst', '10.0.1.20', 'hv2', '02:00:00:00:01:20'),
   legIn: port('legin', '10.0.1.31', 'hv2', '02:00:00:00:01:31', true),
   legOut: port('legout', '10.0.1.32', 'hv2', '02:00:00:00:01:32', true),
@@ -46,6 +51,7 @@ const cloud: Cloud = {
   networks: [{ id: net, tenant: 'A', vni: 200, domainId: router, subnets: [subnet('s1', '10.0.1.0/24', '10.0.1.1')] }],
   domains: [{ id: router, tenant: 'A', kind: 'router' }],
   ports: Object.values(ports),
+  groups: [{ id: GROUP, tenant: 'A', rules: [sgRule(randomUUID(), 'ingress'), sgRule(randomUUID(), 'egress')] }],
 };
 
 /** src → dst tcp/9000 */
@@ -78,7 +84,11 @@ function viewOf(host: string, withChain: boolean): HostViewSnapshot {
   return { ...v, members: withChain ? { ...members } : {}, chains: withChain ? { [chain.id]: chain } : {} };
 }
 
-/** What the appliance bridged, by direction, with both original MACs and addresses (`other`: anything else it got from src or dst). */
+/**
+ * What the appliance bridged, by direction, with both original MACs and
+ * addresses (`other`: anything else it got from the VMs; the hypervisor-side
+ * devices' own IPv6 link-local chatter, which every NIC gets, is not counted).
+ */
 async function applianceTable(vm: LabVm): Promise<void> {
   await sh(['ip', 'netns', 'exec', vm.ns, 'nft', 'delete', 'table', 'bridge', 'appliance']).catch(() => '');
   await sh(
@@ -87,7 +97,7 @@ async function applianceTable(vm: LabVm): Promise<void> {
   chain forward { type filter hook forward priority 0; policy accept;
     iifname "eth0" oifname "eth1" ether saddr ${ports.src.mac} ether daddr ${ports.dst.mac} ip saddr 10.0.1.10 ip daddr 10.0.1.20 tcp dport 9000 counter comment "fwd"
     iifname "eth1" oifname "eth0" ether saddr ${ports.dst.mac} ether daddr ${ports.src.mac} ip saddr 10.0.1.20 ip daddr 10.0.1.10 tcp sport 9000 counter comment "rev"
-    counter comment "other"
+    ether saddr { ${ports.src.mac}, ${ports.src2.mac}, ${ports.dst.mac} } counter comment "other"
   }
 }
 `,
@@ -124,7 +134,7 @@ d('service chaining, WIRE (a transparent appliance on the destination host, real
 
   beforeAll(async () => {
     lab = await NetLab.create(2);
-    for (const p of [ports.src, ports.dst]) {
+    for (const p of [ports.src, ports.src2, ports.dst]) {
       const vm = await lab.addVm(p.name, hv(p.host), p.mac, portDevice(p.id));
       await lab.configure(vm, `${p.fixedIps[0]!.ip}/24`, '10.0.1.1');
       vms[p.name] = vm;
@@ -191,6 +201,25 @@ d('service chaining, WIRE (a transparent appliance on the destination host, real
     await applianceTable(vms.fw!);
     expect(await tcpExchangeEventually(vms.src!.ns, '10.0.1.20', 9000)).toBe(true);
     expect((await counters()).fwd).toBeGreaterThan(0);
+  });
+
+  it('a classifier group member change is set elements (the fast path): flows of the new member are steered', async () => {
+    const h = hv('hv2');
+    await applianceTable(vms.fw!);
+    expect(await tcpExchangeEventually(vms.src2!.ns, '10.0.1.20', 9000)).toBe(true);
+    expect(await counters()).toEqual({ fwd: 0, rev: 0, other: 0 });
+    const m = { groupId: SRC, portId: ports.src2.id, ips: ['10.0.1.11'] };
+    members[`${SRC}.${ports.src2.id}`] = m;
+    try {
+      expect(await h.dataplane.applyChanges(memberDeltas([{ after: m }]))).toMatchObject({ added: 2 });
+      expect(await wireConverged(h, true)).toBe(true);
+      expect(await tcpExchangeEventually(vms.src2!.ns, '10.0.1.20', 9000)).toBe(true);
+      expect((await counters()).other).toBeGreaterThan(0);
+    } finally {
+      delete members[`${SRC}.${ports.src2.id}`];
+    }
+    await h.dataplane.reconcile(viewOf('hv2', true));
+    expect(await wireConverged(h, true)).toBe(true);
   });
 
   it('removing the chain removes every object: no netdev table, the legs flood and learn again', async () => {
