@@ -12,22 +12,14 @@
  * pass repairs drift.
  *
  * Its fast path: a classifier group's member change is set elements in the
- * table, as for the L3 steering sets.
+ * table (one nft transaction), with the reference counts of core/members.ts
+ * as for the L3 steering sets.
  */
-import {
-  desiredWire,
-  elementDeltas,
-  parsePortFlags,
-  parseWireTable,
-  planWire,
-  WIRE_TABLE,
-  type WireSet,
-  type WireState,
-} from '../../core/chaining-wire.js';
 import { chainSetName } from '../../core/chaining.js';
-import { canonicalIp } from '../../core/secgroups.js';
-import type { GroupMember } from '@strata/contracts';
+import { desiredWire, parsePortFlags, parseWireTable, planWire, WIRE_TABLE, type WireState } from '../../core/chaining-wire.js';
+import { MemberIndex, patchSorted, renderSetDeltas } from '../../core/members.js';
 import { runOk, type Exec } from '../../kernel/exec.js';
+import { memberChange } from './security-groups.js';
 import type { FastPath, Manager } from '../manager.js';
 
 const EMPTY: WireState = { table: null, ports: {} };
@@ -59,29 +51,18 @@ export const chainingWire: Manager = {
     const fastPath: FastPath = {
       handles: (c) => c.field === 'members',
       from(view, part) {
-        const own = part.own as WireState;
-        const members: Record<string, GroupMember> = { ...view.members };
+        const table = (part.own as WireState | undefined)?.table ?? null;
+        // Reference counts as the security-group and L3 chaining fast paths keep them (core/members.ts); built on first use.
+        let index: MemberIndex | null = null;
         return {
           async apply(changes) {
-            for (const c of changes) {
-              const after = (c as { after?: GroupMember }).after;
-              if (after) members[c.id] = after;
-              else delete members[c.id];
-            }
-            if (!own.table) return { added: 0, deleted: 0 };
-            const sets: Record<string, WireSet> = Object.fromEntries(Object.entries(own.table.sets).map(([k, s]) => [k, { ...s, elements: [] as string[] }]));
-            for (const m of Object.values(members)) {
-              for (const ip of m.ips) {
-                const a = canonicalIp(ip);
-                const s = a ? sets[chainSetName(m.groupId, a.version)] : undefined;
-                if (a && s) s.elements.push(a.text);
-              }
-            }
-            for (const s of Object.values(sets)) s.elements = [...new Set(s.elements)].sort();
-            const d = elementDeltas({ ...own.table, sets }, own.table);
-            if (d.lines.length) await runOk(io.exec, ['nft', '-f', '-'], `${d.lines.join('\n')}\n`);
-            own.table.sets = sets;
-            return { added: d.added, deleted: d.deleted };
+            if (!table) return { added: 0, deleted: 0 };
+            index ??= new MemberIndex(view, new Set(Object.keys(table.sets)), (g, v) => [chainSetName(g, v)]);
+            const deltas = index.apply(changes.map(memberChange));
+            const script = renderSetDeltas(deltas, `netdev ${WIRE_TABLE}`);
+            if (script) await runOk(io.exec, ['nft', '-f', '-'], script);
+            for (const d of deltas) patchSorted(table.sets[d.set]!.elements, d);
+            return { added: deltas.reduce((n, d) => n + d.add.length, 0), deleted: deltas.reduce((n, d) => n + d.del.length, 0) };
           },
         };
       },
