@@ -209,11 +209,14 @@ export function parseWireTable(text: string): WireTable {
   return table;
 }
 
-/** `bridge -j -d link show` → the flags of every bridge port. */
+/** A Strata network's bridge (`sbr<vni>`): only its ports are ever a leg; other bridges of the host are not the agent's. */
+const STRATA_BRIDGE = /^sbr\d{1,8}$/;
+
+/** `bridge -j -d link show` → the flags of every port of a Strata bridge. */
 export function parsePortFlags(text: string): Record<string, PortFlags> {
   const out: Record<string, PortFlags> = {};
   for (const p of JSON.parse(text || '[]') as JsonObj[]) {
-    if (typeof p.ifname !== 'string' || p.master === undefined) continue;
+    if (typeof p.ifname !== 'string' || typeof p.master !== 'string' || !STRATA_BRIDGE.test(p.master)) continue;
     out[p.ifname] = { learning: p.learning !== false, flood: p.flood !== false, mcastFlood: p.mcast_flood !== false, bcastFlood: p.bcast_flood !== false };
   }
   return out;

@@ -103,8 +103,8 @@ describe('WIRE plan', () => {
     expect(planWire(none, { table: null, ports: { 'tap-vm': PLAIN_FLAGS } })).toEqual({ nft: '', bridge: [] });
   });
 
-  it('reads bridge -j -d link show', () => {
-    expect(parsePortFlags('[{"ifname":"a","master":"br0","learning":false,"flood":false,"mcast_flood":true,"bcast_flood":false},{"ifname":"br0"}]')).toEqual({
+  it('reads bridge -j -d link show: ports of Strata bridges only (another bridge of the host is not the agent\'s)', () => {
+    expect(parsePortFlags('[{"ifname":"a","master":"sbr100","learning":false,"flood":false,"mcast_flood":true,"bcast_flood":false},{"ifname":"b","master":"docker0","flood":false},{"ifname":"sbr100"}]')).toEqual({
       a: { learning: false, flood: false, mcastFlood: true, bcastFlood: false },
     });
   });
