@@ -43,6 +43,9 @@ const ports = {
   src: port('src', '10.0.1.10', 'hv1', '02:00:00:00:01:10'),
   src2: port('src2', '10.0.1.11', 'hv1', '02:00:00:00:01:11'),
   dst: port('dst', '10.0.1.20', 'hv2', '02:00:00:00:01:20'),
+  // The other way round: a source beside the appliance, its destination on hv1.
+  near: port('near', '10.0.1.12', 'hv2', '02:00:00:00:01:12'),
+  far: port('far', '10.0.1.21', 'hv1', '02:00:00:00:01:21'),
   legIn: port('legin', '10.0.1.31', 'hv2', '02:00:00:00:01:31', true),
   legOut: port('legout', '10.0.1.32', 'hv2', '02:00:00:00:01:32', true),
 };
@@ -77,6 +80,8 @@ const chain: HostChain = {
 const members: HostViewSnapshot['members'] = {
   [`${SRC}.${ports.src.id}`]: { groupId: SRC, portId: ports.src.id, ips: ['10.0.1.10'] },
   [`${DST}.${ports.dst.id}`]: { groupId: DST, portId: ports.dst.id, ips: ['10.0.1.20'] },
+  [`${SRC}.${ports.near.id}`]: { groupId: SRC, portId: ports.near.id, ips: ['10.0.1.12'] },
+  [`${DST}.${ports.far.id}`]: { groupId: DST, portId: ports.far.id, ips: ['10.0.1.21'] },
 };
 
 function viewOf(host: string, withChain: boolean): HostViewSnapshot {
@@ -97,7 +102,9 @@ async function applianceTable(vm: LabVm): Promise<void> {
   chain forward { type filter hook forward priority 0; policy accept;
     iifname "eth0" oifname "eth1" ether saddr ${ports.src.mac} ether daddr ${ports.dst.mac} ip saddr 10.0.1.10 ip daddr 10.0.1.20 tcp dport 9000 counter comment "fwd"
     iifname "eth1" oifname "eth0" ether saddr ${ports.dst.mac} ether daddr ${ports.src.mac} ip saddr 10.0.1.20 ip daddr 10.0.1.10 tcp sport 9000 counter comment "rev"
-    ether saddr { ${ports.src.mac}, ${ports.src2.mac}, ${ports.dst.mac} } counter comment "other"
+    iifname "eth0" oifname "eth1" ether saddr ${ports.near.mac} ether daddr ${ports.far.mac} ip saddr 10.0.1.12 ip daddr 10.0.1.21 tcp dport 9000 counter comment "fwd2"
+    iifname "eth1" oifname "eth0" ether saddr ${ports.far.mac} ether daddr ${ports.near.mac} ip saddr 10.0.1.21 ip daddr 10.0.1.12 tcp sport 9000 counter comment "rev2"
+    ether saddr { ${ports.src.mac}, ${ports.src2.mac}, ${ports.dst.mac}, ${ports.near.mac}, ${ports.far.mac} } counter comment "other"
   }
 }
 `,
@@ -116,10 +123,10 @@ d('service chaining, WIRE (a transparent appliance on the destination host, real
       expect((await h.dataplane.plan(v)).plan).toEqual({ batches: [] });
     }
   };
-  const counters = async (): Promise<{ fwd: number; rev: number; other: number }> => {
+  const counters = async (): Promise<Record<string, number>> => {
     const out = await sh(['ip', 'netns', 'exec', vms.fw!.ns, 'nft', 'list', 'table', 'bridge', 'appliance']);
     const n = (c: string): number => Number(/packets (\d+)/.exec(out.split('\n').find((l) => l.includes(`comment "${c}"`))!)![1]);
-    return { fwd: n('fwd'), rev: n('rev'), other: n('other') };
+    return { fwd: n('fwd'), rev: n('rev'), fwd2: n('fwd2'), rev2: n('rev2'), other: n('other') };
   };
   /** What the WIRE manager wants on a host, and whether the kernel has exactly that (an empty plan). */
   const wireConverged = async (h: LabHost, withChain: boolean): Promise<boolean> => {
@@ -134,7 +141,7 @@ d('service chaining, WIRE (a transparent appliance on the destination host, real
 
   beforeAll(async () => {
     lab = await NetLab.create(2);
-    for (const p of [ports.src, ports.src2, ports.dst]) {
+    for (const p of [ports.src, ports.src2, ports.dst, ports.near, ports.far]) {
       const vm = await lab.addVm(p.name, hv(p.host), p.mac, portDevice(p.id));
       await lab.configure(vm, `${p.fixedIps[0]!.ip}/24`, '10.0.1.1');
       vms[p.name] = vm;
@@ -149,6 +156,7 @@ d('service chaining, WIRE (a transparent appliance on the destination host, real
     // br0 stays down until the chain isolates the legs: two ports of one network bridged together would loop its broadcasts.
     await applianceTable(f);
     await startServer(vms.dst!.ns, [9000, 9001]);
+    await startServer(vms.far!.ns, [9000]);
     await apply(false);
     expect(await tcpExchangeEventually(vms.src!.ns, '10.0.1.20', 9000)).toBe(true);
   });
@@ -172,13 +180,22 @@ d('service chaining, WIRE (a transparent appliance on the destination host, real
     await applianceTable(vms.fw!);
     expect(await tcpExchangeEventually(vms.src!.ns, '10.0.1.20', 9001)).toBe(true);
     await lab.pingEventually(vms.src!, '10.0.1.20');
-    expect(await counters()).toEqual({ fwd: 0, rev: 0, other: 0 });
+    expect(await counters()).toEqual({ fwd: 0, rev: 0, fwd2: 0, rev2: 0, other: 0 });
     expect(await legFlags()).toEqual([
       { learning: false, flood: false, mcastFlood: false, bcastFlood: false },
       { learning: false, flood: false, mcastFlood: false, bcastFlood: false },
     ]);
     // The source's host has no WIRE objects: the appliance is not there.
     expect((await readWire(hv('hv1').exec)).table).toBeNull();
+  });
+
+  it('a source beside the appliance: the flow is steered where it leaves for the other host (svx) and where its replies arrive', async () => {
+    await applianceTable(vms.fw!);
+    expect(await tcpExchangeEventually(vms.near!.ns, '10.0.1.21', 9000)).toBe(true);
+    const c = await counters();
+    expect(c.fwd2).toBeGreaterThan(0);
+    expect(c.rev2).toBeGreaterThan(0);
+    expect([c.fwd, c.rev]).toEqual([0, 0]);
   });
 
   it('the appliance not forwarding blocks the classified flow only', async () => {
@@ -207,7 +224,7 @@ d('service chaining, WIRE (a transparent appliance on the destination host, real
     const h = hv('hv2');
     await applianceTable(vms.fw!);
     expect(await tcpExchangeEventually(vms.src2!.ns, '10.0.1.20', 9000)).toBe(true);
-    expect(await counters()).toEqual({ fwd: 0, rev: 0, other: 0 });
+    expect(await counters()).toEqual({ fwd: 0, rev: 0, fwd2: 0, rev2: 0, other: 0 });
     const m = { groupId: SRC, portId: ports.src2.id, ips: ['10.0.1.11'] };
     members[`${SRC}.${ports.src2.id}`] = m;
     try {
