@@ -304,4 +304,4 @@ export class Dataplane {
 
 /** Whether a manager's part is the one it applied before (what the kernel gets from it: its objects and DHCP servers). */
 const samePart = (a: DesiredPart, b: DesiredPart | undefined): boolean =>
-  b !== undefined && isDeepStrictEqual(a.kernel ?? {}, b.kernel ?? {}) && isDeepStrictEqual(a.dhcp ?? {}, b.dhcp ?? {});
+  b !== undefined && isDeepStrictEqual(a.kernel ?? {}, b.kernel ?? {}) && isDeepStrictEqual(a.dhcp ?? {}, b.dhcp ?? {}) && isDeepStrictEqual(a.own, b.own);

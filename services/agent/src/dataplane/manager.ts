@@ -44,6 +44,8 @@ export interface DesiredPart {
   dhcp?: Record<string, DhcpSpec>;
   /** Named nft counters of security-group rules → the group and rule they count. */
   ruleCounters?: Record<string, RuleCounterLabel>;
+  /** Objects outside the shared kernel model that the manager reads back and applies itself in its hooks (chaining-wire's netdev table and bridge-port flags). */
+  own?: unknown;
 }
 
 /** Security-group rule counter values, read from the kernel after a pass (metrics). */

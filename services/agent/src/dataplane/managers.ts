@@ -10,6 +10,7 @@ import { composeDesired } from './compose.js';
 import { Dataplane } from './dataplane.js';
 import type { HostIo, Manager } from './manager.js';
 import { chaining } from './managers/chaining.js';
+import { chainingWire } from './managers/chaining-wire.js';
 import { dhcp } from './managers/dhcp.js';
 import { nat } from './managers/nat.js';
 import { overlay } from './managers/overlay.js';
@@ -21,6 +22,7 @@ export const MANAGERS: readonly Manager[] = [
   securityGroups,
   nat,
   chaining,
+  chainingWire,
 ];
 
 /** Host view → the kernel state (and DHCP servers) this hypervisor must have, from every manager. Pure. */
