@@ -14,7 +14,10 @@ export function createLogger(service: string, level: LogLevel = 'info', destinat
     base: { service, pid: process.pid, hostname: hostname() },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  return destination ? pino(options, destination) : pino(options);
+  // stdout written synchronously: pino's default asynchronous stream let lines logged in order reach the pipe out of
+  // order (a shutdown's "stopped" before the "drained" logged ahead of it), and may drop the last ones at exit.
+  // Services log a few lines per operation, so the write cost does not matter.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }
 
 export interface CorrelationFields {
