@@ -194,6 +194,26 @@ describe('NATS users and subject permissions', () => {
     await nc.close();
   });
 
+  it("lets chaining hear health reports but not forge them, nor hear IPAM's GARP reports, answer another's commands or write another's events", async () => {
+    const c = await conn('chaining', secrets.chaining, '_INBOX_chaining', nats.url);
+    try {
+      // The control: it may subscribe to every agent's health reports (its own input).
+      const heard = c.nc.subscribe('strata.status.*.health');
+      await c.nc.flush();
+      expect(heard.isClosed()).toBe(false);
+      // A report's subject names its reporter: only that host's agent may publish it, never the service that decides on it.
+      await publishRefused(c, 'strata.status.hv1.health');
+      await publishRefused(c, statusSubject('hv1'));
+      expect(await subscribeRefused(c, 'strata.status.*.garp')).toMatch(/Permissions Violation for Subscription to "strata\.status\.\*\.garp"/);
+      expect(await subscribeRefused(c, 'strata.cmd.ipam.>')).toMatch(/Permissions Violation for Subscription to "strata\.cmd\.ipam\.>"/);
+      const h = headers();
+      h.set('Nats-Msg-Id', 'chaining-x');
+      await expect(c.nc.jetstream().publish('strata.evt.ipam.network.x', new Uint8Array(), { timeout: 2000, headers: h })).rejects.toThrow();
+    } finally {
+      await c.nc.close();
+    }
+  });
+
   it('runs nat as user nat: its reactor consumer, its events, its commands; no one else\'s', async () => {
     const nat = startProcess('nat', [process.execPath, NAT_MAIN], {
       env: { NATS_URL: nats.url, NATS_USER: 'nat', NATS_PASSWORD: secrets.nat, STRATA_SERVICE_NAME: 'nat', STRATA_HTTP_PORT: '0', STRATA_LOG_LEVEL: 'info' },
