@@ -71,6 +71,24 @@ export class IllegalStateError extends StrataError {
   }
 }
 
+/**
+ * An update named the revision it expected and the resource has moved on
+ * (Neutron's 412 on `If-Match: revision_number=N`). Never retried by the
+ * service: the caller decides on fresh state.
+ */
+export class RevisionConflictError extends StrataError {
+  override readonly name = 'RevisionConflictError';
+  constructor(kind: string, id: string, expected: number, actual: number) {
+    super(ErrorCode.FailedPrecondition, `${kind} ${id} is at revision ${actual}, not the expected ${expected}: read it again and retry`, {
+      kind,
+      id,
+      field: 'expectedRevision',
+      expectedRevision: expected,
+      revision: actual,
+    });
+  }
+}
+
 export class ExhaustedError extends StrataError {
   override readonly name = 'ExhaustedError';
   constructor(message: string, details: ErrorDetails = {}) {
