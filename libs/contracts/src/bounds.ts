@@ -41,6 +41,8 @@ export const MAX_EVENT_TYPE_FILTERS = 64;
 export const MAX_GROUP_FUNCTIONS = 16;
 export const MAX_CHAIN_HOPS = 8;
 export const MAX_CHAIN_CLASSIFIERS = 16;
+/** Ports per status request (a list view's page of statuses). */
+export const MAX_STATUS_PORTS = 1000;
 
 /**
  * The bound of every text field of every gRPC request message, by the

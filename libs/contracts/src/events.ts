@@ -6,6 +6,7 @@
 import { EventCatalog } from '@strata/eventlog';
 import { BGP_CONTEXT, bgpEvents } from './bgp/index.js';
 import { CHAINING_CONTEXT, chainingEvents } from './chaining/events.js';
+import { STATUS_CONTEXT, statusEvents } from './status/events.js';
 import { IPAM_CONTEXT, ipamEvents } from './ipam/events.js';
 import { NAT_CONTEXT, natEvents } from './nat/index.js';
 import { SECGROUP_CONTEXT, secgroupEvents } from './secgroup/index.js';
@@ -16,4 +17,5 @@ export const domainEvents = new EventCatalog({
   [NAT_CONTEXT]: natEvents,
   [BGP_CONTEXT]: bgpEvents,
   [CHAINING_CONTEXT]: chainingEvents,
+  [STATUS_CONTEXT]: statusEvents,
 });

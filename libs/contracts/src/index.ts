@@ -15,4 +15,5 @@ export * from './secgroup/index.js';
 export * from './nat/index.js';
 export * from './bgp/index.js';
 export * from './chaining/index.js';
+export * from './status/index.js';
 export * from './events.js';
