@@ -248,7 +248,8 @@ describe('NATS users and subject permissions', () => {
       for await (const n of jsm.streams.names()) names.push(n);
       expect(names.filter((n) => n.startsWith(hostviewStream('')))).toEqual(expect.arrayContaining([hostviewStream('hv1'), hostviewStream('hv2')]));
       const hv1 = await admin.jetstream().views.kv(hostviewBucket('hv1'), { bindOnly: true });
-      expect(await snapshotKeys(hv1, '>')).toEqual([hostviewKey.host('hv1')]);
+      // Its host key, and the view's position (written after it).
+      expect(await snapshotKeys(hv1, '>')).toEqual([hostviewKey.host('hv1'), hostviewKey.position('hv1')]);
     });
 
     it('cannot write events, nor delete, purge or update the event stream, nor delete a bucket', async () => {
@@ -291,7 +292,7 @@ describe('NATS users and subject permissions', () => {
 
     it('watches its own bucket: snapshot, then deltas', async () => {
       const kv = await agent.nc.jetstream().views.kv(hostviewBucket('hv1'), { bindOnly: true });
-      expect(await snapshotKeys(kv, hostviewKey.all('hv1'))).toEqual([hostviewKey.host('hv1')]);
+      expect(await snapshotKeys(kv, hostviewKey.all('hv1'))).toEqual([hostviewKey.host('hv1'), hostviewKey.position('hv1')]);
     });
 
     it('publishes its status on strata.status.hv1, and not on strata.status.hv2', async () => {
