@@ -110,7 +110,7 @@ const slot = (w: Write): string => `${w.host} ${w.key}`;
 export class KvPublisher {
   /** Queued writes by bucket and key. */
   private pending = new Map<string, Write>();
-  /** Queued position writes by bucket host, oldest first. */
+  /** Queued position writes by bucket and key (a stray position key found in another host's bucket is its own slot), oldest first. */
   private positions = new Map<string, PositionWrite[]>();
   /** Orders every queued write. */
   private clock = 0;
@@ -286,8 +286,8 @@ export class KvPublisher {
   }
 
   private queuePosition(p: PositionWrite): void {
-    let list = this.positions.get(p.host);
-    if (list === undefined) this.positions.set(p.host, (list = []));
+    let list = this.positions.get(slot(p));
+    if (list === undefined) this.positions.set(slot(p), (list = []));
     const at = list.findLastIndex((q) => q.queued < p.queued) + 1;
     list.splice(at, 0, p);
     // Bounded while a host's writes keep failing: drop the one before the newest (the oldest stay, as they come due first).
@@ -305,12 +305,13 @@ export class KvPublisher {
     this.pending = new Map();
     const oldest = new Map<string, number>();
     for (const w of batch) oldest.set(w.host, Math.min(oldest.get(w.host) ?? Infinity, w.since));
-    for (const [host, list] of this.positions) {
+    for (const [s, list] of this.positions) {
+      const host = list[0]!.host;
       const due = list.filter((p) => p.queued < (oldest.get(host) ?? Infinity)).length;
       if (due === 0) continue;
       batch.push(list[due - 1]!);
       list.splice(0, due);
-      if (list.length === 0) this.positions.delete(host);
+      if (list.length === 0) this.positions.delete(s);
     }
     return orderForAgents(batch);
   }

@@ -239,6 +239,16 @@ describe('KvPublisher', () => {
       expect(fake.calls.at(-1)).toBe('put hv1.position.view={"seq":4}');
     });
 
+    it("a stray position key in another host's bucket is deleted there beside that host's own position", async () => {
+      const fake = new FakeKv();
+      const p = publisher(fake);
+      p.pause();
+      p.enqueue([{ op: 'delete', key: 'hv2.position.view', host: 'hv1' }, pos('hv1', 4)]);
+      p.resume();
+      await p.idle();
+      expect(fake.routed.sort()).toEqual(['hv1: del hv2.position.view', 'hv1: put hv1.position.view={"seq":4}']);
+    });
+
     it('of several queued, only the newest that is due is written (older ones are superseded)', async () => {
       const fake = new FakeKv();
       const p = publisher(fake);
