@@ -214,8 +214,8 @@ export class Agent {
         return;
       }
       const result = out.result;
-      const up = new Set(result.ports.filter((p) => p.state === 'up').map((p) => p.portId));
-      this.portDevices = new Map(result.desired.ports.map((p) => [p.device, up.has(p.id)]));
+      const present = new Set(result.actual.devices);
+      this.portDevices = new Map(result.desired.ports.map((p) => [p.device, present.has(p.device)]));
       const missed = [...this.appearedDuringPass].some((d) => this.portDevices.get(d) === false);
       this.appearedDuringPass.clear();
       // Look again with a full pass: the kernel must be read, and the journal may hold nothing new.
