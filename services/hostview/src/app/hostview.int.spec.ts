@@ -4,20 +4,22 @@
  * as the ipam user (valid envelopes, as IPAM's executor writes them); agents
  * are KV watchers on `<hostId>.>` in their host's bucket, each as its
  * agent-<host> user; the operator (admin) provisions each host's bucket when
- * the host is added, and inspects and vandalises buckets by hand.
+ * the host is added, and inspects and vandalises buckets by hand. The
+ * operator also asks the positions query (in production the status user
+ * does).
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NatsConnection } from 'nats';
-import { CLOUD_AGGREGATE, networkAggregate, routerAggregate } from '@strata/contracts';
+import { RequestStrategy, type NatsConnection } from 'nats';
+import { CLOUD_AGGREGATE, HOSTVIEW_POSITIONS_SUBJECT, HostviewPositionsReply, networkAggregate, routerAggregate, type HostviewPositionsRequest } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
-import { startService, type RunningService } from '@strata/runtime';
+import { parseReply, startService, type RunningService } from '@strata/runtime';
 import { provisionStreams } from '@strata/lab';
 import { startStrataNats, waitFor, type StrataNats } from '@strata/testing';
 import { hostOfKey } from '../core/derive.js';
 import { partitionOf } from '../core/partition.js';
 import { hostviewService } from '../service.js';
-import { derivedFromLog, OperatorBuckets, sorted, TestLog, watchHost as watchHostAs } from './test/support.js';
+import { derivedFromLog, OperatorBuckets, positionIn, sorted, TestLog, watchHost as watchHostAs, withoutPosition } from './test/support.js';
 
 /** IPAM's events, as IPAM's executor writes them, one call per event. */
 class IpamLog extends TestLog {
@@ -75,7 +77,17 @@ let operator: OperatorBuckets;
 const kvOf = (hostId: string) => operator.kvOf(hostId);
 const bucketHosts = () => operator.hosts();
 const bucket = (hostId: string) => operator.bucket(hostId);
-const buckets = () => operator.all();
+/** Every bucket's derived keys (the position keys apart: `everything()` has them). */
+const buckets = async () => withoutPosition(await operator.all());
+const everything = () => operator.all();
+
+/** Ask every partition; one parsed reply (or error envelope) per partition that answered within 5 s. */
+async function askPositions(request: HostviewPositionsRequest, partitions: number) {
+  const replies = await nc.requestMany(HOSTVIEW_POSITIONS_SUBJECT, JSON.stringify(request), { strategy: RequestStrategy.Count, maxMessages: partitions, maxWait: 5_000 });
+  const out = [];
+  for await (const m of replies) out.push(parseReply(m.json())!);
+  return out;
+}
 const watchHost = (hostId: string) => watchHostAs(nats, hostId);
 
 /** The operator adds hypervisors: their buckets exist before hostview writes them. */
@@ -121,6 +133,10 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     expect(sorted(await buckets())).toEqual(sorted((await derivedFromLog(log.store)).all));
     // One bucket per registered host, each holding only that host's keys.
     expect(await bucketHosts()).toEqual(['hv-1', 'hv-2', 'hv-3']);
+    // And its position: the start-up reconcile's (the log's end, here: nothing came after).
+    const all = await everything();
+    const end = await log.store.lastSeq();
+    for (const h of ['hv-1', 'hv-2', 'hv-3']) expect(positionIn(all, h), h).toBe(end);
   });
 
   it("an agent's watch delivers its host's snapshot, then only the deltas that concern it", async () => {
@@ -134,15 +150,22 @@ describe('hostview service (nats-server, JetStream KV)', () => {
 
     // A second port of hv-2 on net-a: hv-1 gets its endpoint and nothing else (its flood list is unchanged).
     const pa3 = randomUUID();
-    await log.port(netA!, pa3, A, 'hv-2', subA!, '10.0.0.12', '02:00:00:00:0a:03');
+    const created = await log.port(netA!, pa3, A, 'hv-2', subA!, '10.0.0.12', '02:00:00:00:0a:03');
     await waitFor(() => agent.deltas.includes(`PUT hv-1.ep.${pa3}`), { message: 'endpoint delta' });
+    // The position of the change comes after its keys.
+    await waitFor(() => agent.positions.includes(created), { message: 'position of the port' });
+    expect(agent.all.indexOf('PUT hv-1.position.view')).toBeGreaterThan(agent.all.indexOf(`PUT hv-1.ep.${pa3}`));
     // The move of pa3 to hv-3 repoints the endpoint and adds hv-3 to hv-1's flood list.
     await log.bind(netA!, pa3, A, 'hv-3', 'hv-2');
     await waitFor(async () => JSON.parse((await (await kvOf('hv-1')).get(`hv-1.ep.${pa3}`))!.string()).vtep === '198.18.0.3', {
       message: 'endpoint moved',
     });
-    await log.deletePort(netA!, pa3, A, '10.0.0.12', subA!);
+    const deleted = await log.deletePort(netA!, pa3, A, '10.0.0.12', subA!);
     await waitFor(() => agent.deltas.includes(`DEL hv-1.ep.${pa3}`), { message: 'endpoint removed' });
+    await waitFor(() => agent.positions.at(-1) === deleted, { message: 'position of the delete' });
+    expect(agent.all.at(-1)).toBe('PUT hv-1.position.view');
+    // Each later than the one before (several changes' positions may come as one).
+    expect(agent.positions).toEqual([...agent.positions].sort((a, b) => a! - b!));
     expect(agent.deltas).toEqual([
       `PUT hv-1.ep.${pa3}`,
       `PUT hv-1.net.${netA}`, // floodVteps += hv-3
@@ -243,8 +266,10 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     const agent = await watchHost('hv-5');
     expect([...agent.snapshot.keys()]).toEqual(['hv-5.host']);
     await log.deregister('hv-5', '203.0.113.15');
-    await waitFor(() => agent.deltas.length > 0, { message: 'hv-5 deregistered' });
+    // Its position goes too (after the keys it covered).
+    await waitFor(() => agent.positions.includes(null), { message: 'hv-5 deregistered' });
     expect(agent.deltas).toEqual(['DEL hv-5.host']);
+    expect(agent.all).toEqual(['DEL hv-5.host', 'DEL hv-5.position.view']);
     expect((await bucket('hv-5')).size).toBe(0);
     agent.stop();
   });
@@ -277,15 +302,47 @@ describe('hostview service (nats-server, JetStream KV)', () => {
     for (const h of hosts) await (await kvOf(h)).destroy();
     operator.forget();
     await provision(...hosts);
-    const parts = await Promise.all(['0/3', '1/3', '2/3'].map((p) => start({ HOSTVIEW_PARTITION: p })));
+    const parts = await Promise.all(['0/3', '1/3', '2/3'].map((p) => start({ HOSTVIEW_PARTITION: p, HOSTVIEW_POSITIONS_WAIT_MS: '300' })));
     try {
       const pz = randomUUID();
-      await log.port(netA!, pz, A, 'hv-1', subA!, '10.0.0.40', '02:00:00:00:0a:40');
+      const created = await log.port(netA!, pz, A, 'hv-1', subA!, '10.0.0.40', '02:00:00:00:0a:40');
       const { all } = await derivedFromLog(log.store);
       expect(all.has(`hv-4.ep.${pz}`)).toBe(true);
       const expected = JSON.stringify(sorted(all));
       await waitFor(async () => JSON.stringify(sorted(await buckets())) === expected, { message: 'every partition wrote its hosts' });
       expect(sorted(await buckets())).toEqual(sorted(all));
+
+      // The positions query, at the port's position: every partition answers for its own hosts.
+      const replies = await askPositions({ minSeq: created, resource: { kind: 'port', id: pz } }, 3);
+      const answers = replies.map((r) => {
+        if (!r.ok) throw new Error(`positions query failed: ${JSON.stringify(r)}`);
+        return HostviewPositionsReply.parse(r.result);
+      });
+      expect(answers.map((a) => a.partition).sort()).toEqual(['0/3', '1/3', '2/3']);
+      for (const a of answers) expect(a.seq).toBeGreaterThanOrEqual(created);
+      // Hosts: every host with keys once, at the position its bucket holds (once written).
+      const withKeys = [...new Set([...all.keys()].map(hostOfKey))].sort();
+      const hosts = answers.flatMap((a) => a.hosts).sort((a, b) => (a.hostId < b.hostId ? -1 : 1));
+      expect(hosts.map((h) => h.hostId)).toEqual(withKeys);
+      await waitFor(
+        async () => {
+          const now = await everything();
+          return hosts.every((h) => positionIn(now, h.hostId) === h.position);
+        },
+        { message: 'the answered positions are the ones written' },
+      );
+      // Holders: the hosts whose views have its keys (its own, and those with its endpoint), at the port's creation.
+      const holders = answers.flatMap((a) => a.holders).sort((a, b) => (a.hostId < b.hostId ? -1 : 1));
+      const holding = [...new Set([...all.keys()].filter((k) => k.endsWith(`.port.${pz}`) || k.endsWith(`.ep.${pz}`)).map(hostOfKey))].sort();
+      expect(holding.length).toBeGreaterThan(1);
+      expect(holders).toEqual(holding.map((hostId) => ({ hostId, position: created })));
+      // The hosts holding the port got the port's change as their latest.
+      for (const h of holding) expect(hosts.find((x) => x.hostId === h)!.position).toBe(created);
+
+      // A position the log has not reached: each partition waits (HOSTVIEW_POSITIONS_WAIT_MS), then says so.
+      const late = await askPositions({ minSeq: created + 1000 }, 3);
+      expect(late).toHaveLength(3);
+      for (const r of late) expect(r).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } });
     } finally {
       for (const p of parts) await p.stop();
     }

@@ -6,7 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import { hostOfHostviewStream, hostviewBucket, hostviewKey, ipamEvents, secgroupEvents, type IpamEvent, type SecgroupEvent } from '@strata/contracts';
+import {
+  hostOfHostviewStream,
+  hostviewBucket,
+  hostviewKey,
+  ipamEvents,
+  parseHostviewKey,
+  secgroupEvents,
+  type IpamEvent,
+  type SecgroupEvent,
+} from '@strata/contracts';
 import type { AggregateRef, JetStreamEventStore } from '@strata/eventlog';
 import { waitFor, type StrataNats } from '@strata/testing';
 import { hostOfKey } from '../../core/derive.js';
@@ -103,10 +112,28 @@ export class OperatorBuckets {
   }
 }
 
-/** What an agent sees: the snapshot, then every delta as `PUT key` / `DEL key`. */
+/** A bucket's content without its position key (what the derivation computes). */
+export const withoutPosition = (m: ReadonlyMap<string, string>): Map<string, string> => new Map([...m].filter(([k]) => parseHostviewKey(k)?.kind !== 'position'));
+
+/** The position a bucket's content (or an `all()` map) holds for a host, or undefined. */
+export const positionIn = (m: ReadonlyMap<string, string>, hostId: string): number | undefined => {
+  const v = m.get(hostviewKey.position(hostId));
+  return v === undefined ? undefined : (JSON.parse(v) as { seq: number }).seq;
+};
+
+/**
+ * What an agent sees: the snapshot, then every delta as `PUT key` / `DEL key`
+ * (the derived keys; the position key's apart: `position` and `positions`),
+ * and `all`, every delta in order, position included.
+ */
 export interface AgentWatch {
   snapshot: Map<string, string>;
   deltas: string[];
+  /** The snapshot's position (undefined: none). */
+  position: number | undefined;
+  /** Each position delta's seq (null: deleted). */
+  positions: Array<number | null>;
+  all: string[];
   initialized: () => boolean;
   stop(): void;
 }
@@ -116,21 +143,26 @@ export async function watchHost(nats: StrataNats, hostId: string): Promise<Agent
   const agent = await nats.connect(`agent-${hostId}`);
   const kv = await agent.jetstream().views.kv(hostviewBucket(hostId), { bindOnly: true });
   const snapshot = new Map<string, string>();
-  const deltas: string[] = [];
+  const watch: AgentWatch = { snapshot, deltas: [], position: undefined, positions: [], all: [], initialized: () => initialized, stop: () => void agent.close() };
+  const positionKey = hostviewKey.position(hostId);
   let initialized = false;
   const iter: QueuedIterator<KvEntry> = await kv.watch({ key: hostviewKey.all(hostId), initializedFn: () => void (initialized = true) });
   void (async () => {
     for await (const e of iter) {
+      const seq = e.operation === 'PUT' && e.key === positionKey ? (e.json() as { seq: number }).seq : null;
       if (!initialized) {
-        if (e.operation === 'PUT') snapshot.set(e.key, e.string());
+        if (e.key === positionKey) watch.position = seq ?? undefined;
+        else if (e.operation === 'PUT') snapshot.set(e.key, e.string());
         else snapshot.delete(e.key);
-      } else {
-        deltas.push(`${e.operation} ${e.key}`);
+        continue;
       }
+      watch.all.push(`${e.operation} ${e.key}`);
+      if (e.key === positionKey) watch.positions.push(seq);
+      else watch.deltas.push(`${e.operation} ${e.key}`);
     }
   })();
   await waitFor(() => initialized, { message: `initial snapshot of ${hostId}` });
-  return { snapshot, deltas, initialized: () => initialized, stop: () => void agent.close() };
+  return watch;
 }
 
 /** The oracle: a fresh model replayed from the whole log (other contexts skipped), every host derived in full. */
