@@ -6,20 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ZodError } from 'zod';
-import { ErrorCode, RevisionConflictError, StrataError } from '@strata/errors';
+import { ErrorCode, RevisionConflictError, type StrataError } from '@strata/errors';
+import { errorOf } from '@strata/service-kit/testing';
 import { getNetwork, getPort, getRouter, getSubnet } from './queries.js';
 import { admin, tenantA, tenantB, World } from './test/given.js';
 
 function expectError(fn: () => unknown, code: ErrorCode, message: RegExp): StrataError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(StrataError);
-    expect((e as StrataError).code).toBe(code);
-    expect((e as StrataError).message).toMatch(message);
-    return e as StrataError;
-  }
-  throw new Error('expected an error, got a decision');
+  const e = errorOf(fn);
+  expect({ code: e.code, message: e.message }).toMatchObject({ code, message: expect.stringMatching(message) });
+  return e;
 }
 
 function expectSchemaError(fn: () => unknown, path: string, message: RegExp): void {
