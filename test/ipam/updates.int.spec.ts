@@ -20,6 +20,7 @@ const b: Principal = { tenant: 'tenant-b', admin: false };
 describe('IPAM updates', () => {
   let nats: StrataNats;
   let ipam: IpamProcess;
+  let second: IpamProcess;
   let client: IpamClient;
   let nc: NatsConnection;
   let store: EventStore;
@@ -33,6 +34,9 @@ describe('IPAM updates', () => {
     nats = await startProvisionedNats();
     ipam = startIpam(nats.url, nats.env('ipam'));
     await ipam.ready;
+    // A second instance on the same log: requests are spread over both (one queue group).
+    second = startIpam(nats.url, nats.env('ipam'));
+    await second.ready;
     client = new IpamClient(await nats.connect('api'));
     nc = await nats.connect('api');
     store = await JetStreamEventStore.open(nc);
@@ -47,6 +51,7 @@ describe('IPAM updates', () => {
   afterAll(async () => {
     await client?.close();
     await nc?.close();
+    await second?.stop();
     await ipam?.stop();
     await nats?.stop();
   });
@@ -144,6 +149,29 @@ describe('IPAM updates', () => {
       },
       { what: "another tenant's port", attempt: () => client.command('port.update', { id: portId, name: 'mine' }, b), code: 'NOT_FOUND', message: `port ${portId} not found` },
     ]);
+  });
+
+  it('concurrent updates over two instances naming the same revision: exactly one is written, the others are refused as stale', async () => {
+    const port = await client.command('port.create', { networkId, fixedIps: [] }, a);
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => client.command('port.update', { id: port.id, name: `n${i}`, expectedRevision: port.revision }, a)),
+    );
+    const ok = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason as { code: string; message: string }] : []));
+    expect(ok).toHaveLength(1);
+    expect(refused.map((e) => e.code)).toEqual(Array(11).fill('FAILED_PRECONDITION'));
+    expect(await client.query('port.get', { id: port.id }, a)).toMatchObject({ name: ok[0]!.name, revision: 2 });
+  });
+
+  it('concurrent moves of several ports to one free address over two instances: one port gets it', async () => {
+    const ports = await Promise.all(Array.from({ length: 6 }, () => client.command('port.create', { networkId, fixedIps: [{ subnetId }] }, a)));
+    const outcomes = await Promise.allSettled(ports.map((p) => client.command('port.update', { id: p.id, fixedIps: [{ ip: '10.0.0.99' }] }, a)));
+    const winners = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    expect(winners).toHaveLength(1);
+    expect(outcomes.filter((o) => o.status === 'rejected').map((o) => (o as PromiseRejectedResult).reason.code)).toEqual(Array(5).fill('ALREADY_EXISTS'));
+    const holders = (await client.query('port.list', { networkId }, a)).items.filter((p) => p.fixedIps.some((f) => f.ip === '10.0.0.99'));
+    expect(holders.map((p) => p.id)).toEqual([winners[0]!.id]);
+    await Promise.all(ports.map((p) => client.command('port.delete', { id: p.id }, a)));
   });
 
   it('sets subnet DHCP options and router routes; after all of it the state is what a replay of the log gives', async () => {
