@@ -176,7 +176,9 @@ export class Agent {
         return;
       }
       const result = out.result;
-      this.portDevices = new Map(result.desired.ports.map((p) => [p.device, result.portsUp.includes(p.id)]));
+      // Whether each port's device exists (an administratively down port's does, though it is reported down).
+      const present = new Set(result.actual.devices);
+      this.portDevices = new Map(result.desired.ports.map((p) => [p.device, present.has(p.device)]));
       const missed = [...this.appearedDuringPass].some((d) => this.portDevices.get(d) === false);
       this.appearedDuringPass.clear();
       // Look again with a full pass: the kernel must be read, and the journal may hold nothing new.

@@ -226,8 +226,8 @@ export class Dataplane {
       actual,
       plan,
       ruleCounters,
-      portsUp: desired.ports.filter((p) => present.has(p.device)).map((p) => p.id),
-      portsDown: desired.ports.filter((p) => !present.has(p.device)).map((p) => p.id),
+      portsUp: desired.ports.filter((p) => present.has(p.device) && p.adminStateUp).map((p) => p.id),
+      portsDown: desired.ports.filter((p) => !present.has(p.device) || !p.adminStateUp).map((p) => p.id),
     };
   }
 
