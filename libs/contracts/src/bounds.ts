@@ -35,6 +35,12 @@ export const MAX_ALLOCATION_POOLS = 64;
 export const MAX_FIXED_IPS_PER_PORT = 16;
 /** Most allowed address pairs on one port (Neutron's default `max_allowed_address_pair`). */
 export const MAX_ALLOWED_ADDRESS_PAIRS = 10;
+/** Most DNS servers of one subnet (Neutron's default `max_dns_nameservers`). */
+export const MAX_DNS_NAMESERVERS = 5;
+/** Most host routes of one subnet (Neutron's default `max_subnet_host_routes`). */
+export const MAX_HOST_ROUTES = 20;
+/** Most extra routes of one router (Neutron's default `max_routes`). */
+export const MAX_ROUTER_ROUTES = 30;
 /** Most event types in one ListEvents/Watch filter. */
 export const MAX_EVENT_TYPE_FILTERS = 64;
 /** Service chaining: most functions in one group, hops and classifiers in one chain (each is a rule or mark per host). */
@@ -94,6 +100,9 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   mac: MAX_ADDRESS_LENGTH,
   ipAddress: MAX_ADDRESS_LENGTH,
   macAddress: MAX_ADDRESS_LENGTH,
+  dnsNameservers: MAX_ADDRESS_LENGTH,
+  destination: MAX_ADDRESS_LENGTH,
+  nexthop: MAX_ADDRESS_LENGTH,
   // paging and event filters
   after: MAX_PAGE_TOKEN_LENGTH,
   since: MAX_TIMESTAMP_LENGTH,
@@ -109,5 +118,8 @@ export const requestListBounds: Readonly<Record<string, number>> = {
   allocationPools: MAX_ALLOCATION_POOLS,
   fixedIps: MAX_FIXED_IPS_PER_PORT,
   allowedAddressPairs: MAX_ALLOWED_ADDRESS_PAIRS,
+  dnsNameservers: MAX_DNS_NAMESERVERS,
+  hostRoutes: MAX_HOST_ROUTES,
+  routes: MAX_ROUTER_ROUTES,
   types: MAX_EVENT_TYPE_FILTERS,
 };

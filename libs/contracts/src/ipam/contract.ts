@@ -25,13 +25,19 @@ import {
   RegisterHypervisor,
   RouterInterface,
   SetAllowedAddressPairs,
+  UpdateNetwork,
+  UpdatePort,
+  UpdateRouter,
+  UpdateSubnet,
 } from './commands.js';
 import * as v from './views.js';
 
 const ipVersion = z.union([z.literal(4), z.literal(6)]);
 
-const NetworkView = z.object({ id: z.string(), tenant: z.string(), name: z.string(), vni: z.number(), mtu: z.number(), routed: z.boolean(), createdAt: z.string() });
+const Revised = { description: z.string(), revision: z.number() };
+const NetworkView = z.object({ id: z.string(), tenant: z.string(), name: z.string(), vni: z.number(), mtu: z.number(), routed: z.boolean(), ...Revised, createdAt: z.string() });
 const AllocationPool = z.object({ start: z.string(), end: z.string() });
+const Route = z.object({ destination: z.string(), nexthop: z.string() });
 const SubnetView = z.object({
   id: z.string(),
   tenant: z.string(),
@@ -42,6 +48,9 @@ const SubnetView = z.object({
   gatewayIp: z.string().nullable(),
   allocationPools: z.array(AllocationPool),
   enableDhcp: z.boolean(),
+  dnsNameservers: z.array(z.string()),
+  hostRoutes: z.array(Route),
+  ...Revised,
   createdAt: z.string(),
 });
 const PortView = z.object({
@@ -55,6 +64,8 @@ const PortView = z.object({
   deviceId: z.string(),
   allowedAddressPairs: z.array(z.object({ ipAddress: z.string(), macAddress: z.string() })),
   ownedAddresses: z.array(z.string()),
+  adminStateUp: z.boolean(),
+  ...Revised,
   createdAt: z.string(),
 });
 const HypervisorView = z.object({ id: z.string(), vtepIp: z.string(), publicIp: z.string(), hostPoolId: z.string(), registeredAt: z.string() });
@@ -66,6 +77,8 @@ const RouterView = z.object({
   tenant: z.string(),
   name: z.string(),
   interfaces: z.array(z.object({ subnetId: z.string(), networkId: z.string() })),
+  routes: z.array(Route),
+  ...Revised,
   createdAt: z.string(),
 });
 
@@ -82,10 +95,13 @@ true satisfies Exactly<z.output<typeof RouterView>, v.RouterView>;
 export const ipamContract = defineContract('ipam', {
   commands: {
     'network.create': { request: CreateNetwork, reply: NetworkView },
+    'network.update': { request: UpdateNetwork, reply: NetworkView },
     'network.delete': { request: ById, reply: Deleted },
     'subnet.create': { request: CreateSubnet, reply: SubnetView },
+    'subnet.update': { request: UpdateSubnet, reply: SubnetView },
     'subnet.delete': { request: ById, reply: Deleted },
     'port.create': { request: CreatePort, reply: PortView },
+    'port.update': { request: UpdatePort, reply: PortView },
     'port.bind': { request: BindPort, reply: PortView },
     'port.setAllowedAddressPairs': { request: SetAllowedAddressPairs, reply: PortView },
     'port.delete': { request: ById, reply: Deleted },
@@ -98,6 +114,7 @@ export const ipamContract = defineContract('ipam', {
     'appprefix.create': { request: AllocateApplicationPrefix, reply: ApplicationPrefixView },
     'appprefix.delete': { request: ById, reply: Deleted },
     'router.create': { request: CreateRouter, reply: RouterView },
+    'router.update': { request: UpdateRouter, reply: RouterView },
     'router.delete': { request: ById, reply: Deleted },
     'router.addInterface': { request: RouterInterface, reply: RouterView },
     'router.removeInterface': { request: RouterInterface, reply: RouterView },

@@ -24,6 +24,14 @@ const AllocationPool = z.object({ start: Ip, end: Ip });
 const FixedIp = z.object({ subnetId: z.string(), ip: Ip });
 /** An allowed address pair as recorded: an address or CIDR and the MAC it may be used with (always explicit). */
 const AllowedAddressPair = z.object({ ipAddress: z.string(), macAddress: z.string() });
+/** A static route: a subnet's host route or a router's extra route. */
+const Route = z.object({ destination: z.string(), nexthop: Ip });
+/**
+ * Fields added to a creation event after it was first defined are optional
+ * and left out at their default ('' / [] / true), so older events and newer
+ * ones without them read alike (no version bump, no upcaster).
+ */
+const Description = z.string().optional();
 
 export const NetworkCreated = defineEvent({
   type: 'ipam.NetworkCreated',
@@ -34,6 +42,24 @@ export const NetworkCreated = defineEvent({
     vni: z.number().int(),
     mtu: z.number().int(),
     routed: z.boolean(),
+    description: Description,
+  }),
+});
+
+/**
+ * A network's mutable fields changed (`network.update`); only those that
+ * changed are present, each with its new value. On the network's own
+ * aggregate (ipam.network.<id>), so it is decided against the same version
+ * as the network's closing.
+ */
+export const NetworkUpdated = defineEvent({
+  type: 'ipam.NetworkUpdated',
+  version: 1,
+  schema: z.object({
+    networkId: z.string(),
+    name: z.string().optional(),
+    description: z.string().optional(),
+    mtu: z.number().int().optional(),
   }),
 });
 
@@ -102,6 +128,24 @@ export const SubnetCreated = defineEvent({
     gatewayIp: Ip.nullable(),
     allocationPools: z.array(AllocationPool),
     enableDhcp: z.boolean(),
+    description: Description,
+    dnsNameservers: z.array(Ip).optional(),
+    hostRoutes: z.array(Route).optional(),
+  }),
+});
+
+/** A subnet's mutable fields changed (`subnet.update`): only those that changed are present, each with its new value (a list replaces the list). */
+export const SubnetUpdated = defineEvent({
+  type: 'ipam.SubnetUpdated',
+  version: 1,
+  schema: z.object({
+    subnetId: z.string(),
+    name: z.string().optional(),
+    description: z.string().optional(),
+    allocationPools: z.array(AllocationPool).optional(),
+    enableDhcp: z.boolean().optional(),
+    dnsNameservers: z.array(Ip).optional(),
+    hostRoutes: z.array(Route).optional(),
   }),
 });
 
@@ -122,6 +166,39 @@ export const PortCreated = defineEvent({
     hostId: z.string().nullable(),
     deviceId: z.string(),
     /** Left out when the port was created without any (so older events and newer ones without pairs read alike). */
+    allowedAddressPairs: z.array(AllowedAddressPair).optional(),
+    description: Description,
+    /** Left out when up (true). */
+    adminStateUp: z.boolean().optional(),
+  }),
+});
+
+/**
+ * A port's mutable fields changed (`port.update`, and `port.setAllowedAddressPairs`
+ * which is its alias): only those that changed are present, each with its
+ * new value. One event per update, so the change is atomic and counts once
+ * in the port's revision. Part of the shared port lifecycle (port-lifecycle.ts):
+ * every follower of ports sees moved addresses, pairs, admin state.
+ */
+export const PortUpdated = defineEvent({
+  type: 'ipam.PortUpdated',
+  version: 1,
+  schema: z.object({
+    portId: z.string(),
+    name: z.string().optional(),
+    description: z.string().optional(),
+    adminStateUp: z.boolean().optional(),
+    deviceId: z.string().optional(),
+    /** The port's addresses changed: the whole new list, and what the change released to and took from the subnets' pools. */
+    fixedIps: z
+      .object({
+        before: z.array(FixedIp),
+        after: z.array(FixedIp),
+        released: z.array(FixedIp),
+        allocated: z.array(FixedIp),
+      })
+      .optional(),
+    /** The whole new list (empty: none). */
     allowedAddressPairs: z.array(AllowedAddressPair).optional(),
   }),
 });
@@ -175,7 +252,19 @@ export const NetworkClosed = defineEvent({
 export const RouterCreated = defineEvent({
   type: 'ipam.RouterCreated',
   version: 1,
-  schema: z.object({ routerId: z.string(), name: z.string() }),
+  schema: z.object({ routerId: z.string(), name: z.string(), description: Description, routes: z.array(Route).optional() }),
+});
+
+/** A router's mutable fields changed (`router.update`): only those that changed are present; `routes` replaces the list. */
+export const RouterUpdated = defineEvent({
+  type: 'ipam.RouterUpdated',
+  version: 1,
+  schema: z.object({
+    routerId: z.string(),
+    name: z.string().optional(),
+    description: z.string().optional(),
+    routes: z.array(Route).optional(),
+  }),
 });
 
 export const RouterInterfaceAdded = defineEvent({
@@ -198,6 +287,7 @@ export const RouterDeleted = defineEvent({
 
 export const ipamEvents = new EventRegistry([
   NetworkCreated,
+  NetworkUpdated,
   NetworkDeleted,
   PoolCreated,
   PoolDeleted,
@@ -208,14 +298,17 @@ export const ipamEvents = new EventRegistry([
   ApplicationPrefixAllocated,
   ApplicationPrefixReleased,
   SubnetCreated,
+  SubnetUpdated,
   SubnetDeleted,
   PortCreated,
+  PortUpdated,
   PortBound,
   PortDeleted,
   PortAllowedAddressPairsSet,
   AddressPairOwnerChanged,
   NetworkClosed,
   RouterCreated,
+  RouterUpdated,
   RouterInterfaceAdded,
   RouterInterfaceRemoved,
   RouterDeleted,

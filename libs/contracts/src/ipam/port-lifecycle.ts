@@ -1,6 +1,6 @@
 /**
  * IPAM's port lifecycle as another context reads it: the one fold of
- * `ipam.PortCreated` / `ipam.PortBound` / `ipam.PortDeleted` that every
+ * `ipam.PortCreated` / `ipam.PortUpdated` / `ipam.PortBound` / `ipam.PortDeleted` that every
  * follower of IPAM's ports shares (secgroup, nat, bgp-gateway; hostview's
  * ipam input), instead of each keeping its own copy.
  *
@@ -11,9 +11,11 @@
  *
  * The lifecycle (IPAM's deciders guarantee it; the fold tolerates any log):
  *   created  → the port exists on its network (the event's aggregate id),
- *              owned by the event's tenant, with its MAC, device and fixed IPs
- *              (addresses are assigned only here and released only by the
- *              delete: IPAM has no event that changes them in between);
+ *              owned by the event's tenant, with its MAC, device and fixed IPs;
+ *   updated  → its fixed IPs (an address moved: the old one is released,
+ *              the new one the port's), device, allowed address pairs or
+ *              admin state changed (`ipam.PortUpdated`; a change of name or
+ *              description alone is no step for a follower);
  *   bound    → its host changes (null: unbound); binding to another host
  *              is a move;
  *   deleted  → it is gone (its addresses are released).
@@ -25,7 +27,7 @@ import type { IpamEvent } from './events.js';
 import type { FixedIp } from './views.js';
 
 /** The IPAM event types of the port lifecycle: what a follower of ports reads. */
-export const IPAM_PORT_EVENT_TYPES = ['ipam.PortCreated', 'ipam.PortBound', 'ipam.PortDeleted'] as const;
+export const IPAM_PORT_EVENT_TYPES = ['ipam.PortCreated', 'ipam.PortUpdated', 'ipam.PortBound', 'ipam.PortDeleted'] as const;
 export type IpamPortEventType = (typeof IPAM_PORT_EVENT_TYPES)[number];
 export type IpamPortEvent = Extract<IpamEvent, { type: IpamPortEventType }>;
 
@@ -51,15 +53,17 @@ export interface FollowedPort {
   readonly deviceId: string;
   /** In IPAM's order (the first IPv4 one is NAT's default translation target). */
   readonly fixedIps: readonly Readonly<FixedIp>[];
+  /** Left out when up (true): false, the port is administratively down and passes no traffic. */
+  readonly adminStateUp?: false;
   /** The hypervisor it is bound to; null: unbound. */
   readonly hostId: string | null;
   /** Stream sequence of its creation (the earliest claim of an address wins where two ports claim one). */
   readonly createdSeq: number;
   /**
-   * Its allowed address pairs; left out when none. Current only for a
-   * follower that also folds `ipam.PortAllowedAddressPairsSet` with
-   * `applyAddressPairsEvent` (hostview); a follower of the lifecycle alone
-   * sees the pairs the port was created with.
+   * Its allowed address pairs; left out when none. Changed by
+   * `ipam.PortUpdated` (part of the lifecycle) and by the older
+   * `ipam.PortAllowedAddressPairsSet`, current only for a follower that also
+   * folds it with `applyAddressPairsEvent` (hostview, chaining).
    */
   readonly allowedAddressPairs?: readonly Readonly<AllowedAddressPair>[];
 }
@@ -72,10 +76,12 @@ export type PortTable = FollowedPorts | Map<string, FollowedPort>;
 
 /**
  * Which step of the lifecycle: `created` (a new port, or one that replaced a
- * port of the same id: `before` set, its addresses may differ), `bound` (the
- * same port moved to another host or none), `deleted`.
+ * port of the same id: `before` set, its addresses may differ), `updated`
+ * (the same port, on the same host, with other addresses, device, pairs or
+ * admin state), `bound` (the same port moved to another host or none),
+ * `deleted`.
  */
-export type PortLifecycle = 'created' | 'bound' | 'deleted';
+export type PortLifecycle = 'created' | 'updated' | 'bound' | 'deleted';
 
 /** What one event did to one port: the port before and after (null: absent). */
 export interface PortTransition {
@@ -104,10 +110,13 @@ export function portTransition(current: FollowedPort | undefined, event: PortEve
         fixedIps: d.fixedIps.map((f) => ({ subnetId: f.subnetId, ip: f.ip })),
         hostId: d.hostId,
         createdSeq: event.seq,
-        ...(d.allowedAddressPairs?.length ? { allowedAddressPairs: d.allowedAddressPairs.map((p) => ({ ipAddress: p.ipAddress, macAddress: p.macAddress })) } : {}),
+        ...(d.adminStateUp === false ? { adminStateUp: false as const } : {}),
+        ...pairsOf(d.allowedAddressPairs),
       };
       return { lifecycle: 'created', portId: d.portId, before, after };
     }
+    case 'ipam.PortUpdated':
+      return before === null ? null : update(before, event.data);
     case 'ipam.PortBound':
       if (before === null || before.hostId === event.data.hostId) return null;
       return { lifecycle: 'bound', portId: before.id, before, after: { ...before, hostId: event.data.hostId } };
@@ -121,6 +130,26 @@ export function portTransition(current: FollowedPort | undefined, event: PortEve
 }
 
 const deletion = (before: FollowedPort): PortTransition => ({ lifecycle: 'deleted', portId: before.id, before, after: null });
+
+const pairsOf = (pairs: readonly AllowedAddressPair[] | undefined): Pick<FollowedPort, 'allowedAddressPairs'> =>
+  pairs?.length ? { allowedAddressPairs: pairs.map((p) => ({ ipAddress: p.ipAddress, macAddress: p.macAddress })) } : {};
+
+type PortUpdate = Extract<IpamPortEvent, { type: 'ipam.PortUpdated' }>['data'];
+
+/** The port after an update of what followers read; null when only its name or description changed. */
+function update(before: FollowedPort, d: PortUpdate): PortTransition | null {
+  if (d.fixedIps === undefined && d.deviceId === undefined && d.allowedAddressPairs === undefined && d.adminStateUp === undefined) return null;
+  const { allowedAddressPairs: oldPairs, adminStateUp: oldAdmin, ...rest } = before;
+  const adminStateUp = d.adminStateUp ?? oldAdmin ?? true;
+  const after: FollowedPort = {
+    ...rest,
+    ...(d.fixedIps ? { fixedIps: d.fixedIps.after.map((f) => ({ subnetId: f.subnetId, ip: f.ip })) } : {}),
+    ...(d.deviceId !== undefined ? { deviceId: d.deviceId } : {}),
+    ...(adminStateUp ? {} : { adminStateUp: false as const }),
+    ...pairsOf(d.allowedAddressPairs ?? oldPairs),
+  };
+  return { lifecycle: 'updated', portId: before.id, before, after };
+}
 
 /**
  * Fold one port event into a follower's table (mutating the table, never a
@@ -148,7 +177,7 @@ function lookup(ports: PortTable, portId: string): FollowedPort | undefined {
 function record(ports: PortTable, t: PortTransition | null): PortTransition | null {
   if (t === null) return null;
   const isMap = ports instanceof Map;
-  if (t.lifecycle !== 'bound') {
+  if (t.lifecycle === 'created' || t.lifecycle === 'deleted') {
     if (isMap) ports.delete(t.portId);
     else delete ports[t.portId];
   }

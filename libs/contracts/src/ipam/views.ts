@@ -9,6 +9,9 @@ export interface NetworkView {
   mtu: number;
   /** Routed networks have their subnets advertised to the fabric (no NAT). */
   routed: boolean;
+  description: string;
+  /** 1 at creation, +1 for every event that changed the network (docs/architecture.md, "IPAM"). */
+  revision: number;
   createdAt: string;
 }
 
@@ -27,7 +30,19 @@ export interface SubnetView {
   gatewayIp: string | null;
   allocationPools: AllocationPool[];
   enableDhcp: boolean;
+  description: string;
+  /** DNS servers the subnet's DHCP hands out (addresses of the subnet's IP version); empty: none. */
+  dnsNameservers: string[];
+  /** Static routes the subnet's DHCP hands out (nexthop inside the subnet). */
+  hostRoutes: Route[];
+  revision: number;
   createdAt: string;
+}
+
+/** A static route: a destination CIDR and the next hop for it (a subnet's host route, a router's extra route). */
+export interface Route {
+  destination: string;
+  nexthop: string;
 }
 
 export interface FixedIp {
@@ -49,6 +64,11 @@ export interface PortView {
   allowedAddressPairs: AllowedAddressPair[];
   /** Pair addresses this port currently owns (its gratuitous ARP for them was the last accepted), sorted. */
   ownedAddresses: string[];
+  description: string;
+  /** False: the port is administratively down (no traffic), as Neutron's `admin_state_up`. */
+  adminStateUp: boolean;
+  /** Counts the port's configuration events (creation, binding, updates); pair ownership (runtime) does not count. */
+  revision: number;
   createdAt: string;
 }
 
@@ -103,5 +123,10 @@ export interface RouterView {
   tenant: string;
   name: string;
   interfaces: RouterInterfaceView[];
+  description: string;
+  /** Extra routes (Neutron's extraroute): each nexthop is inside one of the router's subnets. */
+  routes: Route[];
+  /** Counts creation, interface changes and updates. */
+  revision: number;
   createdAt: string;
 }

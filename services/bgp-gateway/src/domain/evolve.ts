@@ -174,6 +174,7 @@ function evolveIpam(state: BgpState, event: IpamFollowed): BgpState {
       delete f.subnets[event.data.subnetId];
       break;
     case 'ipam.PortCreated':
+    case 'ipam.PortUpdated':
     case 'ipam.PortBound':
     case 'ipam.PortDeleted':
       applyPortEvent(f.ports, event);

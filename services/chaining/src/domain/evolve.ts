@@ -131,6 +131,7 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
       forget(state, 'chain', state.chains, event.data.chainId, event.seq);
       break;
     case 'ipam.PortCreated':
+    case 'ipam.PortUpdated':
     case 'ipam.PortBound':
     case 'ipam.PortDeleted':
       applyPortEvent(state.ports, event);

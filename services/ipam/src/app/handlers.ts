@@ -28,10 +28,13 @@ export interface HandlerDeps {
 /** The view each command answers with, read from the state that includes its write. */
 const answers: CommandAnswers<IpamContract, IpamState> = {
   'network.create': (s, c, id) => q.getNetwork(s, c, { id }),
+  'network.update': (s, c, id) => q.getNetwork(s, c, { id }),
   'network.delete': (_s, _c, id) => ({ id }),
   'subnet.create': (s, c, id) => q.getSubnet(s, c, { id }),
+  'subnet.update': (s, c, id) => q.getSubnet(s, c, { id }),
   'subnet.delete': (_s, _c, id) => ({ id }),
   'port.create': (s, c, id) => q.getPort(s, c, { id }),
+  'port.update': (s, c, id) => q.getPort(s, c, { id }),
   'port.bind': (s, c, id) => q.getPort(s, c, { id }),
   'port.setAllowedAddressPairs': (s, c, id) => q.getPort(s, c, { id }),
   'port.delete': (_s, _c, id) => ({ id }),
@@ -44,6 +47,7 @@ const answers: CommandAnswers<IpamContract, IpamState> = {
   'appprefix.create': (s, c, id) => q.getApplicationPrefix(s, c, { id }),
   'appprefix.delete': (_s, _c, id) => ({ id }),
   'router.create': (s, c, id) => q.getRouter(s, c, { id }),
+  'router.update': (s, c, id) => q.getRouter(s, c, { id }),
   'router.delete': (_s, _c, id) => ({ id }),
   'router.addInterface': (s, c, id) => q.getRouter(s, c, { id }),
   'router.removeInterface': (s, c, id) => q.getRouter(s, c, { id }),

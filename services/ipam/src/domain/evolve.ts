@@ -5,9 +5,9 @@
  * state object belongs to one projection; nothing else holds a reference.
  */
 import { parseAddress, parsePrefix } from '@strata/netaddr';
-import { ownershipsEnded, type AllowedAddressPair, type IpamEvent } from '@strata/contracts';
+import { ownershipsEnded, type AllocationPool, type AllowedAddressPair, type IpamEvent } from '@strata/contracts';
 import { inRanges, poolRanges, rangesSize } from './allocate.js';
-import type { IpamState, NetworkState } from './state.js';
+import type { IpamState, NetworkState, PortEntry, SubnetEntry } from './state.js';
 
 export function evolve(state: IpamState, event: IpamEvent): IpamState {
   state.seq = event.seq;
@@ -19,9 +19,25 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
   switch (event.type) {
     case 'ipam.NetworkCreated': {
       const d = event.data;
-      c.networks[d.networkId] = { id: d.networkId, tenant, name: d.name, vni: d.vni, mtu: d.mtu, routed: d.routed, createdAt: at };
+      c.networks[d.networkId] = {
+        id: d.networkId,
+        tenant,
+        name: d.name,
+        vni: d.vni,
+        mtu: d.mtu,
+        routed: d.routed,
+        description: d.description ?? '',
+        revision: 1,
+        createdAt: at,
+      };
       c.vnis[String(d.vni)] = d.networkId;
       network(state, d.networkId);
+      break;
+    }
+    case 'ipam.NetworkUpdated': {
+      const { networkId, ...changed } = event.data;
+      const entry = c.networks[networkId];
+      if (entry) Object.assign(entry, changed, { revision: entry.revision + 1 });
       break;
     }
     case 'ipam.NetworkClosed':
@@ -115,6 +131,10 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         gatewayIp: d.gatewayIp,
         allocationPools: d.allocationPools,
         enableDhcp: d.enableDhcp,
+        description: d.description ?? '',
+        dnsNameservers: d.dnsNameservers ?? [],
+        hostRoutes: d.hostRoutes ?? [],
+        revision: 1,
         allocated,
         poolAllocated: d.gatewayIp !== null && inRanges(ranges, parseAddress(d.gatewayIp).value) ? 1 : 0,
         poolSize: rangesSize(ranges).toString(),
@@ -122,6 +142,14 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         createdAt: at,
       };
       state.subnetNetwork[d.subnetId] = networkId;
+      break;
+    }
+    case 'ipam.SubnetUpdated': {
+      const { subnetId, allocationPools, ...changed } = event.data;
+      const s = network(state, event.aggregate.id).subnets[subnetId];
+      if (!s) break;
+      Object.assign(s, changed, { revision: s.revision + 1 });
+      if (allocationPools) setPools(s, allocationPools);
       break;
     }
     case 'ipam.SubnetDeleted': {
@@ -141,6 +169,9 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         fixedIps: d.fixedIps,
         hostId: d.hostId,
         deviceId: d.deviceId,
+        adminStateUp: d.adminStateUp ?? true,
+        description: d.description ?? '',
+        revision: 1,
         ...(d.allowedAddressPairs?.length ? { allowedAddressPairs: d.allowedAddressPairs } : {}),
         createdAt: at,
       };
@@ -151,7 +182,23 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
     }
     case 'ipam.PortBound': {
       const p = network(state, event.aggregate.id).ports[event.data.portId];
-      if (p) p.hostId = event.data.hostId;
+      if (!p) break;
+      p.hostId = event.data.hostId;
+      p.revision += 1;
+      break;
+    }
+    case 'ipam.PortUpdated': {
+      const { portId, fixedIps, allowedAddressPairs, ...changed } = event.data;
+      const n = network(state, event.aggregate.id);
+      const p = n.ports[portId];
+      if (!p) break;
+      Object.assign(p, changed, { revision: p.revision + 1 });
+      if (fixedIps) {
+        for (const f of fixedIps.released) releaseAddress(n, f.subnetId, f.ip);
+        for (const f of fixedIps.allocated) takeAddress(n, f.subnetId, f.ip, p.id);
+        p.fixedIps = fixedIps.after;
+      }
+      if (allowedAddressPairs) setPairs(n, p, allowedAddressPairs);
       break;
     }
     case 'ipam.PortDeleted': {
@@ -169,10 +216,8 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       const n = network(state, event.aggregate.id);
       const p = n.ports[event.data.portId];
       if (!p) break;
-      const pairs = event.data.allowedAddressPairs;
-      if (pairs.length) p.allowedAddressPairs = pairs;
-      else delete p.allowedAddressPairs;
-      endOwnerships(n, p.id, pairs);
+      setPairs(n, p, event.data.allowedAddressPairs);
+      p.revision += 1;
       break;
     }
     case 'ipam.AddressPairOwnerChanged': {
@@ -182,13 +227,31 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
     }
     case 'ipam.RouterCreated': {
       const d = event.data;
-      state.routers[d.routerId] = { id: d.routerId, tenant, name: d.name, version: event.seq, interfaces: {}, createdAt: at };
+      state.routers[d.routerId] = {
+        id: d.routerId,
+        tenant,
+        name: d.name,
+        description: d.description ?? '',
+        routes: d.routes ?? [],
+        revision: 1,
+        version: event.seq,
+        interfaces: {},
+        createdAt: at,
+      };
+      break;
+    }
+    case 'ipam.RouterUpdated': {
+      const { routerId, ...changed } = event.data;
+      const r = state.routers[routerId];
+      if (!r) break;
+      Object.assign(r, changed, { revision: r.revision + 1, version: event.seq });
       break;
     }
     case 'ipam.RouterInterfaceAdded': {
       const r = state.routers[event.data.routerId];
       if (!r) break;
       r.version = event.seq;
+      r.revision += 1;
       r.interfaces[event.data.subnetId] = event.data.networkId;
       state.subnetRouter[event.data.subnetId] = r.id;
       break;
@@ -197,6 +260,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       const r = state.routers[event.data.routerId];
       if (!r) break;
       r.version = event.seq;
+      r.revision += 1;
       delete r.interfaces[event.data.subnetId];
       delete state.subnetRouter[event.data.subnetId];
       break;
@@ -219,6 +283,22 @@ function network(state: IpamState, id: string): NetworkState {
     state.networks[id] = n;
   }
   return n;
+}
+
+/** The port's pairs are now exactly `pairs` (empty: none). */
+function setPairs(n: NetworkState, p: PortEntry, pairs: AllowedAddressPair[]): void {
+  if (pairs.length) p.allowedAddressPairs = pairs;
+  else delete p.allowedAddressPairs;
+  endOwnerships(n, p.id, pairs);
+}
+
+/** New allocation pools: the pool counts are recomputed from the addresses in use (an update is rare; allocation stays O(1)). */
+function setPools(s: SubnetEntry, pools: AllocationPool[]): void {
+  const ranges = poolRanges(s.ipVersion, pools);
+  s.allocationPools = pools;
+  s.poolSize = rangesSize(ranges).toString();
+  s.poolAllocated = Object.keys(s.allocated).filter((ip) => inRanges(ranges, parseAddress(ip).value)).length;
+  s.cursor = (ranges[0]?.start ?? 0n).toString();
 }
 
 /** A port's ownerships its pairs no longer admit end with the change (address-pairs.ts, `ownershipsEnded`). */

@@ -35,11 +35,11 @@ function pool(w: World): string {
 }
 
 describe('allowed address pairs: setting them', () => {
-  it('records each pair with an explicit MAC (the port own when none is given) and a canonical address', () => {
+  it('records each pair with an explicit MAC (the port own when none is given) and a canonical address (setAllowedAddressPairs is port.update with the pairs)', () => {
     const { w, a } = setup();
     const d = w.run('port.setAllowedAddressPairs', { id: a, allowedAddressPairs: [{ ipAddress: '10.0.0.100/32' }, { ipAddress: '10.0.0.128/25', macAddress: '00:00:5E:00:01:07' }] }, tenantA);
     expect(d.event).toEqual({
-      type: 'ipam.PortAllowedAddressPairsSet',
+      type: 'ipam.PortUpdated',
       data: {
         portId: a,
         allowedAddressPairs: [

@@ -28,6 +28,10 @@ export const subnetView = (s: SubnetEntry): SubnetView => ({
   gatewayIp: s.gatewayIp,
   allocationPools: s.allocationPools,
   enableDhcp: s.enableDhcp,
+  dnsNameservers: s.dnsNameservers,
+  hostRoutes: s.hostRoutes,
+  description: s.description,
+  revision: s.revision,
   createdAt: s.createdAt,
 });
 
@@ -121,6 +125,9 @@ export const routerView = (r: RouterEntry): RouterView => ({
   interfaces: Object.entries(r.interfaces)
     .map(([subnetId, networkId]) => ({ subnetId, networkId }))
     .sort((a, b) => (a.subnetId < b.subnetId ? -1 : 1)),
+  routes: r.routes,
+  description: r.description,
+  revision: r.revision,
   createdAt: r.createdAt,
 });
 

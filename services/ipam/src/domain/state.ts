@@ -3,7 +3,7 @@
  * Plain JSON-serialisable records (no Maps, no bigints) so a snapshot is a
  * JSON document and equality with a full replay is a string comparison.
  */
-import type { AllocationPool, AllowedAddressPair, PairOwner, PoolPurpose } from '@strata/contracts';
+import type { AllocationPool, AllowedAddressPair, PairOwner, PoolPurpose, Route } from '@strata/contracts';
 
 export interface IpamState {
   /** Last stream sequence applied. */
@@ -18,9 +18,11 @@ export interface IpamState {
   subnetRouter: Record<string, string>;
 }
 
-export interface RouterEntry extends Owned {
+export interface RouterEntry extends Owned, Revised {
   id: string;
   name: string;
+  /** Extra routes (Neutron's extraroute). */
+  routes: Route[];
   /** Last sequence of the router's aggregate. */
   version: number;
   /** subnetId → networkId of every joined subnet. */
@@ -46,7 +48,13 @@ interface Owned {
   createdAt: string;
 }
 
-export interface NetworkEntry extends Owned {
+/** What an update names and changes: a description and the revision (1 at creation, +1 per event that changed the resource). */
+interface Revised {
+  description: string;
+  revision: number;
+}
+
+export interface NetworkEntry extends Owned, Revised {
   id: string;
   name: string;
   vni: number;
@@ -96,7 +104,7 @@ export interface NetworkState {
   pairOwners: Record<string, PairOwner>;
 }
 
-export interface SubnetEntry extends Owned {
+export interface SubnetEntry extends Owned, Revised {
   id: string;
   networkId: string;
   name: string;
@@ -105,6 +113,8 @@ export interface SubnetEntry extends Owned {
   gatewayIp: string | null;
   allocationPools: AllocationPool[];
   enableDhcp: boolean;
+  dnsNameservers: string[];
+  hostRoutes: Route[];
   /** Address → portId for every address in use on this subnet. */
   allocated: Record<string, string>;
   /** How many of `allocated` lie inside the allocation pools: exhaustion without a scan. */
@@ -115,7 +125,7 @@ export interface SubnetEntry extends Owned {
   cursor: string;
 }
 
-export interface PortEntry extends Owned {
+export interface PortEntry extends Owned, Revised {
   id: string;
   networkId: string;
   name: string;
@@ -123,6 +133,7 @@ export interface PortEntry extends Owned {
   fixedIps: { subnetId: string; ip: string }[];
   hostId: string | null;
   deviceId: string;
+  adminStateUp: boolean;
   /** Left out when none. */
   allowedAddressPairs?: AllowedAddressPair[];
 }

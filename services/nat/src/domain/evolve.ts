@@ -70,6 +70,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       break;
     }
     case 'ipam.PortCreated':
+    case 'ipam.PortUpdated':
     case 'ipam.PortBound':
     case 'ipam.PortDeleted':
       // A deleted port's associations stay until the reactor ends them (portFloatingIps still names them).

@@ -113,6 +113,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
       break;
     }
     case 'ipam.PortCreated':
+    case 'ipam.PortUpdated':
     case 'ipam.PortBound':
     case 'ipam.PortDeleted': {
       const t = applyPortEvent(state.ports, event);

@@ -158,6 +158,14 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
       out.domains.add(domainOf(ipam, d.networkId));
       break;
     }
+    case 'ipam.NetworkUpdated': {
+      // Name and description are not realised; the MTU is (links, DHCP option).
+      const network = ipam.networks.get(event.data.networkId);
+      if (!network || event.data.mtu === undefined) break;
+      network.mtu = event.data.mtu;
+      out.networks.add(network.id);
+      break;
+    }
     case 'ipam.NetworkDeleted':
       deleteNetwork(ipam, event.data.networkId, out);
       break;
@@ -187,6 +195,7 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
       if (!ipam.networks.has(event.aggregate.id)) break;
       indexStep(ipam, applyPortEvent(ipam.ports, event), out);
       break;
+    case 'ipam.PortUpdated':
     case 'ipam.PortBound':
     case 'ipam.PortDeleted':
       indexStep(ipam, applyPortEvent(ipam.ports, event), out);
@@ -254,6 +263,15 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
     }
     // Nothing on a hypervisor depends on these (yet): public pools, floating IPs and application
     // prefixes are realised by the NAT and BGP services; a closed network is still realised.
+    case 'ipam.SubnetUpdated': {
+      const subnet = ipam.subnets.get(event.data.subnetId);
+      if (!subnet || event.data.enableDhcp === undefined) break;
+      subnet.enableDhcp = event.data.enableDhcp;
+      out.networks.add(subnet.networkId);
+      break;
+    }
+    // Not realised yet: a router's extra routes, a subnet's DNS servers and host routes (names and descriptions never are).
+    case 'ipam.RouterUpdated':
     case 'ipam.NetworkClosed':
     case 'ipam.PoolCreated':
     case 'ipam.PoolDeleted':
@@ -287,6 +305,8 @@ function indexStep(ipam: IpamModel, step: PortTransition | null, out: IpamChange
   }
   const place = (p: FollowedPort | null): PortPlace | null => p && { networkId: p.networkId, hostId: p.hostId };
   out.ports.set((after ?? before)!.id, { lifecycle: step.lifecycle, before: place(before), after: place(after) });
+  // An update may have changed its pairs (the anti-spoofing and owners of the port).
+  if (step.lifecycle === 'updated') out.pairs.add(step.portId);
 }
 
 function endOwnerships(ipam: IpamModel, networkId: string, portId: string, pairs: FollowedPort['allowedAddressPairs']): void {

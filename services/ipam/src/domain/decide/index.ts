@@ -1,9 +1,9 @@
 /** Command name → decider. Each is pure: (state, command, context) → one decision or a typed error. */
 import type { IpamCommand, IpamCommandName } from '@strata/contracts';
 import type { IpamState } from '../state.js';
-import { closeNetwork, createNetwork } from './network.js';
+import { closeNetwork, createNetwork, updateNetwork } from './network.js';
 import { setAllowedAddressPairs } from './pairs.js';
-import { bindPort, createPort, deletePort } from './port.js';
+import { bindPort, createPort, deletePort, updatePort } from './port.js';
 import {
   allocateApplicationPrefix,
   allocateFloatingIp,
@@ -14,18 +14,21 @@ import {
   releaseApplicationPrefix,
   releaseFloatingIp,
 } from './public.js';
-import { addRouterInterface, createRouter, deleteRouter, removeRouterInterface } from './router.js';
-import { createSubnet, deleteSubnet } from './subnet.js';
+import { addRouterInterface, createRouter, deleteRouter, removeRouterInterface, updateRouter } from './router.js';
+import { createSubnet, deleteSubnet, updateSubnet } from './subnet.js';
 import type { CommandContext, Decision } from './types.js';
 
 type Decider<K extends IpamCommandName> = (state: IpamState, cmd: IpamCommand<K>, ctx: CommandContext) => Decision;
 
 export const deciders: { [K in IpamCommandName]: Decider<K> } = {
   'network.create': createNetwork,
+  'network.update': updateNetwork,
   'network.delete': closeNetwork,
   'subnet.create': createSubnet,
+  'subnet.update': updateSubnet,
   'subnet.delete': deleteSubnet,
   'port.create': createPort,
+  'port.update': updatePort,
   'port.bind': bindPort,
   'port.setAllowedAddressPairs': setAllowedAddressPairs,
   'port.delete': deletePort,
@@ -38,6 +41,7 @@ export const deciders: { [K in IpamCommandName]: Decider<K> } = {
   'appprefix.create': allocateApplicationPrefix,
   'appprefix.delete': releaseApplicationPrefix,
   'router.create': createRouter,
+  'router.update': updateRouter,
   'router.delete': deleteRouter,
   'router.addInterface': addRouterInterface,
   'router.removeInterface': removeRouterInterface,

@@ -3,6 +3,7 @@ import { CLOUD_AGGREGATE, networkAggregate, type IpamCommand } from '@strata/con
 import { createdId, owningTenant, visible } from '@strata/service-kit';
 import { nextFreeVni } from '../allocate.js';
 import type { IpamState } from '../state.js';
+import { changedFields, isEmpty, openNetwork, requireRevision } from './shared.js';
 import type { CommandContext, Decision } from './types.js';
 
 export function createNetwork(state: IpamState, cmd: IpamCommand<'network.create'>, ctx: CommandContext): Decision {
@@ -26,8 +27,36 @@ export function createNetwork(state: IpamState, cmd: IpamCommand<'network.create
     resourceId: id,
     event: {
       type: 'ipam.NetworkCreated',
-      data: { networkId: id, name: cmd.name, vni, mtu: cmd.mtu ?? policy.defaultMtu, routed: cmd.routed },
+      data: {
+        networkId: id,
+        name: cmd.name,
+        vni,
+        mtu: cmd.mtu ?? policy.defaultMtu,
+        routed: cmd.routed,
+        ...(cmd.description ? { description: cmd.description } : {}),
+      },
     },
+  };
+}
+
+/**
+ * Name, description and MTU change; the rest is refused by the request
+ * schema (tenant, routed) or is IPAM's own (VNI). The event goes on the
+ * network's own aggregate, so an update and the network's closing are
+ * decided against one version (an update of a closing network is refused).
+ */
+export function updateNetwork(state: IpamState, cmd: IpamCommand<'network.update'>, ctx: CommandContext): Decision {
+  const { network, aggregate } = openNetwork(state, ctx.caller, cmd.id);
+  requireRevision('network', cmd.id, network.revision, cmd.expectedRevision);
+  const changed = changedFields(network, cmd, ['name', 'description', 'mtu']);
+  if (isEmpty(changed)) return { kind: 'done', resourceId: cmd.id };
+  return {
+    kind: 'append',
+    aggregate: networkAggregate(cmd.id),
+    expectedVersion: aggregate.version,
+    tenant: network.tenant,
+    resourceId: cmd.id,
+    event: { type: 'ipam.NetworkUpdated', data: { networkId: cmd.id, ...changed } },
   };
 }
 

@@ -23,7 +23,7 @@ import {
 import { uuidFromHash } from '@strata/eventlog';
 import { canonicalAddress } from '@strata/netaddr';
 import type { IpamState, NetworkState, PortEntry } from '../state.js';
-import { findPort } from './port.js';
+import { updatePort } from './port.js';
 import type { Append, CommandContext, Decision } from './types.js';
 
 type PairInput = { ipAddress: string; macAddress?: string | undefined };
@@ -55,22 +55,12 @@ export function resolvePairs(n: NetworkState, networkId: string, port: Pick<Port
   });
 }
 
-const samePairs = (a: readonly AllowedAddressPair[], b: readonly AllowedAddressPair[]): boolean =>
+export const samePairs = (a: readonly AllowedAddressPair[], b: readonly AllowedAddressPair[]): boolean =>
   a.length === b.length && a.every((p, i) => p.ipAddress === b[i]!.ipAddress && p.macAddress === b[i]!.macAddress);
 
-export function setAllowedAddressPairs(state: IpamState, cmd: IpamCommand<'port.setAllowedAddressPairs'>, ctx: CommandContext): Decision {
-  const { port, aggregate } = findPort(state, ctx, cmd.id);
-  const pairs = resolvePairs(aggregate, port.networkId, port, cmd.allowedAddressPairs, 'allowedAddressPairs');
-  if (samePairs(pairs, port.allowedAddressPairs ?? [])) return { kind: 'done', resourceId: port.id };
-  return {
-    kind: 'append',
-    aggregate: networkAggregate(port.networkId),
-    expectedVersion: aggregate.version,
-    tenant: port.tenant,
-    resourceId: port.id,
-    event: { type: 'ipam.PortAllowedAddressPairsSet', data: { portId: port.id, allowedAddressPairs: pairs } },
-  };
-}
+/** `port.setAllowedAddressPairs`: kept for existing clients, it is `port.update` with only the pairs (so one event type and one check for both). */
+export const setAllowedAddressPairs = (state: IpamState, cmd: IpamCommand<'port.setAllowedAddressPairs'>, ctx: CommandContext): Decision =>
+  updatePort(state, { id: cmd.id, allowedAddressPairs: cmd.allowedAddressPairs }, ctx);
 
 /** Why a GARP report changes nothing (the label of the ignored-reports counter). */
 export type GarpIgnored = 'unknown-port' | 'wrong-host' | 'not-a-pair' | 'reporter-mismatch';

@@ -4,8 +4,8 @@ import { contains, lastAddress, parseAddress, parsePrefix } from '@strata/netadd
 import { createdId, visible } from '@strata/service-kit';
 import { generatedMac, nextFreeAddress } from '../allocate.js';
 import type { IpamState, NetworkState, PortEntry, SubnetEntry } from '../state.js';
-import { resolvePairs } from './pairs.js';
-import { openNetwork, requireHypervisor } from './shared.js';
+import { resolvePairs, samePairs } from './pairs.js';
+import { changedFields, isEmpty, openNetwork, requireHypervisor, requireRevision } from './shared.js';
 import type { CommandContext, Decision } from './types.js';
 
 export function createPort(state: IpamState, cmd: IpamCommand<'port.create'>, ctx: CommandContext): Decision {
@@ -39,8 +39,84 @@ export function createPort(state: IpamState, cmd: IpamCommand<'port.create'>, ct
         hostId: cmd.hostId,
         deviceId: cmd.deviceId,
         ...(pairs.length ? { allowedAddressPairs: pairs } : {}),
+        ...(cmd.description ? { description: cmd.description } : {}),
+        ...(cmd.adminStateUp ? {} : { adminStateUp: false }),
       },
     },
+  };
+}
+
+/**
+ * Name, description, admin state, device, fixed IPs and allowed address
+ * pairs change, in one event (atomic, one revision). Fixed IPs are checked
+ * as at creation (inside the subnet, free); the pairs are checked again
+ * against the new addresses whenever either changes. The network, MAC,
+ * tenant and host are refused by the request schema.
+ */
+export function updatePort(state: IpamState, cmd: IpamCommand<'port.update'>, ctx: CommandContext): Decision {
+  const { port, aggregate } = findPort(state, ctx, cmd.id);
+  requireRevision('port', cmd.id, port.revision, cmd.expectedRevision);
+  const changed = changedFields(port, cmd, ['name', 'description', 'adminStateUp', 'deviceId']);
+  const moved = cmd.fixedIps === undefined ? undefined : updatedFixedIps(aggregate, port, cmd.fixedIps);
+  const after = moved?.after ?? port.fixedIps;
+  const current = port.allowedAddressPairs ?? [];
+  const pairs =
+    cmd.allowedAddressPairs === undefined && moved === undefined
+      ? current
+      : resolvePairs(aggregate, port.networkId, { mac: port.mac, fixedIps: after }, cmd.allowedAddressPairs ?? current, 'allowedAddressPairs');
+  const data = {
+    ...changed,
+    ...(moved && !sameFixedIps(after, port.fixedIps) ? { fixedIps: moved } : {}),
+    ...(samePairs(pairs, current) ? {} : { allowedAddressPairs: pairs }),
+  };
+  if (isEmpty(data)) return { kind: 'done', resourceId: port.id };
+  return {
+    kind: 'append',
+    aggregate: networkAggregate(port.networkId),
+    expectedVersion: aggregate.version,
+    tenant: port.tenant,
+    resourceId: port.id,
+    event: { type: 'ipam.PortUpdated', data: { portId: port.id, ...data } },
+  };
+}
+
+const key = (f: FixedIp): string => `${f.subnetId} ${f.ip}`;
+const sameFixedIps = (a: readonly FixedIp[], b: readonly FixedIp[]): boolean => a.length === b.length && a.every((f, i) => key(f) === key(b[i]!));
+
+type FixedIpRequest = { subnetId?: string | undefined; ip?: string | undefined };
+
+/**
+ * A port's new fixed IPs (Neutron's semantics): an entry naming an address
+ * the port has keeps it; one naming only a subnet keeps an address the port
+ * has there (one the list does not name) or takes the next free one; any
+ * other address must be inside its subnet and free. What the list drops is
+ * released to its subnet's pool.
+ */
+function updatedFixedIps(n: NetworkState, port: PortEntry, requests: readonly FixedIpRequest[]) {
+  const has = new Set(port.fixedIps.map(key));
+  const named = new Set(requests.flatMap((r) => (r.ip === undefined ? [] : [r.ip])));
+  const spare = port.fixedIps.filter((f) => !named.has(f.ip));
+  const chosen = new Set<string>();
+  const after = requests.map((req, i): FixedIp => {
+    const field = `fixedIps.${i}`;
+    const subnet = subnetFor(n, port.networkId, req, field);
+    let ip: string;
+    if (req.ip !== undefined) {
+      if (chosen.has(req.ip)) throw new ValidationError(`address ${req.ip} is asked for twice`, { field: `${field}.ip` });
+      ip = has.has(key({ subnetId: subnet.id, ip: req.ip })) ? req.ip : explicitAddress(subnet, req.ip, chosen, field);
+    } else {
+      const kept = spare.findIndex((f) => f.subnetId === subnet.id);
+      ip = kept >= 0 ? spare.splice(kept, 1)[0]!.ip : autoAddress(subnet, chosen);
+    }
+    chosen.add(ip);
+    return { subnetId: subnet.id, ip };
+  });
+  const now = new Set(after.map(key));
+  return {
+    before: port.fixedIps,
+    after,
+    released: port.fixedIps.filter((f) => !now.has(key(f))),
+    allocated: after.filter((f) => !has.has(key(f))),
   };
 }
 

@@ -5,10 +5,11 @@
  * same one), so every host agrees which domain a network is in.
  */
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '@strata/errors';
-import { routerAggregate, type IpamCommand } from '@strata/contracts';
-import { overlaps, parsePrefix } from '@strata/netaddr';
+import { routerAggregate, type IpamCommand, type Route } from '@strata/contracts';
+import { contains, overlaps, parseAddress, parsePrefix } from '@strata/netaddr';
 import { createdId, owningTenant, visible } from '@strata/service-kit';
 import type { IpamState, RouterEntry, SubnetEntry } from '../state.js';
+import { changedFields, isEmpty, requireRevision } from './shared.js';
 import type { CommandContext, Decision } from './types.js';
 
 export function createRouter(state: IpamState, cmd: IpamCommand<'router.create'>, ctx: CommandContext): Decision {
@@ -19,14 +20,57 @@ export function createRouter(state: IpamState, cmd: IpamCommand<'router.create'>
     if (existing.tenant === tenant) return { kind: 'done', resourceId: id };
     throw new AlreadyExistsError(`router ${id} already exists`);
   }
+  // A new router joins no subnet yet, so every route is refused here with the reason (routes come with `router.update`).
+  checkRoutes(state, { id, interfaces: {} }, cmd.routes);
   return {
     kind: 'append',
     aggregate: routerAggregate(id),
     expectedVersion: 0,
     tenant,
     resourceId: id,
-    event: { type: 'ipam.RouterCreated', data: { routerId: id, name: cmd.name } },
+    event: {
+      type: 'ipam.RouterCreated',
+      data: { routerId: id, name: cmd.name, ...(cmd.description ? { description: cmd.description } : {}), ...(cmd.routes.length ? { routes: cmd.routes } : {}) },
+    },
   };
+}
+
+/** Name, description and extra routes change; the tenant is refused by the request schema. */
+export function updateRouter(state: IpamState, cmd: IpamCommand<'router.update'>, ctx: CommandContext): Decision {
+  const router = visible(ctx.caller, 'router', cmd.id, state.routers[cmd.id]);
+  requireRevision('router', cmd.id, router.revision, cmd.expectedRevision);
+  if (cmd.routes !== undefined) checkRoutes(state, router, cmd.routes);
+  const changed = changedFields(router, cmd, ['name', 'description', 'routes']);
+  if (isEmpty(changed)) return { kind: 'done', resourceId: router.id };
+  return routerEvent(router, { type: 'ipam.RouterUpdated', data: { routerId: router.id, ...changed } });
+}
+
+/**
+ * Extra routes (Neutron's extraroute): one per destination and nexthop,
+ * each nexthop an address inside one of the subnets the router joins (the
+ * router reaches it directly) and not the router's own interface there.
+ */
+function checkRoutes(state: IpamState, router: Pick<RouterEntry, 'id' | 'interfaces'>, routes: readonly Route[]): void {
+  const subnets = Object.entries(router.interfaces).flatMap(([subnetId, networkId]) => state.networks[networkId]?.subnets[subnetId] ?? []);
+  const seen = new Set<string>();
+  routes.forEach((r, i) => {
+    const field = `routes.${i}`;
+    const k = `${r.destination} ${r.nexthop}`;
+    if (seen.has(k)) throw new ValidationError(`route to ${r.destination} via ${r.nexthop} is given twice`, { field });
+    seen.add(k);
+    const hop = parseAddress(r.nexthop);
+    if (parsePrefix(r.destination).version !== hop.version) {
+      throw new ValidationError(`route to ${r.destination}: nexthop ${r.nexthop} is of the other IP version`, { field: `${field}.nexthop` });
+    }
+    const via = subnets.find((s) => contains(parsePrefix(s.cidr), hop));
+    if (!via) {
+      const joined = subnets.length ? subnets.map((s) => s.cidr).join(', ') : 'none yet';
+      throw new ValidationError(`route to ${r.destination}: nexthop ${r.nexthop} is in none of router ${router.id}'s subnets (${joined})`, { field: `${field}.nexthop` });
+    }
+    if (via.gatewayIp === r.nexthop) {
+      throw new ValidationError(`route to ${r.destination}: nexthop ${r.nexthop} is the router's own interface on subnet ${via.id}`, { field: `${field}.nexthop` });
+    }
+  });
 }
 
 export function deleteRouter(state: IpamState, cmd: IpamCommand<'router.delete'>, ctx: CommandContext): Decision {
@@ -69,6 +113,13 @@ export function removeRouterInterface(state: IpamState, cmd: IpamCommand<'router
   const router = visible(ctx.caller, 'router', cmd.id, state.routers[cmd.id]);
   const networkId = router.interfaces[cmd.subnetId];
   if (networkId === undefined) throw new NotFoundError(`interface of router ${router.id} on subnet`, cmd.subnetId);
+  const subnet = state.networks[networkId]?.subnets[cmd.subnetId];
+  const used = subnet && router.routes.find((r) => contains(parsePrefix(subnet.cidr), parseAddress(r.nexthop)));
+  if (used) {
+    throw new IllegalStateError(`route to ${used.destination} of router ${router.id} goes via ${used.nexthop} on subnet ${cmd.subnetId}; change the router's routes first`, {
+      field: 'subnetId',
+    });
+  }
   return routerEvent(router, { type: 'ipam.RouterInterfaceRemoved', data: { routerId: router.id, subnetId: cmd.subnetId, networkId } });
 }
 
