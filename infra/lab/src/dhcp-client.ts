@@ -32,7 +32,8 @@ const FIELDS = ['event', 'ip', 'mask', 'router', 'dns', 'staticroutes', 'mtu'] a
 // The script applies a lease as a minimal cloud image would, then prints it (one line, `|`-separated).
 const SCRIPT = [
   '#!/bin/sh',
-  'case "$1" in',
+  'event=$1',
+  'case "$event" in',
   '  deconfig) ip -4 addr flush dev "$interface" ;;',
   '  bound|renew)',
   '    ip -4 addr flush dev "$interface"',
@@ -43,7 +44,7 @@ const SCRIPT = [
   '      while [ $# -ge 2 ]; do ip route replace "$1" via "$2" dev "$interface"; shift 2; done',
   '    elif [ -n "$router" ]; then ip route replace default via "$router" dev "$interface"; fi ;;',
   'esac',
-  `echo "dhcp-event|$1|$ip|$mask|$router|$dns|$staticroutes|$mtu"`,
+  `echo "dhcp-event|$event|$ip|$mask|$router|$dns|$staticroutes|$mtu"`,
   '',
 ].join('\n');
 
