@@ -13,8 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { portDevice } from '@strata/contracts';
-import { DhcpClient } from '@strata/lab';
+import { gatewayMac, portDevice } from '@strata/contracts';
+import { capture, DhcpClient } from '@strata/lab';
 import { describeIf, kernel } from '@strata/testing/suites';
 import { dnsmasqPaths } from './kernel/dnsmasq.js';
 import { domainNamespace } from './core/names.js';
@@ -109,6 +109,31 @@ d('updates in the data plane (real kernel, namespaces)', () => {
       expect(await lab.ping(vm.b!, '10.0.0.11')).toBeNull();
     } finally {
       await client.stop();
+    }
+  });
+
+  it('the DHCP exception in anti-spoofing is narrow: a DHCP request from a foreign address reaches the server, not another VM; other traffic from it is dropped', async () => {
+    // a sends from 10.0.0.99, an address it does not have (configured on its NIC, as a spoofer would).
+    await sh(['ip', '-n', vm.a!.ns, 'addr', 'add', '10.0.0.99/32', 'dev', 'eth0']);
+    // a knows b's and the gateway's MACs, so its packets leave without an ARP of its own (which anti-spoofing would drop).
+    const known = [['10.0.0.12', '02:aa:00:00:00:12'], ['10.0.0.1', gatewayMac(100)]] as const;
+    for (const [ip, mac] of known) await sh(['ip', '-n', vm.a!.ns, 'neigh', 'replace', ip, 'lladdr', mac, 'dev', 'eth0', 'nud', 'permanent']);
+    const send = (dst: string, port: number): Promise<string> =>
+      sh(['ip', 'netns', 'exec', vm.a!.ns, 'python3', '-c', `import socket\ns=socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('10.0.0.99', 68))\nfor _ in range(3): s.sendto(b'strata-probe', ('${dst}', ${port}))\n`]);
+    try {
+      const atB = capture(vm.b!.ns, 'eth0', 'udp and src host 10.0.0.99', 3);
+      await atB.started;
+      await send('10.0.0.12', 67);
+      await send('10.0.0.12', 53);
+      expect(await atB.lines).toEqual([]);
+      // The same request to the subnet's DHCP server passes a's port (it reaches hv1's bridge towards the gateway).
+      const atServer = capture(domainNamespace(hv(1).nsPrefix, r), 'qr100', 'udp and src host 10.0.0.99', 3);
+      await atServer.started;
+      await send('10.0.0.1', 67);
+      expect((await atServer.lines).length).toBeGreaterThan(0);
+    } finally {
+      await sh(['ip', '-n', vm.a!.ns, 'addr', 'del', '10.0.0.99/32', 'dev', 'eth0']);
+      for (const [ip] of known) await sh(['ip', '-n', vm.a!.ns, 'neigh', 'del', ip, 'dev', 'eth0']).catch(() => '');
     }
   });
 
