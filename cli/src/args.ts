@@ -32,6 +32,18 @@ export function fixedIp(value: string, previous: Array<{ subnetId?: string; ip?:
   return [...(previous ?? []), spec];
 }
 
+/** `destination=CIDR,nexthop=ADDR` → a static route (a subnet's host route, a router's extra route). */
+export function route(value: string, previous: Array<{ destination: string; nexthop: string }> | undefined) {
+  const spec: { destination?: string; nexthop?: string } = {};
+  for (const part of value.split(',')) {
+    const [key, v, ...rest] = part.split('=');
+    if (!v || rest.length > 0 || (key !== 'destination' && key !== 'nexthop')) throw new InvalidArgumentError('must be destination=CIDR,nexthop=ADDR');
+    spec[key] = v;
+  }
+  if (spec.destination === undefined || spec.nexthop === undefined) throw new InvalidArgumentError('needs destination=CIDR and nexthop=ADDR');
+  return [...(previous ?? []), { destination: spec.destination, nexthop: spec.nexthop }];
+}
+
 /** `ip=ADDR|CIDR` or `ip=ADDR|CIDR,mac=MAC` → an allowed address pair (no mac: the port's own). */
 export function addressPair(value: string, previous: Array<{ ipAddress: string; macAddress?: string }> | undefined) {
   const spec: { ipAddress?: string; macAddress?: string } = {};

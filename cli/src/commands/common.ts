@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { positiveInt } from '../args.js';
 import type { Api } from '../client.js';
 import type { CliContext } from '../context.js';
+import { UsageError } from '../errors.js';
 import { printDeleted, printOne, printPage, type Column } from '../output.js';
 
 export interface Paging {
@@ -57,4 +58,25 @@ export function deleteCommand(
     .action(async (id: string, _o: unknown, cmd: Command) => {
       printDeleted(cli.io, cli.format(cmd), kind, await del(cli.connect(cmd), id));
     });
+}
+
+/**
+ * A list an update replaces: the values of the repeatable `--<option>`, the
+ * empty list for its `--no-<option>s` form (`keep` false), or undefined
+ * (unchanged) for neither.
+ */
+export function replacedList<T>(values: T[] | undefined, keep: boolean, option: string): T[] | undefined {
+  if (values !== undefined && !keep) throw new UsageError(`--${option} cannot be combined with --no-${option}s`);
+  return keep ? values : [];
+}
+
+/** The update options every resource shares. */
+export function updateCommand(group: Command, kind: string): Command {
+  return group
+    .command('update')
+    .description(`change a ${kind}: only the options given change`)
+    .argument('<id>')
+    .option('--name <name>', 'display name')
+    .option('--description <text>', 'description')
+    .option('--expected-revision <n>', `refuse (and change nothing) unless the ${kind} is still at this revision`, positiveInt);
 }

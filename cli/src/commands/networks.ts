@@ -3,7 +3,7 @@ import type { DeleteNetworkResponse__Output, ListNetworksResponse__Output, Netwo
 import { positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, showCommand } from './common.js';
+import { deleteCommand, listCommand, showCommand, updateCommand } from './common.js';
 
 export const networkColumns: Column<Network__Output>[] = [
   { header: 'ID', value: (n) => n.id },
@@ -13,6 +13,8 @@ export const networkColumns: Column<Network__Output>[] = [
   { header: 'MTU', value: (n) => n.mtu },
   { header: 'ROUTED', value: (n) => (n.routed ? 'yes' : 'no') },
   { header: 'CREATED', value: (n) => n.createdAt },
+  { header: 'DESCRIPTION', value: (n) => n.description },
+  { header: 'REVISION', value: (n) => n.revision },
 ];
 
 export function registerNetworkCommands(program: Command, cli: CliContext): void {
@@ -25,10 +27,20 @@ export function registerNetworkCommands(program: Command, cli: CliContext): void
     .option('--mtu <bytes>', 'MTU (default: underlay MTU minus VXLAN overhead)', positiveInt)
     .option('--routed', 'advertise its subnets to the fabric instead of NAT', false)
     .option('--tenant <tenant>', 'admin only: create it for this tenant')
-    .action(async (o: { name: string; mtu?: number; routed: boolean; tenant?: string }, cmd: Command) => {
+    .option('--description <text>', 'description', '')
+    .action(async (o: { name: string; mtu?: number; routed: boolean; tenant?: string; description: string }, cmd: Command) => {
       const api = cli.connect(cmd);
-      const req = { name: o.name, mtu: o.mtu, routed: o.routed, tenant: o.tenant };
+      const req = { name: o.name, mtu: o.mtu, routed: o.routed, tenant: o.tenant, description: o.description };
       const res = await api.call<Network__Output>((md, opts, cb) => api.networks.CreateNetwork(req, md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, networkColumns);
+    });
+
+  updateCommand(network, 'network')
+    .option('--mtu <bytes>', 'MTU (a VM takes it at its next DHCP renewal)', positiveInt)
+    .action(async (id: string, o: { name?: string; description?: string; expectedRevision?: number; mtu?: number }, cmd: Command) => {
+      const api = cli.connect(cmd);
+      const req = { id, name: o.name, description: o.description, expectedRevision: o.expectedRevision, mtu: o.mtu };
+      const res = await api.call<Network__Output>((md, opts, cb) => api.networks.UpdateNetwork(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, networkColumns);
     });
 

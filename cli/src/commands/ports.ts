@@ -4,7 +4,7 @@ import { addressPair, fixedIp } from '../args.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, showCommand, type Paging } from './common.js';
+import { deleteCommand, listCommand, replacedList, showCommand, updateCommand, type Paging } from './common.js';
 
 export const portColumns: Column<Port__Output>[] = [
   { header: 'ID', value: (p) => p.id },
@@ -16,6 +16,9 @@ export const portColumns: Column<Port__Output>[] = [
   { header: 'DEVICE', value: (p) => p.deviceId },
   { header: 'ALLOWED ADDRESS PAIRS', value: (p) => p.allowedAddressPairs.map((a) => `${a.ipAddress} ${a.macAddress ?? ''}`.trim()).join('\n') },
   { header: 'OWNS', value: (p) => p.ownedAddresses.join('\n') },
+  { header: 'ADMIN STATE', value: (p) => (p.adminStateUp ? 'up' : 'down') },
+  { header: 'DESCRIPTION', value: (p) => p.description },
+  { header: 'REVISION', value: (p) => p.revision },
 ];
 
 type PairSpec = Array<{ ipAddress: string; macAddress?: string }>;
@@ -31,6 +34,23 @@ interface CreateOptions {
   host?: string;
   device: string;
   allowedAddressPair?: PairSpec;
+  description: string;
+  disable?: boolean;
+}
+
+interface UpdateOptions {
+  name?: string;
+  description?: string;
+  expectedRevision?: number;
+  enable?: boolean;
+  disable?: boolean;
+  fixedIp?: Array<{ subnetId?: string; ip?: string }>;
+  /** false: --no-fixed-ips. */
+  fixedIps: boolean;
+  allowedAddressPair?: PairSpec;
+  /** false: --no-allowed-address-pairs. */
+  allowedAddressPairs: boolean;
+  device?: string;
 }
 
 /** Returns the `port` group, so other files can add the port operations of other services (security groups). */
@@ -48,6 +68,8 @@ export function registerPortCommands(program: Command, cli: CliContext): Command
     .option('--host <host>', 'bind it to this hypervisor')
     .option('--device <id>', 'owning device (e.g. the VM id)', '')
     .option('--allowed-address-pair <spec>', PAIR_HELP, addressPair)
+    .option('--description <text>', 'description', '')
+    .option('--disable', 'create it administratively down (no traffic)')
     .action(async (o: CreateOptions, cmd: Command) => {
       if (!o.fixedIps && o.fixedIp) throw new UsageError('--fixed-ip cannot be combined with --no-fixed-ips');
       const api = cli.connect(cmd);
@@ -60,6 +82,8 @@ export function registerPortCommands(program: Command, cli: CliContext): Command
         hostId: o.host,
         deviceId: o.device,
         allowedAddressPairs: o.allowedAddressPair ?? [],
+        description: o.description,
+        adminStateUp: o.disable !== true,
       };
       const res = await api.call<Port__Output>((md, opts, cb) => api.ports.CreatePort(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, portColumns);
@@ -78,9 +102,36 @@ export function registerPortCommands(program: Command, cli: CliContext): Command
       printOne(cli.io, cli.format(cmd), res, portColumns);
     });
 
+  updateCommand(port, 'port')
+    .option('--enable', 'administratively up')
+    .option('--disable', 'administratively down (no traffic)')
+    .option('--fixed-ip <spec>', 'the new fixed IPs: subnet=ID (keeps its address there or takes one), ip=ADDR or both; repeatable', fixedIp)
+    .option('--no-fixed-ips', 'no address at all')
+    .option('--allowed-address-pair <spec>', `the new pairs: ${PAIR_HELP}`, addressPair)
+    .option('--no-allowed-address-pairs', 'no allowed address pairs')
+    .option('--device <id>', 'owning device (e.g. the VM id)')
+    .action(async (id: string, o: UpdateOptions, cmd: Command) => {
+      if (o.enable && o.disable) throw new UsageError('give --enable or --disable, not both');
+      const fixedIps = replacedList(o.fixedIp, o.fixedIps, 'fixed-ip');
+      const pairs = replacedList(o.allowedAddressPair, o.allowedAddressPairs, 'allowed-address-pair');
+      const api = cli.connect(cmd);
+      const req = {
+        id,
+        name: o.name,
+        description: o.description,
+        expectedRevision: o.expectedRevision,
+        adminStateUp: o.enable ? true : o.disable ? false : undefined,
+        fixedIps: fixedIps && { fixedIps },
+        allowedAddressPairs: pairs && { allowedAddressPairs: pairs },
+        deviceId: o.device,
+      };
+      const res = await api.call<Port__Output>((md, opts, cb) => api.ports.UpdatePort(req, md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, portColumns);
+    });
+
   port
     .command('set')
-    .description("replace a port's allowed address pairs")
+    .description("replace a port's allowed address pairs (the same as update with only those)")
     .argument('<id>')
     .option('--allowed-address-pair <spec>', PAIR_HELP, addressPair)
     .option('--no-allowed-address-pairs', 'remove them all')

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import type { DeleteRouterResponse__Output, ListRoutersResponse__Output, Router__Output } from '@strata/proto';
+import { route } from '../args.js';
 import type { CliContext } from '../context.js';
 import { printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, showCommand } from './common.js';
+import { deleteCommand, listCommand, replacedList, showCommand, updateCommand } from './common.js';
 import { gatewayColumn, withGateway } from './nat.js';
 
 export const routerColumns: Column<Router__Output>[] = [
@@ -11,7 +12,12 @@ export const routerColumns: Column<Router__Output>[] = [
   { header: 'TENANT', value: (r) => r.tenant },
   { header: 'SUBNETS', value: (r) => r.interfaces.map((i) => i.subnetId).join('\n') },
   { header: 'CREATED', value: (r) => r.createdAt },
+  { header: 'ROUTES', value: (r) => r.routes.map((x) => `${x.destination} via ${x.nexthop}`).join('\n') },
+  { header: 'DESCRIPTION', value: (r) => r.description },
+  { header: 'REVISION', value: (r) => r.revision },
 ];
+
+type Route = { destination: string; nexthop: string };
 
 /** Returns the `router` group, so the NAT command set-gateway joins it. */
 export function registerRouterCommands(program: Command, cli: CliContext): Command {
@@ -22,9 +28,21 @@ export function registerRouterCommands(program: Command, cli: CliContext): Comma
     .description('create a router')
     .option('--name <name>', 'display name', '')
     .option('--tenant <tenant>', 'admin only: create it for this tenant')
-    .action(async (o: { name: string; tenant?: string }, cmd: Command) => {
+    .option('--description <text>', 'description', '')
+    .action(async (o: { name: string; tenant?: string; description: string }, cmd: Command) => {
       const api = cli.connect(cmd);
       const res = await api.call<Router__Output>((md, opts, cb) => api.routers.CreateRouter(o, md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, routerColumns);
+    });
+
+  updateCommand(router, 'router')
+    .option('--route <spec>', 'the new extra routes, destination=CIDR,nexthop=IP (inside one of its subnets); repeatable', route)
+    .option('--no-routes', 'no extra routes')
+    .action(async (id: string, o: { name?: string; description?: string; expectedRevision?: number; route?: Route[]; routes: boolean }, cmd: Command) => {
+      const routes = replacedList(o.route, o.routes, 'route');
+      const api = cli.connect(cmd);
+      const req = { id, name: o.name, description: o.description, expectedRevision: o.expectedRevision, routes: routes && { routes } };
+      const res = await api.call<Router__Output>((md, opts, cb) => api.routers.UpdateRouter(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, routerColumns);
     });
 

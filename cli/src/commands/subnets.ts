@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import type { DeleteSubnetResponse__Output, ListSubnetsResponse__Output, Subnet__Output } from '@strata/proto';
-import { allocationPool } from '../args.js';
+import { allocationPool, collect, route } from '../args.js';
 import type { CliContext } from '../context.js';
 import { printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, showCommand, type Paging } from './common.js';
+import { deleteCommand, listCommand, replacedList, showCommand, updateCommand, type Paging } from './common.js';
 
 export const subnetColumns: Column<Subnet__Output>[] = [
   { header: 'ID', value: (s) => s.id },
@@ -13,7 +13,13 @@ export const subnetColumns: Column<Subnet__Output>[] = [
   { header: 'GATEWAY', value: (s) => s.gatewayIp ?? 'none' },
   { header: 'POOLS', value: (s) => s.allocationPools.map((p) => `${p.start}-${p.end}`).join('\n') },
   { header: 'DHCP', value: (s) => (s.enableDhcp ? 'yes' : 'no') },
+  { header: 'DNS', value: (s) => s.dnsNameservers.join('\n') },
+  { header: 'HOST ROUTES', value: (s) => s.hostRoutes.map((r) => `${r.destination} via ${r.nexthop}`).join('\n') },
+  { header: 'DESCRIPTION', value: (s) => s.description },
+  { header: 'REVISION', value: (s) => s.revision },
 ];
+
+type Route = { destination: string; nexthop: string };
 
 interface CreateOptions {
   network: string;
@@ -23,6 +29,23 @@ interface CreateOptions {
   gateway?: string | false;
   pool?: Array<{ start: string; end: string }>;
   dhcp: boolean;
+  description: string;
+  dnsNameserver?: string[];
+  hostRoute?: Route[];
+}
+
+interface UpdateOptions {
+  name?: string;
+  description?: string;
+  expectedRevision?: number;
+  pool?: Array<{ start: string; end: string }>;
+  dhcp?: boolean;
+  dnsNameserver?: string[];
+  /** false: --no-dns-nameservers. */
+  dnsNameservers: boolean;
+  hostRoute?: Route[];
+  /** false: --no-host-routes. */
+  hostRoutes: boolean;
 }
 
 export function registerSubnetCommands(program: Command, cli: CliContext): void {
@@ -38,6 +61,9 @@ export function registerSubnetCommands(program: Command, cli: CliContext): void 
     .option('--no-gateway', 'no gateway: an isolated subnet')
     .option('--pool <start-end>', 'allocation pool, repeatable (default: the whole subnet)', allocationPool)
     .option('--no-dhcp', 'disable DHCP')
+    .option('--description <text>', 'description', '')
+    .option('--dns-nameserver <ip>', 'DNS server handed out by DHCP; repeatable', collect)
+    .option('--host-route <spec>', 'destination=CIDR,nexthop=IP handed out by DHCP; repeatable', route)
     .action(async (o: CreateOptions, cmd: Command) => {
       const api = cli.connect(cmd);
       const req = {
@@ -48,8 +74,38 @@ export function registerSubnetCommands(program: Command, cli: CliContext): void 
         noGateway: o.gateway === false,
         allocationPools: o.pool ?? [],
         enableDhcp: o.dhcp,
+        description: o.description,
+        dnsNameservers: o.dnsNameserver ?? [],
+        hostRoutes: o.hostRoute ?? [],
       };
       const res = await api.call<Subnet__Output>((md, opts, cb) => api.subnets.CreateSubnet(req, md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, subnetColumns);
+    });
+
+  updateCommand(subnet, 'subnet')
+    .option('--pool <start-end>', 'the new allocation pools, repeatable (addresses in use must stay inside)', allocationPool)
+    .option('--dhcp', 'enable DHCP')
+    .option('--no-dhcp', 'disable DHCP')
+    .option('--dns-nameserver <ip>', 'the new DNS servers; repeatable', collect)
+    .option('--no-dns-nameservers', 'no DNS servers')
+    .option('--host-route <spec>', 'the new host routes, destination=CIDR,nexthop=IP; repeatable', route)
+    .option('--no-host-routes', 'no host routes')
+    .action(async (id: string, o: UpdateOptions, cmd: Command) => {
+      const dns = replacedList(o.dnsNameserver, o.dnsNameservers, 'dns-nameserver');
+      const routes = replacedList(o.hostRoute, o.hostRoutes, 'host-route');
+      const api = cli.connect(cmd);
+      const req = {
+        id,
+        name: o.name,
+        description: o.description,
+        expectedRevision: o.expectedRevision,
+        allocationPools: o.pool && { allocationPools: o.pool },
+        // --dhcp/--no-dhcp: commander leaves it undefined when neither is given (no default declared).
+        enableDhcp: o.dhcp,
+        dnsNameservers: dns && { dnsNameservers: dns },
+        hostRoutes: routes && { hostRoutes: routes },
+      };
+      const res = await api.call<Subnet__Output>((md, opts, cb) => api.subnets.UpdateSubnet(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, subnetColumns);
     });
 

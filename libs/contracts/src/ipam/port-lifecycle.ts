@@ -136,9 +136,8 @@ const pairsOf = (pairs: readonly AllowedAddressPair[] | undefined): Pick<Followe
 
 type PortUpdate = Extract<IpamPortEvent, { type: 'ipam.PortUpdated' }>['data'];
 
-/** The port after an update of what followers read; null when only its name or description changed. */
+/** The port after an update of what followers read; null when that is unchanged (only its name or description changed). */
 function update(before: FollowedPort, d: PortUpdate): PortTransition | null {
-  if (d.fixedIps === undefined && d.deviceId === undefined && d.allowedAddressPairs === undefined && d.adminStateUp === undefined) return null;
   const { allowedAddressPairs: oldPairs, adminStateUp: oldAdmin, ...rest } = before;
   const adminStateUp = d.adminStateUp ?? oldAdmin ?? true;
   const after: FollowedPort = {
@@ -148,6 +147,14 @@ function update(before: FollowedPort, d: PortUpdate): PortTransition | null {
     ...(adminStateUp ? {} : { adminStateUp: false as const }),
     ...pairsOf(d.allowedAddressPairs ?? oldPairs),
   };
+  // IPAM writes only real changes; the fold tolerates any log.
+  const json = JSON.stringify;
+  const same =
+    json(after.fixedIps) === json(before.fixedIps) &&
+    after.deviceId === before.deviceId &&
+    after.adminStateUp === before.adminStateUp &&
+    json(after.allowedAddressPairs) === json(before.allowedAddressPairs);
+  if (same) return null;
   return { lifecycle: 'updated', portId: before.id, before, after };
 }
 

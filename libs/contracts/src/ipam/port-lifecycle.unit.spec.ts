@@ -32,6 +32,30 @@ const bound = (seq: number, portId: string, hostId: string | null, networkId = '
   aggregate: networkAggregate(networkId),
   data: { portId, hostId, previousHostId: null },
 });
+const updated = (
+  seq: number,
+  portId: string,
+  o: { ips?: string[]; before?: string[]; deviceId?: string; adminStateUp?: boolean; pairs?: string[]; name?: string } = {},
+  networkId = 'n1',
+): IpamPortEvent => {
+  const fixed = (ips: string[]) => ips.map((ip) => ({ subnetId: 's1', ip }));
+  const before = o.before ?? [];
+  return {
+    ...META,
+    seq,
+    type: 'ipam.PortUpdated',
+    tenant: 't1',
+    aggregate: networkAggregate(networkId),
+    data: {
+      portId,
+      ...(o.name !== undefined ? { name: o.name } : {}),
+      ...(o.ips ? { fixedIps: { before: fixed(before), after: fixed(o.ips), released: fixed(before.filter((ip) => !o.ips!.includes(ip))), allocated: fixed(o.ips.filter((ip) => !before.includes(ip))) } } : {}),
+      ...(o.deviceId !== undefined ? { deviceId: o.deviceId } : {}),
+      ...(o.adminStateUp !== undefined ? { adminStateUp: o.adminStateUp } : {}),
+      ...(o.pairs ? { allowedAddressPairs: o.pairs.map((ipAddress) => ({ ipAddress, macAddress: '02:00:00:00:00:01' })) } : {}),
+    },
+  };
+};
 const deleted = (seq: number, portId: string, networkId = 'n1'): IpamPortEvent => ({
   ...META,
   seq,
@@ -70,6 +94,32 @@ describe('the IPAM port lifecycle fold', () => {
     expect(applyPortEvent(ports, bound(3, 'p2', 'hv1'))).toBeNull();
     expect(applyPortEvent(ports, deleted(4, 'p2'))).toBeNull();
     expect(ports).toEqual(before);
+  });
+
+  it('given an update that moves an address, then the port has the new one and the old value is left as it was; host, network and place in the table stay', () => {
+    const ports = new Map<string, FollowedPort>();
+    applyPortEvent(ports, created(1, 'p1', { hostId: 'hv1', ips: ['10.0.0.5', '2001:db8::5'] }));
+    applyPortEvent(ports, created(2, 'p2'));
+    const old = ports.get('p1')!;
+    const t = applyPortEvent(ports, updated(3, 'p1', { before: ['10.0.0.5', '2001:db8::5'], ips: ['10.0.0.6', '2001:db8::5'] }));
+    expect(t).toEqual({ lifecycle: 'updated', portId: 'p1', before: old, after: { ...old, fixedIps: [{ subnetId: 's1', ip: '10.0.0.6' }, { subnetId: 's1', ip: '2001:db8::5' }] } });
+    expect(portAddresses(old)).toEqual(['10.0.0.5', '2001:db8::5']);
+    expect(portAddresses(ports.get('p1')!)).toEqual(['10.0.0.6', '2001:db8::5']);
+    expect([...ports.keys()]).toEqual(['p1', 'p2']);
+  });
+
+  it('given an update of device, admin state or pairs, then the port carries them (admin state left out when up); of name alone, nothing changes', () => {
+    const ports: FollowedPorts = {};
+    applyPortEvent(ports, created(1, 'p1'));
+    const old = ports['p1']!;
+    expect(applyPortEvent(ports, updated(2, 'p1', { name: 'web' }))).toBeNull();
+    expect(ports['p1']).toBe(old);
+    const down = applyPortEvent(ports, updated(3, 'p1', { adminStateUp: false, deviceId: 'vm-2', pairs: ['10.0.0.100'] }));
+    expect(down?.after).toEqual({ ...old, deviceId: 'vm-2', adminStateUp: false, allowedAddressPairs: [{ ipAddress: '10.0.0.100', macAddress: '02:00:00:00:00:01' }] });
+    const up = applyPortEvent(ports, updated(4, 'p1', { adminStateUp: true, pairs: [] }));
+    expect(up?.after).toEqual({ ...old, deviceId: 'vm-2' });
+    expect(applyPortEvent(ports, updated(5, 'p1', { adminStateUp: true }))).toBeNull();
+    expect(applyPortEvent(ports, updated(6, 'nope', { ips: ['10.0.0.9'] }))).toBeNull();
   });
 
   it('given a deletion, then the port is gone and the transition names what it was', () => {
@@ -117,6 +167,7 @@ describe('the IPAM port lifecycle fold', () => {
         fc.record({ kind: fc.constant('create' as const), port: fc.integer({ min: 0, max: 3 }), tenant: fc.constantFrom('ta', 'tb'), net: fc.constantFrom('n1', 'n2'), host: fc.constantFrom(null, 'hv1', 'hv2'), ips: fc.array(fc.constantFrom('10.0.0.1', '10.0.0.2', 'fd00::1'), { maxLength: 2 }) }),
         fc.record({ kind: fc.constant('bind' as const), port: fc.integer({ min: 0, max: 3 }), host: fc.constantFrom(null, 'hv1', 'hv2') }),
         fc.record({ kind: fc.constant('delete' as const), port: fc.integer({ min: 0, max: 3 }) }),
+        fc.record({ kind: fc.constant('update' as const), port: fc.integer({ min: 0, max: 3 }), ips: fc.array(fc.constantFrom('10.0.0.1', '10.0.0.3', 'fd00::1'), { maxLength: 2 }), admin: fc.option(fc.boolean(), { nil: undefined }) }),
       ),
       { maxLength: 40 },
     )
@@ -124,24 +175,30 @@ describe('the IPAM port lifecycle fold', () => {
       ops.map((op, i): IpamPortEvent => {
         const id = `p${op.port}`;
         if (op.kind === 'create') return created(i + 1, id, { tenant: op.tenant, networkId: op.net, hostId: op.host, ips: op.ips });
+        if (op.kind === 'update') return updated(i + 1, id, { ips: op.ips, ...(op.admin !== undefined ? { adminStateUp: op.admin } : {}) });
         return op.kind === 'bind' ? bound(i + 1, id, op.host) : deleted(i + 1, id);
       }),
     );
 
-  it('property: the table is what a plain reading of the log says (alive since its last creation, on the host of its last bind)', () => {
+  it('property: the table is what a plain reading of the log says (alive since its last creation, on the host of its last bind, with the addresses and admin state of its last update)', () => {
     fc.assert(
       fc.property(logs, (log) => {
         const ports: FollowedPorts = {};
         for (const e of log) applyPortEvent(ports, e);
-        const expected: Record<string, { tenant: string; networkId: string; hostId: string | null; ips: string[]; createdSeq: number }> = {};
+        const expected: Record<string, { tenant: string; networkId: string; hostId: string | null; ips: string[]; createdSeq: number; up: boolean }> = {};
         for (const e of log) {
-          if (e.type === 'ipam.PortCreated') expected[e.data.portId] = { tenant: e.tenant, networkId: e.aggregate.id, hostId: e.data.hostId, ips: e.data.fixedIps.map((f) => f.ip), createdSeq: e.seq };
+          const p = expected[e.data.portId];
+          if (e.type === 'ipam.PortCreated') expected[e.data.portId] = { tenant: e.tenant, networkId: e.aggregate.id, hostId: e.data.hostId, ips: e.data.fixedIps.map((f) => f.ip), createdSeq: e.seq, up: true };
           else if (e.type === 'ipam.PortBound') {
-            const p = expected[e.data.portId];
             if (p) p.hostId = e.data.hostId;
+          } else if (e.type === 'ipam.PortUpdated') {
+            if (p && e.data.fixedIps) p.ips = e.data.fixedIps.after.map((f) => f.ip);
+            if (p && e.data.adminStateUp !== undefined) p.up = e.data.adminStateUp;
           } else delete expected[e.data.portId];
         }
-        const actual = Object.fromEntries(Object.values(ports).map((p) => [p.id, { tenant: p.tenant, networkId: p.networkId, hostId: p.hostId, ips: portAddresses(p), createdSeq: p.createdSeq }]));
+        const actual = Object.fromEntries(
+          Object.values(ports).map((p) => [p.id, { tenant: p.tenant, networkId: p.networkId, hostId: p.hostId, ips: portAddresses(p), createdSeq: p.createdSeq, up: p.adminStateUp ?? true }]),
+        );
         expect(actual).toEqual(expected);
       }),
     );

@@ -34,7 +34,8 @@ export const FloatingIpAssociated = defineEvent({
 });
 
 /** Why an association ended: asked for, or the port / the address went away. */
-export const DisassociationReason = ['requested', 'port-deleted', 'floating-ip-released'] as const;
+/** fixed-ip-released: IPAM took the associated address off the port (`ipam.PortUpdated`); it may go to another port. */
+export const DisassociationReason = ['requested', 'port-deleted', 'floating-ip-released', 'fixed-ip-released'] as const;
 
 export const FloatingIpDisassociated = defineEvent({
   type: 'nat.FloatingIpDisassociated',

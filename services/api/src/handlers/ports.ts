@@ -17,6 +17,9 @@ export function toPort(v: PortView): Port {
     createdAt: v.createdAt,
     allowedAddressPairs: v.allowedAddressPairs.map((a) => ({ ipAddress: a.ipAddress, macAddress: a.macAddress })),
     ownedAddresses: v.ownedAddresses,
+    description: v.description,
+    adminStateUp: v.adminStateUp,
+    revision: v.revision,
   };
 }
 
@@ -46,6 +49,8 @@ export function portHandlers(deps: RpcDeps): PortServiceHandlers {
         hostId: req.hostId ?? null,
         deviceId: req.deviceId,
         allowedAddressPairs: req.allowedAddressPairs.length ? pairsOf(req.allowedAddressPairs) : undefined,
+        description: req.description,
+        adminStateUp: req.adminStateUp,
       };
       return toPort(await ipam.command('port.create', body, meta));
     }),
@@ -61,5 +66,23 @@ export function portHandlers(deps: RpcDeps): PortServiceHandlers {
     SetAllowedAddressPairs: unary(deps, 'SetAllowedAddressPairs', async (req, { meta }) =>
       toPort(await ipam.command('port.setAllowedAddressPairs', { id: req.id, allowedAddressPairs: pairsOf(req.allowedAddressPairs) }, meta)),
     ),
+    // A list is a message: absent, unchanged; present (even empty), the new list. Never-changing fields go on for IPAM to refuse by name.
+    UpdatePort: unary(deps, 'UpdatePort', async (req, { meta }) => {
+      const body = {
+        id: req.id,
+        expectedRevision: req.expectedRevision,
+        name: req.name,
+        description: req.description,
+        adminStateUp: req.adminStateUp,
+        fixedIps: req.fixedIps?.fixedIps.map((f) => ({ subnetId: f.subnetId, ip: f.ip })),
+        allowedAddressPairs: req.allowedAddressPairs ? pairsOf(req.allowedAddressPairs.allowedAddressPairs) : undefined,
+        deviceId: req.deviceId,
+        networkId: req.networkId,
+        mac: req.mac,
+        tenant: req.tenant,
+        hostId: req.hostId,
+      };
+      return toPort(await ipam.command('port.update', body, meta));
+    }),
   };
 }

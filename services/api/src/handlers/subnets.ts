@@ -16,6 +16,10 @@ export function toSubnet(v: SubnetView): Subnet {
     allocationPools: v.allocationPools,
     enableDhcp: v.enableDhcp,
     createdAt: v.createdAt,
+    description: v.description,
+    dnsNameservers: v.dnsNameservers,
+    hostRoutes: v.hostRoutes,
+    revision: v.revision,
   };
 }
 
@@ -39,8 +43,28 @@ export function subnetHandlers(deps: RpcDeps): SubnetServiceHandlers {
         gatewayIp: gatewayOf(req),
         allocationPools: req.allocationPools.length > 0 ? req.allocationPools : undefined,
         enableDhcp: req.enableDhcp,
+        description: req.description,
+        dnsNameservers: req.dnsNameservers,
+        hostRoutes: req.hostRoutes,
       };
       return toSubnet(await ipam.command('subnet.create', body, meta));
+    }),
+    // A list is a message: absent, unchanged; present (even empty), the new list. Never-changing fields go on for IPAM to refuse by name.
+    UpdateSubnet: unary(deps, 'UpdateSubnet', async (req, { meta }) => {
+      const body = {
+        id: req.id,
+        expectedRevision: req.expectedRevision,
+        name: req.name,
+        description: req.description,
+        allocationPools: req.allocationPools?.allocationPools,
+        enableDhcp: req.enableDhcp,
+        dnsNameservers: req.dnsNameservers?.dnsNameservers,
+        hostRoutes: req.hostRoutes?.hostRoutes,
+        networkId: req.networkId,
+        cidr: req.cidr,
+        ipVersion: req.ipVersion,
+      };
+      return toSubnet(await ipam.command('subnet.update', body, meta));
     }),
     GetSubnet: unary(deps, 'GetSubnet', async (req, { meta }) => toSubnet(await ipam.query('subnet.get', { id: req.id }, meta))),
     ListSubnets: unary(deps, 'ListSubnets', async (req, { meta }) => {

@@ -331,6 +331,20 @@ describe('security groups: golden deltas (exact op lists)', () => {
     expect(JSON.parse(ctx.kv.get('hv-3.member.web.W1')!)).toEqual(member('web', 'W1'));
   });
 
+  it("W1's fixed IP changes (ipam.PortUpdated): its port and its member key on each host naming web carry the new address, the old one is in no member set", () => {
+    const g = world();
+    const before = [{ subnetId: 'sub-4', ip: IP.W1 }];
+    const after = [{ subnetId: 'sub-4', ip: '10.0.0.50' }];
+    const moved = g.emit('ipam.PortUpdated', { portId: 'W1', fixedIps: { before, after, released: before, allocated: after } }, networkAggregate(NET), T);
+    const ctx = live(g, 1);
+    const ops = summary(step(ctx, moved));
+    expect(ops.filter((o) => o.includes('member')).sort()).toEqual(['put hv-2.member.web.W1', 'put hv-3.member.web.W1']);
+    expect(ops).toContain('put hv-1.port.W1');
+    expect(JSON.parse(ctx.kv.get('hv-2.member.web.W1')!)).toEqual({ groupId: 'web', portId: 'W1', ips: ['10.0.0.50'] });
+    expect([...ctx.kv.values()].some((v) => v.includes(`"${IP.W1}"`))).toBe(false);
+    expect(ctx.kv).toEqual(deriveAll(replay(g.events)));
+  });
+
   it('port security turned off: the LocalPort only', () => {
     const g = world();
     const off = g.portSecurity('A2', false, T);

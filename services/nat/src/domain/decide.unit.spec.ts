@@ -140,6 +140,21 @@ describe('the reactor', () => {
     expect(w.decide('floatingip.associate', { floatingIpId: f1, portId: next }, tenantA).kind).toBe('append');
   });
 
+  it('ends the association of a fixed IP the port no longer has (an update moved it) and keeps the others', () => {
+    const w = new World();
+    const port = w.port('tenant-a', ['10.0.0.5', '10.0.0.6']);
+    const moved = w.floatingIp('tenant-a');
+    const kept = w.floatingIp('tenant-a');
+    w.run('floatingip.associate', { floatingIpId: moved, portId: port, fixedIp: '10.0.0.5' }, tenantA);
+    w.run('floatingip.associate', { floatingIpId: kept, portId: port, fixedIp: '10.0.0.6' }, tenantA);
+    w.portAddressesChanged(port, ['10.0.0.7', '10.0.0.6']);
+    const written = w.reactPortUpdated(port);
+    expect(written.map((d) => d.event.data)).toEqual([{ floatingIpId: moved, address: w.state.floatingIps[moved]!.address, portId: port, reason: 'fixed-ip-released' }]);
+    expect(w.reactPortUpdated(port)).toEqual([]);
+    expect(getFloatingIp(w.state, tenantA, { id: kept })).toMatchObject({ portId: port, fixedIp: '10.0.0.6' });
+    expect(getFloatingIp(w.state, tenantA, { id: moved })).toMatchObject({ portId: null });
+  });
+
   it('ends the association of a released floating IP, which then is gone for commands and queries', () => {
     const w = new World();
     const port = w.port('tenant-a');

@@ -70,14 +70,7 @@ export function updatePort(state: IpamState, cmd: IpamCommand<'port.update'>, ct
     ...(samePairs(pairs, current) ? {} : { allowedAddressPairs: pairs }),
   };
   if (isEmpty(data)) return { kind: 'done', resourceId: port.id };
-  return {
-    kind: 'append',
-    aggregate: networkAggregate(port.networkId),
-    expectedVersion: aggregate.version,
-    tenant: port.tenant,
-    resourceId: port.id,
-    event: { type: 'ipam.PortUpdated', data: { portId: port.id, ...data } },
-  };
+  return portEvent(port, aggregate, { type: 'ipam.PortUpdated', data: { portId: port.id, ...data } });
 }
 
 const key = (f: FixedIp): string => `${f.subnetId} ${f.ip}`;
@@ -124,26 +117,17 @@ export function bindPort(state: IpamState, cmd: IpamCommand<'port.bind'>, ctx: C
   const { port, aggregate } = findPort(state, ctx, cmd.id);
   if (port.hostId === cmd.hostId) return { kind: 'done', resourceId: port.id };
   if (cmd.hostId !== null) requireHypervisor(state, cmd.hostId);
-  return {
-    kind: 'append',
-    aggregate: networkAggregate(port.networkId),
-    expectedVersion: aggregate.version,
-    tenant: port.tenant,
-    resourceId: port.id,
-    event: { type: 'ipam.PortBound', data: { portId: port.id, hostId: cmd.hostId, previousHostId: port.hostId } },
-  };
+  return portEvent(port, aggregate, { type: 'ipam.PortBound', data: { portId: port.id, hostId: cmd.hostId, previousHostId: port.hostId } });
 }
 
 export function deletePort(state: IpamState, cmd: IpamCommand<'port.delete'>, ctx: CommandContext): Decision {
   const { port, aggregate } = findPort(state, ctx, cmd.id);
-  return {
-    kind: 'append',
-    aggregate: networkAggregate(port.networkId),
-    expectedVersion: aggregate.version,
-    tenant: port.tenant,
-    resourceId: port.id,
-    event: { type: 'ipam.PortDeleted', data: { portId: port.id, releasedIps: port.fixedIps } },
-  };
+  return portEvent(port, aggregate, { type: 'ipam.PortDeleted', data: { portId: port.id, releasedIps: port.fixedIps } });
+}
+
+/** An event about an existing port: on its network's aggregate, decided against the network's version, owned by the port's tenant. */
+function portEvent(port: PortEntry, aggregate: NetworkState, event: Extract<Decision, { kind: 'append' }>['event']): Decision {
+  return { kind: 'append', aggregate: networkAggregate(port.networkId), expectedVersion: aggregate.version, tenant: port.tenant, resourceId: port.id, event };
 }
 
 export function findPort(state: IpamState, ctx: CommandContext, id: string): { port: PortEntry; aggregate: NetworkState } {

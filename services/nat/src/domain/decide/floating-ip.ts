@@ -5,7 +5,7 @@
  * "disassociate first", so an address is never translated to two VMs.
  */
 import { IllegalStateError, ValidationError } from '@strata/errors';
-import { floatingIpAssociationAggregate, portAddresses, type NatCommand } from '@strata/contracts';
+import { floatingIpAssociationAggregate, portAddresses, type DisassociationReason, type NatCommand } from '@strata/contracts';
 import { visible } from '@strata/service-kit';
 import type { FloatingIpEntry, NatState, PortEntry } from '../state.js';
 import type { CommandContext, Decision, NewNatEvent } from './types.js';
@@ -68,7 +68,7 @@ export function disassociateFloatingIp(state: NatState, cmd: NatCommand<'floatin
 }
 
 /** Write the end of a floating IP's association, or "done" when it has none. */
-export function endAssociation(fip: FloatingIpEntry, reason: 'requested' | 'port-deleted' | 'floating-ip-released'): Decision {
+export function endAssociation(fip: FloatingIpEntry, reason: (typeof DisassociationReason)[number]): Decision {
   const a = fip.association;
   if (!a) return { kind: 'done', resourceId: fip.id };
   return fipEvent(fip, { type: 'nat.FloatingIpDisassociated', data: { floatingIpId: fip.id, address: fip.address, portId: a.portId, reason } });

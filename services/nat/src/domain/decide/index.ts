@@ -13,5 +13,5 @@ export const deciders: { [K in NatCommandName]: Decider<K> } = {
   'router.setGateway': setRouterGateway,
 };
 
-export { reactToFloatingIpReleased, reactToPortDeleted, reactToRouterDeleted } from './reactor.js';
+export { reactToFloatingIpReleased, reactToPortAddresses, reactToRouterDeleted } from './reactor.js';
 export * from './types.js';

@@ -15,7 +15,7 @@ import {
   type NatCommandName,
 } from '@strata/contracts';
 import { admin, EventFixture, type DeciderFor } from '@strata/service-kit/testing';
-import { deciders, reactToFloatingIpReleased, reactToPortDeleted, reactToRouterDeleted, type Append, type Caller, type Decision, type NewNatEvent } from '../decide/index.js';
+import { deciders, reactToFloatingIpReleased, reactToPortAddresses, reactToRouterDeleted, type Append, type Caller, type Decision, type NewNatEvent } from '../decide/index.js';
 import { applyStored } from '../evolve.js';
 import { initialState, type NatState } from '../state.js';
 
@@ -52,6 +52,15 @@ export class World extends EventFixture<NatState, NewNatEvent> {
     this.storeOf(ipamEvents, 'ipam.PortBound', networkAggregate(NETWORK), data, this.state.ports[portId]!.tenant);
   }
 
+  /** Given: IPAM changed the port's fixed IPs to `ips` (`ipam.PortUpdated`). */
+  portAddressesChanged(portId: string, ips: string[]): void {
+    const p = this.state.ports[portId]!;
+    const before = p.fixedIps.map((f) => ({ subnetId: f.subnetId, ip: f.ip }));
+    const after = ips.map((ip) => ({ subnetId: SUBNET, ip }));
+    const fixedIps = { before, after, released: before.filter((f) => !ips.includes(f.ip)), allocated: after.filter((f) => !before.some((b) => b.ip === f.ip)) };
+    this.storeOf(ipamEvents, 'ipam.PortUpdated', networkAggregate(NETWORK), { portId, fixedIps }, p.tenant);
+  }
+
   portDeleted(portId: string): void {
     this.storeOf(ipamEvents, 'ipam.PortDeleted', networkAggregate(NETWORK), { portId, releasedIps: [] }, this.state.ports[portId]!.tenant);
   }
@@ -77,7 +86,8 @@ export class World extends EventFixture<NatState, NewNatEvent> {
   }
 
   /** When: the reactor handles IPAM's event; what it wrote. */
-  reactPortDeleted = (portId: string): Append[] => this.settle(() => reactToPortDeleted(this.state, portId));
+  reactPortDeleted = (portId: string): Append[] => this.settle(() => reactToPortAddresses(this.state, portId));
+  reactPortUpdated = (portId: string): Append[] => this.settle(() => reactToPortAddresses(this.state, portId));
   reactReleased = (fipId: string): Append[] => this.settle(() => reactToFloatingIpReleased(this.state, fipId));
   reactRouterDeleted = (routerId: string): Append[] => this.settle(() => reactToRouterDeleted(this.state, routerId));
 }
