@@ -252,38 +252,6 @@ const arbIpamEvent: fc.Arbitrary<Spec> = fc.oneof(
     ),
   },
   {
-    // An update of its addresses, device, admin state or pairs (IPAM's before/released/allocated are not read by the model).
-    weight: 8,
-    arbitrary: fc
-      .record({ n: pick(NETS), p: pick(PORTS), ips: fc.option(fixedIps, { nil: undefined }), pairs: fc.option(arbPairs, { nil: undefined }), up: fc.option(fc.boolean(), { nil: undefined }), d: fc.option(pick(['vm1', 'vm9']), { nil: undefined }) })
-      .map(({ n, p, ips, pairs, up, d }) =>
-        spec({
-          type: 'ipam.PortUpdated',
-          data: {
-            portId: p,
-            ...(ips ? { fixedIps: { before: [], after: ips, released: [], allocated: ips } } : {}),
-            ...(pairs ? { allowedAddressPairs: pairs } : {}),
-            ...(up !== undefined ? { adminStateUp: up } : {}),
-            ...(d !== undefined ? { deviceId: d } : {}),
-          },
-          aggregate: networkAggregate(n),
-          tenant: 'ta',
-        }),
-      ),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({ n: pick(NETS), mtu: pick([1400, 1450, 9000]) }).map(({ n, mtu }) =>
-      spec({ type: 'ipam.NetworkUpdated', data: { networkId: n, mtu }, aggregate: networkAggregate(n), tenant: 'ta' }),
-    ),
-  },
-  {
-    weight: 2,
-    arbitrary: fc.record({ n: pick(NETS), s: pick(SUBNETS), dhcp: fc.boolean() }).map(({ n, s, dhcp }) =>
-      spec({ type: 'ipam.SubnetUpdated', data: { subnetId: s, enableDhcp: dhcp }, aggregate: networkAggregate(n), tenant: 'ta' }),
-    ),
-  },
-  {
     weight: 5,
     arbitrary: fc.record({ n: pick(NETS), p: pick(PORTS) }).map(({ n, p }) =>
       spec({ type: 'ipam.PortDeleted', data: { portId: p, releasedIps: [] }, aggregate: networkAggregate(n), tenant: 'ta' }),
