@@ -1,7 +1,8 @@
 /**
  * Updates of ports, subnets and routers on a real kernel, in namespaces:
- * two hypervisors, tenant router r joining net1 10.0.0.0/24 (VNI 100) and
- * net2 10.0.1.0/24 (VNI 101); the agent core reconciles each hypervisor
+ * two hypervisors, tenant router r joining net1 10.0.0.0/24 + fd00:1::/64
+ * (VNI 100) and net2 10.0.1.0/24 + fd00:2::/64 (VNI 101; IPv6 static, no
+ * DHCP); the agent core reconciles each hypervisor
  * against the host view the hostview derivation gives for the cloud (no NATS).
  *
  *   hv1: a (net1 .11), app (net2 .20, the appliance: port security off)
@@ -31,15 +32,22 @@ const ids = { a: randomUUID(), b: randomUUID(), c: randomUUID(), app: randomUUID
 const base = (): Cloud => ({
   hosts: { hv1: '198.18.0.11', hv2: '198.18.0.12' },
   networks: [
-    { id: net1, tenant: 'T', vni: 100, domainId: r, subnets: [subnet('s1', '10.0.0.0/24', '10.0.0.1')] },
-    { id: net2, tenant: 'T', vni: 101, domainId: r, subnets: [subnet('s2', '10.0.1.0/24', '10.0.1.1')] },
+    { id: net1, tenant: 'T', vni: 100, domainId: r, subnets: [subnet('s1', '10.0.0.0/24', '10.0.0.1'), subnet('s1v6', 'fd00:1::/64', 'fd00:1::1', false)] },
+    { id: net2, tenant: 'T', vni: 101, domainId: r, subnets: [subnet('s2', '10.0.1.0/24', '10.0.1.1'), subnet('s2v6', 'fd00:2::/64', 'fd00:2::1', false)] },
   ],
   domains: [{ id: r, tenant: 'T', kind: 'router' }],
   ports: [
     { id: ids.a, networkId: net1, mac: '02:aa:00:00:00:11', host: 'hv1', fixedIps: [{ subnetId: 's1', ip: '10.0.0.11' }] },
-    { id: ids.b, networkId: net1, mac: '02:aa:00:00:00:12', host: 'hv2', fixedIps: [{ subnetId: 's1', ip: '10.0.0.12' }] },
+    { id: ids.b, networkId: net1, mac: '02:aa:00:00:00:12', host: 'hv2', fixedIps: [{ subnetId: 's1', ip: '10.0.0.12' }, { subnetId: 's1v6', ip: 'fd00:1::12' }] },
     { id: ids.c, networkId: net2, mac: '02:aa:00:00:01:12', host: 'hv2', fixedIps: [{ subnetId: 's2', ip: '10.0.1.12' }] },
-    { id: ids.app, networkId: net2, mac: '02:aa:00:00:01:20', host: 'hv1', fixedIps: [{ subnetId: 's2', ip: '10.0.1.20' }], portSecurity: false },
+    {
+      id: ids.app,
+      networkId: net2,
+      mac: '02:aa:00:00:01:20',
+      host: 'hv1',
+      fixedIps: [{ subnetId: 's2', ip: '10.0.1.20' }, { subnetId: 's2v6', ip: 'fd00:2::20' }],
+      portSecurity: false,
+    },
   ],
 });
 
@@ -71,6 +79,8 @@ d('updates in the data plane (real kernel, namespaces)', () => {
     await lab.configure(vm.b, '10.0.0.12/24', '10.0.0.1');
     await lab.configure(vm.c, '10.0.1.12/24', '10.0.1.1');
     await lab.configure(vm.app, '10.0.1.20/24', '10.0.1.1');
+    await lab.configure(vm.b, 'fd00:1::12/64', 'fd00:1::1');
+    await lab.configure(vm.app, 'fd00:2::20/64', 'fd00:2::1');
     await reconcileAll();
   });
 
@@ -191,23 +201,33 @@ d('updates in the data plane (real kernel, namespaces)', () => {
     expect(await lab.pingEventually(vm.a!, '10.0.0.1')).toBe(64);
   });
 
-  it("a router's static route sends a prefix to an appliance VM, from every host realising the router", async () => {
+  it("a router's static routes (IPv4 and IPv6) send a prefix to an appliance VM, from every host realising the router", async () => {
     // The appliance answers for 192.168.50.1 (on its loopback), a prefix the router does not have.
     await sh(['ip', '-n', vm.app!.ns, 'addr', 'add', '192.168.50.1/32', 'dev', 'lo']);
+    await sh(['ip', '-n', vm.app!.ns, 'addr', 'add', 'fd50::1/128', 'dev', 'lo']);
     expect(await lab.ping(vm.b!, '192.168.50.1')).toBeNull();
-    cloud.routers = { [r]: [{ destination: '192.168.50.0/24', nexthop: '10.0.1.20' }] };
+    cloud.routers = {
+      [r]: [
+        { destination: '192.168.50.0/24', nexthop: '10.0.1.20' },
+        { destination: 'fd50::/64', nexthop: 'fd00:2::20' },
+      ],
+    };
     await reconcileAll();
     await expectConverged();
     for (const h of lab.hosts) {
       const routes = await sh(['ip', '-n', domainNamespace(h.nsPrefix, r), '-4', 'route', 'show', 'proto', '83']);
       expect(routes, h.name).toMatch(/192\.168\.50\.0\/24 via 10\.0\.1\.20 dev qr101/);
+      const routes6 = await sh(['ip', '-n', domainNamespace(h.nsPrefix, r), '-6', 'route', 'show', 'proto', '83']);
+      expect(routes6, h.name).toMatch(/fd50::\/64 via fd00:2::20 dev qr101/);
     }
     // b on hv2 (another subnet, another host) and a on hv1: one routed hop to the appliance.
     expect(await lab.pingEventually(vm.b!, '192.168.50.1')).toBe(63);
     expect(await lab.pingEventually(vm.a!, '192.168.50.1')).toBe(63);
+    expect(await lab.pingEventually(vm.b!, 'fd50::1')).toBe(63);
     cloud.routers = {};
     await reconcileAll();
     await expectConverged();
     expect(await lab.ping(vm.b!, '192.168.50.1')).toBeNull();
+    expect(await lab.ping(vm.b!, 'fd50::1')).toBeNull();
   });
 });
