@@ -178,6 +178,20 @@ d('updates in the data plane (real kernel, namespaces)', () => {
     await reconcileAll();
   });
 
+  it("a network's MTU: its bridge, VXLAN device, gateway and plugged NICs take it, and DHCP offers it", async () => {
+    cloud.networks[0]!.mtu = 1400;
+    await reconcileAll();
+    await expectConverged();
+    const mtu = async (ns: string, dev: string): Promise<number> => (JSON.parse(await sh(['ip', '-n', ns, '-j', 'link', 'show', 'dev', dev])) as { mtu: number }[])[0]!.mtu;
+    for (const dev of ['sbr100', 'svx100', 'sgw100', portDevice(ids.a)]) expect(await mtu(hv(1).ns, dev), dev).toBe(1400);
+    expect(await mtu(domainNamespace(hv(1).nsPrefix, r), 'qr100')).toBe(1400);
+    expect(readFileSync(dnsmasqPaths(hv(1).stateDir, domainNamespace(hv(1).nsPrefix, r)).conf, 'utf8')).toContain('option:mtu,1400');
+    expect(await lab.pingEventually(vm.b!, '10.0.0.21')).toBe(64);
+    delete cloud.networks[0]!.mtu;
+    await reconcileAll();
+    await expectConverged();
+  });
+
   it('admin state down: the NIC stays plugged but down and nothing passes; up again: traffic again', async () => {
     await lab.configure(vm.a!, '10.0.0.21/24', '10.0.0.1').catch(() => undefined);
     expect(await lab.pingEventually(vm.b!, '10.0.0.21')).toBe(64);
