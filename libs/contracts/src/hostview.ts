@@ -65,6 +65,10 @@ export const SubnetInfo = z.object({
   /** Anycast gateway address, the same on every host; null: no gateway (and no routing). */
   gatewayIp: z.string().nullable(),
   enableDhcp: z.boolean(),
+  /** DNS servers handed out by DHCP (option 6), in the subnet's order. Left out when none. */
+  dnsNameservers: z.array(z.string()).optional(),
+  /** Host routes handed out by DHCP (classless static routes, option 121), in the subnet's order. Left out when none. */
+  hostRoutes: z.array(z.object({ destination: z.string(), nexthop: z.string() })).optional(),
 });
 export type SubnetInfo = z.infer<typeof SubnetInfo>;
 
@@ -127,6 +131,11 @@ export const LocalPort = z.object({
   /** Anti-spoofing: the port may send only from its own MAC and fixed IPs (and its allowed address pairs). */
   portSecurity: z.boolean().default(true),
   /**
+   * Administrative state (IPAM): false, the port forwards nothing (the agent
+   * keeps its NIC plugged but down). Left out when up.
+   */
+  adminStateUp: z.boolean().optional(),
+  /**
    * Allowed address pairs (IPAM): an address or CIDR the port may also send
    * from with the pair's MAC; anti-spoofing admits them and the agent
    * watches the port's gratuitous ARPs for them. Left out when none.
@@ -188,6 +197,12 @@ export const RoutingDomain = z.object({
    * outside through PNAT to this host's H-IP. Left out when false.
    */
   externalGateway: z.boolean().optional(),
+  /**
+   * The router's static routes (Neutron's extraroute), sorted by destination
+   * then next hop: the domain namespace routes each destination to its next
+   * hop, an address on one of the router's subnets. Left out when none.
+   */
+  routes: z.array(z.object({ destination: z.string(), nexthop: z.string() })).optional(),
 });
 export type RoutingDomain = z.infer<typeof RoutingDomain>;
 

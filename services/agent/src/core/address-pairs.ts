@@ -18,6 +18,7 @@
  */
 import type { LocalPort } from '@strata/contracts';
 import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
+import { dhcpRenewalRule } from './dhcp-renewal.js';
 import { nftRule, type NftRule } from './nft.js';
 
 /** The nflog group (per network namespace) the GARP watcher listens on: "ST" in ASCII. */
@@ -51,7 +52,7 @@ const set = (xs: Iterable<string>): string => `{ ${[...new Set(xs)].sort().join(
  * computed them: `arp4` what it may claim in ARP, `ip4`/`ip6` what it may
  * send from (its fixed IPs, accepted BGP prefixes, v6 link-local and `::`).
  */
-export function pairSpoofRules(p: LocalPort, own: { arp4: string[]; ip4: string[]; ip6: string[] }): NftRule[] {
+export function pairSpoofRules(p: LocalPort, own: { arp4: string[]; ip4: string[]; ip6: string[] }, servers: string[]): NftRule[] {
   const mac = p.mac.toLowerCase();
   const pairs = pairsOf(p);
   const bind = (m: string, a: string): string => `${m} . ${a}`;
@@ -65,6 +66,7 @@ export function pairSpoofRules(p: LocalPort, own: { arp4: string[]; ip4: string[
     nftRule(`arp saddr ether != ${set(macs)} drop`),
     nftRule(`arp saddr ether . arp saddr ip != ${set(arp)} drop`),
     nftRule('ip saddr 0.0.0.0 udp sport 68 udp dport 67 return'),
+    dhcpRenewalRule(servers),
     nftRule(ip4.length > 0 ? `ether saddr . ip saddr != ${set(ip4)} drop` : 'ether type ip drop'),
     nftRule(`ether saddr . ip6 saddr != ${set(ip6)} drop`),
   ];

@@ -25,6 +25,7 @@ describe('anti-spoofing with allowed address pairs', () => {
       'arp saddr ether != 02:00:00:00:00:0a drop',
       'arp saddr ip != { 0.0.0.0, 10.0.0.10 } drop',
       'ip saddr 0.0.0.0 udp sport 68 udp dport 67 return',
+      'ip daddr { 255.255.255.255 } udp sport 68 udp dport 67 return',
       'ip saddr != { 10.0.0.10 } drop',
       'ip6 saddr != { ::, fe80::ff:fe00:a } drop',
     ]);
@@ -45,6 +46,7 @@ describe('anti-spoofing with allowed address pairs', () => {
       'arp saddr ether != { 00:00:5e:00:01:07, 02:00:00:00:00:0a } drop',
       'arp saddr ether . arp saddr ip != { 00:00:5e:00:01:07 . 10.0.0.128/25, 02:00:00:00:00:0a . 0.0.0.0, 02:00:00:00:00:0a . 10.0.0.10, 02:00:00:00:00:0a . 10.0.0.100 } drop',
       'ip saddr 0.0.0.0 udp sport 68 udp dport 67 return',
+      'ip daddr { 255.255.255.255 } udp sport 68 udp dport 67 return',
       'ether saddr . ip saddr != { 00:00:5e:00:01:07 . 10.0.0.128/25, 02:00:00:00:00:0a . 10.0.0.10, 02:00:00:00:00:0a . 10.0.0.100 } drop',
       'ether saddr . ip6 saddr != { 02:00:00:00:00:0a . ::, 02:00:00:00:00:0a . fd00::/64, 02:00:00:00:00:0a . fe80::ff:fe00:a } drop',
       `arp saddr ip . arp daddr ip { 10.0.0.100 . 10.0.0.100, 10.0.0.128/25 . 10.0.0.128/25 } log prefix "${base.id}" group ${GARP_LOG_GROUP} queue-threshold 1`,

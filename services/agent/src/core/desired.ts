@@ -20,7 +20,7 @@
  * feature's part into one DesiredState (../dataplane/compose.ts).
  */
 import { portDevice, type HostNetwork, type SubnetInfo } from '@strata/contracts';
-import { contains, formatAddress, mask, parseAddress, parsePrefix, type Prefix } from '@strata/netaddr';
+import { contains, formatAddress, formatPrefix, mask, parseAddress, parsePrefix, type Prefix } from '@strata/netaddr';
 import {
   bridgeMac,
   bridgeName,
@@ -62,6 +62,14 @@ export interface DhcpSubnet {
   router: string | null;
   mtu: number;
   leaseSeconds: number;
+  /** DNS servers (option 6); empty: none is offered. */
+  dnsServers: string[];
+  /**
+   * Classless static routes (option 121), IPv4 destinations only; empty: none. When there are any, the
+   * default route via the gateway is the last one: a client that takes option 121 ignores the router
+   * option (RFC 3442).
+   */
+  classlessRoutes: { destination: string; nexthop: string }[];
 }
 
 /** One dnsmasq per domain namespace, static leases only. */
@@ -77,12 +85,14 @@ export interface DhcpSpec {
 export interface PortDevice {
   id: string;
   device: string;
+  /** Administratively up (the view's `adminStateUp`): a port that is down is reported down even when plugged. */
+  adminStateUp: boolean;
 }
 
 export interface DesiredState {
   kernel: KernelState;
   dhcp: Record<string, DhcpSpec>;
-  /** This host's ports and their devices: a port is up when its device exists and is plugged. */
+  /** This host's ports and their devices: a port is up when its device exists and is plugged, and it is administratively up. */
   ports: PortDevice[];
   /** Named nft counters of security-group rules → the group and rule they count. */
   ruleCounters: Record<string, RuleCounterLabel>;
@@ -91,7 +101,7 @@ export interface DesiredState {
 const FORWARDING = { router: '1', network: '0' } as const;
 
 /** This host's ports and their devices (known before the host is registered: their status is down). */
-export const portDevices = (view: HostViewSnapshot): PortDevice[] => byId(view.ports).map((p) => ({ id: p.id, device: p.device || portDevice(p.id) }));
+export const portDevices = (view: HostViewSnapshot): PortDevice[] => byId(view.ports).map((p) => ({ id: p.id, device: p.device || portDevice(p.id), adminStateUp: p.adminStateUp !== false }));
 
 /** This host's VTEP, canonical; null until the host is registered with a valid one (then nothing is programmed). */
 export const hostVtep = (view: HostViewSnapshot): string | null => (view.host ? canonical(view.host.vtepIp) : null);
@@ -180,7 +190,8 @@ export function desiredOverlay(view: HostViewSnapshot, opts: DesiredOptions, loc
       // Groups not decided yet (null): leave the NIC unplugged rather than let the VM run unfiltered.
       if (p.groupIds === null) continue;
       const device = p.device || portDevice(p.id);
-      kernel.plugs[device] = { device, master: br, mtu: net.mtu, up: true };
+      // Administratively down: plugged but down, so the kernel forwards nothing to or from it (docs/architecture.md).
+      kernel.plugs[device] = { device, master: br, mtu: net.mtu, up: p.adminStateUp !== false };
       for (const { ip } of p.fixedIps) {
         neigh(HOST_NS, br, ip, p.mac);
         if (ns !== null && routedIp(ip)) neigh(ns, qr, ip, p.mac);
@@ -222,6 +233,8 @@ function dhcpSpec(view: HostViewSnapshot, domainId: string, ns: string, leaseSec
         router: gateway,
         mtu: net.mtu,
         leaseSeconds,
+        dnsServers: (subnet.dnsNameservers ?? []).map(canonical).filter((ip): ip is string => ip !== null && !ip.includes(':')),
+        classlessRoutes: classlessRoutes(subnet, gateway),
       });
     }
   }
@@ -235,6 +248,21 @@ function dhcpSpec(view: HostViewSnapshot, domainId: string, ns: string, leaseSec
     }))
     .filter((h) => h.ips.length > 0);
   return { ns, domainId, interfaces: [...new Set(subnets.map((s) => s.iface))], subnets, hosts };
+}
+
+/** A subnet's host routes as option 121 (IPv4 only), then its default route via the gateway (RFC 3442: the router option is ignored beside it). */
+function classlessRoutes(subnet: SubnetInfo, gateway: string): DhcpSubnet['classlessRoutes'] {
+  const routes: DhcpSubnet['classlessRoutes'] = [];
+  let hasDefault = false;
+  for (const r of subnet.hostRoutes ?? []) {
+    const dst = safe(() => parsePrefix(r.destination, false));
+    const nexthop = canonical(r.nexthop);
+    if (dst === null || dst.version !== 4 || nexthop === null || nexthop.includes(':')) continue;
+    if (dst.length === 0) hasDefault = true;
+    routes.push({ destination: formatPrefix(dst), nexthop });
+  }
+  if (routes.length > 0 && !hasDefault) routes.push({ destination: '0.0.0.0/0', nexthop: gateway });
+  return routes;
 }
 
 interface RoutedSubnet {

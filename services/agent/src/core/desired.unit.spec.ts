@@ -91,11 +91,11 @@ describe('desiredState', () => {
         ns: NS,
         domainId: ROUTER,
         interfaces: ['qr100'],
-        subnets: [{ tag: 'n100s0', iface: 'qr100', network: '10.0.0.0', netmask: '255.255.255.0', router: '10.0.0.1', mtu: 1450, leaseSeconds: 86400 }],
+        subnets: [{ tag: 'n100s0', iface: 'qr100', network: '10.0.0.0', netmask: '255.255.255.0', router: '10.0.0.1', mtu: 1450, leaseSeconds: 86400, dnsServers: [], classlessRoutes: [] }],
         hosts: [{ mac: '02:53:54:00:00:03', ips: ['10.0.0.3'] }],
       },
     });
-    expect(d.ports).toEqual([{ id: PORT, device: 'tapcccccccc222' }]);
+    expect(d.ports).toEqual([{ id: PORT, device: 'tapcccccccc222', adminStateUp: true }]);
   });
 
   it('given a port whose security groups are not decided yet (null), then its NIC stays unplugged (never briefly unfiltered)', () => {
@@ -137,6 +137,64 @@ describe('desiredState', () => {
     expect(Object.keys(d.kernel.links).sort()).toEqual(['sbr100', 'svx100']);
     expect(d.kernel.namespaces).toEqual({});
     expect(d.dhcp).toEqual({});
+  });
+
+  it('given a port administratively down, then its NIC stays plugged but down, and it is reported not up', () => {
+    const v = view();
+    v.ports[PORT]!.adminStateUp = false;
+    const d = desiredState(v, { nsPrefix: 'p-' });
+    expect(d.kernel.plugs).toEqual({ tapcccccccc222: { device: 'tapcccccccc222', master: 'sbr100', mtu: 1450, up: false } });
+    expect(d.ports).toEqual([{ id: PORT, device: 'tapcccccccc222', adminStateUp: false }]);
+    // Its addresses stay known (neighbours, static lease): only forwarding stops.
+    expect(d.kernel.neighs['|sbr100|10.0.0.3']).toBeDefined();
+    expect(d.dhcp[NS]!.hosts).toEqual([{ mac: '02:53:54:00:00:03', ips: ['10.0.0.3'] }]);
+  });
+
+  it("given a subnet's DNS servers and host routes, then DHCP offers them (IPv4 only; the default route via the gateway last)", () => {
+    const v = view();
+    v.networks[NET]!.subnets[0] = {
+      ...v.networks[NET]!.subnets[0]!,
+      dnsNameservers: ['192.0.2.53', 'fd00::53'],
+      hostRoutes: [
+        { destination: '172.16.0.0/12', nexthop: '10.0.0.254' },
+        { destination: 'fd10::/64', nexthop: 'fd00::254' },
+      ],
+    };
+    const s = desiredState(v, { nsPrefix: 'p-' }).dhcp[NS]!.subnets[0]!;
+    expect(s.dnsServers).toEqual(['192.0.2.53']);
+    expect(s.classlessRoutes).toEqual([
+      { destination: '172.16.0.0/12', nexthop: '10.0.0.254' },
+      { destination: '0.0.0.0/0', nexthop: '10.0.0.1' },
+    ]);
+  });
+
+  it("given a host route that is itself a default route, then it is the subnet's only default", () => {
+    const v = view();
+    v.networks[NET]!.subnets[0] = { ...v.networks[NET]!.subnets[0]!, hostRoutes: [{ destination: '0.0.0.0/0', nexthop: '10.0.0.254' }] };
+    expect(desiredState(v, { nsPrefix: 'p-' }).dhcp[NS]!.subnets[0]!.classlessRoutes).toEqual([{ destination: '0.0.0.0/0', nexthop: '10.0.0.254' }]);
+  });
+
+  it('given a subnet with DHCP off, then no server is wanted for it', () => {
+    const v = view();
+    v.networks[NET]!.subnets[0]!.enableDhcp = false;
+    expect(desiredState(v, { nsPrefix: 'p-' }).dhcp).toEqual({});
+  });
+
+  it("given a router's static routes, then its namespace routes each via the gateway interface of the next hop's subnet", () => {
+    const v = view();
+    v.domains[ROUTER]!.routes = [
+      { destination: '192.168.50.0/24', nexthop: '10.0.0.4' },
+      { destination: 'fd50::/64', nexthop: 'fd00::4' },
+      // Skipped: a next hop on no subnet of the router, mixed families, a connected subnet.
+      { destination: '192.168.60.0/24', nexthop: '10.9.9.9' },
+      { destination: '192.168.70.0/24', nexthop: 'fd00::4' },
+      { destination: '10.0.0.0/24', nexthop: '10.0.0.4' },
+    ];
+    const routes = Object.values(desiredState(v, { nsPrefix: 'p-' }).kernel.routes);
+    expect(routes).toEqual([
+      { ns: NS, dst: '192.168.50.0/24', dev: 'qr100', via: '10.0.0.4' },
+      { ns: NS, dst: 'fd50::/64', dev: 'qr100', via: 'fd00::4' },
+    ]);
   });
 
   it('skips garbage addresses instead of failing', () => {

@@ -32,6 +32,7 @@
 import { portDevice, type SecurityGroupRule, type HostSecurityGroup, type LocalPort } from '@strata/contracts';
 import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
 import { garpLogRule, hasPairs, pairSpoofRules } from './address-pairs.js';
+import { dhcpRenewalRule, dhcpServers } from './dhcp-renewal.js';
 import { bridgeName, outMarkChainName, portChainName, ruleCounterName, sgChainName, sgSetName, spoofChainName } from './names.js';
 import { emptyNftTable, nftRule, type NftBaseChain, type NftChain, type NftRule, type NftState, type NftTable } from './nft.js';
 import type { HostViewSnapshot } from './snapshot.js';
@@ -130,7 +131,7 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
   bridgeSkeleton(bridge);
   for (const p of guarded) {
     const name = spoofChainName(p.port.id);
-    bridge.chains[name] = chain(name, spoofRules(p.port));
+    bridge.chains[name] = chain(name, spoofRules(p.port, dhcpServers(view, p.port.networkId)));
     bridge.maps.spoof_chains!.elements[p.device] = `jump ${name}`;
   }
   for (const p of watchedOnly) {
@@ -306,13 +307,14 @@ export function ruleFor(r: SecurityGroupRule, counter: string): NftRule | null {
 /**
  * Anti-spoofing for one port (bridge family, stateless; the only place ARP can
  * be filtered): its MAC only; ARP only for its IPv4 addresses (and 0.0.0.0,
- * probes); IPv4 only from its addresses, except a DHCP client's 0.0.0.0;
+ * probes); IPv4 only from its addresses, except a DHCP client's 0.0.0.0 and
+ * its requests to its DHCP servers (`dhcpRenewalRule`);
  * IPv6 only from its addresses, its EUI-64 link-local address and :: (DAD);
  * no VLAN-tagged frames (their inner headers are not matched here). A port
  * with allowed address pairs: the same on (MAC, address) pairs, and its
  * GARPs for them logged for the watcher (address-pairs.ts).
  */
-export function spoofRules(p: LocalPort): NftRule[] {
+export function spoofRules(p: LocalPort, servers: string[] = []): NftRule[] {
   const mac = p.mac.toLowerCase();
   const v4: string[] = [];
   const v6: string[] = ['::'];
@@ -331,13 +333,14 @@ export function spoofRules(p: LocalPort): NftRule[] {
     (pre.version === 4 ? v4 : v6).push(full ? formatAddress({ version: pre.version, value: pre.network }) : formatPrefix(pre));
   }
   const set = (xs: string[]): string => `{ ${[...new Set(xs)].sort().join(', ')} }`;
-  if (hasPairs(p)) return withGarpLog(p, pairSpoofRules(p, { arp4: arp, ip4: v4, ip6: v6 }));
+  if (hasPairs(p)) return withGarpLog(p, pairSpoofRules(p, { arp4: arp, ip4: v4, ip6: v6 }, servers));
   return [
     nftRule(`ether saddr != ${mac} drop`),
     nftRule('ether type { 8021q, 8021ad } drop'),
     nftRule(`arp saddr ether != ${mac} drop`),
     nftRule(`arp saddr ip != ${set(['0.0.0.0', ...arp])} drop`),
     nftRule('ip saddr 0.0.0.0 udp sport 68 udp dport 67 return'),
+    dhcpRenewalRule(servers),
     nftRule(v4.length > 0 ? `ip saddr != ${set(v4)} drop` : 'ether type ip drop'),
     nftRule(`ip6 saddr != ${set(v6)} drop`),
   ];

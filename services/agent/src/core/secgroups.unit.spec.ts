@@ -157,6 +157,7 @@ add rule bridge strata spoof_b1 ether type { 8021q, 8021ad } drop comment "65e13
 add rule bridge strata spoof_b1 arp saddr ether != 02:00:00:00:00:01 drop comment "805a7bba40a51211"
 add rule bridge strata spoof_b1 arp saddr ip != { 0.0.0.0, 10.0.0.5 } drop comment "3cd9caaff5be64a0"
 add rule bridge strata spoof_b1 ip saddr 0.0.0.0 udp sport 68 udp dport 67 return comment "8bf07c4bec727a43"
+add rule bridge strata spoof_b1 ip daddr { 10.0.0.1, 255.255.255.255 } udp sport 68 udp dport 67 return comment "3509fb76ed8e76f5"
 add rule bridge strata spoof_b1 ip saddr != { 10.0.0.5 } drop comment "3e7dcc3d383175be"
 add rule bridge strata spoof_b1 ip6 saddr != { ::, fd00::5, fe80::ff:fe00:1 } drop comment "8d7b26a25a3fb26a"
 add element bridge strata out_ports { "tapb1" : jump out_b1 }

@@ -310,8 +310,10 @@ export class Dataplane {
  */
 export function portStates(view: HostViewSnapshot, desired: DesiredState, actual: ActualState): ReportedPort[] {
   const present = new Set(actual.devices);
-  return desired.ports.map(({ id, device }): ReportedPort => {
+  return desired.ports.map(({ id, device, adminStateUp }): ReportedPort => {
     if (!present.has(device)) return { portId: id, state: 'down', reason: `device ${device} not present (not plugged)` };
+    // Plugged, but its link is held down: it forwards nothing (Neutron's admin_state_up false).
+    if (!adminStateUp) return { portId: id, state: 'down', reason: 'administratively down' };
     if (desired.kernel.plugs[device]) return { portId: id, state: 'up', reason: '' };
     const reason = view.ports[id]?.groupIds === null ? 'security groups not decided yet' : 'its network is not realised on this host';
     return { portId: id, state: 'down', reason: `device ${device} not plugged: ${reason}` };

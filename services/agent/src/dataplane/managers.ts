@@ -14,12 +14,14 @@ import { chainingWire } from './managers/chaining-wire.js';
 import { dhcp } from './managers/dhcp.js';
 import { nat } from './managers/nat.js';
 import { overlay } from './managers/overlay.js';
+import { routerRoutes } from './managers/router-routes.js';
 import { securityGroups } from './managers/security-groups.js';
 
 export const MANAGERS: readonly Manager[] = [
   overlay,
   dhcp,
   securityGroups,
+  routerRoutes,
   nat,
   chaining,
   chainingWire,

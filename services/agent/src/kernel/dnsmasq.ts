@@ -1,6 +1,11 @@
 /**
  * DHCP for routing domains: one dnsmasq per domain namespace, static leases
- * only, bound to the domain's gateway interfaces, no DNS.
+ * only, bound to the domain's gateway interfaces, no DNS service of its own
+ * (a subnet's DNS servers are handed out as option 6, its host routes as
+ * option 121). A subnet with DHCP off has no range: nothing is served on it.
+ * A changed static lease (a port's fixed IP moved) is a hosts-file change:
+ * SIGHUP, and the client's next renewal of its old address is refused
+ * (DHCPNAK, `dhcp-authoritative`), so it asks again and gets the new one.
  *
  * State lives in `<stateDir>/dnsmasq/<ns>.{conf,hosts,pid,leases,log}`; the
  * PID file is the record of what runs, so an agent restart adopts running
@@ -53,6 +58,10 @@ export function renderConfig(spec: DhcpSpec, paths: DnsmasqPaths): string {
     lines.push(`dhcp-range=set:${s.tag},${s.network},static,${s.netmask},${s.leaseSeconds}`);
     if (s.router !== null) lines.push(`dhcp-option=tag:${s.tag},option:router,${s.router}`);
     lines.push(`dhcp-option=tag:${s.tag},option:mtu,${s.mtu}`);
+    if (s.dnsServers.length > 0) lines.push(`dhcp-option=tag:${s.tag},option:dns-server,${s.dnsServers.join(',')}`);
+    if (s.classlessRoutes.length > 0) {
+      lines.push(`dhcp-option=tag:${s.tag},option:classless-static-route,${s.classlessRoutes.map((r) => `${r.destination},${r.nexthop}`).join(',')}`);
+    }
   }
   return `${lines.join('\n')}\n`;
 }

@@ -10,7 +10,7 @@ const spec = (hosts: DhcpSpec['hosts'] = [{ mac: '02:00:00:00:00:01', ips: ['10.
   ns: 'p-d0123456789ab',
   domainId: 'r1',
   interfaces: ['qr100'],
-  subnets: [{ tag: 'n100s0', iface: 'qr100', network: '10.0.0.0', netmask: '255.255.255.0', router: '10.0.0.1', mtu: 1450, leaseSeconds: 86400 }],
+  subnets: [{ tag: 'n100s0', iface: 'qr100', network: '10.0.0.0', netmask: '255.255.255.0', router: '10.0.0.1', mtu: 1450, leaseSeconds: 86400, dnsServers: [], classlessRoutes: [] }],
   hosts,
 });
 
@@ -37,6 +37,27 @@ describe('dnsmasq config', () => {
       '',
     ]);
     expect(renderHosts(spec())).toBe('02:00:00:00:00:01,10.0.0.5\n');
+  });
+
+  it("renders a subnet's DNS servers (option 6) and host routes (option 121, the default route last)", () => {
+    const s = spec();
+    s.subnets[0] = {
+      ...s.subnets[0]!,
+      dnsServers: ['192.0.2.53', '192.0.2.54'],
+      classlessRoutes: [
+        { destination: '172.16.0.0/12', nexthop: '10.0.0.254' },
+        { destination: '0.0.0.0/0', nexthop: '10.0.0.1' },
+      ],
+    };
+    const options = renderConfig(s, dnsmasqPaths('/s', s.ns))
+      .split('\n')
+      .filter((l) => l.startsWith('dhcp-option='));
+    expect(options).toEqual([
+      'dhcp-option=tag:n100s0,option:router,10.0.0.1',
+      'dhcp-option=tag:n100s0,option:mtu,1450',
+      'dhcp-option=tag:n100s0,option:dns-server,192.0.2.53,192.0.2.54',
+      'dhcp-option=tag:n100s0,option:classless-static-route,172.16.0.0/12,10.0.0.254,0.0.0.0/0,10.0.0.1',
+    ]);
   });
 });
 

@@ -34,6 +34,8 @@ export interface CloudPort {
   groupIds?: string[];
   /** Anti-spoofing (default true). */
   portSecurity?: boolean;
+  /** Administrative state (default true). */
+  adminStateUp?: boolean;
 }
 
 export interface CloudGroup {
@@ -49,6 +51,8 @@ export interface Cloud {
   domains: { id: string; tenant: string; kind: 'router' | 'network' }[];
   ports: CloudPort[];
   groups?: CloudGroup[];
+  /** Router id → its static routes (extraroute). */
+  routers?: Record<string, { destination: string; nexthop: string }[]>;
 }
 
 /** The cloud as the IPAM and secgroup events that would make it, folded into hostview's model. */
@@ -58,13 +62,13 @@ export function cloudLog(cloud: Cloud): Given {
   const routers = new Set<string>();
   for (const d of cloud.domains) {
     if (d.kind !== 'router') continue;
-    g.router(d.id, d.tenant);
+    g.router(d.id, d.tenant, cloud.routers?.[d.id] ?? []);
     routers.add(d.id);
   }
   for (const n of cloud.networks) {
     g.network(n.id, n.tenant, n.vni, n.mtu);
     for (const s of n.subnets) {
-      g.subnet(n.id, s.id, s.cidr, s.gatewayIp, n.tenant, s.enableDhcp);
+      g.subnet(n.id, s.id, s.cidr, s.gatewayIp, n.tenant, s.enableDhcp, { ...(s.dnsNameservers ? { dnsNameservers: s.dnsNameservers } : {}), ...(s.hostRoutes ? { hostRoutes: s.hostRoutes } : {}) });
       if (routers.has(n.domainId)) g.addInterface(n.domainId, s.id, n.id, n.tenant);
     }
   }
@@ -73,7 +77,7 @@ export function cloudLog(cloud: Cloud): Given {
   for (const p of cloud.ports) {
     const tenant = tenantOf.get(p.networkId);
     if (tenant === undefined) continue;
-    g.port(p.networkId, p.id, p.host, p.mac, p.fixedIps, tenant);
+    g.port(p.networkId, p.id, p.host, p.mac, p.fixedIps, tenant, p.adminStateUp ?? true);
     g.setGroups(p.id, [...new Set(p.groupIds ?? [])], tenant);
     if (p.portSecurity === false) g.portSecurity(p.id, false, tenant);
   }

@@ -1,9 +1,10 @@
 /**
  * `<H>.domain.<D>` (RoutingDomain): the routing domain of a network H needs
- * (a router with its external gateway from NAT, or a lone network), with
- * the networks of it H needs.
+ * (a router with its external gateway from NAT and its static routes, or a
+ * lone network), with the networks of it H needs.
  */
 import { hostviewKey, type RoutingDomain } from '@strata/contracts';
+import type { StaticRoute } from '../inputs/ipam.js';
 import type { Change } from '../model.js';
 import { domainNetworks, hostsOfDomain } from '../topology.js';
 import { stringify, type KeyFamily } from './family.js';
@@ -17,7 +18,16 @@ export const domainFamily: KeyFamily<'domain'> = {
     const networkIds = domainNetworks(model.ipam, domainId).filter((n) => needs.networks.has(n));
     if (networkIds.length === 0) return undefined;
     const router = model.ipam.routers.get(domainId);
-    if (router) return { ...(model.nat.gateways.has(domainId) ? { externalGateway: true } : {}), id: domainId, kind: 'router', networkIds, tenant: router.tenant };
+    if (router) {
+      return {
+        ...(model.nat.gateways.has(domainId) ? { externalGateway: true } : {}),
+        id: domainId,
+        kind: 'router',
+        networkIds,
+        ...routesOf(router.routes),
+        tenant: router.tenant,
+      };
+    }
     return { id: domainId, kind: 'network', networkIds, tenant: model.ipam.networks.get(domainId)!.tenant };
   },
   encode: stringify,
@@ -31,6 +41,13 @@ export const domainFamily: KeyFamily<'domain'> = {
     for (const ds of domainsTouched(change)) for (const d of ds) add(hostviewKey.domain(hostId, d));
   },
 };
+
+/** `{routes}` sorted by destination then next hop (a deterministic value whatever order IPAM kept), or nothing when none. */
+function routesOf(routes: readonly StaticRoute[]): { routes?: StaticRoute[] } {
+  if (routes.length === 0) return {};
+  const key = (r: StaticRoute): string => `${r.destination} ${r.nexthop}`;
+  return { routes: routes.map((r) => ({ destination: r.destination, nexthop: r.nexthop })).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)) };
+}
 
 /** IPAM names every domain whose record or member networks can have changed; NAT, the routers whose gateway did. */
 const domainsTouched = (change: Change): Iterable<string>[] => [change.ipam.domains, change.nat.routers];

@@ -18,7 +18,15 @@ export const netFamily: KeyFamily<'net'> = {
     const subnets: SubnetInfo[] = [];
     for (const id of [...n.subnets].sort()) {
       const s = ipam.subnets.get(id)!;
-      subnets.push({ cidr: s.cidr, enableDhcp: s.enableDhcp, gatewayIp: s.gatewayIp, id: s.id, ipVersion: s.ipVersion });
+      subnets.push({
+        cidr: s.cidr,
+        ...(s.dnsNameservers.length ? { dnsNameservers: [...s.dnsNameservers] } : {}),
+        enableDhcp: s.enableDhcp,
+        gatewayIp: s.gatewayIp,
+        ...(s.hostRoutes.length ? { hostRoutes: s.hostRoutes.map((r) => ({ destination: r.destination, nexthop: r.nexthop })) } : {}),
+        id: s.id,
+        ipVersion: s.ipVersion,
+      });
     }
     const vteps = new Set<string>();
     for (const g of hostsOnNetwork(ipam, n.id)) if (g !== k.hostId) vteps.add(ipam.hypervisors.get(g)!.vtepIp);

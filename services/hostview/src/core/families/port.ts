@@ -1,6 +1,7 @@
 /**
- * `<H>.port.<p>` (LocalPort): a port bound to H, with its groups and port
- * security (secgroup), floating IPs (NAT) and accepted announced routes (BGP).
+ * `<H>.port.<p>` (LocalPort): a port bound to H, with its admin state and
+ * addresses (IPAM), groups and port security (secgroup), floating IPs (NAT)
+ * and accepted announced routes (BGP).
  */
 import { hostviewKey, portDevice, type LocalPort } from '@strata/contracts';
 import type { FollowedPort } from '@strata/contracts';
@@ -16,6 +17,7 @@ export const portFamily: KeyFamily<'port'> = {
     if (!p || p.hostId !== k.hostId || !model.ipam.hypervisors.has(k.hostId)) return undefined;
     const sec = model.secgroup.portSecurity.get(p.id);
     return {
+      ...(p.adminStateUp === false ? { adminStateUp: false } : {}),
       ...allowedAddressPairsOf(p),
       ...announcedRoutesOf(model, p),
       device: portDevice(p.id),

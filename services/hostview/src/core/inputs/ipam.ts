@@ -34,6 +34,9 @@ export interface SubnetRec {
   cidr: string;
   gatewayIp: string | null;
   enableDhcp: boolean;
+  /** DNS servers and host routes handed out by DHCP, in IPAM's order. */
+  dnsNameservers: string[];
+  hostRoutes: StaticRoute[];
   /** Router this subnet is joined to, or null. */
   routerId: string | null;
 }
@@ -51,10 +54,18 @@ export interface NetworkRec {
   hostPorts: Map<string, Set<string>>;
 }
 
+/** A subnet's host route or a router's static route (Neutron's extraroute). */
+export interface StaticRoute {
+  destination: string;
+  nexthop: string;
+}
+
 export interface RouterRec {
   id: string;
   tenant: string;
   name: string;
+  /** Its static routes, in IPAM's order. */
+  routes: StaticRoute[];
   /** subnetId → networkId of every joined subnet. */
   interfaces: Map<string, string>;
 }
@@ -113,7 +124,10 @@ export interface IpamChange {
    * domain a network left and the one it joined.
    */
   domains: Set<string>;
-  /** Ports whose allowed address pairs or owned pair addresses changed (their port and endpoint keys). */
+  /**
+   * Ports whose addresses (fixed IPs, allowed address pairs), owned pair addresses or other settings IPAM
+   * updates (admin state) can have changed: their port, endpoint and member keys.
+   */
   pairs: Set<string>;
 }
 
@@ -181,6 +195,8 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
         cidr: d.cidr,
         gatewayIp: d.gatewayIp,
         enableDhcp: d.enableDhcp,
+        dnsNameservers: [...(d.dnsNameservers ?? [])],
+        hostRoutes: copyRoutes(d.hostRoutes),
         routerId: null,
       });
       ipam.networks.get(networkId)!.subnets.add(d.subnetId);
@@ -226,8 +242,9 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
       if (existing) {
         existing.tenant = event.tenant;
         existing.name = d.name;
+        existing.routes = copyRoutes(d.routes);
       } else {
-        ipam.routers.set(d.routerId, { id: d.routerId, tenant: event.tenant, name: d.name, interfaces: new Map() });
+        ipam.routers.set(d.routerId, { id: d.routerId, tenant: event.tenant, name: d.name, routes: copyRoutes(d.routes), interfaces: new Map() });
       }
       out.domains.add(d.routerId);
       break;
@@ -264,14 +281,24 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
     // Nothing on a hypervisor depends on these (yet): public pools, floating IPs and application
     // prefixes are realised by the NAT and BGP services; a closed network is still realised.
     case 'ipam.SubnetUpdated': {
-      const subnet = ipam.subnets.get(event.data.subnetId);
-      if (!subnet || event.data.enableDhcp === undefined) break;
-      subnet.enableDhcp = event.data.enableDhcp;
+      // What DHCP serves is realised (on/off, DNS servers, host routes); names, descriptions and pools are not.
+      const d = event.data;
+      const subnet = ipam.subnets.get(d.subnetId);
+      if (!subnet || (d.enableDhcp === undefined && d.dnsNameservers === undefined && d.hostRoutes === undefined)) break;
+      if (d.enableDhcp !== undefined) subnet.enableDhcp = d.enableDhcp;
+      if (d.dnsNameservers !== undefined) subnet.dnsNameservers = [...d.dnsNameservers];
+      if (d.hostRoutes !== undefined) subnet.hostRoutes = copyRoutes(d.hostRoutes);
       out.networks.add(subnet.networkId);
       break;
     }
-    // Not realised yet: a router's extra routes, a subnet's DNS servers and host routes (names and descriptions never are).
-    case 'ipam.RouterUpdated':
+    case 'ipam.RouterUpdated': {
+      // Its static routes are realised in its namespaces; its name and description are not.
+      const router = ipam.routers.get(event.data.routerId);
+      if (!router || event.data.routes === undefined) break;
+      router.routes = copyRoutes(event.data.routes);
+      out.domains.add(router.id);
+      break;
+    }
     case 'ipam.NetworkClosed':
     case 'ipam.PoolCreated':
     case 'ipam.PoolDeleted':
@@ -286,6 +313,8 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
     }
   }
 }
+
+const copyRoutes = (routes: readonly StaticRoute[] | undefined): StaticRoute[] => (routes ?? []).map((r) => ({ destination: r.destination, nexthop: r.nexthop }));
 
 /** Keep the port indexes in step with one step of the port lifecycle, and record the move. */
 function indexStep(ipam: IpamModel, step: PortTransition | null, out: IpamChange): void {
@@ -305,7 +334,7 @@ function indexStep(ipam: IpamModel, step: PortTransition | null, out: IpamChange
   }
   const place = (p: FollowedPort | null): PortPlace | null => p && { networkId: p.networkId, hostId: p.hostId };
   out.ports.set((after ?? before)!.id, { lifecycle: step.lifecycle, before: place(before), after: place(after) });
-  // An update may have changed its pairs (the anti-spoofing and owners of the port).
+  // An update may have changed its addresses or pairs (its port, endpoint and member keys; the owners of its pairs).
   if (step.lifecycle === 'updated') out.pairs.add(step.portId);
 }
 

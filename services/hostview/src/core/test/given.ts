@@ -81,22 +81,63 @@ export class Given {
     ];
   }
 
-  subnet(networkId: string, subnetId: string, cidr: string, gatewayIp: string | null, tenant: string, enableDhcp = true): ModelEvent {
+  subnet(
+    networkId: string,
+    subnetId: string,
+    cidr: string,
+    gatewayIp: string | null,
+    tenant: string,
+    enableDhcp = true,
+    options: Pick<DataOf<'ipam.SubnetCreated'>, 'dnsNameservers' | 'hostRoutes'> = {},
+  ): ModelEvent {
     const ipVersion = cidr.includes(':') ? 6 : 4;
+    const lists = { ...(options.dnsNameservers?.length ? { dnsNameservers: options.dnsNameservers } : {}), ...(options.hostRoutes?.length ? { hostRoutes: options.hostRoutes } : {}) };
     return this.emit(
       'ipam.SubnetCreated',
-      { subnetId, name: subnetId, ipVersion, cidr, gatewayIp, allocationPools: [], enableDhcp },
+      { subnetId, name: subnetId, ipVersion, cidr, gatewayIp, allocationPools: [], enableDhcp, ...lists },
       networkAggregate(networkId),
       tenant,
     );
+  }
+
+  /** `subnet.update`: only the fields given. */
+  updateSubnet(networkId: string, subnetId: string, fields: Omit<DataOf<'ipam.SubnetUpdated'>, 'subnetId'>, tenant: string): ModelEvent {
+    return this.emit('ipam.SubnetUpdated', { subnetId, ...fields }, networkAggregate(networkId), tenant);
   }
 
   deleteSubnet(networkId: string, subnetId: string, tenant: string): ModelEvent {
     return this.emit('ipam.SubnetDeleted', { subnetId }, networkAggregate(networkId), tenant);
   }
 
-  port(networkId: string, portId: string, hostId: string | null, mac: string, fixedIps: { subnetId: string; ip: string }[], tenant: string): ModelEvent {
-    return this.emit('ipam.PortCreated', { portId, name: portId, mac, fixedIps, hostId, deviceId: `vm-${portId}` }, networkAggregate(networkId), tenant);
+  port(
+    networkId: string,
+    portId: string,
+    hostId: string | null,
+    mac: string,
+    fixedIps: { subnetId: string; ip: string }[],
+    tenant: string,
+    adminStateUp = true,
+  ): ModelEvent {
+    const admin = adminStateUp ? {} : { adminStateUp: false };
+    return this.emit('ipam.PortCreated', { portId, name: portId, mac, fixedIps, hostId, deviceId: `vm-${portId}`, ...admin }, networkAggregate(networkId), tenant);
+  }
+
+  /** `port.update`: only the fields given; `fixedIps` is the new list (IPAM records the old one and what moved beside it). */
+  updatePort(
+    networkId: string,
+    portId: string,
+    fields: Omit<DataOf<'ipam.PortUpdated'>, 'portId' | 'fixedIps'> & { fixedIps?: { before: { subnetId: string; ip: string }[]; after: { subnetId: string; ip: string }[] } },
+    tenant: string,
+  ): ModelEvent {
+    const { fixedIps, ...rest } = fields;
+    const moved = fixedIps && {
+      fixedIps: {
+        ...fixedIps,
+        released: fixedIps.before.filter((f) => !fixedIps.after.some((a) => a.ip === f.ip)),
+        allocated: fixedIps.after.filter((f) => !fixedIps.before.some((b) => b.ip === f.ip)),
+      },
+    };
+    return this.emit('ipam.PortUpdated', { portId, ...rest, ...moved }, networkAggregate(networkId), tenant);
   }
 
   bind(networkId: string, portId: string, hostId: string | null, previousHostId: string | null, tenant: string): ModelEvent {
@@ -107,8 +148,13 @@ export class Given {
     return this.emit('ipam.PortDeleted', { portId, releasedIps: [] }, networkAggregate(networkId), tenant);
   }
 
-  router(routerId: string, tenant: string): ModelEvent {
-    return this.emit('ipam.RouterCreated', { routerId, name: routerId }, routerAggregate(routerId), tenant);
+  router(routerId: string, tenant: string, routes: { destination: string; nexthop: string }[] = []): ModelEvent {
+    return this.emit('ipam.RouterCreated', { routerId, name: routerId, ...(routes.length ? { routes } : {}) }, routerAggregate(routerId), tenant);
+  }
+
+  /** `router.update`: only the fields given (`routes` replaces the list). */
+  updateRouter(routerId: string, fields: Omit<DataOf<'ipam.RouterUpdated'>, 'routerId'>, tenant: string): ModelEvent {
+    return this.emit('ipam.RouterUpdated', { routerId, ...fields }, routerAggregate(routerId), tenant);
   }
 
   addInterface(routerId: string, subnetId: string, networkId: string, tenant: string): ModelEvent {
