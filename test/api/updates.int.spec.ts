@@ -4,7 +4,9 @@
  * stale --expected-revision and a bad address are refused (exit 1, the
  * server's message) and change nothing.
  */
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadStrataProto } from '@strata/proto';
 import { startProvisionedNats } from '@strata/lab';
 import type { StrataNats } from '@strata/testing';
 import { startApi, type ApiHarness } from '../support/api.js';
@@ -67,6 +69,31 @@ describe('strata … update', () => {
     expect(s).toMatchObject({ hostRoutes: [{ destination: '192.0.2.0/24', nexthop: '10.0.0.254' }], dnsNameservers: [], revision: 2 });
     const n = await api.json<{ mtu: number; revision: number }>(token, ['network', 'update', network.id, '--mtu', '1400']);
     expect(n).toMatchObject({ mtu: 1400, revision: 2 });
+  });
+
+  it('refuses, over gRPC, an update naming a field that never changes (set in the proto3 message), changing nothing', async () => {
+    const v1 = loadStrataProto().strata.v1;
+    const target = `127.0.0.1:${api.server.port}`;
+    const ports = new v1.PortService(target, credentials.createInsecure());
+    const subnets = new v1.SubnetService(target, credentials.createInsecure());
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${token}`);
+    const call = (f: (cb: (e: ServiceError | null) => void) => void) => new Promise<ServiceError | null>((resolve) => f((e) => resolve(e)));
+    try {
+      const before = await api.json<Port>(token, ['port', 'show', port.id]);
+      const net = await call((cb) => ports.UpdatePort({ id: port.id, name: 'x', networkId: network.id }, md, cb));
+      expect({ code: net?.code, details: net?.details }).toEqual({ code: status.INVALID_ARGUMENT, details: expect.stringMatching(/networkId: cannot be changed: a port lives on its network/) });
+      const mac = await call((cb) => ports.UpdatePort({ id: port.id, mac: '02:00:00:00:00:42' }, md, cb));
+      expect(mac?.details).toMatch(/mac: cannot be changed/);
+      const cidr = await call((cb) => subnets.UpdateSubnet({ id: subnet.id, cidr: '10.0.0.0/24' }, md, cb));
+      expect(cidr?.details).toMatch(/cidr: cannot be changed/);
+      const zero = await call((cb) => ports.UpdatePort({ id: port.id, expectedRevision: 0 }, md, cb));
+      expect(zero?.details).toMatch(/expectedRevision: must be a revision \(1 or more\)/);
+      expect(await api.json<Port>(token, ['port', 'show', port.id])).toEqual(before);
+    } finally {
+      ports.close();
+      subnets.close();
+    }
   });
 
   it('refuses a stale --expected-revision and a fixed IP in no subnet, changing nothing', async () => {

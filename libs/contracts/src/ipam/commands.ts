@@ -39,11 +39,12 @@ const ExpectedRevision = z.number().int().min(1, { message: 'must be a revision 
  * all (Neutron refuses read-only attributes the same way, even with the
  * current value), so it is refused by name with why.
  */
-const Immutable = (why: string) =>
+const Refused = (message: string) =>
   z
     .unknown()
-    .refine((v) => v === undefined, { message: `cannot be changed: ${why}` })
+    .refine((v) => v === undefined, { message })
     .optional();
+const Immutable = (why: string) => Refused(`cannot be changed: ${why}`);
 
 /** A static route: a destination CIDR and its next hop (host routes of a subnet, extra routes of a router). */
 export const RouteInput = z.object({ destination: Cidr, nexthop: IpAddress });
@@ -159,7 +160,7 @@ export const UpdatePort = z.object({
   networkId: Immutable("a port lives on its network; create a port on the other network"),
   mac: Immutable("the MAC is part of the port's anti-spoofing, pairs and DHCP identity; create another port"),
   tenant: Immutable("a port belongs to its network's tenant"),
-  hostId: Immutable('binding is port.bind (BindPort)'),
+  hostId: Refused('is changed by port.bind (BindPort: strata port bind), not by an update'),
 });
 
 /** Replace a port's allowed address pairs (empty: none): `port.update` with only `allowedAddressPairs`, kept for existing clients. */
