@@ -1,0 +1,83 @@
+/**
+ * IPv6 routed networks at the fabric, with the real components: the control
+ * plane as operators run it (production NATS users, IPAM, the gRPC API; a
+ * tenant acting through the `strata` CLI with its own token), two gateway
+ * instances each driving its own gobgpd, and an FRR ToR (BgpHostileLab).
+ *
+ * A routed network's IPv6 subnet and each bound port's /128 reach FRR as
+ * MP-BGP IPv6 unicast over the IPv4 sessions, with the hosting hypervisor's
+ * underlay IPv6 address (its VTEP embedded in the underlay's /96) as next
+ * hop: in FRR's RIB (`show bgp ipv6 unicast json`) and installed in its
+ * kernel. The subnet follows the lowest hosting hypervisor, and everything
+ * is withdrawn when the last port goes.
+ */
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sh, underlay6 } from '@strata/lab';
+import { waitFor } from '@strata/testing';
+import { describeIf, kernel } from '@strata/testing/suites';
+import { BgpHostileLab, HV, WAIT } from '../hostile/support/bgp-lab.js';
+
+const d = describeIf(kernel(['gobgpd', '--version'], ['/usr/lib/frr/bgpd', '--version']));
+
+const SUBNET = '2001:db8:600::/64';
+const A = '2001:db8:600::a';
+const B = '2001:db8:600::b';
+
+interface FrrRib {
+  routes?: Record<string, { valid?: boolean; bestpath?: boolean; nexthops: { ip: string; afi: string; used?: boolean }[]; peerId?: string }[]>;
+}
+
+d('an IPv6 routed network advertised to FRR over MP-BGP, via the hypervisor', () => {
+  const lab = new BgpHostileLab();
+  let subnetId: string;
+  let network: string;
+  const ports: Record<string, string> = {};
+
+  /** prefix → the next hops of each path FRR holds (one path per gateway). */
+  const rib = async (): Promise<Record<string, string[][]>> => {
+    const r = await lab.fabric.tor.json<FrrRib>('show bgp ipv6 unicast json');
+    return Object.fromEntries(Object.entries(r.routes ?? {}).map(([p, paths]) => [p, paths.map((x) => x.nexthops.map((n) => n.ip))]));
+  };
+  /** The network's routes in FRR's RIB (ignoring anything else it holds). */
+  const ours = async (): Promise<Record<string, string[][]>> =>
+    Object.fromEntries(Object.entries(await rib()).filter(([p]) => p.startsWith('2001:db8:600:')));
+  const torKernel6 = async (prefix: string): Promise<string> => (await sh(['ip', '-n', lab.fabric.ns('tor'), '-6', 'route', 'show', prefix])).trim();
+  const viaBoth = (hv: keyof typeof HV): string[][] => [[underlay6(HV[hv])], [underlay6(HV[hv])]];
+
+  beforeAll(async () => {
+    await lab.start(['tenant-a']);
+    network = (await lab.as<{ id: string }>('tenant-a', ['network', 'create', '--name', 'public6', '--routed'])).id;
+    subnetId = (await lab.as<{ id: string }>('tenant-a', ['subnet', 'create', '--network', network, '--cidr', SUBNET])).id;
+  });
+
+  afterAll(async () => {
+    await lab.stop();
+  });
+
+  it("a bound port: its /128 and the subnet are in FRR's RIB from both gateways with hv2's underlay IPv6 address as next hop, and in its kernel", async () => {
+    ports.a = (await lab.as<{ id: string }>('tenant-a', ['port', 'create', '--network', network, '--name', 'a', '--host', 'hv2', '--fixed-ip', `subnet=${subnetId},ip=${A}`])).id;
+    const want = { [SUBNET]: viaBoth('hv2'), [`${A}/128`]: viaBoth('hv2') };
+    await waitFor(async () => JSON.stringify(await ours()) === JSON.stringify(want), { ...WAIT, message: 'the subnet and the /128 at the ToR via hv2 from both gateways' });
+    expect(await ours()).toEqual(want);
+    await waitFor(async () => (await torKernel6(SUBNET)).includes(`via ${underlay6(HV.hv2)}`), { ...WAIT, message: 'the subnet in the ToR kernel' });
+    expect(await torKernel6(A)).toContain(`via ${underlay6(HV.hv2)}`);
+    expect(await torKernel6(A)).toContain('proto bgp');
+  });
+
+  it('a second port on hv1: the subnet moves to the lowest hosting hypervisor, each /128 stays with its own', async () => {
+    ports.b = (await lab.as<{ id: string }>('tenant-a', ['port', 'create', '--network', network, '--name', 'b', '--host', 'hv1', '--fixed-ip', `subnet=${subnetId},ip=${B}`])).id;
+    const want = { [SUBNET]: viaBoth('hv1'), [`${A}/128`]: viaBoth('hv2'), [`${B}/128`]: viaBoth('hv1') };
+    await waitFor(async () => JSON.stringify(await ours()) === JSON.stringify(want), { ...WAIT, message: 'the subnet via hv1, each /128 via its own host' });
+    await waitFor(async () => (await torKernel6(B)).includes(`via ${underlay6(HV.hv1)}`), { ...WAIT, message: "hv1's /128 in the ToR kernel" });
+  });
+
+  it('the last port goes: every IPv6 route of the network leaves the RIB and the kernel', async () => {
+    await lab.as('tenant-a', ['port', 'delete', ports.b!]);
+    await waitFor(async () => JSON.stringify(await ours()) === JSON.stringify({ [SUBNET]: viaBoth('hv2'), [`${A}/128`]: viaBoth('hv2') }), { ...WAIT, message: 'back to hv2 only' });
+    await lab.as('tenant-a', ['port', 'delete', ports.a!]);
+    await waitFor(async () => Object.keys(await ours()).length === 0, { ...WAIT, message: 'all withdrawn at the ToR' });
+    await waitFor(async () => (await torKernel6(SUBNET)) === '' && (await torKernel6(A)) === '', { ...WAIT, message: 'all gone from the ToR kernel' });
+    const adverts = await lab.admin<{ items: { prefix: string }[] }>(['bgp', 'advertisement', 'list']);
+    expect(adverts.items.filter((a) => a.prefix.includes(':'))).toEqual([]);
+  });
+});
