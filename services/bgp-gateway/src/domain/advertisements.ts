@@ -95,8 +95,9 @@ export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<str
   for (const [id, s] of Object.entries(subnets)) {
     const host = subnetHost.get(s.networkId);
     const nextHop = host === undefined ? undefined : hypervisors[host];
-    // Canonical text: the reconciler compares it with the prefixes gobgpd lists.
-    if (nextHop) offer({ prefix: formatPrefix(parsePrefix(s.cidr)), nextHop, kind: 'routed-subnet', sourceId: id });
+    // Canonical text: the reconciler compares it with the prefixes gobgpd lists. Tenants' routed subnets may
+    // be the same prefix: the earliest claim keeps it, as for host routes (not whichever subnet id sorts first).
+    if (nextHop) offer({ prefix: formatPrefix(parsePrefix(s.cidr)), nextHop, kind: 'routed-subnet', sourceId: id }, `${String(s.createdSeq).padStart(16, '0')}:${id}`);
   }
 
   // Accepted appliance routes, while the appliance is still a neighbour and the prefix still assigned to it,

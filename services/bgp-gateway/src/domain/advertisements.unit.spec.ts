@@ -62,12 +62,18 @@ describe('desired advertisements', () => {
     expect(adverts(g)).toEqual({});
   });
 
-  it('overlapping IPv6 routed subnets of two tenants: an address two ports claim stays with the earliest claim', () => {
+  it('overlapping IPv6 routed subnets of two tenants: an address two ports claim, and the subnet prefix, stay with the earliest claim', () => {
     const g = given().host('hv1', '198.18.0.11').host('hv2', '198.18.0.12').network('a', true, ['sa', '2001:db8:5::/64']).network('b', true, ['sb', '2001:db8:5::/64']);
     g.port('first', 'a', 'hv1', ['2001:db8:5::10']).port('late', 'b', 'hv2', ['2001:db8:5::10']);
     g.state.fabric.ports['first'] = { ...g.state.fabric.ports['first']!, createdSeq: 5 };
     g.state.fabric.ports['late'] = { ...g.state.fabric.ports['late']!, createdSeq: 9 };
     expect(adverts(g)['2001:db8:5::10/128']).toBe('host-route via 198.18.0.11');
+    // The same prefix claimed twice: the earliest subnet keeps the covering route, whatever the ids.
+    g.state.fabric.subnets['sa'] = { ...g.state.fabric.subnets['sa']!, createdSeq: 7 };
+    g.state.fabric.subnets['sb'] = { ...g.state.fabric.subnets['sb']!, createdSeq: 3 };
+    expect(adverts(g)['2001:db8:5::/64']).toBe('routed-subnet via 198.18.0.12');
+    g.state.fabric.subnets['sb'] = { ...g.state.fabric.subnets['sb']!, createdSeq: 8 };
+    expect(adverts(g)['2001:db8:5::/64']).toBe('routed-subnet via 198.18.0.11');
   });
 
   it('an accepted appliance route is advertised via the appliance hypervisor while the appliance is a neighbour and the prefix assigned', () => {
