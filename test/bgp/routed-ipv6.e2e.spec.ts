@@ -7,7 +7,10 @@
  * lets the routed subnet through, untranslated). The internet client behind
  * the border pings the VM over IPv6 and talks TCP with it, in both
  * directions, and sees the VM's own address; security groups with IPv6
- * rules decide what reaches the VM.
+ * rules decide what reaches the VM. A non-routed IPv6 subnet of the same
+ * router never leaves (without the guard's last rule the client counts its
+ * packets: seen failing). Without the agent's IPv6 path, ping6 and TCP
+ * time out (seen failing).
  *
  *   hv1, hv2: the tenant's router on both; the VM on hv2
  *   border: FRR, peers with the gateway's gobgpd (198.18.0.2)
@@ -84,6 +87,23 @@ d('an IPv6 routed network reached from the internet through BGP-learned routes a
     expect(await whoamiEventually(vm.ns.name, INTERNET_CLIENT_IP6, CLIENT_PORT)).toBe(VM_IP);
     // Listening, but not admitted by the VM's security group.
     expect(await whoami(client(), VM_IP, CLOSED_PORT)).toBeNull();
+  });
+
+  it("a non-routed IPv6 subnet of the same router never leaves through the external link: the client sees none of its packets", async () => {
+    const PRIVATE = '2001:db8:700::/64';
+    const privNet = await lab.ipam.command('network.create', { name: 'private6' }, t.who);
+    const privSubnet = await lab.ipam.command('subnet.create', { networkId: privNet.id, cidr: PRIVATE }, t.who);
+    await lab.ipam.command('router.addInterface', { id: t.routerId, subnetId: privSubnet.id }, t.who);
+    const privPort = await lab.ipam.command('port.create', { networkId: privNet.id, name: 'priv6', hostId: 'hv2', fixedIps: [{ subnetId: privSubnet.id, ip: '2001:db8:700::10' }] }, t.who);
+    const priv = await lab.addVm('priv6', privPort, 'hv2');
+    await priv.configureStatic({ [privSubnet.id]: { prefixLength: 64, gatewayIp: privSubnet.gatewayIp, mtu: privNet.mtu } });
+    // Count, at the client, every packet from the private subnet (the client's namespace is the lab's own).
+    const probe = ['table ip6 probe {', '  counter seen {}', '  chain in {', '    type filter hook prerouting priority -300;', `    ip6 saddr ${PRIVATE} counter name seen;`, '  }', '}', ''];
+    await lab.external!.client.exec(['nft', '-f', '-'], { input: probe.join('\n') });
+    // The router routes it (the routed VM answers), but nothing of it crosses to the fabric untranslated.
+    await priv.pingEventually(VM_IP);
+    for (let i = 0; i < 5; i++) expect(await priv.pingOnce(INTERNET_CLIENT_IP6)).toBe(false);
+    expect(await lab.external!.client.exec(['nft', 'list', 'counter', 'ip6', 'probe', 'seen'])).toMatch(/packets 0 bytes 0/);
   });
 
   it('the port goes: the border forgets the network and the client gets nowhere', async () => {
