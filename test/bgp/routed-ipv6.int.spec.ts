@@ -12,7 +12,7 @@
  * is withdrawn when the last port goes.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { sh, underlay6 } from '@strata/lab';
+import { underlay6 } from '@strata/lab';
 import { waitFor } from '@strata/testing';
 import { describeIf, kernel } from '@strata/testing/suites';
 import { BgpHostileLab, HV, WAIT } from '../hostile/support/bgp-lab.js';
@@ -23,25 +23,16 @@ const SUBNET = '2001:db8:600::/64';
 const A = '2001:db8:600::a';
 const B = '2001:db8:600::b';
 
-interface FrrRib {
-  routes?: Record<string, { valid?: boolean; bestpath?: boolean; nexthops: { ip: string; afi: string; used?: boolean }[]; peerId?: string }[]>;
-}
-
 d('an IPv6 routed network advertised to FRR over MP-BGP, via the hypervisor', () => {
   const lab = new BgpHostileLab();
   let subnetId: string;
   let network: string;
   const ports: Record<string, string> = {};
 
-  /** prefix → the next hops of each path FRR holds (one path per gateway). */
-  const rib = async (): Promise<Record<string, string[][]>> => {
-    const r = await lab.fabric.tor.json<FrrRib>('show bgp ipv6 unicast json');
-    return Object.fromEntries(Object.entries(r.routes ?? {}).map(([p, paths]) => [p, paths.map((x) => x.nexthops.map((n) => n.ip))]));
-  };
-  /** The network's routes in FRR's RIB (ignoring anything else it holds). */
+  /** The network's routes in FRR's RIB, prefix → the next hops of each path (ignoring anything else it holds). */
   const ours = async (): Promise<Record<string, string[][]>> =>
-    Object.fromEntries(Object.entries(await rib()).filter(([p]) => p.startsWith('2001:db8:600:')));
-  const torKernel6 = async (prefix: string): Promise<string> => (await sh(['ip', '-n', lab.fabric.ns('tor'), '-6', 'route', 'show', prefix])).trim();
+    Object.fromEntries(Object.entries(await lab.torRib6()).filter(([p]) => p.startsWith('2001:db8:600:')));
+  const torKernel6 = (prefix: string): Promise<string> => lab.torKernel6(prefix);
   const viaBoth = (hv: keyof typeof HV): string[][] => [[underlay6(HV[hv])], [underlay6(HV[hv])]];
 
   beforeAll(async () => {

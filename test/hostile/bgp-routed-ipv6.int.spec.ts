@@ -23,7 +23,7 @@
  * claim of a subnet prefix, the first test fails (the ToR's /64 via hv1).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { sh, underlay6 } from '@strata/lab';
+import { underlay6 } from '@strata/lab';
 import { waitFor } from '@strata/testing';
 import { describeIf, kernel } from '@strata/testing/suites';
 import { BgpHostileLab, HV, WAIT } from './support/bgp-lab.js';
@@ -36,20 +36,12 @@ const PRIVATE = '2001:db8:700::/64';
 const FW = '198.19.1.40';
 const APP6 = '2001:db8:100:1::/64';
 
-interface FrrRib {
-  routes?: Record<string, { nexthops: { ip: string }[] }[]>;
-}
-
 d('hostile: IPv6 prefixes that are not a routed network of the announcer never reach the fabric', () => {
   const lab = new BgpHostileLab();
   const viaHv2 = [[underlay6(HV.hv2)], [underlay6(HV.hv2)]];
 
-  /** prefix → next hops per path, IPv6 unicast at the ToR. */
-  const rib = async (): Promise<Record<string, string[][]>> => {
-    const r = await lab.fabric.tor.json<FrrRib>('show bgp ipv6 unicast json');
-    return Object.fromEntries(Object.entries(r.routes ?? {}).map(([p, paths]) => [p, paths.map((x) => x.nexthops.map((n) => n.ip))]));
-  };
-  const torKernel6 = async (prefix: string): Promise<string> => (await sh(['ip', '-n', lab.fabric.ns('tor'), '-6', 'route', 'show', prefix])).trim();
+  const rib = (): Promise<Record<string, string[][]>> => lab.torRib6();
+  const torKernel6 = (prefix: string): Promise<string> => lab.torKernel6(prefix);
   beforeAll(async () => {
     await lab.start(['tenant-a', 'tenant-b']);
     const net = await lab.as<{ id: string }>('tenant-a', ['network', 'create', '--name', 'public6', '--routed']);
