@@ -9,9 +9,9 @@
  * an IPv6 /64 application prefix could never be accepted.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sh } from '@strata/lab';
+import { underlay6 } from '@strata/lab';
 import { waitFor } from '@strata/testing';
-import { BgpHostileLab, WAIT } from './support/bgp-lab.js';
+import { BgpHostileLab, HV, WAIT } from './support/bgp-lab.js';
 
 const ASSIGNED = '2001:db8:100:1::/64';
 const ANNOUNCED = {
@@ -21,8 +21,8 @@ const ANNOUNCED = {
   '2001:db8:100::/56': 'prefix-length',
 } as const;
 const FW = '198.19.1.20';
-/** hv1's VTEP embedded in the underlay's IPv6 /96 (BGP_IPV6_NEXTHOP_PREFIX). */
-const HV1_V6 = '2001:db8:ffff::c612:b';
+/** hv1's VTEP embedded in the underlay's IPv6 /96 (BGP_IPV6_NEXTHOP_PREFIX): 2001:db8:ffff::c612:b. */
+const HV1_V6 = underlay6(HV.hv1);
 
 describe('an appliance announces IPv6 /64s over BGP', () => {
   const lab = new BgpHostileLab();
@@ -39,7 +39,7 @@ describe('an appliance announces IPv6 /64s over BGP', () => {
     await lab.stop();
   });
 
-  const torKernel6 = async (prefix: string): Promise<string> => (await sh(['ip', '-n', lab.fabric.ns('tor'), '-6', 'route', 'show', prefix])).trim();
+  const torKernel6 = (prefix: string): Promise<string> => lab.torKernel6(prefix);
   const torPaths6 = async (prefix: string): Promise<{ nexthops: { ip: string }[] }[]> =>
     (await lab.fabric.tor.json<{ paths?: { nexthops: { ip: string }[] }[] }>(`show bgp ipv6 unicast ${prefix} json`)).paths ?? [];
 

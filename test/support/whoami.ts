@@ -3,21 +3,23 @@ import { CommandError, eventually, sh, startProcess, type ManagedProcess } from 
 
 const SERVER = `
 import socket, sys, threading
+v6 = sys.argv[1] == "6"
 def serve(port):
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s = socket.socket(socket.AF_INET6 if v6 else socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", port)); s.listen(128)
+    if v6: s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    s.bind(("::" if v6 else "0.0.0.0", port)); s.listen(128)
     while True:
         c, peer = s.accept(); c.sendall(peer[0].encode()); c.close()
-for p in sys.argv[1:]:
+for p in sys.argv[2:]:
     threading.Thread(target=serve, args=(int(p),), daemon=True).start()
 print("listening", flush=True)
 threading.Event().wait()
 `;
 
-/** Serve "who am I" on `ports` inside namespace `ns` (stopped by PID with the handle). */
-export async function whoamiServer(ns: string, ports: number[]): Promise<ManagedProcess> {
-  const p = startProcess(`whoami-${ns}-${ports.join('-')}`, ['ip', 'netns', 'exec', ns, 'python3', '-c', SERVER, ...ports.map(String)], { readyWhen: /listening/ });
+/** Serve "who am I" on `ports` inside namespace `ns`, over IPv4 or (`family` 6) IPv6 (stopped by PID with the handle). */
+export async function whoamiServer(ns: string, ports: number[], family: 4 | 6 = 4): Promise<ManagedProcess> {
+  const p = startProcess(`whoami${family === 6 ? '6' : ''}-${ns}-${ports.join('-')}`, ['ip', 'netns', 'exec', ns, 'python3', '-c', SERVER, String(family), ...ports.map(String)], { readyWhen: /listening/ });
   await p.ready;
   return p;
 }

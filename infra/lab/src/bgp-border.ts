@@ -7,12 +7,14 @@
  * hypervisor as next hop, instead of the lab's static routes; it sends the
  * gateway a default route. The hypervisors' H-IPs are advertised by the
  * gateway too (next hop: the hypervisor), for the replies to PNAT traffic.
+ * Routed IPv6 networks reach the border over the same session (MP-BGP IPv6
+ * unicast) via the hypervisors' underlay IPv6 addresses.
  */
 import { join } from 'node:path';
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { BgpClient, ADMIN, type SeqTracker } from './control-client.js';
-import { Frr, GATEWAY_AS, TOR_AS, torConfig } from './bgp-fabric.js';
+import { Frr, GATEWAY_AS, TOR_AS, torConfig, UNDERLAY6 } from './bgp-fabric.js';
 import { BORDER_UNDERLAY_IP, type ExternalSide } from './external.js';
 import { Netns } from './netns.js';
 import { startProcess, type ManagedProcess } from './process.js';
@@ -65,6 +67,8 @@ export async function startBgpBorder(o: BgpBorderOptions): Promise<BgpBorder> {
       BGP_ROUTER_ID: GATEWAY_UNDERLAY_IP,
       BGP_SETTLE_MS: '1000',
       BGP_PASSWORD_APPLIANCES: LAB_APPLIANCE_PASSWORD,
+      // IPv6 routes go via the hypervisors' underlay IPv6 addresses (lab.ts gives each its VTEP embedded in this /96).
+      BGP_IPV6_NEXTHOP_PREFIX: UNDERLAY6,
     });
     await gateway.ready;
     const client = new BgpClient(o.nc, 15_000, o.seq);

@@ -23,6 +23,7 @@ import { tmpdir } from 'node:os';
 import { deleteAll, Netns } from './netns.js';
 import { startProcess, type ManagedProcess } from './process.js';
 import { sh } from './sh.js';
+import { embedIpv4, parsePrefix } from '@strata/netaddr';
 import { waitFor } from '@strata/testing';
 
 export const TOR_AS = 65001;
@@ -31,6 +32,8 @@ export const APPLIANCE_AS = 65100;
 export const TOR = '198.18.0.1';
 /** The underlay's IPv6 /96 (BGP_IPV6_NEXTHOP_PREFIX): an IPv6 route's next hop is the VTEP embedded in it; the ToR has 198.18.0.1's. */
 export const UNDERLAY6 = '2001:db8:ffff::/96';
+/** A machine's underlay IPv6 address: its IPv4 underlay address embedded in UNDERLAY6 (what the gateway writes as an IPv6 next hop). */
+export const underlay6 = (ipv4: string): string => embedIpv4(parsePrefix(UNDERLAY6), ipv4);
 export const GW = ['198.18.0.2', '198.18.0.3'] as const;
 /** The gateways' addresses in appliance subnet n (1 or 2). */
 export const gwInSubnet = (subnet: number): string[] => [`198.19.${subnet}.2`, `198.19.${subnet}.3`];
@@ -106,7 +109,7 @@ export class BgpFabric {
     const tor = await Netns.create(this.ns('tor'));
     await tor.ip(['link', 'add', 'br0', 'type', 'bridge']);
     for (const a of [`${TOR}/24`, '198.19.1.1/24', '198.19.2.1/24']) await tor.ip(['addr', 'add', a, 'dev', 'br0']);
-    await tor.ip(['-6', 'addr', 'add', '2001:db8:ffff::c612:1/96', 'dev', 'br0', 'nodad']);
+    await tor.ip(['-6', 'addr', 'add', `${underlay6(TOR)}/96`, 'dev', 'br0', 'nodad']);
     await tor.ip(['link', 'set', 'br0', 'up']);
     await tor.exec(['sysctl', '-qw', 'net.ipv4.ip_forward=1']);
     for (const [i, gw] of GW.slice(0, gateways).entries()) {
@@ -190,7 +193,8 @@ router bgp ${TOR_AS}
  no bgp network import-check
 ${neighbours} address-family ipv4 unicast
 ${af} exit-address-family
- ! Appliances' IPv6 /64s, learned over the IPv4 sessions (next hop: the IPv4-mapped VTEP).
+ ! IPv6 routes (routed networks, appliances' /64s), learned over the IPv4 sessions (MP-BGP; next hop:
+ ! the hypervisor's underlay IPv6 address, its VTEP embedded in the underlay's /96).
  address-family ipv6 unicast
 ${gateways.map((gw) => `  neighbor ${gw} activate\n`).join('')} exit-address-family
 !

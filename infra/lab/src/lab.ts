@@ -3,7 +3,8 @@
  * the demo:
  *
  *   <p>fab           underlay switch (bridge ul0), 198.18.0.0/24
- *   <p>hv1..N        hypervisors: eth0 = 198.18.0.(10+i) on the underlay
+ *   <p>hv1..N        hypervisors: eth0 = 198.18.0.(10+i) on the underlay, and that address
+ *                    embedded in the underlay's IPv6 /96 (bgp-fabric.ts `underlay6`)
  *   <p>vm-<name>     VMs: eth0 whose peer (named after the port) sits in a hypervisor
  *
  * The control plane (nats-server on loopback with the production users and
@@ -28,6 +29,7 @@ import { LAB_MARKER_ENV, type NatsServerHandle, type StrataNats } from '@strata/
 import { ADMIN, ChainingClient, IpamClient, NatClient, SecgroupClient } from './control-client.js';
 import { startProvisionedNats } from './provision.js';
 import { startBgpBorder, type BgpBorder } from './bgp-border.js';
+import { underlay6 } from './bgp-fabric.js';
 import { buildExternal, routeAtBorder, unrouteAtBorder, type ExternalSide } from './external.js';
 import { deleteAll, deleteAllSync, Netns } from './netns.js';
 import { startProcess, type ManagedProcess } from './process.js';
@@ -152,6 +154,8 @@ export class Lab {
       await sh(['ip', '-n', this.fabric.name, 'link', 'add', `hv${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name]);
       await this.fabric.ip(['link', 'set', `hv${i}`, 'master', 'ul0', 'up']);
       await ns.ip(['addr', 'add', `${vtepIp}/24`, 'dev', 'eth0']);
+      // The host's underlay IPv6 address: the fabric's next hop for its routed IPv6 networks (BGP gateway).
+      await ns.ip(['-6', 'addr', 'add', `${underlay6(vtepIp)}/96`, 'dev', 'eth0', 'nodad']);
       await ns.ip(['link', 'set', 'eth0', 'up']);
       this.hosts.push({ id: `hv${i}`, ns, vtepIp });
     }

@@ -101,6 +101,18 @@ export function formatPrefix(p: Prefix): string {
   return `${formatAddress({ version: p.version, value: p.network })}/${p.length}`;
 }
 
+/**
+ * An IPv4 address embedded in the last 32 bits of an IPv6 /96, e.g.
+ * 2001:db8:ffff::/96 and 198.18.0.11 → 2001:db8:ffff::c612:b (a hypervisor's
+ * underlay IPv6 address standing for its IPv4 VTEP).
+ */
+export function embedIpv4(prefix96: Prefix, ipv4: string): string {
+  const a = parseAddress(ipv4);
+  if (prefix96.version !== 6 || prefix96.length !== 96) throw new AddressError(`${formatPrefix(prefix96)} is not an IPv6 /96`);
+  if (a.version !== 4) throw new AddressError(`"${ipv4}" is not an IPv4 address`);
+  return formatAddress({ version: 6, value: prefix96.network | a.value });
+}
+
 export function mask(version: IpVersion, length: number): bigint {
   const total = BigInt(bits(version));
   const all = (1n << total) - 1n;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { canonicalAddress, covers, formatAddress, formatPrefix, overlaps, parseAddress, parsePrefix, size } from './index.js';
+import { canonicalAddress, covers, embedIpv4, formatAddress, formatPrefix, overlaps, parseAddress, parsePrefix, size } from './index.js';
 
 describe('netaddr', () => {
   it('round-trips every IPv4 and IPv6 value through text', () => {
@@ -41,5 +41,11 @@ describe('netaddr', () => {
     expect(overlaps(a, parsePrefix('2001:db8::/64'))).toBe(false);
     expect(size(a)).toBe(1024n);
     expect(formatPrefix(parsePrefix('2001:db8:0:0::/64'))).toBe('2001:db8::/64');
+  });
+
+  it('embeds an IPv4 address in an IPv6 /96, and refuses anything else', () => {
+    expect(embedIpv4(parsePrefix('2001:db8:ffff::/96'), '198.18.0.11')).toBe('2001:db8:ffff::c612:b');
+    expect(() => embedIpv4(parsePrefix('2001:db8:ffff::/64'), '198.18.0.11')).toThrow(/not an IPv6 \/96/);
+    expect(() => embedIpv4(parsePrefix('2001:db8:ffff::/96'), '2001:db8::1')).toThrow(/not an IPv4 address/);
   });
 });

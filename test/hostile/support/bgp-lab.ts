@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run } from '@strata/cli';
-import { APPLIANCE_AS, BgpFabric, GATEWAY_AS, GW, kernelRoute, startControlPlane, TOR, TOR_AS, UNDERLAY6, type ControlPlane, type Frr, type ManagedProcess } from '@strata/lab';
+import { APPLIANCE_AS, BgpFabric, GATEWAY_AS, GW, kernelRoute, sh, startControlPlane, TOR, TOR_AS, UNDERLAY6, type ControlPlane, type Frr, type ManagedProcess } from '@strata/lab';
 import { freePort, waitFor } from '@strata/testing';
 import { applianceKey } from '../../../services/bgp-gateway/src/app/secrets.js';
 import { startGateway } from '../../../services/bgp-gateway/src/test/support.js';
@@ -108,6 +108,17 @@ export class BgpHostileLab {
   /** Routes of the ToR's kernel for a prefix ('' when absent). */
   torKernel(prefix: string): Promise<string> {
     return kernelRoute(this.fabric.ns('tor'), prefix);
+  }
+
+  /** IPv6 routes of the ToR's kernel for a prefix ('' when absent). */
+  async torKernel6(prefix: string): Promise<string> {
+    return (await sh(['ip', '-n', this.fabric.ns('tor'), '-6', 'route', 'show', prefix])).trim();
+  }
+
+  /** The ToR's IPv6 unicast BGP table: prefix → the next hops of each path (one path per gateway). */
+  async torRib6(): Promise<Record<string, string[][]>> {
+    const r = await this.fabric.tor.json<{ routes?: Record<string, { nexthops: { ip: string }[] }[]> }>('show bgp ipv6 unicast json');
+    return Object.fromEntries(Object.entries(r.routes ?? {}).map(([p, paths]) => [p, paths.map((x) => x.nexthops.map((n) => n.ip))]));
   }
 
   /**

@@ -15,6 +15,11 @@ export const gatewayDomainEnd = (vni: number): string => `qr${vni}`;
 export const extHostEnd = (domainId: string): string => `sx${shortId(domainId)}`;
 /** Domain end of the external link, inside the domain's namespace (one per namespace, so a fixed name). */
 export const EXT_DOMAIN_END = 'ext';
+/** The external link's IPv6 ends (link-local: every link has the same two, each link is its own scope). */
+export const TRANSIT6_HOST_END = 'fe80::1';
+export const TRANSIT6_DOMAIN_END = 'fe80::2';
+/** Strata's own link-local addresses: read back as Strata's (the kernel's own link-local ones are not). */
+export const STRATA_LINK_LOCAL: readonly string[] = [TRANSIT6_HOST_END, TRANSIT6_DOMAIN_END];
 
 /** Links in the host namespace that are Strata's (VNI ≤ 16777215: at most 8 digits, so ≤ 11 characters). */
 export const STRATA_HOST_LINK = /^((sbr|svx|sgw)\d{1,8}|sx[0-9a-f]{12})$/;

@@ -38,10 +38,19 @@
  * Prefixes an appliance announced over BGP (accepted by the gateway, on the
  * appliance's port in the host view) are routed the same way, then in the
  * domain namespace to the appliance's address.
- * IPv4 only: floating IPs, H-IPs and routed advertisements are IPv4.
+ *
+ * IPv6 routed subnets cross the same link, untranslated (there is no IPv6
+ * NAT): the link gets the fixed link-local addresses fe80::1 (hypervisor
+ * end) and fe80::2 (domain end), the same on every link since each link is
+ * its own scope; the hypervisor routes each routed IPv6 subnet via fe80::2,
+ * the domain's IPv6 default route is via fe80::1, and table `ip6 strata`
+ * in the domain namespace guards it as the IPv4 guard does (in: replies and
+ * the routed subnets; out: only the routed subnets' sources). The hypervisor
+ * forwards IPv6 (`net.ipv6.conf.all.forwarding`) only while it has such a
+ * link. Floating IPs, H-IPs and appliance prefixes are IPv4 only here.
  */
 import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
-import { domainNamespace, EXT_DOMAIN_END, extHostEnd, gatewayDomainEnd, linkAlias } from './names.js';
+import { domainNamespace, EXT_DOMAIN_END, extHostEnd, gatewayDomainEnd, linkAlias, TRANSIT6_DOMAIN_END, TRANSIT6_HOST_END } from './names.js';
 import { emptyNftTable, nftRule, type NftTable } from './nft.js';
 import { allocate } from './secgroups.js';
 import type { HostViewSnapshot } from './snapshot.js';
@@ -64,6 +73,8 @@ interface ExtDomain {
   fips: Map<string, string>;
   /** IPv4 subnets of the domain's routed networks (no NAT: their addresses are routed by the fabric). */
   routed: Set<string>;
+  /** IPv6 subnets of the domain's routed networks (routed by the fabric, untranslated). */
+  routed6: Set<string>;
   /** Prefixes local appliances announced (accepted by the BGP gateway): prefix → appliance address and its gateway device. */
   announced: Map<string, { via: string; dev: string }>;
 }
@@ -77,7 +88,7 @@ export function desiredNat(view: HostViewSnapshot, nsPrefix: string, namespaces:
     const ns = domainNamespace(nsPrefix, id);
     if (!d || !namespaces[ns]) return undefined;
     let e = domains.get(id);
-    if (!e) domains.set(id, (e = { id, ns, gateway: d.externalGateway === true, fips: new Map(), routed: new Set(), announced: new Map() }));
+    if (!e) domains.set(id, (e = { id, ns, gateway: d.externalGateway === true, fips: new Map(), routed: new Set(), routed6: new Set(), announced: new Map() }));
     return e;
   };
   for (const d of Object.values(view.domains)) if (d.externalGateway) domainFor(d.id);
@@ -85,8 +96,8 @@ export function desiredNat(view: HostViewSnapshot, nsPrefix: string, namespaces:
     if (!net.routed) continue;
     const d = domainFor(net.domainId);
     for (const s of net.subnets) {
-      const p = s.ipVersion === 4 ? v4Prefix(s.cidr) : null;
-      if (d && p) d.routed.add(p);
+      const p = canonicalPrefix(s.cidr);
+      if (d && p) (p.version === 4 ? d.routed : d.routed6).add(p.text);
     }
   }
   for (const p of Object.values(view.ports)) {
@@ -105,7 +116,7 @@ export function desiredNat(view: HostViewSnapshot, nsPrefix: string, namespaces:
     if (!net || !p.announcedRoutes?.length) continue;
     const d = domainFor(net.domainId);
     for (const r of p.announcedRoutes) {
-      const prefix = v4Prefix(r.prefix);
+      const prefix = canonicalPrefix(r.prefix, 4)?.text;
       const via = v4(r.nextHop);
       if (d && prefix && via) d.announced.set(prefix, { via, dev: gatewayDomainEnd(net.vni) });
     }
@@ -137,7 +148,15 @@ export function desiredNat(view: HostViewSnapshot, nsPrefix: string, namespaces:
       route({ ns: HOST_NS, dst: p, dev: sx, via: transit });
       route({ ns: d.ns, dst: p, dev: a.dev, via: a.via });
     }
-    kernel.nsNft[d.ns] = { tables: { ip: domainTable(d, hip !== null) } };
+    kernel.nsNft[d.ns] = { tables: { ip: domainTable(d, hip !== null), ...(d.routed6.size > 0 ? { ip6: domainTable6(d) } : {}) } };
+    if (d.routed6.size > 0) {
+      // IPv6 routed networks: in via the domain end's link-local address, out via the hypervisor's.
+      kernel.hostSysctls['net.ipv6.conf.all.forwarding'] = '1';
+      addr(HOST_NS, sx, `${TRANSIT6_HOST_END}/64`);
+      addr(d.ns, EXT_DOMAIN_END, `${TRANSIT6_DOMAIN_END}/64`);
+      route({ ns: d.ns, dst: '::/0', dev: EXT_DOMAIN_END, via: TRANSIT6_HOST_END });
+      for (const p of [...d.routed6].sort()) route({ ns: HOST_NS, dst: p, dev: sx, via: TRANSIT6_DOMAIN_END });
+    }
   }
   if (hip !== null) kernel.nft.tables.ip = hostTable(hip);
   return kernel;
@@ -185,6 +204,25 @@ function domainTable(d: ExtDomain, canMasquerade: boolean): NftTable {
   return t;
 }
 
+/** The IPv6 guard of the external link: no NAT, so only the routed subnets cross it, in and out. */
+function domainTable6(d: ExtDomain): NftTable {
+  const t = emptyNftTable('ip6');
+  const ext = `"${EXT_DOMAIN_END}"`;
+  const routed = [...d.routed6].sort();
+  t.chains.guard = {
+    name: 'guard',
+    base: { type: 'filter', hook: 'forward', prio: 0, policy: 'accept' },
+    rules: [
+      nftRule(`iifname ${ext} ct state established,related accept`),
+      ...routed.map((p) => nftRule(`iifname ${ext} ip6 daddr ${p} accept`)),
+      nftRule(`iifname ${ext} drop`),
+      ...routed.map((p) => nftRule(`oifname ${ext} ip6 saddr ${p} accept`)),
+      nftRule(`oifname ${ext} drop`),
+    ],
+  };
+  return t;
+}
+
 function hostTable(hip: string): NftTable {
   const t = emptyNftTable('ip');
   t.chains.post = {
@@ -195,10 +233,11 @@ function hostTable(hip: string): NftTable {
   return t;
 }
 
-function v4Prefix(cidr: string): string | null {
+/** A prefix in canonical text (of `only` that version, when given); null for text that is none. */
+function canonicalPrefix(cidr: string, only?: 4 | 6): { version: 4 | 6; text: string } | null {
   try {
     const p = parsePrefix(cidr, false);
-    return p.version === 4 ? formatPrefix(p) : null;
+    return only === undefined || p.version === only ? { version: p.version, text: formatPrefix(p) } : null;
   } catch {
     return null;
   }

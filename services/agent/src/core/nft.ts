@@ -18,7 +18,7 @@
 import { createHash } from 'node:crypto';
 
 export const NFT_TABLE = 'strata';
-export const NFT_FAMILIES = ['inet', 'bridge', 'ip'] as const;
+export const NFT_FAMILIES = ['inet', 'bridge', 'ip', 'ip6'] as const;
 export type NftFamily = (typeof NFT_FAMILIES)[number];
 
 export interface NftBaseChain {

@@ -157,8 +157,8 @@ export const MANAGED_SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwar
 
 /** Host-namespace sysctls the agent reads (and sets when needed). */
 export const BR_NETFILTER_SYSCTLS = ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables'] as const;
-/** br_netfilter (security groups) and IPv4 forwarding (floating IPs and PNAT route through the hypervisor). */
-export const HOST_SYSCTLS = [...BR_NETFILTER_SYSCTLS, 'net.ipv4.ip_forward'] as const;
+/** br_netfilter (security groups), IPv4 forwarding (floating IPs and PNAT route through the hypervisor), IPv6 forwarding (routed IPv6 networks). */
+export const HOST_SYSCTLS = [...BR_NETFILTER_SYSCTLS, 'net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'] as const;
 
 export const emptyKernelState = (): KernelState => ({
   namespaces: {},

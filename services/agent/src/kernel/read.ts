@@ -6,7 +6,7 @@
  * names of all other links (so the diff knows which port devices exist);
  * Strata's nftables tables (`kernel/nft.ts`) and the br_netfilter sysctls.
  */
-import { isDomainNamespace, STRATA_HOST_LINK } from '../core/names.js';
+import { isDomainNamespace, STRATA_HOST_LINK, STRATA_LINK_LOCAL } from '../core/names.js';
 import type { NftState } from '../core/nft.js';
 import {
   HOST_NS,
@@ -87,7 +87,7 @@ async function json<T>(exec: Exec, argv: string[]): Promise<T[]> {
 }
 
 export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualState> {
-  const [hostLinks, fdb, hostNeighs, nsIds, nsList, nft, hostSysctls, hostRoutes] = await Promise.all([
+  const [hostLinks, fdb, hostNeighs, nsIds, nsList, nft, hostSysctls, hostRoutes, hostRoutes6] = await Promise.all([
     json<IpLink>(exec, ['ip', '-j', '-d', 'addr', 'show']),
     json<BridgeFdb>(exec, ['bridge', '-j', 'fdb', 'show']),
     json<IpNeigh>(exec, ['ip', '-j', 'neigh', 'show', 'nud', 'permanent']),
@@ -96,6 +96,7 @@ export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualSt
     readNft(exec),
     readHostSysctls(exec),
     json<IpRoute>(exec, ['ip', '-4', '-j', 'route', 'show', 'proto', String(ROUTE_PROTO)]),
+    json<IpRoute>(exec, ['ip', '-6', '-j', 'route', 'show', 'proto', String(ROUTE_PROTO)]),
   ]);
   const domainNs = nsList.map((n) => n.name).filter((n) => isDomainNamespace(nsPrefix, n)).sort();
   const perNs = await Promise.all(domainNs.map((ns) => readNamespace(exec, ns)));
@@ -129,6 +130,7 @@ export async function readActual(exec: Exec, nsPrefix: string): Promise<ActualSt
   }
   state.devices.sort();
   addRoutes(state, HOST_NS, hostRoutes, 4);
+  addRoutes(state, HOST_NS, hostRoutes6, 6);
 
   for (const n of hostNeighs) {
     if (!STRATA_HOST_LINK.test(n.dev) || !n.lladdr || !n.state?.includes('PERMANENT')) continue;
@@ -220,10 +222,10 @@ async function readNamespace(
 
 const hex8 = (n: number): string => `0x${(n >>> 0).toString(16).padStart(8, '0')}`;
 
-/** Global-scope addresses of a link: the ones Strata sets (kernel-made link-local ones are not Strata's). */
+/** Global-scope addresses of a link, and Strata's fixed link-local ones (the kernel's own link-local ones are not Strata's). */
 function addAddrs(state: ActualState, ns: string, l: IpLink): void {
   for (const a of l.addr_info ?? []) {
-    if (a.scope !== undefined && a.scope !== 'global') continue;
+    if (a.scope !== undefined && a.scope !== 'global' && !(a.scope === 'link' && STRATA_LINK_LOCAL.includes(a.local))) continue;
     const addr = { ns, dev: l.ifname, cidr: `${a.local}/${a.prefixlen}` };
     state.addrs[addrKey(addr)] = addr;
   }

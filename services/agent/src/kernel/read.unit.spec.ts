@@ -19,7 +19,11 @@ const OUT: Record<string, unknown> = {
     { ifindex: 7, ifname: 'sbr7', flags: [], mtu: 1500, linkinfo: { info_kind: 'dummy' } },
     {
       ifindex: 8, ifname: 'sx0123456789ab', link_index: 3, link_netnsid: 0, flags: ['UP'], mtu: 1500, linkinfo: { info_kind: 'veth' },
-      addr_info: [{ family: 'inet', local: '169.254.0.1', prefixlen: 32, scope: 'global' }],
+      // Strata's fixed link-local address of the external link (a routed IPv6 subnet) is read; the kernel's own are not.
+      addr_info: [
+        { family: 'inet', local: '169.254.0.1', prefixlen: 32, scope: 'global' },
+        { family: 'inet6', local: 'fe80::1', prefixlen: 64, scope: 'link' },
+      ],
     },
   ],
   // Strata's routes only (proto 83): host routes are listed without a length.
@@ -27,6 +31,7 @@ const OUT: Record<string, unknown> = {
     { dst: '169.254.46.254', dev: 'sx0123456789ab', flags: [] },
     { dst: '203.0.113.10', gateway: '169.254.46.254', dev: 'sx0123456789ab', flags: ['onlink'] },
   ],
+  'ip -6 -j route show proto 83': [{ dst: '2001:db8:176::/64', gateway: 'fe80::2', dev: 'sx0123456789ab', flags: ['onlink'] }],
   // Every table: a service chain's steering table beside the main one.
   'ip -4 -n p-d0123456789ab -j route show table all proto 83': [
     { dst: 'default', gateway: '169.254.0.1', dev: 'ext', flags: ['onlink'] },
@@ -124,12 +129,14 @@ describe('readActual', () => {
     expect(Object.keys(a.neighs).sort()).toEqual(['p-d0123456789ab|qr100|10.0.0.2', '|sbr100|10.0.0.2']);
     expect(Object.values(a.addrs)).toEqual([
       { ns: '', dev: 'sx0123456789ab', cidr: '169.254.0.1/32' },
+      { ns: '', dev: 'sx0123456789ab', cidr: 'fe80::1/64' },
       { ns: 'p-d0123456789ab', dev: 'qr100', cidr: '10.0.0.1/24' },
       { ns: 'p-d0123456789ab', dev: 'ext', cidr: '169.254.46.254/32' },
     ]);
     expect(Object.values(a.routes)).toEqual([
       { ns: '', dst: '169.254.46.254/32', dev: 'sx0123456789ab', via: null },
       { ns: '', dst: '203.0.113.10/32', dev: 'sx0123456789ab', via: '169.254.46.254' },
+      { ns: '', dst: '2001:db8:176::/64', dev: 'sx0123456789ab', via: 'fe80::2' },
       { ns: 'p-d0123456789ab', dst: '0.0.0.0/0', dev: 'ext', via: '169.254.0.1' },
       { ns: 'p-d0123456789ab', dst: '0.0.0.0/0', dev: 'qr100', via: '10.0.0.7', table: 1396899841 },
       { ns: 'p-d0123456789ab', dst: '::/0', dev: 'qr100', via: 'fd00::7', table: 1396899841 },

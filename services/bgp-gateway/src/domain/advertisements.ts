@@ -1,15 +1,17 @@
 /**
  * Desired advertisements: what the fabric should learn from the gateway, as
  * a pure function of the state. One route per prefix (a BGP speaker sends
- * one best path per prefix without ADD-PATH), IPv4 only except accepted
- * appliance /64s (the underlay and the fabric sessions are IPv4: an IPv6
- * prefix goes via the IPv4-mapped VTEP, gobgp/paths.ts).
+ * one best path per prefix without ADD-PATH). Routed networks and accepted
+ * appliance /64s have IPv6 routes too; floating IPs and H-IPs are IPv4. The
+ * next hop is always the hypervisor's IPv4 VTEP here: the engine adapter
+ * writes it as the hypervisor's IPv6 underlay address for an IPv6 prefix
+ * (gobgp/next-hop6.ts), carried as MP-BGP IPv6 unicast over the IPv4 session.
  *
  *   floating-ip         a NAT association: address/32 → VTEP of the hypervisor
  *                       hosting the associated port
- *   host-route          every IPv4 address of a bound port on a routed network:
- *                       /32 → its hypervisor's VTEP (traffic enters at the right host)
- *   routed-subnet       every IPv4 subnet of a routed network → the VTEP of one
+ *   host-route          every address of a bound port on a routed network:
+ *                       /32 or /128 → its hypervisor's VTEP (traffic enters at the right host)
+ *   routed-subnet       every subnet (IPv4 or IPv6) of a routed network → the VTEP of one
  *                       hosting hypervisor (the lowest host id with ports on the
  *                       network): a covering route for addresses without a host
  *                       route; any host of the network routes on over the overlay
@@ -29,7 +31,7 @@
  * lowest source id: the same answer on every instance.
  */
 import type { AdvertisementKind } from '@strata/contracts';
-import { parsePrefix } from '@strata/netaddr';
+import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
 import { isSuppressed } from './damping.js';
 import { stillAssigned } from './import-policy.js';
 import { desiredNeighbours } from './neighbours.js';
@@ -81,10 +83,11 @@ export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<str
     // Tenants' routed subnets may overlap: an address two ports claim goes to the appliance neighbour
     // there, else to the earliest claim, never to whichever port id sorts first (issue 12, defect 2).
     for (const { ip } of port.fixedIps) {
-      if (ip.includes(':')) continue;
+      const host = hostPrefix(ip);
+      if (host === null) continue;
       const n = neighbours.get(ip);
       const order = n?.kind === 'appliance' && n.portId === port.id ? '' : `${String(port.createdSeq).padStart(16, '0')}:${port.id}`;
-      offer({ prefix: `${ip}/32`, nextHop, kind: 'host-route', sourceId: port.id }, order);
+      offer({ prefix: host, nextHop, kind: 'host-route', sourceId: port.id }, order);
     }
     const current = subnetHost.get(port.networkId);
     if (current === undefined || port.hostId < current) subnetHost.set(port.networkId, port.hostId);
@@ -92,7 +95,9 @@ export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<str
   for (const [id, s] of Object.entries(subnets)) {
     const host = subnetHost.get(s.networkId);
     const nextHop = host === undefined ? undefined : hypervisors[host];
-    if (nextHop && parsePrefix(s.cidr).version === 4) offer({ prefix: s.cidr, nextHop, kind: 'routed-subnet', sourceId: id });
+    // Canonical text: the reconciler compares it with the prefixes gobgpd lists. Tenants' routed subnets may
+    // be the same prefix: the earliest claim keeps it, as for host routes (not whichever subnet id sorts first).
+    if (nextHop) offer({ prefix: formatPrefix(parsePrefix(s.cidr)), nextHop, kind: 'routed-subnet', sourceId: id }, `${String(s.createdSeq).padStart(16, '0')}:${id}`);
   }
 
   // Accepted appliance routes, while the appliance is still a neighbour and the prefix still assigned to it,
@@ -112,6 +117,16 @@ export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<str
     if (nextHop && !hip.includes(':')) offer({ prefix: `${hip}/32`, nextHop, kind: 'host-ip', sourceId: hostId });
   }
   return new Map([...held].map(([prefix, h]) => [prefix, h.a]));
+}
+
+/** A port address as a host route (/32, /128) in canonical text; null for text that is no address. */
+function hostPrefix(ip: string): string | null {
+  try {
+    const a = parseAddress(ip);
+    return `${formatAddress(a)}/${a.version === 4 ? 32 : 128}`;
+  } catch {
+    return null;
+  }
 }
 
 /** What the reconciler must do to turn `actual` (prefix → next hop in the engine) into `desired`. */

@@ -29,7 +29,7 @@ describe('desired advertisements', () => {
     expect(after.get('203.0.113.10/32')?.nextHop).toBe('198.18.0.12');
   });
 
-  it('a routed network: host routes per port address, its IPv4 subnets via the lowest hosting hypervisor; non-routed networks: nothing', () => {
+  it('a routed network: host routes per port address, its IPv4 and IPv6 subnets via the lowest hosting hypervisor; non-routed networks: nothing', () => {
     const g = given()
       .host('hv1', '198.18.0.11')
       .host('hv2', '198.18.0.12')
@@ -42,7 +42,38 @@ describe('desired advertisements', () => {
       '198.51.100.0/25': 'routed-subnet via 198.18.0.11',
       '198.51.100.20/32': 'host-route via 198.18.0.12',
       '198.51.100.21/32': 'host-route via 198.18.0.11',
+      '2001:db8::/64': 'routed-subnet via 198.18.0.11',
+      '2001:db8::20/128': 'host-route via 198.18.0.12',
     });
+  });
+
+  it('IPv6 routed networks: canonical prefixes; the subnet follows the hosting hypervisors and goes with the last port; non-routed, unbound and unknown hosts: nothing', () => {
+    const g = given()
+      .host('hv1', '198.18.0.11')
+      .host('hv2', '198.18.0.12')
+      .network('r', true, ['s6', '2001:DB8:0:1:0::/64'])
+      .network('n', false, ['t6', '2001:db8:0:2::/64'])
+      .port('a', 'r', 'hv2', ['2001:db8:0:1:0:0:0:a'])
+      .port('u', 'r', null, ['2001:db8:0:1::b'])
+      .port('x', 'r', 'gone', ['2001:db8:0:1::c'])
+      .port('c', 'n', 'hv1', ['2001:db8:0:2::5']);
+    expect(adverts(g)).toEqual({ '2001:db8:0:1::/64': 'routed-subnet via 198.18.0.12', '2001:db8:0:1::a/128': 'host-route via 198.18.0.12' });
+    delete g.state.fabric.ports['a'];
+    expect(adverts(g)).toEqual({});
+  });
+
+  it('overlapping IPv6 routed subnets of two tenants: an address two ports claim, and the subnet prefix, stay with the earliest claim', () => {
+    const g = given().host('hv1', '198.18.0.11').host('hv2', '198.18.0.12').network('a', true, ['sa', '2001:db8:5::/64']).network('b', true, ['sb', '2001:db8:5::/64']);
+    g.port('first', 'a', 'hv1', ['2001:db8:5::10']).port('late', 'b', 'hv2', ['2001:db8:5::10']);
+    g.state.fabric.ports['first'] = { ...g.state.fabric.ports['first']!, createdSeq: 5 };
+    g.state.fabric.ports['late'] = { ...g.state.fabric.ports['late']!, createdSeq: 9 };
+    expect(adverts(g)['2001:db8:5::10/128']).toBe('host-route via 198.18.0.11');
+    // The same prefix claimed twice: the earliest subnet keeps the covering route, whatever the ids.
+    g.state.fabric.subnets['sa'] = { ...g.state.fabric.subnets['sa']!, createdSeq: 7 };
+    g.state.fabric.subnets['sb'] = { ...g.state.fabric.subnets['sb']!, createdSeq: 3 };
+    expect(adverts(g)['2001:db8:5::/64']).toBe('routed-subnet via 198.18.0.12');
+    g.state.fabric.subnets['sb'] = { ...g.state.fabric.subnets['sb']!, createdSeq: 8 };
+    expect(adverts(g)['2001:db8:5::/64']).toBe('routed-subnet via 198.18.0.11');
   });
 
   it('an accepted appliance route is advertised via the appliance hypervisor while the appliance is a neighbour and the prefix assigned', () => {

@@ -168,7 +168,7 @@ function evolveIpam(state: BgpState, event: IpamFollowed): BgpState {
       break;
     case 'ipam.SubnetCreated':
       // Subnets live on their network's aggregate: its id is the network id.
-      f.subnets[event.data.subnetId] = { networkId: event.aggregate.id, cidr: event.data.cidr };
+      f.subnets[event.data.subnetId] = { networkId: event.aggregate.id, cidr: event.data.cidr, createdSeq: event.seq };
       break;
     case 'ipam.SubnetDeleted':
       delete f.subnets[event.data.subnetId];

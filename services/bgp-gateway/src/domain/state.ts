@@ -75,7 +75,8 @@ export interface FabricModel {
   /** hostId → H-IP: the hypervisor's public address, the source of its ports' PNAT traffic. */
   hostIps: Record<string, string>;
   networks: Record<string, { routed: boolean; tenant: string }>;
-  subnets: Record<string, { networkId: string; cidr: string }>;
+  /** `createdSeq`: the stream position of the subnet's creation (the earliest claim of a routed prefix keeps it). */
+  subnets: Record<string, { networkId: string; cidr: string; createdSeq: number }>;
   /** IPAM's ports, folded by the shared port lifecycle (@strata/contracts, ipam/port-lifecycle.ts). */
   ports: FollowedPorts;
   /** IPAM application prefixes: id → prefix and owner. */

@@ -10,7 +10,7 @@
  * hypervisor carries on its underlay interface, which the ToR reaches
  * without any mapping.
  */
-import { formatAddress, parseAddress, parsePrefix, type Prefix } from '@strata/netaddr';
+import { embedIpv4, formatAddress, parseAddress, parsePrefix, type Prefix } from '@strata/netaddr';
 
 export class Ipv6NextHops {
   private constructor(private readonly prefix: Prefix | undefined) {}
@@ -25,8 +25,7 @@ export class Ipv6NextHops {
 
   /** The IPv6 next hop standing for `vtep`. */
   encode(vtep: string): string {
-    const v4 = parseAddress(vtep).value;
-    return this.prefix ? formatAddress({ version: 6, value: this.prefix.network | v4 }) : `::ffff:${vtep}`;
+    return this.prefix ? embedIpv4(this.prefix, vtep) : `::ffff:${vtep}`;
   }
 
   /** The VTEP an IPv6 next hop read back from gobgpd stands for (gobgpd prints IPv4-mapped ones dotted). */

@@ -25,7 +25,7 @@ export class Given {
 
   tenantNetwork(tenant: string, id: string, routed: boolean, ...subnets: [string, string][]): this {
     this.state.fabric.networks[id] = { routed, tenant };
-    for (const [sid, cidr] of subnets) this.state.fabric.subnets[sid] = { networkId: id, cidr };
+    for (const [sid, cidr] of subnets) this.state.fabric.subnets[sid] = { networkId: id, cidr, createdSeq: ++this.claims };
     return this;
   }
 
