@@ -13,6 +13,7 @@ export const subnetColumns: Column<Subnet__Output>[] = [
   { header: 'GATEWAY', value: (s) => s.gatewayIp ?? 'none' },
   { header: 'POOLS', value: (s) => s.allocationPools.map((p) => `${p.start}-${p.end}`).join('\n') },
   { header: 'DHCP', value: (s) => (s.enableDhcp ? 'yes' : 'no') },
+  { header: 'IPV6 RA/ADDRESS', value: (s) => (s.ipVersion === 6 ? `${s.ipv6RaMode ?? '-'}/${s.ipv6AddressMode ?? '-'}` : '') },
 ];
 
 interface CreateOptions {
@@ -23,6 +24,8 @@ interface CreateOptions {
   gateway?: string | false;
   pool?: Array<{ start: string; end: string }>;
   dhcp: boolean;
+  ipv6RaMode?: string;
+  ipv6AddressMode?: string;
 }
 
 export function registerSubnetCommands(program: Command, cli: CliContext): void {
@@ -38,6 +41,8 @@ export function registerSubnetCommands(program: Command, cli: CliContext): void 
     .option('--no-gateway', 'no gateway: an isolated subnet')
     .option('--pool <start-end>', 'allocation pool, repeatable (default: the whole subnet)', allocationPool)
     .option('--no-dhcp', 'disable DHCP')
+    .option('--ipv6-ra-mode <mode>', 'IPv6: router advertisements from the gateway: slaac, dhcpv6-stateful or dhcpv6-stateless')
+    .option('--ipv6-address-mode <mode>', 'IPv6: how ports get addresses: slaac, dhcpv6-stateful or dhcpv6-stateless')
     .action(async (o: CreateOptions, cmd: Command) => {
       const api = cli.connect(cmd);
       const req = {
@@ -48,6 +53,8 @@ export function registerSubnetCommands(program: Command, cli: CliContext): void 
         noGateway: o.gateway === false,
         allocationPools: o.pool ?? [],
         enableDhcp: o.dhcp,
+        ipv6RaMode: o.ipv6RaMode,
+        ipv6AddressMode: o.ipv6AddressMode,
       };
       const res = await api.call<Subnet__Output>((md, opts, cb) => api.subnets.CreateSubnet(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, subnetColumns);

@@ -36,6 +36,7 @@
  */
 import { z } from 'zod';
 import { SecurityGroupRule } from './secgroup/views.js';
+import { Ipv6Mode } from './ipam/ipv6-modes.js';
 import { FlowClassifier, FunctionMode, GroupFallback, GroupSelection, HealthCheck } from './chaining/views.js';
 
 /** Every host-view bucket's name starts with this; host ids (HostId: a-z 0-9 _ -) are valid bucket name suffixes. */
@@ -63,6 +64,9 @@ export const SubnetInfo = z.object({
   /** Anycast gateway address, the same on every host; null: no gateway (and no routing). */
   gatewayIp: z.string().nullable(),
   enableDhcp: z.boolean(),
+  /** IPv6 modes (ipam/ipv6-modes.ts): RAs and DHCPv6 from the gateway on this host. Each left out when not set. */
+  ipv6RaMode: Ipv6Mode.optional(),
+  ipv6AddressMode: Ipv6Mode.optional(),
 });
 export type SubnetInfo = z.infer<typeof SubnetInfo>;
 

@@ -16,3 +16,4 @@ export * from './nat/index.js';
 export * from './bgp/index.js';
 export * from './chaining/index.js';
 export * from './events.js';
+export * from './ipam/ipv6-modes.js';

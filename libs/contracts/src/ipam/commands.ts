@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { MAX_ALLOCATION_POOLS, MAX_ALLOWED_ADDRESS_PAIRS, MAX_DEVICE_ID_LENGTH, MAX_FIXED_IPS_PER_PORT } from '../bounds.js';
 import { Cidr, DisplayName, HostId, Id, IpAddress, ListOptions, MacAddress, TenantId } from '../common.js';
 import { PairAddress } from './address-pairs.js';
+import { Ipv6Mode } from './ipv6-modes.js';
 import { PoolPurpose } from './views.js';
 
 /** Admins may act for another tenant; a tenant caller may only name itself. */
@@ -31,6 +32,9 @@ export const CreateSubnet = z.object({
   /** Omitted: the whole subnet minus network, broadcast (IPv4) and gateway. */
   allocationPools: z.array(AllocationPoolInput).max(MAX_ALLOCATION_POOLS, { message: `at most ${MAX_ALLOCATION_POOLS} allocation pools` }).optional(),
   enableDhcp: z.boolean().default(true),
+  /** IPv6 only (ipv6-modes.ts): who sends RAs and how ports get addresses; null: not set. */
+  ipv6RaMode: Ipv6Mode.nullable().default(null),
+  ipv6AddressMode: Ipv6Mode.nullable().default(null),
 });
 
 export const FixedIpRequest = z

@@ -27,6 +27,7 @@ import {
   SetAllowedAddressPairs,
 } from './commands.js';
 import * as v from './views.js';
+import { Ipv6Mode } from './ipv6-modes.js';
 
 const ipVersion = z.union([z.literal(4), z.literal(6)]);
 
@@ -42,6 +43,8 @@ const SubnetView = z.object({
   gatewayIp: z.string().nullable(),
   allocationPools: z.array(AllocationPool),
   enableDhcp: z.boolean(),
+  ipv6RaMode: Ipv6Mode.nullable().default(null),
+  ipv6AddressMode: Ipv6Mode.nullable().default(null),
   createdAt: z.string(),
 });
 const PortView = z.object({

@@ -1,5 +1,6 @@
 /** What IPAM queries return: plain values, the same shape the gRPC API exposes. */
 import type { AllowedAddressPair } from './address-pairs.js';
+import type { Ipv6Mode } from './ipv6-modes.js';
 
 export interface NetworkView {
   id: string;
@@ -27,6 +28,9 @@ export interface SubnetView {
   gatewayIp: string | null;
   allocationPools: AllocationPool[];
   enableDhcp: boolean;
+  /** IPv6 router advertisement and address modes (ipv6-modes.ts); null: not set (always for IPv4). */
+  ipv6RaMode: Ipv6Mode | null;
+  ipv6AddressMode: Ipv6Mode | null;
   createdAt: string;
 }
 

@@ -30,7 +30,7 @@
  * number of rules on a host does not depend on group sizes.
  */
 import { portDevice, type SecurityGroupRule, type HostSecurityGroup, type LocalPort } from '@strata/contracts';
-import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
+import { eui64LinkLocal, formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
 import { garpLogRule, hasPairs, pairSpoofRules } from './address-pairs.js';
 import { bridgeName, outMarkChainName, portChainName, ruleCounterName, sgChainName, sgSetName, spoofChainName } from './names.js';
 import { emptyNftTable, nftRule, type NftBaseChain, type NftChain, type NftRule, type NftState, type NftTable } from './nft.js';
@@ -90,14 +90,7 @@ function fnv1a(s: string): number {
 }
 
 /** The IPv6 link-local address a MAC gives by EUI-64 (what Linux uses by default). */
-export function eui64LinkLocal(mac: string): string | null {
-  const b = mac.split(':').map((x) => parseInt(x, 16));
-  if (b.length !== 6 || b.some((x) => !(x >= 0 && x <= 255))) return null;
-  const value = [0xfe80n << 112n, BigInt(b[0]! ^ 0x02) << 56n, BigInt(b[1]!) << 48n, BigInt(b[2]!) << 40n, 0xffn << 32n, 0xfen << 24n, BigInt(b[3]!) << 16n, BigInt(b[4]!) << 8n, BigInt(b[5]!)].reduce(
-    (x, y) => x | y,
-  );
-  return formatAddress({ version: 6, value });
-}
+export { eui64LinkLocal };
 
 interface PortInfo {
   port: LocalPort;

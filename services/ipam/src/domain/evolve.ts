@@ -5,7 +5,7 @@
  * state object belongs to one projection; nothing else holds a reference.
  */
 import { parseAddress, parsePrefix } from '@strata/netaddr';
-import { ownershipsEnded, type AllowedAddressPair, type IpamEvent } from '@strata/contracts';
+import { ipv6ModesOf, ownershipsEnded, type AllowedAddressPair, type IpamEvent } from '@strata/contracts';
 import { inRanges, poolRanges, rangesSize } from './allocate.js';
 import type { IpamState, NetworkState } from './state.js';
 
@@ -115,6 +115,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         gatewayIp: d.gatewayIp,
         allocationPools: d.allocationPools,
         enableDhcp: d.enableDhcp,
+        ...ipv6ModesOf(d),
         allocated,
         poolAllocated: d.gatewayIp !== null && inRanges(ranges, parseAddress(d.gatewayIp).value) ? 1 : 0,
         poolSize: rangesSize(ranges).toString(),

@@ -3,7 +3,7 @@
  * routing domain); `floodVteps` are the other registered hosts with ports
  * on N, not hosts that only route into it.
  */
-import { gatewayMac, hostviewKey, type HostNetwork, type SubnetInfo } from '@strata/contracts';
+import { gatewayMac, hostviewKey, presentIpv6Modes, type HostNetwork, type SubnetInfo } from '@strata/contracts';
 import type { Change, Model } from '../model.js';
 import { domainOf, hostsNeeding, hostsOnNetwork } from '../topology.js';
 import { stringify, type KeyFamily } from './family.js';
@@ -18,7 +18,7 @@ export const netFamily: KeyFamily<'net'> = {
     const subnets: SubnetInfo[] = [];
     for (const id of [...n.subnets].sort()) {
       const s = ipam.subnets.get(id)!;
-      subnets.push({ cidr: s.cidr, enableDhcp: s.enableDhcp, gatewayIp: s.gatewayIp, id: s.id, ipVersion: s.ipVersion });
+      subnets.push({ cidr: s.cidr, enableDhcp: s.enableDhcp, gatewayIp: s.gatewayIp, id: s.id, ipVersion: s.ipVersion, ...presentIpv6Modes(s) });
     }
     const vteps = new Set<string>();
     for (const g of hostsOnNetwork(ipam, n.id)) if (g !== k.hostId) vteps.add(ipam.hypervisors.get(g)!.vtepIp);

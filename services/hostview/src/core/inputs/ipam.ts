@@ -9,6 +9,8 @@
  * one that re-creates an existing id replaces it.
  */
 import {
+  presentIpv6Modes,
+  type Ipv6Mode,
   applyAddressPairsEvent,
   applyPortEvent,
   ownershipsEnded,
@@ -34,6 +36,9 @@ export interface SubnetRec {
   cidr: string;
   gatewayIp: string | null;
   enableDhcp: boolean;
+  /** IPv6 modes as the event has them (left out when not set). */
+  ipv6RaMode?: Ipv6Mode;
+  ipv6AddressMode?: Ipv6Mode;
   /** Router this subnet is joined to, or null. */
   routerId: string | null;
 }
@@ -173,6 +178,7 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
         cidr: d.cidr,
         gatewayIp: d.gatewayIp,
         enableDhcp: d.enableDhcp,
+        ...presentIpv6Modes(d),
         routerId: null,
       });
       ipam.networks.get(networkId)!.subnets.add(d.subnetId);

@@ -1,8 +1,9 @@
 import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
-import { networkAggregate, type IpamCommand } from '@strata/contracts';
+import { networkAggregate, presentIpv6Modes, type IpamCommand } from '@strata/contracts';
 import { contains, formatAddress, lastAddress, overlaps, parseAddress, parsePrefix, rangesOverlap, type Prefix, type Range } from '@strata/netaddr';
 import { createdId, visible } from '@strata/service-kit';
 import { defaultPools, poolRanges, toPools } from '../allocate.js';
+import { checkIpv6Modes } from '../ipv6-modes.js';
 import type { IpamState } from '../state.js';
 import { openNetwork } from './shared.js';
 import type { CommandContext, Decision } from './types.js';
@@ -21,6 +22,7 @@ export function createSubnet(state: IpamState, cmd: IpamCommand<'subnet.create'>
     }
   }
   const gatewayIp = gateway(prefix, cmd.gatewayIp);
+  checkIpv6Modes({ cidr: cmd.cidr, gatewayIp, enableDhcp: cmd.enableDhcp, ipv6RaMode: cmd.ipv6RaMode, ipv6AddressMode: cmd.ipv6AddressMode });
   const gw = gatewayIp === null ? null : parseAddress(gatewayIp).value;
   const pools = cmd.allocationPools === undefined ? defaultPools(prefix, gw) : checkedPools(prefix, cmd.allocationPools, gw);
   return {
@@ -39,6 +41,7 @@ export function createSubnet(state: IpamState, cmd: IpamCommand<'subnet.create'>
         gatewayIp,
         allocationPools: toPools(pools),
         enableDhcp: cmd.enableDhcp,
+        ...presentIpv6Modes(cmd),
       },
     },
   };
