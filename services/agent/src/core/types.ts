@@ -153,7 +153,15 @@ export interface ActualState extends KernelState {
   devices: string[];
 }
 
-export const MANAGED_SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'] as const;
+export const MANAGED_SYSCTLS = [
+  'net.ipv4.ip_forward',
+  'net.ipv6.conf.all.forwarding',
+  // The gateway's link-local address is the same on every host: no DAD (it would fail over VXLAN), no SLAAC from the other hosts' RAs.
+  'net.ipv6.conf.all.accept_dad',
+  'net.ipv6.conf.default.accept_dad',
+  'net.ipv6.conf.all.accept_ra',
+  'net.ipv6.conf.default.accept_ra',
+] as const;
 
 /** Host-namespace sysctls the agent reads (and sets when needed). */
 export const BR_NETFILTER_SYSCTLS = ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables'] as const;
