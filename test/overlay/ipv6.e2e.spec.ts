@@ -10,12 +10,12 @@
  * addresses IPAM recorded). A VM's forged router advertisement goes nowhere.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { gatewayMac, portDevice, type NetworkView, type PortView, type SubnetView } from '@strata/contracts';
-import { capture, eventually, Lab, type Vm } from '@strata/lab';
+import { capture, eventually, Lab, namespacesWithPrefix, sh, type Vm } from '@strata/lab';
 import { eui64LinkLocal, parsePrefix, eui64Address } from '@strata/netaddr';
 import { describeIf, kernel } from '@strata/testing/suites';
 import { dhcpv6 } from './dhcpv6-client.js';
@@ -79,6 +79,19 @@ d('IPv6: SLAAC and DHCPv6 from the VM’s own hypervisor', () => {
     expect(leased).toBe(f1.ip);
     // The RA's prefix has no A flag: the only global address is the leased one.
     expect(await globalV6(f1)).toEqual([f1.ip]);
+    // The solicit is multicast and crosses VXLAN, but only f1's own hypervisor answered: hv1's server does not know it.
+    expect(await dnsmasqLines(lab, (l) => l.includes('DHCPREPLY') && l.includes(f1.ip))).toEqual([expect.objectContaining({ host: 'hv2' })]);
+  });
+
+  it('gives the anycast gateway the same usable link-local address on every host (no DAD across VXLAN)', async () => {
+    for (const h of lab.hosts) {
+      for (const net of [slaacNet, statefulNet]) {
+        const [domainNs] = namespacesWithPrefix(`${lab.prefix}${h.id}-`);
+        const out = await sh(['ip', '-n', domainNs!, '-6', 'addr', 'show', 'dev', `qr${net.vni}`, 'scope', 'link']);
+        expect(out).toContain(`${eui64LinkLocal(gatewayMac(net.vni))}/64`);
+        expect(out).not.toMatch(/tentative|dadfailed/);
+      }
+    }
   });
 
   it('VMs on different hypervisors reach each other over IPv6: bridged (same subnet) and routed, ping and TCP', async () => {
@@ -116,6 +129,18 @@ d('IPv6: SLAAC and DHCPv6 from the VM’s own hypervisor', () => {
     expect(await defaultRouter(s1)).toEqual({ via: eui64LinkLocal(gatewayMac(slaacNet.vni)), protocol: 'ra' });
   });
 });
+
+/** Lines of every hypervisor's dnsmasq logs that `match`, with their host. */
+async function dnsmasqLines(lab: Lab, match: (line: string) => boolean): Promise<{ host: string; line: string }[]> {
+  const out: { host: string; line: string }[] = [];
+  for (const h of lab.hosts) {
+    const dir = join(lab.stateDir, h.id);
+    for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((x) => x.endsWith('.log'))) {
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) if (match(line)) out.push({ host: h.id, line });
+    }
+  }
+  return out;
+}
 
 async function globalV6(v: Vm): Promise<string[]> {
   const out = JSON.parse(await v.ns.exec(['ip', '-6', '-j', 'addr', 'show', 'dev', 'eth0', 'scope', 'global'])) as { addr_info?: { local?: string }[] }[];

@@ -98,15 +98,15 @@ export interface DesiredState {
 const FORWARDING = { router: '1', network: '0' } as const;
 
 /**
- * A domain namespace's interfaces are anycast gateways: their link-local
- * address (fe80::EUI-64 of the gateway MAC, the VMs' IPv6 default router)
- * is on every host, so duplicate address detection would fail across VXLAN;
- * and the other hosts' RAs reaching them must not configure anything.
- * `default` applies to the gateways created after it (sysctls come first).
+ * A domain namespace's interfaces are anycast gateways: the other hosts'
+ * RAs reach them over VXLAN (the same prefixes, from the same link-local
+ * address) and must configure nothing there, also in a lone network's
+ * namespace, which does not forward (a forwarding interface ignores RAs
+ * anyway). `default` applies to the gateways created after it (sysctls come
+ * first in a plan). Their link-local address needs no DAD switch: with the
+ * same MAC on every host, no duplicate was ever detected (e2e ipv6 test).
  */
 const GATEWAY_IPV6_SYSCTLS = {
-  'net.ipv6.conf.all.accept_dad': '0',
-  'net.ipv6.conf.default.accept_dad': '0',
   'net.ipv6.conf.all.accept_ra': '0',
   'net.ipv6.conf.default.accept_ra': '0',
 } as const;

@@ -156,9 +156,7 @@ export interface ActualState extends KernelState {
 export const MANAGED_SYSCTLS = [
   'net.ipv4.ip_forward',
   'net.ipv6.conf.all.forwarding',
-  // The gateway's link-local address is the same on every host: no DAD (it would fail over VXLAN), no SLAAC from the other hosts' RAs.
-  'net.ipv6.conf.all.accept_dad',
-  'net.ipv6.conf.default.accept_dad',
+  // A domain namespace is a router: the other hosts' RAs reaching its gateways must configure nothing (core/desired.ts).
   'net.ipv6.conf.all.accept_ra',
   'net.ipv6.conf.default.accept_ra',
 ] as const;
