@@ -18,7 +18,7 @@ import { gatewayMac, portDevice, type NetworkView, type PortView, type SubnetVie
 import { capture, eventually, Lab, namespacesWithPrefix, sh, type Vm } from '@strata/lab';
 import { eui64LinkLocal, parsePrefix, eui64Address } from '@strata/netaddr';
 import { describeIf, kernel } from '@strata/testing/suites';
-import { dhcpv6 } from './dhcpv6-client.js';
+import { dhcpv6, dhcpv6Information } from './dhcpv6-client.js';
 
 const d = describeIf(kernel(['dhclient', '--version'], ['dnsmasq', '--version'], ['iperf3', '--version'], ['tcpdump', '--version']));
 
@@ -27,8 +27,10 @@ d('IPv6: SLAAC and DHCPv6 from the VM’s own hypervisor', () => {
   const who = { tenant: 'tenant-v6', admin: false };
   let slaacNet: NetworkView;
   let statefulNet: NetworkView;
+  let statelessNet: NetworkView;
   let slaac: SubnetView;
   let stateful: SubnetView;
+  let stateless: SubnetView;
   const vm: Record<string, Vm> = {};
 
   const boot = async (name: string, net: NetworkView, hostId: string): Promise<Vm> => {
@@ -46,11 +48,18 @@ d('IPv6: SLAAC and DHCPv6 from the VM’s own hypervisor', () => {
       { networkId: statefulNet.id, cidr: '2001:db8:2::/64', ipv6RaMode: 'dhcpv6-stateful', ipv6AddressMode: 'dhcpv6-stateful' },
       who,
     );
+    statelessNet = await lab.ipam.command('network.create', { name: 'v6-stateless' }, who);
+    stateless = await lab.ipam.command(
+      'subnet.create',
+      { networkId: statelessNet.id, cidr: '2001:db8:3::/64', ipv6RaMode: 'dhcpv6-stateless', ipv6AddressMode: 'dhcpv6-stateless' },
+      who,
+    );
     const router = await lab.ipam.command('router.create', { name: 'v6-router' }, who);
-    for (const s of [slaac, stateful]) await lab.ipam.command('router.addInterface', { id: router.id, subnetId: s.id }, who);
+    for (const s of [slaac, stateful, stateless]) await lab.ipam.command('router.addInterface', { id: router.id, subnetId: s.id }, who);
     await boot('s1', slaacNet, 'hv1');
     await boot('s2', slaacNet, 'hv2');
     await boot('f1', statefulNet, 'hv2');
+    await boot('l1', statelessNet, 'hv1');
   }, 120_000);
 
   afterAll(async () => {
@@ -85,13 +94,22 @@ d('IPv6: SLAAC and DHCPv6 from the VM’s own hypervisor', () => {
 
   it('gives the anycast gateway the same usable link-local address on every host (no DAD across VXLAN)', async () => {
     for (const h of lab.hosts) {
-      for (const net of [slaacNet, statefulNet]) {
+      for (const net of [slaacNet, statefulNet, statelessNet]) {
         const [domainNs] = namespacesWithPrefix(`${lab.prefix}${h.id}-`);
         const out = await sh(['ip', '-n', domainNs!, '-6', 'addr', 'show', 'dev', `qr${net.vni}`, 'scope', 'link']);
         expect(out).toContain(`${eui64LinkLocal(gatewayMac(net.vni))}/64`);
         expect(out).not.toMatch(/tentative|dadfailed/);
       }
     }
+  });
+
+  it('a VM on a DHCPv6-stateless subnet configures its EUI-64 address by SLAAC and gets an answer to its information request', async () => {
+    const l1 = vm.l1!;
+    expect(l1.ip).toBe(eui64Address(parsePrefix(stateless.cidr), l1.port.mac));
+    await eventually(async () => (await globalV6(l1)).includes(l1.ip), `l1 to autoconfigure ${l1.ip}`, 60, 500);
+    expect(await defaultRouter(l1)).toEqual({ via: eui64LinkLocal(gatewayMac(statelessNet.vni)), protocol: 'ra' });
+    expect(await dhcpv6Information(l1)).toBe(true);
+    await pingEventually(l1, vm.f1!.ip);
   });
 
   it('VMs on different hypervisors reach each other over IPv6: bridged (same subnet) and routed, ping and TCP', async () => {
