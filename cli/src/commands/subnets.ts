@@ -13,7 +13,8 @@ export const subnetColumns: Column<Subnet__Output>[] = [
   { header: 'GATEWAY', value: (s) => s.gatewayIp ?? 'none' },
   { header: 'POOLS', value: (s) => s.allocationPools.map((p) => `${p.start}-${p.end}`).join('\n') },
   { header: 'DHCP', value: (s) => (s.enableDhcp ? 'yes' : 'no') },
-  { header: 'IPV6 RA/ADDRESS', value: (s) => (s.ipVersion === 6 ? `${s.ipv6RaMode ?? '-'}/${s.ipv6AddressMode ?? '-'}` : '') },
+  // IPv6 modes as RA/address (Neutron's ipv6_ra_mode/ipv6_address_mode), '-' where not set.
+  { header: 'IPV6', value: (s) => (s.ipVersion === 6 ? `${s.ipv6RaMode ?? '-'}/${s.ipv6AddressMode ?? '-'}` : '') },
 ];
 
 interface CreateOptions {
