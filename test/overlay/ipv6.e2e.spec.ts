@@ -89,7 +89,7 @@ d('IPv6: SLAAC and DHCPv6 from the VM’s own hypervisor', () => {
     // The RA's prefix has no A flag: the only global address is the leased one.
     expect(await globalV6(f1)).toEqual([f1.ip]);
     // The solicit is multicast and crosses VXLAN, but only f1's own hypervisor answered: hv1's server does not know it.
-    expect(await dnsmasqLines(lab, (l) => l.includes('DHCPREPLY') && l.includes(f1.ip))).toEqual([expect.objectContaining({ host: 'hv2' })]);
+    expect(repliedFrom(lab, f1.ip)).toEqual(new Set(['hv2']));
   });
 
   it('gives the anycast gateway the same usable link-local address on every host (no DAD across VXLAN)', async () => {
@@ -124,6 +124,23 @@ d('IPv6: SLAAC and DHCPv6 from the VM’s own hypervisor', () => {
     }
   });
 
+  it('a VM live-migrated to another hypervisor keeps its router and addresses, and the new host’s DHCPv6 server answers it', async () => {
+    const f1 = vm.f1!;
+    const router = await defaultRouter(f1);
+    const before = await globalV6(f1);
+    await lab.ipam.command('port.bind', { id: f1.port.id, hostId: 'hv1' }, who);
+    // As a live migration does: the VM keeps running (its kernel state stays); only its NIC's host side moves.
+    await sh(['ip', '-n', lab.host('hv2').ns.name, 'link', 'set', portDevice(f1.port.id), 'netns', lab.host('hv1').ns.name]);
+    f1.host = lab.host('hv1');
+    await pingEventually(f1, vm.s1!.ip);
+    await pingEventually(f1, vm.s2!.ip);
+    expect(await defaultRouter(f1)).toEqual(router);
+    expect(await globalV6(f1)).toEqual(before);
+    // A new solicit is answered by hv1 now, with the same address.
+    expect(await dhcpv6(f1)).toBe(f1.ip);
+    expect(repliedFrom(lab, f1.ip)).toEqual(new Set(['hv1', 'hv2']));
+  });
+
   it('a VM’s forged router advertisement is dropped at its own port: it never reaches the underlay or the other VMs', async () => {
     const s2 = vm.s2!;
     const s1 = vm.s1!;
@@ -148,16 +165,16 @@ d('IPv6: SLAAC and DHCPv6 from the VM’s own hypervisor', () => {
   });
 });
 
-/** Lines of every hypervisor's dnsmasq logs that `match`, with their host. */
-async function dnsmasqLines(lab: Lab, match: (line: string) => boolean): Promise<{ host: string; line: string }[]> {
-  const out: { host: string; line: string }[] = [];
+/** The hypervisors whose dnsmasq sent a DHCPv6 Reply with `ip` (their logs). */
+function repliedFrom(lab: Lab, ip: string): Set<string> {
+  const hosts = new Set<string>();
   for (const h of lab.hosts) {
     const dir = join(lab.stateDir, h.id);
     for (const f of readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((x) => x.endsWith('.log'))) {
-      for (const line of readFileSync(join(dir, f), 'utf8').split('\n')) if (match(line)) out.push({ host: h.id, line });
+      if (readFileSync(join(dir, f), 'utf8').split('\n').some((l) => l.includes('DHCPREPLY') && l.includes(ip))) hosts.add(h.id);
     }
   }
-  return out;
+  return hosts;
 }
 
 async function globalV6(v: Vm): Promise<string[]> {
