@@ -1,13 +1,15 @@
 /**
  * IPv6 address configuration with real clients, served on each VM's own
  * hypervisor (Neutron's ipv6_ra_mode / ipv6_address_mode): a tenant router
- * joins a SLAAC subnet and a DHCPv6-stateful subnet; VMs on two hypervisors
- * configure themselves — the kernel's own SLAAC from the gateway's router
- * advertisements, Debian's DHCPv6 client for the stateful one — get their
- * default route from the RA (the gateway's link-local address, the same on
- * every host), and reach each other (ping and TCP, bridged and routed,
- * through the default security group, whose member sets hold the EUI-64
- * addresses IPAM recorded). A VM's forged router advertisement goes nowhere.
+ * joins a SLAAC, a DHCPv6-stateful and a DHCPv6-stateless subnet; VMs on two
+ * hypervisors configure themselves — the kernel's own SLAAC from the
+ * gateway's router advertisements, Debian's DHCPv6 client for the stateful
+ * and stateless ones — get their default route from the RA (the gateway's
+ * link-local address, the same on every host), and reach each other (ping
+ * and TCP, bridged and routed, through the default security group, whose
+ * member sets hold the EUI-64 addresses IPAM recorded). A VM live-migrated
+ * to the other host keeps its router and addresses, and the new host's
+ * DHCPv6 server answers it. A VM's forged router advertisement goes nowhere.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
