@@ -234,14 +234,12 @@ function dhcpSpec(view: HostViewSnapshot, domainId: string, ns: string, leaseSec
   const subnets6: Dhcp6Subnet[] = [];
   const dhcpPrefixes: Prefix[] = [];
   const v6Networks = new Set<string>();
-  const mtus: Record<string, number> = {};
   const nets = byId(view.networks).filter((n) => n.domainId === domainId);
   for (const net of nets) {
     for (const { subnet, gateway, prefix } of gatewaySubnets(net)) {
       // dnsmasq serves a subnet only on an interface with an address in it: the gateway.
       const iface = gatewayDomainEnd(net.vni);
-      mtus[iface] = net.mtu;
-      const s6 = dhcp6Subnet(subnet, prefix, iface, `n${net.vni}s6${subnets6.length}`, leaseSeconds);
+      const s6 = dhcp6Subnet(subnet, prefix, iface, net.mtu, `n${net.vni}s6${subnets6.length}`, leaseSeconds);
       if (s6 !== null) {
         subnets6.push(s6);
         v6Networks.add(net.id);
@@ -271,7 +269,7 @@ function dhcpSpec(view: HostViewSnapshot, domainId: string, ns: string, leaseSec
     }))
     .filter((h) => h.ips.length > 0 || h.v6)
     .map(({ mac, ips }) => ({ mac, ips }));
-  const v6 = dhcp6Spec(domainId, subnets6, (iface) => mtus[iface] ?? 1280);
+  const v6 = dhcp6Spec(domainId, subnets6);
   const interfaces = [...new Set([...subnets.map((s) => s.iface), ...subnets6.map((s) => s.iface)])];
   return { ns, domainId, interfaces, subnets, hosts, ...(v6 ? { v6 } : {}) };
 }

@@ -33,6 +33,8 @@ export interface Dhcp6Subnet {
   mode: Ipv6Mode;
   /** This server sends RAs for the prefix (the subnet has an RA mode). */
   ra: boolean;
+  /** The network's MTU, advertised in the RAs. */
+  mtu: number;
   leaseSeconds: number;
 }
 
@@ -55,25 +57,26 @@ export const serverDuid = (domainId: string): string => `${DUID_ENTERPRISE},${cr
 export const gatewayLinkLocal = (net: HostNetwork): string | null => eui64LinkLocal(net.gatewayMac.toLowerCase());
 
 /** The dnsmasq range of one IPv6 subnet with a gateway here, or null when it has no modes (nothing to serve). */
-export function dhcp6Subnet(subnet: SubnetInfo, prefix: Prefix, iface: string, tag: string, leaseSeconds: number): Dhcp6Subnet | null {
+export function dhcp6Subnet(subnet: SubnetInfo, prefix: Prefix, iface: string, mtu: number, tag: string, leaseSeconds: number): Dhcp6Subnet | null {
   const mode = effectiveAddressMode(subnet);
   if (subnet.ipVersion !== 6 || !subnet.enableDhcp || mode === null) return null;
   // SLAAC without an RA mode: the VM configures itself from someone else's RAs; nothing to serve.
   if (mode === 'slaac' && subnet.ipv6RaMode === undefined) return null;
-  return { tag, iface, network: formatAddress({ version: 6, value: prefix.network }), length: prefix.length, mode, ra: subnet.ipv6RaMode !== undefined, leaseSeconds };
+  const network = formatAddress({ version: 6, value: prefix.network });
+  return { tag, iface, network, length: prefix.length, mode, ra: subnet.ipv6RaMode !== undefined, mtu, leaseSeconds };
 }
 
 /** A subnet whose addresses this server hands out by DHCPv6 (static leases from IPAM). */
 export const servesAddresses = (s: Dhcp6Subnet): boolean => s.mode === 'dhcpv6-stateful';
 
-export function dhcp6Spec(domainId: string, subnets: Dhcp6Subnet[], mtuOf: (iface: string) => number): Dhcp6Spec | undefined {
+export function dhcp6Spec(domainId: string, subnets: Dhcp6Subnet[]): Dhcp6Spec | undefined {
   if (subnets.length === 0) return undefined;
-  const raIfaces = [...new Set(subnets.filter((s) => s.ra).map((s) => s.iface))].sort();
+  const raParams = new Map(subnets.filter((s) => s.ra).map((s) => [s.iface, { iface: s.iface, mtu: s.mtu }]));
   return {
     serverDuid: serverDuid(domainId),
     enableRa: subnets.some((s) => s.ra && s.mode === 'dhcpv6-stateful'),
     subnets,
-    raParams: raIfaces.map((iface) => ({ iface, mtu: mtuOf(iface) })),
+    raParams: [...raParams.values()].sort((a, b) => (a.iface < b.iface ? -1 : a.iface > b.iface ? 1 : 0)),
   };
 }
 
