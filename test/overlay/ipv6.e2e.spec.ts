@@ -9,7 +9,8 @@
  * and TCP, bridged and routed, through the default security group, whose
  * member sets hold the EUI-64 addresses IPAM recorded). A VM live-migrated
  * to the other host keeps its router and addresses, and the new host's
- * DHCPv6 server answers it. A VM's forged router advertisement goes nowhere.
+ * DHCPv6 server answers it. A VM's forged router advertisement goes nowhere;
+ * one from a VM without port security is dropped by the filtered receivers.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -164,6 +165,27 @@ d('IPv6: SLAAC and DHCPv6 from the VM’s own hypervisor', () => {
     expect(atVictim.filter(forged)).toEqual([]);
     expect((await globalV6(s1)).filter((a) => a.startsWith('2001:db8:bad:'))).toEqual([]);
     expect(await defaultRouter(s1)).toEqual({ via: eui64LinkLocal(gatewayMac(slaacNet.vni)), protocol: 'ra' });
+  });
+
+  it('a VM without port security may send RAs, but a filtered VM accepts RAs only from its gateway', async () => {
+    const rogue = await boot('r1', slaacNet, 'hv2');
+    await lab.secgroup.command('port.setSecurity', { portId: rogue.port.id, enabled: false }, who);
+    const s1 = vm.s1!;
+    await eventually(async () => (await globalV6(rogue)).includes(rogue.ip), `r1 to autoconfigure ${rogue.ip}`, 60, 500);
+    await pingEventually(s1, rogue.ip);
+    const underlay = capture(lab.fabric.name, 'ul0', 'udp port 4789', 6);
+    const victim = capture(s1.ns.name, 'eth0', 'icmp6', 6);
+    await Promise.all([underlay.started, victim.started]);
+    await forgeRouterAdvertisements(rogue, '2001:db8:bad2::/64');
+    await pingEventually(s1, rogue.ip);
+    const [overVxlan, atVictim] = await Promise.all([underlay.lines, victim.lines]);
+    const forged = (l: string): boolean => l.includes(rogue.port.mac) && l.includes('router advertisement');
+    // Nothing stops it at its own port now: it crosses the underlay ...
+    expect(overVxlan.some(forged)).toBe(true);
+    // ... and s1's ingress filter drops it (the echo marker shows the capture works).
+    expect(atVictim.some((l) => l.includes('ICMP6, echo'))).toBe(true);
+    expect(atVictim.filter(forged)).toEqual([]);
+    expect((await globalV6(s1)).filter((a) => a.startsWith('2001:db8:bad2:'))).toEqual([]);
   });
 });
 
