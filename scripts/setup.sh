@@ -16,6 +16,7 @@ APT_PACKAGES=(
   exabgp                 # a scripted (flapping, hostile) BGP appliance in test/hostile
   iperf3 tcpdump iputils-ping dnsmasq-base procps
   busybox                # udhcpc: the DHCP client of the test VMs
+  isc-dhcp-client        # dhclient -6: the DHCPv6 client of the test VMs (all its state in files named on its command line)
   iputils-arping keepalived   # gratuitous ARPs and VRRP inside test VMs (allowed address pairs, appliance failover)
   postgresql             # audit read model
   ca-certificates curl git

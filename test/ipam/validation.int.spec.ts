@@ -1,6 +1,6 @@
 /**
  * Every invalid input gets a clear error and writes no event: the log's last
- * sequence is unchanged after each rejected command.
+ * sequence is unchanged after each rejected command (IPv6 modes included).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from 'nats';
@@ -9,6 +9,7 @@ import { JetStreamEventStore, type EventStore } from '@strata/eventlog';
 import { startProvisionedNats } from '@strata/lab';
 import type { StrataNats } from '@strata/testing';
 import type { IpamCommandInput, IpamCommandName } from '@strata/contracts';
+import { expectRefusedWithoutEvents } from '@strata/testing/refusals';
 import { IpamClient, startIpam, type IpamProcess, type Principal } from '../support/ipam.js';
 
 const a: Principal = { tenant: 'tenant-a', admin: false };
@@ -71,6 +72,49 @@ describe('invalid IPAM input', () => {
   it('acting for another tenant', () => rejected('network.create', { name: 'x', tenant: 'tenant-b' }, a, 'PERMISSION_DENIED', /tenant tenant-a may not create resources for tenant tenant-b/));
   it('tenant creating a pool', () => rejected('pool.create', { name: 'x', cidr: '198.51.100.0/24', purpose: 'floating-ip' }, a, 'PERMISSION_DENIED', /needs an admin token/));
   it('unknown pool', () => rejected('floatingip.create', { poolId: '22222222-2222-4222-8222-222222222222' }, a, 'NOT_FOUND', /pool 22222222-2222-4222-8222-222222222222 not found/));
+
+  it('IPv6 modes: on IPv4, mismatched, auto-address off /64, without DHCP or gateway, unknown names, a chosen address on SLAAC', async () => {
+    const slaac = await client.command('subnet.create', { networkId, cidr: '2001:db8:9::/64', ipv6RaMode: 'slaac', ipv6AddressMode: 'slaac' }, a);
+    const subnet = (body: Record<string, unknown>): (() => Promise<unknown>) => () => client.command('subnet.create', { networkId, ...body } as never, a);
+    const mismatched = (
+      [
+        ['slaac', 'dhcpv6-stateful'],
+        ['slaac', 'dhcpv6-stateless'],
+        ['dhcpv6-stateful', 'slaac'],
+        ['dhcpv6-stateful', 'dhcpv6-stateless'],
+        ['dhcpv6-stateless', 'slaac'],
+        ['dhcpv6-stateless', 'dhcpv6-stateful'],
+      ] as const
+    ).map(([ra, addr]) => ({
+      what: `${ra} + ${addr}`,
+      attempt: subnet({ cidr: '2001:db8:1::/64', ipv6RaMode: ra, ipv6AddressMode: addr }),
+      code: 'INVALID_ARGUMENT',
+      message: `ipv6RaMode ${ra} with ipv6AddressMode ${addr} is not a valid combination: when both are set they must be equal`,
+    }));
+    await expectRefusedWithoutEvents(store, [
+      { what: 'RA mode on IPv4', attempt: subnet({ cidr: '10.1.0.0/24', ipv6RaMode: 'slaac' }), code: 'INVALID_ARGUMENT', message: 'ipv6RaMode: IPv6 modes cannot be set on an IPv4 subnet (10.1.0.0/24)' },
+      { what: 'address mode on IPv4', attempt: subnet({ cidr: '10.1.0.0/24', ipv6AddressMode: 'dhcpv6-stateful' }), code: 'INVALID_ARGUMENT', message: 'ipv6AddressMode: IPv6 modes cannot be set on an IPv4 subnet (10.1.0.0/24)' },
+      ...mismatched,
+      { what: 'SLAAC on a /80', attempt: subnet({ cidr: '2001:db8:2::/80', ipv6RaMode: 'slaac', ipv6AddressMode: 'slaac' }), code: 'INVALID_ARGUMENT', message: /slaac needs a \/64 prefix .* 2001:db8:2::\/80 is \/80/ },
+      { what: 'stateless on a /56', attempt: subnet({ cidr: '2001:db8:100::/56', ipv6AddressMode: 'dhcpv6-stateless' }), code: 'INVALID_ARGUMENT', message: /dhcpv6-stateless needs a \/64 prefix/ },
+      { what: 'modes without DHCP', attempt: subnet({ cidr: '2001:db8:3::/64', ipv6RaMode: 'slaac', enableDhcp: false }), code: 'INVALID_ARGUMENT', message: /need DHCP enabled/ },
+      { what: 'modes without gateway', attempt: subnet({ cidr: '2001:db8:4::/64', ipv6RaMode: 'slaac', gatewayIp: null }), code: 'INVALID_ARGUMENT', message: /need a gateway/ },
+      { what: 'unknown mode name', attempt: subnet({ cidr: '2001:db8:5::/64', ipv6RaMode: 'eui-64' }), code: 'INVALID_ARGUMENT', message: /ipv6RaMode/ },
+      {
+        what: 'chosen address on a SLAAC subnet',
+        attempt: () => client.command('port.create', { networkId, fixedIps: [{ subnetId: slaac.id, ip: '2001:db8:9::10' }] }, a),
+        code: 'INVALID_ARGUMENT',
+        message: /address 2001:db8:9::10 cannot be assigned on subnet .* EUI-64 of the port's MAC/,
+      },
+    ]);
+  });
+
+  it('IPv6 modes: valid ones are recorded, and a port on a DHCPv6-stateless subnet gets the EUI-64 address of its MAC', async () => {
+    const s = await client.command('subnet.create', { networkId, cidr: '2001:db8:a::/64', ipv6AddressMode: 'dhcpv6-stateless' }, a);
+    expect(s).toMatchObject({ ipv6RaMode: null, ipv6AddressMode: 'dhcpv6-stateless' });
+    const port = await client.command('port.create', { networkId, mac: '52:54:00:12:34:56', fixedIps: [{ subnetId: s.id }] }, a);
+    expect(port.fixedIps).toEqual([{ subnetId: s.id, ip: '2001:db8:a:0:5054:ff:fe12:3456' }]);
+  });
 
   it('exhausted subnet pool', async () => {
     for (let i = 0; i < 4; i++) await client.command('port.create', { networkId }, a); // .3-.6

@@ -17,6 +17,8 @@ export const subnetColumns: Column<Subnet__Output>[] = [
   { header: 'HOST ROUTES', value: (s) => s.hostRoutes.map((r) => `${r.destination} via ${r.nexthop}`).join('\n') },
   { header: 'DESCRIPTION', value: (s) => s.description },
   { header: 'REVISION', value: (s) => s.revision },
+  // IPv6 modes as RA/address (Neutron's ipv6_ra_mode/ipv6_address_mode), '-' where not set.
+  { header: 'IPV6', value: (s) => (s.ipVersion === 6 ? `${s.ipv6RaMode ?? '-'}/${s.ipv6AddressMode ?? '-'}` : '') },
 ];
 
 type Route = { destination: string; nexthop: string };
@@ -32,6 +34,8 @@ interface CreateOptions {
   description: string;
   dnsNameserver?: string[];
   hostRoute?: Route[];
+  ipv6RaMode?: string;
+  ipv6AddressMode?: string;
 }
 
 interface UpdateOptions {
@@ -64,6 +68,8 @@ export function registerSubnetCommands(program: Command, cli: CliContext): void 
     .option('--description <text>', 'description', '')
     .option('--dns-nameserver <ip>', 'DNS server handed out by DHCP; repeatable', collect)
     .option('--host-route <spec>', 'destination=CIDR,nexthop=IP handed out by DHCP; repeatable', route)
+    .option('--ipv6-ra-mode <mode>', 'IPv6: router advertisements from the gateway: slaac, dhcpv6-stateful or dhcpv6-stateless')
+    .option('--ipv6-address-mode <mode>', 'IPv6: how ports get addresses: slaac, dhcpv6-stateful or dhcpv6-stateless')
     .action(async (o: CreateOptions, cmd: Command) => {
       const api = cli.connect(cmd);
       const req = {
@@ -77,6 +83,8 @@ export function registerSubnetCommands(program: Command, cli: CliContext): void 
         description: o.description,
         dnsNameservers: o.dnsNameserver ?? [],
         hostRoutes: o.hostRoute ?? [],
+        ipv6RaMode: o.ipv6RaMode,
+        ipv6AddressMode: o.ipv6AddressMode,
       };
       const res = await api.call<Subnet__Output>((md, opts, cb) => api.subnets.CreateSubnet(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, subnetColumns);

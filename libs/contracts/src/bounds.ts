@@ -82,6 +82,9 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   tenant: MAX_LABEL_LENGTH,
   passwordRef: MAX_LABEL_LENGTH,
   deviceId: MAX_DEVICE_ID_LENGTH,
+  // a subnet's IPv6 modes (one of Neutron's names; the API refuses others)
+  ipv6RaMode: MAX_LABEL_LENGTH,
+  ipv6AddressMode: MAX_LABEL_LENGTH,
   // free text
   name: MAX_NAME_LENGTH,
   description: MAX_NAME_LENGTH,

@@ -38,6 +38,7 @@
  */
 import { z } from 'zod';
 import { SecurityGroupRule } from './secgroup/views.js';
+import { Ipv6Mode } from './ipam/ipv6-modes.js';
 import { FlowClassifier, FunctionMode, GroupFallback, GroupSelection, HealthCheck } from './chaining/views.js';
 
 /** Every host-view bucket's name starts with this; host ids (HostId: a-z 0-9 _ -) are valid bucket name suffixes. */
@@ -69,6 +70,9 @@ export const SubnetInfo = z.object({
   dnsNameservers: z.array(z.string()).optional(),
   /** Host routes handed out by DHCP (classless static routes, option 121), in the subnet's order. Left out when none. */
   hostRoutes: z.array(z.object({ destination: z.string(), nexthop: z.string() })).optional(),
+  /** IPv6 modes (ipam/ipv6-modes.ts): RAs and DHCPv6 from the gateway on this host. Each left out when not set. */
+  ipv6RaMode: Ipv6Mode.optional(),
+  ipv6AddressMode: Ipv6Mode.optional(),
 });
 export type SubnetInfo = z.infer<typeof SubnetInfo>;
 

@@ -17,3 +17,4 @@ export * from './bgp/index.js';
 export * from './chaining/index.js';
 export * from './status/index.js';
 export * from './events.js';
+export * from './ipam/ipv6-modes.js';

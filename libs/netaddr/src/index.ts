@@ -146,3 +146,4 @@ export interface Range {
 export function rangesOverlap(a: Range, b: Range): boolean {
   return a.version === b.version && a.start <= b.end && b.start <= a.end;
 }
+export * from './eui64.js';

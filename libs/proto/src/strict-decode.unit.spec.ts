@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MalformedRequestError, RejectedRequest, loadStrataProto, loadStrataRoot, strictChecker, strictService } from './index.js';
 
 const bounds = {
-  text: { groupId: 64, remoteCidr: 64, remoteGroupId: 64, name: 8, description: 8, tenant: 63, networkId: 64, start: 64, end: 64, cidr: 64, gatewayIp: 64, dnsNameservers: 64, destination: 64, nexthop: 64 },
+  text: { groupId: 64, remoteCidr: 64, remoteGroupId: 64, name: 8, description: 8, tenant: 63, networkId: 64, start: 64, end: 64, cidr: 64, gatewayIp: 64, dnsNameservers: 64, destination: 64, nexthop: 64, ipv6RaMode: 63, ipv6AddressMode: 63 },
   list: { allocationPools: 2, dnsNameservers: 2, hostRoutes: 2 },
 };
 const root = loadStrataRoot();

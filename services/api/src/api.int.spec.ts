@@ -259,6 +259,21 @@ describe('translation to IPAM requests', () => {
     expect(fake.seen.at(-1)!.body).not.toHaveProperty('allocationPools');
   });
 
+  it('sends a subnet’s IPv6 modes by Neutron’s names (unset ones left out) and refuses an unknown name itself', async () => {
+    await rpc((cb) =>
+      c.subnets.CreateSubnet({ networkId: NET_ID, cidr: '2001:db8::/64', ipv6RaMode: 'slaac', ipv6AddressMode: 'slaac' }, bearer('alice-secret'), cb),
+    ).catch(() => undefined);
+    expect(fake.seen.at(-1)!.body).toMatchObject({ ipv6RaMode: 'slaac', ipv6AddressMode: 'slaac' });
+    await rpc((cb) => c.subnets.CreateSubnet({ networkId: NET_ID, cidr: '2001:db8::/64' }, bearer('alice-secret'), cb)).catch(() => undefined);
+    expect(fake.seen.at(-1)!.body).not.toHaveProperty('ipv6RaMode');
+    const asked = fake.seen.length;
+    await expect(rpc((cb) => c.subnets.CreateSubnet({ networkId: NET_ID, cidr: '2001:db8::/64', ipv6RaMode: 'eui64' }, bearer('alice-secret'), cb))).rejects.toMatchObject({
+      code: status.INVALID_ARGUMENT,
+      details: 'ipv6RaMode: "eui64" is not an IPv6 mode; one of slaac, dhcpv6-stateful, dhcpv6-stateless',
+    });
+    expect(fake.seen.length).toBe(asked);
+  });
+
   it('sends allowed address pairs as the contract has them (an unset MAC left out) and maps them back', async () => {
     const req = { id: 'p1', allowedAddressPairs: [{ ipAddress: '10.0.0.100' }, { ipAddress: '10.0.0.128/25', macAddress: '00:00:5e:00:01:07' }] };
     const res = await rpc<Port__Output>((cb) => c.ports.SetAllowedAddressPairs(req, bearer('alice-secret'), cb));

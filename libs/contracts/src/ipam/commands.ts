@@ -16,6 +16,7 @@ import {
 } from '../bounds.js';
 import { Cidr, DisplayName, HostId, Id, IpAddress, ListOptions, MacAddress, TenantId } from '../common.js';
 import { PairAddress } from './address-pairs.js';
+import { Ipv6Mode } from './ipv6-modes.js';
 import { PoolPurpose } from './views.js';
 
 /** Admins may act for another tenant; a tenant caller may only name itself. */
@@ -91,6 +92,9 @@ export const CreateSubnet = z.object({
   description: Description,
   dnsNameservers: DnsNameserversInput.default([]),
   hostRoutes: HostRoutesInput.default([]),
+  /** IPv6 only (ipv6-modes.ts): who sends RAs and how ports get addresses; null: not set. */
+  ipv6RaMode: Ipv6Mode.nullable().default(null),
+  ipv6AddressMode: Ipv6Mode.nullable().default(null),
 });
 
 /** Change a subnet: absent fields are unchanged; a list given replaces the list. */

@@ -31,6 +31,7 @@ import {
   UpdateSubnet,
 } from './commands.js';
 import * as v from './views.js';
+import { Ipv6Mode } from './ipv6-modes.js';
 
 const ipVersion = z.union([z.literal(4), z.literal(6)]);
 
@@ -51,6 +52,8 @@ const SubnetView = z.object({
   dnsNameservers: z.array(z.string()),
   hostRoutes: z.array(Route),
   ...Revised,
+  ipv6RaMode: Ipv6Mode.nullable().default(null),
+  ipv6AddressMode: Ipv6Mode.nullable().default(null),
   createdAt: z.string(),
 });
 const PortView = z.object({

@@ -18,6 +18,7 @@
 import { z } from 'zod';
 import { defineEvent, EventRegistry } from '@strata/eventlog';
 import { PoolPurpose } from './views.js';
+import { Ipv6Mode } from './ipv6-modes.js';
 
 const Ip = z.string();
 const AllocationPool = z.object({ start: Ip, end: Ip });
@@ -131,6 +132,9 @@ export const SubnetCreated = defineEvent({
     description: Description,
     dnsNameservers: z.array(Ip).optional(),
     hostRoutes: z.array(Route).optional(),
+    /** IPv6 modes (ipv6-modes.ts); each left out when not set, so older events read alike. */
+    ipv6RaMode: Ipv6Mode.optional(),
+    ipv6AddressMode: Ipv6Mode.optional(),
   }),
 });
 

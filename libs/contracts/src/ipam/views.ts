@@ -1,5 +1,6 @@
 /** What IPAM queries return: plain values, the same shape the gRPC API exposes. */
 import type { AllowedAddressPair } from './address-pairs.js';
+import type { Ipv6Mode } from './ipv6-modes.js';
 
 export interface NetworkView {
   id: string;
@@ -36,6 +37,9 @@ export interface SubnetView {
   /** Static routes the subnet's DHCP hands out (nexthop inside the subnet). */
   hostRoutes: Route[];
   revision: number;
+  /** IPv6 router advertisement and address modes (ipv6-modes.ts); null: not set (always for IPv4). */
+  ipv6RaMode: Ipv6Mode | null;
+  ipv6AddressMode: Ipv6Mode | null;
   createdAt: string;
 }
 

@@ -22,6 +22,8 @@ describe('anti-spoofing with allowed address pairs', () => {
     expect(texts(base)).toEqual([
       'ether saddr != 02:00:00:00:00:0a drop',
       'ether type { 8021q, 8021ad } drop',
+      'icmpv6 type nd-router-advert drop',
+      'ether type ip6 udp sport 547 drop',
       'arp saddr ether != 02:00:00:00:00:0a drop',
       'arp saddr ip != { 0.0.0.0, 10.0.0.10 } drop',
       'ip saddr 0.0.0.0 udp sport 68 udp dport 67 return',
@@ -43,6 +45,8 @@ describe('anti-spoofing with allowed address pairs', () => {
     expect(texts(p)).toEqual([
       'ether saddr != { 00:00:5e:00:01:07, 02:00:00:00:00:0a } drop',
       'ether type { 8021q, 8021ad } drop',
+      'icmpv6 type nd-router-advert drop',
+      'ether type ip6 udp sport 547 drop',
       'arp saddr ether != { 00:00:5e:00:01:07, 02:00:00:00:00:0a } drop',
       'arp saddr ether . arp saddr ip != { 00:00:5e:00:01:07 . 10.0.0.128/25, 02:00:00:00:00:0a . 0.0.0.0, 02:00:00:00:00:0a . 10.0.0.10, 02:00:00:00:00:0a . 10.0.0.100 } drop',
       'ip saddr 0.0.0.0 udp sport 68 udp dport 67 return',

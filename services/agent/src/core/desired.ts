@@ -31,6 +31,7 @@ import {
   vxlanName,
   VXLAN_PORT,
 } from './names.js';
+import { dhcp6Spec, dhcp6Subnet, gatewayLinkLocal, servesAddresses, type Dhcp6Spec, type Dhcp6Subnet } from './dhcp6.js';
 import type { RuleCounterLabel } from './secgroups.js';
 import type { HostViewSnapshot } from './snapshot.js';
 import {
@@ -78,8 +79,14 @@ export interface DhcpSpec {
   domainId: string;
   interfaces: string[];
   subnets: DhcpSubnet[];
-  /** Static leases: this host's ports only (see docs: the other hosts' servers must not answer). */
+  /**
+   * Static leases: this host's ports only (see docs: the other hosts' servers must not answer).
+   * IPv6 addresses only on DHCPv6-stateful subnets; a port with none is listed by MAC alone
+   * when it is on a DHCPv6 subnet, so its information requests are answered (it is "known").
+   */
   hosts: { mac: string; ips: string[] }[];
+  /** IPv6: RAs and DHCPv6 (core/dhcp6.ts); left out when the domain has no IPv6 subnet with modes. */
+  v6?: Dhcp6Spec;
 }
 
 export interface PortDevice {
@@ -99,6 +106,20 @@ export interface DesiredState {
 }
 
 const FORWARDING = { router: '1', network: '0' } as const;
+
+/**
+ * A domain namespace's interfaces are anycast gateways: the other hosts'
+ * RAs reach them over VXLAN (the same prefixes, from the same link-local
+ * address) and must configure nothing there, also in a lone network's
+ * namespace, which does not forward (a forwarding interface ignores RAs
+ * anyway). `default` applies to the gateways created after it (sysctls come
+ * first in a plan). Their link-local address needs no DAD switch: with the
+ * same MAC on every host, no duplicate was ever detected (e2e ipv6 test).
+ */
+const GATEWAY_IPV6_SYSCTLS = {
+  'net.ipv6.conf.all.accept_ra': '0',
+  'net.ipv6.conf.default.accept_ra': '0',
+} as const;
 
 /** This host's ports and their devices (known before the host is registered: their status is down). */
 export const portDevices = (view: HostViewSnapshot): PortDevice[] => byId(view.ports).map((p) => ({ id: p.id, device: p.device || portDevice(p.id), adminStateUp: p.adminStateUp !== false }));
@@ -145,7 +166,7 @@ export function desiredOverlay(view: HostViewSnapshot, opts: DesiredOptions, loc
     if (domain && ns !== null) {
       kernel.namespaces[ns] ??= {
         name: ns,
-        sysctls: { 'net.ipv4.ip_forward': FORWARDING[domain.kind], 'net.ipv6.conf.all.forwarding': FORWARDING[domain.kind] },
+        sysctls: { 'net.ipv4.ip_forward': FORWARDING[domain.kind], 'net.ipv6.conf.all.forwarding': FORWARDING[domain.kind], ...GATEWAY_IPV6_SYSCTLS },
       };
       const sgw = gatewayHostEnd(v);
       const alias = linkAlias('gateway', net.id);
@@ -157,6 +178,9 @@ export function desiredOverlay(view: HostViewSnapshot, opts: DesiredOptions, loc
         // ARP/ND for the gateway is answered on this host and never crosses VXLAN.
         neigh(HOST_NS, br, gateway, gwMac);
       }
+      // Its link-local address too (the VMs' IPv6 router, the same on every host: dhcp6.ts).
+      const ll = routed.some((s) => s.prefix.version === 6) ? gatewayLinkLocal(net) : null;
+      if (ll !== null) neigh(HOST_NS, br, ll, gwMac);
       fdb({ kind: 'bridge', master: br, mac: gwMac, dev: sgw });
     }
     const routedIp = (ip: string): boolean => ns !== null && routed.some((s) => inPrefix(s.prefix, ip));
@@ -218,16 +242,25 @@ export function desiredDhcp(view: HostViewSnapshot, opts: DesiredOptions, namesp
 
 function dhcpSpec(view: HostViewSnapshot, domainId: string, ns: string, leaseSeconds: number): DhcpSpec | null {
   const subnets: DhcpSubnet[] = [];
+  const subnets6: Dhcp6Subnet[] = [];
   const dhcpPrefixes: Prefix[] = [];
+  const v6Networks = new Set<string>();
   const nets = byId(view.networks).filter((n) => n.domainId === domainId);
   for (const net of nets) {
     for (const { subnet, gateway, prefix } of gatewaySubnets(net)) {
       // dnsmasq serves a subnet only on an interface with an address in it: the gateway.
+      const iface = gatewayDomainEnd(net.vni);
+      const s6 = dhcp6Subnet(subnet, prefix, iface, net.mtu, `n${net.vni}s6${subnets6.length}`, leaseSeconds);
+      if (s6 !== null) {
+        subnets6.push(s6);
+        v6Networks.add(net.id);
+        if (servesAddresses(s6)) dhcpPrefixes.push(prefix);
+      }
       if (subnet.ipVersion !== 4 || !subnet.enableDhcp) continue;
       dhcpPrefixes.push(prefix);
       subnets.push({
         tag: `n${net.vni}s${subnets.length}`,
-        iface: gatewayDomainEnd(net.vni),
+        iface,
         network: formatAddress({ version: 4, value: prefix.network }),
         netmask: formatAddress({ version: 4, value: mask(4, prefix.length) }),
         router: gateway,
@@ -238,16 +271,20 @@ function dhcpSpec(view: HostViewSnapshot, domainId: string, ns: string, leaseSec
       });
     }
   }
-  if (subnets.length === 0) return null;
+  if (subnets.length === 0 && subnets6.length === 0) return null;
   const netIds = new Set(nets.map((n) => n.id));
   const hosts = byId(view.ports)
     .filter((p) => netIds.has(p.networkId))
     .map((p) => ({
       mac: p.mac.toLowerCase(),
       ips: p.fixedIps.map((f) => f.ip).filter((ip) => dhcpPrefixes.some((pre) => inPrefix(pre, ip))),
+      v6: v6Networks.has(p.networkId),
     }))
-    .filter((h) => h.ips.length > 0);
-  return { ns, domainId, interfaces: [...new Set(subnets.map((s) => s.iface))], subnets, hosts };
+    .filter((h) => h.ips.length > 0 || h.v6)
+    .map(({ mac, ips }) => ({ mac, ips }));
+  const v6 = dhcp6Spec(domainId, subnets6);
+  const interfaces = [...new Set([...subnets.map((s) => s.iface), ...subnets6.map((s) => s.iface)])];
+  return { ns, domainId, interfaces, subnets, hosts, ...(v6 ? { v6 } : {}) };
 }
 
 /** A subnet's host routes as option 121 (IPv4 only), then its default route via the gateway (RFC 3442: the router option is ignored beside it). */

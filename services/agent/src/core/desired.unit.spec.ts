@@ -60,7 +60,7 @@ describe('desiredState', () => {
       sgw100: { ...base, ns: '', name: 'sgw100', kind: 'veth', master: 'sbr100', alias: `strata:gateway:${NET}`, mac: null, peer: { ns: NS, name: 'qr100' } },
       [`${NS}/qr100`]: { ...base, ns: NS, name: 'qr100', kind: 'veth', master: null, alias: `strata:gateway:${NET}`, mac: '02:53:47:00:00:64', peer: { ns: '', name: 'sgw100' } },
     });
-    expect(k.namespaces).toEqual({ [NS]: { name: NS, sysctls: { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1' } } });
+    expect(k.namespaces).toEqual({ [NS]: { name: NS, sysctls: { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '1', 'net.ipv6.conf.all.accept_ra': '0', 'net.ipv6.conf.default.accept_ra': '0' } } });
     expect(Object.values(k.addrs).map((a) => a.cidr).sort()).toEqual(['10.0.0.1/24', 'fd00::1/64']);
     expect(k.plugs).toEqual({ tapcccccccc222: { device: 'tapcccccccc222', master: 'sbr100', mtu: 1450, up: true } });
     // Own VTEP and duplicates are not flood targets.
@@ -81,6 +81,8 @@ describe('desiredState', () => {
       'host sbr100 fd00::1 02:53:47:00:00:64',
       'host sbr100 fd00::3 02:53:54:00:00:03',
       'host sbr100 fd00::4 02:53:54:00:00:04',
+      // The gateway's link-local address (an IPv6 subnet has a gateway): answered on this host, never over VXLAN.
+      'host sbr100 fe80::53:47ff:fe00:64 02:53:47:00:00:64',
       `${NS} qr100 10.0.0.3 02:53:54:00:00:03`,
       `${NS} qr100 10.0.0.4 02:53:54:00:00:04`,
       `${NS} qr100 fd00::3 02:53:54:00:00:03`,
@@ -118,7 +120,7 @@ describe('desiredState', () => {
     const v = view();
     v.domains[ROUTER]!.kind = 'network';
     const d = desiredState(v, { nsPrefix: 'p-' });
-    expect(d.kernel.namespaces[NS]!.sysctls).toEqual({ 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.all.forwarding': '0' });
+    expect(d.kernel.namespaces[NS]!.sysctls).toEqual({ 'net.ipv4.ip_forward': '0', 'net.ipv6.conf.all.forwarding': '0', 'net.ipv6.conf.all.accept_ra': '0', 'net.ipv6.conf.default.accept_ra': '0' });
   });
 
   it('given a remote endpoint with the MAC of a local port (a port moving here), then the local port wins', () => {

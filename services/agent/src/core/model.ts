@@ -40,6 +40,8 @@ export class InexactPlanError extends Error {
 export const FRESH_NAMESPACE_SYSCTLS: Readonly<Record<string, string>> = {
   'net.ipv4.ip_forward': '0',
   'net.ipv6.conf.all.forwarding': '0',
+  'net.ipv6.conf.all.accept_ra': '1',
+  'net.ipv6.conf.default.accept_ra': '1',
 };
 
 export const cloneState = (s: ActualState): ActualState => structuredClone(s);

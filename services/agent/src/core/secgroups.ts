@@ -29,8 +29,9 @@
  * (invalid drop, the groups' chains, implicit DHCP and ICMPv6 ND, drop). The
  * number of rules on a host does not depend on group sizes.
  */
-import { portDevice, type SecurityGroupRule, type HostSecurityGroup, type LocalPort } from '@strata/contracts';
-import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
+import { portDevice, type HostNetwork, type SecurityGroupRule, type HostSecurityGroup, type LocalPort } from '@strata/contracts';
+import { gatewayLinkLocal } from './dhcp6.js';
+import { eui64LinkLocal, formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
 import { garpLogRule, hasPairs, pairSpoofRules } from './address-pairs.js';
 import { dhcpRenewalRule, dhcpServers } from './dhcp-renewal.js';
 import { bridgeName, outMarkChainName, portChainName, ruleCounterName, sgChainName, sgSetName, spoofChainName } from './names.js';
@@ -91,14 +92,7 @@ function fnv1a(s: string): number {
 }
 
 /** The IPv6 link-local address a MAC gives by EUI-64 (what Linux uses by default). */
-export function eui64LinkLocal(mac: string): string | null {
-  const b = mac.split(':').map((x) => parseInt(x, 16));
-  if (b.length !== 6 || b.some((x) => !(x >= 0 && x <= 255))) return null;
-  const value = [0xfe80n << 112n, BigInt(b[0]! ^ 0x02) << 56n, BigInt(b[1]!) << 48n, BigInt(b[2]!) << 40n, 0xffn << 32n, 0xfen << 24n, BigInt(b[3]!) << 16n, BigInt(b[4]!) << 8n, BigInt(b[5]!)].reduce(
-    (x, y) => x | y,
-  );
-  return formatAddress({ version: 6, value });
-}
+export { eui64LinkLocal };
 
 interface PortInfo {
   port: LocalPort;
@@ -206,12 +200,14 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
       invalid,
       ...jumps('in'),
       nftRule('meta nfproto ipv4 udp sport 67 udp dport 68 accept'),
-      nftRule('icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept'),
+      nftRule('icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept'),
+      ...fromGateway(view.networks[p.port.networkId]!),
       nftRule('drop'),
     ]);
     inet.chains[outName] = chain(outName, [
       invalid,
       nftRule('meta nfproto ipv4 udp sport 68 udp dport 67 accept'),
+      nftRule('meta nfproto ipv6 udp sport 546 udp dport 547 accept'),
       nftRule('icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept'),
       ...jumps('out'),
       nftRule('drop'),
@@ -220,6 +216,18 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
     inet.maps.ingress_chains!.elements[hex8(id << 16)] = `jump ${inName}`;
   }
   return { nft, counters, hostSysctls: Object.fromEntries(BR_NETFILTER_SYSCTLS.map((k) => [k, '1'])) };
+}
+
+/**
+ * Router advertisements and DHCPv6 replies a filtered port accepts: from its
+ * network's gateway only, i.e. its link-local address (the same on every
+ * host: core/dhcp6.ts). DHCPv6 replies answer a multicast solicit, so
+ * conntrack does not see them as replies.
+ */
+function fromGateway(net: HostNetwork): NftRule[] {
+  const ll = gatewayLinkLocal(net);
+  if (ll === null) return [];
+  return [nftRule(`ip6 saddr ${ll} icmpv6 type nd-router-advert accept`), nftRule(`ip6 saddr ${ll} udp sport 547 udp dport 546 accept`)];
 }
 
 function bridgeSkeleton(t: NftTable): void {
@@ -305,12 +313,19 @@ export function ruleFor(r: SecurityGroupRule, counter: string): NftRule | null {
 }
 
 /**
+ * What only the router may send on a network, never a VM with port security
+ * (as Neutron and OVN drop them): router advertisements, which would make
+ * the VM every neighbour's default router, and DHCPv6 server messages.
+ */
+const ROUTER_ONLY: NftRule[] = [nftRule('icmpv6 type nd-router-advert drop'), nftRule('ether type ip6 udp sport 547 drop')];
+
+/**
  * Anti-spoofing for one port (bridge family, stateless; the only place ARP can
  * be filtered): its MAC only; ARP only for its IPv4 addresses (and 0.0.0.0,
  * probes); IPv4 only from its addresses, except a DHCP client's 0.0.0.0 and
  * its requests to its DHCP servers (`dhcpRenewalRule`);
  * IPv6 only from its addresses, its EUI-64 link-local address and :: (DAD);
- * no VLAN-tagged frames (their inner headers are not matched here). A port
+ * no router advertisements or DHCPv6 server messages (ROUTER_ONLY); no VLAN-tagged frames (their inner headers are not matched here). A port
  * with allowed address pairs: the same on (MAC, address) pairs, and its
  * GARPs for them logged for the watcher (address-pairs.ts).
  */
@@ -333,10 +348,14 @@ export function spoofRules(p: LocalPort, servers: string[] = []): NftRule[] {
     (pre.version === 4 ? v4 : v6).push(full ? formatAddress({ version: pre.version, value: pre.network }) : formatPrefix(pre));
   }
   const set = (xs: string[]): string => `{ ${[...new Set(xs)].sort().join(', ')} }`;
-  if (hasPairs(p)) return withGarpLog(p, pairSpoofRules(p, { arp4: arp, ip4: v4, ip6: v6 }, servers));
+  if (hasPairs(p)) {
+    const [macRule, vlanRule, ...rest] = pairSpoofRules(p, { arp4: arp, ip4: v4, ip6: v6 }, servers);
+    return withGarpLog(p, [macRule!, vlanRule!, ...ROUTER_ONLY, ...rest]);
+  }
   return [
     nftRule(`ether saddr != ${mac} drop`),
     nftRule('ether type { 8021q, 8021ad } drop'),
+    ...ROUTER_ONLY,
     nftRule(`arp saddr ether != ${mac} drop`),
     nftRule(`arp saddr ip != ${set(['0.0.0.0', ...arp])} drop`),
     nftRule('ip saddr 0.0.0.0 udp sport 68 udp dport 67 return'),

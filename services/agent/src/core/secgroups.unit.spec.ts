@@ -122,10 +122,13 @@ add rule inet strata fwd_ingress meta mark and 0xffff0000 vmap @ingress_chains c
 add rule inet strata port_b1_in ct state invalid drop comment "efca34c884c5abbc"
 add rule inet strata port_b1_in jump sg_aaa1_in comment "*"
 add rule inet strata port_b1_in meta nfproto ipv4 udp sport 67 udp dport 68 accept comment "d544f2f5a017ecea"
-add rule inet strata port_b1_in icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept comment "208079871bc3ff21"
+add rule inet strata port_b1_in icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept comment "a8ec716e3f4c72a5"
+add rule inet strata port_b1_in ip6 saddr fe80::53:47ff:fe00:64 icmpv6 type nd-router-advert accept comment "5437dc165dd7ebd3"
+add rule inet strata port_b1_in ip6 saddr fe80::53:47ff:fe00:64 udp sport 547 udp dport 546 accept comment "2f154f75beb7f716"
 add rule inet strata port_b1_in drop comment "d90ee9ccf6bea1d2"
 add rule inet strata port_b1_out ct state invalid drop comment "efca34c884c5abbc"
 add rule inet strata port_b1_out meta nfproto ipv4 udp sport 68 udp dport 67 accept comment "487c0fa278a3a297"
+add rule inet strata port_b1_out meta nfproto ipv6 udp sport 546 udp dport 547 accept comment "37fa58274a77d8ed"
 add rule inet strata port_b1_out icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept comment "b7c6c52b24de6401"
 add rule inet strata port_b1_out jump sg_aaa1_out comment "*"
 add rule inet strata port_b1_out drop comment "d90ee9ccf6bea1d2"
@@ -154,6 +157,8 @@ add rule bridge strata pre iifname vmap @spoof_chains comment "cc2922f66eb8019a"
 add rule bridge strata pre meta mark set iifname map @port_ids comment "164788b0cddde9d3"
 add rule bridge strata spoof_b1 ether saddr != 02:00:00:00:00:01 drop comment "89a02bc2183fd860"
 add rule bridge strata spoof_b1 ether type { 8021q, 8021ad } drop comment "65e13e6c7ead09b8"
+add rule bridge strata spoof_b1 icmpv6 type nd-router-advert drop comment "e8f342cb40614b7d"
+add rule bridge strata spoof_b1 ether type ip6 udp sport 547 drop comment "8d3697609ea57152"
 add rule bridge strata spoof_b1 arp saddr ether != 02:00:00:00:00:01 drop comment "805a7bba40a51211"
 add rule bridge strata spoof_b1 arp saddr ip != { 0.0.0.0, 10.0.0.5 } drop comment "3cd9caaff5be64a0"
 add rule bridge strata spoof_b1 ip saddr 0.0.0.0 udp sport 68 udp dport 67 return comment "8bf07c4bec727a43"
@@ -214,7 +219,10 @@ describe('security groups → nftables (desired state and script)', () => {
     expect(inet.chains.port_b1_in!.rules.map((r) => r.text)).toEqual([
       'ct state invalid drop',
       'meta nfproto ipv4 udp sport 67 udp dport 68 accept',
-      'icmpv6 type { nd-router-advert, nd-neighbor-solicit, nd-neighbor-advert } accept',
+      'icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept',
+      // RAs and DHCPv6 replies from the network's gateway only (fe80::EUI-64 of its MAC 02:53:47:00:00:64).
+      'ip6 saddr fe80::53:47ff:fe00:64 icmpv6 type nd-router-advert accept',
+      'ip6 saddr fe80::53:47ff:fe00:64 udp sport 547 udp dport 546 accept',
       'drop',
     ]);
   });
@@ -272,9 +280,9 @@ describe('security groups: the plan is minimal', () => {
     cmds = nftOnly(diff(desiredState(v, OPTS).kernel, before));
     expect(cmds.map((c) => `${c.cmd} ${'chain' in c ? c.chain : 'name' in c ? c.name : ''}`)).toEqual([
       'flush-chain port_b2_in',
-      ...Array<string>(6).fill('add-rule port_b2_in'),
+      ...Array<string>(8).fill('add-rule port_b2_in'),
       'flush-chain port_b2_out',
-      ...Array<string>(6).fill('add-rule port_b2_out'),
+      ...Array<string>(7).fill('add-rule port_b2_out'),
     ]);
   });
 

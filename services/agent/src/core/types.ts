@@ -153,7 +153,13 @@ export interface ActualState extends KernelState {
   devices: string[];
 }
 
-export const MANAGED_SYSCTLS = ['net.ipv4.ip_forward', 'net.ipv6.conf.all.forwarding'] as const;
+export const MANAGED_SYSCTLS = [
+  'net.ipv4.ip_forward',
+  'net.ipv6.conf.all.forwarding',
+  // A domain namespace is a router: the other hosts' RAs reaching its gateways must configure nothing (core/desired.ts).
+  'net.ipv6.conf.all.accept_ra',
+  'net.ipv6.conf.default.accept_ra',
+] as const;
 
 /** Host-namespace sysctls the agent reads (and sets when needed). */
 export const BR_NETFILTER_SYSCTLS = ['net.bridge.bridge-nf-call-iptables', 'net.bridge.bridge-nf-call-ip6tables'] as const;

@@ -19,6 +19,7 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, readlinkSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DhcpSpec } from '../core/desired.js';
+import { rangeMode, type Dhcp6Spec } from '../core/dhcp6.js';
 import type { Exec } from './exec.js';
 
 export interface DnsmasqPaths {
@@ -63,11 +64,26 @@ export function renderConfig(spec: DhcpSpec, paths: DnsmasqPaths): string {
       lines.push(`dhcp-option=tag:${s.tag},option:classless-static-route,${s.classlessRoutes.map((r) => `${r.destination},${r.nexthop}`).join(',')}`);
     }
   }
+  if (spec.v6) lines.push(...renderV6(spec.v6));
   return `${lines.join('\n')}\n`;
 }
 
-/** dhcp-hostsfile: one `mac,ip` line per port (re-read on SIGHUP). */
-export const renderHosts = (spec: DhcpSpec): string => spec.hosts.map((h) => `${h.mac},${h.ips.join(',')}\n`).join('');
+/**
+ * RAs and DHCPv6 (core/dhcp6.ts). With DNS off (port=0) dnsmasq puts no
+ * RDNSS in its RAs; the RA interval is 60 s (new VMs solicit anyway), the
+ * router lifetime dnsmasq's default 1800 s, the MTU the network's.
+ */
+function renderV6(v6: Dhcp6Spec): string[] {
+  const lines = [`dhcp-duid=${v6.serverDuid}`];
+  if (v6.enableRa) lines.push('enable-ra');
+  for (const r of v6.raParams) lines.push(`ra-param=${r.iface},mtu:${r.mtu},60,1800`);
+  for (const s of v6.subnets) lines.push(`dhcp-range=set:${s.tag},${s.network},${rangeMode(s)},${s.length},${s.leaseSeconds}`);
+  return lines;
+}
+
+/** dhcp-hostsfile: one `mac[,ip...]` line per port, IPv6 addresses in brackets (re-read on SIGHUP). */
+export const renderHosts = (spec: DhcpSpec): string =>
+  spec.hosts.map((h) => `${[h.mac, ...h.ips.map((ip) => (ip.includes(':') ? `[${ip}]` : ip))].join(',')}\n`).join('');
 
 /** Process control, injectable for tests. */
 export interface ProcessControl {

@@ -101,7 +101,7 @@ const OUT: Record<string, unknown> = {
 const exec: Exec = {
   run: async (argv) => {
     const key = argv.join(' ');
-    if (key.startsWith('ip netns exec p-d0123456789ab sysctl')) return { stdout: '1\n0\n', stderr: '', code: 0 };
+    if (key.startsWith('ip netns exec p-d0123456789ab sysctl')) return { stdout: '1\n0\n0\n0\n', stderr: '', code: 0 };
     if (!(key in OUT)) return { stdout: '', stderr: `unexpected ${key}`, code: 1 };
     return { stdout: JSON.stringify(OUT[key]), stderr: '', code: 0 };
   },
@@ -157,7 +157,7 @@ describe('readActual', () => {
     // No Strata nft table (a foreign one is ignored); no bridge sysctls readable here.
     expect(a.nft).toEqual({ tables: {} });
     expect(a.hostSysctls).toEqual({});
-    expect(a.namespaces).toEqual({ 'p-d0123456789ab': { name: 'p-d0123456789ab', sysctls: { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '0' } } });
+    expect(a.namespaces).toEqual({ 'p-d0123456789ab': { name: 'p-d0123456789ab', sysctls: { 'net.ipv4.ip_forward': '1', 'net.ipv6.conf.all.forwarding': '0', 'net.ipv6.conf.all.accept_ra': '0', 'net.ipv6.conf.default.accept_ra': '0' } } });
   });
 });
 

@@ -1,4 +1,4 @@
-import type { SubnetView } from '@strata/contracts';
+import { IPV6_MODES, type Ipv6Mode, type SubnetView } from '@strata/contracts';
 import { ValidationError } from '@strata/errors';
 import type { CreateSubnetRequest__Output, Subnet, SubnetServiceHandlers } from '@strata/proto';
 import { paging, unary, type RpcDeps } from '../rpc.js';
@@ -20,6 +20,8 @@ export function toSubnet(v: SubnetView): Subnet {
     dnsNameservers: v.dnsNameservers,
     hostRoutes: v.hostRoutes,
     revision: v.revision,
+    ipv6RaMode: v.ipv6RaMode ?? undefined,
+    ipv6AddressMode: v.ipv6AddressMode ?? undefined,
   };
 }
 
@@ -30,6 +32,15 @@ function gatewayOf(req: CreateSubnetRequest__Output): string | null | undefined 
     throw new ValidationError('gatewayIp: cannot be combined with noGateway', { field: 'gatewayIp' });
   }
   return null;
+}
+
+/** proto3 carries the mode as a string: one of Neutron's names, or absent (not set). */
+function ipv6ModeOf(field: string, mode: string | undefined): Ipv6Mode | undefined {
+  if (mode === undefined) return undefined;
+  if (!(IPV6_MODES as readonly string[]).includes(mode)) {
+    throw new ValidationError(`${field}: "${mode}" is not an IPv6 mode; one of ${IPV6_MODES.join(', ')}`, { field });
+  }
+  return mode as Ipv6Mode;
 }
 
 export function subnetHandlers(deps: RpcDeps): SubnetServiceHandlers {
@@ -46,6 +57,8 @@ export function subnetHandlers(deps: RpcDeps): SubnetServiceHandlers {
         description: req.description,
         dnsNameservers: req.dnsNameservers,
         hostRoutes: req.hostRoutes,
+        ipv6RaMode: ipv6ModeOf('ipv6RaMode', req.ipv6RaMode),
+        ipv6AddressMode: ipv6ModeOf('ipv6AddressMode', req.ipv6AddressMode),
       };
       return toSubnet(await ipam.command('subnet.create', body, meta));
     }),

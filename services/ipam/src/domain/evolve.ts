@@ -5,7 +5,7 @@
  * state object belongs to one projection; nothing else holds a reference.
  */
 import { parseAddress, parsePrefix } from '@strata/netaddr';
-import { ownershipsEnded, type AllocationPool, type AllowedAddressPair, type IpamEvent } from '@strata/contracts';
+import { ipv6ModesOf, ownershipsEnded, type AllocationPool, type AllowedAddressPair, type IpamEvent } from '@strata/contracts';
 import { inRanges, poolRanges, rangesSize } from './allocate.js';
 import type { IpamState, NetworkState, PortEntry, SubnetEntry } from './state.js';
 
@@ -135,6 +135,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         dnsNameservers: d.dnsNameservers ?? [],
         hostRoutes: d.hostRoutes ?? [],
         revision: 1,
+        ...ipv6ModesOf(d),
         allocated,
         poolAllocated: d.gatewayIp !== null && inRanges(ranges, parseAddress(d.gatewayIp).value) ? 1 : 0,
         poolSize: rangesSize(ranges).toString(),

@@ -12,6 +12,7 @@ import type {
   RouterView,
   SubnetView,
 } from '@strata/contracts';
+import { ipv6ModesOf } from '@strata/contracts';
 import { canSee, page, requireAdmin, visible } from '@strata/service-kit';
 import type { Caller } from './decide/types.js';
 import type { IpamState, NetworkEntry, NetworkState, PortEntry, RouterEntry, SubnetEntry } from './state.js';
@@ -32,6 +33,7 @@ export const subnetView = (s: SubnetEntry): SubnetView => ({
   hostRoutes: s.hostRoutes,
   description: s.description,
   revision: s.revision,
+  ...ipv6ModesOf(s),
   createdAt: s.createdAt,
 });
 

@@ -3,7 +3,7 @@
  * Plain JSON-serialisable records (no Maps, no bigints) so a snapshot is a
  * JSON document and equality with a full replay is a string comparison.
  */
-import type { AllocationPool, AllowedAddressPair, PairOwner, PoolPurpose, Route } from '@strata/contracts';
+import type { AllocationPool, AllowedAddressPair, Ipv6Mode, PairOwner, PoolPurpose, Route } from '@strata/contracts';
 
 export interface IpamState {
   /** Last stream sequence applied. */
@@ -115,6 +115,9 @@ export interface SubnetEntry extends Owned, Revised {
   enableDhcp: boolean;
   dnsNameservers: string[];
   hostRoutes: Route[];
+  /** IPv6 modes (contracts ipam/ipv6-modes.ts); null: not set. */
+  ipv6RaMode: Ipv6Mode | null;
+  ipv6AddressMode: Ipv6Mode | null;
   /** Address → portId for every address in use on this subnet. */
   allocated: Record<string, string>;
   /** How many of `allocated` lie inside the allocation pools: exhaustion without a scan. */

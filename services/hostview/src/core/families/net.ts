@@ -3,7 +3,7 @@
  * routing domain); `floodVteps` are the other registered hosts with ports
  * on N, not hosts that only route into it.
  */
-import { gatewayMac, hostviewKey, type HostNetwork, type SubnetInfo } from '@strata/contracts';
+import { gatewayMac, hostviewKey, presentIpv6Modes, type HostNetwork, type SubnetInfo } from '@strata/contracts';
 import type { Change, Model } from '../model.js';
 import { domainOf, hostsNeeding, hostsOnNetwork } from '../topology.js';
 import { stringify, type KeyFamily } from './family.js';
@@ -26,6 +26,7 @@ export const netFamily: KeyFamily<'net'> = {
         ...(s.hostRoutes.length ? { hostRoutes: s.hostRoutes.map((r) => ({ destination: r.destination, nexthop: r.nexthop })) } : {}),
         id: s.id,
         ipVersion: s.ipVersion,
+        ...presentIpv6Modes(s),
       });
     }
     const vteps = new Set<string>();

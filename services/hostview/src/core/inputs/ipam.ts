@@ -9,6 +9,8 @@
  * one that re-creates an existing id replaces it.
  */
 import {
+  presentIpv6Modes,
+  type Ipv6Mode,
   applyAddressPairsEvent,
   applyPortEvent,
   ownershipsEnded,
@@ -37,6 +39,9 @@ export interface SubnetRec {
   /** DNS servers and host routes handed out by DHCP, in IPAM's order. */
   dnsNameservers: string[];
   hostRoutes: StaticRoute[];
+  /** IPv6 modes as the event has them (left out when not set). */
+  ipv6RaMode?: Ipv6Mode;
+  ipv6AddressMode?: Ipv6Mode;
   /** Router this subnet is joined to, or null. */
   routerId: string | null;
 }
@@ -197,6 +202,7 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
         enableDhcp: d.enableDhcp,
         dnsNameservers: [...(d.dnsNameservers ?? [])],
         hostRoutes: copyRoutes(d.hostRoutes),
+        ...presentIpv6Modes(d),
         routerId: null,
       });
       ipam.networks.get(networkId)!.subnets.add(d.subnetId);

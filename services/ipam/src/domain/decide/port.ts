@@ -1,8 +1,9 @@
 import { AlreadyExistsError, ExhaustedError, ValidationError } from '@strata/errors';
-import { networkAggregate, type FixedIp, type IpamCommand } from '@strata/contracts';
+import { isAutoAddressSubnet, networkAggregate, type FixedIp, type IpamCommand } from '@strata/contracts';
 import { contains, lastAddress, parseAddress, parsePrefix } from '@strata/netaddr';
 import { createdId, visible } from '@strata/service-kit';
 import { generatedMac, nextFreeAddress } from '../allocate.js';
+import { autoAddress as eui64PortAddress } from '../ipv6-modes.js';
 import type { IpamState, NetworkState, PortEntry, SubnetEntry } from '../state.js';
 import { resolvePairs, samePairs } from './pairs.js';
 import { changedFields, isEmpty, openNetwork, requireHypervisor, requireRevision } from './shared.js';
@@ -21,7 +22,7 @@ export function createPort(state: IpamState, cmd: IpamCommand<'port.create'>, ct
   if (owner !== undefined) {
     throw new AlreadyExistsError(`MAC ${mac} is already used by port ${owner} on network ${cmd.networkId}`, { field: 'mac' });
   }
-  const addresses = fixedIps(aggregate, cmd);
+  const addresses = fixedIps(aggregate, cmd, mac);
   const pairs = resolvePairs(aggregate, cmd.networkId, { mac, fixedIps: addresses }, cmd.allowedAddressPairs ?? [], 'allowedAddressPairs');
   return {
     kind: 'append',
@@ -147,13 +148,17 @@ function freeMac(n: NetworkState, prefix: string, portId: string): string {
 }
 
 /** Resolve requested fixed IPs (or the default: one per subnet) to concrete, free addresses. */
-function fixedIps(n: NetworkState, cmd: IpamCommand<'port.create'>): FixedIp[] {
+function fixedIps(n: NetworkState, cmd: IpamCommand<'port.create'>, mac: string): FixedIp[] {
   const requests = cmd.fixedIps ?? Object.keys(n.subnets).map((subnetId) => ({ subnetId, ip: undefined }));
   const chosen = new Set<string>();
   return requests.map((req, i) => {
     const field = `fixedIps.${i}`;
     const subnet = subnetFor(n, cmd.networkId, req, field);
-    const ip = req.ip === undefined ? autoAddress(subnet, chosen) : explicitAddress(subnet, req.ip, chosen, field);
+    const ip = isAutoAddressSubnet(subnet)
+      ? eui64Address(subnet, mac, req.ip, chosen, field)
+      : req.ip === undefined
+        ? autoAddress(subnet, chosen)
+        : explicitAddress(subnet, req.ip, chosen, field);
     chosen.add(ip);
     return { subnetId: subnet.id, ip };
   });
@@ -169,6 +174,28 @@ function subnetFor(n: NetworkState, networkId: string, req: { subnetId?: string 
   const s = Object.values(n.subnets).find((c) => contains(parsePrefix(c.cidr), ip));
   if (!s) throw new ValidationError(`address ${req.ip} is in no subnet of network ${networkId}`, { field: `${field}.ip` });
   return s;
+}
+
+/**
+ * On a SLAAC or DHCPv6-stateless subnet the port's address is the one its
+ * VM will configure itself: the EUI-64 of its MAC (as Neutron records it),
+ * so anti-spoofing, neighbour entries and group sets know it. It cannot be
+ * chosen (Neutron refuses that too).
+ */
+function eui64Address(subnet: SubnetEntry, mac: string, requested: string | undefined, chosen: Set<string>, field: string): string {
+  if (requested !== undefined) {
+    throw new ValidationError(
+      `address ${requested} cannot be assigned on subnet ${subnet.id} (${subnet.cidr}): its addresses are EUI-64 of the port's MAC (${subnet.ipv6AddressMode ?? subnet.ipv6RaMode})`,
+      { field: `${field}.ip` },
+    );
+  }
+  const ip = eui64PortAddress(parsePrefix(subnet.cidr), mac);
+  const owner = subnet.allocated[ip];
+  if (owner !== undefined || chosen.has(ip)) {
+    const by = owner === 'gateway' ? 'the subnet gateway' : owner === undefined ? 'this request' : `port ${owner}`;
+    throw new AlreadyExistsError(`EUI-64 address ${ip} of MAC ${mac} on subnet ${subnet.id} is already used by ${by}`, { field: `${field}.subnetId` });
+  }
+  return ip;
 }
 
 function autoAddress(subnet: SubnetEntry, chosen: Set<string>): string {

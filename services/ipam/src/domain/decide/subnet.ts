@@ -1,8 +1,9 @@
 import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
-import { networkAggregate, type IpamCommand, type Route } from '@strata/contracts';
+import { networkAggregate, presentIpv6Modes, type IpamCommand, type Route } from '@strata/contracts';
 import { contains, formatAddress, formatPrefix, lastAddress, overlaps, parseAddress, parsePrefix, rangesOverlap, type Prefix, type Range } from '@strata/netaddr';
 import { createdId, visible } from '@strata/service-kit';
 import { defaultPools, inRanges, poolRanges, toPools } from '../allocate.js';
+import { checkIpv6Modes } from '../ipv6-modes.js';
 import type { IpamState, SubnetEntry } from '../state.js';
 import { changedFields, isEmpty, openNetwork, requireRevision } from './shared.js';
 import type { CommandContext, Decision } from './types.js';
@@ -21,6 +22,7 @@ export function createSubnet(state: IpamState, cmd: IpamCommand<'subnet.create'>
     }
   }
   const gatewayIp = gateway(prefix, cmd.gatewayIp);
+  checkIpv6Modes({ cidr: cmd.cidr, gatewayIp, enableDhcp: cmd.enableDhcp, ipv6RaMode: cmd.ipv6RaMode, ipv6AddressMode: cmd.ipv6AddressMode });
   const gw = gatewayIp === null ? null : parseAddress(gatewayIp).value;
   const pools = cmd.allocationPools === undefined ? defaultPools(prefix, gw) : checkedPools(prefix, cmd.allocationPools, gw);
   checkDnsNameservers(prefix, cmd.dnsNameservers);
@@ -44,6 +46,7 @@ export function createSubnet(state: IpamState, cmd: IpamCommand<'subnet.create'>
         ...(cmd.description ? { description: cmd.description } : {}),
         ...(cmd.dnsNameservers.length ? { dnsNameservers: cmd.dnsNameservers } : {}),
         ...(cmd.hostRoutes.length ? { hostRoutes: cmd.hostRoutes } : {}),
+        ...presentIpv6Modes(cmd),
       },
     },
   };
