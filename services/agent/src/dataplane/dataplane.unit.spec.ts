@@ -183,16 +183,18 @@ describe('Dataplane', () => {
 
 describe('portStates', () => {
   const port = (id: string, groupIds: string[] | null) => ({ id, tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: `tap${id}`, fixedIps: [], groupIds, portSecurity: true });
-  it('up: device present and plugged; down: device missing, or present but not plugged (groups undecided, or its network not here)', () => {
-    const view: HostViewSnapshot = { ...emptySnapshot(), ports: { a: port('a', []), b: port('b', []), c: port('c', null), d: port('d', []) } };
+  it('up: device present and plugged; down: device missing, administratively down, or present but not plugged (groups undecided, or its network not here)', () => {
+    const view: HostViewSnapshot = { ...emptySnapshot(), ports: { a: port('a', []), b: port('b', []), c: port('c', null), d: port('d', []), e: port('e', []) } };
     const kernel = emptyKernelState();
     kernel.plugs = { tapa: { device: 'tapa', master: 'sbr1', mtu: 1450, up: true }, tapb: { device: 'tapb', master: 'sbr1', mtu: 1450, up: true } };
-    const desired: DesiredState = { kernel, dhcp: {}, ruleCounters: {}, ports: ['a', 'b', 'c', 'd'].map((id) => ({ id, device: `tap${id}` })) };
-    expect(portStates(view, desired, { ...emptyKernelState(), devices: ['tapa', 'tapc', 'tapd'] })).toEqual([
+    const desired: DesiredState = { kernel, dhcp: {}, ruleCounters: {}, ports: ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id, device: `tap${id}`, adminStateUp: id !== 'e' })) };
+    kernel.plugs.tape = { device: 'tape', master: 'sbr1', mtu: 1450, up: false };
+    expect(portStates(view, desired, { ...emptyKernelState(), devices: ['tapa', 'tapc', 'tapd', 'tape'] })).toEqual([
       { portId: 'a', state: 'up', reason: '' },
       { portId: 'b', state: 'down', reason: 'device tapb not present (not plugged)' },
       { portId: 'c', state: 'down', reason: 'device tapc not plugged: security groups not decided yet' },
       { portId: 'd', state: 'down', reason: 'device tapd not plugged: its network is not realised on this host' },
+      { portId: 'e', state: 'down', reason: 'administratively down' },
     ]);
   });
 });
