@@ -59,6 +59,6 @@ function decide(f: PortFacts, view: RealisationView): [PortStatusValue, string] 
   if (own.ports === undefined) return ['BUILD', `waiting for the report of the agent on ${host}`];
   if (reported === undefined) return ['BUILD', `the agent on ${host} has not reported it yet`];
   const peersBehind = view.behind.filter((b) => f.agentOf(b.hostId).alive && f.agentOf(b.hostId).registered);
-  if (peersBehind.length > 0) return ['BUILD', `waiting for ${peersBehind.map((b) => b.reason).join('; ')}`];
+  if (peersBehind.length > 0) return ['BUILD', `waiting for peers: ${peersBehind.map((b) => b.reason).join('; ')}`];
   return ['ACTIVE', ''];
 }

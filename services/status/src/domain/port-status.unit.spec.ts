@@ -43,7 +43,7 @@ describe('port status: DOWN, BUILD, ACTIVE, ERROR and why', () => {
     expect(status({ list: [own({ ports: undefined }), agent('hv2')] })).toMatchObject({ status: 'BUILD', reason: 'waiting for the report of the agent on hv1' });
     expect(status({ list: [own({ ports: {} }), agent('hv2')] })).toMatchObject({ status: 'BUILD', reason: 'the agent on hv1 has not reported it yet' });
     const s = status({ list: [own(), agent('hv2', { appliedPosition: 97 })] });
-    expect(s).toMatchObject({ status: 'BUILD', reason: 'waiting for agent on hv2 applied 97 of 100' });
+    expect(s).toMatchObject({ status: 'BUILD', reason: 'waiting for peers: agent on hv2 applied 97 of 100' });
     expect(s.realisation).toMatchObject({ hosts: 2, applied: 1, realised: false });
   });
 
