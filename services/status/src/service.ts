@@ -64,8 +64,10 @@ export const statusService: ServiceDefinition<typeof statusConfig> = {
       handlers: (deps) => ({ commands: {}, queries: queryHandlers(deps.projection, reader) }),
       // Live events only: `publisher` exists once the projection has caught up.
       onApplied: (_state, event) => publisher?.onEvent(event),
-      afterStart: (deps) => {
+      afterStart: async (deps) => {
         observations.start();
+        // The subscriptions are the server's before any agent is asked to report into them.
+        await nc.flush();
         const p = new ChangePublisher({ nc, state: () => deps.projection.state, reader, logger, metrics, now, trackMs: config.STATUS_TRACK_MS, sweepMs: config.STATUS_SWEEP_MS });
         const l = new LivenessMonitor({ ...deps, observations, logger, timeoutMs: config.STATUS_AGENT_TIMEOUT_MS, tickMs: config.STATUS_LIVENESS_TICK_MS, now });
         publisher = p;

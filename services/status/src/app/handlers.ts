@@ -7,30 +7,15 @@ import { knownHosts } from '../domain/hypervisor.js';
 import { knownHypervisor, visiblePort, visibleResource } from '../domain/scope.js';
 import type { StatusState } from '../domain/state.js';
 import type { StatusProjection } from './projection.js';
+import { HOSTVIEW_CONCURRENCY, mapBounded } from './bounded.js';
 import type { StatusReader } from './reader.js';
-
-/** Ports asked of hostview at once for one `port.status` request. */
-const PORT_CONCURRENCY = 16;
-
-async function mapBounded<T, R>(items: readonly T[], limit: number, f: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await f(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}
 
 export function answers(reader: StatusReader): QueryAnswers<StatusContract, StatusState> {
   return {
     'port.status': async (s, c, q) => {
       // Scope first: one port the caller may not see and the request answers NotFound, naming nothing else.
       for (const id of q.ids) visiblePort(s, c, id);
-      const items = await mapBounded(q.ids, PORT_CONCURRENCY, async (id) => {
+      const items = await mapBounded(q.ids, HOSTVIEW_CONCURRENCY, async (id) => {
         const status = await reader.port(s, id);
         if (status === undefined) throw new NotFoundError('port', id);
         return status;

@@ -24,6 +24,7 @@ import { statusFollows } from '../domain/evolve.js';
 import { hypervisorChangeKey } from '../domain/hypervisor.js';
 import type { StatusState } from '../domain/state.js';
 import { deletedBy, livenessOf, touchedBy, type TrackedRef } from '../domain/tracking.js';
+import { HOSTVIEW_CONCURRENCY, mapBounded } from './bounded.js';
 import type { StatusReader } from './reader.js';
 
 export interface PublisherOptions {
@@ -117,15 +118,15 @@ export class ChangePublisher {
       else others.push(ref);
     }
     let failure: unknown;
-    for (const portId of ports) {
-      await this.publishPort(state, portId).catch((err: unknown) => {
+    await mapBounded([...ports], HOSTVIEW_CONCURRENCY, (portId) =>
+      this.publishPort(state, portId).catch((err: unknown) => {
         failure = err;
         // Its host's ports are derived again at the next sweep.
         const hostId = state.ports[portId]?.hostId;
         if (hostId) this.dirtyHosts.add(hostId);
-      });
-    }
-    for (const ref of others) await this.publishResource(state, ref).catch((err: unknown) => (failure = err));
+      }),
+    );
+    await mapBounded(others, HOSTVIEW_CONCURRENCY, (ref) => this.publishResource(state, ref).catch((err: unknown) => (failure = err)));
     if (failure !== undefined) throw failure;
   }
 
