@@ -50,7 +50,7 @@ export const statusService: ServiceDefinition<typeof statusConfig> = {
       metrics,
       now,
       onHeard: (hostId) => liveness?.check(hostId),
-      onChange: (hostId) => publisher?.onHostChanged(hostId),
+      onChange: (hostId, ports) => publisher?.onHostChanged(hostId, ports),
     });
     const ask = hostviewAsker(nc, `_INBOX_${config.NATS_USER ?? ctx.name}`, config.STATUS_HOSTVIEW_TIMEOUT_MS);
     const reader = new StatusReader(observations, ask);

@@ -19,8 +19,8 @@ export interface ObservationsOptions {
   metrics: ServiceMetrics;
   /** The service's clock (ms). */
   now: () => number;
-  /** After a host's observation changed in a way a status derives from. */
-  onChange: (hostId: string) => void;
+  /** After a host's observation changed in a way a status derives from; `ports`: those whose reported state may have changed. */
+  onChange: (hostId: string, ports: readonly string[] | 'all') => void;
   /** After every message (liveness is re-decided on each). */
   onHeard: (hostId: string) => void;
 }
@@ -78,7 +78,7 @@ export class Observations {
       return 'impostor';
     }
     const message = { kind, body: parsed.data } as AgentMessage;
-    const { next, changed, needReport } = observe(this.byHost.get(reporter), message, this.o.now());
+    const { next, changed, needReport, portsChanged } = observe(this.byHost.get(reporter), message, this.o.now());
     this.byHost.set(reporter, next);
     const key = `${next.heard.bootId}/${next.generation}`;
     if (needReport && this.asked.get(reporter) !== key) {
@@ -86,7 +86,7 @@ export class Observations {
       this.askReport(reporter);
     }
     this.o.onHeard(reporter);
-    if (changed) this.o.onChange(reporter);
+    if (changed) this.o.onChange(reporter, portsChanged);
     return 'accepted';
   }
 

@@ -4,8 +4,9 @@
  * `strata.realised._admin.hypervisor.<host>`. What is re-derived, and when:
  *
  *   - a host's agent reported something new (applied position, generation,
- *     error, ports) or its liveness was decided: that host's ports, its
- *     hypervisor view, and every tracked resource;
+ *     error, ports): its hypervisor view, the ports whose reported state
+ *     changed (all of that host's for a new agent process), and every
+ *     tracked resource; its liveness was decided: its view and all its ports;
  *   - a followed event changed a resource (domain/tracking.ts): it is
  *     tracked from then until its status settles (realised; a port out of
  *     BUILD) or for the tracking window, whichever is first;
@@ -45,6 +46,9 @@ export class ChangePublisher {
   private readonly tracked = new Map<string, { ref: TrackedRef; until: number }>();
   private readonly last = new Map<string, string>();
   private readonly dirtyHosts = new Set<string>();
+  /** Hosts all of whose ports are derived again at the next pass. */
+  private readonly allPortsOf = new Set<string>();
+  private readonly dirtyPorts = new Set<string>();
   private running: Promise<void> | undefined;
   private again = false;
   private timer: NodeJS.Timeout | undefined;
@@ -56,7 +60,7 @@ export class ChangePublisher {
 
   start(): void {
     this.timer = setInterval(() => {
-      if (this.tracked.size > 0 || this.dirtyHosts.size > 0) this.schedule();
+      if (this.tracked.size > 0 || this.dirtyHosts.size > 0 || this.dirtyPorts.size > 0) this.schedule();
     }, this.o.sweepMs);
   }
 
@@ -72,13 +76,18 @@ export class ChangePublisher {
       this.last.delete(refKey(gone.kind, gone.id));
     }
     const host = livenessOf(event);
-    if (host !== undefined) this.dirtyHosts.add(host);
+    if (host !== undefined) {
+      this.dirtyHosts.add(host);
+      this.allPortsOf.add(host);
+    }
     this.schedule();
   }
 
-  /** A host's agent said something new. */
-  onHostChanged(hostId: string): void {
+  /** A host's agent said something new; `ports`: those whose reported state may have changed. */
+  onHostChanged(hostId: string, ports: readonly string[] | 'all'): void {
     this.dirtyHosts.add(hostId);
+    if (ports === 'all') this.allPortsOf.add(hostId);
+    else for (const p of ports) this.dirtyPorts.add(p);
     this.schedule();
   }
 
@@ -106,12 +115,15 @@ export class ChangePublisher {
     const state = this.o.state();
     const now = this.o.now();
     const hosts = [...this.dirtyHosts];
+    const allOf = new Set(this.allPortsOf);
+    const ports = new Set(this.dirtyPorts);
     this.dirtyHosts.clear();
+    this.allPortsOf.clear();
+    this.dirtyPorts.clear();
     for (const hostId of hosts) this.publishHypervisor(state, hostId);
 
     for (const [key, t] of this.tracked) if (t.until <= now) this.tracked.delete(key);
-    const ports = new Set<string>();
-    for (const p of Object.values(state.ports)) if (p.hostId !== null && hosts.includes(p.hostId)) ports.add(p.id);
+    if (allOf.size > 0) for (const p of Object.values(state.ports)) if (p.hostId !== null && allOf.has(p.hostId)) ports.add(p.id);
     const others: TrackedRef[] = [];
     for (const { ref } of this.tracked.values()) {
       if (ref.kind === 'port') ports.add(ref.id);
@@ -121,9 +133,8 @@ export class ChangePublisher {
     await mapBounded([...ports], HOSTVIEW_CONCURRENCY, (portId) =>
       this.publishPort(state, portId).catch((err: unknown) => {
         failure = err;
-        // Its host's ports are derived again at the next sweep.
-        const hostId = state.ports[portId]?.hostId;
-        if (hostId) this.dirtyHosts.add(hostId);
+        // Derived again at the next sweep.
+        this.dirtyPorts.add(portId);
       }),
     );
     await mapBounded(others, HOSTVIEW_CONCURRENCY, (ref) => this.publishResource(state, ref).catch((err: unknown) => (failure = err)));

@@ -47,8 +47,9 @@ class Setup {
 
   report(hostId: string, r: Partial<AgentReport>): void {
     const body: AgentReport = { hostId, bootId: 'b', version: 'v', startedAt: 'T', sentAt: 'T', generation: 1, appliedPosition: 10, viewRevision: 1, appliedAt: 'T', ports: [], error: null, ...r };
-    this.observations.set(hostId, observe(this.observations.get(hostId), { kind: 'report', body }, this.now).next);
-    this.publisher.onHostChanged(hostId);
+    const o = observe(this.observations.get(hostId), { kind: 'report', body }, this.now);
+    this.observations.set(hostId, o.next);
+    if (o.changed) this.publisher.onHostChanged(hostId, o.portsChanged);
   }
 
   async settled(): Promise<void> {

@@ -27,6 +27,13 @@ export interface Observed {
   changed: boolean;
   /** The last message names a process or generation whose full report this instance does not have: ask the agent for it. */
   needReport: boolean;
+  /**
+   * Ports whose reported state may differ from before: 'all' for a new
+   * process (or the first message heard), else those a report changed
+   * (added, removed, another state or reason). Ports whose state did not
+   * change but whose host applied more are re-derived as tracked ones.
+   */
+  portsChanged: readonly string[] | 'all';
 }
 
 /** Fold one message of a host's agent, received at `at` (status service's clock). */
@@ -47,7 +54,20 @@ export function observe(prev: Observation | undefined, message: AgentMessage, at
     prev.appliedPosition !== b.appliedPosition ||
     prev.error !== b.error ||
     (message.kind === 'report' && !samePorts(prev.report?.ports, message.body.ports));
-  return { next, changed, needReport: currentReport(next) === undefined };
+  const portsChanged = prev === undefined || prev.heard.bootId !== b.bootId ? 'all' : message.kind === 'report' ? changedPorts(prev.report?.ports ?? [], message.body.ports) : [];
+  return { next, changed, needReport: currentReport(next) === undefined, portsChanged };
+}
+
+function changedPorts(before: readonly ReportedPort[], after: readonly ReportedPort[]): string[] {
+  const old = new Map(before.map((p) => [p.portId, p]));
+  const out = new Set<string>();
+  for (const p of after) {
+    const o = old.get(p.portId);
+    if (o === undefined || o.state !== p.state || o.reason !== p.reason) out.add(p.portId);
+    old.delete(p.portId);
+  }
+  for (const id of old.keys()) out.add(id);
+  return [...out];
 }
 
 /** The full report of the process and generation last heard from, if this instance has it. */

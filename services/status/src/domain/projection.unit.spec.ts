@@ -91,6 +91,20 @@ describe('observations: what the agents said', () => {
     expect(observe(undefined, { kind: 'heartbeat', body: heartbeat(1) }, 1)).toMatchObject({ changed: true, needReport: true });
   });
 
+  it('names the ports whose reported state changed: all for a new process, else those added, removed or changed', () => {
+    const first = observe(undefined, { kind: 'report', body: report(1) }, 0);
+    expect(first.portsChanged).toBe('all');
+    const ports = [
+      { portId: 'p1', state: 'down' as const, reason: '' },
+      { portId: 'p2', state: 'up' as const, reason: '' },
+    ];
+    expect(observe(first.next, { kind: 'report', body: report(2, { ports }) }, 1).portsChanged).toEqual(['p1', 'p2']);
+    expect(observe(first.next, { kind: 'report', body: report(2, { ports: [] }) }, 1).portsChanged).toEqual(['p1']);
+    expect(observe(first.next, { kind: 'report', body: report(2) }, 1).portsChanged).toEqual([]);
+    expect(observe(first.next, { kind: 'heartbeat', body: heartbeat(2) }, 1).portsChanged).toEqual([]);
+    expect(observe(first.next, { kind: 'heartbeat', body: heartbeat(1, { bootId: 'b2' }) }, 1).portsChanged).toBe('all');
+  });
+
   it('sees a change in a report\'s ports, and in the error', () => {
     const first = observe(undefined, { kind: 'report', body: report(1) }, 0);
     expect(observe(first.next, { kind: 'report', body: report(1, { ports: [{ portId: 'p1', state: 'down', reason: '' }] }) }, 1).changed).toBe(true);
