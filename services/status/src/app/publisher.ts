@@ -149,7 +149,9 @@ export class ChangePublisher {
       this.tracked.delete(key);
       return;
     }
+    // Settled: no longer tracked. In BUILD (again, e.g. plugged while a peer is behind): tracked until it settles.
     if (status.status !== 'BUILD') this.tracked.delete(key);
+    else if (!this.tracked.has(key)) this.tracked.set(key, { ref: { kind: 'port', id: portId, tenant: port.tenant }, until: this.o.now() + this.o.trackMs });
     this.publish(key, JSON.stringify({ ...status, realisation: { ...status.realisation, seq: 0 } }), realisedSubject(port.tenant, 'port', portId), {
       kind: 'port',
       tenant: port.tenant,

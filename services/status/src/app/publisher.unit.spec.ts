@@ -109,6 +109,32 @@ describe('change publication', () => {
     ]);
   });
 
+  it('tracks a settled port again when its host\'s news puts it back in BUILD (plugged while a peer is behind)', async () => {
+    const t = new Setup();
+    t.world.hypervisor('hv1');
+    t.world.hypervisor('hv2');
+    const p = t.world.port(tenantA.tenant, 'hv1');
+    t.holders.set(`port/${p}`, [
+      { hostId: 'hv1', position: 20 },
+      { hostId: 'hv2', position: 20 },
+    ]);
+    t.report('hv2', { appliedPosition: 10 });
+    t.report('hv1', { appliedPosition: 20, ports: [{ portId: p, state: 'down', reason: '' }] });
+    t.applied();
+    await t.settled();
+    expect(t.publisher.trackedCount).toBe(0);
+    // Plugged: BUILD, waiting for hv2; hv2 catching up (a report that names no port of it) makes it ACTIVE.
+    t.report('hv1', { generation: 2, appliedPosition: 20, ports: [{ portId: p, state: 'up', reason: '' }] });
+    await t.settled();
+    t.report('hv2', { generation: 2, appliedPosition: 20 });
+    await t.settled();
+    expect(t.portChanges(p)).toEqual([
+      ['DOWN', 'not plugged on hv1'],
+      ['BUILD', 'waiting for peers: agent on hv2 applied 10 of 20'],
+      ['ACTIVE', ''],
+    ]);
+  });
+
   it('tracks a security group changed by an event until it is realised, publishing "n of m" as hosts catch up', async () => {
     const t = new Setup();
     t.world.hypervisor('hv1');
