@@ -49,7 +49,8 @@ function decide(f: PortFacts, view: RealisationView): [PortStatusValue, string] 
   if (!own.registered) return ['DOWN', `bound to ${host}, which is not a registered hypervisor`];
   if (!own.alive) return ['DOWN', `agent on ${host} down since ${own.since ?? 'start-up'}`];
   const reported = own.ports?.get(port.id);
-  if (reported?.state === 'down') return ['DOWN', reported.reason === '' ? `not plugged on ${host}` : `not plugged on ${host}: ${reported.reason}`];
+  // The agent's reason says what it found (e.g. "device tap… not present (not plugged)").
+  if (reported?.state === 'down') return ['DOWN', reported.reason === '' ? `not plugged on ${host}` : `${reported.reason} on ${host}`];
   if (reported?.state === 'error') return ['ERROR', reported.reason || own.error || `apply failed on ${host}`];
 
   const ownHolder = f.holders.find((h) => h.hostId === host);

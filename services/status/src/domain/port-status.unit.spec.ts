@@ -29,7 +29,10 @@ describe('port status: DOWN, BUILD, ACTIVE, ERROR and why', () => {
     expect(status({ list: [own({ registered: false }), agent('hv2')] })).toMatchObject({ status: 'DOWN', reason: 'bound to hv1, which is not a registered hypervisor' });
     expect(status({ list: [own({ alive: false, since: 'T0' }), agent('hv2')] })).toMatchObject({ status: 'DOWN', reason: 'agent on hv1 down since T0' });
     expect(status({ list: [own({ ports: { [P]: ['down'] } }), agent('hv2')] })).toMatchObject({ status: 'DOWN', reason: 'not plugged on hv1' });
-    expect(status({ list: [own({ ports: { [P]: ['down', 'no device tap1'] } }), agent('hv2')] })).toMatchObject({ status: 'DOWN', reason: 'not plugged on hv1: no device tap1' });
+    expect(status({ list: [own({ ports: { [P]: ['down', 'device tap1 not present (not plugged)'] } }), agent('hv2')] })).toMatchObject({
+      status: 'DOWN',
+      reason: 'device tap1 not present (not plugged) on hv1',
+    });
   });
 
   it('is ERROR with the agent\'s reason when its agent reports an error for it', () => {
