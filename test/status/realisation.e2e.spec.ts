@@ -9,7 +9,7 @@
  * barrier at a command's position is realised once every host applied it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { NetworkView, PortStatusView, SubnetView } from '@strata/contracts';
+import { realisedTenantFilter, type NetworkView, type PortStatusView, type StatusChange, type SubnetView } from '@strata/contracts';
 import { Lab, type Principal, type Vm } from '@strata/lab';
 import { waitFor } from '@strata/testing';
 import { describeIf, kernel } from '@strata/testing/suites';
@@ -22,6 +22,8 @@ describeIf(kernel(['nft', '--version']))('realisation status with real agents', 
   let net: NetworkView;
   let subnet: SubnetView;
   const vm: Record<string, Vm> = {};
+  /** Status changes of tenant-a as a watcher hears them (strata.realised.tenant-a.>). */
+  const changes: StatusChange[] = [];
 
   const status = async (portId: string): Promise<PortStatusView> => (await lab.status.query('port.status', { ids: [portId] }, who)).items[0]!;
   const until = async (portId: string, wanted: PortStatusView['status'], message: string): Promise<PortStatusView> => {
@@ -41,6 +43,9 @@ describeIf(kernel(['nft', '--version']))('realisation status with real agents', 
     lab = await Lab.start({ hypervisors: 2, env: { STATUS_AGENT_TIMEOUT_MS: String(TIMEOUT_MS), AGENT_HEARTBEAT_MS: String(TIMEOUT_MS / 6) } });
     net = await lab.ipam.command('network.create', { name: 'n' }, who);
     subnet = await lab.ipam.command('subnet.create', { networkId: net.id, cidr: '10.0.0.0/24' }, who);
+    const watcher = await lab.natsUsers.connect('admin');
+    watcher.subscribe(realisedTenantFilter(who.tenant), { callback: (_e, m) => changes.push(m.json<StatusChange>()) });
+    await watcher.flush();
   });
 
   afterAll(async () => {
@@ -50,6 +55,15 @@ describeIf(kernel(['nft', '--version']))('realisation status with real agents', 
   it('reports a port ACTIVE only when a VM on another host reaches it', async () => {
     vm.a = await boot('a', 'hv1');
     vm.b = await boot('b', 'hv2');
+    // Published as it happens: at the change to ACTIVE, b reaches a.
+    const portA = vm.a.port.id;
+    await waitFor(() => changes.some((c) => c.kind === 'port' && c.id === portA && c.status.status === 'ACTIVE'), { timeoutMs: 30_000, intervalMs: 5, message: 'port a ACTIVE published' });
+    expect(await vm.b.pingOnce(vm.a.ip)).toBe(true);
+    const published = changes.flatMap((c) => (c.kind === 'port' && c.id === portA ? [c.status] : []));
+    expect(published.at(-1)).toMatchObject({ status: 'ACTIVE', reason: '' });
+    // Only changes: never the same status (its realisation included, its position aside) twice in a row.
+    const same = published.map((p) => JSON.stringify({ ...p, realisation: { ...p.realisation, seq: 0 } }));
+    for (let i = 1; i < same.length; i++) expect(same[i]).not.toBe(same[i - 1]);
     const a = await until(vm.a.port.id, 'ACTIVE', 'port a ACTIVE');
     // At that moment, not eventually: ACTIVE is never reported before the data plane works.
     expect(await vm.b.pingOnce(vm.a.ip)).toBe(true);
