@@ -65,7 +65,8 @@ export const isRelevant = statusFollows.isRelevant;
 export const applyStored = statusFollows.fold(evolve);
 
 const PORT_TYPES: ReadonlySet<string> = new Set(IPAM_PORT_EVENT_TYPES);
-const isPortEvent = (event: StatusFollowed): event is IpamPortEvent => PORT_TYPES.has(event.type);
+/** One of IPAM's port lifecycle events (the shared fold's, whatever types it grows). */
+export const isPortEvent = (event: StatusFollowed): event is IpamPortEvent => PORT_TYPES.has(event.type);
 
 export function evolve(state: StatusState, event: StatusFollowed): StatusState {
   state.seq = event.seq;

@@ -7,7 +7,7 @@
  * host's agent. Pure.
  */
 import type { RealisedKind } from '@strata/contracts';
-import type { StatusFollowed } from './evolve.js';
+import { isPortEvent, type StatusFollowed } from './evolve.js';
 
 export interface TrackedRef {
   kind: RealisedKind;
@@ -18,14 +18,15 @@ export interface TrackedRef {
 /** The resources the event changes (a deletion: the resource is gone, see `deletedBy`). */
 export function touchedBy(event: StatusFollowed): TrackedRef[] {
   const t = event.tenant;
+  // Every step of IPAM's port lifecycle but the deletion (created, moved, and whatever it grows: an update of
+  // its addresses or admin state): the port, and its network, whose entry comes to (or leaves) a host with it.
+  if (isPortEvent(event) && event.type !== 'ipam.PortDeleted') {
+    return [
+      { kind: 'port', id: event.data.portId, tenant: t },
+      { kind: 'network', id: event.aggregate.id, tenant: t },
+    ];
+  }
   switch (event.type) {
-    case 'ipam.PortCreated':
-    case 'ipam.PortBound':
-      // Its network's entry comes to (or leaves) a host with it.
-      return [
-        { kind: 'port', id: event.data.portId, tenant: t },
-        { kind: 'network', id: event.aggregate.id, tenant: t },
-      ];
     case 'ipam.PortAllowedAddressPairsSet':
     case 'secgroup.PortSecuritySet':
       return [{ kind: 'port', id: event.data.portId, tenant: t }];
