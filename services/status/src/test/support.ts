@@ -1,5 +1,5 @@
 /**
- * Integration-test support: real IPAM and status processes on a real
+ * Integration-test support: real IPAM, hostview and status processes on a real
  * nats-server with the production users, and an agent's side of the status
  * protocol played on a connection with that agent's own NATS user
  * (real AgentReport / AgentHeartbeat messages on its own subjects).
@@ -22,6 +22,9 @@ const env = (extra: Record<string, string>) => ({ STRATA_LOG_LEVEL: 'info', STRA
 
 /** `user`: the service's NATS user's environment (StrataNats.env(user)). */
 export const startIpam = (user: Record<string, string>): ManagedProcess => startProcess('ipam', [process.execPath, mainOf('@strata/ipam')], { env: env(user) });
+/** A hostview partition ("i/n"). */
+export const startHostview = (user: Record<string, string>, partition: string): ManagedProcess =>
+  startProcess(`hostview-${partition.replace('/', '-')}`, [process.execPath, mainOf('@strata/hostview')], { env: env({ ...user, HOSTVIEW_PARTITION: partition, HOSTVIEW_POSITIONS_WAIT_MS: '1000' }) });
 export const startStatus = (user: Record<string, string>, extra: Record<string, string> = {}, name = 'status'): ManagedProcess =>
   startProcess(name, [process.execPath, STATUS_MAIN], { env: env({ ...user, ...extra }) });
 
