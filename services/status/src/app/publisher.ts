@@ -69,7 +69,8 @@ export class ChangePublisher {
     const event = statusFollows.decode(stored);
     if (event === undefined) return;
     const until = this.o.now() + this.o.trackMs;
-    for (const ref of touchedBy(event)) this.tracked.set(refKey(ref.kind, ref.id), { ref, until });
+    const touched = touchedBy(event);
+    for (const ref of touched) this.tracked.set(refKey(ref.kind, ref.id), { ref, until });
     const gone = deletedBy(event);
     if (gone) {
       this.tracked.delete(refKey(gone.kind, gone.id));
@@ -80,7 +81,8 @@ export class ChangePublisher {
       this.dirtyHosts.add(host);
       this.allPortsOf.add(host);
     }
-    this.schedule();
+    // An event that changes no status derived here (a registration, a deletion) starts no pass.
+    if (touched.length > 0 || host !== undefined) this.schedule();
   }
 
   /** A host's agent said something new; `ports`: those whose reported state may have changed. */
