@@ -49,8 +49,10 @@ describeIf(kernel(['nft', '--version']))('realisation status with real agents', 
   });
 
   it('reports a port ACTIVE only when a VM on another host reaches it', async () => {
-    vm.a = await boot('a', 'hv1');
+    // b first, and ACTIVE: the pinging side is ready, so what the ping checks is a's readiness alone.
     vm.b = await boot('b', 'hv2');
+    await until(vm.b.port.id, 'ACTIVE', 'port b ACTIVE');
+    vm.a = await boot('a', 'hv1');
     // Published as it happens: at the change to ACTIVE, b reaches a.
     const portA = vm.a.port.id;
     await waitFor(() => changes.some((c) => c.kind === 'port' && c.id === portA && c.status.status === 'ACTIVE'), { timeoutMs: 30_000, intervalMs: 5, message: 'port a ACTIVE published' });
@@ -65,7 +67,6 @@ describeIf(kernel(['nft', '--version']))('realisation status with real agents', 
     expect(await vm.b.pingOnce(vm.a.ip)).toBe(true);
     expect(a).toMatchObject({ hostId: 'hv1', reason: '' });
     expect(a.realisation.behind).toEqual([]);
-    await until(vm.b.port.id, 'ACTIVE', 'port b ACTIVE');
     expect(await vm.a.pingOnce(vm.b.ip)).toBe(true);
   });
 
