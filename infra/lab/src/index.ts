@@ -11,3 +11,4 @@ export { GATEWAY_UNDERLAY_IP, LAB_APPLIANCE_PASSWORD, type BgpBorder } from './b
 export { startExaBgp, type ExaBgpOptions } from './exabgp.js';
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './demo/control-plane.js';
 export { provisionStreams, SNAPSHOT_SERVICES, startProvisionedNats, type ProvisionOptions } from './provision.js';
+export { StatusClient } from './control-client.js';
