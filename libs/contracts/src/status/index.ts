@@ -4,3 +4,4 @@ export * from './views.js';
 export * from './events.js';
 export * from './commands.js';
 export * from './contract.js';
+export * from './watch.js';
