@@ -49,14 +49,14 @@ describe('progress', () => {
     return { io, err, drawn };
   }
 
-  it('updates one line on a terminal, and ends it', () => {
+  it('updates one line on a terminal, and erases it at the end', () => {
     const c = capture(true);
     const p = progressOn(c.io);
     p.update('applied on 1 of 3 hosts');
     p.update('applied on 2 of 3 hosts');
     p.done();
-    expect(c.drawn).toEqual(['applied on 1 of 3 hosts', 'applied on 2 of 3 hosts']);
-    expect(c.err).toEqual(['']);
+    expect(c.drawn).toEqual(['applied on 1 of 3 hosts', 'applied on 2 of 3 hosts', '']);
+    expect(c.err).toEqual([]);
   });
 
   it('writes a plain line per change elsewhere, never the same line twice', () => {

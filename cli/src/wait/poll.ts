@@ -38,7 +38,7 @@ export interface PollOptions {
   clock: Clock;
   /** Clock time by which it must be done. */
   deadline: number;
-  /** Told every check's line (progress). */
+  /** Told the line of every check that is not done (progress). */
   onCheck(line: string): void;
   /** An error to wait through (the API or status service briefly unavailable): its line, or undefined to give up with it. */
   transient(err: unknown): string | undefined;
@@ -67,10 +67,8 @@ export async function pollUntil(check: () => Promise<Check>, opts: PollOptions):
     let line: string;
     try {
       const c = await check();
-      if (c.done) {
-        opts.onCheck(c.line);
-        return { outcome: 'done', line: c.line };
-      }
+      // The done line is the caller's to print (as the result), not progress.
+      if (c.done) return { outcome: 'done', line: c.line };
       line = c.line;
     } catch (err) {
       const why = opts.transient(err);

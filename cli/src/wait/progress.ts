@@ -7,7 +7,7 @@ import type { Io } from '../output.js';
 
 export interface Progress {
   update(line: string): void;
-  /** Ends the updated line (the next output starts on a fresh one). */
+  /** Erases the updated line (the result or the error is printed in its place). */
   done(): void;
 }
 
@@ -24,7 +24,7 @@ export function progressOn(io: Io): Progress {
       } else io.err(line);
     },
     done() {
-      if (drawn) io.err('');
+      if (drawn) io.redraw?.('');
       drawn = false;
     },
   };
