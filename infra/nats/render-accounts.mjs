@@ -128,6 +128,8 @@ function owningService(name, { snapshots = true } = {}) {
 
 /** A user's permissions with more subjects it may subscribe to. */
 const withSubscribe = (user, subjects) => ({ ...user, subscribe: [...user.subscribe, ...subjects] });
+/** A user's permissions with more subjects it may publish on. */
+const withPublish = (user, subjects) => ({ ...user, publish: [...user.publish, ...subjects] });
 
 /** Watching a host's view bucket (nats.js KV watch: an ordered push consumer): stream info, consumers, flow control. */
 const hostviewBucketWatcher = (host) => {
@@ -206,6 +208,22 @@ function users(agents) {
       user: 'chaining',
       passwordVar: 'STRATA_NATS_CHAINING_PASSWORD',
       ...withSubscribe(owningService('chaining'), ['strata.status.*.health']),
+    },
+    {
+      comment: [
+        'Realisation status: like chaining for its own context (strata.evt.status.>: agents\' liveness),',
+        'without a reactor. It hears agents\' reports and heartbeats (strata.status.<host> and',
+        '.heartbeat: the subject names the reporter), asks an agent for its full report',
+        '(strata.agentctl.<host>.report), asks every hostview partition for its positions and',
+        'publishes status changes (strata.realised.>). It publishes nothing an agent does.',
+      ],
+      user: 'status',
+      passwordVar: 'STRATA_NATS_STATUS_PASSWORD',
+      ...withPublish(withSubscribe(owningService('status'), ['strata.status.*', 'strata.status.*.heartbeat']), [
+        'strata.agentctl.*.report',
+        'strata.qry.hostview.positions',
+        'strata.realised.>',
+      ]),
     },
     {
       comment: [

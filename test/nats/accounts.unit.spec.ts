@@ -78,7 +78,7 @@ describe('render-accounts.mjs', () => {
   const users = parse(render('--agents', 'hv1,hv-2').stdout);
 
   it('has the service users and one user per agent, each with its password variable', () => {
-    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'chaining', 'bgp', 'hostview', 'agent-hv1', 'agent-hv-2']);
+    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'chaining', 'status', 'bgp', 'hostview', 'agent-hv1', 'agent-hv-2']);
     expect(users.get('agent-hv1')!.passwordVar).toBe('STRATA_NATS_AGENT_HV1_PASSWORD');
     expect(users.get('agent-hv-2')!.passwordVar).toBe('STRATA_NATS_AGENT_HV_2_PASSWORD');
     expect(users.get('hostview')!.passwordVar).toBe('STRATA_NATS_HOSTVIEW_PASSWORD');
@@ -99,6 +99,7 @@ describe('render-accounts.mjs', () => {
     expect(writers('strata.evt.secgroup.group.x')).toEqual(['secgroup']);
     expect(writers('strata.evt.nat.floatingip.x')).toEqual(['nat']);
     expect(writers('strata.evt.chaining.chain.x')).toEqual(['chaining']);
+    expect(writers('strata.evt.status.hypervisor.hv1')).toEqual(['status']);
     expect(writers('strata.evt.bgp.route.x')).toEqual(['bgp']);
   });
 
@@ -106,6 +107,20 @@ describe('render-accounts.mjs', () => {
     const hearers = [...users].filter(([n, u]) => n !== 'admin' && maySubscribe(u, 'strata.status.hv1.health')).map(([n]) => n);
     expect(hearers).toEqual(['chaining']);
     expect(maySubscribe(users.get('chaining'), 'strata.status.hv1.garp')).toBe(false);
+  });
+
+  it('lets only status hear agents\' reports and heartbeats and publish status changes; only an agent reports for its host', () => {
+    const others = [...users].filter(([n]) => n !== 'admin');
+    const who = (may: (u: Perms | undefined, s: string) => boolean, subject: string) => others.filter(([, u]) => may(u, subject)).map(([n]) => n);
+    expect(who(maySubscribe, 'strata.status.hv1')).toEqual(['status']);
+    expect(who(maySubscribe, 'strata.status.hv1.heartbeat')).toEqual(['status']);
+    expect(who(mayPublish, 'strata.status.hv1')).toEqual(['agent-hv1']);
+    expect(who(mayPublish, 'strata.status.hv1.heartbeat')).toEqual(['agent-hv1']);
+    expect(who(mayPublish, 'strata.realised.t1.port.p')).toEqual(['status']);
+    expect(who(mayPublish, 'strata.realised._admin.hypervisor.hv1')).toEqual(['status']);
+    expect(who(mayPublish, 'strata.agentctl.hv1.report')).toEqual(['status']);
+    expect(mayPublish(users.get('status'), 'strata.qry.hostview.positions')).toBe(true);
+    expect(mayPublish(users.get('status'), 'strata.evt.ipam.network.x')).toBe(false);
   });
 
   it('lets hostview write the named hosts\' buckets only, read the log, and create, change or delete no stream', () => {
@@ -160,7 +175,7 @@ describe('render-accounts.mjs', () => {
       }
     }
     // Readers keep their ordered consumers: any other name.
-    for (const name of ['api', 'hostview', 'ipam', 'secgroup', 'nat', 'chaining', 'bgp']) {
+    for (const name of ['api', 'hostview', 'ipam', 'secgroup', 'nat', 'chaining', 'status', 'bgp']) {
       const u = users.get(name);
       expect(mayPublish(u, `$JS.API.CONSUMER.CREATE.${stream}.abc_1.strata.evt.>`), name).toBe(true);
       expect(mayPublish(u, `$JS.API.CONSUMER.MSG.NEXT.${stream}.abc_1`), name).toBe(true);

@@ -13,6 +13,7 @@ import {
   natContract,
   chainingContract,
   secgroupContract,
+  statusContract,
   type CommandInput,
   type CommandName,
   type CommandReply,
@@ -109,6 +110,13 @@ export class SecgroupClient extends LabClient<typeof secgroupContract> {
 export class BgpClient extends LabClient<typeof bgpContract> {
   constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
     super(bgpContract, nc, seq, timeoutMs, signer);
+  }
+}
+
+/** The status service: ports' status, realisation, the barrier, hypervisors' agents (queries only). */
+export class StatusClient extends LabClient<typeof statusContract> {
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
+    super(statusContract, nc, seq, timeoutMs, signer);
   }
 }
 

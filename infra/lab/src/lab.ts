@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
 import { ensureHarnessCommandKeys } from '@strata/runtime';
 import { LAB_MARKER_ENV, type NatsServerHandle, type StrataNats } from '@strata/testing';
-import { ADMIN, ChainingClient, IpamClient, NatClient, SecgroupClient } from './control-client.js';
+import { ADMIN, ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './control-client.js';
 import { startProvisionedNats } from './provision.js';
 import { startBgpBorder, type BgpBorder } from './bgp-border.js';
 import { buildExternal, routeAtBorder, unrouteAtBorder, type ExternalSide } from './external.js';
@@ -82,6 +82,8 @@ export class Lab {
   private readonly marker = randomBytes(8).toString('hex');
   ipam!: IpamClient;
   secgroup!: SecgroupClient;
+  /** The status service (always run): ports' status, realisation, the barrier, hypervisors' agents. */
+  status!: StatusClient;
   /** Set when the lab was started with `nat: true`. */
   nat?: NatClient;
   /** Set when the lab was started with `chaining: true`. */
@@ -168,10 +170,12 @@ export class Lab {
     await ipam.ready;
     const secgroup = this.spawn('secgroup', main('secgroup'), env('secgroup'));
     const hostview = this.spawn('hostview', main('hostview'), env('hostview'));
-    await Promise.all([secgroup.ready, hostview.ready]);
+    const status = this.spawn('status', main('status'), env('status'));
+    await Promise.all([secgroup.ready, hostview.ready, status.ready]);
     this.ipam = new IpamClient(await this.natsUsers.connect('api'));
-    // One read-your-writes position for both clients, as in the api.
+    // One read-your-writes position for every client, as in the api.
     this.secgroup = new SecgroupClient(this.ipam.nc, 15_000, this.ipam.seq);
+    this.status = new StatusClient(this.ipam.nc, 15_000, this.ipam.seq);
     if (this.options.nat) {
       await this.spawn('nat', main('nat'), env('nat')).ready;
       this.nat = new NatClient(this.ipam.nc, 15_000, this.ipam.seq);

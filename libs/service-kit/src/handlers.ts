@@ -64,8 +64,14 @@ export function commandHandlers<C extends Contract, S extends ProjectedState, E 
   return out;
 }
 
-/** One answer per query of the contract: the state as the caller may see it, shaped as the query's reply. */
-export type QueryAnswers<C extends Contract, S> = { readonly [K in QueryName<C>]: (state: S, caller: Caller, query: QueryRequest<C, K>) => QueryReply<C, K> };
+/**
+ * One answer per query of the contract: the state as the caller may see it,
+ * shaped as the query's reply (or a promise of it, for an answer that also
+ * asks another service, as the status service asks hostview).
+ */
+export type QueryAnswers<C extends Contract, S> = {
+  readonly [K in QueryName<C>]: (state: S, caller: Caller, query: QueryRequest<C, K>) => QueryReply<C, K> | Promise<QueryReply<C, K>>;
+};
 
 /**
  * One handler per query, each answering from the projection's current state
@@ -85,7 +91,8 @@ export function queryHandlers<C extends Contract, S extends ProjectedState>(
       async handle(body, meta) {
         if (meta.minSeq !== undefined) await projection.waitFor(meta.minSeq);
         const state = projection.state;
-        return { result: answer(state, callerOf(meta), body), seq: state.seq };
+        const seq = state.seq;
+        return { result: await answer(state, callerOf(meta), body), seq };
       },
     };
   }

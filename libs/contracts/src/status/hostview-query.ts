@@ -43,5 +43,11 @@ export const HostviewPositionsReply = z.object({
 });
 export type HostviewPositionsReply = z.infer<typeof HostviewPositionsReply>;
 
-/** Answered by every partition (a plain subscription, no queue group). */
+/**
+ * Answered by every partition (a plain subscription, no queue group). On
+ * the wire: the request is the plain JSON of `HostviewPositionsRequest` (no
+ * request envelope, no signature: only the status service's NATS user may
+ * publish on this subject), each reply the plain JSON of
+ * `HostviewPositionsReply` sent to the request's reply subject.
+ */
 export const HOSTVIEW_POSITIONS_SUBJECT = 'strata.qry.hostview.positions';

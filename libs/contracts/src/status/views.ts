@@ -72,8 +72,21 @@ export interface BarrierView {
   hosts: number;
 }
 
-/** Published on `strata.realised.<tenant>.<kind>.<id>` (admins' hypervisor changes on `strata.realised._admin.hypervisor.<host>`). */
+/**
+ * Published on `strata.realised.<tenant>.<kind>.<id>` (admins' hypervisor
+ * changes on `strata.realised._admin.hypervisor.<host>`), core NATS, JSON:
+ * the resource's whole status after the change (a state, not a delta: a
+ * watcher that sees one twice, e.g. from two status instances, loses nothing).
+ */
 export type StatusChange =
   | { kind: 'port'; tenant: string; id: string; status: PortStatusView }
   | { kind: Exclude<RealisedKind, 'port'>; tenant: string; id: string; realisation: RealisationView }
   | { kind: 'hypervisor'; tenant: ''; id: string; hypervisor: HypervisorStatusView };
+
+/** `_admin` cannot be a tenant id (tenant ids start alphanumeric), so hypervisor changes never reach a tenant's watch. */
+export const REALISED_ADMIN_TOKEN = '_admin';
+export const realisedSubject = (tenant: string, kind: RealisedKind, id: string): string => `strata.realised.${tenant}.${kind}.${id}`;
+export const realisedHypervisorSubject = (hostId: string): string => `strata.realised.${REALISED_ADMIN_TOKEN}.hypervisor.${hostId}`;
+/** Every status change of one tenant's resources (a tenant's watch), and of every hypervisor (an admin's). */
+export const realisedTenantFilter = (tenant: string): string => `strata.realised.${tenant}.>`;
+export const REALISED_HYPERVISORS = `strata.realised.${REALISED_ADMIN_TOKEN}.hypervisor.*`;
