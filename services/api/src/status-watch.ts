@@ -13,7 +13,7 @@
  */
 import type { ServerWritableStream } from '@grpc/grpc-js';
 import type { NatsConnection } from 'nats';
-import { TenantId, realisedWatchSubject, type StatusChange as StatusChangeView } from '@strata/contracts';
+import { REALISED_ALL, TenantId, realisedTenantFilter, type StatusChange as StatusChangeView } from '@strata/contracts';
 import { ErrorCode, PermissionDeniedError, StrataError, ValidationError } from '@strata/errors';
 import type { Logger } from '@strata/runtime';
 import type { StatusChange, WatchStatusRequest__Output } from '@strata/proto';
@@ -28,12 +28,12 @@ export const MAX_STATUS_WATCH_BACKLOG = 10_000;
 
 /** The subject a caller's watch subscribes to. */
 export function statusWatchSubject(req: WatchStatusRequest__Output, principal: Principal): string {
-  if (req.tenant === undefined) return realisedWatchSubject(principal.admin ? undefined : principal.tenant);
+  if (req.tenant === undefined) return principal.admin ? REALISED_ALL : realisedTenantFilter(principal.tenant);
   if (!principal.admin && req.tenant !== principal.tenant) {
     throw new PermissionDeniedError(`tenant ${principal.tenant} may only watch its own status, not that of ${req.tenant}`, { field: 'tenant' });
   }
   if (!TenantId.safeParse(req.tenant).success) throw new ValidationError('tenant: must be a tenant id (1-63 of a-z 0-9 _ -)', { field: 'tenant' });
-  return realisedWatchSubject(req.tenant);
+  return realisedTenantFilter(req.tenant);
 }
 
 /** A published change as the API's StatusChange; undefined for one that does not have the contract's shape. */

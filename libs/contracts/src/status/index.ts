@@ -4,4 +4,3 @@ export * from './views.js';
 export * from './events.js';
 export * from './commands.js';
 export * from './contract.js';
-export * from './watch.js';
