@@ -47,7 +47,9 @@ export type HostviewPositionsReply = z.infer<typeof HostviewPositionsReply>;
  * Answered by every partition (a plain subscription, no queue group). On
  * the wire: the request is the plain JSON of `HostviewPositionsRequest` (no
  * request envelope, no signature: only the status service's NATS user may
- * publish on this subject), each reply the plain JSON of
- * `HostviewPositionsReply` sent to the request's reply subject.
+ * publish on this subject); each partition replies to the request's reply
+ * subject with the runtime's reply envelope (`{ ok: true, result, seq }`
+ * with a `HostviewPositionsReply`, or `{ ok: false, error }`, e.g.
+ * UNAVAILABLE when its model did not reach `minSeq` in time).
  */
 export const HOSTVIEW_POSITIONS_SUBJECT = 'strata.qry.hostview.positions';

@@ -3,11 +3,13 @@
  * every partition answers the one request (no queue group), so the answer is
  * complete when one reply per partition has arrived ("i/n" in each). A
  * partition that does not answer within the bounded wait makes the answer
- * UNAVAILABLE, never wrong: a host it owns would be missing.
+ * UNAVAILABLE, never wrong: a host it owns would be missing; one that
+ * answers with an error makes the answer that error.
  */
 import { createInbox, type NatsConnection } from 'nats';
 import { HOSTVIEW_POSITIONS_SUBJECT, HostviewPositionsReply, type HostviewPositionsRequest, type ResourceRef } from '@strata/contracts';
-import { ErrorCode, StrataError } from '@strata/errors';
+import { ErrorCode, fromSerialized, StrataError } from '@strata/errors';
+import { parseReply } from '@strata/runtime';
 import type { Holder } from '../domain/realisation.js';
 
 export interface HostviewPositions {
@@ -41,12 +43,16 @@ export function hostviewAsker(nc: NatsConnection, inboxPrefix: string, timeoutMs
     try {
       nc.publish(HOSTVIEW_POSITIONS_SUBJECT, JSON.stringify(request), { reply: inbox });
       for await (const m of sub) {
-        let parsed: ReturnType<typeof HostviewPositionsReply.safeParse>;
+        let envelope: ReturnType<typeof parseReply>;
         try {
-          parsed = HostviewPositionsReply.safeParse(m.json<unknown>());
+          envelope = parseReply(m.json<unknown>());
         } catch {
           continue;
         }
+        if (envelope === undefined) continue;
+        // A partition that cannot answer (its model behind `minSeq`, ...) makes the whole answer fail as it did.
+        if (!envelope.ok) throw fromSerialized(envelope.error);
+        const parsed = HostviewPositionsReply.safeParse(envelope.result);
         const p = parsed.success ? partitionOf(parsed.data.partition) : undefined;
         if (!parsed.success || p === undefined || (count !== undefined && p.count !== count)) continue;
         count = p.count;
