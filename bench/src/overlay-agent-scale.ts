@@ -45,7 +45,7 @@
 import type { PortView } from '@strata/contracts';
 import type { Lab, Vm } from '@strata/lab';
 import { fmt, intEnv, log, runPool, table } from './support/common.js';
-import { HostWatch, StatusWatch } from './support/overlay-kv.js';
+import { HostWatch, portsIn, StatusWatch } from './support/overlay-kv.js';
 import {
   dnsmasqPids,
   httpAddress,
@@ -218,7 +218,7 @@ async function main(): Promise<void> {
       }, 0, 600_000);
       const converged = await status.waitFor(
         'hv1',
-        (s) => s.error === null && s.viewRevision >= lastRevision && s.portsUp.length === NICS && s.portsUp.length + s.portsDown.length === PORTS,
+        (s) => s.error === null && s.viewRevision >= lastRevision && portsIn(s, 'up').length === NICS && s.ports.length === PORTS,
         600_000,
       );
       const cpuAbsorb = procCpu(pids.hv1);

@@ -36,7 +36,7 @@
  */
 import type { Lab, Vm } from '@strata/lab';
 import { fmt, intEnv, log, table } from './support/common.js';
-import { HostWatch, StatusWatch } from './support/overlay-kv.js';
+import { HostWatch, portsIn, StatusWatch } from './support/overlay-kv.js';
 import {
   appliedLines,
   bucketPercentile,
@@ -123,7 +123,7 @@ async function oneTrial(lab: Lab, t: TenantNet, anchor: Vm, watches: { hv1: Host
   const rel = (x: number): number => x - tAck;
   const kv1 = await watches.hv1.waitFor((e) => e.key === `hv1.port.${port.id}` && e.op === 'PUT', m1, 10_000).catch(() => undefined);
   const kv2 = await watches.hv2.waitFor((e) => e.key === `hv2.ep.${port.id}` && e.op === 'PUT', m2, 10_000).catch(() => undefined);
-  const up1 = await status.waitFor('hv1', (s) => s.portsUp.includes(port.id), 10_000, s1).catch(() => undefined);
+  const up1 = await status.waitFor('hv1', (s) => portsIn(s, 'up').includes(port.id), 10_000, s1).catch(() => undefined);
   const app2 = kv2 ? await status.waitFor('hv2', (s) => s.viewRevision >= kv2.revision && s.error === null, 10_000, s2).catch(() => undefined) : undefined;
   return {
     series,

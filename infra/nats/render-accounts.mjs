@@ -147,6 +147,8 @@ const hostviewBucketWatcher = (host) => {
 /** A host's view bucket as hostview writes it: put/delete, and read back with a watch. */
 const hostviewBucketWriter = (host) => [...hostviewBucketWatcher(host), `$KV.${HOSTVIEW_BUCKET_PREFIX}${host}.>`];
 
+/** The status service's question to every hostview instance (libs/contracts/src/status/hostview-query.ts). */
+const HOSTVIEW_POSITIONS = 'strata.qry.hostview.positions';
 const hostviewStream = (host) => `KV_${HOSTVIEW_BUCKET_PREFIX}${host}`;
 const agentUser = (host) => `agent-${host}`;
 const agentPasswordVar = (host) => `STRATA_NATS_AGENT_${host.toUpperCase().replaceAll('-', '_')}_PASSWORD`;
@@ -241,23 +243,28 @@ function users(agents) {
         `bucket per hypervisor (${HOSTVIEW_BUCKET_PREFIX}<host>), each named here (--agents):`,
         'the operator creates the buckets, hostview creates no stream. It lists stream',
         'names to find the buckets. A deregistered host\'s bucket is emptied key by key.',
+        `Every instance answers the status service's ${HOSTVIEW_POSITIONS} (no queue group).`,
       ],
       user: 'hostview',
       passwordVar: 'STRATA_NATS_HOSTVIEW_PASSWORD',
       publish: [...eventReader, '$JS.API.STREAM.NAMES', ...agents.flatMap(hostviewBucketWriter), '_INBOX_hostview.>'],
       publishDeny: [...protectedEventSubjects, ...othersDurables('hostview'), 'strata.evt.>'],
-      subscribe: ['_INBOX_hostview.>'],
+      subscribe: ['_INBOX_hostview.>', HOSTVIEW_POSITIONS],
+      allowResponses: true,
     },
   ];
   for (const host of agents) {
     const stream = hostviewStream(host);
     list.push({
-      comment: [`Agent of hypervisor ${host}: reads its own host view (${stream}), publishes its status.`],
+      comment: [
+        `Agent of hypervisor ${host}: reads its own host view (${stream}), publishes its status,`,
+        `and hears the status service's requests to it (strata.agentctl.${host}.>).`,
+      ],
       user: agentUser(host),
       passwordVar: agentPasswordVar(host),
-      // Its status, and its observations under it (strata.status.<host>.garp, .health): a report names its reporter.
+      // Its report, heartbeat and observations under it (strata.status.<host>.heartbeat, .garp, .health): a report names its reporter.
       publish: ['$JS.API.INFO', ...hostviewBucketWatcher(host), `strata.status.${host}`, `strata.status.${host}.>`],
-      subscribe: [`_INBOX_${agentUser(host)}.>`],
+      subscribe: [`_INBOX_${agentUser(host)}.>`, `strata.agentctl.${host}.>`],
     });
   }
   return list;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { garpObservationSubject, hostviewBucket, hostviewStream, statusSubject } from '@strata/contracts';
+import { agentHeartbeatSubject, agentReportSubject, agentResyncSubject, garpObservationSubject, HOSTVIEW_POSITIONS_SUBJECT, hostviewBucket, hostviewStream } from '@strata/contracts';
 import { DEFAULT_EVENT_LOG_OPTIONS, protectedApiSubjects, snapshotBucket, snapshotStream } from '@strata/eventlog';
 import { SNAPSHOT_SERVICES } from '@strata/lab';
 
@@ -146,6 +146,9 @@ describe('render-accounts.mjs', () => {
     expect(mayPublish(hv, '$JS.API.STREAM.NAMES')).toBe(true);
     expect(mayPublish(hv, '$JS.API.CONSUMER.CREATE.STRATA_EVENTS.n.strata.evt.ipam.>')).toBe(true);
     expect(maySubscribe(hv, '_INBOX_hostview.x.y')).toBe(true);
+    // It answers the status service's positions query, and no other service's queries.
+    expect(maySubscribe(hv, HOSTVIEW_POSITIONS_SUBJECT)).toBe(true);
+    for (const subject of ['strata.qry.ipam.port.get', 'strata.qry.hostview.other', 'strata.cmd.hostview.x']) expect(maySubscribe(hv, subject), subject).toBe(false);
   });
 
   it('lets no user but admin create, change or delete any stream', () => {
@@ -205,7 +208,8 @@ describe('render-accounts.mjs', () => {
     expect(mayPublish(a, `$JS.API.CONSUMER.CREATE.${own}.n.$KV.${hostviewBucket('hv1')}.hv1.>`)).toBe(true);
     expect(mayPublish(a, `$JS.API.CONSUMER.CREATE.${own}`)).toBe(true);
     expect(mayPublish(a, `$JS.FC.${own}.x.y`)).toBe(true);
-    expect(mayPublish(a, statusSubject('hv1'))).toBe(true);
+    expect(mayPublish(a, agentReportSubject('hv1'))).toBe(true);
+    expect(mayPublish(a, agentHeartbeatSubject('hv1'))).toBe(true);
     expect(mayPublish(a, garpObservationSubject('hv1'))).toBe(true);
     for (const subject of [
       garpObservationSubject('hv-2'),
@@ -219,14 +223,27 @@ describe('render-accounts.mjs', () => {
       `$JS.API.STREAM.INFO.STRATA_EVENTS`,
       `$JS.API.CONSUMER.CREATE.STRATA_EVENTS`,
       `$KV.${hostviewBucket('hv1')}.hv1.host`,
-      statusSubject('hv-2'),
+      agentReportSubject('hv-2'),
+      agentHeartbeatSubject('hv-2'),
+      agentResyncSubject('hv1'),
+      HOSTVIEW_POSITIONS_SUBJECT,
       'strata.cmd.ipam.x',
       'strata.evt.ipam.network.x',
     ]) {
       expect(mayPublish(a, subject), subject).toBe(false);
     }
     expect(maySubscribe(a, '_INBOX_agent-hv1.abc.1')).toBe(true);
-    for (const subject of ['_INBOX_agent-hv-2.abc', `$KV.${hostviewBucket('hv-2')}.hv-2.host`, 'strata.evt.ipam.x', 'strata.status.hv-2']) {
+    expect(maySubscribe(a, agentResyncSubject('hv1'))).toBe(true);
+    for (const subject of [
+      '_INBOX_agent-hv-2.abc',
+      `$KV.${hostviewBucket('hv-2')}.hv-2.host`,
+      'strata.evt.ipam.x',
+      'strata.status.hv-2',
+      agentResyncSubject('hv-2'),
+      'strata.agentctl.>',
+      'strata.agentctl.*.report',
+      HOSTVIEW_POSITIONS_SUBJECT,
+    ]) {
       expect(maySubscribe(a, subject), subject).toBe(false);
     }
   });

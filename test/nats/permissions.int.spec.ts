@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itIf, kernel } from '@strata/testing/suites';
 import { connect, headers, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
-import { AgentStatus, hostviewBucket, hostviewKey, hostviewStream, statusSubject } from '@strata/contracts';
+import { AgentReport, agentReportSubject, hostviewBucket, hostviewKey, hostviewStream } from '@strata/contracts';
 import { Netns, startProcess, type ManagedProcess } from '@strata/lab';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
 import { ADMIN, IpamClient, startIpam, type IpamProcess } from '../support/ipam.js';
@@ -205,7 +205,7 @@ describe('NATS users and subject permissions', () => {
       expect(heard.isClosed()).toBe(false);
       // A report's subject names its reporter: only that host's agent may publish it, never the service that decides on it.
       await publishRefused(c, 'strata.status.hv1.health');
-      await publishRefused(c, statusSubject('hv1'));
+      await publishRefused(c, agentReportSubject('hv1'));
       expect(await subscribeRefused(c, 'strata.status.*.garp')).toMatch(/Permissions Violation for Subscription to "strata\.status\.\*\.garp"/);
       expect(await subscribeRefused(c, 'strata.cmd.ipam.>')).toMatch(/Permissions Violation for Subscription to "strata\.cmd\.ipam\.>"/);
       const h = headers();
@@ -297,11 +297,11 @@ describe('NATS users and subject permissions', () => {
     });
 
     it('publishes its status on strata.status.hv1, and not on strata.status.hv2', async () => {
-      await publishRefused(agent, statusSubject('hv2'));
+      await publishRefused(agent, agentReportSubject('hv2'));
       // A barrier: one publisher's messages arrive in order, so a leaked hv2 status would come before it.
-      agent.nc.publish(statusSubject('hv1'), 'barrier');
-      await waitFor(() => statuses.includes(`${statusSubject('hv1')} barrier`), { message: 'own status delivered' });
-      expect(statuses.filter((s) => s.startsWith(statusSubject('hv2')))).toEqual([]);
+      agent.nc.publish(agentReportSubject('hv1'), 'barrier');
+      await waitFor(() => statuses.includes(`${agentReportSubject('hv1')} barrier`), { message: 'own status delivered' });
+      expect(statuses.filter((s) => s.startsWith(agentReportSubject('hv2')))).toEqual([]);
     });
 
     it("cannot create a consumer on hv2's bucket, in any form", async () => {
@@ -346,11 +346,11 @@ describe('NATS users and subject permissions', () => {
     const prefix = `stp${randomBytes(3).toString('hex')}-`;
     const stateDir = mkdtempSync(join(tmpdir(), `${prefix}agent-`));
     const ns = await Netns.create(`${prefix}hv1`);
-    const statuses: AgentStatus[] = [];
-    const sub = admin.subscribe(statusSubject('hv1'));
+    const statuses: AgentReport[] = [];
+    const sub = admin.subscribe(agentReportSubject('hv1'));
     void (async () => {
       for await (const m of sub) {
-        const s = AgentStatus.safeParse(m.json());
+        const s = AgentReport.safeParse(m.json());
         if (s.success) statuses.push(s.data);
       }
     })();

@@ -13,7 +13,7 @@
  * which of its ports are up.
  */
 import { connect, type ConnectionOptions, type KvEntry, type NatsConnection, type QueuedIterator, type Subscription } from 'nats';
-import { AgentStatus, hostviewBucket, statusSubject } from '@strata/contracts';
+import { AGENT_REPORTS, AgentReport, hostviewBucket } from '@strata/contracts';
 
 export interface SeenEntry {
   key: string;
@@ -139,8 +139,11 @@ export class HostWatch {
   }
 }
 
+/** The ids of a report's ports in `state`. */
+export const portsIn = (s: AgentReport, state: 'up' | 'down' | 'error'): string[] => s.ports.filter((p) => p.state === state).map((p) => p.portId);
+
 export interface SeenStatus {
-  status: AgentStatus;
+  status: AgentReport;
   at: number;
 }
 
@@ -155,15 +158,15 @@ export class StatusWatch {
     private readonly nc: NatsConnection,
     hostIds: string[],
   ) {
-    const sub = nc.subscribe(statusSubject('*'));
+    const sub = nc.subscribe(AGENT_REPORTS);
     this.sub = sub;
     const wanted = new Set(hostIds);
     void (async () => {
       for await (const m of sub) {
         const at = performance.now();
-        let s: AgentStatus;
+        let s: AgentReport;
         try {
-          s = AgentStatus.parse(JSON.parse(new TextDecoder().decode(m.data)));
+          s = AgentReport.parse(JSON.parse(new TextDecoder().decode(m.data)));
         } catch {
           continue;
         }
@@ -190,7 +193,7 @@ export class StatusWatch {
    * The first status of `hostId` received at position `from` or later that satisfies `pred`, with the
    * time it arrived; with `from` undefined, the latest status counts too.
    */
-  async waitFor(hostId: string, pred: (s: AgentStatus) => boolean, timeoutMs: number, from?: number): Promise<SeenStatus> {
+  async waitFor(hostId: string, pred: (s: AgentReport) => boolean, timeoutMs: number, from?: number): Promise<SeenStatus> {
     const deadline = performance.now() + timeoutMs;
     for (;;) {
       const h = this.history.get(hostId) ?? [];
@@ -199,7 +202,7 @@ export class StatusWatch {
       const left = deadline - performance.now();
       if (left <= 0) {
         const s = this.latest.get(hostId)?.status;
-        throw new Error(`${hostId}: agent status not reached within ${timeoutMs} ms (last: ${s ? `rev ${s.viewRevision}, up ${s.portsUp.length}, down ${s.portsDown.length}, error ${s.error}` : 'none'})`);
+        throw new Error(`${hostId}: agent status not reached within ${timeoutMs} ms (last: ${s ? `rev ${s.viewRevision}, up ${portsIn(s, 'up').length}, down ${portsIn(s, 'down').length}, error ${s.error}` : 'none'})`);
       }
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);

@@ -15,6 +15,8 @@
  *   <hostId>.member.<groupId>.<portId>  GroupMember   a member of a group that those rules name as remote group,
  *                                                     or that a classifier of a chain realised here names
  *   <hostId>.chain.<chainId>        HostChain         a service chain on a routing domain realised here
+ *   <hostId>.position.view          ViewPosition      the log position the other keys reflect (not derived:
+ *                                                     written by hostview after them, see below)
  *
  * Security groups follow the "membership is a tag" rule: a group's rules
  * are one key, written when the rules change; each member is its own key, so
@@ -244,6 +246,17 @@ export const HostChain = z.object({
 });
 export type HostChain = z.infer<typeof HostChain>;
 
+/**
+ * `<hostId>.position.view`: this host's other keys are the derivation of the
+ * log up to `seq` (a stream sequence of STRATA_EVENTS: the latest event that
+ * changed this host's view). hostview writes it after every other write of
+ * the host queued before it is acknowledged, so an agent that has received
+ * it has received every key it covers (docs/architecture.md, "Realisation
+ * status"). Not part of the derivation: no key family computes it.
+ */
+export const ViewPosition = z.object({ seq: z.number().int().nonnegative() });
+export type ViewPosition = z.infer<typeof ViewPosition>;
+
 // ---- The codec: key layout and the schema of each kind's value -------------
 // The one place that knows how a host view's keys are made; hostview writes
 // with it, the agent reads with it, tests use it.
@@ -258,11 +271,17 @@ export const HOSTVIEW_SCHEMAS = {
   sg: HostSecurityGroup,
   member: GroupMember,
   chain: HostChain,
+  position: ViewPosition,
 } as const;
 export type HostviewKind = keyof typeof HOSTVIEW_SCHEMAS;
+/** The kinds the derivation computes (every kind but the position, which hostview writes after them). */
+export type DerivedHostviewKind = Exclude<HostviewKind, 'position'>;
 export const HOSTVIEW_KINDS = Object.keys(HOSTVIEW_SCHEMAS) as HostviewKind[];
 /** The value type of each kind. */
 export type HostviewValue<K extends HostviewKind> = z.infer<(typeof HOSTVIEW_SCHEMAS)[K]>;
+
+/** The position key's name after the host (one per host). */
+const POSITION_KEY_SUFFIX = 'position.view';
 
 /** KV key helpers (keys inside the host's bucket). Ids contain no dots. */
 export const hostviewKey = {
@@ -274,6 +293,7 @@ export const hostviewKey = {
   sg: (h: string, groupId: string) => `${h}.sg.${groupId}`,
   member: (h: string, groupId: string, portId: string) => `${h}.member.${groupId}.${portId}`,
   chain: (h: string, chainId: string) => `${h}.chain.${chainId}`,
+  position: (h: string) => `${h}.${POSITION_KEY_SUFFIX}`,
   all: (h: string) => `${h}.>`,
 };
 
@@ -281,7 +301,7 @@ export const hostviewKey = {
 export interface HostviewKeyParts {
   hostId: string;
   kind: HostviewKind;
-  /** Port, network, domain or group id; '' for the host key. */
+  /** Port, network, domain or group id; '' for the host key; 'view' for the position key. */
   id: string;
   /** The member's port id (member keys only; '' otherwise). */
   portId: string;
@@ -298,6 +318,7 @@ export function parseHostviewKey(key: string): HostviewKeyParts | undefined {
   if (hostId === undefined || hostId === '' || kind === undefined || !isKind(kind)) return undefined;
   if (kind === 'host') return parts.length === 2 ? { hostId, kind, id: '', portId: '', name: '' } : undefined;
   if (id === undefined || id === '') return undefined;
+  if (kind === 'position') return parts.length === 3 && id === 'view' ? { hostId, kind, id, portId: '', name: id } : undefined;
   if (kind === 'member') {
     return parts.length === 4 && portId !== undefined && portId !== '' ? { hostId, kind, id, portId, name: key.slice(hostId.length + kind.length + 2) } : undefined;
   }
@@ -332,21 +353,3 @@ export const portDevice = (portId: string): string => `tap${portId.replaceAll('-
  */
 export const gatewayMac = (vni: number): string =>
   `02:53:47:${[(vni >> 16) & 0xff, (vni >> 8) & 0xff, vni & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
-
-/** Agent status, published on `strata.status.<hostId>` (not domain events: observations, not decisions). */
-export const AgentStatus = z.object({
-  hostId: z.string(),
-  /** Monotonic per agent process: increments each time the kernel was brought to a new desired state. */
-  generation: z.number().int(),
-  /** KV revision of the host view the applied state was computed from. */
-  viewRevision: z.number().int(),
-  appliedAt: z.string(),
-  /** Ports whose device is plugged and configured. */
-  portsUp: z.array(z.string()),
-  /** Ports whose device does not exist (yet). */
-  portsDown: z.array(z.string()),
-  /** Last apply error, if the latest apply failed (the agent retries and resyncs). */
-  error: z.string().nullable(),
-});
-export type AgentStatus = z.infer<typeof AgentStatus>;
-export const statusSubject = (hostId: string): string => `strata.status.${hostId}`;

@@ -1,5 +1,5 @@
 /**
- * The agent's loop: scheduling, backoff and status. Triggers (a host-view
+ * The agent's loop: scheduling, backoff and its report. Triggers (a host-view
  * change, a port device appearing, the periodic resync, a retry after a
  * failure) are coalesced: at most one pass runs at a time, and everything
  * that arrived meanwhile causes one more. Nothing is written to the kernel
@@ -7,10 +7,16 @@
  * yields only complete snapshots). What a pass does, and the record of what
  * is applied, is the dataplane's (dataplane/dataplane.ts); the agent says
  * when a pass must be a full one (a resync, a retry, a NIC). A failed pass is
- * logged, reported in the status and retried with backoff as a full resync;
- * it never stops the process.
+ * logged, reported and retried with backoff as a full resync; it never
+ * stops the process.
+ *
+ * After every pass (applied or failed) it makes its report
+ * (libs/contracts/src/status/reports.ts): the position of the view the
+ * kernel now reflects, each local port's state, the last error. Publishing
+ * it, the heartbeat and answering a resync request are the service's
+ * (service.ts).
  */
-import type { AgentStatus } from '@strata/contracts';
+import type { AgentHeartbeat, AgentReport, ReportedPort } from '@strata/contracts';
 import type { MemberApplyResult, PassResult, ReconcileResult } from './dataplane/dataplane.js';
 import type { AgentLogger } from './logger.js';
 import type { CurrentView, ViewSource } from './view/current.js';
@@ -41,10 +47,25 @@ export interface AgentOptions {
   /** First retry delay after a failure (default 250 ms, doubling up to resyncMs). */
   retryMs?: number;
   logger: AgentLogger;
-  onStatus?: (status: AgentStatus) => void;
+  /** The same in every report of this process. */
+  identity: AgentIdentity;
+  /** After every pass: the full report. */
+  onReport?: (report: AgentReport) => void;
   onApplied?: (report: ApplyReport) => void;
   now?: () => Date;
 }
+
+/** What names this agent process in its reports. */
+export interface AgentIdentity {
+  /** Random per process: a new one tells the status service the agent restarted. */
+  bootId: string;
+  /** The agent's package version. */
+  version: string;
+  startedAt: string;
+}
+
+/** A report without its send time: what the last passes established. */
+type ReportState = Omit<AgentReport, 'hostId' | 'bootId' | 'version' | 'startedAt' | 'sentAt'>;
 
 export class Agent {
   private running: Promise<void> | null = null;
@@ -60,7 +81,7 @@ export class Agent {
   /** Links that appeared while a pass was running, before its result could say whether they are port devices. */
   private appearedDuringPass = new Set<string>();
   private inPass = false;
-  private _status: AgentStatus | null = null;
+  private state: ReportState = { generation: 0, appliedPosition: null, viewRevision: 0, appliedAt: null, ports: [], error: null };
   private idleWaiters: Array<() => void> = [];
 
   constructor(private readonly o: AgentOptions) {}
@@ -69,8 +90,24 @@ export class Agent {
     return this.o.dataplane.generation;
   }
 
-  get status(): AgentStatus | null {
-    return this._status;
+  /** The full report as of now (sent after every pass, and when the status service asks). */
+  report(): AgentReport {
+    return { ...this.identityNow(), ...this.state };
+  }
+
+  /** The heartbeat as of now. */
+  heartbeat(): AgentHeartbeat {
+    const { generation, appliedPosition, error } = this.state;
+    return { ...this.identityNow(), generation, appliedPosition, error };
+  }
+
+  private identityNow(): Pick<AgentReport, 'hostId' | 'bootId' | 'version' | 'startedAt' | 'sentAt'> {
+    const { bootId, version, startedAt } = this.o.identity;
+    return { hostId: this.o.hostId, bootId, version, startedAt, sentAt: this.now() };
+  }
+
+  private now(): string {
+    return (this.o.now ? this.o.now() : new Date()).toISOString();
   }
 
   /** Whether a complete host view is available (before that, the kernel is left alone). */
@@ -157,7 +194,6 @@ export class Agent {
 
   private async pass(current: CurrentView): Promise<void> {
     const started = performance.now();
-    const now = (): string => (this.o.now ? this.o.now() : new Date()).toISOString();
     const full = this.fullPending;
     this.fullPending = false;
     this.inPass = true;
@@ -167,16 +203,19 @@ export class Agent {
       this.failures = 0;
       const generation = this.o.dataplane.generation;
       const revision = out.revision;
+      const applied = { generation, viewRevision: revision, appliedPosition: out.viewPosition, appliedAt: this.now(), error: null };
       if (out.kind === 'fast') {
         const ops = out.fast.added + out.fast.deleted;
         if (ops > 0) this.o.logger.info({ ops, seconds, generation, revision, fastPath: true }, 'applied');
-        const prev = this._status;
-        this.publish({ generation, viewRevision: revision, appliedAt: now(), portsUp: prev?.portsUp ?? [], portsDown: prev?.portsDown ?? [], error: null });
+        // A fast path changes set elements or steering only, never a port's plug, and follows a successful pass
+        // (a failure makes the next pass full): the last full pass's port states hold.
+        this.publish({ ...applied, ports: this.state.ports });
         this.o.onApplied?.({ ok: true, seconds, members: out.fast });
         return;
       }
       const result = out.result;
-      this.portDevices = new Map(result.desired.ports.map((p) => [p.device, result.portsUp.includes(p.id)]));
+      const up = new Set(result.ports.filter((p) => p.state === 'up').map((p) => p.portId));
+      this.portDevices = new Map(result.desired.ports.map((p) => [p.device, up.has(p.id)]));
       const missed = [...this.appearedDuringPass].some((d) => this.portDevices.get(d) === false);
       this.appearedDuringPass.clear();
       // Look again with a full pass: the kernel must be read, and the journal may hold nothing new.
@@ -186,7 +225,7 @@ export class Agent {
       }
       const ops = result.plan.batches.reduce((n, b) => n + b.ops.length, 0);
       if (ops > 0) this.o.logger.info({ ops, seconds, generation, revision }, 'applied');
-      this.publish({ generation, viewRevision: revision, appliedAt: now(), portsUp: result.portsUp, portsDown: result.portsDown, error: null });
+      this.publish({ ...applied, ports: result.ports });
       this.o.onApplied?.({ ok: true, seconds, result });
     } catch (error) {
       const seconds = (performance.now() - started) / 1000;
@@ -194,15 +233,12 @@ export class Agent {
       this.failures++;
       const message = error instanceof Error ? error.message : String(error);
       this.o.logger.error({ err: error, failures: this.failures }, 'reconcile failed; will resync');
-      const prev = this._status;
-      this.publish({
-        generation: this.o.dataplane.generation,
-        viewRevision: prev?.viewRevision ?? 0,
-        appliedAt: prev?.appliedAt ?? now(),
-        portsUp: prev?.portsUp ?? [],
-        portsDown: prev?.portsDown ?? [],
-        error: message,
-      });
+      // The kernel is somewhere between the last applied view and this one: every port of the view it tried is in error
+      // until a pass succeeds; what was applied before (its position and revision) is still the last applied.
+      const ports = Object.keys(current.view.ports)
+        .sort()
+        .map((portId): ReportedPort => ({ portId, state: 'error', reason: message }));
+      this.publish({ ...this.state, generation: this.o.dataplane.generation, ports, error: message });
       this.o.onApplied?.({ ok: false, seconds, error });
       const retry = Math.min((this.o.retryMs ?? 250) * 2 ** (this.failures - 1), this.o.resyncMs);
       this.trigger('retry', retry);
@@ -211,12 +247,12 @@ export class Agent {
     }
   }
 
-  private publish(s: Omit<AgentStatus, 'hostId'>): void {
-    this._status = { hostId: this.o.hostId, ...s };
+  private publish(s: ReportState): void {
+    this.state = s;
     try {
-      this.o.onStatus?.(this._status);
+      this.o.onReport?.(this.report());
     } catch (err) {
-      this.o.logger.warn({ err }, 'status publish failed');
+      this.o.logger.warn({ err }, 'report publish failed');
     }
   }
 }

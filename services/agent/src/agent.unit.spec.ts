@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { AgentStatus } from '@strata/contracts';
+import type { AgentReport } from '@strata/contracts';
 import { Agent, type AgentLogger } from './agent.js';
 import { emptyKernelState } from './core/types.js';
 import { emptySnapshot, type HostViewSnapshot } from './core/snapshot.js';
@@ -33,7 +33,7 @@ function setup(
   const journal: ViewChange[] = [];
   const seen: HostViewSnapshot[] = [];
   const calls: string[] = [];
-  const statuses: AgentStatus[] = [];
+  const statuses: AgentReport[] = [];
   const fastPath = opts.fastPath;
   const manager: Manager = {
     name: 'test',
@@ -76,17 +76,20 @@ function setup(
     debounceMs: 1,
     retryMs: 1,
     logger: quiet,
-    onStatus: (s) => statuses.push(s),
+    identity: { bootId: 'boot-1', version: '0.1.0', startedAt: '2026-01-01T00:00:00.000Z' },
+    onReport: (s) => statuses.push(s),
     dataplane,
   });
-  const setView = (view: HostViewSnapshot, revision: number, ...changes: ViewChange[]): void => {
+  /** The view at KV revision `revision` and log position `viewPosition` (default: the revision). */
+  const setView = (view: HostViewSnapshot, revision: number, ...changes: ViewChange[]): void => setViewAt(view, revision, revision, ...changes);
+  const setViewAt = (view: HostViewSnapshot, revision: number, viewPosition: number | null, ...changes: ViewChange[]): void => {
     journal.push(...changes);
     current = fastPath
-      ? { view, revision, journal: { epoch: 1, position: journal.length, changesSince: (from) => journal.slice(from), trim: () => undefined } }
-      : { view, revision };
+      ? { view, revision, viewPosition, journal: { epoch: 1, position: journal.length, changesSince: (from) => journal.slice(from), trim: () => undefined } }
+      : { view, revision, viewPosition };
     agent.viewChanged();
   };
-  return { agent, seen, calls, statuses, setView };
+  return { agent, seen, calls, statuses, setView, setViewAt };
 }
 
 const withPort = (): HostViewSnapshot => ({
@@ -109,7 +112,15 @@ describe('Agent', () => {
     await agent.whenIdle();
     expect(seen.length).toBeLessThanOrEqual(2);
     expect(seen.at(-1)).toEqual(withPort());
-    expect(statuses.at(-1)).toMatchObject({ hostId: 'hv1', viewRevision: 50, portsUp: [], portsDown: ['p1'], error: null });
+    expect(statuses.at(-1)).toMatchObject({
+      hostId: 'hv1',
+      bootId: 'boot-1',
+      version: '0.1.0',
+      viewRevision: 50,
+      appliedPosition: 50,
+      ports: [{ portId: 'p1', state: 'down', reason: 'device tap1 not present (not plugged)' }],
+      error: null,
+    });
   });
 
   it('increments the generation only when the desired state changes', async () => {
@@ -131,6 +142,31 @@ describe('Agent', () => {
     for (let i = 0; i < 50 && statuses.at(-1)?.error !== null; i++) await agent.whenIdle();
     expect(seen).toHaveLength(3);
     expect(statuses.map((s) => s.error)).toEqual(['RTNETLINK answers: Operation not permitted', 'RTNETLINK answers: Operation not permitted', null]);
+    // Nothing was applied before the first success.
+    expect(statuses[0]).toMatchObject({ appliedPosition: null, appliedAt: null, viewRevision: 0 });
+    expect(statuses.at(-1)).toMatchObject({ appliedPosition: 7, viewRevision: 7 });
+    await agent.stop();
+  });
+
+  it('after a failed pass: every port of the view it tried in error, the last applied position kept; the retry reports the new one', async () => {
+    let failures = 0;
+    const { agent, statuses, setView, setViewAt } = setup({ devices: [], fail: () => failures-- > 0 });
+    setView(withPort(), 3);
+    await agent.whenIdle();
+    expect(statuses.at(-1)).toMatchObject({ appliedPosition: 3, ports: [{ portId: 'p1', state: 'down' }], error: null });
+    failures = 1;
+    const before = statuses.length;
+    setViewAt(withPort(), 5, 9);
+    for (let i = 0; i < 50 && statuses.length < before + 2; i++) await agent.whenIdle();
+    expect(statuses.slice(before).map((s) => s.error)).toEqual(['RTNETLINK answers: Operation not permitted', null]);
+    expect(statuses[before]).toMatchObject({
+      appliedPosition: 3,
+      viewRevision: 3,
+      ports: [{ portId: 'p1', state: 'error', reason: 'RTNETLINK answers: Operation not permitted' }],
+    });
+    expect(statuses.at(-1)).toMatchObject({ appliedPosition: 9, viewRevision: 5, ports: [{ portId: 'p1', state: 'down' }], error: null });
+    expect(agent.heartbeat()).toMatchObject({ hostId: 'hv1', bootId: 'boot-1', version: '0.1.0', generation: agent.generation, appliedPosition: 9, error: null });
+    expect(agent.report()).toMatchObject({ ...statuses.at(-1), sentAt: expect.any(String) });
     await agent.stop();
   });
 
@@ -205,5 +241,23 @@ describe('Agent membership fast path', () => {
     await change(4, member('p2'));
     expect(calls).toEqual(['full', 'full', 'fast:not-applicable:1', 'full', 'fast:fail:1', 'full']);
     expect(statuses.at(-1)).toMatchObject({ viewRevision: 4, error: null });
+  });
+
+  it('a change of the view position alone is a pass with no kernel work that moves the applied position', async () => {
+    const { agent, calls, statuses, setViewAt } = setup({ fastPath: () => 'handled' });
+    const position = (seq: number): ViewChange => ({ field: 'position', id: '', before: undefined, after: seq });
+    setViewAt(withPort(), 1, 10, position(10));
+    await agent.whenIdle();
+    const generation = agent.generation;
+    setViewAt(withPort(), 2, 11, position(11));
+    await agent.whenIdle();
+    // No full pass, no fast path asked to apply anything; the report says position 11 is applied.
+    expect(calls).toEqual(['full']);
+    expect(statuses.at(-1)).toMatchObject({ appliedPosition: 11, viewRevision: 2, generation, error: null });
+    // With a member change, only the member goes to the fast path.
+    setViewAt(withPort(), 4, 12, member('p1'), position(12));
+    await agent.whenIdle();
+    expect(calls).toEqual(['full', 'fast:handled:1']);
+    expect(statuses.at(-1)).toMatchObject({ appliedPosition: 12 });
   });
 });

@@ -3,14 +3,26 @@
  * and a host-view KV bucket per host (created by the operator), two agents
  * (in-process, each as its own NATS user agent-<host>, managing one
  * hypervisor namespace of a NetLab through AGENT_NETNS), VMs pinging each
- * other. The test writes the views as hostview does; status comes back on
- * strata.status.<host>, observed as the operator (admin).
+ * other. The test writes the views as hostview does (the keys, then the
+ * view's position); reports come back on strata.status.<host> and
+ * heartbeats on strata.status.<host>.heartbeat, observed as the operator
+ * (admin), who also asks for a report on strata.agentctl.<host>.report.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { describeIf, kernel } from '@strata/testing/suites';
 import type { KV, NatsConnection } from 'nats';
-import { AgentStatus, HOSTVIEW_BUCKET_OPTIONS, hostviewBucket, hostviewKey, portDevice, statusSubject } from '@strata/contracts';
+import {
+  AGENT_HEARTBEATS,
+  AGENT_REPORTS,
+  AgentHeartbeat,
+  AgentReport,
+  agentResyncSubject,
+  HOSTVIEW_BUCKET_OPTIONS,
+  hostviewBucket,
+  hostviewKey,
+  portDevice,
+} from '@strata/contracts';
 import { startProvisionedNats } from '@strata/lab';
 import { startService, type RunningService } from '@strata/runtime';
 import { waitFor, type StrataNats } from '@strata/testing';
@@ -44,8 +56,28 @@ let server: StrataNats;
 let nc: NatsConnection;
 const buckets = new Map<string, KV>();
 const agents: RunningService[] = [];
-const statuses = new Map<string, AgentStatus>();
+/** Each host's latest report, and every report and heartbeat received. */
+const statuses = new Map<string, AgentReport>();
+const reports: AgentReport[] = [];
+const heartbeats: AgentHeartbeat[] = [];
 const written = new Map<string, Set<string>>();
+/** The position each host's view was last given (the log position hostview would write: here a counter). */
+const positions = new Map<string, number>();
+let lastPosition = 100;
+let admin: NatsConnection;
+
+/** A port's state in a host's latest report. */
+const portState = (hostId: string, portId: string): string | undefined => statuses.get(hostId)?.ports.find((p) => p.portId === portId)?.state;
+/** The host's latest report says it applied the position its view was last given. */
+const appliedLatest = (hostId: string): boolean => statuses.get(hostId)?.appliedPosition === positions.get(hostId);
+
+/** Write only a new position to the host's view (hostview does so for a change whose keys another write already carried). */
+async function publishPosition(hostId: string): Promise<number> {
+  const seq = ++lastPosition;
+  await buckets.get(hostId)!.put(hostviewKey.position(hostId), JSON.stringify({ seq }));
+  positions.set(hostId, seq);
+  return seq;
+}
 
 /** Make the host's bucket hold exactly `view` (as hostview would). */
 async function publishView(hostId: string, view: HostViewSnapshot): Promise<void> {
@@ -66,6 +98,8 @@ async function publishView(hostId: string, view: HostViewSnapshot): Promise<void
   for (const [k, v] of entries) await kv.put(k, JSON.stringify(v));
   for (const k of before) if (!entries.has(k)) await kv.delete(k);
   written.set(hostId, new Set(entries.keys()));
+  // As hostview: the position after every key it covers.
+  await publishPosition(hostId);
 }
 
 const publishAll = async (c: Cloud): Promise<void> => {
@@ -86,13 +120,17 @@ d('agent service (NATS KV → kernel)', () => {
     lab = await NetLab.create(2);
     server = await startProvisionedNats({ agents: lab.hosts.map((h) => h.name) });
     nc = await server.connect('hostview');
-    const sub = (await server.connect('admin')).subscribe('strata.status.>');
-    void (async () => {
-      for await (const m of sub) {
-        const s = AgentStatus.parse(m.json());
+    admin = await server.connect('admin');
+    admin.subscribe(AGENT_REPORTS, {
+      callback: (_err, m) => {
+        const s = AgentReport.parse(m.json());
+        expect(m.subject).toBe(`strata.status.${s.hostId}`);
+        reports.push(s);
         statuses.set(s.hostId, s);
-      }
-    })();
+      },
+    });
+    admin.subscribe(AGENT_HEARTBEATS, { callback: (_err, m) => void heartbeats.push(AgentHeartbeat.parse(m.json())) });
+    await admin.flush();
     vms.x1 = await lab.addVm('x1', lab.host(1), x1.mac, portDevice(x1.id));
     vms.y2 = await lab.addVm('y2', lab.host(2), y2.mac, portDevice(y2.id));
     await lab.configure(vms.x1, '10.3.0.11/24', '10.3.0.1');
@@ -112,6 +150,7 @@ d('agent service (NATS KV → kernel)', () => {
           AGENT_STATE_DIR: h.stateDir,
           // Long: device appearance must be handled by the link monitor, not the timer.
           AGENT_RESYNC_SECONDS: '3600',
+          AGENT_HEARTBEAT_MS: '200',
         }),
       );
     }
@@ -123,19 +162,55 @@ d('agent service (NATS KV → kernel)', () => {
     await lab?.destroy();
   });
 
-  it('programs both hosts from the KV view: routed ping across hosts, status reports ports up', async () => {
-    await waitFor(() => statuses.get('hv1')?.portsUp.includes(x1.id) && statuses.get('hv2')?.portsUp.includes(y2.id), { timeoutMs: 20_000, message: 'status' });
+  it("programs both hosts from the KV view: routed ping across hosts; each report says the view's position is applied and its ports are up", async () => {
+    await waitFor(() => appliedLatest('hv1') && appliedLatest('hv2'), { timeoutMs: 20_000, message: 'views applied' });
+    expect(statuses.get('hv1')).toMatchObject({ error: null, ports: [{ portId: x1.id, state: 'up', reason: '' }], appliedPosition: positions.get('hv1') });
+    expect(statuses.get('hv2')).toMatchObject({ error: null, ports: [{ portId: y2.id, state: 'up', reason: '' }], appliedPosition: positions.get('hv2') });
     expect(await lab.pingEventually(vms.x1!, '10.3.1.12')).toBe(63);
-    expect(statuses.get('hv1')).toMatchObject({ error: null, portsDown: [] });
-    expect(statuses.get('hv1')!.generation).toBeGreaterThan(0);
+    const r = statuses.get('hv1')!;
+    expect(r.generation).toBeGreaterThan(0);
+    expect(r.version).toBe('0.1.0');
+    expect(r.appliedAt).not.toBeNull();
+    expect(statuses.get('hv2')!.bootId).not.toBe(r.bootId);
   });
 
-  it('a port bound before its VM exists is down, then plugged as soon as its device appears', async () => {
+  it('a position-only change is applied with no kernel work: the report moves to it, the generation stays', async () => {
+    await waitFor(() => appliedLatest('hv1'), { timeoutMs: 20_000, message: 'hv1 applied' });
+    const before = statuses.get('hv1')!;
+    const seq = await publishPosition('hv1');
+    await waitFor(() => statuses.get('hv1')?.appliedPosition === seq, { timeoutMs: 20_000, message: 'position applied' });
+    expect(statuses.get('hv1')).toMatchObject({ generation: before.generation, ports: before.ports, error: null });
+    expect(statuses.get('hv1')!.viewRevision).toBeGreaterThan(before.viewRevision);
+  });
+
+  it('heartbeats arrive every interval; a report is sent at once when asked for', async () => {
+    const from = heartbeats.length;
+    await waitFor(() => heartbeats.slice(from).filter((h) => h.hostId === 'hv1').length >= 2, { timeoutMs: 20_000, message: 'hv1 heartbeats' });
+    const beat = heartbeats.slice(from).find((h) => h.hostId === 'hv1')!;
+    expect(beat).toMatchObject({ bootId: statuses.get('hv1')!.bootId, version: '0.1.0', appliedPosition: statuses.get('hv1')!.appliedPosition, error: null });
+    // Asked: a full report of the current state, nothing else changing.
+    const n = reports.length;
+    admin.publish(agentResyncSubject('hv2'));
+    await waitFor(() => reports.slice(n).some((r) => r.hostId === 'hv2'), { timeoutMs: 20_000, message: 'report on request' });
+    const answered = reports.slice(n).find((r) => r.hostId === 'hv2')!;
+    expect(answered).toMatchObject({ appliedPosition: positions.get('hv2'), ports: [{ portId: y2.id, state: 'up' }], error: null });
+    expect(reports.slice(n).filter((r) => r.hostId === 'hv1')).toEqual([]);
+  });
+
+  it('a port bound before its VM exists is down, up as soon as its device appears, down again when it goes', async () => {
     await publishAll({ ...cloud, ports: [x1, y2, z2] });
-    await waitFor(() => statuses.get('hv2')?.portsDown.includes(z2.id), { timeoutMs: 20_000, message: 'z2 down' });
+    await waitFor(() => appliedLatest('hv2') && portState('hv2', z2.id) === 'down', { timeoutMs: 20_000, message: 'z2 down' });
+    expect(statuses.get('hv2')!.ports.find((p) => p.portId === z2.id)!.reason).toBe(`device ${portDevice(z2.id)} not present (not plugged)`);
     vms.z2 = await lab.addVm('z2', lab.host(2), z2.mac, portDevice(z2.id));
     await lab.configure(vms.z2, '10.3.0.12/24', '10.3.0.1');
-    await waitFor(() => statuses.get('hv2')?.portsUp.includes(z2.id), { timeoutMs: 20_000, message: 'z2 up' });
+    await waitFor(() => portState('hv2', z2.id) === 'up', { timeoutMs: 20_000, message: 'z2 up' });
+    expect(await lab.pingEventually(vms.x1!, '10.3.0.12')).toBe(64);
+    // The VM's NIC goes (the VM is shut down): the port is down again; back, up again.
+    await sh(['ip', '-n', vms.z2.ns, 'link', 'del', 'eth0']);
+    await waitFor(() => portState('hv2', z2.id) === 'down', { timeoutMs: 20_000, message: 'z2 down again' });
+    await lab.attach(vms.z2, lab.host(2));
+    await lab.configure(vms.z2, '10.3.0.12/24', '10.3.0.1');
+    await waitFor(() => portState('hv2', z2.id) === 'up', { timeoutMs: 20_000, message: 'z2 up again' });
     expect(await lab.pingEventually(vms.x1!, '10.3.0.12')).toBe(64);
   });
 

@@ -1,8 +1,10 @@
-/** Wires the agent: host-view watch → agent loop → dataplane → kernel; status and metrics out. */
+/** Wires the agent: host-view watch → agent loop → dataplane → kernel; reports, heartbeats and metrics out. */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import { garpObservationSubject, statusSubject } from '@strata/contracts';
+import { agentHeartbeatSubject, agentReportSubject, agentResyncSubject, garpObservationSubject } from '@strata/contracts';
 import type { ServiceDefinition } from '@strata/runtime';
 import { Agent, type ApplyReport } from './agent.js';
 import { hostDataplane } from './dataplane/managers.js';
@@ -27,8 +29,10 @@ export const agentConfig = z.object({
   AGENT_NETNS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]{0,40}$/).default('strata-'),
   /** dnsmasq configs, PID files and leases. */
   AGENT_STATE_DIR: z.string().min(1).default('/var/lib/strata-agent'),
-  /** Period of the full resync that repairs drift (and of the status heartbeat). */
+  /** Period of the full resync that repairs drift. */
   AGENT_RESYNC_SECONDS: z.coerce.number().positive().default(30),
+  /** Period of the heartbeat on `strata.status.<host>.heartbeat` (the status service marks an agent down after three missed). */
+  AGENT_HEARTBEAT_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
   AGENT_DHCP_LEASE_SECONDS: z.coerce.number().int().min(120).default(86_400),
   /** Apply membership changes through a long-lived libnftables worker (python3-nftables) instead of an nft process each. */
   AGENT_NFT_WORKER: bool.default(true),
@@ -47,6 +51,9 @@ export const agentServiceName = (env: Record<string, string | undefined> = proce
   const hostId = env['AGENT_HOST_ID'];
   return hostId ? `agent-${hostId}` : 'agent';
 };
+
+/** The agent's software version, in every report: its package's. */
+export const AGENT_VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 export const agentService: ServiceDefinition<typeof agentConfig> = {
   // Read when the service starts, from the process environment (runService's); startService(def, env)
@@ -113,6 +120,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     };
 
     let watcher: HostViewWatcher | undefined;
+    const send = (subject: string, message: unknown): void => void (nc.isClosed() || nc.publish(subject, JSON.stringify(message)));
     const agent = new Agent({
       hostId,
       view: () => watcher?.current() ?? null,
@@ -120,13 +128,17 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       resyncMs: config.AGENT_RESYNC_SECONDS * 1000,
       logger,
       onApplied,
-      onStatus: (s) => {
-        generation.set(s.generation);
-        if (!nc.isClosed()) nc.publish(statusSubject(hostId), JSON.stringify(s));
+      identity: { bootId: randomUUID(), version: AGENT_VERSION, startedAt: new Date().toISOString() },
+      onReport: (report) => {
+        generation.set(report.generation);
+        send(agentReportSubject(hostId), report);
       },
     });
+    // Liveness, and the full report whenever the status service asks for it (it started, or it missed one).
+    const heartbeat = setInterval(() => send(agentHeartbeatSubject(hostId), agent.heartbeat()), config.AGENT_HEARTBEAT_MS);
+    const resync = nc.subscribe(agentResyncSubject(hostId), { callback: (err) => err || send(agentReportSubject(hostId), agent.report()) });
     // Health checks of the service functions whose appliances are on this host (observe/health.ts).
-    const health = new HealthChecker({ hostId, exec, nsPrefix: config.AGENT_NETNS_PREFIX, logger, view: () => watcher?.current()?.view ?? null, publish: (subject, o) => void (nc.isClosed() || nc.publish(subject, JSON.stringify(o))) });
+    const health = new HealthChecker({ hostId, exec, nsPrefix: config.AGENT_NETNS_PREFIX, logger, view: () => watcher?.current()?.view ?? null, publish: send });
     // Gratuitous ARPs of local ports' allowed address pairs → IPAM (observe/garp-watcher.ts).
     const garpReports = metrics.counter('strata_agent_garp_reports_total', 'gratuitous ARPs of allowed address pairs reported');
     const garp = new GarpWatcher({
@@ -135,7 +147,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       logger,
       publish: (o) => {
         garpReports.inc();
-        if (!nc.isClosed()) nc.publish(garpObservationSubject(hostId), JSON.stringify(o));
+        send(garpObservationSubject(hostId), o);
       },
     });
     const announcer = new OwnerAnnouncer({ exec, logger });
@@ -160,6 +172,8 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
 
     // Stopping leaves the data plane (and DHCP servers) as they are: VMs keep their network.
     return async () => {
+      clearInterval(heartbeat);
+      resync.unsubscribe();
       garp.stop();
       monitor?.stop();
       health.stop();

@@ -19,3 +19,5 @@ export {
   type BucketOp,
 } from './app/publisher.js';
 export { HostviewProjection, type ProjectionOptions, type StartResult } from './app/projection.js';
+export { ViewPositions, resourcesOfKey, positionValue, type HostPosition } from './core/positions.js';
+export { answerPositions, servePositions, type PositionsSource, type PositionsQueryOptions } from './app/positions-query.js';

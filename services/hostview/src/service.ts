@@ -17,6 +17,7 @@ import { reportQuarantine } from '@strata/service-kit';
 import { kindOfKey } from './core/derive.js';
 import { owner, parsePartition, type Partition } from './core/partition.js';
 import { HostviewProjection } from './app/projection.js';
+import { servePositions } from './app/positions-query.js';
 import { KvPublisher } from './app/publisher.js';
 
 const partition = z.string().transform((text, ctx): Partition => {
@@ -33,6 +34,8 @@ export const hostviewConfig = z.object({
   HOSTVIEW_PARTITION: partition.default({ index: 0, count: 1 }),
   /** KV writes in flight at once (each awaits its ack). */
   HOSTVIEW_WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(64),
+  /** How long a positions query waits for the model to reach its minSeq (then UNAVAILABLE). */
+  HOSTVIEW_POSITIONS_WAIT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
 });
 
 export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
@@ -72,12 +75,20 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
     readiness.register('hostview', () => projection.ready);
     reportQuarantine({ metrics, readiness }, 'hostview', () => projection.quarantine);
 
+    // Answered from now on: a query waits (bounded) until the views are reconciled and at its minSeq.
+    const positions = await servePositions(nc, { source: projection, partition: `${index}/${count}`, waitMs: config.HOSTVIEW_POSITIONS_WAIT_MS, logger });
     const started = Date.now();
-    const result = await projection.start();
+    const result = await projection.start().catch(async (err: unknown) => {
+      await positions.stop();
+      throw err;
+    });
     logger.info(
       { partition: `${index}/${count}`, seq: projection.seq, hosts: projection.views.hosts().length, ...result, ms: Date.now() - started },
       'host views reconciled',
     );
-    return () => projection.stop();
+    return async () => {
+      await positions.stop();
+      await projection.stop();
+    };
   },
 };

@@ -14,7 +14,9 @@
  *   planned and applied again, up to `attempts` rounds.
  * - fast: the typed changes since the last pass, when every one of them is
  *   handled by some manager's fast path (and the caller asked for no full
- *   pass). A fast path that declines or fails falls back to a full pass in
+ *   pass). A change of the view's position alone (hostview's
+ *   `<h>.position.view`) changes no kernel object: it is a fast pass with
+ *   nothing to apply, that only moves the applied position. A fast path that declines or fails falls back to a full pass in
  *   the same call. When only some changes have a fast path, those go first
  *   and the full pass follows (it recomputes everything: the reference).
  *
@@ -23,6 +25,7 @@
  * path changed it when it added or deleted something.
  */
 import { isDeepStrictEqual } from 'node:util';
+import type { ReportedPort } from '@strata/contracts';
 import type { DesiredOptions, DesiredState } from '../core/desired.js';
 import { diff } from '../core/diff.js';
 import type { HostViewSnapshot } from '../core/snapshot.js';
@@ -30,7 +33,7 @@ import type { ActualState, Plan } from '../core/types.js';
 import { ApplyError, applyPlan } from '../kernel/apply.js';
 import { readActual } from '../kernel/read.js';
 import type { AgentLogger } from '../logger.js';
-import { viewDelta, type CurrentView, type ViewDelta } from '../view/current.js';
+import { isObjectChange, viewDelta, type CurrentView, type ViewDelta } from '../view/current.js';
 import { composeDesired } from './compose.js';
 import type { DesiredPart, FastApplier, FastPathResult, HostIo, Manager, ManagerRuntime, RuleCounter } from './manager.js';
 
@@ -63,8 +66,8 @@ export interface ReconcileResult {
   /** The kernel before this apply. */
   actual: ActualState;
   plan: Plan;
-  portsUp: string[];
-  portsDown: string[];
+  /** Each port the view binds to this host: up (device present and plugged) or down, with why. */
+  ports: ReportedPort[];
   /** Security-group rule counters after the apply (named nft counters), with the group and rule they count. */
   ruleCounters: RuleCounter[];
 }
@@ -74,9 +77,10 @@ export interface MemberApplyResult extends FastPathResult {
   desired: DesiredState;
 }
 
+/** `viewPosition`: the position of the view the kernel now reflects (the view's `viewPosition` when this pass read it). */
 export type PassResult =
-  | { kind: 'full'; result: ReconcileResult; revision: number; changed: boolean }
-  | { kind: 'fast'; fast: MemberApplyResult; revision: number; changed: boolean };
+  | { kind: 'full'; result: ReconcileResult; revision: number; viewPosition: number | null; changed: boolean }
+  | { kind: 'fast'; fast: MemberApplyResult; revision: number; viewPosition: number | null; changed: boolean };
 
 /** What the kernel has, as far as this dataplane knows. */
 type Applied =
@@ -142,16 +146,17 @@ export class Dataplane {
         current.journal!.trim(pending.position);
         const changed = fast.added + fast.deleted > 0;
         if (changed) this._generation++;
-        return { kind: 'fast', fast, revision: current.revision, changed };
+        return { kind: 'fast', fast, revision: current.revision, viewPosition: pending.viewPosition, changed };
       }
     }
     // The snapshot and its journal position, read together (no await in between).
     const view = current.view;
+    const viewPosition = current.viewPosition;
     const j = current.journal;
     const at = j ? { epoch: j.epoch, position: j.position } : null;
     const result = await this.fullPass(view, current.revision, at);
     if (j && at) j.trim(at.position);
-    return { kind: 'full', result, revision: current.revision, changed: this._generation !== generation };
+    return { kind: 'full', result, revision: current.revision, viewPosition, changed: this._generation !== generation };
   }
 
   /** One full pass for `view` (without a journal: the next pass is full too). */
@@ -220,32 +225,28 @@ export class Dataplane {
     }
     if (previous === null || parts.some((p, i) => !samePart(p, previous[i]))) this._generation++;
     this.record = { state: 'applied', view, desired, parts, revision, at, appliers: new Map() };
-    const present = new Set(actual.devices);
-    return {
-      desired,
-      actual,
-      plan,
-      ruleCounters,
-      portsUp: desired.ports.filter((p) => present.has(p.device)).map((p) => p.id),
-      portsDown: desired.ports.filter((p) => !present.has(p.device)).map((p) => p.id),
-    };
+    return { desired, actual, plan, ruleCounters, ports: portStates(view, desired, actual) };
   }
 
   /**
    * The journal's changes since the applied position, by the manager whose fast path takes each (`complete`:
    * every change has one; else a full pass is needed, and these go first); null when the journal cannot say.
    */
-  private fastChanges(current: CurrentView): { byManager: Map<number, ViewDelta[]>; complete: boolean; epoch: number; position: number } | null {
+  private fastChanges(
+    current: CurrentView,
+  ): { byManager: Map<number, ViewDelta[]>; complete: boolean; epoch: number; position: number; viewPosition: number | null } | null {
     const r = this.record;
     const j = current.journal;
     if (r.state !== 'applied' || !r.at || !j || j.epoch !== r.at.epoch) return null;
     const changes = j.changesSince(r.at.position);
     if (!changes) return null;
-    const deltas = changes.map(viewDelta);
+    // The view's position is no kernel object: only the objects' changes are routed (none: a pass with nothing to apply).
+    const deltas = changes.filter(isObjectChange).map(viewDelta);
+    const at = { epoch: j.epoch, position: j.position, viewPosition: current.viewPosition };
     const byManager = this.route(deltas);
-    if (byManager) return { byManager, complete: true, epoch: j.epoch, position: j.position };
+    if (byManager) return { byManager, complete: true, ...at };
     const taken = this.route(deltas.filter((c) => this.runtimes.some((rt) => rt.fastPath?.handles(c))))!;
-    return { byManager: taken, complete: false, epoch: j.epoch, position: j.position };
+    return { byManager: taken, complete: false, ...at };
   }
 
   /**
@@ -300,6 +301,21 @@ export class Dataplane {
     }
     return { desired: record.desired, added, deleted };
   }
+}
+
+/**
+ * After a successful full pass, each local port: up when its device exists
+ * and the applied state plugs it (its network's forwarding and, its groups
+ * being known, its filter are then in the kernel); else down, saying why.
+ */
+export function portStates(view: HostViewSnapshot, desired: DesiredState, actual: ActualState): ReportedPort[] {
+  const present = new Set(actual.devices);
+  return desired.ports.map(({ id, device }): ReportedPort => {
+    if (!present.has(device)) return { portId: id, state: 'down', reason: `device ${device} not present (not plugged)` };
+    if (desired.kernel.plugs[device]) return { portId: id, state: 'up', reason: '' };
+    const reason = view.ports[id]?.groupIds === null ? 'security groups not decided yet' : 'its network is not realised on this host';
+    return { portId: id, state: 'down', reason: `device ${device} not plugged: ${reason}` };
+  });
 }
 
 /** Whether a manager's part is the one it applied before (what the kernel gets from it: its objects and DHCP servers). */

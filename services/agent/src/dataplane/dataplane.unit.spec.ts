@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { emptySnapshot, type HostViewSnapshot } from '../core/snapshot.js';
+import type { DesiredState } from '../core/desired.js';
 import { emptyKernelState } from '../core/types.js';
 import type { Exec } from '../kernel/exec.js';
 import type { CurrentView } from '../view/current.js';
 import type { ViewChange } from '../view/store.js';
-import { Dataplane, type KernelPort } from './dataplane.js';
+import { Dataplane, portStates, type KernelPort } from './dataplane.js';
 import type { Manager } from './manager.js';
 
 const noKernel = (): never => {
@@ -66,7 +67,7 @@ function source() {
       journal.push(...changes);
     },
     current(): CurrentView {
-      return { view, revision, journal: { epoch: 1, position: journal.length, changesSince: (from) => journal.slice(from), trim: () => undefined } };
+      return { view, revision, viewPosition: revision, journal: { epoch: 1, position: journal.length, changesSince: (from) => journal.slice(from), trim: () => undefined } };
     },
   };
 }
@@ -177,5 +178,21 @@ describe('Dataplane', () => {
     failing = false;
     await dp2.reconcile(emptySnapshot());
     expect(dp2.generation).toBe(1);
+  });
+});
+
+describe('portStates', () => {
+  const port = (id: string, groupIds: string[] | null) => ({ id, tenant: 't', networkId: 'n1', mac: '02:00:00:00:00:01', device: `tap${id}`, fixedIps: [], groupIds, portSecurity: true });
+  it('up: device present and plugged; down: device missing, or present but not plugged (groups undecided, or its network not here)', () => {
+    const view: HostViewSnapshot = { ...emptySnapshot(), ports: { a: port('a', []), b: port('b', []), c: port('c', null), d: port('d', []) } };
+    const kernel = emptyKernelState();
+    kernel.plugs = { tapa: { device: 'tapa', master: 'sbr1', mtu: 1450, up: true }, tapb: { device: 'tapb', master: 'sbr1', mtu: 1450, up: true } };
+    const desired: DesiredState = { kernel, dhcp: {}, ruleCounters: {}, ports: ['a', 'b', 'c', 'd'].map((id) => ({ id, device: `tap${id}` })) };
+    expect(portStates(view, desired, { ...emptyKernelState(), devices: ['tapa', 'tapc', 'tapd'] })).toEqual([
+      { portId: 'a', state: 'up', reason: '' },
+      { portId: 'b', state: 'down', reason: 'device tapb not present (not plugged)' },
+      { portId: 'c', state: 'down', reason: 'device tapc not plugged: security groups not decided yet' },
+      { portId: 'd', state: 'down', reason: 'device tapd not plugged: its network is not realised on this host' },
+    ]);
   });
 });

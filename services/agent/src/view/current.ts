@@ -27,12 +27,22 @@ export interface CurrentView {
   readonly view: HostViewSnapshot;
   /** The KV revision the view includes. */
   revision: number;
+  /**
+   * The log position the view reflects (`<h>.position.view`: hostview writes
+   * it after every key it covers); null while the view has none. Read it
+   * together with `view` (no await in between): it is the position of that view.
+   */
+  readonly viewPosition: number | null;
   journal?: ViewJournal;
 }
 
 export type ViewSource = () => CurrentView | null;
 
 type Collections = Omit<HostViewSnapshot, 'host'>;
+
+/** A journal entry that changes kernel objects (the view's position changes none: it has no delta). */
+export type ObjectChange = ViewChange & { field: Exclude<ViewChange['field'], 'position'> };
+export const isObjectChange = (c: ViewChange): c is ObjectChange => c.field !== 'position';
 
 /**
  * One journalled change, typed by the collection it is in: `before` and
@@ -44,6 +54,6 @@ export type ViewDelta =
   | { field: 'host'; id: ''; before?: HostInfo; after?: HostInfo };
 
 /** A journal entry as a typed delta (the store only journals values that passed the field's schema). */
-export function viewDelta(c: ViewChange): ViewDelta {
+export function viewDelta(c: ObjectChange): ViewDelta {
   return { field: c.field, id: c.id, ...(c.before !== undefined ? { before: c.before } : {}), ...(c.after !== undefined ? { after: c.after } : {}) } as ViewDelta;
 }

@@ -55,6 +55,9 @@ export class HostViewWatcher {
         return store.snapshot();
       },
       revision: store.revision,
+      get viewPosition(): number | null {
+        return store.viewPosition;
+      },
       journal: {
         epoch,
         get position(): number {

@@ -15,7 +15,7 @@ export interface ViewEntry {
 
 type Collection = 'networks' | 'ports' | 'endpoints' | 'domains' | 'groups' | 'members' | 'chains';
 /** Where each kind of key (the layout and schemas: the contracts' host-view codec) goes in the snapshot, by the object's name. */
-const COLLECTIONS: Record<Exclude<HostviewKind, 'host'>, Collection> = {
+const COLLECTIONS: Record<Exclude<HostviewKind, 'host' | 'position'>, Collection> = {
   net: 'networks',
   port: 'ports',
   ep: 'endpoints',
@@ -35,9 +35,13 @@ export class InvalidEntryError extends Error {
   }
 }
 
-/** One object of the view that changed: the collection, its id, and the values before and after (undefined: absent). */
+/**
+ * One object of the view that changed: the collection, its id, and the
+ * values before and after (undefined: absent). `position` is the view's
+ * position (`<h>.position.view`'s seq): no kernel object.
+ */
 export interface ViewChange {
-  field: Collection | 'host';
+  field: Collection | 'host' | 'position';
   id: string;
   before: unknown;
   after: unknown;
@@ -49,13 +53,14 @@ const JOURNAL_MAX = 100_000;
 export class HostViewStore {
   private readonly view: HostViewSnapshot = emptySnapshot();
   private _revision = 0;
+  private _viewPosition: number | null = null;
   /**
    * Copy-on-write: the last snapshot, and the collections changed since.
    * A snapshot copies only those (the members of a 10k group are 10k keys:
    * copying them for every change cost ~10 ms).
    */
   private cached: HostViewSnapshot | null = null;
-  private readonly dirty = new Set<Collection | 'host'>();
+  private readonly dirty = new Set<ViewChange['field']>();
   /** Every change, in order, from position `journalBase` (the agent's membership fast path reads it). */
   private journal: ViewChange[] = [];
   private journalBase = 0;
@@ -87,6 +92,14 @@ export class HostViewStore {
     if (this.journal.length > JOURNAL_MAX) this.trim(this.position - JOURNAL_MAX / 2);
   }
 
+  /**
+   * The log position the view's other keys reflect (`<h>.position.view`,
+   * written by hostview after them); null while the bucket has none.
+   */
+  get viewPosition(): number | null {
+    return this._viewPosition;
+  }
+
   /** Highest KV revision applied. */
   get revision(): number {
     return this._revision;
@@ -104,6 +117,12 @@ export class HostViewStore {
     const k = parseHostviewKey(e.key);
     if (!k) throw new InvalidEntryError(e.key, 'unknown key');
     const removed = e.operation !== 'PUT';
+    if (k.kind === 'position') {
+      const before = this._viewPosition ?? undefined;
+      this._viewPosition = removed ? null : parse(e, 'position').seq;
+      this.record({ field: 'position', id: '', before, after: this._viewPosition ?? undefined });
+      return;
+    }
     if (k.kind === 'host') {
       const before = this.view.host;
       if (removed) delete this.view.host;

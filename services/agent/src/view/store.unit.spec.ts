@@ -83,3 +83,26 @@ describe('HostViewStore journal and snapshots', () => {
     expect(c.ports).toBe(a.ports);
   });
 });
+
+describe('HostViewStore position', () => {
+  it("holds the view's position (`<h>.position.view`), journals its changes, and refuses a bad value", () => {
+    const s = new HostViewStore('hv1');
+    expect(s.viewPosition).toBeNull();
+    s.apply(put(hostviewKey.domain('hv1', 'r1'), domain, 1));
+    const mark = s.position;
+    s.apply(put(hostviewKey.position('hv1'), { seq: 41 }, 2));
+    expect(s.viewPosition).toBe(41);
+    s.apply(put(hostviewKey.position('hv1'), { seq: 57 }, 3));
+    expect(s.changesSince(mark)).toEqual([
+      { field: 'position', id: '', before: undefined, after: 41 },
+      { field: 'position', id: '', before: 41, after: 57 },
+    ]);
+    expect(() => s.apply(put(hostviewKey.position('hv1'), { seq: -1 }, 4))).toThrow(InvalidEntryError);
+    expect(() => s.apply(put('hv1.position.other', { seq: 1 }, 5))).toThrow(InvalidEntryError);
+    expect(s.viewPosition).toBe(57);
+    // Not an object of the snapshot.
+    expect(s.snapshot().domains).toEqual({ r1: domain });
+    s.apply(del(hostviewKey.position('hv1'), 6));
+    expect(s.viewPosition).toBeNull();
+  });
+});

@@ -23,17 +23,27 @@
  * writes. The same subscription carries replay and live events, so no event
  * falls between them.
  *
+ * With each live event's writes it queues, per host written, that host's
+ * position (`<h>.position.view` = the event's sequence; deleted when the
+ * host's view becomes empty), and the reconcile writes every owned host's
+ * position as of the reconcile (core/positions.ts). The publisher writes a
+ * position only after the writes queued before it are acknowledged.
+ *
  * Nothing is trusted from the buckets except as "what is there now": a crash
  * between an event and its writes, a key or bucket deleted by hand, or writes
  * by an older version are all repaired by step 3. Buckets of hosts other
  * instances own (partitions) are not read or written.
  */
 import { isEventSchemaError, type EventStore, type EventSubscription, type StoredEvent } from '@strata/eventlog';
+import { ErrorCode, StrataError } from '@strata/errors';
 import type { Logger } from '@strata/runtime';
 import { emptyQuarantine, quarantine, type QuarantineRecord } from '@strata/service-kit';
 import { diffMaps } from '../core/diff.js';
 import { applyEvent, emptyModel, toModelEvent, type Model } from '../core/model.js';
+import { positionValue, ViewPositions, type HostPosition } from '../core/positions.js';
 import { HostViews, type ViewUpdate } from '../core/views.js';
+import { hostviewKey, type RealisedKind } from '@strata/contracts';
+import { SeqWaiters } from '@strata/service-kit';
 import type { BucketOp, KvPublisher } from './publisher.js';
 
 export interface ProjectionOptions {
@@ -69,6 +79,12 @@ export class HostviewProjection {
    */
   readonly quarantine: QuarantineRecord = emptyQuarantine();
   readonly views: HostViews;
+  /** Per key and per owned host, the position of the change that last wrote it (the status service's question). */
+  readonly positions = new ViewPositions();
+  /** Advanced once reconciled: a positions query waits here for its minSeq. */
+  private readonly reached = new SeqWaiters();
+  private readonly reconciling: Promise<void>;
+  private settleReconciled!: (err?: Error) => void;
   private live = false;
   private reconciled = false;
   private failure: Error | undefined;
@@ -84,6 +100,10 @@ export class HostviewProjection {
       this.settleCaughtUp = (err) => (err ? reject(err) : resolve());
     });
     this.caughtUp.catch(() => undefined);
+    this.reconciling = new Promise<void>((resolve, reject) => {
+      this.settleReconciled = (err) => (err ? reject(err) : resolve());
+    });
+    this.reconciling.catch(() => undefined);
   }
 
   /** Replay, compute, reconcile; resolves when the bucket holds the derivation of the log as of start-up. */
@@ -103,6 +123,9 @@ export class HostviewProjection {
       this.failure = err instanceof Error ? err : new Error(String(err));
       this.options.logger.error({ err, seq: this.model.seq }, 'host view projection stopped');
       this.settleCaughtUp(this.failure);
+      const unavailable = new StrataError(ErrorCode.Unavailable, 'host view projection stopped');
+      this.reached.fail(unavailable);
+      this.settleReconciled(unavailable);
     });
     await this.caughtUp;
 
@@ -115,13 +138,20 @@ export class HostviewProjection {
     // From here to replacePending nothing awaits, so no event falls between the views diffed and the queue replaced.
     const ops: BucketOp[] = [];
     const none: ReadonlyMap<string, string> = new Map();
+    const at = this.model.seq;
+    this.positions.reset(this.views, at);
     for (const host of new Set([...existing, ...this.views.hosts()])) {
-      for (const op of diffMaps(actual.get(host) ?? none, this.views.keysOf(host))) ops.push({ ...op, host });
+      // A host with keys gets its position as of this reconcile (written after them); one with none, none.
+      const keys = this.views.keysOf(host);
+      const desired = keys.size === 0 ? keys : new Map([...keys, [hostviewKey.position(host), positionValue(at)]]);
+      for (const op of diffMaps(actual.get(host) ?? none, desired)) ops.push({ ...op, host });
     }
     publisher.replacePending(ops);
     publisher.resume();
     await publisher.idle();
     this.reconciled = true;
+    this.reached.advance(this.model.seq);
+    this.settleReconciled();
     const puts = ops.filter((o) => o.op === 'put').length;
     return { replayed: this.replayedCount, puts, deletes: ops.length - puts, buckets: existing.length };
   }
@@ -138,6 +168,29 @@ export class HostviewProjection {
   /** Last stream sequence applied to the model. */
   get seq(): number {
     return this.model.seq;
+  }
+
+  /** Resolves once reconciled with the model at `seq` or later; rejects UNAVAILABLE after `timeoutMs` (or if the projection failed). */
+  async waitFor(seq: number, timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    if (!this.reconciled) {
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new StrataError(ErrorCode.Unavailable, `host views not reconciled yet after ${timeoutMs} ms`)), timeoutMs);
+      });
+      await Promise.race([this.reconciling, late]).finally(() => clearTimeout(timer));
+    }
+    await this.reached.waitFor(seq, Math.max(0, deadline - Date.now()));
+  }
+
+  /** Every owned host with keys and its latest change position. */
+  hostPositions(): HostPosition[] {
+    return this.positions.hostPositions();
+  }
+
+  /** The owned hosts holding a resource, with the position of its latest change there. */
+  holders(kind: RealisedKind, id: string): HostPosition[] {
+    return this.positions.holders(kind, id);
   }
 
   /** Stop following the log, then give queued writes a bounded time to be acknowledged. */
@@ -170,13 +223,17 @@ export class HostviewProjection {
     if (event === undefined) {
       // Another context's event (or a quarantined one): nothing here can use it, but it may be the last one of the start-up replay.
       this.model.seq = stored.seq;
+      if (this.reconciled) this.reached.advance(stored.seq);
       if (!this.live && stored.seq >= target) this.goLive();
       return;
     }
     const change = applyEvent(this.model, event);
     if (this.live) {
       const update = this.views.apply(this.model, change);
-      this.options.publisher.enqueue(update.ops);
+      const positions = this.positions.record(update.ops, stored.seq, (host) => this.views.keysOf(host).size > 0);
+      // Queued after the keys they cover: the publisher holds each until those are acknowledged.
+      this.options.publisher.enqueue([...update.ops, ...positions]);
+      if (this.reconciled) this.reached.advance(stored.seq);
       this.options.onApplied?.(stored, update);
       return;
     }

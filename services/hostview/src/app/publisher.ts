@@ -20,11 +20,20 @@
  * write of its key is queued by then. Within a batch, publishes go out in
  * agent-friendly order (containers before their contents when adding, after
  * them when removing; see orderForAgents).
+ *
+ * A host's position key (`<h>.position.view`, "this host's keys reflect the
+ * log up to S") is held back: it is written only once every other write of
+ * that host's bucket queued before it is acknowledged, so an agent that
+ * reads position S has every key it covers. A failed write holds it until
+ * its retry (or a newer write of its key) is acknowledged. Positions are
+ * kept in order per host and the newest one whose writes are all through is
+ * written, so a host written continuously still gets its position moved
+ * at every batch, never starved by the writes queued after it.
  */
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import { HOSTVIEW_BUCKET_OPTIONS, hostOfHostviewStream, hostviewBucket } from '@strata/contracts';
 import type { Logger } from '@strata/runtime';
-import { hostOfKey } from '../core/derive.js';
+import { hostOfKey, kindOfKey } from '../core/derive.js';
 import { orderForAgents, type KvOp } from '../core/diff.js';
 
 /** What the publisher needs of one bucket. */
@@ -67,8 +76,18 @@ export class JetStreamHostBuckets implements HostBuckets {
 /** A write; `host` names the bucket when it is not the host of the key. */
 export type BucketOp = KvOp & { host?: string };
 
-/** A queued write with its bucket resolved. */
-type Write = KvOp & { host: string };
+/**
+ * A queued write with its bucket resolved; `since` is when the oldest write
+ * of its key still unacknowledged was queued (a newer write of a key replaces
+ * an older one in the queue, and a position queued between them waits for it).
+ */
+type Write = KvOp & { host: string; since: number };
+
+/** A queued position write of a host, with when it was queued. */
+type PositionWrite = Write & { queued: number };
+
+/** How many positions of one host are kept waiting at most (dropping one only delays the position). */
+const MAX_WAITING_POSITIONS = 32;
 
 export interface KvPublisherOptions {
   /** Writes in flight at once, each awaiting its ack. */
@@ -91,6 +110,10 @@ const slot = (w: Write): string => `${w.host} ${w.key}`;
 export class KvPublisher {
   /** Queued writes by bucket and key. */
   private pending = new Map<string, Write>();
+  /** Queued position writes by bucket host, oldest first. */
+  private positions = new Map<string, PositionWrite[]>();
+  /** Orders every queued write. */
+  private clock = 0;
   private readonly opened = new Map<string, HostBucket>();
   private readonly opening = new Map<string, Promise<HostBucket>>();
   private flushing: Promise<void> | undefined;
@@ -116,8 +139,14 @@ export class KvPublisher {
   /** Queue writes; a queued write of the same key to the same bucket is replaced. */
   enqueue(ops: Iterable<BucketOp>): void {
     for (const o of ops) {
-      const w: Write = { ...o, host: o.host ?? hostOfKey(o.key) };
-      this.pending.set(slot(w), w);
+      const queued = ++this.clock;
+      const host = o.host ?? hostOfKey(o.key);
+      if (kindOfKey(o.key) === 'position') {
+        this.queuePosition({ ...o, host, since: queued, queued });
+        continue;
+      }
+      const s = `${host} ${o.key}`;
+      this.pending.set(s, { ...o, host, since: this.pending.get(s)?.since ?? queued });
     }
     this.schedule();
   }
@@ -125,6 +154,7 @@ export class KvPublisher {
   /** Drop whatever is queued and queue `ops` instead (the start-up reconcile, which supersedes it). */
   replacePending(ops: Iterable<BucketOp>): void {
     this.pending = new Map();
+    this.positions = new Map();
     this.enqueue(ops);
   }
 
@@ -140,7 +170,9 @@ export class KvPublisher {
 
   /** Writes queued and not yet acknowledged. */
   get backlog(): number {
-    return this.pending.size;
+    let n = this.pending.size;
+    for (const list of this.positions.values()) n += list.length;
+    return n;
   }
 
   /** False while writes are failing (the bucket is unreachable); they are being retried. */
@@ -160,6 +192,7 @@ export class KvPublisher {
     this.wakeRetry?.();
     await this.flushing;
     this.pending = new Map();
+    this.positions = new Map();
     this.settleIdle();
   }
 
@@ -249,7 +282,37 @@ export class KvPublisher {
   }
 
   private isIdle(): boolean {
-    return this.flushing === undefined && (this.pending.size === 0 || this.closed);
+    return this.flushing === undefined && (this.backlog === 0 || this.closed);
+  }
+
+  private queuePosition(p: PositionWrite): void {
+    let list = this.positions.get(p.host);
+    if (list === undefined) this.positions.set(p.host, (list = []));
+    const at = list.findLastIndex((q) => q.queued < p.queued) + 1;
+    list.splice(at, 0, p);
+    // Bounded while a host's writes keep failing: drop the one before the newest (the oldest stay, as they come due first).
+    if (list.length > MAX_WAITING_POSITIONS) list.splice(list.length - 2, 1);
+  }
+
+  /**
+   * The next batch: every queued write, and per host the newest position
+   * queued before every write of that host still queued (each of those is in
+   * this batch or failed before, so is not acknowledged yet); older
+   * positions of that host are superseded by it and dropped.
+   */
+  private takeBatch(): Write[] {
+    const batch = [...this.pending.values()];
+    this.pending = new Map();
+    const oldest = new Map<string, number>();
+    for (const w of batch) oldest.set(w.host, Math.min(oldest.get(w.host) ?? Infinity, w.since));
+    for (const [host, list] of this.positions) {
+      const due = list.filter((p) => p.queued < (oldest.get(host) ?? Infinity)).length;
+      if (due === 0) continue;
+      batch.push(list[due - 1]!);
+      list.splice(0, due);
+      if (list.length === 0) this.positions.delete(host);
+    }
+    return orderForAgents(batch);
   }
 
   private settleIdle(): void {
@@ -260,7 +323,7 @@ export class KvPublisher {
   }
 
   private schedule(): void {
-    if (this.flushing === undefined && !this.paused && !this.closed && this.pending.size > 0) {
+    if (this.flushing === undefined && !this.paused && !this.closed && this.backlog > 0) {
       this.flushing = this.run().finally(() => {
         this.flushing = undefined;
         this.schedule();
@@ -271,9 +334,8 @@ export class KvPublisher {
 
   private async run(): Promise<void> {
     let delay = this.options.retryDelayMs;
-    while (!this.paused && !this.closed && this.pending.size > 0) {
-      const batch = orderForAgents([...this.pending.values()]);
-      this.pending = new Map();
+    while (!this.paused && !this.closed && this.backlog > 0) {
+      const batch = this.takeBatch();
       const failed = await this.write(batch);
       if (failed.length === 0) {
         this.failing = false;
@@ -281,8 +343,15 @@ export class KvPublisher {
         continue;
       }
       this.failing = true;
-      // A newer write of the same key queued meanwhile wins over the failed one.
-      for (const o of failed) if (!this.pending.has(slot(o))) this.pending.set(slot(o), o);
+      // A newer write of the same key queued meanwhile wins over the failed one, and waits for what it waited for.
+      for (const o of failed) {
+        if ('queued' in o) {
+          this.queuePosition(o as PositionWrite);
+          continue;
+        }
+        const newer = this.pending.get(slot(o));
+        this.pending.set(slot(o), newer ? { ...newer, since: Math.min(newer.since, o.since) } : o);
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         this.wakeRetry = () => {

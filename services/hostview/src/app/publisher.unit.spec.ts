@@ -163,4 +163,90 @@ describe('KvPublisher', () => {
     expect(fake.opens).toEqual(['hv1', 'hv1', 'hv1']);
     expect(p.healthy).toBe(true);
   });
+
+  describe("a host's position", () => {
+    const pos = (host: string, seq: number) => ({ op: 'put' as const, key: `${host}.position.view`, value: `{"seq":${seq}}` });
+    const inFlight = (fake: FakeKv) => fake.inFlight.map((w) => w.call);
+    const tick = () => new Promise((r) => setImmediate(r));
+
+    it('is written only after every write of its host queued before it is acknowledged; other hosts are not held', async () => {
+      const fake = new FakeKv();
+      fake.manual = true;
+      const p = publisher(fake);
+      p.enqueue([{ op: 'put', key: 'hv1.port.a', value: '1' }, { op: 'put', key: 'hv1.ep.b', value: '1' }, pos('hv1', 5), pos('hv2', 5)]);
+      await tick();
+      // hv2 has nothing before its position: it goes in the first batch; hv1's waits.
+      expect(inFlight(fake).sort()).toEqual(['put hv1.ep.b=1', 'put hv1.port.a=1', 'put hv2.position.view={"seq":5}']);
+      fake.ackAll();
+      await tick();
+      expect(inFlight(fake)).toEqual(['put hv1.position.view={"seq":5}']);
+      await drain(fake, p);
+      expect(p.backlog).toBe(0);
+    });
+
+    it('a failing put holds it back until the retry succeeds', async () => {
+      const fake = new FakeKv();
+      fake.manual = true;
+      const p = publisher(fake);
+      p.enqueue([{ op: 'put', key: 'hv1.port.a', value: '1' }, pos('hv1', 7)]);
+      await tick();
+      expect(inFlight(fake)).toEqual(['put hv1.port.a=1']);
+      // Fails: the retry goes first, the position still waits.
+      fake.inFlight.splice(0)[0]!.settle(false);
+      for (let i = 0; i < 20 && fake.inFlight.length === 0; i++) await new Promise((r) => setTimeout(r, 1));
+      expect(inFlight(fake)).toEqual(['put hv1.port.a=1']);
+      expect(fake.calls).not.toContain('put hv1.position.view={"seq":7}');
+      // It fails again; a newer write of the key is queued meanwhile: the position waits for that one.
+      p.enqueue([{ op: 'put', key: 'hv1.port.a', value: '2' }]);
+      fake.inFlight.splice(0)[0]!.settle(false);
+      for (let i = 0; i < 20 && fake.inFlight.length === 0; i++) await new Promise((r) => setTimeout(r, 1));
+      expect(inFlight(fake)).toEqual(['put hv1.port.a=2']);
+      fake.ackAll();
+      await tick();
+      expect(inFlight(fake)).toEqual(['put hv1.position.view={"seq":7}']);
+      await drain(fake, p);
+      expect(fake.calls).toEqual(['put hv1.port.a=1', 'put hv1.port.a=1', 'put hv1.port.a=2', 'put hv1.position.view={"seq":7}']);
+    });
+
+    it('a newer write of a key queued before it makes it wait for that write', async () => {
+      const fake = new FakeKv();
+      fake.manual = true;
+      const p = publisher(fake);
+      p.pause();
+      p.enqueue([{ op: 'put', key: 'hv1.port.a', value: '1' }, pos('hv1', 3), { op: 'put', key: 'hv1.port.a', value: '2' }]);
+      p.resume();
+      await tick();
+      expect(inFlight(fake)).toEqual(['put hv1.port.a=2']);
+      await drain(fake, p);
+      expect(fake.calls).toEqual(['put hv1.port.a=2', 'put hv1.position.view={"seq":3}']);
+    });
+
+    it('is not starved by a host written continuously: each batch carries the newest position whose writes are through', async () => {
+      const fake = new FakeKv();
+      fake.manual = true;
+      const p = publisher(fake);
+      p.enqueue([{ op: 'put', key: 'hv1.ep.1', value: '1' }, pos('hv1', 1)]);
+      await tick();
+      expect(inFlight(fake)).toEqual(['put hv1.ep.1=1']);
+      for (let seq = 2; seq <= 4; seq++) {
+        p.enqueue([{ op: 'put', key: `hv1.ep.${seq}`, value: '1' }, pos('hv1', seq)]);
+        fake.ackAll();
+        await tick();
+        // The previous event's keys are acknowledged: its position goes with this event's keys, never before them.
+        expect(inFlight(fake).sort()).toEqual([`put hv1.ep.${seq}=1`, `put hv1.position.view={"seq":${seq - 1}}`]);
+      }
+      await drain(fake, p);
+      expect(fake.calls.at(-1)).toBe('put hv1.position.view={"seq":4}');
+    });
+
+    it('of several queued, only the newest that is due is written (older ones are superseded)', async () => {
+      const fake = new FakeKv();
+      const p = publisher(fake);
+      p.pause();
+      p.enqueue([pos('hv1', 1), pos('hv1', 2), { op: 'put', key: 'hv1.ep.x', value: '1' }, pos('hv1', 3)]);
+      p.resume();
+      await p.idle();
+      expect(fake.calls).toEqual(['put hv1.ep.x=1', 'put hv1.position.view={"seq":2}', 'put hv1.position.view={"seq":3}']);
+    });
+  });
 });

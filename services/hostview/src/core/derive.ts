@@ -31,7 +31,8 @@ export const kindOfKey = (key: string): HostviewKind | 'unknown' => parseHostvie
 /** The value of one key of one host's view, or undefined when the key should not exist. */
 export function keyValue(model: Model, key: string, needs: HostNeeds): string | undefined {
   const k = parseHostviewKey(key);
-  if (!k || !model.ipam.hypervisors.has(k.hostId)) return undefined;
+  // The position key is not derived (the publishing layer writes it): never a key of the derivation.
+  if (!k || k.kind === 'position' || !model.ipam.hypervisors.has(k.hostId)) return undefined;
   const family = FAMILIES[k.kind] as KeyFamily;
   const value = family.value(model, k, needs);
   return value === undefined ? undefined : family.encode(value);

@@ -39,9 +39,10 @@ export function applyOps(target: Map<string, string>, ops: Iterable<KvOp>): void
 }
 
 // Each family says where its keys go (containers first when adding, last when removing; what a rule names before the rule).
+// The position key goes last (the publisher also holds it back until the writes before it are acknowledged).
 const putOrder = (key: string): number => {
   const kind = kindOfKey(key);
-  return kind === 'unknown' ? 99 : FAMILIES[kind].putOrder;
+  return kind === 'unknown' ? 99 : kind === 'position' ? 100 : FAMILIES[kind].putOrder;
 };
 
 /**

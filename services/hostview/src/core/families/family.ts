@@ -13,7 +13,7 @@
  * property test compares against `entries`); listing one too many only costs
  * a recompute of that key.
  */
-import type { FollowedPort, HostviewKind, HostviewValue, OwnedAddress } from '@strata/contracts';
+import type { DerivedHostviewKind, FollowedPort, HostviewValue, OwnedAddress } from '@strata/contracts';
 import type { Change, Model } from '../model.js';
 import type { HostNeeds } from '../needs.js';
 
@@ -35,7 +35,7 @@ export interface KeyRef {
 /** Collects keys or hosts (callbacks rather than iterables: this is the per-event hot path). */
 export type Add = (item: string) => void;
 
-export interface KeyFamily<K extends HostviewKind = HostviewKind> {
+export interface KeyFamily<K extends DerivedHostviewKind = DerivedHostviewKind> {
   readonly kind: K;
   /**
    * Where its keys go in a write batch: puts in ascending order, deletes in

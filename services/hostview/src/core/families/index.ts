@@ -1,8 +1,10 @@
 /**
  * Every key family, by kind. The record's type makes the compiler ask for a
- * family for every kind the contracts' host-view codec declares.
+ * family for every kind the contracts' host-view codec declares, but the
+ * position key (`<h>.position.view`), which is not derived: hostview's
+ * publishing layer writes it after the host's other keys (app/projection.ts).
  */
-import type { HostviewKind } from '@strata/contracts';
+import type { DerivedHostviewKind } from '@strata/contracts';
 import { chainFamily } from './chain.js';
 import { domainFamily } from './domain.js';
 import { epFamily } from './ep.js';
@@ -13,7 +15,7 @@ import { netFamily } from './net.js';
 import { portFamily } from './port.js';
 import { sgFamily } from './sg.js';
 
-export const FAMILIES: { readonly [K in HostviewKind]: KeyFamily<K> } = {
+export const FAMILIES: { readonly [K in DerivedHostviewKind]: KeyFamily<K> } = {
   host: hostFamily,
   port: portFamily,
   net: netFamily,
