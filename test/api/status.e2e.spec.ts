@@ -5,10 +5,13 @@
  * once it is ACTIVE, and at that moment a VM on the other hypervisor
  * reaches it; an unbound port's waits end with their exit codes and
  * reasons; a security-group change is waited for by a tenant; the admin's
- * barrier and hypervisors answer from the agents' reports.
+ * barrier and hypervisors answer from the agents' reports; a tenant's
+ * WatchStatus streams its port going ACTIVE.
  */
+import { Metadata, credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PortView } from '@strata/contracts';
+import { loadStrataProto, type StatusChange__Output } from '@strata/proto';
 import { Lab, type Vm } from '@strata/lab';
 import { waitFor } from '@strata/testing';
 import { startApi, type ApiHarness } from '../support/api.js';
@@ -96,6 +99,34 @@ describe('realisation status through the API and the CLI', () => {
     const r = await api.cli(a, ['secgroup', 'rule', 'create', group.id, '--direction', 'ingress', '--ethertype', 'IPv4', '--protocol', 'tcp', '--port', '22', '--wait']);
     expect(r.code, r.err).toBe(0);
     expect(r.err).toMatch(new RegExp(`realised: security-group ${group.id}: applied on (\\d) of \\1 host`));
+  });
+
+  it("a tenant's WatchStatus streams its new port's status until ACTIVE", async () => {
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${a}`);
+    const client = new (loadStrataProto().strata.v1.StatusService)(`127.0.0.1:${api.server.port}`, credentials.createInsecure());
+    const call = client.WatchStatus({}, md);
+    // Its end (our cancel, or a failure the wait below would time out on) is not an unhandled error.
+    call.on('error', () => undefined);
+    try {
+      // The watch is live once a change reaches it: poke with a write until one does, then create and boot the port.
+      const first = new Promise<void>((resolve) => call.once('data', () => resolve()));
+      const seen: StatusChange__Output[] = [];
+      call.on('data', (c: StatusChange__Output) => seen.push(c));
+      const group = await api.json<Created>(a, ['secgroup', 'create', '--name', 'poke']);
+      await api.json(a, ['port', 'set-groups', lab.vms.get('vm1')!.port.id, group.id]);
+      await first;
+      const port = await api.json<PortView>(a, ['port', 'create', '--network', net.id, '--host', 'hv2', '--device', 'vm-w']);
+      await boot('watched', port, 'hv2');
+      await waitFor(() => seen.some((c) => c.kind === 'port' && c.id === port.id && c.realisation?.portStatus === 'ACTIVE'), {
+        timeoutMs: 30_000,
+        message: `a status change saying port ${port.id} is ACTIVE`,
+      });
+      expect(seen.every((c) => c.tenant === 'tenant-a')).toBe(true);
+    } finally {
+      call.cancel();
+      client.close();
+    }
   });
 
   it("the admin's barrier and hypervisors answer from the agents' reports", async () => {
