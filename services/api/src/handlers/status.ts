@@ -65,8 +65,9 @@ export function statusHandlers(deps: RpcDeps, watch: StatusWatch): StatusService
   const { status, ipam, secgroup, chaining } = deps;
   /**
    * The resource's owner answers it for the caller first (NotFound for an
-   * unknown id or another tenant's): the status service follows ports but
-   * not networks, routers, groups or chains, so it cannot tell whose they are.
+   * unknown id or another tenant's): what a tenant may see is the owner's
+   * decision; the status service's own scoping is a second check, not the
+   * only one.
    */
   const ownerCheck: Record<RealisedKind, (id: string, meta: RequestMeta) => Promise<unknown>> = {
     port: (id, meta) => ipam.query('port.get', { id }, meta),
