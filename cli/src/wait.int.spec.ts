@@ -2,7 +2,7 @@
  * `--wait` and `strata wait` in-process against the real API server (real
  * nats-server), with canned IPAM and status responders: exit codes,
  * messages and progress as a user sees them. The status service's own
- * behaviour is its suite's; here it answers BUILD twice, then ACTIVE, for a
+ * behaviour is its suite's; here (as its NATS user) it answers BUILD twice, then ACTIVE, for a
  * bound port, and DOWN (not bound) for an unbound one.
  */
 import type { Msg, NatsConnection } from 'nats';
@@ -83,10 +83,9 @@ beforeAll(async () => {
   const ipam = await nats.connect('ipam');
   answer(ipam, 'strata.cmd.ipam.>');
   answer(ipam, 'strata.qry.ipam.>');
-  // The operator plays the status service (its own NATS user is the status service's change).
-  const admin = await nats.connect('admin');
-  answer(admin, 'strata.qry.status.>');
-  await Promise.all([ipam.flush(), admin.flush()]);
+  const status = await nats.connect('status');
+  answer(status, 'strata.qry.status.>');
+  await Promise.all([ipam.flush(), status.flush()]);
   const tokens = [
     { name: 'alice', sha256: sha256Hex('alice-secret'), tenant: 't1', admin: false },
     { name: 'ops', sha256: sha256Hex('ops-secret'), tenant: 'ops', admin: true },

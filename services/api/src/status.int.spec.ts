@@ -5,8 +5,8 @@
  * command replies, Port status (one status request per page, UNKNOWN when
  * the status service does not answer), GetRealisation's owner check,
  * admin-only Barrier and hypervisor status, WatchStatus scoping.
- * Production NATS users: the API as `api`, IPAM as `ipam`; the status
- * service's replies and changes come from the operator (`admin`).
+ * Production NATS users: the API as `api`, IPAM as `ipam`, the canned
+ * status service's replies and changes as `status`.
  */
 import { Metadata, credentials, status, type requestCallback } from '@grpc/grpc-js';
 import type { Msg, NatsConnection, Subscription } from 'nats';
@@ -102,7 +102,7 @@ function rpc<T>(invoke: (cb: requestCallback<T>) => { on(e: 'metadata', f: (md: 
 }
 
 let nats: StrataNats;
-let admin: NatsConnection;
+let statusNc: NatsConnection;
 let api: ApiServer;
 const seen: Seen[] = [];
 let statusSub: Subscription | undefined;
@@ -111,17 +111,17 @@ let ports: InstanceType<typeof v1.PortService>;
 let statusApi: InstanceType<typeof v1.StatusService>;
 
 function startStatus(): void {
-  statusSub = answer(admin, 'strata.qry.status.>', statusReply, seen);
+  statusSub = answer(statusNc, 'strata.qry.status.>', statusReply, seen);
 }
 
 beforeAll(async () => {
   nats = await startProvisionedNats();
-  admin = await nats.connect('admin');
+  statusNc = await nats.connect('status');
   const ipam = await nats.connect('ipam');
   answer(ipam, 'strata.cmd.ipam.>', ipamReply, seen);
   answer(ipam, 'strata.qry.ipam.>', ipamReply, seen);
   startStatus();
-  await Promise.all([ipam.flush(), admin.flush()]);
+  await Promise.all([ipam.flush(), statusNc.flush()]);
   api = await startApiServer({ nc: await nats.connect('api'), tokens, signer: commandSignerFrom(), grpcAddr: '127.0.0.1:0', logger, requestTimeoutMs: 2_000 });
   const addr = `127.0.0.1:${api.port}`;
   ports = new v1.PortService(addr, credentials.createInsecure());
@@ -166,13 +166,13 @@ describe('port status', () => {
 
   it('is UNKNOWN, saying why, when the status service does not answer; the port is still read', async () => {
     statusSub!.unsubscribe();
-    await admin.flush();
+    await statusNc.flush();
     try {
       const { res } = await rpc<Port__Output>((cb) => ports.GetPort({ id: P1 }, bearer('alice-secret'), cb));
       expect(res).toMatchObject({ id: P1, hostId: 'h1', status: 'UNKNOWN', statusReason: expect.stringMatching(/^status service unavailable \((UNAVAILABLE|DEADLINE_EXCEEDED)\)$/) });
     } finally {
       startStatus();
-      await admin.flush();
+      await statusNc.flush();
     }
   });
 });
@@ -232,9 +232,9 @@ describe('WatchStatus', () => {
 
   it("gives a tenant its own tenant's changes only, and an admin everything, hypervisors included", async () => {
     const publish = (): void => {
-      admin.publish('strata.realised.t2.network.theirs', JSON.stringify(change('t2', 'theirs')));
-      admin.publish('strata.realised._admin.hypervisor.h1', JSON.stringify({ kind: 'hypervisor', tenant: '', id: 'h1', hypervisor: { hostId: 'h1', registered: true, alive: true, lastSeenAt: null, bootId: null, version: '1', appliedPosition: 7, viewPosition: 7, error: null, since: null } }));
-      admin.publish('strata.realised.t1.network.mine', JSON.stringify(change('t1', 'mine')));
+      statusNc.publish('strata.realised.t2.network.theirs', JSON.stringify(change('t2', 'theirs')));
+      statusNc.publish('strata.realised._admin.hypervisor.h1', JSON.stringify({ kind: 'hypervisor', tenant: '', id: 'h1', hypervisor: { hostId: 'h1', registered: true, alive: true, lastSeenAt: null, bootId: null, version: '1', appliedPosition: 7, viewPosition: 7, error: null, since: null } }));
+      statusNc.publish('strata.realised.t1.network.mine', JSON.stringify(change('t1', 'mine')));
     };
     const alice = await watchUntil('alice-secret', 'mine', publish);
     expect(alice.every((c) => c.tenant === 't1' && c.id === 'mine')).toBe(true);
