@@ -84,3 +84,14 @@ export function portRange(value: string): { min: number; max: number } {
 export function icmpNumber(value: string): number {
   return wholeNumber(value, 'must be a number from 0 to 255');
 }
+
+const DURATION = /^(\d+)(ms|s|m)?$/;
+const UNIT_MS = { ms: 1, s: 1000, m: 60_000 } as const;
+
+/** `500ms`, `90s`, `2m` or plain seconds (`60`) → milliseconds, at least 1 ms. */
+export function duration(value: string): number {
+  const m = DURATION.exec(value);
+  const ms = m ? Number(m[1]) * UNIT_MS[(m[2] ?? 's') as keyof typeof UNIT_MS] : NaN;
+  if (!Number.isSafeInteger(ms) || ms < 1) throw new InvalidArgumentError('must be a duration like 60s, 2m or 500ms');
+  return ms;
+}

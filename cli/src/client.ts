@@ -15,6 +15,7 @@ import {
   type PortServiceClient,
   type RouterServiceClient,
   type SecurityGroupServiceClient,
+  type StatusServiceClient,
   type SubnetServiceClient,
 } from '@strata/proto';
 import { UsageError } from './errors.js';
@@ -30,6 +31,20 @@ export interface ConnectOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** Response metadata of a command RPC: the log position of its events (the API's positions.ts). */
+export const POSITION_METADATA_KEY = 'strata-position';
+
+export interface Written {
+  position: number;
+  reply: unknown;
+}
+
+function positionOf(md: Metadata): number | undefined {
+  const [v] = md.get(POSITION_METADATA_KEY);
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : NaN;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
 export class Api {
   readonly networks: NetworkServiceClient;
   readonly subnets: SubnetServiceClient;
@@ -44,7 +59,9 @@ export class Api {
   readonly chaining: ChainingServiceClient;
   readonly bgp: BgpServiceClient;
   readonly events: EventServiceClient;
+  readonly status: StatusServiceClient;
   private readonly token: string;
+  private written: Written | undefined;
   private readonly requestId: string;
   private readonly timeoutMs: number;
 
@@ -72,6 +89,7 @@ export class Api {
     this.chaining = new v1.ChainingService(opts.server, creds, options);
     this.bgp = new v1.BgpService(opts.server, creds, options);
     this.events = new v1.EventService(opts.server, creds, options);
+    this.status = new v1.StatusService(opts.server, creds, options);
   }
 
   metadata(): Metadata {
@@ -87,13 +105,25 @@ export class Api {
    */
   call<T>(invoke: (md: Metadata, opts: CallOptions, cb: requestCallback<T>) => ClientUnaryCall): Promise<T> {
     const deadline = new Date(Date.now() + this.timeoutMs);
+    let position: number | undefined;
     return new Promise<T>((resolve, reject) => {
-      invoke(this.metadata(), { deadline }, (err, res) => (err ? reject(err) : resolve(res as T)));
+      const call = invoke(this.metadata(), { deadline }, (err, res) => {
+        if (err) return reject(err);
+        if (position !== undefined) this.written = { position: Math.max(position, this.written?.position ?? 0), reply: res };
+        resolve(res as T);
+      });
+      // Response headers arrive before the reply: a command's carry the log position of its events.
+      call.on('metadata', (md: Metadata) => (position = positionOf(md)));
     });
   }
 
+  /** The last command reply of this invocation and the highest log position any of its replies carried; undefined: nothing written. */
+  lastWrite(): Written | undefined {
+    return this.written;
+  }
+
   close(): void {
-    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.securityGroups, this.nat, this.chaining, this.bgp, this.events]) {
+    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.securityGroups, this.nat, this.chaining, this.bgp, this.events, this.status]) {
       c.close();
     }
   }

@@ -10,6 +10,8 @@ export const FORMATS: readonly Format[] = ['table', 'json'];
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Present when stderr is a terminal: replace the current line of it with `text` (progress). */
+  redraw?(text: string): void;
 }
 
 export interface Column<T> {

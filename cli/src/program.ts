@@ -12,6 +12,8 @@ import { registerPortCommands } from './commands/ports.js';
 import { registerRouterCommands } from './commands/routers.js';
 import { registerSecurityGroupCommands } from './commands/security-groups.js';
 import { registerSubnetCommands } from './commands/subnets.js';
+import { registerWaitCommands } from './commands/wait.js';
+import { addWaitOptions } from './wait/after-write.js';
 import { DEFAULT_SERVER, type CliContext } from './context.js';
 import { EXIT_CODES_HELP } from './errors.js';
 import { FORMATS } from './output.js';
@@ -45,5 +47,8 @@ export function buildProgram(cli: CliContext): Command {
   registerSecurityGroupCommands(program, port, cli);
   registerChainingCommands(program, cli);
   registerEventCommands(program, cli);
+  registerWaitCommands(program, cli);
+  // Last: --wait goes on every write command registered above.
+  addWaitOptions(program, cli);
   return program;
 }

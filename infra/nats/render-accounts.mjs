@@ -173,13 +173,14 @@ function users(agents) {
     {
       comment: [
         'The api forwards commands and queries (signed with its key: services refuse',
-        'unsigned ones) and reads the log (Watch); it writes no event.',
+        'unsigned ones) and reads the log (Watch); it writes no event. It hears the',
+        'status changes (strata.realised.>) its WatchStatus streams, scoped per tenant.',
       ],
       user: 'api',
       passwordVar: 'STRATA_NATS_API_PASSWORD',
       publish: [...eventReader, 'strata.cmd.>', 'strata.qry.>', '_INBOX_api.>'],
       publishDeny: [...protectedEventSubjects, ...othersDurables('api')],
-      subscribe: ['_INBOX_api.>'],
+      subscribe: ['_INBOX_api.>', 'strata.realised.>'],
     },
     {
       comment: [

@@ -19,7 +19,13 @@ export const portColumns: Column<Port__Output>[] = [
   { header: 'ADMIN STATE', value: (p) => (p.adminStateUp ? 'up' : 'down') },
   { header: 'DESCRIPTION', value: (p) => p.description },
   { header: 'REVISION', value: (p) => p.revision },
+  { header: 'STATUS', value: (p) => portStatusText(p) },
 ];
+
+/** ACTIVE, or the status with why it is not ACTIVE ("DOWN: not bound to a hypervisor"). */
+export function portStatusText(p: Pick<Port__Output, 'status' | 'statusReason'>): string {
+  return p.status === 'ACTIVE' || p.statusReason === '' ? p.status : `${p.status}: ${p.statusReason}`;
+}
 
 type PairSpec = Array<{ ipAddress: string; macAddress?: string }>;
 const PAIR_HELP = 'ip=ADDR[/LEN][,mac=MAC]: an address the port may also use (default MAC: the port\'s); repeatable';

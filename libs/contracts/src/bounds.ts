@@ -113,6 +113,8 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   since: MAX_TIMESTAMP_LENGTH,
   until: MAX_TIMESTAMP_LENGTH,
   types: MAX_EVENT_TYPE_LENGTH,
+  // realisation status: a resource kind (port, network, router, security-group, chain)
+  kind: MAX_LABEL_LENGTH,
 };
 
 /** The most entries of every repeated field of every gRPC request message, by name (fail closed like the texts). */

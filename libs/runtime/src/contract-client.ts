@@ -78,9 +78,13 @@ export class ContractClient<C extends Contract> {
     throw new StrataError(ErrorCode.Internal, `reply from ${operation.subject} does not match the ${this.contract.name} contract: ${problems}`, { subject: operation.subject });
   }
 
-  /** The caller's meta is never changed: the position is added to a copy. */
+  /**
+   * The caller's meta is never changed: the position is added to a copy. A
+   * minSeq the caller set itself (a position its client wrote at, perhaps
+   * through another api instance) is kept when it is the higher.
+   */
   private withMinSeq(meta: RequestMeta): RequestMeta {
     const minSeq = this.position.minSeq();
-    return minSeq === undefined ? meta : { ...meta, minSeq };
+    return minSeq === undefined || (meta.minSeq ?? 0) >= minSeq ? meta : { ...meta, minSeq };
   }
 }

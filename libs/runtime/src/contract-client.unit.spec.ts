@@ -57,6 +57,17 @@ describe('one ReadYourWrites shared by the service clients', () => {
     expect(fake.sent.find((r) => r.subject === 'strata.cmd.secgroup.port.setGroups')!.meta.minSeq).toBe(12);
     expect(meta).not.toHaveProperty('minSeq');
   });
+
+  it("keeps a caller's own minSeq when it is higher than the tracker's", async () => {
+    const fake = fakeRequester();
+    const ipam = new ContractClient(ipamContract, fake.requester, new ReadYourWrites());
+    fake.answerWith(12);
+    await ipam.command('port.create', { networkId: 'n' }, meta);
+    await ipam.query('port.get', { id: 'p' }, { ...meta, minSeq: 30 });
+    expect(fake.sent.at(-1)!.meta.minSeq).toBe(30);
+    await ipam.query('port.get', { id: 'p' }, { ...meta, minSeq: 4 });
+    expect(fake.sent.at(-1)!.meta.minSeq).toBe(12);
+  });
 });
 
 describe('ContractClient reply checks', () => {

@@ -15,6 +15,7 @@ import { StrataError, ErrorCode } from '@strata/errors';
 import { toServiceError } from './errors.js';
 import { eventFilter, fromSeqOf, matches, type EventFilter } from './event-filter.js';
 import { unary, withCall, type RpcDeps } from './rpc.js';
+import { send } from './stream-write.js';
 
 const DEFAULT_LIMIT = 100;
 const MAX_LIMIT = 10_000;
@@ -114,18 +115,4 @@ export class EventsRpc {
       if (!call.cancelled) call.emit('error', toServiceError(err));
     }
   }
-}
-
-/** Write with backpressure: a slow watcher holds the log read back instead of growing our buffers. */
-async function send(call: ServerWritableStream<WatchRequest__Output, WatchResponse>, msg: WatchResponse): Promise<void> {
-  if (call.write(msg)) return;
-  await new Promise<void>((resolve) => {
-    const done = (): void => {
-      call.off('drain', done);
-      call.off('cancelled', done);
-      resolve();
-    };
-    call.on('drain', done);
-    call.on('cancelled', done);
-  });
 }

@@ -13,7 +13,8 @@ import {
 import type { Authenticator, Principal } from './auth.js';
 import { buildRequestMeta, incomingTrace } from './context.js';
 import { toServiceError } from './errors.js';
-import type { ChainingClient, IpamClient, NatClient, SecgroupClient } from './clients.js';
+import type { ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './clients.js';
+import { positionMetadata, type CallPositions } from './positions.js';
 
 export interface RpcDeps {
   auth: Authenticator;
@@ -21,6 +22,9 @@ export interface RpcDeps {
   secgroup: SecgroupClient;
   nat: NatClient;
   chaining: ChainingClient;
+  status: StatusClient;
+  /** The clients' shared read-your-writes tracker, which also gives each call its own writes' position. */
+  positions: CallPositions;
   logger: Logger;
   metrics?: RpcMetrics;
 }
@@ -77,11 +81,18 @@ export async function withCall<T>(
   }
 }
 
-/** A unary handler from a plain async function of the request. */
+/**
+ * A unary handler from a plain async function of the request. A call whose
+ * commands wrote events answers with the log position of the last of them
+ * in the response metadata `strata-position` (positions.ts).
+ */
 export function unary<Req, Res>(deps: RpcDeps, rpc: string, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    withCall(deps, rpc, call.metadata, (ctx) => fn(call.request, ctx)).then(
-      (res) => callback(null, res),
+    deps.positions.track(() => withCall(deps, rpc, call.metadata, (ctx) => fn(call.request, ctx))).then(
+      ({ result, position }) => {
+        if (position !== undefined) call.sendMetadata(positionMetadata(position));
+        callback(null, result);
+      },
       (err: unknown) => callback(toServiceError(err)),
     );
   };

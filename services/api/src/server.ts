@@ -2,8 +2,8 @@ import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js
 import type { NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { loadStrataProto } from '@strata/proto';
-import { bgpContract, chainingContract, ipamContract, natContract, secgroupContract } from '@strata/contracts';
-import { ContractClient, NatsRequester, ReadYourWrites, type CommandSigner, type Logger, type ServiceMetrics } from '@strata/runtime';
+import { bgpContract, chainingContract, ipamContract, natContract, secgroupContract, statusContract } from '@strata/contracts';
+import { ContractClient, NatsRequester, type CommandSigner, type Logger, type ServiceMetrics } from '@strata/runtime';
 import { Authenticator, type ApiToken } from './auth.js';
 import { EventsRpc } from './events.js';
 import { applicationPrefixHandlers } from './handlers/application-prefixes.js';
@@ -18,6 +18,9 @@ import { natHandlers } from './handlers/nat.js';
 import { chainingHandlers } from './handlers/chaining.js';
 import { securityGroupHandlers } from './handlers/security-groups.js';
 import { subnetHandlers } from './handlers/subnets.js';
+import { statusHandlers } from './handlers/status.js';
+import { CallPositions } from './positions.js';
+import { StatusWatch } from './status-watch.js';
 import { rpcMetrics, type RpcDeps } from './rpc.js';
 import { addStrictService } from './strict-requests.js';
 import { ConnectionGuard, parseListenAddress } from './connection-guard.js';
@@ -54,17 +57,21 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const store = await JetStreamEventStore.open(opts.nc);
   const requester = new NatsRequester(opts.nc, { signer: opts.signer, ...(opts.requestTimeoutMs === undefined ? {} : { timeoutMs: opts.requestTimeoutMs }) });
   // One tracker for every service: stream sequences are global, and a query of one service may depend on another's write.
-  const ryw = new ReadYourWrites();
+  // It also gives each call the position of its own writes (response metadata strata-position).
+  const ryw = new CallPositions();
   const deps: RpcDeps = {
     auth: new Authenticator(opts.tokens),
     ipam: new ContractClient(ipamContract, requester, ryw),
     secgroup: new ContractClient(secgroupContract, requester, ryw),
     nat: new ContractClient(natContract, requester, ryw),
     chaining: new ContractClient(chainingContract, requester, ryw),
+    status: new ContractClient(statusContract, requester, ryw),
+    positions: ryw,
     logger: opts.logger,
     ...(opts.metrics ? { metrics: rpcMetrics(opts.metrics) } : {}),
   };
   const events = new EventsRpc(store, deps);
+  const statusWatch = new StatusWatch(opts.nc, deps, opts.logger);
 
   const limits: TransportLimits = { ...defaultTransportLimits, ...opts.transport };
   const server = new Server(grpcServerOptions(limits));
@@ -82,6 +89,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   add(v1.ChainingService.service, chainingHandlers(deps));
   add(v1.BgpService.service, bgpHandlers(deps, new ContractClient(bgpContract, requester, ryw)));
   add(v1.EventService.service, events.handlers());
+  add(v1.StatusService.service, statusHandlers(deps, statusWatch));
 
   // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.
   // The guard owns the listening socket (connection limits, handshake timeout) and hands admitted sockets to grpc-js.
@@ -94,6 +102,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
+    statusWatch.closeAll();
     await events.closeAll();
     const listenerClosed = guard.stopAccepting();
     await new Promise<void>((resolve) => {

@@ -90,3 +90,5 @@ export const realisedHypervisorSubject = (hostId: string): string => `strata.rea
 /** Every status change of one tenant's resources (a tenant's watch), and of every hypervisor (an admin's). */
 export const realisedTenantFilter = (tenant: string): string => `strata.realised.${tenant}.>`;
 export const REALISED_HYPERVISORS = `strata.realised.${REALISED_ADMIN_TOKEN}.hypervisor.*`;
+/** Every status change, hypervisors included (an admin's unfiltered watch). */
+export const REALISED_ALL = 'strata.realised.>';

@@ -1,10 +1,14 @@
 import type { PortView } from '@strata/contracts';
+import type { RequestMeta } from '@strata/runtime';
 import { ValidationError } from '@strata/errors';
 import type { CreatePortRequest__Output, Port, PortServiceHandlers } from '@strata/proto';
+import { portStatuses, type PortStatusFields } from '../port-status.js';
 import { paging, unary, type RpcDeps } from '../rpc.js';
 
-export function toPort(v: PortView): Port {
+/** status: the realisation status (port-status.ts); absent where a reply needs none. */
+export function toPort(v: PortView, status?: PortStatusFields): Port {
   return {
+    ...status,
     id: v.id,
     tenant: v.tenant,
     networkId: v.networkId,
@@ -39,6 +43,12 @@ function fixedIpsOf(req: CreatePortRequest__Output): Array<{ subnetId?: string; 
 
 export function portHandlers(deps: RpcDeps): PortServiceHandlers {
   const { ipam } = deps;
+  /** The ports with their status: one status request for all of them. */
+  const withStatus = async (views: PortView[], meta: RequestMeta): Promise<Port[]> => {
+    const statuses = await portStatuses(deps.status, views.map((v) => v.id), meta, deps.logger);
+    return views.map((v) => toPort(v, statuses.get(v.id)));
+  };
+  const one = async (view: PortView, meta: RequestMeta): Promise<Port> => (await withStatus([view], meta))[0]!;
   return {
     CreatePort: unary(deps, 'CreatePort', async (req, { meta }) => {
       const body = {
@@ -52,19 +62,19 @@ export function portHandlers(deps: RpcDeps): PortServiceHandlers {
         description: req.description,
         adminStateUp: req.adminStateUp,
       };
-      return toPort(await ipam.command('port.create', body, meta));
+      return one(await ipam.command('port.create', body, meta), meta);
     }),
-    GetPort: unary(deps, 'GetPort', async (req, { meta }) => toPort(await ipam.query('port.get', { id: req.id }, meta))),
+    GetPort: unary(deps, 'GetPort', async (req, { meta }) => one(await ipam.query('port.get', { id: req.id }, meta), meta)),
     ListPorts: unary(deps, 'ListPorts', async (req, { meta }) => {
       const page = await ipam.query('port.list', { ...paging(req), networkId: req.networkId, hostId: req.hostId }, meta);
-      return { items: page.items.map(toPort), next: page.next };
+      return { items: await withStatus(page.items, meta), next: page.next };
     }),
     DeletePort: unary(deps, 'DeletePort', (req, { meta }) => ipam.command('port.delete', { id: req.id }, meta)),
     BindPort: unary(deps, 'BindPort', async (req, { meta }) =>
-      toPort(await ipam.command('port.bind', { id: req.id, hostId: req.hostId ?? null }, meta)),
+      one(await ipam.command('port.bind', { id: req.id, hostId: req.hostId ?? null }, meta), meta),
     ),
     SetAllowedAddressPairs: unary(deps, 'SetAllowedAddressPairs', async (req, { meta }) =>
-      toPort(await ipam.command('port.setAllowedAddressPairs', { id: req.id, allowedAddressPairs: pairsOf(req.allowedAddressPairs) }, meta)),
+      one(await ipam.command('port.setAllowedAddressPairs', { id: req.id, allowedAddressPairs: pairsOf(req.allowedAddressPairs) }, meta), meta),
     ),
     // A list is a message: absent, unchanged; present (even empty), the new list. Never-changing fields go on for IPAM to refuse by name.
     UpdatePort: unary(deps, 'UpdatePort', async (req, { meta }) => {
@@ -82,7 +92,7 @@ export function portHandlers(deps: RpcDeps): PortServiceHandlers {
         tenant: req.tenant,
         hostId: req.hostId,
       };
-      return toPort(await ipam.command('port.update', body, meta));
+      return one(await ipam.command('port.update', body, meta), meta);
     }),
   };
 }
