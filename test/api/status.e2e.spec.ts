@@ -62,8 +62,12 @@ describe('realisation status through the API and the CLI', () => {
 
     const creating = api.cli(a, ['port', 'create', '--network', net.id, '--host', 'hv1', '--device', 'vm-1', '--wait', '--timeout', '60s', '-o', 'json']);
     // The VM is plugged once its port exists, while the CLI waits.
-    const port = await waitFor(
-      async () => (await api.json<{ items: Array<PortView & { deviceId: string }> }>(a, ['port', 'list'])).items.find((p) => p.deviceId === 'vm-1'),
+    const port: PortView = await waitFor(
+      async () => {
+        const found = (await api.json<{ items: Array<PortView & { deviceId: string }> }>(a, ['port', 'list'])).items.find((p) => p.deviceId === 'vm-1');
+        if (found === undefined) throw new Error('not listed yet');
+        return found;
+      },
       { timeoutMs: 30_000, intervalMs: 100, message: 'the port of vm-1' },
     );
     const vm = await boot('vm1', port, 'hv1');

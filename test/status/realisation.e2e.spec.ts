@@ -152,7 +152,7 @@ describe('realisation status', () => {
     const decisions: string[] = [];
     for await (const e of store.read({ subject: aggregateSubject(hypervisorStatusAggregate('hv3')) })) {
       const ev = statusEvents.decode(e);
-      decisions.push(ev.type === 'status.HypervisorAgentUp' ? `up${ev.data.restarted ? ' (restarted)' : ''}` : 'down');
+      decisions.push('restarted' in ev.data ? `up${ev.data.restarted ? ' (restarted)' : ''}` : 'down');
     }
     expect(decisions.slice(-2)).toEqual(['down', 'up (restarted)']);
   });

@@ -13,7 +13,8 @@ export class Vm {
   constructor(
     readonly name: string,
     readonly ns: Netns,
-    readonly port: PortView,
+    /** The port as last known (a test that updates it, e.g. its fixed IPs, records the new view here). */
+    public port: PortView,
     host: Hypervisor,
   ) {
     this.host = host;

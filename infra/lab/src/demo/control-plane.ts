@@ -45,6 +45,8 @@ export interface ControlPlaneOptions {
   apiEnv?: Record<string, string>;
   /** Hypervisors to provision: an agent user and a host-view bucket each (hostview writes only provisioned buckets). */
   agents?: readonly string[];
+  /** Extra environment for the status service (e.g. its liveness timeout). */
+  statusEnv?: Record<string, string>;
 }
 
 export async function startControlPlane(
@@ -119,7 +121,7 @@ export async function startControlPlane(
     log('starting the service-chaining service (NATS user chaining)');
     const chaining = service('chaining', 'services/chaining/dist/main.js', { ...nats.env('chaining'), STRATA_LOG_LEVEL: 'info' });
     log('starting the status service (NATS user status)');
-    const status = service('status', 'services/status/dist/main.js', { ...nats.env('status'), STRATA_LOG_LEVEL: 'info' });
+    const status = service('status', 'services/status/dist/main.js', { ...nats.env('status'), STRATA_LOG_LEVEL: 'info', ...options.statusEnv });
     await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready, chaining.ready, status.ready]);
     const restart = async (name: string, env: Record<string, string> = {}): Promise<ManagedProcess> => {
       const how = started.get(name);
