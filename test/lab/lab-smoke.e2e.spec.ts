@@ -61,8 +61,9 @@ async function eventCount(): Promise<number> {
     maxBuffer: 64 * 1024 * 1024,
   });
   // What the demo writes. The BGP gateway's observations of the border (routes learned and withdrawn)
-  // follow the sessions, which a down/up restarts: they are the fabric's doing, not the demo's.
-  return (JSON.parse(stdout) as { events: Array<{ type: string }> }).events.filter((e) => !/^bgp\.Route/.test(e.type)).length;
+  // follow the sessions, and the status service's liveness decisions follow the agents; a down/up
+  // restarts both: they are the fabric's and the agents' doing, not the demo's.
+  return (JSON.parse(stdout) as { events: Array<{ type: string }> }).events.filter((e) => !/^(bgp\.Route|status\.)/.test(e.type)).length;
 }
 
 /** Containers, networks and volumes the engine still has for this run's project. */
@@ -99,7 +100,7 @@ describeIf(root())('the compose lab', () => {
     const failed = (result.checks ?? []).filter((c) => !c.ok);
     expect(failed).toEqual([]);
     const sections = new Set(result.checks!.map((c) => c.section));
-    for (const s of ['reachability', 'overlap', 'isolation', 'security groups', 'nat', 'service chaining']) expect(sections).toContain(s);
+    for (const s of ['realisation', 'updates', 'reachability', 'overlap', 'isolation', 'security groups', 'nat', 'service chaining']) expect(sections).toContain(s);
     expect(result.passed).toBeGreaterThanOrEqual(19);
     firstDataplane = await lab('dataplane');
     expect(firstDataplane).toContain('vxlan id');

@@ -11,7 +11,7 @@
  * The last line of output is `DEMO-RESULT {json}` (what the smoke test reads);
  * the exit code is 0 only when every check gave the expected answer.
  */
-import { Strata } from './cli.js';
+import { CliError, Strata } from './cli.js';
 import { DockerApi } from './docker.js';
 import { readProbe } from '../vm/probe.js';
 import { CHECKS, CIDRS, FIREWALL, GROUPS, HYPERVISORS, SERVICE_PORTS, TENANTS, VMS, type Check, type GroupSpec } from './scenario.js';
@@ -92,8 +92,9 @@ async function inHypervisor(project: string, host: string, argv: string[]): Prom
   return r.stdout;
 }
 
-/** Create each VM's port (bound to its host) and boot the VM there. */
-async function bootVms(project: string, tenants: Record<string, { nets: Net[]; subnets: Subnet[] }>, groups: Record<string, string>): Promise<void> {
+/** Create each VM's port (bound to its host) and boot the VM there; the ports by VM name. */
+async function bootVms(project: string, tenants: Record<string, { nets: Net[]; subnets: Subnet[] }>, groups: Record<string, string>): Promise<Map<string, Port>> {
+  const ports = new Map<string, Port>();
   for (const vm of VMS) {
     const { nets, subnets } = tenants[vm.tenant]!;
     const net = nets[vm.net]!;
@@ -103,14 +104,57 @@ async function bootVms(project: string, tenants: Record<string, { nets: Net[]; s
       ['port', 'create', '--network', net.id, '--name', vm.name, '--fixed-ip', `subnet=${subnet.id},ip=${vm.ip}`, '--host', vm.host, '--device', vm.name],
       { once: `port:${vm.name}` },
     );
+    ports.set(vm.name, port);
     if (vm.group) await strata.json(vm.tenant, ['port', 'set-groups', port.id, groups[vm.group]!]);
     const prefix = subnet.cidr.split('/')[1]!;
     const gw = subnet.gatewayIp ? ['--gateway', subnet.gatewayIp] : [];
     process.stdout.write(await inHypervisor(project, vm.host, ['strata-vm', 'create', vm.name, '--port', port.id, '--mac', port.mac, '--ip', `${vm.ip}/${prefix}`, '--mtu', String(net.mtu), ...gw]));
     await inHypervisor(project, vm.host, ['strata-vm', 'serve', vm.name, ...SERVICE_PORTS.map(String)]);
   }
+  return ports;
+}
+
+/**
+ * Realisation: each VM's port is ACTIVE once its own hypervisor and every hypervisor holding it have applied it
+ * (`strata wait`, what a compute service waits for before it boots the VM); the agents report to the status service.
+ */
+async function realisation(ports: Map<string, Port>): Promise<Outcome[]> {
+  const out: Outcome[] = [];
+  for (const vm of VMS) {
+    const port = ports.get(vm.name)!;
+    const what = `${vm.name}'s port ACTIVE on ${vm.host} and every host that reaches it`;
+    let got: string;
+    try {
+      got = (await strata.exec(vm.tenant, ['wait', 'port', port.id, '--timeout', '90s'])).trim().split('\n').at(-1) ?? '';
+    } catch (e) {
+      got = (e as Error).message;
+    }
+    const ok = /ACTIVE|realised/i.test(got) && !/timed out/i.test(got);
+    out.push({ section: 'realisation', what, from: vm.name, to: port.id, port: 'ping', expect: 'ACTIVE', got, ok });
+    console.log(`  ${ok ? '✔' : '✘'} [realisation] ${what}: ${got}`);
+  }
   await strata.show('tenant-a', ['port', 'list']);
   await strata.show('tenant-b', ['port', 'list']);
+  await strata.show('admin', ['hypervisor', 'list']);
+  return out;
+}
+
+/** Updates: a port's description changes (its revision moves); an update naming a stale revision is refused and writes nothing. */
+async function updates(ports: Map<string, Port>): Promise<Outcome[]> {
+  const port = ports.get('a-w1')!;
+  await strata.show('tenant-a', ['port', 'update', port.id, '--description', 'web tier, first VM']);
+  const what = 'an update naming a stale revision is refused';
+  let got: string;
+  try {
+    await strata.exec('tenant-a', ['port', 'update', port.id, '--description', 'overwritten', '--expected-revision', '1']);
+    got = 'accepted';
+  } catch (e) {
+    got = (e as CliError).stderr?.trim() ?? (e as Error).message;
+  }
+  const ok = /FAILED_PRECONDITION.*revision/.test(got);
+  console.log(`\n$ strata port update ${port.id} --description overwritten --expected-revision 1   # as tenant-a\n${got}`);
+  console.log(`  ${ok ? '✔' : '✘'} [updates] ${what}`);
+  return [{ section: 'updates', what, from: 'a-w1', to: port.id, port: 'ping', expect: 'FAILED_PRECONDITION', got, ok }];
 }
 
 /** One attempt: the name of the VM that answered, true for a ping reply, null for no answer; throws when the probe did not run. */
@@ -306,10 +350,14 @@ async function main(): Promise<number> {
   step('tenant-a: the three-tier security groups (web, app, db)');
   const groups = await securityGroups();
   step('ports bound to hypervisors; VMs boot there (strata-vm, the lab\'s compute stand-in)');
-  await bootVms(project, tenants, groups);
+  const ports = await bootVms(project, tenants, groups);
   const firewall = await bootFirewall(project, tenants['tenant-a']!);
+  step('realisation: strata wait returns once each port is ACTIVE (its hypervisor and every hypervisor reaching it applied it)');
+  const outcomes = await realisation(ports);
+  step('updates: a description changes, a stale revision is refused');
+  outcomes.push(...(await updates(ports)));
   step('real packets between the VMs');
-  const outcomes = await runChecks(project);
+  outcomes.push(...(await runChecks(project)));
 
   step('NAT and BGP: a floating IP for web (a-w1), advertised to the border over BGP; outbound access for the rest');
   outcomes.push(...(await natAndBgp(project, pools.floatingIpPool, tenants['tenant-a']!.routerId)));
