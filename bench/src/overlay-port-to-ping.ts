@@ -29,11 +29,17 @@
  * smaller series (DEFAULT_ARP_PORTS) keeps the default timer: what an
  * unmodified guest sees.
  *
+ * Also recorded: when the status service published the port ACTIVE
+ * (`strata.realised.<tenant>.port.<id>`: its host and every host holding
+ * it applied it, the NIC plugged), next to the first ping reply.
+ *
  * Baselines in the same run: the round trip of a ping between the two
  * already-working VMs (anchor → ref, before and after the series), and the
  * agents' own apply duration (strata_agent_apply_duration_seconds from each
  * agent's metrics endpoint, and the per-reconcile durations the agents log).
  */
+import { JSONCodec, type NatsConnection } from 'nats';
+import type { StatusChange } from '@strata/contracts';
 import type { Lab, Vm } from '@strata/lab';
 import { fmt, intEnv, log, table } from './support/common.js';
 import { HostWatch, portsIn, StatusWatch } from './support/overlay-kv.js';
@@ -78,6 +84,8 @@ interface Trial {
   hv1PortUp: number;
   hv2Applied: number;
   firstPing: number;
+  /** The status service published the port ACTIVE (its host and every host holding it applied it). */
+  statusActive: number;
   /** ping attempts sent before the first reply. */
   attempts: number;
 }
@@ -94,7 +102,34 @@ async function setArpRetrans(vm: Vm, ms: number): Promise<number> {
   return before;
 }
 
-async function oneTrial(lab: Lab, t: TenantNet, anchor: Vm, watches: { hv1: HostWatch; hv2: HostWatch }, status: StatusWatch, name: string, series: string): Promise<Trial> {
+/** When the status service first published each of the tenant's ports ACTIVE (`strata.realised.<tenant>.port.<id>`). */
+class ActiveWatch {
+  private readonly seen = new Map<string, number>();
+  private constructor(private readonly nc: NatsConnection) {}
+  static async start(lab: Lab, tenant: string): Promise<ActiveWatch> {
+    const w = new ActiveWatch(await lab.natsUsers.connect('admin'));
+    const codec = JSONCodec<StatusChange>();
+    w.nc.subscribe(`strata.realised.${tenant}.port.>`, {
+      callback: (_err, m) => {
+        const at = performance.now();
+        const c = codec.decode(m.data);
+        if (c.kind === 'port' && c.status.status === 'ACTIVE' && !w.seen.has(c.id)) w.seen.set(c.id, at);
+      },
+    });
+    await w.nc.flush();
+    return w;
+  }
+  async waitFor(portId: string, timeoutMs: number): Promise<number | undefined> {
+    const deadline = performance.now() + timeoutMs;
+    while (!this.seen.has(portId) && performance.now() < deadline) await sleep(5);
+    return this.seen.get(portId);
+  }
+  async stop(): Promise<void> {
+    await this.nc.close();
+  }
+}
+
+async function oneTrial(lab: Lab, t: TenantNet, anchor: Vm, watches: { hv1: HostWatch; hv2: HostWatch }, status: StatusWatch, active: ActiveWatch, name: string, series: string): Promise<Trial> {
   const m1 = watches.hv1.entries.length;
   const m2 = watches.hv2.entries.length;
   const s1 = status.mark('hv1');
@@ -125,6 +160,7 @@ async function oneTrial(lab: Lab, t: TenantNet, anchor: Vm, watches: { hv1: Host
   const kv2 = await watches.hv2.waitFor((e) => e.key === `hv2.ep.${port.id}` && e.op === 'PUT', m2, 10_000).catch(() => undefined);
   const up1 = await status.waitFor('hv1', (s) => portsIn(s, 'up').includes(port.id), 10_000, s1).catch(() => undefined);
   const app2 = kv2 ? await status.waitFor('hv2', (s) => s.viewRevision >= kv2.revision && s.error === null, 10_000, s2).catch(() => undefined) : undefined;
+  const activeAt = await active.waitFor(port.id, 30_000);
   return {
     series,
     command: tAck - tSend,
@@ -134,6 +170,7 @@ async function oneTrial(lab: Lab, t: TenantNet, anchor: Vm, watches: { hv1: Host
     hv1PortUp: up1 ? rel(up1.at) : NaN,
     hv2Applied: app2 ? rel(app2.at) : NaN,
     firstPing,
+    statusActive: activeAt === undefined ? NaN : rel(activeAt),
     attempts,
   };
 }
@@ -151,11 +188,12 @@ async function main(): Promise<void> {
     const hv1 = await HostWatch.start(lab.natsUsers.options('admin'), 'hv1');
     const hv2 = await HostWatch.start(lab.natsUsers.options('admin'), 'hv2');
     const status = await StatusWatch.start(lab.natsUsers.options('admin'), ['hv1', 'hv2']);
+    const active = await ActiveWatch.start(lab, t.who.tenant);
     const agents = { hv1: lab.host('hv1').agent!, hv2: lab.host('hv2').agent! };
     const http = { hv1: httpAddress(agents.hv1), hv2: httpAddress(agents.hv2) };
     try {
       // Warm-up: one port through the whole path, not counted.
-      await oneTrial(lab, t, anchor, { hv1, hv2 }, status, 'warm', 'warm-up');
+      await oneTrial(lab, t, anchor, { hv1, hv2 }, status, active, 'warm', 'warm-up');
 
       const rttBefore = await pingRtts(anchor, ref.ip, 200);
       log(`baseline RTT anchor→ref before: p50 ${pct(rttBefore, 50).toFixed(3)} ms`);
@@ -169,7 +207,7 @@ async function main(): Promise<void> {
       const trials: Trial[] = [];
       const t0 = performance.now();
       for (let i = 0; i < PORTS; i++) {
-        const tr = await oneTrial(lab, t, anchor, { hv1, hv2 }, status, `p${i}`, 'main');
+        const tr = await oneTrial(lab, t, anchor, { hv1, hv2 }, status, active, `p${i}`, 'main');
         trials.push(tr);
         if ((i + 1) % 10 === 0) log(`${i + 1}/${PORTS}: last first-ping ${tr.firstPing.toFixed(0)} ms after ack`);
         await sleep(100);
@@ -182,7 +220,7 @@ async function main(): Promise<void> {
 
       await setArpRetrans(anchor, original);
       for (let i = 0; i < DEFAULT_ARP_PORTS; i++) {
-        trials.push(await oneTrial(lab, t, anchor, { hv1, hv2 }, status, `d${i}`, 'default-arp'));
+        trials.push(await oneTrial(lab, t, anchor, { hv1, hv2 }, status, active, `d${i}`, 'default-arp'));
         await sleep(100);
       }
       if (DEFAULT_ARP_PORTS > 0) log(`default-ARP series done`);
@@ -205,6 +243,7 @@ async function main(): Promise<void> {
       await hv1.stop();
       await hv2.stop();
       await status.stop();
+      await active.stop();
     }
   });
 }
@@ -232,6 +271,7 @@ function report(r: {
     ['hv1PortUp', 'ack → hv1 agent reports the port up'],
     ['hv2Applied', 'ack → hv2 agent applied the endpoint'],
     ['firstPing', 'ack → first ping reply (anchor on hv2)'],
+    ['statusActive', 'ack → status ACTIVE published (status service)'],
   ];
   for (const series of ['main', 'default-arp']) {
     const ts = r.trials.filter((x) => x.series === series);
@@ -244,6 +284,8 @@ function report(r: {
         return [label, fmt(pct(v, 50), 1), fmt(pct(v, 99), 1), fmt(Math.max(...v), 1), String(ts.length - v.length)];
       }),
     );
+    const gap = ts.map((x) => x.statusActive - x.firstPing).filter(Number.isFinite);
+    console.log(`status ACTIVE minus first ping reply: p50 ${fmt(pct(gap, 50), 1)} ms, p99 ${fmt(pct(gap, 99), 1)} ms, min ${fmt(Math.min(...gap), 1)} ms (negative: ACTIVE came first)`);
     const att = ts.map((x) => x.attempts);
     console.log(`ping attempts before the first reply: p50 ${pct(att, 50)}, p99 ${pct(att, 99)}`);
     // A port whose NIC appeared while hv1's agent was in the middle of the reconcile that first saw the
