@@ -90,6 +90,7 @@ export const securityGroupRecordColumns: Column<SecurityGroup__Output>[] = [
   { header: 'TENANT', value: (g) => g.tenant },
   { header: 'DEFAULT', value: (g) => (g.isDefault ? 'yes' : 'no') },
   { header: 'CREATED', value: (g) => g.createdAt },
+  { header: 'REVISION', value: (g) => String(g.revision) },
 ];
 
 export function ruleColumns(names: GroupNames = new Map()): Column<SecurityGroupRule__Output>[] {
@@ -109,6 +110,7 @@ export function portSecurityColumns(names: GroupNames = new Map()): Column<PortS
         p.groupIds.length === 0 ? 'none (not filtered)' : p.groupIds.map((id) => (names.has(id) ? `${names.get(id)} (${id})` : id)).join('\n'),
     },
     { header: 'PORT SECURITY', value: (p) => (p.portSecurity ? 'on' : 'off') },
+    { header: 'REVISION', value: (p) => String(p.revision) },
   ];
 }
 
@@ -206,6 +208,18 @@ export function registerSecurityGroupCommands(program: Command, port: Command, c
       await printGroup(cli.io, cli.format(cmd), api, res);
     });
 
+  sg.command('update')
+    .description('rename a security group or change its description (rules: secgroup rule create/delete)')
+    .argument('<id>')
+    .option('--name <name>', 'new display name')
+    .option('--description <text>', 'new description')
+    .option('--expected-revision <n>', 'refuse the update unless the group is still at this revision', positiveInt)
+    .action(async (id: string, o: { name?: string; description?: string; expectedRevision?: number }, cmd: Command) => {
+      const api = cli.connect(cmd);
+      const res = await api.call<SecurityGroup__Output>((md, opts, cb) => api.securityGroups.UpdateSecurityGroup({ id, ...o }, md, opts, cb));
+      await printGroup(cli.io, cli.format(cmd), api, res);
+    });
+
   deleteCommand(sg, cli, 'security group', (api, id) =>
     api.call<DeleteSecurityGroupResponse__Output>((md, opts, cb) => api.securityGroups.DeleteSecurityGroup({ id }, md, opts, cb)),
   );
@@ -258,8 +272,9 @@ export function registerSecurityGroupCommands(program: Command, port: Command, c
     .argument('<port>', 'port id')
     .argument('[groups...]', 'security group ids (at most 16)')
     .option('--none', 'take the port out of every group: it is then not filtered')
-    .action(async (portId: string, groups: string[], o: { none?: boolean }, cmd: Command) => {
-      const req = portGroupsRequest(portId, groups, o.none === true);
+    .option('--expected-revision <n>', "refuse unless the port's security is still at this revision", positiveInt)
+    .action(async (portId: string, groups: string[], o: { none?: boolean; expectedRevision?: number }, cmd: Command) => {
+      const req = { ...portGroupsRequest(portId, groups, o.none === true), expectedRevision: o.expectedRevision };
       const api = cli.connect(cmd);
       const res = await api.call<PortSecurity__Output>((md, opts, cb) => api.securityGroups.SetPortSecurityGroups(req, md, opts, cb));
       await printPortSecurity(cli.io, cli.format(cmd), api, res);
@@ -270,9 +285,10 @@ export function registerSecurityGroupCommands(program: Command, port: Command, c
     .description('turn port security (anti-spoofing: only its own MAC and fixed IPs) on or off')
     .argument('<port>', 'port id')
     .addArgument(new Argument('<state>', 'on or off').choices(['on', 'off']))
-    .action(async (portId: string, state: 'on' | 'off', _o: unknown, cmd: Command) => {
+    .option('--expected-revision <n>', "refuse unless the port's security is still at this revision", positiveInt)
+    .action(async (portId: string, state: 'on' | 'off', o: { expectedRevision?: number }, cmd: Command) => {
       const api = cli.connect(cmd);
-      const req = { portId, enabled: state === 'on' };
+      const req = { portId, enabled: state === 'on', expectedRevision: o.expectedRevision };
       const res = await api.call<PortSecurity__Output>((md, opts, cb) => api.securityGroups.SetPortSecurity(req, md, opts, cb));
       await printPortSecurity(cli.io, cli.format(cmd), api, res);
     });
