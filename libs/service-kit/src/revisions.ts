@@ -18,13 +18,14 @@ const canonical = (v: unknown): string => {
 };
 
 /**
- * The requested fields (absent = unchanged) whose value differs from the
- * current one, compared by value (arrays in order, objects by content).
- * Empty: the update changes nothing and writes nothing.
+ * The fields of `current` (the updatable ones) whose requested value (absent
+ * = unchanged) differs, compared by value (arrays in order, objects by
+ * content); other keys of the request are not looked at. Empty: the update
+ * changes nothing and writes nothing.
  */
 export function changedFields<T extends object>(current: T, requested: { [K in keyof T]?: T[K] | undefined }): Partial<T> {
   const out: Partial<T> = {};
-  for (const key of Object.keys(requested) as Array<keyof T>) {
+  for (const key of Object.keys(current) as Array<keyof T>) {
     const next = requested[key];
     if (next !== undefined && canonical(next) !== canonical(current[key])) out[key] = next as T[keyof T];
   }

@@ -42,7 +42,7 @@ describe('function.create', () => {
     const { w, fw1 } = world();
     const d = w.run('function.create', { name: 'fw', ingressPortId: fw1 }, tenantA);
     expect(d).toMatchObject({ aggregate: { context: 'chaining', type: 'function' }, expectedVersion: 0, tenant: 'tenant-a' });
-    expect(d.event.data).toEqual({ functionId: d.resourceId, name: 'fw', ingressPortId: fw1, egressPortId: fw1, mode: 'l3', virtualIp: null, healthCheck: null });
+    expect(d.event.data).toEqual({ functionId: d.resourceId, name: 'fw', description: '', ingressPortId: fw1, egressPortId: fw1, mode: 'l3', virtualIp: null, healthCheck: null });
     expect(listFunctions(w.state, tenantA, { limit: 10, after: '' }).items.map((f) => [f.id, f.healthy])).toEqual([[d.resourceId, true]]);
     expect(listFunctions(w.state, tenantB, { limit: 10, after: '' }).items).toEqual([]);
   });
@@ -146,6 +146,7 @@ describe('classifier.create', () => {
     const d = w.run('classifier.create', { name: 'c', destination: { groupId: sg } }, tenantA);
     expect(d.event.data).toEqual({
       name: 'c',
+      description: '',
       classifier: { id: d.resourceId, ethertype: 'IPv4', protocol: 'any', source: { groupId: null, cidr: null }, destination: { groupId: sg, cidr: null }, sourcePorts: null, destinationPorts: null },
     });
   });
@@ -199,7 +200,7 @@ describe('chain.create', () => {
   it('records the hops and classifiers on the router, symmetric by default', () => {
     const { w, router, group, cls } = pair();
     const d = w.run('chain.create', { name: 'web-app', routerId: router, groupIds: [group], classifierIds: [cls] }, tenantA);
-    expect(d.event.data).toEqual({ chainId: d.resourceId, name: 'web-app', routerId: router, groupIds: [group], classifierIds: [cls], symmetric: true });
+    expect(d.event.data).toEqual({ chainId: d.resourceId, name: 'web-app', description: '', routerId: router, groupIds: [group], classifierIds: [cls], symmetric: true });
   });
 
   it('refuses a chain without hops or classifiers, with an unknown or foreign router, group or classifier', () => {

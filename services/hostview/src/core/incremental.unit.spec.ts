@@ -306,7 +306,9 @@ const CHAINS = ['c0', 'c1'];
  * Chaining: functions whose legs are any ports (existing or not), groups of
  * them, classifiers naming security groups (whose membership then reaches
  * the hosts of the chain's router as member keys), chains on either router;
- * health and active-member decisions; everything deleted and re-created.
+ * health and active-member decisions; updates (a function's health check,
+ * a group's members, a chain's hops and classifiers, names); everything
+ * deleted and re-created.
  */
 const arbEndpoint = fc.oneof(
   pick(GROUPS).map((groupId) => ({ groupId, cidr: null })),
@@ -385,6 +387,39 @@ const arbChainingEvent: fc.Arbitrary<Spec> = fc.oneof(
         tenant: 'ta',
       }),
     ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ f: pick(FUNCS), check: fc.option(fc.constantFrom(1000, 2000), { nil: null }), named: fc.boolean() })
+      .map(({ f, check, named }) =>
+        spec({
+          type: 'chaining.ServiceFunctionUpdated',
+          data: named ? { functionId: f, name: `${f}-renamed` } : { functionId: f, healthCheck: check === null ? null : { protocol: 'icmp', port: null, intervalMs: check, timeoutMs: 500, rise: 2, fall: 3 } },
+          aggregate: serviceFunctionAggregate(f),
+          tenant: 'ta',
+        }),
+      ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ g: pick(FGROUPS), fs: fc.subarray(FUNCS, { minLength: 1 }) }).map(({ g, fs }) =>
+      spec({ type: 'chaining.FunctionGroupUpdated', data: { groupId: g, functionIds: [...fs].reverse() }, aggregate: functionGroupAggregate(g), tenant: 'ta' }),
+    ),
+  },
+  { weight: 1, arbitrary: pick(CLASSIFIERS).map((c) => spec({ type: 'chaining.FlowClassifierUpdated', data: { classifierId: c, description: 'd' }, aggregate: flowClassifierAggregate(c), tenant: 'ta' })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ c: pick(CHAINS), gs: fc.option(fc.subarray(FGROUPS, { minLength: 1 }), { nil: undefined }), cs: fc.option(fc.subarray(CLASSIFIERS, { minLength: 1 }), { nil: undefined }) })
+      .map(({ c, gs, cs }) =>
+        spec({
+          type: 'chaining.ChainUpdated',
+          data: { chainId: c, ...(gs ? { groupIds: [...gs].reverse() } : {}), ...(cs ? { classifierIds: cs } : {}) },
+          aggregate: chainAggregate(c),
+          tenant: 'ta',
+        }),
+      ),
   },
   { weight: 1, arbitrary: pick(CHAINS).map((c) => spec({ type: 'chaining.ChainDeleted', data: { chainId: c }, aggregate: chainAggregate(c), tenant: 'ta' })) },
 );

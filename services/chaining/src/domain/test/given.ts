@@ -16,7 +16,7 @@ import {
   type ChainingCommandName,
 } from '@strata/contracts';
 import { admin, EventFixture, type DeciderFor } from '@strata/service-kit/testing';
-import { activateNewGroup, decideAddressOwner, decideHealth, decideLegLost, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
+import { activateNewGroup, settleActiveMember, decideAddressOwner, decideHealth, decideLegLost, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
 import { applyStored } from '../evolve.js';
 import { initialState, type ChainingState } from '../state.js';
 
@@ -48,6 +48,13 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
     const id = this.run('group.create', input, caller).resourceId;
     this.settle(() => activateNewGroup(this.state, id));
     return id;
+  }
+
+  /** group.update as the handler runs it: the update (if anything changes), then its `settle` step; what it wrote. */
+  updateGroup(input: ChainingCommandInput<'group.update'>, caller: Caller = admin): Append[] {
+    const d = this.decide('group.update', input, caller);
+    if (d.kind === 'append') this.apply(d);
+    return [...(d.kind === 'append' ? [d] : []), ...this.settle(() => settleActiveMember(this.state, input.id))];
   }
 
   /** Given: IPAM created a port of `tenant`; addresses with a colon are on SUBNET6, others on SUBNET4 (or `subnet`). */
