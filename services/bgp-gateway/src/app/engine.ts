@@ -23,6 +23,8 @@ export interface EngineSyncResult {
 
 export class EngineSync {
   private lastPolicy = '';
+  /** Per peer address, what the policy last sent exports to it (its export policy's inputs): a change needs a soft reset. */
+  private lastExport = new Map<string, string>();
   /** gobgpd's peers (address → description) as read by the last deleteStalePeers. */
   private present = new Map<string, string>();
 
@@ -37,6 +39,7 @@ export class EngineSync {
   /** Forget what was sent: the next sync sends everything (after gobgpd restarted). */
   forget(): void {
     this.lastPolicy = '';
+    this.lastExport.clear();
   }
 
   async sync(state: BgpState, neighbours: ReadonlyMap<string, Neighbour>): Promise<EngineSyncResult> {
@@ -65,9 +68,30 @@ export class EngineSync {
     if (policy !== this.lastPolicy) {
       await this.client.setPolicies(JSON.parse(policy) as ReturnType<typeof policiesFor>);
       this.lastPolicy = policy;
+      await this.resendExports(neighbours);
     }
     await this.addMissingPeers(wanted, result);
     return result;
+  }
+
+  /**
+   * A live session whose exports changed (a peer group's sendDefault
+   * updated) gets the change now, not with the next route change: gaining
+   * the default route by a soft reset (the session stays up), losing it by a
+   * session reset (a soft one withdraws nothing, client.ts), as a new AS,
+   * secret or limit re-creates the session. New sessions get the current
+   * policy anyway; after a restart of gobgpd every session is new.
+   */
+  private async resendExports(neighbours: ReadonlyMap<string, Neighbour>): Promise<void> {
+    const exports = new Map([...neighbours].map(([address, n]) => [address, exportsOf(n)]));
+    for (const [address, now] of exports) {
+      const before = this.lastExport.get(address);
+      if (before === undefined || before === now || !this.present.has(address)) continue;
+      const narrowed = before === 'appliance+default' && now === 'appliance';
+      this.logger.info({ peer: address, exports: now }, narrowed ? 'export policy narrowed: resetting the session' : 'export policy changed: soft reset out');
+      await this.client.resetPeer(address, !narrowed);
+    }
+    this.lastExport = exports;
   }
 
   private resolvePasswords(neighbours: ReadonlyMap<string, Neighbour>, result: EngineSyncResult): Map<string, Wanted> {
@@ -104,6 +128,9 @@ export class EngineSync {
     }
   }
 }
+
+/** What decides a neighbour's exports in policiesFor (engine-config.ts): its kind, and for an appliance its default route. */
+const exportsOf = (n: Neighbour): string => (n.kind === 'fabric' ? 'fabric' : n.sendDefault ? 'appliance+default' : 'appliance');
 
 interface Wanted {
   n: Neighbour;

@@ -70,7 +70,13 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
       break;
     case 'bgp.PeerAdded': {
       const { peerId, ...rest } = event.data;
-      config.peers[peerId] = { id: peerId, ...rest, createdAt: event.occurredAt };
+      config.peers[peerId] = { id: peerId, ...rest, createdAt: event.occurredAt, revision: 1 };
+      break;
+    }
+    case 'bgp.PeerUpdated': {
+      const { peerId, ...changed } = event.data;
+      const p = config.peers[peerId];
+      if (p) Object.assign(p, changed, { revision: p.revision + 1 });
       break;
     }
     case 'bgp.PeerRemoved':
@@ -78,7 +84,13 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
       break;
     case 'bgp.PeerGroupAdded': {
       const { groupId, ...rest } = event.data;
-      config.groups[groupId] = { id: groupId, ...rest, createdAt: event.occurredAt };
+      config.groups[groupId] = { id: groupId, ...rest, createdAt: event.occurredAt, revision: 1 };
+      break;
+    }
+    case 'bgp.PeerGroupUpdated': {
+      const { groupId, ...changed } = event.data;
+      const g = config.groups[groupId];
+      if (g) Object.assign(g, changed, { revision: g.revision + 1 });
       break;
     }
     case 'bgp.PeerGroupRemoved':
