@@ -87,4 +87,21 @@ describe('strata bgp (API and CLI)', () => {
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/address/);
   });
+
+  it('updates a peer and a peer group through the API: revisions, a stale revision and the listen range refused, nothing written', async () => {
+    const { admin } = api.tokens;
+    const peer = (await api.json<Page<BgpPeerView>>(admin, ['bgp', 'peer', 'list'])).items[0]!;
+    const updated = await api.json<BgpPeerView>(admin, ['bgp', 'peer', 'update', peer.id, '--remote-as', '65002', '--remove-password-ref', '--expected-revision', String(peer.revision)]);
+    expect(updated).toMatchObject({ remoteAs: 65002, revision: peer.revision + 1 });
+    expect(updated.passwordRef).toBeUndefined();
+    const group = (await api.json<Page<{ id: string; revision: number }>>(admin, ['bgp', 'peergroup', 'list'])).items[0]!;
+    expect(await api.json(admin, ['bgp', 'peergroup', 'update', group.id, '--send-default', 'off', '--max-prefixes', '8'])).toMatchObject({ sendDefault: false, maxPrefixes: 8, revision: group.revision + 1 });
+    const store = await JetStreamEventStore.open(nc);
+    const before = await store.lastSeq();
+    const stale = await api.cli(admin, ['bgp', 'peer', 'update', peer.id, '--name', 'x', '--expected-revision', String(peer.revision)]);
+    expect(stale.code).not.toBe(0);
+    expect(stale.err).toContain(`FAILED_PRECONDITION: BGP peer ${peer.id} is at revision ${peer.revision + 1}, not the expected ${peer.revision}`);
+    expect((await api.cli(admin, ['bgp', 'peer', 'show', peer.id])).out).toMatch(/REVISION\s+│\s+2\s/);
+    expect(await store.lastSeq()).toBe(before);
+  });
 });
