@@ -23,7 +23,7 @@ import type {
 import { positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { printDeleted, printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, showCommand } from './common.js';
+import { deleteCommand, listCommand, showCommand, updateCommand } from './common.js';
 
 const settingsColumns: Column<BgpSettings__Output>[] = [
   { header: 'LOCAL AS', value: (s) => (s.localAs === undefined ? '-' : String(s.localAs)) },
@@ -60,15 +60,11 @@ interface PeerUpdateOptions {
 
 /** The options both updates have; each adds its own. */
 function peerUpdateCommand(group: Command, kind: string, fixed: string): Command {
-  return group
-    .command('update')
-    .description(`change a ${kind} (options not given stay as they are; ${fixed} is fixed). A new AS or secret resets its sessions`)
-    .argument('<id>')
+  return updateCommand(group, kind, `change the ${kind}'s settings (options not given stay as they are; ${fixed} is fixed). A new AS, secret or limit resets its sessions`)
     .option('--name <name>', 'new name')
     .option('--remote-as <asn>', 'new AS number', asNumber)
     .option('--password-ref <name>', 'name of the new TCP-MD5 secret in the gateway configuration; never the password')
-    .option('--remove-password-ref', 'no TCP-MD5 any more')
-    .option('--expected-revision <n>', `refuse the update unless the ${kind} is still at this revision`, positiveInt);
+    .option('--remove-password-ref', 'no TCP-MD5 any more');
 }
 const assignmentColumns: Column<ApplianceAssignment__Output>[] = [
   { header: 'PREFIX ID', value: (a) => a.prefixId },

@@ -35,7 +35,7 @@ import {
 import { collect, portNumber, portRange, positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, showCommand } from './common.js';
+import { deleteCommand, listCommand, showCommand, updateCommand } from './common.js';
 import { ETHERTYPES, RULE_PROTOCOLS } from './security-groups.js';
 
 /** `N` (one port) or `MIN-MAX`. */
@@ -128,15 +128,10 @@ interface UpdateOptions {
 }
 
 /** The options every `sfc … update` has; the command adds its own. */
-function updateCommand(group: Command, kind: string, what: string): Command {
-  return group
-    .command('update')
-    .description(`change a ${kind}'s ${what} (options not given stay as they are)`)
-    .argument('<id>')
+const sfcUpdateCommand = (group: Command, kind: string, what: string): Command =>
+  updateCommand(group, kind, `change a ${kind}'s ${what} (options not given stay as they are)`)
     .option('--name <name>', 'new display name')
-    .option('--description <text>', 'new description')
-    .option('--expected-revision <n>', `refuse the update unless the ${kind} is still at this revision`, positiveInt);
-}
+    .option('--description <text>', 'new description');
 
 const updateFields = (id: string, o: UpdateOptions) => ({ id, name: o.name, description: o.description, expectedRevision: o.expectedRevision });
 
@@ -224,7 +219,7 @@ function registerFunctionCommands(sfc: Command, cli: CliContext): void {
     api.call<ListServiceFunctionsResponse__Output>((md, opts, cb) => api.chaining.ListServiceFunctions(o, md, opts, cb)),
   );
   showCommand(fn, cli, 'service function', functionColumns, (api, id) => api.call<ServiceFunction__Output>((md, opts, cb) => api.chaining.GetServiceFunction({ id }, md, opts, cb)));
-  healthOptions(updateCommand(fn, 'service function', 'name, description or health check (legs, mode and virtual IP are fixed)'))
+  healthOptions(sfcUpdateCommand(fn, 'service function', 'name, description or health check (legs, mode and virtual IP are fixed)'))
     .option('--remove-health-check', 'remove the health check (the function then counts as healthy)')
     .action(async (id: string, o: UpdateOptions & HealthOptions & { removeHealthCheck?: boolean }, cmd: Command) => {
       const api = cli.connect(cmd);
@@ -263,7 +258,7 @@ function registerGroupCommands(sfc: Command, cli: CliContext): void {
     api.call<ListFunctionGroupsResponse__Output>((md, opts, cb) => api.chaining.ListFunctionGroups(o, md, opts, cb)),
   );
   showCommand(group, cli, 'function group', groupColumns, (api, id) => api.call<FunctionGroup__Output>((md, opts, cb) => api.chaining.GetFunctionGroup({ id }, md, opts, cb)));
-  updateCommand(group, 'function group', 'name, description or members (selection and fallback are fixed)')
+  sfcUpdateCommand(group, 'function group', 'name, description or members (selection and fallback are fixed)')
     .option('--function <id>', 'the new members, repeat in order (replaces them all)', collect)
     .action(async (id: string, o: UpdateOptions & { function?: string[] }, cmd: Command) => {
       const api = cli.connect(cmd);
@@ -326,7 +321,7 @@ function registerClassifierCommands(sfc: Command, cli: CliContext): void {
   showCommand(classifier, cli, 'flow classifier', classifierColumns, (api, id) =>
     api.call<FlowClassifier__Output>((md, opts, cb) => api.chaining.GetFlowClassifier({ id }, md, opts, cb)),
   );
-  updateCommand(classifier, 'flow classifier', 'name or description (its match is fixed: create another classifier)').action(
+  sfcUpdateCommand(classifier, 'flow classifier', 'name or description (its match is fixed: create another classifier)').action(
     async (id: string, o: UpdateOptions, cmd: Command) => {
       const api = cli.connect(cmd);
       const res = await api.call<FlowClassifier__Output>((md, opts, cb) => api.chaining.UpdateFlowClassifier(updateFields(id, o), md, opts, cb));
@@ -358,7 +353,7 @@ function registerChainCommands(sfc: Command, cli: CliContext): void {
     });
   listCommand(chain, cli, 'list chains', chainColumns, (api, o) => api.call<ListChainsResponse__Output>((md, opts, cb) => api.chaining.ListChains(o, md, opts, cb)));
   showCommand(chain, cli, 'chain', chainColumns, (api, id) => api.call<Chain__Output>((md, opts, cb) => api.chaining.GetChain({ id }, md, opts, cb)));
-  updateCommand(chain, 'chain', 'name, description, hops or classifiers (router and symmetry are fixed)')
+  sfcUpdateCommand(chain, 'chain', 'name, description, hops or classifiers (router and symmetry are fixed)')
     .option('--group <id>', 'the new hops, repeat in hop order (replaces them all)', collect)
     .option('--classifier <id>', 'the new classifiers, repeatable (replaces them all)', collect)
     .action(async (id: string, o: UpdateOptions & { group?: string[]; classifier?: string[] }, cmd: Command) => {

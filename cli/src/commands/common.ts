@@ -58,3 +58,12 @@ export function deleteCommand(
       printDeleted(cli.io, cli.format(cmd), kind, await del(cli.connect(cmd), id));
     });
 }
+
+/** `update <id>`: what every update command has (options not given stay as they are); each adds its own options. */
+export function updateCommand(group: Command, kind: string, description: string): Command {
+  return group
+    .command('update')
+    .description(description)
+    .argument('<id>')
+    .option('--expected-revision <n>', `refuse the update unless the ${kind} is still at this revision`, positiveInt);
+}

@@ -19,7 +19,7 @@ import type { Api } from '../client.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printDeleted, printPage, renderJson, renderRecord, renderTable, type Column, type Format, type Io } from '../output.js';
-import { deleteCommand, type Paging } from './common.js';
+import { deleteCommand, updateCommand, type Paging } from './common.js';
 
 export const RULE_DIRECTIONS = ['ingress', 'egress'] as const;
 export const ETHERTYPES = ['IPv4', 'IPv6'] as const;
@@ -208,12 +208,9 @@ export function registerSecurityGroupCommands(program: Command, port: Command, c
       await printGroup(cli.io, cli.format(cmd), api, res);
     });
 
-  sg.command('update')
-    .description('rename a security group or change its description (rules: secgroup rule create/delete)')
-    .argument('<id>')
+  updateCommand(sg, 'security group', 'rename a security group or change its description (rules: secgroup rule create/delete)')
     .option('--name <name>', 'new display name')
     .option('--description <text>', 'new description')
-    .option('--expected-revision <n>', 'refuse the update unless the group is still at this revision', positiveInt)
     .action(async (id: string, o: { name?: string; description?: string; expectedRevision?: number }, cmd: Command) => {
       const api = cli.connect(cmd);
       const res = await api.call<SecurityGroup__Output>((md, opts, cb) => api.securityGroups.UpdateSecurityGroup({ id, ...o }, md, opts, cb));

@@ -34,3 +34,11 @@ export function changedFields<T extends object>(current: T, requested: { [K in k
 
 /** Did the update change anything? */
 export const isEmpty = (fields: object): boolean => Object.keys(fields).length === 0;
+
+/**
+ * Fold an update event into the entry it is about: its changed fields, and
+ * one revision more. No entry (deleted since): nothing to do.
+ */
+export function applyUpdate<T extends { revision: number }>(entry: T | undefined, changed: Partial<T>): void {
+  if (entry) Object.assign(entry, changed, { revision: entry.revision + 1 });
+}

@@ -19,7 +19,7 @@ import {
   routeAggregateId,
   type BgpEvent,
 } from '@strata/contracts';
-import { eventTypes, follow, ownEvents, type FollowedEvent } from '@strata/service-kit';
+import { applyUpdate, eventTypes, follow, ownEvents, type FollowedEvent } from '@strata/service-kit';
 import { charge, flapCost, forgotten, UNDAMPED } from './damping.js';
 import type { BgpState } from './state.js';
 
@@ -75,8 +75,7 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
     }
     case 'bgp.PeerUpdated': {
       const { peerId, ...changed } = event.data;
-      const p = config.peers[peerId];
-      if (p) Object.assign(p, changed, { revision: p.revision + 1 });
+      applyUpdate(config.peers[peerId], changed);
       break;
     }
     case 'bgp.PeerRemoved':
@@ -89,8 +88,7 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
     }
     case 'bgp.PeerGroupUpdated': {
       const { groupId, ...changed } = event.data;
-      const g = config.groups[groupId];
-      if (g) Object.assign(g, changed, { revision: g.revision + 1 });
+      applyUpdate(config.groups[groupId], changed);
       break;
     }
     case 'bgp.PeerGroupRemoved':

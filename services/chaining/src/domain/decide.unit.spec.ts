@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ErrorCode } from '@strata/errors';
 import { getGroup, listFunctions } from './queries.js';
-import { admin, errorOf, LONE_SUBNET, SUBNET4, tenantA, tenantB, World } from './test/given.js';
+import { admin, LONE_SUBNET, refused, SUBNET4, tenantA, tenantB, World } from './test/given.js';
 
 const MISSING = '00000000-0000-4000-8000-00000000dead';
 
@@ -29,13 +29,6 @@ function pair() {
   return { ...x, f1, f2, group, cls };
 }
 
-/** The code and message of the error a command throws; it wrote nothing (the world's log did not grow). */
-function refused(w: World, fn: () => unknown): { code: string; message: string; details: Record<string, unknown> } {
-  const before = w.events.length;
-  const e = errorOf(fn);
-  expect(w.events.length).toBe(before);
-  return { code: e.code, message: e.message, details: e.details };
-}
 
 describe('function.create', () => {
   it('defaults to a one-arm L3 function without VIP or health check, owned by the caller', () => {

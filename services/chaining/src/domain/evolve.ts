@@ -22,7 +22,7 @@ import {
   type IpamPortEvent,
   type SecgroupEvent,
 } from '@strata/contracts';
-import { eventTypes, follow, ownEvents } from '@strata/service-kit';
+import { applyUpdate, eventTypes, follow, ownEvents } from '@strata/service-kit';
 import type { ChainingState, ResourceKind } from './state.js';
 
 const IPAM_PAIR_TYPES = ['ipam.PortAllowedAddressPairsSet'] as const;
@@ -73,8 +73,7 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
     }
     case 'chaining.ServiceFunctionUpdated': {
       const { functionId, ...changed } = event.data;
-      const f = state.functions[functionId];
-      if (f) Object.assign(f, changed, { revision: f.revision + 1, version: event.seq });
+      applyUpdate(state.functions[functionId], { ...changed, version: event.seq });
       break;
     }
     case 'chaining.ServiceFunctionDeleted':
@@ -107,8 +106,7 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
     }
     case 'chaining.FunctionGroupUpdated': {
       const { groupId, ...changed } = event.data;
-      const g = state.groups[groupId];
-      if (g) Object.assign(g, changed, { revision: g.revision + 1, version: event.seq });
+      applyUpdate(state.groups[groupId], { ...changed, version: event.seq });
       break;
     }
     case 'chaining.FunctionGroupDeleted':
@@ -129,8 +127,7 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
     }
     case 'chaining.FlowClassifierUpdated': {
       const { classifierId, ...changed } = event.data;
-      const c = state.classifiers[classifierId];
-      if (c) Object.assign(c, changed, { revision: c.revision + 1, version: event.seq });
+      applyUpdate(state.classifiers[classifierId], { ...changed, version: event.seq });
       break;
     }
     case 'chaining.FlowClassifierDeleted':
@@ -155,8 +152,7 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
     }
     case 'chaining.ChainUpdated': {
       const { chainId, ...changed } = event.data;
-      const c = state.chains[chainId];
-      if (c) Object.assign(c, changed, { revision: c.revision + 1, version: event.seq });
+      applyUpdate(state.chains[chainId], { ...changed, version: event.seq });
       break;
     }
     case 'chaining.ChainDeleted':

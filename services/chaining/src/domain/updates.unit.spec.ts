@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ErrorCode } from '@strata/errors';
 import { getChain, getClassifier, getFunction, getGroup } from './queries.js';
-import { errorOf, LONE_SUBNET, tenantA, tenantB, World } from './test/given.js';
+import { LONE_SUBNET, refused, tenantA, tenantB, World } from './test/given.js';
 
 /** Tenant A: three appliance functions (fw1, fw2 on hv1/hv2; fw3 with no leg on the router), an active-standby group of fw1, fw2, a classifier, a chain. */
 function chained() {
@@ -28,13 +28,6 @@ function chained() {
   return { w, p1, router, f1, f2, f3, group, spare, cls, web, chain };
 }
 
-/** The error a command throws; it wrote nothing. */
-function refused(w: World, fn: () => unknown): { code: string; message: string; details: Record<string, unknown> } {
-  const before = w.events.length;
-  const e = errorOf(fn);
-  expect(w.events.length).toBe(before);
-  return { code: e.code, message: e.message, details: e.details };
-}
 
 describe('revisions', () => {
   it('start at 1 and grow by one per event of the resource (updates, health, active member)', () => {

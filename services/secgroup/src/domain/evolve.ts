@@ -17,7 +17,7 @@ import {
   type IpamPortEvent,
   type SecgroupEvent,
 } from '@strata/contracts';
-import { eventTypes, follow, ownEvents } from '@strata/service-kit';
+import { applyUpdate, eventTypes, follow, ownEvents } from '@strata/service-kit';
 import type { GroupEntry, SecgroupState } from './state.js';
 
 /** What secgroup's state is folded from: its own events and IPAM's port lifecycle. */
@@ -60,12 +60,8 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
       break;
     }
     case 'secgroup.GroupUpdated': {
-      const g = state.groups[event.data.groupId];
-      if (!g) break;
-      g.version = event.seq;
-      g.revision++;
-      if (event.data.name !== undefined) g.name = event.data.name;
-      if (event.data.description !== undefined) g.description = event.data.description;
+      const { groupId, ...changed } = event.data;
+      applyUpdate(state.groups[groupId], { ...changed, version: event.seq });
       break;
     }
     case 'secgroup.RuleAdded': {

@@ -9,7 +9,7 @@ import { chainAggregate, type ChainingCommand, type FlowClassifier } from '@stra
 import { changedFields, checkRevision, createdId, isEmpty, owningTenant } from '@strata/service-kit';
 import type { ChainEntry, ChainingState, ClassifierEntry, FunctionEntry, GroupEntry, RouterEntry } from '../state.js';
 import { findChain, firstRepeated, newVersion, ownedBy, routerOf } from './lookup.js';
-import type { Caller, CommandContext, Decision } from './types.js';
+import { appendTo, type Caller, type CommandContext, type Decision } from './types.js';
 
 export function createChain(s: ChainingState, cmd: ChainingCommand<'chain.create'>, ctx: CommandContext): Decision {
   const tenant = owningTenant(ctx.caller, cmd.tenant);
@@ -44,14 +44,7 @@ export function updateChain(s: ChainingState, cmd: ChainingCommand<'chain.update
     const router = routerOf(s, ctx.caller, c.tenant, c.routerId);
     checkChain(s, ctx.caller, c.tenant, router, changes.groupIds ?? c.groupIds, changes.classifierIds ?? c.classifierIds, c.id);
   }
-  return {
-    kind: 'append',
-    aggregate: chainAggregate(c.id),
-    expectedVersion: c.version,
-    tenant: c.tenant,
-    resourceId: c.id,
-    event: { type: 'chaining.ChainUpdated', data: { chainId: c.id, ...changes } },
-  };
+  return appendTo(chainAggregate(c.id), c, { type: 'chaining.ChainUpdated', data: { chainId: c.id, ...changes } });
 }
 
 /**
@@ -135,12 +128,5 @@ function sameFlows(s: ChainingState, routerId: string, classifiers: readonly Cla
 
 export function deleteChain(s: ChainingState, cmd: ChainingCommand<'chain.delete'>, ctx: CommandContext): Decision {
   const c = findChain(s, ctx.caller, cmd.id);
-  return {
-    kind: 'append',
-    aggregate: chainAggregate(c.id),
-    expectedVersion: c.version,
-    tenant: c.tenant,
-    resourceId: c.id,
-    event: { type: 'chaining.ChainDeleted', data: { chainId: c.id } },
-  };
+  return appendTo(chainAggregate(c.id), c, { type: 'chaining.ChainDeleted', data: { chainId: c.id } });
 }

@@ -4,7 +4,7 @@ import { flowClassifierAggregate, type ChainingCommand, type FlowClassifier, typ
 import { changedFields, checkRevision, createdId, isEmpty, owningTenant } from '@strata/service-kit';
 import type { ChainingState } from '../state.js';
 import { findClassifier, newVersion, ownedBy } from './lookup.js';
-import type { Caller, CommandContext, Decision } from './types.js';
+import { appendTo, type Caller, type CommandContext, type Decision } from './types.js';
 
 type Request = ChainingCommand<'classifier.create'>;
 
@@ -40,14 +40,7 @@ export function updateClassifier(s: ChainingState, cmd: ChainingCommand<'classif
   checkRevision('flow classifier', c.id, cmd.expectedRevision, c.revision);
   const changes = changedFields({ name: c.name, description: c.description }, cmd);
   if (isEmpty(changes)) return { kind: 'done', resourceId: c.id };
-  return {
-    kind: 'append',
-    aggregate: flowClassifierAggregate(c.id),
-    expectedVersion: c.version,
-    tenant: c.tenant,
-    resourceId: c.id,
-    event: { type: 'chaining.FlowClassifierUpdated', data: { classifierId: c.id, ...changes } },
-  };
+  return appendTo(flowClassifierAggregate(c.id), c, { type: 'chaining.FlowClassifierUpdated', data: { classifierId: c.id, ...changes } });
 }
 
 function endpoint(s: ChainingState, caller: Caller, tenant: string, cmd: Request, field: 'source' | 'destination'): FlowEndpoint {
@@ -79,12 +72,5 @@ export function deleteClassifier(s: ChainingState, cmd: ChainingCommand<'classif
     .map((ch) => ch.id)
     .sort()[0];
   if (user !== undefined) throw new IllegalStateError(`flow classifier ${c.id} is used by chain ${user}; delete the chain first`, { chainId: user });
-  return {
-    kind: 'append',
-    aggregate: flowClassifierAggregate(c.id),
-    expectedVersion: c.version,
-    tenant: c.tenant,
-    resourceId: c.id,
-    event: { type: 'chaining.FlowClassifierDeleted', data: { classifierId: c.id } },
-  };
+  return appendTo(flowClassifierAggregate(c.id), c, { type: 'chaining.FlowClassifierDeleted', data: { classifierId: c.id } });
 }

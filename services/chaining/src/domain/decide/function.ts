@@ -4,7 +4,7 @@ import { pairContains, serviceFunctionAggregate, type ChainingCommand, type Heal
 import { changedFields, checkRevision, createdId, isEmpty, owningTenant } from '@strata/service-kit';
 import type { ChainingState } from '../state.js';
 import { findFunction, newVersion, portOf } from './lookup.js';
-import type { CommandContext, Decision } from './types.js';
+import { appendTo, type CommandContext, type Decision } from './types.js';
 
 export function createFunction(s: ChainingState, cmd: ChainingCommand<'function.create'>, ctx: CommandContext): Decision {
   const tenant = owningTenant(ctx.caller, cmd.tenant);
@@ -52,14 +52,7 @@ export function updateFunction(s: ChainingState, cmd: ChainingCommand<'function.
   const check = cmd.healthCheck === undefined ? undefined : cmd.healthCheck === null ? null : healthCheck(cmd.healthCheck);
   const changes = changedFields({ name: f.name, description: f.description, healthCheck: f.healthCheck }, { name: cmd.name, description: cmd.description, healthCheck: check });
   if (isEmpty(changes)) return { kind: 'done', resourceId: f.id };
-  return {
-    kind: 'append',
-    aggregate: serviceFunctionAggregate(f.id),
-    expectedVersion: f.version,
-    tenant: f.tenant,
-    resourceId: f.id,
-    event: { type: 'chaining.ServiceFunctionUpdated', data: { functionId: f.id, ...changes } },
-  };
+  return appendTo(serviceFunctionAggregate(f.id), f, { type: 'chaining.ServiceFunctionUpdated', data: { functionId: f.id, ...changes } });
 }
 
 /** The check as recorded: tcp names the port it connects to, icmp none; one probe at a time (timeout ≤ interval). */
@@ -79,12 +72,5 @@ export function deleteFunction(s: ChainingState, cmd: ChainingCommand<'function.
     .map((g) => g.id)
     .sort()[0];
   if (user !== undefined) throw new IllegalStateError(`service function ${f.id} is a member of function group ${user}; delete the group first`, { groupId: user });
-  return {
-    kind: 'append',
-    aggregate: serviceFunctionAggregate(f.id),
-    expectedVersion: f.version,
-    tenant: f.tenant,
-    resourceId: f.id,
-    event: { type: 'chaining.ServiceFunctionDeleted', data: { functionId: f.id } },
-  };
+  return appendTo(serviceFunctionAggregate(f.id), f, { type: 'chaining.ServiceFunctionDeleted', data: { functionId: f.id } });
 }

@@ -6,7 +6,7 @@ import type { ChainingState, FunctionEntry, GroupEntry } from '../state.js';
 import { activation } from './active.js';
 import { requireHops } from './chain.js';
 import { findGroup, firstRepeated, newVersion, ownedBy } from './lookup.js';
-import type { Caller, CommandContext, Decision } from './types.js';
+import { appendTo, type Caller, type CommandContext, type Decision } from './types.js';
 
 export function createGroup(s: ChainingState, cmd: ChainingCommand<'group.create'>, ctx: CommandContext): Decision {
   const tenant = owningTenant(ctx.caller, cmd.tenant);
@@ -56,14 +56,7 @@ export function updateGroup(s: ChainingState, cmd: ChainingCommand<'group.update
       if (chain.groupIds.includes(g.id)) requireHops(s, chain, chain.groupIds.map((id) => (id === g.id ? updated : s.groups[id]!)), chain.classifierIds);
     }
   }
-  return {
-    kind: 'append',
-    aggregate: functionGroupAggregate(g.id),
-    expectedVersion: g.version,
-    tenant: g.tenant,
-    resourceId: g.id,
-    event: { type: 'chaining.FunctionGroupUpdated', data: { groupId: g.id, ...changes } },
-  };
+  return appendTo(functionGroupAggregate(g.id), g, { type: 'chaining.FunctionGroupUpdated', data: { groupId: g.id, ...changes } });
 }
 
 /**
@@ -100,12 +93,5 @@ export function deleteGroup(s: ChainingState, cmd: ChainingCommand<'group.delete
     .map((c) => c.id)
     .sort()[0];
   if (user !== undefined) throw new IllegalStateError(`function group ${g.id} is a hop of chain ${user}; delete the chain first`, { chainId: user });
-  return {
-    kind: 'append',
-    aggregate: functionGroupAggregate(g.id),
-    expectedVersion: g.version,
-    tenant: g.tenant,
-    resourceId: g.id,
-    event: { type: 'chaining.FunctionGroupDeleted', data: { groupId: g.id } },
-  };
+  return appendTo(functionGroupAggregate(g.id), g, { type: 'chaining.FunctionGroupDeleted', data: { groupId: g.id } });
 }

@@ -15,7 +15,8 @@ import {
   type ChainingCommandInput,
   type ChainingCommandName,
 } from '@strata/contracts';
-import { admin, EventFixture, type DeciderFor } from '@strata/service-kit/testing';
+import { admin, errorOf, EventFixture, type DeciderFor } from '@strata/service-kit/testing';
+import { expect } from 'vitest';
 import { activateNewGroup, settleActiveMember, decideAddressOwner, decideHealth, decideLegLost, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
 import { applyStored } from '../evolve.js';
 import { initialState, type ChainingState } from '../state.js';
@@ -119,4 +120,12 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
   addressOwner = (o: AddressOwner): Append[] => this.settle(() => decideAddressOwner(this.state, o));
   /** When: the reactor handles IPAM's deletion or unbinding of the port (already given); what it wrote. */
   reactToLegLost = (portId: string): Append[] => this.settle(() => decideLegLost(this.state, portId));
+}
+
+/** The code, message and details of the error a command throws; it wrote nothing (the world's log did not grow). */
+export function refused(w: World, fn: () => unknown): { code: string; message: string; details: Record<string, unknown> } {
+  const before = w.events.length;
+  const e = errorOf(fn);
+  expect(w.events.length).toBe(before);
+  return { code: e.code, message: e.message, details: e.details };
 }

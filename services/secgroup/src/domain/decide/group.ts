@@ -3,6 +3,7 @@ import { defaultSecurityGroupId, securityGroupAggregate, type SecgroupCommand } 
 import { changedFields, checkRevision, createdId, isEmpty, owningTenant, visible } from '@strata/service-kit';
 import { DEFAULT_GROUP_DESCRIPTION, DEFAULT_GROUP_NAME, defaultRules } from '../rules.js';
 import type { GroupEntry, SecgroupState } from '../state.js';
+import { groupEvent } from './rule.js';
 import type { CommandContext, Decision } from './types.js';
 
 /** How many blocking ports/groups an error message names before "and N more". */
@@ -45,14 +46,7 @@ export function updateGroup(state: SecgroupState, cmd: SecgroupCommand<'group.up
   if (changes.name === DEFAULT_GROUP_NAME) {
     throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name' });
   }
-  return {
-    kind: 'append',
-    aggregate: securityGroupAggregate(group.id),
-    expectedVersion: group.version,
-    tenant: group.tenant,
-    resourceId: group.id,
-    event: { type: 'secgroup.GroupUpdated', data: { groupId: group.id, ...changes } },
-  };
+  return groupEvent(group, group.id, { type: 'secgroup.GroupUpdated', data: { groupId: group.id, ...changes } });
 }
 
 /**
@@ -83,14 +77,7 @@ export function deleteGroup(state: SecgroupState, cmd: SecgroupCommand<'group.de
       groups: referencing,
     });
   }
-  return {
-    kind: 'append',
-    aggregate: securityGroupAggregate(group.id),
-    expectedVersion: group.version,
-    tenant: group.tenant,
-    resourceId: group.id,
-    event: { type: 'secgroup.GroupDeleted', data: { groupId: group.id } },
-  };
+  return groupEvent(group, group.id, { type: 'secgroup.GroupDeleted', data: { groupId: group.id } });
 }
 
 /**
