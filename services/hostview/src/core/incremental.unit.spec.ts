@@ -442,8 +442,9 @@ const arbLog = (maxLength: number): fc.Arbitrary<Spec[]> =>
       fc.tuple(...HOSTS.map((h) => arbRegister.map((e) => ({ ...e, data: { ...(e.data as object), hostId: h } }) as Spec))),
       fc.tuple(...NETS.map((n) => arbNetwork.map((e) => ({ ...e, data: { ...(e.data as object), networkId: n, name: n } }) as Spec))),
       fc.tuple(...GROUPS.slice(0, 3).map((g) => arbGroup.map((e) => ({ ...e, data: { ...(e.data as object), groupId: g, name: g }, aggregate: securityGroupAggregate(g) }) as Spec))),
-      // A router r0 joined to n0, a port of n0 on h0 and a chain on r0: chain keys (and classifier members) exist in
-      // every run from the start, whatever comes after (later events may delete or move any of it).
+      // A router r0 joined to n0, a port of n0 on h0, a function sf0 on it and a chain on r0: chain keys (classifier
+      // members, and a member with legs when the group has sf0) exist from the start, whatever comes after (later
+      // events may delete, move or update any of it).
       fc.tuple(
         fc.constant(spec({ type: 'ipam.RouterCreated', data: { routerId: 'r0', name: 'r0' }, aggregate: routerAggregate('r0'), tenant: 'ta' })),
         fc.constant(
@@ -460,6 +461,14 @@ const arbLog = (maxLength: number): fc.Arbitrary<Spec[]> =>
             type: 'ipam.PortCreated',
             data: { portId: 'p0', name: 'p0', mac: '02:00:00:00:00:01', fixedIps: [{ subnetId: 's0', ip: '10.0.0.10' }], hostId: 'h0', deviceId: 'vm1' },
             aggregate: networkAggregate('n0'),
+            tenant: 'ta',
+          }),
+        ),
+        fc.constant(
+          spec({
+            type: 'chaining.ServiceFunctionCreated',
+            data: { functionId: 'sf0', name: 'sf0', ingressPortId: 'p0', egressPortId: 'p0', mode: 'l3', virtualIp: null, healthCheck: null },
+            aggregate: serviceFunctionAggregate('sf0'),
             tenant: 'ta',
           }),
         ),
