@@ -112,6 +112,7 @@ const arbSecgroupEvent: fc.Arbitrary<Spec> = fc.oneof(
       spec({ type: 'secgroup.RuleRemoved', data: { groupId: g, ruleId: r }, aggregate: securityGroupAggregate(g), tenant: 'ta' }),
     ),
   },
+  { weight: 1, arbitrary: pick(GROUPS).map((g) => spec({ type: 'secgroup.GroupUpdated', data: { groupId: g, name: `${g}-renamed` }, aggregate: securityGroupAggregate(g), tenant: 'ta' })) },
   {
     weight: 2,
     arbitrary: pick(GROUPS).map((g) => spec({ type: 'secgroup.GroupDeleted', data: { groupId: g }, aggregate: securityGroupAggregate(g), tenant: 'ta' })),
