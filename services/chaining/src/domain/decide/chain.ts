@@ -71,10 +71,15 @@ function checkChain(s: ChainingState, caller: Caller, tenant: string, router: Ro
   }
 }
 
-/** A group's new members as the hops of an existing chain (function group update): each L3 member needs its legs on the chain's router. */
-export function requireHops(s: ChainingState, chain: ChainEntry, groups: readonly GroupEntry[], classifierIds: readonly string[]): void {
+/**
+ * Groups with new members as hops of an existing chain (function group
+ * update): each L3 member needs its legs on the chain's router, for the
+ * families of the chain's classifiers. A router gone meanwhile has no
+ * subnets: no L3 member can be added to its chains.
+ */
+export function requireHops(s: ChainingState, chain: ChainEntry, groups: readonly GroupEntry[]): void {
   const router = s.routers[chain.routerId] ?? { id: chain.routerId, tenant: chain.tenant, subnets: {} };
-  const classifiers = classifierIds.map((c) => s.classifiers[c]).filter((c): c is ClassifierEntry => c !== undefined);
+  const classifiers = chain.classifierIds.map((c) => s.classifiers[c]).filter((c): c is ClassifierEntry => c !== undefined);
   requireLegsOnRouter(s, router, groups, classifiers);
 }
 

@@ -51,10 +51,9 @@ export function updateGroup(s: ChainingState, cmd: ChainingCommand<'group.update
   if (isEmpty(changes)) return { kind: 'done', resourceId: g.id };
   if (changes.functionIds) {
     groupMembers(s, ctx.caller, g.tenant, changes.functionIds);
+    // Only this hop changes: its new members must be realisable in every chain it is a hop of.
     const updated: GroupEntry = { ...g, functionIds: changes.functionIds };
-    for (const chain of Object.values(s.chains)) {
-      if (chain.groupIds.includes(g.id)) requireHops(s, chain, chain.groupIds.map((id) => (id === g.id ? updated : s.groups[id]!)), chain.classifierIds);
-    }
+    for (const chain of Object.values(s.chains)) if (chain.groupIds.includes(g.id)) requireHops(s, chain, [updated]);
   }
   return appendTo(functionGroupAggregate(g.id), g, { type: 'chaining.FunctionGroupUpdated', data: { groupId: g.id, ...changes } });
 }
