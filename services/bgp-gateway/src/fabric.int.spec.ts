@@ -255,12 +255,15 @@ describe('BGP gateway with gobgpd and FRR', () => {
   it('a peer group update reaches gobgpd on the live sessions: the default route on and off, a higher prefix limit', async () => {
     const group = (await bgp.query('peergroup.list', {})).items[0]!;
     const applianceRoutes = async (): Promise<string[]> => Object.keys((await appliance.json<{ routes?: Record<string, unknown> }>('show bgp ipv4 unicast json')).routes ?? {}).sort();
+    /** How many of the appliance's sessions (one per gateway) send it the default route. */
+    const defaultPaths = async (): Promise<number> => (await appliance.json<{ paths?: unknown[] }>('show bgp ipv4 unicast 0.0.0.0/0 json')).paths?.length ?? 0;
     expect(await applianceRoutes()).not.toContain('0.0.0.0/0');
 
     // sendDefault: the export policy changes; the appliance receives the border's default route, then loses it again.
     const on = await bgp.command('peergroup.update', { id: group.id, sendDefault: true, expectedRevision: group.revision });
     expect(on).toMatchObject({ sendDefault: true, revision: group.revision + 1 });
-    await waitFor(async () => (await applianceRoutes()).includes('0.0.0.0/0'), { ...WAIT, message: 'default route sent to the appliance' });
+    // From both gateways: gateway 2 learned of this appliance (it moved) without any policy change, gateway 1 after its restart.
+    await waitFor(async () => (await defaultPaths()) === 2, { ...WAIT, message: 'default route sent to the appliance by both gateways' });
     await bgp.command('peergroup.update', { id: group.id, sendDefault: false });
     await waitFor(async () => !(await applianceRoutes()).includes('0.0.0.0/0'), { ...WAIT, message: 'default route withdrawn from the appliance' });
 

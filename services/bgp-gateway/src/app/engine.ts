@@ -23,7 +23,7 @@ export interface EngineSyncResult {
 
 export class EngineSync {
   private lastPolicy = '';
-  /** Per peer address, what the policy last sent exports to it (its export policy's inputs): a change needs a soft reset. */
+  /** Per peer address, what it was exported at the last sync (its export policy's inputs): a change needs a reset. */
   private lastExport = new Map<string, string>();
   /** gobgpd's peers (address → description) as read by the last deleteStalePeers. */
   private present = new Map<string, string>();
@@ -70,6 +70,8 @@ export class EngineSync {
       this.lastPolicy = policy;
       await this.resendExports(neighbours);
     }
+    // Every sync, not only those that change the policy: a neighbour that came without changing it is known when it later does.
+    this.lastExport = new Map([...neighbours].map(([address, n]) => [address, exportsOf(n)]));
     await this.addMissingPeers(wanted, result);
     return result;
   }
@@ -80,18 +82,20 @@ export class EngineSync {
    * the default route by a soft reset (the session stays up), losing it by a
    * session reset (a soft one withdraws nothing, client.ts), as a new AS,
    * secret or limit re-creates the session. New sessions get the current
-   * policy anyway; after a restart of gobgpd every session is new.
+   * policy anyway; after a restart of gobgpd every session is new. (A change
+   * made while this gateway process was not running reaches a session that
+   * outlived it only with the next route change or session reset: the
+   * process does not know what gobgpd exported before it started.)
    */
   private async resendExports(neighbours: ReadonlyMap<string, Neighbour>): Promise<void> {
-    const exports = new Map([...neighbours].map(([address, n]) => [address, exportsOf(n)]));
-    for (const [address, now] of exports) {
+    for (const [address, n] of neighbours) {
       const before = this.lastExport.get(address);
+      const now = exportsOf(n);
       if (before === undefined || before === now || !this.present.has(address)) continue;
       const narrowed = before === 'appliance+default' && now === 'appliance';
       this.logger.info({ peer: address, exports: now }, narrowed ? 'export policy narrowed: resetting the session' : 'export policy changed: soft reset out');
       await this.client.resetPeer(address, !narrowed);
     }
-    this.lastExport = exports;
   }
 
   private resolvePasswords(neighbours: ReadonlyMap<string, Neighbour>, result: EngineSyncResult): Map<string, Wanted> {
