@@ -4,10 +4,12 @@
  * configuration is Strata state first; the fabric tests in
  * services/bgp-gateway drive gobgpd and FRR).
  */
+import { credentials, Metadata } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from 'nats';
 import type { AdvertisementView, ApplianceAssignmentView, BgpPeerView, BgpSettingsView, Page } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
+import { loadStrataProto } from '@strata/proto';
 import { IpamClient, startProvisionedNats, type ManagedProcess } from '@strata/lab';
 import { waitFor, type StrataNats } from '@strata/testing';
 import { appendNat, startGateway, startIpam } from '../../services/bgp-gateway/src/test/support.js';
@@ -86,5 +88,42 @@ describe('strata bgp (API and CLI)', () => {
     const bad = await api.cli(api.tokens.admin, ['bgp', 'peer', 'create', '--name', 'x', '--address', '198.18.0.400', '--remote-as', '65001']);
     expect(bad.code).not.toBe(0);
     expect(bad.err).toMatch(/address/);
+  });
+
+  it('updates a peer and a peer group through the API: revisions, a stale revision and the listen range refused, nothing written', async () => {
+    const { admin } = api.tokens;
+    const peer = (await api.json<Page<BgpPeerView>>(admin, ['bgp', 'peer', 'list'])).items[0]!;
+    const updated = await api.json<BgpPeerView>(admin, ['bgp', 'peer', 'update', peer.id, '--remote-as', '65002', '--remove-password-ref', '--expected-revision', String(peer.revision)]);
+    expect(updated).toMatchObject({ remoteAs: 65002, revision: peer.revision + 1 });
+    expect(updated.passwordRef).toBeUndefined();
+    const group = (await api.json<Page<{ id: string; revision: number }>>(admin, ['bgp', 'peergroup', 'list'])).items[0]!;
+    expect(await api.json(admin, ['bgp', 'peergroup', 'update', group.id, '--send-default', 'off', '--max-prefixes', '8'])).toMatchObject({ sendDefault: false, maxPrefixes: 8, revision: group.revision + 1 });
+    const store = await JetStreamEventStore.open(nc);
+    const before = await store.lastSeq();
+    const stale = await api.cli(admin, ['bgp', 'peer', 'update', peer.id, '--name', 'x', '--expected-revision', String(peer.revision)]);
+    expect(stale.code).not.toBe(0);
+    expect(stale.err).toContain(`FAILED_PRECONDITION: BGP peer ${peer.id} is at revision ${peer.revision + 1}, not the expected ${peer.revision}`);
+    expect((await api.cli(admin, ['bgp', 'peer', 'show', peer.id])).out).toMatch(/REVISION\s+│\s+2\s/);
+    expect(await store.lastSeq()).toBe(before);
+  });
+
+  it('refuses, through gRPC, a listen range or an address in an update by name, and a secret set and removed at once, writing nothing', async () => {
+    const v1 = loadStrataProto().strata.v1;
+    const client = new v1.BgpService(`127.0.0.1:${api.server.port}`, credentials.createInsecure());
+    const md = new Metadata();
+    md.set('authorization', `Bearer ${api.tokens.admin}`);
+    const call = (method: 'UpdateBgpPeer' | 'UpdateBgpPeerGroup', req: object) =>
+      new Promise<unknown>((resolve) => (client[method] as (r: object, m: Metadata, cb: (err: unknown) => void) => void)(req, md, (err) => resolve(err)));
+    const peer = (await api.json<Page<BgpPeerView>>(api.tokens.admin, ['bgp', 'peer', 'list'])).items[0]!;
+    const group = (await api.json<Page<{ id: string }>>(api.tokens.admin, ['bgp', 'peergroup', 'list'])).items[0]!;
+    const store = await JetStreamEventStore.open(nc);
+    const before = await store.lastSeq();
+    expect(await call('UpdateBgpPeerGroup', { id: group.id, listenRange: '198.20.0.0/16' })).toMatchObject({
+      details: "invalid request: listenRange: cannot be changed: a peer group's listen range is fixed at creation: create a group for the new range and delete this one",
+    });
+    expect(await call('UpdateBgpPeer', { id: peer.id, address: '198.18.0.9' })).toMatchObject({ details: expect.stringContaining("address: cannot be changed: a BGP peer's address is fixed") });
+    expect(await call('UpdateBgpPeer', { id: peer.id, passwordRef: 'x', removePasswordRef: true })).toMatchObject({ details: 'give password_ref or remove_password_ref, not both' });
+    expect(await store.lastSeq()).toBe(before);
+    client.close();
   });
 });

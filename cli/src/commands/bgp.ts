@@ -3,7 +3,7 @@
  * appliance peer groups, which appliance may announce which application
  * prefix) and what it learned and advertises. Admin token needed.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import type {
   ApplianceAssignment__Output,
   BgpAdvertisement__Output,
@@ -23,7 +23,7 @@ import type {
 import { positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { printDeleted, printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, showCommand } from './common.js';
+import { deleteCommand, listCommand, showCommand, updateCommand } from './common.js';
 
 const settingsColumns: Column<BgpSettings__Output>[] = [
   { header: 'LOCAL AS', value: (s) => (s.localAs === undefined ? '-' : String(s.localAs)) },
@@ -36,6 +36,7 @@ const peerColumns: Column<BgpPeer__Output>[] = [
   { header: 'ADDRESS', value: (p) => p.address },
   { header: 'REMOTE AS', value: (p) => String(p.remoteAs) },
   { header: 'MD5 SECRET', value: (p) => p.passwordRef ?? '-' },
+  { header: 'REVISION', value: (p) => String(p.revision) },
 ];
 const groupColumns: Column<BgpPeerGroup__Output>[] = [
   { header: 'ID', value: (g) => g.id },
@@ -45,7 +46,26 @@ const groupColumns: Column<BgpPeerGroup__Output>[] = [
   { header: 'MD5 SECRET', value: (g) => g.passwordRef ?? '-' },
   { header: 'MAX PREFIXES', value: (g) => String(g.maxPrefixes) },
   { header: 'DEFAULT ROUTE', value: (g) => (g.sendDefault ? 'yes' : 'no') },
+  { header: 'REVISION', value: (g) => String(g.revision) },
 ];
+
+/** What `peer update` and `peergroup update` share: absent = unchanged. */
+interface PeerUpdateOptions {
+  name?: string;
+  remoteAs?: number;
+  passwordRef?: string;
+  removePasswordRef?: boolean;
+  expectedRevision?: number;
+}
+
+/** The options both updates have; each adds its own. */
+function peerUpdateCommand(group: Command, kind: string, fixed: string): Command {
+  return updateCommand(group, kind, `change the ${kind}'s settings (options not given stay as they are; ${fixed} is fixed). A new AS, secret or limit resets its sessions`)
+    .option('--name <name>', 'new name')
+    .option('--remote-as <asn>', 'new AS number', asNumber)
+    .option('--password-ref <name>', 'name of the new TCP-MD5 secret in the gateway configuration; never the password')
+    .option('--remove-password-ref', 'no TCP-MD5 any more');
+}
 const assignmentColumns: Column<ApplianceAssignment__Output>[] = [
   { header: 'PREFIX ID', value: (a) => a.prefixId },
   { header: 'PREFIX', value: (a) => a.prefix },
@@ -111,6 +131,10 @@ export function registerBgpCommands(program: Command, cli: CliContext): void {
     });
   listCommand(peer, cli, 'list fabric peers', peerColumns, (api, o) => api.call<ListBgpPeersResponse__Output>((md, opts, cb) => api.bgp.ListBgpPeers(o, md, opts, cb)));
   showCommand(peer, cli, 'fabric peer', peerColumns, (api, id) => api.call<BgpPeer__Output>((md, opts, cb) => api.bgp.GetBgpPeer({ id }, md, opts, cb)));
+  peerUpdateCommand(peer, 'fabric peer', 'its address').action(async (id: string, o: PeerUpdateOptions, cmd: Command) => {
+    const api = cli.connect(cmd);
+    printOne(cli.io, cli.format(cmd), await api.call<BgpPeer__Output>((md, opts, cb) => api.bgp.UpdateBgpPeer({ id, ...o }, md, opts, cb)), peerColumns);
+  });
   deleteCommand(peer, cli, 'fabric peer', (api, id) => api.call<DeleteBgpPeerResponse__Output>((md, opts, cb) => api.bgp.DeleteBgpPeer({ id }, md, opts, cb)));
 
   const group = bgp.command('peergroup').description('appliance peer groups (route server)');
@@ -131,6 +155,14 @@ export function registerBgpCommands(program: Command, cli: CliContext): void {
     api.call<ListBgpPeerGroupsResponse__Output>((md, opts, cb) => api.bgp.ListBgpPeerGroups(o, md, opts, cb)),
   );
   showCommand(group, cli, 'appliance peer group', groupColumns, (api, id) => api.call<BgpPeerGroup__Output>((md, opts, cb) => api.bgp.GetBgpPeerGroup({ id }, md, opts, cb)));
+  peerUpdateCommand(group, 'appliance peer group', 'its listen range')
+    .option('--max-prefixes <n>', 'most prefixes accepted per appliance', positiveInt)
+    .addOption(new Option('--send-default <on|off>', 'send the border default route to the appliances').choices(['on', 'off']))
+    .action(async (id: string, o: PeerUpdateOptions & { maxPrefixes?: number; sendDefault?: 'on' | 'off' }, cmd: Command) => {
+      const api = cli.connect(cmd);
+      const req = { id, ...o, sendDefault: o.sendDefault === undefined ? undefined : o.sendDefault === 'on' };
+      printOne(cli.io, cli.format(cmd), await api.call<BgpPeerGroup__Output>((md, opts, cb) => api.bgp.UpdateBgpPeerGroup(req, md, opts, cb)), groupColumns);
+    });
   deleteCommand(group, cli, 'appliance peer group', (api, id) =>
     api.call<DeleteBgpPeerGroupResponse__Output>((md, opts, cb) => api.bgp.DeleteBgpPeerGroup({ id }, md, opts, cb)),
   );

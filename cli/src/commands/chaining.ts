@@ -1,10 +1,11 @@
 /**
- * `strata sfc function|group|classifier|chain create|list|show|delete`:
+ * `strata sfc function|group|classifier|chain create|list|show|update|delete`:
  * service chaining (docs/architecture.md, "Service chaining"). Tables show
  * the contract's spellings (l3, active-standby, IPv4, tcp); `-o json` prints
  * the API's messages as they are (enum names such as FUNCTION_MODE_L3).
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { UsageError } from '../errors.js';
 import {
   etherTypeFromProto,
   etherTypeToProto,
@@ -34,7 +35,7 @@ import {
 import { collect, portNumber, portRange, positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, showCommand } from './common.js';
+import { deleteCommand, listCommand, showCommand, namedUpdateCommand } from './common.js';
 import { ETHERTYPES, RULE_PROTOCOLS } from './security-groups.js';
 
 /** `N` (one port) or `MIN-MAX`. */
@@ -82,6 +83,8 @@ export const functionColumns: Column<ServiceFunction__Output>[] = [
     },
   },
   { header: 'HEALTHY', value: (f) => (f.healthy ? 'yes' : 'no') },
+  { header: 'DESCRIPTION', value: (f) => f.description },
+  { header: 'REVISION', value: (f) => String(f.revision) },
 ];
 
 export const groupColumns: Column<FunctionGroup__Output>[] = [
@@ -92,6 +95,8 @@ export const groupColumns: Column<FunctionGroup__Output>[] = [
   { header: 'FALLBACK', value: (g) => groupFallbackFromProto(g.fallback) || String(g.fallback) },
   // In order; the active member marked.
   { header: 'FUNCTIONS', value: (g) => g.functionIds.map((f) => (f === g.activeFunctionId ? `${f} (active)` : f)).join('\n') },
+  { header: 'DESCRIPTION', value: (g) => g.description },
+  { header: 'REVISION', value: (g) => String(g.revision) },
 ];
 
 export const classifierColumns: Column<FlowClassifier__Output>[] = [
@@ -99,6 +104,8 @@ export const classifierColumns: Column<FlowClassifier__Output>[] = [
   { header: 'NAME', value: (c) => c.name },
   { header: 'TENANT', value: (c) => c.tenant },
   { header: 'MATCH', value: matchLine },
+  { header: 'DESCRIPTION', value: (c) => c.description },
+  { header: 'REVISION', value: (c) => String(c.revision) },
 ];
 
 export const chainColumns: Column<Chain__Output>[] = [
@@ -109,10 +116,26 @@ export const chainColumns: Column<Chain__Output>[] = [
   { header: 'HOPS', value: (c) => c.groupIds.map((g, i) => `${i + 1}. ${g}`).join('\n') },
   { header: 'CLASSIFIERS', value: (c) => c.classifierIds.join('\n') },
   { header: 'SYMMETRIC', value: (c) => (c.symmetric ? 'yes' : 'no') },
+  { header: 'DESCRIPTION', value: (c) => c.description },
+  { header: 'REVISION', value: (c) => String(c.revision) },
 ];
+
+/** What every `sfc … update` takes: absent = unchanged. */
+interface UpdateOptions {
+  name?: string;
+  description?: string;
+  expectedRevision?: number;
+}
+
+/** The options every `sfc … update` has; the command adds its own. */
+const sfcUpdateCommand = (group: Command, kind: string, what: string): Command =>
+  namedUpdateCommand(group, kind, `change a ${kind}'s ${what} (options not given stay as they are)`);
+
+const updateFields = (id: string, o: UpdateOptions) => ({ id, name: o.name, description: o.description, expectedRevision: o.expectedRevision });
 
 interface FunctionOptions {
   name: string;
+  description: string;
   tenant?: string;
   ingressPort: string;
   egressPort?: string;
@@ -126,8 +149,10 @@ interface FunctionOptions {
   healthFall?: number;
 }
 
+type HealthOptions = Pick<FunctionOptions, 'healthCheck' | 'healthPort' | 'healthInterval' | 'healthTimeout' | 'healthRise' | 'healthFall'>;
+
 /** The health check asked for: any --health-* option asks for one (icmp unless --health-check tcp). */
-function healthCheckOf(o: FunctionOptions): HealthCheckRequest | undefined {
+function healthCheckOf(o: HealthOptions): HealthCheckRequest | undefined {
   const given = [o.healthCheck, o.healthPort, o.healthInterval, o.healthTimeout, o.healthRise, o.healthFall].some((v) => v !== undefined);
   if (!given) return undefined;
   return {
@@ -140,27 +165,45 @@ function healthCheckOf(o: FunctionOptions): HealthCheckRequest | undefined {
   };
 }
 
-function registerFunctionCommands(sfc: Command, cli: CliContext): void {
-  const fn = sfc.command('function').description('service functions: an appliance\'s legs (ports), mode, virtual IP and health check');
-  fn.command('create')
-    .description('create a service function of your appliance VM\'s port(s)')
-    .requiredOption('--ingress-port <id>', 'the leg traffic enters by')
-    .option('--egress-port <id>', 'the leg traffic leaves by (default: the ingress port, one-arm)')
-    .addOption(new Option('--mode <mode>', 'l3: a routed next hop; wire: transparent (two legs)').choices(['l3', 'wire']))
-    .option('--virtual-ip <ip>', 'address a redundant pair shares (an allowed address pair of the ingress port)')
+/** The --health-* options of `function create` and `function update`. */
+function healthOptions(cmd: Command): Command {
+  return cmd
     .addOption(new Option('--health-check <protocol>', 'health-check protocol (any --health-* option enables the check; default icmp)').choices(['icmp', 'tcp']))
     .option('--health-port <n>', 'tcp check: the port connected to', portNumber)
     .option('--health-interval <ms>', 'between probes (default 2000)', positiveInt)
     .option('--health-timeout <ms>', 'per probe (default 1000)', positiveInt)
     .option('--health-rise <n>', 'successes that bring it back (default 2)', positiveInt)
-    .option('--health-fall <n>', 'failures that take it out (default 3)', positiveInt)
+    .option('--health-fall <n>', 'failures that take it out (default 3)', positiveInt);
+}
+
+/** `sfc function update`: the health check is replaced by the --health-* options given, or removed with --no-health-check. */
+export function functionUpdateRequest(id: string, o: UpdateOptions & HealthOptions & { removeHealthCheck?: boolean }) {
+  const healthCheck = healthCheckOf(o);
+  if (healthCheck !== undefined && o.removeHealthCheck) throw new UsageError('give --health-* options or --remove-health-check, not both');
+  return { ...updateFields(id, o), healthCheck, removeHealthCheck: o.removeHealthCheck === true };
+}
+
+/** A list an update replaces: not given = unchanged. */
+const replaced = (ids: string[] | undefined): string[] => ids ?? [];
+
+function registerFunctionCommands(sfc: Command, cli: CliContext): void {
+  const fn = sfc.command('function').description('service functions: an appliance\'s legs (ports), mode, virtual IP and health check');
+  const create = fn
+    .command('create')
+    .description('create a service function of your appliance VM\'s port(s)')
+    .requiredOption('--ingress-port <id>', 'the leg traffic enters by')
+    .option('--egress-port <id>', 'the leg traffic leaves by (default: the ingress port, one-arm)')
+    .addOption(new Option('--mode <mode>', 'l3: a routed next hop; wire: transparent (two legs)').choices(['l3', 'wire']))
+    .option('--virtual-ip <ip>', 'address a redundant pair shares (an allowed address pair of the ingress port)')
     .option('--name <name>', 'display name', '')
-    .option('--tenant <tenant>', 'admin only: create it for this tenant')
-    .action(async (o: FunctionOptions, cmd: Command) => {
+    .option('--description <text>', 'what it is for', '')
+    .option('--tenant <tenant>', 'admin only: create it for this tenant');
+  healthOptions(create).action(async (o: FunctionOptions, cmd: Command) => {
       const api = cli.connect(cmd);
       const req = {
         tenant: o.tenant,
         name: o.name,
+        description: o.description,
         ingressPortId: o.ingressPort,
         egressPortId: o.egressPort,
         mode: o.mode === undefined ? undefined : functionModeToProto(o.mode),
@@ -174,6 +217,14 @@ function registerFunctionCommands(sfc: Command, cli: CliContext): void {
     api.call<ListServiceFunctionsResponse__Output>((md, opts, cb) => api.chaining.ListServiceFunctions(o, md, opts, cb)),
   );
   showCommand(fn, cli, 'service function', functionColumns, (api, id) => api.call<ServiceFunction__Output>((md, opts, cb) => api.chaining.GetServiceFunction({ id }, md, opts, cb)));
+  healthOptions(sfcUpdateCommand(fn, 'service function', 'name, description or health check (legs, mode and virtual IP are fixed)'))
+    .option('--remove-health-check', 'remove the health check (the function then counts as healthy)')
+    .action(async (id: string, o: UpdateOptions & HealthOptions & { removeHealthCheck?: boolean }, cmd: Command) => {
+      const api = cli.connect(cmd);
+      const req = functionUpdateRequest(id, o);
+      const res = await api.call<ServiceFunction__Output>((md, opts, cb) => api.chaining.UpdateServiceFunction(req, md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, functionColumns);
+    });
   deleteCommand(fn, cli, 'service function', (api, id) => api.call<ChainingResourceDeleted__Output>((md, opts, cb) => api.chaining.DeleteServiceFunction({ id }, md, opts, cb)));
 }
 
@@ -186,12 +237,14 @@ function registerGroupCommands(sfc: Command, cli: CliContext): void {
     .addOption(new Option('--selection <selection>', 'how a member is chosen (default active-standby)').choices(['active-standby', 'flow-hash']))
     .addOption(new Option('--fallback <fallback>', 'when no member is usable (default fail-closed)').choices(['fail-closed', 'fail-open']))
     .option('--name <name>', 'display name', '')
+    .option('--description <text>', 'what it is for', '')
     .option('--tenant <tenant>', 'admin only: create it for this tenant')
-    .action(async (o: { function: string[]; selection?: string; fallback?: string; name: string; tenant?: string }, cmd: Command) => {
+    .action(async (o: { function: string[]; selection?: string; fallback?: string; name: string; description: string; tenant?: string }, cmd: Command) => {
       const api = cli.connect(cmd);
       const req = {
         tenant: o.tenant,
         name: o.name,
+        description: o.description,
         functionIds: o.function,
         selection: o.selection === undefined ? undefined : groupSelectionToProto(o.selection),
         fallback: o.fallback === undefined ? undefined : groupFallbackToProto(o.fallback),
@@ -203,11 +256,20 @@ function registerGroupCommands(sfc: Command, cli: CliContext): void {
     api.call<ListFunctionGroupsResponse__Output>((md, opts, cb) => api.chaining.ListFunctionGroups(o, md, opts, cb)),
   );
   showCommand(group, cli, 'function group', groupColumns, (api, id) => api.call<FunctionGroup__Output>((md, opts, cb) => api.chaining.GetFunctionGroup({ id }, md, opts, cb)));
+  sfcUpdateCommand(group, 'function group', 'name, description or members (selection and fallback are fixed)')
+    .option('--function <id>', 'the new members, repeat in order (replaces them all)', collect)
+    .action(async (id: string, o: UpdateOptions & { function?: string[] }, cmd: Command) => {
+      const api = cli.connect(cmd);
+      const req = { ...updateFields(id, o), functionIds: replaced(o.function) };
+      const res = await api.call<FunctionGroup__Output>((md, opts, cb) => api.chaining.UpdateFunctionGroup(req, md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, groupColumns);
+    });
   deleteCommand(group, cli, 'function group', (api, id) => api.call<ChainingResourceDeleted__Output>((md, opts, cb) => api.chaining.DeleteFunctionGroup({ id }, md, opts, cb)));
 }
 
 interface ClassifierOptions {
   name: string;
+  description: string;
   tenant?: string;
   ethertype?: string;
   protocol?: string;
@@ -233,12 +295,14 @@ function registerClassifierCommands(sfc: Command, cli: CliContext): void {
     .option('--source-ports <N|MIN-MAX>', 'tcp/udp source ports', ports)
     .option('--destination-ports <N|MIN-MAX>', 'tcp/udp destination ports', ports)
     .option('--name <name>', 'display name', '')
+    .option('--description <text>', 'what it is for', '')
     .option('--tenant <tenant>', 'admin only: create it for this tenant')
     .action(async (o: ClassifierOptions, cmd: Command) => {
       const api = cli.connect(cmd);
       const req = {
         tenant: o.tenant,
         name: o.name,
+        description: o.description,
         ethertype: o.ethertype === undefined ? undefined : etherTypeToProto(o.ethertype),
         protocol: o.protocol === undefined ? undefined : ruleProtocolToProto(o.protocol),
         source: { groupId: o.sourceGroup, cidr: o.sourceCidr },
@@ -255,6 +319,13 @@ function registerClassifierCommands(sfc: Command, cli: CliContext): void {
   showCommand(classifier, cli, 'flow classifier', classifierColumns, (api, id) =>
     api.call<FlowClassifier__Output>((md, opts, cb) => api.chaining.GetFlowClassifier({ id }, md, opts, cb)),
   );
+  sfcUpdateCommand(classifier, 'flow classifier', 'name or description (its match is fixed: create another classifier)').action(
+    async (id: string, o: UpdateOptions, cmd: Command) => {
+      const api = cli.connect(cmd);
+      const res = await api.call<FlowClassifier__Output>((md, opts, cb) => api.chaining.UpdateFlowClassifier(updateFields(id, o), md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, classifierColumns);
+    },
+  );
   deleteCommand(classifier, cli, 'flow classifier', (api, id) =>
     api.call<ChainingResourceDeleted__Output>((md, opts, cb) => api.chaining.DeleteFlowClassifier({ id }, md, opts, cb)),
   );
@@ -270,15 +341,25 @@ function registerChainCommands(sfc: Command, cli: CliContext): void {
     .requiredOption('--classifier <id>', 'a flow classifier, repeatable', collect)
     .option('--no-symmetric', 'do not steer return traffic through the same members')
     .option('--name <name>', 'display name', '')
+    .option('--description <text>', 'what it is for', '')
     .option('--tenant <tenant>', 'admin only: create it for this tenant')
-    .action(async (o: { router: string; group: string[]; classifier: string[]; symmetric: boolean; name: string; tenant?: string }, cmd: Command) => {
+    .action(async (o: { router: string; group: string[]; classifier: string[]; symmetric: boolean; name: string; description: string; tenant?: string }, cmd: Command) => {
       const api = cli.connect(cmd);
-      const req = { tenant: o.tenant, name: o.name, routerId: o.router, groupIds: o.group, classifierIds: o.classifier, symmetric: o.symmetric };
+      const req = { tenant: o.tenant, name: o.name, description: o.description, routerId: o.router, groupIds: o.group, classifierIds: o.classifier, symmetric: o.symmetric };
       const res = await api.call<Chain__Output>((md, opts, cb) => api.chaining.CreateChain(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, chainColumns);
     });
   listCommand(chain, cli, 'list chains', chainColumns, (api, o) => api.call<ListChainsResponse__Output>((md, opts, cb) => api.chaining.ListChains(o, md, opts, cb)));
   showCommand(chain, cli, 'chain', chainColumns, (api, id) => api.call<Chain__Output>((md, opts, cb) => api.chaining.GetChain({ id }, md, opts, cb)));
+  sfcUpdateCommand(chain, 'chain', 'name, description, hops or classifiers (router and symmetry are fixed)')
+    .option('--group <id>', 'the new hops, repeat in hop order (replaces them all)', collect)
+    .option('--classifier <id>', 'the new classifiers, repeatable (replaces them all)', collect)
+    .action(async (id: string, o: UpdateOptions & { group?: string[]; classifier?: string[] }, cmd: Command) => {
+      const api = cli.connect(cmd);
+      const req = { ...updateFields(id, o), groupIds: replaced(o.group), classifierIds: replaced(o.classifier) };
+      const res = await api.call<Chain__Output>((md, opts, cb) => api.chaining.UpdateChain(req, md, opts, cb));
+      printOne(cli.io, cli.format(cmd), res, chainColumns);
+    });
   deleteCommand(chain, cli, 'chain', (api, id) => api.call<ChainingResourceDeleted__Output>((md, opts, cb) => api.chaining.DeleteChain({ id }, md, opts, cb)));
 }
 

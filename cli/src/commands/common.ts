@@ -70,13 +70,16 @@ export function replacedList<T>(values: T[] | undefined, keep: boolean, option: 
   return keep ? values : [];
 }
 
-/** The update options every resource shares. */
-export function updateCommand(group: Command, kind: string): Command {
+/** `update <id>` with what every update has: `--expected-revision` (options not given stay as they are); each adds its own options. */
+export function updateCommand(group: Command, kind: string, description = `change a ${kind}: only the options given change`): Command {
   return group
     .command('update')
-    .description(`change a ${kind}: only the options given change`)
+    .description(description)
     .argument('<id>')
-    .option('--name <name>', 'display name')
-    .option('--description <text>', 'description')
     .option('--expected-revision <n>', `refuse (and change nothing) unless the ${kind} is still at this revision`, positiveInt);
+}
+
+/** `updateCommand` for a resource with a display name and a description. */
+export function namedUpdateCommand(group: Command, kind: string, description?: string): Command {
+  return updateCommand(group, kind, description).option('--name <name>', 'display name').option('--description <text>', 'description');
 }

@@ -3,7 +3,7 @@ import type { DeleteNetworkResponse__Output, ListNetworksResponse__Output, Netwo
 import { positiveInt } from '../args.js';
 import type { CliContext } from '../context.js';
 import { printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, showCommand, updateCommand } from './common.js';
+import { deleteCommand, listCommand, showCommand, namedUpdateCommand } from './common.js';
 
 export const networkColumns: Column<Network__Output>[] = [
   { header: 'ID', value: (n) => n.id },
@@ -35,7 +35,7 @@ export function registerNetworkCommands(program: Command, cli: CliContext): void
       printOne(cli.io, cli.format(cmd), res, networkColumns);
     });
 
-  updateCommand(network, 'network')
+  namedUpdateCommand(network, 'network')
     .option('--mtu <bytes>', 'MTU (a VM takes it at its next DHCP renewal)', positiveInt)
     .action(async (id: string, o: { name?: string; description?: string; expectedRevision?: number; mtu?: number }, cmd: Command) => {
       const api = cli.connect(cmd);

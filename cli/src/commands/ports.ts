@@ -4,7 +4,7 @@ import { addressPair, fixedIp } from '../args.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, replacedList, showCommand, updateCommand, type Paging } from './common.js';
+import { deleteCommand, listCommand, replacedList, showCommand, namedUpdateCommand, type Paging } from './common.js';
 
 export const portColumns: Column<Port__Output>[] = [
   { header: 'ID', value: (p) => p.id },
@@ -108,7 +108,7 @@ export function registerPortCommands(program: Command, cli: CliContext): Command
       printOne(cli.io, cli.format(cmd), res, portColumns);
     });
 
-  updateCommand(port, 'port')
+  namedUpdateCommand(port, 'port')
     .option('--enable', 'administratively up')
     .option('--disable', 'administratively down (no traffic)')
     .option('--fixed-ip <spec>', 'the new fixed IPs: subnet=ID (keeps its address there or takes one), ip=ADDR or both; repeatable', fixedIp)

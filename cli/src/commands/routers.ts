@@ -3,7 +3,7 @@ import type { DeleteRouterResponse__Output, ListRoutersResponse__Output, Router_
 import { route } from '../args.js';
 import type { CliContext } from '../context.js';
 import { printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, replacedList, showCommand, updateCommand } from './common.js';
+import { deleteCommand, listCommand, replacedList, showCommand, namedUpdateCommand } from './common.js';
 import { gatewayColumn, withGateway } from './nat.js';
 
 export const routerColumns: Column<Router__Output>[] = [
@@ -35,7 +35,7 @@ export function registerRouterCommands(program: Command, cli: CliContext): Comma
       printOne(cli.io, cli.format(cmd), res, routerColumns);
     });
 
-  updateCommand(router, 'router')
+  namedUpdateCommand(router, 'router')
     .option('--route <spec>', 'the new extra routes, destination=CIDR,nexthop=IP (inside one of its subnets); repeatable', route)
     .option('--no-routes', 'no extra routes')
     .action(async (id: string, o: { name?: string; description?: string; expectedRevision?: number; route?: Route[]; routes: boolean }, cmd: Command) => {

@@ -19,7 +19,7 @@ import type { Api } from '../client.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
 import { printDeleted, printPage, renderJson, renderRecord, renderTable, type Column, type Format, type Io } from '../output.js';
-import { deleteCommand, type Paging } from './common.js';
+import { deleteCommand, namedUpdateCommand, type Paging } from './common.js';
 
 export const RULE_DIRECTIONS = ['ingress', 'egress'] as const;
 export const ETHERTYPES = ['IPv4', 'IPv6'] as const;
@@ -90,6 +90,7 @@ export const securityGroupRecordColumns: Column<SecurityGroup__Output>[] = [
   { header: 'TENANT', value: (g) => g.tenant },
   { header: 'DEFAULT', value: (g) => (g.isDefault ? 'yes' : 'no') },
   { header: 'CREATED', value: (g) => g.createdAt },
+  { header: 'REVISION', value: (g) => String(g.revision) },
 ];
 
 export function ruleColumns(names: GroupNames = new Map()): Column<SecurityGroupRule__Output>[] {
@@ -109,6 +110,7 @@ export function portSecurityColumns(names: GroupNames = new Map()): Column<PortS
         p.groupIds.length === 0 ? 'none (not filtered)' : p.groupIds.map((id) => (names.has(id) ? `${names.get(id)} (${id})` : id)).join('\n'),
     },
     { header: 'PORT SECURITY', value: (p) => (p.portSecurity ? 'on' : 'off') },
+    { header: 'REVISION', value: (p) => String(p.revision) },
   ];
 }
 
@@ -206,6 +208,13 @@ export function registerSecurityGroupCommands(program: Command, port: Command, c
       await printGroup(cli.io, cli.format(cmd), api, res);
     });
 
+  namedUpdateCommand(sg, 'security group', 'rename a security group or change its description (rules: secgroup rule create/delete)')
+    .action(async (id: string, o: { name?: string; description?: string; expectedRevision?: number }, cmd: Command) => {
+      const api = cli.connect(cmd);
+      const res = await api.call<SecurityGroup__Output>((md, opts, cb) => api.securityGroups.UpdateSecurityGroup({ id, ...o }, md, opts, cb));
+      await printGroup(cli.io, cli.format(cmd), api, res);
+    });
+
   deleteCommand(sg, cli, 'security group', (api, id) =>
     api.call<DeleteSecurityGroupResponse__Output>((md, opts, cb) => api.securityGroups.DeleteSecurityGroup({ id }, md, opts, cb)),
   );
@@ -258,8 +267,9 @@ export function registerSecurityGroupCommands(program: Command, port: Command, c
     .argument('<port>', 'port id')
     .argument('[groups...]', 'security group ids (at most 16)')
     .option('--none', 'take the port out of every group: it is then not filtered')
-    .action(async (portId: string, groups: string[], o: { none?: boolean }, cmd: Command) => {
-      const req = portGroupsRequest(portId, groups, o.none === true);
+    .option('--expected-revision <n>', "refuse unless the port's security is still at this revision", positiveInt)
+    .action(async (portId: string, groups: string[], o: { none?: boolean; expectedRevision?: number }, cmd: Command) => {
+      const req = { ...portGroupsRequest(portId, groups, o.none === true), expectedRevision: o.expectedRevision };
       const api = cli.connect(cmd);
       const res = await api.call<PortSecurity__Output>((md, opts, cb) => api.securityGroups.SetPortSecurityGroups(req, md, opts, cb));
       await printPortSecurity(cli.io, cli.format(cmd), api, res);
@@ -270,9 +280,10 @@ export function registerSecurityGroupCommands(program: Command, port: Command, c
     .description('turn port security (anti-spoofing: only its own MAC and fixed IPs) on or off')
     .argument('<port>', 'port id')
     .addArgument(new Argument('<state>', 'on or off').choices(['on', 'off']))
-    .action(async (portId: string, state: 'on' | 'off', _o: unknown, cmd: Command) => {
+    .option('--expected-revision <n>', "refuse unless the port's security is still at this revision", positiveInt)
+    .action(async (portId: string, state: 'on' | 'off', o: { expectedRevision?: number }, cmd: Command) => {
       const api = cli.connect(cmd);
-      const req = { portId, enabled: state === 'on' };
+      const req = { portId, enabled: state === 'on', expectedRevision: o.expectedRevision };
       const res = await api.call<PortSecurity__Output>((md, opts, cb) => api.securityGroups.SetPortSecurity(req, md, opts, cb));
       await printPortSecurity(cli.io, cli.format(cmd), api, res);
     });

@@ -3,7 +3,7 @@ import type { DeleteSubnetResponse__Output, ListSubnetsResponse__Output, Subnet_
 import { allocationPool, collect, route } from '../args.js';
 import type { CliContext } from '../context.js';
 import { printOne, type Column } from '../output.js';
-import { deleteCommand, listCommand, replacedList, showCommand, updateCommand, type Paging } from './common.js';
+import { deleteCommand, listCommand, replacedList, showCommand, namedUpdateCommand, type Paging } from './common.js';
 
 export const subnetColumns: Column<Subnet__Output>[] = [
   { header: 'ID', value: (s) => s.id },
@@ -90,7 +90,7 @@ export function registerSubnetCommands(program: Command, cli: CliContext): void 
       printOne(cli.io, cli.format(cmd), res, subnetColumns);
     });
 
-  updateCommand(subnet, 'subnet')
+  namedUpdateCommand(subnet, 'subnet')
     .option('--pool <start-end>', 'the new allocation pools, repeatable (addresses in use must stay inside)', allocationPool)
     .option('--dhcp', 'enable DHCP')
     .option('--no-dhcp', 'disable DHCP')

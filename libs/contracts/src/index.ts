@@ -1,5 +1,6 @@
 export * from './bounds.js';
 export * from './common.js';
+export * from './updates.js';
 export * from './subjects.js';
 export * from './contract.js';
 export * from './replies.js';

@@ -73,7 +73,7 @@ describe('one ReadYourWrites shared by the service clients', () => {
 describe('ContractClient reply checks', () => {
   const answering = (result: unknown) => ({ request: () => Promise.resolve({ result }) }) as unknown as NatsRequester;
   const meta: RequestMeta = { actor: 'alice', tenant: 't1', admin: false, requestId: 'r', correlationId: 'r', at: now.toISOString() };
-  const view = { portId: 'p', tenant: 't1', groupIds: [], portSecurity: true };
+  const view = { portId: 'p', tenant: 't1', groupIds: [], portSecurity: true, revision: 1 };
 
   it('answers a reply that matches the contract as the service sent it', async () => {
     const sent = { ...view, extra: 1 };

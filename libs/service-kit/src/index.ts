@@ -23,6 +23,7 @@ export type { AlreadyDone, Append, Caller, Decision } from './decision.js';
 export { canSee, owningTenant, requireAdmin, visible } from './access.js';
 export { stateDigest, writeCanonical } from './digest.js';
 export { page } from './page.js';
+export { applyUpdate, changedFields, checkRevision, isEmpty } from './revisions.js';
 export { commandHandlers, queryHandlers } from './handlers.js';
 export type { CommandAnswers, CommandHandling, QueryAnswers, TwoStepCommand } from './handlers.js';
 export { Reactor, reactorEventId } from './reactor.js';

@@ -100,11 +100,11 @@ function canned(subject: string, meta: RequestMeta, body: Record<string, unknown
       return { ok: true, result: { ...rule, ...optional }, seq: 99 };
     }
     case 'strata.cmd.secgroup.port.setGroups':
-      return { ok: true, result: { portId: body['portId'], tenant: meta.tenant, groupIds: body['groupIds'], portSecurity: true }, seq: 100 };
+      return { ok: true, result: { portId: body['portId'], tenant: meta.tenant, groupIds: body['groupIds'], portSecurity: true, revision: 2 }, seq: 100 };
     case 'strata.cmd.secgroup.port.setSecurity':
-      return { ok: true, result: { portId: body['portId'], tenant: meta.tenant, groupIds: [], portSecurity: body['enabled'] }, seq: 101 };
+      return { ok: true, result: { portId: body['portId'], tenant: meta.tenant, groupIds: [], portSecurity: body['enabled'], revision: 3 }, seq: 101 };
     case 'strata.qry.secgroup.port.get':
-      return { ok: true, result: { portId: body['portId'], tenant: meta.tenant, groupIds: [SG_ID], portSecurity: true } };
+      return { ok: true, result: { portId: body['portId'], tenant: meta.tenant, groupIds: [SG_ID], portSecurity: true, revision: 1 } };
     case 'strata.qry.secgroup.group.get':
       return fail('NOT_FOUND', `security group ${String(body['id'])} not found`);
     default:
@@ -347,7 +347,7 @@ describe('translation to secgroup requests', () => {
   it('sets a port’s groups (an empty list = none) and its port security, which must be given explicitly', async () => {
     const none = await rpc<PortSecurity__Output>((cb) => c.securityGroups.SetPortSecurityGroups({ portId: PORT_ID }, bearer('alice-secret'), cb));
     expect(fake.seen.at(-1)).toMatchObject({ subject: 'strata.cmd.secgroup.port.setGroups', body: { portId: PORT_ID, groupIds: [] } });
-    expect(none).toEqual({ portId: PORT_ID, tenant: 't1', groupIds: [], portSecurity: true });
+    expect(none).toEqual({ portId: PORT_ID, tenant: 't1', groupIds: [], portSecurity: true, revision: 2 });
 
     const off = await rpc<PortSecurity__Output>((cb) => c.securityGroups.SetPortSecurity({ portId: PORT_ID, enabled: false }, bearer('alice-secret'), cb));
     expect(fake.seen.at(-1)).toMatchObject({ subject: 'strata.cmd.secgroup.port.setSecurity', body: { portId: PORT_ID, enabled: false } });

@@ -63,6 +63,8 @@ describe('bgp commands', () => {
     const pool = await ipam.command('pool.create', { name: 'ap2', cidr: '198.51.100.192/26', purpose: 'application-prefix' });
     const ap = await ipam.command('appprefix.create', { poolId: pool.id, length: 32 });
     await bgp.command('appliance.assign', { prefixId: ap.id, deviceId: 'fw-9' });
+    const tor = (await bgp.query('peer.list', {})).items[0]!;
+    const group = (await bgp.query('peergroup.list', {})).items[0]!;
     const cases: Array<[string, BgpCommandName, BgpCommandInput<BgpCommandName>, Principal, string, RegExp]> = [
       ['tenant caller', 'peer.create', { name: 'x', address: '198.18.0.9', remoteAs: 65001 }, tenant, 'PERMISSION_DENIED', /admin/],
       ['AS 0', 'settings.set', { localAs: 0, routerId: '198.18.0.2' }, ADMIN, 'INVALID_ARGUMENT', /localAs.*AS number/],
@@ -82,6 +84,12 @@ describe('bgp commands', () => {
       ['prefix assigned elsewhere', 'appliance.assign', { prefixId: ap.id, deviceId: 'fw-1' }, ADMIN, 'FAILED_PRECONDITION', /assigned to appliance fw-9; unassign it first/],
       ['empty device', 'appliance.assign', { prefixId: ap.id, deviceId: '' }, ADMIN, 'INVALID_ARGUMENT', /deviceId/],
       ['unassign unknown', 'appliance.unassign', { prefixId: MISSING }, ADMIN, 'NOT_FOUND', /not found/],
+      ['stale peer revision', 'peer.update', { id: tor.id, remoteAs: 65009, expectedRevision: 5 }, ADMIN, 'FAILED_PRECONDITION', new RegExp(`BGP peer ${tor.id} is at revision 1, not the expected 5`)],
+      ['peer address', 'peer.update', { id: tor.id, address: '198.18.0.7' } as never, ADMIN, 'INVALID_ARGUMENT', /^invalid request: address: cannot be changed: a BGP peer's address is fixed/],
+      ['listen range', 'peergroup.update', { id: group.id, listenRange: '198.20.0.0/16' } as never, ADMIN, 'INVALID_ARGUMENT', /^invalid request: listenRange: cannot be changed/],
+      ['update as a tenant', 'peergroup.update', { id: group.id, sendDefault: true }, tenant, 'PERMISSION_DENIED', /admin/],
+      ['unknown group', 'peergroup.update', { id: MISSING, sendDefault: true }, ADMIN, 'NOT_FOUND', /BGP peer group .* not found/],
+      ['max prefixes above the bound', 'peergroup.update', { id: group.id, maxPrefixes: 1001 }, ADMIN, 'INVALID_ARGUMENT', /maxPrefixes/],
     ];
     for (const [what, op, body, who, code, message] of cases) {
       const before = await store.lastSeq();
@@ -95,5 +103,16 @@ describe('bgp commands', () => {
       expect(await store.lastSeq(), `${what} wrote an event`).toBe(before);
     }
     await expect(bgp.query('route.list', {}, tenant)).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+  });
+
+  it('updates a peer and a peer group: only real changes, one revision each; the same values write nothing', async () => {
+    const tor = (await bgp.query('peer.list', {})).items[0]!;
+    const updated = await bgp.command('peer.update', { id: tor.id, remoteAs: 65011, passwordRef: null, expectedRevision: tor.revision });
+    expect(updated).toEqual({ ...tor, remoteAs: 65011, passwordRef: null, revision: tor.revision + 1 });
+    const group = (await bgp.query('peergroup.list', {})).items[0]!;
+    expect(await bgp.command('peergroup.update', { id: group.id, maxPrefixes: 32, sendDefault: true })).toMatchObject({ maxPrefixes: 32, sendDefault: true, revision: group.revision + 1 });
+    const before = await store.lastSeq();
+    expect(await bgp.command('peer.update', { id: tor.id, name: tor.name, remoteAs: 65011, expectedRevision: tor.revision + 1 })).toEqual(updated);
+    expect(await store.lastSeq()).toBe(before);
   });
 });

@@ -254,4 +254,36 @@ describe('BGP gateway with gobgpd and FRR', () => {
     await appendNat(natStore, fipId, { type: 'nat.FloatingIpDisassociated', data: { floatingIpId: fipId, address: '203.0.113.10', portId: vm.id, reason: 'requested' } });
     await waitFor(async () => !('203.0.113.10/32' in (await fromGateway(GW[0]))), { ...WAIT, message: 'withdrawn after the restart' });
   });
+
+  it('a peer group update reaches gobgpd on the live sessions: the default route on and off, a higher prefix limit', async () => {
+    const group = (await bgp.query('peergroup.list', {})).items[0]!;
+    const applianceRoutes = async (): Promise<string[]> => Object.keys((await appliance.json<{ routes?: Record<string, unknown> }>('show bgp ipv4 unicast json')).routes ?? {}).sort();
+    /** How many of the appliance's sessions (one per gateway) send it the default route. */
+    const defaultPaths = async (): Promise<number> => (await appliance.json<{ paths?: unknown[] }>('show bgp ipv4 unicast 0.0.0.0/0 json')).paths?.length ?? 0;
+    expect(await applianceRoutes()).not.toContain('0.0.0.0/0');
+
+    // sendDefault: the export policy changes; the appliance receives the border's default route, then loses it again.
+    const on = await bgp.command('peergroup.update', { id: group.id, sendDefault: true, expectedRevision: group.revision });
+    expect(on).toMatchObject({ sendDefault: true, revision: group.revision + 1 });
+    // From both gateways: gateway 2 learned of this appliance (it moved) without any policy change, gateway 1 after its restart.
+    await waitFor(async () => (await defaultPaths()) === 2, { ...WAIT, message: 'default route sent to the appliance by both gateways' });
+    await bgp.command('peergroup.update', { id: group.id, sendDefault: false });
+    await waitFor(async () => !(await applianceRoutes()).includes('0.0.0.0/0'), { ...WAIT, message: 'default route withdrawn from the appliance' });
+
+    // maxPrefixes: a third prefix is refused at 2, accepted at 3 (Strata's import policy and gobgpd's hard cap follow the group).
+    for (const p of ['198.51.100.130/32', '198.51.100.131/32']) {
+      await appliance.vtysh('configure terminal', `router bgp ${APPLIANCE_AS}`, 'address-family ipv4 unicast', `network ${p}`);
+    }
+    await waitFor(async () => (await torNextHop('198.51.100.130/32')) === '198.18.0.12', { ...WAIT, message: 'second prefix accepted' });
+    // Rejections are not events: the gauge of rejected routes shows it (rejects test above).
+    await waitFor(async () => metricValue(await scrapeMetrics(gateways[0]!), 'strata_bgp_rejected_routes', { reason: 'max-prefix' }) === 1, {
+      ...WAIT,
+      message: 'third prefix rejected at the limit of 2',
+    });
+    expect(await torNextHop('198.51.100.131/32')).toBeUndefined();
+    const raised = await bgp.command('peergroup.update', { id: group.id, maxPrefixes: 3 });
+    expect(raised).toMatchObject({ maxPrefixes: 3, listenRange: group.listenRange });
+    await waitFor(async () => (await torNextHop('198.51.100.131/32')) === '198.18.0.12', { ...WAIT, message: 'third prefix accepted at the limit of 3' });
+    await waitFor(async () => metricValue(await scrapeMetrics(gateways[0]!), 'strata_bgp_rejected_routes', { reason: 'max-prefix' }) === 0, { ...WAIT, message: 'no rejection left' });
+  });
 });

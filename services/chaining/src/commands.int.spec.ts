@@ -86,6 +86,8 @@ describe('chaining commands', () => {
       healthCheck: { protocol: 'tcp', port: 22, intervalMs: 2000, timeoutMs: 1000, rise: 2, fall: 3 },
       healthy: true,
       createdAt: expect.any(String),
+      description: '',
+      revision: 1,
     });
     const f2 = await client.command('function.create', { name: 'fw2', ingressPortId: ids['fw2']! }, tenantA);
     const group = await client.command('group.create', { name: 'fws', functionIds: [f1.id, f2.id] }, tenantA);
@@ -137,6 +139,16 @@ describe('chaining commands', () => {
       ['group in a chain', 'group.delete', { id: ids['group']! }, tenantA, 'FAILED_PRECONDITION', `function group ${ids['group']} is a hop of chain ${ids['chain']}; delete the chain first`],
       ['classifier in a chain', 'classifier.delete', { id: ids['cls']! }, tenantA, 'FAILED_PRECONDITION', `flow classifier ${ids['cls']} is used by chain ${ids['chain']}; delete the chain first`],
       ["another tenant's chain", 'chain.delete', { id: ids['chain']! }, tenantB, 'NOT_FOUND', `chain ${ids['chain']} not found`],
+      // Updates: the creation's checks hold, fixed fields are refused by name, a stale revision conflicts.
+      ['stale chain revision', 'chain.update', { id: ids['chain']!, name: 'x', expectedRevision: 9 }, tenantA, 'FAILED_PRECONDITION', `chain ${ids['chain']} is at revision 1, not the expected 9: read it again and retry`],
+      ["another tenant's chain update", 'chain.update', { id: ids['chain']!, name: 'mine' }, tenantB, 'NOT_FOUND', `chain ${ids['chain']} not found`],
+      ['chain router', 'chain.update', { id: ids['chain']!, routerId: ids['theirRouter']! } as never, tenantA, 'INVALID_ARGUMENT', /^invalid request: routerId: cannot be changed: a chain's router is fixed at creation/],
+      ['hop without legs by update', 'chain.update', { id: ids['chain']!, groupIds: [offGroup.id] }, tenantA, 'FAILED_PRECONDITION', new RegExp(`^function ${offF.id} \\(group ${offGroup.id}\\) has no IPv4 leg on router`)],
+      ['member without legs for a hop', 'group.update', { id: ids['group']!, functionIds: [offF.id] }, tenantA, 'FAILED_PRECONDITION', new RegExp(`^function ${offF.id} \\(group ${ids['group']}\\) has no IPv4 leg on router`)],
+      ["another tenant's function by update", 'group.update', { id: ids['group']!, functionIds: [theirF.id] }, tenantA, 'NOT_FOUND', `service function ${theirF.id} not found`],
+      ['classifier match', 'classifier.update', { id: ids['cls']!, protocol: 'udp' } as never, tenantA, 'INVALID_ARGUMENT', /^invalid request: protocol: cannot be changed: a flow classifier's match is fixed/],
+      ['function legs', 'function.update', { id: ids['f1']!, ingressPortId: ids['fw2']! } as never, tenantA, 'INVALID_ARGUMENT', /^invalid request: ingressPortId: cannot be changed/],
+      ['stale function revision', 'function.update', { id: ids['f1']!, name: 'x', expectedRevision: 7 }, tenantA, 'FAILED_PRECONDITION', /is at revision 1, not the expected 7/],
     ];
     // A classifier with the same match as the chain's: also refused on the router.
     const twin = await client.command('classifier.create', { protocol: 'tcp', source: { groupId: ids['sg']! }, destinationPorts: { min: 9000, max: 9000 } }, tenantA);
@@ -175,6 +187,36 @@ describe('chaining commands', () => {
     expect(after.filter((e) => e.seq > settled).map((e) => (e.data as { detail: string }).detail)).toEqual(['recovered']);
     // f2 is active and healthy: f1's recovery moves nothing.
     expect((await client.query('group.get', { id: ids['group']! }, tenantA)).activeFunctionId).toBe(ids['f2']);
+  });
+
+  it('updates a function, group, classifier and chain: revisions grow, the active member follows, nothing is written for no change', async () => {
+    const spare = await client.command('group.create', { name: 'spare', functionIds: [ids['f2']!] }, tenantA);
+    const chain = await client.command('chain.update', { id: ids['chain']!, description: 'web to app', groupIds: [ids['group']!, spare.id], expectedRevision: 1 }, tenantA);
+    expect(chain).toMatchObject({ description: 'web to app', groupIds: [ids['group'], spare.id], revision: 2 });
+    const fn = await client.query('function.get', { id: ids['f1']! }, tenantA);
+    const updated = await client.command('function.update', { id: fn.id, healthCheck: null, expectedRevision: fn.revision }, tenantA);
+    expect(updated).toMatchObject({ healthCheck: null, revision: fn.revision + 1 });
+    const cls = await client.command('classifier.update', { id: ids['cls']!, name: 'web → app' }, tenantA);
+    expect(cls).toMatchObject({ name: 'web → app', protocol: 'tcp', revision: 2 });
+
+    // The group's active member (f2 since the failover) leaves it: f1 takes over in the same request.
+    const group = await client.query('group.get', { id: ids['group']! }, tenantA);
+    expect(group.activeFunctionId).toBe(ids['f2']);
+    const shrunk = await client.command('group.update', { id: group.id, functionIds: [ids['f1']!], expectedRevision: group.revision }, tenantA);
+    expect(shrunk).toMatchObject({ functionIds: [ids['f1']], activeFunctionId: ids['f1'], revision: group.revision + 2 });
+    const last = (await eventsOf(store, `strata.evt.chaining.group.${group.id}`)).slice(-2);
+    expect(last.map((e) => [e.type, (e.data as { reason?: string }).reason])).toEqual([
+      ['chaining.FunctionGroupUpdated', undefined],
+      ['chaining.ActiveFunctionChanged', 'member-removed'],
+    ]);
+
+    // The same values again: answered as they are, no event.
+    const before = await store.lastSeq();
+    expect(await client.command('chain.update', { id: chain.id, name: chain.name, groupIds: chain.groupIds, expectedRevision: 2 }, tenantA)).toEqual(chain);
+    expect(await client.command('group.update', { id: group.id, functionIds: [ids['f1']!] }, tenantA)).toEqual(shrunk);
+    expect(await store.lastSeq()).toBe(before);
+    await client.command('chain.update', { id: chain.id, groupIds: [ids['group']!] }, tenantA);
+    await client.command('group.delete', { id: spare.id }, tenantA);
   });
 
   it('keeps its state across a restart; the state equals a full replay', async () => {

@@ -10,6 +10,7 @@ import { JetStreamEventStore } from '@strata/eventlog';
 import type { ManagedProcess } from '@strata/lab';
 import { startProvisionedNats } from '@strata/lab';
 import { waitFor, type StrataNats } from '@strata/testing';
+import { expectRefusedWithoutEvents } from '@strata/testing/refusals';
 import { IpamClient, SecgroupClient, startIpam, startSecgroup, type Principal } from './test/support.js';
 
 const tenantA: Principal = { tenant: 'tenant-a', admin: false };
@@ -124,7 +125,7 @@ describe('secgroup commands', () => {
     const [vWeb, vApp, vDb] = [await port('web-1'), await port('app-1'), await port('db-1')];
     for (const [vm, group] of [[vWeb, web], [vApp, app], [vDb, db]] as const) {
       const view = await sg.command('port.setGroups', { portId: vm.id, groupIds: [group.id] }, tenantA);
-      expect(view).toEqual({ portId: vm.id, tenant: 'tenant-a', groupIds: [group.id], portSecurity: true });
+      expect(view).toEqual({ portId: vm.id, tenant: 'tenant-a', groupIds: [group.id], portSecurity: true, revision: 2 });
     }
     expect(await sg.query('group.get', { id: app.id }, tenantA)).toMatchObject({ name: 'app', rules: [{ id: r9000.id, remoteGroupId: web.id }] });
     const listed = await sg.query('group.list', {}, tenantA);
@@ -140,5 +141,48 @@ describe('secgroup commands', () => {
 
     // Port security is anti-spoofing, on by default.
     expect(await sg.command('port.setSecurity', { portId: vDb.id, enabled: false }, tenantA)).toMatchObject({ portSecurity: false, groupIds: [db.id] });
+  });
+
+  it('updates a group and a port\'s security: revisions, only real changes write, stale or immutable refused without events', async () => {
+    const web = await sg.command('group.create', { name: 'web', description: 'front end' }, tenantA);
+    expect(web.revision).toBe(1);
+    const renamed = await sg.command('group.update', { id: web.id, name: 'www', expectedRevision: 1 }, tenantA);
+    expect(renamed).toMatchObject({ name: 'www', description: 'front end', revision: 2 });
+    await sg.command('rule.create', { groupId: web.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'tcp', portMin: 80 }, tenantA);
+    expect((await sg.query('group.get', { id: web.id }, tenantA)).revision).toBe(3);
+    const vm = await port('upd-1');
+    const sec = await sg.query('port.get', { portId: vm.id }, tenantA);
+    expect(sec.revision).toBe(1);
+
+    // The current values again: answered as they are, nothing written.
+    const before = await store.lastSeq();
+    expect(await sg.command('group.update', { id: web.id, name: 'www', description: 'front end', expectedRevision: 3 }, tenantA)).toMatchObject({ revision: 3 });
+    expect(await sg.command('port.setSecurity', { portId: vm.id, enabled: true, expectedRevision: 1 }, tenantA)).toMatchObject({ revision: 1 });
+    expect(await store.lastSeq()).toBe(before);
+
+    await expectRefusedWithoutEvents(store, [
+      {
+        what: 'stale group revision',
+        attempt: () => sg.command('group.update', { id: web.id, name: 'w3', expectedRevision: 2 }, tenantA),
+        code: 'FAILED_PRECONDITION',
+        message: `security group ${web.id} is at revision 3, not the expected 2: read it again and retry`,
+      },
+      {
+        what: 'stale port security revision',
+        attempt: () => sg.command('port.setGroups', { portId: vm.id, groupIds: [web.id], expectedRevision: 7 }, tenantA),
+        code: 'FAILED_PRECONDITION',
+        message: `port security of port ${vm.id} is at revision 1, not the expected 7: read it again and retry`,
+      },
+      {
+        what: 'tenant of a group',
+        attempt: () => sg.command('group.update', { id: web.id, tenant: 'tenant-b' } as never, tenantA),
+        code: 'INVALID_ARGUMENT',
+        message: "invalid request: tenant: cannot be changed: a security group's tenant is fixed at creation",
+      },
+      { what: "other tenant's group", attempt: () => sg.command('group.update', { id: web.id, name: 'mine' }, tenantB), code: 'NOT_FOUND', message: /not found/ },
+      { what: 'reserved name', attempt: () => sg.command('group.update', { id: web.id, name: 'default' }, tenantA), code: 'INVALID_ARGUMENT', message: /reserved/ },
+    ]);
+    const moved = await sg.command('port.setGroups', { portId: vm.id, groupIds: [web.id], expectedRevision: 1 }, tenantA);
+    expect(moved).toMatchObject({ groupIds: [web.id], revision: 2 });
   });
 });

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MAX_DEVICE_ID_LENGTH, MAX_LABEL_LENGTH } from '../bounds.js';
 import { Cidr, Id, IpAddress, ListOptions } from '../common.js';
+import { ExpectedRevision, immutable } from '../updates.js';
 
 /** Most prefixes a peer group may let one appliance announce. */
 export const MAX_APPLIANCE_PREFIXES = 1000;
@@ -25,6 +26,12 @@ export const PasswordRef = z
   .regex(/^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/, { message: 'must be 1-63 of a-z 0-9 _ - naming a secret of the gateway, not the password itself' });
 
 const ShortName = z.string().min(1, { message: 'must not be empty' }).max(MAX_LABEL_LENGTH, { message: `must be at most ${MAX_LABEL_LENGTH} characters` });
+
+const MaxPrefixes = z
+  .number()
+  .int({ message: 'must be a whole number' })
+  .min(1, { message: `must be 1-${MAX_APPLIANCE_PREFIXES}` })
+  .max(MAX_APPLIANCE_PREFIXES, { message: `must be 1-${MAX_APPLIANCE_PREFIXES}` });
 
 export const SetBgpSettings = z.object({
   localAs: Asn,
@@ -46,13 +53,29 @@ export const CreateBgpPeerGroup = z.object({
   listenRange: Cidr,
   remoteAs: Asn,
   passwordRef: PasswordRef.optional(),
-  maxPrefixes: z
-    .number()
-    .int({ message: 'must be a whole number' })
-    .min(1, { message: `must be 1-${MAX_APPLIANCE_PREFIXES}` })
-    .max(MAX_APPLIANCE_PREFIXES, { message: `must be 1-${MAX_APPLIANCE_PREFIXES}` })
-    .default(16),
+  maxPrefixes: MaxPrefixes.default(16),
   sendDefault: z.boolean().default(false),
+});
+
+/*
+ * Updates: absent = unchanged; `passwordRef: null` drops the TCP-MD5 secret.
+ * What a session is with (a peer's address, a group's listen range) is
+ * fixed: refused by name (delete and create instead). A change reaches
+ * gobgpd on the gateway's next pass: a new AS, secret or limit re-creates
+ * the session, a new sendDefault changes the export policy.
+ */
+const Updating = { id: Id, expectedRevision: ExpectedRevision.optional(), name: ShortName.optional(), remoteAs: Asn.optional(), passwordRef: PasswordRef.nullable().optional() };
+
+export const UpdateBgpPeer = z.object({
+  ...Updating,
+  address: immutable("a BGP peer's address is fixed at creation: create a peer for the new address and delete this one"),
+});
+
+export const UpdateBgpPeerGroup = z.object({
+  ...Updating,
+  maxPrefixes: MaxPrefixes.optional(),
+  sendDefault: z.boolean().optional(),
+  listenRange: immutable("a peer group's listen range is fixed at creation: create a group for the new range and delete this one"),
 });
 
 export const BgpRef = z.object({ id: Id });

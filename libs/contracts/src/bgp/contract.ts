@@ -8,11 +8,22 @@
 import { z } from 'zod';
 import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
 import { Deleted, pageOf, StateDigest } from '../replies.js';
-import { AssignAppliancePrefix, BgpEmpty, BgpRef, CreateBgpPeer, CreateBgpPeerGroup, ListBgp, SetBgpSettings, UnassignAppliancePrefix } from './commands.js';
+import {
+  AssignAppliancePrefix,
+  BgpEmpty,
+  BgpRef,
+  CreateBgpPeer,
+  CreateBgpPeerGroup,
+  ListBgp,
+  SetBgpSettings,
+  UnassignAppliancePrefix,
+  UpdateBgpPeer,
+  UpdateBgpPeerGroup,
+} from './commands.js';
 import * as v from './views.js';
 
 const BgpSettingsView = z.object({ localAs: z.number().nullable(), routerId: z.string().nullable(), listenPort: z.number() });
-const BgpPeerView = z.object({ id: z.string(), name: z.string(), address: z.string(), remoteAs: z.number(), passwordRef: z.string().nullable(), createdAt: z.string() });
+const BgpPeerView = z.object({ id: z.string(), name: z.string(), address: z.string(), remoteAs: z.number(), passwordRef: z.string().nullable(), createdAt: z.string(), revision: z.number() });
 const BgpPeerGroupView = z.object({
   id: z.string(),
   name: z.string(),
@@ -22,6 +33,7 @@ const BgpPeerGroupView = z.object({
   maxPrefixes: z.number(),
   sendDefault: z.boolean(),
   createdAt: z.string(),
+  revision: z.number(),
 });
 const ApplianceAssignmentView = z.object({ prefixId: z.string(), prefix: z.string(), deviceId: z.string(), tenant: z.string(), assignedAt: z.string() });
 const BgpRouteView = z.object({
@@ -50,8 +62,10 @@ export const bgpContract = defineContract('bgp', {
   commands: {
     'settings.set': { request: SetBgpSettings, reply: BgpSettingsView },
     'peer.create': { request: CreateBgpPeer, reply: BgpPeerView },
+    'peer.update': { request: UpdateBgpPeer, reply: BgpPeerView },
     'peer.delete': { request: BgpRef, reply: Deleted },
     'peergroup.create': { request: CreateBgpPeerGroup, reply: BgpPeerGroupView },
+    'peergroup.update': { request: UpdateBgpPeerGroup, reply: BgpPeerGroupView },
     'peergroup.delete': { request: BgpRef, reply: Deleted },
     'appliance.assign': { request: AssignAppliancePrefix, reply: ApplianceAssignmentView },
     'appliance.unassign': { request: UnassignAppliancePrefix, reply: Deleted },

@@ -42,6 +42,13 @@ export const BgpPeerAdded = defineEvent({
   schema: z.object({ peerId: z.string(), name: z.string(), address: z.string(), remoteAs: z.number().int(), passwordRef: z.string().nullable() }),
 });
 
+/** An update of a fabric peer: only the fields that changed (`passwordRef: null`: no TCP-MD5 any more). */
+export const BgpPeerUpdated = defineEvent({
+  type: 'bgp.PeerUpdated',
+  version: 1,
+  schema: z.object({ peerId: z.string(), name: z.string().optional(), remoteAs: z.number().int().optional(), passwordRef: z.string().nullable().optional() }),
+});
+
 export const BgpPeerRemoved = defineEvent({
   type: 'bgp.PeerRemoved',
   version: 1,
@@ -59,6 +66,20 @@ export const BgpPeerGroupAdded = defineEvent({
     passwordRef: z.string().nullable(),
     maxPrefixes: z.number().int(),
     sendDefault: z.boolean(),
+  }),
+});
+
+/** An update of a peer group: only the fields that changed. */
+export const BgpPeerGroupUpdated = defineEvent({
+  type: 'bgp.PeerGroupUpdated',
+  version: 1,
+  schema: z.object({
+    groupId: z.string(),
+    name: z.string().optional(),
+    remoteAs: z.number().int().optional(),
+    passwordRef: z.string().nullable().optional(),
+    maxPrefixes: z.number().int().optional(),
+    sendDefault: z.boolean().optional(),
   }),
 });
 
@@ -127,8 +148,10 @@ export const ApplianceSessionLimited = defineEvent({
 export const bgpEvents = new EventRegistry([
   BgpSettingsSet,
   BgpPeerAdded,
+  BgpPeerUpdated,
   BgpPeerRemoved,
   BgpPeerGroupAdded,
+  BgpPeerGroupUpdated,
   BgpPeerGroupRemoved,
   AppliancePrefixAssigned,
   AppliancePrefixUnassigned,

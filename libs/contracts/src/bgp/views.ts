@@ -21,6 +21,8 @@ export interface BgpPeerView {
   remoteAs: number;
   passwordRef: string | null;
   createdAt: string;
+  /** 1 at creation, +1 per update. */
+  revision: number;
 }
 
 /** A group of virtual appliances: every port of a routed network with an address in `listenRange` is a neighbour. */
@@ -35,6 +37,8 @@ export interface BgpPeerGroupView {
   /** Advertise the default route learned from the border to these appliances. */
   sendDefault: boolean;
   createdAt: string;
+  /** 1 at creation, +1 per update. */
+  revision: number;
 }
 
 /** Which appliance (the IPAM device id of its ports: it keeps it when it moves) may announce an application prefix. */

@@ -16,6 +16,10 @@ import {
   CreateFunctionGroup,
   CreateServiceFunction,
   ListChainingResources,
+  UpdateChain,
+  UpdateFlowClassifier,
+  UpdateFunctionGroup,
+  UpdateServiceFunction,
 } from './commands.js';
 import { ClassifierEthertype, ClassifierProtocol, FlowEndpoint, FunctionMode, GroupFallback, GroupSelection, HealthCheck, PortRange } from './views.js';
 import type * as v from './views.js';
@@ -31,6 +35,8 @@ const ServiceFunctionView = z.object({
   healthCheck: HealthCheck.nullable(),
   healthy: z.boolean(),
   createdAt: z.string(),
+  description: z.string(),
+  revision: z.number(),
 });
 const FunctionGroupView = z.object({
   id: z.string(),
@@ -41,6 +47,8 @@ const FunctionGroupView = z.object({
   fallback: z.enum(GroupFallback),
   activeFunctionId: z.string().nullable(),
   createdAt: z.string(),
+  description: z.string(),
+  revision: z.number(),
 });
 const FlowClassifierView = z.object({
   id: z.string(),
@@ -53,6 +61,8 @@ const FlowClassifierView = z.object({
   sourcePorts: PortRange.nullable(),
   destinationPorts: PortRange.nullable(),
   createdAt: z.string(),
+  description: z.string(),
+  revision: z.number(),
 });
 const ChainView = z.object({
   id: z.string(),
@@ -63,6 +73,8 @@ const ChainView = z.object({
   classifierIds: z.array(z.string()),
   symmetric: z.boolean(),
   createdAt: z.string(),
+  description: z.string(),
+  revision: z.number(),
 });
 
 // The reply schemas parse to exactly the view types of views.ts: neither can change without the other.
@@ -74,12 +86,16 @@ true satisfies Exactly<z.output<typeof ChainView>, v.ChainView>;
 export const chainingContract = defineContract('chaining', {
   commands: {
     'function.create': { request: CreateServiceFunction, reply: ServiceFunctionView },
+    'function.update': { request: UpdateServiceFunction, reply: ServiceFunctionView },
     'function.delete': { request: ChainingRef, reply: Deleted },
     'group.create': { request: CreateFunctionGroup, reply: FunctionGroupView },
+    'group.update': { request: UpdateFunctionGroup, reply: FunctionGroupView },
     'group.delete': { request: ChainingRef, reply: Deleted },
     'classifier.create': { request: CreateFlowClassifier, reply: FlowClassifierView },
+    'classifier.update': { request: UpdateFlowClassifier, reply: FlowClassifierView },
     'classifier.delete': { request: ChainingRef, reply: Deleted },
     'chain.create': { request: CreateChain, reply: ChainView },
+    'chain.update': { request: UpdateChain, reply: ChainView },
     'chain.delete': { request: ChainingRef, reply: Deleted },
   },
   queries: {

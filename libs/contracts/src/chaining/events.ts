@@ -20,18 +20,29 @@ import { ActiveReason, FlowClassifier, FunctionMode, GroupFallback, GroupSelecti
 
 export const CHAINING_CONTEXT = 'chaining';
 
+/** Added after the first events were written: an older creation reads as no description (compatible both ways, no new version). */
+const Description = z.string().default('');
+
 export const ServiceFunctionCreated = defineEvent({
   type: 'chaining.ServiceFunctionCreated',
   version: 1,
   schema: z.object({
     functionId: z.string(),
     name: z.string(),
+    description: Description,
     ingressPortId: z.string(),
     egressPortId: z.string(),
     mode: z.enum(FunctionMode),
     virtualIp: z.string().nullable(),
     healthCheck: HealthCheck.nullable(),
   }),
+});
+
+/** An update of a function: only the fields that changed are present (`healthCheck: null`: the check was removed). */
+export const ServiceFunctionUpdated = defineEvent({
+  type: 'chaining.ServiceFunctionUpdated',
+  version: 1,
+  schema: z.object({ functionId: z.string(), name: z.string().optional(), description: z.string().optional(), healthCheck: HealthCheck.nullable().optional() }),
 });
 
 export const ServiceFunctionDeleted = defineEvent({
@@ -60,10 +71,18 @@ export const FunctionGroupCreated = defineEvent({
   schema: z.object({
     groupId: z.string(),
     name: z.string(),
+    description: Description,
     functionIds: z.array(z.string()),
     selection: z.enum(GroupSelection),
     fallback: z.enum(GroupFallback),
   }),
+});
+
+/** An update of a group: only the fields that changed (`functionIds`: the new members, in order). */
+export const FunctionGroupUpdated = defineEvent({
+  type: 'chaining.FunctionGroupUpdated',
+  version: 1,
+  schema: z.object({ groupId: z.string(), name: z.string().optional(), description: z.string().optional(), functionIds: z.array(z.string()).optional() }),
 });
 
 export const FunctionGroupDeleted = defineEvent({
@@ -89,7 +108,14 @@ export const ActiveFunctionChanged = defineEvent({
 export const FlowClassifierCreated = defineEvent({
   type: 'chaining.FlowClassifierCreated',
   version: 1,
-  schema: z.object({ classifier: FlowClassifier, name: z.string() }),
+  schema: z.object({ classifier: FlowClassifier, name: z.string(), description: Description }),
+});
+
+/** A classifier's new name or description (its match never changes). */
+export const FlowClassifierUpdated = defineEvent({
+  type: 'chaining.FlowClassifierUpdated',
+  version: 1,
+  schema: z.object({ classifierId: z.string(), name: z.string().optional(), description: z.string().optional() }),
 });
 
 export const FlowClassifierDeleted = defineEvent({
@@ -104,10 +130,24 @@ export const ChainCreated = defineEvent({
   schema: z.object({
     chainId: z.string(),
     name: z.string(),
+    description: Description,
     routerId: z.string(),
     groupIds: z.array(z.string()),
     classifierIds: z.array(z.string()),
     symmetric: z.boolean(),
+  }),
+});
+
+/** An update of a chain: only the fields that changed (`groupIds`: the new hops, in order). */
+export const ChainUpdated = defineEvent({
+  type: 'chaining.ChainUpdated',
+  version: 1,
+  schema: z.object({
+    chainId: z.string(),
+    name: z.string().optional(),
+    description: z.string().optional(),
+    groupIds: z.array(z.string()).optional(),
+    classifierIds: z.array(z.string()).optional(),
   }),
 });
 
@@ -119,14 +159,18 @@ export const ChainDeleted = defineEvent({
 
 export const chainingEvents = new EventRegistry([
   ServiceFunctionCreated,
+  ServiceFunctionUpdated,
   ServiceFunctionDeleted,
   FunctionHealthChanged,
   FunctionGroupCreated,
+  FunctionGroupUpdated,
   FunctionGroupDeleted,
   ActiveFunctionChanged,
   FlowClassifierCreated,
+  FlowClassifierUpdated,
   FlowClassifierDeleted,
   ChainCreated,
+  ChainUpdated,
   ChainDeleted,
 ] as const);
 export type ChainingEvent = ReturnType<typeof chainingEvents.decode>;

@@ -93,6 +93,9 @@ export interface ServiceFunctionView {
   /** As last decided from the agents' health checks (true until a check fails `fall` times). */
   healthy: boolean;
   createdAt: string;
+  description: string;
+  /** 1 at creation, +1 per event of the function (an update, a health change). */
+  revision: number;
 }
 
 export interface FunctionGroupView {
@@ -105,12 +108,18 @@ export interface FunctionGroupView {
   /** active-standby: the member traffic goes to now (null: none usable); flow-hash: null. */
   activeFunctionId: string | null;
   createdAt: string;
+  description: string;
+  /** 1 at creation, +1 per event of the group (an update, an active-member change). */
+  revision: number;
 }
 
 export interface FlowClassifierView extends FlowClassifier {
   tenant: string;
   name: string;
   createdAt: string;
+  description: string;
+  /** 1 at creation, +1 per update (of its name or description: its match is fixed). */
+  revision: number;
 }
 
 export interface ChainView {
@@ -124,4 +133,7 @@ export interface ChainView {
   /** Return traffic passes the same members, hops in reverse order. */
   symmetric: boolean;
   createdAt: string;
+  description: string;
+  /** 1 at creation, +1 per update. */
+  revision: number;
 }

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { MAX_GROUPS_PER_PORT } from '../bounds.js';
 import { Cidr, DisplayName, Id, ListOptions, TenantId } from '../common.js';
+import { ExpectedRevision, immutable, UpdatedText } from '../updates.js';
 import { EtherType, RuleDirection, RuleProtocol } from './views.js';
 
 const L4Port = z
@@ -28,6 +29,17 @@ export const CreateSecurityGroup = z.object({
   tenant: TenantId.optional(),
   name: DisplayName,
   description: DisplayName,
+});
+
+/** Name and description change; the tenant and whether it is the default group do not. Rules change by rule.create/delete. */
+export const UpdateSecurityGroup = z.object({
+  id: Id,
+  expectedRevision: ExpectedRevision.optional(),
+  name: UpdatedText.optional(),
+  description: UpdatedText.optional(),
+  tenant: immutable("a security group's tenant is fixed at creation"),
+  isDefault: immutable('a tenant has exactly one default group, made by Strata'),
+  rules: immutable('rules are added and removed one by one (rule create / rule delete)'),
 });
 
 export const SecurityGroupRef = z.object({ id: Id });
@@ -55,10 +67,12 @@ export const SetPortGroups = z.object({
   portId: Id,
   /** Replaces the port's groups. Empty: the port is in no group and is not filtered. */
   groupIds: z.array(Id).max(MAX_GROUPS_PER_PORT, { message: `a port may be in at most ${MAX_GROUPS_PER_PORT} security groups` }),
+  /** The port security view's revision the caller read. */
+  expectedRevision: ExpectedRevision.optional(),
 });
 
 /** Port security = anti-spoofing (MAC and fixed IPs of the port only). */
-export const SetPortSecurity = z.object({ portId: Id, enabled: z.boolean() });
+export const SetPortSecurity = z.object({ portId: Id, enabled: z.boolean(), expectedRevision: ExpectedRevision.optional() });
 
 export const PortSecurityRef = z.object({ portId: Id });
 

@@ -17,6 +17,7 @@ import {
   SecurityGroupRef,
   SetPortGroups,
   SetPortSecurity,
+  UpdateSecurityGroup,
 } from './commands.js';
 import * as v from './views.js';
 
@@ -40,8 +41,9 @@ const SecurityGroupView = z.object({
   isDefault: z.boolean(),
   rules: z.array(RuleView),
   createdAt: z.string(),
+  revision: z.number(),
 });
-const PortSecurityView = z.object({ portId: z.string(), tenant: z.string(), groupIds: z.array(z.string()), portSecurity: z.boolean() });
+const PortSecurityView = z.object({ portId: z.string(), tenant: z.string(), groupIds: z.array(z.string()), portSecurity: z.boolean(), revision: z.number() });
 
 // The reply schemas parse to exactly the view types of views.ts: neither can change without the other.
 true satisfies Exactly<z.output<typeof RuleView>, v.RuleView>;
@@ -51,6 +53,7 @@ true satisfies Exactly<z.output<typeof PortSecurityView>, v.PortSecurityView>;
 export const secgroupContract = defineContract('secgroup', {
   commands: {
     'group.create': { request: CreateSecurityGroup, reply: SecurityGroupView },
+    'group.update': { request: UpdateSecurityGroup, reply: SecurityGroupView },
     'group.delete': { request: SecurityGroupRef, reply: Deleted },
     'rule.create': { request: CreateSecurityGroupRule, reply: RuleView },
     'rule.delete': { request: DeleteSecurityGroupRule, reply: Deleted },

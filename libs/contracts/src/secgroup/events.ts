@@ -41,6 +41,13 @@ export const RuleRemoved = defineEvent({
   schema: z.object({ groupId: z.string(), ruleId: z.string() }),
 });
 
+/** A rename or new description: only the fields that changed are present. */
+export const GroupUpdated = defineEvent({
+  type: 'secgroup.GroupUpdated',
+  version: 1,
+  schema: z.object({ groupId: z.string(), name: z.string().optional(), description: z.string().optional() }),
+});
+
 export const GroupDeleted = defineEvent({
   type: 'secgroup.GroupDeleted',
   version: 1,
@@ -71,7 +78,7 @@ export const PortForgotten = defineEvent({
   schema: z.object({ portId: z.string() }),
 });
 
-export const secgroupEvents = new EventRegistry([GroupCreated, RuleAdded, RuleRemoved, GroupDeleted, PortGroupsSet, PortSecuritySet, PortForgotten] as const);
+export const secgroupEvents = new EventRegistry([GroupCreated, GroupUpdated, RuleAdded, RuleRemoved, GroupDeleted, PortGroupsSet, PortSecuritySet, PortForgotten] as const);
 
 export type SecgroupEvent = ReturnType<typeof secgroupEvents.decode>;
 export const securityGroupAggregate = (id: string) => ({ context: SECGROUP_CONTEXT, type: 'group', id }) as const;

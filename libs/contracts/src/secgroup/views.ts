@@ -50,6 +50,8 @@ export interface SecurityGroupView {
   /** In the order they were added. */
   rules: RuleView[];
   createdAt: string;
+  /** 1 at creation, +1 for each change (rename, new description, a rule added or removed). */
+  revision: number;
 }
 
 /**
@@ -64,4 +66,6 @@ export interface PortSecurityView {
   /** Sorted. */
   groupIds: string[];
   portSecurity: boolean;
+  /** +1 for each change of the port's groups or port security; 0 while never set. */
+  revision: number;
 }

@@ -1,5 +1,6 @@
 /** BgpService: forwarded to the BGP gateway, which requires an admin caller for all of it. */
 import type { AdvertisementView, ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, BgpRouteView, BgpSettingsView } from '@strata/contracts';
+import { ValidationError } from '@strata/errors';
 import type { ApplianceAssignment, BgpAdvertisement, BgpPeer, BgpPeerGroup, BgpRoute, BgpServiceHandlers, BgpSettings } from '@strata/proto';
 import type { BgpClient } from '../clients.js';
 import { paging, unary, type RpcDeps } from '../rpc.js';
@@ -10,6 +11,14 @@ export const toBgpPeerGroup = (v: BgpPeerGroupView): BgpPeerGroup => ({ ...v, pa
 export const toApplianceAssignment = (v: ApplianceAssignmentView): ApplianceAssignment => ({ ...v });
 export const toBgpRoute = (v: BgpRouteView): BgpRoute => ({ ...v, reason: v.reason ?? undefined, deviceId: v.deviceId ?? undefined });
 export const toBgpAdvertisement = (v: AdvertisementView): BgpAdvertisement => ({ ...v });
+
+/** An update's secret reference: a new one, none (remove_password_ref), or unchanged (neither). */
+function passwordRefOf(req: { passwordRef?: string; removePasswordRef: boolean }): string | null | undefined {
+  if (req.removePasswordRef && req.passwordRef !== undefined) {
+    throw new ValidationError('give password_ref or remove_password_ref, not both', { field: 'removePasswordRef' });
+  }
+  return req.removePasswordRef ? null : req.passwordRef;
+}
 
 const pageOf = <V, P>(p: { items: V[]; next: string }, f: (v: V) => P) => ({ items: p.items.map(f), next: p.next });
 
@@ -24,6 +33,10 @@ export function bgpHandlers(deps: RpcDeps, bgp: BgpClient): BgpServiceHandlers {
     ),
     GetBgpPeer: unary(deps, 'GetBgpPeer', async (req, { meta }) => toBgpPeer(await bgp.query('peer.get', { id: req.id }, meta))),
     ListBgpPeers: unary(deps, 'ListBgpPeers', async (req, { meta }) => pageOf(await bgp.query('peer.list', paging(req), meta), toBgpPeer)),
+    UpdateBgpPeer: unary(deps, 'UpdateBgpPeer', async (req, { meta }) => {
+      const { id, expectedRevision, name, remoteAs, address } = req;
+      return toBgpPeer(await bgp.command('peer.update', { id, expectedRevision, name, remoteAs, passwordRef: passwordRefOf(req), address }, meta));
+    }),
     DeleteBgpPeer: unary(deps, 'DeleteBgpPeer', (req, { meta }) => bgp.command('peer.delete', { id: req.id }, meta)),
     CreateBgpPeerGroup: unary(deps, 'CreateBgpPeerGroup', async (req, { meta }) => {
       const body = { name: req.name, listenRange: req.listenRange, remoteAs: req.remoteAs, passwordRef: req.passwordRef, maxPrefixes: req.maxPrefixes, sendDefault: req.sendDefault };
@@ -31,6 +44,11 @@ export function bgpHandlers(deps: RpcDeps, bgp: BgpClient): BgpServiceHandlers {
     }),
     GetBgpPeerGroup: unary(deps, 'GetBgpPeerGroup', async (req, { meta }) => toBgpPeerGroup(await bgp.query('peergroup.get', { id: req.id }, meta))),
     ListBgpPeerGroups: unary(deps, 'ListBgpPeerGroups', async (req, { meta }) => pageOf(await bgp.query('peergroup.list', paging(req), meta), toBgpPeerGroup)),
+    UpdateBgpPeerGroup: unary(deps, 'UpdateBgpPeerGroup', async (req, { meta }) => {
+      const { id, expectedRevision, name, remoteAs, maxPrefixes, sendDefault, listenRange } = req;
+      const body = { id, expectedRevision, name, remoteAs, passwordRef: passwordRefOf(req), maxPrefixes, sendDefault, listenRange };
+      return toBgpPeerGroup(await bgp.command('peergroup.update', body, meta));
+    }),
     DeleteBgpPeerGroup: unary(deps, 'DeleteBgpPeerGroup', (req, { meta }) => bgp.command('peergroup.delete', { id: req.id }, meta)),
     AssignAppliancePrefix: unary(deps, 'AssignAppliancePrefix', async (req, { meta }) =>
       toApplianceAssignment(await bgp.command('appliance.assign', { prefixId: req.prefixId, deviceId: req.deviceId }, meta)),

@@ -41,11 +41,12 @@ export function toSecurityGroup(v: SecurityGroupView): SecurityGroup {
     isDefault: v.isDefault,
     rules: v.rules.map(toSecurityGroupRule),
     createdAt: v.createdAt,
+    revision: v.revision,
   };
 }
 
 export function toPortSecurity(v: PortSecurityView): PortSecurity {
-  return { portId: v.portId, tenant: v.tenant, groupIds: v.groupIds, portSecurity: v.portSecurity };
+  return { portId: v.portId, tenant: v.tenant, groupIds: v.groupIds, portSecurity: v.portSecurity, revision: v.revision };
 }
 
 /** The enums' zero value means the client did not choose: say so in the client's own terms. */
@@ -91,6 +92,11 @@ export function securityGroupHandlers(deps: RpcDeps): SecurityGroupServiceHandle
       const page = await secgroup.query('group.list', paging(req), meta);
       return { items: page.items.map(toSecurityGroup), next: page.next };
     }),
+    UpdateSecurityGroup: unary(deps, 'UpdateSecurityGroup', async (req, { meta }) =>
+      toSecurityGroup(
+        await secgroup.command('group.update', { id: req.id, expectedRevision: req.expectedRevision, name: req.name, description: req.description }, meta),
+      ),
+    ),
     DeleteSecurityGroup: unary(deps, 'DeleteSecurityGroup', (req, { meta }) => secgroup.command('group.delete', { id: req.id }, meta)),
     CreateSecurityGroupRule: unary(deps, 'CreateSecurityGroupRule', async (req, { meta }) =>
       toSecurityGroupRule(await secgroup.command('rule.create', ruleRequestOf(req), meta)),
@@ -99,10 +105,10 @@ export function securityGroupHandlers(deps: RpcDeps): SecurityGroupServiceHandle
       secgroup.command('rule.delete', { groupId: req.groupId, ruleId: req.ruleId }, meta),
     ),
     SetPortSecurityGroups: unary(deps, 'SetPortSecurityGroups', async (req, { meta }) =>
-      toPortSecurity(await secgroup.command('port.setGroups', { portId: req.portId, groupIds: req.groupIds }, meta)),
+      toPortSecurity(await secgroup.command('port.setGroups', { portId: req.portId, groupIds: req.groupIds, expectedRevision: req.expectedRevision }, meta)),
     ),
     SetPortSecurity: unary(deps, 'SetPortSecurity', async (req, { meta }) =>
-      toPortSecurity(await secgroup.command('port.setSecurity', { portId: req.portId, enabled: enabledOf(req) }, meta)),
+      toPortSecurity(await secgroup.command('port.setSecurity', { portId: req.portId, enabled: enabledOf(req), expectedRevision: req.expectedRevision }, meta)),
     ),
     GetPortSecurity: unary(deps, 'GetPortSecurity', async (req, { meta }) =>
       toPortSecurity(await secgroup.query('port.get', { portId: req.portId }, meta)),

@@ -23,6 +23,8 @@ export interface EngineSyncResult {
 
 export class EngineSync {
   private lastPolicy = '';
+  /** Per peer address, what it was exported at the last sync (its export policy's inputs): a change needs a reset. */
+  private lastExport = new Map<string, string>();
   /** gobgpd's peers (address → description) as read by the last deleteStalePeers. */
   private present = new Map<string, string>();
 
@@ -37,6 +39,7 @@ export class EngineSync {
   /** Forget what was sent: the next sync sends everything (after gobgpd restarted). */
   forget(): void {
     this.lastPolicy = '';
+    this.lastExport.clear();
   }
 
   async sync(state: BgpState, neighbours: ReadonlyMap<string, Neighbour>): Promise<EngineSyncResult> {
@@ -65,9 +68,34 @@ export class EngineSync {
     if (policy !== this.lastPolicy) {
       await this.client.setPolicies(JSON.parse(policy) as ReturnType<typeof policiesFor>);
       this.lastPolicy = policy;
+      await this.resendExports(neighbours);
     }
+    // Every sync, not only those that change the policy: a neighbour that came without changing it is known when it later does.
+    this.lastExport = new Map([...neighbours].map(([address, n]) => [address, exportsOf(n)]));
     await this.addMissingPeers(wanted, result);
     return result;
+  }
+
+  /**
+   * A live session whose exports changed (a peer group's sendDefault
+   * updated) gets the change now, not with the next route change: gaining
+   * the default route by a soft reset (the session stays up), losing it by a
+   * session reset (a soft one withdraws nothing, client.ts), as a new AS,
+   * secret or limit re-creates the session. New sessions get the current
+   * policy anyway; after a restart of gobgpd every session is new. (A change
+   * made while this gateway process was not running reaches a session that
+   * outlived it only with the next route change or session reset: the
+   * process does not know what gobgpd exported before it started.)
+   */
+  private async resendExports(neighbours: ReadonlyMap<string, Neighbour>): Promise<void> {
+    for (const [address, n] of neighbours) {
+      const before = this.lastExport.get(address);
+      const now = exportsOf(n);
+      if (before === undefined || before === now || !this.present.has(address)) continue;
+      const narrowed = before === 'appliance+default' && now === 'appliance';
+      this.logger.info({ peer: address, exports: now }, narrowed ? 'export policy narrowed: resetting the session' : 'export policy changed: soft reset out');
+      await this.client.resetPeer(address, !narrowed);
+    }
   }
 
   private resolvePasswords(neighbours: ReadonlyMap<string, Neighbour>, result: EngineSyncResult): Map<string, Wanted> {
@@ -104,6 +132,9 @@ export class EngineSync {
     }
   }
 }
+
+/** What decides a neighbour's exports in policiesFor (engine-config.ts): its kind, and for an appliance its default route. */
+const exportsOf = (n: Neighbour): string => (n.kind === 'fabric' ? 'fabric' : n.sendDefault ? 'appliance+default' : 'appliance');
 
 interface Wanted {
   n: Neighbour;

@@ -16,8 +16,10 @@ export interface HandlerDeps {
 const answers: CommandAnswers<BgpContract, BgpState> = {
   'settings.set': (s, c) => q.getSettings(s, c),
   'peer.create': (s, c, id) => q.getPeer(s, c, { id }),
+  'peer.update': (s, c, id) => q.getPeer(s, c, { id }),
   'peer.delete': (_s, _c, id) => ({ id }),
   'peergroup.create': (s, c, id) => q.getPeerGroup(s, c, { id }),
+  'peergroup.update': (s, c, id) => q.getPeerGroup(s, c, { id }),
   'peergroup.delete': (_s, _c, id) => ({ id }),
   'appliance.assign': (s, c, id) => q.getAssignment(s, c, id),
   'appliance.unassign': (_s, _c, id) => ({ id }),

@@ -19,7 +19,7 @@ import {
   routeAggregateId,
   type BgpEvent,
 } from '@strata/contracts';
-import { eventTypes, follow, ownEvents, type FollowedEvent } from '@strata/service-kit';
+import { applyUpdate, eventTypes, follow, ownEvents, type FollowedEvent } from '@strata/service-kit';
 import { charge, flapCost, forgotten, UNDAMPED } from './damping.js';
 import type { BgpState } from './state.js';
 
@@ -70,7 +70,12 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
       break;
     case 'bgp.PeerAdded': {
       const { peerId, ...rest } = event.data;
-      config.peers[peerId] = { id: peerId, ...rest, createdAt: event.occurredAt };
+      config.peers[peerId] = { id: peerId, ...rest, createdAt: event.occurredAt, revision: 1 };
+      break;
+    }
+    case 'bgp.PeerUpdated': {
+      const { peerId, ...changed } = event.data;
+      applyUpdate(config.peers[peerId], changed);
       break;
     }
     case 'bgp.PeerRemoved':
@@ -78,7 +83,12 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
       break;
     case 'bgp.PeerGroupAdded': {
       const { groupId, ...rest } = event.data;
-      config.groups[groupId] = { id: groupId, ...rest, createdAt: event.occurredAt };
+      config.groups[groupId] = { id: groupId, ...rest, createdAt: event.occurredAt, revision: 1 };
+      break;
+    }
+    case 'bgp.PeerGroupUpdated': {
+      const { groupId, ...changed } = event.data;
+      applyUpdate(config.groups[groupId], changed);
       break;
     }
     case 'bgp.PeerGroupRemoved':

@@ -77,6 +77,18 @@ export class GobgpClient {
     return this.unary(this.stub.EnablePeer, { address });
   }
 
+  /**
+   * Apply a changed export policy to a live session: gobgpd applies it only
+   * to routes that change afterwards. `soft` (soft reset out) sends what the
+   * policy now accepts, with the session up, but withdraws nothing the
+   * policy now refuses (gobgpd 3.10, server.go softResetOut); taking routes
+   * away needs the session reset (`soft` false), after which the peer gets
+   * only what the policy accepts.
+   */
+  resetPeer(address: string, soft: boolean): Promise<object> {
+    return this.unary(this.stub.ResetPeer, { address, soft, direction: 'OUT' });
+  }
+
   async listPeers(): Promise<ApiPeer[]> {
     return (await this.collect(this.stub.ListPeer({}, this.opts()))).map((r) => r.peer);
   }

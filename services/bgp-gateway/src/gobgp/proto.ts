@@ -65,6 +65,7 @@ export interface GobgpStub extends grpc.Client {
   AddPeer(req: { peer: object }, opts: grpc.CallOptions, cb: grpc.requestCallback<object>): void;
   DeletePeer(req: { address: string }, opts: grpc.CallOptions, cb: grpc.requestCallback<object>): void;
   EnablePeer(req: { address: string }, opts: grpc.CallOptions, cb: grpc.requestCallback<object>): void;
+  ResetPeer(req: { address: string; soft: boolean; direction: 'IN' | 'OUT' | 'BOTH' }, opts: grpc.CallOptions, cb: grpc.requestCallback<object>): void;
   ListPeer(req: { address?: string }, opts: grpc.CallOptions): grpc.ClientReadableStream<{ peer: ApiPeer }>;
   SetPolicies(req: object, opts: grpc.CallOptions, cb: grpc.requestCallback<object>): void;
   SetPolicyAssignment(req: { assignment: object }, opts: grpc.CallOptions, cb: grpc.requestCallback<object>): void;

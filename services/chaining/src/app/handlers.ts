@@ -2,7 +2,7 @@
 import { chainingContract, type ChainingContract } from '@strata/contracts';
 import type { Handler } from '@strata/runtime';
 import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, stateDigest, type CommandAnswers, type QueryAnswers } from '@strata/service-kit';
-import { activateNewGroup, deciders, type CommandContext, type NewChainingEvent } from '../domain/decide/index.js';
+import { activateNewGroup, deciders, settleActiveMember, type CommandContext, type NewChainingEvent } from '../domain/decide/index.js';
 import * as q from '../domain/queries.js';
 import type { ChainingState } from '../domain/state.js';
 import type { ChainingExecutor, ChainingProjection } from './projection.js';
@@ -15,12 +15,16 @@ export interface HandlerDeps {
 /** The view each command answers with, read from the state that includes its write. */
 const answers: CommandAnswers<ChainingContract, ChainingState> = {
   'function.create': (s, c, id) => q.getFunction(s, c, { id }),
+  'function.update': (s, c, id) => q.getFunction(s, c, { id }),
   'function.delete': (_s, _c, id) => ({ id }),
   'group.create': (s, c, id) => q.getGroup(s, c, { id }),
+  'group.update': (s, c, id) => q.getGroup(s, c, { id }),
   'group.delete': (_s, _c, id) => ({ id }),
   'classifier.create': (s, c, id) => q.getClassifier(s, c, { id }),
+  'classifier.update': (s, c, id) => q.getClassifier(s, c, { id }),
   'classifier.delete': (_s, _c, id) => ({ id }),
   'chain.create': (s, c, id) => q.getChain(s, c, { id }),
+  'chain.update': (s, c, id) => q.getChain(s, c, { id }),
   'chain.delete': (_s, _c, id) => ({ id }),
 };
 
@@ -31,7 +35,11 @@ export const commandHandlers = (deps: HandlerDeps): Record<string, Handler> =>
     context: (caller) => ({ caller }),
     answers,
     // An active-standby group gets its first active member (`initial`) right after its creation, as a step of the same request.
-    twoStep: { 'group.create': { first: 'create', second: 'activate', decide: activateNewGroup } },
+    // An update that takes the active member out of the group moves traffic to the next healthy one, in the same request.
+    twoStep: {
+      'group.create': { first: 'create', second: 'activate', decide: activateNewGroup },
+      'group.update': { first: 'update', second: 'settle', decide: settleActiveMember },
+    },
   });
 
 const queries: QueryAnswers<ChainingContract, ChainingState> = {

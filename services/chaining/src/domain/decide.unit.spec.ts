@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { ErrorCode } from '@strata/errors';
 import { getGroup, listFunctions } from './queries.js';
-import { admin, errorOf, LONE_SUBNET, SUBNET4, tenantA, tenantB, World } from './test/given.js';
+import { admin, LONE_SUBNET, refused, SUBNET4, tenantA, tenantB, World } from './test/given.js';
 
 const MISSING = '00000000-0000-4000-8000-00000000dead';
 
@@ -29,20 +29,13 @@ function pair() {
   return { ...x, f1, f2, group, cls };
 }
 
-/** The code and message of the error a command throws; it wrote nothing (the world's log did not grow). */
-function refused(w: World, fn: () => unknown): { code: string; message: string; details: Record<string, unknown> } {
-  const before = w.events.length;
-  const e = errorOf(fn);
-  expect(w.events.length).toBe(before);
-  return { code: e.code, message: e.message, details: e.details };
-}
 
 describe('function.create', () => {
   it('defaults to a one-arm L3 function without VIP or health check, owned by the caller', () => {
     const { w, fw1 } = world();
     const d = w.run('function.create', { name: 'fw', ingressPortId: fw1 }, tenantA);
     expect(d).toMatchObject({ aggregate: { context: 'chaining', type: 'function' }, expectedVersion: 0, tenant: 'tenant-a' });
-    expect(d.event.data).toEqual({ functionId: d.resourceId, name: 'fw', ingressPortId: fw1, egressPortId: fw1, mode: 'l3', virtualIp: null, healthCheck: null });
+    expect(d.event.data).toEqual({ functionId: d.resourceId, name: 'fw', description: '', ingressPortId: fw1, egressPortId: fw1, mode: 'l3', virtualIp: null, healthCheck: null });
     expect(listFunctions(w.state, tenantA, { limit: 10, after: '' }).items.map((f) => [f.id, f.healthy])).toEqual([[d.resourceId, true]]);
     expect(listFunctions(w.state, tenantB, { limit: 10, after: '' }).items).toEqual([]);
   });
@@ -146,6 +139,7 @@ describe('classifier.create', () => {
     const d = w.run('classifier.create', { name: 'c', destination: { groupId: sg } }, tenantA);
     expect(d.event.data).toEqual({
       name: 'c',
+      description: '',
       classifier: { id: d.resourceId, ethertype: 'IPv4', protocol: 'any', source: { groupId: null, cidr: null }, destination: { groupId: sg, cidr: null }, sourcePorts: null, destinationPorts: null },
     });
   });
@@ -199,7 +193,7 @@ describe('chain.create', () => {
   it('records the hops and classifiers on the router, symmetric by default', () => {
     const { w, router, group, cls } = pair();
     const d = w.run('chain.create', { name: 'web-app', routerId: router, groupIds: [group], classifierIds: [cls] }, tenantA);
-    expect(d.event.data).toEqual({ chainId: d.resourceId, name: 'web-app', routerId: router, groupIds: [group], classifierIds: [cls], symmetric: true });
+    expect(d.event.data).toEqual({ chainId: d.resourceId, name: 'web-app', description: '', routerId: router, groupIds: [group], classifierIds: [cls], symmetric: true });
   });
 
   it('refuses a chain without hops or classifiers, with an unknown or foreign router, group or classifier', () => {

@@ -22,7 +22,7 @@ import {
   type IpamPortEvent,
   type SecgroupEvent,
 } from '@strata/contracts';
-import { eventTypes, follow, ownEvents } from '@strata/service-kit';
+import { applyUpdate, eventTypes, follow, ownEvents } from '@strata/service-kit';
 import type { ChainingState, ResourceKind } from './state.js';
 
 const IPAM_PAIR_TYPES = ['ipam.PortAllowedAddressPairsSet'] as const;
@@ -58,6 +58,7 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
         id: d.functionId,
         tenant: event.tenant,
         name: d.name,
+        description: d.description,
         ingressPortId: d.ingressPortId,
         egressPortId: d.egressPortId,
         mode: d.mode,
@@ -65,8 +66,14 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
         healthCheck: d.healthCheck,
         healthy: true,
         createdAt,
+        revision: 1,
         version: event.seq,
       };
+      break;
+    }
+    case 'chaining.ServiceFunctionUpdated': {
+      const { functionId, ...changed } = event.data;
+      applyUpdate(state.functions[functionId], { ...changed, version: event.seq });
       break;
     }
     case 'chaining.ServiceFunctionDeleted':
@@ -76,6 +83,7 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
       const f = state.functions[event.data.functionId];
       if (!f) break;
       f.healthy = event.data.healthy;
+      f.revision++;
       f.version = event.seq;
       break;
     }
@@ -85,13 +93,20 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
         id: d.groupId,
         tenant: event.tenant,
         name: d.name,
+        description: d.description,
         functionIds: d.functionIds,
         selection: d.selection,
         fallback: d.fallback,
         activeFunctionId: null,
         createdAt,
+        revision: 1,
         version: event.seq,
       };
+      break;
+    }
+    case 'chaining.FunctionGroupUpdated': {
+      const { groupId, ...changed } = event.data;
+      applyUpdate(state.groups[groupId], { ...changed, version: event.seq });
       break;
     }
     case 'chaining.FunctionGroupDeleted':
@@ -101,12 +116,18 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
       const g = state.groups[event.data.groupId];
       if (!g) break;
       g.activeFunctionId = event.data.functionId;
+      g.revision++;
       g.version = event.seq;
       break;
     }
     case 'chaining.FlowClassifierCreated': {
       const c = event.data.classifier;
-      state.classifiers[c.id] = { ...c, tenant: event.tenant, name: event.data.name, createdAt, version: event.seq };
+      state.classifiers[c.id] = { ...c, tenant: event.tenant, name: event.data.name, description: event.data.description, createdAt, revision: 1, version: event.seq };
+      break;
+    }
+    case 'chaining.FlowClassifierUpdated': {
+      const { classifierId, ...changed } = event.data;
+      applyUpdate(state.classifiers[classifierId], { ...changed, version: event.seq });
       break;
     }
     case 'chaining.FlowClassifierDeleted':
@@ -118,13 +139,20 @@ export function evolve(state: ChainingState, event: Followed): ChainingState {
         id: d.chainId,
         tenant: event.tenant,
         name: d.name,
+        description: d.description,
         routerId: d.routerId,
         groupIds: d.groupIds,
         classifierIds: d.classifierIds,
         symmetric: d.symmetric,
         createdAt,
+        revision: 1,
         version: event.seq,
       };
+      break;
+    }
+    case 'chaining.ChainUpdated': {
+      const { chainId, ...changed } = event.data;
+      applyUpdate(state.chains[chainId], { ...changed, version: event.seq });
       break;
     }
     case 'chaining.ChainDeleted':

@@ -35,7 +35,7 @@ export interface RouterEntry {
 /** Each entry is its view plus `version`, the last sequence of its `chaining.<kind>.<id>` aggregate. */
 export type FunctionEntry = ServiceFunctionView & { version: number };
 export type GroupEntry = FunctionGroupView & { version: number };
-export type ClassifierEntry = FlowClassifier & { tenant: string; name: string; createdAt: string; version: number };
+export type ClassifierEntry = FlowClassifier & { tenant: string; name: string; description: string; createdAt: string; revision: number; version: number };
 export type ChainEntry = ChainView & { version: number };
 
 export type ResourceKind = 'function' | 'group' | 'classifier' | 'chain';

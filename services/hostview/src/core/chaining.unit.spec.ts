@@ -119,4 +119,36 @@ describe('chain keys', () => {
     const chain = decodeHostviewValue('chain', deriveAll(model).get('hv-1.chain.c1')!);
     expect(chain.hops[0]!.members).toEqual([]);
   });
+
+  describe('updates', () => {
+    const CHAIN_KEYS = ['put hv-1.chain.c1', 'put hv-2.chain.c1', 'put hv-3.chain.c1'];
+
+    it("a function's new health check rewrites its chains' keys; a rename (function or classifier) writes nothing", () => {
+      const g = cloud();
+      const check = { protocol: 'tcp' as const, port: 22, intervalMs: 1000, timeoutMs: 500, rise: 2, fall: 3 };
+      expect(step(g, new HostViews(), new Map(), () => g.updateFunction('fw1', T, { healthCheck: check }))).toEqual(CHAIN_KEYS);
+      expect(decodeHostviewValue('chain', deriveAll(replay(g.events)).get('hv-1.chain.c1')!).hops[0]!.members[0]!.healthCheck).toEqual(check);
+      expect(step(g, new HostViews(), new Map(), () => g.updateFunction('fw1', T, { name: 'firewall' }))).toEqual([]);
+      expect(step(g, new HostViews(), new Map(), () => g.renameClassifier('web-to-app', T, 'web → app'))).toEqual([]);
+    });
+
+    it("a group's new members and a chain's new hops or classifiers rewrite the chain key (and the member keys it needs)", () => {
+      const g = cloud();
+      g.port('net-fw', 'FW2', 'hv-3', '02:00:00:00:03:02', [{ subnetId: 's-fw', ip: '10.0.3.12' }], T);
+      g.serviceFunction('fw2', T, { ingress: 'FW2' });
+      expect(step(g, new HostViews(), new Map(), () => g.updateFunctionGroup('fw-group', T, ['fw1', 'fw2']))).toEqual(CHAIN_KEYS);
+      g.functionGroup('fw-group-2', T, ['fw2']);
+      expect(step(g, new HostViews(), new Map(), () => g.updateChain('c1', T, { groupIds: ['fw-group-2'] }))).toEqual(CHAIN_KEYS);
+      // The old group no longer reaches the chain: changing it writes nothing.
+      expect(step(g, new HostViews(), new Map(), () => g.updateFunctionGroup('fw-group', T, ['fw1']))).toEqual([]);
+      g.classifier('any-to-app', T, { protocol: 'tcp', destinationPorts: { min: 9001, max: 9001 } });
+      // The classifier naming `web` leaves: the chain is rewritten and the member keys only it needed go.
+      expect(step(g, new HostViews(), new Map(), () => g.updateChain('c1', T, { classifierIds: ['any-to-app'] }))).toEqual([
+        ...CHAIN_KEYS,
+        'delete hv-1.member.web.W1',
+        'delete hv-2.member.web.W1',
+        'delete hv-3.member.web.W1',
+      ].sort());
+    });
+  });
 });

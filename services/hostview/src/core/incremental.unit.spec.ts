@@ -121,6 +121,7 @@ const arbSecgroupEvent: fc.Arbitrary<Spec> = fc.oneof(
       spec({ type: 'secgroup.RuleRemoved', data: { groupId: g, ruleId: r }, aggregate: securityGroupAggregate(g), tenant: 'ta' }),
     ),
   },
+  { weight: 1, arbitrary: pick(GROUPS).map((g) => spec({ type: 'secgroup.GroupUpdated', data: { groupId: g, name: `${g}-renamed` }, aggregate: securityGroupAggregate(g), tenant: 'ta' })) },
   {
     weight: 2,
     arbitrary: pick(GROUPS).map((g) => spec({ type: 'secgroup.GroupDeleted', data: { groupId: g }, aggregate: securityGroupAggregate(g), tenant: 'ta' })),
@@ -372,7 +373,9 @@ const CHAINS = ['c0', 'c1'];
  * Chaining: functions whose legs are any ports (existing or not), groups of
  * them, classifiers naming security groups (whose membership then reaches
  * the hosts of the chain's router as member keys), chains on either router;
- * health and active-member decisions; everything deleted and re-created.
+ * health and active-member decisions; updates (a function's health check,
+ * a group's members, a chain's hops and classifiers, names); everything
+ * deleted and re-created.
  */
 const arbEndpoint = fc.oneof(
   pick(GROUPS).map((groupId) => ({ groupId, cidr: null })),
@@ -452,6 +455,39 @@ const arbChainingEvent: fc.Arbitrary<Spec> = fc.oneof(
       }),
     ),
   },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ f: pick(FUNCS), check: fc.option(fc.constantFrom(1000, 2000), { nil: null }), named: fc.boolean() })
+      .map(({ f, check, named }) =>
+        spec({
+          type: 'chaining.ServiceFunctionUpdated',
+          data: named ? { functionId: f, name: `${f}-renamed` } : { functionId: f, healthCheck: check === null ? null : { protocol: 'icmp', port: null, intervalMs: check, timeoutMs: 500, rise: 2, fall: 3 } },
+          aggregate: serviceFunctionAggregate(f),
+          tenant: 'ta',
+        }),
+      ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ g: pick(FGROUPS), fs: fc.subarray(FUNCS, { minLength: 1 }) }).map(({ g, fs }) =>
+      spec({ type: 'chaining.FunctionGroupUpdated', data: { groupId: g, functionIds: [...fs].reverse() }, aggregate: functionGroupAggregate(g), tenant: 'ta' }),
+    ),
+  },
+  { weight: 1, arbitrary: pick(CLASSIFIERS).map((c) => spec({ type: 'chaining.FlowClassifierUpdated', data: { classifierId: c, description: 'd' }, aggregate: flowClassifierAggregate(c), tenant: 'ta' })) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .record({ c: pick(CHAINS), gs: fc.option(fc.subarray(FGROUPS, { minLength: 1 }), { nil: undefined }), cs: fc.option(fc.subarray(CLASSIFIERS, { minLength: 1 }), { nil: undefined }) })
+      .map(({ c, gs, cs }) =>
+        spec({
+          type: 'chaining.ChainUpdated',
+          data: { chainId: c, ...(gs ? { groupIds: [...gs].reverse() } : {}), ...(cs ? { classifierIds: cs } : {}) },
+          aggregate: chainAggregate(c),
+          tenant: 'ta',
+        }),
+      ),
+  },
   { weight: 1, arbitrary: pick(CHAINS).map((c) => spec({ type: 'chaining.ChainDeleted', data: { chainId: c }, aggregate: chainAggregate(c), tenant: 'ta' })) },
 );
 
@@ -473,8 +509,9 @@ const arbLog = (maxLength: number): fc.Arbitrary<Spec[]> =>
       fc.tuple(...HOSTS.map((h) => arbRegister.map((e) => ({ ...e, data: { ...(e.data as object), hostId: h } }) as Spec))),
       fc.tuple(...NETS.map((n) => arbNetwork.map((e) => ({ ...e, data: { ...(e.data as object), networkId: n, name: n } }) as Spec))),
       fc.tuple(...GROUPS.slice(0, 3).map((g) => arbGroup.map((e) => ({ ...e, data: { ...(e.data as object), groupId: g, name: g }, aggregate: securityGroupAggregate(g) }) as Spec))),
-      // A router r0 joined to n0, a port of n0 on h0 and a chain on r0: chain keys (and classifier members) exist in
-      // every run from the start, whatever comes after (later events may delete or move any of it).
+      // A router r0 joined to n0, a port of n0 on h0, a function sf0 on it and a chain on r0: chain keys (classifier
+      // members, and a member with legs when the group has sf0) exist from the start, whatever comes after (later
+      // events may delete, move or update any of it).
       fc.tuple(
         fc.constant(spec({ type: 'ipam.RouterCreated', data: { routerId: 'r0', name: 'r0' }, aggregate: routerAggregate('r0'), tenant: 'ta' })),
         fc.constant(
@@ -491,6 +528,14 @@ const arbLog = (maxLength: number): fc.Arbitrary<Spec[]> =>
             type: 'ipam.PortCreated',
             data: { portId: 'p0', name: 'p0', mac: '02:00:00:00:00:01', fixedIps: [{ subnetId: 's0', ip: '10.0.0.10' }], hostId: 'h0', deviceId: 'vm1' },
             aggregate: networkAggregate('n0'),
+            tenant: 'ta',
+          }),
+        ),
+        fc.constant(
+          spec({
+            type: 'chaining.ServiceFunctionCreated',
+            data: { functionId: 'sf0', name: 'sf0', ingressPortId: 'p0', egressPortId: 'p0', mode: 'l3', virtualIp: null, healthCheck: null },
+            aggregate: serviceFunctionAggregate('sf0'),
             tenant: 'ta',
           }),
         ),

@@ -15,6 +15,7 @@ export interface HandlerDeps {
 /** The view each command answers with, read from the state that includes its write. */
 const answers: CommandAnswers<SecgroupContract, SecgroupState> = {
   'group.create': (s, c, id) => q.getGroup(s, c, { id }),
+  'group.update': (s, c, id) => q.getGroup(s, c, { id }),
   'group.delete': (_s, _c, id) => ({ id }),
   'rule.create': (s, c, id) => q.getRule(s, c, id),
   'rule.delete': (_s, _c, id) => ({ id }),

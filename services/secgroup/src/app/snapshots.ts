@@ -1,4 +1,5 @@
 import type { SnapshotKind } from '@strata/service-kit';
 
 /** Bump `schemaVersion` when SecgroupState's shape changes: older snapshots are then ignored and the log replayed. */
-export const SECGROUP_SNAPSHOT: SnapshotKind = { name: 'secgroup', schemaVersion: 3 };
+// 4: groups and port settings carry their revision.
+export const SECGROUP_SNAPSHOT: SnapshotKind = { name: 'secgroup', schemaVersion: 4 };

@@ -17,7 +17,7 @@ import {
   type IpamPortEvent,
   type SecgroupEvent,
 } from '@strata/contracts';
-import { eventTypes, follow, ownEvents } from '@strata/service-kit';
+import { applyUpdate, eventTypes, follow, ownEvents } from '@strata/service-kit';
 import type { GroupEntry, SecgroupState } from './state.js';
 
 /** What secgroup's state is folded from: its own events and IPAM's port lifecycle. */
@@ -42,6 +42,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
         isDefault: d.isDefault,
         rules: [],
         version: event.seq,
+        revision: 1,
         createdAt: event.occurredAt,
       };
       state.groups[d.groupId] = group;
@@ -58,10 +59,16 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
       }
       break;
     }
+    case 'secgroup.GroupUpdated': {
+      const { groupId, ...changed } = event.data;
+      applyUpdate(state.groups[groupId], { ...changed, version: event.seq });
+      break;
+    }
     case 'secgroup.RuleAdded': {
       const g = state.groups[event.data.groupId];
       if (!g) break;
       g.version = event.seq;
+      g.revision++;
       addRule(state, g, event.data.rule);
       break;
     }
@@ -69,6 +76,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
       const g = state.groups[event.data.groupId];
       if (!g) break;
       g.version = event.seq;
+      g.revision++;
       const rule = g.rules.find((r) => r.id === event.data.ruleId);
       if (!rule) break;
       g.rules = g.rules.filter((r) => r.id !== rule.id);
@@ -93,6 +101,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
       const s = settings(state, event.data.portId);
       for (const id of s.groupIds ?? []) unindex(state.members, id, event.data.portId);
       s.groupIds = [...event.data.groupIds];
+      s.revision = s.forgotten ? 1 : s.revision + 1;
       s.forgotten = false;
       s.version = event.seq;
       // Only live groups are indexed: an id of a group deleted concurrently contributes nothing (see architecture notes).
@@ -102,6 +111,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
     case 'secgroup.PortSecuritySet': {
       const s = settings(state, event.data.portId);
       s.portSecurity = event.data.enabled;
+      s.revision = s.forgotten ? 1 : s.revision + 1;
       s.forgotten = false;
       s.version = event.seq;
       break;
@@ -109,7 +119,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
     case 'secgroup.PortForgotten': {
       const s = settings(state, event.data.portId);
       for (const id of s.groupIds ?? []) unindex(state.members, id, event.data.portId);
-      state.portSettings[event.data.portId] = { version: event.seq, groupIds: null, portSecurity: true, forgotten: true };
+      state.portSettings[event.data.portId] = { version: event.seq, revision: 0, groupIds: null, portSecurity: true, forgotten: true };
       break;
     }
     case 'ipam.PortCreated':
@@ -146,7 +156,7 @@ function addRule(state: SecgroupState, group: GroupEntry, rule: GroupEntry['rule
 function settings(state: SecgroupState, portId: string): SecgroupState['portSettings'][string] {
   let s = state.portSettings[portId];
   if (!s) {
-    s = { version: 0, groupIds: null, portSecurity: true, forgotten: false };
+    s = { version: 0, revision: 0, groupIds: null, portSecurity: true, forgotten: false };
     state.portSettings[portId] = s;
   }
   return s;

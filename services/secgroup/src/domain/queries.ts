@@ -15,6 +15,7 @@ export const groupView = (g: GroupEntry): SecurityGroupView => ({
   isDefault: g.isDefault,
   rules: g.rules.map(ruleView),
   createdAt: g.createdAt,
+  revision: g.revision,
 });
 
 export function getGroup(s: SecgroupState, c: Caller, q: SecgroupQuery<'group.get'>): SecurityGroupView {
@@ -38,5 +39,5 @@ export function getPortSecurity(s: SecgroupState, c: Caller, q: SecgroupQuery<'p
   const port = visible(c, 'port', q.portId, s.ports[q.portId]);
   const settings = s.portSettings[port.id];
   const live = settings && !settings.forgotten ? settings : undefined;
-  return { portId: port.id, tenant: port.tenant, groupIds: [...(live?.groupIds ?? [])], portSecurity: live?.portSecurity ?? true };
+  return { portId: port.id, tenant: port.tenant, groupIds: [...(live?.groupIds ?? [])], portSecurity: live?.portSecurity ?? true, revision: live?.revision ?? 0 };
 }

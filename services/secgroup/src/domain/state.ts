@@ -37,12 +37,16 @@ export interface GroupEntry {
   rules: SecurityGroupRule[];
   /** Last sequence of the group's aggregate. */
   version: number;
+  /** 1 at creation, +1 per event of the group (what `expectedRevision` is checked against). */
+  revision: number;
   createdAt: string;
 }
 
 export interface PortSettings {
   /** Last sequence of the port's aggregate. */
   version: number;
+  /** +1 per PortGroupsSet/PortSecuritySet; 0 when never set or forgotten. */
+  revision: number;
   /** null: never set (the reactor puts the port in its tenant's default group). [] = in no group, unfiltered. */
   groupIds: string[] | null;
   /** Anti-spoofing; on unless turned off. */

@@ -2,7 +2,7 @@
 import { AlreadyExistsError, IllegalStateError, NotFoundError, ValidationError } from '@strata/errors';
 import { BGP_CONFIG_AGGREGATE, type BgpCommand } from '@strata/contracts';
 import { contains, overlaps, parseAddress, parsePrefix } from '@strata/netaddr';
-import { createdId, requireAdmin } from '@strata/service-kit';
+import { changedFields, checkRevision, createdId, isEmpty, requireAdmin } from '@strata/service-kit';
 import type { BgpState } from '../state.js';
 import { SYSTEM_TENANT, type CommandContext, type Decision, type NewBgpEvent } from './types.js';
 
@@ -39,6 +39,17 @@ export function createPeer(state: BgpState, cmd: BgpCommand<'peer.create'>, ctx:
   }
   const passwordRef = cmd.passwordRef ?? null;
   return configEvent(state, id, { type: 'bgp.PeerAdded', data: { peerId: id, name: cmd.name, address: cmd.address, remoteAs: cmd.remoteAs, passwordRef } });
+}
+
+/** Name, AS and secret of a fabric peer; its address is fixed (refused by the request schema). */
+export function updatePeer(state: BgpState, cmd: BgpCommand<'peer.update'>, ctx: CommandContext): Decision {
+  requireAdmin(ctx.caller, ACTION);
+  const peer = state.config.peers[cmd.id];
+  if (!peer) throw new NotFoundError('BGP peer', cmd.id);
+  checkRevision('BGP peer', peer.id, cmd.expectedRevision, peer.revision);
+  const changes = changedFields({ name: peer.name, remoteAs: peer.remoteAs, passwordRef: peer.passwordRef }, cmd);
+  if (isEmpty(changes)) return { kind: 'done', resourceId: peer.id };
+  return configEvent(state, peer.id, { type: 'bgp.PeerUpdated', data: { peerId: peer.id, ...changes } });
 }
 
 export function deletePeer(state: BgpState, cmd: BgpCommand<'peer.delete'>, ctx: CommandContext): Decision {
@@ -80,6 +91,18 @@ export function createPeerGroup(state: BgpState, cmd: BgpCommand<'peergroup.crea
       sendDefault: cmd.sendDefault,
     },
   });
+}
+
+/** Name, AS, secret, prefix limit and default route of a peer group; its listen range is fixed (refused by the request schema). */
+export function updatePeerGroup(state: BgpState, cmd: BgpCommand<'peergroup.update'>, ctx: CommandContext): Decision {
+  requireAdmin(ctx.caller, ACTION);
+  const group = state.config.groups[cmd.id];
+  if (!group) throw new NotFoundError('BGP peer group', cmd.id);
+  checkRevision('BGP peer group', group.id, cmd.expectedRevision, group.revision);
+  const { name, remoteAs, passwordRef, maxPrefixes, sendDefault } = group;
+  const changes = changedFields({ name, remoteAs, passwordRef, maxPrefixes, sendDefault }, cmd);
+  if (isEmpty(changes)) return { kind: 'done', resourceId: group.id };
+  return configEvent(state, group.id, { type: 'bgp.PeerGroupUpdated', data: { groupId: group.id, ...changes } });
 }
 
 export function deletePeerGroup(state: BgpState, cmd: BgpCommand<'peergroup.delete'>, ctx: CommandContext): Decision {

@@ -41,12 +41,12 @@ export class Given {
   }
 
   group(id: string, listenRange: string, maxPrefixes = 2, sendDefault = false): this {
-    this.state.config.groups[id] = { id, name: id, listenRange, remoteAs: 65100, passwordRef: null, maxPrefixes, sendDefault, createdAt: T0 };
+    this.state.config.groups[id] = { id, name: id, listenRange, remoteAs: 65100, passwordRef: null, maxPrefixes, sendDefault, createdAt: T0, revision: 1 };
     return this;
   }
 
   peer(id: string, address: string): this {
-    this.state.config.peers[id] = { id, name: id, address, remoteAs: 65001, passwordRef: null, createdAt: T0 };
+    this.state.config.peers[id] = { id, name: id, address, remoteAs: 65001, passwordRef: null, createdAt: T0, revision: 1 };
     return this;
   }
 

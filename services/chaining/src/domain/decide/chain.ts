@@ -6,35 +6,17 @@
  */
 import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
 import { chainAggregate, type ChainingCommand, type FlowClassifier } from '@strata/contracts';
-import { createdId, owningTenant } from '@strata/service-kit';
-import type { ChainingState, ClassifierEntry, FunctionEntry, RouterEntry } from '../state.js';
+import { changedFields, checkRevision, createdId, isEmpty, owningTenant } from '@strata/service-kit';
+import type { ChainEntry, ChainingState, ClassifierEntry, FunctionEntry, GroupEntry, RouterEntry } from '../state.js';
 import { findChain, firstRepeated, newVersion, ownedBy, routerOf } from './lookup.js';
-import type { CommandContext, Decision } from './types.js';
+import { appendTo, type Caller, type CommandContext, type Decision } from './types.js';
 
 export function createChain(s: ChainingState, cmd: ChainingCommand<'chain.create'>, ctx: CommandContext): Decision {
   const tenant = owningTenant(ctx.caller, cmd.tenant);
   const id = createdId(ctx.caller, 'chaining', 'chain');
   if (s.chains[id]) return { kind: 'done', resourceId: id };
-  for (const field of ['groupIds', 'classifierIds'] as const) {
-    const repeated = firstRepeated(cmd[field]);
-    if (repeated !== undefined) throw new ValidationError(`${repeated} is named twice in ${field}`, { field });
-  }
   const router = routerOf(s, ctx.caller, tenant, cmd.routerId);
-  const groups = cmd.groupIds.map((g) => ownedBy(ctx.caller, tenant, 'function group', g, s.groups[g]));
-  const classifiers = cmd.classifierIds.map((c) => ownedBy(ctx.caller, tenant, 'flow classifier', c, s.classifiers[c]));
-  const families = new Set(classifiers.map((c) => c.ethertype));
-  for (const g of groups) {
-    for (const fid of g.functionIds) {
-      const f = s.functions[fid];
-      if (f?.mode === 'l3') for (const family of families) requireLegs(s, router, g.id, f, family);
-    }
-  }
-  const clash = sameFlows(s, router.id, classifiers);
-  if (clash) {
-    throw new AlreadyExistsError(`chain ${clash.chainId} on router ${router.id} already takes the flows of classifier ${clash.classifierId}; a flow is steered by one chain`, {
-      chainId: clash.chainId,
-    });
-  }
+  checkChain(s, ctx.caller, tenant, router, cmd.groupIds, cmd.classifierIds);
   return {
     kind: 'append',
     aggregate: chainAggregate(id),
@@ -43,9 +25,73 @@ export function createChain(s: ChainingState, cmd: ChainingCommand<'chain.create
     resourceId: id,
     event: {
       type: 'chaining.ChainCreated',
-      data: { chainId: id, name: cmd.name, routerId: router.id, groupIds: cmd.groupIds, classifierIds: cmd.classifierIds, symmetric: cmd.symmetric },
+      data: { chainId: id, name: cmd.name, description: cmd.description, routerId: router.id, groupIds: cmd.groupIds, classifierIds: cmd.classifierIds, symmetric: cmd.symmetric },
     },
   };
+}
+
+/**
+ * Name, description, hops and classifiers (networking-sfc's port chain
+ * `set`); the router and symmetry are fixed. New hops and classifiers are
+ * checked exactly as at creation, against the other chains on the router.
+ */
+export function updateChain(s: ChainingState, cmd: ChainingCommand<'chain.update'>, ctx: CommandContext): Decision {
+  const c = findChain(s, ctx.caller, cmd.id);
+  checkRevision('chain', c.id, cmd.expectedRevision, c.revision);
+  const changes = changedFields({ name: c.name, description: c.description, groupIds: c.groupIds, classifierIds: c.classifierIds }, cmd);
+  if (isEmpty(changes)) return { kind: 'done', resourceId: c.id };
+  if (changes.groupIds || changes.classifierIds) {
+    const router = routerOf(s, ctx.caller, c.tenant, c.routerId);
+    checkChain(s, ctx.caller, c.tenant, router, changes.groupIds ?? c.groupIds, changes.classifierIds ?? c.classifierIds, c.id);
+  }
+  return appendTo(chainAggregate(c.id), c, { type: 'chaining.ChainUpdated', data: { chainId: c.id, ...changes } });
+}
+
+/**
+ * A chain's hops and classifiers as created or updated: each named once, of
+ * the chain's tenant, every hop realisable on the router, and no flow taken
+ * by another chain there (`self`: the chain being updated is not "another").
+ */
+function checkChain(s: ChainingState, caller: Caller, tenant: string, router: RouterEntry, groupIds: string[], classifierIds: string[], self?: string): void {
+  for (const [field, ids] of [
+    ['groupIds', groupIds],
+    ['classifierIds', classifierIds],
+  ] as const) {
+    const repeated = firstRepeated(ids);
+    if (repeated !== undefined) throw new ValidationError(`${repeated} is named twice in ${field}`, { field });
+  }
+  const groups = groupIds.map((g) => ownedBy(caller, tenant, 'function group', g, s.groups[g]));
+  const classifiers = classifierIds.map((c) => ownedBy(caller, tenant, 'flow classifier', c, s.classifiers[c]));
+  requireLegsOnRouter(s, router, groups, classifiers);
+  const clash = sameFlows(s, router.id, classifiers, self);
+  if (clash) {
+    throw new AlreadyExistsError(`chain ${clash.chainId} on router ${router.id} already takes the flows of classifier ${clash.classifierId}; a flow is steered by one chain`, {
+      chainId: clash.chainId,
+    });
+  }
+}
+
+/**
+ * Groups with new members as hops of an existing chain (function group
+ * update): each L3 member needs its legs on the chain's router, for the
+ * families of the chain's classifiers. A router gone meanwhile has no
+ * subnets: no L3 member can be added to its chains.
+ */
+export function requireHops(s: ChainingState, chain: ChainEntry, groups: readonly GroupEntry[]): void {
+  const router = s.routers[chain.routerId] ?? { id: chain.routerId, tenant: chain.tenant, subnets: {} };
+  const classifiers = chain.classifierIds.map((c) => s.classifiers[c]).filter((c): c is ClassifierEntry => c !== undefined);
+  requireLegsOnRouter(s, router, groups, classifiers);
+}
+
+/** Every L3 member of every hop has legs of each classifier family on the router. */
+function requireLegsOnRouter(s: ChainingState, router: RouterEntry, groups: readonly GroupEntry[], classifiers: readonly ClassifierEntry[]): void {
+  const families = new Set(classifiers.map((c) => c.ethertype));
+  for (const g of groups) {
+    for (const fid of g.functionIds) {
+      const f = s.functions[fid];
+      if (f?.mode === 'l3') for (const family of families) requireLegs(s, router, g.id, f, family);
+    }
+  }
 }
 
 /** An L3 hop's member is a routed next hop: each of its legs needs an address of the family on a subnet joined to the router. */
@@ -70,11 +116,11 @@ const matchKey = (c: FlowClassifier): string =>
   JSON.stringify([c.ethertype, c.protocol, c.source.groupId, c.source.cidr, c.destination.groupId, c.destination.cidr, c.sourcePorts, c.destinationPorts]);
 
 /** Another chain on the router with one of these classifiers, or one matching exactly the same flows. */
-function sameFlows(s: ChainingState, routerId: string, classifiers: readonly ClassifierEntry[]): { chainId: string; classifierId: string } | undefined {
+function sameFlows(s: ChainingState, routerId: string, classifiers: readonly ClassifierEntry[], self?: string): { chainId: string; classifierId: string } | undefined {
   const wanted = new Map(classifiers.map((c) => [matchKey(c), c.id]));
   const ids = new Set(classifiers.map((c) => c.id));
   for (const other of Object.values(s.chains).sort((a, b) => (a.id < b.id ? -1 : 1))) {
-    if (other.routerId !== routerId) continue;
+    if (other.routerId !== routerId || other.id === self) continue;
     for (const cid of other.classifierIds) {
       if (ids.has(cid)) return { chainId: other.id, classifierId: cid };
       const c = s.classifiers[cid];
@@ -87,12 +133,5 @@ function sameFlows(s: ChainingState, routerId: string, classifiers: readonly Cla
 
 export function deleteChain(s: ChainingState, cmd: ChainingCommand<'chain.delete'>, ctx: CommandContext): Decision {
   const c = findChain(s, ctx.caller, cmd.id);
-  return {
-    kind: 'append',
-    aggregate: chainAggregate(c.id),
-    expectedVersion: c.version,
-    tenant: c.tenant,
-    resourceId: c.id,
-    event: { type: 'chaining.ChainDeleted', data: { chainId: c.id } },
-  };
+  return appendTo(chainAggregate(c.id), c, { type: 'chaining.ChainDeleted', data: { chainId: c.id } });
 }

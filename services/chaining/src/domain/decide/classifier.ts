@@ -1,10 +1,10 @@
 /** Flow classifiers: which flows a chain takes. Each field is checked against the others; groups must be the tenant's. */
 import { IllegalStateError, ValidationError } from '@strata/errors';
 import { flowClassifierAggregate, type ChainingCommand, type FlowClassifier, type FlowEndpoint, type PortRange } from '@strata/contracts';
-import { createdId, owningTenant } from '@strata/service-kit';
+import { changedFields, checkRevision, createdId, isEmpty, owningTenant } from '@strata/service-kit';
 import type { ChainingState } from '../state.js';
 import { findClassifier, newVersion, ownedBy } from './lookup.js';
-import type { Caller, CommandContext, Decision } from './types.js';
+import { appendTo, type Caller, type CommandContext, type Decision } from './types.js';
 
 type Request = ChainingCommand<'classifier.create'>;
 
@@ -30,8 +30,17 @@ export function createClassifier(s: ChainingState, cmd: Request, ctx: CommandCon
     expectedVersion: newVersion(s, 'classifier', id),
     tenant,
     resourceId: id,
-    event: { type: 'chaining.FlowClassifierCreated', data: { classifier, name: cmd.name } },
+    event: { type: 'chaining.FlowClassifierCreated', data: { classifier, name: cmd.name, description: cmd.description } },
   };
+}
+
+/** Name and description only: the match is fixed (refused by the request schema, naming the field). */
+export function updateClassifier(s: ChainingState, cmd: ChainingCommand<'classifier.update'>, ctx: CommandContext): Decision {
+  const c = findClassifier(s, ctx.caller, cmd.id);
+  checkRevision('flow classifier', c.id, cmd.expectedRevision, c.revision);
+  const changes = changedFields({ name: c.name, description: c.description }, cmd);
+  if (isEmpty(changes)) return { kind: 'done', resourceId: c.id };
+  return appendTo(flowClassifierAggregate(c.id), c, { type: 'chaining.FlowClassifierUpdated', data: { classifierId: c.id, ...changes } });
 }
 
 function endpoint(s: ChainingState, caller: Caller, tenant: string, cmd: Request, field: 'source' | 'destination'): FlowEndpoint {
@@ -63,12 +72,5 @@ export function deleteClassifier(s: ChainingState, cmd: ChainingCommand<'classif
     .map((ch) => ch.id)
     .sort()[0];
   if (user !== undefined) throw new IllegalStateError(`flow classifier ${c.id} is used by chain ${user}; delete the chain first`, { chainId: user });
-  return {
-    kind: 'append',
-    aggregate: flowClassifierAggregate(c.id),
-    expectedVersion: c.version,
-    tenant: c.tenant,
-    resourceId: c.id,
-    event: { type: 'chaining.FlowClassifierDeleted', data: { classifierId: c.id } },
-  };
+  return appendTo(flowClassifierAggregate(c.id), c, { type: 'chaining.FlowClassifierDeleted', data: { classifierId: c.id } });
 }

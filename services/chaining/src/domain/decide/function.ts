@@ -1,10 +1,10 @@
 /** Service functions: an appliance's legs (ports of the function's tenant), mode, virtual IP and health check. */
 import { IllegalStateError, ValidationError } from '@strata/errors';
 import { pairContains, serviceFunctionAggregate, type ChainingCommand, type HealthCheck } from '@strata/contracts';
-import { createdId, owningTenant } from '@strata/service-kit';
+import { changedFields, checkRevision, createdId, isEmpty, owningTenant } from '@strata/service-kit';
 import type { ChainingState } from '../state.js';
 import { findFunction, newVersion, portOf } from './lookup.js';
-import type { CommandContext, Decision } from './types.js';
+import { appendTo, type CommandContext, type Decision } from './types.js';
 
 export function createFunction(s: ChainingState, cmd: ChainingCommand<'function.create'>, ctx: CommandContext): Decision {
   const tenant = owningTenant(ctx.caller, cmd.tenant);
@@ -34,6 +34,7 @@ export function createFunction(s: ChainingState, cmd: ChainingCommand<'function.
       data: {
         functionId: id,
         name: cmd.name,
+        description: cmd.description,
         ingressPortId: ingress.id,
         egressPortId: egress.id,
         mode: cmd.mode,
@@ -42,6 +43,16 @@ export function createFunction(s: ChainingState, cmd: ChainingCommand<'function.
       },
     },
   };
+}
+
+/** Name, description and health check; the legs, mode and virtual IP are fixed (refused by the request schema). */
+export function updateFunction(s: ChainingState, cmd: ChainingCommand<'function.update'>, ctx: CommandContext): Decision {
+  const f = findFunction(s, ctx.caller, cmd.id);
+  checkRevision('service function', f.id, cmd.expectedRevision, f.revision);
+  const check = cmd.healthCheck === undefined ? undefined : cmd.healthCheck === null ? null : healthCheck(cmd.healthCheck);
+  const changes = changedFields({ name: f.name, description: f.description, healthCheck: f.healthCheck }, { name: cmd.name, description: cmd.description, healthCheck: check });
+  if (isEmpty(changes)) return { kind: 'done', resourceId: f.id };
+  return appendTo(serviceFunctionAggregate(f.id), f, { type: 'chaining.ServiceFunctionUpdated', data: { functionId: f.id, ...changes } });
 }
 
 /** The check as recorded: tcp names the port it connects to, icmp none; one probe at a time (timeout ≤ interval). */
@@ -61,12 +72,5 @@ export function deleteFunction(s: ChainingState, cmd: ChainingCommand<'function.
     .map((g) => g.id)
     .sort()[0];
   if (user !== undefined) throw new IllegalStateError(`service function ${f.id} is a member of function group ${user}; delete the group first`, { groupId: user });
-  return {
-    kind: 'append',
-    aggregate: serviceFunctionAggregate(f.id),
-    expectedVersion: f.version,
-    tenant: f.tenant,
-    resourceId: f.id,
-    event: { type: 'chaining.ServiceFunctionDeleted', data: { functionId: f.id } },
-  };
+  return appendTo(serviceFunctionAggregate(f.id), f, { type: 'chaining.ServiceFunctionDeleted', data: { functionId: f.id } });
 }

@@ -8,7 +8,7 @@
 import { serviceFunctionAggregate, type HealthObservation, type HealthReason, type IpamEvent } from '@strata/contracts';
 import type { ChainingState, FunctionEntry, GroupEntry } from '../state.js';
 import { activation } from './active.js';
-import type { Decision } from './types.js';
+import { appendTo, type Decision } from './types.js';
 
 export interface HealthReport extends Pick<HealthObservation, 'functionId' | 'healthy' | 'detail'> {
   /** The host the report's subject names (`reporterOfSubject`): only it may speak for the function. */
@@ -74,14 +74,7 @@ export function decideLegLost(s: ChainingState, portId: string): Decision {
 }
 
 function healthChange(f: FunctionEntry, healthy: boolean, reason: (typeof HealthReason)[number], observedBy: string, detail: string): Decision {
-  return {
-    kind: 'append',
-    aggregate: serviceFunctionAggregate(f.id),
-    expectedVersion: f.version,
-    tenant: f.tenant,
-    resourceId: f.id,
-    event: { type: 'chaining.FunctionHealthChanged', data: { functionId: f.id, healthy, reason, observedBy, detail } },
-  };
+  return appendTo(serviceFunctionAggregate(f.id), f, { type: 'chaining.FunctionHealthChanged', data: { functionId: f.id, healthy, reason, observedBy, detail } });
 }
 
 /** The next activation the function's health calls for in one of its active-standby groups, or undefined when none. */

@@ -15,8 +15,9 @@ import {
   type ChainingCommandInput,
   type ChainingCommandName,
 } from '@strata/contracts';
-import { admin, EventFixture, type DeciderFor } from '@strata/service-kit/testing';
-import { activateNewGroup, decideAddressOwner, decideHealth, decideLegLost, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
+import { admin, errorOf, EventFixture, type DeciderFor } from '@strata/service-kit/testing';
+import { expect } from 'vitest';
+import { activateNewGroup, settleActiveMember, decideAddressOwner, decideHealth, decideLegLost, deciders, type AddressOwner, type Append, type Caller, type Decision, type HealthReport, type NewChainingEvent } from '../decide/index.js';
 import { applyStored } from '../evolve.js';
 import { initialState, type ChainingState } from '../state.js';
 
@@ -48,6 +49,13 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
     const id = this.run('group.create', input, caller).resourceId;
     this.settle(() => activateNewGroup(this.state, id));
     return id;
+  }
+
+  /** group.update as the handler runs it: the update (if anything changes), then its `settle` step; what it wrote. */
+  updateGroup(input: ChainingCommandInput<'group.update'>, caller: Caller = admin): Append[] {
+    const d = this.decide('group.update', input, caller);
+    if (d.kind === 'append') this.apply(d);
+    return [...(d.kind === 'append' ? [d] : []), ...this.settle(() => settleActiveMember(this.state, input.id))];
   }
 
   /** Given: IPAM created a port of `tenant`; addresses with a colon are on SUBNET6, others on SUBNET4 (or `subnet`). */
@@ -112,4 +120,12 @@ export class World extends EventFixture<ChainingState, NewChainingEvent> {
   addressOwner = (o: AddressOwner): Append[] => this.settle(() => decideAddressOwner(this.state, o));
   /** When: the reactor handles IPAM's deletion or unbinding of the port (already given); what it wrote. */
   reactToLegLost = (portId: string): Append[] => this.settle(() => decideLegLost(this.state, portId));
+}
+
+/** The code, message and details of the error a command throws; it wrote nothing (the world's log did not grow). */
+export function refused(w: World, fn: () => unknown): { code: string; message: string; details: Record<string, unknown> } {
+  const before = w.events.length;
+  const e = errorOf(fn);
+  expect(w.events.length).toBe(before);
+  return { code: e.code, message: e.message, details: e.details };
 }

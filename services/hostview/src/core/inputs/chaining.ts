@@ -98,6 +98,14 @@ export function applyChainingEvent(model: Model, event: ChainingInputEvent, chan
       markFunction(m, d.functionId, change);
       break;
     }
+    case 'chaining.ServiceFunctionUpdated': {
+      // Its name and description are no host's business; its health check is part of its chains' keys.
+      const f = m.functions.get(event.data.functionId);
+      if (!f || event.data.healthCheck === undefined) break;
+      f.healthCheck = event.data.healthCheck;
+      markFunction(m, f.id, change);
+      break;
+    }
     case 'chaining.ServiceFunctionDeleted':
       markFunction(m, event.data.functionId, change);
       dropFunctionLegs(m, event.data.functionId);
@@ -116,6 +124,15 @@ export function applyChainingEvent(model: Model, event: ChainingInputEvent, chan
       m.groups.set(d.groupId, { id: d.groupId, functionIds: d.functionIds, selection: d.selection, fallback: d.fallback, activeFunctionId: null });
       for (const f of d.functionIds) addTo(m.functionGroups, f, d.groupId);
       markGroup(m, d.groupId, change);
+      break;
+    }
+    case 'chaining.FunctionGroupUpdated': {
+      const g = m.groups.get(event.data.groupId);
+      if (!g || event.data.functionIds === undefined) break;
+      for (const f of g.functionIds) removeFrom(m.functionGroups, f, g.id);
+      g.functionIds = event.data.functionIds;
+      for (const f of g.functionIds) addTo(m.functionGroups, f, g.id);
+      markGroup(m, g.id, change);
       break;
     }
     case 'chaining.FunctionGroupDeleted': {
@@ -141,6 +158,9 @@ export function applyChainingEvent(model: Model, event: ChainingInputEvent, chan
       for (const chainId of m.classifierChains.get(c.id) ?? []) markChain(m, chainId, change);
       break;
     }
+    case 'chaining.FlowClassifierUpdated':
+      // A name or description: its match, the only part a host sees, never changes.
+      break;
     case 'chaining.FlowClassifierDeleted': {
       const id = event.data.classifierId;
       for (const chainId of m.classifierChains.get(id) ?? []) markChain(m, chainId, change);
@@ -156,6 +176,23 @@ export function applyChainingEvent(model: Model, event: ChainingInputEvent, chan
       for (const g of d.groupIds) addTo(m.groupChains, g, d.chainId);
       for (const c of d.classifierIds) addTo(m.classifierChains, c, d.chainId);
       markChain(m, d.chainId, change);
+      break;
+    }
+    case 'chaining.ChainUpdated': {
+      const chain = m.chains.get(event.data.chainId);
+      const { groupIds, classifierIds } = event.data;
+      if (!chain || (groupIds === undefined && classifierIds === undefined)) break;
+      if (groupIds) {
+        for (const g of chain.groupIds) removeFrom(m.groupChains, g, chain.id);
+        chain.groupIds = groupIds;
+        for (const g of groupIds) addTo(m.groupChains, g, chain.id);
+      }
+      if (classifierIds) {
+        for (const c of chain.classifierIds) removeFrom(m.classifierChains, c, chain.id);
+        chain.classifierIds = classifierIds;
+        for (const c of classifierIds) addTo(m.classifierChains, c, chain.id);
+      }
+      markChain(m, chain.id, change);
       break;
     }
     case 'chaining.ChainDeleted':

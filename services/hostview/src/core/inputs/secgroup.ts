@@ -87,6 +87,9 @@ export function applySecgroupEvent(model: Model, event: SecgroupInputEvent, chan
       if (!existing) markGroupMembers(model, group.id, out);
       break;
     }
+    case 'secgroup.GroupUpdated':
+      // A name or description: not part of any host's view.
+      break;
     case 'secgroup.RuleAdded': {
       const group = sec.groups.get(event.data.groupId);
       if (!group) break;

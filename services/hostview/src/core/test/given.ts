@@ -217,6 +217,7 @@ export class Given {
       {
         functionId,
         name: functionId,
+        description: '',
         ingressPortId: legs.ingress,
         egressPortId: legs.egress ?? legs.ingress,
         mode: opts.mode ?? 'l3',
@@ -238,7 +239,7 @@ export class Given {
   }
 
   functionGroup(groupId: string, tenant: string, functionIds: string[], selection: GroupSelection = 'active-standby', fallback: GroupFallback = 'fail-closed'): ModelEvent {
-    return this.emit('chaining.FunctionGroupCreated', { groupId, name: groupId, functionIds, selection, fallback }, functionGroupAggregate(groupId), tenant);
+    return this.emit('chaining.FunctionGroupCreated', { groupId, name: groupId, description: '', functionIds, selection, fallback }, functionGroupAggregate(groupId), tenant);
   }
 
   activeFunction(groupId: string, functionId: string | null, tenant: string, reason: 'initial' | 'garp' | 'health' = 'initial'): ModelEvent {
@@ -262,11 +263,27 @@ export class Given {
       destinationPorts: null,
       ...match,
     };
-    return this.emit('chaining.FlowClassifierCreated', { classifier, name: classifierId }, flowClassifierAggregate(classifierId), tenant);
+    return this.emit('chaining.FlowClassifierCreated', { classifier, name: classifierId, description: '' }, flowClassifierAggregate(classifierId), tenant);
   }
 
   chain(chainId: string, routerId: string, groupIds: string[], classifierIds: string[], tenant: string, symmetric = true): ModelEvent {
-    return this.emit('chaining.ChainCreated', { chainId, name: chainId, routerId, groupIds, classifierIds, symmetric }, chainAggregate(chainId), tenant);
+    return this.emit('chaining.ChainCreated', { chainId, name: chainId, description: '', routerId, groupIds, classifierIds, symmetric }, chainAggregate(chainId), tenant);
+  }
+
+  updateChain(chainId: string, tenant: string, change: { groupIds?: string[]; classifierIds?: string[] }): ModelEvent {
+    return this.emit('chaining.ChainUpdated', { chainId, ...change }, chainAggregate(chainId), tenant);
+  }
+
+  updateFunction(functionId: string, tenant: string, change: { name?: string; healthCheck?: HealthCheck | null }): ModelEvent {
+    return this.emit('chaining.ServiceFunctionUpdated', { functionId, ...change }, serviceFunctionAggregate(functionId), tenant);
+  }
+
+  renameClassifier(classifierId: string, tenant: string, name: string): ModelEvent {
+    return this.emit('chaining.FlowClassifierUpdated', { classifierId, name }, flowClassifierAggregate(classifierId), tenant);
+  }
+
+  updateFunctionGroup(groupId: string, tenant: string, functionIds: string[]): ModelEvent {
+    return this.emit('chaining.FunctionGroupUpdated', { groupId, functionIds }, functionGroupAggregate(groupId), tenant);
   }
 
   deleteChain(chainId: string, tenant: string): ModelEvent {

@@ -1,8 +1,9 @@
 import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
 import { defaultSecurityGroupId, securityGroupAggregate, type SecgroupCommand } from '@strata/contracts';
-import { createdId, owningTenant, visible } from '@strata/service-kit';
+import { changedFields, checkRevision, createdId, isEmpty, owningTenant, visible } from '@strata/service-kit';
 import { DEFAULT_GROUP_DESCRIPTION, DEFAULT_GROUP_NAME, defaultRules } from '../rules.js';
 import type { GroupEntry, SecgroupState } from '../state.js';
+import { groupEvent } from './rule.js';
 import type { CommandContext, Decision } from './types.js';
 
 /** How many blocking ports/groups an error message names before "and N more". */
@@ -28,6 +29,24 @@ export function createGroup(state: SecgroupState, cmd: SecgroupCommand<'group.cr
     resourceId: id,
     event: { type: 'secgroup.GroupCreated', data: { groupId: id, name: cmd.name, description: cmd.description, isDefault: false, rules: [] } },
   };
+}
+
+/**
+ * Rename a group or change its description. The default group keeps its
+ * name (new ports find it by id, people by name); no other group may take it.
+ */
+export function updateGroup(state: SecgroupState, cmd: SecgroupCommand<'group.update'>, ctx: CommandContext): Decision {
+  const group = visible(ctx.caller, 'security group', cmd.id, state.groups[cmd.id]);
+  checkRevision('security group', group.id, cmd.expectedRevision, group.revision);
+  const changes = changedFields({ name: group.name, description: group.description }, { name: cmd.name, description: cmd.description });
+  if (isEmpty(changes)) return { kind: 'done', resourceId: group.id };
+  if (changes.name !== undefined && group.isDefault) {
+    throw new ValidationError(`security group ${group.id} is the default group of tenant ${group.tenant}: its name stays ${DEFAULT_GROUP_NAME}`, { field: 'name' });
+  }
+  if (changes.name === DEFAULT_GROUP_NAME) {
+    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name' });
+  }
+  return groupEvent(group, group.id, { type: 'secgroup.GroupUpdated', data: { groupId: group.id, ...changes } });
 }
 
 /**
@@ -58,14 +77,7 @@ export function deleteGroup(state: SecgroupState, cmd: SecgroupCommand<'group.de
       groups: referencing,
     });
   }
-  return {
-    kind: 'append',
-    aggregate: securityGroupAggregate(group.id),
-    expectedVersion: group.version,
-    tenant: group.tenant,
-    resourceId: group.id,
-    event: { type: 'secgroup.GroupDeleted', data: { groupId: group.id } },
-  };
+  return groupEvent(group, group.id, { type: 'secgroup.GroupDeleted', data: { groupId: group.id } });
 }
 
 /**

@@ -1,6 +1,6 @@
 import { NotFoundError } from '@strata/errors';
 import { portSecurityAggregate, type SecgroupCommand } from '@strata/contracts';
-import { visible } from '@strata/service-kit';
+import { checkRevision, visible } from '@strata/service-kit';
 import type { PortEntry, SecgroupState } from '../state.js';
 import type { CommandContext, Decision, NewSecgroupEvent } from './types.js';
 
@@ -11,6 +11,7 @@ export const findPort = (state: SecgroupState, ctx: CommandContext, portId: stri
 /** Replace a port's groups. Every group must exist and belong to the port's tenant. */
 export function setPortGroups(state: SecgroupState, cmd: SecgroupCommand<'port.setGroups'>, ctx: CommandContext): Decision {
   const port = findPort(state, ctx, cmd.portId);
+  checkRevision('port security of port', port.id, cmd.expectedRevision, revisionOf(state, port.id));
   const groupIds = [...new Set(cmd.groupIds)].sort();
   for (const id of groupIds) {
     const g = state.groups[id];
@@ -23,9 +24,16 @@ export function setPortGroups(state: SecgroupState, cmd: SecgroupCommand<'port.s
 
 export function setPortSecurity(state: SecgroupState, cmd: SecgroupCommand<'port.setSecurity'>, ctx: CommandContext): Decision {
   const port = findPort(state, ctx, cmd.portId);
+  checkRevision('port security of port', port.id, cmd.expectedRevision, revisionOf(state, port.id));
   const current = state.portSettings[port.id];
   if ((current?.portSecurity ?? true) === cmd.enabled) return { kind: 'done', resourceId: port.id };
   return portEvent(state, port, { type: 'secgroup.PortSecuritySet', data: { portId: port.id, enabled: cmd.enabled } });
+}
+
+/** The revision the port's security view shows: 0 while its settings were never set (or were forgotten). */
+function revisionOf(state: SecgroupState, portId: string): number {
+  const s = state.portSettings[portId];
+  return s && !s.forgotten ? s.revision : 0;
 }
 
 function portEvent(state: SecgroupState, port: PortEntry, event: NewSecgroupEvent): Decision {

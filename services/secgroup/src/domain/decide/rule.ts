@@ -31,6 +31,7 @@ export function deleteRule(state: SecgroupState, cmd: SecgroupCommand<'rule.dele
   return groupEvent(group, cmd.ruleId, { type: 'secgroup.RuleRemoved', data: { groupId: group.id, ruleId: cmd.ruleId } });
 }
 
-function groupEvent(group: GroupEntry, resourceId: string, event: NewSecgroupEvent): Decision {
+/** An event of an existing group, decided against the version it read. */
+export function groupEvent(group: GroupEntry, resourceId: string, event: NewSecgroupEvent): Decision {
   return { kind: 'append', aggregate: securityGroupAggregate(group.id), expectedVersion: group.version, tenant: group.tenant, resourceId, event };
 }
