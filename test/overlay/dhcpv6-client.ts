@@ -15,7 +15,7 @@ import { eventually, type Vm } from '@strata/lab';
 const HOOK = [
   '#!/bin/sh',
   '# dhclient -6 hook: the leased address only (dhclient-script would also rewrite resolv.conf).',
-  'echo "$reason $new_ip6_address/$new_ip6_prefixlen" >> "$(dirname "$0")/events"',
+  'echo "$reason $new_ip6_address/$new_ip6_prefixlen dns=$new_dhcp6_name_servers" >> "$(dirname "$0")/events"',
   'case "$reason" in',
   '  BOUND6|RENEW6|REBIND6|REBOOT6)',
   '    [ -n "$new_ip6_address" ] && ip -6 addr replace "$new_ip6_address/$new_ip6_prefixlen" dev "$interface" nodad',
@@ -34,11 +34,14 @@ export async function dhcpv6(vm: Vm): Promise<string> {
 
 /**
  * Stateless DHCPv6 (`dhclient -6 -S`, an information request, as for the O
- * flag): whether a server replied. dhclient 4.4 calls its hook with reason
- * RENEW6 (and no address) for the Reply (seen here).
+ * flag): the DNS servers the reply carried (option 23), or null when no
+ * server replied. dhclient 4.4 calls its hook with reason RENEW6 (and no
+ * address) for the Reply (seen here).
  */
-export async function dhcpv6Information(vm: Vm): Promise<boolean> {
-  return (await runDhclient(vm, ['-S'])).some((l) => l.startsWith('RENEW6 '));
+export async function dhcpv6Information(vm: Vm): Promise<string[] | null> {
+  const reply = (await runDhclient(vm, ['-S'])).find((l) => l.startsWith('RENEW6 '));
+  if (reply === undefined) return null;
+  return (/ dns=(.*)$/.exec(reply)?.[1] ?? '').split(' ').filter((s) => s !== '');
 }
 
 /** The hook's lines, one per event (`<reason> <address>/<length>`). */

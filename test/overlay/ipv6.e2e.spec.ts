@@ -54,7 +54,7 @@ d('IPv6: SLAAC and DHCPv6 from the VM’s own hypervisor', () => {
     statelessNet = await lab.ipam.command('network.create', { name: 'v6-stateless' }, who);
     stateless = await lab.ipam.command(
       'subnet.create',
-      { networkId: statelessNet.id, cidr: '2001:db8:3::/64', ipv6RaMode: 'dhcpv6-stateless', ipv6AddressMode: 'dhcpv6-stateless' },
+      { networkId: statelessNet.id, cidr: '2001:db8:3::/64', ipv6RaMode: 'dhcpv6-stateless', ipv6AddressMode: 'dhcpv6-stateless', dnsNameservers: ['2001:db8:3::53'] },
       who,
     );
     const router = await lab.ipam.command('router.create', { name: 'v6-router' }, who);
@@ -106,12 +106,12 @@ d('IPv6: SLAAC and DHCPv6 from the VM’s own hypervisor', () => {
     }
   });
 
-  it('a VM on a DHCPv6-stateless subnet configures its EUI-64 address by SLAAC and gets an answer to its information request', async () => {
+  it("a VM on a DHCPv6-stateless subnet configures its EUI-64 address by SLAAC and its information request is answered with the subnet's DNS servers", async () => {
     const l1 = vm.l1!;
     expect(l1.ip).toBe(eui64Address(parsePrefix(stateless.cidr), l1.port.mac));
     await eventually(async () => (await globalV6(l1)).includes(l1.ip), `l1 to autoconfigure ${l1.ip}`, 60, 500);
     expect(await defaultRouter(l1)).toEqual({ via: eui64LinkLocal(gatewayMac(statelessNet.vni)), protocol: 'ra' });
-    expect(await dhcpv6Information(l1)).toBe(true);
+    expect(await dhcpv6Information(l1)).toEqual(['2001:db8:3::53']);
     await pingEventually(l1, vm.f1!.ip);
   });
 

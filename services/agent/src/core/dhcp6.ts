@@ -36,6 +36,8 @@ export interface Dhcp6Subnet {
   /** The network's MTU, advertised in the RAs. */
   mtu: number;
   leaseSeconds: number;
+  /** The subnet's IPv6 DNS servers (DHCPv6 option 23; dnsmasq also puts them in its RAs as RDNSS). */
+  dnsServers: string[];
 }
 
 export interface Dhcp6Spec {
@@ -63,7 +65,8 @@ export function dhcp6Subnet(subnet: SubnetInfo, prefix: Prefix, iface: string, m
   // SLAAC without an RA mode: the VM configures itself from someone else's RAs; nothing to serve.
   if (mode === 'slaac' && subnet.ipv6RaMode === undefined) return null;
   const network = formatAddress({ version: 6, value: prefix.network });
-  return { tag, iface, network, length: prefix.length, mode, ra: subnet.ipv6RaMode !== undefined, mtu, leaseSeconds };
+  const dnsServers = (subnet.dnsNameservers ?? []).filter((ip) => ip.includes(':'));
+  return { tag, iface, network, length: prefix.length, mode, ra: subnet.ipv6RaMode !== undefined, mtu, leaseSeconds, dnsServers };
 }
 
 /** A subnet whose addresses this server hands out by DHCPv6 (static leases from IPAM). */

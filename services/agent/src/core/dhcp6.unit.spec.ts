@@ -77,6 +77,18 @@ describe('IPv6: RAs and DHCPv6 from the gateway (dnsmasq)', () => {
     expect(dhcpOf(view([v6('a', 1, { ipv6RaMode: 'slaac', enableDhcp: false })], []))).toBeUndefined();
   });
 
+  it("given a stateless or stateful subnet's DNS servers, then DHCPv6 option 23 with its IPv6 ones (the IPv4 ones are DHCPv4's)", () => {
+    const v = view(
+      [
+        v6('b', 2, { ipv6RaMode: 'dhcpv6-stateless', ipv6AddressMode: 'dhcpv6-stateless', dnsNameservers: ['2001:db8:2::53', '192.0.2.53'] }),
+        v6('c', 3, { ipv6RaMode: 'dhcpv6-stateful', ipv6AddressMode: 'dhcpv6-stateful' }),
+      ],
+      [{ subnetId: 'c', ip: '2001:db8:3::7' }],
+    );
+    const conf = renderConfig(dhcpOf(v)!, dnsmasqPaths('/s', NS)).split('\n');
+    expect(conf.filter((l) => l.startsWith('dhcp-option='))).toEqual(['dhcp-option=tag:n100s60,option6:dns-server,[2001:db8:2::53]']);
+  });
+
   it('derives the server DUID from the domain: the same on every host', () => {
     expect(serverDuid(ROUTER)).toMatch(/^32473,[0-9a-f]{16}$/);
     expect(serverDuid(ROUTER)).toBe(serverDuid(ROUTER));

@@ -70,14 +70,17 @@ export function renderConfig(spec: DhcpSpec, paths: DnsmasqPaths): string {
 
 /**
  * RAs and DHCPv6 (core/dhcp6.ts). With DNS off (port=0) dnsmasq puts no
- * RDNSS in its RAs; the RA interval is 60 s (new VMs solicit anyway), the
+ * RDNSS of its own in its RAs, only a subnet's DNS servers (option6:dns-server); the RA interval is 60 s (new VMs solicit anyway), the
  * router lifetime dnsmasq's default 1800 s, the MTU the network's.
  */
 function renderV6(v6: Dhcp6Spec): string[] {
   const lines = [`dhcp-duid=${v6.serverDuid}`];
   if (v6.enableRa) lines.push('enable-ra');
   for (const r of v6.raParams) lines.push(`ra-param=${r.iface},mtu:${r.mtu},60,1800`);
-  for (const s of v6.subnets) lines.push(`dhcp-range=set:${s.tag},${s.network},${rangeMode(s)},${s.length},${s.leaseSeconds}`);
+  for (const s of v6.subnets) {
+    lines.push(`dhcp-range=set:${s.tag},${s.network},${rangeMode(s)},${s.length},${s.leaseSeconds}`);
+    if (s.dnsServers.length > 0) lines.push(`dhcp-option=tag:${s.tag},option6:dns-server,${s.dnsServers.map((ip) => `[${ip}]`).join(',')}`);
+  }
   return lines;
 }
 
