@@ -23,6 +23,7 @@ interface Group {
   isDefault: boolean;
   rules: Rule[];
   createdAt: string;
+  revision: number;
 }
 interface Rule {
   id: string;
@@ -122,10 +123,12 @@ describe('security groups through the API and CLI', () => {
 
     for (const tier of ['web', 'app', 'db'] as const) {
       const set = await api.json<PortSecurity>(a, ['port', 'set-groups', ports[tier], groups[tier].id]);
-      expect(set).toEqual({ portId: ports[tier], tenant: 'tenant-a', groupIds: [groups[tier].id], portSecurity: true });
+      // Revision 1 is the reactor's default-group membership; this is the port's second change.
+      expect(set).toEqual({ portId: ports[tier], tenant: 'tenant-a', groupIds: [groups[tier].id], portSecurity: true, revision: 2 });
     }
 
-    expect(await api.json<Group>(a, ['secgroup', 'show', app.id])).toEqual({ ...app, rules: [r9000] });
+    // Each rule change counts in the group's revision.
+    expect(await api.json<Group>(a, ['secgroup', 'show', app.id])).toEqual({ ...app, rules: [r9000], revision: app.revision + 1 });
 
     // For people: rules as lines, remote groups by name.
     const showApp = await api.cli(a, ['secgroup', 'show', app.id]);
@@ -158,7 +161,8 @@ describe('security groups through the API and CLI', () => {
     expect((await api.cli(a, ['port', 'security', db])).out).toMatch(/│ PORT SECURITY │ off\s+│/);
     expect(await api.json<PortSecurity>(a, ['port', 'set-security', db, 'on'])).toMatchObject({ portSecurity: true });
 
-    expect(await api.json<PortSecurity>(a, ['port', 'set-groups', db, '--none'])).toEqual({ portId: db, tenant: 'tenant-a', groupIds: [], portSecurity: true });
+    // Default group, db, security off, on, and now none: its fifth change.
+    expect(await api.json<PortSecurity>(a, ['port', 'set-groups', db, '--none'])).toEqual({ portId: db, tenant: 'tenant-a', groupIds: [], portSecurity: true, revision: 5 });
     expect((await api.cli(a, ['port', 'security', db])).out).toMatch(/│ GROUPS\s+│ none \(not filtered\)\s+│/);
     await api.json(a, ['port', 'set-groups', db, groups.db.id]);
   });

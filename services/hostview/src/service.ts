@@ -35,7 +35,7 @@ export const hostviewConfig = z.object({
   /** KV writes in flight at once (each awaits its ack). */
   HOSTVIEW_WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(64),
   /** How long a positions query waits for the model to reach its minSeq (then UNAVAILABLE). */
-  HOSTVIEW_POSITIONS_WAIT_MS: z.coerce.number().int().min(1).max(60_000).default(5_000),
+  HOSTVIEW_POSITIONS_WAIT_MS: z.coerce.number().int().min(1).max(60_000).default(2_000),
 });
 
 export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {

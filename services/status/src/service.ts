@@ -24,8 +24,12 @@ export const statusConfig = z.object({
   STATUS_AGENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
   /** How often the liveness clock decides every registered host. */
   STATUS_LIVENESS_TICK_MS: z.coerce.number().int().min(10).default(1_000),
-  /** The bounded wait for every hostview partition's answer (a little over hostview's own wait for `minSeq`, HOSTVIEW_POSITIONS_WAIT_MS, so its reason arrives first). */
-  STATUS_HOSTVIEW_TIMEOUT_MS: z.coerce.number().int().min(10).default(6_000),
+  /**
+   * The bounded wait for every hostview partition's answer. The waits nest: hostview's own wait for `minSeq`
+   * (HOSTVIEW_POSITIONS_WAIT_MS, 2 s) < this (3 s) < the api's request timeout (5 s), so each caller gets the
+   * reason of the one below it (UNAVAILABLE naming the partition) rather than a timeout of its own.
+   */
+  STATUS_HOSTVIEW_TIMEOUT_MS: z.coerce.number().int().min(10).default(3_000),
   /** A changed resource is tracked (re-derived, changes published) until it settles or for this long. */
   STATUS_TRACK_MS: z.coerce.number().int().min(1_000).default(600_000),
   /** While something is tracked, derive it again this often even without a trigger. */
