@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StrataError } from '@strata/errors';
-import { admin, tenantA, tenantB, World, type Caller } from './test/given.js';
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return `${(e as StrataError).code}: ${(e as StrataError).message}`;
-  }
-  return 'no error';
-}
+import { admin, code, tenantA, tenantB, World, type Caller } from './test/given.js';
 
 /** A world with the operator's routed pools 198.51.100.0/24 and 2001:db8:100::/48. */
 function routedWorld(): World {
