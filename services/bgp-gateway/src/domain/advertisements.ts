@@ -86,7 +86,7 @@ export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<str
     if (!networks[port.networkId]?.routed) continue;
     const nextHop = vtepOf(port.id);
     if (!nextHop || port.hostId === null) continue;
-    // Tenants' routed subnets may overlap: an address two ports claim goes to the appliance neighbour
+    // Routed subnets may overlap (neighbours.ts): an address two ports claim goes to the appliance neighbour
     // there, else to the earliest claim, never to whichever port id sorts first (issue 12, defect 2).
     for (const { ip, subnetId } of port.fixedIps) {
       if (!inScope(subnetId)) continue;
