@@ -121,7 +121,7 @@ export class BgpHostileLab {
    * what a log from before the routed address space (or a bug) may hold. Returns the subnet id.
    */
   async appendSubnet(tenant: string, networkId: string, cidr: string): Promise<string> {
-    const nc = await connect({ servers: this.cp.natsUrl, user: 'ipam', pass: this.cp.passwords['ipam']! });
+    const nc = await connect({ servers: this.cp.natsUrl, user: 'ipam', pass: this.cp.passwords['ipam']!, inboxPrefix: '_INBOX_ipam' });
     let subnetId: string;
     try {
       const store = await JetStreamEventStore.open(nc);
