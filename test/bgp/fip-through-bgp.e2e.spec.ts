@@ -79,6 +79,7 @@ describe('floating IP through BGP-learned routes at the border', () => {
   });
 
   it('a routed network (no NAT): the border routes its VM\'s address to the hosting hypervisor; the client reaches the VM at its own address, and the VM goes out with it', async () => {
+    await lab.ipam.command('pool.create', { name: 'routed-web', cidr: '203.0.113.128/27', purpose: 'routed' });
     const net = await lab.ipam.command('network.create', { name: 'public-web', routed: true }, t.who);
     const subnet = await lab.ipam.command('subnet.create', { networkId: net.id, cidr: '203.0.113.128/27' }, t.who);
     await lab.ipam.command('router.addInterface', { id: t.routerId, subnetId: subnet.id }, t.who);
@@ -99,6 +100,7 @@ describe('floating IP through BGP-learned routes at the border', () => {
   // appliance, whose anti-spoofing admits the accepted prefix as a source.
   it('an appliance VM announces its prefix over BGP: accepted, at the border via its hypervisor, and the client reaches the appliance through it', async () => {
     const APP_PREFIX = '203.0.113.160/32';
+    await lab.ipam.command('pool.create', { name: 'routed-appliances', cidr: '203.0.113.176/28', purpose: 'routed' });
     const net = await lab.ipam.command('network.create', { name: 'appliances', routed: true }, t.who);
     const subnet = await lab.ipam.command('subnet.create', { networkId: net.id, cidr: '203.0.113.176/28' }, t.who);
     await lab.ipam.command('router.addInterface', { id: t.routerId, subnetId: subnet.id }, t.who);

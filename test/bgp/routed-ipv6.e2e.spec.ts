@@ -45,6 +45,7 @@ d('an IPv6 routed network reached from the internet through BGP-learned routes a
   beforeAll(async () => {
     lab = await Lab.start({ hypervisors: 2, external: true, bgp: true });
     t = await tenantWithRouter(lab, 'tenant-a');
+    await lab.ipam.command('pool.create', { name: 'routed6', cidr: '2001:db8:600::/48', purpose: 'routed' });
     net = await lab.ipam.command('network.create', { name: 'public6', routed: true }, t.who);
     subnet = await lab.ipam.command('subnet.create', { networkId: net.id, cidr: SUBNET }, t.who);
     await lab.ipam.command('router.addInterface', { id: t.routerId, subnetId: subnet.id }, t.who);

@@ -157,6 +157,7 @@ describe('BGP gateway under faults (issue 12: defects 1, 3, 5, 7)', () => {
     await ipam.command('hypervisor.register', { id: 'hv2', vtepIp: FW2.host, hostPoolId: hostPool.id });
     await bgp.command('settings.set', { localAs: GATEWAY_AS, routerId: GW[0] });
     await bgp.command('peer.create', { name: 'tor', address: TOR, remoteAs: TOR_AS });
+    await ipam.command('pool.create', { name: 'routed', cidr: '198.19.0.0/16', purpose: 'routed' });
     const net = await ipam.command('network.create', { name: 'appliances', routed: true });
     appNetworkId = net.id;
     await ipam.command('subnet.create', { networkId: net.id, cidr: '198.19.1.0/24' });

@@ -57,7 +57,9 @@ d('hostile: IPv6 prefixes that are not a routed network of the announcer never r
 
   it("tenant-b's routed network with the same /64 and a port at tenant-a's exact address on hv1 moves nothing", async () => {
     const evil = await lab.as<{ id: string }>('tenant-b', ['network', 'create', '--name', 'evil6', '--routed']);
-    const evilSubnet = await lab.as<{ id: string }>('tenant-b', ['subnet', 'create', '--network', evil.id, '--cidr', SUBNET]);
+    // IPAM refuses another tenant's overlapping routed subnet; a log from before that rule may hold one: written directly.
+    await expect(lab.as('tenant-b', ['subnet', 'create', '--network', evil.id, '--cidr', SUBNET])).rejects.toThrow(/overlaps another tenant's routed subnet/);
+    const evilSubnet = { id: await lab.appendSubnet('tenant-b', evil.id, SUBNET) };
     await lab.as('tenant-b', ['port', 'create', '--network', evil.id, '--name', 'squat', '--host', 'hv1', '--fixed-ip', `subnet=${evilSubnet.id},ip=${VM}`]);
     // Both gateways have applied tenant-b's port: a marker route of the same pass (another address of tenant-b's /64 via hv1) is at the ToR.
     const marker = '2001:db8:600::b';

@@ -10,7 +10,7 @@ import type { CliContext } from '../context.js';
 import { printOne, type Column } from '../output.js';
 import { deleteCommand, listCommand, showCommand } from './common.js';
 
-export const POOL_PURPOSES = ['floating-ip', 'host-ip', 'application-prefix'] as const;
+export const POOL_PURPOSES = ['floating-ip', 'host-ip', 'application-prefix', 'routed'] as const;
 
 export const poolColumns: Column<Pool__Output>[] = [
   { header: 'ID', value: (p) => p.id },

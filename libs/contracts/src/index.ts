@@ -19,3 +19,4 @@ export * from './chaining/index.js';
 export * from './status/index.js';
 export * from './events.js';
 export * from './ipam/ipv6-modes.js';
+export * from './ipam/routed-scope.js';

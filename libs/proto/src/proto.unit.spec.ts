@@ -70,6 +70,8 @@ describe('conversions', () => {
   it('maps pool purposes both ways', () => {
     expect(poolPurposeToProto('floating-ip')).toBe('POOL_PURPOSE_FLOATING_IP');
     expect(poolPurposeToProto('application-prefix')).toBe('POOL_PURPOSE_APPLICATION_PREFIX');
+    expect(poolPurposeToProto('routed')).toBe('POOL_PURPOSE_ROUTED');
+    expect(poolPurposeFromProto('POOL_PURPOSE_ROUTED')).toBe('routed');
     expect(poolPurposeToProto('bogus')).toBe('POOL_PURPOSE_UNSPECIFIED');
     expect(poolPurposeFromProto('POOL_PURPOSE_HOST_IP')).toBe('host-ip');
     expect(poolPurposeFromProto('POOL_PURPOSE_UNSPECIFIED')).toBe('');

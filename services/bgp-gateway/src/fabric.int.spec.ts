@@ -130,6 +130,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
   });
 
   it('advertises a routed network: its subnet and a host route per port, each via the hosting hypervisor', async () => {
+    await ipam.command('pool.create', { name: 'routed-web', cidr: '198.51.100.0/25', purpose: 'routed' });
     const net = await ipam.command('network.create', { name: 'public-web', routed: true });
     await ipam.command('subnet.create', { networkId: net.id, cidr: '198.51.100.0/25' });
     const p = await ipam.command('port.create', { networkId: net.id, name: 'web1', hostId: 'hv2', fixedIps: [{ ip: '198.51.100.20' }] });
@@ -140,6 +141,7 @@ describe('BGP gateway with gobgpd and FRR', () => {
   });
 
   it('route server: an appliance peers over MD5, its /32 is accepted and reaches the ToR with its hypervisor as next hop', async () => {
+    await ipam.command('pool.create', { name: 'routed-appliances', cidr: '198.19.0.0/16', purpose: 'routed' });
     const net = await ipam.command('network.create', { name: 'appliances', routed: true });
     appNetworkId = net.id;
     await ipam.command('subnet.create', { networkId: net.id, cidr: '198.19.1.0/24' });

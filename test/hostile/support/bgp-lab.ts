@@ -8,14 +8,22 @@
  *
  * The cloud it sets up: hypervisors hv1 (198.18.0.11) and hv2 (198.18.0.12);
  * the gateways (AS 65000) peer with the ToR; peer group `appliances`
- * (198.19.0.0/16, AS 65100, secret ref `appliances`); tenant-a owns a routed
- * network with the appliance subnets 198.19.1.0/24 and 198.19.2.0/24, and
- * the application prefixes come from 198.51.100.128/26.
+ * (198.19.0.0/16, AS 65100, secret ref `appliances`); the operator's routed
+ * address space (`routed` pools) 198.19.0.0/16 and 2001:db8:600::/48;
+ * tenant-a owns a routed network with the appliance subnets 198.19.1.0/24
+ * and 198.19.2.0/24, and the application prefixes come from 198.51.100.128/26.
+ * `appendIpam` writes IPAM events straight into the log as the `ipam` user:
+ * what a log written before a rule (or by a bug) may hold.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connect } from 'nats';
 import { run } from '@strata/cli';
+import { ipamEvents, networkAggregate } from '@strata/contracts';
+import { aggregateSubject, JetStreamEventStore } from '@strata/eventlog';
+import { formatAddress, parsePrefix } from '@strata/netaddr';
 import { APPLIANCE_AS, BgpFabric, GATEWAY_AS, GW, kernelRoute, sh, startControlPlane, TOR, TOR_AS, UNDERLAY6, type ControlPlane, type Frr, type ManagedProcess } from '@strata/lab';
 import { freePort, waitFor } from '@strata/testing';
 import { applianceKey } from '../../../services/bgp-gateway/src/app/secrets.js';
@@ -24,6 +32,8 @@ import { startGateway } from '../../../services/bgp-gateway/src/test/support.js'
 export const GROUP_SECRET = 'group-secret-of-all-appliances';
 export const WAIT = { timeoutMs: 90_000, intervalMs: 200 };
 export const HV = { hv1: '198.18.0.11', hv2: '198.18.0.12' } as const;
+/** The operator's routed address space: every routed subnet the API accepts lies in one of these. */
+export const ROUTED_POOLS = ['198.19.0.0/16', '2001:db8:600::/48'] as const;
 
 export interface Ids {
   appNetwork: string;
@@ -49,6 +59,7 @@ export class BgpHostileLab {
     for (const [id, vtep] of Object.entries(HV)) await this.admin(['hypervisor', 'register', id, '--vtep-ip', vtep, '--host-pool', hostPool.id]);
     await this.admin(['bgp', 'peergroup', 'create', '--name', 'appliances', '--listen-range', '198.19.0.0/16', '--remote-as', String(APPLIANCE_AS), '--password-ref', 'appliances', '--max-prefixes', '4']);
     const appPool = await this.admin<{ id: string }>(['pool', 'create', '--name', 'app-prefixes', '--cidr', '198.51.100.128/26', '--purpose', 'application-prefix']);
+    for (const cidr of ROUTED_POOLS) await this.admin(['pool', 'create', '--name', `routed-${cidr}`, '--cidr', cidr, '--purpose', 'routed']);
     const net = await this.as<{ id: string }>('tenant-a', ['network', 'create', '--name', 'appliances', '--routed']);
     const s1 = await this.as<{ id: string }>('tenant-a', ['subnet', 'create', '--network', net.id, '--cidr', '198.19.1.0/24']);
     const s2 = await this.as<{ id: string }>('tenant-a', ['subnet', 'create', '--network', net.id, '--cidr', '198.19.2.0/24']);
@@ -103,6 +114,40 @@ export class BgpHostileLab {
     const port = await this.as<{ id: string }>('tenant-a', ['port', 'create', '--network', this.ids.appNetwork, '--name', device, '--host', host, '--device', device, '--fixed-ip', `subnet=${subnet},ip=${address}`]);
     const frr = await this.fabric.appliance(role, address, Number(address.split('.')[2]), applianceKey(GROUP_SECRET, 'tenant-a', device), prefixes);
     return { frr, portId: port.id };
+  }
+
+  /**
+   * A subnet written straight into a network's aggregate as the `ipam` user, past IPAM's checks:
+   * what a log from before the routed address space (or a bug) may hold. Returns the subnet id.
+   */
+  async appendSubnet(tenant: string, networkId: string, cidr: string): Promise<string> {
+    const nc = await connect({ servers: this.cp.natsUrl, user: 'ipam', pass: this.cp.passwords['ipam']!, inboxPrefix: '_INBOX_ipam' });
+    let subnetId: string;
+    try {
+      const store = await JetStreamEventStore.open(nc);
+      const aggregate = networkAggregate(networkId);
+      const version = await store.lastSeq(aggregateSubject(aggregate));
+      subnetId = randomUUID();
+      // Ports name their fixed IPs, so the allocation pool only has to be well-formed: the subnet's 10th to 200th address.
+      const { version: ipVersion, network } = parsePrefix(cidr);
+      const at = (n: bigint): string => formatAddress({ version: ipVersion, value: network + n });
+      const data = { subnetId, name: 'old', ipVersion, cidr, gatewayIp: null, allocationPools: [{ start: at(10n), end: at(200n) }], enableDhcp: false };
+      const encoded = ipamEvents.encode('ipam.SubnetCreated', data);
+      const id = randomUUID();
+      await store.append(
+        aggregate,
+        { id, type: 'ipam.SubnetCreated', version: encoded.version, aggregate, data: encoded.data, tenant, actor: 'ipam', occurredAt: new Date().toISOString(), correlationId: id, causationId: null },
+        { expectedVersion: version === 0 ? 'none' : version },
+      );
+    } finally {
+      await nc.close();
+    }
+    // Both IPAM instances must have folded it before a port may name it: the tenant sees it through each.
+    await waitFor(async () => (await Promise.all([1, 2, 3, 4].map(() => this.as(tenant, ['subnet', 'show', subnetId]).then(() => true, () => false)))).every(Boolean), {
+      ...WAIT,
+      message: `appended subnet ${cidr} visible`,
+    });
+    return subnetId;
   }
 
   /** Routes of the ToR's kernel for a prefix ('' when absent). */

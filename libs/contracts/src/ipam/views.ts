@@ -86,7 +86,8 @@ export interface HypervisorView {
   registeredAt: string;
 }
 
-export const PoolPurpose = ['floating-ip', 'host-ip', 'application-prefix'] as const;
+/** `routed`: the operator's routed address space (routed networks' subnets must lie inside one; docs/architecture.md, "IPAM"). */
+export const PoolPurpose = ['floating-ip', 'host-ip', 'application-prefix', 'routed'] as const;
 export type PoolPurpose = (typeof PoolPurpose)[number];
 
 export interface PoolView {

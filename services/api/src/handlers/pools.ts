@@ -19,7 +19,7 @@ export function toPool(v: PoolView): Pool {
 function purposeOf(p: PoolPurpose__Output): PoolPurpose {
   const purpose = poolPurposeFromProto(p);
   if (!(PoolPurpose as readonly string[]).includes(purpose)) {
-    throw new ValidationError('purpose: required, one of POOL_PURPOSE_FLOATING_IP, POOL_PURPOSE_HOST_IP, POOL_PURPOSE_APPLICATION_PREFIX', {
+    throw new ValidationError('purpose: required, one of POOL_PURPOSE_FLOATING_IP, POOL_PURPOSE_HOST_IP, POOL_PURPOSE_APPLICATION_PREFIX, POOL_PURPOSE_ROUTED', {
       field: 'purpose',
     });
   }

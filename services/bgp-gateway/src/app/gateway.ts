@@ -21,6 +21,7 @@ import { Gauge } from 'prom-client';
 import type { Logger, ServiceMetrics } from '@strata/runtime';
 import type { Executor } from '@strata/service-kit';
 import { desiredAdvertisements } from '../domain/advertisements.js';
+import { unscopedRoutedSubnets } from '../domain/routed-scope.js';
 import type { NewBgpEvent } from '../domain/decide/index.js';
 import { desiredNeighbours, type Neighbour, type NeighbourConflicts } from '../domain/neighbours.js';
 import type { BgpState } from '../domain/state.js';
@@ -88,6 +89,8 @@ export class BgpGateway {
   private loop: Promise<void> | undefined;
   private wakeTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private lastConflicts = '[]';
+  /** Routed subnets already reported as outside the routed address space (reportUnscoped). */
+  private readonly warnedUnscoped = new Set<string>();
   private readonly m;
   /** True once a pass completed: readiness. */
   converged = false;
@@ -211,6 +214,7 @@ export class BgpGateway {
     const conflicts: NeighbourConflicts = new Map();
     const neighbours = desiredNeighbours(state, conflicts);
     this.reportConflicts(conflicts, neighbours);
+    this.reportUnscoped(state);
     this.appliances = new Set([...neighbours.values()].filter((n) => n.kind === 'appliance').map((n) => n.address));
     this.observer.retain(new Set(neighbours.keys()));
     if (this.engineLost) {
@@ -243,6 +247,15 @@ export class BgpGateway {
     if (r.added || r.withdrawn) this.o.logger.info({ added: r.added, withdrawn: r.withdrawn, ribRead: r.read, total: this.rib.size }, 'advertisements reconciled');
     this.wakeAt(Math.min(await this.recorder.record(neighbours), this.observer.nextReuse()));
     await this.limits.check(neighbours, this.o.routerId ?? state.config.settings.routerId);
+  }
+
+  /** A routed subnet outside every routed pool (an old log, a bug): not advertised (domain/routed-scope.ts), logged once per subnet. */
+  private reportUnscoped(state: BgpState): void {
+    for (const s of unscopedRoutedSubnets(state)) {
+      if (this.warnedUnscoped.has(s.subnetId)) continue;
+      this.warnedUnscoped.add(s.subnetId);
+      this.o.logger.warn(s, 'routed subnet outside every routed pool: not advertised (an operator must create a routed pool containing it)');
+    }
   }
 
   /** A port refused an appliance address another port holds (domain/neighbours.ts): logged once per change. */

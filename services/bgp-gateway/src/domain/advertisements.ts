@@ -27,6 +27,10 @@
  *   host-ip             each hypervisor's H-IP/32 → its VTEP: the replies to its
  *                       ports' outbound PNAT traffic come back to it
  *
+ * Routed subnets and host routes only inside the operator's routed address
+ * space: a subnet outside every `routed` pool (an old log, a bug) and its
+ * ports' addresses are never originated (routed-scope.ts).
+ *
  * A prefix claimed twice goes to the kind listed first above, then to the
  * lowest source id: the same answer on every instance.
  */
@@ -35,6 +39,7 @@ import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/
 import { isSuppressed } from './damping.js';
 import { stillAssigned } from './import-policy.js';
 import { desiredNeighbours } from './neighbours.js';
+import { routedScope } from './routed-scope.js';
 import type { BgpState } from './state.js';
 
 export interface Advertisement {
@@ -63,6 +68,7 @@ export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<str
     if (!h || RANK[a.kind] < RANK[h.a.kind] || (RANK[a.kind] === RANK[h.a.kind] && order < h.order)) held.set(a.prefix, { a, order });
   };
   const neighbours = desiredNeighbours(state);
+  const inScope = routedScope(state.fabric);
   const { hypervisors, hostIps, networks, subnets, ports, floatingIps } = state.fabric;
   const vtepOf = (portId: string): string | undefined => {
     const host = ports[portId]?.hostId;
@@ -80,9 +86,10 @@ export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<str
     if (!networks[port.networkId]?.routed) continue;
     const nextHop = vtepOf(port.id);
     if (!nextHop || port.hostId === null) continue;
-    // Tenants' routed subnets may overlap: an address two ports claim goes to the appliance neighbour
+    // Routed subnets may overlap (neighbours.ts): an address two ports claim goes to the appliance neighbour
     // there, else to the earliest claim, never to whichever port id sorts first (issue 12, defect 2).
-    for (const { ip } of port.fixedIps) {
+    for (const { ip, subnetId } of port.fixedIps) {
+      if (!inScope(subnetId)) continue;
       const host = hostPrefix(ip);
       if (host === null) continue;
       const n = neighbours.get(ip);
@@ -93,6 +100,7 @@ export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<str
     if (current === undefined || port.hostId < current) subnetHost.set(port.networkId, port.hostId);
   }
   for (const [id, s] of Object.entries(subnets)) {
+    if (!inScope(id)) continue;
     const host = subnetHost.get(s.networkId);
     const nextHop = host === undefined ? undefined : hypervisors[host];
     // Canonical text: the reconciler compares it with the prefixes gobgpd lists. Tenants' routed subnets may

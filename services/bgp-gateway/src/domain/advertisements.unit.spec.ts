@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { desiredAdvertisements, diffRib, type Advertisement } from './advertisements.js';
+import { unscopedRoutedSubnets } from './routed-scope.js';
 import { given } from './test/given.js';
 
 const adverts = (g: ReturnType<typeof given>) => Object.fromEntries([...desiredAdvertisements(g.state)].map(([p, a]) => [p, `${a.kind} via ${a.nextHop}`]));
@@ -33,6 +34,7 @@ describe('desired advertisements', () => {
     const g = given()
       .host('hv1', '198.18.0.11')
       .host('hv2', '198.18.0.12')
+      .routedPools('198.51.100.0/24', '2001:db8::/48')
       .network('r', true, ['s4', '198.51.100.0/25'], ['s6', '2001:db8::/64'])
       .network('n', false, ['t', '10.0.0.0/24'])
       .port('a', 'r', 'hv2', ['198.51.100.20', '2001:db8::20'])
@@ -51,6 +53,7 @@ describe('desired advertisements', () => {
     const g = given()
       .host('hv1', '198.18.0.11')
       .host('hv2', '198.18.0.12')
+      .routedPools('2001:db8::/48')
       .network('r', true, ['s6', '2001:DB8:0:1:0::/64'])
       .network('n', false, ['t6', '2001:db8:0:2::/64'])
       .port('a', 'r', 'hv2', ['2001:db8:0:1:0:0:0:a'])
@@ -63,7 +66,7 @@ describe('desired advertisements', () => {
   });
 
   it('overlapping IPv6 routed subnets of two tenants: an address two ports claim, and the subnet prefix, stay with the earliest claim', () => {
-    const g = given().host('hv1', '198.18.0.11').host('hv2', '198.18.0.12').network('a', true, ['sa', '2001:db8:5::/64']).network('b', true, ['sb', '2001:db8:5::/64']);
+    const g = given().host('hv1', '198.18.0.11').host('hv2', '198.18.0.12').routedPools('2001:db8::/32').network('a', true, ['sa', '2001:db8:5::/64']).network('b', true, ['sb', '2001:db8:5::/64']);
     g.port('first', 'a', 'hv1', ['2001:db8:5::10']).port('late', 'b', 'hv2', ['2001:db8:5::10']);
     g.state.fabric.ports['first'] = { ...g.state.fabric.ports['first']!, createdSeq: 5 };
     g.state.fabric.ports['late'] = { ...g.state.fabric.ports['late']!, createdSeq: 9 };
@@ -79,6 +82,7 @@ describe('desired advertisements', () => {
   it('an accepted appliance route is advertised via the appliance hypervisor while the appliance is a neighbour and the prefix assigned', () => {
     const g = given()
       .host('hv1', '198.18.0.11')
+      .routedPools('198.19.0.0/16')
       .network('apps', true, ['s', '198.19.1.0/24'])
       .group('g', '198.19.0.0/16')
       .port('fw', 'apps', 'hv1', ['198.19.1.10'], 'fw-1')
@@ -119,5 +123,38 @@ describe('diffRib', () => {
         for (const a of d.add) expect(have[a.prefix]).not.toBe(a.nextHop);
       }),
     );
+  });
+});
+
+describe('routed subnets only inside the routed address space (IPAM routed pools)', () => {
+  const fabric = () =>
+    given()
+      .host('hv1', '198.18.0.11')
+      .routedPools('198.51.100.0/24', '2001:db8:100::/48')
+      .network('in', true, ['s4', '198.51.100.0/25'], ['s6', '2001:db8:100:1::/64'])
+      .network('default', true, ['d4', '0.0.0.0/0'], ['d6', '::/0'])
+      .network('other', true, ['x4', '192.0.2.0/24'])
+      .network('straddling', true, ['edge', '198.51.100.0/23'])
+      .port('a', 'in', 'hv1', ['198.51.100.20', '2001:db8:100:1::20'])
+      .port('d', 'default', 'hv1', ['10.1.2.3'])
+      .port('b', 'other', 'hv1', ['192.0.2.7'])
+      .port('c', 'straddling', 'hv1', ['198.51.101.9']);
+
+  it('originates subnets and host routes inside a routed pool; nothing of a subnet outside, straddling or in none (an old log)', () => {
+    expect(adverts(fabric())).toEqual({
+      '198.51.100.0/25': 'routed-subnet via 198.18.0.11',
+      '198.51.100.20/32': 'host-route via 198.18.0.11',
+      '2001:db8:100:1::/64': 'routed-subnet via 198.18.0.11',
+      '2001:db8:100:1::20/128': 'host-route via 198.18.0.11',
+    });
+    expect(unscopedRoutedSubnets(fabric().state).map((s) => `${s.subnetId} ${s.cidr}`)).toEqual(['d4 0.0.0.0/0', 'd6 ::/0', 'edge 198.51.100.0/23', 'x4 192.0.2.0/24']);
+  });
+
+  it('follows the pools: a subnet whose routed pool is gone is withdrawn, and comes back with a pool containing it', () => {
+    const g = fabric();
+    delete g.state.fabric.routedPools['pool-198.51.100.0/24'];
+    expect(Object.keys(adverts(g)).sort()).toEqual(['2001:db8:100:1::/64', '2001:db8:100:1::20/128']);
+    g.routedPools('198.51.100.0/25', '192.0.2.0/24');
+    expect(Object.keys(adverts(g)).sort()).toEqual(['192.0.2.0/24', '192.0.2.7/32', '198.51.100.0/25', '198.51.100.20/32', '2001:db8:100:1::/64', '2001:db8:100:1::20/128']);
   });
 });

@@ -3,7 +3,7 @@
  * replay; mutates the state it is given (owned by one projection).
  *
  * Three inputs: the gateway's own events, IPAM's (hypervisors, networks,
- * subnets, the port lifecycle folded by the shared `applyPortEvent`,
+ * subnets, routed pools, the port lifecycle folded by the shared `applyPortEvent`,
  * application prefixes) and NAT's floating-IP associations, read in one
  * total order (see `follow` in @strata/service-kit).
  */
@@ -35,6 +35,8 @@ const ipamFollowed = eventTypes(IPAM_CONTEXT, ipamEvents, [
   'ipam.ApplicationPrefixReleased',
   'ipam.SubnetCreated',
   'ipam.SubnetDeleted',
+  'ipam.PoolCreated',
+  'ipam.PoolDeleted',
   ...IPAM_PORT_EVENT_TYPES,
 ]);
 const natFollowed = eventTypes(NAT_CONTEXT, natEvents, ['nat.FloatingIpAssociated', 'nat.FloatingIpDisassociated']);
@@ -182,6 +184,12 @@ function evolveIpam(state: BgpState, event: IpamFollowed): BgpState {
       break;
     case 'ipam.SubnetDeleted':
       delete f.subnets[event.data.subnetId];
+      break;
+    case 'ipam.PoolCreated':
+      if (event.data.purpose === 'routed') f.routedPools[event.data.poolId] = event.data.cidr;
+      break;
+    case 'ipam.PoolDeleted':
+      delete f.routedPools[event.data.poolId];
       break;
     case 'ipam.PortCreated':
     case 'ipam.PortUpdated':

@@ -14,7 +14,8 @@
  * port with the same device id is a neighbour with nothing to announce and a
  * key it does not know.
  *
- * Tenants' routed subnets may overlap, so two ports may claim one address.
+ * Routed subnets may overlap (one tenant's networks; other tenants' only in a
+ * log from before IPAM refused that), so two ports may claim one address.
  * The address is then the neighbour of ONE port, decided so that an
  * appliance is never displaced (issue 12, defect 2):
  *   1. a port entitled to prefixes (its tenant assigned some to its device)

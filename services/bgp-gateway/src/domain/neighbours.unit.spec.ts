@@ -9,6 +9,7 @@ const fabric = () =>
   given()
     .host('hv1', '198.18.0.11')
     .host('hv2', '198.18.0.12')
+    .routedPools('198.19.0.0/16')
     .tenantNetwork('tenant-a', 'apps', true, ['sa', '198.19.1.0/24'])
     .tenantNetwork('tenant-b', 'evil', true, ['sb', '198.19.1.0/24'])
     .group('g', '198.19.0.0/16')

@@ -79,6 +79,8 @@ export interface FabricModel {
   subnets: Record<string, { networkId: string; cidr: string; createdSeq: number }>;
   /** IPAM's ports, folded by the shared port lifecycle (@strata/contracts, ipam/port-lifecycle.ts). */
   ports: FollowedPorts;
+  /** IPAM's `routed` pools: id → CIDR, the operator's routed address space (only what lies inside is originated). */
+  routedPools: Record<string, string>;
   /** IPAM application prefixes: id → prefix and owner. */
   appPrefixes: Record<string, { prefix: string; tenant: string }>;
   /** NAT associations: floating IP id → public address and port. */
@@ -94,6 +96,6 @@ export function initialState(): BgpState {
     config: { version: 0, settings: null, peers: {}, groups: {}, assignments: {} },
     routes: {},
     sessionLimits: {},
-    fabric: { hypervisors: {}, hostIps: {}, networks: {}, subnets: {}, ports: {}, appPrefixes: {}, floatingIps: {} },
+    fabric: { hypervisors: {}, hostIps: {}, networks: {}, subnets: {}, ports: {}, routedPools: {}, appPrefixes: {}, floatingIps: {} },
   };
 }

@@ -1,15 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StrataError } from '@strata/errors';
-import { tenantA, tenantB, World } from './test/given.js';
-
-function code(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    return `${(e as StrataError).code}: ${(e as StrataError).message}`;
-  }
-  return 'no error';
-}
+import { code, tenantA, tenantB, World } from './test/given.js';
 
 describe('tenant routers', () => {
   it('joins non-overlapping subnets of its own tenant, one router per network', () => {

@@ -1,5 +1,6 @@
 /** A BgpState built directly (it is plain JSON), for the pure functions' unit tests. */
 import { routeAggregateId } from '@strata/contracts';
+import { contains, parseAddress, parsePrefix } from '@strata/netaddr';
 import { UNDAMPED } from '../damping.js';
 import { initialState, type BgpState, type RouteEntry } from '../state.js';
 
@@ -29,9 +30,18 @@ export class Given {
     return this;
   }
 
+  /** IPAM `routed` pools: the routed address space routed subnets are advertised from. */
+  routedPools(...cidrs: string[]): this {
+    for (const cidr of cidrs) this.state.fabric.routedPools[`pool-${cidr}`] = cidr;
+    return this;
+  }
+
+  /** A port whose addresses are in the network's subnets containing them (as IPAM assigns them). */
   port(id: string, networkId: string, hostId: string | null, ips: string[], deviceId = ''): this {
     const tenant = this.state.fabric.networks[networkId]?.tenant ?? 't';
-    this.state.fabric.ports[id] = { id, tenant, networkId, mac: '', deviceId, fixedIps: ips.map((ip) => ({ subnetId: '', ip })), hostId, createdSeq: ++this.claims };
+    const subnetOf = (ip: string): string =>
+      Object.entries(this.state.fabric.subnets).find(([, s]) => s.networkId === networkId && contains(parsePrefix(s.cidr), parseAddress(ip)))?.[0] ?? '';
+    this.state.fabric.ports[id] = { id, tenant, networkId, mac: '', deviceId, fixedIps: ips.map((ip) => ({ subnetId: subnetOf(ip), ip })), hostId, createdSeq: ++this.claims };
     return this;
   }
 

@@ -5,6 +5,7 @@ import { contains, covers, formatAddress, formatPrefix, lastAddress, overlaps, p
 import { canSee, createdId, owningTenant, requireAdmin, visible } from '@strata/service-kit';
 import { nextFreePrefix } from '../allocate.js';
 import type { IpamState, PoolEntry } from '../state.js';
+import { routedSubnetsIn } from './routed.js';
 import { SYSTEM_TENANT, type Caller, type CommandContext, type Decision } from './types.js';
 
 const cloudAppend = (state: IpamState, tenant: string, resourceId: string, event: Extract<Decision, { kind: 'append' }>['event']): Decision => ({
@@ -34,6 +35,12 @@ export function deletePool(state: IpamState, cmd: IpamCommand<'pool.delete'>, ct
   const pool = state.cloud.pools[cmd.id];
   if (!pool) throw new NotFoundError('pool', cmd.id);
   if (pool.allocated > 0) throw new IllegalStateError(`pool ${cmd.id} still has ${pool.allocated} allocation(s); release them first`);
+  const routed = pool.purpose === 'routed' ? routedSubnetsIn(state, pool) : [];
+  if (routed.length > 0) {
+    throw new IllegalStateError(`routed pool ${cmd.id} (${pool.cidr}) still contains ${routed.length} routed subnet(s): ${routed.map((s) => s.id).join(', ')}; delete them first`, {
+      subnets: routed.length,
+    });
+  }
   return cloudAppend(state, SYSTEM_TENANT, cmd.id, { type: 'ipam.PoolDeleted', data: { poolId: cmd.id } });
 }
 

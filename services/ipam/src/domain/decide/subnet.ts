@@ -4,6 +4,7 @@ import { contains, formatAddress, formatPrefix, lastAddress, overlaps, parseAddr
 import { createdId, visible } from '@strata/service-kit';
 import { defaultPools, inRanges, poolRanges, toPools } from '../allocate.js';
 import { checkIpv6Modes } from '../ipv6-modes.js';
+import { checkRoutedSubnet } from './routed.js';
 import type { IpamState, SubnetEntry } from '../state.js';
 import { changedFields, isEmpty, openNetwork, requireRevision } from './shared.js';
 import type { CommandContext, Decision } from './types.js';
@@ -21,6 +22,7 @@ export function createSubnet(state: IpamState, cmd: IpamCommand<'subnet.create'>
       throw new ValidationError(`${cmd.cidr} overlaps subnet ${s.id} (${s.cidr}) on network ${cmd.networkId}`, { field: 'cidr', subnetId: s.id });
     }
   }
+  if (network.routed) checkRoutedSubnet(state, network.tenant, cmd.networkId, cmd.cidr);
   const gatewayIp = gateway(prefix, cmd.gatewayIp);
   checkIpv6Modes({ cidr: cmd.cidr, gatewayIp, enableDhcp: cmd.enableDhcp, ipv6RaMode: cmd.ipv6RaMode, ipv6AddressMode: cmd.ipv6AddressMode });
   const gw = gatewayIp === null ? null : parseAddress(gatewayIp).value;

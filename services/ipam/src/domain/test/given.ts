@@ -3,6 +3,7 @@
  * real evolve), when this command, then this event or this error.
  */
 import { randomUUID } from 'node:crypto';
+import type { StrataError } from '@strata/errors';
 import { ipamContract, ipamEvents, type IpamCommandName, type IpamCommandInput } from '@strata/contracts';
 import type { StoredEvent } from '@strata/eventlog';
 import { deciders, type Append, type Caller, type Decision } from '../decide/index.js';
@@ -63,4 +64,14 @@ export class World {
     const subnetId = this.run('subnet.create', { networkId, cidr }, caller).resourceId;
     return { networkId, subnetId };
   }
+}
+
+/** What a decision throws, as `CODE: message` ('no error' when it does not): the refusal a client would see. */
+export function code(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    return `${(e as StrataError).code}: ${(e as StrataError).message}`;
+  }
+  return 'no error';
 }
