@@ -7,6 +7,16 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/**
+ * `--reason`: refused when blank here, because gRPC drops leading and trailing
+ * spaces from metadata and the API would never see it; its length and
+ * characters are the API's to check (one limit, MAX_REASON_LENGTH).
+ */
+export function reasonText(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('must not be blank');
+  return value;
+}
+
 /** For repeatable options: `--type a --type b` → ['a', 'b']. */
 export function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];

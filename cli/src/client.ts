@@ -27,6 +27,8 @@ export interface ConnectOptions {
   requestId?: string | undefined;
   /** Per-call deadline for unary calls. */
   timeoutMs?: number;
+  /** Sent as x-reason: why, stored on every event the command causes. */
+  reason?: string | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -63,12 +65,14 @@ export class Api {
   private readonly token: string;
   private written: Written | undefined;
   private readonly requestId: string;
+  private readonly reason: string | undefined;
   private readonly timeoutMs: number;
 
   constructor(opts: ConnectOptions) {
     if (!opts.token) throw new UsageError('no API token: pass --token or set STRATA_TOKEN');
     this.token = opts.token;
     this.requestId = opts.requestId ?? randomUUID();
+    this.reason = opts.reason;
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const v1 = loadStrataProto().strata.v1;
     // Clients of one target share a channel (grpc-js pools subchannels), so this is one connection.
@@ -96,6 +100,7 @@ export class Api {
     const md = new Metadata();
     md.set('authorization', `Bearer ${this.token}`);
     md.set('x-request-id', this.requestId);
+    if (this.reason !== undefined) md.set('x-reason', this.reason);
     return md;
   }
 

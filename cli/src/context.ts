@@ -15,6 +15,7 @@ interface GlobalOptions {
   token?: string;
   output: Format;
   requestId?: string;
+  reason?: string;
 }
 
 export class CliContext {
@@ -39,6 +40,7 @@ export class CliContext {
       server: g.server ?? this.env.STRATA_SERVER ?? DEFAULT_SERVER,
       token: g.token ?? this.env.STRATA_TOKEN,
       requestId: g.requestId,
+      reason: g.reason,
     });
     return this.api;
   }

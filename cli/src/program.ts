@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { reasonText } from './args.js';
 import { registerApplicationPrefixCommands } from './commands/application-prefixes.js';
 import { registerEventCommands } from './commands/events.js';
 import { registerFloatingIpCommands } from './commands/floating-ips.js';
@@ -30,6 +31,7 @@ export function buildProgram(cli: CliContext): Command {
     .addOption(new Option('--token <token>', 'API bearer token (env STRATA_TOKEN)'))
     .addOption(new Option('-o, --output <format>', 'output format').choices(FORMATS).default('table'))
     .addOption(new Option('--request-id <uuid>', 'x-request-id to send (reuse it to retry a command safely)'))
+    .addOption(new Option('--reason <text>', 'why (x-reason): stored on every event the command causes, shown by `events list`').argParser(reasonText))
     .addHelpText('after', EXIT_CODES_HELP)
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => cli.io.out(s.trimEnd()), writeErr: (s) => cli.io.err(s.trimEnd()) })

@@ -13,6 +13,7 @@ export const eventColumns: Column<Event__Output>[] = [
   { header: 'AGGREGATE', value: (e) => aggregateOf(e) },
   { header: 'TENANT', value: (e) => e.tenant },
   { header: 'ACTOR', value: (e) => e.actor },
+  { header: 'REASON', value: (e) => e.reason },
 ];
 
 function aggregateOf(e: Event__Output): string {
@@ -21,7 +22,7 @@ function aggregateOf(e: Event__Output): string {
 
 /** One event per line for `tail`: a table cannot grow, and people grep lines. */
 export function eventLine(e: Event__Output): string {
-  return [e.seq, e.storedAt, e.type, aggregateOf(e), `tenant=${e.tenant}`, `actor=${e.actor}`, e.dataJson].join('  ');
+  return [e.seq, e.storedAt, e.type, aggregateOf(e), `tenant=${e.tenant}`, `actor=${e.actor}`, ...(e.reason ? [`reason=${JSON.stringify(e.reason)}`] : []), e.dataJson].join('  ');
 }
 
 interface FilterOptions {

@@ -19,6 +19,7 @@ export function envelopeOf(e: EventEnvelope): EventEnvelope {
     occurredAt: e.occurredAt,
     data: e.data,
   };
+  if (typeof e.reason === 'string' && e.reason !== '') env.reason = e.reason;
   if (e.trace) env.trace = e.trace.tracestate === undefined ? { traceparent: e.trace.traceparent } : { ...e.trace };
   return env;
 }
@@ -43,6 +44,7 @@ export function envelopeProblem(v: unknown): string | undefined {
   }
   for (const f of ['tenant', 'actor', 'correlationId', 'occurredAt'] as const) if (typeof e[f] !== 'string') return `${f}: must be a string`;
   if (e['causationId'] !== null && typeof e['causationId'] !== 'string') return 'causationId: must be a string or null';
+  if (e['reason'] !== undefined && typeof e['reason'] !== 'string') return 'reason: must be a string';
   const trace = e['trace'];
   if (trace !== undefined) {
     if (typeof trace !== 'object' || trace === null) return 'trace: must be an object';

@@ -72,6 +72,7 @@ export function eventStoreContract(name: string, factory: () => Promise<StoreUnd
     it('appends and reads an aggregate back with every envelope field', async () => {
       const e = event(net1, 'NetworkCreated', { name: 'n', cidr: '10.0.0.0/24' }, {
         causationId: 'cmd-1',
+        reason: 'CHG-1042: the web tier',
         trace: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'k=v' },
       });
       const r = await store.append(net1, e, { expectedVersion: 'none' });

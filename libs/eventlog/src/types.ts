@@ -32,6 +32,8 @@ export interface EventMetadata {
   causationId: string | null;
   /** ISO-8601 instant; comes from the command metadata, never `new Date()` in domain code. */
   occurredAt: string;
+  /** Why, in the caller's words (CLI `--reason`, gRPC metadata `x-reason`); absent when none was given. */
+  reason?: string;
   trace?: TraceContext;
 }
 

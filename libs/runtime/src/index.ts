@@ -11,7 +11,7 @@ export type { HttpServerHandle, HttpServerOptions } from './http.js';
 export { extractTrace, formatTraceparent, injectTrace, parseTraceparent, traceIdOf, withSpan } from './tracing.js';
 export type { TraceContext } from './tracing.js';
 export { installContextManager } from './context-manager.js';
-export { parseReply, requestMetaSchema, toValidationError } from './messaging.js';
+export { MAX_REASON_LENGTH, parseReply, requestMetaSchema, toValidationError } from './messaging.js';
 export type { ReplyEnvelope, RequestEnvelope, RequestMeta } from './messaging.js';
 export { handler, serve } from './serve.js';
 export type { Handler, HandlerContext, HandlerResult, ServeHandle, ServeOptions } from './serve.js';

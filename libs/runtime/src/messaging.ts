@@ -7,6 +7,9 @@ import { z } from 'zod';
 import { ValidationError, type SerializedError } from '@strata/errors';
 import type { TraceContext } from './tracing.js';
 
+/** The longest reason a request may carry (it is stored on every event the request causes). */
+export const MAX_REASON_LENGTH = 512;
+
 export interface RequestMeta {
   /** Authenticated principal (token subject / service name). */
   actor: string;
@@ -24,6 +27,8 @@ export interface RequestMeta {
   minSeq?: number;
   /** W3C traceparent/tracestate. */
   trace?: TraceContext;
+  /** Why, in the caller's words (the API's `x-reason`); stored on the events the request causes. */
+  reason?: string;
 }
 
 export interface RequestEnvelope<T = unknown> {
@@ -45,6 +50,7 @@ export const requestMetaSchema = z.object({
   at: z.iso.datetime({ offset: true }),
   minSeq: z.number().int().nonnegative().optional(),
   trace: traceContextSchema.optional(),
+  reason: z.string().min(1).max(MAX_REASON_LENGTH).optional(),
 }) satisfies z.ZodType<RequestMeta>;
 
 export const requestEnvelopeSchema = z.object({ meta: requestMetaSchema, body: z.unknown() });

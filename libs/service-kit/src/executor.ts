@@ -35,6 +35,8 @@ export interface ExecuteMeta<E extends NewEvent> {
   step?: string;
   /** Default: the caller's request id. */
   causationId?: string | null;
+  /** Why, in the caller's words: stored on the event. */
+  reason?: string | undefined;
   /**
    * The client request this executes: its operation and parsed body. Given,
    * the request is idempotent for the retention of the request index (see
@@ -147,6 +149,7 @@ export class Executor<S extends ProjectedState, E extends NewEvent> {
         occurredAt: caller.at,
         correlationId: meta.correlationId,
         causationId: meta.causationId === undefined ? caller.requestId : meta.causationId,
+        ...(meta.reason ? { reason: meta.reason } : {}),
         ...(meta.trace ? { trace: meta.trace } : {}),
       },
       { expectedVersion: d.expectedVersion === 0 ? 'none' : d.expectedVersion },

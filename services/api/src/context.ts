@@ -2,12 +2,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Metadata } from '@grpc/grpc-js';
 import { ValidationError } from '@strata/errors';
-import type { RequestMeta, TraceContext } from '@strata/runtime';
+import { MAX_REASON_LENGTH, type RequestMeta, type TraceContext } from '@strata/runtime';
 import type { Principal } from './auth.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Correlation ids end up in every event of the request: keep them short and printable.
 const CORRELATION_ID = /^[\x21-\x7e]{1,128}$/;
+// A reason is stored on every event of the request: printable ASCII (gRPC's text metadata), spaces allowed, bounded.
+const REASON = new RegExp(`^[\\x20-\\x7e]{1,${MAX_REASON_LENGTH}}$`);
 
 function single(metadata: Metadata, key: string): string | undefined {
   const values = metadata.get(key);
@@ -55,6 +57,13 @@ export function buildRequestMeta(
     correlationId,
     at: (extras.now ?? new Date()).toISOString(),
   };
+  const reason = single(metadata, 'x-reason');
+  if (reason !== undefined) {
+    if (!REASON.test(reason) || reason.trim() === '') {
+      throw new ValidationError(`metadata x-reason must be 1-${MAX_REASON_LENGTH} printable ASCII characters, not only spaces`, { field: 'x-reason' });
+    }
+    meta.reason = reason;
+  }
   if (extras.trace !== undefined) meta.trace = extras.trace;
   return meta;
 }

@@ -42,6 +42,20 @@ describe('buildRequestMeta', () => {
     }
   });
 
+  it('carries the reason (x-reason) as given; none when absent', () => {
+    expect(buildRequestMeta(md({ 'x-reason': 'CHG-1042: open 443 for the web tier' }), alice, { now }).reason).toBe('CHG-1042: open 443 for the web tier');
+    expect(buildRequestMeta(md({}), alice, { now })).not.toHaveProperty('reason');
+  });
+
+  // Control and non-ASCII characters never arrive: gRPC's text metadata refuses them before the API sees them.
+  it.each([
+    ['empty', ''],
+    ['only spaces', '   '],
+    ['over 512 characters', 'x'.repeat(513)],
+  ])('rejects a reason that is %s, naming the metadata key', (_what, reason) => {
+    expect(() => buildRequestMeta(md({ 'x-reason': reason }), alice, { now })).toThrow(/metadata x-reason must be 1-512 printable ASCII characters/);
+  });
+
   it('carries the given trace context', () => {
     const trace = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' };
     expect(buildRequestMeta(md({}), alice, { trace }).trace).toEqual(trace);

@@ -33,6 +33,7 @@ export function toProtoEvent(e: StoredEvent): Event {
     storedAt: e.storedAt,
     correlationId: e.correlationId,
     causationId: e.causationId ?? undefined,
+    reason: e.reason ?? '',
     traceparent: e.trace?.traceparent ?? '',
     tracestate: e.trace?.tracestate ?? '',
     dataJson: JSON.stringify(e.data),
