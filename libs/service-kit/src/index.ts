@@ -32,3 +32,4 @@ export { startHostedService } from './host.js';
 export { emptyQuarantine, isQuarantineRefusal, quarantine, quarantineStatus, quarantinedCount, refuseSuspect, reportQuarantine, usableSnapshot } from './quarantine.js';
 export type { QuarantinedEvent, QuarantineRecord } from './quarantine.js';
 export type { HostedDeps, HostedProjection, HostedServiceOptions } from './host.js';
+export { mapBounded } from './bounded.js';

@@ -37,7 +37,7 @@
 import { isEventSchemaError, type EventStore, type EventSubscription, type StoredEvent } from '@strata/eventlog';
 import { ErrorCode, StrataError } from '@strata/errors';
 import type { Logger } from '@strata/runtime';
-import { emptyQuarantine, quarantine, type QuarantineRecord } from '@strata/service-kit';
+import { emptyQuarantine, mapBounded, quarantine, type QuarantineRecord } from '@strata/service-kit';
 import { diffMaps } from '../core/diff.js';
 import { applyEvent, emptyModel, toModelEvent, type Model } from '../core/model.js';
 import { positionValue, ViewPositions, type HostPosition } from '../core/positions.js';
@@ -132,7 +132,7 @@ export class HostviewProjection {
     // Events keep arriving meanwhile: they update the views and queue writes, which the reconcile supersedes.
     const existing = (await publisher.bucketHosts()).filter(owns);
     const actual = new Map<string, Map<string, string>>();
-    await forEachLimited(existing, this.options.readConcurrency ?? 16, async (host) => {
+    await mapBounded(existing, this.options.readConcurrency ?? 16, async (host) => {
       actual.set(host, await publisher.readAll(host));
     });
     // From here to replacePending nothing awaits, so no event falls between the views diffed and the queue replaced.
@@ -248,13 +248,4 @@ export class HostviewProjection {
     this.live = true;
     this.settleCaughtUp();
   }
-}
-
-/** Run `fn` over `items`, at most `limit` at a time. */
-async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }

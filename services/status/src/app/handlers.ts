@@ -2,12 +2,12 @@
 import { statusContract, type StatusContract } from '@strata/contracts';
 import type { Handler } from '@strata/runtime';
 import { NotFoundError } from '@strata/errors';
-import { page, queryHandlers as queryHandlersOf, requireAdmin, stateDigest, type QueryAnswers } from '@strata/service-kit';
+import { mapBounded, page, queryHandlers as queryHandlersOf, requireAdmin, stateDigest, type QueryAnswers } from '@strata/service-kit';
 import { knownHosts } from '../domain/hypervisor.js';
 import { knownHypervisor, visiblePort, visibleResource } from '../domain/scope.js';
 import type { StatusState } from '../domain/state.js';
 import type { StatusProjection } from './projection.js';
-import { HOSTVIEW_CONCURRENCY, mapBounded } from './bounded.js';
+import { HOSTVIEW_CONCURRENCY } from './hostview.js';
 import type { StatusReader } from './reader.js';
 
 export function answers(reader: StatusReader): QueryAnswers<StatusContract, StatusState> {

@@ -75,3 +75,6 @@ export function hostviewAsker(nc: NatsConnection, inboxPrefix: string, timeoutMs
     };
   };
 }
+
+/** Resources asked of hostview at once by one query or one publication pass. */
+export const HOSTVIEW_CONCURRENCY = 16;

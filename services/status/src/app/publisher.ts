@@ -25,7 +25,8 @@ import { statusFollows } from '../domain/evolve.js';
 import { hypervisorChangeKey } from '../domain/hypervisor.js';
 import type { StatusState } from '../domain/state.js';
 import { deletedBy, livenessOf, touchedBy, type TrackedRef } from '../domain/tracking.js';
-import { HOSTVIEW_CONCURRENCY, mapBounded } from './bounded.js';
+import { mapBounded } from '@strata/service-kit';
+import { HOSTVIEW_CONCURRENCY } from './hostview.js';
 import type { StatusReader } from './reader.js';
 
 export interface PublisherOptions {

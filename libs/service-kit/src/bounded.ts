@@ -11,6 +11,3 @@ export async function mapBounded<T, R>(items: readonly T[], limit: number, f: (i
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return out;
 }
-
-/** Resources asked of hostview at once by one query or one publication pass. */
-export const HOSTVIEW_CONCURRENCY = 16;
