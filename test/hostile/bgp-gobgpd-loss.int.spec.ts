@@ -61,7 +61,10 @@ describe('hostile: a gateway loses its gobgpd; the ToR keeps forwarding to the a
       }
     })();
     try {
-      expect(await fromBoth(`${APP_PREFIX}/32`)).toBe(true);
+      // The starting point: both gateways advertise it. The ToR's kernel route (beforeAll) needs only the first
+      // gateway's path, so the second's may still be on its way: wait for it rather than assume it (a CI run
+      // found it 117 ms short).
+      await waitFor(() => fromBoth(`${APP_PREFIX}/32`), { ...WAIT, message: 'the prefix from both gateways before the kill' });
       await lab.fabric.gobgpd(gw).kill9();
       await waitFor(async () => (await lab.fabric.tor.sessionState(GW[gw - 1]!)) !== 'Established', { ...WAIT, message: `ToR notices gobgpd ${gw} gone` });
       // A watch window, not a timing assertion: the defect showed 8 s after the kill.
