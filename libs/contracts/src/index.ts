@@ -20,3 +20,4 @@ export * from './status/index.js';
 export * from './events.js';
 export * from './ipam/ipv6-modes.js';
 export * from './ipam/routed-scope.js';
+export * from './audit/index.js';

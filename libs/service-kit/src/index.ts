@@ -33,3 +33,5 @@ export { emptyQuarantine, isQuarantineRefusal, quarantine, quarantineStatus, qua
 export type { QuarantinedEvent, QuarantineRecord } from './quarantine.js';
 export type { HostedDeps, HostedProjection, HostedServiceOptions } from './host.js';
 export { mapBounded } from './bounded.js';
+export { eventRef, resourceHistory } from './history.js';
+export type { HistorySource, OwnedView } from './history.js';

@@ -1,0 +1,6 @@
+export * from './kinds.js';
+export * from './history.js';
+export * from './hostview-at.js';
+export * from './views.js';
+export * from './commands.js';
+export * from './contract.js';
