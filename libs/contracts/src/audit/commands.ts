@@ -18,6 +18,15 @@ export type AuditPointRequest = z.infer<typeof AuditPointRequest>;
 
 const Resource = { kind: AuditKind, id: AuditResourceId };
 
+/**
+ * Where a resource's history lives and the points asked, resolved: what the
+ * api asks the audit service before it asks the owning service for the
+ * versions (the api is the only signer of requests to services, so it is the
+ * api that asks both; see docs/architecture.md "Audit by replay").
+ */
+export const AuditLocateRequest = z.object({ ...Resource, points: z.array(AuditPointRequest).max(2) }).strict();
+export type AuditLocateRequest = z.infer<typeof AuditLocateRequest>;
+
 export const AuditShowRequest = z.object({ ...Resource, at: AuditPointRequest }).strict();
 export const AuditDiffRequest = z.object({ ...Resource, from: AuditPointRequest, to: AuditPointRequest.optional() }).strict();
 /** `at` absent: now (the log's last position). */

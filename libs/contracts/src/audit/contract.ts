@@ -1,17 +1,29 @@
 /**
  * The audit service's contract over NATS: queries at `strata.qry.audit.<op>`
- * (it writes nothing). Tenant-scoped like every query: a tenant sees only
+ * (it writes nothing). A resource's show/diff/blame is answered by the api
+ * from two asks — `resource.locate` here, then the owning service's
+ * `history` — and `derive.ts`; the reply schemas of those answers are
+ * exported for the api's and the CLI's checks. Tenant-scoped like every query: a tenant sees only
  * its own resources' history (another tenant's is NOT_FOUND, exactly like a
  * missing one); hosts are for admins only.
  */
 import { z } from 'zod';
 import { defineContract, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
-import { AuditBlameRequest, AuditDiffRequest, AuditHostDiffRequest, AuditHostRequest, AuditShowRequest } from './commands.js';
+import { AuditHostDiffRequest, AuditHostRequest, AuditLocateRequest } from './commands.js';
 import { EventRef, ResourceView } from './history.js';
 import { AuditKind } from './kinds.js';
 import type * as v from './views.js';
 
 const AuditPoint = z.object({ seq: z.number().int(), storedAt: z.string(), requested: z.string() });
+const AuditLocation = z.object({
+  kind: AuditKind,
+  id: z.string(),
+  context: z.string(),
+  aggregateId: z.string(),
+  tenant: z.string(),
+  points: z.array(AuditPoint),
+  lastSeq: AuditPoint,
+});
 const AuditShow = z.object({ kind: AuditKind, id: z.string(), at: AuditPoint, view: ResourceView, lastChange: EventRef.nullable() });
 const FieldChange = z.object({ path: z.string(), before: z.unknown().optional(), after: z.unknown().optional(), event: EventRef });
 const AuditDiff = z.object({
@@ -55,6 +67,7 @@ const HostDiff = z.object({
 });
 
 true satisfies Exactly<z.output<typeof AuditPoint>, v.AuditPoint>;
+true satisfies Exactly<z.output<typeof AuditLocation>, v.AuditLocation>;
 true satisfies Exactly<z.output<typeof AuditShow>, v.AuditShow>;
 true satisfies Exactly<z.output<typeof AuditDiff>, v.AuditDiff>;
 true satisfies Exactly<z.output<typeof AuditBlame>, v.AuditBlame>;
@@ -62,12 +75,12 @@ true satisfies Exactly<z.output<typeof HostLine>, v.HostLine>;
 true satisfies Exactly<z.output<typeof HostAt>, v.HostAt>;
 true satisfies Exactly<z.output<typeof HostDiff>, v.HostDiff>;
 
+export const AuditReplies = { show: AuditShow, diff: AuditDiff, blame: AuditBlame } as const;
+
 export const auditContract = defineContract('audit', {
   commands: {},
   queries: {
-    'resource.show': { request: AuditShowRequest, reply: AuditShow },
-    'resource.diff': { request: AuditDiffRequest, reply: AuditDiff },
-    'resource.blame': { request: AuditBlameRequest, reply: AuditBlame },
+    'resource.locate': { request: AuditLocateRequest, reply: AuditLocation },
     'host.show': { request: AuditHostRequest, reply: HostAt },
     'host.diff': { request: AuditHostDiffRequest, reply: HostDiff },
   },

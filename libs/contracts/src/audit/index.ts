@@ -4,3 +4,4 @@ export * from './hostview-at.js';
 export * from './views.js';
 export * from './commands.js';
 export * from './contract.js';
+export * from './derive.js';

@@ -12,6 +12,20 @@ export interface AuditPoint {
   requested: string;
 }
 
+/** A resource located in the log, with the points of a question resolved. */
+export interface AuditLocation {
+  kind: AuditKind;
+  id: string;
+  /** The owning service's context and the aggregate whose events hold the resource. */
+  context: string;
+  aggregateId: string;
+  tenant: string;
+  /** The points asked, resolved to positions, in the order asked. */
+  points: AuditPoint[];
+  /** The log's last position when asked (the point of "now"). */
+  lastSeq: AuditPoint;
+}
+
 export interface AuditShow {
   kind: AuditKind;
   id: string;
