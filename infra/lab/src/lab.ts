@@ -18,14 +18,14 @@
  * DHCP servers, detached on purpose), then deletes every namespace with the
  * prefix, also after a failure (netns.ts).
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
 import { ensureHarnessCommandKeys } from '@strata/runtime';
-import { LAB_MARKER_ENV, type NatsServerHandle, type StrataNats } from '@strata/testing';
+import { freePort, LAB_MARKER_ENV, type NatsServerHandle, type StrataNats } from '@strata/testing';
 import { ADMIN, ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './control-client.js';
 import { startProvisionedNats } from './provision.js';
 import { startBgpBorder, type BgpBorder } from './bgp-border.js';
@@ -197,6 +197,35 @@ export class Lab {
       const registered = await this.ipam.command('hypervisor.register', { id: h.id, vtepIp: h.vtepIp, hostPoolId: pool.id }, ADMIN);
       this.publicIps.set(h.id, registered.publicIp);
     }
+  }
+
+  /**
+   * Start the gRPC API on a free loopback port with a bearer token per user
+   * (name → its tenant, admin or not; the name is the actor its events
+   * carry), for tests that drive the real `strata` CLI against this lab. It
+   * signs requests with this process's master key, which the lab's services
+   * verify.
+   */
+  async startApi(users: Record<string, { tenant: string; admin?: boolean }>): Promise<{ addr: string; tokens: Record<string, string> }> {
+    const digest = (t: string): string => createHash('sha256').update(t).digest('hex');
+    const tokens: Record<string, string> = {};
+    const config = Object.entries(users).map(([name, u]) => {
+      tokens[name] = `s${randomBytes(16).toString('hex')}`;
+      return { name, sha256: digest(tokens[name]!), tenant: u.tenant, admin: u.admin ?? false };
+    });
+    const file = join(this.stateDir, 'api-tokens.json');
+    writeFileSync(file, JSON.stringify(config), { mode: 0o600 });
+    const addr = `127.0.0.1:${await freePort()}`;
+    const api = this.spawn('api', main('api'), {
+      ...this.natsUsers.env('api'),
+      STRATA_HTTP_PORT: '0',
+      STRATA_GRPC_ADDR: addr,
+      STRATA_API_TOKENS_FILE: file,
+      STRATA_COMMAND_SIGNING_KEY: ensureHarnessCommandKeys().signingKey,
+      ...this.options.env,
+    });
+    await api.ready;
+    return { addr, tokens };
   }
 
   /** Start (or restart) the agent of a hypervisor. */

@@ -65,7 +65,7 @@ export const statusService: ServiceDefinition<typeof statusConfig> = {
       isRelevant,
       projection: (store, initial, onApplied) => statusProjection(store, logger, initial, onApplied),
       executor: statusExecutor,
-      handlers: (deps) => ({ commands: {}, queries: queryHandlers(deps.projection, reader) }),
+      handlers: (deps) => ({ commands: {}, queries: queryHandlers(deps.projection, reader, deps.store) }),
       // Live events only: `publisher` exists once the projection has caught up.
       onApplied: (_state, event) => publisher?.onEvent(event),
       afterStart: async (deps) => {

@@ -43,6 +43,7 @@ export const AUDIT_KINDS = {
   'sfc-group': { context: 'chaining', aggregate: 'group', tenantScoped: true },
   'sfc-classifier': { context: 'chaining', aggregate: 'classifier', tenantScoped: true },
   'sfc-chain': { context: 'chaining', aggregate: 'chain', tenantScoped: true },
+  'hypervisor-liveness': { context: 'status', aggregate: 'hypervisor', tenantScoped: false },
 } as const satisfies Record<string, AuditKindSpec>;
 
 export type AuditKind = keyof typeof AUDIT_KINDS;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { defineContract, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
 import { pageOf, StateDigest } from '../replies.js';
 import { BarrierRequest, HypervisorStatusRef, ListHypervisorStatus, PortStatusRequest, RealisationRequest, StatusDigestRequest } from './commands.js';
+import { historyQuery } from '../audit/history.js';
 import { RealisedKind } from './hostview-query.js';
 import { PortStatusValue } from './views.js';
 import type * as v from './views.js';
@@ -57,6 +58,7 @@ export const statusContract = defineContract('status', {
     'hypervisor.get': { request: HypervisorStatusRef, reply: HypervisorStatusView },
     'hypervisor.list': { request: ListHypervisorStatus, reply: pageOf(HypervisorStatusView) },
     'state.digest': { request: StatusDigestRequest, reply: StateDigest },
+    history: historyQuery,
   },
 });
 

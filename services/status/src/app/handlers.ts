@@ -1,8 +1,12 @@
 /** The status service's NATS queries (it has no commands): each answer scopes to the caller, then derives through the reader. */
-import { statusContract, type StatusContract } from '@strata/contracts';
+import { STATUS_CONTEXT, statusContract, type StatusContract } from '@strata/contracts';
+import type { EventStore } from '@strata/eventlog';
 import type { Handler } from '@strata/runtime';
 import { NotFoundError } from '@strata/errors';
-import { mapBounded, page, queryHandlers as queryHandlersOf, requireAdmin, stateDigest, type QueryAnswers } from '@strata/service-kit';
+import { mapBounded, page, queryHandlers as queryHandlersOf, requireAdmin, resourceHistory, stateDigest, type QueryAnswers } from '@strata/service-kit';
+import { applyStored } from '../domain/evolve.js';
+import { historyView } from '../domain/history.js';
+import { initialState } from '../domain/state.js';
 import { knownHosts } from '../domain/hypervisor.js';
 import { knownHypervisor, visiblePort, visibleResource } from '../domain/scope.js';
 import type { StatusState } from '../domain/state.js';
@@ -10,7 +14,7 @@ import type { StatusProjection } from './projection.js';
 import { HOSTVIEW_CONCURRENCY } from './hostview.js';
 import type { StatusReader } from './reader.js';
 
-export function answers(reader: StatusReader): QueryAnswers<StatusContract, StatusState> {
+export function answers(reader: StatusReader, store: EventStore): QueryAnswers<StatusContract, StatusState> {
   return {
     'port.status': async (s, c, q) => {
       // Scope first: one port the caller may not see and the request answers NotFound, naming nothing else.
@@ -42,8 +46,9 @@ export function answers(reader: StatusReader): QueryAnswers<StatusContract, Stat
       return { items: p.items.map(({ id }) => reader.hypervisor(s, id, positions)), next: p.next };
     },
     'state.digest': (s) => stateDigest(s),
+    history: (_s, c, q) => resourceHistory({ store, context: STATUS_CONTEXT, initial: initialState, fold: applyStored, view: historyView }, c, q),
   };
 }
 
-export const queryHandlers = (projection: StatusProjection, reader: StatusReader): Record<string, Handler> =>
-  queryHandlersOf(statusContract, answers(reader), projection);
+export const queryHandlers = (projection: StatusProjection, reader: StatusReader, store: EventStore): Record<string, Handler> =>
+  queryHandlersOf(statusContract, answers(reader, store), projection);
