@@ -76,8 +76,9 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     case 'ipam.FloatingIpAllocated': {
       const d = event.data;
       const old = state.floatingIps[d.floatingIpId];
-      // The envelope's tenant is the allocating tenant (IPAM's decider sets it so).
-      state.floatingIps[d.floatingIpId] = { id: d.floatingIpId, tenant: event.tenant, address: d.address, live: true, association: null, version: old?.version ?? 0 };
+      // The envelope's tenant is the allocating tenant (IPAM's decider sets it so). An id allocated again
+      // keeps the association nat's log still holds (see `keptByNat`).
+      state.floatingIps[d.floatingIpId] = { id: d.floatingIpId, tenant: event.tenant, address: d.address, live: true, association: old?.association ?? null, version: old?.version ?? 0 };
       break;
     }
     case 'ipam.FloatingIpReleased': {
@@ -89,7 +90,8 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     }
     case 'ipam.RouterCreated': {
       const old = state.routers[event.data.routerId];
-      state.routers[event.data.routerId] = { id: event.data.routerId, tenant: event.tenant, live: true, externalGateway: false, version: old?.version ?? 0 };
+      // A router created again keeps the gateway nat's log still holds (see `keptByNat`).
+      state.routers[event.data.routerId] = { id: event.data.routerId, tenant: event.tenant, live: true, externalGateway: old?.externalGateway ?? false, version: old?.version ?? 0 };
       break;
     }
     case 'ipam.RouterDeleted': {
@@ -108,6 +110,19 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
 }
 
 /*
+ * keptByNat: what nat's state says of an association or a gateway is what
+ * nat's own log says — IPAM's events make, hide and drop the entry that
+ * holds it, never change it. So a floating IP allocated again (or a router
+ * created again) under an id whose association (gateway) nat has not ended
+ * keeps it: the reactor ends one when IPAM removes its resource, so this
+ * happens only when the id came back before that (the same tenant re-sending
+ * its request id more than 24 h later) or when a decision landed after the
+ * removal (below). Hosts keep realising it until nat's event ends it; a
+ * reset here would hide it from nat's queries and leave `portFloatingIps`
+ * naming a floating IP without association (blocking that fixed IP). It also
+ * makes each association and gateway a function of its nat aggregate
+ * alone, which `history` relies on (domain/history.ts).
+ *
  * A nat event about a floating IP or router the state does not hold: IPAM's
  * event that would have made the entry is not in the fold — a `history`
  * answer folds the nat aggregate alone — or the entry was dropped (released
