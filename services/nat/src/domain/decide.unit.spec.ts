@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode } from '@strata/errors';
 import { stateDigest } from '@strata/service-kit';
 import { applyStored } from './evolve.js';
-import { getFloatingIp, listFloatingIps } from './queries.js';
+import { getFloatingIp, getRouterGateway, listFloatingIps } from './queries.js';
 import { initialState } from './state.js';
 import { admin, errorOf, NETWORK, tenantA, tenantB, World } from './test/given.js';
 
@@ -182,6 +182,43 @@ describe('the reactor', () => {
     expect(w.reactRouterDeleted(on)).toEqual([]);
     expect(w.reactRouterDeleted(off)).toEqual([]);
     expect(errorOf(() => w.decide('router.setGateway', { routerId: on, enabled: true }, tenantA)).code).toBe(ErrorCode.NotFound);
+  });
+
+  it('holds an association decided before IPAM released the floating IP and appended after (a stale instance), and ends it with its port', () => {
+    const w = new World();
+    const port = w.port('tenant-a');
+    const fip = w.floatingIp('tenant-a');
+    const stale = w.decide('floatingip.associate', { floatingIpId: fip, portId: port }, tenantA);
+    w.floatingIpReleased(fip);
+    expect(w.reactReleased(fip)).toEqual([]);
+    // Nothing of it was left (no nat history), so the append's version check passes: the log (and hostview) now say associated.
+    expect(w.state.floatingIps[fip]).toBeUndefined();
+    if (stale.kind !== 'append') throw new Error('expected an append');
+    w.apply(stale);
+    expect(w.state.floatingIps[fip]).toMatchObject({ live: false, tenant: 'tenant-a', association: { portId: port } });
+    expect(errorOf(() => w.decide('floatingip.disassociate', { floatingIpId: fip }, tenantA)).code).toBe(ErrorCode.NotFound);
+    w.portDeleted(port);
+    expect(w.reactPortDeleted(port).map((d) => d.event.data)).toMatchObject([{ floatingIpId: fip, reason: 'port-deleted' }]);
+  });
+
+  it('keeps what its own log holds when IPAM makes the id again: an association, a gateway nat has not ended', () => {
+    const w = new World();
+    const port = w.port('tenant-a');
+    const fip = w.floatingIp('tenant-a');
+    w.run('floatingip.associate', { floatingIpId: fip, portId: port }, tenantA);
+    const router = w.router('tenant-a');
+    w.run('router.setGateway', { routerId: router, enabled: true }, tenantA);
+    // Released and deleted, then back (the same request id re-sent), before the reactor ended them.
+    w.floatingIpReleased(fip);
+    w.floatingIp('tenant-a', fip);
+    w.routerDeleted(router);
+    w.router('tenant-a', router);
+    expect(w.reactReleased(fip)).toEqual([]);
+    expect(w.reactRouterDeleted(router)).toEqual([]);
+    expect(getFloatingIp(w.state, tenantA, { id: fip })).toMatchObject({ portId: port });
+    expect(w.state.portFloatingIps[port]).toEqual({ [fip]: '10.0.0.5' });
+    expect(getRouterGateway(w.state, tenantA, { id: router }).externalGateway).toBe(true);
+    expect(w.run('floatingip.disassociate', { floatingIpId: fip }, tenantA).event.type).toBe('nat.FloatingIpDisassociated');
   });
 });
 

@@ -44,8 +44,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
   state.seq = event.seq;
   switch (event.type) {
     case 'nat.FloatingIpAssociated': {
-      const f = state.floatingIps[event.data.floatingIpId];
-      if (!f) break;
+      const f = floatingIpOf(state, event);
       unlink(state, f);
       const { portId, networkId, fixedIp } = event.data;
       f.association = { portId, networkId, fixedIp };
@@ -54,8 +53,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       break;
     }
     case 'nat.FloatingIpDisassociated': {
-      const f = state.floatingIps[event.data.floatingIpId];
-      if (!f) break;
+      const f = floatingIpOf(state, event);
       unlink(state, f);
       f.association = null;
       f.version = event.seq;
@@ -63,8 +61,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     }
     case 'nat.ExternalGatewayEnabled':
     case 'nat.ExternalGatewayDisabled': {
-      const r = state.routers[event.data.routerId];
-      if (!r) break;
+      const r = routerOf(state, event);
       r.externalGateway = event.type === 'nat.ExternalGatewayEnabled';
       r.version = event.seq;
       break;
@@ -79,8 +76,9 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     case 'ipam.FloatingIpAllocated': {
       const d = event.data;
       const old = state.floatingIps[d.floatingIpId];
-      // The envelope's tenant is the allocating tenant (IPAM's decider sets it so).
-      state.floatingIps[d.floatingIpId] = { id: d.floatingIpId, tenant: event.tenant, address: d.address, live: true, association: null, version: old?.version ?? 0 };
+      // The envelope's tenant is the allocating tenant (IPAM's decider sets it so). An id allocated again
+      // keeps the association nat's log still holds (see `keptByNat`).
+      state.floatingIps[d.floatingIpId] = { id: d.floatingIpId, tenant: event.tenant, address: d.address, live: true, association: old?.association ?? null, version: old?.version ?? 0 };
       break;
     }
     case 'ipam.FloatingIpReleased': {
@@ -92,7 +90,8 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     }
     case 'ipam.RouterCreated': {
       const old = state.routers[event.data.routerId];
-      state.routers[event.data.routerId] = { id: event.data.routerId, tenant: event.tenant, live: true, externalGateway: false, version: old?.version ?? 0 };
+      // A router created again keeps the gateway nat's log still holds (see `keptByNat`).
+      state.routers[event.data.routerId] = { id: event.data.routerId, tenant: event.tenant, live: true, externalGateway: old?.externalGateway ?? false, version: old?.version ?? 0 };
       break;
     }
     case 'ipam.RouterDeleted': {
@@ -108,6 +107,41 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     }
   }
   return state;
+}
+
+/*
+ * keptByNat: what nat's state says of an association or a gateway is what
+ * nat's own log says — IPAM's events make, hide and drop the entry that
+ * holds it, never change it. So a floating IP allocated again (or a router
+ * created again) under an id whose association (gateway) nat has not ended
+ * keeps it: the reactor ends one when IPAM removes its resource, so this
+ * happens only when the id came back before that (the same tenant re-sending
+ * its request id more than 24 h later) or when a decision landed after the
+ * removal (below). Hosts keep realising it until nat's event ends it; a
+ * reset here would hide it from nat's queries and leave `portFloatingIps`
+ * naming a floating IP without association (blocking that fixed IP). It also
+ * makes each association and gateway a function of its nat aggregate
+ * alone, which `history` relies on (domain/history.ts).
+ *
+ * A nat event about a floating IP or router the state does not hold: IPAM's
+ * event that would have made the entry is not in the fold — a `history`
+ * answer folds the nat aggregate alone — or the entry was dropped (released
+ * or deleted with no nat history) before a decision taken against an older
+ * state landed. Either way the event happened: it makes a tombstone (not
+ * live, so queries and commands still do not see it) that holds it, with the
+ * event's tenant (deciders write as the resource's) and address. In the
+ * live fold every other nat event finds the entry IPAM's event made, so
+ * nothing else changes: before, such an event was ignored, leaving nat's
+ * state short of what its log (and hostview, which applies it) says.
+ */
+function floatingIpOf(state: NatState, event: Extract<NatEvent, { type: 'nat.FloatingIpAssociated' | 'nat.FloatingIpDisassociated' }>): FloatingIpEntry {
+  const id = event.data.floatingIpId;
+  return (state.floatingIps[id] ??= { id, tenant: event.tenant, address: event.data.address, live: false, association: null, version: 0 });
+}
+
+function routerOf(state: NatState, event: Extract<NatEvent, { type: 'nat.ExternalGatewayEnabled' | 'nat.ExternalGatewayDisabled' }>): RouterEntry {
+  const id = event.data.routerId;
+  return (state.routers[id] ??= { id, tenant: event.tenant, live: false, externalGateway: false, version: 0 });
 }
 
 /** Remove the floating IP from its port's index. */
