@@ -3,7 +3,9 @@
  * test, issue 16): for a log and every position S in it, a resource's
  * answer at S — its aggregate's events alone, folded from the empty state —
  * equals its view in the fold of the whole log up to S, and reading it
- * cost exactly its aggregate's events up to S.
+ * cost exactly its aggregate's events up to S. For a resource inside a
+ * larger aggregate, each event that changed it names it in its kind's id
+ * field (kinds.ts: how the audit service finds where it lives).
  */
 import { isDeepStrictEqual } from 'node:util';
 import { NotFoundError } from '@strata/errors';
@@ -36,11 +38,17 @@ export async function historyMismatches<S>(sourceOf: (store: EventStore) => Hist
   for await (const e of store.read()) log.push(e);
   const out: string[] = [];
   const full = src.initial();
+  const before = new Map<HistoryCase, unknown>();
   for (const event of log) {
     src.fold(full, event);
     for (const r of resources) {
       const want = src.view(full, r.kind, r.id);
       const at = `${r.kind} ${r.id} at ${event.seq}`;
+      const idField = (AUDIT_KINDS[r.kind] as { idField?: string }).idField;
+      if (idField && !isDeepStrictEqual(before.get(r) ?? null, want?.view ?? null) && (event.data as Record<string, unknown> | null)?.[idField] !== r.id) {
+        out.push(`${at}: ${event.type} changed it without naming it in ${idField}`);
+      }
+      before.set(r, want?.view ?? null);
       const subject = store.subjectOf({ context: src.context, type: aggregateOf(r.kind), id: r.aggregateId });
       const own = log.filter((e) => e.seq <= event.seq && e.subject === subject).length;
       let got: { tenant: string; view: Record<string, unknown> | null; eventsRead: number } | null;
