@@ -65,7 +65,7 @@ const OPS = [
 ] as const;
 
 /** Creations more often than the rest, so that groups and chains find members, hops and classifiers to name. */
-const WEIGHT: Partial<Record<Step['op'], number>> = { 'function.create': 5, 'group.create': 4, 'classifier.create': 3, 'chain.create': 4 };
+const WEIGHT: Partial<Record<Step['op'], number>> = { 'function.create': 5, 'group.create': 4, 'classifier.create': 3, 'chain.create': 4, 'group.update': 2, 'chain.update': 2, 'chain.delete': 2 };
 
 const step: fc.Arbitrary<Step> = fc.record({
   op: fc.oneof(...OPS.map((op) => ({ arbitrary: fc.constant(op), weight: WEIGHT[op] ?? 1 }))),
@@ -130,7 +130,7 @@ class Run {
         return run('group.create', { name, functionIds, selection: s.flag ? 'active-standby' : 'flow-hash' }, t.caller);
       }
       case 'group.update':
-        return group === undefined ? undefined : run('group.update', { id: group, name, functionIds: s.flag ? this.ids(st.functions, s.picks.slice(1)) : undefined });
+        return group === undefined ? undefined : run('group.update', { id: group, name, functionIds: s.flag ? this.ids(st.functions, s.picks.slice(1), st.groups[group]!.tenant) : undefined });
       case 'group.delete':
         return group === undefined ? undefined : run('group.delete', { id: group });
       case 'classifier.create': {
@@ -143,8 +143,12 @@ class Run {
         return cls === undefined ? undefined : run('classifier.delete', { id: cls });
       case 'chain.create':
         return run('chain.create', { name, routerId: t.router, groupIds: this.ids(st.groups, s.picks, t.caller.tenant), classifierIds: this.ids(st.classifiers, s.picks.slice(1), t.caller.tenant), symmetric: s.flag }, t.caller);
-      case 'chain.update':
-        return chain === undefined ? undefined : run('chain.update', { id: chain, name, ...(s.flag ? { groupIds: this.ids(st.groups, s.picks) } : { classifierIds: this.ids(st.classifiers, s.picks) }) });
+      case 'chain.update': {
+        if (chain === undefined) return;
+        const owner = st.chains[chain]!.tenant;
+        const hops = s.choice === 0 ? {} : s.flag ? { groupIds: this.ids(st.groups, s.picks, owner) } : { classifierIds: this.ids(st.classifiers, s.picks, owner) };
+        return run('chain.update', { id: chain, name, ...hops });
+      }
       case 'chain.delete':
         return chain === undefined ? undefined : run('chain.delete', { id: chain });
       case 'health':
