@@ -1,90 +1,89 @@
 /**
- * Property-test support for a service's `history` answer (issue 16): over a
- * log, at every position S and for every resource of the service's audit
- * kinds that the log names, the view `resourceHistory` rebuilds at S from
- * the resource's aggregate alone must equal the view taken from the full
- * fold of the log up to S — and the answer must have read that aggregate's
- * events up to S and no others.
+ * The property every service's `history` answer must have (its property
+ * test, issue 16): for a log and every position S in it, a resource's
+ * answer at S — its aggregate's events alone, folded from the empty state —
+ * equals its view in the fold of the whole log up to S, and reading it
+ * cost exactly its aggregate's events up to S. For a resource inside a
+ * larger aggregate, each event that changed it names it in its kind's id
+ * field (kinds.ts: how the audit service finds where it lives).
  */
-import { AUDIT_KINDS, auditKindsOf, type AuditKind } from '@strata/contracts';
+import { isDeepStrictEqual } from 'node:util';
 import { NotFoundError } from '@strata/errors';
-import { InMemoryEventStore, type StoredEvent } from '@strata/eventlog';
-import { writeCanonical } from '../digest.js';
-import { resourceHistory, type HistorySource, type OwnedView } from '../history.js';
+import { InMemoryEventStore, type EventStore, type StoredEvent } from '@strata/eventlog';
+import { AUDIT_KINDS, auditKindsOf, type AuditKind } from '@strata/contracts';
+import { resourceHistory, type HistorySource } from '../history.js';
 import { admin } from './given.js';
 
-export interface HistoryMismatch {
-  seq: number;
-  kind: AuditKind;
-  id: string;
-  fromHistory: { tenant: string; view: unknown; eventsRead: number } | null;
-  fromFullFold: OwnedView | null;
-  aggregateEvents: number;
-}
-
-interface Resource {
+/** A resource to check: its kind, id and the aggregate holding it. */
+export interface HistoryCase {
   kind: AuditKind;
   id: string;
   aggregateId: string;
-  subject: string;
 }
 
-const canonical = (value: unknown): string => {
-  let out = '';
-  writeCanonical(value, (chunk) => (out += chunk));
+/**
+ * `events` (a fixture's log, seq 1..n in order) appended to an in-memory
+ * store, read by the service's history source (`sourceOf`, as its handler
+ * builds it); then, at every position, each resource's `history` answer against
+ * the full fold. The mismatches, described (empty: the property holds).
+ */
+export async function historyMismatches<S>(sourceOf: (store: EventStore) => HistorySource<S>, events: readonly StoredEvent[], resources: readonly HistoryCase[]): Promise<string[]> {
+  const store = new InMemoryEventStore();
+  for (const { seq, subject: _subject, storedAt: _storedAt, ...envelope } of events) {
+    const r = await store.append(envelope.aggregate, envelope, { expectedVersion: 'any' });
+    if (r.seq !== seq) throw new Error(`the fixture's event ${seq} was stored at ${r.seq}: give the whole log, in order`);
+  }
+  const src = sourceOf(store);
+  const log: StoredEvent[] = [];
+  for await (const e of store.read()) log.push(e);
+  const out: string[] = [];
+  const full = src.initial();
+  const before = new Map<HistoryCase, unknown>();
+  for (const event of log) {
+    src.fold(full, event);
+    for (const r of resources) {
+      const want = src.view(full, r.kind, r.id);
+      const at = `${r.kind} ${r.id} at ${event.seq}`;
+      const idField = (AUDIT_KINDS[r.kind] as { idField?: string }).idField;
+      if (idField && !isDeepStrictEqual(before.get(r) ?? null, want?.view ?? null) && (event.data as Record<string, unknown> | null)?.[idField] !== r.id) {
+        out.push(`${at}: ${event.type} changed it without naming it in ${idField}`);
+      }
+      before.set(r, want?.view ?? null);
+      const subject = store.subjectOf({ context: src.context, type: aggregateOf(r.kind), id: r.aggregateId });
+      const own = log.filter((e) => e.seq <= event.seq && e.subject === subject).length;
+      let got: { tenant: string; view: Record<string, unknown> | null; eventsRead: number } | null;
+      try {
+        const reply = await resourceHistory(src, admin, { kind: r.kind, id: r.id, aggregateId: r.aggregateId, toSeq: event.seq });
+        got = { tenant: reply.tenant, view: reply.versions.at(-1)!.view, eventsRead: reply.eventsRead };
+      } catch (err) {
+        if (!(err instanceof NotFoundError)) throw err;
+        got = null;
+      }
+      if (!isDeepStrictEqual(got?.view ?? null, want?.view ?? null)) {
+        out.push(`${at}: history ${JSON.stringify(got?.view ?? null)}, full fold ${JSON.stringify(want?.view ?? null)}`);
+      } else if (want && got?.tenant !== want.tenant) {
+        out.push(`${at}: history's tenant ${got?.tenant}, full fold's ${want.tenant}`);
+      } else if (got && got.eventsRead !== own) {
+        out.push(`${at}: read ${got.eventsRead} events, its aggregate has ${own}`);
+      }
+    }
+  }
   return out;
-};
+}
 
-/** Every resource of the context's audit kinds an event of the log belongs to. */
-export function auditedResources(context: string, events: readonly StoredEvent[]): Resource[] {
-  const found = new Map<string, Resource>();
+/** Every resource of a context's audit kinds that an event of the log names (the cases to check when a test does not list them). */
+export function auditedResources(context: string, events: readonly StoredEvent[]): HistoryCase[] {
+  const found = new Map<string, HistoryCase>();
   for (const kind of auditKindsOf(context)) {
     const spec = AUDIT_KINDS[kind];
     for (const e of events) {
       if (e.aggregate.context !== context || e.aggregate.type !== spec.aggregate) continue;
       const named = 'idField' in spec ? (e.data as Record<string, unknown> | null)?.[spec.idField as string] : e.aggregate.id;
-      if (typeof named === 'string') found.set(`${kind} ${named}`, { kind, id: named, aggregateId: e.aggregate.id, subject: e.subject });
+      if (typeof named === 'string') found.set(`${kind} ${named}`, { kind, id: named, aggregateId: e.aggregate.id });
     }
   }
   return [...found.values()];
 }
 
-/**
- * The first position and resource where the history answer differs from the
- * full fold (undefined: none). `events` are a log's events with sequences
- * 1..n in order (an EventFixture's): they are appended to an in-memory store
- * the answer reads from.
- */
-export async function historyMismatch<S>(source: Omit<HistorySource<S>, 'store'>, events: readonly StoredEvent[]): Promise<HistoryMismatch | undefined> {
-  const store = new InMemoryEventStore();
-  for (const e of events) {
-    const { seq } = await store.append(e.aggregate, e, { expectedVersion: 'any' });
-    if (seq !== e.seq) throw new Error(`event ${e.id} has sequence ${e.seq} but was stored at ${seq}: give the log from sequence 1, in order`);
-  }
-  const history: HistorySource<S> = { ...source, store };
-  const resources = auditedResources(source.context, events);
-  const full = source.initial();
-  for (const event of events) {
-    source.fold(full, event);
-    for (const r of resources) {
-      const expected = source.view(full, r.kind, r.id);
-      const aggregateEvents = events.filter((e) => e.seq <= event.seq && e.subject === r.subject).length;
-      let actual: HistoryMismatch['fromHistory'] = null;
-      try {
-        const reply = await resourceHistory(history, admin, { kind: r.kind, id: r.id, aggregateId: r.aggregateId, toSeq: event.seq });
-        const last = reply.versions.at(-1)!;
-        actual = { tenant: reply.tenant, view: last.view, eventsRead: reply.eventsRead };
-      } catch (err) {
-        if (!(err instanceof NotFoundError)) throw err;
-      }
-      const same =
-        actual === null || actual.view === null
-          ? expected === null
-          : expected !== null && actual.tenant === expected.tenant && canonical(actual.view) === canonical(expected.view);
-      if (!same || (actual !== null && actual.eventsRead !== aggregateEvents)) {
-        return { seq: event.seq, kind: r.kind, id: r.id, fromHistory: actual, fromFullFold: expected, aggregateEvents };
-      }
-    }
-  }
-  return undefined;
-}
+/** The aggregate type of a kind, from the audit table (the subject its history reads). */
+const aggregateOf = (kind: AuditKind): string => AUDIT_KINDS[kind].aggregate;

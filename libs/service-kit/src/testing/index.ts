@@ -6,4 +6,4 @@
 export { admin, errorOf, EventFixture, TEST_AT, tenantA, tenantB } from './given.js';
 export type { DeciderFor, EventEncoder, GivenEvent, RequestSchema } from './given.js';
 export { eventsOf, replayDigest } from './replay.js';
-export { auditedResources, historyMismatch, type HistoryMismatch } from './history.js';
+export { auditedResources, historyMismatches, type HistoryCase } from './history.js';

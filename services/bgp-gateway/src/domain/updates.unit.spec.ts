@@ -6,26 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { bgpContract, bgpEvents, ipamEvents, type BgpCommandInput, type BgpCommandName } from '@strata/contracts';
-import { admin, errorOf, EventFixture, tenantA, type DeciderFor } from '@strata/service-kit/testing';
+import { ipamEvents } from '@strata/contracts';
+import { admin, errorOf, tenantA } from '@strata/service-kit/testing';
 import { peerSignature, policiesFor } from '../gobgp/engine-config.js';
-import { deciders, type Append, type Decision, type NewBgpEvent } from './decide/index.js';
-import { applyStored } from './evolve.js';
 import { desiredNeighbours } from './neighbours.js';
 import { getPeer, getPeerGroup } from './queries.js';
-import { initialState, type BgpState } from './state.js';
-
-class World extends EventFixture<BgpState, NewBgpEvent> {
-  constructor() {
-    super(initialState(), applyStored, bgpEvents);
-  }
-  decide<K extends BgpCommandName>(name: K, input: BgpCommandInput<K>, caller = admin): Decision {
-    return this.decideWith(bgpContract.commands[name].request, deciders[name] as DeciderFor<BgpState, NewBgpEvent>, input, caller);
-  }
-  run<K extends BgpCommandName>(name: K, input: BgpCommandInput<K>, caller = admin): Append {
-    return this.runWith(bgpContract.commands[name].request, deciders[name] as DeciderFor<BgpState, NewBgpEvent>, input, caller);
-  }
-}
+import { World } from './test/world.js';
 
 function configured() {
   const w = new World();

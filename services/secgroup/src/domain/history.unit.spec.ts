@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { SECGROUP_CONTEXT } from '@strata/contracts';
 import { StrataError } from '@strata/errors';
-import { historyMismatch } from '@strata/service-kit/testing';
+import { auditedResources, historyMismatches } from '@strata/service-kit/testing';
 import type { Decision } from './decide/index.js';
 import { applyStored } from './evolve.js';
 import { auditView } from './history.js';
@@ -112,7 +112,7 @@ describe("secgroup's history", () => {
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 20, maxLength: 60 }), async (ops) => {
         const w = run(ops);
-        expect(await historyMismatch(source, w.events)).toBeUndefined();
+        expect(await historyMismatches((store) => ({ ...source, store }), w.events, auditedResources(source.context, w.events))).toEqual([]);
       }),
       { numRuns: 60 },
     );
