@@ -68,7 +68,7 @@ describe('audit service: locate and points over NATS', () => {
 
   it('locates anything for an admin, operator resources included', async () => {
     expect((await client.query('resource.locate', { kind: 'network', id: otherNetworkId, points: [] }, ADMIN)).tenant).toBe('tenant-b');
-    expect(await client.query('resource.locate', { kind: 'hypervisor', id: 'hv1', points: [] }, ADMIN)).toMatchObject({ context: 'ipam', aggregateId: 'cloud', tenant: '_system' });
+    expect(await client.query('resource.locate', { kind: 'hypervisor', id: 'hv1', points: [] }, ADMIN)).toMatchObject({ context: 'ipam', aggregateId: 'default', tenant: '_system' });
   });
 
   it('answers another tenant\'s resource, an operator resource and a missing one with the same NOT_FOUND', async () => {
@@ -78,7 +78,7 @@ describe('audit service: locate and points over NATS', () => {
       ['hypervisor hv1 not found', { kind: 'hypervisor', id: 'hv1', points: [] }],
       ['network no-such-network not found', { kind: 'network', id: 'no-such-network', points: [] }],
     ];
-    const who = [tenantB, tenantB, tenantA, tenantA];
+    const who = [tenantA, tenantB, tenantA, tenantA];
     for (const [i, [message, body]] of cases.entries()) {
       await expect(client.query('resource.locate', body as never, who[i])).rejects.toMatchObject({ code: 'NOT_FOUND', message });
     }
