@@ -1,4 +1,4 @@
-/** Integration-test support: real IPAM and audit processes on a real nats-server with the production users. */
+/** Integration-test support: real IPAM, hostview and audit processes on a real nats-server with the production users. */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,5 +13,7 @@ const env = (extra: Record<string, string>) => ({ STRATA_LOG_LEVEL: 'info', STRA
 
 /** `user`: the service's NATS user's environment (StrataNats.env(user)). */
 export const startIpam = (user: Record<string, string>): ManagedProcess => startProcess('ipam', [process.execPath, mainOf('@strata/ipam')], { env: env(user) });
+/** One hostview instance owning every host (partition 0/1). */
+export const startHostview = (user: Record<string, string>): ManagedProcess => startProcess('hostview', [process.execPath, mainOf('@strata/hostview')], { env: env(user) });
 export const startAudit = (user: Record<string, string>, extra: Record<string, string> = {}): ManagedProcess =>
   startProcess('audit', [process.execPath, AUDIT_MAIN], { env: env({ ...user, ...extra }) });
