@@ -116,6 +116,24 @@ describe('audit service: locate and points over NATS', () => {
     expect(loc.lastSeq.seq).toBeGreaterThanOrEqual(ipamClient.lastSeq);
   });
 
+  it('restarts from its snapshot (in its own bucket, as the audit user) and answers the same', async () => {
+    const asked = { kind: 'port' as const, id: portId, points: [{ position: 1 }] };
+    const before = await client.query('resource.locate', asked, tenantA);
+    await audit.stop();
+    // A snapshot every 2 events: cut once caught up, and again on stop.
+    audit = startAudit(nats.env('audit'), { AUDIT_SNAPSHOT_EVERY: '2' });
+    await audit.ready;
+    await ipamClient.command('network.create', { name: 'while-snapshotting' }, tenantA);
+    await client.query('resource.locate', asked, tenantA);
+    await audit.stop();
+    audit = startAudit(nats.env('audit'), { AUDIT_SNAPSHOT_EVERY: '2' });
+    await audit.ready;
+    expect(audit.output()).toMatch(/"fromSnapshot":true/);
+    const after = await client.query('resource.locate', asked, tenantA);
+    expect({ ...after, lastSeq: undefined }).toEqual({ ...before, lastSeq: undefined });
+    await expect(client.query('resource.locate', { ...asked, kind: 'network', id: otherNetworkId }, tenantA)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
+
   it('keeps hosts for admins: a tenant is refused, an unknown host is NOT_FOUND, no hostview is UNAVAILABLE (never a guess)', async () => {
     await expect(client.query('host.show', { hostId: 'hv1', at: { position: 1 } }, tenantA)).rejects.toMatchObject({
       code: 'PERMISSION_DENIED',
