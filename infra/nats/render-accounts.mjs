@@ -149,6 +149,8 @@ const hostviewBucketWriter = (host) => [...hostviewBucketWatcher(host), `$KV.${H
 
 /** The status service's question to every hostview instance (libs/contracts/src/status/hostview-query.ts). */
 const HOSTVIEW_POSITIONS = 'strata.qry.hostview.positions';
+/** The audit service's question to hostview: a host's past view (libs/contracts/src/audit/hostview-at.ts); unsigned, so no other user may ask it. */
+const HOSTVIEW_AT = 'strata.qry.hostview.at';
 const hostviewStream = (host) => `KV_${HOSTVIEW_BUCKET_PREFIX}${host}`;
 const agentUser = (host) => `agent-${host}`;
 const agentPasswordVar = (host) => `STRATA_NATS_AGENT_${host.toUpperCase().replaceAll('-', '_')}_PASSWORD`;
@@ -179,7 +181,7 @@ function users(agents) {
       user: 'api',
       passwordVar: 'STRATA_NATS_API_PASSWORD',
       publish: [...eventReader, 'strata.cmd.>', 'strata.qry.>', '_INBOX_api.>'],
-      publishDeny: [...protectedEventSubjects, ...othersDurables('api')],
+      publishDeny: [...protectedEventSubjects, ...othersDurables('api'), HOSTVIEW_AT],
       subscribe: ['_INBOX_api.>', 'strata.realised.>'],
     },
     {
@@ -229,6 +231,19 @@ function users(agents) {
     },
     {
       comment: [
+        'Audit: reads the log (its catalogue of resources, points in the log), keeps its snapshots',
+        `(${snapshotBucket('audit')}), answers its own queries (strata.qry.audit.>, signed by the api)`,
+        `and is the only user that asks hostview for a host's past view (${HOSTVIEW_AT}). It writes no event.`,
+      ],
+      user: 'audit',
+      passwordVar: 'STRATA_NATS_AUDIT_PASSWORD',
+      publish: [...eventReader, ...snapshotStore('audit'), HOSTVIEW_AT, '_INBOX_audit.>'],
+      publishDeny: [...protectedEventSubjects, ...othersDurables('audit'), 'strata.evt.>'],
+      subscribe: ['strata.qry.audit.>', '_INBOX_audit.>'],
+      allowResponses: true,
+    },
+    {
+      comment: [
         'BGP gateway: like IPAM for its own context (strata.evt.bgp.>): configuration',
         'events and the routes peers announce. It follows IPAM and NAT through the log.',
         'It keeps no snapshots.',
@@ -243,13 +258,14 @@ function users(agents) {
         `bucket per hypervisor (${HOSTVIEW_BUCKET_PREFIX}<host>), each named here (--agents):`,
         'the operator creates the buckets, hostview creates no stream. It lists stream',
         'names to find the buckets. A deregistered host\'s bucket is emptied key by key.',
-        `Every instance answers the status service's ${HOSTVIEW_POSITIONS} (no queue group).`,
+        `Every instance answers the status service's ${HOSTVIEW_POSITIONS} (no queue group), and`,
+        `the partition owning a host answers the audit service's ${HOSTVIEW_AT}.`,
       ],
       user: 'hostview',
       passwordVar: 'STRATA_NATS_HOSTVIEW_PASSWORD',
       publish: [...eventReader, '$JS.API.STREAM.NAMES', ...agents.flatMap(hostviewBucketWriter), '_INBOX_hostview.>'],
       publishDeny: [...protectedEventSubjects, ...othersDurables('hostview'), 'strata.evt.>'],
-      subscribe: ['_INBOX_hostview.>', HOSTVIEW_POSITIONS],
+      subscribe: ['_INBOX_hostview.>', HOSTVIEW_POSITIONS, HOSTVIEW_AT],
       allowResponses: true,
     },
   ];

@@ -78,7 +78,7 @@ describe('render-accounts.mjs', () => {
   const users = parse(render('--agents', 'hv1,hv-2').stdout);
 
   it('has the service users and one user per agent, each with its password variable', () => {
-    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'chaining', 'status', 'bgp', 'hostview', 'agent-hv1', 'agent-hv-2']);
+    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'hostview', 'agent-hv1', 'agent-hv-2']);
     expect(users.get('agent-hv1')!.passwordVar).toBe('STRATA_NATS_AGENT_HV1_PASSWORD');
     expect(users.get('agent-hv-2')!.passwordVar).toBe('STRATA_NATS_AGENT_HV_2_PASSWORD');
     expect(users.get('hostview')!.passwordVar).toBe('STRATA_NATS_HOSTVIEW_PASSWORD');
@@ -121,6 +121,20 @@ describe('render-accounts.mjs', () => {
     expect(who(mayPublish, 'strata.agentctl.hv1.report')).toEqual(['status']);
     expect(mayPublish(users.get('status'), 'strata.qry.hostview.positions')).toBe(true);
     expect(mayPublish(users.get('status'), 'strata.evt.ipam.network.x')).toBe(false);
+  });
+
+  it("lets only audit ask hostview for a host's past view (unsigned: the permission is the guard), and audit write no event", () => {
+    const others = [...users].filter(([n]) => n !== 'admin');
+    const who = (may: (u: Perms | undefined, s: string) => boolean, subject: string) => others.filter(([, u]) => may(u, subject)).map(([n]) => n);
+    expect(who(mayPublish, 'strata.qry.hostview.at')).toEqual(['audit']);
+    expect(who(maySubscribe, 'strata.qry.hostview.at')).toEqual(['hostview']);
+    expect(who(maySubscribe, 'strata.qry.audit.resource.locate')).toEqual(['audit']);
+    expect(mayPublish(users.get('api'), 'strata.qry.audit.host.show')).toBe(true);
+    for (const subject of ['strata.evt.audit.x.y', 'strata.evt.ipam.network.x', 'strata.cmd.ipam.network.create', 'strata.qry.ipam.network.get']) {
+      expect(mayPublish(users.get('audit'), subject), subject).toBe(false);
+    }
+    expect(mayPublish(users.get('audit'), '$O.strata-snapshots-audit.x')).toBe(true);
+    expect(mayPublish(users.get('audit'), '$O.strata-snapshots-ipam.x')).toBe(false);
   });
 
   it('lets hostview write the named hosts\' buckets only, read the log, and create, change or delete no stream', () => {
@@ -178,7 +192,7 @@ describe('render-accounts.mjs', () => {
       }
     }
     // Readers keep their ordered consumers: any other name.
-    for (const name of ['api', 'hostview', 'ipam', 'secgroup', 'nat', 'chaining', 'status', 'bgp']) {
+    for (const name of ['api', 'hostview', 'ipam', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp']) {
       const u = users.get(name);
       expect(mayPublish(u, `$JS.API.CONSUMER.CREATE.${stream}.abc_1.strata.evt.>`), name).toBe(true);
       expect(mayPublish(u, `$JS.API.CONSUMER.MSG.NEXT.${stream}.abc_1`), name).toBe(true);

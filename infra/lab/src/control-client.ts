@@ -14,6 +14,7 @@ import {
   chainingContract,
   secgroupContract,
   statusContract,
+  auditContract,
   type CommandInput,
   type CommandName,
   type CommandReply,
@@ -117,6 +118,13 @@ export class BgpClient extends LabClient<typeof bgpContract> {
 export class StatusClient extends LabClient<typeof statusContract> {
   constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
     super(statusContract, nc, seq, timeoutMs, signer);
+  }
+}
+
+/** The audit service: where a resource's history lives, points in the log, hosts at a point (queries only). */
+export class AuditClient extends LabClient<typeof auditContract> {
+  constructor(nc: NatsConnection, timeoutMs = 15_000, seq?: SeqTracker, signer?: CommandSigner) {
+    super(auditContract, nc, seq, timeoutMs, signer);
   }
 }
 

@@ -4,7 +4,7 @@ export { Netns, deleteAll, namespacesWithPrefix } from './netns.js';
 export { startProcess, type ManagedProcess } from './process.js';
 export { sh, succeeds, eventually, capture, CommandError } from './sh.js';
 export { DhcpClient, type DhcpEvent } from './dhcp-client.js';
-export { ADMIN, BgpClient, ChainingClient, IpamClient, LabClient, NatClient, SecgroupClient, SeqTracker, type Principal } from './control-client.js';
+export { ADMIN, AuditClient, BgpClient, ChainingClient, IpamClient, LabClient, NatClient, SecgroupClient, SeqTracker, type Principal } from './control-client.js';
 export { APPLIANCE_AS, BgpFabric, Frr, GATEWAY_AS, GW, TOR, TOR_AS, UNDERLAY6, applianceConfig, underlay6, gwInSubnet, kernelRoute } from './bgp-fabric.js';
 export { BORDER_PUBLIC_IP, BORDER_UNDERLAY_IP, INTERNET_CLIENT_IP, INTERNET_CLIENT_IP6, type ExternalSide } from './external.js';
 export { GATEWAY_UNDERLAY_IP, LAB_APPLIANCE_PASSWORD, type BgpBorder } from './bgp-border.js';

@@ -26,7 +26,7 @@ import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
 import { ensureHarnessCommandKeys } from '@strata/runtime';
 import { LAB_MARKER_ENV, type NatsServerHandle, type StrataNats } from '@strata/testing';
-import { ADMIN, ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './control-client.js';
+import { ADMIN, AuditClient, ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './control-client.js';
 import { startProvisionedNats } from './provision.js';
 import { startBgpBorder, type BgpBorder } from './bgp-border.js';
 import { underlay6 } from './bgp-fabric.js';
@@ -86,6 +86,8 @@ export class Lab {
   secgroup!: SecgroupClient;
   /** The status service (always run): ports' status, realisation, the barrier, hypervisors' agents. */
   status!: StatusClient;
+  /** The audit service (always run): the catalogue of the log, points in it, hosts at a point. */
+  audit!: AuditClient;
   /** Set when the lab was started with `nat: true`. */
   nat?: NatClient;
   /** Set when the lab was started with `chaining: true`. */
@@ -175,11 +177,13 @@ export class Lab {
     const secgroup = this.spawn('secgroup', main('secgroup'), env('secgroup'));
     const hostview = this.spawn('hostview', main('hostview'), env('hostview'));
     const status = this.spawn('status', main('status'), env('status'));
-    await Promise.all([secgroup.ready, hostview.ready, status.ready]);
+    const audit = this.spawn('audit', main('audit'), env('audit'));
+    await Promise.all([secgroup.ready, hostview.ready, status.ready, audit.ready]);
     this.ipam = new IpamClient(await this.natsUsers.connect('api'));
     // One read-your-writes position for every client, as in the api.
     this.secgroup = new SecgroupClient(this.ipam.nc, 15_000, this.ipam.seq);
     this.status = new StatusClient(this.ipam.nc, 15_000, this.ipam.seq);
+    this.audit = new AuditClient(this.ipam.nc, 15_000, this.ipam.seq);
     if (this.options.nat) {
       await this.spawn('nat', main('nat'), env('nat')).ready;
       this.nat = new NatClient(this.ipam.nc, 15_000, this.ipam.seq);

@@ -191,6 +191,29 @@ export function eventStoreContract(name: string, factory: () => Promise<StoreUnd
         expect(seqs(await collect(store.read({ toTime: new Date(Date.now() + 60_000) })))).toEqual([1, 2, 3, 4, 5, 6]);
       });
 
+      it('resolves a position to its stored time, and nothing before 1 or past the end', async () => {
+        const all = await collect(store.read());
+        expect(await store.pointAt(3)).toEqual({ seq: 3, storedAt: all[2]!.storedAt });
+        expect(await store.pointAt(5)).toEqual({ seq: 5, storedAt: all[4]!.storedAt });
+        expect(await store.pointAt(6)).toBeUndefined();
+        expect(await store.pointAt(0)).toBeUndefined();
+      });
+
+      it('resolves a time to the last event stored at or before it', async () => {
+        const first = await collect(store.read());
+        await clockPast(first[4]!.storedAt);
+        await store.append(net2, event(net2, 'B'), { expectedVersion: 3 }); // 6, strictly later
+        const all = await collect(store.read());
+        const at = (iso: string, deltaMs = 0) => store.pointAtTime(new Date(Date.parse(iso) + deltaMs));
+        // Several events may share a millisecond: the last of them is the answer.
+        const lastAtSameMs = (i: number) => Math.max(...all.filter((e) => e.storedAt === all[i]!.storedAt).map((e) => e.seq));
+        expect(await at(all[4]!.storedAt)).toEqual({ seq: lastAtSameMs(4), storedAt: all[4]!.storedAt });
+        expect(await at(all[5]!.storedAt, -1)).toEqual({ seq: 5, storedAt: all[4]!.storedAt });
+        expect(await at(all[5]!.storedAt)).toEqual({ seq: 6, storedAt: all[5]!.storedAt });
+        expect(await at(all[5]!.storedAt, 60_000)).toEqual({ seq: 6, storedAt: all[5]!.storedAt });
+        expect(await at(all[0]!.storedAt, -1)).toBeUndefined();
+      });
+
       it('ends at the log end as of its start, even while writers keep appending', async () => {
         const seen: number[] = [];
         for await (const e of store.read()) {
@@ -209,7 +232,9 @@ export function eventStoreContract(name: string, factory: () => Promise<StoreUnd
       });
     });
 
-    it('lastSeq of an empty log is 0', async () => {
+    it('lastSeq of an empty log is 0, and no point resolves in it', async () => {
+      expect(await store.pointAt(1)).toBeUndefined();
+      expect(await store.pointAtTime(new Date())).toBeUndefined();
       expect(await store.lastSeq()).toBe(0);
       expect(await store.lastSeq(`${sut.prefix}.>`)).toBe(0);
     });

@@ -1,4 +1,4 @@
-import { headers, type JetStreamClient, type JetStreamManager, type MsgRequest, type NatsConnection } from 'nats';
+import { DeliverPolicy, headers, type JetStreamClient, type JetStreamManager, type MsgRequest, type NatsConnection } from 'nats';
 import { ConcurrencyError, ErrorCode, StrataError } from '@strata/errors';
 import { decodeStored, encodeEnvelope, storedMillis } from './codec.js';
 import { OrderedReader } from './ordered-reader.js';
@@ -19,6 +19,7 @@ import type {
   EventEnvelope,
   EventStore,
   EventSubscription,
+  LogPoint,
   ReadAggregateResult,
   ReadOptions,
   StoredEvent,
@@ -131,6 +132,43 @@ export class JetStreamEventStore implements EventStore {
     } catch (err) {
       if (jsErrCode(err) === JS_ERR_NO_MESSAGE_FOUND) return 0;
       throw unavailable(err);
+    }
+  }
+
+  async pointAt(seq: number): Promise<LogPoint | undefined> {
+    if (!Number.isInteger(seq) || seq < 1) return undefined;
+    try {
+      const m = await this.jsm.streams.getMessage(this.options.streamName, { seq });
+      // Date.parse truncates the nanosecond timestamp to milliseconds, as storedMillis does for a read event.
+      return { seq: m.seq, storedAt: new Date(Date.parse(m.timestamp)).toISOString() };
+    } catch (err) {
+      if (jsErrCode(err) === JS_ERR_NO_MESSAGE_FOUND) return undefined;
+      throw unavailable(err);
+    }
+  }
+
+  async pointAtTime(time: Date): Promise<LogPoint | undefined> {
+    // The first event stored after `time` (at or after the next millisecond), found by the server from its
+    // time index: an ordered consumer delivering by start time, headers only; the answer is the event before it.
+    const consumer = await this.js.consumers.get(this.options.streamName, {
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(time.getTime() + 1).toISOString(),
+      headers_only: true,
+    });
+    try {
+      if ((await consumer.info()).num_pending === 0) {
+        // Nothing after `time` when the consumer started: the answer is the last event, unless one was
+        // stored since (then the consumer has it, below).
+        const last = await this.pointAt(await this.lastSeq());
+        if (last === undefined || Date.parse(last.storedAt) <= time.getTime()) return last;
+      }
+      const m = await consumer.next({ expires: 30_000 });
+      if (m === null) throw new StrataError(ErrorCode.Unavailable, 'event log unavailable: no answer to a by-time lookup');
+      return this.pointAt(m.seq - 1);
+    } catch (err) {
+      throw unavailable(err);
+    } finally {
+      await consumer.delete().catch(() => undefined);
     }
   }
 

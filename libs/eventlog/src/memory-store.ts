@@ -9,6 +9,7 @@ import type {
   EventEnvelope,
   EventStore,
   EventSubscription,
+  LogPoint,
   ReadAggregateResult,
   ReadOptions,
   StoredEvent,
@@ -97,6 +98,24 @@ export class InMemoryEventStore implements EventStore {
       if (subjectMatches(subject, this.log[i]!.subject)) return i + 1;
     }
     return 0;
+  }
+
+  async pointAt(seq: number): Promise<LogPoint | undefined> {
+    const e = Number.isInteger(seq) && seq >= 1 ? this.log[seq - 1] : undefined;
+    return e && { seq: e.seq, storedAt: e.storedAt };
+  }
+
+  async pointAtTime(time: Date): Promise<LogPoint | undefined> {
+    // Binary search for the first event stored after `time` (storedAt never decreases along the log).
+    const limit = time.getTime();
+    let lo = 0;
+    let hi = this.log.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (Date.parse(this.log[mid]!.storedAt) > limit) hi = mid;
+      else lo = mid + 1;
+    }
+    return this.pointAt(lo);
   }
 }
 

@@ -113,6 +113,13 @@ export interface EventSubscription extends AsyncIterable<StoredEvent> {
   stop(): Promise<void>;
 }
 
+/** An event's position in the log and when the log stored it (what a point in the log resolves to). */
+export interface LogPoint {
+  seq: number;
+  /** ISO-8601, milliseconds (the same truncation as StoredEvent.storedAt). */
+  storedAt: string;
+}
+
 /** The event-store port. */
 export interface EventStore {
   readAggregate(ref: AggregateRef): Promise<ReadAggregateResult>;
@@ -121,6 +128,16 @@ export interface EventStore {
   subscribe(options?: SubscribeOptions): EventSubscription;
   /** Last sequence of the whole log (or of the subject filter); 0 when empty. */
   lastSeq(subject?: string): Promise<number>;
+  /** The event stored at `seq` (its position and stored time); undefined when there is none (0, past the end). One message read. */
+  pointAt(seq: number): Promise<LogPoint | undefined>;
+  /**
+   * The last event stored at or before `time` (compared at storedAt's
+   * millisecond precision); undefined when every event is later or the log
+   * is empty. Found through the store's own time index (JetStream's
+   * by-start-time delivery), never by reading the log: a few requests
+   * whatever its length.
+   */
+  pointAtTime(time: Date): Promise<LogPoint | undefined>;
 }
 
 /** A service's folded state at a log position, so a restart replays only what came after `seq`. */

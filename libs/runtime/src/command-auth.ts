@@ -54,7 +54,7 @@ const KEY_DERIVATION_LABEL = 'strata-command-key/v1/';
 const KEY_BYTES = 32;
 
 /** The services that answer commands and queries: each gets its own key. */
-export const COMMAND_SERVICES = ['ipam', 'secgroup', 'nat', 'bgp', 'chaining', 'status'] as const;
+export const COMMAND_SERVICES = ['ipam', 'secgroup', 'nat', 'bgp', 'chaining', 'status', 'audit'] as const;
 
 /** Keys as the environment carries them. */
 export interface CommandKeyPair {

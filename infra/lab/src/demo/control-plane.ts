@@ -1,6 +1,6 @@
 /**
  * The control plane as an operator runs it: nats-server with the users and
- * permissions of infra/nats, two IPAM instances, the security-group, NAT, chaining and status services and the gRPC API, each
+ * permissions of infra/nats, two IPAM instances, the security-group, NAT, chaining, status and audit services and the gRPC API, each
  * connecting as its own NATS user. Ports are fixed (4222 NATS, 7443 API) so
  * the README's CLI instructions work; a port in use is a clear error.
  */
@@ -19,7 +19,7 @@ export interface ControlPlane {
   natsUrl: string;
   apiAddr: string;
   tokens: Record<string, string>;
-  /** Each NATS user's password (admin, ipam, api, hostview, secgroup, nat, chaining, status, bgp): hostile tests connect as a service. */
+  /** Each NATS user's password (admin, ipam, api, hostview, secgroup, nat, chaining, status, audit, bgp): hostile tests connect as a service. */
   passwords: Record<string, string>;
   /**
    * The api's master secret (tests authenticate their own requests with it) and every service's
@@ -122,7 +122,9 @@ export async function startControlPlane(
     const chaining = service('chaining', 'services/chaining/dist/main.js', { ...nats.env('chaining'), STRATA_LOG_LEVEL: 'info' });
     log('starting the status service (NATS user status)');
     const status = service('status', 'services/status/dist/main.js', { ...nats.env('status'), STRATA_LOG_LEVEL: 'info', ...options.statusEnv });
-    await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready, chaining.ready, status.ready]);
+    log('starting the audit service (NATS user audit)');
+    const audit = service('audit', 'services/audit/dist/main.js', { ...nats.env('audit'), STRATA_LOG_LEVEL: 'info' });
+    await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready, chaining.ready, status.ready, audit.ready]);
     const restart = async (name: string, env: Record<string, string> = {}): Promise<ManagedProcess> => {
       const how = started.get(name);
       const at = processes.findIndex((p) => p.name === name);
