@@ -4,7 +4,9 @@
  * audit kinds; contract in libs/contracts/src/audit/history.ts).
  *
  * It reads the resource's aggregate's events — one subject, so the store
- * reads those and no others — up to S and folds them with the service's own
+ * reads those and no others (plus, for a kind with `alsoIn`, the events of
+ * that other aggregate naming this one, e.g. a network's creation on IPAM's
+ * cloud aggregate) — up to S and folds them with the service's own
  * fold from its empty state, taking the resource's view after each event:
  * the domain code that built the live state builds the past one, so there
  * is no second implementation to drift. An event that leaves the view as it
@@ -72,14 +74,26 @@ export async function resourceHistory<S>(src: HistorySource<S>, caller: Caller, 
     throw new ValidationError(`a ${req.kind} is its own aggregate: aggregateId must equal id (${req.id})`);
   }
   const subject = aggregateSubject({ context: spec.context, type: spec.aggregate, id: req.aggregateId });
+  const also = 'alsoIn' in spec ? spec.alsoIn : undefined;
+  const events = also
+    ? mergeBySeq(
+        src.store.read({ subject, toSeq: req.toSeq }),
+        src.store.read({ subject: aggregateSubject({ context: spec.context, type: also.aggregate, id: also.aggregateId }), toSeq: req.toSeq }),
+      )
+    : src.store.read({ subject, toSeq: req.toSeq });
+  // Of the other aggregate, only the events naming this one are the resource's: the rest are read, not folded
+  // (an unreadable one cannot say whom it names, so it is reported like the aggregate's own).
+  const foreign = (e: StoredEvent): boolean =>
+    also !== undefined && e.aggregate.type === also.aggregate && !e.unreadable && (e.data as Record<string, unknown> | null)?.[also.field] !== req.aggregateId;
   const state = src.initial();
   const versions: ResourceHistoryReply['versions'] = [];
   const unreadable: ResourceHistoryReply['unreadable'] = [];
   let eventsRead = 0;
   let previous = canonical(null);
   let tenant: string | undefined;
-  for await (const event of src.store.read({ subject, toSeq: req.toSeq })) {
+  for await (const event of events) {
     eventsRead++;
+    if (foreign(event)) continue;
     if (event.unreadable) {
       unreadable.push({ seq: event.seq, reason: event.unreadable.reason });
       continue;
@@ -104,4 +118,25 @@ export async function resourceHistory<S>(src: HistorySource<S>, caller: Caller, 
     throw new NotFoundError(req.kind, `${req.id} (in the log up to position ${req.toSeq})`);
   }
   return { kind: req.kind, id: req.id, tenant: tenant!, versions, eventsRead, unreadable };
+}
+
+/** Two logs' events (each in sequence order, no sequence in both) as one, in sequence order. */
+async function* mergeBySeq(a: AsyncIterable<StoredEvent>, b: AsyncIterable<StoredEvent>): AsyncGenerator<StoredEvent> {
+  const ia = a[Symbol.asyncIterator]();
+  const ib = b[Symbol.asyncIterator]();
+  try {
+    let na = await ia.next();
+    let nb = await ib.next();
+    while (!na.done || !nb.done) {
+      if (nb.done || (!na.done && na.value.seq < nb.value.seq)) {
+        yield na.value as StoredEvent;
+        na = await ia.next();
+      } else {
+        yield nb.value;
+        nb = await ib.next();
+      }
+    }
+  } finally {
+    await Promise.all([ia.return?.(), ib.return?.()]);
+  }
 }

@@ -21,14 +21,36 @@ export interface AuditKindSpec {
    * resource is the aggregate itself (its id is the aggregate id).
    */
   readonly idField?: string;
+  /**
+   * Events of another aggregate that belong to the history of every
+   * resource of `aggregate` too: those of aggregate `aggregate`/`aggregateId`
+   * whose data field `field` names the resource's aggregate id. IPAM creates
+   * and deletes a network on its cloud aggregate (which allocates VNIs), and
+   * a network's deletion also ends its subnets: without those two events a
+   * network's history would have no beginning and its subnets no end.
+   */
+  readonly alsoIn?: { readonly aggregate: string; readonly aggregateId: string; readonly field: string };
   /** Whether a tenant may audit it (false: operator resources, admin only). */
   readonly tenantScoped: boolean;
 }
 
+/** IPAM's network lifecycle events (NetworkCreated, NetworkDeleted) on the cloud aggregate, naming the network by `networkId`. */
+const networkLifecycle = { aggregate: 'cloud', aggregateId: 'default', field: 'networkId' } as const;
+
+/*
+ * idField is read on events of the kind's `aggregate` only: a router's
+ * RouterInterfaceAdded names a `subnetId` and a network's PortBound a
+ * `hostId`, neither of them events of that subnet's or hypervisor's
+ * aggregate. On a network aggregate, AddressPairOwnerChanged's `portId` is
+ * the new owner (it changes that port's `ownedAddresses`, and so is its
+ * event); its `previousPortId` is a port of the same network, found by its
+ * own events. A pool's `poolId` is also on FloatingIpAllocated and
+ * ApplicationPrefixAllocated, which change the pool's `allocated`.
+ */
 export const AUDIT_KINDS = {
-  network: { context: 'ipam', aggregate: 'network', tenantScoped: true },
-  subnet: { context: 'ipam', aggregate: 'network', idField: 'subnetId', tenantScoped: true },
-  port: { context: 'ipam', aggregate: 'network', idField: 'portId', tenantScoped: true },
+  network: { context: 'ipam', aggregate: 'network', alsoIn: networkLifecycle, tenantScoped: true },
+  subnet: { context: 'ipam', aggregate: 'network', idField: 'subnetId', alsoIn: networkLifecycle, tenantScoped: true },
+  port: { context: 'ipam', aggregate: 'network', idField: 'portId', alsoIn: networkLifecycle, tenantScoped: true },
   router: { context: 'ipam', aggregate: 'router', tenantScoped: true },
   'floating-ip': { context: 'ipam', aggregate: 'cloud', idField: 'floatingIpId', tenantScoped: true },
   pool: { context: 'ipam', aggregate: 'cloud', idField: 'poolId', tenantScoped: false },

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
 import { Deleted, pageOf, StateDigest } from '../replies.js';
+import { historyQuery } from '../audit/history.js';
 import {
   AllocateApplicationPrefix,
   AllocateFloatingIp,
@@ -140,6 +141,8 @@ export const ipamContract = defineContract('ipam', {
     'router.get': { request: ById, reply: RouterView },
     'router.list': { request: ListAll, reply: pageOf(RouterView) },
     'state.digest': { request: Empty, reply: StateDigest },
+    /** A network, subnet, port, router, floating IP, pool or hypervisor, version by version up to a log position (audit). */
+    history: historyQuery,
   },
 });
 

@@ -1,9 +1,11 @@
 /** IPAM's NATS operations: commands through the executor, queries straight from the projection. */
 import { ipamContract, type IpamContract, type IpamEvent } from '@strata/contracts';
+import type { EventStore } from '@strata/eventlog';
 import type { Handler } from '@strata/runtime';
 import {
   commandHandlers as commandHandlersOf,
   queryHandlers as queryHandlersOf,
+  resourceHistory,
   stateDigest,
   type CommandAnswers,
   type CommandHandling,
@@ -15,6 +17,7 @@ import { deciders, finishNetworkDeletion, type CommandContext, type NewIpamEvent
 import type { IpamPolicy } from '../domain/policy.js';
 import * as q from '../domain/queries.js';
 import type { IpamState } from '../domain/state.js';
+import { ipamHistorySource } from './history.js';
 
 export type IpamProjection = Projection<IpamState, IpamEvent>;
 export type IpamExecutor = Executor<IpamState, NewIpamEvent>;
@@ -23,6 +26,8 @@ export interface HandlerDeps {
   executor: IpamExecutor;
   projection: IpamProjection;
   policy: IpamPolicy;
+  /** The log, read directly by `history` (a resource's past is not in the projection). */
+  store: EventStore;
 }
 
 /** The view each command answers with, read from the state that includes its write. */
@@ -64,7 +69,7 @@ const commands = (deps: HandlerDeps): CommandHandling<IpamContract, IpamState, N
 
 export const commandHandlers = (deps: HandlerDeps): Record<string, Handler> => commandHandlersOf(ipamContract, commands(deps));
 
-const queries: QueryAnswers<IpamContract, IpamState> = {
+const queries = (deps: HandlerDeps): QueryAnswers<IpamContract, IpamState> => ({
   'network.get': q.getNetwork,
   'network.list': q.listNetworks,
   'subnet.get': q.getSubnet,
@@ -82,6 +87,7 @@ const queries: QueryAnswers<IpamContract, IpamState> = {
   'router.get': q.getRouter,
   'router.list': q.listRouters,
   'state.digest': (s) => stateDigest(s),
-};
+  history: (_s, c, req) => resourceHistory(ipamHistorySource(deps.store), c, req),
+});
 
-export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => queryHandlersOf(ipamContract, queries, deps.projection);
+export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => queryHandlersOf(ipamContract, queries(deps), deps.projection);
