@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
+import { historyQuery } from '../audit/history.js';
 import { pageOf, StateDigest } from '../replies.js';
 import {
   AssociateFloatingIp,
@@ -44,6 +45,7 @@ export const natContract = defineContract('nat', {
     'floatingip.list': { request: ListFloatingIpAssociations, reply: pageOf(FloatingIpAssociationView) },
     'router.get': { request: RouterGatewayRef, reply: RouterGatewayView },
     'state.digest': { request: NatDigestRequest, reply: StateDigest },
+    history: historyQuery,
   },
 });
 

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
+import { historyQuery } from '../audit/history.js';
 import { Deleted, pageOf, StateDigest } from '../replies.js';
 import {
   CreateSecurityGroup,
@@ -65,6 +66,7 @@ export const secgroupContract = defineContract('secgroup', {
     'group.list': { request: ListSecurityGroups, reply: pageOf(SecurityGroupView) },
     'port.get': { request: PortSecurityRef, reply: PortSecurityView },
     'state.digest': { request: SecgroupDigestRequest, reply: StateDigest },
+    history: historyQuery,
   },
 });
 

@@ -44,8 +44,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
   state.seq = event.seq;
   switch (event.type) {
     case 'nat.FloatingIpAssociated': {
-      const f = state.floatingIps[event.data.floatingIpId];
-      if (!f) break;
+      const f = floatingIpOf(state, event);
       unlink(state, f);
       const { portId, networkId, fixedIp } = event.data;
       f.association = { portId, networkId, fixedIp };
@@ -54,8 +53,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       break;
     }
     case 'nat.FloatingIpDisassociated': {
-      const f = state.floatingIps[event.data.floatingIpId];
-      if (!f) break;
+      const f = floatingIpOf(state, event);
       unlink(state, f);
       f.association = null;
       f.version = event.seq;
@@ -63,8 +61,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     }
     case 'nat.ExternalGatewayEnabled':
     case 'nat.ExternalGatewayDisabled': {
-      const r = state.routers[event.data.routerId];
-      if (!r) break;
+      const r = routerOf(state, event);
       r.externalGateway = event.type === 'nat.ExternalGatewayEnabled';
       r.version = event.seq;
       break;
@@ -108,6 +105,28 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     }
   }
   return state;
+}
+
+/*
+ * A nat event about a floating IP or router the state does not hold: IPAM's
+ * event that would have made the entry is not in the fold — a `history`
+ * answer folds the nat aggregate alone — or the entry was dropped (released
+ * or deleted with no nat history) before a decision taken against an older
+ * state landed. Either way the event happened: it makes a tombstone (not
+ * live, so queries and commands still do not see it) that holds it, with the
+ * event's tenant (deciders write as the resource's) and address. In the
+ * live fold every other nat event finds the entry IPAM's event made, so
+ * nothing else changes: before, such an event was ignored, leaving nat's
+ * state short of what its log (and hostview, which applies it) says.
+ */
+function floatingIpOf(state: NatState, event: Extract<NatEvent, { type: 'nat.FloatingIpAssociated' | 'nat.FloatingIpDisassociated' }>): FloatingIpEntry {
+  const id = event.data.floatingIpId;
+  return (state.floatingIps[id] ??= { id, tenant: event.tenant, address: event.data.address, live: false, association: null, version: 0 });
+}
+
+function routerOf(state: NatState, event: Extract<NatEvent, { type: 'nat.ExternalGatewayEnabled' | 'nat.ExternalGatewayDisabled' }>): RouterEntry {
+  const id = event.data.routerId;
+  return (state.routers[id] ??= { id, tenant: event.tenant, live: false, externalGateway: false, version: 0 });
 }
 
 /** Remove the floating IP from its port's index. */

@@ -98,7 +98,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
       break;
     }
     case 'secgroup.PortGroupsSet': {
-      const s = settings(state, event.data.portId);
+      const s = settings(state, event.data.portId, event.tenant);
       for (const id of s.groupIds ?? []) unindex(state.members, id, event.data.portId);
       s.groupIds = [...event.data.groupIds];
       s.revision = s.forgotten ? 1 : s.revision + 1;
@@ -109,7 +109,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
       break;
     }
     case 'secgroup.PortSecuritySet': {
-      const s = settings(state, event.data.portId);
+      const s = settings(state, event.data.portId, event.tenant);
       s.portSecurity = event.data.enabled;
       s.revision = s.forgotten ? 1 : s.revision + 1;
       s.forgotten = false;
@@ -117,9 +117,9 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
       break;
     }
     case 'secgroup.PortForgotten': {
-      const s = settings(state, event.data.portId);
+      const s = settings(state, event.data.portId, event.tenant);
       for (const id of s.groupIds ?? []) unindex(state.members, id, event.data.portId);
-      state.portSettings[event.data.portId] = { version: event.seq, revision: 0, groupIds: null, portSecurity: true, forgotten: true };
+      state.portSettings[event.data.portId] = { tenant: event.tenant, version: event.seq, revision: 0, groupIds: null, portSecurity: true, forgotten: true };
       break;
     }
     case 'ipam.PortCreated':
@@ -153,12 +153,13 @@ function addRule(state: SecgroupState, group: GroupEntry, rule: GroupEntry['rule
   if (rule.remoteGroupId !== null && state.groups[rule.remoteGroupId]) index(state.remoteRefs, rule.remoteGroupId, rule.id, group.id);
 }
 
-function settings(state: SecgroupState, portId: string): SecgroupState['portSettings'][string] {
+function settings(state: SecgroupState, portId: string, tenant: string): SecgroupState['portSettings'][string] {
   let s = state.portSettings[portId];
   if (!s) {
-    s = { version: 0, revision: 0, groupIds: null, portSecurity: true, forgotten: false };
+    s = { tenant, version: 0, revision: 0, groupIds: null, portSecurity: true, forgotten: false };
     state.portSettings[portId] = s;
   }
+  s.tenant = tenant;
   return s;
 }
 

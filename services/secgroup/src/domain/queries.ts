@@ -3,7 +3,7 @@ import type { Page, PortSecurityView, RuleView, SecgroupQuery, SecurityGroupRule
 import { NotFoundError } from '@strata/errors';
 import { canSee, page, visible } from '@strata/service-kit';
 import type { Caller } from './decide/types.js';
-import type { GroupEntry, SecgroupState } from './state.js';
+import type { GroupEntry, PortSettings, SecgroupState } from './state.js';
 
 export const ruleView = (r: SecurityGroupRule): RuleView => ({ ...r });
 
@@ -37,7 +37,11 @@ export function getRule(s: SecgroupState, c: Caller, ruleId: string): RuleView {
 /** A port's groups and port security; the port must exist in IPAM and be the caller's. */
 export function getPortSecurity(s: SecgroupState, c: Caller, q: SecgroupQuery<'port.get'>): PortSecurityView {
   const port = visible(c, 'port', q.portId, s.ports[q.portId]);
-  const settings = s.portSettings[port.id];
+  return portSecurityView(port.id, port.tenant, s.portSettings[port.id]);
+}
+
+/** A port's security view from its settings (none, or forgotten: the defaults a port starts with). */
+export function portSecurityView(portId: string, tenant: string, settings: PortSettings | undefined): PortSecurityView {
   const live = settings && !settings.forgotten ? settings : undefined;
-  return { portId: port.id, tenant: port.tenant, groupIds: [...(live?.groupIds ?? [])], portSecurity: live?.portSecurity ?? true, revision: live?.revision ?? 0 };
+  return { portId, tenant, groupIds: [...(live?.groupIds ?? [])], portSecurity: live?.portSecurity ?? true, revision: live?.revision ?? 0 };
 }

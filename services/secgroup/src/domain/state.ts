@@ -43,6 +43,8 @@ export interface GroupEntry {
 }
 
 export interface PortSettings {
+  /** The tenant of the port's aggregate's last event (the port's: deciders write as it), so its history needs no IPAM event. */
+  tenant: string;
   /** Last sequence of the port's aggregate. */
   version: number;
   /** +1 per PortGroupsSet/PortSecuritySet; 0 when never set or forgotten. */
