@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
+import { historyQuery } from '../audit/history.js';
 import { Deleted, pageOf, StateDigest } from '../replies.js';
 import {
   AssignAppliancePrefix,
@@ -80,6 +81,7 @@ export const bgpContract = defineContract('bgp', {
     'route.list': { request: ListBgp, reply: pageOf(BgpRouteView) },
     'advertisement.list': { request: ListBgp, reply: pageOf(AdvertisementView) },
     'state.digest': { request: BgpEmpty, reply: StateDigest },
+    history: historyQuery,
   },
 });
 

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { defineContract, type CommandInput, type CommandName, type CommandRequest, type Exactly, type QueryName, type QueryRequest } from '../contract.js';
+import { historyQuery } from '../audit/history.js';
 import { Deleted, pageOf, StateDigest } from '../replies.js';
 import {
   ChainingDigestRequest,
@@ -108,6 +109,7 @@ export const chainingContract = defineContract('chaining', {
     'chain.get': { request: ChainingRef, reply: ChainView },
     'chain.list': { request: ListChainingResources, reply: pageOf(ChainView) },
     'state.digest': { request: ChainingDigestRequest, reply: StateDigest },
+    history: historyQuery,
   },
 });
 

@@ -6,3 +6,4 @@
 export { admin, errorOf, EventFixture, TEST_AT, tenantA, tenantB } from './given.js';
 export type { DeciderFor, EventEncoder, GivenEvent, RequestSchema } from './given.js';
 export { eventsOf, replayDigest } from './replay.js';
+export { historyMismatches, type HistoryCase } from './history.js';

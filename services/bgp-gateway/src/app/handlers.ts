@@ -1,15 +1,19 @@
 /** The gateway's NATS operations: commands through the executor, queries straight from the projection. */
 import { bgpContract, type BgpContract } from '@strata/contracts';
+import type { EventStore } from '@strata/eventlog';
 import type { Handler } from '@strata/runtime';
-import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, stateDigest, type CommandAnswers, type CommandHandling, type QueryAnswers } from '@strata/service-kit';
+import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, resourceHistory, stateDigest, type CommandAnswers, type CommandHandling, type QueryAnswers } from '@strata/service-kit';
 import { deciders, type CommandContext, type NewBgpEvent } from '../domain/decide/index.js';
 import * as q from '../domain/queries.js';
 import type { BgpState } from '../domain/state.js';
+import { bgpHistory } from './history.js';
 import type { BgpExecutor, BgpProjection } from './projection.js';
 
 export interface HandlerDeps {
   executor: BgpExecutor;
   projection: BgpProjection;
+  /** The log `history` reads a resource's aggregate from. */
+  store: EventStore;
 }
 
 /** The view each command answers with, read from the state that includes its write. */
@@ -28,7 +32,7 @@ const answers: CommandAnswers<BgpContract, BgpState> = {
 export const commandHandlers = (deps: HandlerDeps): Record<string, Handler> =>
   commandHandlersOf<BgpContract, BgpState, NewBgpEvent, CommandContext>(bgpContract, { ...deps, deciders, context: (caller) => ({ caller }), answers });
 
-const queries: QueryAnswers<BgpContract, BgpState> = {
+const queries = (deps: HandlerDeps): QueryAnswers<BgpContract, BgpState> => ({
   'settings.get': q.getSettings,
   'peer.get': q.getPeer,
   'peer.list': q.listPeers,
@@ -38,6 +42,8 @@ const queries: QueryAnswers<BgpContract, BgpState> = {
   'route.list': q.listRoutes,
   'advertisement.list': q.listAdvertisements,
   'state.digest': (s) => stateDigest(s),
-};
+  // Not from the live state: the resource's aggregate folded again from the log, up to the asked position.
+  history: (_s, c, req) => resourceHistory(bgpHistory(deps.store), c, req),
+});
 
-export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => queryHandlersOf(bgpContract, queries, deps.projection);
+export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => queryHandlersOf(bgpContract, queries(deps), deps.projection);

@@ -1,15 +1,19 @@
 /** Chaining's NATS operations: commands through the executor, queries straight from the projection. */
 import { chainingContract, type ChainingContract } from '@strata/contracts';
+import type { EventStore } from '@strata/eventlog';
 import type { Handler } from '@strata/runtime';
-import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, stateDigest, type CommandAnswers, type QueryAnswers } from '@strata/service-kit';
+import { commandHandlers as commandHandlersOf, queryHandlers as queryHandlersOf, resourceHistory, stateDigest, type CommandAnswers, type QueryAnswers } from '@strata/service-kit';
 import { activateNewGroup, deciders, settleActiveMember, type CommandContext, type NewChainingEvent } from '../domain/decide/index.js';
 import * as q from '../domain/queries.js';
 import type { ChainingState } from '../domain/state.js';
+import { chainingHistory } from './history.js';
 import type { ChainingExecutor, ChainingProjection } from './projection.js';
 
 export interface HandlerDeps {
   executor: ChainingExecutor;
   projection: ChainingProjection;
+  /** The log `history` reads a resource's aggregate from. */
+  store: EventStore;
 }
 
 /** The view each command answers with, read from the state that includes its write. */
@@ -42,7 +46,7 @@ export const commandHandlers = (deps: HandlerDeps): Record<string, Handler> =>
     },
   });
 
-const queries: QueryAnswers<ChainingContract, ChainingState> = {
+const queries = (deps: HandlerDeps): QueryAnswers<ChainingContract, ChainingState> => ({
   'function.get': q.getFunction,
   'function.list': q.listFunctions,
   'group.get': q.getGroup,
@@ -52,6 +56,8 @@ const queries: QueryAnswers<ChainingContract, ChainingState> = {
   'chain.get': q.getChain,
   'chain.list': q.listChains,
   'state.digest': (s) => stateDigest(s),
-};
+  // Not from the live state: the resource's aggregate folded again from the log, up to the asked position.
+  history: (_s, c, req) => resourceHistory(chainingHistory(deps.store), c, req),
+});
 
-export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => queryHandlersOf(chainingContract, queries, deps.projection);
+export const queryHandlers = (deps: HandlerDeps): Record<string, Handler> => queryHandlersOf(chainingContract, queries(deps), deps.projection);
