@@ -29,3 +29,17 @@ export type { CurrentView, ViewDelta, ViewJournal, ViewSource } from './view/cur
 export { HostViewStore, InvalidEntryError } from './view/store.js';
 export { HostViewWatcher } from './view/kv-watch.js';
 export { agentConfig, agentService } from './service.js';
+export {
+  compareLines,
+  DEFAULT_RENDER_OPTIONS,
+  desiredForView,
+  dhcpLines,
+  kernelLines,
+  nftLines,
+  nftScript,
+  nsLabel,
+  renderHostLines,
+  viewFromKeys,
+  wireLines,
+} from './render/host-lines.js';
+export type { HostDesired, HostRenderOptions } from './render/host-lines.js';

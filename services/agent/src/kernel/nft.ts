@@ -20,7 +20,8 @@ import { runOk, type Exec } from './exec.js';
 /** Long element lists are split over several commands of the same transaction. */
 const ELEMENTS_PER_LINE = 1000;
 
-const MAP_DECL: Record<NftMapType, string> = {
+/** A map's declaration by its key and value types (the host-lines rendering uses the same). */
+export const MAP_DECL: Record<NftMapType, string> = {
   'ifname:verdict': 'type ifname : verdict',
   'mark:verdict': 'type mark : verdict',
   'ifname:mark': 'type ifname : mark',
@@ -29,7 +30,7 @@ const MAP_DECL: Record<NftMapType, string> = {
 };
 
 /** A map key as nft syntax, by the map's key type: interface names quoted, marks (0x%08x) and addresses as they are. */
-const keyOf = (type: NftMapType) => (k: string): string => (type.startsWith('ifname:') ? `"${k}"` : k);
+export const keyOf = (type: NftMapType) => (k: string): string => (type.startsWith('ifname:') ? `"${k}"` : k);
 
 function chunks<T>(xs: T[]): T[][] {
   const out: T[][] = [];
