@@ -80,30 +80,58 @@ function required(field: string, p: AuditPoint__Output | null): AuditPointReques
   return point;
 }
 
+/**
+ * The audit service names a locate request's points by index (`points[1]`);
+ * the caller named them `at`, `from`, `to`: a refusal of one says which, in
+ * the message and in the field the client sees.
+ */
+export function inCallerTerms(err: unknown, names: readonly string[]): unknown {
+  if (!(err instanceof StrataError) || err.code !== ErrorCode.InvalidArgument) return err;
+  const rename = (text: string): string => names.reduce((t, name, i) => t.replaceAll(`points[${i}]`, name).replaceAll(`points.${i}`, name), text);
+  const { field } = err.details;
+  return new StrataError(err.code, rename(err.message), { ...err.details, ...(typeof field === 'string' ? { field: rename(field) } : {}) }, { cause: err });
+}
+
 const toPosition = (p: AuditPoint): AuditPosition => ({ seq: p.seq, storedAt: p.storedAt, requested: p.requested });
 const toEventRef = (e: EventRef): AuditEventRef => ({ ...e, reason: e.reason ?? '', causationId: e.causationId ?? undefined });
-const toUnreadable = (h: ResourceHistoryReply): AuditUnreadableEvent[] => h.unreadable.map((u) => ({ seq: u.seq, reason: u.reason }));
+const toUnreadable = (h: Pick<ResourceHistoryReply, 'unreadable'>): AuditUnreadableEvent[] => h.unreadable.map((u) => ({ seq: u.seq, reason: u.reason }));
 const toHostLine = (l: HostLine): AuditHostLine => ({ kind: l.kind, where: l.where, text: l.text });
 const viewJson = (v: ResourceView): string => JSON.stringify(v);
 /** A field value as JSON text; undefined stays absent (the field did not exist), JSON null is "null". */
 const valueJson = (v: unknown): string | undefined => (v === undefined ? undefined : JSON.stringify(v));
 
 export function auditHandlers(deps: RpcDeps, audit: AuditClient, owners: HistoryClients): AuditServiceHandlers {
-  /** Where the resource's history lives, and the points asked resolved to positions (by the audit service, once). */
-  const locate = (kind: AuditKind, id: string, points: AuditPointRequest[], meta: RequestMeta): Promise<AuditLocation> =>
-    audit.query('resource.locate', { kind, id, points }, meta);
+  /** Where the resource's history lives, and the points asked (by name: at, from, to) resolved to positions by the audit service, once. */
+  async function locate(kind: AuditKind, id: string, asked: Array<[string, AuditPointRequest]>, meta: RequestMeta): Promise<AuditLocation> {
+    try {
+      return await audit.query('resource.locate', { kind, id, points: asked.map(([, p]) => p) }, meta);
+    } catch (err) {
+      throw inCallerTerms(err, asked.map(([name]) => name));
+    }
+  }
 
-  /** The resource's versions up to `upTo` (the highest position the answer uses), from the service that owns it. */
-  async function versions(location: AuditLocation, upTo: AuditPoint, meta: RequestMeta): Promise<ResourceHistoryReply> {
+  /**
+   * The resource's versions up to `upTo` (the highest position the answer
+   * uses), from the service that owns it. The owner answers NOT_FOUND when
+   * none of the resource's events is at or before `upTo`; the audit service
+   * has just located it for this caller (same tenancy rule), so that means
+   * it did not exist yet there: no versions, and the answer says so.
+   */
+  async function versions(location: AuditLocation, upTo: AuditPoint, meta: RequestMeta): Promise<Pick<ResourceHistoryReply, 'versions' | 'unreadable'>> {
     const owner = (owners as Partial<Record<string, HistoryClient>>)[location.context];
     if (owner === undefined) throw new StrataError(ErrorCode.Internal, `no history client for context ${location.context} (${location.kind})`);
-    return owner.query('history', { kind: location.kind, id: location.id, aggregateId: location.aggregateId, toSeq: upTo.seq }, meta);
+    try {
+      return await owner.query('history', { kind: location.kind, id: location.id, aggregateId: location.aggregateId, toSeq: upTo.seq }, meta);
+    } catch (err) {
+      if (err instanceof StrataError && err.code === ErrorCode.NotFound) return { versions: [], unreadable: [] };
+      throw err;
+    }
   }
 
   return {
     Show: unary(deps, 'AuditShow', async (req, { meta }) => {
       const q = parsed(AuditShowRequest, { kind: req.kind, id: req.id, at: required('at', req.at) });
-      const location = await locate(q.kind, q.id, [q.at], meta);
+      const location = await locate(q.kind, q.id, [['at', q.at]], meta);
       const at = location.points[0]!;
       const history = await versions(location, at, meta);
       const show = showAt(q.kind, q.id, history.versions, at);
@@ -119,7 +147,7 @@ export function auditHandlers(deps: RpcDeps, audit: AuditClient, owners: History
 
     Diff: unary(deps, 'AuditDiff', async (req, { meta }) => {
       const q = parsed(AuditDiffRequest, { kind: req.kind, id: req.id, from: required('from', req.from), to: pointOf('to', req.to) });
-      const location = await locate(q.kind, q.id, q.to === undefined ? [q.from] : [q.from, q.to], meta);
+      const location = await locate(q.kind, q.id, q.to === undefined ? [['from', q.from]] : [['from', q.from], ['to', q.to]], meta);
       const from = location.points[0]!;
       const to = location.points[1] ?? location.lastSeq;
       if (from.seq > to.seq) {
@@ -142,7 +170,7 @@ export function auditHandlers(deps: RpcDeps, audit: AuditClient, owners: History
     Blame: unary(deps, 'AuditBlame', async (req, { meta }) => {
       const asked = pointOf('at', req.at);
       const q = parsed(AuditBlameRequest, { kind: req.kind, id: req.id, ...(asked === undefined ? {} : { at: asked }) });
-      const location = await locate(q.kind, q.id, q.at === undefined ? [] : [q.at], meta);
+      const location = await locate(q.kind, q.id, q.at === undefined ? [] : [['at', q.at]], meta);
       const at = location.points[0] ?? location.lastSeq;
       const history = await versions(location, at, meta);
       const blame = blameAt(q.kind, q.id, history.versions, at);
