@@ -149,7 +149,7 @@ const hostviewBucketWriter = (host) => [...hostviewBucketWatcher(host), `$KV.${H
 
 /** The status service's question to every hostview instance (libs/contracts/src/status/hostview-query.ts). */
 const HOSTVIEW_POSITIONS = 'strata.qry.hostview.positions';
-/** The audit service's question to hostview: a host's past view (libs/contracts/src/audit/hostview-at.ts); unsigned, so no other user may ask it. */
+/** The audit service's question to hostview: a host's view at a past position (libs/contracts/src/audit/hostview-at.ts). */
 const HOSTVIEW_AT = 'strata.qry.hostview.at';
 const hostviewStream = (host) => `KV_${HOSTVIEW_BUCKET_PREFIX}${host}`;
 const agentUser = (host) => `agent-${host}`;
@@ -258,12 +258,13 @@ function users(agents) {
         `bucket per hypervisor (${HOSTVIEW_BUCKET_PREFIX}<host>), each named here (--agents):`,
         'the operator creates the buckets, hostview creates no stream. It lists stream',
         'names to find the buckets. A deregistered host\'s bucket is emptied key by key.',
-        `Every instance answers the status service's ${HOSTVIEW_POSITIONS} (no queue group), and`,
-        `the partition owning a host answers the audit service's ${HOSTVIEW_AT}.`,
+        `Every instance answers the status service's ${HOSTVIEW_POSITIONS} (no queue group),`,
+        `and the instance owning the host the audit service's ${HOSTVIEW_AT}; audit snapshots of`,
+        `its model in its own bucket (${snapshotBucket('hostview')}).`,
       ],
       user: 'hostview',
       passwordVar: 'STRATA_NATS_HOSTVIEW_PASSWORD',
-      publish: [...eventReader, '$JS.API.STREAM.NAMES', ...agents.flatMap(hostviewBucketWriter), '_INBOX_hostview.>'],
+      publish: [...eventReader, '$JS.API.STREAM.NAMES', ...snapshotStore('hostview'), ...agents.flatMap(hostviewBucketWriter), '_INBOX_hostview.>'],
       publishDeny: [...protectedEventSubjects, ...othersDurables('hostview'), 'strata.evt.>'],
       subscribe: ['_INBOX_hostview.>', HOSTVIEW_POSITIONS, HOSTVIEW_AT],
       allowResponses: true,

@@ -163,6 +163,8 @@ describe('render-accounts.mjs', () => {
     // It answers the status service's positions query, and no other service's queries.
     expect(maySubscribe(hv, HOSTVIEW_POSITIONS_SUBJECT)).toBe(true);
     for (const subject of ['strata.qry.ipam.port.get', 'strata.qry.hostview.other', 'strata.cmd.hostview.x']) expect(maySubscribe(hv, subject), subject).toBe(false);
+    // The audit service's host-at question (only the audit user publishes it).
+    expect(maySubscribe(hv, 'strata.qry.hostview.at')).toBe(true);
   });
 
   it('lets no user but admin create, change or delete any stream', () => {

@@ -18,7 +18,7 @@ import { HOSTVIEW_BUCKET_OPTIONS, hostviewBucket } from '@strata/contracts';
 import { DEFAULT_EVENT_LOG_OPTIONS, ensureEventStream, snapshotBucket, SnapshotStore } from '@strata/eventlog';
 
 /** The services that keep snapshots (infra/nats/render-accounts.mjs grants each its own bucket). */
-export const SNAPSHOT_SERVICES = ['ipam', 'secgroup', 'nat', 'chaining', 'status', 'audit'] as const;
+export const SNAPSHOT_SERVICES = ['ipam', 'secgroup', 'nat', 'chaining', 'status', 'hostview', 'audit'] as const;
 
 export interface ProvisionOptions {
   /** Hypervisor ids: one host-view bucket each. */

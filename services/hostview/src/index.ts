@@ -21,3 +21,17 @@ export {
 export { HostviewProjection, type ProjectionOptions, type StartResult } from './app/projection.js';
 export { ViewPositions, resourcesOfKey, positionValue, type HostPosition } from './core/positions.js';
 export { answerPositions, servePositions, type PositionsSource, type PositionsQueryOptions } from './app/positions-query.js';
+export { hostAt, type HostAtOptions } from './app/host-at.js';
+export { answerAt, serveAt, type AtQueryOptions } from './app/at-query.js';
+export {
+  AuditSnapshots,
+  AuditSnapshotPolicy,
+  auditSnapshotName,
+  auditSnapshotSeq,
+  inMemoryAuditStore,
+  jetStreamObjectNames,
+  type AuditSnapshot,
+  type AuditSnapshotStore,
+  type ObjectNames,
+} from './app/audit-snapshots.js';
+export { modelToPlain, modelFromPlain, MODEL_SCHEMA_VERSION } from './core/model-codec.js';

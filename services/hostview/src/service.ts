@@ -11,13 +11,16 @@
  * (each start-up reconcile then writes the hosts it newly owns).
  */
 import { z } from 'zod';
-import { JetStreamEventStore } from '@strata/eventlog';
-import type { ServiceDefinition } from '@strata/runtime';
+import { JetStreamEventStore, snapshotBucket, SnapshotStore } from '@strata/eventlog';
+import type { Logger, ServiceDefinition } from '@strata/runtime';
+import type { NatsConnection } from 'nats';
 import { reportQuarantine } from '@strata/service-kit';
 import { kindOfKey } from './core/derive.js';
 import { owner, parsePartition, type Partition } from './core/partition.js';
 import { HostviewProjection } from './app/projection.js';
 import { servePositions } from './app/positions-query.js';
+import { serveAt } from './app/at-query.js';
+import { AuditSnapshotPolicy, AuditSnapshots, jetStreamObjectNames } from './app/audit-snapshots.js';
 import { KvPublisher } from './app/publisher.js';
 
 const partition = z.string().transform((text, ctx): Partition => {
@@ -36,7 +39,27 @@ export const hostviewConfig = z.object({
   HOSTVIEW_WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(4096).default(64),
   /** How long a positions query waits for the model to reach its minSeq (then UNAVAILABLE). */
   HOSTVIEW_POSITIONS_WAIT_MS: z.coerce.number().int().min(1).max(60_000).default(2_000),
+  /** Save the model as an audit snapshot every this many events (partition 0 only; 0: never). */
+  HOSTVIEW_AUDIT_SNAPSHOT_EVERY: z.coerce.number().int().min(0).default(10_000),
+  /** Audit snapshots kept (the oldest are deleted). */
+  HOSTVIEW_AUDIT_SNAPSHOT_KEEP: z.coerce.number().int().min(1).max(100_000).default(50),
+  /** Most events a host-at query may replay (from the audit snapshot it starts from); more is refused. */
+  HOSTVIEW_AT_MAX_REPLAY: z.coerce.number().int().min(1).default(5_000_000),
+  /** Host-at queries that may wait behind the one being answered; more are refused (UNAVAILABLE). */
+  HOSTVIEW_AT_MAX_QUEUED: z.coerce.number().int().min(0).max(1000).default(4),
 });
+
+/** The audit snapshots in hostview's bucket; undefined (with a warning) when the bucket cannot be opened: the at query then replays from the start. */
+async function openAuditSnapshots(nc: NatsConnection, logger: Logger): Promise<AuditSnapshots | undefined> {
+  const bucket = snapshotBucket('hostview');
+  try {
+    const store = await SnapshotStore.open(nc, { bucket });
+    return new AuditSnapshots({ store, objects: await jetStreamObjectNames(nc, bucket) }, logger);
+  } catch (err) {
+    logger.warn({ err, bucket }, 'audit snapshot bucket unavailable: host-at queries replay from the start of the log, and no audit snapshot is saved');
+    return undefined;
+  }
+}
 
 export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
   name: 'hostview',
@@ -54,6 +77,13 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
 
     const { index, count } = config.HOSTVIEW_PARTITION;
     const store = await JetStreamEventStore.open(nc);
+    const snapshots = await openAuditSnapshots(nc, logger);
+    const auditSaves = metrics.counter('strata_hostview_audit_snapshots_saved_total', 'audit snapshots of the model saved');
+    // One writer is enough: every partition folds the whole model.
+    const policy =
+      snapshots && index === 0 && config.HOSTVIEW_AUDIT_SNAPSHOT_EVERY > 0
+        ? new AuditSnapshotPolicy(snapshots, { every: config.HOSTVIEW_AUDIT_SNAPSHOT_EVERY, keep: config.HOSTVIEW_AUDIT_SNAPSHOT_KEEP, logger, onSaved: () => auditSaves.inc() })
+        : undefined;
     const publisher = await KvPublisher.open(nc, {
       concurrency: config.HOSTVIEW_WRITE_CONCURRENCY,
       logger,
@@ -67,6 +97,7 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
       onApplied: (_event, update) => {
         events.inc({ phase: update ? 'live' : 'replay' });
         if (update) {
+          policy?.onApplied(projection.model);
           recomputed.observe(update.hostsRecomputed);
           if (update.fullRecomputes > 0) full.inc(update.fullRecomputes);
         }
@@ -77,9 +108,20 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
 
     // Answered from now on: a query waits (bounded) until the views are reconciled and at its minSeq.
     const positions = await servePositions(nc, { source: projection, partition: `${index}/${count}`, waitMs: config.HOSTVIEW_POSITIONS_WAIT_MS, logger });
+    const owns = owner(config.HOSTVIEW_PARTITION);
+    const at = await serveAt(nc, {
+      store,
+      snapshots,
+      maxReplay: config.HOSTVIEW_AT_MAX_REPLAY,
+      owns,
+      answersInvalid: index === 0,
+      maxQueued: config.HOSTVIEW_AT_MAX_QUEUED,
+      logger,
+    });
     const started = Date.now();
     const result = await projection.start().catch(async (err: unknown) => {
       await positions.stop();
+      await at.stop();
       throw err;
     });
     logger.info(
@@ -88,7 +130,9 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
     );
     return async () => {
       await positions.stop();
+      await at.stop();
       await projection.stop();
+      await policy?.idle();
     };
   },
 };

@@ -5,7 +5,9 @@
  * event of the log, envelope only: which kinds an event touches depends on
  * its aggregate (context and type) and, for a resource inside a larger
  * aggregate (a port in its network's stream), on the top-level field of its
- * data that names it. No context's registry is needed, so the catalogue
+ * data that names it; and a few events of another aggregate belong to a
+ * kind's history too (`alsoIn`: a network is created and deleted on IPAM's
+ * cloud aggregate). No context's registry is needed, so the catalogue
  * follows every context, also ones added later, by AUDIT_KINDS alone.
  *
  * state + event → state, mutating the state it is given (owned by one
@@ -28,20 +30,25 @@ export interface CatalogueEntry {
 export interface CatalogueState extends ProjectedState {
   /** kind → resource id → entry (plain objects: snapshots are JSON). */
   resources: Partial<Record<AuditKind, Record<string, CatalogueEntry>>>;
+  /** For a kind inside an aggregate that also takes another aggregate's events (alsoIn): kind → aggregate id → its resources' ids. */
+  members: Partial<Record<AuditKind, Record<string, string[]>>>;
 }
 
-export const initialCatalogue = (): CatalogueState => ({ seq: 0, resources: {} });
+export const initialCatalogue = (): CatalogueState => ({ seq: 0, resources: {}, members: {} });
 
 /** The kinds whose events are an aggregate's, by `<context>.<aggregate type>`. */
-const KINDS_BY_AGGREGATE: ReadonlyMap<string, readonly AuditKind[]> = (() => {
-  const m = new Map<string, AuditKind[]>();
-  for (const kind of AUDIT_KIND_NAMES) {
-    const spec = AUDIT_KINDS[kind];
-    const key = `${spec.context}.${spec.aggregate}`;
-    m.set(key, [...(m.get(key) ?? []), kind]);
+const KINDS_BY_AGGREGATE = new Map<string, AuditKind[]>();
+/** The kinds whose history also takes some events of one other aggregate (AuditKindSpec.alsoIn), by `<context>.<type>.<id>`. */
+const ALSO_IN_BY_AGGREGATE = new Map<string, Array<{ kind: AuditKind; field: string }>>();
+for (const kind of AUDIT_KIND_NAMES) {
+  const spec: AuditKindSpec = AUDIT_KINDS[kind];
+  const key = `${spec.context}.${spec.aggregate}`;
+  KINDS_BY_AGGREGATE.set(key, [...(KINDS_BY_AGGREGATE.get(key) ?? []), kind]);
+  if (spec.alsoIn) {
+    const at = `${spec.context}.${spec.alsoIn.aggregate}.${spec.alsoIn.aggregateId}`;
+    ALSO_IN_BY_AGGREGATE.set(at, [...(ALSO_IN_BY_AGGREGATE.get(at) ?? []), { kind, field: spec.alsoIn.field }]);
   }
-  return m;
-})();
+}
 
 /**
  * An id as a locate can ask for it (AuditResourceId): anything else in an
@@ -49,15 +56,37 @@ const KINDS_BY_AGGREGATE: ReadonlyMap<string, readonly AuditKind[]> = (() => {
  */
 const isResourceId = (v: unknown): v is string => typeof v === 'string' && AuditResourceId.safeParse(v).success;
 
-/** The resources one event touches: each kind with the id it names there. */
-export function touchedBy(event: Pick<StoredEvent, 'aggregate' | 'data'>): Array<{ kind: AuditKind; id: string }> {
+const fieldOf = (data: unknown, field: string): unknown =>
+  typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>)[field] : undefined;
+
+/** A resource an event touches: its kind, its id, and the aggregate whose events hold its history. */
+export interface Touched {
+  kind: AuditKind;
+  id: string;
+  aggregateId: string;
+}
+
+/**
+ * The resources one event touches. Its aggregate's own kinds: the aggregate
+ * itself, or the resource its data names (`idField`). And the kinds that
+ * take this aggregate's events naming their aggregate (`alsoIn`: IPAM
+ * creates and deletes a network on its cloud aggregate): the aggregate so
+ * named — for a kind inside it (a subnet, a port), every resource of that
+ * aggregate, given by `membersOf`.
+ */
+export function touchedBy(event: Pick<StoredEvent, 'aggregate' | 'data'>, membersOf: (kind: AuditKind, aggregateId: string) => readonly string[] = () => []): Touched[] {
   const { context, type, id } = event.aggregate;
-  const out: Array<{ kind: AuditKind; id: string }> = [];
+  const out: Touched[] = [];
   for (const kind of KINDS_BY_AGGREGATE.get(`${context}.${type}`) ?? []) {
     const spec: AuditKindSpec = AUDIT_KINDS[kind];
-    const data = event.data;
-    const named = spec.idField === undefined ? id : typeof data === 'object' && data !== null && !Array.isArray(data) ? (data as Record<string, unknown>)[spec.idField] : undefined;
-    if (isResourceId(named)) out.push({ kind, id: named });
+    const named = spec.idField === undefined ? id : fieldOf(event.data, spec.idField);
+    if (isResourceId(named)) out.push({ kind, id: named, aggregateId: id });
+  }
+  for (const { kind, field } of ALSO_IN_BY_AGGREGATE.get(`${context}.${type}.${id}`) ?? []) {
+    const aggregateId = fieldOf(event.data, field);
+    if (!isResourceId(aggregateId)) continue;
+    if ((AUDIT_KINDS[kind] as AuditKindSpec).idField === undefined) out.push({ kind, id: aggregateId, aggregateId });
+    else for (const member of membersOf(kind, aggregateId)) out.push({ kind, id: member, aggregateId });
   }
   return out;
 }
@@ -68,15 +97,26 @@ export function entryOf(state: CatalogueState, kind: AuditKind, id: string): Cat
   return byId !== undefined && Object.hasOwn(byId, id) ? byId[id] : undefined;
 }
 
+const membersIn = (state: CatalogueState) => (kind: AuditKind, aggregateId: string): readonly string[] => {
+  const byAggregate = state.members[kind];
+  return byAggregate !== undefined && Object.hasOwn(byAggregate, aggregateId) ? byAggregate[aggregateId]! : [];
+};
+
 export function evolve(state: CatalogueState, event: StoredEvent): void {
   state.seq = event.seq;
   // An unreadable message (see StoredEvent.unreadable) belongs to no tenant: it names no resource's owner.
   if (event.unreadable) return;
-  for (const { kind, id } of touchedBy(event)) {
+  for (const { kind, id, aggregateId } of touchedBy(event, membersIn(state))) {
     const entry = entryOf(state, kind, id);
     if (entry === undefined) {
-      (state.resources[kind] ??= {})[id] = { aggregateId: event.aggregate.id, tenant: event.tenant, firstSeq: event.seq, lastSeq: event.seq };
-    } else if (entry.aggregateId === event.aggregate.id) {
+      (state.resources[kind] ??= {})[id] = { aggregateId, tenant: event.tenant, firstSeq: event.seq, lastSeq: event.seq };
+      // Kinds inside an aggregate that takes events of another (alsoIn) are indexed by aggregate, for those events.
+      const spec: AuditKindSpec = AUDIT_KINDS[kind];
+      if (spec.idField !== undefined && spec.alsoIn !== undefined) {
+        const byAggregate = (state.members[kind] ??= {});
+        (Object.hasOwn(byAggregate, aggregateId) ? byAggregate[aggregateId]! : (byAggregate[aggregateId] = [])).push(id);
+      }
+    } else if (entry.aggregateId === aggregateId) {
       // The same id named in another aggregate is not this resource's history (its first aggregate is).
       entry.lastSeq = event.seq;
     }
@@ -84,4 +124,7 @@ export function evolve(state: CatalogueState, event: StoredEvent): void {
 }
 
 /** Whether an event can touch any auditable resource (the others only move the sequence). */
-export const isRelevant = (event: StoredEvent): boolean => KINDS_BY_AGGREGATE.has(`${event.aggregate.context}.${event.aggregate.type}`);
+export const isRelevant = (event: StoredEvent): boolean => {
+  const { context, type, id } = event.aggregate;
+  return KINDS_BY_AGGREGATE.has(`${context}.${type}`) || ALSO_IN_BY_AGGREGATE.has(`${context}.${type}.${id}`);
+};

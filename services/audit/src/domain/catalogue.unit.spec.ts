@@ -80,6 +80,25 @@ describe('the catalogue of the log', () => {
     expect(s.seq).toBe(5);
   });
 
+  it("takes a network's creation and deletion on the cloud aggregate (alsoIn): the network's first event, its subnets' and ports' last", () => {
+    seq = 0;
+    const s = fold([
+      ev('ipam', 'cloud', 'default', 'acme', { networkId: 'net-1', name: 'n' }), // 1
+      ev('ipam', 'cloud', 'default', 'bravo', { networkId: 'net-2', name: 'm' }), // 2
+      ev('ipam', 'network', 'net-1', 'acme', { subnetId: 'sub-1' }), // 3
+      ev('ipam', 'network', 'net-1', 'acme', { portId: 'port-1' }), // 4
+      ev('ipam', 'network', 'net-2', 'bravo', { subnetId: 'sub-2' }), // 5
+      ev('ipam', 'cloud', 'default', 'acme', { networkId: 'net-1' }), // 6: deleted
+    ]);
+    expect(entryOf(s, 'network', 'net-1')).toEqual({ aggregateId: 'net-1', tenant: 'acme', firstSeq: 1, lastSeq: 6 });
+    expect(entryOf(s, 'network', 'net-2')).toEqual({ aggregateId: 'net-2', tenant: 'bravo', firstSeq: 2, lastSeq: 5 });
+    expect(entryOf(s, 'subnet', 'sub-1')).toEqual({ aggregateId: 'net-1', tenant: 'acme', firstSeq: 3, lastSeq: 6 });
+    expect(entryOf(s, 'port', 'port-1')).toEqual({ aggregateId: 'net-1', tenant: 'acme', firstSeq: 4, lastSeq: 6 });
+    expect(entryOf(s, 'subnet', 'sub-2')?.lastSeq).toBe(5);
+    // Only the cloud aggregate's events carry a network's lifecycle: another aggregate's networkId names nothing.
+    expect(touchedBy({ aggregate: { context: 'ipam', type: 'router', id: 'r1' }, data: { networkId: 'net-1', subnetId: 'sub-1' } })).toEqual([{ kind: 'router', id: 'r1', aggregateId: 'r1' }]);
+  });
+
   it('keeps a resource in its first aggregate when the same id appears in another', () => {
     seq = 0;
     const s = fold([ev('ipam', 'network', 'net-1', 'acme', { portId: 'p' }), ev('ipam', 'network', 'net-2', 'evil', { portId: 'p' })]);
@@ -87,10 +106,10 @@ describe('the catalogue of the log', () => {
   });
 
   it('names every kind of an aggregate an event touches', () => {
-    expect(touchedBy({ aggregate: { context: 'nat', type: 'router', id: 'r1' }, data: {} })).toEqual([{ kind: 'router-gateway', id: 'r1' }]);
+    expect(touchedBy({ aggregate: { context: 'nat', type: 'router', id: 'r1' }, data: {} })).toEqual([{ kind: 'router-gateway', id: 'r1', aggregateId: 'r1' }]);
     expect(touchedBy({ aggregate: { context: 'bgp', type: 'config', id: 'bgp' }, data: { peerId: 'p1', groupId: 'g1' } })).toEqual([
-      { kind: 'bgp-peer', id: 'p1' },
-      { kind: 'bgp-peer-group', id: 'g1' },
+      { kind: 'bgp-peer', id: 'p1', aggregateId: 'bgp' },
+      { kind: 'bgp-peer-group', id: 'g1', aggregateId: 'bgp' },
     ]);
   });
 
