@@ -23,8 +23,9 @@ export interface AuditKindSpec {
   readonly idField?: string;
   /**
    * Events of another aggregate that belong to the history of every
-   * resource of `aggregate` too: those of aggregate `aggregate`/`aggregateId`
-   * whose data field `field` names the resource's aggregate id. IPAM creates
+   * resource of this kind too: the events of aggregate
+   * `alsoIn.aggregate`/`alsoIn.aggregateId` whose data field `alsoIn.field`
+   * equals the resource's aggregate id (the request's `aggregateId`). IPAM creates
    * and deletes a network on its cloud aggregate (which allocates VNIs), and
    * a network's deletion also ends its subnets: without those two events a
    * network's history would have no beginning and its subnets no end.

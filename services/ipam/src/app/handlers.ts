@@ -1,4 +1,4 @@
-/** IPAM's NATS operations: commands through the executor, queries straight from the projection. */
+/** IPAM's NATS operations: commands through the executor, queries straight from the projection (`history`: from the log). */
 import { ipamContract, type IpamContract, type IpamEvent } from '@strata/contracts';
 import type { EventStore } from '@strata/eventlog';
 import type { Handler } from '@strata/runtime';

@@ -1,7 +1,7 @@
 /**
  * IPAM's history answers from one aggregate's events what the projection
  * shows from all of them: random command sequences through IPAM's own
- * deciders into the in-memory event store, then for every position S and
+ * deciders, executor and projection into the in-memory event store, then for every position S and
  * every resource of the log, the last version at or before S (from
  * `resourceHistory`) equals the resource's view in the full fold (the
  * projection's fold, request index included) of the log up to S.
@@ -9,12 +9,24 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { StrataError } from '@strata/errors';
-import { AUDIT_KINDS, ipamContract, ipamEvents, type AuditKind, type IpamCommandInput, type IpamCommandName, type ResourceHistoryReply } from '@strata/contracts';
+import {
+  AUDIT_KINDS,
+  eventFilter,
+  IPAM_CONTEXT,
+  ipamContract,
+  ipamEvents,
+  type AuditKind,
+  type IpamCommandInput,
+  type IpamCommandName,
+  type IpamEvent,
+  type ResourceHistoryReply,
+} from '@strata/contracts';
 import { InMemoryEventStore, type StoredEvent } from '@strata/eventlog';
-import { resourceHistory } from '@strata/service-kit';
+import { createLogger } from '@strata/runtime';
+import { Executor, Projection, resourceHistory } from '@strata/service-kit';
 import { ZodError } from 'zod';
 import { ipamAuditView } from '../domain/audit-views.js';
-import { deciders, finishNetworkDeletion, judgeGarp, type Append, type Caller, type Decision } from '../domain/decide/index.js';
+import { deciders, finishNetworkDeletion, judgeGarp, type Caller, type Decision, type GarpVerdict, type NewIpamEvent } from '../domain/decide/index.js';
 import { defaultPolicy } from '../domain/policy.js';
 import { initialState, type IpamState } from '../domain/state.js';
 import { foldIpam } from './fold.js';
@@ -44,51 +56,50 @@ interface Resource {
   aggregateId: string;
 }
 
-/** IPAM as the executor runs it, minus NATS: decide on the projection's state, append, fold what the store stored. */
+/** IPAM as the service runs it, minus NATS: its executor and projection (the projection's fold) over the in-memory store. */
 class Ipam {
   readonly store = new InMemoryEventStore();
-  readonly state: IpamState = initialState();
+  readonly projection = new Projection<IpamState, IpamEvent>({
+    store: this.store,
+    logger: createLogger('test', 'silent'),
+    subject: eventFilter(IPAM_CONTEXT),
+    initial: initialState(),
+    decode: (event) => ipamEvents.decode(event),
+    evolve: foldIpam,
+  });
+  private readonly executor = new Executor<IpamState, NewIpamEvent>({
+    store: this.store,
+    projection: this.projection,
+    context: IPAM_CONTEXT,
+    encode: (type, data) => ipamEvents.encode(type, data),
+  });
   readonly resources = new Map<string, Resource>();
   private step = 0;
 
-  async command<K extends IpamCommandName>(name: K, input: IpamCommandInput<K>, caller: Caller): Promise<void> {
+  get state(): IpamState {
+    return this.projection.state;
+  }
+
+  command<K extends IpamCommandName>(name: K, input: IpamCommandInput<K>, caller: Caller): Promise<void> {
+    const decide = deciders[name] as (s: IpamState, c: unknown, ctx: { caller: Caller; policy: typeof defaultPolicy }) => Decision;
+    return this.execute((s, c) => decide(s, ipamContract.commands[name].request.parse(input), { caller: c, policy: defaultPolicy }), caller);
+  }
+
+  /** Decide on the projection's state and write, as the executor does; a refusal writes nothing and the sequence goes on. */
+  async execute(decide: (s: IpamState, caller: Caller) => Decision, caller: Caller): Promise<void> {
     const requestId = `r${++this.step}`;
-    let decision: Decision;
+    const who = { ...caller, requestId };
+    let decided: Decision | undefined;
     try {
-      const cmd = ipamContract.commands[name].request.parse(input);
-      const decide = deciders[name] as (s: IpamState, c: unknown, ctx: { caller: Caller; policy: typeof defaultPolicy }) => Decision;
-      decision = decide(this.state, cmd, { caller: { ...caller, requestId }, policy: defaultPolicy });
+      await this.executor.execute((s) => (decided = decide(s, who)), { caller: who, correlationId: requestId });
     } catch (err) {
-      // A refusal writes nothing; the sequence goes on.
       if (err instanceof StrataError || err instanceof ZodError) return;
       throw err;
     }
-    if (decision.kind === 'append') await this.append(decision, caller, requestId);
-  }
-
-  async append(d: Append, caller: Caller, requestId: string): Promise<void> {
-    const encoded = ipamEvents.encode(d.event.type, d.event.data);
-    const { seq } = await this.store.append(
-      d.aggregate,
-      {
-        id: `e${this.step}-${requestId}`,
-        type: d.event.type,
-        version: encoded.version,
-        aggregate: d.aggregate,
-        data: encoded.data,
-        tenant: d.tenant,
-        actor: caller.actor,
-        occurredAt: caller.at,
-        correlationId: requestId,
-        causationId: requestId,
-      },
-      { expectedVersion: d.expectedVersion === 0 ? 'none' : d.expectedVersion },
-    );
-    const [stored] = await this.events(seq, seq);
-    foldIpam(this.state, ipamEvents.decode(stored!));
-    const kind = CREATES[d.event.type];
+    if (decided?.kind !== 'append') return;
+    const kind = CREATES[decided.event.type];
     // A resource that is an aggregate is its own; a network's is created on the cloud aggregate all the same (kinds.ts alsoIn).
-    if (kind) this.resources.set(d.resourceId, { kind, id: d.resourceId, aggregateId: 'idField' in AUDIT_KINDS[kind] ? d.aggregate.id : d.resourceId });
+    if (kind) this.resources.set(decided.resourceId, { kind, id: decided.resourceId, aggregateId: 'idField' in AUDIT_KINDS[kind] ? decided.aggregate.id : decided.resourceId });
   }
 
   async events(fromSeq = 1, toSeq?: number): Promise<StoredEvent[]> {
@@ -174,10 +185,7 @@ async function run(ipam: Ipam, { op, a, b, t }: Step): Promise<void> {
       }
       await ipam.command('network.delete', { id: network }, admin);
       // The executor's second step, unless "a crash" left the network closed and its VNI held.
-      if (b % 4 !== 0) {
-        const d = decideOrNull(() => finishNetworkDeletion(ipam.state, network));
-        if (d?.kind === 'append') await ipam.append(d, admin, `finish-${network}`);
-      }
+      if (b % 4 !== 0 && ipam.state.networks[network]?.closed) await ipam.execute((s) => finishNetworkDeletion(s, network), admin);
       return;
     }
     case 'subnet.create':
@@ -199,9 +207,9 @@ async function run(ipam: Ipam, { op, a, b, t }: Step): Promise<void> {
       const p = ipam.state.networks[ipam.state.portNetwork[port] ?? '']?.ports[port];
       const pair = p?.allowedAddressPairs?.[0];
       if (!p?.hostId || !pair) return;
-      const verdict = judgeGarp(ipam.state, p.hostId, { hostId: p.hostId, portId: port, ip: pair.ipAddress, mac: pair.macAddress });
-      if (verdict.kind === 'owner') await ipam.append(verdict.decision as Append, { ...admin, actor: p.hostId }, `garp-${b}`);
-      return;
+      const report = { hostId: p.hostId, portId: port, ip: pair.ipAddress, mac: pair.macAddress };
+      if (judgeGarp(ipam.state, p.hostId, report).kind !== 'owner') return;
+      return ipam.execute((s) => (judgeGarp(s, report.hostId, report) as Extract<GarpVerdict, { kind: 'owner' }>).decision, { ...admin, actor: report.hostId });
     }
     case 'port.delete':
       return ipam.command('port.delete', { id: port }, admin);
@@ -215,15 +223,6 @@ async function run(ipam: Ipam, { op, a, b, t }: Step): Promise<void> {
       return ipam.command('router.removeInterface', { id: router, subnetId: subnet }, admin);
     case 'router.delete':
       return ipam.command('router.delete', { id: router }, admin);
-  }
-}
-
-function decideOrNull(decide: () => Decision): Decision | null {
-  try {
-    return decide();
-  } catch (err) {
-    if (err instanceof StrataError) return null;
-    throw err;
   }
 }
 
@@ -258,7 +257,9 @@ describe('IPAM history: a resource at S from its aggregate alone equals the full
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 70, size: 'max' }), fc.nat(), async (steps, sample) => {
         const ipam = new Ipam();
+        await ipam.projection.start();
         for (const s of [...SEED, ...steps]) await run(ipam, s);
+        await ipam.projection.stop();
         const log = await ipam.events();
         const last = log.length;
         const resources = [...ipam.resources.values()];
@@ -274,7 +275,7 @@ describe('IPAM history: a resource at S from its aggregate alone equals the full
         const full = new Map<string, ResourceHistoryReply | null>();
         for (const r of resources) full.set(r.id, await history(ipam, r, last));
 
-        // The full fold, position by position, with the projection's fold.
+        // The full fold, position by position, with the projection's fold (at the end, the projection's state).
         const state = initialState();
         for (const event of log) {
           foldIpam(state, ipamEvents.decode(event));
@@ -283,6 +284,7 @@ describe('IPAM history: a resource at S from its aggregate alone equals the full
             expect(viewAt(full.get(r.id)!, event.seq), `${r.kind} ${r.id} at ${event.seq}`).toEqual(expected);
           }
         }
+        expect(state).toEqual(ipam.state);
 
         // Asked at an earlier position, the answer is the full history cut there, reading that aggregate's events alone.
         const toSeq = (sample % last) + 1;
