@@ -155,6 +155,29 @@ describe('strata audit against the control plane', () => {
     expect(then.fields.find((f) => f.path === `rules[${http.id}].portMin`)?.event.reason).toBe('CHG-2: http');
   });
 
+  it("every owner answers through the same path: a port inside its network's events (ipam) and a service function (chaining)", async () => {
+    const net = await json<{ id: string }>(a, ['--reason', 'CHG-5: app network', 'network', 'create', '--name', 'app']);
+    await json(a, ['subnet', 'create', '--network', net.id, '--cidr', '10.1.0.0/24']);
+    const port = await json<{ id: string }>(a, ['--reason', 'CHG-6: app vm', 'port', 'create', '--network', net.id, '--name', 'app-1']);
+    const created = await cp.lastSeq();
+    await json(a, ['--reason', 'CHG-7: rename', 'port', 'update', port.id, '--name', 'app-one']);
+    const then = await json<Show>(a, ['audit', 'show', 'port', port.id, '--at', String(created)]);
+    expect(JSON.parse(then.viewJson)).toMatchObject({ id: port.id, name: 'app-1' });
+    expect(then.lastChange).toMatchObject({ reason: 'CHG-6: app vm', type: 'ipam.PortCreated' });
+    const blame = await json<Blame>(a, ['audit', 'blame', 'port', port.id]);
+    expect(blame.fields.find((f) => f.path === 'name')).toMatchObject({ valueJson: '"app-one"', event: { reason: 'CHG-7: rename' } });
+    const network = await json<Blame>(a, ['audit', 'blame', 'network', net.id]);
+    expect(network.fields.find((f) => f.path === 'name')).toMatchObject({ valueJson: '"app"', event: { reason: 'CHG-5: app network' } });
+
+    const fw = await json<{ id: string }>(a, ['--reason', 'CHG-8: firewall', 'sfc', 'function', 'create', '--name', 'fw1', '--ingress-port', port.id]);
+    await json(a, ['--reason', 'CHG-9: rename fw', 'sfc', 'function', 'update', fw.id, '--name', 'fw-1']);
+    const diff = await json<Diff>(a, ['audit', 'diff', 'sfc-function', fw.id, '--from', String(created)]);
+    expect(diff.changes.filter((c) => c.path === 'name').map((c) => [c.beforeJson, c.afterJson, c.event.reason])).toEqual([
+      [undefined, '"fw1"', 'CHG-8: firewall'],
+      ['"fw1"', '"fw-1"', 'CHG-9: rename fw'],
+    ]);
+  });
+
   it("another tenant's group is NOT_FOUND, exactly like a missing one", async () => {
     const theirs = await cli(b, ['audit', 'show', 'security-group', group, '--at', seq(1)]);
     const missing = '4b3c2d1e-0f9a-4b8c-9d7e-6f5a4b3c2d1e';
