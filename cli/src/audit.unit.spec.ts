@@ -49,6 +49,11 @@ describe('audit points on the command line', () => {
     expect(await strata(['audit', 'host', 'hv1'])).toMatchObject({ code: EXIT_USAGE, err: 'error: INVALID_ARGUMENT: give --at <point> (the host at a point) or --from <point> [--to <point>] (what changed)' });
     expect(await strata(['audit', 'host', 'hv1', '--at', '5', '--from', '3'])).toMatchObject({ code: EXIT_USAGE });
     expect(await strata(['audit', 'host', 'hv1', '--at', '5', '--to', '9'])).toMatchObject({ code: EXIT_USAGE, err: 'error: INVALID_ARGUMENT: --to goes with --from, not with --at' });
+    // Audit only reads: no --wait.
+    const help: string[] = [];
+    await run(['audit', 'host', '--help'], { io: { out: (s) => help.push(s), err: (s) => help.push(s) }, env: {} });
+    expect(help.join('\n')).toMatch(/--from <point>/);
+    expect(help.join('\n')).not.toMatch(/--wait/);
     // A relative time starts with a dash and is still --at's value: the command gets as far as connecting (nothing listens there).
     expect(await strata(['audit', 'show', 'security-group', 'g1', '--at', '-15m'])).toMatchObject({ code: 1, err: expect.stringMatching(/^error: UNAVAILABLE/) });
   });

@@ -129,7 +129,7 @@ export function auditHandlers(deps: RpcDeps, audit: AuditClient, owners: History
   }
 
   return {
-    Show: unary(deps, 'AuditShow', async (req, { meta }) => {
+    Show: unary(deps, 'Show', async (req, { meta }) => {
       const q = parsed(AuditShowRequest, { kind: req.kind, id: req.id, at: required('at', req.at) });
       const location = await locate(q.kind, q.id, [['at', q.at]], meta);
       const at = location.points[0]!;
@@ -145,13 +145,14 @@ export function auditHandlers(deps: RpcDeps, audit: AuditClient, owners: History
       };
     }),
 
-    Diff: unary(deps, 'AuditDiff', async (req, { meta }) => {
+    Diff: unary(deps, 'Diff', async (req, { meta }) => {
       const q = parsed(AuditDiffRequest, { kind: req.kind, id: req.id, from: required('from', req.from), to: pointOf('to', req.to) });
       const location = await locate(q.kind, q.id, q.to === undefined ? [['from', q.from]] : [['from', q.from], ['to', q.to]], meta);
       const from = location.points[0]!;
       const to = location.points[1] ?? location.lastSeq;
       if (from.seq > to.seq) {
-        throw new ValidationError(`from (${from.requested}: position ${from.seq}) is after to (${to.requested}: position ${to.seq})`, { field: 'from' });
+        // In the words of the audit service's host.diff, so both diffs refuse alike.
+        throw new ValidationError(`from (position ${from.seq}, ${from.requested}) is after to (position ${to.seq}, ${to.requested})`, { field: 'from' });
       }
       const history = await versions(location, to, meta);
       const diff = diffBetween(q.kind, q.id, history.versions, from, to);
@@ -167,7 +168,7 @@ export function auditHandlers(deps: RpcDeps, audit: AuditClient, owners: History
       };
     }),
 
-    Blame: unary(deps, 'AuditBlame', async (req, { meta }) => {
+    Blame: unary(deps, 'Blame', async (req, { meta }) => {
       const asked = pointOf('at', req.at);
       const q = parsed(AuditBlameRequest, { kind: req.kind, id: req.id, ...(asked === undefined ? {} : { at: asked }) });
       const location = await locate(q.kind, q.id, q.at === undefined ? [] : [['at', q.at]], meta);
@@ -184,7 +185,7 @@ export function auditHandlers(deps: RpcDeps, audit: AuditClient, owners: History
       };
     }),
 
-    Host: unary(deps, 'AuditHost', async (req, { meta }) => {
+    Host: unary(deps, 'Host', async (req, { meta }) => {
       const q = parsed(AuditHostRequest, { hostId: req.hostId, at: required('at', req.at) });
       const host = await audit.query('host.show', q, meta);
       return {
@@ -197,7 +198,7 @@ export function auditHandlers(deps: RpcDeps, audit: AuditClient, owners: History
       };
     }),
 
-    HostDiff: unary(deps, 'AuditHostDiff', async (req, { meta }) => {
+    HostDiff: unary(deps, 'HostDiff', async (req, { meta }) => {
       const to = pointOf('to', req.to);
       const q = parsed(AuditHostDiffRequest, { hostId: req.hostId, from: required('from', req.from), ...(to === undefined ? {} : { to }) });
       const diff = await audit.query('host.diff', q, meta);
