@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AuditEventRef__Output, AuditPosition__Output } from '@strata/proto';
-import { eventLabel, logPoint, positionLabel, renderBlame, renderDiff, renderHost, renderHostDiff, renderShow, treeLines } from './audit-view.js';
+import { eventLabel, logPoint, unreadableWarnings, positionLabel, renderBlame, renderDiff, renderHost, renderHostDiff, renderShow, treeLines } from './audit-view.js';
 import { EXIT_USAGE } from './errors.js';
 import { run } from './run.js';
 
@@ -88,6 +88,12 @@ describe('audit answers for people', () => {
     ]);
     const gone = renderShow({ kind: 'port', id: 'p', at: at('3', 'now'), viewJson: 'null', lastChange: null, unreadable: [] });
     expect(gone).toBe('port p at position 3 (stored 2026-12-06T14:03:00.123Z; asked: now)\n(did not exist at this point: not yet created, or deleted)');
+  });
+
+  it('warns of events the owner could not read', () => {
+    expect(unreadableWarnings([{ seq: '17', reason: 'schema v9 unknown' }])).toEqual([
+      'warning: the event at position 17 could not be read (schema v9 unknown): the views after it may lack its effect',
+    ]);
   });
 
   it('nests arrays in arrays and objects in objects', () => {
