@@ -155,7 +155,7 @@ describe('strata audit against the control plane', () => {
     expect(then.fields.find((f) => f.path === `rules[${http.id}].portMin`)?.event.reason).toBe('CHG-2: http');
   });
 
-  it("every owner answers through the same path: a port inside its network's events (ipam) and a service function (chaining)", async () => {
+  it("every owner answers through the same path: a port inside its network's events and a floating IP inside the cloud's (ipam), a service function (chaining), a floating IP's association (nat)", async () => {
     const net = await json<{ id: string }>(a, ['--reason', 'CHG-5: app network', 'network', 'create', '--name', 'app']);
     await json(a, ['subnet', 'create', '--network', net.id, '--cidr', '10.1.0.0/24']);
     const port = await json<{ id: string }>(a, ['--reason', 'CHG-6: app vm', 'port', 'create', '--network', net.id, '--name', 'app-1']);
@@ -176,6 +176,21 @@ describe('strata audit against the control plane', () => {
       [undefined, '"fw1"', 'CHG-8: firewall'],
       ['"fw1"', '"fw-1"', 'CHG-9: rename fw'],
     ]);
+
+    // nat: a floating IP's association (its own aggregate), and the floating IP itself (inside IPAM's cloud aggregate).
+    const pool = await json<{ id: string }>(cp.tokens['admin']!, ['pool', 'create', '--cidr', '203.0.113.0/24', '--purpose', 'floating-ip']);
+    const fip = await json<{ id: string; address: string }>(a, ['--reason', 'CHG-10: public web', 'floatingip', 'create', '--pool', pool.id]);
+    const unassociated = await cp.lastSeq();
+    await json(a, ['--reason', 'CHG-11: publish app-1', 'floatingip', 'associate', fip.id, port.id]);
+    await json(a, ['--reason', 'CHG-12: unpublish', 'floatingip', 'disassociate', fip.id]);
+    const assoc = await json<Diff>(a, ['audit', 'diff', 'floating-ip-association', fip.id, '--from', String(unassociated)]);
+    // The view keeps the field, null when unassociated: JSON null stays the text "null".
+    expect(assoc.changes.filter((c) => c.path === 'portId').map((c) => [c.afterJson, c.event.reason])).toEqual([
+      [`"${port.id}"`, 'CHG-11: publish app-1'],
+      ['null', 'CHG-12: unpublish'],
+    ]);
+    const address = await json<Blame>(a, ['audit', 'blame', 'floating-ip', fip.id]);
+    expect(address.fields.find((f) => f.path === 'address')).toMatchObject({ valueJson: `"${fip.address}"`, event: { reason: 'CHG-10: public web' } });
   });
 
   it("another tenant's group is NOT_FOUND, exactly like a missing one", async () => {
