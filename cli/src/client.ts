@@ -4,6 +4,7 @@ import { Metadata, credentials, type CallOptions, type ClientUnaryCall, type req
 import {
   loadStrataProto,
   type ApplicationPrefixServiceClient,
+  type AuditServiceClient,
   type BgpServiceClient,
   type ChainingServiceClient,
   type EventServiceClient,
@@ -62,6 +63,7 @@ export class Api {
   readonly bgp: BgpServiceClient;
   readonly events: EventServiceClient;
   readonly status: StatusServiceClient;
+  readonly audit: AuditServiceClient;
   private readonly token: string;
   private written: Written | undefined;
   private readonly requestId: string;
@@ -94,6 +96,7 @@ export class Api {
     this.bgp = new v1.BgpService(opts.server, creds, options);
     this.events = new v1.EventService(opts.server, creds, options);
     this.status = new v1.StatusService(opts.server, creds, options);
+    this.audit = new v1.AuditService(opts.server, creds, options);
   }
 
   metadata(): Metadata {
@@ -128,7 +131,7 @@ export class Api {
   }
 
   close(): void {
-    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.securityGroups, this.nat, this.chaining, this.bgp, this.events, this.status]) {
+    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.securityGroups, this.nat, this.chaining, this.bgp, this.events, this.status, this.audit]) {
       c.close();
     }
   }

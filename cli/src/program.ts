@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { reasonText } from './args.js';
 import { registerApplicationPrefixCommands } from './commands/application-prefixes.js';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerEventCommands } from './commands/events.js';
 import { registerFloatingIpCommands } from './commands/floating-ips.js';
 import { registerHypervisorCommands } from './commands/hypervisors.js';
@@ -49,6 +50,7 @@ export function buildProgram(cli: CliContext): Command {
   registerSecurityGroupCommands(program, port, cli);
   registerChainingCommands(program, cli);
   registerEventCommands(program, cli);
+  registerAuditCommands(program, cli);
   registerWaitCommands(program, cli);
   // Last: --wait goes on every write command registered above.
   addWaitOptions(program, cli);

@@ -28,8 +28,11 @@ function envelope(id: string, type: string, aggregate: { context: string; type: 
   );
 }
 
+/** Which hypervisor port i of network n is bound to (default: none). */
+export type HostOf = (n: number, i: number) => string | null;
+
 /** Events of network n, in log order, as [subject, payload]. */
-export function* networkEvents(n: number): Generator<[string, Uint8Array]> {
+export function* networkEvents(n: number, hostOf: HostOf = () => null): Generator<[string, Uint8Array]> {
   const networkId = uuid('aaaaaaaa', n);
   const subnetId = uuid('bbbbbbbb', n);
   const tenant = `tenant-${n % 50}`;
@@ -61,7 +64,7 @@ export function* networkEvents(n: number): Generator<[string, Uint8Array]> {
         name: `vm-${n}-${i}`,
         mac: `02:53:54:${hex((i >> 16) & 255, 2)}:${hex((i >> 8) & 255, 2)}:${hex(i & 255, 2)}`,
         fixedIps: [{ subnetId, ip: ipv4(base + 2 + i) }],
-        hostId: null,
+        hostId: hostOf(n, i),
         deviceId: `vm-${n}-${i}`,
       }),
     ];
@@ -72,7 +75,7 @@ export function* networkEvents(n: number): Generator<[string, Uint8Array]> {
  * Publish networks × PER_NETWORK valid IPAM events straight into the event
  * stream (which must exist), at most `inFlight` unacknowledged publishes.
  */
-export async function generateIpamLog(js: JetStreamClient, networks: number, inFlight: number): Promise<{ seconds: number; bytes: number }> {
+export async function generateIpamLog(js: JetStreamClient, networks: number, inFlight: number, hostOf?: HostOf): Promise<{ seconds: number; bytes: number }> {
   const EVENTS = networks * PER_NETWORK;
   const t0 = performance.now();
   let bytes = 0;
@@ -89,7 +92,7 @@ export async function generateIpamLog(js: JetStreamClient, networks: number, inF
   };
   for (let n = 0; n < networks; n++) {
     // The cloud aggregate's event first, acknowledged, so every network event follows its NetworkCreated in the log.
-    const events = networkEvents(n);
+    const events = networkEvents(n, hostOf);
     const first = events.next().value as [string, Uint8Array];
     bytes += first[1].length;
     await js.publish(first[0], first[1]);
@@ -112,3 +115,15 @@ export async function generateIpamLog(js: JetStreamClient, networks: number, inF
   return { seconds: (performance.now() - t0) / 1000, bytes };
 }
 
+
+/** HypervisorRegistered for `hosts` hypervisors `hv-<i>` (VTEP 198.18.x.y), published and acknowledged one by one. */
+export async function registerHosts(js: JetStreamClient, hosts: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < hosts; i++) {
+    const hostId = `hv-${i}`;
+    const data = { hostId, vtepIp: `198.18.${i >> 8}.${(i & 255) + 1}`, publicIp: `203.0.113.${(i % 250) + 1}`, hostPoolId: uuid('dddddddd', 0) };
+    await js.publish(aggregateSubject(CLOUD_AGGREGATE), envelope(uuid('eeeeeeee', i), 'ipam.HypervisorRegistered', CLOUD_AGGREGATE, '_system', data));
+    ids.push(hostId);
+  }
+  return ids;
+}

@@ -26,7 +26,7 @@ import { waitForPosition, waitForResource, type ResourceRef } from './waiter.js'
 /** Verbs that only read. */
 const READS = new Set(['list', 'show', 'security', 'tail']);
 /** Groups whose writes change no hypervisor's view (BGP is the gateway's; pools are address books) or that are not writes. */
-const NO_DATA_PLANE = new Set(['bgp', 'pool', 'events', 'wait']);
+const NO_DATA_PLANE = new Set(['bgp', 'pool', 'events', 'wait', 'audit']);
 
 /** What a write changed that has a status of its own: its kind, where its id is, and what "done" means. */
 interface ResourceRule {

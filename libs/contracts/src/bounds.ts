@@ -115,6 +115,8 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   types: MAX_EVENT_TYPE_LENGTH,
   // realisation status: a resource kind (port, network, router, security-group, chain)
   kind: MAX_LABEL_LENGTH,
+  // audit: a point in the log given as a time (RFC 3339); `kind` above is also the audited resource's kind
+  time: MAX_TIMESTAMP_LENGTH,
 };
 
 /** The most entries of every repeated field of every gRPC request message, by name (fail closed like the texts). */

@@ -2,10 +2,11 @@ import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js
 import type { NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { loadStrataProto } from '@strata/proto';
-import { bgpContract, chainingContract, ipamContract, natContract, secgroupContract, statusContract } from '@strata/contracts';
+import { auditContract, bgpContract, chainingContract, ipamContract, natContract, secgroupContract, statusContract } from '@strata/contracts';
 import { ContractClient, NatsRequester, type CommandSigner, type Logger, type ServiceMetrics } from '@strata/runtime';
 import { Authenticator, type ApiToken } from './auth.js';
 import { EventsRpc } from './events.js';
+import { auditHandlers } from './handlers/audit.js';
 import { applicationPrefixHandlers } from './handlers/application-prefixes.js';
 import { bgpHandlers } from './handlers/bgp.js';
 import { floatingIpHandlers } from './handlers/floating-ips.js';
@@ -87,9 +88,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   add(v1.SecurityGroupService.service, securityGroupHandlers(deps));
   add(v1.NatService.service, natHandlers(deps));
   add(v1.ChainingService.service, chainingHandlers(deps));
-  add(v1.BgpService.service, bgpHandlers(deps, new ContractClient(bgpContract, requester, ryw)));
+  const bgp = new ContractClient(bgpContract, requester, ryw);
+  add(v1.BgpService.service, bgpHandlers(deps, bgp));
   add(v1.EventService.service, events.handlers());
   add(v1.StatusService.service, statusHandlers(deps, statusWatch));
+  const owners = { ipam: deps.ipam, secgroup: deps.secgroup, nat: deps.nat, chaining: deps.chaining, bgp };
+  add(v1.AuditService.service, auditHandlers(deps, new ContractClient(auditContract, requester, ryw), owners));
 
   // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.
   // The guard owns the listening socket (connection limits, handshake timeout) and hands admitted sockets to grpc-js.
