@@ -92,7 +92,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   add(v1.BgpService.service, bgpHandlers(deps, bgp));
   add(v1.EventService.service, events.handlers());
   add(v1.StatusService.service, statusHandlers(deps, statusWatch));
-  const owners = { ipam: deps.ipam, secgroup: deps.secgroup, nat: deps.nat, chaining: deps.chaining, bgp };
+  const owners = { ipam: deps.ipam, secgroup: deps.secgroup, nat: deps.nat, chaining: deps.chaining, bgp, status: deps.status };
   add(v1.AuditService.service, auditHandlers(deps, new ContractClient(auditContract, requester, ryw), owners));
 
   // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.
