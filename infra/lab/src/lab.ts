@@ -177,7 +177,8 @@ export class Lab {
     const secgroup = this.spawn('secgroup', main('secgroup'), env('secgroup'));
     const hostview = this.spawn('hostview', main('hostview'), env('hostview'));
     const status = this.spawn('status', main('status'), env('status'));
-    const audit = this.spawn('audit', main('audit'), env('audit'));
+    // The agents' routing-domain namespaces are named per host here (startAgent): render hosts with the same names.
+    const audit = this.spawn('audit', main('audit'), { AUDIT_AGENT_NETNS_PREFIX: `${this.prefix}{host}-`, ...env('audit') });
     await Promise.all([secgroup.ready, hostview.ready, status.ready, audit.ready]);
     this.ipam = new IpamClient(await this.natsUsers.connect('api'));
     // One read-your-writes position for every client, as in the api.

@@ -22,7 +22,7 @@ export const auditConfig = z.object({
    * snapshot). Below the api's request timeout, so a caller gets UNAVAILABLE naming hostview, not a timeout.
    */
   AUDIT_HOSTVIEW_TIMEOUT_MS: z.coerce.number().int().min(10).default(4_000),
-  /** The agents' routing-domain namespace prefix (their AGENT_NETNS_PREFIX): host lines name namespaces as the agents do. */
+  /** The agents' routing-domain namespace prefix (their AGENT_NETNS_PREFIX): host lines name namespaces as the agents do; `{host}` stands for the hypervisor's id. */
   AUDIT_AGENT_NETNS_PREFIX: z.string().min(1).default('strata-'),
   /** The agents' DHCP lease time (their AGENT_DHCP_LEASE_SECONDS), for the dhcp lines. */
   AUDIT_AGENT_DHCP_LEASE_SECONDS: z.coerce.number().int().positive().default(86_400),
@@ -38,7 +38,8 @@ export const auditService: ServiceDefinition<typeof auditConfig> = {
   async start(ctx) {
     const { nc, logger, config } = ctx;
     const askHostAt = hostAtAsker(nc, config.AUDIT_HOSTVIEW_TIMEOUT_MS);
-    const renderOptions = { nsPrefix: config.AUDIT_AGENT_NETNS_PREFIX, leaseSeconds: config.AUDIT_AGENT_DHCP_LEASE_SECONDS };
+    // `{host}` in the prefix stands for the hypervisor (a lab whose agents share one kernel names their namespaces per host).
+    const renderOptions = (hostId: string) => ({ nsPrefix: config.AUDIT_AGENT_NETNS_PREFIX.replaceAll('{host}', hostId), leaseSeconds: config.AUDIT_AGENT_DHCP_LEASE_SECONDS });
     return startHostedService(ctx, {
       service: 'audit',
       snapshot: { kind: CATALOGUE_SNAPSHOT, every: config.AUDIT_SNAPSHOT_EVERY, use: config.AUDIT_USE_SNAPSHOT },
@@ -48,7 +49,7 @@ export const auditService: ServiceDefinition<typeof auditConfig> = {
       executor: catalogueExecutor,
       handlers: (deps) => ({
         commands: {},
-        queries: queryHandlers(deps.projection, { log: deps.store, askHostAt, render: (hostId, view) => renderHostLines(hostId, view, renderOptions) }),
+        queries: queryHandlers(deps.projection, { log: deps.store, askHostAt, render: (hostId, view) => renderHostLines(hostId, view, renderOptions(hostId)) }),
       }),
     });
   },
