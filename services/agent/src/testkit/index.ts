@@ -5,3 +5,5 @@ export { hostView, sgRule, subnet } from './cloud.js';
 export type { Cloud, CloudGroup, CloudNetwork, CloudPort } from './cloud.js';
 export { PYTHON, startServer, stopAllServers, tcpExchange, tcpExchangeEventually, udpSend } from './traffic.js';
 export type { Server, TcpOptions } from './traffic.js';
+export { captureDiffers, captureKernel, netlinkLines, normalisedActual, normaliseRuleset, rulesetOfLines } from './kernel-lines.js';
+export type { KernelCapture } from './kernel-lines.js';
