@@ -12,7 +12,7 @@
  *    span the whole log: its first 999 events at the start, TAIL at the end.
  *    A read of its subject alone must therefore cross the whole log.
  * 2. Start IPAM (full replay) as a child process.
- * 3. At the last position and at the middle one:
+ * 3. At the last position and at the middle one (timed in rounds, see rounds()):
  *    - baseline: JetStreamEventStore.read of network 0's aggregate subject
  *      alone up to the position ("reading that resource's events alone"),
  *      of the cloud aggregate alone (IPAM's network kinds also read the
@@ -23,7 +23,7 @@
  *      audit service asks), and the same answer in-process
  *      (resourceHistory with IPAM's history source), which separates the
  *      NATS and service cost from the read and the fold.
- *    Each timed ask runs REPEAT times; the median is reported.
+ *    Each ask runs once untimed, then REPEAT times; the median is reported.
  * 4. What the per-aggregate read avoids: folding the whole log up to the
  *    same position in-process with IPAM's fold, once per position. Its view
  *    of the port must equal the last version `history` returned (checked).
@@ -68,19 +68,33 @@ interface Timed<T> {
   result: T;
 }
 
-/** Run `f` REPEAT times one after another; the median and the fastest time, and the last result. */
-async function repeat<T>(name: string, f: () => Promise<T>): Promise<Timed<T>> {
-  const times: number[] = [];
-  let result: T | undefined;
-  for (let i = 0; i < REPEAT; i++) {
-    const t0 = performance.now();
-    result = await withTimeout(f(), PHASE_TIMEOUT_MS, name);
-    times.push(performance.now() - t0);
+type Asks = Record<string, () => Promise<unknown>>;
+type Results<A extends Asks> = { [K in keyof A]: Timed<Awaited<ReturnType<A[K]>>> };
+
+/**
+ * Time asks in rounds: one untimed warm-up round (JIT, first connections),
+ * then REPEAT rounds running every ask once in turn, so the swings of a
+ * shared machine's load hit all of them alike. Median and fastest time per
+ * ask, and its last result.
+ */
+async function rounds<A extends Asks>(label: string, asks: A): Promise<Results<A>> {
+  const names = Object.keys(asks) as (keyof A & string)[];
+  const times = new Map<string, number[]>(names.map((n) => [n, []]));
+  const last = new Map<string, unknown>();
+  for (let r = 0; r <= REPEAT; r++) {
+    for (const name of names) {
+      const t0 = performance.now();
+      last.set(name, await withTimeout(asks[name]!(), PHASE_TIMEOUT_MS, `${label}: ${name}`));
+      if (r > 0) times.get(name)!.push(performance.now() - t0);
+    }
   }
-  times.sort((a, b) => a - b);
-  const ms = times[Math.floor((times.length - 1) / 2)]!;
-  log(`${name}: median ${ms.toFixed(1)} ms (min ${times[0]!.toFixed(1)}, max ${times[times.length - 1]!.toFixed(1)})`);
-  return { ms, min: times[0]!, result: result! };
+  const out: Record<string, Timed<unknown>> = {};
+  for (const name of names) {
+    const t = times.get(name)!.sort((a, b) => a - b);
+    out[name] = { ms: t[Math.floor((t.length - 1) / 2)]!, min: t[0]!, result: last.get(name) };
+    log(`${label}: ${name}: median ${out[name].ms.toFixed(1)} ms (min ${t[0]!.toFixed(1)}, max ${t[t.length - 1]!.toFixed(1)})`);
+  }
+  return out as Results<A>;
 }
 
 async function count(store: JetStreamEventStore, subject: string, toSeq: number): Promise<number> {
@@ -147,18 +161,20 @@ async function main(): Promise<void> {
       ['middle', MID],
     ] as const) {
       const at = `${position} (${fmt(toSeq)})`;
-      const net = await repeat(`${position}: read network 0's aggregate`, () => count(store, NETWORK_SUBJECT, toSeq));
-      const cloud = await repeat(`${position}: read the cloud aggregate`, () => count(store, CLOUD_SUBJECT, toSeq));
-      const both = await repeat(`${position}: read both at once`, async () => {
-        const [a, b] = await Promise.all([count(store, NETWORK_SUBJECT, toSeq), count(store, CLOUD_SUBJECT, toSeq)]);
-        return a + b;
-      });
       const ask = (kind: 'port' | 'network'): ResourceHistoryRequest => ({ kind, id: kind === 'port' ? PORT_ID : NETWORK_ID, aggregateId: NETWORK_ID, toSeq });
-      const natsPort = await repeat(`${position}: history port over NATS`, () => client!.query('history', ask('port'), ADMIN));
-      const natsNet = await repeat(`${position}: history network over NATS`, () => client!.query('history', ask('network'), ADMIN));
       const src = ipamHistorySource(store);
-      const localPort = await repeat(`${position}: history port in-process`, () => resourceHistory(src, AUDITOR, ask('port')));
-      const localNet = await repeat(`${position}: history network in-process`, () => resourceHistory(src, AUDITOR, ask('network')));
+      const { net, cloud, both, natsPort, natsNet, localPort, localNet } = await rounds(position, {
+        net: () => count(store, NETWORK_SUBJECT, toSeq),
+        cloud: () => count(store, CLOUD_SUBJECT, toSeq),
+        both: async () => {
+          const [a, b] = await Promise.all([count(store, NETWORK_SUBJECT, toSeq), count(store, CLOUD_SUBJECT, toSeq)]);
+          return a + b;
+        },
+        natsPort: () => client!.query('history', ask('port'), ADMIN),
+        natsNet: () => client!.query('history', ask('network'), ADMIN),
+        localPort: () => resourceHistory(src, AUDITOR, ask('port')),
+        localNet: () => resourceHistory(src, AUDITOR, ask('network')),
+      });
 
       for (const [what, a, b] of [
         ['port', natsPort.result, localPort.result],
