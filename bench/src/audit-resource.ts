@@ -46,7 +46,7 @@ if (EVENTS % PER_NETWORK !== 0) throw new Error(`EVENTS must be a multiple of ${
 const NETWORKS = EVENTS / PER_NETWORK;
 /** PortUpdated events appended to network 0 at the end (each one a port version in the reply: keep replies under NATS's 1 MiB). */
 const TAIL = intEnv('TAIL', 100, 1, 500);
-const REPEAT = intEnv('REPEAT', 5, 1, 50);
+const REPEAT = intEnv('REPEAT', 7, 1, 50);
 const IN_FLIGHT = intEnv('IN_FLIGHT', 2_000, 1, 20_000);
 const PHASE_TIMEOUT_MS = intEnv('PHASE_TIMEOUT_MS', 15 * 60_000);
 
