@@ -31,9 +31,13 @@ function envelope(id: string, type: string, aggregate: { context: string; type: 
 /** Which hypervisor port i of network n is bound to (default: none). */
 export type HostOf = (n: number, i: number) => string | null;
 
+/** Ids of the generated resources: network n, and port i (0 ≤ i < PER_NETWORK - 2) of network n. */
+export const networkIdOf = (n: number): string => uuid('aaaaaaaa', n);
+export const portIdOf = (n: number, i: number): string => uuid('cccccccc', n * PER_NETWORK + i);
+
 /** Events of network n, in log order, as [subject, payload]. */
 export function* networkEvents(n: number, hostOf: HostOf = () => null): Generator<[string, Uint8Array]> {
-  const networkId = uuid('aaaaaaaa', n);
+  const networkId = networkIdOf(n);
   const subnetId = uuid('bbbbbbbb', n);
   const tenant = `tenant-${n % 50}`;
   const base = (10 << 24) + n * 4096; // 10.x.y.0/20, distinct per network
@@ -56,7 +60,7 @@ export function* networkEvents(n: number, hostOf: HostOf = () => null): Generato
     }),
   ];
   for (let i = 0; i < PORTS; i++) {
-    const portId = uuid('cccccccc', n * PER_NETWORK + i);
+    const portId = portIdOf(n, i);
     yield [
       netSubject,
       envelope(portId, 'ipam.PortCreated', net, tenant, {
@@ -68,6 +72,16 @@ export function* networkEvents(n: number, hostOf: HostOf = () => null): Generato
         deviceId: `vm-${n}-${i}`,
       }),
     ];
+  }
+}
+
+/** `count` valid PortUpdated events renaming port i of network n (`renamed-1`, `renamed-2`, …), as [subject, payload]. */
+export function* portRenames(n: number, i: number, count: number): Generator<[string, Uint8Array]> {
+  const portId = portIdOf(n, i);
+  const net = networkAggregate(networkIdOf(n));
+  const subject = aggregateSubject(net);
+  for (let k = 1; k <= count; k++) {
+    yield [subject, envelope(uuid('dddddddd', k), 'ipam.PortUpdated', net, `tenant-${n % 50}`, { portId, name: `renamed-${k}` })];
   }
 }
 
