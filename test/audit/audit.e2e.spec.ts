@@ -184,6 +184,11 @@ describe('audit by replay: a security group and hv1 at any point', () => {
         expect(host.lines).toEqual(renderHostLines('hv1', reply.result.view, options));
         const { desired } = desiredForView(viewFromKeys('hv1', reply.result.view), options);
         expect(await captureDiffers(p.kernel, host.lines, desired.kernel, `${lab.prefix}scr${i}-`), p.step).toEqual([]);
+        // The comparison has teeth: the kernel after vm1 joined (its rules now on hv1) is not the rendering of the step before.
+        if (p.step === 'vm1 joins') {
+          const previous = await json<{ lines: HostLine[] }>('admin', ['audit', 'host', 'hv1', '--at', at(points[i - 1]!)]);
+          expect((await captureDiffers(p.kernel, previous.lines, desired.kernel, `${lab.prefix}neg-`)).length).toBeGreaterThan(0);
+        }
       }
     } finally {
       await audit.close();
