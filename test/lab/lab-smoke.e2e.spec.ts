@@ -100,7 +100,7 @@ describeIf(root())('the compose lab', () => {
     const failed = (result.checks ?? []).filter((c) => !c.ok);
     expect(failed).toEqual([]);
     const sections = new Set(result.checks!.map((c) => c.section));
-    for (const s of ['realisation', 'updates', 'reachability', 'overlap', 'isolation', 'security groups', 'nat', 'service chaining']) expect(sections).toContain(s);
+    for (const s of ['realisation', 'updates', 'reachability', 'overlap', 'isolation', 'security groups', 'nat', 'service chaining', 'audit']) expect(sections).toContain(s);
     expect(result.passed).toBeGreaterThanOrEqual(19);
     firstDataplane = await lab('dataplane');
     expect(firstDataplane).toContain('vxlan id');

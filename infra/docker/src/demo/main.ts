@@ -336,6 +336,41 @@ async function serviceChain(project: string, routerId: string, port: Port, group
   return out;
 }
 
+interface AuditEvent { seq: string; storedAt: string; actor: string; reason: string; type: string }
+
+/**
+ * The auditor's question, answered from the log: who opened tcp/8443 on the
+ * web tier, when and why, and what it changed on the hypervisor of a web VM.
+ * The change carries a reason and a request id, so a re-run finds it applied.
+ */
+async function audit(groups: Record<string, string>): Promise<Outcome[]> {
+  const web = groups['web']!;
+  const reason = 'CHG-2041: health checks from the load balancer on 8443';
+  const rule = await strata.json<{ id: string }>(
+    'tenant-a',
+    ['--reason', reason, 'secgroup', 'rule', 'create', web, '--direction', 'ingress', '--ethertype', 'IPv4', '--protocol', 'tcp', '--port', '8443', '--remote-cidr', '10.0.0.0/24'],
+    { once: 'audit:web:8443', show: true },
+  );
+  const blame = await strata.json<{ fields: Array<{ path: string; event: AuditEvent }> }>('tenant-a', ['audit', 'blame', 'security-group', web]);
+  const by = blame.fields.find((f) => f.path === `rules[${rule.id}].portMin`)?.event;
+  const out: Outcome[] = [];
+  const what = 'the rule change is on record: who, when and why';
+  const ok = by !== undefined && by.actor === 'tenant-a-user' && by.reason === reason;
+  out.push({ section: 'audit', what, from: 'tenant-a', to: web, port: 8443, expect: reason, got: by ? `${by.actor} at position ${by.seq}: ${by.reason}` : null, ok });
+  console.log(`  ${ok ? '✔' : '✘'} [audit] ${what}: ${by ? `position ${by.seq}, ${by.storedAt}, ${by.actor}: "${by.reason}"` : 'not found'}`);
+  if (!by) return out;
+  const before = String(Number(by.seq) - 1);
+  await strata.show('tenant-a', ['audit', 'diff', 'security-group', web, '--from', before, '--to', by.seq]);
+  const host = VMS.find((v) => v.group === 'web')!.host;
+  await strata.show('admin', ['audit', 'host', host, '--from', before, '--to', by.seq]);
+  const diff = await strata.json<{ changes: Array<{ change: string; line: { kind: string; text: string }; event: AuditEvent | null }> }>('admin', ['audit', 'host', host, '--from', before, '--to', by.seq]);
+  const hostWhat = `${host}'s nftables gained the rule with that very event`;
+  const hostOk = diff.changes.some((c) => c.change === 'added' && c.line.kind === 'nft-rule' && /dport 8443\b/.test(c.line.text) && c.event?.seq === by.seq);
+  out.push({ section: 'audit', what: hostWhat, from: host, to: web, port: 8443, expect: 'added', got: hostOk ? 'added' : JSON.stringify(diff.changes.slice(0, 5)), ok: hostOk });
+  console.log(`  ${hostOk ? '✔' : '✘'} [audit] ${hostWhat}`);
+  return out;
+}
+
 async function main(): Promise<number> {
   const project = process.env['STRATA_LAB_PROJECT'] ?? (await docker.ownProject());
   step(`waiting for the API (${strata.server})`);
@@ -364,6 +399,9 @@ async function main(): Promise<number> {
 
   step('service chaining: a firewall VM inserted between web and app by policy (tcp/9000 from group web)');
   outcomes.push(...(await serviceChain(project, tenants['tenant-a']!.routerId, firewall, groups)));
+
+  step('audit: who opened tcp/8443 on the web tier, when and why, and what it changed on a hypervisor (strata audit)');
+  outcomes.push(...(await audit(groups)));
 
   step('the event log: what happened, who did it (tenant-a sees only its own events)');
   await strata.show('tenant-a', ['events', 'list', '--limit', '12']);

@@ -67,7 +67,7 @@ export const GROUPS: GroupSpec[] = [
 export const FIREWALL = { name: 'a-fw', tenant: 'tenant-a', net: 1, ip: '10.0.1.50', host: 'hv3', port: 9000 } as const;
 
 export interface Check {
-  section: 'realisation' | 'updates' | 'reachability' | 'overlap' | 'isolation' | 'security groups' | 'nat' | 'service chaining';
+  section: 'realisation' | 'updates' | 'reachability' | 'overlap' | 'isolation' | 'security groups' | 'nat' | 'service chaining' | 'audit';
   what: string;
   from: string;
   to: string;
