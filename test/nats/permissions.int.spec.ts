@@ -37,6 +37,7 @@ const secrets = {
   chaining: password(),
   status: password(),
   bgp: password(),
+  kafkaExporter: password(),
   hv1: password(),
   hv2: password(),
 };
@@ -50,6 +51,7 @@ const passwordVars: Record<string, string> = {
   STRATA_NATS_CHAINING_PASSWORD: secrets.chaining,
   STRATA_NATS_STATUS_PASSWORD: secrets.status,
   STRATA_NATS_BGP_PASSWORD: secrets.bgp,
+  STRATA_NATS_KAFKA_EXPORTER_PASSWORD: secrets.kafkaExporter,
   STRATA_NATS_AGENT_HV1_PASSWORD: secrets.hv1,
   STRATA_NATS_AGENT_HV2_PASSWORD: secrets.hv2,
 };
