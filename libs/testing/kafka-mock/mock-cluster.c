@@ -14,6 +14,8 @@
  * "ok <command>" (so a caller knows it took effect):
  *   down   the broker closes its connections and refuses new ones (an outage; the data stays)
  *   up     it accepts connections again
+ *   rtt N  it answers every request N ms late (0: at once), e.g. to make
+ *          a crash land between a write and its acknowledgement
  * It exits on EOF of stdin, on "quit", on SIGTERM or SIGINT. Everything is in
  * memory: a new process starts empty.
  */
@@ -65,6 +67,7 @@ int main(int argc, char **argv) {
     rd_kafka_resp_err_t e = RD_KAFKA_RESP_ERR_NO_ERROR;
     if (strcmp(line, "down") == 0) e = rd_kafka_mock_broker_set_down(mc, 1);
     else if (strcmp(line, "up") == 0) e = rd_kafka_mock_broker_set_up(mc, 1);
+    else if (strncmp(line, "rtt ", 4) == 0) e = rd_kafka_mock_broker_set_rtt(mc, 1, atoi(line + 4));
     else if (strcmp(line, "quit") == 0) break;
     else if (line[0] == '\0') continue;
     else {

@@ -37,6 +37,8 @@ export interface KafkaMock {
   down(): Promise<void>;
   /** End the outage. */
   up(): Promise<void>;
+  /** Answer every request this many ms late (0: at once). */
+  setRtt(ms: number): Promise<void>;
   /** Stop the process (its data is gone). Idempotent. */
   stop(): Promise<void>;
   /** The process's recent output, for failure messages. */
@@ -117,8 +119,8 @@ export async function startKafkaMock(options: KafkaMockOptions): Promise<KafkaMo
         },
       });
     });
-  const command = async (cmd: 'down' | 'up'): Promise<void> => {
-    const answer = nextLine(new RegExp(`^(ok|error) ${cmd}\\b`), 10_000, `answer to ${cmd}`);
+  const command = async (cmd: 'down' | 'up' | `rtt ${number}`): Promise<void> => {
+    const answer = nextLine(new RegExp(`^(ok|error) ${cmd}$`), 10_000, `answer to ${cmd}`);
     child.stdin.write(`${cmd}\n`);
     const line = await answer;
     if (!line.startsWith('ok')) throw new Error(`kafka mock: ${line}`);
@@ -131,6 +133,10 @@ export async function startKafkaMock(options: KafkaMockOptions): Promise<KafkaMo
       pid: child.pid!,
       down: () => command('down'),
       up: () => command('up'),
+      setRtt: (ms) => {
+        if (!Number.isInteger(ms) || ms < 0) throw new Error(`kafka mock: rtt must be a whole number of ms >= 0, got ${ms}`);
+        return command(`rtt ${ms}`);
+      },
       async stop() {
         if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
         await exited;

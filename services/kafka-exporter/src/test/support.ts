@@ -1,0 +1,138 @@
+/**
+ * Integration-test support: the exporter as a real process (so it can be
+ * SIGKILLed), writers appending events concurrently, the log as the stream
+ * holds it, and the topic as a kafkajs consumer reads it.
+ */
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import type { NatsConnection } from 'nats';
+import { decodeEvent, DEFAULT_EVENT_LOG_OPTIONS, JetStreamEventStore } from '@strata/eventlog';
+import { startProcess, type ManagedProcess } from '@strata/lab';
+import { waitFor } from '@strata/testing';
+import type { LoggedEntry, TopicRecord } from './export-check.js';
+
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+/** An exporter process; short ack wait and retry cap, so a killed one's entries come back and an outage ends quickly. */
+export function startExporter(env: Record<string, string>): ManagedProcess {
+  return startProcess('kafka-exporter', [process.execPath, MAIN], {
+    env: {
+      STRATA_LOG_LEVEL: 'info',
+      STRATA_HTTP_PORT: '0',
+      KAFKA_EXPORT_ACK_WAIT_MS: '500',
+      KAFKA_EXPORT_RETRY_MAX_MS: '1000',
+      KAFKA_REQUEST_TIMEOUT_MS: '3000',
+      ...env,
+    },
+  });
+}
+
+/**
+ * Writers appending events to `keys` aggregates (IPAM ports, two tenants)
+ * through the real store, `lanes` at a time, until stop().
+ */
+export class Writers {
+  private stopping = false;
+  private readonly running: Promise<void>[] = [];
+  appended = 0;
+
+  constructor(
+    private readonly store: JetStreamEventStore,
+    private readonly keys: number,
+    private readonly pauseMs: number,
+  ) {}
+
+  static async open(nc: NatsConnection, keys: number, pauseMs: number): Promise<Writers> {
+    return new Writers(await JetStreamEventStore.open(nc), keys, pauseMs);
+  }
+
+  start(lanes: number): void {
+    for (let i = 0; i < lanes; i++) this.running.push(this.lane());
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await Promise.all(this.running);
+  }
+
+  /** Append `n` more events now (the tests' quiet steps). */
+  async appendMany(n: number): Promise<void> {
+    for (let i = 0; i < n; i++) await this.appendOne();
+  }
+
+  private async lane(): Promise<void> {
+    while (!this.stopping) {
+      await this.appendOne();
+      await new Promise((r) => setTimeout(r, this.pauseMs));
+    }
+  }
+
+  private async appendOne(): Promise<void> {
+    const k = Math.floor(Math.random() * this.keys);
+    const aggregate = { context: 'ipam', type: 'port', id: `p${k}` };
+    await this.store.append(
+      aggregate,
+      {
+        id: randomUUID(),
+        type: 'ipam.PortUpdated',
+        version: 1,
+        aggregate,
+        tenant: k % 2 === 0 ? 'tenant-a' : 'tenant-b',
+        actor: 'writer',
+        correlationId: randomUUID(),
+        causationId: null,
+        occurredAt: new Date().toISOString(),
+        data: { n: this.appended },
+      },
+      { expectedVersion: 'any' },
+    );
+    this.appended++;
+  }
+}
+
+/** Every entry of the log, with the bytes it stores (read by an ordered consumer). */
+export async function readLog(nc: NatsConnection): Promise<LoggedEntry[]> {
+  const { streamName } = DEFAULT_EVENT_LOG_OPTIONS;
+  const last = (await (await nc.jetstreamManager()).streams.info(streamName)).state.last_seq;
+  const out: LoggedEntry[] = [];
+  if (last === 0) return out;
+  const consumer = await nc.jetstream().consumers.get(streamName);
+  const messages = await consumer.consume();
+  for await (const m of messages) {
+    const e = decodeEvent(m.data, { seq: m.seq, subject: m.subject, storedAt: '' });
+    out.push({ position: m.seq, id: e.id, key: e.aggregate.id, type: e.type, tenant: e.tenant, value: Buffer.from(m.data) });
+    if (m.seq >= last) break;
+  }
+  await messages.close();
+  return out;
+}
+
+/**
+ * The whole topic, read from the beginning with a consumer group of its own,
+ * until it holds every id in `ids` (at least once); records in offset order
+ * per partition.
+ */
+export async function readTopic(bootstrap: string, topic: string, ids: ReadonlySet<string>, timeoutMs: number): Promise<TopicRecord[]> {
+  const kafka = new Kafka({ clientId: 'export-check', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `check-${randomUUID()}` });
+  const records: TopicRecord[] = [];
+  const seen = new Set<string>();
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) {
+          const headers = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)]));
+          records.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString() ?? '', value: m.value ?? Buffer.alloc(0), headers });
+          seen.add(headers['strata-event-id'] ?? '');
+        }
+      },
+    });
+    await waitFor(() => [...ids].every((id) => seen.has(id)), { timeoutMs, intervalMs: 200, message: `all ${ids.size} events on the topic (have ${seen.size})` });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
