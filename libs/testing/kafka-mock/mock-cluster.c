@@ -4,7 +4,7 @@
  * libs/testing/src/kafka-mock.ts (and infra/docker/lab.Dockerfile) with
  *   gcc -O2 -o strata-kafka-mock mock-cluster.c -lrdkafka
  *
- *   strata-kafka-mock TOPIC:PARTITIONS [TOPIC:PARTITIONS ...]
+ *   strata-kafka-mock [--bootstrap-file FILE] [--no-stdin] TOPIC:PARTITIONS [TOPIC:PARTITIONS ...]
  *
  * Starts one mock broker (id 1) on a free loopback port (librdkafka 2.0.2
  * picks it: the port cannot be chosen), creates the topics (kafkajs's
@@ -18,6 +18,10 @@
  *          a crash land between a write and its acknowledgement
  * It exits on EOF of stdin, on "quit", on SIGTERM or SIGINT. Everything is in
  * memory: a new process starts empty.
+ *
+ * For the compose lab (infra/docker/bin/lab-kafka): --bootstrap-file also
+ * writes the address to FILE (atomically: written beside it, then renamed),
+ * and --no-stdin ignores stdin and runs until a signal.
  */
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
@@ -25,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void die(const char *what, const char *detail) {
   fprintf(stderr, "strata-kafka-mock: %s: %s\n", what, detail);
@@ -33,7 +38,15 @@ static void die(const char *what, const char *detail) {
 
 int main(int argc, char **argv) {
   char err[512];
-  if (argc < 2) die("usage", "strata-kafka-mock TOPIC:PARTITIONS [TOPIC:PARTITIONS ...]");
+  const char *bootstrap_file = NULL;
+  int use_stdin = 1;
+  int first_topic = 1;
+  for (; first_topic < argc && strncmp(argv[first_topic], "--", 2) == 0; first_topic++) {
+    if (strcmp(argv[first_topic], "--no-stdin") == 0) use_stdin = 0;
+    else if (strcmp(argv[first_topic], "--bootstrap-file") == 0 && first_topic + 1 < argc) bootstrap_file = argv[++first_topic];
+    else die("unknown option", argv[first_topic]);
+  }
+  if (first_topic >= argc) die("usage", "strata-kafka-mock [--bootstrap-file FILE] [--no-stdin] TOPIC:PARTITIONS [TOPIC:PARTITIONS ...]");
   /* Default SIGTERM/SIGINT: the process ends at once; the mock holds nothing worth flushing. */
   signal(SIGPIPE, SIG_IGN);
 
@@ -45,7 +58,7 @@ int main(int argc, char **argv) {
   rd_kafka_mock_cluster_t *mc = rd_kafka_mock_cluster_new(rk, 1);
   if (mc == NULL) die("rd_kafka_mock_cluster_new", "failed");
 
-  for (int i = 1; i < argc; i++) {
+  for (int i = first_topic; i < argc; i++) {
     char *spec = strdup(argv[i]);
     char *colon = strrchr(spec, ':');
     if (colon == NULL || colon == spec) die("not TOPIC:PARTITIONS", argv[i]);
@@ -58,8 +71,16 @@ int main(int argc, char **argv) {
     free(spec);
   }
 
-  printf("bootstrap %s\n", rd_kafka_mock_cluster_bootstraps(mc));
+  const char *bootstraps = rd_kafka_mock_cluster_bootstraps(mc);
+  printf("bootstrap %s\n", bootstraps);
   fflush(stdout);
+  if (bootstrap_file != NULL) {
+    char partial[4096];
+    snprintf(partial, sizeof partial, "%s.partial", bootstrap_file);
+    FILE *f = fopen(partial, "w");
+    if (f == NULL || fprintf(f, "%s\n", bootstraps) < 0 || fclose(f) != 0 || rename(partial, bootstrap_file) != 0) die("cannot write", bootstrap_file);
+  }
+  if (!use_stdin) for (;;) pause();
 
   char line[64];
   while (fgets(line, sizeof line, stdin) != NULL) {

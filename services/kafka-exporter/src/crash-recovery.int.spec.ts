@@ -86,6 +86,7 @@ describe('kafka export under faults', () => {
   }, 600_000);
 
   it('waits out a 30 s broker outage: nothing acknowledged while Kafka is down, nothing lost after', async () => {
+    await exporter?.stop(); // one exporter at a time, whatever the test before left
     exporter = startExporter(env());
     await exporter.ready;
     const writers = await Writers.open(await nats.connect('ipam'), 40, 15);

@@ -114,7 +114,7 @@ export async function readLog(nc: NatsConnection): Promise<LoggedEntry[]> {
  * per partition.
  */
 export async function readTopic(bootstrap: string, topic: string, ids: ReadonlySet<string>, timeoutMs: number): Promise<TopicRecord[]> {
-  const kafka = new Kafka({ clientId: 'export-check', brokers: [bootstrap], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({ clientId: 'export-check', brokers: [bootstrap], logLevel: logLevel.INFO });
   const consumer = kafka.consumer({ groupId: `check-${randomUUID()}` });
   const records: TopicRecord[] = [];
   const seen = new Set<string>();
