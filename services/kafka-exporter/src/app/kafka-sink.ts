@@ -37,10 +37,11 @@ export class KafkaSink implements RecordSink {
       // A few quick attempts inside one send; the exporter retries a failed send for as long as it takes.
       retry: { retries: 3, initialRetryTime: 200, maxRetryTime: 2_000 },
       logLevel: logLevel.WARN,
-      logCreator: () => ({ level, log: entry }) => {
-        const { message, ...fields } = entry.log;
-        if (level <= logLevel.ERROR) log.warn(fields, `kafkajs: ${message}`);
-        else log.debug(fields, `kafkajs: ${message}`);
+      // kafkajs hands each entry as { namespace, level, label, log: { timestamp, logger, message, ...fields } }.
+      logCreator: () => (entry) => {
+        const { message, timestamp: _timestamp, logger: _logger, ...fields } = entry.log;
+        if (entry.level <= logLevel.ERROR) log.warn({ ...fields, namespace: entry.namespace }, `kafkajs: ${message}`);
+        else log.debug({ ...fields, namespace: entry.namespace }, `kafkajs: ${message}`);
       },
     });
     this.producer = kafka.producer({

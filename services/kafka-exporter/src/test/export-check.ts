@@ -36,6 +36,8 @@ export interface TopicRecord {
   key: string;
   value: Buffer;
   headers: Record<string, string>;
+  /** The record's timestamp (kafkajs: the producer's clock when the send began), ms. */
+  timestamp: number;
 }
 
 export interface ExportReport {

@@ -25,6 +25,7 @@ function topic(...positions: number[]): TopicRecord[] {
       offset,
       key: e.key,
       value: e.value,
+      timestamp: 0,
       headers: { [KAFKA_HEADERS.eventId]: e.id, [KAFKA_HEADERS.type]: 't', [KAFKA_HEADERS.tenant]: 'x', [KAFKA_HEADERS.position]: String(p) },
     };
   });

@@ -51,9 +51,11 @@ export class Writers {
     for (let i = 0; i < lanes; i++) this.running.push(this.lane());
   }
 
+  /** Stop appending; throws what made a lane fail, if one did. */
   async stop(): Promise<void> {
     this.stopping = true;
     await Promise.all(this.running);
+    if (this.failure !== undefined) throw this.failure;
   }
 
   /** Append `n` more events now (the tests' quiet steps). */
@@ -61,9 +63,17 @@ export class Writers {
     for (let i = 0; i < n; i++) await this.appendOne();
   }
 
+  private failure: unknown;
+
+  /** Appends until stop() or the first failure (kept for stop() to report). */
   private async lane(): Promise<void> {
-    while (!this.stopping) {
-      await this.appendOne();
+    while (!this.stopping && this.failure === undefined) {
+      try {
+        await this.appendOne();
+      } catch (err) {
+        this.failure ??= err;
+        return;
+      }
       await new Promise((r) => setTimeout(r, this.pauseMs));
     }
   }
@@ -114,7 +124,7 @@ export async function readLog(nc: NatsConnection): Promise<LoggedEntry[]> {
  * per partition.
  */
 export async function readTopic(bootstrap: string, topic: string, ids: ReadonlySet<string>, timeoutMs: number): Promise<TopicRecord[]> {
-  const kafka = new Kafka({ clientId: 'export-check', brokers: [bootstrap], logLevel: logLevel.INFO });
+  const kafka = new Kafka({ clientId: 'export-check', brokers: [bootstrap], logLevel: logLevel.WARN });
   const consumer = kafka.consumer({ groupId: `check-${randomUUID()}` });
   const records: TopicRecord[] = [];
   const seen = new Set<string>();
@@ -125,7 +135,7 @@ export async function readTopic(bootstrap: string, topic: string, ids: ReadonlyS
       eachBatch: async ({ batch }) => {
         for (const m of batch.messages) {
           const headers = Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)]));
-          records.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString() ?? '', value: m.value ?? Buffer.alloc(0), headers });
+          records.push({ partition: batch.partition, offset: Number(m.offset), key: m.key?.toString() ?? '', value: m.value ?? Buffer.alloc(0), headers, timestamp: Number(m.timestamp) });
           seen.add(headers['strata-event-id'] ?? '');
         }
       },
