@@ -17,6 +17,7 @@
  *    from its "started" to the durable consumer's ack floor reaching the end
  *    of the log (every entry in Kafka and acknowledged); also from spawn.
  * The raw read runs again at the end; the better of the two is the baseline.
+ * EXPORTER_LOG_LEVEL=debug makes the exporter log each batch (size, ms).
  */
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
       await timed(`kafka-exporter process (batch ${BATCH}), "started" → all acknowledged`, async () => {
         const spawned = performance.now();
         const exporter = startProcess('kafka-exporter', [process.execPath, EXPORTER_MAIN], {
-          env: { ...nats.env('kafka-exporter'), KAFKA_BROKERS: kafka.bootstrap, KAFKA_TOPIC: TOPIC, KAFKA_EXPORT_BATCH: String(BATCH), STRATA_LOG_LEVEL: 'info' },
+          env: { ...nats.env('kafka-exporter'), KAFKA_BROKERS: kafka.bootstrap, KAFKA_TOPIC: TOPIC, KAFKA_EXPORT_BATCH: String(BATCH), STRATA_LOG_LEVEL: process.env['EXPORTER_LOG_LEVEL'] ?? 'info' },
         });
         try {
           await exporter.ready;

@@ -25,6 +25,8 @@ export const kafkaExporterConfig = z.object({
   KAFKA_CLIENT_ID: z.string().min(1).default('strata-kafka-exporter'),
   /** Records per Kafka send, at most; the durable consumer allows twice as many unacknowledged deliveries. */
   KAFKA_EXPORT_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
+  /** How long a send waits for more entries when less than a batch is in hand. */
+  KAFKA_EXPORT_LINGER_MS: z.coerce.number().int().min(0).max(10_000).default(10),
   /** JetStream redelivers an unacknowledged entry after this long: a restarted exporter waits this long for a dead one's entries. */
   KAFKA_EXPORT_ACK_WAIT_MS: z.coerce.number().int().min(100).default(10_000),
   /** How long the broker may take to acknowledge one send before it is retried. */
@@ -51,6 +53,7 @@ export const kafkaExporterService: ServiceDefinition<typeof kafkaExporterConfig>
       sink,
       logger,
       batch: config.KAFKA_EXPORT_BATCH,
+      lingerMs: config.KAFKA_EXPORT_LINGER_MS,
       ackWaitMs: config.KAFKA_EXPORT_ACK_WAIT_MS,
       retryInitialMs: Math.min(200, config.KAFKA_EXPORT_RETRY_MAX_MS),
       retryMaxMs: config.KAFKA_EXPORT_RETRY_MAX_MS,
