@@ -128,6 +128,10 @@ export async function readTopic(bootstrap: string, topic: string, ids: ReadonlyS
   const consumer = kafka.consumer({ groupId: `check-${randomUUID()}` });
   const records: TopicRecord[] = [];
   const seen = new Set<string>();
+  // What the consumer went through, for the failure message (a group join or a fetch that never completes).
+  const trail: string[] = [];
+  consumer.on(consumer.events.GROUP_JOIN, (e) => trail.push(`joined, assigned ${JSON.stringify(e.payload.memberAssignment)}`));
+  consumer.on(consumer.events.CRASH, (e) => trail.push(`crashed: ${e.payload.error.message} (restart: ${e.payload.restart})`));
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -140,7 +144,9 @@ export async function readTopic(bootstrap: string, topic: string, ids: ReadonlyS
         }
       },
     });
-    await waitFor(() => [...ids].every((id) => seen.has(id)), { timeoutMs, intervalMs: 200, message: `all ${ids.size} events on the topic (have ${seen.size})` });
+    await waitFor(() => [...ids].every((id) => seen.has(id)), { timeoutMs, intervalMs: 200, message: `all ${ids.size} events on the topic` }).catch((err: Error) => {
+      throw new Error(`${err.message} (have ${seen.size} in ${records.length} records; consumer: ${trail.join('; ') || 'no group join'})`);
+    });
   } finally {
     await consumer.disconnect();
   }
