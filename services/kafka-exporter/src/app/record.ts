@@ -4,9 +4,9 @@
  *
  * - key: the aggregate id. Kafka keeps the order of records with one key
  *   (one partition), so every aggregate's events arrive in log order. Ids
- *   are not unique across contexts (IPAM's and secgroup's view of one port
- *   share the port's id): keying by the bare id keeps those in order
- *   together too, and the headers below tell them apart.
+ *   are unique per context and type only: aggregates of different types
+ *   that share an id share a key (and are in order together), and the
+ *   headers below tell them apart.
  * - value: the event envelope exactly as the log stores it (JSON bytes).
  * - headers: what a consumer routes or deduplicates on without parsing the
  *   value. `strata-event-id` identifies the event (a re-sent record carries
