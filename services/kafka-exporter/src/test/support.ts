@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import type { NatsConnection } from 'nats';
-import { decodeEvent, DEFAULT_EVENT_LOG_OPTIONS, JetStreamEventStore } from '@strata/eventlog';
+import { aggregateSubject, decodeEvent, DEFAULT_EVENT_LOG_OPTIONS, JetStreamEventStore, type EventEnvelope } from '@strata/eventlog';
 import { startProcess, type ManagedProcess } from '@strata/lab';
 import { waitFor } from '@strata/testing';
 import type { LoggedEntry, TopicRecord } from './export-check.js';
@@ -79,25 +79,35 @@ export class Writers {
   }
 
   private async appendOne(): Promise<void> {
-    const k = Math.floor(Math.random() * this.keys);
-    const aggregate = { context: 'ipam', type: 'port', id: `p${k}` };
-    await this.store.append(
-      aggregate,
-      {
-        id: randomUUID(),
-        type: 'ipam.PortUpdated',
-        version: 1,
-        aggregate,
-        tenant: k % 2 === 0 ? 'tenant-a' : 'tenant-b',
-        actor: 'writer',
-        correlationId: randomUUID(),
-        causationId: null,
-        occurredAt: new Date().toISOString(),
-        data: { n: this.appended },
-      },
-      { expectedVersion: 'any' },
-    );
+    const event = portEvent(Math.floor(Math.random() * this.keys), this.appended);
+    await this.store.append(event.aggregate, event, { expectedVersion: 'any' });
     this.appended++;
+  }
+}
+
+/** The n-th test event, on the port aggregate `p<k>` (tenant by k's parity). */
+export function portEvent(k: number, n: number): EventEnvelope {
+  const aggregate = { context: 'ipam', type: 'port', id: `p${k}` };
+  return {
+    id: randomUUID(),
+    type: 'ipam.PortUpdated',
+    version: 1,
+    aggregate,
+    tenant: k % 2 === 0 ? 'tenant-a' : 'tenant-b',
+    actor: 'writer',
+    correlationId: randomUUID(),
+    causationId: null,
+    occurredAt: new Date().toISOString(),
+    data: { n },
+  };
+}
+
+/** Publish test events straight into the stream (no store: for a stream the store would reconcile). */
+export async function publishEvents(nc: NatsConnection, count: number, keys: number): Promise<void> {
+  const js = nc.jetstream();
+  for (let n = 0; n < count; n++) {
+    const e = portEvent(n % keys, n);
+    await js.publish(aggregateSubject(e.aggregate), new TextEncoder().encode(JSON.stringify(e)), { msgID: e.id });
   }
 }
 
