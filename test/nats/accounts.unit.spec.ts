@@ -78,7 +78,8 @@ describe('render-accounts.mjs', () => {
   const users = parse(render('--agents', 'hv1,hv-2').stdout);
 
   it('has the service users and one user per agent, each with its password variable', () => {
-    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'hostview', 'agent-hv1', 'agent-hv-2']);
+    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'hostview', 'kafka-exporter', 'agent-hv1', 'agent-hv-2']);
+    expect(users.get('kafka-exporter')!.passwordVar).toBe('STRATA_NATS_KAFKA_EXPORTER_PASSWORD');
     expect(users.get('agent-hv1')!.passwordVar).toBe('STRATA_NATS_AGENT_HV1_PASSWORD');
     expect(users.get('agent-hv-2')!.passwordVar).toBe('STRATA_NATS_AGENT_HV_2_PASSWORD');
     expect(users.get('hostview')!.passwordVar).toBe('STRATA_NATS_HOSTVIEW_PASSWORD');
@@ -176,9 +177,9 @@ describe('render-accounts.mjs', () => {
     }
   });
 
-  it('lets only a reactor\'s owner create, read, pull, acknowledge or delete its durable consumer', () => {
+  it('lets only a durable consumer\'s owner (a reactor, the Kafka export) create, read, pull, acknowledge or delete it', () => {
     const stream = DEFAULT_EVENT_LOG_OPTIONS.streamName;
-    for (const [durable, owner] of [['secgroup-port-reactor', 'secgroup'], ['nat-reactor', 'nat'], ['chaining-reactor', 'chaining']] as const) {
+    for (const [durable, owner] of [['secgroup-port-reactor', 'secgroup'], ['nat-reactor', 'nat'], ['chaining-reactor', 'chaining'], ['kafka-exporter', 'kafka-exporter']] as const) {
       const subjects = [
         `$JS.API.CONSUMER.DURABLE.CREATE.${stream}.${durable}`,
         `$JS.API.CONSUMER.CREATE.${stream}.${durable}`,

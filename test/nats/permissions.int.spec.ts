@@ -38,6 +38,7 @@ const secrets = {
   status: password(),
   audit: password(),
   bgp: password(),
+  kafkaExporter: password(),
   hv1: password(),
   hv2: password(),
 };
@@ -52,6 +53,7 @@ const passwordVars: Record<string, string> = {
   STRATA_NATS_STATUS_PASSWORD: secrets.status,
   STRATA_NATS_AUDIT_PASSWORD: secrets.audit,
   STRATA_NATS_BGP_PASSWORD: secrets.bgp,
+  STRATA_NATS_KAFKA_EXPORTER_PASSWORD: secrets.kafkaExporter,
   STRATA_NATS_AGENT_HV1_PASSWORD: secrets.hv1,
   STRATA_NATS_AGENT_HV2_PASSWORD: secrets.hv2,
 };

@@ -12,3 +12,4 @@ export {
   type OwnedNamespaces,
 } from './namespaces.js';
 export { SERVICE_USERS, startStrataNats, type StrataNats, type StrataNatsOptions } from './strata-nats.js';
+export { KAFKA_MOCK_SOURCE, kafkaMockBinary, startKafkaMock, type KafkaMock, type KafkaMockOptions } from './kafka-mock.js';
