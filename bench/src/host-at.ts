@@ -102,15 +102,20 @@ async function main(): Promise<void> {
     const saves: number[] = [];
     const fold = await timed(`fold the log, an audit snapshot every ${fmt(SNAPSHOT_EVERY)} events`, async () => {
       const model = emptyModel();
-      for await (const stored of store.read({ toSeq: last })) {
-        const e = toModelEvent(stored);
-        if (e) applyEvent(model, e);
-        else model.seq = stored.seq;
-        if (stored.seq % SNAPSHOT_EVERY === 0) {
-          const t0 = performance.now();
-          await snapshots.save(model);
-          saves.push((performance.now() - t0) / 1000);
+      // One read per period, closed before the save: a save serialises the model synchronously (seconds at this
+      // size), which an open ordered consumer would not survive (its heartbeats missed).
+      for (let from = 1; from <= last; from += SNAPSHOT_EVERY) {
+        const to = Math.min(last, from + SNAPSHOT_EVERY - 1);
+        for await (const stored of store.read({ fromSeq: from, toSeq: to })) {
+          const e = toModelEvent(stored);
+          if (e) applyEvent(model, e);
+          else model.seq = stored.seq;
         }
+        if (to % SNAPSHOT_EVERY !== 0) continue;
+        const t0 = performance.now();
+        await snapshots.save(model);
+        saves.push((performance.now() - t0) / 1000);
+        log(`audit snapshot at ${fmt(to)} saved in ${saves.at(-1)!.toFixed(1)} s`);
       }
     });
     const info = await (await nc.jetstreamManager()).streams.info(`OBJ_${bucket}`);

@@ -114,11 +114,13 @@ export class AuditSnapshots {
 /**
  * Saves an audit snapshot every `every` model events once the projection is
  * live (a snapshot per N replayed events at start-up would serialise the
- * model again and again), one at a time; a failed save is logged and tried
- * again after the next `every` events. Never throws.
+ * model again and again), one at a time (one that falls due meanwhile is
+ * written right after, of the model as it is then); a failed save is logged
+ * and tried again after the next `every` events. Never throws.
  */
 export class AuditSnapshotPolicy {
   private since = 0;
+  private latest: Model | undefined;
   private writing: Promise<void> | undefined;
 
   constructor(
@@ -129,7 +131,14 @@ export class AuditSnapshotPolicy {
   /** After each live event applied to the model. */
   onApplied(model: Model): void {
     this.since++;
-    if (this.o.every <= 0 || this.since < this.o.every || this.writing) return;
+    this.latest = model;
+    this.maybeSave();
+  }
+
+  /** A snapshot falls due every `every` events; one due while another is being written is written right after it. */
+  private maybeSave(): void {
+    const model = this.latest;
+    if (model === undefined || this.o.every <= 0 || this.since < this.o.every || this.writing) return;
     this.since = 0;
     const seq = model.seq;
     const started = performance.now();
@@ -141,12 +150,15 @@ export class AuditSnapshotPolicy {
         await this.snapshots.prune(this.o.keep);
       })
       .catch((err: unknown) => this.o.logger.warn({ err, seq }, `audit snapshot not saved; will try again after ${this.o.every} more events`))
-      .finally(() => (this.writing = undefined));
+      .finally(() => {
+        this.writing = undefined;
+        this.maybeSave();
+      });
   }
 
-  /** Wait for a save in progress (stop). */
+  /** Wait for the saves in progress (stop). */
   async idle(): Promise<void> {
-    await this.writing;
+    while (this.writing) await this.writing;
   }
 }
 
