@@ -47,10 +47,14 @@ export interface AuditSnapshot {
   model: Model;
 }
 
+/** How long loading one snapshot may take before it is given up (and an older one, or the log, used). */
+export const DEFAULT_LOAD_TIMEOUT_MS = 180_000;
+
 export class AuditSnapshots {
   constructor(
     private readonly s: AuditSnapshotStore,
     private readonly logger: Logger,
+    private readonly loadTimeoutMs = DEFAULT_LOAD_TIMEOUT_MS,
   ) {}
 
   /** Positions of the audit snapshots there are, ascending. */
@@ -86,7 +90,7 @@ export class AuditSnapshots {
     for (const at of candidates) {
       const name = auditSnapshotName(at);
       try {
-        const snap = await this.s.store.load(name);
+        const snap = await this.loadBounded(name);
         if (snap === null) continue;
         if (snap.schemaVersion !== MODEL_SCHEMA_VERSION || snap.seq !== at) {
           this.logger.warn({ name, schemaVersion: snap.schemaVersion, seq: snap.seq }, 'ignoring an audit snapshot of another schema or position');
@@ -100,6 +104,26 @@ export class AuditSnapshots {
       }
     }
     return null;
+  }
+
+  /**
+   * A load that never finishes (an object-store read whose ordered consumer
+   * was reset under a long GC pause was seen to wait forever) must not hold
+   * the query, and every query queued behind it: given up after
+   * `loadTimeoutMs` (the read itself cannot be cancelled; it is left to end).
+   */
+  private async loadBounded(name: string): ReturnType<SnapshotStorePort['load']> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`loading ${name} took longer than ${this.loadTimeoutMs} ms`)), this.loadTimeoutMs);
+    });
+    const loading = this.s.store.load(name);
+    loading.catch(() => undefined);
+    try {
+      return await Promise.race([loading, late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Delete all but the newest `keep`. */
