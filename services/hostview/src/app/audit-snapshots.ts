@@ -47,10 +47,14 @@ export interface AuditSnapshot {
   model: Model;
 }
 
+/** How long loading one snapshot may take before it is given up (and an older one, or the log, used). */
+export const DEFAULT_LOAD_TIMEOUT_MS = 180_000;
+
 export class AuditSnapshots {
   constructor(
     private readonly s: AuditSnapshotStore,
     private readonly logger: Logger,
+    private readonly loadTimeoutMs = DEFAULT_LOAD_TIMEOUT_MS,
   ) {}
 
   /** Positions of the audit snapshots there are, ascending. */
@@ -86,7 +90,7 @@ export class AuditSnapshots {
     for (const at of candidates) {
       const name = auditSnapshotName(at);
       try {
-        const snap = await this.s.store.load(name);
+        const snap = await this.loadBounded(name);
         if (snap === null) continue;
         if (snap.schemaVersion !== MODEL_SCHEMA_VERSION || snap.seq !== at) {
           this.logger.warn({ name, schemaVersion: snap.schemaVersion, seq: snap.seq }, 'ignoring an audit snapshot of another schema or position');
@@ -102,6 +106,26 @@ export class AuditSnapshots {
     return null;
   }
 
+  /**
+   * A load that never finishes (an object-store read whose ordered consumer
+   * was reset under a long GC pause was seen to wait forever) must not hold
+   * the query, and every query queued behind it: given up after
+   * `loadTimeoutMs` (the read itself cannot be cancelled; it is left to end).
+   */
+  private async loadBounded(name: string): ReturnType<SnapshotStorePort['load']> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`loading ${name} took longer than ${this.loadTimeoutMs} ms`)), this.loadTimeoutMs);
+    });
+    const loading = this.s.store.load(name);
+    loading.catch(() => undefined);
+    try {
+      return await Promise.race([loading, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   /** Delete all but the newest `keep`. */
   async prune(keep: number): Promise<number> {
     const all = await this.positions();
@@ -114,11 +138,13 @@ export class AuditSnapshots {
 /**
  * Saves an audit snapshot every `every` model events once the projection is
  * live (a snapshot per N replayed events at start-up would serialise the
- * model again and again), one at a time; a failed save is logged and tried
- * again after the next `every` events. Never throws.
+ * model again and again), one at a time (one that falls due meanwhile is
+ * written right after, of the model as it is then); a failed save is logged
+ * and tried again after the next `every` events. Never throws.
  */
 export class AuditSnapshotPolicy {
   private since = 0;
+  private latest: Model | undefined;
   private writing: Promise<void> | undefined;
 
   constructor(
@@ -129,7 +155,14 @@ export class AuditSnapshotPolicy {
   /** After each live event applied to the model. */
   onApplied(model: Model): void {
     this.since++;
-    if (this.o.every <= 0 || this.since < this.o.every || this.writing) return;
+    this.latest = model;
+    this.maybeSave();
+  }
+
+  /** A snapshot falls due every `every` events; one due while another is being written is written right after it. */
+  private maybeSave(): void {
+    const model = this.latest;
+    if (model === undefined || this.o.every <= 0 || this.since < this.o.every || this.writing) return;
     this.since = 0;
     const seq = model.seq;
     const started = performance.now();
@@ -141,12 +174,15 @@ export class AuditSnapshotPolicy {
         await this.snapshots.prune(this.o.keep);
       })
       .catch((err: unknown) => this.o.logger.warn({ err, seq }, `audit snapshot not saved; will try again after ${this.o.every} more events`))
-      .finally(() => (this.writing = undefined));
+      .finally(() => {
+        this.writing = undefined;
+        this.maybeSave();
+      });
   }
 
-  /** Wait for a save in progress (stop). */
+  /** Wait for the saves in progress (stop). */
   async idle(): Promise<void> {
-    await this.writing;
+    while (this.writing) await this.writing;
   }
 }
 

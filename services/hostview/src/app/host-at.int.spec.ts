@@ -1,7 +1,7 @@
 /**
  * `strata.qry.hostview.at` against a real nats-server with the production
  * users: two hostview partitions as the hostview user (partition 0 saving an
- * audit snapshot every 3 events into hostview's own bucket), IPAM events
+ * audit snapshot every 3 events into hostview's own bucket, keeping 2), IPAM events
  * appended as the ipam user, the question asked by the operator (in
  * production the audit service's user). The oracle is independent of the
  * answer's path: a fresh model folded from the log up to the position (no
@@ -70,7 +70,7 @@ describe('hostview at query (nats-server, production users)', () => {
     await provisionStreams(nc, { hosts: HOSTS });
     store = await JetStreamEventStore.open(await nats.connect('ipam'));
     log = new TestLog(store, { ipam: store, bgp: await JetStreamEventStore.open(await nats.connect('bgp')) });
-    const env = { ...nats.env('hostview'), STRATA_LOG_LEVEL: 'silent' as const, HOSTVIEW_AUDIT_SNAPSHOT_EVERY: '3' };
+    const env = { ...nats.env('hostview'), STRATA_LOG_LEVEL: 'silent' as const, HOSTVIEW_AUDIT_SNAPSHOT_EVERY: '3', HOSTVIEW_AUDIT_SNAPSHOT_KEEP: '2' };
     for (const p of ['0/2', '1/2']) services.push(await startService(hostviewService, { ...env, HOSTVIEW_PARTITION: p }));
     await log.emit(CLOUD_AGGREGATE, '_system', 'ipam.PoolCreated', { poolId: POOL, name: 'hosts', cidr: '203.0.113.0/24', purpose: 'host-ip' });
     positions.push(await log.emit(CLOUD_AGGREGATE, '_system', 'ipam.HypervisorRegistered', { hostId: 'hv-1', vtepIp: '198.18.0.1', publicIp: '203.0.113.11', hostPoolId: POOL }));
@@ -116,7 +116,10 @@ describe('hostview at query (nats-server, production users)', () => {
   it('starts from the nearest audit snapshot at or before the position (saved by partition 0 into its bucket), with the same answer', async () => {
     const bucket = snapshotBucket('hostview');
     const snapshots = new AuditSnapshots({ store: await SnapshotStore.open(nc, { bucket }), objects: await jetStreamObjectNames(nc, bucket) }, createLogger('test', 'silent'));
-    await waitFor(async () => (await snapshots.positions()).length >= 2, { message: 'audit snapshots saved' });
+    // 13 model events, a snapshot every 3 (one falling due during a save is written after it), the newest 2 kept.
+    await waitFor(async () => (await snapshots.positions()).length === 2 && (await snapshots.positions())[1]! >= positions.at(-3)!, {
+      message: 'audit snapshots saved and pruned',
+    });
     const saved = await snapshots.positions();
     const last = positions.at(-1)!;
     const at = await answer({ hostId: 'hv-1', toSeq: last });
@@ -126,6 +129,16 @@ describe('hostview at query (nats-server, production users)', () => {
     // Before the first snapshot: from the start of the log.
     const early = await answer({ hostId: 'hv-1', toSeq: positions[0]! });
     expect(early.snapshotSeq).toBe(0);
+    // Pruning as the hostview user (its permissions on its own bucket: info, purge, the delete marker).
+    const asHostview = await nats.connect('hostview');
+    try {
+      const own = new AuditSnapshots({ store: await SnapshotStore.open(asHostview, { bucket }), objects: await jetStreamObjectNames(asHostview, bucket) }, createLogger('test', 'silent'));
+      expect(await own.prune(1)).toBe(1);
+      expect(await own.positions()).toEqual([saved[1]]);
+      expect((await own.nearest(last))!.seq).toBe(saved[1]);
+    } finally {
+      await asHostview.close();
+    }
   });
 
   it('between two positions: the view at each end and every event that changed the host, with the keys it changed', async () => {
