@@ -33,10 +33,10 @@ import { portDevice, type HostLine } from '@strata/contracts';
 import { deriveHost } from '@strata/hostview';
 import { replay } from '@strata/hostview/testing';
 import { ruleDigest } from './core/nft.js';
-import type { KernelState } from './core/types.js';
 import { readActual } from './kernel/read.js';
-import { desiredForView, kernelLines, nftScript, renderHostLines, viewFromKeys } from './render/host-lines.js';
+import { desiredForView, kernelLines, renderHostLines, viewFromKeys } from './render/host-lines.js';
 import { cloudLog, sgRule, subnet, type Cloud, type CloudPort } from './testkit/cloud.js';
+import { netlinkLines, normalisedActual, normaliseRuleset, rulesetOfLines as rulesetIn } from './testkit/kernel-lines.js';
 import { NetLab, sh, type LabHost } from './testkit/netlab.js';
 
 const d = describeIf(kernel(['nft', '--version']));
@@ -96,61 +96,10 @@ let lab: NetLab;
 let scratchN = 0;
 const hv = (n: number): LabHost => lab.host(n);
 
-/** Only the kinds read back by kernel/read.ts. */
-const NETLINK_KINDS: ReadonlySet<HostLine['kind']> = new Set(['link', 'address', 'route', 'neighbour', 'fdb']);
-const netlink = (lines: HostLine[]): string[] => lines.filter((l) => NETLINK_KINDS.has(l.kind)).map((l) => `${l.kind} ${l.where}: ${l.text}`).sort();
-
-/** The actual state with what the agent leaves to the kernel taken from the desired state (see the file comment). */
-function normalised(actual: KernelState, desired: KernelState): KernelState {
-  const links = Object.fromEntries(
-    Object.entries(actual.links).map(([k, l]) => {
-      const want = desired.links[k];
-      return [k, { ...l, mac: want && want.mac === null ? null : l.mac, brport: want && want.brport === null ? null : l.brport }];
-    }),
-  );
-  return { ...actual, links };
-}
-
-type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-
-/** `nft -j list ruleset` without what the kernel owns (see the file comment); Strata's tables only. */
-function normaliseRuleset(text: string): Json[] {
-  const doc = JSON.parse(text || '{"nftables":[]}') as { nftables: Record<string, Record<string, Json>>[] };
-  const out: Json[] = [];
-  for (const item of doc.nftables) {
-    const [kind, body] = Object.entries(item)[0]!;
-    if (kind === 'metainfo') continue;
-    const table = kind === 'table' ? body['name'] : body['table'];
-    if (table !== 'strata') continue;
-    const b: Record<string, Json> = { ...body };
-    delete b['handle'];
-    if (kind === 'rule') delete b['comment'];
-    if (kind === 'counter') {
-      b['packets'] = 0;
-      b['bytes'] = 0;
-    }
-    if ((kind === 'set' || kind === 'map') && Array.isArray(b['elem'])) b['elem'] = [...b['elem']].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1));
-    out.push({ [kind]: b });
-  }
-  // Objects by family, kind and name (the listing follows creation order); a chain's rules keep their order (stable sort).
-  const key = (o: Json): string => {
-    const [kind, b] = Object.entries(o as Record<string, Record<string, Json>>)[0]!;
-    return `${String(b['family'])}|${kind}|${String(kind === 'rule' ? b['chain'] : b['name'])}`;
-  };
-  return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
-}
-
+const netlink = netlinkLines;
+const normalised = normalisedActual;
 /** The rendered nft lines of one namespace loaded into a fresh namespace: its ruleset. */
-async function rulesetOfLines(lines: HostLine[], label: string): Promise<string> {
-  const scratch = `${lab.prefix}scratch${++scratchN}`;
-  await sh(['ip', 'netns', 'add', scratch]);
-  try {
-    await sh(['ip', 'netns', 'exec', scratch, 'nft', '-f', '-'], nftScript(lines, label));
-    return await sh(['ip', 'netns', 'exec', scratch, 'nft', '-j', 'list', 'ruleset']);
-  } finally {
-    await sh(['ip', 'netns', 'del', scratch]);
-  }
-}
+const rulesetOfLines = (lines: HostLine[], label: string): Promise<string> => rulesetIn(lines, label, `${lab.prefix}scratch${++scratchN}`);
 
 async function expectRenderingIsKernel(h: LabHost, c: Cloud): Promise<void> {
   const keys = keysOf(c, h.name);
