@@ -12,3 +12,4 @@ export {
   type OwnedNamespaces,
 } from './namespaces.js';
 export { SERVICE_USERS, startStrataNats, type StrataNats, type StrataNatsOptions } from './strata-nats.js';
+export { startPostgres, type PostgresHandle, type PostgresOptions } from './postgres.js';
