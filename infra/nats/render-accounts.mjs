@@ -41,11 +41,14 @@ const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
 const SECGROUP_REACTOR = 'secgroup-port-reactor';
 const NAT_REACTOR = 'nat-reactor';
 const CHAINING_REACTOR = 'chaining-reactor';
+/** The PostgreSQL read model's durable consumer (services/pg-projector PG_PROJECTOR_DURABLE). */
+const PG_PROJECTOR = 'pg-projector';
 /** Each reactor's durable consumer and the one user that may use it. */
 const DURABLES = [
   { durable: SECGROUP_REACTOR, owner: 'secgroup' },
   { durable: NAT_REACTOR, owner: 'nat' },
   { durable: CHAINING_REACTOR, owner: 'chaining' },
+  { durable: PG_PROJECTOR, owner: 'pg-projector' },
 ];
 /** HostId in libs/contracts/src/common.ts. */
 const HOST_ID = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
@@ -251,6 +254,17 @@ function users(agents) {
       publishDeny: [...protectedEventSubjects, ...othersDurables('hostview'), 'strata.evt.>'],
       subscribe: ['_INBOX_hostview.>', HOSTVIEW_POSITIONS],
       allowResponses: true,
+    },
+    {
+      comment: [
+        `The PostgreSQL read model: its durable pull consumer ${PG_PROJECTOR} on ${EVENTS} (create,`,
+        'info, next, ack, delete) and nothing else of the log; it writes no event and answers nothing.',
+      ],
+      user: 'pg-projector',
+      passwordVar: 'STRATA_NATS_PG_PROJECTOR_PASSWORD',
+      publish: ['$JS.API.INFO', ...durableSubjects(PG_PROJECTOR), '_INBOX_pg-projector.>'],
+      publishDeny: [...protectedEventSubjects, ...othersDurables('pg-projector'), 'strata.evt.>'],
+      subscribe: ['_INBOX_pg-projector.>'],
     },
   ];
   for (const host of agents) {
