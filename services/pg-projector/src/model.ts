@@ -5,19 +5,22 @@
  */
 import { createHash } from 'node:crypto';
 import type { ClientBase } from 'pg';
-import { modelTables, schemaDdl } from './schema.js';
+import { REBUILT_CHANNEL, modelTables, schemaDdl } from './schema.js';
 
 /**
  * Drop the model and create it empty, with a new generation and the
  * checkpoint at 0, in one transaction. Running projectors need not be
  * stopped: the active one finds the new generation at its next batch,
- * starts over, and replays the log from position 1.
+ * starts over, and replays the log from position 1 (told at once by a
+ * notification on REBUILT_CHANNEL, or by the generation at its next batch).
  */
 export async function rebuildModel(db: ClientBase, schema: string): Promise<void> {
   await db.query('BEGIN');
   try {
     await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    for (const ddl of schemaDdl(schema)) await db.query(ddl);
+    await db.query(schemaDdl(schema).join(';\n'));
+    // Delivered at the commit: an idle active projector (no new events to make it see the new generation) starts over now.
+    await db.query('SELECT pg_notify($1, $2)', [REBUILT_CHANNEL, schema]);
     await db.query('COMMIT');
   } catch (err) {
     await db.query('ROLLBACK').catch(() => undefined);

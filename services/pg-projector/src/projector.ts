@@ -31,7 +31,7 @@ import { AckPolicy, DeliverPolicy, nanos, type ConsumerMessages, type JsMsg, typ
 import pg from 'pg';
 import { decodeEvent } from '@strata/eventlog';
 import { applyBatch, readCheckpoint, type AppliedBatch } from './apply.js';
-import { schemaDdl } from './schema.js';
+import { REBUILT_CHANNEL, ensureSchema } from './schema.js';
 
 export interface ProjectorLog {
   info(fields: Record<string, unknown>, msg: string): void;
@@ -76,6 +76,8 @@ export class PgProjector {
   private wake: (() => void) | undefined;
   private role: 'standby' | 'active' | 'stopped' = 'standby';
   private applied = 0;
+  /** A rebuild was announced on this session: stop consuming and start over. */
+  private rebuilt = false;
 
   constructor(private readonly o: ProjectorOptions) {}
 
@@ -145,9 +147,19 @@ export class PgProjector {
     db.on('error', () => undefined);
     await db.connect();
     this.setRole('standby');
+    this.o.log.info({}, 'pg-projector: standby (waiting for the lock)');
     await db.query('SELECT pg_advisory_lock(hashtext($1))', [lockKey(schema)]);
     if (this.stopping) return;
-    for (const ddl of schemaDdl(schema)) await db.query(ddl);
+    // Before reading the checkpoint, so a rebuild committed after that read is heard.
+    this.rebuilt = false;
+    await db.query(`LISTEN ${REBUILT_CHANNEL}`);
+    db.on('notification', (n) => {
+      if (n.channel !== REBUILT_CHANNEL || n.payload !== schema) return;
+      this.o.log.info({ schema }, 'pg-projector: the model was rebuilt; starting over from position 1');
+      this.rebuilt = true;
+      this.messages?.stop();
+    });
+    await ensureSchema(db, schema);
     const cp = await readCheckpoint(db, schema);
     await this.recreateConsumer(cp.lastSeq + 1);
     this.setRole('active');
@@ -179,6 +191,7 @@ export class PgProjector {
     const consumer = await nc.jetstream().consumers.get(stream, durable);
     const messages = await consumer.consume({ max_messages: batch * 2, abort_on_missing_resource: true });
     this.messages = messages;
+    if (this.rebuilt) messages.stop();
     const queue: JsMsg[] = [];
     let ended = false;
     let ready: (() => void) | undefined;

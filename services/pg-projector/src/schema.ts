@@ -24,7 +24,11 @@
  * the position), so "as of T" and "as of position S" pick the same rows.
  */
 import { AUDIT_KIND_NAMES } from '@strata/contracts/audit/kinds';
+import type { ClientBase } from 'pg';
 import { versionTable } from './rows.js';
+
+/** The LISTEN/NOTIFY channel on which a rebuild tells the active projector (payload: the schema). */
+export const REBUILT_CHANNEL = 'strata_pg_projector_rebuilt';
 
 /** A schema name as an SQL identifier (plain, so it needs no quoting). */
 export function schemaName(s: string): string {
@@ -106,4 +110,23 @@ export function modelTables(): Array<{ table: string; orderBy: string }> {
     { table: 'events', orderBy: 'seq' },
     ...AUDIT_KIND_NAMES.map((k) => ({ table: versionTable(k), orderBy: 'resource_id, version' })),
   ];
+}
+
+/**
+ * Create the model if it is not there, in one transaction (a crash half-way
+ * leaves nothing). A takeover checks with one query instead of a hundred
+ * statements: the checkpoint table is created in the same transaction as
+ * everything else, so it exists only with the rest.
+ */
+export async function ensureSchema(db: ClientBase, schema: string): Promise<void> {
+  const r = await db.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [`${schema}.checkpoint`]);
+  if (r.rows[0]?.t != null) return;
+  await db.query('BEGIN');
+  try {
+    await db.query(schemaDdl(schema).join(';\n'));
+    await db.query('COMMIT');
+  } catch (err) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
 }
