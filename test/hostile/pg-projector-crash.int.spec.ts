@@ -196,7 +196,7 @@ describe('the PostgreSQL read model under kill -9 (issue 16)', () => {
       await waitFor(() => waiting().length > 0 || active.child.exitCode !== null || active.child.signalCode !== null, { timeoutMs: 60_000, intervalMs: 2, message: 'a standby' });
       const standbys = waiting();
       // Random moment: from at once (before its first batch) to a few batches in.
-      const delay = Math.random() * 250;
+      const delay = Math.random() * 150;
       const died = await Promise.race([active.exited.then(() => 'self' as const), new Promise<'timer'>((r) => setTimeout(() => r('timer'), delay))]);
       if (died === 'timer') {
         active.child.kill('SIGKILL');
