@@ -11,12 +11,20 @@ import { pgProjectorConfig, pgProjectorService } from './service.js';
 
 const command = process.argv[2];
 if (command === 'rebuild') {
-  const config = loadConfig(pgProjectorConfig);
-  const db = new pg.Client({ connectionString: config.STRATA_PG_URL });
-  await db.connect();
-  await rebuildModel(db, config.STRATA_PG_SCHEMA);
-  await db.end();
-  process.stdout.write(`the read model in schema ${config.STRATA_PG_SCHEMA} was dropped and created empty; the active projector replays the log from position 1\n`);
+  try {
+    const config = loadConfig(pgProjectorConfig);
+    const db = new pg.Client({ connectionString: config.STRATA_PG_URL });
+    await db.connect();
+    try {
+      await rebuildModel(db, config.STRATA_PG_SCHEMA);
+    } finally {
+      await db.end();
+    }
+    process.stdout.write(`the read model in schema ${config.STRATA_PG_SCHEMA} was dropped and created empty; the active projector replays the log from position 1\n`);
+  } catch (err) {
+    process.stderr.write(`rebuild failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  }
 } else if (command !== undefined) {
   process.stderr.write(`unknown command ${JSON.stringify(command)}\nusage: strata-pg-projector [rebuild]\n`);
   process.exit(2);

@@ -30,9 +30,12 @@ import { versionTable } from './rows.js';
 /** The LISTEN/NOTIFY channel on which a rebuild tells the active projector (payload: the schema). */
 export const REBUILT_CHANNEL = 'strata_pg_projector_rebuilt';
 
+/** A schema name that is a plain SQL identifier (it is written into statements unquoted). */
+export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
 /** A schema name as an SQL identifier (plain, so it needs no quoting). */
 export function schemaName(s: string): string {
-  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(s)) throw new Error(`STRATA_PG_SCHEMA must be a plain lower-case SQL identifier (a-z 0-9 _, at most 63), got ${JSON.stringify(s)}`);
+  if (!SCHEMA_NAME.test(s)) throw new Error(`STRATA_PG_SCHEMA must be a plain lower-case SQL identifier (a-z 0-9 _, at most 63), got ${JSON.stringify(s)}`);
   return s;
 }
 

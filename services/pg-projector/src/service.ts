@@ -15,7 +15,7 @@ import { z } from 'zod';
 import { DEFAULT_EVENT_LOG_OPTIONS, DEFAULT_SUBJECT_PREFIX } from '@strata/eventlog';
 import type { ServiceDefinition } from '@strata/runtime';
 import { PgProjector } from './projector.js';
-import { schemaName } from './schema.js';
+import { SCHEMA_NAME } from './schema.js';
 import { crashAfterCommit } from './crash-hook.js';
 
 /** The durable consumer of the log that only this service's NATS user may use (infra/nats/render-accounts.mjs). */
@@ -23,7 +23,7 @@ export const PG_PROJECTOR_DURABLE = 'pg-projector';
 
 export const pgProjectorConfig = z.object({
   STRATA_PG_URL: z.string().min(1),
-  STRATA_PG_SCHEMA: z.string().default('strata').transform(schemaName),
+  STRATA_PG_SCHEMA: z.string().regex(SCHEMA_NAME, { message: 'must be a plain lower-case SQL identifier (a-z 0-9 _, starting with a letter or _, at most 63)' }).default('strata'),
   STRATA_PG_BATCH: z.coerce.number().int().min(1).max(5000).default(500),
   STRATA_PG_PROJECTOR_CRASH_AFTER_COMMIT: z.coerce.number().min(0).max(1).default(0),
 });
