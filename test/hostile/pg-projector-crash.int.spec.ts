@@ -228,10 +228,21 @@ describe('the PostgreSQL read model under kill -9 (issue 16)', () => {
     await first.exited;
     await waitFor(() => second.active, { timeoutMs: 30_000, message: `the standby to take over:\n${second.log}` });
     stats.takeoversByStandby++;
-    spawnProjector('main');
+    const third = spawnProjector('main');
+    await waitFor(() => third.standby, { timeoutMs: 30_000, message: `a new standby:\n${third.log}` });
     const last = await store.lastSeq();
     expect(last).toBe(written);
-    await waitFor(async () => (await checkpoint()) === last, { timeoutMs: 120_000, intervalMs: 50, message: `the model to reach position ${last}` });
+    await waitFor(async () => (await checkpoint()) === last, { timeoutMs: 120_000, intervalMs: 50, message: `the model to reach position ${last}:\n${second.log.slice(-2000)}` });
+    // The service's /readyz and /metrics: both ready, only the active one writing, at the end of the log.
+    const metrics = async (p: Proc): Promise<string> => {
+      const addr = /"http":"([\d.]+:\d+)"/.exec(p.log)?.[1];
+      if (addr === undefined) throw new Error(`no http address in the log of projector ${p.n}`);
+      expect((await fetch(`http://${addr}/readyz`)).status).toBe(200);
+      return (await fetch(`http://${addr}/metrics`)).text();
+    };
+    await waitFor(async () => (await metrics(second)).includes(`strata_pg_projector_position{service="pg-projector"} ${last}`), { message: "the active instance's position metric" });
+    expect(await metrics(second)).toMatch(/strata_pg_projector_active\{service="pg-projector"\} 1/);
+    expect(await metrics(third)).toMatch(/strata_pg_projector_active\{service="pg-projector"\} 0/);
     stats.wallMs = Date.now() - t0;
     console.log(`pg-projector crash test: ${deaths} deaths (${stats.externalKills} kill -9 by the test at random moments, ${stats.hookKills} kill -9 right after a commit, before the ack), ${stats.takeoversByStandby} takeovers by a waiting standby, ${spawned} processes, ${last} events, ${stats.wallMs} ms`);
 

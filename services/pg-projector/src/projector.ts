@@ -57,6 +57,8 @@ export interface ProjectorOptions {
   log: ProjectorLog;
   onRole?: (role: 'standby' | 'active') => void;
   onBatch?: (b: AppliedBatch, ms: number) => void;
+  /** The model's position as this instance knows it: at each takeover (the checkpoint) and after each batch. */
+  onPosition?: (lastSeq: number) => void;
   /**
    * Test hook (STRATA_PG_PROJECTOR_CRASH_AFTER_COMMIT): called after every
    * commit, before the acknowledgements; the crash tests make it kill the
@@ -163,6 +165,7 @@ export class PgProjector {
     const cp = await readCheckpoint(db, schema);
     await this.recreateConsumer(cp.lastSeq + 1);
     this.setRole('active');
+    this.o.onPosition?.(cp.lastSeq);
     this.o.log.info({ generation: cp.generation, fromSeq: cp.lastSeq + 1 }, 'pg-projector: active');
     await this.project(db, cp.generation);
   }
@@ -222,6 +225,7 @@ export class PgProjector {
         for (const m of taken) m.ack();
         this.applied += result.applied;
         this.o.onBatch?.(result, performance.now() - t0);
+        this.o.onPosition?.(result.lastSeq);
       }
     } finally {
       messages.stop();

@@ -36,7 +36,7 @@ export const pgProjectorService: ServiceDefinition<typeof pgProjectorConfig> = {
     const batches = metrics.histogram('strata_pg_projector_batch_seconds', 'Time of one batch transaction', [], [0.001, 0.005, 0.02, 0.1, 0.5, 2]);
     const takeovers = metrics.counter('strata_pg_projector_takeovers_total', 'Times this instance became the active projector');
     const active = new Gauge({ name: 'strata_pg_projector_active', help: '1 while this instance is the active projector, 0 while standby', registers: [metrics.registry] });
-    const position = new Gauge({ name: 'strata_pg_projector_position', help: 'Last log position this instance committed to the model', registers: [metrics.registry] });
+    const position = new Gauge({ name: 'strata_pg_projector_position', help: 'The model\'s log position as the active instance knows it (its checkpoint at takeover, then after each batch)', registers: [metrics.registry] });
     const connected = readiness.flag('postgres');
     const projector = new PgProjector({
       nc,
@@ -57,8 +57,8 @@ export const pgProjectorService: ServiceDefinition<typeof pgProjectorConfig> = {
         events.inc({ outcome: 'applied' }, b.applied);
         if (b.skipped > 0) events.inc({ outcome: 'skipped' }, b.skipped);
         batches.observe(ms / 1000);
-        position.set(b.lastSeq);
       },
+      onPosition: (seq) => position.set(seq),
       ...(config.STRATA_PG_PROJECTOR_CRASH_AFTER_COMMIT > 0 ? { afterCommit: crashAfterCommit(config.STRATA_PG_PROJECTOR_CRASH_AFTER_COMMIT) } : {}),
     });
     projector.start();
