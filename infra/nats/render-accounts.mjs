@@ -44,12 +44,15 @@ const NAT_REACTOR = 'nat-reactor';
 const CHAINING_REACTOR = 'chaining-reactor';
 /** KAFKA_EXPORT_DURABLE in services/kafka-exporter/src/service.ts. */
 const KAFKA_EXPORT = 'kafka-exporter';
+/** The PostgreSQL read model's durable consumer (services/pg-projector PG_PROJECTOR_DURABLE). */
+const PG_PROJECTOR = 'pg-projector';
 /** Each reactor's durable consumer and the one user that may use it. */
 const DURABLES = [
   { durable: SECGROUP_REACTOR, owner: 'secgroup' },
   { durable: NAT_REACTOR, owner: 'nat' },
   { durable: CHAINING_REACTOR, owner: 'chaining' },
   { durable: KAFKA_EXPORT, owner: 'kafka-exporter' },
+  { durable: PG_PROJECTOR, owner: 'pg-projector' },
 ];
 /** HostId in libs/contracts/src/common.ts. */
 const HOST_ID = /^[a-z0-9]([a-z0-9_-]{0,61}[a-z0-9])?$/;
@@ -284,6 +287,17 @@ function users(agents) {
       publish: ['$JS.API.INFO', `$JS.API.STREAM.MSG.GET.${EVENTS}`, ...durableSubjects(KAFKA_EXPORT)],
       publishDeny: [...protectedEventSubjects, ...othersDurables('kafka-exporter')],
       subscribe: ['_INBOX_kafka-exporter.>'],
+    },
+    {
+      comment: [
+        `The PostgreSQL read model: its durable pull consumer ${PG_PROJECTOR} on ${EVENTS} (create,`,
+        'info, next, ack, delete) and nothing else of the log; it writes no event and answers nothing.',
+      ],
+      user: 'pg-projector',
+      passwordVar: 'STRATA_NATS_PG_PROJECTOR_PASSWORD',
+      publish: ['$JS.API.INFO', ...durableSubjects(PG_PROJECTOR), '_INBOX_pg-projector.>'],
+      publishDeny: [...protectedEventSubjects, ...othersDurables('pg-projector'), 'strata.evt.>'],
+      subscribe: ['_INBOX_pg-projector.>'],
     },
   ];
   for (const host of agents) {

@@ -21,5 +21,7 @@ describe('scripts/demo.sh', () => {
     expect(stdout).toContain('ipam.PortCreated');
     expect(stdout).toMatch(/error: INVALID_ARGUMENT: .*portMin/);
     expect(stdout).toContain('secgroup.GroupCreated');
+    // The same group's versions from the PostgreSQL read model (creation, then the tcp/443 rule).
+    expect(stdout).toMatch(/FROM strata\.versions_security_group[\s\S]*secgroup\.GroupCreated[\s\S]*secgroup\.RuleAdded/);
   });
 });

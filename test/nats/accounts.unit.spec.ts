@@ -78,11 +78,12 @@ describe('render-accounts.mjs', () => {
   const users = parse(render('--agents', 'hv1,hv-2').stdout);
 
   it('has the service users and one user per agent, each with its password variable', () => {
-    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'hostview', 'kafka-exporter', 'agent-hv1', 'agent-hv-2']);
+    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'hostview', 'kafka-exporter', 'pg-projector', 'agent-hv1', 'agent-hv-2']);
     expect(users.get('kafka-exporter')!.passwordVar).toBe('STRATA_NATS_KAFKA_EXPORTER_PASSWORD');
     expect(users.get('agent-hv1')!.passwordVar).toBe('STRATA_NATS_AGENT_HV1_PASSWORD');
     expect(users.get('agent-hv-2')!.passwordVar).toBe('STRATA_NATS_AGENT_HV_2_PASSWORD');
     expect(users.get('hostview')!.passwordVar).toBe('STRATA_NATS_HOSTVIEW_PASSWORD');
+    expect(users.get('pg-projector')!.passwordVar).toBe('STRATA_NATS_PG_PROJECTOR_PASSWORD');
   });
 
   it('gives no service user a way to delete, purge, trim or reconfigure the event stream', () => {

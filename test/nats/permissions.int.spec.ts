@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { itIf, kernel } from '@strata/testing/suites';
-import { connect, headers, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
+import { AckPolicy, connect, headers, type KV, type KvEntry, type NatsConnection, type QueuedIterator } from 'nats';
 import { AgentReport, agentReportSubject, hostviewBucket, hostviewKey, hostviewStream } from '@strata/contracts';
 import { Netns, startProcess, type ManagedProcess } from '@strata/lab';
 import { startNatsServer, waitFor, type NatsServerHandle } from '@strata/testing';
@@ -39,6 +39,7 @@ const secrets = {
   audit: password(),
   bgp: password(),
   kafkaExporter: password(),
+  pgProjector: password(),
   hv1: password(),
   hv2: password(),
 };
@@ -54,6 +55,7 @@ const passwordVars: Record<string, string> = {
   STRATA_NATS_AUDIT_PASSWORD: secrets.audit,
   STRATA_NATS_BGP_PASSWORD: secrets.bgp,
   STRATA_NATS_KAFKA_EXPORTER_PASSWORD: secrets.kafkaExporter,
+  STRATA_NATS_PG_PROJECTOR_PASSWORD: secrets.pgProjector,
   STRATA_NATS_AGENT_HV1_PASSWORD: secrets.hv1,
   STRATA_NATS_AGENT_HV2_PASSWORD: secrets.hv2,
 };
@@ -244,6 +246,28 @@ describe('NATS users and subject permissions', () => {
       }
     } finally {
       await nat.stop();
+    }
+  });
+
+  it('lets pg-projector use its durable consumer and nothing else of the log: no other consumer, no events, no commands', async () => {
+    const c = await conn('pg-projector', secrets.pgProjector, '_INBOX_pg-projector', nats.url);
+    try {
+      const jsm = await c.nc.jetstreamManager();
+      await jsm.consumers.add('STRATA_EVENTS', { durable_name: 'pg-projector', ack_policy: AckPolicy.Explicit, filter_subject: 'strata.evt.>' });
+      const m = await (await c.nc.jetstream().consumers.get('STRATA_EVENTS', 'pg-projector')).next({ expires: 2000 });
+      expect(m?.subject).toMatch(/^strata\.evt\./);
+      expect(await m!.ackAck()).toBe(true);
+      await jsm.consumers.delete('STRATA_EVENTS', 'pg-projector');
+      // Another name (an ordered reader's, or a reactor's durable), the stream's info, events, commands: refused.
+      await expect(jsm.consumers.add('STRATA_EVENTS', { durable_name: 'other', ack_policy: AckPolicy.Explicit })).rejects.toThrow(/Permissions Violation|timeout/i);
+      await expect(jsm.consumers.info('STRATA_EVENTS', 'nat-reactor')).rejects.toThrow(/Permissions Violation|timeout/i);
+      await expect(jsm.streams.info('STRATA_EVENTS')).rejects.toThrow(/Permissions Violation|timeout/i);
+      await publishRefused(c, 'strata.evt.ipam.network.x');
+      await publishRefused(c, 'strata.cmd.ipam.x');
+      await publishRefused(c, '$JS.API.STREAM.PURGE.STRATA_EVENTS');
+      expect(await subscribeRefused(c, 'strata.evt.>')).toMatch(/Permissions Violation for Subscription/);
+    } finally {
+      await c.nc.close();
     }
   });
 

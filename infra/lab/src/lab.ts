@@ -25,7 +25,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { portDevice, type PortView } from '@strata/contracts';
 import { ensureHarnessCommandKeys } from '@strata/runtime';
-import { freePort, LAB_MARKER_ENV, type NatsServerHandle, type StrataNats } from '@strata/testing';
+import { freePort, LAB_MARKER_ENV, startPostgres, type NatsServerHandle, type PostgresHandle, type StrataNats } from '@strata/testing';
 import { ADMIN, AuditClient, ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './control-client.js';
 import { startProvisionedNats } from './provision.js';
 import { startBgpBorder, type BgpBorder } from './bgp-border.js';
@@ -53,6 +53,12 @@ export interface LabOptions {
   nat?: boolean;
   /** Also run the service-chaining service; `lab.chaining` is then its client. Default false. */
   chaining?: boolean;
+  /**
+   * Also run the PostgreSQL read model: a throwaway PostgreSQL cluster
+   * (`lab.postgres`) and two pg-projector processes (active and standby)
+   * writing the log into it (schema `strata`). Default false.
+   */
+  postgres?: boolean;
   /** Build the outside world (external.ts): a border router and an internet client; hypervisors route through the border. */
   external?: boolean;
   /**
@@ -95,6 +101,8 @@ export class Lab {
   nats!: NatsServerHandle;
   /** The server's production users: connection options and environment per user (`admin` for the operator's look). */
   natsUsers!: StrataNats;
+  /** The read model's database, with `postgres: true`. */
+  postgres?: PostgresHandle;
   fabric!: Netns;
   hostPoolId = '';
   /** Set when the lab was started with `external: true`. */
@@ -192,6 +200,11 @@ export class Lab {
     if (this.options.chaining) {
       await this.spawn('chaining', main('chaining'), env('chaining')).ready;
       this.chaining = new ChainingClient(this.ipam.nc, 15_000, this.ipam.seq);
+    }
+    if (this.options.postgres) {
+      this.postgres = await startPostgres();
+      const pgEnv = { ...env('pg-projector'), STRATA_PG_URL: this.postgres.url };
+      await Promise.all(['pg-projector', 'pg-projector-standby'].map((name) => this.spawn(name, main('pg-projector'), pgEnv).ready));
     }
   }
 
@@ -298,6 +311,7 @@ export class Lab {
     await this.ipam?.close().catch(() => undefined);
     await Promise.all(this.processes.map((p) => p.stop(5_000).catch(() => undefined)));
     await this.natsUsers?.stop().catch(() => undefined);
+    await this.postgres?.stop().catch(() => undefined);
     await deleteAll(this.prefix, this.marker);
     rmSync(this.stateDir, { recursive: true, force: true });
     cleanups.delete(this.prefix);

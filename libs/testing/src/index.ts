@@ -13,3 +13,4 @@ export {
 } from './namespaces.js';
 export { SERVICE_USERS, startStrataNats, type StrataNats, type StrataNatsOptions } from './strata-nats.js';
 export { KAFKA_MOCK_SOURCE, kafkaMockBinary, startKafkaMock, type KafkaMock, type KafkaMockOptions } from './kafka-mock.js';
+export { startPostgres, type PostgresHandle, type PostgresOptions } from './postgres.js';

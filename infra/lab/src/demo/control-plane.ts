@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMAND_SERVICES, commandVerifyEntry, generateCommandKeys, type CommandKeyPair } from '@strata/runtime';
-import type { StrataNats } from '@strata/testing';
+import { startPostgres, type PostgresHandle, type StrataNats } from '@strata/testing';
 import { startProvisionedNats } from '../provision.js';
 import { startProcess, type ManagedProcess } from '../process.js';
 
@@ -29,6 +29,8 @@ export interface ControlPlane {
   processes: ManagedProcess[];
   /** Stop a service process (gracefully) and start it again with the same environment plus `env`. */
   restart(name: string, env?: Record<string, string>): Promise<ManagedProcess>;
+  /** With `postgres`: the read model's database (schema `strata`), written by two pg-projectors. */
+  postgres?: PostgresHandle;
   stop(): Promise<void>;
 }
 
@@ -47,6 +49,8 @@ export interface ControlPlaneOptions {
   agents?: readonly string[];
   /** Extra environment for the status service (e.g. its liveness timeout). */
   statusEnv?: Record<string, string>;
+  /** Also run the PostgreSQL read model: a throwaway PostgreSQL and two pg-projectors (active and standby). */
+  postgres?: boolean;
 }
 
 export async function startControlPlane(
@@ -60,9 +64,11 @@ export async function startControlPlane(
   const apiAddr = options.apiAddr ?? process.env['STRATA_DEMO_API_ADDR'] ?? '127.0.0.1:7443';
   const processes: ManagedProcess[] = [];
   let nats: StrataNats | undefined;
+  let postgres: PostgresHandle | undefined;
   const stop = async (): Promise<void> => {
     for (const p of [...processes].reverse()) await p.stop(5_000).catch(() => undefined);
     await nats?.stop().catch(() => undefined);
+    await postgres?.stop().catch(() => undefined);
   };
   try {
     log(`starting nats-server on 127.0.0.1:${natsPort} (JetStream, the production users of infra/nats/render-accounts.mjs)`);
@@ -125,6 +131,12 @@ export async function startControlPlane(
     log('starting the audit service (NATS user audit)');
     const audit = service('audit', 'services/audit/dist/main.js', { ...nats.env('audit'), STRATA_LOG_LEVEL: 'info' });
     await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready, chaining.ready, status.ready, audit.ready]);
+    if (options.postgres) {
+      log('starting PostgreSQL and the read model: two pg-projectors, one active, one standby (NATS user pg-projector)');
+      postgres = await startPostgres();
+      const pgEnv = { ...nats.env('pg-projector'), STRATA_PG_URL: postgres.url, STRATA_LOG_LEVEL: 'info' };
+      await Promise.all(['pg-projector-1', 'pg-projector-2'].map((name) => service(name, 'services/pg-projector/dist/main.js', pgEnv).ready));
+    }
     const restart = async (name: string, env: Record<string, string> = {}): Promise<ManagedProcess> => {
       const how = started.get(name);
       const at = processes.findIndex((p) => p.name === name);
@@ -136,7 +148,7 @@ export async function startControlPlane(
       await p.ready;
       return p;
     };
-    return { natsUrl, apiAddr, tokens, passwords: { ...passwords }, commandKeys, processes, restart, stop };
+    return { natsUrl, apiAddr, tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
   } catch (e) {
     await stop();
     throw e;

@@ -8,6 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import pg from 'pg';
 import { ROOT, startControlPlane } from './control-plane.js';
 
 const run = promisify(execFile);
@@ -15,7 +16,7 @@ const bold = (s: string): string => `\x1b[1m${s}\x1b[0m`;
 const say = (s: string): void => console.log(bold(`==> ${s}`));
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-demo-'));
-const cp = await startControlPlane(dir, ['tenant-a', 'tenant-b'], say);
+const cp = await startControlPlane(dir, ['tenant-a', 'tenant-b'], say, { postgres: true });
 const cli = join(ROOT, 'cli/dist/main.js');
 
 async function strata(who: string, args: string[], opts: { json?: boolean; quiet?: boolean; expectFailure?: boolean } = {}): Promise<unknown> {
@@ -69,9 +70,36 @@ try {
 
   say('the event log: who did what, when (tenant-a sees only its own events)');
   await strata('tenant-a', ['events', 'list', '--limit', '8']);
+
+  say('the audit read model: the same log in PostgreSQL, asked in SQL (docs/pg-read-model.md)');
+  await securityGroupHistory(web.id);
 } catch (e) {
   failed = true;
   console.error(`demo failed: ${(e as Error).message}`);
+}
+
+/** Every version of a security group, who made it and until when it held: one SQL query on the read model. */
+async function securityGroupHistory(groupId: string): Promise<void> {
+  const sql = `SELECT version, event_type, actor, valid_from_seq AS from_position, valid_to_seq AS to_position, valid_from
+FROM strata.versions_security_group WHERE resource_id = $1 ORDER BY version`;
+  console.log(`\n$ psql ${cp.postgres!.url} -c "${sql.replace('$1', `'${groupId}'`)}"`);
+  const db = new pg.Client({ connectionString: cp.postgres!.url });
+  await db.connect();
+  try {
+    // The projector follows the log: wait for the group's creation and its rule (two versions).
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const r = await db.query(sql, [groupId]).catch(() => ({ rows: [] as Array<Record<string, unknown>> }));
+      if (r.rows.length >= 2) {
+        console.table(r.rows.map((row) => ({ ...row, valid_from: (row['valid_from'] as Date).toISOString() })));
+        return;
+      }
+      if (Date.now() > deadline) throw new Error(`the read model did not show security group ${groupId} within 30 s`);
+      await new Promise((res) => setTimeout(res, 100));
+    }
+  } finally {
+    await db.end();
+  }
 }
 
 /** Stop the control plane and remove its state (the demo's log lives only as long as the demo). */
