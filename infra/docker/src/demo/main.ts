@@ -336,14 +336,14 @@ async function serviceChain(project: string, routerId: string, port: Port, group
   return out;
 }
 
-interface AuditEvent { seq: string; storedAt: string; actor: string; reason: string; type: string }
+interface AuditEvent { seq: string; storedAt: string; actor: string; reason: string; type: string; eventId: string }
 
 /**
  * The auditor's question, answered from the log: who opened tcp/8443 on the
  * web tier, when and why, and what it changed on the hypervisor of a web VM.
  * The change carries a reason and a request id, so a re-run finds it applied.
  */
-async function audit(groups: Record<string, string>): Promise<Outcome[]> {
+async function audit(project: string, groups: Record<string, string>): Promise<Outcome[]> {
   const web = groups['web']!;
   const reason = 'CHG-2041: health checks from the load balancer on 8443';
   const rule = await strata.json<{ id: string }>(
@@ -368,7 +368,44 @@ async function audit(groups: Record<string, string>): Promise<Outcome[]> {
   const hostOk = diff.changes.some((c) => c.change === 'added' && c.line.kind === 'nft-rule' && /dport 8443\b/.test(c.line.text) && c.event?.seq === by.seq);
   out.push({ section: 'audit', what: hostWhat, from: host, to: web, port: 8443, expect: 'added', got: hostOk ? 'added' : JSON.stringify(diff.changes.slice(0, 5)), ok: hostOk });
   console.log(`  ${hostOk ? '✔' : '✘'} [audit] ${hostWhat}`);
+  out.push(await auditInSql(project, web, by), await auditOnKafka(project, web, by));
   return out;
+}
+
+/** The same answer from the PostgreSQL read model (pg-projector), in SQL: the group's version made at that position. */
+async function auditInSql(project: string, web: string, by: AuditEvent): Promise<Outcome> {
+  const sql = `SELECT actor || ' | ' || coalesce(reason, '') FROM strata.versions_security_group WHERE resource_id = '${web}' AND valid_from_seq = ${by.seq}`;
+  console.log(`\n$ psql -At -c "${sql}"   # in the postgres container: the read model`);
+  const postgres = await docker.container(project, 'postgres');
+  let got = '';
+  // The read model follows the log; give it a moment to reach the position.
+  for (let i = 0; i < 60 && got === ''; i++) {
+    if (i > 0) await sleep(500);
+    const r = await docker.exec(postgres, ['psql', '-U', 'strata', '-d', 'strata', '-At', '-c', sql]);
+    got = r.code === 0 ? r.stdout.trim() : '';
+  }
+  console.log(got || '(no row)');
+  const what = 'the read model answers the same in SQL';
+  const ok = got === `${by.actor} | ${by.reason}`;
+  console.log(`  ${ok ? '✔' : '✘'} [audit] ${what}`);
+  return { section: 'audit', what, from: 'postgres', to: web, port: 8443, expect: `${by.actor} | ${by.reason}`, got: got || null, ok };
+}
+
+/** The event on the Kafka topic (kafka-exporter), keyed by the group's id. */
+async function auditOnKafka(project: string, web: string, by: AuditEvent): Promise<Outcome> {
+  const exporter = await docker.container(project, 'kafka-exporter');
+  let line: string | undefined;
+  for (let i = 0; i < 20 && line === undefined; i++) {
+    if (i > 0) await sleep(1_000);
+    const r = await docker.exec(exporter, ['strata-kafka-tail']);
+    line = r.stdout.split('\n').find((l) => l.includes(by.eventId));
+  }
+  console.log(`\n$ strata-kafka-tail | grep ${by.eventId}   # in the kafka-exporter container: the topic strata.events\n${line ?? '(not on the topic)'}`);
+  const what = 'the event is on the Kafka topic, keyed by the group';
+  const fields = line?.split('\t') ?? [];
+  const ok = fields[1] === by.seq && fields[4] === web;
+  console.log(`  ${ok ? '✔' : '✘'} [audit] ${what}`);
+  return { section: 'audit', what, from: 'kafka', to: web, port: 8443, expect: `position ${by.seq}, key ${web}`, got: line ?? null, ok };
 }
 
 async function main(): Promise<number> {
@@ -400,8 +437,8 @@ async function main(): Promise<number> {
   step('service chaining: a firewall VM inserted between web and app by policy (tcp/9000 from group web)');
   outcomes.push(...(await serviceChain(project, tenants['tenant-a']!.routerId, firewall, groups)));
 
-  step('audit: who opened tcp/8443 on the web tier, when and why, and what it changed on a hypervisor (strata audit)');
-  outcomes.push(...(await audit(groups)));
+  step('audit: who opened tcp/8443 on the web tier, when and why, and what it changed on a hypervisor (strata audit, the SQL read model, the Kafka topic)');
+  outcomes.push(...(await audit(project, groups)));
 
   step('the event log: what happened, who did it (tenant-a sees only its own events)');
   await strata.show('tenant-a', ['events', 'list', '--limit', '12']);
