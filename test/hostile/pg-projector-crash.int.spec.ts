@@ -15,8 +15,11 @@
  * gaps), the version tables hold exactly the versions the events make,
  * each resource's versions chain without holes or overlaps; the model is
  * rebuilt from position 1 online and every table's hash is the same; a
- * standby took over after each death of the active; and the auditors' SQL
- * of docs/pg-read-model.md gives the answers computed from the log.
+ * standby took over after each death of the active; the service's real
+ * entry point hands over to its standby and reports it in /metrics; the
+ * auditors' SQL of docs/pg-read-model.md gives the answers computed from
+ * the log; and when PostgreSQL ends the active's session (the lock goes
+ * with it) another session takes the lock and nothing is lost or doubled.
  * PG_CRASH_KILLS sets the number of deaths (default 1,000).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -319,5 +322,23 @@ describe('the PostgreSQL read model under kill -9 (issue 16)', () => {
     const fipId = (released.data as { floatingIpId: string }).floatingIpId;
     const who = await db.query<{ actor: string; position: string; reason: string }>(query('who-released-floating-ip'), [fipId]);
     expect(who.rows.map((r) => [r.actor, Number(r.position), r.reason])).toEqual([[released.actor, released.seq, released.reason]]);
+  });
+
+  it("PostgreSQL ends the active projector's session: another takes over, nothing is lost or written twice", async () => {
+    const holder = async (): Promise<number | undefined> => {
+      const r = await db.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted`);
+      return r.rows[0]?.pid;
+    };
+    const before = await waitFor(holder, { message: 'the advisory lock to be held' });
+    const r = await db.query<{ ok: boolean }>('SELECT pg_terminate_backend($1) AS ok', [before]);
+    expect(r.rows[0]!.ok).toBe(true);
+    // The lock is held again, by another session (the same process reconnected, or a standby).
+    await waitFor(async () => ((await holder()) ?? before) !== before, { timeoutMs: 30_000, message: 'a new holder of the lock' });
+    for (let i = 0; i < 60; i++) await step(100_000 + i);
+    const last = await store.lastSeq();
+    expect(last).toBe(written);
+    await waitFor(async () => (await checkpoint()) === last, { timeoutMs: 60_000, intervalMs: 50, message: `the model to reach position ${last}` });
+    const c = await db.query<{ n: string; hi: string }>(`SELECT count(*) n, max(seq) hi FROM ${SCHEMA}.events`);
+    expect(c.rows[0]).toEqual({ n: String(last), hi: String(last) });
   });
 });

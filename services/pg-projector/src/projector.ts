@@ -145,8 +145,8 @@ export class PgProjector {
     const { schema } = this.o;
     const db = new pg.Client({ connectionString: this.o.pgUrl, application_name: 'strata-pg-projector' });
     this.db = db;
-    // A broken connection is reported here and by the query in flight; the loop starts over.
-    db.on('error', () => undefined);
+    // A broken connection (the lock is gone with it): stop consuming now rather than at the next batch; the loop starts over.
+    db.on('error', () => this.messages?.stop());
     await db.connect();
     this.setRole('standby');
     this.o.log.info({}, 'pg-projector: standby (waiting for the lock)');
