@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import { freePort } from './free-port.js';
+import { forgetOnExit, killOnExit } from './exit-cleanup.js';
 
 export interface NatsServerOptions {
   /**
@@ -43,25 +44,6 @@ export interface NatsServerHandle {
 
 const LOG_LIMIT = 64 * 1024;
 
-// Safety net: a failing or aborted test file must not leave servers behind.
-// 'exit' handlers must be synchronous, hence SIGKILL and rmSync.
-const live = new Map<ChildProcess, string>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const [child, dir] of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-}
-
 function resolveBinary(explicit?: string): string {
   if (explicit) return explicit;
   if (process.env['NATS_SERVER_BIN']) return process.env['NATS_SERVER_BIN'];
@@ -73,7 +55,6 @@ function resolveBinary(explicit?: string): string {
 
 /** Start a real nats-server with JetStream on a free loopback port. */
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<NatsServerHandle> {
-  installExitHook();
   const binary = resolveBinary(opts.binary);
   const timeoutMs = opts.startTimeoutMs ?? 15_000;
   const baseDir = mkdtempSync(join(tmpdir(), 'strata-nats-'));
@@ -98,7 +79,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const launch = async (p: number): Promise<void> => {
     const proc = spawn(binary, argsFor(p), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     child = proc;
-    live.set(proc, baseDir);
+    killOnExit(proc, baseDir);
     const onData = (chunk: Buffer): void => {
       log = (log + chunk.toString()).slice(-LOG_LIMIT);
     };
@@ -111,7 +92,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     });
     proc.once('exit', () => {
       exited = true;
-      live.delete(proc);
+      forgetOnExit(proc);
     });
     await waitUntilAccepting(`nats://127.0.0.1:${p}`, timeoutMs, () => {
       if (spawnError) throw new Error(`cannot run ${binary}: ${spawnError.message}`);

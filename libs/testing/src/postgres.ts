@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
+import { forgetOnExit, killOnExit } from './exit-cleanup.js';
 
 const run = promisify(execFile);
 
@@ -52,23 +53,6 @@ const LOG_LIMIT = 64 * 1024;
 const USER = 'strata';
 const DATABASE = 'strata';
 
-const live = new Map<ChildProcess, string>();
-let exitHookInstalled = false;
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', () => {
-    for (const [child, dir] of live) {
-      try {
-        child.kill('SIGKILL');
-      } catch {
-        /* already gone */
-      }
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
-}
-
 function resolveBinDir(explicit?: string): string {
   const dir = explicit ?? process.env['PG_BIN'] ?? '/usr/lib/postgresql/15/bin';
   if (!existsSync(join(dir, 'postgres'))) {
@@ -90,7 +74,6 @@ async function serverIdentity(): Promise<{ uid: number; gid: number } | undefine
 
 /** Start a fresh PostgreSQL cluster with a database `strata` owned by superuser `strata`. */
 export async function startPostgres(opts: PostgresOptions = {}): Promise<PostgresHandle> {
-  installExitHook();
   const bin = resolveBinDir(opts.binDir);
   const identity = await serverIdentity();
   const baseDir = mkdtempSync(join(tmpdir(), 'strata-pg-'));
@@ -117,7 +100,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     const args = ['-D', dataDir, '-p', String(p), '-k', baseDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'];
     const proc = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnAs });
     child = proc;
-    live.set(proc, baseDir);
+    killOnExit(proc, baseDir);
     const onData = (chunk: Buffer): void => {
       log = (log + chunk.toString()).slice(-LOG_LIMIT);
     };
@@ -126,7 +109,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     let exited = false;
     proc.once('exit', () => {
       exited = true;
-      live.delete(proc);
+      forgetOnExit(proc);
     });
     const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
     for (;;) {
