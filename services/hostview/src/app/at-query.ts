@@ -17,9 +17,10 @@
  */
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { HOSTVIEW_AT_SUBJECT, HostviewAtRequest, type HostviewAtReply } from '@strata/contracts';
-import { ErrorCode, ExhaustedError, StrataError, toStrataError, ValidationError } from '@strata/errors';
-import { toValidationError, type Logger, type ReplyEnvelope } from '@strata/runtime';
+import { ErrorCode, ExhaustedError, StrataError, toStrataError } from '@strata/errors';
+import type { Logger, ReplyEnvelope } from '@strata/runtime';
 import { hostAt, type HostAtOptions } from './host-at.js';
+import { parsePlainRequest } from './plain-request.js';
 
 export interface AtQueryOptions extends HostAtOptions {
   /** Whether this instance owns (answers for) a host. */
@@ -37,15 +38,7 @@ type Parsed = { ok: true; req: HostviewAtRequest } | { ok: false; error: StrataE
 
 function parse(data: Uint8Array): Parsed {
   try {
-    let body: unknown;
-    try {
-      body = JSON.parse(new TextDecoder().decode(data));
-    } catch {
-      throw new ValidationError('invalid request: payload is not JSON');
-    }
-    const parsed = HostviewAtRequest.safeParse(body);
-    if (!parsed.success) throw toValidationError(parsed.error);
-    return { ok: true, req: parsed.data };
+    return { ok: true, req: parsePlainRequest(data, HostviewAtRequest) };
   } catch (err) {
     return { ok: false, error: toStrataError(err) };
   }

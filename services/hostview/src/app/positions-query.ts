@@ -19,9 +19,10 @@
  */
 import type { Msg, NatsConnection, Subscription } from 'nats';
 import { HOSTVIEW_POSITIONS_SUBJECT, HostviewPositionsRequest, type HostviewPositionsReply } from '@strata/contracts';
-import { ErrorCode, toStrataError, ValidationError } from '@strata/errors';
-import { toValidationError, type Logger, type ReplyEnvelope } from '@strata/runtime';
+import { ErrorCode, toStrataError } from '@strata/errors';
+import type { Logger, ReplyEnvelope } from '@strata/runtime';
 import type { HostPosition } from '../core/positions.js';
+import { parsePlainRequest } from './plain-request.js';
 
 /** What the answer needs of the projection. */
 export interface PositionsSource {
@@ -44,15 +45,7 @@ export interface PositionsQueryOptions {
 /** The answer to one request (the reply envelope), whatever happens. */
 export async function answerPositions(data: Uint8Array, o: PositionsQueryOptions): Promise<ReplyEnvelope<HostviewPositionsReply>> {
   try {
-    let body: unknown;
-    try {
-      body = JSON.parse(new TextDecoder().decode(data));
-    } catch {
-      throw new ValidationError('invalid request: payload is not JSON');
-    }
-    const parsed = HostviewPositionsRequest.safeParse(body);
-    if (!parsed.success) throw toValidationError(parsed.error);
-    const { minSeq, resource } = parsed.data;
+    const { minSeq, resource } = parsePlainRequest(data, HostviewPositionsRequest);
     await o.source.waitFor(minSeq, o.waitMs);
     // Read together, with no await in between: the positions are the model's at `seq`.
     const seq = o.source.seq;
