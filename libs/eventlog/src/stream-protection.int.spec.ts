@@ -45,7 +45,8 @@ describe('the stream refuses delete and purge', () => {
   }
 
   it('every service user opens the provisioned stream without needing to update it', async () => {
-    for (const user of SERVICES) {
+    // The read model and the Kafka export read the log through their own durable consumers only, never as an event store.
+    for (const user of SERVICES.filter((u) => u !== 'pg-projector' && u !== 'kafka-exporter')) {
       await expect(JetStreamEventStore.open(await nats.connect(user)), user).resolves.toBeInstanceOf(JetStreamEventStore);
     }
   });

@@ -72,7 +72,7 @@ describe('audit service: a host at a point and between two', () => {
     const live = await waitFor(async () => {
       const lines = renderHostLines('hv1', await liveKeys());
       return lines.some((l) => l.text.includes(portDevice(portId))) ? lines : undefined;
-    }, { timeoutMs: 20_000, message: "hostview's live view of hv1 with the port" });
+    }, { timeoutMs: 90_000, message: "hostview's live view of hv1 with the port" });
     const now = await client.query('host.show', { hostId: 'hv1', at: { time: '2099-01-01T00:00:00Z' } }, ADMIN);
     expect(now.at).toEqual({ seq: last.seq, storedAt: last.storedAt, requested: 'time 2099-01-01T00:00:00Z' });
     expect(now.lines.length).toBeGreaterThan(0);
