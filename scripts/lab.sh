@@ -102,6 +102,9 @@ case "${1:-}" in
     # Docker 20.10 may keep an endpoint of a removed container on a network ("has active
     # endpoints"), and then never releases it by itself: down is idempotent, so after a failure
     # force the project's leftover endpoints off its networks and try again.
+    # The Kafka export lives in the kafka container's network namespace (network_mode): remove
+    # it first, so the broker's endpoint goes with the broker.
+    compose rm -f -s -v kafka-exporter >/dev/null 2>&1 || true
     for attempt in 1 2 3; do
       compose down "${flags[@]}" && break
       [ "$attempt" -lt 3 ] || exit 1
