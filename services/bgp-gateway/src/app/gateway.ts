@@ -38,7 +38,7 @@ import { SessionLimits } from './session-limits.js';
 
 export interface GatewayOptions {
   client: GobgpClient;
-  projection: { readonly state: BgpState };
+  projection: { readonly state: BgpState; waitFor(seq: number): Promise<void> };
   executor: Executor<BgpState, NewBgpEvent>;
   secrets: Secrets;
   logger: Logger;

@@ -58,7 +58,7 @@ export class RouteRecorder {
 
     for (const [id, t] of targets) {
       if (recordRoute(state, t.peer, t.prefix, t.target, now).kind === 'done') continue;
-      const stored = state.routes[id] ? 0 : await this.o.routeVersion(id);
+      const stored = state.routes[id] ? 0 : await this.forgottenVersion(id);
       const done = await this.o.executor.execute((s) => recordRoute(s, t.peer, t.prefix, t.target, now, stored), {
         caller: gatewayCaller(randomUUID(), now),
         correlationId: `bgp-observation:${id}`,
@@ -70,5 +70,19 @@ export class RouteRecorder {
     // Damped routes become reusable later: look again then.
     for (const r of Object.values(this.o.projection.state.routes)) if (r.damping.suppressedUntil > now) next = Math.min(next, r.damping.suppressedUntil);
     return next;
+  }
+
+  /**
+   * The store's version of a route this instance's state does not hold:
+   * one it has forgotten (withdrawn long ago), decided against that version,
+   * or one the other gateway has just recorded and this projection has not
+   * applied yet. The latter is waited for, so the decision sees the record
+   * (deciding against its version alone would record the same route again).
+   */
+  private async forgottenVersion(id: string): Promise<number> {
+    const stored = await this.o.routeVersion(id);
+    if (stored === 0) return 0;
+    await this.o.projection.waitFor(stored);
+    return this.o.projection.state.routes[id] ? 0 : stored;
   }
 }

@@ -6,7 +6,7 @@ import type { BgpState } from '../domain/state.js';
 import type { Observer } from './observer.js';
 
 export interface ObservationWriter {
-  projection: { readonly state: BgpState };
+  projection: { readonly state: BgpState; waitFor(seq: number): Promise<void> };
   executor: Executor<BgpState, NewBgpEvent>;
   observer: Observer;
   logger: Logger;
