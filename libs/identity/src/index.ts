@@ -1,0 +1,1 @@
+export type { Identity, Role, TokenValidator } from './identity.js';

@@ -1,0 +1,1 @@
+export type { AttributeSpec, Json, NeutronClients, NeutronContext, ResourceDefinition } from './resource.js';

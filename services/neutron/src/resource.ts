@@ -1,0 +1,71 @@
+/**
+ * One Neutron resource (networks, ports, sfc/port_pairs, …) as the REST
+ * core (server.ts) serves it. A resource module only translates: Neutron's
+ * body → a contract command, a service's view → Neutron's representation.
+ * Everything generic — routing, authentication, `fields`, filters, sorting,
+ * `limit`/`marker` pagination, bulk create, `If-Match`, the attribute
+ * checks below and the NeutronError body — lives in the core, once.
+ */
+import type { AuditClient, ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './clients.js';
+import type { Identity } from '@strata/identity';
+import type { RequestMeta } from '@strata/runtime';
+
+/** A Neutron representation: plain JSON with Neutron's attribute names. */
+export type Json = Record<string, unknown>;
+
+/** Everything a resource needs to serve one request. */
+export interface NeutronContext {
+  identity: Identity;
+  /** Goes with every command and query (actor `keystone:<user>`, tenant = project id, admin for the admin role). */
+  meta: RequestMeta;
+  clients: NeutronClients;
+}
+
+export interface NeutronClients {
+  ipam: IpamClient;
+  secgroup: SecgroupClient;
+  nat: NatClient;
+  chaining: ChainingClient;
+  status: StatusClient;
+  audit?: AuditClient;
+}
+
+/**
+ * Neutron's attribute map entry (neutron-lib's RESOURCE_ATTRIBUTE_MAP):
+ * whether a client may set it in a POST or a PUT. The core answers 400 for
+ * an unknown attribute ("Unrecognized attribute(s) 'x'") and for one not
+ * allowed ("Attribute 'x' not allowed in POST" / "Cannot update read-only
+ * attribute x") before the resource sees the body.
+ */
+export interface AttributeSpec {
+  post: boolean;
+  put: boolean;
+  /** Only an admin may set it (e.g. `binding:host_id`, `tenant_id` of another project): 403 for others. */
+  adminOnly?: boolean;
+}
+
+export interface ResourceDefinition {
+  /** URL path under /v2.0: `networks`, `sfc/port_pairs`. */
+  path: string;
+  /** JSON key of a list and of a bulk body: `networks`, `port_pairs`. */
+  collection: string;
+  /** JSON key of one: `network`, `port_pair`. */
+  member: string;
+  /** NeutronError type for an unknown (or invisible) id: `NetworkNotFound`. */
+  notFound: string;
+  /** Every attribute of the representation (a shown resource has exactly these keys). */
+  attributes: Readonly<Record<string, AttributeSpec>>;
+  /**
+   * Everything the caller may see (an admin: every project's). `filters`
+   * are the request's equality filters, a hint a resource may pass on to
+   * the service (e.g. `network_id`); the core filters the result anyway.
+   */
+  list(ctx: NeutronContext, filters: ReadonlyMap<string, readonly string[]>): Promise<Json[]>;
+  show(ctx: NeutronContext, id: string): Promise<Json>;
+  create?(ctx: NeutronContext, body: Json): Promise<Json>;
+  /** `expectedRevision`: from `If-Match: revision_number=N`; the service refuses a stale one (RevisionConflictError → 412). */
+  update?(ctx: NeutronContext, id: string, body: Json, expectedRevision: number | undefined): Promise<Json>;
+  delete?(ctx: NeutronContext, id: string): Promise<void>;
+  /** Member actions, `PUT /v2.0/<path>/<id>/<action>` (routers' add_router_interface): answer the response body as is. */
+  actions?: Readonly<Record<string, (ctx: NeutronContext, id: string, body: Json) => Promise<Json>>>;
+}
