@@ -173,6 +173,8 @@ export class NeutronEngine {
     } catch (err) {
       const e = toStrataError(err);
       if (e.code === ErrorCode.Unauthenticated) throw new Unauthorized();
+      // A valid token whose roles give no Strata role: authenticated, allowed nothing.
+      if (e.code === ErrorCode.PermissionDenied) throw new NeutronHttpError(403, 'PolicyNotAuthorized', e.message);
       // keystonemiddleware: Keystone unreachable is a 503, never a pass.
       this.options.logger.warn({ err }, 'token validation failed');
       throw serviceUnavailable();

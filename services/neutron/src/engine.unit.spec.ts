@@ -5,6 +5,7 @@
  * error mapping — each with the status, type and text Neutron answers.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { PermissionDeniedError } from '@strata/errors';
 import { createLogger } from '@strata/runtime';
 import { NeutronEngine, type NeutronResponse } from './engine.js';
 import type { NeutronClients } from './resource.js';
@@ -145,6 +146,19 @@ describe('authentication', () => {
     });
     const r = await down.handle({ method: 'GET', url: '/v2.0/networks', headers: { 'x-auth-token': 'x' } });
     expect(r.status).toBe(503);
+    expect(nets.calls).toEqual([]);
+  });
+
+  it('answers 403 for a valid token whose roles give no Strata role', async () => {
+    const roleless = new NeutronEngine({
+      resources: [nets],
+      validator: { validate: () => Promise.reject(new PermissionDeniedError('user u has none of the roles admin, member or reader on project p')) },
+      clients: {} as NeutronClients,
+      logger: createLogger('t', 'silent'),
+    });
+    const r = await roleless.handle({ method: 'GET', url: '/v2.0/networks', headers: { 'x-auth-token': 'x' } });
+    expect(r.status).toBe(403);
+    expect(neutronError(r)).toEqual({ type: 'PolicyNotAuthorized', message: 'user u has none of the roles admin, member or reader on project p', detail: '' });
     expect(nets.calls).toEqual([]);
   });
 

@@ -10,6 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
 import type { Json, NeutronContext, ResourceDefinition } from './resource.js';
 import { startNeutronStack, type NeutronStack, type StackLogin } from './test/stack.js';
 
@@ -81,7 +82,7 @@ describe('the Neutron REST core against the real control plane', () => {
   let rita: StackLogin;
 
   beforeAll(async () => {
-    stack = await startNeutronStack({ resources: [probe] });
+    stack = await startNeutronStack({ resources: [probe], http: { headersTimeoutMs: 1_000 } });
     alice = await stack.login('project-a', 'alice', 'member');
     rita = await stack.login('project-a', 'rita', 'reader');
     bob = await stack.login('project-b', 'bob', 'member');
@@ -185,6 +186,18 @@ describe('the Neutron REST core against the real control plane', () => {
     });
     expect(status).toBe(413);
     expect(await stack.lastSeq()).toBe(before);
+  });
+
+  it('closes a connection whose headers never end (a slow client holds nothing)', async () => {
+    const url = new URL(stack.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = tcpConnect(Number(url.port), url.hostname, () => socket.write(`GET /v2.0/networks HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${alice.token}\r\n`));
+      let got = '';
+      socket.on('data', (d: Buffer) => (got += d.toString()));
+      socket.on('close', () => resolve(got));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
   });
 
   it('answers 401 without a valid token before any service is asked', async () => {

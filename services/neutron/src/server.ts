@@ -36,7 +36,26 @@ export interface NeutronServerOptions {
   maxBodyBytes?: number;
   /** How long a NATS request to a service may take (default: the requester's). */
   requestTimeoutMs?: number;
+  /** Connection limits; unset ones keep their default (DEFAULT_HTTP_LIMITS). */
+  http?: Partial<HttpLimits>;
 }
+
+/**
+ * What one client can hold of the server: node:http keeps a connection that
+ * never finishes its headers for a minute and takes any number of them.
+ */
+export interface HttpLimits {
+  /** Open connections at once; more are closed on arrival. */
+  maxConnections: number;
+  /** A request's headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** A whole request (headers and body) must arrive within this. */
+  requestTimeoutMs: number;
+  /** An idle kept-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
+}
+
+export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxConnections: 1024, headersTimeoutMs: 10_000, requestTimeoutMs: 60_000, keepAliveTimeoutMs: 5_000 };
 
 export interface NeutronServer {
   port: number;
@@ -89,12 +108,23 @@ export async function startNeutronServer(opts: NeutronServerOptions): Promise<Ne
     },
   });
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
-  const server = createServer((req, res) => {
-    serve(engine, req, res, maxBody).catch((err: unknown) => {
-      opts.logger.error({ err }, 'neutron response failed');
-      res.destroy();
-    });
-  });
+  const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.http };
+  const server = createServer(
+    {
+      headersTimeout: limits.headersTimeoutMs,
+      requestTimeout: limits.requestTimeoutMs,
+      keepAliveTimeout: limits.keepAliveTimeoutMs,
+      // node:http checks the two timeouts above only this often (default 30 s).
+      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+    },
+    (req, res) => {
+      serve(engine, req, res, maxBody).catch((err: unknown) => {
+        opts.logger.error({ err }, 'neutron response failed');
+        res.destroy();
+      });
+    },
+  );
+  server.maxConnections = limits.maxConnections;
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
     sockets.add(s);
@@ -104,7 +134,7 @@ export async function startNeutronServer(opts: NeutronServerOptions): Promise<Ne
   await listen(server, host, wanted);
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  opts.logger.info({ listen: opts.listen, port }, 'Neutron API listening');
+  opts.logger.info({ listen: opts.listen, port, limits }, 'Neutron API listening');
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {

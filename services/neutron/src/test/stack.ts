@@ -25,7 +25,7 @@ import { startControlPlane, type ControlPlane } from '@strata/lab';
 import { CommandSigner, createLogger } from '@strata/runtime';
 import { freePort } from '@strata/testing';
 import type { ResourceDefinition } from '../resource.js';
-import { startNeutronServer, type NeutronServer } from '../server.js';
+import { startNeutronServer, type HttpLimits, type NeutronServer } from '../server.js';
 import { TokenTable } from './token-table.js';
 
 export interface StackLogin {
@@ -71,6 +71,8 @@ export interface NeutronStackOptions {
   resources?: readonly ResourceDefinition[];
   /** Hypervisors to provision (agent users and host-view buckets). */
   agents?: readonly string[];
+  /** The HTTP server's connection limits (default: production's). */
+  http?: Partial<HttpLimits>;
 }
 
 export async function startNeutronStack(options: NeutronStackOptions = {}): Promise<NeutronStack> {
@@ -108,6 +110,7 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
       listen: `127.0.0.1:0`,
       logger: createLogger('neutron', process.env['STRATA_TEST_LOG_LEVEL'] === undefined ? 'warn' : (process.env['STRATA_TEST_LOG_LEVEL'] as 'info')),
       ...(options.resources ? { resources: options.resources } : {}),
+      ...(options.http ? { http: options.http } : {}),
     });
     const url = server.url;
     const projects = new Map<string, string>();
