@@ -18,6 +18,8 @@ export const MAX_LABEL_LENGTH = 63;
 export const MAX_NAME_LENGTH = 255;
 /** A compute service's device id (opaque to Strata). */
 export const MAX_DEVICE_ID_LENGTH = 255;
+/** What uses a port (Neutron's `device_owner`, its column is 255 characters). */
+export const MAX_DEVICE_OWNER_LENGTH = 255;
 /** IP addresses (the longest IPv6 text is 45), CIDR prefixes, MAC addresses. */
 export const MAX_ADDRESS_LENGTH = 64;
 /** An RFC 3339 timestamp. */
@@ -82,6 +84,7 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   tenant: MAX_LABEL_LENGTH,
   passwordRef: MAX_LABEL_LENGTH,
   deviceId: MAX_DEVICE_ID_LENGTH,
+  deviceOwner: MAX_DEVICE_OWNER_LENGTH,
   // a subnet's IPv6 modes (one of Neutron's names; the API refuses others)
   ipv6RaMode: MAX_LABEL_LENGTH,
   ipv6AddressMode: MAX_LABEL_LENGTH,
