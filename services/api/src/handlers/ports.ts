@@ -1,8 +1,7 @@
 import type { PortView } from '@strata/contracts';
-import type { RequestMeta } from '@strata/runtime';
+import { portStatuses, type PortStatusFields, type RequestMeta } from '@strata/runtime';
 import { ValidationError } from '@strata/errors';
 import type { CreatePortRequest__Output, Port, PortServiceHandlers } from '@strata/proto';
-import { portStatuses, type PortStatusFields } from '../port-status.js';
 import { paging, unary, type RpcDeps } from '../rpc.js';
 
 /** status: the realisation status (port-status.ts); absent where a reply needs none. */
