@@ -32,7 +32,7 @@ export const NETWORK_ATTRIBUTES = {
   port_security_enabled: { post: true, put: true },
 } as const;
 
-const FAULTS: readonly FaultRule[] = [
+export const NETWORK_FAULTS: readonly FaultRule[] = [
   ...NOT_FOUND_RULES,
   // A network with ports (or a subnet joined to a router) cannot be deleted.
   { code: ErrorCode.FailedPrecondition, type: 'NetworkInUse', status: 409 },
@@ -115,7 +115,7 @@ export function networksResource(sources: readonly NetworkSource[] = []): Resour
     },
     async show(ctx, id) {
       try {
-        return await withFaults(FAULTS, async () => shown(ctx, await ctx.clients.ipam.query('network.get', { id }, ctx.meta)));
+        return await withFaults(NETWORK_FAULTS, async () => shown(ctx, await ctx.clients.ipam.query('network.get', { id }, ctx.meta)));
       } catch (err) {
         if (!(err instanceof StrataError && err.code === ErrorCode.NotFound)) throw err;
         for (const s of sources) {
@@ -126,13 +126,13 @@ export function networksResource(sources: readonly NetworkSource[] = []): Resour
       }
     },
     async create(ctx, body) {
-      return withFaults(FAULTS, async () => shown(ctx, await ctx.clients.ipam.command('network.create', createNetworkCommand(ctx, body), ctx.meta)));
+      return withFaults(NETWORK_FAULTS, async () => shown(ctx, await ctx.clients.ipam.command('network.create', createNetworkCommand(ctx, body), ctx.meta)));
     },
     async update(ctx, id, body, expectedRevision) {
-      return withFaults(FAULTS, async () => shown(ctx, await ctx.clients.ipam.command('network.update', updateNetworkCommand(id, body, expectedRevision), ctx.meta)));
+      return withFaults(NETWORK_FAULTS, async () => shown(ctx, await ctx.clients.ipam.command('network.update', updateNetworkCommand(id, body, expectedRevision), ctx.meta)));
     },
     async delete(ctx, id) {
-      await withFaults(FAULTS, () => ctx.clients.ipam.command('network.delete', { id }, ctx.meta));
+      await withFaults(NETWORK_FAULTS, () => ctx.clients.ipam.command('network.delete', { id }, ctx.meta));
     },
   };
 }

@@ -39,7 +39,7 @@ export const PORT_ATTRIBUTES = {
 /** The binding attributes only an admin sees (Neutron's policy); `binding:vnic_type` the owner sees too. */
 const ADMIN_BINDING = ['binding:host_id', 'binding:vif_type', 'binding:vif_details', 'binding:profile'] as const;
 
-const FAULTS: readonly FaultRule[] = [
+export const PORT_FAULTS: readonly FaultRule[] = [
   { code: ErrorCode.AlreadyExists, field: 'fixedIps', type: 'IpAddressAlreadyAllocated' },
   { code: ErrorCode.AlreadyExists, field: 'mac', type: 'MacAddressInUse' },
   { code: ErrorCode.ResourceExhausted, type: 'IpAddressGenerationFailure', status: 409 },
@@ -244,14 +244,14 @@ export function portsResource(): ResourceDefinition {
       const networkId = singleFilter(filters, 'network_id');
       const hostId = ctx.identity.role === 'admin' ? singleFilter(filters, 'binding:host_id') : undefined;
       const hint = { ...(networkId === undefined ? {} : { networkId }), ...(hostId ? { hostId } : {}) };
-      const views = await withFaults(FAULTS, () => allPages((p) => ctx.clients.ipam.query('port.list', { ...p, ...hint }, ctx.meta)));
+      const views = await withFaults(PORT_FAULTS, () => allPages((p) => ctx.clients.ipam.query('port.list', { ...p, ...hint }, ctx.meta)));
       return shownAll(ctx, views);
     },
-    show: (ctx, id) => withFaults(FAULTS, () => shownOne(ctx, id)),
-    create: (ctx, body) => withFaults(FAULTS, () => createPort(ctx, body)),
-    update: (ctx, id, body, expectedRevision) => withFaults(FAULTS, () => updatePort(ctx, id, body, expectedRevision)),
+    show: (ctx, id) => withFaults(PORT_FAULTS, () => shownOne(ctx, id)),
+    create: (ctx, body) => withFaults(PORT_FAULTS, () => createPort(ctx, body)),
+    update: (ctx, id, body, expectedRevision) => withFaults(PORT_FAULTS, () => updatePort(ctx, id, body, expectedRevision)),
     async delete(ctx, id) {
-      await withFaults(FAULTS, () => ctx.clients.ipam.command('port.delete', { id }, ctx.meta));
+      await withFaults(PORT_FAULTS, () => ctx.clients.ipam.command('port.delete', { id }, ctx.meta));
     },
   };
 }

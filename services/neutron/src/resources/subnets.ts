@@ -29,7 +29,7 @@ export const SUBNET_ATTRIBUTES = {
   subnetpool_id: { post: true, put: false },
 } as const;
 
-const FAULTS: readonly FaultRule[] = [
+export const SUBNET_FAULTS: readonly FaultRule[] = [
   ...NOT_FOUND_RULES,
   // Ports still hold addresses of it, or a router joins it.
   { code: ErrorCode.FailedPrecondition, type: 'SubnetInUse', status: 409 },
@@ -128,20 +128,20 @@ export function subnetsResource(): ResourceDefinition {
       return subnets.map(toNeutronSubnet);
     },
     async show(ctx, id) {
-      return withFaults(FAULTS, async () => toNeutronSubnet(await ctx.clients.ipam.query('subnet.get', { id }, ctx.meta)));
+      return withFaults(SUBNET_FAULTS, async () => toNeutronSubnet(await ctx.clients.ipam.query('subnet.get', { id }, ctx.meta)));
     },
     async create(ctx, body) {
-      return withFaults(FAULTS, async () => {
+      return withFaults(SUBNET_FAULTS, async () => {
         const cmd = createSubnetCommand(ctx, body);
         await checkProject(ctx, body, cmd.networkId);
         return toNeutronSubnet(await ctx.clients.ipam.command('subnet.create', cmd, ctx.meta));
       });
     },
     async update(ctx, id, body, expectedRevision) {
-      return withFaults(FAULTS, async () => toNeutronSubnet(await ctx.clients.ipam.command('subnet.update', updateSubnetCommand(id, body, expectedRevision), ctx.meta)));
+      return withFaults(SUBNET_FAULTS, async () => toNeutronSubnet(await ctx.clients.ipam.command('subnet.update', updateSubnetCommand(id, body, expectedRevision), ctx.meta)));
     },
     async delete(ctx, id) {
-      await withFaults(FAULTS, () => ctx.clients.ipam.command('subnet.delete', { id }, ctx.meta));
+      await withFaults(SUBNET_FAULTS, () => ctx.clients.ipam.command('subnet.delete', { id }, ctx.meta));
     },
   };
 }
