@@ -16,8 +16,19 @@ export type Json = Record<string, unknown>;
 /** Everything a resource needs to serve one request. */
 export interface NeutronContext {
   identity: Identity;
-  /** Goes with every command and query (actor `keystone:<user>`, tenant = project id, admin for the admin role). */
+  /**
+   * Goes with every command and query (actor `keystone:<user>`, tenant =
+   * project id, admin for the admin role). Its request id is fresh for each
+   * REST request and each item of a bulk create.
+   */
   meta: RequestMeta;
+  /**
+   * The meta for one more command of this request to a service that already
+   * got one (services treat a request id as an idempotency key: a second,
+   * different command under the same id is refused). Same correlation id, a
+   * request id derived from this request's and `step`.
+   */
+  step(step: string): RequestMeta;
   clients: NeutronClients;
   /** Where a resource reports what it degraded (a status service that did not answer, a compensation that failed). */
   logger: Logger;

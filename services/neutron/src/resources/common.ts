@@ -24,7 +24,7 @@ export const STANDARD_ATTRIBUTES = {
   tenant_id: { post: true, put: false },
   project_id: { post: true, put: false },
   description: { post: true, put: true },
-  revision_number: { post: false, put: false },
+  revision_number: { post: false, put: false, type: 'integer' },
   created_at: { post: false, put: false },
   updated_at: { post: false, put: false },
 } as const;

@@ -24,7 +24,7 @@ const SG = '11111111-2222-4333-8444-555555555555';
 
 function ctxOf(role: Identity['role'] = 'member'): NeutronContext {
   const identity: Identity = { userId: 'u', userName: 'alice', projectId: PROJECT, projectName: 'p', role, keystoneRoles: [role], expiresAt: 0, auditId: 'a' };
-  return { identity, meta: {} as NeutronContext['meta'], clients: {} as NeutronContext['clients'], logger: {} as NeutronContext['logger'] };
+  return { identity, meta: {} as NeutronContext['meta'], step: () => ({}) as NeutronContext['meta'], clients: {} as NeutronContext['clients'], logger: {} as NeutronContext['logger'] };
 }
 
 const network: NetworkView = {

@@ -23,13 +23,13 @@ export interface NetworkSource {
 export const NETWORK_ATTRIBUTES = {
   ...STANDARD_ATTRIBUTES,
   name: { post: true, put: true },
-  admin_state_up: { post: true, put: true },
+  admin_state_up: { post: true, put: true, type: 'boolean' },
   status: { post: false, put: false },
-  shared: { post: true, put: true },
-  subnets: { post: false, put: false },
-  mtu: { post: true, put: true },
-  'router:external': { post: true, put: true },
-  port_security_enabled: { post: true, put: true },
+  shared: { post: true, put: true, type: 'boolean' },
+  subnets: { post: false, put: false, type: 'list' },
+  mtu: { post: true, put: true, type: 'integer' },
+  'router:external': { post: true, put: true, type: 'boolean' },
+  port_security_enabled: { post: true, put: true, type: 'boolean' },
 } as const;
 
 export const NETWORK_FAULTS: readonly FaultRule[] = [

@@ -36,20 +36,21 @@ export async function securityViews(ctx: NeutronContext, portIds: readonly strin
 }
 
 /**
- * Set what was asked, in the order that never has groups on a port whose
+ * Set what was asked (each command under its own step of the request: a
+ * service refuses a second command under one request id), in the order that never has groups on a port whose
  * security is off: groups before turning security off, security on before
  * groups.
  */
 export async function setPortSecurity(ctx: NeutronContext, portId: string, wanted: SecurityRequest): Promise<void> {
   const { secgroup } = ctx.clients;
   const groups = async () => {
-    if (wanted.groups !== undefined) await secgroup.command('port.setGroups', { portId, groupIds: wanted.groups }, ctx.meta);
+    if (wanted.groups !== undefined) await secgroup.command('port.setGroups', { portId, groupIds: wanted.groups }, ctx.step('port-groups'));
   };
   if (wanted.portSecurity === false) {
     await groups();
-    await secgroup.command('port.setSecurity', { portId, enabled: false }, ctx.meta);
+    await secgroup.command('port.setSecurity', { portId, enabled: false }, ctx.step('port-security'));
   } else {
-    if (wanted.portSecurity === true) await secgroup.command('port.setSecurity', { portId, enabled: true }, ctx.meta);
+    if (wanted.portSecurity === true) await secgroup.command('port.setSecurity', { portId, enabled: true }, ctx.step('port-security'));
     await groups();
   }
 }
@@ -70,7 +71,7 @@ export async function waitForDefaultGroup(ctx: NeutronContext, portId: string, d
     },
   );
   if (exists) {
-    await ctx.clients.secgroup.command('port.setGroups', { portId, groupIds: [defaultGroupId] }, ctx.meta);
+    await ctx.clients.secgroup.command('port.setGroups', { portId, groupIds: [defaultGroupId] }, ctx.step('port-groups'));
     return;
   }
   const deadline = Date.now() + DEFAULT_GROUP_WAIT_MS;

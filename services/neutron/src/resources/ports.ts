@@ -19,21 +19,21 @@ import { securityOf, securityViews, setPortSecurity, waitForDefaultGroup } from 
 export const PORT_ATTRIBUTES = {
   ...STANDARD_ATTRIBUTES,
   name: { post: true, put: true },
-  network_id: { post: true, put: false },
-  admin_state_up: { post: true, put: true },
+  network_id: { post: true, put: false, required: true },
+  admin_state_up: { post: true, put: true, type: 'boolean' },
   mac_address: { post: true, put: false },
-  fixed_ips: { post: true, put: true },
+  fixed_ips: { post: true, put: true, type: 'kvp-list' },
   device_id: { post: true, put: true },
   device_owner: { post: true, put: true },
   status: { post: false, put: false },
-  security_groups: { post: true, put: true },
-  port_security_enabled: { post: true, put: true },
-  allowed_address_pairs: { post: true, put: true },
+  security_groups: { post: true, put: true, type: 'list' },
+  port_security_enabled: { post: true, put: true, type: 'boolean' },
+  allowed_address_pairs: { post: true, put: true, type: 'kvp-list' },
   'binding:host_id': { post: true, put: true, adminOnly: true },
   'binding:vif_type': { post: false, put: false },
-  'binding:vif_details': { post: false, put: false },
+  'binding:vif_details': { post: false, put: false, type: 'object' },
   'binding:vnic_type': { post: true, put: true },
-  'binding:profile': { post: true, put: true, adminOnly: true },
+  'binding:profile': { post: true, put: true, adminOnly: true, type: 'object' },
 } as const;
 
 /** The binding attributes only an admin sees (Neutron's policy); `binding:vnic_type` the owner sees too. */
@@ -195,7 +195,7 @@ async function createPort(ctx: NeutronContext, body: Json): Promise<Json> {
     if (groups === undefined) await waitForDefaultGroup(ctx, port.id, defaultSecurityGroupId(port.tenant));
     else await setPortSecurity(ctx, port.id, { groups, portSecurity: portSecurity ? undefined : false });
   } catch (err) {
-    await ctx.clients.ipam.command('port.delete', { id: port.id }, ctx.meta).catch((e: unknown) => ctx.logger.warn({ err: e, port: port.id }, 'could not delete the port whose security could not be set'));
+    await ctx.clients.ipam.command('port.delete', { id: port.id }, ctx.step('undo-port-create')).catch((e: unknown) => ctx.logger.warn({ err: e, port: port.id }, 'could not delete the port whose security could not be set'));
     throw err;
   }
   return shownOne(ctx, port.id);
@@ -216,7 +216,7 @@ async function updatePort(ctx: NeutronContext, id: string, body: Json, expectedR
   }
   // Always IPAM's update first, even with nothing of IPAM's in it: it checks If-Match against the port's revision.
   await ctx.clients.ipam.command('port.update', cmd, ctx.meta);
-  if (host !== undefined) await ctx.clients.ipam.command('port.bind', { id, hostId: host }, ctx.meta);
+  if (host !== undefined) await ctx.clients.ipam.command('port.bind', { id, hostId: host }, ctx.step('port-bind'));
   await setPortSecurity(ctx, id, wanted);
   return shownOne(ctx, id);
 }

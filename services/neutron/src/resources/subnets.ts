@@ -15,15 +15,15 @@ import { INVALID_INPUT_RULE, invalidInput, NeutronFault, NOT_FOUND_RULES, withFa
 export const SUBNET_ATTRIBUTES = {
   ...STANDARD_ATTRIBUTES,
   name: { post: true, put: true },
-  network_id: { post: true, put: false },
-  ip_version: { post: true, put: false },
+  network_id: { post: true, put: false, required: true },
+  ip_version: { post: true, put: false, required: true, type: 'integer' },
   cidr: { post: true, put: false },
   // Neutron lets a gateway change; IPAM does not (ports' routes and the hosts' gateway address follow it).
   gateway_ip: { post: true, put: false },
-  allocation_pools: { post: true, put: true },
-  enable_dhcp: { post: true, put: true },
-  dns_nameservers: { post: true, put: true },
-  host_routes: { post: true, put: true },
+  allocation_pools: { post: true, put: true, type: 'kvp-list' },
+  enable_dhcp: { post: true, put: true, type: 'boolean' },
+  dns_nameservers: { post: true, put: true, type: 'list' },
+  host_routes: { post: true, put: true, type: 'kvp-list' },
   ipv6_ra_mode: { post: true, put: false },
   ipv6_address_mode: { post: true, put: false },
   subnetpool_id: { post: true, put: false },
@@ -154,7 +154,8 @@ export function subnetsResource(): ResourceDefinition {
  */
 export async function checkProject(ctx: NeutronContext, body: Json, networkId: string): Promise<void> {
   const project = requestedProject(ctx, body);
-  if (project === undefined) return;
+  // The caller's own project (the REST core fills it in when none was named) is fine: the resource is the network's project's.
+  if (project === undefined || project === ctx.identity.projectId) return;
   const network = await ctx.clients.ipam.query('network.get', { id: networkId }, ctx.meta);
   if (network.tenant !== project) {
     throw invalidInput('project_id', `'${project}' is not the project of network ${networkId} (${network.tenant}); in Strata a network's subnets and ports are its project's`);
