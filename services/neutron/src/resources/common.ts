@@ -1,8 +1,6 @@
 /** What every network, subnet and port representation shares, and reading all pages of a service list. */
-import { ErrorCode } from '@strata/errors';
-import type { Json, NeutronContext } from '../resource.js';
+import type { Json } from '../resource.js';
 import { str } from './body.js';
-import { NeutronFault } from './errors.js';
 
 /** Neutron's timestamps: RFC 3339 in UTC to the second (`2026-12-06T16:07:27Z`). */
 export const neutronTime = (iso: string): string => `${new Date(iso).toISOString().slice(0, 19)}Z`;
@@ -30,26 +28,11 @@ export const STANDARD_ATTRIBUTES = {
 } as const;
 
 /**
- * The project a POST names (`tenant_id` / `project_id`), undefined when it
- * names none. Both must agree; naming another project than the token's
- * needs the admin role (Neutron answers both with 400).
+ * The project a POST names (`project_id`, which the REST core has filled in
+ * from the token when none was named and checked: both names agree, only
+ * an admin names another project); undefined outside the core.
  */
-export function requestedProject(ctx: NeutronContext, body: Json): string | undefined {
-  const tenantId = str(body, 'tenant_id');
-  const projectId = str(body, 'project_id');
-  if (tenantId !== undefined && projectId !== undefined && tenantId !== projectId) {
-    throw new NeutronFault(ErrorCode.InvalidArgument, 'HTTPBadRequest', "'project_id' and 'tenant_id' do not match");
-  }
-  const project = projectId ?? tenantId;
-  if (project !== undefined && project !== ctx.identity.projectId && ctx.identity.role !== 'admin') {
-    throw new NeutronFault(
-      ErrorCode.InvalidArgument,
-      'HTTPBadRequest',
-      "Specifying 'project_id' or 'tenant_id' other than the authenticated project in request requires admin privileges",
-    );
-  }
-  return project;
-}
+export const requestedProject = (body: Json): string | undefined => str(body, 'project_id') ?? str(body, 'tenant_id');
 
 /** Every item of a paged service list (the services page by id, at most 10,000 an answer). */
 export async function allPages<T>(fetch: (page: { limit: number; after: string }) => Promise<{ items: T[]; next: string }>): Promise<T[]> {

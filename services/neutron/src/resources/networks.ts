@@ -64,9 +64,9 @@ function fixedAttributes(body: Json): void {
   onlyValue(bool(body, 'router:external'), 'router:external', false, "external networks are the operator's floating-IP pools (strata pool create --purpose floating-ip)");
 }
 
-export function createNetworkCommand(ctx: NeutronContext, body: Json) {
+export function createNetworkCommand(body: Json) {
   fixedAttributes(body);
-  const tenant = requestedProject(ctx, body);
+  const tenant = requestedProject(body);
   return {
     ...(tenant === undefined ? {} : { tenant }),
     name: str(body, 'name') ?? '',
@@ -126,7 +126,7 @@ export function networksResource(sources: readonly NetworkSource[] = []): Resour
       }
     },
     async create(ctx, body) {
-      return withFaults(NETWORK_FAULTS, async () => shown(ctx, await ctx.clients.ipam.command('network.create', createNetworkCommand(ctx, body), ctx.meta)));
+      return withFaults(NETWORK_FAULTS, async () => shown(ctx, await ctx.clients.ipam.command('network.create', createNetworkCommand(body), ctx.meta)));
     },
     async update(ctx, id, body, expectedRevision) {
       return withFaults(NETWORK_FAULTS, async () => shown(ctx, await ctx.clients.ipam.command('network.update', updateNetworkCommand(id, body, expectedRevision), ctx.meta)));

@@ -12,7 +12,8 @@ import { portStatuses } from '@strata/runtime';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { bool, dict, dictList, has, str, strList } from './body.js';
 import { allPages, ownerOf, singleFilter, standardAttributes, STANDARD_ATTRIBUTES } from './common.js';
-import { INVALID_INPUT_RULE, invalidInput, NeutronFault, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
+import { httpBadRequest, NeutronHttpError } from '../errors.js';
+import { INVALID_INPUT_RULE, invalidInput, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
 import { checkProject } from './subnets.js';
 import { securityOf, securityViews, setPortSecurity, waitForDefaultGroup } from './port-security.js';
 
@@ -40,10 +41,10 @@ export const PORT_ATTRIBUTES = {
 const ADMIN_BINDING = ['binding:host_id', 'binding:vif_type', 'binding:vif_details', 'binding:profile'] as const;
 
 export const PORT_FAULTS: readonly FaultRule[] = [
-  { code: ErrorCode.AlreadyExists, field: 'fixedIps', type: 'IpAddressAlreadyAllocated' },
-  { code: ErrorCode.AlreadyExists, field: 'mac', type: 'MacAddressInUse' },
+  { code: ErrorCode.AlreadyExists, field: 'fixedIps', type: 'IpAddressAlreadyAllocated', status: 409 },
+  { code: ErrorCode.AlreadyExists, field: 'mac', type: 'MacAddressInUse', status: 409 },
   { code: ErrorCode.ResourceExhausted, type: 'IpAddressGenerationFailure', status: 409 },
-  { code: ErrorCode.InvalidArgument, field: 'fixedIps', type: 'InvalidIpForSubnet' },
+  { code: ErrorCode.InvalidArgument, field: 'fixedIps', type: 'InvalidIpForSubnet', status: 400 },
   // binding:host_id names a host that is not a registered hypervisor.
   { code: ErrorCode.NotFound, kind: 'hypervisor', type: 'InvalidInput', status: 400 },
   ...NOT_FOUND_RULES,
@@ -134,7 +135,7 @@ export function securityRequest(body: Json): SecurityRequest {
 
 export function createPortCommand(body: Json) {
   if (!has(body, 'network_id')) {
-    throw new NeutronFault(ErrorCode.InvalidArgument, 'HTTPBadRequest', "Failed to parse request. Required attribute 'network_id' not specified", { field: 'network_id' });
+    throw httpBadRequest("Failed to parse request. Required attribute 'network_id' not specified");
   }
   fixedBinding(body);
   return {
@@ -221,17 +222,11 @@ async function updatePort(ctx: NeutronContext, id: string, body: Json, expectedR
   return shownOne(ctx, id);
 }
 
-const securityNeedsIp = (): NeutronFault =>
-  new NeutronFault(ErrorCode.InvalidArgument, 'PortSecurityAndIPRequiredForSecurityGroups', 'Port security must be enabled and port must have an IP address in order to use security groups.');
+const securityNeedsIp = (): NeutronHttpError =>
+  new NeutronHttpError(400, 'PortSecurityAndIPRequiredForSecurityGroups', 'Port security must be enabled and port must have an IP address in order to use security groups.');
 
-const portHasGroups = (id: string): NeutronFault =>
-  new NeutronFault(
-    ErrorCode.FailedPrecondition,
-    'PortSecurityPortHasSecurityGroup',
-    `Port ${id} has security group associated. Cannot disable port security or IP address until security group is removed`,
-    {},
-    409,
-  );
+const portHasGroups = (id: string): NeutronHttpError =>
+  new NeutronHttpError(409, 'PortSecurityPortHasSecurityGroup', `Port ${id} has security group associated. Cannot disable port security or IP address until security group is removed`);
 
 export function portsResource(): ResourceDefinition {
   return {

@@ -10,7 +10,8 @@ import { parsePrefix } from '@strata/netaddr';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { bool, dictList, has, int, nullableStr, str, strList } from './body.js';
 import { allPages, ownerOf, requestedProject, singleFilter, standardAttributes, STANDARD_ATTRIBUTES } from './common.js';
-import { INVALID_INPUT_RULE, invalidInput, NeutronFault, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
+import { httpBadRequest } from '../errors.js';
+import { INVALID_INPUT_RULE, invalidInput, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
 
 export const SUBNET_ATTRIBUTES = {
   ...STANDARD_ATTRIBUTES,
@@ -57,7 +58,7 @@ export function toNeutronSubnet(v: SubnetView): Json {
 }
 
 const required = (body: Json, key: string): void => {
-  if (!has(body, key)) throw new NeutronFault(ErrorCode.InvalidArgument, 'HTTPBadRequest', `Failed to parse request. Required attribute '${key}' not specified`, { field: key });
+  if (!has(body, key)) throw httpBadRequest(`Failed to parse request. Required attribute '${key}' not specified`);
 };
 
 const pools = (body: Json) => dictList(body, 'allocation_pools', ['start', 'end'], ['start', 'end']) as Array<{ start: string; end: string }> | undefined;
@@ -81,12 +82,11 @@ function checkVersion(version: number, cidr: string): void {
   if (actual !== version) throw invalidInput('cidr', `'${cidr}' is not an IPv${version} CIDR (ip_version is ${version})`);
 }
 
-export function createSubnetCommand(ctx: NeutronContext, body: Json) {
+export function createSubnetCommand(body: Json) {
   for (const key of ['network_id', 'ip_version', 'cidr']) required(body, key);
   if (body['subnetpool_id'] !== null && has(body, 'subnetpool_id')) throw invalidInput('subnetpool_id', 'subnet pools are not implemented: give a cidr');
   const cidr = str(body, 'cidr')!;
   checkVersion(int(body, 'ip_version')!, cidr);
-  requestedProject(ctx, body);
   return {
     networkId: str(body, 'network_id')!,
     name: str(body, 'name') ?? '',
@@ -132,7 +132,7 @@ export function subnetsResource(): ResourceDefinition {
     },
     async create(ctx, body) {
       return withFaults(SUBNET_FAULTS, async () => {
-        const cmd = createSubnetCommand(ctx, body);
+        const cmd = createSubnetCommand(body);
         await checkProject(ctx, body, cmd.networkId);
         return toNeutronSubnet(await ctx.clients.ipam.command('subnet.create', cmd, ctx.meta));
       });
@@ -153,7 +153,7 @@ export function subnetsResource(): ResourceDefinition {
  * network; Strata has no such split ownership.
  */
 export async function checkProject(ctx: NeutronContext, body: Json, networkId: string): Promise<void> {
-  const project = requestedProject(ctx, body);
+  const project = requestedProject(body);
   // The caller's own project (the REST core fills it in when none was named) is fine: the resource is the network's project's.
   if (project === undefined || project === ctx.identity.projectId) return;
   const network = await ctx.clients.ipam.query('network.get', { id: networkId }, ctx.meta);
