@@ -51,6 +51,8 @@ export const MAX_CHAIN_HOPS = 8;
 export const MAX_CHAIN_CLASSIFIERS = 16;
 /** Ports per status request (a list view's page of statuses). */
 export const MAX_STATUS_PORTS = 1000;
+/** Ports one secgroup `port.list` query names (a page of a port list: the Neutron API's ports with their groups). */
+export const MAX_SECURITY_PORTS = 1000;
 
 /**
  * The bound of every text field of every gRPC request message, by the

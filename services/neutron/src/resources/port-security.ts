@@ -1,16 +1,14 @@
 /**
  * A port's security groups and port security, which are secgroup's: read
- * for many ports at once, and set after IPAM has the port (secgroup knows
+ * for a page of ports in one query, and set after IPAM has the port (secgroup knows
  * a port from IPAM's PortCreated; the shared ReadYourWrites makes its
  * command wait until it has seen the port).
  */
-import type { PortSecurityView } from '@strata/contracts';
+import { MAX_SECURITY_PORTS, type PortSecurityView } from '@strata/contracts';
 import { ErrorCode, StrataError } from '@strata/errors';
 import type { NeutronContext } from '../resource.js';
 import type { SecurityRequest } from './ports.js';
 
-/** Port views asked of secgroup at once (one request per port: secgroup answers one port per query). */
-const PARALLEL_READS = 32;
 /** How long a create waits for secgroup's reactor to make the project's first default group. */
 const DEFAULT_GROUP_WAIT_MS = 10_000;
 
@@ -18,19 +16,12 @@ const isNotFound = (err: unknown): boolean => err instanceof StrataError && err.
 
 export const securityOf = (ctx: NeutronContext, portId: string): Promise<PortSecurityView> => ctx.clients.secgroup.query('port.get', { portId }, ctx.meta);
 
-/** Secgroup's view of each port it knows (a port it has not seen yet is left out). */
+/** Secgroup's view of each port it knows (a port it has not seen yet is left out): one query per 1,000 ports. */
 export async function securityViews(ctx: NeutronContext, portIds: readonly string[]): Promise<Map<string, PortSecurityView>> {
   const out = new Map<string, PortSecurityView>();
-  for (let i = 0; i < portIds.length; i += PARALLEL_READS) {
-    const views = await Promise.all(
-      portIds.slice(i, i + PARALLEL_READS).map((portId) =>
-        securityOf(ctx, portId).catch((err: unknown) => {
-          if (isNotFound(err)) return undefined;
-          throw err;
-        }),
-      ),
-    );
-    for (const v of views) if (v !== undefined) out.set(v.portId, v);
+  for (let i = 0; i < portIds.length; i += MAX_SECURITY_PORTS) {
+    const { items } = await ctx.clients.secgroup.query('port.list', { portIds: portIds.slice(i, i + MAX_SECURITY_PORTS) }, ctx.meta);
+    for (const v of items) out.set(v.portId, v);
   }
   return out;
 }
