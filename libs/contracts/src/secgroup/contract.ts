@@ -14,6 +14,7 @@ import {
   DeleteSecurityGroupRule,
   ListSecurityGroups,
   PortSecurityRef,
+  PortSecurityRefs,
   SecgroupDigestRequest,
   SecurityGroupRef,
   SetPortGroups,
@@ -65,6 +66,8 @@ export const secgroupContract = defineContract('secgroup', {
     'group.get': { request: SecurityGroupRef, reply: SecurityGroupView },
     'group.list': { request: ListSecurityGroups, reply: pageOf(SecurityGroupView) },
     'port.get': { request: PortSecurityRef, reply: PortSecurityView },
+    /** The ports of `portIds` the caller may see and secgroup knows, in no particular order (the others are left out). */
+    'port.list': { request: PortSecurityRefs, reply: z.object({ items: z.array(PortSecurityView) }) },
     'state.digest': { request: SecgroupDigestRequest, reply: StateDigest },
     history: historyQuery,
   },

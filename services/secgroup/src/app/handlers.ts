@@ -53,6 +53,7 @@ const queries = (history: HistorySource<SecgroupState>): QueryAnswers<SecgroupCo
   'group.get': q.getGroup,
   'group.list': q.listGroups,
   'port.get': q.getPortSecurity,
+  'port.list': q.listPortSecurity,
   'state.digest': (s) => stateDigest(s),
   history: (_s, c, req) => resourceHistory(history, c, req),
 });
