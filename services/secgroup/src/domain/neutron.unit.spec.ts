@@ -5,12 +5,10 @@
  * that carry a reason a front door can map.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultSecurityGroupId, defaultSecurityGroupRuleId, egressRuleId, securityGroupAggregate, secgroupEvents } from '@strata/contracts';
+import { defaultSecurityGroupId, defaultSecurityGroupRuleId, egressRuleId, SecgroupRefusal, securityGroupAggregate, secgroupEvents } from '@strata/contracts';
 import { errorOf } from '@strata/service-kit/testing';
 import { applyStored } from './evolve.js';
 import { getGroup, getRule } from './queries.js';
-import { RuleRefusal } from './rules.js';
-import { GroupInUse } from './decide/index.js';
 import { admin, tenantA, tenantB, World } from './test/given.js';
 
 function withGroup(egressRules = false): { w: World; id: string } {
@@ -142,23 +140,25 @@ describe('reasons a front door maps', () => {
   it('rule refusals name their reason', () => {
     const { w, id } = withGroup();
     const reason = (input: object) => errorOf(() => w.decide('rule.create', { groupId: id, direction: 'ingress', ethertype: 'IPv4', ...input } as never, tenantA)).details.reason;
-    expect(reason({ protocol: 'tcp', portMin: 90, portMax: 80 })).toBe(RuleRefusal.PortRangeOrder);
-    expect(reason({ protocol: 'any', portMin: 80 })).toBe(RuleRefusal.PortsNeedL4);
-    expect(reason({ protocol: 'icmpv6' })).toBe(RuleRefusal.ProtocolEthertype);
-    expect(reason({ protocol: 'icmp', icmpCode: 1 })).toBe(RuleRefusal.IcmpCodeNeedsType);
-    expect(reason({ remoteCidr: '2001:db8::/32' })).toBe(RuleRefusal.CidrFamily);
-    expect(reason({ remoteCidr: '10.0.0.0/8', remoteGroupId: id })).toBe(RuleRefusal.RemoteExclusive);
+    expect(reason({ protocol: 'tcp', portMin: 90, portMax: 80 })).toBe(SecgroupRefusal.PortRangeOrder);
+    expect(reason({ protocol: 'any', portMin: 80 })).toBe(SecgroupRefusal.PortsNeedL4);
+    expect(reason({ protocol: 'icmpv6' })).toBe(SecgroupRefusal.ProtocolEthertype);
+    expect(reason({ protocol: 'icmp', icmpCode: 1 })).toBe(SecgroupRefusal.IcmpCodeNeedsType);
+    expect(reason({ remoteCidr: '2001:db8::/32' })).toBe(SecgroupRefusal.CidrFamily);
+    expect(reason({ remoteCidr: '10.0.0.0/8', remoteGroupId: id })).toBe(SecgroupRefusal.RemoteExclusive);
   });
 
   it('a member may not delete its default group (an admin may, when it has no ports); a group in use says why', () => {
     const w = new World();
     const id = w.run('group.ensureDefault', {}, tenantA).resourceId;
-    expect(errorOf(() => w.decide('group.delete', { id }, tenantA))).toMatchObject({ code: 'FAILED_PRECONDITION', details: { reason: GroupInUse.DefaultGroup } });
+    expect(errorOf(() => w.decide('group.delete', { id }, tenantA))).toMatchObject({ code: 'FAILED_PRECONDITION', details: { reason: SecgroupRefusal.DefaultGroup } });
     const port = w.ipamPortCreated('tenant-a');
     w.reactCreated(port);
-    expect(errorOf(() => w.decide('group.delete', { id }, admin)).details.reason).toBe(GroupInUse.TenantHasPorts);
+    expect(errorOf(() => w.decide('group.delete', { id }, admin)).details.reason).toBe(SecgroupRefusal.TenantHasPorts);
     const web = w.run('group.create', { name: 'web' }, tenantA).resourceId;
     w.run('port.setGroups', { portId: port, groupIds: [web] }, tenantA);
-    expect(errorOf(() => w.decide('group.delete', { id: web }, tenantA)).details.reason).toBe(GroupInUse.Members);
+    expect(errorOf(() => w.decide('group.delete', { id: web }, tenantA)).details.reason).toBe(SecgroupRefusal.Members);
+    expect(errorOf(() => w.decide('group.create', { name: 'default' }, tenantA)).details.reason).toBe(SecgroupRefusal.ReservedName);
+    expect(errorOf(() => w.decide('group.update', { id, name: 'mine' }, tenantA)).details.reason).toBe(SecgroupRefusal.DefaultGroupName);
   });
 });

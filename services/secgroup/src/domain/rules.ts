@@ -3,25 +3,11 @@
  * request schema cannot express on one field. Errors name the field.
  */
 import { ValidationError } from '@strata/errors';
-import { defaultSecurityGroupRuleId, egressRuleId, type SecgroupCommand, type SecurityGroupRule } from '@strata/contracts';
+import { defaultSecurityGroupRuleId, egressRuleId, SecgroupRefusal, type SecgroupCommand, type SecurityGroupRule } from '@strata/contracts';
 import { parsePrefix } from '@strata/netaddr';
 
 type RuleInput = Omit<SecgroupCommand<'rule.create'>, 'groupId' | 'description'>;
 
-/**
- * Why a rule is refused, as `details.reason` of the ValidationError: a
- * front door that must answer in another API's words (the Neutron service)
- * maps the reason, never the message text.
- */
-export const RuleRefusal = {
-  PortsNeedL4: 'ports-need-tcp-udp',
-  IcmpFieldsNeedIcmp: 'icmp-fields-need-icmp',
-  ProtocolEthertype: 'protocol-ethertype-conflict',
-  IcmpCodeNeedsType: 'icmp-code-needs-type',
-  PortRangeOrder: 'port-range-order',
-  RemoteExclusive: 'remote-exclusive',
-  CidrFamily: 'cidr-family-conflict',
-} as const;
 
 const L4 = new Set(['tcp', 'udp']);
 const ICMP = new Set(['icmp', 'icmpv6']);
@@ -31,35 +17,35 @@ export function ruleFromInput(id: string, input: RuleInput): SecurityGroupRule {
   const { protocol, ethertype } = input;
   if (!L4.has(protocol)) {
     for (const field of ['portMin', 'portMax'] as const) {
-      if (input[field] !== undefined) throw new ValidationError(`${field} applies only to tcp and udp rules, not ${protocol}`, { field, reason: RuleRefusal.PortsNeedL4 });
+      if (input[field] !== undefined) throw new ValidationError(`${field} applies only to tcp and udp rules, not ${protocol}`, { field, reason: SecgroupRefusal.PortsNeedL4 });
     }
   }
   if (!ICMP.has(protocol)) {
     for (const field of ['icmpType', 'icmpCode'] as const) {
-      if (input[field] !== undefined) throw new ValidationError(`${field} applies only to icmp and icmpv6 rules, not ${protocol}`, { field, reason: RuleRefusal.IcmpFieldsNeedIcmp });
+      if (input[field] !== undefined) throw new ValidationError(`${field} applies only to icmp and icmpv6 rules, not ${protocol}`, { field, reason: SecgroupRefusal.IcmpFieldsNeedIcmp });
     }
   }
   if (protocol === 'icmp' && ethertype !== 'IPv4') {
-    throw new ValidationError('protocol icmp is ICMP for IPv4; use icmpv6 for an IPv6 rule', { field: 'protocol', reason: RuleRefusal.ProtocolEthertype });
+    throw new ValidationError('protocol icmp is ICMP for IPv4; use icmpv6 for an IPv6 rule', { field: 'protocol', reason: SecgroupRefusal.ProtocolEthertype });
   }
   if (protocol === 'icmpv6' && ethertype !== 'IPv6') {
-    throw new ValidationError('protocol icmpv6 is ICMP for IPv6; use icmp for an IPv4 rule', { field: 'protocol', reason: RuleRefusal.ProtocolEthertype });
+    throw new ValidationError('protocol icmpv6 is ICMP for IPv6; use icmp for an IPv4 rule', { field: 'protocol', reason: SecgroupRefusal.ProtocolEthertype });
   }
   if (input.icmpCode !== undefined && input.icmpType === undefined) {
-    throw new ValidationError('icmpCode needs icmpType', { field: 'icmpCode', reason: RuleRefusal.IcmpCodeNeedsType });
+    throw new ValidationError('icmpCode needs icmpType', { field: 'icmpCode', reason: SecgroupRefusal.IcmpCodeNeedsType });
   }
   const portMin = input.portMin ?? input.portMax ?? null;
   const portMax = input.portMax ?? input.portMin ?? null;
   if (portMin !== null && portMax !== null && portMin > portMax) {
-    throw new ValidationError(`portMin ${portMin} is above portMax ${portMax}`, { field: 'portMin', reason: RuleRefusal.PortRangeOrder });
+    throw new ValidationError(`portMin ${portMin} is above portMax ${portMax}`, { field: 'portMin', reason: SecgroupRefusal.PortRangeOrder });
   }
   if (input.remoteGroupId !== undefined && input.remoteCidr !== undefined) {
-    throw new ValidationError('remoteGroupId and remoteCidr are exclusive: a rule names a peer group or a peer prefix, not both', { field: 'remoteCidr', reason: RuleRefusal.RemoteExclusive });
+    throw new ValidationError('remoteGroupId and remoteCidr are exclusive: a rule names a peer group or a peer prefix, not both', { field: 'remoteCidr', reason: SecgroupRefusal.RemoteExclusive });
   }
   if (input.remoteCidr !== undefined) {
     const family = parsePrefix(input.remoteCidr).version === 4 ? 'IPv4' : 'IPv6';
     if (family !== ethertype) {
-      throw new ValidationError(`remoteCidr ${input.remoteCidr} is an ${family} prefix but the rule's ethertype is ${ethertype}`, { field: 'remoteCidr', reason: RuleRefusal.CidrFamily });
+      throw new ValidationError(`remoteCidr ${input.remoteCidr} is an ${family} prefix but the rule's ethertype is ${ethertype}`, { field: 'remoteCidr', reason: SecgroupRefusal.CidrFamily });
     }
   }
   return {

@@ -1,5 +1,5 @@
 import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
-import { defaultSecurityGroupId, securityGroupAggregate, type SecgroupCommand } from '@strata/contracts';
+import { defaultSecurityGroupId, SecgroupRefusal, securityGroupAggregate, type SecgroupCommand } from '@strata/contracts';
 import { changedFields, checkRevision, createdId, isEmpty, owningTenant, visible } from '@strata/service-kit';
 import { DEFAULT_GROUP_DESCRIPTION, DEFAULT_GROUP_NAME, defaultRules, egressRules } from '../rules.js';
 import type { GroupEntry, SecgroupState } from '../state.js';
@@ -19,7 +19,7 @@ export function createGroup(state: SecgroupState, cmd: SecgroupCommand<'group.cr
   }
   if (state.deletedGroups[id] !== undefined) throw new AlreadyExistsError(`security group ${id} existed and was deleted; send a new request id`);
   if (cmd.name === DEFAULT_GROUP_NAME) {
-    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name' });
+    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name', reason: SecgroupRefusal.ReservedName });
   }
   return {
     kind: 'append',
@@ -49,16 +49,13 @@ export function updateGroup(state: SecgroupState, cmd: SecgroupCommand<'group.up
   const changes = changedFields({ name: group.name, description: group.description }, { name: cmd.name, description: cmd.description });
   if (isEmpty(changes)) return { kind: 'done', resourceId: group.id };
   if (changes.name !== undefined && group.isDefault) {
-    throw new ValidationError(`security group ${group.id} is the default group of tenant ${group.tenant}: its name stays ${DEFAULT_GROUP_NAME}`, { field: 'name' });
+    throw new ValidationError(`security group ${group.id} is the default group of tenant ${group.tenant}: its name stays ${DEFAULT_GROUP_NAME}`, { field: 'name', reason: SecgroupRefusal.DefaultGroupName });
   }
   if (changes.name === DEFAULT_GROUP_NAME) {
-    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name' });
+    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name', reason: SecgroupRefusal.ReservedName });
   }
   return groupEvent(group, group.id, { type: 'secgroup.GroupUpdated', data: { groupId: group.id, ...changes } });
 }
-
-/** Why a group cannot be deleted, as `details.reason` (a front door maps it to its own error, e.g. Neutron's). */
-export const GroupInUse = { DefaultGroup: 'default-group', TenantHasPorts: 'tenant-has-ports', Members: 'members', RemoteGroup: 'remote-group' } as const;
 
 /**
  * A group can be deleted when no port is in it and no other group's rule
@@ -70,12 +67,12 @@ export function deleteGroup(state: SecgroupState, cmd: SecgroupCommand<'group.de
   const group = visible(ctx.caller, 'security group', cmd.id, state.groups[cmd.id]);
   if (group.isDefault && !ctx.caller.admin) {
     throw new IllegalStateError(`security group ${group.id} is the default group of tenant ${group.tenant}: only an admin may delete it`, {
-      reason: GroupInUse.DefaultGroup,
+      reason: SecgroupRefusal.DefaultGroup,
     });
   }
   const ports = state.tenantPorts[group.tenant] ?? 0;
   if (group.isDefault && ports > 0) {
-    throw new IllegalStateError(`security group ${group.id} is the default group of tenant ${group.tenant}, which still has ${ports} port(s)`, { ports, reason: GroupInUse.TenantHasPorts });
+    throw new IllegalStateError(`security group ${group.id} is the default group of tenant ${group.tenant}, which still has ${ports} port(s)`, { ports, reason: SecgroupRefusal.TenantHasPorts });
   }
   const members = Object.keys(state.members[group.id] ?? {}).sort();
   if (members.length > 0) {
@@ -85,7 +82,7 @@ export function deleteGroup(state: SecgroupState, cmd: SecgroupCommand<'group.de
     const list = own.length > 0 ? `: ${named(own)}${others > 0 ? ` and ${others} other(s)` : ''}` : '';
     throw new IllegalStateError(`security group ${group.id} still has ${members.length} member port(s)${list}; set those ports' groups first`, {
       members: members.length,
-      reason: GroupInUse.Members,
+      reason: SecgroupRefusal.Members,
     });
   }
   const referencing = [...new Set(Object.values(state.remoteRefs[group.id] ?? {}))].filter((g) => g !== group.id).sort();
@@ -93,7 +90,7 @@ export function deleteGroup(state: SecgroupState, cmd: SecgroupCommand<'group.de
     const names = referencing.map((g) => describe(state.groups[g], g));
     throw new IllegalStateError(`security group ${group.id} is the remote group of rules in security group(s) ${named(names)}; delete those rules first`, {
       groups: referencing,
-      reason: GroupInUse.RemoteGroup,
+      reason: SecgroupRefusal.RemoteGroup,
     });
   }
   return groupEvent(group, group.id, { type: 'secgroup.GroupDeleted', data: { groupId: group.id } });

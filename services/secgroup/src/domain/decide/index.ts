@@ -19,6 +19,6 @@ export const deciders: { [K in SecgroupCommandName]: Decider<K> } = {
   'port.setSecurity': setPortSecurity,
 };
 
-export { ensureDefaultGroup, GroupInUse } from './group.js';
+export { ensureDefaultGroup } from './group.js';
 export { reactToPortCreated, reactToPortDeleted } from './reactor.js';
 export * from './types.js';
