@@ -7,7 +7,7 @@
  * REST core's generic mapping.
  */
 import { SecgroupRefusal } from '@strata/contracts';
-import { ErrorCode, type StrataError } from '@strata/errors';
+import { ErrorCode, StrataError, toStrataError } from '@strata/errors';
 import type { RuleCreate } from './rule-request.js';
 
 /** A Neutron error: HTTP status, NeutronError type and message. */
@@ -102,5 +102,21 @@ function invalidRule(e: StrataError, asked: RuleCreate): Fault | undefined {
       return fault(400, 'SecurityGroupInvalidIcmpValue', `Invalid value for ICMP code (port_range_max) ${asked.icmpCode}. It must be 0 to 255.`);
     default:
       return undefined;
+  }
+}
+
+/** Answer Neutron's error for this request. */
+export function raise(f: Fault): never {
+  throw new StrataError(f.status >= 500 ? ErrorCode.Internal : ErrorCode.InvalidArgument, f.message, { neutron: f });
+}
+
+/** A service call whose refusal `faultOf` gives Neutron's words (undefined: the core's generic mapping). */
+export async function translated<T>(call: Promise<T>, faultOf: (e: StrataError) => Fault | undefined): Promise<T> {
+  try {
+    return await call;
+  } catch (err) {
+    const f = faultOf(toStrataError(err));
+    if (f) raise(f);
+    throw err;
   }
 }
