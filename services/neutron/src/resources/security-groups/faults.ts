@@ -120,3 +120,10 @@ export async function translated<T>(call: Promise<T>, faultOf: (e: StrataError) 
     throw err;
   }
 }
+
+/** The Neutron error `raise` answered with, if `err` is one. */
+export function neutronFaultOf(err: unknown): Fault | undefined {
+  if (!(err instanceof StrataError)) return undefined;
+  const f = err.details.neutron as Fault | undefined;
+  return f && typeof f.type === 'string' ? f : undefined;
+}
