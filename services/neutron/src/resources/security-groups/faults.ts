@@ -7,21 +7,17 @@
  * REST core's generic mapping.
  */
 import { SecgroupRefusal } from '@strata/contracts';
-import { ErrorCode, StrataError, toStrataError } from '@strata/errors';
+import { ErrorCode, type StrataError, toStrataError } from '@strata/errors';
+import { invalidInput as neutronInvalidInput, NeutronHttpError } from '../../errors.js';
 import type { RuleCreate } from './rule-request.js';
 
 /** A Neutron error: HTTP status, NeutronError type and message. */
-export interface Fault {
-  status: number;
-  type: string;
-  message: string;
-}
+export type Fault = NeutronHttpError;
 
-export const fault = (status: number, type: string, message: string): Fault => ({ status, type, message });
+export const fault = (status: number, type: string, message: string): Fault => new NeutronHttpError(status, type, message);
 
-/** neutron-lib's attribute validation failure (InvalidInput wrapping "Invalid input for <attr>. Reason: <why>."). */
-export const invalidInput = (attr: string, reason: string): Fault =>
-  fault(400, 'InvalidInput', `Invalid input for operation: Invalid input for ${attr}. Reason: ${reason}..`);
+/** neutron-lib's attribute validation failure (its validators' "Invalid input for <attr>. Reason: <why>." as InvalidInput). */
+export const invalidInput = (attr: string, reason: string): Fault => neutronInvalidInput(`Invalid input for ${attr}. Reason: ${reason}.`);
 
 export const groupNotFound = (id: string): Fault => fault(404, 'SecurityGroupNotFound', `Security group ${id} does not exist`);
 export const ruleNotFound = (id: string): Fault => fault(404, 'SecurityGroupRuleNotFound', `Security group rule ${id} does not exist`);
@@ -107,7 +103,7 @@ function invalidRule(e: StrataError, asked: RuleCreate): Fault | undefined {
 
 /** Answer Neutron's error for this request. */
 export function raise(f: Fault): never {
-  throw new StrataError(f.status >= 500 ? ErrorCode.Internal : ErrorCode.InvalidArgument, f.message, { neutron: f });
+  throw f;
 }
 
 /** A service call whose refusal `faultOf` gives Neutron's words (undefined: the core's generic mapping). */
@@ -119,11 +115,4 @@ export async function translated<T>(call: Promise<T>, faultOf: (e: StrataError) 
     if (f) raise(f);
     throw err;
   }
-}
-
-/** The Neutron error `raise` answered with, if `err` is one. */
-export function neutronFaultOf(err: unknown): Fault | undefined {
-  if (!(err instanceof StrataError)) return undefined;
-  const f = err.details.neutron as Fault | undefined;
-  return f && typeof f.type === 'string' ? f : undefined;
 }

@@ -6,9 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { SecgroupRefusal, type GroupRuleView, type SecurityGroupView } from '@strata/contracts';
 import { AlreadyExistsError, IllegalStateError, NotFoundError, RevisionConflictError, StrataError, ValidationError } from '@strata/errors';
-import { groupFault, ruleFault } from './faults.js';
+import { NeutronHttpError } from '../../errors.js';
+import { groupFault as groupFaultOf, ruleFault as ruleFaultOf, type Fault } from './faults.js';
 import { neutronGroup, neutronGroupRule } from './representation.js';
-import { ruleCreateOf, RuleRequestError, type RuleCreate } from './rule-request.js';
+import { ruleCreateOf, type RuleCreate } from './rule-request.js';
+
+/** An error as the client reads it: status, NeutronError type and message. */
+const plain = (f: Fault | undefined) => f && { status: f.status, type: f.type, message: f.message };
+const ruleFault = (...args: Parameters<typeof ruleFaultOf>) => plain(ruleFaultOf(...args));
+const groupFault = (...args: Parameters<typeof groupFaultOf>) => plain(groupFaultOf(...args));
 
 const G = '11111111-1111-4111-8111-111111111111';
 const R = '22222222-2222-4222-8222-222222222222';
@@ -88,7 +94,7 @@ const faultOfRequest = (body: Record<string, unknown>) => {
   try {
     ruleCreateOf(body);
   } catch (e) {
-    if (e instanceof RuleRequestError) return e.fault;
+    if (e instanceof NeutronHttpError) return plain(e)!;
     throw e;
   }
   throw new Error('expected a refusal');

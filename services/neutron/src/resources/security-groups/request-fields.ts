@@ -2,13 +2,11 @@
 import type { Json } from '../../resource.js';
 import { invalidInput, raise } from './faults.js';
 
-/** The owner a POST names: `tenant_id` or `project_id` (one thing in Neutron; both must then agree). */
+/** The owner of a POST: its `project_id`, which the REST core has filled in (the token's project unless an admin named another). */
 export function ownerOf(body: Json): string | undefined {
-  const { tenant_id: tenant, project_id: project } = body;
-  if (tenant !== undefined && project !== undefined && tenant !== project) raise(invalidInput('tenant_id', "'tenant_id' and 'project_id' do not match"));
-  const owner = tenant ?? project;
+  const owner = body.project_id;
   if (owner === undefined || owner === null) return undefined;
-  return typeof owner === 'string' ? owner : raise(invalidInput('tenant_id', `'${JSON.stringify(owner)}' is not a valid string`));
+  return typeof owner === 'string' ? owner : raise(invalidInput('project_id', `'${JSON.stringify(owner)}' is not a valid string`));
 }
 
 /** `name` and `description` as given (null reads as ''), only those present. */

@@ -18,7 +18,8 @@ import { startProcess, startProvisionedNats, type ManagedProcess } from '@strata
 import { commandSignerFrom, ContractClient, NatsRequester, ReadYourWrites } from '@strata/runtime';
 import type { StrataNats } from '@strata/testing';
 import type { Json, NeutronClients, NeutronContext } from '../../resource.js';
-import { neutronFaultOf } from './faults.js';
+import { NeutronHttpError } from '../../errors.js';
+import { stepMeta } from '../../request-meta.js';
 import { securityGroupRules, securityGroups } from './index.js';
 
 const require = createRequire(import.meta.url);
@@ -56,11 +57,8 @@ describe('Neutron security groups and rules on the secgroup service', () => {
   function as(projectId: string, role: Identity['role'] = 'member'): NeutronContext {
     const requestId = randomUUID();
     const identity: Identity = { userId: `u-${projectId}`, userName: `user-${projectId}`, projectId, projectName: projectId, role, keystoneRoles: [role], expiresAt: Date.now() + 3_600_000, auditId: 'a' };
-    return {
-      identity,
-      meta: { actor: `keystone:${identity.userName}`, tenant: projectId, admin: role === 'admin', requestId, correlationId: requestId, at: new Date().toISOString() },
-      clients,
-    } as NeutronContext;
+    const meta = { actor: `keystone:${identity.userName}`, tenant: projectId, admin: role === 'admin', requestId, correlationId: requestId, at: new Date().toISOString() };
+    return { identity, meta, clients, step: (step: string) => stepMeta(meta, step) };
   }
   const A = () => as(PROJECT_A);
   const B = () => as(PROJECT_B);
@@ -74,9 +72,9 @@ describe('Neutron security groups and rules on the secgroup service', () => {
     );
     expect(err, 'expected a refusal').toBeDefined();
     expect(await store.lastSeq(), 'a refused request wrote').toBe(before);
-    const f = neutronFaultOf(err);
-    expect(f, `not a Neutron error: ${String(err)}`).toBeDefined();
-    return f!;
+    expect(err, `not a Neutron error: ${String(err)}`).toBeInstanceOf(NeutronHttpError);
+    const { status, type, message } = err as NeutronHttpError;
+    return { status, type, message };
   }
 
   const rulesOf = (g: Json) => g.security_group_rules as Json[];

@@ -12,7 +12,7 @@
 import type { EtherType, RuleDirection, RuleProtocol, SecgroupCommandInput } from '@strata/contracts';
 import { AddressError, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
 import type { Json } from '../../resource.js';
-import { type Fault, fault, invalidInput } from './faults.js';
+import { fault, invalidInput, raise as refuse } from './faults.js';
 
 export type RuleCreate = SecgroupCommandInput<'rule.create'>;
 
@@ -32,16 +32,6 @@ const PROTOCOLS: ReadonlyMap<string, RuleProtocol> = new Map([
 ]);
 /** What the refusal of any other protocol lists (Neutron's message lists its own supported values the same way). */
 const SUPPORTED = "[None, 'any', 'tcp', 'udp', 'icmp', 'icmpv6', 'ipv6-icmp']";
-
-export class RuleRequestError extends Error {
-  constructor(readonly fault: Fault) {
-    super(fault.message);
-  }
-}
-
-const refuse = (f: Fault): never => {
-  throw new RuleRequestError(f);
-};
 
 /** neutron's convert_protocol, narrowed to what Strata enforces (any other IP protocol is refused, not ignored). */
 export function protocolOf(value: unknown, ethertype: EtherType): RuleProtocol {

@@ -5,12 +5,11 @@
  * `security_group_id`s a filter names. Rules never change (no PUT), as in
  * Neutron.
  */
-import { PermissionDeniedError } from '@strata/errors';
 import type { AttributeSpec, Json, NeutronContext, ResourceDefinition } from '../../resource.js';
-import { raise, ruleFault, translated } from './faults.js';
+import { invalidInput, raise, ruleFault, ruleNotFound, translated } from './faults.js';
 import { neutronGroupRule, neutronRule } from './representation.js';
 import { ownerOf } from './request-fields.js';
-import { ruleCreateOf, RuleRequestError, type RuleCreate } from './rule-request.js';
+import { ruleCreateOf, type RuleCreate } from './rule-request.js';
 import { allGroups } from './security-groups.js';
 
 const READ_ONLY: AttributeSpec = { post: false, put: false };
@@ -18,12 +17,12 @@ const CREATE_ONLY: AttributeSpec = { post: true, put: false };
 
 const ATTRIBUTES: Readonly<Record<string, AttributeSpec>> = {
   id: READ_ONLY,
-  security_group_id: CREATE_ONLY,
-  direction: CREATE_ONLY,
+  security_group_id: { ...CREATE_ONLY, required: true },
+  direction: { ...CREATE_ONLY, required: true },
   ethertype: CREATE_ONLY,
   protocol: CREATE_ONLY,
-  port_range_min: CREATE_ONLY,
-  port_range_max: CREATE_ONLY,
+  port_range_min: { ...CREATE_ONLY, type: 'integer' },
+  port_range_max: { ...CREATE_ONLY, type: 'integer' },
   remote_ip_prefix: CREATE_ONLY,
   normalized_cidr: READ_ONLY,
   remote_group_id: CREATE_ONLY,
@@ -32,7 +31,7 @@ const ATTRIBUTES: Readonly<Record<string, AttributeSpec>> = {
   description: CREATE_ONLY,
   tenant_id: CREATE_ONLY,
   project_id: CREATE_ONLY,
-  revision_number: READ_ONLY,
+  revision_number: { ...READ_ONLY, type: 'integer' },
   created_at: READ_ONLY,
   updated_at: READ_ONLY,
 };
@@ -53,24 +52,14 @@ async function groupsFor(ctx: NeutronContext, filters: ReadonlyMap<string, reado
 }
 
 /**
- * A rule's owner is its group's project. A member naming another project is
- * refused (403, as Neutron's policy answers); an admin's must be the group's.
+ * A rule's owner is its group's project. Only an admin may name a project
+ * other than its own (the REST core refuses a member's); it must then be the group's.
  */
 async function checkOwner(ctx: NeutronContext, body: Json, request: RuleCreate): Promise<void> {
   const owner = ownerOf(body);
   if (owner === undefined || owner === ctx.identity.projectId) return;
-  if (ctx.identity.role !== 'admin') throw new PermissionDeniedError(`project ${ctx.identity.projectId} may not create rules for project ${owner}`, { field: 'tenant_id' });
   const group = await translated(ctx.clients.secgroup.query('group.get', { id: request.groupId }, ctx.meta), (e) => ruleFault(e));
-  if (group.tenant !== owner) throw new PermissionDeniedError(`security group ${group.id} belongs to project ${group.tenant}, not ${owner}`, { field: 'tenant_id' });
-}
-
-function requestOf(body: Json): RuleCreate {
-  try {
-    return ruleCreateOf(body);
-  } catch (err) {
-    if (err instanceof RuleRequestError) raise(err.fault);
-    throw err;
-  }
+  if (group.tenant !== owner) raise(invalidInput('project_id', `security group ${group.id} belongs to project ${group.tenant}, not ${owner}`));
 }
 
 export const securityGroupRules: ResourceDefinition = {
@@ -78,6 +67,7 @@ export const securityGroupRules: ResourceDefinition = {
   collection: 'security_group_rules',
   member: 'security_group_rule',
   notFound: 'SecurityGroupRuleNotFound',
+  notFoundMessage: (id) => ruleNotFound(id).message,
   attributes: ATTRIBUTES,
 
   async list(ctx, filters) {
@@ -89,7 +79,7 @@ export const securityGroupRules: ResourceDefinition = {
   },
 
   async create(ctx, body) {
-    const request = requestOf(body);
+    const request = ruleCreateOf(body);
     await checkOwner(ctx, body, request);
     return neutronGroupRule(await translated(ctx.clients.secgroup.command('rule.create', request, ctx.meta), (e) => ruleFault(e, request)));
   },

@@ -9,6 +9,7 @@ import { defaultSecurityGroupId, type SecurityGroupView } from '@strata/contract
 import { ErrorCode, toStrataError } from '@strata/errors';
 import type { AttributeSpec, Json, NeutronContext, ResourceDefinition } from '../../resource.js';
 import { groupFault, groupNotFound, invalidInput, raise, translated } from './faults.js';
+import { SECURITY_GROUP_EXTENSIONS } from './extensions.js';
 import { neutronGroup } from './representation.js';
 import { ownerOf, textsOf } from './request-fields.js';
 
@@ -22,10 +23,10 @@ const ATTRIBUTES: Readonly<Record<string, AttributeSpec>> = {
   description: UPDATABLE,
   tenant_id: CREATE_ONLY,
   project_id: CREATE_ONLY,
-  security_group_rules: READ_ONLY,
-  stateful: UPDATABLE,
-  shared: READ_ONLY,
-  revision_number: READ_ONLY,
+  security_group_rules: { ...READ_ONLY, type: 'object' },
+  stateful: { ...UPDATABLE, type: 'boolean' },
+  shared: { ...READ_ONLY, type: 'boolean' },
+  revision_number: { ...READ_ONLY, type: 'integer' },
   created_at: READ_ONLY,
   updated_at: READ_ONLY,
 };
@@ -57,6 +58,8 @@ export const securityGroups: ResourceDefinition = {
   collection: 'security_groups',
   member: 'security_group',
   notFound: 'SecurityGroupNotFound',
+  notFoundMessage: (id) => groupNotFound(id).message,
+  extensions: SECURITY_GROUP_EXTENSIONS,
   attributes: ATTRIBUTES,
 
   async list(ctx) {
