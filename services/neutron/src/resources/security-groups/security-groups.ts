@@ -1,8 +1,9 @@
 /**
  * `/v2.0/security-groups` on the secgroup service. Like Neutron, a
- * project's `default` group exists from its first use: listing the groups
- * (or showing the default group's id) makes it (`group.ensureDefault`, the
- * same derived group the port reactor makes for a project's first port).
+ * project's `default` group exists from its first use: listing the groups,
+ * showing the default group's id or creating a group makes it
+ * (`group.ensureDefault`, the same derived group the port reactor makes for
+ * a project's first port).
  * New groups start with Neutron's two egress rules.
  */
 import { defaultSecurityGroupId, type SecurityGroupView } from '@strata/contracts';
@@ -43,8 +44,9 @@ export async function allGroups(ctx: NeutronContext): Promise<SecurityGroupView[
   return out;
 }
 
-/** The caller's project's default group, made now if this is the project's first use. */
-const ensureDefault = (ctx: NeutronContext): Promise<SecurityGroupView> => ctx.clients.secgroup.command('group.ensureDefault', {}, ctx.meta);
+/** The group's project's default group, made now if this is the project's first use (`meta`: another command of the same request needs its own step). */
+const ensureDefault = (ctx: NeutronContext, meta = ctx.meta, tenant?: string): Promise<SecurityGroupView> =>
+  ctx.clients.secgroup.command('group.ensureDefault', tenant === undefined ? {} : { tenant }, meta);
 
 /** Strata's groups are stateful (conntrack): `stateful: false` is refused, not ignored. */
 function checkStateful(body: Json): void {
@@ -85,6 +87,8 @@ export const securityGroups: ResourceDefinition = {
     checkStateful(body);
     const tenant = ownerOf(body);
     const request = { ...(tenant === undefined ? {} : { tenant }), ...textsOf(body), egressRules: true };
+    // As Neutron: a project's first group comes with its default group.
+    await ensureDefault(ctx, ctx.step('default-group'), tenant);
     return neutronGroup(await translated(ctx.clients.secgroup.command('group.create', request, ctx.meta), (e) => groupFault(e)));
   },
 

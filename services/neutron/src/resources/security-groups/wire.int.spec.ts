@@ -122,6 +122,18 @@ describe('Neutron security groups over the wire', () => {
     await refused(() => get(alice, `security-group-rules/${rule.id}`), 404, 'SecurityGroupRuleNotFound');
   });
 
+  it("a project's first group comes with its default group", async () => {
+    const carol = await stack.login('project-c', 'carol', 'member');
+    const before = await stack.lastSeq();
+    const first = await post(carol, 'security-groups', { security_group: { name: 'first' } });
+    expect(first.status).toBe(201);
+    // Two events: the default group, then the new one; the listing after it has nothing left to make.
+    expect(await stack.lastSeq()).toBe(before + 2);
+    const names = (await get(carol, 'security-groups')).body.security_groups.map((g: { name: string }) => g.name);
+    expect(names.sort()).toEqual(['default', 'first']);
+    expect(await stack.lastSeq()).toBe(before + 2);
+  });
+
   it('bulk-creates rules all or nothing', async () => {
     const g = (await post(alice, 'security-groups', { security_group: { name: 'bulk' } })).body.security_group;
     const tcp = (port: number) => ({ security_group_id: g.id, direction: 'ingress', protocol: 'tcp', port_range_min: port, port_range_max: port });
