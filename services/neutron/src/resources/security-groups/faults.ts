@@ -6,7 +6,7 @@
  * never by its text. A refusal with no Neutron counterpart is left to the
  * REST core's generic mapping.
  */
-import { SecgroupRefusal } from '@strata/contracts';
+import { Id, SecgroupRefusal } from '@strata/contracts';
 import { ErrorCode, type StrataError, toStrataError } from '@strata/errors';
 import { invalidInput as neutronInvalidInput, NeutronHttpError } from '../../errors.js';
 import type { RuleCreate } from './rule-request.js';
@@ -21,6 +21,15 @@ export const invalidInput = (attr: string, reason: string): Fault => neutronInva
 
 export const groupNotFound = (id: string): Fault => fault(404, 'SecurityGroupNotFound', `Security group ${id} does not exist`);
 export const ruleNotFound = (id: string): Fault => fault(404, 'SecurityGroupRuleNotFound', `Security group rule ${id} does not exist`);
+
+/**
+ * The id of a URL, if it can name anything: Strata's ids are UUIDs, and
+ * Neutron answers a name in an id's place (`/security-groups/default`) with
+ * its not-found, which clients rely on to fall back to a lookup by name.
+ */
+export function uuidOr(id: string, notFound: (id: string) => Fault): string {
+  return Id.safeParse(id).success ? id : raise(notFound(id));
+}
 
 
 const NEUTRON_PROTOCOL_NAME: Readonly<Record<string, string>> = { icmp: 'icmp', icmpv6: 'ipv6-icmp', tcp: 'tcp', udp: 'udp' };
@@ -70,6 +79,9 @@ export function ruleFault(e: StrataError, asked?: RuleCreate): Fault | undefined
 }
 
 function invalidRule(e: StrataError, asked: RuleCreate): Fault | undefined {
+  // An id that is no UUID names no group: Neutron looks it up and does not find it.
+  if (e.details.field === 'groupId') return groupNotFound(asked.groupId);
+  if (e.details.field === 'remoteGroupId' && asked.remoteGroupId !== undefined) return groupNotFound(asked.remoteGroupId);
   const protocol = NEUTRON_PROTOCOL_NAME[asked.protocol ?? 'any'];
   switch (e.details.reason) {
     case SecgroupRefusal.PortsNeedL4:

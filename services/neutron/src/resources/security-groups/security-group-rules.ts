@@ -5,8 +5,9 @@
  * `security_group_id`s a filter names. Rules never change (no PUT), as in
  * Neutron.
  */
+import { Id } from '@strata/contracts';
 import type { AttributeSpec, Json, NeutronContext, ResourceDefinition } from '../../resource.js';
-import { invalidInput, raise, ruleFault, ruleNotFound, translated } from './faults.js';
+import { invalidInput, raise, ruleFault, ruleNotFound, translated, uuidOr } from './faults.js';
 import { neutronGroupRule, neutronRule } from './representation.js';
 import { ownerOf } from './request-fields.js';
 import { ruleCreateOf, type RuleCreate } from './rule-request.js';
@@ -40,8 +41,10 @@ const ATTRIBUTES: Readonly<Record<string, AttributeSpec>> = {
 async function groupsFor(ctx: NeutronContext, filters: ReadonlyMap<string, readonly string[]>) {
   const named = filters.get('security_group_id');
   if (named === undefined) return allGroups(ctx);
+  // An id that is no UUID names no group: it selects nothing.
+  const ids = [...new Set(named)].filter((id) => Id.safeParse(id).success);
   const found = await Promise.all(
-    [...new Set(named)].map((id) =>
+    ids.map((id) =>
       ctx.clients.secgroup.query('group.get', { id }, ctx.meta).catch((err: unknown) => {
         if ((err as { code?: string }).code === 'NOT_FOUND') return undefined;
         throw err;
@@ -75,6 +78,7 @@ export const securityGroupRules: ResourceDefinition = {
   },
 
   async show(ctx, id) {
+    uuidOr(id, ruleNotFound);
     return neutronGroupRule(await translated(ctx.clients.secgroup.query('rule.get', { id }, ctx.meta), (e) => ruleFault(e)));
   },
 
@@ -85,6 +89,7 @@ export const securityGroupRules: ResourceDefinition = {
   },
 
   async delete(ctx, id) {
+    uuidOr(id, ruleNotFound);
     await translated(ctx.clients.secgroup.command('rule.delete', { ruleId: id }, ctx.meta), (e) => ruleFault(e));
   },
 };

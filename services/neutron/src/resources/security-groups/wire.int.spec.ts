@@ -178,5 +178,12 @@ describe('Neutron security groups over the wire', () => {
     expect((await rule({ remote_group_id: app.id })()).status).toBe(201);
     await refused(() => stack.request('DELETE', `/v2.0/security-groups/${app.id}`, { token: alice.token }), 409, 'SecurityGroupInUse', `Security Group ${app.id} in use.`);
     await refused(() => get(alice, 'security-groups/00000000-0000-4000-8000-00000000dead'), 404, 'SecurityGroupNotFound');
+    // A name in an id's place is not found (the CLI then looks the name up), as in Neutron.
+    await refused(() => get(alice, 'security-groups/default'), 404, 'SecurityGroupNotFound', 'Security group default does not exist');
+    await refused(() => get(alice, 'security-group-rules/not-a-uuid'), 404, 'SecurityGroupRuleNotFound');
+    await refused(() => stack.request('DELETE', '/v2.0/security-groups/web', { token: alice.token }), 404, 'SecurityGroupNotFound');
+    await refused(rule({ remote_group_id: 'web' }), 404, 'SecurityGroupNotFound', 'Security group web does not exist');
+    await refused(() => post(alice, 'security-group-rules', { security_group_rule: { security_group_id: 'web', direction: 'ingress' } }), 404, 'SecurityGroupNotFound');
+    expect((await get(alice, 'security-group-rules?security_group_id=web')).body.security_group_rules).toEqual([]);
   });
 });
