@@ -17,7 +17,17 @@ export const AssociateFloatingIp = z.object({
 
 export const DisassociateFloatingIp = z.object({ floatingIpId: Id });
 
-export const SetRouterGateway = z.object({ routerId: Id, enabled: z.boolean() });
+/**
+ * `externalNetworkId`: the floating-IP pool the gateway is named after (Neutron's
+ * `external_gateway_info.network_id`), recorded and shown, only with `enabled`.
+ * Outbound traffic leaves with each hypervisor's H-IP whichever it names.
+ */
+export const SetRouterGateway = z
+  .object({ routerId: Id, enabled: z.boolean(), externalNetworkId: Id.optional() })
+  .refine((c) => c.enabled || c.externalNetworkId === undefined, {
+    message: 'names an external network for a gateway being disabled; give it only with enabled: true',
+    path: ['externalNetworkId'],
+  });
 
 export const FloatingIpRef = z.object({ id: Id });
 export const RouterGatewayRef = z.object({ id: Id });

@@ -28,7 +28,7 @@ const FloatingIpAssociationView = z.object({
   networkId: z.string().nullable(),
   hostId: z.string().nullable(),
 });
-const RouterGatewayView = z.object({ routerId: z.string(), tenant: z.string(), externalGateway: z.boolean() });
+const RouterGatewayView = z.object({ routerId: z.string(), tenant: z.string(), externalGateway: z.boolean(), externalNetworkId: z.string().nullable() });
 
 // The reply schemas parse to exactly the view types of views.ts: neither can change without the other.
 true satisfies Exactly<z.output<typeof FloatingIpAssociationView>, v.FloatingIpAssociationView>;

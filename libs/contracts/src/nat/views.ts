@@ -21,4 +21,6 @@ export interface RouterGatewayView {
   routerId: string;
   tenant: string;
   externalGateway: boolean;
+  /** The floating-IP pool (Neutron's external network) the enabled gateway is named after; null: disabled, or none named. */
+  externalNetworkId: string | null;
 }

@@ -117,6 +117,23 @@ describe('router.setGateway', () => {
     expect(errorOf(() => w.decide('router.setGateway', { routerId: r, enabled: true }, tenantB)).message).toBe(`router ${r} not found`);
     expect(errorOf(() => w.decide('router.setGateway', { routerId: MISSING, enabled: true }, tenantA)).code).toBe(ErrorCode.NotFound);
   });
+
+  it('records the external network a gateway is named after; naming another one enables it again, disabling forgets it', () => {
+    const w = new World();
+    const r = w.router('tenant-a');
+    const pool1 = '11111111-1111-4111-8111-111111111111';
+    const pool2 = '22222222-2222-4222-8222-222222222222';
+    expect(w.run('router.setGateway', { routerId: r, enabled: true, externalNetworkId: pool1 }, tenantA).event).toEqual({
+      type: 'nat.ExternalGatewayEnabled',
+      data: { routerId: r, externalNetworkId: pool1 },
+    });
+    expect(getRouterGateway(w.state, tenantA, { id: r })).toEqual({ routerId: r, tenant: 'tenant-a', externalGateway: true, externalNetworkId: pool1 });
+    expect(w.decide('router.setGateway', { routerId: r, enabled: true, externalNetworkId: pool1 }, tenantA).kind).toBe('done');
+    expect(w.run('router.setGateway', { routerId: r, enabled: true, externalNetworkId: pool2 }, tenantA).event.data).toEqual({ routerId: r, externalNetworkId: pool2 });
+    expect(getRouterGateway(w.state, tenantA, { id: r }).externalNetworkId).toBe(pool2);
+    w.run('router.setGateway', { routerId: r, enabled: false }, tenantA);
+    expect(getRouterGateway(w.state, tenantA, { id: r })).toEqual({ routerId: r, tenant: 'tenant-a', externalGateway: false, externalNetworkId: null });
+  });
 });
 
 describe('the reactor', () => {

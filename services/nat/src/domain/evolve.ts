@@ -63,6 +63,8 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     case 'nat.ExternalGatewayDisabled': {
       const r = routerOf(state, event);
       r.externalGateway = event.type === 'nat.ExternalGatewayEnabled';
+      if (event.type === 'nat.ExternalGatewayEnabled' && event.data.externalNetworkId !== undefined) r.externalNetworkId = event.data.externalNetworkId;
+      else delete r.externalNetworkId;
       r.version = event.seq;
       break;
     }
@@ -91,7 +93,14 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     case 'ipam.RouterCreated': {
       const old = state.routers[event.data.routerId];
       // A router created again keeps the gateway nat's log still holds (see `keptByNat`).
-      state.routers[event.data.routerId] = { id: event.data.routerId, tenant: event.tenant, live: true, externalGateway: old?.externalGateway ?? false, version: old?.version ?? 0 };
+      state.routers[event.data.routerId] = {
+        id: event.data.routerId,
+        tenant: event.tenant,
+        live: true,
+        externalGateway: old?.externalGateway ?? false,
+        ...(old?.externalNetworkId !== undefined ? { externalNetworkId: old.externalNetworkId } : {}),
+        version: old?.version ?? 0,
+      };
       break;
     }
     case 'ipam.RouterDeleted': {

@@ -20,7 +20,12 @@ export function floatingIpView(s: NatState, f: FloatingIpEntry): FloatingIpAssoc
   };
 }
 
-export const routerView = (r: RouterEntry): RouterGatewayView => ({ routerId: r.id, tenant: r.tenant, externalGateway: r.externalGateway });
+export const routerView = (r: RouterEntry): RouterGatewayView => ({
+  routerId: r.id,
+  tenant: r.tenant,
+  externalGateway: r.externalGateway,
+  externalNetworkId: r.externalNetworkId ?? null,
+});
 
 export const getFloatingIp = (s: NatState, c: Caller, q: NatQuery<'floatingip.get'>): FloatingIpAssociationView =>
   floatingIpView(s, findFloatingIp(s, { caller: c }, q.id));

@@ -50,6 +50,8 @@ export interface RouterEntry {
   tenant: string;
   live: boolean;
   externalGateway: boolean;
+  /** The floating-IP pool the enabled gateway is named after; absent: disabled or none named (and in states folded before it existed). */
+  externalNetworkId?: string;
   /** Last sequence of `nat.router.<id>`. */
   version: number;
 }
