@@ -7,15 +7,18 @@
  */
 import { z } from 'zod';
 import { Id, IpAddress, ListOptions } from '../common.js';
+import { ExpectedRevision } from '../updates.js';
 
 export const AssociateFloatingIp = z.object({
   floatingIpId: Id,
   portId: Id,
   /** Which IPv4 fixed IP of the port to translate to; omitted: the port's first IPv4 address. */
   fixedIp: IpAddress.optional(),
+  /** The floating IP's `revision` as last read (Neutron's If-Match): a stale one is refused and nothing is written. */
+  expectedRevision: ExpectedRevision.optional(),
 });
 
-export const DisassociateFloatingIp = z.object({ floatingIpId: Id });
+export const DisassociateFloatingIp = z.object({ floatingIpId: Id, expectedRevision: ExpectedRevision.optional() });
 
 /**
  * `externalNetworkId`: the floating-IP pool the gateway is named after (Neutron's

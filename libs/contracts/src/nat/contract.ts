@@ -27,6 +27,7 @@ const FloatingIpAssociationView = z.object({
   fixedIp: z.string().nullable(),
   networkId: z.string().nullable(),
   hostId: z.string().nullable(),
+  revision: z.number(),
 });
 const RouterGatewayView = z.object({ routerId: z.string(), tenant: z.string(), externalGateway: z.boolean(), externalNetworkId: z.string().nullable() });
 

@@ -25,7 +25,7 @@ describe('floatingip.associate', () => {
     const address = w.state.floatingIps[fip]!.address;
     expect(d).toMatchObject({ aggregate: { context: 'nat', type: 'floatingip', id: fip }, expectedVersion: 0, tenant: 'tenant-a', resourceId: fip });
     expect(d.event).toEqual({ type: 'nat.FloatingIpAssociated', data: { floatingIpId: fip, address, portId: port, networkId: NETWORK, fixedIp: '10.0.0.5' } });
-    expect(getFloatingIp(w.state, tenantA, { id: fip })).toEqual({ floatingIpId: fip, tenant: 'tenant-a', address, portId: port, fixedIp: '10.0.0.5', networkId: NETWORK, hostId: 'hv1' });
+    expect(getFloatingIp(w.state, tenantA, { id: fip })).toEqual({ floatingIpId: fip, tenant: 'tenant-a', address, portId: port, fixedIp: '10.0.0.5', networkId: NETWORK, hostId: 'hv1', revision: 2 });
   });
 
   it('takes the fixed IP asked for, and is idempotent for the same port and fixed IP', () => {
@@ -99,6 +99,22 @@ describe('floatingip.disassociate and queries', () => {
     expect(listFloatingIps(w.state, admin, { limit: 1, after: '' }).next).not.toBe('');
     expect(listFloatingIps(w.state, admin, { limit: 10, after: '', portId: port }).items.map((v) => v.floatingIpId)).toEqual([fip]);
     expect(errorOf(() => getFloatingIp(w.state, tenantB, { id: fip })).code).toBe(ErrorCode.NotFound);
+  });
+});
+
+describe('floating IP revisions', () => {
+  it('counts 1 at allocation and 1 per association change; a stale expectedRevision is refused before anything is decided', () => {
+    const { w, fip, port } = world();
+    expect(getFloatingIp(w.state, tenantA, { id: fip }).revision).toBe(1);
+    const stale = errorOf(() => w.decide('floatingip.associate', { floatingIpId: fip, portId: port, expectedRevision: 2 }, tenantA));
+    expect(stale.name).toBe('RevisionConflictError');
+    expect(stale.message).toBe(`floating IP ${fip} is at revision 1, not the expected 2: read it again and retry`);
+    w.run('floatingip.associate', { floatingIpId: fip, portId: port, expectedRevision: 1 }, tenantA);
+    expect(getFloatingIp(w.state, tenantA, { id: fip }).revision).toBe(2);
+    // Even a request that would change nothing is refused when stale (as every update).
+    expect(errorOf(() => w.decide('floatingip.disassociate', { floatingIpId: fip, expectedRevision: 1 }, tenantA)).name).toBe('RevisionConflictError');
+    w.run('floatingip.disassociate', { floatingIpId: fip, expectedRevision: 2 }, tenantA);
+    expect(getFloatingIp(w.state, tenantA, { id: fip }).revision).toBe(3);
   });
 });
 

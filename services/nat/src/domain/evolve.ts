@@ -48,6 +48,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       unlink(state, f);
       const { portId, networkId, fixedIp } = event.data;
       f.association = { portId, networkId, fixedIp };
+      f.revision += 1;
       f.version = event.seq;
       (state.portFloatingIps[portId] ??= {})[f.id] = fixedIp;
       break;
@@ -56,6 +57,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       const f = floatingIpOf(state, event);
       unlink(state, f);
       f.association = null;
+      f.revision += 1;
       f.version = event.seq;
       break;
     }
@@ -80,7 +82,15 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       const old = state.floatingIps[d.floatingIpId];
       // The envelope's tenant is the allocating tenant (IPAM's decider sets it so). An id allocated again
       // keeps the association nat's log still holds (see `keptByNat`).
-      state.floatingIps[d.floatingIpId] = { id: d.floatingIpId, tenant: event.tenant, address: d.address, live: true, association: old?.association ?? null, version: old?.version ?? 0 };
+      state.floatingIps[d.floatingIpId] = {
+        id: d.floatingIpId,
+        tenant: event.tenant,
+        address: d.address,
+        live: true,
+        association: old?.association ?? null,
+        revision: old?.revision ?? 1,
+        version: old?.version ?? 0,
+      };
       break;
     }
     case 'ipam.FloatingIpReleased': {
@@ -145,7 +155,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
  */
 function floatingIpOf(state: NatState, event: Extract<NatEvent, { type: 'nat.FloatingIpAssociated' | 'nat.FloatingIpDisassociated' }>): FloatingIpEntry {
   const id = event.data.floatingIpId;
-  return (state.floatingIps[id] ??= { id, tenant: event.tenant, address: event.data.address, live: false, association: null, version: 0 });
+  return (state.floatingIps[id] ??= { id, tenant: event.tenant, address: event.data.address, live: false, association: null, revision: 1, version: 0 });
 }
 
 function routerOf(state: NatState, event: Extract<NatEvent, { type: 'nat.ExternalGatewayEnabled' | 'nat.ExternalGatewayDisabled' }>): RouterEntry {

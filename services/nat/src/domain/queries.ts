@@ -17,6 +17,7 @@ export function floatingIpView(s: NatState, f: FloatingIpEntry): FloatingIpAssoc
     networkId: a?.networkId ?? null,
     // Where the translation happens: the port's current hypervisor (a deleted port's, until the reactor ends it: none).
     hostId: a ? (s.ports[a.portId]?.hostId ?? null) : null,
+    revision: f.revision,
   };
 }
 

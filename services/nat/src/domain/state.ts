@@ -41,6 +41,8 @@ export interface FloatingIpEntry {
   /** False once IPAM released it: invisible to queries and commands; the reactor ends its association. */
   live: boolean;
   association: Association | null;
+  /** 1 + the association events of `nat.floatingip.<id>` (a function of that aggregate alone, like the association). */
+  revision: number;
   /** Last sequence of `nat.floatingip.<id>`; 0: no nat event yet. */
   version: number;
 }
