@@ -14,7 +14,7 @@ import { ErrorCode, RevisionConflictError, StrataError, toStrataError } from '@s
 import type { FloatingIpAssociationView, FloatingIpView, PortStatusValue, RouterView } from '@strata/contracts';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { requireExternalNetwork } from './external-networks.js';
-import { allPages, badRequest, neutronError, neutronTime, optionalString, requestedProject, withNeutronTypes } from './l3-common.js';
+import { allPages, badRequest, neutronError, neutronTime, optionalString, requestedProject, stepMeta, withNeutronTypes } from './l3-common.js';
 
 const ro = { post: false, put: false } as const;
 
@@ -112,15 +112,16 @@ export function associationError(err: unknown): unknown {
   return err;
 }
 
-async function associate(ctx: NeutronContext, floatingIpId: string, portId: string, fixedIp: string | undefined, expectedRevision: number | undefined): Promise<void> {
+/** `step` names the command within its request (its request id derives from it: see stepMeta). */
+async function associate(ctx: NeutronContext, step: string, floatingIpId: string, portId: string, fixedIp: string | undefined, expectedRevision: number | undefined): Promise<void> {
   const cmd = { floatingIpId, portId, ...(fixedIp !== undefined ? { fixedIp } : {}), ...(expectedRevision !== undefined ? { expectedRevision } : {}) };
-  await withNeutronTypes(ctx.clients.nat.command('floatingip.associate', cmd, ctx.meta)).catch((err: unknown) => {
+  await withNeutronTypes(ctx.clients.nat.command('floatingip.associate', cmd, stepMeta(ctx.meta, step))).catch((err: unknown) => {
     throw associationError(err);
   });
 }
 
 async function disassociate(ctx: NeutronContext, floatingIpId: string, expectedRevision: number | undefined): Promise<void> {
-  await withNeutronTypes(ctx.clients.nat.command('floatingip.disassociate', { floatingIpId, ...(expectedRevision !== undefined ? { expectedRevision } : {}) }, ctx.meta));
+  await withNeutronTypes(ctx.clients.nat.command('floatingip.disassociate', { floatingIpId, ...(expectedRevision !== undefined ? { expectedRevision } : {}) }, stepMeta(ctx.meta, 'disassociate')));
 }
 
 /** `port_id` of a body: absent → undefined, null → null, else a string. */
@@ -191,10 +192,10 @@ export const floatingips: ResourceDefinition = {
     });
     if (portId) {
       try {
-        await associate(ctx, fip.id, portId, fixedIp, undefined);
+        await associate(ctx, 'associate', fip.id, portId, fixedIp, undefined);
       } catch (err) {
         // All or nothing: the address goes back to the pool when it cannot be associated.
-        await ctx.clients.ipam.command('floatingip.delete', { id: fip.id }, ctx.meta).catch(() => undefined);
+        await ctx.clients.ipam.command('floatingip.delete', { id: fip.id }, stepMeta(ctx.meta, 'undo-create')).catch(() => undefined);
         throw err;
       }
     }
@@ -219,7 +220,7 @@ export const floatingips: ResourceDefinition = {
     } else if (target === null) {
       await disassociate(ctx, id, expectedRevision);
     } else if (current.portId === null || (current.portId === target && (fixedIp === undefined || fixedIp === current.fixedIp))) {
-      await associate(ctx, id, target, fixedIp ?? current.fixedIp ?? undefined, expectedRevision);
+      await associate(ctx, 'associate', id, target, fixedIp ?? current.fixedIp ?? undefined, expectedRevision);
     } else {
       // Neutron moves an associated floating IP in one update; NAT says "disassociate first": both, in order,
       // the second expecting the revision the first made; if the new association is refused, the old one is put back.
@@ -227,9 +228,9 @@ export const floatingips: ResourceDefinition = {
       const revision = expectedRevision ?? current.revision;
       await disassociate(ctx, id, revision);
       try {
-        await associate(ctx, id, target, fixedIp, revision + 1);
+        await associate(ctx, 'associate', id, target, fixedIp, revision + 1);
       } catch (err) {
-        await associate(ctx, id, previous.portId, previous.fixedIp, revision + 1).catch(() => undefined);
+        await associate(ctx, 'undo-move', id, previous.portId, previous.fixedIp, revision + 1).catch(() => undefined);
         throw err;
       }
     }

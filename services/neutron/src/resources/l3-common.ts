@@ -3,7 +3,9 @@
  * Neutron's error types on top of Strata's codes, every page of a list,
  * and Neutron's time format.
  */
+import { createHash } from 'node:crypto';
 import { ErrorCode, StrataError, toStrataError, type ErrorCode as Code } from '@strata/errors';
+import type { RequestMeta } from '@strata/runtime';
 import type { Page } from '@strata/contracts';
 
 /**
@@ -90,4 +92,19 @@ export function requestedProject(body: Record<string, unknown>): string | undefi
     throw badRequest(`'project_id' and 'tenant_id' do not match: ${project} and ${tenant}`);
   }
   return project ?? tenant;
+}
+
+/**
+ * The meta of one more command of a request that makes several (a router
+ * and its gateway, an allocation and its association). A request id is an
+ * idempotency key (the same id with another command is refused) and the
+ * created resource's id derives from it, so each step gets its own id,
+ * derived from the request's: a retried request (same id) repeats exactly
+ * the same commands and is answered as before. Correlation stays the
+ * request's, so the log ties the steps together.
+ */
+export function stepMeta(meta: RequestMeta, step: string): RequestMeta {
+  const h = createHash('sha256').update(`${meta.requestId}/${step}`).digest('hex');
+  const requestId = `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  return { ...meta, requestId };
 }

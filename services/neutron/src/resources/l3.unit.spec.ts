@@ -5,7 +5,7 @@ import type { FloatingIpAssociationView, FloatingIpView, PoolView, RouterGateway
 import type { NeutronContext } from '../resource.js';
 import { externalSubnetId, refuseExternalNetwork, toExternalNetwork, toExternalSubnet } from './external-networks.js';
 import { associationError, floatingIpStatus, floatingips, routerByNetwork, toNeutronFloatingIp } from './floatingips.js';
-import { neutronTime, withNeutronTypes } from './l3-common.js';
+import { neutronTime, stepMeta, withNeutronTypes } from './l3-common.js';
 import { changedRoutes, extraroutesBody, interfaceInfo, parseGatewayInfo, routers, toNeutronRouter } from './routers.js';
 
 const ROUTER = '3f2a9c1e-5b7d-4e2f-8a10-0c9d8e7f6a5b';
@@ -192,6 +192,15 @@ describe('shared', () => {
     expect(typed).toMatchObject({ code: ErrorCode.NotFound, message: `router ${ROUTER} not found`, details: { kind: 'router', neutronType: 'RouterNotFound' } });
     const fipGone = await withNeutronTypes(Promise.reject(new NotFoundError('floating IP', FIP))).catch((e: StrataError) => e);
     expect(fipGone.details['neutronType']).toBe('FloatingIPNotFound');
+  });
+
+  it('gives each command of a request its own request id, the same every time the request is repeated', () => {
+    const meta = { actor: 'keystone:u', tenant: 'proj-a', admin: false, requestId: 'req-1', correlationId: 'corr-1', at: AT };
+    const gw = stepMeta(meta, 'gateway');
+    expect(gw).toEqual({ ...meta, requestId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/) });
+    expect(stepMeta(meta, 'gateway')).toEqual(gw);
+    expect(stepMeta(meta, 'associate').requestId).not.toBe(gw.requestId);
+    expect(stepMeta({ ...meta, requestId: 'req-2' }, 'gateway').requestId).not.toBe(gw.requestId);
   });
 
   it("formats Neutron's times to the second", () => {

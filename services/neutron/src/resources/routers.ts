@@ -15,7 +15,7 @@ import { ErrorCode } from '@strata/errors';
 import type { RouterGatewayView, RouterView } from '@strata/contracts';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { requireExternalNetwork } from './external-networks.js';
-import { allPages, badRequest, neutronError, neutronTime, optionalBoolean, optionalString, requestedProject, withNeutronTypes } from './l3-common.js';
+import { allPages, badRequest, neutronError, neutronTime, optionalBoolean, optionalString, requestedProject, stepMeta, withNeutronTypes } from './l3-common.js';
 
 const rw = { post: true, put: true } as const;
 const ro = { post: false, put: false } as const;
@@ -94,7 +94,7 @@ async function show(ctx: NeutronContext, id: string): Promise<Json> {
 
 async function setGateway(ctx: NeutronContext, routerId: string, gw: GatewayRequest): Promise<void> {
   const cmd = gw === null ? { routerId, enabled: false } : { routerId, enabled: true, externalNetworkId: gw.networkId };
-  await withNeutronTypes(ctx.clients.nat.command('router.setGateway', cmd, ctx.meta));
+  await withNeutronTypes(ctx.clients.nat.command('router.setGateway', cmd, stepMeta(ctx.meta, 'gateway')));
 }
 
 /** Neutron's types for IPAM's refusals of a router update: a bad route is `InvalidRoutes`. */
@@ -201,7 +201,8 @@ async function editRoutes(ctx: NeutronContext, id: string, body: Json, op: 'add'
     const router = await getRouter(ctx, id);
     const next = changedRoutes(router.routes, routes, op);
     try {
-      await withNeutronTypes(ctx.clients.ipam.command('router.update', { id, expectedRevision: router.revision, routes: next }, ctx.meta), updateTypes);
+      // Each attempt is another command (other routes, other revision): its own request id.
+      await withNeutronTypes(ctx.clients.ipam.command('router.update', { id, expectedRevision: router.revision, routes: next }, stepMeta(ctx.meta, `routes-${attempt}`)), updateTypes);
       return { router: await show(ctx, id) };
     } catch (err) {
       const stale = err instanceof Error && (err as { details?: Record<string, unknown> }).details?.['field'] === 'expectedRevision';
@@ -256,7 +257,7 @@ export const routers: ResourceDefinition = {
         await setGateway(ctx, router.id, gw);
       } catch (err) {
         // All or nothing: the router goes again when its gateway cannot be set.
-        await ctx.clients.ipam.command('router.delete', { id: router.id }, ctx.meta).catch(() => undefined);
+        await ctx.clients.ipam.command('router.delete', { id: router.id }, stepMeta(ctx.meta, 'undo-create')).catch(() => undefined);
         throw err;
       }
     }
