@@ -15,11 +15,11 @@
  * them through the networks and subnets resources.
  */
 import { createHash } from 'node:crypto';
-import { ErrorCode } from '@strata/errors';
 import type { PoolView } from '@strata/contracts';
 import { formatAddress, lastAddress, parsePrefix } from '@strata/netaddr';
 import type { Json, NeutronContext } from '../resource.js';
-import { allPages, neutronError, neutronTime } from './l3-common.js';
+import { NeutronHttpError, policyNotAuthorized } from '../errors.js';
+import { allPages, badRequest, neutronTime } from './l3-common.js';
 
 /**
  * The MTU shown for an external network. A pool is an address range routed
@@ -140,18 +140,17 @@ export function refuseExternalNetwork(ctx: NeutronContext, body: Json): void {
   const external = body['router:external'];
   if (external === undefined || external === false || external === 'false' || external === 'False') return;
   if (ctx.identity.role !== 'admin') {
-    throw neutronError(ErrorCode.PermissionDenied, 'PolicyNotAuthorized', `(rule:create_network:router:external) is disallowed by policy`);
+    throw policyNotAuthorized('(rule:create_network and rule:create_network:router:external)');
   }
-  throw neutronError(
-    ErrorCode.InvalidArgument,
-    'BadRequest',
+  throw badRequest(
+    'network',
     "Strata's external networks are its floating-IP pools: an operator creates one with `strata pool create --name NAME --cidr CIDR --purpose floating-ip`, and it appears here as a shared network with router:external true",
   );
 }
 
 /** A write (update, delete, subnet create) aimed at an external network or its subnet: 403, they are the operator's pools. */
-export function readOnlyExternal(what: string): Error {
-  return neutronError(ErrorCode.PermissionDenied, 'PolicyNotAuthorized', `${what} is a floating-IP pool presented as an external network: it is changed only by an operator with \`strata pool\``);
+export function readOnlyExternal(what: string): NeutronHttpError {
+  return new NeutronHttpError(403, 'PolicyNotAuthorized', `${what} is a floating-IP pool presented as an external network: it is changed only by an operator with \`strata pool\``);
 }
 
 /**
@@ -166,6 +165,6 @@ export async function requireExternalNetwork(ctx: NeutronContext, id: string): P
     () => true,
     () => false,
   );
-  if (ordinary) throw neutronError(ErrorCode.InvalidArgument, 'BadRequest', `Network ${id} is not an external network`);
-  throw neutronError(ErrorCode.NotFound, 'NetworkNotFound', `Network ${id} could not be found.`);
+  if (ordinary) throw badRequest('network', `Network ${id} is not an external network`);
+  throw new NeutronHttpError(404, 'NetworkNotFound', `Network ${id} could not be found.`);
 }

@@ -10,11 +10,13 @@
  * applies: the association works without one. `router_id` shows the router
  * the port's network is joined to, if any.
  */
-import { ErrorCode, RevisionConflictError, StrataError, toStrataError } from '@strata/errors';
+import { ErrorCode, RevisionConflictError, toStrataError } from '@strata/errors';
 import type { FloatingIpAssociationView, FloatingIpView, PortStatusValue, RouterView } from '@strata/contracts';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { requireExternalNetwork } from './external-networks.js';
-import { allPages, badRequest, neutronError, neutronTime, optionalString, requestedProject, stepMeta, withNeutronTypes } from './l3-common.js';
+import { NeutronHttpError } from '../errors.js';
+import { allPages, badRequest, isStaleRevision, neutronTime, optionalString, requestedProject, typed, withNeutronTypes } from './l3-common.js';
+import { L3_EXTENSIONS } from './l3-extensions.js';
 
 const ro = { post: false, put: false } as const;
 
@@ -80,8 +82,13 @@ async function portStatuses(ctx: NeutronContext, portIds: readonly string[]): Pr
 
 async function represent(ctx: NeutronContext, fips: readonly FloatingIpView[], assocs: readonly FloatingIpAssociationView[]): Promise<Json[]> {
   const byId = new Map(assocs.map((a) => [a.floatingIpId, a]));
-  const ports = assocs.flatMap((a) => (a.portId === null ? [] : [a.portId]));
-  const [routers, statuses] = ports.length === 0 ? [new Map<string, string>(), new Map<string, PortStatusValue>()] : await Promise.all([listRouters(ctx).then(routerByNetwork), portStatuses(ctx, ports)]);
+  // Only a bound port can be realised (the status service is asked about those alone; an unbound one is DOWN).
+  const ports = assocs.flatMap((a) => (a.portId === null || a.hostId === null ? [] : [a.portId]));
+  const associated = assocs.some((a) => a.portId !== null);
+  const [routers, statuses] = await Promise.all([
+    associated ? listRouters(ctx).then(routerByNetwork) : new Map<string, string>(),
+    ports.length > 0 ? portStatuses(ctx, ports) : new Map<string, PortStatusValue>(),
+  ]);
   return fips.map((f) => {
     const a = byId.get(f.id);
     return toNeutronFloatingIp(f, a, a?.networkId ? (routers.get(a.networkId) ?? null) : null, a?.portId ? statuses.get(a.portId) : undefined);
@@ -102,26 +109,27 @@ async function show(ctx: NeutronContext, id: string): Promise<Json> {
  * passes on for the core's 412.
  */
 export function associationError(err: unknown): unknown {
+  if (err instanceof NeutronHttpError) return err;
   const e = toStrataError(err);
-  if (e.details['neutronType'] !== undefined || e.details['field'] === 'expectedRevision') return err;
+  if (isStaleRevision(e)) return err;
   if (e.code === ErrorCode.FailedPrecondition) {
     const taken = e.details['floatingIpId'] !== undefined || e.details['portId'] !== undefined;
-    return taken ? neutronError(ErrorCode.AlreadyExists, 'FloatingIPPortAlreadyAssociated', e.message) : neutronError(ErrorCode.InvalidArgument, 'BadRequest', e.message);
+    return taken ? typed(409, 'FloatingIPPortAlreadyAssociated', e) : typed(400, 'BadRequest', e);
   }
-  if (e.code === ErrorCode.InvalidArgument) return new StrataError(e.code, e.message, { ...e.details, neutronType: 'BadRequest' });
+  if (e.code === ErrorCode.InvalidArgument) return typed(400, 'BadRequest', e);
   return err;
 }
 
-/** `step` names the command within its request (its request id derives from it: see stepMeta). */
+/** `step` names the command within its request (its request id derives from it: `ctx.step`). */
 async function associate(ctx: NeutronContext, step: string, floatingIpId: string, portId: string, fixedIp: string | undefined, expectedRevision: number | undefined): Promise<void> {
   const cmd = { floatingIpId, portId, ...(fixedIp !== undefined ? { fixedIp } : {}), ...(expectedRevision !== undefined ? { expectedRevision } : {}) };
-  await withNeutronTypes(ctx.clients.nat.command('floatingip.associate', cmd, stepMeta(ctx.meta, step))).catch((err: unknown) => {
+  await withNeutronTypes(ctx.clients.nat.command('floatingip.associate', cmd, ctx.step(step))).catch((err: unknown) => {
     throw associationError(err);
   });
 }
 
 async function disassociate(ctx: NeutronContext, floatingIpId: string, expectedRevision: number | undefined): Promise<void> {
-  await withNeutronTypes(ctx.clients.nat.command('floatingip.disassociate', { floatingIpId, ...(expectedRevision !== undefined ? { expectedRevision } : {}) }, stepMeta(ctx.meta, 'disassociate')));
+  await withNeutronTypes(ctx.clients.nat.command('floatingip.disassociate', { floatingIpId, ...(expectedRevision !== undefined ? { expectedRevision } : {}) }, ctx.step('disassociate')));
 }
 
 /** `port_id` of a body: absent → undefined, null → null, else a string. */
@@ -131,9 +139,10 @@ function portIdOf(body: Json): string | null | undefined {
 
 /** IPAM's refusals of an allocation, as Neutron types them. */
 function allocationError(err: unknown): unknown {
+  if (err instanceof NeutronHttpError) return err;
   const e = toStrataError(err);
-  if (e.code === ErrorCode.ResourceExhausted) return neutronError(ErrorCode.InvalidArgument, 'ExternalIpAddressExhausted', e.message);
-  if (e.code === ErrorCode.AlreadyExists) return neutronError(ErrorCode.AlreadyExists, 'IpAddressAlreadyAllocated', e.message);
+  if (e.code === ErrorCode.ResourceExhausted) return typed(400, 'ExternalIpAddressExhausted', e);
+  if (e.code === ErrorCode.AlreadyExists) return typed(409, 'IpAddressAlreadyAllocated', e);
   return err;
 }
 
@@ -142,18 +151,20 @@ export const floatingips: ResourceDefinition = {
   collection: 'floatingips',
   member: 'floatingip',
   notFound: 'FloatingIPNotFound',
+  notFoundMessage: (id) => `Floating IP ${id} could not be found`,
+  extensions: L3_EXTENSIONS,
   attributes: {
     id: ro,
     tenant_id: { post: true, put: false },
     project_id: { post: true, put: false },
     floating_ip_address: { post: true, put: false },
-    floating_network_id: { post: true, put: false },
+    floating_network_id: { post: true, put: false, required: true },
     router_id: ro,
     port_id: { post: true, put: true },
     fixed_ip_address: { post: true, put: true },
     status: ro,
     description: { post: true, put: true },
-    revision_number: ro,
+    revision_number: { ...ro, type: 'integer' },
     created_at: ro,
     updated_at: ro,
   },
@@ -173,14 +184,16 @@ export const floatingips: ResourceDefinition = {
   show,
 
   async create(ctx, body) {
-    const networkId = optionalString(body, 'floating_network_id');
-    if (networkId === undefined) throw badRequest("Failed to parse request. Required attribute 'floating_network_id' not specified");
+    // Required by the attribute map (the core refuses a body without it).
+    const networkId = optionalString(body, 'floating_network_id')!;
     const portId = portIdOf(body);
     const fixedIp = body['fixed_ip_address'] === null ? undefined : optionalString(body, 'fixed_ip_address');
-    if (fixedIp !== undefined && !portId) throw badRequest('fixed_ip_address needs a port_id: it names which address of that port the floating IP translates to');
+    if (fixedIp !== undefined && !portId) throw badRequest('floatingip', 'fixed_ip_address needs a port_id: it names which address of that port the floating IP translates to');
     const address = body['floating_ip_address'] === null ? undefined : optionalString(body, 'floating_ip_address');
     const tenant = requestedProject(body);
     await requireExternalNetwork(ctx, networkId);
+    // An unknown (or invisible) port is refused before anything is allocated (NAT checks it again when associating).
+    if (portId) await withNeutronTypes(ctx.clients.ipam.query('port.get', { id: portId }, ctx.meta));
     const fip = await withNeutronTypes(
       ctx.clients.ipam.command(
         'floatingip.create',
@@ -195,7 +208,7 @@ export const floatingips: ResourceDefinition = {
         await associate(ctx, 'associate', fip.id, portId, fixedIp, undefined);
       } catch (err) {
         // All or nothing: the address goes back to the pool when it cannot be associated.
-        await ctx.clients.ipam.command('floatingip.delete', { id: fip.id }, stepMeta(ctx.meta, 'undo-create')).catch(() => undefined);
+        await ctx.clients.ipam.command('floatingip.delete', { id: fip.id }, ctx.step('undo-create')).catch(() => undefined);
         throw err;
       }
     }
@@ -207,12 +220,12 @@ export const floatingips: ResourceDefinition = {
     const current = await withNeutronTypes(ctx.clients.nat.query('floatingip.get', { id }, ctx.meta));
     const description = optionalString(body, 'description');
     if (description !== undefined && description !== f.description) {
-      throw badRequest("a Strata floating IP's description is given when it is created and does not change; create another floating IP");
+      throw badRequest('floatingip', "a Strata floating IP's description is given when it is created and does not change; create another floating IP");
     }
     const requestedPort = portIdOf(body);
     const fixedIp = body['fixed_ip_address'] === null ? undefined : optionalString(body, 'fixed_ip_address');
     const target = requestedPort !== undefined ? requestedPort : current.portId;
-    if (fixedIp !== undefined && target === null) throw badRequest('fixed_ip_address needs a port_id: the floating IP is not associated with a port');
+    if (fixedIp !== undefined && target === null) throw badRequest('floatingip', 'fixed_ip_address needs a port_id: the floating IP is not associated with a port');
 
     if (requestedPort === undefined && fixedIp === undefined) {
       // Nothing to change: If-Match is still answered (nothing is written either way).

@@ -4,5 +4,7 @@
  * groups, routers, floating IPs, networking-sfc) adds its definitions here.
  */
 import type { ResourceDefinition } from '../resource.js';
+import { floatingips } from './floatingips.js';
+import { routers } from './routers.js';
 
-export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [];
+export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [routers, floatingips];

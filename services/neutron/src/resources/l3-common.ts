@@ -1,55 +1,52 @@
 /**
  * What the L3 resources (routers, floating IPs, external networks) share:
- * Neutron's error types on top of Strata's codes, every page of a list,
- * and Neutron's time format.
+ * Neutron's error types for the services' refusals, every page of a list,
+ * Neutron's time format and body readers.
  */
-import { createHash } from 'node:crypto';
-import { ErrorCode, StrataError, toStrataError, type ErrorCode as Code } from '@strata/errors';
-import type { RequestMeta } from '@strata/runtime';
+import { ErrorCode, toStrataError, type StrataError } from '@strata/errors';
 import type { Page } from '@strata/contracts';
+import { badRequest as neutronBadRequest, fromStrataError, invalidInput, NeutronHttpError } from '../errors.js';
 
-/**
- * A Strata error carrying the NeutronError `type` Neutron gives for it
- * (`RouterInUse`, `FloatingIPPortAlreadyAssociated`, …) in
- * `details.neutronType`. The code still decides the HTTP status through the
- * core's one mapping (INVALID_ARGUMENT 400, NOT_FOUND 404, ALREADY_EXISTS and
- * FAILED_PRECONDITION 409, PERMISSION_DENIED 403); the core answers the type.
- */
-export function neutronError(code: Code, neutronType: string, message: string): StrataError {
-  return new StrataError(code, message, { neutronType });
-}
+/** neutron_lib BadRequest(resource, msg): "Bad <resource> request: <msg>." */
+export const badRequest = (resource: 'router' | 'floatingip' | 'network', msg: string): NeutronHttpError => neutronBadRequest(resource, msg);
 
-export const badRequest = (message: string): StrataError => neutronError(ErrorCode.InvalidArgument, 'BadRequest', message);
-
-/** Neutron's NotFound type for each kind of resource a service names in a NotFoundError (`details.kind`). */
-const NOT_FOUND_TYPES: Readonly<Record<string, string>> = {
-  router: 'RouterNotFound',
-  subnet: 'SubnetNotFound',
-  port: 'PortNotFound',
-  network: 'NetworkNotFound',
+/** Neutron's NotFound type and text for each kind of resource a service names in a NotFoundError (`details.kind`). */
+const NOT_FOUND: Readonly<Record<string, (id: string) => NeutronHttpError>> = {
+  router: (id) => new NeutronHttpError(404, 'RouterNotFound', `Router ${id} could not be found`),
+  subnet: (id) => new NeutronHttpError(404, 'SubnetNotFound', `Subnet ${id} could not be found.`),
+  port: (id) => new NeutronHttpError(404, 'PortNotFound', `Port ${id} could not be found.`),
+  network: (id) => new NeutronHttpError(404, 'NetworkNotFound', `Network ${id} could not be found.`),
   // An external network is a floating-IP pool: an unknown one is Neutron's unknown network.
-  pool: 'NetworkNotFound',
-  'floating IP': 'FloatingIPNotFound',
+  pool: (id) => new NeutronHttpError(404, 'NetworkNotFound', `Network ${id} could not be found.`),
+  'floating IP': (id) => new NeutronHttpError(404, 'FloatingIPNotFound', `Floating IP ${id} could not be found`),
 };
 
 /**
- * Gives a service's refusal Neutron's type: `typeOf` names it for the
- * refusals whose meaning is known here (the message stays the service's,
- * which says what is wrong); a NOT_FOUND gets the type of the kind of
- * resource it names. Other errors pass unchanged.
+ * A service's refusal as Neutron answers it: `typeOf` gives the Neutron
+ * error for the refusals whose meaning is known here (or undefined); a
+ * NOT_FOUND becomes the not-found of the kind of resource it names. The
+ * rest (a stale revision among them: the core's 412) passes unchanged to
+ * the core's generic mapping.
  */
-export async function withNeutronTypes<T>(work: Promise<T>, typeOf: (e: StrataError) => string | undefined = () => undefined): Promise<T> {
+export async function withNeutronTypes<T>(work: Promise<T>, typeOf: (e: StrataError) => NeutronHttpError | undefined = () => undefined): Promise<T> {
   try {
     return await work;
   } catch (err) {
+    if (err instanceof NeutronHttpError) throw err;
     const e = toStrataError(err);
-    if (e.details['neutronType'] !== undefined) throw err;
-    const kind = e.details['kind'];
-    const type = typeOf(e) ?? (e.code === ErrorCode.NotFound && typeof kind === 'string' ? NOT_FOUND_TYPES[kind] : undefined);
-    if (type === undefined) throw err;
-    throw new StrataError(e.code, e.message, { ...e.details, neutronType: type });
+    const typed = typeOf(e);
+    if (typed) throw typed;
+    const { kind, id } = e.details;
+    if (e.code === ErrorCode.NotFound && typeof kind === 'string' && typeof id === 'string' && NOT_FOUND[kind]) throw NOT_FOUND[kind](id);
+    throw err;
   }
 }
+
+/** The same refusal with Neutron's type and status (the service's message, which says what is wrong). */
+export const typed = (status: number, type: string, e: StrataError): NeutronHttpError => new NeutronHttpError(status, type, e.message);
+
+/** Is this the core's 412 (a stale If-Match), which must pass as it is? */
+export const isStaleRevision = (e: StrataError): boolean => fromStrataError(e).status === 412;
 
 /** Every item of a paged list query (the services answer pages of at most 10,000). */
 export async function allPages<T>(fetch: (after: string) => Promise<Page<T>>): Promise<T[]> {
@@ -66,45 +63,23 @@ export async function allPages<T>(fetch: (after: string) => Promise<Page<T>>): P
 /** Neutron's timestamps: ISO 8601 UTC to the second (`2026-12-06T16:07:28Z`). */
 export const neutronTime = (iso: string): string => iso.replace(/\.\d+Z$/, 'Z');
 
-/** A Neutron body's optional string attribute: absent → undefined, anything but a string → 400 naming it. */
+/** A body's optional string attribute: absent → undefined, anything but a string → 400 naming it (Neutron's InvalidInput). */
 export function optionalString(body: Record<string, unknown>, key: string): string | undefined {
   const v = body[key];
   if (v === undefined) return undefined;
-  if (typeof v !== 'string') throw badRequest(`Invalid input for ${key}. Reason: '${JSON.stringify(v)}' is not a valid string.`);
+  if (typeof v !== 'string') throw invalidInput(`'${JSON.stringify(v)}' is not a valid string for ${key}`);
   return v;
 }
 
-/** A Neutron boolean (Neutron also takes "true"/"false" strings, as its convert_to_boolean does). */
+/** A Neutron boolean (convert_to_boolean: also "true"/"false" strings, 0/1). */
 export function optionalBoolean(body: Record<string, unknown>, key: string): boolean | undefined {
   const v = body[key];
   if (v === undefined) return undefined;
   if (typeof v === 'boolean') return v;
-  if (v === 'true' || v === 'True') return true;
-  if (v === 'false' || v === 'False') return false;
-  throw badRequest(`Invalid input for ${key}. Reason: '${JSON.stringify(v)}' cannot be converted to boolean.`);
+  if (v === 'true' || v === 'True' || v === 1 || v === '1') return true;
+  if (v === 'false' || v === 'False' || v === 0 || v === '0') return false;
+  throw invalidInput(`'${JSON.stringify(v)}' cannot be converted to boolean`);
 }
 
-/** The project a create is for: `project_id` or `tenant_id` (equal if both), else undefined (the caller's own). */
-export function requestedProject(body: Record<string, unknown>): string | undefined {
-  const project = optionalString(body, 'project_id');
-  const tenant = optionalString(body, 'tenant_id');
-  if (project !== undefined && tenant !== undefined && project !== tenant) {
-    throw badRequest(`'project_id' and 'tenant_id' do not match: ${project} and ${tenant}`);
-  }
-  return project ?? tenant;
-}
-
-/**
- * The meta of one more command of a request that makes several (a router
- * and its gateway, an allocation and its association). A request id is an
- * idempotency key (the same id with another command is refused) and the
- * created resource's id derives from it, so each step gets its own id,
- * derived from the request's: a retried request (same id) repeats exactly
- * the same commands and is answered as before. Correlation stays the
- * request's, so the log ties the steps together.
- */
-export function stepMeta(meta: RequestMeta, step: string): RequestMeta {
-  const h = createHash('sha256').update(`${meta.requestId}/${step}`).digest('hex');
-  const requestId = `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
-  return { ...meta, requestId };
-}
+/** The project a create is for: the core has filled `project_id` in (the token's, or the one an admin named). */
+export const requestedProject = (body: Record<string, unknown>): string | undefined => optionalString(body, 'project_id');

@@ -1,11 +1,12 @@
 /** The L3 translations (routers, floating IPs, external networks) as pure functions: Neutron's shapes and refusals. */
 import { describe, expect, it } from 'vitest';
-import { ErrorCode, NotFoundError, StrataError } from '@strata/errors';
+import { ErrorCode, NotFoundError, RevisionConflictError, StrataError } from '@strata/errors';
+import { NeutronHttpError } from '../errors.js';
 import type { FloatingIpAssociationView, FloatingIpView, PoolView, RouterGatewayView, RouterView } from '@strata/contracts';
 import type { NeutronContext } from '../resource.js';
 import { externalSubnetId, refuseExternalNetwork, toExternalNetwork, toExternalSubnet } from './external-networks.js';
 import { associationError, floatingIpStatus, floatingips, routerByNetwork, toNeutronFloatingIp } from './floatingips.js';
-import { neutronTime, stepMeta, withNeutronTypes } from './l3-common.js';
+import { neutronTime, withNeutronTypes } from './l3-common.js';
 import { changedRoutes, extraroutesBody, interfaceInfo, parseGatewayInfo, routers, toNeutronRouter } from './routers.js';
 
 const ROUTER = '3f2a9c1e-5b7d-4e2f-8a10-0c9d8e7f6a5b';
@@ -28,13 +29,13 @@ const router: RouterView = {
 };
 const gateway = (on: boolean, externalNetworkId: string | null = on ? POOL : null): RouterGatewayView => ({ routerId: ROUTER, tenant: 'proj-a', externalGateway: on, externalNetworkId });
 
-/** The Neutron error a call threw: its code (the HTTP status follows from it) and its NeutronError type. */
-function refusal(fn: () => unknown): { code: string; type: unknown; message: string } {
+/** The Neutron error a call threw: HTTP status, NeutronError type, message. */
+function refusal(fn: () => unknown): { status: number; type: string; message: string } {
   try {
     fn();
   } catch (e) {
-    const s = e as StrataError;
-    return { code: s.code, type: s.details['neutronType'], message: s.message };
+    if (!(e instanceof NeutronHttpError)) throw e;
+    return { status: e.status, type: e.type, message: e.message };
   }
   throw new Error('expected a refusal');
 }
@@ -65,11 +66,11 @@ describe('routers', () => {
     expect(parseGatewayInfo({})).toBeNull();
     expect(parseGatewayInfo({ network_id: POOL })).toEqual({ networkId: POOL });
     expect(parseGatewayInfo({ network_id: POOL, enable_snat: true, external_fixed_ips: [] })).toEqual({ networkId: POOL });
-    expect(refusal(() => parseGatewayInfo({ network_id: POOL, enable_snat: false }))).toMatchObject({ code: ErrorCode.InvalidArgument, type: 'BadRequest', message: /enable_snat false is not supported/ });
+    expect(refusal(() => parseGatewayInfo({ network_id: POOL, enable_snat: false }))).toMatchObject({ status: 400, type: 'BadRequest', message: /^Bad router request: enable_snat false is not supported/ });
     expect(refusal(() => parseGatewayInfo({ network_id: POOL, external_fixed_ips: [{ ip_address: '203.0.113.9' }] })).message).toMatch(/has no address of its own/);
-    expect(refusal(() => parseGatewayInfo({ network_id: POOL, qos_policy_id: 'x' })).message).toMatch(/Unrecognized attribute\(s\) 'qos_policy_id'/);
-    expect(refusal(() => parseGatewayInfo({ enable_snat: true })).message).toMatch(/network_id is required/);
-    expect(refusal(() => parseGatewayInfo('public')).message).toMatch(/is not a dictionary/);
+    expect(refusal(() => parseGatewayInfo({ network_id: POOL, qos_policy_id: 'x' }))).toMatchObject({ status: 400, type: 'InvalidInput', message: /Provided keys: network_id, qos_policy_id/ });
+    expect(refusal(() => parseGatewayInfo({ enable_snat: true })).message).toMatch(/Expected keys: \{'network_id'\}/);
+    expect(refusal(() => parseGatewayInfo('public')).message).toMatch(/is not a dictionary or None/);
     expect(refusal(() => parseGatewayInfo({ network_id: 7 })).message).toMatch(/network_id/);
   });
 
@@ -83,7 +84,7 @@ describe('routers', () => {
     expect(changedRoutes([a], [b, a, b], 'add')).toEqual([a, b]);
     expect(changedRoutes([a, b], [a, { destination: '0.0.0.0/0', nexthop: '10.0.0.1' }], 'remove')).toEqual([b]);
     expect(extraroutesBody({ router: { routes: [a] } })).toEqual([a]);
-    expect(refusal(() => extraroutesBody({ router: { routes: 'x' } }))).toMatchObject({ code: ErrorCode.InvalidArgument, type: 'InvalidRoutes' });
+    expect(refusal(() => extraroutesBody({ router: { routes: 'x' } }))).toMatchObject({ status: 400, type: 'InvalidRoutes' });
     expect(refusal(() => extraroutesBody({ router: { routes: [{ destination: '192.0.2.0/24' }] } })).type).toBe('InvalidRoutes');
     expect(refusal(() => extraroutesBody({ routes: [a] })).message).toMatch(/Required attribute 'router'/);
   });
@@ -139,14 +140,15 @@ describe('floating IPs', () => {
 
   it("types NAT's refusals as Neutron does: a taken fixed IP 409, a port without IPv4 400, a stale revision left for 412", () => {
     const typed = (e: StrataError) => {
-      const out = associationError(e) as StrataError;
-      return { code: out.code, type: out.details['neutronType'] };
+      const out = associationError(e);
+      return out instanceof NeutronHttpError ? { status: out.status, type: out.type, message: out.message } : out;
     };
-    expect(typed(new StrataError(ErrorCode.FailedPrecondition, 'fixed IP … already has floating IP', { floatingIpId: FIP }))).toEqual({ code: ErrorCode.AlreadyExists, type: 'FloatingIPPortAlreadyAssociated' });
-    expect(typed(new StrataError(ErrorCode.FailedPrecondition, 'already associated with port', { portId: PORT }))).toEqual({ code: ErrorCode.AlreadyExists, type: 'FloatingIPPortAlreadyAssociated' });
-    expect(typed(new StrataError(ErrorCode.FailedPrecondition, 'port has no IPv4 address'))).toEqual({ code: ErrorCode.InvalidArgument, type: 'BadRequest' });
-    expect(typed(new StrataError(ErrorCode.FailedPrecondition, 'stale', { field: 'expectedRevision' }))).toEqual({ code: ErrorCode.FailedPrecondition, type: undefined });
-    expect(typed(new StrataError(ErrorCode.InvalidArgument, 'fixedIp is not the port’s', { field: 'fixedIp' }))).toEqual({ code: ErrorCode.InvalidArgument, type: 'BadRequest' });
+    expect(typed(new StrataError(ErrorCode.FailedPrecondition, 'fixed IP … already has floating IP', { floatingIpId: FIP }))).toEqual({ status: 409, type: 'FloatingIPPortAlreadyAssociated', message: 'fixed IP … already has floating IP' });
+    expect(typed(new StrataError(ErrorCode.FailedPrecondition, 'already associated with port', { portId: PORT }))).toMatchObject({ status: 409, type: 'FloatingIPPortAlreadyAssociated' });
+    expect(typed(new StrataError(ErrorCode.FailedPrecondition, 'port has no IPv4 address'))).toMatchObject({ status: 400, type: 'BadRequest' });
+    const stale = new RevisionConflictError('floating IP', FIP, 1, 2);
+    expect(typed(stale)).toBe(stale);
+    expect(typed(new StrataError(ErrorCode.InvalidArgument, 'fixedIp is not the port’s', { field: 'fixedIp' }))).toMatchObject({ status: 400, type: 'BadRequest' });
   });
 });
 
@@ -178,9 +180,9 @@ describe('external networks', () => {
     const ctx = (role: 'admin' | 'member') => ({ identity: { role } }) as unknown as NeutronContext;
     expect(() => refuseExternalNetwork(ctx('member'), { name: 'x' })).not.toThrow();
     expect(() => refuseExternalNetwork(ctx('admin'), { 'router:external': false })).not.toThrow();
-    expect(refusal(() => refuseExternalNetwork(ctx('member'), { 'router:external': true }))).toMatchObject({ code: ErrorCode.PermissionDenied, type: 'PolicyNotAuthorized' });
+    expect(refusal(() => refuseExternalNetwork(ctx('member'), { 'router:external': true }))).toMatchObject({ status: 403, type: 'PolicyNotAuthorized' });
     expect(refusal(() => refuseExternalNetwork(ctx('admin'), { 'router:external': true }))).toMatchObject({
-      code: ErrorCode.InvalidArgument,
+      status: 400,
       message: /strata pool create --name NAME --cidr CIDR --purpose floating-ip/,
     });
   });
@@ -188,19 +190,13 @@ describe('external networks', () => {
 
 describe('shared', () => {
   it("names a NotFound by the kind of resource the service named, and keeps the service's message", async () => {
-    const typed = await withNeutronTypes(Promise.reject(new NotFoundError('router', ROUTER))).catch((e: StrataError) => e);
-    expect(typed).toMatchObject({ code: ErrorCode.NotFound, message: `router ${ROUTER} not found`, details: { kind: 'router', neutronType: 'RouterNotFound' } });
-    const fipGone = await withNeutronTypes(Promise.reject(new NotFoundError('floating IP', FIP))).catch((e: StrataError) => e);
-    expect(fipGone.details['neutronType']).toBe('FloatingIPNotFound');
-  });
-
-  it('gives each command of a request its own request id, the same every time the request is repeated', () => {
-    const meta = { actor: 'keystone:u', tenant: 'proj-a', admin: false, requestId: 'req-1', correlationId: 'corr-1', at: AT };
-    const gw = stepMeta(meta, 'gateway');
-    expect(gw).toEqual({ ...meta, requestId: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/) });
-    expect(stepMeta(meta, 'gateway')).toEqual(gw);
-    expect(stepMeta(meta, 'associate').requestId).not.toBe(gw.requestId);
-    expect(stepMeta({ ...meta, requestId: 'req-2' }, 'gateway').requestId).not.toBe(gw.requestId);
+    const typed = await withNeutronTypes(Promise.reject(new NotFoundError('router', ROUTER))).catch((e: NeutronHttpError) => e);
+    expect(typed).toMatchObject({ status: 404, type: 'RouterNotFound', message: `Router ${ROUTER} could not be found` });
+    const fipGone = await withNeutronTypes(Promise.reject(new NotFoundError('floating IP', FIP))).catch((e: NeutronHttpError) => e);
+    expect(fipGone).toMatchObject({ status: 404, type: 'FloatingIPNotFound' });
+    // Anything it does not know passes unchanged, for the core's generic mapping.
+    const other = new StrataError(ErrorCode.Unavailable, 'ipam did not answer');
+    expect(await withNeutronTypes(Promise.reject(other)).catch((e: unknown) => e)).toBe(other);
   });
 
   it("formats Neutron's times to the second", () => {

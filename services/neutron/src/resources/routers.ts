@@ -11,11 +11,13 @@
  * `external_fixed_ips` is always empty, `enable_snat` always true, and an
  * interface added by `port_id` is refused saying why.
  */
-import { ErrorCode } from '@strata/errors';
+import { ErrorCode, toStrataError, type StrataError } from '@strata/errors';
 import type { RouterGatewayView, RouterView } from '@strata/contracts';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { requireExternalNetwork } from './external-networks.js';
-import { allPages, badRequest, neutronError, neutronTime, optionalBoolean, optionalString, requestedProject, stepMeta, withNeutronTypes } from './l3-common.js';
+import { L3_EXTENSIONS } from './l3-extensions.js';
+import { NeutronHttpError, invalidInput } from '../errors.js';
+import { allPages, badRequest, neutronTime, optionalBoolean, optionalString, requestedProject, isStaleRevision, typed, withNeutronTypes } from './l3-common.js';
 
 const rw = { post: true, put: true } as const;
 const ro = { post: false, put: false } as const;
@@ -52,22 +54,24 @@ export function toNeutronRouter(r: RouterView, gw: RouterGatewayView): Json {
 export function parseGatewayInfo(value: unknown): GatewayRequest {
   if (value === null) return null;
   if (typeof value !== 'object' || Array.isArray(value)) {
-    throw badRequest(`Invalid input for external_gateway_info. Reason: '${JSON.stringify(value)}' is not a dictionary.`);
+    throw invalidInput(`'${JSON.stringify(value)}' is not a dictionary or None for external_gateway_info`);
   }
   const info = value as Record<string, unknown>;
   const unknown = Object.keys(info).filter((k) => !['network_id', 'enable_snat', 'external_fixed_ips'].includes(k));
-  if (unknown.length) throw badRequest(`Invalid input for external_gateway_info. Reason: Unrecognized attribute(s) '${unknown.join(', ')}'.`);
+  if (unknown.length) throw invalidInput(`Validation of dictionary's keys failed. Expected keys: {'enable_snat', 'external_fixed_ips', 'network_id'} Provided keys: ${Object.keys(info).join(', ')}`);
   if (Object.keys(info).length === 0) return null;
   const networkId = optionalString(info, 'network_id');
-  if (networkId === undefined) throw badRequest('Invalid input for external_gateway_info. Reason: network_id is required.');
+  if (networkId === undefined) throw invalidInput("Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: " + Object.keys(info).join(', '));
   if (optionalBoolean(info, 'enable_snat') === false) {
     throw badRequest(
+      'router',
       "enable_snat false is not supported: a Strata router's external gateway is outbound access by source NAT to each hypervisor's public address (H-IP); for untranslated addresses use a routed network",
     );
   }
   const fixed = info['external_fixed_ips'];
   if (fixed !== undefined && !(Array.isArray(fixed) && fixed.length === 0)) {
     throw badRequest(
+      'router',
       "external_fixed_ips cannot be chosen: a Strata router's gateway has no address of its own; outbound traffic leaves with the public address (H-IP) of the hypervisor it starts on",
     );
   }
@@ -77,7 +81,7 @@ export function parseGatewayInfo(value: unknown): GatewayRequest {
 /** `admin_state_up`: Strata's routers cannot be taken down administratively (no such state in IPAM); false is refused. */
 function checkAdminState(body: Json): void {
   if (optionalBoolean(body, 'admin_state_up') === false) {
-    throw badRequest("admin_state_up false is not supported: a Strata router is distributed to every host and has no administrative down state; remove its interfaces to stop it routing");
+    throw badRequest('router', "admin_state_up false is not supported: a Strata router is distributed to every host and has no administrative down state; remove its interfaces to stop it routing");
   }
 }
 
@@ -94,24 +98,27 @@ async function show(ctx: NeutronContext, id: string): Promise<Json> {
 
 async function setGateway(ctx: NeutronContext, routerId: string, gw: GatewayRequest): Promise<void> {
   const cmd = gw === null ? { routerId, enabled: false } : { routerId, enabled: true, externalNetworkId: gw.networkId };
-  await withNeutronTypes(ctx.clients.nat.command('router.setGateway', cmd, stepMeta(ctx.meta, 'gateway')));
+  await withNeutronTypes(ctx.clients.nat.command('router.setGateway', cmd, ctx.step('gateway')));
 }
 
 /** Neutron's types for IPAM's refusals of a router update: a bad route is `InvalidRoutes`. */
-const updateTypes = (e: { code: string; details: Record<string, unknown> }): string | undefined => {
+const updateTypes = (e: StrataError): NeutronHttpError | undefined => {
   const field = e.details['field'];
-  if (e.code === ErrorCode.InvalidArgument) return typeof field === 'string' && field.startsWith('routes') ? 'InvalidRoutes' : 'InvalidInput';
+  if (e.code === ErrorCode.InvalidArgument && typeof field === 'string' && field.startsWith('routes')) return invalidRoutes(e.message);
   return undefined;
 };
+
+/** neutron's InvalidRoutes (400). */
+const invalidRoutes = (reason: string): NeutronHttpError => new NeutronHttpError(400, 'InvalidRoutes', `Invalid format for routes: ${reason}`);
 
 /** The body of add/remove_router_interface: one subnet_id (a port_id has its own answers below). */
 function interfaceTarget(body: Json): { subnetId?: string; portId?: string } {
   const unknown = Object.keys(body).filter((k) => k !== 'subnet_id' && k !== 'port_id');
-  if (unknown.length) throw badRequest(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
+  if (unknown.length) throw badRequest('router', `Unrecognized attribute(s) '${unknown.join(', ')}'`);
   const subnetId = optionalString(body, 'subnet_id');
   const portId = optionalString(body, 'port_id');
-  if (subnetId === undefined && portId === undefined) throw badRequest('Either subnet_id or port_id must be specified');
-  if (subnetId !== undefined && portId !== undefined) throw badRequest('Cannot specify both subnet-id and port-id');
+  if (subnetId === undefined && portId === undefined) throw badRequest('router', 'Either subnet_id or port_id must be specified');
+  if (subnetId !== undefined && portId !== undefined) throw badRequest('router', 'Cannot specify both subnet-id and port-id');
   return { ...(subnetId !== undefined ? { subnetId } : {}), ...(portId !== undefined ? { portId } : {}) };
 }
 
@@ -124,21 +131,24 @@ export function interfaceInfo(router: Pick<RouterView, 'id' | 'tenant'>, subnetI
   return { id: router.id, tenant_id: router.tenant, project_id: router.tenant, port_id: null, subnet_id: subnetId, subnet_ids: [subnetId], network_id: networkId };
 }
 
+const interfaceNotFound = (routerId: string, subnetId: string): NeutronHttpError =>
+  new NeutronHttpError(404, 'RouterInterfaceNotFoundForSubnet', `Router ${routerId} has no interface on subnet ${subnetId}`);
+
 const PORT_INTERFACE_REFUSED =
   "Strata's router interfaces are subnets, not ports: the router's address on a subnet is the subnet's gateway IP, on every host. Add the port's subnet instead (subnet_id)";
 
 async function addInterface(ctx: NeutronContext, id: string, body: Json): Promise<Json> {
   const { subnetId } = interfaceTarget(body);
-  if (subnetId === undefined) throw badRequest(PORT_INTERFACE_REFUSED);
+  if (subnetId === undefined) throw badRequest('router', PORT_INTERFACE_REFUSED);
   const before = await getRouter(ctx, id);
   // Neutron is not idempotent here (IPAM is): a subnet already on this router is its 400.
-  if (before.interfaces.some((i) => i.subnetId === subnetId)) throw badRequest(`Router already has a port on subnet ${subnetId}`);
+  if (before.interfaces.some((i) => i.subnetId === subnetId)) throw badRequest('router', `Router already has a port on subnet ${subnetId}`);
   const after = await withNeutronTypes(ctx.clients.ipam.command('router.addInterface', { id, subnetId }, ctx.meta), (e) => {
     // Joined to another router: Neutron's answer is the gateway address being taken (by that router's port).
-    if (e.code === ErrorCode.AlreadyExists) return 'IpAddressAlreadyAllocated';
+    if (e.code === ErrorCode.AlreadyExists) return typed(409, 'IpAddressAlreadyAllocated', e);
     // A network already on another router, a subnet without gateway: Strata's conditions, a conflict with the current state.
-    if (e.code === ErrorCode.FailedPrecondition) return 'Conflict';
-    if (e.code === ErrorCode.InvalidArgument) return 'BadRequest';
+    if (e.code === ErrorCode.FailedPrecondition) return typed(409, 'Conflict', e);
+    if (e.code === ErrorCode.InvalidArgument) return typed(400, 'BadRequest', e);
     return undefined;
   });
   const joined = after.interfaces.find((i) => i.subnetId === subnetId);
@@ -150,13 +160,13 @@ async function removeInterface(ctx: NeutronContext, id: string, body: Json): Pro
   const before = await getRouter(ctx, id);
   if (subnetId === undefined) {
     // No port is ever a Strata router interface.
-    throw neutronError(ErrorCode.NotFound, 'RouterInterfaceNotFound', `Router ${id} does not have an interface with id ${portId}`);
+    throw new NeutronHttpError(404, 'RouterInterfaceNotFound', `Router ${id} does not have an interface with id ${portId}`);
   }
   const joined = before.interfaces.find((i) => i.subnetId === subnetId);
-  if (!joined) throw neutronError(ErrorCode.NotFound, 'RouterInterfaceNotFoundForSubnet', `Router ${id} has no interface on subnet ${subnetId}`);
+  if (!joined) throw interfaceNotFound(id, subnetId);
   await withNeutronTypes(ctx.clients.ipam.command('router.removeInterface', { id, subnetId }, ctx.meta), (e) => {
-    if (e.code === ErrorCode.FailedPrecondition) return 'RouterInterfaceInUseByRoute';
-    if (e.code === ErrorCode.NotFound && e.details['kind'] !== 'router') return 'RouterInterfaceNotFoundForSubnet';
+    if (e.code === ErrorCode.FailedPrecondition) return typed(409, 'RouterInterfaceInUseByRoute', e);
+    if (e.code === ErrorCode.NotFound && e.details['kind'] !== 'router') return interfaceNotFound(id, subnetId);
     return undefined;
   });
   return interfaceInfo(before, subnetId, joined.networkId);
@@ -168,15 +178,15 @@ const routeKey = (r: Route): string => `${r.destination} ${r.nexthop}`;
 /** The `routes` of an add/remove_extraroutes body (`{"router": {"routes": [...]}}`). */
 export function extraroutesBody(body: Json): Route[] {
   const router = body['router'];
-  if (typeof router !== 'object' || router === null || Array.isArray(router)) throw badRequest("Failed to parse request. Required attribute 'router' not specified");
+  if (typeof router !== 'object' || router === null || Array.isArray(router)) throw badRequest('router', "Failed to parse request. Required attribute 'router' not specified");
   const r = router as Record<string, unknown>;
   const unknown = Object.keys(r).filter((k) => k !== 'routes');
-  if (unknown.length) throw badRequest(`Unrecognized attribute(s) '${unknown.join(', ')}'`);
+  if (unknown.length) throw badRequest('router', `Unrecognized attribute(s) '${unknown.join(', ')}'`);
   const routes = r['routes'];
-  if (!Array.isArray(routes)) throw neutronError(ErrorCode.InvalidArgument, 'InvalidRoutes', `Invalid format for routes: ${JSON.stringify(routes)}, must be a list`);
+  if (!Array.isArray(routes)) throw invalidRoutes(`${JSON.stringify(routes)}, must be a list`);
   return routes.map((x, i) => {
     const ok = typeof x === 'object' && x !== null && typeof (x as Route).destination === 'string' && typeof (x as Route).nexthop === 'string';
-    if (!ok) throw neutronError(ErrorCode.InvalidArgument, 'InvalidRoutes', `Invalid format for routes: route ${i} needs a destination and a nexthop`);
+    if (!ok) throw invalidRoutes(`route ${i} needs a destination and a nexthop`);
     return { destination: (x as Route).destination, nexthop: (x as Route).nexthop };
   });
 }
@@ -202,10 +212,10 @@ async function editRoutes(ctx: NeutronContext, id: string, body: Json, op: 'add'
     const next = changedRoutes(router.routes, routes, op);
     try {
       // Each attempt is another command (other routes, other revision): its own request id.
-      await withNeutronTypes(ctx.clients.ipam.command('router.update', { id, expectedRevision: router.revision, routes: next }, stepMeta(ctx.meta, `routes-${attempt}`)), updateTypes);
+      await withNeutronTypes(ctx.clients.ipam.command('router.update', { id, expectedRevision: router.revision, routes: next }, ctx.step(`routes-${attempt}`)), updateTypes);
       return { router: await show(ctx, id) };
     } catch (err) {
-      const stale = err instanceof Error && (err as { details?: Record<string, unknown> }).details?.['field'] === 'expectedRevision';
+      const stale = !(err instanceof NeutronHttpError) && isStaleRevision(toStrataError(err));
       if (!stale || attempt >= 5) throw err;
     }
   }
@@ -216,6 +226,8 @@ export const routers: ResourceDefinition = {
   collection: 'routers',
   member: 'router',
   notFound: 'RouterNotFound',
+  notFoundMessage: (id) => `Router ${id} could not be found`,
+  extensions: L3_EXTENSIONS,
   attributes: {
     id: ro,
     name: rw,
@@ -223,11 +235,11 @@ export const routers: ResourceDefinition = {
     tenant_id: { post: true, put: false },
     project_id: { post: true, put: false },
     status: ro,
-    admin_state_up: rw,
-    external_gateway_info: rw,
+    admin_state_up: { ...rw, type: 'boolean' },
+    external_gateway_info: { ...rw, type: 'object' },
     // extraroute: routes are set by an update, as in Neutron (a new router joins no subnet a nexthop could be in).
-    routes: { post: false, put: true },
-    revision_number: ro,
+    routes: { post: false, put: true, type: 'kvp-list' },
+    revision_number: { ...ro, type: 'integer' },
     created_at: ro,
     updated_at: ro,
   },
@@ -257,7 +269,7 @@ export const routers: ResourceDefinition = {
         await setGateway(ctx, router.id, gw);
       } catch (err) {
         // All or nothing: the router goes again when its gateway cannot be set.
-        await ctx.clients.ipam.command('router.delete', { id: router.id }, stepMeta(ctx.meta, 'undo-create')).catch(() => undefined);
+        await ctx.clients.ipam.command('router.delete', { id: router.id }, ctx.step('undo-create')).catch(() => undefined);
         throw err;
       }
     }
@@ -269,7 +281,7 @@ export const routers: ResourceDefinition = {
     const gwGiven = body['external_gateway_info'] !== undefined;
     const gw = gwGiven ? parseGatewayInfo(body['external_gateway_info']) : null;
     const routes = body['routes'];
-    if (routes !== undefined && routes !== null && !Array.isArray(routes)) throw neutronError(ErrorCode.InvalidArgument, 'InvalidRoutes', `Invalid format for routes: ${JSON.stringify(routes)}, the nexthop is not a list`);
+    if (routes !== undefined && routes !== null && !Array.isArray(routes)) throw invalidRoutes(`${JSON.stringify(routes)}, must be a list`);
     if (gw) await requireExternalNetwork(ctx, gw.networkId);
     // Always asked, even with only a gateway change: IPAM checks If-Match's revision and that the router is the caller's.
     await withNeutronTypes(
@@ -291,7 +303,7 @@ export const routers: ResourceDefinition = {
   },
 
   async delete(ctx, id) {
-    await withNeutronTypes(ctx.clients.ipam.command('router.delete', { id }, ctx.meta), (e) => (e.code === ErrorCode.FailedPrecondition ? 'RouterInUse' : undefined));
+    await withNeutronTypes(ctx.clients.ipam.command('router.delete', { id }, ctx.meta), (e) => (e.code === ErrorCode.FailedPrecondition ? typed(409, 'RouterInUse', e) : undefined));
   },
 
   actions: {
