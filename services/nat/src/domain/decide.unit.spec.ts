@@ -137,8 +137,12 @@ describe('router.setGateway', () => {
   it('records the external network a gateway is named after; naming another one enables it again, disabling forgets it', () => {
     const w = new World();
     const r = w.router('tenant-a');
-    const pool1 = '11111111-1111-4111-8111-111111111111';
-    const pool2 = '22222222-2222-4222-8222-222222222222';
+    const pool1 = w.pool('floating-ip');
+    const pool2 = w.pool('floating-ip');
+    // Only a floating-IP pool is an external network: another pool or an unknown id is NOT_FOUND, nothing decided.
+    const hosts = w.pool('host-ip');
+    expect(errorOf(() => w.decide('router.setGateway', { routerId: r, enabled: true, externalNetworkId: hosts }, tenantA))).toMatchObject({ code: ErrorCode.NotFound, message: `pool ${hosts} not found` });
+    expect(errorOf(() => w.decide('router.setGateway', { routerId: r, enabled: true, externalNetworkId: MISSING }, tenantA)).code).toBe(ErrorCode.NotFound);
     expect(w.run('router.setGateway', { routerId: r, enabled: true, externalNetworkId: pool1 }, tenantA).event).toEqual({
       type: 'nat.ExternalGatewayEnabled',
       data: { routerId: r, externalNetworkId: pool1 },
@@ -149,6 +153,8 @@ describe('router.setGateway', () => {
     expect(getRouterGateway(w.state, tenantA, { id: r }).externalNetworkId).toBe(pool2);
     w.run('router.setGateway', { routerId: r, enabled: false }, tenantA);
     expect(getRouterGateway(w.state, tenantA, { id: r })).toEqual({ routerId: r, tenant: 'tenant-a', externalGateway: false, externalNetworkId: null });
+    // Naming one on a disabled gateway is refused by the request schema.
+    expect(errorOf(() => w.decide('router.setGateway', { routerId: r, enabled: false, externalNetworkId: pool1 }, tenantA)).message).toMatch(/externalNetworkId: names an external network for a gateway being disabled/);
   });
 });
 

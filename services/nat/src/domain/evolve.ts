@@ -29,10 +29,14 @@ export const natFollows = follow(
     'ipam.FloatingIpReleased',
     'ipam.RouterCreated',
     'ipam.RouterDeleted',
+    'ipam.PoolCreated',
+    'ipam.PoolDeleted',
   ]),
 );
 
-type IpamFollowed = IpamPortEvent | Extract<IpamEvent, { type: 'ipam.FloatingIpAllocated' | 'ipam.FloatingIpReleased' | 'ipam.RouterCreated' | 'ipam.RouterDeleted' }>;
+type IpamFollowed =
+  | IpamPortEvent
+  | Extract<IpamEvent, { type: 'ipam.FloatingIpAllocated' | 'ipam.FloatingIpReleased' | 'ipam.RouterCreated' | 'ipam.RouterDeleted' | 'ipam.PoolCreated' | 'ipam.PoolDeleted' }>;
 
 /** Is this stored event one nat's state depends on? */
 export const isRelevant = natFollows.isRelevant;
@@ -120,6 +124,12 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       forgetIfDone(state.routers, r, !r.externalGateway);
       break;
     }
+    case 'ipam.PoolCreated':
+      if (event.data.purpose === 'floating-ip') state.floatingIpPools[event.data.poolId] = event.data.name;
+      break;
+    case 'ipam.PoolDeleted':
+      delete state.floatingIpPools[event.data.poolId];
+      break;
     default: {
       const unreachable: never = event;
       throw new Error(`unhandled event ${(unreachable as { type: string }).type}`);

@@ -18,6 +18,8 @@ export interface NatState {
   routers: Record<string, RouterEntry>;
   /** portId → floatingIpId → the port's fixed IP it is translated to (live associations only). */
   portFloatingIps: Record<string, Record<string, string>>;
+  /** IPAM's floating-IP pools (the external networks a router's gateway may be named after): id → name. */
+  floatingIpPools: Record<string, string>;
 }
 
 /** A port as nat knows it: IPAM's, as its events describe them. */
@@ -59,5 +61,5 @@ export interface RouterEntry {
 }
 
 export function initialState(): NatState {
-  return { seq: 0, ports: {}, floatingIps: {}, routers: {}, portFloatingIps: {} };
+  return { seq: 0, ports: {}, floatingIps: {}, routers: {}, portFloatingIps: {}, floatingIpPools: {} };
 }

@@ -1,4 +1,5 @@
 /** A tenant router's external gateway: outbound access (PNAT to each hypervisor's H-IP) for its networks' ports. */
+import { NotFoundError } from '@strata/errors';
 import { routerGatewayAggregate, type NatCommand } from '@strata/contracts';
 import { visible } from '@strata/service-kit';
 import type { NatState, RouterEntry } from '../state.js';
@@ -10,7 +11,12 @@ export function findRouter(state: NatState, ctx: CommandContext, id: string): Ro
 }
 
 export function setRouterGateway(state: NatState, cmd: NatCommand<'router.setGateway'>, ctx: CommandContext): Decision {
-  return gatewayDecision(findRouter(state, ctx, cmd.routerId), cmd.enabled, cmd.externalNetworkId);
+  const router = findRouter(state, ctx, cmd.routerId);
+  // The external network a gateway is named after is an operator's floating-IP pool (pools are visible to every tenant).
+  if (cmd.externalNetworkId !== undefined && state.floatingIpPools[cmd.externalNetworkId] === undefined) {
+    throw new NotFoundError('pool', cmd.externalNetworkId);
+  }
+  return gatewayDecision(router, cmd.enabled, cmd.externalNetworkId);
 }
 
 /**
