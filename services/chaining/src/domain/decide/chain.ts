@@ -15,7 +15,7 @@ export function createChain(s: ChainingState, cmd: ChainingCommand<'chain.create
   const tenant = owningTenant(ctx.caller, cmd.tenant);
   const id = createdId(ctx.caller, 'chaining', 'chain');
   if (s.chains[id]) return { kind: 'done', resourceId: id };
-  const router = routerOf(s, ctx.caller, tenant, cmd.routerId);
+  const router = cmd.routerId === undefined ? routerOfLegs(s, ctx.caller, tenant, cmd.groupIds) : routerOf(s, ctx.caller, tenant, cmd.routerId);
   checkChain(s, ctx.caller, tenant, router, cmd.groupIds, cmd.classifierIds);
   return {
     kind: 'append',
@@ -28,6 +28,37 @@ export function createChain(s: ChainingState, cmd: ChainingCommand<'chain.create
       data: { chainId: id, name: cmd.name, description: cmd.description, routerId: router.id, groupIds: cmd.groupIds, classifierIds: cmd.classifierIds, symmetric: cmd.symmetric },
     },
   };
+}
+
+/**
+ * The router of a chain created without one (networking-sfc's port chain
+ * names none): the tenant's one router that every leg of every member of
+ * the hops is on, i.e. the leg's network has a subnet joined to it. The
+ * legs decide, not the classifiers: a classifier's ends may be anywhere the
+ * router reaches. None or several fitting is INVALID_ARGUMENT on
+ * `routerId`, saying which; the hops themselves are checked afterwards as
+ * for a named router.
+ */
+function routerOfLegs(s: ChainingState, caller: Caller, tenant: string, groupIds: readonly string[]): RouterEntry {
+  const legs = new Set<string>();
+  for (const gid of new Set(groupIds)) {
+    for (const fid of ownedBy(caller, tenant, 'function group', gid, s.groups[gid]).functionIds) {
+      const f = s.functions[fid];
+      if (f) legs.add(f.ingressPortId).add(f.egressPortId);
+    }
+  }
+  const networks = [...legs].map((p) => s.ports[p]?.networkId);
+  const fits = Object.values(s.routers)
+    .filter((r) => r.tenant === tenant && networks.every((n) => n !== undefined && Object.values(r.subnets).includes(n)))
+    .map((r) => r.id)
+    .sort();
+  if (fits.length === 1) return s.routers[fits[0]!]!;
+  throw new ValidationError(
+    fits.length === 0
+      ? 'no router of the tenant has an interface on the networks of every leg of the chain\'s hops: join one router to them (or name the router)'
+      : `the legs of the chain's hops are on routers ${fits.join(', ')}: name the router the chain is on`,
+    { field: 'routerId' },
+  );
 }
 
 /**
