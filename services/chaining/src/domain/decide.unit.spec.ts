@@ -270,6 +270,7 @@ describe('chain.create', () => {
       expect(refused(w, () => w.decide('chain.create', { routerId: router, groupIds: [group], classifierIds }, tenantA))).toMatchObject({
         code: ErrorCode.AlreadyExists,
         message: expect.stringContaining(first),
+        details: { chainId: first, classifierId: classifierIds[0], sameClassifier: classifierIds[0] === cls },
       });
     }
     const other = w.run('classifier.create', { protocol: 'tcp', destination: { cidr: '10.0.1.0/24' }, destinationPorts: { min: 9001, max: 9001 } }, tenantA).resourceId;

@@ -98,6 +98,8 @@ function checkChain(s: ChainingState, caller: Caller, tenant: string, router: Ro
   if (clash) {
     throw new AlreadyExistsError(`chain ${clash.chainId} on router ${router.id} already takes the flows of classifier ${clash.classifierId}; a flow is steered by one chain`, {
       chainId: clash.chainId,
+      classifierId: clash.classifierId,
+      sameClassifier: clash.sameClassifier,
     });
   }
 }
@@ -146,17 +148,17 @@ function requireLegs(s: ChainingState, router: RouterEntry, groupId: string, f: 
 const matchKey = (c: FlowClassifier): string =>
   JSON.stringify([c.ethertype, c.protocol, c.source.groupId, c.source.cidr, c.destination.groupId, c.destination.cidr, c.sourcePorts, c.destinationPorts]);
 
-/** Another chain on the router with one of these classifiers, or one matching exactly the same flows. */
-function sameFlows(s: ChainingState, routerId: string, classifiers: readonly ClassifierEntry[], self?: string): { chainId: string; classifierId: string } | undefined {
+/** Another chain on the router with one of these classifiers (`sameClassifier`), or one matching exactly the same flows. */
+function sameFlows(s: ChainingState, routerId: string, classifiers: readonly ClassifierEntry[], self?: string): { chainId: string; classifierId: string; sameClassifier: boolean } | undefined {
   const wanted = new Map(classifiers.map((c) => [matchKey(c), c.id]));
   const ids = new Set(classifiers.map((c) => c.id));
   for (const other of Object.values(s.chains).sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (other.routerId !== routerId || other.id === self) continue;
     for (const cid of other.classifierIds) {
-      if (ids.has(cid)) return { chainId: other.id, classifierId: cid };
+      if (ids.has(cid)) return { chainId: other.id, classifierId: cid, sameClassifier: true };
       const c = s.classifiers[cid];
       const mine = c && wanted.get(matchKey(c));
-      if (mine !== undefined) return { chainId: other.id, classifierId: mine };
+      if (mine !== undefined) return { chainId: other.id, classifierId: mine, sameClassifier: false };
     }
   }
   return undefined;
