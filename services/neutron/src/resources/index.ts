@@ -4,5 +4,6 @@
  * groups, routers, floating IPs, networking-sfc) adds its definitions here.
  */
 import type { ResourceDefinition } from '../resource.js';
+import { SFC_RESOURCES } from './sfc/index.js';
 
-export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [];
+export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [...SFC_RESOURCES];

@@ -4,12 +4,17 @@
  * service's refusal networking-sfc's error type. The rules themselves stay
  * the chaining service's: this file only translates.
  */
-import { StrataError, ValidationError, toStrataError } from '@strata/errors';
-import type { AttributeSpec, Json } from '../../resource.js';
+import { toStrataError, type StrataError } from '@strata/errors';
+import { httpBadRequest, NeutronHttpError } from '../../errors.js';
+import type { AttributeSpec, ExtensionDescriptor, Json } from '../../resource.js';
 
 const READ_ONLY: AttributeSpec = { post: false, put: false };
 const CREATE_ONLY: AttributeSpec = { post: true, put: false };
 const UPDATABLE: AttributeSpec = { post: true, put: true };
+
+/** networking-sfc's two API extensions (its names, descriptions and dates). */
+export const SFC_EXTENSION: ExtensionDescriptor = { alias: 'sfc', name: 'Service Function Chaining', description: 'Service Function Chain extension.', updated: '2015-10-05T10:00:00-00:00' };
+export const FLOW_CLASSIFIER_EXTENSION: ExtensionDescriptor = { alias: 'flow_classifier', name: 'Flow Classifier', description: 'Flow Classifier Extension.', updated: '2015-10-05T10:00:00-00:00' };
 
 /** id, name, description, tenant_id/project_id, revision_number: as networking-sfc's attribute maps (plus Neutron's revision). */
 export const COMMON_ATTRIBUTES: Readonly<Record<string, AttributeSpec>> = {
@@ -18,7 +23,7 @@ export const COMMON_ATTRIBUTES: Readonly<Record<string, AttributeSpec>> = {
   description: UPDATABLE,
   tenant_id: CREATE_ONLY,
   project_id: CREATE_ONLY,
-  revision_number: READ_ONLY,
+  revision_number: { ...READ_ONLY, type: 'integer' },
 };
 export { CREATE_ONLY, READ_ONLY, UPDATABLE };
 
@@ -27,14 +32,11 @@ export function commonOf(v: { id: string; tenant: string; name: string; descript
   return { id: v.id, name: v.name, description: v.description, tenant_id: v.tenant, project_id: v.tenant, revision_number: v.revision };
 }
 
-/** A POST's owner: `tenant_id` or `project_id` (the same thing in Neutron); the service decides whether the caller may name it. */
+/** A POST's owner: the core fills `project_id` (= `tenant_id`) from the token or an admin's choice; the service checks it. */
 export function ownerOf(body: Json): string | undefined {
-  const tenant = body.tenant_id ?? body.project_id;
-  if (body.tenant_id !== undefined && body.project_id !== undefined && body.tenant_id !== body.project_id) {
-    throw invalid('tenant_id', "'tenant_id' and 'project_id' do not match", 'HTTPBadRequest');
-  }
-  if (tenant === undefined) return undefined;
-  if (typeof tenant !== 'string') throw invalid('tenant_id', `'${String(tenant)}' is not a valid string`);
+  const tenant = body.project_id ?? body.tenant_id;
+  if (tenant === undefined || tenant === null) return undefined;
+  if (typeof tenant !== 'string') throw invalid('project_id', `'${JSON.stringify(tenant)}' is not a valid string`);
   return tenant;
 }
 
@@ -71,24 +73,35 @@ export function dictOf(body: Json, key: string, known: readonly string[]): Json 
   return value as Json;
 }
 
-/** An invalid or unsupported value: 400, with networking-sfc's error type when it has one for the case (else neutron-lib's InvalidInput). */
-export function invalid(field: string, message: string, neutronType = 'InvalidInput'): ValidationError {
-  return new ValidationError(`Invalid input for ${field}. Reason: ${message}.`, { field, neutronType });
+/**
+ * An invalid or unsupported value of `field`: 400 as Neutron's attribute
+ * validation answers it (HTTPBadRequest "Invalid input for <field>. Reason:
+ * <reason>."), or networking-sfc's own exception where it has one for the
+ * case (`neutronType`, with `reason` as its text).
+ */
+export function invalid(field: string, reason: string, neutronType?: string): NeutronHttpError {
+  return neutronType === undefined ? httpBadRequest(`Invalid input for ${field}. Reason: ${reason}.`) : new NeutronHttpError(400, neutronType, reason);
 }
 
+/** The HTTP status of a chaining refusal given a networking-sfc type (Neutron's NotFound 404, InUse 409, InvalidInput 400). */
+const STATUS: Readonly<Record<string, number>> = { NOT_FOUND: 404, INVALID_ARGUMENT: 400, FAILED_PRECONDITION: 409, ALREADY_EXISTS: 409 };
+
 /**
- * A service's refusal with networking-sfc's error type: `details.neutronType`,
- * which the REST core answers as the NeutronError's `type` (the status still
- * follows the error's code). `typeOf` picks the type, or keeps the core's default.
+ * A service's refusal as networking-sfc's exception: `typeOf` names the
+ * type (with the service's message, which says what is wrong), or leaves
+ * the error to the core's generic mapping. A NOT_FOUND of the URL's own
+ * resource (`self`) is the core's too (its `notFound` type and text).
  */
-export async function typed<T>(call: Promise<T>, typeOf: (e: StrataError) => string | undefined): Promise<T> {
+export async function typed<T>(call: Promise<T>, typeOf: (e: StrataError) => string | undefined, self?: string): Promise<T> {
   try {
     return await call;
   } catch (err) {
     const e = toStrataError(err);
+    if (err instanceof NeutronHttpError || (e.code === 'NOT_FOUND' && self !== undefined && e.details.id === self)) throw err;
     const type = typeOf(e);
-    if (type === undefined) throw err;
-    throw new StrataError(e.code, e.message, { ...e.details, neutronType: type }, { cause: err });
+    const status = STATUS[e.code];
+    if (type === undefined || status === undefined) throw err;
+    throw new NeutronHttpError(status, type, e.message);
   }
 }
 
@@ -99,8 +112,6 @@ export const NOT_FOUND_TYPE: Readonly<Record<string, string>> = {
   'function group': 'PortPairGroupNotFound',
   'flow classifier': 'FlowClassifierNotFound',
   chain: 'PortChainNotFound',
-  router: 'RouterNotFound',
-  'security group': 'SecurityGroupNotFound',
 };
 
 /** The type of a NOT_FOUND naming a kind (a referenced resource missing); undefined for any other error. */

@@ -19,7 +19,9 @@
 import type { ChainingCommandInput, FlowClassifierView, PortRange } from '@strata/contracts';
 import type { StrataError } from '@strata/errors';
 import type { Json, ResourceDefinition } from '../../resource.js';
-import { allPages, COMMON_ATTRIBUTES, commonOf, CREATE_ONLY, invalid, notFoundType, ownerOf, textsOf, typed } from './common.js';
+import { allPages, COMMON_ATTRIBUTES, commonOf, CREATE_ONLY, FLOW_CLASSIFIER_EXTENSION, invalid, notFoundType, ownerOf, textsOf, typed } from './common.js';
+
+const PORT = { ...CREATE_ONLY, type: 'integer' } as const;
 
 const PROTOCOLS = ['tcp', 'udp', 'icmp', 'icmpv6'] as const;
 const ETHERTYPES = ['IPv4', 'IPv6'] as const;
@@ -98,7 +100,11 @@ export function classifierCreateOf(body: Json): ChainingCommandInput<'classifier
   }
   const l7 = body.l7_parameters;
   if (l7 !== undefined && l7 !== null && !(typeof l7 === 'object' && !Array.isArray(l7) && Object.keys(l7).length === 0)) {
-    throw invalid('l7_parameters', 'Strata classifies on layers 3 and 4 only; no l7_parameters are supported', 'FlowClassifierInvalidL7Parameter');
+    throw invalid(
+      'l7_parameters',
+      `Invalid Flow Classifier parameters: Unknown key ${Object.keys(l7 as object)[0] ?? String(l7)}. Supported flow classifier parameters are {} (Strata classifies on layers 3 and 4 only)`,
+      'FlowClassifierInvalidL7Parameter',
+    );
   }
   const source = prefixOf(body, 'source_ip_prefix');
   const destination = prefixOf(body, 'destination_ip_prefix');
@@ -115,41 +121,43 @@ export function classifierCreateOf(body: Json): ChainingCommandInput<'classifier
 }
 
 /** A classifier in a chain cannot be deleted: networking-sfc's FlowClassifierInUse. */
-const deleteType = (e: StrataError) => notFoundType(e) ?? (e.code === 'FAILED_PRECONDITION' ? 'FlowClassifierInUse' : undefined);
+const deleteType = (e: StrataError) => (e.code === 'FAILED_PRECONDITION' ? 'FlowClassifierInUse' : undefined);
 
 export const flowClassifiers: ResourceDefinition = {
   path: 'sfc/flow_classifiers',
   collection: 'flow_classifiers',
   member: 'flow_classifier',
   notFound: 'FlowClassifierNotFound',
+  notFoundMessage: (id) => `Flow Classifier ${id} not found.`,
+  extensions: [FLOW_CLASSIFIER_EXTENSION],
   attributes: {
     ...COMMON_ATTRIBUTES,
     ethertype: CREATE_ONLY,
     protocol: CREATE_ONLY,
-    source_port_range_min: CREATE_ONLY,
-    source_port_range_max: CREATE_ONLY,
-    destination_port_range_min: CREATE_ONLY,
-    destination_port_range_max: CREATE_ONLY,
+    source_port_range_min: PORT,
+    source_port_range_max: PORT,
+    destination_port_range_min: PORT,
+    destination_port_range_max: PORT,
     source_ip_prefix: CREATE_ONLY,
     destination_ip_prefix: CREATE_ONLY,
     logical_source_port: CREATE_ONLY,
     logical_destination_port: CREATE_ONLY,
-    l7_parameters: CREATE_ONLY,
+    l7_parameters: { ...CREATE_ONLY, type: 'object' },
   },
   async list(ctx) {
     const items = await allPages((after) => ctx.clients.chaining.query('classifier.list', { after }, ctx.meta));
     return items.map(flowClassifierOf);
   },
   async show(ctx, id) {
-    return flowClassifierOf(await typed(ctx.clients.chaining.query('classifier.get', { id }, ctx.meta), notFoundType));
+    return flowClassifierOf(await ctx.clients.chaining.query('classifier.get', { id }, ctx.meta));
   },
   async create(ctx, body) {
     return flowClassifierOf(await typed(ctx.clients.chaining.command('classifier.create', classifierCreateOf(body), ctx.meta), notFoundType));
   },
   async update(ctx, id, body, expectedRevision) {
-    return flowClassifierOf(await typed(ctx.clients.chaining.command('classifier.update', { id, expectedRevision, ...textsOf(body) }, ctx.meta), notFoundType));
+    return flowClassifierOf(await typed(ctx.clients.chaining.command('classifier.update', { id, expectedRevision, ...textsOf(body) }, ctx.meta), notFoundType, id));
   },
   async delete(ctx, id) {
-    await typed(ctx.clients.chaining.command('classifier.delete', { id }, ctx.meta), deleteType);
+    await typed(ctx.clients.chaining.command('classifier.delete', { id }, ctx.meta), deleteType, id);
   },
 };

@@ -15,10 +15,10 @@
 import type { ChainingCommandInput, ChainView } from '@strata/contracts';
 import type { StrataError } from '@strata/errors';
 import type { Json, ResourceDefinition } from '../../resource.js';
-import { allPages, COMMON_ATTRIBUTES, commonOf, CREATE_ONLY, dictOf, idsOf, invalid, notFoundType, ownerOf, textsOf, typed, UPDATABLE } from './common.js';
+import { allPages, COMMON_ATTRIBUTES, commonOf, CREATE_ONLY, dictOf, idsOf, invalid, notFoundType, ownerOf, SFC_EXTENSION, textsOf, typed, UPDATABLE } from './common.js';
 
 const NO_CLASSIFIERS = 'a Strata port chain takes the flows of at least one flow classifier: give flow_classifiers';
-const NO_GROUPS = 'Port Pair Group is not specified in Port Chain';
+const NO_GROUPS = 'Port Pair Group is not specified in Port Chain.';
 
 export function portChainOf(v: ChainView): Json {
   return {
@@ -87,21 +87,29 @@ export const portChains: ResourceDefinition = {
   collection: 'port_chains',
   member: 'port_chain',
   notFound: 'PortChainNotFound',
-  attributes: { ...COMMON_ATTRIBUTES, port_pair_groups: UPDATABLE, flow_classifiers: UPDATABLE, chain_parameters: CREATE_ONLY, chain_id: CREATE_ONLY },
+  notFoundMessage: (id) => `Port Chain ${id} not found.`,
+  extensions: [SFC_EXTENSION],
+  attributes: {
+    ...COMMON_ATTRIBUTES,
+    port_pair_groups: { ...UPDATABLE, required: true, type: 'list' },
+    flow_classifiers: { ...UPDATABLE, type: 'list' },
+    chain_parameters: { ...CREATE_ONLY, type: 'object' },
+    chain_id: { ...CREATE_ONLY, type: 'integer' },
+  },
   async list(ctx) {
     const items = await allPages((after) => ctx.clients.chaining.query('chain.list', { after }, ctx.meta));
     return items.map(portChainOf);
   },
   async show(ctx, id) {
-    return portChainOf(await typed(ctx.clients.chaining.query('chain.get', { id }, ctx.meta), notFoundType));
+    return portChainOf(await ctx.clients.chaining.query('chain.get', { id }, ctx.meta));
   },
   async create(ctx, body) {
     return portChainOf(await typed(ctx.clients.chaining.command('chain.create', chainCreateOf(body), ctx.meta), writeType));
   },
   async update(ctx, id, body, expectedRevision) {
-    return portChainOf(await typed(ctx.clients.chaining.command('chain.update', chainUpdateOf(id, body, expectedRevision), ctx.meta), writeType));
+    return portChainOf(await typed(ctx.clients.chaining.command('chain.update', chainUpdateOf(id, body, expectedRevision), ctx.meta), writeType, id));
   },
   async delete(ctx, id) {
-    await typed(ctx.clients.chaining.command('chain.delete', { id }, ctx.meta), notFoundType);
+    await ctx.clients.chaining.command('chain.delete', { id }, ctx.meta);
   },
 };

@@ -18,7 +18,7 @@
 import type { ChainingCommandInput, FunctionGroupView } from '@strata/contracts';
 import type { StrataError } from '@strata/errors';
 import type { Json, ResourceDefinition } from '../../resource.js';
-import { allPages, COMMON_ATTRIBUTES, commonOf, CREATE_ONLY, dictOf, idsOf, invalid, notFoundType, ownerOf, READ_ONLY, textsOf, typed, UPDATABLE } from './common.js';
+import { allPages, COMMON_ATTRIBUTES, commonOf, CREATE_ONLY, dictOf, idsOf, invalid, notFoundType, ownerOf, READ_ONLY, SFC_EXTENSION, textsOf, typed, UPDATABLE } from './common.js';
 
 const NO_PORT_PAIRS = "a Strata port pair group has at least one port pair (an empty hop would drop or bypass every flow of its chains): delete the group instead";
 
@@ -67,28 +67,36 @@ export function groupUpdateOf(id: string, body: Json, expectedRevision: number |
 }
 
 /** Missing port pairs are PortPairNotFound; a group in a chain cannot be deleted: PortPairGroupInUse. */
-const deleteType = (e: StrataError) => notFoundType(e) ?? (e.code === 'FAILED_PRECONDITION' ? 'PortPairGroupInUse' : undefined);
+const deleteType = (e: StrataError) => (e.code === 'FAILED_PRECONDITION' ? 'PortPairGroupInUse' : undefined);
 
 export const portPairGroups: ResourceDefinition = {
   path: 'sfc/port_pair_groups',
   collection: 'port_pair_groups',
   member: 'port_pair_group',
   notFound: 'PortPairGroupNotFound',
-  attributes: { ...COMMON_ATTRIBUTES, port_pairs: UPDATABLE, port_pair_group_parameters: CREATE_ONLY, tap_enabled: CREATE_ONLY, group_id: READ_ONLY },
+  notFoundMessage: (id) => `Port Pair Group ${id} not found.`,
+  extensions: [SFC_EXTENSION],
+  attributes: {
+    ...COMMON_ATTRIBUTES,
+    port_pairs: { ...UPDATABLE, type: 'list' },
+    port_pair_group_parameters: { ...CREATE_ONLY, type: 'object' },
+    tap_enabled: { ...CREATE_ONLY, type: 'boolean' },
+    group_id: { ...READ_ONLY, type: 'integer' },
+  },
   async list(ctx) {
     const items = await allPages((after) => ctx.clients.chaining.query('group.list', { after }, ctx.meta));
     return items.map(portPairGroupOf);
   },
   async show(ctx, id) {
-    return portPairGroupOf(await typed(ctx.clients.chaining.query('group.get', { id }, ctx.meta), notFoundType));
+    return portPairGroupOf(await ctx.clients.chaining.query('group.get', { id }, ctx.meta));
   },
   async create(ctx, body) {
     return portPairGroupOf(await typed(ctx.clients.chaining.command('group.create', groupCreateOf(body), ctx.meta), notFoundType));
   },
   async update(ctx, id, body, expectedRevision) {
-    return portPairGroupOf(await typed(ctx.clients.chaining.command('group.update', groupUpdateOf(id, body, expectedRevision), ctx.meta), notFoundType));
+    return portPairGroupOf(await typed(ctx.clients.chaining.command('group.update', groupUpdateOf(id, body, expectedRevision), ctx.meta), notFoundType, id));
   },
   async delete(ctx, id) {
-    await typed(ctx.clients.chaining.command('group.delete', { id }, ctx.meta), deleteType);
+    await typed(ctx.clients.chaining.command('group.delete', { id }, ctx.meta), deleteType, id);
   },
 };

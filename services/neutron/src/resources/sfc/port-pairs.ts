@@ -15,8 +15,9 @@
  * evenly): refused, not ignored.
  */
 import type { ChainingCommandInput, ServiceFunctionView } from '@strata/contracts';
+import type { StrataError } from '@strata/errors';
 import type { Json, NeutronContext, ResourceDefinition } from '../../resource.js';
-import { allPages, COMMON_ATTRIBUTES, commonOf, CREATE_ONLY, dictOf, invalid, notFoundType, ownerOf, textsOf, typed } from './common.js';
+import { allPages, COMMON_ATTRIBUTES, commonOf, CREATE_ONLY, dictOf, invalid, notFoundType, ownerOf, SFC_EXTENSION, textsOf, typed } from './common.js';
 
 /** networking-sfc's defaults: no correlation (the appliance sees plain packets), weight 1. */
 export const SERVICE_FUNCTION_PARAMETERS = { correlation: null, weight: 1 } as const;
@@ -28,8 +29,8 @@ export function portPairOf(v: ServiceFunctionView): Json {
 /** A port pair POST as the chaining service's `function.create`. */
 export function functionCreateOf(body: Json): ChainingCommandInput<'function.create'> {
   for (const leg of ['ingress', 'egress'] as const) {
-    if (body[leg] === undefined || body[leg] === null) throw invalid(leg, `a port pair needs its ${leg} port`, 'HTTPBadRequest');
-    if (typeof body[leg] !== 'string') throw invalid(leg, `'${JSON.stringify(body[leg])}' is not a valid UUID`);
+    // The core answers a missing one (required); null or a number is no port id.
+    if (typeof body[leg] !== 'string') throw invalid(leg, `'${String(body[leg])}' is not a valid UUID`);
   }
   const params = dictOf(body, 'service_function_parameters', ['correlation', 'weight']);
   if (params?.correlation !== undefined && params.correlation !== null) {
@@ -50,29 +51,36 @@ export function functionCreateOf(body: Json): ChainingCommandInput<'function.cre
   };
 }
 
-/** A missing port is PortPairPortNotFound; in use (in a port pair group) PortPairInUse. */
-const errorType = (e: Parameters<typeof notFoundType>[0]) => notFoundType(e) ?? (e.code === 'FAILED_PRECONDITION' && e.details.field !== 'expectedRevision' ? 'PortPairInUse' : undefined);
+/** A port pair in a port pair group cannot be deleted: networking-sfc's PortPairInUse. */
+const deleteType = (e: StrataError) => (e.code === 'FAILED_PRECONDITION' ? 'PortPairInUse' : undefined);
 
 export const portPairs: ResourceDefinition = {
   path: 'sfc/port_pairs',
   collection: 'port_pairs',
   member: 'port_pair',
   notFound: 'PortPairNotFound',
-  attributes: { ...COMMON_ATTRIBUTES, ingress: CREATE_ONLY, egress: CREATE_ONLY, service_function_parameters: CREATE_ONLY },
+  notFoundMessage: (id) => `Port Pair ${id} not found.`,
+  extensions: [SFC_EXTENSION],
+  attributes: {
+    ...COMMON_ATTRIBUTES,
+    ingress: { ...CREATE_ONLY, required: true },
+    egress: { ...CREATE_ONLY, required: true },
+    service_function_parameters: { ...CREATE_ONLY, type: 'object' },
+  },
   async list(ctx: NeutronContext) {
     const items = await allPages((after) => ctx.clients.chaining.query('function.list', { after }, ctx.meta));
     return items.map(portPairOf);
   },
   async show(ctx, id) {
-    return portPairOf(await typed(ctx.clients.chaining.query('function.get', { id }, ctx.meta), notFoundType));
+    return portPairOf(await ctx.clients.chaining.query('function.get', { id }, ctx.meta));
   },
   async create(ctx, body) {
-    return portPairOf(await typed(ctx.clients.chaining.command('function.create', functionCreateOf(body), ctx.meta), errorType));
+    return portPairOf(await typed(ctx.clients.chaining.command('function.create', functionCreateOf(body), ctx.meta), notFoundType));
   },
   async update(ctx, id, body, expectedRevision) {
-    return portPairOf(await typed(ctx.clients.chaining.command('function.update', { id, expectedRevision, ...textsOf(body) }, ctx.meta), notFoundType));
+    return portPairOf(await typed(ctx.clients.chaining.command('function.update', { id, expectedRevision, ...textsOf(body) }, ctx.meta), notFoundType, id));
   },
   async delete(ctx, id) {
-    await typed(ctx.clients.chaining.command('function.delete', { id }, ctx.meta), errorType);
+    await typed(ctx.clients.chaining.command('function.delete', { id }, ctx.meta), deleteType, id);
   },
 };

@@ -1,180 +1,147 @@
 /**
- * The networking-sfc resources against the real chaining service (and the
- * IPAM and secgroup services it checks against) on a nats-server with the
- * production users: each resource module's list/show/create/update/delete
- * as the REST core calls them, the representations networking-sfc gives,
- * the refusals of what Strata lacks, and networking-sfc's error types on the
- * service's refusals. The HTTP layer is the core's (tested there).
+ * networking-sfc's resources over the wire: the Neutron REST service with
+ * these modules, the real control plane behind it (startNeutronStack:
+ * production NATS users, real IPAM, secgroup and chaining processes).
+ * Representations exactly as networking-sfc's, the refusals of what Strata
+ * lacks (400, writing nothing), networking-sfc's error types on the
+ * service's refusals, updates with revisions, tenancy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileURLToPath } from 'node:url';
-import { randomUUID } from 'node:crypto';
-import { auditContract, chainingContract, ipamContract, natContract, secgroupContract, statusContract } from '@strata/contracts';
-import { StrataError } from '@strata/errors';
-import type { Identity } from '@strata/identity';
-import { IpamClient, startProcess, startProvisionedNats, type ManagedProcess, type Principal } from '@strata/lab';
-import { commandSignerFrom, ContractClient, NatsRequester, ReadYourWrites } from '@strata/runtime';
-import type { StrataNats } from '@strata/testing';
-import type { NeutronContext } from '../../resource.js';
-import { flowClassifiers, portChains, portPairGroups, portPairs, sfcExtensions, sfcResources } from './index.js';
+import { ChainingClient, IpamClient, type Principal } from '@strata/lab';
+import { CommandSigner } from '@strata/runtime';
+import { startNeutronStack, type NeutronStack, type StackLogin, type StackResponse } from '../../test/stack.js';
+import { SFC_RESOURCES } from './index.js';
 
-// Keystone project ids: a Keystone project is a Strata tenant.
-const A = 'a1'.repeat(16);
-const B = 'b2'.repeat(16);
 const MISSING = '00000000-0000-4000-8000-00000000dead';
-const SERVICES = fileURLToPath(new URL('../../../../', import.meta.url));
 
-const service = (name: string, natsUrl: string, env: Record<string, string>): ManagedProcess =>
-  startProcess(name, [process.execPath, `${SERVICES}${name}/dist/main.js`], { env: { NATS_URL: natsUrl, STRATA_LOG_LEVEL: 'info', STRATA_HTTP_PORT: '0', ...env } });
-
-/** What the refusal was: the service's code and the NeutronError type the core will answer. */
-async function refusal(call: Promise<unknown>): Promise<{ code: string; type: unknown; message: string }> {
-  try {
-    await call;
-  } catch (err) {
-    if (!(err instanceof StrataError)) throw err;
-    return { code: err.code, type: err.details.neutronType, message: err.message };
-  }
-  throw new Error('expected a refusal, got success');
-}
-
-describe('networking-sfc resources on the chaining service', () => {
-  let nats: StrataNats;
-  const procs: ManagedProcess[] = [];
-  let ipam: IpamClient;
-  let clients: NeutronContext['clients'];
+describe('networking-sfc over the Neutron API', () => {
+  let stack: NeutronStack;
+  let alice: StackLogin;
+  let bob: StackLogin;
+  let admin: StackLogin;
   const ids: Record<string, string> = {};
 
-  /** A request's context as the core makes it: the Keystone identity and a fresh request id. */
-  const as = (project: string, role: Identity['role'] = 'member'): NeutronContext => {
-    const who: Principal = { tenant: project, admin: role === 'admin', actor: `keystone:${project}-user` };
-    const identity: Identity = { userId: `${project}-user`, userName: `${project}-user`, projectId: project, projectName: project, role, keystoneRoles: [role], expiresAt: Date.now() + 3_600_000, auditId: randomUUID() };
-    return { identity, meta: ipam.meta(who), clients };
+  const call = (who: StackLogin, method: string, path: string, body?: unknown): Promise<StackResponse> =>
+    stack.request(method, `/v2.0/sfc/${path}`, { token: who.token, ...(body === undefined ? {} : { body }) });
+  const create = async (who: StackLogin, collection: string, member: string, body: object) => {
+    const r = await call(who, 'POST', collection, { [member]: body });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return r.body[member];
   };
-  const a = () => as(A);
+  /** A refused request: its status and NeutronError type, and nothing written. */
+  const refused = async (who: StackLogin, method: string, path: string, body?: unknown) => {
+    const before = await stack.lastSeq();
+    const r = await call(who, method, path, body);
+    expect(await stack.lastSeq()).toBe(before);
+    return { status: r.status, type: r.body?.NeutronError?.type, message: r.body?.NeutronError?.message as string };
+  };
 
   beforeAll(async () => {
-    nats = await startProvisionedNats({ agents: ['hv1', 'hv2'] });
-    for (const name of ['ipam', 'secgroup', 'chaining']) procs.push(service(name, nats.url, nats.env(name)));
-    await Promise.all(procs.map((p) => p.ready));
-    const nc = await nats.connect('api');
-    ipam = new IpamClient(nc);
-    const requester = new NatsRequester(nc, { signer: commandSignerFrom() });
-    const ryw = new ReadYourWrites();
-    const client = <C extends Parameters<typeof ContractClient>[0]>(c: C) => new ContractClient(c, requester, ryw, { checkReplies: true });
-    clients = {
-      ipam: client(ipamContract),
-      secgroup: client(secgroupContract),
-      nat: client(natContract),
-      chaining: client(chainingContract),
-      status: client(statusContract),
-      audit: client(auditContract),
-    };
-    const admin: Principal = { tenant: 'admin', admin: true };
-    const pool = await ipam.command('pool.create', { name: 'h', cidr: '198.51.100.0/24', purpose: 'host-ip' }, admin);
-    for (const [id, vtepIp] of [['hv1', '198.18.0.11'], ['hv2', '198.18.0.12']]) await ipam.command('hypervisor.register', { id: id!, vtepIp: vtepIp!, hostPoolId: pool.id }, admin);
-    const ta: Principal = { tenant: A, admin: false };
-    const net = await ipam.command('network.create', { name: 'n' }, ta);
-    const subnet = await ipam.command('subnet.create', { networkId: net.id, cidr: '10.0.0.0/24' }, ta);
-    ids.router = (await ipam.command('router.create', { name: 'r' }, ta)).id;
-    await ipam.command('router.addInterface', { id: ids.router, subnetId: subnet.id }, ta);
-    ids.fw1 = (await ipam.command('port.create', { networkId: net.id, hostId: 'hv1' }, ta)).id;
-    ids.fw2 = (await ipam.command('port.create', { networkId: net.id, hostId: 'hv2' }, ta)).id;
-    const tb: Principal = { tenant: B, admin: false };
-    const netB = await ipam.command('network.create', { name: 'b' }, tb);
-    await ipam.command('subnet.create', { networkId: netB.id, cidr: '10.0.0.0/24' }, tb);
-    ids.theirPort = (await ipam.command('port.create', { networkId: netB.id, hostId: 'hv2' }, tb)).id;
-  }, 90_000);
+    stack = await startNeutronStack({ resources: SFC_RESOURCES, agents: ['hv1', 'hv2'] });
+    alice = await stack.login('project-a', 'alice', 'member');
+    bob = await stack.login('project-b', 'bob', 'member');
+    admin = await stack.login('admin', 'root', 'admin');
+    // The appliances' network, subnet, router and ports, straight through IPAM's contract (the Neutron port modules are another helper's).
+    const nc = await stack.connectAs('api');
+    const signer = new CommandSigner(stack.controlPlane.commandKeys.signingKey);
+    const ipam = new IpamClient(nc, 15_000, undefined, signer);
+    const op: Principal = { tenant: 'admin', admin: true };
+    const a: Principal = { tenant: alice.projectId, admin: false };
+    const pool = await ipam.command('pool.create', { name: 'h', cidr: '198.51.100.0/24', purpose: 'host-ip' }, op);
+    for (const [id, vtepIp] of [['hv1', '198.18.0.11'], ['hv2', '198.18.0.12']]) await ipam.command('hypervisor.register', { id: id!, vtepIp: vtepIp!, hostPoolId: pool.id }, op);
+    const net = await ipam.command('network.create', { name: 'n' }, a);
+    const subnet = await ipam.command('subnet.create', { networkId: net.id, cidr: '10.0.0.0/24' }, a);
+    ids.router = (await ipam.command('router.create', { name: 'r' }, a)).id;
+    await ipam.command('router.addInterface', { id: ids.router, subnetId: subnet.id }, a);
+    ids.fw1 = (await ipam.command('port.create', { networkId: net.id, hostId: 'hv1' }, a)).id;
+    ids.fw2 = (await ipam.command('port.create', { networkId: net.id, hostId: 'hv2' }, a)).id;
+    const b: Principal = { tenant: bob.projectId, admin: false };
+    const netB = await ipam.command('network.create', { name: 'b' }, b);
+    await ipam.command('subnet.create', { networkId: netB.id, cidr: '10.0.0.0/24' }, b);
+    ids.theirPort = (await ipam.command('port.create', { networkId: netB.id, hostId: 'hv2' }, b)).id;
+    // Chaining decides against IPAM's ports: wait until it has applied them (read-your-writes through the same position).
+    await new ChainingClient(nc, 15_000, ipam.seq, signer).query('function.list', {}, a);
+  }, 180_000);
 
   afterAll(async () => {
-    await ipam?.close();
-    for (const p of [...procs].reverse()) await p.stop();
-    await nats?.stop();
+    await stack?.stop();
   });
 
-  it('declares the sfc and flow_classifier extensions and serves the four collections under sfc/', () => {
-    expect(sfcExtensions.map((e) => e.alias)).toEqual(['flow_classifier', 'sfc']);
-    expect(sfcResources.map((r) => [r.path, r.collection, r.member, r.notFound])).toEqual([
-      ['sfc/port_pairs', 'port_pairs', 'port_pair', 'PortPairNotFound'],
-      ['sfc/port_pair_groups', 'port_pair_groups', 'port_pair_group', 'PortPairGroupNotFound'],
-      ['sfc/flow_classifiers', 'flow_classifiers', 'flow_classifier', 'FlowClassifierNotFound'],
-      ['sfc/port_chains', 'port_chains', 'port_chain', 'PortChainNotFound'],
-    ]);
+  it('lists the sfc and flow_classifier extensions', async () => {
+    const r = await stack.request('GET', '/v2.0/extensions', { token: alice.token });
+    const aliases = (r.body.extensions as { alias: string }[]).map((e) => e.alias);
+    expect(aliases).toEqual(expect.arrayContaining(['sfc', 'flow_classifier']));
+    expect((await stack.request('GET', '/v2.0/extensions/sfc', { token: alice.token })).body.extension).toMatchObject({ name: 'Service Function Chaining' });
   });
 
-  it('creates port pairs exactly as networking-sfc shows them, and refuses what Strata lacks, writing nothing', async () => {
-    const pp1 = await portPairs.create!(a(), { name: 'fw1', ingress: ids.fw1, egress: ids.fw1 });
+  it('port pairs: created and shown exactly as networking-sfc\'s; what Strata lacks is a 400 that writes nothing', async () => {
+    const pp1 = await create(alice, 'port_pairs', 'port_pair', { name: 'fw1', ingress: ids.fw1, egress: ids.fw1 });
     expect(pp1).toEqual({
       id: pp1.id,
       name: 'fw1',
       description: '',
-      tenant_id: A,
-      project_id: A,
+      tenant_id: alice.projectId,
+      project_id: alice.projectId,
       revision_number: 1,
       ingress: ids.fw1,
       egress: ids.fw1,
       service_function_parameters: { correlation: null, weight: 1 },
     });
-    ids.pp1 = pp1.id as string;
-    ids.pp2 = (await portPairs.create!(a(), { name: 'fw2', ingress: ids.fw2, egress: ids.fw2, service_function_parameters: { correlation: null, weight: 1 } })).id as string;
-    expect(Object.keys(await portPairs.show(a(), ids.pp1)).sort()).toEqual(Object.keys(portPairs.attributes).sort());
+    ids.pp1 = pp1.id;
+    ids.pp2 = (await create(alice, 'port_pairs', 'port_pair', { name: 'fw2', ingress: ids.fw2, egress: ids.fw2, service_function_parameters: { correlation: null, weight: 1 } })).id;
+    expect((await call(alice, 'GET', `port_pairs/${ids.pp1}`)).body.port_pair).toEqual(pp1);
+    const named = await call(alice, 'GET', 'port_pairs?name=fw2&fields=id&fields=ingress');
+    expect(named.body).toEqual({ port_pairs: [{ id: ids.pp2, ingress: ids.fw2 }] });
 
-    expect(await refusal(portPairs.create!(a(), { ingress: ids.fw1, egress: ids.fw1, service_function_parameters: { correlation: 'mpls' } }))).toMatchObject({
-      code: 'INVALID_ARGUMENT',
-      type: 'InvalidInput',
+    expect(await refused(alice, 'POST', 'port_pairs', { port_pair: { ingress: ids.fw1, egress: ids.fw1, service_function_parameters: { correlation: 'mpls' } } })).toMatchObject({
+      status: 400,
+      type: 'HTTPBadRequest',
       message: expect.stringContaining('without MPLS or NSH'),
     });
-    expect(await refusal(portPairs.create!(a(), { ingress: ids.fw1, egress: ids.fw1, service_function_parameters: { weight: 3 } }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('weight') });
-    expect(await refusal(portPairs.create!(a(), { ingress: ids.fw1, egress: ids.fw1, service_function_parameters: { colour: 'red' } }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('colour') });
-    expect(await refusal(portPairs.create!(a(), { ingress: ids.fw1 }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('egress') });
-    // A missing port and another project's port alike: networking-sfc's PortPairPortNotFound.
+    expect(await refused(alice, 'POST', 'port_pairs', { port_pair: { ingress: ids.fw1, egress: ids.fw1, service_function_parameters: { weight: 3 } } })).toMatchObject({ status: 400, message: expect.stringContaining('weight') });
+    expect(await refused(alice, 'POST', 'port_pairs', { port_pair: { ingress: ids.fw1 } })).toMatchObject({ status: 400, message: "Failed to parse request. Required attribute 'egress' not specified" });
     for (const port of [MISSING, ids.theirPort]) {
-      expect(await refusal(portPairs.create!(a(), { ingress: port, egress: port }))).toMatchObject({ code: 'NOT_FOUND', type: 'PortPairPortNotFound' });
+      expect(await refused(alice, 'POST', 'port_pairs', { port_pair: { ingress: port, egress: port } })).toMatchObject({ status: 404, type: 'PortPairPortNotFound' });
     }
-    // A member naming another project is refused by the service; an admin may.
-    expect(await refusal(portPairs.create!(a(), { tenant_id: B, ingress: ids.theirPort, egress: ids.theirPort }))).toMatchObject({ code: 'PERMISSION_DENIED' });
-    expect((await portPairs.create!(as(A, 'admin'), { tenant_id: B, ingress: ids.theirPort, egress: ids.theirPort })).tenant_id).toBe(B);
-    expect((await portPairs.list(a(), new Map())).map((p) => p.id).sort()).toEqual([ids.pp1, ids.pp2].sort());
+    expect(await refused(alice, 'PUT', `port_pairs/${ids.pp1}`, { port_pair: { ingress: ids.fw2 } })).toMatchObject({ status: 400, message: 'Cannot update read-only attribute ingress' });
+    expect(await refused(alice, 'GET', `port_pairs/${MISSING}`)).toMatchObject({ status: 404, type: 'PortPairNotFound', message: `Port Pair ${MISSING} not found.` });
   });
 
-  it('creates a port pair group as a flow-hash group and refuses lb_fields, n-tuple mappings, taps and empty groups', async () => {
-    const ppg = await portPairGroups.create!(a(), { name: 'fws', port_pairs: [ids.pp1, ids.pp2] });
+  it('port pair groups: flow-hash groups; lb_fields, n-tuple mappings, taps and empty groups refused', async () => {
+    const ppg = await create(alice, 'port_pair_groups', 'port_pair_group', { name: 'fws', port_pairs: [ids.pp1, ids.pp2] });
     expect(ppg).toEqual({
       id: ppg.id,
       name: 'fws',
       description: '',
-      tenant_id: A,
-      project_id: A,
+      tenant_id: alice.projectId,
+      project_id: alice.projectId,
       revision_number: 1,
       port_pairs: [ids.pp1, ids.pp2],
       port_pair_group_parameters: { lb_fields: [], ppg_n_tuple_mapping: { ingress_n_tuple: {}, egress_n_tuple: {} } },
       tap_enabled: false,
       group_id: null,
     });
-    ids.ppg = ppg.id as string;
-    expect((await clients.chaining.query('group.get', { id: ids.ppg }, a().meta)).selection).toBe('flow-hash');
-
-    const refusals = [
+    ids.ppg = ppg.id;
+    for (const body of [
       { port_pairs: [ids.pp1], port_pair_group_parameters: { lb_fields: ['ip_src'] } },
       { port_pairs: [ids.pp1], port_pair_group_parameters: { ppg_n_tuple_mapping: { ingress_n_tuple: { source_ip_prefix: '10.0.0.0/24' } } } },
       { port_pairs: [ids.pp1], tap_enabled: true },
       { port_pairs: [] },
       {},
-    ];
-    for (const body of refusals) expect(await refusal(portPairGroups.create!(a(), body))).toMatchObject({ code: 'INVALID_ARGUMENT', type: 'InvalidInput' });
-    expect(await refusal(portPairGroups.create!(a(), { port_pairs: [MISSING] }))).toMatchObject({ code: 'NOT_FOUND', type: 'PortPairNotFound' });
-    // The defaults, given explicitly, are fine.
-    const explicit = await portPairGroups.create!(a(), { port_pairs: [ids.pp2], tap_enabled: false, port_pair_group_parameters: { lb_fields: [], ppg_n_tuple_mapping: {} } });
-    await portPairGroups.delete!(a(), explicit.id as string);
+    ]) {
+      expect(await refused(alice, 'POST', 'port_pair_groups', { port_pair_group: body })).toMatchObject({ status: 400, type: 'HTTPBadRequest' });
+    }
+    expect(await refused(alice, 'POST', 'port_pair_groups', { port_pair_group: { port_pairs: [MISSING] } })).toMatchObject({ status: 404, type: 'PortPairNotFound' });
+    expect((await call(alice, 'GET', 'port_pair_groups?port_pairs=' + ids.pp2)).body.port_pair_groups.map((g: { id: string }) => g.id)).toEqual([ids.ppg]);
   });
 
-  it('creates flow classifiers with networking-sfc\'s conversions and refuses ports, L7 and unknown protocols', async () => {
-    const fc = await flowClassifiers.create!(a(), {
+  it('flow classifiers: networking-sfc\'s conversions; logical ports, L7 and unknown protocols refused', async () => {
+    const fc = await create(alice, 'flow_classifiers', 'flow_classifier', {
       name: 'web',
-      ethertype: 'ipv4',
-      protocol: 'TCP',
+      ethertype: 'IPv4',
+      protocol: 'tcp',
       destination_ip_prefix: '10.0.1.0/24',
-      destination_port_range_min: '80',
+      destination_port_range_min: 80,
       destination_port_range_max: 80,
       source_port_range_min: 1024,
     });
@@ -182,8 +149,8 @@ describe('networking-sfc resources on the chaining service', () => {
       id: fc.id,
       name: 'web',
       description: '',
-      tenant_id: A,
-      project_id: A,
+      tenant_id: alice.projectId,
+      project_id: alice.projectId,
       revision_number: 1,
       ethertype: 'IPv4',
       protocol: 'tcp',
@@ -197,82 +164,73 @@ describe('networking-sfc resources on the chaining service', () => {
       logical_destination_port: null,
       l7_parameters: {},
     });
-    ids.fc = fc.id as string;
-    const any = await flowClassifiers.create!(a(), { ethertype: 'IPv6', protocol: null });
-    expect(any).toMatchObject({ ethertype: 'IPv6', protocol: null, source_ip_prefix: null, source_port_range_min: null });
-    await flowClassifiers.delete!(a(), any.id as string);
-
-    expect(await refusal(flowClassifiers.create!(a(), { logical_source_port: ids.fw1 }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('source_ip_prefix') });
-    expect(await refusal(flowClassifiers.create!(a(), { logical_destination_port: ids.fw1 }))).toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(await refusal(flowClassifiers.create!(a(), { l7_parameters: { url: '/x' } }))).toMatchObject({ type: 'FlowClassifierInvalidL7Parameter' });
-    expect(await refusal(flowClassifiers.create!(a(), { protocol: 'sctp' }))).toMatchObject({ type: 'FlowClassifierInvalidProtocol' });
-    expect(await refusal(flowClassifiers.create!(a(), { ethertype: 'ARP' }))).toMatchObject({ type: 'FlowClassifierInvalidEthertype' });
-    expect(await refusal(flowClassifiers.create!(a(), { protocol: 'tcp', source_port_range_min: 70000 }))).toMatchObject({ type: 'FlowClassifierInvalidPortValue' });
-    // The service's own rules: a reversed range, ports without tcp/udp, a prefix of the other family.
-    expect(await refusal(flowClassifiers.create!(a(), { protocol: 'tcp', destination_port_range_min: 90, destination_port_range_max: 80 }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('reversed') });
-    expect(await refusal(flowClassifiers.create!(a(), { protocol: 'icmp', destination_port_range_min: 80 }))).toMatchObject({ code: 'INVALID_ARGUMENT', message: expect.stringContaining('tcp and udp only') });
-    expect(await refusal(flowClassifiers.create!(a(), { ethertype: 'IPv6', source_ip_prefix: '10.0.0.0/8' }))).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    ids.fc = fc.id;
+    expect(await refused(alice, 'POST', 'flow_classifiers', { flow_classifier: { logical_source_port: ids.fw1 } })).toMatchObject({ status: 400, message: expect.stringContaining('source_ip_prefix') });
+    expect(await refused(alice, 'POST', 'flow_classifiers', { flow_classifier: { l7_parameters: { url: '/x' } } })).toMatchObject({ status: 400, type: 'FlowClassifierInvalidL7Parameter' });
+    expect(await refused(alice, 'POST', 'flow_classifiers', { flow_classifier: { protocol: 'sctp' } })).toMatchObject({ status: 400, type: 'FlowClassifierInvalidProtocol' });
+    expect(await refused(alice, 'POST', 'flow_classifiers', { flow_classifier: { protocol: 'tcp', source_port_range_min: 70000 } })).toMatchObject({ status: 400, type: 'FlowClassifierInvalidPortValue' });
+    // The service's own rules, answered as neutron-lib's InvalidInput.
+    expect(await refused(alice, 'POST', 'flow_classifiers', { flow_classifier: { protocol: 'tcp', destination_port_range_min: 90, destination_port_range_max: 80 } })).toMatchObject({
+      status: 400,
+      type: 'InvalidInput',
+      message: expect.stringContaining('reversed'),
+    });
+    expect(await refused(alice, 'PUT', `flow_classifiers/${ids.fc}`, { flow_classifier: { protocol: 'udp' } })).toMatchObject({ status: 400, message: 'Cannot update read-only attribute protocol' });
   });
 
-  it('creates a port chain on the router its hops\' legs are on, asymmetric by default, and maps clashes to networking-sfc\'s types', async () => {
-    const pc = await portChains.create!(a(), { name: 'web-chain', port_pair_groups: [ids.ppg], flow_classifiers: [ids.fc] });
+  it('port chains: on the router of the hops\' legs, asymmetric by default; clashes get networking-sfc\'s types', async () => {
+    const pc = await create(alice, 'port_chains', 'port_chain', { name: 'web-chain', port_pair_groups: [ids.ppg], flow_classifiers: [ids.fc] });
     expect(pc).toEqual({
       id: pc.id,
       name: 'web-chain',
       description: '',
-      tenant_id: A,
-      project_id: A,
+      tenant_id: alice.projectId,
+      project_id: alice.projectId,
       revision_number: 1,
       port_pair_groups: [ids.ppg],
       flow_classifiers: [ids.fc],
       chain_parameters: { correlation: null, symmetric: false },
       chain_id: null,
     });
-    ids.pc = pc.id as string;
-    expect(await clients.chaining.query('chain.get', { id: ids.pc }, a().meta)).toMatchObject({ routerId: ids.router, symmetric: false });
-
-    expect(await refusal(portChains.create!(a(), { port_pair_groups: [ids.ppg], flow_classifiers: [ids.fc] }))).toMatchObject({ code: 'ALREADY_EXISTS', type: 'FlowClassifierInUse' });
-    const twin = await flowClassifiers.create!(a(), { protocol: 'tcp', destination_ip_prefix: '10.0.1.0/24', destination_port_range_min: 80, destination_port_range_max: 80, source_port_range_min: 1024 });
-    expect(await refusal(portChains.create!(a(), { port_pair_groups: [ids.ppg], flow_classifiers: [twin.id] }))).toMatchObject({ code: 'ALREADY_EXISTS', type: 'PortChainFlowClassifierInConflict' });
-    ids.twin = twin.id as string;
+    ids.pc = pc.id;
+    expect(await refused(alice, 'POST', 'port_chains', { port_chain: { port_pair_groups: [ids.ppg], flow_classifiers: [ids.fc] } })).toMatchObject({ status: 409, type: 'FlowClassifierInUse' });
+    const twin = await create(alice, 'flow_classifiers', 'flow_classifier', { protocol: 'tcp', destination_ip_prefix: '10.0.1.0/24', destination_port_range_min: 80, destination_port_range_max: 80, source_port_range_min: 1024 });
+    ids.twin = twin.id;
+    expect(await refused(alice, 'POST', 'port_chains', { port_chain: { port_pair_groups: [ids.ppg], flow_classifiers: [ids.twin] } })).toMatchObject({ status: 409, type: 'PortChainFlowClassifierInConflict' });
     for (const body of [
       { port_pair_groups: [ids.ppg], flow_classifiers: [ids.twin], chain_parameters: { correlation: 'mpls' } },
       { port_pair_groups: [ids.ppg], flow_classifiers: [ids.twin], chain_id: 7 },
       { port_pair_groups: [ids.ppg] },
     ]) {
-      expect(await refusal(portChains.create!(a(), body))).toMatchObject({ code: 'INVALID_ARGUMENT', type: 'InvalidInput' });
+      expect(await refused(alice, 'POST', 'port_chains', { port_chain: body })).toMatchObject({ status: 400, type: 'HTTPBadRequest' });
     }
-    expect(await refusal(portChains.create!(a(), { flow_classifiers: [ids.twin] }))).toMatchObject({ type: 'PortPairGroupNotSpecified' });
-    expect(await refusal(portChains.create!(a(), { port_pair_groups: [MISSING], flow_classifiers: [ids.twin] }))).toMatchObject({ code: 'NOT_FOUND', type: 'PortPairGroupNotFound' });
-    expect(await refusal(portChains.create!(a(), { port_pair_groups: [ids.ppg], flow_classifiers: [MISSING] }))).toMatchObject({ code: 'NOT_FOUND', type: 'FlowClassifierNotFound' });
+    expect(await refused(alice, 'POST', 'port_chains', { port_chain: { port_pair_groups: [], flow_classifiers: [ids.twin] } })).toMatchObject({ status: 400, type: 'PortPairGroupNotSpecified' });
+    expect(await refused(alice, 'POST', 'port_chains', { port_chain: { port_pair_groups: [MISSING], flow_classifiers: [ids.twin] } })).toMatchObject({ status: 404, type: 'PortPairGroupNotFound' });
   });
 
-  it('updates what networking-sfc lets one update, with revisions, and refuses deleting what is in use', async () => {
-    const renamed = await portPairs.update!(a(), ids.pp1, { name: 'fw-one', description: 'first' }, 1);
-    expect(renamed).toMatchObject({ name: 'fw-one', description: 'first', revision_number: 2 });
-    expect(await refusal(portPairs.update!(a(), ids.pp1, { name: 'stale' }, 1))).toMatchObject({ code: 'FAILED_PRECONDITION', type: undefined });
+  it('updates what networking-sfc lets one update, with If-Match; deleting what is in use is 409; other projects see nothing', async () => {
+    const renamed = await stack.request('PUT', `/v2.0/sfc/port_pairs/${ids.pp1}`, { token: alice.token, body: { port_pair: { name: 'fw-one' } }, headers: { 'If-Match': 'revision_number=1' } });
+    expect(renamed.body.port_pair).toMatchObject({ name: 'fw-one', revision_number: 2 });
+    const stale = await stack.request('PUT', `/v2.0/sfc/port_pairs/${ids.pp1}`, { token: alice.token, body: { port_pair: { name: 'x' } }, headers: { 'If-Match': 'revision_number=1' } });
+    expect([stale.status, stale.body.NeutronError.type]).toEqual([412, 'RevisionNumberConstraintFailed']);
 
-    expect(await portPairGroups.update!(a(), ids.ppg, { port_pairs: [ids.pp2] }, undefined)).toMatchObject({ port_pairs: [ids.pp2], revision_number: 2 });
-    expect(await refusal(portPairGroups.update!(a(), ids.ppg, { port_pairs: [] }, undefined))).toMatchObject({ code: 'INVALID_ARGUMENT' });
-    expect(await flowClassifiers.update!(a(), ids.fc, { description: 'web traffic' }, undefined)).toMatchObject({ description: 'web traffic', revision_number: 2 });
-    const chain = await portChains.update!(a(), ids.pc, { name: 'chain-2', flow_classifiers: [ids.fc, ids.twin] }, 1);
-    expect(chain).toMatchObject({ name: 'chain-2', flow_classifiers: [ids.fc, ids.twin], revision_number: 2 });
+    expect((await call(alice, 'PUT', `port_pair_groups/${ids.ppg}`, { port_pair_group: { port_pairs: [ids.pp2] } })).body.port_pair_group).toMatchObject({ port_pairs: [ids.pp2], revision_number: 2 });
+    expect(await refused(alice, 'PUT', `port_pair_groups/${ids.ppg}`, { port_pair_group: { port_pairs: [] } })).toMatchObject({ status: 400 });
+    const chain = await call(alice, 'PUT', `port_chains/${ids.pc}`, { port_chain: { name: 'chain-2', flow_classifiers: [ids.fc, ids.twin] } });
+    expect(chain.body.port_chain).toMatchObject({ name: 'chain-2', flow_classifiers: [ids.fc, ids.twin], revision_number: 2 });
 
-    expect(await refusal(portPairs.delete!(a(), ids.pp2))).toMatchObject({ code: 'FAILED_PRECONDITION', type: 'PortPairInUse' });
-    expect(await refusal(portPairGroups.delete!(a(), ids.ppg))).toMatchObject({ code: 'FAILED_PRECONDITION', type: 'PortPairGroupInUse' });
-    expect(await refusal(flowClassifiers.delete!(a(), ids.fc))).toMatchObject({ code: 'FAILED_PRECONDITION', type: 'FlowClassifierInUse' });
+    expect(await refused(alice, 'DELETE', `port_pairs/${ids.pp2}`)).toMatchObject({ status: 409, type: 'PortPairInUse' });
+    expect(await refused(alice, 'DELETE', `port_pair_groups/${ids.ppg}`)).toMatchObject({ status: 409, type: 'PortPairGroupInUse' });
+    expect(await refused(alice, 'DELETE', `flow_classifiers/${ids.fc}`)).toMatchObject({ status: 409, type: 'FlowClassifierInUse' });
 
-    // Another project sees nothing of A's and changes nothing: not found, as Neutron answers.
-    expect(await portChains.list(as(B), new Map())).toEqual([]);
-    expect(await refusal(portChains.show(as(B), ids.pc))).toMatchObject({ code: 'NOT_FOUND', type: 'PortChainNotFound' });
-    expect(await refusal(portChains.delete!(as(B), ids.pc))).toMatchObject({ code: 'NOT_FOUND', type: 'PortChainNotFound' });
+    expect((await call(bob, 'GET', 'port_chains')).body).toEqual({ port_chains: [] });
+    expect(await refused(bob, 'GET', `port_chains/${ids.pc}`)).toMatchObject({ status: 404, type: 'PortChainNotFound' });
+    expect(await refused(bob, 'DELETE', `port_chains/${ids.pc}`)).toMatchObject({ status: 404, type: 'PortChainNotFound' });
+    expect((await call(admin, 'GET', 'port_chains')).body.port_chains.map((c: { id: string }) => c.id)).toEqual([ids.pc]);
 
-    await portChains.delete!(a(), ids.pc);
-    await portPairGroups.delete!(a(), ids.ppg);
-    for (const id of [ids.pp1, ids.pp2]) await portPairs.delete!(a(), id);
-    for (const id of [ids.fc, ids.twin]) await flowClassifiers.delete!(a(), id);
-    expect(await refusal(portChains.show(a(), ids.pc))).toMatchObject({ code: 'NOT_FOUND', type: 'PortChainNotFound' });
-    expect(await portPairs.list(a(), new Map())).toEqual([]);
+    for (const [path, id] of [['port_chains', ids.pc], ['port_pair_groups', ids.ppg], ['port_pairs', ids.pp1], ['port_pairs', ids.pp2], ['flow_classifiers', ids.fc], ['flow_classifiers', ids.twin]]) {
+      expect((await call(alice, 'DELETE', `${path}/${id}`)).status).toBe(204);
+    }
+    expect((await call(alice, 'GET', 'port_pairs')).body).toEqual({ port_pairs: [] });
   });
 });
-
