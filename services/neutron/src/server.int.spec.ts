@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request as httpRequest } from 'node:http';
 import { connect as tcpConnect } from 'node:net';
 import type { Json, NeutronContext, ResourceDefinition } from './resource.js';
-import { startNeutronStack, type NeutronStack, type StackLogin } from './test/stack.js';
+import { STACK_START_MS, startNeutronStack, type NeutronStack, type StackLogin } from './test/stack.js';
 
 interface IpamNetwork {
   id: string;
@@ -86,7 +86,7 @@ describe('the Neutron REST core against the real control plane', () => {
     alice = await stack.login('project-a', 'alice', 'member');
     rita = await stack.login('project-a', 'rita', 'reader');
     bob = await stack.login('project-b', 'bob', 'member');
-  });
+  }, STACK_START_MS);
   afterAll(async () => {
     await stack?.stop();
   });
