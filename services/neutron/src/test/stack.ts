@@ -59,8 +59,8 @@ export interface NeutronStack {
   url: string;
   keystone: KeystoneHandle;
   controlPlane: ControlPlane;
-  /** The in-process server (only with the `resources` option). */
-  server: NeutronServer | undefined;
+  /** The in-process server, its clients and port (with the `resources` option; without, reading it throws: the service is a process). */
+  readonly server: NeutronServer;
   /**
    * A fresh token for `user` with `role` on `project`: the project and the
    * user are created in Keystone on first use, the role assigned (a user may
@@ -160,11 +160,15 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
     const users = new Map<string, { user: Named; password: string }>();
     const assigned = new Set<string>();
     let operator: NatsConnection | undefined;
+    const inProcess = server;
     return {
       url,
       keystone: ks,
       controlPlane: plane,
-      server,
+      get server(): NeutronServer {
+        if (!inProcess) throw new Error('the Neutron service runs as a process in this stack: start it with `resources` to have it in this process');
+        return inProcess;
+      },
       async login(projectName, userName, role) {
         let project = projects.get(projectName);
         if (!project) projects.set(projectName, (project = await ks.createProject(projectName)));
