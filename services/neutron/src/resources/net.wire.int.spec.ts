@@ -103,6 +103,11 @@ describe('networks, subnets and ports over the Neutron API', () => {
     expect(none.body.ports).toEqual([]);
     const bySubnet = await as(alice).get(`ports?fixed_ips=subnet_id%3D${subnet.id}&device_owner=compute:nova`);
     expect(bySubnet.body.ports.map((p: any) => p.id)).toEqual([port.id]);
+    // A filter value no port can have is an empty list, not an error (the service's hint is not used for it).
+    const odd = await as(alice).get('ports?network_id=not-a-uuid');
+    expect({ status: odd.status, ports: odd.body.ports }).toEqual({ status: 200, ports: [] });
+    const byNet = await as(alice).get(`subnets?network_id=${net.id}&network_id=${subnet.id}`);
+    expect(byNet.body.subnets.map((x: any) => x.id)).toEqual([subnet.id]);
   });
 
   it('409 IpAddressAlreadyAllocated for an address in use; bulk create is all or nothing', async () => {

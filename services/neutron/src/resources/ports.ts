@@ -6,12 +6,12 @@
  * a create whose secgroup step fails deletes the port again, so a refused
  * create leaves nothing behind.
  */
-import { defaultSecurityGroupId, type PortSecurityView, type PortView } from '@strata/contracts';
+import { defaultSecurityGroupId, ipamContract, type PortSecurityView, type PortView } from '@strata/contracts';
 import { ErrorCode } from '@strata/errors';
 import { portStatuses } from '@strata/runtime';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { bool, dict, dictList, has, str, strList } from './body.js';
-import { allPages, ownerOf, singleFilter, standardAttributes, STANDARD_ATTRIBUTES } from './common.js';
+import { allPages, hintsFor, ownerOf, singleFilter, standardAttributes, STANDARD_ATTRIBUTES } from './common.js';
 import { httpBadRequest, NeutronHttpError } from '../errors.js';
 import { INVALID_INPUT_RULE, invalidInput, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
 import { checkProject } from './subnets.js';
@@ -236,9 +236,9 @@ export function portsResource(): ResourceDefinition {
     notFound: 'PortNotFound',
     attributes: PORT_ATTRIBUTES,
     async list(ctx, filters) {
-      const networkId = singleFilter(filters, 'network_id');
+      // A member does not see bindings: filtering on them matches nothing (the core's filtering), so no hint.
       const hostId = ctx.identity.role === 'admin' ? singleFilter(filters, 'binding:host_id') : undefined;
-      const hint = { ...(networkId === undefined ? {} : { networkId }), ...(hostId ? { hostId } : {}) };
+      const hint = hintsFor(ipamContract.queries['port.list'].request, { networkId: singleFilter(filters, 'network_id'), hostId });
       const views = await withFaults(PORT_FAULTS, () => allPages((p) => ctx.clients.ipam.query('port.list', { ...p, ...hint }, ctx.meta)));
       return shownAll(ctx, views);
     },
