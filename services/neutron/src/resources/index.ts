@@ -5,5 +5,6 @@
  */
 import type { ResourceDefinition } from '../resource.js';
 import { netResources } from './net.js';
+import { securityGroupResources } from './security-groups/index.js';
 
-export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [...netResources()];
+export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [...netResources(), ...securityGroupResources];
