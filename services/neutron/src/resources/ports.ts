@@ -6,7 +6,7 @@
  * a create whose secgroup step fails deletes the port again, so a refused
  * create leaves nothing behind.
  */
-import { defaultSecurityGroupId, ipamContract, type PortSecurityView, type PortView } from '@strata/contracts';
+import { ipamContract, type PortSecurityView, type PortView } from '@strata/contracts';
 import { ErrorCode } from '@strata/errors';
 import { portStatuses } from '@strata/runtime';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
@@ -15,7 +15,7 @@ import { allPages, hintsFor, ownerOf, singleFilter, standardAttributes, STANDARD
 import { httpBadRequest, NeutronHttpError } from '../errors.js';
 import { INVALID_INPUT_RULE, invalidInput, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
 import { checkProject } from './subnets.js';
-import { securityOf, securityViews, setPortSecurity, waitForDefaultGroup } from './port-security.js';
+import { joinDefaultGroup, securityOf, securityViews, setPortSecurity } from './port-security.js';
 
 export const PORT_ATTRIBUTES = {
   ...STANDARD_ATTRIBUTES,
@@ -191,9 +191,9 @@ async function createPort(ctx: NeutronContext, body: Json): Promise<Json> {
   await Promise.all(explicit.map((g) => ctx.clients.secgroup.query('group.get', { id: g }, ctx.meta)));
   const port = await ctx.clients.ipam.command('port.create', cmd, ctx.meta);
   try {
-    // Without groups named and with security on, the port is in its project's default group (secgroup's port reactor puts it there).
+    // Without groups named and with security on, the port is in its project's default group.
     const groups = wanted.groups ?? (portSecurity && port.fixedIps.length > 0 ? undefined : []);
-    if (groups === undefined) await waitForDefaultGroup(ctx, port.id, defaultSecurityGroupId(port.tenant));
+    if (groups === undefined) await joinDefaultGroup(ctx, port.id, port.tenant);
     else await setPortSecurity(ctx, port.id, { groups, portSecurity: portSecurity ? undefined : false });
   } catch (err) {
     await ctx.clients.ipam.command('port.delete', { id: port.id }, ctx.step('undo-port-create')).catch((e: unknown) => ctx.logger.warn({ err: e, port: port.id }, 'could not delete the port whose security could not be set'));
