@@ -142,6 +142,22 @@ describe('networks, subnets and ports over the Neutron API', () => {
     r = await as(alice).put(`ports/${port.id}`, { port: { port_security_enabled: false, security_groups: [] } });
     expect(r.body.port).toMatchObject({ port_security_enabled: false, security_groups: [] });
     await refused(() => as(alice).put(`ports/${port.id}`, { port: { mac_address: '02:00:00:00:00:99' } }), 400, 'HTTPBadRequest');
+    // The binding is an admin's: a member may neither set nor see the host.
+    await refused(() => as(alice).put(`ports/${port.id}`, { port: { 'binding:host_id': 'hv1' } }), 403, 'PolicyNotAuthorized');
+    const shown = await as(alice).get(`ports/${port.id}`);
+    expect(shown.body.port).not.toHaveProperty('binding:host_id');
+    expect(shown.body.port['binding:vnic_type']).toBe('normal');
+  });
+
+  it('an IPv6 SLAAC subnet: the port gets the EUI-64 address of its MAC', async () => {
+    const r = await as(alice).post('subnets', { subnet: { network_id: net.id, ip_version: 6, cidr: '2001:db8:9::/64', ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' } });
+    expect(r.status).toBe(201);
+    expect(r.body.subnet).toMatchObject({ ip_version: 6, ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac', gateway_ip: '2001:db8:9::1' });
+    const p = (await as(alice).post('ports', { port: { network_id: net.id, mac_address: '02:00:00:00:00:42', fixed_ips: [{ subnet_id: r.body.subnet.id }] } })).body.port;
+    expect(p.fixed_ips).toEqual([{ subnet_id: r.body.subnet.id, ip_address: '2001:db8:9::ff:fe00:42' }]);
+    expect((await as(alice).del(`ports/${p.id}`)).status).toBe(204);
+    await refused(() => as(alice).put(`subnets/${r.body.subnet.id}`, { subnet: { ipv6_ra_mode: 'dhcpv6-stateful' } }), 400, 'HTTPBadRequest');
+    expect((await as(alice).del(`subnets/${r.body.subnet.id}`)).status).toBe(204);
   });
 
   it('updates a network and a subnet; 409 NetworkInUse while ports remain; deletes', async () => {
