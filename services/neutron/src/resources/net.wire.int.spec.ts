@@ -111,7 +111,10 @@ describe('networks, subnets and ports over the Neutron API', () => {
   });
 
   it('409 IpAddressAlreadyAllocated for an address in use; bulk create is all or nothing', async () => {
-    await refused(() => as(alice).post('ports', { port: { network_id: net.id, fixed_ips: [{ ip_address: '10.9.0.20' }] } }), 409, 'IpAddressAlreadyAllocated');
+    const inUse = await refused(() => as(alice).post('ports', { port: { network_id: net.id, fixed_ips: [{ ip_address: '10.9.0.20' }] } }), 409, 'IpAddressAlreadyAllocated');
+    expect(inUse.message).toBe(`IP address 10.9.0.20 already allocated in subnet ${subnet.id}`);
+    const macInUse = await refused(() => as(alice).post('ports', { port: { network_id: net.id, mac_address: port.mac_address } }), 409, 'MacAddressInUse');
+    expect(macInUse.message).toBe(`Unable to complete operation for network ${net.id}. The mac address ${port.mac_address} is in use.`);
     const before = (await as(alice).get('ports')).body.ports.length;
     const r = await as(alice).post('ports', { ports: [{ network_id: net.id, fixed_ips: [{ ip_address: '10.9.0.30' }] }, { network_id: net.id, fixed_ips: [{ ip_address: '10.9.0.20' }] }] });
     expect({ status: r.status, type: r.body.NeutronError.type }).toEqual({ status: 409, type: 'IpAddressAlreadyAllocated' });

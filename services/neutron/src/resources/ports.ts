@@ -13,7 +13,7 @@ import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { bool, dict, dictList, has, str, strList } from './body.js';
 import { allPages, hintsFor, ownerOf, singleFilter, standardAttributes, STANDARD_ATTRIBUTES } from './common.js';
 import { httpBadRequest, NeutronHttpError } from '../errors.js';
-import { INVALID_INPUT_RULE, invalidInput, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
+import { INVALID_INPUT_RULE, invalidInput, NOT_FOUND_RULES, text, withFaults, type FaultRule } from './errors.js';
 import { checkProject } from './subnets.js';
 import { joinDefaultGroup, securityOf, securityViews, setPortSecurity } from './port-security.js';
 
@@ -41,9 +41,15 @@ export const PORT_ATTRIBUTES = {
 const ADMIN_BINDING = ['binding:host_id', 'binding:vif_type', 'binding:vif_details', 'binding:profile'] as const;
 
 export const PORT_FAULTS: readonly FaultRule[] = [
-  { code: ErrorCode.AlreadyExists, field: 'fixedIps', type: 'IpAddressAlreadyAllocated', status: 409 },
-  { code: ErrorCode.AlreadyExists, field: 'mac', type: 'MacAddressInUse', status: 409 },
-  { code: ErrorCode.ResourceExhausted, type: 'IpAddressGenerationFailure', status: 409 },
+  { code: ErrorCode.AlreadyExists, field: 'fixedIps', type: 'IpAddressAlreadyAllocated', status: 409, message: (e) => `IP address ${text(e, 'ip')} already allocated in subnet ${text(e, 'subnetId')}` },
+  {
+    code: ErrorCode.AlreadyExists,
+    field: 'mac',
+    type: 'MacAddressInUse',
+    status: 409,
+    message: (e) => `Unable to complete operation for network ${text(e, 'networkId')}. The mac address ${text(e, 'mac')} is in use.`,
+  },
+  { code: ErrorCode.ResourceExhausted, type: 'IpAddressGenerationFailure', status: 409, message: (e) => `No more IP addresses available for subnet ${text(e, 'subnetId')}.` },
   { code: ErrorCode.InvalidArgument, field: 'fixedIps', type: 'InvalidIpForSubnet', status: 400 },
   // binding:host_id names a host that is not a registered hypervisor.
   { code: ErrorCode.NotFound, kind: 'hypervisor', type: 'InvalidInput', status: 400 },
