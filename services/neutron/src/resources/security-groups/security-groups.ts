@@ -48,8 +48,22 @@ export async function allGroups(ctx: NeutronContext): Promise<SecurityGroupView[
 const ensureDefault = (ctx: NeutronContext, meta = ctx.meta, tenant?: string): Promise<SecurityGroupView> =>
   ctx.clients.secgroup.command('group.ensureDefault', tenant === undefined ? {} : { tenant }, meta);
 
+/**
+ * The project a listing is the first use of (listedProject) gets its
+ * default group: looked up first (a query), made only when missing.
+ */
+export async function ensureListedDefault(ctx: NeutronContext, filters: ReadonlyMap<string, readonly string[]>): Promise<void> {
+  const project = listedProject(ctx, filters);
+  try {
+    await ctx.clients.secgroup.query('group.get', { id: defaultSecurityGroupId(project) }, ctx.meta);
+  } catch (err) {
+    if (toStrataError(err).code !== ErrorCode.NotFound) throw err;
+    await ensureDefault(ctx, ctx.meta, project);
+  }
+}
+
 /** Whose first use a listing is: the caller's project, or for an admin the one project a `project_id`/`tenant_id` filter names (as Neutron). */
-function listedProject(ctx: NeutronContext, filters: ReadonlyMap<string, readonly string[]>): string {
+export function listedProject(ctx: NeutronContext, filters: ReadonlyMap<string, readonly string[]>): string {
   const named = [...new Set([...(filters.get('project_id') ?? []), ...(filters.get('tenant_id') ?? [])])];
   return ctx.identity.role === 'admin' && named.length === 1 ? named[0]! : ctx.identity.projectId;
 }
