@@ -173,6 +173,8 @@ describe('reasons a front door maps', () => {
     w.run('port.setGroups', { portId: port, groupIds: [web] }, tenantA);
     expect(errorOf(() => w.decide('group.delete', { id: web }, tenantA)).details.reason).toBe(SecgroupRefusal.Members);
     expect(errorOf(() => w.decide('group.create', { name: 'default' }, tenantA)).details.reason).toBe(SecgroupRefusal.ReservedName);
+    expect(errorOf(() => w.decide('group.create', { name: 'Default' }, tenantA))).toMatchObject({ message: "the name Default is reserved for the tenant's default security group" });
+    expect(errorOf(() => w.decide('group.update', { id: web, name: 'DEFAULT' }, tenantA)).details.reason).toBe(SecgroupRefusal.ReservedName);
     expect(errorOf(() => w.decide('group.update', { id, name: 'mine' }, tenantA)).details.reason).toBe(SecgroupRefusal.DefaultGroupName);
   });
 });
