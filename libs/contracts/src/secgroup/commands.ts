@@ -8,7 +8,7 @@
  * answers INVALID_ARGUMENT naming the field either way.
  */
 import { z } from 'zod';
-import { MAX_GROUPS_PER_PORT } from '../bounds.js';
+import { MAX_GROUPS_PER_PORT, MAX_SECURITY_PORTS } from '../bounds.js';
 import { Cidr, DisplayName, Id, ListOptions, TenantId } from '../common.js';
 import { ExpectedRevision, immutable, UpdatedText } from '../updates.js';
 import { EtherType, RuleDirection, RuleProtocol } from './views.js';
@@ -89,6 +89,11 @@ export const SetPortGroups = z.object({
 export const SetPortSecurity = z.object({ portId: Id, enabled: z.boolean(), expectedRevision: ExpectedRevision.optional() });
 
 export const PortSecurityRef = z.object({ portId: Id });
+
+/** Many ports' security at once (one query for a page of ports, not one per port). */
+export const PortSecurityRefs = z.object({
+  portIds: z.array(Id).min(1).max(MAX_SECURITY_PORTS, { message: `at most ${MAX_SECURITY_PORTS} ports per request` }),
+});
 
 export const ListSecurityGroups = ListOptions.extend({});
 export const SecgroupDigestRequest = z.object({});

@@ -15,6 +15,7 @@ import {
   EnsureDefaultSecurityGroup,
   ListSecurityGroups,
   PortSecurityRef,
+  PortSecurityRefs,
   SecgroupDigestRequest,
   SecurityGroupRef,
   SecurityGroupRuleRef,
@@ -74,6 +75,8 @@ export const secgroupContract = defineContract('secgroup', {
     'group.list': { request: ListSecurityGroups, reply: pageOf(SecurityGroupView) },
     'rule.get': { request: SecurityGroupRuleRef, reply: GroupRuleView },
     'port.get': { request: PortSecurityRef, reply: PortSecurityView },
+    /** The ports of `portIds` the caller may see and secgroup knows, in no particular order (the others are left out). */
+    'port.list': { request: PortSecurityRefs, reply: z.object({ items: z.array(PortSecurityView) }) },
     'state.digest': { request: SecgroupDigestRequest, reply: StateDigest },
     history: historyQuery,
   },

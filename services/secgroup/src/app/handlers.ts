@@ -55,6 +55,7 @@ const queries = (history: HistorySource<SecgroupState>): QueryAnswers<SecgroupCo
   'group.list': q.listGroups,
   'rule.get': (s, c, req) => q.getRule(s, c, req.id),
   'port.get': q.getPortSecurity,
+  'port.list': q.listPortSecurity,
   'state.digest': (s) => stateDigest(s),
   history: (_s, c, req) => resourceHistory(history, c, req),
 });

@@ -49,6 +49,16 @@ export function getPortSecurity(s: SecgroupState, c: Caller, q: SecgroupQuery<'p
   return portSecurityView(port.id, port.tenant, s.portSettings[port.id]);
 }
 
+/** The security of each named port the caller may see (unknown and invisible ports are left out, as status's `port.status` does). */
+export function listPortSecurity(s: SecgroupState, c: Caller, q: SecgroupQuery<'port.list'>): { items: PortSecurityView[] } {
+  const items: PortSecurityView[] = [];
+  for (const portId of new Set(q.portIds)) {
+    const port = s.ports[portId];
+    if (port && canSee(c, port.tenant)) items.push(portSecurityView(port.id, port.tenant, s.portSettings[port.id]));
+  }
+  return { items };
+}
+
 /** A port's security view from its settings (none, or forgotten: the defaults a port starts with). */
 export function portSecurityView(portId: string, tenant: string, settings: PortSettings | undefined): PortSecurityView {
   const live = settings && !settings.forgotten ? settings : undefined;
