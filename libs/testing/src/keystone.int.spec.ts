@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processAlive } from './server-child.js';
 import { startKeystone, type KeystoneHandle } from './keystone.js';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('startKeystone (a real Keystone under uwsgi)', () => {
   let ks: KeystoneHandle;
@@ -61,8 +53,8 @@ describe('startKeystone (a real Keystone under uwsgi)', () => {
   it('stop() ends uwsgi by PID', async () => {
     const other = await startKeystone();
     const pid = other.pid!;
-    expect(alive(pid)).toBe(true);
+    expect(processAlive(pid)).toBe(true);
     await other.stop();
-    expect(alive(pid)).toBe(false);
+    expect(processAlive(pid)).toBe(false);
   });
 });
