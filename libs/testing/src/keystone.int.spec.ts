@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processAlive } from './server-child.js';
 import { startKeystone, type KeystoneHandle } from './keystone.js';
@@ -48,6 +50,24 @@ describe('startKeystone (a real Keystone under uwsgi)', () => {
     const entries = ((await catalog.json()) as { catalog: { type: string; endpoints: { url: string; interface: string }[] }[] }).catalog;
     expect(entries.find((e) => e.type === 'network')?.endpoints).toEqual([expect.objectContaining({ url: 'http://127.0.0.1:9696', interface: 'public' })]);
     expect(entries.map((e) => e.type)).toContain('identity');
+  });
+
+  it('serves the stock openstack CLI: password authentication and the catalog', async () => {
+    await ks.registerService('image', 'glance', 'http://127.0.0.1:9292');
+    const env = {
+      PATH: '/usr/bin:/bin',
+      OS_AUTH_URL: `${ks.url}/v3`,
+      OS_USERNAME: ks.admin.user,
+      OS_PASSWORD: ks.admin.password,
+      OS_PROJECT_NAME: ks.admin.project,
+      OS_USER_DOMAIN_NAME: 'Default',
+      OS_PROJECT_DOMAIN_NAME: 'Default',
+      OS_IDENTITY_API_VERSION: '3',
+    };
+    const { stdout } = await promisify(execFile)('/usr/bin/openstack', ['catalog', 'list', '-f', 'json'], { env });
+    const catalog = JSON.parse(stdout) as { Type: string; Endpoints: { url: string; interface: string }[] }[];
+    expect(catalog.find((c) => c.Type === 'identity')?.Endpoints).toEqual([expect.objectContaining({ url: `${ks.url}/v3`, interface: 'public' })]);
+    expect(catalog.find((c) => c.Type === 'image')?.Endpoints).toEqual([expect.objectContaining({ url: 'http://127.0.0.1:9292' })]);
   });
 
   it('stop() ends uwsgi by PID', async () => {
