@@ -1,8 +1,10 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readlinkSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processAlive } from './server-child.js';
 import { startKeystone, type KeystoneHandle } from './keystone.js';
+import { waitFor } from './wait-for.js';
 
 describe('startKeystone (a real Keystone under uwsgi)', () => {
   let ks: KeystoneHandle;
@@ -68,6 +70,23 @@ describe('startKeystone (a real Keystone under uwsgi)', () => {
     const catalog = JSON.parse(stdout) as { Type: string; Endpoints: { url: string; interface: string }[] }[];
     expect(catalog.find((c) => c.Type === 'identity')?.Endpoints).toEqual([expect.objectContaining({ url: `${ks.url}/v3`, interface: 'public' })]);
     expect(catalog.find((c) => c.Type === 'image')?.Endpoints).toEqual([expect.objectContaining({ url: 'http://127.0.0.1:9292' })]);
+  });
+
+  it('uwsgi does not outlive a test process that is killed outright (SIGKILL runs no exit hook)', async () => {
+    const script = `import { startKeystone } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const ks = await startKeystone(); console.log(ks.pid); setInterval(() => {}, 1000);`;
+    const node = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    node.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const pid = Number(await waitFor(() => /^\d+\n/.test(out) && out.trim(), { timeoutMs: 120_000, message: 'the child starting Keystone' }));
+    const dir = readlinkSync(`/proc/${pid}/cwd`);
+    try {
+      expect(processAlive(pid)).toBe(true);
+      node.kill('SIGKILL');
+      await waitFor(() => !processAlive(pid), { timeoutMs: 30_000, message: `uwsgi ${pid} to end with its parent` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('stop() ends uwsgi by PID', async () => {

@@ -114,6 +114,18 @@ policy_file = ${join(dir, 'policy.yaml')}
 `;
 }
 
+/**
+ * Exec argv[1:] with the parent-death signal set to SIGKILL (prctl
+ * PR_SET_PDEATHSIG survives exec): a test process killed outright (a
+ * timeout's SIGKILL) runs no exit hook, and the uwsgi master would
+ * otherwise live on; its worker follows it (no-orphans). Same pid, so
+ * stop() still signals uwsgi itself.
+ */
+const DIE_WITH_PARENT = `import ctypes, os, sys
+ctypes.CDLL(None, use_errno=True).prctl(1, 9)
+if os.getppid() == 1: sys.exit('the test process ended before uwsgi started')
+os.execv(sys.argv[1], sys.argv[1:])`;
+
 function uwsgiArgs(port: number): string[] {
   return [
     '--plugins', 'python3',
@@ -221,7 +233,7 @@ export async function startKeystone(opts: KeystoneOptions = {}): Promise<Keyston
   };
 
   const launch = async (p: number): Promise<void> => {
-    const proc = spawn('/usr/bin/uwsgi', uwsgiArgs(p), {
+    const proc = spawn('/usr/bin/python3', ['-c', DIE_WITH_PARENT, '/usr/bin/uwsgi', ...uwsgiArgs(p)], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...PYTHON_ENV, OS_KEYSTONE_CONFIG_FILES: confFile },
