@@ -4,6 +4,8 @@
  * groups, routers, floating IPs, networking-sfc) adds its definitions here.
  */
 import type { ResourceDefinition } from '../resource.js';
+import { netResources } from './net.js';
+import { securityGroupResources } from './security-groups/index.js';
 import { SFC_RESOURCES } from './sfc/index.js';
 
-export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [...SFC_RESOURCES];
+export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [...netResources(), ...securityGroupResources, ...SFC_RESOURCES];
