@@ -50,8 +50,8 @@ export function toNeutronFloatingIp(f: FloatingIpView, a: FloatingIpAssociationV
     // Before NAT has seen the allocation (it has, read-your-writes aside) the floating IP is at its first revision.
     revision_number: a?.revision ?? 1,
     created_at: neutronTime(f.createdAt),
-    // Neither service keeps an update time; the creation time stands for it.
-    updated_at: neutronTime(f.createdAt),
+    // The last association change (NAT), else the allocation: what the revision counts.
+    updated_at: neutronTime(a?.updatedAt ?? f.createdAt),
   };
 }
 

@@ -27,7 +27,13 @@ const router: RouterView = {
   revision: 4,
   createdAt: AT,
 };
-const gateway = (on: boolean, externalNetworkId: string | null = on ? POOL : null): RouterGatewayView => ({ routerId: ROUTER, tenant: 'proj-a', externalGateway: on, externalNetworkId });
+const gateway = (on: boolean, externalNetworkId: string | null = on ? POOL : null, updatedAt: string | null = null): RouterGatewayView => ({
+  routerId: ROUTER,
+  tenant: 'proj-a',
+  externalGateway: on,
+  externalNetworkId,
+  updatedAt,
+});
 
 /** The Neutron error a call threw: HTTP status, NeutronError type, message. */
 function refusal(fn: () => unknown): { status: number; type: string; message: string } {
@@ -59,6 +65,8 @@ describe('routers', () => {
       updated_at: '2026-12-06T16:07:28Z',
     });
     expect(toNeutronRouter(router, gateway(false)).external_gateway_info).toBeNull();
+    // A gateway change is the router's last update (IPAM keeps none of its own for routers).
+    expect(toNeutronRouter(router, gateway(false, null, '2026-12-06T17:00:01.5Z')).updated_at).toBe('2026-12-06T17:00:01Z');
   });
 
   it('reads external_gateway_info: null or {} removes it; only what Strata does is accepted, anything else is 400 saying why', () => {
@@ -101,6 +109,7 @@ describe('floating IPs', () => {
     networkId: portId && NET,
     hostId: portId && 'hv1',
     revision: portId ? 2 : 3,
+    updatedAt: '2026-12-06T16:30:00.250Z',
   });
 
   it('shows exactly the declared attributes: IPAM’s address, NAT’s association, the router of the port’s network', () => {
@@ -119,10 +128,10 @@ describe('floating IPs', () => {
       description: 'web',
       revision_number: 2,
       created_at: '2026-12-06T16:07:28Z',
-      updated_at: '2026-12-06T16:07:28Z',
+      updated_at: '2026-12-06T16:30:00Z',
     });
     expect(toNeutronFloatingIp(fip, assoc(null), ROUTER, undefined)).toMatchObject({ port_id: null, fixed_ip_address: null, router_id: null, status: 'DOWN', revision_number: 3 });
-    expect(toNeutronFloatingIp(fip, undefined, null, undefined)).toMatchObject({ port_id: null, status: 'DOWN', revision_number: 1 });
+    expect(toNeutronFloatingIp(fip, undefined, null, undefined)).toMatchObject({ port_id: null, status: 'DOWN', revision_number: 1, updated_at: '2026-12-06T16:07:28Z' });
   });
 
   it('is ACTIVE only when associated and the port is realised', () => {
