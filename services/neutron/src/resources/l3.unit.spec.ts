@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ErrorCode, NotFoundError, RevisionConflictError, StrataError } from '@strata/errors';
 import { NeutronHttpError } from '../errors.js';
 import type { FloatingIpAssociationView, FloatingIpView, PoolView, RouterGatewayView, RouterView } from '@strata/contracts';
-import type { NeutronContext } from '../resource.js';
-import { externalSubnetId, refuseExternalNetwork, toExternalNetwork, toExternalSubnet } from './external-networks.js';
+import { externalSubnetId, toExternalNetwork, toExternalSubnet } from './external-networks.js';
 import { associationError, floatingIpStatus, floatingips, routerByNetwork, toNeutronFloatingIp } from './floatingips.js';
 import { neutronTime, withNeutronTypes } from './l3-common.js';
 import { changedRoutes, extraroutesBody, interfaceInfo, parseGatewayInfo, routers, toNeutronRouter } from './routers.js';
@@ -183,17 +182,6 @@ describe('external networks', () => {
     expect(externalSubnetId(POOL)).toBe(externalSubnetId(POOL));
     expect(externalSubnetId(POOL)).not.toBe(externalSubnetId(NET));
     expect(externalSubnetId(POOL)).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-  });
-
-  it('refuses to make one through Neutron: 403 for a member, 400 saying how for an admin', () => {
-    const ctx = (role: 'admin' | 'member') => ({ identity: { role } }) as unknown as NeutronContext;
-    expect(() => refuseExternalNetwork(ctx('member'), { name: 'x' })).not.toThrow();
-    expect(() => refuseExternalNetwork(ctx('admin'), { 'router:external': false })).not.toThrow();
-    expect(refusal(() => refuseExternalNetwork(ctx('member'), { 'router:external': true }))).toMatchObject({ status: 403, type: 'PolicyNotAuthorized' });
-    expect(refusal(() => refuseExternalNetwork(ctx('admin'), { 'router:external': true }))).toMatchObject({
-      status: 400,
-      message: /strata pool create --name NAME --cidr CIDR --purpose floating-ip/,
-    });
   });
 });
 
