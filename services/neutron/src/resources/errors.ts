@@ -29,7 +29,7 @@ export interface FaultRule {
 }
 
 /** A stale `expectedRevision` (RevisionConflictError, also after crossing NATS): the core's 412, never a resource's type. */
-const isStaleRevision = (err: StrataError): boolean => err.code === ErrorCode.FailedPrecondition && err.details.field === 'expectedRevision';
+export const isStaleRevision = (err: StrataError): boolean => err.code === ErrorCode.FailedPrecondition && err.details.field === 'expectedRevision';
 
 /** The error as Neutron's exception when a rule names one; otherwise as it was. */
 export function neutronFault(err: unknown, rules: readonly FaultRule[]): unknown {

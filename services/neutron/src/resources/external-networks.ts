@@ -21,7 +21,8 @@ import type { Json, NeutronContext } from '../resource.js';
 import { NeutronHttpError } from '../errors.js';
 import type { NetworkSource } from './networks.js';
 import type { SubnetSource } from './subnets.js';
-import { allPages, badRequest, neutronTime } from './l3-common.js';
+import { allPages, neutronTime } from './common.js';
+import { badRequest } from './l3-common.js';
 
 /**
  * The MTU shown for an external network. A pool is an address range routed
@@ -105,7 +106,7 @@ function usableRange(cidr: string): { start: string; end: string } {
 
 /** Every floating-IP pool (pools are visible to every project). */
 export async function externalPools(ctx: NeutronContext): Promise<PoolView[]> {
-  const pools = await allPages((after) => ctx.clients.ipam.query('pool.list', { limit: 10_000, after }, ctx.meta));
+  const pools = await allPages((p) => ctx.clients.ipam.query('pool.list', p, ctx.meta));
   return pools.filter(isExternalPool);
 }
 

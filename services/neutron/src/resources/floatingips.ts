@@ -15,7 +15,10 @@ import type { FloatingIpAssociationView, FloatingIpView, PortStatusValue, Router
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { requireExternalNetwork } from './external-networks.js';
 import { NeutronHttpError } from '../errors.js';
-import { allPages, badRequest, isStaleRevision, neutronTime, optionalString, requestedProject, typed, withNeutronTypes } from './l3-common.js';
+import { nullableStr, str } from './body.js';
+import { allPages, neutronTime, requestedProject } from './common.js';
+import { isStaleRevision } from './errors.js';
+import { badRequest, typed, withNeutronTypes } from './l3-common.js';
 import { L3_EXTENSIONS } from './l3-extensions.js';
 
 const ro = { post: false, put: false } as const;
@@ -63,7 +66,7 @@ export function routerByNetwork(routers: readonly RouterView[]): Map<string, str
 }
 
 const listRouters = (ctx: NeutronContext): Promise<RouterView[]> =>
-  allPages((after) => ctx.clients.ipam.query('router.list', { limit: 10_000, after }, ctx.meta));
+  allPages((p) => ctx.clients.ipam.query('router.list', p, ctx.meta));
 
 /**
  * The status of each port (status service); a port it cannot tell about (or
@@ -134,7 +137,7 @@ async function disassociate(ctx: NeutronContext, floatingIpId: string, expectedR
 
 /** `port_id` of a body: absent → undefined, null → null, else a string. */
 function portIdOf(body: Json): string | null | undefined {
-  return body['port_id'] === null ? null : optionalString(body, 'port_id');
+  return nullableStr(body, 'port_id');
 }
 
 /** IPAM's refusals of an allocation, as Neutron types them. */
@@ -173,8 +176,8 @@ export const floatingips: ResourceDefinition = {
     const portFilter = filters.get('port_id');
     const portId = portFilter?.length === 1 && portFilter[0] ? portFilter[0] : undefined;
     const [fips, assocs] = await Promise.all([
-      allPages((after) => ctx.clients.ipam.query('floatingip.list', { limit: 10_000, after }, ctx.meta)),
-      allPages((after) => ctx.clients.nat.query('floatingip.list', { limit: 10_000, after }, ctx.meta)),
+      allPages((p) => ctx.clients.ipam.query('floatingip.list', p, ctx.meta)),
+      allPages((p) => ctx.clients.nat.query('floatingip.list', p, ctx.meta)),
     ]);
     // `port_id=…` (the CLI's `floating ip list --port`): only those (the core filters again anyway).
     const wanted = portId === undefined ? fips : fips.filter((f) => assocs.some((a) => a.floatingIpId === f.id && a.portId === portId));
@@ -185,11 +188,11 @@ export const floatingips: ResourceDefinition = {
 
   async create(ctx, body) {
     // Required by the attribute map (the core refuses a body without it).
-    const networkId = optionalString(body, 'floating_network_id')!;
+    const networkId = str(body, 'floating_network_id')!;
     const portId = portIdOf(body);
-    const fixedIp = body['fixed_ip_address'] === null ? undefined : optionalString(body, 'fixed_ip_address');
+    const fixedIp = nullableStr(body, 'fixed_ip_address') ?? undefined;
     if (fixedIp !== undefined && !portId) throw badRequest('floatingip', 'fixed_ip_address needs a port_id: it names which address of that port the floating IP translates to');
-    const address = body['floating_ip_address'] === null ? undefined : optionalString(body, 'floating_ip_address');
+    const address = nullableStr(body, 'floating_ip_address') ?? undefined;
     const tenant = requestedProject(body);
     await requireExternalNetwork(ctx, networkId);
     // An unknown (or invisible) port is refused before anything is allocated (NAT checks it again when associating).
@@ -197,7 +200,7 @@ export const floatingips: ResourceDefinition = {
     const fip = await withNeutronTypes(
       ctx.clients.ipam.command(
         'floatingip.create',
-        { ...(tenant !== undefined ? { tenant } : {}), poolId: networkId, ...(address !== undefined ? { address } : {}), description: optionalString(body, 'description') ?? '' },
+        { ...(tenant !== undefined ? { tenant } : {}), poolId: networkId, ...(address !== undefined ? { address } : {}), description: str(body, 'description') ?? '' },
         ctx.meta,
       ),
     ).catch((err: unknown) => {
@@ -218,12 +221,12 @@ export const floatingips: ResourceDefinition = {
   async update(ctx, id, body, expectedRevision) {
     const f = await withNeutronTypes(ctx.clients.ipam.query('floatingip.get', { id }, ctx.meta));
     const current = await withNeutronTypes(ctx.clients.nat.query('floatingip.get', { id }, ctx.meta));
-    const description = optionalString(body, 'description');
+    const description = str(body, 'description');
     if (description !== undefined && description !== f.description) {
       throw badRequest('floatingip', "a Strata floating IP's description is given when it is created and does not change; create another floating IP");
     }
     const requestedPort = portIdOf(body);
-    const fixedIp = body['fixed_ip_address'] === null ? undefined : optionalString(body, 'fixed_ip_address');
+    const fixedIp = nullableStr(body, 'fixed_ip_address') ?? undefined;
     const target = requestedPort !== undefined ? requestedPort : current.portId;
     if (fixedIp !== undefined && target === null) throw badRequest('floatingip', 'fixed_ip_address needs a port_id: the floating IP is not associated with a port');
 

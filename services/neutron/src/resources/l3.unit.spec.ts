@@ -5,7 +5,8 @@ import { NeutronHttpError } from '../errors.js';
 import type { FloatingIpAssociationView, FloatingIpView, PoolView, RouterGatewayView, RouterView } from '@strata/contracts';
 import { externalSubnetId, toExternalNetwork, toExternalSubnet } from './external-networks.js';
 import { associationError, floatingIpStatus, floatingips, routerByNetwork, toNeutronFloatingIp } from './floatingips.js';
-import { neutronTime, withNeutronTypes } from './l3-common.js';
+import { neutronTime } from './common.js';
+import { withNeutronTypes } from './l3-common.js';
 import { changedRoutes, extraroutesBody, interfaceInfo, parseGatewayInfo, routers, toNeutronRouter } from './routers.js';
 
 const ROUTER = '3f2a9c1e-5b7d-4e2f-8a10-0c9d8e7f6a5b';
