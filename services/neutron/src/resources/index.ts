@@ -9,5 +9,12 @@ import { floatingips } from './floatingips.js';
 import { netResources } from './net.js';
 import { routers } from './routers.js';
 import { securityGroupResources } from './security-groups/index.js';
+import { SFC_RESOURCES } from './sfc/index.js';
 
-export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [...netResources([externalNetworkSource], [externalSubnetSource]), ...securityGroupResources, routers, floatingips];
+export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [
+  ...netResources([externalNetworkSource], [externalSubnetSource]),
+  ...securityGroupResources,
+  routers,
+  floatingips,
+  ...SFC_RESOURCES,
+];
