@@ -26,6 +26,7 @@ const router: RouterView = {
   routes: [{ destination: '192.0.2.0/24', nexthop: '10.0.0.9' }],
   revision: 4,
   createdAt: AT,
+  updatedAt: '2026-12-06T16:40:00.000Z',
 };
 const gateway = (on: boolean, externalNetworkId: string | null = on ? POOL : null, updatedAt: string | null = null): RouterGatewayView => ({
   routerId: ROUTER,
@@ -62,10 +63,11 @@ describe('routers', () => {
       routes: [{ destination: '192.0.2.0/24', nexthop: '10.0.0.9' }],
       revision_number: 4,
       created_at: '2026-12-06T16:07:28Z',
-      updated_at: '2026-12-06T16:07:28Z',
+      updated_at: '2026-12-06T16:40:00Z',
     });
     expect(toNeutronRouter(router, gateway(false)).external_gateway_info).toBeNull();
-    // A gateway change is the router's last update (IPAM keeps none of its own for routers).
+    // The later of IPAM's and the gateway's last change.
+    expect(toNeutronRouter(router, gateway(false, null, '2026-12-06T16:30:00.000Z')).updated_at).toBe('2026-12-06T16:40:00Z');
     expect(toNeutronRouter(router, gateway(false, null, '2026-12-06T17:00:01.5Z')).updated_at).toBe('2026-12-06T17:00:01Z');
   });
 

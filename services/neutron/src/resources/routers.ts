@@ -43,8 +43,8 @@ export function toNeutronRouter(r: RouterView, gw: RouterGatewayView): Json {
     routes: r.routes.map((x) => ({ destination: x.destination, nexthop: x.nexthop })),
     revision_number: r.revision,
     created_at: neutronTime(r.createdAt),
-    // The later of the gateway's last change (NAT) and the router's creation (IPAM keeps no update time of routers yet).
-    updated_at: neutronTime(gw.updatedAt !== null && gw.updatedAt > r.createdAt ? gw.updatedAt : r.createdAt),
+    // The later of the router's last change (IPAM) and its gateway's (NAT).
+    updated_at: neutronTime(gw.updatedAt !== null && gw.updatedAt > r.updatedAt ? gw.updatedAt : r.updatedAt),
   };
 }
 
