@@ -11,7 +11,8 @@
  * the port's network is joined to, if any.
  */
 import { ErrorCode, RevisionConflictError, toStrataError } from '@strata/errors';
-import type { FloatingIpAssociationView, FloatingIpView, PortStatusValue, RouterView } from '@strata/contracts';
+import type { FloatingIpAssociationView, FloatingIpView, RouterView } from '@strata/contracts';
+import { portStatuses } from '@strata/runtime';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { requireExternalNetwork } from './external-networks.js';
 import { NeutronHttpError } from '../errors.js';
@@ -28,16 +29,16 @@ const ro = { post: false, put: false } as const;
  * hypervisor has applied its latest state (the translation is part of the
  * port's host state, so the port's realisation is the floating IP's), ERROR
  * when the port is in error, DOWN otherwise (not associated, not bound, not
- * applied yet).
+ * applied yet, or not known: the status service did not answer).
  */
-export function floatingIpStatus(associated: boolean, portStatus: PortStatusValue | undefined): 'ACTIVE' | 'DOWN' | 'ERROR' {
+export function floatingIpStatus(associated: boolean, portStatus: string | undefined): 'ACTIVE' | 'DOWN' | 'ERROR' {
   if (!associated) return 'DOWN';
   if (portStatus === 'ACTIVE') return 'ACTIVE';
   return portStatus === 'ERROR' ? 'ERROR' : 'DOWN';
 }
 
 /** Neutron's representation: IPAM's address, NAT's association, the router of the port's network. */
-export function toNeutronFloatingIp(f: FloatingIpView, a: FloatingIpAssociationView | undefined, routerId: string | null, portStatus: PortStatusValue | undefined): Json {
+export function toNeutronFloatingIp(f: FloatingIpView, a: FloatingIpAssociationView | undefined, routerId: string | null, portStatus: string | undefined): Json {
   const portId = a?.portId ?? null;
   return {
     id: f.id,
@@ -68,21 +69,6 @@ export function routerByNetwork(routers: readonly RouterView[]): Map<string, str
 const listRouters = (ctx: NeutronContext): Promise<RouterView[]> =>
   allPages((p) => ctx.clients.ipam.query('router.list', p, ctx.meta));
 
-/**
- * The status of each port (status service); a port it cannot tell about (or
- * the service not answering) counts as not realised: DOWN, never a failed read.
- */
-async function portStatuses(ctx: NeutronContext, portIds: readonly string[]): Promise<Map<string, PortStatusValue>> {
-  const out = new Map<string, PortStatusValue>();
-  const ids = [...new Set(portIds)];
-  for (let i = 0; i < ids.length; i += 1000) {
-    const chunk = ids.slice(i, i + 1000);
-    const reply = await ctx.clients.status.query('port.status', { ids: chunk }, ctx.meta).catch(() => ({ items: [] }));
-    for (const s of reply.items) out.set(s.portId, s.status);
-  }
-  return out;
-}
-
 async function represent(ctx: NeutronContext, fips: readonly FloatingIpView[], assocs: readonly FloatingIpAssociationView[]): Promise<Json[]> {
   const byId = new Map(assocs.map((a) => [a.floatingIpId, a]));
   // Only a bound port can be realised (the status service is asked about those alone; an unbound one is DOWN).
@@ -90,11 +76,12 @@ async function represent(ctx: NeutronContext, fips: readonly FloatingIpView[], a
   const associated = assocs.some((a) => a.portId !== null);
   const [routers, statuses] = await Promise.all([
     associated ? listRouters(ctx).then(routerByNetwork) : new Map<string, string>(),
-    ports.length > 0 ? portStatuses(ctx, ports) : new Map<string, PortStatusValue>(),
+    // The port status the ports resource shows (UNKNOWN when the status service does not answer: DOWN here).
+    portStatuses(ctx.clients.status, [...new Set(ports)], ctx.meta, ctx.logger),
   ]);
   return fips.map((f) => {
     const a = byId.get(f.id);
-    return toNeutronFloatingIp(f, a, a?.networkId ? (routers.get(a.networkId) ?? null) : null, a?.portId ? statuses.get(a.portId) : undefined);
+    return toNeutronFloatingIp(f, a, a?.networkId ? (routers.get(a.networkId) ?? null) : null, a?.portId ? statuses.get(a.portId)?.status : undefined);
   });
 }
 

@@ -141,6 +141,7 @@ describe('floating IPs', () => {
     expect(floatingIpStatus(true, 'ACTIVE')).toBe('ACTIVE');
     expect(floatingIpStatus(true, 'BUILD')).toBe('DOWN');
     expect(floatingIpStatus(true, undefined)).toBe('DOWN');
+    expect(floatingIpStatus(true, 'UNKNOWN')).toBe('DOWN');
     expect(floatingIpStatus(true, 'ERROR')).toBe('ERROR');
   });
 
