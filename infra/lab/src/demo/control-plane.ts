@@ -52,6 +52,8 @@ export interface ControlPlaneOptions {
   agents?: readonly string[];
   /** Extra environment for the status service (e.g. its liveness timeout). */
   statusEnv?: Record<string, string>;
+  /** Also run hostview: the status service then answers port status from hostview's positions (without it every status read waits for hostview and answers UNKNOWN). */
+  hostview?: boolean;
   /** Also run the PostgreSQL read model: a throwaway PostgreSQL and two pg-projectors (active and standby). */
   postgres?: boolean;
   /** Also run the Neutron REST service (NATS user neutron), validating tokens with this Keystone. */
@@ -146,7 +148,8 @@ export async function startControlPlane(
     const status = service('status', 'services/status/dist/main.js', { ...nats.env('status'), STRATA_LOG_LEVEL: 'info', ...options.statusEnv });
     log('starting the audit service (NATS user audit)');
     const audit = service('audit', 'services/audit/dist/main.js', { ...nats.env('audit'), STRATA_LOG_LEVEL: 'info' });
-    await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready, chaining.ready, status.ready, audit.ready]);
+    const hostview = options.hostview ? [service('hostview', 'services/hostview/dist/main.js', { ...nats.env('hostview'), STRATA_LOG_LEVEL: 'info' }).ready] : [];
+    await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready, chaining.ready, status.ready, audit.ready, ...hostview]);
     let neutronUrl: string | undefined;
     if (options.neutron) {
       const n = options.neutron;

@@ -122,6 +122,8 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
       apiAddr: `127.0.0.1:${await freePort()}`,
       // Hypervisors here run no agent: keep the status service from marking them down mid-test.
       statusEnv: { STATUS_AGENT_TIMEOUT_MS: String(24 * 3600_000) },
+      // Port status comes from hostview's positions: without hostview every port read waits for it, then says UNKNOWN.
+      hostview: true,
       ...(options.agents ? { agents: options.agents } : {}),
       ...(options.resources
         ? {}
