@@ -21,6 +21,8 @@ APT_PACKAGES=(
   postgresql             # audit read model
   librdkafka-dev gcc     # the Kafka-protocol test broker: librdkafka's mock cluster, built by libs/testing (kafka-mock/)
   ca-certificates curl git
+  keystone uwsgi uwsgi-plugin-python3   # OpenStack identity: the tests and the lab run a real Keystone (libs/testing/src/keystone.ts)
+  python3-openstackclient python3-neutronclient   # the stock `openstack` CLI (and its `openstack sfc` plugin) against the Neutron API
 )
 
 missing=()
@@ -30,6 +32,12 @@ done
 if ((${#missing[@]})); then
   say "installing system packages: ${missing[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  # Keystone's package would configure a database, an admin tenant and an
+  # endpoint of its own: the tests bootstrap their own Keystone instead.
+  printf '%s\n' \
+    'keystone keystone/configure_db boolean false' \
+    'keystone keystone/create-admin-tenant boolean false' \
+    'keystone keystone/register-endpoint boolean false' | $SUDO debconf-set-selections
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else

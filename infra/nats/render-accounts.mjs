@@ -193,6 +193,18 @@ function users(agents) {
     },
     {
       comment: [
+        'The Neutron REST service: a second front door like the api (Keystone identities',
+        'instead of API tokens), forwarding signed commands and queries and reading the',
+        'log; it writes no event. It streams nothing, so it does not hear strata.realised.>.',
+      ],
+      user: 'neutron',
+      passwordVar: 'STRATA_NATS_NEUTRON_PASSWORD',
+      publish: [...eventReader, 'strata.cmd.>', 'strata.qry.>', '_INBOX_neutron.>'],
+      publishDeny: [...protectedEventSubjects, ...othersDurables('neutron'), HOSTVIEW_AT],
+      subscribe: ['_INBOX_neutron.>'],
+    },
+    {
+      comment: [
         'Security groups: like IPAM for its own context (strata.evt.secgroup.>), plus',
         `the durable pull consumer ${SECGROUP_REACTOR} on ${EVENTS} (create, info, next, ack, delete),`,
         'which every other user is denied.',

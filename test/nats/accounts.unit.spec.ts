@@ -78,7 +78,7 @@ describe('render-accounts.mjs', () => {
   const users = parse(render('--agents', 'hv1,hv-2').stdout);
 
   it('has the service users and one user per agent, each with its password variable', () => {
-    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'hostview', 'kafka-exporter', 'pg-projector', 'agent-hv1', 'agent-hv-2']);
+    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'neutron', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'hostview', 'kafka-exporter', 'pg-projector', 'agent-hv1', 'agent-hv-2']);
     expect(users.get('kafka-exporter')!.passwordVar).toBe('STRATA_NATS_KAFKA_EXPORTER_PASSWORD');
     expect(users.get('agent-hv1')!.passwordVar).toBe('STRATA_NATS_AGENT_HV1_PASSWORD');
     expect(users.get('agent-hv-2')!.passwordVar).toBe('STRATA_NATS_AGENT_HV_2_PASSWORD');
@@ -169,6 +169,21 @@ describe('render-accounts.mjs', () => {
     expect(maySubscribe(hv, 'strata.qry.hostview.at')).toBe(true);
   });
 
+  it('lets the Neutron service forward commands and queries like the api, and write, hear or ask nothing else', () => {
+    const n = users.get('neutron');
+    for (const subject of ['strata.cmd.ipam.port.create', 'strata.qry.secgroup.group.list', 'strata.qry.audit.resource.locate', '_INBOX_neutron.x.y']) {
+      expect(mayPublish(n, subject), subject).toBe(true);
+    }
+    for (const subject of ['strata.evt.ipam.network.x', 'strata.qry.hostview.at', 'strata.status.hv1', 'strata.realised.t1.port.p', '_INBOX_api.x']) {
+      expect(mayPublish(n, subject), subject).toBe(false);
+    }
+    expect(maySubscribe(n, '_INBOX_neutron.x.y')).toBe(true);
+    for (const subject of ['strata.cmd.ipam.port.create', 'strata.qry.ipam.port.get', 'strata.realised.t1.port.p', '_INBOX_api.x']) {
+      expect(maySubscribe(n, subject), subject).toBe(false);
+    }
+    expect(n!.passwordVar).toBe('STRATA_NATS_NEUTRON_PASSWORD');
+  });
+
   it('lets no user but admin create, change or delete any stream', () => {
     for (const [name, u] of users) {
       if (name === 'admin') continue;
@@ -196,7 +211,7 @@ describe('render-accounts.mjs', () => {
       }
     }
     // Readers keep their ordered consumers: any other name.
-    for (const name of ['api', 'hostview', 'ipam', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp']) {
+    for (const name of ['api', 'neutron', 'hostview', 'ipam', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp']) {
       const u = users.get(name);
       expect(mayPublish(u, `$JS.API.CONSUMER.CREATE.${stream}.abc_1.strata.evt.>`), name).toBe(true);
       expect(mayPublish(u, `$JS.API.CONSUMER.MSG.NEXT.${stream}.abc_1`), name).toBe(true);

@@ -14,3 +14,5 @@ export {
 export { SERVICE_USERS, startStrataNats, type StrataNats, type StrataNatsOptions } from './strata-nats.js';
 export { KAFKA_MOCK_SOURCE, kafkaMockBinary, startKafkaMock, type KafkaMock, type KafkaMockOptions } from './kafka-mock.js';
 export { startPostgres, type PostgresHandle, type PostgresOptions } from './postgres.js';
+export { startKeystone, type KeystoneHandle, type KeystoneOptions, type ProjectUser } from './keystone.js';
+export { issueToken, KeystoneAdmin, KeystoneRequestError, type IssuedToken, type Named, type PasswordCredentials } from './keystone-rest.js';

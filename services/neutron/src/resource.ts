@@ -16,8 +16,19 @@ export type Json = Record<string, unknown>;
 /** Everything a resource needs to serve one request. */
 export interface NeutronContext {
   identity: Identity;
-  /** Goes with every command and query (actor `keystone:<user>`, tenant = project id, admin for the admin role). */
+  /**
+   * Goes with every command and query (actor `keystone:<user>`, tenant =
+   * project id, admin for the admin role). Its request id is fresh for each
+   * REST request and each item of a bulk create.
+   */
   meta: RequestMeta;
+  /**
+   * The meta for one more command of this request to a service that already
+   * got one (services treat a request id as an idempotency key: a second,
+   * different command under the same id is refused). Same correlation id, a
+   * request id derived from this request's and `step`.
+   */
+  step(step: string): RequestMeta;
   clients: NeutronClients;
 }
 
@@ -40,8 +51,29 @@ export interface NeutronClients {
 export interface AttributeSpec {
   post: boolean;
   put: boolean;
-  /** Only an admin may set it (e.g. `binding:host_id`, `tenant_id` of another project): 403 for others. */
+  /** Only an admin may set it (e.g. `binding:host_id`): 403 PolicyNotAuthorized for others. */
   adminOnly?: boolean;
+  /** POST must name it (Neutron: no default): 400 "Failed to parse request. Required attribute 'x' not specified". */
+  required?: boolean;
+  /**
+   * How list filters and sort keys treat it (Neutron's convert_to): `boolean`
+   * filters parse as Neutron does (true/false, 1/0, yes/no, on/off, t/f, y/n),
+   * `integer` as integers, `kvp-list` (a list of objects, e.g. `fixed_ips`)
+   * takes `key=value` filters, `list` matches any element; `list`, `kvp-list`
+   * and `object` are not sort keys. Default `string`: equality with the
+   * value's text.
+   */
+  type?: AttributeType;
+}
+
+export type AttributeType = 'string' | 'boolean' | 'integer' | 'list' | 'kvp-list' | 'object';
+
+/** One entry of `/v2.0/extensions` (neutron-lib's api definition: ALIAS, NAME, DESCRIPTION, UPDATED_TIMESTAMP). */
+export interface ExtensionDescriptor {
+  alias: string;
+  name: string;
+  description: string;
+  updated: string;
 }
 
 export interface ResourceDefinition {
@@ -53,6 +85,21 @@ export interface ResourceDefinition {
   member: string;
   /** NeutronError type for an unknown (or invisible) id: `NetworkNotFound`. */
   notFound: string;
+  /** Its message (neutron-lib's text); default `<Member> <id> could not be found.` (`Network 3f… could not be found.`). */
+  notFoundMessage?(id: string): string;
+  /**
+   * The API extensions this module implements (`/v2.0/extensions` lists
+   * exactly the registered modules' ones plus the core's: pagination,
+   * sorting, filter-validation, project-id, revision-if-match).
+   */
+  extensions?: readonly ExtensionDescriptor[];
+  /**
+   * Filters that are not plain equality on an attribute (or are not
+   * attributes at all, e.g. `ip_address_substr`): the core calls the matcher
+   * with the item and the filter's values. Every other filter name must be
+   * an attribute (else 400, as Neutron's filter-validation answers).
+   */
+  filters?: Readonly<Record<string, (item: Json, values: readonly string[]) => boolean>>;
   /** Every attribute of the representation (a shown resource has exactly these keys). */
   attributes: Readonly<Record<string, AttributeSpec>>;
   /**

@@ -1,0 +1,8 @@
+/**
+ * The resource modules the Neutron service serves, in the order their
+ * extensions are listed. Each module (networks, subnets, ports, security
+ * groups, routers, floating IPs, networking-sfc) adds its definitions here.
+ */
+import type { ResourceDefinition } from '../resource.js';
+
+export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [];

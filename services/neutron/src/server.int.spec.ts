@@ -1,0 +1,208 @@
+/**
+ * The REST core over the wire and over NATS: the real HTTP server, the
+ * NATS user `neutron` with its production permissions, requests signed
+ * like the api's, real services answering. The resource here is a probe
+ * (a bare network over IPAM's contract, the test's own input) so the core's
+ * behaviour with real service verdicts is checked without waiting for the
+ * resource modules: tenancy (another project's id is a 404), a stale
+ * If-Match through the service (412), bulk create rolled back in IPAM,
+ * body limits, and that a refused request writes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { request as httpRequest } from 'node:http';
+import { connect as tcpConnect } from 'node:net';
+import type { Json, NeutronContext, ResourceDefinition } from './resource.js';
+import { startNeutronStack, type NeutronStack, type StackLogin } from './test/stack.js';
+
+interface IpamNetwork {
+  id: string;
+  tenant: string;
+  name: string;
+  mtu: number;
+  description: string;
+  revision: number;
+}
+
+const view = (n: IpamNetwork): Json => ({
+  id: n.id,
+  name: n.name,
+  tenant_id: n.tenant,
+  project_id: n.tenant,
+  mtu: n.mtu,
+  description: n.description,
+  revision_number: n.revision,
+});
+
+/** The probe: networks as IPAM has them, nothing more. */
+const probe: ResourceDefinition = {
+  path: 'networks',
+  collection: 'networks',
+  member: 'network',
+  notFound: 'NetworkNotFound',
+  attributes: {
+    id: { post: false, put: false },
+    name: { post: true, put: true },
+    tenant_id: { post: true, put: false },
+    mtu: { post: true, put: true, type: 'integer' },
+    description: { post: true, put: true },
+    revision_number: { post: false, put: false, type: 'integer' },
+  },
+  async list(ctx: NeutronContext) {
+    const page = await ctx.clients.ipam.query('network.list', { limit: 1000, after: '' }, ctx.meta);
+    return page.items.map((n) => view(n as IpamNetwork));
+  },
+  async show(ctx, id) {
+    return view((await ctx.clients.ipam.query('network.get', { id }, ctx.meta)) as IpamNetwork);
+  },
+  async create(ctx, body) {
+    const created = await ctx.clients.ipam.command(
+      'network.create',
+      { tenant: String(body['project_id']), name: String(body['name'] ?? ''), description: String(body['description'] ?? ''), ...(body['mtu'] === undefined ? {} : { mtu: Number(body['mtu']) }), routed: false },
+      ctx.meta,
+    );
+    return view(created as IpamNetwork);
+  },
+  async update(ctx, id, body, expectedRevision) {
+    const updated = await ctx.clients.ipam.command(
+      'network.update',
+      { id, ...(expectedRevision === undefined ? {} : { expectedRevision }), ...(typeof body['name'] === 'string' ? { name: body['name'] } : {}), ...(body['mtu'] === undefined ? {} : { mtu: Number(body['mtu']) }) },
+      ctx.meta,
+    );
+    return view(updated as IpamNetwork);
+  },
+  async delete(ctx, id) {
+    await ctx.clients.ipam.command('network.delete', { id }, ctx.meta);
+  },
+};
+
+describe('the Neutron REST core against the real control plane', () => {
+  let stack: NeutronStack;
+  let alice: StackLogin;
+  let bob: StackLogin;
+  let rita: StackLogin;
+
+  beforeAll(async () => {
+    stack = await startNeutronStack({ resources: [probe], http: { headersTimeoutMs: 1_000 } });
+    alice = await stack.login('project-a', 'alice', 'member');
+    rita = await stack.login('project-a', 'rita', 'reader');
+    bob = await stack.login('project-b', 'bob', 'member');
+  });
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  const post = (who: StackLogin, body: unknown) => stack.request('POST', '/v2.0/networks', { token: who.token, body });
+
+  it('creates through IPAM as the token\'s project, and lists and shows it by id', async () => {
+    const r = await post(alice, { network: { name: 'net-a', mtu: 1400 } });
+    expect(r.status).toBe(201);
+    expect(r.headers.get('content-type')).toBe('application/json');
+    expect(r.headers.get('x-openstack-request-id')).toMatch(/^req-[0-9a-f-]{36}$/);
+    const n = r.body.network;
+    expect(n).toMatchObject({ name: 'net-a', mtu: 1400, project_id: alice.projectId, tenant_id: alice.projectId, revision_number: 1 });
+    const shown = await stack.request('GET', `/v2.0/networks/${n.id}?fields=name`, { token: alice.token });
+    expect(shown.body).toEqual({ network: { name: 'net-a' } });
+    const listed = await stack.request('GET', '/v2.0/networks?name=net-a', { token: alice.token });
+    expect(listed.body.networks.map((x: Json) => x['id'])).toEqual([n.id]);
+  });
+
+  it('hides project A\'s network from project B: 404 NetworkNotFound on show, update and delete; nothing written', async () => {
+    const n = (await post(alice, { network: { name: 'private' } })).body.network;
+    const before = await stack.lastSeq();
+    for (const [method, body] of [['GET', undefined], ['PUT', { network: { name: 'stolen' } }], ['DELETE', undefined]] as const) {
+      const r = await stack.request(method, `/v2.0/networks/${n.id}`, { token: bob.token, ...(body ? { body } : {}) });
+      expect(r.status, method).toBe(404);
+      expect(r.body.NeutronError).toEqual({ type: 'NetworkNotFound', message: `Network ${n.id} could not be found.`, detail: '' });
+    }
+    expect((await stack.request('GET', '/v2.0/networks', { token: bob.token })).body.networks.map((x: Json) => x['name'])).not.toContain('private');
+    expect(await stack.lastSeq()).toBe(before);
+  });
+
+  it('a reader reads but writes nothing (403), and nothing is written', async () => {
+    const n = (await post(alice, { network: { name: 'readable' } })).body.network;
+    const before = await stack.lastSeq();
+    expect((await stack.request('GET', `/v2.0/networks/${n.id}`, { token: rita.token })).status).toBe(200);
+    const refused = [
+      await post(rita, { network: { name: 'nope' } }),
+      await stack.request('PUT', `/v2.0/networks/${n.id}`, { token: rita.token, body: { network: { name: 'nope' } } }),
+      await stack.request('DELETE', `/v2.0/networks/${n.id}`, { token: rita.token }),
+    ];
+    expect(refused.map((r) => [r.status, r.body.NeutronError.type])).toEqual([
+      [403, 'PolicyNotAuthorized'],
+      [403, 'PolicyNotAuthorized'],
+      [403, 'PolicyNotAuthorized'],
+    ]);
+    expect(await stack.lastSeq()).toBe(before);
+  });
+
+  it('maps IPAM\'s revision conflict to 412 RevisionNumberConstraintFailed', async () => {
+    const n = (await post(alice, { network: { name: 'rev' } })).body.network;
+    const put = (rev: number, name: string) => stack.request('PUT', `/v2.0/networks/${n.id}`, { token: alice.token, body: { network: { name } }, headers: { 'If-Match': `revision_number=${rev}` } });
+    const ok = await put(1, 'rev2');
+    expect(ok.status).toBe(200);
+    expect(ok.body.network.revision_number).toBe(2);
+    const stale = await put(1, 'rev3');
+    expect(stale.status).toBe(412);
+    expect(stale.body.NeutronError).toEqual({ type: 'RevisionNumberConstraintFailed', message: 'Constrained to 1, but current revision is 2', detail: '' });
+  });
+
+  it('bulk create is all or nothing: IPAM\'s refusal of one item deletes those already created', async () => {
+    const names = ['bulk-1', 'bulk-2', 'bulk-3'];
+    // An MTU IPAM refuses (INVALID_ARGUMENT) on the last item.
+    const r = await post(alice, { networks: [{ name: names[0] }, { name: names[1] }, { name: names[2], mtu: 1 }] });
+    expect(r.status).toBe(400);
+    expect(r.body.NeutronError.type).toBe('InvalidInput');
+    const left = (await stack.request('GET', '/v2.0/networks', { token: alice.token })).body.networks.map((x: Json) => x['name']);
+    for (const name of names) expect(left).not.toContain(name);
+    const ok = await post(alice, { networks: names.map((name) => ({ network: { name } })) });
+    expect(ok.status).toBe(201);
+    expect(ok.body.networks.map((x: Json) => x['name'])).toEqual(names);
+  });
+
+  it('deletes with 204 and no body; the id is then 404', async () => {
+    const n = (await post(alice, { network: { name: 'gone' } })).body.network;
+    const r = await stack.request('DELETE', `/v2.0/networks/${n.id}`, { token: alice.token });
+    expect(r.status).toBe(204);
+    expect(r.body).toBeUndefined();
+    expect((await stack.request('GET', `/v2.0/networks/${n.id}`, { token: alice.token })).status).toBe(404);
+  });
+
+  it('refuses a body over the limit with 413 before reading it all, and writes nothing', async () => {
+    const before = await stack.lastSeq();
+    const big = JSON.stringify({ network: { name: 'x', description: 'd'.repeat(2 * 1024 * 1024) } });
+    const r = await post(alice, big);
+    expect(r.status).toBe(413);
+    expect(r.body.NeutronError.type).toBe('HTTPRequestEntityTooLarge');
+    // Declared too large: answered from the headers alone.
+    const status = await new Promise<number>((resolve, reject) => {
+      const url = new URL(stack.url);
+      const req = httpRequest({ host: url.hostname, port: url.port, method: 'POST', path: '/v2.0/networks', headers: { 'Content-Length': String(64 * 1024 * 1024), 'X-Auth-Token': alice.token, 'Content-Type': 'application/json' } });
+      req.on('response', (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.write('{');
+    });
+    expect(status).toBe(413);
+    expect(await stack.lastSeq()).toBe(before);
+  });
+
+  it('closes a connection whose headers never end (a slow client holds nothing)', async () => {
+    const url = new URL(stack.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = tcpConnect(Number(url.port), url.hostname, () => socket.write(`GET /v2.0/networks HTTP/1.1\r\nHost: x\r\nX-Auth-Token: ${alice.token}\r\n`));
+      let got = '';
+      socket.on('data', (d: Buffer) => (got += d.toString()));
+      socket.on('close', () => resolve(got));
+      socket.on('error', reject);
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('answers 401 without a valid token before any service is asked', async () => {
+    const r = await stack.request('GET', '/v2.0/networks', { token: 'forged' });
+    expect(r.status).toBe(401);
+    expect(r.body).toEqual({ error: { code: 401, title: 'Unauthorized', message: 'The request you have made requires authentication.' } });
+  });
+});
