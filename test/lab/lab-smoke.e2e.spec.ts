@@ -102,8 +102,9 @@ describeIf(root())('the compose lab', () => {
     expect(failed).toEqual([]);
     const sections = new Set(result.checks!.map((c) => c.section));
     for (const s of ['realisation', 'updates', 'reachability', 'overlap', 'isolation', 'security groups', 'nat', 'service chaining', 'audit', 'openstack']) expect(sections).toContain(s);
-    // The OpenStack section's own checks: both ports ACTIVE per `openstack port show`, the ping, the floating IP.
-    expect(result.checks!.filter((c) => c.section === 'openstack' && c.ok).length).toBe(4);
+    // The OpenStack section's own checks: both ports ACTIVE per `openstack port show`, the ping, the floating IP,
+    // the strata CLI with a Keystone token.
+    expect(result.checks!.filter((c) => c.section === 'openstack' && c.ok).length).toBe(5);
     expect(result.passed).toBeGreaterThanOrEqual(19);
     firstDataplane = await lab('dataplane');
     expect(firstDataplane).toContain('vxlan id');

@@ -433,7 +433,7 @@ async function main(): Promise<number> {
   outcomes.push(...(await natAndBgp(project, pools.floatingIpPool, tenants['tenant-a']!.routerId)));
 
   step('OpenStack: the demo project (Keystone) builds a network, subnet, router, security group, two bound ports and a floating IP with the stock openstack CLI');
-  outcomes.push(...(await openstackTenant(new OpenStack(docker, project), docker, project)));
+  outcomes.push(...(await openstackTenant(new OpenStack(docker, project), strata, docker, project)));
 
   step('service chaining: a firewall VM inserted between web and app by policy (tcp/9000 from group web)');
   outcomes.push(...(await serviceChain(project, tenants['tenant-a']!.routerId, firewall, groups)));

@@ -8,14 +8,16 @@
  * admin binds the ports to hv1 and hv2 as a compute service does (Neutron
  * lets only an admin set `binding:host_id`); the compute stand-in boots a VM
  * on each. Checked: `openstack port show` says ACTIVE on the right host, the
- * two VMs ping each other across hosts, and the external client reaches the
- * first through its floating IP.
+ * two VMs ping each other across hosts, the external client reaches the
+ * first through its floating IP, and the `strata` CLI given the member's
+ * Keystone token (the gRPC API validates it with Keystone) sees the network.
  *
  * Idempotent like the rest of the demo: every resource is looked up by name
  * (the floating IP by its port) before it is created, and the router's
  * interface is added again only to be told it exists, so a re-run writes
  * nothing.
  */
+import type { Strata } from './cli.js';
 import type { DockerApi } from './docker.js';
 import { OpenStackError, type OpenStack } from './openstack.js';
 import { OPENSTACK as O, type Outcome } from './scenario.js';
@@ -44,7 +46,7 @@ async function until<T>(expect: T, probe: () => Promise<T>, attempts: number, pa
   return got;
 }
 
-export async function openstackTenant(os: OpenStack, docker: DockerApi, project: string): Promise<Outcome[]> {
+export async function openstackTenant(os: OpenStack, strata: Strata, docker: DockerApi, project: string): Promise<Outcome[]> {
   const out: Outcome[] = [];
   const record = (o: Omit<Outcome, 'section' | 'ok'>): void => {
     const ok = o.got === o.expect;
@@ -132,6 +134,13 @@ export async function openstackTenant(os: OpenStack, docker: DockerApi, project:
     return r.code === 0 ? r.stdout.trim() : null;
   };
   record({ what: `the external client reaches ${one.name} through its floating IP ${address}`, from: 'client', to: `${address}:${O.servicePort}`, port: O.servicePort, expect: one.name, got: await until<string | null>(one.name, reach, 90, 500) });
+
+  // The other front door: the strata CLI (gRPC API) with the member's Keystone token sees the same tenant.
+  const token = await os.json<{ id: string; project_id: string }>('demo', ['token', 'issue']);
+  console.log(`$ STRATA_TOKEN=<openstack --os-cloud demo token issue> strata network list   # project ${token.project_id}`);
+  const seen = JSON.parse(await strata.execWithToken(token.id, ['network', 'list', '-o', 'json'])) as { items: Array<{ name: string }> };
+  const names = seen.items.map((n) => n.name);
+  record({ what: `the strata CLI with the member's Keystone token lists ${O.network}`, from: 'strata', to: token.project_id, port: 'ping', expect: O.network, got: names.includes(O.network) ? O.network : names.join(', ') || '(none)' });
 
   await os.show('demo', ['network', 'list']);
   await os.show('demo', ['port', 'list', '--network', O.network]);
