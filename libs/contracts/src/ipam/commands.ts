@@ -197,7 +197,7 @@ export const CreatePool = z.object({
   purpose: z.enum(PoolPurpose),
 });
 
-export const AllocateFloatingIp = z.object({ ...OnBehalfOf, poolId: Id, address: IpAddress.optional() });
+export const AllocateFloatingIp = z.object({ ...OnBehalfOf, poolId: Id, address: IpAddress.optional(), description: Description });
 
 export const AllocateApplicationPrefix = z.object({
   ...OnBehalfOf,

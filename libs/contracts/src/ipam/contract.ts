@@ -88,7 +88,7 @@ const PortView = z.object({
 });
 const HypervisorView = z.object({ id: z.string(), vtepIp: z.string(), publicIp: z.string(), hostPoolId: z.string(), registeredAt: z.string() });
 const PoolView = z.object({ id: z.string(), name: z.string(), cidr: z.string(), purpose: z.enum(v.PoolPurpose), ipVersion, allocated: z.number(), createdAt: z.string() });
-const FloatingIpView = z.object({ id: z.string(), tenant: z.string(), poolId: z.string(), address: z.string(), createdAt: z.string() });
+const FloatingIpView = z.object({ id: z.string(), tenant: z.string(), poolId: z.string(), address: z.string(), description: z.string(), createdAt: z.string() });
 const ApplicationPrefixView = z.object({ id: z.string(), tenant: z.string(), poolId: z.string(), prefix: z.string(), createdAt: z.string() });
 const RouterView = z.object({
   id: z.string(),

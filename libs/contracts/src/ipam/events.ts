@@ -100,7 +100,8 @@ export const HypervisorDeregistered = defineEvent({
 export const FloatingIpAllocated = defineEvent({
   type: 'ipam.FloatingIpAllocated',
   version: 1,
-  schema: z.object({ floatingIpId: z.string(), poolId: z.string(), address: Ip }),
+  /** `description`: free text (Neutron's), left out when empty (older events too). */
+  schema: z.object({ floatingIpId: z.string(), poolId: z.string(), address: Ip, description: z.string().optional() }),
 });
 
 export const FloatingIpReleased = defineEvent({

@@ -116,6 +116,8 @@ export interface FloatingIpView {
   tenant: string;
   poolId: string;
   address: string;
+  /** Free text given at allocation ('' when none). */
+  description: string;
   createdAt: string;
 }
 

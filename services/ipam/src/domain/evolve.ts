@@ -89,7 +89,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
     }
     case 'ipam.FloatingIpAllocated': {
       const d = event.data;
-      c.floatingIps[d.floatingIpId] = { id: d.floatingIpId, tenant, poolId: d.poolId, address: d.address, createdAt: at };
+      c.floatingIps[d.floatingIpId] = { id: d.floatingIpId, tenant, poolId: d.poolId, address: d.address, description: d.description ?? '', createdAt: at };
       c.publicAllocations[d.address] = `fip:${d.floatingIpId}`;
       bumpPool(state, d.poolId, 1);
       break;

@@ -91,6 +91,7 @@ export interface FloatingIpEntry extends Owned {
   id: string;
   poolId: string;
   address: string;
+  description: string;
 }
 
 export interface AppPrefixEntry extends Owned {
