@@ -25,7 +25,12 @@ export interface Identity {
   auditId: string;
 }
 
-/** Validates a token: answers the identity, or throws UnauthenticatedError (401: unknown, expired, revoked, not project-scoped). */
+/**
+ * Validates a token: answers the identity, or throws UnauthenticatedError
+ * (401: unknown, expired, revoked, not project-scoped), PermissionDeniedError
+ * (403: valid, but none of its roles is admin, member or reader), or an
+ * UNAVAILABLE StrataError (Keystone cannot be asked).
+ */
 export interface TokenValidator {
   validate(token: string): Promise<Identity>;
 }

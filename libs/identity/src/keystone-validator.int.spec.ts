@@ -95,6 +95,11 @@ describe('KeystoneValidator against a real Keystone', () => {
     // The poll refused it from the cache; the other token of the same user stays valid.
     expect(v.statistics().keystoneValidations).toBe(asked);
     expect((await v.validate(other)).userName).toBe(users.member.user.name);
+    // The next revocation is fetched with ?since= (polls after the first ask only for newer events).
+    await ks.revokeToken(other);
+    const second = await waitFor(() => v.validate(other).then(() => undefined, (e: Error) => e), { message: 'the second revoked token refused' });
+    expect(second.message).toMatch(/^the token was revoked/);
+    expect(v.statistics().keystoneValidations).toBe(asked);
     // A validator that never saw the token hears Keystone's own refusal.
     const fresh = await validatorFor(ks, 'svc-revoke-fresh');
     await expect(fresh.validate(token)).rejects.toThrow(/unknown, expired or revoked/);

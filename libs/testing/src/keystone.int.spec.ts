@@ -1,14 +1,10 @@
+import { execFile, spawn } from 'node:child_process';
+import { readlinkSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processAlive } from './server-child.js';
 import { startKeystone, type KeystoneHandle } from './keystone.js';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+import { waitFor } from './wait-for.js';
 
 describe('startKeystone (a real Keystone under uwsgi)', () => {
   let ks: KeystoneHandle;
@@ -58,11 +54,46 @@ describe('startKeystone (a real Keystone under uwsgi)', () => {
     expect(entries.map((e) => e.type)).toContain('identity');
   });
 
+  it('serves the stock openstack CLI: password authentication and the catalog', async () => {
+    await ks.registerService('image', 'glance', 'http://127.0.0.1:9292');
+    const env = {
+      PATH: '/usr/bin:/bin',
+      OS_AUTH_URL: `${ks.url}/v3`,
+      OS_USERNAME: ks.admin.user,
+      OS_PASSWORD: ks.admin.password,
+      OS_PROJECT_NAME: ks.admin.project,
+      OS_USER_DOMAIN_NAME: 'Default',
+      OS_PROJECT_DOMAIN_NAME: 'Default',
+      OS_IDENTITY_API_VERSION: '3',
+    };
+    const { stdout } = await promisify(execFile)('/usr/bin/openstack', ['catalog', 'list', '-f', 'json'], { env });
+    const catalog = JSON.parse(stdout) as { Type: string; Endpoints: { url: string; interface: string }[] }[];
+    expect(catalog.find((c) => c.Type === 'identity')?.Endpoints).toEqual([expect.objectContaining({ url: `${ks.url}/v3`, interface: 'public' })]);
+    expect(catalog.find((c) => c.Type === 'image')?.Endpoints).toEqual([expect.objectContaining({ url: 'http://127.0.0.1:9292' })]);
+  });
+
+  it('uwsgi does not outlive a test process that is killed outright (SIGKILL runs no exit hook)', async () => {
+    const script = `import { startKeystone } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const ks = await startKeystone(); console.log(ks.pid); setInterval(() => {}, 1000);`;
+    const node = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    node.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    const pid = Number(await waitFor(() => /^\d+\n/.test(out) && out.trim(), { timeoutMs: 120_000, message: 'the child starting Keystone' }));
+    const dir = readlinkSync(`/proc/${pid}/cwd`);
+    try {
+      expect(processAlive(pid)).toBe(true);
+      node.kill('SIGKILL');
+      await waitFor(() => !processAlive(pid), { timeoutMs: 30_000, message: `uwsgi ${pid} to end with its parent` });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('stop() ends uwsgi by PID', async () => {
     const other = await startKeystone();
     const pid = other.pid!;
-    expect(alive(pid)).toBe(true);
+    expect(processAlive(pid)).toBe(true);
     await other.stop();
-    expect(alive(pid)).toBe(false);
+    expect(processAlive(pid)).toBe(false);
   });
 });

@@ -1,7 +1,7 @@
 /**
  * A throwaway OpenStack Keystone (Debian's `keystone` 22, Zed) for tests:
  * its own directory (config, sqlite database, fernet and credential keys),
- * `keystone-manage` db_sync / fernet_setup / credential_setup / bootstrap,
+ * `keystone-manage` db_sync and bootstrap, fernet and credential keys,
  * then uwsgi serving keystone-wsgi-public on a free loopback port, stopped by
  * PID in stop() — and by an exit hook if the test process ends without it.
  *
@@ -19,18 +19,29 @@
  * - /usr/bin/python3's libraries (keystone-manage and the uwsgi plugin use
  *   them; a `python3` earlier on PATH lacks OpenStack's libraries).
  *
+ * keystone-manage costs seconds per run (Python's imports): the database
+ * after db_sync and bootstrap is made once per Keystone version into the
+ * temporary directory and copied; each instance then gets its own fernet
+ * and credential keys (32 random bytes each, urlsafe base64, as
+ * fernet_setup writes them) and its identity endpoint's URL (the port).
+ * The copies share the ids bootstrap chose (admin user, project, roles)
+ * and the admin password (changing it would write a revocation event that
+ * revokes every admin token issued in the same second); tokens do not
+ * cross instances (the keys differ).
+ *
  * Bootstrap creates the admin user and project, the roles admin, member and
  * reader (member implies reader, admin implies member), RegionOne and the
  * identity endpoint; the runner adds the `service` role and project that
  * service users (token validators) get.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { forgetOnExit, killOnExit } from './exit-cleanup.js';
 import { freePort } from './free-port.js';
+import { stopChild, watchServer } from './server-child.js';
 import { issueToken, KeystoneAdmin, type IssuedToken, type Named, type PasswordCredentials } from './keystone-rest.js';
 
 const run = promisify(execFile);
@@ -103,6 +114,18 @@ policy_file = ${join(dir, 'policy.yaml')}
 `;
 }
 
+/**
+ * Exec argv[1:] with the parent-death signal set to SIGKILL (prctl
+ * PR_SET_PDEATHSIG survives exec): a test process killed outright (a
+ * timeout's SIGKILL) runs no exit hook, and the uwsgi master would
+ * otherwise live on; its worker follows it (no-orphans). Same pid, so
+ * stop() still signals uwsgi itself.
+ */
+const DIE_WITH_PARENT = `import ctypes, os, sys
+ctypes.CDLL(None, use_errno=True).prctl(1, 9)
+if os.getppid() == 1: sys.exit('the test process ended before uwsgi started')
+os.execv(sys.argv[1], sys.argv[1:])`;
+
 function uwsgiArgs(port: number): string[] {
   return [
     '--plugins', 'python3',
@@ -115,55 +138,112 @@ function uwsgiArgs(port: number): string[] {
   ];
 }
 
+const manageIn = async (confFile: string, ...args: string[]): Promise<void> => {
+  await run('/usr/bin/keystone-manage', ['--config-file', confFile, ...args], { env: PYTHON_ENV }).catch((err: { stderr?: string; message: string }) => {
+    throw new Error(`keystone-manage ${args[0]} failed: ${(err.stderr ?? err.message).slice(-4000)}`);
+  });
+};
+
+let databaseTemplate: Promise<string> | undefined;
+/** The bootstrap admin's password (every instance's: a throwaway Keystone on loopback). */
+const ADMIN_PASSWORD = 'strata-keystone-admin';
+/** The identity endpoint's URL in the template; each instance sets its own. */
+const TEMPLATE_IDENTITY_URL = 'http://127.0.0.1:1/v3';
+/** Bump when what the template holds changes. */
+const TEMPLATE_FORMAT = 2;
+
+/**
+ * A bootstrapped Keystone database (db_sync, bootstrap, WAL mode), made once
+ * per Keystone package version into the temporary directory (an atomic
+ * rename, so concurrent test files never copy a half-written one).
+ */
+function keystoneDatabase(): Promise<string> {
+  return (databaseTemplate ??= (async () => {
+    const version = (await run('dpkg-query', ['-W', '-f=${Version}', 'keystone']).catch(() => ({ stdout: '' }))).stdout.trim();
+    if (!version) throw new Error("Debian's keystone package is not installed (scripts/setup.sh installs it)");
+    const dir = join(tmpdir(), 'strata-keystone-template');
+    const db = join(dir, `keystone-${version.replace(/[^A-Za-z0-9.+-]/g, '_')}-${TEMPLATE_FORMAT}.db`);
+    if (existsSync(db)) return db;
+    mkdirSync(dir, { recursive: true });
+    const work = mkdtempSync(join(dir, 'partial-'));
+    try {
+      const conf = join(work, 'keystone.conf');
+      writeFileSync(conf, `[DEFAULT]\nuse_stderr = true\n[database]\nconnection = sqlite:///${join(work, 'keystone.db')}\n[identity]\npassword_hash_rounds = 4\n`);
+      await manageIn(conf, 'db_sync');
+      await manageIn(
+        conf,
+        'bootstrap',
+        '--bootstrap-password', ADMIN_PASSWORD,
+        '--bootstrap-username', 'admin',
+        '--bootstrap-project-name', 'admin',
+        '--bootstrap-role-name', 'admin',
+        '--bootstrap-region-id', 'RegionOne',
+        '--bootstrap-public-url', TEMPLATE_IDENTITY_URL,
+      );
+      // WAL is a property of the database file: set once, every later connection (and every copy) uses it.
+      // The checkpoint leaves everything in the main file, which is all that is copied.
+      await run(
+        '/usr/bin/python3',
+        ['-c', `import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute('PRAGMA journal_mode=WAL'); c.execute('PRAGMA wal_checkpoint(TRUNCATE)'); c.close()`, join(work, 'keystone.db')],
+        { env: PYTHON_ENV },
+      );
+      renameSync(join(work, 'keystone.db'), db);
+      return db;
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  })().catch((err: unknown) => {
+    databaseTemplate = undefined;
+    throw err;
+  }));
+}
+
+/** Point the copy's identity endpoint at this instance's port. */
+async function adoptTemplate(url: string): Promise<void> {
+  const token = (await issueToken(url, { user: 'admin', password: ADMIN_PASSWORD, project: 'admin' })).token;
+  const api = new KeystoneAdmin(url, () => Promise.resolve(token));
+  const { endpoints } = await api.call<{ endpoints: { id: string; url: string }[] }>('GET', '/v3/endpoints?interface=public', undefined, 200);
+  const identity = endpoints.find((e) => e.url === TEMPLATE_IDENTITY_URL);
+  if (!identity) throw new Error(`the Keystone template has no identity endpoint ${TEMPLATE_IDENTITY_URL}`);
+  await api.call('PATCH', `/v3/endpoints/${identity.id}`, { endpoint: { url: `${url}/v3` } }, 200);
+}
+
+/** A fernet key repository as `keystone-manage fernet_setup` leaves it: a staged key 0 and a primary key 1. */
+function writeFernetKeys(dir: string): void {
+  mkdirSync(dir, { mode: 0o700 });
+  for (const name of ['0', '1']) {
+    const key = randomBytes(32).toString('base64').replaceAll('+', '-').replaceAll('/', '_');
+    writeFileSync(join(dir, name), key, { mode: 0o600 });
+  }
+}
+
 /** Start a fresh Keystone with an admin user, project and role; the caller stops it. */
 export async function startKeystone(opts: KeystoneOptions = {}): Promise<KeystoneHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-keystone-'));
   const confFile = join(dir, 'keystone.conf');
-  const adminPassword = `admin-${Math.random().toString(36).slice(2)}`;
   let child: ChildProcess | undefined;
   let log = '';
   let port = 0;
   let stopped = false;
 
-  const manage = async (...args: string[]): Promise<void> => {
-    await run('/usr/bin/keystone-manage', ['--config-file', confFile, ...args], { env: PYTHON_ENV }).catch((err: { stderr?: string; message: string }) => {
-      throw new Error(`keystone-manage ${args[0]} failed: ${(err.stderr ?? err.message).slice(-4000)}`);
-    });
-  };
-
-  const terminate = async (signal: NodeJS.Signals): Promise<void> => {
+  const terminate = (signal: NodeJS.Signals): Promise<void> => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(signal);
-    const escalate = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(escalate);
+    return stopChild(proc, signal);
   };
 
   const launch = async (p: number): Promise<void> => {
-    const proc = spawn('/usr/bin/uwsgi', uwsgiArgs(p), {
+    const proc = spawn('/usr/bin/python3', ['-c', DIE_WITH_PARENT, '/usr/bin/uwsgi', ...uwsgiArgs(p)], {
       cwd: dir,
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...PYTHON_ENV, OS_KEYSTONE_CONFIG_FILES: confFile },
     });
     child = proc;
-    killOnExit(proc, dir);
-    const onData = (chunk: Buffer): void => {
-      log = (log + chunk.toString()).slice(-LOG_LIMIT);
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    let exited = false;
-    proc.once('exit', () => {
-      exited = true;
-      forgetOnExit(proc);
-    });
+    const server = watchServer(proc, dir, (text) => (log = (log + text).slice(-LOG_LIMIT)));
     const timeout = opts.startTimeoutMs ?? 60_000;
     const deadline = Date.now() + timeout;
     for (;;) {
-      if (exited) throw new KeystoneExited(log);
+      if (server.exited()) throw new KeystoneExited(log);
       const ready = await fetch(`http://127.0.0.1:${p}/v3`).then(
         (r) => r.status === 200,
         () => false,
@@ -174,34 +254,15 @@ export async function startKeystone(opts: KeystoneOptions = {}): Promise<Keyston
     }
   };
 
-  const bootstrap = (p: number): Promise<void> =>
-    manage(
-      'bootstrap',
-      '--bootstrap-password', adminPassword,
-      '--bootstrap-username', 'admin',
-      '--bootstrap-project-name', 'admin',
-      '--bootstrap-role-name', 'admin',
-      '--bootstrap-region-id', 'RegionOne',
-      '--bootstrap-public-url', `http://127.0.0.1:${p}/v3`,
-    );
-
   try {
-    mkdirSync(join(dir, 'fernet-keys'));
-    mkdirSync(join(dir, 'credential-keys'));
+    writeFernetKeys(join(dir, 'fernet-keys'));
+    writeFernetKeys(join(dir, 'credential-keys'));
     writeFileSync(join(dir, 'policy.yaml'), '{}\n');
     writeFileSync(confFile, keystoneConf(dir, opts.tokenExpirationSeconds ?? 3600));
-    await manage('db_sync');
-    // WAL is a property of the database file: set once, every later connection uses it.
-    await run('/usr/bin/python3', ['-c', `import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('PRAGMA journal_mode=WAL').fetchone()[0])`, join(dir, 'keystone.db')], { env: PYTHON_ENV });
-    const user = String(process.getuid?.() ?? 0);
-    const group = String(process.getgid?.() ?? 0);
-    await manage('fernet_setup', '--keystone-user', user, '--keystone-group', group);
-    await manage('credential_setup', '--keystone-user', user, '--keystone-group', group);
-    // A free port can be taken between freePort() and the bind: retry a few times
-    // (bootstrap again: the identity endpoint names the port).
+    copyFileSync(await keystoneDatabase(), join(dir, 'keystone.db'));
+    // A free port can be taken between freePort() and the bind: retry a few times.
     for (let attempt = 0; ; attempt++) {
       port = await freePort();
-      await bootstrap(port);
       try {
         await launch(port);
         break;
@@ -211,6 +272,7 @@ export async function startKeystone(opts: KeystoneOptions = {}): Promise<Keyston
         throw err;
       }
     }
+    await adoptTemplate(`http://127.0.0.1:${port}`);
   } catch (err) {
     await terminate('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -218,7 +280,7 @@ export async function startKeystone(opts: KeystoneOptions = {}): Promise<Keyston
   }
 
   const url = `http://127.0.0.1:${port}`;
-  const admin = { user: 'admin', password: adminPassword, project: 'admin' };
+  const admin = { user: 'admin', password: ADMIN_PASSWORD, project: 'admin' };
   // One admin token, renewed when less than half its lifetime is left (tests may run Keystone with seconds-long tokens).
   let adminToken: IssuedToken | undefined;
   let adminTokenIssuedAt = 0;

@@ -1,18 +1,10 @@
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
+import { processAlive } from './server-child.js';
 import { connect } from 'nats';
 import { startNatsServer, type NatsServerHandle } from './nats-server.js';
 import { freePort } from './free-port.js';
 import { waitFor } from './wait-for.js';
-
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('startNatsServer', () => {
   const started: NatsServerHandle[] = [];
@@ -32,14 +24,14 @@ describe('startNatsServer', () => {
 
     const firstPid = s.pid!;
     await s.restart();
-    expect(alive(firstPid)).toBe(false);
+    expect(processAlive(firstPid)).toBe(false);
     nc = await connect({ servers: s.url });
     expect((await (await nc.jetstreamManager()).streams.info('K')).state.messages).toBe(1);
     await nc.close();
 
     const pid = s.pid!;
     await s.kill9();
-    expect(alive(pid)).toBe(false);
+    expect(processAlive(pid)).toBe(false);
     await s.restart();
     nc = await connect({ servers: s.url });
     expect((await (await nc.jetstreamManager()).streams.info('K')).state.messages).toBe(1);
@@ -47,7 +39,7 @@ describe('startNatsServer', () => {
 
     const lastPid = s.pid!;
     await s.stop();
-    expect(alive(lastPid)).toBe(false);
+    expect(processAlive(lastPid)).toBe(false);
     expect(existsSync(s.storeDir)).toBe(false);
     await s.stop(); // idempotent
   });

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'nats';
 import { freePort } from './free-port.js';
-import { forgetOnExit, killOnExit } from './exit-cleanup.js';
+import { stopChild, watchServer } from './server-child.js';
 
 export interface NatsServerOptions {
   /**
@@ -79,24 +79,14 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   const launch = async (p: number): Promise<void> => {
     const proc = spawn(binary, argsFor(p), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     child = proc;
-    killOnExit(proc, baseDir);
-    const onData = (chunk: Buffer): void => {
-      log = (log + chunk.toString()).slice(-LOG_LIMIT);
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    let exited = false;
+    const server = watchServer(proc, baseDir, (text) => (log = (log + text).slice(-LOG_LIMIT)));
     let spawnError: Error | undefined;
     proc.once('error', (err) => {
       spawnError = err;
     });
-    proc.once('exit', () => {
-      exited = true;
-      forgetOnExit(proc);
-    });
     await waitUntilAccepting(`nats://127.0.0.1:${p}`, timeoutMs, () => {
       if (spawnError) throw new Error(`cannot run ${binary}: ${spawnError.message}`);
-      if (exited) throw new ServerExited(log);
+      if (server.exited()) throw new ServerExited(log);
     });
   };
 
@@ -115,16 +105,11 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     }
   };
 
-  const terminate = async (signal: NodeJS.Signals): Promise<void> => {
+  const terminate = (signal: NodeJS.Signals): Promise<void> => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(signal);
     // A graceful stop that hangs is escalated rather than waited on forever.
-    const escalate = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(escalate);
+    return stopChild(proc, signal);
   };
 
   try {

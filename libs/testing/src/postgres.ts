@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './free-port.js';
-import { forgetOnExit, killOnExit } from './exit-cleanup.js';
+import { stopChild, watchServer } from './server-child.js';
 
 const run = promisify(execFile);
 
@@ -85,35 +85,20 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
   let port = 0;
   let stopped = false;
 
-  const terminate = async (signal: NodeJS.Signals): Promise<void> => {
+  const terminate = (signal: NodeJS.Signals): Promise<void> => {
     const proc = child;
     child = undefined;
-    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()));
-    proc.kill(signal);
-    const escalate = setTimeout(() => proc.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(escalate);
+    return stopChild(proc, signal);
   };
 
   const launch = async (p: number): Promise<void> => {
     const args = ['-D', dataDir, '-p', String(p), '-k', baseDir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'];
     const proc = spawn(join(bin, 'postgres'), args, { stdio: ['ignore', 'pipe', 'pipe'], ...spawnAs });
     child = proc;
-    killOnExit(proc, baseDir);
-    const onData = (chunk: Buffer): void => {
-      log = (log + chunk.toString()).slice(-LOG_LIMIT);
-    };
-    proc.stdout?.on('data', onData);
-    proc.stderr?.on('data', onData);
-    let exited = false;
-    proc.once('exit', () => {
-      exited = true;
-      forgetOnExit(proc);
-    });
+    const server = watchServer(proc, baseDir, (text) => (log = (log + text).slice(-LOG_LIMIT)));
     const deadline = Date.now() + (opts.startTimeoutMs ?? 30_000);
     for (;;) {
-      if (exited) throw new PostgresExited(log);
+      if (server.exited()) throw new PostgresExited(log);
       const ready = await run(join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(p), '-U', USER, '-d', 'postgres']).then(
         () => true,
         () => false,
