@@ -81,11 +81,11 @@ describe('Keystone tokens at the gRPC API', () => {
     const refused = await waitFor(
       async () => {
         const r = await strata(token, ['network', 'list']);
-        return r.code !== 0 && r;
+        return r.code !== 0 ? r : undefined;
       },
       { timeoutMs: 30_000, message: 'the revoked token refused' },
     );
-    expect(refused.err).toMatch(/UNAUTHENTICATED: the token was revoked/);
+    expect(refused?.err).toMatch(/UNAUTHENTICATED: the token was revoked/);
     const before = await t.lastSeq();
     expect((await strata(token, ['network', 'create', '--name', 'after-revoke'])).err).toMatch(/UNAUTHENTICATED: the token was revoked/);
     expect(await t.lastSeq()).toBe(before);

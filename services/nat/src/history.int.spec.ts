@@ -75,6 +75,7 @@ describe("nat's history over NATS", () => {
       fixedIp,
       networkId: port ? networkId : null,
       revision,
+      updatedAt: expect.any(String),
     });
     const v4 = (p: typeof web) => p.fixedIps[0]!.ip;
     expect(history).toMatchObject({ kind: 'floating-ip-association', id: fip.id, tenant: 'tenant-a', eventsRead: 3, unreadable: [] });
@@ -93,7 +94,7 @@ describe("nat's history over NATS", () => {
 
     expect(await client.query('history', { kind: 'router-gateway', id: router.id, aggregateId: router.id, toSeq: end }, tenantA)).toMatchObject({
       tenant: 'tenant-a',
-      versions: [{ view: { routerId: router.id, tenant: 'tenant-a', externalGateway: true, externalNetworkId: null }, event: { type: 'nat.ExternalGatewayEnabled' } }],
+      versions: [{ view: { routerId: router.id, tenant: 'tenant-a', externalGateway: true, externalNetworkId: null, updatedAt: expect.any(String) }, event: { type: 'nat.ExternalGatewayEnabled' } }],
       eventsRead: 1,
     });
     expect((await client.query('history', ask, ADMIN)).versions).toHaveLength(3);

@@ -6,7 +6,7 @@
  */
 import type { NatsConnection } from 'nats';
 import type { ControlPlane } from '@strata/lab';
-import { startHostileControlPlane, type HostileOptions } from './control-plane.js';
+import { startHostileControlPlane, type HostileControlPlane, type HostileOptions } from './control-plane.js';
 
 export { EVENTS as EVENT_STREAM } from './control-plane.js';
 
@@ -17,7 +17,7 @@ export interface CliResult {
 }
 
 export interface TenantPlane {
-  cp: ControlPlane;
+  cp: HostileControlPlane;
   /** Connected as the operator user `admin` (stream administration). */
   admin: NatsConnection;
   /** `strata <argv>` with a principal's token (`admin` or a tenant name), optionally with our own x-request-id. */

@@ -98,6 +98,7 @@ const RouterView = z.object({
   routes: z.array(Route),
   ...Revised,
   createdAt: z.string(),
+  updatedAt: z.string(),
 });
 
 // The reply schemas parse to exactly the view types of views.ts: neither can change without the other.

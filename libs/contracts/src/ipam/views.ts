@@ -146,4 +146,6 @@ export interface RouterView {
   /** Counts creation, interface changes and updates. */
   revision: number;
   createdAt: string;
+  /** When the last event that counted in `revision` was written. */
+  updatedAt: string;
 }

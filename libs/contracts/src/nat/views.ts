@@ -16,6 +16,8 @@ export interface FloatingIpAssociationView {
   hostId: string | null;
   /** 1 at allocation, +1 for each association or disassociation (Neutron's revision_number; `expectedRevision` checks it). */
   revision: number;
+  /** When the last association or disassociation was written; null: none yet (the allocation, IPAM's createdAt, is the last change). */
+  updatedAt: string | null;
 }
 
 /** A tenant router's external gateway: outbound access (PNAT to each hypervisor's H-IP) for the ports of its networks. */
@@ -25,4 +27,6 @@ export interface RouterGatewayView {
   externalGateway: boolean;
   /** The floating-IP pool (Neutron's external network) the enabled gateway is named after; null: disabled, or none named. */
   externalNetworkId: string | null;
+  /** When the gateway was last enabled or disabled; null: never. */
+  updatedAt: string | null;
 }

@@ -245,6 +245,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         version: event.seq,
         interfaces: {},
         createdAt: at,
+        updatedAt: at,
       };
       break;
     }
@@ -252,7 +253,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       const { routerId, ...changed } = event.data;
       const r = state.routers[routerId];
       if (!r) break;
-      Object.assign(r, changed, { revision: r.revision + 1, version: event.seq });
+      Object.assign(r, changed, { revision: r.revision + 1, version: event.seq, updatedAt: at });
       break;
     }
     case 'ipam.RouterInterfaceAdded': {
@@ -260,6 +261,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       if (!r) break;
       r.version = event.seq;
       r.revision += 1;
+      r.updatedAt = at;
       r.interfaces[event.data.subnetId] = event.data.networkId;
       state.subnetRouter[event.data.subnetId] = r.id;
       break;
@@ -269,6 +271,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       if (!r) break;
       r.version = event.seq;
       r.revision += 1;
+      r.updatedAt = at;
       delete r.interfaces[event.data.subnetId];
       delete state.subnetRouter[event.data.subnetId];
       break;

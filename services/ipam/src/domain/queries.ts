@@ -132,6 +132,7 @@ export const routerView = (r: RouterEntry): RouterView => ({
   description: r.description,
   revision: r.revision,
   createdAt: r.createdAt,
+  updatedAt: r.updatedAt,
 });
 
 export function getRouter(s: IpamState, c: Caller, q: IpamQuery<'router.get'>): RouterView {

@@ -18,7 +18,7 @@ export interface IpamState {
   subnetRouter: Record<string, string>;
 }
 
-export interface RouterEntry extends Owned, Revised {
+export interface RouterEntry extends Owned, Revised, Timestamped {
   id: string;
   name: string;
   /** Extra routes (Neutron's extraroute). */

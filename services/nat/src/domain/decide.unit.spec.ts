@@ -25,7 +25,7 @@ describe('floatingip.associate', () => {
     const address = w.state.floatingIps[fip]!.address;
     expect(d).toMatchObject({ aggregate: { context: 'nat', type: 'floatingip', id: fip }, expectedVersion: 0, tenant: 'tenant-a', resourceId: fip });
     expect(d.event).toEqual({ type: 'nat.FloatingIpAssociated', data: { floatingIpId: fip, address, portId: port, networkId: NETWORK, fixedIp: '10.0.0.5' } });
-    expect(getFloatingIp(w.state, tenantA, { id: fip })).toEqual({ floatingIpId: fip, tenant: 'tenant-a', address, portId: port, fixedIp: '10.0.0.5', networkId: NETWORK, hostId: 'hv1', revision: 2 });
+    expect(getFloatingIp(w.state, tenantA, { id: fip })).toEqual({ floatingIpId: fip, tenant: 'tenant-a', address, portId: port, fixedIp: '10.0.0.5', networkId: NETWORK, hostId: 'hv1', revision: 2, updatedAt: expect.any(String) });
   });
 
   it('takes the fixed IP asked for, and is idempotent for the same port and fixed IP', () => {
@@ -147,12 +147,12 @@ describe('router.setGateway', () => {
       type: 'nat.ExternalGatewayEnabled',
       data: { routerId: r, externalNetworkId: pool1 },
     });
-    expect(getRouterGateway(w.state, tenantA, { id: r })).toEqual({ routerId: r, tenant: 'tenant-a', externalGateway: true, externalNetworkId: pool1 });
+    expect(getRouterGateway(w.state, tenantA, { id: r })).toEqual({ routerId: r, tenant: 'tenant-a', externalGateway: true, externalNetworkId: pool1, updatedAt: expect.any(String) });
     expect(w.decide('router.setGateway', { routerId: r, enabled: true, externalNetworkId: pool1 }, tenantA).kind).toBe('done');
     expect(w.run('router.setGateway', { routerId: r, enabled: true, externalNetworkId: pool2 }, tenantA).event.data).toEqual({ routerId: r, externalNetworkId: pool2 });
     expect(getRouterGateway(w.state, tenantA, { id: r }).externalNetworkId).toBe(pool2);
     w.run('router.setGateway', { routerId: r, enabled: false }, tenantA);
-    expect(getRouterGateway(w.state, tenantA, { id: r })).toEqual({ routerId: r, tenant: 'tenant-a', externalGateway: false, externalNetworkId: null });
+    expect(getRouterGateway(w.state, tenantA, { id: r })).toEqual({ routerId: r, tenant: 'tenant-a', externalGateway: false, externalNetworkId: null, updatedAt: expect.any(String) });
     // Naming one on a disabled gateway is refused by the request schema.
     expect(errorOf(() => w.decide('router.setGateway', { routerId: r, enabled: false, externalNetworkId: pool1 }, tenantA)).message).toMatch(/externalNetworkId: names an external network for a gateway being disabled/);
   });

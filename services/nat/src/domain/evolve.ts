@@ -53,6 +53,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       const { portId, networkId, fixedIp } = event.data;
       f.association = { portId, networkId, fixedIp };
       f.revision += 1;
+      f.updatedAt = event.occurredAt;
       f.version = event.seq;
       (state.portFloatingIps[portId] ??= {})[f.id] = fixedIp;
       break;
@@ -62,6 +63,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       unlink(state, f);
       f.association = null;
       f.revision += 1;
+      f.updatedAt = event.occurredAt;
       f.version = event.seq;
       break;
     }
@@ -71,6 +73,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       r.externalGateway = event.type === 'nat.ExternalGatewayEnabled';
       if (event.type === 'nat.ExternalGatewayEnabled' && event.data.externalNetworkId !== undefined) r.externalNetworkId = event.data.externalNetworkId;
       else delete r.externalNetworkId;
+      r.updatedAt = event.occurredAt;
       r.version = event.seq;
       break;
     }
@@ -93,6 +96,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
         live: true,
         association: old?.association ?? null,
         revision: old?.revision ?? 1,
+        ...(old?.updatedAt !== undefined ? { updatedAt: old.updatedAt } : {}),
         version: old?.version ?? 0,
       };
       break;
@@ -113,6 +117,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
         live: true,
         externalGateway: old?.externalGateway ?? false,
         ...(old?.externalNetworkId !== undefined ? { externalNetworkId: old.externalNetworkId } : {}),
+        ...(old?.updatedAt !== undefined ? { updatedAt: old.updatedAt } : {}),
         version: old?.version ?? 0,
       };
       break;

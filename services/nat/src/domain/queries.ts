@@ -18,6 +18,7 @@ export function floatingIpView(s: NatState, f: FloatingIpEntry): FloatingIpAssoc
     // Where the translation happens: the port's current hypervisor (a deleted port's, until the reactor ends it: none).
     hostId: a ? (s.ports[a.portId]?.hostId ?? null) : null,
     revision: f.revision,
+    updatedAt: f.updatedAt ?? null,
   };
 }
 
@@ -26,6 +27,7 @@ export const routerView = (r: RouterEntry): RouterGatewayView => ({
   tenant: r.tenant,
   externalGateway: r.externalGateway,
   externalNetworkId: r.externalNetworkId ?? null,
+  updatedAt: r.updatedAt ?? null,
 });
 
 export const getFloatingIp = (s: NatState, c: Caller, q: NatQuery<'floatingip.get'>): FloatingIpAssociationView =>

@@ -45,6 +45,8 @@ export interface FloatingIpEntry {
   association: Association | null;
   /** 1 + the association events of `nat.floatingip.<id>` (a function of that aggregate alone, like the association). */
   revision: number;
+  /** When its last nat event was written (absent: none yet). */
+  updatedAt?: string;
   /** Last sequence of `nat.floatingip.<id>`; 0: no nat event yet. */
   version: number;
 }
@@ -56,6 +58,8 @@ export interface RouterEntry {
   externalGateway: boolean;
   /** The floating-IP pool the enabled gateway is named after; absent: disabled or none named (and in states folded before it existed). */
   externalNetworkId?: string;
+  /** When its last nat event was written (absent: none yet). */
+  updatedAt?: string;
   /** Last sequence of `nat.router.<id>`. */
   version: number;
 }

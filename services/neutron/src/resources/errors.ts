@@ -29,7 +29,7 @@ export interface FaultRule {
 }
 
 /** A stale `expectedRevision` (RevisionConflictError, also after crossing NATS): the core's 412, never a resource's type. */
-const isStaleRevision = (err: StrataError): boolean => err.code === ErrorCode.FailedPrecondition && err.details.field === 'expectedRevision';
+export const isStaleRevision = (err: StrataError): boolean => err.code === ErrorCode.FailedPrecondition && err.details.field === 'expectedRevision';
 
 /** The error as Neutron's exception when a rule names one; otherwise as it was. */
 export function neutronFault(err: unknown, rules: readonly FaultRule[]): unknown {
@@ -70,3 +70,7 @@ export const NOT_FOUND_RULES: readonly FaultRule[] = [
   { code: ErrorCode.NotFound, kind: 'port', type: 'PortNotFound', status: 404, message: notFoundText('port') },
   { code: ErrorCode.NotFound, kind: 'security group', type: 'SecurityGroupNotFound', status: 404, message: notFoundText('security_group') },
 ];
+
+/** A not-found, before or after `withFaults` named it (a source of networks or subnets is then asked). */
+export const isNotFound = (err: unknown): boolean =>
+  (err instanceof StrataError && err.code === ErrorCode.NotFound) || (err instanceof NeutronHttpError && err.status === 404);

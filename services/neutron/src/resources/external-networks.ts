@@ -10,16 +10,19 @@
  * is derived from it (stable, a UUID like every Neutron id).
  *
  * They are created by an operator (`strata pool create --purpose
- * floating-ip`), never through Neutron: a POST with `router:external: true`
- * is refused (`refuseExternalNetwork`), as is any change or deletion of
- * them through the networks and subnets resources.
+ * floating-ip`), never through Neutron: the networks resource refuses a
+ * POST with `router:external: true`, and IPAM knows no network or subnet of
+ * these ids to change or delete (404).
  */
 import { createHash } from 'node:crypto';
 import type { PoolView } from '@strata/contracts';
 import { formatAddress, lastAddress, parsePrefix } from '@strata/netaddr';
 import type { Json, NeutronContext } from '../resource.js';
-import { NeutronHttpError, policyNotAuthorized } from '../errors.js';
-import { allPages, badRequest, neutronTime } from './l3-common.js';
+import { NeutronHttpError } from '../errors.js';
+import type { NetworkSource } from './networks.js';
+import type { SubnetSource } from './subnets.js';
+import { allPages, neutronTime } from './common.js';
+import { badRequest } from './l3-common.js';
 
 /**
  * The MTU shown for an external network. A pool is an address range routed
@@ -103,7 +106,7 @@ function usableRange(cidr: string): { start: string; end: string } {
 
 /** Every floating-IP pool (pools are visible to every project). */
 export async function externalPools(ctx: NeutronContext): Promise<PoolView[]> {
-  const pools = await allPages((after) => ctx.clients.ipam.query('pool.list', { limit: 10_000, after }, ctx.meta));
+  const pools = await allPages((p) => ctx.clients.ipam.query('pool.list', p, ctx.meta));
   return pools.filter(isExternalPool);
 }
 
@@ -130,28 +133,11 @@ export async function showExternalSubnet(ctx: NeutronContext, id: string): Promi
   return pool && toExternalSubnet(pool);
 }
 
-/**
- * A network create asking for `router:external: true`. Neutron lets only an
- * admin set it (403 for others); in Strata not even an admin makes one
- * through Neutron, because an external network is an IPAM floating-IP pool,
- * which has no segment, subnets or ports of its own: 400 saying how.
- */
-export function refuseExternalNetwork(ctx: NeutronContext, body: Json): void {
-  const external = body['router:external'];
-  if (external === undefined || external === false || external === 'false' || external === 'False') return;
-  if (ctx.identity.role !== 'admin') {
-    throw policyNotAuthorized('(rule:create_network and rule:create_network:router:external)');
-  }
-  throw badRequest(
-    'network',
-    "Strata's external networks are its floating-IP pools: an operator creates one with `strata pool create --name NAME --cidr CIDR --purpose floating-ip`, and it appears here as a shared network with router:external true",
-  );
-}
+/** The external networks as a source of the networks resource (listed after IPAM's, shown when IPAM has no such network). */
+export const externalNetworkSource: NetworkSource = { list: (ctx) => externalNetworks(ctx), show: showExternalNetwork };
 
-/** A write (update, delete, subnet create) aimed at an external network or its subnet: 403, they are the operator's pools. */
-export function readOnlyExternal(what: string): NeutronHttpError {
-  return new NeutronHttpError(403, 'PolicyNotAuthorized', `${what} is a floating-IP pool presented as an external network: it is changed only by an operator with \`strata pool\``);
-}
+/** Their subnets as a source of the subnets resource. */
+export const externalSubnetSource: SubnetSource = { list: (ctx) => externalSubnets(ctx), show: showExternalSubnet };
 
 /**
  * `id` must be an external network (a floating-IP pool) — for a router's

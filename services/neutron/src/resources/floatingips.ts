@@ -11,11 +11,15 @@
  * the port's network is joined to, if any.
  */
 import { ErrorCode, RevisionConflictError, toStrataError } from '@strata/errors';
-import type { FloatingIpAssociationView, FloatingIpView, PortStatusValue, RouterView } from '@strata/contracts';
+import type { FloatingIpAssociationView, FloatingIpView, RouterView } from '@strata/contracts';
+import { portStatuses } from '@strata/runtime';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { requireExternalNetwork } from './external-networks.js';
 import { NeutronHttpError } from '../errors.js';
-import { allPages, badRequest, isStaleRevision, neutronTime, optionalString, requestedProject, typed, withNeutronTypes } from './l3-common.js';
+import { nullableStr, str } from './body.js';
+import { allPages, neutronTime, requestedProject } from './common.js';
+import { isStaleRevision } from './errors.js';
+import { badRequest, typed, withNeutronTypes } from './l3-common.js';
 import { L3_EXTENSIONS } from './l3-extensions.js';
 
 const ro = { post: false, put: false } as const;
@@ -25,16 +29,16 @@ const ro = { post: false, put: false } as const;
  * hypervisor has applied its latest state (the translation is part of the
  * port's host state, so the port's realisation is the floating IP's), ERROR
  * when the port is in error, DOWN otherwise (not associated, not bound, not
- * applied yet).
+ * applied yet, or not known: the status service did not answer).
  */
-export function floatingIpStatus(associated: boolean, portStatus: PortStatusValue | undefined): 'ACTIVE' | 'DOWN' | 'ERROR' {
+export function floatingIpStatus(associated: boolean, portStatus: string | undefined): 'ACTIVE' | 'DOWN' | 'ERROR' {
   if (!associated) return 'DOWN';
   if (portStatus === 'ACTIVE') return 'ACTIVE';
   return portStatus === 'ERROR' ? 'ERROR' : 'DOWN';
 }
 
 /** Neutron's representation: IPAM's address, NAT's association, the router of the port's network. */
-export function toNeutronFloatingIp(f: FloatingIpView, a: FloatingIpAssociationView | undefined, routerId: string | null, portStatus: PortStatusValue | undefined): Json {
+export function toNeutronFloatingIp(f: FloatingIpView, a: FloatingIpAssociationView | undefined, routerId: string | null, portStatus: string | undefined): Json {
   const portId = a?.portId ?? null;
   return {
     id: f.id,
@@ -50,8 +54,8 @@ export function toNeutronFloatingIp(f: FloatingIpView, a: FloatingIpAssociationV
     // Before NAT has seen the allocation (it has, read-your-writes aside) the floating IP is at its first revision.
     revision_number: a?.revision ?? 1,
     created_at: neutronTime(f.createdAt),
-    // Neither service keeps an update time; the creation time stands for it.
-    updated_at: neutronTime(f.createdAt),
+    // The last association change (NAT), else the allocation: what the revision counts.
+    updated_at: neutronTime(a?.updatedAt ?? f.createdAt),
   };
 }
 
@@ -63,22 +67,7 @@ export function routerByNetwork(routers: readonly RouterView[]): Map<string, str
 }
 
 const listRouters = (ctx: NeutronContext): Promise<RouterView[]> =>
-  allPages((after) => ctx.clients.ipam.query('router.list', { limit: 10_000, after }, ctx.meta));
-
-/**
- * The status of each port (status service); a port it cannot tell about (or
- * the service not answering) counts as not realised: DOWN, never a failed read.
- */
-async function portStatuses(ctx: NeutronContext, portIds: readonly string[]): Promise<Map<string, PortStatusValue>> {
-  const out = new Map<string, PortStatusValue>();
-  const ids = [...new Set(portIds)];
-  for (let i = 0; i < ids.length; i += 1000) {
-    const chunk = ids.slice(i, i + 1000);
-    const reply = await ctx.clients.status.query('port.status', { ids: chunk }, ctx.meta).catch(() => ({ items: [] }));
-    for (const s of reply.items) out.set(s.portId, s.status);
-  }
-  return out;
-}
+  allPages((p) => ctx.clients.ipam.query('router.list', p, ctx.meta));
 
 async function represent(ctx: NeutronContext, fips: readonly FloatingIpView[], assocs: readonly FloatingIpAssociationView[]): Promise<Json[]> {
   const byId = new Map(assocs.map((a) => [a.floatingIpId, a]));
@@ -87,11 +76,12 @@ async function represent(ctx: NeutronContext, fips: readonly FloatingIpView[], a
   const associated = assocs.some((a) => a.portId !== null);
   const [routers, statuses] = await Promise.all([
     associated ? listRouters(ctx).then(routerByNetwork) : new Map<string, string>(),
-    ports.length > 0 ? portStatuses(ctx, ports) : new Map<string, PortStatusValue>(),
+    // The port status the ports resource shows (UNKNOWN when the status service does not answer: DOWN here).
+    portStatuses(ctx.clients.status, [...new Set(ports)], ctx.meta, ctx.logger),
   ]);
   return fips.map((f) => {
     const a = byId.get(f.id);
-    return toNeutronFloatingIp(f, a, a?.networkId ? (routers.get(a.networkId) ?? null) : null, a?.portId ? statuses.get(a.portId) : undefined);
+    return toNeutronFloatingIp(f, a, a?.networkId ? (routers.get(a.networkId) ?? null) : null, a?.portId ? statuses.get(a.portId)?.status : undefined);
   });
 }
 
@@ -134,7 +124,7 @@ async function disassociate(ctx: NeutronContext, floatingIpId: string, expectedR
 
 /** `port_id` of a body: absent → undefined, null → null, else a string. */
 function portIdOf(body: Json): string | null | undefined {
-  return body['port_id'] === null ? null : optionalString(body, 'port_id');
+  return nullableStr(body, 'port_id');
 }
 
 /** IPAM's refusals of an allocation, as Neutron types them. */
@@ -173,8 +163,8 @@ export const floatingips: ResourceDefinition = {
     const portFilter = filters.get('port_id');
     const portId = portFilter?.length === 1 && portFilter[0] ? portFilter[0] : undefined;
     const [fips, assocs] = await Promise.all([
-      allPages((after) => ctx.clients.ipam.query('floatingip.list', { limit: 10_000, after }, ctx.meta)),
-      allPages((after) => ctx.clients.nat.query('floatingip.list', { limit: 10_000, after }, ctx.meta)),
+      allPages((p) => ctx.clients.ipam.query('floatingip.list', p, ctx.meta)),
+      allPages((p) => ctx.clients.nat.query('floatingip.list', p, ctx.meta)),
     ]);
     // `port_id=…` (the CLI's `floating ip list --port`): only those (the core filters again anyway).
     const wanted = portId === undefined ? fips : fips.filter((f) => assocs.some((a) => a.floatingIpId === f.id && a.portId === portId));
@@ -185,11 +175,11 @@ export const floatingips: ResourceDefinition = {
 
   async create(ctx, body) {
     // Required by the attribute map (the core refuses a body without it).
-    const networkId = optionalString(body, 'floating_network_id')!;
+    const networkId = str(body, 'floating_network_id')!;
     const portId = portIdOf(body);
-    const fixedIp = body['fixed_ip_address'] === null ? undefined : optionalString(body, 'fixed_ip_address');
+    const fixedIp = nullableStr(body, 'fixed_ip_address') ?? undefined;
     if (fixedIp !== undefined && !portId) throw badRequest('floatingip', 'fixed_ip_address needs a port_id: it names which address of that port the floating IP translates to');
-    const address = body['floating_ip_address'] === null ? undefined : optionalString(body, 'floating_ip_address');
+    const address = nullableStr(body, 'floating_ip_address') ?? undefined;
     const tenant = requestedProject(body);
     await requireExternalNetwork(ctx, networkId);
     // An unknown (or invisible) port is refused before anything is allocated (NAT checks it again when associating).
@@ -197,7 +187,7 @@ export const floatingips: ResourceDefinition = {
     const fip = await withNeutronTypes(
       ctx.clients.ipam.command(
         'floatingip.create',
-        { ...(tenant !== undefined ? { tenant } : {}), poolId: networkId, ...(address !== undefined ? { address } : {}), description: optionalString(body, 'description') ?? '' },
+        { ...(tenant !== undefined ? { tenant } : {}), poolId: networkId, ...(address !== undefined ? { address } : {}), description: str(body, 'description') ?? '' },
         ctx.meta,
       ),
     ).catch((err: unknown) => {
@@ -218,12 +208,12 @@ export const floatingips: ResourceDefinition = {
   async update(ctx, id, body, expectedRevision) {
     const f = await withNeutronTypes(ctx.clients.ipam.query('floatingip.get', { id }, ctx.meta));
     const current = await withNeutronTypes(ctx.clients.nat.query('floatingip.get', { id }, ctx.meta));
-    const description = optionalString(body, 'description');
+    const description = str(body, 'description');
     if (description !== undefined && description !== f.description) {
       throw badRequest('floatingip', "a Strata floating IP's description is given when it is created and does not change; create another floating IP");
     }
     const requestedPort = portIdOf(body);
-    const fixedIp = body['fixed_ip_address'] === null ? undefined : optionalString(body, 'fixed_ip_address');
+    const fixedIp = nullableStr(body, 'fixed_ip_address') ?? undefined;
     const target = requestedPort !== undefined ? requestedPort : current.portId;
     if (fixedIp !== undefined && target === null) throw badRequest('floatingip', 'fixed_ip_address needs a port_id: the floating IP is not associated with a port');
 

@@ -4,10 +4,17 @@
  * groups, routers, floating IPs, networking-sfc) adds its definitions here.
  */
 import type { ResourceDefinition } from '../resource.js';
+import { externalNetworkSource, externalSubnetSource } from './external-networks.js';
 import { floatingips } from './floatingips.js';
 import { netResources } from './net.js';
 import { routers } from './routers.js';
 import { securityGroupResources } from './security-groups/index.js';
 import { SFC_RESOURCES } from './sfc/index.js';
 
-export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [...netResources(), ...securityGroupResources, routers, floatingips, ...SFC_RESOURCES];
+export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [
+  ...netResources([externalNetworkSource], [externalSubnetSource]),
+  ...securityGroupResources,
+  routers,
+  floatingips,
+  ...SFC_RESOURCES,
+];

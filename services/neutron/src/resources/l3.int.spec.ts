@@ -12,9 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestMeta } from '@strata/runtime';
 import type { Json } from '../resource.js';
 import { startNeutronStack, type NeutronStack, type StackLogin, type StackResponse } from '../test/stack.js';
-import { externalNetworks, externalSubnetId } from './external-networks.js';
-import { floatingips } from './floatingips.js';
-import { routers } from './routers.js';
+import { externalSubnetId } from './external-networks.js';
 
 const MISSING = '00000000-0000-4000-8000-00000000dead';
 
@@ -52,7 +50,7 @@ describe('Neutron routers, floating IPs and external networks against the real c
   }
 
   beforeAll(async () => {
-    stack = await startNeutronStack({ resources: [routers, floatingips] });
+    stack = await startNeutronStack();
     alice = await stack.login('project-a', 'alice', 'member');
     rita = await stack.login('project-a', 'rita', 'reader');
     bob = await stack.login('project-b', 'bob', 'member');
@@ -71,9 +69,35 @@ describe('Neutron routers, floating IPs and external networks against the real c
     expect((await call('GET', '/v2.0/extensions/extraroute', alice)).body.extension).toMatchObject({ alias: 'extraroute', name: 'Neutron Extra Route' });
   });
 
-  it('presents each floating-IP pool, only those, as a shared external network any project sees', async () => {
-    const ctx = { identity: { role: 'member' }, meta: meta(bob.projectId), clients: stack.server.clients } as never;
-    expect(await externalNetworks(ctx)).toEqual([expect.objectContaining({ id: pool, name: 'public', 'router:external': true, shared: true, subnets: [externalSubnetId(pool)] })]);
+  it('presents each floating-IP pool, only those, as a shared external network with its subnet, which any project sees and none changes', async () => {
+    const external = {
+      id: pool,
+      name: 'public',
+      tenant_id: '',
+      project_id: '',
+      admin_state_up: true,
+      status: 'ACTIVE',
+      subnets: [externalSubnetId(pool)],
+      shared: true,
+      'router:external': true,
+      mtu: 1500,
+      port_security_enabled: true,
+      description: 'floating-IP pool 203.0.113.0/24',
+      revision_number: 1,
+      created_at: expect.stringMatching(/Z$/),
+      updated_at: expect.stringMatching(/Z$/),
+    };
+    expect((await call('GET', '/v2.0/networks?router:external=true', bob)).body.networks).toEqual([external]);
+    expect((await call('GET', `/v2.0/networks/${pool}`, alice)).body.network).toEqual(external);
+    expect((await call('GET', '/v2.0/networks?name=hosts', alice)).body.networks).toEqual([]);
+    const subnet = (await call('GET', `/v2.0/subnets/${externalSubnetId(pool)}`, bob)).body.subnet;
+    expect(subnet).toMatchObject({ network_id: pool, cidr: '203.0.113.0/24', gateway_ip: null, enable_dhcp: false, allocation_pools: [{ start: '203.0.113.1', end: '203.0.113.254' }] });
+    expect((await call('GET', `/v2.0/subnets?network_id=${pool}&fields=id`, bob)).body.subnets).toEqual([{ id: externalSubnetId(pool) }]);
+    // Made only by an operator; not changed or deleted through Neutron.
+    expect(await refused('POST', '/v2.0/networks', alice, { network: { name: 'ext', 'router:external': true } })).toMatchObject({ status: 400, message: /floating-IP pools/ });
+    expect(await refused('PUT', `/v2.0/networks/${pool}`, alice, { network: { name: 'mine' } })).toMatchObject({ status: 404, type: 'NetworkNotFound' });
+    expect(await refused('DELETE', `/v2.0/networks/${pool}`, alice)).toMatchObject({ status: 404, type: 'NetworkNotFound' });
+    expect(await refused('DELETE', `/v2.0/subnets/${externalSubnetId(pool)}`, alice)).toMatchObject({ status: 404, type: 'SubnetNotFound' });
   });
 
   it('routers: create with a gateway, interfaces, extra routes, If-Match, tenancy, and the refusals Neutron gives', async () => {

@@ -7,7 +7,7 @@
 import type { ExtensionDescriptor, ResourceDefinition } from '../resource.js';
 import { networksResource, type NetworkSource } from './networks.js';
 import { portsResource } from './ports.js';
-import { subnetsResource } from './subnets.js';
+import { subnetsResource, type SubnetSource } from './subnets.js';
 
 const ext = (alias: string, name: string, description: string, updated: string): ExtensionDescriptor => ({ alias, name, description, updated });
 
@@ -27,13 +27,13 @@ export const PORT_EXTENSIONS: readonly ExtensionDescriptor[] = [
   ext('binding', 'Port Binding', 'Exposes the host a port is bound to (binding:host_id, set by an admin) and how (binding:vif_type tap).', '2014-02-03T10:00:00-00:00'),
 ];
 
-/** `networkSources`: networks that are not IPAM's (the routers module's external networks), listed after IPAM's. */
-export function netResources(networkSources: readonly NetworkSource[] = []): ResourceDefinition[] {
+/** `networkSources`, `subnetSources`: networks and subnets that are not IPAM's (the external networks and their subnets), listed after IPAM's. */
+export function netResources(networkSources: readonly NetworkSource[] = [], subnetSources: readonly SubnetSource[] = []): ResourceDefinition[] {
   return [
     { ...networksResource(networkSources), extensions: NETWORK_EXTENSIONS },
-    subnetsResource(),
+    subnetsResource(subnetSources),
     { ...portsResource(), extensions: PORT_EXTENSIONS },
   ];
 }
 
-export { networksResource, portsResource, subnetsResource, type NetworkSource };
+export { networksResource, portsResource, subnetsResource, type NetworkSource, type SubnetSource };

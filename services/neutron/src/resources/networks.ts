@@ -11,7 +11,7 @@ import { ErrorCode, StrataError } from '@strata/errors';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { bool, int, onlyValue, str } from './body.js';
 import { allPages, ownerOf, requestedProject, standardAttributes, STANDARD_ATTRIBUTES } from './common.js';
-import { INVALID_INPUT_RULE, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
+import { INVALID_INPUT_RULE, isNotFound, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
 
 /** Networks that are not IPAM's (external networks): listed after IPAM's, shown when IPAM has no network of that id. */
 export interface NetworkSource {
@@ -117,7 +117,7 @@ export function networksResource(sources: readonly NetworkSource[] = []): Resour
       try {
         return await withFaults(NETWORK_FAULTS, async () => shown(ctx, await ctx.clients.ipam.query('network.get', { id }, ctx.meta)));
       } catch (err) {
-        if (!(err instanceof StrataError && err.code === ErrorCode.NotFound)) throw err;
+        if (!isNotFound(err)) throw err;
         for (const s of sources) {
           const found = await s.show(ctx, id);
           if (found !== undefined) return found;

@@ -17,7 +17,10 @@ import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { requireExternalNetwork } from './external-networks.js';
 import { L3_EXTENSIONS } from './l3-extensions.js';
 import { NeutronHttpError, invalidInput } from '../errors.js';
-import { allPages, badRequest, neutronTime, optionalBoolean, optionalString, requestedProject, isStaleRevision, typed, withNeutronTypes } from './l3-common.js';
+import { bool, str } from './body.js';
+import { allPages, neutronTime, requestedProject } from './common.js';
+import { isStaleRevision } from './errors.js';
+import { badRequest, typed, withNeutronTypes } from './l3-common.js';
 
 const rw = { post: true, put: true } as const;
 const ro = { post: false, put: false } as const;
@@ -40,8 +43,8 @@ export function toNeutronRouter(r: RouterView, gw: RouterGatewayView): Json {
     routes: r.routes.map((x) => ({ destination: x.destination, nexthop: x.nexthop })),
     revision_number: r.revision,
     created_at: neutronTime(r.createdAt),
-    // IPAM keeps no update time; the creation time stands for it until it does.
-    updated_at: neutronTime(r.createdAt),
+    // The later of the router's last change (IPAM) and its gateway's (NAT).
+    updated_at: neutronTime(gw.updatedAt !== null && gw.updatedAt > r.updatedAt ? gw.updatedAt : r.updatedAt),
   };
 }
 
@@ -60,9 +63,9 @@ export function parseGatewayInfo(value: unknown): GatewayRequest {
   const unknown = Object.keys(info).filter((k) => !['network_id', 'enable_snat', 'external_fixed_ips'].includes(k));
   if (unknown.length) throw invalidInput(`Validation of dictionary's keys failed. Expected keys: {'enable_snat', 'external_fixed_ips', 'network_id'} Provided keys: ${Object.keys(info).join(', ')}`);
   if (Object.keys(info).length === 0) return null;
-  const networkId = optionalString(info, 'network_id');
+  const networkId = str(info, 'network_id');
   if (networkId === undefined) throw invalidInput("Validation of dictionary's keys failed. Expected keys: {'network_id'} Provided keys: " + Object.keys(info).join(', '));
-  if (optionalBoolean(info, 'enable_snat') === false) {
+  if (bool(info, 'enable_snat') === false) {
     throw badRequest(
       'router',
       "enable_snat false is not supported: a Strata router's external gateway is outbound access by source NAT to each hypervisor's public address (H-IP); for untranslated addresses use a routed network",
@@ -80,7 +83,7 @@ export function parseGatewayInfo(value: unknown): GatewayRequest {
 
 /** `admin_state_up`: Strata's routers cannot be taken down administratively (no such state in IPAM); false is refused. */
 function checkAdminState(body: Json): void {
-  if (optionalBoolean(body, 'admin_state_up') === false) {
+  if (bool(body, 'admin_state_up') === false) {
     throw badRequest('router', "admin_state_up false is not supported: a Strata router is distributed to every host and has no administrative down state; remove its interfaces to stop it routing");
   }
 }
@@ -115,8 +118,8 @@ const invalidRoutes = (reason: string): NeutronHttpError => new NeutronHttpError
 function interfaceTarget(body: Json): { subnetId?: string; portId?: string } {
   const unknown = Object.keys(body).filter((k) => k !== 'subnet_id' && k !== 'port_id');
   if (unknown.length) throw badRequest('router', `Unrecognized attribute(s) '${unknown.join(', ')}'`);
-  const subnetId = optionalString(body, 'subnet_id');
-  const portId = optionalString(body, 'port_id');
+  const subnetId = str(body, 'subnet_id');
+  const portId = str(body, 'port_id');
   if (subnetId === undefined && portId === undefined) throw badRequest('router', 'Either subnet_id or port_id must be specified');
   if (subnetId !== undefined && portId !== undefined) throw badRequest('router', 'Cannot specify both subnet-id and port-id');
   return { ...(subnetId !== undefined ? { subnetId } : {}), ...(portId !== undefined ? { portId } : {}) };
@@ -245,7 +248,7 @@ export const routers: ResourceDefinition = {
   },
 
   async list(ctx) {
-    const all = await allPages((after) => ctx.clients.ipam.query('router.list', { limit: 10_000, after }, ctx.meta));
+    const all = await allPages((p) => ctx.clients.ipam.query('router.list', p, ctx.meta));
     const gateways = await Promise.all(all.map((r) => getGateway(ctx, r.id)));
     return all.map((r, i) => toNeutronRouter(r, gateways[i]!));
   },
@@ -260,7 +263,7 @@ export const routers: ResourceDefinition = {
     const router = await withNeutronTypes(
       ctx.clients.ipam.command(
         'router.create',
-        { ...(tenant !== undefined ? { tenant } : {}), name: optionalString(body, 'name') ?? '', description: optionalString(body, 'description') ?? '' },
+        { ...(tenant !== undefined ? { tenant } : {}), name: str(body, 'name') ?? '', description: str(body, 'description') ?? '' },
         ctx.meta,
       ),
     );
@@ -290,8 +293,8 @@ export const routers: ResourceDefinition = {
         {
           id,
           ...(expectedRevision !== undefined ? { expectedRevision } : {}),
-          ...(body['name'] !== undefined ? { name: optionalString(body, 'name') } : {}),
-          ...(body['description'] !== undefined ? { description: optionalString(body, 'description') } : {}),
+          ...(body['name'] !== undefined ? { name: str(body, 'name') } : {}),
+          ...(body['description'] !== undefined ? { description: str(body, 'description') } : {}),
           ...(routes !== undefined ? { routes: (routes ?? []) as { destination: string; nexthop: string }[] } : {}),
         },
         ctx.meta,

@@ -11,7 +11,8 @@ import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { bool, dictList, has, int, nullableStr, str, strList } from './body.js';
 import { allPages, hintsFor, ownerOf, requestedProject, singleFilter, standardAttributes, STANDARD_ATTRIBUTES } from './common.js';
 import { httpBadRequest } from '../errors.js';
-import { INVALID_INPUT_RULE, invalidInput, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
+import { INVALID_INPUT_RULE, invalidInput, isNotFound, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
+import type { NetworkSource } from './networks.js';
 
 export const SUBNET_ATTRIBUTES = {
   ...STANDARD_ATTRIBUTES,
@@ -115,7 +116,10 @@ export function updateSubnetCommand(id: string, body: Json, expectedRevision: nu
   };
 }
 
-export function subnetsResource(): ResourceDefinition {
+/** Subnets that are not IPAM's (the external networks' subnets): listed after IPAM's, shown when IPAM has no subnet of that id. */
+export type SubnetSource = NetworkSource;
+
+export function subnetsResource(sources: readonly SubnetSource[] = []): ResourceDefinition {
   return {
     path: 'subnets',
     collection: 'subnets',
@@ -125,10 +129,20 @@ export function subnetsResource(): ResourceDefinition {
     async list(ctx, filters) {
       const hint = hintsFor(ipamContract.queries['subnet.list'].request, { networkId: singleFilter(filters, 'network_id') });
       const subnets = await allPages((p) => ctx.clients.ipam.query('subnet.list', { ...p, ...hint }, ctx.meta));
-      return subnets.map(toNeutronSubnet);
+      const others = await Promise.all(sources.map((s) => s.list(ctx, filters)));
+      return [...subnets.map(toNeutronSubnet), ...others.flat()];
     },
     async show(ctx, id) {
-      return withFaults(SUBNET_FAULTS, async () => toNeutronSubnet(await ctx.clients.ipam.query('subnet.get', { id }, ctx.meta)));
+      try {
+        return await withFaults(SUBNET_FAULTS, async () => toNeutronSubnet(await ctx.clients.ipam.query('subnet.get', { id }, ctx.meta)));
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+        for (const s of sources) {
+          const found = await s.show(ctx, id);
+          if (found !== undefined) return found;
+        }
+        throw err;
+      }
     },
     async create(ctx, body) {
       return withFaults(SUBNET_FAULTS, async () => {
