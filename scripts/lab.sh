@@ -64,6 +64,9 @@ $(say "the lab is up (project $COMPOSE_PROJECT_NAME); try:")
   docker-compose -p $COMPOSE_PROJECT_NAME exec hv1 strata-vm exec a-w1 ping -c 3 10.0.1.22
   docker-compose -p $COMPOSE_PROJECT_NAME exec hv1 strata-vm connect a-w1 10.0.1.31 5432     # web -> db: refused by the security groups
   docker-compose -p $COMPOSE_PROJECT_NAME exec hv1 nft list table inet strata
+  # the stock openstack CLI (Keystone, Strata's Neutron API), in the keystone container
+  docker-compose -p $COMPOSE_PROJECT_NAME exec keystone openstack --os-cloud demo network list
+  docker-compose -p $COMPOSE_PROJECT_NAME exec keystone openstack --os-cloud demo port list --long
 
   bash scripts/lab.sh demo            # run the demo again
   bash scripts/lab.sh down            # stop (the event log stays in a volume; add --volumes to drop it)

@@ -4,6 +4,7 @@
 #   base                 STRATA_LAB_BASE, or strata/debian-base:bookworm (base-image.sh: pulled, or made offline)
 #   strata/lab-system    base + Debian packages (target system)
 #   strata/lab           system + Node.js 20 + the workspace, installed and built in the image (target lab)
+#   strata/lab-keystone  base + Keystone + the stock openstack CLI (target keystone)
 # STRATA_LAB_TAG: the images' tag (default latest), as in docker-compose.yml.
 # The certificate authorities this host added (/usr/local/share/ca-certificates)
 # are passed to the npm steps (EXTRA_CA_CERTS), so a TLS-intercepting proxy the
@@ -39,3 +40,6 @@ build "strata/lab-system:$TAG" system
 
 say "strata/lab:$TAG (Node.js + the workspace, built in the image)"
 build "strata/lab:$TAG" lab
+
+say "strata/lab-keystone:$TAG (Keystone and the openstack CLI)"
+build "strata/lab-keystone:$TAG" keystone

@@ -6,6 +6,8 @@
 #           container runs; used as is by postgres, border (FRR) and client
 #   lab     strata/lab: system + Node.js 20 + the workspace, installed
 #           (npm ci) and built (npm run build) here, not on the host
+#   keystone  strata/lab-keystone: system + Debian's Keystone (uwsgi, sqlite)
+#           and the stock `openstack` CLI with the neutron plugin
 # BASE is the Debian image to start from: strata/debian-base:bookworm, which
 # infra/docker/base-image.sh leaves on the machine (pulled debian:bookworm-slim,
 # or made offline with debootstrap when no image registry answers); with a
@@ -16,6 +18,25 @@
 # trust besides Debian's, for a network whose TLS is intercepted by a proxy;
 # used only in the throwaway stages, never in the images.
 ARG BASE=strata/debian-base:bookworm
+
+# Keystone for the lab's identity (infra/docker/bin/lab-keystone) and the
+# stock OpenStack CLI (python3-neutronclient adds `openstack sfc …`), in an
+# image of their own, FROM the base: no other container needs OpenStack's
+# ~190 packages, and a change to the other images' scripts does not redo
+# this download. First in the file: the engine's classic builder builds every
+# stage before the target, and this one needs none of the others. The
+# preseeding keeps the package's own setup (database, admin, endpoint) out:
+# lab-keystone does it, idempotently, at every start.
+FROM ${BASE} AS keystone
+RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
+ && printf '%s\n' 'keystone keystone/configure_db boolean false' 'keystone keystone/create-admin-tenant boolean false' \
+      'keystone keystone/register-endpoint boolean false' | debconf-set-selections \
+ && apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      keystone uwsgi uwsgi-plugin-python3 python3-openstackclient python3-neutronclient busybox ca-certificates >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
+COPY infra/docker/bin/lab-keystone infra/docker/bin/lab-keystone-bootstrap infra/docker/bin/lab-keystone-check /usr/local/bin/
+
 FROM ${BASE} AS system
 
 # No daemon may start at package installation (there is no init system here).

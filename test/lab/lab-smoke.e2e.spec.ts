@@ -1,6 +1,7 @@
 /**
  * The compose lab from nothing: `scripts/lab.sh up` (images, containers, the
- * demo job), the demo's reachability and isolation results, then down and up
+ * demo job), the demo's reachability and isolation results (and its tenant
+ * driven with the stock `openstack` CLI through Keystone), then down and up
  * again on the same volumes (the event log is replayed, the demo re-run
  * creates nothing new, and every hypervisor's data plane comes back
  * identical), then teardown leaving no container, network or volume of this
@@ -93,14 +94,17 @@ describeIf(root())('the compose lab', () => {
     expect(leftovers()).toEqual([]);
   }, 5 * MINUTES);
 
-  it('comes up from nothing and the demo passes: reachability, overlapping tenants, isolation, security groups, floating IP via BGP, PNAT, a firewall chained between two tiers', async () => {
+  it('comes up from nothing and the demo passes: reachability, overlapping tenants, isolation, security groups, floating IP via BGP, PNAT, a firewall chained between two tiers, a tenant driven with the stock openstack CLI', async () => {
     env['STRATA_LAB_API_PORT'] = String(await freePort());
     const result = demoResult(await lab('up'));
     expect(result.error).toBeUndefined();
     const failed = (result.checks ?? []).filter((c) => !c.ok);
     expect(failed).toEqual([]);
     const sections = new Set(result.checks!.map((c) => c.section));
-    for (const s of ['realisation', 'updates', 'reachability', 'overlap', 'isolation', 'security groups', 'nat', 'service chaining', 'audit']) expect(sections).toContain(s);
+    for (const s of ['realisation', 'updates', 'reachability', 'overlap', 'isolation', 'security groups', 'nat', 'service chaining', 'audit', 'openstack']) expect(sections).toContain(s);
+    // The OpenStack section's own checks: both ports ACTIVE per `openstack port show`, the ping, the floating IP,
+    // the strata CLI with a Keystone token.
+    expect(result.checks!.filter((c) => c.section === 'openstack' && c.ok).length).toBe(5);
     expect(result.passed).toBeGreaterThanOrEqual(19);
     firstDataplane = await lab('dataplane');
     expect(firstDataplane).toContain('vxlan id');
@@ -112,7 +116,8 @@ describeIf(root())('the compose lab', () => {
     expect(spawnSync('docker', ['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`], { encoding: 'utf8' }).stdout).toContain('nats-data');
     const result = demoResult(await lab('up'));
     expect((result.checks ?? []).filter((c) => !c.ok)).toEqual([]);
-    // The re-run demo asked for everything again with the same request ids: nothing new was written.
+    // The re-run demo asked for everything again with the same request ids (and found the openstack tenant's
+    // resources by name, in the same Keystone project: its database is on a volume too): nothing new was written.
     expect(await eventCount()).toBe(firstEvents);
     // The demo's checks pass once packets flow; give the last entries a few agent passes to settle.
     let dataplane = '';

@@ -65,10 +65,10 @@ export class Strata {
     return this.address;
   }
 
-  private async env(who: Who): Promise<NodeJS.ProcessEnv> {
+  private token(who: Who): string {
     const token = process.env[TOKEN_VARS[who]];
     if (!token) throw new Error(`${TOKEN_VARS[who]} is not set (the lab's tokens come from docker-compose.yml)`);
-    return { ...process.env, STRATA_SERVER: await this.target(), STRATA_TOKEN: token };
+    return token;
   }
 
   /** `strata ARGS -o json` as `who`; the parsed output. */
@@ -85,7 +85,12 @@ export class Strata {
   }
 
   async exec(who: Who, args: string[]): Promise<string> {
-    const env = await this.env(who);
+    return this.execWithToken(this.token(who), args);
+  }
+
+  /** `strata ARGS` with any bearer token (e.g. a Keystone token, which the API validates with Keystone). */
+  async execWithToken(token: string, args: string[]): Promise<string> {
+    const env = { ...process.env, STRATA_SERVER: await this.target(), STRATA_TOKEN: token };
     try {
       const { stdout } = await run(process.execPath, [CLI, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
       return stdout;

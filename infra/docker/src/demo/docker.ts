@@ -57,6 +57,13 @@ export class DockerApi {
     return list[0]!.Id;
   }
 
+  /** Run argv in a compose service's container; its standard output, or an error saying how it failed. */
+  async run(project: string, service: string, argv: string[]): Promise<string> {
+    const r = await this.exec(await this.container(project, service), argv);
+    if (r.code !== 0) throw new Error(`${service}: ${argv.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
+    return r.stdout;
+  }
+
   /** Run argv in a container and wait for it. */
   async exec(container: string, argv: string[]): Promise<ExecResult> {
     const { Id } = await this.json<{ Id: string }>('POST', `/containers/${container}/exec`, { AttachStdout: true, AttachStderr: true, Cmd: argv });

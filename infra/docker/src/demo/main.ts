@@ -5,7 +5,9 @@
  * hypervisor containers through the lab's compute stand-in (`strata-vm`,
  * reached over the Docker Engine API), then checks real packets: reachability,
  * overlapping addresses, tenant isolation, the three-tier security groups,
- * NAT and BGP, and a firewall inserted between two tiers by a service chain.
+ * NAT and BGP, a firewall inserted between two tiers by a service chain, and
+ * one more tenant driven only with the stock `openstack` CLI through Strata's
+ * Neutron API and Keystone (./openstack-tenant.ts).
  * Idempotent: a second run finds everything in place and checks again.
  *
  * The last line of output is `DEMO-RESULT {json}` (what the smoke test reads);
@@ -13,8 +15,10 @@
  */
 import { CliError, Strata } from './cli.js';
 import { DockerApi } from './docker.js';
+import { OpenStack } from './openstack.js';
+import { openstackTenant } from './openstack-tenant.js';
 import { readProbe } from '../vm/probe.js';
-import { CHECKS, CIDRS, FIREWALL, GROUPS, HYPERVISORS, SERVICE_PORTS, TENANTS, VMS, type Check, type GroupSpec } from './scenario.js';
+import { CHECKS, CIDRS, FIREWALL, GROUPS, HYPERVISORS, SERVICE_PORTS, TENANTS, VMS, type Check, type GroupSpec, type Outcome } from './scenario.js';
 
 const bold = (s: string): string => `\x1b[1m${s}\x1b[0m`;
 const step = (s: string): void => console.log(`\n${bold(`==> ${s}`)}`);
@@ -86,11 +90,7 @@ async function securityGroups(): Promise<Record<GroupSpec['name'], string>> {
   return ids as Record<GroupSpec['name'], string>;
 }
 
-async function inHypervisor(project: string, host: string, argv: string[]): Promise<string> {
-  const r = await docker.exec(await docker.container(project, host), argv);
-  if (r.code !== 0) throw new Error(`${host}: ${argv.join(' ')} failed (exit ${r.code}): ${r.stderr.trim()}`);
-  return r.stdout;
-}
+const inHypervisor = (project: string, host: string, argv: string[]): Promise<string> => docker.run(project, host, argv);
 
 /** Create each VM's port (bound to its host) and boot the VM there; the ports by VM name. */
 async function bootVms(project: string, tenants: Record<string, { nets: Net[]; subnets: Subnet[] }>, groups: Record<string, string>): Promise<Map<string, Port>> {
@@ -166,8 +166,6 @@ async function probe(project: string, c: Check): Promise<string | true | null> {
   if (seen.kind === 'no-answer') return null;
   return c.port === 'ping' ? true : seen.stdout.trim();
 }
-
-interface Outcome extends Check { got: string | true | null; ok: boolean; error?: string }
 
 /**
  * Expected answers are awaited (the data plane converges asynchronously); refusals are checked once, after. A probe
@@ -433,6 +431,9 @@ async function main(): Promise<number> {
 
   step('NAT and BGP: a floating IP for web (a-w1), advertised to the border over BGP; outbound access for the rest');
   outcomes.push(...(await natAndBgp(project, pools.floatingIpPool, tenants['tenant-a']!.routerId)));
+
+  step('OpenStack: the demo project (Keystone) builds a network, subnet, router, security group, two bound ports and a floating IP with the stock openstack CLI');
+  outcomes.push(...(await openstackTenant(new OpenStack(docker, project), strata, docker, project)));
 
   step('service chaining: a firewall VM inserted between web and app by policy (tcp/9000 from group web)');
   outcomes.push(...(await serviceChain(project, tenants['tenant-a']!.routerId, firewall, groups)));

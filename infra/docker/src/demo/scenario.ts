@@ -66,8 +66,29 @@ export const GROUPS: GroupSpec[] = [
  */
 export const FIREWALL = { name: 'a-fw', tenant: 'tenant-a', net: 1, ip: '10.0.1.50', host: 'hv3', port: 9000 } as const;
 
+/**
+ * The tenant driven only with the stock `openstack` CLI through the Neutron
+ * API and Keystone (project demo, as its member): a network and subnet, a
+ * router with an interface on it and a gateway to the operator's external
+ * network, a security group letting in ping and tcp/443, two ports the
+ * compute stand-in binds to hv1 and hv2 (as admin, the way Nova binds a
+ * port), and a floating IP for the first.
+ */
+export const OPENSTACK = {
+  network: 'os-net',
+  subnet: 'os-subnet',
+  cidr: '10.20.0.0/24',
+  router: 'os-router',
+  group: 'os-web',
+  servicePort: 443,
+  vms: [
+    { name: 'os-1', host: 'hv1', ip: '10.20.0.11' },
+    { name: 'os-2', host: 'hv2', ip: '10.20.0.12' },
+  ],
+} as const;
+
 export interface Check {
-  section: 'realisation' | 'updates' | 'reachability' | 'overlap' | 'isolation' | 'security groups' | 'nat' | 'service chaining' | 'audit';
+  section: 'realisation' | 'updates' | 'reachability' | 'overlap' | 'isolation' | 'security groups' | 'nat' | 'service chaining' | 'audit' | 'openstack';
   what: string;
   from: string;
   to: string;
@@ -75,6 +96,13 @@ export interface Check {
   port: number | 'ping';
   /** The VM that must answer (TCP) / true for a ping reply; null: nothing may answer. */
   expect: string | true | null;
+}
+
+/** A check as it turned out: what was seen, whether it was what was expected, why the probe did not run. */
+export interface Outcome extends Check {
+  got: string | true | null;
+  ok: boolean;
+  error?: string;
 }
 
 const ip = (vm: string): string => VMS.find((v) => v.name === vm)!.ip;
