@@ -7,7 +7,12 @@
  * (default: every module of resources/index.ts) on a free loopback port.
  *
  * Identities: `login(project, user, role)` gives a token for a user with a
- * role on a project (the same name always gives the same project id).
+ * role on a project (the same name always gives the same project id). By
+ * default tokens come from a table in this process; with `keystone` they
+ * are Keystone's (projects and users created there on first use, a fresh
+ * password-authenticated token per login), validated by the production
+ * KeystoneValidator, and the endpoint is in Keystone's catalog as the
+ * `network` service.
  *
  *   const stack = await startNeutronStack();
  *   const alice = await stack.login('project-a', 'alice', 'member');
@@ -20,12 +25,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import type { Role } from '@strata/identity';
+import type { KeystoneValidatorConfigInput, Role, TokenValidator } from '@strata/identity';
 import { startControlPlane, type ControlPlane } from '@strata/lab';
 import { CommandSigner, createLogger } from '@strata/runtime';
-import { freePort } from '@strata/testing';
+import { freePort, type KeystoneHandle } from '@strata/testing';
 import type { ResourceDefinition } from '../resource.js';
 import { startNeutronServer, type HttpLimits, type NeutronServer } from '../server.js';
+import { KeystoneLogins } from './keystone-logins.js';
 import { TokenTable } from './token-table.js';
 
 export interface StackLogin {
@@ -55,6 +61,8 @@ export interface NeutronStack {
   url: string;
   controlPlane: ControlPlane;
   server: NeutronServer;
+  /** With the `keystone` option: its logins (any role name, the user's password) and the validator. */
+  keystone: KeystoneLogins | undefined;
   /** A token for `user` with `role` on `project` (created on first use). */
   login(project: string, user: string, role: Role): Promise<StackLogin>;
   /** An HTTP request to the Neutron endpoint; `path` starts with `/`. */
@@ -73,6 +81,8 @@ export interface NeutronStackOptions {
   agents?: readonly string[];
   /** The HTTP server's connection limits (default: production's). */
   http?: Partial<HttpLimits>;
+  /** Validate tokens against this Keystone (started by the caller), with these validator settings. */
+  keystone?: { handle: KeystoneHandle; validator?: Partial<KeystoneValidatorConfigInput> };
 }
 
 export async function startNeutronStack(options: NeutronStackOptions = {}): Promise<NeutronStack> {
@@ -80,8 +90,10 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
   const connections: NatsConnection[] = [];
   let cp: ControlPlane | undefined;
   let server: NeutronServer | undefined;
+  let keystone: KeystoneLogins | undefined;
   const stop = async (): Promise<void> => {
     await server?.stop().catch(() => undefined);
+    await keystone?.stop().catch(() => undefined);
     for (const nc of connections) if (!nc.isClosed()) await nc.close().catch(() => undefined);
     await cp?.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
@@ -103,23 +115,31 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
       return nc;
     };
     const tokens = new TokenTable();
+    if (options.keystone) keystone = await KeystoneLogins.create(options.keystone.handle, options.keystone.validator);
+    const validator: TokenValidator = keystone?.validator ?? tokens;
     server = await startNeutronServer({
       nc: await connectAs('neutron'),
       signer: new CommandSigner(plane.commandKeys.signingKey),
-      validator: tokens,
+      validator,
       listen: `127.0.0.1:0`,
       logger: createLogger('neutron', process.env['STRATA_TEST_LOG_LEVEL'] === undefined ? 'warn' : (process.env['STRATA_TEST_LOG_LEVEL'] as 'info')),
       ...(options.resources ? { resources: options.resources } : {}),
       ...(options.http ? { http: options.http } : {}),
     });
     const url = server.url;
+    if (options.keystone) await options.keystone.handle.registerService('network', 'neutron', url);
     const projects = new Map<string, string>();
     let operator: NatsConnection | undefined;
     return {
       url,
       controlPlane: plane,
       server,
+      keystone,
       async login(project, user, role) {
+        if (keystone) {
+          const l = await keystone.login(project, user, role);
+          return { token: l.token, projectId: l.projectId, userName: user, role };
+        }
         let projectId = projects.get(project);
         if (projectId === undefined) projects.set(project, (projectId = randomBytes(16).toString('hex')));
         return { token: tokens.issue(user, projectId, role), projectId, userName: user, role };
