@@ -18,6 +18,8 @@ export const MAX_LABEL_LENGTH = 63;
 export const MAX_NAME_LENGTH = 255;
 /** A compute service's device id (opaque to Strata). */
 export const MAX_DEVICE_ID_LENGTH = 255;
+/** What uses a port (Neutron's `device_owner`, its column is 255 characters). */
+export const MAX_DEVICE_OWNER_LENGTH = 255;
 /** IP addresses (the longest IPv6 text is 45), CIDR prefixes, MAC addresses. */
 export const MAX_ADDRESS_LENGTH = 64;
 /** An RFC 3339 timestamp. */
@@ -49,6 +51,8 @@ export const MAX_CHAIN_HOPS = 8;
 export const MAX_CHAIN_CLASSIFIERS = 16;
 /** Ports per status request (a list view's page of statuses). */
 export const MAX_STATUS_PORTS = 1000;
+/** Ports one secgroup `port.list` query names (a page of a port list: the Neutron API's ports with their groups). */
+export const MAX_SECURITY_PORTS = 1000;
 
 /**
  * The bound of every text field of every gRPC request message, by the
@@ -82,6 +86,7 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   tenant: MAX_LABEL_LENGTH,
   passwordRef: MAX_LABEL_LENGTH,
   deviceId: MAX_DEVICE_ID_LENGTH,
+  deviceOwner: MAX_DEVICE_OWNER_LENGTH,
   // a subnet's IPv6 modes (one of Neutron's names; the API refuses others)
   ipv6RaMode: MAX_LABEL_LENGTH,
   ipv6AddressMode: MAX_LABEL_LENGTH,

@@ -26,6 +26,8 @@ interface ServiceToken {
 export class KeystoneClient {
   private service: ServiceToken | undefined;
   private renewing: Promise<ServiceToken> | undefined;
+  /** How often the service user authenticated, and how often Keystone refused the service token (it should be renewed before that). */
+  readonly counts = { serviceAuthentications: 0, serviceTokenRefusals: 0 };
 
   constructor(
     private readonly config: KeystoneValidatorConfig,
@@ -40,7 +42,10 @@ export class KeystoneClient {
       if (res.status === 200) return { found: true, body: JSON.parse(res.text) as unknown };
       if (res.status === 404) return { found: false, message: keystoneMessage(res.text) };
       // Our own token stopped working (revoked, keys rotated): authenticate again, once.
-      if (res.status === 401 && attempt === 0) continue;
+      if (res.status === 401 && attempt === 0) {
+        this.counts.serviceTokenRefusals++;
+        continue;
+      }
       throw this.failure('validating a token', res);
     }
   }
@@ -50,7 +55,10 @@ export class KeystoneClient {
     const path = `/v3/OS-REVOKE/events${since === undefined ? '' : `?since=${encodeURIComponent(since)}`}`;
     for (let attempt = 0; ; attempt++) {
       const res = await this.request('GET', path, { 'x-auth-token': await this.serviceToken(attempt > 0) });
-      if (res.status === 401 && attempt === 0) continue;
+      if (res.status === 401 && attempt === 0) {
+        this.counts.serviceTokenRefusals++;
+        continue;
+      }
       if (res.status !== 200) throw this.failure('listing revocation events', res);
       const parsed = revocationEventsSchema.safeParse(JSON.parse(res.text));
       if (!parsed.success) throw new KeystoneUnavailableError(`revocation events not as Keystone 3 sends them: ${parsed.error.message}`);
@@ -71,6 +79,7 @@ export class KeystoneClient {
 
   private async authenticate(): Promise<ServiceToken> {
     const c = this.config;
+    this.counts.serviceAuthentications++;
     const body = {
       auth: {
         identity: { methods: ['password'], password: { user: { name: c.serviceUser, domain: { id: 'default' }, password: c.servicePassword } } },

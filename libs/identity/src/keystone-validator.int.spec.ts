@@ -117,4 +117,16 @@ describe('KeystoneValidator against a real Keystone', () => {
     await waitFor(() => Date.now() > issued.expiresAt + 1000, { timeoutMs: 20_000, message: 'the token to expire' });
     await expect(fresh.validate(issued.token)).rejects.toThrow(/the token is unknown, expired or revoked \(Keystone: /);
   });
+
+  it('renews its own service token before Keystone stops accepting it', async () => {
+    const v = await validatorFor(shortLived, 'svc-renew');
+    const started = Date.now();
+    // Two token lifetimes (8 s each) of polling every 0.2 s with the service token.
+    await waitFor(() => Date.now() > started + 17_000 && v.statistics().revocationsPolledAt! > started + 16_000, { timeoutMs: 60_000, intervalMs: 200, message: 'two service token lifetimes of polls' });
+    const u = await shortLived.createProjectUser('proj-renew', 'renee', 'member');
+    expect((await v.validate(await tokenOf(shortLived, u))).userName).toBe('renee');
+    const stats = v.statistics();
+    expect(stats.serviceAuthentications).toBeGreaterThanOrEqual(3);
+    expect(stats.serviceTokenRefusals).toBe(0);
+  });
 });

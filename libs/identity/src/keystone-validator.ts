@@ -35,6 +35,9 @@ export interface ValidatorStats {
   revocationEvents: number;
   /** When the last successful revocation poll started (ms); undefined before the first. */
   revocationsPolledAt: number | undefined;
+  /** Service-user authentications, and refusals of the service token by Keystone (renewal comes before expiry: normally 0). */
+  serviceAuthentications: number;
+  serviceTokenRefusals: number;
 }
 
 export class KeystoneValidator implements TokenValidator {
@@ -75,7 +78,13 @@ export class KeystoneValidator implements TokenValidator {
   }
 
   statistics(): ValidatorStats {
-    return { ...this.stats, cachedEntries: this.cache.size, revocationEvents: this.revocations.size, revocationsPolledAt: this.lastPollStartedAt };
+    return {
+      ...this.stats,
+      ...this.client.counts,
+      cachedEntries: this.cache.size,
+      revocationEvents: this.revocations.size,
+      revocationsPolledAt: this.lastPollStartedAt,
+    };
   }
 
   async validate(token: string): Promise<Identity> {

@@ -19,6 +19,8 @@ export { NatsRequester } from './requester.js';
 export type { RequesterOptions, RequesterSetup, RequestResult } from './requester.js';
 export { ContractClient, ReadYourWrites } from './contract-client.js';
 export type { ContractClientOptions } from './contract-client.js';
+export { UNKNOWN_STATUS, portStatuses } from './port-status.js';
+export type { PortStatusFields } from './port-status.js';
 export { runService, startService } from './lifecycle.js';
 export type { RunningService, ServiceContext, ServiceDefinition, StopFn } from './lifecycle.js';
 export {

@@ -1,24 +1,33 @@
 /**
- * Bearer-token authentication. Only sha256 hashes of tokens are configured
- * (a leaked config file does not leak credentials); each presented token is
- * hashed and compared against every configured hash in constant time.
+ * Bearer-token authentication. Only sha256 hashes of static tokens are
+ * configured (a leaked config file does not leak credentials); each
+ * presented token is hashed and compared against every configured hash in
+ * constant time. A token that is none of them is, when Keystone is
+ * configured, validated as a Keystone token (@strata/identity).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Metadata } from '@grpc/grpc-js';
 import { z } from 'zod';
 import { TenantId } from '@strata/contracts';
-import { UnauthenticatedError, ValidationError } from '@strata/errors';
+import { PermissionDeniedError, UnauthenticatedError, ValidationError } from '@strata/errors';
+import type { Identity, Role, TokenValidator } from '@strata/identity';
 
 /** Who is calling, as established by their token. */
 export interface Principal {
-  /** The token's name: becomes the `actor` of every event the call causes. */
+  /** The token's name (`keystone:<user name>` for a Keystone token): becomes the `actor` of every event the call causes. */
   name: string;
   tenant: string;
   admin: boolean;
+  /** admin (every tenant), member, or reader (read RPCs only: read-only.ts). A static token is admin or member. */
+  role: Role;
 }
 
-export interface ApiToken extends Principal {
+/** A static token as configured. */
+export interface ApiToken {
+  name: string;
+  tenant: string;
+  admin: boolean;
   /** Lowercase hex sha256 of the token text. */
   sha256: string;
 }
@@ -70,18 +79,30 @@ export function sha256Hex(text: string): string {
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
+/** The principal of a validated Keystone token: its project is the tenant, its user the actor. */
+export function keystonePrincipal(identity: Identity): Principal {
+  if (!TenantId.safeParse(identity.projectId).success) {
+    throw new PermissionDeniedError(`Keystone project ${identity.projectName} has the id ${JSON.stringify(identity.projectId)}, which is not a valid Strata tenant id`);
+  }
+  return { name: `keystone:${identity.userName}`, tenant: identity.projectId, admin: identity.role === 'admin', role: identity.role };
+}
+
 export class Authenticator {
   private readonly tokens: Array<{ hash: Buffer; principal: Principal }>;
 
-  constructor(tokens: readonly ApiToken[]) {
+  /** `keystone`: validates the tokens that are not static ones; absent, only static tokens are accepted. */
+  constructor(
+    tokens: readonly ApiToken[],
+    private readonly keystone?: TokenValidator,
+  ) {
     this.tokens = tokens.map((t) => ({
       hash: Buffer.from(t.sha256, 'hex'),
-      principal: { name: t.name, tenant: t.tenant, admin: t.admin },
+      principal: { name: t.name, tenant: t.tenant, admin: t.admin, role: t.admin ? 'admin' : 'member' },
     }));
   }
 
   /** The caller of a gRPC call, from its `authorization: Bearer <token>` metadata. */
-  authenticate(metadata: Metadata): Principal {
+  async authenticate(metadata: Metadata): Promise<Principal> {
     const values = metadata.get('authorization');
     if (values.length === 0) {
       throw new UnauthenticatedError('missing credentials: send metadata "authorization: Bearer <token>"');
@@ -92,8 +113,9 @@ export class Authenticator {
       throw new UnauthenticatedError('malformed credentials: expected one "authorization: Bearer <token>" value');
     }
     const principal = this.lookup(token);
-    if (principal === undefined) throw new UnauthenticatedError('unknown bearer token');
-    return principal;
+    if (principal !== undefined) return principal;
+    if (this.keystone === undefined) throw new UnauthenticatedError('unknown bearer token');
+    return keystonePrincipal(await this.keystone.validate(token));
   }
 
   /** Compares against every token, match or not, so timing does not reveal how many hashes were tried. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { keystoneEnvShape } from '@strata/identity';
 import { defaultTransportLimits as d, type TransportLimits } from './transport.js';
 
 const ms = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
@@ -23,6 +24,8 @@ export const apiConfigSchema = z.object({
   STRATA_GRPC_MAX_RECEIVE_BYTES: count(d.maxReceiveBytes),
   /** Base64 master secret (≥ 32 bytes): every command and query is authenticated under the addressed service's key derived from it (docs/architecture.md, "Authenticated requests"). */
   STRATA_COMMAND_SIGNING_KEY: z.string().min(1),
+  /** Keystone (KEYSTONE_URL and the service user's credentials): bearer tokens that are not static ones are validated there. */
+  ...keystoneEnvShape,
 });
 export type ApiConfig = z.output<typeof apiConfigSchema>;
 

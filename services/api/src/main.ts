@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 /** The API process: gRPC in front, NATS behind. */
+import { keystoneConfigFromEnv, KeystoneValidator } from '@strata/identity';
 import { COMMAND_SERVICES, commandSignerFrom, runService } from '@strata/runtime';
 import { loadTokens } from './auth.js';
 import { apiConfigSchema, transportLimits } from './config.js';
@@ -14,7 +15,16 @@ await runService({
     const signer = commandSignerFrom(config);
     // The key id each service should see (its own key's id), so a mismatched deployment shows in the logs.
     logger.info({ keyIds: Object.fromEntries(COMMAND_SERVICES.map((s) => [s, signer.keyIdFor(s)])) }, 'signing commands');
-    const api = await startApiServer({ nc, tokens, signer, grpcAddr: config.STRATA_GRPC_ADDR, logger, metrics, transport: transportLimits(config) });
-    return () => api.stop();
+    const keystoneConfig = keystoneConfigFromEnv(config);
+    const keystone = keystoneConfig && new KeystoneValidator(keystoneConfig, { logger }).start();
+    if (keystoneConfig) {
+      const { servicePassword: _, ...shown } = keystoneConfig;
+      logger.info({ keystone: shown }, 'Keystone tokens accepted');
+    }
+    const api = await startApiServer({ nc, tokens, signer, grpcAddr: config.STRATA_GRPC_ADDR, logger, metrics, transport: transportLimits(config), ...(keystone ? { keystone } : {}) });
+    return async () => {
+      await api.stop();
+      await keystone?.stop();
+    };
   },
 });

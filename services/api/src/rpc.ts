@@ -15,6 +15,7 @@ import { buildRequestMeta, incomingTrace } from './context.js';
 import { toServiceError } from './errors.js';
 import type { ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './clients.js';
 import { positionMetadata, type CallPositions } from './positions.js';
+import type { CallCallers } from './read-only.js';
 
 export interface RpcDeps {
   auth: Authenticator;
@@ -25,6 +26,8 @@ export interface RpcDeps {
   status: StatusClient;
   /** The clients' shared read-your-writes tracker, which also gives each call its own writes' position. */
   positions: CallPositions;
+  /** Who the call in progress is for: the requester refuses a reader's commands (read-only.ts). */
+  callers: CallCallers;
   logger: Logger;
   metrics?: RpcMetrics;
 }
@@ -64,14 +67,14 @@ export async function withCall<T>(
   const started = performance.now();
   const done = (code: string): void => deps.metrics?.observe(rpc, code, (performance.now() - started) / 1000);
   try {
-    const principal = deps.auth.authenticate(metadata);
+    const principal = await deps.auth.authenticate(metadata);
     const incoming = incomingTrace(metadata);
-    const result = await withSpan(`grpc ${rpc}`, { 'rpc.method': rpc, 'strata.tenant': principal.tenant }, extractTrace(incoming), (_, otel) => {
+    const result = await deps.callers.run({ rpc, principal }, () => withSpan(`grpc ${rpc}`, { 'rpc.method': rpc, 'strata.tenant': principal.tenant }, extractTrace(incoming), (_, otel) => {
       // The span's own context (a child of the client's, or the client's itself without an OTel SDK); a malformed header yields none.
       const meta = buildRequestMeta(metadata, principal, { trace: injectTrace(otel) });
       const logger = withCorrelation(deps.logger, { rpc, requestId: meta.requestId, correlationId: meta.correlationId });
       return work({ principal, meta, logger });
-    });
+    }));
     done('OK');
     return result;
   } catch (err) {

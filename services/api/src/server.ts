@@ -4,6 +4,7 @@ import { JetStreamEventStore } from '@strata/eventlog';
 import { loadStrataProto } from '@strata/proto';
 import { auditContract, bgpContract, chainingContract, ipamContract, natContract, secgroupContract, statusContract } from '@strata/contracts';
 import { ContractClient, NatsRequester, type CommandSigner, type Logger, type ServiceMetrics } from '@strata/runtime';
+import type { TokenValidator } from '@strata/identity';
 import { Authenticator, type ApiToken } from './auth.js';
 import { EventsRpc } from './events.js';
 import { auditHandlers } from './handlers/audit.js';
@@ -24,12 +25,15 @@ import { CallPositions } from './positions.js';
 import { StatusWatch } from './status-watch.js';
 import { rpcMetrics, type RpcDeps } from './rpc.js';
 import { addStrictService } from './strict-requests.js';
+import { CallCallers, commandSubjects, ReaderGuardedRequester } from './read-only.js';
 import { ConnectionGuard, parseListenAddress } from './connection-guard.js';
 import { defaultTransportLimits, grpcServerOptions, type TransportLimits } from './transport.js';
 
 export interface ApiServerOptions {
   nc: NatsConnection;
   tokens: readonly ApiToken[];
+  /** Validates bearer tokens that are not static ones (Keystone); absent, only the static tokens are accepted. */
+  keystone?: TokenValidator;
   /** Signs every request to the services (they refuse unsigned ones). */
   signer: CommandSigner;
   /** host:port; port 0 picks a free one, reported as `port`. */
@@ -56,18 +60,25 @@ const GRACE_MS = 5_000;
 export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer> {
   const v1 = loadStrataProto().strata.v1;
   const store = await JetStreamEventStore.open(opts.nc);
-  const requester = new NatsRequester(opts.nc, { signer: opts.signer, ...(opts.requestTimeoutMs === undefined ? {} : { timeoutMs: opts.requestTimeoutMs }) });
+  const callers = new CallCallers();
+  const contracts = [ipamContract, secgroupContract, natContract, chainingContract, statusContract, bgpContract, auditContract];
+  const requester = new ReaderGuardedRequester(
+    new NatsRequester(opts.nc, { signer: opts.signer, ...(opts.requestTimeoutMs === undefined ? {} : { timeoutMs: opts.requestTimeoutMs }) }),
+    commandSubjects(contracts),
+    callers,
+  );
   // One tracker for every service: stream sequences are global, and a query of one service may depend on another's write.
   // It also gives each call the position of its own writes (response metadata strata-position).
   const ryw = new CallPositions();
   const deps: RpcDeps = {
-    auth: new Authenticator(opts.tokens),
+    auth: new Authenticator(opts.tokens, opts.keystone),
     ipam: new ContractClient(ipamContract, requester, ryw),
     secgroup: new ContractClient(secgroupContract, requester, ryw),
     nat: new ContractClient(natContract, requester, ryw),
     chaining: new ContractClient(chainingContract, requester, ryw),
     status: new ContractClient(statusContract, requester, ryw),
     positions: ryw,
+    callers,
     logger: opts.logger,
     ...(opts.metrics ? { metrics: rpcMetrics(opts.metrics) } : {}),
   };

@@ -97,7 +97,7 @@ describe('nat commands', () => {
     const before = await store.lastSeq();
     expect(await client.command('floatingip.associate', { floatingIpId: busy.id, portId: other.id }, tenantA)).toMatchObject({ portId: other.id, fixedIp: otherV4 });
     expect(await client.command('floatingip.disassociate', { floatingIpId: mine.id }, tenantA)).toMatchObject({ portId: null });
-    expect(await client.command('router.setGateway', { routerId: router.id, enabled: false }, tenantA)).toEqual({ routerId: router.id, tenant: 'tenant-a', externalGateway: false });
+    expect(await client.command('router.setGateway', { routerId: router.id, enabled: false }, tenantA)).toEqual({ routerId: router.id, tenant: 'tenant-a', externalGateway: false, externalNetworkId: null });
     expect(await store.lastSeq()).toBe(before);
   });
 
@@ -106,7 +106,7 @@ describe('nat commands', () => {
     const port = await ipamClient.command('port.create', { networkId, hostId: null }, tenantA);
     const router = await ipamClient.command('router.create', { name: 'edge' }, tenantA);
     const view = await client.command('floatingip.associate', { floatingIpId: f.id, portId: port.id }, tenantA);
-    expect(view).toEqual({ floatingIpId: f.id, tenant: 'tenant-a', address: f.address, portId: port.id, fixedIp: expect.stringMatching(/^10\.0\.0\./), networkId, hostId: null });
+    expect(view).toEqual({ floatingIpId: f.id, tenant: 'tenant-a', address: f.address, portId: port.id, fixedIp: expect.stringMatching(/^10\.0\.0\./), networkId, hostId: null, revision: 2 });
     expect(await client.command('router.setGateway', { routerId: router.id, enabled: true }, tenantA)).toMatchObject({ externalGateway: true });
 
     const seq = await store.lastSeq();

@@ -68,10 +68,17 @@ describe("nat's history over NATS", () => {
 
     const ask = { kind: 'floating-ip-association' as const, id: fip.id, aggregateId: fip.id, toSeq: end };
     const history = await client.query('history', ask, tenantA);
-    const association = (port: string | null, fixedIp: string | null) => ({ floatingIpId: fip.id, tenant: 'tenant-a', portId: port, fixedIp, networkId: port ? networkId : null });
+    const association = (port: string | null, fixedIp: string | null, revision: number) => ({
+      floatingIpId: fip.id,
+      tenant: 'tenant-a',
+      portId: port,
+      fixedIp,
+      networkId: port ? networkId : null,
+      revision,
+    });
     const v4 = (p: typeof web) => p.fixedIps[0]!.ip;
     expect(history).toMatchObject({ kind: 'floating-ip-association', id: fip.id, tenant: 'tenant-a', eventsRead: 3, unreadable: [] });
-    expect(history.versions.map((v) => v.view)).toEqual([association(web.id, v4(web)), association(null, null), association(db.id, v4(db))]);
+    expect(history.versions.map((v) => v.view)).toEqual([association(web.id, v4(web), 2), association(null, null, 3), association(db.id, v4(db), 4)]);
     expect(history.versions.map((v) => [v.event.seq, v.event.eventId, v.event.type, v.event.actor, v.event.reason])).toEqual(
       own.map((e, i) => [e.seq, e.id, e.type, 'tenant-a-user', i === 1 ? 'moving the address to db' : null]),
     );
@@ -81,12 +88,12 @@ describe("nat's history over NATS", () => {
 
     // At a point: only what the log held then.
     const then = await client.query('history', { ...ask, toSeq: first }, tenantA);
-    expect(then.versions.map((v) => v.view)).toEqual([association(web.id, v4(web))]);
+    expect(then.versions.map((v) => v.view)).toEqual([association(web.id, v4(web), 2)]);
     expect(then.eventsRead).toBe(1);
 
     expect(await client.query('history', { kind: 'router-gateway', id: router.id, aggregateId: router.id, toSeq: end }, tenantA)).toMatchObject({
       tenant: 'tenant-a',
-      versions: [{ view: { routerId: router.id, tenant: 'tenant-a', externalGateway: true }, event: { type: 'nat.ExternalGatewayEnabled' } }],
+      versions: [{ view: { routerId: router.id, tenant: 'tenant-a', externalGateway: true, externalNetworkId: null }, event: { type: 'nat.ExternalGatewayEnabled' } }],
       eventsRead: 1,
     });
     expect((await client.query('history', ask, ADMIN)).versions).toHaveLength(3);

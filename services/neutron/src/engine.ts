@@ -204,7 +204,7 @@ export class NeutronEngine {
       },
       (this.options.now ?? (() => new Date()))(),
     );
-    return contextFor(identity, meta, this.options.clients);
+    return contextFor(identity, meta, this.options.clients, this.options.logger);
   }
 
   private extensions(req: NeutronRequest, rest: readonly string[]): NeutronResponse {
@@ -250,14 +250,14 @@ export class NeutronEngine {
     const created: Json[] = [];
     try {
       for (const [i, item] of items.entries()) {
-        const itemCtx = contextFor(ctx.identity, stepMeta(ctx.meta, `bulk-${i}`), ctx.clients);
+        const itemCtx = contextFor(ctx.identity, stepMeta(ctx.meta, `bulk-${i}`), ctx.clients, ctx.logger);
         created.push(await def.create!(itemCtx, item));
       }
       return created;
     } catch (err) {
       for (const [i, done] of [...created.entries()].reverse()) {
         const id = done['id'];
-        const undoCtx = contextFor(ctx.identity, stepMeta(ctx.meta, `bulk-undo-${i}`), ctx.clients);
+        const undoCtx = contextFor(ctx.identity, stepMeta(ctx.meta, `bulk-undo-${i}`), ctx.clients, ctx.logger);
         try {
           if (typeof id !== 'string') throw new Error(`created ${def.member} has no id`);
           await def.delete!(undoCtx, id);
@@ -351,8 +351,8 @@ class Unauthorized extends StrataError {
   }
 }
 
-export function contextFor(identity: Identity, meta: NeutronContext['meta'], clients: NeutronClients): NeutronContext {
-  return { identity, meta, clients, step: (step) => stepMeta(meta, step) };
+export function contextFor(identity: Identity, meta: NeutronContext['meta'], clients: NeutronClients, logger: Logger): NeutronContext {
+  return { identity, meta, clients, logger, step: (step) => stepMeta(meta, step) };
 }
 
 function json(status: number, body: unknown): NeutronResponse {

@@ -8,7 +8,7 @@
  */
 import type { AuditClient, ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './clients.js';
 import type { Identity } from '@strata/identity';
-import type { RequestMeta } from '@strata/runtime';
+import type { Logger, RequestMeta } from '@strata/runtime';
 
 /** A Neutron representation: plain JSON with Neutron's attribute names. */
 export type Json = Record<string, unknown>;
@@ -30,6 +30,8 @@ export interface NeutronContext {
    */
   step(step: string): RequestMeta;
   clients: NeutronClients;
+  /** Where a resource reports what it degraded (a status service that did not answer, a compensation that failed). */
+  logger: Logger;
 }
 
 export interface NeutronClients {

@@ -106,6 +106,16 @@ describe('the Neutron REST core against the real control plane', () => {
     expect(listed.body.networks.map((x: Json) => x['id'])).toEqual([n.id]);
   });
 
+  it('a caller\'s X-Openstack-Request-Id reused on different requests (as nova does) never makes IPAM refuse one as a replay', async () => {
+    const global = 'req-5f0c2b1e-7a44-4c1b-8d3e-0b6f1c2d3e4f';
+    const headers = { 'X-Openstack-Request-Id': global };
+    const a = await stack.request('POST', '/v2.0/networks', { token: alice.token, body: { network: { name: 'same-global-1' } }, headers });
+    const b = await stack.request('POST', '/v2.0/networks', { token: alice.token, body: { network: { name: 'same-global-2' } }, headers });
+    expect([a.status, b.status]).toEqual([201, 201]);
+    expect(a.body.network.id).not.toBe(b.body.network.id);
+    expect(a.headers.get('x-openstack-request-id')).not.toBe(b.headers.get('x-openstack-request-id'));
+  });
+
   it('hides project A\'s network from project B: 404 NetworkNotFound on show, update and delete; nothing written', async () => {
     const n = (await post(alice, { network: { name: 'private' } })).body.network;
     const before = await stack.lastSeq();

@@ -11,7 +11,7 @@ import type { ManagedProcess } from '@strata/lab';
 import { startProvisionedNats } from '@strata/lab';
 import { waitFor, type StrataNats } from '@strata/testing';
 import { expectRefusedWithoutEvents } from '@strata/testing/refusals';
-import { IpamClient, SecgroupClient, startIpam, startSecgroup, type Principal } from './test/support.js';
+import { ADMIN, IpamClient, SecgroupClient, startIpam, startSecgroup, type Principal } from './test/support.js';
 
 const tenantA: Principal = { tenant: 'tenant-a', admin: false };
 const tenantB: Principal = { tenant: 'tenant-b', admin: false };
@@ -91,7 +91,9 @@ describe('secgroup commands', () => {
       ["other tenant's port", 'port.setGroups', { portId: p.id, groupIds: [] }, tenantB, 'NOT_FOUND', /port .* not found/],
       ['unknown port', 'port.setSecurity', { portId: MISSING, enabled: false }, tenantA, 'NOT_FOUND', /port .* not found/],
       ['group with a member', 'group.delete', { id: web.id }, tenantA, 'FAILED_PRECONDITION', new RegExp(`member port\\(s\\): ${p.id}`)],
-      ['default group while ports exist', 'group.delete', { id: defaultSecurityGroupId('tenant-a') }, tenantA, 'FAILED_PRECONDITION', /still has 1 port/],
+      ['default group while ports exist', 'group.delete', { id: defaultSecurityGroupId('tenant-a') }, ADMIN, 'FAILED_PRECONDITION', /still has 1 port/],
+      ['default group by a member', 'group.delete', { id: defaultSecurityGroupId('tenant-a') }, tenantA, 'FAILED_PRECONDITION', /only an admin may delete it/],
+      ['default group of another tenant', 'group.ensureDefault', { tenant: 'tenant-b' }, tenantA, 'PERMISSION_DENIED', /may not create/],
       ['group for another tenant', 'group.create', { name: 'x', tenant: 'tenant-b' }, tenantA, 'PERMISSION_DENIED', /may not create/],
       ['reserved name', 'group.create', { name: 'default' }, tenantA, 'INVALID_ARGUMENT', /reserved/],
       ['unknown rule', 'rule.delete', { groupId: web.id, ruleId: MISSING }, tenantA, 'NOT_FOUND', /not found/],
@@ -184,5 +186,28 @@ describe('secgroup commands', () => {
     ]);
     const moved = await sg.command('port.setGroups', { portId: vm.id, groupIds: [web.id], expectedRevision: 1 }, tenantA);
     expect(moved).toMatchObject({ groupIds: [web.id], revision: 2 });
+  });
+
+  it("serves Neutron's needs: the default group on first use, a rule by its id alone, descriptions and egress rules", async () => {
+    const tenantC: Principal = { tenant: 'tenant-c', admin: false };
+    const first = await sg.command('group.ensureDefault', {}, tenantC);
+    expect(first).toMatchObject({ id: defaultSecurityGroupId('tenant-c'), name: 'default', isDefault: true, revision: 1 });
+    expect(first.rules).toHaveLength(4);
+    const before = await store.lastSeq();
+    expect(await sg.command('group.ensureDefault', {}, tenantC)).toEqual(first);
+    expect(await store.lastSeq(), 'a second ensureDefault wrote').toBe(before);
+
+    const web = await sg.command('group.create', { name: 'web', egressRules: true }, tenantC);
+    expect(web.rules.map((r) => [r.direction, r.ethertype, r.protocol])).toEqual([['egress', 'IPv4', 'any'], ['egress', 'IPv6', 'any']]);
+    const rule = await sg.command('rule.create', { groupId: web.id, direction: 'ingress', ethertype: 'IPv6', protocol: 'tcp', portMin: 22, portMax: 22, description: 'ssh' }, tenantC);
+    expect(rule).toMatchObject({ groupId: web.id, tenant: 'tenant-c', description: 'ssh', portMin: 22 });
+    expect(await sg.query('rule.get', { id: rule.id }, tenantC)).toEqual(rule);
+    await expect(sg.query('rule.get', { id: rule.id }, tenantA)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const untouched = await store.lastSeq();
+    await expect(sg.command('rule.delete', { ruleId: rule.id }, tenantA)).rejects.toMatchObject({ code: 'NOT_FOUND', message: `security group rule ${rule.id} not found` });
+    expect(await store.lastSeq(), "another tenant's delete wrote").toBe(untouched);
+    expect(await sg.command('rule.delete', { ruleId: rule.id }, tenantC)).toEqual({ id: rule.id });
+    await expect(sg.query('rule.get', { id: rule.id }, tenantC)).rejects.toMatchObject({ code: 'NOT_FOUND', message: `security group rule ${rule.id} not found` });
+    expect((await sg.query('group.get', { id: web.id }, tenantC)).revision).toBe(3);
   });
 });

@@ -8,6 +8,7 @@ import {
   MAX_ALLOCATION_POOLS,
   MAX_ALLOWED_ADDRESS_PAIRS,
   MAX_DEVICE_ID_LENGTH,
+  MAX_DEVICE_OWNER_LENGTH,
   MAX_DNS_NAMESERVERS,
   MAX_FIXED_IPS_PER_PORT,
   MAX_HOST_ROUTES,
@@ -27,6 +28,8 @@ const FreeText = z.string().max(MAX_NAME_LENGTH, { message: `must be at most ${M
 const Description = FreeText.default('');
 const Mtu = z.number().int().min(576, { message: 'must be at least 576 (the IPv4 minimum)' }).max(9000);
 const DeviceId = z.string().max(MAX_DEVICE_ID_LENGTH, { message: `must be at most ${MAX_DEVICE_ID_LENGTH} characters` });
+/** What uses a port (Neutron's `device_owner`); free text to Strata, shown back as given. */
+const DeviceOwner = z.string().max(MAX_DEVICE_OWNER_LENGTH, { message: `must be at most ${MAX_DEVICE_OWNER_LENGTH} characters` });
 
 /**
  * The revision an update expects the resource to be at (its `revision` as
@@ -63,6 +66,8 @@ export const CreateNetwork = z.object({
   /** Defaults to the underlay MTU minus VXLAN overhead (50 bytes for IPv4 underlay). */
   mtu: Mtu.optional(),
   routed: z.boolean().default(false),
+  /** The port security a new port of the network gets unless its creation says otherwise. */
+  portSecurityEnabled: z.boolean().default(true),
 });
 
 /** Change a network: absent fields are unchanged. */
@@ -73,6 +78,8 @@ export const UpdateNetwork = z.object({
   description: FreeText.optional(),
   /** Hosts apply it at once; a VM's own interface takes it at its next DHCP renewal (as in Neutron). */
   mtu: Mtu.optional(),
+  /** The default for ports created from now on; existing ports keep theirs. */
+  portSecurityEnabled: z.boolean().optional(),
   tenant: Immutable("a network's tenant owns it and everything on it"),
   routed: Immutable('a routed network is advertised to the fabric and a NATed one is not; create another network'),
 });
@@ -139,6 +146,7 @@ export const CreatePort = z.object({
   fixedIps: FixedIpsInput.optional(),
   hostId: HostId.nullable().default(null),
   deviceId: DeviceId.default(''),
+  deviceOwner: DeviceOwner.default(''),
   /** Omitted or empty: none. */
   allowedAddressPairs: AllowedAddressPairsInput.optional(),
   description: Description,
@@ -161,6 +169,7 @@ export const UpdatePort = z.object({
   /** The whole new list (empty: none). */
   allowedAddressPairs: AllowedAddressPairsInput.optional(),
   deviceId: DeviceId.optional(),
+  deviceOwner: DeviceOwner.optional(),
   networkId: Immutable("a port lives on its network; create a port on the other network"),
   mac: Immutable("the MAC is part of the port's anti-spoofing, pairs and DHCP identity; create another port"),
   tenant: Immutable("a port belongs to its network's tenant"),
@@ -188,7 +197,7 @@ export const CreatePool = z.object({
   purpose: z.enum(PoolPurpose),
 });
 
-export const AllocateFloatingIp = z.object({ ...OnBehalfOf, poolId: Id, address: IpAddress.optional() });
+export const AllocateFloatingIp = z.object({ ...OnBehalfOf, poolId: Id, address: IpAddress.optional(), description: Description });
 
 export const AllocateApplicationPrefix = z.object({
   ...OnBehalfOf,

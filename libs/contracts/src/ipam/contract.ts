@@ -37,7 +37,18 @@ import { Ipv6Mode } from './ipv6-modes.js';
 const ipVersion = z.union([z.literal(4), z.literal(6)]);
 
 const Revised = { description: z.string(), revision: z.number() };
-const NetworkView = z.object({ id: z.string(), tenant: z.string(), name: z.string(), vni: z.number(), mtu: z.number(), routed: z.boolean(), ...Revised, createdAt: z.string() });
+const NetworkView = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  name: z.string(),
+  vni: z.number(),
+  mtu: z.number(),
+  routed: z.boolean(),
+  portSecurityEnabled: z.boolean(),
+  ...Revised,
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
 const AllocationPool = z.object({ start: z.string(), end: z.string() });
 const Route = z.object({ destination: z.string(), nexthop: z.string() });
 const SubnetView = z.object({
@@ -56,6 +67,7 @@ const SubnetView = z.object({
   ipv6RaMode: Ipv6Mode.nullable().default(null),
   ipv6AddressMode: Ipv6Mode.nullable().default(null),
   createdAt: z.string(),
+  updatedAt: z.string(),
 });
 const PortView = z.object({
   id: z.string(),
@@ -66,15 +78,17 @@ const PortView = z.object({
   fixedIps: z.array(z.object({ subnetId: z.string(), ip: z.string() })),
   hostId: z.string().nullable(),
   deviceId: z.string(),
+  deviceOwner: z.string(),
   allowedAddressPairs: z.array(z.object({ ipAddress: z.string(), macAddress: z.string() })),
   ownedAddresses: z.array(z.string()),
   adminStateUp: z.boolean(),
   ...Revised,
   createdAt: z.string(),
+  updatedAt: z.string(),
 });
 const HypervisorView = z.object({ id: z.string(), vtepIp: z.string(), publicIp: z.string(), hostPoolId: z.string(), registeredAt: z.string() });
 const PoolView = z.object({ id: z.string(), name: z.string(), cidr: z.string(), purpose: z.enum(v.PoolPurpose), ipVersion, allocated: z.number(), createdAt: z.string() });
-const FloatingIpView = z.object({ id: z.string(), tenant: z.string(), poolId: z.string(), address: z.string(), createdAt: z.string() });
+const FloatingIpView = z.object({ id: z.string(), tenant: z.string(), poolId: z.string(), address: z.string(), description: z.string(), createdAt: z.string() });
 const ApplicationPrefixView = z.object({ id: z.string(), tenant: z.string(), poolId: z.string(), prefix: z.string(), createdAt: z.string() });
 const RouterView = z.object({
   id: z.string(),

@@ -44,6 +44,8 @@ export const NetworkCreated = defineEvent({
     mtu: z.number().int(),
     routed: z.boolean(),
     description: Description,
+    /** The default port security of the network's new ports; left out when true. */
+    portSecurityEnabled: z.boolean().optional(),
   }),
 });
 
@@ -61,6 +63,7 @@ export const NetworkUpdated = defineEvent({
     name: z.string().optional(),
     description: z.string().optional(),
     mtu: z.number().int().optional(),
+    portSecurityEnabled: z.boolean().optional(),
   }),
 });
 
@@ -97,7 +100,8 @@ export const HypervisorDeregistered = defineEvent({
 export const FloatingIpAllocated = defineEvent({
   type: 'ipam.FloatingIpAllocated',
   version: 1,
-  schema: z.object({ floatingIpId: z.string(), poolId: z.string(), address: Ip }),
+  /** `description`: free text (Neutron's), left out when empty (older events too). */
+  schema: z.object({ floatingIpId: z.string(), poolId: z.string(), address: Ip, description: z.string().optional() }),
 });
 
 export const FloatingIpReleased = defineEvent({
@@ -169,6 +173,8 @@ export const PortCreated = defineEvent({
     fixedIps: z.array(FixedIp),
     hostId: z.string().nullable(),
     deviceId: z.string(),
+    /** Left out when '' (nothing said). */
+    deviceOwner: z.string().optional(),
     /** Left out when the port was created without any (so older events and newer ones without pairs read alike). */
     allowedAddressPairs: z.array(AllowedAddressPair).optional(),
     description: Description,
@@ -193,6 +199,7 @@ export const PortUpdated = defineEvent({
     description: z.string().optional(),
     adminStateUp: z.boolean().optional(),
     deviceId: z.string().optional(),
+    deviceOwner: z.string().optional(),
     /** The port's addresses changed: the whole new list, and what the change released to and took from the subnets' pools. */
     fixedIps: z
       .object({

@@ -10,10 +10,14 @@ export interface NetworkView {
   mtu: number;
   /** Routed networks have their subnets advertised to the fabric (no NAT). */
   routed: boolean;
+  /** The port security (anti-spoofing) a new port of this network gets unless its creation says otherwise (Neutron's network `port_security_enabled`). */
+  portSecurityEnabled: boolean;
   description: string;
   /** 1 at creation, +1 for every event that changed the network (docs/architecture.md, "IPAM"). */
   revision: number;
   createdAt: string;
+  /** When the last event that counted in `revision` was written (= createdAt until the first change). */
+  updatedAt: string;
 }
 
 export interface AllocationPool {
@@ -41,6 +45,8 @@ export interface SubnetView {
   ipv6RaMode: Ipv6Mode | null;
   ipv6AddressMode: Ipv6Mode | null;
   createdAt: string;
+  /** When the last event that counted in `revision` was written. */
+  updatedAt: string;
 }
 
 /** A static route: a destination CIDR and the next hop for it (a subnet's host route, a router's extra route). */
@@ -64,6 +70,8 @@ export interface PortView {
   /** Hypervisor the port is bound to; null while unbound. */
   hostId: string | null;
   deviceId: string;
+  /** What uses the port (Neutron's `device_owner`: `compute:nova`, `network:router_interface`, …); '' when nothing was said. Free text to Strata. */
+  deviceOwner: string;
   /** Addresses or CIDRs the port may also use, each with its MAC (IPAM fills in the port's own). */
   allowedAddressPairs: AllowedAddressPair[];
   /** Pair addresses this port currently owns (its gratuitous ARP for them was the last accepted), sorted. */
@@ -74,6 +82,8 @@ export interface PortView {
   /** Counts the port's configuration events (creation, binding, updates); pair ownership (runtime) does not count. */
   revision: number;
   createdAt: string;
+  /** When the last event that counted in `revision` was written. */
+  updatedAt: string;
 }
 
 export interface HypervisorView {
@@ -106,6 +116,8 @@ export interface FloatingIpView {
   tenant: string;
   poolId: string;
   address: string;
+  /** Free text given at allocation ('' when none). */
+  description: string;
   createdAt: string;
 }
 

@@ -27,8 +27,9 @@ const FloatingIpAssociationView = z.object({
   fixedIp: z.string().nullable(),
   networkId: z.string().nullable(),
   hostId: z.string().nullable(),
+  revision: z.number(),
 });
-const RouterGatewayView = z.object({ routerId: z.string(), tenant: z.string(), externalGateway: z.boolean() });
+const RouterGatewayView = z.object({ routerId: z.string(), tenant: z.string(), externalGateway: z.boolean(), externalNetworkId: z.string().nullable() });
 
 // The reply schemas parse to exactly the view types of views.ts: neither can change without the other.
 true satisfies Exactly<z.output<typeof FloatingIpAssociationView>, v.FloatingIpAssociationView>;

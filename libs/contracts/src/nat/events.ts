@@ -51,7 +51,8 @@ export const FloatingIpDisassociated = defineEvent({
 export const ExternalGatewayEnabled = defineEvent({
   type: 'nat.ExternalGatewayEnabled',
   version: 1,
-  schema: z.object({ routerId: z.string() }),
+  /** `externalNetworkId`: the floating-IP pool it is named after (Neutron's external network); left out when none was named (older events too). */
+  schema: z.object({ routerId: z.string(), externalNetworkId: z.string().optional() }),
 });
 
 export const ExternalGatewayDisabled = defineEvent({

@@ -14,6 +14,8 @@ export interface FloatingIpAssociationView {
   networkId: string | null;
   /** Where the translation is realised now: the associated port's hypervisor (null: unbound or not associated). */
   hostId: string | null;
+  /** 1 at allocation, +1 for each association or disassociation (Neutron's revision_number; `expectedRevision` checks it). */
+  revision: number;
 }
 
 /** A tenant router's external gateway: outbound access (PNAT to each hypervisor's H-IP) for the ports of its networks. */
@@ -21,4 +23,6 @@ export interface RouterGatewayView {
   routerId: string;
   tenant: string;
   externalGateway: boolean;
+  /** The floating-IP pool (Neutron's external network) the enabled gateway is named after; null: disabled, or none named. */
+  externalNetworkId: string | null;
 }

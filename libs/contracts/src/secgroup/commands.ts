@@ -8,7 +8,7 @@
  * answers INVALID_ARGUMENT naming the field either way.
  */
 import { z } from 'zod';
-import { MAX_GROUPS_PER_PORT } from '../bounds.js';
+import { MAX_GROUPS_PER_PORT, MAX_SECURITY_PORTS } from '../bounds.js';
 import { Cidr, DisplayName, Id, ListOptions, TenantId } from '../common.js';
 import { ExpectedRevision, immutable, UpdatedText } from '../updates.js';
 import { EtherType, RuleDirection, RuleProtocol } from './views.js';
@@ -29,7 +29,16 @@ export const CreateSecurityGroup = z.object({
   tenant: TenantId.optional(),
   name: DisplayName,
   description: DisplayName,
+  /**
+   * Start with Neutron's two egress rules (any protocol to anywhere, IPv4 and
+   * IPv6), written in the same event as the group. Without them a new group
+   * allows nothing (Strata's native default).
+   */
+  egressRules: z.boolean().default(false),
 });
+
+/** The tenant's default group, created if it does not exist yet (Neutron makes it on a project's first use). Admins may name another tenant. */
+export const EnsureDefaultSecurityGroup = z.object({ tenant: TenantId.optional() });
 
 /** Name and description change; the tenant and whether it is the default group do not. Rules change by rule.create/delete. */
 export const UpdateSecurityGroup = z.object({
@@ -59,9 +68,14 @@ export const CreateSecurityGroupRule = z.object({
   remoteGroupId: Id.optional(),
   /** Canonical prefix (host bits zero) of the ethertype's family. */
   remoteCidr: Cidr.optional(),
+  /** Free text kept with the rule (not part of what it matches). */
+  description: DisplayName,
 });
 
-export const DeleteSecurityGroupRule = z.object({ groupId: Id, ruleId: Id });
+/** `groupId` may be left out: a rule id names one rule of one group (Neutron deletes a rule by its id alone). */
+export const DeleteSecurityGroupRule = z.object({ groupId: Id.optional(), ruleId: Id });
+
+export const SecurityGroupRuleRef = z.object({ id: Id });
 
 export const SetPortGroups = z.object({
   portId: Id,
@@ -75,6 +89,11 @@ export const SetPortGroups = z.object({
 export const SetPortSecurity = z.object({ portId: Id, enabled: z.boolean(), expectedRevision: ExpectedRevision.optional() });
 
 export const PortSecurityRef = z.object({ portId: Id });
+
+/** Many ports' security at once (one query for a page of ports, not one per port). */
+export const PortSecurityRefs = z.object({
+  portIds: z.array(Id).min(1).max(MAX_SECURITY_PORTS, { message: `at most ${MAX_SECURITY_PORTS} ports per request` }),
+});
 
 export const ListSecurityGroups = ListOptions.extend({});
 export const SecgroupDigestRequest = z.object({});

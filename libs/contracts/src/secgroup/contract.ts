@@ -12,10 +12,13 @@ import {
   CreateSecurityGroup,
   CreateSecurityGroupRule,
   DeleteSecurityGroupRule,
+  EnsureDefaultSecurityGroup,
   ListSecurityGroups,
   PortSecurityRef,
+  PortSecurityRefs,
   SecgroupDigestRequest,
   SecurityGroupRef,
+  SecurityGroupRuleRef,
   SetPortGroups,
   SetPortSecurity,
   UpdateSecurityGroup,
@@ -33,7 +36,10 @@ const RuleView = z.object({
   icmpCode: z.number().nullable(),
   remoteGroupId: z.string().nullable(),
   remoteCidr: z.string().nullable(),
+  description: z.string(),
+  createdAt: z.string(),
 });
+const GroupRuleView = RuleView.extend({ groupId: z.string(), tenant: z.string() });
 const SecurityGroupView = z.object({
   id: z.string(),
   tenant: z.string(),
@@ -42,12 +48,14 @@ const SecurityGroupView = z.object({
   isDefault: z.boolean(),
   rules: z.array(RuleView),
   createdAt: z.string(),
+  updatedAt: z.string(),
   revision: z.number(),
 });
 const PortSecurityView = z.object({ portId: z.string(), tenant: z.string(), groupIds: z.array(z.string()), portSecurity: z.boolean(), revision: z.number() });
 
 // The reply schemas parse to exactly the view types of views.ts: neither can change without the other.
 true satisfies Exactly<z.output<typeof RuleView>, v.RuleView>;
+true satisfies Exactly<z.output<typeof GroupRuleView>, v.GroupRuleView>;
 true satisfies Exactly<z.output<typeof SecurityGroupView>, v.SecurityGroupView>;
 true satisfies Exactly<z.output<typeof PortSecurityView>, v.PortSecurityView>;
 
@@ -56,7 +64,8 @@ export const secgroupContract = defineContract('secgroup', {
     'group.create': { request: CreateSecurityGroup, reply: SecurityGroupView },
     'group.update': { request: UpdateSecurityGroup, reply: SecurityGroupView },
     'group.delete': { request: SecurityGroupRef, reply: Deleted },
-    'rule.create': { request: CreateSecurityGroupRule, reply: RuleView },
+    'group.ensureDefault': { request: EnsureDefaultSecurityGroup, reply: SecurityGroupView },
+    'rule.create': { request: CreateSecurityGroupRule, reply: GroupRuleView },
     'rule.delete': { request: DeleteSecurityGroupRule, reply: Deleted },
     'port.setGroups': { request: SetPortGroups, reply: PortSecurityView },
     'port.setSecurity': { request: SetPortSecurity, reply: PortSecurityView },
@@ -64,7 +73,10 @@ export const secgroupContract = defineContract('secgroup', {
   queries: {
     'group.get': { request: SecurityGroupRef, reply: SecurityGroupView },
     'group.list': { request: ListSecurityGroups, reply: pageOf(SecurityGroupView) },
+    'rule.get': { request: SecurityGroupRuleRef, reply: GroupRuleView },
     'port.get': { request: PortSecurityRef, reply: PortSecurityView },
+    /** The ports of `portIds` the caller may see and secgroup knows, in no particular order (the others are left out). */
+    'port.list': { request: PortSecurityRefs, reply: z.object({ items: z.array(PortSecurityView) }) },
     'state.digest': { request: SecgroupDigestRequest, reply: StateDigest },
     history: historyQuery,
   },

@@ -29,10 +29,11 @@ export const GroupCreated = defineEvent({
   }),
 });
 
+/** `description`: free text kept beside the rule (absent = empty; not part of what the rule matches, so not in the host view). */
 export const RuleAdded = defineEvent({
   type: 'secgroup.RuleAdded',
   version: 1,
-  schema: z.object({ groupId: z.string(), rule: SecurityGroupRule }),
+  schema: z.object({ groupId: z.string(), rule: SecurityGroupRule, description: z.string().optional() }),
 });
 
 export const RuleRemoved = defineEvent({

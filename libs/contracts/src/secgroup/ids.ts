@@ -13,3 +13,6 @@ export const defaultSecurityGroupId = (tenant: string): string => uuidFromHash(`
 
 /** The id of one of the default group's initial rules (`egress-ipv4`, `ingress-ipv6`, ...). */
 export const defaultSecurityGroupRuleId = (tenant: string, rule: string): string => uuidFromHash(`default-security-group-rule:${tenant}:${rule}`);
+
+/** The id of one of the egress rules a group created with `egressRules` starts with (`ipv4`, `ipv6`). */
+export const egressRuleId = (groupId: string, ethertype: string): string => uuidFromHash(`security-group-egress-rule:${groupId}:${ethertype}`);

@@ -3,3 +3,4 @@ export * from './commands.js';
 export * from './contract.js';
 export * from './events.js';
 export * from './ids.js';
+export * from './refusals.js';

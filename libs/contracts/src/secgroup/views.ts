@@ -37,8 +37,17 @@ export const SecurityGroupRule = z.object({
 });
 export type SecurityGroupRule = z.infer<typeof SecurityGroupRule>;
 
-/** What a query answers for a rule: the rule itself. */
-export type RuleView = SecurityGroupRule;
+/** What a query answers for a rule: the rule itself, its description and when it was added (a rule never changes). */
+export interface RuleView extends SecurityGroupRule {
+  description: string;
+  createdAt: string;
+}
+
+/** One rule on its own (`rule.get`, `rule.create`): with the group that holds it and that group's tenant. */
+export interface GroupRuleView extends RuleView {
+  groupId: string;
+  tenant: string;
+}
 
 export interface SecurityGroupView {
   id: string;
@@ -50,6 +59,8 @@ export interface SecurityGroupView {
   /** In the order they were added. */
   rules: RuleView[];
   createdAt: string;
+  /** When the group or its rules last changed (its last event). */
+  updatedAt: string;
   /** 1 at creation, +1 for each change (rename, new description, a rule added or removed). */
   revision: number;
 }

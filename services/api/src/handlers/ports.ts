@@ -1,8 +1,7 @@
 import type { PortView } from '@strata/contracts';
-import type { RequestMeta } from '@strata/runtime';
+import { portStatuses, type PortStatusFields, type RequestMeta } from '@strata/runtime';
 import { ValidationError } from '@strata/errors';
 import type { CreatePortRequest__Output, Port, PortServiceHandlers } from '@strata/proto';
-import { portStatuses, type PortStatusFields } from '../port-status.js';
 import { paging, unary, type RpcDeps } from '../rpc.js';
 
 /** status: the realisation status (port-status.ts); absent where a reply needs none. */
@@ -18,7 +17,9 @@ export function toPort(v: PortView, status?: PortStatusFields): Port {
     // Unbound (null) is expressed by leaving the optional field unset.
     hostId: v.hostId ?? undefined,
     deviceId: v.deviceId,
+    deviceOwner: v.deviceOwner,
     createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
     allowedAddressPairs: v.allowedAddressPairs.map((a) => ({ ipAddress: a.ipAddress, macAddress: a.macAddress })),
     ownedAddresses: v.ownedAddresses,
     description: v.description,
@@ -58,6 +59,7 @@ export function portHandlers(deps: RpcDeps): PortServiceHandlers {
         fixedIps: fixedIpsOf(req),
         hostId: req.hostId ?? null,
         deviceId: req.deviceId,
+        deviceOwner: req.deviceOwner,
         allowedAddressPairs: req.allowedAddressPairs.length ? pairsOf(req.allowedAddressPairs) : undefined,
         description: req.description,
         adminStateUp: req.adminStateUp,
@@ -87,6 +89,7 @@ export function portHandlers(deps: RpcDeps): PortServiceHandlers {
         fixedIps: req.fixedIps?.fixedIps.map((f) => ({ subnetId: f.subnetId, ip: f.ip })),
         allowedAddressPairs: req.allowedAddressPairs ? pairsOf(req.allowedAddressPairs.allowedAddressPairs) : undefined,
         deviceId: req.deviceId,
+        deviceOwner: req.deviceOwner,
         networkId: req.networkId,
         mac: req.mac,
         tenant: req.tenant,

@@ -102,7 +102,8 @@ export function securityGroupHandlers(deps: RpcDeps): SecurityGroupServiceHandle
       toSecurityGroupRule(await secgroup.command('rule.create', ruleRequestOf(req), meta)),
     ),
     DeleteSecurityGroupRule: unary(deps, 'DeleteSecurityGroupRule', (req, { meta }) =>
-      secgroup.command('rule.delete', { groupId: req.groupId, ruleId: req.ruleId }, meta),
+      // An unset group id (proto3: '') lets the service find the rule's group.
+      secgroup.command('rule.delete', { ...(req.groupId === '' ? {} : { groupId: req.groupId }), ruleId: req.ruleId }, meta),
     ),
     SetPortSecurityGroups: unary(deps, 'SetPortSecurityGroups', async (req, { meta }) =>
       toPortSecurity(await secgroup.command('port.setGroups', { portId: req.portId, groupIds: req.groupIds, expectedRevision: req.expectedRevision }, meta)),

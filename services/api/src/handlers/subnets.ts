@@ -16,6 +16,7 @@ export function toSubnet(v: SubnetView): Subnet {
     allocationPools: v.allocationPools,
     enableDhcp: v.enableDhcp,
     createdAt: v.createdAt,
+    updatedAt: v.updatedAt,
     description: v.description,
     dnsNameservers: v.dnsNameservers,
     hostRoutes: v.hostRoutes,

@@ -196,7 +196,13 @@ describe('public resources', () => {
     expectError(() => w.decide('hypervisor.register', { id: 'hv3', vtepIp: '198.18.0.3', hostPoolId: fipPool }), ErrorCode.InvalidArgument, /floating-ip pool; this needs a host-ip pool/);
 
     const fip = w.run('floatingip.create', { poolId: fipPool }, tenantA);
-    expect(fip.event.data).toMatchObject({ address: '203.0.113.1' });
+    expect(fip.event.data).toEqual({ floatingIpId: fip.resourceId, poolId: fipPool, address: '203.0.113.1' });
+    // A description (Neutron's) travels in the event only when given, and is shown ('' when none).
+    expect(w.state.cloud.floatingIps[fip.resourceId]!.description).toBe('');
+    const described = w.run('floatingip.create', { poolId: fipPool, description: 'web front' }, tenantA);
+    expect(described.event.data).toMatchObject({ address: '203.0.113.2', description: 'web front' });
+    expect(w.state.cloud.floatingIps[described.resourceId]!.description).toBe('web front');
+    w.run('floatingip.delete', { id: described.resourceId }, tenantA);
     expectError(() => w.decide('floatingip.create', { poolId: fipPool, address: '203.0.113.1' }, tenantB), ErrorCode.AlreadyExists, /^203\.0\.113\.1 is not available$/);
     expectError(() => w.decide('floatingip.delete', { id: fip.resourceId }, tenantB), ErrorCode.NotFound, /floating IP .* not found/);
 

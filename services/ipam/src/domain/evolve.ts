@@ -26,9 +26,11 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         vni: d.vni,
         mtu: d.mtu,
         routed: d.routed,
+        portSecurityEnabled: d.portSecurityEnabled ?? true,
         description: d.description ?? '',
         revision: 1,
         createdAt: at,
+        updatedAt: at,
       };
       c.vnis[String(d.vni)] = d.networkId;
       network(state, d.networkId);
@@ -37,7 +39,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
     case 'ipam.NetworkUpdated': {
       const { networkId, ...changed } = event.data;
       const entry = c.networks[networkId];
-      if (entry) Object.assign(entry, changed, { revision: entry.revision + 1 });
+      if (entry) Object.assign(entry, changed, { revision: entry.revision + 1, updatedAt: at });
       break;
     }
     case 'ipam.NetworkClosed':
@@ -87,7 +89,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
     }
     case 'ipam.FloatingIpAllocated': {
       const d = event.data;
-      c.floatingIps[d.floatingIpId] = { id: d.floatingIpId, tenant, poolId: d.poolId, address: d.address, createdAt: at };
+      c.floatingIps[d.floatingIpId] = { id: d.floatingIpId, tenant, poolId: d.poolId, address: d.address, description: d.description ?? '', createdAt: at };
       c.publicAllocations[d.address] = `fip:${d.floatingIpId}`;
       bumpPool(state, d.poolId, 1);
       break;
@@ -141,6 +143,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         poolSize: rangesSize(ranges).toString(),
         cursor: (ranges[0]?.start ?? 0n).toString(),
         createdAt: at,
+        updatedAt: at,
       };
       state.subnetNetwork[d.subnetId] = networkId;
       break;
@@ -149,7 +152,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       const { subnetId, allocationPools, ...changed } = event.data;
       const s = network(state, event.aggregate.id).subnets[subnetId];
       if (!s) break;
-      Object.assign(s, changed, { revision: s.revision + 1 });
+      Object.assign(s, changed, { revision: s.revision + 1, updatedAt: at });
       if (allocationPools) setPools(s, allocationPools);
       break;
     }
@@ -170,11 +173,13 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         fixedIps: d.fixedIps,
         hostId: d.hostId,
         deviceId: d.deviceId,
+        deviceOwner: d.deviceOwner ?? '',
         adminStateUp: d.adminStateUp ?? true,
         description: d.description ?? '',
         revision: 1,
         ...(d.allowedAddressPairs?.length ? { allowedAddressPairs: d.allowedAddressPairs } : {}),
         createdAt: at,
+        updatedAt: at,
       };
       n.macs[d.mac] = d.portId;
       for (const f of d.fixedIps) takeAddress(n, f.subnetId, f.ip, d.portId);
@@ -186,6 +191,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       if (!p) break;
       p.hostId = event.data.hostId;
       p.revision += 1;
+      p.updatedAt = at;
       break;
     }
     case 'ipam.PortUpdated': {
@@ -193,7 +199,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       const n = network(state, event.aggregate.id);
       const p = n.ports[portId];
       if (!p) break;
-      Object.assign(p, changed, { revision: p.revision + 1 });
+      Object.assign(p, changed, { revision: p.revision + 1, updatedAt: at });
       if (fixedIps) {
         for (const f of fixedIps.released) releaseAddress(n, f.subnetId, f.ip);
         for (const f of fixedIps.allocated) takeAddress(n, f.subnetId, f.ip, p.id);
@@ -219,6 +225,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       if (!p) break;
       setPairs(n, p, event.data.allowedAddressPairs);
       p.revision += 1;
+      p.updatedAt = at;
       break;
     }
     case 'ipam.AddressPairOwnerChanged': {

@@ -35,6 +35,7 @@ export const subnetView = (s: SubnetEntry): SubnetView => ({
   revision: s.revision,
   ...ipv6ModesOf(s),
   createdAt: s.createdAt,
+  updatedAt: s.updatedAt,
 });
 
 export const portView = (p: PortEntry, n: NetworkState | undefined): PortView => ({

@@ -48,18 +48,25 @@ interface Owned {
   createdAt: string;
 }
 
+/** When the last event that counted in the revision was written (networks, subnets, ports: Neutron's `updated_at`). */
+interface Timestamped {
+  updatedAt: string;
+}
+
 /** What an update names and changes: a description and the revision (1 at creation, +1 per event that changed the resource). */
 interface Revised {
   description: string;
   revision: number;
 }
 
-export interface NetworkEntry extends Owned, Revised {
+export interface NetworkEntry extends Owned, Revised, Timestamped {
   id: string;
   name: string;
   vni: number;
   mtu: number;
   routed: boolean;
+  /** The default port security of the network's new ports. */
+  portSecurityEnabled: boolean;
 }
 
 export interface PoolEntry {
@@ -84,6 +91,7 @@ export interface FloatingIpEntry extends Owned {
   id: string;
   poolId: string;
   address: string;
+  description: string;
 }
 
 export interface AppPrefixEntry extends Owned {
@@ -104,7 +112,7 @@ export interface NetworkState {
   pairOwners: Record<string, PairOwner>;
 }
 
-export interface SubnetEntry extends Owned, Revised {
+export interface SubnetEntry extends Owned, Revised, Timestamped {
   id: string;
   networkId: string;
   name: string;
@@ -128,7 +136,7 @@ export interface SubnetEntry extends Owned, Revised {
   cursor: string;
 }
 
-export interface PortEntry extends Owned, Revised {
+export interface PortEntry extends Owned, Revised, Timestamped {
   id: string;
   networkId: string;
   name: string;
@@ -136,6 +144,7 @@ export interface PortEntry extends Owned, Revised {
   fixedIps: { subnetId: string; ip: string }[];
   hostId: string | null;
   deviceId: string;
+  deviceOwner: string;
   adminStateUp: boolean;
   /** Left out when none. */
   allowedAddressPairs?: AllowedAddressPair[];

@@ -268,3 +268,35 @@ describe('router update', () => {
     expectError(() => w.decide('router.create', { name: 'r2', routes: [{ destination: '0.0.0.0/0', nexthop: '10.0.0.20' }] }, tenantA), ErrorCode.InvalidArgument, /none yet/);
   });
 });
+
+describe("Neutron's notions in IPAM: a port's device owner, a network's default port security, updatedAt", () => {
+  it('a device owner is recorded at creation (left out of the event when none), changed by an update, counted in the revision', () => {
+    const { w, networkId, port } = world();
+    expect(view.port(w, port)).toMatchObject({ deviceOwner: '', revision: 1 });
+    const created = w.run('port.create', { networkId, deviceOwner: 'compute:nova', deviceId: 'vm-1' }, tenantA);
+    expect(created.event.data).toMatchObject({ deviceOwner: 'compute:nova', deviceId: 'vm-1' });
+    expect(Object.keys(w.run('port.create', { networkId }, tenantA).event.data)).not.toContain('deviceOwner');
+    const d = w.run('port.update', { id: port, deviceOwner: 'network:router_interface' }, tenantA);
+    expect(d.event).toEqual({ type: 'ipam.PortUpdated', data: { portId: port, deviceOwner: 'network:router_interface' } });
+    expect(view.port(w, port)).toMatchObject({ deviceOwner: 'network:router_interface', revision: 2 });
+    expect(w.decide('port.update', { id: port, deviceOwner: 'network:router_interface' }, tenantA)).toMatchObject({ kind: 'done' });
+    expectSchemaError(() => w.decide('port.update', { id: port, deviceOwner: 'x'.repeat(256) }, tenantA), 'deviceOwner', /at most 255/);
+  });
+
+  it("a network's port security default is true unless created or updated otherwise", () => {
+    const { w, networkId } = world();
+    expect(view.network(w, networkId)).toMatchObject({ portSecurityEnabled: true });
+    const off = w.run('network.create', { name: 'open', portSecurityEnabled: false }, tenantA);
+    expect(off.event.data).toMatchObject({ portSecurityEnabled: false });
+    expect(view.network(w, off.resourceId)).toMatchObject({ portSecurityEnabled: false, revision: 1 });
+    expect(Object.keys(w.run('network.create', { name: 'n' }, tenantA).event.data)).not.toContain('portSecurityEnabled');
+    const d = w.run('network.update', { id: networkId, portSecurityEnabled: false }, tenantA);
+    expect(d.event).toEqual({ type: 'ipam.NetworkUpdated', data: { networkId, portSecurityEnabled: false } });
+    expect(view.network(w, networkId)).toMatchObject({ portSecurityEnabled: false, revision: 2 });
+  });
+
+  it('updatedAt is the creation time until a change', () => {
+    const { w, networkId, subnetId, port } = world();
+    for (const v of [view.network(w, networkId), view.subnet(w, subnetId), view.port(w, port)]) expect(v.updatedAt).toBe(v.createdAt);
+  });
+});

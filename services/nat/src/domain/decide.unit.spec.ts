@@ -25,7 +25,7 @@ describe('floatingip.associate', () => {
     const address = w.state.floatingIps[fip]!.address;
     expect(d).toMatchObject({ aggregate: { context: 'nat', type: 'floatingip', id: fip }, expectedVersion: 0, tenant: 'tenant-a', resourceId: fip });
     expect(d.event).toEqual({ type: 'nat.FloatingIpAssociated', data: { floatingIpId: fip, address, portId: port, networkId: NETWORK, fixedIp: '10.0.0.5' } });
-    expect(getFloatingIp(w.state, tenantA, { id: fip })).toEqual({ floatingIpId: fip, tenant: 'tenant-a', address, portId: port, fixedIp: '10.0.0.5', networkId: NETWORK, hostId: 'hv1' });
+    expect(getFloatingIp(w.state, tenantA, { id: fip })).toEqual({ floatingIpId: fip, tenant: 'tenant-a', address, portId: port, fixedIp: '10.0.0.5', networkId: NETWORK, hostId: 'hv1', revision: 2 });
   });
 
   it('takes the fixed IP asked for, and is idempotent for the same port and fixed IP', () => {
@@ -102,6 +102,22 @@ describe('floatingip.disassociate and queries', () => {
   });
 });
 
+describe('floating IP revisions', () => {
+  it('counts 1 at allocation and 1 per association change; a stale expectedRevision is refused before anything is decided', () => {
+    const { w, fip, port } = world();
+    expect(getFloatingIp(w.state, tenantA, { id: fip }).revision).toBe(1);
+    const stale = errorOf(() => w.decide('floatingip.associate', { floatingIpId: fip, portId: port, expectedRevision: 2 }, tenantA));
+    expect(stale.name).toBe('RevisionConflictError');
+    expect(stale.message).toBe(`floating IP ${fip} is at revision 1, not the expected 2: read it again and retry`);
+    w.run('floatingip.associate', { floatingIpId: fip, portId: port, expectedRevision: 1 }, tenantA);
+    expect(getFloatingIp(w.state, tenantA, { id: fip }).revision).toBe(2);
+    // Even a request that would change nothing is refused when stale (as every update).
+    expect(errorOf(() => w.decide('floatingip.disassociate', { floatingIpId: fip, expectedRevision: 1 }, tenantA)).name).toBe('RevisionConflictError');
+    w.run('floatingip.disassociate', { floatingIpId: fip, expectedRevision: 2 }, tenantA);
+    expect(getFloatingIp(w.state, tenantA, { id: fip }).revision).toBe(3);
+  });
+});
+
 describe('router.setGateway', () => {
   it('enables and disables; no change is done; another tenant’s or a missing router is NOT_FOUND', () => {
     const w = new World();
@@ -116,6 +132,29 @@ describe('router.setGateway', () => {
     expect(w.run('router.setGateway', { routerId: r, enabled: false }, admin).event.type).toBe('nat.ExternalGatewayDisabled');
     expect(errorOf(() => w.decide('router.setGateway', { routerId: r, enabled: true }, tenantB)).message).toBe(`router ${r} not found`);
     expect(errorOf(() => w.decide('router.setGateway', { routerId: MISSING, enabled: true }, tenantA)).code).toBe(ErrorCode.NotFound);
+  });
+
+  it('records the external network a gateway is named after; naming another one enables it again, disabling forgets it', () => {
+    const w = new World();
+    const r = w.router('tenant-a');
+    const pool1 = w.pool('floating-ip');
+    const pool2 = w.pool('floating-ip');
+    // Only a floating-IP pool is an external network: another pool or an unknown id is NOT_FOUND, nothing decided.
+    const hosts = w.pool('host-ip');
+    expect(errorOf(() => w.decide('router.setGateway', { routerId: r, enabled: true, externalNetworkId: hosts }, tenantA))).toMatchObject({ code: ErrorCode.NotFound, message: `pool ${hosts} not found` });
+    expect(errorOf(() => w.decide('router.setGateway', { routerId: r, enabled: true, externalNetworkId: MISSING }, tenantA)).code).toBe(ErrorCode.NotFound);
+    expect(w.run('router.setGateway', { routerId: r, enabled: true, externalNetworkId: pool1 }, tenantA).event).toEqual({
+      type: 'nat.ExternalGatewayEnabled',
+      data: { routerId: r, externalNetworkId: pool1 },
+    });
+    expect(getRouterGateway(w.state, tenantA, { id: r })).toEqual({ routerId: r, tenant: 'tenant-a', externalGateway: true, externalNetworkId: pool1 });
+    expect(w.decide('router.setGateway', { routerId: r, enabled: true, externalNetworkId: pool1 }, tenantA).kind).toBe('done');
+    expect(w.run('router.setGateway', { routerId: r, enabled: true, externalNetworkId: pool2 }, tenantA).event.data).toEqual({ routerId: r, externalNetworkId: pool2 });
+    expect(getRouterGateway(w.state, tenantA, { id: r }).externalNetworkId).toBe(pool2);
+    w.run('router.setGateway', { routerId: r, enabled: false }, tenantA);
+    expect(getRouterGateway(w.state, tenantA, { id: r })).toEqual({ routerId: r, tenant: 'tenant-a', externalGateway: false, externalNetworkId: null });
+    // Naming one on a disabled gateway is refused by the request schema.
+    expect(errorOf(() => w.decide('router.setGateway', { routerId: r, enabled: false, externalNetworkId: pool1 }, tenantA)).message).toMatch(/externalNetworkId: names an external network for a gateway being disabled/);
   });
 });
 

@@ -29,10 +29,14 @@ export const natFollows = follow(
     'ipam.FloatingIpReleased',
     'ipam.RouterCreated',
     'ipam.RouterDeleted',
+    'ipam.PoolCreated',
+    'ipam.PoolDeleted',
   ]),
 );
 
-type IpamFollowed = IpamPortEvent | Extract<IpamEvent, { type: 'ipam.FloatingIpAllocated' | 'ipam.FloatingIpReleased' | 'ipam.RouterCreated' | 'ipam.RouterDeleted' }>;
+type IpamFollowed =
+  | IpamPortEvent
+  | Extract<IpamEvent, { type: 'ipam.FloatingIpAllocated' | 'ipam.FloatingIpReleased' | 'ipam.RouterCreated' | 'ipam.RouterDeleted' | 'ipam.PoolCreated' | 'ipam.PoolDeleted' }>;
 
 /** Is this stored event one nat's state depends on? */
 export const isRelevant = natFollows.isRelevant;
@@ -48,6 +52,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       unlink(state, f);
       const { portId, networkId, fixedIp } = event.data;
       f.association = { portId, networkId, fixedIp };
+      f.revision += 1;
       f.version = event.seq;
       (state.portFloatingIps[portId] ??= {})[f.id] = fixedIp;
       break;
@@ -56,6 +61,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       const f = floatingIpOf(state, event);
       unlink(state, f);
       f.association = null;
+      f.revision += 1;
       f.version = event.seq;
       break;
     }
@@ -63,6 +69,8 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     case 'nat.ExternalGatewayDisabled': {
       const r = routerOf(state, event);
       r.externalGateway = event.type === 'nat.ExternalGatewayEnabled';
+      if (event.type === 'nat.ExternalGatewayEnabled' && event.data.externalNetworkId !== undefined) r.externalNetworkId = event.data.externalNetworkId;
+      else delete r.externalNetworkId;
       r.version = event.seq;
       break;
     }
@@ -78,7 +86,15 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       const old = state.floatingIps[d.floatingIpId];
       // The envelope's tenant is the allocating tenant (IPAM's decider sets it so). An id allocated again
       // keeps the association nat's log still holds (see `keptByNat`).
-      state.floatingIps[d.floatingIpId] = { id: d.floatingIpId, tenant: event.tenant, address: d.address, live: true, association: old?.association ?? null, version: old?.version ?? 0 };
+      state.floatingIps[d.floatingIpId] = {
+        id: d.floatingIpId,
+        tenant: event.tenant,
+        address: d.address,
+        live: true,
+        association: old?.association ?? null,
+        revision: old?.revision ?? 1,
+        version: old?.version ?? 0,
+      };
       break;
     }
     case 'ipam.FloatingIpReleased': {
@@ -91,7 +107,14 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
     case 'ipam.RouterCreated': {
       const old = state.routers[event.data.routerId];
       // A router created again keeps the gateway nat's log still holds (see `keptByNat`).
-      state.routers[event.data.routerId] = { id: event.data.routerId, tenant: event.tenant, live: true, externalGateway: old?.externalGateway ?? false, version: old?.version ?? 0 };
+      state.routers[event.data.routerId] = {
+        id: event.data.routerId,
+        tenant: event.tenant,
+        live: true,
+        externalGateway: old?.externalGateway ?? false,
+        ...(old?.externalNetworkId !== undefined ? { externalNetworkId: old.externalNetworkId } : {}),
+        version: old?.version ?? 0,
+      };
       break;
     }
     case 'ipam.RouterDeleted': {
@@ -101,6 +124,12 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
       forgetIfDone(state.routers, r, !r.externalGateway);
       break;
     }
+    case 'ipam.PoolCreated':
+      if (event.data.purpose === 'floating-ip') state.floatingIpPools[event.data.poolId] = event.data.name;
+      break;
+    case 'ipam.PoolDeleted':
+      delete state.floatingIpPools[event.data.poolId];
+      break;
     default: {
       const unreachable: never = event;
       throw new Error(`unhandled event ${(unreachable as { type: string }).type}`);
@@ -136,7 +165,7 @@ export function evolve(state: NatState, event: NatEvent | IpamFollowed): NatStat
  */
 function floatingIpOf(state: NatState, event: Extract<NatEvent, { type: 'nat.FloatingIpAssociated' | 'nat.FloatingIpDisassociated' }>): FloatingIpEntry {
   const id = event.data.floatingIpId;
-  return (state.floatingIps[id] ??= { id, tenant: event.tenant, address: event.data.address, live: false, association: null, version: 0 });
+  return (state.floatingIps[id] ??= { id, tenant: event.tenant, address: event.data.address, live: false, association: null, revision: 1, version: 0 });
 }
 
 function routerOf(state: NatState, event: Extract<NatEvent, { type: 'nat.ExternalGatewayEnabled' | 'nat.ExternalGatewayDisabled' }>): RouterEntry {

@@ -17,10 +17,16 @@ export function floatingIpView(s: NatState, f: FloatingIpEntry): FloatingIpAssoc
     networkId: a?.networkId ?? null,
     // Where the translation happens: the port's current hypervisor (a deleted port's, until the reactor ends it: none).
     hostId: a ? (s.ports[a.portId]?.hostId ?? null) : null,
+    revision: f.revision,
   };
 }
 
-export const routerView = (r: RouterEntry): RouterGatewayView => ({ routerId: r.id, tenant: r.tenant, externalGateway: r.externalGateway });
+export const routerView = (r: RouterEntry): RouterGatewayView => ({
+  routerId: r.id,
+  tenant: r.tenant,
+  externalGateway: r.externalGateway,
+  externalNetworkId: r.externalNetworkId ?? null,
+});
 
 export const getFloatingIp = (s: NatState, c: Caller, q: NatQuery<'floatingip.get'>): FloatingIpAssociationView =>
   floatingIpView(s, findFloatingIp(s, { caller: c }, q.id));

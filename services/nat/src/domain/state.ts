@@ -18,6 +18,8 @@ export interface NatState {
   routers: Record<string, RouterEntry>;
   /** portId → floatingIpId → the port's fixed IP it is translated to (live associations only). */
   portFloatingIps: Record<string, Record<string, string>>;
+  /** IPAM's floating-IP pools (the external networks a router's gateway may be named after): id → name. */
+  floatingIpPools: Record<string, string>;
 }
 
 /** A port as nat knows it: IPAM's, as its events describe them. */
@@ -41,6 +43,8 @@ export interface FloatingIpEntry {
   /** False once IPAM released it: invisible to queries and commands; the reactor ends its association. */
   live: boolean;
   association: Association | null;
+  /** 1 + the association events of `nat.floatingip.<id>` (a function of that aggregate alone, like the association). */
+  revision: number;
   /** Last sequence of `nat.floatingip.<id>`; 0: no nat event yet. */
   version: number;
 }
@@ -50,10 +54,12 @@ export interface RouterEntry {
   tenant: string;
   live: boolean;
   externalGateway: boolean;
+  /** The floating-IP pool the enabled gateway is named after; absent: disabled or none named (and in states folded before it existed). */
+  externalNetworkId?: string;
   /** Last sequence of `nat.router.<id>`. */
   version: number;
 }
 
 export function initialState(): NatState {
-  return { seq: 0, ports: {}, floatingIps: {}, routers: {}, portFloatingIps: {} };
+  return { seq: 0, ports: {}, floatingIps: {}, routers: {}, portFloatingIps: {}, floatingIpPools: {} };
 }

@@ -4,5 +4,9 @@
  * groups, routers, floating IPs, networking-sfc) adds its definitions here.
  */
 import type { ResourceDefinition } from '../resource.js';
+import { floatingips } from './floatingips.js';
+import { netResources } from './net.js';
+import { routers } from './routers.js';
+import { securityGroupResources } from './security-groups/index.js';
 
-export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [];
+export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [...netResources(), ...securityGroupResources, routers, floatingips];

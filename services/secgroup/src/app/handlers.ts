@@ -40,6 +40,7 @@ const answers: CommandAnswers<SecgroupContract, SecgroupState> = {
   'group.create': (s, c, id) => q.getGroup(s, c, { id }),
   'group.update': (s, c, id) => q.getGroup(s, c, { id }),
   'group.delete': (_s, _c, id) => ({ id }),
+  'group.ensureDefault': (s, c, id) => q.getGroup(s, c, { id }),
   'rule.create': (s, c, id) => q.getRule(s, c, id),
   'rule.delete': (_s, _c, id) => ({ id }),
   'port.setGroups': (s, c, id) => q.getPortSecurity(s, c, { portId: id }),
@@ -52,7 +53,9 @@ export const commandHandlers = (deps: HandlerDeps): Record<string, Handler> =>
 const queries = (history: HistorySource<SecgroupState>): QueryAnswers<SecgroupContract, SecgroupState> => ({
   'group.get': q.getGroup,
   'group.list': q.listGroups,
+  'rule.get': (s, c, req) => q.getRule(s, c, req.id),
   'port.get': q.getPortSecurity,
+  'port.list': q.listPortSecurity,
   'state.digest': (s) => stateDigest(s),
   history: (_s, c, req) => resourceHistory(history, c, req),
 });

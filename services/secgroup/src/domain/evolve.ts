@@ -41,12 +41,14 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
         description: d.description,
         isDefault: d.isDefault,
         rules: [],
+        ruleInfo: {},
         version: event.seq,
         revision: 1,
         createdAt: event.occurredAt,
+        updatedAt: event.occurredAt,
       };
       state.groups[d.groupId] = group;
-      for (const rule of d.rules) addRule(state, group, rule);
+      for (const rule of d.rules) addRule(state, group, rule, '', event.occurredAt);
       if (state.deletedGroups[d.groupId] !== undefined) {
         // Recreated (only the default group is): ports still listing it are members again. Rare, so a scan is fine.
         delete state.deletedGroups[d.groupId];
@@ -61,7 +63,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
     }
     case 'secgroup.GroupUpdated': {
       const { groupId, ...changed } = event.data;
-      applyUpdate(state.groups[groupId], { ...changed, version: event.seq });
+      applyUpdate(state.groups[groupId], { ...changed, version: event.seq, updatedAt: event.occurredAt });
       break;
     }
     case 'secgroup.RuleAdded': {
@@ -69,7 +71,8 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
       if (!g) break;
       g.version = event.seq;
       g.revision++;
-      addRule(state, g, event.data.rule);
+      g.updatedAt = event.occurredAt;
+      addRule(state, g, event.data.rule, event.data.description ?? '', event.occurredAt);
       break;
     }
     case 'secgroup.RuleRemoved': {
@@ -77,9 +80,11 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
       if (!g) break;
       g.version = event.seq;
       g.revision++;
+      g.updatedAt = event.occurredAt;
       const rule = g.rules.find((r) => r.id === event.data.ruleId);
       if (!rule) break;
       g.rules = g.rules.filter((r) => r.id !== rule.id);
+      delete g.ruleInfo[rule.id];
       delete state.ruleGroup[rule.id];
       if (rule.remoteGroupId !== null) unindex(state.remoteRefs, rule.remoteGroupId, rule.id);
       break;
@@ -146,8 +151,9 @@ function countPort(state: SecgroupState, tenant: string, delta: number): void {
   else delete state.tenantPorts[tenant];
 }
 
-function addRule(state: SecgroupState, group: GroupEntry, rule: GroupEntry['rules'][number]): void {
+function addRule(state: SecgroupState, group: GroupEntry, rule: GroupEntry['rules'][number], description: string, createdAt: string): void {
   group.rules.push({ ...rule });
+  group.ruleInfo[rule.id] = { description, createdAt };
   state.ruleGroup[rule.id] = group.id;
   // A rule naming a group deleted concurrently is kept (it matches no peer) but not indexed.
   if (rule.remoteGroupId !== null && state.groups[rule.remoteGroupId]) index(state.remoteRefs, rule.remoteGroupId, rule.id, group.id);

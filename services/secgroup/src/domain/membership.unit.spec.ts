@@ -113,16 +113,17 @@ describe('the default group', () => {
     expect(w.state.portSettings[bare]!.version).toBeGreaterThan(0);
   });
 
-  it('cannot be deleted while the tenant has ports; afterwards it is, and the next port recreates it with the same id', () => {
+  it('is deleted only by an admin, and not while the tenant has ports; afterwards it is, and the next port recreates it with the same id', () => {
     const w = new World();
     const id = defaultSecurityGroupId('tenant-a');
     const p = w.ipamPortCreated('tenant-a');
     w.reactCreated(p);
     w.run('port.setGroups', { portId: p, groupIds: [] }, tenantA);
-    expectError(() => w.decide('group.delete', { id }, tenantA), ErrorCode.FailedPrecondition, /default group of tenant tenant-a, which still has 1 port/);
+    expectError(() => w.decide('group.delete', { id }, admin), ErrorCode.FailedPrecondition, /default group of tenant tenant-a, which still has 1 port/);
     w.ipamPortDeleted(p);
     w.reactDeleted(p);
-    const deleted = w.run('group.delete', { id }, tenantA);
+    expectError(() => w.decide('group.delete', { id }, tenantA), ErrorCode.FailedPrecondition, /default group of tenant tenant-a: only an admin may delete it/);
+    const deleted = w.run('group.delete', { id }, admin);
     const q = w.ipamPortCreated('tenant-a');
     const [recreated] = w.reactCreated(q);
     expect(recreated).toMatchObject({ aggregate: { id }, expectedVersion: w.events.find((e) => e.type === 'secgroup.GroupDeleted')!.seq });

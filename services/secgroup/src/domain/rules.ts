@@ -3,10 +3,11 @@
  * request schema cannot express on one field. Errors name the field.
  */
 import { ValidationError } from '@strata/errors';
-import { defaultSecurityGroupRuleId, type SecgroupCommand, type SecurityGroupRule } from '@strata/contracts';
+import { defaultSecurityGroupRuleId, egressRuleId, SecgroupRefusal, type SecgroupCommand, type SecurityGroupRule } from '@strata/contracts';
 import { parsePrefix } from '@strata/netaddr';
 
-type RuleInput = Omit<SecgroupCommand<'rule.create'>, 'groupId'>;
+type RuleInput = Omit<SecgroupCommand<'rule.create'>, 'groupId' | 'description'>;
+
 
 const L4 = new Set(['tcp', 'udp']);
 const ICMP = new Set(['icmp', 'icmpv6']);
@@ -16,35 +17,35 @@ export function ruleFromInput(id: string, input: RuleInput): SecurityGroupRule {
   const { protocol, ethertype } = input;
   if (!L4.has(protocol)) {
     for (const field of ['portMin', 'portMax'] as const) {
-      if (input[field] !== undefined) throw new ValidationError(`${field} applies only to tcp and udp rules, not ${protocol}`, { field });
+      if (input[field] !== undefined) throw new ValidationError(`${field} applies only to tcp and udp rules, not ${protocol}`, { field, reason: SecgroupRefusal.PortsNeedL4 });
     }
   }
   if (!ICMP.has(protocol)) {
     for (const field of ['icmpType', 'icmpCode'] as const) {
-      if (input[field] !== undefined) throw new ValidationError(`${field} applies only to icmp and icmpv6 rules, not ${protocol}`, { field });
+      if (input[field] !== undefined) throw new ValidationError(`${field} applies only to icmp and icmpv6 rules, not ${protocol}`, { field, reason: SecgroupRefusal.IcmpFieldsNeedIcmp });
     }
   }
   if (protocol === 'icmp' && ethertype !== 'IPv4') {
-    throw new ValidationError('protocol icmp is ICMP for IPv4; use icmpv6 for an IPv6 rule', { field: 'protocol' });
+    throw new ValidationError('protocol icmp is ICMP for IPv4; use icmpv6 for an IPv6 rule', { field: 'protocol', reason: SecgroupRefusal.ProtocolEthertype });
   }
   if (protocol === 'icmpv6' && ethertype !== 'IPv6') {
-    throw new ValidationError('protocol icmpv6 is ICMP for IPv6; use icmp for an IPv4 rule', { field: 'protocol' });
+    throw new ValidationError('protocol icmpv6 is ICMP for IPv6; use icmp for an IPv4 rule', { field: 'protocol', reason: SecgroupRefusal.ProtocolEthertype });
   }
   if (input.icmpCode !== undefined && input.icmpType === undefined) {
-    throw new ValidationError('icmpCode needs icmpType', { field: 'icmpCode' });
+    throw new ValidationError('icmpCode needs icmpType', { field: 'icmpCode', reason: SecgroupRefusal.IcmpCodeNeedsType });
   }
   const portMin = input.portMin ?? input.portMax ?? null;
   const portMax = input.portMax ?? input.portMin ?? null;
   if (portMin !== null && portMax !== null && portMin > portMax) {
-    throw new ValidationError(`portMin ${portMin} is above portMax ${portMax}`, { field: 'portMin' });
+    throw new ValidationError(`portMin ${portMin} is above portMax ${portMax}`, { field: 'portMin', reason: SecgroupRefusal.PortRangeOrder });
   }
   if (input.remoteGroupId !== undefined && input.remoteCidr !== undefined) {
-    throw new ValidationError('remoteGroupId and remoteCidr are exclusive: a rule names a peer group or a peer prefix, not both', { field: 'remoteCidr' });
+    throw new ValidationError('remoteGroupId and remoteCidr are exclusive: a rule names a peer group or a peer prefix, not both', { field: 'remoteCidr', reason: SecgroupRefusal.RemoteExclusive });
   }
   if (input.remoteCidr !== undefined) {
     const family = parsePrefix(input.remoteCidr).version === 4 ? 'IPv4' : 'IPv6';
     if (family !== ethertype) {
-      throw new ValidationError(`remoteCidr ${input.remoteCidr} is an ${family} prefix but the rule's ethertype is ${ethertype}`, { field: 'remoteCidr' });
+      throw new ValidationError(`remoteCidr ${input.remoteCidr} is an ${family} prefix but the rule's ethertype is ${ethertype}`, { field: 'remoteCidr', reason: SecgroupRefusal.CidrFamily });
     }
   }
   return {
@@ -79,24 +80,32 @@ export function sameRule(a: SecurityGroupRule, b: SecurityGroupRule): boolean {
 export const DEFAULT_GROUP_NAME = 'default';
 export const DEFAULT_GROUP_DESCRIPTION = 'Default security group';
 
+const anyRule = (id: string, direction: 'ingress' | 'egress', ethertype: 'IPv4' | 'IPv6', remoteGroupId: string | null): SecurityGroupRule => ({
+  id,
+  direction,
+  ethertype,
+  protocol: 'any',
+  portMin: null,
+  portMax: null,
+  icmpType: null,
+  icmpCode: null,
+  remoteGroupId,
+  remoteCidr: null,
+});
+
+/** What a group created with `egressRules` starts with (Neutron's new groups): egress anywhere, IPv4 and IPv6. */
+export function egressRules(groupId: string): SecurityGroupRule[] {
+  return [anyRule(egressRuleId(groupId, 'ipv4'), 'egress', 'IPv4', null), anyRule(egressRuleId(groupId, 'ipv6'), 'egress', 'IPv6', null)];
+}
+
 /**
  * The default group's initial rules: all egress, and ingress only from
  * members of the group itself (ports of the tenant talk to each other; nothing
  * else gets in). Rule ids are derived from the tenant, like the group's id.
  */
 export function defaultRules(tenant: string, groupId: string): SecurityGroupRule[] {
-  const rule = (name: string, direction: 'ingress' | 'egress', ethertype: 'IPv4' | 'IPv6', remoteGroupId: string | null): SecurityGroupRule => ({
-    id: defaultSecurityGroupRuleId(tenant, name),
-    direction,
-    ethertype,
-    protocol: 'any',
-    portMin: null,
-    portMax: null,
-    icmpType: null,
-    icmpCode: null,
-    remoteGroupId,
-    remoteCidr: null,
-  });
+  const rule = (name: string, direction: 'ingress' | 'egress', ethertype: 'IPv4' | 'IPv6', remoteGroupId: string | null): SecurityGroupRule =>
+    anyRule(defaultSecurityGroupRuleId(tenant, name), direction, ethertype, remoteGroupId);
   return [
     rule('egress-ipv4', 'egress', 'IPv4', null),
     rule('egress-ipv6', 'egress', 'IPv6', null),

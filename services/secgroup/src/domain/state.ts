@@ -35,10 +35,19 @@ export interface GroupEntry {
   isDefault: boolean;
   /** In the order they were added. */
   rules: SecurityGroupRule[];
+  /** ruleId → what is kept beside the rule: its description and when it was added. */
+  ruleInfo: Record<string, RuleInfo>;
   /** Last sequence of the group's aggregate. */
   version: number;
   /** 1 at creation, +1 per event of the group (what `expectedRevision` is checked against). */
   revision: number;
+  createdAt: string;
+  /** occurredAt of the group's last event. */
+  updatedAt: string;
+}
+
+export interface RuleInfo {
+  description: string;
   createdAt: string;
 }
 

@@ -34,13 +34,14 @@ export function createNetwork(state: IpamState, cmd: IpamCommand<'network.create
         mtu: cmd.mtu ?? policy.defaultMtu,
         routed: cmd.routed,
         ...(cmd.description ? { description: cmd.description } : {}),
+        ...(cmd.portSecurityEnabled ? {} : { portSecurityEnabled: false }),
       },
     },
   };
 }
 
 /**
- * Name, description and MTU change; the rest is refused by the request
+ * Name, description, MTU and the ports' default port security change; the rest is refused by the request
  * schema (tenant, routed) or is IPAM's own (VNI). The event goes on the
  * network's own aggregate, so an update and the network's closing are
  * decided against one version (an update of a closing network is refused).
@@ -48,7 +49,7 @@ export function createNetwork(state: IpamState, cmd: IpamCommand<'network.create
 export function updateNetwork(state: IpamState, cmd: IpamCommand<'network.update'>, ctx: CommandContext): Decision {
   const { network, aggregate } = openNetwork(state, ctx.caller, cmd.id);
   requireRevision('network', cmd.id, network.revision, cmd.expectedRevision);
-  const changed = changedFields(network, cmd, ['name', 'description', 'mtu']);
+  const changed = changedFields(network, cmd, ['name', 'description', 'mtu', 'portSecurityEnabled']);
   if (isEmpty(changed)) return { kind: 'done', resourceId: cmd.id };
   return {
     kind: 'append',

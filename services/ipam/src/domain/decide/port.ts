@@ -39,6 +39,7 @@ export function createPort(state: IpamState, cmd: IpamCommand<'port.create'>, ct
         fixedIps: addresses,
         hostId: cmd.hostId,
         deviceId: cmd.deviceId,
+        ...(cmd.deviceOwner ? { deviceOwner: cmd.deviceOwner } : {}),
         ...(pairs.length ? { allowedAddressPairs: pairs } : {}),
         ...(cmd.description ? { description: cmd.description } : {}),
         ...(cmd.adminStateUp ? {} : { adminStateUp: false }),
@@ -48,7 +49,7 @@ export function createPort(state: IpamState, cmd: IpamCommand<'port.create'>, ct
 }
 
 /**
- * Name, description, admin state, device, fixed IPs and allowed address
+ * Name, description, admin state, device (id and owner), fixed IPs and allowed address
  * pairs change, in one event (atomic, one revision). Fixed IPs are checked
  * as at creation (inside the subnet, free); the pairs are checked again
  * against the new addresses whenever either changes. The network, MAC,
@@ -57,7 +58,7 @@ export function createPort(state: IpamState, cmd: IpamCommand<'port.create'>, ct
 export function updatePort(state: IpamState, cmd: IpamCommand<'port.update'>, ctx: CommandContext): Decision {
   const { port, aggregate } = findPort(state, ctx, cmd.id);
   requireRevision('port', cmd.id, port.revision, cmd.expectedRevision);
-  const changed = changedFields(port, cmd, ['name', 'description', 'adminStateUp', 'deviceId']);
+  const changed = changedFields(port, cmd, ['name', 'description', 'adminStateUp', 'deviceId', 'deviceOwner']);
   const moved = cmd.fixedIps === undefined ? undefined : updatedFixedIps(aggregate, port, cmd.fixedIps);
   const after = moved?.after ?? port.fixedIps;
   const current = port.allowedAddressPairs ?? [];

@@ -83,7 +83,7 @@ export function allocateFloatingIp(state: IpamState, cmd: IpamCommand<'floatingi
   }
   const pool = poolFor(state, cmd.poolId, 'floating-ip', 'poolId');
   const address = cmd.address === undefined ? nextFreeHost(state, pool) : explicitHost(state, ctx.caller, pool, cmd.address, 'address');
-  return cloudAppend(state, tenant, id, { type: 'ipam.FloatingIpAllocated', data: { floatingIpId: id, poolId: pool.id, address } });
+  return cloudAppend(state, tenant, id, { type: 'ipam.FloatingIpAllocated', data: { floatingIpId: id, poolId: pool.id, address, ...(cmd.description ? { description: cmd.description } : {}) } });
 }
 
 export function releaseFloatingIp(state: IpamState, cmd: IpamCommand<'floatingip.delete'>, ctx: CommandContext): Decision {

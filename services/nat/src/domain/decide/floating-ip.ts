@@ -6,7 +6,7 @@
  */
 import { IllegalStateError, ValidationError } from '@strata/errors';
 import { floatingIpAssociationAggregate, portAddresses, type DisassociationReason, type NatCommand } from '@strata/contracts';
-import { visible } from '@strata/service-kit';
+import { checkRevision, visible } from '@strata/service-kit';
 import type { FloatingIpEntry, NatState, PortEntry } from '../state.js';
 import type { CommandContext, Decision, NewNatEvent } from './types.js';
 
@@ -23,6 +23,7 @@ export const findPort = (state: NatState, ctx: CommandContext, portId: string): 
 
 export function associateFloatingIp(state: NatState, cmd: NatCommand<'floatingip.associate'>, ctx: CommandContext): Decision {
   const fip = findFloatingIp(state, ctx, cmd.floatingIpId);
+  checkRevision('floating IP', fip.id, cmd.expectedRevision, fip.revision);
   const port = findPort(state, ctx, cmd.portId);
   // Only an admin can see both of two tenants' resources; even then the address stays within its tenant.
   if (fip.tenant !== port.tenant) {
@@ -64,6 +65,7 @@ function targetFixedIp(port: PortEntry, fip: FloatingIpEntry, requested: string 
 
 export function disassociateFloatingIp(state: NatState, cmd: NatCommand<'floatingip.disassociate'>, ctx: CommandContext): Decision {
   const fip = findFloatingIp(state, ctx, cmd.floatingIpId);
+  checkRevision('floating IP', fip.id, cmd.expectedRevision, fip.revision);
   return endAssociation(fip, 'requested');
 }
 

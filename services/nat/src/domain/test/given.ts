@@ -76,6 +76,12 @@ export class World extends EventFixture<NatState, NewNatEvent> {
     this.storeOf(ipamEvents, 'ipam.FloatingIpReleased', CLOUD_AGGREGATE, { floatingIpId: id, address: f.address }, f.tenant);
   }
 
+  /** Given: an operator created a pool (IPAM's cloud aggregate). */
+  pool(purpose: 'floating-ip' | 'host-ip', id: string = randomUUID()): string {
+    this.storeOf(ipamEvents, 'ipam.PoolCreated', CLOUD_AGGREGATE, { poolId: id, name: `${purpose}-pool`, cidr: '192.0.2.0/24', purpose }, 'ops');
+    return id;
+  }
+
   router(tenant: string, id: string = randomUUID()): string {
     this.storeOf(ipamEvents, 'ipam.RouterCreated', routerAggregate(id), { routerId: id, name: 'r' }, tenant);
     return id;

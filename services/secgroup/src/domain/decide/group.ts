@@ -1,7 +1,7 @@
 import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/errors';
-import { defaultSecurityGroupId, securityGroupAggregate, type SecgroupCommand } from '@strata/contracts';
+import { defaultSecurityGroupId, SecgroupRefusal, securityGroupAggregate, type SecgroupCommand } from '@strata/contracts';
 import { changedFields, checkRevision, createdId, isEmpty, owningTenant, visible } from '@strata/service-kit';
-import { DEFAULT_GROUP_DESCRIPTION, DEFAULT_GROUP_NAME, defaultRules } from '../rules.js';
+import { DEFAULT_GROUP_DESCRIPTION, DEFAULT_GROUP_NAME, defaultRules, egressRules } from '../rules.js';
 import type { GroupEntry, SecgroupState } from '../state.js';
 import { groupEvent } from './rule.js';
 import type { CommandContext, Decision } from './types.js';
@@ -19,7 +19,7 @@ export function createGroup(state: SecgroupState, cmd: SecgroupCommand<'group.cr
   }
   if (state.deletedGroups[id] !== undefined) throw new AlreadyExistsError(`security group ${id} existed and was deleted; send a new request id`);
   if (cmd.name === DEFAULT_GROUP_NAME) {
-    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name' });
+    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name', reason: SecgroupRefusal.ReservedName });
   }
   return {
     kind: 'append',
@@ -27,8 +27,16 @@ export function createGroup(state: SecgroupState, cmd: SecgroupCommand<'group.cr
     expectedVersion: 0,
     tenant,
     resourceId: id,
-    event: { type: 'secgroup.GroupCreated', data: { groupId: id, name: cmd.name, description: cmd.description, isDefault: false, rules: [] } },
+    event: {
+      type: 'secgroup.GroupCreated',
+      data: { groupId: id, name: cmd.name, description: cmd.description, isDefault: false, rules: cmd.egressRules ? egressRules(id) : [] },
+    },
   };
+}
+
+/** `group.ensureDefault`: the caller's (an admin: the named tenant's) default group, created on first use. */
+export function ensureDefault(state: SecgroupState, cmd: SecgroupCommand<'group.ensureDefault'>, ctx: CommandContext): Decision {
+  return ensureDefaultGroup(state, owningTenant(ctx.caller, cmd.tenant));
 }
 
 /**
@@ -41,24 +49,30 @@ export function updateGroup(state: SecgroupState, cmd: SecgroupCommand<'group.up
   const changes = changedFields({ name: group.name, description: group.description }, { name: cmd.name, description: cmd.description });
   if (isEmpty(changes)) return { kind: 'done', resourceId: group.id };
   if (changes.name !== undefined && group.isDefault) {
-    throw new ValidationError(`security group ${group.id} is the default group of tenant ${group.tenant}: its name stays ${DEFAULT_GROUP_NAME}`, { field: 'name' });
+    throw new ValidationError(`security group ${group.id} is the default group of tenant ${group.tenant}: its name stays ${DEFAULT_GROUP_NAME}`, { field: 'name', reason: SecgroupRefusal.DefaultGroupName });
   }
   if (changes.name === DEFAULT_GROUP_NAME) {
-    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name' });
+    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name', reason: SecgroupRefusal.ReservedName });
   }
   return groupEvent(group, group.id, { type: 'secgroup.GroupUpdated', data: { groupId: group.id, ...changes } });
 }
 
 /**
  * A group can be deleted when no port is in it and no other group's rule
- * names it as remote group; a tenant's default group also needs the tenant
- * to have no ports (a new port would join it at once).
+ * names it as remote group. A tenant's default group only by an admin (as
+ * in Neutron: it is made again on the tenant's next use anyway), and only
+ * when the tenant has no ports (a new port would join it at once).
  */
 export function deleteGroup(state: SecgroupState, cmd: SecgroupCommand<'group.delete'>, ctx: CommandContext): Decision {
   const group = visible(ctx.caller, 'security group', cmd.id, state.groups[cmd.id]);
+  if (group.isDefault && !ctx.caller.admin) {
+    throw new IllegalStateError(`security group ${group.id} is the default group of tenant ${group.tenant}: only an admin may delete it`, {
+      reason: SecgroupRefusal.DefaultGroup,
+    });
+  }
   const ports = state.tenantPorts[group.tenant] ?? 0;
   if (group.isDefault && ports > 0) {
-    throw new IllegalStateError(`security group ${group.id} is the default group of tenant ${group.tenant}, which still has ${ports} port(s)`, { ports });
+    throw new IllegalStateError(`security group ${group.id} is the default group of tenant ${group.tenant}, which still has ${ports} port(s)`, { ports, reason: SecgroupRefusal.TenantHasPorts });
   }
   const members = Object.keys(state.members[group.id] ?? {}).sort();
   if (members.length > 0) {
@@ -68,6 +82,7 @@ export function deleteGroup(state: SecgroupState, cmd: SecgroupCommand<'group.de
     const list = own.length > 0 ? `: ${named(own)}${others > 0 ? ` and ${others} other(s)` : ''}` : '';
     throw new IllegalStateError(`security group ${group.id} still has ${members.length} member port(s)${list}; set those ports' groups first`, {
       members: members.length,
+      reason: SecgroupRefusal.Members,
     });
   }
   const referencing = [...new Set(Object.values(state.remoteRefs[group.id] ?? {}))].filter((g) => g !== group.id).sort();
@@ -75,6 +90,7 @@ export function deleteGroup(state: SecgroupState, cmd: SecgroupCommand<'group.de
     const names = referencing.map((g) => describe(state.groups[g], g));
     throw new IllegalStateError(`security group ${group.id} is the remote group of rules in security group(s) ${named(names)}; delete those rules first`, {
       groups: referencing,
+      reason: SecgroupRefusal.RemoteGroup,
     });
   }
   return groupEvent(group, group.id, { type: 'secgroup.GroupDeleted', data: { groupId: group.id } });

@@ -1,7 +1,7 @@
 /** Command name → decider. Each is pure: (state, command, context) → one decision or a typed error. */
 import type { SecgroupCommand, SecgroupCommandName } from '@strata/contracts';
 import type { SecgroupState } from '../state.js';
-import { createGroup, deleteGroup, updateGroup } from './group.js';
+import { createGroup, deleteGroup, ensureDefault, updateGroup } from './group.js';
 import { setPortGroups, setPortSecurity } from './port.js';
 import { createRule, deleteRule } from './rule.js';
 import type { CommandContext, Decision } from './types.js';
@@ -12,6 +12,7 @@ export const deciders: { [K in SecgroupCommandName]: Decider<K> } = {
   'group.create': createGroup,
   'group.update': updateGroup,
   'group.delete': deleteGroup,
+  'group.ensureDefault': ensureDefault,
   'rule.create': createRule,
   'rule.delete': deleteRule,
   'port.setGroups': setPortGroups,

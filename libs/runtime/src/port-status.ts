@@ -1,5 +1,6 @@
 /**
- * The status of ports as the API shows it on the Port message. A port read
+ * The status of ports as the front doors show it (the gRPC API's Port
+ * message, the Neutron API's port `status`). A port read
  * never fails because the status service does not answer: the port is
  * IPAM's and is answered as IPAM has it, with status UNKNOWN and the reason
  * in status_reason (a platform polling for ACTIVE keeps polling; one reading
@@ -8,10 +9,13 @@
  * One status request per page (chunks of MAX_STATUS_PORTS for pages larger
  * than the status service takes at once), never one per port.
  */
-import { MAX_STATUS_PORTS, type PortStatusView } from '@strata/contracts';
+import { MAX_STATUS_PORTS, type PortStatusView, type StatusContract } from '@strata/contracts';
 import { toStrataError } from '@strata/errors';
-import type { Logger, RequestMeta } from '@strata/runtime';
-import type { StatusClient } from './clients.js';
+import type { ContractClient } from './contract-client.js';
+import type { Logger } from './logger.js';
+import type { RequestMeta } from './messaging.js';
+
+type StatusClient = Pick<ContractClient<StatusContract>, 'query'>;
 
 export interface PortStatusFields {
   status: string;
