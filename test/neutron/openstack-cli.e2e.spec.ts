@@ -90,7 +90,12 @@ describe('the stock openstack CLI against Strata and Keystone', () => {
 
   beforeAll(async () => {
     home = mkdtempSync(join(tmpdir(), 'strata-osc-'));
-    [lab, keystone] = await Promise.all([Lab.start({ hypervisors: 2, nat: true, chaining: true }), startKeystone()]);
+    const started = Date.now();
+    const step = (what: string): void => console.error(`[openstack-cli +${((Date.now() - started) / 1000).toFixed(1)} s] ${what}`);
+    keystone = await startKeystone();
+    step('Keystone up');
+    lab = await Lab.start({ hypervisors: 2, nat: true, chaining: true });
+    step('lab up');
     logins = await KeystoneLogins.create(keystone);
     server = await startNeutronServer({
       nc: await lab.natsUsers.connect('neutron'),
@@ -99,11 +104,13 @@ describe('the stock openstack CLI against Strata and Keystone', () => {
       listen: '127.0.0.1:0',
       logger: createLogger('neutron', 'warn'),
     });
+    step(`Neutron on ${server.url}`);
     await keystone.registerService('network', 'neutron', server.url);
     await logins.grant(PROJECT, 'alice', 'member');
     // The operator's floating-IP pool: the external network tenants see.
     await lab.ipam.command('pool.create', { name: 'public', cidr: '203.0.113.0/24', purpose: 'floating-ip' }, ADMIN);
-  }, 240_000);
+    step('ready');
+  }, 1_200_000);
 
   afterAll(async () => {
     await server?.stop().catch(() => undefined);
