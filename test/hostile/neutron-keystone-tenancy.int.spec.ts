@@ -20,8 +20,8 @@
  *  - a token whose only role on the project is no Strata role: 403.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKeystone, waitFor, type KeystoneHandle } from '@strata/testing';
-import { startNeutronStack, type NeutronStack, type StackResponse } from '../../services/neutron/src/test/stack.js';
+import { waitFor, type IssuedToken } from '@strata/testing';
+import { STACK_START_MS, startNeutronStack, type NeutronStack, type StackResponse } from '../../services/neutron/src/test/stack.js';
 
 type Json = Record<string, any>;
 
@@ -63,7 +63,6 @@ const KINDS: Kind[] = [
 ];
 
 describe('hostile: Neutron tenancy through Keystone', () => {
-  let keystone: KeystoneHandle;
   let stack: NeutronStack;
   /** Each project's resources by kind path. */
   const owned: Record<'a' | 'b', Record<string, Json>> = { a: {}, b: {} };
@@ -95,16 +94,20 @@ describe('hostile: Neutron tenancy through Keystone', () => {
   }
 
   beforeAll(async () => {
-    keystone = await startKeystone({ tokenExpirationSeconds: 20 });
-    stack = await startNeutronStack({ keystone: { handle: keystone, validator: { revocationPollSeconds: 0.2, negativeCacheSeconds: 0, cacheMaxSeconds: 3 } } });
+    stack = await startNeutronStack({ keystone: { tokenExpirationSeconds: 20 }, revocationPollSeconds: 0.2, tokenCacheSeconds: 3 });
     await populate('a');
     await populate('b');
-  }, 180_000);
+  }, STACK_START_MS + 120_000);
 
   afterAll(async () => {
     await stack?.stop();
-    await keystone?.stop();
   });
+
+  /** A fresh token of a member of project A, with what Keystone says of it. */
+  const issued = async (user: string): Promise<{ token: string; projectId: string; issued: IssuedToken }> => {
+    const l = await stack.login('project-a', user, 'member');
+    return { token: l.token, projectId: l.projectId, issued: await stack.keystone.issueToken({ user: l.userName, password: l.password, project: l.projectName }) };
+  };
 
   it.each(KINDS.map((k) => [k.member, k] as const))("a member of A cannot show, update or delete B's %s: 404 as Neutron answers, nothing written", async (_m, kind) => {
     const b = owned.b[kind.path]!;
@@ -176,7 +179,8 @@ describe('hostile: Neutron tenancy through Keystone', () => {
   });
 
   it('an expired token is refused (401) once Keystone’s expiry has passed, and writes nothing', async () => {
-    const login = await stack.keystone!.login('project-a', 'member-a', 'member');
+    const login = await issued('member-a');
+    login.token = login.issued.token;
     await ok(req('GET', 'networks', login.token), 200, 'fresh token');
     await waitFor(async () => Date.now() > login.issued.expiresAt + 1_000, { timeoutMs: 40_000, intervalMs: 250, message: 'the token expired' });
     const before = await stack.lastSeq();
@@ -186,9 +190,9 @@ describe('hostile: Neutron tenancy through Keystone', () => {
   }, 60_000);
 
   it('a revoked token is refused (401) once the service has polled the revocation, and writes nothing', async () => {
-    const login = await stack.keystone!.login('project-a', 'member-a', 'member');
+    const login = await stack.login('project-a', 'member-a', 'member');
     await ok(req('GET', 'networks', login.token), 200, 'before revocation');
-    await keystone.revokeToken(login.token);
+    await stack.keystone.revokeToken(login.token);
     await waitFor(async () => (await req('GET', 'networks', login.token)).status === 401, { timeoutMs: 15_000, message: 'the revoked token refused' });
     const before = await stack.lastSeq();
     expect((await req('POST', 'networks', login.token, { network: { name: 'after-revoke' } })).status).toBe(401);
@@ -196,9 +200,10 @@ describe('hostile: Neutron tenancy through Keystone', () => {
   });
 
   it('a token whose role on the project was removed is refused (401); an unknown token too', async () => {
-    const login = await stack.keystone!.login('project-a', 'member-gone', 'member');
+    const login = await issued('member-gone');
+    login.token = login.issued.token;
     await ok(req('GET', 'networks', login.token), 200, 'before the role is removed');
-    await keystone.api.unassignRole(login.issued.userId, login.projectId, 'member');
+    await stack.keystone.api.unassignRole(login.issued.userId, login.projectId, 'member');
     await waitFor(async () => (await req('GET', 'networks', login.token)).status === 401, { timeoutMs: 20_000, intervalMs: 250, message: 'the token of the removed role refused' });
     const before = await stack.lastSeq();
     expect((await req('POST', 'networks', login.token, { network: { name: 'after-unassign' } })).status).toBe(401);
@@ -207,9 +212,13 @@ describe('hostile: Neutron tenancy through Keystone', () => {
   });
 
   it('a token whose only role on the project is no Strata role is refused (403) and writes nothing', async () => {
-    await keystone.api.createRole('observer');
-    const login = await stack.keystone!.login('project-a', 'observer-a', 'observer');
-    expect(login.issued.roles).toEqual(['observer']);
+    const ks = stack.keystone;
+    await ks.api.createRole('observer');
+    const observer = await ks.createUser('observer-a', 'observer-password');
+    const project = await ks.api.call<{ projects: { id: string }[] }>('GET', '/v3/projects?name=project-a', undefined, 200);
+    await ks.assignRole(observer.id, project.projects[0]!.id, 'observer');
+    const login = await ks.issueToken({ user: 'observer-a', password: 'observer-password', project: 'project-a' });
+    expect(login.roles).toEqual(['observer']);
     const before = await stack.lastSeq();
     expect((await req('GET', 'networks', login.token)).status).toBe(403);
     const r = await req('POST', 'networks', login.token, { network: { name: 'observer' } });

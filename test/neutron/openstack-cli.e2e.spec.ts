@@ -7,9 +7,9 @@
  *
  * The world: a namespace lab (two hypervisors with their agents, every
  * service, NAT for router gateways and floating IPs, chaining for sfc), a
- * Keystone (startKeystone), and the Neutron service connected to the lab's
- * NATS as its production user `neutron`, validating tokens with the
- * production KeystoneValidator. A member of project `cli` creates, shows
+ * Keystone (startKeystone), and the Neutron service as a process of the
+ * lab (Lab.startNeutron: NATS user `neutron`, tokens validated with
+ * Keystone under its own service user). A member of project `cli` creates, shows
  * and lists (by name and by id), updates and deletes every resource; an
  * admin binds the two ports to hv1 and hv2 as Nova would; VMs booted on
  * them reach each other with real packets and `openstack port show` says
@@ -26,10 +26,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PortView } from '@strata/contracts';
 import { ADMIN, Lab, type Vm } from '@strata/lab';
-import { startNeutronServer, type NeutronServer } from '@strata/neutron';
-import { CommandSigner, createLogger, ensureHarnessCommandKeys } from '@strata/runtime';
 import { startKeystone, waitFor, type KeystoneHandle } from '@strata/testing';
-import { KeystoneLogins } from '../../services/neutron/src/test/keystone-logins.js';
 
 const run = promisify(execFile);
 type Json = Record<string, any>;
@@ -40,9 +37,8 @@ const UUID_UNKNOWN = '6f1c2f5e-0b7e-4c59-9d5e-000000000404';
 describe('the stock openstack CLI against Strata and Keystone', () => {
   let lab: Lab;
   let keystone: KeystoneHandle;
-  let logins: KeystoneLogins;
-  let server: NeutronServer;
   let home: string;
+  let alicePassword = '';
   const vms: Vm[] = [];
 
   /** `openstack …` as `user` (a member, or the admin), its stdout; throws with stderr on failure. */
@@ -50,7 +46,7 @@ describe('the stock openstack CLI against Strata and Keystone', () => {
     const creds =
       user === 'admin'
         ? { OS_USERNAME: keystone.admin.user, OS_PASSWORD: keystone.admin.password, OS_PROJECT_NAME: keystone.admin.project }
-        : { OS_USERNAME: user, OS_PASSWORD: KeystoneLogins.password(user), OS_PROJECT_NAME: PROJECT };
+        : { OS_USERNAME: user, OS_PASSWORD: alicePassword, OS_PROJECT_NAME: PROJECT };
     const env = {
       PATH: '/usr/bin:/bin',
       HOME: home,
@@ -96,25 +92,17 @@ describe('the stock openstack CLI against Strata and Keystone', () => {
     step('Keystone up');
     lab = await Lab.start({ hypervisors: 2, nat: true, chaining: true });
     step('lab up');
-    logins = await KeystoneLogins.create(keystone);
-    server = await startNeutronServer({
-      nc: await lab.natsUsers.connect('neutron'),
-      signer: new CommandSigner(ensureHarnessCommandKeys().signingKey),
-      validator: logins.validator,
-      listen: '127.0.0.1:0',
-      logger: createLogger('neutron', 'warn'),
-    });
-    step(`Neutron on ${server.url}`);
-    await keystone.registerService('network', 'neutron', server.url);
-    await logins.grant(PROJECT, 'alice', 'member');
+    const service = await keystone.createServiceUser('neutron');
+    const url = await lab.startNeutron({ keystoneUrl: keystone.url, serviceUser: service.user.name, servicePassword: service.password });
+    step(`Neutron on ${url}`);
+    await keystone.registerService('network', 'neutron', url);
+    alicePassword = (await keystone.createProjectUser(PROJECT, 'alice', 'member')).password;
     // The operator's floating-IP pool: the external network tenants see.
     await lab.ipam.command('pool.create', { name: 'public', cidr: '203.0.113.0/24', purpose: 'floating-ip' }, ADMIN);
     step('ready');
   }, 1_200_000);
 
   afterAll(async () => {
-    await server?.stop().catch(() => undefined);
-    await logins?.stop();
     await lab?.destroy();
     await keystone?.stop();
     if (home) rmSync(home, { recursive: true, force: true });

@@ -336,16 +336,16 @@ function registerChainCommands(sfc: Command, cli: CliContext): void {
   chain
     .command('create')
     .description('create a chain')
-    .requiredOption('--router <id>', 'the tenant router (routing domain) it applies on')
+    .option('--router <id>', "the tenant router (routing domain) it applies on; default: the tenant's one router on every hop leg's network")
     .requiredOption('--group <id>', 'a hop (function group), repeat in hop order', collect)
     .requiredOption('--classifier <id>', 'a flow classifier, repeatable', collect)
     .option('--no-symmetric', 'do not steer return traffic through the same members')
     .option('--name <name>', 'display name', '')
     .option('--description <text>', 'what it is for', '')
     .option('--tenant <tenant>', 'admin only: create it for this tenant')
-    .action(async (o: { router: string; group: string[]; classifier: string[]; symmetric: boolean; name: string; description: string; tenant?: string }, cmd: Command) => {
+    .action(async (o: { router?: string; group: string[]; classifier: string[]; symmetric: boolean; name: string; description: string; tenant?: string }, cmd: Command) => {
       const api = cli.connect(cmd);
-      const req = { tenant: o.tenant, name: o.name, description: o.description, routerId: o.router, groupIds: o.group, classifierIds: o.classifier, symmetric: o.symmetric };
+      const req = { tenant: o.tenant, name: o.name, description: o.description, routerId: o.router ?? '', groupIds: o.group, classifierIds: o.classifier, symmetric: o.symmetric };
       const res = await api.call<Chain__Output>((md, opts, cb) => api.chaining.CreateChain(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, chainColumns);
     });

@@ -26,11 +26,12 @@ export function registerNetworkCommands(program: Command, cli: CliContext): void
     .option('--name <name>', 'display name', '')
     .option('--mtu <bytes>', 'MTU (default: underlay MTU minus VXLAN overhead)', positiveInt)
     .option('--routed', 'advertise its subnets to the fabric instead of NAT', false)
+    .option('--no-port-security', 'its new ports start without port security (the Neutron API applies it at port creation)')
     .option('--tenant <tenant>', 'admin only: create it for this tenant')
     .option('--description <text>', 'description', '')
-    .action(async (o: { name: string; mtu?: number; routed: boolean; tenant?: string; description: string }, cmd: Command) => {
+    .action(async (o: { name: string; mtu?: number; routed: boolean; portSecurity: boolean; tenant?: string; description: string }, cmd: Command) => {
       const api = cli.connect(cmd);
-      const req = { name: o.name, mtu: o.mtu, routed: o.routed, tenant: o.tenant, description: o.description };
+      const req = { name: o.name, mtu: o.mtu, routed: o.routed, portSecurityEnabled: o.portSecurity, tenant: o.tenant, description: o.description };
       const res = await api.call<Network__Output>((md, opts, cb) => api.networks.CreateNetwork(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, networkColumns);
     });

@@ -39,6 +39,7 @@ interface CreateOptions {
   fixedIps: boolean;
   host?: string;
   device: string;
+  deviceOwner: string;
   allowedAddressPair?: PairSpec;
   description: string;
   disable?: boolean;
@@ -57,6 +58,7 @@ interface UpdateOptions {
   /** false: --no-allowed-address-pairs. */
   allowedAddressPairs: boolean;
   device?: string;
+  deviceOwner?: string;
 }
 
 /** Returns the `port` group, so other files can add the port operations of other services (security groups). */
@@ -73,6 +75,7 @@ export function registerPortCommands(program: Command, cli: CliContext): Command
     .option('--no-fixed-ips', 'no address at all')
     .option('--host <host>', 'bind it to this hypervisor')
     .option('--device <id>', 'owning device (e.g. the VM id)', '')
+    .option('--device-owner <owner>', "what uses the port (Neutron's device_owner, e.g. compute:nova)", '')
     .option('--allowed-address-pair <spec>', PAIR_HELP, addressPair)
     .option('--description <text>', 'description', '')
     .option('--disable', 'create it administratively down (no traffic)')
@@ -87,6 +90,7 @@ export function registerPortCommands(program: Command, cli: CliContext): Command
         noFixedIps: !o.fixedIps,
         hostId: o.host,
         deviceId: o.device,
+        deviceOwner: o.deviceOwner,
         allowedAddressPairs: o.allowedAddressPair ?? [],
         description: o.description,
         adminStateUp: o.disable !== true,
@@ -116,6 +120,7 @@ export function registerPortCommands(program: Command, cli: CliContext): Command
     .option('--allowed-address-pair <spec>', `the new pairs: ${PAIR_HELP}`, addressPair)
     .option('--no-allowed-address-pairs', 'no allowed address pairs')
     .option('--device <id>', 'owning device (e.g. the VM id)')
+    .option('--device-owner <owner>', "what uses the port (Neutron's device_owner)")
     .action(async (id: string, o: UpdateOptions, cmd: Command) => {
       if (o.enable && o.disable) throw new UsageError('give --enable or --disable, not both');
       const fixedIps = replacedList(o.fixedIp, o.fixedIps, 'fixed-ip');
@@ -130,6 +135,7 @@ export function registerPortCommands(program: Command, cli: CliContext): Command
         fixedIps: fixedIps && { fixedIps },
         allowedAddressPairs: pairs && { allowedAddressPairs: pairs },
         deviceId: o.device,
+        deviceOwner: o.deviceOwner,
       };
       const res = await api.call<Port__Output>((md, opts, cb) => api.ports.UpdatePort(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, portColumns);

@@ -99,6 +99,8 @@ function canned(subject: string, meta: RequestMeta, body: Record<string, unknown
       const optional = Object.fromEntries(['portMin', 'portMax', 'icmpType', 'icmpCode', 'remoteGroupId', 'remoteCidr'].map((k) => [k, or(k)]));
       return { ok: true, result: { ...rule, ...optional }, seq: 99 };
     }
+    case 'strata.cmd.secgroup.rule.delete':
+      return { ok: true, result: { id: body['ruleId'] }, seq: 102 };
     case 'strata.cmd.secgroup.port.setGroups':
       return { ok: true, result: { portId: body['portId'], tenant: meta.tenant, groupIds: body['groupIds'], portSecurity: true, revision: 2 }, seq: 100 };
     case 'strata.cmd.secgroup.port.setSecurity':
@@ -329,6 +331,14 @@ describe('translation to secgroup requests', () => {
     expect(fake.seen.at(-1)!.body).toEqual({ groupId: SG_ID, direction: 'egress', ethertype: 'IPv6' });
     expect(rule).toMatchObject({ protocol: 'RULE_PROTOCOL_ANY', ethertype: 'ETHER_TYPE_IPV6' });
     expect(rule.portMin).toBeUndefined();
+  });
+
+  it('deletes a rule by its id alone when the group id is left empty (the service finds the group)', async () => {
+    await rpc((cb) => c.securityGroups.DeleteSecurityGroupRule({ ruleId: SG_ID }, bearer('alice-secret'), cb));
+    expect(fake.seen.at(-1)).toMatchObject({ subject: 'strata.cmd.secgroup.rule.delete', body: { ruleId: SG_ID } });
+    expect(fake.seen.at(-1)!.body).not.toHaveProperty('groupId');
+    await rpc((cb) => c.securityGroups.DeleteSecurityGroupRule({ groupId: SG_ID, ruleId: SG_ID }, bearer('alice-secret'), cb));
+    expect(fake.seen.at(-1)!.body).toEqual({ groupId: SG_ID, ruleId: SG_ID });
   });
 
   it('refuses a rule without direction or ethertype itself, in the proto’s terms', async () => {

@@ -1,6 +1,7 @@
 /**
  * The control plane as an operator runs it: nats-server with the users and
- * permissions of infra/nats, two IPAM instances, the security-group, NAT, chaining, status and audit services and the gRPC API, each
+ * permissions of infra/nats, two IPAM instances, the security-group, NAT, chaining, status and audit services and the gRPC API
+ * (and, on request, the Neutron REST service against a given Keystone), each
  * connecting as its own NATS user. Ports are fixed (4222 NATS, 7443 API) so
  * the README's CLI instructions work; a port in use is a clear error.
  */
@@ -18,6 +19,8 @@ export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export interface ControlPlane {
   natsUrl: string;
   apiAddr: string;
+  /** With the `neutron` option: the Neutron v2.0 endpoint, `http://host:port` (no trailing slash). */
+  neutronUrl?: string;
   tokens: Record<string, string>;
   /** Each NATS user's password (admin, ipam, api, hostview, secgroup, nat, chaining, status, audit, bgp): hostile tests connect as a service. */
   passwords: Record<string, string>;
@@ -51,6 +54,19 @@ export interface ControlPlaneOptions {
   statusEnv?: Record<string, string>;
   /** Also run the PostgreSQL read model: a throwaway PostgreSQL and two pg-projectors (active and standby). */
   postgres?: boolean;
+  /** Also run the Neutron REST service (NATS user neutron), validating tokens with this Keystone. */
+  neutron?: NeutronOptions;
+}
+
+export interface NeutronOptions {
+  /** host:port to listen on (a free port in tests). */
+  listen: string;
+  /** Keystone's URL and the service user that validates tokens (it needs the `service` or admin role). */
+  keystoneUrl: string;
+  serviceUser: string;
+  servicePassword: string;
+  /** Extra environment for the Neutron process (e.g. STRATA_NEUTRON_PUBLIC_URL, KEYSTONE_REVOCATION_POLL_SECONDS). */
+  env?: Record<string, string>;
 }
 
 export async function startControlPlane(
@@ -131,6 +147,22 @@ export async function startControlPlane(
     log('starting the audit service (NATS user audit)');
     const audit = service('audit', 'services/audit/dist/main.js', { ...nats.env('audit'), STRATA_LOG_LEVEL: 'info' });
     await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready, chaining.ready, status.ready, audit.ready]);
+    let neutronUrl: string | undefined;
+    if (options.neutron) {
+      const n = options.neutron;
+      log(`starting the Neutron API on ${n.listen} (NATS user neutron, Keystone ${n.keystoneUrl})`);
+      await service('neutron', 'services/neutron/dist/main.js', {
+        ...nats.env('neutron'),
+        STRATA_NEUTRON_LISTEN: n.listen,
+        STRATA_COMMAND_SIGNING_KEY: commandKeys.signingKey,
+        KEYSTONE_URL: n.keystoneUrl,
+        KEYSTONE_SERVICE_USER: n.serviceUser,
+        KEYSTONE_SERVICE_PASSWORD: n.servicePassword,
+        STRATA_LOG_LEVEL: 'info',
+        ...n.env,
+      }).ready;
+      neutronUrl = `http://${n.listen}`;
+    }
     if (options.postgres) {
       log('starting PostgreSQL and the read model: two pg-projectors, one active, one standby (NATS user pg-projector)');
       postgres = await startPostgres();
@@ -148,7 +180,7 @@ export async function startControlPlane(
       await p.ready;
       return p;
     };
-    return { natsUrl, apiAddr, tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
+    return { natsUrl, apiAddr, ...(neutronUrl ? { neutronUrl } : {}), tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
   } catch (e) {
     await stop();
     throw e;

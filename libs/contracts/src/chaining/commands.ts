@@ -103,7 +103,12 @@ export const CreateChain = z.object({
   ...OnBehalfOf,
   name: DisplayName,
   description: DisplayName,
-  routerId: Id,
+  /**
+   * Omitted: the one router of the tenant that every leg of every hop's
+   * members is on (networking-sfc's port chain names no router; the
+   * service derives it, and refuses when none or several fit).
+   */
+  routerId: Id.optional(),
   /** The hops, in order: one function group each. */
   groupIds: HopIds,
   classifierIds: ClassifierIds,

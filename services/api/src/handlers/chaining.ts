@@ -198,7 +198,7 @@ export function chainingHandlers(deps: RpcDeps): ChainingServiceHandlers {
       toChain(
         await chaining.command(
           'chain.create',
-          { tenant: req.tenant, name: req.name, description: req.description, routerId: req.routerId, groupIds: req.groupIds, classifierIds: req.classifierIds, symmetric: req.symmetric },
+          { tenant: req.tenant, name: req.name, description: req.description, routerId: chosen(req.routerId), groupIds: req.groupIds, classifierIds: req.classifierIds, symmetric: req.symmetric },
           meta,
         ),
       ),

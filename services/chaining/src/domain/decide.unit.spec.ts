@@ -196,6 +196,35 @@ describe('chain.create', () => {
     expect(d.event.data).toEqual({ chainId: d.resourceId, name: 'web-app', description: '', routerId: router, groupIds: [group], classifierIds: [cls], symmetric: true });
   });
 
+  it('without a router, takes the one router of the tenant on every leg\'s network, and says why when none or several fit', () => {
+    const { w, router, group, cls } = pair();
+    expect(w.decide('chain.create', { groupIds: [group], classifierIds: [cls] }, tenantA).event.data).toMatchObject({ routerId: router });
+    // An admin acting for tenant-a: still tenant-a's router; tenant-b's router on the same network never counts.
+    expect(w.decide('chain.create', { tenant: 'tenant-a', groupIds: [group], classifierIds: [cls] }, admin).event.data).toMatchObject({ routerId: router });
+    const second = w.router('tenant-a');
+    expect(refused(w, () => w.decide('chain.create', { groupIds: [group], classifierIds: [cls] }, tenantA))).toMatchObject({
+      code: ErrorCode.InvalidArgument,
+      details: { field: 'routerId' },
+      message: expect.stringContaining([router, second].sort().join(', ')),
+    });
+    expect(w.decide('chain.create', { routerId: second, groupIds: [group], classifierIds: [cls] }, tenantA).event.data).toMatchObject({ routerId: second });
+  });
+
+  it('without a router and none on the legs\' networks, refuses naming routerId; a foreign group stays not found', () => {
+    const w = new World();
+    const leg = w.port('tenant-a', ['10.0.0.11'], 'hv1');
+    const theirs = w.createGroup({ functionIds: [w.run('function.create', { ingressPortId: w.port('tenant-b', ['10.0.0.21']) }, tenantB).resourceId] }, tenantB);
+    const group = w.createGroup({ functionIds: [w.run('function.create', { ingressPortId: leg }, tenantA).resourceId] }, tenantA);
+    const cls = w.run('classifier.create', {}, tenantA).resourceId;
+    w.router('tenant-b');
+    expect(refused(w, () => w.decide('chain.create', { groupIds: [group], classifierIds: [cls] }, tenantA))).toMatchObject({
+      code: ErrorCode.InvalidArgument,
+      details: { field: 'routerId' },
+      message: expect.stringContaining('no router of the tenant'),
+    });
+    expect(refused(w, () => w.decide('chain.create', { groupIds: [theirs], classifierIds: [cls] }, tenantA)).code).toBe(ErrorCode.NotFound);
+  });
+
   it('refuses a chain without hops or classifiers, with an unknown or foreign router, group or classifier', () => {
     const { w, router, theirRouter, group, cls, theirPort } = pair();
     const theirF = w.run('function.create', { ingressPortId: theirPort }, tenantB).resourceId;
@@ -241,6 +270,7 @@ describe('chain.create', () => {
       expect(refused(w, () => w.decide('chain.create', { routerId: router, groupIds: [group], classifierIds }, tenantA))).toMatchObject({
         code: ErrorCode.AlreadyExists,
         message: expect.stringContaining(first),
+        details: { chainId: first, classifierId: classifierIds[0], sameClassifier: classifierIds[0] === cls },
       });
     }
     const other = w.run('classifier.create', { protocol: 'tcp', destination: { cidr: '10.0.1.0/24' }, destinationPorts: { min: 9001, max: 9001 } }, tenantA).resourceId;

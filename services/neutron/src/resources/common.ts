@@ -51,3 +51,16 @@ export function singleFilter(filters: ReadonlyMap<string, readonly string[]>, ke
   const values = filters.get(key);
   return values?.length === 1 ? values[0] : undefined;
 }
+
+/**
+ * The filter hints a list query takes, as far as its request schema accepts
+ * them: a value no resource can have (`network_id=foo`) is no error in
+ * Neutron but an empty list, which the core's own filtering gives.
+ */
+export function hintsFor<T extends object>(schema: { safeParse(v: unknown): { success: boolean } }, hints: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(hints) as [keyof T, T[keyof T]][]) {
+    if (v !== undefined && schema.safeParse({ [k]: v }).success) out[k] = v;
+  }
+  return out;
+}

@@ -57,8 +57,11 @@ export const INVALID_INPUT_RULE: FaultRule = {
   message: (e) => `Invalid input for operation: ${e.message}.`,
 };
 
+/** A detail of the service's error as text, for Neutron's message ('' when the service did not give it). */
+export const text = (e: StrataError, key: string): string => (typeof e.details[key] === 'string' ? (e.details[key] as string) : '');
+
 /** neutron-lib's not-found text: `Network <id> could not be found.` */
-const notFoundText = (member: string) => (e: StrataError) => `${displayName(member)} ${String(e.details['id'] ?? '')} could not be found.`;
+const notFoundText = (member: string) => (e: StrataError) => `${displayName(member)} ${text(e, 'id')} could not be found.`;
 
 /** The not-found types of what these modules name (another project's id is not found either). */
 export const NOT_FOUND_RULES: readonly FaultRule[] = [

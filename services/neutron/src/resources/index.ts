@@ -8,5 +8,6 @@ import { floatingips } from './floatingips.js';
 import { netResources } from './net.js';
 import { routers } from './routers.js';
 import { securityGroupResources } from './security-groups/index.js';
+import { SFC_RESOURCES } from './sfc/index.js';
 
-export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [...netResources(), ...securityGroupResources, routers, floatingips];
+export const NEUTRON_RESOURCES: readonly ResourceDefinition[] = [...netResources(), ...securityGroupResources, routers, floatingips, ...SFC_RESOURCES];

@@ -192,9 +192,13 @@ describe('service errors → Neutron types', () => {
     expect(typeOf(wire(new NotFoundError('hypervisor', 'hv9')), rules)).toBe('InvalidInput');
     expect(typeOf(wire(new ValidationError('address 10.0.1.5 is outside subnet', { field: 'fixedIps.0.ip' })), rules)).toBe('InvalidIpForSubnet');
     expect(typeOf(wire(new NotFoundError('port', PORT)), rules)).toBe('PortNotFound');
-    expect(typeOf(wire(new AlreadyExistsError('address 10.0.0.5 on subnet s is already used by port p', { field: 'fixedIps.0.ip' })), rules)).toBe('IpAddressAlreadyAllocated');
-    expect(typeOf(wire(new AlreadyExistsError('MAC in use', { field: 'mac' })), rules)).toBe('MacAddressInUse');
-    expect(fault(wire(new ExhaustedError('full')), rules)).toMatchObject({ type: 'IpAddressGenerationFailure', status: 409 });
+    expect(fault(wire(new AlreadyExistsError('address 10.0.0.5 …', { field: 'fixedIps.0.ip', ip: '10.0.0.5', subnetId: SUBNET })), rules)).toMatchObject({
+      status: 409, type: 'IpAddressAlreadyAllocated', message: `IP address 10.0.0.5 already allocated in subnet ${SUBNET}`,
+    });
+    expect(fault(wire(new AlreadyExistsError('MAC in use', { field: 'mac', mac: '02:00:00:00:00:01', networkId: NET })), rules)).toMatchObject({
+      status: 409, type: 'MacAddressInUse', message: `Unable to complete operation for network ${NET}. The mac address 02:00:00:00:00:01 is in use.`,
+    });
+    expect(fault(wire(new ExhaustedError('full', { subnetId: SUBNET })), rules)).toMatchObject({ type: 'IpAddressGenerationFailure', status: 409, message: `No more IP addresses available for subnet ${SUBNET}.` });
   });
 
   it('a stale If-Match stays the core\'s 412 even where a resource maps FAILED_PRECONDITION', () => {

@@ -103,10 +103,18 @@ describe('networks, subnets and ports over the Neutron API', () => {
     expect(none.body.ports).toEqual([]);
     const bySubnet = await as(alice).get(`ports?fixed_ips=subnet_id%3D${subnet.id}&device_owner=compute:nova`);
     expect(bySubnet.body.ports.map((p: any) => p.id)).toEqual([port.id]);
+    // A filter value no port can have is an empty list, not an error (the service's hint is not used for it).
+    const odd = await as(alice).get('ports?network_id=not-a-uuid');
+    expect({ status: odd.status, ports: odd.body.ports }).toEqual({ status: 200, ports: [] });
+    const byNet = await as(alice).get(`subnets?network_id=${net.id}&network_id=${subnet.id}`);
+    expect(byNet.body.subnets.map((x: any) => x.id)).toEqual([subnet.id]);
   });
 
   it('409 IpAddressAlreadyAllocated for an address in use; bulk create is all or nothing', async () => {
-    await refused(() => as(alice).post('ports', { port: { network_id: net.id, fixed_ips: [{ ip_address: '10.9.0.20' }] } }), 409, 'IpAddressAlreadyAllocated');
+    const inUse = await refused(() => as(alice).post('ports', { port: { network_id: net.id, fixed_ips: [{ ip_address: '10.9.0.20' }] } }), 409, 'IpAddressAlreadyAllocated');
+    expect(inUse.message).toBe(`IP address 10.9.0.20 already allocated in subnet ${subnet.id}`);
+    const macInUse = await refused(() => as(alice).post('ports', { port: { network_id: net.id, mac_address: port.mac_address } }), 409, 'MacAddressInUse');
+    expect(macInUse.message).toBe(`Unable to complete operation for network ${net.id}. The mac address ${port.mac_address} is in use.`);
     const before = (await as(alice).get('ports')).body.ports.length;
     const r = await as(alice).post('ports', { ports: [{ network_id: net.id, fixed_ips: [{ ip_address: '10.9.0.30' }] }, { network_id: net.id, fixed_ips: [{ ip_address: '10.9.0.20' }] }] });
     expect({ status: r.status, type: r.body.NeutronError.type }).toEqual({ status: 409, type: 'IpAddressAlreadyAllocated' });
@@ -137,6 +145,22 @@ describe('networks, subnets and ports over the Neutron API', () => {
     r = await as(alice).put(`ports/${port.id}`, { port: { port_security_enabled: false, security_groups: [] } });
     expect(r.body.port).toMatchObject({ port_security_enabled: false, security_groups: [] });
     await refused(() => as(alice).put(`ports/${port.id}`, { port: { mac_address: '02:00:00:00:00:99' } }), 400, 'HTTPBadRequest');
+    // The binding is an admin's: a member may neither set nor see the host.
+    await refused(() => as(alice).put(`ports/${port.id}`, { port: { 'binding:host_id': 'hv1' } }), 403, 'PolicyNotAuthorized');
+    const shown = await as(alice).get(`ports/${port.id}`);
+    expect(shown.body.port).not.toHaveProperty('binding:host_id');
+    expect(shown.body.port['binding:vnic_type']).toBe('normal');
+  });
+
+  it('an IPv6 SLAAC subnet: the port gets the EUI-64 address of its MAC', async () => {
+    const r = await as(alice).post('subnets', { subnet: { network_id: net.id, ip_version: 6, cidr: '2001:db8:9::/64', ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac' } });
+    expect(r.status).toBe(201);
+    expect(r.body.subnet).toMatchObject({ ip_version: 6, ipv6_ra_mode: 'slaac', ipv6_address_mode: 'slaac', gateway_ip: '2001:db8:9::1' });
+    const p = (await as(alice).post('ports', { port: { network_id: net.id, mac_address: '02:00:00:00:00:42', fixed_ips: [{ subnet_id: r.body.subnet.id }] } })).body.port;
+    expect(p.fixed_ips).toEqual([{ subnet_id: r.body.subnet.id, ip_address: '2001:db8:9::ff:fe00:42' }]);
+    expect((await as(alice).del(`ports/${p.id}`)).status).toBe(204);
+    await refused(() => as(alice).put(`subnets/${r.body.subnet.id}`, { subnet: { ipv6_ra_mode: 'dhcpv6-stateful' } }), 400, 'HTTPBadRequest');
+    expect((await as(alice).del(`subnets/${r.body.subnet.id}`)).status).toBe(204);
   });
 
   it('updates a network and a subnet; 409 NetworkInUse while ports remain; deletes', async () => {

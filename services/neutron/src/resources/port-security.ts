@@ -5,14 +5,8 @@
  * command wait until it has seen the port).
  */
 import { MAX_SECURITY_PORTS, type PortSecurityView } from '@strata/contracts';
-import { ErrorCode, StrataError } from '@strata/errors';
 import type { NeutronContext } from '../resource.js';
 import type { SecurityRequest } from './ports.js';
-
-/** How long a create waits for secgroup's reactor to make the project's first default group. */
-const DEFAULT_GROUP_WAIT_MS = 10_000;
-
-const isNotFound = (err: unknown): boolean => err instanceof StrataError && err.code === ErrorCode.NotFound;
 
 export const securityOf = (ctx: NeutronContext, portId: string): Promise<PortSecurityView> => ctx.clients.secgroup.query('port.get', { portId }, ctx.meta);
 
@@ -48,28 +42,12 @@ export async function setPortSecurity(ctx: NeutronContext, portId: string, wante
 
 /**
  * A new port without groups named is in its project's default group
- * (Neutron's rule, secgroup's reactor applies it). When the group exists
- * the membership is set here, so the answer shows it; a project's first
- * port waits for the reactor, which creates the group, up to a bound
- * (the port is answered as secgroup then has it).
+ * (Neutron's rule). Secgroup's port reactor puts it there too, in its own
+ * time; doing it here (the group made on the project's first use, then the
+ * membership) makes the answer show it. Either order with the reactor
+ * ends the same: the reactor leaves a port whose groups were set alone.
  */
-export async function waitForDefaultGroup(ctx: NeutronContext, portId: string, defaultGroupId: string): Promise<void> {
-  const exists = await ctx.clients.secgroup.query('group.get', { id: defaultGroupId }, ctx.meta).then(
-    () => true,
-    (err: unknown) => {
-      if (isNotFound(err)) return false;
-      throw err;
-    },
-  );
-  if (exists) {
-    await ctx.clients.secgroup.command('port.setGroups', { portId, groupIds: [defaultGroupId] }, ctx.step('port-groups'));
-    return;
-  }
-  const deadline = Date.now() + DEFAULT_GROUP_WAIT_MS;
-  for (let pause = 10; Date.now() < deadline; pause = Math.min(pause * 2, 200)) {
-    const view = await securityOf(ctx, portId).catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
-    if (view !== undefined && view.revision > 0) return;
-    await new Promise((resolve) => setTimeout(resolve, pause));
-  }
-  ctx.logger.warn({ port: portId, group: defaultGroupId }, "secgroup did not put the new port in its project's default group in time; answering it as it is");
+export async function joinDefaultGroup(ctx: NeutronContext, portId: string, tenant: string): Promise<void> {
+  const group = await ctx.clients.secgroup.command('group.ensureDefault', { tenant }, ctx.step('default-group'));
+  await ctx.clients.secgroup.command('port.setGroups', { portId, groupIds: [group.id] }, ctx.step('port-groups'));
 }

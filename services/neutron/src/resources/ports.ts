@@ -6,16 +6,16 @@
  * a create whose secgroup step fails deletes the port again, so a refused
  * create leaves nothing behind.
  */
-import { defaultSecurityGroupId, type PortSecurityView, type PortView } from '@strata/contracts';
+import { ipamContract, type PortSecurityView, type PortView } from '@strata/contracts';
 import { ErrorCode } from '@strata/errors';
 import { portStatuses } from '@strata/runtime';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { bool, dict, dictList, has, str, strList } from './body.js';
-import { allPages, ownerOf, singleFilter, standardAttributes, STANDARD_ATTRIBUTES } from './common.js';
+import { allPages, hintsFor, ownerOf, singleFilter, standardAttributes, STANDARD_ATTRIBUTES } from './common.js';
 import { httpBadRequest, NeutronHttpError } from '../errors.js';
-import { INVALID_INPUT_RULE, invalidInput, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
+import { INVALID_INPUT_RULE, invalidInput, NOT_FOUND_RULES, text, withFaults, type FaultRule } from './errors.js';
 import { checkProject } from './subnets.js';
-import { securityOf, securityViews, setPortSecurity, waitForDefaultGroup } from './port-security.js';
+import { joinDefaultGroup, securityOf, securityViews, setPortSecurity } from './port-security.js';
 
 export const PORT_ATTRIBUTES = {
   ...STANDARD_ATTRIBUTES,
@@ -41,9 +41,15 @@ export const PORT_ATTRIBUTES = {
 const ADMIN_BINDING = ['binding:host_id', 'binding:vif_type', 'binding:vif_details', 'binding:profile'] as const;
 
 export const PORT_FAULTS: readonly FaultRule[] = [
-  { code: ErrorCode.AlreadyExists, field: 'fixedIps', type: 'IpAddressAlreadyAllocated', status: 409 },
-  { code: ErrorCode.AlreadyExists, field: 'mac', type: 'MacAddressInUse', status: 409 },
-  { code: ErrorCode.ResourceExhausted, type: 'IpAddressGenerationFailure', status: 409 },
+  { code: ErrorCode.AlreadyExists, field: 'fixedIps', type: 'IpAddressAlreadyAllocated', status: 409, message: (e) => `IP address ${text(e, 'ip')} already allocated in subnet ${text(e, 'subnetId')}` },
+  {
+    code: ErrorCode.AlreadyExists,
+    field: 'mac',
+    type: 'MacAddressInUse',
+    status: 409,
+    message: (e) => `Unable to complete operation for network ${text(e, 'networkId')}. The mac address ${text(e, 'mac')} is in use.`,
+  },
+  { code: ErrorCode.ResourceExhausted, type: 'IpAddressGenerationFailure', status: 409, message: (e) => `No more IP addresses available for subnet ${text(e, 'subnetId')}.` },
   { code: ErrorCode.InvalidArgument, field: 'fixedIps', type: 'InvalidIpForSubnet', status: 400 },
   // binding:host_id names a host that is not a registered hypervisor.
   { code: ErrorCode.NotFound, kind: 'hypervisor', type: 'InvalidInput', status: 400 },
@@ -191,9 +197,9 @@ async function createPort(ctx: NeutronContext, body: Json): Promise<Json> {
   await Promise.all(explicit.map((g) => ctx.clients.secgroup.query('group.get', { id: g }, ctx.meta)));
   const port = await ctx.clients.ipam.command('port.create', cmd, ctx.meta);
   try {
-    // Without groups named and with security on, the port is in its project's default group (secgroup's port reactor puts it there).
+    // Without groups named and with security on, the port is in its project's default group.
     const groups = wanted.groups ?? (portSecurity && port.fixedIps.length > 0 ? undefined : []);
-    if (groups === undefined) await waitForDefaultGroup(ctx, port.id, defaultSecurityGroupId(port.tenant));
+    if (groups === undefined) await joinDefaultGroup(ctx, port.id, port.tenant);
     else await setPortSecurity(ctx, port.id, { groups, portSecurity: portSecurity ? undefined : false });
   } catch (err) {
     await ctx.clients.ipam.command('port.delete', { id: port.id }, ctx.step('undo-port-create')).catch((e: unknown) => ctx.logger.warn({ err: e, port: port.id }, 'could not delete the port whose security could not be set'));
@@ -236,9 +242,9 @@ export function portsResource(): ResourceDefinition {
     notFound: 'PortNotFound',
     attributes: PORT_ATTRIBUTES,
     async list(ctx, filters) {
-      const networkId = singleFilter(filters, 'network_id');
+      // A member does not see bindings: filtering on them matches nothing (the core's filtering), so no hint.
       const hostId = ctx.identity.role === 'admin' ? singleFilter(filters, 'binding:host_id') : undefined;
-      const hint = { ...(networkId === undefined ? {} : { networkId }), ...(hostId ? { hostId } : {}) };
+      const hint = hintsFor(ipamContract.queries['port.list'].request, { networkId: singleFilter(filters, 'network_id'), hostId });
       const views = await withFaults(PORT_FAULTS, () => allPages((p) => ctx.clients.ipam.query('port.list', { ...p, ...hint }, ctx.meta)));
       return shownAll(ctx, views);
     },

@@ -5,11 +5,11 @@
  * implemented: `subnetpool_id` is always null and any other value refused.
  */
 import { ErrorCode } from '@strata/errors';
-import type { SubnetView } from '@strata/contracts';
+import { ipamContract, type SubnetView } from '@strata/contracts';
 import { parsePrefix } from '@strata/netaddr';
 import type { Json, NeutronContext, ResourceDefinition } from '../resource.js';
 import { bool, dictList, has, int, nullableStr, str, strList } from './body.js';
-import { allPages, ownerOf, requestedProject, singleFilter, standardAttributes, STANDARD_ATTRIBUTES } from './common.js';
+import { allPages, hintsFor, ownerOf, requestedProject, singleFilter, standardAttributes, STANDARD_ATTRIBUTES } from './common.js';
 import { httpBadRequest } from '../errors.js';
 import { INVALID_INPUT_RULE, invalidInput, NOT_FOUND_RULES, withFaults, type FaultRule } from './errors.js';
 
@@ -123,8 +123,8 @@ export function subnetsResource(): ResourceDefinition {
     notFound: 'SubnetNotFound',
     attributes: SUBNET_ATTRIBUTES,
     async list(ctx, filters) {
-      const networkId = singleFilter(filters, 'network_id');
-      const subnets = await allPages((p) => ctx.clients.ipam.query('subnet.list', { ...p, ...(networkId === undefined ? {} : { networkId }) }, ctx.meta));
+      const hint = hintsFor(ipamContract.queries['subnet.list'].request, { networkId: singleFilter(filters, 'network_id') });
+      const subnets = await allPages((p) => ctx.clients.ipam.query('subnet.list', { ...p, ...hint }, ctx.meta));
       return subnets.map(toNeutronSubnet);
     },
     async show(ctx, id) {

@@ -1,18 +1,17 @@
 /**
- * The integration-test stack of the Neutron service: the control plane as
+ * The integration-test stack of the Neutron service: a real Keystone
+ * (startKeystone: Debian's keystone under uwsgi), the control plane as
  * production runs it (startControlPlane: nats-server with the production
- * users, ipam x2, secgroup, nat, chaining, status, audit as real processes)
- * and the Neutron REST service connected as its own NATS user `neutron`,
- * signing its requests like the api, serving the resource modules
- * (default: every module of resources/index.ts) on a free loopback port.
+ * users, ipam x2, secgroup, nat, chaining, status, audit as real
+ * processes) and the Neutron REST service, connected as its own NATS user
+ * `neutron`, signing like the api, validating tokens with Keystone
+ * (KeystoneValidator) under its own service user, on a free loopback port,
+ * registered in Keystone's catalog as the `network` service.
  *
- * Identities: `login(project, user, role)` gives a token for a user with a
- * role on a project (the same name always gives the same project id). By
- * default tokens come from a table in this process; with `keystone` they
- * are Keystone's (projects and users created there on first use, a fresh
- * password-authenticated token per login), validated by the production
- * KeystoneValidator, and the endpoint is in Keystone's catalog as the
- * `network` service.
+ * By default the service is the real process (services/neutron/dist/main.js
+ * serving every module of resources/index.ts: build first). With
+ * `resources`, it runs in this process serving exactly those modules (a
+ * module's tests before it is registered, or the core's own probe).
  *
  *   const stack = await startNeutronStack();
  *   const alice = await stack.login('project-a', 'alice', 'member');
@@ -23,22 +22,21 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import type { KeystoneValidatorConfigInput, Role, TokenValidator } from '@strata/identity';
+import { KeystoneValidator, keystoneValidatorConfigSchema, type Role } from '@strata/identity';
 import { startControlPlane, type ControlPlane } from '@strata/lab';
-import { CommandSigner, createLogger } from '@strata/runtime';
-import { freePort, type KeystoneHandle } from '@strata/testing';
+import { CommandSigner, createLogger, type LogLevel } from '@strata/runtime';
+import { freePort, startKeystone, type KeystoneHandle, type KeystoneOptions, type Named } from '@strata/testing';
 import type { ResourceDefinition } from '../resource.js';
 import { startNeutronServer, type HttpLimits, type NeutronServer } from '../server.js';
-import { KeystoneLogins } from './keystone-logins.js';
-import { TokenTable } from './token-table.js';
 
 export interface StackLogin {
   token: string;
   /** The Keystone project id: the Strata tenant. */
   projectId: string;
+  projectName: string;
   userName: string;
+  password: string;
   role: Role;
 }
 
@@ -59,14 +57,20 @@ export interface StackRequest {
 export interface NeutronStack {
   /** The Neutron endpoint, `http://127.0.0.1:<port>` (requests go to `${url}/v2.0/...`). */
   url: string;
+  keystone: KeystoneHandle;
   controlPlane: ControlPlane;
-  server: NeutronServer;
-  /** With the `keystone` option: its logins (any role name, the user's password) and the validator. */
-  keystone: KeystoneLogins | undefined;
-  /** A token for `user` with `role` on `project` (created on first use). */
+  /** The in-process server, its clients and port (with the `resources` option; without, reading it throws: the service is a process). */
+  readonly server: NeutronServer;
+  /**
+   * A fresh token for `user` with `role` on `project`: the project and the
+   * user are created in Keystone on first use, the role assigned (a user may
+   * hold roles on several projects).
+   */
   login(project: string, user: string, role: Role): Promise<StackLogin>;
   /** An HTTP request to the Neutron endpoint; `path` starts with `/`. */
   request(method: string, path: string, req?: StackRequest): Promise<StackResponse>;
+  /** The stock `openstack` CLI's environment for a login (password authentication; the catalog finds Neutron). */
+  cliEnv(login: StackLogin): Record<string, string>;
   /** Connect as a production NATS user (e.g. `admin` for the operator's checks). */
   connectAs(user: string): Promise<NatsConnection>;
   /** The event log's last sequence as the operator sees it: a refused request must not move it. */
@@ -75,36 +79,63 @@ export interface NeutronStack {
 }
 
 export interface NeutronStackOptions {
-  /** The resource modules to serve (default: every registered one). */
+  /** Serve exactly these modules from an in-process server (default: the real process, every registered module). */
   resources?: readonly ResourceDefinition[];
   /** Hypervisors to provision (agent users and host-view buckets). */
   agents?: readonly string[];
-  /** The HTTP server's connection limits (default: production's). */
+  /** The in-process server's connection limits (default: production's). */
   http?: Partial<HttpLimits>;
-  /** Validate tokens against this Keystone (started by the caller), with these validator settings. */
-  keystone?: { handle: KeystoneHandle; validator?: Partial<KeystoneValidatorConfigInput> };
+  /** Keystone's settings (e.g. a short token lifetime). */
+  keystone?: KeystoneOptions;
+  /** How often the service polls Keystone's revocation events (default 0.5 s, so a revoked token is refused quickly). */
+  revocationPollSeconds?: number;
+  /** The longest the service trusts a validation without asking Keystone again (default: the validator's, 300 s). */
+  tokenCacheSeconds?: number;
 }
+
+/** Keystone and eight service processes on a loaded two-core machine: give a suite's beforeAll this long. */
+export const STACK_START_MS = 300_000;
+
+const logLevel = (): LogLevel => (process.env['STRATA_TEST_LOG_LEVEL'] as LogLevel | undefined) ?? 'warn';
 
 export async function startNeutronStack(options: NeutronStackOptions = {}): Promise<NeutronStack> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-neutron-'));
   const connections: NatsConnection[] = [];
+  let keystone: KeystoneHandle | undefined;
   let cp: ControlPlane | undefined;
   let server: NeutronServer | undefined;
-  let keystone: KeystoneLogins | undefined;
+  let validator: KeystoneValidator | undefined;
   const stop = async (): Promise<void> => {
     await server?.stop().catch(() => undefined);
-    await keystone?.stop().catch(() => undefined);
+    await validator?.stop().catch(() => undefined);
     for (const nc of connections) if (!nc.isClosed()) await nc.close().catch(() => undefined);
     await cp?.stop().catch(() => undefined);
+    await keystone?.stop().catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    keystone = await startKeystone(options.keystone ?? {});
+    const ks = keystone;
+    const svc = await ks.createServiceUser('neutron');
+    const poll = String(options.revocationPollSeconds ?? 0.5);
+    const listen = `127.0.0.1:${await freePort()}`;
     cp = await startControlPlane(dir, [], () => undefined, {
       natsPort: await freePort(),
       apiAddr: `127.0.0.1:${await freePort()}`,
       // Hypervisors here run no agent: keep the status service from marking them down mid-test.
       statusEnv: { STATUS_AGENT_TIMEOUT_MS: String(24 * 3600_000) },
       ...(options.agents ? { agents: options.agents } : {}),
+      ...(options.resources
+        ? {}
+        : {
+            neutron: {
+              listen,
+              keystoneUrl: ks.url,
+              serviceUser: svc.user.name,
+              servicePassword: svc.password,
+              env: { KEYSTONE_REVOCATION_POLL_SECONDS: poll, ...(options.tokenCacheSeconds === undefined ? {} : { KEYSTONE_TOKEN_CACHE_SECONDS: String(options.tokenCacheSeconds) }) },
+            },
+          }),
     });
     const plane = cp;
     const connectAs = async (user: string): Promise<NatsConnection> => {
@@ -114,35 +145,55 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
       connections.push(nc);
       return nc;
     };
-    const tokens = new TokenTable();
-    if (options.keystone) keystone = await KeystoneLogins.create(options.keystone.handle, options.keystone.validator);
-    const validator: TokenValidator = keystone?.validator ?? tokens;
-    server = await startNeutronServer({
-      nc: await connectAs('neutron'),
-      signer: new CommandSigner(plane.commandKeys.signingKey),
-      validator,
-      listen: `127.0.0.1:0`,
-      logger: createLogger('neutron', process.env['STRATA_TEST_LOG_LEVEL'] === undefined ? 'warn' : (process.env['STRATA_TEST_LOG_LEVEL'] as 'info')),
-      ...(options.resources ? { resources: options.resources } : {}),
-      ...(options.http ? { http: options.http } : {}),
-    });
-    const url = server.url;
-    if (options.keystone) await options.keystone.handle.registerService('network', 'neutron', url);
-    const projects = new Map<string, string>();
+    let url: string;
+    if (options.resources) {
+      validator = new KeystoneValidator(
+        keystoneValidatorConfigSchema.parse({ url: ks.url, serviceUser: svc.user.name, servicePassword: svc.password, revocationPollSeconds: Number(poll), ...(options.tokenCacheSeconds === undefined ? {} : { cacheMaxSeconds: options.tokenCacheSeconds }) }),
+      ).start();
+      server = await startNeutronServer({
+        nc: await connectAs('neutron'),
+        signer: new CommandSigner(plane.commandKeys.signingKey),
+        validator,
+        listen: '127.0.0.1:0',
+        logger: createLogger('neutron', logLevel()),
+        wwwAuthenticateUri: ks.url,
+        resources: options.resources,
+        ...(options.http ? { http: options.http } : {}),
+      });
+      url = server.url;
+    } else {
+      url = plane.neutronUrl!;
+    }
+    await ks.registerService('network', 'neutron', url);
+
+    const projects = new Map<string, Named>();
+    const users = new Map<string, { user: Named; password: string }>();
+    const assigned = new Set<string>();
     let operator: NatsConnection | undefined;
+    const inProcess = server;
     return {
       url,
+      keystone: ks,
       controlPlane: plane,
-      server,
-      keystone,
-      async login(project, user, role) {
-        if (keystone) {
-          const l = await keystone.login(project, user, role);
-          return { token: l.token, projectId: l.projectId, userName: user, role };
+      get server(): NeutronServer {
+        if (!inProcess) throw new Error('the Neutron service runs as a process in this stack: start it with `resources` to have it in this process');
+        return inProcess;
+      },
+      async login(projectName, userName, role) {
+        let project = projects.get(projectName);
+        if (!project) projects.set(projectName, (project = await ks.createProject(projectName)));
+        let u = users.get(userName);
+        if (!u) {
+          const password = `pw-${userName}-${Math.random().toString(36).slice(2)}`;
+          users.set(userName, (u = { user: await ks.createUser(userName, password), password }));
         }
-        let projectId = projects.get(project);
-        if (projectId === undefined) projects.set(project, (projectId = randomBytes(16).toString('hex')));
-        return { token: tokens.issue(user, projectId, role), projectId, userName: user, role };
+        const assignment = `${u.user.id}/${project.id}/${role}`;
+        if (!assigned.has(assignment)) {
+          await ks.assignRole(u.user.id, project.id, role);
+          assigned.add(assignment);
+        }
+        const issued = await ks.issueToken({ user: userName, password: u.password, project: projectName });
+        return { token: issued.token, projectId: project.id, projectName, userName, password: u.password, role };
       },
       async request(method, path, req = {}) {
         const headers: Record<string, string> = { ...req.headers };
@@ -155,6 +206,19 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
         const res = await fetch(`${url}${path}`, { method, headers, ...(body === undefined ? {} : { body }) });
         const text = await res.text();
         return { status: res.status, headers: res.headers, body: text === '' ? undefined : JSON.parse(text) };
+      },
+      cliEnv(login) {
+        return {
+          OS_AUTH_URL: `${ks.url}/v3`,
+          OS_IDENTITY_API_VERSION: '3',
+          OS_USERNAME: login.userName,
+          OS_PASSWORD: login.password,
+          OS_PROJECT_NAME: login.projectName,
+          OS_USER_DOMAIN_NAME: 'Default',
+          OS_PROJECT_DOMAIN_NAME: 'Default',
+          OS_INTERFACE: 'public',
+          OS_REGION_NAME: 'RegionOne',
+        };
       },
       connectAs,
       async lastSeq() {

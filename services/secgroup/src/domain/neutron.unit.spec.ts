@@ -111,6 +111,20 @@ describe('rule descriptions', () => {
   });
 });
 
+describe('duplicates', () => {
+  it('a /0 peer prefix is the same rule as no prefix (every peer of the family), as Neutron compares them', () => {
+    const { w, id } = withGroup();
+    const any = w.run('rule.create', { ...ssh(id) }, tenantA).resourceId;
+    expect(errorOf(() => w.decide('rule.create', { ...ssh(id), remoteCidr: '0.0.0.0/0' }, tenantA))).toMatchObject({ code: 'ALREADY_EXISTS', details: { ruleId: any } });
+    const v6 = { ...ssh(id), ethertype: 'IPv6' as const, remoteCidr: '::/0' };
+    const slash0 = w.run('rule.create', v6, tenantA).resourceId;
+    const { remoteCidr: _none, ...v6Any } = v6;
+    expect(errorOf(() => w.decide('rule.create', v6Any, tenantA))).toMatchObject({ code: 'ALREADY_EXISTS', details: { ruleId: slash0 } });
+    // A narrower prefix is another rule.
+    expect(w.decide('rule.create', { ...ssh(id), remoteCidr: '10.0.0.0/8' }, tenantA).kind).toBe('append');
+  });
+});
+
 describe('updatedAt', () => {
   it('is the time of the group\'s last event, rules included', () => {
     const { w, id } = withGroup();
@@ -159,6 +173,8 @@ describe('reasons a front door maps', () => {
     w.run('port.setGroups', { portId: port, groupIds: [web] }, tenantA);
     expect(errorOf(() => w.decide('group.delete', { id: web }, tenantA)).details.reason).toBe(SecgroupRefusal.Members);
     expect(errorOf(() => w.decide('group.create', { name: 'default' }, tenantA)).details.reason).toBe(SecgroupRefusal.ReservedName);
+    expect(errorOf(() => w.decide('group.create', { name: 'Default' }, tenantA))).toMatchObject({ message: "the name Default is reserved for the tenant's default security group" });
+    expect(errorOf(() => w.decide('group.update', { id: web, name: 'DEFAULT' }, tenantA)).details.reason).toBe(SecgroupRefusal.ReservedName);
     expect(errorOf(() => w.decide('group.update', { id, name: 'mine' }, tenantA)).details.reason).toBe(SecgroupRefusal.DefaultGroupName);
   });
 });

@@ -62,6 +62,9 @@ export function ruleFromInput(id: string, input: RuleInput): SecurityGroupRule {
   };
 }
 
+/** The peer prefix a rule matches: a /0 (0.0.0.0/0, ::/0) matches every peer of its family, like no prefix (as Neutron compares rules). */
+const peerPrefix = (r: SecurityGroupRule): string | null => (r.remoteCidr?.endsWith('/0') ? null : r.remoteCidr);
+
 /** Same rule except for its id: adding it again would change nothing. */
 export function sameRule(a: SecurityGroupRule, b: SecurityGroupRule): boolean {
   return (
@@ -73,7 +76,7 @@ export function sameRule(a: SecurityGroupRule, b: SecurityGroupRule): boolean {
     a.icmpType === b.icmpType &&
     a.icmpCode === b.icmpCode &&
     a.remoteGroupId === b.remoteGroupId &&
-    a.remoteCidr === b.remoteCidr
+    peerPrefix(a) === peerPrefix(b)
   );
 }
 

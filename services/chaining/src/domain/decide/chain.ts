@@ -15,7 +15,7 @@ export function createChain(s: ChainingState, cmd: ChainingCommand<'chain.create
   const tenant = owningTenant(ctx.caller, cmd.tenant);
   const id = createdId(ctx.caller, 'chaining', 'chain');
   if (s.chains[id]) return { kind: 'done', resourceId: id };
-  const router = routerOf(s, ctx.caller, tenant, cmd.routerId);
+  const router = cmd.routerId === undefined ? routerOfLegs(s, ctx.caller, tenant, cmd.groupIds) : routerOf(s, ctx.caller, tenant, cmd.routerId);
   checkChain(s, ctx.caller, tenant, router, cmd.groupIds, cmd.classifierIds);
   return {
     kind: 'append',
@@ -28,6 +28,37 @@ export function createChain(s: ChainingState, cmd: ChainingCommand<'chain.create
       data: { chainId: id, name: cmd.name, description: cmd.description, routerId: router.id, groupIds: cmd.groupIds, classifierIds: cmd.classifierIds, symmetric: cmd.symmetric },
     },
   };
+}
+
+/**
+ * The router of a chain created without one (networking-sfc's port chain
+ * names none): the tenant's one router that every leg of every member of
+ * the hops is on, i.e. the leg's network has a subnet joined to it. The
+ * legs decide, not the classifiers: a classifier's ends may be anywhere the
+ * router reaches. None or several fitting is INVALID_ARGUMENT on
+ * `routerId`, saying which; the hops themselves are checked afterwards as
+ * for a named router.
+ */
+function routerOfLegs(s: ChainingState, caller: Caller, tenant: string, groupIds: readonly string[]): RouterEntry {
+  const legs = new Set<string>();
+  for (const gid of new Set(groupIds)) {
+    for (const fid of ownedBy(caller, tenant, 'function group', gid, s.groups[gid]).functionIds) {
+      const f = s.functions[fid];
+      if (f) legs.add(f.ingressPortId).add(f.egressPortId);
+    }
+  }
+  const networks = [...legs].map((p) => s.ports[p]?.networkId);
+  const fits = Object.values(s.routers)
+    .filter((r) => r.tenant === tenant && networks.every((n) => n !== undefined && Object.values(r.subnets).includes(n)))
+    .map((r) => r.id)
+    .sort();
+  if (fits.length === 1) return s.routers[fits[0]!]!;
+  throw new ValidationError(
+    fits.length === 0
+      ? 'no router of the tenant has an interface on the networks of every leg of the chain\'s hops: join one router to them (or name the router)'
+      : `the legs of the chain's hops are on routers ${fits.join(', ')}: name the router the chain is on`,
+    { field: 'routerId' },
+  );
 }
 
 /**
@@ -67,6 +98,8 @@ function checkChain(s: ChainingState, caller: Caller, tenant: string, router: Ro
   if (clash) {
     throw new AlreadyExistsError(`chain ${clash.chainId} on router ${router.id} already takes the flows of classifier ${clash.classifierId}; a flow is steered by one chain`, {
       chainId: clash.chainId,
+      classifierId: clash.classifierId,
+      sameClassifier: clash.sameClassifier,
     });
   }
 }
@@ -115,17 +148,17 @@ function requireLegs(s: ChainingState, router: RouterEntry, groupId: string, f: 
 const matchKey = (c: FlowClassifier): string =>
   JSON.stringify([c.ethertype, c.protocol, c.source.groupId, c.source.cidr, c.destination.groupId, c.destination.cidr, c.sourcePorts, c.destinationPorts]);
 
-/** Another chain on the router with one of these classifiers, or one matching exactly the same flows. */
-function sameFlows(s: ChainingState, routerId: string, classifiers: readonly ClassifierEntry[], self?: string): { chainId: string; classifierId: string } | undefined {
+/** Another chain on the router with one of these classifiers (`sameClassifier`), or one matching exactly the same flows. */
+function sameFlows(s: ChainingState, routerId: string, classifiers: readonly ClassifierEntry[], self?: string): { chainId: string; classifierId: string; sameClassifier: boolean } | undefined {
   const wanted = new Map(classifiers.map((c) => [matchKey(c), c.id]));
   const ids = new Set(classifiers.map((c) => c.id));
   for (const other of Object.values(s.chains).sort((a, b) => (a.id < b.id ? -1 : 1))) {
     if (other.routerId !== routerId || other.id === self) continue;
     for (const cid of other.classifierIds) {
-      if (ids.has(cid)) return { chainId: other.id, classifierId: cid };
+      if (ids.has(cid)) return { chainId: other.id, classifierId: cid, sameClassifier: true };
       const c = s.classifiers[cid];
       const mine = c && wanted.get(matchKey(c));
-      if (mine !== undefined) return { chainId: other.id, classifierId: mine };
+      if (mine !== undefined) return { chainId: other.id, classifierId: mine, sameClassifier: false };
     }
   }
   return undefined;

@@ -20,7 +20,7 @@ export function createPort(state: IpamState, cmd: IpamCommand<'port.create'>, ct
   const mac = cmd.mac ?? freeMac(aggregate, ctx.policy.macPrefix, id);
   const owner = aggregate.macs[mac];
   if (owner !== undefined) {
-    throw new AlreadyExistsError(`MAC ${mac} is already used by port ${owner} on network ${cmd.networkId}`, { field: 'mac' });
+    throw new AlreadyExistsError(`MAC ${mac} is already used by port ${owner} on network ${cmd.networkId}`, { field: 'mac', mac, networkId: cmd.networkId });
   }
   const addresses = fixedIps(aggregate, cmd, mac);
   const pairs = resolvePairs(aggregate, cmd.networkId, { mac, fixedIps: addresses }, cmd.allowedAddressPairs ?? [], 'allowedAddressPairs');
@@ -194,7 +194,7 @@ function eui64Address(subnet: SubnetEntry, mac: string, requested: string | unde
   const owner = subnet.allocated[ip];
   if (owner !== undefined || chosen.has(ip)) {
     const by = owner === 'gateway' ? 'the subnet gateway' : owner === undefined ? 'this request' : `port ${owner}`;
-    throw new AlreadyExistsError(`EUI-64 address ${ip} of MAC ${mac} on subnet ${subnet.id} is already used by ${by}`, { field: `${field}.subnetId` });
+    throw new AlreadyExistsError(`EUI-64 address ${ip} of MAC ${mac} on subnet ${subnet.id} is already used by ${by}`, { field: `${field}.subnetId`, ip, subnetId: subnet.id });
   }
   return ip;
 }
@@ -224,7 +224,7 @@ function explicitAddress(subnet: SubnetEntry, ip: string, chosen: Set<string>, f
   const owner = subnet.allocated[ip];
   if (owner !== undefined || chosen.has(ip)) {
     const by = owner === 'gateway' ? 'the subnet gateway' : owner === undefined ? 'this request' : `port ${owner}`;
-    throw new AlreadyExistsError(`address ${ip} on subnet ${subnet.id} is already used by ${by}`, { field: `${field}.ip` });
+    throw new AlreadyExistsError(`address ${ip} on subnet ${subnet.id} is already used by ${by}`, { field: `${field}.ip`, ip, subnetId: subnet.id });
   }
   return ip;
 }

@@ -96,6 +96,10 @@ describe('Neutron security groups and rules on the secgroup service', () => {
     // Asking for a project's default group by its id is a first use too.
     expect(await securityGroups.show(B(), defaultSecurityGroupId(PROJECT_B))).toMatchObject({ name: 'default', tenant_id: PROJECT_B });
     expect(await refused(() => securityGroups.show(B(), id))).toMatchObject({ status: 404, type: 'SecurityGroupNotFound' });
+    // An admin listing one project's groups is that project's first use.
+    const projectC = 'cccccccccccccccccccccccccccccccc';
+    const forC = await securityGroups.list(as(PROJECT_A, 'admin'), new Map([['project_id', [projectC]]]));
+    expect(forC.filter((g) => g.tenant_id === projectC).map((g) => [g.id, g.name])).toEqual([[defaultSecurityGroupId(projectC), 'default']]);
   });
 
   it('creates a group with the two egress rules, shows, updates and deletes it', async () => {

@@ -2,8 +2,9 @@
  * `/v2.0/security-group-rules` on the secgroup service. A rule is shown and
  * deleted by its id alone (`rule.get`, `rule.delete` without a group: the
  * service finds the group); listing walks the visible groups, or only the
- * `security_group_id`s a filter names. Rules never change (no PUT), as in
- * Neutron.
+ * `security_group_id`s a filter names, after making the project's default
+ * group on its first use (as Neutron's listing does). Rules never change
+ * (no PUT), as in Neutron.
  */
 import { Id } from '@strata/contracts';
 import type { AttributeSpec, Json, NeutronContext, ResourceDefinition } from '../../resource.js';
@@ -11,7 +12,7 @@ import { invalidInput, raise, ruleFault, ruleNotFound, translated, uuidOr } from
 import { neutronGroupRule, neutronRule } from './representation.js';
 import { ownerOf } from './request-fields.js';
 import { ruleCreateOf, type RuleCreate } from './rule-request.js';
-import { allGroups } from './security-groups.js';
+import { allGroups, ensureListedDefault } from './security-groups.js';
 
 const READ_ONLY: AttributeSpec = { post: false, put: false };
 const CREATE_ONLY: AttributeSpec = { post: true, put: false };
@@ -74,6 +75,8 @@ export const securityGroupRules: ResourceDefinition = {
   attributes: ATTRIBUTES,
 
   async list(ctx, filters) {
+    // As Neutron: listing rules is a use of the project, which has its default group from then on.
+    await ensureListedDefault(ctx, filters);
     return (await groupsFor(ctx, filters)).flatMap((g) => g.rules.map((r) => neutronRule(r, g.id, g.tenant)));
   },
 

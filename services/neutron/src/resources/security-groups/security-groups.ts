@@ -48,6 +48,26 @@ export async function allGroups(ctx: NeutronContext): Promise<SecurityGroupView[
 const ensureDefault = (ctx: NeutronContext, meta = ctx.meta, tenant?: string): Promise<SecurityGroupView> =>
   ctx.clients.secgroup.command('group.ensureDefault', tenant === undefined ? {} : { tenant }, meta);
 
+/**
+ * The project a listing is the first use of (listedProject) gets its
+ * default group: looked up first (a query), made only when missing.
+ */
+export async function ensureListedDefault(ctx: NeutronContext, filters: ReadonlyMap<string, readonly string[]>): Promise<void> {
+  const project = listedProject(ctx, filters);
+  try {
+    await ctx.clients.secgroup.query('group.get', { id: defaultSecurityGroupId(project) }, ctx.meta);
+  } catch (err) {
+    if (toStrataError(err).code !== ErrorCode.NotFound) throw err;
+    await ensureDefault(ctx, ctx.meta, project);
+  }
+}
+
+/** Whose first use a listing is: the caller's project, or for an admin the one project a `project_id`/`tenant_id` filter names (as Neutron). */
+export function listedProject(ctx: NeutronContext, filters: ReadonlyMap<string, readonly string[]>): string {
+  const named = [...new Set([...(filters.get('project_id') ?? []), ...(filters.get('tenant_id') ?? [])])];
+  return ctx.identity.role === 'admin' && named.length === 1 ? named[0]! : ctx.identity.projectId;
+}
+
 /** Strata's groups are stateful (conntrack): `stateful: false` is refused, not ignored. */
 function checkStateful(body: Json): void {
   const value = body.stateful;
@@ -64,10 +84,10 @@ export const securityGroups: ResourceDefinition = {
   extensions: SECURITY_GROUP_EXTENSIONS,
   attributes: ATTRIBUTES,
 
-  async list(ctx) {
+  async list(ctx, filters) {
     const groups = await allGroups(ctx);
-    const project = ctx.identity.projectId;
-    if (!groups.some((g) => g.isDefault && g.tenant === project)) groups.push(await ensureDefault(ctx));
+    const project = listedProject(ctx, filters);
+    if (!groups.some((g) => g.isDefault && g.tenant === project)) groups.push(await ensureDefault(ctx, ctx.meta, project));
     return groups.map(neutronGroup);
   },
 

@@ -118,8 +118,24 @@ describe('Neutron security groups over the wire', () => {
       `Security group rule already exists. Rule id is ${rule.id}.`,
     );
 
+    // No remote prefix is the same peer as 0.0.0.0/0 (Neutron's duplicate check).
+    await refused(
+      () => post(alice, 'security-group-rules', { security_group_rule: { security_group_id: web.id, direction: 'ingress', protocol: 'tcp', port_range_min: 22, port_range_max: 22 } }),
+      409,
+      'SecurityGroupRuleExists',
+    );
+
     expect((await stack.request('DELETE', `/v2.0/security-group-rules/${rule.id}`, { token: alice.token })).status).toBe(204);
     await refused(() => get(alice, `security-group-rules/${rule.id}`), 404, 'SecurityGroupRuleNotFound');
+  });
+
+  it("listing a new project's rules is its first use: its default group's rules are there", async () => {
+    const dave = await stack.login('project-d', 'dave', 'member');
+    const rules = (await get(dave, 'security-group-rules')).body.security_group_rules;
+    expect(rules.map((r: { direction: string; ethertype: string }) => `${r.direction}/${r.ethertype}`).sort()).toEqual(['egress/IPv4', 'egress/IPv6', 'ingress/IPv4', 'ingress/IPv6']);
+    const before = await stack.lastSeq();
+    expect((await get(dave, 'security-group-rules')).body.security_group_rules).toEqual(rules);
+    expect(await stack.lastSeq(), 'a second listing wrote').toBe(before);
   });
 
   it("a project's first group comes with its default group", async () => {

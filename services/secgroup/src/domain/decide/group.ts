@@ -9,6 +9,9 @@ import type { CommandContext, Decision } from './types.js';
 /** How many blocking ports/groups an error message names before "and N more". */
 const NAMED = 5;
 
+/** `default` in any case is the default group's (people read "Default" as the default group; Neutron refuses it too). */
+const reservedName = (name: string): boolean => name.toLowerCase() === DEFAULT_GROUP_NAME;
+
 export function createGroup(state: SecgroupState, cmd: SecgroupCommand<'group.create'>, ctx: CommandContext): Decision {
   const tenant = owningTenant(ctx.caller, cmd.tenant);
   const id = createdId(ctx.caller, 'secgroup', 'security-group');
@@ -18,8 +21,8 @@ export function createGroup(state: SecgroupState, cmd: SecgroupCommand<'group.cr
     throw new AlreadyExistsError(`security group ${id} already exists`);
   }
   if (state.deletedGroups[id] !== undefined) throw new AlreadyExistsError(`security group ${id} existed and was deleted; send a new request id`);
-  if (cmd.name === DEFAULT_GROUP_NAME) {
-    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name', reason: SecgroupRefusal.ReservedName });
+  if (reservedName(cmd.name)) {
+    throw new ValidationError(`the name ${cmd.name} is reserved for the tenant's default security group`, { field: 'name', reason: SecgroupRefusal.ReservedName });
   }
   return {
     kind: 'append',
@@ -51,8 +54,8 @@ export function updateGroup(state: SecgroupState, cmd: SecgroupCommand<'group.up
   if (changes.name !== undefined && group.isDefault) {
     throw new ValidationError(`security group ${group.id} is the default group of tenant ${group.tenant}: its name stays ${DEFAULT_GROUP_NAME}`, { field: 'name', reason: SecgroupRefusal.DefaultGroupName });
   }
-  if (changes.name === DEFAULT_GROUP_NAME) {
-    throw new ValidationError(`the name ${DEFAULT_GROUP_NAME} is reserved for the tenant's default security group`, { field: 'name', reason: SecgroupRefusal.ReservedName });
+  if (changes.name !== undefined && reservedName(changes.name)) {
+    throw new ValidationError(`the name ${changes.name} is reserved for the tenant's default security group`, { field: 'name', reason: SecgroupRefusal.ReservedName });
   }
   return groupEvent(group, group.id, { type: 'secgroup.GroupUpdated', data: { groupId: group.id, ...changes } });
 }
