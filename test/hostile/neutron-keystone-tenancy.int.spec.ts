@@ -128,8 +128,8 @@ describe('hostile: Neutron tenancy through Keystone', () => {
   it.each(KINDS.map((k) => [k.member, k] as const))("B's %s never appears in A's lists: not by id, name or parent filter, not as a marker", async (_m, kind) => {
     const b = owned.b[kind.path]!;
     const a = owned.a[kind.path]!;
-    const alice = await member('a');
-    const list = async (query: string): Promise<Json[]> => (await ok(req('GET', `${kind.path}?${query}`, alice), 200, `list ?${query}`))[`${kind.member}s`];
+    // A fresh token per list: tokens live 20 s here, and listing ports waits for their status.
+    const list = async (query: string): Promise<Json[]> => (await ok(req('GET', `${kind.path}?${query}`, await member('a')), 200, `list ?${query}`))[`${kind.member}s`];
     const all = await list('');
     expect(all.map((r) => r['id'])).toContain(a['id']);
     expect(all.every((r) => r['project_id'] === a['project_id'])).toBe(true);
@@ -158,7 +158,8 @@ describe('hostile: Neutron tenancy through Keystone', () => {
   });
 
   it.each(KINDS.map((k) => [k.member, k] as const))('a reader reads %s but cannot create, update or delete one: 403, nothing written', async (_m, kind) => {
-    const reader = (await stack.login('project-a', 'reader-a', 'reader')).token;
+    const readerToken = async (): Promise<string> => (await stack.login('project-a', 'reader-a', 'reader')).token;
+    const reader = await readerToken();
     const a = (await ok(req('GET', `${kind.path}/${owned.a[kind.path]!['id']}`, await member('a')), 200, "A's show"))[kind.member];
     const d: Deps = {
       network: owned.a['networks']!['id'],
@@ -171,9 +172,9 @@ describe('hostile: Neutron tenancy through Keystone', () => {
     expect((await ok(req('GET', kind.path, reader), 200, 'reader lists'))[`${kind.member}s`].map((r: Json) => r['id'])).toContain(a['id']);
     const before = await stack.lastSeq();
     const refused = { NeutronError: expect.objectContaining({ type: 'PolicyNotAuthorized' }) };
-    expect(await ok(req('POST', kind.path, reader, { [kind.member]: kind.create(d, 'reader') }), 403, 'reader creates')).toEqual(refused);
-    if (kind.update) expect(await ok(req('PUT', `${kind.path}/${a['id']}`, reader, { [kind.member]: kind.update }), 403, 'reader updates')).toEqual(refused);
-    expect(await ok(req('DELETE', `${kind.path}/${a['id']}`, reader), 403, 'reader deletes')).toEqual(refused);
+    expect(await ok(req('POST', kind.path, await readerToken(), { [kind.member]: kind.create(d, 'reader') }), 403, 'reader creates')).toEqual(refused);
+    if (kind.update) expect(await ok(req('PUT', `${kind.path}/${a['id']}`, await readerToken(), { [kind.member]: kind.update }), 403, 'reader updates')).toEqual(refused);
+    expect(await ok(req('DELETE', `${kind.path}/${a['id']}`, await readerToken()), 403, 'reader deletes')).toEqual(refused);
     expect(await stack.lastSeq()).toBe(before);
     expect((await ok(req('GET', `${kind.path}/${a['id']}`, await member('a')), 200, 'still there'))[kind.member]).toEqual(a);
   });
