@@ -246,6 +246,29 @@ export class Lab {
     return { addr, tokens };
   }
 
+  /**
+   * Start the Neutron REST service (services/neutron/dist/main.js) on a free
+   * loopback port as NATS user `neutron`, signing like the api and
+   * validating tokens with Keystone at `keystoneUrl` as the given service
+   * user; returns its endpoint (`http://127.0.0.1:<port>`), for tests that
+   * drive the stock `openstack` CLI against this lab.
+   */
+  async startNeutron(keystone: { keystoneUrl: string; serviceUser: string; servicePassword: string; env?: Record<string, string> }): Promise<string> {
+    const listen = `127.0.0.1:${await freePort()}`;
+    await this.spawn('neutron', main('neutron'), {
+      ...this.natsUsers.env('neutron'),
+      STRATA_HTTP_PORT: '0',
+      STRATA_NEUTRON_LISTEN: listen,
+      STRATA_COMMAND_SIGNING_KEY: ensureHarnessCommandKeys().signingKey,
+      KEYSTONE_URL: keystone.keystoneUrl,
+      KEYSTONE_SERVICE_USER: keystone.serviceUser,
+      KEYSTONE_SERVICE_PASSWORD: keystone.servicePassword,
+      ...this.options.env,
+      ...keystone.env,
+    }).ready;
+    return `http://${listen}`;
+  }
+
   /** Start (or restart) the agent of a hypervisor. */
   async startAgent(h: Hypervisor, env: Record<string, string> = {}): Promise<ManagedProcess> {
     const agent = this.spawn(`agent-${h.id}`, main('agent'), {

@@ -89,6 +89,8 @@ export interface NeutronStackOptions {
   keystone?: KeystoneOptions;
   /** How often the service polls Keystone's revocation events (default 0.5 s, so a revoked token is refused quickly). */
   revocationPollSeconds?: number;
+  /** The longest the service trusts a validation without asking Keystone again (default: the validator's, 300 s). */
+  tokenCacheSeconds?: number;
 }
 
 /** Keystone and eight service processes on a loaded two-core machine: give a suite's beforeAll this long. */
@@ -127,7 +129,15 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
       ...(options.agents ? { agents: options.agents } : {}),
       ...(options.resources
         ? {}
-        : { neutron: { listen, keystoneUrl: ks.url, serviceUser: svc.user.name, servicePassword: svc.password, env: { KEYSTONE_REVOCATION_POLL_SECONDS: poll } } }),
+        : {
+            neutron: {
+              listen,
+              keystoneUrl: ks.url,
+              serviceUser: svc.user.name,
+              servicePassword: svc.password,
+              env: { KEYSTONE_REVOCATION_POLL_SECONDS: poll, ...(options.tokenCacheSeconds === undefined ? {} : { KEYSTONE_TOKEN_CACHE_SECONDS: String(options.tokenCacheSeconds) }) },
+            },
+          }),
     });
     const plane = cp;
     const connectAs = async (user: string): Promise<NatsConnection> => {
@@ -140,7 +150,7 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
     let url: string;
     if (options.resources) {
       validator = new KeystoneValidator(
-        keystoneValidatorConfigSchema.parse({ url: ks.url, serviceUser: svc.user.name, servicePassword: svc.password, revocationPollSeconds: Number(poll) }),
+        keystoneValidatorConfigSchema.parse({ url: ks.url, serviceUser: svc.user.name, servicePassword: svc.password, revocationPollSeconds: Number(poll), ...(options.tokenCacheSeconds === undefined ? {} : { cacheMaxSeconds: options.tokenCacheSeconds }) }),
       ).start();
       server = await startNeutronServer({
         nc: await connectAs('neutron'),
