@@ -61,7 +61,7 @@ runHeader('the Neutron REST layer vs the gRPC API', { PORTS, CONCURRENCY });
 const dir = mkdtempSync(join(tmpdir(), 'strata-bench-neutron-'));
 const keystone = await startKeystone();
 let child: ChildProcess | undefined;
-const cp = await startControlPlane(dir, ['bench'], () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}` });
+const cp = await startControlPlane(dir, ['bench'], () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}`, hostview: true });
 const rows: Row[] = [];
 try {
   const service = await keystone.createServiceUser('neutron-bench');
