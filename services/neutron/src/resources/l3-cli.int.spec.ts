@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestMeta } from '@strata/runtime';
 import { startNeutronStack, type NeutronStack, type StackLogin } from '../test/stack.js';
+import { NEUTRON_RESOURCES } from './index.js';
 
 const run = promisify(execFile);
 const OPENSTACK = '/usr/bin/openstack';
@@ -44,7 +45,8 @@ describe.skipIf(!existsSync(OPENSTACK))('the openstack CLI drives routers and fl
   }
 
   beforeAll(async () => {
-    stack = await startNeutronStack();
+    // In this process: the test makes pools and ports through the server's own clients.
+    stack = await startNeutronStack({ resources: NEUTRON_RESOURCES });
     alice = await stack.login('project-a', 'alice', 'member');
     await stack.server.clients.ipam.command('pool.create', { name: 'public', cidr: '203.0.113.0/24', purpose: 'floating-ip' }, meta('ops', true));
   });

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestMeta } from '@strata/runtime';
 import type { Json } from '../resource.js';
 import { startNeutronStack, type NeutronStack, type StackLogin, type StackResponse } from '../test/stack.js';
+import { NEUTRON_RESOURCES } from './index.js';
 import { externalSubnetId } from './external-networks.js';
 
 const MISSING = '00000000-0000-4000-8000-00000000dead';
@@ -50,7 +51,8 @@ describe('Neutron routers, floating IPs and external networks against the real c
   }
 
   beforeAll(async () => {
-    stack = await startNeutronStack();
+    // In this process: the test makes pools and ports through the server's own clients.
+    stack = await startNeutronStack({ resources: NEUTRON_RESOURCES });
     alice = await stack.login('project-a', 'alice', 'member');
     rita = await stack.login('project-a', 'rita', 'reader');
     bob = await stack.login('project-b', 'bob', 'member');

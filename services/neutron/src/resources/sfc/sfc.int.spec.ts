@@ -40,7 +40,7 @@ describe('networking-sfc over the Neutron API', () => {
     stack = await startNeutronStack({ resources: SFC_RESOURCES, agents: ['hv1', 'hv2'] });
     alice = await stack.login('project-a', 'alice', 'member');
     bob = await stack.login('project-b', 'bob', 'member');
-    admin = await stack.login('admin', 'root', 'admin');
+    admin = await stack.login('sfc-ops', 'root', 'admin');
     // The appliances' network, subnet, router and ports, straight through IPAM's contract (the Neutron port modules are another helper's).
     const nc = await stack.connectAs('api');
     const signer = new CommandSigner(stack.controlPlane.commandKeys.signingKey);
