@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProcess, type ManagedProcess } from '@strata/lab';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { startNeutronStack, type NeutronStack, type StackLogin } from '../test/stack.js';
+import { startNeutronStack, type NeutronStack, type StackLogin, type StackResponse } from '../test/stack.js';
 
 let stack: NeutronStack;
 let hostview: ManagedProcess;
@@ -47,11 +47,11 @@ const as = (who: StackLogin) => ({
 });
 
 /** A refused request: Neutron's status and type, and not one event written. */
-async function refused(call: () => Promise<{ status: number; body: any }>, status: number, type: string): Promise<any> {
+async function refused(call: () => Promise<StackResponse>, status: number, type: string): Promise<any> {
   const before = await stack.lastSeq();
   const r = await call();
   expect({ status: r.status, type: r.body?.NeutronError?.type }).toEqual({ status, type });
-  expect(await stack.lastSeq()).toBe(before);
+  expect(await stack.writtenBy(r, before)).toEqual([]);
   return r.body.NeutronError;
 }
 

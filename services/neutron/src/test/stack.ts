@@ -73,8 +73,17 @@ export interface NeutronStack {
   cliEnv(login: StackLogin): Record<string, string>;
   /** Connect as a production NATS user (e.g. `admin` for the operator's checks). */
   connectAs(user: string): Promise<NatsConnection>;
-  /** The event log's last sequence as the operator sees it: a refused request must not move it. */
+  /** The event log's last sequence as the operator sees it: where to count a request's events from. */
   lastSeq(): Promise<number>;
+  /**
+   * The types of the events after `since` that carry `response`'s request id
+   * (its X-Openstack-Request-Id) as their correlation id: what the request
+   * wrote, and what reactors wrote because of it. A refused request must
+   * have written none. Counting by correlation, not by the log's length,
+   * leaves out the late reactions to earlier requests (a gateway's SNAT
+   * address, a port's default group), which may land at any moment.
+   */
+  writtenBy(response: StackResponse, since: number): Promise<string[]>;
   stop(): Promise<void>;
 }
 
@@ -226,6 +235,19 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
       async lastSeq() {
         operator ??= await connectAs('admin');
         return (await (await operator.jetstreamManager()).streams.info('STRATA_EVENTS')).state.last_seq;
+      },
+      async writtenBy(response, since) {
+        const correlationId = response.headers.get('x-openstack-request-id');
+        if (correlationId === null) throw new Error('the response has no X-Openstack-Request-Id');
+        operator ??= await connectAs('admin');
+        const jsm = await operator.jetstreamManager();
+        const last = (await jsm.streams.info('STRATA_EVENTS')).state.last_seq;
+        const types: string[] = [];
+        for (let seq = since + 1; seq <= last; seq++) {
+          const event = (await jsm.streams.getMessage('STRATA_EVENTS', { seq })).json<{ type: string; correlationId: string }>();
+          if (event.correlationId === correlationId) types.push(event.type);
+        }
+        return types;
       },
       stop,
     };
