@@ -74,7 +74,7 @@ let server: string;
 async function strata(argv: string[], token = 'alice-secret') {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await run(argv, { io: { out: (s) => stdout.push(s), err: (s) => stderr.push(s) }, env: { STRATA_SERVER: server, STRATA_TOKEN: token } });
+  const code = await run(argv, { io: { out: (s) => stdout.push(s), err: (s) => stderr.push(s) }, env: { STRATA_SERVER: server, STRATA_TOKEN: token, STRATA_PLAINTEXT: '1' } });
   return { code, stdout: stdout.join('\n'), stderr };
 }
 

@@ -1,5 +1,5 @@
 export { freePort } from './free-port.js';
-export { startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
+export { natsClientTls, natsTlsBlock, startNatsServer, type NatsServerHandle, type NatsServerOptions, type NatsServerTls } from './nats-server.js';
 export { waitFor } from './wait-for.js';
 export {
   LAB_MARKER_ENV,

@@ -12,14 +12,14 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
-import { startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
+import { natsClientTls, startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
 
 const RENDER = fileURLToPath(new URL('../../../infra/nats/render-accounts.mjs', import.meta.url));
 
 /** The service users render-accounts.mjs always has. */
 export const SERVICE_USERS = ['admin', 'ipam', 'api', 'neutron', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'hostview', 'kafka-exporter', 'pg-projector'] as const;
 
-export interface StrataNatsOptions extends Pick<NatsServerOptions, 'binary' | 'startTimeoutMs' | 'port'> {
+export interface StrataNatsOptions extends Pick<NatsServerOptions, 'binary' | 'startTimeoutMs' | 'port' | 'tls'> {
   /** Hypervisor ids: one agent user each (`agent-<host>`), and hostview's grants on their buckets. */
   agents?: readonly string[];
 }
@@ -31,7 +31,7 @@ export interface StrataNats {
   passwords: Readonly<Record<string, string>>;
   /** Connection options of a user: its password and the inbox prefix its permissions allow. */
   options(user: string): ConnectionOptions;
-  /** A process's environment to connect as `user` (NATS_URL, NATS_USER, NATS_PASSWORD). */
+  /** A process's environment to connect as `user` (NATS_URL, NATS_USER, NATS_PASSWORD; with TLS, NATS_TLS_CA and the harness's client certificate). */
   env(user: string): Record<string, string>;
   /** Connect as `user`; closed by stop(). */
   connect(user: string): Promise<NatsConnection>;
@@ -56,18 +56,22 @@ export async function startStrataNats(opts: StrataNatsOptions = {}): Promise<Str
     config,
     env: Object.fromEntries(users.map((u) => [passwordVar(u), passwords[u]!])),
   });
+  const tls = opts.tls && natsClientTls(opts.tls);
   const options = (user: string): ConnectionOptions => {
     const pass = passwords[user];
     if (pass === undefined) throw new Error(`no NATS user ${user} (users: ${users.join(', ')})`);
-    return { servers: server.url, user, pass, ...(user === 'admin' ? {} : { inboxPrefix: `_INBOX_${user}` }) };
+    return { servers: server.url, user, pass, ...(user === 'admin' ? {} : { inboxPrefix: `_INBOX_${user}` }), ...(tls ? { tls } : {}) };
   };
+  const tlsEnv: Record<string, string> = opts.tls
+    ? { NATS_TLS_CA: opts.tls.ca, ...(opts.tls.client ? { NATS_TLS_CERT: opts.tls.client.cert, NATS_TLS_KEY: opts.tls.client.key } : {}) }
+    : {};
   const connections: NatsConnection[] = [];
   return {
     server,
     url: server.url,
     passwords,
     options,
-    env: (user) => ({ NATS_URL: server.url, NATS_USER: user, NATS_PASSWORD: options(user).pass! }),
+    env: (user) => ({ NATS_URL: server.url, NATS_USER: user, NATS_PASSWORD: options(user).pass!, ...tlsEnv }),
     async connect(user) {
       const nc = await connect({ ...options(user), name: `test-${user}` });
       connections.push(nc);

@@ -13,8 +13,15 @@
  *
  * A connection over a limit is closed at once (its file descriptor is back
  * before the next accept).
+ *
+ * With TLS (serverTlsOptions, @strata/runtime) the guard's listener is a TLS server: the limits
+ * apply to the TCP connection as before, the TLS handshake must finish
+ * within `handshakeTimeoutMs`, and only a connection whose handshake
+ * succeeded (with mutual TLS: whose client certificate is of the client
+ * CA) reaches grpc-js. A refused handshake is logged with its reason.
  */
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '@strata/runtime';
 
 export interface ConnectionLimits {
@@ -45,9 +52,19 @@ export class ConnectionGuard {
     private readonly admit: (socket: Socket) => void,
     private readonly logger: Logger,
     /** Told of every connection closed by a limit (for metrics). */
-    private readonly onClosed: (reason: 'over-limit' | 'handshake-timeout') => void = () => undefined,
+    private readonly onClosed: (reason: 'over-limit' | 'handshake-timeout' | 'tls-refused') => void = () => undefined,
+    /** Serve TLS with these options (certificate, key, client CA); plaintext without. */
+    private readonly tls?: TlsOptions,
   ) {
-    this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    if (tls) {
+      const server = createTlsServer({ ...tls, noDelay: true, handshakeTimeout: limits.handshakeTimeoutMs }, (secured) => this.admit(secured));
+      // Before tls's own listener wraps the socket: over a limit, the TCP connection is closed before any handshake.
+      server.prependListener('connection', (socket: Socket) => this.onConnection(socket));
+      server.on('tlsClientError', (err, socket) => this.onTlsRefused(err, socket.remoteAddress));
+      this.server = server;
+    } else {
+      this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    }
     // One bad socket must not take the listener down.
     this.server.on('error', (err) => this.logger.error({ err }, 'gRPC listener error'));
   }
@@ -77,6 +94,17 @@ export class ConnectionGuard {
     for (const s of this.sockets) s.destroy();
   }
 
+  private tlsRefused = 0;
+
+  private onTlsRefused(err: Error & { code?: string }, address: string | undefined): void {
+    this.tlsRefused++;
+    this.onClosed('tls-refused');
+    // Every refusal says why (a wrong CA, an expired or missing client certificate), until a flood makes it every 1000th.
+    if (this.tlsRefused <= 100 || this.tlsRefused % 1000 === 0) {
+      this.logger.warn({ address, reason: err.message, code: err.code, refused: this.tlsRefused }, 'TLS handshake refused');
+    }
+  }
+
   private onConnection(socket: Socket): void {
     const address = socket.remoteAddress ?? 'unknown';
     const fromAddress = this.perAddress.get(address) ?? 0;
@@ -91,8 +119,9 @@ export class ConnectionGuard {
     }
     this.sockets.add(socket);
     this.perAddress.set(address, fromAddress + 1);
+    // With TLS, tls.Server's handshakeTimeout bounds the handshake (a ClientHello alone is more than a preface's bytes).
     const handshake = setTimeout(() => {
-      if (socket.bytesRead >= PREFACE_BYTES) return;
+      if (this.tls || socket.bytesRead >= PREFACE_BYTES) return;
       this.handshakeTimeouts++;
       this.onClosed('handshake-timeout');
       socket.destroy();
@@ -107,7 +136,7 @@ export class ConnectionGuard {
     });
     // Errors (resets by the peer) end in 'close'; without a listener they would be thrown.
     socket.on('error', () => undefined);
-    this.admit(socket);
+    if (!this.tls) this.admit(socket);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
+import type { TlsOptions } from 'node:tls';
 import type { NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { loadStrataProto } from '@strata/proto';
@@ -45,6 +46,8 @@ export interface ApiServerOptions {
   metrics?: ServiceMetrics;
   /** Connection, stream and size limits; unset ones keep their production default. */
   transport?: Partial<TransportLimits>;
+  /** Serve over TLS (serverTlsOptions in @strata/runtime: certificate, key, and for mutual TLS the client CA); plaintext without. */
+  tls?: TlsOptions;
 }
 
 export interface ApiServer {
@@ -106,14 +109,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const owners = { ipam: deps.ipam, secgroup: deps.secgroup, nat: deps.nat, chaining: deps.chaining, bgp, status: deps.status };
   add(v1.AuditService.service, auditHandlers(deps, new ContractClient(auditContract, requester, ryw), owners));
 
-  // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.
-  // The guard owns the listening socket (connection limits, handshake timeout) and hands admitted sockets to grpc-js.
+  // The guard owns the listening socket (connection limits, handshake timeout, TLS when configured) and hands
+  // admitted sockets to grpc-js, already decrypted: grpc-js itself sees a plaintext HTTP/2 connection.
+  // Without TLS the default address is loopback; configure STRATA_API_TLS_* before exposing it.
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
   const closedByGuard = opts.metrics?.counter('strata_grpc_connections_closed_total', 'connections the API closed by a limit', ['reason']);
-  const guard = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), opts.logger, (reason) => closedByGuard?.inc({ reason }));
+  const tls = opts.tls && { ...opts.tls, ALPNProtocols: ['h2'] };
+  const guard = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), opts.logger, (reason) => closedByGuard?.inc({ reason }), tls);
   const { host, port: wanted } = parseListenAddress(opts.grpcAddr);
   const port = await guard.listen(host, wanted);
-  opts.logger.info({ grpcAddr: opts.grpcAddr, port, limits }, 'gRPC API listening');
+  const security = !tls ? 'plaintext' : tls.requestCert ? 'mutual TLS' : 'TLS';
+  opts.logger.info({ grpcAddr: opts.grpcAddr, port, limits, security }, 'gRPC API listening');
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {

@@ -56,6 +56,8 @@ export interface NeutronEngineOptions {
    * Neutron's `network_link_prefix`. Default: http://<Host header>.
    */
   publicUrl?: string | undefined;
+  /** Served over TLS: links default to https:// (without publicUrl or X-Forwarded-Proto). */
+  tls?: boolean;
   /** Keystone's public URL, for the WWW-Authenticate header of a 401 (keystonemiddleware's `www_authenticate_uri`). */
   wwwAuthenticateUri?: string | undefined;
   now?: () => Date;
@@ -161,7 +163,7 @@ export class NeutronEngine {
 
   private baseUrl(req: NeutronRequest): string {
     if (this.options.publicUrl) return this.options.publicUrl.replace(/\/+$/, '');
-    const proto = header(req.headers, 'x-forwarded-proto') === 'https' ? 'https' : 'http';
+    const proto = this.options.tls || header(req.headers, 'x-forwarded-proto') === 'https' ? 'https' : 'http';
     return `${proto}://${header(req.headers, 'host') ?? 'localhost'}`;
   }
 

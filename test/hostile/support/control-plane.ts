@@ -71,7 +71,7 @@ export async function startHostileControlPlane(tenants: string[], options: Hosti
   return {
     ...cp,
     dir,
-    cli: strataCli(cp.apiAddr),
+    cli: strataCli(cp.apiAddr, cp.cliEnv),
     connectAs,
     async eventCount() {
       return (await streamState()).messages;

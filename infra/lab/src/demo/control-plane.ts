@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMAND_SERVICES, commandVerifyEntry, generateCommandKeys, type CommandKeyPair } from '@strata/runtime';
-import { startPostgres, type PostgresHandle, type StrataNats } from '@strata/testing';
+import { startPostgres, type Pki, type PostgresHandle, type StrataNats } from '@strata/testing';
 import { startProvisionedNats } from '../provision.js';
 import { startProcess, type ManagedProcess } from '../process.js';
 
@@ -34,6 +34,11 @@ export interface ControlPlane {
   restart(name: string, env?: Record<string, string>): Promise<ManagedProcess>;
   /** With `postgres`: the read model's database (schema `strata`), written by two pg-projectors. */
   postgres?: PostgresHandle;
+  /**
+   * How the CLI reaches this API: STRATA_CA (and STRATA_CERT/STRATA_KEY with mutual TLS) with the `tls`
+   * option, STRATA_PLAINTEXT=1 without. Spread into the CLI's environment beside STRATA_SERVER.
+   */
+  cliEnv: Record<string, string>;
   stop(): Promise<void>;
 }
 
@@ -58,6 +63,17 @@ export interface ControlPlaneOptions {
   postgres?: boolean;
   /** Also run the Neutron REST service (NATS user neutron), validating tokens with this Keystone. */
   neutron?: NeutronOptions;
+  /** TLS on every connection: nats-server, the gRPC API and Neutron serve `pki.server`; everyone verifies against `pki.ca`. */
+  tls?: ControlPlaneTls;
+}
+
+export interface ControlPlaneTls {
+  /** makePki()'s files (@strata/testing). */
+  pki: Pick<Pki, 'ca' | 'server' | 'client'>;
+  /** nats-server requires a client certificate of the CA (`verify: true`); every service presents `pki.client`. */
+  natsVerify?: boolean;
+  /** The API requires a client certificate of the CA (STRATA_API_TLS_CLIENT_CA: mutual TLS); cliEnv carries `pki.client`. */
+  apiMutual?: boolean;
 }
 
 export interface NeutronOptions {
@@ -91,7 +107,9 @@ export async function startControlPlane(
   try {
     log(`starting nats-server on 127.0.0.1:${natsPort} (JetStream, the production users of infra/nats/render-accounts.mjs)`);
     // The operator creates every stream: no service user may (docs/architecture.md, "NATS security").
-    nats = await startProvisionedNats({ port: natsPort, agents: options.agents ?? [] });
+    const tls = options.tls;
+    const natsTls = tls && { ...tls.pki.server, ca: tls.pki.ca.cert, verify: tls.natsVerify === true, ...(tls.natsVerify ? { client: tls.pki.client } : {}) };
+    nats = await startProvisionedNats({ port: natsPort, agents: options.agents ?? [], ...(natsTls ? { tls: natsTls } : {}) });
     const { passwords } = nats;
     const natsUrl = nats.url;
 
@@ -136,6 +154,8 @@ export async function startControlPlane(
       STRATA_API_TOKENS_FILE: tokensFile,
       STRATA_COMMAND_SIGNING_KEY: commandKeys.signingKey,
       STRATA_LOG_LEVEL: 'info',
+      ...(tls ? { STRATA_API_TLS_CERT: tls.pki.server.cert, STRATA_API_TLS_KEY: tls.pki.server.key } : {}),
+      ...(tls?.apiMutual ? { STRATA_API_TLS_CLIENT_CA: tls.pki.ca.cert } : {}),
       ...options.apiEnv,
     });
     log('starting the security-group service (NATS user secgroup)');
@@ -162,9 +182,10 @@ export async function startControlPlane(
         KEYSTONE_SERVICE_USER: n.serviceUser,
         KEYSTONE_SERVICE_PASSWORD: n.servicePassword,
         STRATA_LOG_LEVEL: 'info',
+        ...(tls ? { STRATA_NEUTRON_TLS_CERT: tls.pki.server.cert, STRATA_NEUTRON_TLS_KEY: tls.pki.server.key } : {}),
         ...n.env,
       }).ready;
-      neutronUrl = `http://${n.listen}`;
+      neutronUrl = `${tls ? 'https' : 'http'}://${n.listen}`;
     }
     if (options.postgres) {
       log('starting PostgreSQL and the read model: two pg-projectors, one active, one standby (NATS user pg-projector)');
@@ -183,7 +204,10 @@ export async function startControlPlane(
       await p.ready;
       return p;
     };
-    return { natsUrl, apiAddr, ...(neutronUrl ? { neutronUrl } : {}), tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
+    const cliEnv: Record<string, string> = !tls
+      ? { STRATA_PLAINTEXT: '1' }
+      : { STRATA_CA: tls.pki.ca.cert, ...(tls.apiMutual ? { STRATA_CERT: tls.pki.client.cert, STRATA_KEY: tls.pki.client.key } : {}) };
+    return { natsUrl, apiAddr, ...(neutronUrl ? { neutronUrl } : {}), cliEnv, tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
   } catch (e) {
     await stop();
     throw e;
