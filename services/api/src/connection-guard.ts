@@ -57,7 +57,23 @@ export class ConnectionGuard {
     private readonly tls?: TlsOptions,
   ) {
     if (tls) {
-      const server = createTlsServer({ ...tls, noDelay: true, handshakeTimeout: limits.handshakeTimeoutMs }, (secured) => this.admit(secured));
+      // Mutual TLS: OpenSSL verifies the client's certificate, and the guard refuses a connection whose certificate
+      // failed (or is missing) itself, rather than letting node:tls drop it silently: so each refusal is logged with
+      // its reason. Nothing from such a connection is read: it never reaches grpc-js.
+      const mutual = tls.requestCert === true;
+      const options = { ...tls, ...(mutual ? { rejectUnauthorized: false } : {}), noDelay: true, handshakeTimeout: limits.handshakeTimeoutMs };
+      const server = createTlsServer(options, (secured) => {
+        if (mutual && !secured.authorized) {
+          const peer = secured.getPeerCertificate();
+          const certificate = peer && peer.subject ? { subject: peer.subject.CN, issuer: peer.issuer?.CN, validTo: peer.valid_to } : null;
+          const code = String(secured.authorizationError);
+          const reason = certificate ? `client certificate refused: ${code}` : 'no client certificate';
+          this.onTlsRefused(Object.assign(new Error(reason), { code }), secured.remoteAddress, certificate);
+          secured.destroy();
+          return;
+        }
+        this.admit(secured);
+      });
       // Before tls's own listener wraps the socket: over a limit, the TCP connection is closed before any handshake.
       server.prependListener('connection', (socket: Socket) => this.onConnection(socket));
       server.on('tlsClientError', (err, socket) => this.onTlsRefused(err, socket.remoteAddress));
@@ -96,12 +112,12 @@ export class ConnectionGuard {
 
   private tlsRefused = 0;
 
-  private onTlsRefused(err: Error & { code?: string }, address: string | undefined): void {
+  private onTlsRefused(err: Error & { code?: string }, address: string | undefined, certificate?: object | null): void {
     this.tlsRefused++;
     this.onClosed('tls-refused');
     // Every refusal says why (a wrong CA, an expired or missing client certificate), until a flood makes it every 1000th.
     if (this.tlsRefused <= 100 || this.tlsRefused % 1000 === 0) {
-      this.logger.warn({ address, reason: err.message, code: err.code, refused: this.tlsRefused }, 'TLS handshake refused');
+      this.logger.warn({ address, reason: err.message, code: err.code, ...(certificate === undefined ? {} : { certificate }), refused: this.tlsRefused }, 'TLS handshake refused');
     }
   }
 

@@ -10,7 +10,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMAND_SERVICES, commandVerifyEntry, generateCommandKeys, type CommandKeyPair } from '@strata/runtime';
-import { startPostgres, type Pki, type PostgresHandle, type StrataNats } from '@strata/testing';
+import type { TlsOptions } from 'nats';
+import { natsClientTls, startPostgres, type Pki, type PostgresHandle, type StrataNats } from '@strata/testing';
 import { startProvisionedNats } from '../provision.js';
 import { startProcess, type ManagedProcess } from '../process.js';
 
@@ -39,6 +40,10 @@ export interface ControlPlane {
    * option, STRATA_PLAINTEXT=1 without. Spread into the CLI's environment beside STRATA_SERVER.
    */
   cliEnv: Record<string, string>;
+  /** With the `tls` option: what a NATS client adds to connect (the CA; with natsVerify, the client certificate). */
+  natsTls?: TlsOptions;
+  /** The last few KiB of nats-server's log (its refusals: TLS handshakes, authorization, permissions). */
+  natsLogs(): string;
   stop(): Promise<void>;
 }
 
@@ -207,7 +212,15 @@ export async function startControlPlane(
     const cliEnv: Record<string, string> = !tls
       ? { STRATA_PLAINTEXT: '1' }
       : { STRATA_CA: tls.pki.ca.cert, ...(tls.apiMutual ? { STRATA_CERT: tls.pki.client.cert, STRATA_KEY: tls.pki.client.key } : {}) };
-    return { natsUrl, apiAddr, ...(neutronUrl ? { neutronUrl } : {}), cliEnv, tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
+    const natsServer = nats.server;
+    return {
+      natsUrl,
+      apiAddr,
+      ...(neutronUrl ? { neutronUrl } : {}),
+      cliEnv,
+      ...(natsTls ? { natsTls: natsClientTls(natsTls) } : {}),
+      natsLogs: () => natsServer.logs(),
+      tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
   } catch (e) {
     await stop();
     throw e;
