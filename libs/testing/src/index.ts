@@ -1,4 +1,5 @@
 export { freePort, onFreePort } from './free-port.js';
+export { nodeHealthy, startNatsCluster, type NatsCluster, type NatsClusterNode, type NatsClusterOptions } from './nats-cluster.js';
 export { natsClientTls, natsTlsBlock, startNatsServer, type NatsServerHandle, type NatsServerOptions, type NatsServerTls } from './nats-server.js';
 export { waitFor } from './wait-for.js';
 export {
