@@ -76,7 +76,11 @@ export class ConnectionGuard {
       });
       // Before tls's own listener wraps the socket: over a limit, the TCP connection is closed before any handshake.
       server.prependListener('connection', (socket: Socket) => this.onConnection(socket));
-      server.on('tlsClientError', (err, socket) => this.onTlsRefused(err, socket.remoteAddress));
+      server.on('tlsClientError', (err, socket) => {
+        this.onTlsRefused(err, socket.remoteAddress);
+        // node:tls reports a failed or timed-out handshake but leaves the connection open: a silent peer would keep it.
+        socket.destroy();
+      });
       this.server = server;
     } else {
       this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));

@@ -133,6 +133,8 @@ export async function startNeutronServer(opts: NeutronServerOptions): Promise<Ne
     : createServer(httpOptions, handle);
   server.on('tlsClientError', (err: Error, socket: Socket) => {
     opts.logger.warn({ address: socket.remoteAddress, reason: err.message }, 'TLS handshake refused');
+    // node:tls reports a failed or timed-out handshake but leaves the connection open: a silent peer would keep it.
+    socket.destroy();
   });
   server.maxConnections = limits.maxConnections;
   const sockets = new Set<Socket>();

@@ -9,6 +9,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import { get as httpsGet } from 'node:https';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -32,6 +33,7 @@ describe('the Neutron API over TLS', () => {
       validator: { validate: () => Promise.reject(new Error('no identity in this test')) },
       listen: '127.0.0.1:0',
       logger: createLogger('neutron', 'silent'),
+      http: { headersTimeoutMs: 1_000 },
       ...(tls ? { tls } : {}),
     });
   }, 30_000);
@@ -63,6 +65,12 @@ describe('the Neutron API over TLS', () => {
     await expect(fetchOver(httpsGet, `${neutron.url}/`, pki.foreign.ca.cert)).rejects.toThrow(/self-signed certificate|unable to verify|unable to get local issuer/);
     await expect(fetchOver(httpsGet, `${neutron.url}/`)).rejects.toThrow(/self-signed certificate|unable to verify|unable to get local issuer/);
     await expect(fetchOver(httpGet as typeof httpsGet, `http://127.0.0.1:${neutron.port}/`)).rejects.toThrow();
+  });
+
+  it('closes a connection that never starts its TLS handshake (the headers bound)', async () => {
+    const silent = tcpConnect(neutron.port, '127.0.0.1');
+    silent.on('error', () => undefined);
+    await new Promise<void>((resolve) => silent.once('close', () => resolve()));
   });
 
   it('bad TLS settings are configuration errors naming the variable', () => {
