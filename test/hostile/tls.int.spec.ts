@@ -123,7 +123,8 @@ describe('hostile: TLS on every control connection', () => {
   it('a client that trusts another CA is refused: the CLI by the API, a service by NATS; nothing is written', async () => {
     const before = await cp.lastSeq();
     const { cert, key } = pki.client;
-    for (const security of [{ STRATA_CA: pki.foreign.ca.cert, STRATA_CERT: cert, STRATA_KEY: key }, { STRATA_CERT: cert, STRATA_KEY: key }]) {
+    const securities: Record<string, string>[] = [{ STRATA_CA: pki.foreign.ca.cert, STRATA_CERT: cert, STRATA_KEY: key }, { STRATA_CERT: cert, STRATA_KEY: key }];
+    for (const security of securities) {
       const r = await strataCli(cp.apiAddr, security).cli(cp.tokens[TENANT]!, ['network', 'create', '--name', 'wrong-ca']);
       expect(r.code).not.toBe(0);
       expect(r.err).toMatch(/UNAVAILABLE.*(self-signed certificate|unable to get local issuer certificate|unable to verify)/);
@@ -138,7 +139,7 @@ describe('hostile: TLS on every control connection', () => {
   it('a client certificate of another CA, an expired one or none is refused by the API (mutual TLS) and by NATS, and logged', async () => {
     const before = await cp.lastSeq();
     const ca = pki.ca.cert;
-    const cases = [
+    const cases: { name: string; security: Record<string, string> }[] = [
       { name: 'foreign', security: { STRATA_CA: ca, STRATA_CERT: pki.foreign.client.cert, STRATA_KEY: pki.foreign.client.key } },
       { name: 'expired', security: { STRATA_CA: ca, STRATA_CERT: pki.expired.cert, STRATA_KEY: pki.expired.key } },
       { name: 'none', security: { STRATA_CA: ca } },
