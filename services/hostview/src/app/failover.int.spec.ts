@@ -7,9 +7,10 @@
  * of that partition reaches the host's bucket once the lease has run out
  * (the survivor took the lease, with a revision-checked write, and
  * republished the partition), and every host's view equals a fresh
- * derivation (no host left without updates). The killed instance comes back
- * as a standby (the survivor keeps the partition); killing the survivor then
- * moves both partitions to it.
+ * derivation (no host left without updates). A lease taken away from its
+ * holder stops its publishing of that partition until it takes it back. The
+ * killed instance comes back as a standby (the survivor keeps the
+ * partition); killing the survivor then moves both partitions to it.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -118,6 +119,23 @@ describe('hostview partition failover (leases)', () => {
     await waitFor(current, { ...WAIT, message: 'no host left without updates' });
     expect(instances['0/2']!.output()).toMatch(/"partition":"1\/2".*"why":"expired".*"msg":"partition lease taken"/);
     console.info(`hostview failover: partition 1/2's change reached its host ${failoverMs} ms after kill -9 (lease ${LEASE_MS} ms)`);
+  });
+
+  it('a lease taken away (by the operator here, as another instance would): the holder stops publishing that partition, and takes it back once it runs out', async () => {
+    const holder = instances['0/2']!;
+    const { revision } = await lease(1);
+    const taken = await leases.update(hostviewLeaseKey(1, 2), JSON.stringify({ holder: 'operator-test', partition: '1/2' }), revision);
+    await waitFor(async () => /"partition":"1\/2"[^\n]*partition lease lost/.test(holder.output()), { ...WAIT, message: 'the holder notices at its next look' });
+    const unpublished = await port(P1[0]!);
+    const published = await port(P0[0]!);
+    await waitFor(hasPort(P0[0]!, published.id), { ...WAIT, message: 'partition 0 still published' });
+    // As long as the record is still the one it did not write, the instance writes nothing of partition 1.
+    const written = await hasPort(P1[0]!, unpublished.id)();
+    if ((await lease(1)).revision === taken) expect(written).toBe(false);
+    // Nobody renews it: once it has run out the instance takes it again and republishes the partition.
+    await waitFor(hasPort(P1[0]!, unpublished.id), { ...WAIT, message: 'partition 1 republished after the lease ran out' });
+    expect((await lease(1)).pid).toBe(holder.pid);
+    await waitFor(current, { ...WAIT, message: 'no host left without updates' });
   });
 
   it('the killed instance comes back as a standby; killing the survivor moves both partitions to it', async () => {
