@@ -36,7 +36,10 @@ export interface ConnectOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** Response metadata of a command RPC: the log position of its events (the API's positions.ts). */
+/**
+ * Response metadata of a command RPC: the log position of its events (the
+ * API's positions.ts); sent back on every later call of the invocation.
+ */
 export const POSITION_METADATA_KEY = 'strata-position';
 
 export interface Written {
@@ -106,6 +109,8 @@ export class Api {
     md.set('authorization', `Bearer ${this.token}`);
     md.set('x-request-id', this.requestId);
     if (this.reason !== undefined) md.set('x-reason', this.reason);
+    // Read-your-writes through any api instance: a later call of this invocation is answered as of its writes.
+    if (this.written !== undefined) md.set(POSITION_METADATA_KEY, String(this.written.position));
     return md;
   }
 

@@ -7,7 +7,8 @@
  *
  *   - the event log (STRATA_EVENTS, libs/eventlog's configuration),
  *   - each snapshotting service's bucket (strata-snapshots-<service>),
- *   - each hypervisor's host-view bucket (strata-hostview-<host>).
+ *   - each hypervisor's host-view bucket (strata-hostview-<host>),
+ *   - hostview's partition leases (strata_hostview_leases).
  *
  * Each is created with the very call the service would make, so the
  * configuration is the one the code expects, with `replicas` replicas
@@ -17,7 +18,7 @@
  */
 import type { NatsConnection } from 'nats';
 import { startStrataNats, type StrataNats, type StrataNatsOptions } from '@strata/testing';
-import { hostviewBucketOptions, hostviewBucket, hostviewStream } from '@strata/contracts';
+import { HOSTVIEW_LEASE_BUCKET, hostviewBucketOptions, hostviewBucket, hostviewLeaseBucketOptions, hostviewStream } from '@strata/contracts';
 import { DEFAULT_EVENT_LOG_OPTIONS, ensureEventStream, ensureStreamReplicas, natsReplicas, snapshotBucket, snapshotStream, SnapshotStore } from '@strata/eventlog';
 
 /** The services that keep snapshots (infra/nats/render-accounts.mjs grants each its own bucket). */
@@ -42,6 +43,8 @@ export async function provisionStreams(nc: NatsConnection, { hosts, replicas = n
     await nc.jetstream().views.kv(hostviewBucket(host), hostviewBucketOptions(replicas));
     await ensureStreamReplicas(jsm, hostviewStream(host), replicas);
   }
+  await nc.jetstream().views.kv(HOSTVIEW_LEASE_BUCKET, hostviewLeaseBucketOptions(replicas));
+  await ensureStreamReplicas(jsm, `KV_${HOSTVIEW_LEASE_BUCKET}`, replicas);
 }
 
 /**

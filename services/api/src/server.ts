@@ -22,7 +22,7 @@ import { chainingHandlers } from './handlers/chaining.js';
 import { securityGroupHandlers } from './handlers/security-groups.js';
 import { subnetHandlers } from './handlers/subnets.js';
 import { statusHandlers } from './handlers/status.js';
-import { CallPositions } from './positions.js';
+import { CallPositions, LogEnd } from './positions.js';
 import { StatusWatch } from './status-watch.js';
 import { rpcMetrics, type RpcDeps } from './rpc.js';
 import { addStrictService } from './strict-requests.js';
@@ -57,6 +57,9 @@ export interface ApiServer {
   stop(): Promise<void>;
 }
 
+/** The services' answer time when the options do not say (the requester's own default). */
+const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
 /** How long stop() lets in-flight calls finish before cutting them off. */
 const GRACE_MS = 5_000;
 
@@ -65,8 +68,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const store = await JetStreamEventStore.open(opts.nc);
   const callers = new CallCallers();
   const contracts = [ipamContract, secgroupContract, natContract, chainingContract, statusContract, bgpContract, auditContract];
+  const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const requester = new ReaderGuardedRequester(
-    new NatsRequester(opts.nc, { signer: opts.signer, ...(opts.requestTimeoutMs === undefined ? {} : { timeoutMs: opts.requestTimeoutMs }) }),
+    new NatsRequester(opts.nc, { signer: opts.signer, timeoutMs: requestTimeoutMs }),
     commandSubjects(contracts),
     callers,
   );
@@ -81,6 +85,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     chaining: new ContractClient(chainingContract, requester, ryw),
     status: new ContractClient(statusContract, requester, ryw),
     positions: ryw,
+    logEnd: new LogEnd(() => store.lastSeq()),
+    requestTimeoutMs,
     callers,
     logger: opts.logger,
     ...(opts.metrics ? { metrics: rpcMetrics(opts.metrics) } : {}),
