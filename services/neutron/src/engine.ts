@@ -149,9 +149,6 @@ export class NeutronEngine {
     }
     const route = this.route(rest);
     setLabel(route.def.collection);
-    // Every Strata id is a UUID. Neutron answers a name in an id's place with the resource's 404,
-    // and clients (the openstack CLI) rely on that to fall back to a lookup by name.
-    if (route.id !== undefined && !Id.safeParse(route.id).success) throw notFoundOf(route.def, route.id);
     const ctx = this.context(identity, requestId, req);
     if (route.action !== undefined) return this.action(req, route.def, route.id!, route.action, ctx);
     if (route.id === undefined) {
@@ -159,9 +156,9 @@ export class NeutronEngine {
       if (req.method === 'POST' && route.def.create) return this.create(req, route.def, ctx);
       throw methodNotAllowed();
     }
-    if (req.method === 'GET') return this.show(url, route.def, route.id, ctx);
-    if (req.method === 'PUT' && route.def.update) return this.update(req, route.def, route.id, ctx);
-    if (req.method === 'DELETE' && route.def.delete) return this.delete(req, route.def, route.id, ctx);
+    if (req.method === 'GET') return this.show(url, route.def, named(route.def, route.id), ctx);
+    if (req.method === 'PUT' && route.def.update) return this.update(req, route.def, named(route.def, route.id), ctx);
+    if (req.method === 'DELETE' && route.def.delete) return this.delete(req, route.def, named(route.def, route.id), ctx);
     throw methodNotAllowed();
   }
 
@@ -300,6 +297,7 @@ export class NeutronEngine {
     const act = def.actions?.[name];
     if (!act) throw resourceNotFound();
     if (req.method !== 'PUT') throw methodNotAllowed();
+    named(def, id);
     const body = parseBody(req);
     if (body === undefined || typeof body !== 'object' || body === null || Array.isArray(body)) throw httpBadRequest('Body contains invalid data');
     if (ctx.identity.role === 'reader') {
@@ -337,6 +335,17 @@ export class NeutronEngine {
       throw fromStrataError(e, { def, ...(id === undefined ? {} : { id }) });
     }
   }
+}
+
+/**
+ * The URL's id, once the route and method are known to be served: every
+ * Strata id is a UUID, and Neutron answers a name in an id's place with the
+ * resource's 404, which clients (the openstack CLI) rely on to fall back to
+ * a lookup by name.
+ */
+function named(def: ResourceDefinition, id: string): string {
+  if (!Id.safeParse(id).success) throw notFoundOf(def, id);
+  return id;
 }
 
 /** Whether the caller can see the resource (a NOT_FOUND from show says no; any other failure is not taken as an answer). */
