@@ -175,7 +175,9 @@ export class OrderedReader {
         if (endSeq !== undefined && m.seq >= endSeq) return;
       }
       if (lost() && !this.stopped) {
-        // Its server is gone: the old consumer cannot be deleted (nor does it need to be: it died with it).
+        // Usually the consumer died with its server; if only our pull request was lost (our own
+        // connection moved to another server), delete it in passing rather than leave it to expire.
+        void consumer.delete().catch(() => undefined);
         consumer = await this.orderedConsumer(this.lastSeq > 0 ? this.lastSeq + 1 : (this.opts.fromSeq ?? 1));
         this.consumer = consumer;
       }
