@@ -134,10 +134,11 @@ describeIf(root())('the compose lab', () => {
     firstEvents = await eventCount();
   }, 40 * MINUTES);
 
-  it('loses one NATS node (the event log\'s leader): the demo passes again, a new command is acknowledged, and the node rejoins', async () => {
+  it('loses one NATS node (the event log\'s leader, killed): the demo passes again, a new command is acknowledged, and the node rejoins', async () => {
     const leader = await eventLogLeader('nats-1');
     expect(['nats-1', 'nats-2', 'nats-3']).toContain(leader);
-    await compose('stop', leader);
+    // SIGKILL, a node lost: a graceful stop (SIGTERM) of the leader is not yet survived (docs/architecture.md, "Clustered NATS").
+    await compose('kill', leader);
     try {
       const result = demoResult(await lab('demo'));
       expect(result.error).toBeUndefined();

@@ -1,4 +1,5 @@
 import { ConsumerEvents, DeliverPolicy, type Consumer, type ConsumerMessages, type JetStreamClient, type JsMsg } from 'nats';
+import { JS_ERR_STREAM_NOT_FOUND, jsErrCode } from './stream-config.js';
 
 /**
  * Reads a stream in order through a nats.js ordered consumer, by bounded
@@ -174,12 +175,29 @@ export class OrderedReader {
         this.signal('reader');
         if (endSeq !== undefined && m.seq >= endSeq) return;
       }
-      if (lost() && !this.stopped) {
-        // Usually the consumer died with its server; if only our pull request was lost (our own
-        // connection moved to another server), delete it in passing rather than leave it to expire.
-        void consumer.delete().catch(() => undefined);
-        consumer = await this.orderedConsumer(this.lastSeq > 0 ? this.lastSeq + 1 : (this.opts.fromSeq ?? 1));
+      if (lost() && !this.stopped) consumer = await this.replace(consumer);
+    }
+  }
+
+  /**
+   * A new consumer from the sequence after the last message received. The
+   * cluster may still be electing leaders (a stream info times out or finds
+   * no responders): retried until it answers, unless the stream is gone.
+   */
+  private async replace(old: Consumer): Promise<Consumer> {
+    // Usually the consumer died with its server; if only our pull request was lost (our own
+    // connection moved to another server), delete it in passing rather than leave it to expire.
+    void old.delete().catch(() => undefined);
+    const from = this.lastSeq > 0 ? this.lastSeq + 1 : (this.opts.fromSeq ?? 1);
+    for (let attempt = 0; ; attempt++) {
+      if (this.stopped) return old;
+      try {
+        const consumer = await this.orderedConsumer(from);
         this.consumer = consumer;
+        return consumer;
+      } catch (err) {
+        if (jsErrCode(err) === JS_ERR_STREAM_NOT_FOUND) throw err;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(250 * 2 ** attempt, 5_000)));
       }
     }
   }
