@@ -58,7 +58,7 @@ async function scratchStream(nc: NatsConnection): Promise<void> {
     subjects: ['bench.scratch.>'],
     retention: RetentionPolicy.Limits,
     storage: StorageType.File,
-    num_replicas: 1,
+    num_replicas: DEFAULT_EVENT_LOG_OPTIONS.replicas,
     duplicate_window: nanos(DEFAULT_EVENT_LOG_OPTIONS.duplicateWindowMs),
     discard: DiscardPolicy.Old,
   });

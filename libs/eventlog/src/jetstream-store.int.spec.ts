@@ -98,8 +98,10 @@ describe('JetStreamEventStore on a real nats-server', () => {
     await dropStream();
     const jsm = await admin.jetstreamManager();
     await jsm.streams.add({ name: STREAM, subjects: [`${PREFIX}.>`], max_age: 3_600_000_000_000, max_msgs: 1000 });
-    // Bringing it in line is a stream update, which only the operator may do.
-    await expect(JetStreamEventStore.open(ipam)).rejects.toMatchObject({ code: 'PERMISSIONS_VIOLATION' });
+    // Bringing it in line is a stream update, which only the operator may do: the service says what differs.
+    const refused = JetStreamEventStore.open(ipam);
+    await expect(refused).rejects.toMatchObject({ code: 'FAILED_PRECONDITION' });
+    await expect(refused).rejects.toThrow(/stream STRATA_EVENTS differs from this process's configuration: max_msgs is 1000, configured -1.*Permissions Violation/);
     expect((await jsm.streams.info(STREAM)).config).toMatchObject({ max_msgs: 1000 });
     await ensureEventStream(jsm, DEFAULT_EVENT_LOG_OPTIONS);
     const { config } = await jsm.streams.info(STREAM);
