@@ -104,7 +104,6 @@ describe('fail static: agents keep the data plane while the control plane is los
   });
 
   afterAll(async () => {
-    (await import('node:fs')).writeFileSync('/tmp/failstatic-agents.log', lab.hosts.map((h) => h.agent?.output() ?? '').join('\n=====\n'));
     await Promise.all(listeners.map((l) => l.stop(2_000)));
     await relay?.stop();
     await api?.close().catch(() => undefined);
