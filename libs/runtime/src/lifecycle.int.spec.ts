@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ErrorCode, StrataError } from '@strata/errors';
-import { startStrataNats, type StrataNats } from '@strata/testing';
+import { freePort, startNatsServer, startStrataNats, type StrataNats } from '@strata/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { ConfigError } from './config.js';
@@ -114,6 +114,29 @@ describe('service lifecycle', () => {
       expect(err).toBe(failure);
       expect(seen?.nc.isClosed()).toBe(true);
       await expect(fetch(`http://${seen?.http.host}:${seen?.http.port}/healthz`)).rejects.toThrow();
+    });
+
+    it('with waitForNats, waits while no server answers and starts once one does; a refusal still fails at once', async () => {
+      const port = await freePort();
+      const waiter = { name: 'waiter', waitForNats: true, start: async () => () => undefined };
+      const starting = startService(waiter, { NATS_URL: `nats://127.0.0.1:${port}`, STRATA_LOG_LEVEL: 'silent' });
+      let settled = false;
+      starting.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      // Without waitForNats this fails at once (CONNECTION_REFUSED); with it, it is still trying after a few retries.
+      await new Promise((r) => setTimeout(r, 2_500));
+      expect(settled).toBe(false);
+      const server = await startNatsServer({ port });
+      try {
+        const running = await starting;
+        expect(running.ctx.nc.isClosed()).toBe(false);
+        await running.stop();
+      } finally {
+        await server.stop();
+      }
+      await expect(startService({ ...waiter, name: 'ipam' }, env({ NATS_PASSWORD: 'wrong' }))).rejects.toThrow(/authoriz/i);
     });
   });
 

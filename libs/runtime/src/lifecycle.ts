@@ -28,6 +28,13 @@ export interface ServiceDefinition<S extends z.ZodObject = z.ZodObject<{}>> {
   name: string;
   /** The service's own settings; merged with baseConfigSchema and validated together. */
   config?: S;
+  /**
+   * At start-up, wait (retrying) while no server of NATS_URL can be reached,
+   * instead of failing: for a process that must come up without the control
+   * plane and change nothing meanwhile (the agent: fail static). A refusal
+   * (bad credentials, a permission) still fails at once.
+   */
+  waitForNats?: boolean;
   start(ctx: ServiceContext<BaseConfig & z.output<S>>): Promise<StopFn>;
 }
 
@@ -58,9 +65,12 @@ export async function startService<S extends z.ZodObject = z.ZodObject<{}>>(
       readiness,
     });
     cleanup.push(() => http.close());
-    const nc = await connect(natsOptions(name, config));
+    let connected: (() => boolean) | undefined;
+    readiness.register('nats', () => connected?.() ?? false);
+    const options = natsOptions(name, config);
+    const nc = def.waitForNats ? await connectWhenReachable(options, logger) : await connect(options);
     cleanup.push(() => (nc.isClosed() ? Promise.resolve() : nc.close()));
-    readiness.register('nats', trackConnection(nc));
+    connected = trackConnection(nc);
     logger.info({ nats: nc.getServer(), http: `${http.host}:${http.port}` }, 'connected');
 
     const ctx: ServiceContext<BaseConfig & z.output<S>> = { name, config, nc, logger, metrics, readiness, http };
@@ -144,6 +154,25 @@ export function natsOptions(name: string, config: BaseConfig): ConnectionOptions
     ...(config.NATS_PASSWORD === undefined ? {} : { pass: config.NATS_PASSWORD }),
     ...(tls === undefined ? {} : { tls }),
   };
+}
+
+/** nats.js's codes for "no server answered" (as opposed to a server that refused us). */
+const UNREACHABLE = new Set(['CONNECTION_REFUSED', 'CONNECTION_TIMEOUT', 'TIMEOUT', 'ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT']);
+
+/** Connect, retrying every second while no server can be reached (logged once); any other failure is thrown. */
+async function connectWhenReachable(options: ConnectionOptions, logger: Logger): Promise<NatsConnection> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const nc = await connect(options);
+      if (attempt > 0) logger.info({ attempts: attempt + 1 }, 'NATS reachable again');
+      return nc;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code !== 'string' || !UNREACHABLE.has(code)) throw err;
+      if (attempt === 0) logger.warn({ err, servers: options.servers }, 'NATS unreachable: waiting for it (retrying every second)');
+      await new Promise((r) => setTimeout(r, 1_000));
+    }
+  }
 }
 
 /** Not ready while NATS is reconnecting: requests would only time out. */

@@ -62,6 +62,8 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     return agentServiceName();
   },
   config: agentConfig,
+  // Fail static: an agent (re)started while the control plane is down comes up and waits, touching nothing.
+  waitForNats: true,
   async start({ nc, config, logger, metrics, readiness }) {
     const hostId = config.AGENT_HOST_ID;
     mkdirSync(config.AGENT_STATE_DIR, { recursive: true });
@@ -85,6 +87,18 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     const rulePackets = metrics.counter('strata_sg_rule_packets_total', 'packets accepted by a security-group rule (nft named counter)', ['group', 'rule']);
     const ruleBytes = metrics.counter('strata_sg_rule_bytes_total', 'bytes accepted by a security-group rule (nft named counter)', ['group', 'rule']);
     const applied = readiness.flag('dataplane');
+    // Fail static (docs/architecture.md): 1 while the agent holds a view that is not live (NATS lost, its bucket gone or
+    // held back), so it keeps the kernel as last applied; with the seconds since it stopped being live.
+    const failStatic = new Gauge({ name: 'strata_agent_fail_static', help: '1 while the agent keeps the kernel as last applied because its host view is not live', registers: [metrics.registry] });
+    new Gauge({
+      name: 'strata_agent_view_not_live_seconds',
+      help: 'seconds since the host view stopped being live (0 while live)',
+      registers: [metrics.registry],
+      collect() {
+        const since = watcher?.feed().since;
+        this.set(since == null ? 0 : (Date.now() - since) / 1000);
+      },
+    });
 
     const onApplied = (r: ApplyReport): void => {
       applies.inc({ result: r.ok ? 'ok' : 'failed' });
@@ -155,6 +169,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       nc,
       hostId,
       logger,
+      onFeed: (feed) => failStatic.set(!feed.live && watcher?.current() != null ? 1 : 0),
       onChange: () => {
         agent.viewChanged();
         health.viewChanged();
@@ -163,7 +178,12 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
         if (view) announcer.update(view);
       },
     });
-    readiness.register('hostview', () => watcher?.current() !== null);
+    // Ready once it has a view; degraded (still serving its VMs with the last view) while that view is not live.
+    readiness.register('hostview', () => {
+      const feed = watcher?.feed();
+      const ok = watcher?.current() != null;
+      return feed?.live ? { ok } : { ok, degraded: ok, detail: { reason: feed?.reason ?? null, since: feed?.since == null ? null : new Date(feed.since).toISOString() } };
+    });
 
     const monitor = config.AGENT_LINK_MONITOR ? startLinkMonitor(exec, (name, deleted) => agent.onLink(name, deleted)) : undefined;
     agent.start();

@@ -54,6 +54,10 @@ export class HostViewStore {
   private readonly view: HostViewSnapshot = emptySnapshot();
   private _revision = 0;
   private _viewPosition: number | null = null;
+  /** The position key's last entry was a delete marker (hostview emptied the host: it had no key left). */
+  private positionDeleted = false;
+  /** Objects held (the host key and every collection's entries): an emptied view holds none. */
+  private objects = 0;
   /**
    * Copy-on-write: the last snapshot, and the collections changed since.
    * A snapshot copies only those (the members of a 10k group are 10k keys:
@@ -100,6 +104,22 @@ export class HostViewStore {
     return this._viewPosition;
   }
 
+  /**
+   * Whether this is the control plane's word on the host (fail static,
+   * docs/architecture.md "Fail static"): hostview writes a host's position
+   * key after the keys it covers, and deletes it after the last key when it
+   * empties the host (deregistration). So a view that has a position is
+   * complete as of that position, and one that is empty with its position's
+   * delete marker says "nothing here". Anything else — a bucket that holds
+   * nothing at all (never written, re-created, purged, lost with its
+   * server's storage) or keys without a position (being written again from
+   * scratch) — says nothing about what the host should have: the agent must
+   * not take it for an empty or partial host and tear the kernel down.
+   */
+  get authoritative(): boolean {
+    return this._viewPosition !== null || (this.positionDeleted && this.objects === 0);
+  }
+
   /** Highest KV revision applied. */
   get revision(): number {
     return this._revision;
@@ -120,6 +140,7 @@ export class HostViewStore {
     if (k.kind === 'position') {
       const before = this._viewPosition ?? undefined;
       this._viewPosition = removed ? null : parse(e, 'position').seq;
+      this.positionDeleted = removed;
       this.record({ field: 'position', id: '', before, after: this._viewPosition ?? undefined });
       return;
     }
@@ -127,6 +148,7 @@ export class HostViewStore {
       const before = this.view.host;
       if (removed) delete this.view.host;
       else this.view.host = parse(e, 'host');
+      this.count(before, this.view.host);
       this.record({ field: 'host', id: '', before, after: this.view.host });
       return;
     }
@@ -135,7 +157,12 @@ export class HostViewStore {
     const before = records[k.name];
     if (removed) delete records[k.name];
     else records[k.name] = parse(e, k.kind);
+    this.count(before, records[k.name]);
     this.record({ field, id: k.name, before, after: records[k.name] });
+  }
+
+  private count(before: unknown, after: unknown): void {
+    this.objects += Number(after !== undefined) - Number(before !== undefined);
   }
 
   /**

@@ -24,6 +24,27 @@ describe('HostViewStore', () => {
     expect(Object.keys(snap.endpoints)).toEqual(['e1']);
   });
 
+  it('is the control plane\'s word only with its position, or when emptied with the position deleted (fail static)', () => {
+    const s = new HostViewStore('hv1');
+    expect(s.authoritative).toBe(false); // a bucket that holds nothing
+    s.apply(put(hostviewKey.host('hv1'), { id: 'hv1', vtepIp: '198.18.0.11', publicIp: '203.0.113.1' }, 1));
+    s.apply(put(hostviewKey.domain('hv1', 'r1'), domain, 2));
+    expect(s.authoritative).toBe(false); // keys without their position: being written
+    s.apply(put(hostviewKey.position('hv1'), { seq: 7 }, 3));
+    expect(s.authoritative).toBe(true);
+    // hostview empties a deregistered host: its keys, then its position.
+    s.apply(del(hostviewKey.domain('hv1', 'r1'), 4));
+    s.apply(del(hostviewKey.host('hv1'), 5));
+    expect(s.authoritative).toBe(true);
+    s.apply(del(hostviewKey.position('hv1'), 6));
+    expect(s.authoritative).toBe(true);
+    // Written again (re-registered): keys without a position are not a view until the position follows.
+    s.apply(put(hostviewKey.domain('hv1', 'r1'), domain, 7));
+    expect(s.authoritative).toBe(false);
+    s.apply(put(hostviewKey.position('hv1'), { seq: 9 }, 8));
+    expect(s.authoritative).toBe(true);
+  });
+
   it('given an invalid value, then it throws and keeps the previous value', () => {
     const s = new HostViewStore('hv1');
     s.apply(put(hostviewKey.domain('hv1', 'r1'), domain, 1));
