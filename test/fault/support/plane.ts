@@ -97,6 +97,8 @@ export async function startFaultPlane(options: FaultPlaneOptions = {}): Promise<
       destroy,
     };
   } catch (err) {
+    // What the services said is the diagnosis of a plane that did not come up.
+    for (const p of cp?.processes ?? []) console.error(`--- ${p.name} ---\n${p.output().slice(-3000)}`);
     await destroy();
     throw err;
   }
