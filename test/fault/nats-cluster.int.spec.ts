@@ -7,13 +7,6 @@
  * digest equal to a fresh replay, every host's view equal to a fresh
  * derivation. The figures are printed as a table (docs/performance.md,
  * "Fault injection (issue 18)").
- *
- * Opt-in (STRATA_FAULT_CLUSTER=1) until the defect it found is fixed: on a
- * three-node cluster every service's projection stops seconds after start
- * with NatsError "consumer deleted" (the eventlog's OrderedReader does not
- * re-create an ordered consumer the server deleted), so about half the
- * commands fail INTERNAL and hostview writes nothing, with no fault
- * injected at all. Run it with `STRATA_FAULT_CLUSTER=1 npm run test:fault`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_EVENT_LOG_OPTIONS } from '@strata/eventlog';
@@ -57,7 +50,7 @@ const allNodes: Fault = {
   },
 };
 
-describe.skipIf(process.env['STRATA_FAULT_CLUSTER'] !== '1')('fault injection: a three-node NATS cluster', () => {
+describe('fault injection: a three-node NATS cluster', () => {
   let plane: FaultPlane;
   const rows: FaultFigures[] = [];
 

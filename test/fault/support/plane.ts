@@ -44,6 +44,7 @@ export async function startFaultPlane(options: FaultPlaneOptions = {}): Promise<
   const connections: NatsConnection[] = [];
   const clients: FaultClient[] = [];
   let cp: ControlPlane | undefined;
+  const replicas = options.cluster ? 3 : 1;
   const destroy = async (): Promise<void> => {
     for (const c of clients) c.close();
     for (const nc of connections) await nc.close().catch(() => undefined);
@@ -52,7 +53,7 @@ export async function startFaultPlane(options: FaultPlaneOptions = {}): Promise<
   };
   try {
     cp = await startControlPlane(dir, [TENANT], () => undefined, {
-      ...(options.cluster ? { natsCluster: 3, natsReplicas: 3 } : { natsPort: await freePort() }),
+      ...(options.cluster ? { natsCluster: 3, natsReplicas: replicas } : { natsPort: await freePort() }),
       apiAddr: `127.0.0.1:${await freePort()}`,
       agents: HOSTS,
       hostview: true,
@@ -66,7 +67,9 @@ export async function startFaultPlane(options: FaultPlaneOptions = {}): Promise<
       return nc;
     };
     const admin = await connectAs('admin');
-    const store = await JetStreamEventStore.open(admin);
+    // Opening the log reconciles its configuration with the opener's: the same replica count as the
+    // services', or the operator's connection would scale the stream down (deleting every consumer).
+    const store = await JetStreamEventStore.open(admin, { replicas });
     const digests = new ServiceDigests(await connectAs('api'), store, new CommandSigner(plane.commandKeys.signingKey));
     const client = (ledger: Ledger, token = plane.tokens[TENANT]!): FaultClient => {
       const c = new FaultClient(plane.apiAddr, token, ledger);
