@@ -8,9 +8,11 @@ import { defineConfig } from 'vitest/config';
  *   e2e   *.e2e.spec.ts   real packets in network namespaces, the compose lab
  * and `hostile` (test/hostile, whatever its files' tier: each performs an
  * attack or a fault against the real components with production users and
- * permissions, and fails if the attack succeeds). A spec file named for no
+ * permissions, and fails if the attack succeeds) and `fault` (test/fault:
+ * a mixed command load while processes and NATS servers are killed, each
+ * fault followed by the same checks). A spec file named for no
  * tier would run in none, so the configuration refuses it. `vitest run` runs every project; `--project unit` (npm
- * run test:unit), `int`, `e2e` or `hostile` one. Files may run in parallel;
+ * run test:unit), `int`, `e2e`, `hostile` or `fault` one. Files may run in parallel;
  * the machine has two cores.
  */
 const shared = {
@@ -41,7 +43,7 @@ export default defineConfig({
           name: tier,
           include: SOURCES.map((dir) => `${dir}/**/*.${tier}.spec.ts`),
           ...shared,
-          exclude: [...shared.exclude, 'test/hostile/**'],
+          exclude: [...shared.exclude, 'test/hostile/**', 'test/fault/**'],
         },
       })),
       {
@@ -49,6 +51,15 @@ export default defineConfig({
           name: 'hostile',
           include: ['test/hostile/**/*.spec.ts'],
           ...shared,
+        },
+      },
+      {
+        test: {
+          name: 'fault',
+          include: ['test/fault/**/*.spec.ts'],
+          ...shared,
+          // One fault at a time: each file loads the machine and measures convergence.
+          fileParallelism: false,
         },
       },
     ],
