@@ -137,7 +137,7 @@ export class Executor<S extends ProjectedState, E extends NewEvent> {
     const { caller } = meta;
     const encoded = this.options.encode(d.event.type, d.event.data);
     const id = eventIdOf(d, meta, request);
-    const attributes = { 'strata.event.type': d.event.type, 'strata.aggregate': lockKey(d), 'strata.event.id': id };
+    const attributes = { 'strata.event.type': d.event.type, 'strata.aggregate': lockKey(d), 'strata.resource': d.resourceId, 'strata.event.id': id };
     // The event carries this span's context: whoever follows the log (hostview, reactors) continues the trace from the append.
     const result = await withSpan(`append ${d.event.type}`, attributes, extractTrace(meta.trace), async (span, otel) => {
       const trace = injectTrace(otel) ?? meta.trace;
