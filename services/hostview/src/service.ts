@@ -14,7 +14,8 @@ import { z } from 'zod';
 import { JetStreamEventStore, snapshotBucket, SnapshotStore } from '@strata/eventlog';
 import type { Logger, ServiceDefinition } from '@strata/runtime';
 import type { NatsConnection } from 'nats';
-import { reportQuarantine } from '@strata/service-kit';
+import { reportProjectionUp, reportQuarantine } from '@strata/service-kit';
+import { Gauge } from 'prom-client';
 import { kindOfKey } from './core/derive.js';
 import { owner, parsePartition, type Partition } from './core/partition.js';
 import { HostviewProjection } from './app/projection.js';
@@ -105,6 +106,18 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
     });
     readiness.register('hostview', () => projection.ready);
     reportQuarantine({ metrics, readiness }, 'hostview', () => projection.quarantine);
+    reportProjectionUp(metrics, 'hostview', () => projection.healthy);
+    // Each owned host's view position; an agent's strata_agent_applied_position below it for long is a host behind on its view.
+    new Gauge({
+      name: 'strata_hostview_host_position',
+      help: "the log position of the latest change to each owned host's view (what its <host>.position.view becomes)",
+      labelNames: ['host'],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        for (const { hostId, position } of projection.hostPositions()) this.set({ host: hostId }, position);
+      },
+    });
 
     // Answered from now on: a query waits (bounded) until the views are reconciled and at its minSeq.
     const positions = await servePositions(nc, { source: projection, partition: `${index}/${count}`, waitMs: config.HOSTVIEW_POSITIONS_WAIT_MS, logger });
