@@ -52,7 +52,7 @@ next_steps() {
 
 $(say "the lab is up (project $COMPOSE_PROJECT_NAME); try:")
   # the strata CLI from the host, against the lab's API (127.0.0.1:$port)
-  export STRATA_SERVER=127.0.0.1:$port STRATA_TOKEN=${STRATA_LAB_TENANT_A_TOKEN:-lab-tenant-a-token}   # tenant-a
+  export STRATA_PLAINTEXT=1 STRATA_SERVER=127.0.0.1:$port STRATA_TOKEN=${STRATA_LAB_TENANT_A_TOKEN:-lab-tenant-a-token}   # tenant-a
   node cli/dist/main.js port list
   node cli/dist/main.js events tail
   # admin token: ${STRATA_LAB_ADMIN_TOKEN:-lab-admin-token}; tenant-b: ${STRATA_LAB_TENANT_B_TOKEN:-lab-tenant-b-token}

@@ -40,7 +40,7 @@ describe('audit points on the command line', () => {
   it('exits 2 on a bad point or contradictory host options, before connecting', async () => {
     const strata = async (argv: string[]) => {
       const err: string[] = [];
-      const code = await run(argv, { io: { out: () => undefined, err: (s) => err.push(s) }, env: { STRATA_TOKEN: 't', STRATA_SERVER: '127.0.0.1:1' } });
+      const code = await run(argv, { io: { out: () => undefined, err: (s) => err.push(s) }, env: { STRATA_TOKEN: 't', STRATA_SERVER: '127.0.0.1:1', STRATA_PLAINTEXT: '1' } });
       return { code, err: err.join('\n') };
     };
     expect(await strata(['audit', 'show', 'security-group', 'g1', '--at', 'noon'])).toMatchObject({ code: EXIT_USAGE, err: expect.stringMatching(/--at.*must be a log position/) });

@@ -52,7 +52,7 @@ beforeAll(async () => {
   await ipam.flush();
   const tokens = [{ name: 'alice', sha256: sha256Hex('alice-secret'), tenant: 't1', admin: false }];
   api = await startApiServer({ nc: await nats.connect('api'), tokens, signer: commandSignerFrom(), grpcAddr: '127.0.0.1:0', logger: createLogger('cli-test', 'silent') });
-  env = { STRATA_SERVER: `127.0.0.1:${api.port}`, STRATA_TOKEN: 'alice-secret' };
+  env = { STRATA_SERVER: `127.0.0.1:${api.port}`, STRATA_TOKEN: 'alice-secret', STRATA_PLAINTEXT: '1' };
   const store = await JetStreamEventStore.open(ipam);
   const aggregate = { context: 'ipam', type: 'network', id: NET.id };
   await store.append(

@@ -1,6 +1,6 @@
 /** The CLI's connection to the API: one typed client per service, bearer token on every call. */
 import { randomUUID } from 'node:crypto';
-import { Metadata, credentials, type CallOptions, type ClientUnaryCall, type requestCallback } from '@grpc/grpc-js';
+import { Metadata, type ChannelCredentials, type CallOptions, type ClientUnaryCall, type requestCallback } from '@grpc/grpc-js';
 import {
   loadStrataProto,
   type ApplicationPrefixServiceClient,
@@ -24,6 +24,8 @@ import { UsageError } from './errors.js';
 export interface ConnectOptions {
   server: string;
   token: string | undefined;
+  /** TLS (verified) or, asked for by name, plaintext: transport-security.ts. */
+  credentials: ChannelCredentials;
   /** Sent as x-request-id (one per CLI invocation), so a retried command is applied once. */
   requestId?: string | undefined;
   /** Per-call deadline for unary calls. */
@@ -34,7 +36,10 @@ export interface ConnectOptions {
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
-/** Response metadata of a command RPC: the log position of its events (the API's positions.ts). */
+/**
+ * Response metadata of a command RPC: the log position of its events (the
+ * API's positions.ts); sent back on every later call of the invocation.
+ */
 export const POSITION_METADATA_KEY = 'strata-position';
 
 export interface Written {
@@ -78,7 +83,7 @@ export class Api {
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const v1 = loadStrataProto().strata.v1;
     // Clients of one target share a channel (grpc-js pools subchannels), so this is one connection.
-    const creds = credentials.createInsecure();
+    const creds = opts.credentials;
     // No service-config lookup: for a host name grpc-js asks DNS for a TXT record, which can hang for
     // seconds where no DNS server answers (a container, a lab). The API publishes no service config.
     const options = { 'grpc.service_config_disable_resolution': 1 };
@@ -104,6 +109,8 @@ export class Api {
     md.set('authorization', `Bearer ${this.token}`);
     md.set('x-request-id', this.requestId);
     if (this.reason !== undefined) md.set('x-reason', this.reason);
+    // Read-your-writes through any api instance: a later call of this invocation is answered as of its writes.
+    if (this.written !== undefined) md.set(POSITION_METADATA_KEY, String(this.written.position));
     return md;
   }
 

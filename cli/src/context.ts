@@ -1,6 +1,7 @@
 /** What every command needs: output, format and an API connection from the global options. */
 import type { Command } from 'commander';
 import { Api } from './client.js';
+import { channelCredentials, plaintextFromEnv } from './transport-security.js';
 import type { Format, Io } from './output.js';
 
 export const DEFAULT_SERVER = '127.0.0.1:7443';
@@ -8,11 +9,19 @@ export const DEFAULT_SERVER = '127.0.0.1:7443';
 export interface CliEnv {
   STRATA_SERVER?: string | undefined;
   STRATA_TOKEN?: string | undefined;
+  STRATA_CA?: string | undefined;
+  STRATA_CERT?: string | undefined;
+  STRATA_KEY?: string | undefined;
+  STRATA_PLAINTEXT?: string | undefined;
 }
 
 interface GlobalOptions {
   server?: string;
   token?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  plaintext?: boolean;
   output: Format;
   requestId?: string;
   reason?: string;
@@ -39,6 +48,12 @@ export class CliContext {
     this.api = new Api({
       server: g.server ?? this.env.STRATA_SERVER ?? DEFAULT_SERVER,
       token: g.token ?? this.env.STRATA_TOKEN,
+      credentials: channelCredentials({
+        ca: g.ca ?? (this.env.STRATA_CA || undefined),
+        cert: g.cert ?? (this.env.STRATA_CERT || undefined),
+        key: g.key ?? (this.env.STRATA_KEY || undefined),
+        plaintext: g.plaintext ?? plaintextFromEnv(this.env.STRATA_PLAINTEXT),
+      }),
       requestId: g.requestId,
       reason: g.reason,
     });

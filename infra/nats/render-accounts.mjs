@@ -39,6 +39,8 @@ const EVENTS = 'STRATA_EVENTS';
 /** snapshotBucket() in libs/eventlog/src/snapshots.ts: one object store bucket per service. */
 const snapshotBucket = (service) => `strata-snapshots-${service}`;
 const HOSTVIEW_BUCKET_PREFIX = 'strata-hostview-';
+/** HOSTVIEW_LEASE_BUCKET in libs/contracts/src/hostview.ts: hostview's partition leases. */
+const HOSTVIEW_LEASE_BUCKET = 'strata_hostview_leases';
 const SECGROUP_REACTOR = 'secgroup-port-reactor';
 const NAT_REACTOR = 'nat-reactor';
 const CHAINING_REACTOR = 'chaining-reactor';
@@ -153,6 +155,12 @@ const hostviewBucketWatcher = (host) => {
 
 /** A host's view bucket as hostview writes it: put/delete, and read back with a watch. */
 const hostviewBucketWriter = (host) => [...hostviewBucketWatcher(host), `$KV.${HOSTVIEW_BUCKET_PREFIX}${host}.>`];
+
+/** The lease bucket as hostview uses it: read a key (get), write it with an expected revision (put, delete). */
+const hostviewLeases = () => {
+  const stream = `KV_${HOSTVIEW_LEASE_BUCKET}`;
+  return [`$JS.API.STREAM.INFO.${stream}`, `$JS.API.STREAM.MSG.GET.${stream}`, `$JS.API.DIRECT.GET.${stream}.>`, `$KV.${HOSTVIEW_LEASE_BUCKET}.>`];
+};
 
 /** The status service's question to every hostview instance (libs/contracts/src/status/hostview-query.ts). */
 const HOSTVIEW_POSITIONS = 'strata.qry.hostview.positions';
@@ -279,11 +287,12 @@ function users(agents) {
         'names to find the buckets. A deregistered host\'s bucket is emptied key by key.',
         `Every instance answers the status service's ${HOSTVIEW_POSITIONS} (no queue group),`,
         `and the instance owning the host the audit service's ${HOSTVIEW_AT}; audit snapshots of`,
-        `its model in its own bucket (${snapshotBucket('hostview')}).`,
+        `its model in its own bucket (${snapshotBucket('hostview')}). Which instance publishes which`,
+        `partition is leased in ${HOSTVIEW_LEASE_BUCKET} (read, revision-checked writes).`,
       ],
       user: 'hostview',
       passwordVar: 'STRATA_NATS_HOSTVIEW_PASSWORD',
-      publish: [...eventReader, '$JS.API.STREAM.NAMES', ...snapshotStore('hostview'), ...agents.flatMap(hostviewBucketWriter), '_INBOX_hostview.>'],
+      publish: [...eventReader, '$JS.API.STREAM.NAMES', ...snapshotStore('hostview'), ...hostviewLeases(), ...agents.flatMap(hostviewBucketWriter), '_INBOX_hostview.>'],
       publishDeny: [...protectedEventSubjects, ...othersDurables('hostview'), 'strata.evt.>'],
       subscribe: ['_INBOX_hostview.>', HOSTVIEW_POSITIONS, HOSTVIEW_AT],
       allowResponses: true,

@@ -69,7 +69,7 @@ describe('audit by replay: a security group and hv1 at any point', () => {
   const rules: Record<string, string> = {};
 
   async function cli(who: string, argv: string[]): Promise<string> {
-    const { stdout } = await run(process.execPath, [CLI, ...argv], { env: { ...process.env, STRATA_SERVER: api.addr, STRATA_TOKEN: api.tokens[who] } });
+    const { stdout } = await run(process.execPath, [CLI, ...argv], { env: { ...process.env, STRATA_SERVER: api.addr, STRATA_TOKEN: api.tokens[who], STRATA_PLAINTEXT: '1' } });
     return stdout;
   }
   const json = async <T>(who: string, argv: string[]): Promise<T> => JSON.parse(await cli(who, [...argv, '-o', 'json'])) as T;

@@ -83,7 +83,7 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
     let err = '';
     const code = await run([...argv, '-o', 'json'], {
       io: { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) },
-      env: { STRATA_SERVER: cp.apiAddr, STRATA_TOKEN: token },
+      env: { STRATA_SERVER: cp.apiAddr, STRATA_TOKEN: token, ...cp.cliEnv },
     });
     return { code, out, err };
   }
@@ -262,7 +262,7 @@ describe('hostile: events a reader cannot decode are quarantined, not fatal (iss
     let err = '';
     const tail = run(['events', 'tail', '-o', 'json'], {
       io: { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) },
-      env: { STRATA_SERVER: cp.apiAddr, STRATA_TOKEN: admin },
+      env: { STRATA_SERVER: cp.apiAddr, STRATA_TOKEN: admin, ...cp.cliEnv },
       interrupt: interrupt.signal,
     });
     const seen = (seq: number): boolean => out.split('\n').some((l) => l !== '' && Number((JSON.parse(l) as { seq: string }).seq) === seq);

@@ -58,7 +58,7 @@ function demoResult(output: string): DemoResult {
 /** How many events the log holds, read with the strata CLI from the host through the published API port. */
 async function eventCount(): Promise<number> {
   const { stdout } = await run(process.execPath, [`${ROOT}cli/dist/main.js`, 'events', 'list', '--limit', '1000', '-o', 'json'], {
-    env: { ...process.env, STRATA_SERVER: `127.0.0.1:${env['STRATA_LAB_API_PORT']}`, STRATA_TOKEN: 'lab-admin-token' },
+    env: { ...process.env, STRATA_SERVER: `127.0.0.1:${env['STRATA_LAB_API_PORT']}`, STRATA_TOKEN: 'lab-admin-token', STRATA_PLAINTEXT: '1' },
     maxBuffer: 64 * 1024 * 1024,
   });
   // What the demo writes. The BGP gateway's observations of the border (routes learned and withdrawn)

@@ -50,14 +50,17 @@ export interface StrataCli {
   json<T>(token: string, argv: string[]): Promise<T>;
 }
 
-/** The real `strata` CLI, run in-process against the API at `server` (host:port). */
-export function strataCli(server: string): StrataCli {
+/**
+ * The real `strata` CLI, run in-process against the API at `server` (host:port). `security` is how it
+ * protects the connection (STRATA_CA, STRATA_CERT/STRATA_KEY); default plaintext, as these test APIs serve.
+ */
+export function strataCli(server: string, security: Record<string, string> = { STRATA_PLAINTEXT: '1' }): StrataCli {
   const cli = async (token: string, argv: string[]): Promise<{ code: number; out: string; err: string }> => {
     let out = '';
     let err = '';
     const code = await run(argv, {
       io: { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) },
-      env: { STRATA_SERVER: server, STRATA_TOKEN: token },
+      env: { STRATA_SERVER: server, STRATA_TOKEN: token, ...security },
     });
     return { code, out, err };
   };

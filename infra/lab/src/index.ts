@@ -9,6 +9,6 @@ export { APPLIANCE_AS, BgpFabric, Frr, GATEWAY_AS, GW, TOR, TOR_AS, UNDERLAY6, a
 export { BORDER_PUBLIC_IP, BORDER_UNDERLAY_IP, INTERNET_CLIENT_IP, INTERNET_CLIENT_IP6, type ExternalSide } from './external.js';
 export { GATEWAY_UNDERLAY_IP, LAB_APPLIANCE_PASSWORD, type BgpBorder } from './bgp-border.js';
 export { startExaBgp, type ExaBgpOptions } from './exabgp.js';
-export { startControlPlane, type ControlPlane, type ControlPlaneOptions, type NeutronOptions } from './demo/control-plane.js';
+export { startControlPlane, type ControlPlane, type ControlPlaneOptions, type ControlPlaneTls, type NeutronOptions } from './demo/control-plane.js';
 export { provisionStreams, SNAPSHOT_SERVICES, startProvisionedNats, type ProvisionOptions } from './provision.js';
 export { StatusClient } from './control-client.js';

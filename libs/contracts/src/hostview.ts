@@ -50,6 +50,22 @@ export const hostviewBucket = (hostId: string): string => `${HOSTVIEW_BUCKET_PRE
 /** How a host's bucket is made (by the operator, infra/lab/src/provision.ts, or by hostview where it may): agents need the current value only. */
 export const HOSTVIEW_BUCKET_OPTIONS = { history: 1 } as const;
 
+/** The same with a replica count (the process's STRATA_NATS_REPLICAS, `natsReplicas()` of @strata/eventlog). */
+export const hostviewBucketOptions = (replicas: number): { history: number; replicas: number } => ({ ...HOSTVIEW_BUCKET_OPTIONS, replicas });
+
+/**
+ * The KV bucket of hostview's partition leases (services/hostview/src/core/lease.ts):
+ * one key per partition, naming the instance that publishes it. Created by the
+ * operator (infra/lab/src/provision.ts), with STRATA_NATS_REPLICAS replicas.
+ */
+export const HOSTVIEW_LEASE_BUCKET = 'strata_hostview_leases';
+
+/** How the lease bucket is made: the current record only (a lease's past is of no use), `replicas` as STRATA_NATS_REPLICAS says. */
+export const hostviewLeaseBucketOptions = (replicas: number): { history: number; replicas: number } => ({ history: 1, replicas });
+
+/** A partition's key in the lease bucket: `partition.<count>.<index>` (a lease is for one partitioning). */
+export const hostviewLeaseKey = (index: number, count: number): string => `partition.${count}.${index}`;
+
 /** The JetStream stream behind a host's bucket (`KV_<bucket>`): the name NATS permissions and stream listings use. */
 export const hostviewStream = (hostId: string): string => `KV_${hostviewBucket(hostId)}`;
 

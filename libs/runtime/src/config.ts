@@ -30,6 +30,11 @@ export const baseConfigSchema = z.object({
   NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
   NATS_USER: z.string().min(1).optional(),
   NATS_PASSWORD: z.string().min(1).optional(),
+  /** PEM file of the CA the NATS servers' certificates chain to: TLS is then required (nats-tls.ts). */
+  NATS_TLS_CA: z.string().min(1).optional(),
+  /** PEM files of a client certificate and its key, for servers that verify clients (`tls { verify: true }`). */
+  NATS_TLS_CERT: z.string().min(1).optional(),
+  NATS_TLS_KEY: z.string().min(1).optional(),
   /** Port of the metrics/health server; 0 picks a free one. */
   STRATA_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(0),
   /** Loopback by default: metrics and health are scraped locally unless the operator opens them up. */

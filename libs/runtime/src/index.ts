@@ -24,7 +24,9 @@ export type { ContractClientOptions } from './contract-client.js';
 export type { AuditClient, BgpClient, ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './service-clients.js';
 export { UNKNOWN_STATUS, portStatuses } from './port-status.js';
 export type { PortStatusFields } from './port-status.js';
-export { runService, startService } from './lifecycle.js';
+export { natsOptions, runService, startService } from './lifecycle.js';
+export { natsTlsOptions, type NatsTlsSettings } from './nats-tls.js';
+export { serverTlsOptions } from './server-tls.js';
 export type { RunningService, ServiceContext, ServiceDefinition, StopFn } from './lifecycle.js';
 export {
   CLOCK_SKEW_MS,

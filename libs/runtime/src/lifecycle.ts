@@ -5,6 +5,7 @@ import { installContextManager } from './context-manager.js';
 import { startHttpServer, type HttpServerHandle } from './http.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
+import { natsTlsOptions } from './nats-tls.js';
 import { Readiness } from './readiness.js';
 import { otlpTracesUrl, startTraceExport } from './trace-export.js';
 
@@ -139,7 +140,9 @@ export async function runService<S extends z.ZodObject = z.ZodObject<{}>>(def: S
   });
 }
 
-function natsOptions(name: string, config: BaseConfig): ConnectionOptions {
+/** How a process connects to NATS with the shared settings (NATS_URL, NATS_USER/PASSWORD, NATS_TLS_*). */
+export function natsOptions(name: string, config: BaseConfig): ConnectionOptions {
+  const tls = natsTlsOptions(config);
   return {
     servers: config.NATS_URL.split(',').map((s) => s.trim()),
     name,
@@ -150,6 +153,7 @@ function natsOptions(name: string, config: BaseConfig): ConnectionOptions {
     inboxPrefix: `_INBOX_${config.NATS_USER ?? name}`,
     ...(config.NATS_USER === undefined ? {} : { user: config.NATS_USER }),
     ...(config.NATS_PASSWORD === undefined ? {} : { pass: config.NATS_PASSWORD }),
+    ...(tls === undefined ? {} : { tls }),
   };
 }
 

@@ -25,6 +25,13 @@ export interface RequestMeta {
   at: string;
   /** Read-your-writes: serve a query only after the local projection applied this stream sequence. */
   minSeq?: number;
+  /**
+   * How long the service may wait for its state to reach `minSeq` before
+   * answering UNAVAILABLE (the caller's remaining deadline, so a position a
+   * client sent can never hold a request longer than the client waits);
+   * absent: the service's own bound.
+   */
+  minSeqWaitMs?: number;
   /** W3C traceparent/tracestate. */
   trace?: TraceContext;
   /** Why, in the caller's words (the API's `x-reason`); stored on the events the request causes. */
@@ -49,6 +56,7 @@ export const requestMetaSchema = z.object({
   correlationId: z.string().min(1),
   at: z.iso.datetime({ offset: true }),
   minSeq: z.number().int().nonnegative().optional(),
+  minSeqWaitMs: z.number().int().nonnegative().max(600_000).optional(),
   trace: traceContextSchema.optional(),
   reason: z.string().min(1).max(MAX_REASON_LENGTH).optional(),
 }) satisfies z.ZodType<RequestMeta>;

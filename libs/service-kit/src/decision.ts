@@ -26,7 +26,7 @@ export const callerOf = (m: RequestMeta): Caller => ({ actor: m.actor, tenant: m
  * read-your-writes position, and as an idempotent request (see requests.ts).
  */
 export function clientCommand(op: string, body: unknown, m: RequestMeta, trace: TraceContext | undefined) {
-  return { caller: callerOf(m), correlationId: m.correlationId, reason: m.reason, trace, minSeq: m.minSeq, request: { op, body } };
+  return { caller: callerOf(m), correlationId: m.correlationId, reason: m.reason, trace, minSeq: m.minSeq, minSeqWaitMs: m.minSeqWaitMs, request: { op, body } };
 }
 
 /**

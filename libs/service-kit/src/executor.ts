@@ -52,11 +52,13 @@ export interface ExecuteMeta<E extends NewEvent> {
   eventId?: (d: Append<E>) => string;
   /** Decide only once the projection has applied this stream sequence (the caller's read-your-writes position). */
   minSeq?: number | undefined;
+  /** How long to wait for `minSeq` (the caller's remaining deadline); default the projection's. */
+  minSeqWaitMs?: number | undefined;
 }
 
 export interface ExecutorOptions<S extends ProjectedState> {
   store: EventStore;
-  projection: { readonly state: S; waitFor(seq: number): Promise<void> };
+  projection: { readonly state: S; waitFor(seq: number, timeoutMs?: number): Promise<void> };
   /** Validate event data against its schema and stamp its version (an EventRegistry's `encode`). */
   encode: (type: string, data: unknown) => { version: number; data: unknown };
   /** The service's event context (e.g. `ipam`): the scope of its request index and request event ids. */
@@ -97,7 +99,7 @@ export class Executor<S extends ProjectedState, E extends NewEvent> {
     const { projection } = this.options;
     const maxAttempts = this.options.maxAttempts ?? 100;
     // A caller that has seen sequence N (its own earlier write, in any service) must not be judged against older state.
-    if (meta.minSeq !== undefined) await projection.waitFor(meta.minSeq);
+    if (meta.minSeq !== undefined) await projection.waitFor(meta.minSeq, meta.minSeqWaitMs);
     const request = meta.request && pendingRequest(this.options.context, meta.caller, meta.request.op, meta.request.body, meta.step);
     for (let attempt = 1; ; attempt++) {
       const applied = this.applied(request);

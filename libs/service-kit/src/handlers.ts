@@ -81,7 +81,7 @@ export type QueryAnswers<C extends Contract, S> = {
 export function queryHandlers<C extends Contract, S extends ProjectedState>(
   contract: C,
   answers: QueryAnswers<C, S>,
-  projection: { readonly state: S; waitFor(seq: number): Promise<void> },
+  projection: { readonly state: S; waitFor(seq: number, timeoutMs?: number): Promise<void> },
 ): Record<string, Handler> {
   const out: Record<string, Handler> = {};
   for (const name of Object.keys(contract.queries) as Array<QueryName<C>>) {
@@ -89,7 +89,7 @@ export function queryHandlers<C extends Contract, S extends ProjectedState>(
     out[name] = {
       schema: contract.queries[name]!.request,
       async handle(body, meta) {
-        if (meta.minSeq !== undefined) await projection.waitFor(meta.minSeq);
+        if (meta.minSeq !== undefined) await projection.waitFor(meta.minSeq, meta.minSeqWaitMs);
         const state = projection.state;
         const seq = state.seq;
         return { result: await answer(state, callerOf(meta), body), seq };

@@ -34,7 +34,8 @@ export class SeqWaiters {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiting = this.waiting.filter((w) => w.timer !== timer);
-        reject(new StrataError(ErrorCode.Unavailable, `state not yet at sequence ${seq} (at ${this.seq}) after ${timeoutMs} ms`));
+        // `notReached` lets the api tell a client its read-your-writes position was not reached in time (api errors.ts).
+        reject(new StrataError(ErrorCode.Unavailable, `state not yet at sequence ${seq} (at ${this.seq}) after ${timeoutMs} ms`, { notReached: seq, at: this.seq }));
       }, timeoutMs);
       this.waiting.push({ seq, resolve, reject, timer });
     });

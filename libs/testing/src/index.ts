@@ -1,5 +1,6 @@
-export { freePort } from './free-port.js';
-export { startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
+export { freePort, onFreePort } from './free-port.js';
+export { nodeHealthy, startNatsCluster, type NatsCluster, type NatsClusterNode, type NatsClusterOptions } from './nats-cluster.js';
+export { natsClientTls, natsTlsBlock, startNatsServer, type NatsServerHandle, type NatsServerOptions, type NatsServerTls } from './nats-server.js';
 export { waitFor } from './wait-for.js';
 export {
   LAB_MARKER_ENV,
@@ -17,3 +18,4 @@ export { startPostgres, type PostgresHandle, type PostgresOptions } from './post
 export { startKeystone, type KeystoneHandle, type KeystoneOptions, type ProjectUser } from './keystone.js';
 export { issueToken, KeystoneAdmin, KeystoneRequestError, type IssuedToken, type Named, type PasswordCredentials } from './keystone-rest.js';
 export { decodeOtlpJson, startOtlpReceiver, type AttributeValue, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
+export { makePki, type CaFiles, type CertFiles, type IssueOptions, type Pki } from './pki.js';

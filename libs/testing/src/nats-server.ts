@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect } from 'nats';
+import { connect, type TlsOptions } from 'nats';
 import { freePort } from './free-port.js';
 import { stopChild, watchServer } from './server-child.js';
 
@@ -23,6 +23,34 @@ export interface NatsServerOptions {
   env?: Record<string, string>;
   /** Listen on this port instead of a free one (a port in use is then an error). */
   port?: number;
+  /** Serve clients over TLS only (nats-server `tls {}`); see NatsServerTls. */
+  tls?: NatsServerTls;
+}
+
+/** The server's TLS: files as makePki() makes them. */
+export interface NatsServerTls {
+  /** The server's certificate and key. */
+  cert: string;
+  key: string;
+  /** The CA clients verify the server with and, with `verify`, the server verifies client certificates with. */
+  ca: string;
+  /** Require a client certificate of `ca` from every client (nats-server `verify: true`). */
+  verify?: boolean;
+  /** A client certificate of `ca` the harness itself connects with (needed with `verify`). */
+  client?: { cert: string; key: string };
+}
+
+/** nats-server's `tls {}` block for clients. */
+export function natsTlsBlock(tls: NatsServerTls): string {
+  return `tls {\n  cert_file: ${JSON.stringify(tls.cert)}\n  key_file: ${JSON.stringify(tls.key)}\n  ca_file: ${JSON.stringify(tls.ca)}\n  verify: ${tls.verify === true}\n  timeout: 5\n}\n`;
+}
+
+/** What a nats.js client needs to connect to a server with this TLS (the CA, the client certificate if any). */
+export function natsClientTls(tls: NatsServerTls): TlsOptions {
+  return {
+    ca: readFileSync(tls.ca, 'utf8'),
+    ...(tls.client ? { cert: readFileSync(tls.client.cert, 'utf8'), key: readFileSync(tls.client.key, 'utf8') } : {}),
+  };
 }
 
 export interface NatsServerHandle {
@@ -36,6 +64,8 @@ export interface NatsServerHandle {
   stop(): Promise<void>;
   /** Crash the server (SIGKILL), keeping the store; call restart() or stop() afterwards. */
   kill9(): Promise<void>;
+  /** Stop the server gracefully (SIGTERM), keeping the store; call restart() or stop() afterwards. */
+  halt(): Promise<void>;
   /** Stop the server if it runs (gracefully) and start it again on the same port and store. */
   restart(): Promise<void>;
   /** The last few KiB of the server's output, for failure messages. */
@@ -66,12 +96,13 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
   let log = '';
   let stopped = false;
 
+  const clientTls = opts.tls && natsClientTls(opts.tls);
   const argsFor = (p: number): string[] => {
-    if (opts.config === undefined) return ['-a', '127.0.0.1', '-p', String(p), '-js', '-sd', storeDir];
+    if (opts.config === undefined && opts.tls === undefined) return ['-a', '127.0.0.1', '-p', String(p), '-js', '-sd', storeDir];
     const confPath = join(baseDir, 'server.conf');
     writeFileSync(
       confPath,
-      `listen: "127.0.0.1:${p}"\njetstream { store_dir: ${JSON.stringify(storeDir)} }\n${opts.config}\n`,
+      `listen: "127.0.0.1:${p}"\njetstream { store_dir: ${JSON.stringify(storeDir)} }\n${opts.tls ? natsTlsBlock(opts.tls) : ''}${opts.config ?? ''}\n`,
     );
     return ['-c', confPath];
   };
@@ -84,7 +115,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     proc.once('error', (err) => {
       spawnError = err;
     });
-    await waitUntilAccepting(`nats://127.0.0.1:${p}`, timeoutMs, () => {
+    await waitUntilAccepting(`nats://127.0.0.1:${p}`, clientTls, timeoutMs, () => {
       if (spawnError) throw new Error(`cannot run ${binary}: ${spawnError.message}`);
       if (server.exited()) throw new ServerExited(log);
     });
@@ -121,7 +152,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
 
   return {
     get url() {
-      return `nats://127.0.0.1:${port}`;
+      return `${opts.tls ? 'tls' : 'nats'}://127.0.0.1:${port}`;
     },
     get port() {
       return port;
@@ -139,6 +170,9 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     async kill9() {
       await terminate('SIGKILL');
     },
+    async halt() {
+      await terminate('SIGTERM');
+    },
     async restart() {
       if (stopped) throw new Error('nats-server was stopped; start a new one');
       await terminate('SIGTERM');
@@ -155,13 +189,13 @@ class ServerExited extends Error {
 }
 
 /** Poll with real connection attempts until the server answers (an auth rejection counts: it is up). */
-async function waitUntilAccepting(url: string, timeoutMs: number, check: () => void): Promise<void> {
+async function waitUntilAccepting(url: string, tls: TlsOptions | undefined, timeoutMs: number, check: () => void): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {
     check();
     try {
-      const nc = await connect({ servers: url, reconnect: false, timeout: 1000 });
+      const nc = await connect({ servers: url, reconnect: false, timeout: 1000, ...(tls ? { tls } : {}) });
       await nc.close();
       return;
     } catch (err) {

@@ -7,6 +7,10 @@ import { defaultTransportLimits as d, type TransportLimits } from './transport.j
 export const apiConfigSchema = z.object({
   /** host:port to serve gRPC on; port 0 picks a free one (logged at start). */
   STRATA_GRPC_ADDR: z.string().min(1).default('127.0.0.1:7443'),
+  /** TLS (api-tls.ts): the server's certificate and key (PEM files); with the client CA, mutual TLS. */
+  STRATA_API_TLS_CERT: z.string().min(1).optional(),
+  STRATA_API_TLS_KEY: z.string().min(1).optional(),
+  STRATA_API_TLS_CLIENT_CA: z.string().min(1).optional(),
   /** JSON file: [{"name", "sha256" (hex of the token), "tenant", "admin"}]. */
   STRATA_API_TOKENS_FILE: z.string().min(1).optional(),
   /** The same JSON inline, for tests and throwaway setups. */

@@ -13,8 +13,15 @@
  *
  * A connection over a limit is closed at once (its file descriptor is back
  * before the next accept).
+ *
+ * With TLS (serverTlsOptions, @strata/runtime) the guard's listener is a TLS server: the limits
+ * apply to the TCP connection as before, the TLS handshake must finish
+ * within `handshakeTimeoutMs`, and only a connection whose handshake
+ * succeeded (with mutual TLS: whose client certificate is of the client
+ * CA) reaches grpc-js. A refused handshake is logged with its reason.
  */
 import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type TlsOptions } from 'node:tls';
 import type { Logger } from '@strata/runtime';
 
 export interface ConnectionLimits {
@@ -45,9 +52,39 @@ export class ConnectionGuard {
     private readonly admit: (socket: Socket) => void,
     private readonly logger: Logger,
     /** Told of every connection closed by a limit (for metrics). */
-    private readonly onClosed: (reason: 'over-limit' | 'handshake-timeout') => void = () => undefined,
+    private readonly onClosed: (reason: 'over-limit' | 'handshake-timeout' | 'tls-refused') => void = () => undefined,
+    /** Serve TLS with these options (certificate, key, client CA); plaintext without. */
+    private readonly tls?: TlsOptions,
   ) {
-    this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    if (tls) {
+      // Mutual TLS: OpenSSL verifies the client's certificate, and the guard refuses a connection whose certificate
+      // failed (or is missing) itself, rather than letting node:tls drop it silently: so each refusal is logged with
+      // its reason. Nothing from such a connection is read: it never reaches grpc-js.
+      const mutual = tls.requestCert === true;
+      const options = { ...tls, ...(mutual ? { rejectUnauthorized: false } : {}), noDelay: true, handshakeTimeout: limits.handshakeTimeoutMs };
+      const server = createTlsServer(options, (secured) => {
+        if (mutual && !secured.authorized) {
+          const peer = secured.getPeerCertificate();
+          const certificate = peer && peer.subject ? { subject: peer.subject.CN, issuer: peer.issuer?.CN, validTo: peer.valid_to } : null;
+          const code = String(secured.authorizationError);
+          const reason = certificate ? `client certificate refused: ${code}` : 'no client certificate';
+          this.onTlsRefused(Object.assign(new Error(reason), { code }), secured.remoteAddress, certificate);
+          secured.destroy();
+          return;
+        }
+        this.admit(secured);
+      });
+      // Before tls's own listener wraps the socket: over a limit, the TCP connection is closed before any handshake.
+      server.prependListener('connection', (socket: Socket) => this.onConnection(socket));
+      server.on('tlsClientError', (err, socket) => {
+        this.onTlsRefused(err, socket.remoteAddress);
+        // node:tls reports a failed or timed-out handshake but leaves the connection open: a silent peer would keep it.
+        socket.destroy();
+      });
+      this.server = server;
+    } else {
+      this.server = createServer({ noDelay: true }, (socket) => this.onConnection(socket));
+    }
     // One bad socket must not take the listener down.
     this.server.on('error', (err) => this.logger.error({ err }, 'gRPC listener error'));
   }
@@ -77,6 +114,17 @@ export class ConnectionGuard {
     for (const s of this.sockets) s.destroy();
   }
 
+  private tlsRefused = 0;
+
+  private onTlsRefused(err: Error & { code?: string }, address: string | undefined, certificate?: object | null): void {
+    this.tlsRefused++;
+    this.onClosed('tls-refused');
+    // Every refusal says why (a wrong CA, an expired or missing client certificate), until a flood makes it every 1000th.
+    if (this.tlsRefused <= 100 || this.tlsRefused % 1000 === 0) {
+      this.logger.warn({ address, reason: err.message, code: err.code, ...(certificate === undefined ? {} : { certificate }), refused: this.tlsRefused }, 'TLS handshake refused');
+    }
+  }
+
   private onConnection(socket: Socket): void {
     const address = socket.remoteAddress ?? 'unknown';
     const fromAddress = this.perAddress.get(address) ?? 0;
@@ -91,8 +139,9 @@ export class ConnectionGuard {
     }
     this.sockets.add(socket);
     this.perAddress.set(address, fromAddress + 1);
+    // With TLS, tls.Server's handshakeTimeout bounds the handshake (a ClientHello alone is more than a preface's bytes).
     const handshake = setTimeout(() => {
-      if (socket.bytesRead >= PREFACE_BYTES) return;
+      if (this.tls || socket.bytesRead >= PREFACE_BYTES) return;
       this.handshakeTimeouts++;
       this.onClosed('handshake-timeout');
       socket.destroy();
@@ -107,7 +156,7 @@ export class ConnectionGuard {
     });
     // Errors (resets by the peer) end in 'close'; without a listener they would be thrown.
     socket.on('error', () => undefined);
-    this.admit(socket);
+    if (!this.tls) this.admit(socket);
   }
 }
 

@@ -48,9 +48,20 @@ const genericMessage: Partial<Record<string, string>> = {
 export function toServiceError(err: unknown): Partial<ServiceError> & { code: status; details: string } {
   const e: StrataError = toStrataError(err);
   const code = grpcStatusOf(e.code);
-  const generic = Object.hasOwn(genericMessage, e.code) || code === status.INTERNAL ? (genericMessage[e.code] ?? 'internal error') : undefined;
+  const generic = Object.hasOwn(genericMessage, e.code) || code === status.INTERNAL ? (notReachedMessage(e) ?? genericMessage[e.code] ?? 'internal error') : undefined;
   const metadata = new Metadata();
   if (generic === undefined && typeof e.details.field === 'string') metadata.set(FIELD_METADATA_KEY, e.details.field);
   const message = generic ?? e.message;
   return { code, details: message, message, metadata };
+}
+
+/**
+ * A service whose state did not reach the call's read-your-writes position
+ * in the time the call allowed (SeqWaiters' `notReached`): said as such, with
+ * nothing internal but the position, which is the client's own.
+ */
+function notReachedMessage(e: StrataError): string | undefined {
+  const position = e.details['notReached'];
+  if (e.code !== ErrorCode.Unavailable || typeof position !== 'number') return undefined;
+  return `position ${position} (strata-position) not reached in time: the state that answers has not applied it yet; retry, or allow a longer deadline`;
 }

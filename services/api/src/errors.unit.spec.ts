@@ -55,3 +55,12 @@ describe('toServiceError', () => {
     expect(e).toMatchObject({ code: status.INTERNAL, details: 'internal error' });
   });
 });
+
+describe('a read-your-writes position not reached', () => {
+  it('is UNAVAILABLE saying so, with the position and nothing internal', () => {
+    const e = toServiceError(new StrataError(ErrorCode.Unavailable, 'state not yet at sequence 131 (at 120) after 4500 ms', { notReached: 131, at: 120 }));
+    expect(e.code).toBe(status.UNAVAILABLE);
+    expect(e.details).toMatch(/^position 131 \(strata-position\) not reached in time/);
+    expect(e.details).not.toMatch(/120|4500/);
+  });
+});

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The API process: gRPC in front, NATS behind. */
 import { keystoneConfigFromEnv, KeystoneValidator } from '@strata/identity';
-import { COMMAND_SERVICES, commandSignerFrom, runService } from '@strata/runtime';
+import { COMMAND_SERVICES, commandSignerFrom, runService, serverTlsOptions } from '@strata/runtime';
 import { loadTokens } from './auth.js';
 import { apiConfigSchema, transportLimits } from './config.js';
 import { startApiServer } from './server.js';
@@ -21,7 +21,18 @@ await runService({
       const { servicePassword: _, ...shown } = keystoneConfig;
       logger.info({ keystone: shown }, 'Keystone tokens accepted');
     }
-    const api = await startApiServer({ nc, tokens, signer, grpcAddr: config.STRATA_GRPC_ADDR, logger, metrics, transport: transportLimits(config), ...(keystone ? { keystone } : {}) });
+    const tls = serverTlsOptions('STRATA_API_TLS', config);
+    const api = await startApiServer({
+      nc,
+      tokens,
+      signer,
+      grpcAddr: config.STRATA_GRPC_ADDR,
+      logger,
+      metrics,
+      transport: transportLimits(config),
+      ...(keystone ? { keystone } : {}),
+      ...(tls ? { tls } : {}),
+    });
     return async () => {
       await api.stop();
       await keystone?.stop();

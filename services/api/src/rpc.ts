@@ -18,7 +18,7 @@ import {
 import type { Authenticator, Principal } from './auth.js';
 import { buildRequestMeta, incomingTrace } from './context.js';
 import { toServiceError } from './errors.js';
-import { positionMetadata, type CallPositions } from './positions.js';
+import { clientPosition, positionMetadata, positionWaitMs, type CallPositions, type LogEnd } from './positions.js';
 import type { CallCallers } from './read-only.js';
 
 export interface RpcDeps {
@@ -30,6 +30,10 @@ export interface RpcDeps {
   status: StatusClient;
   /** The clients' shared read-your-writes tracker, which also gives each call its own writes' position. */
   positions: CallPositions;
+  /** Admits a client's position only when the log has reached it (positions.ts). */
+  logEnd: LogEnd;
+  /** How long a NATS request to a service may take: the bound on waiting for a position. */
+  requestTimeoutMs: number;
   /** Who the call in progress is for: the requester refuses a reader's commands (read-only.ts). */
   callers: CallCallers;
   logger: Logger;
@@ -61,21 +65,29 @@ export interface CallContext {
 /**
  * Run `work` for the call named `rpc` with an authenticated context, inside
  * a span continuing the client's trace (its context goes out in meta.trace).
+ * A client's `strata-position` becomes the call's read-your-writes floor
+ * (meta.minSeq, sent with every request of the call), waited for no longer
+ * than the call's `deadline` allows (meta.minSeqWaitMs).
  */
 export async function withCall<T>(
   deps: RpcDeps,
   rpc: string,
   metadata: Metadata,
   work: (ctx: CallContext) => Promise<T>,
+  deadline?: Date | number,
 ): Promise<T> {
   const started = performance.now();
   const done = (code: string): void => deps.metrics?.observe(rpc, code, (performance.now() - started) / 1000);
   try {
     const principal = await deps.auth.authenticate(metadata);
     const incoming = incomingTrace(metadata);
+    const position = clientPosition(metadata);
+    if (position !== undefined) await deps.logEnd.admit(position);
     const result = await deps.callers.run({ rpc, principal }, () => withSpan(`grpc ${rpc}`, { 'rpc.method': rpc, 'strata.tenant': principal.tenant }, extractTrace(incoming), (_, otel) => {
       // The span's own context (a child of the client's, or the client's itself without an OTel SDK); a malformed header yields none.
       const meta = buildRequestMeta(metadata, principal, { trace: injectTrace(otel) });
+      meta.minSeqWaitMs = positionWaitMs(deps.requestTimeoutMs, deadline);
+      if (position !== undefined) meta.minSeq = position;
       const logger = withCorrelation(deps.logger, { rpc, requestId: meta.requestId, correlationId: meta.correlationId });
       return work({ principal, meta, logger });
     }));
@@ -95,7 +107,7 @@ export async function withCall<T>(
  */
 export function unary<Req, Res>(deps: RpcDeps, rpc: string, fn: (req: Req, ctx: CallContext) => Promise<Res>): handleUnaryCall<Req, Res> {
   return (call, callback) => {
-    deps.positions.track(() => withCall(deps, rpc, call.metadata, (ctx) => fn(call.request, ctx))).then(
+    deps.positions.track(() => withCall(deps, rpc, call.metadata, (ctx) => fn(call.request, ctx), call.getDeadline())).then(
       ({ result, position }) => {
         if (position !== undefined) call.sendMetadata(positionMetadata(position));
         callback(null, result);

@@ -1,4 +1,5 @@
 import { Server, ServerCredentials, type ServiceDefinition } from '@grpc/grpc-js';
+import type { TlsOptions } from 'node:tls';
 import type { NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { loadStrataProto } from '@strata/proto';
@@ -21,7 +22,7 @@ import { chainingHandlers } from './handlers/chaining.js';
 import { securityGroupHandlers } from './handlers/security-groups.js';
 import { subnetHandlers } from './handlers/subnets.js';
 import { statusHandlers } from './handlers/status.js';
-import { CallPositions } from './positions.js';
+import { CallPositions, LogEnd } from './positions.js';
 import { StatusWatch } from './status-watch.js';
 import { rpcMetrics, type RpcDeps } from './rpc.js';
 import { addStrictService } from './strict-requests.js';
@@ -45,6 +46,8 @@ export interface ApiServerOptions {
   metrics?: ServiceMetrics;
   /** Connection, stream and size limits; unset ones keep their production default. */
   transport?: Partial<TransportLimits>;
+  /** Serve over TLS (serverTlsOptions in @strata/runtime: certificate, key, and for mutual TLS the client CA); plaintext without. */
+  tls?: TlsOptions;
 }
 
 export interface ApiServer {
@@ -54,6 +57,9 @@ export interface ApiServer {
   stop(): Promise<void>;
 }
 
+/** The services' answer time when the options do not say (the requester's own default). */
+const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
 /** How long stop() lets in-flight calls finish before cutting them off. */
 const GRACE_MS = 5_000;
 
@@ -62,8 +68,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const store = await JetStreamEventStore.open(opts.nc);
   const callers = new CallCallers();
   const contracts = [ipamContract, secgroupContract, natContract, chainingContract, statusContract, bgpContract, auditContract];
+  const requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const requester = new ReaderGuardedRequester(
-    new NatsRequester(opts.nc, { signer: opts.signer, ...(opts.requestTimeoutMs === undefined ? {} : { timeoutMs: opts.requestTimeoutMs }) }),
+    new NatsRequester(opts.nc, { signer: opts.signer, timeoutMs: requestTimeoutMs }),
     commandSubjects(contracts),
     callers,
   );
@@ -78,6 +85,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     chaining: new ContractClient(chainingContract, requester, ryw),
     status: new ContractClient(statusContract, requester, ryw),
     positions: ryw,
+    logEnd: new LogEnd(() => store.lastSeq()),
+    requestTimeoutMs,
     callers,
     logger: opts.logger,
     ...(opts.metrics ? { metrics: rpcMetrics(opts.metrics) } : {}),
@@ -106,14 +115,17 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   const owners = { ipam: deps.ipam, secgroup: deps.secgroup, nat: deps.nat, chaining: deps.chaining, bgp, status: deps.status };
   add(v1.AuditService.service, auditHandlers(deps, new ContractClient(auditContract, requester, ryw), owners));
 
-  // Plaintext: the default address is loopback; put TLS in front (or add it here) before exposing it.
-  // The guard owns the listening socket (connection limits, handshake timeout) and hands admitted sockets to grpc-js.
+  // The guard owns the listening socket (connection limits, handshake timeout, TLS when configured) and hands
+  // admitted sockets to grpc-js, already decrypted: grpc-js itself sees a plaintext HTTP/2 connection.
+  // Without TLS the default address is loopback; configure STRATA_API_TLS_* before exposing it.
   const injector = server.createConnectionInjector(ServerCredentials.createInsecure());
   const closedByGuard = opts.metrics?.counter('strata_grpc_connections_closed_total', 'connections the API closed by a limit', ['reason']);
-  const guard = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), opts.logger, (reason) => closedByGuard?.inc({ reason }));
+  const tls = opts.tls && { ...opts.tls, ALPNProtocols: ['h2'] };
+  const guard = new ConnectionGuard(limits, (socket) => injector.injectConnection(socket), opts.logger, (reason) => closedByGuard?.inc({ reason }), tls);
   const { host, port: wanted } = parseListenAddress(opts.grpcAddr);
   const port = await guard.listen(host, wanted);
-  opts.logger.info({ grpcAddr: opts.grpcAddr, port, limits }, 'gRPC API listening');
+  const security = !tls ? 'plaintext' : tls.requestCert ? 'mutual TLS' : 'TLS';
+  opts.logger.info({ grpcAddr: opts.grpcAddr, port, limits, security }, 'gRPC API listening');
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {

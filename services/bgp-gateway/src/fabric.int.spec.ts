@@ -288,4 +288,33 @@ describe('BGP gateway with gobgpd and FRR', () => {
     await waitFor(async () => (await torNextHop('198.51.100.131/32')) === '198.18.0.12', { ...WAIT, message: 'third prefix accepted at the limit of 3' });
     await waitFor(async () => metricValue(await scrapeMetrics(gateways[0]!), 'strata_bgp_rejected_routes', { reason: 'max-prefix' }) === 0, { ...WAIT, message: 'no rejection left' });
   });
+  it('one instance dies (gateway and its gobgpd, kill -9): the ToR keeps every route through the survivor, which goes on advertising and recording', async () => {
+    const torRoutes = async (): Promise<string[]> => Object.keys((await fabric.tor.json<{ routes?: Record<string, unknown> }>('show bgp ipv4 unicast json')).routes ?? {}).sort();
+    const fromStrata = (await torRoutes()).filter((p) => p !== '0.0.0.0/0');
+    expect(fromStrata).toEqual(expect.arrayContaining(['198.51.100.129/32', '198.51.100.131/32', '198.19.2.10/32']));
+    await Promise.all([gateways[0]!.kill9(), fabric.gobgpd(1).kill9()]);
+    await waitFor(async () => (await fabric.tor.sessionState(GW[0])) !== 'Established', { ...WAIT, message: 'ToR notices instance 1 gone' });
+    // Every route the fabric had is still there, now through gateway 2 alone, and forwarded on.
+    expect(Object.keys(await fromGateway(GW[1])).sort()).toEqual(expect.arrayContaining(fromStrata));
+    expect(await torRoutes()).toEqual(expect.arrayContaining(fromStrata));
+    expect(await kernelRoute(fabric.ns('tor'), '198.51.100.129')).toContain('via 198.18.0.12');
+
+    // The survivor advertises a new route: the floating IP associated again (with the VM on hv2).
+    await appendNat(natStore, fipId, {
+      type: 'nat.FloatingIpAssociated',
+      data: { floatingIpId: fipId, address: '203.0.113.10', portId: vm.id, networkId: vm.networkId, fixedIp: vm.fixedIps[0]!.ip },
+    });
+    await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '203.0.113.10')).includes('via 198.18.0.12'), { ...WAIT, message: 'new FIP route through the survivor' });
+
+    // And records what the appliance changes: a withdrawal, then a new prefix, each once in the log and at the ToR.
+    const withdrawn = subjectOf(routeAggregateId('198.19.2.10', '198.51.100.131/32'));
+    const learned = subjectOf(routeAggregateId('198.19.2.10', '198.51.100.128/32'));
+    await appliance.vtysh('configure terminal', `router bgp ${APPLIANCE_AS}`, 'address-family ipv4 unicast', 'no network 198.51.100.131/32');
+    await waitFor(async () => (await eventsOf(store, withdrawn)).at(-1)?.type === 'bgp.RouteWithdrawn', { ...WAIT, message: 'withdrawal recorded by the survivor' });
+    await waitFor(async () => (await torNextHop('198.51.100.131/32')) === undefined, { ...WAIT, message: 'withdrawn at the ToR' });
+    await appliance.vtysh('configure terminal', `router bgp ${APPLIANCE_AS}`, 'address-family ipv4 unicast', 'network 198.51.100.128/32');
+    await waitFor(async () => (await eventsOf(store, learned)).length > 0, { ...WAIT, message: 'new appliance route recorded by the survivor' });
+    expect((await eventsOf(store, learned)).map((e) => e.type)).toEqual(['bgp.RouteLearned']);
+    await waitFor(async () => (await torNextHop('198.51.100.128/32')) === '198.18.0.12', { ...WAIT, message: 'new appliance route at the ToR' });
+  });
 });

@@ -9,6 +9,10 @@ import { DEFAULT_HTTP_LIMITS as d, DEFAULT_MAX_BODY_BYTES, type HttpLimits } fro
 export const neutronConfigSchema = z.object({
   /** host:port to serve Neutron v2.0 on (Neutron's port is 9696); port 0 picks a free one (logged at start). */
   STRATA_NEUTRON_LISTEN: z.string().min(1).default('127.0.0.1:9696'),
+  /** HTTPS (serverTlsOptions, @strata/runtime): the server's certificate and key; with the client CA, mutual TLS. */
+  STRATA_NEUTRON_TLS_CERT: z.string().min(1).optional(),
+  STRATA_NEUTRON_TLS_KEY: z.string().min(1).optional(),
+  STRATA_NEUTRON_TLS_CLIENT_CA: z.string().min(1).optional(),
   /** The base of the links the API answers (Neutron's network_link_prefix), e.g. https://network.example.com; default http://<Host header>. */
   STRATA_NEUTRON_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** The largest request body accepted (413 above it). */

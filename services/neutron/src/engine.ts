@@ -9,6 +9,7 @@
  * the caller cannot see is 404 before any 403), then the resource.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { Id } from '@strata/contracts';
 import { ErrorCode, StrataError, toStrataError } from '@strata/errors';
 import type { Identity, TokenValidator } from '@strata/identity';
 import type { Logger } from '@strata/runtime';
@@ -56,6 +57,8 @@ export interface NeutronEngineOptions {
    * Neutron's `network_link_prefix`. Default: http://<Host header>.
    */
   publicUrl?: string | undefined;
+  /** Served over TLS: links default to https:// (without publicUrl or X-Forwarded-Proto). */
+  tls?: boolean;
   /** Keystone's public URL, for the WWW-Authenticate header of a 401 (keystonemiddleware's `www_authenticate_uri`). */
   wwwAuthenticateUri?: string | undefined;
   now?: () => Date;
@@ -146,6 +149,9 @@ export class NeutronEngine {
     }
     const route = this.route(rest);
     setLabel(route.def.collection);
+    // Every Strata id is a UUID. Neutron answers a name in an id's place with the resource's 404,
+    // and clients (the openstack CLI) rely on that to fall back to a lookup by name.
+    if (route.id !== undefined && !Id.safeParse(route.id).success) throw notFoundOf(route.def, route.id);
     const ctx = this.context(identity, requestId, req);
     if (route.action !== undefined) return this.action(req, route.def, route.id!, route.action, ctx);
     if (route.id === undefined) {
@@ -161,7 +167,7 @@ export class NeutronEngine {
 
   private baseUrl(req: NeutronRequest): string {
     if (this.options.publicUrl) return this.options.publicUrl.replace(/\/+$/, '');
-    const proto = header(req.headers, 'x-forwarded-proto') === 'https' ? 'https' : 'http';
+    const proto = this.options.tls || header(req.headers, 'x-forwarded-proto') === 'https' ? 'https' : 'http';
     return `${proto}://${header(req.headers, 'host') ?? 'localhost'}`;
   }
 

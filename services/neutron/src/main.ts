@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The Neutron service process: Neutron v2.0 REST with Keystone identity in front, NATS behind (docs/architecture.md). */
 import { KeystoneValidator, keystoneConfigFromEnv, keystoneEnvShape } from '@strata/identity';
-import { COMMAND_SERVICES, commandSignerFrom, runService } from '@strata/runtime';
+import { COMMAND_SERVICES, commandSignerFrom, runService, serverTlsOptions } from '@strata/runtime';
 import { httpLimits, neutronConfigSchema } from './config.js';
 import { startNeutronServer } from './server.js';
 
@@ -15,7 +15,9 @@ await runService({
     const validator = new KeystoneValidator(keystone, { logger }).start();
     const signer = commandSignerFrom(config);
     logger.info({ keyIds: Object.fromEntries(COMMAND_SERVICES.map((s) => [s, signer.keyIdFor(s)])), keystone: keystone.url }, 'signing commands; validating tokens with Keystone');
+    const tls = serverTlsOptions('STRATA_NEUTRON_TLS', config);
     const server = await startNeutronServer({
+      ...(tls ? { tls } : {}),
       nc,
       signer,
       validator,

@@ -6,6 +6,8 @@
  * before the rest is read), responses are JSON.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TlsOptions } from 'node:tls';
 import type { AddressInfo, Socket } from 'node:net';
 import type { NatsConnection } from 'nats';
 import { auditContract, chainingContract, ipamContract, natContract, secgroupContract, statusContract } from '@strata/contracts';
@@ -38,6 +40,8 @@ export interface NeutronServerOptions {
   requestTimeoutMs?: number;
   /** Connection limits; unset ones keep their default (DEFAULT_HTTP_LIMITS). */
   http?: Partial<HttpLimits>;
+  /** Serve HTTPS (serverTlsOptions of @strata/runtime: STRATA_NEUTRON_TLS_*); HTTP without. */
+  tls?: TlsOptions;
 }
 
 /**
@@ -59,7 +63,7 @@ export const DEFAULT_HTTP_LIMITS: HttpLimits = { maxConnections: 1024, headersTi
 
 export interface NeutronServer {
   port: number;
-  /** http://host:port of the listener (no trailing slash). */
+  /** http(s)://host:port of the listener (no trailing slash). */
   url: string;
   clients: NeutronClients;
   /** Stops accepting, lets requests in flight finish (5 s at most), closes. */
@@ -100,6 +104,7 @@ export async function startNeutronServer(opts: NeutronServerOptions): Promise<Ne
     clients,
     logger: opts.logger,
     publicUrl: opts.publicUrl,
+    tls: opts.tls !== undefined,
     wwwAuthenticateUri: opts.wwwAuthenticateUri,
     observe: (method, resource, status, seconds) => {
       const m = KNOWN_METHODS.has(method) ? method : 'OTHER';
@@ -109,21 +114,28 @@ export async function startNeutronServer(opts: NeutronServerOptions): Promise<Ne
   });
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const limits: HttpLimits = { ...DEFAULT_HTTP_LIMITS, ...opts.http };
-  const server = createServer(
-    {
-      headersTimeout: limits.headersTimeoutMs,
-      requestTimeout: limits.requestTimeoutMs,
-      keepAliveTimeout: limits.keepAliveTimeoutMs,
-      // node:http checks the two timeouts above only this often (default 30 s).
-      connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
-    },
-    (req, res) => {
-      serve(engine, req, res, maxBody).catch((err: unknown) => {
-        opts.logger.error({ err }, 'neutron response failed');
-        res.destroy();
-      });
-    },
-  );
+  const httpOptions = {
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    // node:http checks the two timeouts above only this often (default 30 s).
+    connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    serve(engine, req, res, maxBody).catch((err: unknown) => {
+      opts.logger.error({ err }, 'neutron response failed');
+      res.destroy();
+    });
+  };
+  // node:https is node:http behind a TLS handshake (which must also finish within the headers timeout).
+  const server: Server = opts.tls
+    ? createHttpsServer({ ...httpOptions, ...opts.tls, handshakeTimeout: limits.headersTimeoutMs }, handle)
+    : createServer(httpOptions, handle);
+  server.on('tlsClientError', (err: Error, socket: Socket) => {
+    opts.logger.warn({ address: socket.remoteAddress, reason: err.message }, 'TLS handshake refused');
+    // node:tls reports a failed or timed-out handshake but leaves the connection open: a silent peer would keep it.
+    socket.destroy();
+  });
   server.maxConnections = limits.maxConnections;
   const sockets = new Set<Socket>();
   server.on('connection', (s) => {
@@ -133,8 +145,8 @@ export async function startNeutronServer(opts: NeutronServerOptions): Promise<Ne
   const { host, port: wanted } = parseListen(opts.listen);
   await listen(server, host, wanted);
   const port = (server.address() as AddressInfo).port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  opts.logger.info({ listen: opts.listen, port, limits }, 'Neutron API listening');
+  const url = `${opts.tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  opts.logger.info({ listen: opts.listen, port, limits, security: opts.tls ? (opts.tls.requestCert ? 'mutual TLS' : 'TLS') : 'plaintext' }, 'Neutron API listening');
 
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {

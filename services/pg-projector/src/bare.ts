@@ -4,9 +4,10 @@
  * tracing): the same PgProjector and crash hook as main.js, started in a
  * fraction of the time. The crash tests start it a thousand times; use
  * main.js everywhere else. Environment: NATS_URL, NATS_USER,
- * NATS_PASSWORD, and the STRATA_PG_* variables of service.ts.
+ * NATS_PASSWORD (NATS_TLS_* as every service), and the STRATA_PG_* variables of service.ts.
  */
 import { connect } from 'nats';
+import { natsTlsOptions } from '@strata/runtime';
 import { crashAfterCommit } from './crash-hook.js';
 import { PgProjector } from './projector.js';
 import { schemaName } from './schema.js';
@@ -23,8 +24,15 @@ const line = (level: string) => (fields: Record<string, unknown>, msg: string): 
   process.stderr.write(`${JSON.stringify({ level, msg, ...fields })}\n`);
 };
 
+const tls = natsTlsOptions({
+  NATS_URL: env('NATS_URL'),
+  NATS_TLS_CA: process.env['NATS_TLS_CA'] || undefined,
+  NATS_TLS_CERT: process.env['NATS_TLS_CERT'] || undefined,
+  NATS_TLS_KEY: process.env['NATS_TLS_KEY'] || undefined,
+});
 const nc = await connect({
-  servers: env('NATS_URL'),
+  ...(tls ? { tls } : {}),
+  servers: env('NATS_URL').split(','),
   user: env('NATS_USER', 'pg-projector'),
   pass: env('NATS_PASSWORD'),
   inboxPrefix: `_INBOX_${env('NATS_USER', 'pg-projector')}`,

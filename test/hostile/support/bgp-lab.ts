@@ -91,7 +91,7 @@ export class BgpHostileLab {
     let err = '';
     const code = await run([...argv, '-o', 'json'], {
       io: { out: (t) => (out += `${t}\n`), err: (t) => (err += `${t}\n`) },
-      env: { STRATA_SERVER: this.cp.apiAddr, STRATA_TOKEN: this.cp.tokens[who]! },
+      env: { STRATA_SERVER: this.cp.apiAddr, STRATA_TOKEN: this.cp.tokens[who]!, ...this.cp.cliEnv },
     });
     if (code !== 0) throw new Error(`strata ${argv.join(' ')} (as ${who}) exited ${code}: ${err.trim()}`);
     return (out.trim() === '' ? undefined : JSON.parse(out)) as T;

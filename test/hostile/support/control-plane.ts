@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { DEFAULT_EVENT_LOG_OPTIONS } from '@strata/eventlog';
-import { startControlPlane, type ControlPlane } from '@strata/lab';
+import { startControlPlane, type ControlPlane, type ControlPlaneTls } from '@strata/lab';
 import { freePort } from '@strata/testing';
 import { strataCli, type StrataCli } from '../../support/api.js';
 
@@ -34,6 +34,12 @@ export interface HostileOptions {
   apiEnv?: Record<string, string>;
   /** Hypervisors to provision (their agent users, e.g. `agent-hv1`, and host-view buckets). */
   agents?: readonly string[];
+  /** TLS on NATS, the API (and Neutron): startControlPlane's `tls`. */
+  tls?: ControlPlaneTls;
+  /** nats-server's port (default: a free one), e.g. to capture its traffic from the start. */
+  natsPort?: number;
+  /** The API's host:port (default: a free loopback port). */
+  apiAddr?: string;
 }
 
 export async function startHostileControlPlane(tenants: string[], options: HostileOptions = {}): Promise<HostileControlPlane> {
@@ -42,8 +48,9 @@ export async function startHostileControlPlane(tenants: string[], options: Hosti
   try {
     const apiEnv = options.apiEnv ?? {};
     cp = await startControlPlane(dir, tenants, () => undefined, {
-      natsPort: await freePort(),
-      apiAddr: `127.0.0.1:${await freePort()}`,
+      natsPort: options.natsPort ?? (await freePort()),
+      apiAddr: options.apiAddr ?? `127.0.0.1:${await freePort()}`,
+      ...(options.tls ? { tls: options.tls } : {}),
       apiEnv,
       // These planes register hypervisors that run no agent: the status service would mark them down on its own
       // clock (an event) in the middle of the tests' "nothing was written" checks. Liveness has its own tests
@@ -59,7 +66,7 @@ export async function startHostileControlPlane(tenants: string[], options: Hosti
   const connectAs = async (user: string): Promise<NatsConnection> => {
     const pass = cp.passwords[user];
     if (pass === undefined) throw new Error(`no NATS user ${user} in this control plane`);
-    const nc = await connect({ servers: cp.natsUrl, user, pass, inboxPrefix: `_INBOX_${user}`, name: `hostile-${user}` });
+    const nc = await connect({ servers: cp.natsUrl, user, pass, inboxPrefix: `_INBOX_${user}`, name: `hostile-${user}`, ...(cp.natsTls ? { tls: cp.natsTls } : {}) });
     connections.push(nc);
     return nc;
   };
@@ -71,7 +78,7 @@ export async function startHostileControlPlane(tenants: string[], options: Hosti
   return {
     ...cp,
     dir,
-    cli: strataCli(cp.apiAddr),
+    cli: strataCli(cp.apiAddr, cp.cliEnv),
     connectAs,
     async eventCount() {
       return (await streamState()).messages;

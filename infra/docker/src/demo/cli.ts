@@ -90,7 +90,7 @@ export class Strata {
 
   /** `strata ARGS` with any bearer token (e.g. a Keystone token, which the API validates with Keystone). */
   async execWithToken(token: string, args: string[]): Promise<string> {
-    const env = { ...process.env, STRATA_SERVER: await this.target(), STRATA_TOKEN: token };
+    const env = { ...process.env, STRATA_SERVER: await this.target(), STRATA_TOKEN: token, STRATA_PLAINTEXT: '1' };
     try {
       const { stdout } = await run(process.execPath, [CLI, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
       return stdout;

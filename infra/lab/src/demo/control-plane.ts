@@ -10,14 +10,19 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMAND_SERVICES, commandVerifyEntry, generateCommandKeys, type CommandKeyPair } from '@strata/runtime';
-import { startPostgres, type PostgresHandle, type StrataNats } from '@strata/testing';
+import type { TlsOptions } from 'nats';
+import { NATS_REPLICAS_VAR, natsReplicas } from '@strata/eventlog';
+import { natsClientTls, startPostgres, type NatsCluster, type Pki, type PostgresHandle, type StrataNats } from '@strata/testing';
 import { startProvisionedNats } from '../provision.js';
 import { startProcess, type ManagedProcess } from '../process.js';
 
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 export interface ControlPlane {
+  /** The NATS server's URL; on a cluster every node's, comma-separated (as every service is given it). */
   natsUrl: string;
+  /** With `natsCluster`: the cluster, to stop, kill and restart its nodes. */
+  cluster?: NatsCluster;
   apiAddr: string;
   /** With the `neutron` option: the Neutron v2.0 endpoint, `http://host:port` (no trailing slash). */
   neutronUrl?: string;
@@ -34,6 +39,15 @@ export interface ControlPlane {
   restart(name: string, env?: Record<string, string>): Promise<ManagedProcess>;
   /** With `postgres`: the read model's database (schema `strata`), written by two pg-projectors. */
   postgres?: PostgresHandle;
+  /**
+   * How the CLI reaches this API: STRATA_CA (and STRATA_CERT/STRATA_KEY with mutual TLS) with the `tls`
+   * option, STRATA_PLAINTEXT=1 without. Spread into the CLI's environment beside STRATA_SERVER.
+   */
+  cliEnv: Record<string, string>;
+  /** With the `tls` option: what a NATS client adds to connect (the CA; with natsVerify, the client certificate). */
+  natsTls?: TlsOptions;
+  /** The last few KiB of nats-server's log (its refusals: TLS handshakes, authorization, permissions). */
+  natsLogs(): string;
   stop(): Promise<void>;
 }
 
@@ -42,8 +56,15 @@ const secret = (): string => `s${randomBytes(16).toString('hex')}`;
 const sha256 = (t: string): string => createHash('sha256').update(t).digest('hex');
 
 export interface ControlPlaneOptions {
-  /** nats-server's port; default $STRATA_DEMO_NATS_PORT, then 4222 (the README's). Tests pass a free port. */
+  /** nats-server's port; default $STRATA_DEMO_NATS_PORT, then 4222 (the README's). Tests pass a free port. Not with natsCluster. */
   natsPort?: number;
+  /**
+   * Run on a NATS cluster of this many servers (free ports) instead of one
+   * server; every service is given every server's URL.
+   */
+  natsCluster?: number;
+  /** Replicas of every stream and bucket (STRATA_NATS_REPLICAS, given to every service too); default this process's STRATA_NATS_REPLICAS. */
+  natsReplicas?: number;
   /** The gRPC API's address; default $STRATA_DEMO_API_ADDR, then 127.0.0.1:7443. */
   apiAddr?: string;
   /** Extra environment for the API process (e.g. shortened STRATA_GRPC_* transport limits in hostile tests). */
@@ -58,6 +79,17 @@ export interface ControlPlaneOptions {
   postgres?: boolean;
   /** Also run the Neutron REST service (NATS user neutron), validating tokens with this Keystone. */
   neutron?: NeutronOptions;
+  /** TLS on every connection: nats-server, the gRPC API and Neutron serve `pki.server`; everyone verifies against `pki.ca`. */
+  tls?: ControlPlaneTls;
+}
+
+export interface ControlPlaneTls {
+  /** makePki()'s files (@strata/testing). */
+  pki: Pick<Pki, 'ca' | 'server' | 'client'>;
+  /** nats-server requires a client certificate of the CA (`verify: true`); every service presents `pki.client`. */
+  natsVerify?: boolean;
+  /** The API requires a client certificate of the CA (STRATA_API_TLS_CLIENT_CA: mutual TLS); cliEnv carries `pki.client`. */
+  apiMutual?: boolean;
 }
 
 export interface NeutronOptions {
@@ -78,7 +110,9 @@ export async function startControlPlane(
   options: ControlPlaneOptions = {},
 ): Promise<ControlPlane> {
   mkdirSync(dir, { recursive: true });
+  if (options.natsCluster !== undefined && options.natsPort !== undefined) throw new Error('natsPort and natsCluster cannot be given together: a cluster runs on free ports');
   const natsPort = options.natsPort ?? Number(process.env['STRATA_DEMO_NATS_PORT'] ?? 4222);
+  const replicas = options.natsReplicas ?? natsReplicas();
   const apiAddr = options.apiAddr ?? process.env['STRATA_DEMO_API_ADDR'] ?? '127.0.0.1:7443';
   const processes: ManagedProcess[] = [];
   let nats: StrataNats | undefined;
@@ -89,9 +123,13 @@ export async function startControlPlane(
     await postgres?.stop().catch(() => undefined);
   };
   try {
-    log(`starting nats-server on 127.0.0.1:${natsPort} (JetStream, the production users of infra/nats/render-accounts.mjs)`);
+    const where = options.natsCluster === undefined ? `nats-server on 127.0.0.1:${natsPort}` : `a cluster of ${options.natsCluster} nats-servers`;
+    log(`starting ${where} (JetStream, the production users of infra/nats/render-accounts.mjs, ${replicas} replica(s))`);
     // The operator creates every stream: no service user may (docs/architecture.md, "NATS security").
-    nats = await startProvisionedNats({ port: natsPort, agents: options.agents ?? [] });
+    const tls = options.tls;
+    const natsTls = tls && { ...tls.pki.server, ca: tls.pki.ca.cert, verify: tls.natsVerify === true, ...(tls.natsVerify ? { client: tls.pki.client } : {}) };
+    const server = options.natsCluster === undefined ? { port: natsPort } : { clusterSize: options.natsCluster };
+    nats = await startProvisionedNats({ ...server, agents: options.agents ?? [], replicas, ...(natsTls ? { tls: natsTls } : {}) });
     const { passwords } = nats;
     const natsUrl = nats.url;
 
@@ -117,6 +155,7 @@ export async function startControlPlane(
           STRATA_HTTP_PORT: '0',
           STRATA_LOG_LEVEL: 'warn',
           STRATA_SERVICE_NAME: name.replace(/-\d+$/, ''),
+          [NATS_REPLICAS_VAR]: String(replicas),
           ...ownKey(name.replace(/-\d+$/, '')),
           ...env,
         },
@@ -136,6 +175,8 @@ export async function startControlPlane(
       STRATA_API_TOKENS_FILE: tokensFile,
       STRATA_COMMAND_SIGNING_KEY: commandKeys.signingKey,
       STRATA_LOG_LEVEL: 'info',
+      ...(tls ? { STRATA_API_TLS_CERT: tls.pki.server.cert, STRATA_API_TLS_KEY: tls.pki.server.key } : {}),
+      ...(tls?.apiMutual ? { STRATA_API_TLS_CLIENT_CA: tls.pki.ca.cert } : {}),
       ...options.apiEnv,
     });
     log('starting the security-group service (NATS user secgroup)');
@@ -162,9 +203,10 @@ export async function startControlPlane(
         KEYSTONE_SERVICE_USER: n.serviceUser,
         KEYSTONE_SERVICE_PASSWORD: n.servicePassword,
         STRATA_LOG_LEVEL: 'info',
+        ...(tls ? { STRATA_NEUTRON_TLS_CERT: tls.pki.server.cert, STRATA_NEUTRON_TLS_KEY: tls.pki.server.key } : {}),
         ...n.env,
       }).ready;
-      neutronUrl = `http://${n.listen}`;
+      neutronUrl = `${tls ? 'https' : 'http'}://${n.listen}`;
     }
     if (options.postgres) {
       log('starting PostgreSQL and the read model: two pg-projectors, one active, one standby (NATS user pg-projector)');
@@ -183,7 +225,19 @@ export async function startControlPlane(
       await p.ready;
       return p;
     };
-    return { natsUrl, apiAddr, ...(neutronUrl ? { neutronUrl } : {}), tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
+    const cliEnv: Record<string, string> = !tls
+      ? { STRATA_PLAINTEXT: '1' }
+      : { STRATA_CA: tls.pki.ca.cert, ...(tls.apiMutual ? { STRATA_CERT: tls.pki.client.cert, STRATA_KEY: tls.pki.client.key } : {}) };
+    const natsServer = nats.server;
+    return {
+      natsUrl,
+      ...(nats.cluster ? { cluster: nats.cluster } : {}),
+      apiAddr,
+      ...(neutronUrl ? { neutronUrl } : {}),
+      cliEnv,
+      ...(natsTls ? { natsTls: natsClientTls(natsTls) } : {}),
+      natsLogs: () => nats?.cluster?.logs() ?? natsServer.logs(),
+      tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
   } catch (e) {
     await stop();
     throw e;

@@ -23,7 +23,7 @@ async function strata(who: string, args: string[], opts: { json?: boolean; quiet
   const argv = [...args, ...(opts.json ? ['-o', 'json'] : [])];
   if (!opts.quiet) console.log(`\n$ STRATA_TOKEN=<${who}> strata ${args.join(' ')}`);
   try {
-    const { stdout } = await run(process.execPath, [cli, ...argv], { env: { ...process.env, STRATA_SERVER: cp.apiAddr, STRATA_TOKEN: cp.tokens[who] } });
+    const { stdout } = await run(process.execPath, [cli, ...argv], { env: { ...process.env, STRATA_SERVER: cp.apiAddr, STRATA_TOKEN: cp.tokens[who], ...cp.cliEnv } });
     if (!opts.quiet && !opts.json) process.stdout.write(stdout);
     if (opts.expectFailure) throw new Error(`expected strata ${args.join(' ')} to fail`);
     return opts.json ? JSON.parse(stdout) : stdout;
@@ -115,7 +115,7 @@ if (failed || process.env['STRATA_DEMO_EXIT'] === '1') {
 
 say('the control plane is running; try, in another terminal:');
 console.log(`
-  export STRATA_SERVER=${cp.apiAddr}
+  export STRATA_SERVER=${cp.apiAddr} ${Object.entries(cp.cliEnv).map(([k, v]) => `${k}=${v}`).join(' ')}
   export STRATA_TOKEN=${cp.tokens['tenant-a']}     # tenant-a (tenant-b: ${cp.tokens['tenant-b']}, admin: ${cp.tokens['admin']})
   node ${join(ROOT, 'cli/dist/main.js')} network list
   node ${join(ROOT, 'cli/dist/main.js')} port create --network <id>

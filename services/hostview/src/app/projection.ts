@@ -91,6 +91,7 @@ export class HostviewProjection {
   private subscription: EventSubscription | undefined;
   private loop: Promise<void> | undefined;
   private replayedCount = 0;
+  private abandoned = false;
   private readonly caughtUp: Promise<void>;
   private settleCaughtUp!: (err?: Error) => void;
 
@@ -109,6 +110,7 @@ export class HostviewProjection {
   /** Replay, compute, reconcile; resolves when the bucket holds the derivation of the log as of start-up. */
   async start(): Promise<StartResult> {
     const { store, publisher, owns } = this.options;
+    this.throwIfAbandoned();
     const target = await store.lastSeq();
     publisher.pause();
     const sub = store.subscribe({ fromSeq: 1 });
@@ -136,6 +138,7 @@ export class HostviewProjection {
       actual.set(host, await publisher.readAll(host));
     });
     // From here to replacePending nothing awaits, so no event falls between the views diffed and the queue replaced.
+    this.throwIfAbandoned();
     const ops: BucketOp[] = [];
     const none: ReadonlyMap<string, string> = new Map();
     const at = this.model.seq;
@@ -207,6 +210,23 @@ export class HostviewProjection {
     }
     clearTimeout(timer);
     await publisher.close();
+  }
+
+  /**
+   * The partition's lease is lost: stop following the log and drop every
+   * queued write, at once (the batch in flight completes). A start-up under
+   * way fails instead of writing its reconcile.
+   */
+  async abandon(): Promise<void> {
+    this.abandoned = true;
+    this.options.publisher.pause();
+    await this.subscription?.stop();
+    await this.loop;
+    await this.options.publisher.close();
+  }
+
+  private throwIfAbandoned(): void {
+    if (this.abandoned) throw new StrataError(ErrorCode.Unavailable, 'host view projection abandoned (its partition lease was lost)');
   }
 
   private apply(stored: StoredEvent, target: number): void {
