@@ -5,6 +5,7 @@
 #   strata/lab-system    base + Debian packages (target system)
 #   strata/lab           system + Node.js 20 + the workspace, installed and built in the image (target lab)
 #   strata/lab-keystone  base + Keystone + the stock openstack CLI (target keystone)
+#   strata/lab-prometheus  base + Debian's prometheus + infra/prometheus (target prometheus)
 # STRATA_LAB_TAG: the images' tag (default latest), as in docker-compose.yml.
 # The certificate authorities this host added (/usr/local/share/ca-certificates)
 # are passed to the npm steps (EXTRA_CA_CERTS), so a TLS-intercepting proxy the
@@ -43,3 +44,6 @@ build "strata/lab:$TAG" lab
 
 say "strata/lab-keystone:$TAG (Keystone and the openstack CLI)"
 build "strata/lab-keystone:$TAG" keystone
+
+say "strata/lab-prometheus:$TAG (Prometheus and the lab's alert rules)"
+build "strata/lab-prometheus:$TAG" prometheus

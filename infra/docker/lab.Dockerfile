@@ -8,6 +8,8 @@
 #           (npm ci) and built (npm run build) here, not on the host
 #   keystone  strata/lab-keystone: system + Debian's Keystone (uwsgi, sqlite)
 #           and the stock `openstack` CLI with the neutron plugin
+#   prometheus  strata/lab-prometheus: the base + Debian's prometheus and the
+#           lab's scrape configuration and alert rules (infra/prometheus)
 # BASE is the Debian image to start from: strata/debian-base:bookworm, which
 # infra/docker/base-image.sh leaves on the machine (pulled debian:bookworm-slim,
 # or made offline with debootstrap when no image registry answers); with a
@@ -36,6 +38,16 @@ RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin
       keystone uwsgi uwsgi-plugin-python3 python3-openstackclient python3-neutronclient busybox ca-certificates >/dev/null \
  && rm -rf /var/lib/apt/lists/*
 COPY infra/docker/bin/lab-keystone infra/docker/bin/lab-keystone-bootstrap infra/docker/bin/lab-keystone-check /usr/local/bin/
+
+# Prometheus (Debian's) scraping the lab's services and agents, with the alert
+# rules of infra/prometheus: its own small image, FROM the base, for the same
+# reasons as keystone's (no other container needs it; early in the file).
+FROM ${BASE} AS prometheus
+RUN printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d \
+ && apt-get update -qq \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus busybox ca-certificates >/dev/null \
+ && rm -rf /var/lib/apt/lists/*
+COPY infra/prometheus/prometheus.yml infra/prometheus/alerts.yml /etc/strata-prometheus/
 
 FROM ${BASE} AS system
 

@@ -18,7 +18,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import { freePort } from '@strata/testing';
+import { freePort, waitFor } from '@strata/testing';
 import { describeIf, root } from '@strata/testing/suites';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -119,6 +119,7 @@ describeIf(root())('the compose lab', () => {
 
   it('comes up from nothing and the demo passes: reachability, overlapping tenants, isolation, security groups, floating IP via BGP, PNAT, a firewall chained between two tiers, a tenant driven with the stock openstack CLI', async () => {
     env['STRATA_LAB_API_PORT'] = String(await freePort());
+    env['STRATA_LAB_PROMETHEUS_PORT'] = String(await freePort());
     const result = demoResult(await lab('up'));
     expect(result.error).toBeUndefined();
     const failed = (result.checks ?? []).filter((c) => !c.ok);
@@ -133,6 +134,40 @@ describeIf(root())('the compose lab', () => {
     expect(firstDataplane).toContain('vxlan id');
     firstEvents = await eventCount();
   }, 40 * MINUTES);
+
+  it("Prometheus scrapes every service instance and every agent, with Strata's four alert rules loaded and none firing", async () => {
+    const prometheus = async <T>(path: string): Promise<T> => {
+      const res = await fetch(`http://127.0.0.1:${env['STRATA_LAB_PROMETHEUS_PORT']}${path}`);
+      if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
+      return ((await res.json()) as { data: T }).data;
+    };
+    type Target = { labels: Record<string, string>; health: string; lastError: string };
+    // Scraped every 5 s: wait until each target has been scraped successfully.
+    const targets = await waitFor(
+      async () => {
+        const { activeTargets } = await prometheus<{ activeTargets: Target[] }>('/api/v1/targets');
+        const down = activeTargets.filter((t) => t.health !== 'up');
+        if (down.length > 0) throw new Error(down.map((t) => `${t.labels['instance']}: ${t.health} ${t.lastError}`).join('; '));
+        return activeTargets;
+      },
+      { timeoutMs: 60_000, intervalMs: 2_000, message: 'every Prometheus target up' },
+    );
+    const count = (job: string, component?: string): number =>
+      targets.filter((t) => t.labels['job'] === job && (component === undefined || t.labels['component'] === component)).length;
+    expect(targets.filter((t) => t.labels['job'] === 'strata-agents').map((t) => t.labels['host']).sort()).toEqual(['hv1', 'hv2', 'hv3']);
+    expect(count('strata-services', 'ipam')).toBe(2);
+    expect(count('strata-services', 'pg-projector')).toBe(2);
+    for (const c of ['secgroup', 'hostview', 'nat', 'chaining', 'status', 'audit', 'api', 'neutron', 'bgp', 'kafka-exporter']) expect(count('strata-services', c), c).toBe(1);
+    const { groups } = await prometheus<{ groups: Array<{ rules: Array<{ name: string; type: string }> }> }>('/api/v1/rules');
+    expect(groups.flatMap((g) => g.rules.filter((r) => r.type === 'alerting').map((r) => r.name)).sort()).toEqual([
+      'StrataAgentDown',
+      'StrataEventQuarantined',
+      'StrataHostBehindOnView',
+      'StrataProjectionStopped',
+    ]);
+    const { alerts } = await prometheus<{ alerts: Array<{ labels: Record<string, string>; state: string }> }>('/api/v1/alerts');
+    expect(alerts.filter((a) => a.state === 'firing')).toEqual([]);
+  }, 5 * MINUTES);
 
   it('loses one NATS node (the event log\'s leader, killed): the demo passes again, a new command is acknowledged, and the node rejoins', async () => {
     const leader = await eventLogLeader('nats-1');

@@ -288,8 +288,16 @@ export type HostChain = z.infer<typeof HostChain>;
  * the host queued before it is acknowledged, so an agent that has received
  * it has received every key it covers (docs/architecture.md, "Realisation
  * status"). Not part of the derivation: no key family computes it.
+ *
+ * `trace`: the W3C trace context of hostview's write of this position (the
+ * event's trace continued), so the agent that applies the view continues the
+ * trace of the command that changed it (docs/architecture.md,
+ * "Observability"). Absent on the start-up reconcile's positions.
  */
-export const ViewPosition = z.object({ seq: z.number().int().nonnegative() });
+export const ViewPosition = z.object({
+  seq: z.number().int().nonnegative(),
+  trace: z.object({ traceparent: z.string(), tracestate: z.string().optional() }).optional(),
+});
 export type ViewPosition = z.infer<typeof ViewPosition>;
 
 // ---- The codec: key layout and the schema of each kind's value -------------

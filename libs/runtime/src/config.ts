@@ -20,6 +20,8 @@ export const positiveInt = (fallback: number) => z.coerce.number().int().min(1).
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 
+const otlpUrl = z.url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' });
+
 /** Settings every service reads. Services extend it: `baseConfigSchema.extend({ ... })`. */
 export const baseConfigSchema = z.object({
   /** Overrides the name the service passes to runService (log `service` binding, NATS connection name). */
@@ -45,6 +47,13 @@ export const baseConfigSchema = z.object({
    * command-auth.ts.
    */
   STRATA_COMMAND_VERIFY_KEYS: z.string().min(1).optional(),
+  /**
+   * OTLP/HTTP receiver (the OpenTelemetry standard variables): set, the
+   * service exports its spans there (trace-export.ts); unset, tracing is off.
+   * The traces variable is the full URL; the other gets `/v1/traces` appended.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpUrl.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpUrl.optional(),
 });
 export type BaseConfig = z.output<typeof baseConfigSchema>;
 

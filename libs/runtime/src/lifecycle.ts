@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { natsTlsOptions } from './nats-tls.js';
 import { Readiness } from './readiness.js';
+import { otlpTracesUrl, startTraceExport } from './trace-export.js';
 
 /** Everything a service's start function gets. */
 export interface ServiceContext<C = BaseConfig> {
@@ -57,6 +58,14 @@ export async function startService<S extends z.ZodObject = z.ZodObject<{}>>(
   const readiness = new Readiness();
   const accepting = readiness.flag('started');
   const cleanup: Array<() => Promise<void>> = [];
+  const tracesUrl = otlpTracesUrl(config);
+  const traces = tracesUrl === undefined ? undefined : startTraceExport(name, tracesUrl);
+  if (traces) {
+    cleanup.push(() => traces.shutdown());
+    logger.info({ otlp: traces.url }, 'exporting traces');
+  } else if (tracesUrl !== undefined) {
+    logger.warn({ otlp: tracesUrl }, 'a tracer provider is registered already in this process: spans go where it sends them');
+  }
   try {
     const http = await startHttpServer({
       port: config.STRATA_HTTP_PORT,
@@ -86,6 +95,8 @@ export async function startService<S extends z.ZodObject = z.ZodObject<{}>>(
       } finally {
         if (!nc.isClosed()) await nc.drain();
         await http.close();
+        // Last: the spans of the requests drained above are sent before the process exits.
+        await traces?.shutdown();
         logger.info('stopped');
       }
     };

@@ -90,10 +90,28 @@ export async function withSpan<T>(
   try {
     return await context.with(ctx, () => fn(span, ctx));
   } catch (err) {
-    span.recordException(err instanceof Error ? err : String(err));
-    span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+    recordFailure(span, err);
     throw err;
   } finally {
     span.end();
   }
+}
+
+/** withSpan for synchronous work (e.g. folding one event into a model). */
+export function withSpanSync<T>(name: string, attributes: Attributes, parentCtx: Context, fn: (span: Span, ctx: Context) => T): T {
+  const span = trace.getTracer('strata').startSpan(name, { attributes }, parentCtx);
+  const ctx = trace.setSpan(parentCtx, span);
+  try {
+    return context.with(ctx, () => fn(span, ctx));
+  } catch (err) {
+    recordFailure(span, err);
+    throw err;
+  } finally {
+    span.end();
+  }
+}
+
+function recordFailure(span: Span, err: unknown): void {
+  span.recordException(err instanceof Error ? err : String(err));
+  span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
 }

@@ -15,6 +15,7 @@
  */
 import { ConcurrencyError, ErrorCode, StrataError } from '@strata/errors';
 import { requestEventId, type EventStore, type TraceContext } from '@strata/eventlog';
+import { extractTrace, injectTrace, withSpan } from '@strata/runtime';
 import type { Append, Caller, Decision } from './decision.js';
 import { KeyedLock } from './keyed-lock.js';
 import type { ProjectedState } from './projection.js';
@@ -138,9 +139,11 @@ export class Executor<S extends ProjectedState, E extends NewEvent> {
     const { caller } = meta;
     const encoded = this.options.encode(d.event.type, d.event.data);
     const id = eventIdOf(d, meta, request);
-    const result = await store.append(
-      d.aggregate,
-      {
+    const attributes = { 'strata.event.type': d.event.type, 'strata.aggregate': lockKey(d), 'strata.resource': d.resourceId, 'strata.event.id': id };
+    // The event carries this span's context: whoever follows the log (hostview, reactors) continues the trace from the append.
+    const result = await withSpan(`append ${d.event.type}`, attributes, extractTrace(meta.trace), async (span, otel) => {
+      const trace = injectTrace(otel) ?? meta.trace;
+      const event = {
         id,
         type: d.event.type,
         version: encoded.version,
@@ -152,10 +155,12 @@ export class Executor<S extends ProjectedState, E extends NewEvent> {
         correlationId: meta.correlationId,
         causationId: meta.causationId === undefined ? caller.requestId : meta.causationId,
         ...(meta.reason ? { reason: meta.reason } : {}),
-        ...(meta.trace ? { trace: meta.trace } : {}),
-      },
-      { expectedVersion: d.expectedVersion === 0 ? 'none' : d.expectedVersion },
-    );
+        ...(trace ? { trace } : {}),
+      };
+      const appended = await store.append(d.aggregate, event, { expectedVersion: d.expectedVersion === 0 ? 'none' : d.expectedVersion });
+      span.setAttribute('strata.event.seq', appended.seq);
+      return appended;
+    });
     // Answer only from a state that includes our write (read-your-writes for the caller).
     await projection.waitFor(result.seq);
     return { resourceId: d.resourceId, seq: result.seq, written: true };

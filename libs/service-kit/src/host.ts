@@ -13,6 +13,7 @@ import { commandVerifierFrom, serve, type Handler, type ServiceContext, type Sto
 import type { Executor, NewEvent } from './executor.js';
 import type { ProjectedState, Projection } from './projection.js';
 import { loadSnapshot, SnapshotPolicy, type SnapshotKind } from './snapshots.js';
+import { reportProjectionUp } from './projection-health.js';
 import { reportQuarantine, usableSnapshot } from './quarantine.js';
 
 /** What the host needs of a projection (a `Projection` of any decoded event type). */
@@ -76,6 +77,7 @@ export async function startHostedService<S extends ProjectedState, E extends New
   await projection.start();
   logger.info({ seq: projection.state.seq, ms: Date.now() - started, fromSnapshot: initial !== undefined }, 'state rebuilt');
   readiness.register('projection', () => projection.healthy);
+  reportProjectionUp(metrics, 'projection', () => projection.healthy);
   reportQuarantine({ metrics, readiness }, 'projection', () => projection.quarantine);
 
   const executor = o.executor(store, projection, () => conflicts.inc());

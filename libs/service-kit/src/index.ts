@@ -31,6 +31,7 @@ export type { ReactorOptions } from './reactor.js';
 export { startHostedService } from './host.js';
 export { emptyQuarantine, isQuarantineRefusal, quarantine, quarantineStatus, quarantinedCount, refuseSuspect, reportQuarantine, usableSnapshot } from './quarantine.js';
 export type { QuarantinedEvent, QuarantineRecord } from './quarantine.js';
+export { reportProjectionUp } from './projection-health.js';
 export type { HostedDeps, HostedProjection, HostedServiceOptions } from './host.js';
 export { mapBounded } from './bounded.js';
 export { eventRef, resourceHistory } from './history.js';

@@ -17,4 +17,5 @@ export { KAFKA_MOCK_SOURCE, kafkaMockBinary, startKafkaMock, type KafkaMock, typ
 export { startPostgres, type PostgresHandle, type PostgresOptions } from './postgres.js';
 export { startKeystone, type KeystoneHandle, type KeystoneOptions, type ProjectUser } from './keystone.js';
 export { issueToken, KeystoneAdmin, KeystoneRequestError, type IssuedToken, type Named, type PasswordCredentials } from './keystone-rest.js';
+export { decodeOtlpJson, startOtlpReceiver, type AttributeValue, type OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js';
 export { makePki, type CaFiles, type CertFiles, type IssueOptions, type Pki } from './pki.js';

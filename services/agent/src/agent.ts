@@ -16,7 +16,9 @@
  * it, the heartbeat and answering a resync request are the service's
  * (service.ts).
  */
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
 import type { AgentHeartbeat, AgentReport, ReportedPort } from '@strata/contracts';
+import { extractTrace, withSpan } from '@strata/runtime';
 import type { MemberApplyResult, PassResult, ReconcileResult } from './dataplane/dataplane.js';
 import type { AgentLogger } from './logger.js';
 import type { CurrentView, ViewSource } from './view/current.js';
@@ -192,7 +194,21 @@ export class Agent {
     if (!this.running && !this.timer) for (const w of this.idleWaiters.splice(0)) w();
   }
 
-  private async pass(current: CurrentView): Promise<void> {
+  /**
+   * One pass as a span. A pass that applies a view position this agent has
+   * not applied yet continues the trace hostview wrote with it (the command
+   * that changed the view); any other (a resync, a retry, a NIC) is a trace
+   * of its own.
+   */
+  private pass(current: CurrentView): Promise<void> {
+    // Read with the view (no await before the dataplane reads it): the position and its trace belong together.
+    const position = current.viewPosition;
+    const applying = position !== null && position !== this.state.appliedPosition;
+    const attributes = { 'strata.host': this.o.hostId, 'strata.full': this.fullPending, ...(position === null ? {} : { 'strata.view.position': position }) };
+    return withSpan('agent apply', attributes, extractTrace(applying ? current.viewTrace : undefined), (span) => this.applyPass(current, span));
+  }
+
+  private async applyPass(current: CurrentView, span: Span): Promise<void> {
     const started = performance.now();
     const full = this.fullPending;
     this.fullPending = false;
@@ -206,6 +222,7 @@ export class Agent {
       const applied = { generation, viewRevision: revision, appliedPosition: out.viewPosition, appliedAt: this.now(), error: null };
       if (out.kind === 'fast') {
         const ops = out.fast.added + out.fast.deleted;
+        span.setAttributes({ 'strata.ops': ops, 'strata.fast_path': true });
         if (ops > 0) this.o.logger.info({ ops, seconds, generation, revision, fastPath: true }, 'applied');
         // A fast path changes set elements or steering only, never a port's plug, and follows a successful pass
         // (a failure makes the next pass full): the last full pass's port states hold.
@@ -224,6 +241,7 @@ export class Agent {
         this.fullPending = true;
       }
       const ops = result.plan.batches.reduce((n, b) => n + b.ops.length, 0);
+      span.setAttribute('strata.ops', ops);
       if (ops > 0) this.o.logger.info({ ops, seconds, generation, revision }, 'applied');
       this.publish({ ...applied, ports: result.ports });
       this.o.onApplied?.({ ok: true, seconds, result });
@@ -232,6 +250,7 @@ export class Agent {
       this.fullPending = true;
       this.failures++;
       const message = error instanceof Error ? error.message : String(error);
+      span.setStatus({ code: SpanStatusCode.ERROR, message });
       this.o.logger.error({ err: error, failures: this.failures }, 'reconcile failed; will resync');
       // The kernel is somewhere between the last applied view and this one: every port of the view it tried is in error
       // until a pass succeeds; what was applied before (its position and revision) is still the last applied.

@@ -1,4 +1,6 @@
-import { describe, expect, it } from 'vitest';
+import { trace } from '@opentelemetry/api';
+import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentReport } from '@strata/contracts';
 import { Agent, type AgentLogger } from './agent.js';
 import { emptyKernelState } from './core/types.js';
@@ -89,7 +91,12 @@ function setup(
       : { view, revision, viewPosition };
     agent.viewChanged();
   };
-  return { agent, seen, calls, statuses, setView, setViewAt };
+  /** The view at position `viewPosition`, written with a trace context (as hostview writes the position key). */
+  const setTracedView = (view: HostViewSnapshot, viewPosition: number, viewTrace: { traceparent: string }): void => {
+    current = { view, revision: viewPosition, viewPosition, viewTrace };
+    agent.viewChanged();
+  };
+  return { agent, seen, calls, statuses, setView, setViewAt, setTracedView };
 }
 
 const withPort = (): HostViewSnapshot => ({
@@ -259,5 +266,31 @@ describe('Agent membership fast path', () => {
     await agent.whenIdle();
     expect(calls).toEqual(['full', 'fast:handled:1']);
     expect(statuses.at(-1)).toMatchObject({ appliedPosition: 12 });
+  });
+});
+
+describe('Agent passes as spans', () => {
+  const exported = new InMemorySpanExporter();
+  const provider = new TracerProvider({ spanProcessors: [new SimpleSpanProcessor({ exporter: exported })] });
+  beforeAll(() => void trace.setGlobalTracerProvider(provider));
+  afterAll(async () => {
+    await provider.shutdown();
+    trace.disable();
+  });
+  const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+  const traced = (span: string) => ({ traceparent: `00-${TRACE_ID}-${span}-01` });
+
+  it("a pass applying a new position continues the trace written with it; a pass at the same position (a resync) is a root of its own", async () => {
+    const { agent, setTracedView } = setup();
+    setTracedView(withPort(), 10, traced('00f067aa0ba902b7'));
+    await agent.whenIdle();
+    await agent.reconcileNow();
+    const [applying, resync] = exported.getFinishedSpans();
+    expect(applying).toMatchObject({ name: 'agent apply', attributes: { 'strata.host': 'hv1', 'strata.view.position': 10 } });
+    expect(applying!.spanContext().traceId).toBe(TRACE_ID);
+    expect(applying!.parentSpanContext?.spanId).toBe('00f067aa0ba902b7');
+    expect(resync!.spanContext().traceId).not.toBe(TRACE_ID);
+    expect(resync!.parentSpanContext).toBeUndefined();
+    await agent.stop();
   });
 });

@@ -83,6 +83,13 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     const opsApplied = metrics.counter('strata_agent_ops_total', 'kernel operations applied');
     const objects = new Gauge({ name: 'strata_agent_objects', help: 'desired kernel objects by kind', labelNames: ['kind'], registers: [metrics.registry] });
     const generation = new Gauge({ name: 'strata_agent_generation', help: 'data plane generation', registers: [metrics.registry] });
+    // Against hostview's strata_hostview_host_position{host}: how far the kernel is behind the host's view (the alert "a host behind on its view").
+    const appliedPosition = new Gauge({
+      name: 'strata_agent_applied_position',
+      help: "the log position of the host view the kernel reflects (the view's <host>.position.view at the last applied pass)",
+      labelNames: ['host'],
+      registers: [metrics.registry],
+    });
     // Read from the kernel's named counters after every reconcile: a rule's counter starts again at 0 when the rule is re-created.
     const rulePackets = metrics.counter('strata_sg_rule_packets_total', 'packets accepted by a security-group rule (nft named counter)', ['group', 'rule']);
     const ruleBytes = metrics.counter('strata_sg_rule_bytes_total', 'bytes accepted by a security-group rule (nft named counter)', ['group', 'rule']);
@@ -145,6 +152,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       identity: { bootId: randomUUID(), version: AGENT_VERSION, startedAt: new Date().toISOString() },
       onReport: (report) => {
         generation.set(report.generation);
+        if (report.appliedPosition !== null) appliedPosition.set({ host: hostId }, report.appliedPosition);
         send(agentReportSubject(hostId), report);
       },
     });

@@ -22,7 +22,8 @@ import { HOSTVIEW_LEASE_BUCKET, hostviewLeaseBucketOptions } from '@strata/contr
 import { JetStreamEventStore, natsReplicas, snapshotBucket, SnapshotStore } from '@strata/eventlog';
 import type { Logger, ServiceDefinition } from '@strata/runtime';
 import type { NatsConnection } from 'nats';
-import { reportQuarantine } from '@strata/service-kit';
+import { reportProjectionUp, reportQuarantine } from '@strata/service-kit';
+import { Gauge } from 'prom-client';
 import { kindOfKey } from './core/derive.js';
 import { parsePartition, type Partition } from './core/partition.js';
 import { AuditSnapshots, jetStreamObjectNames } from './app/audit-snapshots.js';
@@ -118,6 +119,19 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
     readiness.register('hostview', () => [...runners.values()].every((r) => r.projection?.ready === true));
     // Every partition folds the same log, so any one's quarantine is the instance's.
     reportQuarantine({ metrics, readiness }, 'hostview', () => [...runners.values()][0]?.projection?.quarantine);
+    // Each running partition's projection still follows the log (strata_projection_up: the alert "a projection that stopped").
+    reportProjectionUp(metrics, 'hostview', () => [...runners.values()].every((r) => r.projection?.healthy !== false));
+    // Each published host's view position; an agent's strata_agent_applied_position below it for long is a host behind on its view.
+    new Gauge({
+      name: 'strata_hostview_host_position',
+      help: "the log position of the latest change to each published host's view (what its <host>.position.view becomes)",
+      labelNames: ['host'],
+      registers: [metrics.registry],
+      collect() {
+        this.reset();
+        for (const r of runners.values()) for (const { hostId, position } of r.projection?.hostPositions() ?? []) this.set({ host: hostId }, position);
+      },
+    });
 
     const publish = async (i: number): Promise<void> => {
       const runner = runPartition(deps, { index: i, count });

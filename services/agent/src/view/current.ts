@@ -4,7 +4,7 @@
  * store (store.ts) and watcher (kv-watch.ts) provide it; the agent schedules
  * on it and the dataplane applies it.
  */
-import type { HostInfo } from '@strata/contracts';
+import type { HostInfo, ViewPosition } from '@strata/contracts';
 import type { HostViewSnapshot } from '../core/snapshot.js';
 import type { ViewChange } from './store.js';
 
@@ -33,6 +33,8 @@ export interface CurrentView {
    * together with `view` (no await in between): it is the position of that view.
    */
   readonly viewPosition: number | null;
+  /** The trace context written with that position (hostview's publish span), read with it: the pass applying it continues that trace. */
+  readonly viewTrace?: ViewPosition['trace'];
   journal?: ViewJournal;
 }
 

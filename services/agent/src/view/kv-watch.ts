@@ -113,6 +113,9 @@ export class HostViewWatcher {
       get viewPosition(): number | null {
         return store.viewPosition;
       },
+      get viewTrace() {
+        return store.viewTrace;
+      },
       journal: {
         epoch,
         get position(): number {

@@ -2,7 +2,7 @@
  * KV entries of `<hostId>.>` → a HostViewSnapshot. Pure (no NATS): the
  * watcher feeds it entries, tests feed it by hand.
  */
-import { decodeHostviewValue, parseHostviewKey, type HostviewKind } from '@strata/contracts';
+import { decodeHostviewValue, parseHostviewKey, type HostviewKind, type ViewPosition } from '@strata/contracts';
 import { emptySnapshot, type HostViewSnapshot } from '../core/snapshot.js';
 
 export interface ViewEntry {
@@ -58,6 +58,7 @@ export class HostViewStore {
   private positionDeleted = false;
   /** Objects held (the host key and every collection's entries): an emptied view holds none. */
   private objects = 0;
+  private _viewTrace: ViewPosition['trace'];
   /**
    * Copy-on-write: the last snapshot, and the collections changed since.
    * A snapshot copies only those (the members of a 10k group are 10k keys:
@@ -120,6 +121,11 @@ export class HostViewStore {
     return this._viewPosition !== null || (this.positionDeleted && this.objects === 0);
   }
 
+  /** The trace context hostview wrote with the view's position (its publish span), if any. */
+  get viewTrace(): ViewPosition['trace'] {
+    return this._viewTrace;
+  }
+
   /** Highest KV revision applied. */
   get revision(): number {
     return this._revision;
@@ -139,7 +145,9 @@ export class HostViewStore {
     const removed = e.operation !== 'PUT';
     if (k.kind === 'position') {
       const before = this._viewPosition ?? undefined;
-      this._viewPosition = removed ? null : parse(e, 'position').seq;
+      const position = removed ? undefined : parse(e, 'position');
+      this._viewPosition = position?.seq ?? null;
+      this._viewTrace = position?.trace;
       this.positionDeleted = removed;
       this.record({ field: 'position', id: '', before, after: this._viewPosition ?? undefined });
       return;

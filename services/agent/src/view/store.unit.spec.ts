@@ -126,4 +126,14 @@ describe('HostViewStore position', () => {
     s.apply(del(hostviewKey.position('hv1'), 6));
     expect(s.viewPosition).toBeNull();
   });
+
+  it('holds the trace context written with the position, and forgets it with a position that has none', () => {
+    const s = new HostViewStore('hv1');
+    const trace = { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' };
+    s.apply(put(hostviewKey.position('hv1'), { seq: 41, trace }, 1));
+    expect([s.viewPosition, s.viewTrace]).toEqual([41, trace]);
+    s.apply(put(hostviewKey.position('hv1'), { seq: 42 }, 2));
+    expect([s.viewPosition, s.viewTrace]).toEqual([42, undefined]);
+    expect(() => s.apply(put(hostviewKey.position('hv1'), { seq: 43, trace: { traceparent: 7 } }, 3))).toThrow(InvalidEntryError);
+  });
 });

@@ -36,7 +36,7 @@
  */
 import { isEventSchemaError, type EventStore, type EventSubscription, type StoredEvent } from '@strata/eventlog';
 import { ErrorCode, StrataError } from '@strata/errors';
-import type { Logger } from '@strata/runtime';
+import { extractTrace, injectTrace, withSpanSync, type Logger } from '@strata/runtime';
 import { emptyQuarantine, mapBounded, quarantine, type QuarantineRecord } from '@strata/service-kit';
 import { diffMaps } from '../core/diff.js';
 import { applyEvent, emptyModel, toModelEvent, type Model } from '../core/model.js';
@@ -247,16 +247,23 @@ export class HostviewProjection {
       if (!this.live && stored.seq >= target) this.goLive();
       return;
     }
-    const change = applyEvent(this.model, event);
     if (this.live) {
-      const update = this.views.apply(this.model, change);
-      const positions = this.positions.record(update.ops, stored.seq, (host) => this.views.keysOf(host).size > 0);
-      // Queued after the keys they cover: the publisher holds each until those are acknowledged.
-      this.options.publisher.enqueue([...update.ops, ...positions]);
+      // A span per live event, in the trace of the command that wrote it; the positions it queues carry it on to the agents.
+      const attributes = { 'strata.event.seq': stored.seq, 'strata.event.type': stored.type };
+      const update = withSpanSync('hostview derive', attributes, extractTrace(stored.trace), (span, otel) => {
+        const update = this.views.apply(this.model, applyEvent(this.model, event));
+        const positions = this.positions.record(update.ops, stored.seq, (host) => this.views.keysOf(host).size > 0);
+        span.setAttributes({ 'strata.hosts': positions.length, 'strata.keys': update.ops.length });
+        const trace = injectTrace(otel);
+        // Queued after the keys they cover: the publisher holds each until those are acknowledged.
+        this.options.publisher.enqueue([...update.ops, ...positions.map((p) => (trace && p.op === 'put' ? { ...p, trace } : p))]);
+        return update;
+      });
       if (this.reconciled) this.reached.advance(stored.seq);
       this.options.onApplied?.(stored, update);
       return;
     }
+    applyEvent(this.model, event);
     this.replayedCount += 1;
     this.options.onApplied?.(stored, undefined);
     if (stored.seq >= target) this.goLive();

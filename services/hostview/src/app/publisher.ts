@@ -33,9 +33,10 @@
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import { hostOfHostviewStream, hostviewBucket, hostviewBucketOptions } from '@strata/contracts';
 import { natsReplicas } from '@strata/eventlog';
-import type { Logger } from '@strata/runtime';
+import { extractTrace, injectTrace, withSpan, type Logger, type TraceContext } from '@strata/runtime';
 import { hostOfKey, kindOfKey } from '../core/derive.js';
 import { orderForAgents, type KvOp } from '../core/diff.js';
+import { tracedPositionValue } from '../core/positions.js';
 
 /** What the publisher needs of one bucket. */
 export type HostBucket = Pick<KV, 'put' | 'delete' | 'watch'>;
@@ -74,15 +75,19 @@ export class JetStreamHostBuckets implements HostBuckets {
   }
 }
 
-/** A write; `host` names the bucket when it is not the host of the key. */
-export type BucketOp = KvOp & { host?: string };
+/**
+ * A write; `host` names the bucket when it is not the host of the key.
+ * `trace` (a position's put): the trace the write continues; the value
+ * written carries the publish span's context (core/positions.ts).
+ */
+export type BucketOp = KvOp & { host?: string; trace?: TraceContext };
 
 /**
  * A queued write with its bucket resolved; `since` is when the oldest write
  * of its key still unacknowledged was queued (a newer write of a key replaces
  * an older one in the queue, and a position queued between them waits for it).
  */
-type Write = KvOp & { host: string; since: number };
+type Write = KvOp & { host: string; since: number; trace?: TraceContext };
 
 /** A queued position write of a host, with when it was queued. */
 type PositionWrite = Write & { queued: number };
@@ -265,8 +270,9 @@ export class KvPublisher {
         try {
           const b = this.bucket(o.host);
           const kv = b instanceof Promise ? await b : b;
-          if (o.op === 'put') await kv.put(o.key, utf8.encode(o.value));
-          else await kv.delete(o.key);
+          if (o.op === 'delete') await kv.delete(o.key);
+          else if (o.trace === undefined) await kv.put(o.key, utf8.encode(o.value));
+          else await this.putTraced(kv, o.host, o.key, o.value, o.trace);
           this.options.onWritten?.(o);
         } catch (err) {
           // Open the bucket again for the retry: it may have been deleted (the retry then creates it).
@@ -280,6 +286,13 @@ export class KvPublisher {
     await Promise.all(Array.from({ length: Math.min(this.options.concurrency, ops.length) }, worker));
     if (failed.length > 0) this.options.logger?.warn({ err: firstError, failed: failed.length, of: ops.length }, 'host view writes failed; retrying');
     return failed;
+  }
+
+  /** A position's write as a span of the trace it continues; the value carries the span, so the agent's apply is its child. */
+  private putTraced(kv: HostBucket, host: string, key: string, value: string, trace: TraceContext): Promise<number> {
+    return withSpan('hostview publish', { 'strata.host': host, 'strata.key': key }, extractTrace(trace), (_, otel) =>
+      kv.put(key, utf8.encode(tracedPositionValue(value, injectTrace(otel) ?? trace))),
+    );
   }
 
   private isIdle(): boolean {

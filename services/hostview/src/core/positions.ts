@@ -30,6 +30,10 @@ export interface ViewKeys {
 /** The value of a host's position key: canonical JSON, like every host-view value. */
 export const positionValue = (seq: number): string => JSON.stringify({ seq });
 
+/** A position value (positionValue's) carrying the trace of its write, for the agent to continue (ViewPosition's `trace`). */
+export const tracedPositionValue = (value: string, trace: { traceparent: string; tracestate?: string }): string =>
+  JSON.stringify({ ...(JSON.parse(value) as { seq: number }), trace });
+
 const ref = (kind: RealisedKind, id: string): string => `${kind} ${id}`;
 
 /**
