@@ -32,6 +32,8 @@ export interface HostViewWatcherOptions {
   bucket?: string;
   /** Delay before watching again after a failure (default 1 s). */
   retryMs?: number;
+  /** Every entry as it arrives, before it is applied (what this host receives: the scale simulation counts it). */
+  onEntry?: (e: KvEntry) => void;
 }
 
 export class HostViewWatcher {
@@ -144,6 +146,7 @@ export class HostViewWatcher {
     if (syncAt === -1) syncAt = iter.getReceived();
     maybeComplete();
     for await (const e of iter) {
+      this.o.onEntry?.(e);
       try {
         store.apply(e);
       } catch (err) {
