@@ -10,7 +10,7 @@ export interface FleetOptions extends Omit<SimHypervisorOptions, 'hostId' | 'pas
   hosts: readonly string[];
   /** Each host's NATS password, by user (`agent-<host>`), as the operator provisioned them. */
   passwords: Readonly<Record<string, string>>;
-  /** Connections made at once while starting (default 50). */
+  /** Connections made at once while starting (default 20). */
   startConcurrency?: number;
 }
 
@@ -23,7 +23,7 @@ export interface Fleet {
 }
 
 export async function startFleet(o: FleetOptions): Promise<Fleet> {
-  const { hosts, passwords, startConcurrency = 50, ...common } = o;
+  const { hosts, passwords, startConcurrency = 20, ...common } = o;
   const sims = new Map<string, SimHypervisor>();
   for (const hostId of hosts) {
     const password = passwords[`agent-${hostId}`];

@@ -214,6 +214,9 @@ export class SimHypervisor {
       // The agent user may subscribe to its own inbox prefix only.
       inboxPrefix: `_INBOX_${user}`,
       maxReconnectAttempts: -1,
+      // Hundreds connect at once, on a machine others load too: a slow handshake is retried, not fatal.
+      waitOnFirstConnect: true,
+      timeout: 60_000,
       ...this.o.connection,
     });
     this.nc = nc;
