@@ -12,8 +12,8 @@
  * per size, default 20), C (commands in flight while building, default
  * 32), SETTLE_MS (quiet time after a change before counting what each host
  * received, default 500), QUIET_S (the idle window, default 10),
- * PROFILE_DIR (write V8 CPU profiles of every process there, and print the
- * top functions of hostview's and this process's).
+ * PROFILE=1 (a V8 CPU profile of this process, the simulated hypervisors,
+ * during the cold start, the changes and the storm: its top functions).
  *
  * Per size, a fresh control plane (startControlPlane with hostview:
  * nats-server with the production users, one per simulated host, ipam x2,
@@ -52,7 +52,7 @@
  * same size, and the 100-host figures for the ratios of the larger sizes.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
@@ -87,7 +87,7 @@ const SAMPLES = intEnv('SAMPLES', 20, 1, 1000);
 const C = intEnv('C', 32, 1, 256);
 const SETTLE_MS = intEnv('SETTLE_MS', 500, 0, 60_000);
 const QUIET_S = intEnv('QUIET_S', 10, 1, 600);
-const PROFILE_DIR = process.env['PROFILE_DIR'];
+const PROFILE = process.env['PROFILE'] === '1';
 for (const n of SIZES) if (!Number.isInteger(n) || n < SPAN || n % SPAN !== 0) throw new Error(`SIZES: ${n} is not a multiple of SPAN=${SPAN}`);
 
 // ------------------------------------------------------------------ processes
@@ -256,7 +256,7 @@ function topFunctions(profile: { nodes: ProfileNode[]; samples?: number[]; timeD
 }
 
 async function profiled<T>(label: string, body: () => Promise<T>): Promise<T> {
-  if (!PROFILE_DIR) return body();
+  if (!PROFILE) return body();
   const session = new Session();
   session.connect();
   await session.post('Profiler.enable');
@@ -269,20 +269,6 @@ async function profiled<T>(label: string, body: () => Promise<T>): Promise<T> {
     console.log(`\ntop self time in this process (the simulated hypervisors) during ${label}:`);
     table(['function', 'share'], topFunctions(profile as never).map((t) => [t.fn, `${fmt(t.share * 100, 1)} %`]));
   }
-}
-
-/** After the control plane stopped: the top functions of the newest hostview profile in PROFILE_DIR/<size>. */
-function hostviewProfile(dir: string): void {
-  let best: { file: string; size: number } | null = null;
-  for (const f of readdirSync(dir).filter((x) => x.endsWith('.cpuprofile'))) {
-    const text = readFileSync(join(dir, f), 'utf8');
-    if (!text.includes('services/hostview/')) continue;
-    if (!best || text.length > best.size) best = { file: f, size: text.length };
-  }
-  if (!best) return console.log('(no hostview profile written)');
-  const profile = JSON.parse(readFileSync(join(dir, best.file), 'utf8')) as { nodes: ProfileNode[] };
-  console.log(`\ntop self time in hostview over the whole run (${best.file}):`);
-  table(['function', 'share'], topFunctions(profile).map((t) => [t.fn, `${fmt(t.share * 100, 1)} %`]));
 }
 
 // ------------------------------------------------------------------ one size
@@ -309,11 +295,6 @@ interface SizeResult {
 
 async function runSize(hostsN: number): Promise<SizeResult> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-scale-bench-'));
-  const profileDir = PROFILE_DIR ? join(PROFILE_DIR, String(hostsN)) : undefined;
-  if (profileDir) mkdirSync(profileDir, { recursive: true });
-  const saved = process.env['NODE_OPTIONS'];
-  // The services inherit it (startProcess passes the environment on); this process was started without it.
-  if (profileDir) process.env['NODE_OPTIONS'] = `${saved ?? ''} --cpu-prof --cpu-prof-dir=${profileDir}`.trim();
   const hosts = Array.from({ length: hostsN }, (_, i) => scaleHostId(i + 1));
   let cp: ControlPlane | undefined;
   let fleet: Fleet | undefined;
@@ -322,7 +303,6 @@ async function runSize(hostsN: number): Promise<SizeResult> {
     log(`${hostsN} hosts: starting the control plane (${hostsN} agent users and host-view buckets)`);
     const t0 = performance.now();
     cp = await startControlPlane(dir, [], () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}`, agents: hosts, hostview: true });
-    if (profileDir) process.env['NODE_OPTIONS'] = saved ?? '';
     log(`control plane up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const procs: Proc[] = [
       { name: 'hostview', pid: cp.processes.find((p) => p.name === 'hostview')!.pid },
@@ -437,12 +417,10 @@ async function runSize(hostsN: number): Promise<SizeResult> {
       simErrors: sims.reduce((n, s) => n + ((s.logger as { errors?: number }).errors ?? 0), 0),
     };
   } finally {
-    if (profileDir) process.env['NODE_OPTIONS'] = saved ?? '';
     await fleet?.stop();
     for (const c of conns) if (!c.isClosed()) await c.close().catch(() => undefined);
     await cp?.stop();
     rmSync(dir, { recursive: true, force: true });
-    if (profileDir) hostviewProfile(profileDir);
   }
 }
 
@@ -502,7 +480,7 @@ function report(results: SizeResult[]): void {
   console.log(violations === 0 ? '\nno unaffected host received any host-view entry for any change' : `\nVIOLATION: ${violations} times an unaffected host received host-view entries`);
 }
 
-runHeader('scale simulation (issue 18)', { SIZES: SIZES.join(','), PORTS_PER_HOST, SPAN, SAMPLES, C, SETTLE_MS, QUIET_S, ...(PROFILE_DIR ? { PROFILE_DIR } : {}) });
+runHeader('scale simulation (issue 18)', { SIZES: SIZES.join(','), PORTS_PER_HOST, SPAN, SAMPLES, C, SETTLE_MS, QUIET_S, ...(PROFILE ? { PROFILE: 1 } : {}) });
 try {
   console.log(`open files limit: ${execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim()}`);
 } catch {
