@@ -12,6 +12,8 @@
  * per size, default 20), C (commands in flight while building, default
  * 32), SETTLE_MS (quiet time after a change before counting what each host
  * received, default 500), QUIET_S (the idle window, default 10),
+ * REPLICAS (default 1,3: the throughput runs on a three-node cluster; empty:
+ * none), REPLICA_HOSTS (default 100), REPLICA_PORTS (default 1,000),
  * PROFILE=1 (a V8 CPU profile of this process, the simulated hypervisors,
  * during the cold start, the changes and the storm: its top functions).
  *
@@ -48,6 +50,12 @@
  * - CPU seconds and RSS of hostview, nats-server and this process per
  *   phase; JetStream streams and consumers.
  *
+ * Then command throughput with 1 and with 3 replicas, same run: a fresh
+ * control plane on a three-node nats-server cluster per replica count,
+ * REPLICA_HOSTS simulated hypervisors watching, REPLICA_PORTS ports created
+ * and grouped with C in flight (commands/s, latency), then the time until
+ * every one is plugged on its host.
+ *
  * Baseline in the same run: a query round trip (ipam network.get) at the
  * same size, and the 100-host figures for the ratios of the larger sizes.
  */
@@ -57,7 +65,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { connect, type NatsConnection } from 'nats';
-import { portDevice } from '@strata/contracts';
+import { hostviewBucket, hostviewKey, portDevice } from '@strata/contracts';
 import { portChainName, sgChainName, sgSetName } from '@strata/agent';
 import { startFleet, type Fleet, type SimKernel } from '@strata/agent/sim';
 import {
@@ -88,6 +96,9 @@ const C = intEnv('C', 32, 1, 256);
 const SETTLE_MS = intEnv('SETTLE_MS', 500, 0, 60_000);
 const QUIET_S = intEnv('QUIET_S', 10, 1, 600);
 const PROFILE = process.env['PROFILE'] === '1';
+const REPLICAS = (process.env['REPLICAS'] ?? '1,3').split(',').filter((x) => x.trim() !== '').map((x) => Number(x.trim()));
+const REPLICA_HOSTS = intEnv('REPLICA_HOSTS', 100, SPAN, 10_000);
+const REPLICA_PORTS = intEnv('REPLICA_PORTS', 1_000, 10, 1_000_000);
 for (const n of SIZES) if (!Number.isInteger(n) || n < SPAN || n % SPAN !== 0) throw new Error(`SIZES: ${n} is not a multiple of SPAN=${SPAN}`);
 
 // ------------------------------------------------------------------ processes
@@ -97,20 +108,26 @@ interface Proc {
   pid: number;
 }
 
-/** nats-server started by this process (startControlPlane's), found as our child. */
+/** The nats-servers started by this process (startControlPlane's), found as its children. */
+function natsServerPids(): number[] {
+  return readdirSync('/proc')
+    .filter((d) => /^\d+$/.test(d))
+    .flatMap((d) => {
+      try {
+        const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+        const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return comm === 'nats-server' && ppid === process.pid ? [Number(d)] : [];
+      } catch {
+        return []; // gone
+      }
+    });
+}
+
 function natsServerPid(): number {
-  for (const d of readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (comm === 'nats-server' && ppid === process.pid) return Number(d);
-    } catch {
-      /* gone */
-    }
-  }
-  throw new Error('no nats-server child of this process');
+  const [pid] = natsServerPids();
+  if (pid === undefined) throw new Error('no nats-server child of this process');
+  return pid;
 }
 
 interface Usage {
@@ -140,6 +157,16 @@ async function measured<T>(procs: Proc[], body: () => Promise<T>): Promise<{ val
     use[p.name] = { cpu, share: cpu / seconds, rssMiB: after.rssMiB };
   });
   return { value, seconds, use };
+}
+
+/** Resolves once hostview has written `host`'s view as of log position `seq` or later (its `<host>.position.view`). */
+async function caughtUp(admin: NatsConnection, host: string, seq: number): Promise<void> {
+  const kv = await admin.jetstream().views.kv(hostviewBucket(host), { bindOnly: true });
+  for (;;) {
+    const e = await kv.get(hostviewKey.position(host));
+    if (e && e.value.length > 0 && (JSON.parse(new TextDecoder().decode(e.value)) as { seq: number }).seq >= seq) return;
+    await sleep(200);
+  }
 }
 
 // ------------------------------------------------------------------ what "applied" means on a host
@@ -293,6 +320,15 @@ interface SizeResult {
   simErrors: number;
 }
 
+/** What a signal must stop: the control plane and the simulated hypervisors of the run under way. */
+const running = new Set<() => Promise<void>>();
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    log(`${sig}: stopping the control plane and the simulated hypervisors`);
+    void Promise.all([...running].map((stop) => stop().catch(() => undefined))).then(() => process.exit(130));
+  });
+}
+
 async function runSize(hostsN: number): Promise<SizeResult> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-scale-bench-'));
   const hosts = Array.from({ length: hostsN }, (_, i) => scaleHostId(i + 1));
@@ -303,6 +339,11 @@ async function runSize(hostsN: number): Promise<SizeResult> {
     log(`${hostsN} hosts: starting the control plane (${hostsN} agent users and host-view buckets)`);
     const t0 = performance.now();
     cp = await startControlPlane(dir, [], () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}`, agents: hosts, hostview: true });
+    const stopAll = async (): Promise<void> => {
+      await fleet?.stop();
+      await cp?.stop();
+    };
+    running.add(stopAll);
     log(`control plane up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const procs: Proc[] = [
       { name: 'hostview', pid: cp.processes.find((p) => p.name === 'hostview')!.pid },
@@ -320,15 +361,19 @@ async function runSize(hostsN: number): Promise<SizeResult> {
     const phases: SizeResult['phases'] = {};
     const phaseSeconds: Record<string, number> = {};
 
+    const t0build = performance.now();
     const build = await measured(procs, async () => {
       await registerScaleHosts(clients, hostsN, C);
       return buildScaleCloud(clients, hosts, { hosts: hostsN, portsPerHost: PORTS_PER_HOST, span: SPAN, concurrency: C }, log);
     });
     const cloud = build.value;
     phases['build'] = build.use;
-    phaseSeconds['build'] = build.seconds;
+    // hostview follows the log on its own: the build is done when it has written what the last command changed.
+    const last = [...cloud.ports.values()].at(-1)!;
+    await caughtUp(admin, last.host, seq.value);
     const events = (await (await admin.jetstreamManager()).streams.info('STRATA_EVENTS')).state.last_seq;
-    log(`built: ${cloud.ports.size} ports, ${cloud.groupNetwork.size} groups, ${events} events in ${build.seconds.toFixed(1)} s`);
+    phaseSeconds['build'] = (performance.now() - t0build) / 1000;
+    log(`built: ${cloud.ports.size} ports, ${cloud.groupNetwork.size} groups, ${events} events in ${build.seconds.toFixed(1)} s; hostview caught up ${(phaseSeconds['build']! - build.seconds).toFixed(1)} s later`);
 
     // Cold start: every hypervisor connects and applies its whole view.
     const cold = await profiled('the cold start', () =>
@@ -336,7 +381,17 @@ async function runSize(hostsN: number): Promise<SizeResult> {
         fleet = await startFleet({ hosts, passwords: cp!.passwords, servers: cp!.natsUrl });
         const perHost = new Map<string, number>();
         for (const p of cloud.ports.values()) perHost.set(p.host, (perHost.get(p.host) ?? 0) + 1);
-        await Promise.all(hosts.map((h) => fleet!.get(h).when((k) => Object.keys(k.peek().plugs).length === perHost.get(h))));
+        const done = new Set<string>();
+        const progress = setInterval(() => {
+          const short = hosts.find((h) => !done.has(h));
+          const s = short ? fleet!.get(short) : undefined;
+          log(
+            `  cold start: ${done.size}/${hostsN} hosts applied` +
+              (s ? `; e.g. ${short}: syncs ${s.syncs}, ${Object.keys(s.kernel.peek().plugs).length}/${perHost.get(short!)} plugged, ${s.kernel.peek().devices.length} taps, passes ${JSON.stringify(s.passes)}, ${(s.logger as { last?: string[] }).last?.join(' | ') ?? ''}` : ''),
+          );
+        }, 15_000);
+        await Promise.all(hosts.map((h) => fleet!.get(h).when((k) => Object.keys(k.peek().plugs).length === perHost.get(h)).then(() => done.add(h))));
+        clearInterval(progress);
       }),
     );
     phases['cold start'] = cold.use;
@@ -402,7 +457,7 @@ async function runSize(hostsN: number): Promise<SizeResult> {
       ports: cloud.ports.size,
       groups: cloud.groupNetwork.size,
       events,
-      buildS: build.seconds,
+      buildS: phaseSeconds['build']!,
       coldS: cold.seconds,
       queryMs: median(q),
       create,
@@ -417,11 +472,120 @@ async function runSize(hostsN: number): Promise<SizeResult> {
       simErrors: sims.reduce((n, s) => n + ((s.logger as { errors?: number }).errors ?? 0), 0),
     };
   } finally {
+    running.clear();
     await fleet?.stop();
     for (const c of conns) if (!c.isClosed()) await c.close().catch(() => undefined);
     await cp?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+// ------------------------------------------------------------------ throughput, 1 vs 3 replicas
+
+interface ReplicaResult {
+  replicas: number;
+  ports: number;
+  seconds: number;
+  commandsPerSecond: number;
+  p50: number;
+  p99: number;
+  appliedS: number;
+  nats: Record<string, { cpu: number; share: number; rssMiB: number }>;
+}
+
+/**
+ * Commands per second on a three-node NATS cluster (startControlPlane's
+ * natsCluster) with every stream and bucket at `replicas` replicas:
+ * REPLICA_PORTS ports created and grouped (port.create + port.setGroups) with
+ * C in flight, REPLICA_HOSTS simulated hypervisors watching, then the time
+ * until every new port is plugged on its host.
+ */
+async function runReplicas(replicas: number): Promise<ReplicaResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-scale-replicas-'));
+  const hosts = Array.from({ length: REPLICA_HOSTS }, (_, i) => scaleHostId(i + 1));
+  let cp: ControlPlane | undefined;
+  let fleet: Fleet | undefined;
+  const conns: NatsConnection[] = [];
+  try {
+    log(`throughput with ${replicas} replica(s) on a three-node cluster, ${REPLICA_HOSTS} hosts`);
+    const clusterOptions = { natsCluster: 3, natsReplicas: replicas } as Record<string, unknown>;
+    cp = await startControlPlane(dir, [], () => undefined, { apiAddr: `127.0.0.1:${await freePort()}`, agents: hosts, hostview: true, ...clusterOptions });
+    const stopAll = async (): Promise<void> => {
+      await fleet?.stop();
+      await cp?.stop();
+    };
+    running.add(stopAll);
+    const admin = await connect({ servers: cp.natsUrl.split(','), user: 'admin', pass: cp.passwords['admin']! });
+    conns.push(admin);
+    const events = await (await admin.jetstreamManager()).streams.info('STRATA_EVENTS');
+    const cluster = (events as { cluster?: { replicas?: unknown[] } }).cluster;
+    if (events.config.num_replicas !== replicas || !cluster) {
+      throw new Error(`the event stream has ${events.config.num_replicas} replica(s)${cluster ? '' : ', not on a cluster'}: this needs the cluster harness (startControlPlane natsCluster/natsReplicas)`);
+    }
+    const nc = await connect({ servers: cp.natsUrl.split(','), user: 'api', pass: cp.passwords['api']!, inboxPrefix: '_INBOX_api' });
+    conns.push(nc);
+    const signer = commandSignerFrom({ STRATA_COMMAND_SIGNING_KEY: cp.commandKeys.signingKey });
+    const clients: ScaleClients = { ipam: new IpamClient(nc, 60_000, new SeqTracker(), signer), secgroup: new SecgroupClient(nc, 60_000, new SeqTracker(), signer) };
+    await registerScaleHosts(clients, REPLICA_HOSTS, C);
+    const cloud = await buildScaleCloud(clients, hosts, { hosts: REPLICA_HOSTS, portsPerHost: 2, span: SPAN, concurrency: C }, log);
+    fleet = await startFleet({ hosts, passwords: cp.passwords, servers: cp.natsUrl });
+    const natsPids = natsServerPids();
+    const latencies: number[] = [];
+    const created: ScalePort[] = [];
+    const run = await measured(
+      natsPids.map((pid, i) => ({ name: `nats-${i + 1}`, pid })),
+      async () => {
+        let next = 0;
+        await Promise.all(
+          Array.from({ length: C }, async () => {
+            for (let i = next++; i < REPLICA_PORTS; i = next++) {
+              const n = cloud.networks[i % cloud.networks.length]!;
+              const t = performance.now();
+              created.push(await createScalePort(clients, cloud, n, n.hosts[i % n.hosts.length]!, n.groups[0]!, `tp-${i}`));
+              latencies.push(performance.now() - t);
+            }
+          }),
+        );
+      },
+    );
+    const t = performance.now();
+    await Promise.all(created.map((p) => fleet!.get(p.host).when((k) => k.peek().plugs[portDevice(p.id)] !== undefined)));
+    return {
+      replicas,
+      ports: REPLICA_PORTS,
+      seconds: run.seconds,
+      commandsPerSecond: (2 * REPLICA_PORTS) / run.seconds,
+      p50: pct(latencies, 50),
+      p99: pct(latencies, 99),
+      appliedS: (performance.now() - t) / 1000,
+      nats: run.use,
+    };
+  } finally {
+    running.clear();
+    await fleet?.stop();
+    for (const c of conns) if (!c.isClosed()) await c.close().catch(() => undefined);
+    await cp?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function reportReplicas(rs: ReplicaResult[]): void {
+  console.log('\n## Command throughput, 1 vs 3 replicas (three-node cluster; a command = port.create or port.setGroups)');
+  const base = rs[0]!;
+  table(
+    ['replicas', 'ports', 'seconds', 'commands/s', 'vs first', 'create+group p50 ms', 'p99 ms', 'then all plugged s', 'nats-server CPU (per node)'],
+    rs.map((r) => [
+      String(r.replicas),
+      fmt(r.ports),
+      fmt(r.seconds, 1),
+      fmt(r.commandsPerSecond, 1),
+      `${fmt(r.commandsPerSecond / base.commandsPerSecond, 2)}x`,
+      fmt(r.p50, 0),
+      fmt(r.p99, 0),
+      fmt(r.appliedS, 1),
+      Object.values(r.nats).map((u) => fmt(u.share, 2)).join(' / '),
+    ]),
+  );
 }
 
 // ------------------------------------------------------------------ report
@@ -480,7 +644,7 @@ function report(results: SizeResult[]): void {
   console.log(violations === 0 ? '\nno unaffected host received any host-view entry for any change' : `\nVIOLATION: ${violations} times an unaffected host received host-view entries`);
 }
 
-runHeader('scale simulation (issue 18)', { SIZES: SIZES.join(','), PORTS_PER_HOST, SPAN, SAMPLES, C, SETTLE_MS, QUIET_S, ...(PROFILE ? { PROFILE: 1 } : {}) });
+runHeader('scale simulation (issue 18)', { SIZES: SIZES.join(','), REPLICAS: REPLICAS.join(','), REPLICA_HOSTS, REPLICA_PORTS, PORTS_PER_HOST, SPAN, SAMPLES, C, SETTLE_MS, QUIET_S, ...(PROFILE ? { PROFILE: 1 } : {}) });
 try {
   console.log(`open files limit: ${execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim()}`);
 } catch {
@@ -490,5 +654,10 @@ const results: SizeResult[] = [];
 for (const n of SIZES) {
   results.push(await runSize(n));
   report(results);
+}
+const replicaResults: ReplicaResult[] = [];
+for (const r of REPLICAS) {
+  replicaResults.push(await runReplicas(r));
+  reportReplicas(replicaResults);
 }
 process.exit(0);
