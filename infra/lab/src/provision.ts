@@ -10,12 +10,15 @@
  *   - each hypervisor's host-view bucket (strata-hostview-<host>).
  *
  * Each is created with the very call the service would make, so the
- * configuration is the one the code expects. Idempotent.
+ * configuration is the one the code expects, with `replicas` replicas
+ * (STRATA_NATS_REPLICAS by default); one that exists with another replica
+ * count is changed in place (JetStream scales a stream by update).
+ * Idempotent.
  */
 import type { NatsConnection } from 'nats';
 import { startStrataNats, type StrataNats, type StrataNatsOptions } from '@strata/testing';
-import { HOSTVIEW_BUCKET_OPTIONS, hostviewBucket } from '@strata/contracts';
-import { DEFAULT_EVENT_LOG_OPTIONS, ensureEventStream, snapshotBucket, SnapshotStore } from '@strata/eventlog';
+import { hostviewBucketOptions, hostviewBucket, hostviewStream } from '@strata/contracts';
+import { DEFAULT_EVENT_LOG_OPTIONS, ensureEventStream, ensureStreamReplicas, natsReplicas, snapshotBucket, snapshotStream, SnapshotStore } from '@strata/eventlog';
 
 /** The services that keep snapshots (infra/nats/render-accounts.mjs grants each its own bucket). */
 export const SNAPSHOT_SERVICES = ['ipam', 'secgroup', 'nat', 'chaining', 'status', 'hostview', 'audit'] as const;
@@ -23,13 +26,22 @@ export const SNAPSHOT_SERVICES = ['ipam', 'secgroup', 'nat', 'chaining', 'status
 export interface ProvisionOptions {
   /** Hypervisor ids: one host-view bucket each. */
   hosts: readonly string[];
+  /** Replicas of every stream and bucket; default natsReplicas() (STRATA_NATS_REPLICAS). */
+  replicas?: number;
 }
 
 /** Create what is missing; `nc` must be the admin user's connection. */
-export async function provisionStreams(nc: NatsConnection, { hosts }: ProvisionOptions): Promise<void> {
-  await ensureEventStream(await nc.jetstreamManager(), DEFAULT_EVENT_LOG_OPTIONS);
-  for (const service of SNAPSHOT_SERVICES) await SnapshotStore.open(nc, { bucket: snapshotBucket(service) });
-  for (const host of hosts) await nc.jetstream().views.kv(hostviewBucket(host), HOSTVIEW_BUCKET_OPTIONS);
+export async function provisionStreams(nc: NatsConnection, { hosts, replicas = natsReplicas() }: ProvisionOptions): Promise<void> {
+  const jsm = await nc.jetstreamManager();
+  await ensureEventStream(jsm, { ...DEFAULT_EVENT_LOG_OPTIONS, replicas });
+  for (const service of SNAPSHOT_SERVICES) {
+    await SnapshotStore.open(nc, { bucket: snapshotBucket(service), replicas });
+    await ensureStreamReplicas(jsm, snapshotStream(snapshotBucket(service)), replicas);
+  }
+  for (const host of hosts) {
+    await nc.jetstream().views.kv(hostviewBucket(host), hostviewBucketOptions(replicas));
+    await ensureStreamReplicas(jsm, hostviewStream(host), replicas);
+  }
 }
 
 /**
@@ -37,11 +49,12 @@ export async function provisionStreams(nc: NatsConnection, { hosts }: ProvisionO
  * streams created: what tests, labs and the demo run against, so they run
  * with the permissions of production.
  */
-export async function startProvisionedNats(options: StrataNatsOptions = {}): Promise<StrataNats> {
-  const nats = await startStrataNats(options);
+export async function startProvisionedNats(options: StrataNatsOptions & { replicas?: number } = {}): Promise<StrataNats> {
+  const { replicas, ...serverOptions } = options;
+  const nats = await startStrataNats(serverOptions);
   try {
     const admin = await nats.connect('admin');
-    await provisionStreams(admin, { hosts: options.agents ?? [] });
+    await provisionStreams(admin, { hosts: options.agents ?? [], ...(replicas === undefined ? {} : { replicas }) });
     await admin.close();
     return nats;
   } catch (err) {

@@ -50,6 +50,9 @@ export const hostviewBucket = (hostId: string): string => `${HOSTVIEW_BUCKET_PRE
 /** How a host's bucket is made (by the operator, infra/lab/src/provision.ts, or by hostview where it may): agents need the current value only. */
 export const HOSTVIEW_BUCKET_OPTIONS = { history: 1 } as const;
 
+/** The same with a replica count (the process's STRATA_NATS_REPLICAS, `natsReplicas()` of @strata/eventlog). */
+export const hostviewBucketOptions = (replicas: number): { history: number; replicas: number } => ({ ...HOSTVIEW_BUCKET_OPTIONS, replicas });
+
 /** The JetStream stream behind a host's bucket (`KV_<bucket>`): the name NATS permissions and stream listings use. */
 export const hostviewStream = (hostId: string): string => `KV_${hostviewBucket(hostId)}`;
 

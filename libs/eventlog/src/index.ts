@@ -18,10 +18,12 @@ export { feedFilter } from './feed-filter.js';
 export {
   DEFAULT_EVENT_LOG_OPTIONS,
   ensureEventStream,
+  ensureStreamReplicas,
   eventStreamConfig,
   protectedApiSubjects,
   type EventLogOptions,
 } from './stream-config.js';
+export { NATS_REPLICAS_VAR, natsReplicas, parseNatsReplicas } from './replicas.js';
 export { JetStreamEventStore } from './jetstream-store.js';
 export { InMemoryEventStore, type InMemoryEventStoreOptions } from './memory-store.js';
 export {

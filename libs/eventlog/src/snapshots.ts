@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { StorageType, type NatsConnection, type ObjectStore } from 'nats';
 import { ValidationError } from '@strata/errors';
+import { natsReplicas } from './replicas.js';
 import type { LoadedSnapshot, SavedSnapshot, Snapshot, SnapshotFormatOptions, SnapshotStorePort } from './types.js';
 
 /**
@@ -61,7 +62,10 @@ export const DEFAULT_FORMAT_OPTIONS: SnapshotFormatOptions = {
 
 export const DEFAULT_SNAPSHOT_OPTIONS: Omit<SnapshotStoreOptions, 'bucket'> = {
   storage: 'file',
-  replicas: 1,
+  // STRATA_NATS_REPLICAS, read when the options are used (see DEFAULT_EVENT_LOG_OPTIONS).
+  get replicas() {
+    return natsReplicas();
+  },
   chunkBytes: 512 * 1024,
   timeoutMs: 60_000,
   inFlightBytes: 8 * 1024 * 1024,

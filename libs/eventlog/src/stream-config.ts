@@ -1,5 +1,6 @@
 import { DiscardPolicy, RetentionPolicy, StorageType, nanos, type JetStreamManager, type StreamConfig } from 'nats';
 import { ErrorCode, StrataError } from '@strata/errors';
+import { NATS_REPLICAS_VAR, natsReplicas } from './replicas.js';
 import { DEFAULT_SUBJECT_PREFIX } from './subjects.js';
 
 export interface EventLogOptions {
@@ -8,6 +9,7 @@ export interface EventLogOptions {
   /** Aggregates live at `<subjectPrefix>.<context>.<type>.<id>`; the stream captures `<subjectPrefix>.>`. */
   subjectPrefix: string;
   storage: 'file' | 'memory';
+  /** Default: STRATA_NATS_REPLICAS (natsReplicas()). */
   replicas: number;
   /** How long JetStream remembers event ids for idempotent appends. */
   duplicateWindowMs: number;
@@ -17,7 +19,11 @@ export const DEFAULT_EVENT_LOG_OPTIONS: EventLogOptions = {
   streamName: 'STRATA_EVENTS',
   subjectPrefix: DEFAULT_SUBJECT_PREFIX,
   storage: 'file',
-  replicas: 1,
+  // A getter: read when the options are used (spread or passed), so a test or
+  // process can set STRATA_NATS_REPLICAS before its first stream.
+  get replicas() {
+    return natsReplicas();
+  },
   duplicateWindowMs: 2 * 60_000,
 };
 
@@ -115,8 +121,40 @@ export async function ensureEventStream(jsm: JetStreamManager, o: EventLogOption
     // The server omits false booleans, hence the Boolean() for flags.
     const same = (a: unknown, b: unknown): boolean =>
       typeof b === 'boolean' ? Boolean(a) === b : JSON.stringify(a) === JSON.stringify(b);
-    const differs = UPDATABLE.some((f) => !same(existing[f], want[f]));
-    if (differs) await jsm.streams.update(o.streamName, { ...existing, ...want });
+    const differs = UPDATABLE.filter((f) => !same(existing[f], want[f]));
+    if (differs.length > 0) await updateStream(jsm, o.streamName, existing, want, differs);
     return;
   }
+}
+
+/**
+ * Change an existing stream in place (JetStream 2.9 does so for these
+ * fields, the replica count included: it adds or removes peers and the new
+ * ones catch up from the leader). A process whose user may not update the
+ * stream (every service: only the operator may, see protectedApiSubjects)
+ * gets an error that says what differs instead of a bare permissions violation.
+ */
+async function updateStream(jsm: JetStreamManager, name: string, existing: StreamConfig, want: Partial<StreamConfig>, fields: readonly string[]): Promise<void> {
+  try {
+    await jsm.streams.update(name, { ...existing, ...want });
+  } catch (err) {
+    const what = fields.map((f) => `${f} is ${JSON.stringify(existing[f as keyof StreamConfig])}, configured ${JSON.stringify(want[f as keyof StreamConfig])}`);
+    const hint = fields.includes('num_replicas') ? ` (the replica count is ${NATS_REPLICAS_VAR}: give every process the same value, and let the operator's provisioning change an existing stream)` : '';
+    throw new StrataError(ErrorCode.FailedPrecondition, `stream ${name} differs from this process's configuration: ${what.join('; ')}${hint}; updating it failed: ${(err as Error).message}`, {
+      stream: name,
+      fields: fields.join(','),
+    });
+  }
+}
+
+/**
+ * Bring an existing stream (a key-value bucket's `KV_<bucket>`, an object
+ * store's `OBJ_<bucket>`) to `replicas` in place; nothing when it already
+ * has them. nats.js binds to an existing bucket whatever its replica count,
+ * so the operator's provisioning calls this after opening each bucket.
+ */
+export async function ensureStreamReplicas(jsm: JetStreamManager, name: string, replicas: number): Promise<void> {
+  const { config } = await jsm.streams.info(name);
+  if ((config.num_replicas ?? 1) === replicas) return;
+  await updateStream(jsm, name, config, { num_replicas: replicas }, ['num_replicas']);
 }

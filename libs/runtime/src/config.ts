@@ -14,6 +14,9 @@ export class ConfigError extends Error {
   }
 }
 
+/** A setting that is a positive integer (a limit, a count, milliseconds), `fallback` when unset. */
+export const positiveInt = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+
 export const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof logLevels)[number];
 

@@ -1,4 +1,4 @@
-export { ConfigError, baseConfigSchema, loadConfig, logLevels } from './config.js';
+export { ConfigError, baseConfigSchema, loadConfig, logLevels, positiveInt } from './config.js';
 export type { BaseConfig, ConfigProblem, LogLevel } from './config.js';
 export { createLogger, withCorrelation } from './logger.js';
 export type { CorrelationFields, Logger } from './logger.js';
@@ -19,6 +19,7 @@ export { NatsRequester } from './requester.js';
 export type { RequesterOptions, RequesterSetup, RequestResult } from './requester.js';
 export { ContractClient, ReadYourWrites } from './contract-client.js';
 export type { ContractClientOptions } from './contract-client.js';
+export type { AuditClient, BgpClient, ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './service-clients.js';
 export { UNKNOWN_STATUS, portStatuses } from './port-status.js';
 export type { PortStatusFields } from './port-status.js';
 export { runService, startService } from './lifecycle.js';

@@ -21,3 +21,24 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * Start a server on a free port, retrying on a fresh port when another
+ * process took the one picked before the server bound it. `launch` starts
+ * the server on the port and settles when it is up; on failure `cleanup`
+ * kills what was started, and `lostThePort` tells a taken port (retried, up
+ * to five times) from any other failure (thrown).
+ */
+export async function onFreePort(launch: (port: number) => Promise<void>, cleanup: () => Promise<void>, lostThePort: (err: unknown) => boolean): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    try {
+      await launch(port);
+      return port;
+    } catch (err) {
+      await cleanup();
+      if (lostThePort(err) && attempt < 5) continue;
+      throw err;
+    }
+  }
+}

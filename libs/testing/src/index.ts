@@ -1,4 +1,5 @@
-export { freePort } from './free-port.js';
+export { freePort, onFreePort } from './free-port.js';
+export { nodeHealthy, startNatsCluster, type NatsCluster, type NatsClusterNode, type NatsClusterOptions } from './nats-cluster.js';
 export { startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
 export { waitFor } from './wait-for.js';
 export {

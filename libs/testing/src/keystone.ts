@@ -40,7 +40,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, renameSync, rmSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './free-port.js';
+import { onFreePort } from './free-port.js';
 import { stopChild, watchServer } from './server-child.js';
 import { issueToken, KeystoneAdmin, type IssuedToken, type Named, type PasswordCredentials } from './keystone-rest.js';
 
@@ -260,18 +260,7 @@ export async function startKeystone(opts: KeystoneOptions = {}): Promise<Keyston
     writeFileSync(join(dir, 'policy.yaml'), '{}\n');
     writeFileSync(confFile, keystoneConf(dir, opts.tokenExpirationSeconds ?? 3600));
     copyFileSync(await keystoneDatabase(), join(dir, 'keystone.db'));
-    // A free port can be taken between freePort() and the bind: retry a few times.
-    for (let attempt = 0; ; attempt++) {
-      port = await freePort();
-      try {
-        await launch(port);
-        break;
-      } catch (err) {
-        await terminate('SIGKILL');
-        if (err instanceof KeystoneExited && /bind|address already in use/i.test(err.logs) && attempt < 5) continue;
-        throw err;
-      }
-    }
+    port = await onFreePort(launch, () => terminate('SIGKILL'), (err) => err instanceof KeystoneExited && /bind|address already in use/i.test(err.logs));
     await adoptTemplate(`http://127.0.0.1:${port}`);
   } catch (err) {
     await terminate('SIGKILL');

@@ -36,6 +36,8 @@ export interface NatsServerHandle {
   stop(): Promise<void>;
   /** Crash the server (SIGKILL), keeping the store; call restart() or stop() afterwards. */
   kill9(): Promise<void>;
+  /** Stop the server gracefully (SIGTERM), keeping the store; call restart() or stop() afterwards. */
+  halt(): Promise<void>;
   /** Stop the server if it runs (gracefully) and start it again on the same port and store. */
   restart(): Promise<void>;
   /** The last few KiB of the server's output, for failure messages. */
@@ -138,6 +140,9 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Nat
     },
     async kill9() {
       await terminate('SIGKILL');
+    },
+    async halt() {
+      await terminate('SIGTERM');
     },
     async restart() {
       if (stopped) throw new Error('nats-server was stopped; start a new one');

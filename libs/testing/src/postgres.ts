@@ -18,7 +18,7 @@ import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './free-port.js';
+import { onFreePort } from './free-port.js';
 import { stopChild, watchServer } from './server-child.js';
 
 const run = promisify(execFile);
@@ -119,18 +119,7 @@ export async function startPostgres(opts: PostgresOptions = {}): Promise<Postgre
     await run(join(bin, 'initdb'), ['-D', dataDir, '-U', USER, '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'], spawnAs).catch((err: { stderr?: string; message: string }) => {
       throw new Error(`initdb failed: ${err.stderr ?? err.message}`);
     });
-    // A free port can be taken between freePort() and the bind: retry a few times.
-    for (let attempt = 0; ; attempt++) {
-      port = await freePort();
-      try {
-        await launch(port);
-        break;
-      } catch (err) {
-        await terminate('SIGKILL');
-        if (err instanceof PostgresExited && /could not bind|already in use/i.test(err.logs) && attempt < 5) continue;
-        throw err;
-      }
-    }
+    port = await onFreePort(launch, () => terminate('SIGKILL'), (err) => err instanceof PostgresExited && /could not bind|already in use/i.test(err.logs));
     await psql(`CREATE DATABASE ${DATABASE}`);
   } catch (err) {
     await terminate('SIGKILL');

@@ -12,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { connect, type ConnectionOptions, type NatsConnection } from 'nats';
+import { startNatsCluster, type NatsCluster } from './nats-cluster.js';
 import { startNatsServer, type NatsServerHandle, type NatsServerOptions } from './nats-server.js';
 
 const RENDER = fileURLToPath(new URL('../../../infra/nats/render-accounts.mjs', import.meta.url));
@@ -22,10 +23,19 @@ export const SERVICE_USERS = ['admin', 'ipam', 'api', 'neutron', 'secgroup', 'na
 export interface StrataNatsOptions extends Pick<NatsServerOptions, 'binary' | 'startTimeoutMs' | 'port'> {
   /** Hypervisor ids: one agent user each (`agent-<host>`), and hostview's grants on their buckets. */
   agents?: readonly string[];
+  /**
+   * Run a cluster of this many servers (routes, JetStream on each: see
+   * startNatsCluster) instead of one server; `url` then lists them all.
+   */
+  clusterSize?: number;
 }
 
 export interface StrataNats {
+  /** The server; in a cluster, the first node's. */
   server: NatsServerHandle;
+  /** With `clusterSize`: the cluster (stopNode/killNode/startNode, each node's ports). */
+  cluster?: NatsCluster;
+  /** The server's URL; in a cluster every node's, comma-separated (NATS_URL's form). */
   url: string;
   /** Every user's password (service users by name, agents as `agent-<host>`). */
   passwords: Readonly<Record<string, string>>;
@@ -51,23 +61,32 @@ export async function startStrataNats(opts: StrataNatsOptions = {}): Promise<Str
   const users = [...SERVICE_USERS, ...agents.map((h) => `agent-${h}`)];
   // Not all digits: nats-server parses a variable's value, and a number is not a password.
   const passwords = Object.fromEntries(users.map((u) => [u, `p${randomBytes(16).toString('hex')}`]));
-  const server = await startNatsServer({
-    ...opts,
-    config,
-    env: Object.fromEntries(users.map((u) => [passwordVar(u), passwords[u]!])),
-  });
+  const env = Object.fromEntries(users.map((u) => [passwordVar(u), passwords[u]!]));
+  const { agents: _agents, clusterSize, ...serverOpts } = opts;
+  let server: NatsServerHandle;
+  let cluster: NatsCluster | undefined;
+  if (clusterSize === undefined) {
+    server = await startNatsServer({ ...serverOpts, config, env });
+  } else {
+    if (opts.port !== undefined) throw new Error('a cluster runs on free ports: `port` and `clusterSize` cannot be given together');
+    const { port: _port, ...clusterOpts } = serverOpts;
+    cluster = await startNatsCluster({ ...clusterOpts, size: clusterSize, config, env });
+    server = cluster.nodes[0]!.server;
+  }
+  const url = cluster?.url ?? server.url;
   const options = (user: string): ConnectionOptions => {
     const pass = passwords[user];
     if (pass === undefined) throw new Error(`no NATS user ${user} (users: ${users.join(', ')})`);
-    return { servers: server.url, user, pass, ...(user === 'admin' ? {} : { inboxPrefix: `_INBOX_${user}` }) };
+    return { servers: url.split(','), user, pass, ...(user === 'admin' ? {} : { inboxPrefix: `_INBOX_${user}` }) };
   };
   const connections: NatsConnection[] = [];
   return {
     server,
-    url: server.url,
+    ...(cluster ? { cluster } : {}),
+    url,
     passwords,
     options,
-    env: (user) => ({ NATS_URL: server.url, NATS_USER: user, NATS_PASSWORD: options(user).pass! }),
+    env: (user) => ({ NATS_URL: url, NATS_USER: user, NATS_PASSWORD: options(user).pass! }),
     async connect(user) {
       const nc = await connect({ ...options(user), name: `test-${user}` });
       connections.push(nc);
@@ -75,7 +94,7 @@ export async function startStrataNats(opts: StrataNatsOptions = {}): Promise<Str
     },
     async stop() {
       for (const nc of connections) if (!nc.isClosed()) await nc.close().catch(() => undefined);
-      await server.stop();
+      await (cluster ?? server).stop();
     },
   };
 }

@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { keystoneEnvShape } from '@strata/identity';
+import { positiveInt } from '@strata/runtime';
 import { defaultTransportLimits as d, type TransportLimits } from './transport.js';
-
-const ms = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
-const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 /** The API's own settings; NATS_URL/NATS_USER/NATS_PASSWORD come from the runtime's base config. */
 export const apiConfigSchema = z.object({
@@ -14,14 +12,14 @@ export const apiConfigSchema = z.object({
   /** The same JSON inline, for tests and throwaway setups. */
   STRATA_API_TOKENS: z.string().min(1).optional(),
   /** Transport limits (transport.ts explains each). */
-  STRATA_GRPC_MAX_CONNECTIONS: count(d.maxConnections),
-  STRATA_GRPC_MAX_CONNECTIONS_PER_ADDRESS: count(d.maxConnectionsPerAddress),
-  STRATA_GRPC_HANDSHAKE_TIMEOUT_MS: ms(d.handshakeTimeoutMs),
-  STRATA_GRPC_IDLE_TIMEOUT_MS: ms(d.idleTimeoutMs),
-  STRATA_GRPC_KEEPALIVE_TIME_MS: ms(d.keepaliveTimeMs),
-  STRATA_GRPC_KEEPALIVE_TIMEOUT_MS: ms(d.keepaliveTimeoutMs),
-  STRATA_GRPC_MAX_CONCURRENT_STREAMS: count(d.maxConcurrentStreams),
-  STRATA_GRPC_MAX_RECEIVE_BYTES: count(d.maxReceiveBytes),
+  STRATA_GRPC_MAX_CONNECTIONS: positiveInt(d.maxConnections),
+  STRATA_GRPC_MAX_CONNECTIONS_PER_ADDRESS: positiveInt(d.maxConnectionsPerAddress),
+  STRATA_GRPC_HANDSHAKE_TIMEOUT_MS: positiveInt(d.handshakeTimeoutMs),
+  STRATA_GRPC_IDLE_TIMEOUT_MS: positiveInt(d.idleTimeoutMs),
+  STRATA_GRPC_KEEPALIVE_TIME_MS: positiveInt(d.keepaliveTimeMs),
+  STRATA_GRPC_KEEPALIVE_TIMEOUT_MS: positiveInt(d.keepaliveTimeoutMs),
+  STRATA_GRPC_MAX_CONCURRENT_STREAMS: positiveInt(d.maxConcurrentStreams),
+  STRATA_GRPC_MAX_RECEIVE_BYTES: positiveInt(d.maxReceiveBytes),
   /** Base64 master secret (≥ 32 bytes): every command and query is authenticated under the addressed service's key derived from it (docs/architecture.md, "Authenticated requests"). */
   STRATA_COMMAND_SIGNING_KEY: z.string().min(1),
   /** Keystone (KEYSTONE_URL and the service user's credentials): bearer tokens that are not static ones are validated there. */

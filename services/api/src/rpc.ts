@@ -6,14 +6,18 @@ import {
   injectTrace,
   withCorrelation,
   withSpan,
+  type ChainingClient,
+  type IpamClient,
   type Logger,
+  type NatClient,
   type RequestMeta,
+  type SecgroupClient,
   type ServiceMetrics,
+  type StatusClient,
 } from '@strata/runtime';
 import type { Authenticator, Principal } from './auth.js';
 import { buildRequestMeta, incomingTrace } from './context.js';
 import { toServiceError } from './errors.js';
-import type { ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './clients.js';
 import { positionMetadata, type CallPositions } from './positions.js';
 import type { CallCallers } from './read-only.js';
 

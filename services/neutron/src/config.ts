@@ -3,9 +3,8 @@
  * from the runtime's base config.
  */
 import { z } from 'zod';
+import { positiveInt } from '@strata/runtime';
 import { DEFAULT_HTTP_LIMITS as d, DEFAULT_MAX_BODY_BYTES, type HttpLimits } from './server.js';
-
-const positive = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 
 export const neutronConfigSchema = z.object({
   /** host:port to serve Neutron v2.0 on (Neutron's port is 9696); port 0 picks a free one (logged at start). */
@@ -15,10 +14,10 @@ export const neutronConfigSchema = z.object({
   /** The largest request body accepted (413 above it). */
   STRATA_NEUTRON_MAX_BODY_BYTES: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(DEFAULT_MAX_BODY_BYTES),
   /** Connection limits (server.ts HttpLimits explains each). */
-  STRATA_NEUTRON_MAX_CONNECTIONS: positive(d.maxConnections),
-  STRATA_NEUTRON_HEADERS_TIMEOUT_MS: positive(d.headersTimeoutMs),
-  STRATA_NEUTRON_REQUEST_TIMEOUT_MS: positive(d.requestTimeoutMs),
-  STRATA_NEUTRON_KEEPALIVE_TIMEOUT_MS: positive(d.keepAliveTimeoutMs),
+  STRATA_NEUTRON_MAX_CONNECTIONS: positiveInt(d.maxConnections),
+  STRATA_NEUTRON_HEADERS_TIMEOUT_MS: positiveInt(d.headersTimeoutMs),
+  STRATA_NEUTRON_REQUEST_TIMEOUT_MS: positiveInt(d.requestTimeoutMs),
+  STRATA_NEUTRON_KEEPALIVE_TIMEOUT_MS: positiveInt(d.keepAliveTimeoutMs),
   /** Base64 master secret (≥ 32 bytes): every command and query is authenticated under the addressed service's key derived from it, as the api's. */
   STRATA_COMMAND_SIGNING_KEY: z.string().min(1),
 });

@@ -9,6 +9,7 @@
  * the caller cannot see is 404 before any 403), then the resource.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { Id } from '@strata/contracts';
 import { ErrorCode, StrataError, toStrataError } from '@strata/errors';
 import type { Identity, TokenValidator } from '@strata/identity';
 import type { Logger } from '@strata/runtime';
@@ -146,6 +147,9 @@ export class NeutronEngine {
     }
     const route = this.route(rest);
     setLabel(route.def.collection);
+    // Every Strata id is a UUID. Neutron answers a name in an id's place with the resource's 404,
+    // and clients (the openstack CLI) rely on that to fall back to a lookup by name.
+    if (route.id !== undefined && !Id.safeParse(route.id).success) throw notFoundOf(route.def, route.id);
     const ctx = this.context(identity, requestId, req);
     if (route.action !== undefined) return this.action(req, route.def, route.id!, route.action, ctx);
     if (route.id === undefined) {

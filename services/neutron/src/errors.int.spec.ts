@@ -43,6 +43,9 @@ const CASES: Case[] = [
   { what: 'show an unknown network', method: 'GET', path: `/networks/${UNKNOWN}`, status: 404, type: 'NetworkNotFound', message: `Network ${UNKNOWN} could not be found.` },
   { what: 'update an unknown subnet', method: 'PUT', path: `/subnets/${UNKNOWN}`, body: { subnet: { name: 'x' } }, status: 404, type: 'SubnetNotFound', message: `Subnet ${UNKNOWN} could not be found.` },
   { what: 'delete an unknown port', method: 'DELETE', path: `/ports/${UNKNOWN}`, status: 404, type: 'PortNotFound', message: `Port ${UNKNOWN} could not be found.` },
+  { what: 'a name in a network\'s id place (the CLI then looks the name up)', method: 'GET', path: '/networks/web-net', status: 404, type: 'NetworkNotFound', message: 'Network web-net could not be found.' },
+  { what: 'a name in a router\'s id place, on an action', method: 'PUT', path: '/routers/edge/add_router_interface', body: { subnet_id: UNKNOWN }, status: 404, type: 'RouterNotFound' },
+  { what: 'a name in a port chain\'s id place', method: 'DELETE', path: '/sfc/port_chains/chain-1', status: 404, type: 'PortChainNotFound' },
   { what: 'a port on an unknown network', method: 'POST', path: '/ports', body: { port: { network_id: UNKNOWN } }, status: 404, type: 'NetworkNotFound' },
   { what: 'a subnet on an unknown network', method: 'POST', path: '/subnets', body: { subnet: { network_id: UNKNOWN, cidr: '10.7.0.0/24', ip_version: 4 } }, status: 404, type: 'NetworkNotFound' },
   // The body (api.v2.base.prepare_request_body, webob).

@@ -6,9 +6,8 @@
  * `limit`/`marker` pagination, bulk create, `If-Match`, the attribute
  * checks below and the NeutronError body — lives in the core, once.
  */
-import type { AuditClient, ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './clients.js';
 import type { Identity } from '@strata/identity';
-import type { Logger, RequestMeta } from '@strata/runtime';
+import type { AuditClient, ChainingClient, IpamClient, Logger, NatClient, RequestMeta, SecgroupClient, StatusClient } from '@strata/runtime';
 
 /** A Neutron representation: plain JSON with Neutron's attribute names. */
 export type Json = Record<string, unknown>;

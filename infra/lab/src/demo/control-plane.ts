@@ -10,14 +10,18 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { COMMAND_SERVICES, commandVerifyEntry, generateCommandKeys, type CommandKeyPair } from '@strata/runtime';
-import { startPostgres, type PostgresHandle, type StrataNats } from '@strata/testing';
+import { NATS_REPLICAS_VAR, natsReplicas } from '@strata/eventlog';
+import { startPostgres, type NatsCluster, type PostgresHandle, type StrataNats } from '@strata/testing';
 import { startProvisionedNats } from '../provision.js';
 import { startProcess, type ManagedProcess } from '../process.js';
 
 export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 
 export interface ControlPlane {
+  /** The NATS server's URL; on a cluster every node's, comma-separated (as every service is given it). */
   natsUrl: string;
+  /** With `natsCluster`: the cluster, to stop, kill and restart its nodes. */
+  cluster?: NatsCluster;
   apiAddr: string;
   /** With the `neutron` option: the Neutron v2.0 endpoint, `http://host:port` (no trailing slash). */
   neutronUrl?: string;
@@ -42,8 +46,15 @@ const secret = (): string => `s${randomBytes(16).toString('hex')}`;
 const sha256 = (t: string): string => createHash('sha256').update(t).digest('hex');
 
 export interface ControlPlaneOptions {
-  /** nats-server's port; default $STRATA_DEMO_NATS_PORT, then 4222 (the README's). Tests pass a free port. */
+  /** nats-server's port; default $STRATA_DEMO_NATS_PORT, then 4222 (the README's). Tests pass a free port. Not with natsCluster. */
   natsPort?: number;
+  /**
+   * Run on a NATS cluster of this many servers (free ports) instead of one
+   * server; every service is given every server's URL.
+   */
+  natsCluster?: number;
+  /** Replicas of every stream and bucket (STRATA_NATS_REPLICAS, given to every service too); default this process's STRATA_NATS_REPLICAS. */
+  natsReplicas?: number;
   /** The gRPC API's address; default $STRATA_DEMO_API_ADDR, then 127.0.0.1:7443. */
   apiAddr?: string;
   /** Extra environment for the API process (e.g. shortened STRATA_GRPC_* transport limits in hostile tests). */
@@ -78,7 +89,9 @@ export async function startControlPlane(
   options: ControlPlaneOptions = {},
 ): Promise<ControlPlane> {
   mkdirSync(dir, { recursive: true });
+  if (options.natsCluster !== undefined && options.natsPort !== undefined) throw new Error('natsPort and natsCluster cannot be given together: a cluster runs on free ports');
   const natsPort = options.natsPort ?? Number(process.env['STRATA_DEMO_NATS_PORT'] ?? 4222);
+  const replicas = options.natsReplicas ?? natsReplicas();
   const apiAddr = options.apiAddr ?? process.env['STRATA_DEMO_API_ADDR'] ?? '127.0.0.1:7443';
   const processes: ManagedProcess[] = [];
   let nats: StrataNats | undefined;
@@ -89,9 +102,11 @@ export async function startControlPlane(
     await postgres?.stop().catch(() => undefined);
   };
   try {
-    log(`starting nats-server on 127.0.0.1:${natsPort} (JetStream, the production users of infra/nats/render-accounts.mjs)`);
+    const where = options.natsCluster === undefined ? `nats-server on 127.0.0.1:${natsPort}` : `a cluster of ${options.natsCluster} nats-servers`;
+    log(`starting ${where} (JetStream, the production users of infra/nats/render-accounts.mjs, ${replicas} replica(s))`);
     // The operator creates every stream: no service user may (docs/architecture.md, "NATS security").
-    nats = await startProvisionedNats({ port: natsPort, agents: options.agents ?? [] });
+    const server = options.natsCluster === undefined ? { port: natsPort } : { clusterSize: options.natsCluster };
+    nats = await startProvisionedNats({ ...server, agents: options.agents ?? [], replicas });
     const { passwords } = nats;
     const natsUrl = nats.url;
 
@@ -117,6 +132,7 @@ export async function startControlPlane(
           STRATA_HTTP_PORT: '0',
           STRATA_LOG_LEVEL: 'warn',
           STRATA_SERVICE_NAME: name.replace(/-\d+$/, ''),
+          [NATS_REPLICAS_VAR]: String(replicas),
           ...ownKey(name.replace(/-\d+$/, '')),
           ...env,
         },
@@ -183,7 +199,7 @@ export async function startControlPlane(
       await p.ready;
       return p;
     };
-    return { natsUrl, apiAddr, ...(neutronUrl ? { neutronUrl } : {}), tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
+    return { natsUrl, ...(nats.cluster ? { cluster: nats.cluster } : {}), apiAddr, ...(neutronUrl ? { neutronUrl } : {}), tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
   } catch (e) {
     await stop();
     throw e;

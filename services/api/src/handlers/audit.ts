@@ -32,7 +32,7 @@ import {
   type ResourceView,
 } from '@strata/contracts';
 import { StrataError, ErrorCode, ValidationError } from '@strata/errors';
-import { toValidationError, type RequestMeta } from '@strata/runtime';
+import { toValidationError, type AuditClient, type RequestMeta } from '@strata/runtime';
 import type {
   AuditEventRef,
   AuditHostLine,
@@ -41,7 +41,6 @@ import type {
   AuditServiceHandlers,
   AuditUnreadableEvent,
 } from '@strata/proto';
-import type { AuditClient } from '../clients.js';
 import { unary, type RpcDeps } from '../rpc.js';
 
 /** What the api needs of an owning service: its `history` query (contracts audit/history.ts, in each owning service's contract). */

@@ -2,7 +2,7 @@
 import type { AdvertisementView, ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, BgpRouteView, BgpSettingsView } from '@strata/contracts';
 import { ValidationError } from '@strata/errors';
 import type { ApplianceAssignment, BgpAdvertisement, BgpPeer, BgpPeerGroup, BgpRoute, BgpServiceHandlers, BgpSettings } from '@strata/proto';
-import type { BgpClient } from '../clients.js';
+import type { BgpClient } from '@strata/runtime';
 import { paging, unary, type RpcDeps } from '../rpc.js';
 
 export const toBgpSettings = (v: BgpSettingsView): BgpSettings => ({ localAs: v.localAs ?? undefined, routerId: v.routerId ?? undefined, listenPort: v.listenPort });

@@ -18,7 +18,7 @@
  * from the start of the log.
  */
 import type { NatsConnection } from 'nats';
-import { InMemorySnapshotStore, snapshotStream, type SnapshotStorePort } from '@strata/eventlog';
+import { InMemorySnapshotStore, natsReplicas, snapshotStream, type SnapshotStorePort } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
 import type { Model } from '../core/model.js';
 import { MODEL_SCHEMA_VERSION, modelFromPlain, modelToPlain } from '../core/model-codec.js';
@@ -194,7 +194,7 @@ export class AuditSnapshotPolicy {
  */
 export async function jetStreamObjectNames(nc: NatsConnection, bucket: string): Promise<ObjectNames> {
   const jsm = await nc.jetstreamManager();
-  const os = await nc.jetstream().views.os(bucket);
+  const os = await nc.jetstream().views.os(bucket, { replicas: natsReplicas() });
   const prefix = `$O.${bucket}.M.`;
   return {
     async names() {

@@ -31,7 +31,8 @@
  * at every batch, never starved by the writes queued after it.
  */
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
-import { HOSTVIEW_BUCKET_OPTIONS, hostOfHostviewStream, hostviewBucket } from '@strata/contracts';
+import { hostOfHostviewStream, hostviewBucket, hostviewBucketOptions } from '@strata/contracts';
+import { natsReplicas } from '@strata/eventlog';
 import type { Logger } from '@strata/runtime';
 import { hostOfKey, kindOfKey } from '../core/derive.js';
 import { orderForAgents, type KvOp } from '../core/diff.js';
@@ -59,7 +60,7 @@ export class JetStreamHostBuckets implements HostBuckets {
   open(hostId: string): Promise<HostBucket> {
     // Agents need the current value only; the event log keeps the past. In production the operator
     // has created the bucket (hostview's user may not create streams): this only binds to it.
-    return this.nc.jetstream().views.kv(hostviewBucket(hostId), HOSTVIEW_BUCKET_OPTIONS);
+    return this.nc.jetstream().views.kv(hostviewBucket(hostId), hostviewBucketOptions(natsReplicas()));
   }
 
   async hosts(): Promise<string[]> {

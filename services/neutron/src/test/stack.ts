@@ -26,7 +26,7 @@ import { connect, type NatsConnection } from 'nats';
 import { KeystoneValidator, keystoneValidatorConfigSchema, type Role } from '@strata/identity';
 import { startControlPlane, type ControlPlane } from '@strata/lab';
 import { CommandSigner, createLogger, type LogLevel } from '@strata/runtime';
-import { freePort, startKeystone, type KeystoneHandle, type KeystoneOptions, type Named } from '@strata/testing';
+import { freePort, startKeystone, waitFor, type KeystoneHandle, type KeystoneOptions, type Named } from '@strata/testing';
 import type { ResourceDefinition } from '../resource.js';
 import { startNeutronServer, type HttpLimits, type NeutronServer } from '../server.js';
 
@@ -73,7 +73,7 @@ export interface NeutronStack {
   cliEnv(login: StackLogin): Record<string, string>;
   /** Connect as a production NATS user (e.g. `admin` for the operator's checks). */
   connectAs(user: string): Promise<NatsConnection>;
-  /** The event log's last sequence as the operator sees it: where to count a request's events from. */
+  /** The event log's last sequence as the operator sees it, once every consumer of the log has settled (see writtenBy). */
   lastSeq(): Promise<number>;
   /**
    * The types of the events after `since` that carry `response`'s request id
@@ -234,7 +234,22 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
       connectAs,
       async lastSeq() {
         operator ??= await connectAs('admin');
-        return (await (await operator.jetstreamManager()).streams.info('STRATA_EVENTS')).state.last_seq;
+        const jsm = await operator.jetstreamManager();
+        const unsettled: string[] = [];
+        // Settled: every consumer of the log (reactors, projections) has handled all it was given, and the
+        // log did not grow meanwhile. A reaction to an earlier request (a port's default group) is then
+        // in the log before the count starts, and one a refused request caused is in it when the count ends.
+        const settled = async (): Promise<number | undefined> => {
+          const last = (await jsm.streams.info('STRATA_EVENTS')).state.last_seq;
+          unsettled.length = 0;
+          for await (const c of jsm.consumers.list('STRATA_EVENTS')) if (c.num_pending > 0 || c.num_ack_pending > 0) unsettled.push(c.name);
+          return unsettled.length === 0 && (await jsm.streams.info('STRATA_EVENTS')).state.last_seq === last ? last : undefined;
+        };
+        try {
+          return (await waitFor(settled, { timeoutMs: 15_000, intervalMs: 20, message: "the log's consumers to settle" }))!;
+        } catch (err) {
+          throw new Error(`${(err as Error).message}; behind: ${unsettled.join(', ')}`);
+        }
       },
       async writtenBy(response, since) {
         const correlationId = response.headers.get('x-openstack-request-id');

@@ -22,16 +22,6 @@ export const invalidInput = (attr: string, reason: string): Fault => neutronInva
 export const groupNotFound = (id: string): Fault => fault(404, 'SecurityGroupNotFound', `Security group ${id} does not exist`);
 export const ruleNotFound = (id: string): Fault => fault(404, 'SecurityGroupRuleNotFound', `Security group rule ${id} does not exist`);
 
-/**
- * The id of a URL, if it can name anything: Strata's ids are UUIDs, and
- * Neutron answers a name in an id's place (`/security-groups/default`) with
- * its not-found, which clients rely on to fall back to a lookup by name.
- */
-export function uuidOr(id: string, notFound: (id: string) => Fault): string {
-  return Id.safeParse(id).success ? id : raise(notFound(id));
-}
-
-
 const NEUTRON_PROTOCOL_NAME: Readonly<Record<string, string>> = { icmp: 'icmp', icmpv6: 'ipv6-icmp', tcp: 'tcp', udp: 'udp' };
 
 /** A NOT_FOUND of a security group (the URL's, the rule's group or its remote group) or of a rule. */

@@ -8,7 +8,7 @@
  */
 import { Id } from '@strata/contracts';
 import type { AttributeSpec, Json, NeutronContext, ResourceDefinition } from '../../resource.js';
-import { invalidInput, raise, ruleFault, ruleNotFound, translated, uuidOr } from './faults.js';
+import { invalidInput, raise, ruleFault, ruleNotFound, translated } from './faults.js';
 import { neutronGroupRule, neutronRule } from './representation.js';
 import { ownerOf } from './request-fields.js';
 import { ruleCreateOf, type RuleCreate } from './rule-request.js';
@@ -81,7 +81,6 @@ export const securityGroupRules: ResourceDefinition = {
   },
 
   async show(ctx, id) {
-    uuidOr(id, ruleNotFound);
     return neutronGroupRule(await translated(ctx.clients.secgroup.query('rule.get', { id }, ctx.meta), (e) => ruleFault(e)));
   },
 
@@ -92,7 +91,6 @@ export const securityGroupRules: ResourceDefinition = {
   },
 
   async delete(ctx, id) {
-    uuidOr(id, ruleNotFound);
     await translated(ctx.clients.secgroup.command('rule.delete', { ruleId: id }, ctx.meta), (e) => ruleFault(e));
   },
 };

@@ -9,7 +9,7 @@
 import { defaultSecurityGroupId, type SecurityGroupView } from '@strata/contracts';
 import { ErrorCode, toStrataError } from '@strata/errors';
 import type { AttributeSpec, Json, NeutronContext, ResourceDefinition } from '../../resource.js';
-import { groupFault, groupNotFound, invalidInput, raise, translated, uuidOr } from './faults.js';
+import { groupFault, groupNotFound, invalidInput, raise, translated } from './faults.js';
 import { SECURITY_GROUP_EXTENSIONS } from './extensions.js';
 import { neutronGroup } from './representation.js';
 import { ownerOf, textsOf } from './request-fields.js';
@@ -92,7 +92,6 @@ export const securityGroups: ResourceDefinition = {
   },
 
   async show(ctx, id) {
-    uuidOr(id, groupNotFound);
     try {
       return neutronGroup(await ctx.clients.secgroup.query('group.get', { id }, ctx.meta));
     } catch (err) {
@@ -114,14 +113,12 @@ export const securityGroups: ResourceDefinition = {
   },
 
   async update(ctx, id, body, expectedRevision) {
-    uuidOr(id, groupNotFound);
     checkStateful(body);
     const request = { id, ...textsOf(body), ...(expectedRevision === undefined ? {} : { expectedRevision }) };
     return neutronGroup(await translated(ctx.clients.secgroup.command('group.update', request, ctx.meta), (e) => groupFault(e, id)));
   },
 
   async delete(ctx, id) {
-    uuidOr(id, groupNotFound);
     await translated(ctx.clients.secgroup.command('group.delete', { id }, ctx.meta), (e) => groupFault(e, id));
   },
 };

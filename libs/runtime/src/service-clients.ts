@@ -1,6 +1,6 @@
-/** The api's clients of the services: one ContractClient per service contract, all sharing one ReadYourWrites. */
+/** The typed client of each service contract, by name: what the gRPC API and the Neutron API hold, one per service, sharing one ReadYourWrites. */
 import type { AuditContract, BgpContract, ChainingContract, IpamContract, NatContract, SecgroupContract, StatusContract } from '@strata/contracts';
-import type { ContractClient } from '@strata/runtime';
+import type { ContractClient } from './contract-client.js';
 
 export type IpamClient = ContractClient<IpamContract>;
 export type SecgroupClient = ContractClient<SecgroupContract>;
