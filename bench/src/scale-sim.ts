@@ -88,7 +88,7 @@ import { freePort } from '@strata/testing';
 import { fmt, intEnv, log, table } from './support/common.js';
 import { median, pct, procCpu, procMem, runHeader, sleep } from './support/overlay.js';
 
-const SIZES = (process.env['SIZES'] ?? '100,500,1000').split(',').map((s) => Number(s.trim()));
+const SIZES = (process.env['SIZES'] ?? '100,500,1000').split(',').filter((s) => s.trim() !== '').map((s) => Number(s.trim()));
 const PORTS_PER_HOST = intEnv('PORTS_PER_HOST', 10, 2, 1000);
 const SPAN = intEnv('SPAN', 10, 1, 100);
 const SAMPLES = intEnv('SAMPLES', 20, 1, 1000);
@@ -644,6 +644,7 @@ function report(results: SizeResult[]): void {
   console.log(violations === 0 ? '\nno unaffected host received any host-view entry for any change' : `\nVIOLATION: ${violations} times an unaffected host received host-view entries`);
 }
 
+if (SIZES.length === 0 && REPLICAS.length === 0) throw new Error("nothing to run: SIZES and REPLICAS are both empty");
 runHeader('scale simulation (issue 18)', { SIZES: SIZES.join(','), REPLICAS: REPLICAS.join(','), REPLICA_HOSTS, REPLICA_PORTS, PORTS_PER_HOST, SPAN, SAMPLES, C, SETTLE_MS, QUIET_S, ...(PROFILE ? { PROFILE: 1 } : {}) });
 try {
   console.log(`open files limit: ${execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim()}`);
