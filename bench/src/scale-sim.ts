@@ -525,7 +525,9 @@ async function runReplicas(replicas: number): Promise<ReplicaResult> {
     const nc = await connect({ servers: cp.natsUrl.split(','), user: 'api', pass: cp.passwords['api']!, inboxPrefix: '_INBOX_api' });
     conns.push(nc);
     const signer = commandSignerFrom({ STRATA_COMMAND_SIGNING_KEY: cp.commandKeys.signingKey });
-    const clients: ScaleClients = { ipam: new IpamClient(nc, 60_000, new SeqTracker(), signer), secgroup: new SecgroupClient(nc, 60_000, new SeqTracker(), signer) };
+    // One read-your-writes position for both (secgroup must have seen the port it groups), as the api keeps it.
+    const seq = new SeqTracker();
+    const clients: ScaleClients = { ipam: new IpamClient(nc, 60_000, seq, signer), secgroup: new SecgroupClient(nc, 60_000, seq, signer) };
     await registerScaleHosts(clients, REPLICA_HOSTS, C);
     const cloud = await buildScaleCloud(clients, hosts, { hosts: REPLICA_HOSTS, portsPerHost: 2, span: SPAN, concurrency: C }, log);
     fleet = await startFleet({ hosts, passwords: cp.passwords, servers: cp.natsUrl });
