@@ -378,7 +378,19 @@ async function runSize(hostsN: number): Promise<SizeResult> {
     // Cold start: every hypervisor connects and applies its whole view.
     const cold = await profiled('the cold start', () =>
       measured(procs, async () => {
-        fleet = await startFleet({ hosts, passwords: cp!.passwords, servers: cp!.natsUrl });
+        const tf = performance.now();
+        let lastLog = performance.now();
+        fleet = await startFleet({
+          hosts,
+          passwords: cp!.passwords,
+          servers: cp!.natsUrl,
+          onStarted: (n) => {
+            if (performance.now() - lastLog < 15_000) return;
+            lastLog = performance.now();
+            log(`  cold start: ${n}/${hostsN} connected`);
+          },
+        });
+        log(`  cold start: ${hostsN} connections made in ${((performance.now() - tf) / 1000).toFixed(1)} s`);
         const perHost = new Map<string, number>();
         for (const p of cloud.ports.values()) perHost.set(p.host, (perHost.get(p.host) ?? 0) + 1);
         const done = new Set<string>();

@@ -12,6 +12,8 @@ export interface FleetOptions extends Omit<SimHypervisorOptions, 'hostId' | 'pas
   passwords: Readonly<Record<string, string>>;
   /** Connections made at once while starting (default 20). */
   startConcurrency?: number;
+  /** Called after each host started (its connection made, its watch begun). */
+  onStarted?: (started: number) => void;
 }
 
 export interface Fleet {
@@ -23,7 +25,7 @@ export interface Fleet {
 }
 
 export async function startFleet(o: FleetOptions): Promise<Fleet> {
-  const { hosts, passwords, startConcurrency = 20, ...common } = o;
+  const { hosts, passwords, startConcurrency = 20, onStarted, ...common } = o;
   const sims = new Map<string, SimHypervisor>();
   for (const hostId of hosts) {
     const password = passwords[`agent-${hostId}`];
@@ -35,9 +37,13 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   };
   try {
     const queue = [...sims.values()];
+    let started = 0;
     await Promise.all(
       Array.from({ length: Math.min(startConcurrency, queue.length) }, async () => {
-        for (let s = queue.shift(); s; s = queue.shift()) await s.start();
+        for (let s = queue.shift(); s; s = queue.shift()) {
+          await s.start();
+          onStarted?.(++started);
+        }
       }),
     );
   } catch (err) {
