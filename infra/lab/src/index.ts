@@ -12,3 +12,4 @@ export { startExaBgp, type ExaBgpOptions } from './exabgp.js';
 export { startControlPlane, type ControlPlane, type ControlPlaneOptions, type ControlPlaneTls, type NeutronOptions } from './demo/control-plane.js';
 export { provisionStreams, SNAPSHOT_SERVICES, startProvisionedNats, type ProvisionOptions } from './provision.js';
 export { StatusClient } from './control-client.js';
+export { buildScaleCloud, createScalePort, moveScalePort, registerScaleHosts, ScaleCloud, scaleHostId, scaleVtep, type ScaleClients, type ScaleNetwork, type ScalePort, type ScaleSpec } from './scale-cloud.js';

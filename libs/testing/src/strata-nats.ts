@@ -57,7 +57,9 @@ function passwordVar(user: string): string {
 
 export async function startStrataNats(opts: StrataNatsOptions = {}): Promise<StrataNats> {
   const agents = opts.agents ?? [];
-  const config = execFileSync(process.execPath, [RENDER, ...(agents.length > 0 ? ['--agents', agents.join(',')] : [])], { encoding: 'utf8' });
+  // The accounts grow with the hypervisors (a user per agent, and hostview's publish list names every host's
+  // bucket): 1.4 MB at 1,000 hosts, past execFileSync's default buffer of 1 MiB.
+  const config = execFileSync(process.execPath, [RENDER, ...(agents.length > 0 ? ['--agents', agents.join(',')] : [])], { encoding: 'utf8', maxBuffer: 256 * 2 ** 20 });
   const users = [...SERVICE_USERS, ...agents.map((h) => `agent-${h}`)];
   // Not all digits: nats-server parses a variable's value, and a number is not a password.
   const passwords = Object.fromEntries(users.map((u) => [u, `p${randomBytes(16).toString('hex')}`]));

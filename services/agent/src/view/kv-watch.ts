@@ -45,6 +45,8 @@ export interface HostViewWatcherOptions {
   /** Called whenever the feed's state changes (live or not, and why). */
   onFeed?: (feed: ViewFeed) => void;
   now?: () => number;
+  /** Every entry as it arrives, before it is applied (what this host receives: the scale simulation counts it). */
+  onEntry?: (e: KvEntry) => void;
 }
 
 /** Whether the view the agent holds is fed live by its bucket. */
@@ -218,6 +220,7 @@ export class HostViewWatcher {
     if (syncAt === -1) syncAt = iter.getReceived();
     maybeComplete();
     for await (const e of iter) {
+      this.o.onEntry?.(e);
       try {
         store.apply(e);
       } catch (err) {

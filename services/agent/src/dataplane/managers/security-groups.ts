@@ -13,7 +13,7 @@
  * changes nothing (nft is atomic) and throws.
  */
 import type { GroupMember } from '@strata/contracts';
-import { MemberIndex, patchSorted, renderSetDeltas, type MemberChange } from '../../core/members.js';
+import { MemberIndex, patchSorted, renderSetDeltas, type MemberChange, type SetDelta } from '../../core/members.js';
 import { desiredSecurityGroups, type RuleCounterLabel } from '../../core/secgroups.js';
 import { runOk, type Exec } from '../../kernel/exec.js';
 import { NftWorker, NftWorkerError } from '../../kernel/nft-worker.js';
@@ -44,25 +44,10 @@ export const securityGroups: Manager = {
       }
       await runOk(io.exec, ['nft', '-f', '-'], script);
     };
-    const fastPath: FastPath = {
-      handles: (c) => c.field === 'members',
-      from(view, part) {
-        const sets = part.kernel?.nft?.tables.inet?.sets ?? {};
-        // The element reference counts of the applied view, built on first use.
-        let index: MemberIndex | null = null;
-        return {
-          async apply(changes) {
-            index ??= new MemberIndex(view, new Set(Object.keys(sets)));
-            // The counts now describe the new view: if the transaction fails, the dataplane drops this applier.
-            const deltas = index.apply(changes.map(memberChange));
-            const script = renderSetDeltas(deltas);
-            if (script) await runNft(script);
-            for (const d of deltas) patchSorted(sets[d.set]!.elements, d);
-            return { added: deltas.reduce((n, d) => n + d.add.length, 0), deleted: deltas.reduce((n, d) => n + d.del.length, 0) };
-          },
-        };
-      },
-    };
+    const fastPath = memberSetFastPath(async (deltas) => {
+      const script = renderSetDeltas(deltas);
+      if (script) await runNft(script);
+    });
     return {
       afterApply: async (part) => ({ ruleCounters: await ruleCounters(io.exec, part.ruleCounters ?? {}) }),
       fastPath,
@@ -70,6 +55,35 @@ export const securityGroups: Manager = {
     };
   },
 };
+
+/**
+ * The membership fast path over the member sets of `inet strata`: member
+ * deltas → element reference counts (core/members.ts) → set-element
+ * additions and deletions, carried out by `applyDeltas` (one transaction;
+ * it throws when the kernel refused) and patched into the applied part.
+ * The agent applies them with nft; the scale simulation (sim/) to its
+ * in-memory kernel.
+ */
+export function memberSetFastPath(applyDeltas: (deltas: SetDelta[]) => Promise<void>): FastPath {
+  return {
+    handles: (c) => c.field === 'members',
+    from(view, part) {
+      const sets = part.kernel?.nft?.tables.inet?.sets ?? {};
+      // The element reference counts of the applied view, built on first use.
+      let index: MemberIndex | null = null;
+      return {
+        async apply(changes) {
+          index ??= new MemberIndex(view, new Set(Object.keys(sets)));
+          // The counts now describe the new view: if the transaction fails, the dataplane drops this applier.
+          const deltas = index.apply(changes.map(memberChange));
+          if (deltas.length > 0) await applyDeltas(deltas);
+          for (const d of deltas) patchSorted(sets[d.set]!.elements, d);
+          return { added: deltas.reduce((n, d) => n + d.add.length, 0), deleted: deltas.reduce((n, d) => n + d.del.length, 0) };
+        },
+      };
+    },
+  };
+}
 
 /** A member key's delta as the membership index takes it (also the chaining fast path's). */
 export function memberChange(c: ViewDelta): MemberChange {
