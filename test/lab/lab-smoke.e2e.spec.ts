@@ -184,7 +184,7 @@ describeIf(root())('the compose lab', () => {
       expect((result.checks ?? []).filter((c) => !c.ok)).toEqual([]);
       // A write with two of the three nodes: the stream's new leader has the quorum.
       const { stdout } = await run(process.execPath, [`${ROOT}cli/dist/main.js`, 'network', 'create', '--name', 'written-without-one-nats-node', '-o', 'json'], {
-        env: { ...process.env, STRATA_SERVER: `127.0.0.1:${env['STRATA_LAB_API_PORT']}`, STRATA_TOKEN: 'lab-tenant-b-token' },
+        env: { ...process.env, STRATA_SERVER: `127.0.0.1:${env['STRATA_LAB_API_PORT']}`, STRATA_TOKEN: 'lab-tenant-b-token', STRATA_PLAINTEXT: '1' },
       });
       expect((JSON.parse(stdout) as { name: string }).name).toBe('written-without-one-nats-node');
       const survivor = ['nats-1', 'nats-2', 'nats-3'].find((n) => n !== leader)!;
