@@ -165,6 +165,10 @@ describe('service chaining: appliances inserted by policy on the source hypervis
       const nft = (what: string) => sh(['ip', 'netns', 'exec', ns, 'nft', '-a', ...what.split(' ')]);
       const steering = () => nft('list chain inet strata pre');
       const members = () => nft(`list set inet strata g_${web.id.replaceAll('-', '')}_v4`);
+      // Every host has applied the log up to this chain, the previous test's unchain included: the steering
+      // rules read now are settled, so a later difference can only come from the membership change.
+      const position = lab.ipam.lastSeq;
+      await eventually(async () => (await lab.status.query('barrier', { position })).realised, `every host at position ${position}`);
       const before = await steering();
       expect(await members()).not.toContain(vm.web2!.ip);
       expect(await connects(vm.web2!, vm.app!.ip, APP_PORT)).toBe(true);
