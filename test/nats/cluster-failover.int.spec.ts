@@ -147,7 +147,14 @@ describe('the control plane on a three-node NATS cluster (R3)', () => {
     const peers = [info.cluster!.leader!, ...(info.cluster!.replicas ?? []).map((r) => r.name)].sort();
     expect(peers).toEqual(['n1', 'n2', 'n3']);
     for (const r of info.cluster!.replicas ?? []) expect(r.current, r.name).toBe(true);
-    const r = await cli.cli(token, ['network', 'create', '--name', 'after-rejoin', '-o', 'json']);
+    // A client sends it as any command: retried with the same request id while the answer is UNAVAILABLE. Right after
+    // the rejoin an IPAM instance may still be catching up ("position … not reached in time"; seen once in CI, issue 18).
+    const requestId = randomUUID();
+    let r = await cli.cli(token, ['--request-id', requestId, 'network', 'create', '--name', 'after-rejoin', '-o', 'json']);
+    for (let attempt = 0; r.code !== 0 && /UNAVAILABLE/.test(r.err) && attempt < 100; attempt++) {
+      await new Promise((res) => setTimeout(res, 200));
+      r = await cli.cli(token, ['--request-id', requestId, 'network', 'create', '--name', 'after-rejoin', '-o', 'json']);
+    }
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
   });
