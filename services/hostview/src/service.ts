@@ -91,6 +91,7 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
     const partitionChanges = metrics.counter('strata_hostview_partition_changes_total', 'partitions this instance started or stopped publishing', ['change']);
 
     const { index, count } = config.HOSTVIEW_PARTITION;
+    let leases: PartitionLeases | undefined;
     const deps: PartitionDeps = {
       nc,
       store: await JetStreamEventStore.open(nc),
@@ -113,6 +114,8 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
         }
       },
       onAuditSaved: () => auditSaves.inc(),
+      // With leases, every write is checked against its partition's lease at the instant it is sent (app/publisher.ts).
+      mayWrite: (i) => leases === undefined || leases.valid(i),
     };
     const runners = new Map<number, PartitionRunner>();
     // Ready when every partition it publishes is (an instance publishing none is a ready standby).
@@ -153,7 +156,7 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
     }
 
     const bucket = await nc.jetstream().views.kv(HOSTVIEW_LEASE_BUCKET, hostviewLeaseBucketOptions(natsReplicas()));
-    const leases = new PartitionLeases({
+    const partitionLeases = new PartitionLeases({
       bucket,
       self: `${hostname()}-${process.pid}-${randomUUID().slice(0, 8)}`,
       count,
@@ -168,10 +171,11 @@ export const hostviewService: ServiceDefinition<typeof hostviewConfig> = {
         await runner?.abandon();
       },
     });
-    await leases.start();
-    logger.info({ partition: `${index}/${count}`, publishing: leases.held().map((i) => `${i}/${count}`), leaseMs: config.HOSTVIEW_LEASE_MS }, 'partition leases checked');
+    leases = partitionLeases;
+    await partitionLeases.start();
+    logger.info({ partition: `${index}/${count}`, publishing: partitionLeases.held().map((i) => `${i}/${count}`), leaseMs: config.HOSTVIEW_LEASE_MS }, 'partition leases checked');
     return async () => {
-      await leases.stop(async (i) => {
+      await partitionLeases.stop(async (i) => {
         const runner = runners.get(i);
         runners.delete(i);
         await runner?.stop();

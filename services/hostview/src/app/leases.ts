@@ -98,6 +98,18 @@ export class PartitionLeases {
     this.schedule();
   }
 
+  /**
+   * Whether partition `index`'s lease is valid at this instant (core
+   * `holds`: its last successful renewal started less than 2/3 ttl ago),
+   * asked before every write of the partition. Not whether it is published:
+   * a process frozen past its lease is still "publishing" until its next
+   * look, and must not write meanwhile.
+   */
+  valid(index: number): boolean {
+    const state = this.states[index];
+    return state !== undefined && holds(state, this.now(), this.o.ttlMs);
+  }
+
   /** The partitions this instance publishes now. */
   held(): number[] {
     return this.publishing.flatMap((p, i) => (p ? [i] : []));

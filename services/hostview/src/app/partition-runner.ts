@@ -43,6 +43,8 @@ export interface PartitionDeps {
   onWritten: (op: KvOp) => void;
   onApplied: (update: ViewUpdate | undefined) => void;
   onAuditSaved: () => void;
+  /** Whether partition `index` may be written at this instant (its lease is valid); asked before every KV write. Default: always. */
+  mayWrite?: (index: number) => boolean;
 }
 
 export interface PartitionRunner {
@@ -70,7 +72,13 @@ export function runPartition(deps: PartitionDeps, partition: Partition): Partiti
   const queries: Array<{ stop(): Promise<void> }> = [];
 
   const start = async (): Promise<void> => {
-    publisher = await KvPublisher.open(nc, { concurrency: settings.writeConcurrency, logger, onWritten: deps.onWritten });
+    const mayWrite = deps.mayWrite;
+    publisher = await KvPublisher.open(nc, {
+      concurrency: settings.writeConcurrency,
+      logger,
+      onWritten: deps.onWritten,
+      ...(mayWrite ? { mayWrite: () => mayWrite(partition.index) } : {}),
+    });
     if (abandoned) throw new Error(`partition ${name} abandoned while starting`);
     projection = new HostviewProjection({
       store,

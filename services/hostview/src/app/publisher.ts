@@ -29,6 +29,14 @@
  * kept in order per host and the newest one whose writes are all through is
  * written, so a host written continuously still gets its position moved
  * at every batch, never starved by the writes queued after it.
+ *
+ * `mayWrite` (a partition's lease, app/leases.ts) is asked right before each
+ * write is handed to the connection, with no await between the answer and
+ * the send: a write it refuses is not sent and is retried like a failed one
+ * (the lease renewed late: it goes out then; the lease lost: the publisher
+ * is closed first). A process frozen past its lease (SIGSTOP, a VM pause)
+ * that wakes up with events waiting on its socket would otherwise write them
+ * before its lease timer fires, over the new holder's views.
  */
 import type { KV, KvEntry, NatsConnection, QueuedIterator } from 'nats';
 import { hostOfHostviewStream, hostviewBucket, hostviewBucketOptions } from '@strata/contracts';
@@ -103,7 +111,17 @@ export interface KvPublisherOptions {
   maxRetryDelayMs: number;
   /** Called once per acknowledged write (metrics). */
   onWritten?: (op: KvOp) => void;
+  /** Whether this instance may write now (its partition lease is valid at this instant); default always. */
+  mayWrite?: () => boolean;
   logger?: Logger;
+}
+
+/** A write `mayWrite` held back: not sent, retried. */
+export class WriteNotAllowedError extends Error {
+  constructor() {
+    super('partition lease not valid at this instant: host view write held back');
+    this.name = 'WriteNotAllowedError';
+  }
 }
 
 export const DEFAULT_PUBLISHER_OPTIONS: KvPublisherOptions = { concurrency: 64, retryDelayMs: 100, maxRetryDelayMs: 5_000 };
@@ -270,13 +288,15 @@ export class KvPublisher {
         try {
           const b = this.bucket(o.host);
           const kv = b instanceof Promise ? await b : b;
+          // Checked here, with no await before the send below: not at batch start, which may be long before.
+          if (this.options.mayWrite?.() === false) throw new WriteNotAllowedError();
           if (o.op === 'delete') await kv.delete(o.key);
           else if (o.trace === undefined) await kv.put(o.key, utf8.encode(o.value));
           else await this.putTraced(kv, o.host, o.key, o.value, o.trace);
           this.options.onWritten?.(o);
         } catch (err) {
           // Open the bucket again for the retry: it may have been deleted (the retry then creates it).
-          this.opened.delete(o.host);
+          if (!(err instanceof WriteNotAllowedError)) this.opened.delete(o.host);
           failed.push(o);
           firstError ??= err;
         }

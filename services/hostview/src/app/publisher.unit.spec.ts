@@ -113,6 +113,37 @@ describe('KvPublisher', () => {
     expect(fake.calls).toEqual([]);
   });
 
+  it('asks mayWrite right before each write is sent: one refused mid-batch is not sent, is retried, and goes out once allowed again', async () => {
+    const fake = new FakeKv();
+    fake.manual = true;
+    let allowed = true;
+    const p = new KvPublisher(fake, { concurrency: 1, retryDelayMs: 1, maxRetryDelayMs: 2, mayWrite: () => allowed });
+    p.enqueue([{ op: 'put', key: 'h.net.n', value: '1' }, { op: 'put', key: 'h.ep.1', value: '1' }]);
+    await new Promise((r) => setImmediate(r));
+    expect(fake.calls).toEqual(['put h.net.n=1']);
+    // The lease runs out while the first write is in flight (the batch began before): the second is held back.
+    allowed = false;
+    fake.ackAll();
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    expect(fake.calls).toEqual(['put h.net.n=1']);
+    expect(p.healthy).toBe(false);
+    expect(p.backlog).toBe(1);
+    allowed = true;
+    await drain(fake, p);
+    expect(fake.calls).toEqual(['put h.net.n=1', 'put h.ep.1=1']);
+    expect(p.healthy).toBe(true);
+  });
+
+  it('a write mayWrite refuses is dropped by close() (the lease is lost), never sent', async () => {
+    const fake = new FakeKv();
+    const p = new KvPublisher(fake, { concurrency: 4, retryDelayMs: 1, maxRetryDelayMs: 2, mayWrite: () => false });
+    p.enqueue([{ op: 'put', key: 'h.port.p', value: '1' }, { op: 'put', key: 'h.position.view', value: '{"seq":3}' }]);
+    for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+    await p.close();
+    await p.idle();
+    expect(fake.calls).toEqual([]);
+  });
+
   it("writes each key to its host's bucket, or to the bucket the write names; opens each bucket once", async () => {
     const fake = new FakeKv();
     const p = publisher(fake);

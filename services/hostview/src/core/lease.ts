@@ -9,10 +9,13 @@
  * No clock is shared. A lease is alive while its record keeps changing: the
  * holder rewrites it every `ttl/3`; an observer that sees the same revision
  * for a whole `ttl` of its own clock takes it over. The holder publishes only
- * while its last successful renewal started less than `2/3 ttl` ago, and
- * checks that every `ttl/6`, so it has stopped (5/6 ttl at most) before
- * anyone can take the lease (a full ttl after they saw that renewal, which
- * they saw only after it started). Clocks need only run at the same rate.
+ * while its last successful renewal started less than `2/3 ttl` ago: it
+ * checks that every `ttl/6` (to stop its partition) and right before each
+ * write it sends (app/publisher.ts `mayWrite`: a process frozen past its
+ * lease wakes up with writes to make before its timer fires), so it has
+ * stopped before anyone can take the lease (a full ttl after they saw that
+ * renewal, which they saw only after it started). Clocks need only run at
+ * the same rate.
  *
  * An instance prefers one partition (its HOSTVIEW_PARTITION index): it takes
  * that one whenever it is free (no record, or released); any other free or
