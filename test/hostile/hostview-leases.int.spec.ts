@@ -27,6 +27,11 @@
  * Reading another host's bucket (consumers, stream info, message gets,
  * subscriptions) is test/nats/permissions.int.spec.ts's ("cannot create a
  * consumer on hv2's bucket, in any form"); here, writing any bucket.
+ *
+ * Found nothing too broad when written (issue 18): render-accounts.mjs gives
+ * the lease subjects to hostview alone and agents only their own bucket's
+ * watch subjects. It fails when the api gets hostview's lease grants or an
+ * agent the writer's grants on its own bucket (tried).
  */
 import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from 'nats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
