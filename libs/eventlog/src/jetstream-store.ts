@@ -1,7 +1,7 @@
 import { DeliverPolicy, headers, type JetStreamClient, type JetStreamManager, type MsgRequest, type NatsConnection } from 'nats';
 import { ConcurrencyError, ErrorCode, StrataError } from '@strata/errors';
 import { decodeStored, encodeEnvelope, storedMillis } from './codec.js';
-import { OrderedReader } from './ordered-reader.js';
+import { OrderedReader, readerSession, type ReaderSession } from './ordered-reader.js';
 import {
   DEFAULT_EVENT_LOG_OPTIONS,
   JS_ERR_NO_MESSAGE_FOUND,
@@ -32,6 +32,7 @@ const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
 /** The production event store: one JetStream stream, one subject per aggregate. */
 export class JetStreamEventStore implements EventStore {
   private constructor(
+    private readonly reading: ReaderSession,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     readonly options: EventLogOptions,
@@ -48,7 +49,7 @@ export class JetStreamEventStore implements EventStore {
     const o = { ...DEFAULT_EVENT_LOG_OPTIONS, ...rest };
     const jsm = await nc.jetstreamManager();
     await ensureEventStream(jsm, o);
-    return new JetStreamEventStore(nc.jetstream(), jsm, o, catalog);
+    return new JetStreamEventStore(await readerSession(nc), nc.jetstream(), jsm, o, catalog);
   }
 
   subjectOf(ref: AggregateRef): string {
@@ -84,7 +85,7 @@ export class JetStreamEventStore implements EventStore {
     const version = await this.lastSeq(subject);
     const events: StoredEvent[] = [];
     if (version > 0) {
-      const reader = new OrderedReader(this.js, { stream: this.options.streamName, filter: subject, endSeq: version });
+      const reader = new OrderedReader(this.reading, { stream: this.options.streamName, filter: subject, endSeq: version });
       for await (const chunk of reader.batches()) for (const m of chunk) events.push(decodeStored(m, this.options.subjectPrefix));
     }
     return { events, version };
@@ -96,7 +97,7 @@ export class JetStreamEventStore implements EventStore {
     const endSeq = options.toSeq === undefined ? last : Math.min(options.toSeq, last);
     const fromSeq = Math.max(1, options.fromSeq ?? 1);
     if (endSeq < fromSeq) return;
-    const reader = new OrderedReader(this.js, {
+    const reader = new OrderedReader(this.reading, {
       stream: this.options.streamName,
       ...(options.subject ? { filter: options.subject } : {}),
       fromSeq,
@@ -112,7 +113,7 @@ export class JetStreamEventStore implements EventStore {
   }
 
   subscribe(options: SubscribeOptions = {}): EventSubscription {
-    const reader = new OrderedReader(this.js, {
+    const reader = new OrderedReader(this.reading, {
       stream: this.options.streamName,
       ...(options.subject ? { filter: options.subject } : {}),
       fromSeq: options.fromSeq ?? 1,
