@@ -8,7 +8,8 @@
  * host's view equal to a fresh derivation. The figures are printed as a
  * table (docs/performance.md, "Fault injection (issue 18)").
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describeIf, kernel } from '@strata/testing/suites';
 import { startFaultPlane, type FaultPlane } from './support/plane.js';
 import { apiRestart, figuresTable, kill9, runFault, type Fault, type FaultFigures } from './support/run-fault.js';
 
@@ -23,7 +24,7 @@ const FAULTS: Fault[] = [
   apiRestart,
 ];
 
-describe('fault injection: service processes (one nats-server)', () => {
+describeIf(kernel(['nft', '--version']))('fault injection: service processes (one nats-server)', () => {
   let plane: FaultPlane;
   const rows: FaultFigures[] = [];
 
@@ -37,13 +38,15 @@ describe('fault injection: service processes (one nats-server)', () => {
   });
 
   for (const fault of FAULTS) {
-    it(`${fault.name} under load: nothing acknowledged lost, nothing applied twice, digests = replay, views = derivation`, async () => {
+    it(`${fault.name} under load: nothing acknowledged lost, nothing applied twice, digests = replay, views = derivation, packets as the policy says`, async () => {
       const r = await runFault(plane, fault);
       rows.push(r);
       expect(r.lost).toEqual([]);
       expect(r.duplicated).toEqual([]);
       expect(r.acknowledged + Object.values(r.failed).reduce((a, b) => a + b, 0)).toBe(r.sent);
       expect(r.acknowledged).toBeGreaterThan(0);
+      expect(r.packetsDuring).toEqual([]);
+      expect(r.packetsAfter).toEqual([]);
     }, 300_000);
   }
 });
