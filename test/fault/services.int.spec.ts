@@ -5,8 +5,11 @@
  * chaining, status, hostview, the api itself), and the api restarted
  * behind its clients. After each: no acknowledged command lost, none
  * applied twice, every service's digest equal to a fresh replay, every
- * host's view equal to a fresh derivation. The figures are printed as a
- * table (docs/performance.md, "Fault injection (issue 18)").
+ * host's view equal to a fresh derivation and applied by its agent, and
+ * real packets between VMs on the two hypervisors as the security policy
+ * says, while the fault is on and after it (support/data-plane.ts). The
+ * figures are printed as a table (docs/performance.md, "Fault injection
+ * (issue 18)").
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIf, kernel } from '@strata/testing/suites';

@@ -26,7 +26,7 @@
  * teardown).
  */
 import { randomBytes } from 'node:crypto';
-import type { PortView, SecurityGroupView } from '@strata/contracts';
+import { hostviewBucket, hostviewKey, ViewPosition, type PortView, type SecurityGroupView } from '@strata/contracts';
 import {
   agentEnv,
   buildUnderlay,
@@ -48,6 +48,7 @@ import type { CommandSigner } from '@strata/runtime';
 import type { NatsConnection } from 'nats';
 import { fileURLToPath } from 'node:url';
 import { connects, listen } from '../../secgroup/tcp.js';
+import { metric } from '../../support/metrics.js';
 import type { FaultClient } from './client.js';
 
 /** Ports a fault's rule opens: one per fault, 9100 upwards. */
@@ -167,6 +168,23 @@ export class DataPlane {
     ];
     const seen = await Promise.all(checks.map(async ([, probe]) => probe()));
     return checks.flatMap(([what, , expected], i) => (seen[i] === expected ? [] : [`${what}: ${expected ? 'no connection' : 'passed'}`]));
+  }
+
+  /**
+   * Hosts whose agent has not applied its whole host view, [] when none: the
+   * position the kernel reflects (`strata_agent_applied_position`) against
+   * the view's own (`<host>.position.view` in its bucket).
+   */
+  async agentsBehind(admin: NatsConnection): Promise<string[]> {
+    const out: string[] = [];
+    for (const h of this.under.hosts) {
+      const kv = await admin.jetstream().views.kv(hostviewBucket(h.id), { bindOnly: true });
+      const entry = await kv.get(hostviewKey.position(h.id));
+      const view = entry?.operation === 'PUT' ? ViewPosition.parse(entry.json()).seq : null;
+      const applied = await metric(h.agent!, 'strata_agent_applied_position');
+      if (applied !== view) out.push(`${h.id}: its agent applied the view at ${applied}, the view is at ${view ?? 'no position'}`);
+    }
+    return out;
   }
 
   /** The port the next fault's rule opens (b listens on it; no rule has opened it yet). */

@@ -82,7 +82,7 @@ export async function runFault(plane: FaultPlane, fault: Fault): Promise<FaultFi
     let last: string[] = [];
     const converged = async (): Promise<boolean> => {
       const end = await plane.store.lastSeq();
-      last = [...(await plane.digests.mismatches(end)), ...(await viewMismatches(plane.admin, plane.store, HOSTS))];
+      last = [...(await plane.digests.mismatches(end)), ...(await viewMismatches(plane.admin, plane.store, HOSTS)), ...(await plane.packets.agentsBehind(plane.admin))];
       return last.length === 0 && (await plane.store.lastSeq()) === end;
     };
     await waitFor(converged, { timeoutMs: 120_000, intervalMs: 250, message: `convergence after ${fault.name}` }).catch((err: unknown) => {
@@ -91,6 +91,7 @@ export async function runFault(plane: FaultPlane, fault: Fault): Promise<FaultFi
     const convergenceMs = Date.now() - healing;
     phase(fault, `converged in ${convergenceMs} ms`, ledger);
     await change;
+    phase(fault, `the fault's rule acknowledged; waiting for its first packet`, ledger);
     const firstPacketMs = Math.max(0, (await firstPacket) - healing);
     const packetsAfter = await plane.packets.problems([port]);
     phase(fault, `first packet through tcp/${port} ${firstPacketMs} ms after the heal; packets after: ${packetsAfter.length === 0 ? 'as the policy says' : packetsAfter.join('; ')}`, ledger);
