@@ -2,8 +2,9 @@
  * The control plane a fault test runs against: startControlPlane (nats-server
  * with the production users, two IPAM instances, secgroup, nat, chaining,
  * status, audit, hostview and the gRPC API as real processes) on free ports,
- * two hypervisors in network namespaces, provisioned and registered, each
- * with its agent, probe VMs on them (data-plane.ts), a floating-IP pool, and
+ * four hypervisors provisioned and registered — two for the load's ports,
+ * two in network namespaces with an agent each and probe VMs on them
+ * (data-plane.ts) —, a floating-IP pool, and
  * the connections the checks read through (the operator's, the api user's).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,8 +22,18 @@ import { DataPlane, destroyHosts, type Hosts } from './data-plane.js';
 import type { LoadSetup } from './load.js';
 
 export const TENANT = 'tenant-f';
-/** The hypervisors: namespaces with an agent each (data-plane.ts); the load binds its ports to them. */
-export const HOSTS = ['hv1', 'hv2'] as const;
+/**
+ * The hypervisors the load binds its ports to: registered and provisioned,
+ * no agent (their views are checked against a derivation). The load leaves
+ * a network and a port behind per round, hundreds per file: agents applying
+ * that (a routing-domain namespace per network) fell minutes behind on two
+ * shared cores, so the agents run on hosts of their own (AGENT_HOSTS).
+ */
+export const LOAD_HOSTS = ['hv-f1', 'hv-f2'] as const;
+/** The hypervisors with a real agent each, in network namespaces (data-plane.ts): the probe VMs' hosts. */
+export const AGENT_HOSTS = ['hv1', 'hv2'] as const;
+/** Every hypervisor, whose views the checks compare with a derivation. */
+export const HOSTS = [...LOAD_HOSTS, ...AGENT_HOSTS] as const;
 
 export interface FaultPlane {
   cp: ControlPlane;
@@ -61,7 +72,7 @@ export async function startFaultPlane(options: FaultPlaneOptions = {}): Promise<
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    hosts = await DataPlane.underlay(HOSTS.length);
+    hosts = await DataPlane.underlay(AGENT_HOSTS.length);
     cp = await startControlPlane(dir, [TENANT], () => undefined, {
       ...(options.cluster ? { natsCluster: 3, natsReplicas: replicas } : { natsPort: await freePort() }),
       apiAddr: `127.0.0.1:${await freePort()}`,
@@ -92,7 +103,8 @@ export async function startFaultPlane(options: FaultPlaneOptions = {}): Promise<
     // The operator's setup, outside the measured ledgers.
     const op = client(new Ledger(), plane.tokens['admin']!);
     const hostPool = await op.command<{ id: string }>('pool.create', (s, md, o, cb) => s.pools.CreatePool({ name: 'hosts', cidr: '198.51.100.0/24', purpose: 'POOL_PURPOSE_HOST_IP' }, md, o, cb));
-    for (const h of hosts.hosts) {
+    const underlay = [...LOAD_HOSTS.map((id, i) => ({ id, vtepIp: `198.18.0.${i + 1}` })), ...hosts.hosts];
+    for (const h of underlay) {
       await op.command<{ id: string }>('hypervisor.register', (s, md, o, cb) => s.hypervisors.RegisterHypervisor({ id: h.id, vtepIp: h.vtepIp, hostPoolId: hostPool.id }, md, o, cb));
     }
     const fipPool = await op.command<{ id: string }>('pool.create', (s, md, o, cb) => s.pools.CreatePool({ name: 'public', cidr: '203.0.113.0/24', purpose: 'POOL_PURPOSE_FLOATING_IP' }, md, o, cb));
@@ -100,7 +112,7 @@ export async function startFaultPlane(options: FaultPlaneOptions = {}): Promise<
 
     return {
       cp: plane,
-      setup: { hosts: HOSTS, floatingPoolId: fipPool.id },
+      setup: { hosts: LOAD_HOSTS, floatingPoolId: fipPool.id },
       admin,
       store,
       digests,
