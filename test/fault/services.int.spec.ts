@@ -2,8 +2,8 @@
  * The fault tier, on one nats-server: under a mixed command load through
  * the gRPC API, each service process in turn killed with SIGKILL and
  * started again (ipam — one of its two instances —, secgroup, nat,
- * chaining, status, hostview, the api itself), and the api restarted
- * behind its clients. After each: no acknowledged command lost, none
+ * chaining, status, hostview, the agent of hv2, the api itself), and the
+ * api restarted behind its clients. After each: no acknowledged command lost, none
  * applied twice, every service's digest equal to a fresh replay, every
  * host's view equal to a fresh derivation and applied by its agent, and
  * real packets between VMs on the two hypervisors as the security policy
@@ -14,7 +14,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIf, kernel } from '@strata/testing/suites';
 import { startFaultPlane, type FaultPlane } from './support/plane.js';
-import { apiRestart, figuresTable, kill9, runFault, type Fault, type FaultFigures } from './support/run-fault.js';
+import { apiRestart, figuresTable, kill9, kill9Agent, runFault, type Fault, type FaultFigures } from './support/run-fault.js';
 
 const FAULTS: Fault[] = [
   kill9('ipam-1'),
@@ -23,6 +23,8 @@ const FAULTS: Fault[] = [
   kill9('chaining'),
   kill9('status'),
   kill9('hostview'),
+  // b's host: the fault's rule opens a port on b, so it can only pass once this agent is back.
+  kill9Agent('hv2'),
   kill9('api'),
   apiRestart,
 ];

@@ -78,7 +78,15 @@ export class DataPlane {
     readonly under: Hosts,
     private readonly probeGroupId: string,
     private readonly vms: Record<'a' | 'b' | 'c', Vm>,
+    /** Start (or start again) a hypervisor's agent, with the same environment; resolves once it runs. */
+    readonly startAgent: (h: Hypervisor) => Promise<void>,
   ) {}
+
+  host(id: string): Hypervisor {
+    const h = this.under.hosts.find((x) => x.id === id);
+    if (!h) throw new Error(`no hypervisor ${id} with an agent (have ${this.under.hosts.map((x) => x.id).join(', ')})`);
+    return h;
+  }
 
   /** The hypervisors' namespaces and underlay (before the hypervisors are registered: their addresses are the registration's). */
   static async underlay(count: number): Promise<Hosts> {
@@ -107,15 +115,14 @@ export class DataPlane {
     tenant: string,
     stateDir: string,
   ): Promise<DataPlane> {
-    const { prefix, marker, hosts } = under;
-    await Promise.all(
-      hosts.map(async (h) => {
-        h.agent = startProcess(`agent-${h.id}`, [process.execPath, AGENT_MAIN], {
-          env: { ...cp.natsEnv(`agent-${h.id}`), ...agentEnv(prefix, h, stateDir, 2), STRATA_LOG_LEVEL: 'info', [LAB_MARKER_ENV]: marker },
-        });
-        await h.agent.ready;
-      }),
-    );
+    const { prefix, hosts } = under;
+    const startAgent = async (h: Hypervisor): Promise<void> => {
+      h.agent = startProcess(`agent-${h.id}`, [process.execPath, AGENT_MAIN], {
+        env: { ...cp.natsEnv(`agent-${h.id}`), ...agentEnv(prefix, h, stateDir, 2), STRATA_LOG_LEVEL: 'info', [LAB_MARKER_ENV]: under.marker },
+      });
+      await h.agent.ready;
+    };
+    await Promise.all(hosts.map(startAgent));
     const seq = new SeqTracker();
     const ipam = new IpamClient(api, 15_000, seq, signer);
     const secgroup = new SecgroupClient(api, 15_000, seq, signer);
@@ -142,7 +149,7 @@ export class DataPlane {
     };
     const [hv1, hv2] = hosts as [Hypervisor, Hypervisor];
     const vms = { a: await vm('a', hv1, probe.id), b: await vm('b', hv2, probe.id), c: await vm('c', hv2, closed.id) };
-    const dp = new DataPlane(under, probe.id, vms);
+    const dp = new DataPlane(under, probe.id, vms, startAgent);
     const faultPorts = Array.from({ length: FAULT_PORTS }, (_, i) => FIRST_FAULT_PORT + i);
     dp.listeners.push(await listen(vms.b, [ALLOWED_PORT, FORBIDDEN_PORT, ...faultPorts]), await listen(vms.c, [ALLOWED_PORT]));
     await vms.a.pingEventually(vms.b.ip, 120);

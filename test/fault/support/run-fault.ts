@@ -114,6 +114,22 @@ export const kill9 = (process: string): Fault => ({
   },
 });
 
+/**
+ * A hypervisor's agent killed with SIGKILL, left dead for DOWN_MS, then
+ * started again: its VMs keep talking meanwhile (the kernel keeps what it
+ * applied), and the rule sent meanwhile reaches its kernel once it is back.
+ */
+export const kill9Agent = (host: string): Fault => ({
+  name: `kill -9 agent-${host}`,
+  async inject(plane) {
+    await plane.packets.host(host).agent!.kill9();
+    await new Promise((resolve) => setTimeout(resolve, DOWN_MS));
+  },
+  async heal(plane) {
+    await plane.packets.startAgent(plane.packets.host(host));
+  },
+});
+
 /** The API stopped gracefully and started again while clients keep sending. */
 export const apiRestart: Fault = {
   name: 'restart api (graceful)',
