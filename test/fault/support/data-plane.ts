@@ -1,8 +1,8 @@
 /**
- * The fault tier's data plane: the plane's hypervisors as network
- * namespaces on an underlay switch, a real agent on each (its own NATS
- * user, every server's URL), and three VMs on one network of the load's
- * tenant, checked with real packets:
+ * The fault tier's data plane: two of the plane's hypervisors (not the
+ * load's: plane.ts says why) as network namespaces on an underlay switch, a
+ * real agent on each (its own NATS user, every server's URL), and three VMs
+ * on one network of the load's tenant, checked with real packets:
  *
  *   a (hv1, group probe)   b (hv2, group probe)   c (hv2, group closed)
  *
@@ -18,7 +18,8 @@
  * the fault's ledger, so audited as the load is). From the heal on,
  * a → b on that port is probed until it connects: the time to the first
  * packet after the heal. After the control-plane checks pass: the same
- * traffic again, and the new port open.
+ * traffic again, and the new port open. agentsBehind() is part of the
+ * control-plane checks: each agent has applied its host's whole view.
  *
  * Namespaces are named `st<random>-…` (per run), and the agents (and what
  * they start) carry a marker; destroy() stops them by PID and deletes every
