@@ -28,17 +28,10 @@ import { eventually, Lab, SecgroupClient, type Hypervisor, type ManagedProcess, 
 import { waitFor } from '@strata/testing';
 import { tenantWithRouter, vmOn, type TenantSetup } from '../overlay/scenario.js';
 import { connects, listen } from '../secgroup/tcp.js';
+import { metric } from '../support/metrics.js';
 import { kernelFingerprint, KernelWatch, TcpRelay } from './kernel-watch.js';
 
 const PARTITION_SECONDS = Number(process.env['STRATA_FAILSTATIC_PARTITION_SECONDS'] ?? 10);
-
-/** The agent's metrics endpoint, from its start-up log (the HTTP port is a free one). */
-async function metric(agent: ManagedProcess, name: string): Promise<number> {
-  const http = [...agent.output().matchAll(/"http":"(127\.0\.0\.1:\d+)"/g)].at(-1)?.[1];
-  if (!http) throw new Error(`${agent.name} has not logged its HTTP address`);
-  const text = await (await fetch(`http://${http}/metrics`)).text();
-  return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((n, m) => n + Number(m[1]), 0);
-}
 
 const failStatic = (h: Hypervisor): Promise<number> => metric(h.agent!, 'strata_agent_fail_static');
 const passCount = (h: Hypervisor): Promise<number> => metric(h.agent!, 'strata_agent_applies_total');

@@ -1,4 +1,5 @@
 export { Lab, type Hypervisor, type LabOptions } from './lab.js';
+export { agentEnv, buildUnderlay, guardNamespaces, underlayIp } from './underlay.js';
 export { Vm } from './vm.js';
 export { Netns, deleteAll, namespacesWithPrefix } from './netns.js';
 export { startProcess, type ManagedProcess } from './process.js';

@@ -29,11 +29,10 @@ import { freePort, LAB_MARKER_ENV, startPostgres, type NatsServerHandle, type Po
 import { ADMIN, AuditClient, ChainingClient, IpamClient, NatClient, SecgroupClient, StatusClient } from './control-client.js';
 import { startProvisionedNats } from './provision.js';
 import { startBgpBorder, type BgpBorder } from './bgp-border.js';
-import { underlay6 } from './bgp-fabric.js';
 import { buildExternal, routeAtBorder, unrouteAtBorder, type ExternalSide } from './external.js';
-import { deleteAll, deleteAllSync, Netns } from './netns.js';
+import { deleteAll, type Netns } from './netns.js';
 import { startProcess, type ManagedProcess } from './process.js';
-import { sh } from './sh.js';
+import { agentEnv, buildUnderlay, guardNamespaces, type Hypervisor } from './underlay.js';
 import { Vm } from './vm.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -68,19 +67,7 @@ export interface LabOptions {
   bgp?: boolean;
 }
 
-export interface Hypervisor {
-  id: string;
-  ns: Netns;
-  vtepIp: string;
-  agent?: ManagedProcess;
-}
-
-/** Prefix → marker of every lab not destroyed yet. */
-const cleanups = new Map<string, string>();
-process.on('exit', () => {
-  // Last resort when a test runner dies without teardown: neither namespaces nor what runs in them may outlive the run.
-  for (const [prefix, marker] of cleanups) deleteAllSync(prefix, marker);
-});
+export type { Hypervisor };
 
 export class Lab {
   readonly hosts: Hypervisor[] = [];
@@ -88,6 +75,8 @@ export class Lab {
   private readonly processes: ManagedProcess[] = [];
   /** STRATA_LAB_RUN of every process this lab starts, inherited by what they start: teardown finds those wherever they run. */
   private readonly marker = randomBytes(8).toString('hex');
+  /** Forgets the exit hook's entry for this lab (after its teardown). */
+  private unguard: () => void = () => undefined;
   ipam!: IpamClient;
   secgroup!: SecgroupClient;
   /** The status service (always run): ports' status, realisation, the barrier, hypervisors' agents. */
@@ -121,7 +110,7 @@ export class Lab {
   static async start(options: LabOptions): Promise<Lab> {
     const prefix = options.prefix ?? `st${randomBytes(3).toString('hex')}-`;
     const lab = new Lab(prefix, mkdtempSync(join(tmpdir(), `${prefix}lab-`)), options);
-    cleanups.set(prefix, lab.marker);
+    lab.unguard = guardNamespaces(prefix, lab.marker);
     try {
       await lab.buildUnderlay();
       await lab.startControlPlane();
@@ -157,20 +146,9 @@ export class Lab {
   }
 
   private async buildUnderlay(): Promise<void> {
-    this.fabric = await Netns.create(`${this.prefix}fab`);
-    await this.fabric.ip(['link', 'add', 'ul0', 'type', 'bridge']);
-    await this.fabric.ip(['link', 'set', 'ul0', 'up']);
-    for (let i = 1; i <= this.options.hypervisors; i++) {
-      const ns = await Netns.create(`${this.prefix}hv${i}`);
-      const vtepIp = `198.18.0.${10 + i}`;
-      await sh(['ip', '-n', this.fabric.name, 'link', 'add', `hv${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name]);
-      await this.fabric.ip(['link', 'set', `hv${i}`, 'master', 'ul0', 'up']);
-      await ns.ip(['addr', 'add', `${vtepIp}/24`, 'dev', 'eth0']);
-      // The host's underlay IPv6 address: the fabric's next hop for its routed IPv6 networks (BGP gateway).
-      await ns.ip(['-6', 'addr', 'add', `${underlay6(vtepIp)}/96`, 'dev', 'eth0', 'nodad']);
-      await ns.ip(['link', 'set', 'eth0', 'up']);
-      this.hosts.push({ id: `hv${i}`, ns, vtepIp });
-    }
+    const { fabric, hosts } = await buildUnderlay(this.prefix, this.options.hypervisors);
+    this.fabric = fabric;
+    this.hosts.push(...hosts);
   }
 
   private async startControlPlane(): Promise<void> {
@@ -273,12 +251,7 @@ export class Lab {
   async startAgent(h: Hypervisor, env: Record<string, string> = {}): Promise<ManagedProcess> {
     const agent = this.spawn(`agent-${h.id}`, main('agent'), {
       ...this.natsUsers.env(`agent-${h.id}`),
-      STRATA_HTTP_PORT: '0',
-      AGENT_HOST_ID: h.id,
-      AGENT_NETNS: h.ns.name,
-      AGENT_NETNS_PREFIX: `${this.prefix}${h.id}-`,
-      AGENT_STATE_DIR: join(this.stateDir, h.id),
-      AGENT_RESYNC_SECONDS: String(this.options.resyncSeconds ?? 2),
+      ...agentEnv(this.prefix, h, this.stateDir, this.options.resyncSeconds ?? 2),
       ...this.options.env,
       ...env,
     });
@@ -299,10 +272,7 @@ export class Lab {
    * Nova/libvirt would create; the agent plugs it).
    */
   async addVm(name: string, port: PortView, hostId: string): Promise<Vm> {
-    const h = this.host(hostId);
-    const ns = await Netns.create(`${this.prefix}vm-${name}`);
-    const vm = new Vm(name, ns, port, h);
-    await vm.attach(h);
+    const vm = await Vm.boot(`${this.prefix}vm-${name}`, name, port, this.host(hostId));
     this.vms.set(name, vm);
     return vm;
   }
@@ -337,7 +307,7 @@ export class Lab {
     await this.postgres?.stop().catch(() => undefined);
     await deleteAll(this.prefix, this.marker);
     rmSync(this.stateDir, { recursive: true, force: true });
-    cleanups.delete(this.prefix);
+    this.unguard();
   }
 
   /** Device name the hypervisor gives a port's NIC. */

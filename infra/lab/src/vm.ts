@@ -1,7 +1,7 @@
 /** A VM: a namespace with one NIC bound to a Strata port. */
 import { portDevice, type PortView } from '@strata/contracts';
-import type { Hypervisor } from './lab.js';
-import type { Netns } from './netns.js';
+import type { Hypervisor } from './underlay.js';
+import { Netns } from './netns.js';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,6 +18,17 @@ export class Vm {
     host: Hypervisor,
   ) {
     this.host = host;
+  }
+
+  /**
+   * Boot a VM for `port` on hypervisor `h`: namespace `nsName` whose eth0 has
+   * the port's MAC, its peer (named after the port) in the hypervisor — what
+   * Nova/libvirt would create; the agent plugs it.
+   */
+  static async boot(nsName: string, name: string, port: PortView, h: Hypervisor): Promise<Vm> {
+    const vm = new Vm(name, await Netns.create(nsName), port, h);
+    await vm.attach(h);
+    return vm;
   }
 
   get ip(): string {

@@ -2,8 +2,10 @@
  * The control plane a fault test runs against: startControlPlane (nats-server
  * with the production users, two IPAM instances, secgroup, nat, chaining,
  * status, audit, hostview and the gRPC API as real processes) on free ports,
- * two provisioned hypervisors registered, a floating-IP pool, and the
- * connections the checks read through (the operator's, the api user's).
+ * four hypervisors provisioned and registered — two for the load's ports,
+ * two in network namespaces with an agent each and probe VMs on them
+ * (data-plane.ts) —, a floating-IP pool, and
+ * the connections the checks read through (the operator's, the api user's).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,10 +18,22 @@ import { freePort } from '@strata/testing';
 import { FaultClient } from './client.js';
 import { Ledger } from './ledger.js';
 import { ServiceDigests } from './checks.js';
+import { DataPlane, destroyHosts, type Hosts } from './data-plane.js';
 import type { LoadSetup } from './load.js';
 
 export const TENANT = 'tenant-f';
-export const HOSTS = ['hv-f1', 'hv-f2'] as const;
+/**
+ * The hypervisors the load binds its ports to: registered and provisioned,
+ * no agent (their views are checked against a derivation). The load leaves
+ * a network and a port behind per round, hundreds per file: agents applying
+ * that (a routing-domain namespace per network) fell minutes behind on two
+ * shared cores, so the agents run on hosts of their own (AGENT_HOSTS).
+ */
+export const LOAD_HOSTS = ['hv-f1', 'hv-f2'] as const;
+/** The hypervisors with a real agent each, in network namespaces (data-plane.ts): the probe VMs' hosts. */
+export const AGENT_HOSTS = ['hv1', 'hv2'] as const;
+/** Every hypervisor, whose views the checks compare with a derivation. */
+export const HOSTS = [...LOAD_HOSTS, ...AGENT_HOSTS] as const;
 
 export interface FaultPlane {
   cp: ControlPlane;
@@ -27,6 +41,8 @@ export interface FaultPlane {
   admin: NatsConnection;
   store: JetStreamEventStore;
   digests: ServiceDigests;
+  /** The hypervisors' agents and the probe VMs: the packet checks. */
+  packets: DataPlane;
   /** A client of the API as the tenant, recording into `ledger`. */
   client(ledger: Ledger): FaultClient;
   /** The running process of a service (e.g. `ipam-1`, `api`). */
@@ -44,20 +60,25 @@ export async function startFaultPlane(options: FaultPlaneOptions = {}): Promise<
   const connections: NatsConnection[] = [];
   const clients: FaultClient[] = [];
   let cp: ControlPlane | undefined;
+  let hosts: Hosts | undefined;
+  let packets: DataPlane | undefined;
   const replicas = options.cluster ? 3 : 1;
   const destroy = async (): Promise<void> => {
     for (const c of clients) c.close();
     for (const nc of connections) await nc.close().catch(() => undefined);
+    if (packets) await packets.destroy();
+    else if (hosts) await destroyHosts(hosts);
     await cp?.stop();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    hosts = await DataPlane.underlay(AGENT_HOSTS.length);
     cp = await startControlPlane(dir, [TENANT], () => undefined, {
       ...(options.cluster ? { natsCluster: 3, natsReplicas: replicas } : { natsPort: await freePort() }),
       apiAddr: `127.0.0.1:${await freePort()}`,
       agents: HOSTS,
       hostview: true,
-      // No agent runs here: the status service would mark the hosts down on its own clock. Liveness has its own tests.
+      // The status service's own clock must not mark an agent down while its NATS server is away: liveness has its own tests.
       statusEnv: { STATUS_AGENT_TIMEOUT_MS: String(24 * 3600_000) },
     });
     const plane = cp;
@@ -70,7 +91,9 @@ export async function startFaultPlane(options: FaultPlaneOptions = {}): Promise<
     // Opening the log reconciles its configuration with the opener's: the same replica count as the
     // services', or the operator's connection would scale the stream down (deleting every consumer).
     const store = await JetStreamEventStore.open(admin, { replicas });
-    const digests = new ServiceDigests(await connectAs('api'), store, new CommandSigner(plane.commandKeys.signingKey));
+    const api = await connectAs('api');
+    const signer = new CommandSigner(plane.commandKeys.signingKey);
+    const digests = new ServiceDigests(api, store, signer);
     const client = (ledger: Ledger, token = plane.tokens[TENANT]!): FaultClient => {
       const c = new FaultClient(plane.apiAddr, token, ledger);
       clients.push(c);
@@ -80,17 +103,20 @@ export async function startFaultPlane(options: FaultPlaneOptions = {}): Promise<
     // The operator's setup, outside the measured ledgers.
     const op = client(new Ledger(), plane.tokens['admin']!);
     const hostPool = await op.command<{ id: string }>('pool.create', (s, md, o, cb) => s.pools.CreatePool({ name: 'hosts', cidr: '198.51.100.0/24', purpose: 'POOL_PURPOSE_HOST_IP' }, md, o, cb));
-    for (const [i, id] of HOSTS.entries()) {
-      await op.command<{ id: string }>('hypervisor.register', (s, md, o, cb) => s.hypervisors.RegisterHypervisor({ id, vtepIp: `198.18.0.${i + 1}`, hostPoolId: hostPool.id }, md, o, cb));
+    const underlay = [...LOAD_HOSTS.map((id, i) => ({ id, vtepIp: `198.18.0.${i + 1}` })), ...hosts.hosts];
+    for (const h of underlay) {
+      await op.command<{ id: string }>('hypervisor.register', (s, md, o, cb) => s.hypervisors.RegisterHypervisor({ id: h.id, vtepIp: h.vtepIp, hostPoolId: hostPool.id }, md, o, cb));
     }
     const fipPool = await op.command<{ id: string }>('pool.create', (s, md, o, cb) => s.pools.CreatePool({ name: 'public', cidr: '203.0.113.0/24', purpose: 'POOL_PURPOSE_FLOATING_IP' }, md, o, cb));
+    packets = await DataPlane.start(hosts, plane, api, signer, TENANT, dir);
 
     return {
       cp: plane,
-      setup: { hosts: HOSTS, floatingPoolId: fipPool.id },
+      setup: { hosts: LOAD_HOSTS, floatingPoolId: fipPool.id },
       admin,
       store,
       digests,
+      packets,
       client,
       process(name) {
         const p = plane.processes.find((x) => x.name === name);

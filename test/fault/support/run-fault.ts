@@ -1,9 +1,11 @@
 /**
  * One fault under load, then the checks: a fresh ledger and load, the fault
- * injected once the load is under way, the load kept going until it has
- * been served again after the fault, then drained (every command answered
- * or given up), then the checks polled until they pass. The figures of the
- * run come back as a row.
+ * injected once the load is under way, the packets checked while it is on
+ * (fail static) and a rule for the probe VMs sent, the fault healed, the
+ * load kept going until it has been served again after the fault, then
+ * drained (every command answered or given up), then the checks polled
+ * until they pass, then the packets checked again (data-plane.ts). The
+ * figures of the run come back as a row.
  */
 import { waitFor } from '@strata/testing';
 import { auditLedger, readLog, viewMismatches } from './checks.js';
@@ -28,6 +30,12 @@ export interface FaultFigures extends LedgerFigures {
   healMs: number;
   /** From the heal starting (the restart issued) to every check passing, ms. */
   convergenceMs: number;
+  /** From the heal starting to the first packet through the port the rule sent during the fault opened, ms. */
+  firstPacketMs: number;
+  /** What the packets did against the policy while the fault was on, [] when they agreed (fail static). */
+  packetsDuring: string[];
+  /** The same after the heal and the checks, the fault's rule included; [] when they agreed. */
+  packetsAfter: string[];
 }
 
 /** Workers (clients) of the load, each its own channel and request ids. */
@@ -52,8 +60,17 @@ export async function runFault(plane: FaultPlane, fault: Fault): Promise<FaultFi
     await waitFor(() => load.acknowledged >= BEFORE, { timeoutMs: 60_000, intervalMs: 20, message: `${BEFORE} commands acknowledged before the fault` });
     phase(fault, 'injecting', ledger);
     await fault.inject(plane);
+    // The rule is a client's command like any other (its own request id, re-sent until answered, in the ledger).
+    const port = plane.packets.nextFaultPort();
+    const change = plane.packets.faultChange(plane.client(ledger), port);
+    change.catch(() => undefined);
+    const packetsDuring = await plane.packets.problems();
+    phase(fault, `packets while it is on: ${packetsDuring.length === 0 ? 'as the policy says' : packetsDuring.join('; ')}`, ledger);
     const healing = Date.now();
     phase(fault, 'healing', ledger);
+    // Probed from the heal on, alongside the load and the checks: when the rule's first packet passes.
+    const firstPacket = plane.packets.firstPacket(port, 180_000);
+    firstPacket.catch(() => undefined);
     await fault.heal(plane);
     const healMs = Date.now() - healing;
     const served = load.acknowledged;
@@ -65,7 +82,7 @@ export async function runFault(plane: FaultPlane, fault: Fault): Promise<FaultFi
     let last: string[] = [];
     const converged = async (): Promise<boolean> => {
       const end = await plane.store.lastSeq();
-      last = [...(await plane.digests.mismatches(end)), ...(await viewMismatches(plane.admin, plane.store, HOSTS))];
+      last = [...(await plane.digests.mismatches(end)), ...(await viewMismatches(plane.admin, plane.store, HOSTS)), ...(await plane.packets.agentsBehind(plane.admin))];
       return last.length === 0 && (await plane.store.lastSeq()) === end;
     };
     await waitFor(converged, { timeoutMs: 120_000, intervalMs: 250, message: `convergence after ${fault.name}` }).catch((err: unknown) => {
@@ -73,8 +90,13 @@ export async function runFault(plane: FaultPlane, fault: Fault): Promise<FaultFi
     });
     const convergenceMs = Date.now() - healing;
     phase(fault, `converged in ${convergenceMs} ms`, ledger);
+    await change;
+    phase(fault, `the fault's rule acknowledged; waiting for its first packet`, ledger);
+    const firstPacketMs = Math.max(0, (await firstPacket) - healing);
+    const packetsAfter = await plane.packets.problems([port]);
+    phase(fault, `first packet through tcp/${port} ${firstPacketMs} ms after the heal; packets after: ${packetsAfter.length === 0 ? 'as the policy says' : packetsAfter.join('; ')}`, ledger);
     const { lost, duplicated } = auditLedger(ledger, await readLog(plane.store));
-    return { fault: fault.name, ...ledger.figures(), lost, duplicated, healMs, convergenceMs };
+    return { fault: fault.name, ...ledger.figures(), lost, duplicated, healMs, convergenceMs, firstPacketMs, packetsDuring, packetsAfter };
   } finally {
     await load.stop();
   }
@@ -89,6 +111,22 @@ export const kill9 = (process: string): Fault => ({
   },
   async heal(plane) {
     await plane.cp.restart(process);
+  },
+});
+
+/**
+ * A hypervisor's agent killed with SIGKILL, left dead for DOWN_MS, then
+ * started again: its VMs keep talking meanwhile (the kernel keeps what it
+ * applied), and the rule sent meanwhile reaches its kernel once it is back.
+ */
+export const kill9Agent = (host: string): Fault => ({
+  name: `kill -9 agent-${host}`,
+  async inject(plane) {
+    await plane.packets.host(host).agent!.kill9();
+    await new Promise((resolve) => setTimeout(resolve, DOWN_MS));
+  },
+  async heal(plane) {
+    await plane.packets.startAgent(plane.packets.host(host));
   },
 });
 
@@ -109,8 +147,19 @@ export function figuresTable(rows: readonly FaultFigures[]): string {
     Object.entries(r.failed)
       .map(([code, n]) => `${code} ${n}`)
       .join(', ') || '0';
-  const head = ['fault', 'sent', 'acknowledged', 'failed (by code)', 'retries', 'lost', 'duplicated', 'restart', 'convergence'];
-  const body = rows.map((r) => [r.fault, String(r.sent), String(r.acknowledged), failed(r), String(r.retries), String(r.lost.length), String(r.duplicated.length), seconds(r.healMs), seconds(r.convergenceMs)]);
+  const head = ['fault', 'sent', 'acknowledged', 'failed (by code)', 'retries', 'lost', 'duplicated', 'restart', 'convergence', 'first packet'];
+  const body = rows.map((r) => [
+    r.fault,
+    String(r.sent),
+    String(r.acknowledged),
+    failed(r),
+    String(r.retries),
+    String(r.lost.length),
+    String(r.duplicated.length),
+    seconds(r.healMs),
+    seconds(r.convergenceMs),
+    seconds(r.firstPacketMs),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]): string => `| ${cells.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
   return [line(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...body.map(line)].join('\n');

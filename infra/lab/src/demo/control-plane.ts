@@ -27,8 +27,10 @@ export interface ControlPlane {
   /** With the `neutron` option: the Neutron v2.0 endpoint, `http://host:port` (no trailing slash). */
   neutronUrl?: string;
   tokens: Record<string, string>;
-  /** Each NATS user's password (admin, ipam, api, hostview, secgroup, nat, chaining, status, audit, bgp): hostile tests connect as a service. */
+  /** Each NATS user's password (admin, ipam, api, hostview, secgroup, nat, chaining, status, audit, bgp, `agent-<host>` of each provisioned hypervisor): hostile tests connect as a service. */
   passwords: Record<string, string>;
+  /** A process's environment to connect as `user` (NATS_URL with every server, NATS_USER, NATS_PASSWORD, TLS settings): e.g. an agent's, as `agent-<host>`. */
+  natsEnv(user: string): Record<string, string>;
   /**
    * The api's master secret (tests authenticate their own requests with it) and every service's
    * verify entry in one STRATA_COMMAND_VERIFY_KEYS value (a service uses only its own entry).
@@ -229,6 +231,7 @@ export async function startControlPlane(
       ? { STRATA_PLAINTEXT: '1' }
       : { STRATA_CA: tls.pki.ca.cert, ...(tls.apiMutual ? { STRATA_CERT: tls.pki.client.cert, STRATA_KEY: tls.pki.client.key } : {}) };
     const natsServer = nats.server;
+    const natsUsers = nats;
     return {
       natsUrl,
       ...(nats.cluster ? { cluster: nats.cluster } : {}),
@@ -237,6 +240,7 @@ export async function startControlPlane(
       cliEnv,
       ...(natsTls ? { natsTls: natsClientTls(natsTls) } : {}),
       natsLogs: () => nats?.cluster?.logs() ?? natsServer.logs(),
+      natsEnv: (user) => natsUsers.env(user),
       tokens, passwords: { ...passwords }, commandKeys, processes, restart, ...(postgres ? { postgres } : {}), stop };
   } catch (e) {
     await stop();
