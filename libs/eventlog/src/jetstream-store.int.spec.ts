@@ -158,9 +158,12 @@ describe('JetStreamEventStore on a real nats-server', () => {
   });
 });
 
-  it('a subscription whose consumer the server deleted reads on from where it was: nothing skipped, nothing twice', async () => {
+describe('a subscription whose consumer is lost reads on from where it was: nothing skipped, nothing twice', () => {
+  const ref: AggregateRef = { context: 'ipam', type: 'network', id: 'n' };
+
+  /** A fresh log with one event, and a subscription from its start collecting event types. */
+  async function following() {
     const { store, streamName } = await freshStore();
-    const ref: AggregateRef = { context: 'ipam', type: 'network', id: 'n' };
     await store.append(ref, event(ref, 'e0'), { expectedVersion: 'none' });
     const sub = store.subscribe();
     const seen: string[] = [];
@@ -168,8 +171,17 @@ describe('JetStreamEventStore on a real nats-server', () => {
       for await (const e of sub) seen.push(e.type);
     })();
     await sub.caughtUp;
+    const stop = async (): Promise<string[]> => {
+      await sub.stop();
+      await loop;
+      return seen;
+    };
+    return { store, streamName, seen, stop };
+  }
+
+  it('the server deleted the consumer (twice: the replacement too)', async () => {
+    const { store, streamName, seen, stop } = await following();
     const jsm = await admin.jetstreamManager();
-    // Twice: a deleted consumer is replaced, and so is its replacement (the operator, or the server after a restart).
     for (let round = 1; round <= 2; round++) {
       const consumers = await jsm.consumers.list(streamName).next();
       expect(consumers).toHaveLength(1);
@@ -177,30 +189,19 @@ describe('JetStreamEventStore on a real nats-server', () => {
       await store.append(ref, event(ref, `e${round}`), { expectedVersion: round });
       await waitFor(() => seen.length === round + 1, { message: `event ${round} read after the consumer was deleted` });
     }
-    await sub.stop();
-    await loop;
-    expect(seen).toEqual(['e0', 'e1', 'e2']);
+    expect(await stop()).toEqual(['e0', 'e1', 'e2']);
   });
 
-  it('a subscription reads on after its server stopped gracefully and started again (its consumer gone, the client reconnected)', async () => {
-    const { store } = await freshStore();
-    const ref: AggregateRef = { context: 'ipam', type: 'network', id: 'n' };
-    await store.append(ref, event(ref, 'e0'), { expectedVersion: 'none' });
-    const sub = store.subscribe();
-    const seen: string[] = [];
-    const loop = (async () => {
-      for await (const e of sub) seen.push(e.type);
-    })();
-    await sub.caughtUp;
+  it('its server stopped gracefully and started again (the consumer gone, the client reconnected)', async () => {
+    const { store, seen, stop } = await following();
     await nats.server.restart(); // SIGTERM, then the same port and store
     // The same event until the server takes it (a re-send is recognised by its id).
     const e1 = event(ref, 'e1');
     await waitFor(() => store.append(ref, e1, { expectedVersion: 1 }).then(() => true, () => false), { intervalMs: 200, message: 'an append after the restart' });
     await waitFor(() => seen.length === 2, { message: 'the event appended after the restart read' });
-    await sub.stop();
-    await loop;
-    expect(seen).toEqual(['e0', 'e1']);
+    expect(await stop()).toEqual(['e0', 'e1']);
   });
+});
 
 describe('two concurrent writers on one aggregate at the same version', () => {
   // A tiny decider: allocate the lowest free host number of a subnet.
