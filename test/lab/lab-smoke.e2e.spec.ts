@@ -179,7 +179,10 @@ describeIf(root())('the compose lab', () => {
     // SIGKILL, a node lost: a graceful stop (SIGTERM) of the leader is not yet survived (docs/architecture.md, "Clustered NATS").
     await compose('kill', leader);
     try {
-      const result = demoResult(await lab('demo'));
+      const result = demoResult(await lab('demo').catch(async (err: Error) => {
+        // What the services said about the loss: the demo's error alone does not say which one did not come back.
+        throw new Error(`${err.message}\n${await compose('logs', '--no-color', '--tail', '40', 'hostview', 'audit', 'status', 'api').catch((e: Error) => e.message)}`);
+      }));
       expect(result.error).toBeUndefined();
       expect((result.checks ?? []).filter((c) => !c.ok)).toEqual([]);
       // A write with two of the three nodes: the stream's new leader has the quorum.
