@@ -5,12 +5,15 @@
 #   bash scripts/lab.sh demo             run the demo job again (idempotent)
 #   bash scripts/lab.sh status           containers and their health
 #   bash scripts/lab.sh dataplane        each hypervisor's data plane as text (to compare runs)
-#   bash scripts/lab.sh down [--volumes] remove containers and networks (--volumes: the event log too)
+#   bash scripts/lab.sh ca               print the lab's CA certificate (PEM; `up` also saves it, see below)
+#   bash scripts/lab.sh down [--volumes] remove containers and networks (--volumes: the event log and the CA too)
 #
 # COMPOSE_PROJECT_NAME names the lab (default: strata); STRATA_LAB_SKIP_SETUP=1
 # skips scripts/setup.sh (packages, npm ci, build) when it has just run.
 # Other settings (addresses, port, passwords, tokens) are the variables in
-# docker-compose.yml.
+# docker-compose.yml. Every control connection is TLS with the lab's own CA
+# (the pki job makes it at the first `up`); `up` saves its certificate to
+# .lab/<project>/ca.crt, for the CLI on the host (STRATA_CA).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -18,6 +21,14 @@ say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 export COMPOSE_PROJECT_NAME=${COMPOSE_PROJECT_NAME:-strata}
 compose() { docker-compose -f docker-compose.yml "$@"; }
 HYPERVISORS=(hv1 hv2 hv3)
+CA_FILE=.lab/$COMPOSE_PROJECT_NAME/ca.crt
+
+# The lab's CA certificate, from its volume (the pki job's container, whatever else is up).
+print_ca() { compose run --rm --no-deps -T pki cat /etc/strata-tls/ca/ca.crt; }
+save_ca() {
+  mkdir -p "$(dirname "$CA_FILE")"
+  print_ca > "$CA_FILE.new" && mv "$CA_FILE.new" "$CA_FILE"
+}
 
 run_demo() {
   say "running the demo job"
@@ -53,8 +64,8 @@ next_steps() {
   cat <<EOF
 
 $(say "the lab is up (project $COMPOSE_PROJECT_NAME); try:")
-  # the strata CLI from the host, against the lab's API (127.0.0.1:$port)
-  export STRATA_PLAINTEXT=1 STRATA_SERVER=127.0.0.1:$port STRATA_TOKEN=${STRATA_LAB_TENANT_A_TOKEN:-lab-tenant-a-token}   # tenant-a
+  # the strata CLI from the host, against the lab's API (127.0.0.1:$port), over TLS verified with the lab's CA
+  export STRATA_CA=$PWD/$CA_FILE STRATA_SERVER=127.0.0.1:$port STRATA_TOKEN=${STRATA_LAB_TENANT_A_TOKEN:-lab-tenant-a-token}   # tenant-a
   node cli/dist/main.js port list
   node cli/dist/main.js events tail
   # admin token: ${STRATA_LAB_ADMIN_TOKEN:-lab-admin-token}; tenant-b: ${STRATA_LAB_TENANT_B_TOKEN:-lab-tenant-b-token}
@@ -85,14 +96,17 @@ case "${1:-}" in
     say "starting the lab (project $COMPOSE_PROJECT_NAME)"
     if [ "${2:-}" = --no-demo ]; then
       compose up -d --scale demo=0
+      save_ca
     else
       compose up -d
+      save_ca
       wait_for_demo
     fi
     next_steps
     ;;
   demo) run_demo ;;
   status) compose ps ;;
+  ca) print_ca ;;
   dataplane)
     for hv in "${HYPERVISORS[@]}"; do
       echo "### $hv"
@@ -117,9 +131,11 @@ case "${1:-}" in
       release_stale_endpoints
       sleep 5
     done
+    # The CA went with its volume: the copy on the host names nothing any more.
+    [ "${2:-}" != --volumes ] || rm -rf ".lab/$COMPOSE_PROJECT_NAME"
     ;;
   *)
-    sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' >&2
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//' >&2
     exit 2
     ;;
 esac

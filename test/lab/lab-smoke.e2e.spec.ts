@@ -1,7 +1,10 @@
 /**
  * The compose lab from nothing: `scripts/lab.sh up` (images, containers, the
  * demo job), the demo's reachability and isolation results (and its tenant
- * driven with the stock `openstack` CLI through Keystone), then down and up
+ * driven with the stock `openstack` CLI through Keystone), its control traffic
+ * (captured in the containers' network namespaces while the demo runs again
+ * and services log in again) holding no token or password in clear text and
+ * clients trusting another CA refused by the API and by NATS, then down and up
  * again on the same volumes (the event log is replayed, the demo re-run
  * creates nothing new, and every hypervisor's data plane comes back
  * identical), the loss of a NATS node (the event log's leader: the demo
@@ -15,11 +18,16 @@
  */
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, expect, it } from 'vitest';
-import { freePort, waitFor } from '@strata/testing';
+import { freePort, makePki, waitFor } from '@strata/testing';
 import { describeIf, root } from '@strata/testing/suites';
+import { secretsIn } from '../hostile/support/capture.js';
+import { captureInContainer, countPackets, tlsRecord } from './support/container-capture.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const run = promisify(execFile);
@@ -33,6 +41,8 @@ const env: Record<string, string> = {
   STRATA_LAB_UNDERLAY_PREFIX: `198.19.${third}`,
   STRATA_LAB_PUBLIC_PREFIX: `198.19.${third + 1}`,
 };
+/** The lab's CA certificate, saved by `scripts/lab.sh up`: the CLI on the host verifies the API with it. */
+const caFile = `${ROOT}.lab/${project}/ca.crt`;
 
 async function lab(...args: string[]): Promise<string> {
   try {
@@ -60,7 +70,7 @@ function demoResult(output: string): DemoResult {
 /** How many events the log holds, read with the strata CLI from the host through the published API port. */
 async function eventCount(): Promise<number> {
   const { stdout } = await run(process.execPath, [`${ROOT}cli/dist/main.js`, 'events', 'list', '--limit', '1000', '-o', 'json'], {
-    env: { ...process.env, STRATA_SERVER: `127.0.0.1:${env['STRATA_LAB_API_PORT']}`, STRATA_TOKEN: 'lab-admin-token', STRATA_PLAINTEXT: '1' },
+    env: { ...process.env, STRATA_SERVER: `127.0.0.1:${env['STRATA_LAB_API_PORT']}`, STRATA_TOKEN: 'lab-admin-token', STRATA_CA: caFile },
     maxBuffer: 64 * 1024 * 1024,
   });
   // What the demo writes. The BGP gateway's observations of the border (routes learned and withdrawn)
@@ -134,6 +144,102 @@ describeIf(root())('the compose lab', () => {
     expect(firstDataplane).toContain('vxlan id');
     firstEvents = await eventCount();
   }, 40 * MINUTES);
+
+  it('every control connection is TLS: a capture of the demo and of services logging in again holds no token or password in clear text; clients trusting another CA are refused by the API and by NATS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-lab-tls-'));
+    const label = `strata.lab.capture=${project}`;
+    const image = `strata/lab-system:${process.env['STRATA_LAB_TAG'] ?? 'latest'}`;
+    const id = async (service: string): Promise<string> => (await compose('ps', '-q', service)).trim();
+    try {
+      // Every secret the lab has, as compose gives them to the containers (defaults or overrides).
+      const config = await compose('config');
+      const secrets: Record<string, string> = {};
+      for (const m of config.matchAll(/^\s+((?:STRATA_NATS_\w+_PASSWORD)|(?:STRATA_LAB_\w+_TOKEN)|(?:STRATA_LAB_KEYSTONE_\w+_PASSWORD)): (\S+)$/gm)) {
+        secrets[m[1]!] = m[2]!.replace(/^'(.*)'$/, '$1');
+      }
+      const bearer = new Set(Object.keys(secrets).filter((k) => k.endsWith('_TOKEN')));
+      expect(bearer.size).toBe(3);
+      expect(Object.keys(secrets).filter((k) => k.startsWith('STRATA_NATS_')).length).toBeGreaterThanOrEqual(16);
+
+      // The pki job again: it keeps the CA and the certificate it made (a re-run invalidates nothing).
+      const ca = readFileSync(caFile, 'utf8');
+      expect(ca).toContain('BEGIN CERTIFICATE');
+      expect(await compose('run', '--rm', '--no-deps', '-T', 'pki')).toContain('nothing made');
+      expect(await lab('ca')).toBe(ca);
+
+      // Captured in the namespaces of the three NATS nodes (clients and routes), the api (the CLI's gRPC
+      // with bearer tokens, its Keystone calls) and keystone (the openstack CLI to Keystone and Neutron,
+      // the services' token validations): the control ports only.
+      const filter = 'tcp port 4222 or tcp port 6222 or tcp port 7443 or tcp port 5000 or tcp port 9696';
+      const captures = [];
+      for (const service of ['nats-1', 'nats-2', 'nats-3', 'api', 'keystone']) {
+        captures.push(await captureInContainer({ container: await id(service), image, dir, name: service, filter, label }));
+      }
+      // Logins under capture: services connect again with their NATS passwords (neutron also logs in to
+      // Keystone with its password), and hv3's agent credentials log in once more from hv3, with the
+      // connection settings every agent uses (natsOptions: NATS_URL, NATS_USER/PASSWORD, NATS_TLS_CA).
+      // Not a restart of hv3: its VMs' namespaces are bind mounts a restarted container cannot reuse.
+      const relogin = ['status', 'audit', 'neutron'];
+      const agentLogin = [
+        "import { connect } from 'nats'; import { natsOptions } from '@strata/runtime';",
+        "const nc = await connect(natsOptions('agent-hv3-login', process.env)); await nc.flush(); await nc.close();",
+      ].join(' ');
+      const files: string[] = [];
+      let bytes = Buffer.alloc(0);
+      try {
+        await compose('restart', ...relogin);
+        for (const service of relogin) {
+          await waitFor(async () => (await health(service)) === 'healthy', {
+            timeoutMs: 3 * MINUTES,
+            intervalMs: 2_000,
+            message: `${service} healthy again after its restart`,
+          });
+        }
+        await compose('exec', '-T', '--workdir', '/opt/strata/services/agent', 'hv3', 'node', '--input-type=module', '-e', agentLogin);
+        const result = demoResult(await lab('demo'));
+        expect(result.error).toBeUndefined();
+        expect((result.checks ?? []).filter((c) => !c.ok)).toEqual([]);
+      } finally {
+        for (const c of captures) {
+          const got = await c.stop();
+          files.push(got.file);
+          bytes = Buffer.concat([bytes, got.bytes]);
+        }
+      }
+      // The capture saw the traffic, and saw it encrypted (so the search below could have found something):
+      // TLS handshakes to NATS from the four logins above, to the API, Keystone and Neutron,
+      // and TLS records between the NATS nodes.
+      const count = (f: string): number => files.reduce((n, file) => n + countPackets(file, f), 0);
+      expect(count(`tcp dst port 4222 and ${tlsRecord(0x16)}`)).toBeGreaterThanOrEqual(relogin.length + 1);
+      expect(count(`tcp port 6222 and ${tlsRecord(0x17)}`)).toBeGreaterThan(0);
+      for (const port of [7443, 5000, 9696]) expect(count(`tcp dst port ${port} and ${tlsRecord(0x16)}`), `TLS handshakes to port ${port}`).toBeGreaterThan(0);
+      // No secret in clear: a NATS password as ASCII in CONNECT, a bearer token as HPACK in HTTP/2, a Keystone password in JSON.
+      expect(secretsIn(bytes, secrets, bearer)).toEqual([]);
+
+      // A client trusting another CA: refused by the API (the CLI from the host) and by NATS (the operator's
+      // provisioning tool on the control network); the same calls with the lab's CA succeed.
+      const foreign = makePki(join(dir, 'foreign')).foreign.ca.cert;
+      const cli = (caPath: string) =>
+        run(process.execPath, [`${ROOT}cli/dist/main.js`, 'network', 'list', '-o', 'json'], {
+          env: { ...process.env, STRATA_SERVER: `127.0.0.1:${env['STRATA_LAB_API_PORT']}`, STRATA_TOKEN: secrets['STRATA_LAB_ADMIN_TOKEN']!, STRATA_CA: caPath },
+        });
+      await expect(cli(foreign)).rejects.toThrow(/certificate/i);
+      await expect(cli(caFile)).resolves.toBeTruthy();
+      const provision = (caPath: string) =>
+        compose('run', '--rm', '--no-deps', '-T', '-v', `${dir}/foreign:/foreign:ro`,
+          '-e', 'NATS_URL=tls://nats-1:4222', '-e', `NATS_TLS_CA=${caPath}`, '-e', 'NATS_USER=admin', '-e', `NATS_PASSWORD=${secrets['STRATA_NATS_ADMIN_PASSWORD']}`,
+          '-e', 'STRATA_NATS_REPLICAS=3', 'demo', 'node', '/opt/strata/infra/lab/dist/provision-main.js', '--agents', 'hv1,hv2,hv3');
+      await expect(provision(`/foreign/${foreign.split('/').pop()}`)).rejects.toThrow(/certificate/i);
+      await expect(provision('/etc/strata-tls/ca/ca.crt')).resolves.toContain('provisioned');
+    } finally {
+      // Capturing containers left by a failure (each is --rm once stopped).
+      const left = spawnSync('docker', ['ps', '-q', '--filter', `label=${label}`], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '');
+      if (left.length > 0) spawnSync('docker', ['rm', '-f', ...left], { stdio: 'ignore' });
+      rmSync(dir, { recursive: true, force: true });
+    }
+    // The demo's re-run wrote nothing new; the restarts' status decisions are not counted (eventCount).
+    expect(await eventCount()).toBe(firstEvents);
+  }, 20 * MINUTES);
 
   it("Prometheus scrapes every service instance and every agent, with Strata's four alert rules loaded and none firing", async () => {
     const prometheus = async <T>(path: string): Promise<T> => {

@@ -47,13 +47,17 @@ export async function startCapture(ports: readonly number[], file: string): Prom
 }
 
 /**
- * RFC 7541 (HPACK) Huffman codes of the characters a bearer header of the
- * control plane's tokens holds ("Bearer s" and hex digits): HTTP/2 sends a
- * header value Huffman-coded when that is shorter, so a token in clear text
- * on the wire is this encoding, not its ASCII.
+ * RFC 7541 (HPACK) Huffman codes of the characters bearer headers of the
+ * control plane's and the compose lab's tokens hold ("Bearer ", lower-case
+ * letters, digits, '-', '.', '_'): HTTP/2 sends a header value Huffman-coded
+ * when that is shorter, so a token in clear text on the wire is this
+ * encoding, not its ASCII.
  */
 const HUFFMAN: Record<string, [code: number, bits: number]> = {
-  ' ': [0x14, 6], B: [0x5d, 7], a: [0x3, 5], b: [0x23, 6], c: [0x4, 5], d: [0x24, 6], e: [0x5, 5], f: [0x25, 6], r: [0x2c, 6], s: [0x8, 5],
+  ' ': [0x14, 6], B: [0x5d, 7], '-': [0x16, 6], '.': [0x17, 6], _: [0x22, 6],
+  a: [0x3, 5], b: [0x23, 6], c: [0x4, 5], d: [0x24, 6], e: [0x5, 5], f: [0x25, 6], g: [0x26, 6], h: [0x27, 6], i: [0x6, 5], j: [0x74, 7],
+  k: [0x75, 7], l: [0x28, 6], m: [0x29, 6], n: [0x2a, 6], o: [0x7, 5], p: [0x2b, 6], q: [0x76, 7], r: [0x2c, 6], s: [0x8, 5], t: [0x9, 5],
+  u: [0x2d, 6], v: [0x77, 7], w: [0x78, 7], x: [0x79, 7], y: [0x7a, 7], z: [0x7b, 7],
   '0': [0x0, 5], '1': [0x1, 5], '2': [0x2, 5], '3': [0x19, 6], '4': [0x1a, 6], '5': [0x1b, 6], '6': [0x1c, 6], '7': [0x1d, 6], '8': [0x1e, 6], '9': [0x1f, 6],
 };
 

@@ -1,13 +1,12 @@
 /**
  * The demo drives Strata the way a user does: the real `strata` CLI against
- * the gRPC API, with one token per tenant. Creates send a request id derived
+ * the gRPC API, with one token per tenant, over TLS verified against the
+ * lab's CA (STRATA_CA, from the environment). Creates send a request id derived
  * from a stable name: Strata answers a repeated request id with the resource
  * it created the first time, so re-running the demo creates nothing twice.
  */
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { lookup } from 'node:dns/promises';
-import { isIP } from 'node:net';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -47,23 +46,13 @@ export interface CliOptions {
 }
 
 export class Strata {
-  private address: string | undefined;
-
-  constructor(readonly server = process.env['STRATA_SERVER'] ?? 'api:7443') {}
-
   /**
-   * The server as an IP address. Given a name, the CLI's gRPC library also
-   * asks DNS for a TXT service config; inside the lab the engine's DNS
-   * forwards that to the host's resolver, which the lab's internal networks
-   * cannot reach, and each invocation waited ~20 s for the timeout.
+   * By name (api:7443): the name is what the API's certificate is checked
+   * against. The CLI asks DNS for no TXT service config (cli/src/client.ts),
+   * which inside the lab the engine's DNS would forward to the host's
+   * resolver, unreachable from the lab's internal networks.
    */
-  private async target(): Promise<string> {
-    if (this.address) return this.address;
-    const i = this.server.lastIndexOf(':');
-    const host = this.server.slice(0, i);
-    this.address = isIP(host) ? this.server : `${(await lookup(host, { family: 4 })).address}:${this.server.slice(i + 1)}`;
-    return this.address;
-  }
+  constructor(readonly server = process.env['STRATA_SERVER'] ?? 'api:7443') {}
 
   private token(who: Who): string {
     const token = process.env[TOKEN_VARS[who]];
@@ -90,7 +79,7 @@ export class Strata {
 
   /** `strata ARGS` with any bearer token (e.g. a Keystone token, which the API validates with Keystone). */
   async execWithToken(token: string, args: string[]): Promise<string> {
-    const env = { ...process.env, STRATA_SERVER: await this.target(), STRATA_TOKEN: token, STRATA_PLAINTEXT: '1' };
+    const env = { ...process.env, STRATA_SERVER: this.server, STRATA_TOKEN: token };
     try {
       const { stdout } = await run(process.execPath, [CLI, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
       return stdout;
