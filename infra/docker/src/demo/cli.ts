@@ -6,11 +6,13 @@
  * it created the first time, so re-running the demo creates nothing twice.
  */
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const CLI = process.env['STRATA_CLI'] ?? '/opt/strata/cli/dist/main.js';
+/** Attempts of a command answered UNAVAILABLE, 2 s apart. */
+const UNAVAILABLE_ATTEMPTS = 10;
 
 export type Who = 'admin' | 'tenant-a' | 'tenant-b';
 
@@ -80,11 +82,19 @@ export class Strata {
   /** `strata ARGS` with any bearer token (e.g. a Keystone token, which the API validates with Keystone). */
   async execWithToken(token: string, args: string[]): Promise<string> {
     const env = { ...process.env, STRATA_SERVER: this.server, STRATA_TOKEN: token };
-    try {
-      const { stdout } = await run(process.execPath, [CLI, ...args], { env, maxBuffer: 16 * 1024 * 1024 });
-      return stdout;
-    } catch (e) {
-      throw new CliError(args, (e as { stderr?: string }).stderr ?? String(e));
+    // UNAVAILABLE says "retry later": the demo does, as a client should, with the same request id, so a
+    // command whose answer was lost is applied once (a NATS node lost: a read may need a few seconds).
+    const argv = args.includes('--request-id') ? args : ['--request-id', randomUUID(), ...args];
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const { stdout } = await run(process.execPath, [CLI, ...argv], { env, maxBuffer: 16 * 1024 * 1024 });
+        return stdout;
+      } catch (e) {
+        const stderr = (e as { stderr?: string }).stderr ?? String(e);
+        if (!/UNAVAILABLE/.test(stderr) || attempt === UNAVAILABLE_ATTEMPTS) throw new CliError(args, stderr);
+        console.log(`  (strata ${args[0]} ${args[1] ?? ''}: ${stderr.trim().split('\n')[0]}; retrying, attempt ${attempt + 1} of ${UNAVAILABLE_ATTEMPTS})`);
+        await new Promise((resolve) => setTimeout(resolve, 2_000));
+      }
     }
   }
 }
