@@ -51,8 +51,20 @@ async function lab(...args: string[]): Promise<string> {
     return stdout;
   } catch (e) {
     const err = e as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`scripts/lab.sh ${args.join(' ')} failed: ${err.message}\n${(err.stdout ?? '').slice(-6000)}\n${(err.stderr ?? '').slice(-3000)}`);
+    throw new Error(`scripts/lab.sh ${args.join(' ')} failed: ${err.message}\n${(err.stdout ?? '').slice(-6000)}\n${(err.stderr ?? '').slice(-3000)}\n${unhealthy()}`);
   }
+}
+
+/** The containers of this run whose health check failed, each with its last check and log lines ("" if none). */
+function unhealthy(): string {
+  const ids = spawnSync('docker', ['ps', '-aq', '--filter', `label=com.docker.compose.project=${project}`, '--filter', 'health=unhealthy'], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '');
+  return ids
+    .map((id) => {
+      const name = spawnSync('docker', ['inspect', '-f', '{{.Name}} {{json .State.Health.Log}}', id], { encoding: 'utf8' }).stdout.slice(-1500);
+      const logs = spawnSync('docker', ['logs', '--tail', '25', id], { encoding: 'utf8' });
+      return `unhealthy: ${name}\n${(logs.stdout + logs.stderr).slice(-4000)}`;
+    })
+    .join('\n');
 }
 
 interface DemoResult {
