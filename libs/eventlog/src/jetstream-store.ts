@@ -1,4 +1,4 @@
-import { DeliverPolicy, headers, type JetStreamClient, type JetStreamManager, type MsgRequest, type NatsConnection } from 'nats';
+import { DeliverPolicy, headers, type JetStreamManager, type MsgRequest, type NatsConnection } from 'nats';
 import { ConcurrencyError, ErrorCode, StrataError } from '@strata/errors';
 import { decodeStored, encodeEnvelope, storedMillis } from './codec.js';
 import { OrderedReader, readerSession, type ReaderSession } from './ordered-reader.js';
@@ -32,8 +32,7 @@ const EXPECTED_LAST_SUBJECT_SEQ = 'Nats-Expected-Last-Subject-Sequence';
 /** The production event store: one JetStream stream, one subject per aggregate. */
 export class JetStreamEventStore implements EventStore {
   private constructor(
-    private readonly reading: ReaderSession,
-    private readonly js: JetStreamClient,
+    private readonly session: ReaderSession,
     private readonly jsm: JetStreamManager,
     readonly options: EventLogOptions,
     private readonly catalog: EventCatalog | undefined,
@@ -49,7 +48,7 @@ export class JetStreamEventStore implements EventStore {
     const o = { ...DEFAULT_EVENT_LOG_OPTIONS, ...rest };
     const jsm = await nc.jetstreamManager();
     await ensureEventStream(jsm, o);
-    return new JetStreamEventStore(await readerSession(nc), nc.jetstream(), jsm, o, catalog);
+    return new JetStreamEventStore(await readerSession(nc), jsm, o, catalog);
   }
 
   subjectOf(ref: AggregateRef): string {
@@ -66,7 +65,7 @@ export class JetStreamEventStore implements EventStore {
     if (event.trace?.traceparent) h.set('traceparent', event.trace.traceparent);
     if (event.trace?.tracestate) h.set('tracestate', event.trace.tracestate);
     try {
-      const ack = await this.js.publish(subject, encodeEnvelope(event), { headers: h });
+      const ack = await this.session.js.publish(subject, encodeEnvelope(event), { headers: h });
       return { seq: ack.seq, duplicate: ack.duplicate === true };
     } catch (err) {
       if (expected === undefined || jsErrCode(err) !== JS_ERR_WRONG_LAST_SEQUENCE) throw unavailable(err);
@@ -85,7 +84,7 @@ export class JetStreamEventStore implements EventStore {
     const version = await this.lastSeq(subject);
     const events: StoredEvent[] = [];
     if (version > 0) {
-      const reader = new OrderedReader(this.reading, { stream: this.options.streamName, filter: subject, endSeq: version });
+      const reader = new OrderedReader(this.session, { stream: this.options.streamName, filter: subject, endSeq: version });
       for await (const chunk of reader.batches()) for (const m of chunk) events.push(decodeStored(m, this.options.subjectPrefix));
     }
     return { events, version };
@@ -97,7 +96,7 @@ export class JetStreamEventStore implements EventStore {
     const endSeq = options.toSeq === undefined ? last : Math.min(options.toSeq, last);
     const fromSeq = Math.max(1, options.fromSeq ?? 1);
     if (endSeq < fromSeq) return;
-    const reader = new OrderedReader(this.reading, {
+    const reader = new OrderedReader(this.session, {
       stream: this.options.streamName,
       ...(options.subject ? { filter: options.subject } : {}),
       fromSeq,
@@ -113,7 +112,7 @@ export class JetStreamEventStore implements EventStore {
   }
 
   subscribe(options: SubscribeOptions = {}): EventSubscription {
-    const reader = new OrderedReader(this.reading, {
+    const reader = new OrderedReader(this.session, {
       stream: this.options.streamName,
       ...(options.subject ? { filter: options.subject } : {}),
       fromSeq: options.fromSeq ?? 1,
@@ -151,7 +150,7 @@ export class JetStreamEventStore implements EventStore {
   async pointAtTime(time: Date): Promise<LogPoint | undefined> {
     // The first event stored after `time` (at or after the next millisecond), found by the server from its
     // time index: an ordered consumer delivering by start time, headers only; the answer is the event before it.
-    const consumer = await this.js.consumers.get(this.options.streamName, {
+    const consumer = await this.session.js.consumers.get(this.options.streamName, {
       deliver_policy: DeliverPolicy.StartTime,
       opt_start_time: new Date(time.getTime() + 1).toISOString(),
       headers_only: true,

@@ -112,7 +112,7 @@ const CREATE_TIMEOUT_MS = 2_000;
 /** Waits between attempts to make a consumer after a failure other than a timeout: 250 ms doubling to 2 s. */
 const RETRY_MS = [250, 500, 1_000, 2_000];
 
-/** What a reader needs of a connection; one per connection (readerSession), shared by its readers. */
+/** A connection as the store uses it (readerSession): one per store, shared by its appends and its readers. */
 export interface ReaderSession {
   nc: NatsConnection;
   js: JetStreamClient;
