@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { waitFor } from '@strata/testing';
+import { untilListening } from '../../support/tcpdump.js';
 
 export interface Capture {
   /** Stop tcpdump and return everything it captured (the pcap file's bytes). */
@@ -20,16 +21,7 @@ export async function startCapture(ports: readonly number[], file: string): Prom
   // --immediate-mode and -U: each packet is handed over and written as it comes (by default libpcap delivers
   // blocks, and what is still in one at SIGINT is lost); -s 0: whole packets.
   const proc = spawn('tcpdump', ['-i', 'lo', '-n', '--immediate-mode', '-U', '-s', '0', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    proc.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/listening on/.test(stderr)) resolve();
-    });
-    proc.once('error', (err) => reject(new Error(`cannot run tcpdump (scripts/setup.sh installs it): ${err.message}`)));
-    void exited.then((code) => reject(new Error(`tcpdump exited (${code}) before capturing: ${stderr}`)));
-  });
+  const { exited } = await untilListening(proc, 'tcpdump (scripts/setup.sh installs it)', 'tcpdump');
   return {
     async stop() {
       if (proc.exitCode === null) {

@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { untilListening } from '../../support/tcpdump.js';
 
 export interface ContainerCapture {
   /** Stop tcpdump; the pcap file's bytes and its path on the host. */
@@ -38,22 +39,13 @@ export async function captureInContainer(o: CaptureOptions): Promise<ContainerCa
       'tcpdump', '-i', 'any', '-n', '--immediate-mode', '-U', '-s', '0', '-w', `/capture/${o.name}.pcap`, o.filter],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  let stderr = '';
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    proc.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (/listening on/.test(stderr)) resolve();
-    });
-    proc.once('error', (err) => reject(new Error(`cannot run docker: ${err.message}`)));
-    void exited.then((code) => reject(new Error(`tcpdump in ${o.container}'s namespace exited (${code}) before capturing: ${stderr}`)));
-  });
+  const { exited, stderr } = await untilListening(proc, 'docker', `tcpdump in ${o.container}'s namespace`);
   const file = join(o.dir, `${o.name}.pcap`);
   return {
     async stop() {
       spawnSync('docker', ['kill', '--signal', 'INT', name], { stdio: 'ignore' });
       const code = await exited;
-      if (code !== 0) throw new Error(`tcpdump in ${o.container}'s namespace ended with ${code}: ${stderr}`);
+      if (code !== 0) throw new Error(`tcpdump in ${o.container}'s namespace ended with ${code}: ${stderr()}`);
       return { bytes: readFileSync(file), file };
     },
   };
