@@ -216,6 +216,11 @@ describe('BGP gateway with gobgpd and FRR', () => {
     appliance = await fabric.appliance('app1', '198.19.2.10', 2, FW1_KEY, ['198.51.100.129/32']);
     await waitFor(async () => (await torNextHop('198.51.100.129/32')) === '198.18.0.12', { ...WAIT, message: 'prefix via the moved appliance' });
     await waitFor(async () => (await kernelRoute(fabric.ns('tor'), '198.51.100.129')).includes('via 198.18.0.12'), { ...WAIT, message: 'installed via hv2' });
+    // The ToR's best path may come from either gateway: the tests below compare one gateway's routes before and after a
+    // restart, so both must have re-learned the moved appliance's prefix first (its sessions come up one by one).
+    for (const gw of GW) {
+      await waitFor(async () => (await fromGateway(gw))['198.51.100.129/32']?.[0]?.nexthops[0]?.ip === '198.18.0.12', { ...WAIT, message: `${gw} advertises the moved prefix` });
+    }
     const old = await eventsOf(store, subjectOf(routeAggregateId('198.19.1.10', '198.51.100.129/32')));
     expect(old.map((e) => e.type)).toEqual(['bgp.RouteLearned', 'bgp.RouteWithdrawn']);
     appPort = moved;
