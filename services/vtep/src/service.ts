@@ -33,7 +33,6 @@ export const vtepService: ServiceDefinition<typeof vtepConfig> = {
       isRelevant,
       projection: (store, initial, onApplied) => vtepProjection(store, ctx.logger, initial, onApplied),
       executor: vtepExecutor,
-      handlers: () => ({ commands: {}, queries: {} }),
       onApplied: () => controller?.sync(),
       afterStart: ({ projection, executor }) => {
         controller = new VtepController({
