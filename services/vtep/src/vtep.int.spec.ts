@@ -13,6 +13,13 @@ import type { NatsConnection } from 'nats';
 import { JetStreamEventStore, type StoredEvent } from '@strata/eventlog';
 import { startProvisionedNats, type ManagedProcess } from '@strata/lab';
 import { waitFor, type StrataNats } from '@strata/testing';
+import { desiredDevice } from './domain/desired.js';
+import { applyStored } from './domain/evolve.js';
+import { planDevice } from './domain/plan.js';
+import { initialState } from './domain/state.js';
+import { parseTarget } from './ovsdb/connection.js';
+import { VtepSession } from './ovsdb/session.js';
+import { vtepView } from './ovsdb/vtep-view.js';
 import { startOvsdbServer, type OvsdbServer } from './test/ovsdb-server.js';
 import { ADMIN, eventsOf, IpamClient, startIpam, startVtep } from './test/support.js';
 
@@ -75,6 +82,20 @@ describe('the vtep controller against ovsdb-server (hardware_vtep)', () => {
   });
 
   const deviceEvents = async (deviceId: string): Promise<StoredEvent[]> => eventsOf(store, `strata.evt.vtep.device.${deviceId}`);
+  /**
+   * Converged: planning again — from the state a full replay of the log gives, against what the database holds
+   * now (read by a session of our own) — writes nothing. The controller's passes are idempotent.
+   */
+  const planAgain = async (deviceId: string, vtepIp: string): Promise<unknown[]> => {
+    let state = initialState();
+    for await (const e of store.read({})) state = applyStored(state, e);
+    const session = await VtepSession.open(parseTarget(db.target), { connectTimeoutMs: 5_000, requestTimeoutMs: 5_000, onChange: () => {}, onClose: () => {} });
+    try {
+      return planDevice(vtepView(session.replica), desiredDevice(state, deviceId), vtepIp).ops;
+    } finally {
+      session.close();
+    }
+  };
   const eventually = <T>(f: () => Promise<T | undefined | false>, message: string) => waitFor(f, { timeoutMs: 30_000, intervalMs: 100, message }) as Promise<T>;
 
   it('writes logical switches, bindings, remote MACs and flood sets; records local MACs; cleans up after itself', async () => {
@@ -101,6 +122,7 @@ describe('the vtep controller against ovsdb-server (hardware_vtep)', () => {
     };
     await eventually(async () => JSON.stringify(await lsContents(db, ls).catch(() => null)) === JSON.stringify(want), 'the logical switch with its remote MACs and flood set');
     expect(await db.vtepCtl('list-bindings', 'sw1', 'p1')).toBe(`0010 ${ls}\n0099 other`);
+    expect(await planAgain(device.id, SWITCH_VTEP)).toEqual([]);
     // The remote MAC carries the port's address; the port bound to no host is nowhere.
     expect(await db.vtepCtl('--columns=ipaddr', '--bare', 'find', 'Ucast_Macs_Remote', `MAC="${vm1.mac}"`)).toBe(vm1.fixedIps[0]?.ip);
     expect(await db.vtepCtl('--bare', '--columns=_uuid', 'find', 'Ucast_Macs_Remote', `MAC="${unbound.mac}"`)).toBe('');
@@ -143,6 +165,7 @@ describe('the vtep controller against ovsdb-server (hardware_vtep)', () => {
     expect(await db.vtepCtl('list-local-macs', 'other')).toContain('02:00:00:00:77:01');
     expect(await db.vtepCtl('--bare', '--columns=MAC', 'list', 'Ucast_Macs_Remote')).toBe('02:00:00:00:77:77');
     await eventually(async () => (await deviceEvents(device.id)).at(-1)?.type === 'vtep.PhysicalVtepWithdrawn', 'the flood VTEP withdrawn');
+    expect(await planAgain(device.id, SWITCH_VTEP)).toEqual([]);
     const types = (await deviceEvents(device.id)).map((e) => e.type);
     expect(types).toEqual(['vtep.PhysicalMacLearned', 'vtep.PhysicalVtepLearned', 'vtep.PhysicalMacWithdrawn', 'vtep.PhysicalVtepWithdrawn']);
   });
