@@ -11,7 +11,7 @@ import { desiredDevice } from '../domain/desired.js';
 import { observeDevice, type Observed } from '../domain/learned.js';
 import { planDevice } from '../domain/plan.js';
 import type { OvsdbDevice, VtepState } from '../domain/state.js';
-import { parseTarget } from '../ovsdb/connection.js';
+import { OvsdbTargetError, parseTarget } from '../ovsdb/connection.js';
 import { VtepSession } from '../ovsdb/session.js';
 import { vtepView } from '../ovsdb/vtep-view.js';
 
@@ -79,6 +79,11 @@ export class DeviceLink {
       logger.info({ deviceId: device.id, target: device.target }, 'hardware_vtep session open');
       void this.pass();
     } catch (e) {
+      if (e instanceof OvsdbTargetError) {
+        // Retrying cannot help (an ssl: target: no certificates in the device model yet): say so once.
+        logger.error({ deviceId: device.id, target: device.target, err: e.message }, 'hardware_vtep target not supported; the device is not driven');
+        return;
+      }
       logger.warn({ deviceId: device.id, target: device.target, err: (e as Error).message }, 'hardware_vtep connect failed');
       this.later();
     }
