@@ -39,6 +39,19 @@ async function lsContents(db: OvsdbServer, ls: string) {
 }
 
 describe('the vtep controller against ovsdb-server (hardware_vtep)', () => {
+  /** The switch's own setup, as its operator (or the emulator) does it: the controller never creates these. */
+  async function setUpSwitch(): Promise<void> {
+    await db.vtepCtl('add-ps', 'sw1');
+    await db.vtepCtl('set', 'Physical_Switch', 'sw1', `tunnel_ips=${SWITCH_VTEP}`);
+    await db.vtepCtl('add-port', 'sw1', 'p1');
+    await db.vtepCtl('add-port', 'sw1', 'p2');
+    // Another controller's logical switch with a binding on p1: must survive every pass.
+    await db.vtepCtl('add-ls', 'other');
+    await db.vtepCtl('set', 'Logical_Switch', 'other', 'tunnel_key=7777');
+    await db.vtepCtl('bind-ls', 'sw1', 'p1', '99', 'other');
+    await db.vtepCtl('add-ucast-remote', 'other', '02:00:00:00:77:77', '198.18.0.77');
+  }
+
   let dir: string;
   let db: OvsdbServer;
   let nats: StrataNats;
@@ -51,16 +64,7 @@ describe('the vtep controller against ovsdb-server (hardware_vtep)', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'strata-vtep-'));
     db = await startOvsdbServer(dir);
-    // The switch's own setup, as its operator (or the emulator's) does it: the controller never creates these.
-    await db.vtepCtl('add-ps', 'sw1');
-    await db.vtepCtl('set', 'Physical_Switch', 'sw1', `tunnel_ips=${SWITCH_VTEP}`);
-    await db.vtepCtl('add-port', 'sw1', 'p1');
-    await db.vtepCtl('add-port', 'sw1', 'p2');
-    // Another controller's logical switch with a binding on p1: must survive every pass.
-    await db.vtepCtl('add-ls', 'other');
-    await db.vtepCtl('set', 'Logical_Switch', 'other', 'tunnel_key=7777');
-    await db.vtepCtl('bind-ls', 'sw1', 'p1', '99', 'other');
-    await db.vtepCtl('add-ucast-remote', 'other', '02:00:00:00:77:77', '198.18.0.77');
+    await setUpSwitch();
 
     nats = await startProvisionedNats();
     ipam = startIpam(nats.url, nats.env('ipam'));
@@ -168,5 +172,29 @@ describe('the vtep controller against ovsdb-server (hardware_vtep)', () => {
     expect(await planAgain(device.id, SWITCH_VTEP)).toEqual([]);
     const types = (await deviceEvents(device.id)).map((e) => e.type);
     expect(types).toEqual(['vtep.PhysicalMacLearned', 'vtep.PhysicalVtepLearned', 'vtep.PhysicalMacWithdrawn', 'vtep.PhysicalVtepWithdrawn']);
+  });
+
+  it('writes everything again after the switch lost its database, and withdraws what it no longer reports', async () => {
+    const hostPool = await client.command('pool.create', { name: 'h2', cidr: '198.51.100.0/24', purpose: 'host-ip' }, ADMIN);
+    await client.command('hypervisor.register', { id: 'hv3', vtepIp: '198.18.0.13', hostPoolId: hostPool.id }, ADMIN);
+    const net = await client.command('network.create', { name: 'n2' }, tenantA);
+    await client.command('subnet.create', { networkId: net.id, cidr: '10.2.0.0/24' }, tenantA);
+    const vm = await client.command('port.create', { networkId: net.id, hostId: 'hv3' }, tenantA);
+    const devices = await client.query('gatewaydevice.list', {}, ADMIN);
+    const device = devices.items.find((d: { name: string }) => d.name === 'tor1') as { id: string };
+    const binding = await client.command('gatewaybinding.create', { deviceId: device.id, port: 'p1', vlan: 30, networkId: net.id }, tenantA);
+    const ls = `strata-${net.id}`;
+    const want = JSON.stringify({ tunnelKey: String(binding.vni), ucast: [`${vm.mac} 198.18.0.13`], flood: ['unknown-dst 198.18.0.13'] });
+    await eventually(async () => JSON.stringify(await lsContents(db, ls).catch(() => null)) === want, 'the second network on the switch');
+    await db.vtepCtl('add-ucast-local', ls, '02:00:00:00:0c:01', SWITCH_VTEP);
+    await eventually(async () => (await deviceEvents(device.id)).at(-1)?.type === 'vtep.PhysicalMacLearned', 'the MAC learned');
+
+    // The switch reboots empty; its operator sets the physical switch up again; the controller reconnects and rewrites.
+    await db.restartEmpty();
+    await eventually(async () => (await deviceEvents(device.id)).at(-1)?.type === 'vtep.PhysicalMacWithdrawn', 'the MAC withdrawn with the lost database');
+    await setUpSwitch();
+    await eventually(async () => JSON.stringify(await lsContents(db, ls).catch(() => null)) === want, 'the network written again');
+    expect(await db.vtepCtl('list-bindings', 'sw1', 'p1')).toBe(`0030 ${ls}\n0099 other`);
+    expect(await planAgain(device.id, SWITCH_VTEP)).toEqual([]);
   });
 });

@@ -45,6 +45,8 @@ export class VtepSession {
 
   static async open(target: OvsdbTarget, o: SessionOptions): Promise<VtepSession> {
     let session: VtepSession | undefined;
+    /** Until open resolves, a failure is its rejection, not an `onClose` (the caller would retry twice). */
+    let opened = false;
     const monitorId = 'strata-vtep';
     const conn = await OvsdbConnection.open(
       target,
@@ -55,7 +57,9 @@ export class VtepSession {
           session.replica.apply(params[1]);
           o.onChange(session.replica);
         },
-        onClose: o.onClose,
+        onClose: (cause) => {
+          if (opened) o.onClose(cause);
+        },
       },
       o.connectTimeoutMs,
     );
@@ -69,6 +73,8 @@ export class VtepSession {
       conn.close(e as Error);
       throw e;
     }
+    if (conn.isClosed) throw new OvsdbRpcError('monitor', 'the server closed the session');
+    opened = true;
     o.onChange(session.replica);
     return session;
   }

@@ -6,7 +6,7 @@
  * uses to set up the physical switch and to read what the controller wrote.
  */
 import { execFile } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { freePort, waitFor } from '@strata/testing';
@@ -21,6 +21,8 @@ export interface OvsdbServer {
   target: string;
   socket: string;
   vtepCtl(...args: string[]): Promise<string>;
+  /** Stop, and start again on the same port with empty databases (a switch that rebooted and lost its configuration). */
+  restartEmpty(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -29,31 +31,56 @@ export async function startOvsdbServer(dir: string, o: { vswitch?: boolean; netn
   // Open vSwitch's tools default to the system's run directory; everything of this server stays in `dir`.
   const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
   const run = (cmd: string, args: string[]) => exec(cmd, args, { env });
-  const dbs = [join(dir, 'vtep.db')];
-  await run('ovsdb-tool', ['create', dbs[0] as string, VTEP_SCHEMA]);
-  if (o.vswitch) {
-    dbs.push(join(dir, 'conf.db'));
-    await run('ovsdb-tool', ['create', dbs[1] as string, VSWITCH_SCHEMA]);
-  }
   const port = await freePort();
   const socket = join(dir, 'db.sock');
   const pidfile = join(dir, 'ovsdb-server.pid');
-  const argv = [...dbs, `--unixctl=${join(dir, 'ovsdb-server.ctl')}`, `--remote=punix:${socket}`, `--remote=ptcp:${port}:127.0.0.1`, `--pidfile=${pidfile}`, `--log-file=${join(dir, 'ovsdb-server.log')}`, '--detach', '--no-chdir'];
-  if (o.netns) await run('ip', ['netns', 'exec', o.netns, 'ovsdb-server', ...argv]);
-  else await run('ovsdb-server', argv);
-  const pid = Number((await readFile(pidfile, 'utf8')).trim());
   const vtepCtl = async (...args: string[]) => (await run('vtep-ctl', [`--db=unix:${socket}`, ...args])).stdout.trim();
-  await waitFor(async () => (await vtepCtl('list-ps').then(() => true, () => false)) || undefined, { timeoutMs: 10_000, intervalMs: 50, message: 'ovsdb-server answering' });
+
+  /** Fresh, empty databases and a server on them; its pid. */
+  const launch = async (): Promise<number> => {
+    const dbs = [[join(dir, 'vtep.db'), VTEP_SCHEMA], ...(o.vswitch ? [[join(dir, 'conf.db'), VSWITCH_SCHEMA]] : [])] as [string, string][];
+    for (const [file, schema] of dbs) {
+      await rm(file, { force: true });
+      await run('ovsdb-tool', ['create', file, schema]);
+    }
+    const argv = [
+      ...dbs.map(([file]) => file),
+      `--unixctl=${join(dir, 'ovsdb-server.ctl')}`,
+      `--remote=punix:${socket}`,
+      `--remote=ptcp:${port}:127.0.0.1`,
+      `--pidfile=${pidfile}`,
+      `--log-file=${join(dir, 'ovsdb-server.log')}`,
+      '--detach',
+      '--no-chdir',
+    ];
+    if (o.netns) await run('ip', ['netns', 'exec', o.netns, 'ovsdb-server', ...argv]);
+    else await run('ovsdb-server', argv);
+    await waitFor(async () => (await vtepCtl('list-ps').then(() => true, () => false)) || undefined, { timeoutMs: 10_000, intervalMs: 50, message: 'ovsdb-server answering' });
+    return Number((await readFile(pidfile, 'utf8')).trim());
+  };
+  const kill = async (pid: number): Promise<void> => {
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    if (!alive()) return;
+    process.kill(pid, 'SIGTERM');
+    await waitFor(() => !alive(), { timeoutMs: 10_000, intervalMs: 20, message: `ovsdb-server ${pid} gone` });
+  };
+
+  let pid = await launch();
   return {
     target: `tcp:127.0.0.1:${port}`,
     socket,
     vtepCtl,
-    stop: async () => {
-      try {
-        process.kill(pid, 'SIGTERM');
-      } catch {
-        /* already gone */
-      }
+    restartEmpty: async () => {
+      await kill(pid);
+      pid = await launch();
     },
+    stop: () => kill(pid),
   };
 }
