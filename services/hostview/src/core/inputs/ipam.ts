@@ -313,6 +313,13 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
     case 'ipam.ApplicationPrefixAllocated':
     case 'ipam.ApplicationPrefixReleased':
       break;
+    // Gateway devices and bindings: realised on gateway hosts by gateway.ts (not yet).
+    case 'ipam.GatewayDeviceCreated':
+    case 'ipam.GatewayDeviceDeleted':
+    case 'ipam.GatewayBindingCreated':
+    case 'ipam.GatewayBindingMoved':
+    case 'ipam.GatewayBindingDeleted':
+      break;
     default: {
       const unreachable: never = event;
       throw new Error(`hostview does not know event ${(unreachable as { type: string }).type}`);

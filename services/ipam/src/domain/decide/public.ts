@@ -70,6 +70,8 @@ export function deregisterHypervisor(state: IpamState, cmd: IpamCommand<'hypervi
     0,
   );
   if (bound > 0) throw new IllegalStateError(`hypervisor ${cmd.id} still hosts ${bound} port(s); move or delete them first`, { ports: bound });
+  const gateway = Object.values(state.cloud.gatewayDevices).find((d) => d.hostId === cmd.id);
+  if (gateway) throw new IllegalStateError(`hypervisor ${cmd.id} is gateway device ${gateway.id}; delete the device first`);
   return cloudAppend(state, SYSTEM_TENANT, cmd.id, { type: 'ipam.HypervisorDeregistered', data: { hostId: cmd.id, publicIp: h.publicIp } });
 }
 
