@@ -10,7 +10,8 @@ import * as grpc from '@grpc/grpc-js';
 import { loadGobgpApi, V4_UNICAST, V6_UNICAST, type ApiGlobal, type Family, type ApiPath, type ApiPeer, type GobgpStub, type WatchEvent } from './proto.js';
 import { Ipv6NextHops } from './next-hop6.js';
 import { isOriginated, originatedPath, readPath, STRATA_COMMUNITY, type ReadPath } from './paths.js';
-import { evpnPath, L2VPN_EVPN, readEvpnPath, type EvpnRoute, type ReadEvpnPath, type RouteTarget } from './evpn.js';
+import type { EvpnRoute, RouteTarget } from '../domain/evpn.js';
+import { evpnPath, L2VPN_EVPN, readEvpnPath, type ReadEvpnPath } from './evpn.js';
 
 export interface GobgpClientOptions {
   /** grpc-js target, e.g. `unix:///run/strata/gobgp.sock` or `127.0.0.1:50051`. */

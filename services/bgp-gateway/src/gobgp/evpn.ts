@@ -19,6 +19,7 @@
  * every type 2 carries ESI type 0 with 9 zero bytes (single-homed).
  */
 import { anyType, type AnyMessage, type ApiPath, type Family } from './proto.js';
+import type { EvpnRoute, RouteTarget } from '../domain/evpn.js';
 import { STRATA_COMMUNITY } from './paths.js';
 
 export const L2VPN_EVPN: Family = { afi: 'AFI_L2VPN', safi: 'SAFI_EVPN' };
@@ -30,57 +31,6 @@ const PMSI_INGRESS_REPLICATION = 6;
 /** Route-target sub-type of a two-octet-AS-specific extended community. */
 const SUBTYPE_ROUTE_TARGET = 2;
 const ZERO_ESI = Buffer.alloc(9).toString('base64');
-
-/** A route target `asn:value` (two-octet AS, four-octet value: what FRR derives as `<its AS>:<VNI>`). */
-export interface RouteTarget {
-  asn: number;
-  value: number;
-}
-
-export const routeTargetText = (rt: RouteTarget): string => `${rt.asn}:${rt.value}`;
-
-/** What Strata originates or learns, in family l2vpn-evpn. */
-export type EvpnRoute = MacIpRoute | ImetRoute;
-
-export interface MacIpRoute {
-  type: 'mac-ip';
-  /** Route distinguisher as text (`asn:n` or `a.b.c.d:n`). */
-  rd: string;
-  vni: number;
-  /** Lower-case, colon-separated. */
-  mac: string;
-  /** '' for a MAC-only route. */
-  ip: string;
-  /** The VTEP behind which the MAC sits. */
-  nextHop: string;
-}
-
-export interface ImetRoute {
-  type: 'imet';
-  rd: string;
-  vni: number;
-  /** Originator: the VTEP that wants the VNI's broadcast, unknown unicast and multicast. */
-  vtep: string;
-  nextHop: string;
-}
-
-/**
- * The key of a route in the RIB: what one BGP speaker holds one best path for
- * (the NLRI). The VNI and next hop are attributes: a path with a new next hop
- * replaces the old one.
- */
-export function evpnKey(r: EvpnRoute): string {
-  return r.type === 'mac-ip' ? `2:${r.rd}:${r.mac}:${r.ip}` : `3:${r.rd}:${r.vtep}`;
-}
-
-/**
- * The route distinguisher Strata's routes for `vni` carry: `<local AS>:<VNI>`
- * (type 0) while the AS fits two octets, else `<router id>:<VNI mod 2^16>`
- * (type 1). One per VNI, as a VTEP's RD is per EVI.
- */
-export function strataRd(localAs: number, routerId: string, vni: number): string {
-  return localAs <= 0xffff ? `${localAs}:${vni}` : `${routerId}:${vni & 0xffff}`;
-}
 
 function rdMessage(rd: string): AnyMessage {
   const colon = rd.lastIndexOf(':');
@@ -126,6 +76,7 @@ export interface ReadEvpnPath {
   route: EvpnRoute;
   routeTargets: RouteTarget[];
   communities: number[];
+  asPath: number[];
   /** The peer it came from; '' for paths added over the API. */
   peer: string;
   withdraw: boolean;
@@ -160,6 +111,7 @@ export function readEvpnPath(p: ApiPath): ReadEvpnPath | undefined {
     route,
     routeTargets,
     communities: (attr(p, 'CommunitiesAttribute')?.['communities'] ?? []) as number[],
+    asPath: ((attr(p, 'AsPathAttribute')?.['segments'] ?? []) as { numbers: number[] }[]).flatMap((s) => s.numbers),
     peer: p.neighbor_ip && p.neighbor_ip !== '<nil>' ? p.neighbor_ip : '',
     withdraw: p.is_withdraw === true,
   };
