@@ -16,7 +16,7 @@
 import { emptyModel, type Model } from './model.js';
 
 /** Bump when the model's shape changes: older snapshots are then ignored and the log replayed. */
-export const MODEL_SCHEMA_VERSION = 1;
+export const MODEL_SCHEMA_VERSION = 2;
 
 type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };
 
