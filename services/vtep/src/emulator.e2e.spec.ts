@@ -2,8 +2,11 @@
  * Real packets through Debian's ovs-vtep emulator driven by the vtep
  * controller: a bare-metal server on VLAN 10 of the switch's port and a VM
  * behind a hypervisor's VXLAN device ping each other in one subnet; the
- * server's MAC, learned by the switch, is recorded as a vtep event; after
- * unbinding, the switch carries the segment no more.
+ * server's MAC, learned by the switch, is recorded as a vtep event and
+ * reaches the hypervisor's host view (hostview) as a RemoteEndpoint behind
+ * the switch's VTEP, with the switch in the network's flood list; after
+ * unbinding, the switch carries the segment no more and the host view
+ * forgets it.
  *
  * The hypervisor is a namespace with what the agent would program for the
  * VM's network — a VXLAN device with the VM's address and MAC, and the
@@ -17,12 +20,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from 'nats';
+import { hostviewBucket, hostviewKey } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { deleteAll, guardNamespaces, Netns, startProvisionedNats, type ManagedProcess } from '@strata/lab';
 import { waitFor, type StrataNats } from '@strata/testing';
 import { ovs, startEmulatedSwitch, startVlanServer, type EmulatedSwitch } from './test/emulator.js';
 import type { OvsdbServer } from './test/ovsdb-server.js';
-import { ADMIN, eventsOf, IpamClient, startIpam, startVtep } from './test/support.js';
+import { ADMIN, eventsOf, IpamClient, startHostview, startIpam, startVtep } from './test/support.js';
 
 const tenantA = { tenant: 'tenant-a', admin: false };
 const SWITCH_VTEP = '198.18.0.40';
@@ -41,8 +45,10 @@ describe('the ovs-vtep emulator driven by the vtep controller', () => {
   let nats: StrataNats;
   let ipam: ManagedProcess;
   let vtep: ManagedProcess;
+  let hostview: ManagedProcess;
   let client: IpamClient;
   let nc: NatsConnection;
+  let admin: NatsConnection;
   let store: JetStreamEventStore;
 
   beforeAll(async () => {
@@ -57,19 +63,23 @@ describe('the ovs-vtep emulator driven by the vtep controller', () => {
     sw = await startEmulatedSwitch(join(dir), swNs.name, { name: 'br0', vtepIp: SWITCH_VTEP, underlayIf: 'u0', ports: ['p0'] });
     server = await startVlanServer(join(dir, 'bm'), bm.name, { wire: 'eth0', vlan: 10, address: `${SERVER_IP}/24`, mac: SERVER_MAC });
 
-    nats = await startProvisionedNats();
+    nats = await startProvisionedNats({ agents: ['hv1'] });
     ipam = startIpam(nats.url, nats.env('ipam'));
     vtep = startVtep(nats.url, nats.env('vtep'));
-    await Promise.all([ipam.ready, vtep.ready]);
+    hostview = startHostview(nats.url, nats.env('hostview'));
+    await Promise.all([ipam.ready, vtep.ready, hostview.ready]);
     client = new IpamClient(await nats.connect('api'));
     nc = await nats.connect('api');
+    admin = await nats.connect('admin');
     store = await JetStreamEventStore.open(nc);
   });
 
   afterAll(async () => {
     await client?.close();
     await nc?.close();
+    await admin?.close();
     await vtep?.stop();
+    await hostview?.stop();
     await ipam?.stop();
     await nats?.stop();
     // Every OVS process but the switch's database server runs in the namespaces.
@@ -80,6 +90,12 @@ describe('the ovs-vtep emulator driven by the vtep controller', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
+  /** A key of hv1's host view as hostview wrote it (parsed), or undefined (read as the operator: only hv1's agent and hostview may otherwise). */
+  const hostKey = async (key: string): Promise<any> => {
+    const kv = await admin.jetstream().views.kv(hostviewBucket('hv1'), { bindOnly: true });
+    const e = await kv.get(key);
+    return e && e.operation === 'PUT' ? e.json() : undefined;
+  };
   const ping = (ns: Netns, ip: string) => ns.ok(['ping', '-c', '1', '-W', '1', ip], 5_000);
 
   it('carries a VLAN-10 server and a VM in one subnet, records the server\u2019s MAC, and stops carrying them once unbound', async () => {
@@ -114,10 +130,17 @@ describe('the ovs-vtep emulator driven by the vtep controller', () => {
       { timeoutMs: 30_000, intervalMs: 100, message: 'the server MAC recorded' },
     );
     expect(learned?.data).toEqual({ deviceId: device.id, vni: binding.vni, mac: SERVER_MAC, vtep: SWITCH_VTEP });
+    // What the hypervisor's agent would program: the server's MAC behind the switch, the switch in the flood list.
+    const epKey = hostviewKey.ep('hv1', `phys-${device.id}-${binding.vni}-${SERVER_MAC.replaceAll(':', '')}`);
+    const ep = await waitFor(() => hostKey(epKey), { timeoutMs: 30_000, intervalMs: 100, message: `${epKey} in hv1's host view` });
+    expect(ep).toMatchObject({ networkId: net.id, mac: SERVER_MAC, vtep: SWITCH_VTEP });
+    await waitFor(async () => (await hostKey(hostviewKey.net('hv1', net.id)))?.floodVteps?.includes(SWITCH_VTEP), { timeoutMs: 30_000, intervalMs: 100, message: 'the switch in hv1\u2019s flood list' });
 
     // Unbound: the emulator tears its logical switch down and the segment no longer reaches the VLAN.
     await client.command('gatewaybinding.delete', { id: binding.id }, tenantA);
     await waitFor(async () => !(await ovs(dir, undefined, ['ovs-vsctl', 'list-br'])).includes('br0_vtep_ls'), { timeoutMs: 30_000, intervalMs: 250, message: 'the emulator\u2019s logical switch gone' });
     expect(await ping(bm, vmIp)).toBe(false);
+    await waitFor(async () => (await hostKey(epKey)) === undefined, { timeoutMs: 30_000, intervalMs: 100, message: `${epKey} gone from hv1's host view` });
+    expect((await hostKey(hostviewKey.net('hv1', net.id)))?.floodVteps ?? []).not.toContain(SWITCH_VTEP);
   });
 });

@@ -8,6 +8,9 @@
  *   PhysicalMacLearned / Withdrawn   a row of the switch's Ucast_Macs_Local
  *   PhysicalVtepLearned / Withdrawn  a locator of its Mcast_Macs_Local "unknown-dst"
  *
+ * The constants are prefixed `Vtep…` (the BGP gateway's events of the same
+ * names are exported beside them); the event types are `vtep.…`.
+ *
  * Changing a schema: bump `version`, add an upcaster from the old one.
  */
 import { defineEvent, EventRegistry } from '@strata/eventlog';
@@ -16,10 +19,10 @@ import { PhysicalMac, PhysicalVtep } from '../physical.js';
 export const VTEP_CONTEXT = 'vtep';
 export const vtepDeviceAggregate = (deviceId: string) => ({ context: VTEP_CONTEXT, type: 'device', id: deviceId }) as const;
 
-export const PhysicalMacLearned = defineEvent({ type: 'vtep.PhysicalMacLearned', version: 1, schema: PhysicalMac });
-export const PhysicalMacWithdrawn = defineEvent({ type: 'vtep.PhysicalMacWithdrawn', version: 1, schema: PhysicalMac });
-export const PhysicalVtepLearned = defineEvent({ type: 'vtep.PhysicalVtepLearned', version: 1, schema: PhysicalVtep });
-export const PhysicalVtepWithdrawn = defineEvent({ type: 'vtep.PhysicalVtepWithdrawn', version: 1, schema: PhysicalVtep });
+export const VtepPhysicalMacLearned = defineEvent({ type: 'vtep.PhysicalMacLearned', version: 1, schema: PhysicalMac });
+export const VtepPhysicalMacWithdrawn = defineEvent({ type: 'vtep.PhysicalMacWithdrawn', version: 1, schema: PhysicalMac });
+export const VtepPhysicalVtepLearned = defineEvent({ type: 'vtep.PhysicalVtepLearned', version: 1, schema: PhysicalVtep });
+export const VtepPhysicalVtepWithdrawn = defineEvent({ type: 'vtep.PhysicalVtepWithdrawn', version: 1, schema: PhysicalVtep });
 
-export const vtepEvents = new EventRegistry([PhysicalMacLearned, PhysicalMacWithdrawn, PhysicalVtepLearned, PhysicalVtepWithdrawn] as const);
+export const vtepEvents = new EventRegistry([VtepPhysicalMacLearned, VtepPhysicalMacWithdrawn, VtepPhysicalVtepLearned, VtepPhysicalVtepWithdrawn] as const);
 export type VtepEvent = ReturnType<typeof vtepEvents.decode>;
