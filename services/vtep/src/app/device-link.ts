@@ -7,9 +7,9 @@
  * (`poke`). Passes never overlap; changes during one run another after it.
  */
 import type { Logger } from '@strata/runtime';
-import { desiredDevice } from '../domain/desired.js';
+import { desiredDevice, desiredElsewhere } from '../domain/desired.js';
 import { observeDevice, type Observed } from '../domain/learned.js';
-import { planDevice } from '../domain/plan.js';
+import { deviceSwitch, planDevice } from '../domain/plan.js';
 import type { OvsdbDevice, VtepState } from '../domain/state.js';
 import { OvsdbTargetError, parseTarget } from '../ovsdb/connection.js';
 import { VtepSession } from '../ovsdb/session.js';
@@ -116,9 +116,10 @@ export class DeviceLink {
     const session = this.session;
     if (!session || session.isClosed || this.stopped) return;
     const { device, logger } = this.o;
-    const desired = desiredDevice(this.o.state(), device.id);
+    const state = this.o.state();
+    const desired = desiredDevice(state, device.id);
     const view = vtepView(session.replica);
-    const plan = planDevice(view, desired, device.vtepIp);
+    const plan = planDevice(view, desired, device.vtepIp, desiredElsewhere(state, device.id));
     const problems = plan.problems.join('; ');
     if (problems !== this.problems) {
       this.problems = problems;
@@ -139,6 +140,7 @@ export class DeviceLink {
       return;
     }
     this.o.onPass('unchanged');
-    await this.o.onObserved(device.id, observeDevice(view, desired, device.id));
+    const tunnelIps = new Set(deviceSwitch(view, device.vtepIp)?.tunnelIps ?? [device.vtepIp]);
+    await this.o.onObserved(device.id, observeDevice(view, desired, device.id, tunnelIps));
   }
 }

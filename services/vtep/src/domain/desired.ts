@@ -58,3 +58,13 @@ export function desiredDevice(state: VtepState, deviceId: string): DesiredDevice
   }
   return d;
 }
+
+/** The logical switches the other devices on `deviceId`'s database (same target) want: not this device's pass to delete. */
+export function desiredElsewhere(state: VtepState, deviceId: string): Set<string> {
+  const target = state.devices[deviceId]?.target;
+  const out = new Set<string>();
+  for (const b of Object.values(state.bindings)) {
+    if (b.deviceId !== deviceId && state.devices[b.deviceId]?.target === target) out.add(logicalSwitchName(b.networkId));
+  }
+  return out;
+}

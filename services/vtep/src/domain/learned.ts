@@ -24,7 +24,12 @@ export interface Observed {
   ignored: number;
 }
 
-export function observeDevice(view: VtepView, desired: DesiredDevice, deviceId: string): Observed {
+/**
+ * `tunnelIps`: the device's own (its physical switch's `tunnel_ips`, else its
+ * VTEP): a local row behind another switch served by the same database is
+ * that device's to report, not this one's (not counted as ignored either).
+ */
+export function observeDevice(view: VtepView, desired: DesiredDevice, deviceId: string, tunnelIps: ReadonlySet<string>): Observed {
   const o: Observed = { macs: new Map(), vteps: new Map(), ignored: 0 };
   const vniOf = (lsUuid: string): number | undefined => {
     const name = view.logicalSwitches.get(lsUuid)?.name;
@@ -33,6 +38,7 @@ export function observeDevice(view: VtepView, desired: DesiredDevice, deviceId: 
   for (const r of view.ucastLocal) {
     const vni = vniOf(r.logicalSwitch);
     const vtep = view.locators.get(r.locator)?.dstIp;
+    if (vtep !== undefined && !tunnelIps.has(vtep)) continue;
     if (vni === undefined || !vtep) {
       o.ignored++;
       continue;
@@ -48,7 +54,7 @@ export function observeDevice(view: VtepView, desired: DesiredDevice, deviceId: 
     }
     for (const l of view.locatorSets.get(r.locatorSet) ?? []) {
       const vtep = view.locators.get(l)?.dstIp;
-      if (vtep) o.vteps.set(vtepKey({ vni, vtep }), { deviceId, vni, vtep });
+      if (vtep && tunnelIps.has(vtep)) o.vteps.set(vtepKey({ vni, vtep }), { deviceId, vni, vtep });
     }
   }
   return o;

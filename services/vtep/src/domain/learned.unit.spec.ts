@@ -33,10 +33,13 @@ describe('observeDevice', () => {
       },
       Mcast_Macs_Local: { m1: { new: { MAC: 'unknown-dst', logical_switch: ['uuid', 'ls1'], locator_set: ['uuid', 's1'] } } },
     });
-    const o = observeDevice(vtepView(r), desired({ 'strata-n1': 100 }), 'd1');
+    const o = observeDevice(vtepView(r), desired({ 'strata-n1': 100 }), 'd1', new Set(['198.18.0.40']));
     expect([...o.macs.values()]).toEqual([mac('02:00:00:00:0b:01', '198.18.0.40', '10.1.0.9')]);
     expect([...o.vteps.values()]).toEqual([{ deviceId: 'd1', vni: 100, vtep: '198.18.0.40' }]);
     expect(o.ignored).toBe(1);
+    // Behind another switch of the same database: that device's to report.
+    const other = observeDevice(vtepView(r), desired({ 'strata-n1': 100 }), 'd1', new Set(['198.18.0.41']));
+    expect([other.macs.size, other.vteps.size]).toEqual([0, 0]);
   });
 });
 

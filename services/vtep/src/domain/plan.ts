@@ -4,7 +4,10 @@
  * holds now (`VtepView`). Empty when nothing differs, so reconciling twice
  * writes once. The controller touches only its own logical switches
  * (`strata-…`), their MACs and the VLAN bindings pointing at them; the
- * switch's own rows, ports and other controllers' switches stay.
+ * switch's own rows, ports and other controllers' switches stay. One
+ * database may serve several devices (physical switches): each device's
+ * pass binds only its switch's ports and leaves the logical switches only
+ * the others want to their passes.
  *
  * Physical locators are shared rows, unique per (encapsulation, IP, key):
  * an existing one is referenced, a missing one inserted once. Locator sets
@@ -31,7 +34,13 @@ export function deviceSwitch(view: VtepView, vtepIp: string): PhysicalSwitchRow 
 
 const where = (id: string) => [['_uuid', '==', uuid(id)]];
 
-export function planDevice(view: VtepView, desired: DesiredDevice, vtepIp: string): Plan {
+/**
+ * `shared`: logical switches other devices served by the same database want
+ * (desiredElsewhere): left to their passes, never deleted by this one.
+ */
+export function planDevice(view: VtepView, desired: DesiredDevice, vtepIp: string, shared: ReadonlySet<string> = new Set()): Plan {
+  /** Rows on this logical switch are this pass's to write or delete. */
+  const managed = (name: string): boolean => isOurs(name) && (desired.logicalSwitches.has(name) || !shared.has(name));
   const ops: unknown[] = [];
   const problems: string[] = [];
   const inserts: unknown[] = [];
@@ -60,7 +69,7 @@ export function planDevice(view: VtepView, desired: DesiredDevice, vtepIp: strin
     if (vni !== undefined) {
       lsByName.set(ls.name, uuid(ls.uuid));
       if (ls.tunnelKey !== vni) ops.push({ op: 'update', table: 'Logical_Switch', where: where(ls.uuid), row: { tunnel_key: vni } });
-    } else if (isOurs(ls.name)) {
+    } else if (managed(ls.name)) {
       ops.push({ op: 'delete', table: 'Logical_Switch', where: where(ls.uuid) });
     }
   }
@@ -73,7 +82,7 @@ export function planDevice(view: VtepView, desired: DesiredDevice, vtepIp: strin
   /** Rows on a logical switch the controller is deleting go with it (they would keep it referenced). */
   const onDeletedSwitch = (lsUuid: string): boolean => {
     const name = lsName.get(lsUuid);
-    return name !== undefined && isOurs(name) && !desired.logicalSwitches.has(name);
+    return name !== undefined && managed(name) && !desired.logicalSwitches.has(name);
   };
   for (const r of view.ucastLocal) if (onDeletedSwitch(r.logicalSwitch)) ops.push({ op: 'delete', table: 'Ucast_Macs_Local', where: where(r.uuid) });
   for (const r of view.mcastLocal) if (onDeletedSwitch(r.logicalSwitch)) ops.push({ op: 'delete', table: 'Mcast_Macs_Local', where: where(r.uuid) });
@@ -88,17 +97,24 @@ export function planDevice(view: VtepView, desired: DesiredDevice, vtepIp: strin
   for (const port of portsByName.values()) {
     const want = new Map<number, Ref>();
     // Bindings to switches that are not ours stay, unless ours claims the VLAN.
-    for (const [vlan, ls] of port.vlanBindings) if (!isOurs(lsName.get(ls) ?? '')) want.set(vlan, uuid(ls));
+    for (const [vlan, ls] of port.vlanBindings) if (!managed(lsName.get(ls) ?? '')) want.set(vlan, uuid(ls));
     for (const [vlan, ls] of desired.bindings.get(port.name) ?? []) want.set(vlan, lsByName.get(ls) as Ref);
     const same = want.size === port.vlanBindings.size && [...want].every(([vlan, ref]) => ref[0] === 'uuid' && port.vlanBindings.get(vlan) === ref[1]);
     if (!same) ops.push({ op: 'update', table: 'Physical_Port', where: where(port.uuid), row: { vlan_bindings: ovsMap([...want].sort(([a], [b]) => a - b)) } });
+  }
+  // A port of another switch bound (by hand) to a logical switch being deleted would keep it referenced: unbind it there.
+  const ours = new Set([...portsByName.values()].map((p) => p.uuid));
+  for (const port of view.ports.values()) {
+    if (ours.has(port.uuid) || ![...port.vlanBindings.values()].some(onDeletedSwitch)) continue;
+    const keep = [...port.vlanBindings].filter(([, ls]) => !onDeletedSwitch(ls)).map(([vlan, ls]): [number, Ref] => [vlan, uuid(ls)]);
+    ops.push({ op: 'update', table: 'Physical_Port', where: where(port.uuid), row: { vlan_bindings: ovsMap(keep.sort(([a], [b]) => a - b)) } });
   }
 
   // Remote unicast MACs.
   const seen = new Set<string>();
   for (const r of view.ucastRemote) {
     const name = lsName.get(r.logicalSwitch);
-    if (name === undefined || !isOurs(name)) continue;
+    if (name === undefined || !managed(name)) continue;
     const key = remoteKey(name, r.mac);
     const want = seen.has(key) ? undefined : desired.ucast.get(key);
     if (!want) {
@@ -124,7 +140,7 @@ export function planDevice(view: VtepView, desired: DesiredDevice, vtepIp: strin
   };
   for (const r of view.mcastRemote) {
     const name = lsName.get(r.logicalSwitch);
-    if (name === undefined || !isOurs(name)) continue;
+    if (name === undefined || !managed(name)) continue;
     const want = r.mac === UNKNOWN_DST && !floodDone.has(name) ? desired.flood.get(name) : undefined;
     if (!want || want.size === 0) {
       ops.push({ op: 'delete', table: 'Mcast_Macs_Remote', where: where(r.uuid) });

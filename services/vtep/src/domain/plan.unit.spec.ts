@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Replica } from '../ovsdb/replica.js';
 import { VTEP_MONITORED } from '../ovsdb/session.js';
 import { vtepView } from '../ovsdb/vtep-view.js';
-import { desiredDevice } from './desired.js';
+import { desiredDevice, desiredElsewhere } from './desired.js';
 import { planDevice } from './plan.js';
 import { initialState, type VtepState } from './state.js';
 
@@ -49,5 +49,28 @@ describe('planDevice', () => {
 
   it('leaves a database without anything of ours untouched when nothing is bound', () => {
     expect(planDevice(vtepView(switchDb()), desiredDevice(initialState(), 'd1'), '198.18.0.40').ops).toEqual([]);
+  });
+
+  it('leaves the logical switch of another device served by the same database alone', () => {
+    const r = switchDb();
+    r.apply({
+      Physical_Switch: { s2: { new: { name: 'sw2', ports: ['uuid', 'q1'], tunnel_ips: '198.18.0.41' } } },
+      Physical_Port: { q1: { new: { name: 'q1', vlan_bindings: ['map', [[20, ['uuid', 'n2']]]] } } },
+      Logical_Switch: { n2: { new: { name: 'strata-n2', tunnel_key: 200 } } },
+      Physical_Locator: { l: { new: { encapsulation_type: 'vxlan_over_ipv4', dst_ip: '198.18.0.12' } } },
+      Ucast_Macs_Remote: { u: { new: { MAC: 'fa:16:3e:00:00:02', logical_switch: ['uuid', 'n2'], locator: ['uuid', 'l'], ipaddr: '' } } },
+    });
+    const s = initialState();
+    s.devices.d1 = { id: 'd1', name: 'tor1', vtepIp: '198.18.0.40', target: 'tcp:127.0.0.1:6640' };
+    s.devices.d2 = { id: 'd2', name: 'tor2', vtepIp: '198.18.0.41', target: 'tcp:127.0.0.1:6640' };
+    s.bindings.b2 = { id: 'b2', deviceId: 'd2', port: 'q1', vlan: 20, networkId: 'n2', vni: 200 };
+    expect(desiredElsewhere(s, 'd1')).toEqual(new Set(['strata-n2']));
+    expect(planDevice(vtepView(r), desiredDevice(s, 'd1'), '198.18.0.40', desiredElsewhere(s, 'd1')).ops).toEqual([]);
+    // Not wanted anywhere (d2 gone): the switch goes, with its MAC and sw2's binding to it (which would keep it referenced).
+    delete s.devices.d2;
+    const { ops } = planDevice(vtepView(r), desiredDevice(s, 'd1'), '198.18.0.40', desiredElsewhere(s, 'd1'));
+    expect(ops).toContainEqual({ op: 'delete', table: 'Logical_Switch', where: [['_uuid', '==', ['uuid', 'n2']]] });
+    expect(ops).toContainEqual({ op: 'delete', table: 'Ucast_Macs_Remote', where: [['_uuid', '==', ['uuid', 'u']]] });
+    expect(ops).toContainEqual({ op: 'update', table: 'Physical_Port', where: [['_uuid', '==', ['uuid', 'q1']]], row: { vlan_bindings: ['map', []] } });
   });
 });
