@@ -24,8 +24,8 @@ import { hostviewBucket, hostviewKey } from '@strata/contracts';
 import { JetStreamEventStore } from '@strata/eventlog';
 import { deleteAll, guardNamespaces, Netns, startProvisionedNats, type ManagedProcess } from '@strata/lab';
 import { waitFor, type StrataNats } from '@strata/testing';
-import { ovs, startEmulatedSwitch, startVlanServer, type EmulatedSwitch } from './test/emulator.js';
-import type { OvsdbServer } from './test/ovsdb-server.js';
+import { ovs, startEmulatedSwitch, startVlanServer, type EmulatedSwitch } from './testing/emulator.js';
+import type { OvsdbServer } from './testing/ovsdb-server.js';
 import { ADMIN, eventsOf, IpamClient, startHostview, startIpam, startVtep } from './test/support.js';
 
 const tenantA = { tenant: 'tenant-a', admin: false };

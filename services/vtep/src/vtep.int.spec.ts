@@ -20,7 +20,7 @@ import { initialState } from './domain/state.js';
 import { parseTarget } from './ovsdb/connection.js';
 import { VtepSession } from './ovsdb/session.js';
 import { vtepView } from './ovsdb/vtep-view.js';
-import { startOvsdbServer, type OvsdbServer } from './test/ovsdb-server.js';
+import { startOvsdbServer, type OvsdbServer } from './testing/ovsdb-server.js';
 import { ADMIN, eventsOf, IpamClient, startIpam, startVtep } from './test/support.js';
 
 const tenantA = { tenant: 'tenant-a', admin: false };
