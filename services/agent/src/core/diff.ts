@@ -68,7 +68,7 @@ export function diff(desired: KernelState, actual: ActualState): Plan {
       if (d.kind !== kind || sim.links[linkKey(d.ns, d.name)]) continue;
       if (kind === 'vlan' && !devices.has(d.vlan?.parent ?? '')) continue;
       if (kind !== 'veth') {
-        emit('links', { op: 'link-add', link: d });
+        emit(kind === 'vlan' ? 'gateway-vlans' : 'links', { op: 'link-add', link: d });
         continue;
       }
       // A veth pair is created from its host end, with its peer.

@@ -261,6 +261,9 @@ export const PHASES = [
   'rules',
   // Domain namespaces' tables (NAT, service chaining), once their namespaces, links, routes and rules exist.
   'ns-nft',
+  // Software L2 gateways' VLAN devices (core/l2gw.ts), last of the additions: a NIC or a kernel that refuses one
+  // (no 802.1Q support) fails only this batch, after the overlay, routing and filters are in place.
+  'gateway-vlans',
   // After the marks are gone (ns-nft), before the tables the rules look up.
   'rule-removals',
   'route-removals',

@@ -116,7 +116,9 @@ function renderLinkSet(ns: string, name: string, c: LinkChanges): Command[] {
   if (parts.length > 0) out.push({ tool: 'ip', ns, line: `link set dev ${name} ${parts.join(' ')}` });
   if (c.brport) {
     const onOff = (b: boolean): string => (b ? 'on' : 'off');
-    out.push({ tool: 'bridge', ns, line: `link set dev ${name} learning ${onOff(c.brport.learning)} neigh_suppress ${onOff(c.brport.neighSuppress)}` });
+    // `ip link set … type bridge_slave`, not `bridge link set`: the same flags, and the line stays in the `ip -batch`
+    // (a gateway host with 1,000 networks would otherwise run two processes more per network).
+    out.push({ tool: 'ip', ns, line: `link set dev ${name} type bridge_slave learning ${onOff(c.brport.learning)} neigh_suppress ${onOff(c.brport.neighSuppress)}` });
     if (c.up !== undefined) out.push({ tool: 'ip', ns, line: `link set dev ${name} ${c.up ? 'up' : 'down'}` });
   }
   return out;
