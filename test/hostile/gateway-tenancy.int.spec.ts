@@ -5,8 +5,12 @@
  * their own ports, and tenant B's every attempt to cross into tenant A —
  * binding A's network, binding on a port granted to A, reading, moving or
  * deleting A's binding, creating a device — is refused with nothing written.
+ * With hostview running, a binding on the gateway host reaches the host
+ * views: the gateway host's l2gw key and network, the hypervisor's flood list.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hostviewBucket } from '@strata/contracts';
+import { waitFor } from '@strata/testing';
 import { startTenantPlane, type TenantPlane } from './support/tenant-plane.js';
 
 interface Resource {
@@ -37,9 +41,10 @@ describe('gateway devices and bindings across the tenant boundary', () => {
   let bindingA: Binding;
 
   beforeAll(async () => {
-    t = await startTenantPlane(['tenant-a', 'tenant-b']);
+    t = await startTenantPlane(['tenant-a', 'tenant-b'], { agents: ['gw1', 'hv1'], hostview: true });
     const pool = await t.json<Resource>('admin', ['pool', 'create', '--cidr', '203.0.113.0/24', '--purpose', 'host-ip']);
     await t.json('admin', ['hypervisor', 'register', 'gw1', '--vtep-ip', '198.18.0.11', '--host-pool', pool.id]);
+    await t.json('admin', ['hypervisor', 'register', 'hv1', '--vtep-ip', '198.18.0.21', '--host-pool', pool.id]);
     gw = await t.json('admin', ['gateway-device', 'create', '--kind', 'host', '--name', 'gw1', '--host', 'gw1', '--port', 'trunk0=tenant-a', '--port', 'trunk1=tenant-b', '--port', 'spare']);
     tor = await t.json('admin', [
       'gateway-device', 'create', '--kind', 'evpn', '--name', 'tor1', '--vtep-ip', '198.18.0.40', '--bgp-address', '198.18.0.40', '--remote-as', '65040', '--port', 'swp1=tenant-a',
@@ -51,6 +56,23 @@ describe('gateway devices and bindings across the tenant boundary', () => {
 
   afterAll(async () => {
     await t?.stop();
+  });
+
+  it("reaches the host views: the gateway host gets the network and an l2gw key, the network's hypervisors flood to it", async () => {
+    await t.json('tenant-a', ['port', 'create', '--network', netA.id, '--host', 'hv1']);
+    const kv = async (host: string) => (await t.admin.jetstream().views.kv(hostviewBucket(host), { bindOnly: true }));
+    const value = async (host: string, key: string): Promise<unknown> => {
+      const e = await (await kv(host)).get(key);
+      return e?.operation === 'PUT' ? e.json() : undefined;
+    };
+    await waitFor(async () => (await value('gw1', `gw1.l2gw.${bindingA.id}`)) !== undefined, { timeoutMs: 30_000, intervalMs: 100, message: 'the l2gw key' });
+    expect(await value('gw1', `gw1.l2gw.${bindingA.id}`)).toEqual({ id: bindingA.id, networkId: netA.id, nic: 'trunk0', vlan: 100 });
+    expect(await value('gw1', `gw1.net.${netA.id}`)).toMatchObject({ vni: bindingA.vni, floodVteps: ['198.18.0.21'] });
+    await waitFor(async () => ((await value('hv1', `hv1.net.${netA.id}`)) as { floodVteps?: string[] } | undefined)?.floodVteps?.includes('198.18.0.11') === true, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      message: "the gateway host's VTEP in the hypervisor's flood list",
+    });
   });
 
   it('the admin creates devices and tenants bind their own networks on their own ports, each seeing only its own', async () => {
