@@ -110,6 +110,11 @@ describe('gateway devices and bindings across the tenant boundary', () => {
       [['gateway-device', 'create', '--kind', 'host', '--host', 'gw1', '--port', 'eth9'], 'creating a gateway device needs an admin token'],
     ];
     for (const [argv, message] of attacks) await t.expectRefused('tenant-b', argv, message);
+    // The audit too: B cannot read A's binding's past; A can (the view as IPAM answers it).
+    const now = String(await t.lastSeq());
+    await t.expectRefused('tenant-b', ['audit', 'show', 'gateway-binding', bindingA.id, '--at', now], `gateway-binding ${bindingA.id} not found`);
+    const audited = await t.json<{ viewJson: string }>('tenant-a', ['audit', 'show', 'gateway-binding', bindingA.id, '--at', now]);
+    expect(JSON.parse(audited.viewJson)).toMatchObject({ id: bindingA.id, tenant: 'tenant-a', port: 'trunk0', vlan: 100 });
     const list = await t.json<{ items: Binding[] }>('tenant-b', ['gateway-binding', 'list', '--device', gw.id]);
     expect(list.items.map((b) => b.id)).not.toContain(bindingA.id);
     expect(await t.json('tenant-a', ['gateway-binding', 'show', bindingA.id])).toEqual(before);
