@@ -53,6 +53,8 @@ export const MAX_CHAIN_CLASSIFIERS = 16;
 export const MAX_STATUS_PORTS = 1000;
 /** Ports one secgroup `port.list` query names (a page of a port list: the Neutron API's ports with their groups). */
 export const MAX_SECURITY_PORTS = 1000;
+/** Physical ports of one gateway device (a 64-port switch with breakouts fits). */
+export const MAX_GATEWAY_PORTS = 256;
 
 /**
  * The bound of every text field of every gRPC request message, by the
@@ -113,6 +115,9 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   dnsNameservers: MAX_ADDRESS_LENGTH,
   destination: MAX_ADDRESS_LENGTH,
   nexthop: MAX_ADDRESS_LENGTH,
+  // gateway devices and bindings: a physical port's name, an OVSDB target
+  port: MAX_LABEL_LENGTH,
+  target: MAX_LABEL_LENGTH,
   // paging and event filters
   after: MAX_PAGE_TOKEN_LENGTH,
   since: MAX_TIMESTAMP_LENGTH,
@@ -136,4 +141,5 @@ export const requestListBounds: Readonly<Record<string, number>> = {
   hostRoutes: MAX_HOST_ROUTES,
   routes: MAX_ROUTER_ROUTES,
   types: MAX_EVENT_TYPE_FILTERS,
+  ports: MAX_GATEWAY_PORTS,
 };

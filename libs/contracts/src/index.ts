@@ -20,4 +20,6 @@ export * from './status/index.js';
 export * from './events.js';
 export * from './ipam/ipv6-modes.js';
 export * from './ipam/routed-scope.js';
+export * from './ipam/gateway.js';
+export * from './physical.js';
 export * from './audit/index.js';

@@ -33,6 +33,16 @@ import {
 } from './commands.js';
 import * as v from './views.js';
 import { Ipv6Mode } from './ipv6-modes.js';
+import {
+  CreateGatewayBinding,
+  CreateGatewayDevice,
+  GatewayDeviceKind,
+  ListGatewayBindings,
+  ListGatewayDevices,
+  MoveGatewayBinding,
+  type GatewayBindingView as GatewayBindingViewType,
+  type GatewayDeviceView as GatewayDeviceViewType,
+} from './gateway.js';
 
 const ipVersion = z.union([z.literal(4), z.literal(6)]);
 
@@ -101,6 +111,32 @@ const RouterView = z.object({
   updatedAt: z.string(),
 });
 
+const GatewayDeviceView = z.object({
+  id: z.string(),
+  name: z.string(),
+  description: z.string(),
+  kind: z.enum(GatewayDeviceKind),
+  vtepIp: z.string(),
+  bgp: z.object({ address: z.string(), remoteAs: z.number() }).nullable(),
+  ovsdb: z.object({ target: z.string() }).nullable(),
+  hostId: z.string().nullable(),
+  ports: z.array(z.object({ name: z.string(), tenant: z.string().nullable() })),
+  createdAt: z.string(),
+});
+const GatewayBindingView = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  deviceId: z.string(),
+  port: z.string(),
+  vlan: z.number(),
+  networkId: z.string(),
+  vni: z.number(),
+  description: z.string(),
+  revision: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
 // The reply schemas parse to exactly the view types of views.ts: neither can change without the other.
 true satisfies Exactly<z.output<typeof NetworkView>, v.NetworkView>;
 true satisfies Exactly<z.output<typeof SubnetView>, v.SubnetView>;
@@ -110,6 +146,8 @@ true satisfies Exactly<z.output<typeof PoolView>, v.PoolView>;
 true satisfies Exactly<z.output<typeof FloatingIpView>, v.FloatingIpView>;
 true satisfies Exactly<z.output<typeof ApplicationPrefixView>, v.ApplicationPrefixView>;
 true satisfies Exactly<z.output<typeof RouterView>, v.RouterView>;
+true satisfies Exactly<z.output<typeof GatewayDeviceView>, GatewayDeviceViewType>;
+true satisfies Exactly<z.output<typeof GatewayBindingView>, GatewayBindingViewType>;
 
 export const ipamContract = defineContract('ipam', {
   commands: {
@@ -137,6 +175,11 @@ export const ipamContract = defineContract('ipam', {
     'router.delete': { request: ById, reply: Deleted },
     'router.addInterface': { request: RouterInterface, reply: RouterView },
     'router.removeInterface': { request: RouterInterface, reply: RouterView },
+    'gatewaydevice.create': { request: CreateGatewayDevice, reply: GatewayDeviceView },
+    'gatewaydevice.delete': { request: ById, reply: Deleted },
+    'gatewaybinding.create': { request: CreateGatewayBinding, reply: GatewayBindingView },
+    'gatewaybinding.move': { request: MoveGatewayBinding, reply: GatewayBindingView },
+    'gatewaybinding.delete': { request: ById, reply: Deleted },
   },
   queries: {
     'network.get': { request: ById, reply: NetworkView },
@@ -155,6 +198,10 @@ export const ipamContract = defineContract('ipam', {
     'appprefix.list': { request: ListAll, reply: pageOf(ApplicationPrefixView) },
     'router.get': { request: ById, reply: RouterView },
     'router.list': { request: ListAll, reply: pageOf(RouterView) },
+    'gatewaydevice.get': { request: ById, reply: GatewayDeviceView },
+    'gatewaydevice.list': { request: ListGatewayDevices, reply: pageOf(GatewayDeviceView) },
+    'gatewaybinding.get': { request: ById, reply: GatewayBindingView },
+    'gatewaybinding.list': { request: ListGatewayBindings, reply: pageOf(GatewayBindingView) },
     'state.digest': { request: Empty, reply: StateDigest },
     /** A network, subnet, port, router, floating IP, pool or hypervisor, version by version up to a log position (audit). */
     history: historyQuery,

@@ -13,12 +13,17 @@
  *   ipam.router.<id>     a tenant router and the subnets it joins (its
  *                        routing domain: their CIDRs must not overlap).
  *
+ * Gateway devices and bindings (gateway.ts) are on ipam.cloud.default: a
+ * binding is decided against the same version as its network's existence,
+ * its device's ports and every other binding of the device.
+ *
  * Changing a schema: bump `version`, add an upcaster from the old one.
  */
 import { z } from 'zod';
 import { defineEvent, EventRegistry } from '@strata/eventlog';
 import { PoolPurpose } from './views.js';
 import { Ipv6Mode } from './ipv6-modes.js';
+import { GatewayDeviceKind } from './gateway.js';
 
 const Ip = z.string();
 const AllocationPool = z.object({ start: Ip, end: Ip });
@@ -296,6 +301,60 @@ export const RouterDeleted = defineEvent({
   schema: z.object({ routerId: z.string() }),
 });
 
+const GatewayKind = z.enum(GatewayDeviceKind);
+
+/**
+ * A gateway device (gateway.ts) was created. `vtepIp`: where hypervisors
+ * tunnel to (a `host` device: its hypervisor's VTEP). `bgp` only for `evpn`,
+ * `ovsdb` only for `ovsdb`, `hostId` only for `host`. `ports[].tenant`: the
+ * one tenant a port is granted to (null: admin only).
+ */
+export const GatewayDeviceCreated = defineEvent({
+  type: 'ipam.GatewayDeviceCreated',
+  version: 1,
+  schema: z.object({
+    deviceId: z.string(),
+    name: z.string(),
+    description: Description,
+    kind: GatewayKind,
+    vtepIp: Ip,
+    bgp: z.object({ address: Ip, remoteAs: z.number().int() }).optional(),
+    ovsdb: z.object({ target: z.string() }).optional(),
+    hostId: z.string().optional(),
+    ports: z.array(z.object({ name: z.string(), tenant: z.string().nullable() })),
+  }),
+});
+
+export const GatewayDeviceDeleted = defineEvent({
+  type: 'ipam.GatewayDeviceDeleted',
+  version: 1,
+  schema: z.object({ deviceId: z.string(), kind: GatewayKind, vtepIp: Ip, hostId: z.string().optional() }),
+});
+
+/** What every binding event says: the binding, its network's tenant and VNI, and where it is (device, port, VLAN). */
+const BindingPlace = { deviceId: z.string(), port: z.string(), vlan: z.number().int() };
+const Binding = { bindingId: z.string(), tenant: z.string(), networkId: z.string(), vni: z.number().int(), ...BindingPlace };
+
+/** One VLAN of one port of a device now carries the network (its VNI). */
+export const GatewayBindingCreated = defineEvent({
+  type: 'ipam.GatewayBindingCreated',
+  version: 1,
+  schema: z.object({ ...Binding, description: Description }),
+});
+
+/** The binding now is at (deviceId, port, vlan); it was at `previous`. The network stays. */
+export const GatewayBindingMoved = defineEvent({
+  type: 'ipam.GatewayBindingMoved',
+  version: 1,
+  schema: z.object({ ...Binding, previous: z.object(BindingPlace) }),
+});
+
+export const GatewayBindingDeleted = defineEvent({
+  type: 'ipam.GatewayBindingDeleted',
+  version: 1,
+  schema: z.object(Binding),
+});
+
 export const ipamEvents = new EventRegistry([
   NetworkCreated,
   NetworkUpdated,
@@ -323,6 +382,11 @@ export const ipamEvents = new EventRegistry([
   RouterInterfaceAdded,
   RouterInterfaceRemoved,
   RouterDeleted,
+  GatewayDeviceCreated,
+  GatewayDeviceDeleted,
+  GatewayBindingCreated,
+  GatewayBindingMoved,
+  GatewayBindingDeleted,
 ] as const);
 
 export type IpamEvent = ReturnType<typeof ipamEvents.decode>;

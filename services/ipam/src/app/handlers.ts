@@ -16,6 +16,7 @@ import {
 import { deciders, finishNetworkDeletion, type CommandContext, type NewIpamEvent } from '../domain/decide/index.js';
 import type { IpamPolicy } from '../domain/policy.js';
 import * as q from '../domain/queries.js';
+import * as gq from '../domain/gateway-queries.js';
 import type { IpamState } from '../domain/state.js';
 import { ipamHistorySource } from './history.js';
 
@@ -56,6 +57,11 @@ const answers: CommandAnswers<IpamContract, IpamState> = {
   'router.delete': (_s, _c, id) => ({ id }),
   'router.addInterface': (s, c, id) => q.getRouter(s, c, { id }),
   'router.removeInterface': (s, c, id) => q.getRouter(s, c, { id }),
+  'gatewaydevice.create': (s, c, id) => gq.getGatewayDevice(s, c, { id }),
+  'gatewaydevice.delete': (_s, _c, id) => ({ id }),
+  'gatewaybinding.create': (s, c, id) => gq.getGatewayBinding(s, c, { id }),
+  'gatewaybinding.move': (s, c, id) => gq.getGatewayBinding(s, c, { id }),
+  'gatewaybinding.delete': (_s, _c, id) => ({ id }),
 };
 
 const commands = (deps: HandlerDeps): CommandHandling<IpamContract, IpamState, NewIpamEvent, CommandContext> => ({
@@ -86,6 +92,10 @@ const queries = (deps: HandlerDeps): QueryAnswers<IpamContract, IpamState> => ({
   'appprefix.list': q.listApplicationPrefixes,
   'router.get': q.getRouter,
   'router.list': q.listRouters,
+  'gatewaydevice.get': gq.getGatewayDevice,
+  'gatewaydevice.list': gq.listGatewayDevices,
+  'gatewaybinding.get': gq.getGatewayBinding,
+  'gatewaybinding.list': gq.listGatewayBindings,
   'state.digest': (s) => stateDigest(s),
   history: (_s, c, req) => resourceHistory(ipamHistorySource(deps.store), c, req),
 });

@@ -7,7 +7,7 @@
 import { parseAddress, parsePrefix } from '@strata/netaddr';
 import { ipv6ModesOf, ownershipsEnded, type AllocationPool, type AllowedAddressPair, type IpamEvent } from '@strata/contracts';
 import { inRanges, poolRanges, rangesSize } from './allocate.js';
-import type { IpamState, NetworkState, PortEntry, SubnetEntry } from './state.js';
+import { gatewaySlot, type IpamState, type NetworkState, type PortEntry, type SubnetEntry } from './state.js';
 
 export function evolve(state: IpamState, event: IpamEvent): IpamState {
   state.seq = event.seq;
@@ -279,6 +279,59 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
     case 'ipam.RouterDeleted':
       delete state.routers[event.data.routerId];
       break;
+    case 'ipam.GatewayDeviceCreated': {
+      const d = event.data;
+      c.gatewayDevices[d.deviceId] = {
+        id: d.deviceId,
+        name: d.name,
+        description: d.description ?? '',
+        kind: d.kind,
+        vtepIp: d.vtepIp,
+        bgp: d.bgp ?? null,
+        ovsdb: d.ovsdb ?? null,
+        hostId: d.hostId ?? null,
+        ports: d.ports,
+        createdAt: at,
+      };
+      break;
+    }
+    case 'ipam.GatewayDeviceDeleted':
+      delete c.gatewayDevices[event.data.deviceId];
+      break;
+    case 'ipam.GatewayBindingCreated': {
+      const d = event.data;
+      c.gatewayBindings[d.bindingId] = {
+        id: d.bindingId,
+        tenant: d.tenant,
+        deviceId: d.deviceId,
+        port: d.port,
+        vlan: d.vlan,
+        networkId: d.networkId,
+        vni: d.vni,
+        description: d.description ?? '',
+        revision: 1,
+        createdAt: at,
+        updatedAt: at,
+      };
+      c.gatewaySlots[gatewaySlot(d.deviceId, d.port, d.vlan)] = d.bindingId;
+      break;
+    }
+    case 'ipam.GatewayBindingMoved': {
+      const d = event.data;
+      const b = c.gatewayBindings[d.bindingId];
+      if (!b) break;
+      delete c.gatewaySlots[gatewaySlot(b.deviceId, b.port, b.vlan)];
+      Object.assign(b, { deviceId: d.deviceId, port: d.port, vlan: d.vlan, revision: b.revision + 1, updatedAt: at });
+      c.gatewaySlots[gatewaySlot(d.deviceId, d.port, d.vlan)] = d.bindingId;
+      break;
+    }
+    case 'ipam.GatewayBindingDeleted': {
+      const b = c.gatewayBindings[event.data.bindingId];
+      if (!b) break;
+      delete c.gatewaySlots[gatewaySlot(b.deviceId, b.port, b.vlan)];
+      delete c.gatewayBindings[b.id];
+      break;
+    }
     default: {
       const unreachable: never = event;
       throw new Error(`unhandled IPAM event ${(unreachable as { type: string }).type}`);

@@ -3,7 +3,7 @@
  * Plain JSON-serialisable records (no Maps, no bigints) so a snapshot is a
  * JSON document and equality with a full replay is a string comparison.
  */
-import type { AllocationPool, AllowedAddressPair, Ipv6Mode, PairOwner, PoolPurpose, Route } from '@strata/contracts';
+import type { AllocationPool, AllowedAddressPair, GatewayDeviceView, Ipv6Mode, PairOwner, PoolPurpose, Route } from '@strata/contracts';
 
 export interface IpamState {
   /** Last stream sequence applied. */
@@ -41,7 +41,28 @@ export interface CloudState {
   vteps: Record<string, string>; // vtep ip → hostId
   floatingIps: Record<string, FloatingIpEntry>;
   appPrefixes: Record<string, AppPrefixEntry>;
+  /** Gateway devices and their bindings (contracts ipam/gateway.ts). */
+  gatewayDevices: Record<string, GatewayDeviceEntry>;
+  gatewayBindings: Record<string, GatewayBindingEntry>;
+  /** `gatewaySlot(device, port, vlan)` → bindingId: a (device, port, VLAN) carries at most one network. */
+  gatewaySlots: Record<string, string>;
 }
+
+/** A device as IPAM holds it: exactly what an admin reads. */
+export type GatewayDeviceEntry = GatewayDeviceView;
+
+/** The binding's tenant is its network's. */
+export interface GatewayBindingEntry extends Owned, Revised, Timestamped {
+  id: string;
+  deviceId: string;
+  port: string;
+  vlan: number;
+  networkId: string;
+  vni: number;
+}
+
+/** The key of one (device, port, VLAN) in `gatewaySlots` (port names hold no space). */
+export const gatewaySlot = (deviceId: string, port: string, vlan: number): string => `${deviceId} ${port} ${vlan}`;
 
 interface Owned {
   tenant: string;
@@ -163,6 +184,9 @@ export function initialState(): IpamState {
       vteps: {},
       floatingIps: {},
       appPrefixes: {},
+      gatewayDevices: {},
+      gatewayBindings: {},
+      gatewaySlots: {},
     },
     networks: {},
     subnetNetwork: {},

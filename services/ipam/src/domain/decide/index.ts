@@ -1,6 +1,7 @@
 /** Command name → decider. Each is pure: (state, command, context) → one decision or a typed error. */
 import type { IpamCommand, IpamCommandName } from '@strata/contracts';
 import type { IpamState } from '../state.js';
+import { createGatewayBinding, createGatewayDevice, deleteGatewayBinding, deleteGatewayDevice, moveGatewayBinding } from './gateway.js';
 import { closeNetwork, createNetwork, updateNetwork } from './network.js';
 import { setAllowedAddressPairs } from './pairs.js';
 import { bindPort, createPort, deletePort, updatePort } from './port.js';
@@ -45,6 +46,11 @@ export const deciders: { [K in IpamCommandName]: Decider<K> } = {
   'router.delete': deleteRouter,
   'router.addInterface': addRouterInterface,
   'router.removeInterface': removeRouterInterface,
+  'gatewaydevice.create': createGatewayDevice,
+  'gatewaydevice.delete': deleteGatewayDevice,
+  'gatewaybinding.create': createGatewayBinding,
+  'gatewaybinding.move': moveGatewayBinding,
+  'gatewaybinding.delete': deleteGatewayBinding,
 };
 
 export { finishNetworkDeletion, halfDeletedNetworks } from './network.js';

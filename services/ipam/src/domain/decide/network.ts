@@ -3,6 +3,7 @@ import { CLOUD_AGGREGATE, networkAggregate, type IpamCommand } from '@strata/con
 import { createdId, owningTenant, visible } from '@strata/service-kit';
 import { nextFreeVni } from '../allocate.js';
 import type { IpamState } from '../state.js';
+import { bindingsOfNetwork } from './gateway.js';
 import { changedFields, isEmpty, openNetwork, requireRevision } from './shared.js';
 import type { CommandContext, Decision } from './types.js';
 
@@ -74,6 +75,10 @@ export function closeNetwork(state: IpamState, cmd: IpamCommand<'network.delete'
   const joined = Object.keys(n?.subnets ?? {}).find((id) => state.subnetRouter[id] !== undefined);
   if (joined !== undefined) {
     throw new IllegalStateError(`subnet ${joined} of network ${cmd.id} is joined to router ${state.subnetRouter[joined]}; remove the router interface first`);
+  }
+  const bindings = bindingsOfNetwork(state, cmd.id);
+  if (bindings.length > 0) {
+    throw new IllegalStateError(`network ${cmd.id} is bound to ${bindings.length} gateway VLAN(s) (binding ${bindings[0]!.id}, …); delete the bindings first`, { bindings: bindings.length });
   }
   const ports = Object.keys(n?.ports ?? {}).length;
   if (ports > 0) {
