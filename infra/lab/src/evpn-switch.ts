@@ -49,6 +49,16 @@ export class EvpnSwitch {
     return new EvpnSwitch(o, await Frr.start(o.ns.name, o.dir, evpnSwitchConfig(o.vtep, o.asn, o.peers)));
   }
 
+  /** The switch's namespace `<prefix>sw`, plugged into an underlay bridge (the Lab's `ul0` in its fabric namespace) with `vtep`/24. */
+  static async onUnderlay(prefix: string, fabric: Netns, bridge: string, vtep: string): Promise<Netns> {
+    const ns = await Netns.create(`${prefix}sw`);
+    await sh(['ip', '-n', fabric.name, 'link', 'add', 'sw', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name]);
+    await fabric.ip(['link', 'set', 'sw', 'master', bridge, 'up']);
+    await ns.ip(['addr', 'add', `${vtep}/24`, 'dev', 'eth0']);
+    await ns.ip(['link', 'set', 'eth0', 'up']);
+    return ns;
+  }
+
   get ns(): Netns {
     return this.o.ns;
   }
@@ -78,6 +88,8 @@ export class EvpnSwitch {
     await sh(['ip', '-n', this.o.ns.name, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', server.name]);
     await this.o.ns.ip(['link', 'set', port, 'master', `br${vni}`, 'up']);
     await server.ip(['link', 'set', 'eth0', 'address', mac]);
+    // The segment's MTU on the overlay side (VXLAN's 50 bytes under a 1500-byte underlay).
+    await server.ip(['link', 'set', 'eth0', 'mtu', '1450']);
     await server.ip(['addr', 'add', cidr, 'dev', 'eth0']);
     await server.ip(['link', 'set', 'eth0', 'up']);
     return server;
