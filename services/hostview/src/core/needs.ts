@@ -10,7 +10,7 @@ import { groupIdsOf } from './inputs/secgroup.js';
 import type { Change, Model } from './model.js';
 import { domainNetworks, domainOf } from './topology.js';
 
-/** What a host needs of the network: the domains of its local ports' networks, and every network of those domains. */
+/** What a host needs of the network: the domains of its local ports' and gateway bindings' networks, and every network of those domains. */
 export interface NetworkNeeds {
   networks: Set<string>;
   domains: Set<string>;
@@ -46,6 +46,10 @@ export function hostNetworkNeeds(model: Model, hostId: string): NetworkNeeds {
   for (const portId of ipam.hostPorts.get(hostId) ?? []) {
     const port = ipam.ports.get(portId);
     if (port) domains.add(domainOf(ipam, port.networkId));
+  }
+  for (const bindingId of ipam.hostBindings.get(hostId) ?? []) {
+    const b = ipam.gatewayBindings.get(bindingId);
+    if (b && ipam.networks.has(b.networkId)) domains.add(domainOf(ipam, b.networkId));
   }
   const networks = new Set<string>();
   for (const d of domains) for (const n of domainNetworks(ipam, d)) networks.add(n);
@@ -95,5 +99,6 @@ export function securityNeedsMayChange(model: Model, hostId: string, change: Cha
 
 function movesPortOf(hostId: string, change: Change): boolean {
   for (const { before, after } of change.ipam.ports.values()) if (before?.hostId === hostId || after?.hostId === hostId) return true;
+  for (const { before, after } of change.ipam.bindings.values()) if (before?.hostId === hostId || after?.hostId === hostId) return true;
   return false;
 }
