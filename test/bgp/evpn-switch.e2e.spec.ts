@@ -24,6 +24,7 @@ const SWITCH_VTEP = '198.18.0.50';
 const SWITCH_AS = 65010;
 const SERVER_MAC = '52:54:00:bb:00:01';
 const SERVER_IP = '10.0.0.200';
+const SERVER_B_MAC = '52:54:00:bb:00:02';
 const STRAY_VNI = 4_000_001;
 
 const d = describeIf(kernel(['tcpdump', '--version'], ['gobgpd', '--version'], ['/usr/lib/frr/bgpd', '--version']));
@@ -115,6 +116,26 @@ d('EVPN with a hardware VTEP (FRR switch, bare-metal server on an access port)',
     expect(lines.filter((l) => l.includes('ARP, Request'))).toEqual([]);
   });
 
+  // Bound as VLANs 10 and 20 of port swp1; in the lab each VLAN's server has its own access port (this kernel cannot tag).
+  it('two tenants with the same addresses on two VLANs of one switch port stay apart', async () => {
+    const b = await tenantWithRouter(lab, 'tenant-b');
+    const netB = b.nets[0]!;
+    await sw.addVni(netB.vni, '10.0.0.251/24');
+    const serverB = (await sw.addServer('srvb', netB.vni, SERVER_B_MAC, `${SERVER_IP}/24`)).name;
+    await lab.ipam.command('gatewaybinding.create', { deviceId, port: 'swp1', vlan: 20, networkId: netB.id }, ADMIN);
+    const vb = await vmOn(lab, b, 'vb', 0, 'hv2');
+    await vb.pingEventually(SERVER_IP);
+    const seenByB = capture(serverB, 'eth0', 'icmp or arp', 4);
+    await seenByB.started;
+    for (const v of vms) expect(await v.pingOnce(SERVER_IP)).toBe(true);
+    expect(await vb.pingOnce(SERVER_IP)).toBe(true);
+    const lines = (await seenByB.lines).join('\n');
+    expect(lines).toContain(vb.port.mac);
+    for (const v of vms) expect(lines).not.toContain(v.port.mac);
+    expect(await vb.ns.exec(['ip', 'neigh', 'show', SERVER_IP])).toContain(SERVER_B_MAC);
+    expect(await vms[1]!.ns.exec(['ip', 'neigh', 'show', SERVER_IP])).toContain(SERVER_MAC);
+  });
+
   it('a route from the switch with a VNI Strata does not know is ignored, counted and not written', async () => {
     await sw.addVni(STRAY_VNI);
     await sw.addServer('stray', STRAY_VNI, '52:54:00:bb:00:99', '10.9.0.1/24');
@@ -143,7 +164,7 @@ d('EVPN with a hardware VTEP (FRR switch, bare-metal server on an access port)',
       const fdb = await sw.fdb(net.vni);
       return vms.every((v) => !fdb.has(v.port.mac)) && !fdb.has('00:00:00:00:00:00');
     }, 'nothing of Strata in the switch FDB', 60);
-    expect((await sw.evpnRoutes()).filter((r) => r.rd.startsWith(`${GATEWAY_AS}:`))).toEqual([]);
+    expect((await sw.evpnRoutes()).filter((r) => r.rd === `${GATEWAY_AS}:${net.vni}`)).toEqual([]);
     for (const h of ['hv1', 'hv2', 'hv3']) await eventually(async () => !(await hostFdb(h)).includes(SWITCH_VTEP), `${h}: nothing via the switch`, 60);
     const id = `phys-${deviceId}-${net.vni}-${SERVER_MAC.replaceAll(':', '')}`;
     expect(await hostview('hv1', `hv1.ep.${id}`)).toBeUndefined();
