@@ -63,11 +63,15 @@ export class EvpnSwitch {
     return this.o.ns;
   }
 
-  /** The VNI's bridge and VXLAN device (FRR picks the VNI up from the kernel); `svi`: an address in the segment, CIDR. */
-  async addVni(vni: number, svi?: string): Promise<void> {
+  /**
+   * The VNI's bridge and VXLAN device (FRR picks the VNI up from the kernel); `svi`: an address in the
+   * segment, CIDR; `local`: the VXLAN device's source address when not the switch's VTEP (a switch
+   * announcing another VTEP, for the tests of what Strata refuses).
+   */
+  async addVni(vni: number, svi?: string, local = this.o.vtep): Promise<void> {
     const ns = this.o.ns;
     await ns.ip(['link', 'add', `br${vni}`, 'type', 'bridge']);
-    await ns.ip(['link', 'add', `vx${vni}`, 'type', 'vxlan', 'id', String(vni), 'local', this.o.vtep, 'dstport', '4789', 'nolearning']);
+    await ns.ip(['link', 'add', `vx${vni}`, 'type', 'vxlan', 'id', String(vni), 'local', local, 'dstport', '4789', 'nolearning']);
     await ns.ip(['link', 'set', `vx${vni}`, 'master', `br${vni}`]);
     // ARP for addresses FRR learned by EVPN is answered on the switch; remote MACs are never learned from the data path.
     await ns.ip(['link', 'set', `vx${vni}`, 'type', 'bridge_slave', 'neigh_suppress', 'on', 'learning', 'off']);

@@ -127,6 +127,19 @@ describe('BGP gateway with an EVPN switch (FRR)', () => {
     expect(metricValue(await scrapeMetrics(gateways[0]!), 'strata_bgp_evpn_routes_rejected_total', { reason: 'unbound-vni' })).toBeGreaterThanOrEqual(2);
   });
 
+  it('a bound VNI whose routes name another VTEP than the device\'s is refused: a switch cannot point MACs at another machine', async () => {
+    const other = await ipam.command('network.create', { name: 'metal-2' });
+    await ipam.command('gatewaybinding.create', { deviceId, port: 'swp1', vlan: 20, networkId: other.id });
+    // FRR announces this VNI's MACs and flood route with the VXLAN device's source address: another machine's.
+    await sw.addVni(other.vni, undefined, '198.18.0.99');
+    await sw.addServer('foreign', other.vni, '52:54:00:bb:00:77', '10.7.0.1/24');
+    await waitFor(async () => metricValue(await scrapeMetrics(gateways[0]!), 'strata_bgp_evpn_rejected_routes', { reason: 'foreign-vtep' }) >= 2, { ...WAIT, message: 'foreign VTEP refused' });
+    const written: StoredEvent[] = [];
+    for await (const e of store.read({ fromSeq: 1 })) if (e.type.startsWith('bgp.Physical') && (e.data as { vni: number }).vni === other.vni) written.push(e);
+    expect(written).toEqual([]);
+    await sw.removeVni(other.vni);
+  });
+
   it('a restarted gateway reads its EVPN paths back from gobgpd and changes nothing', async () => {
     await gateways[0]!.stop();
     await start(1);
