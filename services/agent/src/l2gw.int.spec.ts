@@ -97,8 +97,8 @@ d('software L2 gateway (real kernel, namespaces)', () => {
       // Everything else is in place: what is left to do is the VLAN device alone.
       const { plan } = await gw.dataplane.plan(hostView(bound, 'hv2'));
       expect(plan.batches.map((b) => [b.phase, b.ops.map((o) => (o.op === 'link-add' ? o.link.name : o.op))])).toEqual([['gateway-vlans', [VLAN_DEVICE]]]);
-      // The network and its routing domain's gateway, as on any host that needs the network (Direct Connect routes there).
-      expect(await strataLinks(gw.ns)).toEqual(['sbr100', 'sgw100', 'svx100']);
+      // A lone network's binding is L2 only: its bridge and VXLAN, no routing domain.
+      expect(await strataLinks(gw.ns)).toEqual(['sbr100', 'svx100']);
       expect(await floodTargets(gw.ns, 'svx100')).toEqual(['198.18.0.11']);
     }
   });

@@ -1,7 +1,8 @@
 /**
  * Gateway bindings in host views: a `host` device's binding puts the network
  * and one l2gw key on its hypervisor, and the gateway host's VTEP into the
- * flood list of every host that needs the network; a switch's binding
+ * flood list of every host that needs the network (and, for a router's
+ * network, the router's domain on the gateway host); a switch's binding
  * (evpn/ovsdb) puts nothing on any host here (the BGP gateway and the vtep
  * controller realise those); unbinding takes every trace away.
  */
@@ -36,6 +37,21 @@ describe('gateway bindings in host views', () => {
     expect(Object.keys(keys).filter((k) => k.startsWith('gw.ep.')).sort()).toEqual(['gw.ep.p1', 'gw.ep.p2']);
     expect(keys['hv1.net.na']).toMatchObject({ floodVteps: ['198.18.0.2', '198.18.0.9'] });
     expect(keys['hv2.net.na']).toMatchObject({ floodVteps: ['198.18.0.1', '198.18.0.9'] });
+  });
+
+  it("a lone network's binding is L2 only on the gateway host; a router's network brings the router's domain (Direct Connect routes there)", () => {
+    const g = world();
+    bind(g, 'b1', 'gwdev', 'trunk0', 100);
+    expect(Object.keys(plain(deriveAll(replay(g.events)))).filter((k) => k.startsWith('gw.domain.'))).toEqual([]);
+    g.router('r1', 'ta');
+    g.addInterface('r1', 'sa', 'na', 'ta');
+    g.network('nb', 'ta', 101);
+    g.subnet('nb', 'sb', '10.0.1.0/24', '10.0.1.1', 'ta');
+    g.addInterface('r1', 'sb', 'nb', 'ta');
+    const keys = plain(deriveAll(replay(g.events)));
+    expect(keys['gw.domain.r1']).toMatchObject({ kind: 'router', networkIds: ['na', 'nb'] });
+    expect(keys['gw.net.nb']).toBeDefined();
+    expect(keys['gw.l2gw.b1']).toBeDefined();
   });
 
   it("a switch's binding puts nothing into host views", () => {
