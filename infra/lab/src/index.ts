@@ -14,3 +14,4 @@ export { startControlPlane, type ControlPlane, type ControlPlaneOptions, type Co
 export { provisionStreams, SNAPSHOT_SERVICES, startProvisionedNats, type ProvisionOptions } from './provision.js';
 export { StatusClient } from './control-client.js';
 export { buildScaleCloud, createScalePort, moveScalePort, registerScaleHosts, ScaleCloud, scaleHostId, scaleVtep, type ScaleClients, type ScaleNetwork, type ScalePort, type ScaleSpec } from './scale-cloud.js';
+export { EvpnSwitch, evpnSwitchConfig, type EvpnSwitchOptions } from './evpn-switch.js';

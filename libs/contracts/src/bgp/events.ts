@@ -15,6 +15,11 @@
  *                        so a pair of gateways records it once. (RouteRejected
  *                        and border routes are no longer written; old events
  *                        stay readable.)
+ *   bgp.physical.<id>    what an `evpn` gateway device (a switch) announces
+ *                        for a VNI bound on it (physicalMacId, physicalVtepId):
+ *                        a MAC (type 2) or a flood VTEP (type 3), learned or
+ *                        withdrawn; recorded once by a pair of gateways, like
+ *                        routes.
  *   bgp.session.<id>     one gateway instance's session with one appliance
  *                        (sessionLimitId): ApplianceSessionLimited, written only
  *                        by that instance.
@@ -26,6 +31,7 @@
  */
 import { z } from 'zod';
 import { defineEvent, EventRegistry } from '@strata/eventlog';
+import { PhysicalMac, PhysicalVtep } from '../physical.js';
 import { RejectReason } from './views.js';
 
 export const BGP_CONTEXT = 'bgp';
@@ -145,6 +151,14 @@ export const ApplianceSessionLimited = defineEvent({
   }),
 });
 
+/** An `evpn` switch announces a MAC (and IP) behind its VTEP on a VNI bound on it (an EVPN type-2 route). */
+export const PhysicalMacLearned = defineEvent({ type: 'bgp.PhysicalMacLearned', version: 1, schema: PhysicalMac });
+/** The switch no longer announces it (or the VNI is no longer bound on it, or the device is gone). */
+export const PhysicalMacWithdrawn = defineEvent({ type: 'bgp.PhysicalMacWithdrawn', version: 1, schema: PhysicalMac });
+/** An `evpn` switch wants a VNI bound on it flooded to its VTEP (an EVPN type-3 route). */
+export const PhysicalVtepLearned = defineEvent({ type: 'bgp.PhysicalVtepLearned', version: 1, schema: PhysicalVtep });
+export const PhysicalVtepWithdrawn = defineEvent({ type: 'bgp.PhysicalVtepWithdrawn', version: 1, schema: PhysicalVtep });
+
 export const bgpEvents = new EventRegistry([
   BgpSettingsSet,
   BgpPeerAdded,
@@ -159,9 +173,14 @@ export const bgpEvents = new EventRegistry([
   RouteRejected,
   RouteWithdrawn,
   ApplianceSessionLimited,
+  PhysicalMacLearned,
+  PhysicalMacWithdrawn,
+  PhysicalVtepLearned,
+  PhysicalVtepWithdrawn,
 ] as const);
 
 export type BgpEvent = ReturnType<typeof bgpEvents.decode>;
 export const BGP_CONFIG_AGGREGATE = { context: BGP_CONTEXT, type: 'config', id: 'default' } as const;
 export const bgpRouteAggregate = (id: string) => ({ context: BGP_CONTEXT, type: 'route', id }) as const;
 export const bgpSessionAggregate = (id: string) => ({ context: BGP_CONTEXT, type: 'session', id }) as const;
+export const bgpPhysicalAggregate = (id: string) => ({ context: BGP_CONTEXT, type: 'physical', id }) as const;

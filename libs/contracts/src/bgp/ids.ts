@@ -5,3 +5,9 @@ export const routeAggregateId = (peer: string, prefix: string): string => uuidFr
 
 /** The `bgp.session.<id>` aggregate of one gateway instance's session with one appliance (written only by that instance). */
 export const sessionLimitId = (gateway: string, peer: string): string => uuidFromHash(`bgp-session:${gateway}:${peer}`);
+
+/** The `bgp.physical.<id>` aggregate of one MAC (with one IP, or none) a gateway device announces on a VNI. */
+export const physicalMacId = (deviceId: string, vni: number, mac: string, ip: string | undefined): string => uuidFromHash(`bgp-physical-mac:${deviceId}:${vni}:${mac}:${ip ?? ''}`);
+
+/** The `bgp.physical.<id>` aggregate of one flood VTEP a gateway device announces on a VNI. */
+export const physicalVtepId = (deviceId: string, vni: number, vtep: string): string => uuidFromHash(`bgp-physical-vtep:${deviceId}:${vni}:${vtep}`);

@@ -6,6 +6,7 @@
  * description), so the gateway calls it on every pass.
  */
 import type { Logger } from '@strata/runtime';
+import { evpnExportTargets } from '../domain/evpn.js';
 import type { Neighbour } from '../domain/neighbours.js';
 import type { BgpState } from '../domain/state.js';
 import type { GobgpClient } from '../gobgp/client.js';
@@ -64,7 +65,7 @@ export class EngineSync {
     // or not it is still configured (the policy is an allow-list of fabric peers: engine-config.ts).
     const wanted = this.resolvePasswords(neighbours, result);
     await this.deleteStalePeers(wanted, result);
-    const policy = JSON.stringify(policiesFor(neighbours.values()));
+    const policy = JSON.stringify(policiesFor(neighbours.values(), evpnExportTargets(state)));
     if (policy !== this.lastPolicy) {
       await this.client.setPolicies(JSON.parse(policy) as ReturnType<typeof policiesFor>);
       this.lastPolicy = policy;
@@ -134,7 +135,7 @@ export class EngineSync {
 }
 
 /** What decides a neighbour's exports in policiesFor (engine-config.ts): its kind, and for an appliance its default route. */
-const exportsOf = (n: Neighbour): string => (n.kind === 'fabric' ? 'fabric' : n.sendDefault ? 'appliance+default' : 'appliance');
+const exportsOf = (n: Neighbour): string => (n.kind !== 'appliance' ? n.kind : n.sendDefault ? 'appliance+default' : 'appliance');
 
 interface Wanted {
   n: Neighbour;

@@ -21,6 +21,7 @@ import { Gauge } from 'prom-client';
 import type { Logger, ServiceMetrics } from '@strata/runtime';
 import type { Executor } from '@strata/service-kit';
 import { desiredAdvertisements } from '../domain/advertisements.js';
+import { desiredEvpn } from '../domain/evpn.js';
 import { unscopedRoutedSubnets } from '../domain/routed-scope.js';
 import type { NewBgpEvent } from '../domain/decide/index.js';
 import { desiredNeighbours, type Neighbour, type NeighbourConflicts } from '../domain/neighbours.js';
@@ -31,6 +32,7 @@ import { Backoff } from './backoff.js';
 import { EngineSync } from './engine.js';
 import { registerStateGauges } from './gauges.js';
 import { Observer } from './observer.js';
+import { PhysicalRecorder } from './physical-recorder.js';
 import { RouteRecorder } from './recorder.js';
 import { RibReconciler } from './rib.js';
 import type { Secrets } from './secrets.js';
@@ -71,11 +73,14 @@ export class BgpGateway {
   private readonly rib: RibReconciler;
   private readonly observer: Observer;
   private readonly recorder: RouteRecorder;
+  private readonly physical: PhysicalRecorder;
   private readonly limits: SessionLimits;
   private readonly backoff: Backoff;
   private readonly now: () => number;
   /** Addresses of the current appliance neighbours (whose tables the observer keeps). */
   private appliances = new Set<string>();
+  /** Addresses of the current `evpn` switches (whose EVPN tables the observer keeps). */
+  private switches = new Set<string>();
   private watchStream: ClientReadableStream<WatchEvent> | undefined;
   /** gobgpd must be checked and configured from scratch (first pass, or its watch stream ended). */
   private engineLost = true;
@@ -99,8 +104,13 @@ export class BgpGateway {
     this.now = o.now ?? Date.now;
     this.engine = new EngineSync(o.client, o.secrets, o.logger, o.routerId);
     this.rib = new RibReconciler(o.client);
-    this.observer = new Observer(this.now, (peer) => this.appliances.has(peer));
+    this.observer = new Observer(
+      this.now,
+      (peer) => this.appliances.has(peer),
+      (peer) => this.switches.has(peer),
+    );
     this.recorder = new RouteRecorder({ ...o, observer: this.observer, now: this.now });
+    this.physical = new PhysicalRecorder({ ...o, observer: this.observer, now: this.now });
     this.limits = new SessionLimits({ ...o, observer: this.observer, retryBaseMs: o.limitRetryMs, now: this.now, wake: () => this.notify() });
     this.backoff = new Backoff({ initialMs: INITIAL_BACKOFF_MS, maxMs: MAX_BACKOFF_MS, now: this.now });
     const reg = [o.metrics.registry];
@@ -216,6 +226,7 @@ export class BgpGateway {
     this.reportConflicts(conflicts, neighbours);
     this.reportUnscoped(state);
     this.appliances = new Set([...neighbours.values()].filter((n) => n.kind === 'appliance').map((n) => n.address));
+    this.switches = new Set([...neighbours.values()].filter((n) => n.kind === 'evpn').map((n) => n.address));
     this.observer.retain(new Set(neighbours.keys()));
     if (this.engineLost) {
       this.rib.invalidate();
@@ -240,12 +251,15 @@ export class BgpGateway {
     if (!this.observer.complete) return;
     const now = this.now();
     const live = { now, sessionUp: (address: string) => this.observer.usable(address) };
-    const r = await this.rib.reconcile(desiredAdvertisements(state, live));
-    if (r.added) this.m.paths.inc({ op: 'add' }, r.added);
-    if (r.withdrawn) this.m.paths.inc({ op: 'withdraw' }, r.withdrawn);
+    const routerId = this.o.routerId ?? state.config.settings.routerId;
+    const r = await this.rib.reconcile(desiredAdvertisements(state, live), desiredEvpn(state, routerId));
+    const [added, withdrawn] = [r.added + r.evpnAdded, r.withdrawn + r.evpnWithdrawn];
+    if (added) this.m.paths.inc({ op: 'add' }, added);
+    if (withdrawn) this.m.paths.inc({ op: 'withdraw' }, withdrawn);
     this.m.advertised.set(this.rib.size);
-    if (r.added || r.withdrawn) this.o.logger.info({ added: r.added, withdrawn: r.withdrawn, ribRead: r.read, total: this.rib.size }, 'advertisements reconciled');
-    this.wakeAt(Math.min(await this.recorder.record(neighbours), this.observer.nextReuse()));
+    if (added || withdrawn) this.o.logger.info({ added: r.added, withdrawn: r.withdrawn, evpnAdded: r.evpnAdded, evpnWithdrawn: r.evpnWithdrawn, ribRead: r.read, total: this.rib.size }, 'advertisements reconciled');
+    const due = Math.min(await this.recorder.record(neighbours), await this.physical.record(neighbours));
+    this.wakeAt(Math.min(due, this.observer.nextReuse()));
     await this.limits.check(neighbours, this.o.routerId ?? state.config.settings.routerId);
   }
 

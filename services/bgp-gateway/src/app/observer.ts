@@ -17,7 +17,9 @@
  */
 import { charge, DEFAULT_DAMPING, isSuppressed, UNDAMPED, type Damping } from '../domain/damping.js';
 import type { Announcement } from '../domain/import-policy.js';
-import { readPath } from '../gobgp/paths.js';
+import { evpnKey, type EvpnRoute } from '../domain/evpn.js';
+import { readEvpnPath } from '../gobgp/evpn.js';
+import { readPath, STRATA_COMMUNITY } from '../gobgp/paths.js';
 import type { ApiPeer, WatchEvent } from '../gobgp/proto.js';
 
 export interface Session {
@@ -38,17 +40,21 @@ export interface Session {
 export class Observer {
   private readonly sessions = new Map<string, Session>();
   private readonly adjIn = new Map<string, Map<string, Announcement>>();
+  private readonly evpnIn = new Map<string, Map<string, EvpnRoute>>();
   private peersKnown = false;
 
   constructor(
     private readonly now: () => number = Date.now,
     /** Whose announcements to keep (the appliances'). */
     private readonly keep: (peer: string) => boolean = () => true,
+    /** Whose EVPN routes to keep (the `evpn` switches'). */
+    private readonly keepEvpn: (peer: string) => boolean = () => false,
   ) {}
 
   reset(): void {
     this.sessions.clear();
     this.adjIn.clear();
+    this.evpnIn.clear();
     this.peersKnown = false;
   }
 
@@ -65,12 +71,18 @@ export class Observer {
     return [...(this.adjIn.get(address)?.values() ?? [])];
   }
 
+  /** The EVPN routes a switch announces now. */
+  evpnAnnounced(address: string): EvpnRoute[] {
+    return [...(this.evpnIn.get(address)?.values() ?? [])];
+  }
+
   /** Forget peers that are no longer neighbours (gobgpd reports nothing for a deleted peer). */
   retain(addresses: ReadonlySet<string>): void {
-    for (const a of [...this.sessions.keys(), ...this.adjIn.keys()]) {
+    for (const a of [...this.sessions.keys(), ...this.adjIn.keys(), ...this.evpnIn.keys()]) {
       if (addresses.has(a)) continue;
       this.sessions.delete(a);
       this.adjIn.delete(a);
+      this.evpnIn.delete(a);
     }
   }
 
@@ -108,7 +120,11 @@ export class Observer {
     let changed = false;
     for (const p of ev.table.paths) {
       const r = readPath(p);
-      if (!r || r.peer === '' || !this.keep(r.peer)) continue;
+      if (!r) {
+        changed = this.handleEvpn(p) || changed;
+        continue;
+      }
+      if (r.peer === '' || !this.keep(r.peer)) continue;
       let table = this.adjIn.get(r.peer);
       if (!table) this.adjIn.set(r.peer, (table = new Map()));
       if (r.withdraw) changed = table.delete(r.prefix) || changed;
@@ -118,6 +134,16 @@ export class Observer {
       }
     }
     return changed;
+  }
+
+  private handleEvpn(p: Parameters<typeof readEvpnPath>[0]): boolean {
+    const r = readEvpnPath(p);
+    if (!r || r.peer === '' || !this.keepEvpn(r.peer) || r.communities.includes(STRATA_COMMUNITY)) return false;
+    let table = this.evpnIn.get(r.peer);
+    if (!table) this.evpnIn.set(r.peer, (table = new Map()));
+    if (r.withdraw) return table.delete(evpnKey(r.route));
+    table.set(evpnKey(r.route), r.route);
+    return true;
   }
 
   private onPeer(peer: ApiPeer): boolean {
@@ -136,7 +162,10 @@ export class Observer {
     const flapped = before?.established === true && !established && !limited;
     const damping = flapped ? charge(before.damping, DEFAULT_DAMPING.withdrawal, this.now()) : (before?.damping ?? UNDAMPED);
     this.sessions.set(address, { established, limited, damping, since: established && uptime > 0 ? Math.min(uptime, this.now()) : this.now() });
-    if (!established) this.adjIn.delete(address);
+    if (!established) {
+      this.adjIn.delete(address);
+      this.evpnIn.delete(address);
+    }
     return true;
   }
 }

@@ -5,33 +5,61 @@
  * be trusted: at start-up (a restarted gateway touches only what differs,
  * so unchanged routes are never withdrawn), after gobgpd restarted, after a
  * failed apply, and on the periodic resync that repairs drift.
+ *
+ * Two tables, one memory rule: unicast routes (prefix → next hop) and EVPN
+ * routes towards hardware VTEPs (key → route and route targets,
+ * domain/evpn.ts), both forgotten together and re-read together.
  */
 import { diffRib, type Advertisement } from '../domain/advertisements.js';
+import { diffEvpn, evpnKey, type EvpnAdvertisement } from '../domain/evpn.js';
 import type { GobgpClient } from '../gobgp/client.js';
 
 export interface RibPass {
   added: number;
   withdrawn: number;
+  /** EVPN paths added / withdrawn. */
+  evpnAdded: number;
+  evpnWithdrawn: number;
   /** The RIB was read in this pass. */
   read: boolean;
 }
 
 export class RibReconciler {
   private advertised: Map<string, string> | undefined;
+  private evpnAdvertised: Map<string, EvpnAdvertisement> | undefined;
 
   constructor(private readonly client: GobgpClient) {}
 
   /** Read the RIB on the next pass. */
   invalidate(): void {
     this.advertised = undefined;
+    this.evpnAdvertised = undefined;
   }
 
   get size(): number {
-    return this.advertised?.size ?? 0;
+    return (this.advertised?.size ?? 0) + (this.evpnAdvertised?.size ?? 0);
   }
 
-  async reconcile(desired: ReadonlyMap<string, Advertisement>): Promise<RibPass> {
-    const read = this.advertised === undefined;
+  async reconcile(desired: ReadonlyMap<string, Advertisement>, desiredEvpn: ReadonlyMap<string, EvpnAdvertisement> = new Map()): Promise<RibPass> {
+    const read = this.advertised === undefined || this.evpnAdvertised === undefined;
+    const unicast = await this.reconcileUnicast(desired);
+    const evpn = await this.reconcileEvpn(desiredEvpn);
+    return { ...unicast, evpnAdded: evpn.added, evpnWithdrawn: evpn.withdrawn, read };
+  }
+
+  private async reconcileEvpn(desired: ReadonlyMap<string, EvpnAdvertisement>): Promise<{ added: number; withdrawn: number }> {
+    const actual = this.evpnAdvertised ?? new Map((await this.client.evpnOriginated()).map((p) => [evpnKey(p.route), { route: p.route, routeTargets: p.routeTargets }]));
+    const diff = diffEvpn(desired, actual);
+    this.evpnAdvertised = undefined; // unknown until the apply has succeeded
+    await this.client.applyEvpnPaths(diff.add, diff.withdraw);
+    const next = new Map(actual);
+    for (const w of diff.withdraw) next.delete(evpnKey(w));
+    for (const a of diff.add) next.set(evpnKey(a.route), a);
+    this.evpnAdvertised = next;
+    return { added: diff.add.length, withdrawn: diff.withdraw.length };
+  }
+
+  private async reconcileUnicast(desired: ReadonlyMap<string, Advertisement>): Promise<{ added: number; withdrawn: number }> {
     const actual = this.advertised ?? (await this.client.originated());
     const diff = diffRib(desired, actual);
     const withdraw = diff.withdraw.map((prefix) => ({ prefix, nextHop: actual.get(prefix)! }));
@@ -41,6 +69,6 @@ export class RibReconciler {
     for (const w of diff.withdraw) next.delete(w);
     for (const a of diff.add) next.set(a.prefix, a.nextHop);
     this.advertised = next;
-    return { added: diff.add.length, withdrawn: diff.withdraw.length, read };
+    return { added: diff.add.length, withdrawn: diff.withdraw.length };
   }
 }

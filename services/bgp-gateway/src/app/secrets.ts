@@ -40,7 +40,7 @@ export class Secrets {
   /** The TCP-MD5 key of a neighbour: a fabric peer's secret as configured, an appliance's derived from its group's. */
   passwordOf(n: Neighbour): string {
     const secret = this.password(n.passwordRef);
-    if (n.kind === 'fabric' || secret === '') return secret;
+    if (n.kind !== 'appliance' || secret === '') return secret;
     return applianceKey(secret, n.tenant, n.deviceId || n.portId);
   }
 

@@ -16,6 +16,8 @@ import {
   ipamEvents,
   NAT_CONTEXT,
   natEvents,
+  physicalMacId,
+  physicalVtepId,
   routeAggregateId,
   type BgpEvent,
 } from '@strata/contracts';
@@ -38,6 +40,11 @@ const ipamFollowed = eventTypes(IPAM_CONTEXT, ipamEvents, [
   'ipam.PoolCreated',
   'ipam.PoolDeleted',
   ...IPAM_PORT_EVENT_TYPES,
+  'ipam.GatewayDeviceCreated',
+  'ipam.GatewayDeviceDeleted',
+  'ipam.GatewayBindingCreated',
+  'ipam.GatewayBindingMoved',
+  'ipam.GatewayBindingDeleted',
 ]);
 const natFollowed = eventTypes(NAT_CONTEXT, natEvents, ['nat.FloatingIpAssociated', 'nat.FloatingIpDisassociated']);
 
@@ -130,6 +137,18 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
       forgetWithdrawn(state, Date.parse(event.occurredAt));
       break;
     }
+    case 'bgp.PhysicalMacLearned':
+    case 'bgp.PhysicalMacWithdrawn': {
+      const id = physicalMacId(event.data.deviceId, event.data.vni, event.data.mac, event.data.ip);
+      state.physical[id] = { id, version: event.seq, learned: event.type === 'bgp.PhysicalMacLearned', tenant: event.tenant, kind: 'mac', data: { ...event.data } };
+      break;
+    }
+    case 'bgp.PhysicalVtepLearned':
+    case 'bgp.PhysicalVtepWithdrawn': {
+      const id = physicalVtepId(event.data.deviceId, event.data.vni, event.data.vtep);
+      state.physical[id] = { id, version: event.seq, learned: event.type === 'bgp.PhysicalVtepLearned', tenant: event.tenant, kind: 'vtep', data: { ...event.data } };
+      break;
+    }
     case 'bgp.ApplianceSessionLimited': {
       const d = event.data;
       const before = state.sessionLimits[event.aggregate.id];
@@ -159,7 +178,7 @@ function evolveIpam(state: BgpState, event: IpamFollowed): BgpState {
   const f = state.fabric;
   switch (event.type) {
     case 'ipam.NetworkCreated':
-      f.networks[event.data.networkId] = { routed: event.data.routed, tenant: event.tenant };
+      f.networks[event.data.networkId] = { routed: event.data.routed, tenant: event.tenant, vni: event.data.vni };
       break;
     case 'ipam.NetworkDeleted':
       delete f.networks[event.data.networkId];
@@ -190,6 +209,23 @@ function evolveIpam(state: BgpState, event: IpamFollowed): BgpState {
       break;
     case 'ipam.PoolDeleted':
       delete f.routedPools[event.data.poolId];
+      break;
+    case 'ipam.GatewayDeviceCreated': {
+      const d = event.data;
+      f.gatewayDevices[d.deviceId] = { kind: d.kind, vtepIp: d.vtepIp, bgp: d.bgp ? { ...d.bgp } : null };
+      break;
+    }
+    case 'ipam.GatewayDeviceDeleted':
+      delete f.gatewayDevices[event.data.deviceId];
+      break;
+    case 'ipam.GatewayBindingCreated':
+    case 'ipam.GatewayBindingMoved': {
+      const d = event.data;
+      f.bindings[d.bindingId] = { deviceId: d.deviceId, networkId: d.networkId, vni: d.vni, tenant: d.tenant };
+      break;
+    }
+    case 'ipam.GatewayBindingDeleted':
+      delete f.bindings[event.data.bindingId];
       break;
     case 'ipam.PortCreated':
     case 'ipam.PortUpdated':

@@ -52,7 +52,17 @@ export interface ApplianceNeighbour {
   sendDefault: boolean;
 }
 
-export type Neighbour = FabricNeighbour | ApplianceNeighbour;
+/** An `evpn` gateway device (a switch speaking BGP EVPN): peered in l2vpn-evpn at its BGP address with its AS. */
+export interface EvpnNeighbour {
+  kind: 'evpn';
+  address: string;
+  remoteAs: number;
+  /** No TCP-MD5 (the device model has no secret reference yet). */
+  passwordRef: null;
+  deviceId: string;
+}
+
+export type Neighbour = FabricNeighbour | ApplianceNeighbour | EvpnNeighbour;
 
 /** Ports that claimed an address another port holds as a neighbour: address → the losing port ids. */
 export type NeighbourConflicts = Map<string, string[]>;
@@ -62,6 +72,11 @@ export function desiredNeighbours(state: BgpState, conflicts?: NeighbourConflict
   const out = new Map<string, Neighbour>();
   for (const p of Object.values(state.config.peers)) {
     out.set(p.address, { kind: 'fabric', address: p.address, remoteAs: p.remoteAs, passwordRef: p.passwordRef, peerId: p.id });
+  }
+  // Switches after the fabric peers (a fabric peer keeps its address), before appliances (a switch is never a VM port).
+  for (const [deviceId, d] of Object.entries(state.fabric.gatewayDevices).sort(([a], [b]) => (a < b ? -1 : 1))) {
+    if (d.kind !== 'evpn' || !d.bgp || out.has(d.bgp.address)) continue;
+    out.set(d.bgp.address, { kind: 'evpn', address: d.bgp.address, remoteAs: d.bgp.remoteAs, passwordRef: null, deviceId });
   }
   const groups = Object.values(state.config.groups)
     .sort((a, b) => (a.id < b.id ? -1 : 1))

@@ -5,6 +5,7 @@
  * records, so equality with a full replay is a digest comparison.
  */
 import type { Damping } from './damping.js';
+import type { PhysicalMac, PhysicalVtep } from '@strata/contracts';
 import type { ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, FollowedPort, FollowedPorts, RejectReason, RouteStatus } from '@strata/contracts';
 
 export interface BgpState {
@@ -22,8 +23,16 @@ export interface BgpState {
   routes: Record<string, RouteEntry>;
   /** sessionLimitId(gateway, peer) → the last time that gateway's engine stopped the appliance's session at its prefix limit. */
   sessionLimits: Record<string, SessionLimitEntry>;
+  /**
+   * physicalMacId / physicalVtepId → what an `evpn` switch announces for a VNI
+   * bound on it, as recorded (domain/decide/physical.ts). A withdrawn record
+   * keeps its entry (its version: the next change is decided against it).
+   */
+  physical: Record<string, PhysicalEntry>;
   fabric: FabricModel;
 }
+
+export type PhysicalEntry = { id: string; version: number; learned: boolean; tenant: string } & ({ kind: 'mac'; data: PhysicalMac } | { kind: 'vtep'; data: PhysicalVtep });
 
 export interface BgpConfig {
   /** Last sequence of the `bgp.config.default` aggregate; 0: never written. */
@@ -74,7 +83,7 @@ export interface FabricModel {
   hypervisors: Record<string, string>;
   /** hostId → H-IP: the hypervisor's public address, the source of its ports' PNAT traffic. */
   hostIps: Record<string, string>;
-  networks: Record<string, { routed: boolean; tenant: string }>;
+  networks: Record<string, { routed: boolean; tenant: string; vni: number }>;
   /** `createdSeq`: the stream position of the subnet's creation (the earliest claim of a routed prefix keeps it). */
   subnets: Record<string, { networkId: string; cidr: string; createdSeq: number }>;
   /** IPAM's ports, folded by the shared port lifecycle (@strata/contracts, ipam/port-lifecycle.ts). */
@@ -85,6 +94,10 @@ export interface FabricModel {
   appPrefixes: Record<string, { prefix: string; tenant: string }>;
   /** NAT associations: floating IP id → public address and port. */
   floatingIps: Record<string, { address: string; portId: string }>;
+  /** IPAM's gateway devices, as far as EVPN needs them: the switch's VTEP and, for `evpn`, where and with which AS to peer. */
+  gatewayDevices: Record<string, { kind: 'evpn' | 'ovsdb' | 'host'; vtepIp: string; bgp: { address: string; remoteAs: number } | null }>;
+  /** IPAM's gateway bindings: which device carries which network (VNI), owned by the network's tenant. */
+  bindings: Record<string, { deviceId: string; networkId: string; vni: number; tenant: string }>;
 }
 
 /** A port as the gateway knows it: IPAM's, as its events describe it (`createdSeq`: the earliest claim of an address keeps its neighbour, neighbours.ts). */
@@ -96,6 +109,7 @@ export function initialState(): BgpState {
     config: { version: 0, settings: null, peers: {}, groups: {}, assignments: {} },
     routes: {},
     sessionLimits: {},
-    fabric: { hypervisors: {}, hostIps: {}, networks: {}, subnets: {}, ports: {}, routedPools: {}, appPrefixes: {}, floatingIps: {} },
+    physical: {},
+    fabric: { hypervisors: {}, hostIps: {}, networks: {}, subnets: {}, ports: {}, routedPools: {}, appPrefixes: {}, floatingIps: {}, gatewayDevices: {}, bindings: {} },
   };
 }

@@ -9,7 +9,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { loadGobgpApi, V4_UNICAST, V6_UNICAST, type ApiGlobal, type Family, type ApiPath, type ApiPeer, type GobgpStub, type WatchEvent } from './proto.js';
 import { Ipv6NextHops } from './next-hop6.js';
-import { isOriginated, originatedPath, readPath, type ReadPath } from './paths.js';
+import { isOriginated, originatedPath, readPath, STRATA_COMMUNITY, type ReadPath } from './paths.js';
+import type { EvpnRoute, RouteTarget } from '../domain/evpn.js';
+import { evpnPath, L2VPN_EVPN, readEvpnPath, type ReadEvpnPath } from './evpn.js';
 
 export interface GobgpClientOptions {
   /** grpc-js target, e.g. `unix:///run/strata/gobgp.sock` or `127.0.0.1:50051`. */
@@ -128,7 +130,27 @@ export class GobgpClient {
   /** Add and withdraw originated paths over one AddPathStream, PATHS_PER_MESSAGE per message. */
   async applyPaths(add: readonly { prefix: string; nextHop: string }[], withdraw: readonly { prefix: string; nextHop: string }[]): Promise<void> {
     const nh = (prefix: string, vtep: string): string => (prefix.includes(':') ? this.nh6.encode(vtep) : vtep);
-    const paths: ApiPath[] = [...withdraw.map((w) => originatedPath(w.prefix, nh(w.prefix, w.nextHop), true)), ...add.map((a) => originatedPath(a.prefix, nh(a.prefix, a.nextHop)))];
+    await this.streamPaths([...withdraw.map((w) => originatedPath(w.prefix, nh(w.prefix, w.nextHop), true)), ...add.map((a) => originatedPath(a.prefix, nh(a.prefix, a.nextHop)))]);
+  }
+
+  /** Every EVPN path Strata originated (added over the API, with its community). */
+  async evpnOriginated(): Promise<ReadEvpnPath[]> {
+    const out: ReadEvpnPath[] = [];
+    for (const r of await this.collect(this.stub.ListPath({ table_type: 'GLOBAL', name: '', family: L2VPN_EVPN }, { deadline: new Date(Date.now() + 6 * this.timeoutMs) }))) {
+      for (const p of r.destination.paths) {
+        const read = readEvpnPath(p);
+        if (read && read.peer === '' && read.communities.includes(STRATA_COMMUNITY)) out.push(read);
+      }
+    }
+    return out;
+  }
+
+  /** Add and withdraw EVPN paths over one AddPathStream (withdrawals first). */
+  async applyEvpnPaths(add: readonly { route: EvpnRoute; routeTargets: readonly RouteTarget[] }[], withdraw: readonly EvpnRoute[]): Promise<void> {
+    await this.streamPaths([...withdraw.map((r) => evpnPath(r, [], true)), ...add.map((a) => evpnPath(a.route, a.routeTargets))]);
+  }
+
+  private async streamPaths(paths: ApiPath[]): Promise<void> {
     if (paths.length === 0) return;
     await new Promise<void>((resolve, reject) => {
       const call = this.stub.AddPathStream({ deadline: new Date(Date.now() + 6 * this.timeoutMs) }, (err) => (err ? reject(err) : resolve()));

@@ -17,7 +17,12 @@
  *           next hop; API paths keep theirs). Paths added over the API have
  *           no source address, so no neighbour set matches them: accepted.
  *   export: fabric peers get everything; appliances get nothing but the
- *           default route, and only if their peer group says so.
+ *           default route, and only if their peer group says so; an `evpn`
+ *           switch gets the EVPN routes carrying its route targets
+ *           (`<its AS>:<VNI>` of the networks bound on it, domain/evpn.ts),
+ *           nothing else. Its own routes, like an appliance's, stay in its
+ *           Adj-RIB-In (import rejects them), where the gateway reads them:
+ *           gobgpd never passes one switch's MACs to another.
  *
  * Because the filter never depends on which appliances exist, no ordering of
  * policy and peer changes can open it (issue 12, defect 4: deleting an
@@ -28,11 +33,17 @@
  * can never be a peer.
  */
 import { createHash } from 'node:crypto';
-import type { Neighbour } from '../domain/neighbours.js';
-import { V4_UNICAST, V6_UNICAST } from './proto.js';
+import type { RouteTarget } from '../domain/evpn.js';
+import type { EvpnNeighbour, Neighbour } from '../domain/neighbours.js';
+import { V4_UNICAST, V6_UNICAST, type Family } from './proto.js';
+import { L2VPN_EVPN } from './evpn.js';
 
-/** Every session carries IPv4 and IPv6 unicast (over IPv4 transport): appliances may announce a /64, the fabric learns it. */
-const FAMILIES = [V4_UNICAST, V6_UNICAST];
+/**
+ * Fabric and appliance sessions carry IPv4 and IPv6 unicast (over IPv4
+ * transport): appliances may announce a /64, the fabric learns it. Sessions
+ * with `evpn` switches carry only l2vpn-evpn.
+ */
+const familiesOf = (n: Neighbour): Family[] => (n.kind === 'evpn' ? [L2VPN_EVPN] : [V4_UNICAST, V6_UNICAST]);
 
 export const FABRIC_SET = 'strata-fabric';
 /** Every possible peer address: whatever is not a fabric peer. */
@@ -60,14 +71,14 @@ export function peerSignature(n: Neighbour, password: string): string {
     cap: n.kind === 'appliance' ? hardPrefixCap(n.maxPrefixes) : 0,
     connectRetry: CONNECT_RETRY_S,
     multihop: n.kind === 'appliance' ? APPLIANCE_MULTIHOP_TTL : 0,
-    families: FAMILIES.map((f) => f.afi),
+    families: familiesOf(n).map((f) => f.afi),
   };
   const h = createHash('sha256').update(JSON.stringify(shape)).update('\0').update(password).digest('hex');
   return `strata:${n.kind}:${h.slice(0, 24)}`;
 }
 
 export function peerConfig(n: Neighbour, password: string): object {
-  const afiSafis = FAMILIES.map((family) => ({
+  const afiSafis = familiesOf(n).map((family) => ({
     config: { family, enabled: true },
     ...(n.kind === 'appliance' ? { prefix_limits: { family, max_prefixes: hardPrefixCap(n.maxPrefixes), shutdown_threshold_pct: 0 } } : {}),
   }));
@@ -79,6 +90,9 @@ export function peerConfig(n: Neighbour, password: string): object {
   };
 }
 
+/** A route target as gobgpd writes it for matching: `asn:value`, a four-octet AS in asdot (`high.low:value`). */
+const routeTargetPattern = (rt: RouteTarget): string => (rt.asn <= 0xffff ? `${rt.asn}:${rt.value}` : `${Math.floor(rt.asn / 65536)}\\.${rt.asn % 65536}:${rt.value}`);
+
 const neighbourSet = (name: string, addresses: string[]) => ({
   defined_type: 'NEIGHBOR',
   name,
@@ -86,8 +100,13 @@ const neighbourSet = (name: string, addresses: string[]) => ({
 });
 
 /** The whole routing policy: defined sets, policies and the global assignments (GobgpClient.setPolicies). */
-export function policiesFor(neighbours: Iterable<Neighbour>): { defined_sets: object[]; policies: object[]; assignments: object[] } {
+export function policiesFor(neighbours: Iterable<Neighbour>, evpnTargets: ReadonlyMap<string, readonly RouteTarget[]> = new Map()): { defined_sets: object[]; policies: object[]; assignments: object[] } {
   const all = [...neighbours];
+  // One statement per switch with bindings: its address and its route targets (an empty set would match everything).
+  const switches = all
+    .filter((n): n is EvpnNeighbour => n.kind === 'evpn' && (evpnTargets.get(n.deviceId)?.length ?? 0) > 0)
+    .sort((a, b) => (a.deviceId < b.deviceId ? -1 : 1))
+    .map((n, i) => ({ n, set: `strata-evpn-${i}`, rts: `strata-evpn-rt-${i}`, targets: evpnTargets.get(n.deviceId)! }));
   const fabric = all.filter((n) => n.kind === 'fabric').map((n) => n.address);
   const sendDefault = all.filter((n) => n.kind === 'appliance' && n.sendDefault).map((n) => n.address);
   const match = (set: string) => ({ type: 'ANY', name: set });
@@ -97,6 +116,10 @@ export function policiesFor(neighbours: Iterable<Neighbour>): { defined_sets: ob
       neighbourSet(DEFAULT_TO_SET, sendDefault),
       { defined_type: 'NEIGHBOR', name: ANY_PEER_SET, list: ['0.0.0.0/0', '::/0'] },
       { defined_type: 'PREFIX', name: DEFAULT_ROUTE_SET, prefixes: [{ ip_prefix: '0.0.0.0/0', mask_length_min: 0, mask_length_max: 0 }] },
+      ...switches.flatMap((s) => [
+        neighbourSet(s.set, [s.n.address]),
+        { defined_type: 'EXT_COMMUNITY', name: s.rts, list: s.targets.map((rt) => `rt:^${routeTargetPattern(rt)}$`) },
+      ]),
     ],
     policies: [
       {
@@ -111,6 +134,7 @@ export function policiesFor(neighbours: Iterable<Neighbour>): { defined_sets: ob
         statements: [
           { name: 'strata-export-fabric', conditions: { neighbor_set: match(FABRIC_SET) }, actions: { route_action: 'ACCEPT' } },
           { name: 'strata-export-default', conditions: { neighbor_set: match(DEFAULT_TO_SET), prefix_set: match(DEFAULT_ROUTE_SET) }, actions: { route_action: 'ACCEPT' } },
+          ...switches.map((s) => ({ name: `${s.set}-export`, conditions: { neighbor_set: match(s.set), ext_community_set: match(s.rts) }, actions: { route_action: 'ACCEPT' } })),
           { name: 'strata-export-others', conditions: { neighbor_set: match(ANY_PEER_SET) }, actions: { route_action: 'REJECT' } },
         ],
       },

@@ -22,6 +22,23 @@ describe('gobgpd configuration', () => {
     expect(rules('strata-export').at(-1)).toEqual(['strata-any-peer', 'REJECT']);
   });
 
+  it('an evpn switch: l2vpn-evpn only; exported only the EVPN routes with its route targets, imported nothing', () => {
+    const leaf: Neighbour = { kind: 'evpn', address: '198.18.0.50', remoteAs: 65010, passwordRef: null, deviceId: 'leaf1' };
+    expect((peerConfig(leaf, '') as { afi_safis: { config: { family: object } }[] }).afi_safis.map((a) => a.config.family)).toEqual([{ afi: 'AFI_L2VPN', safi: 'SAFI_EVPN' }]);
+    type Policies = { defined_sets: { name: string; defined_type: string; list?: string[] }[]; policies: { name: string; statements: { name: string; conditions: Record<string, { name: string }>; actions: { route_action: string } }[] }[] };
+    const none = policiesFor([tor, leaf]) as Policies;
+    expect(none.policies.find((x) => x.name === 'strata-export')!.statements.some((s) => s.name.startsWith('strata-evpn'))).toBe(false);
+    const p = policiesFor([tor, leaf], new Map([['leaf1', [{ asn: 65010, value: 1000 }]]])) as Policies;
+    expect(p.defined_sets.filter((s) => s.name.startsWith('strata-evpn')).map((s) => [s.defined_type, s.list])).toEqual([
+      ['NEIGHBOR', ['198.18.0.50/32']],
+      ['EXT_COMMUNITY', ['rt:^65010:1000$']],
+    ]);
+    const exp = p.policies.find((x) => x.name === 'strata-export')!.statements;
+    expect(exp.find((s) => s.name === 'strata-evpn-0-export')).toEqual({ name: 'strata-evpn-0-export', conditions: { neighbor_set: { type: 'ANY', name: 'strata-evpn-0' }, ext_community_set: { type: 'ANY', name: 'strata-evpn-rt-0' } }, actions: { route_action: 'ACCEPT' } });
+    expect(exp.at(-1)!.name).toBe('strata-export-others');
+    expect(p.policies.find((x) => x.name === 'strata-import')).toEqual(none.policies.find((x) => x.name === 'strata-import'));
+  });
+
   it('the peer signature changes with the password and never contains it', () => {
     expect(peerSignature(fw, 'one')).not.toBe(peerSignature(fw, 'two'));
     expect(peerSignature(fw, 'secret-password')).not.toContain('secret');

@@ -28,6 +28,7 @@ import {
   routerGatewayAggregate,
   securityGroupAggregate,
   bgpRouteAggregate,
+  bgpPhysicalAggregate,
   chainAggregate,
   flowClassifierAggregate,
   functionGroupAggregate,
@@ -405,6 +406,37 @@ const arbBgpEvent: fc.Arbitrary<Spec> = fc.oneof(
   },
 );
 
+/**
+ * Physical MACs and flood VTEPs of gateway devices (the BGP gateway's events): on the networks' VNIs
+ * (100-103) and one no network has; a MAC with and without IPs, learned and withdrawn, on two devices.
+ */
+const arbPhysicalEvent: fc.Arbitrary<Spec> = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc
+      .record({ on: fc.boolean(), d: pick(['sw1', 'sw2']), vni: fc.integer({ min: 100, max: 104 }), m: pick(['52:54:00:bb:00:01', '52:54:00:bb:00:02']), ip: fc.option(pick(['10.0.0.200', '10.0.0.201']), { nil: undefined }) })
+      .map(({ on, d, vni, m, ip }) =>
+        spec({
+          type: on ? 'bgp.PhysicalMacLearned' : 'bgp.PhysicalMacWithdrawn',
+          data: { deviceId: d, vni, mac: m, ...(ip ? { ip } : {}), vtep: d === 'sw1' ? '198.18.0.50' : '198.18.0.51' },
+          aggregate: bgpPhysicalAggregate(`${d}-${vni}-${m}-${ip ?? ''}`),
+          tenant: 'ta',
+        }),
+      ),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ on: fc.boolean(), d: pick(['sw1', 'sw2']), vni: fc.integer({ min: 100, max: 104 }) }).map(({ on, d, vni }) =>
+      spec({
+        type: on ? 'bgp.PhysicalVtepLearned' : 'bgp.PhysicalVtepWithdrawn',
+        data: { deviceId: d, vni, vtep: d === 'sw1' ? '198.18.0.50' : '198.18.0.51' },
+        aggregate: bgpPhysicalAggregate(`${d}-${vni}`),
+        tenant: 'ta',
+      }),
+    ),
+  },
+);
+
 const FUNCS = ['sf0', 'sf1', 'sf2'];
 const FGROUPS = ['fg0', 'fg1'];
 const CLASSIFIERS = ['fc0', 'fc1'];
@@ -538,6 +570,7 @@ const arbEvent: fc.Arbitrary<Spec> = fc.oneof(
   { weight: 2, arbitrary: arbSecgroupEvent },
   { weight: 1, arbitrary: arbNatEvent },
   { weight: 1, arbitrary: arbBgpEvent },
+  { weight: 1, arbitrary: arbPhysicalEvent },
 );
 
 /**

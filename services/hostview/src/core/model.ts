@@ -9,6 +9,8 @@
  *                       node's port moves (group → host counts, memberships a port starts or ends)
  *   inputs/nat.ts       floating-IP associations, routers with an external gateway
  *   inputs/bgp.ts       accepted appliance routes
+ *   inputs/physical.ts  MACs and flood VTEPs gateway devices learned on their physical side (any context's
+ *                       Physical* events; today the BGP gateway's)
  *   inputs/chaining.ts  service functions, function groups, classifiers and chains; also follows the
  *                       IPAM node's port changes (an appliance's leg ports)
  *
@@ -25,6 +27,7 @@
 import {
   BGP_CONTEXT,
   bgpEvents,
+  type BgpEvent,
   CHAINING_CONTEXT,
   chainingEvents,
   IPAM_CONTEXT,
@@ -46,6 +49,15 @@ import {
   type ChainingInputEvent,
   type ChainingModel,
 } from './inputs/chaining.js';
+import {
+  applyPhysicalEvent,
+  emptyPhysicalChange,
+  emptyPhysicalModel,
+  physicalEventName,
+  type PhysicalChange,
+  type PhysicalInputEvent,
+  type PhysicalModel,
+} from './inputs/physical.js';
 import { applyIpamEvent, emptyIpamChange, emptyIpamModel, type IpamChange, type IpamInputEvent, type IpamModel } from './inputs/ipam.js';
 import { applyNatEvent, emptyNatChange, emptyNatModel, type NatChange, type NatInputEvent, type NatModel } from './inputs/nat.js';
 import {
@@ -65,6 +77,7 @@ export interface Model {
   secgroup: SecgroupModel;
   nat: NatModel;
   bgp: BgpModel;
+  physical: PhysicalModel;
   chaining: ChainingModel;
 }
 
@@ -74,6 +87,7 @@ export const emptyModel = (): Model => ({
   secgroup: emptySecgroupModel(),
   nat: emptyNatModel(),
   bgp: emptyBgpModel(),
+  physical: emptyPhysicalModel(),
   chaining: emptyChainingModel(),
 });
 
@@ -83,6 +97,7 @@ export interface Change {
   secgroup: SecgroupChange;
   nat: NatChange;
   bgp: BgpChange;
+  physical: PhysicalChange;
   chaining: ChainingChange;
 }
 
@@ -91,11 +106,12 @@ export const emptyChange = (): Change => ({
   secgroup: emptySecgroupChange(),
   nat: emptyNatChange(),
   bgp: emptyBgpChange(),
+  physical: emptyPhysicalChange(),
   chaining: emptyChainingChange(),
 });
 
 const isEmptyPart = (part: object): boolean => Object.values(part).every((v: Set<unknown> | Map<unknown, unknown>) => v.size === 0);
-export const isEmptyChange = (c: Change): boolean => isEmptyPart(c.ipam) && isEmptyPart(c.secgroup) && isEmptyPart(c.nat) && isEmptyPart(c.bgp) && isEmptyPart(c.chaining);
+export const isEmptyChange = (c: Change): boolean => isEmptyPart(c.ipam) && isEmptyPart(c.secgroup) && isEmptyPart(c.nat) && isEmptyPart(c.bgp) && isEmptyPart(c.physical) && isEmptyPart(c.chaining);
 
 /** The slice of a decoded event the model reads: type and data, aggregate, tenant and position. */
 export type Slice<E extends { type: string; data: unknown; aggregate: unknown; tenant: string; seq: number }> = {
@@ -103,14 +119,18 @@ export type Slice<E extends { type: string; data: unknown; aggregate: unknown; t
 }[E['type']];
 
 /** An event of one of the input nodes' contexts, as the model reads it. */
-export type ModelEvent = IpamInputEvent | SecgroupInputEvent | NatInputEvent | BgpInputEvent | ChainingInputEvent;
+export type ModelEvent = IpamInputEvent | SecgroupInputEvent | NatInputEvent | BgpInputEvent | BgpPhysicalEvent | ChainingInputEvent;
 
-/** What the model is folded from: all of IPAM's, secgroup's, NAT's and chaining's events, and BGP's route observations. */
+/** The BGP gateway's learned physical MACs and VTEPs (the physical input node). */
+const BGP_PHYSICAL_TYPES = ['bgp.PhysicalMacLearned', 'bgp.PhysicalMacWithdrawn', 'bgp.PhysicalVtepLearned', 'bgp.PhysicalVtepWithdrawn'] as const;
+type BgpPhysicalEvent = Slice<Extract<BgpEvent, { type: (typeof BGP_PHYSICAL_TYPES)[number] }>>;
+
+/** What the model is folded from: all of IPAM's, secgroup's, NAT's and chaining's events, and BGP's route and physical observations. */
 export const hostviewFollows = follow(
   allEvents(IPAM_CONTEXT, ipamEvents),
   allEvents(SECGROUP_CONTEXT, secgroupEvents),
   allEvents(NAT_CONTEXT, natEvents),
-  eventTypes(BGP_CONTEXT, bgpEvents, BGP_INPUT_TYPES),
+  eventTypes(BGP_CONTEXT, bgpEvents, [...BGP_INPUT_TYPES, ...BGP_PHYSICAL_TYPES]),
   allEvents(CHAINING_CONTEXT, chainingEvents),
 );
 
@@ -146,6 +166,8 @@ export function applyEvent(model: Model, event: ModelEvent): Change {
     applyNatEvent(model.nat, event, change);
   } else if (isChaining(event)) {
     applyChainingEvent(model, event, change);
+  } else if (physicalEventName(event.type)) {
+    applyPhysicalEvent(model, event as PhysicalInputEvent, change);
   } else if (isBgpInput(event.type)) {
     applyBgpEvent(model, event as BgpInputEvent, change);
   } else {

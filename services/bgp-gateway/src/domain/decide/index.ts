@@ -18,6 +18,7 @@ export const deciders: { [K in BgpCommandName]: Decider<K> } = {
   'appliance.unassign': unassignPrefix,
 };
 
+export * from './physical.js';
 export * from './routes.js';
 export * from './sessions.js';
 export * from './types.js';

@@ -25,7 +25,7 @@ export class Given {
   }
 
   tenantNetwork(tenant: string, id: string, routed: boolean, ...subnets: [string, string][]): this {
-    this.state.fabric.networks[id] = { routed, tenant };
+    this.state.fabric.networks[id] = { routed, tenant, vni: 1000 + Object.keys(this.state.fabric.networks).length };
     for (const [sid, cidr] of subnets) this.state.fabric.subnets[sid] = { networkId: id, cidr, createdSeq: ++this.claims };
     return this;
   }
@@ -37,11 +37,24 @@ export class Given {
   }
 
   /** A port whose addresses are in the network's subnets containing them (as IPAM assigns them). */
-  port(id: string, networkId: string, hostId: string | null, ips: string[], deviceId = ''): this {
+  port(id: string, networkId: string, hostId: string | null, ips: string[], deviceId = '', mac = ''): this {
     const tenant = this.state.fabric.networks[networkId]?.tenant ?? 't';
     const subnetOf = (ip: string): string =>
       Object.entries(this.state.fabric.subnets).find(([, s]) => s.networkId === networkId && contains(parsePrefix(s.cidr), parseAddress(ip)))?.[0] ?? '';
-    this.state.fabric.ports[id] = { id, tenant, networkId, mac: '', deviceId, fixedIps: ips.map((ip) => ({ subnetId: subnetOf(ip), ip })), hostId, createdSeq: ++this.claims };
+    this.state.fabric.ports[id] = { id, tenant, networkId, mac, deviceId, fixedIps: ips.map((ip) => ({ subnetId: subnetOf(ip), ip })), hostId, createdSeq: ++this.claims };
+    return this;
+  }
+
+  /** An `evpn` gateway device: its VTEP, peering address and AS. */
+  evpnDevice(id: string, vtepIp: string, address: string, remoteAs: number): this {
+    this.state.fabric.gatewayDevices[id] = { kind: 'evpn', vtepIp, bgp: { address, remoteAs } };
+    return this;
+  }
+
+  /** A binding of the network (its VNI) on a device. */
+  bind(bindingId: string, deviceId: string, networkId: string): this {
+    const n = this.state.fabric.networks[networkId]!;
+    this.state.fabric.bindings[bindingId] = { deviceId, networkId, vni: n.vni, tenant: n.tenant };
     return this;
   }
 

@@ -1,12 +1,14 @@
 /**
  * `<H>.net.<N>` (HostNetwork): a network H needs (H has a port in its
  * routing domain); `floodVteps` are the other registered hosts with ports
- * on N, not hosts that only route into it.
+ * on N, not hosts that only route into it, and the VTEPs of gateway devices
+ * flooding N's VNI (inputs/physical.ts: a switch's EVPN type-3 route).
  */
 import { gatewayMac, hostviewKey, presentIpv6Modes, type HostNetwork, type SubnetInfo } from '@strata/contracts';
 import type { Change, Model } from '../model.js';
 import { gatewayNetworksOf } from '../inputs/gateway.js';
 import { domainOf, hostsNeeding, hostsOnNetwork } from '../topology.js';
+import { networksOfVni, physicalFloodVteps } from '../inputs/physical.js';
 import { stringify, type KeyFamily } from './family.js';
 
 export const netFamily: KeyFamily<'net'> = {
@@ -32,6 +34,7 @@ export const netFamily: KeyFamily<'net'> = {
     }
     const vteps = new Set<string>();
     for (const g of hostsOnNetwork(ipam, n.id)) if (g !== k.hostId) vteps.add(ipam.hypervisors.get(g)!.vtepIp);
+    for (const v of physicalFloodVteps(model, n.vni)) vteps.add(v);
     return {
       domainId: domainOf(ipam, n.id),
       floodVteps: [...vteps].sort(),
@@ -64,6 +67,7 @@ export const netFamily: KeyFamily<'net'> = {
  */
 function networksTouched(model: Model, change: Change): Set<string> {
   const networks = new Set(change.ipam.networks);
+  for (const vni of change.physical.vnis) for (const n of networksOfVni(model, vni)) networks.add(n);
   for (const { before, after } of change.ipam.ports.values()) {
     if (before) networks.add(before.networkId);
     if (after) networks.add(after.networkId);

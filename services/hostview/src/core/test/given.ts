@@ -3,8 +3,11 @@
  * call per event, and the full-recompute oracle over every host.
  */
 import {
+  bgpPhysicalAggregate,
   CLOUD_AGGREGATE,
   networkAggregate,
+  type PhysicalMac,
+  type PhysicalVtep,
   portSecurityAggregate,
   routerAggregate,
   securityGroupAggregate,
@@ -289,6 +292,15 @@ export class Given {
   deleteChain(chainId: string, tenant: string): ModelEvent {
     return this.emit('chaining.ChainDeleted', { chainId }, chainAggregate(chainId), tenant);
   }
+}
+
+/** What a gateway device learned, as the BGP gateway records it (the event's tenant: the binding's). */
+export function physicalMac(g: Given, learned: boolean, m: PhysicalMac, tenant: string): ModelEvent {
+  return g.emit(learned ? 'bgp.PhysicalMacLearned' : 'bgp.PhysicalMacWithdrawn', m, bgpPhysicalAggregate(`${m.deviceId}-${m.vni}-${m.mac}-${m.ip ?? ''}`), tenant);
+}
+
+export function physicalVtep(g: Given, learned: boolean, v: PhysicalVtep, tenant: string): ModelEvent {
+  return g.emit(learned ? 'bgp.PhysicalVtepLearned' : 'bgp.PhysicalVtepWithdrawn', v, bgpPhysicalAggregate(`${v.deviceId}-${v.vni}`), tenant);
 }
 
 /** A fresh model built by replaying events. */
