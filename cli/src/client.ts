@@ -15,6 +15,7 @@ import {
   type PoolServiceClient,
   type PortServiceClient,
   type RouterServiceClient,
+  type GatewayServiceClient,
   type SecurityGroupServiceClient,
   type StatusServiceClient,
   type SubnetServiceClient,
@@ -62,6 +63,7 @@ export class Api {
   readonly floatingIps: FloatingIpServiceClient;
   readonly appPrefixes: ApplicationPrefixServiceClient;
   readonly routers: RouterServiceClient;
+  readonly gateways: GatewayServiceClient;
   readonly securityGroups: SecurityGroupServiceClient;
   readonly nat: NatServiceClient;
   readonly chaining: ChainingServiceClient;
@@ -95,6 +97,7 @@ export class Api {
     this.floatingIps = new v1.FloatingIpService(opts.server, creds, options);
     this.appPrefixes = new v1.ApplicationPrefixService(opts.server, creds, options);
     this.routers = new v1.RouterService(opts.server, creds, options);
+    this.gateways = new v1.GatewayService(opts.server, creds, options);
     this.securityGroups = new v1.SecurityGroupService(opts.server, creds, options);
     this.nat = new v1.NatService(opts.server, creds, options);
     this.chaining = new v1.ChainingService(opts.server, creds, options);
@@ -138,7 +141,7 @@ export class Api {
   }
 
   close(): void {
-    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.securityGroups, this.nat, this.chaining, this.bgp, this.events, this.status, this.audit]) {
+    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.gateways, this.securityGroups, this.nat, this.chaining, this.bgp, this.events, this.status, this.audit]) {
       c.close();
     }
   }

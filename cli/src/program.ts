@@ -12,6 +12,7 @@ import { registerNetworkCommands } from './commands/networks.js';
 import { registerPoolCommands } from './commands/pools.js';
 import { registerPortCommands } from './commands/ports.js';
 import { registerRouterCommands } from './commands/routers.js';
+import { registerGatewayCommands } from './commands/gateways.js';
 import { registerSecurityGroupCommands } from './commands/security-groups.js';
 import { registerSubnetCommands } from './commands/subnets.js';
 import { registerWaitCommands } from './commands/wait.js';
@@ -50,6 +51,7 @@ export function buildProgram(cli: CliContext): Command {
   registerApplicationPrefixCommands(program, cli);
   const router = registerRouterCommands(program, cli);
   registerNatCommands(floatingIp, router, cli);
+  registerGatewayCommands(program, cli);
   registerBgpCommands(program, cli);
   registerSecurityGroupCommands(program, port, cli);
   registerChainingCommands(program, cli);

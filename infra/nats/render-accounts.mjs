@@ -272,7 +272,8 @@ function users(agents) {
     {
       comment: [
         'BGP gateway: like IPAM for its own context (strata.evt.bgp.>): configuration',
-        'events and the routes peers announce. It follows IPAM and NAT through the log.',
+        'events, the routes appliances announce and the MACs and VTEPs EVPN switches',
+        'announce (strata.evt.bgp.physical.*). It follows IPAM and NAT through the log.',
         'It keeps no snapshots.',
       ],
       user: 'bgp',

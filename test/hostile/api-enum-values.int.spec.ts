@@ -46,6 +46,7 @@ describe('hostile: enum values outside their enum', () => {
     [rulePath, { ethertype: 1 }, 'direction'],
     [rulePath, { direction: 1 }, 'ethertype'],
     ['/strata.v1.PoolService/CreatePool', { name: 'p', cidr: '203.0.113.0/28' }, 'purpose'],
+    ['/strata.v1.GatewayService/CreateGatewayDevice', { name: 'gw', hostId: 'hv1', ports: [{ name: 'eth1' }] }, 'kind'],
   ])('a required enum left UNSPECIFIED (0) is refused by the command: %s %s → %s', async (path, request, field) => {
     const before = await api.lastSeq();
     const r = await api.call(path, api.requestType(path).encode(path === rulePath ? { groupId, ...request } : request).finish());
@@ -71,6 +72,7 @@ describe('hostile: enum values outside their enum', () => {
       'CreateFlowClassifier.protocol',
       'CreateFunctionGroup.fallback',
       'CreateFunctionGroup.selection',
+      'CreateGatewayDevice.kind',
       'CreatePool.purpose',
       'CreateSecurityGroupRule.direction',
       'CreateSecurityGroupRule.ethertype',

@@ -49,15 +49,29 @@ export class EvpnSwitch {
     return new EvpnSwitch(o, await Frr.start(o.ns.name, o.dir, evpnSwitchConfig(o.vtep, o.asn, o.peers)));
   }
 
+  /** The switch's namespace `<prefix>sw`, plugged into an underlay bridge (the Lab's `ul0` in its fabric namespace) with `vtep`/24. */
+  static async onUnderlay(prefix: string, fabric: Netns, bridge: string, vtep: string): Promise<Netns> {
+    const ns = await Netns.create(`${prefix}sw`);
+    await sh(['ip', '-n', fabric.name, 'link', 'add', 'sw', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name]);
+    await fabric.ip(['link', 'set', 'sw', 'master', bridge, 'up']);
+    await ns.ip(['addr', 'add', `${vtep}/24`, 'dev', 'eth0']);
+    await ns.ip(['link', 'set', 'eth0', 'up']);
+    return ns;
+  }
+
   get ns(): Netns {
     return this.o.ns;
   }
 
-  /** The VNI's bridge and VXLAN device (FRR picks the VNI up from the kernel); `svi`: an address in the segment, CIDR. */
-  async addVni(vni: number, svi?: string): Promise<void> {
+  /**
+   * The VNI's bridge and VXLAN device (FRR picks the VNI up from the kernel); `svi`: an address in the
+   * segment, CIDR; `local`: the VXLAN device's source address when not the switch's VTEP (a switch
+   * announcing another VTEP, for the tests of what Strata refuses).
+   */
+  async addVni(vni: number, svi?: string, local = this.o.vtep): Promise<void> {
     const ns = this.o.ns;
     await ns.ip(['link', 'add', `br${vni}`, 'type', 'bridge']);
-    await ns.ip(['link', 'add', `vx${vni}`, 'type', 'vxlan', 'id', String(vni), 'local', this.o.vtep, 'dstport', '4789', 'nolearning']);
+    await ns.ip(['link', 'add', `vx${vni}`, 'type', 'vxlan', 'id', String(vni), 'local', local, 'dstport', '4789', 'nolearning']);
     await ns.ip(['link', 'set', `vx${vni}`, 'master', `br${vni}`]);
     // ARP for addresses FRR learned by EVPN is answered on the switch; remote MACs are never learned from the data path.
     await ns.ip(['link', 'set', `vx${vni}`, 'type', 'bridge_slave', 'neigh_suppress', 'on', 'learning', 'off']);
@@ -78,6 +92,8 @@ export class EvpnSwitch {
     await sh(['ip', '-n', this.o.ns.name, 'link', 'add', port, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', server.name]);
     await this.o.ns.ip(['link', 'set', port, 'master', `br${vni}`, 'up']);
     await server.ip(['link', 'set', 'eth0', 'address', mac]);
+    // The segment's MTU on the overlay side (VXLAN's 50 bytes under a 1500-byte underlay).
+    await server.ip(['link', 'set', 'eth0', 'mtu', '1450']);
     await server.ip(['addr', 'add', cidr, 'dev', 'eth0']);
     await server.ip(['link', 'set', 'eth0', 'up']);
     return server;

@@ -15,6 +15,8 @@
  *   <hostId>.member.<groupId>.<portId>  GroupMember   a member of a group that those rules name as remote group,
  *                                                     or that a classifier of a chain realised here names
  *   <hostId>.chain.<chainId>        HostChain         a service chain on a routing domain realised here
+ *   <hostId>.l2gw.<bindingId>       L2Gateway         a VLAN of a NIC of this gateway host carrying a network (a
+ *                                                     gateway binding of the `host` device that is this hypervisor)
  *   <hostId>.position.view          ViewPosition      the log position the other keys reflect (not derived:
  *                                                     written by hostview after them, see below)
  *
@@ -300,6 +302,20 @@ export const ViewPosition = z.object({
 });
 export type ViewPosition = z.infer<typeof ViewPosition>;
 
+/**
+ * A software L2 gateway binding on this host (docs/architecture.md, "Gateway
+ * devices, bindings and the software gateway"): VLAN `vlan` of NIC `nic`
+ * (the trunk, in the host's namespace) is bridged into network `networkId`
+ * (whose `net` key this host then has).
+ */
+export const L2Gateway = z.object({
+  id: z.string(),
+  networkId: z.string(),
+  nic: z.string(),
+  vlan: z.number().int().min(1).max(4094),
+});
+export type L2Gateway = z.infer<typeof L2Gateway>;
+
 // ---- The codec: key layout and the schema of each kind's value -------------
 // The one place that knows how a host view's keys are made; hostview writes
 // with it, the agent reads with it, tests use it.
@@ -314,6 +330,7 @@ export const HOSTVIEW_SCHEMAS = {
   sg: HostSecurityGroup,
   member: GroupMember,
   chain: HostChain,
+  l2gw: L2Gateway,
   position: ViewPosition,
 } as const;
 export type HostviewKind = keyof typeof HOSTVIEW_SCHEMAS;
@@ -336,6 +353,7 @@ export const hostviewKey = {
   sg: (h: string, groupId: string) => `${h}.sg.${groupId}`,
   member: (h: string, groupId: string, portId: string) => `${h}.member.${groupId}.${portId}`,
   chain: (h: string, chainId: string) => `${h}.chain.${chainId}`,
+  l2gw: (h: string, bindingId: string) => `${h}.l2gw.${bindingId}`,
   position: (h: string) => `${h}.${POSITION_KEY_SUFFIX}`,
   all: (h: string) => `${h}.>`,
 };

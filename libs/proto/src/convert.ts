@@ -2,6 +2,7 @@ import type { EtherType__Output } from './generated/strata/v1/EtherType.js';
 import type { FunctionMode__Output } from './generated/strata/v1/FunctionMode.js';
 import type { GroupFallback__Output } from './generated/strata/v1/GroupFallback.js';
 import type { GroupSelection__Output } from './generated/strata/v1/GroupSelection.js';
+import type { GatewayDeviceKind__Output } from './generated/strata/v1/GatewayDeviceKind.js';
 import type { HealthCheckProtocol__Output } from './generated/strata/v1/HealthCheckProtocol.js';
 import { PoolPurpose, type PoolPurpose__Output } from './generated/strata/v1/PoolPurpose.js';
 import type { RuleDirection__Output } from './generated/strata/v1/RuleDirection.js';
@@ -96,3 +97,12 @@ export const groupFallbackToProto = groupFallback.toProto;
 export const groupFallbackFromProto = groupFallback.fromProto;
 export const healthCheckProtocolToProto = healthCheckProtocol.toProto;
 export const healthCheckProtocolFromProto = healthCheckProtocol.fromProto;
+
+const gatewayDeviceKind = enumMapping<'evpn' | 'ovsdb' | 'host', GatewayDeviceKind__Output>(
+  { evpn: 'GATEWAY_DEVICE_KIND_EVPN', ovsdb: 'GATEWAY_DEVICE_KIND_OVSDB', host: 'GATEWAY_DEVICE_KIND_HOST' },
+  'GATEWAY_DEVICE_KIND_UNSPECIFIED',
+);
+
+/** Gateway device kind: `evpn` ↔ `GATEWAY_DEVICE_KIND_EVPN`. */
+export const gatewayDeviceKindToProto = gatewayDeviceKind.toProto;
+export const gatewayDeviceKindFromProto = gatewayDeviceKind.fromProto;

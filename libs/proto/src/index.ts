@@ -13,6 +13,8 @@ export {
   etherTypeToProto,
   functionModeFromProto,
   functionModeToProto,
+  gatewayDeviceKindFromProto,
+  gatewayDeviceKindToProto,
   groupFallbackFromProto,
   groupFallbackToProto,
   groupSelectionFromProto,

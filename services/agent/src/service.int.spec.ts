@@ -244,7 +244,7 @@ d('agent service (NATS KV → kernel)', () => {
   });
 
   it('a host whose view empties is left with no Strata object', async () => {
-    await publishView('hv1', { host: hostView(cloud, 'hv1').host!, networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {} });
+    await publishView('hv1', { host: hostView(cloud, 'hv1').host!, networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {}, l2gateways: {} });
     await waitFor(
       async () => {
         const links = JSON.parse(await sh(['ip', '-n', lab.host(1).ns, '-j', 'link', 'show'])) as { ifname: string }[];

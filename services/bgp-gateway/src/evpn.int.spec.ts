@@ -40,15 +40,16 @@ describe('BGP gateway with an EVPN switch (FRR)', () => {
   let bindingId: string;
   let vm: PortView;
 
+  const start = (i: number): Promise<void> => {
+    const p = startGateway(nats.url, `bgp-gw${i}`, { ...nats.env('bgp'), GOBGP_TARGET: `unix://${fabric.socket(i)}`, BGP_ROUTER_ID: GW[i - 1]! });
+    gateways[i - 1] = p;
+    return p.ready;
+  };
+
   beforeAll(async () => {
     nats = await startProvisionedNats();
     ipamProc = startIpam(nats.url, nats.env('ipam'));
     await fabric.start();
-    const start = (i: number): Promise<void> => {
-      const p = startGateway(nats.url, `bgp-gw${i}`, { ...nats.env('bgp'), GOBGP_TARGET: `unix://${fabric.socket(i)}`, BGP_ROUTER_ID: GW[i - 1]! });
-      gateways[i - 1] = p;
-      return p.ready;
-    };
     await Promise.all([ipamProc.ready, start(1), start(2)]);
     store = await JetStreamEventStore.open(await nats.connect('api'));
     ipam = new IpamClient(await nats.connect('api'));
@@ -124,6 +125,29 @@ describe('BGP gateway with an EVPN switch (FRR)', () => {
     for await (const e of store.read({ fromSeq: 1 })) if (e.type.startsWith('bgp.Physical') && (e.data as { vni: number }).vni === 4_000_001) written.push(e);
     expect(written).toEqual([]);
     expect(metricValue(await scrapeMetrics(gateways[0]!), 'strata_bgp_evpn_routes_rejected_total', { reason: 'unbound-vni' })).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a bound VNI whose routes name another VTEP than the device\'s is refused: a switch cannot point MACs at another machine', async () => {
+    const other = await ipam.command('network.create', { name: 'metal-2' });
+    await ipam.command('gatewaybinding.create', { deviceId, port: 'swp1', vlan: 20, networkId: other.id });
+    // FRR announces this VNI's MACs and flood route with the VXLAN device's source address: another machine's.
+    await sw.addVni(other.vni, undefined, '198.18.0.99');
+    await sw.addServer('foreign', other.vni, '52:54:00:bb:00:77', '10.7.0.1/24');
+    await waitFor(async () => metricValue(await scrapeMetrics(gateways[0]!), 'strata_bgp_evpn_rejected_routes', { reason: 'foreign-vtep' }) >= 2, { ...WAIT, message: 'foreign VTEP refused' });
+    const written: StoredEvent[] = [];
+    for await (const e of store.read({ fromSeq: 1 })) if (e.type.startsWith('bgp.Physical') && (e.data as { vni: number }).vni === other.vni) written.push(e);
+    expect(written).toEqual([]);
+    await sw.removeVni(other.vni);
+  });
+
+  it('a restarted gateway reads its EVPN paths back from gobgpd and changes nothing', async () => {
+    await gateways[0]!.stop();
+    await start(1);
+    const scrape = async (): Promise<string> => scrapeMetrics(gateways[0]!);
+    await waitFor(async () => metricValue(await scrape(), 'strata_bgp_advertised_routes') === 4, { ...WAIT, message: 'the restarted gateway read its 4 EVPN paths' });
+    await waitFor(async () => metricValue(await scrape(), 'strata_bgp_passes_total', { outcome: 'ok' }) >= 3, WAIT);
+    expect(metricValue(await scrape(), 'strata_bgp_rib_changes_total')).toBe(0);
+    expect((await sw.fdb(vni)).get(vm.mac)).toEqual(['198.18.0.11']);
   });
 
   it('a VM moving to another hypervisor moves its MAC in the switch FDB and the flood list', async () => {

@@ -40,6 +40,8 @@ export interface HostileOptions {
   natsPort?: number;
   /** The API's host:port (default: a free loopback port). */
   apiAddr?: string;
+  /** Also run hostview (startControlPlane's `hostview`): the host views of `agents` are written. */
+  hostview?: boolean;
 }
 
 export async function startHostileControlPlane(tenants: string[], options: HostileOptions = {}): Promise<HostileControlPlane> {
@@ -57,6 +59,7 @@ export async function startHostileControlPlane(tenants: string[], options: Hosti
       // (services/status, test/status); here it stays out of the way.
       statusEnv: { STATUS_AGENT_TIMEOUT_MS: String(24 * 3600_000) },
       ...(options.agents ? { agents: options.agents } : {}),
+      ...(options.hostview ? { hostview: true } : {}),
     });
   } catch (err) {
     rmSync(dir, { recursive: true, force: true });

@@ -5,6 +5,7 @@
  * NATS connection to read and administer the event log.
  */
 import type { NatsConnection } from 'nats';
+import { expect } from 'vitest';
 import type { ControlPlane } from '@strata/lab';
 import { startHostileControlPlane, type HostileControlPlane, type HostileOptions } from './control-plane.js';
 
@@ -26,6 +27,8 @@ export interface TenantPlane {
   json<T>(who: string, argv: string[], requestId?: string): Promise<T>;
   /** The stream's last sequence: a command refused or answered from the record must not move it. */
   lastSeq(): Promise<number>;
+  /** `strata <argv>` as `who` fails with an error containing `message`, and writes no event. */
+  expectRefused(who: string, argv: string[], message: string): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -53,6 +56,13 @@ export async function startTenantPlane(tenants: string[], options: HostileOption
       return JSON.parse(r.out) as T;
     },
     lastSeq: () => plane.lastSeq(),
+    async expectRefused(who: string, argv: string[], message: string): Promise<void> {
+      const seq = await plane.lastSeq();
+      const r = await cli(who, argv);
+      expect(r.code, argv.join(' ')).not.toBe(0);
+      expect(r.err, argv.join(' ')).toContain(message);
+      expect(await plane.lastSeq(), `${argv.join(' ')} wrote an event`).toBe(seq);
+    },
     stop: () => plane.destroy(),
   };
 }

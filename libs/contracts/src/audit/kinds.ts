@@ -46,7 +46,9 @@ const networkLifecycle = { aggregate: 'cloud', aggregateId: 'default', field: 'n
  * the new owner (it changes that port's `ownedAddresses`, and so is its
  * event); its `previousPortId` is a port of the same network, found by its
  * own events. A pool's `poolId` is also on FloatingIpAllocated and
- * ApplicationPrefixAllocated, which change the pool's `allocated`.
+ * ApplicationPrefixAllocated, which change the pool's `allocated`. A
+ * gateway binding's events name its device by `deviceId` too: they are in
+ * the device's history (what was bound on it, when), its view unchanged.
  */
 export const AUDIT_KINDS = {
   network: { context: 'ipam', aggregate: 'network', alsoIn: networkLifecycle, tenantScoped: true },
@@ -56,6 +58,8 @@ export const AUDIT_KINDS = {
   'floating-ip': { context: 'ipam', aggregate: 'cloud', idField: 'floatingIpId', tenantScoped: true },
   pool: { context: 'ipam', aggregate: 'cloud', idField: 'poolId', tenantScoped: false },
   hypervisor: { context: 'ipam', aggregate: 'cloud', idField: 'hostId', tenantScoped: false },
+  'gateway-device': { context: 'ipam', aggregate: 'cloud', idField: 'deviceId', tenantScoped: false },
+  'gateway-binding': { context: 'ipam', aggregate: 'cloud', idField: 'bindingId', tenantScoped: true },
   'security-group': { context: 'secgroup', aggregate: 'group', tenantScoped: true },
   'port-security': { context: 'secgroup', aggregate: 'port', tenantScoped: true },
   'floating-ip-association': { context: 'nat', aggregate: 'floatingip', tenantScoped: true },

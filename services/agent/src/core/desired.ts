@@ -31,6 +31,7 @@ import {
   vxlanName,
   VXLAN_PORT,
 } from './names.js';
+import { addL2Gateways } from './l2gw.js';
 import { dhcp6Spec, dhcp6Subnet, gatewayLinkLocal, servesAddresses, type Dhcp6Spec, type Dhcp6Subnet } from './dhcp6.js';
 import type { RuleCounterLabel } from './secgroups.js';
 import type { HostViewSnapshot } from './snapshot.js';
@@ -226,6 +227,7 @@ export function desiredOverlay(view: HostViewSnapshot, opts: DesiredOptions, loc
       }
     }
   }
+  addL2Gateways(view, kernel);
 
   return kernel;
 }

@@ -36,6 +36,7 @@ const view = (): HostViewSnapshot => ({
   groups: {},
   members: {},
   chains: {},
+  l2gateways: {},
 });
 
 describe('desiredState', () => {

@@ -21,6 +21,7 @@ const view = (subnets: SubnetInfo[], fixedIps: { subnetId: string; ip: string }[
   groups: {},
   members: {},
   chains: {},
+  l2gateways: {},
 });
 
 const dhcpOf = (v: HostViewSnapshot) => desiredState(v, { nsPrefix: 'p-' }).dhcp[NS];

@@ -61,11 +61,14 @@ export function diff(desired: KernelState, actual: ActualState): Plan {
   }
 
   // New links, bridges first so the others can be enslaved as they are created.
-  for (const kind of ['bridge', 'vxlan', 'veth'] as const) {
+  // A VLAN device is made only on a NIC that exists (like a plug): a missing trunk leaves the rest working.
+  const devices = new Set(actual.devices);
+  for (const kind of ['bridge', 'vxlan', 'veth', 'vlan'] as const) {
     for (const d of desiredLinks) {
       if (d.kind !== kind || sim.links[linkKey(d.ns, d.name)]) continue;
+      if (kind === 'vlan' && !devices.has(d.vlan?.parent ?? '')) continue;
       if (kind !== 'veth') {
-        emit('links', { op: 'link-add', link: d });
+        emit(kind === 'vlan' ? 'gateway-vlans' : 'links', { op: 'link-add', link: d });
         continue;
       }
       // A veth pair is created from its host end, with its peer.
@@ -87,7 +90,6 @@ export function diff(desired: KernelState, actual: ActualState): Plan {
   }
 
   // Foreign devices (taps): only those that exist can be plugged.
-  const devices = new Set(actual.devices);
   for (const [device, p] of sorted(desired.plugs)) {
     if (!devices.has(device)) continue;
     const a = sim.plugs[device];
@@ -158,11 +160,12 @@ export function diff(desired: KernelState, actual: ActualState): Plan {
   return { batches: PHASES.filter((p) => out.has(p)).map((phase) => ({ phase, ops: out.get(phase)! })) };
 }
 
-/** Kind, VXLAN parameters and veth peer cannot be changed in place. */
+/** Kind, VXLAN parameters, veth peer and a VLAN device's NIC and id cannot be changed in place. */
 export function sameIdentity(d: LinkState, a: LinkState): boolean {
   if (d.kind !== a.kind) return false;
   if (d.kind === 'vxlan') return JSON.stringify(d.vxlan) === JSON.stringify(a.vxlan);
   if (d.kind === 'veth') return a.peer !== null && a.peer.ns === d.peer?.ns && a.peer.name === d.peer.name;
+  if (d.kind === 'vlan') return a.vlan?.parent === d.vlan?.parent && a.vlan?.id === d.vlan?.id;
   return true;
 }
 

@@ -43,6 +43,7 @@ const baseView = (): HostViewSnapshot => ({
   groups: {},
   members: {},
   chains: {},
+  l2gateways: {},
 });
 
 describe('diff', () => {
@@ -66,7 +67,7 @@ describe('diff', () => {
   });
 
   it('given an empty view, then removals come in reverse order and cascades are not removed twice', () => {
-    const plan = diff(desiredState({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {} }, OPTS).kernel, converged(baseView(), ['tap1']));
+    const plan = diff(desiredState({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {}, l2gateways: {} }, OPTS).kernel, converged(baseView(), ['tap1']));
     // Everything lives on links that are deleted: only links and the namespace are removed explicitly.
     expect(plan.batches.map((b) => b.phase)).toEqual(['link-removals', 'namespace-removals']);
     expect(plan.batches[0]!.ops).toEqual([
@@ -208,7 +209,7 @@ const arbView: fc.Arbitrary<HostViewSnapshot> = fc
     ),
   })
   .map(({ hasHost, local, nets, ports, kinds, groups, rules, gateways, publicIp, chains }) => {
-    const view: HostViewSnapshot = { networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {} };
+    const view: HostViewSnapshot = { networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {}, l2gateways: {} };
     for (const g of groups) view.groups[g] = { id: g, tenant: 't', rules: rules.filter((r) => r.group === g).map(({ group: _g, ...r }) => r) };
     if (hasHost) view.host = { id: 'hv', vtepIp: local, publicIp };
     for (const n of nets) {

@@ -27,6 +27,7 @@ function base(): HostViewSnapshot {
     groups: { [WEB]: { id: WEB, tenant: 't', rules: [sgRule('e1', 'ingress', { protocol: 'tcp', portMin: 9000, portMax: 9000, remoteGroupId: APP })] } },
     members: {},
     chains: {},
+    l2gateways: {},
   };
 }
 

@@ -21,8 +21,16 @@ export const TRANSIT6_DOMAIN_END = 'fe80::2';
 /** Strata's own link-local addresses: read back as Strata's (the kernel's own link-local ones are not). */
 export const STRATA_LINK_LOCAL: readonly string[] = [TRANSIT6_HOST_END, TRANSIT6_DOMAIN_END];
 
+/**
+ * A software L2 gateway's VLAN device (core/l2gw.ts): `sgl` + 12 hex digits
+ * of the SHA-256 of `<nic>.<vlan>` (15 characters, IFNAMSIZ's limit), so
+ * one (NIC, VLAN) has one name however long the NIC's name is, and a binding
+ * moved to another NIC or VLAN is another device.
+ */
+export const l2gwVlanName = (nic: string, vlan: number): string => `sgl${createHash('sha256').update(`${nic}.${vlan}`).digest('hex').slice(0, 12)}`;
+
 /** Links in the host namespace that are Strata's (VNI ≤ 16777215: at most 8 digits, so ≤ 11 characters). */
-export const STRATA_HOST_LINK = /^((sbr|svx|sgw)\d{1,8}|sx[0-9a-f]{12})$/;
+export const STRATA_HOST_LINK = /^((sbr|svx|sgw)\d{1,8}|sx[0-9a-f]{12}|sgl[0-9a-f]{12})$/;
 
 export const VXLAN_PORT = 4789;
 
@@ -37,7 +45,7 @@ export const bridgeMac = (vni: number): string =>
   `02:53:42:${[(vni >> 16) & 0xff, (vni >> 8) & 0xff, vni & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 
 /** `ip link set … alias`: marks a link as Strata's and says what it is for. */
-export const linkAlias = (kind: 'bridge' | 'vxlan' | 'gateway' | 'external', networkId: string): string =>
+export const linkAlias = (kind: 'bridge' | 'vxlan' | 'gateway' | 'external' | 'l2gw', networkId: string): string =>
   `strata:${kind}:${networkId.replace(/[^A-Za-z0-9._:-]/g, '_')}`.slice(0, 120);
 
 /**

@@ -34,6 +34,7 @@ const view = (routed: boolean, v6 = '2001:DB8:600:0::/64'): HostViewSnapshot => 
   groups: {},
   members: {},
   chains: {},
+  l2gateways: {},
 });
 
 const namespaces: KernelState['namespaces'] = { [NS]: { name: NS, sysctls: {} } };

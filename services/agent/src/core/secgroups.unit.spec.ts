@@ -73,6 +73,7 @@ function view(): HostViewSnapshot {
       [`${DB}.d1`]: { groupId: DB, portId: 'd1', ips: ['10.0.2.1'] },
     },
     chains: {},
+    l2gateways: {},
   };
 }
 

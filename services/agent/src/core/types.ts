@@ -15,13 +15,19 @@ import { emptyNftState, type NftCmd, type NftState } from './nft.js';
 
 export const HOST_NS = '';
 
-export type LinkKind = 'bridge' | 'vxlan' | 'veth';
+export type LinkKind = 'bridge' | 'vxlan' | 'veth' | 'vlan';
 
 export interface VxlanInfo {
   vni: number;
   local: string;
   port: number;
   learning: boolean;
+}
+
+/** A VLAN device (software L2 gateway, core/l2gw.ts): VLAN `id` of the host-namespace NIC `parent`. */
+export interface VlanInfo {
+  parent: string;
+  id: number;
 }
 
 export interface PeerRef {
@@ -52,6 +58,8 @@ export interface LinkState {
   vxlan: VxlanInfo | null;
   /** veth: the other end. Actual: null when it cannot be identified (orphan). */
   peer: PeerRef | null;
+  /** vlan only: its NIC and VLAN id (absent on every other kind). */
+  vlan?: VlanInfo;
   /** Desired: null = don't care. Actual: the flags, or null when not enslaved. */
   brport: BridgePortFlags | null;
 }
@@ -253,6 +261,9 @@ export const PHASES = [
   'rules',
   // Domain namespaces' tables (NAT, service chaining), once their namespaces, links, routes and rules exist.
   'ns-nft',
+  // Software L2 gateways' VLAN devices (core/l2gw.ts), last of the additions: a NIC or a kernel that refuses one
+  // (no 802.1Q support) fails only this batch, after the overlay, routing and filters are in place.
+  'gateway-vlans',
   // After the marks are gone (ns-nft), before the tables the rules look up.
   'rule-removals',
   'route-removals',

@@ -31,7 +31,7 @@ describe('render', () => {
       { tool: 'ip', ns: '', line: 'link add name svx100 mtu 1450 type vxlan id 100 local 198.18.0.11 dstport 4789 nolearning' },
       { tool: 'ip', ns: '', line: 'link set dev svx100 addrgenmode none' },
       { tool: 'ip', ns: '', line: 'link set dev svx100 down master sbr100 alias strata:vxlan:n1' },
-      { tool: 'bridge', ns: '', line: 'link set dev svx100 learning off neigh_suppress on' },
+      { tool: 'ip', ns: '', line: 'link set dev svx100 type bridge_slave learning off neigh_suppress on' },
       { tool: 'ip', ns: '', line: 'link set dev svx100 up' },
     ]);
   });

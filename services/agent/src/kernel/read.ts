@@ -244,7 +244,7 @@ function addRoutes(state: ActualState, ns: string, routes: IpRoute[], family: 4 
 
 function toLink(ns: string, l: IpLink): LinkState {
   const info = l.linkinfo;
-  const kind = info?.info_kind === 'bridge' || info?.info_kind === 'vxlan' || info?.info_kind === 'veth' ? info.info_kind : 'other';
+  const kind = info?.info_kind === 'bridge' || info?.info_kind === 'vxlan' || info?.info_kind === 'veth' || info?.info_kind === 'vlan' ? info.info_kind : 'other';
   const d = info?.info_data;
   const slave = info?.info_slave_kind === 'bridge' ? info.info_slave_data : undefined;
   return {
@@ -262,6 +262,7 @@ function toLink(ns: string, l: IpLink): LinkState {
         : null,
     peer: null,
     brport: slave ? { learning: slave.learning ?? true, neighSuppress: slave.neigh_suppress ?? false } : null,
+    ...(kind === 'vlan' ? { vlan: { parent: l.link ?? '', id: d?.id ?? -1 } } : {}),
   };
 }
 

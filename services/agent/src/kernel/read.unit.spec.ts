@@ -17,6 +17,12 @@ const OUT: Record<string, unknown> = {
     { ifindex: 5, ifname: 'sgw100', link: 'sbr100', link_index: 2, link_netnsid: 0, flags: ['UP'], mtu: 1450, master: 'sbr100', address: 'aa:00:00:00:00:05', linkinfo: { info_kind: 'veth', info_slave_kind: 'bridge', info_slave_data: { learning: true, neigh_suppress: false } } },
     { ifindex: 6, ifname: 'tap1', flags: ['UP'], mtu: 1450, master: 'sbr100', linkinfo: { info_kind: 'veth' } },
     { ifindex: 7, ifname: 'sbr7', flags: [], mtu: 1500, linkinfo: { info_kind: 'dummy' } },
+    // A software L2 gateway's VLAN device: `link` names its NIC (same namespace), info_data its VLAN id
+    // (iproute2's format: this kernel, without 802.1Q, cannot print one).
+    {
+      ifindex: 9, ifname: 'sgl0123456789ab', link: 'eth0', flags: ['UP'], mtu: 1450, master: 'sbr100', address: 'aa:00:00:00:00:02', ifalias: 'strata:l2gw:b1',
+      linkinfo: { info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 100, flags: ['REORDER_HDR'] }, info_slave_kind: 'bridge', info_slave_data: { learning: true, neigh_suppress: false } },
+    },
     {
       ifindex: 8, ifname: 'sx0123456789ab', link_index: 3, link_netnsid: 0, flags: ['UP'], mtu: 1500, linkinfo: { info_kind: 'veth' },
       // Strata's fixed link-local address of the external link (a routed IPv6 subnet) is read; the kernel's own are not.
@@ -112,7 +118,8 @@ const exec: Exec = {
 describe('readActual', () => {
   it('reports Strata objects only, foreign devices by name, and resolves the veth peer across namespaces', async () => {
     const a = await readActual(exec, 'p-');
-    expect(Object.keys(a.links).sort()).toEqual(['p-d0123456789ab/ext', 'p-d0123456789ab/qr100', 'sbr100', 'sbr7', 'sgw100', 'svx100', 'sx0123456789ab']);
+    expect(Object.keys(a.links).sort()).toEqual(['p-d0123456789ab/ext', 'p-d0123456789ab/qr100', 'sbr100', 'sbr7', 'sgl0123456789ab', 'sgw100', 'svx100', 'sx0123456789ab']);
+    expect(a.links.sgl0123456789ab).toMatchObject({ kind: 'vlan', master: 'sbr100', vlan: { parent: 'eth0', id: 100 }, brport: { learning: true, neighSuppress: false }, alias: 'strata:l2gw:b1' });
     expect(a.links['p-d0123456789ab/ext']!.peer).toEqual({ ns: '', name: 'sx0123456789ab' });
     expect(a.links.sbr7!.kind).toBe('other');
     expect(a.links.svx100).toMatchObject({ master: 'sbr100', vxlan: { vni: 100, local: '198.18.0.11', port: 4789, learning: false }, brport: { learning: false, neighSuppress: true } });

@@ -7,7 +7,7 @@
  * exactly what a real agent would, and there is no second derivation to
  * drift from the first.
  */
-import type { SecurityGroupRule, SubnetInfo } from '@strata/contracts';
+import { CLOUD_AGGREGATE, type SecurityGroupRule, type SubnetInfo } from '@strata/contracts';
 import { deriveHost } from '@strata/hostview';
 import { Given, replay, rule } from '@strata/hostview/testing';
 import type { HostViewSnapshot } from '../core/snapshot.js';
@@ -53,6 +53,8 @@ export interface Cloud {
   groups?: CloudGroup[];
   /** Router id → its static routes (extraroute). */
   routers?: Record<string, { destination: string; nexthop: string }[]>;
+  /** Software L2 gateway bindings: VLAN `vlan` of NIC `nic` of gateway host `host` carries `networkId`. */
+  bindings?: { id: string; host: string; nic: string; vlan: number; networkId: string }[];
 }
 
 /** The cloud as the IPAM and secgroup events that would make it, folded into hostview's model. */
@@ -80,6 +82,19 @@ export function cloudLog(cloud: Cloud): Given {
     g.port(p.networkId, p.id, p.host, p.mac, p.fixedIps, tenant, p.adminStateUp ?? true);
     g.setGroups(p.id, [...new Set(p.groupIds ?? [])], tenant);
     if (p.portSecurity === false) g.portSecurity(p.id, false, tenant);
+  }
+  // One `host` gateway device per host that has bindings, its ports the NICs they name.
+  const gateways = new Set((cloud.bindings ?? []).map((b) => b.host));
+  for (const host of gateways) {
+    const nics = [...new Set((cloud.bindings ?? []).filter((b) => b.host === host).map((b) => b.nic))];
+    const ports = nics.map((name) => ({ name, tenant: null }));
+    g.emit('ipam.GatewayDeviceCreated', { deviceId: `gw-${host}`, name: host, kind: 'host', vtepIp: cloud.hosts[host] ?? '', hostId: host, ports }, CLOUD_AGGREGATE, '_system');
+  }
+  for (const b of cloud.bindings ?? []) {
+    const n = cloud.networks.find((x) => x.id === b.networkId);
+    if (!n) continue;
+    const data = { bindingId: b.id, tenant: n.tenant, networkId: n.id, vni: n.vni, deviceId: `gw-${b.host}`, port: b.nic, vlan: b.vlan };
+    g.emit('ipam.GatewayBindingCreated', data, CLOUD_AGGREGATE, n.tenant);
   }
   return g;
 }

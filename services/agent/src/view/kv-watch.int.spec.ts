@@ -90,7 +90,7 @@ describe('HostViewWatcher (real nats-server)', () => {
       await kv.delete(hostviewKey.domain('hempty', 'a'));
       await kv.delete(hostviewKey.position('hempty'));
       await waitFor(() => w.current()?.viewPosition === null, { message: 'emptied' });
-      expect(w.current()!.view).toEqual({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {} });
+      expect(w.current()!.view).toEqual({ networks: {}, ports: {}, endpoints: {}, domains: {}, groups: {}, members: {}, chains: {}, l2gateways: {} });
     } finally {
       await w.stop();
     }

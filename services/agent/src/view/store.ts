@@ -13,7 +13,7 @@ export interface ViewEntry {
   value: Uint8Array | string;
 }
 
-type Collection = 'networks' | 'ports' | 'endpoints' | 'domains' | 'groups' | 'members' | 'chains';
+type Collection = 'networks' | 'ports' | 'endpoints' | 'domains' | 'groups' | 'members' | 'chains' | 'l2gateways';
 /** Where each kind of key (the layout and schemas: the contracts' host-view codec) goes in the snapshot, by the object's name. */
 const COLLECTIONS: Record<Exclude<HostviewKind, 'host' | 'position'>, Collection> = {
   net: 'networks',
@@ -23,6 +23,7 @@ const COLLECTIONS: Record<Exclude<HostviewKind, 'host' | 'position'>, Collection
   sg: 'groups',
   member: 'members',
   chain: 'chains',
+  l2gw: 'l2gateways',
 };
 
 export class InvalidEntryError extends Error {
@@ -190,6 +191,7 @@ export class HostViewStore {
       groups: fresh('groups'),
       members: fresh('members'),
       chains: fresh('chains'),
+      l2gateways: fresh('l2gateways'),
     };
     this.cached = snap;
     this.dirty.clear();

@@ -26,7 +26,11 @@
  */
 import type { BgpState } from './state.js';
 
-/** A route target `asn:value` (two-octet AS, four-octet value: what FRR derives as `<its AS>:<VNI>`). */
+/**
+ * A route target `asn:value`: what FRR derives as `<its AS>:<VNI>` (a
+ * two-octet AS with a four-octet value). For a four-octet AS the value is
+ * the VNI modulo 2^16 (gobgp/evpn.ts).
+ */
 export interface RouteTarget {
   asn: number;
   value: number;
@@ -77,6 +81,9 @@ export function strataRd(localAs: number, routerId: string, vni: number): string
   return localAs <= 0xffff ? `${localAs}:${vni}` : `${routerId}:${vni & 0xffff}`;
 }
 
+/** The route target of a VNI for a switch of AS `asn` (a four-octet AS carries two octets of value). */
+export const routeTarget = (asn: number, vni: number): RouteTarget => ({ asn, value: asn <= 0xffff ? vni : vni & 0xffff });
+
 /** A route Strata originates, with the route targets it carries. */
 export interface EvpnAdvertisement {
   route: EvpnRoute;
@@ -108,7 +115,7 @@ export function desiredEvpn(state: BgpState, routerId: string): Map<string, Evpn
   const vniOf = new Map<string, number>();
   for (const [id, n] of Object.entries(networks)) if (bound.has(n.vni)) vniOf.set(id, n.vni);
   const targets = (vni: number): RouteTarget[] =>
-    [...new Set([...bound.get(vni)!].map((d) => gatewayDevices[d]!.bgp!.remoteAs))].sort((a, b) => a - b).map((asn) => ({ asn, value: vni }));
+    [...new Set([...bound.get(vni)!].map((d) => gatewayDevices[d]!.bgp!.remoteAs))].sort((a, b) => a - b).map((asn) => routeTarget(asn, vni));
   const offer = (route: EvpnRoute): void => void out.set(evpnKey(route), { route, routeTargets: targets(route.vni) });
   for (const port of Object.values(ports)) {
     const vni = vniOf.get(port.networkId);
@@ -154,7 +161,7 @@ export function evpnExportTargets(state: BgpState): Map<string, RouteTarget[]> {
   for (const [vni, devices] of evpnBindings(state)) {
     for (const d of devices) {
       const list = out.get(d) ?? [];
-      list.push({ asn: state.fabric.gatewayDevices[d]!.bgp!.remoteAs, value: vni });
+      list.push(routeTarget(state.fabric.gatewayDevices[d]!.bgp!.remoteAs, vni));
       out.set(d, list);
     }
   }

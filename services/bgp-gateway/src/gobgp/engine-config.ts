@@ -90,6 +90,9 @@ export function peerConfig(n: Neighbour, password: string): object {
   };
 }
 
+/** A route target as gobgpd writes it for matching: `asn:value`, a four-octet AS in asdot (`high.low:value`). */
+const routeTargetPattern = (rt: RouteTarget): string => (rt.asn <= 0xffff ? `${rt.asn}:${rt.value}` : `${Math.floor(rt.asn / 65536)}\\.${rt.asn % 65536}:${rt.value}`);
+
 const neighbourSet = (name: string, addresses: string[]) => ({
   defined_type: 'NEIGHBOR',
   name,
@@ -115,7 +118,7 @@ export function policiesFor(neighbours: Iterable<Neighbour>, evpnTargets: Readon
       { defined_type: 'PREFIX', name: DEFAULT_ROUTE_SET, prefixes: [{ ip_prefix: '0.0.0.0/0', mask_length_min: 0, mask_length_max: 0 }] },
       ...switches.flatMap((s) => [
         neighbourSet(s.set, [s.n.address]),
-        { defined_type: 'EXT_COMMUNITY', name: s.rts, list: s.targets.map((rt) => `rt:^${rt.asn}:${rt.value}$`) },
+        { defined_type: 'EXT_COMMUNITY', name: s.rts, list: s.targets.map((rt) => `rt:^${routeTargetPattern(rt)}$`) },
       ]),
     ],
     policies: [

@@ -52,7 +52,7 @@ export function evpnPath(r: EvpnRoute, routeTargets: readonly RouteTarget[], wit
       ? { '@type': anyType('EVPNMACIPAdvertisementRoute'), rd: rdMessage(r.rd), esi: { type: 0, value: ZERO_ESI }, ethernet_tag: 0, mac_address: r.mac, ip_address: r.ip, labels: [r.vni] }
       : { '@type': anyType('EVPNInclusiveMulticastEthernetTagRoute'), rd: rdMessage(r.rd), ethernet_tag: 0, ip_address: r.vtep };
   const extended: AnyMessage[] = [
-    ...routeTargets.map((rt) => ({ '@type': anyType('TwoOctetAsSpecificExtended'), is_transitive: true, sub_type: SUBTYPE_ROUTE_TARGET, asn: rt.asn, local_admin: rt.value })),
+    ...routeTargets.map(routeTargetMessage),
     { '@type': anyType('EncapExtended'), tunnel_type: TUNNEL_VXLAN },
   ];
   const pattrs: AnyMessage[] = [
@@ -65,6 +65,17 @@ export function evpnPath(r: EvpnRoute, routeTargets: readonly RouteTarget[], wit
     pattrs.push({ '@type': anyType('PmsiTunnelAttribute'), flags: 0, type: PMSI_INGRESS_REPLICATION, label: r.vni, id: ipv4Bytes(r.vtep) });
   }
   return { family: L2VPN_EVPN, nlri, pattrs, is_withdraw: withdraw };
+}
+
+/**
+ * A two-octet-AS route target (`<AS>:<4-byte value>`) while the AS fits, else
+ * a four-octet-AS one, whose value has two octets: the VNI modulo 2^16 (what
+ * the switch must then import; FRR's auto-derived RT covers two-octet ASes).
+ */
+function routeTargetMessage(rt: RouteTarget): AnyMessage {
+  return rt.asn <= 0xffff
+    ? { '@type': anyType('TwoOctetAsSpecificExtended'), is_transitive: true, sub_type: SUBTYPE_ROUTE_TARGET, asn: rt.asn, local_admin: rt.value }
+    : { '@type': anyType('FourOctetAsSpecificExtended'), is_transitive: true, sub_type: SUBTYPE_ROUTE_TARGET, asn: rt.asn, local_admin: rt.value & 0xffff };
 }
 
 function ipv4Bytes(ip: string): string {
@@ -105,7 +116,7 @@ export function readEvpnPath(p: ApiPath): ReadEvpnPath | undefined {
   } else return undefined;
   const extended = (attr(p, 'ExtendedCommunitiesAttribute')?.['communities'] ?? []) as AnyMessage[];
   const routeTargets = extended
-    .filter((c) => c['@type'] === anyType('TwoOctetAsSpecificExtended') && Number(c['sub_type']) === SUBTYPE_ROUTE_TARGET)
+    .filter((c) => (c['@type'] === anyType('TwoOctetAsSpecificExtended') || c['@type'] === anyType('FourOctetAsSpecificExtended')) && Number(c['sub_type']) === SUBTYPE_ROUTE_TARGET)
     .map((c) => ({ asn: Number(c['asn']), value: Number(c['local_admin']) }));
   return {
     route,

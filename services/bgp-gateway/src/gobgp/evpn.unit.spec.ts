@@ -19,4 +19,11 @@ describe('EVPN paths', () => {
     expect(pmsi).toMatchObject({ type: 6, label: 1000, id: Buffer.from([198, 18, 0, 11]).toString('base64') });
     expect(readEvpnPath(p)?.route).toEqual(route);
   });
+
+  it('a four-octet AS gets a four-octet-AS route target (value: the VNI modulo 2^16), which reads back', () => {
+    const route = { type: 'imet' as const, rd: '65000:70000', vni: 70000, vtep: '198.18.0.11', nextHop: '198.18.0.11' };
+    const p = evpnPath(route, [{ asn: 4200000000, value: 70000 & 0xffff }]);
+    expect(JSON.stringify(p.pattrs)).toContain('FourOctetAsSpecificExtended');
+    expect(readEvpnPath(p)?.routeTargets).toEqual([{ asn: 4200000000, value: 4464 }]);
+  });
 });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { ErrorCode } from '@strata/errors';
 import { getGroup, listFunctions } from './queries.js';
 import { admin, LONE_SUBNET, refused, SUBNET4, tenantA, tenantB, World } from './test/given.js';
+import type { Append, Decision } from './decide/index.js';
 
 const MISSING = '00000000-0000-4000-8000-00000000dead';
 
@@ -189,6 +190,12 @@ describe('classifier.create', () => {
   });
 });
 
+/** A decision that must append (a type guard for the checks below). */
+const appended = (d: Decision): Append => {
+  if (d.kind !== 'append') throw new Error(`expected an append, got ${d.kind}`);
+  return d;
+};
+
 describe('chain.create', () => {
   it('records the hops and classifiers on the router, symmetric by default', () => {
     const { w, router, group, cls } = pair();
@@ -198,16 +205,16 @@ describe('chain.create', () => {
 
   it('without a router, takes the one router of the tenant on every leg\'s network, and says why when none or several fit', () => {
     const { w, router, group, cls } = pair();
-    expect(w.decide('chain.create', { groupIds: [group], classifierIds: [cls] }, tenantA).event.data).toMatchObject({ routerId: router });
+    expect(appended(w.decide('chain.create', { groupIds: [group], classifierIds: [cls] }, tenantA)).event.data).toMatchObject({ routerId: router });
     // An admin acting for tenant-a: still tenant-a's router; tenant-b's router on the same network never counts.
-    expect(w.decide('chain.create', { tenant: 'tenant-a', groupIds: [group], classifierIds: [cls] }, admin).event.data).toMatchObject({ routerId: router });
+    expect(appended(w.decide('chain.create', { tenant: 'tenant-a', groupIds: [group], classifierIds: [cls] }, admin)).event.data).toMatchObject({ routerId: router });
     const second = w.router('tenant-a');
     expect(refused(w, () => w.decide('chain.create', { groupIds: [group], classifierIds: [cls] }, tenantA))).toMatchObject({
       code: ErrorCode.InvalidArgument,
       details: { field: 'routerId' },
       message: expect.stringContaining([router, second].sort().join(', ')),
     });
-    expect(w.decide('chain.create', { routerId: second, groupIds: [group], classifierIds: [cls] }, tenantA).event.data).toMatchObject({ routerId: second });
+    expect(appended(w.decide('chain.create', { routerId: second, groupIds: [group], classifierIds: [cls] }, tenantA)).event.data).toMatchObject({ routerId: second });
   });
 
   it('without a router and none on the legs\' networks, refuses naming routerId; a foreign group stays not found', () => {

@@ -41,7 +41,7 @@ import { FAMILIES } from './families/index.js';
 import { chainsNamingGroup } from './inputs/chaining.js';
 import { groupIdsOf, hostsReferencing, hostsWithMembers } from './inputs/secgroup.js';
 import { applyEvent, emptyModel, type Model, type ModelEvent } from './model.js';
-import { domainNetworks, domainOf, hostsOfDomain } from './topology.js';
+import { domainNetworks, domainOf, hostsOfDomain, hostsOnNetwork } from './topology.js';
 import { owner } from './partition.js';
 import { HostViews } from './views.js';
 import { deriveAll, Given, plain, replay, rule } from './test/given.js';
@@ -60,6 +60,9 @@ const ROUTERS = ['r0', 'r1'];
 const TENANTS = ['ta', 'tb'];
 const GROUPS = ['g0', 'g1', 'g2', 'g3'];
 const RULES = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'];
+/** Gateway devices (two host devices, one switch) and their bindings. */
+const DEVICES = ['gw0', 'gw1', 'sw'];
+const BINDINGS = ['b0', 'b1', 'b2'];
 
 type Spec = Omit<ModelEvent, 'seq'>;
 const pick = <T,>(xs: readonly T[]) => fc.constantFrom(...xs);
@@ -309,6 +312,38 @@ const arbIpamEvent: fc.Arbitrary<Spec> = fc.oneof(
   {
     weight: 2,
     arbitrary: pick(ROUTERS).map((r) => spec({ type: 'ipam.RouterDeleted', data: { routerId: r }, aggregate: routerAggregate(r), tenant: 'ta' })),
+  },
+  // Gateway devices and bindings: host devices on the hypervisors, a switch; bindings created, moved across
+  // devices and networks' hosts, deleted, also under a deleted device or network (the model is total).
+  {
+    weight: 3,
+    arbitrary: fc.record({ d: pick(DEVICES), h: pick(HOSTS) }).map(({ d, h }) =>
+      spec({
+        type: 'ipam.GatewayDeviceCreated',
+        data: d === 'sw' ? { deviceId: d, name: d, kind: 'evpn', vtepIp: '198.18.0.40', bgp: { address: '198.18.0.40', remoteAs: 65040 }, ports: [{ name: 'swp1', tenant: null }] } : { deviceId: d, name: d, kind: 'host', vtepIp: '198.18.0.9', hostId: h, ports: [{ name: 'eth1', tenant: null }] },
+        aggregate: CLOUD_AGGREGATE,
+        tenant: '_system',
+      }),
+    ),
+  },
+  {
+    weight: 1,
+    arbitrary: pick(DEVICES).map((d) => spec({ type: 'ipam.GatewayDeviceDeleted', data: { deviceId: d, kind: 'host', vtepIp: '198.18.0.9' }, aggregate: CLOUD_AGGREGATE, tenant: '_system' })),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({ b: pick(BINDINGS), d: pick(DEVICES), n: pick(NETS), vlan: fc.integer({ min: 1, max: 3 }), moved: fc.boolean() }).map(({ b, d, n, vlan, moved }) => {
+      const place = { bindingId: b, tenant: 'ta', networkId: n, vni: 100, deviceId: d, port: 'eth1', vlan };
+      return moved
+        ? spec({ type: 'ipam.GatewayBindingMoved', data: { ...place, previous: { deviceId: d, port: 'eth1', vlan: 4 } }, aggregate: CLOUD_AGGREGATE, tenant: 'ta' })
+        : spec({ type: 'ipam.GatewayBindingCreated', data: place, aggregate: CLOUD_AGGREGATE, tenant: 'ta' });
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ b: pick(BINDINGS), n: pick(NETS) }).map(({ b, n }) =>
+      spec({ type: 'ipam.GatewayBindingDeleted', data: { bindingId: b, tenant: 'ta', networkId: n, vni: 100, deviceId: 'gw0', port: 'eth1', vlan: 1 }, aggregate: CLOUD_AGGREGATE, tenant: 'ta' }),
+    ),
   },
   {
     weight: 1,
@@ -650,7 +685,7 @@ describe('incremental host views equal a full recompute (property)', () => {
 });
 
 describe('affectedHosts is minimal (property)', () => {
-  it('a port created on host G never lists a host with no local port in the routing domain of its network', () => {
+  it('a port created on host G never lists a host with no local port or gateway binding in the routing domain of its network', () => {
     fc.assert(
       fc.property(
         arbLog(60),
@@ -664,6 +699,7 @@ describe('affectedHosts is minimal (property)', () => {
           const affected = affectedHosts(model, applyEvent(model, created));
           const domainHosts = new Set<string>();
           for (const n of model.ipam.networks.has(networkId) ? domainNetworks(model.ipam, domainOf(model.ipam, networkId)) : []) {
+            for (const h of hostsOnNetwork(model.ipam, n)) domainHosts.add(h);
             for (const h of model.ipam.networks.get(n)!.hostPorts.keys()) domainHosts.add(h);
           }
           for (const h of affected) expect(h === hostId || domainHosts.has(h)).toBe(true);

@@ -10,7 +10,7 @@ import { groupIdsOf } from './inputs/secgroup.js';
 import type { Change, Model } from './model.js';
 import { domainNetworks, domainOf } from './topology.js';
 
-/** What a host needs of the network: the domains of its local ports' networks, and every network of those domains. */
+/** What a host needs of the network: the domains of its local ports' and routed gateway bindings' networks, every network of those domains, and the lone networks of its other gateway bindings. */
 export interface NetworkNeeds {
   networks: Set<string>;
   domains: Set<string>;
@@ -48,6 +48,16 @@ export function hostNetworkNeeds(model: Model, hostId: string): NetworkNeeds {
     if (port) domains.add(domainOf(ipam, port.networkId));
   }
   const networks = new Set<string>();
+  // A gateway binding: the routing domain of its network when that is a router (a gateway host routes for
+  // the physical side: Direct Connect); a lone network's binding is L2 only (its bridge and VXLAN, no
+  // namespace), so 1,000 bindings of lone networks are 1,000 bridges, not 1,000 namespaces.
+  for (const bindingId of ipam.hostBindings.get(hostId) ?? []) {
+    const b = ipam.gatewayBindings.get(bindingId);
+    if (!b || !ipam.networks.has(b.networkId)) continue;
+    const domain = domainOf(ipam, b.networkId);
+    if (ipam.routers.has(domain)) domains.add(domain);
+    else networks.add(b.networkId);
+  }
   for (const d of domains) for (const n of domainNetworks(ipam, d)) networks.add(n);
   return { networks, domains };
 }
@@ -95,5 +105,6 @@ export function securityNeedsMayChange(model: Model, hostId: string, change: Cha
 
 function movesPortOf(hostId: string, change: Change): boolean {
   for (const { before, after } of change.ipam.ports.values()) if (before?.hostId === hostId || after?.hostId === hostId) return true;
+  for (const { before, after } of change.ipam.bindings.values()) if (before?.hostId === hostId || after?.hostId === hostId) return true;
   return false;
 }

@@ -58,6 +58,8 @@ export function resourcesOfKey(key: string): string[] {
       return [ref('security-group', k.id)];
     case 'chain':
       return [ref('chain', k.id)];
+    // A gateway binding's realisation is not one of the status service's resource kinds (yet).
+    case 'l2gw':
     case 'host':
     case 'position':
       return [];

@@ -14,11 +14,13 @@ export function domainNetworks(ipam: IpamModel, domainId: string): string[] {
   return ipam.networks.has(domainId) && domainOf(ipam, domainId) === domainId ? [domainId] : [];
 }
 
-/** Registered hosts with at least one port on the network. */
+/** Registered hosts with at least one port on the network, or a gateway binding of it (inputs/gateway.ts). */
 export function hostsOnNetwork(ipam: IpamModel, networkId: string): string[] {
   const network = ipam.networks.get(networkId);
   if (!network) return [];
-  return [...network.hostPorts.keys()].filter((h) => ipam.hypervisors.has(h));
+  const hosts = [...network.hostPorts.keys()].filter((h) => ipam.hypervisors.has(h));
+  for (const h of ipam.networkGatewayHosts.get(networkId)?.keys() ?? []) if (!network.hostPorts.has(h) && ipam.hypervisors.has(h)) hosts.push(h);
+  return hosts;
 }
 
 /** Registered hosts with a port on any network of the domain: the hosts that realise it. */

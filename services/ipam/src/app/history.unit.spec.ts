@@ -48,6 +48,8 @@ const CREATES: Record<string, AuditKind> = {
   'ipam.FloatingIpAllocated': 'floating-ip',
   'ipam.PoolCreated': 'pool',
   'ipam.HypervisorRegistered': 'hypervisor',
+  'ipam.GatewayDeviceCreated': 'gateway-device',
+  'ipam.GatewayBindingCreated': 'gateway-binding',
 };
 
 interface Resource {
@@ -138,6 +140,11 @@ const OPS = [
   'router.addInterface',
   'router.removeInterface',
   'router.delete',
+  'gatewaydevice.create',
+  'gatewaydevice.delete',
+  'gatewaybinding.create',
+  'gatewaybinding.move',
+  'gatewaybinding.delete',
 ] as const;
 const step = fc.record({ op: fc.constantFrom(...OPS), a: fc.nat(), b: fc.nat(), t: fc.nat(1) });
 type Step = typeof step extends fc.Arbitrary<infer T> ? T : never;
@@ -223,6 +230,18 @@ async function run(ipam: Ipam, { op, a, b, t }: Step): Promise<void> {
       return ipam.command('router.removeInterface', { id: router, subnetId: subnet }, admin);
     case 'router.delete':
       return ipam.command('router.delete', { id: router }, admin);
+    case 'gatewaydevice.create':
+      return b % 2
+        ? ipam.command('gatewaydevice.create', { name: `gw${b % 3}`, kind: 'host', hostId: host, ports: [{ name: 'eth1', tenant: tenant.tenant }, { name: 'eth2', tenant: null }] }, admin)
+        : ipam.command('gatewaydevice.create', { name: `tor${b % 3}`, kind: 'evpn', vtepIp: `198.18.1.${b % 4}`, bgp: { address: `198.18.1.${b % 4}`, remoteAs: 65000 }, ports: [{ name: 'eth1', tenant: tenant.tenant }, { name: 'eth2', tenant: null }] }, admin);
+    case 'gatewaydevice.delete':
+      return ipam.command('gatewaydevice.delete', { id: pick(ipam.ids('gateway-device'), b) }, admin);
+    case 'gatewaybinding.create':
+      return ipam.command('gatewaybinding.create', { deviceId: pick(ipam.ids('gateway-device'), b), port: b % 2 ? 'eth1' : 'eth2', vlan: 1 + (b % 3), networkId: network }, b % 2 ? tenant : admin);
+    case 'gatewaybinding.move':
+      return ipam.command('gatewaybinding.move', { id: pick(ipam.ids('gateway-binding'), a), deviceId: pick(ipam.ids('gateway-device'), b), port: 'eth2', vlan: 1 + (b % 3) }, admin);
+    case 'gatewaybinding.delete':
+      return ipam.command('gatewaybinding.delete', { id: pick(ipam.ids('gateway-binding'), a) }, admin);
   }
 }
 
@@ -250,6 +269,8 @@ const SEED: Step[] = [
   { op: 'port.create', a: 0, b: 5, t: 0 },
   { op: 'router.create', a: 0, b: 0, t: 0 },
   { op: 'floatingip.create', a: 1, b: 0, t: 1 },
+  { op: 'gatewaydevice.create', a: 0, b: 1, t: 0 },
+  { op: 'gatewaybinding.create', a: 0, b: 1, t: 0 },
 ];
 
 describe('IPAM history: a resource at S from its aggregate alone equals the full fold at S', () => {

@@ -19,6 +19,7 @@ import type { AuditKind } from '@strata/contracts';
 import type { OwnedView } from '@strata/service-kit';
 import { SYSTEM_TENANT, type Caller } from './decide/types.js';
 import * as q from './queries.js';
+import * as gq from './gateway-queries.js';
 import type { IpamState } from './state.js';
 
 const auditor: Caller = { actor: 'ipam-audit', tenant: SYSTEM_TENANT, admin: true, requestId: 'audit', at: '1970-01-01T00:00:00.000Z' };
@@ -52,6 +53,10 @@ export function ipamAuditView(s: IpamState, kind: AuditKind, id: string): OwnedV
       return operators(found(() => q.getPool(s, auditor, { id })));
     case 'hypervisor':
       return operators(found(() => q.getHypervisor(s, auditor, { id })));
+    case 'gateway-device':
+      return operators(found(() => gq.getGatewayDevice(s, auditor, { id })));
+    case 'gateway-binding':
+      return owned(found(() => gq.getGatewayBinding(s, auditor, { id })));
     default:
       // resourceHistory refuses another context's kind before it folds anything.
       throw new Error(`${kind} is not an IPAM resource`);

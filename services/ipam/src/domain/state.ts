@@ -3,7 +3,7 @@
  * Plain JSON-serialisable records (no Maps, no bigints) so a snapshot is a
  * JSON document and equality with a full replay is a string comparison.
  */
-import type { AllocationPool, AllowedAddressPair, GatewayDeviceKind, GatewayPortView, Ipv6Mode, PairOwner, PoolPurpose, Route } from '@strata/contracts';
+import type { AllocationPool, AllowedAddressPair, GatewayDeviceView, Ipv6Mode, PairOwner, PoolPurpose, Route } from '@strata/contracts';
 
 export interface IpamState {
   /** Last stream sequence applied. */
@@ -48,18 +48,8 @@ export interface CloudState {
   gatewaySlots: Record<string, string>;
 }
 
-export interface GatewayDeviceEntry {
-  id: string;
-  name: string;
-  description: string;
-  kind: GatewayDeviceKind;
-  vtepIp: string;
-  bgp: { address: string; remoteAs: number } | null;
-  ovsdb: { target: string } | null;
-  hostId: string | null;
-  ports: GatewayPortView[];
-  createdAt: string;
-}
+/** A device as IPAM holds it: exactly what an admin reads. */
+export type GatewayDeviceEntry = GatewayDeviceView;
 
 /** The binding's tenant is its network's. */
 export interface GatewayBindingEntry extends Owned, Revised, Timestamped {

@@ -97,6 +97,6 @@ describe('appliance route events carry the tenant owning the appliance port', ()
     const n = desiredNeighbours(g.state).get('198.19.1.10') as ApplianceNeighbour;
     const { targets } = observeAppliance(g.state, n, [{ prefix: '198.51.100.129/32', nextHop: '198.19.1.10', asPath: [65100] }], true);
     const [t] = [...targets.values()];
-    expect(recordRoute(g.state, t!.peer, t!.prefix, t!.target, T0)).toMatchObject({ tenant: 'tenant-a', event: { type: 'bgp.RouteLearned', data: { deviceId: 'fw-1' } } });
+    expect(recordRoute(g.state, t!.peer, t!.prefix, t!.target, NOW)).toMatchObject({ tenant: 'tenant-a', event: { type: 'bgp.RouteLearned', data: { deviceId: 'fw-1' } } });
   });
 });

@@ -10,6 +10,7 @@ import { domainFamily } from './domain.js';
 import { epFamily } from './ep.js';
 import type { KeyFamily } from './family.js';
 import { hostFamily } from './host.js';
+import { l2gwFamily } from './l2gw.js';
 import { memberFamily } from './member.js';
 import { netFamily } from './net.js';
 import { portFamily } from './port.js';
@@ -24,6 +25,7 @@ export const FAMILIES: { readonly [K in DerivedHostviewKind]: KeyFamily<K> } = {
   sg: sgFamily,
   member: memberFamily,
   chain: chainFamily,
+  l2gw: l2gwFamily,
 };
 
 /** The families as a list (for the generic loops). */

@@ -6,6 +6,7 @@
  */
 import { gatewayMac, hostviewKey, presentIpv6Modes, type HostNetwork, type SubnetInfo } from '@strata/contracts';
 import type { Change, Model } from '../model.js';
+import { gatewayNetworksOf } from '../inputs/gateway.js';
 import { domainOf, hostsNeeding, hostsOnNetwork } from '../topology.js';
 import { networksOfVni, physicalFloodVteps } from '../inputs/physical.js';
 import { stringify, type KeyFamily } from './family.js';
@@ -61,7 +62,8 @@ export const netFamily: KeyFamily<'net'> = {
 /**
  * Networks whose value can have changed: changed networks, the networks of
  * ports that came, went or moved (flood lists), and the networks of the
- * ports of a hypervisor that came or went (its VTEP in their flood lists).
+ * ports and gateway bindings of a hypervisor that came or went (its VTEP in
+ * their flood lists).
  */
 function networksTouched(model: Model, change: Change): Set<string> {
   const networks = new Set(change.ipam.networks);
@@ -75,6 +77,8 @@ function networksTouched(model: Model, change: Change): Set<string> {
       const p = model.ipam.ports.get(portId);
       if (p) networks.add(p.networkId);
     }
+    // A gateway host's VTEP is in its bound networks' flood lists too.
+    for (const n of gatewayNetworksOf(model.ipam, g)) networks.add(n);
   }
   return networks;
 }

@@ -21,6 +21,7 @@ import {
   type PortTransition,
 } from '@strata/contracts';
 import { addTo, removeFrom } from '../indexes.js';
+import { applyGatewayEvent, touchNetworkBindings, type BindingMove, type GatewayBindingRec, type GatewayDeviceRec } from './gateway.js';
 import type { Change, Slice } from '../model.js';
 
 export interface HypervisorRec {
@@ -90,6 +91,15 @@ export interface IpamModel {
    * it (address-pairs.ts, `ownershipsEnded`): by the port's deletion or a change of its pairs.
    */
   pairOwners: Map<string, Map<string, PairOwner>>;
+  /** Gateway devices and their bindings (inputs/gateway.ts); hostId → the bindings a gateway host realises. */
+  gatewayDevices: Map<string, GatewayDeviceRec>;
+  gatewayBindings: Map<string, GatewayBindingRec>;
+  hostBindings: Map<string, Set<string>>;
+  /**
+   * networkId → gateway host → its bindings of the network: it floods and is flooded to like a host with
+   * ports. Kept apart from NetworkRec (whether or not the network exists), like hostPorts.
+   */
+  networkGatewayHosts: Map<string, Map<string, Set<string>>>;
 }
 
 export const emptyIpamModel = (): IpamModel => ({
@@ -101,6 +111,10 @@ export const emptyIpamModel = (): IpamModel => ({
   hostPorts: new Map(),
   devicePorts: new Map(),
   pairOwners: new Map(),
+  gatewayDevices: new Map(),
+  gatewayBindings: new Map(),
+  hostBindings: new Map(),
+  networkGatewayHosts: new Map(),
 });
 
 /** Where a port was or is: its network and host (null host: unbound). */
@@ -134,9 +148,11 @@ export interface IpamChange {
    * updates (admin state) can have changed: their port, endpoint and member keys.
    */
   pairs: Set<string>;
+  /** Gateway bindings created, moved or deleted: their network and gateway host before and after (inputs/gateway.ts). */
+  bindings: Map<string, BindingMove>;
 }
 
-export const emptyIpamChange = (): IpamChange => ({ hosts: new Set(), ports: new Map(), networks: new Set(), domains: new Set(), pairs: new Set() });
+export const emptyIpamChange = (): IpamChange => ({ hosts: new Set(), ports: new Map(), networks: new Set(), domains: new Set(), pairs: new Set(), bindings: new Map() });
 
 export type IpamInputEvent = Slice<IpamEvent>;
 
@@ -175,6 +191,7 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
       }
       out.networks.add(d.networkId);
       out.domains.add(domainOf(ipam, d.networkId));
+      touchNetworkBindings(ipam, d.networkId, out);
       break;
     }
     case 'ipam.NetworkUpdated': {
@@ -313,12 +330,12 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
     case 'ipam.ApplicationPrefixAllocated':
     case 'ipam.ApplicationPrefixReleased':
       break;
-    // Gateway devices and bindings: realised on gateway hosts by gateway.ts (not yet).
     case 'ipam.GatewayDeviceCreated':
     case 'ipam.GatewayDeviceDeleted':
     case 'ipam.GatewayBindingCreated':
     case 'ipam.GatewayBindingMoved':
     case 'ipam.GatewayBindingDeleted':
+      applyGatewayEvent(ipam, event, out);
       break;
     default: {
       const unreachable: never = event;
@@ -378,6 +395,7 @@ function deleteNetwork(ipam: IpamModel, networkId: string, out: IpamChange): voi
   ipam.pairOwners.delete(networkId);
   ipam.networks.delete(networkId);
   out.networks.add(networkId);
+  touchNetworkBindings(ipam, networkId, out);
 }
 
 function deleteSubnet(ipam: IpamModel, subnetId: string, out: IpamChange): void {

@@ -6,22 +6,15 @@
  * ports and every other binding of the device.
  */
 import { AlreadyExistsError, IllegalStateError, NotFoundError, PermissionDeniedError, ValidationError } from '@strata/errors';
-import { CLOUD_AGGREGATE, type IpamCommand } from '@strata/contracts';
+import type { IpamCommand } from '@strata/contracts';
 import { canSee, createdId, requireAdmin, visible } from '@strata/service-kit';
 import { gatewaySlot, type GatewayBindingEntry, type GatewayDeviceEntry, type IpamState } from '../state.js';
-import { SYSTEM_TENANT, type Append, type Caller, type CommandContext, type Decision } from './types.js';
+import { cloudAppend } from './shared.js';
+import { SYSTEM_TENANT, type Caller, type CommandContext, type Decision } from './types.js';
 
 /** A Linux interface name: at most 15 bytes (IFNAMSIZ 16 with the NUL), no '/', ':' or whitespace. */
 const LINUX_NIC = /^[A-Za-z0-9_.-]{1,15}$/;
 
-const cloudAppend = (state: IpamState, tenant: string, resourceId: string, event: Append['event']): Decision => ({
-  kind: 'append',
-  aggregate: CLOUD_AGGREGATE,
-  expectedVersion: state.cloud.version,
-  tenant,
-  resourceId,
-  event,
-});
 
 export function createGatewayDevice(state: IpamState, cmd: IpamCommand<'gatewaydevice.create'>, ctx: CommandContext): Decision {
   requireAdmin(ctx.caller, 'creating a gateway device');

@@ -1,21 +1,14 @@
 /** Cloud-wide public resources: pools, hypervisors (H-IPs), floating IPs, application prefixes. */
 import { AlreadyExistsError, ExhaustedError, IllegalStateError, NotFoundError, ValidationError } from '@strata/errors';
-import { CLOUD_AGGREGATE, type IpamCommand, type PoolPurpose } from '@strata/contracts';
+import type { IpamCommand, PoolPurpose } from '@strata/contracts';
 import { contains, covers, formatAddress, formatPrefix, lastAddress, overlaps, parseAddress, parsePrefix, type Prefix } from '@strata/netaddr';
 import { canSee, createdId, owningTenant, requireAdmin, visible } from '@strata/service-kit';
 import { nextFreePrefix } from '../allocate.js';
 import type { IpamState, PoolEntry } from '../state.js';
 import { routedSubnetsIn } from './routed.js';
+import { cloudAppend } from './shared.js';
 import { SYSTEM_TENANT, type Caller, type CommandContext, type Decision } from './types.js';
 
-const cloudAppend = (state: IpamState, tenant: string, resourceId: string, event: Extract<Decision, { kind: 'append' }>['event']): Decision => ({
-  kind: 'append',
-  aggregate: CLOUD_AGGREGATE,
-  expectedVersion: state.cloud.version,
-  tenant,
-  resourceId,
-  event,
-});
 
 export function createPool(state: IpamState, cmd: IpamCommand<'pool.create'>, ctx: CommandContext): Decision {
   requireAdmin(ctx.caller, 'creating a pool');

@@ -1,7 +1,18 @@
 import { IllegalStateError, NotFoundError, RevisionConflictError } from '@strata/errors';
+import { CLOUD_AGGREGATE } from '@strata/contracts';
 import { visible } from '@strata/service-kit';
 import type { IpamState, NetworkEntry, NetworkState } from '../state.js';
-import type { Caller } from './types.js';
+import type { Append, Caller, Decision } from './types.js';
+
+/** One event on the cloud aggregate, decided against its current version. */
+export const cloudAppend = (state: IpamState, tenant: string, resourceId: string, event: Append['event']): Decision => ({
+  kind: 'append',
+  aggregate: CLOUD_AGGREGATE,
+  expectedVersion: state.cloud.version,
+  tenant,
+  resourceId,
+  event,
+});
 
 /** A network the caller can see and that still accepts subnets and ports. */
 export function openNetwork(state: IpamState, caller: Caller, networkId: string): { network: NetworkEntry; aggregate: NetworkState } {
