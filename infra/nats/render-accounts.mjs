@@ -282,6 +282,16 @@ function users(agents) {
     },
     {
       comment: [
+        'The vtep controller: like the BGP gateway for its own context (strata.evt.vtep.>):',
+        'the MACs and flood VTEPs ovsdb gateway devices report. It follows IPAM through the',
+        'log, drives the devices over OVSDB (not NATS) and keeps no snapshots.',
+      ],
+      user: 'vtep',
+      passwordVar: 'STRATA_NATS_VTEP_PASSWORD',
+      ...owningService('vtep', { snapshots: false }),
+    },
+    {
+      comment: [
         'hostview reads the log like the api and writes no event. It writes one KV',
         `bucket per hypervisor (${HOSTVIEW_BUCKET_PREFIX}<host>), each named here (--agents):`,
         'the operator creates the buckets, hostview creates no stream. It lists stream',

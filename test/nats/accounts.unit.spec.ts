@@ -78,7 +78,7 @@ describe('render-accounts.mjs', () => {
   const users = parse(render('--agents', 'hv1,hv-2').stdout);
 
   it('has the service users and one user per agent, each with its password variable', () => {
-    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'neutron', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'hostview', 'kafka-exporter', 'pg-projector', 'agent-hv1', 'agent-hv-2']);
+    expect([...users.keys()]).toEqual(['admin', 'ipam', 'api', 'neutron', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'vtep', 'hostview', 'kafka-exporter', 'pg-projector', 'agent-hv1', 'agent-hv-2']);
     expect(users.get('kafka-exporter')!.passwordVar).toBe('STRATA_NATS_KAFKA_EXPORTER_PASSWORD');
     expect(users.get('agent-hv1')!.passwordVar).toBe('STRATA_NATS_AGENT_HV1_PASSWORD');
     expect(users.get('agent-hv-2')!.passwordVar).toBe('STRATA_NATS_AGENT_HV_2_PASSWORD');
@@ -103,6 +103,7 @@ describe('render-accounts.mjs', () => {
     expect(writers('strata.evt.chaining.chain.x')).toEqual(['chaining']);
     expect(writers('strata.evt.status.hypervisor.hv1')).toEqual(['status']);
     expect(writers('strata.evt.bgp.route.x')).toEqual(['bgp']);
+    expect(writers('strata.evt.vtep.device.x')).toEqual(['vtep']);
   });
 
   it('lets only chaining hear the agents\' health reports', () => {
@@ -211,7 +212,7 @@ describe('render-accounts.mjs', () => {
       }
     }
     // Readers keep their ordered consumers: any other name.
-    for (const name of ['api', 'neutron', 'hostview', 'ipam', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp']) {
+    for (const name of ['api', 'neutron', 'hostview', 'ipam', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'vtep']) {
       const u = users.get(name);
       expect(mayPublish(u, `$JS.API.CONSUMER.CREATE.${stream}.abc_1.strata.evt.>`), name).toBe(true);
       expect(mayPublish(u, `$JS.API.CONSUMER.MSG.NEXT.${stream}.abc_1`), name).toBe(true);

@@ -10,6 +10,7 @@ import { STATUS_CONTEXT, statusEvents } from './status/events.js';
 import { IPAM_CONTEXT, ipamEvents } from './ipam/events.js';
 import { NAT_CONTEXT, natEvents } from './nat/index.js';
 import { SECGROUP_CONTEXT, secgroupEvents } from './secgroup/index.js';
+import { VTEP_CONTEXT, vtepEvents } from './vtep/index.js';
 
 export const domainEvents = new EventCatalog({
   [IPAM_CONTEXT]: ipamEvents,
@@ -18,4 +19,5 @@ export const domainEvents = new EventCatalog({
   [BGP_CONTEXT]: bgpEvents,
   [CHAINING_CONTEXT]: chainingEvents,
   [STATUS_CONTEXT]: statusEvents,
+  [VTEP_CONTEXT]: vtepEvents,
 });

@@ -36,7 +36,8 @@ export interface HostedServiceOptions<S extends ProjectedState, E extends NewEve
   isRelevant: (event: StoredEvent) => boolean;
   projection: (store: EventStore, initial: S | undefined, onApplied: (state: S, event: StoredEvent) => void) => P;
   executor: (store: EventStore, projection: P, onConflict: () => void) => Executor<S, E>;
-  handlers: (deps: HostedDeps<S, E, P>) => { commands: Record<string, Handler>; queries: Record<string, Handler> };
+  /** Omitted: the service answers no commands or queries (it needs no command verify key; the vtep controller). */
+  handlers?: (deps: HostedDeps<S, E, P>) => { commands: Record<string, Handler>; queries: Record<string, Handler> };
   /** After each relevant event is applied (and counted): e.g. wake the service's own loop. */
   onApplied?: (state: S, event: StoredEvent) => void;
   /** Before the handlers serve: finish work a crash interrupted (IPAM's half-deleted networks). */
@@ -56,7 +57,7 @@ export async function startHostedService<S extends ProjectedState, E extends New
 ): Promise<StopFn> {
   const { nc, logger, metrics, readiness } = ctx;
   const name = o.service;
-  const verifier = commandVerifierFrom(ctx.config, name);
+  const verifier = o.handlers && commandVerifierFrom(ctx.config, name);
   const store = await JetStreamEventStore.open(nc, { catalog: domainEvents });
   const snapshots = o.snapshot && (await SnapshotStore.open(nc, { bucket: snapshotBucket(name) }));
   const snapshotPolicy = o.snapshot && snapshots && new SnapshotPolicy<S>(snapshots, o.snapshot.kind, o.snapshot.every, logger, { metrics });
@@ -83,11 +84,14 @@ export async function startHostedService<S extends ProjectedState, E extends New
   const executor = o.executor(store, projection, () => conflicts.inc());
   const deps = { store, projection, executor };
   await o.recover?.(deps);
-  const { commands, queries } = o.handlers(deps);
-  const serving = [
-    await serve(nc, { subjectPrefix: commandSubject(name, '').slice(0, -1), queue: name, logger, metrics, verifier, handlers: commands }),
-    await serve(nc, { subjectPrefix: querySubject(name, '').slice(0, -1), queue: name, logger, metrics, verifier, handlers: queries }),
-  ];
+  const handlers = o.handlers?.(deps);
+  const serving =
+    handlers && verifier
+      ? [
+          await serve(nc, { subjectPrefix: commandSubject(name, '').slice(0, -1), queue: name, logger, metrics, verifier, handlers: handlers.commands }),
+          await serve(nc, { subjectPrefix: querySubject(name, '').slice(0, -1), queue: name, logger, metrics, verifier, handlers: handlers.queries }),
+        ]
+      : [];
 
   const reacted = o.reactor ? metrics.counter(`strata_${name}_reactor_events_total`, o.reactorHelp ?? 'events handled by the reactor', ['type', 'outcome']) : undefined;
   const recreated = o.reactor

@@ -18,7 +18,7 @@ import { natsClientTls, startNatsServer, type NatsServerHandle, type NatsServerO
 const RENDER = fileURLToPath(new URL('../../../infra/nats/render-accounts.mjs', import.meta.url));
 
 /** The service users render-accounts.mjs always has. */
-export const SERVICE_USERS = ['admin', 'ipam', 'api', 'neutron', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'hostview', 'kafka-exporter', 'pg-projector'] as const;
+export const SERVICE_USERS = ['admin', 'ipam', 'api', 'neutron', 'secgroup', 'nat', 'chaining', 'status', 'audit', 'bgp', 'vtep', 'hostview', 'kafka-exporter', 'pg-projector'] as const;
 
 export interface StrataNatsOptions extends Pick<NatsServerOptions, 'binary' | 'startTimeoutMs' | 'port' | 'tls'> {
   /** Hypervisor ids: one agent user each (`agent-<host>`), and hostview's grants on their buckets. */

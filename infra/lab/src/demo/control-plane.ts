@@ -1,6 +1,6 @@
 /**
  * The control plane as an operator runs it: nats-server with the users and
- * permissions of infra/nats, two IPAM instances, the security-group, NAT, chaining, status and audit services and the gRPC API
+ * permissions of infra/nats, two IPAM instances, the security-group, NAT, chaining, status and audit services, the vtep controller and the gRPC API
  * (and, on request, the Neutron REST service against a given Keystone), each
  * connecting as its own NATS user. Ports are fixed (4222 NATS, 7443 API) so
  * the README's CLI instructions work; a port in use is a clear error.
@@ -27,7 +27,7 @@ export interface ControlPlane {
   /** With the `neutron` option: the Neutron v2.0 endpoint, `http://host:port` (no trailing slash). */
   neutronUrl?: string;
   tokens: Record<string, string>;
-  /** Each NATS user's password (admin, ipam, api, hostview, secgroup, nat, chaining, status, audit, bgp, `agent-<host>` of each provisioned hypervisor): hostile tests connect as a service. */
+  /** Each NATS user's password (admin, ipam, api, hostview, secgroup, nat, chaining, status, audit, bgp, vtep, `agent-<host>` of each provisioned hypervisor): hostile tests connect as a service. */
   passwords: Record<string, string>;
   /** A process's environment to connect as `user` (NATS_URL with every server, NATS_USER, NATS_PASSWORD, TLS settings): e.g. an agent's, as `agent-<host>`. */
   natsEnv(user: string): Record<string, string>;
@@ -191,8 +191,10 @@ export async function startControlPlane(
     const status = service('status', 'services/status/dist/main.js', { ...nats.env('status'), STRATA_LOG_LEVEL: 'info', ...options.statusEnv });
     log('starting the audit service (NATS user audit)');
     const audit = service('audit', 'services/audit/dist/main.js', { ...nats.env('audit'), STRATA_LOG_LEVEL: 'info' });
+    log('starting the vtep controller (NATS user vtep): drives ovsdb gateway devices');
+    const vtep = service('vtep', 'services/vtep/dist/main.js', { ...nats.env('vtep'), STRATA_LOG_LEVEL: 'info' });
     const hostview = options.hostview ? [service('hostview', 'services/hostview/dist/main.js', { ...nats.env('hostview'), STRATA_LOG_LEVEL: 'info' }).ready] : [];
-    await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready, chaining.ready, status.ready, audit.ready, ...hostview]);
+    await Promise.all([ipam2.ready, api.ready, secgroup.ready, nat.ready, chaining.ready, status.ready, audit.ready, vtep.ready, ...hostview]);
     let neutronUrl: string | undefined;
     if (options.neutron) {
       const n = options.neutron;

@@ -36,6 +36,9 @@ import {
   natEvents,
   SECGROUP_CONTEXT,
   secgroupEvents,
+  VTEP_CONTEXT,
+  vtepEvents,
+  type VtepEvent,
 } from '@strata/contracts';
 import type { StoredEvent } from '@strata/eventlog';
 import { allEvents, eventTypes, follow } from '@strata/service-kit';
@@ -119,19 +122,22 @@ export type Slice<E extends { type: string; data: unknown; aggregate: unknown; t
 }[E['type']];
 
 /** An event of one of the input nodes' contexts, as the model reads it. */
-export type ModelEvent = IpamInputEvent | SecgroupInputEvent | NatInputEvent | BgpInputEvent | BgpPhysicalEvent | ChainingInputEvent;
+export type ModelEvent = IpamInputEvent | SecgroupInputEvent | NatInputEvent | BgpInputEvent | BgpPhysicalEvent | VtepPhysicalEvent | ChainingInputEvent;
 
 /** The BGP gateway's learned physical MACs and VTEPs (the physical input node). */
 const BGP_PHYSICAL_TYPES = ['bgp.PhysicalMacLearned', 'bgp.PhysicalMacWithdrawn', 'bgp.PhysicalVtepLearned', 'bgp.PhysicalVtepWithdrawn'] as const;
 type BgpPhysicalEvent = Slice<Extract<BgpEvent, { type: (typeof BGP_PHYSICAL_TYPES)[number] }>>;
+/** The vtep controller's: what `ovsdb` devices report (the same schemas, the same input node). */
+type VtepPhysicalEvent = Slice<VtepEvent>;
 
-/** What the model is folded from: all of IPAM's, secgroup's, NAT's and chaining's events, and BGP's route and physical observations. */
+/** What the model is folded from: all of IPAM's, secgroup's, NAT's, chaining's and vtep's events, and BGP's route and physical observations. */
 export const hostviewFollows = follow(
   allEvents(IPAM_CONTEXT, ipamEvents),
   allEvents(SECGROUP_CONTEXT, secgroupEvents),
   allEvents(NAT_CONTEXT, natEvents),
   eventTypes(BGP_CONTEXT, bgpEvents, [...BGP_INPUT_TYPES, ...BGP_PHYSICAL_TYPES]),
   allEvents(CHAINING_CONTEXT, chainingEvents),
+  allEvents(VTEP_CONTEXT, vtepEvents),
 );
 
 /**
