@@ -13,6 +13,7 @@ import { Gauge } from 'prom-client';
 import { observeSwitch, orphanPhysical, recordPhysical, routeEventId, type PhysicalTargets, type RejectedEvpnRoute } from '../domain/decide/index.js';
 import type { Neighbour } from '../domain/neighbours.js';
 import { Rejections } from './rejections.js';
+import { walkSettledSessions } from './settled-sessions.js';
 import { gatewayCaller, type ObservationWriter } from './writer.js';
 
 const REFUSAL_WARNINGS_PER_MINUTE = 5;
@@ -61,23 +62,12 @@ export class PhysicalRecorder {
     const state = this.o.projection.state;
     const now = this.o.now();
     const targets: PhysicalTargets = orphanPhysical(state, neighbours);
-    const rejected = new Map<string, RejectedEvpnRoute[]>();
-    let next = Infinity;
-    for (const n of neighbours.values()) {
-      if (n.kind !== 'evpn') continue;
-      const s = this.o.observer.session(n.address);
-      if (!s?.established) {
-        rejected.set(n.address, []); // its table went with the session
-        continue;
-      }
-      const complete = now - s.since >= this.o.settleMs;
-      if (!complete) next = Math.min(next, s.since + this.o.settleMs);
-      const seen = observeSwitch(state, n, this.o.observer.evpnAnnounced(n.address), complete);
-      for (const [id, t] of seen.targets) targets.set(id, t);
-      rejected.set(n.address, seen.rejected);
-    }
-    const switches = new Set([...neighbours.values()].filter((n) => n.kind === 'evpn').map((n) => n.address));
-    for (const r of this.rejections.update(rejected, switches)) this.m.rejectedTotal.inc({ reason: r.reason });
+    const walk = walkSettledSessions(
+      { neighbours, kind: 'evpn', observer: this.o.observer, settleMs: this.o.settleMs, now },
+      (n, complete) => observeSwitch(state, n, this.o.observer.evpnAnnounced(n.address), complete),
+      targets,
+    );
+    for (const r of this.rejections.update(walk.rejected, walk.peers)) this.m.rejectedTotal.inc({ reason: r.reason });
 
     for (const [id, t] of targets) {
       if (recordPhysical(state, id, t).kind === 'done') continue;
@@ -89,6 +79,6 @@ export class PhysicalRecorder {
       });
       if (done.written) this.m.recorded.inc({ type: `${t.record.kind}-${t.learned ? 'learned' : 'withdrawn'}` });
     }
-    return next;
+    return walk.next;
   }
 }

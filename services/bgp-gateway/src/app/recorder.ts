@@ -6,9 +6,10 @@
  * neighbours are withdrawn.
  */
 import { randomUUID } from 'node:crypto';
-import { observeAppliance, orphanTargets, recordRoute, routeEventId, type RejectedRoute, type Targets } from '../domain/decide/index.js';
+import { observeAppliance, orphanTargets, recordRoute, routeEventId,type Targets } from '../domain/decide/index.js';
 import type { Neighbour } from '../domain/neighbours.js';
 import { Rejections } from './rejections.js';
+import { walkSettledSessions } from './settled-sessions.js';
 import { gatewayCaller, type ObservationWriter } from './writer.js';
 
 export interface RecorderOptions extends ObservationWriter {
@@ -38,23 +39,13 @@ export class RouteRecorder {
     const state = this.o.projection.state;
     const now = this.o.now();
     const targets: Targets = orphanTargets(state, neighbours);
-    const rejected = new Map<string, RejectedRoute[]>();
-    let next = Infinity;
-    for (const n of neighbours.values()) {
-      if (n.kind !== 'appliance') continue;
-      const s = this.o.observer.session(n.address);
-      if (!s?.established) {
-        rejected.set(n.address, []); // its table went with the session
-        continue;
-      }
-      const complete = now - s.since >= this.o.settleMs;
-      if (!complete) next = Math.min(next, s.since + this.o.settleMs);
-      const seen = observeAppliance(state, n, this.o.observer.announced(n.address), complete);
-      for (const [id, t] of seen.targets) targets.set(id, t);
-      rejected.set(n.address, seen.rejected);
-    }
-    const appliances = new Set([...neighbours.values()].filter((n) => n.kind === 'appliance').map((n) => n.address));
-    for (const r of this.rejections.update(rejected, appliances)) this.m.rejected.inc({ reason: r.reason });
+    const walk = walkSettledSessions(
+      { neighbours, kind: 'appliance', observer: this.o.observer, settleMs: this.o.settleMs, now },
+      (n, complete) => observeAppliance(state, n, this.o.observer.announced(n.address), complete),
+      targets,
+    );
+    let next = walk.next;
+    for (const r of this.rejections.update(walk.rejected, walk.peers)) this.m.rejected.inc({ reason: r.reason });
 
     for (const [id, t] of targets) {
       if (recordRoute(state, t.peer, t.prefix, t.target, now).kind === 'done') continue;
