@@ -20,8 +20,8 @@
  */
 import { ADMIN, EvpnSwitch, GATEWAY_AS, GATEWAY_UNDERLAY_IP, sh } from '@strata/lab';
 import { fmt, intEnv, log, table } from './support/common.js';
-import { iperf, type Path, type Sample } from './support/iperf.js';
-import { median, pct, reachable, runHeader, sleep, startInNs, tenantNet, uptime, vmOn, withLab, type NsProcess } from './support/overlay.js';
+import { iperfRounds, type Path } from './support/iperf.js';
+import { median, pct, reachable, runHeader, sleep, tenantNet, uptime, vmOn, withLab, type NsProcess } from './support/overlay.js';
 
 const COUNT = intEnv('COUNT', 30, 1, 1000);
 const SECONDS = intEnv('SECONDS', 10, 1, 120);
@@ -72,22 +72,7 @@ async function main(): Promise<void> {
         { key: 'metal', label: 'VM a (hv1) → server behind the switch', clientNs: a.ns.name, serverNs: server.name, serverIp: SERVER_IP, mtu: t.net.mtu },
         { key: 'vm', label: 'VM a (hv1) → VM b (hv2)', clientNs: a.ns.name, serverNs: b.ns.name, serverIp: b.ip, mtu: t.net.mtu },
       ];
-      for (const p of paths) {
-        const s = startInNs(p.serverNs, ['iperf3', '-s', '-p', String(PORT), '-B', p.serverIp, '--forceflush']);
-        servers.push(s);
-        await s.waitFor(/Server listening/, 10_000);
-      }
-      const samples: Sample[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        log(`round ${r + 1}/${ROUNDS}: ${uptime()}`);
-        for (let k = 0; k < paths.length; k++) {
-          const p = paths[(k + r) % paths.length]!;
-          const s = await iperf(p, r, SECONDS, PORT);
-          samples.push(s);
-          log(`  ${p.label}: ${s.gbps.toFixed(2)} Gbit/s, machine busy ${(s.busy * 100).toFixed(0)}%`);
-          await sleep(1000);
-        }
-      }
+      const samples = await iperfRounds(paths, { rounds: ROUNDS, seconds: SECONDS, port: PORT, servers }, (s) => `${s.gbps.toFixed(2)} Gbit/s, machine busy ${(s.busy * 100).toFixed(0)}%`);
 
       console.log(`\nuptime at the end: ${uptime()}\n`);
       console.log(`Port create → its MAC in the switch's kernel FDB, ${COUNT} ports (ms)\n`);

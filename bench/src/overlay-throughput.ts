@@ -22,8 +22,8 @@
  */
 import type { Lab, Vm } from '@strata/lab';
 import { fmt, intEnv, log, table } from './support/common.js';
-import { iperf, type Path, type Sample } from './support/iperf.js';
-import { httpAddress, labNetns, scrape, median, reachable, runHeader, sleep, startInNs, tenantNet, uptime, vmOn, withLab, type NsProcess } from './support/overlay.js';
+import { iperfRounds, type Path, type Sample } from './support/iperf.js';
+import { httpAddress, labNetns, scrape, median, reachable, runHeader, tenantNet, uptime, vmOn, withLab, type NsProcess } from './support/overlay.js';
 
 const SECONDS = intEnv('SECONDS', 10, 1, 120);
 const ROUNDS = intEnv('ROUNDS', 3, 1, 20);
@@ -73,22 +73,7 @@ async function main(): Promise<void> {
 
     const servers: NsProcess[] = [];
     try {
-      for (const p of paths) {
-        const s = startInNs(p.serverNs, ['iperf3', '-s', '-p', String(PORT), '-B', p.serverIp, '--forceflush']);
-        servers.push(s);
-        await s.waitFor(/Server listening/, 10_000);
-      }
-      const samples: Sample[] = [];
-      for (let r = 0; r < ROUNDS; r++) {
-        log(`round ${r + 1}/${ROUNDS}: ${uptime()}`);
-        for (let k = 0; k < paths.length; k++) {
-          const p = paths[(k + r) % paths.length]!;
-          const s = await iperf(p, r, SECONDS, PORT);
-          samples.push(s);
-          log(`  ${p.label}: ${s.gbps.toFixed(2)} Gbit/s, ${s.retransmits} retransmits, machine busy ${(s.busy * 100).toFixed(0)}%`);
-          await sleep(1000);
-        }
-      }
+      const samples = await iperfRounds(paths, { rounds: ROUNDS, seconds: SECONDS, port: PORT, servers }, (s) => `${s.gbps.toFixed(2)} Gbit/s, ${s.retransmits} retransmits, machine busy ${(s.busy * 100).toFixed(0)}%`);
       report(paths, samples);
     } finally {
       await Promise.all(servers.map((s) => s.stop()));

@@ -1,6 +1,6 @@
 /** iperf3 runs between namespaces, shared by the throughput benchmarks. */
-import { withTimeout } from './common.js';
-import { CpuBusy, startInNs } from './overlay.js';
+import { log, withTimeout } from './common.js';
+import { CpuBusy, sleep, startInNs, uptime, type NsProcess } from './overlay.js';
 
 export interface Path {
   key: string;
@@ -58,3 +58,33 @@ export async function iperf(path: Path, round: number, seconds: number, port: nu
   };
 }
 
+
+/**
+ * An iperf3 server per path, then `rounds` rounds of one run per path, the
+ * order rotating each round so no path always runs first on a warm or cold
+ * machine. The servers are pushed into `servers` as they start: the caller
+ * stops them (also when a run fails).
+ */
+export async function iperfRounds(
+  paths: readonly Path[],
+  o: { rounds: number; seconds: number; port: number; servers: NsProcess[] },
+  describe: (s: Sample) => string,
+): Promise<Sample[]> {
+  for (const p of paths) {
+    const s = startInNs(p.serverNs, ['iperf3', '-s', '-p', String(o.port), '-B', p.serverIp, '--forceflush']);
+    o.servers.push(s);
+    await s.waitFor(/Server listening/, 10_000);
+  }
+  const samples: Sample[] = [];
+  for (let r = 0; r < o.rounds; r++) {
+    log(`round ${r + 1}/${o.rounds}: ${uptime()}`);
+    for (let k = 0; k < paths.length; k++) {
+      const p = paths[(k + r) % paths.length]!;
+      const s = await iperf(p, r, o.seconds, o.port);
+      samples.push(s);
+      log(`  ${p.label}: ${describe(s)}`);
+      await sleep(1000);
+    }
+  }
+  return samples;
+}
