@@ -52,6 +52,8 @@ export interface LabOptions {
   nat?: boolean;
   /** Also run the service-chaining service; `lab.chaining` is then its client. Default false. */
   chaining?: boolean;
+  /** Also run the vtep controller (services/vtep): it drives the `ovsdb` gateway devices the test creates. Default false. */
+  vtep?: boolean;
   /**
    * Also run the PostgreSQL read model: a throwaway PostgreSQL cluster
    * (`lab.postgres`) and two pg-projector processes (active and standby)
@@ -175,6 +177,7 @@ export class Lab {
       await this.spawn('nat', main('nat'), env('nat')).ready;
       this.nat = new NatClient(this.ipam.nc, 15_000, this.ipam.seq);
     }
+    if (this.options.vtep) await this.spawn('vtep', main('vtep'), env('vtep')).ready;
     if (this.options.chaining) {
       await this.spawn('chaining', main('chaining'), env('chaining')).ready;
       this.chaining = new ChainingClient(this.ipam.nc, 15_000, this.ipam.seq);

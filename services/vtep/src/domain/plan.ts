@@ -20,6 +20,14 @@ import { isOurs, remoteKey, type DesiredDevice } from './desired.js';
 
 export const VXLAN = 'vxlan_over_ipv4';
 export const UNKNOWN_DST = 'unknown-dst';
+/**
+ * The switch replicates broadcast and unknown unicast to every VTEP of the
+ * flood set itself. The schema's default, `service_node`, sends them to one
+ * locator of the set and expects it to replicate: Strata's hypervisors do
+ * not (each replicates only what its own ports send), so under that default
+ * a server's ARP reached one hypervisor only.
+ */
+export const SOURCE_NODE = 'source_node';
 
 export interface Plan {
   ops: unknown[];
@@ -68,7 +76,9 @@ export function planDevice(view: VtepView, desired: DesiredDevice, vtepIp: strin
     const vni = desired.logicalSwitches.get(ls.name);
     if (vni !== undefined) {
       lsByName.set(ls.name, uuid(ls.uuid));
-      if (ls.tunnelKey !== vni) ops.push({ op: 'update', table: 'Logical_Switch', where: where(ls.uuid), row: { tunnel_key: vni } });
+      if (ls.tunnelKey !== vni || ls.replicationMode !== SOURCE_NODE) {
+        ops.push({ op: 'update', table: 'Logical_Switch', where: where(ls.uuid), row: { tunnel_key: vni, replication_mode: SOURCE_NODE } });
+      }
     } else if (managed(ls.name)) {
       ops.push({ op: 'delete', table: 'Logical_Switch', where: where(ls.uuid) });
     }
@@ -76,7 +86,7 @@ export function planDevice(view: VtepView, desired: DesiredDevice, vtepIp: strin
   for (const [name, vni] of desired.logicalSwitches) {
     if (lsByName.has(name)) continue;
     const n = fresh('ls');
-    inserts.push({ op: 'insert', table: 'Logical_Switch', row: { name, tunnel_key: vni, description: 'Strata network' }, 'uuid-name': n });
+    inserts.push({ op: 'insert', table: 'Logical_Switch', row: { name, tunnel_key: vni, replication_mode: SOURCE_NODE, description: 'Strata network' }, 'uuid-name': n });
     lsByName.set(name, namedUuid(n));
   }
   /** Rows on a logical switch the controller is deleting go with it (they would keep it referenced). */

@@ -31,13 +31,22 @@ describe('planDevice', () => {
     const { ops, problems } = planDevice(vtepView(switchDb()), desiredDevice(bound(), 'd1'), '198.18.0.40');
     expect(problems).toEqual([]);
     expect(ops).toEqual([
-      { op: 'insert', table: 'Logical_Switch', row: { name: 'strata-n1', tunnel_key: 100, description: 'Strata network' }, 'uuid-name': 'ls1' },
+      { op: 'insert', table: 'Logical_Switch', row: { name: 'strata-n1', tunnel_key: 100, replication_mode: 'source_node', description: 'Strata network' }, 'uuid-name': 'ls1' },
       { op: 'insert', table: 'Physical_Locator', row: { encapsulation_type: 'vxlan_over_ipv4', dst_ip: '198.18.0.11' }, 'uuid-name': 'loc2' },
       { op: 'insert', table: 'Physical_Locator_Set', row: { locators: ['set', [['named-uuid', 'loc2']]] }, 'uuid-name': 'set3' },
       { op: 'update', table: 'Physical_Port', where: [['_uuid', '==', ['uuid', 'p1']]], row: { vlan_bindings: ['map', [[10, ['named-uuid', 'ls1']], [99, ['uuid', 'other']]]] } },
       { op: 'insert', table: 'Ucast_Macs_Remote', row: { MAC: 'fa:16:3e:00:00:01', logical_switch: ['named-uuid', 'ls1'], locator: ['named-uuid', 'loc2'], ipaddr: '10.1.0.5' } },
       { op: 'insert', table: 'Mcast_Macs_Remote', row: { MAC: 'unknown-dst', logical_switch: ['named-uuid', 'ls1'], locator_set: ['named-uuid', 'set3'] } },
     ]);
+  });
+
+  it('has the switch replicate floods itself: a logical switch left in the default service_node mode is set to source_node, once', () => {
+    const r = switchDb();
+    r.apply({ Logical_Switch: { mine: { new: { name: 'strata-n1', tunnel_key: 100, replication_mode: 'service_node' } } } });
+    const set = { op: 'update', table: 'Logical_Switch', where: [['_uuid', '==', ['uuid', 'mine']]], row: { tunnel_key: 100, replication_mode: 'source_node' } };
+    expect(planDevice(vtepView(r), desiredDevice(bound(), 'd1'), '198.18.0.40').ops).toContainEqual(set);
+    r.apply({ Logical_Switch: { mine: { new: { name: 'strata-n1', tunnel_key: 100, replication_mode: 'source_node' } } } });
+    expect(planDevice(vtepView(r), desiredDevice(bound(), 'd1'), '198.18.0.40').ops).not.toContainEqual(set);
   });
 
   it('names what the switch lacks instead of writing it', () => {

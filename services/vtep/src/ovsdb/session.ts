@@ -14,7 +14,7 @@ export const VTEP_DB = 'hardware_vtep';
 export const VTEP_MONITORED: Readonly<Record<string, readonly string[]>> = {
   Physical_Switch: ['name', 'ports', 'tunnel_ips'],
   Physical_Port: ['name', 'vlan_bindings'],
-  Logical_Switch: ['name', 'tunnel_key'],
+  Logical_Switch: ['name', 'tunnel_key', 'replication_mode'],
   Physical_Locator: ['encapsulation_type', 'dst_ip', 'tunnel_key'],
   Physical_Locator_Set: ['locators'],
   Ucast_Macs_Remote: ['MAC', 'logical_switch', 'locator', 'ipaddr'],

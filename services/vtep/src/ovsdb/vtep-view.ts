@@ -7,7 +7,13 @@ import type { Replica, Row } from './replica.js';
 
 export interface PhysicalSwitchRow { uuid: string; name: string; ports: string[]; tunnelIps: string[] }
 export interface PhysicalPortRow { uuid: string; name: string; vlanBindings: Map<number, string> }
-export interface LogicalSwitchRow { uuid: string; name: string; tunnelKey: number | undefined }
+export interface LogicalSwitchRow {
+  uuid: string;
+  name: string;
+  tunnelKey: number | undefined;
+  /** `source_node`, `service_node`, or undefined: unset (the switch's default, service_node in the VTEP schema). */
+  replicationMode: string | undefined;
+}
 export interface LocatorRow { uuid: string; encapsulation: string; dstIp: string; tunnelKey: number | undefined }
 export interface UcastRow { uuid: string; mac: string; logicalSwitch: string; locator: string; ip: string }
 export interface McastRow { uuid: string; mac: string; logicalSwitch: string; locatorSet: string }
@@ -53,7 +59,10 @@ export function vtepView(r: Replica): VtepView {
         { uuid, name: str(row.name), vlanBindings: new Map(mapOf(row.vlan_bindings).map(([k, v]) => [Number(k), uuidOf(v) ?? ''])) },
       ]),
     ),
-    logicalSwitches: new Map(rows(r, 'Logical_Switch', (uuid, row): [string, LogicalSwitchRow] => [uuid, { uuid, name: str(row.name), tunnelKey: int(optional(row.tunnel_key)) }])),
+    logicalSwitches: new Map(rows(r, 'Logical_Switch', (uuid, row): [string, LogicalSwitchRow] => [
+        uuid,
+        { uuid, name: str(row.name), tunnelKey: int(optional(row.tunnel_key)), replicationMode: optional(row.replication_mode) as string | undefined },
+      ])),
     locators: new Map(
       rows(r, 'Physical_Locator', (uuid, row): [string, LocatorRow] => [
         uuid,
