@@ -4,8 +4,9 @@
  * agents and VMs, the vtep controller (services/vtep), and Debian's ovs-vtep
  * emulator as the "hardware" switch on the underlay (services/vtep/src/testing:
  * Open vSwitch's userspace datapath, since this kernel has no openvswitch
- * module), with a bare-metal server on VLAN 10 of its port (the server tags
- * with an OVS of its own: this kernel has no 802.1Q).
+ * module). Its port p0 is a trunk from an access switch (another userspace
+ * OVS: this kernel has no 802.1Q) with a bare-metal server of tenant A on
+ * VLAN 10 and one of tenant B, with the same address, on VLAN 20.
  *
  *   IPAM: an `ovsdb` gateway device and a binding of the network
  *   → vtep controller: a logical switch (tunnel key = VNI), the port's VLAN
@@ -26,14 +27,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NetworkView } from '@strata/contracts';
-import { ADMIN, eventually, Lab, Netns, sh, succeeds, type Vm } from '@strata/lab';
+import { ADMIN, capture, eventually, Lab, Netns, sh, succeeds, type Vm } from '@strata/lab';
 import { describeIf, kernel } from '@strata/testing/suites';
-import { startEmulatedSwitch, startVlanServer, type EmulatedSwitch, type OvsdbServer } from '@strata/vtep/testing';
+import { startAccessSwitch, startEmulatedSwitch, type EmulatedSwitch, type OvsdbServer } from '@strata/vtep/testing';
 import { tenantWithRouter, vmOn, type TenantSetup } from '../overlay/scenario.js';
 
 const SWITCH_VTEP = '198.18.0.60';
 const SERVER_MAC = '52:54:00:cc:00:01';
 const SERVER_IP = '10.0.0.210';
+const SERVER_B_MAC = '52:54:00:cc:00:02';
 
 const d = describeIf(kernel(['ovs-vswitchd', '--version'], ['vtep-ctl', '--version'], ['ethtool', '--version']));
 
@@ -43,43 +45,58 @@ d('OVSDB hardware_vtep: the ovs-vtep emulator as the switch, three hypervisors w
   let net: NetworkView;
   let dir: string;
   let sw: EmulatedSwitch;
-  let serverDb: OvsdbServer;
+  let accessDb: OvsdbServer;
   let bm: Netns;
+  let bmB: Netns;
   let deviceId: string;
   let bindingId: string;
   const vms: Vm[] = [];
 
   const hostFdb = async (hostId: string): Promise<string> => sh(['bridge', '-n', lab.host(hostId).ns.name, 'fdb', 'show', 'dev', `svx${net.vni}`]).catch(() => '');
-  const serverPing = (ip: string): Promise<boolean> => succeeds(['ip', 'netns', 'exec', bm.name, 'ping', '-c', '1', '-W', '2', ip]);
+  const serverPing = (ip: string, ns = bm): Promise<boolean> => succeeds(['ip', 'netns', 'exec', ns.name, 'ping', '-c', '1', '-W', '2', ip]);
+  /** A tenant's group for its VMs: ICMP from the server's address and from each other. */
+  const metalGroup = async (who: TenantSetup['who']): Promise<string> => {
+    const g = await lab.secgroup.command('group.create', { name: 'metal', description: '' }, who);
+    await lab.secgroup.command('rule.create', { groupId: g.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remoteCidr: `${SERVER_IP}/32` }, who);
+    await lab.secgroup.command('rule.create', { groupId: g.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remoteGroupId: g.id }, who);
+    await lab.secgroup.command('rule.create', { groupId: g.id, direction: 'egress', ethertype: 'IPv4', protocol: 'any' }, who);
+    return g.id;
+  };
 
   beforeAll(async () => {
     lab = await Lab.start({ hypervisors: 3, vtep: true });
     for (const h of lab.hosts) await sh(['ip', 'netns', 'exec', h.ns.name, 'ethtool', '-K', 'eth0', 'tx', 'off']);
     t = await tenantWithRouter(lab, 'tenant-a');
     net = t.nets[0]!;
-    // The server is no member of the VMs' groups: their group admits it by address (ICMP, the test's traffic).
-    const metal = await lab.secgroup.command('group.create', { name: 'metal', description: '' }, t.who);
-    await lab.secgroup.command('rule.create', { groupId: metal.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remoteCidr: `${SERVER_IP}/32` }, t.who);
-    await lab.secgroup.command('rule.create', { groupId: metal.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'icmp', remoteGroupId: metal.id }, t.who);
-    await lab.secgroup.command('rule.create', { groupId: metal.id, direction: 'egress', ethertype: 'IPv4', protocol: 'any' }, t.who);
+    // The servers are no members of the VMs' groups: the groups admit them by address.
+    const metal = await metalGroup(t.who);
     for (const [i, h] of ['hv1', 'hv2', 'hv3'].entries()) {
       const v = await vmOn(lab, t, `v${i + 1}`, 0, h);
-      await lab.secgroup.command('port.setGroups', { portId: v.port.id, groupIds: [metal.id] }, t.who);
+      await lab.secgroup.command('port.setGroups', { portId: v.port.id, groupIds: [metal] }, t.who);
       vms.push(v);
     }
-    // The switch on the underlay (its tunnel IP is owned by its own OVS bridge), the server on its port p0.
+    // The switch on the underlay (its tunnel IP is owned by its own OVS bridge); its port p0 is the access switch's trunk.
     const swNs = await Netns.create(`${lab.prefix}ovs`);
+    const agg = await Netns.create(`${lab.prefix}acc`);
     bm = await Netns.create(`${lab.prefix}bm`);
+    bmB = await Netns.create(`${lab.prefix}bmb`);
     await lab.fabric.ip(['link', 'add', 'ovs', 'type', 'veth', 'peer', 'name', 'eth0', 'netns', swNs.name]);
     await lab.fabric.ip(['link', 'set', 'ovs', 'master', 'ul0', 'up']);
-    await sh(['ip', 'link', 'add', 'p0', 'netns', swNs.name, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', bm.name]);
-    for (const [ns, dev] of [[swNs, 'eth0'], [swNs, 'p0'], [bm, 'eth0']] as const) await ns.ip(['link', 'set', dev, 'up']);
+    await sh(['ip', 'link', 'add', 'p0', 'netns', swNs.name, 'type', 'veth', 'peer', 'name', 'trunk', 'netns', agg.name]);
+    for (const [server, port, mac] of [[bm, 'vl10', SERVER_MAC], [bmB, 'vl20', SERVER_B_MAC]] as const) {
+      await sh(['ip', 'link', 'add', port, 'netns', agg.name, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', server.name]);
+      await server.ip(['link', 'set', 'eth0', 'address', mac]);
+      await server.ip(['addr', 'add', `${SERVER_IP}/24`, 'dev', 'eth0']);
+      await server.ip(['link', 'set', 'eth0', 'up']);
+      await agg.ip(['link', 'set', port, 'up']);
+    }
+    for (const [ns, dev] of [[swNs, 'eth0'], [swNs, 'p0'], [agg, 'trunk']] as const) await ns.ip(['link', 'set', dev, 'up']);
     dir = await mkdtemp(join(tmpdir(), `${lab.prefix}ovs-`));
     sw = await startEmulatedSwitch(dir, swNs.name, { name: 'br0', vtepIp: SWITCH_VTEP, underlayIf: 'eth0', ports: ['p0'] });
-    serverDb = await startVlanServer(join(dir, 'bm'), bm.name, { wire: 'eth0', vlan: 10, address: `${SERVER_IP}/24`, mac: SERVER_MAC });
+    accessDb = await startAccessSwitch(join(dir, 'acc'), agg.name, { trunk: 'trunk', access: [{ port: 'vl10', vlan: 10 }, { port: 'vl20', vlan: 20 }] });
     const device = await lab.ipam.command(
       'gatewaydevice.create',
-      { name: 'emulator', kind: 'ovsdb', vtepIp: SWITCH_VTEP, ovsdb: { target: sw.db.target }, ports: [{ name: 'p0', tenant: 'tenant-a' }] },
+      { name: 'emulator', kind: 'ovsdb', vtepIp: SWITCH_VTEP, ovsdb: { target: sw.db.target }, ports: [{ name: 'p0', tenant: null }] },
       ADMIN,
     );
     deviceId = device.id;
@@ -89,12 +106,12 @@ d('OVSDB hardware_vtep: the ovs-vtep emulator as the switch, three hypervisors w
     // The namespaces' processes (ovs-vswitchd, ovs-vtep) go with the lab; the databases run outside them.
     await lab?.destroy();
     await sw?.db.stop().catch(() => undefined);
-    await serverDb?.stop().catch(() => undefined);
+    await accessDb?.stop().catch(() => undefined);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('a tenant binds VLAN 10: the switch gets each VM behind its hypervisor, the hypervisors get the server behind the switch, and they ping each other', async () => {
-    bindingId = (await lab.ipam.command('gatewaybinding.create', { deviceId, port: 'p0', vlan: 10, networkId: net.id }, t.who)).id;
+  it('VLAN 10 bound to tenant A\'s network: the switch gets each VM behind its hypervisor, the hypervisors get the server behind the switch, and they ping each other', async () => {
+    bindingId = (await lab.ipam.command('gatewaybinding.create', { deviceId, port: 'p0', vlan: 10, networkId: net.id }, ADMIN)).id;
     const ls = `strata-${net.id}`;
     await eventually(async () => {
       const macs = await sw.db.vtepCtl('list-remote-macs', ls).catch(() => '');
@@ -108,6 +125,31 @@ d('OVSDB hardware_vtep: the ovs-vtep emulator as the switch, three hypervisors w
       expect(await hostFdb(`hv${i + 1}`)).toContain(`00:00:00:00:00:00 dst ${SWITCH_VTEP}`);
       await v.pingEventually(SERVER_IP);
     }
+  }, 240_000);
+
+  it('tenant B\'s network with the same addresses on VLAN 20 of the same port: each tenant reaches its own server only', async () => {
+    const b = await tenantWithRouter(lab, 'tenant-b');
+    const netB = b.nets[0]!;
+    const metalB = await metalGroup(b.who);
+    const vb = await vmOn(lab, b, 'vb', 0, 'hv2');
+    await lab.secgroup.command('port.setGroups', { portId: vb.port.id, groupIds: [metalB] }, b.who);
+    await lab.ipam.command('gatewaybinding.create', { deviceId, port: 'p0', vlan: 20, networkId: netB.id }, ADMIN);
+    expect((await sw.db.vtepCtl('list-bindings', 'br0', 'p0')).split('\n').sort()).toEqual([`0010 strata-${net.id}`, `0020 strata-${netB.id}`]);
+    await eventually(() => serverPing(vb.ip, bmB), `tenant B's server reaches ${vb.ip} on VLAN 20`, 120);
+    await vb.pingEventually(SERVER_IP);
+
+    const seenByB = capture(bmB.name, 'eth0', 'icmp or arp', 4);
+    await seenByB.started;
+    for (const v of vms) expect(await v.pingOnce(SERVER_IP)).toBe(true);
+    expect(await vb.pingOnce(SERVER_IP)).toBe(true);
+    const lines = (await seenByB.lines).join('\n');
+    expect(lines).toContain(vb.port.mac);
+    for (const v of vms) expect(lines).not.toContain(v.port.mac);
+    expect(await vb.ns.exec(['ip', 'neigh', 'show', SERVER_IP])).toContain(SERVER_B_MAC);
+    expect(await vms[1]!.ns.exec(['ip', 'neigh', 'show', SERVER_IP])).toContain(SERVER_MAC);
+    // Tenant A's hypervisors hold only tenant A's server; tenant B's VNI only tenant B's.
+    expect(await hostFdb('hv1')).not.toContain(SERVER_B_MAC);
+    expect(await sh(['bridge', '-n', lab.host('hv2').ns.name, 'fdb', 'show', 'dev', `svx${netB.vni}`])).toContain(`${SERVER_B_MAC} dst ${SWITCH_VTEP}`);
   }, 240_000);
 
   it('unbinding removes the segment from the switch and every trace of the server from the hypervisors', async () => {

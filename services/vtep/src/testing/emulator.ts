@@ -87,3 +87,18 @@ export async function startVlanServer(dir: string, ns: string, o: { wire: string
   await ovs(dir, undefined, ['ip', '-n', ns, 'link', 'set', 'srv', 'up']);
   return db;
 }
+
+/**
+ * An access switch in `ns` (its own userspace OVS, files in `dir`): the trunk
+ * `trunk` carries each access port's frames tagged with its VLAN, the access
+ * ports are untagged (plain servers plug into them). It puts several VLANs
+ * on one port of the emulated switch on a kernel without 802.1Q.
+ */
+export async function startAccessSwitch(dir: string, ns: string, o: { trunk: string; access: { port: string; vlan: number }[] }): Promise<OvsdbServer> {
+  await mkdir(dir, { recursive: true });
+  const db = await startOvsdbServer(dir, { vswitch: true, netns: ns });
+  await startVswitchd(dir, ns);
+  const access = o.access.flatMap((a) => ['--', 'add-port', 'acc', a.port, `tag=${a.vlan}`]);
+  await ovs(dir, undefined, ['ovs-vsctl', 'add-br', 'acc', '--', 'set', 'Bridge', 'acc', 'datapath_type=netdev', '--', 'add-port', 'acc', o.trunk, ...access]);
+  return db;
+}
