@@ -151,6 +151,9 @@ describe('gateway devices and bindings across the tenant boundary', () => {
       expect(await value('hv1', key)).toMatchObject({ mac: CUSTOMER, ips: ['10.0.0.50'], networkId: netA.id, vtep: '198.18.0.11' });
       expect(await t.lastSeq()).toBe(before + 1);
       expect(await value('gw1', `gw1.ep.phys-${gw.id}-${bindingA.vni}-02cc00000050`)).toBeUndefined();
+      // Unbinding withdraws it (IPAM's sweep), though the gateway host reports nothing more.
+      await t.json('tenant-a', ['gateway-binding', 'delete', bindingA.id]);
+      await waitFor(async () => (await value('hv1', key)) === undefined, { timeoutMs: 30_000, intervalMs: 100, message: "the customer router's MAC withdrawn with the binding" });
     } finally {
       await hv1.close();
       await gw1.close();

@@ -10,12 +10,15 @@
  * derived from the decision, so a second instance judging the same report
  * writes nothing more. Anything refused is counted and dropped: the agent
  * sends the full set again within ~30 s, which repairs a lost report.
+ * Every few seconds each instance also withdraws the MACs of bindings that
+ * are gone or moved (the same deterministic ids: written once).
  */
 import { randomUUID } from 'node:crypto';
 import type { NatsConnection, Subscription } from 'nats';
 import { GATEWAY_MACS_OBSERVATIONS, GatewayMacsObservation, reporterOfSubject } from '@strata/contracts';
 import type { Logger, ServiceMetrics } from '@strata/runtime';
-import { decideGatewayMacs, gatewayMacEventId, judgeGatewayMacs } from '../domain/decide/index.js';
+import { decideGatewayMacs, decideStaleGatewayMacs, gatewayMacEventId, judgeGatewayMacs, judgeStaleGatewayMacs, type Decision } from '../domain/decide/index.js';
+import type { IpamState } from '../domain/state.js';
 import type { IpamExecutor, IpamProjection } from './handlers.js';
 
 export interface GatewayMacsReportsDeps {
@@ -24,6 +27,7 @@ export interface GatewayMacsReportsDeps {
   projection: IpamProjection;
   logger: Logger;
   metrics: ServiceMetrics;
+  sweepMs?: number;
 }
 
 /** Subscribe and handle reports until stopped. */
@@ -31,6 +35,28 @@ export function startGatewayMacsReports(deps: GatewayMacsReportsDeps): { stop():
   const { nc, executor, projection, logger } = deps;
   const outcomes = deps.metrics.counter('strata_ipam_gateway_macs_reports_total', 'Gateway hosts\' learned-MAC reports, by outcome (changed, unchanged, ignored reasons, malformed, failed)', ['outcome']);
   const sub: Subscription = nc.subscribe(GATEWAY_MACS_OBSERVATIONS, { queue: 'ipam' });
+  /** Record one difference per round until the decider says "done" (the set is finite); the events written. */
+  const recordAll = async (decide: (state: IpamState) => Decision, actor: string, tenant: string): Promise<number> => {
+    const requestId = randomUUID();
+    let written = 0;
+    for (;;) {
+      const at = new Date().toISOString();
+      const caller = { actor, tenant, admin: false, requestId, at };
+      const r = await executor.execute(decide, { caller, correlationId: requestId, causationId: null, eventId: gatewayMacEventId });
+      if (!r.written) return written;
+      written++;
+    }
+  };
+  // A deleted or moved binding's MACs go even if its gateway host never reports again.
+  let sweeping = false;
+  const sweep = setInterval(() => {
+    if (sweeping || judgeStaleGatewayMacs(projection.state).kind === 'unchanged') return;
+    sweeping = true;
+    recordAll(decideStaleGatewayMacs, 'ipam', '_system')
+      .then((n) => n > 0 && logger.info({ events: n }, 'gateway MACs of gone or moved bindings withdrawn'))
+      .catch((err: unknown) => logger.warn({ err }, 'gateway MACs of gone bindings not withdrawn'))
+      .finally(() => (sweeping = false));
+  }, deps.sweepMs ?? 5_000);
   const loop = (async () => {
     for await (const msg of sub) {
       const reporter = reporterOfSubject(msg.subject);
@@ -49,16 +75,7 @@ export function startGatewayMacsReports(deps: GatewayMacsReportsDeps): { stop():
         continue;
       }
       try {
-        let written = 0;
-        const requestId = randomUUID();
-        // Each round records one difference; the set is finite, so this ends when the decider says "done".
-        for (;;) {
-          const at = new Date().toISOString();
-          const caller = { actor: `agent:${reporter}`, tenant: verdict.decision.tenant, admin: false, requestId, at };
-          const r = await executor.execute(decideGatewayMacs(reporter, report), { caller, correlationId: requestId, causationId: null, eventId: gatewayMacEventId });
-          if (!r.written) break;
-          written++;
-        }
+        const written = await recordAll(decideGatewayMacs(reporter, report), `agent:${reporter}`, verdict.decision.tenant);
         outcomes.inc({ outcome: written > 0 ? 'changed' : 'unchanged' });
         if (written > 0) logger.info({ reporter, events: written }, 'gateway MACs recorded');
       } catch (err) {
@@ -69,6 +86,7 @@ export function startGatewayMacsReports(deps: GatewayMacsReportsDeps): { stop():
   })();
   return {
     async stop() {
+      clearInterval(sweep);
       sub.unsubscribe();
       await loop;
     },

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GatewayMacsObservation } from '@strata/contracts';
-import { decideGatewayMacs, gatewayMacEventId, judgeGatewayMacs } from './decide/index.js';
+import { decideGatewayMacs, decideStaleGatewayMacs, gatewayMacEventId, judgeGatewayMacs, judgeStaleGatewayMacs } from './decide/index.js';
 import { tenantA, World } from './test/given.js';
 
 /** Host device `gw` on hypervisor gw1 (VTEP 198.18.0.11) with binding `b` (trunk0 VLAN 100 → network A), hv2 a plain hypervisor. */
@@ -69,6 +69,18 @@ describe('gateway hosts\' learned MACs', () => {
     // The host still names the binding (it has not caught up): refused whole.
     expect(judgeGatewayMacs(w.state, 'gw1', report('gw1', [{ bindingId: b, macs: [] }]))).toEqual({ kind: 'ignore', reason: 'foreign-binding' });
     expect(record(w, 'gw1', report('gw1', [])).map((e) => [e.type, e.data.deviceId])).toEqual([['ipam.PhysicalMacWithdrawn', gw]]);
+    expect(w.state.cloud.gatewayMacs).toEqual({});
+  });
+
+  it("IPAM's sweep withdraws a deleted binding's MACs without any report, and nothing else", () => {
+    const { w, b } = world();
+    record(w, 'gw1', report('gw1', [{ bindingId: b, macs: [{ mac: '02:aa:00:00:00:01', ips: ['10.0.0.9'] }] }]));
+    expect(judgeStaleGatewayMacs(w.state)).toEqual({ kind: 'unchanged' });
+    w.run('gatewaybinding.delete', { id: b }, tenantA);
+    const d = decideStaleGatewayMacs(w.state);
+    expect(d).toMatchObject({ kind: 'append', event: { type: 'ipam.PhysicalMacWithdrawn', data: { bindingId: b, mac: '02:aa:00:00:00:01', ip: '10.0.0.9' } } });
+    if (d.kind === 'append') w.apply(d);
+    expect(decideStaleGatewayMacs(w.state).kind).toBe('done');
     expect(w.state.cloud.gatewayMacs).toEqual({});
   });
 

@@ -11,8 +11,8 @@
  * would send; the next report after it caught up is accepted). A binding
  * of the device the report leaves out has learned nothing; MACs recorded
  * for a binding that is gone or now on another device are withdrawn with
- * any accepted report. On the cloud aggregate: decided against the same
- * version as the bindings. Pure.
+ * any accepted report and by IPAM's sweep. On the cloud aggregate: decided
+ * against the same version as the bindings. Pure.
  */
 import { CLOUD_AGGREGATE, type GatewayMacsObservation } from '@strata/contracts';
 import { uuidFromHash } from '@strata/eventlog';
@@ -57,15 +57,14 @@ export function judgeGatewayMacs(state: IpamState, reporter: string, report: Gat
     }
     wanted.set(bindingId, records);
   }
+  const stale = judgeStaleGatewayMacs(state);
+  if (stale.kind === 'change') return stale;
   const recorded = state.cloud.gatewayMacs ?? {};
   for (const bindingId of Object.keys(recorded).sort()) {
-    const b = state.cloud.gatewayBindings[bindingId];
     const stillHere = wanted.get(bindingId);
     for (const key of Object.keys(recorded[bindingId]!).sort()) {
       const have = recorded[bindingId]![key]!;
-      const gone = !b || b.deviceId !== have.deviceId || b.vni !== have.vni;
-      const ours = have.deviceId === device.id;
-      if (gone || (ours && !stillHere?.has(key)) || (ours && stillHere?.get(key)?.vtep !== have.vtep)) return change(state, 'ipam.PhysicalMacWithdrawn', have, b?.tenant);
+      if (have.deviceId === device.id && stillHere?.get(key)?.vtep !== have.vtep) return change(state, 'ipam.PhysicalMacWithdrawn', have, state.cloud.gatewayBindings[bindingId]?.tenant);
     }
   }
   for (const bindingId of [...wanted.keys()].sort()) {
@@ -77,7 +76,31 @@ export function judgeGatewayMacs(state: IpamState, reporter: string, report: Gat
   return { kind: 'unchanged' };
 }
 
-function change(state: IpamState, type: 'ipam.PhysicalMacLearned' | 'ipam.PhysicalMacWithdrawn', data: GatewayMacEntry, tenant: string | undefined): GatewayMacsVerdict {
+/**
+ * MACs recorded for a binding that is gone, or now on another device (or
+ * VNI): withdrawn whoever reports, and by IPAM's own sweep
+ * (app/gateway-macs-reports.ts), so a deleted or moved binding's MACs go
+ * even when its gateway host never reports again.
+ */
+export function judgeStaleGatewayMacs(state: IpamState): { kind: 'unchanged' } | { kind: 'change'; decision: Append } {
+  const recorded = state.cloud.gatewayMacs ?? {};
+  for (const bindingId of Object.keys(recorded).sort()) {
+    const b = state.cloud.gatewayBindings[bindingId];
+    for (const key of Object.keys(recorded[bindingId]!).sort()) {
+      const have = recorded[bindingId]![key]!;
+      if (!b || b.deviceId !== have.deviceId || b.vni !== have.vni) return change(state, 'ipam.PhysicalMacWithdrawn', have, b?.tenant);
+    }
+  }
+  return { kind: 'unchanged' };
+}
+
+/** The sweep's decider: the next stale MAC's withdrawal, or nothing. */
+export const decideStaleGatewayMacs = (state: IpamState): Decision => {
+  const v = judgeStaleGatewayMacs(state);
+  return v.kind === 'change' ? v.decision : { kind: 'done', resourceId: 'gateway-macs' };
+};
+
+function change(state: IpamState, type: 'ipam.PhysicalMacLearned' | 'ipam.PhysicalMacWithdrawn', data: GatewayMacEntry, tenant: string | undefined): { kind: 'change'; decision: Append } {
   return {
     kind: 'change',
     decision: { kind: 'append', aggregate: CLOUD_AGGREGATE, expectedVersion: state.cloud.version, tenant: tenant ?? '_system', resourceId: data.bindingId, event: { type, data: { ...data } } },
