@@ -181,11 +181,12 @@ function users(agents) {
       comment: [
         'IPAM: writes only its own events (strata.evt.ipam.>), answers only its',
         `own commands and queries, keeps snapshots in its own bucket (${snapshotBucket('ipam')}).`,
-        'Hears agents\' GARP reports (strata.status.*.garp): the owners of allowed address pairs.',
+        'Hears agents\' GARP reports (strata.status.*.garp): the owners of allowed address pairs;',
+        'and gateway hosts\' learned MACs (strata.status.*.l2gw-macs).',
       ],
       user: 'ipam',
       passwordVar: 'STRATA_NATS_IPAM_PASSWORD',
-      ...withSubscribe(owningService('ipam'), ['strata.status.*.garp']),
+      ...withSubscribe(owningService('ipam'), ['strata.status.*.garp', 'strata.status.*.l2gw-macs']),
     },
     {
       comment: [

@@ -6,10 +6,13 @@
  * binding A's network, binding on a port granted to A, reading, moving or
  * deleting A's binding, creating a device — is refused with nothing written.
  * With hostview running, a binding on the gateway host reaches the host
- * views: the gateway host's l2gw key and network, the hypervisor's flood list.
+ * views: the gateway host's l2gw key and network, the hypervisor's flood list;
+ * and what the gateway host's agent reports its bridge learned behind the
+ * VLAN reaches the hypervisor's view (not its own), while a report from
+ * another agent, or naming another reporter, is refused with nothing written.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hostviewBucket, type GatewayBindingView as Binding } from '@strata/contracts';
+import { gatewayMacsSubject, hostviewBucket, type GatewayBindingView as Binding, type GatewayMacsObservation } from '@strata/contracts';
 import { waitFor } from '@strata/testing';
 import { startTenantPlane, type TenantPlane } from './support/tenant-plane.js';
 
@@ -118,5 +121,42 @@ describe('gateway devices and bindings across the tenant boundary', () => {
     const list = await t.json<{ items: Binding[] }>('tenant-b', ['gateway-binding', 'list', '--device', gw.id]);
     expect(list.items.map((b) => b.id)).not.toContain(bindingA.id);
     expect(await t.json('tenant-a', ['gateway-binding', 'show', bindingA.id])).toEqual(before);
+  });
+
+  it("a gateway host's learned MACs reach the hypervisor's view, not its own; another agent's report is refused, nothing written", async () => {
+    const CUSTOMER = '02:cc:00:00:00:50';
+    const kv = async (host: string) => await t.admin.jetstream().views.kv(hostviewBucket(host), { bindOnly: true });
+    const value = async (host: string, key: string): Promise<unknown> => {
+      const e = await (await kv(host)).get(key);
+      return e?.operation === 'PUT' ? e.json() : undefined;
+    };
+    const ipamLog = (): string => t.cp.processes.filter((p) => p.name.startsWith('ipam')).map((p) => p.output()).join('\n');
+    const ignored = (reason: string): boolean => ipamLog().split('\n').some((l) => l.includes('gateway MAC report ignored') && l.includes(`"reason":"${reason}"`));
+    const macs = (hostId: string): GatewayMacsObservation => ({ hostId, bindings: [{ bindingId: bindingA.id, macs: [{ mac: CUSTOMER, ips: ['10.0.0.50'] }] }] });
+    const hv1 = await t.cp.connectAs('agent-hv1');
+    const gw1 = await t.cp.connectAs('agent-gw1');
+    try {
+      const before = await t.lastSeq();
+      // hv1 is no gateway device; and a report naming gw1 on hv1's subject is hv1's, not gw1's.
+      hv1.publish(gatewayMacsSubject('hv1'), JSON.stringify(macs('hv1')));
+      hv1.publish(gatewayMacsSubject('hv1'), JSON.stringify(macs('gw1')));
+      await hv1.flush();
+      await waitFor(() => ignored('not-a-gateway-host') && ignored('reporter-mismatch'), { timeoutMs: 15_000, message: 'IPAM judged both reports' });
+      expect(await t.lastSeq()).toBe(before);
+      // The gateway host's own report: one MAC with one address, one event.
+      gw1.publish(gatewayMacsSubject('gw1'), JSON.stringify(macs('gw1')));
+      await gw1.flush();
+      const key = `hv1.ep.phys-${gw.id}-${bindingA.vni}-02cc00000050`;
+      await waitFor(async () => (await value('hv1', key)) !== undefined, { timeoutMs: 30_000, intervalMs: 100, message: "the customer router's MAC in the hypervisor's view" });
+      expect(await value('hv1', key)).toMatchObject({ mac: CUSTOMER, ips: ['10.0.0.50'], networkId: netA.id, vtep: '198.18.0.11' });
+      expect(await t.lastSeq()).toBe(before + 1);
+      expect(await value('gw1', `gw1.ep.phys-${gw.id}-${bindingA.vni}-02cc00000050`)).toBeUndefined();
+      // Unbinding withdraws it (IPAM's sweep), though the gateway host reports nothing more.
+      await t.json('tenant-a', ['gateway-binding', 'delete', bindingA.id]);
+      await waitFor(async () => (await value('hv1', key)) === undefined, { timeoutMs: 30_000, intervalMs: 100, message: "the customer router's MAC withdrawn with the binding" });
+    } finally {
+      await hv1.close();
+      await gw1.close();
+    }
   });
 });

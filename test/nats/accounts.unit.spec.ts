@@ -110,6 +110,8 @@ describe('render-accounts.mjs', () => {
     const hearers = [...users].filter(([n, u]) => n !== 'admin' && maySubscribe(u, 'strata.status.hv1.health')).map(([n]) => n);
     expect(hearers).toEqual(['chaining']);
     expect(maySubscribe(users.get('chaining'), 'strata.status.hv1.garp')).toBe(false);
+    // Gateway hosts' learned MACs: IPAM only.
+    expect([...users].filter(([n, u]) => n !== 'admin' && maySubscribe(u, 'strata.status.hv1.l2gw-macs')).map(([n]) => n)).toEqual(['ipam']);
   });
 
   it('lets only status hear agents\' reports and heartbeats and publish status changes; only an agent reports for its host', () => {

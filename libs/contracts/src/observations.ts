@@ -14,6 +14,10 @@
  *                                the address's owner: the VRRP master)
  *   strata.status.<host>.health  a service function's health-check
  *                                transition (chaining decides)
+ *   strata.status.<host>.l2gw-macs  the MACs (and IPs) a gateway host's
+ *                                bridge learned behind each of its VLAN
+ *                                bindings: the full set, on change and
+ *                                every ~30 s (IPAM records the changes)
  */
 import { z } from 'zod';
 
@@ -36,10 +40,29 @@ export const HealthObservation = z.object({
 });
 export type HealthObservation = z.infer<typeof HealthObservation>;
 
+/** One MAC a gateway host's bridge learned behind a binding's VLAN, with the IPs its neighbour tables know for it. */
+export const GatewayMac = z.object({ mac: z.string(), ips: z.array(z.string()) });
+export type GatewayMac = z.infer<typeof GatewayMac>;
+
+/**
+ * Everything a gateway host learned behind its VLAN bindings: a snapshot of
+ * every binding the agent realises (one with no MACs is listed empty), so a
+ * lost report is repaired by the next and a binding the host no longer
+ * reports has learned nothing there.
+ */
+export const GatewayMacsObservation = z.object({
+  hostId: z.string(),
+  bindings: z.array(z.object({ bindingId: z.string(), macs: z.array(GatewayMac) })),
+});
+export type GatewayMacsObservation = z.infer<typeof GatewayMacsObservation>;
+
 export const garpObservationSubject = (hostId: string): string => `strata.status.${hostId}.garp`;
 export const healthObservationSubject = (hostId: string): string => `strata.status.${hostId}.health`;
 /** What IPAM subscribes to: every host's GARP reports. */
 export const GARP_OBSERVATIONS = 'strata.status.*.garp';
+export const gatewayMacsSubject = (hostId: string): string => `strata.status.${hostId}.l2gw-macs`;
+/** What IPAM subscribes to: every gateway host's learned MACs. */
+export const GATEWAY_MACS_OBSERVATIONS = 'strata.status.*.l2gw-macs';
 /** What chaining subscribes to: every host's health reports. */
 export const HEALTH_OBSERVATIONS = 'strata.status.*.health';
 /** The host a report's subject names (its second token). */

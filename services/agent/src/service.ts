@@ -4,12 +4,13 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Gauge } from 'prom-client';
 import { z } from 'zod';
-import { agentHeartbeatSubject, agentReportSubject, agentResyncSubject, garpObservationSubject } from '@strata/contracts';
+import { agentHeartbeatSubject, agentReportSubject, agentResyncSubject, garpObservationSubject, gatewayMacsSubject } from '@strata/contracts';
 import type { ServiceDefinition } from '@strata/runtime';
 import { Agent, type ApplyReport } from './agent.js';
 import { hostDataplane } from './dataplane/managers.js';
 import { inNetns, nodeExec } from './kernel/exec.js';
 import { startLinkMonitor } from './kernel/monitor.js';
+import { GatewayMacsWatcher } from './observe/gateway-macs-watcher.js';
 import { GarpWatcher } from './observe/garp-watcher.js';
 import { HealthChecker } from './observe/health.js';
 import { OwnerAnnouncer } from './observe/owner-announce.js';
@@ -172,6 +173,15 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
         send(garpObservationSubject(hostId), o);
       },
     });
+    // What this gateway host's bridges learned behind its VLAN bindings → IPAM (observe/gateway-macs-watcher.ts).
+    const gatewayMacs = new GatewayMacsWatcher({
+      hostId,
+      exec,
+      nsPrefix: config.AGENT_NETNS_PREFIX,
+      logger,
+      view: () => watcher?.current()?.view ?? null,
+      publish: (o) => send(gatewayMacsSubject(hostId), o),
+    });
     const announcer = new OwnerAnnouncer({ exec, logger });
     watcher = new HostViewWatcher({
       nc,
@@ -196,6 +206,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     const monitor = config.AGENT_LINK_MONITOR ? startLinkMonitor(exec, (name, deleted) => agent.onLink(name, deleted)) : undefined;
     agent.start();
     watcher.start();
+    gatewayMacs.start();
     logger.info({ hostId, netns: config.AGENT_NETNS ?? '(own)', nsPrefix: config.AGENT_NETNS_PREFIX, stateDir: config.AGENT_STATE_DIR }, 'agent running');
 
     // Stopping leaves the data plane (and DHCP servers) as they are: VMs keep their network.
@@ -203,6 +214,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       clearInterval(heartbeat);
       resync.unsubscribe();
       garp.stop();
+      gatewayMacs.stop();
       monitor?.stop();
       health.stop();
       await watcher?.stop();

@@ -8,6 +8,7 @@ import { defaultPolicy, type IpamPolicy } from './domain/policy.js';
 import { initialState, type IpamState } from './domain/state.js';
 import { foldIpam } from './app/fold.js';
 import { startGarpReports } from './app/garp-reports.js';
+import { startGatewayMacsReports } from './app/gateway-macs-reports.js';
 import { commandHandlers, queryHandlers, type IpamExecutor, type IpamProjection } from './app/handlers.js';
 
 /** Bump when IpamState's shape changes: older snapshots are then ignored and the log replayed. (6: updates' fields and subnets' IPv6 modes; 7: updatedAt, ports' deviceOwner, networks' portSecurityEnabled, floating IPs' description; 8: routers' updatedAt; 9: gateway devices and bindings.) */
@@ -76,8 +77,13 @@ export const ipamService: ServiceDefinition<typeof ipamConfig> = {
         new Executor<IpamState, NewIpamEvent>({ store, projection, context: IPAM_CONTEXT, encode: (type, data) => ipamEvents.encode(type, data), onConflict }),
       recover: ({ executor, projection }) => finishInterruptedDeletions(executor, projection, logger),
       handlers: (deps) => ({ commands: commandHandlers({ ...deps, policy }), queries: queryHandlers({ ...deps, policy }) }),
-      // Agents' GARP reports: the owner of an allowed address pair's address (app/garp-reports.ts).
-      afterStart: ({ executor, projection }) => startGarpReports({ nc: ctx.nc, executor, projection, logger, metrics: ctx.metrics }),
+      // Agents' GARP reports: the owner of an allowed address pair's address (app/garp-reports.ts);
+      // gateway hosts' learned MACs (app/gateway-macs-reports.ts).
+      afterStart: ({ executor, projection }) => {
+        const deps = { nc: ctx.nc, executor, projection, logger, metrics: ctx.metrics };
+        const reports = [startGarpReports(deps), startGatewayMacsReports(deps)];
+        return { stop: async () => void (await Promise.all(reports.map((r) => r.stop()))) };
+      },
     });
   },
 };

@@ -24,6 +24,7 @@ import { defineEvent, EventRegistry } from '@strata/eventlog';
 import { PoolPurpose } from './views.js';
 import { Ipv6Mode } from './ipv6-modes.js';
 import { GatewayDeviceKind } from './gateway.js';
+import { PhysicalMac } from '../physical.js';
 
 const Ip = z.string();
 const AllocationPool = z.object({ start: Ip, end: Ip });
@@ -355,6 +356,19 @@ export const GatewayBindingDeleted = defineEvent({
   schema: z.object(Binding),
 });
 
+/**
+ * A `host` gateway device (a hypervisor bridging a trunk VLAN into the
+ * binding's network) learned (or lost) a MAC, with one of its IPs or none,
+ * behind the binding's VLAN: its agent's report (observations.ts
+ * `GatewayMacsObservation`). The shared PhysicalMac schema (vtep = the
+ * host's), so hostview folds it as it folds a switch's; `bindingId` names
+ * the binding it was learned on, so it is withdrawn when the binding goes
+ * or moves. On ipam.cloud.default, decided against the binding.
+ */
+const GatewayMac = PhysicalMac.extend({ bindingId: z.string() });
+export const GatewayMacLearned = defineEvent({ type: 'ipam.PhysicalMacLearned', version: 1, schema: GatewayMac });
+export const GatewayMacWithdrawn = defineEvent({ type: 'ipam.PhysicalMacWithdrawn', version: 1, schema: GatewayMac });
+
 export const ipamEvents = new EventRegistry([
   NetworkCreated,
   NetworkUpdated,
@@ -387,6 +401,8 @@ export const ipamEvents = new EventRegistry([
   GatewayBindingCreated,
   GatewayBindingMoved,
   GatewayBindingDeleted,
+  GatewayMacLearned,
+  GatewayMacWithdrawn,
 ] as const);
 
 export type IpamEvent = ReturnType<typeof ipamEvents.decode>;

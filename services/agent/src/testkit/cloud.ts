@@ -7,7 +7,7 @@
  * exactly what a real agent would, and there is no second derivation to
  * drift from the first.
  */
-import { CLOUD_AGGREGATE, type SecurityGroupRule, type SubnetInfo } from '@strata/contracts';
+import { CLOUD_AGGREGATE, type GatewayMacsObservation, type SecurityGroupRule, type SubnetInfo } from '@strata/contracts';
 import { deriveHost } from '@strata/hostview';
 import { Given, replay, rule } from '@strata/hostview/testing';
 import type { HostViewSnapshot } from '../core/snapshot.js';
@@ -55,6 +55,8 @@ export interface Cloud {
   routers?: Record<string, { destination: string; nexthop: string }[]>;
   /** Software L2 gateway bindings: VLAN `vlan` of NIC `nic` of gateway host `host` carries `networkId`. */
   bindings?: { id: string; host: string; nic: string; vlan: number; networkId: string }[];
+  /** Gateway hosts' learned-MAC reports, as IPAM records an accepted one (domain/decide/gateway-macs.ts): a MAC per IP, or MAC-only. */
+  gatewayMacs?: GatewayMacsObservation[];
 }
 
 /** The cloud as the IPAM and secgroup events that would make it, folded into hostview's model. */
@@ -95,6 +97,19 @@ export function cloudLog(cloud: Cloud): Given {
     if (!n) continue;
     const data = { bindingId: b.id, tenant: n.tenant, networkId: n.id, vni: n.vni, deviceId: `gw-${b.host}`, port: b.nic, vlan: b.vlan };
     g.emit('ipam.GatewayBindingCreated', data, CLOUD_AGGREGATE, n.tenant);
+  }
+  for (const report of cloud.gatewayMacs ?? []) {
+    for (const { bindingId, macs } of report.bindings) {
+      const b = cloud.bindings?.find((x) => x.id === bindingId);
+      const n = b && cloud.networks.find((x) => x.id === b.networkId);
+      if (!b || !n) continue;
+      for (const { mac, ips } of macs) {
+        for (const ip of ips.length > 0 ? ips : [undefined]) {
+          const data = { bindingId, deviceId: `gw-${b.host}`, vni: n.vni, mac, ...(ip !== undefined ? { ip } : {}), vtep: cloud.hosts[b.host] ?? '' };
+          g.emit('ipam.PhysicalMacLearned', data, CLOUD_AGGREGATE, n.tenant);
+        }
+      }
+    }
   }
   return g;
 }

@@ -10,7 +10,7 @@
  *   inputs/nat.ts       floating-IP associations, routers with an external gateway
  *   inputs/bgp.ts       accepted appliance routes
  *   inputs/physical.ts  MACs and flood VTEPs gateway devices learned on their physical side (any context's
- *                       Physical* events; today the BGP gateway's)
+ *                       Physical* events: the BGP gateway's, the vtep controller's, IPAM's for host devices)
  *   inputs/chaining.ts  service functions, function groups, classifiers and chains; also follows the
  *                       IPAM node's port changes (an appliance's leg ports)
  *
@@ -162,7 +162,10 @@ const isChaining = inContext<ChainingInputEvent>('chaining.');
 export function applyEvent(model: Model, event: ModelEvent): Change {
   model.seq = event.seq;
   const change = emptyChange();
-  if (isIpam(event)) {
+  // Before IPAM's own: IPAM records what `host` gateway devices learned as Physical* events too.
+  if (physicalEventName(event.type)) {
+    applyPhysicalEvent(model, event as PhysicalInputEvent, change);
+  } else if (isIpam(event)) {
     applyIpamEvent(model.ipam, event, change);
     onPortMoves(model, change.ipam.ports, change);
     onLegPorts(model, change.ipam.ports.keys(), change);
@@ -172,8 +175,6 @@ export function applyEvent(model: Model, event: ModelEvent): Change {
     applyNatEvent(model.nat, event, change);
   } else if (isChaining(event)) {
     applyChainingEvent(model, event, change);
-  } else if (physicalEventName(event.type)) {
-    applyPhysicalEvent(model, event as PhysicalInputEvent, change);
   } else if (isBgpInput(event.type)) {
     applyBgpEvent(model, event as BgpInputEvent, change);
   } else {

@@ -6,6 +6,7 @@
  * with the last record.
  */
 import { describe, expect, it } from 'vitest';
+import { CLOUD_AGGREGATE } from '@strata/contracts';
 import { deriveAll, Given, physicalMac, physicalVtep, plain, replay } from './test/given.js';
 
 const SW = { deviceId: 'leaf1', vni: 100, vtep: '198.18.0.50' };
@@ -55,5 +56,17 @@ describe('physical endpoints and flood VTEPs in host views', () => {
     const kv = plain(deriveAll(replay(g.events)));
     expect(Object.keys(kv).filter((k) => k.includes('.ep.phys-'))).toEqual([]);
     expect((kv['h1.net.n1'] as { floodVteps: string[] }).floodVteps).toEqual(['198.18.0.12']);
+  });
+
+  it("a gateway host's learned MAC (IPAM's events) is an endpoint on the other hosts, never on the gateway host itself (its own VTEP)", () => {
+    const g = cloud();
+    const HOST_GW = { bindingId: 'b1', deviceId: 'gw-h2', vni: 100, mac: MAC, ip: '10.0.0.50', vtep: '198.18.0.12' };
+    const id = 'phys-gw-h2-100-525400bb0001';
+    g.emit('ipam.PhysicalMacLearned', HOST_GW, CLOUD_AGGREGATE, 'ta');
+    const kv = plain(deriveAll(replay(g.events)));
+    expect(kv[`h1.ep.${id}`]).toEqual({ id, ips: ['10.0.0.50'], mac: MAC, networkId: 'n1', vtep: '198.18.0.12' });
+    expect(kv[`h2.ep.${id}`]).toBeUndefined();
+    g.emit('ipam.PhysicalMacWithdrawn', HOST_GW, CLOUD_AGGREGATE, 'ta');
+    expect(Object.keys(plain(deriveAll(replay(g.events)))).filter((k) => k.includes('.ep.phys-'))).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@
 import { parseAddress, parsePrefix } from '@strata/netaddr';
 import { ipv6ModesOf, ownershipsEnded, type AllocationPool, type AllowedAddressPair, type IpamEvent } from '@strata/contracts';
 import { inRanges, poolRanges, rangesSize } from './allocate.js';
-import { gatewaySlot, type IpamState, type NetworkState, type PortEntry, type SubnetEntry } from './state.js';
+import { gatewayMacKey, gatewaySlot, type IpamState, type NetworkState, type PortEntry, type SubnetEntry } from './state.js';
 
 export function evolve(state: IpamState, event: IpamEvent): IpamState {
   state.seq = event.seq;
@@ -330,6 +330,20 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       if (!b) break;
       delete c.gatewaySlots[gatewaySlot(b.deviceId, b.port, b.vlan)];
       delete c.gatewayBindings[b.id];
+      break;
+    }
+    case 'ipam.PhysicalMacLearned': {
+      const d = event.data;
+      // `??=`: a snapshot written before gateway MACs existed has no map.
+      ((c.gatewayMacs ??= {})[d.bindingId] ??= {})[gatewayMacKey(d.mac, d.ip)] = { ...d };
+      break;
+    }
+    case 'ipam.PhysicalMacWithdrawn': {
+      const d = event.data;
+      const macs = c.gatewayMacs?.[d.bindingId];
+      if (!macs) break;
+      delete macs[gatewayMacKey(d.mac, d.ip)];
+      if (Object.keys(macs).length === 0) delete c.gatewayMacs[d.bindingId];
       break;
     }
     default: {

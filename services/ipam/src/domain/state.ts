@@ -46,7 +46,21 @@ export interface CloudState {
   gatewayBindings: Record<string, GatewayBindingEntry>;
   /** `gatewaySlot(device, port, vlan)` → bindingId: a (device, port, VLAN) carries at most one network. */
   gatewaySlots: Record<string, string>;
+  /** bindingId → `gatewayMacKey(mac, ip)` → what a `host` device learned behind the binding (its agent's reports). */
+  gatewayMacs: Record<string, Record<string, GatewayMacEntry>>;
 }
+
+/** A MAC (with one IP or none) a `host` gateway device learned behind a binding: the data of its `ipam.PhysicalMacLearned`. */
+export interface GatewayMacEntry {
+  bindingId: string;
+  deviceId: string;
+  vni: number;
+  mac: string;
+  ip?: string | undefined;
+  vtep: string;
+}
+
+export const gatewayMacKey = (mac: string, ip: string | undefined): string => `${mac} ${ip ?? ''}`;
 
 /** A device as IPAM holds it: exactly what an admin reads. */
 export type GatewayDeviceEntry = GatewayDeviceView;
@@ -187,6 +201,7 @@ export function initialState(): IpamState {
       gatewayDevices: {},
       gatewayBindings: {},
       gatewaySlots: {},
+      gatewayMacs: {},
     },
     networks: {},
     subnetNetwork: {},

@@ -18,7 +18,7 @@ const PHYSICAL = 'phys-';
 export const epFamily: KeyFamily<'ep'> = {
   kind: 'ep',
   putOrder: 6,
-  value: (model, k, needs) => (k.id.startsWith(PHYSICAL) ? physicalValue(model, k.id, needs) : endpointValue(model, k.hostId, k.id, needs)),
+  value: (model, k, needs) => (k.id.startsWith(PHYSICAL) ? physicalValue(model, k.hostId, k.id, needs) : endpointValue(model, k.hostId, k.id, needs)),
   encode: stringify,
   entries(model, hostId, needs, put) {
     for (const networkId of needs.networks) {
@@ -28,7 +28,7 @@ export const epFamily: KeyFamily<'ep'> = {
       }
       const n = model.ipam.networks.get(networkId)!;
       if (physicalNetwork(model, n.vni, needs) !== networkId) continue;
-      for (const ep of physicalEndpointsOf(model, n.vni)) put(hostviewKey.ep(hostId, ep.id), physicalRemote(ep, networkId));
+      for (const ep of physicalEndpointsOf(model, n.vni)) if (!ownVtep(model, hostId, ep)) put(hostviewKey.ep(hostId, ep.id), physicalRemote(ep, networkId));
     }
   },
   hosts(model, change, add) {
@@ -70,12 +70,19 @@ function endpointValue(model: Model, hostId: string, portId: string, needs: Host
 }
 
 /** A physical endpoint on its VNI's network, if the host needs it. */
-function physicalValue(model: Model, id: string, needs: HostNeeds): RemoteEndpoint | undefined {
+function physicalValue(model: Model, hostId: string, id: string, needs: HostNeeds): RemoteEndpoint | undefined {
   const vni = vniOfEndpointId(id);
   const ep = vni === undefined ? undefined : physicalEndpoint(model, vni, id);
+  if (ep && ownVtep(model, hostId, ep)) return undefined;
   const networkId = ep && physicalNetwork(model, ep.vni, needs);
   return networkId === undefined ? undefined : physicalRemote(ep!, networkId);
 }
+
+/**
+ * A MAC behind the host's own VTEP (a `host` gateway device's, learned in
+ * its own bridge) is local there: a RemoteEndpoint would tunnel it to itself.
+ */
+const ownVtep = (model: Model, hostId: string, ep: PhysicalEndpoint): boolean => model.ipam.hypervisors.get(hostId)?.vtepIp === ep.vtep;
 
 /** The network a host realises a VNI's physical endpoints on: of the networks it needs carrying the VNI (one, unless a log IPAM would refuse), the lowest id. */
 function physicalNetwork(model: Model, vni: number, needs: HostNeeds): string | undefined {

@@ -337,6 +337,10 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
     case 'ipam.GatewayBindingDeleted':
       applyGatewayEvent(ipam, event, out);
       break;
+    case 'ipam.PhysicalMacLearned':
+    case 'ipam.PhysicalMacWithdrawn':
+      // The physical input node's (model.ts routes them there, never here).
+      break;
     default: {
       const unreachable: never = event;
       throw new Error(`hostview does not know event ${(unreachable as { type: string }).type}`);

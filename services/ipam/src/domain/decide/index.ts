@@ -56,3 +56,4 @@ export const deciders: { [K in IpamCommandName]: Decider<K> } = {
 export { finishNetworkDeletion, halfDeletedNetworks } from './network.js';
 export { decideGarp, garpEventId, judgeGarp, type GarpIgnored, type GarpVerdict } from './pairs.js';
 export * from './types.js';
+export { decideGatewayMacs, decideStaleGatewayMacs, gatewayMacEventId, judgeGatewayMacs, judgeStaleGatewayMacs, type GatewayMacsIgnored, type GatewayMacsVerdict } from './gateway-macs.js';
