@@ -18,6 +18,7 @@ import { ADMIN, capture, eventually, EvpnSwitch, GATEWAY_AS, GATEWAY_UNDERLAY_IP
 import { describeIf, kernel } from '@strata/testing/suites';
 import type { NatsConnection } from 'nats';
 import { tenantWithRouter, vmOn, type TenantSetup } from '../overlay/scenario.js';
+import { expectEachTenantReachesItsOwnServer } from '../support/same-address-servers.js';
 import { metric } from '../support/metrics.js';
 
 const SWITCH_VTEP = '198.18.0.50';
@@ -125,15 +126,7 @@ d('EVPN with a hardware VTEP (FRR switch, bare-metal server on an access port)',
     await lab.ipam.command('gatewaybinding.create', { deviceId, port: 'swp1', vlan: 20, networkId: netB.id }, ADMIN);
     const vb = await vmOn(lab, b, 'vb', 0, 'hv2');
     await vb.pingEventually(SERVER_IP);
-    const seenByB = capture(serverB, 'eth0', 'icmp or arp', 4);
-    await seenByB.started;
-    for (const v of vms) expect(await v.pingOnce(SERVER_IP)).toBe(true);
-    expect(await vb.pingOnce(SERVER_IP)).toBe(true);
-    const lines = (await seenByB.lines).join('\n');
-    expect(lines).toContain(vb.port.mac);
-    for (const v of vms) expect(lines).not.toContain(v.port.mac);
-    expect(await vb.ns.exec(['ip', 'neigh', 'show', SERVER_IP])).toContain(SERVER_B_MAC);
-    expect(await vms[1]!.ns.exec(['ip', 'neigh', 'show', SERVER_IP])).toContain(SERVER_MAC);
+    await expectEachTenantReachesItsOwnServer({ ip: SERVER_IP, a: { vms, serverMac: SERVER_MAC }, b: { vm: vb, serverMac: SERVER_B_MAC, serverNs: serverB } });
   });
 
   it('a route from the switch with a VNI Strata does not know is ignored, counted and not written', async () => {

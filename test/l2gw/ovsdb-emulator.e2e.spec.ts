@@ -27,10 +27,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { NetworkView } from '@strata/contracts';
-import { ADMIN, capture, eventually, Lab, Netns, sh, succeeds, type Vm } from '@strata/lab';
+import { ADMIN, eventually, Lab, Netns, sh, succeeds, type Vm } from '@strata/lab';
 import { describeIf, kernel } from '@strata/testing/suites';
 import { startAccessSwitch, startEmulatedSwitch, type EmulatedSwitch, type OvsdbServer } from '@strata/vtep/testing';
 import { tenantWithRouter, vmOn, type TenantSetup } from '../overlay/scenario.js';
+import { expectEachTenantReachesItsOwnServer } from '../support/same-address-servers.js';
 
 const SWITCH_VTEP = '198.18.0.60';
 const SERVER_MAC = '52:54:00:cc:00:01';
@@ -138,15 +139,7 @@ d('OVSDB hardware_vtep: the ovs-vtep emulator as the switch, three hypervisors w
     await eventually(() => serverPing(vb.ip, bmB), `tenant B's server reaches ${vb.ip} on VLAN 20`, 120);
     await vb.pingEventually(SERVER_IP);
 
-    const seenByB = capture(bmB.name, 'eth0', 'icmp or arp', 4);
-    await seenByB.started;
-    for (const v of vms) expect(await v.pingOnce(SERVER_IP)).toBe(true);
-    expect(await vb.pingOnce(SERVER_IP)).toBe(true);
-    const lines = (await seenByB.lines).join('\n');
-    expect(lines).toContain(vb.port.mac);
-    for (const v of vms) expect(lines).not.toContain(v.port.mac);
-    expect(await vb.ns.exec(['ip', 'neigh', 'show', SERVER_IP])).toContain(SERVER_B_MAC);
-    expect(await vms[1]!.ns.exec(['ip', 'neigh', 'show', SERVER_IP])).toContain(SERVER_MAC);
+    await expectEachTenantReachesItsOwnServer({ ip: SERVER_IP, a: { vms, serverMac: SERVER_MAC }, b: { vm: vb, serverMac: SERVER_B_MAC, serverNs: bmB.name } });
     // Tenant A's hypervisors hold only tenant A's server; tenant B's VNI only tenant B's.
     expect(await hostFdb('hv1')).not.toContain(SERVER_B_MAC);
     expect(await sh(['bridge', '-n', lab.host('hv2').ns.name, 'fdb', 'show', 'dev', `svx${netB.vni}`])).toContain(`${SERVER_B_MAC} dst ${SWITCH_VTEP}`);
