@@ -3,6 +3,7 @@
 #
 #   bash infra/docker/engine.sh install   install docker.io docker-compose debootstrap if missing
 #   bash infra/docker/engine.sh start     start dockerd unless one answers (implies install)
+#   bash infra/docker/engine.sh restart-ours  restart the dockerd that `start` started (never another)
 #
 # Safety: the lab must not change the host's root namespace (routes,
 # addresses, firewall, sysctls) beyond what the engine itself does, so dockerd
@@ -49,8 +50,27 @@ start_engine() {
   exit 1
 }
 
+# Restart the engine only if it is the one start_engine started (its PID file names a live dockerd):
+# an engine somebody else runs is not ours to restart. Exit 3 when it is not ours.
+restart_ours() {
+  local pid i
+  pid=$(cat "$DOCKERD_PIDFILE" 2>/dev/null || true)
+  if [ -z "$pid" ] || [ "$(cat "/proc/$pid/comm" 2>/dev/null)" != dockerd ]; then
+    say "the running docker engine was not started by this script: not restarting it"
+    exit 3
+  fi
+  say "restarting dockerd (pid $pid), which this script started"
+  $SUDO kill "$pid"
+  for i in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  start_engine
+}
+
 case "${1:-}" in
   install) install_engine ;;
   start) start_engine ;;
-  *) echo "usage: $0 install|start" >&2; exit 2 ;;
+  restart-ours) restart_ours ;;
+  *) echo "usage: $0 install|start|restart-ours" >&2; exit 2 ;;
 esac
