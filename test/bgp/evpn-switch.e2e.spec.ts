@@ -94,8 +94,13 @@ d('EVPN with a hardware VTEP (FRR switch, bare-metal server on an access port)',
   it('Strata\'s host views and every hypervisor hold the server behind the switch; the server and the VMs ping each other', async () => {
     await sw.learnServer(SERVER_IP);
     const id = `phys-${deviceId}-${net.vni}-${SERVER_MAC.replaceAll(':', '')}`;
-    await eventually(async () => (await hostview('hv1', `hv1.ep.${id}`)) !== undefined, 'the server in hv1\'s host view', 60);
-    expect(await hostview('hv2', `hv2.ep.${id}`)).toEqual({ id, ips: [SERVER_IP], mac: SERVER_MAC, networkId: net.id, vtep: SWITCH_VTEP });
+    // The switch sends the server's MAC-only route first and its MAC/IP route once it resolved the address:
+    // wait for the endpoint with its address on every host (each host's view is written on its own).
+    const endpoint = { id, ips: [SERVER_IP], mac: SERVER_MAC, networkId: net.id, vtep: SWITCH_VTEP };
+    for (const h of ['hv1', 'hv2', 'hv3']) {
+      await eventually(async () => ((await hostview(h, `${h}.ep.${id}`)) as { ips?: string[] } | undefined)?.ips?.includes(SERVER_IP) === true, `the server with its address in ${h}'s host view`, 240);
+    }
+    expect(await hostview('hv2', `hv2.ep.${id}`)).toEqual(endpoint);
     expect((await hostview('hv3', `hv3.net.${net.id}`)) as { floodVteps: string[] }).toMatchObject({ floodVteps: expect.arrayContaining([SWITCH_VTEP]) as unknown });
     for (const h of ['hv1', 'hv2', 'hv3']) {
       await eventually(async () => (await hostFdb(h)).includes(`${SERVER_MAC} dst ${SWITCH_VTEP}`), `${h}: the server's MAC via the switch`, 60);
