@@ -11,7 +11,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 const CLI = process.env['STRATA_CLI'] ?? '/opt/strata/cli/dist/main.js';
-/** Attempts of a command answered UNAVAILABLE, 2 s apart. */
+/** Attempts of a command answered UNAVAILABLE or DEADLINE_EXCEEDED, 2 s apart. */
 const UNAVAILABLE_ATTEMPTS = 10;
 
 export type Who = 'admin' | 'tenant-a' | 'tenant-b';
@@ -82,8 +82,9 @@ export class Strata {
   /** `strata ARGS` with any bearer token (e.g. a Keystone token, which the API validates with Keystone). */
   async execWithToken(token: string, args: string[]): Promise<string> {
     const env = { ...process.env, STRATA_SERVER: this.server, STRATA_TOKEN: token };
-    // UNAVAILABLE says "retry later": the demo does, as a client should, with the same request id, so a
-    // command whose answer was lost is applied once (a NATS node lost: a read may need a few seconds).
+    // UNAVAILABLE says "retry later", DEADLINE_EXCEEDED "retry it with the same x-request-id": the demo
+    // does, as a client should, so a command whose answer was lost is applied once (a NATS node lost: a
+    // read, e.g. an audit diff's replay, may need longer than one deadline while readers move).
     const argv = args.includes('--request-id') ? args : ['--request-id', randomUUID(), ...args];
     for (let attempt = 1; ; attempt++) {
       try {
@@ -91,7 +92,7 @@ export class Strata {
         return stdout;
       } catch (e) {
         const stderr = (e as { stderr?: string }).stderr ?? String(e);
-        if (!/UNAVAILABLE/.test(stderr) || attempt === UNAVAILABLE_ATTEMPTS) throw new CliError(args, stderr);
+        if (!/UNAVAILABLE|DEADLINE_EXCEEDED/.test(stderr) || attempt === UNAVAILABLE_ATTEMPTS) throw new CliError(args, stderr);
         console.log(`  (strata ${args[0]} ${args[1] ?? ''}: ${stderr.trim().split('\n')[0]}; retrying, attempt ${attempt + 1} of ${UNAVAILABLE_ATTEMPTS})`);
         await new Promise((resolve) => setTimeout(resolve, 2_000));
       }
