@@ -42,12 +42,25 @@ describe('service chaining: appliances inserted by policy on the source hypervis
   const unchain = (c: ChainView) => chaining().command('chain.delete', { id: c.id }, t.who);
   const toApp = () => connects(vm.web!, vm.app!.ip, APP_PORT);
 
-  /** Connect until a connection passes appliance `a` (the chain reached the source host's kernel). */
-  const passesEventually = async (a: Appliance, from = vm.web!) =>
-    eventually(async () => {
+  /** Every host has applied the log up to the last command (a chain's steering is on the source host, its reverse on the destination's). */
+  const realised = async () => {
+    const position = lab.ipam.lastSeq;
+    await eventually(async () => (await lab.status.query('barrier', { position })).realised, `every host at position ${position}`);
+  };
+
+  /**
+   * Connect until a connection passes appliance `a` both ways: the chain reached the source host's kernel and,
+   * for the replies, the destination host's (each host applies the log on its own; one can be ahead).
+   */
+  const passesEventually = async (a: Appliance, from = vm.web!) => {
+    await realised();
+    await eventually(async () => {
       const before = await a.counters();
-      return (await connects(from, vm.app!.ip, APP_PORT)) && delta(before, await a.counters()).to_server! > 0;
-    }, `a connection to app:${APP_PORT} through ${a.vm.name}`);
+      if (!(await connects(from, vm.app!.ip, APP_PORT))) return false;
+      const d = delta(before, await a.counters());
+      return d.to_server! > 0 && d.to_client! > 0;
+    }, `a connection to app:${APP_PORT} through ${a.vm.name}, both ways`);
+  };
 
   beforeAll(async () => {
     lab = await Lab.start({ hypervisors: 4, chaining: true });
@@ -75,38 +88,45 @@ describe('service chaining: appliances inserted by policy on the source hypervis
 
   it('web → app tcp/9000 passes the firewall in both directions; web → db does not; its drop blocks the flow; removing the chain restores the direct path', async () => {
     const c = await chain('fw', [await group('fw', [await fn(fw.fw1!)])]);
-    await passesEventually(fw.fw1!);
+    let chained = true;
+    try {
+      await passesEventually(fw.fw1!);
 
-    // Both directions of one connection pass the appliance, and a capture inside it sees them.
-    const cap = capture(fw.fw1!.vm.ns.name, 'eth0', `tcp port ${APP_PORT}`, 3);
-    await cap.started;
-    let before = await fw.fw1!.counters();
-    expect(await toApp()).toBe(true);
-    const d = delta(before, await fw.fw1!.counters());
-    expect(d.to_server).toBeGreaterThanOrEqual(3); // SYN, ACK, FIN at least
-    expect(d.to_client).toBeGreaterThanOrEqual(2); // SYN-ACK, data
-    const lines = await cap.lines;
-    expect(lines.some((l) => l.includes(`${vm.web!.ip}.`) && l.includes(`> ${vm.app!.ip}.${APP_PORT}`))).toBe(true);
-    expect(lines.some((l) => l.includes(`${vm.app!.ip}.${APP_PORT} > ${vm.web!.ip}.`))).toBe(true);
+      // Both directions of one connection pass the appliance, and a capture inside it sees them.
+      const cap = capture(fw.fw1!.vm.ns.name, 'eth0', `tcp port ${APP_PORT}`, 3);
+      await cap.started;
+      let before = await fw.fw1!.counters();
+      expect(await toApp()).toBe(true);
+      const d = delta(before, await fw.fw1!.counters());
+      expect(d.to_server).toBeGreaterThanOrEqual(3); // SYN, ACK, FIN at least
+      expect(d.to_client).toBeGreaterThanOrEqual(2); // SYN-ACK, data
+      const lines = await cap.lines;
+      expect(lines.some((l) => l.includes(`${vm.web!.ip}.`) && l.includes(`> ${vm.app!.ip}.${APP_PORT}`))).toBe(true);
+      expect(lines.some((l) => l.includes(`${vm.app!.ip}.${APP_PORT} > ${vm.web!.ip}.`))).toBe(true);
 
-    // Other flows do not touch it: web → db, and web2 (not in group web) → app.
-    before = await fw.fw1!.counters();
-    expect(await connects(vm.web!, vm.db!.ip, DB_PORT)).toBe(true);
-    expect(await connects(vm.web2!, vm.app!.ip, APP_PORT)).toBe(true);
-    expect(delta(before, await fw.fw1!.counters())).toMatchObject({ to_server: 0, to_client: 0 });
+      // Other flows do not touch it: web → db, and web2 (not in group web) → app.
+      before = await fw.fw1!.counters();
+      expect(await connects(vm.web!, vm.db!.ip, DB_PORT)).toBe(true);
+      expect(await connects(vm.web2!, vm.app!.ip, APP_PORT)).toBe(true);
+      expect(delta(before, await fw.fw1!.counters())).toMatchObject({ to_server: 0, to_client: 0 });
 
-    // The appliance's verdict is the flow's fate.
-    await fw.fw1!.drop(APP_PORT, true);
-    expect(await toApp()).toBe(false);
-    await fw.fw1!.drop(APP_PORT, false);
-    expect(await toApp()).toBe(true);
+      // The appliance's verdict is the flow's fate.
+      await fw.fw1!.drop(APP_PORT, true);
+      expect(await toApp()).toBe(false);
+      await fw.fw1!.drop(APP_PORT, false);
+      expect(await toApp()).toBe(true);
 
-    // No chain, direct path: connections work and the firewall sees none of them.
-    await unchain(c);
-    await eventually(async () => {
-      const b = await fw.fw1!.counters();
-      return (await toApp()) && delta(b, await fw.fw1!.counters()).to_server === 0;
-    }, 'the direct path back');
+      // No chain, direct path: connections work and the firewall sees none of them.
+      await unchain(c);
+      chained = false;
+      await eventually(async () => {
+        const b = await fw.fw1!.counters();
+        return (await toApp()) && delta(b, await fw.fw1!.counters()).to_server === 0;
+      }, 'the direct path back');
+    } finally {
+      // A failure above must not leave the chain holding the classifier for the tests after this one.
+      if (chained) await unchain(c);
+    }
   });
 
   it('two hops (firewall on hv2, then IDS on hv3; source hv1, destination hv4): TCP, UDP and ICMP pass both appliances, both ways', async () => {
@@ -165,10 +185,8 @@ describe('service chaining: appliances inserted by policy on the source hypervis
       const nft = (what: string) => sh(['ip', 'netns', 'exec', ns, 'nft', '-a', ...what.split(' ')]);
       const steering = () => nft('list chain inet strata pre');
       const members = () => nft(`list set inet strata g_${web.id.replaceAll('-', '')}_v4`);
-      // Every host has applied the log up to this chain, the previous test's unchain included: the steering
-      // rules read now are settled, so a later difference can only come from the membership change.
-      const position = lab.ipam.lastSeq;
-      await eventually(async () => (await lab.status.query('barrier', { position })).realised, `every host at position ${position}`);
+      // passesEventually waited until every host applied the log up to this chain, the previous test's unchain
+      // included: the steering rules read now are settled, so a later difference can only come from the membership change.
       const before = await steering();
       expect(await members()).not.toContain(vm.web2!.ip);
       expect(await connects(vm.web2!, vm.app!.ip, APP_PORT)).toBe(true);

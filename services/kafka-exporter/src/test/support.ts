@@ -154,11 +154,42 @@ export async function readTopic(bootstrap: string, topic: string, ids: ReadonlyS
         }
       },
     });
-    await waitFor(() => [...ids].every((id) => seen.has(id)), { timeoutMs, intervalMs: 200, message: `all ${ids.size} events on the topic` }).catch((err: Error) => {
-      throw new Error(`${err.message} (have ${seen.size} in ${records.length} records; consumer: ${trail.join('; ') || 'no group join'})`);
+    await waitFor(() => [...ids].every((id) => seen.has(id)), { timeoutMs, intervalMs: 200, message: `all ${ids.size} events on the topic` }).catch(async (err: Error) => {
+      throw new Error(`${err.message} (have ${seen.size} in ${records.length} records; consumer: ${trail.join('; ') || 'no group join'}; ${await whereTheRecordsAre(kafka, topic, records)})`);
     });
   } finally {
     await consumer.disconnect();
   }
   return records;
+}
+
+/**
+ * For a failure message: per partition, the offsets read against the broker's
+ * high watermark, and the gaps in them. Offsets read to the watermark with no
+ * gap mean the broker lacks the missing records; a gap or a shortfall means
+ * the reader skipped or has not reached them.
+ */
+async function whereTheRecordsAre(kafka: Kafka, topic: string, records: readonly TopicRecord[]): Promise<string> {
+  const read = new Map<number, number[]>();
+  for (const r of records) {
+    const offsets = read.get(r.partition) ?? [];
+    offsets.push(r.offset);
+    read.set(r.partition, offsets);
+  }
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const watermarks = await admin.fetchTopicOffsets(topic);
+    return watermarks
+      .map(({ partition, high, low }) => {
+        const offsets = [...new Set(read.get(partition) ?? [])].sort((a, b) => a - b);
+        const gaps = offsets.filter((o, i) => i > 0 && o !== offsets[i - 1]! + 1).length;
+        return `partition ${partition}: ${offsets.length} offsets read (${offsets[0] ?? '-'}..${offsets.at(-1) ?? '-'}, ${gaps} gaps) of ${low}..${Number(high) - 1}`;
+      })
+      .join('; ');
+  } catch (err) {
+    return `watermarks unknown: ${(err as Error).message}`;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
 }
