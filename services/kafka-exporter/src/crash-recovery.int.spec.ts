@@ -9,7 +9,7 @@
  * events that only ever go back to re-send, so the first appearances are in
  * log order; the duplicates are re-sends of entries already on the topic.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { NatsConnection } from 'nats';
 import { DEFAULT_EVENT_LOG_OPTIONS } from '@strata/eventlog';
 import { startProvisionedNats, type ManagedProcess } from '@strata/lab';
@@ -20,6 +20,12 @@ import { checkExport, type TopicRecord } from './test/export-check.js';
 import { readLog, readTopic, startExporter, Writers } from './test/support.js';
 
 const TOPIC = 'strata.events';
+/**
+ * librdkafka's mock keeps at most 5 MiB per partition and drops a partition's oldest records past it (a fixed
+ * limit, rdkafka_mock.c): each test has a broker and a log of its own, and six partitions keep the first test's
+ * ~25,000 records (with re-sends) near 2 MiB each.
+ */
+const PARTITIONS = 6;
 const KILLS = 100;
 const { streamName } = DEFAULT_EVENT_LOG_OPTIONS;
 
@@ -29,14 +35,15 @@ describe('kafka export under faults', () => {
   let admin: NatsConnection;
   let exporter: ManagedProcess | undefined;
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     nats = await startProvisionedNats();
-    kafka = await startKafkaMock({ topics: [{ name: TOPIC, partitions: 3 }] });
+    kafka = await startKafkaMock({ topics: [{ name: TOPIC, partitions: PARTITIONS }] });
     admin = await nats.connect('admin');
   });
 
-  afterAll(async () => {
+  afterEach(async () => {
     await exporter?.stop();
+    exporter = undefined;
     await kafka?.stop();
     await nats?.stop();
   });
@@ -97,7 +104,6 @@ describe('kafka export under faults', () => {
   }, 600_000);
 
   it('waits out a 30 s broker outage: nothing acknowledged while Kafka is down, nothing lost after', async () => {
-    await exporter?.stop(); // one exporter at a time, whatever the test before left
     exporter = startExporter(env());
     await exporter.ready;
     const writers = await Writers.open(await nats.connect('ipam'), 40, 15);

@@ -180,7 +180,9 @@ async function whereTheRecordsAre(kafka: Kafka, topic: string, records: readonly
   try {
     await admin.connect();
     const watermarks = await admin.fetchTopicOffsets(topic);
-    return watermarks
+    const dropped = watermarks.filter(({ low }) => Number(low) > 0).map(({ partition }) => partition);
+    const why = dropped.length > 0 ? `the broker dropped the oldest records of partitions ${dropped.join(', ')} (librdkafka's mock keeps 5 MiB per partition); ` : '';
+    return why + watermarks
       .map(({ partition, high, low }) => {
         const offsets = [...new Set(read.get(partition) ?? [])].sort((a, b) => a - b);
         const gaps = offsets.filter((o, i) => i > 0 && o !== offsets[i - 1]! + 1).length;
