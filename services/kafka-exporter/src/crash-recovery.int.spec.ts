@@ -22,10 +22,10 @@ import { readLog, readTopic, startExporter, Writers } from './test/support.js';
 const TOPIC = 'strata.events';
 /**
  * librdkafka's mock keeps at most 5 MiB per partition and drops a partition's oldest records past it (a fixed
- * limit, rdkafka_mock.c): each test has a broker and a log of its own, and six partitions keep the first test's
- * ~25,000 records (with re-sends) near 2 MiB each.
+ * limit, rdkafka_mock.c): each test has a broker and a log of its own, and twelve partitions keep the first test's
+ * 25,000–32,000 records (with re-sends; more on a slower machine, as the writers run longer) under 2 MiB each.
  */
-const PARTITIONS = 6;
+const PARTITIONS = 12;
 const KILLS = 100;
 const { streamName } = DEFAULT_EVENT_LOG_OPTIONS;
 
