@@ -7,6 +7,7 @@ import { registerFloatingIpCommands } from './commands/floating-ips.js';
 import { registerHypervisorCommands } from './commands/hypervisors.js';
 import { registerNatCommands } from './commands/nat.js';
 import { registerBgpCommands } from './commands/bgp.js';
+import { registerFederationCommands } from './commands/federation.js';
 import { registerChainingCommands } from './commands/chaining.js';
 import { registerNetworkCommands } from './commands/networks.js';
 import { registerPoolCommands } from './commands/pools.js';
@@ -53,6 +54,7 @@ export function buildProgram(cli: CliContext): Command {
   registerNatCommands(floatingIp, router, cli);
   registerGatewayCommands(program, cli);
   registerBgpCommands(program, cli);
+  registerFederationCommands(program, cli);
   registerSecurityGroupCommands(program, port, cli);
   registerChainingCommands(program, cli);
   registerEventCommands(program, cli);

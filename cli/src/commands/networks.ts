@@ -15,6 +15,7 @@ export const networkColumns: Column<Network__Output>[] = [
   { header: 'CREATED', value: (n) => n.createdAt },
   { header: 'DESCRIPTION', value: (n) => n.description },
   { header: 'REVISION', value: (n) => n.revision },
+  { header: 'FEDERATED', value: (n) => (n.federated ? 'yes' : 'no') },
 ];
 
 export function registerNetworkCommands(program: Command, cli: CliContext): void {
@@ -29,18 +30,22 @@ export function registerNetworkCommands(program: Command, cli: CliContext): void
     .option('--no-port-security', 'its new ports start without port security (the Neutron API applies it at port creation)')
     .option('--tenant <tenant>', 'admin only: create it for this tenant')
     .option('--description <text>', 'description', '')
-    .action(async (o: { name: string; mtu?: number; routed: boolean; portSecurity: boolean; tenant?: string; description: string }, cmd: Command) => {
+    .option('--federated', "stretch it across the zones of this zone's federation", false)
+    .option('--vni <vni>', "admin only: this VNI instead of an allocated one (join another zone's segment)", positiveInt)
+    .action(async (o: { name: string; mtu?: number; routed: boolean; portSecurity: boolean; tenant?: string; description: string; federated: boolean; vni?: number }, cmd: Command) => {
       const api = cli.connect(cmd);
-      const req = { name: o.name, mtu: o.mtu, routed: o.routed, portSecurityEnabled: o.portSecurity, tenant: o.tenant, description: o.description };
+      const req = { name: o.name, mtu: o.mtu, routed: o.routed, portSecurityEnabled: o.portSecurity, tenant: o.tenant, description: o.description, federated: o.federated, vni: o.vni };
       const res = await api.call<Network__Output>((md, opts, cb) => api.networks.CreateNetwork(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, networkColumns);
     });
 
   namedUpdateCommand(network, 'network')
     .option('--mtu <bytes>', 'MTU (a VM takes it at its next DHCP renewal)', positiveInt)
-    .action(async (id: string, o: { name?: string; description?: string; expectedRevision?: number; mtu?: number }, cmd: Command) => {
+    .option('--federated', "stretch it across the zones of this zone's federation")
+    .option('--no-federated', 'stop stretching it (its routes are withdrawn from the other zones)')
+    .action(async (id: string, o: { name?: string; description?: string; expectedRevision?: number; mtu?: number; federated?: boolean }, cmd: Command) => {
       const api = cli.connect(cmd);
-      const req = { id, name: o.name, description: o.description, expectedRevision: o.expectedRevision, mtu: o.mtu };
+      const req = { id, name: o.name, description: o.description, expectedRevision: o.expectedRevision, mtu: o.mtu, federated: o.federated };
       const res = await api.call<Network__Output>((md, opts, cb) => api.networks.UpdateNetwork(req, md, opts, cb));
       printOne(cli.io, cli.format(cmd), res, networkColumns);
     });

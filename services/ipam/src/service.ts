@@ -11,8 +11,8 @@ import { startGarpReports } from './app/garp-reports.js';
 import { startGatewayMacsReports } from './app/gateway-macs-reports.js';
 import { commandHandlers, queryHandlers, type IpamExecutor, type IpamProjection } from './app/handlers.js';
 
-/** Bump when IpamState's shape changes: older snapshots are then ignored and the log replayed. (6: updates' fields and subnets' IPv6 modes; 7: updatedAt, ports' deviceOwner, networks' portSecurityEnabled, floating IPs' description; 8: routers' updatedAt; 9: gateway devices and bindings.) */
-export const STATE_SCHEMA_VERSION = 9;
+/** Bump when IpamState's shape changes: older snapshots are then ignored and the log replayed. (6: updates' fields and subnets' IPv6 modes; 7: updatedAt, ports' deviceOwner, networks' portSecurityEnabled, floating IPs' description; 8: routers' updatedAt; 9: gateway devices and bindings; 10: networks' federated flag.) */
+export const STATE_SCHEMA_VERSION = 10;
 export const IPAM_SNAPSHOT: SnapshotKind = { name: 'ipam', schemaVersion: STATE_SCHEMA_VERSION };
 
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');

@@ -89,5 +89,51 @@ export const AssignAppliancePrefix = z.object({
 
 export const UnassignAppliancePrefix = z.object({ prefixId: Id });
 
+/** Most remote zones, route reflectors, VTEP prefixes and VNI ranges a federation configuration holds. */
+export const MAX_FEDERATION_ZONES = 32;
+export const MAX_ROUTE_REFLECTORS = 4;
+export const MAX_ZONE_PREFIXES = 16;
+/** Most EVPN routes one remote zone may have accepted (its `maxRoutes`). */
+export const MAX_ZONE_ROUTES = 1_000_000;
+
+/** A zone's name: what its origin community and its records (`zone-<name>`) are known by. */
+const ZoneName = z.string().regex(/^[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?$/, { message: 'must be 1-32 of a-z 0-9 - (not at either end)' });
+/** A zone's number: the value of its origin community `<federationAs>:<id>`. */
+const ZoneNumber = z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be 1-65535' }).max(65535, { message: 'must be 1-65535' });
+const Vni = z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be a VNI from 1 to 16777215' }).max(16777215, { message: 'must be a VNI from 1 to 16777215' });
+
+export const VniRange = z.object({ min: Vni, max: Vni }).refine((r) => r.min <= r.max, { message: 'min must not be above max' });
+
+export const RouteReflector = z.object({
+  address: Ipv4,
+  passwordRef: PasswordRef.optional(),
+});
+
+export const RemoteZone = z.object({
+  name: ZoneName,
+  id: ZoneNumber,
+  /** The underlay prefixes that zone's VTEPs (hypervisors) live in: a route's next hop says which zone sent it. */
+  vtepPrefixes: z.array(Cidr).min(1, { message: 'must name at least one prefix' }).max(MAX_ZONE_PREFIXES, { message: `must have at most ${MAX_ZONE_PREFIXES} prefixes` }),
+  /** The VNIs that zone's IPAM allocates: the segments it may announce besides this zone's own. */
+  vniRanges: z.array(VniRange).min(1, { message: 'must name at least one range' }).max(MAX_ZONE_PREFIXES, { message: `must have at most ${MAX_ZONE_PREFIXES} ranges` }),
+  /** Most routes accepted from that zone; the rest are refused (`max-routes`). */
+  maxRoutes: z.number().int({ message: 'must be a whole number' }).min(1, { message: `must be 1-${MAX_ZONE_ROUTES}` }).max(MAX_ZONE_ROUTES, { message: `must be 1-${MAX_ZONE_ROUTES}` }),
+});
+
+/**
+ * The whole federation configuration at once (docs/architecture.md,
+ * "Availability zones"): this zone's name and number, the federation's AS
+ * (the IBGP AS of the route reflectors and of every zone's session to them;
+ * route targets are `<federationAs>:<VNI>`, so it must fit two octets), the
+ * route reflectors and the known remote zones. `federation.clear` leaves the
+ * federation.
+ */
+export const SetFederation = z.object({
+  localZone: z.object({ name: ZoneName, id: ZoneNumber }),
+  federationAs: z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be a two-octet AS number from 1 to 65535' }).max(65535, { message: 'must be a two-octet AS number from 1 to 65535' }),
+  routeReflectors: z.array(RouteReflector).max(MAX_ROUTE_REFLECTORS, { message: `must have at most ${MAX_ROUTE_REFLECTORS} route reflectors` }),
+  zones: z.array(RemoteZone).max(MAX_FEDERATION_ZONES, { message: `must have at most ${MAX_FEDERATION_ZONES} zones` }),
+});
+
 export const ListBgp = ListOptions.extend({});
 export const BgpEmpty = z.object({});

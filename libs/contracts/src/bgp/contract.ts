@@ -17,6 +17,7 @@ import {
   CreateBgpPeerGroup,
   ListBgp,
   SetBgpSettings,
+  SetFederation,
   UnassignAppliancePrefix,
   UpdateBgpPeer,
   UpdateBgpPeerGroup,
@@ -48,6 +49,13 @@ const BgpRouteView = z.object({
   deviceId: z.string().nullable(),
   since: z.string(),
 });
+const FederationView = z.object({
+  localZone: z.object({ name: z.string(), id: z.number() }).nullable(),
+  federationAs: z.number().nullable(),
+  routeReflectors: z.array(z.object({ address: z.string(), passwordRef: z.string().nullable() })),
+  zones: z.array(z.object({ name: z.string(), id: z.number(), vtepPrefixes: z.array(z.string()), vniRanges: z.array(z.object({ min: z.number(), max: z.number() })), maxRoutes: z.number() })),
+  revision: z.number(),
+});
 const AdvertisementView = z.object({ prefix: z.string(), nextHop: z.string(), kind: z.enum(v.AdvertisementKind), sourceId: z.string() });
 
 // The reply schemas parse to exactly the view types of views.ts: neither can change without the other.
@@ -57,6 +65,7 @@ true satisfies Exactly<z.output<typeof BgpPeerGroupView>, v.BgpPeerGroupView>;
 true satisfies Exactly<z.output<typeof ApplianceAssignmentView>, v.ApplianceAssignmentView>;
 true satisfies Exactly<z.output<typeof BgpRouteView>, v.BgpRouteView>;
 true satisfies Exactly<z.output<typeof AdvertisementView>, v.AdvertisementView>;
+true satisfies Exactly<z.output<typeof FederationView>, v.FederationView>;
 
 /** Every operation is for admins: the gateway's configuration is the fabric's, not a tenant's. */
 export const bgpContract = defineContract('bgp', {
@@ -70,6 +79,8 @@ export const bgpContract = defineContract('bgp', {
     'peergroup.delete': { request: BgpRef, reply: Deleted },
     'appliance.assign': { request: AssignAppliancePrefix, reply: ApplianceAssignmentView },
     'appliance.unassign': { request: UnassignAppliancePrefix, reply: Deleted },
+    'federation.set': { request: SetFederation, reply: FederationView },
+    'federation.clear': { request: BgpEmpty, reply: FederationView },
   },
   queries: {
     'settings.get': { request: BgpEmpty, reply: BgpSettingsView },
@@ -80,6 +91,7 @@ export const bgpContract = defineContract('bgp', {
     'appliance.list': { request: ListBgp, reply: pageOf(ApplianceAssignmentView) },
     'route.list': { request: ListBgp, reply: pageOf(BgpRouteView) },
     'advertisement.list': { request: ListBgp, reply: pageOf(AdvertisementView) },
+    'federation.get': { request: BgpEmpty, reply: FederationView },
     'state.digest': { request: BgpEmpty, reply: StateDigest },
     history: historyQuery,
   },

@@ -2,8 +2,9 @@
  * The BGP gateway's events. Two aggregate kinds:
  *
  *   bgp.config.default   the gateway's configuration: local AS and router id,
- *                        fabric peers, appliance peer groups and which
- *                        appliance may announce which application prefix.
+ *                        fabric peers, appliance peer groups, which
+ *                        appliance may announce which application prefix,
+ *                        and the zone's federation (FederationSet/Cleared).
  *                        A singleton: rare admin changes, and uniqueness
  *                        (peer addresses, overlapping listen ranges, one
  *                        appliance per prefix) is checked against one version.
@@ -19,7 +20,9 @@
  *                        for a VNI bound on it (physicalMacId, physicalVtepId):
  *                        a MAC (type 2) or a flood VTEP (type 3), learned or
  *                        withdrawn; recorded once by a pair of gateways, like
- *                        routes.
+ *                        routes. A remote zone's routes on a stretched segment
+ *                        are recorded the same way, with `deviceId`
+ *                        `zone-<name>` (domain/decide/federation.ts).
  *   bgp.session.<id>     one gateway instance's session with one appliance
  *                        (sessionLimitId): ApplianceSessionLimited, written only
  *                        by that instance.
@@ -107,6 +110,23 @@ export const AppliancePrefixUnassigned = defineEvent({
   schema: z.object({ prefixId: z.string(), prefix: z.string(), deviceId: z.string() }),
 });
 
+/** The federation configuration, whole (commands.ts `SetFederation`); passwords by reference only. */
+export const FederationSet = defineEvent({
+  type: 'bgp.FederationSet',
+  version: 1,
+  schema: z.object({
+    localZone: z.object({ name: z.string(), id: z.number().int() }),
+    federationAs: z.number().int(),
+    routeReflectors: z.array(z.object({ address: z.string(), passwordRef: z.string().nullable() })),
+    zones: z.array(
+      z.object({ name: z.string(), id: z.number().int(), vtepPrefixes: z.array(z.string()), vniRanges: z.array(z.object({ min: z.number().int(), max: z.number().int() })), maxRoutes: z.number().int() }),
+    ),
+  }),
+});
+
+/** The zone left its federation: no sessions to route reflectors, nothing advertised or learned. */
+export const FederationCleared = defineEvent({ type: 'bgp.FederationCleared', version: 1, schema: z.object({}) });
+
 const RouteFields = {
   peer: z.string(),
   prefix: z.string(),
@@ -177,6 +197,8 @@ export const bgpEvents = new EventRegistry([
   PhysicalMacWithdrawn,
   PhysicalVtepLearned,
   PhysicalVtepWithdrawn,
+  FederationSet,
+  FederationCleared,
 ] as const);
 
 export type BgpEvent = ReturnType<typeof bgpEvents.decode>;

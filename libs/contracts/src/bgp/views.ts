@@ -82,3 +82,22 @@ export interface AdvertisementView {
   /** What it is advertised for: floating IP id, port id, subnet id, or application prefix id. */
   sourceId: string;
 }
+
+/** A remote zone as the federation configuration knows it (commands.ts `RemoteZone`). */
+export interface RemoteZoneView {
+  name: string;
+  id: number;
+  vtepPrefixes: string[];
+  vniRanges: { min: number; max: number }[];
+  maxRoutes: number;
+}
+
+/** The federation configuration; `localZone` null: this zone is in no federation. */
+export interface FederationView {
+  localZone: { name: string; id: number } | null;
+  federationAs: number | null;
+  routeReflectors: { address: string; passwordRef: string | null }[];
+  zones: RemoteZoneView[];
+  /** 0 until first set, +1 per change. */
+  revision: number;
+}

@@ -68,6 +68,14 @@ export const CreateNetwork = z.object({
   routed: z.boolean().default(false),
   /** The port security a new port of the network gets unless its creation says otherwise. */
   portSecurityEnabled: z.boolean().default(true),
+  /** Stretched across the zones of this zone's federation: its ports are announced to them and theirs learned (docs/architecture.md, "Availability zones"). */
+  federated: z.boolean().default(false),
+  /**
+   * Admin only: this VNI instead of one IPAM allocates, how a zone joins a
+   * segment another zone allocated (the same VNI on both sides). Refused
+   * when a network of this zone has it.
+   */
+  vni: z.number().int({ message: 'must be a whole number' }).min(1, { message: 'must be a VNI from 1 to 16777215' }).max(16777215, { message: 'must be a VNI from 1 to 16777215' }).optional(),
 });
 
 /** Change a network: absent fields are unchanged. */
@@ -80,6 +88,8 @@ export const UpdateNetwork = z.object({
   mtu: Mtu.optional(),
   /** The default for ports created from now on; existing ports keep theirs. */
   portSecurityEnabled: z.boolean().optional(),
+  /** Stretch the network across the federation's zones, or stop (its routes are withdrawn from them and theirs forgotten). */
+  federated: z.boolean().optional(),
   tenant: Immutable("a network's tenant owns it and everything on it"),
   routed: Immutable('a routed network is advertised to the fabric and a NATed one is not; create another network'),
 });

@@ -55,6 +55,7 @@ const NetworkView = z.object({
   mtu: z.number(),
   routed: z.boolean(),
   portSecurityEnabled: z.boolean(),
+  federated: z.boolean(),
   ...Revised,
   createdAt: z.string(),
   updatedAt: z.string(),

@@ -52,6 +52,10 @@ export const NetworkCreated = defineEvent({
     description: Description,
     /** The default port security of the network's new ports; left out when true. */
     portSecurityEnabled: z.boolean().optional(),
+    /** Stretched across the federation's zones; left out when false. */
+    federated: z.boolean().optional(),
+    /** The admin chose a VNI outside this zone's range (another zone's segment this network joins); left out otherwise. */
+    foreignVni: z.boolean().optional(),
   }),
 });
 
@@ -70,6 +74,7 @@ export const NetworkUpdated = defineEvent({
     description: z.string().optional(),
     mtu: z.number().int().optional(),
     portSecurityEnabled: z.boolean().optional(),
+    federated: z.boolean().optional(),
   }),
 });
 

@@ -12,6 +12,8 @@ export interface NetworkView {
   routed: boolean;
   /** The port security (anti-spoofing) a new port of this network gets unless its creation says otherwise (Neutron's network `port_security_enabled`). */
   portSecurityEnabled: boolean;
+  /** Stretched across the zones of this zone's federation (docs/architecture.md, "Availability zones"). */
+  federated: boolean;
   description: string;
   /** 1 at creation, +1 for every event that changed the network (docs/architecture.md, "IPAM"). */
   revision: number;

@@ -1,7 +1,7 @@
 /** BgpService: forwarded to the BGP gateway, which requires an admin caller for all of it. */
-import type { AdvertisementView, ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, BgpRouteView, BgpSettingsView } from '@strata/contracts';
+import type { AdvertisementView, ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, BgpRouteView, BgpSettingsView, FederationView } from '@strata/contracts';
 import { ValidationError } from '@strata/errors';
-import type { ApplianceAssignment, BgpAdvertisement, BgpPeer, BgpPeerGroup, BgpRoute, BgpServiceHandlers, BgpSettings } from '@strata/proto';
+import type { ApplianceAssignment, BgpAdvertisement, BgpPeer, BgpPeerGroup, BgpRoute, BgpServiceHandlers, BgpSettings, Federation, SetFederationRequest__Output } from '@strata/proto';
 import type { BgpClient } from '@strata/runtime';
 import { paging, unary, type RpcDeps } from '../rpc.js';
 
@@ -11,6 +11,24 @@ export const toBgpPeerGroup = (v: BgpPeerGroupView): BgpPeerGroup => ({ ...v, pa
 export const toApplianceAssignment = (v: ApplianceAssignmentView): ApplianceAssignment => ({ ...v });
 export const toBgpRoute = (v: BgpRouteView): BgpRoute => ({ ...v, reason: v.reason ?? undefined, deviceId: v.deviceId ?? undefined });
 export const toBgpAdvertisement = (v: AdvertisementView): BgpAdvertisement => ({ ...v });
+export const toFederation = (v: FederationView): Federation => ({
+  localZone: v.localZone ?? undefined,
+  federationAs: v.federationAs ?? undefined,
+  routeReflectors: v.routeReflectors.map((r) => ({ address: r.address, passwordRef: r.passwordRef ?? undefined })),
+  zones: v.zones,
+  revision: v.revision,
+});
+
+/** The request as the contract takes it (the gateway checks the rest). */
+function federationInput(req: SetFederationRequest__Output) {
+  if (!req.localZone) throw new ValidationError('local_zone: required: the name and number of this zone', { field: 'localZone' });
+  return {
+    localZone: req.localZone,
+    federationAs: req.federationAs,
+    routeReflectors: req.routeReflectors.map((r) => ({ address: r.address, passwordRef: r.passwordRef })),
+    zones: req.zones,
+  };
+}
 
 /** An update's secret reference: a new one, none (remove_password_ref), or unchanged (neither). */
 function passwordRefOf(req: { passwordRef?: string; removePasswordRef: boolean }): string | null | undefined {
@@ -58,6 +76,9 @@ export function bgpHandlers(deps: RpcDeps, bgp: BgpClient): BgpServiceHandlers {
       pageOf(await bgp.query('appliance.list', paging(req), meta), toApplianceAssignment),
     ),
     ListBgpRoutes: unary(deps, 'ListBgpRoutes', async (req, { meta }) => pageOf(await bgp.query('route.list', paging(req), meta), toBgpRoute)),
+    GetFederation: unary(deps, 'GetFederation', async (_req, { meta }) => toFederation(await bgp.query('federation.get', {}, meta))),
+    SetFederation: unary(deps, 'SetFederation', async (req, { meta }) => toFederation(await bgp.command('federation.set', federationInput(req), meta))),
+    ClearFederation: unary(deps, 'ClearFederation', async (_req, { meta }) => toFederation(await bgp.command('federation.clear', {}, meta))),
     ListBgpAdvertisements: unary(deps, 'ListBgpAdvertisements', async (req, { meta }) =>
       pageOf(await bgp.query('advertisement.list', paging(req), meta), toBgpAdvertisement),
     ),

@@ -7,6 +7,7 @@
  */
 import type { Logger } from '@strata/runtime';
 import { evpnExportTargets } from '../domain/evpn.js';
+import { federationExportTargets } from '../domain/federation.js';
 import type { Neighbour } from '../domain/neighbours.js';
 import type { BgpState } from '../domain/state.js';
 import type { GobgpClient } from '../gobgp/client.js';
@@ -65,7 +66,7 @@ export class EngineSync {
     // or not it is still configured (the policy is an allow-list of fabric peers: engine-config.ts).
     const wanted = this.resolvePasswords(neighbours, result);
     await this.deleteStalePeers(wanted, result);
-    const policy = JSON.stringify(policiesFor(neighbours.values(), evpnExportTargets(state)));
+    const policy = JSON.stringify(policiesFor(neighbours.values(), evpnExportTargets(state), federationExportTargets(state)));
     if (policy !== this.lastPolicy) {
       await this.client.setPolicies(JSON.parse(policy) as ReturnType<typeof policiesFor>);
       this.lastPolicy = policy;

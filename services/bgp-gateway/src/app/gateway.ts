@@ -6,8 +6,10 @@
  *      (a gobgpd that lost its config, i.e. restarted, is configured again);
  *   2. RIB: desired advertisements vs what Strata originated in gobgpd;
  *   3. observations: what established appliance sessions announce, recorded
- *      as events (app/recorder.ts); sessions the engine stopped at their
- *      prefix limit, recorded and re-enabled (app/session-limits.ts).
+ *      as events (app/recorder.ts); what switches and other zones announce
+ *      (app/physical-recorder.ts, app/zone-recorder.ts); sessions the engine
+ *      stopped at their prefix limit, recorded and re-enabled
+ *      (app/session-limits.ts).
  *
  * Any failure (gobgpd down, a NATS hiccup) ends the pass; the next one, after
  * a backoff that nothing but stopping interrupts (app/backoff.ts), starts by
@@ -22,6 +24,7 @@ import type { Logger, ServiceMetrics } from '@strata/runtime';
 import type { Executor } from '@strata/service-kit';
 import { desiredAdvertisements } from '../domain/advertisements.js';
 import { desiredEvpn } from '../domain/evpn.js';
+import { desiredFederation, mergeEvpn } from '../domain/federation.js';
 import { unscopedRoutedSubnets } from '../domain/routed-scope.js';
 import type { NewBgpEvent } from '../domain/decide/index.js';
 import { desiredNeighbours, type Neighbour, type NeighbourConflicts } from '../domain/neighbours.js';
@@ -37,6 +40,7 @@ import { RouteRecorder } from './recorder.js';
 import { RibReconciler } from './rib.js';
 import type { Secrets } from './secrets.js';
 import { SessionLimits } from './session-limits.js';
+import { ZoneRecorder } from './zone-recorder.js';
 
 export interface GatewayOptions {
   client: GobgpClient;
@@ -74,6 +78,7 @@ export class BgpGateway {
   private readonly observer: Observer;
   private readonly recorder: RouteRecorder;
   private readonly physical: PhysicalRecorder;
+  private readonly zones: ZoneRecorder;
   private readonly limits: SessionLimits;
   private readonly backoff: Backoff;
   private readonly now: () => number;
@@ -81,6 +86,8 @@ export class BgpGateway {
   private appliances = new Set<string>();
   /** Addresses of the current `evpn` switches (whose EVPN tables the observer keeps). */
   private switches = new Set<string>();
+  /** Addresses of the federation's route reflectors (whose EVPN tables the observer keeps with communities). */
+  private reflectors = new Set<string>();
   private watchStream: ClientReadableStream<WatchEvent> | undefined;
   /** gobgpd must be checked and configured from scratch (first pass, or its watch stream ended). */
   private engineLost = true;
@@ -108,9 +115,11 @@ export class BgpGateway {
       this.now,
       (peer) => this.appliances.has(peer),
       (peer) => this.switches.has(peer),
+      (peer) => this.reflectors.has(peer),
     );
     this.recorder = new RouteRecorder({ ...o, observer: this.observer, now: this.now });
     this.physical = new PhysicalRecorder({ ...o, observer: this.observer, now: this.now });
+    this.zones = new ZoneRecorder({ ...o, observer: this.observer, now: this.now });
     this.limits = new SessionLimits({ ...o, observer: this.observer, retryBaseMs: o.limitRetryMs, now: this.now, wake: () => this.notify() });
     this.backoff = new Backoff({ initialMs: INITIAL_BACKOFF_MS, maxMs: MAX_BACKOFF_MS, now: this.now });
     const reg = [o.metrics.registry];
@@ -227,6 +236,7 @@ export class BgpGateway {
     this.reportUnscoped(state);
     this.appliances = new Set([...neighbours.values()].filter((n) => n.kind === 'appliance').map((n) => n.address));
     this.switches = new Set([...neighbours.values()].filter((n) => n.kind === 'evpn').map((n) => n.address));
+    this.reflectors = new Set([...neighbours.values()].filter((n) => n.kind === 'reflector').map((n) => n.address));
     this.observer.retain(new Set(neighbours.keys()));
     if (this.engineLost) {
       this.rib.invalidate();
@@ -252,13 +262,13 @@ export class BgpGateway {
     const now = this.now();
     const live = { now, sessionUp: (address: string) => this.observer.usable(address) };
     const routerId = this.o.routerId ?? state.config.settings.routerId;
-    const r = await this.rib.reconcile(desiredAdvertisements(state, live), desiredEvpn(state, routerId));
+    const r = await this.rib.reconcile(desiredAdvertisements(state, live), mergeEvpn(desiredEvpn(state, routerId), desiredFederation(state)));
     const [added, withdrawn] = [r.added + r.evpnAdded, r.withdrawn + r.evpnWithdrawn];
     if (added) this.m.paths.inc({ op: 'add' }, added);
     if (withdrawn) this.m.paths.inc({ op: 'withdraw' }, withdrawn);
     this.m.advertised.set(this.rib.size);
     if (added || withdrawn) this.o.logger.info({ added: r.added, withdrawn: r.withdrawn, evpnAdded: r.evpnAdded, evpnWithdrawn: r.evpnWithdrawn, ribRead: r.read, total: this.rib.size }, 'advertisements reconciled');
-    const due = Math.min(await this.recorder.record(neighbours), await this.physical.record(neighbours));
+    const due = Math.min(await this.recorder.record(neighbours), await this.physical.record(neighbours), await this.zones.record(neighbours));
     this.wakeAt(Math.min(due, this.observer.nextReuse()));
     await this.limits.check(neighbours, this.o.routerId ?? state.config.settings.routerId);
   }

@@ -27,6 +27,8 @@ const answers: CommandAnswers<BgpContract, BgpState> = {
   'peergroup.delete': (_s, _c, id) => ({ id }),
   'appliance.assign': (s, c, id) => q.getAssignment(s, c, id),
   'appliance.unassign': (_s, _c, id) => ({ id }),
+  'federation.set': (s, c) => q.getFederation(s, c),
+  'federation.clear': (s, c) => q.getFederation(s, c),
 };
 
 export const commandHandlers = (deps: HandlerDeps): Record<string, Handler> =>
@@ -41,6 +43,7 @@ const queries = (deps: HandlerDeps): QueryAnswers<BgpContract, BgpState> => ({
   'appliance.list': q.listAssignments,
   'route.list': q.listRoutes,
   'advertisement.list': q.listAdvertisements,
+  'federation.get': q.getFederation,
   'state.digest': (s) => stateDigest(s),
   // Not from the live state: the resource's aggregate folded again from the log, up to the asked position.
   history: (_s, c, req) => resourceHistory(bgpHistory(deps.store), c, req),

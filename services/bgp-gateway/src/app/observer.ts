@@ -14,10 +14,17 @@
  * including the ToR's echoes of the gateways' own routes, are nothing the
  * gateway records. An appliance's table is bounded by the engine's hard
  * prefix limit (beyond it the engine stops the session).
+ *
+ * EVPN routes are kept for `evpn` switches (`keepEvpn`, without the echoes of
+ * Strata's own routes) and for the federation's route reflectors
+ * (`keepZones`, with their communities: other zones' Strata routes carry
+ * Strata's community too, and the origin community is what the zone filter
+ * reads, decide/federation.ts).
  */
 import { charge, DEFAULT_DAMPING, isSuppressed, UNDAMPED, type Damping } from '../domain/damping.js';
 import type { Announcement } from '../domain/import-policy.js';
 import { evpnKey, type EvpnRoute } from '../domain/evpn.js';
+import type { ZoneRoute } from '../domain/decide/federation.js';
 import { readEvpnPath } from '../gobgp/evpn.js';
 import { readPath, STRATA_COMMUNITY } from '../gobgp/paths.js';
 import type { ApiPeer, WatchEvent } from '../gobgp/proto.js';
@@ -41,6 +48,7 @@ export class Observer {
   private readonly sessions = new Map<string, Session>();
   private readonly adjIn = new Map<string, Map<string, Announcement>>();
   private readonly evpnIn = new Map<string, Map<string, EvpnRoute>>();
+  private readonly zoneIn = new Map<string, Map<string, ZoneRoute>>();
   private peersKnown = false;
 
   constructor(
@@ -49,12 +57,15 @@ export class Observer {
     private readonly keep: (peer: string) => boolean = () => true,
     /** Whose EVPN routes to keep (the `evpn` switches'). */
     private readonly keepEvpn: (peer: string) => boolean = () => false,
+    /** Whose EVPN routes to keep with their communities (the route reflectors'). */
+    private readonly keepZones: (peer: string) => boolean = () => false,
   ) {}
 
   reset(): void {
     this.sessions.clear();
     this.adjIn.clear();
     this.evpnIn.clear();
+    this.zoneIn.clear();
     this.peersKnown = false;
   }
 
@@ -76,13 +87,19 @@ export class Observer {
     return [...(this.evpnIn.get(address)?.values() ?? [])];
   }
 
+  /** What a route reflector passes on from the other zones now. */
+  zoneAnnounced(address: string): ZoneRoute[] {
+    return [...(this.zoneIn.get(address)?.values() ?? [])];
+  }
+
   /** Forget peers that are no longer neighbours (gobgpd reports nothing for a deleted peer). */
   retain(addresses: ReadonlySet<string>): void {
-    for (const a of [...this.sessions.keys(), ...this.adjIn.keys(), ...this.evpnIn.keys()]) {
+    for (const a of [...this.sessions.keys(), ...this.adjIn.keys(), ...this.evpnIn.keys(), ...this.zoneIn.keys()]) {
       if (addresses.has(a)) continue;
       this.sessions.delete(a);
       this.adjIn.delete(a);
       this.evpnIn.delete(a);
+      this.zoneIn.delete(a);
     }
   }
 
@@ -138,7 +155,15 @@ export class Observer {
 
   private handleEvpn(p: Parameters<typeof readEvpnPath>[0]): boolean {
     const r = readEvpnPath(p);
-    if (!r || r.peer === '' || !this.keepEvpn(r.peer) || r.communities.includes(STRATA_COMMUNITY)) return false;
+    if (!r || r.peer === '') return false;
+    if (this.keepZones(r.peer)) {
+      let zones = this.zoneIn.get(r.peer);
+      if (!zones) this.zoneIn.set(r.peer, (zones = new Map()));
+      if (r.withdraw) return zones.delete(evpnKey(r.route));
+      zones.set(evpnKey(r.route), { route: r.route, communities: r.communities });
+      return true;
+    }
+    if (!this.keepEvpn(r.peer) || r.communities.includes(STRATA_COMMUNITY)) return false;
     let table = this.evpnIn.get(r.peer);
     if (!table) this.evpnIn.set(r.peer, (table = new Map()));
     if (r.withdraw) return table.delete(evpnKey(r.route));
@@ -165,6 +190,7 @@ export class Observer {
     if (!established) {
       this.adjIn.delete(address);
       this.evpnIn.delete(address);
+      this.zoneIn.delete(address);
     }
     return true;
   }

@@ -78,8 +78,13 @@ export class Rejections<R extends Refusal = RejectedRoute> {
 
   /** Count of current rejections per reason. */
   byReason(): Map<string, number> {
+    return this.countBy((r) => r.reason);
+  }
+
+  /** Count of current rejections per label (e.g. `zone reason`). */
+  countBy(label: (r: R) => string): Map<string, number> {
     const out = new Map<string, number>();
-    for (const routes of this.current.values()) for (const r of routes.values()) out.set(r.reason, (out.get(r.reason) ?? 0) + 1);
+    for (const routes of this.current.values()) for (const r of routes.values()) out.set(label(r), (out.get(label(r)) ?? 0) + 1);
     return out;
   }
 

@@ -30,6 +30,7 @@ export const SESSION_LIMIT_MEMORY_MS = 60 * 60_000;
 
 const ipamFollowed = eventTypes(IPAM_CONTEXT, ipamEvents, [
   'ipam.NetworkCreated',
+  'ipam.NetworkUpdated',
   'ipam.NetworkDeleted',
   'ipam.HypervisorRegistered',
   'ipam.HypervisorDeregistered',
@@ -109,6 +110,14 @@ export function evolve(state: BgpState, event: BgpEvent): BgpState {
     case 'bgp.AppliancePrefixUnassigned':
       delete config.assignments[event.data.prefixId];
       break;
+    case 'bgp.FederationSet':
+      config.federation = structuredClone(event.data);
+      config.federationRevision += 1;
+      break;
+    case 'bgp.FederationCleared':
+      config.federation = null;
+      config.federationRevision += 1;
+      break;
     case 'bgp.RouteLearned':
     case 'bgp.RouteRejected':
     case 'bgp.RouteWithdrawn': {
@@ -178,8 +187,19 @@ function evolveIpam(state: BgpState, event: IpamFollowed): BgpState {
   const f = state.fabric;
   switch (event.type) {
     case 'ipam.NetworkCreated':
-      f.networks[event.data.networkId] = { routed: event.data.routed, tenant: event.tenant, vni: event.data.vni };
+      f.networks[event.data.networkId] = {
+        routed: event.data.routed,
+        tenant: event.tenant,
+        vni: event.data.vni,
+        federated: event.data.federated ?? false,
+        foreignVni: event.data.foreignVni ?? false,
+      };
       break;
+    case 'ipam.NetworkUpdated': {
+      const n = f.networks[event.data.networkId];
+      if (n && event.data.federated !== undefined) n.federated = event.data.federated;
+      break;
+    }
     case 'ipam.NetworkDeleted':
       delete f.networks[event.data.networkId];
       break;

@@ -88,6 +88,12 @@ export const routeTarget = (asn: number, vni: number): RouteTarget => ({ asn, va
 export interface EvpnAdvertisement {
   route: EvpnRoute;
   routeTargets: RouteTarget[];
+  /**
+   * Standard communities besides Strata's own (a federated route's origin
+   * zone, domain/federation.ts). Not compared by diffEvpn: they follow from
+   * the route targets, and a path read back from gobgpd need not carry them.
+   */
+  communities?: number[];
 }
 
 /** The evpn devices (with BGP) each VNI is bound on: VNI → device ids. */

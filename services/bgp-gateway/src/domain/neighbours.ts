@@ -62,7 +62,21 @@ export interface EvpnNeighbour {
   deviceId: string;
 }
 
-export type Neighbour = FabricNeighbour | ApplianceNeighbour | EvpnNeighbour;
+/**
+ * A route reflector of the zone's federation (docs/architecture.md,
+ * "Availability zones"): IBGP in the federation's AS (gobgpd's `local_asn`
+ * for this session, whatever the gateway's own AS), l2vpn-evpn only, TCP-MD5
+ * like a fabric peer's.
+ */
+export interface ReflectorNeighbour {
+  kind: 'reflector';
+  address: string;
+  /** The federation's AS: the reflector's and, on this session, the gateway's. */
+  remoteAs: number;
+  passwordRef: string | null;
+}
+
+export type Neighbour = FabricNeighbour | ApplianceNeighbour | EvpnNeighbour | ReflectorNeighbour;
 
 /** Ports that claimed an address another port holds as a neighbour: address → the losing port ids. */
 export type NeighbourConflicts = Map<string, string[]>;
@@ -72,6 +86,11 @@ export function desiredNeighbours(state: BgpState, conflicts?: NeighbourConflict
   const out = new Map<string, Neighbour>();
   for (const p of Object.values(state.config.peers)) {
     out.set(p.address, { kind: 'fabric', address: p.address, remoteAs: p.remoteAs, passwordRef: p.passwordRef, peerId: p.id });
+  }
+  // Route reflectors after the fabric peers (federation.set refuses a fabric peer's address; a peer created later keeps it).
+  const federation = state.config.federation;
+  for (const r of federation?.routeReflectors ?? []) {
+    if (!out.has(r.address)) out.set(r.address, { kind: 'reflector', address: r.address, remoteAs: federation!.federationAs, passwordRef: r.passwordRef });
   }
   // Switches after the fabric peers (a fabric peer keeps its address), before appliances (a switch is never a VM port).
   for (const [deviceId, d] of Object.entries(state.fabric.gatewayDevices).sort(([a], [b]) => (a < b ? -1 : 1))) {
@@ -127,3 +146,6 @@ function applianceOf(g: PeerGroupEntry, address: string, port: PortEntry, tenant
     sendDefault: g.sendDefault,
   };
 }
+
+/** Sessions that carry only l2vpn-evpn, whose routes the gateway reads from their Adj-RIB-In: switches and route reflectors. */
+export const isEvpnOnly = (n: Neighbour): n is EvpnNeighbour | ReflectorNeighbour => n.kind === 'evpn' || n.kind === 'reflector';

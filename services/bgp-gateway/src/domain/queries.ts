@@ -7,6 +7,7 @@ import type {
   BgpQuery,
   BgpRouteView,
   BgpSettingsView,
+  FederationView,
   Page,
 } from '@strata/contracts';
 import { NotFoundError } from '@strata/errors';
@@ -20,6 +21,15 @@ export function getSettings(s: BgpState, c: Caller): BgpSettingsView {
   requireAdmin(c, READ);
   const v = s.config.settings;
   return { localAs: v?.localAs ?? null, routerId: v?.routerId ?? null, listenPort: v?.listenPort ?? 179 };
+}
+
+/** The federation configuration (`localZone` null: none). */
+export function getFederation(s: BgpState, c: Caller): FederationView {
+  requireAdmin(c, READ);
+  const f = s.config.federation;
+  const revision = s.config.federationRevision;
+  if (!f) return { localZone: null, federationAs: null, routeReflectors: [], zones: [], revision };
+  return { ...structuredClone(f), revision };
 }
 
 export function getPeer(s: BgpState, c: Caller, q: BgpQuery<'peer.get'>): BgpPeerView {

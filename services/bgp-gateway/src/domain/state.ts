@@ -6,7 +6,7 @@
  */
 import type { Damping } from './damping.js';
 import type { PhysicalMac, PhysicalVtep } from '@strata/contracts';
-import type { ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, FollowedPort, FollowedPorts, RejectReason, RouteStatus } from '@strata/contracts';
+import type { ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, FollowedPort, FollowedPorts, RejectReason, RemoteZoneView, RouteStatus } from '@strata/contracts';
 
 export interface BgpState {
   /** Last stream sequence seen (the projection reads the whole domain stream). */
@@ -42,6 +42,18 @@ export interface BgpConfig {
   groups: Record<string, PeerGroupEntry>;
   /** Application prefix id → the appliance (device id) that may announce it. */
   assignments: Record<string, AssignmentEntry>;
+  /** The zone's federation (docs/architecture.md, "Availability zones"); null: in none. */
+  federation: Federation | null;
+  /** FederationSet/Cleared events so far (the view's revision). */
+  federationRevision: number;
+}
+
+export interface Federation {
+  localZone: { name: string; id: number };
+  /** The IBGP AS of the route reflectors and of this zone's sessions to them; route targets are `<federationAs>:<VNI>`. */
+  federationAs: number;
+  routeReflectors: { address: string; passwordRef: string | null }[];
+  zones: RemoteZoneView[];
 }
 
 /** Configuration entries are stored as the views show them. */
@@ -83,7 +95,11 @@ export interface FabricModel {
   hypervisors: Record<string, string>;
   /** hostId → H-IP: the hypervisor's public address, the source of its ports' PNAT traffic. */
   hostIps: Record<string, string>;
-  networks: Record<string, { routed: boolean; tenant: string; vni: number }>;
+  /**
+   * `federated`: stretched across the federation's zones; `foreignVni`: its
+   * VNI is outside this zone's IPAM range (it joined another zone's segment).
+   */
+  networks: Record<string, { routed: boolean; tenant: string; vni: number; federated: boolean; foreignVni: boolean }>;
   /** `createdSeq`: the stream position of the subnet's creation (the earliest claim of a routed prefix keeps it). */
   subnets: Record<string, { networkId: string; cidr: string; createdSeq: number }>;
   /** IPAM's ports, folded by the shared port lifecycle (@strata/contracts, ipam/port-lifecycle.ts). */
@@ -106,7 +122,7 @@ export type PortEntry = FollowedPort;
 export function initialState(): BgpState {
   return {
     seq: 0,
-    config: { version: 0, settings: null, peers: {}, groups: {}, assignments: {} },
+    config: { version: 0, settings: null, peers: {}, groups: {}, assignments: {}, federation: null, federationRevision: 0 },
     routes: {},
     sessionLimits: {},
     physical: {},

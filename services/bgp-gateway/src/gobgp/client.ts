@@ -146,8 +146,8 @@ export class GobgpClient {
   }
 
   /** Add and withdraw EVPN paths over one AddPathStream (withdrawals first). */
-  async applyEvpnPaths(add: readonly { route: EvpnRoute; routeTargets: readonly RouteTarget[] }[], withdraw: readonly EvpnRoute[]): Promise<void> {
-    await this.streamPaths([...withdraw.map((r) => evpnPath(r, [], true)), ...add.map((a) => evpnPath(a.route, a.routeTargets))]);
+  async applyEvpnPaths(add: readonly { route: EvpnRoute; routeTargets: readonly RouteTarget[]; communities?: readonly number[] }[], withdraw: readonly EvpnRoute[]): Promise<void> {
+    await this.streamPaths([...withdraw.map((r) => evpnPath(r, [], true)), ...add.map((a) => evpnPath(a.route, a.routeTargets, false, a.communities))]);
   }
 
   private async streamPaths(paths: ApiPath[]): Promise<void> {

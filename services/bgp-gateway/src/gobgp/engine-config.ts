@@ -22,7 +22,12 @@
  *           (`<its AS>:<VNI>` of the networks bound on it, domain/evpn.ts),
  *           nothing else. Its own routes, like an appliance's, stay in its
  *           Adj-RIB-In (import rejects them), where the gateway reads them:
- *           gobgpd never passes one switch's MACs to another.
+ *           gobgpd never passes one switch's MACs to another. A route
+ *           reflector of the zone's federation gets the EVPN routes carrying
+ *           the federation's route targets (`<federationAs>:<VNI>` of the
+ *           federated networks, domain/federation.ts) and nothing else; what
+ *           it reflects from other zones stays in its Adj-RIB-In like a
+ *           switch's, where the gateway filters it (decide/federation.ts).
  *
  * Because the filter never depends on which appliances exist, no ordering of
  * policy and peer changes can open it (issue 12, defect 4: deleting an
@@ -35,15 +40,18 @@
 import { createHash } from 'node:crypto';
 import type { RouteTarget } from '../domain/evpn.js';
 import type { EvpnNeighbour, Neighbour } from '../domain/neighbours.js';
+import { isEvpnOnly } from '../domain/neighbours.js';
 import { V4_UNICAST, V6_UNICAST, type Family } from './proto.js';
 import { L2VPN_EVPN } from './evpn.js';
 
 /**
  * Fabric and appliance sessions carry IPv4 and IPv6 unicast (over IPv4
  * transport): appliances may announce a /64, the fabric learns it. Sessions
- * with `evpn` switches carry only l2vpn-evpn.
+ * with `evpn` switches and route reflectors carry only l2vpn-evpn.
  */
-const familiesOf = (n: Neighbour): Family[] => (n.kind === 'evpn' ? [L2VPN_EVPN] : [V4_UNICAST, V6_UNICAST]);
+const familiesOf = (n: Neighbour): Family[] => (isEvpnOnly(n) ? [L2VPN_EVPN] : [V4_UNICAST, V6_UNICAST]);
+export const REFLECTOR_SET = 'strata-reflectors';
+const FEDERATION_RT_SET = 'strata-federation-rt';
 
 export const FABRIC_SET = 'strata-fabric';
 /** Every possible peer address: whatever is not a fabric peer. */
@@ -83,7 +91,8 @@ export function peerConfig(n: Neighbour, password: string): object {
     ...(n.kind === 'appliance' ? { prefix_limits: { family, max_prefixes: hardPrefixCap(n.maxPrefixes), shutdown_threshold_pct: 0 } } : {}),
   }));
   return {
-    conf: { neighbor_address: n.address, peer_asn: n.remoteAs, auth_password: password, description: peerSignature(n, password) },
+    // A reflector session is IBGP in the federation's AS: gobgpd speaks it as its local AS on that session.
+    conf: { neighbor_address: n.address, peer_asn: n.remoteAs, ...(n.kind === 'reflector' ? { local_asn: n.remoteAs } : {}), auth_password: password, description: peerSignature(n, password) },
     afi_safis: afiSafis,
     timers: { config: { connect_retry: CONNECT_RETRY_S, hold_time: 90, keepalive_interval: 30 } },
     ...(n.kind === 'appliance' ? { ebgp_multihop: { enabled: true, multihop_ttl: APPLIANCE_MULTIHOP_TTL } } : {}),
@@ -100,8 +109,14 @@ const neighbourSet = (name: string, addresses: string[]) => ({
 });
 
 /** The whole routing policy: defined sets, policies and the global assignments (GobgpClient.setPolicies). */
-export function policiesFor(neighbours: Iterable<Neighbour>, evpnTargets: ReadonlyMap<string, readonly RouteTarget[]> = new Map()): { defined_sets: object[]; policies: object[]; assignments: object[] } {
+export function policiesFor(
+  neighbours: Iterable<Neighbour>,
+  evpnTargets: ReadonlyMap<string, readonly RouteTarget[]> = new Map(),
+  federationTargets: readonly RouteTarget[] = [],
+): { defined_sets: object[]; policies: object[]; assignments: object[] } {
   const all = [...neighbours];
+  // The reflectors' statement only while something is federated (an empty RT set would match everything).
+  const reflectors = federationTargets.length > 0 ? all.filter((n) => n.kind === 'reflector').map((n) => n.address) : [];
   // One statement per switch with bindings: its address and its route targets (an empty set would match everything).
   const switches = all
     .filter((n): n is EvpnNeighbour => n.kind === 'evpn' && (evpnTargets.get(n.deviceId)?.length ?? 0) > 0)
@@ -120,6 +135,9 @@ export function policiesFor(neighbours: Iterable<Neighbour>, evpnTargets: Readon
         neighbourSet(s.set, [s.n.address]),
         { defined_type: 'EXT_COMMUNITY', name: s.rts, list: s.targets.map((rt) => `rt:^${routeTargetPattern(rt)}$`) },
       ]),
+      ...(reflectors.length > 0
+        ? [neighbourSet(REFLECTOR_SET, reflectors), { defined_type: 'EXT_COMMUNITY', name: FEDERATION_RT_SET, list: federationTargets.map((rt) => `rt:^${routeTargetPattern(rt)}$`) }]
+        : []),
     ],
     policies: [
       {
@@ -135,6 +153,9 @@ export function policiesFor(neighbours: Iterable<Neighbour>, evpnTargets: Readon
           { name: 'strata-export-fabric', conditions: { neighbor_set: match(FABRIC_SET) }, actions: { route_action: 'ACCEPT' } },
           { name: 'strata-export-default', conditions: { neighbor_set: match(DEFAULT_TO_SET), prefix_set: match(DEFAULT_ROUTE_SET) }, actions: { route_action: 'ACCEPT' } },
           ...switches.map((s) => ({ name: `${s.set}-export`, conditions: { neighbor_set: match(s.set), ext_community_set: match(s.rts) }, actions: { route_action: 'ACCEPT' } })),
+          ...(reflectors.length > 0
+            ? [{ name: 'strata-export-federation', conditions: { neighbor_set: match(REFLECTOR_SET), ext_community_set: match(FEDERATION_RT_SET) }, actions: { route_action: 'ACCEPT' } }]
+            : []),
           { name: 'strata-export-others', conditions: { neighbor_set: match(ANY_PEER_SET) }, actions: { route_action: 'REJECT' } },
         ],
       },

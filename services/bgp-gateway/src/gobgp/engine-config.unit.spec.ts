@@ -74,4 +74,26 @@ describe('IPv6 routes over the IPv4 fabric', () => {
     expect(c.afi_safis.every((a) => a.prefix_limits)).toBe(true);
     expect((peerConfig(tor, '') as typeof c).afi_safis.every((a) => !a.prefix_limits)).toBe(true);
   });
+
+  it('a route reflector: IBGP in the federation AS (local_asn), l2vpn-evpn only, TCP-MD5; exported only the federation route targets, and nothing while none is federated', () => {
+    const rr: Neighbour = { kind: 'reflector', address: '198.18.0.100', remoteAs: 65500, passwordRef: 'rr' };
+    const c = peerConfig(rr, 'sekrit') as { conf: Record<string, unknown>; afi_safis: { config: { family: object } }[] };
+    expect(c.conf).toMatchObject({ neighbor_address: '198.18.0.100', peer_asn: 65500, local_asn: 65500, auth_password: 'sekrit' });
+    expect(c.afi_safis.map((a) => a.config.family)).toEqual([{ afi: 'AFI_L2VPN', safi: 'SAFI_EVPN' }]);
+    expect(peerSignature(rr, 'a')).not.toBe(peerSignature({ ...rr, remoteAs: 65501 }, 'a'));
+    type Policies = { defined_sets: { name: string; list?: string[] }[]; policies: { name: string; statements: { name: string; conditions: Record<string, { name: string }>; actions: { route_action: string } }[] }[] };
+    const none = policiesFor([tor, rr]) as Policies;
+    expect(none.defined_sets.some((d) => d.name === 'strata-reflectors')).toBe(false);
+    const p = policiesFor([tor, rr], new Map(), [{ asn: 65500, value: 1000 }, { asn: 65500, value: 2005 }]) as Policies;
+    expect(p.defined_sets.find((d) => d.name === 'strata-reflectors')?.list).toEqual(['198.18.0.100/32']);
+    expect(p.defined_sets.find((d) => d.name === 'strata-federation-rt')?.list).toEqual(['rt:^65500:1000$', 'rt:^65500:2005$']);
+    const exp = p.policies.find((x) => x.name === 'strata-export')!.statements;
+    expect(exp.find((s) => s.name === 'strata-export-federation')).toEqual({
+      name: 'strata-export-federation',
+      conditions: { neighbor_set: { type: 'ANY', name: 'strata-reflectors' }, ext_community_set: { type: 'ANY', name: 'strata-federation-rt' } },
+      actions: { route_action: 'ACCEPT' },
+    });
+    // its routes stay in its Adj-RIB-In: the import policy accepts only fabric peers
+    expect(p.policies.find((x) => x.name === 'strata-import')).toEqual(none.policies.find((x) => x.name === 'strata-import'));
+  });
 });

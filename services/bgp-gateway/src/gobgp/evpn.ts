@@ -46,7 +46,7 @@ function rdText(m: AnyMessage | undefined | null): string {
 }
 
 /** A path to add (or withdraw) in gobgpd's global RIB. */
-export function evpnPath(r: EvpnRoute, routeTargets: readonly RouteTarget[], withdraw = false): ApiPath {
+export function evpnPath(r: EvpnRoute, routeTargets: readonly RouteTarget[], withdraw = false, communities: readonly number[] = []): ApiPath {
   const nlri: AnyMessage =
     r.type === 'mac-ip'
       ? { '@type': anyType('EVPNMACIPAdvertisementRoute'), rd: rdMessage(r.rd), esi: { type: 0, value: ZERO_ESI }, ethernet_tag: 0, mac_address: r.mac, ip_address: r.ip, labels: [r.vni] }
@@ -58,7 +58,7 @@ export function evpnPath(r: EvpnRoute, routeTargets: readonly RouteTarget[], wit
   const pattrs: AnyMessage[] = [
     { '@type': anyType('OriginAttribute'), origin: 0 },
     { '@type': anyType('NextHopAttribute'), next_hop: r.nextHop },
-    { '@type': anyType('CommunitiesAttribute'), communities: [STRATA_COMMUNITY] },
+    { '@type': anyType('CommunitiesAttribute'), communities: [STRATA_COMMUNITY, ...communities] },
     { '@type': anyType('ExtendedCommunitiesAttribute'), communities: extended },
   ];
   if (r.type === 'imet') {

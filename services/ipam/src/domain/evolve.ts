@@ -27,6 +27,7 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
         mtu: d.mtu,
         routed: d.routed,
         portSecurityEnabled: d.portSecurityEnabled ?? true,
+        federated: d.federated ?? false,
         description: d.description ?? '',
         revision: 1,
         createdAt: at,

@@ -102,6 +102,8 @@ export interface NetworkEntry extends Owned, Revised, Timestamped {
   routed: boolean;
   /** The default port security of the network's new ports. */
   portSecurityEnabled: boolean;
+  /** Stretched across the federation's zones. */
+  federated: boolean;
 }
 
 export interface PoolEntry {

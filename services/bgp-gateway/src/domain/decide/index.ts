@@ -2,6 +2,7 @@
 import type { BgpCommand, BgpCommandName } from '@strata/contracts';
 import type { BgpState } from '../state.js';
 import { assignPrefix, createPeer, createPeerGroup, deletePeer, deletePeerGroup, setSettings, unassignPrefix, updatePeer, updatePeerGroup } from './config.js';
+import { clearFederation, setFederation } from './federation-config.js';
 import type { CommandContext, Decision } from './types.js';
 
 type Decider<K extends BgpCommandName> = (state: BgpState, cmd: BgpCommand<K>, ctx: CommandContext) => Decision;
@@ -16,8 +17,11 @@ export const deciders: { [K in BgpCommandName]: Decider<K> } = {
   'peergroup.delete': deletePeerGroup,
   'appliance.assign': assignPrefix,
   'appliance.unassign': unassignPrefix,
+  'federation.set': setFederation,
+  'federation.clear': clearFederation,
 };
 
+export * from './federation.js';
 export * from './physical.js';
 export * from './routes.js';
 export * from './sessions.js';

@@ -21,6 +21,7 @@
  */
 import { bgpPhysicalAggregate, physicalMacId, physicalVtepId, type PhysicalMac, type PhysicalVtep } from '@strata/contracts';
 import { evpnKey, type EvpnRoute } from '../evpn.js';
+import { isZoneDeviceId } from '../federation.js';
 import type { EvpnNeighbour, Neighbour } from '../neighbours.js';
 import type { BgpState, PhysicalEntry } from '../state.js';
 import type { Decision, NewBgpEvent } from './types.js';
@@ -87,7 +88,7 @@ export function orphanPhysical(state: BgpState, neighbours: ReadonlyMap<string, 
   const switches = new Set([...neighbours.values()].filter((n) => n.kind === 'evpn').map((n) => n.deviceId));
   const out: PhysicalTargets = new Map();
   for (const e of Object.values(state.physical)) {
-    if (!e.learned) continue;
+    if (!e.learned || isZoneDeviceId(e.data.deviceId)) continue; // a remote zone's: decide/federation.ts
     if (!switches.has(e.data.deviceId) || bindingTenant(state, e.data.deviceId, e.data.vni) === undefined) out.set(e.id, { record: e, learned: false });
   }
   return out;

@@ -25,7 +25,7 @@ export class Given {
   }
 
   tenantNetwork(tenant: string, id: string, routed: boolean, ...subnets: [string, string][]): this {
-    this.state.fabric.networks[id] = { routed, tenant, vni: 1000 + Object.keys(this.state.fabric.networks).length };
+    this.state.fabric.networks[id] = { routed, tenant, vni: 1000 + Object.keys(this.state.fabric.networks).length, federated: false, foreignVni: false };
     for (const [sid, cidr] of subnets) this.state.fabric.subnets[sid] = { networkId: id, cidr, createdSeq: ++this.claims };
     return this;
   }
@@ -55,6 +55,25 @@ export class Given {
   bind(bindingId: string, deviceId: string, networkId: string): this {
     const n = this.state.fabric.networks[networkId]!;
     this.state.fabric.bindings[bindingId] = { deviceId, networkId, vni: n.vni, tenant: n.tenant };
+    return this;
+  }
+
+  /** Stretch a network across the federation, optionally on another zone's VNI (joined: outside this zone's range). */
+  federated(networkId: string, vni?: number): this {
+    const n = this.state.fabric.networks[networkId]!;
+    n.federated = true;
+    if (vni !== undefined) Object.assign(n, { vni, foreignVni: true });
+    return this;
+  }
+
+  /** This zone `az1` (number 1) in federation AS 65500, with the given remote zones. */
+  federation(...zones: { name: string; id: number; vtepPrefixes: string[]; vniRanges: { min: number; max: number }[]; maxRoutes?: number }[]): this {
+    this.state.config.federation = {
+      localZone: { name: 'az1', id: 1 },
+      federationAs: 65500,
+      routeReflectors: [{ address: '198.18.0.100', passwordRef: 'rr' }],
+      zones: zones.map((z) => ({ maxRoutes: 100, ...z })),
+    };
     return this;
   }
 

@@ -1,6 +1,6 @@
 import { AlreadyExistsError, ExhaustedError, IllegalStateError, NotFoundError } from '@strata/errors';
 import { CLOUD_AGGREGATE, networkAggregate, type IpamCommand } from '@strata/contracts';
-import { createdId, owningTenant, visible } from '@strata/service-kit';
+import { createdId, owningTenant, requireAdmin, visible } from '@strata/service-kit';
 import { nextFreeVni } from '../allocate.js';
 import type { IpamState } from '../state.js';
 import { bindingsOfNetwork } from './gateway.js';
@@ -16,10 +16,8 @@ export function createNetwork(state: IpamState, cmd: IpamCommand<'network.create
     if (existing.tenant === tenant) return { kind: 'done', resourceId: id };
     throw new AlreadyExistsError(`network ${id} already exists`);
   }
-  const vni = nextFreeVni(state.cloud.vnis, policy.vniMin, policy.vniMax, policy.vniMin);
-  if (vni === null) {
-    throw new ExhaustedError(`no free VNI: all ${policy.vniMax - policy.vniMin + 1} VNIs of ${policy.vniMin}-${policy.vniMax} are in use`);
-  }
+  const vni = cmd.vni === undefined ? allocatedVni(state, policy) : chosenVni(state, cmd.vni, ctx);
+  const foreignVni = vni < policy.vniMin || vni > policy.vniMax;
   return {
     kind: 'append',
     aggregate: CLOUD_AGGREGATE,
@@ -36,13 +34,37 @@ export function createNetwork(state: IpamState, cmd: IpamCommand<'network.create
         routed: cmd.routed,
         ...(cmd.description ? { description: cmd.description } : {}),
         ...(cmd.portSecurityEnabled ? {} : { portSecurityEnabled: false }),
+        ...(cmd.federated ? { federated: true } : {}),
+        ...(foreignVni ? { foreignVni: true } : {}),
       },
     },
   };
 }
 
+function allocatedVni(state: IpamState, policy: CommandContext['policy']): number {
+  const vni = nextFreeVni(state.cloud.vnis, policy.vniMin, policy.vniMax, policy.vniMin);
+  if (vni === null) {
+    throw new ExhaustedError(`no free VNI: all ${policy.vniMax - policy.vniMin + 1} VNIs of ${policy.vniMin}-${policy.vniMax} are in use`);
+  }
+  return vni;
+}
+
 /**
- * Name, description, MTU and the ports' default port security change; the rest is refused by the request
+ * An admin's VNI: how a zone joins a segment another zone allocated (docs/
+ * architecture.md, "Availability zones"). Any VNI one network of this zone
+ * already has is refused, inside this zone's range or not: two local
+ * networks on one VNI would be one segment.
+ */
+function chosenVni(state: IpamState, vni: number, ctx: CommandContext): number {
+  requireAdmin(ctx.caller, 'choosing a network\'s VNI');
+  const holder = state.cloud.vnis[String(vni)];
+  if (holder !== undefined) throw new AlreadyExistsError(`VNI ${vni} is taken by network ${holder}`, { field: 'vni' });
+  return vni;
+}
+
+/**
+ * Name, description, MTU, the ports' default port security and the federated flag (the
+ * network's tenant or an admin) change; the rest is refused by the request
  * schema (tenant, routed) or is IPAM's own (VNI). The event goes on the
  * network's own aggregate, so an update and the network's closing are
  * decided against one version (an update of a closing network is refused).
@@ -50,7 +72,7 @@ export function createNetwork(state: IpamState, cmd: IpamCommand<'network.create
 export function updateNetwork(state: IpamState, cmd: IpamCommand<'network.update'>, ctx: CommandContext): Decision {
   const { network, aggregate } = openNetwork(state, ctx.caller, cmd.id);
   requireRevision('network', cmd.id, network.revision, cmd.expectedRevision);
-  const changed = changedFields(network, cmd, ['name', 'description', 'mtu', 'portSecurityEnabled']);
+  const changed = changedFields(network, cmd, ['name', 'description', 'mtu', 'portSecurityEnabled', 'federated']);
   if (isEmpty(changed)) return { kind: 'done', resourceId: cmd.id };
   return {
     kind: 'append',

@@ -1,0 +1,109 @@
+/**
+ * Writes what the other zones of the federation announce on this zone's
+ * stretched networks to the log (domain/decide/federation.ts decides): the
+ * route reflectors' tables, filtered, as `bgp.Physical*` records of
+ * `zone-<name>`. Refused routes are not written: each instance keeps the
+ * current ones only (app/rejections.ts, per sending zone), exports the gauge
+ * `strata_bgp_federation_rejected_routes{zone,reason}` and the counter
+ * `strata_bgp_federation_routes_rejected_total{zone,reason}`, and logs a
+ * warning per newly refused route, at most 5 per zone per minute.
+ *
+ * Fail static: while no reflector session is up, nothing is withdrawn (a
+ * zone's records stay what they were); once one has settled, its table is
+ * complete and what it lacks is withdrawn.
+ */
+import { randomUUID } from 'node:crypto';
+import { Gauge } from 'prom-client';
+import { observeZones, orphanZones, recordPhysical, routeEventId, type PhysicalTargets, type RejectedZoneRoute, type ZoneRoute } from '../domain/decide/index.js';
+import type { Neighbour } from '../domain/neighbours.js';
+import { Rejections } from './rejections.js';
+import { gatewayCaller, type ObservationWriter } from './writer.js';
+
+const REFUSAL_WARNINGS_PER_MINUTE = 5;
+/** The sender of a route whose VTEP lies in no known zone, as rejections and metrics name it. */
+const UNKNOWN_ZONE = 'unknown';
+
+type ZoneRefusal = RejectedZoneRoute & { peer: string };
+
+export interface ZoneRecorderOptions extends ObservationWriter {
+  /** A session's table counts as complete this long after it came up. */
+  settleMs: number;
+}
+
+export class ZoneRecorder {
+  private readonly rejections: Rejections<ZoneRefusal>;
+  private readonly m;
+
+  constructor(private readonly o: ZoneRecorderOptions) {
+    const rejections = new Rejections<ZoneRefusal>({
+      burst: REFUSAL_WARNINGS_PER_MINUTE,
+      windowMs: 60_000,
+      now: o.now,
+      warn: (f, msg) => o.logger.warn(f, msg),
+      keyOf: (r) => r.key,
+      what: {
+        warning: "EVPN route of another zone refused: not recorded",
+        more: 'more EVPN routes of another zone refused (warnings rate-limited)',
+        fields: (r) => ({ zone: r.peer, route: r.key, vni: r.vni, reason: r.reason }),
+      },
+    });
+    this.rejections = rejections;
+    this.m = {
+      recorded: o.metrics.counter('strata_bgp_federation_events_total', "other zones' MACs and flood VTEPs written to the log", ['type']),
+      rejectedTotal: o.metrics.counter('strata_bgp_federation_routes_rejected_total', "other zones' EVPN routes this instance found newly refused", ['zone', 'reason']),
+    };
+    new Gauge({
+      name: 'strata_bgp_federation_rejected_routes',
+      help: "EVPN routes other zones announce now that this instance refuses (not written to the log)",
+      labelNames: ['zone', 'reason'],
+      registers: [o.metrics.registry],
+      collect() {
+        this.reset();
+        for (const [label, n] of rejections.countBy((r) => `${r.peer} ${r.reason}`)) {
+          const [zone, reason] = label.split(' ');
+          this.set({ zone: zone!, reason: reason! }, n);
+        }
+      },
+    });
+  }
+
+  /** Record the other zones' current announcements; returns when the next pass is due (a session settles), or Infinity. */
+  async record(neighbours: ReadonlyMap<string, Neighbour>): Promise<number> {
+    const state = this.o.projection.state;
+    const now = this.o.now();
+    const routes: ZoneRoute[] = [];
+    let complete = false;
+    let next = Infinity;
+    for (const n of neighbours.values()) {
+      if (n.kind !== 'reflector') continue;
+      const s = this.o.observer.session(n.address);
+      if (!s?.established) continue;
+      routes.push(...this.o.observer.zoneAnnounced(n.address));
+      if (now - s.since >= this.o.settleMs) complete = true;
+      else next = Math.min(next, s.since + this.o.settleMs);
+    }
+    const seen = observeZones(state, routes, complete);
+    const targets: PhysicalTargets = new Map([...orphanZones(state), ...seen.targets]);
+    const byZone = new Map<string, ZoneRefusal[]>();
+    for (const r of seen.rejected) {
+      const peer = r.zone || UNKNOWN_ZONE;
+      byZone.set(peer, [...(byZone.get(peer) ?? []), { ...r, peer }]);
+    }
+    const zones = new Set([UNKNOWN_ZONE, ...(state.config.federation?.zones ?? []).map((z) => z.name)]);
+    // Zones not heard from this pass (no session up) keep their refusals, as a switch whose session settles.
+    const observed = routes.length > 0 || complete ? new Map([...zones].map((z) => [z, byZone.get(z) ?? []])) : byZone;
+    for (const r of this.rejections.update(observed, zones)) this.m.rejectedTotal.inc({ zone: r.peer, reason: r.reason });
+
+    for (const [id, t] of targets) {
+      if (recordPhysical(state, id, t).kind === 'done') continue;
+      const done = await this.o.executor.execute((s) => recordPhysical(s, id, t), {
+        caller: gatewayCaller(randomUUID(), now),
+        correlationId: `bgp-zone:${id}`,
+        causationId: null,
+        eventId: routeEventId,
+      });
+      if (done.written) this.m.recorded.inc({ type: `${t.record.kind}-${t.learned ? 'learned' : 'withdrawn'}` });
+    }
+    return next;
+  }
+}
