@@ -116,18 +116,8 @@ export class EvpnSwitch {
   }
 
   /** FRR's EVPN table (`show bgp l2vpn evpn json`), flattened: route key → its paths. */
-  async evpnRoutes(): Promise<{ rd: string; prefix: string; nextHop: string }[]> {
-    const table = await this.frr.json<Record<string, unknown>>('show bgp l2vpn evpn json');
-    const out: { rd: string; prefix: string; nextHop: string }[] = [];
-    for (const [rd, v] of Object.entries(table)) {
-      if (typeof v !== 'object' || v === null || !('rd' in v)) continue;
-      for (const [prefix, p] of Object.entries(v as Record<string, unknown>)) {
-        const paths = (p as { paths?: { nexthops?: { ip: string }[] }[] }).paths;
-        if (!Array.isArray(paths)) continue;
-        for (const path of paths.flat()) out.push({ rd, prefix, nextHop: path.nexthops?.[0]?.ip ?? '' });
-      }
-    }
-    return out;
+  evpnRoutes(): Promise<EvpnTableRoute[]> {
+    return evpnTable(this.frr);
   }
 
   async stop(): Promise<void> {
@@ -150,4 +140,36 @@ ${peers.map((p) => `  neighbor ${p.address} activate\n`).join('')}  advertise-al
  exit-address-family
 !
 `;
+}
+
+/** One path of FRR's EVPN table: its RD, route key, next hop and communities (`65500:1`, `RT:65500:1000`, …, as FRR writes them). */
+export interface EvpnTableRoute {
+  rd: string;
+  prefix: string;
+  nextHop: string;
+  communities: string[];
+  extendedCommunities: string[];
+}
+
+/** FRR's EVPN table (`show bgp l2vpn evpn json`), flattened: one entry per path. */
+export async function evpnTable(frr: Frr): Promise<EvpnTableRoute[]> {
+  const table = await frr.json<Record<string, unknown>>('show bgp l2vpn evpn json');
+  const out: EvpnTableRoute[] = [];
+  for (const [rd, v] of Object.entries(table)) {
+    if (typeof v !== 'object' || v === null || !('rd' in v)) continue;
+    for (const [prefix, p] of Object.entries(v as Record<string, unknown>)) {
+      const paths = (p as { paths?: { nexthops?: { ip: string }[]; community?: { string: string }; extendedCommunity?: { string: string } }[] }).paths;
+      if (!Array.isArray(paths)) continue;
+      for (const path of paths.flat()) {
+        out.push({
+          rd,
+          prefix,
+          nextHop: path.nexthops?.[0]?.ip ?? '',
+          communities: (path.community?.string ?? '').split(' ').filter(Boolean),
+          extendedCommunities: (path.extendedCommunity?.string ?? '').split(' ').filter(Boolean),
+        });
+      }
+    }
+  }
+  return out;
 }

@@ -14,4 +14,5 @@ export { startControlPlane, type ControlPlane, type ControlPlaneOptions, type Co
 export { provisionStreams, SNAPSHOT_SERVICES, startProvisionedNats, type ProvisionOptions } from './provision.js';
 export { StatusClient } from './control-client.js';
 export { buildScaleCloud, createScalePort, moveScalePort, registerScaleHosts, ScaleCloud, scaleHostId, scaleVtep, type ScaleClients, type ScaleNetwork, type ScalePort, type ScaleSpec } from './scale-cloud.js';
-export { EvpnSwitch, evpnSwitchConfig, type EvpnSwitchOptions } from './evpn-switch.js';
+export { EvpnSwitch, evpnSwitchConfig, evpnTable, type EvpnSwitchOptions, type EvpnTableRoute } from './evpn-switch.js';
+export { RouteReflector, routeReflectorConfig, type ReflectorClient } from './route-reflector.js';

@@ -143,7 +143,7 @@ describe('what a zone takes from the others', () => {
       const d = recordPhysical(g.state, physicalMacId('zone-az2', 1000, '02:00:00:00:02:01', '10.0.0.20'), t);
       expect(d).toMatchObject({ kind: 'append', tenant: 'ta', event: { type: 'bgp.PhysicalMacLearned', data: { deviceId: 'zone-az2', vtep: '198.18.0.19' } } });
       const id = physicalMacId('zone-az2', 1000, '02:00:00:00:02:01', '10.0.0.20');
-      g.state.physical[id] = { id, version: 5, learned: true, tenant: 'ta', ...t.record };
+      g.state.physical[id] = { id, version: 5, learned: true, ...t.record };
     }
     expect(learned(g, [], false).records).toEqual([]);
     expect(learned(g, [], true).records).toEqual(['- ta zone-az2 1000 02:00:00:00:02:01 10.0.0.20 @198.18.0.19']);

@@ -135,11 +135,17 @@ export class GobgpClient {
 
   /** Every EVPN path Strata originated (added over the API, with its community). */
   async evpnOriginated(): Promise<ReadEvpnPath[]> {
+    return (await this.evpnPaths('GLOBAL')).filter((p) => p.peer === '' && p.communities.includes(STRATA_COMMUNITY));
+  }
+
+  /** The type-2/3 paths of a table: GLOBAL, or one peer's ADJ_IN (`name`: its address; with policy-filtered ones). */
+  async evpnPaths(table: 'GLOBAL' | 'ADJ_IN', name = ''): Promise<ReadEvpnPath[]> {
+    const req = { table_type: table, name, family: L2VPN_EVPN, enable_filtered: table === 'ADJ_IN' };
     const out: ReadEvpnPath[] = [];
-    for (const r of await this.collect(this.stub.ListPath({ table_type: 'GLOBAL', name: '', family: L2VPN_EVPN }, { deadline: new Date(Date.now() + 6 * this.timeoutMs) }))) {
+    for (const r of await this.collect(this.stub.ListPath(req, { deadline: new Date(Date.now() + 6 * this.timeoutMs) }))) {
       for (const p of r.destination.paths) {
         const read = readEvpnPath(p);
-        if (read && read.peer === '' && read.communities.includes(STRATA_COMMUNITY)) out.push(read);
+        if (read) out.push(read);
       }
     }
     return out;
