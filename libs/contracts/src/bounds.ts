@@ -115,6 +115,7 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   dnsNameservers: MAX_ADDRESS_LENGTH,
   destination: MAX_ADDRESS_LENGTH,
   nexthop: MAX_ADDRESS_LENGTH,
+  vtepPrefixes: MAX_ADDRESS_LENGTH,
   // gateway devices and bindings: a physical port's name, an OVSDB target
   port: MAX_LABEL_LENGTH,
   target: MAX_LABEL_LENGTH,
@@ -129,6 +130,11 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   time: MAX_TIMESTAMP_LENGTH,
 };
 
+/** Most remote zones, route reflectors, and VTEP prefixes or VNI ranges per zone, of a federation configuration. */
+export const MAX_FEDERATION_ZONES = 32;
+export const MAX_ROUTE_REFLECTORS = 4;
+export const MAX_ZONE_PREFIXES = 16;
+
 /** The most entries of every repeated field of every gRPC request message, by name (fail closed like the texts). */
 export const requestListBounds: Readonly<Record<string, number>> = {
   groupIds: MAX_GROUPS_PER_PORT,
@@ -142,4 +148,9 @@ export const requestListBounds: Readonly<Record<string, number>> = {
   routes: MAX_ROUTER_ROUTES,
   types: MAX_EVENT_TYPE_FILTERS,
   ports: MAX_GATEWAY_PORTS,
+  // a federation of zones
+  routeReflectors: MAX_ROUTE_REFLECTORS,
+  zones: MAX_FEDERATION_ZONES,
+  vtepPrefixes: MAX_ZONE_PREFIXES,
+  vniRanges: MAX_ZONE_PREFIXES,
 };

@@ -5,7 +5,7 @@
  * fabric's, not a tenant's (assigning a tenant's application prefix is too).
  */
 import { z } from 'zod';
-import { MAX_DEVICE_ID_LENGTH, MAX_LABEL_LENGTH } from '../bounds.js';
+import { MAX_DEVICE_ID_LENGTH, MAX_FEDERATION_ZONES, MAX_LABEL_LENGTH, MAX_ROUTE_REFLECTORS, MAX_ZONE_PREFIXES } from '../bounds.js';
 import { Cidr, Id, IpAddress, ListOptions } from '../common.js';
 import { ExpectedRevision, immutable } from '../updates.js';
 
@@ -89,10 +89,6 @@ export const AssignAppliancePrefix = z.object({
 
 export const UnassignAppliancePrefix = z.object({ prefixId: Id });
 
-/** Most remote zones, route reflectors, VTEP prefixes and VNI ranges a federation configuration holds. */
-export const MAX_FEDERATION_ZONES = 32;
-export const MAX_ROUTE_REFLECTORS = 4;
-export const MAX_ZONE_PREFIXES = 16;
 /** Most EVPN routes one remote zone may have accepted (its `maxRoutes`). */
 export const MAX_ZONE_ROUTES = 1_000_000;
 
