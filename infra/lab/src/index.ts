@@ -1,5 +1,6 @@
 export { Lab, type Hypervisor, type LabOptions } from './lab.js';
-export { agentEnv, buildUnderlay, guardNamespaces, underlayIp } from './underlay.js';
+export { agentEnv, buildFabric, buildUnderlay, guardNamespaces, underlayIp } from './underlay.js';
+export { FEDERATION_AS, LAB_FEDERATION_PASSWORD, REFLECTOR_IP, Zones, federationOf, type Zone, type ZoneSpec } from './zones.js';
 export { Vm } from './vm.js';
 export { Netns, deleteAll, namespacesWithPrefix } from './netns.js';
 export { startProcess, type ManagedProcess } from './process.js';

@@ -67,6 +67,13 @@ export interface LabOptions {
    * Strata BGP gateway (bgp-border.ts) instead of static routes.
    */
   bgp?: boolean;
+  /**
+   * Plug the hypervisors numbered `hosts` (`hv<i>`, 198.18.0.(10+i)) into a
+   * fabric another harness owns instead of building one (`hypervisors` is
+   * then ignored): several availability zones on one underlay (zones.ts).
+   * The lab never deletes that fabric.
+   */
+  underlay?: { fabric: Netns; hosts: readonly number[] };
 }
 
 export type { Hypervisor };
@@ -148,7 +155,7 @@ export class Lab {
   }
 
   private async buildUnderlay(): Promise<void> {
-    const { fabric, hosts } = await buildUnderlay(this.prefix, this.options.hypervisors);
+    const { fabric, hosts } = await buildUnderlay(this.prefix, this.options.hypervisors, this.options.underlay);
     this.fabric = fabric;
     this.hosts.push(...hosts);
   }
@@ -248,6 +255,17 @@ export class Lab {
       ...keystone.env,
     }).ready;
     return `http://${listen}`;
+  }
+
+  /**
+   * Start a BGP gateway (services/bgp-gateway) as NATS user `bgp`, tracked
+   * like the lab's other processes; `env`: its gobgpd target, router id,
+   * secrets.
+   */
+  async startBgpGateway(name: string, env: Record<string, string>): Promise<ManagedProcess> {
+    const p = this.spawn(name, main('bgp-gateway'), { ...this.natsUsers.env('bgp'), STRATA_HTTP_PORT: '0', ...this.options.env, ...env });
+    await p.ready;
+    return p;
   }
 
   /** Start (or restart) the agent of a hypervisor. */

@@ -24,13 +24,25 @@ export interface Hypervisor {
 /** The underlay address of hypervisor `hv<i>` (1-based). */
 export const underlayIp = (i: number): string => `198.18.0.${10 + i}`;
 
-/** The fabric namespace with its switch, and `count` hypervisors `hv1..N` plugged into it. */
-export async function buildUnderlay(prefix: string, count: number): Promise<{ fabric: Netns; hosts: Hypervisor[] }> {
+/** A fabric namespace `<prefix>fab` with its switch (bridge ul0) and nothing plugged in. */
+export async function buildFabric(prefix: string): Promise<Netns> {
   const fabric = await Netns.create(`${prefix}fab`);
   await fabric.ip(['link', 'add', 'ul0', 'type', 'bridge']);
   await fabric.ip(['link', 'set', 'ul0', 'up']);
+  return fabric;
+}
+
+/**
+ * The fabric namespace with its switch, and hypervisors plugged into it:
+ * `hv1..N` for a count; for `join`, the hypervisors numbered `hosts` (their
+ * namespaces under this prefix, their ports `hv<i>` on the switch) plugged
+ * into a fabric another harness owns (several availability zones on one
+ * underlay, zones.ts).
+ */
+export async function buildUnderlay(prefix: string, count: number, join?: { fabric: Netns; hosts: readonly number[] }): Promise<{ fabric: Netns; hosts: Hypervisor[] }> {
+  const fabric = join?.fabric ?? (await buildFabric(prefix));
   const hosts: Hypervisor[] = [];
-  for (let i = 1; i <= count; i++) {
+  for (const i of join?.hosts ?? Array.from({ length: count }, (_, k) => k + 1)) {
     const ns = await Netns.create(`${prefix}hv${i}`);
     const vtepIp = underlayIp(i);
     await sh(['ip', '-n', fabric.name, 'link', 'add', `hv${i}`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name]);

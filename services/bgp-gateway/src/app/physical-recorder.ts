@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Gauge } from 'prom-client';
 import { observeSwitch, orphanPhysical, recordPhysical, routeEventId, type PhysicalTargets, type RejectedEvpnRoute } from '../domain/decide/index.js';
 import type { Neighbour } from '../domain/neighbours.js';
-import { Rejections } from './rejections.js';
+import { Rejections, type Refusal } from './rejections.js';
 import { walkSettledSessions } from './settled-sessions.js';
 import { gatewayCaller, type ObservationWriter } from './writer.js';
 
@@ -28,17 +28,10 @@ export class PhysicalRecorder {
   private readonly m;
 
   constructor(private readonly o: PhysicalRecorderOptions) {
-    const rejections = new Rejections<RejectedEvpnRoute>({
-      burst: REFUSAL_WARNINGS_PER_MINUTE,
-      windowMs: 60_000,
-      now: o.now,
-      warn: (f, msg) => o.logger.warn(f, msg),
-      keyOf: (r) => r.key,
-      what: {
-        warning: 'EVPN route of a switch refused: not recorded',
-        more: 'more EVPN routes of a switch refused (warnings rate-limited)',
-        fields: (r) => ({ peer: r.peer, deviceId: r.deviceId, route: r.key, vni: r.vni, reason: r.reason }),
-      },
+    const rejections = evpnRefusals<RejectedEvpnRoute>(o, {
+      warning: 'EVPN route of a switch refused: not recorded',
+      more: 'more EVPN routes of a switch refused (warnings rate-limited)',
+      fields: (r) => ({ peer: r.peer, deviceId: r.deviceId, route: r.key, vni: r.vni, reason: r.reason }),
     });
     this.rejections = rejections;
     this.m = {
@@ -69,16 +62,27 @@ export class PhysicalRecorder {
     );
     for (const r of this.rejections.update(walk.rejected, walk.peers)) this.m.rejectedTotal.inc({ reason: r.reason });
 
-    for (const [id, t] of targets) {
-      if (recordPhysical(state, id, t).kind === 'done') continue;
-      const done = await this.o.executor.execute((s) => recordPhysical(s, id, t), {
-        caller: gatewayCaller(randomUUID(), now),
-        correlationId: `bgp-physical:${id}`,
-        causationId: null,
-        eventId: routeEventId,
-      });
-      if (done.written) this.m.recorded.inc({ type: `${t.record.kind}-${t.learned ? 'learned' : 'withdrawn'}` });
-    }
+    await writePhysical(this.o, targets, 'bgp-physical', this.m.recorded);
     return walk.next;
+  }
+}
+
+/** The bookkeeping of refused EVPN routes (keyed by NLRI), warnings at most 5 per sender per minute. */
+export function evpnRefusals<R extends Refusal & { key: string }>(o: Pick<ObservationWriter, 'now' | 'logger'>, what: { warning: string; more: string; fields: (r: R) => Record<string, unknown> }): Rejections<R> {
+  return new Rejections<R>({ burst: REFUSAL_WARNINGS_PER_MINUTE, windowMs: 60_000, now: o.now, warn: (f, msg) => o.logger.warn(f, msg), keyOf: (r) => r.key, what });
+}
+
+/** Bring each physical record (a switch's or a zone's) to its target, counting what was written by type. */
+export async function writePhysical(o: ObservationWriter, targets: PhysicalTargets, correlation: string, recorded: { inc(labels: { type: string }): void }): Promise<void> {
+  const now = o.now();
+  for (const [id, t] of targets) {
+    if (recordPhysical(o.projection.state, id, t).kind === 'done') continue;
+    const done = await o.executor.execute((s) => recordPhysical(s, id, t), {
+      caller: gatewayCaller(randomUUID(), now),
+      correlationId: `${correlation}:${id}`,
+      causationId: null,
+      eventId: routeEventId,
+    });
+    if (done.written) recorded.inc({ type: `${t.record.kind}-${t.learned ? 'learned' : 'withdrawn'}` });
   }
 }

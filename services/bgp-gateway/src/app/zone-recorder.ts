@@ -12,14 +12,12 @@
  * zone's records stay what they were); once one has settled, its table is
  * complete and what it lacks is withdrawn.
  */
-import { randomUUID } from 'node:crypto';
 import { Gauge } from 'prom-client';
-import { observeZones, orphanZones, recordPhysical, routeEventId, type PhysicalTargets, type RejectedZoneRoute, type ZoneRoute } from '../domain/decide/index.js';
+import { observeZones, orphanZones, type PhysicalTargets, type RejectedZoneRoute, type ZoneRoute } from '../domain/decide/index.js';
 import type { Neighbour } from '../domain/neighbours.js';
-import { Rejections } from './rejections.js';
-import { gatewayCaller, type ObservationWriter } from './writer.js';
-
-const REFUSAL_WARNINGS_PER_MINUTE = 5;
+import { evpnRefusals, writePhysical } from './physical-recorder.js';
+import type { Rejections } from './rejections.js';
+import type { ObservationWriter } from './writer.js';
 /** The sender of a route whose VTEP lies in no known zone, as rejections and metrics name it. */
 const UNKNOWN_ZONE = 'unknown';
 
@@ -35,17 +33,10 @@ export class ZoneRecorder {
   private readonly m;
 
   constructor(private readonly o: ZoneRecorderOptions) {
-    const rejections = new Rejections<ZoneRefusal>({
-      burst: REFUSAL_WARNINGS_PER_MINUTE,
-      windowMs: 60_000,
-      now: o.now,
-      warn: (f, msg) => o.logger.warn(f, msg),
-      keyOf: (r) => r.key,
-      what: {
-        warning: "EVPN route of another zone refused: not recorded",
-        more: 'more EVPN routes of another zone refused (warnings rate-limited)',
-        fields: (r) => ({ zone: r.peer, route: r.key, vni: r.vni, reason: r.reason }),
-      },
+    const rejections = evpnRefusals<ZoneRefusal>(o, {
+      warning: 'EVPN route of another zone refused: not recorded',
+      more: 'more EVPN routes of another zone refused (warnings rate-limited)',
+      fields: (r) => ({ zone: r.peer, route: r.key, vni: r.vni, reason: r.reason }),
     });
     this.rejections = rejections;
     this.m = {
@@ -94,16 +85,7 @@ export class ZoneRecorder {
     const observed = routes.length > 0 || complete ? new Map([...zones].map((z) => [z, byZone.get(z) ?? []])) : byZone;
     for (const r of this.rejections.update(observed, zones)) this.m.rejectedTotal.inc({ zone: r.peer, reason: r.reason });
 
-    for (const [id, t] of targets) {
-      if (recordPhysical(state, id, t).kind === 'done') continue;
-      const done = await this.o.executor.execute((s) => recordPhysical(s, id, t), {
-        caller: gatewayCaller(randomUUID(), now),
-        correlationId: `bgp-zone:${id}`,
-        causationId: null,
-        eventId: routeEventId,
-      });
-      if (done.written) this.m.recorded.inc({ type: `${t.record.kind}-${t.learned ? 'learned' : 'withdrawn'}` });
-    }
+    await writePhysical(this.o, targets, 'bgp-zone', this.m.recorded);
     return next;
   }
 }

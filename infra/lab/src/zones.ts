@@ -1,0 +1,153 @@
+/**
+ * Availability zones on one underlay (docs/architecture.md, "Availability
+ * zones"), for end-to-end tests: one fabric namespace, and per zone a
+ * complete Strata (`Lab`: its own NATS, services, agents) with its own
+ * hypervisors plugged into that fabric, a BGP gateway (gobgpd in its own
+ * namespace on the underlay, the gateway service beside the zone's control
+ * plane), and one FRR route reflector all zones' gobgpds are clients of,
+ * with TCP-MD5.
+ *
+ *   <p>fab           the underlay switch (bridge ul0), 198.18.0.0/24
+ *   <p><zone>-hv<i>  the zone's hypervisors, 198.18.0.(10+i): numbers are global, so zone 2's
+ *                    first hypervisor after zone 1's two is hv3 at 198.18.0.13
+ *   <p>gw-<zone>     the zone's gobgpd, 198.18.0.(1+n) for the n-th zone
+ *   <p>rr            the route reflector, 198.18.0.100, AS FEDERATION_AS
+ *
+ * Each zone's IPAM allocates VNIs from its own range; each zone's federation
+ * configuration names the others (their hypervisors' /32s as VTEP prefixes,
+ * their VNI ranges). `destroy()` tears down every zone's lab, the gobgpds,
+ * the reflector and every namespace with the prefix, also after a failure
+ * in `start`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN, BgpClient } from './control-client.js';
+import { GATEWAY_AS } from './bgp-fabric.js';
+import { Lab, type LabOptions } from './lab.js';
+import { deleteAll, Netns } from './netns.js';
+import { startProcess, type ManagedProcess } from './process.js';
+import { RouteReflector } from './route-reflector.js';
+import { sh } from './sh.js';
+import { buildFabric, guardNamespaces, underlayIp } from './underlay.js';
+
+export const FEDERATION_AS = 65500;
+export const REFLECTOR_IP = '198.18.0.100';
+/** The lab's TCP-MD5 secret of every zone's reflector session (`passwordRef: 'federation'`); lab only. */
+export const LAB_FEDERATION_PASSWORD = 'lab-federation-md5';
+
+export interface ZoneSpec {
+  name: string;
+  /** 1-65535: the zone's number (origin community, RD). */
+  id: number;
+  /** Global hypervisor numbers (`hv<i>` at 198.18.0.(10+i)). */
+  hosts: readonly number[];
+  /** The VNIs the zone's IPAM allocates. */
+  vnis: { min: number; max: number };
+}
+
+export interface Zone {
+  spec: ZoneSpec;
+  lab: Lab;
+  /** The zone's gobgpd's underlay address (its gateway's router id). */
+  gatewayIp: string;
+  bgp: BgpClient;
+  gateway: ManagedProcess;
+}
+
+export class Zones {
+  readonly prefix = `zn${randomBytes(3).toString('hex')}-`;
+  readonly dir = join(tmpdir(), `${this.prefix}zones`);
+  readonly zones: Zone[] = [];
+  fabric!: Netns;
+  rr!: RouteReflector;
+  private readonly gobgpds: ManagedProcess[] = [];
+  private readonly unguard: () => void;
+
+  private constructor() {
+    // The zones' own processes (gobgpds, FRR) run in its namespaces: the exit hook finds them there.
+    this.unguard = guardNamespaces(this.prefix, randomBytes(8).toString('hex'));
+  }
+
+  /** `lab`: options every zone's Lab gets besides its hypervisors and VNI range (e.g. `resyncSeconds`). */
+  static async start(specs: readonly ZoneSpec[], lab: Omit<LabOptions, 'hypervisors' | 'underlay' | 'prefix'> = {}): Promise<Zones> {
+    const z = new Zones();
+    try {
+      // FRR runs as user frr: its directories must be readable (mkdtemp's 0700 is not).
+      mkdirSync(z.dir, { recursive: true, mode: 0o755 });
+      z.fabric = await buildFabric(z.prefix);
+      const gatewayIps = specs.map((_, i) => `198.18.0.${2 + i}`);
+      const rrNs = await z.plug('rr', `${REFLECTOR_IP}/24`);
+      z.rr = await RouteReflector.start({ ns: rrNs.name, dir: join(z.dir, 'rr'), address: REFLECTOR_IP, asn: FEDERATION_AS, clients: gatewayIps.map((address) => ({ address, password: LAB_FEDERATION_PASSWORD })) });
+      for (const [i, spec] of specs.entries()) z.zones.push(await z.startZone(spec, gatewayIps[i]!, lab));
+      for (const zone of z.zones) await zone.bgp.command('federation.set', federationOf(zone.spec, specs), ADMIN);
+      return z;
+    } catch (e) {
+      await z.destroy();
+      throw e;
+    }
+  }
+
+  zone(name: string): Zone {
+    const zone = this.zones.find((x) => x.spec.name === name);
+    if (!zone) throw new Error(`no zone ${name}`);
+    return zone;
+  }
+
+  /** A namespace `<prefix><role>` with one veth into the fabric's switch carrying `address`. */
+  private async plug(role: string, address: string): Promise<Netns> {
+    const ns = await Netns.create(`${this.prefix}${role}`);
+    await sh(['ip', '-n', this.fabric.name, 'link', 'add', role, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name]);
+    await this.fabric.ip(['link', 'set', role, 'master', 'ul0', 'up']);
+    await ns.ip(['addr', 'add', address, 'dev', 'eth0']);
+    await ns.ip(['link', 'set', 'eth0', 'up']);
+    return ns;
+  }
+
+  private async startZone(spec: ZoneSpec, gatewayIp: string, options: Omit<LabOptions, 'hypervisors' | 'underlay' | 'prefix'>): Promise<Zone> {
+    const env = { ...options.env, IPAM_VNI_MIN: String(spec.vnis.min), IPAM_VNI_MAX: String(spec.vnis.max) };
+    const lab = await Lab.start({ ...options, env, hypervisors: 0, prefix: `${this.prefix}${spec.name}-`, underlay: { fabric: this.fabric, hosts: spec.hosts } });
+    try {
+      const gwNs = await this.plug(`gw-${spec.name}`.slice(0, 15), `${gatewayIp}/24`);
+      const socket = join(this.dir, `gobgp-${spec.name}.sock`);
+      rmSync(socket, { force: true });
+      const gobgpd = startProcess(`gobgpd-${spec.name}`, ['ip', 'netns', 'exec', gwNs.name, 'gobgpd', '-p', `--api-hosts=unix://${socket}`, '--pprof-disable'], { readyWhen: /gobgpd started/ });
+      this.gobgpds.push(gobgpd);
+      await gobgpd.ready;
+      const gateway = await lab.startBgpGateway(`bgp-gateway-${spec.name}`, {
+        GOBGP_TARGET: `unix://${socket}`,
+        BGP_ROUTER_ID: gatewayIp,
+        BGP_SETTLE_MS: '1000',
+        BGP_PASSWORD_FEDERATION: LAB_FEDERATION_PASSWORD,
+      });
+      const bgp = new BgpClient(lab.ipam.nc, 15_000, lab.ipam.seq);
+      await bgp.command('settings.set', { localAs: GATEWAY_AS, routerId: gatewayIp }, ADMIN);
+      return { spec, lab, gatewayIp, bgp, gateway };
+    } catch (e) {
+      await lab.destroy();
+      throw e;
+    }
+  }
+
+  async destroy(): Promise<void> {
+    for (const zone of [...this.zones].reverse()) await zone.lab.destroy().catch(() => undefined);
+    for (const g of this.gobgpds) await g.stop(5_000).catch(() => undefined);
+    await this.rr?.stop().catch(() => undefined);
+    await deleteAll(this.prefix);
+    rmSync(this.dir, { recursive: true, force: true });
+    this.unguard();
+  }
+}
+
+/** Zone `spec`'s federation configuration: every other zone with its hypervisors' /32s and its VNI range. */
+export function federationOf(spec: ZoneSpec, all: readonly ZoneSpec[]) {
+  return {
+    localZone: { name: spec.name, id: spec.id },
+    federationAs: FEDERATION_AS,
+    routeReflectors: [{ address: REFLECTOR_IP, passwordRef: 'federation' }],
+    zones: all
+      .filter((z) => z.name !== spec.name)
+      .map((z) => ({ name: z.name, id: z.id, vtepPrefixes: z.hosts.map((i) => `${underlayIp(i)}/32`), vniRanges: [z.vnis], maxRoutes: 10_000 })),
+  };
+}
