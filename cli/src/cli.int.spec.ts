@@ -15,7 +15,7 @@ import type { StrataNats } from '@strata/testing';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './errors.js';
 import { run } from './run.js';
 
-const NET = { id: randomUUID(), tenant: 't1', name: 'web', vni: 5001, mtu: 1450, routed: false, createdAt: '2024-05-01T14:03:00.000Z', description: '', revision: 1, portSecurityEnabled: true, updatedAt: '2024-05-01T14:03:00.000Z' };
+const NET = { id: randomUUID(), tenant: 't1', name: 'web', vni: 5001, mtu: 1450, routed: false, createdAt: '2024-05-01T14:03:00.000Z', description: '', revision: 1, portSecurityEnabled: true, updatedAt: '2024-05-01T14:03:00.000Z', federated: false };
 
 let nats: StrataNats;
 let api: ApiServer;
