@@ -85,6 +85,9 @@ export interface PeeringRoute {
   nexthop: string;
 }
 
+/** What a router offers its peers, from its subnets' CIDRs: the IPv4 ones (the transit subnets are IPv4), sorted. */
+export const peeringPrefixes = (cidrs: Iterable<string>): string[] => [...cidrs].filter((c) => parsePrefix(c).version === 4).sort();
+
 /** A router as the derivation reads it: its prefixes, and its place on each segment it is attached to. */
 export interface PeeringMember {
   routerId: string;
