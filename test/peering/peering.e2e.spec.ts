@@ -99,6 +99,9 @@ describe('VPC peering: three routers on one segment', () => {
   it('all three routers reach each other’s VMs, ping and TCP, both ways', async () => {
     const names = ['a1', 'a2', 'b'];
     for (const from of names) for (const to of names) if (from !== to) await reaches(site[from]!.vm, site[to]!.vm);
+    // hv1 realises all three routers: three transit links on the segment's bridge.
+    const links = await lab.host('hv1').ns.ip(['-o', 'link', 'show', 'master', `sbr${segment.vni}`]);
+    expect(links.split('\n').filter((l) => l.includes('spp')).length).toBe(3);
   });
 
   it('a router of a tenant that did not agree cannot join; tenant C’s same addresses stay its own', async () => {
@@ -126,6 +129,10 @@ describe('VPC peering: three routers on one segment', () => {
     for (const name of ['a1', 'a2']) await lab.ipam.command('peeringsegment.detach', { id: attachment[name]!.id }, A);
     await lab.ipam.command('peeringsegment.delete', { id: segment.id }, A);
     for (const h of ['hv1', 'hv2', 'hv3', 'hv4']) await eventually(async () => (await peeringKeys(h)).length === 0, `no peering in ${h}'s view`, 40);
+    // And nothing of it in the kernels: no segment bridge, no transit link (their domain ends go with them).
+    const leftovers = async (h: string): Promise<string[]> =>
+      (await lab.host(h).ns.ip(['-o', 'link', 'show'])).split('\n').filter((l) => l.includes('spp') || l.includes(`sbr${segment.vni}:`) || l.includes(`sbr${segment.vni}@`));
+    for (const h of ['hv1', 'hv2', 'hv3', 'hv4']) await eventually(async () => (await leftovers(h)).length === 0, `no peering link on ${h}`, 40);
     expect(await whoami(site.a1!.vm.ns.name, site.a2!.vm.ip, PORT)).toBeNull();
   });
 });
