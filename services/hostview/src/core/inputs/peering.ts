@@ -34,9 +34,12 @@ export function applyPeeringEvent(ipam: IpamModel, event: PeeringEvent, out: Ipa
     case 'ipam.PeeringSegmentCreated': {
       const d = event.data;
       ipam.peeringSegments.set(d.segmentId, { id: d.segmentId, vni: d.vni, cidr: d.cidr });
+      for (const a of attachmentsOnSegment(ipam, d.segmentId)) out.domains.add(a.routerId);
       break;
     }
     case 'ipam.PeeringSegmentDeleted':
+      // IPAM deletes only a segment without routers; a log saying otherwise takes its routers' links away too.
+      for (const a of attachmentsOnSegment(ipam, event.data.segmentId)) out.domains.add(a.routerId);
       ipam.peeringSegments.delete(event.data.segmentId);
       break;
     case 'ipam.PeeringAttached':
@@ -65,10 +68,11 @@ export const attachmentsOnSegment = (ipam: IpamModel, segmentId: string): Peerin
 export const attachmentsOfRouter = (ipam: IpamModel, routerId: string): PeeringAttachmentRec[] =>
   [...ipam.peeringAttachments.values()].filter((a) => a.routerId === routerId);
 
-/** The existing routers that share a segment with `routerId` (not itself). */
+/** The existing routers that share an existing segment with `routerId` (not itself). */
 export function peersOf(ipam: IpamModel, routerId: string): Set<string> {
   const out = new Set<string>();
   for (const mine of attachmentsOfRouter(ipam, routerId)) {
+    if (!ipam.peeringSegments.has(mine.segmentId)) continue;
     for (const a of attachmentsOnSegment(ipam, mine.segmentId)) if (a.routerId !== routerId && ipam.routers.has(a.routerId)) out.add(a.routerId);
   }
   return out;
