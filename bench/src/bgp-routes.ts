@@ -291,6 +291,7 @@ async function main(): Promise<void> {
     const wire = updatesOnTheWire(fabric.ns('gw1'));
     await new Promise((r) => setTimeout(r, 500));
     const timeline: { pass: number; wire: number }[] = [];
+    const spans: { t0: number; t1: number }[] = [];
     const measure = async (i: number, act: () => Promise<unknown>): Promise<number> => {
       const addr = ports[i]!.address;
       const seen = kernel.deleted(addr);
@@ -299,21 +300,28 @@ async function main(): Promise<void> {
       await act();
       const t1 = await Promise.race([seen, new Promise<number>((_, rej) => setTimeout(() => rej(new Error(`${addr} not withdrawn within 30 s`)), 30_000))]);
       const pass = passLogs(gateway.output())[passesBefore];
-      const onWire = wire.times.find((t) => t >= t0 && t <= t1);
-      timeline.push({ pass: pass ? at(pass) - t0 : NaN, wire: onWire === undefined ? NaN : onWire - t0 });
+      timeline.push({ pass: pass ? at(pass) - t0 : NaN, wire: NaN });
+      spans.push({ t0, t1 });
       return t1 - t0;
     };
     const disassoc = new Float64Array(SAMPLES);
     const deletion = new Float64Array(SAMPLES);
     for (let s = 0; s < SAMPLES; s++) disassoc[s] = await measure(s, () => append(s, 'nat.FloatingIpDisassociated'));
     const passDetail = passLogs(gateway.output()).filter((p) => p.withdrawn === 1).slice(-SAMPLES);
-    timeline.length = SAMPLES;
     for (let s = 0; s < SAMPLES; s++) deletion[s] = await measure(SAMPLES + s, () => ipam.command('port.delete', { id: ports[SAMPLES + s]!.id }));
+    // tcpdump's lines may come after the kernel's: matched once it has printed them all.
+    await new Promise((r) => setTimeout(r, 1000));
     wire.child.kill();
+    timeline.forEach((t, i) => {
+      const onWire = wire.times.find((w) => w >= spans[i]!.t0 && w <= spans[i]!.t1);
+      if (onWire !== undefined) t.wire = onWire - spans[i]!.t0;
+    });
     kernel.stop();
 
     const m = (f: (r: (typeof rounds)[number]) => number): number => median(rounds.map(f));
     const [apiKernel, gwKernel] = [m((r) => r.apiKernel), m((r) => r.gwKernel)];
+    /** The gateway's part after its replay: `state rebuilt` → the kernel has all (proto loading, configuration check, watch, RIB read, reconcile). */
+    const gwAfterReplay = m((r) => r.gwKernel - r.gwRebuilt);
     console.log(JSON.stringify({ machine: machine(), routes: ROUTES, samples: SAMPLES, rounds: ROUNDS, concurrency: C, quick: QUICK }, null, 1));
     console.log(`\nROUTES /32s until the ToR has them all (median of ${ROUNDS} round(s); gobgpd ↔ ToR session up before every clock):`);
     table(
@@ -321,6 +329,7 @@ async function main(): Promise<void> {
       [
         ['gobgpd AddPathStream from the bench (baseline)', fmt(m((r) => r.apiBgp)), fmt(apiKernel), fmt((ROUTES * 1000) / apiKernel), '1.00'],
         ['gateway started, associations in the log', fmt(m((r) => r.gwBgp)), fmt(gwKernel), fmt((ROUTES * 1000) / gwKernel), fmt(gwKernel / apiKernel, 2)],
+        ['  of which after its log replay', '', fmt(gwAfterReplay), fmt((ROUTES * 1000) / gwAfterReplay), fmt(gwAfterReplay / apiKernel, 2)],
         ['gateway running, events appended (append-bound)', fmt(tStream - tStream0), fmt(tStreamKernel - tStream0), fmt((ROUTES * 1000) / (tStreamKernel - tStream0)), fmt((tStreamKernel - tStream0) / apiKernel, 2)],
       ],
     );
@@ -375,7 +384,9 @@ async function main(): Promise<void> {
     await ipam.close();
     await nc.close();
     const p99 = Math.max(percentile(disassoc, 99), percentile(deletion, 99));
-    console.log(`ratio ${fmt(gwKernel / apiKernel, 2)} (gateway from the log ÷ gobgpd AddPathStream, ${ROUTES} routes into the ToR's kernel; goal ≤ 1.2); withdraw p99 ${fmt(p99, 1)} ms (goal ≤ 100)`);
+    console.log(
+      `ratio ${fmt(gwKernel / apiKernel, 2)} (gateway from the log ÷ gobgpd AddPathStream, ${ROUTES} routes into the ToR's kernel; goal ≤ 1.2; after its replay ${fmt(gwAfterReplay / apiKernel, 2)}); withdraw p99 ${fmt(p99, 1)} ms (goal ≤ 100)`,
+    );
   } finally {
     for (const p of procs.reverse()) await p.stop().catch(() => undefined);
     await fabric.stop();
