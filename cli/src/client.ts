@@ -16,6 +16,7 @@ import {
   type PortServiceClient,
   type RouterServiceClient,
   type GatewayServiceClient,
+  type PeeringServiceClient,
   type SecurityGroupServiceClient,
   type StatusServiceClient,
   type SubnetServiceClient,
@@ -64,6 +65,7 @@ export class Api {
   readonly appPrefixes: ApplicationPrefixServiceClient;
   readonly routers: RouterServiceClient;
   readonly gateways: GatewayServiceClient;
+  readonly peering: PeeringServiceClient;
   readonly securityGroups: SecurityGroupServiceClient;
   readonly nat: NatServiceClient;
   readonly chaining: ChainingServiceClient;
@@ -98,6 +100,7 @@ export class Api {
     this.appPrefixes = new v1.ApplicationPrefixService(opts.server, creds, options);
     this.routers = new v1.RouterService(opts.server, creds, options);
     this.gateways = new v1.GatewayService(opts.server, creds, options);
+    this.peering = new v1.PeeringService(opts.server, creds, options);
     this.securityGroups = new v1.SecurityGroupService(opts.server, creds, options);
     this.nat = new v1.NatService(opts.server, creds, options);
     this.chaining = new v1.ChainingService(opts.server, creds, options);
@@ -141,7 +144,7 @@ export class Api {
   }
 
   close(): void {
-    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.gateways, this.securityGroups, this.nat, this.chaining, this.bgp, this.events, this.status, this.audit]) {
+    for (const c of [this.networks, this.subnets, this.ports, this.hypervisors, this.pools, this.floatingIps, this.appPrefixes, this.routers, this.gateways, this.peering, this.securityGroups, this.nat, this.chaining, this.bgp, this.events, this.status, this.audit]) {
       c.close();
     }
   }

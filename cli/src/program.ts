@@ -14,6 +14,7 @@ import { registerPoolCommands } from './commands/pools.js';
 import { registerPortCommands } from './commands/ports.js';
 import { registerRouterCommands } from './commands/routers.js';
 import { registerGatewayCommands } from './commands/gateways.js';
+import { registerPeeringCommands } from './commands/peering.js';
 import { registerSecurityGroupCommands } from './commands/security-groups.js';
 import { registerSubnetCommands } from './commands/subnets.js';
 import { registerWaitCommands } from './commands/wait.js';
@@ -53,6 +54,7 @@ export function buildProgram(cli: CliContext): Command {
   const router = registerRouterCommands(program, cli);
   registerNatCommands(floatingIp, router, cli);
   registerGatewayCommands(program, cli);
+  registerPeeringCommands(program, cli);
   registerBgpCommands(program, cli);
   registerFederationCommands(program, cli);
   registerSecurityGroupCommands(program, port, cli);

@@ -77,6 +77,8 @@ export const requestTextBounds: Readonly<Record<string, number>> = {
   floatingIpId: MAX_ID_LENGTH,
   prefixId: MAX_ID_LENGTH,
   aggregateId: MAX_ID_LENGTH,
+  // a peering segment (its attachments are named by `id`)
+  segmentId: MAX_ID_LENGTH,
   // service chaining (groupIds above: a chain's hops)
   ingressPortId: MAX_ID_LENGTH,
   egressPortId: MAX_ID_LENGTH,

@@ -225,8 +225,31 @@ export const RoutingDomain = z.object({
    * hop, an address on one of the router's subnets. Left out when none.
    */
   routes: z.array(z.object({ destination: z.string(), nexthop: z.string() })).optional(),
+  /**
+   * The router's peering attachments (docs/architecture.md, "VPC peering
+   * (issue 20)"), sorted by segment: its transit address and MAC on the
+   * segment (VNI, transit subnet), the other routers on it (their transit
+   * addresses and MACs: permanent neighbours) and the routes to their
+   * prefixes via them (contracts ipam/peering.ts `derivePeeringRoutes`).
+   * The host has every one of those routers too. Left out when none.
+   */
+  peerings: z
+    .array(
+      z.object({
+        segmentId: z.string(),
+        vni: z.number().int(),
+        cidr: z.string(),
+        attachmentId: z.string(),
+        ip: z.string(),
+        mac: z.string(),
+        neighbours: z.array(z.object({ ip: z.string(), mac: z.string() })),
+        routes: z.array(z.object({ destination: z.string(), nexthop: z.string() })),
+      }),
+    )
+    .optional(),
 });
 export type RoutingDomain = z.infer<typeof RoutingDomain>;
+export type DomainPeering = NonNullable<RoutingDomain['peerings']>[number];
 
 /** One leg of an appliance: a port of a network of the chain's router, with what routing to it needs. */
 export const ChainLeg = z.object({

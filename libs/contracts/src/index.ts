@@ -21,6 +21,7 @@ export * from './events.js';
 export * from './ipam/ipv6-modes.js';
 export * from './ipam/routed-scope.js';
 export * from './ipam/gateway.js';
+export * from './ipam/peering.js';
 export * from './physical.js';
 export * from './vtep/index.js';
 export * from './audit/index.js';

@@ -18,6 +18,7 @@ import { poolHandlers } from './handlers/pools.js';
 import { portHandlers } from './handlers/ports.js';
 import { routerHandlers } from './handlers/routers.js';
 import { gatewayHandlers } from './handlers/gateways.js';
+import { peeringHandlers } from './handlers/peering.js';
 import { natHandlers } from './handlers/nat.js';
 import { chainingHandlers } from './handlers/chaining.js';
 import { securityGroupHandlers } from './handlers/security-groups.js';
@@ -107,6 +108,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   add(v1.ApplicationPrefixService.service, applicationPrefixHandlers(deps));
   add(v1.RouterService.service, routerHandlers(deps));
   add(v1.GatewayService.service, gatewayHandlers(deps));
+  add(v1.PeeringService.service, peeringHandlers(deps));
   add(v1.SecurityGroupService.service, securityGroupHandlers(deps));
   add(v1.NatService.service, natHandlers(deps));
   add(v1.ChainingService.service, chainingHandlers(deps));

@@ -43,6 +43,16 @@ import {
   type GatewayBindingView as GatewayBindingViewType,
   type GatewayDeviceView as GatewayDeviceViewType,
 } from './gateway.js';
+import {
+  AttachPeering,
+  CreatePeeringSegment,
+  ListPeeringSegments,
+  PeeringGrant,
+  PeeringRoutesQuery,
+  type PeeringAttachmentView as PeeringAttachmentViewType,
+  type PeeringRoute as PeeringRouteType,
+  type PeeringSegmentView as PeeringSegmentViewType,
+} from './peering.js';
 
 const ipVersion = z.union([z.literal(4), z.literal(6)]);
 
@@ -138,6 +148,31 @@ const GatewayBindingView = z.object({
   updatedAt: z.string(),
 });
 
+const PeeringAttachmentView = z.object({
+  id: z.string(),
+  segmentId: z.string(),
+  tenant: z.string(),
+  routerId: z.string(),
+  ip: z.string(),
+  mac: z.string(),
+  createdAt: z.string(),
+});
+const PeeringSegmentView = z.object({
+  id: z.string(),
+  tenant: z.string(),
+  name: z.string(),
+  description: z.string(),
+  cidr: z.string(),
+  vni: z.number(),
+  grants: z.array(z.string()),
+  attachments: z.array(PeeringAttachmentView),
+  peers: z.array(z.object({ ip: z.string(), mac: z.string(), prefixes: z.array(z.string()) })),
+  revision: z.number(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+const PeeringRoute = z.object({ segmentId: z.string(), destination: z.string(), nexthop: z.string() });
+
 // The reply schemas parse to exactly the view types of views.ts: neither can change without the other.
 true satisfies Exactly<z.output<typeof NetworkView>, v.NetworkView>;
 true satisfies Exactly<z.output<typeof SubnetView>, v.SubnetView>;
@@ -149,6 +184,9 @@ true satisfies Exactly<z.output<typeof ApplicationPrefixView>, v.ApplicationPref
 true satisfies Exactly<z.output<typeof RouterView>, v.RouterView>;
 true satisfies Exactly<z.output<typeof GatewayDeviceView>, GatewayDeviceViewType>;
 true satisfies Exactly<z.output<typeof GatewayBindingView>, GatewayBindingViewType>;
+true satisfies Exactly<z.output<typeof PeeringAttachmentView>, PeeringAttachmentViewType>;
+true satisfies Exactly<z.output<typeof PeeringSegmentView>, PeeringSegmentViewType>;
+true satisfies Exactly<z.output<typeof PeeringRoute>, PeeringRouteType>;
 
 export const ipamContract = defineContract('ipam', {
   commands: {
@@ -181,6 +219,13 @@ export const ipamContract = defineContract('ipam', {
     'gatewaybinding.create': { request: CreateGatewayBinding, reply: GatewayBindingView },
     'gatewaybinding.move': { request: MoveGatewayBinding, reply: GatewayBindingView },
     'gatewaybinding.delete': { request: ById, reply: Deleted },
+    'peeringsegment.create': { request: CreatePeeringSegment, reply: PeeringSegmentView },
+    'peeringsegment.delete': { request: ById, reply: Deleted },
+    'peeringsegment.grant': { request: PeeringGrant, reply: PeeringSegmentView },
+    'peeringsegment.revoke': { request: PeeringGrant, reply: PeeringSegmentView },
+    /** Answers with the attachment; `peeringsegment.detach` takes the attachment's id. */
+    'peeringsegment.attach': { request: AttachPeering, reply: PeeringAttachmentView },
+    'peeringsegment.detach': { request: ById, reply: Deleted },
   },
   queries: {
     'network.get': { request: ById, reply: NetworkView },
@@ -203,6 +248,10 @@ export const ipamContract = defineContract('ipam', {
     'gatewaydevice.list': { request: ListGatewayDevices, reply: pageOf(GatewayDeviceView) },
     'gatewaybinding.get': { request: ById, reply: GatewayBindingView },
     'gatewaybinding.list': { request: ListGatewayBindings, reply: pageOf(GatewayBindingView) },
+    'peeringsegment.get': { request: ById, reply: PeeringSegmentView },
+    'peeringsegment.list': { request: ListPeeringSegments, reply: pageOf(PeeringSegmentView) },
+    /** A router's routes across its peering segments (peering.ts, derivePeeringRoutes). */
+    'peeringsegment.routes': { request: PeeringRoutesQuery, reply: z.object({ routes: z.array(PeeringRoute) }) },
     'state.digest': { request: Empty, reply: StateDigest },
     /** A network, subnet, port, router, floating IP, pool or hypervisor, version by version up to a log position (audit). */
     history: historyQuery,

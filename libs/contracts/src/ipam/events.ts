@@ -17,6 +17,11 @@
  * binding is decided against the same version as its network's existence,
  * its device's ports and every other binding of the device.
  *
+ * Peering segments and their attachments (peering.ts) are on
+ * ipam.cloud.default too: a segment's VNI comes from the networks' pool, and
+ * an attachment is decided against one version of the segment, its grants
+ * and every other attachment (addresses, MACs, overlapping prefixes).
+ *
  * Changing a schema: bump `version`, add an upcaster from the old one.
  */
 import { z } from 'zod';
@@ -374,6 +379,30 @@ const GatewayMac = PhysicalMac.extend({ bindingId: z.string() });
 export const GatewayMacLearned = defineEvent({ type: 'ipam.PhysicalMacLearned', version: 1, schema: GatewayMac });
 export const GatewayMacWithdrawn = defineEvent({ type: 'ipam.PhysicalMacWithdrawn', version: 1, schema: GatewayMac });
 
+/** A tenant (the event's tenant: the owner) created a peering segment: its transit subnet and the VNI IPAM gave it. */
+export const PeeringSegmentCreated = defineEvent({
+  type: 'ipam.PeeringSegmentCreated',
+  version: 1,
+  schema: z.object({ segmentId: z.string(), name: z.string(), description: Description, cidr: z.string(), vni: z.number().int() }),
+});
+
+/** The owner invited (granted) or stopped inviting (revoked) `grantee` to attach its routers. */
+const Grant = z.object({ segmentId: z.string(), grantee: z.string() });
+export const PeeringSegmentGranted = defineEvent({ type: 'ipam.PeeringSegmentGranted', version: 1, schema: Grant });
+export const PeeringSegmentRevoked = defineEvent({ type: 'ipam.PeeringSegmentRevoked', version: 1, schema: Grant });
+
+/** The segment is gone (no router was attached) and its VNI free. */
+export const PeeringSegmentDeleted = defineEvent({
+  type: 'ipam.PeeringSegmentDeleted',
+  version: 1,
+  schema: z.object({ segmentId: z.string(), vni: z.number().int() }),
+});
+
+/** A router (the event's tenant: the router's) on a segment, with its transit address and MAC there. */
+const Attachment = z.object({ attachmentId: z.string(), segmentId: z.string(), vni: z.number().int(), routerId: z.string(), ip: Ip, mac: z.string() });
+export const PeeringAttached = defineEvent({ type: 'ipam.PeeringAttached', version: 1, schema: Attachment });
+export const PeeringDetached = defineEvent({ type: 'ipam.PeeringDetached', version: 1, schema: Attachment });
+
 export const ipamEvents = new EventRegistry([
   NetworkCreated,
   NetworkUpdated,
@@ -408,6 +437,12 @@ export const ipamEvents = new EventRegistry([
   GatewayBindingDeleted,
   GatewayMacLearned,
   GatewayMacWithdrawn,
+  PeeringSegmentCreated,
+  PeeringSegmentGranted,
+  PeeringSegmentRevoked,
+  PeeringSegmentDeleted,
+  PeeringAttached,
+  PeeringDetached,
 ] as const);
 
 export type IpamEvent = ReturnType<typeof ipamEvents.decode>;

@@ -32,6 +32,7 @@ import {
   VXLAN_PORT,
 } from './names.js';
 import { addL2Gateways } from './l2gw.js';
+import { addPeerings } from './peering.js';
 import { dhcp6Spec, dhcp6Subnet, gatewayLinkLocal, servesAddresses, type Dhcp6Spec, type Dhcp6Subnet } from './dhcp6.js';
 import type { RuleCounterLabel } from './secgroups.js';
 import type { HostViewSnapshot } from './snapshot.js';
@@ -228,6 +229,7 @@ export function desiredOverlay(view: HostViewSnapshot, opts: DesiredOptions, loc
     }
   }
   addL2Gateways(view, kernel);
+  addPeerings(view, kernel, opts.nsPrefix);
 
   return kernel;
 }

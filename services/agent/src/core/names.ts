@@ -29,8 +29,18 @@ export const STRATA_LINK_LOCAL: readonly string[] = [TRANSIT6_HOST_END, TRANSIT6
  */
 export const l2gwVlanName = (nic: string, vlan: number): string => `sgl${createHash('sha256').update(`${nic}.${vlan}`).digest('hex').slice(0, 12)}`;
 
+/**
+ * A router's link to a peering segment (core/peering.ts): the host end, a
+ * port of the segment's bridge, is `spp` + the attachment's short id (one
+ * per router and segment on the host: 12 hex digits of the SHA-256 of its
+ * id, never a prefix of a time-ordered id); the domain end, in the router's
+ * namespace, is `qp` + the segment's VNI (a router is on a segment once).
+ */
+export const peeringHostEnd = (attachmentId: string): string => `spp${createHash('sha256').update(attachmentId).digest('hex').slice(0, 12)}`;
+export const peeringDomainEnd = (vni: number): string => `qp${vni}`;
+
 /** Links in the host namespace that are Strata's (VNI ≤ 16777215: at most 8 digits, so ≤ 11 characters). */
-export const STRATA_HOST_LINK = /^((sbr|svx|sgw)\d{1,8}|sx[0-9a-f]{12}|sgl[0-9a-f]{12})$/;
+export const STRATA_HOST_LINK = /^((sbr|svx|sgw)\d{1,8}|sx[0-9a-f]{12}|sgl[0-9a-f]{12}|spp[0-9a-f]{12})$/;
 
 export const VXLAN_PORT = 4789;
 
@@ -45,7 +55,7 @@ export const bridgeMac = (vni: number): string =>
   `02:53:42:${[(vni >> 16) & 0xff, (vni >> 8) & 0xff, vni & 0xff].map((b) => b.toString(16).padStart(2, '0')).join(':')}`;
 
 /** `ip link set … alias`: marks a link as Strata's and says what it is for. */
-export const linkAlias = (kind: 'bridge' | 'vxlan' | 'gateway' | 'external' | 'l2gw', networkId: string): string =>
+export const linkAlias = (kind: 'bridge' | 'vxlan' | 'gateway' | 'external' | 'l2gw' | 'peering', networkId: string): string =>
   `strata:${kind}:${networkId.replace(/[^A-Za-z0-9._:-]/g, '_')}`.slice(0, 120);
 
 /**

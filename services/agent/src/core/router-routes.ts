@@ -10,11 +10,12 @@
  * source host). A route is skipped, never fatal, when its next hop is on no
  * subnet of the router here, its families differ, or its destination is a
  * subnet the router is joined to (a `replace` would take that connected
- * route away).
+ * route away). A router's peering routes (`RoutingDomain.peerings`) go out
+ * of its link to the segment the same way, via the peer's transit address.
  */
-import type { HostNetwork } from '@strata/contracts';
+import type { DomainPeering, HostNetwork } from '@strata/contracts';
 import { contains, formatAddress, formatPrefix, parseAddress, parsePrefix, type Prefix } from '@strata/netaddr';
-import { domainNamespace, gatewayDomainEnd } from './names.js';
+import { domainNamespace, gatewayDomainEnd, peeringDomainEnd } from './names.js';
 import type { HostViewSnapshot } from './snapshot.js';
 import { routeKey, type KernelState, type RouteEntry } from './types.js';
 
@@ -22,9 +23,10 @@ export function desiredRouterRoutes(view: HostViewSnapshot, nsPrefix: string, na
   const routes: KernelState['routes'] = {};
   for (const domain of Object.values(view.domains)) {
     const ns = domainNamespace(nsPrefix, domain.id);
-    if (!domain.routes?.length || !namespaces[ns]) continue;
-    const subnets = gatewaySubnets(Object.values(view.networks).filter((n) => n.domainId === domain.id));
-    for (const r of domain.routes) {
+    const peeringRoutes = (domain.peerings ?? []).flatMap((p) => p.routes);
+    if ((!domain.routes?.length && !peeringRoutes.length) || !namespaces[ns]) continue;
+    const subnets = [...gatewaySubnets(Object.values(view.networks).filter((n) => n.domainId === domain.id)), ...transitSubnets(domain.peerings ?? [])];
+    for (const r of [...(domain.routes ?? []), ...peeringRoutes]) {
       const e = routeEntry(ns, r, subnets);
       if (e) routes[routeKey(e)] = e;
     }
@@ -47,6 +49,14 @@ function gatewaySubnets(networks: HostNetwork[]): GatewaySubnet[] {
     }
   }
   return out;
+}
+
+/** A router's peering links (core/peering.ts): the routes to its peers' prefixes go out of them. */
+function transitSubnets(peerings: readonly DomainPeering[]): GatewaySubnet[] {
+  return peerings.flatMap((p) => {
+    const prefix = safe(() => parsePrefix(p.cidr));
+    return prefix ? [{ prefix, dev: peeringDomainEnd(p.vni) }] : [];
+  });
 }
 
 function routeEntry(ns: string, r: { destination: string; nexthop: string }, subnets: GatewaySubnet[]): RouteEntry | null {

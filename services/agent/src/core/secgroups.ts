@@ -145,8 +145,11 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
   const inet = emptyNftTable('inet');
   nft.tables.inet = inet;
   inetSkeleton(inet);
-  const zones = allocate(Object.values(view.networks).map((n) => n.domainId));
+  // A peering segment's bridge (core/peering.ts) carries several tenants' routed flows: a zone of its own.
+  const segments = new Map(Object.values(view.domains).flatMap((d) => (d.peerings ?? []).map((p) => [`peering:${p.segmentId}`, p.vni] as const)));
+  const zones = allocate([...Object.values(view.networks).map((n) => n.domainId), ...segments.keys()]);
   for (const net of Object.values(view.networks)) inet.maps.zones!.elements[bridgeName(net.vni)] = String(zones.get(net.domainId)!);
+  for (const [id, vni] of segments) inet.maps.zones!.elements[bridgeName(vni)] = String(zones.get(id)!);
 
   // The groups of local ports that the view has rules for; a port in a group whose rules are not
   // (yet) in the view is filtered without them: default deny until they arrive.

@@ -32,9 +32,10 @@ import type { BgpState } from '../domain/state.js';
 import type { GobgpClient } from '../gobgp/client.js';
 import type { WatchEvent } from '../gobgp/proto.js';
 import { Backoff } from './backoff.js';
-import { EngineSync } from './engine.js';
+import { EngineSync, engineInputs } from './engine.js';
 import { registerStateGauges } from './gauges.js';
 import { Observer } from './observer.js';
+import { nextPassStart, type PassSpan } from './pacing.js';
 import { PhysicalRecorder } from './physical-recorder.js';
 import { RouteRecorder } from './recorder.js';
 import { RibReconciler } from './rib.js';
@@ -64,13 +65,10 @@ export interface GatewayOptions {
 }
 
 const INITIAL_BACKOFF_MS = 200;
-/**
- * Passes start at most this often: a flapping appliance sends hundreds of
- * updates a second, and each would otherwise wake a pass of its own. What
- * arrives meanwhile coalesces into the next pass.
- */
-const MIN_PASS_INTERVAL_MS = 100;
 const MAX_BACKOFF_MS = 5_000;
+
+/** Why the loop woke: a state change, something from gobgpd or a timer (paced differently: app/pacing.ts), or stop. */
+type Wake = 'state' | 'engine' | 'stop';
 
 export class BgpGateway {
   private readonly engine: EngineSync;
@@ -92,12 +90,19 @@ export class BgpGateway {
   /** gobgpd must be checked and configured from scratch (first pass, or its watch stream ended). */
   private engineLost = true;
   private stopped = false;
-  /** Ends the current sleep: `byEvent` false only for stop (a backoff is not interrupted by events). */
-  private wakeUp: ((byEvent: boolean) => void) | undefined;
+  /** Ends the current sleep if it waits for this kind of wake-up (stop ends any). */
+  private wakeUp: ((cause: Wake) => void) | undefined;
   private pending = true;
-  /** State sequence of the last successful engine sync; the engine is synced again when the state moved, gobgpd was lost, or on the periodic resync. */
-  private syncedAtSeq = -1;
-  private lastPassAt = 0;
+  /** A state change is among the pending wake-ups (its pass is paced by the last pass's duration, not the interval). */
+  private stateChanged = true;
+  /** When the first wake-up since the last pass start arrived (performance.now()): how long a change waited for its pass. */
+  private pendingSince: number | undefined = performance.now();
+  /**
+   * engineInputs() of the last successful engine sync without unresolved secrets; the engine is
+   * synced again when they change, gobgpd was lost, or on the periodic resync.
+   */
+  private syncedInputs: string | undefined;
+  private lastPass: PassSpan | undefined;
   private loop: Promise<void> | undefined;
   private wakeTimer: { at: number; timer: NodeJS.Timeout } | undefined;
   private lastConflicts = '[]';
@@ -120,7 +125,7 @@ export class BgpGateway {
     this.recorder = new RouteRecorder({ ...o, observer: this.observer, now: this.now });
     this.physical = new PhysicalRecorder({ ...o, observer: this.observer, now: this.now });
     this.zones = new ZoneRecorder({ ...o, observer: this.observer, now: this.now });
-    this.limits = new SessionLimits({ ...o, observer: this.observer, retryBaseMs: o.limitRetryMs, now: this.now, wake: () => this.notify() });
+    this.limits = new SessionLimits({ ...o, observer: this.observer, retryBaseMs: o.limitRetryMs, now: this.now, wake: () => this.wake('engine') });
     this.backoff = new Backoff({ initialMs: INITIAL_BACKOFF_MS, maxMs: MAX_BACKOFF_MS, now: this.now });
     const reg = [o.metrics.registry];
     this.m = {
@@ -137,8 +142,14 @@ export class BgpGateway {
 
   /** Something the passes depend on changed (the projection applied a relevant event). */
   notify(): void {
+    this.wake('state');
+  }
+
+  private wake(cause: 'state' | 'engine'): void {
     this.pending = true;
-    this.wakeUp?.(true);
+    if (cause === 'state') this.stateChanged = true;
+    this.pendingSince ??= performance.now();
+    this.wakeUp?.(cause);
   }
 
   start(): void {
@@ -150,7 +161,7 @@ export class BgpGateway {
     clearTimeout(this.wakeTimer?.timer);
     this.limits.stop();
     this.watchStream?.cancel();
-    this.wakeUp?.(false);
+    this.wakeUp?.('stop');
     await this.loop;
     this.o.client.close();
   }
@@ -159,22 +170,26 @@ export class BgpGateway {
     this.m.engineUp.set(1);
     while (!this.stopped) {
       if (!this.pending) {
-        const timedOut = await this.sleep(this.o.resyncMs, true);
+        const timedOut = await this.sleep(this.o.resyncMs, ['state', 'engine']);
         if (this.stopped) break;
         if (timedOut) {
           this.rib.invalidate(); // periodic: trust the RIB, not our memory
-          this.syncedAtSeq = -1; // and check gobgpd's configuration
+          this.syncedInputs = undefined; // and check gobgpd's configuration
         }
       }
-      const since = this.now() - this.lastPassAt;
-      if (since < MIN_PASS_INTERVAL_MS) {
-        await this.sleep(MIN_PASS_INTERVAL_MS - since, false);
-        if (this.stopped) break;
+      // Paced (app/pacing.ts); a state change arriving meanwhile may shorten the wait.
+      for (let wait = nextPassStart(this.lastPass, this.stateChanged) - this.now(); wait > 0 && !this.stopped; wait = nextPassStart(this.lastPass, this.stateChanged) - this.now()) {
+        await this.sleep(wait, ['state']);
       }
-      this.lastPassAt = this.now();
+      if (this.stopped) break;
+      const startedAt = this.now();
       this.pending = false;
+      this.stateChanged = false;
+      const waitedMs = this.pendingSince === undefined ? 0 : performance.now() - this.pendingSince;
+      this.pendingSince = undefined;
       try {
-        await this.pass();
+        await this.pass(waitedMs);
+        this.lastPass = { startedAt, endedAt: this.now() };
         this.m.passes.inc({ outcome: 'ok' });
         this.converged = true;
         const recovered = this.backoff.succeeded();
@@ -191,24 +206,25 @@ export class BgpGateway {
           this.m.engineUp.set(0);
           this.o.logger.warn({ err }, 'BGP gateway pass failed (gobgpd or NATS unreachable?); retrying with backoff, quietly until a pass succeeds');
         } else this.o.logger.debug({ err, failures: f.failures, delayMs: f.delayMs }, 'BGP gateway pass failed again');
+        this.lastPass = { startedAt, endedAt: this.now() };
         this.engineLost = true;
-        this.syncedAtSeq = -1;
+        this.syncedInputs = undefined;
         this.pending = true;
         // Events that arrive meanwhile are picked up by the next pass; they do not cut the backoff short.
-        await this.sleep(f.delayMs, false);
+        await this.sleep(f.delayMs, []);
       }
     }
   }
 
-  /** Resolves true after `ms`, false when woken first (by an event only if `wakeable`, always by stop). */
-  private sleep(ms: number, wakeable: boolean): Promise<boolean> {
+  /** Resolves true after `ms`, false when woken first (by the wake-ups in `wakeOn`, always by stop). */
+  private sleep(ms: number, wakeOn: readonly Wake[]): Promise<boolean> {
     return new Promise((resolve) => {
       const timer = setTimeout(() => {
         this.wakeUp = undefined;
         resolve(true);
       }, ms);
-      this.wakeUp = (byEvent) => {
-        if (byEvent && !wakeable) return;
+      this.wakeUp = (cause) => {
+        if (cause !== 'stop' && !wakeOn.includes(cause)) return;
         clearTimeout(timer);
         this.wakeUp = undefined;
         resolve(false);
@@ -222,12 +238,14 @@ export class BgpGateway {
     clearTimeout(this.wakeTimer?.timer);
     const timer = setTimeout(() => {
       this.wakeTimer = undefined;
-      this.notify();
+      this.wake('engine');
     }, Math.max(0, at - this.now()) + 10);
     this.wakeTimer = { at, timer };
   }
 
-  private async pass(): Promise<void> {
+  /** `waitedMs`: from the first change it handles to its start (logged with the pass's own timings). */
+  private async pass(waitedMs: number): Promise<void> {
+    const t0 = performance.now();
     const state = this.o.projection.state;
     if (!state.config.settings) return;
     const conflicts: NeighbourConflicts = new Map();
@@ -242,17 +260,22 @@ export class BgpGateway {
       this.rib.invalidate();
       this.engine.forget();
     }
-    // Configuration follows the state: with nothing new since the last sync (a pass woken by an
-    // appliance's updates), gobgpd needs no check; a lost gobgpd shows as a broken watch.
-    const seq = state.seq;
-    const sync = this.engineLost || seq !== this.syncedAtSeq ? await this.engine.sync(state, neighbours) : { started: false };
-    this.syncedAtSeq = seq;
-    if (sync.started) {
+    // Configuration follows the state: with no change to what the sync reads since the last one (a pass
+    // woken by an appliance's updates, or by a floating IP's event), gobgpd needs no check; a lost gobgpd
+    // shows as a broken watch. A neighbour left out for a missing secret is retried on every pass.
+    const inputs = engineInputs(state, neighbours);
+    let started = false;
+    if (this.engineLost || inputs !== this.syncedInputs) {
+      const sync = await this.engine.sync(state, neighbours);
+      this.syncedInputs = sync.unresolved.length === 0 ? inputs : undefined;
+      started = sync.started;
+    }
+    if (started) {
       this.m.engineStarts.inc();
       this.o.logger.info({ localAs: state.config.settings.localAs }, 'gobgpd configured from Strata state');
       this.rib.invalidate();
     }
-    if (this.engineLost || sync.started) {
+    if (this.engineLost || started) {
       this.restartWatch();
       this.engineLost = false;
     }
@@ -262,12 +285,20 @@ export class BgpGateway {
     const now = this.now();
     const live = { now, sessionUp: (address: string) => this.observer.usable(address) };
     const routerId = this.o.routerId ?? state.config.settings.routerId;
-    const r = await this.rib.reconcile(desiredAdvertisements(state, live), mergeEvpn(desiredEvpn(state, routerId), desiredFederation(state)));
+    const t1 = performance.now();
+    const desired = desiredAdvertisements(state, live);
+    const desiredEvpnRoutes = mergeEvpn(desiredEvpn(state, routerId), desiredFederation(state));
+    const t2 = performance.now();
+    const r = await this.rib.reconcile(desired, desiredEvpnRoutes);
+    const t3 = performance.now();
     const [added, withdrawn] = [r.added + r.evpnAdded, r.withdrawn + r.evpnWithdrawn];
     if (added) this.m.paths.inc({ op: 'add' }, added);
     if (withdrawn) this.m.paths.inc({ op: 'withdraw' }, withdrawn);
     this.m.advertised.set(this.rib.size);
-    if (added || withdrawn) this.o.logger.info({ added: r.added, withdrawn: r.withdrawn, evpnAdded: r.evpnAdded, evpnWithdrawn: r.evpnWithdrawn, ribRead: r.read, total: this.rib.size }, 'advertisements reconciled');
+    if (added || withdrawn) {
+      const timing = { waitedMs: ms(waitedMs), syncMs: ms(t1 - t0), desiredMs: ms(t2 - t1), applyMs: ms(t3 - t2), passMs: ms(t3 - t0) };
+      this.o.logger.info({ added: r.added, withdrawn: r.withdrawn, evpnAdded: r.evpnAdded, evpnWithdrawn: r.evpnWithdrawn, ribRead: r.read, total: this.rib.size, timing }, 'advertisements reconciled');
+    }
     const due = Math.min(await this.recorder.record(neighbours), await this.physical.record(neighbours), await this.zones.record(neighbours));
     this.wakeAt(Math.min(due, this.observer.nextReuse()));
     await this.limits.check(neighbours, this.o.routerId ?? state.config.settings.routerId);
@@ -299,7 +330,9 @@ export class BgpGateway {
     const stream = this.o.client.watch();
     this.watchStream = stream;
     stream.on('data', (ev: WatchEvent) => {
-      if (this.observer.handle(ev)) this.notify();
+      const wasComplete = this.observer.complete;
+      // The end of the initial report is what the RIB pass waits for after a start: a change, not a paced report.
+      if (this.observer.handle(ev)) this.wake(!wasComplete && this.observer.complete ? 'state' : 'engine');
       this.m.sessions.set(this.observer.established());
     });
     const lost = (why: string) => (err?: Error) => {
@@ -307,9 +340,12 @@ export class BgpGateway {
       // Info, not a warning: if gobgpd is really gone, the failing pass warns (once per outage).
       this.o.logger.info({ err: err?.message, why }, 'gobgpd watch ended: gobgpd restarted or unreachable');
       this.engineLost = true;
-      this.notify();
+      this.wake('engine');
     };
     stream.on('error', lost('error'));
     stream.on('end', lost('end'));
   }
 }
+
+/** A duration for the log: ms with one decimal. */
+const ms = (x: number): number => Math.round(x * 10) / 10;

@@ -7,9 +7,10 @@
  * without opening any TCP port.
  */
 import * as grpc from '@grpc/grpc-js';
-import { loadGobgpApi, V4_UNICAST, V6_UNICAST, type ApiGlobal, type Family, type ApiPath, type ApiPeer, type GobgpStub, type WatchEvent } from './proto.js';
+import { loadGobgpApi, V4_UNICAST, V6_UNICAST, type AddPathStreamRequest, type ApiGlobal, type Family, type ApiPath, type ApiPeer, type GobgpStub, type WatchEvent } from './proto.js';
 import { Ipv6NextHops } from './next-hop6.js';
-import { isOriginated, originatedPath, readPath, STRATA_COMMUNITY, type ReadPath } from './paths.js';
+import { isOriginated, readPath, STRATA_COMMUNITY, type ReadPath } from './paths.js';
+import { UnicastPathEncoder } from './path-encoding.js';
 import type { EvpnRoute, RouteTarget } from '../domain/evpn.js';
 import { evpnPath, L2VPN_EVPN, readEvpnPath, type ReadEvpnPath } from './evpn.js';
 
@@ -28,12 +29,15 @@ export const PATHS_PER_MESSAGE = 1000;
 
 export class GobgpClient {
   private readonly stub: GobgpStub;
+  private readonly addPathMethod: grpc.MethodDefinition<AddPathStreamRequest, object>;
   private readonly timeoutMs: number;
   private readonly nh6: Ipv6NextHops;
+  private readonly encoder = new UnicastPathEncoder();
 
   constructor(options: GobgpClientOptions) {
     const Stub = loadGobgpApi(options.protoDir);
     this.stub = new Stub(options.target, grpc.credentials.createInsecure());
+    this.addPathMethod = Stub.service.AddPathStream;
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.nh6 = options.ipv6NextHops ?? Ipv6NextHops.parse(undefined);
   }
@@ -127,10 +131,16 @@ export class GobgpClient {
     return out;
   }
 
-  /** Add and withdraw originated paths over one AddPathStream, PATHS_PER_MESSAGE per message. */
+  /**
+   * Add and withdraw originated paths (`originatedPath`'s content) over one AddPathStream,
+   * PATHS_PER_MESSAGE per message, withdrawals first; encoded by path-encoding.ts.
+   */
   async applyPaths(add: readonly { prefix: string; nextHop: string }[], withdraw: readonly { prefix: string; nextHop: string }[]): Promise<void> {
     const nh = (prefix: string, vtep: string): string => (prefix.includes(':') ? this.nh6.encode(vtep) : vtep);
-    await this.streamPaths([...withdraw.map((w) => originatedPath(w.prefix, nh(w.prefix, w.nextHop), true)), ...add.map((a) => originatedPath(a.prefix, nh(a.prefix, a.nextHop)))]);
+    const changes = [...withdraw.map((w) => ({ prefix: w.prefix, nextHop: nh(w.prefix, w.nextHop), withdraw: true })), ...add.map((a) => ({ prefix: a.prefix, nextHop: nh(a.prefix, a.nextHop), withdraw: false }))];
+    const requests: Buffer[] = [];
+    for (let i = 0; i < changes.length; i += PATHS_PER_MESSAGE) requests.push(this.encoder.request(changes.slice(i, i + PATHS_PER_MESSAGE)));
+    await this.addPathStream(requests, (b) => b);
   }
 
   /** Every EVPN path Strata originated (added over the API, with its community). */
@@ -157,10 +167,17 @@ export class GobgpClient {
   }
 
   private async streamPaths(paths: ApiPath[]): Promise<void> {
-    if (paths.length === 0) return;
+    const requests: AddPathStreamRequest[] = [];
+    for (let i = 0; i < paths.length; i += PATHS_PER_MESSAGE) requests.push({ table_type: 'GLOBAL', paths: paths.slice(i, i + PATHS_PER_MESSAGE) });
+    await this.addPathStream(requests, this.addPathMethod.requestSerialize);
+  }
+
+  /** One AddPathStream call sending `requests`, each encoded by `serialize`; resolves when gobgpd has taken them all. */
+  private async addPathStream<R>(requests: readonly R[], serialize: (r: R) => Buffer): Promise<void> {
+    if (requests.length === 0) return;
     await new Promise<void>((resolve, reject) => {
-      const call = this.stub.AddPathStream({ deadline: new Date(Date.now() + 6 * this.timeoutMs) }, (err) => (err ? reject(err) : resolve()));
-      for (let i = 0; i < paths.length; i += PATHS_PER_MESSAGE) call.write({ table_type: 'GLOBAL', paths: paths.slice(i, i + PATHS_PER_MESSAGE) });
+      const call = this.stub.makeClientStreamRequest(this.addPathMethod.path, serialize, this.addPathMethod.responseDeserialize, { deadline: new Date(Date.now() + 6 * this.timeoutMs) }, (err) => (err ? reject(err) : resolve()));
+      for (const r of requests) call.write(r);
       call.end();
     });
   }

@@ -70,11 +70,16 @@ export interface GobgpStub extends grpc.Client {
   SetPolicies(req: object, opts: grpc.CallOptions, cb: grpc.requestCallback<object>): void;
   SetPolicyAssignment(req: { assignment: object }, opts: grpc.CallOptions, cb: grpc.requestCallback<object>): void;
   ListPath(req: object, opts: grpc.CallOptions): grpc.ClientReadableStream<{ destination: { prefix: string; paths: ApiPath[] } }>;
-  AddPathStream(opts: grpc.CallOptions, cb: grpc.requestCallback<object>): grpc.ClientWritableStream<{ table_type: string; paths: ApiPath[] }>;
+  AddPathStream(opts: grpc.CallOptions, cb: grpc.requestCallback<object>): grpc.ClientWritableStream<AddPathStreamRequest>;
   WatchEvent(req: object, opts?: grpc.CallOptions): grpc.ClientReadableStream<WatchEvent>;
 }
 
-type StubConstructor = new (address: string, creds: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => GobgpStub;
+export type AddPathStreamRequest = { table_type: string; paths: ApiPath[] };
+
+/** The client constructor, and its service definition: AddPathStream is also called with requests encoded elsewhere (path-encoding.ts). */
+type StubConstructor = (new (address: string, creds: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => GobgpStub) & {
+  service: { AddPathStream: grpc.MethodDefinition<AddPathStreamRequest, object> };
+};
 
 /** The GobgpApi client constructor; throws a clear error when the .proto files are not installed. */
 export function loadGobgpApi(protoDir = DEFAULT_GOBGP_PROTO_DIR): StubConstructor {

@@ -63,6 +63,8 @@ const RULES = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'];
 /** Gateway devices (two host devices, one switch) and their bindings. */
 const DEVICES = ['gw0', 'gw1', 'sw'];
 const BINDINGS = ['b0', 'b1', 'b2'];
+/** Peering segments (both routers may be on either). */
+const SEGMENTS = ['seg0', 'seg1'];
 
 type Spec = Omit<ModelEvent, 'seq'>;
 const pick = <T,>(xs: readonly T[]) => fc.constantFrom(...xs);
@@ -313,6 +315,24 @@ const arbIpamEvent: fc.Arbitrary<Spec> = fc.oneof(
     weight: 2,
     arbitrary: pick(ROUTERS).map((r) => spec({ type: 'ipam.RouterDeleted', data: { routerId: r }, aggregate: routerAggregate(r), tenant: 'ta' })),
   },
+  // Peering segments: both routers attached to and detached from two segments, segments created and deleted
+  // under them (the model is total), with overlapping prefixes now and then (left out by the derivation).
+  {
+    weight: 2,
+    arbitrary: fc.record({ seg: pick(SEGMENTS), created: fc.boolean() }).map(({ seg, created }) =>
+      created
+        ? spec({ type: 'ipam.PeeringSegmentCreated', data: { segmentId: seg, name: seg, cidr: '169.254.0.0/28', vni: seg === 'seg0' ? 200 : 201 }, aggregate: CLOUD_AGGREGATE, tenant: 'ta' })
+        : spec({ type: 'ipam.PeeringSegmentDeleted', data: { segmentId: seg, vni: seg === 'seg0' ? 200 : 201 }, aggregate: CLOUD_AGGREGATE, tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({ seg: pick(SEGMENTS), r: pick(ROUTERS), attached: fc.boolean() }).map(({ seg, r, attached }) => {
+      const n = ROUTERS.indexOf(r) + 1;
+      const data = { attachmentId: `att-${r}-${seg}`, segmentId: seg, vni: seg === 'seg0' ? 200 : 201, routerId: r, ip: `169.254.0.${n}`, mac: `02:53:54:00:00:0${n}` };
+      return spec({ type: attached ? 'ipam.PeeringAttached' : 'ipam.PeeringDetached', data, aggregate: CLOUD_AGGREGATE, tenant: 'ta' });
+    }),
+  },
   // Gateway devices and bindings: host devices on the hypervisors, a switch; bindings created, moved across
   // devices and networks' hosts, deleted, also under a deleted device or network (the model is total).
   {
@@ -356,7 +376,7 @@ const arbIpamEvent: fc.Arbitrary<Spec> = fc.oneof(
 const FIPS = ['f0', 'f1', 'f2'];
 
 /** Optional fields of host-view values the generated logs must produce too (each from events of its own). */
-const FIELDS = ['floatingIps', 'externalGateway', 'announcedRoutes', 'allowedAddressPairs', 'ownedAddresses', 'adminStateUp', 'dnsNameservers', 'hostRoutes', 'routes'];
+const FIELDS = ['floatingIps', 'externalGateway', 'announcedRoutes', 'allowedAddressPairs', 'ownedAddresses', 'adminStateUp', 'dnsNameservers', 'hostRoutes', 'routes', 'peerings'];
 
 /** NAT: associations move between ports (and outlive deleted ones), gateways go on and off. */
 const arbNatEvent: fc.Arbitrary<Spec> = fc.oneof(

@@ -9,8 +9,9 @@ import { classifierGroups } from './inputs/chaining.js';
 import { groupIdsOf } from './inputs/secgroup.js';
 import type { Change, Model } from './model.js';
 import { domainNetworks, domainOf } from './topology.js';
+import { peersOf } from './inputs/peering.js';
 
-/** What a host needs of the network: the domains of its local ports' and routed gateway bindings' networks, every network of those domains, and the lone networks of its other gateway bindings. */
+/** What a host needs of the network: the domains of its local ports' and routed gateway bindings' networks and the routers sharing a peering segment with them, every network of those domains, and the lone networks of its other gateway bindings. */
 export interface NetworkNeeds {
   networks: Set<string>;
   domains: Set<string>;
@@ -58,6 +59,8 @@ export function hostNetworkNeeds(model: Model, hostId: string): NetworkNeeds {
     if (ipam.routers.has(domain)) domains.add(domain);
     else networks.add(b.networkId);
   }
+  // The routers that share a peering segment with one of them (one hop: a peer's peers are not routed to).
+  for (const d of [...domains]) for (const p of peersOf(ipam, d)) domains.add(p);
   for (const d of domains) for (const n of domainNetworks(ipam, d)) networks.add(n);
   return { networks, domains };
 }

@@ -1,5 +1,6 @@
 /** Routing domains and who realises them: read-only questions the key families ask of the IPAM node. */
 import { domainOf, type IpamModel } from './inputs/ipam.js';
+import { peersOf } from './inputs/peering.js';
 
 export { domainOf };
 
@@ -23,10 +24,16 @@ export function hostsOnNetwork(ipam: IpamModel, networkId: string): string[] {
   return hosts;
 }
 
-/** Registered hosts with a port on any network of the domain: the hosts that realise it. */
+/**
+ * Registered hosts with a port on any network of the domain, or of a router
+ * that shares a peering segment with it: the hosts that realise it (a host
+ * realises its routers' peers, inputs/peering.ts).
+ */
 export function hostsOfDomain(ipam: IpamModel, domainId: string): Set<string> {
   const hosts = new Set<string>();
-  for (const networkId of domainNetworks(ipam, domainId)) for (const h of hostsOnNetwork(ipam, networkId)) hosts.add(h);
+  for (const d of [domainId, ...peersOf(ipam, domainId)]) {
+    for (const networkId of domainNetworks(ipam, d)) for (const h of hostsOnNetwork(ipam, networkId)) hosts.add(h);
+  }
   return hosts;
 }
 

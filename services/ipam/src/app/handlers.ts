@@ -17,6 +17,7 @@ import { deciders, finishNetworkDeletion, type CommandContext, type NewIpamEvent
 import type { IpamPolicy } from '../domain/policy.js';
 import * as q from '../domain/queries.js';
 import * as gq from '../domain/gateway-queries.js';
+import * as pq from '../domain/peering-queries.js';
 import type { IpamState } from '../domain/state.js';
 import { ipamHistorySource } from './history.js';
 
@@ -62,6 +63,12 @@ const answers: CommandAnswers<IpamContract, IpamState> = {
   'gatewaybinding.create': (s, c, id) => gq.getGatewayBinding(s, c, { id }),
   'gatewaybinding.move': (s, c, id) => gq.getGatewayBinding(s, c, { id }),
   'gatewaybinding.delete': (_s, _c, id) => ({ id }),
+  'peeringsegment.create': (s, c, id) => pq.getPeeringSegment(s, c, { id }),
+  'peeringsegment.delete': (_s, _c, id) => ({ id }),
+  'peeringsegment.grant': (s, c, id) => pq.getPeeringSegment(s, c, { id }),
+  'peeringsegment.revoke': (s, c, id) => pq.getPeeringSegment(s, c, { id }),
+  'peeringsegment.attach': (s, c, id) => pq.getPeeringAttachment(s, c, id),
+  'peeringsegment.detach': (_s, _c, id) => ({ id }),
 };
 
 const commands = (deps: HandlerDeps): CommandHandling<IpamContract, IpamState, NewIpamEvent, CommandContext> => ({
@@ -96,6 +103,9 @@ const queries = (deps: HandlerDeps): QueryAnswers<IpamContract, IpamState> => ({
   'gatewaydevice.list': gq.listGatewayDevices,
   'gatewaybinding.get': gq.getGatewayBinding,
   'gatewaybinding.list': gq.listGatewayBindings,
+  'peeringsegment.get': pq.getPeeringSegment,
+  'peeringsegment.list': pq.listPeeringSegments,
+  'peeringsegment.routes': pq.peeringRoutes,
   'state.digest': (s) => stateDigest(s),
   history: (_s, c, req) => resourceHistory(ipamHistorySource(deps.store), c, req),
 });

@@ -7,7 +7,7 @@
 import { parseAddress, parsePrefix } from '@strata/netaddr';
 import { ipv6ModesOf, ownershipsEnded, type AllocationPool, type AllowedAddressPair, type IpamEvent } from '@strata/contracts';
 import { inRanges, poolRanges, rangesSize } from './allocate.js';
-import { gatewayMacKey, gatewaySlot, type IpamState, type NetworkState, type PortEntry, type SubnetEntry } from './state.js';
+import { gatewayMacKey, gatewaySlot, peeringVniHolder, type IpamState, type NetworkState, type PortEntry, type SubnetEntry } from './state.js';
 
 export function evolve(state: IpamState, event: IpamEvent): IpamState {
   state.seq = event.seq;
@@ -347,12 +347,62 @@ export function evolve(state: IpamState, event: IpamEvent): IpamState {
       if (Object.keys(macs).length === 0) delete c.gatewayMacs[d.bindingId];
       break;
     }
+    case 'ipam.PeeringSegmentCreated': {
+      const d = event.data;
+      (c.peeringSegments ??= {})[d.segmentId] = {
+        id: d.segmentId,
+        tenant,
+        name: d.name,
+        description: d.description ?? '',
+        cidr: d.cidr,
+        vni: d.vni,
+        grants: [],
+        revision: 1,
+        createdAt: at,
+        updatedAt: at,
+      };
+      c.vnis[String(d.vni)] = peeringVniHolder(d.segmentId);
+      break;
+    }
+    case 'ipam.PeeringSegmentGranted':
+    case 'ipam.PeeringSegmentRevoked': {
+      const d = event.data;
+      const seg = c.peeringSegments?.[d.segmentId];
+      if (!seg) break;
+      const others = seg.grants.filter((t) => t !== d.grantee);
+      seg.grants = event.type === 'ipam.PeeringSegmentGranted' ? [...others, d.grantee].sort() : others;
+      touch(seg, at);
+      break;
+    }
+    case 'ipam.PeeringSegmentDeleted':
+      delete c.peeringSegments?.[event.data.segmentId];
+      delete c.vnis[String(event.data.vni)];
+      break;
+    case 'ipam.PeeringAttached': {
+      const { vni: _vni, attachmentId, ...d } = event.data;
+      (c.peeringAttachments ??= {})[attachmentId] = { id: attachmentId, ...d, tenant, createdAt: at };
+      const seg = c.peeringSegments?.[d.segmentId];
+      if (seg) touch(seg, at);
+      break;
+    }
+    case 'ipam.PeeringDetached': {
+      delete c.peeringAttachments?.[event.data.attachmentId];
+      const seg = c.peeringSegments?.[event.data.segmentId];
+      if (seg) touch(seg, at);
+      break;
+    }
     default: {
       const unreachable: never = event;
       throw new Error(`unhandled IPAM event ${(unreachable as { type: string }).type}`);
     }
   }
   return state;
+}
+
+/** Another event that counts in a resource's revision. */
+function touch(r: { revision: number; updatedAt: string }, at: string): void {
+  r.revision += 1;
+  r.updatedAt = at;
 }
 
 function network(state: IpamState, id: string): NetworkState {

@@ -3,7 +3,7 @@
  * Plain JSON-serialisable records (no Maps, no bigints) so a snapshot is a
  * JSON document and equality with a full replay is a string comparison.
  */
-import type { AllocationPool, AllowedAddressPair, GatewayDeviceView, Ipv6Mode, PairOwner, PoolPurpose, Route } from '@strata/contracts';
+import type { AllocationPool, AllowedAddressPair, GatewayDeviceView, Ipv6Mode, PairOwner, PeeringAttachmentView, PoolPurpose, Route } from '@strata/contracts';
 
 export interface IpamState {
   /** Last stream sequence applied. */
@@ -48,7 +48,36 @@ export interface CloudState {
   gatewaySlots: Record<string, string>;
   /** bindingId → `gatewayMacKey(mac, ip)` → what a `host` device learned behind the binding (its agent's reports). */
   gatewayMacs: Record<string, Record<string, GatewayMacEntry>>;
+  /**
+   * Peering segments and their attachments (contracts ipam/peering.ts).
+   * Optional: a snapshot written before peering existed has neither (read
+   * them through `peeringOf`).
+   */
+  peeringSegments?: Record<string, PeeringSegmentEntry>;
+  peeringAttachments?: Record<string, PeeringAttachmentEntry>;
 }
+
+/** A segment's VNI is in `vnis` too (as `peering:<segmentId>`), so networks and segments never share one. */
+export interface PeeringSegmentEntry extends Owned, Revised, Timestamped {
+  id: string;
+  name: string;
+  cidr: string;
+  vni: number;
+  /** Tenants the owner invited, sorted. */
+  grants: string[];
+}
+
+/** An attachment as IPAM holds it: exactly what its tenant reads. */
+export type PeeringAttachmentEntry = PeeringAttachmentView;
+
+/** The peering maps of a state, empty when a snapshot predates them. */
+export const peeringOf = (state: IpamState): { segments: Record<string, PeeringSegmentEntry>; attachments: Record<string, PeeringAttachmentEntry> } => ({
+  segments: state.cloud.peeringSegments ?? {},
+  attachments: state.cloud.peeringAttachments ?? {},
+});
+
+/** What `vnis` holds for a segment's VNI (a network's is its bare id). */
+export const peeringVniHolder = (segmentId: string): string => `peering:${segmentId}`;
 
 /** A MAC (with one IP or none) a `host` gateway device learned behind a binding: the data of its `ipam.PhysicalMacLearned`. */
 export interface GatewayMacEntry {
@@ -204,6 +233,8 @@ export function initialState(): IpamState {
       gatewayBindings: {},
       gatewaySlots: {},
       gatewayMacs: {},
+      peeringSegments: {},
+      peeringAttachments: {},
     },
     networks: {},
     subnetNetwork: {},

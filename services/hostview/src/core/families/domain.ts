@@ -1,12 +1,13 @@
 /**
  * `<H>.domain.<D>` (RoutingDomain): the routing domain of a network H needs
- * (a router with its external gateway from NAT and its static routes, or a
- * lone network), with the networks of it H needs.
+ * (a router with its external gateway from NAT, its static routes and its
+ * peerings, or a lone network), with the networks of it H needs.
  */
 import { hostviewKey, type RoutingDomain } from '@strata/contracts';
 import type { StaticRoute } from '../inputs/ipam.js';
 import type { Change } from '../model.js';
 import { domainNetworks, hostsOfDomain } from '../topology.js';
+import { domainPeerings } from '../inputs/peering.js';
 import { stringify, type KeyFamily } from './family.js';
 
 export const domainFamily: KeyFamily<'domain'> = {
@@ -25,6 +26,7 @@ export const domainFamily: KeyFamily<'domain'> = {
         kind: 'router',
         networkIds,
         ...routesOf(router.routes),
+        ...peeringsOf(model, domainId),
         tenant: router.tenant,
       };
     }
@@ -47,6 +49,11 @@ function routesOf(routes: readonly StaticRoute[]): { routes?: StaticRoute[] } {
   if (routes.length === 0) return {};
   const key = (r: StaticRoute): string => `${r.destination} ${r.nexthop}`;
   return { routes: routes.map((r) => ({ destination: r.destination, nexthop: r.nexthop })).sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)) };
+}
+
+function peeringsOf(model: Parameters<KeyFamily<'domain'>['value']>[0], routerId: string): Pick<RoutingDomain, 'peerings'> {
+  const peerings = domainPeerings(model.ipam, routerId);
+  return peerings ? { peerings } : {};
 }
 
 /** IPAM names every domain whose record or member networks can have changed; NAT, the routers whose gateway did. */

@@ -21,6 +21,7 @@ import {
   type PortTransition,
 } from '@strata/contracts';
 import { addTo, removeFrom } from '../indexes.js';
+import { applyPeeringEvent, touchPeers, type PeeringAttachmentRec, type PeeringSegmentRec } from './peering.js';
 import { applyGatewayEvent, touchNetworkBindings, type BindingMove, type GatewayBindingRec, type GatewayDeviceRec } from './gateway.js';
 import type { Change, Slice } from '../model.js';
 
@@ -100,6 +101,9 @@ export interface IpamModel {
    * ports. Kept apart from NetworkRec (whether or not the network exists), like hostPorts.
    */
   networkGatewayHosts: Map<string, Map<string, Set<string>>>;
+  /** Peering segments and the routers on them (inputs/peering.ts). */
+  peeringSegments: Map<string, PeeringSegmentRec>;
+  peeringAttachments: Map<string, PeeringAttachmentRec>;
 }
 
 export const emptyIpamModel = (): IpamModel => ({
@@ -115,6 +119,8 @@ export const emptyIpamModel = (): IpamModel => ({
   gatewayBindings: new Map(),
   hostBindings: new Map(),
   networkGatewayHosts: new Map(),
+  peeringSegments: new Map(),
+  peeringAttachments: new Map(),
 });
 
 /** Where a port was or is: its network and host (null host: unbound). */
@@ -158,6 +164,11 @@ export type IpamInputEvent = Slice<IpamEvent>;
 
 /** Fold one IPAM event into `model.ipam`; records what changed in `change.ipam`. */
 export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: Change): void {
+  applyOne(ipam, event, change);
+  touchPeers(ipam, change.ipam);
+}
+
+function applyOne(ipam: IpamModel, event: IpamInputEvent, change: Change): void {
   const out = change.ipam;
   switch (event.type) {
     case 'ipam.HypervisorRegistered': {
@@ -340,6 +351,14 @@ export function applyIpamEvent(ipam: IpamModel, event: IpamInputEvent, change: C
     case 'ipam.PhysicalMacLearned':
     case 'ipam.PhysicalMacWithdrawn':
       // The physical input node's (model.ts routes them there, never here).
+      break;
+    case 'ipam.PeeringSegmentCreated':
+    case 'ipam.PeeringSegmentGranted':
+    case 'ipam.PeeringSegmentRevoked':
+    case 'ipam.PeeringSegmentDeleted':
+    case 'ipam.PeeringAttached':
+    case 'ipam.PeeringDetached':
+      applyPeeringEvent(ipam, event, out);
       break;
     default: {
       const unreachable: never = event;

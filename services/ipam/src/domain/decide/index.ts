@@ -4,6 +4,7 @@ import type { IpamState } from '../state.js';
 import { createGatewayBinding, createGatewayDevice, deleteGatewayBinding, deleteGatewayDevice, moveGatewayBinding } from './gateway.js';
 import { closeNetwork, createNetwork, updateNetwork } from './network.js';
 import { setAllowedAddressPairs } from './pairs.js';
+import { attachPeering, createPeeringSegment, deletePeeringSegment, detachPeering, grantPeeringSegment, revokePeeringSegment } from './peering.js';
 import { bindPort, createPort, deletePort, updatePort } from './port.js';
 import {
   allocateApplicationPrefix,
@@ -51,6 +52,12 @@ export const deciders: { [K in IpamCommandName]: Decider<K> } = {
   'gatewaybinding.create': createGatewayBinding,
   'gatewaybinding.move': moveGatewayBinding,
   'gatewaybinding.delete': deleteGatewayBinding,
+  'peeringsegment.create': createPeeringSegment,
+  'peeringsegment.delete': deletePeeringSegment,
+  'peeringsegment.grant': grantPeeringSegment,
+  'peeringsegment.revoke': revokePeeringSegment,
+  'peeringsegment.attach': attachPeering,
+  'peeringsegment.detach': detachPeering,
 };
 
 export { finishNetworkDeletion, halfDeletedNetworks } from './network.js';

@@ -9,6 +9,9 @@ import { routerAggregate, type IpamCommand, type Route } from '@strata/contracts
 import { contains, overlaps, parseAddress, parsePrefix } from '@strata/netaddr';
 import { createdId, owningTenant, visible } from '@strata/service-kit';
 import type { IpamState, RouterEntry, SubnetEntry } from '../state.js';
+import { peeringOf } from '../state.js';
+import { routerPrefixes } from '../peering-prefixes.js';
+import { attachmentsOf, attachmentsOfRouter } from './peering.js';
 import { changedFields, isEmpty, requireRevision } from './shared.js';
 import type { CommandContext, Decision } from './types.js';
 
@@ -77,6 +80,8 @@ export function deleteRouter(state: IpamState, cmd: IpamCommand<'router.delete'>
   const router = visible(ctx.caller, 'router', cmd.id, state.routers[cmd.id]);
   const count = Object.keys(router.interfaces).length;
   if (count > 0) throw new IllegalStateError(`router ${cmd.id} still joins ${count} subnet(s); remove its interfaces first`);
+  const peerings = attachmentsOfRouter(state, router.id).length;
+  if (peerings > 0) throw new IllegalStateError(`router ${cmd.id} is still attached to ${peerings} peering segment(s); detach it first`);
   return routerEvent(router, { type: 'ipam.RouterDeleted', data: { routerId: router.id } });
 }
 
@@ -106,6 +111,7 @@ export function addRouterInterface(state: IpamState, cmd: IpamCommand<'router.ad
       });
     }
   }
+  requirePeeringRoom(state, router.id, subnet);
   return routerEvent(router, { type: 'ipam.RouterInterfaceAdded', data: { routerId: router.id, subnetId: subnet.id, networkId: subnet.networkId } });
 }
 
@@ -121,6 +127,29 @@ export function removeRouterInterface(state: IpamState, cmd: IpamCommand<'router
     });
   }
   return routerEvent(router, { type: 'ipam.RouterInterfaceRemoved', data: { routerId: router.id, subnetId: cmd.subnetId, networkId } });
+}
+
+/**
+ * A router on peering segments takes no subnet that overlaps a transit
+ * subnet or a peer's prefix there (docs/architecture.md, "VPC peering"): its
+ * peers' routes would be ambiguous. A peer of another tenant is named by its
+ * transit address only.
+ */
+function requirePeeringRoom(state: IpamState, routerId: string, subnet: SubnetEntry): void {
+  const prefix = parsePrefix(subnet.cidr);
+  for (const a of attachmentsOfRouter(state, routerId)) {
+    const seg = peeringOf(state).segments[a.segmentId];
+    if (!seg) continue;
+    if (overlaps(prefix, parsePrefix(seg.cidr))) {
+      throw new ValidationError(`subnet ${subnet.id} (${subnet.cidr}) overlaps transit subnet ${seg.cidr} of peering segment ${seg.id}, which router ${routerId} is on`, { field: 'subnetId' });
+    }
+    for (const peer of attachmentsOf(state, seg.id).filter((p) => p.routerId !== routerId)) {
+      const clash = routerPrefixes(state, peer.routerId).find((p) => overlaps(prefix, parsePrefix(p)));
+      if (clash === undefined) continue;
+      const who = peer.tenant === state.routers[routerId]?.tenant ? `router ${peer.routerId}` : `the router at ${peer.ip}`;
+      throw new ValidationError(`subnet ${subnet.id} (${subnet.cidr}) overlaps prefix ${clash} of ${who} on peering segment ${seg.id}: peers must not overlap`, { field: 'subnetId' });
+    }
+  }
 }
 
 function routerEvent(router: RouterEntry, event: Extract<Decision, { kind: 'append' }>['event']): Decision {
