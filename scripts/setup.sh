@@ -23,6 +23,7 @@ APT_PACKAGES=(
   ca-certificates curl git
   keystone uwsgi uwsgi-plugin-python3   # OpenStack identity: the tests and the lab run a real Keystone (libs/testing/src/keystone.ts)
   python3-openstackclient python3-neutronclient   # the stock `openstack` CLI (and its `openstack sfc` plugin) against the Neutron API
+  python3-networking-sfc # neutronclient's extension for `openstack sfc …`: without it the plugin's name lookups fail ('Client' object has no attribute 'list_port_pairs')
   openssl                # makePki: the tests' private CAs and certificates (libs/testing/src/pki.ts)
   ethtool                # the OVSDB emulator test: its hypervisors' underlay veths checksum VXLAN themselves (test/l2gw/ovsdb-emulator.e2e.spec.ts)
   openvswitch-switch openvswitch-vtep   # ovsdb-server with the hardware_vtep schema, and the ovs-vtep emulator as the switch (services/vtep tests; the tests start their own, never the distro's service)

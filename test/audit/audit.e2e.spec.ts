@@ -87,7 +87,7 @@ describe('audit by replay: a security group and hv1 at any point', () => {
   /** After a step: every hypervisor applied everything up to now; then the log position, hv1's kernel and the group as the API shows it. */
   async function point(step: string): Promise<Point> {
     const seq = await store.lastSeq();
-    await eventually(async () => (await lab.status.query('barrier', { position: seq }, ADMIN)).realised, `${step}: applied everywhere`, 120, 200);
+    await lab.realised(seq, 120, 200);
     const kernel = await captureKernel(lab.host('hv1').ns.name, `${lab.prefix}hv1-`);
     const shown = await json<Point['group']>('alice', ['secgroup', 'show', group]);
     const p: Point = { step, seq, time: new Date().toISOString(), group: shown, kernel };

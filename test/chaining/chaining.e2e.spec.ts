@@ -42,18 +42,13 @@ describe('service chaining: appliances inserted by policy on the source hypervis
   const unchain = (c: ChainView) => chaining().command('chain.delete', { id: c.id }, t.who);
   const toApp = () => connects(vm.web!, vm.app!.ip, APP_PORT);
 
-  /** Every host has applied the log up to the last command (a chain's steering is on the source host, its reverse on the destination's). */
-  const realised = async () => {
-    const position = lab.ipam.lastSeq;
-    await eventually(async () => (await lab.status.query('barrier', { position })).realised, `every host at position ${position}`);
-  };
-
   /**
    * Connect until a connection passes appliance `a` both ways: the chain reached the source host's kernel and,
    * for the replies, the destination host's (each host applies the log on its own; one can be ahead).
    */
   const passesEventually = async (a: Appliance, from = vm.web!) => {
-    await realised();
+    // A chain's steering is on the source host, its reverse on the destination's.
+    await lab.realised();
     await eventually(async () => {
       const before = await a.counters();
       if (!(await connects(from, vm.app!.ip, APP_PORT))) return false;

@@ -34,6 +34,7 @@ import {
   gwInSubnet,
   IpamClient,
   kernelRoute,
+  NO_AGENTS_STATUS_ENV,
   sh,
   startControlPlane,
   startExaBgp,
@@ -142,7 +143,7 @@ describe('BGP gateway under faults (issue 12: defects 1, 3, 5, 7)', () => {
   };
 
   beforeAll(async () => {
-    cp = await startControlPlane(join(dir, 'cp'), [], () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}` });
+    cp = await startControlPlane(join(dir, 'cp'), [], () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}`, statusEnv: NO_AGENTS_STATUS_ENV });
     await fabric.start();
     nc = await connect({ servers: cp.natsUrl, user: 'admin', pass: cp.passwords['admin']! });
     store = await JetStreamEventStore.open(nc);

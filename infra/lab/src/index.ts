@@ -11,7 +11,7 @@ export { APPLIANCE_AS, BgpFabric, Frr, GATEWAY_AS, GW, TOR, TOR_AS, UNDERLAY6, a
 export { BORDER_PUBLIC_IP, BORDER_UNDERLAY_IP, INTERNET_CLIENT_IP, INTERNET_CLIENT_IP6, type ExternalSide } from './external.js';
 export { GATEWAY_UNDERLAY_IP, LAB_APPLIANCE_PASSWORD, type BgpBorder } from './bgp-border.js';
 export { startExaBgp, type ExaBgpOptions } from './exabgp.js';
-export { startControlPlane, type ControlPlane, type ControlPlaneOptions, type ControlPlaneTls, type NeutronOptions } from './demo/control-plane.js';
+export { NO_AGENTS_STATUS_ENV, startControlPlane, type ControlPlane, type ControlPlaneOptions, type ControlPlaneTls, type NeutronOptions } from './demo/control-plane.js';
 export { provisionStreams, SNAPSHOT_SERVICES, startProvisionedNats, type ProvisionOptions } from './provision.js';
 export { StatusClient } from './control-client.js';
 export { buildScaleCloud, createScalePort, moveScalePort, registerScaleHosts, ScaleCloud, scaleHostId, scaleVtep, type ScaleClients, type ScaleNetwork, type ScalePort, type ScaleSpec } from './scale-cloud.js';

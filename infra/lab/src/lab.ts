@@ -33,6 +33,7 @@ import { buildExternal, routeAtBorder, unrouteAtBorder, type ExternalSide } from
 import { deleteAll, type Netns } from './netns.js';
 import { startProcess, type ManagedProcess } from './process.js';
 import { agentEnv, buildUnderlay, guardNamespaces, type Hypervisor } from './underlay.js';
+import { eventually } from './sh.js';
 import { Vm } from './vm.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -146,6 +147,14 @@ export class Lab {
       await lab.destroy();
       throw e;
     }
+  }
+
+  /**
+   * Until every hypervisor has applied the log up to `position` (default: the last command of this lab's clients):
+   * the status service's barrier. Hosts apply the log each on its own; a check spanning hosts waits for this first.
+   */
+  async realised(position = this.ipam.lastSeq, attempts = 60, intervalMs = 250): Promise<void> {
+    await eventually(async () => (await this.status.query('barrier', { position }, ADMIN)).realised, `every host at position ${position}`, attempts, intervalMs);
   }
 
   host(id: string): Hypervisor {

@@ -98,6 +98,8 @@ use_stderr = true
 connection = sqlite:///${join(dir, 'keystone.db')}
 [fernet_tokens]
 key_repository = ${join(dir, 'fernet-keys')}
+[fernet_receipts]
+key_repository = ${join(dir, 'fernet-keys')}
 [credential]
 key_repository = ${join(dir, 'credential-keys')}
 [identity]
@@ -168,7 +170,15 @@ function keystoneDatabase(): Promise<string> {
     const work = mkdtempSync(join(dir, 'partial-'));
     try {
       const conf = join(work, 'keystone.conf');
-      writeFileSync(conf, `[DEFAULT]\nuse_stderr = true\n[database]\nconnection = sqlite:///${join(work, 'keystone.db')}\n[identity]\npassword_hash_rounds = 4\n`);
+      // Key repositories of its own: without them keystone-manage bootstrap (Debian 2:22.0.2-0+deb12u6) checks
+      // /etc/keystone/fernet-keys/ (the receipts' default too), absent on a fresh machine: every Keystone test failed so.
+      writeFernetKeys(join(work, 'fernet-keys'));
+      writeFernetKeys(join(work, 'credential-keys'));
+      writeFileSync(
+        conf,
+        `[DEFAULT]\nuse_stderr = true\n[database]\nconnection = sqlite:///${join(work, 'keystone.db')}\n[identity]\npassword_hash_rounds = 4\n` +
+          `[fernet_tokens]\nkey_repository = ${join(work, 'fernet-keys')}\n[fernet_receipts]\nkey_repository = ${join(work, 'fernet-keys')}\n[credential]\nkey_repository = ${join(work, 'credential-keys')}\n`,
+      );
       await manageIn(conf, 'db_sync');
       await manageIn(
         conf,

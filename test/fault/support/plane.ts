@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { JetStreamEventStore } from '@strata/eventlog';
-import { startControlPlane, type ControlPlane, type ManagedProcess } from '@strata/lab';
+import { NO_AGENTS_STATUS_ENV, startControlPlane, type ControlPlane, type ManagedProcess } from '@strata/lab';
 import { CommandSigner } from '@strata/runtime';
 import { freePort } from '@strata/testing';
 import { FaultClient } from './client.js';
@@ -79,7 +79,7 @@ export async function startFaultPlane(options: FaultPlaneOptions = {}): Promise<
       agents: HOSTS,
       hostview: true,
       // The status service's own clock must not mark an agent down while its NATS server is away: liveness has its own tests.
-      statusEnv: { STATUS_AGENT_TIMEOUT_MS: String(24 * 3600_000) },
+      statusEnv: NO_AGENTS_STATUS_ENV,
     });
     const plane = cp;
     const connectAs = async (user: string): Promise<NatsConnection> => {

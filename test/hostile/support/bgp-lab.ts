@@ -24,7 +24,7 @@ import { run } from '@strata/cli';
 import { ipamEvents, networkAggregate } from '@strata/contracts';
 import { aggregateSubject, JetStreamEventStore } from '@strata/eventlog';
 import { formatAddress, parsePrefix } from '@strata/netaddr';
-import { APPLIANCE_AS, BgpFabric, GATEWAY_AS, GW, kernelRoute, sh, startControlPlane, TOR, TOR_AS, UNDERLAY6, type ControlPlane, type Frr, type ManagedProcess } from '@strata/lab';
+import { APPLIANCE_AS, BgpFabric, GATEWAY_AS, GW, kernelRoute, NO_AGENTS_STATUS_ENV, sh, startControlPlane, TOR, TOR_AS, UNDERLAY6, type ControlPlane, type Frr, type ManagedProcess } from '@strata/lab';
 import { freePort, waitFor } from '@strata/testing';
 import { applianceKey } from '../../../services/bgp-gateway/src/app/secrets.js';
 import { startGateway } from '../../../services/bgp-gateway/src/test/support.js';
@@ -50,7 +50,7 @@ export class BgpHostileLab {
   ids!: Ids;
 
   async start(tenants = ['tenant-a', 'tenant-b']): Promise<void> {
-    this.cp = await startControlPlane(join(this.dir, 'cp'), tenants, () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}` });
+    this.cp = await startControlPlane(join(this.dir, 'cp'), tenants, () => undefined, { natsPort: await freePort(), apiAddr: `127.0.0.1:${await freePort()}`, statusEnv: NO_AGENTS_STATUS_ENV });
     await this.fabric.start();
     await Promise.all([this.startGateway(1), this.startGateway(2)]);
     await this.admin(['bgp', 'settings', 'set', '--local-as', String(GATEWAY_AS), '--router-id', GW[0]]);

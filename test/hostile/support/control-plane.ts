@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { DEFAULT_EVENT_LOG_OPTIONS } from '@strata/eventlog';
-import { startControlPlane, type ControlPlane, type ControlPlaneTls } from '@strata/lab';
+import { NO_AGENTS_STATUS_ENV, startControlPlane, type ControlPlane, type ControlPlaneTls } from '@strata/lab';
 import { freePort } from '@strata/testing';
 import { strataCli, type StrataCli } from '../../support/api.js';
 
@@ -54,10 +54,8 @@ export async function startHostileControlPlane(tenants: string[], options: Hosti
       apiAddr: options.apiAddr ?? `127.0.0.1:${await freePort()}`,
       ...(options.tls ? { tls: options.tls } : {}),
       apiEnv,
-      // These planes register hypervisors that run no agent: the status service would mark them down on its own
-      // clock (an event) in the middle of the tests' "nothing was written" checks. Liveness has its own tests
-      // (services/status, test/status); here it stays out of the way.
-      statusEnv: { STATUS_AGENT_TIMEOUT_MS: String(24 * 3600_000) },
+      // These planes register hypervisors that run no agent.
+      statusEnv: NO_AGENTS_STATUS_ENV,
       ...(options.agents ? { agents: options.agents } : {}),
       ...(options.hostview ? { hostview: true } : {}),
     });

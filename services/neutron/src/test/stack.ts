@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, type NatsConnection } from 'nats';
 import { KeystoneValidator, keystoneValidatorConfigSchema, type Role } from '@strata/identity';
-import { startControlPlane, type ControlPlane } from '@strata/lab';
+import { NO_AGENTS_STATUS_ENV, startControlPlane, type ControlPlane } from '@strata/lab';
 import { CommandSigner, createLogger, type LogLevel } from '@strata/runtime';
 import { freePort, startKeystone, waitFor, type KeystoneHandle, type KeystoneOptions, type Named } from '@strata/testing';
 import type { ResourceDefinition } from '../resource.js';
@@ -132,7 +132,7 @@ export async function startNeutronStack(options: NeutronStackOptions = {}): Prom
       natsPort: await freePort(),
       apiAddr: `127.0.0.1:${await freePort()}`,
       // Hypervisors here run no agent: keep the status service from marking them down mid-test.
-      statusEnv: { STATUS_AGENT_TIMEOUT_MS: String(24 * 3600_000) },
+      statusEnv: NO_AGENTS_STATUS_ENV,
       // Port status comes from hostview's positions: without hostview every port read waits for it, then says UNKNOWN.
       hostview: true,
       ...(options.agents ? { agents: options.agents } : {}),
