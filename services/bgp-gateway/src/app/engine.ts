@@ -137,13 +137,14 @@ export class EngineSync {
 
 /**
  * Everything `EngineSync.sync` reads from the state, as text: the settings,
- * the neighbours (kind, AS, secret reference, limits, exports) and the EVPN
- * export targets. Equal inputs need no sync of the same gobgpd process
+ * the neighbours (kind, AS, secret reference, limits, exports), the EVPN
+ * export targets and the federation's (a federated network adds one to the
+ * reflectors' export policy). Equal inputs need no sync of the same gobgpd process
  * (gateway.ts skips it: most events, a floating IP's for one, change none
  * of them).
  */
 export function engineInputs(state: BgpState, neighbours: ReadonlyMap<string, Neighbour>): string {
-  return JSON.stringify([state.config.settings, [...neighbours.values()], [...evpnExportTargets(state)]]);
+  return JSON.stringify([state.config.settings, [...neighbours.values()], [...evpnExportTargets(state)], federationExportTargets(state)]);
 }
 
 /** What decides a neighbour's exports in policiesFor (engine-config.ts): its kind, and for an appliance its default route. */

@@ -38,3 +38,13 @@ describe('engineInputs: when gobgpd needs a configuration check', () => {
     expect(inputs(g)).not.toBe(before);
   });
 });
+
+describe('engineInputs: the federation', () => {
+  it('changed by a network becoming federated (its route target joins the reflectors\' export policy)', () => {
+    const AZ2 = { name: 'az2', id: 2, vtepPrefixes: ['198.18.0.16/28'], vniRanges: [{ min: 2000, max: 2999 }] };
+    const g = given().host('hv1', '198.18.0.11').tenantNetwork('ta', 'net-a', false, ['s-a', '10.0.0.0/24']).federation(AZ2);
+    const before = inputs(g);
+    g.federated('net-a');
+    expect(inputs(g)).not.toBe(before);
+  });
+});
