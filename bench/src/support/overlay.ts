@@ -192,7 +192,7 @@ export function startInNs(ns: string, argv: string[]): NsProcess {
   };
 }
 
-async function stopAll(): Promise<void> {
+export async function stopAll(): Promise<void> {
   await Promise.all([...started].map((c) => new Promise<void>((r) => {
     if (c.exitCode !== null || c.signalCode !== null) return r();
     c.once('exit', () => r());
