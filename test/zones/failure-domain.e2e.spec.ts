@@ -14,7 +14,10 @@
  * converges on its own change (a new VM c on hv3 reaches b). az1 returns:
  * it learns c (a1 reaches c), a VM it creates after its return (a3) is
  * recorded in az2 and reaches b, the stale marks are gone, and az2's log
- * still holds no withdrawal of az1's records.
+ * still holds no withdrawal of az1's records. Last, End-of-RIB's other
+ * half: a3 is deleted in az1 while only az1's BGP speaker (gobgpd and
+ * gateway) is down; az2 keeps it (stale) until az1's speaker returns, then
+ * withdraws it, and only it.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hostviewBucket, type NetworkView, type PortView, type SubnetView } from '@strata/contracts';
@@ -192,5 +195,24 @@ d('failure domains: a zone\'s control plane crashes, the other zone and both dat
     // Across the crash, the outage and the return, az2 never withdrew one of az1's records.
     expect(await az1WithdrawnInAz2()).toEqual([]);
     console.log(`[failure-domain] az1 back: no stale route in az2 after ${fresh} s; a1 <-> c (az2's VM made meanwhile) after ${learned} s`);
+  });
+
+  it("a MAC az1 deleted while its BGP speaker was away is withdrawn in az2 at the speaker's return (End-of-RIB), and nothing else", async () => {
+    const a3 = vm.a3!;
+    await zones.killBgp('az1');
+    await waitFor(async () => (await stale()) > 0, { ...WAIT, message: "az1's routes stale in az2" });
+    await a3.detach();
+    await az1.lab.ipam.command('port.delete', { id: a3.port.id }, WHO);
+    // az1 (NATS and services up) has deleted it; az2 still has it, stale: az1's speaker has not said so.
+    expect(await hv3Holds(vm.a1!, vm.a2!, a3)).toBe(true);
+    const before = await log2.lastSeq();
+    await zones.restartBgp('az1');
+    await waitFor(async () => !(await hv3Holds(a3)), { ...WAIT, message: "a3 gone from hv3's view" });
+    await waitFor(async () => (await stale()) === 0, { ...WAIT, message: 'no stale route in az2' });
+    expect(await hv3Holds(vm.a1!, vm.a2!)).toBe(true);
+    const withdrawn: string[] = [];
+    for await (const e of log2.read({ fromSeq: before + 1 })) if (e.type.endsWith('Withdrawn')) withdrawn.push(`${e.type} ${(e.data as { mac?: string }).mac ?? ''}`);
+    expect(withdrawn).toEqual([`bgp.PhysicalMacWithdrawn ${a3.port.mac}`]);
+    expect(await allPing([[vm.a1!, vm.b!], [vm.a2!, vm.b!]])).toEqual([]);
   });
 });

@@ -20,7 +20,8 @@
  * their VNI ranges). `killControlPlane(zone)` crashes a zone's whole control
  * plane (NATS, services, BGP gateway and gobgpd: kill -9) while its agents
  * keep the data plane (fail static); `restartControlPlane(zone)` brings it
- * back. `destroy()` tears down every zone's lab, the gobgpds,
+ * back; `killBgp(zone)`/`restartBgp(zone)` the same for its gobgpd and BGP
+ * gateway only. `destroy()` tears down every zone's lab, the gobgpds,
  * the reflector and every namespace with the prefix, also after a failure
  * in `start`.
  */
@@ -131,12 +132,7 @@ export class Zones {
       await this.plug(gatewayRole(spec), `${gatewayIp}/24`);
       const zone: Zone = { spec, lab, gatewayIp, bgp: undefined!, gateway: undefined!, gobgpd: await this.startGobgpd(spec) };
       this.zones.push(zone);
-      zone.gateway = await lab.startBgpGateway(`bgp-gateway-${spec.name}`, {
-        GOBGP_TARGET: `unix://${this.socketOf(spec)}`,
-        BGP_ROUTER_ID: gatewayIp,
-        BGP_SETTLE_MS: '1000',
-        BGP_PASSWORD_FEDERATION: LAB_FEDERATION_PASSWORD,
-      });
+      zone.gateway = await this.startGateway(zone);
       zone.bgp = new BgpClient(lab.ipam.nc, 15_000, lab.ipam.seq);
       await zone.bgp.command('settings.set', { localAs: GATEWAY_AS, routerId: gatewayIp }, ADMIN);
       return zone;
@@ -144,6 +140,29 @@ export class Zones {
       await lab.destroy();
       throw e;
     }
+  }
+
+  private startGateway(zone: Zone): Promise<ManagedProcess> {
+    return zone.lab.startBgpGateway(`bgp-gateway-${zone.spec.name}`, {
+      GOBGP_TARGET: `unix://${this.socketOf(zone.spec)}`,
+      BGP_ROUTER_ID: zone.gatewayIp,
+      BGP_SETTLE_MS: '1000',
+      BGP_PASSWORD_FEDERATION: LAB_FEDERATION_PASSWORD,
+    });
+  }
+
+  /** Crash only zone `name`'s BGP speaker: its gobgpd and BGP gateway (kill -9); its NATS, services and agents stay. */
+  async killBgp(name: string): Promise<void> {
+    const zone = this.zone(name);
+    await zone.gobgpd.kill9();
+    await zone.gateway.kill9();
+  }
+
+  /** Zone `name`'s BGP speaker back: a fresh gobgpd, a new gateway that configures it from the log. */
+  async restartBgp(name: string): Promise<void> {
+    const zone = this.zone(name);
+    zone.gobgpd = await this.startGobgpd(zone.spec);
+    zone.gateway = await this.startGateway(zone);
   }
 
   private socketOf(spec: ZoneSpec): string {
