@@ -228,21 +228,15 @@ export class Lab {
   /**
    * NATS again on the same port and store, then the same processes with the
    * same environment, in the order they first started; the lab's clients
-   * reconnect. Returns the new processes by name (e.g. a BGP gateway's).
+   * reconnect.
    */
-  async restartControlPlane(): Promise<Map<string, ManagedProcess>> {
+  async restartControlPlane(): Promise<void> {
     const down = this.controlPlaneDown;
     if (down.length === 0) throw new Error('the control plane is not down');
     await this.nats.restart();
-    const started = new Map<string, ManagedProcess>();
-    for (const s of down) {
-      const p = this.spawn(s.name, s.entry, s.env);
-      await p.ready;
-      started.set(s.name, p);
-    }
+    for (const s of down) await this.spawn(s.name, s.entry, s.env).ready;
     this.controlPlaneDown = [];
     await this.connectClients();
-    return started;
   }
 
   private async registerHypervisors(): Promise<void> {

@@ -180,23 +180,21 @@ export class Zones {
   }
 
   /**
-   * Crash zone `name`'s whole control plane: its NATS, services and BGP
-   * gateway (Lab.killControlPlane) and its gobgpd, all kill -9 (a crash: a
-   * gobgpd that stops gracefully sends a notification, and graceful restart
-   * then does not apply). Its agents stay and fail static.
+   * Crash zone `name`'s whole control plane: its gobgpd and BGP gateway
+   * (killBgp), then its NATS and services (Lab.killControlPlane), all kill -9
+   * (a crash: a gobgpd that stops gracefully sends a notification, and
+   * graceful restart then does not apply). Its agents stay and fail static.
    */
   async killControlPlane(name: string): Promise<void> {
-    const zone = this.zone(name);
-    await zone.gobgpd.kill9();
-    await zone.lab.killControlPlane();
+    await this.killBgp(name);
+    await this.zone(name).lab.killControlPlane();
   }
 
-  /** Zone `name`'s control plane back: a fresh gobgpd, then NATS and every service on their old state (the gateway configures gobgpd again). */
+  /** Zone `name`'s control plane back: NATS and every service on their old state, then its BGP speaker (restartBgp). */
   async restartControlPlane(name: string): Promise<void> {
     const zone = this.zone(name);
-    zone.gobgpd = await this.startGobgpd(zone.spec);
-    const started = await zone.lab.restartControlPlane();
-    zone.gateway = started.get(`bgp-gateway-${name}`) ?? zone.gateway;
+    await zone.lab.restartControlPlane();
+    await this.restartBgp(name);
     zone.bgp = new BgpClient(zone.lab.ipam.nc, 15_000, zone.lab.ipam.seq);
   }
 
