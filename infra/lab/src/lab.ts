@@ -83,6 +83,10 @@ export class Lab {
   readonly hosts: Hypervisor[] = [];
   readonly vms = new Map<string, Vm>();
   private readonly processes: ManagedProcess[] = [];
+  /** How each process was started, for restartControlPlane. */
+  private readonly spawned: { name: string; entry: string; env: Record<string, string>; process: ManagedProcess }[] = [];
+  /** The processes killControlPlane killed, in start order. */
+  private controlPlaneDown: { name: string; entry: string; env: Record<string, string> }[] = [];
   /** STRATA_LAB_RUN of every process this lab starts, inherited by what they start: teardown finds those wherever they run. */
   private readonly marker = randomBytes(8).toString('hex');
   /** Forgets the exit hook's entry for this lab (after its teardown). */
@@ -184,25 +188,55 @@ export class Lab {
     // The agents' routing-domain namespaces are named per host here (startAgent): render hosts with the same names.
     const audit = this.spawn('audit', main('audit'), { AUDIT_AGENT_NETNS_PREFIX: `${this.prefix}{host}-`, ...env('audit') });
     await Promise.all([secgroup.ready, hostview.ready, status.ready, audit.ready]);
-    this.ipam = new IpamClient(await this.natsUsers.connect('api'));
-    // One read-your-writes position for every client, as in the api.
-    this.secgroup = new SecgroupClient(this.ipam.nc, 15_000, this.ipam.seq);
-    this.status = new StatusClient(this.ipam.nc, 15_000, this.ipam.seq);
-    this.audit = new AuditClient(this.ipam.nc, 15_000, this.ipam.seq);
-    if (this.options.nat) {
-      await this.spawn('nat', main('nat'), env('nat')).ready;
-      this.nat = new NatClient(this.ipam.nc, 15_000, this.ipam.seq);
-    }
+    if (this.options.nat) await this.spawn('nat', main('nat'), env('nat')).ready;
     if (this.options.vtep) await this.spawn('vtep', main('vtep'), env('vtep')).ready;
-    if (this.options.chaining) {
-      await this.spawn('chaining', main('chaining'), env('chaining')).ready;
-      this.chaining = new ChainingClient(this.ipam.nc, 15_000, this.ipam.seq);
-    }
+    if (this.options.chaining) await this.spawn('chaining', main('chaining'), env('chaining')).ready;
+    await this.connectClients();
     if (this.options.postgres) {
       this.postgres = await startPostgres();
       const pgEnv = { ...env('pg-projector'), STRATA_PG_URL: this.postgres.url };
       await Promise.all(['pg-projector', 'pg-projector-standby'].map((name) => this.spawn(name, main('pg-projector'), pgEnv).ready));
     }
+  }
+
+  /** The lab's clients, on one connection as user api (as the api does). */
+  private async connectClients(): Promise<void> {
+    this.ipam = new IpamClient(await this.natsUsers.connect('api'));
+    // One read-your-writes position for every client, as in the api.
+    this.secgroup = new SecgroupClient(this.ipam.nc, 15_000, this.ipam.seq);
+    this.status = new StatusClient(this.ipam.nc, 15_000, this.ipam.seq);
+    this.audit = new AuditClient(this.ipam.nc, 15_000, this.ipam.seq);
+    if (this.options.nat) this.nat = new NatClient(this.ipam.nc, 15_000, this.ipam.seq);
+    if (this.options.chaining) this.chaining = new ChainingClient(this.ipam.nc, 15_000, this.ipam.seq);
+  }
+
+  /**
+   * A crash of the whole control plane: kill -9 of NATS and of every process
+   * the lab started except the agents (the services, a BGP gateway, the api),
+   * which keep their hypervisors' kernels as they are (fail static). The
+   * lab's clients are closed; `restartControlPlane` brings it all back.
+   */
+  async killControlPlane(): Promise<void> {
+    if (this.controlPlaneDown.length > 0) throw new Error('the control plane is already down');
+    await this.ipam.close().catch(() => undefined);
+    const control = this.spawned.filter((s) => !s.name.startsWith('agent-') && s.process.running());
+    await Promise.all(control.map((s) => s.process.kill9()));
+    await this.nats.kill9();
+    this.controlPlaneDown = control;
+  }
+
+  /**
+   * NATS again on the same port and store, then the same processes with the
+   * same environment, in the order they first started; the lab's clients
+   * reconnect.
+   */
+  async restartControlPlane(): Promise<void> {
+    const down = this.controlPlaneDown;
+    if (down.length === 0) throw new Error('the control plane is not down');
+    await this.nats.restart();
+    for (const s of down) await this.spawn(s.name, s.entry, s.env).ready;
+    this.controlPlaneDown = [];
+    await this.connectClients();
   }
 
   private async registerHypervisors(): Promise<void> {
@@ -293,6 +327,7 @@ export class Lab {
   private spawn(name: string, entry: string, env: Record<string, string>): ManagedProcess {
     const p = startProcess(name, [process.execPath, entry], { env: { ...env, [LAB_MARKER_ENV]: this.marker } });
     this.processes.push(p);
+    this.spawned.push({ name, entry, env, process: p });
     return p;
   }
 

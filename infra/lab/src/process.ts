@@ -15,6 +15,8 @@ export interface ManagedProcess {
   stop(graceMs?: number): Promise<void>;
   /** SIGKILL: a crash. */
   kill9(): Promise<void>;
+  /** False once the process has exited. */
+  running(): boolean;
   readonly exited: Promise<number | null>;
 }
 
@@ -64,6 +66,7 @@ export function startProcess(
     ready,
     exited,
     output: () => out,
+    running,
     async stop(graceMs = 10_000) {
       if (!running()) return;
       child.kill('SIGTERM');

@@ -29,6 +29,8 @@ export class EngineSync {
   private lastExport = new Map<string, string>();
   /** gobgpd's peers (address → description) as read by the last deleteStalePeers. */
   private present = new Map<string, string>();
+  /** Reflector sessions to open once the RIB holds this zone's routes (openReflectors). */
+  private held = new Map<string, Wanted>();
 
   constructor(
     private readonly client: GobgpClient,
@@ -126,12 +128,38 @@ export class EngineSync {
     }
   }
 
+  /**
+   * A route reflector's session is held back until openReflectors: with
+   * graceful restart, gobgpd sends its table and End-of-RIB as soon as the
+   * session is up, and End-of-RIB tells the reflector to drop every stale
+   * route of this zone it has not been sent again. Opened only after the RIB
+   * pass, the new session carries the whole table before its End-of-RIB,
+   * so a restarted gobgpd (or gateway) never makes the reflector withdraw,
+   * even for a moment, what this zone still has (docs/architecture.md
+   * "Failure domains").
+   */
   private async addMissingPeers(wanted: ReadonlyMap<string, Wanted>, result: EngineSyncResult): Promise<void> {
-    for (const [address, { n, password }] of wanted) {
+    this.held = new Map();
+    for (const [address, w] of wanted) {
       if (this.present.has(address)) continue;
-      await this.client.addPeer(peerConfig(n, password));
-      result.peersAdded++;
+      if (w.n.kind === 'reflector') this.held.set(address, w);
+      else await this.addPeer(w, result);
     }
+  }
+
+  /** Open the reflector sessions held back by the last sync (call after the RIB pass); returns how many. */
+  async openReflectors(): Promise<number> {
+    const held = [...this.held.values()];
+    this.held = new Map();
+    const result: EngineSyncResult = { started: false, peersAdded: 0, peersRemoved: 0, unresolved: [] };
+    for (const w of held) await this.addPeer(w, result);
+    return result.peersAdded;
+  }
+
+  private async addPeer({ n, password }: Wanted, result: EngineSyncResult): Promise<void> {
+    await this.client.addPeer(peerConfig(n, password));
+    this.present.set(n.address, peerSignature(n, password));
+    result.peersAdded++;
   }
 }
 

@@ -290,6 +290,8 @@ export class BgpGateway {
     const desiredEvpnRoutes = mergeEvpn(desiredEvpn(state, routerId), desiredFederation(state));
     const t2 = performance.now();
     const r = await this.rib.reconcile(desired, desiredEvpnRoutes);
+    // The RIB now holds this zone's routes: a new reflector session carries them all before its End-of-RIB.
+    await this.engine.openReflectors();
     const t3 = performance.now();
     const [added, withdrawn] = [r.added + r.evpnAdded, r.withdrawn + r.evpnWithdrawn];
     if (added) this.m.paths.inc({ op: 'add' }, added);

@@ -10,10 +10,14 @@
  *
  * Fail static: while no reflector session is up, nothing is withdrawn (a
  * zone's records stay what they were); once one has settled, its table is
- * complete and what it lacks is withdrawn.
+ * complete and what it lacks is withdrawn. A zone whose BGP speaker is lost
+ * is still in that table: the reflector keeps its routes, marked
+ * LLGR_STALE (domain/llgr.ts), taken as any other and counted in the gauge
+ * `strata_bgp_federation_stale_routes{zone}`.
  */
 import { Gauge } from 'prom-client';
 import { observeZones, orphanZones, type PhysicalTargets, type RejectedZoneRoute, type ZoneRoute } from '../domain/decide/index.js';
+import { staleRoutesByZone } from '../domain/llgr.js';
 import type { Neighbour } from '../domain/neighbours.js';
 import { evpnRefusals, writePhysical } from './physical-recorder.js';
 import type { Rejections } from './rejections.js';
@@ -31,6 +35,8 @@ export interface ZoneRecorderOptions extends ObservationWriter {
 export class ZoneRecorder {
   private readonly rejections: Rejections<ZoneRefusal>;
   private readonly m;
+  /** Per remote zone, its LLGR_STALE routes as of the last pass with a reflector session up. */
+  private stale = new Map<string, number>();
 
   constructor(private readonly o: ZoneRecorderOptions) {
     const rejections = evpnRefusals<ZoneRefusal>(o, {
@@ -56,6 +62,17 @@ export class ZoneRecorder {
         }
       },
     });
+    const stale = (): Map<string, number> => this.stale;
+    new Gauge({
+      name: 'strata_bgp_federation_stale_routes',
+      help: "other zones' EVPN routes the route reflectors keep as LLGR_STALE (that zone's BGP speaker is lost; still recorded: fail static)",
+      labelNames: ['zone'],
+      registers: [o.metrics.registry],
+      collect() {
+        this.reset();
+        for (const [zone, n] of stale()) this.set({ zone }, n);
+      },
+    });
   }
 
   /** Record the other zones' current announcements; returns when the next pass is due (a session settles), or Infinity. */
@@ -74,6 +91,8 @@ export class ZoneRecorder {
       else next = Math.min(next, s.since + this.o.settleMs);
     }
     const seen = observeZones(state, routes, complete);
+    // Counted while a reflector session is up (none up: no word on staleness, the last count stays).
+    if (routes.length > 0 || complete) this.stale = staleRoutesByZone(state.config.federation, routes);
     const targets: PhysicalTargets = new Map([...orphanZones(state), ...seen.targets]);
     const byZone = new Map<string, ZoneRefusal[]>();
     for (const r of seen.rejected) {

@@ -68,6 +68,20 @@ export const CONNECT_RETRY_S = 5;
  */
 export const APPLIANCE_MULTIHOP_TTL = 8;
 
+/**
+ * Graceful restart toward the route reflectors (RFC 4724 + long-lived, RFC
+ * 9494; docs/architecture.md "Failure domains"): when this zone's gobgpd
+ * dies, a reflector keeps its EVPN routes as stale for GR_RESTART_S, then
+ * marks them LLGR_STALE (65535:6) and keeps reflecting them for
+ * LLGR_STALE_S, so the other zones keep forwarding to this zone's
+ * hypervisors; a zone away for longer is forgotten. The same capability
+ * lets this gobgpd receive the other zones' stale routes (a reflector sends
+ * LLGR_STALE routes only to peers that advertise LLGR).
+ */
+export const REFLECTOR_GR_RESTART_S = 5;
+/** 24 h: a zone's control plane may be away for a day before the others withdraw its routes. */
+export const REFLECTOR_LLGR_STALE_S = 86_400;
+
 /** Hard cap in gobgpd per appliance (the session is torn down beyond it), well above Strata's own limit, to bound memory. */
 export const hardPrefixCap = (maxPrefixes: number): number => maxPrefixes * 4 + 16;
 
@@ -80,6 +94,7 @@ export function peerSignature(n: Neighbour, password: string): string {
     connectRetry: CONNECT_RETRY_S,
     multihop: n.kind === 'appliance' ? APPLIANCE_MULTIHOP_TTL : 0,
     families: familiesOf(n).map((f) => f.afi),
+    gracefulRestart: n.kind === 'reflector' ? [REFLECTOR_GR_RESTART_S, REFLECTOR_LLGR_STALE_S] : null,
   };
   const h = createHash('sha256').update(JSON.stringify(shape)).update('\0').update(password).digest('hex');
   return `strata:${n.kind}:${h.slice(0, 24)}`;
@@ -89,6 +104,9 @@ export function peerConfig(n: Neighbour, password: string): object {
   const afiSafis = familiesOf(n).map((family) => ({
     config: { family, enabled: true },
     ...(n.kind === 'appliance' ? { prefix_limits: { family, max_prefixes: hardPrefixCap(n.maxPrefixes), shutdown_threshold_pct: 0 } } : {}),
+    ...(n.kind === 'reflector'
+      ? { mp_graceful_restart: { config: { enabled: true } }, long_lived_graceful_restart: { config: { enabled: true, restart_time: REFLECTOR_LLGR_STALE_S } } }
+      : {}),
   }));
   return {
     // A reflector session is IBGP in the federation's AS: gobgpd speaks it as its local AS on that session.
@@ -96,6 +114,7 @@ export function peerConfig(n: Neighbour, password: string): object {
     afi_safis: afiSafis,
     timers: { config: { connect_retry: CONNECT_RETRY_S, hold_time: 90, keepalive_interval: 30 } },
     ...(n.kind === 'appliance' ? { ebgp_multihop: { enabled: true, multihop_ttl: APPLIANCE_MULTIHOP_TTL } } : {}),
+    ...(n.kind === 'reflector' ? { graceful_restart: { enabled: true, restart_time: REFLECTOR_GR_RESTART_S, longlived_enabled: true } } : {}),
   };
 }
 

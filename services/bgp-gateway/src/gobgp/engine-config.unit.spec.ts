@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Neighbour } from '../domain/neighbours.js';
-import { peerConfig, peerSignature, policiesFor } from './engine-config.js';
+import { peerConfig, peerSignature, policiesFor, REFLECTOR_GR_RESTART_S, REFLECTOR_LLGR_STALE_S } from './engine-config.js';
 import { Ipv6NextHops } from './next-hop6.js';
 import { isOriginated, originatedPath, readPath } from './paths.js';
 
@@ -95,5 +95,26 @@ describe('IPv6 routes over the IPv4 fabric', () => {
     });
     // its routes stay in its Adj-RIB-In: the import policy accepts only fabric peers
     expect(p.policies.find((x) => x.name === 'strata-import')).toEqual(none.policies.find((x) => x.name === 'strata-import'));
+  });
+
+  it('a route reflector session offers graceful restart and long-lived graceful restart for l2vpn-evpn; no other session does', () => {
+    const rr: Neighbour = { kind: 'reflector', address: '198.18.0.100', remoteAs: 65500, passwordRef: 'rr' };
+    type Peer = { graceful_restart?: object; afi_safis: { mp_graceful_restart?: object; long_lived_graceful_restart?: object }[] };
+    const c = peerConfig(rr, 'pw') as Peer;
+    expect(c.graceful_restart).toEqual({ enabled: true, restart_time: REFLECTOR_GR_RESTART_S, longlived_enabled: true });
+    expect(c.afi_safis).toEqual([
+      expect.objectContaining({
+        mp_graceful_restart: { config: { enabled: true } },
+        long_lived_graceful_restart: { config: { enabled: true, restart_time: REFLECTOR_LLGR_STALE_S } },
+      }),
+    ]);
+    // a long stale time: a zone's control plane may be away for hours; the restart time is short, so the other zones see LLGR_STALE at once
+    expect(REFLECTOR_LLGR_STALE_S).toBeGreaterThanOrEqual(3600);
+    expect(REFLECTOR_GR_RESTART_S).toBeLessThan(REFLECTOR_LLGR_STALE_S);
+    for (const other of [tor, fw, { kind: 'evpn', address: '198.18.0.50', remoteAs: 65010, passwordRef: null, deviceId: 'leaf1' } as Neighbour]) {
+      const p = peerConfig(other, '') as Peer;
+      expect(p.graceful_restart).toBeUndefined();
+      expect(p.afi_safis.every((a) => !a.mp_graceful_restart && !a.long_lived_graceful_restart)).toBe(true);
+    }
   });
 });
