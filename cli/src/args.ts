@@ -82,6 +82,11 @@ export function portNumber(value: string): number {
   return wholeNumber(value, 'must be a port number from 1 to 65535');
 }
 
+/** `--federation-tag`: a security group's federation tag, 1 to 65535 (the range is the API's to enforce too). */
+export function federationTag(value: string): number {
+  return wholeNumber(value, 'must be a federation tag from 1 to 65535');
+}
+
 /** `MIN-MAX` → an inclusive port range, e.g. 1000-2000. */
 export function portRange(value: string): { min: number; max: number } {
   const m = /^(\d+)-(\d+)$/.exec(value);
