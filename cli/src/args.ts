@@ -82,6 +82,18 @@ export function portNumber(value: string): number {
   return wholeNumber(value, 'must be a port number from 1 to 65535');
 }
 
+/**
+ * `--federation-tag`: a security group's federation tag, 1 to 65535 (the API
+ * enforces the range too). 0 is refused here: the API reads an update's 0 as
+ * "remove the tag", which the CLI spells --no-federation-tag.
+ */
+export function federationTag(value: string): number {
+  const message = 'must be a federation tag from 1 to 65535 (--no-federation-tag removes it)';
+  const n = wholeNumber(value, message);
+  if (n < 1) throw new InvalidArgumentError(message);
+  return n;
+}
+
 /** `MIN-MAX` → an inclusive port range, e.g. 1000-2000. */
 export function portRange(value: string): { min: number; max: number } {
   const m = /^(\d+)-(\d+)$/.exec(value);

@@ -1,11 +1,17 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { allocationPool, collect, fixedIp, icmpNumber, portNumber, portRange, positiveInt } from './args.js';
+import { allocationPool, collect, federationTag, fixedIp, icmpNumber, portNumber, portRange, positiveInt } from './args.js';
 
 describe('option parsers', () => {
   it('positiveInt accepts digits only', () => {
     expect(positiveInt('42')).toBe(42);
     for (const bad of ['0', '-1', '1.5', '1e3', 'x', '']) expect(() => positiveInt(bad)).toThrow(InvalidArgumentError);
+  });
+
+  it('federationTag takes digits from 1 and leaves the upper bound to the server; 0 (the API\'s "remove") is refused', () => {
+    expect(federationTag('10')).toBe(10);
+    expect(federationTag('70000')).toBe(70000);
+    for (const bad of ['0', '-1', '1.5', 'x', '']) expect(() => federationTag(bad)).toThrow(/--no-federation-tag removes it/);
   });
 
   it('collect accumulates repeated options', () => {

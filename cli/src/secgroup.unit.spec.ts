@@ -53,8 +53,10 @@ describe('rules as lines', () => {
 describe('security group tables', () => {
   it('shows a group’s fields, then its rules with their ids', () => {
     const text = renderSecurityGroup(group({ rules: [r9000] }), new Map([[WEB, 'web']]));
-    expect(text).toMatch(/│ DESCRIPTION │ application servers\s+│/);
+    expect(text).toMatch(/│ DESCRIPTION\s+│ application servers\s+│/);
     expect(text).toMatch(/│ DEFAULT\s+│ no\s+│/);
+    expect(text).toMatch(/│ FEDERATION TAG │ none\s+│/);
+    expect(renderSecurityGroup(group({ federationTag: 10 }))).toMatch(/│ FEDERATION TAG │ 10\s+│/);
     expect(text).toMatch(/│ RULE ID │ RULE\s+│/);
     expect(text).toContain('│ r-9000  │ ingress IPv4 tcp 9000 from group web │');
     expect(text).not.toMatch(/\x1b\[/);

@@ -14,22 +14,15 @@
  * other; a VM deleted in az2 leaves az1's host views.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { hostviewBucket, type NetworkView, type PortView, type SubnetView } from '@strata/contracts';
-import { ADMIN, capture, REFLECTOR_IP, Zones, type Principal, type Vm, type Zone } from '@strata/lab';
+import { capture, REFLECTOR_IP, Zones, type Principal, type Vm, type Zone } from '@strata/lab';
 import { waitFor } from '@strata/testing';
 import { describeIf, kernel } from '@strata/testing/suites';
 import type { NatsConnection } from 'nats';
 import { whoamiEventually, whoamiServer } from '../support/whoami.js';
+import { CIDR, hostviewKeys, segmentVm, stretchedSegment, TWO_ZONES, type Segment } from './support.js';
 
 const d = describeIf(kernel(['tcpdump', '--version'], ['gobgpd', '--version'], ['/usr/lib/frr/bgpd', '--version']));
-const CIDR = '10.0.0.0/24';
-const POOLS = { az1: { start: '10.0.0.10', end: '10.0.0.99' }, az2: { start: '10.0.0.100', end: '10.0.0.199' } } as const;
 const WHOAMI_PORT = 7070;
-
-interface Side {
-  net: NetworkView;
-  subnet: SubnetView;
-}
 
 d('segments stretched across two availability zones (two tenants, identical addresses)', () => {
   let zones: Zones;
@@ -40,48 +33,22 @@ d('segments stretched across two availability zones (two tenants, identical addr
   const vms = new Map<string, { az1: Vm; az2: Vm; vni: number }>();
   const servers: { stop(): Promise<void> }[] = [];
 
-  /** The tenant's segment in one zone: its network (az2: joining az1's VNI), the shared subnet with the zone's pool, a group admitting the segment. */
-  async function side(zone: Zone, who: Principal, vni?: number): Promise<Side> {
-    const net =
-      vni === undefined
-        ? await zone.lab.ipam.command('network.create', { name: 'stretched', federated: true }, who)
-        : await zone.lab.ipam.command('network.create', { tenant: who.tenant, name: 'stretched', federated: true, vni }, ADMIN);
-    const pool = POOLS[zone.spec.name as keyof typeof POOLS];
-    const subnet = await zone.lab.ipam.command('subnet.create', { networkId: net.id, cidr: CIDR, gatewayIp: '10.0.0.1', allocationPools: [pool] }, who);
-    return { net, subnet };
-  }
-
   /** A VM of the tenant on `hostId` in `zone`, in a group that admits the whole segment (the other zone's VMs are addresses there, not members). */
-  async function vm(zone: Zone, who: Principal, s: Side, name: string, hostId: string): Promise<Vm> {
+  async function vm(zone: Zone, who: Principal, s: Segment, name: string, hostId: string): Promise<Vm> {
     const group = await zone.lab.secgroup.command('group.create', { name: `${name}-segment`, description: '', egressRules: true }, who);
     await zone.lab.secgroup.command('rule.create', { groupId: group.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'any', remoteCidr: CIDR }, who);
-    const port: PortView = await zone.lab.ipam.command('port.create', { networkId: s.net.id, name, hostId }, who);
-    await zone.lab.secgroup.command('port.setGroups', { portId: port.id, groupIds: [group.id] }, who);
-    const v = await zone.lab.addVm(name, port, hostId);
-    await v.configureStatic({ [s.subnet.id]: { prefixLength: 24, gatewayIp: s.subnet.gatewayIp, mtu: s.net.mtu } });
-    return v;
+    return segmentVm(zone, who, s, name, hostId, [group.id]);
   }
 
-  /** The keys of a host's view (hostview's bucket in az1's NATS). */
-  const hostview = async (hostId: string, nc: NatsConnection): Promise<string[]> => {
-    const kv = await nc.jetstream().views.kv(hostviewBucket(hostId), { bindOnly: true });
-    const out: string[] = [];
-    for await (const key of await kv.keys()) out.push(key);
-    return out;
-  };
-
   beforeAll(async () => {
-    zones = await Zones.start([
-      { name: 'az1', id: 1, hosts: [1, 2], vnis: { min: 10_000, max: 19_999 } },
-      { name: 'az2', id: 2, hosts: [3], vnis: { min: 20_000, max: 29_999 } },
-    ]);
+    zones = await Zones.start(TWO_ZONES);
     az1 = zones.zone('az1');
     az2 = zones.zone('az2');
     admin1 = await az1.lab.natsUsers.connect('admin');
     for (const [tenant, hostInAz1] of [['tenant-a', 'hv1'], ['tenant-b', 'hv2']] as const) {
       const who = { tenant, admin: false };
-      const one = await side(az1, who);
-      const two = await side(az2, who, one.net.vni);
+      const one = await stretchedSegment(az1, who);
+      const two = await stretchedSegment(az2, who, one.net.vni);
       expect(two.net.vni).toBe(one.net.vni);
       vms.set(tenant, { az1: await vm(az1, who, one, `${tenant}-1`, hostInAz1), az2: await vm(az2, who, two, `${tenant}-2`, 'hv3'), vni: one.net.vni });
     }
@@ -142,10 +109,10 @@ d('segments stretched across two availability zones (two tenants, identical addr
     // hostview's id of a zone's MAC on a VNI (services/hostview physical.ts): phys-<zone-device>-<vni>-<mac without colons>
     const key = `hv2.ep.phys-zone-az2-${vni}-${gone.port.mac.replaceAll(':', '')}`;
     const endpointOf = (keys: string[]) => keys.filter((k) => k === key);
-    await waitFor(async () => endpointOf(await hostview('hv2', admin1)).length > 0, { timeoutMs: 30_000, intervalMs: 200, message: "az2's VM in hv2's view" });
+    await waitFor(async () => endpointOf(await hostviewKeys(admin1, 'hv2')).length > 0, { timeoutMs: 30_000, intervalMs: 200, message: "az2's VM in hv2's view" });
     await gone.detach();
     await az2.lab.ipam.command('port.delete', { id: gone.port.id }, { tenant: 'tenant-b', admin: false });
-    await waitFor(async () => endpointOf(await hostview('hv2', admin1)).length === 0, { timeoutMs: 60_000, intervalMs: 200, message: "az2's VM gone from hv2's view" });
+    await waitFor(async () => endpointOf(await hostviewKeys(admin1, 'hv2')).length === 0, { timeoutMs: 60_000, intervalMs: 200, message: "az2's VM gone from hv2's view" });
     // tenant A's stretched segment is untouched
     const { az1: a1, az2: a2 } = vms.get('tenant-a')!;
     expect(await a1.pingOnce(a2.ip)).toBe(true);

@@ -14,7 +14,7 @@ import {
   type SecurityGroup__Output,
   type SecurityGroupRule__Output,
 } from '@strata/proto';
-import { icmpNumber, portNumber, portRange, positiveInt } from '../args.js';
+import { federationTag, icmpNumber, portNumber, portRange, positiveInt } from '../args.js';
 import type { Api } from '../client.js';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -89,6 +89,7 @@ export const securityGroupRecordColumns: Column<SecurityGroup__Output>[] = [
   { header: 'DESCRIPTION', value: (g) => g.description },
   { header: 'TENANT', value: (g) => g.tenant },
   { header: 'DEFAULT', value: (g) => (g.isDefault ? 'yes' : 'no') },
+  { header: 'FEDERATION TAG', value: (g) => (g.federationTag === undefined ? 'none' : String(g.federationTag)) },
   { header: 'CREATED', value: (g) => g.createdAt },
   { header: 'REVISION', value: (g) => String(g.revision) },
 ];
@@ -182,7 +183,8 @@ export function registerSecurityGroupCommands(program: Command, port: Command, c
     .requiredOption('--name <name>', 'display name ("default" is reserved)')
     .option('--description <text>', 'what it is for', '')
     .option('--tenant <tenant>', 'admin only: create it for this tenant')
-    .action(async (o: { name: string; description: string; tenant?: string }, cmd: Command) => {
+    .option('--federation-tag <n>', "members in other zones whose routes carry this tag (1-65535, the same tenant's) are members too", federationTag)
+    .action(async (o: { name: string; description: string; tenant?: string; federationTag?: number }, cmd: Command) => {
       const api = cli.connect(cmd);
       const res = await api.call<SecurityGroup__Output>((md, opts, cb) => api.securityGroups.CreateSecurityGroup(o, md, opts, cb));
       await printGroup(cli.io, cli.format(cmd), api, res);
@@ -208,10 +210,14 @@ export function registerSecurityGroupCommands(program: Command, port: Command, c
       await printGroup(cli.io, cli.format(cmd), api, res);
     });
 
-  namedUpdateCommand(sg, 'security group', 'rename a security group or change its description (rules: secgroup rule create/delete)')
-    .action(async (id: string, o: { name?: string; description?: string; expectedRevision?: number }, cmd: Command) => {
+  namedUpdateCommand(sg, 'security group', 'rename a security group, change its description or federation tag (rules: secgroup rule create/delete)')
+    .option('--federation-tag <n>', 'a new federation tag (1-65535)', federationTag)
+    .option('--no-federation-tag', 'remove its federation tag')
+    .action(async (id: string, o: { name?: string; description?: string; expectedRevision?: number; federationTag?: number | false }, cmd: Command) => {
       const api = cli.connect(cmd);
-      const res = await api.call<SecurityGroup__Output>((md, opts, cb) => api.securityGroups.UpdateSecurityGroup({ id, ...o }, md, opts, cb));
+      // The API removes the tag on 0 (proto3 has no null).
+      const req = { id, ...o, federationTag: o.federationTag === false ? 0 : o.federationTag };
+      const res = await api.call<SecurityGroup__Output>((md, opts, cb) => api.securityGroups.UpdateSecurityGroup(req, md, opts, cb));
       await printGroup(cli.io, cli.format(cmd), api, res);
     });
 

@@ -190,6 +190,7 @@ export type HostSecurityGroup = z.infer<typeof HostSecurityGroup>;
 
 export const GroupMember = z.object({
   groupId: z.string(),
+  /** The member port; for a member in another availability zone, its endpoint id (`phys-zone-<name>-<vni>-<mac>`). */
   portId: z.string(),
   /** The member's fixed IPs (v4 and v6), then its allowed-address-pair addresses (not CIDRs): the elements it contributes to the group's sets. */
   ips: z.array(z.string()),

@@ -19,6 +19,16 @@ export const PhysicalMac = z.object({
 });
 export type PhysicalMac = z.infer<typeof PhysicalMac>;
 
+/**
+ * A MAC another availability zone announces (the BGP gateway's
+ * `bgp.PhysicalMac*`, device `zone-<name>`), with the federation tags of
+ * its port's security groups there (docs/architecture.md, "Security groups
+ * across zones"): sorted, each once, left out when none. A switch's records
+ * never carry any.
+ */
+export const ZoneMac = PhysicalMac.extend({ groupTags: z.array(z.number().int().min(1).max(65535)).optional() });
+export type ZoneMac = z.infer<typeof ZoneMac>;
+
 /** Gateway device `deviceId` floods the segment `vni` to and from `vtep` (an EVPN type-3 route, an OVSDB Mcast_Macs_Local unknown-dst). */
 export const PhysicalVtep = z.object({
   deviceId: z.string(),

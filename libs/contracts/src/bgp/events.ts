@@ -34,7 +34,7 @@
  */
 import { z } from 'zod';
 import { defineEvent, EventRegistry } from '@strata/eventlog';
-import { PhysicalMac, PhysicalVtep } from '../physical.js';
+import { PhysicalVtep, ZoneMac } from '../physical.js';
 import { RejectReason } from './views.js';
 
 export const BGP_CONTEXT = 'bgp';
@@ -171,10 +171,14 @@ export const ApplianceSessionLimited = defineEvent({
   }),
 });
 
-/** An `evpn` switch announces a MAC (and IP) behind its VTEP on a VNI bound on it (an EVPN type-2 route). */
-export const PhysicalMacLearned = defineEvent({ type: 'bgp.PhysicalMacLearned', version: 1, schema: PhysicalMac });
+/**
+ * An `evpn` switch announces a MAC (and IP) behind its VTEP on a VNI bound on
+ * it (an EVPN type-2 route), or another zone does (device `zone-<name>`, with
+ * its port's group tags: a change of tags is a new PhysicalMacLearned).
+ */
+export const PhysicalMacLearned = defineEvent({ type: 'bgp.PhysicalMacLearned', version: 1, schema: ZoneMac });
 /** The switch no longer announces it (or the VNI is no longer bound on it, or the device is gone). */
-export const PhysicalMacWithdrawn = defineEvent({ type: 'bgp.PhysicalMacWithdrawn', version: 1, schema: PhysicalMac });
+export const PhysicalMacWithdrawn = defineEvent({ type: 'bgp.PhysicalMacWithdrawn', version: 1, schema: ZoneMac });
 /** An `evpn` switch wants a VNI bound on it flooded to its VTEP (an EVPN type-3 route). */
 export const PhysicalVtepLearned = defineEvent({ type: 'bgp.PhysicalVtepLearned', version: 1, schema: PhysicalVtep });
 export const PhysicalVtepWithdrawn = defineEvent({ type: 'bgp.PhysicalVtepWithdrawn', version: 1, schema: PhysicalVtep });

@@ -18,6 +18,17 @@ const L4Port = z
   .int({ message: 'must be a whole number' })
   .min(1, { message: 'must be a port number from 1 to 65535' })
   .max(65535, { message: 'must be a port number from 1 to 65535' });
+/**
+ * A group's federation tag (docs/architecture.md, "Security groups across
+ * zones"): the number the group's members carry as a BGP large community on
+ * their federated routes, and by which another zone's group of the same
+ * tenant with the same tag takes them as members. Unique per tenant in a zone.
+ */
+export const FederationTag = z
+  .number()
+  .int({ message: 'must be a whole number' })
+  .min(1, { message: 'must be a federation tag from 1 to 65535' })
+  .max(65535, { message: 'must be a federation tag from 1 to 65535' });
 const IcmpField = z
   .number()
   .int({ message: 'must be a whole number' })
@@ -35,6 +46,8 @@ export const CreateSecurityGroup = z.object({
    * allows nothing (Strata's native default).
    */
   egressRules: z.boolean().default(false),
+  /** Members of the group in other zones (same tenant, same tag) become members here, and this zone's members there. */
+  federationTag: FederationTag.optional(),
 });
 
 /** The tenant's default group, created if it does not exist yet (Neutron makes it on a project's first use). Admins may name another tenant. */
@@ -46,6 +59,8 @@ export const UpdateSecurityGroup = z.object({
   expectedRevision: ExpectedRevision.optional(),
   name: UpdatedText.optional(),
   description: UpdatedText.optional(),
+  /** A new federation tag; null removes it. */
+  federationTag: FederationTag.nullable().optional(),
   tenant: immutable("a security group's tenant is fixed at creation"),
   isDefault: immutable('a tenant has exactly one default group, made by Strata'),
   rules: immutable('rules are added and removed one by one (rule create / rule delete)'),

@@ -46,6 +46,7 @@ const SecurityGroupView = z.object({
   name: z.string(),
   description: z.string(),
   isDefault: z.boolean(),
+  federationTag: z.number().nullable().default(null),
   rules: z.array(RuleView),
   createdAt: z.string(),
   updatedAt: z.string(),

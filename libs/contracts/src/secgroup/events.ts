@@ -26,6 +26,8 @@ export const GroupCreated = defineEvent({
     description: z.string(),
     isDefault: z.boolean(),
     rules: z.array(SecurityGroupRule),
+    /** Its federation tag, left out when it has none. */
+    federationTag: z.number().int().optional(),
   }),
 });
 
@@ -42,11 +44,11 @@ export const RuleRemoved = defineEvent({
   schema: z.object({ groupId: z.string(), ruleId: z.string() }),
 });
 
-/** A rename or new description: only the fields that changed are present. */
+/** A rename, new description or federation tag: only the fields that changed are present (`federationTag: null`: removed). */
 export const GroupUpdated = defineEvent({
   type: 'secgroup.GroupUpdated',
   version: 1,
-  schema: z.object({ groupId: z.string(), name: z.string().optional(), description: z.string().optional() }),
+  schema: z.object({ groupId: z.string(), name: z.string().optional(), description: z.string().optional(), federationTag: z.number().int().nullable().optional() }),
 });
 
 export const GroupDeleted = defineEvent({

@@ -16,6 +16,8 @@ export const SecgroupRefusal = {
   // group.create / group.update (INVALID_ARGUMENT)
   ReservedName: 'reserved-name',
   DefaultGroupName: 'default-group-name',
+  // group.create / group.update (ALREADY_EXISTS)
+  FederationTagTaken: 'federation-tag-taken',
   // group.delete (FAILED_PRECONDITION)
   DefaultGroup: 'default-group',
   TenantHasPorts: 'tenant-has-ports',

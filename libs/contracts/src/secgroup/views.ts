@@ -56,6 +56,8 @@ export interface SecurityGroupView {
   description: string;
   /** The tenant's default group: new ports join it automatically. */
   isDefault: boolean;
+  /** Members in other zones with this tag (same tenant) are members here; null: none. */
+  federationTag: number | null;
   /** In the order they were added. */
   rules: RuleView[];
   createdAt: string;

@@ -42,6 +42,7 @@ export function toSecurityGroup(v: SecurityGroupView): SecurityGroup {
     rules: v.rules.map(toSecurityGroupRule),
     createdAt: v.createdAt,
     revision: v.revision,
+    federationTag: v.federationTag ?? undefined,
   };
 }
 
@@ -83,7 +84,7 @@ export function securityGroupHandlers(deps: RpcDeps): SecurityGroupServiceHandle
   const { secgroup } = deps;
   return {
     CreateSecurityGroup: unary(deps, 'CreateSecurityGroup', async (req, { meta }) =>
-      toSecurityGroup(await secgroup.command('group.create', { tenant: req.tenant, name: req.name, description: req.description }, meta)),
+      toSecurityGroup(await secgroup.command('group.create', { tenant: req.tenant, name: req.name, description: req.description, federationTag: req.federationTag }, meta)),
     ),
     GetSecurityGroup: unary(deps, 'GetSecurityGroup', async (req, { meta }) =>
       toSecurityGroup(await secgroup.query('group.get', { id: req.id }, meta)),
@@ -94,7 +95,14 @@ export function securityGroupHandlers(deps: RpcDeps): SecurityGroupServiceHandle
     }),
     UpdateSecurityGroup: unary(deps, 'UpdateSecurityGroup', async (req, { meta }) =>
       toSecurityGroup(
-        await secgroup.command('group.update', { id: req.id, expectedRevision: req.expectedRevision, name: req.name, description: req.description }, meta),
+        await secgroup.command('group.update', {
+          id: req.id,
+          expectedRevision: req.expectedRevision,
+          name: req.name,
+          description: req.description,
+          // proto3 has no null: 0 (outside the tags' range) removes the tag.
+          federationTag: req.federationTag === 0 ? null : req.federationTag,
+        }, meta),
       ),
     ),
     DeleteSecurityGroup: unary(deps, 'DeleteSecurityGroup', (req, { meta }) => secgroup.command('group.delete', { id: req.id }, meta)),

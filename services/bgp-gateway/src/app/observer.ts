@@ -160,7 +160,7 @@ export class Observer {
       let zones = this.zoneIn.get(r.peer);
       if (!zones) this.zoneIn.set(r.peer, (zones = new Map()));
       if (r.withdraw) return zones.delete(evpnKey(r.route));
-      zones.set(evpnKey(r.route), { route: r.route, communities: r.communities });
+      zones.set(evpnKey(r.route), { route: r.route, communities: r.communities, largeCommunities: r.largeCommunities });
       return true;
     }
     if (!this.keepEvpn(r.peer) || r.communities.includes(STRATA_COMMUNITY)) return false;

@@ -48,7 +48,7 @@ export class RibReconciler {
   }
 
   private async reconcileEvpn(desired: ReadonlyMap<string, EvpnAdvertisement>): Promise<{ added: number; withdrawn: number }> {
-    const actual = this.evpnAdvertised ?? new Map((await this.client.evpnOriginated()).map((p) => [evpnKey(p.route), { route: p.route, routeTargets: p.routeTargets }]));
+    const actual = this.evpnAdvertised ?? new Map((await this.client.evpnOriginated()).map((p) => [evpnKey(p.route), { route: p.route, routeTargets: p.routeTargets, largeCommunities: p.largeCommunities }]));
     const diff = diffEvpn(desired, actual);
     this.evpnAdvertised = undefined; // unknown until the apply has succeeded
     await this.client.applyEvpnPaths(diff.add, diff.withdraw);

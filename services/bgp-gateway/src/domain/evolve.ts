@@ -19,6 +19,8 @@ import {
   physicalMacId,
   physicalVtepId,
   routeAggregateId,
+  SECGROUP_CONTEXT,
+  secgroupEvents,
   type BgpEvent,
 } from '@strata/contracts';
 import { applyUpdate, eventTypes, follow, ownEvents, type FollowedEvent } from '@strata/service-kit';
@@ -48,23 +50,34 @@ const ipamFollowed = eventTypes(IPAM_CONTEXT, ipamEvents, [
   'ipam.GatewayBindingDeleted',
 ]);
 const natFollowed = eventTypes(NAT_CONTEXT, natEvents, ['nat.FloatingIpAssociated', 'nat.FloatingIpDisassociated']);
+/** Group tags and memberships: what a port's federated routes say about its groups. */
+const secgroupFollowed = eventTypes(SECGROUP_CONTEXT, secgroupEvents, [
+  'secgroup.GroupCreated',
+  'secgroup.GroupUpdated',
+  'secgroup.GroupDeleted',
+  'secgroup.PortGroupsSet',
+  'secgroup.PortForgotten',
+]);
 
-/** What the gateway's state is folded from: its own events, IPAM's fabric and NAT's associations. */
-export const bgpFollows = follow(ownEvents(BGP_CONTEXT, bgpEvents), ipamFollowed, natFollowed);
+/** What the gateway's state is folded from: its own events, IPAM's fabric, NAT's associations and secgroup's tags. */
+export const bgpFollows = follow(ownEvents(BGP_CONTEXT, bgpEvents), ipamFollowed, natFollowed, secgroupFollowed);
 
 type IpamFollowed = FollowedEvent<typeof ipamFollowed>;
 type NatFipEvent = FollowedEvent<typeof natFollowed>;
+type SecgroupFollowed = FollowedEvent<typeof secgroupFollowed>;
 
 /** Is this stored event one the gateway's state depends on? */
 export const isRelevant = bgpFollows.isRelevant;
 
 /** Fold one stored event of the domain stream: decode what the gateway reads, skip the rest (only its sequence counts). */
-export const applyStored = bgpFollows.fold((state: BgpState, event: BgpEvent | IpamFollowed | NatFipEvent): BgpState => {
+export const applyStored = bgpFollows.fold((state: BgpState, event: BgpEvent | IpamFollowed | NatFipEvent | SecgroupFollowed): BgpState => {
   switch (event.aggregate.context) {
     case BGP_CONTEXT:
       return evolve(state, event as BgpEvent);
     case IPAM_CONTEXT:
       return evolveIpam(state, event as IpamFollowed);
+    case SECGROUP_CONTEXT:
+      return evolveSecgroup(state, event as SecgroupFollowed);
     default:
       return evolveNat(state, event as NatFipEvent);
   }
@@ -256,6 +269,36 @@ function evolveIpam(state: BgpState, event: IpamFollowed): BgpState {
     default: {
       const unreachable: never = event;
       throw new Error(`unhandled ipam event ${(unreachable as IpamFollowed).type}`);
+    }
+  }
+  return state;
+}
+
+function evolveSecgroup(state: BgpState, event: SecgroupFollowed): BgpState {
+  const f = state.fabric;
+  switch (event.type) {
+    case 'secgroup.GroupCreated':
+      if (event.data.federationTag !== undefined) f.taggedGroups[event.data.groupId] = { tenant: event.tenant, tag: event.data.federationTag };
+      break;
+    case 'secgroup.GroupUpdated': {
+      const tag = event.data.federationTag;
+      if (tag === null) delete f.taggedGroups[event.data.groupId];
+      else if (tag !== undefined) f.taggedGroups[event.data.groupId] = { tenant: event.tenant, tag };
+      break;
+    }
+    case 'secgroup.GroupDeleted':
+      delete f.taggedGroups[event.data.groupId];
+      break;
+    case 'secgroup.PortGroupsSet':
+      if (event.data.groupIds.length > 0) f.portGroups[event.data.portId] = [...event.data.groupIds];
+      else delete f.portGroups[event.data.portId];
+      break;
+    case 'secgroup.PortForgotten':
+      delete f.portGroups[event.data.portId];
+      break;
+    default: {
+      const unreachable: never = event;
+      throw new Error(`unhandled secgroup event ${(unreachable as SecgroupFollowed).type}`);
     }
   }
   return state;

@@ -84,6 +84,15 @@ export function strataRd(localAs: number, routerId: string, vni: number): string
 /** The route target of a VNI for a switch of AS `asn` (a four-octet AS carries two octets of value). */
 export const routeTarget = (asn: number, vni: number): RouteTarget => ({ asn, value: asn <= 0xffff ? vni : vni & 0xffff });
 
+/** An RFC 8092 large community `<global>:<local1>:<local2>` (three unsigned 32-bit numbers). */
+export interface LargeCommunity {
+  global: number;
+  local1: number;
+  local2: number;
+}
+
+export const largeCommunityText = (c: LargeCommunity): string => `${c.global}:${c.local1}:${c.local2}`;
+
 /** A route Strata originates, with the route targets it carries. */
 export interface EvpnAdvertisement {
   route: EvpnRoute;
@@ -94,6 +103,11 @@ export interface EvpnAdvertisement {
    * the route targets, and a path read back from gobgpd need not carry them.
    */
   communities?: number[];
+  /**
+   * Large communities (a federated type 2's group tags, domain/federation.ts).
+   * Compared by diffEvpn: a membership change replaces the path.
+   */
+  largeCommunities?: LargeCommunity[];
 }
 
 /** The evpn devices (with BGP) each VNI is bound on: VNI → device ids. */
@@ -136,9 +150,9 @@ export function desiredEvpn(state: BgpState, routerId: string): Map<string, Evpn
   return out;
 }
 
-/** What makes two advertisements of one key differ: next hop, VNI, route targets. */
+/** What makes two advertisements of one key differ: next hop, VNI, route targets, large communities. */
 const signature = (a: EvpnAdvertisement): string =>
-  JSON.stringify([a.route.nextHop, a.route.vni, a.routeTargets.map((rt) => `${rt.asn}:${rt.value}`).sort()]);
+  JSON.stringify([a.route.nextHop, a.route.vni, a.routeTargets.map((rt) => `${rt.asn}:${rt.value}`).sort(), (a.largeCommunities ?? []).map(largeCommunityText).sort()]);
 
 export interface EvpnDiff {
   /** New keys and changed ones (an add replaces the engine's path). */

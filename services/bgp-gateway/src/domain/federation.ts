@@ -18,14 +18,49 @@
  * own routes coming back), and the RD `<local zone id>:<VNI>`: one per zone
  * and VNI, so two zones' routes of one segment are distinct paths at the
  * reflector.
+ *
+ * A type 2 of a port in tagged security groups also carries one large
+ * community `<federationAs>:1:<tag>` per tag of its groups (RFC 8092; the
+ * standard communities' halves are taken by the origin community): the
+ * receiving zone makes the MAC/IP a member of its own groups with those tags
+ * in the network's tenant (docs/architecture.md, "Security groups across
+ * zones").
  */
 import { contains, parseAddress, parsePrefix } from '@strata/netaddr';
 import type { RemoteZoneView } from '@strata/contracts';
-import { evpnKey, routeTarget, type EvpnAdvertisement, type EvpnRoute, type RouteTarget } from './evpn.js';
-import type { BgpState, Federation } from './state.js';
+import { MAX_GROUPS_PER_PORT } from '@strata/contracts';
+import { evpnKey, largeCommunityText, routeTarget, type EvpnAdvertisement, type EvpnRoute, type LargeCommunity, type RouteTarget } from './evpn.js';
+import type { BgpState, Federation, PortEntry } from './state.js';
 
 /** The standard community `<federationAs>:<zone id>` naming a route's origin zone (both fit two octets). */
 export const originCommunity = (federationAs: number, zoneId: number): number => ((federationAs << 16) | zoneId) >>> 0;
+
+/** The large-community function (local data part 1) of a group tag: `<federationAs>:1:<tag>`. */
+export const GROUP_TAG_FUNCTION = 1;
+
+export const groupTagCommunity = (federationAs: number, tag: number): LargeCommunity => ({ global: federationAs, local1: GROUP_TAG_FUNCTION, local2: tag });
+
+/** The federation tags of a port's groups (its own tenant's only), sorted, each once. */
+export function portGroupTags(state: BgpState, portId: string, port: PortEntry): number[] {
+  const tags = new Set<number>();
+  for (const g of state.fabric.portGroups[portId] ?? []) {
+    const t = state.fabric.taggedGroups[g];
+    if (t && t.tenant === port.tenant) tags.add(t.tag);
+  }
+  return [...tags].sort((a, b) => a - b);
+}
+
+/**
+ * The group tags a route's large communities carry in this federation
+ * (`<federationAs>:1:<1–65535>`; other large communities are not ours),
+ * sorted, each once; undefined when there are more than a port can have
+ * groups (a zone cannot make a MAC a member of everything, nor fill the log).
+ */
+export function groupTagsOf(federationAs: number, communities: readonly LargeCommunity[]): number[] | undefined {
+  const tags = new Set<number>();
+  for (const c of communities) if (c.global === federationAs && c.local1 === GROUP_TAG_FUNCTION && c.local2 >= 1 && c.local2 <= 0xffff) tags.add(c.local2);
+  return tags.size > MAX_GROUPS_PER_PORT ? undefined : [...tags].sort((a, b) => a - b);
+}
 
 /** The RD of a zone's routes for a VNI: type 0 with the zone's number as administrator and the VNI as value. */
 export const zoneRd = (zoneId: number, vni: number): string => `${zoneId}:${vni}`;
@@ -49,15 +84,17 @@ export function desiredFederation(state: BgpState): Map<string, EvpnAdvertisemen
   if (!f || !state.config.settings) return out;
   const vniOf = new Map([...federatedNetworks(state)].map(([vni, n]) => [n.networkId, vni]));
   const communities = [originCommunity(f.federationAs, f.localZone.id)];
-  const offer = (route: EvpnRoute): void => void out.set(evpnKey(route), { route, routeTargets: [routeTarget(f.federationAs, route.vni)], communities });
-  for (const port of Object.values(state.fabric.ports)) {
+  const offer = (route: EvpnRoute, tags: LargeCommunity[] = []): void =>
+    void out.set(evpnKey(route), { route, routeTargets: [routeTarget(f.federationAs, route.vni)], communities, ...(tags.length > 0 ? { largeCommunities: tags } : {}) });
+  for (const [portId, port] of Object.entries(state.fabric.ports)) {
     const vni = vniOf.get(port.networkId);
     const vtep = port.hostId === null ? undefined : state.fabric.hypervisors[port.hostId];
     if (vni === undefined || vtep === undefined) continue;
     const rd = zoneRd(f.localZone.id, vni);
     const mac = port.mac.toLowerCase();
     const ips = port.fixedIps.map((x) => x.ip);
-    for (const ip of ips.length > 0 ? ips : ['']) offer({ type: 'mac-ip', rd, vni, mac, ip, nextHop: vtep });
+    const tags = portGroupTags(state, portId, port).map((t) => groupTagCommunity(f.federationAs, t));
+    for (const ip of ips.length > 0 ? ips : ['']) offer({ type: 'mac-ip', rd, vni, mac, ip, nextHop: vtep }, tags);
     offer({ type: 'imet', rd, vni, vtep, nextHop: vtep });
   }
   return out;
@@ -86,7 +123,8 @@ export function mergeEvpn(a: ReadonlyMap<string, EvpnAdvertisement>, b: Readonly
     }
     const rts = new Map([...there.routeTargets, ...adv.routeTargets].map((rt) => [`${rt.asn}:${rt.value}`, rt]));
     const communities = [...new Set([...(there.communities ?? []), ...(adv.communities ?? [])])];
-    out.set(key, { route: there.route, routeTargets: [...rts.values()], communities });
+    const large = new Map([...(there.largeCommunities ?? []), ...(adv.largeCommunities ?? [])].map((c) => [largeCommunityText(c), c]));
+    out.set(key, { route: there.route, routeTargets: [...rts.values()], communities, ...(large.size > 0 ? { largeCommunities: [...large.values()] } : {}) });
   }
   return out;
 }

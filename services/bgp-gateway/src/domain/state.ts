@@ -5,7 +5,7 @@
  * records, so equality with a full replay is a digest comparison.
  */
 import type { Damping } from './damping.js';
-import type { PhysicalMac, PhysicalVtep } from '@strata/contracts';
+import type { PhysicalVtep, ZoneMac } from '@strata/contracts';
 import type { ApplianceAssignmentView, BgpPeerGroupView, BgpPeerView, FollowedPort, FollowedPorts, RejectReason, RemoteZoneView, RouteStatus } from '@strata/contracts';
 
 export interface BgpState {
@@ -32,7 +32,7 @@ export interface BgpState {
   fabric: FabricModel;
 }
 
-export type PhysicalEntry = { id: string; version: number; learned: boolean; tenant: string } & ({ kind: 'mac'; data: PhysicalMac } | { kind: 'vtep'; data: PhysicalVtep });
+export type PhysicalEntry = { id: string; version: number; learned: boolean; tenant: string } & ({ kind: 'mac'; data: ZoneMac } | { kind: 'vtep'; data: PhysicalVtep });
 
 export interface BgpConfig {
   /** Last sequence of the `bgp.config.default` aggregate; 0: never written. */
@@ -108,6 +108,14 @@ export interface FabricModel {
   routedPools: Record<string, string>;
   /** IPAM application prefixes: id → prefix and owner. */
   appPrefixes: Record<string, { prefix: string; tenant: string }>;
+  /**
+   * secgroup's groups with a federation tag: id → tenant and tag (the tags a
+   * port's federated routes carry, domain/federation.ts). Untagged groups are
+   * not kept.
+   */
+  taggedGroups: Record<string, { tenant: string; tag: number }>;
+  /** secgroup's memberships: port id → the groups it lists (ports in no group are not kept). */
+  portGroups: Record<string, string[]>;
   /** NAT associations: floating IP id → public address and port. */
   floatingIps: Record<string, { address: string; portId: string }>;
   /** IPAM's gateway devices, as far as EVPN needs them: the switch's VTEP and, for `evpn`, where and with which AS to peer. */
@@ -126,6 +134,6 @@ export function initialState(): BgpState {
     routes: {},
     sessionLimits: {},
     physical: {},
-    fabric: { hypervisors: {}, hostIps: {}, networks: {}, subnets: {}, ports: {}, routedPools: {}, appPrefixes: {}, floatingIps: {}, gatewayDevices: {}, bindings: {} },
+    fabric: { hypervisors: {}, hostIps: {}, networks: {}, subnets: {}, ports: {}, routedPools: {}, appPrefixes: {}, taggedGroups: {}, portGroups: {}, floatingIps: {}, gatewayDevices: {}, bindings: {} },
   };
 }

@@ -11,7 +11,7 @@ import { loadGobgpApi, V4_UNICAST, V6_UNICAST, type AddPathStreamRequest, type A
 import { Ipv6NextHops } from './next-hop6.js';
 import { isOriginated, readPath, STRATA_COMMUNITY, type ReadPath } from './paths.js';
 import { UnicastPathEncoder } from './path-encoding.js';
-import type { EvpnRoute, RouteTarget } from '../domain/evpn.js';
+import type { EvpnAdvertisement, EvpnRoute, RouteTarget } from '../domain/evpn.js';
 import { evpnPath, L2VPN_EVPN, readEvpnPath, type ReadEvpnPath } from './evpn.js';
 
 export interface GobgpClientOptions {
@@ -162,8 +162,8 @@ export class GobgpClient {
   }
 
   /** Add and withdraw EVPN paths over one AddPathStream (withdrawals first). */
-  async applyEvpnPaths(add: readonly { route: EvpnRoute; routeTargets: readonly RouteTarget[]; communities?: readonly number[] }[], withdraw: readonly EvpnRoute[]): Promise<void> {
-    await this.streamPaths([...withdraw.map((r) => evpnPath(r, [], true)), ...add.map((a) => evpnPath(a.route, a.routeTargets, false, a.communities))]);
+  async applyEvpnPaths(add: readonly EvpnAdvertisement[], withdraw: readonly EvpnRoute[]): Promise<void> {
+    await this.streamPaths([...withdraw.map((r) => evpnPath(r, [], true)), ...add.map((a) => evpnPath(a.route, a.routeTargets, false, a.communities, a.largeCommunities))]);
   }
 
   private async streamPaths(paths: ApiPath[]): Promise<void> {

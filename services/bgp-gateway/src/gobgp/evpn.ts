@@ -19,7 +19,7 @@
  * every type 2 carries ESI type 0 with 9 zero bytes (single-homed).
  */
 import { anyType, type AnyMessage, type ApiPath, type Family } from './proto.js';
-import type { EvpnRoute, RouteTarget } from '../domain/evpn.js';
+import type { EvpnRoute, LargeCommunity, RouteTarget } from '../domain/evpn.js';
 import { STRATA_COMMUNITY } from './paths.js';
 
 export const L2VPN_EVPN: Family = { afi: 'AFI_L2VPN', safi: 'SAFI_EVPN' };
@@ -46,7 +46,7 @@ function rdText(m: AnyMessage | undefined | null): string {
 }
 
 /** A path to add (or withdraw) in gobgpd's global RIB. */
-export function evpnPath(r: EvpnRoute, routeTargets: readonly RouteTarget[], withdraw = false, communities: readonly number[] = []): ApiPath {
+export function evpnPath(r: EvpnRoute, routeTargets: readonly RouteTarget[], withdraw = false, communities: readonly number[] = [], large: readonly LargeCommunity[] = []): ApiPath {
   const nlri: AnyMessage =
     r.type === 'mac-ip'
       ? { '@type': anyType('EVPNMACIPAdvertisementRoute'), rd: rdMessage(r.rd), esi: { type: 0, value: ZERO_ESI }, ethernet_tag: 0, mac_address: r.mac, ip_address: r.ip, labels: [r.vni] }
@@ -61,6 +61,9 @@ export function evpnPath(r: EvpnRoute, routeTargets: readonly RouteTarget[], wit
     { '@type': anyType('CommunitiesAttribute'), communities: [STRATA_COMMUNITY, ...communities] },
     { '@type': anyType('ExtendedCommunitiesAttribute'), communities: extended },
   ];
+  if (large.length > 0) {
+    pattrs.push({ '@type': anyType('LargeCommunitiesAttribute'), communities: large.map((c) => ({ global_admin: c.global, local_data1: c.local1, local_data2: c.local2 })) });
+  }
   if (r.type === 'imet') {
     pattrs.push({ '@type': anyType('PmsiTunnelAttribute'), flags: 0, type: PMSI_INGRESS_REPLICATION, label: r.vni, id: ipv4Bytes(r.vtep) });
   }
@@ -87,6 +90,7 @@ export interface ReadEvpnPath {
   route: EvpnRoute;
   routeTargets: RouteTarget[];
   communities: number[];
+  largeCommunities: LargeCommunity[];
   asPath: number[];
   /** The peer it came from; '' for paths added over the API. */
   peer: string;
@@ -122,6 +126,11 @@ export function readEvpnPath(p: ApiPath): ReadEvpnPath | undefined {
     route,
     routeTargets,
     communities: (attr(p, 'CommunitiesAttribute')?.['communities'] ?? []) as number[],
+    largeCommunities: ((attr(p, 'LargeCommunitiesAttribute')?.['communities'] ?? []) as AnyMessage[]).map((c) => ({
+      global: Number(c['global_admin']),
+      local1: Number(c['local_data1']),
+      local2: Number(c['local_data2']),
+    })),
     asPath: ((attr(p, 'AsPathAttribute')?.['segments'] ?? []) as { numbers: number[] }[]).flatMap((s) => s.numbers),
     peer: p.neighbor_ip && p.neighbor_ip !== '<nil>' ? p.neighbor_ip : '',
     withdraw: p.is_withdraw === true,

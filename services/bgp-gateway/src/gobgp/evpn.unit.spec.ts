@@ -26,4 +26,15 @@ describe('EVPN paths', () => {
     expect(JSON.stringify(p.pattrs)).toContain('FourOctetAsSpecificExtended');
     expect(readEvpnPath(p)?.routeTargets).toEqual([{ asn: 4200000000, value: 4464 }]);
   });
+
+  it('large communities (a federated type 2\'s group tags) go out as a LargeCommunitiesAttribute and read back; none: no attribute', () => {
+    const route = { type: 'mac-ip' as const, rd: '1:1000', vni: 1000, mac: '02:00:00:00:00:01', ip: '10.0.0.10', nextHop: '198.18.0.11' };
+    const large = [{ global: 65500, local1: 1, local2: 10 }, { global: 65500, local1: 1, local2: 20 }];
+    const p = evpnPath(route, [{ asn: 65500, value: 1000 }], false, [], large);
+    expect(p.pattrs.find((a) => a['@type'].endsWith('LargeCommunitiesAttribute'))).toMatchObject({ communities: [{ global_admin: 65500, local_data1: 1, local_data2: 10 }, { global_admin: 65500, local_data1: 1, local_data2: 20 }] });
+    expect(readEvpnPath(p)?.largeCommunities).toEqual(large);
+    const plain = evpnPath(route, [{ asn: 65500, value: 1000 }]);
+    expect(plain.pattrs.some((a) => a['@type'].endsWith('LargeCommunitiesAttribute'))).toBe(false);
+    expect(readEvpnPath(plain)?.largeCommunities).toEqual([]);
+  });
 });

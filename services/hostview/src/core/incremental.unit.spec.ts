@@ -111,8 +111,15 @@ const arbRule = fc
     ),
   })
   .map(({ id, direction, protocol, port, peer }) => rule(id, direction, protocol, protocol === 'any' ? null : port, undefined, peer));
-const arbGroup = fc.record({ g: pick(GROUPS), t: pick(TENANTS), rules: fc.array(arbRule, { maxLength: 3 }) }).map(({ g, t, rules }) =>
-  spec({ type: 'secgroup.GroupCreated', data: { groupId: g, name: g, description: '', isDefault: false, rules }, aggregate: securityGroupAggregate(g), tenant: t }),
+/** Federation tags (members in other zones, inputs/zone-members.ts): the physical MACs below carry some of them. */
+const TAGS = [10, 20];
+const arbGroup = fc.record({ g: pick(GROUPS), t: pick(TENANTS), rules: fc.array(arbRule, { maxLength: 3 }), tag: fc.option(pick(TAGS), { nil: undefined }) }).map(({ g, t, rules, tag }) =>
+  spec({
+    type: 'secgroup.GroupCreated',
+    data: { groupId: g, name: g, description: '', isDefault: false, rules, ...(tag !== undefined ? { federationTag: tag } : {}) },
+    aggregate: securityGroupAggregate(g),
+    tenant: t,
+  }),
 );
 const arbSetGroups = fc.record({ p: pick(PORTS), gs: fc.subarray(GROUPS, { maxLength: 3 }) }).map(({ p, gs }) =>
   spec({ type: 'secgroup.PortGroupsSet', data: { portId: p, groupIds: gs }, aggregate: portSecurityAggregate(p), tenant: 'ta' }),
@@ -131,6 +138,12 @@ const arbSecgroupEvent: fc.Arbitrary<Spec> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({ g: pick(GROUPS), r: pick(RULES) }).map(({ g, r }) =>
       spec({ type: 'secgroup.RuleRemoved', data: { groupId: g, ruleId: r }, aggregate: securityGroupAggregate(g), tenant: 'ta' }),
+    ),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ g: pick(GROUPS), tag: fc.option(pick(TAGS), { nil: null }) }).map(({ g, tag }) =>
+      spec({ type: 'secgroup.GroupUpdated', data: { groupId: g, federationTag: tag }, aggregate: securityGroupAggregate(g), tenant: 'ta' }),
     ),
   },
   { weight: 1, arbitrary: pick(GROUPS).map((g) => spec({ type: 'secgroup.GroupUpdated', data: { groupId: g, name: `${g}-renamed` }, aggregate: securityGroupAggregate(g), tenant: 'ta' })) },
@@ -428,17 +441,25 @@ const arbBgpEvent: fc.Arbitrary<Spec> = fc.oneof(
 
 /**
  * Physical MACs and flood VTEPs of gateway devices (the BGP gateway's events): on the networks' VNIs
- * (100-103) and one no network has; a MAC with and without IPs, learned and withdrawn, on two devices.
+ * (100-103) and one no network has; a MAC with and without IPs, learned and withdrawn, on two devices, with
+ * and without group tags (another zone's member).
  */
 const arbPhysicalEvent: fc.Arbitrary<Spec> = fc.oneof(
   {
     weight: 3,
     arbitrary: fc
-      .record({ on: fc.boolean(), d: pick(['sw1', 'sw2']), vni: fc.integer({ min: 100, max: 104 }), m: pick(['52:54:00:bb:00:01', '52:54:00:bb:00:02']), ip: fc.option(pick(['10.0.0.200', '10.0.0.201']), { nil: undefined }) })
-      .map(({ on, d, vni, m, ip }) =>
+      .record({
+        on: fc.boolean(),
+        d: pick(['sw1', 'sw2']),
+        vni: fc.integer({ min: 100, max: 104 }),
+        m: pick(['52:54:00:bb:00:01', '52:54:00:bb:00:02']),
+        ip: fc.option(pick(['10.0.0.200', '10.0.0.201']), { nil: undefined }),
+        tags: fc.subarray(TAGS),
+      })
+      .map(({ on, d, vni, m, ip, tags }) =>
         spec({
           type: on ? 'bgp.PhysicalMacLearned' : 'bgp.PhysicalMacWithdrawn',
-          data: { deviceId: d, vni, mac: m, ...(ip ? { ip } : {}), vtep: d === 'sw1' ? '198.18.0.50' : '198.18.0.51' },
+          data: { deviceId: d, vni, mac: m, ...(ip ? { ip } : {}), vtep: d === 'sw1' ? '198.18.0.50' : '198.18.0.51', ...(tags.length > 0 ? { groupTags: tags } : {}) },
           aggregate: bgpPhysicalAggregate(`${d}-${vni}-${m}-${ip ?? ''}`),
           tenant: 'ta',
         }),

@@ -15,8 +15,8 @@
  */
 import { emptyModel, type Model } from './model.js';
 
-/** Bump when the model's shape changes: older snapshots are then ignored and the log replayed. (2: gateway devices and bindings; 3: physical MACs and VTEPs; 4: peering segments.) */
-export const MODEL_SCHEMA_VERSION = 4;
+/** Bump when the model's shape changes: older snapshots are then ignored and the log replayed. (2: gateway devices and bindings; 3: physical MACs and VTEPs; 4: peering segments; 5: group federation tags and tagged physical endpoints.) */
+export const MODEL_SCHEMA_VERSION = 5;
 
 type Plain = null | boolean | number | string | Plain[] | { [k: string]: Plain };
 

@@ -61,6 +61,7 @@ import {
   type PhysicalInputEvent,
   type PhysicalModel,
 } from './inputs/physical.js';
+import { networkVniBefore, onNetworkVnis, onTaggedEndpoints } from './inputs/zone-members.js';
 import { applyIpamEvent, emptyIpamChange, emptyIpamModel, type IpamChange, type IpamInputEvent, type IpamModel } from './inputs/ipam.js';
 import { applyNatEvent, emptyNatChange, emptyNatModel, type NatChange, type NatInputEvent, type NatModel } from './inputs/nat.js';
 import {
@@ -165,8 +166,11 @@ export function applyEvent(model: Model, event: ModelEvent): Change {
   // Before IPAM's own: IPAM records what `host` gateway devices learned as Physical* events too.
   if (physicalEventName(event.type)) {
     applyPhysicalEvent(model, event as PhysicalInputEvent, change);
+    onTaggedEndpoints(model, change);
   } else if (isIpam(event)) {
+    const vniBefore = networkVniBefore(model, event);
     applyIpamEvent(model.ipam, event, change);
+    onNetworkVnis(model, event, vniBefore, change);
     onPortMoves(model, change.ipam.ports, change);
     onLegPorts(model, change.ipam.ports.keys(), change);
   } else if (isSecgroup(event)) {

@@ -18,7 +18,7 @@ import {
   type SecgroupEvent,
 } from '@strata/contracts';
 import { applyUpdate, eventTypes, follow, ownEvents } from '@strata/service-kit';
-import type { GroupEntry, SecgroupState } from './state.js';
+import { federationTagKey, type GroupEntry, type SecgroupState } from './state.js';
 
 /** What secgroup's state is folded from: its own events and IPAM's port lifecycle. */
 export const secgroupFollows = follow(ownEvents(SECGROUP_CONTEXT, secgroupEvents), eventTypes(IPAM_CONTEXT, ipamEvents, IPAM_PORT_EVENT_TYPES));
@@ -40,6 +40,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
         name: d.name,
         description: d.description,
         isDefault: d.isDefault,
+        federationTag: d.federationTag ?? null,
         rules: [],
         ruleInfo: {},
         version: event.seq,
@@ -48,6 +49,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
         updatedAt: event.occurredAt,
       };
       state.groups[d.groupId] = group;
+      holdTag(state, group, group.federationTag);
       for (const rule of d.rules) addRule(state, group, rule, '', event.occurredAt);
       if (state.deletedGroups[d.groupId] !== undefined) {
         // Recreated (only the default group is): ports still listing it are members again. Rare, so a scan is fine.
@@ -63,7 +65,9 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
     }
     case 'secgroup.GroupUpdated': {
       const { groupId, ...changed } = event.data;
-      applyUpdate(state.groups[groupId], { ...changed, version: event.seq, updatedAt: event.occurredAt });
+      const g = state.groups[groupId];
+      if (g && changed.federationTag !== undefined) holdTag(state, g, changed.federationTag);
+      applyUpdate(g, { ...changed, version: event.seq, updatedAt: event.occurredAt });
       break;
     }
     case 'secgroup.RuleAdded': {
@@ -96,6 +100,7 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
         delete state.ruleGroup[rule.id];
         if (rule.remoteGroupId !== null) unindex(state.remoteRefs, rule.remoteGroupId, rule.id);
       }
+      holdTag(state, g, null);
       delete state.groups[g.id];
       delete state.members[g.id];
       delete state.remoteRefs[g.id];
@@ -143,6 +148,16 @@ export function evolve(state: SecgroupState, event: SecgroupEvent | IpamPortEven
     }
   }
   return state;
+}
+
+/** The group now holds `tag` (null: none): its old tag is released, unless another group holds it (only an old race can make two). */
+function holdTag(state: SecgroupState, group: GroupEntry, tag: number | null): void {
+  if (group.federationTag !== null) {
+    const key = federationTagKey(group.tenant, group.federationTag);
+    if (state.federationTags[key] === group.id) delete state.federationTags[key];
+  }
+  if (tag !== null) state.federationTags[federationTagKey(group.tenant, tag)] = group.id;
+  group.federationTag = tag;
 }
 
 function countPort(state: SecgroupState, tenant: string, delta: number): void {

@@ -14,6 +14,7 @@ export const groupView = (g: GroupEntry): SecurityGroupView => ({
   name: g.name,
   description: g.description,
   isDefault: g.isDefault,
+  federationTag: g.federationTag,
   rules: g.rules.map((r) => ruleView(g, r)),
   createdAt: g.createdAt,
   updatedAt: g.updatedAt,

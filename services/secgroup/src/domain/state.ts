@@ -25,7 +25,11 @@ export interface SecgroupState {
   ports: FollowedPorts;
   /** tenant → how many IPAM ports it has (its default group cannot be deleted while > 0). */
   tenantPorts: Record<string, number>;
+  /** federationTagKey(tenant, tag) → the live group holding the tag (one per tenant and tag: group.create/update refuse a second). */
+  federationTags: Record<string, string>;
 }
+
+export const federationTagKey = (tenant: string, tag: number): string => `${tenant} ${tag}`;
 
 export interface GroupEntry {
   id: string;
@@ -33,6 +37,8 @@ export interface GroupEntry {
   name: string;
   description: string;
   isDefault: boolean;
+  /** Its federation tag; null: none. */
+  federationTag: number | null;
   /** In the order they were added. */
   rules: SecurityGroupRule[];
   /** ruleId → what is kept beside the rule: its description and when it was added. */
@@ -80,5 +86,6 @@ export function initialState(): SecgroupState {
     portSettings: {},
     ports: {},
     tenantPorts: {},
+    federationTags: {},
   };
 }

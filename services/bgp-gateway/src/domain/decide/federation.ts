@@ -15,17 +15,23 @@
  *   - that VNI is this zone's own (allocated here, not a joined one) or in
  *     the sending zone's ranges: a third zone cannot announce a segment it
  *     does not share (`vni-not-owned`);
+ *   - it carries no more group tags than a port can have groups
+ *     (`too-many-tags`);
  *   - the sending zone has no more than its `maxRoutes` accepted routes (the
  *     first ones by key are kept, the rest refused: `max-routes`).
+ * An accepted type 2 is recorded with its group tags (`groupTags`, the
+ * large communities `<federationAs>:1:<tag>`): the tags of the local
+ * network's tenant that hostview turns into group membership. A refused
+ * route's tags are refused with it.
  * Routes carrying this zone's own origin community (a pair's other
  * gateway's, reflected back) are ignored, neither taken nor refused.
  */
-import { evpnKey, type EvpnRoute } from '../evpn.js';
-import { federatedNetworks, inVniRanges, isZoneDeviceId, originCommunity, zoneDeviceId, zoneOfVtep } from '../federation.js';
+import { evpnKey, type EvpnRoute, type LargeCommunity } from '../evpn.js';
+import { federatedNetworks, groupTagsOf, inVniRanges, isZoneDeviceId, originCommunity, zoneDeviceId, zoneOfVtep } from '../federation.js';
 import type { BgpState } from '../state.js';
 import { recordId, type PhysicalRecord, type PhysicalTargets } from './physical.js';
 
-export type FederationRejectReason = 'unknown-origin' | 'zone-mismatch' | 'not-federated' | 'vni-not-owned' | 'max-routes';
+export type FederationRejectReason = 'unknown-origin' | 'zone-mismatch' | 'not-federated' | 'vni-not-owned' | 'too-many-tags' | 'max-routes';
 
 export interface RejectedZoneRoute {
   /** The remote zone the route's VTEP lies in; '' when none. */
@@ -40,6 +46,8 @@ export interface RejectedZoneRoute {
 export interface ZoneRoute {
   route: EvpnRoute;
   communities: number[];
+  /** A type 2's group tags (`<federationAs>:1:<tag>`) and whatever else; absent: none. */
+  largeCommunities?: LargeCommunity[];
 }
 
 /**
@@ -60,7 +68,7 @@ export function observeZones(state: BgpState, routes: readonly ZoneRoute[], comp
   const candidates = new Map<string, Map<string, PhysicalRecord>>();
   const seen = new Set<string>();
 
-  for (const { route: r, communities } of routes) {
+  for (const { route: r, communities, largeCommunities } of routes) {
     const key = evpnKey(r);
     if (communities.includes(own) || seen.has(key)) continue;
     seen.add(key);
@@ -85,10 +93,15 @@ export function observeZones(state: BgpState, routes: readonly ZoneRoute[], comp
       reject('vni-not-owned');
       continue;
     }
+    const tags = r.type === 'mac-ip' ? groupTagsOf(f.federationAs, largeCommunities ?? []) : [];
+    if (!tags) {
+      reject('too-many-tags');
+      continue;
+    }
     const deviceId = zoneDeviceId(zone.name);
     const record: PhysicalRecord =
       r.type === 'mac-ip'
-        ? { tenant: network.tenant, kind: 'mac', data: { deviceId, vni: r.vni, mac: r.mac, ...(r.ip ? { ip: r.ip } : {}), vtep } }
+        ? { tenant: network.tenant, kind: 'mac', data: { deviceId, vni: r.vni, mac: r.mac, ...(r.ip ? { ip: r.ip } : {}), vtep, ...(tags.length > 0 ? { groupTags: tags } : {}) } }
         : { tenant: network.tenant, kind: 'vtep', data: { deviceId, vni: r.vni, vtep } };
     const mine = candidates.get(zone.name) ?? new Map<string, PhysicalRecord>();
     mine.set(key, record);

@@ -19,14 +19,14 @@
  * derived from the decision (routeEventId), so a pair records each change
  * once.
  */
-import { bgpPhysicalAggregate, physicalMacId, physicalVtepId, type PhysicalMac, type PhysicalVtep } from '@strata/contracts';
+import { bgpPhysicalAggregate, physicalMacId, physicalVtepId, type PhysicalVtep, type ZoneMac } from '@strata/contracts';
 import { evpnKey, type EvpnRoute } from '../evpn.js';
 import { isZoneDeviceId } from '../federation.js';
 import type { EvpnNeighbour, Neighbour } from '../neighbours.js';
 import type { BgpState, PhysicalEntry } from '../state.js';
 import type { Decision, NewBgpEvent } from './types.js';
 
-export type PhysicalRecord = { tenant: string } & ({ kind: 'mac'; data: PhysicalMac } | { kind: 'vtep'; data: PhysicalVtep });
+export type PhysicalRecord = { tenant: string } & ({ kind: 'mac'; data: ZoneMac } | { kind: 'vtep'; data: PhysicalVtep });
 
 /** physical id → the record it should have (learned), or null (withdrawn). */
 export type PhysicalTargets = Map<string, { record: PhysicalRecord; learned: boolean }>;

@@ -6,10 +6,13 @@
  * it runs. Its addresses are p's fixed IPs and its allowed-address-pair
  * addresses (Neutron's semantics). A membership change of p in r, or a
  * change of p's pairs, touches exactly one key on each host naming r.
+ * Members in other zones (inputs/zone-members.ts) are keyed by their
+ * endpoint id in p's place and behave alike.
  */
 import { hostviewKey, type FollowedPort, type GroupMember } from '@strata/contracts';
 import { chainsNamingGroup } from '../inputs/chaining.js';
 import { groupIdsOf, hostsReferencing, isMember } from '../inputs/secgroup.js';
+import { isRemoteMemberId, remoteMemberIps, remoteMembersOf } from '../inputs/zone-members.js';
 import type { Change, Model } from '../model.js';
 import type { HostNeeds } from '../needs.js';
 import { hostsOfDomain } from '../topology.js';
@@ -24,6 +27,7 @@ export const memberFamily: KeyFamily<'member'> = {
   entries(model, hostId, needs, put) {
     for (const id of needs.remotes) {
       for (const portId of model.secgroup.groupPorts.get(id) ?? []) put(hostviewKey.member(hostId, id, portId), memberValue(model, id, portId, needs));
+      for (const epId of remoteMembersOf(model, id)) put(hostviewKey.member(hostId, id, epId), memberValue(model, id, epId, needs));
     }
   },
   hosts(model, change, add) {
@@ -41,6 +45,7 @@ export const memberFamily: KeyFamily<'member'> = {
     // now; those that just stopped are in the change's members (below).
     symmetricDifference(before.remotes, after.remotes, (r) => {
       for (const portId of model.secgroup.groupPorts.get(r) ?? []) add(hostviewKey.member(hostId, r, portId));
+      for (const epId of remoteMembersOf(model, r)) add(hostviewKey.member(hostId, r, epId));
     });
     // A membership (or a member's pair addresses) changed: the one member key, on a host whose rules name the group (before or after).
     changedMembers(model, change, (r, portId) => {
@@ -62,7 +67,12 @@ function changedMembers(model: Model, change: Change, visit: (groupId: string, p
 
 /** Positional, so the full recompute (every member of every remote group) allocates no key object per member. */
 function memberValue(model: Model, groupId: string, portId: string, needs: HostNeeds): GroupMember | undefined {
-  if (!needs.remotes.has(groupId) || !isMember(model, groupId, portId)) return undefined;
+  if (!needs.remotes.has(groupId)) return undefined;
+  if (isRemoteMemberId(portId)) {
+    const ips = remoteMemberIps(model, groupId, portId);
+    return ips && { groupId, ips, portId };
+  }
+  if (!isMember(model, groupId, portId)) return undefined;
   return { groupId, ips: memberAddresses(model.ipam.ports.get(portId)!), portId };
 }
 

@@ -15,7 +15,8 @@
  * turn endpoints into RemoteEndpoints (`<H>.ep.phys-…`) and VTEPs into the
  * network's `floodVteps` on every host that needs the network with that VNI.
  */
-import type { PhysicalMac, PhysicalVtep } from '@strata/contracts';
+import type { PhysicalVtep, ZoneMac } from '@strata/contracts';
+import { addTo, removeFrom } from '../indexes.js';
 import type { Change, Model } from '../model.js';
 
 export interface PhysicalEndpoint {
@@ -25,7 +26,7 @@ export interface PhysicalEndpoint {
   mac: string;
   vtep: string;
   /** record key (`ip` or '') → the record: the endpoint's IPs are the records' */
-  records: Map<string, PhysicalMac>;
+  records: Map<string, ZoneMac>;
 }
 
 export interface PhysicalModel {
@@ -33,25 +34,29 @@ export interface PhysicalModel {
   endpoints: Map<string, Map<string, PhysicalEndpoint>>;
   /** VNI (as text) → `${deviceId} ${vtep}` → VTEP: the devices flooding the VNI. */
   vteps: Map<string, Map<string, string>>;
+  /** Group tag (as text) → ids of the endpoints a record of which carries it (another zone's members, inputs/zone-members.ts). */
+  tagged: Map<string, Set<string>>;
 }
 
-export const emptyPhysicalModel = (): PhysicalModel => ({ endpoints: new Map(), vteps: new Map() });
+export const emptyPhysicalModel = (): PhysicalModel => ({ endpoints: new Map(), vteps: new Map(), tagged: new Map() });
 
 export interface PhysicalChange {
   /** Endpoint ids whose value can have changed. */
   endpoints: Set<string>;
   /** VNIs whose endpoints or flood VTEPs changed. */
   vnis: Set<number>;
+  /** Endpoint id → the group tags it had or has, of endpoints with tags whose records changed (their memberships can have). */
+  tags: Map<string, Set<number>>;
 }
 
-export const emptyPhysicalChange = (): PhysicalChange => ({ endpoints: new Set(), vnis: new Set() });
+export const emptyPhysicalChange = (): PhysicalChange => ({ endpoints: new Set(), vnis: new Set(), tags: new Map() });
 
 /** The event names (after the context) this node folds. */
 export const PHYSICAL_EVENT_NAMES = ['PhysicalMacLearned', 'PhysicalMacWithdrawn', 'PhysicalVtepLearned', 'PhysicalVtepWithdrawn'] as const;
 export type PhysicalEventName = (typeof PHYSICAL_EVENT_NAMES)[number];
 
 export type PhysicalInputEvent =
-  | { type: `${string}.PhysicalMacLearned` | `${string}.PhysicalMacWithdrawn`; data: PhysicalMac }
+  | { type: `${string}.PhysicalMacLearned` | `${string}.PhysicalMacWithdrawn`; data: ZoneMac }
   | { type: `${string}.PhysicalVtepLearned` | `${string}.PhysicalVtepWithdrawn`; data: PhysicalVtep };
 
 /** `bgp.PhysicalMacLearned` → `PhysicalMacLearned`; undefined for anything else. */
@@ -72,16 +77,17 @@ export function vniOfEndpointId(id: string): number | undefined {
 
 export function applyPhysicalEvent(model: Model, event: PhysicalInputEvent, change: Change): void {
   const name = physicalEventName(event.type);
-  if (name === 'PhysicalMacLearned' || name === 'PhysicalMacWithdrawn') applyPhysicalMac(model, name === 'PhysicalMacLearned', event.data as PhysicalMac, change);
+  if (name === 'PhysicalMacLearned' || name === 'PhysicalMacWithdrawn') applyPhysicalMac(model, name === 'PhysicalMacLearned', event.data as ZoneMac, change);
   else if (name) applyPhysicalVtep(model, name === 'PhysicalVtepLearned', event.data as PhysicalVtep, change);
 }
 
 /** A device learned (or lost) a MAC, with one IP or none, on a VNI. */
-export function applyPhysicalMac(model: Model, learned: boolean, m: PhysicalMac, change: Change): void {
+export function applyPhysicalMac(model: Model, learned: boolean, m: ZoneMac, change: Change): void {
   const id = physicalEndpointId(m.deviceId, m.vni, m.mac);
   const vni = String(m.vni);
   const byId = model.physical.endpoints.get(vni) ?? new Map<string, PhysicalEndpoint>();
   let ep = byId.get(id);
+  const before = ep ? endpointTags(ep) : new Set<number>();
   if (learned) {
     if (!ep) byId.set(id, (ep = { id, deviceId: m.deviceId, vni: m.vni, mac: m.mac.toLowerCase(), vtep: m.vtep, records: new Map() }));
     ep.vtep = m.vtep;
@@ -94,6 +100,19 @@ export function applyPhysicalMac(model: Model, learned: boolean, m: PhysicalMac,
   }
   change.physical.endpoints.add(id);
   change.physical.vnis.add(m.vni);
+  const after = ep && byId.get(id) === ep ? endpointTags(ep) : new Set<number>();
+  if (before.size > 0 || after.size > 0) {
+    for (const t of before) if (!after.has(t)) removeFrom(model.physical.tagged, String(t), id);
+    for (const t of after) addTo(model.physical.tagged, String(t), id);
+    change.physical.tags.set(id, new Set([...(change.physical.tags.get(id) ?? []), ...before, ...after]));
+  }
+}
+
+/** The group tags of an endpoint's records (another zone's port: its groups' tags there). */
+export function endpointTags(ep: PhysicalEndpoint): Set<number> {
+  const tags = new Set<number>();
+  for (const r of ep.records.values()) for (const t of r.groupTags ?? []) tags.add(t);
+  return tags;
 }
 
 /** A device floods (or no longer floods) a VNI to and from its VTEP. */

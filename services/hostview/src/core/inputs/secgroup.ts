@@ -13,12 +13,15 @@ import type { SecgroupEvent, SecurityGroupRule } from '@strata/contracts';
 import { addTo, count, EMPTY_IDS, removeFrom } from '../indexes.js';
 import type { Change, Model, Slice } from '../model.js';
 import type { IpamChange } from './ipam.js';
+import { markRemoteMembers, tagKey } from './zone-members.js';
 
 export interface GroupRec {
   id: string;
   tenant: string;
   /** ruleId → the rule as secgroup's event recorded it. */
   rules: Map<string, SecurityGroupRule>;
+  /** Its federation tag: other zones' endpoints with it (same tenant) are members (inputs/zone-members.ts); null: none. */
+  federationTag: number | null;
 }
 
 /** A port's filtering as secgroup set it (beside IPAM's port: it may exist before or after the port). */
@@ -42,6 +45,8 @@ export interface SecgroupModel {
   groupHosts: Map<string, Map<string, number>>;
   /** remote group id → existing group → how many of its rules name it as remote group. */
   remoteRefs: Map<string, Map<string, number>>;
+  /** tagKey(tenant, tag) → existing groups with that federation tag (one, unless a race let two take it). */
+  tagGroups: Map<string, Set<string>>;
 }
 
 export const emptySecgroupModel = (): SecgroupModel => ({
@@ -50,6 +55,7 @@ export const emptySecgroupModel = (): SecgroupModel => ({
   groupPorts: new Map(),
   groupHosts: new Map(),
   remoteRefs: new Map(),
+  tagGroups: new Map(),
 });
 
 /** What changed in security-group terms. */
@@ -79,17 +85,22 @@ export function applySecgroupEvent(model: Model, event: SecgroupInputEvent, chan
       const existing = sec.groups.get(d.groupId);
       // Re-created (the default group can be): the event's rules replace the old ones.
       if (existing) unindexRules(sec, existing);
-      const group: GroupRec = { id: d.groupId, tenant: event.tenant, rules: new Map(d.rules.map((r) => [r.id, r])) };
+      if (existing) setTag(model, existing, null, change);
+      const group: GroupRec = { id: d.groupId, tenant: event.tenant, rules: new Map(d.rules.map((r) => [r.id, r])), federationTag: null };
       sec.groups.set(group.id, group);
       indexRules(sec, group);
       out.groups.add(group.id);
       // The group comes into existence: every port listing it (and existing) becomes a member.
       if (!existing) markGroupMembers(model, group.id, out);
+      setTag(model, group, d.federationTag ?? null, change);
       break;
     }
-    case 'secgroup.GroupUpdated':
-      // A name or description: not part of any host's view.
+    case 'secgroup.GroupUpdated': {
+      // A name or description is not part of any host's view; a federation tag changes remote members only.
+      const group = sec.groups.get(event.data.groupId);
+      if (group && event.data.federationTag !== undefined) setTag(model, group, event.data.federationTag, change);
       break;
+    }
     case 'secgroup.RuleAdded': {
       const group = sec.groups.get(event.data.groupId);
       if (!group) break;
@@ -114,6 +125,7 @@ export function applySecgroupEvent(model: Model, event: SecgroupInputEvent, chan
       const group = sec.groups.get(event.data.groupId);
       if (!group) break;
       unindexRules(sec, group);
+      setTag(model, group, null, change);
       sec.groups.delete(group.id);
       out.groups.add(group.id);
       // Ports still listing it (a concurrent race, see secgroup's README) stop being members.
@@ -164,6 +176,21 @@ export function onPortMoves(model: Model, moves: IpamChange['ports'], change: Ch
       if (after?.hostId != null) count(sec.groupHosts, g, after.hostId, 1);
       if (lifecycle !== 'bound' && sec.groups.has(g)) addTo(change.secgroup.members, g, portId);
     }
+  }
+}
+
+/** The group's federation tag becomes `tag`: the remote members of the old tag and of the new one change. */
+function setTag(model: Model, group: GroupRec, tag: number | null, change: Change): void {
+  if (group.federationTag === tag) return;
+  const sec = model.secgroup;
+  if (group.federationTag !== null) {
+    markRemoteMembers(model, group.id, change);
+    removeFrom(sec.tagGroups, tagKey(group.tenant, group.federationTag), group.id);
+  }
+  group.federationTag = tag;
+  if (tag !== null) {
+    addTo(sec.tagGroups, tagKey(group.tenant, tag), group.id);
+    markRemoteMembers(model, group.id, change);
   }
 }
 

@@ -6,7 +6,7 @@ import {
   bgpPhysicalAggregate,
   CLOUD_AGGREGATE,
   networkAggregate,
-  type PhysicalMac,
+  type ZoneMac,
   type PhysicalVtep,
   portSecurityAggregate,
   routerAggregate,
@@ -295,7 +295,7 @@ export class Given {
 }
 
 /** What a gateway device learned, as the BGP gateway records it (the event's tenant: the binding's). */
-export function physicalMac(g: Given, learned: boolean, m: PhysicalMac, tenant: string): ModelEvent {
+export function physicalMac(g: Given, learned: boolean, m: ZoneMac, tenant: string): ModelEvent {
   return g.emit(learned ? 'bgp.PhysicalMacLearned' : 'bgp.PhysicalMacWithdrawn', m, bgpPhysicalAggregate(`${m.deviceId}-${m.vni}-${m.mac}-${m.ip ?? ''}`), tenant);
 }
 

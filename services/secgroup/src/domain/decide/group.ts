@@ -2,7 +2,7 @@ import { AlreadyExistsError, IllegalStateError, ValidationError } from '@strata/
 import { defaultSecurityGroupId, SecgroupRefusal, securityGroupAggregate, type SecgroupCommand } from '@strata/contracts';
 import { changedFields, checkRevision, createdId, isEmpty, owningTenant, visible } from '@strata/service-kit';
 import { DEFAULT_GROUP_DESCRIPTION, DEFAULT_GROUP_NAME, defaultRules, egressRules } from '../rules.js';
-import type { GroupEntry, SecgroupState } from '../state.js';
+import { federationTagKey, type GroupEntry, type SecgroupState } from '../state.js';
 import { groupEvent } from './rule.js';
 import type { CommandContext, Decision } from './types.js';
 
@@ -24,6 +24,7 @@ export function createGroup(state: SecgroupState, cmd: SecgroupCommand<'group.cr
   if (reservedName(cmd.name)) {
     throw new ValidationError(`the name ${cmd.name} is reserved for the tenant's default security group`, { field: 'name', reason: SecgroupRefusal.ReservedName });
   }
+  if (cmd.federationTag !== undefined) checkTagFree(state, tenant, cmd.federationTag, id);
   return {
     kind: 'append',
     aggregate: securityGroupAggregate(id),
@@ -32,7 +33,14 @@ export function createGroup(state: SecgroupState, cmd: SecgroupCommand<'group.cr
     resourceId: id,
     event: {
       type: 'secgroup.GroupCreated',
-      data: { groupId: id, name: cmd.name, description: cmd.description, isDefault: false, rules: cmd.egressRules ? egressRules(id) : [] },
+      data: {
+        groupId: id,
+        name: cmd.name,
+        description: cmd.description,
+        isDefault: false,
+        rules: cmd.egressRules ? egressRules(id) : [],
+        ...(cmd.federationTag !== undefined ? { federationTag: cmd.federationTag } : {}),
+      },
     },
   };
 }
@@ -49,7 +57,10 @@ export function ensureDefault(state: SecgroupState, cmd: SecgroupCommand<'group.
 export function updateGroup(state: SecgroupState, cmd: SecgroupCommand<'group.update'>, ctx: CommandContext): Decision {
   const group = visible(ctx.caller, 'security group', cmd.id, state.groups[cmd.id]);
   checkRevision('security group', group.id, cmd.expectedRevision, group.revision);
-  const changes = changedFields({ name: group.name, description: group.description }, { name: cmd.name, description: cmd.description });
+  const changes = changedFields(
+    { name: group.name, description: group.description, federationTag: group.federationTag },
+    { name: cmd.name, description: cmd.description, federationTag: cmd.federationTag },
+  );
   if (isEmpty(changes)) return { kind: 'done', resourceId: group.id };
   if (changes.name !== undefined && group.isDefault) {
     throw new ValidationError(`security group ${group.id} is the default group of tenant ${group.tenant}: its name stays ${DEFAULT_GROUP_NAME}`, { field: 'name', reason: SecgroupRefusal.DefaultGroupName });
@@ -57,7 +68,21 @@ export function updateGroup(state: SecgroupState, cmd: SecgroupCommand<'group.up
   if (changes.name !== undefined && reservedName(changes.name)) {
     throw new ValidationError(`the name ${changes.name} is reserved for the tenant's default security group`, { field: 'name', reason: SecgroupRefusal.ReservedName });
   }
+  if (changes.federationTag != null) checkTagFree(state, group.tenant, changes.federationTag, group.id);
   return groupEvent(group, group.id, { type: 'secgroup.GroupUpdated', data: { groupId: group.id, ...changes } });
+}
+
+/**
+ * A federation tag names one group of a tenant in a zone: another zone's
+ * members with it join exactly that group here (docs/architecture.md,
+ * "Security groups across zones"). Another tenant's use of the same number
+ * is unrelated and never named.
+ */
+function checkTagFree(state: SecgroupState, tenant: string, tag: number, groupId: string): void {
+  const holder = state.federationTags[federationTagKey(tenant, tag)];
+  if (holder !== undefined && holder !== groupId) {
+    throw new AlreadyExistsError(`federation tag ${tag} is taken by security group ${describe(state.groups[holder], holder)}`, { field: 'federationTag', reason: SecgroupRefusal.FederationTagTaken });
+  }
 }
 
 /**
