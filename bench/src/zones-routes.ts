@@ -24,8 +24,8 @@
  * per address).
  */
 import { randomUUID } from 'node:crypto';
-import { ADMIN, Zones, type Zone } from '@strata/lab';
-import { hostviewBucket, type NetworkView, type SubnetView } from '@strata/contracts';
+import { RouteReflector, stretchedSide, Zones, type StretchedSide, type Zone } from '@strata/lab';
+import { hostviewBucket } from '@strata/contracts';
 import { intEnv, log, runPool, table, fmt } from './support/common.js';
 import { runHeader, sleep, stopAll } from './support/overlay.js';
 
@@ -37,14 +37,9 @@ const WHO = { tenant: 'bench', admin: false };
 const CIDR = '10.64.0.0/18';
 const POOLS = { az1: { start: '10.64.0.10', end: '10.64.62.255' }, az2: { start: '10.64.63.0', end: '10.64.63.250' } } as const;
 
-async function side(zone: Zone, vni?: number): Promise<{ net: NetworkView; subnet: SubnetView }> {
-  const net =
-    vni === undefined
-      ? await zone.lab.ipam.command('network.create', { name: 'stretched', federated: true }, WHO)
-      : await zone.lab.ipam.command('network.create', { tenant: WHO.tenant, name: 'stretched', federated: true, vni }, ADMIN);
-  const pool = POOLS[zone.spec.name as keyof typeof POOLS];
-  const subnet = await zone.lab.ipam.command('subnet.create', { networkId: net.id, cidr: CIDR, gatewayIp: '10.64.0.1', allocationPools: [pool] }, WHO);
-  return { net, subnet };
+/** The stretched network in one zone (az2 joins az1's VNI) with the zone's pool. */
+function side(zone: Zone, vni?: number): Promise<StretchedSide> {
+  return stretchedSide(zone, WHO, { name: 'stretched', cidr: CIDR, gatewayIp: '10.64.0.1', pool: POOLS[zone.spec.name as keyof typeof POOLS] }, vni);
 }
 
 /** Waits (polling every 250 ms, at most `timeoutMs`) until `count()` reaches `want`; the seconds it took, or NaN. */
@@ -113,7 +108,9 @@ async function main(): Promise<void> {
 
     const want = PORTS + 2; // a type 2 per address, a type 3 per hypervisor (hv1, hv2)
     const fromAz1 = async (): Promise<number> => {
-      const s = await zones!.rr.frr.json<{ peers?: Record<string, { pfxRcd?: number }> }>('show bgp l2vpn evpn summary json');
+      const rr = zones!.rr;
+      if (!(rr instanceof RouteReflector)) throw new Error('the bench counts at the FRR reflector (Zones\' default)');
+      const s = await rr.frr.json<{ peers?: Record<string, { pfxRcd?: number }> }>('show bgp l2vpn evpn summary json');
       return s.peers?.[az1.gatewayIp]?.pfxRcd ?? 0;
     };
     const atReflector = await until('routes from az1 at the reflector', want, fromAz1, 600_000);

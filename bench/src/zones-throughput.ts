@@ -20,8 +20,7 @@
  * differs is only which control plane programmed the far end. Ratios are
  * taken per round and their median reported; the last line is the ratio.
  */
-import { ADMIN, Zones, type Vm, type Zone } from '@strata/lab';
-import type { NetworkView, SubnetView } from '@strata/contracts';
+import { stretchedSide, Zones, type StretchedSide, type Vm, type Zone } from '@strata/lab';
 import { intEnv, log, table, fmt } from './support/common.js';
 import { iperfRounds, type Path, type Sample } from './support/iperf.js';
 import { median, reachable, runHeader, stopAll, type NsProcess } from './support/overlay.js';
@@ -34,18 +33,12 @@ const WHO = { tenant: 'bench', admin: false };
 const POOLS = { az1: { start: '10.30.0.10', end: '10.30.0.99' }, az2: { start: '10.30.0.100', end: '10.30.0.199' } } as const;
 
 /** The stretched network in one zone (az2 joins az1's VNI) with the zone's pool. */
-async function side(zone: Zone, vni?: number): Promise<{ net: NetworkView; subnet: SubnetView }> {
-  const net =
-    vni === undefined
-      ? await zone.lab.ipam.command('network.create', { name: 'bench-stretched', federated: true }, WHO)
-      : await zone.lab.ipam.command('network.create', { tenant: WHO.tenant, name: 'bench-stretched', federated: true, vni }, ADMIN);
-  const pool = POOLS[zone.spec.name as keyof typeof POOLS];
-  const subnet = await zone.lab.ipam.command('subnet.create', { networkId: net.id, cidr: '10.30.0.0/24', gatewayIp: '10.30.0.1', allocationPools: [pool] }, WHO);
-  return { net, subnet };
+function side(zone: Zone, vni?: number): Promise<StretchedSide> {
+  return stretchedSide(zone, WHO, { name: 'bench-stretched', cidr: '10.30.0.0/24', gatewayIp: '10.30.0.1', pool: POOLS[zone.spec.name as keyof typeof POOLS] }, vni);
 }
 
 /** A VM on the zone's side of the network, in a group admitting the whole segment (other zones' VMs are addresses to it). */
-async function vm(zone: Zone, s: { net: NetworkView; subnet: SubnetView }, name: string, hostId: string): Promise<Vm> {
+async function vm(zone: Zone, s: StretchedSide, name: string, hostId: string): Promise<Vm> {
   const group = await zone.lab.secgroup.command('group.create', { name: `${name}-segment`, description: '', egressRules: true }, WHO);
   await zone.lab.secgroup.command('rule.create', { groupId: group.id, direction: 'ingress', ethertype: 'IPv4', protocol: 'any', remoteCidr: '10.30.0.0/24' }, WHO);
   const port = await zone.lab.ipam.command('port.create', { networkId: s.net.id, name, hostId }, WHO);

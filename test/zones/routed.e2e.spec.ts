@@ -15,8 +15,8 @@
  * reflector or the other zone's control plane).
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { NetworkView, PortView, SubnetView } from '@strata/contracts';
-import { ADMIN, capture, REFLECTOR_IP, Zones, type Principal, type Vm, type Zone } from '@strata/lab';
+import type { PortView } from '@strata/contracts';
+import { capture, REFLECTOR_IP, stretchedSide, Zones, type Principal, type StretchedSide, type Vm, type Zone } from '@strata/lab';
 import { describeIf, kernel } from '@strata/testing/suites';
 import { whoamiEventually, whoamiServer } from '../support/whoami.js';
 
@@ -27,10 +27,7 @@ const POOLS = { az1: { start: 10, end: 99 }, az2: { start: 100, end: 199 } } as 
 const WHOAMI_PORT = 7071;
 
 type Segment = keyof typeof SEGMENTS;
-interface Side {
-  net: NetworkView;
-  subnet: SubnetView;
-}
+type Side = StretchedSide;
 
 d('routed reach across availability zones over stretched segments (two tenants, identical addresses)', () => {
   let zones: Zones;
@@ -41,19 +38,10 @@ d('routed reach across availability zones over stretched segments (two tenants, 
   const servers: { stop(): Promise<void> }[] = [];
 
   /** The tenant's segment in one zone (az2 joins az1's VNI), with the zone's pool of the shared subnet. */
-  async function side(zone: Zone, who: Principal, segment: Segment, vni?: number): Promise<Side> {
-    const net =
-      vni === undefined
-        ? await zone.lab.ipam.command('network.create', { name: `stretched-${segment}`, federated: true }, who)
-        : await zone.lab.ipam.command('network.create', { tenant: who.tenant, name: `stretched-${segment}`, federated: true, vni }, ADMIN);
+  function side(zone: Zone, who: Principal, segment: Segment, vni?: number): Promise<Side> {
     const prefix = SEGMENTS[segment];
     const pool = POOLS[zone.spec.name as keyof typeof POOLS];
-    const subnet = await zone.lab.ipam.command(
-      'subnet.create',
-      { networkId: net.id, cidr: `${prefix}.0/24`, gatewayIp: `${prefix}.1`, allocationPools: [{ start: `${prefix}.${pool.start}`, end: `${prefix}.${pool.end}` }] },
-      who,
-    );
-    return { net, subnet };
+    return stretchedSide(zone, who, { name: `stretched-${segment}`, cidr: `${prefix}.0/24`, gatewayIp: `${prefix}.1`, pool: { start: `${prefix}.${pool.start}`, end: `${prefix}.${pool.end}` } }, vni);
   }
 
   /** Both segments in one zone, attached to the tenant's router there. */

@@ -1,6 +1,6 @@
 /** What the availability-zone e2e tests share: two zones (az1: hv1, hv2; az2: hv3), a tenant's segment stretched across them, a host's view keys. */
-import { hostviewBucket, type NetworkView, type SubnetView } from '@strata/contracts';
-import { ADMIN, type Principal, type Vm, type Zone, type ZoneSpec } from '@strata/lab';
+import { hostviewBucket } from '@strata/contracts';
+import { stretchedSide, type Principal, type StretchedSide, type Vm, type Zone, type ZoneSpec } from '@strata/lab';
 import type { NatsConnection } from 'nats';
 
 export const CIDR = '10.0.0.0/24';
@@ -12,20 +12,11 @@ export const TWO_ZONES: ZoneSpec[] = [
   { name: 'az2', id: 2, hosts: [3], vnis: { min: 20_000, max: 29_999 } },
 ];
 
-export interface Segment {
-  net: NetworkView;
-  subnet: SubnetView;
-}
+export type Segment = StretchedSide;
 
 /** The tenant's stretched segment in one zone: created by the tenant (no `vni`), or joined by an admin with the other zone's VNI; the shared subnet with the zone's pool. */
-export async function stretchedSegment(zone: Zone, who: Principal, vni?: number): Promise<Segment> {
-  const net =
-    vni === undefined
-      ? await zone.lab.ipam.command('network.create', { name: 'stretched', federated: true }, who)
-      : await zone.lab.ipam.command('network.create', { tenant: who.tenant, name: 'stretched', federated: true, vni }, ADMIN);
-  const pool = POOLS[zone.spec.name as keyof typeof POOLS];
-  const subnet = await zone.lab.ipam.command('subnet.create', { networkId: net.id, cidr: CIDR, gatewayIp: '10.0.0.1', allocationPools: [pool] }, who);
-  return { net, subnet };
+export function stretchedSegment(zone: Zone, who: Principal, vni?: number): Promise<Segment> {
+  return stretchedSide(zone, who, { name: 'stretched', cidr: CIDR, gatewayIp: '10.0.0.1', pool: POOLS[zone.spec.name as keyof typeof POOLS] }, vni);
 }
 
 /** A VM of the tenant on the segment in `zone`, on `hostId`, its port in `groupIds`, addressed statically. */

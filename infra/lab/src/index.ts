@@ -1,6 +1,6 @@
 export { Lab, type Hypervisor, type LabOptions } from './lab.js';
 export { agentEnv, buildFabric, buildUnderlay, guardNamespaces, underlayIp } from './underlay.js';
-export { FEDERATION_AS, LAB_FEDERATION_PASSWORD, REFLECTOR_IP, Zones, federationOf, type Reflector, type Zone, type ZoneSpec, type ZonesOptions } from './zones.js';
+export { FEDERATION_AS, LAB_FEDERATION_PASSWORD, REFLECTOR_IP, Zones, federationOf, stretchedSide, type Reflector, type StretchedSide, type Zone, type ZoneSpec, type ZonesOptions } from './zones.js';
 export { GobgpReflector, gobgpReflectorConfig } from './gobgp-reflector.js';
 export { Vm } from './vm.js';
 export { Netns, deleteAll, namespacesWithPrefix } from './netns.js';

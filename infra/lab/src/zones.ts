@@ -29,7 +29,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN, BgpClient } from './control-client.js';
+import type { NetworkView, SubnetView } from '@strata/contracts';
+import { ADMIN, BgpClient, type Principal } from './control-client.js';
 import { GATEWAY_AS } from './bgp-fabric.js';
 import { Lab, type LabOptions } from './lab.js';
 import { deleteAll, Netns } from './netns.js';
@@ -221,4 +222,31 @@ export function federationOf(spec: ZoneSpec, all: readonly ZoneSpec[]) {
       .filter((z) => z.name !== spec.name)
       .map((z) => ({ name: z.name, id: z.id, vtepPrefixes: z.hosts.map((i) => `${underlayIp(i)}/32`), vniRanges: [z.vnis], maxRoutes: 10_000 })),
   };
+}
+
+/** A tenant's segment stretched across zones, as one zone has it. */
+export interface StretchedSide {
+  net: NetworkView;
+  subnet: SubnetView;
+}
+
+/**
+ * The zone's side of a tenant's stretched segment: without `vni` the tenant
+ * creates it (the VNI from this zone's range), with `vni` an admin joins the
+ * other zone's segment for the tenant. The subnet is the same in every zone
+ * (CIDR, gateway) with this zone's own allocation pool, so addresses never
+ * collide across zones.
+ */
+export async function stretchedSide(
+  zone: Zone,
+  who: Principal,
+  s: { name: string; cidr: string; gatewayIp: string; pool: { start: string; end: string } },
+  vni?: number,
+): Promise<StretchedSide> {
+  const net =
+    vni === undefined
+      ? await zone.lab.ipam.command('network.create', { name: s.name, federated: true }, who)
+      : await zone.lab.ipam.command('network.create', { tenant: who.tenant, name: s.name, federated: true, vni }, ADMIN);
+  const subnet = await zone.lab.ipam.command('subnet.create', { networkId: net.id, cidr: s.cidr, gatewayIp: s.gatewayIp, allocationPools: [s.pool] }, who);
+  return { net, subnet };
 }
