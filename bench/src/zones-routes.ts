@@ -24,10 +24,11 @@
  * per address).
  */
 import { randomUUID } from 'node:crypto';
-import { RouteReflector, stretchedSide, Zones, type StretchedSide, type Zone } from '@strata/lab';
+import { RouteReflector, stretchedSide, type StretchedSide, type Zone } from '@strata/lab';
 import { hostviewBucket } from '@strata/contracts';
 import { intEnv, log, runPool, table, fmt } from './support/common.js';
-import { runHeader, sleep, stopAll } from './support/overlay.js';
+import { runHeader, sleep } from './support/overlay.js';
+import { withZones } from './support/zones.js';
 
 const QUICK = process.env['QUICK'] === '1';
 const PORTS = intEnv('PORTS', QUICK ? 1000 : 10_000, 2, 16_000);
@@ -76,18 +77,7 @@ async function withRetries<T>(command: (requestId: string) => Promise<T>): Promi
 
 async function main(): Promise<void> {
   runHeader('zones-routes', { PORTS, CONCURRENCY, QUICK: QUICK ? 1 : 0 });
-  let zones: Zones | undefined;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    log(`${sig}: tearing the zones down`);
-    void (zones?.destroy() ?? Promise.resolve()).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  try {
-    zones = await Zones.start([
-      { name: 'az1', id: 1, hosts: [1, 2], vnis: { min: 10_000, max: 19_999 } },
-      { name: 'az2', id: 2, hosts: [3], vnis: { min: 20_000, max: 29_999 } },
-    ]);
+  await withZones(async (zones) => {
     const [az1, az2] = [zones.zone('az1'), zones.zone('az2')];
     const one = await side(az1);
     const two = await side(az2, one.net.vni);
@@ -108,7 +98,7 @@ async function main(): Promise<void> {
 
     const want = PORTS + 2; // a type 2 per address, a type 3 per hypervisor (hv1, hv2)
     const fromAz1 = async (): Promise<number> => {
-      const rr = zones!.rr;
+      const rr = zones.rr;
       if (!(rr instanceof RouteReflector)) throw new Error('the bench counts at the FRR reflector (Zones\' default)');
       const s = await rr.frr.json<{ peers?: Record<string, { pfxRcd?: number }> }>('show bgp l2vpn evpn summary json');
       return s.peers?.[az1.gatewayIp]?.pfxRcd ?? 0;
@@ -138,13 +128,7 @@ async function main(): Promise<void> {
       ],
     );
     console.log(`\nroute count exchanged by zone az1 for ${PORTS} stretched ports (and ${localPorts} local ones): ${settled}; routes per stretched port: ${(settled / PORTS).toFixed(4)}`);
-  } finally {
-    await zones?.destroy();
-    await stopAll();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    log('zones destroyed');
-  }
+  });
 }
 
 main().catch((err: unknown) => {

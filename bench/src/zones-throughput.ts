@@ -20,10 +20,11 @@
  * differs is only which control plane programmed the far end. Ratios are
  * taken per round and their median reported; the last line is the ratio.
  */
-import { stretchedSide, Zones, type StretchedSide, type Vm, type Zone } from '@strata/lab';
+import { stretchedSide, type StretchedSide, type Vm, type Zone } from '@strata/lab';
 import { intEnv, log, table, fmt } from './support/common.js';
 import { iperfRounds, type Path, type Sample } from './support/iperf.js';
-import { median, reachable, runHeader, stopAll, type NsProcess } from './support/overlay.js';
+import { median, reachable, runHeader, type NsProcess } from './support/overlay.js';
+import { withZones } from './support/zones.js';
 
 const QUICK = process.env['QUICK'] === '1';
 const SECONDS = intEnv('SECONDS', QUICK ? 3 : 10, 1, 120);
@@ -50,49 +51,33 @@ async function vm(zone: Zone, s: StretchedSide, name: string, hostId: string): P
 
 async function main(): Promise<void> {
   runHeader('zones-throughput', { SECONDS, ROUNDS, streams: 1, QUICK: QUICK ? 1 : 0 });
-  let zones: Zones | undefined;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    log(`${sig}: tearing the zones down`);
-    void (zones?.destroy() ?? Promise.resolve()).finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  const servers: NsProcess[] = [];
-  try {
-    const t0 = performance.now();
-    zones = await Zones.start([
-      { name: 'az1', id: 1, hosts: [1, 2], vnis: { min: 10_000, max: 19_999 } },
-      { name: 'az2', id: 2, hosts: [3], vnis: { min: 20_000, max: 29_999 } },
-    ]);
-    log(`zones up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    const [az1, az2] = [zones.zone('az1'), zones.zone('az2')];
-    const one = await side(az1);
-    const two = await side(az2, one.net.vni);
-    const a = await vm(az1, one, 'a', 'hv1');
-    const b = await vm(az1, one, 'b', 'hv2');
-    const c = await vm(az2, two, 'c', 'hv3');
-    const t1 = performance.now();
-    await reachable(a, b.ip);
-    await reachable(a, c.ip);
-    await reachable(c, a.ip);
-    log(`a ${a.ip} (hv1), b ${b.ip} (hv2), c ${c.ip} (hv3, az2) reach each other (${((performance.now() - t1) / 1000).toFixed(1)} s after the last VM), VNI ${one.net.vni}, MTU ${one.net.mtu}`);
-    const [hv1, hv2, hv3] = [az1.lab.host('hv1'), az1.lab.host('hv2'), az2.lab.host('hv3')];
-    const paths: Path[] = [
-      { key: 'same', label: 'same zone: VM hv1 → VM hv2 (VXLAN)', clientNs: a.ns.name, serverNs: b.ns.name, serverIp: b.ip, mtu: one.net.mtu },
-      { key: 'cross', label: 'cross-zone: VM hv1 (az1) → VM hv3 (az2) (VXLAN)', clientNs: a.ns.name, serverNs: c.ns.name, serverIp: c.ip, mtu: one.net.mtu },
-      { key: 'ul-same', label: 'underlay hv1 → hv2', clientNs: hv1.ns.name, serverNs: hv2.ns.name, serverIp: hv2.vtepIp, mtu: 1500 },
-      { key: 'ul-cross', label: 'underlay hv1 → hv3', clientNs: hv1.ns.name, serverNs: hv3.ns.name, serverIp: hv3.vtepIp, mtu: 1500 },
-    ];
-    const samples = await iperfRounds(paths, { rounds: ROUNDS, seconds: SECONDS, port: PORT, servers }, (s) => `${s.gbps.toFixed(2)} Gbit/s, ${s.retransmits} retransmits, machine busy ${(s.busy * 100).toFixed(0)}%`);
-    report(paths, samples);
-  } finally {
-    await Promise.all(servers.map((s) => s.stop()));
-    await zones?.destroy();
-    await stopAll();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    log('zones destroyed');
-  }
+  await withZones(async (zones) => {
+    const servers: NsProcess[] = [];
+    try {
+      const [az1, az2] = [zones.zone('az1'), zones.zone('az2')];
+      const one = await side(az1);
+      const two = await side(az2, one.net.vni);
+      const a = await vm(az1, one, 'a', 'hv1');
+      const b = await vm(az1, one, 'b', 'hv2');
+      const c = await vm(az2, two, 'c', 'hv3');
+      const t1 = performance.now();
+      await reachable(a, b.ip);
+      await reachable(a, c.ip);
+      await reachable(c, a.ip);
+      log(`a ${a.ip} (hv1), b ${b.ip} (hv2), c ${c.ip} (hv3, az2) reach each other (${((performance.now() - t1) / 1000).toFixed(1)} s after the last VM), VNI ${one.net.vni}, MTU ${one.net.mtu}`);
+      const [hv1, hv2, hv3] = [az1.lab.host('hv1'), az1.lab.host('hv2'), az2.lab.host('hv3')];
+      const paths: Path[] = [
+        { key: 'same', label: 'same zone: VM hv1 → VM hv2 (VXLAN)', clientNs: a.ns.name, serverNs: b.ns.name, serverIp: b.ip, mtu: one.net.mtu },
+        { key: 'cross', label: 'cross-zone: VM hv1 (az1) → VM hv3 (az2) (VXLAN)', clientNs: a.ns.name, serverNs: c.ns.name, serverIp: c.ip, mtu: one.net.mtu },
+        { key: 'ul-same', label: 'underlay hv1 → hv2', clientNs: hv1.ns.name, serverNs: hv2.ns.name, serverIp: hv2.vtepIp, mtu: 1500 },
+        { key: 'ul-cross', label: 'underlay hv1 → hv3', clientNs: hv1.ns.name, serverNs: hv3.ns.name, serverIp: hv3.vtepIp, mtu: 1500 },
+      ];
+      const samples = await iperfRounds(paths, { rounds: ROUNDS, seconds: SECONDS, port: PORT, servers }, (s) => `${s.gbps.toFixed(2)} Gbit/s, ${s.retransmits} retransmits, machine busy ${(s.busy * 100).toFixed(0)}%`);
+      report(paths, samples);
+    } finally {
+      await Promise.all(servers.map((s) => s.stop()));
+    }
+  });
 }
 
 function perRound(samples: Sample[], key: string, base: string): number[] {
