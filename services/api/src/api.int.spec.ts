@@ -225,7 +225,7 @@ describe('translation to IPAM requests', () => {
     expect(res).toMatchObject({ id: NET_ID, tenant: 't1', name: 'web', vni: 5001, mtu: 1450 });
     const sent = fake.seen.at(-1)!;
     expect(sent.subject).toBe('strata.cmd.ipam.network.create');
-    expect(sent.body).toEqual({ name: 'web', description: '', routed: true });
+    expect(sent.body).toEqual({ name: 'web', description: '', routed: true, federated: false });
     expect(sent.meta).toMatchObject({ actor: 'alice', tenant: 't1', admin: false });
     expect(sent.meta.requestId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
     expect(sent.meta.correlationId).toBe(sent.meta.requestId);
