@@ -59,31 +59,37 @@ export class CpuBusy {
 // ---------------------------------------------------------------- the lab
 
 /**
- * Start a lab, run `body`, and destroy the lab on every exit path: normal
- * end, exception, SIGINT/SIGTERM (node's default signal handling would skip
- * the 'exit' hooks that kill the lab's processes).
+ * Start something (a lab, zones), run `body`, and destroy it on every exit
+ * path: normal end, exception, SIGINT/SIGTERM (node's default signal
+ * handling would skip the 'exit' hooks that kill its processes). The bench's
+ * own processes (startInNs) are stopped with it.
  */
-export async function withLab<T>(options: LabOptions, body: (lab: Lab) => Promise<T>): Promise<T> {
-  let lab: Lab | undefined;
+export async function withTeardown<R, T>(what: string, start: () => Promise<R>, destroyIt: (r: R) => Promise<void>, body: (r: R) => Promise<T>): Promise<T> {
+  let started: R | undefined;
   let destroying: Promise<void> | undefined;
-  const destroy = (): Promise<void> => (destroying ??= (lab ? lab.destroy() : Promise.resolve()).then(() => stopAll()));
+  const destroy = (): Promise<void> => (destroying ??= (started === undefined ? Promise.resolve() : destroyIt(started)).then(() => stopAll()));
   const onSignal = (sig: NodeJS.Signals): void => {
-    log(`${sig}: tearing the lab down`);
+    log(`${sig}: tearing the ${what} down`);
     void destroy().finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     const t0 = performance.now();
-    lab = await Lab.start(options);
-    log(`lab ${lab.prefix} up (${options.hypervisors} hypervisors) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    return await body(lab);
+    started = await start();
+    log(`${what} up in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    return await body(started);
   } finally {
     await destroy();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    log('lab destroyed');
+    log(`${what} destroyed`);
   }
+}
+
+/** A lab (`hypervisors` of them), torn down on every exit path (withTeardown). */
+export function withLab<T>(options: LabOptions, body: (lab: Lab) => Promise<T>): Promise<T> {
+  return withTeardown(`lab (${options.hypervisors} hypervisors)`, () => Lab.start(options), (lab) => lab.destroy(), body);
 }
 
 export interface TenantNet {
