@@ -34,7 +34,9 @@ type Json = Record<string, any>;
 const PROJECT = 'cli';
 const UUID_UNKNOWN = '6f1c2f5e-0b7e-4c59-9d5e-000000000404';
 
-describe('the stock openstack CLI against Strata and Keystone', () => {
+// The CLI costs 1-2 s a call on a quiet machine and 5 s or more on a loaded one (CI runs the lab beside it):
+// a test's 20-odd calls get five minutes.
+describe('the stock openstack CLI against Strata and Keystone', { timeout: 300_000 }, () => {
   let lab: Lab;
   let keystone: KeystoneHandle;
   let home: string;

@@ -84,9 +84,14 @@ export class PartitionLeases {
   /**
    * Look at every lease until the preferred partition is published, by this
    * instance or by a live other one (its record seen renewed), and resolve
-   * once the partitions gained meanwhile are published; then look every
-   * ttl/6. After a kill -9 and a restart the instance's own old lease must
-   * run out first: start-up then takes up to a ttl longer.
+   * once the partitions gained meanwhile are published; looking every ttl/6
+   * goes on meanwhile. After a kill -9 and a restart the instance's own old
+   * lease must run out first: start-up then takes up to a ttl longer.
+   *
+   * The looks (the renewals) start before the gained partitions' start-up
+   * is awaited, not after: that start-up republishes every view, which on a
+   * long log or a loaded machine takes longer than a lease is valid, and its
+   * writes wait for a valid lease, which only a renewal gives.
    */
   async start(): Promise<void> {
     for (;;) {
@@ -94,8 +99,8 @@ export class PartitionLeases {
       if (this.publishing[this.o.preferred] || this.renewedByOther[this.o.preferred]) break;
       await new Promise((resolve) => setTimeout(resolve, tickEveryMs(this.o.ttlMs)));
     }
-    await Promise.all(this.transitions);
     this.schedule();
+    await Promise.all(this.transitions);
   }
 
   /**
