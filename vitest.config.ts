@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /**
  * Test tiers are in the file names, and each tier is a project:
@@ -33,9 +34,41 @@ const untiered = ['libs', 'services', 'infra', 'cli', 'test']
   .filter((f) => !TIERS.some((tier) => f.endsWith(`.${tier}.spec.ts`)));
 if (untiered.length > 0) throw new Error(`spec files named for no test tier (*.unit|int|e2e.spec.ts): ${untiered.join(', ')}`);
 
+/**
+ * The files that take minutes each in a CI run (from 20 minutes for the
+ * compose lab down to 2), longest first. They start before everything else, whatever
+ * their project, so the two workers finish together (longest processing
+ * time first): started last, the compose lab's 20 minutes would run on one
+ * core while the other idles. A clean clone has no timings cache, so
+ * vitest's own order is by project, then by file size.
+ */
+const LONGEST = [
+  'test/lab/lab-smoke.e2e.spec.ts',
+  'test/hostile/pg-projector-crash.int.spec.ts',
+  'test/hostile/bgp-gateway-faults.int.spec.ts',
+  'test/hostile/api-fuzz.int.spec.ts',
+  'services/kafka-exporter/src/crash-recovery.int.spec.ts',
+  'test/neutron/openstack-cli.e2e.spec.ts',
+  'services/neutron/src/resources/sfc/sfc-cli.int.spec.ts',
+  'test/audit/audit.e2e.spec.ts',
+  'test/zones/failure-domain.e2e.spec.ts',
+];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification): number => {
+      const i = LONGEST.findIndex((path) => f.moduleId.endsWith(`/${path}`));
+      return i < 0 ? LONGEST.length : i;
+    };
+    const order = await super.sort(files);
+    return order.map((f, i) => ({ f, i, r: rank(f) })).sort((a, b) => a.r - b.r || a.i - b.i).map(({ f }) => f);
+  }
+}
+
 export default defineConfig({
   test: {
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirst },
     reporters: ['default'],
     projects: [
       ...TIERS.map((tier) => ({

@@ -4,7 +4,9 @@
  * runs: services spawned by tests inherit the keys (each uses its own),
  * test clients authenticate with the secret
  * (libs/runtime/src/command-auth.ts; services refuse unsigned requests).
+ * The module, not the package: every test file runs this, and the
+ * package's index (logging, metrics, tracing) costs a second or two a file.
  */
-import { ensureHarnessCommandKeys } from '@strata/runtime';
+import { ensureHarnessCommandKeys } from '@strata/runtime/command-auth';
 
 ensureHarnessCommandKeys();

@@ -7,7 +7,8 @@
  * NATS_PASSWORD (NATS_TLS_* as every service), and the STRATA_PG_* variables of service.ts.
  */
 import { connect } from 'nats';
-import { natsTlsOptions } from '@strata/runtime';
+// The subpath, not the package: its index loads logging, metrics and tracing (half a second of every start).
+import { natsTlsOptions } from '@strata/runtime/nats-tls';
 import { crashAfterCommit } from './crash-hook.js';
 import { PgProjector } from './projector.js';
 import { schemaName } from './schema.js';
