@@ -17,7 +17,9 @@
  * still holds no withdrawal of az1's records. Last, End-of-RIB's other
  * half: a3 is deleted in az1 while only az1's BGP speaker (gobgpd and
  * gateway) is down; az2 keeps it (stale) until az1's speaker returns, then
- * withdraws it, and only it.
+ * withdraws it, and only it. And a planned stop (SIGTERM everywhere: az1's
+ * gobgpd ends its session with a Cease notification, which RFC 8538's N bit
+ * makes a graceful restart) keeps az1's routes in az2 as a crash does.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { hostviewBucket, type NetworkView, type PortView, type SubnetView } from '@strata/contracts';
@@ -214,5 +216,26 @@ d('failure domains: a zone\'s control plane crashes, the other zone and both dat
     for await (const e of log2.read({ fromSeq: before + 1 })) if (e.type.endsWith('Withdrawn')) withdrawn.push(`${e.type} ${(e.data as { mac?: string }).mac ?? ''}`);
     expect(withdrawn).toEqual([`bgp.PhysicalMacWithdrawn ${a3.port.mac}`]);
     expect(await allPing([[vm.a1!, vm.b!], [vm.a2!, vm.b!]])).toEqual([]);
+  });
+
+  it("az1's control plane stopped as an operator would (SIGTERM everywhere: its gobgpd sends the reflector a Cease): az2 keeps az1's routes and the VMs keep talking, as after a crash", async () => {
+    const pairs: [Vm, Vm][] = [
+      [vm.a1!, vm.a2!],
+      [vm.a1!, vm.b!],
+      [vm.a2!, vm.c!],
+    ];
+    const before = await log2.lastSeq();
+    await zones.stopControlPlane('az1');
+    await waitFor(async () => (await failStatic(az1, 'hv1')) === 1 && (await failStatic(az1, 'hv2')) === 1, { ...WAIT, message: "az1's agents failing static" });
+    // The notification ended the session, and with the N bit (RFC 8538) the reflector keeps az1's routes as after a crash.
+    await waitFor(async () => (await stale()) > 0, { ...WAIT, message: "az1's routes stale in az2 after a Cease" });
+    expect(await hv3Holds(vm.a1!, vm.a2!)).toBe(true);
+    expect(await allPing(pairs)).toEqual([]);
+    await zones.restartControlPlane('az1');
+    await waitFor(async () => (await stale()) === 0, { ...WAIT, message: 'no stale route in az2' });
+    expect(await allPing(pairs)).toEqual([]);
+    const withdrawn: string[] = [];
+    for await (const e of log2.read({ fromSeq: before + 1 })) if (e.type.endsWith('Withdrawn')) withdrawn.push(e.type);
+    expect(withdrawn).toEqual([]);
   });
 });

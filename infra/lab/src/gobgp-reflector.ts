@@ -3,8 +3,10 @@
  * namespace on the underlay, IBGP in the federation's AS, `l2vpn-evpn` only,
  * every zone's gobgpd a route-reflector client with TCP-MD5, and graceful
  * restart with long-lived graceful restart (RFC 4724, RFC 9494) toward each
- * (docs/architecture.md, "Failure domains"). When a client's session drops
- * without a notification (the zone's gobgpd crashed), its routes stay: stale
+ * (docs/architecture.md, "Failure domains"), with the N bit (RFC 8538:
+ * a session ended by a notification other than a hard reset is a restart
+ * too). When a client's session drops without a notification (the zone's
+ * gobgpd crashed) or with one (it was stopped), its routes stay: stale
  * for the restart time the client advertised, then marked LLGR_STALE
  * (65535:6) and still reflected to the LLGR-capable clients for the stale
  * time it advertised; the client's
@@ -80,6 +82,7 @@ ${c.password ? `    auth-password = "${c.password}"\n` : ''}  [neighbors.timers.
   [neighbors.graceful-restart.config]
     enabled = true
     long-lived-enabled = true
+    notification-enabled = true
     restart-time = ${OWN_RESTART_S}
   [[neighbors.afi-safis]]
     [neighbors.afi-safis.config]

@@ -217,11 +217,25 @@ export class Lab {
    * lab's clients are closed; `restartControlPlane` brings it all back.
    */
   async killControlPlane(): Promise<void> {
+    await this.takeControlPlaneDown('crash');
+  }
+
+  /**
+   * A planned stop of the whole control plane: SIGTERM to every process the
+   * lab started except the agents, each stopping as it does in production,
+   * then to NATS (its store kept). The agents fail static as after a crash;
+   * `restartControlPlane` brings it all back.
+   */
+  async stopControlPlane(): Promise<void> {
+    await this.takeControlPlaneDown('stop');
+  }
+
+  private async takeControlPlaneDown(how: 'crash' | 'stop'): Promise<void> {
     if (this.controlPlaneDown.length > 0) throw new Error('the control plane is already down');
     await this.ipam.close().catch(() => undefined);
     const control = this.spawned.filter((s) => !s.name.startsWith('agent-') && s.process.running());
-    await Promise.all(control.map((s) => s.process.kill9()));
-    await this.nats.kill9();
+    await Promise.all(control.map((s) => (how === 'crash' ? s.process.kill9() : s.process.stop())));
+    await (how === 'crash' ? this.nats.kill9() : this.nats.halt());
     this.controlPlaneDown = control;
   }
 

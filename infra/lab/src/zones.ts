@@ -19,7 +19,8 @@
  * configuration names the others (their hypervisors' /32s as VTEP prefixes,
  * their VNI ranges). `killControlPlane(zone)` crashes a zone's whole control
  * plane (NATS, services, BGP gateway and gobgpd: kill -9) while its agents
- * keep the data plane (fail static); `restartControlPlane(zone)` brings it
+ * keep the data plane (fail static), `stopControlPlane(zone)` stops it
+ * (SIGTERM everywhere); `restartControlPlane(zone)` brings it
  * back; `killBgp(zone)`/`restartBgp(zone)` the same for its gobgpd and BGP
  * gateway only. `destroy()` tears down every zone's lab, the gobgpds,
  * the reflector and every namespace with the prefix, also after a failure
@@ -189,6 +190,20 @@ export class Zones {
   async killControlPlane(name: string): Promise<void> {
     await this.killBgp(name);
     await this.zone(name).lab.killControlPlane();
+  }
+
+  /**
+   * Stop zone `name`'s whole control plane as an operator would, every
+   * process with SIGTERM: its BGP gateway, its gobgpd (which sends each
+   * reflector a Cease notification, peer de-configured: with RFC 8538's
+   * N bit that is graceful restart too, not a withdrawal), then its services
+   * and NATS (Lab.stopControlPlane). Its agents stay and fail static.
+   */
+  async stopControlPlane(name: string): Promise<void> {
+    const zone = this.zone(name);
+    await zone.gateway.stop();
+    await zone.gobgpd.stop();
+    await zone.lab.stopControlPlane();
   }
 
   /** Zone `name`'s control plane back: NATS and every service on their old state, then its BGP speaker (restartBgp). */

@@ -76,7 +76,12 @@ export const APPLIANCE_MULTIHOP_TTL = 8;
  * LLGR_STALE_S, so the other zones keep forwarding to this zone's
  * hypervisors; a zone away for longer is forgotten. The same capability
  * lets this gobgpd receive the other zones' stale routes (a reflector sends
- * LLGR_STALE routes only to peers that advertise LLGR).
+ * LLGR_STALE routes only to peers that advertise LLGR). With the N bit
+ * (RFC 8538, `notification_enabled`) a session ended by a notification is
+ * graceful restart too: a gobgpd stopped with SIGTERM sends the reflectors
+ * a Cease (peer de-configured), and a planned stop of the zone's control
+ * plane must not withdraw its hypervisors from the other zones any more
+ * than a crash does. Only a Cease "hard reset" ends it without.
  */
 export const REFLECTOR_GR_RESTART_S = 5;
 /** 24 h: a zone's control plane may be away for a day before the others withdraw its routes. */
@@ -94,7 +99,7 @@ export function peerSignature(n: Neighbour, password: string): string {
     connectRetry: CONNECT_RETRY_S,
     multihop: n.kind === 'appliance' ? APPLIANCE_MULTIHOP_TTL : 0,
     families: familiesOf(n).map((f) => f.afi),
-    gracefulRestart: n.kind === 'reflector' ? [REFLECTOR_GR_RESTART_S, REFLECTOR_LLGR_STALE_S] : null,
+    gracefulRestart: n.kind === 'reflector' ? [REFLECTOR_GR_RESTART_S, REFLECTOR_LLGR_STALE_S, 'notification'] : null,
   };
   const h = createHash('sha256').update(JSON.stringify(shape)).update('\0').update(password).digest('hex');
   return `strata:${n.kind}:${h.slice(0, 24)}`;
@@ -114,7 +119,7 @@ export function peerConfig(n: Neighbour, password: string): object {
     afi_safis: afiSafis,
     timers: { config: { connect_retry: CONNECT_RETRY_S, hold_time: 90, keepalive_interval: 30 } },
     ...(n.kind === 'appliance' ? { ebgp_multihop: { enabled: true, multihop_ttl: APPLIANCE_MULTIHOP_TTL } } : {}),
-    ...(n.kind === 'reflector' ? { graceful_restart: { enabled: true, restart_time: REFLECTOR_GR_RESTART_S, longlived_enabled: true } } : {}),
+    ...(n.kind === 'reflector' ? { graceful_restart: { enabled: true, restart_time: REFLECTOR_GR_RESTART_S, longlived_enabled: true, notification_enabled: true } } : {}),
   };
 }
 

@@ -97,11 +97,11 @@ describe('IPv6 routes over the IPv4 fabric', () => {
     expect(p.policies.find((x) => x.name === 'strata-import')).toEqual(none.policies.find((x) => x.name === 'strata-import'));
   });
 
-  it('a route reflector session offers graceful restart and long-lived graceful restart for l2vpn-evpn; no other session does', () => {
+  it('a route reflector session offers graceful restart (with the N bit of RFC 8538) and long-lived graceful restart for l2vpn-evpn; no other session does', () => {
     const rr: Neighbour = { kind: 'reflector', address: '198.18.0.100', remoteAs: 65500, passwordRef: 'rr' };
     type Peer = { graceful_restart?: object; afi_safis: { mp_graceful_restart?: object; long_lived_graceful_restart?: object }[] };
     const c = peerConfig(rr, 'pw') as Peer;
-    expect(c.graceful_restart).toEqual({ enabled: true, restart_time: REFLECTOR_GR_RESTART_S, longlived_enabled: true });
+    expect(c.graceful_restart).toEqual({ enabled: true, restart_time: REFLECTOR_GR_RESTART_S, longlived_enabled: true, notification_enabled: true });
     expect(c.afi_safis).toEqual([
       expect.objectContaining({
         mp_graceful_restart: { config: { enabled: true } },
