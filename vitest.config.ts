@@ -57,7 +57,7 @@ const FIRST = [
 ];
 const LAST = ['test/hostile/pg-projector-crash.int.spec.ts'];
 
-class LongestFirst extends BaseSequencer {
+class HeavyFilesPlaced extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const among = (list: string[], f: TestSpecification): number => list.findIndex((path) => f.moduleId.endsWith(`/${path}`));
     const rank = (f: TestSpecification): number => {
@@ -74,7 +74,7 @@ class LongestFirst extends BaseSequencer {
 export default defineConfig({
   test: {
     maxWorkers: 2,
-    sequence: { sequencer: LongestFirst },
+    sequence: { sequencer: HeavyFilesPlaced },
     reporters: ['default'],
     projects: [
       ...TIERS.map((tier) => ({
