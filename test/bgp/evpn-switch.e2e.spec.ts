@@ -85,7 +85,11 @@ d('EVPN with a hardware VTEP (FRR switch, bare-metal server on an access port)',
     await eventually(async () => {
       const fdb = await sw.fdb(net.vni);
       return vms.every((v, i) => fdb.get(v.port.mac)?.join() === lab.host(`hv${i + 1}`).vtepIp) && fdb.get('00:00:00:00:00:00')?.length === 3;
-    }, 'the switch FDB: each VM behind its hypervisor, every hypervisor in the flood list', CONVERGE);
+    }, 'the switch FDB: each VM behind its hypervisor, every hypervisor in the flood list', CONVERGE).catch(async (err: Error) => {
+      // What the switch saw: whether the session with the gateway was up, and which routes it had (a CI run timed out here once).
+      const seen = await Promise.all(['show bgp summary', 'show bgp l2vpn evpn'].map((c) => sw.frr.vtysh(c).catch((e: Error) => e.message)));
+      throw new Error(`${err.message}\n${seen.join('\n')}\nFDB: ${JSON.stringify([...(await sw.fdb(net.vni)).entries()])}`);
+    });
     const evpn = await sw.frr.vtysh('show bgp l2vpn evpn');
     for (const v of vms) expect(evpn).toContain(`[2]:[0]:[48]:[${v.port.mac}]:[32]:[${v.port.fixedIps[0]!.ip}]`);
     for (const h of lab.hosts) expect(evpn).toContain(`[3]:[0]:[32]:[${h.vtepIp}]`);
