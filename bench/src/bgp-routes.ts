@@ -44,9 +44,8 @@ import { GobgpClient } from '@strata/bgp-gateway';
 import { ensureHarnessCommandKeys } from '@strata/runtime';
 import { BgpClient, BgpFabric, GATEWAY_AS, GW, IpamClient, startProcess, TOR, TOR_AS, type ManagedProcess } from '@strata/lab';
 import { startNatsServer } from '@strata/testing';
-import { fmt, intEnv, log, machine, percentile, runPool, table } from './support/common.js';
+import { QUICK, fmt, intEnv, log, machine, percentile, printRatio, runPool, table } from './support/common.js';
 
-const QUICK = process.env['QUICK'] === '1';
 const ROUTES = intEnv('ROUTES', QUICK ? 2000 : 10_000, 1, 16_000);
 const SAMPLES = intEnv('SAMPLES', QUICK ? 30 : 100, 1, 1000);
 const ROUNDS = intEnv('ROUNDS', QUICK ? 1 : 3, 1, 20);
@@ -384,9 +383,12 @@ async function main(): Promise<void> {
     await ipam.close();
     await nc.close();
     const p99 = Math.max(percentile(disassoc, 99), percentile(deletion, 99));
-    console.log(
-      `ratio ${fmt(gwKernel / apiKernel, 2)} (gateway from the log ÷ gobgpd AddPathStream, ${ROUTES} routes into the ToR's kernel; goal ≤ 1.2; after its replay ${fmt(gwAfterReplay / apiKernel, 2)}); withdraw p99 ${fmt(p99, 1)} ms (goal ≤ 100)`,
-    );
+    printRatio(gwKernel / apiKernel, {
+      measured: `the gateway from the log, ${ROUTES} routes into the ToR's kernel`,
+      baseline: 'the same routes over gobgpd AddPathStream',
+      goal: '≤ 1.2',
+      also: `after its replay ${fmt(gwAfterReplay / apiKernel, 2)}; withdraw p99 ${fmt(p99, 1)} ms, goal ≤ 100`,
+    });
   } finally {
     for (const p of procs.reverse()) await p.stop().catch(() => undefined);
     await fabric.stop();

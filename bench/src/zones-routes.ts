@@ -26,11 +26,10 @@
 import { randomUUID } from 'node:crypto';
 import { RouteReflector, stretchedSide, type StretchedSide, type Zone } from '@strata/lab';
 import { hostviewBucket } from '@strata/contracts';
-import { intEnv, log, runPool, table, fmt } from './support/common.js';
+import { QUICK, fmt, intEnv, log, printRatio, runPool, table } from './support/common.js';
 import { runHeader, sleep } from './support/overlay.js';
 import { withZones } from './support/zones.js';
 
-const QUICK = process.env['QUICK'] === '1';
 const PORTS = intEnv('PORTS', QUICK ? 1000 : 10_000, 2, 16_000);
 const CONCURRENCY = intEnv('CONCURRENCY', 32, 1, 256);
 const WHO = { tenant: 'bench', admin: false };
@@ -127,7 +126,8 @@ async function main(): Promise<void> {
         ["az1's endpoints in hv3's host view (az2)", String(inAz2.last), fmt(atReflector.seconds + inAz2.seconds, 1)],
       ],
     );
-    console.log(`\nroute count exchanged by zone az1 for ${PORTS} stretched ports (and ${localPorts} local ones): ${settled}; routes per stretched port: ${(settled / PORTS).toFixed(4)}`);
+    console.log(`\nroute count exchanged by zone az1 for ${PORTS} stretched ports (and ${localPorts} local ones): ${settled}`);
+    printRatio(settled / PORTS, { measured: "routes az1's gateway gives the reflector", baseline: 'its stretched ports (one type 2 per address)', goal: `1 + hypervisors ÷ ports = ${fmt(1 + 2 / PORTS, 4)}`, digits: 4 });
   });
 }
 

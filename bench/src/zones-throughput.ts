@@ -21,12 +21,11 @@
  * taken per round and their median reported; the last line is the ratio.
  */
 import { stretchedSide, type StretchedSide, type Vm, type Zone } from '@strata/lab';
-import { intEnv, log, table, fmt } from './support/common.js';
+import { QUICK, fmt, intEnv, log, printRatio, table } from './support/common.js';
 import { iperfRounds, type Path, type Sample } from './support/iperf.js';
 import { median, reachable, runHeader, type NsProcess } from './support/overlay.js';
 import { withZones } from './support/zones.js';
 
-const QUICK = process.env['QUICK'] === '1';
 const SECONDS = intEnv('SECONDS', QUICK ? 3 : 10, 1, 120);
 const ROUNDS = intEnv('ROUNDS', QUICK ? 2 : 3, 1, 20);
 const PORT = 5201;
@@ -102,7 +101,13 @@ function report(paths: Path[], samples: Sample[]): void {
     }),
   );
   console.log(`\nsame zone vs its underlay: ${range(perRound(samples, 'same', 'ul-same'))}; cross-zone vs its underlay: ${range(perRound(samples, 'cross', 'ul-cross'))}`);
-  console.log(`cross-zone ÷ same-zone throughput (median of per-round ratios): ${range(perRound(samples, 'cross', 'same'))}`);
+  const crossOverSame = perRound(samples, 'cross', 'same');
+  printRatio(crossOverSame.length ? median(crossOverSame) : NaN, {
+    measured: 'cross-zone iperf3 throughput',
+    baseline: 'same-zone, cross-hypervisor (median of per-round ratios)',
+    goal: '≈ 1 (issue 20: hypervisor to hypervisor, nothing central)',
+    also: `range ${range(crossOverSame)}`,
+  });
 }
 
 main().catch((err: unknown) => {

@@ -96,3 +96,23 @@ export function intEnv(name: string, fallback: number, min = 1, max = Number.MAX
 }
 
 export const log = (...args: unknown[]): void => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...args);
+
+/**
+ * `QUICK=1`: every benchmark's quick mode, small enough to finish in under
+ * 2 minutes on a quiet 2-core machine, for a before/after comparison on a
+ * changed commit (bench/README.md). The full figures in docs/performance.md
+ * come from the default sizes.
+ */
+export const QUICK = process.env['QUICK'] === '1';
+
+/**
+ * The last line every benchmark prints: `ratio <value> (<measured> ÷ <baseline>; goal <goal>)`.
+ * One shape, so a before/after comparison can read it with `tail -1` and so
+ * a reader always knows what was divided by what. A ratio that could not be
+ * measured prints as NaN and fails the process (exit code 1).
+ */
+export function printRatio(value: number, what: { measured: string; baseline: string; goal: string; also?: string; digits?: number }): void {
+  const digits = what.digits ?? (Math.abs(value) >= 100 ? 0 : 2);
+  console.log(`ratio ${Number.isFinite(value) ? value.toFixed(digits) : 'NaN'} (${what.measured} ÷ ${what.baseline}; goal ${what.goal}${what.also ? `; ${what.also}` : ''})`);
+  if (!Number.isFinite(value)) process.exitCode = 1;
+}
