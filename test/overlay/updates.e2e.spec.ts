@@ -11,11 +11,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { portDevice, type PortView } from '@strata/contracts';
-import { DhcpClient, eventually, Lab, type Vm } from '@strata/lab';
+import { capture, DhcpClient, eventually, Lab, type Vm } from '@strata/lab';
 import { describeIf, kernel } from '@strata/testing/suites';
 import { tenantWithRouter, vmOn, type TenantSetup } from './scenario.js';
 
-const d = describeIf(kernel(['busybox', 'udhcpc', '--help']));
+const d = describeIf(kernel(['busybox', 'udhcpc', '--help'], ['tcpdump', '--version']));
 
 d('updates in the data plane (port, subnet, router)', () => {
   let lab: Lab;
@@ -97,6 +97,33 @@ d('updates in the data plane (port, subnet, router)', () => {
     // b's own address still passes: only the pair went.
     expect(await reaches(vm.b!, vm.a!.ip)).toBe(true);
     await vm.b!.ns.ip(['addr', 'del', `${pairIp}/32`, 'dev', 'eth0']);
+  });
+
+  it("a VM's VLAN-tagged frames (802.1Q and 802.1ad) are dropped at its port: they leave its NIC and reach no other VM", async () => {
+    // This kernel has no VLAN devices (docs/architecture.md, "Hardware VTEPs"): b writes the tagged frames itself,
+    // unicast to a (hv1, same network), from its own MAC so that only the tag can stop them.
+    const tags = [
+      { tpid: 0x8100, vid: 100 },
+      { tpid: 0x88a8, vid: 200 },
+    ];
+    const send = [
+      'import socket, struct, sys',
+      's = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); s.bind(("eth0", 0))',
+      'dst, src = (bytes.fromhex(m.replace(":", "")) for m in sys.argv[1:3])',
+      `for tpid, vid in (${tags.map((t) => `(${t.tpid}, ${t.vid})`).join(', ')}):`,
+      '    for _ in range(3): s.send(dst + src + struct.pack("!HHH", tpid, vid, 0x88b5) + b"strata-vlan".ljust(46, b"\\0"))',
+    ].join('\n');
+    // tcpdump's `vlan` matches both tag types; the untagged echo is the captures' marker (`icmp` first: `vlan`
+    // shifts the offsets of every test after it).
+    const sent = capture(lab.host('hv2').ns.name, portDevice(vm.b!.port.id), 'icmp or vlan', 8);
+    const received = capture(vm.a!.ns.name, 'eth0', 'icmp or vlan', 8);
+    await Promise.all([sent.started, received.started]);
+    await vm.b!.ns.exec(['python3', '-c', send, vm.a!.port.mac, vm.b!.port.mac]);
+    expect(await reaches(vm.b!, vm.a!.ip)).toBe(true);
+    const [fromB, atA] = await Promise.all([sent.lines, received.lines]);
+    for (const t of tags) expect(fromB.filter((l) => l.includes(`vlan ${t.vid},`))).toHaveLength(3);
+    expect(atA.some((l) => l.includes('ICMP echo request'))).toBe(true);
+    expect(atA.filter((l) => l.includes('vlan'))).toEqual([]);
   });
 
   it('admin state down: the port passes no traffic (its NIC plugged but down); up: traffic again', async () => {

@@ -47,12 +47,25 @@ export const hasPairs = (p: LocalPort): boolean => (p.allowedAddressPairs?.lengt
 const set = (xs: Iterable<string>): string => `{ ${[...new Set(xs)].sort().join(', ')} }`;
 
 /**
+ * VLAN-tagged frames (802.1Q, 802.1ad) from a VM are dropped (their inner
+ * headers are not matched). Two rules, not `ether type { 8021q, 8021ad }`:
+ * a `{ … }` of two or more elements is an anonymous set in the kernel, one
+ * per rule, and every nft call that reads the table (a listing, the agent's
+ * counter reads, a script's cache) dumps each set after looking it up by name
+ * in the table's list of sets, so sets per port cost O(ports²) per call on a
+ * host (docs/architecture.md, "Security groups": 5,000 chains with two such
+ * sets each, `nft list counters` 2.7 s; as ranges and plain matches, 0.15 s).
+ */
+export const VLAN_TAGS_DROP: NftRule[] = [nftRule('ether type 8021q drop'), nftRule('ether type 8021ad drop')];
+
+/**
  * Anti-spoofing of a port with pairs: the same checks as `spoofRules`, each
- * on (MAC, address). `own` are the port's addresses by version as spoofRules
+ * on (MAC, address); `link` (source MAC, no VLAN tags) goes first, then the
+ * caller's own rules, then `addresses`. `own` are the port's addresses by version as spoofRules
  * computed them: `arp4` what it may claim in ARP, `ip4`/`ip6` what it may
  * send from (its fixed IPs, accepted BGP prefixes, v6 link-local and `::`).
  */
-export function pairSpoofRules(p: LocalPort, own: { arp4: string[]; ip4: string[]; ip6: string[] }, servers: string[]): NftRule[] {
+export function pairSpoofRules(p: LocalPort, own: { arp4: string[]; ip4: string[]; ip6: string[] }, servers: string[]): { link: NftRule[]; addresses: NftRule[] } {
   const mac = p.mac.toLowerCase();
   const pairs = pairsOf(p);
   const bind = (m: string, a: string): string => `${m} . ${a}`;
@@ -60,9 +73,8 @@ export function pairSpoofRules(p: LocalPort, own: { arp4: string[]; ip4: string[
   const ip4 = [...own.ip4.map((a) => bind(mac, a)), ...pairs.filter((x) => x.version === 4).map((x) => bind(x.mac, x.addr))];
   const ip6 = [...own.ip6.map((a) => bind(mac, a)), ...pairs.filter((x) => x.version === 6).map((x) => bind(x.mac, x.addr))];
   const macs = [mac, ...pairs.map((x) => x.mac)];
-  return [
-    nftRule(`ether saddr != ${set(macs)} drop`),
-    nftRule('ether type { 8021q, 8021ad } drop'),
+  const link = [nftRule(`ether saddr != ${set(macs)} drop`), ...VLAN_TAGS_DROP];
+  const addresses = [
     nftRule(`arp saddr ether != ${set(macs)} drop`),
     nftRule(`arp saddr ether . arp saddr ip != ${set(arp)} drop`),
     nftRule('ip saddr 0.0.0.0 udp sport 68 udp dport 67 return'),
@@ -70,6 +82,7 @@ export function pairSpoofRules(p: LocalPort, own: { arp4: string[]; ip4: string[
     nftRule(ip4.length > 0 ? `ether saddr . ip saddr != ${set(ip4)} drop` : 'ether type ip drop'),
     nftRule(`ether saddr . ip6 saddr != ${set(ip6)} drop`),
   ];
+  return { link, addresses };
 }
 
 /**

@@ -32,7 +32,7 @@
 import { portDevice, type HostNetwork, type SecurityGroupRule, type HostSecurityGroup, type LocalPort } from '@strata/contracts';
 import { gatewayLinkLocal } from './dhcp6.js';
 import { eui64LinkLocal, formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
-import { garpLogRule, hasPairs, pairSpoofRules } from './address-pairs.js';
+import { garpLogRule, hasPairs, pairSpoofRules, VLAN_TAGS_DROP } from './address-pairs.js';
 import { dhcpRenewalRule, dhcpServers } from './dhcp-renewal.js';
 import { bridgeName, outMarkChainName, portChainName, ruleCounterName, sgChainName, sgSetName, spoofChainName } from './names.js';
 import { emptyNftTable, nftRule, type NftBaseChain, type NftChain, type NftRule, type NftState, type NftTable } from './nft.js';
@@ -203,7 +203,7 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
       invalid,
       ...jumps('in'),
       nftRule('meta nfproto ipv4 udp sport 67 udp dport 68 accept'),
-      nftRule('icmpv6 type { nd-neighbor-solicit, nd-neighbor-advert } accept'),
+      NEIGHBOUR_DISCOVERY,
       ...fromGateway(view.networks[p.port.networkId]!),
       nftRule('drop'),
     ]);
@@ -211,7 +211,8 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
       invalid,
       nftRule('meta nfproto ipv4 udp sport 68 udp dport 67 accept'),
       nftRule('meta nfproto ipv6 udp sport 546 udp dport 547 accept'),
-      nftRule('icmpv6 type { nd-router-solicit, nd-neighbor-solicit, nd-neighbor-advert } accept'),
+      nftRule('icmpv6 type nd-router-solicit accept'),
+      NEIGHBOUR_DISCOVERY,
       ...jumps('out'),
       nftRule('drop'),
     ]);
@@ -220,6 +221,14 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
   }
   return { nft, counters, hostSysctls: Object.fromEntries(BR_NETFILTER_SYSCTLS.map((k) => [k, '1'])) };
 }
+
+/**
+ * Neighbour solicitations and advertisements (ICMPv6 types 135 and 136), both
+ * ways on every filtered port. A range, not `{ nd-neighbor-solicit,
+ * nd-neighbor-advert }`: no anonymous set per port chain (VLAN_TAGS_DROP says
+ * why that matters).
+ */
+const NEIGHBOUR_DISCOVERY = nftRule('icmpv6 type 135-136 accept');
 
 /**
  * Router advertisements and DHCPv6 replies a filtered port accepts: from its
@@ -352,12 +361,12 @@ export function spoofRules(p: LocalPort, servers: string[] = []): NftRule[] {
   }
   const set = (xs: string[]): string => `{ ${[...new Set(xs)].sort().join(', ')} }`;
   if (hasPairs(p)) {
-    const [macRule, vlanRule, ...rest] = pairSpoofRules(p, { arp4: arp, ip4: v4, ip6: v6 }, servers);
-    return withGarpLog(p, [macRule!, vlanRule!, ...ROUTER_ONLY, ...rest]);
+    const { link, addresses } = pairSpoofRules(p, { arp4: arp, ip4: v4, ip6: v6 }, servers);
+    return withGarpLog(p, [...link, ...ROUTER_ONLY, ...addresses]);
   }
   return [
     nftRule(`ether saddr != ${mac} drop`),
-    nftRule('ether type { 8021q, 8021ad } drop'),
+    ...VLAN_TAGS_DROP,
     ...ROUTER_ONLY,
     nftRule(`arp saddr ether != ${mac} drop`),
     nftRule(`arp saddr ip != ${set(['0.0.0.0', ...arp])} drop`),
