@@ -3,7 +3,8 @@
  * against routed traffic without NAT, and new connections per second through
  * PNAT on one host, all in one run.
  *
- *   npm run -w @strata/bench nat          (SECONDS=10 ROUNDS=3 CONN_SECONDS=5 by default)
+ *   npm run -w @strata/bench nat            (SECONDS=10 ROUNDS=3 CONN_SECONDS=5 by default)
+ *   QUICK=1 npm run -w @strata/bench nat    (SECONDS=3 ROUNDS=1 CONN_SECONDS=2; under 2 minutes)
  *
  * A namespace lab (infra/lab) with two hypervisors, their agents, the NAT
  * service and the external side (border router + internet client). One
@@ -21,16 +22,20 @@
  * baselines are reported. New connections per second (CONN_SECONDS, 8
  * concurrent connect/read/close loops): p → client (PNAT) vs hv1 → client
  * (no NAT, no overlay) vs p → r (routed, no NAT).
+ *
+ * Last line: floating IP (internet → VM, DNAT on hv1) throughput ÷ the
+ * underlay hv1 → internet client (no NAT, no overlay), median of per-round
+ * ratios: what everything Strata adds on a north-south flow costs.
  */
 import type { NetworkView, SubnetView } from '@strata/contracts';
 import type { Vm } from '@strata/lab';
-import { fmt, intEnv, log, table } from './support/common.js';
+import { QUICK, fmt, intEnv, log, printRatio, table } from './support/common.js';
 import { iperf, type Path, type Sample } from './support/iperf.js';
 import { median, reachable, runHeader, sleep, startInNs, uptime, withLab, type NsProcess } from './support/overlay.js';
 
-const SECONDS = intEnv('SECONDS', 10, 1, 120);
-const ROUNDS = intEnv('ROUNDS', 3, 1, 20);
-const CONN_SECONDS = intEnv('CONN_SECONDS', 5, 1, 60);
+const SECONDS = intEnv('SECONDS', QUICK ? 3 : 10, 1, 120);
+const ROUNDS = intEnv('ROUNDS', QUICK ? 1 : 3, 1, 20);
+const CONN_SECONDS = intEnv('CONN_SECONDS', QUICK ? 2 : 5, 1, 60);
 const PORT = 5201;
 const CONN_PORT = 7070;
 
@@ -70,7 +75,7 @@ async function connRate(label: string, ns: string, ip: string): Promise<{ label:
 }
 
 async function main(): Promise<void> {
-  runHeader('nat', { SECONDS, ROUNDS, CONN_SECONDS, streams: 1 });
+  runHeader('nat', { SECONDS, ROUNDS, CONN_SECONDS, streams: 1, QUICK: QUICK ? 1 : 0 });
   await withLab({ hypervisors: 2, resyncSeconds: 30, nat: true, external: true }, async (lab) => {
     const who = { tenant: 'bench', admin: false };
     const nets: NetworkView[] = [];
@@ -164,13 +169,17 @@ async function main(): Promise<void> {
 }
 
 function report(paths: Path[], samples: Sample[], conns: Array<{ label: string; perSecond: number; failed: number; round: number }>): void {
-  const ratio = (key: string, base: string): string => {
+  const perRound = (key: string, base: string): number[] => {
     const rs: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
       const x = samples.find((s) => s.path === key && s.round === r);
       const y = samples.find((s) => s.path === base && s.round === r);
       if (x && y && y.gbps > 0) rs.push(x.gbps / y.gbps);
     }
+    return rs;
+  };
+  const ratio = (key: string, base: string): string => {
+    const rs = perRound(key, base);
     return rs.length ? `${median(rs).toFixed(2)} (${Math.min(...rs).toFixed(2)}–${Math.max(...rs).toFixed(2)})` : 'n/a';
   };
   console.log(`\nuptime at the end: ${uptime()}\n`);
@@ -207,6 +216,13 @@ function report(paths: Path[], samples: Sample[], conns: Array<{ label: string; 
     ['path', 'connections/s', 'vs underlay', 'failed (sum)'],
     labels.map((l) => [l, `${fmt(median(per(l)))} (${fmt(Math.min(...per(l)))}–${fmt(Math.max(...per(l)))})`, base(l, labels[1]!), fmt(conns.filter((c) => c.label === l).reduce((n, c) => n + c.failed, 0))]),
   );
+  const fip = perRound('fip', 'underlay');
+  printRatio(fip.length ? median(fip) : NaN, {
+    measured: 'floating IP internet → VM (DNAT) iperf3 throughput',
+    baseline: 'underlay hv1 → internet, no NAT (median of per-round ratios)',
+    goal: 'recorded (docs/performance.md: 0.84)',
+    also: `PNAT ${ratio('pnat', 'underlay')}; PNAT connections/s vs underlay ${base(labels[0]!, labels[1]!)}`,
+  });
 }
 
 main().catch((err: unknown) => {

@@ -4,6 +4,8 @@
  *
  *   npm run -w @strata/bench overlay-agent-scale
  *     (PORTS=1000 NETWORKS=10 NICS=50 WINDOW_S=60 RESYNC_S=30 TRIALS=10 by default)
+ *   QUICK=1 npm run -w @strata/bench overlay-agent-scale
+ *     (PORTS=200 NETWORKS=4 NICS=8 WINDOW_S=10 SETTLE_S=3 TRIALS=3 WINDOW_MS=1000; under 2 minutes)
  *
  * A namespace lab with three hypervisors and their agents; periodic resync
  * every RESYNC_S s (30: the agent's production default).
@@ -41,10 +43,15 @@
  *     such port makes hv2 need that network (it gets the network, its
  *     routing domain and an endpoint per hv1 port on it) and changes hv1's
  *     flood list; later ones are one endpoint on hv1 and one port on hv2.
+ *
+ * Last line: hv1's agent RSS at PORTS ports ÷ the same process's RSS at 0
+ * ports (medians of the window samples; the 0-port window is the same-run
+ * baseline), with hv3's control ratio and the unrelated hosts' KV entries
+ * (expected 0) beside it.
  */
 import type { PortView } from '@strata/contracts';
 import type { Lab, Vm } from '@strata/lab';
-import { fmt, intEnv, log, runPool, table } from './support/common.js';
+import { QUICK, fmt, intEnv, log, printRatio, runPool, table } from './support/common.js';
 import { HostWatch, portsIn, StatusWatch } from './support/overlay-kv.js';
 import {
   dnsmasqPids,
@@ -65,14 +72,14 @@ import {
   type TenantNet,
 } from './support/overlay.js';
 
-const PORTS = intEnv('PORTS', 1_000, 10, 5_000);
-const NETWORKS = intEnv('NETWORKS', 10, 1, 50);
-const NICS = intEnv('NICS', 50, 0, 500);
-const WINDOW_S = intEnv('WINDOW_S', 60, 5, 600);
-const SETTLE_S = intEnv('SETTLE_S', 10, 0, 120);
+const PORTS = intEnv('PORTS', QUICK ? 200 : 1_000, 10, 5_000);
+const NETWORKS = intEnv('NETWORKS', QUICK ? 4 : 10, 1, 50);
+const NICS = intEnv('NICS', QUICK ? 8 : 50, 0, 500);
+const WINDOW_S = intEnv('WINDOW_S', QUICK ? 10 : 60, 5, 600);
+const SETTLE_S = intEnv('SETTLE_S', QUICK ? 3 : 10, 0, 120);
 const RESYNC_S = intEnv('RESYNC_S', 30, 1, 600);
-const TRIALS = intEnv('TRIALS', 10, 1, 100);
-const WINDOW_MS = intEnv('WINDOW_MS', 3_000, 500, 30_000);
+const TRIALS = intEnv('TRIALS', QUICK ? 3 : 10, 1, 100);
+const WINDOW_MS = intEnv('WINDOW_MS', QUICK ? 1_000 : 3_000, 500, 30_000);
 const CREATE_CONCURRENCY = 4;
 
 interface WindowReading {
@@ -168,7 +175,7 @@ function sum(counts: Array<Record<string, Count>>, host: string): Count {
 }
 
 async function main(): Promise<void> {
-  runHeader('overlay-agent-scale', { PORTS, NETWORKS, NICS, WINDOW_S, SETTLE_S, RESYNC_S, TRIALS, WINDOW_MS });
+  runHeader('overlay-agent-scale', { PORTS, NETWORKS, NICS, WINDOW_S, SETTLE_S, RESYNC_S, TRIALS, WINDOW_MS, QUICK: QUICK ? 1 : 0 });
   await withLab({ hypervisors: 3, resyncSeconds: RESYNC_S }, async (lab) => {
     const status = await StatusWatch.start(lab.natsUsers.options('admin'), ['hv1', 'hv2', 'hv3']);
     const watches: HostWatch[] = [];
@@ -350,6 +357,12 @@ function report(r: {
   console.log('(msgs on the watch connection: everything the connection received, KV entries plus the ordered consumer\'s idle heartbeats, one per 5 s when idle; bytes exclude protocol framing: subject, reply subject, headers)');
   console.log(`\nunrelated hosts over all ${TRIALS} unrelated ports: hv1 ${u1.entries} entries / ${u1.bytes} bytes, hv3 ${u3.entries} entries / ${u3.bytes} bytes (expected 0 / 0)`);
   console.log(`watch snapshots at the start of part 2: hv1 ${r.initial['hv1']} keys, hv2 ${r.initial['hv2']}, hv3 ${r.initial['hv3']}`);
+  printRatio(a1.rssMedian / a0.rssMedian, {
+    measured: `hv1 agent RSS at ${PORTS} ports (${fmt(a1.rssMedian, 1)} MiB)`,
+    baseline: `the same process at 0 ports (${fmt(a0.rssMedian, 1)} MiB)`,
+    goal: 'recorded (docs/performance.md: 2.31 at 1,000 ports)',
+    also: `hv3 control ${fmt(c1.rssMedian / c0.rssMedian, 2)}; unrelated ports reached hv1/hv3 as ${u1.entries}/${u3.entries} KV entries, expected 0`,
+  });
 }
 
 main().catch((err: unknown) => {

@@ -1,7 +1,8 @@
 /**
  * VM-to-VM TCP throughput over the Strata overlay vs plain veth pairs, in one run.
  *
- *   npm run -w @strata/bench overlay-throughput      (SECONDS=10 ROUNDS=3 by default)
+ *   npm run -w @strata/bench overlay-throughput            (SECONDS=10 ROUNDS=3 by default)
+ *   QUICK=1 npm run -w @strata/bench overlay-throughput    (SECONDS=3 ROUNDS=1; under 2 minutes)
  *
  * A namespace lab (infra/lab) with two hypervisors and their agents; one
  * tenant network (10.20.0.0/24, MTU 1450) with VM a and VM c on hv1 and VM b
@@ -19,14 +20,17 @@
  * run mean anything: ratios are taken per round (paths measured minutes
  * apart see different load) and their median is reported. `uptime` and the
  * whole-machine CPU busy share are printed for each measurement.
+ *
+ * Last line: overlay VM→VM across hosts ÷ the underlay hv1→hv2 (the path
+ * VXLAN runs over), median of per-round ratios; issue 21's goal is ≥ 0.95.
  */
 import type { Lab, Vm } from '@strata/lab';
-import { fmt, intEnv, log, table } from './support/common.js';
+import { QUICK, fmt, intEnv, log, printRatio, table } from './support/common.js';
 import { iperfRounds, type Path, type Sample } from './support/iperf.js';
 import { httpAddress, labNetns, scrape, median, reachable, runHeader, tenantNet, uptime, vmOn, withLab, type NsProcess } from './support/overlay.js';
 
-const SECONDS = intEnv('SECONDS', 10, 1, 120);
-const ROUNDS = intEnv('ROUNDS', 3, 1, 20);
+const SECONDS = intEnv('SECONDS', QUICK ? 3 : 10, 1, 120);
+const ROUNDS = intEnv('ROUNDS', QUICK ? 1 : 3, 1, 20);
 const PORT = 5201;
 
 /** Two fresh namespaces of the lab joined by one veth pair with `mtu`. */
@@ -43,7 +47,7 @@ async function vethPair(lab: Lab, tag: string, mtu: number, net: string): Promis
 }
 
 async function main(): Promise<void> {
-  runHeader('overlay-throughput', { SECONDS, ROUNDS, streams: 1 });
+  runHeader('overlay-throughput', { SECONDS, ROUNDS, streams: 1, QUICK: QUICK ? 1 : 0 });
   await withLab({ hypervisors: 2, resyncSeconds: 30 }, async (lab) => {
     const t = await tenantNet(lab, 'bench', 'bench-tput', '10.20.0.0/24');
     const a: Vm = await vmOn(lab, t, 'a', 'hv1');
@@ -116,6 +120,13 @@ function report(paths: Path[], samples: Sample[]): void {
       ];
     }),
   );
+  const vsUnderlay = perRoundRatio('vxlan', 'underlay');
+  printRatio(vsUnderlay.length ? median(vsUnderlay) : NaN, {
+    measured: 'overlay VM→VM across hosts (VXLAN) iperf3 throughput',
+    baseline: 'underlay hv1→hv2 (median of per-round ratios)',
+    goal: '≥ 0.95',
+    also: `range ${ratio('vxlan', 'underlay').replace(/^[^ ]+ /, '')}; vs veth 1450 ${ratio('vxlan', 'veth1450')}`,
+  });
 }
 
 main().catch((err: unknown) => {
