@@ -1,7 +1,8 @@
 /**
  * IPAM port allocation rate vs raw JetStream publish rate, in one run.
  *
- *   npm run -w @strata/bench ipam-alloc          (N=5000 C=64 by default)
+ *   npm run -w @strata/bench ipam-alloc          (N=5000 C=64 WARMUP=200 by default)
+ *   QUICK=1 npm run -w @strata/bench ipam-alloc  (N=2000 WARMUP=100; under 2 minutes)
  *
  * One nats-server (loopback, file store). For each IPAM setup (1 instance,
  * then 3 instances in the queue group) a fresh network with one /16 subnet
@@ -11,18 +12,22 @@
  * the headers IPAM's append sends (Nats-Msg-Id, and with/without
  * Nats-Expected-Last-Subject-Sequence), to a scratch stream with the same
  * settings as STRATA_EVENTS, same N and C.
+ *
+ * Last line: IPAM port.create/s with one instance ÷ raw pipelined js.publish/s
+ * with the expected-last-subject-seq header (C in flight, the better of the
+ * before/after runs), goal ≥ 0.3; also three instances ÷ one (goal ≥ 1.5).
  */
 import { randomUUID } from 'node:crypto';
 import { connect, headers, nanos, DiscardPolicy, RetentionPolicy, StorageType, type JetStreamClient, type NatsConnection } from 'nats';
 import { aggregateSubject, DEFAULT_EVENT_LOG_OPTIONS } from '@strata/eventlog';
 import { networkAggregate } from '@strata/contracts';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
-import { fmt, intEnv, log, machine, percentile, runPool, table, withTimeout } from './support/common.js';
+import { QUICK, fmt, intEnv, log, machine, percentile, printRatio, runPool, table, withTimeout } from './support/common.js';
 import { IpamClient, startIpam, type IpamProcess } from './support/ipam.js';
 
-const N = intEnv('N', 5_000, 1, 60_000);
+const N = intEnv('N', QUICK ? 2_000 : 5_000, 1, 60_000);
 const C = intEnv('C', 64, 1, 1_024);
-const WARMUP = intEnv('WARMUP', 200, 0, 5_000);
+const WARMUP = intEnv('WARMUP', QUICK ? 100 : 200, 0, 5_000);
 const PHASE_TIMEOUT_MS = 10 * 60_000;
 /** Node flags for the IPAM child processes, e.g. IPAM_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof". */
 const IPAM_NODE_ARGS = (process.env['IPAM_NODE_ARGS'] ?? '').split(' ').filter(Boolean);
@@ -156,7 +161,7 @@ async function ipamPhase(client: IpamClient, instances: IpamProcess[], label: st
 
 async function main(): Promise<void> {
   const m = machine();
-  console.log(`# ipam-alloc  N=${N} C=${C} warmup=${WARMUP}`);
+  console.log(`# ipam-alloc  N=${N} C=${C} warmup=${WARMUP} QUICK=${QUICK ? 1 : 0}`);
   console.log(Object.entries(m).map(([k, v]) => `${k}: ${v}`).join('\n'));
 
   let nats: NatsServerHandle | undefined;
@@ -233,6 +238,16 @@ async function main(): Promise<void> {
         .filter((r) => r.name.startsWith('IPAM'))
         .map((r) => [r.name, (r.ops / rawNoExpect).toFixed(3), (r.ops / rawExpect).toFixed(3), (r.ops / rawSerial).toFixed(3)]),
     );
+    const one = results.find((r) => r.name.startsWith('IPAM port.create, 1 instance,'))!;
+    const three = results.find((r) => r.name.startsWith('IPAM port.create, 3 instances'))!;
+    console.log('');
+    printRatio(one.ops / rawExpect, {
+      measured: `IPAM port.create/s, 1 instance, ${C} in flight`,
+      baseline: `raw pipelined js.publish/s with expected-last-subject-seq, ${C} in flight, same server and run`,
+      goal: '≥ 0.3; 3 instances ≥ 1.5 × 1',
+      also: `3 instances ÷ 1 = ${(three.ops / one.ops).toFixed(2)}`,
+      digits: 3,
+    });
   } finally {
     await client?.close().catch(() => undefined);
     await nc?.close().catch(() => undefined);

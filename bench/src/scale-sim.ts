@@ -5,6 +5,7 @@
  *   npm run -w @strata/bench scale-sim
  *   SIZES=100,500,1000 PORTS_PER_HOST=10 SAMPLES=20 npm run -w @strata/bench scale-sim
  *   SIZES=1000 PORTS_PER_HOST=100 npm run -w @strata/bench scale-sim      (100,000 ports, 10,000 groups)
+ *   QUICK=1 npm run -w @strata/bench scale-sim     (SIZES=20,100 PORTS_PER_HOST=2 SAMPLES=5 QUIET_S=3 REPLICAS= (none); under 2 minutes)
  *
  * Knobs: SIZES (hosts per run, default 100,500,1000), PORTS_PER_HOST
  * (default 10: 10,000 ports at 1,000 hosts, OVN's figure), SPAN (hosts a
@@ -58,6 +59,13 @@
  *
  * Baseline in the same run: a query round trip (ipam network.get) at the
  * same size, and the 100-host figures for the ratios of the larger sizes.
+ *
+ * Last line: port create → applied on every affected host, p50 at the
+ * largest size ÷ p50 at the smallest size of the same run (a change's cost
+ * should not depend on the number of hosts: ≈ 1; the membership change's
+ * ratio beside it). With one size: that p50 ÷ the query round trip at that
+ * size. With no size (REPLICAS only): commands/s with the last replica
+ * count ÷ with the first.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -85,18 +93,18 @@ import {
 } from '@strata/lab';
 import { commandSignerFrom } from '@strata/runtime';
 import { freePort } from '@strata/testing';
-import { fmt, intEnv, log, table } from './support/common.js';
+import { QUICK, fmt, intEnv, log, printRatio, table } from './support/common.js';
 import { median, pct, procCpu, procMem, runHeader, sleep } from './support/overlay.js';
 
-const SIZES = (process.env['SIZES'] ?? '100,500,1000').split(',').filter((s) => s.trim() !== '').map((s) => Number(s.trim()));
-const PORTS_PER_HOST = intEnv('PORTS_PER_HOST', 10, 2, 1000);
+const SIZES = (process.env['SIZES'] ?? (QUICK ? '20,100' : '100,500,1000')).split(',').filter((s) => s.trim() !== '').map((s) => Number(s.trim()));
+const PORTS_PER_HOST = intEnv('PORTS_PER_HOST', QUICK ? 2 : 10, 2, 1000);
 const SPAN = intEnv('SPAN', 10, 1, 100);
-const SAMPLES = intEnv('SAMPLES', 20, 1, 1000);
+const SAMPLES = intEnv('SAMPLES', QUICK ? 5 : 20, 1, 1000);
 const C = intEnv('C', 32, 1, 256);
 const SETTLE_MS = intEnv('SETTLE_MS', 500, 0, 60_000);
-const QUIET_S = intEnv('QUIET_S', 10, 1, 600);
+const QUIET_S = intEnv('QUIET_S', QUICK ? 3 : 10, 1, 600);
 const PROFILE = process.env['PROFILE'] === '1';
-const REPLICAS = (process.env['REPLICAS'] ?? '1,3').split(',').filter((x) => x.trim() !== '').map((x) => Number(x.trim()));
+const REPLICAS = (process.env['REPLICAS'] ?? (QUICK ? '' : '1,3')).split(',').filter((x) => x.trim() !== '').map((x) => Number(x.trim()));
 const REPLICA_HOSTS = intEnv('REPLICA_HOSTS', 100, SPAN, 10_000);
 const REPLICA_PORTS = intEnv('REPLICA_PORTS', 1_000, 10, 1_000_000);
 for (const n of SIZES) if (!Number.isInteger(n) || n < SPAN || n % SPAN !== 0) throw new Error(`SIZES: ${n} is not a multiple of SPAN=${SPAN}`);
@@ -659,7 +667,7 @@ function report(results: SizeResult[]): void {
 }
 
 if (SIZES.length === 0 && REPLICAS.length === 0) throw new Error("nothing to run: SIZES and REPLICAS are both empty");
-runHeader('scale simulation (issue 18)', { SIZES: SIZES.join(','), REPLICAS: REPLICAS.join(','), REPLICA_HOSTS, REPLICA_PORTS, PORTS_PER_HOST, SPAN, SAMPLES, C, SETTLE_MS, QUIET_S, ...(PROFILE ? { PROFILE: 1 } : {}) });
+runHeader('scale simulation (issue 18)', { SIZES: SIZES.join(','), REPLICAS: REPLICAS.join(','), REPLICA_HOSTS, REPLICA_PORTS, PORTS_PER_HOST, SPAN, SAMPLES, C, SETTLE_MS, QUIET_S, QUICK: QUICK ? 1 : 0, ...(PROFILE ? { PROFILE: 1 } : {}) });
 try {
   console.log(`open files limit: ${execFileSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' }).trim()}`);
 } catch {
@@ -675,4 +683,36 @@ for (const r of REPLICAS) {
   replicaResults.push(await runReplicas(r));
   reportReplicas(replicaResults);
 }
-process.exit(0);
+console.log('');
+headline(results, replicaResults);
+process.exit();
+
+/** The last line (see the header): the per-change cost at the largest size against the smallest. */
+function headline(rs: SizeResult[], reps: ReplicaResult[]): void {
+  const goal = "≈ 1 (a change's cost does not depend on the number of hosts; anchor: OVN 11.4 s --wait=hv at 1,000 hosts)";
+  const p50 = (r: SizeResult, kind: 'create' | 'move'): number => pct(r[kind].map((x) => x.allMs), 50);
+  const first = rs[0];
+  const last = rs[rs.length - 1];
+  if (first && last && rs.length > 1) {
+    printRatio(p50(last, 'create') / p50(first, 'create'), {
+      measured: `port create → applied on every affected host p50 at ${fmt(last.hosts)} hosts`,
+      baseline: `the same at ${fmt(first.hosts)} hosts, same run`,
+      goal,
+      also: `${fmt(p50(last, 'create'), 0)} vs ${fmt(p50(first, 'create'), 0)} ms; membership ${fmt(p50(last, 'move') / p50(first, 'move'), 2)}`,
+    });
+  } else if (last) {
+    printRatio(p50(last, 'create') / last.queryMs, {
+      measured: `port create → applied on every affected host p50 at ${fmt(last.hosts)} hosts`,
+      baseline: 'an ipam query round trip at the same size, same run',
+      goal,
+    });
+  } else {
+    const a = reps[0];
+    const b = reps[reps.length - 1];
+    printRatio(a && b && a !== b ? b.commandsPerSecond / a.commandsPerSecond : NaN, {
+      measured: `commands/s with ${b?.replicas ?? '?'} replicas`,
+      baseline: `with ${a?.replicas ?? '?'} replica(s), same run`,
+      goal: 'recorded',
+    });
+  }
+}

@@ -4,7 +4,7 @@
  * cost; baselines from the same run.
  *
  *   npm run -w @strata/bench sg-membership
- *   SIZES=10,1000 HOSTS=4 SAMPLES=10 npm run -w @strata/bench sg-membership     (quick)
+ *   QUICK=1 npm run -w @strata/bench sg-membership     (SIZES=10,1000 HOSTS=4 SAMPLES=10; under 2 minutes)
  *
  * Knobs: SIZES (group sizes, ascending, default 10,1000,10000), HOSTS
  * (hypervisors with an agent each, default 20), SAMPLES (joins and as many
@@ -41,9 +41,15 @@
  * group.get), `nft add/delete element` of one address into a scratch set
  * of N elements in a scratch namespace, `nft -j list table` of that set and
  * of a hypervisor's Strata tables (what an agent reads before each plan).
+ *
+ * Last line: ack → all agents applied, p99 at the largest size ÷ the same at
+ * the smallest size (same run, same agents): "flat in group size" is a
+ * ratio ≈ 1 (goal: p99 ≤ 20 ms, flat; agent cost ≤ 0.3 × OVN's 11 ms, both
+ * printed beside it). With one size only, the agents' pass p50 ÷ the
+ * scratch `nft add element` p50 of that size.
  */
 import type { Hypervisor, Lab } from '@strata/lab';
-import { fmt, intEnv, log, table } from './support/common.js';
+import { QUICK, fmt, intEnv, log, printRatio, table } from './support/common.js';
 import { appliedLines, bucketPercentile, histogram, histogramDelta, httpAddress, median, pct, runHeader, scrape, sleep, uptime, withLab } from './support/overlay.js';
 import {
   agentsQuiet,
@@ -67,10 +73,10 @@ import {
   type Topology,
 } from './support/secgroup.js';
 
-const SIZES = (process.env['SIZES'] ?? '10,1000,10000').split(',').map((s) => Number(s.trim().replaceAll('_', '')));
+const SIZES = (process.env['SIZES'] || (QUICK ? '10,1000' : '10,1000,10000')).split(',').map((s) => Number(s.trim().replaceAll('_', '')));
 if (SIZES.some((n) => !Number.isInteger(n) || n < 1 || n > 60_000) || SIZES.some((n, i) => i > 0 && n <= SIZES[i - 1]!)) throw new Error('SIZES: ascending integers in [1, 60000]');
-const HOSTS = intEnv('HOSTS', 20, 1, 60);
-const SAMPLES = intEnv('SAMPLES', 30, 1, 1000);
+const HOSTS = intEnv('HOSTS', QUICK ? 4 : 20, 1, 60);
+const SAMPLES = intEnv('SAMPLES', QUICK ? 10 : 30, 1, 1000);
 const C = intEnv('C', 32, 1, 256);
 const MEMBERS = (process.env['MEMBERS'] ?? 'unbound') as MemberPlacement;
 if (MEMBERS !== 'bound' && MEMBERS !== 'unbound') throw new Error('MEMBERS: bound or unbound');
@@ -232,7 +238,7 @@ async function measureSize(lab: Lab, t: Topology, size: number, spareFrom: numbe
 }
 
 async function main(): Promise<void> {
-  runHeader('sg-membership', { SIZES: SIZES.join(','), HOSTS, SAMPLES, MEMBERS, C });
+  runHeader('sg-membership', { SIZES: SIZES.join(','), HOSTS, SAMPLES, MEMBERS, C, QUICK: QUICK ? 1 : 0 });
   const maxSize = SIZES[SIZES.length - 1]!;
   const started = performance.now();
   const samples: Sample[] = [];
@@ -257,7 +263,26 @@ async function main(): Promise<void> {
     }
   });
   report(samples, baselines);
-  console.log(`\nuptime at the end: ${uptime()}\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`\nuptime at the end: ${uptime()}\ntotal ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  headline(samples, baselines);
+}
+
+/** The last line: p99 ack → all applied at the largest size ÷ at the smallest (flat = 1). */
+function headline(samples: Sample[], baselines: Baseline[]): void {
+  const first = SIZES[0]!;
+  const last = SIZES[SIZES.length - 1]!;
+  const of = (size: number): Sample[] => samples.filter((s) => s.size === size);
+  const p99 = (size: number): number => pct(of(size).map((s) => s.ackToAll), 99);
+  const applyP50 = (size: number): number => pct(of(size).flatMap((s) => s.applySeconds.map((v) => v * 1000)), 50);
+  const cpuMs = (size: number): number => (of(size).reduce((a, s) => a + s.agentCpu, 0) / of(size).length / HOSTS) * 1000;
+  const also = `p99 ${fmt(p99(last), 1)} ms at ${last}, ${fmt(p99(first), 1)} ms at ${first}; agent CPU ${fmt(cpuMs(last), 1)} ms/change = ${fmt(cpuMs(last) / OVN_MS, 2)} × OVN ${OVN_MS} ms`;
+  const goal = `p99 ≤ 20 ms flat in group size (ratio ≈ 1); agent cost ≤ 0.3 × OVN ${OVN_MS} ms`;
+  if (SIZES.length > 1) {
+    printRatio(p99(last) / p99(first), { measured: `ack → all ${HOSTS} agents applied p99, group of ${last}`, baseline: `the same with a group of ${first}, same run`, goal, also });
+  } else {
+    const nft = median(baselines.find((b) => b.size === last)!.scratch.addMs);
+    printRatio(applyP50(last) / nft, { measured: `agent pass p50, group of ${last}`, baseline: `scratch nft add element p50 into a set of ${last}, same run`, goal, also });
+  }
 }
 
 /** A histogram percentile as the bucket bound it falls under (> the largest finite bound when it is past it). */

@@ -5,7 +5,7 @@
  * added.
  *
  *   npm run -w @strata/bench sg-rulecount
- *   SMALL=10 LARGE=1000 npm run -w @strata/bench sg-rulecount                    (quick)
+ *   QUICK=1 npm run -w @strata/bench sg-rulecount                                (LARGE=1000; under 2 minutes)
  *   MEMBERS=bound npm run -w @strata/bench sg-rulecount                          (members bound to the hypervisors)
  *
  * Knobs: SMALL (default 10), LARGE (default 10000), HOSTS (default 2),
@@ -25,14 +25,18 @@
  * table` text, and the text with set elements and counter values removed
  * (the same rules with the same handles = nothing but elements changed).
  * The baseline is the SMALL phase of the same run.
+ *
+ * Last line: rules (inet + bridge, all hosts) with LARGE members ÷ the same
+ * with SMALL members, same hypervisors and run; goal = 1 (membership is set
+ * elements only, never rules).
  */
 import { sh, type Lab } from '@strata/lab';
-import { fmt, intEnv, log, table } from './support/common.js';
+import { QUICK, fmt, intEnv, log, printRatio, table } from './support/common.js';
 import { httpAddress, runHeader, scrape, uptime, withLab } from './support/overlay.js';
 import { agentsQuiet, buildTopology, growWeb, setName, setSize, tableCounts, webSetSizeEverywhere, type MemberPlacement, type TableCounts } from './support/secgroup.js';
 
 const SMALL = intEnv('SMALL', 10, 1, 100_000);
-const LARGE = intEnv('LARGE', 10_000, 1, 60_000);
+const LARGE = intEnv('LARGE', QUICK ? 1_000 : 10_000, 1, 60_000);
 if (LARGE <= SMALL) throw new Error('LARGE must exceed SMALL');
 const HOSTS = intEnv('HOSTS', 2, 1, 40);
 const C = intEnv('C', 32, 1, 256);
@@ -82,7 +86,7 @@ async function read(lab: Lab, webId: string): Promise<HostReading[]> {
 }
 
 async function main(): Promise<void> {
-  runHeader('sg-rulecount', { SMALL, LARGE, HOSTS, MEMBERS, C });
+  runHeader('sg-rulecount', { SMALL, LARGE, HOSTS, MEMBERS, C, QUICK: QUICK ? 1 : 0 });
   const started = performance.now();
   let small: HostReading[] = [];
   let large: HostReading[] = [];
@@ -133,7 +137,16 @@ async function main(): Promise<void> {
   console.log(
     `rule text and handles unchanged on every host: ${identical ? 'YES' : 'NO'}${MEMBERS === 'bound' ? ' (bound: the moved ports\' own chains on their host now jump to web instead of idle, a rewritten chain with new handles)' : ''}`,
   );
-  console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s`);
+  console.log(`total ${((performance.now() - started) / 1000).toFixed(0)} s\n`);
+  const rules = (rs: HostReading[]): number => rs.reduce((n, r) => n + r.inet.rules + r.bridge.rules, 0);
+  const elements = (rs: HostReading[]): number => rs.reduce((n, r) => n + r.webElements, 0);
+  printRatio(rules(small) > 0 ? rules(large) / rules(small) : NaN, {
+    measured: `nft rules with ${LARGE} members (${HOSTS} hosts)`,
+    baseline: `the same with ${SMALL} members, same run`,
+    goal: '= 1 (membership is set elements only)',
+    also: `web set elements ${fmt(elements(large))} vs ${fmt(elements(small))}`,
+    digits: 3,
+  });
   if (!equal) process.exitCode = 2;
 }
 
