@@ -2,8 +2,8 @@
  * Audit of one resource at a point on a large log, against reading that
  * resource's events alone, in one run.
  *
- *   npm run -w @strata/bench audit-resource              (EVENTS=1000000)
- *   EVENTS=100000 npm run -w @strata/bench audit-resource
+ *   npm run -w @strata/bench audit-resource              (EVENTS=1000000 REPEAT=7)
+ *   QUICK=1 npm run -w @strata/bench audit-resource      (EVENTS=100000 REPEAT=3; under 2 minutes)
  *
  * 1. Generate EVENTS valid IPAM events (bench/src/support/ipam-log.ts: per
  *    network a NetworkCreated on the cloud aggregate, a subnet and 998 ports
@@ -29,6 +29,11 @@
  *    of the port must equal the last version `history` returned (checked).
  * (The audit service's own `resource.locate` step is not measured here: it
  * answers from its index, without reading the log.)
+ *
+ * Last line: ratio = median `history` of the port over NATS at the last
+ * position ÷ median read of both aggregates at once there (the baseline:
+ * exactly the events `history` reads, so the ratio is the cost of the fold,
+ * the views and the service on top of the read).
  */
 import { connect, type NatsConnection } from 'nats';
 import { fileURLToPath } from 'node:url';
@@ -37,16 +42,16 @@ import { aggregateSubject, JetStreamEventStore } from '@strata/eventlog';
 import { initialState, ipamHistorySource } from '@strata/ipam';
 import { resourceHistory, writeCanonical, type Caller } from '@strata/service-kit';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
-import { fmt, intEnv, log, machine, table, withTimeout } from './support/common.js';
+import { fmt, intEnv, log, machine, printRatio, QUICK, table, withTimeout } from './support/common.js';
 import { generateIpamLog, networkIdOf, PER_NETWORK, portIdOf, portRenames } from './support/ipam-log.js';
 import { ADMIN, IpamClient, startIpam, type IpamProcess } from './support/ipam.js';
 
-const EVENTS = intEnv('EVENTS', 1_000_000, PER_NETWORK, 4_000_000);
+const EVENTS = intEnv('EVENTS', QUICK ? 100_000 : 1_000_000, PER_NETWORK, 4_000_000);
 if (EVENTS % PER_NETWORK !== 0) throw new Error(`EVENTS must be a multiple of ${PER_NETWORK}`);
 const NETWORKS = EVENTS / PER_NETWORK;
 /** PortUpdated events appended to network 0 at the end (each one a port version in the reply: keep replies under NATS's 1 MiB). */
 const TAIL = intEnv('TAIL', 100, 1, 500);
-const REPEAT = intEnv('REPEAT', 7, 1, 50);
+const REPEAT = intEnv('REPEAT', QUICK ? 3 : 7, 1, 50);
 const IN_FLIGHT = intEnv('IN_FLIGHT', 2_000, 1, 20_000);
 const PHASE_TIMEOUT_MS = intEnv('PHASE_TIMEOUT_MS', 15 * 60_000);
 
@@ -119,7 +124,7 @@ const lastView = (r: ResourceHistoryReply): string => canonical(r.versions[r.ver
 
 async function main(): Promise<void> {
   const m = machine();
-  console.log(`# audit-resource  EVENTS=${EVENTS} (${NETWORKS} networks x ${PER_NETWORK}) + TAIL=${TAIL} PortUpdated on network 0, REPEAT=${REPEAT}`);
+  console.log(`# audit-resource  EVENTS=${EVENTS} (${NETWORKS} networks x ${PER_NETWORK}) + TAIL=${TAIL} PortUpdated on network 0, REPEAT=${REPEAT} QUICK=${QUICK ? 1 : 0}`);
   console.log(Object.entries(m).map(([k, v]) => `${k}: ${v}`).join('\n'));
   console.log(`bench: ${fileURLToPath(import.meta.url)}`);
 
@@ -155,7 +160,7 @@ async function main(): Promise<void> {
     client = await IpamClient.connect(nats.url, PHASE_TIMEOUT_MS);
 
     const rows: string[][] = [];
-    const whole: { position: string; toSeq: number; netOnly: number; both: number; histPort: ResourceHistoryReply }[] = [];
+    const whole: { position: string; toSeq: number; netOnly: number; both: number; histPort: ResourceHistoryReply; natsPortMs: number }[] = [];
     for (const [position, toSeq] of [
       ['last', LAST],
       ['middle', MID],
@@ -203,7 +208,7 @@ async function main(): Promise<void> {
         row('history network, IPAM over NATS', natsNet, natsNet.result.eventsRead, `${natsNet.result.versions.length} version(s)`),
         row('history network, in-process', localNet, localNet.result.eventsRead, ''),
       );
-      whole.push({ position, toSeq, netOnly: net.ms, both: both.ms, histPort: natsPort.result });
+      whole.push({ position, toSeq, netOnly: net.ms, both: both.ms, histPort: natsPort.result, natsPortMs: natsPort.ms });
     }
 
     // The alternative without per-aggregate reads, after IPAM is gone (its memory and CPU back).
@@ -239,6 +244,12 @@ async function main(): Promise<void> {
     table(['ask', 'position', 'events read', 'median ms', 'min ms', 'vs network alone', 'vs both aggregates', 'note'], rows);
     console.log(`\nload average at end: ${machine()['loadavg']}`);
     if (problems.length > 0) throw new Error(`checks failed:\n${problems.join('\n')}`);
+    const atLast = whole.find((w) => w.position === 'last');
+    printRatio(atLast ? atLast.natsPortMs / atLast.both : NaN, {
+      measured: `history of a port over NATS at the last position, median ${fmt(atLast?.natsPortMs ?? NaN, 1)} ms`,
+      baseline: `reading both aggregates it reads, median ${fmt(atLast?.both ?? NaN, 1)} ms`,
+      goal: 'recorded',
+    });
   } finally {
     await client?.close().catch(() => undefined);
     await ipam?.kill9();

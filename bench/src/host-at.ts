@@ -2,8 +2,8 @@
  * A host at a point on a large log, with and without hostview's audit
  * snapshots, against the raw JetStream read of the same events, in one run.
  *
- *   npm run -w @strata/bench host-at                    (EVENTS=1000000)
- *   EVENTS=100000 SNAPSHOT_EVERY=25000 npm run -w @strata/bench host-at
+ *   npm run -w @strata/bench host-at                    (EVENTS=1000000 SNAPSHOT_EVERY=100000)
+ *   QUICK=1 npm run -w @strata/bench host-at            (EVENTS=50000 SNAPSHOT_EVERY=20000; under 2 minutes)
  *
  * 1. Generate HOSTS hypervisors, then EVENTS valid IPAM events (EVENTS/1000
  *    networks: NetworkCreated + SubnetCreated + 998 PortCreated, the ports of
@@ -23,6 +23,12 @@
  *    loaded, the rest replayed. Its view must equal step 3's.
  * 6. The same with fromSeq = point - INTERVAL: the view at both ends and
  *    every change between.
+ *
+ * Last line: ratio = seconds of hostAt at the point from the nearest audit
+ * snapshot (step 5) ÷ seconds of hostAt at the same point by a full replay
+ * from the start of the log (step 3, the baseline: the same query, same
+ * process, same view, without snapshots). Below 1 the snapshots pay; on this
+ * log, where every event adds to the model, they are at their worst.
  */
 import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import { fileURLToPath } from 'node:url';
@@ -30,13 +36,13 @@ import { DEFAULT_EVENT_LOG_OPTIONS, JetStreamEventStore, snapshotBucket, Snapsho
 import { applyEvent, AuditSnapshots, emptyModel, hostAt, jetStreamObjectNames, toModelEvent } from '@strata/hostview';
 import { createLogger } from '@strata/runtime';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
-import { fmt, intEnv, log, machine, table, withTimeout } from './support/common.js';
+import { fmt, intEnv, log, machine, printRatio, QUICK, table, withTimeout } from './support/common.js';
 import { generateIpamLog, PER_NETWORK, registerHosts } from './support/ipam-log.js';
 
-const EVENTS = intEnv('EVENTS', 1_000_000, PER_NETWORK, 4_000_000);
+const EVENTS = intEnv('EVENTS', QUICK ? 50_000 : 1_000_000, PER_NETWORK, 4_000_000);
 if (EVENTS % PER_NETWORK !== 0) throw new Error(`EVENTS must be a multiple of ${PER_NETWORK}`);
 const HOSTS = intEnv('HOSTS', 100, 1, 10_000);
-const SNAPSHOT_EVERY = intEnv('SNAPSHOT_EVERY', 100_000, 1);
+const SNAPSHOT_EVERY = intEnv('SNAPSHOT_EVERY', QUICK ? 20_000 : 100_000, 1);
 const INTERVAL = intEnv('INTERVAL', 5_000, 1);
 const AT = Number(process.env['AT'] ?? '0.9');
 const IN_FLIGHT = intEnv('IN_FLIGHT', 2_000, 1, 20_000);
@@ -72,7 +78,7 @@ async function timed<T>(name: string, f: () => Promise<T>): Promise<{ value: T; 
 }
 
 async function main(): Promise<void> {
-  console.log(`# host-at  EVENTS=${EVENTS} HOSTS=${HOSTS} SNAPSHOT_EVERY=${SNAPSHOT_EVERY} AT=${AT} INTERVAL=${INTERVAL}`);
+  console.log(`# host-at  EVENTS=${EVENTS} HOSTS=${HOSTS} SNAPSHOT_EVERY=${SNAPSHOT_EVERY} AT=${AT} INTERVAL=${INTERVAL} QUICK=${QUICK ? 1 : 0}`);
   console.log(Object.entries(machine()).map(([k, v]) => `${k}: ${v}`).join('\n'));
   console.log(`bench: ${fileURLToPath(import.meta.url)}`);
   let nats: NatsServerHandle | undefined;
@@ -145,6 +151,12 @@ async function main(): Promise<void> {
     console.log(
       `\naudit snapshots: ${saves.length} saved while folding the log (${fold.seconds.toFixed(1)} s in all), ${mean.toFixed(2)} s each on average (last ${saves.at(-1)?.toFixed(2) ?? '-'} s), ${fmt(info.state.bytes / 2 ** 20)} MiB in the bucket`,
     );
+    printRatio(withSnap.seconds / plain.seconds, {
+      measured: `host at the point from the audit snapshot at ${fmt(withSnap.value.snapshotSeq)} ${withSnap.seconds.toFixed(2)} s`,
+      baseline: `full replay from the start ${plain.seconds.toFixed(2)} s`,
+      goal: 'recorded (< 1: the snapshot pays)',
+      also: `full replay ÷ raw read ${(plain.seconds / raw.seconds).toFixed(2)}`,
+    });
   } finally {
     await nc?.close();
     await nats?.stop();

@@ -2,7 +2,7 @@
  * IPAM cold start from a large log vs the raw JetStream read rate, in one run.
  *
  *   npm run -w @strata/bench ipam-coldstart            (EVENTS=1000000)
- *   EVENTS=100000 npm run -w @strata/bench ipam-coldstart
+ *   QUICK=1 npm run -w @strata/bench ipam-coldstart    (EVENTS=100000; under 2 minutes)
  *
  * 1. Generate EVENTS valid IPAM events straight into STRATA_EVENTS (js.publish,
  *    bounded pipelining): EVENTS/1000 networks, each NetworkCreated (cloud
@@ -25,6 +25,10 @@
  *    policy (IPAM_SNAPSHOT_EVERY unset = every 50,000 applied events).
  * The raw read runs again at the end; the better of the two is the baseline.
  * A failing IPAM start is reported in the table, not thrown.
+ *
+ * Last line: ratio = IPAM full replay events/s ("state rebuilt") ÷ raw read
+ * events/s (better of 2), goal ≥ 0.8; the snapshot start (spawn → started,
+ * peak RSS; goal at 1M ports ≤ 5 s and ≤ 1 GiB) is on the same line.
  */
 import { connect, type JetStreamClient, type NatsConnection } from 'nats';
 import { readFileSync } from 'node:fs';
@@ -33,11 +37,11 @@ import { eventFilter, IPAM_CONTEXT, ipamEvents } from '@strata/contracts';
 import { DEFAULT_EVENT_LOG_OPTIONS, JetStreamEventStore, snapshotBucket } from '@strata/eventlog';
 import { foldIpam, initialState, stateDigest, type IpamState } from '@strata/ipam';
 import { startNatsServer, type NatsServerHandle } from '@strata/testing';
-import { fmt, intEnv, log, machine, table, withTimeout } from './support/common.js';
+import { fmt, intEnv, log, machine, printRatio, QUICK, table, withTimeout } from './support/common.js';
 import { generateIpamLog, PER_NETWORK } from './support/ipam-log.js';
 import { IpamClient, startIpam, type IpamProcess, type LogLine } from './support/ipam.js';
 
-const EVENTS = intEnv('EVENTS', 1_000_000, PER_NETWORK, 4_000_000);
+const EVENTS = intEnv('EVENTS', QUICK ? 100_000 : 1_000_000, PER_NETWORK, 4_000_000);
 if (EVENTS % PER_NETWORK !== 0) throw new Error(`EVENTS must be a multiple of ${PER_NETWORK}`);
 const NETWORKS = EVENTS / PER_NETWORK;
 const PORTS = PER_NETWORK - 2;
@@ -154,7 +158,7 @@ function rssMiB(pid: number): number {
 
 async function main(): Promise<void> {
   const m = machine();
-  console.log(`# ipam-coldstart  EVENTS=${EVENTS} (${NETWORKS} networks x (NetworkCreated + SubnetCreated + ${PORTS} PortCreated))`);
+  console.log(`# ipam-coldstart  EVENTS=${EVENTS} (${NETWORKS} networks x (NetworkCreated + SubnetCreated + ${PORTS} PortCreated)) QUICK=${QUICK ? 1 : 0}`);
   console.log(Object.entries(m).map(([k, v]) => `${k}: ${v}`).join('\n'));
   console.log(`bench: ${fileURLToPath(import.meta.url)}`);
 
@@ -203,6 +207,8 @@ async function main(): Promise<void> {
     const digestNote = (d: { sha256: string } | undefined): string =>
       d === undefined ? 'digest not taken' : d.sha256 === reference ? 'digest = in-process replay' : `digest DIFFERS (${d.sha256})`;
     let mismatch = false;
+    let replayRate = NaN;
+    let snapshotStart = 'not measured';
 
     // b. Full replay. Snapshot period > log length: none during replay, one at the graceful stop.
     const full = await startAndTime(nats.url, { IPAM_USE_SNAPSHOT: 'false', IPAM_SNAPSHOT_EVERY: String(EVENTS * 10) });
@@ -216,6 +222,7 @@ async function main(): Promise<void> {
       mismatch ||= digest.sha256 !== reference;
       log(`full replay: rebuilt ${full.rebuiltMs} ms, started after ${full.wallStarted.toFixed(2)} s, ${digestNote(digest)}`);
       ipamRow('IPAM full replay ("state rebuilt")', full, `peak RSS ${fmt(rss)} MiB; ${digestNote(digest)}`);
+      replayRate = EVENTS / (full.rebuiltMs / 1000);
 
       // c1. Graceful stop: IPAM writes its snapshot (SnapshotPolicy.flush).
       const stopAt = performance.now();
@@ -249,6 +256,7 @@ async function main(): Promise<void> {
         if (!snap.loadedSnapshot) throw new Error('the snapshot start did not load the snapshot');
         log(`from snapshot: rebuilt ${snap.rebuiltMs} ms, started after ${snap.wallStarted.toFixed(2)} s, ${digestNote(digest)}`);
         ipamRow('IPAM from snapshot ("state rebuilt"; effective rate)', snap, `peak RSS ${fmt(rss)} MiB; ${digestNote(digest)}`);
+        snapshotStart = `${snap.wallStarted.toFixed(2)} s, peak RSS ${fmt(rss)} MiB`;
         await snap.proc.stop(PHASE_TIMEOUT_MS);
       }
     } else {
@@ -288,6 +296,13 @@ async function main(): Promise<void> {
     );
     console.log(`\nload average at end: ${machine()['loadavg']}`);
     if (mismatch) throw new Error('an IPAM state digest differs from the in-process replay (see table)');
+    printRatio(replayRate / base, {
+      measured: `IPAM full replay ${fmt(replayRate)} events/s`,
+      baseline: `raw read ${fmt(base)} events/s (better of 2)`,
+      goal: '≥ 0.8; snapshot start of 1M ports ≤ 5 s and ≤ 1 GiB',
+      also: `snapshot start of ${fmt(EVENTS)} events: ${snapshotStart}`,
+      digits: 3,
+    });
   } finally {
     for (const p of procs) await p.kill9();
     await nc?.close().catch(() => undefined);
