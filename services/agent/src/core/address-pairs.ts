@@ -18,8 +18,8 @@
  */
 import type { LocalPort } from '@strata/contracts';
 import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
-import { dhcpRenewalRule } from './dhcp-renewal.js';
-import { nftRule, type NftRule } from './nft.js';
+import { dhcpRenewalRules } from './dhcp-renewal.js';
+import { noneOf, nftRule, type NftRule } from './nft.js';
 
 /** The nflog group (per network namespace) the GARP watcher listens on: "ST" in ASCII. */
 export const GARP_LOG_GROUP = 0x5354;
@@ -73,12 +73,13 @@ export function pairSpoofRules(p: LocalPort, own: { arp4: string[]; ip4: string[
   const ip4 = [...own.ip4.map((a) => bind(mac, a)), ...pairs.filter((x) => x.version === 4).map((x) => bind(x.mac, x.addr))];
   const ip6 = [...own.ip6.map((a) => bind(mac, a)), ...pairs.filter((x) => x.version === 6).map((x) => bind(x.mac, x.addr))];
   const macs = [mac, ...pairs.map((x) => x.mac)];
-  const link = [nftRule(`ether saddr != ${set(macs)} drop`), ...VLAN_TAGS_DROP];
+  const link = [nftRule(`${noneOf('ether saddr', macs)} drop`), ...VLAN_TAGS_DROP];
+  // (MAC, address) concatenations have no inline form: these stay sets, for ports with pairs only.
   const addresses = [
-    nftRule(`arp saddr ether != ${set(macs)} drop`),
+    nftRule(`${noneOf('arp saddr ether', macs)} drop`),
     nftRule(`arp saddr ether . arp saddr ip != ${set(arp)} drop`),
     nftRule('ip saddr 0.0.0.0 udp sport 68 udp dport 67 return'),
-    dhcpRenewalRule(servers),
+    ...dhcpRenewalRules(servers),
     nftRule(ip4.length > 0 ? `ether saddr . ip saddr != ${set(ip4)} drop` : 'ether type ip drop'),
     nftRule(`ether saddr . ip6 saddr != ${set(ip6)} drop`),
   ];

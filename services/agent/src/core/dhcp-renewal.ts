@@ -14,7 +14,7 @@
  */
 import type { HostViewSnapshot } from './snapshot.js';
 import { formatAddress, parseAddress } from '@strata/netaddr';
-import { nftRule, type NftRule } from './nft.js';
+import { anyOf, nftRule, type NftRule } from './nft.js';
 
 /**
  * Where a port's DHCP client sends a renewal: the gateway (the local DHCP
@@ -38,8 +38,9 @@ export function dhcpServers(view: HostViewSnapshot, networkId: string): string[]
 /**
  * DHCP client requests (UDP 68 → 67) from any source address, only to the
  * port's DHCP servers and the broadcast address (a rebinding client
- * broadcasts); the port's MAC is checked before this rule.
+ * broadcasts): one `return` rule per destination (`anyOf`: no set per
+ * port); the port's MAC is checked before these rules.
  */
-export function dhcpRenewalRule(servers: string[]): NftRule {
-  return nftRule(`ip daddr { ${[...servers, '255.255.255.255'].sort().join(', ')} } udp sport 68 udp dport 67 return`);
+export function dhcpRenewalRules(servers: string[]): NftRule[] {
+  return anyOf('ip daddr', [...servers, '255.255.255.255']).map((to) => nftRule(`${to} udp sport 68 udp dport 67 return`));
 }

@@ -104,6 +104,32 @@ export function nftRule(text: string, refs: string[] = []): NftRule {
 
 export const ruleDigest = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
 
+/** Up to this many values, a per-port list is written without a set (`noneOf`, `anyOf`). */
+export const INLINE_VALUES = 8;
+
+/**
+ * The match "`selector` is none of `values`" (deduplicated, sorted). Up to
+ * INLINE_VALUES values, that many `!=` matches in one rule, which must all
+ * hold; more, an anonymous set. Not a set for the usual one to three
+ * addresses of a port: each anonymous set is a kernel set of its own, and
+ * every nft call that reads the table looks each set up by name in a list,
+ * so sets per port make nft calls O(ports²) on a host (docs/architecture.md,
+ * "No anonymous set per port").
+ */
+export function noneOf(selector: string, values: Iterable<string>): string {
+  const xs = [...new Set(values)].sort();
+  if (xs.length === 0) throw new Error(`noneOf(${selector}): no values (the rule would match everything)`);
+  if (xs.length > INLINE_VALUES) return `${selector} != { ${xs.join(', ')} }`;
+  return xs.map((x) => `${selector} != ${x}`).join(' ');
+}
+
+/** The matches "`selector` is one of `values`", one per rule (the rules share a verdict), or one set past INLINE_VALUES. */
+export function anyOf(selector: string, values: Iterable<string>): string[] {
+  const xs = [...new Set(values)].sort();
+  if (xs.length === 0) throw new Error(`anyOf(${selector}): no values`);
+  return xs.length > INLINE_VALUES ? [`${selector} { ${xs.join(', ')} }`] : xs.map((x) => `${selector} ${x}`);
+}
+
 /** The chain a verdict (`jump x`, `goto x`) leads to, if any. */
 export const verdictTarget = (v: string): string | null => /^(?:jump|goto) (\S+)$/.exec(v)?.[1] ?? null;
 

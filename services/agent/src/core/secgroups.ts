@@ -33,9 +33,9 @@ import { portDevice, type HostNetwork, type SecurityGroupRule, type HostSecurity
 import { gatewayLinkLocal } from './dhcp6.js';
 import { eui64LinkLocal, formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
 import { garpLogRule, hasPairs, pairSpoofRules, VLAN_TAGS_DROP } from './address-pairs.js';
-import { dhcpRenewalRule, dhcpServers } from './dhcp-renewal.js';
+import { dhcpRenewalRules, dhcpServers } from './dhcp-renewal.js';
 import { bridgeName, outMarkChainName, portChainName, ruleCounterName, sgChainName, sgSetName, spoofChainName } from './names.js';
-import { emptyNftTable, nftRule, type NftBaseChain, type NftChain, type NftRule, type NftState, type NftTable } from './nft.js';
+import { emptyNftTable, noneOf, nftRule, type NftBaseChain, type NftChain, type NftRule, type NftState, type NftTable } from './nft.js';
 import type { HostViewSnapshot } from './snapshot.js';
 import { BR_NETFILTER_SYSCTLS } from './types.js';
 
@@ -335,7 +335,7 @@ const ROUTER_ONLY: NftRule[] = [nftRule('icmpv6 type nd-router-advert drop'), nf
  * Anti-spoofing for one port (bridge family, stateless; the only place ARP can
  * be filtered): its MAC only; ARP only for its IPv4 addresses (and 0.0.0.0,
  * probes); IPv4 only from its addresses, except a DHCP client's 0.0.0.0 and
- * its requests to its DHCP servers (`dhcpRenewalRule`);
+ * its requests to its DHCP servers (`dhcpRenewalRules`);
  * IPv6 only from its addresses, its EUI-64 link-local address and :: (DAD);
  * no router advertisements or DHCPv6 server messages (ROUTER_ONLY); no VLAN-tagged frames (their inner headers are not matched here). A port
  * with allowed address pairs: the same on (MAC, address) pairs, and its
@@ -359,7 +359,6 @@ export function spoofRules(p: LocalPort, servers: string[] = []): NftRule[] {
     const full = pre.length === (pre.version === 4 ? 32 : 128);
     (pre.version === 4 ? v4 : v6).push(full ? formatAddress({ version: pre.version, value: pre.network }) : formatPrefix(pre));
   }
-  const set = (xs: string[]): string => `{ ${[...new Set(xs)].sort().join(', ')} }`;
   if (hasPairs(p)) {
     const { link, addresses } = pairSpoofRules(p, { arp4: arp, ip4: v4, ip6: v6 }, servers);
     return withGarpLog(p, [...link, ...ROUTER_ONLY, ...addresses]);
@@ -369,11 +368,11 @@ export function spoofRules(p: LocalPort, servers: string[] = []): NftRule[] {
     ...VLAN_TAGS_DROP,
     ...ROUTER_ONLY,
     nftRule(`arp saddr ether != ${mac} drop`),
-    nftRule(`arp saddr ip != ${set(['0.0.0.0', ...arp])} drop`),
+    nftRule(`${noneOf('arp saddr ip', ['0.0.0.0', ...arp])} drop`),
     nftRule('ip saddr 0.0.0.0 udp sport 68 udp dport 67 return'),
-    dhcpRenewalRule(servers),
-    nftRule(v4.length > 0 ? `ip saddr != ${set(v4)} drop` : 'ether type ip drop'),
-    nftRule(`ip6 saddr != ${set(v6)} drop`),
+    ...dhcpRenewalRules(servers),
+    nftRule(v4.length > 0 ? `${noneOf('ip saddr', v4)} drop` : 'ether type ip drop'),
+    nftRule(`${noneOf('ip6 saddr', v6)} drop`),
   ];
 }
 
