@@ -192,6 +192,21 @@ describe('a subscription whose consumer is lost reads on from where it was: noth
     expect(await stop()).toEqual(['e0', 'e1', 'e2']);
   });
 
+  it('a message the server delivered never reached the reader, and nothing comes after it: read again once the reader sees it idle', async () => {
+    const { store, streamName, seen, stop } = await following();
+    const [consumer] = await (await admin.jetstreamManager()).consumers.list(streamName).next();
+    // A second pull on the reader's own consumer, queued ahead of the reader's next one: the server serves waiting
+    // pulls in order, so the next message is delivered to it and never reaches the reader, and no later message
+    // shows the gap. The reader's pull waiting now expires within its live period (5 s) and is queued behind.
+    const thief = await admin.jetstream().consumers.get(streamName, consumer!.name);
+    const stolen = thief.next({ expires: 20_000 });
+    await new Promise((r) => setTimeout(r, 8_000));
+    await store.append(ref, event(ref, 'e1'), { expectedVersion: 1 });
+    expect((await stolen)?.seq).toBe(2);
+    await waitFor(() => seen.length === 2, { timeoutMs: 30_000, message: 'the stolen event read from a new consumer' });
+    expect(await stop()).toEqual(['e0', 'e1']);
+  });
+
   it('its server stopped gracefully and started again (the consumer gone, the client reconnected)', async () => {
     const { store, seen, stop } = await following();
     await nats.server.restart(); // SIGTERM, then the same port and store
