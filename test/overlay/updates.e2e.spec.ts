@@ -3,7 +3,8 @@
  * `subnet.update` or `router.update` through IPAM, hostview, each agent's
  * host view, into the kernels of the hypervisors, checked from the VMs.
  * Two hypervisors, one tenant router joining net0 10.0.0.0/24 and net1
- * 10.0.1.0/24; every port in the tenant's default security group:
+ * 10.0.1.0/24; every port in the tenant's default security group. Also the
+ * anti-spoofing of VLAN-tagged frames a VM writes itself:
  *
  *   hv1: a (net0, DHCP client), c (net1)       hv2: b (net0), app (net1, an appliance)
  */
@@ -100,7 +101,7 @@ d('updates in the data plane (port, subnet, router)', () => {
   });
 
   it("a VM's VLAN-tagged frames (802.1Q and 802.1ad) are dropped at its port: they leave its NIC and reach no other VM", async () => {
-    // This kernel has no VLAN devices (docs/architecture.md, "Hardware VTEPs"): b writes the tagged frames itself,
+    // This kernel has no VLAN devices (docs/architecture.md, "OVSDB hardware_vtep"): b writes the tagged frames itself,
     // unicast to a (hv1, same network), from its own MAC so that only the tag can stop them.
     const tags = [
       { tpid: 0x8100, vid: 100 },

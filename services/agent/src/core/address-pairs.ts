@@ -53,8 +53,8 @@ const set = (xs: Iterable<string>): string => `{ ${[...new Set(xs)].sort().join(
  * per rule, and every nft call that reads the table (a listing, the agent's
  * counter reads, a script's cache) dumps each set after looking it up by name
  * in the table's list of sets, so sets per port cost O(ports²) per call on a
- * host (docs/architecture.md, "Security groups": 5,000 chains with two such
- * sets each, `nft list counters` 2.7 s; as ranges and plain matches, 0.15 s).
+ * host (docs/architecture.md, "No anonymous set per port": 5,000 chains with
+ * two such sets each, `nft list counters` 2.7 s; without sets, 0.15 s).
  */
 export const VLAN_TAGS_DROP: NftRule[] = [nftRule('ether type 8021q drop'), nftRule('ether type 8021ad drop')];
 
