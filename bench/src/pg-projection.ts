@@ -40,11 +40,11 @@ import { decodeEvent, JetStreamEventStore, type AggregateRef } from '@strata/eve
 import { provisionStreams } from '@strata/lab';
 import { ensureSchema, modelTables, PgProjector } from '@strata/pg-projector';
 import { startPostgres, startStrataNats } from '@strata/testing';
-import { fmt, intEnv, log, machine, printRatio, QUICK, runPool, table } from './support/common.js';
+import { fmt, intEnv, intListEnv, log, machine, printRatio, QUICK, runPool, table } from './support/common.js';
 
 const EVENTS = intEnv('EVENTS', QUICK ? 20_000 : 100_000, 100, 2_000_000);
-const BATCHES = (process.env['BATCHES'] ?? (QUICK ? '500' : '100,500,2000')).split(',').map(Number);
-if (BATCHES.some((b) => !Number.isInteger(b) || b < 1)) throw new Error(`BATCHES must be positive integers, got ${process.env['BATCHES']}`);
+const BATCHES = intListEnv('BATCHES', QUICK ? [500] : [100, 500, 2000]);
+if (BATCHES.length === 0) throw new Error('BATCHES: at least one batch size');
 /** The batch whose rows the direct write repeats and whose rate the last line reports. */
 const HEADLINE_BATCH = BATCHES.includes(500) ? 500 : BATCHES[0]!;
 

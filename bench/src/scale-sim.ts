@@ -93,10 +93,10 @@ import {
 } from '@strata/lab';
 import { commandSignerFrom } from '@strata/runtime';
 import { freePort } from '@strata/testing';
-import { QUICK, fmt, intEnv, log, printRatio, table } from './support/common.js';
+import { QUICK, fmt, intEnv, intListEnv, log, printRatio, table } from './support/common.js';
 import { median, pct, procCpu, procMem, runHeader, sleep } from './support/overlay.js';
 
-const SIZES = (process.env['SIZES'] ?? (QUICK ? '20,100' : '100,500,1000')).split(',').filter((s) => s.trim() !== '').map((s) => Number(s.trim()));
+const SIZES = intListEnv('SIZES', QUICK ? [20, 100] : [100, 500, 1000]);
 const PORTS_PER_HOST = intEnv('PORTS_PER_HOST', QUICK ? 2 : 10, 2, 1000);
 const SPAN = intEnv('SPAN', 10, 1, 100);
 const SAMPLES = intEnv('SAMPLES', QUICK ? 5 : 20, 1, 1000);
@@ -104,7 +104,7 @@ const C = intEnv('C', 32, 1, 256);
 const SETTLE_MS = intEnv('SETTLE_MS', 500, 0, 60_000);
 const QUIET_S = intEnv('QUIET_S', QUICK ? 3 : 10, 1, 600);
 const PROFILE = process.env['PROFILE'] === '1';
-const REPLICAS = (process.env['REPLICAS'] ?? (QUICK ? '' : '1,3')).split(',').filter((x) => x.trim() !== '').map((x) => Number(x.trim()));
+const REPLICAS = intListEnv('REPLICAS', QUICK ? [] : [1, 3]);
 const REPLICA_HOSTS = intEnv('REPLICA_HOSTS', 100, SPAN, 10_000);
 const REPLICA_PORTS = intEnv('REPLICA_PORTS', 1_000, 10, 1_000_000);
 for (const n of SIZES) if (!Number.isInteger(n) || n < SPAN || n % SPAN !== 0) throw new Error(`SIZES: ${n} is not a multiple of SPAN=${SPAN}`);

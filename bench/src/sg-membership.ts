@@ -49,7 +49,7 @@
  * scratch `nft add element` p50 of that size.
  */
 import type { Hypervisor, Lab } from '@strata/lab';
-import { QUICK, fmt, intEnv, log, printRatio, table } from './support/common.js';
+import { QUICK, fmt, intEnv, intListEnv, log, printRatio, table } from './support/common.js';
 import { appliedLines, bucketPercentile, histogram, histogramDelta, httpAddress, median, pct, runHeader, scrape, sleep, uptime, withLab } from './support/overlay.js';
 import {
   agentsQuiet,
@@ -73,8 +73,8 @@ import {
   type Topology,
 } from './support/secgroup.js';
 
-const SIZES = (process.env['SIZES'] || (QUICK ? '10,1000' : '10,1000,10000')).split(',').map((s) => Number(s.trim().replaceAll('_', '')));
-if (SIZES.some((n) => !Number.isInteger(n) || n < 1 || n > 60_000) || SIZES.some((n, i) => i > 0 && n <= SIZES[i - 1]!)) throw new Error('SIZES: ascending integers in [1, 60000]');
+const SIZES = intListEnv('SIZES', QUICK ? [10, 1000] : [10, 1000, 10_000], 1, 60_000);
+if (SIZES.length === 0 || SIZES.some((n, i) => i > 0 && n <= SIZES[i - 1]!)) throw new Error('SIZES: ascending integers in [1, 60000], at least one');
 const HOSTS = intEnv('HOSTS', QUICK ? 4 : 20, 1, 60);
 const SAMPLES = intEnv('SAMPLES', QUICK ? 10 : 30, 1, 1000);
 const C = intEnv('C', 32, 1, 256);

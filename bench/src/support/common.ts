@@ -95,6 +95,19 @@ export function intEnv(name: string, fallback: number, min = 1, max = Number.MAX
   return n;
 }
 
+/**
+ * A comma-separated list of integers in [min, max] (`_` allowed as a digit
+ * separator, blanks ignored): unset → `fallback`; set but empty → [] (e.g.
+ * `REPLICAS=` for none).
+ */
+export function intListEnv(name: string, fallback: number[], min = 1, max = Number.MAX_SAFE_INTEGER): number[] {
+  const raw = process.env[name];
+  if (raw === undefined) return fallback;
+  const xs = raw.split(',').map((x) => x.trim().replaceAll('_', '')).filter((x) => x !== '').map(Number);
+  if (xs.some((n) => !Number.isInteger(n) || n < min || n > max)) throw new Error(`${name} must be comma-separated integers in [${min}, ${max}], got ${raw}`);
+  return xs;
+}
+
 export const log = (...args: unknown[]): void => console.error(`[${new Date().toISOString().slice(11, 19)}]`, ...args);
 
 /**
