@@ -225,8 +225,7 @@ export function desiredSecurityGroups(view: HostViewSnapshot): SecurityGroupStat
 /**
  * Neighbour solicitations and advertisements (ICMPv6 types 135 and 136), both
  * ways on every filtered port. A range, not `{ nd-neighbor-solicit,
- * nd-neighbor-advert }`: no anonymous set per port chain (VLAN_TAGS_DROP says
- * why that matters).
+ * nd-neighbor-advert }`: no set per port (`noneOf` in nft.ts says why).
  */
 const NEIGHBOUR_DISCOVERY = nftRule('icmpv6 type 135-136 accept');
 
