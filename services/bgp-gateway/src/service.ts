@@ -57,7 +57,7 @@ export const bgpGatewayService: ServiceDefinition<typeof bgpConfig> = {
       service: 'bgp',
       isRelevant,
       projection: (store, _initial, onApplied) => bgpProjection({ store, logger, onApplied }),
-      onApplied: () => gateway?.notify(),
+      onApplied: (_state, event) => gateway?.notify(event),
       executor: (store, projection, onConflict) => bgpExecutor({ store, projection, onConflict }),
       handlers: (deps) => ({ commands: commandHandlers(deps), queries: queryHandlers(deps) }),
       afterStart: ({ store, projection, executor }) => {

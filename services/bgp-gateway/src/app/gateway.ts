@@ -19,14 +19,16 @@
  * gateway reads the RIB and changes only the difference.
  */
 import type { ClientReadableStream } from '@grpc/grpc-js';
+import type { StoredEvent } from '@strata/eventlog';
 import { Gauge } from 'prom-client';
 import type { Logger, ServiceMetrics } from '@strata/runtime';
 import type { Executor } from '@strata/service-kit';
-import { desiredAdvertisements } from '../domain/advertisements.js';
+import { DesiredChanges, DesiredTable } from '../domain/desired-table.js';
 import { desiredEvpn } from '../domain/evpn.js';
 import { desiredFederation, mergeEvpn } from '../domain/federation.js';
 import { unscopedRoutedSubnets } from '../domain/routed-scope.js';
 import type { NewBgpEvent } from '../domain/decide/index.js';
+import { isRelevant } from '../domain/evolve.js';
 import { desiredNeighbours, type Neighbour, type NeighbourConflicts } from '../domain/neighbours.js';
 import type { BgpState } from '../domain/state.js';
 import type { GobgpClient } from '../gobgp/client.js';
@@ -73,6 +75,9 @@ type Wake = 'state' | 'engine' | 'stop';
 export class BgpGateway {
   private readonly engine: EngineSync;
   private readonly rib: RibReconciler;
+  /** The desired unicast advertisements, kept change by change, and the changes since the last pass. */
+  private readonly desired = new DesiredTable();
+  private readonly changes = new DesiredChanges();
   private readonly observer: Observer;
   private readonly recorder: RouteRecorder;
   private readonly physical: PhysicalRecorder;
@@ -140,8 +145,10 @@ export class BgpGateway {
     registerStateGauges(o.metrics.registry, { routes: () => o.projection.state.routes, observer: this.observer, rejections: this.recorder.rejections });
   }
 
-  /** Something the passes depend on changed (the projection applied a relevant event). */
-  notify(): void {
+  /** The projection applied `event`: a pass follows if it touched what the passes read. */
+  notify(event: StoredEvent): void {
+    if (!isRelevant(event)) return;
+    this.changes.note(event);
     this.wake('state');
   }
 
@@ -175,6 +182,7 @@ export class BgpGateway {
         if (timedOut) {
           this.rib.invalidate(); // periodic: trust the RIB, not our memory
           this.syncedInputs = undefined; // and check gobgpd's configuration
+          this.changes.everything(); // and rebuild the desired table (repairs any drift of the incremental path)
         }
       }
       // Paced (app/pacing.ts); a state change arriving meanwhile may shorten the wait.
@@ -209,6 +217,7 @@ export class BgpGateway {
         this.lastPass = { startedAt, endedAt: this.now() };
         this.engineLost = true;
         this.syncedInputs = undefined;
+        this.changes.everything(); // the pass may have stopped half-way through the table's update
         this.pending = true;
         // Events that arrive meanwhile are picked up by the next pass; they do not cut the backoff short.
         await this.sleep(f.delayMs, []);
@@ -286,10 +295,10 @@ export class BgpGateway {
     const live = { now, sessionUp: (address: string) => this.observer.usable(address) };
     const routerId = this.o.routerId ?? state.config.settings.routerId;
     const t1 = performance.now();
-    const desired = desiredAdvertisements(state, live);
+    const changed = this.desired.update(state, this.changes, neighbours, live);
     const desiredEvpnRoutes = mergeEvpn(desiredEvpn(state, routerId), desiredFederation(state));
     const t2 = performance.now();
-    const r = await this.rib.reconcile(desired, desiredEvpnRoutes);
+    const r = await this.rib.reconcile(this.desired.desired, desiredEvpnRoutes, changed === 'all' ? undefined : changed);
     // The RIB now holds this zone's routes: a new reflector session carries them all before its End-of-RIB.
     await this.engine.openReflectors();
     const t3 = performance.now();

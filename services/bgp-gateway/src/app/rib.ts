@@ -10,7 +10,7 @@
  * routes towards hardware VTEPs (key → route and route targets,
  * domain/evpn.ts), both forgotten together and re-read together.
  */
-import { diffRib, type Advertisement } from '../domain/advertisements.js';
+import { diffRib, diffRibAt, type Advertisement } from '../domain/advertisements.js';
 import { diffEvpn, evpnKey, type EvpnAdvertisement } from '../domain/evpn.js';
 import type { GobgpClient } from '../gobgp/client.js';
 
@@ -40,9 +40,14 @@ export class RibReconciler {
     return (this.advertised?.size ?? 0) + (this.evpnAdvertised?.size ?? 0);
   }
 
-  async reconcile(desired: ReadonlyMap<string, Advertisement>, desiredEvpn: ReadonlyMap<string, EvpnAdvertisement> = new Map()): Promise<RibPass> {
+  /**
+   * `changed`: the only prefixes whose desired route may differ from the last
+   * pass's (domain/desired-table.ts); without it, or when the RIB must be
+   * read, every prefix is compared.
+   */
+  async reconcile(desired: ReadonlyMap<string, Advertisement>, desiredEvpn: ReadonlyMap<string, EvpnAdvertisement> = new Map(), changed?: ReadonlySet<string>): Promise<RibPass> {
     const read = this.advertised === undefined || this.evpnAdvertised === undefined;
-    const unicast = await this.reconcileUnicast(desired);
+    const unicast = await this.reconcileUnicast(desired, changed);
     const evpn = await this.reconcileEvpn(desiredEvpn);
     return { ...unicast, evpnAdded: evpn.added, evpnWithdrawn: evpn.withdrawn, read };
   }
@@ -59,16 +64,17 @@ export class RibReconciler {
     return { added: diff.add.length, withdrawn: diff.withdraw.length };
   }
 
-  private async reconcileUnicast(desired: ReadonlyMap<string, Advertisement>): Promise<{ added: number; withdrawn: number }> {
-    const actual = this.advertised ?? (await this.client.originated());
-    const diff = diffRib(desired, actual);
+  private async reconcileUnicast(desired: ReadonlyMap<string, Advertisement>, changed: ReadonlySet<string> | undefined): Promise<{ added: number; withdrawn: number }> {
+    const remembered = this.advertised;
+    const actual = remembered ?? (await this.client.originated());
+    const diff = remembered && changed ? diffRibAt(desired, actual, changed) : diffRib(desired, actual);
     const withdraw = diff.withdraw.map((prefix) => ({ prefix, nextHop: actual.get(prefix)! }));
     this.advertised = undefined; // unknown until the apply has succeeded
     await this.client.applyPaths(diff.add, withdraw);
-    const next = new Map(actual);
-    for (const w of diff.withdraw) next.delete(w);
-    for (const a of diff.add) next.set(a.prefix, a.nextHop);
-    this.advertised = next;
+    // Updated in place, not copied: a pass costs its changes (a failed apply forgot the map above).
+    for (const w of diff.withdraw) actual.delete(w);
+    for (const a of diff.add) actual.set(a.prefix, a.nextHop);
+    this.advertised = actual;
     return { added: diff.add.length, withdrawn: diff.withdraw.length };
   }
 }

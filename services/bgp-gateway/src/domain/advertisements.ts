@@ -32,13 +32,15 @@
  * ports' addresses are never originated (routed-scope.ts).
  *
  * A prefix claimed twice goes to the kind listed first above, then to the
- * lowest source id: the same answer on every instance.
+ * earliest claim or lowest source id (`beats`): the same answer on every
+ * instance. This file says what each source offers; desired-table.ts keeps
+ * the winners, change by change.
  */
 import type { AdvertisementKind } from '@strata/contracts';
 import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
 import { isSuppressed } from './damping.js';
 import { stillAssigned } from './import-policy.js';
-import { desiredNeighbours } from './neighbours.js';
+import { desiredNeighbours, type Neighbour } from './neighbours.js';
 import { routedScope } from './routed-scope.js';
 import type { BgpState } from './state.js';
 
@@ -59,72 +61,105 @@ export interface Liveness {
   sessionUp(address: string): boolean;
 }
 
-/** Without `live` (the advertisement query): what the log allows, damping and sessions aside. */
-export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<string, Advertisement> {
-  const held = new Map<string, { a: Advertisement; order: string }>();
-  /** `order` breaks ties within a kind (default: the source id). */
-  const offer = (a: Advertisement, order = a.sourceId): void => {
-    const h = held.get(a.prefix);
-    if (!h || RANK[a.kind] < RANK[h.a.kind] || (RANK[a.kind] === RANK[h.a.kind] && order < h.order)) held.set(a.prefix, { a, order });
-  };
-  const neighbours = desiredNeighbours(state);
-  const inScope = routedScope(state.fabric);
-  const { hypervisors, hostIps, networks, subnets, ports, floatingIps } = state.fabric;
-  const vtepOf = (portId: string): string | undefined => {
-    const host = ports[portId]?.hostId;
-    return host == null ? undefined : hypervisors[host];
-  };
+/**
+ * One source's claim on a prefix. `order` breaks ties within a kind (the
+ * lower wins): the source id, or for host routes and routed subnets the
+ * stream position of the claim (the earliest keeps the prefix).
+ */
+export interface Offer {
+  a: Advertisement;
+  order: string;
+}
 
-  for (const [id, fip] of Object.entries(floatingIps)) {
-    const nextHop = vtepOf(fip.portId);
-    if (nextHop && !fip.address.includes(':')) offer({ prefix: `${fip.address}/32`, nextHop, kind: 'floating-ip', sourceId: id });
-  }
+/** Does offer `x` take the prefix from `y`? Kind first (RANK), then order; equal ones keep the holder. */
+export const beats = (x: Offer, y: Offer): boolean => RANK[x.a.kind] < RANK[y.a.kind] || (RANK[x.a.kind] === RANK[y.a.kind] && x.order < y.order);
 
-  // Routed networks: host routes, and the lowest hosting hypervisor per network for its subnets.
-  const subnetHost = new Map<string, string>();
-  for (const port of Object.values(ports)) {
-    if (!networks[port.networkId]?.routed) continue;
-    const nextHop = vtepOf(port.id);
-    if (!nextHop || port.hostId === null) continue;
-    // Routed subnets may overlap (neighbours.ts): an address two ports claim goes to the appliance neighbour
-    // there, else to the earliest claim, never to whichever port id sorts first (issue 12, defect 2).
-    for (const { ip, subnetId } of port.fixedIps) {
-      if (!inScope(subnetId)) continue;
-      const host = hostPrefix(ip);
-      if (host === null) continue;
-      const n = neighbours.get(ip);
-      const order = n?.kind === 'appliance' && n.portId === port.id ? '' : `${String(port.createdSeq).padStart(16, '0')}:${port.id}`;
-      offer({ prefix: host, nextHop, kind: 'host-route', sourceId: port.id }, order);
-    }
-    const current = subnetHost.get(port.networkId);
-    if (current === undefined || port.hostId < current) subnetHost.set(port.networkId, port.hostId);
-  }
-  for (const [id, s] of Object.entries(subnets)) {
-    if (!inScope(id)) continue;
-    const host = subnetHost.get(s.networkId);
-    const nextHop = host === undefined ? undefined : hypervisors[host];
-    // Canonical text: the reconciler compares it with the prefixes gobgpd lists. Tenants' routed subnets may
-    // be the same prefix: the earliest claim keeps it, as for host routes (not whichever subnet id sorts first).
-    if (nextHop) offer({ prefix: formatPrefix(parsePrefix(s.cidr)), nextHop, kind: 'routed-subnet', sourceId: id }, `${String(s.createdSeq).padStart(16, '0')}:${id}`);
-  }
+/** What the offers read besides the state: the neighbours (appliance claims) and the routed address space. */
+export interface OfferContext {
+  state: BgpState;
+  neighbours: ReadonlyMap<string, Neighbour>;
+  inScope: (subnetId: string) => boolean;
+}
 
-  // Accepted appliance routes, while the appliance is still a neighbour and the prefix still assigned to it,
-  // via the hypervisor hosting the appliance's port (as a host route to the appliance would be).
-  for (const r of Object.values(state.routes)) {
-    // IPv6 too (an appliance's /64): its next hop is still the IPv4 VTEP (gobgp/paths.ts).
-    if (r.status !== 'learned' || r.deviceId === null) continue;
-    const n = neighbours.get(r.peer);
-    if (n?.kind !== 'appliance' || n.deviceId !== r.deviceId || !stillAssigned(state, n, r.prefix)) continue;
-    if (live && (isSuppressed(r.damping, live.now) || !live.sessionUp(r.peer))) continue;
-    const nextHop = vtepOf(n.portId);
-    if (nextHop) offer({ prefix: r.prefix, nextHop, kind: 'application-prefix', sourceId: r.id });
-  }
+export const offerContext = (state: BgpState, neighbours: ReadonlyMap<string, Neighbour> = desiredNeighbours(state)): OfferContext => ({
+  state,
+  neighbours,
+  inScope: routedScope(state.fabric),
+});
 
-  for (const [hostId, hip] of Object.entries(hostIps)) {
-    const nextHop = hypervisors[hostId];
-    if (nextHop && !hip.includes(':')) offer({ prefix: `${hip}/32`, nextHop, kind: 'host-ip', sourceId: hostId });
+/** The VTEP of the hypervisor hosting a port; undefined while unbound or on an unknown host. */
+export function vtepOfPort(state: BgpState, portId: string): string | undefined {
+  const host = state.fabric.ports[portId]?.hostId;
+  return host == null ? undefined : state.fabric.hypervisors[host];
+}
+
+/** A floating IP's /32 via the hypervisor hosting its port. */
+export function floatingIpOffers(state: BgpState, id: string): Offer[] {
+  const fip = state.fabric.floatingIps[id];
+  const nextHop = fip && vtepOfPort(state, fip.portId);
+  if (!fip || !nextHop || fip.address.includes(':')) return [];
+  return [{ a: { prefix: `${fip.address}/32`, nextHop, kind: 'floating-ip', sourceId: id }, order: id }];
+}
+
+/** The hypervisor a port puts among its routed network's hosts (routedSubnetOffers), if any: bound, on a known host, routed. */
+export function routedHostOf(state: BgpState, portId: string): { networkId: string; hostId: string } | undefined {
+  const port = state.fabric.ports[portId];
+  if (!port || port.hostId === null || !state.fabric.networks[port.networkId]?.routed || !vtepOfPort(state, portId)) return undefined;
+  return { networkId: port.networkId, hostId: port.hostId };
+}
+
+/** A port's host routes: each of its addresses in the routed address space, via its hypervisor. */
+export function portOffers(ctx: OfferContext, portId: string): Offer[] {
+  const at = routedHostOf(ctx.state, portId);
+  if (!at) return [];
+  const port = ctx.state.fabric.ports[portId]!;
+  const nextHop = ctx.state.fabric.hypervisors[at.hostId]!;
+  const out: Offer[] = [];
+  // Routed subnets may overlap (neighbours.ts): an address two ports claim goes to the appliance neighbour
+  // there, else to the earliest claim, never to whichever port id sorts first (issue 12, defect 2).
+  for (const { ip, subnetId } of port.fixedIps) {
+    if (!ctx.inScope(subnetId)) continue;
+    const host = hostPrefix(ip);
+    if (host === null) continue;
+    const n = ctx.neighbours.get(ip);
+    const order = n?.kind === 'appliance' && n.portId === port.id ? '' : `${String(port.createdSeq).padStart(16, '0')}:${port.id}`;
+    out.push({ a: { prefix: host, nextHop, kind: 'host-route', sourceId: port.id }, order });
   }
-  return new Map([...held].map(([prefix, h]) => [prefix, h.a]));
+  return out;
+}
+
+/** A routed subnet via `hostId`, the lowest hypervisor with ports on its network (none: no route). */
+export function routedSubnetOffers(ctx: OfferContext, subnetId: string, hostId: string | undefined): Offer[] {
+  const s = ctx.state.fabric.subnets[subnetId];
+  const nextHop = hostId === undefined ? undefined : ctx.state.fabric.hypervisors[hostId];
+  if (!s || !nextHop || !ctx.inScope(subnetId)) return [];
+  // Canonical text: the reconciler compares it with the prefixes gobgpd lists. Tenants' routed subnets may
+  // be the same prefix: the earliest claim keeps it, as for host routes (not whichever subnet id sorts first).
+  return [{ a: { prefix: formatPrefix(parsePrefix(s.cidr)), nextHop, kind: 'routed-subnet', sourceId: subnetId }, order: `${String(s.createdSeq).padStart(16, '0')}:${subnetId}` }];
+}
+
+/**
+ * An accepted appliance route, while the appliance is still a neighbour and
+ * the prefix still assigned to it, via the hypervisor hosting the
+ * appliance's port (as a host route to the appliance would be); with `live`,
+ * also undamped and while this instance's session is up.
+ */
+export function applianceRouteOffers(ctx: OfferContext, routeId: string, live?: Liveness): Offer[] {
+  const r = ctx.state.routes[routeId];
+  // IPv6 too (an appliance's /64): its next hop is still the IPv4 VTEP (gobgp/paths.ts).
+  if (!r || r.status !== 'learned' || r.deviceId === null) return [];
+  const n = ctx.neighbours.get(r.peer);
+  if (n?.kind !== 'appliance' || n.deviceId !== r.deviceId || !stillAssigned(ctx.state, n, r.prefix)) return [];
+  if (live && (isSuppressed(r.damping, live.now) || !live.sessionUp(r.peer))) return [];
+  const nextHop = vtepOfPort(ctx.state, n.portId);
+  return nextHop ? [{ a: { prefix: r.prefix, nextHop, kind: 'application-prefix', sourceId: r.id }, order: r.id }] : [];
+}
+
+/** A hypervisor's H-IP/32 via its VTEP. */
+export function hostIpOffers(state: BgpState, hostId: string): Offer[] {
+  const hip = state.fabric.hostIps[hostId];
+  const nextHop = state.fabric.hypervisors[hostId];
+  return hip && nextHop && !hip.includes(':') ? [{ a: { prefix: `${hip}/32`, nextHop, kind: 'host-ip', sourceId: hostId }, order: hostId }] : [];
 }
 
 /** A port address as a host route (/32, /128) in canonical text; null for text that is no address. */
@@ -150,5 +185,17 @@ export function diffRib(desired: ReadonlyMap<string, Advertisement>, actual: Rea
   const withdraw: string[] = [];
   for (const [prefix, a] of desired) if (actual.get(prefix) !== a.nextHop) add.push(a);
   for (const prefix of actual.keys()) if (!desired.has(prefix)) withdraw.push(prefix);
+  return { add, withdraw };
+}
+
+/** The same, for the `prefixes` that may have changed only (every other one is known to be equal). */
+export function diffRibAt(desired: ReadonlyMap<string, Advertisement>, actual: ReadonlyMap<string, string>, prefixes: Iterable<string>): RibDiff {
+  const add: Advertisement[] = [];
+  const withdraw: string[] = [];
+  for (const prefix of prefixes) {
+    const a = desired.get(prefix);
+    if (a && actual.get(prefix) !== a.nextHop) add.push(a);
+    else if (!a && actual.has(prefix)) withdraw.push(prefix);
+  }
   return { add, withdraw };
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { desiredAdvertisements, diffRib, type Advertisement } from './advertisements.js';
+import { diffRib, type Advertisement } from './advertisements.js';
+import { desiredAdvertisements } from './desired-table.js';
 import { unscopedRoutedSubnets } from './routed-scope.js';
 import { given } from './test/given.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { desiredAdvertisements } from './advertisements.js';
+import { desiredAdvertisements } from './desired-table.js';
 import { classify } from './import-policy.js';
 import { desiredNeighbours, type ApplianceNeighbour, type NeighbourConflicts } from './neighbours.js';
 import { given } from './test/given.js';

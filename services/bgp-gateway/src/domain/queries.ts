@@ -12,7 +12,7 @@ import type {
 } from '@strata/contracts';
 import { NotFoundError } from '@strata/errors';
 import { page, requireAdmin, type Caller } from '@strata/service-kit';
-import { desiredAdvertisements } from './advertisements.js';
+import { desiredAdvertisements } from './desired-table.js';
 import type { BgpState, RouteEntry } from './state.js';
 
 const READ = 'reading the BGP gateway';

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { bgpEvents, ipamEvents } from '@strata/contracts';
 import { EventFixture } from '@strata/service-kit/testing';
-import { desiredAdvertisements } from './advertisements.js';
+import { desiredAdvertisements } from './desired-table.js';
 import type { NewBgpEvent } from './decide/index.js';
 import { applyStored } from './evolve.js';
 import { unscopedRoutedSubnets } from './routed-scope.js';
