@@ -89,11 +89,11 @@ export class DesiredChanges {
 export class DesiredTable {
   /** Source key (`fip:<id>`, `port:<id>`, `subnet:<id>`, `hip:<host>`, `route:<id>`) → its offers. */
   private readonly offers = new Map<string, Offer[]>();
-  /** Prefix → source key → that source's offer for it. */
-  private readonly claims = new Map<string, Map<string, Offer>>();
+  /** Prefix → the sources claiming it, with their offers (usually one: an array, not a map, for 10,000s of prefixes). */
+  private readonly claims = new Map<string, Claim[]>();
   private readonly winners = new Map<string, Advertisement>();
   /** Floating IPs by the port they are on, as last computed. */
-  private readonly fipsOfPort = new Map<string, Set<string>>();
+  private readonly fipsOfPort = new Map<string, string[]>();
   private readonly portOfFip = new Map<string, string>();
   /** Ports counted among their routed network's hypervisors (routedHostOf), and the counts per network and host. */
   private readonly countedAt = new Map<string, { networkId: string; hostId: string }>();
@@ -145,7 +145,8 @@ export class DesiredTable {
     for (const id of Object.keys(fabric.floatingIps)) this.refresh(ctx, `fip:${id}`, touched);
     for (const id of Object.keys(fabric.ports)) {
       this.recount(ctx.state, id);
-      this.refresh(ctx, `port:${id}`, touched);
+      // Only ports counted on a routed network offer anything (their host routes).
+      if (this.countedAt.has(id)) this.refresh(ctx, `port:${id}`, touched);
     }
     for (const [id, s] of Object.entries(fabric.subnets)) this.subnetsOfNetwork.set(s.networkId, [...(this.subnetsOfNetwork.get(s.networkId) ?? []), id]);
     for (const id of Object.keys(fabric.subnets)) this.refresh(ctx, `subnet:${id}`, touched);
@@ -159,18 +160,18 @@ export class DesiredTable {
   private refresh(ctx: OfferContext, key: string, touched: Set<string>, live?: Liveness): void {
     for (const o of this.offers.get(key) ?? []) {
       touched.add(o.a.prefix);
-      const c = this.claims.get(o.a.prefix)!;
-      c.delete(key);
-      if (c.size === 0) this.claims.delete(o.a.prefix);
+      const rest = this.claims.get(o.a.prefix)!.filter((c) => c.key !== key);
+      if (rest.length === 0) this.claims.delete(o.a.prefix);
+      else this.claims.set(o.a.prefix, rest);
     }
     const next = this.offersOf(ctx, key, live);
     if (next.length === 0) this.offers.delete(key);
     else this.offers.set(key, next);
     for (const o of next) {
       touched.add(o.a.prefix);
-      let c = this.claims.get(o.a.prefix);
-      if (!c) this.claims.set(o.a.prefix, (c = new Map()));
-      c.set(key, o);
+      const c = this.claims.get(o.a.prefix);
+      if (c) c.push({ key, offer: o });
+      else this.claims.set(o.a.prefix, [{ key, offer: o }]);
     }
   }
 
@@ -201,15 +202,16 @@ export class DesiredTable {
     const before = this.portOfFip.get(id);
     if (before === portId) return;
     if (before !== undefined) {
-      const fips = this.fipsOfPort.get(before)!;
-      fips.delete(id);
-      if (fips.size === 0) this.fipsOfPort.delete(before);
+      const rest = this.fipsOfPort.get(before)!.filter((f) => f !== id);
+      if (rest.length === 0) this.fipsOfPort.delete(before);
+      else this.fipsOfPort.set(before, rest);
       this.portOfFip.delete(id);
     }
     if (portId !== undefined) {
       this.portOfFip.set(id, portId);
-      if (!this.fipsOfPort.has(portId)) this.fipsOfPort.set(portId, new Set());
-      this.fipsOfPort.get(portId)!.add(id);
+      const fips = this.fipsOfPort.get(portId);
+      if (fips) fips.push(id);
+      else this.fipsOfPort.set(portId, [id]);
     }
   }
 
@@ -268,7 +270,7 @@ export class DesiredTable {
   private settle(prefix: string): boolean {
     let best: Offer | undefined;
     let bestKey = '';
-    for (const [key, o] of this.claims.get(prefix) ?? []) {
+    for (const { key, offer: o } of this.claims.get(prefix) ?? []) {
       // Equal kind and order: the lower source key, so the answer does not depend on the order of changes.
       if (!best || beats(o, best) || (!beats(best, o) && key < bestKey)) [best, bestKey] = [o, key];
     }
@@ -280,6 +282,11 @@ export class DesiredTable {
     this.winners.set(prefix, best.a);
     return was === undefined || was.nextHop !== best.a.nextHop || was.kind !== best.a.kind || was.sourceId !== best.a.sourceId;
   }
+}
+
+interface Claim {
+  key: string;
+  offer: Offer;
 }
 
 function appliancePorts(neighbours: ReadonlyMap<string, Neighbour>): Map<string, string> {
