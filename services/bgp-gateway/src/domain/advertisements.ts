@@ -40,7 +40,7 @@ import type { AdvertisementKind } from '@strata/contracts';
 import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '@strata/netaddr';
 import { isSuppressed } from './damping.js';
 import { stillAssigned } from './import-policy.js';
-import { desiredNeighbours, type Neighbour } from './neighbours.js';
+import type { Neighbour } from './neighbours.js';
 import { routedScope } from './routed-scope.js';
 import type { BgpState } from './state.js';
 
@@ -81,7 +81,7 @@ export interface OfferContext {
   inScope: (subnetId: string) => boolean;
 }
 
-export const offerContext = (state: BgpState, neighbours: ReadonlyMap<string, Neighbour> = desiredNeighbours(state)): OfferContext => ({
+export const offerContext = (state: BgpState, neighbours: ReadonlyMap<string, Neighbour>): OfferContext => ({
   state,
   neighbours,
   inScope: routedScope(state.fabric),
