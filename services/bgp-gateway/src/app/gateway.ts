@@ -28,7 +28,6 @@ import { desiredEvpn } from '../domain/evpn.js';
 import { desiredFederation, mergeEvpn } from '../domain/federation.js';
 import { unscopedRoutedSubnets } from '../domain/routed-scope.js';
 import type { NewBgpEvent } from '../domain/decide/index.js';
-import { isRelevant } from '../domain/evolve.js';
 import { desiredNeighbours, type Neighbour, type NeighbourConflicts } from '../domain/neighbours.js';
 import type { BgpState } from '../domain/state.js';
 import type { GobgpClient } from '../gobgp/client.js';
@@ -145,9 +144,8 @@ export class BgpGateway {
     registerStateGauges(o.metrics.registry, { routes: () => o.projection.state.routes, observer: this.observer, rejections: this.recorder.rejections });
   }
 
-  /** The projection applied `event`: a pass follows if it touched what the passes read. */
+  /** The projection applied `event`, one the gateway follows (service.ts): note what it touched, and pass. */
   notify(event: StoredEvent): void {
-    if (!isRelevant(event)) return;
     this.changes.note(event);
     this.wake('state');
   }

@@ -26,7 +26,7 @@
  * is a table built from scratch; desired-table.unit.spec.ts checks over
  * random logs that the incremental table equals it after every event.
  */
-import { IPAM_PORT_EVENT_TYPES } from '@strata/contracts';
+import { IPAM_PORT_EVENT_TYPES, SECGROUP_CONTEXT } from '@strata/contracts';
 import {
   applianceRouteOffers,
   beats,
@@ -46,10 +46,10 @@ import { desiredNeighbours, type Neighbour } from './neighbours.js';
 import type { BgpState } from './state.js';
 
 /** Without `live` (the advertisement query): what the log allows, damping and sessions aside. */
-export function desiredAdvertisements(state: BgpState, live?: Liveness): Map<string, Advertisement> {
+export function desiredAdvertisements(state: BgpState, live?: Liveness): ReadonlyMap<string, Advertisement> {
   const table = new DesiredTable();
   table.update(state, new DesiredChanges(), desiredNeighbours(state), live);
-  return new Map(table.desired);
+  return table.desired;
 }
 
 /** Events that change no advertisement source by themselves (appliance routes are recomputed on every pass). */
@@ -65,7 +65,7 @@ export class DesiredChanges {
 
   /** Note an applied stored event (any event of the stream: those the gateway does not follow touch nothing). */
   note(event: { type: string; aggregate: { context: string; type: string; id: string }; data: unknown }): void {
-    if (this.all || !isRelevant(event) || NO_SOURCE.has(event.type) || event.aggregate.context === 'secgroup') return;
+    if (this.all || !isRelevant(event) || NO_SOURCE.has(event.type) || event.aggregate.context === SECGROUP_CONTEXT) return;
     const data = (event.data ?? {}) as { portId?: unknown; floatingIpId?: unknown };
     if (PORT_EVENTS.has(event.type) && typeof data.portId === 'string') this.ports.add(data.portId);
     else if (FIP_EVENTS.has(event.type) && typeof data.floatingIpId === 'string') this.floatingIps.add(data.floatingIpId);
@@ -122,7 +122,10 @@ export class DesiredTable {
       return 'all';
     }
     const sources = new Set<string>();
-    for (const id of changes.floatingIps) sources.add(`fip:${id}`);
+    for (const id of changes.floatingIps) {
+      this.indexFloatingIp(id, state.fabric.floatingIps[id]?.portId);
+      sources.add(`fip:${id}`);
+    }
     for (const id of changes.ports) {
       sources.add(`port:${id}`);
       for (const f of this.fipsOfPort.get(id) ?? []) sources.add(`fip:${f}`);
@@ -142,7 +145,10 @@ export class DesiredTable {
     this.routeSources.clear();
     const { fabric } = ctx.state;
     const touched = new Set<string>();
-    for (const id of Object.keys(fabric.floatingIps)) this.refresh(ctx, `fip:${id}`, touched);
+    for (const [id, fip] of Object.entries(fabric.floatingIps)) {
+      this.indexFloatingIp(id, fip.portId);
+      this.refresh(ctx, `fip:${id}`, touched);
+    }
     for (const id of Object.keys(fabric.ports)) {
       this.recount(ctx.state, id);
       // Only ports counted on a routed network offer anything (their host routes).
@@ -180,7 +186,6 @@ export class DesiredTable {
     const [kind, id] = [key.slice(0, colon), key.slice(colon + 1)];
     switch (kind) {
       case 'fip':
-        this.indexFloatingIp(id, ctx.state.fabric.floatingIps[id]?.portId);
         return floatingIpOffers(ctx.state, id);
       case 'port':
         return portOffers(ctx, id);
@@ -197,7 +202,7 @@ export class DesiredTable {
     }
   }
 
-  /** Keep fipsOfPort: a port's change must reach the floating IPs on it. */
+  /** Keep fipsOfPort (a port's change must reach the floating IPs on it): a floating IP's port changes only with its own events. */
   private indexFloatingIp(id: string, portId: string | undefined): void {
     const before = this.portOfFip.get(id);
     if (before === portId) return;
