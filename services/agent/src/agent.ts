@@ -25,6 +25,15 @@ import type { CurrentView, ViewSource } from './view/current.js';
 
 export type { AgentLogger } from './logger.js';
 
+/** A whole host-view write's pass waits until the loop has rested this many times the last pass's duration. */
+export const REST_FACTOR = 2;
+
+/** ms until the loop has rested REST_FACTOR × the last pass (none yet: 0), at most `maxMs` (the coalescing delay). */
+export function restDelay(last: { startedAt: number; endedAt: number } | undefined, now: number, maxMs: number): number {
+  if (!last) return 0;
+  return Math.min(maxMs, Math.max(0, last.endedAt + REST_FACTOR * (last.endedAt - last.startedAt) - now));
+}
+
 export interface ApplyReport {
   ok: boolean;
   seconds: number;
@@ -44,7 +53,7 @@ export interface AgentOptions {
   };
   /** Period of the full resync that repairs drift. */
   resyncMs: number;
-  /** Coalescing delay after a trigger (default 20 ms). */
+  /** Coalescing delay after a trigger (default 20 ms; a whole host-view write is paced instead: viewChanged). */
   debounceMs?: number;
   /** First retry delay after a failure (default 250 ms, doubling up to resyncMs). */
   retryMs?: number;
@@ -83,6 +92,10 @@ export class Agent {
   /** Links that appeared while a pass was running, before its result could say whether they are port devices. */
   private appearedDuringPass = new Set<string>();
   private inPass = false;
+  /** The last pass's start and end (performance.now()): the pacing of whole host-view writes. */
+  private lastPass: { startedAt: number; endedAt: number } | undefined;
+  /** A whole host-view write arrived while a pass ran: the follow-up pass is paced, not delayed. */
+  private wholeDuringPass = false;
   private state: ReportState = { generation: 0, appliedPosition: null, viewRevision: 0, appliedAt: null, ports: [], error: null };
   private idleWaiters: Array<() => void> = [];
 
@@ -129,9 +142,24 @@ export class Agent {
     await this.running;
   }
 
-  /** The host view changed (the source has a complete snapshot). */
-  viewChanged(): void {
-    this.trigger('view');
+  /**
+   * The host view changed (the source has a complete snapshot). `whole`:
+   * hostview's position moved, so one of its writes has arrived whole (a
+   * membership change, a port): its pass starts as soon as the loop has
+   * rested twice as long as the last pass took (at once after a quiet
+   * spell; passes then use at most a third of the agent's time however fast
+   * writes come), never later than the coalescing delay. Any other key
+   * waits for that delay (the rest of its write is on its way). Before
+   * issue 21 every change waited 20 ms: 20 of the ~22 ms from a membership
+   * change's ack to the kernel with one agent (docs/performance.md).
+   */
+  viewChanged(whole = false): void {
+    if (whole && this.running) this.wholeDuringPass = true;
+    this.trigger('view', whole ? this.restMs() : undefined);
+  }
+
+  private restMs(): number {
+    return restDelay(this.lastPass, performance.now(), this.o.debounceMs ?? 20);
   }
 
   /** A link appeared or disappeared: reconcile if it is a port device whose state changes. */
@@ -145,7 +173,7 @@ export class Agent {
     if (up === deleted) this.trigger(deleted ? 'port-device-gone' : 'port-device-appeared');
   }
 
-  trigger(reason: string, delayMs = this.o.debounceMs ?? 20): void {
+  trigger(reason: string, delayMs: number = this.o.debounceMs ?? 20): void {
     if (this.stopped) return;
     if (reason !== 'view' && reason !== 'coalesced') this.fullPending = true;
     this.o.logger.debug({ reason }, 'reconcile requested');
@@ -179,12 +207,16 @@ export class Agent {
     }
     const current = this.stopped ? null : this.o.view();
     if (current === null) return Promise.resolve();
+    const startedAt = performance.now();
     this.running = this.pass(current).finally(() => {
       this.running = null;
+      this.lastPass = { startedAt, endedAt: performance.now() };
       if (this.again) {
         this.again = false;
-        this.trigger('coalesced');
+        const whole = this.wholeDuringPass;
+        this.trigger('coalesced', whole ? this.restMs() : undefined);
       }
+      this.wholeDuringPass = false;
       this.settle();
     });
     return this.running;

@@ -1,8 +1,8 @@
 import { trace } from '@opentelemetry/api';
 import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AgentReport } from '@strata/contracts';
-import { Agent, type AgentLogger } from './agent.js';
+import { Agent, restDelay, type AgentLogger } from './agent.js';
 import { emptyKernelState } from './core/types.js';
 import { emptySnapshot, type HostViewSnapshot } from './core/snapshot.js';
 import { Dataplane, type KernelPort } from './dataplane/dataplane.js';
@@ -29,6 +29,7 @@ function setup(
     during?: (agent: Agent) => void;
     /** Give the test manager a membership fast path answering this way (the view then has a change journal). */
     fastPath?: () => 'handled' | 'not-applicable' | 'fail';
+    debounceMs?: number;
   } = {},
 ) {
   let current: CurrentView | null = null;
@@ -75,7 +76,7 @@ function setup(
     hostId: 'hv1',
     view: () => current,
     resyncMs: 60_000,
-    debounceMs: 1,
+    debounceMs: opts.debounceMs ?? 1,
     retryMs: 1,
     logger: quiet,
     identity: { bootId: 'boot-1', version: '0.1.0', startedAt: '2026-01-01T00:00:00.000Z' },
@@ -91,12 +92,17 @@ function setup(
       : { view, revision, viewPosition };
     agent.viewChanged();
   };
+  /** A key of a write arrived (`whole`: its position key, so the write is whole). */
+  const setKey = (view: HostViewSnapshot, revision: number, whole: boolean): void => {
+    current = { view, revision, viewPosition: revision };
+    agent.viewChanged(whole);
+  };
   /** The view at position `viewPosition`, written with a trace context (as hostview writes the position key). */
   const setTracedView = (view: HostViewSnapshot, viewPosition: number, viewTrace: { traceparent: string }): void => {
     current = { view, revision: viewPosition, viewPosition, viewTrace };
     agent.viewChanged();
   };
-  return { agent, seen, calls, statuses, setView, setViewAt, setTracedView };
+  return { agent, seen, calls, statuses, setView, setViewAt, setTracedView, setKey };
 }
 
 const withPort = (): HostViewSnapshot => ({
@@ -105,6 +111,39 @@ const withPort = (): HostViewSnapshot => ({
 });
 
 describe('Agent', () => {
+  it("starts a whole host-view write's pass without the coalescing delay; a key before its position waits for it", async () => {
+    vi.useFakeTimers();
+    try {
+      const { seen, setKey } = setup({ devices: [], debounceMs: 10_000 });
+      /** Let due timers fire and the pass's promises settle (fake time: nothing waits for real). */
+      const advance = async (ms: number): Promise<void> => {
+        await vi.advanceTimersByTimeAsync(ms);
+        for (let i = 0; i < 10; i++) await vi.advanceTimersByTimeAsync(0);
+      };
+      setKey(withPort(), 1, false); // a port's key: the rest of the write (its position) is on its way
+      await advance(9_000);
+      expect(seen).toHaveLength(0);
+      setKey(withPort(), 2, true); // the position: the write is whole
+      await advance(0);
+      expect(seen).toHaveLength(1);
+      // Without its position, a key still waits the whole delay.
+      setKey(emptySnapshot(), 3, false);
+      await advance(9_000);
+      expect(seen).toHaveLength(1);
+      await advance(1_000);
+      expect(seen).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('paces whole writes: the loop rests twice the last pass, never longer than the coalescing delay', () => {
+    expect(restDelay(undefined, 1_000, 20)).toBe(0); // no pass yet: at once
+    expect(restDelay({ startedAt: 100, endedAt: 103 }, 200, 20)).toBe(0); // rested long enough
+    expect(restDelay({ startedAt: 100, endedAt: 103 }, 104, 20)).toBe(5); // a 3 ms pass: rest 6 ms after it
+    expect(restDelay({ startedAt: 100, endedAt: 150 }, 150, 20)).toBe(20); // a long pass: at most the delay
+  });
+
   it('writes nothing before the host view is complete', async () => {
     const { agent, seen } = setup();
     agent.trigger('resync');

@@ -188,8 +188,8 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       hostId,
       logger,
       onFeed: (feed) => failStatic.set(!feed.live && watcher?.current() != null ? 1 : 0),
-      onChange: () => {
-        agent.viewChanged();
+      onChange: (whole) => {
+        agent.viewChanged(whole);
         health.viewChanged();
         const view = watcher?.current()?.view;
         garp.update(Object.values(view?.ports ?? {}));

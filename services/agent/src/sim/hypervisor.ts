@@ -229,10 +229,10 @@ export class SimHypervisor {
         this.received.entries++;
         this.received.bytes += Buffer.byteLength(e.key) + e.value.length;
       },
-      onChange: () => {
+      onChange: (whole) => {
         const view = watcher.current()?.view;
         if (view) this.plugVms(view.ports);
-        this.agent.viewChanged();
+        this.agent.viewChanged(whole);
         if (this.syncWaiters.length > 0) {
           const n = watcher.syncs;
           this.syncWaiters = this.syncWaiters.filter((w) => (w.n <= n ? (w.resolve(), false) : true));

@@ -36,8 +36,13 @@ export interface HostViewWatcherOptions {
   nc: NatsConnection;
   hostId: string;
   logger: AgentLogger;
-  /** Called after every change once the view is complete (and once when it first becomes complete). */
-  onChange: () => void;
+  /**
+   * Called after every change once the view is complete (and once when it
+   * first becomes complete). `whole`: the view's position moved, so a write
+   * of hostview is complete (its position key comes after the keys it
+   * covers); true when the view first becomes complete.
+   */
+  onChange: (whole: boolean) => void;
   /** Default: the host's bucket, hostviewBucket(hostId). */
   bucket?: string;
   /** Delay before watching again after a failure (default 1 s). */
@@ -206,7 +211,7 @@ export class HostViewWatcher {
       this.syncs++;
       this.o.logger.info({ objects: applied, revision: store.revision, viewPosition: store.viewPosition }, 'host view in sync');
       this.setFeed(true, null);
-      this.o.onChange();
+      this.o.onChange(true);
     };
     iter = await kv.watch({
       key: `${this.o.hostId}.>`,
@@ -221,13 +226,15 @@ export class HostViewWatcher {
     maybeComplete();
     for await (const e of iter) {
       this.o.onEntry?.(e);
+      const position = store.viewPosition;
       try {
         store.apply(e);
       } catch (err) {
         this.o.logger.warn({ err, key: e.key }, 'ignored an invalid host view entry');
       }
       applied++;
-      if (complete) this.o.onChange();
+      // The position key comes after the keys of hostview's write it covers: when it moves, that write is whole.
+      if (complete) this.o.onChange(store.viewPosition !== position);
       else maybeComplete();
     }
   }
