@@ -51,6 +51,7 @@ import { QUICK, fmt, intEnv, log, printRatio, table } from './support/common.js'
 import { HostWatch, portsIn, StatusWatch } from './support/overlay-kv.js';
 import {
   appliedLines,
+  type AppliedLine,
   bucketPercentile,
   CpuBusy,
   histogram,
@@ -260,7 +261,7 @@ function report(r: {
   rttBefore: number[];
   rttAfter: number[];
   apply: Record<'hv1' | 'hv2', ReturnType<typeof histogramDelta>>;
-  logged: Record<'hv1' | 'hv2', Array<{ ops: number; seconds: number }>>;
+  logged: Record<'hv1' | 'hv2', AppliedLine[]>;
   mainSeconds: number;
   mainBusy: number;
   originalArp: number;
@@ -313,8 +314,20 @@ function report(r: {
     rows.push([`${h} agent apply (histogram, all reconciles; bucket upper bounds)`, `≤ ${fmt(bucketPercentile(d, 50) * 1000, 0)}`, `≤ ${fmt(bucketPercentile(d, 99) * 1000, 0)}`, `${d.count} (mean ${fmt((d.sum / Math.max(1, d.count)) * 1000, 1)} ms)`]);
     const l = r.logged[h].map((x) => x.seconds * 1000);
     rows.push([`${h} agent apply (logged "applied": reconciles that changed the kernel)`, fmt(pct(l, 50), 1), fmt(pct(l, 99), 1), String(l.length)]);
+    for (const [read, what] of [[false, 'kept passes (planned against the model of the kernel, no read)'], [true, 'full passes that read the kernel']] as const) {
+      const k = r.logged[h].filter((x) => x.read === read).map((x) => x.seconds * 1000);
+      rows.push([`  of which ${what}`, fmt(pct(k, 50), 1), fmt(pct(k, 99), 1), String(k.length)]);
+    }
   }
   table(['baseline', 'p50 ms', 'p99 ms', 'samples'], rows);
+  for (const h of ['hv1', 'hv2'] as const) {
+    for (const read of [false, true]) {
+      const ls = r.logged[h].filter((x) => x.read === read && x.ms);
+      if (ls.length === 0) continue;
+      const phases = ['compose', 'read', 'plan', 'apply', 'after'].map((k) => `${k} ${fmt(pct(ls.map((x) => x.ms![k] ?? 0), 50), 1)}`);
+      console.log(`${h} ${read ? 'full passes that read' : 'kept passes'}, p50 of each phase (ms): ${phases.join(', ')}`);
+    }
+  }
   const app1 = pct(r.logged.hv1.map((x) => x.seconds * 1000), 50);
   console.log(`\nRatios (main series): first ping p50 / working-path RTT p50 = ${fmt(pct(fp, 50) / rtt50, 0)}; first ping p50 / hv1 agent apply p50 = ${fmt(pct(fp, 50) / app1, 1)}`);
   console.log(`main series: ${main.length} ports in ${r.mainSeconds.toFixed(0)} s`);

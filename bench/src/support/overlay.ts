@@ -326,13 +326,26 @@ export function bucketPercentile(h: { buckets: Array<[number, number]>; count: n
 }
 
 /** Agent log lines with msg "applied" (the agent logs one per reconcile that changed the kernel). */
-export function appliedLines(p: ManagedProcess): Array<{ ops: number; seconds: number; time: number }> {
-  const out: Array<{ ops: number; seconds: number; time: number }> = [];
+export interface AppliedLine {
+  ops: number;
+  seconds: number;
+  time: number;
+  read?: boolean;
+  /** A full pass's phases, ms (compose, read, plan, apply, after). */
+  ms?: Record<string, number>;
+}
+
+/** The agent's "applied" log lines; `read`: whether that full pass read the kernel (false: a kept pass; absent: a fast pass or an older agent). */
+export function appliedLines(p: ManagedProcess): AppliedLine[] {
+  const out: AppliedLine[] = [];
   for (const line of p.output().split('\n')) {
     if (!line.includes('"applied"')) continue;
     try {
-      const o = JSON.parse(line) as { msg?: string; ops?: number; seconds?: number; time?: number | string };
-      if (o.msg === 'applied' && typeof o.seconds === 'number') out.push({ ops: o.ops ?? 0, seconds: o.seconds, time: typeof o.time === 'string' ? Date.parse(o.time) : (o.time ?? NaN) });
+      const o = JSON.parse(line) as { msg?: string; ops?: number; seconds?: number; time?: number | string; read?: boolean; ms?: Record<string, number> };
+      if (o.msg === 'applied' && typeof o.seconds === 'number') {
+        const time = typeof o.time === 'string' ? Date.parse(o.time) : (o.time ?? NaN);
+        out.push({ ops: o.ops ?? 0, seconds: o.seconds, time, ...(typeof o.read === 'boolean' ? { read: o.read } : {}), ...(o.ms ? { ms: o.ms } : {}) });
+      }
     } catch {
       /* not JSON */
     }

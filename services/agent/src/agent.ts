@@ -34,6 +34,19 @@ export function restDelay(last: { startedAt: number; endedAt: number } | undefin
   return Math.min(maxMs, Math.max(0, last.endedAt + REST_FACTOR * (last.endedAt - last.startedAt) - now));
 }
 
+/**
+ * The pass a `reason` needs: `read` the kernel (the periodic resync and
+ * retries, so that drift is repaired), a `full` one (the whole view against
+ * the kernel: a NIC came or went, which no journal entry says, and the
+ * dataplane is told of every link, so its model of the kernel knows it), or
+ * any (`fast` when the journal's changes have fast paths: a view change).
+ */
+export function passFor(reason: string, followsLinks: boolean): 'fast' | 'full' | 'read' {
+  if (reason === 'view' || reason === 'coalesced') return 'fast';
+  if (reason === 'port-device-appeared' || reason === 'port-device-gone') return followsLinks ? 'full' : 'read';
+  return 'read';
+}
+
 export interface ApplyReport {
   ok: boolean;
   seconds: number;
@@ -47,9 +60,13 @@ export interface AgentOptions {
   hostId: string;
   view: ViewSource;
   dataplane: {
-    /** One pass: a fast one when the dataplane can and `full` is not asked for. */
-    sync(current: CurrentView, opts: { full: boolean }): Promise<PassResult>;
+    /** One pass: a fast one when the dataplane can and `full` is not asked for; a pass that reads the kernel when `read` is. */
+    sync(current: CurrentView, opts: { full: boolean; read: boolean }): Promise<PassResult>;
     readonly generation: number;
+    /** Whether it is told of every link (onLink): then a NIC coming or going needs no read of the kernel. */
+    readonly followsLinks?: boolean;
+    linkChanged?(name: string, gone: boolean): void;
+    linksLost?(): void;
   };
   /** Period of the full resync that repairs drift. */
   resyncMs: number;
@@ -88,6 +105,8 @@ export class Agent {
   private failures = 0;
   /** A trigger other than a host-view change is pending (resync, retry, a NIC): the next pass must be a full one. */
   private fullPending = true;
+  /** …and one that reads the kernel (resync, retry, the first pass), not a kept one (passFor). */
+  private readPending = true;
   private portDevices = new Map<string, boolean>();
   /** Links that appeared while a pass was running, before its result could say whether they are port devices. */
   private appearedDuringPass = new Set<string>();
@@ -164,6 +183,7 @@ export class Agent {
 
   /** A link appeared or disappeared: reconcile if it is a port device whose state changes. */
   onLink(name: string, deleted: boolean): void {
+    this.o.dataplane.linkChanged?.(name, deleted);
     const up = this.portDevices.get(name);
     if (up === undefined) {
       // A NIC can appear after the running pass read the kernel but before its result names it: look at it then.
@@ -173,9 +193,17 @@ export class Agent {
     if (up === deleted) this.trigger(deleted ? 'port-device-gone' : 'port-device-appeared');
   }
 
+  /** The link monitor restarted: links may have come and gone unseen, so the next pass reads the kernel. */
+  linksLost(): void {
+    this.o.dataplane.linksLost?.();
+    this.trigger('link-monitor-restarted');
+  }
+
   trigger(reason: string, delayMs: number = this.o.debounceMs ?? 20): void {
     if (this.stopped) return;
-    if (reason !== 'view' && reason !== 'coalesced') this.fullPending = true;
+    const needs = passFor(reason, this.o.dataplane.followsLinks === true);
+    if (needs !== 'fast') this.fullPending = true;
+    if (needs === 'read') this.readPending = true;
     this.o.logger.debug({ reason }, 'reconcile requested');
     const due = Date.now() + delayMs;
     if (this.timer && this.timerDue <= due) return;
@@ -236,17 +264,19 @@ export class Agent {
     // Read with the view (no await before the dataplane reads it): the position and its trace belong together.
     const position = current.viewPosition;
     const applying = position !== null && position !== this.state.appliedPosition;
-    const attributes = { 'strata.host': this.o.hostId, 'strata.full': this.fullPending, ...(position === null ? {} : { 'strata.view.position': position }) };
+    const attributes = { 'strata.host': this.o.hostId, 'strata.full': this.fullPending, 'strata.read': this.readPending, ...(position === null ? {} : { 'strata.view.position': position }) };
     return withSpan('agent apply', attributes, extractTrace(applying ? current.viewTrace : undefined), (span) => this.applyPass(current, span));
   }
 
   private async applyPass(current: CurrentView, span: Span): Promise<void> {
     const started = performance.now();
     const full = this.fullPending;
+    const read = this.readPending;
     this.fullPending = false;
+    this.readPending = false;
     this.inPass = true;
     try {
-      const out = await this.o.dataplane.sync(current, { full });
+      const out = await this.o.dataplane.sync(current, { full, read });
       const seconds = (performance.now() - started) / 1000;
       this.failures = 0;
       const generation = this.o.dataplane.generation;
@@ -267,19 +297,21 @@ export class Agent {
       this.portDevices = new Map(result.desired.ports.map((p) => [p.device, present.has(p.device)]));
       const missed = [...this.appearedDuringPass].some((d) => this.portDevices.get(d) === false);
       this.appearedDuringPass.clear();
-      // Look again with a full pass: the kernel must be read, and the journal may hold nothing new.
+      // Look again: the journal may hold nothing new, so not a fast pass; a kept one when the dataplane has seen the NIC come.
       if (missed) {
         this.again = true;
         this.fullPending = true;
+        this.readPending ||= this.o.dataplane.followsLinks !== true;
       }
       const ops = result.plan.batches.reduce((n, b) => n + b.ops.length, 0);
       span.setAttribute('strata.ops', ops);
-      if (ops > 0) this.o.logger.info({ ops, seconds, generation, revision }, 'applied');
+      if (ops > 0) this.o.logger.info({ ops, seconds, generation, revision, read: result.read, ms: result.ms }, 'applied');
       this.publish({ ...applied, ports: result.ports });
       this.o.onApplied?.({ ok: true, seconds, result });
     } catch (error) {
       const seconds = (performance.now() - started) / 1000;
       this.fullPending = true;
+      this.readPending = true;
       this.failures++;
       const message = error instanceof Error ? error.message : String(error);
       span.setStatus({ code: SpanStatusCode.ERROR, message });

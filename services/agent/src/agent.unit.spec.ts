@@ -3,7 +3,7 @@ import { InMemorySpanExporter, SimpleSpanProcessor, TracerProvider } from '@open
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { AgentReport } from '@strata/contracts';
 import { Agent, restDelay, type AgentLogger } from './agent.js';
-import { emptyKernelState } from './core/types.js';
+import { emptyKernelState, type LinkState } from './core/types.js';
 import { emptySnapshot, type HostViewSnapshot } from './core/snapshot.js';
 import { Dataplane, type KernelPort } from './dataplane/dataplane.js';
 import type { Manager } from './dataplane/manager.js';
@@ -30,6 +30,9 @@ function setup(
     /** Give the test manager a membership fast path answering this way (the view then has a change journal). */
     fastPath?: () => 'handled' | 'not-applicable' | 'fail';
     debounceMs?: number;
+    /** The dataplane is told of every link (the agent's link monitor runs); the test manager then also wants its bridge. */
+    followsLinks?: boolean;
+    duringApply?: () => void;
   } = {},
 ) {
   let current: CurrentView | null = null;
@@ -43,7 +46,7 @@ function setup(
     desired: (view) => {
       seen.push(view);
       calls.push('full');
-      return { kernel: { plugs: plugs(view) } };
+      return { kernel: { plugs: plugs(view), ...(opts.followsLinks ? { links: { sbr1: SBR1 } } : {}) } };
     },
     ...(fastPath
       ? {
@@ -63,15 +66,21 @@ function setup(
         }
       : {}),
   };
+  /** Kernel reads, and the devices plugged by applied plans. */
+  const kernelLog = { reads: 0, plugged: [] as string[] };
   const kernel: KernelPort = {
     read: async () => {
+      kernelLog.reads++;
       opts.during?.(agent);
       if (opts.fail?.()) throw new Error('RTNETLINK answers: Operation not permitted');
       return { ...emptyKernelState(), devices: opts.devices ?? [] };
     },
-    apply: async () => undefined,
+    apply: async (plan) => {
+      opts.duringApply?.();
+      for (const op of plan.batches.flatMap((b) => b.ops)) if (op.op === 'plug') kernelLog.plugged.push(op.plug.device);
+    },
   };
-  const dataplane = new Dataplane({ managers: [manager], io: { exec: noExec, nsPrefix: 'p-', stateDir: '/nonexistent' }, kernel, logger: quiet });
+  const dataplane = new Dataplane({ managers: [manager], io: { exec: noExec, nsPrefix: 'p-', stateDir: '/nonexistent' }, kernel, logger: quiet, followsLinks: opts.followsLinks ?? false });
   const agent = new Agent({
     hostId: 'hv1',
     view: () => current,
@@ -102,8 +111,10 @@ function setup(
     current = { view, revision: viewPosition, viewPosition, viewTrace };
     agent.viewChanged();
   };
-  return { agent, seen, calls, statuses, setView, setViewAt, setTracedView, setKey };
+  return { agent, seen, calls, statuses, kernelLog, setView, setViewAt, setTracedView, setKey };
 }
+
+const SBR1: LinkState = { ns: '', name: 'sbr1', kind: 'bridge', master: null, mtu: 1450, mac: null, alias: '', up: true, vxlan: null, peer: null, brport: null };
 
 const withPort = (): HostViewSnapshot => ({
   ...emptySnapshot(),
@@ -250,6 +261,47 @@ describe('Agent', () => {
     await agent.whenIdle();
     expect(fired).toBe(true);
     expect(calls).toEqual(['full', 'full']);
+  });
+
+  it('told of every link: a NIC that appears is plugged by a full pass planned against the model of the kernel, without a read; the resync and a restarted link monitor read it', async () => {
+    const { agent, kernelLog, setView } = setup({ devices: [], followsLinks: true, fastPath: () => 'handled' });
+    agent.onLink('eth7', false);
+    setView(withPort(), 1);
+    await agent.whenIdle();
+    expect(kernelLog).toEqual({ reads: 1, plugged: [] });
+    agent.onLink('tap1', false);
+    await agent.whenIdle();
+    expect(kernelLog).toEqual({ reads: 1, plugged: ['tap1'] });
+    // Deleted and back (a VM rebooted): plugged again, still without a read.
+    agent.onLink('tap1', true);
+    await agent.whenIdle();
+    agent.onLink('tap1', false);
+    await agent.whenIdle();
+    expect(kernelLog).toEqual({ reads: 1, plugged: ['tap1', 'tap1'] });
+    agent.trigger('resync');
+    await agent.whenIdle();
+    expect(kernelLog.reads).toBe(2);
+    agent.linksLost();
+    await agent.whenIdle();
+    expect(kernelLog.reads).toBe(3);
+  });
+
+  it('told of every link: a NIC that appears during a pass, after it planned, is plugged by the next one without a read', async () => {
+    let fired = false;
+    let duringApply = (): void => undefined;
+    const { agent, kernelLog, setView } = setup({ devices: [], followsLinks: true, fastPath: () => 'handled', duringApply: () => duringApply() });
+    setView(emptySnapshot(), 1);
+    await agent.whenIdle();
+    // The NIC appears while the pass for the port applies (its model had no tap1 when it planned).
+    duringApply = () => {
+      if (fired) return;
+      fired = true;
+      agent.onLink('tap1', false);
+    };
+    setView(withPort(), 2, { field: 'ports', id: 'p1', before: undefined, after: undefined });
+    await agent.whenIdle();
+    expect(fired).toBe(true);
+    expect(kernelLog).toEqual({ reads: 1, plugged: ['tap1'] });
   });
 });
 

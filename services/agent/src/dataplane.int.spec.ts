@@ -19,11 +19,15 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { describeIf, kernel } from '@strata/testing/suites';
 import { portDevice } from '@strata/contracts';
 import { diff } from './core/diff.js';
-import { emptySnapshot } from './core/snapshot.js';
+import { emptySnapshot, type HostViewSnapshot } from './core/snapshot.js';
+import { hostDataplane } from './dataplane/managers.js';
+import { startLinkMonitor } from './kernel/monitor.js';
+import type { CurrentView } from './view/current.js';
+import type { ViewChange } from './view/store.js';
 import { planSize, type Plan } from './core/types.js';
 import { applyPlan } from './kernel/apply.js';
 import { dnsmasqPaths } from './kernel/dnsmasq.js';
-import { hostView, subnet, type Cloud, type CloudPort } from './testkit/cloud.js';
+import { hostView, sgRule, subnet, type Cloud, type CloudPort } from './testkit/cloud.js';
 import { NetLab, sh, type LabHost, type LabVm } from './testkit/netlab.js';
 
 const d = describeIf(kernel());
@@ -309,6 +313,73 @@ d('agent data plane (real kernel, namespaces)', () => {
     expect(fdb.filter((f) => f.mac === a3.mac).map((f) => f.dst ?? 'bridge').sort()).toEqual(['198.18.0.13', 'bridge']);
   });
 
+  it('(10) kept passes (no kernel read) through a membership change, a new port and its NIC, a leave: the kernel is exactly what a read then finds', async () => {
+    // hv3 (b3 on netB) with a dataplane told of every link by a real `ip monitor link`, as the agent runs it.
+    const h = hv(3);
+    const web = { id: randomUUID(), tenant: 'B', rules: [sgRule('from-web', 'ingress', { remoteGroupId: '' }), sgRule('out', 'egress')] };
+    web.rules[0]!.remoteGroupId = web.id;
+    const b5 = { id: randomUUID(), networkId: netB, mac: '02:bb:00:00:00:15', host: 'hv3', fixedIps: [{ subnetId: 'sB', ip: '10.0.0.15' }], groupIds: [web.id] };
+    const inWeb = (c: Cloud, names: string[]): Cloud => ({
+      ...c,
+      groups: [web],
+      ports: c.ports.map((p) => {
+        const name = PORTS.find((q) => q.id === p.id)?.name ?? '';
+        return names.includes(name) || p.id === b5.id ? { ...p, groupIds: [web.id] } : { ...p, groupIds: [] };
+      }),
+    });
+    const c0 = inWeb(cloud, ['b2', 'b3']);
+    const c1 = inWeb(cloud, ['b1', 'b2', 'b3']);
+    const c2 = inWeb({ ...cloud, ports: [...cloud.ports, b5] }, ['b1', 'b2', 'b3']);
+    const c3 = inWeb({ ...cloud, ports: [...cloud.ports, b5] }, ['b2', 'b3']);
+    const dp = hostDataplane({ exec: h.exec, nsPrefix: h.nsPrefix, stateDir: h.stateDir, followsLinks: true });
+    const seen: string[] = [];
+    const monitor = startLinkMonitor(h.exec, (name, gone) => {
+      dp.linkChanged(name, gone);
+      if (!gone) seen.push(name);
+    });
+    const journal: ViewChange[] = [];
+    let view = hostView(c0, 'hv3');
+    const current = (): CurrentView => ({ view, revision: journal.length, viewPosition: journal.length, journal: { epoch: 1, position: journal.length, changesSince: (from) => journal.slice(from), trim: () => undefined } });
+    const to = (c: Cloud): void => {
+      const next = hostView(c, 'hv3');
+      journal.push(...changesBetween(view, next));
+      view = next;
+    };
+    const readAgain = async (): Promise<void> => expect((await dp.plan(view)).plan, 'the model and the kernel differ').toEqual({ batches: [] });
+    let b5vm: LabVm | undefined;
+    try {
+      for (const h2 of [hv(1), hv(2)]) await h2.dataplane.reconcile(hostView(c2, h2.name));
+      expect(await dp.sync(current())).toMatchObject({ kind: 'full', result: { read: true } });
+      // b1 joins web: a fast pass (set elements only), which also patches the model.
+      to(c1);
+      expect(await dp.sync(current())).toMatchObject({ kind: 'fast', changed: true });
+      // b5 is bound here before its NIC exists: a kept pass, its filter and DHCP host made, nothing plugged.
+      to(c2);
+      const before = await dp.sync(current());
+      expect(before).toMatchObject({ kind: 'full', result: { read: false } });
+      expect(before.kind === 'full' && before.result.ports.find((p) => p.portId === b5.id)?.state).toBe('down');
+      await readAgain();
+      // Its NIC appears (Nova): the monitor tells the dataplane, and the next kept pass plugs it.
+      b5vm = await lab.addVm('b5', h, b5.mac, portDevice(b5.id));
+      for (let i = 0; i < 100 && !seen.includes(portDevice(b5.id)); i++) await new Promise((r) => setTimeout(r, 20));
+      const after = await dp.sync(current(), { full: true });
+      expect(after).toMatchObject({ kind: 'full', result: { read: false } });
+      expect(after.kind === 'full' && after.result.plan.batches.flatMap((b) => b.ops.map((o) => o.op))).toEqual(['plug']);
+      expect(after.kind === 'full' && after.result.ports.find((p) => p.portId === b5.id)?.state).toBe('up');
+      await lab.configure(b5vm, '10.0.0.15/24', '10.0.0.1');
+      expect(await lab.pingEventually(b5vm, '10.0.0.13')).toBe(64);
+      // b1 leaves web: a fast pass deletes its address from the set, in the kernel and in the model.
+      to(c3);
+      expect(await dp.sync(current())).toMatchObject({ kind: 'fast', changed: true });
+      await readAgain();
+      expect(await dp.sync(current(), { full: true })).toMatchObject({ kind: 'full', result: { read: false, plan: { batches: [] } } });
+    } finally {
+      monitor.stop();
+      dp.close();
+      if (b5vm) await sh(['ip', 'netns', 'del', b5vm.ns]).catch(() => undefined);
+    }
+  });
+
   it('(8) an empty view leaves no Strata object behind', async () => {
     for (const h of lab.hosts) {
       await h.dataplane.reconcile(emptySnapshot());
@@ -332,6 +403,20 @@ d('agent data plane (real kernel, namespaces)', () => {
     expect(taps.map((l) => l.ifname)).toContain(vm.a2!.device);
   });
 });
+
+/** The journal hostview's writes would give the agent between two views of a host. */
+function changesBetween(a: HostViewSnapshot, b: HostViewSnapshot): ViewChange[] {
+  const fields = ['networks', 'ports', 'endpoints', 'domains', 'groups', 'members', 'chains', 'l2gateways'] as const;
+  if (JSON.stringify(a.host) !== JSON.stringify(b.host)) throw new Error('the host changed');
+  return fields.flatMap((field) => {
+    const ids = [...new Set([...Object.keys(a[field]), ...Object.keys(b[field])])].sort();
+    return ids.flatMap((id): ViewChange[] => {
+      const before = (a[field] as Record<string, unknown>)[id];
+      const after = (b[field] as Record<string, unknown>)[id];
+      return JSON.stringify(before) === JSON.stringify(after) ? [] : [{ field, id, before, after }];
+    });
+  });
+}
 
 function domainNs(h: LabHost, domainId: string): string {
   return `${h.nsPrefix}d${domainId.replaceAll('-', '').slice(0, 12)}`;

@@ -75,6 +75,8 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       stateDir: config.AGENT_STATE_DIR,
       leaseSeconds: config.AGENT_DHCP_LEASE_SECONDS,
       nftWorker: config.AGENT_NFT_WORKER,
+      // The link monitor tells the dataplane of every link: passes for view changes plan against its model of the kernel.
+      followsLinks: config.AGENT_LINK_MONITOR,
       logger,
     });
 
@@ -82,6 +84,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
     const duration = metrics.histogram('strata_agent_apply_duration_seconds', 'read + diff + apply of one reconcile', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]);
     const fastPath = metrics.counter('strata_agent_member_fast_path_total', 'membership changes applied as set elements only, without a full reconcile');
     const opsApplied = metrics.counter('strata_agent_ops_total', 'kernel operations applied');
+    const keptPasses = metrics.counter('strata_agent_kept_passes_total', 'full reconciles planned against the model of the kernel the last pass left, without reading it');
     const objects = new Gauge({ name: 'strata_agent_objects', help: 'desired kernel objects by kind', labelNames: ['kind'], registers: [metrics.registry] });
     const generation = new Gauge({ name: 'strata_agent_generation', help: 'data plane generation', registers: [metrics.registry] });
     // Against hostview's strata_hostview_host_position{host}: how far the kernel is behind the host's view (the alert "a host behind on its view").
@@ -119,6 +122,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       }
       if (!r.result) return;
       applied.set(true);
+      if (!r.result.read) keptPasses.inc();
       opsApplied.inc(r.result.plan.batches.reduce((n, b) => n + b.ops.length, 0));
       const k = r.result.desired.kernel;
       for (const kind of ['bridge', 'vxlan', 'veth'] as const) {
@@ -133,11 +137,14 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       const tables = Object.values(k.nft.tables);
       objects.set({ kind: 'nft_rule' }, tables.reduce((n, t) => n + Object.values(t.chains).reduce((m, c) => m + c.rules.length, 0), 0));
       objects.set({ kind: 'nft_set_element' }, tables.reduce((n, t) => n + Object.values(t.sets).reduce((m, s) => m + s.elements.length, 0), 0));
-      rulePackets.reset();
-      ruleBytes.reset();
-      for (const c of r.result.ruleCounters) {
-        rulePackets.inc({ group: c.group, rule: c.rule }, c.packets);
-        ruleBytes.inc({ group: c.group, rule: c.rule }, c.bytes);
+      // A pass that did not read the counters (a kept one, same rules) leaves the last reading.
+      if (r.result.ruleCounters) {
+        rulePackets.reset();
+        ruleBytes.reset();
+        for (const c of r.result.ruleCounters) {
+          rulePackets.inc({ group: c.group, rule: c.rule }, c.packets);
+          ruleBytes.inc({ group: c.group, rule: c.rule }, c.bytes);
+        }
       }
     };
 
@@ -203,7 +210,7 @@ export const agentService: ServiceDefinition<typeof agentConfig> = {
       return feed?.live ? { ok } : { ok, degraded: ok, detail: { reason: feed?.reason ?? null, since: feed?.since == null ? null : new Date(feed.since).toISOString() } };
     });
 
-    const monitor = config.AGENT_LINK_MONITOR ? startLinkMonitor(exec, (name, deleted) => agent.onLink(name, deleted)) : undefined;
+    const monitor = config.AGENT_LINK_MONITOR ? startLinkMonitor(exec, (name, deleted) => agent.onLink(name, deleted), { onRestart: () => agent.linksLost() }) : undefined;
     agent.start();
     watcher.start();
     gatewayMacs.start();

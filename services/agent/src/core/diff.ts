@@ -27,6 +27,11 @@ import {
 } from './types.js';
 
 export function diff(desired: KernelState, actual: ActualState): Plan {
+  return diffTo(desired, actual).plan;
+}
+
+/** The plan, and the kernel as the model says it is once the plan is applied (`actual` is not changed). */
+export function diffTo(desired: KernelState, actual: ActualState): { plan: Plan; after: ActualState } {
   const sim: ActualState = structuredClone(actual);
   const out = new Map<Phase, Op[]>();
   const emit = (phase: Phase, op: Op): void => {
@@ -157,7 +162,7 @@ export function diff(desired: KernelState, actual: ActualState): Plan {
   }
   for (const ns of [...staleNs].sort()) emit('namespace-removals', { op: 'ns-del', ns });
 
-  return { batches: PHASES.filter((p) => out.has(p)).map((phase) => ({ phase, ops: out.get(phase)! })) };
+  return { plan: { batches: PHASES.filter((p) => out.has(p)).map((phase) => ({ phase, ops: out.get(phase)! })) }, after: sim };
 }
 
 /** Kind, VXLAN parameters, veth peer and a VLAN device's NIC and id cannot be changed in place. */

@@ -9,6 +9,7 @@
  * one throws `InexactPlanError`. The diff simulates its own plan with this
  * model, and the property tests use it to prove that a plan turns A into B.
  */
+import { STRATA_HOST_LINK } from './names.js';
 import { applyNftCmd, NftModelError } from './nft.js';
 import {
   DEFAULT_BRPORT,
@@ -231,6 +232,25 @@ function checkFdbTarget(s: ActualState, e: FdbEntry, fail: (why: string) => neve
 }
 
 /** A port left its bridge: the bridge forgets every entry pointing at it. */
+/**
+ * A link outside Strata's own appeared in the host namespace (`ip monitor
+ * link`): a port device the plan may now plug. Strata's links are the
+ * plan's own and not followed here.
+ */
+export function deviceAppeared(s: ActualState, name: string): void {
+  if (STRATA_HOST_LINK.test(name) || s.devices.includes(name)) return;
+  s.devices.push(name);
+  s.devices.sort();
+}
+
+/** A device left the host namespace (a VM's tap deleted): the kernel took its plug and its bridge FDB entries with it. */
+export function deviceGone(s: ActualState, name: string): void {
+  if (STRATA_HOST_LINK.test(name)) return;
+  s.devices = s.devices.filter((d) => d !== name);
+  delete s.plugs[name];
+  flushPortFdb(s, name);
+}
+
 function flushPortFdb(s: ActualState, dev: string): void {
   for (const [k, f] of Object.entries(s.fdb)) if (f.kind === 'bridge' && f.dev === dev) delete s.fdb[k];
 }

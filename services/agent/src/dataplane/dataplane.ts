@@ -12,6 +12,16 @@
  *   interrupted apply. The kernel can change under a plan (a VM's tap
  *   vanishes while its namespace is destroyed): a failed apply is read,
  *   planned and applied again, up to `attempts` rounds.
+ * - kept: the same, planned against the kernel as the last pass left it
+ *   (the diff's own model of it, core/model.ts) instead of a fresh read,
+ *   when the agent tells the dataplane of every link that appears or goes
+ *   (`followsLinks`: which port devices exist is then known without a
+ *   read). A view change that no fast path takes (a new port) then costs
+ *   its own kernel objects, not a read of the whole host (~80 % of a full
+ *   pass). A kernel that is not what the model says refuses the plan
+ *   (ApplyError): the same call then reads it and runs a full pass. The
+ *   full pass stays the reference: the periodic resync, a retry, a restarted
+ *   link monitor and the first pass read the kernel.
  * - fast: the typed changes since the last pass, when every one of them is
  *   handled by some manager's fast path (and the caller asked for no full
  *   pass). A change of the view's position alone (hostview's
@@ -27,7 +37,8 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { ReportedPort } from '@strata/contracts';
 import type { DesiredOptions, DesiredState } from '../core/desired.js';
-import { diff } from '../core/diff.js';
+import { diff, diffTo } from '../core/diff.js';
+import { deviceAppeared, deviceGone } from '../core/model.js';
 import type { HostViewSnapshot } from '../core/snapshot.js';
 import type { ActualState, Plan } from '../core/types.js';
 import { ApplyError, applyPlan } from '../kernel/apply.js';
@@ -59,17 +70,49 @@ export interface DataplaneOptions {
   /** Read-plan-apply rounds before a failed apply is reported (default 3). */
   attempts?: number;
   logger?: AgentLogger;
+  /** Every link appearing or going in the host namespace is passed to `linkChanged` (the agent's link monitor): passes may be kept ones. */
+  followsLinks?: boolean;
 }
 
 export interface ReconcileResult {
   desired: DesiredState;
-  /** The kernel before this apply. */
+  /** The kernel before this apply: as read, or (a kept pass) as the model says it is. */
   actual: ActualState;
+  /** Whether this pass read the kernel (a full pass) or planned against the model of it (a kept pass). */
+  read: boolean;
+  /** Where the pass's time went, ms: composing the desired state (with the managers' hooks before the apply), reading the kernel, planning, applying, the hooks after it. */
+  ms: PassTimes;
   plan: Plan;
   /** Each port the view binds to this host: up (device present and plugged) or down, with why. */
   ports: ReportedPort[];
-  /** Security-group rule counters after the apply (named nft counters), with the group and rule they count. */
-  ruleCounters: RuleCounter[];
+  /**
+   * Security-group rule counters after the apply (named nft counters), with
+   * the group and rule they count; absent when this pass did not read them
+   * (a kept pass with the same rules: the last reading stands).
+   */
+  ruleCounters?: RuleCounter[];
+}
+
+export interface PassTimes {
+  compose: number;
+  read: number;
+  plan: number;
+  apply: number;
+  after: number;
+}
+
+/** A stopwatch of a pass's phases: `lap(phase)` adds the time since the last lap to that phase. */
+function passClock(): { times: PassTimes; lap(phase: keyof PassTimes): void } {
+  const times: PassTimes = { compose: 0, read: 0, plan: 0, apply: 0, after: 0 };
+  let last = performance.now();
+  return {
+    times,
+    lap(phase) {
+      const now = performance.now();
+      times[phase] += Math.round((now - last) * 10) / 10;
+      last = now;
+    },
+  };
 }
 
 /** What a fast pass did: objects (set elements) added and deleted, and the applied desired state patched to match. */
@@ -98,6 +141,8 @@ type Applied =
       view: HostViewSnapshot;
       desired: DesiredState;
       parts: DesiredPart[];
+      /** The kernel as the model says the pass left it, with the links that came and went since (a kept pass plans against it). */
+      kernel: ActualState;
       revision: number;
       at: { epoch: number; position: number } | null;
       /** The fast paths' appliers (with their indexes) since the full pass, by manager; made on first use. */
@@ -110,6 +155,10 @@ export class Dataplane {
   private readonly kernel: KernelPort;
   private record: Applied = { state: 'nothing' };
   private _generation = 0;
+  /** Links that came (false) or went (true) while no record was applied (a pass under way): folded into the next record. */
+  private linkEvents = new Map<string, boolean>();
+  /** Link events may have been missed (the link monitor restarted): the next pass reads the kernel. */
+  private mustRead = false;
 
   constructor(private readonly o: DataplaneOptions) {
     this.managers = o.managers;
@@ -122,15 +171,33 @@ export class Dataplane {
     return this._generation;
   }
 
+  /** Whether the agent tells this dataplane of every link (its passes for view changes need not read the kernel). */
+  get followsLinks(): boolean {
+    return this.o.followsLinks === true;
+  }
+
+  /** A link appeared (gone: false) or went in the host namespace (`ip monitor link`). */
+  linkChanged(name: string, gone: boolean): void {
+    if (this.record.state === 'applied') (gone ? deviceGone : deviceAppeared)(this.record.kernel, name);
+    else this.linkEvents.set(name, gone);
+  }
+
+  /** Link events may have been lost (the monitor restarted): the next pass reads the kernel. */
+  linksLost(): void {
+    this.mustRead = true;
+  }
+
   /**
    * Bring the kernel to the current view: a fast pass when every change
-   * since the last pass has a fast path and `full` is not asked for, else a
-   * full pass. Throws when the full pass fails (the next pass is full).
+   * since the last pass has a fast path and neither `full` nor `read` is
+   * asked for, else a full pass: a kept one (no read) when the dataplane
+   * follows links and `read` is not asked for. Throws when the full pass
+   * fails (the next pass is full).
    */
-  async sync(current: CurrentView, opts: { full?: boolean } = {}): Promise<PassResult> {
+  async sync(current: CurrentView, opts: { full?: boolean; read?: boolean } = {}): Promise<PassResult> {
     const generation = this._generation;
     // Decided synchronously, so the changes and the position belong together.
-    const pending = opts.full ? null : this.fastChanges(current);
+    const pending = opts.full || opts.read ? null : this.fastChanges(current);
     if (pending && !pending.complete) {
       // Some changes have no fast path, so a full pass follows and does them all. The ones that have one go
       // first: a failover's steering rules (~0.1 s) need not wait behind a full pass for the owner change
@@ -154,7 +221,8 @@ export class Dataplane {
     const viewPosition = current.viewPosition;
     const j = current.journal;
     const at = j ? { epoch: j.epoch, position: j.position } : null;
-    const result = await this.fullPass(view, current.revision, at);
+    const kept = this.o.followsLinks && !opts.read && !this.mustRead ? await this.keptPass(view, current.revision, at) : null;
+    const result = kept ?? (await this.fullPass(view, current.revision, at));
     if (j && at) j.trim(at.position);
     return { kind: 'full', result, revision: current.revision, viewPosition, changed: this._generation !== generation };
   }
@@ -203,29 +271,87 @@ export class Dataplane {
     const before = this.record;
     const previous = before.state === 'nothing' ? null : before.parts;
     this.record = previous ? { state: 'unsure', parts: previous } : { state: 'nothing' };
+    const clock = passClock();
     const { desired, parts } = this.compose(view);
     for (const [i, r] of this.runtimes.entries()) await r.beforeApply?.(parts[i]!);
+    clock.lap('compose');
     const attempts = Math.max(1, this.o.attempts ?? 3);
     let actual: ActualState;
-    let plan: Plan;
+    let planned: { plan: Plan; after: ActualState };
     for (let attempt = 1; ; attempt++) {
+      // The read sees every link that came or went so far; those from now on are folded in after the pass.
+      this.linkEvents.clear();
+      this.mustRead = false;
       actual = await this.kernel.read();
-      plan = diff(desired.kernel, actual);
+      clock.lap('read');
+      planned = diffTo(desired.kernel, actual);
+      clock.lap('plan');
       try {
-        await this.kernel.apply(plan);
+        await this.kernel.apply(planned.plan);
+        clock.lap('apply');
         break;
       } catch (err) {
+        clock.lap('apply');
         if (!(err instanceof ApplyError) || attempt >= attempts) throw err;
       }
     }
-    const ruleCounters: RuleCounter[] = [];
-    for (const [i, r] of this.runtimes.entries()) {
-      const readings = await r.afterApply?.(parts[i]!);
-      if (readings?.ruleCounters) ruleCounters.push(...readings.ruleCounters);
+    const ruleCounters = await this.afterApply(parts, { read: true, previous });
+    clock.lap('after');
+    this.applied({ view, desired, parts, revision, at, kernel: planned.after }, previous);
+    return { desired, actual, read: true, ms: clock.times, plan: planned.plan, ...(ruleCounters ? { ruleCounters } : {}), ports: portStates(view, desired, actual) };
+  }
+
+  /**
+   * A full pass without the read: planned against the model of the kernel
+   * the last pass left. Null when the kernel refused the plan (it is not
+   * what the model says): the caller then runs a full pass.
+   */
+  private async keptPass(view: HostViewSnapshot, revision: number, at: { epoch: number; position: number } | null): Promise<ReconcileResult | null> {
+    const before = this.record;
+    if (before.state !== 'applied') return null;
+    this.record = { state: 'unsure', parts: before.parts };
+    const clock = passClock();
+    const { desired, parts } = this.compose(view);
+    for (const [i, r] of this.runtimes.entries()) await r.beforeApply?.(parts[i]!);
+    clock.lap('compose');
+    const actual = before.kernel;
+    const { plan, after } = diffTo(desired.kernel, actual);
+    clock.lap('plan');
+    try {
+      await this.kernel.apply(plan);
+      clock.lap('apply');
+    } catch (err) {
+      if (!(err instanceof ApplyError)) throw err;
+      this.o.logger?.warn({ err }, 'the kernel was not as the last pass left it; reading it');
+      return null;
     }
-    if (previous === null || parts.some((p, i) => !samePart(p, previous[i]))) this._generation++;
-    this.record = { state: 'applied', view, desired, parts, revision, at, appliers: new Map() };
-    return { desired, actual, plan, ruleCounters, ports: portStates(view, desired, actual) };
+    const ruleCounters = await this.afterApply(parts, { read: false, previous: before.parts });
+    clock.lap('after');
+    this.applied({ view, desired, parts, revision, at, kernel: after }, before.parts);
+    return { desired, actual, read: false, ms: clock.times, plan, ...(ruleCounters ? { ruleCounters } : {}), ports: portStates(view, desired, actual) };
+  }
+
+  /** The managers' hooks after a successful apply; the rule counters, when some manager read them. */
+  private async afterApply(parts: DesiredPart[], pass: { read: boolean; previous: DesiredPart[] | null }): Promise<RuleCounter[] | undefined> {
+    let ruleCounters: RuleCounter[] | undefined;
+    for (const [i, r] of this.runtimes.entries()) {
+      const readings = await r.afterApply?.(parts[i]!, { read: pass.read, previous: pass.previous?.[i] });
+      if (readings?.ruleCounters) (ruleCounters ??= []).push(...readings.ruleCounters);
+    }
+    return ruleCounters;
+  }
+
+  /** A pass succeeded: its record, with the links that came and went meanwhile; a new generation if any part changed. */
+  private applied(r: Omit<Extract<Applied, { state: 'applied' }>, 'state' | 'appliers'>, previous: DesiredPart[] | null): void {
+    if (previous === null || r.parts.some((p, i) => !samePart(p, previous[i]))) this._generation++;
+    this.record = { state: 'applied', ...r, appliers: new Map() };
+    this.foldLinkEvents();
+  }
+
+  private foldLinkEvents(): void {
+    if (this.record.state !== 'applied') return;
+    for (const [name, gone] of this.linkEvents) (gone ? deviceGone : deviceAppeared)(this.record.kernel, name);
+    this.linkEvents.clear();
   }
 
   /**
@@ -285,6 +411,7 @@ export class Dataplane {
     this.record = { state: 'unsure', parts: record.parts };
     const r = await this.applyFast(record, byManager);
     if (r) this.record = record;
+    this.foldLinkEvents();
     return r;
   }
 
@@ -293,7 +420,7 @@ export class Dataplane {
     let deleted = 0;
     for (const [i, changes] of byManager) {
       let applier = record.appliers.get(i);
-      if (!applier) record.appliers.set(i, (applier = this.runtimes[i]!.fastPath!.from(record.view, record.parts[i]!)));
+      if (!applier) record.appliers.set(i, (applier = this.runtimes[i]!.fastPath!.from(record.view, record.parts[i]!, record.kernel)));
       const r = await applier.apply(changes);
       if (r === null) return null;
       added += r.added;

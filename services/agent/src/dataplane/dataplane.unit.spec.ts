@@ -5,7 +5,8 @@ import { emptyKernelState } from '../core/types.js';
 import type { Exec } from '../kernel/exec.js';
 import type { CurrentView } from '../view/current.js';
 import type { ViewChange } from '../view/store.js';
-import { Dataplane, portStates, type KernelPort } from './dataplane.js';
+import { ApplyError } from '../kernel/apply.js';
+import { Dataplane, portStates, type KernelPort, type PassResult } from './dataplane.js';
 import type { Manager } from './manager.js';
 
 const noKernel = (): never => {
@@ -178,6 +179,126 @@ describe('Dataplane', () => {
     failing = false;
     await dp2.reconcile(emptySnapshot());
     expect(dp2.generation).toBe(1);
+  });
+});
+
+describe('Dataplane, told of every link (kept passes)', () => {
+  /** One port per endpoint of the view: its device plugged into bridge sbr1 (host namespace). */
+  const plugs: Manager = {
+    name: 'plugs',
+    desired: (view) => ({
+      kernel: {
+        links: { sbr1: { ns: '', name: 'sbr1', kind: 'bridge', master: null, mtu: 1450, mac: null, alias: '', up: true, vxlan: null, peer: null, brport: null } },
+        plugs: Object.fromEntries(Object.keys(view.endpoints).map((id) => [`tap${id}`, { device: `tap${id}`, master: 'sbr1', mtu: 1450, up: true }])),
+      },
+    }),
+  };
+  const opsOf = (r: PassResult): string[] => (r.kind === 'full' ? r.result.plan.batches.flatMap((b) => b.ops.map((o) => (o.op === 'plug' ? `plug ${o.plug.device}` : o.op))) : []);
+  const plugged = (r: PassResult): string[] => (r.kind === 'full' ? r.result.ports.filter((p) => p.state === 'up').map((p) => p.portId) : []);
+  /** A kernel as the model says (no device at first); it refuses a plug of a device it does not have. */
+  function modelKernel(devices: string[]) {
+    const k = fakeKernel();
+    const present = new Set(devices);
+    k.read = async () => {
+      k.reads++;
+      return { ...emptyKernelState(), devices: [...present].sort() };
+    };
+    k.apply = async (plan) => {
+      for (const op of plan.batches.flatMap((b) => b.ops)) if (op.op === 'plug' && !present.has(op.plug.device)) throw new ApplyError('plugs', new Error(`Cannot find device "${op.plug.device}"`));
+    };
+    return { k, present };
+  }
+  const withPorts = (view: HostViewSnapshot): HostViewSnapshot => ({ ...view, ports: Object.fromEntries(Object.keys(view.endpoints).map((id) => [id, { id, tenant: 't', networkId: 'n', mac: '02:00:00:00:00:01', device: `tap${id}`, fixedIps: [], groupIds: [], portSecurity: true }])) });
+
+  it('a view change no fast path takes is planned against the kernel the last pass left: no read, only its own objects', async () => {
+    const { k, present } = modelKernel([]);
+    const dp = new Dataplane({ managers: [plugs], io, kernel: k, followsLinks: true });
+    const s = source();
+    expect(opsOf(await dp.sync(s.current()))).toEqual(['link-add']);
+    expect(k.reads).toBe(1);
+    // The port comes into the view before its NIC exists: nothing to plug yet, and no read.
+    s.change(withPorts(withEndpoints('e1')), { field: 'ports', id: 'e1', before: undefined, after: undefined });
+    const before = await dp.sync(s.current());
+    expect(before).toMatchObject({ kind: 'full', result: { read: false } });
+    expect(opsOf(before)).toEqual([]);
+    // The NIC appears (the link monitor): the next pass plugs exactly it, still without a read.
+    present.add('tape1');
+    dp.linkChanged('tape1', false);
+    dp.linkChanged('sbr1', false); // Strata's own link: not a device
+    const after = await dp.sync(s.current(), { full: true });
+    expect(after).toMatchObject({ kind: 'full', result: { read: false } });
+    expect(opsOf(after)).toEqual(['plug tape1']);
+    expect(plugged(after)).toEqual(['e1']);
+    expect(k.reads).toBe(1);
+    // Applied once: the model has it, so the next pass plans nothing.
+    expect(opsOf(await dp.sync(s.current(), { full: true }))).toEqual([]);
+    // The NIC goes and comes back (a VM rebooted): the kernel took the plug with it, so the model plugs it again.
+    dp.linkChanged('tape1', true);
+    dp.linkChanged('tape1', false);
+    expect(opsOf(await dp.sync(s.current(), { full: true }))).toEqual(['plug tape1']);
+    // A full pass without a journal change (a NIC came): kept, not fast.
+    expect(await dp.sync(s.current(), { full: true })).toMatchObject({ kind: 'full', result: { read: false } });
+    // Asked to read (the periodic resync): it reads.
+    expect(await dp.sync(s.current(), { read: true })).toMatchObject({ kind: 'full', result: { read: true } });
+    expect(k.reads).toBe(2);
+  });
+
+  it('a kernel that is not what the model says refuses the plan: the same call reads it and runs a full pass', async () => {
+    const { k, present } = modelKernel(['tape1']);
+    const dp = new Dataplane({ managers: [plugs], io, kernel: k, followsLinks: true });
+    const s = source();
+    s.change(withPorts(withEndpoints('e1')), { field: 'ports', id: 'e1', before: undefined, after: undefined });
+    expect(plugged(await dp.sync(s.current()))).toEqual(['e1']);
+    // tape1 goes without the monitor telling (it was restarting), and the monitor says it came back: it has not.
+    present.delete('tape1');
+    dp.linkChanged('tape1', true);
+    dp.linkChanged('tape1', false);
+    present.add('tape2');
+    dp.linkChanged('tape2', false);
+    s.change(withPorts(withEndpoints('e1', 'e2')), { field: 'ports', id: 'e2', before: undefined, after: undefined });
+    // The kept plan plugs tape1 and tape2; the kernel refuses tape1, and the same call reads it: e2 is plugged, e1 is not.
+    const r = await dp.sync(s.current());
+    expect(r).toMatchObject({ kind: 'full', result: { read: true } });
+    expect(k.reads).toBe(2);
+    expect(opsOf(r)).toEqual(['link-add', 'plug tape2']);
+    expect(plugged(r)).toEqual(['e2']);
+    // Links lost (the monitor restarted): the next pass reads, whatever the model says.
+    present.add('tape1');
+    dp.linksLost();
+    const lost = await dp.sync(s.current(), { full: true });
+    expect(lost).toMatchObject({ kind: 'full', result: { read: true } });
+    expect(opsOf(lost)).toEqual(['link-add', 'plug tape1', 'plug tape2']);
+  });
+
+  it('a link event during a pass is kept for the model after it (the read may have missed it)', async () => {
+    const { k, present } = modelKernel([]);
+    const dp = new Dataplane({ managers: [plugs], io, kernel: k, followsLinks: true });
+    const read = k.read;
+    // The NIC appears after the read, before the pass ends.
+    k.read = async () => {
+      const state = await read();
+      present.add('tape1');
+      dp.linkChanged('tape1', false);
+      return state;
+    };
+    const s = source();
+    s.change(withPorts(withEndpoints('e1')), { field: 'ports', id: 'e1', before: undefined, after: undefined });
+    expect(plugged(await dp.sync(s.current()))).toEqual([]);
+    k.read = read;
+    // The agent asks for a full pass when a NIC it was waiting for came during the pass (no journal entry says so).
+    const next = await dp.sync(s.current(), { full: true });
+    expect(next).toMatchObject({ kind: 'full', result: { read: false } });
+    expect(opsOf(next)).toEqual(['plug tape1']);
+  });
+
+  it('without being told of links, every pass that is not fast reads the kernel', async () => {
+    const { k } = modelKernel([]);
+    const dp = new Dataplane({ managers: [plugs], io, kernel: k });
+    const s = source();
+    await dp.sync(s.current());
+    s.change(withPorts(withEndpoints('e1')), { field: 'ports', id: 'e1', before: undefined, after: undefined });
+    expect(await dp.sync(s.current())).toMatchObject({ kind: 'full', result: { read: true } });
+    expect(k.reads).toBe(2);
   });
 });
 

@@ -79,9 +79,11 @@ export interface FastPath {
   /**
    * An applier starting from an applied state: the view and this manager's
    * part of the desired state that the kernel has. It keeps its own record
-   * of what it applied since (the dataplane drops it with the applied record).
+   * of what it applied since (the dataplane drops it with the applied record),
+   * and patches what it changes in the shared kernel model into `kernel`
+   * too (the model of the kernel that a kept pass plans against).
    */
-  from(view: HostViewSnapshot, part: DesiredPart): FastApplier;
+  from(view: HostViewSnapshot, part: DesiredPart, kernel: KernelState): FastApplier;
 }
 
 export interface FastApplier {
@@ -106,12 +108,23 @@ export interface HostIo {
   nftWorker?: boolean;
 }
 
+/**
+ * The pass whose apply just succeeded: whether it read the kernel (a kept
+ * pass did not: a manager's own reads of the kernel may then be left to the
+ * passes that read, when its part did not change), and this manager's part
+ * as the pass before applied it (none: nothing applied before).
+ */
+export interface AppliedPass {
+  read: boolean;
+  previous: DesiredPart | undefined;
+}
+
 /** A manager bound to a host: the hooks around the shared apply, and its fast path. */
 export interface ManagerRuntime {
   /** Before the shared apply (e.g. stop DHCP servers whose namespaces are about to go). */
   beforeApply?(part: DesiredPart): Promise<void>;
   /** After the shared apply succeeded (e.g. start DHCP servers, read rule counters). */
-  afterApply?(part: DesiredPart): Promise<Readings | void>;
+  afterApply?(part: DesiredPart, pass: AppliedPass): Promise<Readings | void>;
   fastPath?: FastPath;
   /** The agent is stopping (stop helper processes; the data plane stays as it is). */
   close?(): void;

@@ -39,16 +39,19 @@ export interface HostDataplaneOptions extends HostIo {
    */
   attempts?: number;
   logger?: AgentLogger;
+  /** The agent passes every host link event to `linkChanged` (its link monitor runs): passes may be kept ones. */
+  followsLinks?: boolean;
 }
 
 /** This host's dataplane with every manager. */
 export function hostDataplane(o: HostDataplaneOptions): Dataplane {
-  const { leaseSeconds, attempts, logger, ...io } = o;
+  const { leaseSeconds, attempts, logger, followsLinks, ...io } = o;
   return new Dataplane({
     managers: MANAGERS,
     io,
     ...(leaseSeconds !== undefined ? { leaseSeconds } : {}),
     ...(attempts !== undefined ? { attempts } : {}),
     ...(logger ? { logger } : {}),
+    ...(followsLinks ? { followsLinks } : {}),
   });
 }

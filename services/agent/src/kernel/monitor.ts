@@ -15,7 +15,12 @@ export function parseMonitorLine(line: string): { name: string; deleted: boolean
   return m ? { name: m[2]!, deleted: m[1] !== undefined } : null;
 }
 
-export function startLinkMonitor(exec: Exec, onLink: (name: string, deleted: boolean) => void, restartMs = 1_000): LinkMonitor {
+/**
+ * `onRestart`: the monitor exited and runs again; links may have come and
+ * gone meanwhile unseen.
+ */
+export function startLinkMonitor(exec: Exec, onLink: (name: string, deleted: boolean) => void, o: { restartMs?: number; onRestart?: () => void } = {}): LinkMonitor {
+  const restartMs = o.restartMs ?? 1_000;
   let stopped = false;
   let handle: { stop(): void } | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -27,7 +32,11 @@ export function startLinkMonitor(exec: Exec, onLink: (name: string, deleted: boo
         if (p) onLink(p.name, p.deleted);
       },
       () => {
-        if (!stopped) timer = setTimeout(start, restartMs);
+        if (!stopped)
+          timer = setTimeout(() => {
+            start();
+            o.onRestart?.();
+          }, restartMs);
       },
     );
   };

@@ -41,7 +41,7 @@ export const chaining: Manager = {
   attach(io) {
     const fastPath: FastPath = {
       handles: (c) => c.field === 'members' || c.field === 'chains',
-      from(view, part) {
+      from(view, part, kernel) {
         const tables = part.kernel?.nsNft ?? {};
         const applied = { tables, routes: part.kernel?.routes ?? {}, rules: part.kernel?.rules ?? {} };
         let index: MemberIndex | null = null;
@@ -65,7 +65,11 @@ export const chaining: Manager = {
               }
               for (const [ns, ds] of byNs) {
                 await runOk(io.exec, ['ip', 'netns', 'exec', ns, 'nft', '-f', '-'], renderSetDeltas(ds));
-                for (const d of ds) patchSorted(tables[ns]!.tables.inet!.sets[d.set]!.elements, d);
+                for (const d of ds) {
+                  patchSorted(tables[ns]!.tables.inet!.sets[d.set]!.elements, d);
+                  const m = kernel.nsNft[ns]?.tables.inet?.sets[d.set];
+                  if (m) patchSorted(m.elements, d);
+                }
               }
               added += deltas.reduce((n, d) => n + d.add.length, 0);
               deleted += deltas.reduce((n, d) => n + d.del.length, 0);
@@ -88,6 +92,8 @@ export const chaining: Manager = {
                 deleted += pre.rules.length;
                 added += u.table.chains.pre!.rules.length;
                 pre.rules = u.table.chains.pre!.rules;
+                const modelled = kernel.nsNft[u.ns]?.tables.inet?.chains.pre;
+                if (modelled) modelled.rules = structuredClone(pre.rules);
               }
               chains = next;
             }

@@ -49,7 +49,12 @@ export const securityGroups: Manager = {
       if (script) await runNft(script);
     });
     return {
-      afterApply: async (part) => ({ ruleCounters: await ruleCounters(io.exec, part.ruleCounters ?? {}) }),
+      // Metrics: read by every pass that reads the kernel (the periodic resync) and whenever the rules change;
+      // a kept pass with the same rules leaves the last reading (a read is ~15 ms of a pass of ~35).
+      afterApply: async (part, pass) => {
+        if (!pass.read && pass.previous && sameKeys(part.ruleCounters ?? {}, pass.previous.ruleCounters ?? {})) return {};
+        return { ruleCounters: await ruleCounters(io.exec, part.ruleCounters ?? {}) };
+      },
       fastPath,
       close: () => worker?.stop(),
     };
@@ -67,8 +72,9 @@ export const securityGroups: Manager = {
 export function memberSetFastPath(applyDeltas: (deltas: SetDelta[]) => Promise<void>): FastPath {
   return {
     handles: (c) => c.field === 'members',
-    from(view, part) {
+    from(view, part, kernel) {
       const sets = part.kernel?.nft?.tables.inet?.sets ?? {};
+      const modelled = kernel.nft.tables.inet?.sets ?? {};
       // The element reference counts of the applied view, built on first use.
       let index: MemberIndex | null = null;
       return {
@@ -77,7 +83,11 @@ export function memberSetFastPath(applyDeltas: (deltas: SetDelta[]) => Promise<v
           // The counts now describe the new view: if the transaction fails, the dataplane drops this applier.
           const deltas = index.apply(changes.map(memberChange));
           if (deltas.length > 0) await applyDeltas(deltas);
-          for (const d of deltas) patchSorted(sets[d.set]!.elements, d);
+          for (const d of deltas) {
+            patchSorted(sets[d.set]!.elements, d);
+            const m = modelled[d.set];
+            if (m) patchSorted(m.elements, d);
+          }
           return { added: deltas.reduce((n, d) => n + d.add.length, 0), deleted: deltas.reduce((n, d) => n + d.del.length, 0) };
         },
       };
@@ -91,6 +101,11 @@ export function memberChange(c: ViewDelta): MemberChange {
   const m = c as { before?: GroupMember; after?: GroupMember };
   return { ...(m.before ? { before: m.before } : {}), ...(m.after ? { after: m.after } : {}) };
 }
+
+const sameKeys = (a: Record<string, unknown>, b: Record<string, unknown>): boolean => {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => k in b);
+};
 
 /** The security-group rule counters the kernel has now, labelled from the desired state's counter names. */
 async function ruleCounters(exec: Exec, labels: Record<string, RuleCounterLabel>): Promise<RuleCounter[]> {
