@@ -17,11 +17,11 @@
  *   when the agent tells the dataplane of every link that appears or goes
  *   (`followsLinks`: which port devices exist is then known without a
  *   read). A view change that no fast path takes (a new port) then costs
- *   its own kernel objects, not a read of the whole host (~80 % of a full
- *   pass). A kernel that is not what the model says refuses the plan
- *   (ApplyError): the same call then reads it and runs a full pass. The
- *   full pass stays the reference: the periodic resync, a retry, a restarted
- *   link monitor and the first pass read the kernel.
+ *   its own kernel objects, not a read of the whole host (~70 % of a
+ *   full pass with ~120 ports). A kernel that is not what the model says
+ *   refuses the plan (ApplyError): the same call then reads it and runs a
+ *   full pass. The full pass stays the reference: the periodic resync, a
+ *   retry, a restarted link monitor and the first pass read the kernel.
  * - fast: the typed changes since the last pass, when every one of them is
  *   handled by some manager's fast path (and the caller asked for no full
  *   pass). A change of the view's position alone (hostview's
