@@ -55,9 +55,9 @@ export interface KernelPort {
   apply(plan: Plan): Promise<void>;
 }
 
-export const hostKernel = (io: Pick<HostIo, 'exec' | 'nsPrefix'>): KernelPort => ({
+export const hostKernel = (io: Pick<HostIo, 'exec' | 'nsPrefix' | 'nft'>): KernelPort => ({
   read: () => readActual(io.exec, io.nsPrefix),
-  apply: (plan) => applyPlan(io.exec, plan),
+  apply: (plan) => applyPlan(io.exec, plan, io.nft),
 });
 
 export interface DataplaneOptions {
@@ -260,6 +260,7 @@ export class Dataplane {
   /** The agent is stopping: stop the managers' helper processes (the data plane stays as it is). */
   close(): void {
     for (const r of this.runtimes) r.close?.();
+    this.o.io.nft?.stop();
   }
 
   private compose(view: HostViewSnapshot): ReturnType<typeof composeDesired> {

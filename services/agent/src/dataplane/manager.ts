@@ -20,6 +20,7 @@ import type { RuleCounterLabel } from '../core/secgroups.js';
 import type { HostViewSnapshot } from '../core/snapshot.js';
 import type { KernelState } from '../core/types.js';
 import type { Exec } from '../kernel/exec.js';
+import type { NftRunner } from '../kernel/nft-runner.js';
 import type { ViewDelta } from '../view/current.js';
 
 /** What a manager's `desired` may look at besides the view. */
@@ -106,6 +107,8 @@ export interface HostIo {
   dnsmasqBinary?: string;
   /** Apply fast-path transactions through a long-lived libnftables worker (default true). */
   nftWorker?: boolean;
+  /** The host's nft transactions (the full plan's and the fast paths'): one worker for all (hostDataplane makes it). */
+  nft?: NftRunner;
 }
 
 /**

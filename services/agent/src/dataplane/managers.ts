@@ -7,6 +7,7 @@ import type { DesiredOptions, DesiredState } from '../core/desired.js';
 import type { HostViewSnapshot } from '../core/snapshot.js';
 import type { AgentLogger } from '../logger.js';
 import { composeDesired } from './compose.js';
+import { nftRunner } from '../kernel/nft-runner.js';
 import { Dataplane } from './dataplane.js';
 import type { HostIo, Manager } from './manager.js';
 import { chaining } from './managers/chaining.js';
@@ -45,7 +46,9 @@ export interface HostDataplaneOptions extends HostIo {
 
 /** This host's dataplane with every manager. */
 export function hostDataplane(o: HostDataplaneOptions): Dataplane {
-  const { leaseSeconds, attempts, logger, followsLinks, ...io } = o;
+  const { leaseSeconds, attempts, logger, followsLinks, ...host } = o;
+  // One nft runner for the host: the full plan's transaction and the fast paths' go through the same worker.
+  const io: HostIo = { ...host, nft: host.nft ?? nftRunner(host.exec, host.nftWorker !== false) };
   return new Dataplane({
     managers: MANAGERS,
     io,

@@ -7,6 +7,7 @@
  */
 import { HOST_NS, type Batch, type Plan } from '../core/types.js';
 import { ExecError, runOk, type Exec } from './exec.js';
+import type { NftRunner } from './nft-runner.js';
 import { renderOp, type Command } from './render.js';
 
 export class ApplyError extends Error {
@@ -25,6 +26,8 @@ export interface Invocation {
   input?: string;
   /** Run with Exec.runHost (namespace management). */
   host?: boolean;
+  /** An nft transaction in the managed namespace (`input` is its script): a shared runner may carry it out. */
+  nft?: boolean;
 }
 
 /** The invocations that carry out one batch (pure: what `applyPlan` runs). */
@@ -42,7 +45,7 @@ export function batchInvocations(batch: Batch): Invocation[] {
   for (const c of commands) {
     if (c.tool === 'nft') {
       flush();
-      out.push({ argv: [...(c.ns === HOST_NS ? [] : ['ip', 'netns', 'exec', c.ns]), 'nft', '-f', '-'], input: c.script });
+      out.push({ argv: [...(c.ns === HOST_NS ? [] : ['ip', 'netns', 'exec', c.ns]), 'nft', '-f', '-'], input: c.script, ...(c.ns === HOST_NS ? { nft: true } : {}) });
     } else if (c.tool === 'exec' || c.tool === 'netns') {
       flush();
       out.push({ argv: c.argv, ...(c.tool === 'netns' ? { host: true } : {}) });
@@ -57,11 +60,13 @@ export function batchInvocations(batch: Batch): Invocation[] {
   return out;
 }
 
-export async function applyPlan(exec: Exec, plan: Plan): Promise<void> {
+/** `nft`: runs the managed namespace's nft transactions (the long-lived worker, kernel/nft-runner.ts); default: an `nft -f -` process each. */
+export async function applyPlan(exec: Exec, plan: Plan, nft?: NftRunner): Promise<void> {
   for (const batch of plan.batches) {
     for (const inv of batchInvocations(batch)) {
       try {
-        await runOk(exec, inv.argv, inv.input, inv.host);
+        if (inv.nft && nft) await nft.run(inv.input!);
+        else await runOk(exec, inv.argv, inv.input, inv.host);
       } catch (err) {
         throw new ApplyError(batch.phase, err instanceof ExecError && inv.input ? withInput(err) : err);
       }

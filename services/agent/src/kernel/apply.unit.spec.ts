@@ -145,4 +145,24 @@ describe('applyPlan', () => {
       { argv: ['sysctl', '-q', '-w', 'net.bridge.bridge-nf-call-iptables=1'] },
     ]);
   });
+
+  it("gives the managed namespace's nft transactions to the host's runner (the worker); a domain namespace's stay `nft -f -` processes; a refusal is an ApplyError", async () => {
+    const exec = fakeExec();
+    const scripts: string[] = [];
+    let refuse = false;
+    const runner = {
+      run: async (script: string) => {
+        scripts.push(script);
+        if (refuse) throw new Error('Error: Could not process rule: No such file or directory');
+      },
+      stop: () => undefined,
+    };
+    const add = { cmd: 'add-element', family: 'inet', set: 'sg_a_v4', elements: ['10.0.0.9'] } as const;
+    const plan: Plan = { batches: [{ phase: 'nft', ops: [{ op: 'nft', commands: [add] }] }, { phase: 'ns-nft', ops: [{ op: 'nft', ns: 'p-d1', commands: [add] }] }] };
+    await applyPlan(exec, plan, runner);
+    expect(scripts).toEqual(['add element inet strata sg_a_v4 { 10.0.0.9 }\n']);
+    expect(exec.calls.map((c) => c.argv)).toEqual([['ip', 'netns', 'exec', 'p-d1', 'nft', '-f', '-']]);
+    refuse = true;
+    await expect(applyPlan(exec, plan, runner)).rejects.toThrow(ApplyError);
+  });
 });

@@ -15,8 +15,8 @@
 import type { GroupMember } from '@strata/contracts';
 import { MemberIndex, patchSorted, renderSetDeltas, type MemberChange, type SetDelta } from '../../core/members.js';
 import { desiredSecurityGroups, type RuleCounterLabel } from '../../core/secgroups.js';
-import { runOk, type Exec } from '../../kernel/exec.js';
-import { NftWorker, NftWorkerError } from '../../kernel/nft-worker.js';
+import type { Exec } from '../../kernel/exec.js';
+import { nftRunner } from '../../kernel/nft-runner.js';
 import { readRuleCounters } from '../../kernel/nft.js';
 import type { ViewDelta } from '../../view/current.js';
 import type { FastPath, Manager, RuleCounter } from '../manager.js';
@@ -30,20 +30,9 @@ export const securityGroups: Manager = {
     return { kernel: { nft: sg.nft, hostSysctls: sg.hostSysctls }, ruleCounters: sg.counters };
   },
   attach(io) {
-    const worker = io.nftWorker === false ? null : new NftWorker(io.exec);
-    /** One nft transaction: through the worker when it runs, else a `nft -f -` process. */
-    const runNft = async (script: string): Promise<void> => {
-      if (worker?.usable) {
-        try {
-          await worker.apply(script);
-          return;
-        } catch (err) {
-          // nft refused the script: that is the answer. The worker failing is not: fall back to a process.
-          if (!(err instanceof NftWorkerError)) throw err;
-        }
-      }
-      await runOk(io.exec, ['nft', '-f', '-'], script);
-    };
+    // The host's shared runner (managers.ts); a runner of its own when the dataplane has none (tests).
+    const own = io.nft ? null : nftRunner(io.exec, io.nftWorker !== false);
+    const runNft = (script: string): Promise<void> => (io.nft ?? own!).run(script);
     const fastPath = memberSetFastPath(async (deltas) => {
       const script = renderSetDeltas(deltas);
       if (script) await runNft(script);
@@ -56,7 +45,7 @@ export const securityGroups: Manager = {
         return { ruleCounters: await ruleCounters(io.exec, part.ruleCounters ?? {}) };
       },
       fastPath,
-      close: () => worker?.stop(),
+      close: () => own?.stop(),
     };
   },
 };
